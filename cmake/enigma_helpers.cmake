@@ -1,0 +1,52 @@
+# Shared compile settings and the one helper that registers every test (STYLE.md item 4).
+
+add_library(enigma_options INTERFACE)
+add_library(enigma::options ALIAS enigma_options)
+target_compile_options(enigma_options INTERFACE -Wall -Wextra -Wpedantic -Wno-unused-parameter)
+if(ENIGMA_NATIVE)
+  target_compile_options(enigma_options INTERFACE -march=native)
+endif()
+if(ENIGMA_DEV_CHECKS)
+  target_compile_definitions(enigma_options INTERFACE ENIGMA_DEV_CHECKS=1)
+endif()
+if(ENIGMA_SANITIZE)
+  string(REPLACE ";" "," _san "${ENIGMA_SANITIZE}")
+  target_compile_options(enigma_options INTERFACE -fsanitize=${_san} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  target_link_options(enigma_options INTERFACE -fsanitize=${_san})
+endif()
+
+# enigma_add_library(<folder> SOURCES ... DEPS ...): target enigma_<folder>, alias enigma::<folder>.
+function(enigma_add_library name)
+  cmake_parse_arguments(A "" "" "SOURCES;DEPS" ${ARGN})
+  add_library(enigma_${name} STATIC ${A_SOURCES})
+  add_library(enigma::${name} ALIAS enigma_${name})
+  target_include_directories(enigma_${name} PUBLIC ${PROJECT_SOURCE_DIR})
+  target_link_libraries(enigma_${name} PUBLIC enigma::options ${A_DEPS})
+endfunction()
+
+# enigma_add_test(<name> SOURCES ... [DEPS ...] [LABELS unit|integration|slow] [TIMEOUT s])
+function(enigma_add_test name)
+  cmake_parse_arguments(A "" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
+  if(NOT A_TIMEOUT)
+    set(A_TIMEOUT 120)
+  endif()
+  if(NOT A_LABELS)
+    set(A_LABELS unit)
+  endif()
+  add_executable(${name} ${A_SOURCES})
+  target_link_libraries(${name} PRIVATE ${A_DEPS} GTest::gtest GTest::gtest_main GTest::gmock enigma::options)
+  target_compile_definitions(${name} PRIVATE ENIGMA_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+  # One ctest entry per executable keeps ctest fast to list and run on 2 cores.
+  add_test(NAME ${name} COMMAND ${name} --gtest_brief=1)
+  set_tests_properties(${name} PROPERTIES LABELS "${A_LABELS}" TIMEOUT ${A_TIMEOUT}
+                       WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+endfunction()
+
+# enigma_add_fuzzer(<name> SOURCES ... DEPS ... CORPUS dir): libFuzzer target, only with clang.
+function(enigma_add_fuzzer name)
+  cmake_parse_arguments(A "" "CORPUS" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${A_SOURCES})
+  target_link_libraries(${name} PRIVATE ${A_DEPS} enigma::options)
+  target_compile_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+endfunction()
