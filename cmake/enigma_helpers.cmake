@@ -2,7 +2,8 @@
 
 add_library(enigma_options INTERFACE)
 add_library(enigma::options ALIAS enigma_options)
-target_compile_options(enigma_options INTERFACE -Wall -Wextra -Wpedantic -Wno-unused-parameter)
+target_compile_options(enigma_options INTERFACE -Wall -Wextra -Wpedantic -Wno-unused-parameter
+  $<$<CXX_COMPILER_ID:GNU>:-Wno-restrict>)  # GCC 12 false positives on std::string concatenation
 if(ENIGMA_NATIVE)
   target_compile_options(enigma_options INTERFACE -march=native)
 endif()

@@ -57,6 +57,7 @@ enum class Reason : std::uint8_t {
   ioc_no_liquidity,
   reduce_only_would_increase,
   slippage_exceeded,
+  insufficient_depth,  // the book has fewer levels than the pricing rule needs
   order_not_found,    // query or cancel found no such order (never reached the venue)
   invalid_order,      // qty/price/lot/tick rules
   venue_error,

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "core/error.hpp"
+#include "risk/order_request.hpp"
 
 namespace enigma::oms {
 
@@ -31,7 +32,7 @@ inline constexpr std::size_t kBinanceMaxClientIdLen = 36;
   return true;
 }
 
-// Fixed-capacity text id (<= 40 chars), NUL-terminated, compared by content.
+// Fixed-capacity text id (<= 40 chars), NUL-padded, compared by content.
 template <class Tag>
 struct FixedId {
   static constexpr std::size_t kCapacity = 40;
@@ -51,9 +52,9 @@ struct FixedId {
   friend bool operator==(const FixedId& a, const FixedId& b) noexcept { return a.view() == b.view(); }
 };
 
-struct ClientIdTag;
+// One client id type across risk and oms (risk's is NUL-padded for word-wise hashing; so is FixedId).
+using ClientOrderId = risk::ClientOrderId;
 struct VenueIdTag;
-using ClientOrderId = FixedId<ClientIdTag>;
 using VenueOrderId = FixedId<VenueIdTag>;
 
 // FNV-1a over the id text, for open-addressing tables.

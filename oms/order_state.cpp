@@ -41,6 +41,7 @@ std::string_view to_string(Reason r) noexcept {
     case Reason::ioc_no_liquidity: return "IOC_NO_LIQUIDITY";
     case Reason::reduce_only_would_increase: return "REDUCE_ONLY_WOULD_INCREASE";
     case Reason::slippage_exceeded: return "SLIPPAGE_EXCEEDED";
+    case Reason::insufficient_depth: return "INSUFFICIENT_DEPTH";
     case Reason::order_not_found: return "ORDER_NOT_FOUND";
     case Reason::invalid_order: return "INVALID_ORDER";
     case Reason::venue_error: return "VENUE_ERROR";
@@ -130,7 +131,7 @@ bool mark_unknown(OrderState& o) noexcept {
 
 ApplyResult apply(OrderState& o, const ExecReport& r) noexcept {
   ApplyResult res{};
-  if (!(r.client_id == o.client_id)) [[unlikely]] return res;
+  if (!(r.client_id == o.client_id())) [[unlikely]] return res;
   if (o.venue_order_id.empty() && !r.venue_order_id.empty()) o.venue_order_id = r.venue_order_id;
   if (r.venue_seq > o.last_venue_seq) o.last_venue_seq = r.venue_seq;
   if (r.venue_time_ns > o.last_venue_time_ns) o.last_venue_time_ns = r.venue_time_ns;
@@ -152,7 +153,7 @@ ApplyResult apply(OrderState& o, const ExecReport& r) noexcept {
   if (!is_terminal(before)) {
     OrderStatus next = target_status(o, r);
     // A fully filled order is FILLED whatever report told us so (a dropped final fill, a status answer).
-    if (!is_terminal(next) && o.filled >= o.spec.qty && o.spec.qty.raw() > 0) next = OrderStatus::filled;
+    if (!is_terminal(next) && o.filled >= o.spec.req.qty && o.spec.req.qty.raw() > 0) next = OrderStatus::filled;
     if (next != before) {
       o.status = next;
       if (next == OrderStatus::rejected || next == OrderStatus::canceled || next == OrderStatus::expired) {

@@ -23,8 +23,7 @@ namespace enigma::oms {
 
 // One order's full state; trivially copyable so it can be journaled and snapshotted by memcpy.
 struct OrderState {
-  OrderSpec spec;                   // what was asked for
-  ClientOrderId client_id;
+  OrderSpec spec;                   // what was asked for (spec.req.client_id identifies the order)
   VenueOrderId venue_order_id;
   Qty filled;                       // cumulative filled qty (max cum_qty seen)
   Notional filled_notional;         // sum of fill qty x price (average price = notional / filled)
@@ -35,7 +34,8 @@ struct OrderState {
   OrderStatus status_before_cancel{OrderStatus::new_order};  // restored when a cancel is rejected
   Reason reason{Reason::none};
 
-  [[nodiscard]] Qty remaining() const noexcept { return spec.qty - filled; }
+  [[nodiscard]] const ClientOrderId& client_id() const noexcept { return spec.req.client_id; }
+  [[nodiscard]] Qty remaining() const noexcept { return spec.req.qty - filled; }
 };
 static_assert(std::is_trivially_copyable_v<OrderState>, "journaled by memcpy");
 

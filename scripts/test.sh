@@ -56,7 +56,8 @@ TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 
 step "fuzz: build + run each target for ${FUZZ_SECONDS}s"
 cmake --preset fuzz >/dev/null
-cmake --build build/fuzz -j "$JOBS"
+mapfile -t targets < <(suite_targets build/fuzz '^fuzz_')
+cmake --build build/fuzz -j "$JOBS" --target "${targets[@]}"
 mkdir -p build/fuzz/work
 for f in build/fuzz/tests/fuzz_*; do
   [ -x "$f" ] || continue

@@ -1,0 +1,36 @@
+// Entry pricing of the original plan: a passive limit at the 9th book level (bids[8] for a long,
+// asks[8] for a short), rejected with SLIPPAGE_EXCEEDED when that level is farther from the mid than the
+// configured fraction. The book is passed as plain arrays (best first) so oms/ never depends on feed/.
+#pragma once
+
+#include <cstddef>
+#include <span>
+
+#include "core/events.hpp"
+#include "core/fixed_point.hpp"
+#include "oms/exec_report.hpp"
+
+namespace enigma::oms {
+
+struct PriceLevel {
+  Price price;
+  Qty qty;
+};
+
+struct EntryPricingConfig {
+  std::size_t level_index{8};                      // 0-based: 8 = the 9th level
+  Rate max_slippage{Rate::from_raw(20'000'000)};   // 0.002 = 0.2 % of mid
+};
+
+struct EntryQuote {
+  Price price;
+  Price mid;
+  Reason reason{Reason::none};  // none, insufficient_depth (either side too short) or slippage_exceeded
+  [[nodiscard]] bool ok() const noexcept { return reason == Reason::none; }
+};
+
+// Price for an entry on `side` (buy = long). noexcept, allocation-free.
+[[nodiscard]] EntryQuote entry_price(Side side, std::span<const PriceLevel> bids, std::span<const PriceLevel> asks,
+                                     const EntryPricingConfig& cfg) noexcept;
+
+}  // namespace enigma::oms

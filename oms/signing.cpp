@@ -1,0 +1,174 @@
+// The low-level SHA256_* API is deprecated in OpenSSL 3 but is the only allocation-free way to keep an
+// HMAC key schedule (see signing.hpp).
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include "oms/signing.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <ostream>
+#include <utility>
+
+#include "core/error.hpp"
+
+namespace enigma::oms {
+
+static_assert(sizeof(SHA256_CTX) <= 128, "HmacSha256 reserves 128 bytes per SHA-256 state");
+
+Secret::Secret(std::string_view bytes) : data_(new char[bytes.size() + 1]), size_(bytes.size()) {
+  std::memcpy(data_, bytes.data(), bytes.size());
+  data_[size_] = '\0';
+}
+Secret::Secret(Secret&& other) noexcept
+    : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)) {}
+Secret& Secret::operator=(Secret&& other) noexcept {
+  if (this != &other) {
+    wipe();
+    data_ = std::exchange(other.data_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+  }
+  return *this;
+}
+Secret::~Secret() { wipe(); }
+void Secret::wipe() noexcept {
+  if (data_ != nullptr) {
+    OPENSSL_cleanse(data_, size_ + 1);
+    delete[] data_;
+    data_ = nullptr;
+    size_ = 0;
+  }
+}
+std::ostream& operator<<(std::ostream& os, const Secret&) { return os << "<redacted>"; }
+
+ApiCredentials ApiCredentials::from_env(std::string_view prefix) {
+  auto get = [&](const char* suffix, bool required) -> const char* {
+    const std::string name = std::string(prefix) + suffix;
+    const char* v = std::getenv(name.c_str());
+    if ((v == nullptr || *v == '\0') && required) {
+      throw Error("loading API credentials: environment variable " + name + " is not set");
+    }
+    return v;
+  };
+  ApiCredentials c;
+  c.key = get("API_KEY", true);
+  c.secret = Secret(get("API_SECRET", true));
+  if (const char* p = get("API_PASSPHRASE", false); p != nullptr) c.passphrase = Secret(p);
+  return c;
+}
+std::ostream& operator<<(std::ostream& os, const ApiCredentials&) {
+  return os << "ApiCredentials{key=<redacted>, secret=<redacted>}";
+}
+
+HmacSha256::HmacSha256(std::string_view key) noexcept {
+  // RFC 2104: keys longer than the block are hashed first; shorter ones are zero-padded.
+  unsigned char k[SHA256_CBLOCK] = {};
+  if (key.size() > SHA256_CBLOCK) {
+    SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), k);
+  } else {
+    std::memcpy(k, key.data(), key.size());
+  }
+  unsigned char pad[SHA256_CBLOCK];
+  auto* inner = reinterpret_cast<SHA256_CTX*>(inner_);
+  auto* outer = reinterpret_cast<SHA256_CTX*>(outer_);
+  for (int i = 0; i < SHA256_CBLOCK; ++i) pad[i] = static_cast<unsigned char>(k[i] ^ 0x36);
+  SHA256_Init(inner);
+  SHA256_Update(inner, pad, sizeof pad);
+  for (int i = 0; i < SHA256_CBLOCK; ++i) pad[i] = static_cast<unsigned char>(k[i] ^ 0x5c);
+  SHA256_Init(outer);
+  SHA256_Update(outer, pad, sizeof pad);
+  OPENSSL_cleanse(k, sizeof k);
+  OPENSSL_cleanse(pad, sizeof pad);
+}
+
+HmacSha256::~HmacSha256() {
+  OPENSSL_cleanse(inner_, sizeof inner_);
+  OPENSSL_cleanse(outer_, sizeof outer_);
+}
+
+void HmacSha256::sign(std::initializer_list<std::string_view> parts, unsigned char out[kSha256Size]) const noexcept {
+  SHA256_CTX ctx;
+  std::memcpy(&ctx, inner_, sizeof ctx);
+  for (const std::string_view p : parts) SHA256_Update(&ctx, p.data(), p.size());
+  unsigned char inner_digest[kSha256Size];
+  SHA256_Final(inner_digest, &ctx);
+  std::memcpy(&ctx, outer_, sizeof ctx);
+  SHA256_Update(&ctx, inner_digest, sizeof inner_digest);
+  SHA256_Final(out, &ctx);
+  OPENSSL_cleanse(&ctx, sizeof ctx);
+}
+
+std::ostream& operator<<(std::ostream& os, const HmacSha256&) { return os << "HmacSha256{key=<redacted>}"; }
+
+void hex_encode(const unsigned char* in, std::size_t n, char* out) noexcept {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (std::size_t i = 0; i < n; ++i) {
+    out[2 * i] = kHex[in[i] >> 4];
+    out[2 * i + 1] = kHex[in[i] & 0xF];
+  }
+}
+
+std::size_t base64_encode(const unsigned char* in, std::size_t n, char* out) noexcept {
+  static constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::size_t o = 0;
+  std::size_t i = 0;
+  for (; i + 3 <= n; i += 3) {
+    const std::uint32_t v = (std::uint32_t{in[i]} << 16) | (std::uint32_t{in[i + 1]} << 8) | in[i + 2];
+    out[o++] = kB64[(v >> 18) & 63];
+    out[o++] = kB64[(v >> 12) & 63];
+    out[o++] = kB64[(v >> 6) & 63];
+    out[o++] = kB64[v & 63];
+  }
+  if (i < n) {
+    std::uint32_t v = std::uint32_t{in[i]} << 16;
+    if (i + 1 < n) v |= std::uint32_t{in[i + 1]} << 8;
+    out[o++] = kB64[(v >> 18) & 63];
+    out[o++] = kB64[(v >> 12) & 63];
+    out[o++] = i + 1 < n ? kB64[(v >> 6) & 63] : '=';
+    out[o++] = '=';
+  }
+  return o;
+}
+
+void BufWriter::put(std::string_view s) noexcept {
+  if (static_cast<std::size_t>(end - cur) < s.size()) {
+    overflow = true;
+    return;
+  }
+  std::memcpy(cur, s.data(), s.size());
+  cur += s.size();
+}
+
+void BufWriter::put(char c) noexcept {
+  if (cur == end) {
+    overflow = true;
+    return;
+  }
+  *cur++ = c;
+}
+
+void BufWriter::put_uint(std::uint64_t v) noexcept {
+  char digits[20];
+  int n = 0;
+  do {
+    digits[n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  if (end - cur < n) {
+    overflow = true;
+    return;
+  }
+  while (n > 0) *cur++ = digits[--n];
+}
+
+void BufWriter::put_int(std::int64_t v) noexcept {
+  if (v < 0) {
+    put('-');
+    put_uint(static_cast<std::uint64_t>(-(v + 1)) + 1);
+  } else {
+    put_uint(static_cast<std::uint64_t>(v));
+  }
+}
+
+}  // namespace enigma::oms
