@@ -33,8 +33,8 @@ struct Position {
   Side side{Side::buy};    // buy = long
   PositionState state{PositionState::closed};
 
-  [[nodiscard]] bool has_stop() const noexcept { return stop_price.raw() > 0; }
-  [[nodiscard]] bool is_open() const noexcept {
+  [[nodiscard]] constexpr bool has_stop() const noexcept { return stop_price.raw() > 0; }
+  [[nodiscard]] constexpr bool is_open() const noexcept {
     return state == PositionState::open || state == PositionState::trailing;
   }
   // Average entry price (0 when nothing filled); truncated to Price resolution.

@@ -67,20 +67,22 @@ class SlidingExtreme {
  public:
   explicit SlidingExtreme(int period);
   void push(double x) noexcept {
+    // Expire the front first if it leaves the window [seq_ - period + 1, seq_], so at most period - 1
+    // entries remain and the new one always has a free slot.
+    if (count_ > 0 && seqs_[first_] + period_ <= seq_) {
+      first_ = wrap(first_ + 1);
+      --count_;
+    }
     // Drop entries the new value dominates: they can never be the extreme again.
     while (count_ > 0) {
       const int last = wrap(first_ + count_ - 1);
       if (kMax ? values_[last] > x : values_[last] < x) break;
       --count_;
     }
-    values_[wrap(first_ + count_)] = x;
-    seqs_[wrap(first_ + count_)] = seq_;
+    const int slot = wrap(first_ + count_);
+    values_[slot] = x;
+    seqs_[slot] = seq_;
     ++count_;
-    // Expire the front once it falls out of the window [seq_ - period + 1, seq_].
-    if (seqs_[first_] + period_ <= seq_) {
-      first_ = wrap(first_ + 1);
-      --count_;
-    }
     ++seq_;
   }
   // Extreme of the last min(period, pushed) values. Requires at least one push.
@@ -503,7 +505,7 @@ class Ichimoku {
  public:
   explicit Ichimoku(int tenkan = 9, int kijun = 26, int senkou_b = 52);
   void update(const Bar& bar) noexcept;
-  [[nodiscard]] bool ready() const noexcept { return projected_a_.full() && span_b_high_.full(); }
+  [[nodiscard]] bool ready() const noexcept { return count_ >= span_b_period_ + kijun_period_; }
   [[nodiscard]] double tenkan() const noexcept { return tenkan_; }
   [[nodiscard]] double kijun() const noexcept { return kijun_; }
   [[nodiscard]] double senkou_a() const noexcept { return projected_a_.oldest(); }
@@ -519,6 +521,7 @@ class Ichimoku {
   // Spans computed over the last kijun + 1 bars; the oldest is the one plotted at the current bar.
   detail::Window projected_a_, projected_b_;
   int span_b_period_;
+  int kijun_period_;
   std::int64_t count_ = 0;
   double tenkan_ = 0.0, kijun_ = 0.0, close_ = 0.0;
 };

@@ -179,7 +179,7 @@ std::vector<HostCheck> check_host(const HostCheckOptions& opt) {
       const std::string aff = read_text(r + "/proc/irq/" + irq + "/smp_affinity_list");
       if (aff.empty()) continue;
       for (int c : parse_cpu_list(aff))
-        if (std::find(cores.begin(), cores.end(), c) != cores.end()) { bad += (bad.empty() ? "" : ",") + irq; break; }
+        if (std::find(cores.begin(), cores.end(), c) != cores.end()) { bad += (bad.empty() ? "" : " ") + irq; break; }
     }
     bool irqbalance = false;
     for (const auto& pid : list_dir(r + "/proc"))

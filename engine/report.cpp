@@ -1,0 +1,293 @@
+#include "engine/report.hpp"
+
+#include <dirent.h>
+#include <simdjson.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "core/error.hpp"
+
+namespace enigma::engine {
+
+namespace {
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error("cannot read '" + path + "'");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::vector<std::string> files_with_suffix(const std::string& dir, const std::string& suffix) {
+  std::vector<std::string> out;
+  if (DIR* d = opendir(dir.c_str())) {
+    while (dirent* e = readdir(d)) {
+      const std::string n = e->d_name;
+      if (n.size() > suffix.size() && n.compare(n.size() - suffix.size(), suffix.size(), suffix) == 0) out.push_back(n);
+    }
+    closedir(d);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string html_escape(const std::string& s) {
+  std::string o;
+  for (char c : s) {
+    switch (c) {
+      case '<': o += "&lt;"; break;
+      case '>': o += "&gt;"; break;
+      case '&': o += "&amp;"; break;
+      case '"': o += "&quot;"; break;
+      default: o += c;
+    }
+  }
+  return o;
+}
+
+std::string fmt_num(double v) {
+  char b[64];
+  if (std::fabs(v) >= 1e6 || (std::fabs(v) < 1e-3 && v != 0)) std::snprintf(b, sizeof b, "%.3g", v);
+  else std::snprintf(b, sizeof b, "%.3f", v);
+  std::string s = b;
+  if (s.find('.') != std::string::npos && s.find('e') == std::string::npos) {
+    while (s.back() == '0') s.pop_back();
+    if (s.back() == '.') s.pop_back();
+  }
+  return s;
+}
+
+// Value at a percentile fraction from the parsed rows (first row whose percentile reaches it).
+double value_at(const std::vector<HgrmPoint>& pts, double frac) {
+  for (const auto& p : pts)
+    if (p.percentile >= frac) return p.value;
+  return pts.empty() ? 0.0 : pts.back().value;
+}
+
+struct EquityPoint {
+  double t;
+  double equity;
+};
+
+std::vector<EquityPoint> read_equity(const std::string& path) {
+  std::vector<EquityPoint> out;
+  std::ifstream in(path);
+  if (!in) return out;
+  std::string line;
+  std::getline(in, line);  // header: time_ns,equity,...
+  while (std::getline(in, line)) {
+    std::istringstream ss(line);
+    std::string t, e;
+    if (!std::getline(ss, t, ',') || !std::getline(ss, e, ',')) continue;
+    try {
+      out.push_back({std::stod(t) / 1e9, std::stod(e)});
+    } catch (const std::exception&) {
+      throw Error("'" + path + "': bad row '" + line + "'");
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Hgrm read_hgrm(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Error("cannot read '" + path + "'");
+  Hgrm h;
+  auto& out = h.points;
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    if (line.rfind("#[Max", 0) == 0) {
+      if (std::sscanf(line.c_str(), "#[Max = %lf, Total count = %llu]", &h.max, &h.total) != 2)
+        throw Error("'" + path + "': line " + std::to_string(n) + ": malformed footer '" + line + "'");
+      continue;
+    }
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream ss(line);
+    std::string v, p;
+    if (!(ss >> v >> p)) continue;
+    if (v == "Value") continue;
+    try {
+      out.push_back({std::stod(v), std::stod(p)});
+    } catch (const std::exception&) {
+      throw Error("'" + path + "': line " + std::to_string(n) + ": not an .hgrm row: '" + line + "'");
+    }
+  }
+  return h;
+}
+
+std::string svg_line_chart(const std::string& title, const std::string& x_label, const std::string& y_label,
+                           const std::vector<Series>& series, bool log_x, int width, int height) {
+  static const char* kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"};
+  const double ml = 70, mr = 160, mt = 30, mb = 45;
+  const double pw = width - ml - mr, ph = height - mt - mb;
+  double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
+  auto tx = [&](double x) { return log_x ? std::log10(std::max(x, 1.0)) : x; };
+  for (const auto& s : series)
+    for (std::size_t i = 0; i < s.x.size(); ++i) {
+      x0 = std::min(x0, tx(s.x[i])); x1 = std::max(x1, tx(s.x[i]));
+      y0 = std::min(y0, s.y[i]); y1 = std::max(y1, s.y[i]);
+    }
+  if (!std::isfinite(x0)) { x0 = 0; x1 = 1; y0 = 0; y1 = 1; }
+  if (x1 == x0) x1 = x0 + 1;
+  if (!log_x) { /* equity: keep the data range */ } else { y0 = 0; }
+  if (y1 == y0) y1 = y0 + 1;
+  const double pad = (y1 - y0) * 0.05;
+  if (!log_x) y0 -= pad;
+  y1 += pad;
+  auto px = [&](double x) { return ml + (tx(x) - x0) / (x1 - x0) * pw; };
+  auto py = [&](double y) { return mt + ph - (y - y0) / (y1 - y0) * ph; };
+  std::ostringstream o;
+  o << "<svg xmlns='http://www.w3.org/2000/svg' width='" << width << "' height='" << height
+    << "' font-family='sans-serif' font-size='11'>\n";
+  o << "<rect x='0' y='0' width='" << width << "' height='" << height << "' fill='white'/>\n";
+  o << "<text x='" << ml << "' y='18' font-size='13' font-weight='bold'>" << html_escape(title) << "</text>\n";
+  o << "<rect x='" << ml << "' y='" << mt << "' width='" << pw << "' height='" << ph << "' fill='none' stroke='#999'/>\n";
+  for (int i = 0; i <= 5; ++i) {  // y grid
+    const double yv = y0 + (y1 - y0) * i / 5.0;
+    o << "<line x1='" << ml << "' x2='" << ml + pw << "' y1='" << py(yv) << "' y2='" << py(yv) << "' stroke='#eee'/>"
+      << "<text x='" << ml - 6 << "' y='" << py(yv) + 4 << "' text-anchor='end'>" << fmt_num(yv) << "</text>\n";
+  }
+  if (log_x) {  // percentile ticks: 50, 90, 99, 99.9, ...
+    const char* labels[] = {"0%", "90%", "99%", "99.9%", "99.99%", "99.999%", "99.9999%"};
+    for (int k = 0; k <= 6; ++k) {
+      const double xv = std::pow(10.0, k);
+      if (std::log10(xv) > x1 + 1e-9) break;
+      o << "<line x1='" << px(xv) << "' x2='" << px(xv) << "' y1='" << mt << "' y2='" << mt + ph << "' stroke='#eee'/>"
+        << "<text x='" << px(xv) << "' y='" << mt + ph + 14 << "' text-anchor='middle'>" << labels[k] << "</text>\n";
+    }
+  } else {
+    for (int i = 0; i <= 4; ++i) {
+      const double xv = x0 + (x1 - x0) * i / 4.0;
+      o << "<text x='" << px(xv) << "' y='" << mt + ph + 14 << "' text-anchor='middle'>" << fmt_num(xv) << "</text>\n";
+    }
+  }
+  o << "<text x='" << ml + pw / 2 << "' y='" << height - 8 << "' text-anchor='middle'>" << html_escape(x_label) << "</text>\n";
+  o << "<text x='14' y='" << mt + ph / 2 << "' text-anchor='middle' transform='rotate(-90 14 " << mt + ph / 2 << ")'>"
+    << html_escape(y_label) << "</text>\n";
+  for (std::size_t si = 0; si < series.size(); ++si) {
+    const auto& s = series[si];
+    const char* c = kColors[si % 8];
+    o << "<polyline fill='none' stroke='" << c << "' stroke-width='1.6' points='";
+    for (std::size_t i = 0; i < s.x.size(); ++i) o << px(s.x[i]) << ',' << py(s.y[i]) << ' ';
+    o << "'/>\n";
+    o << "<rect x='" << ml + pw + 12 << "' y='" << mt + 6 + si * 16 << "' width='10' height='10' fill='" << c << "'/>"
+      << "<text x='" << ml + pw + 26 << "' y='" << mt + 15 + si * 16 << "'>" << html_escape(s.name) << "</text>\n";
+  }
+  o << "</svg>\n";
+  return o.str();
+}
+
+std::string write_report(const std::string& run_dir) {
+  const std::string summary_path = run_dir + "/summary.json";
+  const std::string summary_text = slurp(summary_path);
+  simdjson::dom::parser parser;
+  simdjson::dom::element summary;
+  if (parser.parse(summary_text).get(summary)) throw Error("'" + summary_path + "': not valid JSON");
+
+  // Latency table and percentile chart, one series per stage histogram.
+  struct StageRow { std::string name; std::vector<HgrmPoint> pts; unsigned long long total; double max; };
+  std::vector<StageRow> stages;
+  for (const auto& f : files_with_suffix(run_dir, ".hgrm")) {
+    Hgrm h = read_hgrm(run_dir + "/" + f);
+    stages.push_back({f.substr(0, f.size() - 5), std::move(h.points), h.total, h.max});
+  }
+  std::vector<Series> lat_series;
+  for (const auto& s : stages) {
+    Series se{s.name, {}, {}};
+    for (const auto& p : s.pts) {
+      if (p.percentile >= 1.0) continue;
+      se.x.push_back(1.0 / (1.0 - p.percentile));
+      se.y.push_back(p.value);
+    }
+    lat_series.push_back(std::move(se));
+  }
+  const auto equity = read_equity(run_dir + "/equity.csv");
+  Series eq{"equity (quote ccy)", {}, {}};
+  const double t0 = equity.empty() ? 0 : equity.front().t;
+  for (const auto& p : equity) { eq.x.push_back((p.t - t0) / 60.0); eq.y.push_back(p.equity); }
+
+  // Flatten top-level scalar fields of summary.json into a table (objects one level deep).
+  std::vector<std::pair<std::string, std::string>> rows;
+  auto scalar = [](simdjson::dom::element v) -> std::string {
+    switch (v.type()) {
+      case simdjson::dom::element_type::STRING: return std::string(std::string_view(v.get_string()));
+      case simdjson::dom::element_type::INT64: return std::to_string(int64_t(v.get_int64()));
+      case simdjson::dom::element_type::UINT64: return std::to_string(uint64_t(v.get_uint64()));
+      case simdjson::dom::element_type::DOUBLE: return fmt_num(double(v.get_double()));
+      case simdjson::dom::element_type::BOOL: return bool(v.get_bool()) ? "true" : "false";
+      default: return "";
+    }
+  };
+  for (auto [k, v] : summary.get_object()) {
+    if (v.type() == simdjson::dom::element_type::OBJECT) {
+      if (std::string_view(k) == "latency_ns") continue;
+      for (auto [k2, v2] : v.get_object())
+        if (v2.type() != simdjson::dom::element_type::OBJECT && v2.type() != simdjson::dom::element_type::ARRAY)
+          rows.emplace_back(std::string(k) + "." + std::string(k2), scalar(v2));
+    } else if (v.type() != simdjson::dom::element_type::ARRAY) {
+      rows.emplace_back(std::string(k), scalar(v));
+    }
+  }
+
+  std::string host_check;
+  {
+    std::ifstream hc(run_dir + "/host-check.txt");
+    if (hc) { std::stringstream ss; ss << hc.rdbuf(); host_check = ss.str(); }
+  }
+
+  // Markdown.
+  std::ostringstream md;
+  md << "# enigma run report\n\nRun directory: `" << run_dir << "`\n\n## Summary\n\n| field | value |\n|---|---|\n";
+  for (const auto& [k, v] : rows) md << "| " << k << " | " << v << " |\n";
+  md << "\n## Latency per stage (microseconds)\n\n| stage | count | p50 | p90 | p99 | p99.9 | p99.99 | max |\n|---|---:|---:|---:|---:|---:|---:|---:|\n";
+  for (const auto& s : stages) {
+    md << "| " << s.name << " | " << s.total;
+    md << " | " << fmt_num(value_at(s.pts, 0.5)) << " | " << fmt_num(value_at(s.pts, 0.9)) << " | " << fmt_num(value_at(s.pts, 0.99))
+       << " | " << fmt_num(value_at(s.pts, 0.999)) << " | " << fmt_num(value_at(s.pts, 0.9999)) << " | "
+       << fmt_num(s.max) << " |\n";
+  }
+  md << "\nFull distributions: the `.hgrm` files in this directory (HdrHistogram percentile format; plot with its plotter).\n";
+  md << "Plots: see `report.html`.\n";
+  if (!host_check.empty()) md << "\n## Host tuning (`enigma check-host`)\n\n```\n" << host_check << "```\n";
+  {
+    std::ofstream out(run_dir + "/report.md");
+    if (!out) throw Error("cannot write '" + run_dir + "/report.md'");
+    out << md.str();
+  }
+
+  // HTML: the same tables plus two charts.
+  std::ostringstream html;
+  html << "<!doctype html><html><head><meta charset='utf-8'><title>enigma run report</title>"
+       << "<style>body{font-family:sans-serif;max-width:980px;margin:24px auto;color:#222}table{border-collapse:collapse}"
+       << "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:first-child,th:first-child{text-align:left}"
+       << "pre{background:#f6f6f6;padding:8px;overflow-x:auto}</style></head><body>\n";
+  html << "<h1>enigma run report</h1><p>Run directory: <code>" << html_escape(run_dir) << "</code></p>\n<h2>Summary</h2><table>\n";
+  for (const auto& [k, v] : rows) html << "<tr><td>" << html_escape(k) << "</td><td>" << html_escape(v) << "</td></tr>\n";
+  html << "</table>\n<h2>Latency per stage</h2>\n";
+  html << svg_line_chart("Latency by percentile (log scale of 1/(1-p))", "percentile", "latency (us)", lat_series, true);
+  html << "<table><tr><th>stage</th><th>count</th><th>p50 us</th><th>p90</th><th>p99</th><th>p99.9</th><th>p99.99</th><th>max</th></tr>\n";
+  for (const auto& s : stages)
+    html << "<tr><td>" << html_escape(s.name) << "</td><td>" << s.total << "</td><td>" << fmt_num(value_at(s.pts, 0.5)) << "</td><td>" << fmt_num(value_at(s.pts, 0.9))
+         << "</td><td>" << fmt_num(value_at(s.pts, 0.99)) << "</td><td>" << fmt_num(value_at(s.pts, 0.999)) << "</td><td>"
+         << fmt_num(value_at(s.pts, 0.9999)) << "</td><td>" << fmt_num(s.max) << "</td></tr>\n";
+  html << "</table>\n";
+  if (!eq.x.empty()) {
+    html << "<h2>Equity</h2>\n" << svg_line_chart("Equity curve (net of fees and funding)", "minutes since start", "equity", {eq}, false);
+  }
+  if (!host_check.empty()) html << "<h2>Host tuning</h2><pre>" << html_escape(host_check) << "</pre>\n";
+  html << "</body></html>\n";
+  const std::string html_path = run_dir + "/report.html";
+  std::ofstream out(html_path);
+  if (!out) throw Error("cannot write '" + html_path + "'");
+  out << html.str();
+  return html_path;
+}
+
+}  // namespace enigma::engine

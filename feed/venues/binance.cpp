@@ -1,0 +1,756 @@
+#include "feed/venues/binance.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <deque>
+#include <map>
+#include <set>
+
+#include "core/error.hpp"
+#include "feed/capture_reader.hpp"
+#include "feed/venues/json_fields.hpp"
+
+namespace enigma::feed::binance {
+
+namespace {
+
+namespace od = simdjson::ondemand;
+using json::get_fixed;
+using json::get_text;
+using json::get_u64;
+using json::key_of;
+
+// Presence bits of the scalar fields collected while walking a message (fields may come in any order).
+enum : std::uint32_t {
+  kE = 1u << 0, kT = 1u << 1, kU = 1u << 2, ku = 1u << 3, kpu = 1u << 4, kt = 1u << 5, kAggId = 1u << 6,
+  kLastUpdateId = 1u << 7, km = 1u << 8, kp = 1u << 9, kq = 1u << 10, kBidPx = 1u << 11, kBidQty = 1u << 12,
+  kAskPx = 1u << 13, kAskQty = 1u << 14, kIndex = 1u << 15, kRate = 1u << 16, kKline = 1u << 17,
+  kResult = 1u << 18, kError = 1u << 19, kDepthStream = 1u << 20,
+};
+
+struct Fields {
+  std::uint32_t has{0};
+  std::string_view e;  // event type ("depthUpdate", ...); empty for spot bookTicker and REST bodies
+  std::string_view s;  // symbol
+  std::uint64_t E{0}, T{0}, U{0}, u{0}, pu{0}, t{0}, agg_id{0}, last_update_id{0};
+  bool m{false};
+  Price p{}, bid_px{}, ask_px{}, index{};
+  Qty q{}, bid_qty{}, ask_qty{};
+  Rate r{};
+  Candle candle{};
+  std::uint64_t kline_start{0};
+  std::uint32_t interval_s{0};
+  Event* first{nullptr};  // first event appended for this frame (the batch header for book messages)
+  std::uint32_t levels{0};
+};
+
+// "1m" -> 60 ... "1M" is taken as 30 days (Binance months are calendar months; the start time is exact).
+std::uint32_t interval_seconds(std::string_view s) noexcept {
+  if (s.size() < 2) return 0;
+  std::uint32_t n = 0;
+  for (std::size_t i = 0; i + 1 < s.size(); ++i) {
+    if (static_cast<unsigned>(s[i] - '0') > 9u || n > 100000) return 0;
+    n = n * 10 + static_cast<unsigned>(s[i] - '0');
+  }
+  switch (s.back()) {
+    case 's': return n;
+    case 'm': return n * 60;
+    case 'h': return n * 3600;
+    case 'd': return n * 86400;
+    case 'w': return n * 7 * 86400;
+    case 'M': return n * 30 * 86400;
+    default: return 0;
+  }
+}
+
+// Appends one BookLevel per [price, qty] pair of `v` (a JSON array), creating the batch header first.
+ENIGMA_HOT Errc parse_levels(od::value v, Side side, EventBuffer& out, Fields& f) noexcept {
+  od::array arr;
+  if (v.get_array().get(arr)) [[unlikely]] return Errc::wrong_type;
+  if (f.first == nullptr) {
+    f.first = out.push();
+    if (f.first == nullptr) [[unlikely]] return Errc::capacity;
+    f.first->h.type = EventType::book_batch;
+  }
+  for (auto elem : arr) {
+    od::array pair;
+    if (elem.get_array().get(pair)) [[unlikely]] return Errc::wrong_type;
+    Price px{};
+    Qty qty{};
+    int i = 0;
+    for (auto x : pair) {
+      od::value xv;
+      if (x.get(xv)) [[unlikely]] return Errc::bad_format;
+      Errc e = Errc::ok;
+      if (i == 0) e = get_fixed(xv, px);
+      else if (i == 1) e = get_fixed(xv, qty);
+      if (e != Errc::ok) [[unlikely]] return e;
+      ++i;
+    }
+    if (i < 2) [[unlikely]] return Errc::missing_field;
+    Event* ev = out.push();
+    if (ev == nullptr) [[unlikely]] return Errc::capacity;
+    ev->h.type = EventType::book_level;
+    ev->level = BookLevel{px, qty, side};
+    ++f.levels;
+  }
+  return Errc::ok;
+}
+
+Errc walk_kline(od::value v, Fields& f) noexcept {
+  od::object obj;
+  if (v.get_object().get(obj)) return Errc::wrong_type;
+  std::uint32_t seen = 0;
+  for (auto fr : obj) {
+    od::field fld;
+    if (fr.get(fld)) return Errc::bad_format;
+    const std::string_view k = key_of(fld);
+    if (k.size() != 1) continue;
+    Errc e = Errc::ok;
+    switch (k[0]) {
+      case 't': e = get_u64(fld.value(), f.kline_start); seen |= 1; break;
+      case 'i': {
+        std::string_view s;
+        e = get_text(fld.value(), s);
+        f.interval_s = interval_seconds(s);
+        if (e == Errc::ok && f.interval_s == 0) e = Errc::bad_format;
+        seen |= 2;
+        break;
+      }
+      case 'o': e = get_fixed(fld.value(), f.candle.open); seen |= 4; break;
+      case 'h': e = get_fixed(fld.value(), f.candle.high); seen |= 8; break;
+      case 'l': e = get_fixed(fld.value(), f.candle.low); seen |= 16; break;
+      case 'c': e = get_fixed(fld.value(), f.candle.close); seen |= 32; break;
+      case 'v': e = get_fixed(fld.value(), f.candle.volume); seen |= 64; break;
+      default: break;
+    }
+    if (e != Errc::ok) return e;
+  }
+  return seen == 127 ? Errc::ok : Errc::missing_field;
+}
+
+// Walks one object (the envelope or the payload), collecting scalars and appending book levels.
+ENIGMA_HOT Errc walk(od::object obj, Fields& f, EventBuffer& out, bool top) noexcept {
+  for (auto fr : obj) {
+    od::field fld;
+    if (fr.get(fld)) [[unlikely]] return Errc::bad_format;
+    const std::string_view k = key_of(fld);
+    od::value v = fld.value();
+    Errc e = Errc::ok;
+    if (k.size() == 1) {
+      switch (k[0]) {
+        case 'e': e = get_text(v, f.e); break;
+        case 'E': e = get_u64(v, f.E); f.has |= kE; break;
+        case 'T': e = get_u64(v, f.T); f.has |= kT; break;
+        case 's': e = get_text(v, f.s); break;
+        case 'U': e = get_u64(v, f.U); f.has |= kU; break;
+        case 'u': e = get_u64(v, f.u); f.has |= ku; break;
+        case 't': e = get_u64(v, f.t); f.has |= kt; break;
+        case 'p': e = get_fixed(v, f.p); f.has |= kp; break;
+        case 'q': e = get_fixed(v, f.q); f.has |= kq; break;
+        case 'B': e = get_fixed(v, f.bid_qty); f.has |= kBidQty; break;
+        case 'A': e = get_fixed(v, f.ask_qty); f.has |= kAskQty; break;
+        case 'i': e = get_fixed(v, f.index); f.has |= kIndex; break;
+        case 'r': e = get_fixed(v, f.r); f.has |= kRate; break;
+        case 'k': e = walk_kline(v, f); f.has |= kKline; break;
+        case 'm': e = v.get_bool().get(f.m) ? Errc::wrong_type : Errc::ok; f.has |= km; break;
+        case 'b':
+        case 'a': {
+          // "b"/"a" are level arrays in depthUpdate, price strings in bookTicker, and "a" is the id in aggTrade.
+          od::json_type t;
+          if (v.type().get(t)) return Errc::bad_format;
+          const bool bid = k[0] == 'b';
+          if (t == od::json_type::array) {
+            e = parse_levels(v, bid ? Side::buy : Side::sell, out, f);
+          } else if (t == od::json_type::string) {
+            e = bid ? get_fixed(v, f.bid_px) : get_fixed(v, f.ask_px);
+            f.has |= bid ? kBidPx : kAskPx;
+          } else if (!bid && t == od::json_type::number) {
+            e = get_u64(v, f.agg_id);
+            f.has |= kAggId;
+          } else {
+            e = Errc::wrong_type;
+          }
+          break;
+        }
+        default: break;
+      }
+    } else if (k == "pu") {
+      e = get_u64(v, f.pu);
+      f.has |= kpu;
+    } else if (top && k == "data") {
+      od::object inner;
+      if (v.get_object().get(inner)) return Errc::wrong_type;
+      e = walk(inner, f, out, false);
+    } else if (top && k == "stream") {
+      std::string_view s;
+      e = get_text(v, s);
+      if (s.find("@depth") != std::string_view::npos) f.has |= kDepthStream;
+    } else if (k == "bids" || k == "asks") {
+      e = parse_levels(v, k[0] == 'b' ? Side::buy : Side::sell, out, f);
+    } else if (k == "lastUpdateId") {
+      e = get_u64(v, f.last_update_id);
+      f.has |= kLastUpdateId;
+    } else if (top && k == "result") {
+      f.has |= kResult;
+    } else if (top && (k == "error" || k == "code")) {
+      f.has |= kError;
+    }
+    if (e != Errc::ok) [[unlikely]] return e;
+  }
+  return Errc::ok;
+}
+
+constexpr bool has_all(std::uint32_t has, std::uint32_t want) noexcept { return (has & want) == want; }
+
+void stamp(Event* first, std::size_t n, std::uint64_t tsc, std::int64_t venue_ns, InstrumentId id, Venue venue) noexcept {
+  for (std::size_t i = 0; i < n; ++i) {
+    EventHeader& h = first[i].h;
+    h.recv_tsc = tsc;
+    h.venue_time_ns = venue_ns;
+    h.instrument = id;
+    h.venue = venue;
+    h.aux = 0;
+  }
+}
+
+DecodeResult failure(Errc e, ErrorAction a) noexcept { return DecodeResult{e, a, MessageKind::market_data, 0}; }
+
+}  // namespace
+
+Decoder::Decoder(Venue venue, InstrumentRegistry& registry, bool auto_register)
+    : registry_(&registry), venue_(venue), futures_(is_futures(venue)), auto_register_(auto_register) {
+  if (venue != Venue::binance_usdm && venue != Venue::binance_coinm && venue != Venue::binance_spot)
+    throw Error("binance::Decoder: venue '" + std::string(to_string(venue)) + "' is not a Binance venue");
+  // Size the parser's buffers once so that no frame up to this size allocates (REST snapshots of 1000
+  // levels per side are ~60 KB; 4 MB leaves room for limit=5000 spot snapshots).
+  if (parser_.allocate(4u << 20)) throw Error("binance::Decoder: cannot allocate simdjson parser buffers");
+}
+
+InstrumentId Decoder::lookup(std::string_view symbol) noexcept {
+  if (cached_id_ != kInvalidInstrument && cached_symbol_.view() == symbol) [[likely]] return cached_id_;
+  if (!Symbol::fits(symbol) || symbol.empty()) return kInvalidInstrument;
+  std::optional<InstrumentId> id = registry_->find(venue_, symbol);
+  if (!id && auto_register_) {
+    InstrumentSpec spec;
+    spec.venue = venue_;
+    spec.symbol = Symbol(symbol);
+    spec.kind = venue_ == Venue::binance_spot    ? InstrumentKind::spot
+                : venue_ == Venue::binance_coinm ? InstrumentKind::inverse_perpetual
+                                                 : InstrumentKind::linear_perpetual;
+    const Result<InstrumentId> r = registry_->add(spec);
+    if (r) id = r.value;
+  }
+  if (!id) return kInvalidInstrument;
+  cached_symbol_ = Symbol(symbol);
+  cached_id_ = *id;
+  return *id;
+}
+
+DecodeResult Decoder::decode(std::string_view frame, std::size_t padded_capacity, std::uint64_t recv_tsc,
+                             EventBuffer& out) noexcept {
+  return decode_impl(frame, padded_capacity, recv_tsc, kInvalidInstrument, out);
+}
+
+DecodeResult Decoder::decode_snapshot(std::string_view body, std::size_t padded_capacity, InstrumentId instrument,
+                                      std::uint64_t recv_tsc, EventBuffer& out) noexcept {
+  return decode_impl(body, padded_capacity, recv_tsc, instrument, out);
+}
+
+ENIGMA_HOT DecodeResult Decoder::decode_impl(std::string_view frame, std::size_t padded_capacity,
+                                             std::uint64_t recv_tsc, InstrumentId forced, EventBuffer& out) noexcept {
+  const std::size_t start = out.size();
+  if (padded_capacity < frame.size() + simdjson::SIMDJSON_PADDING) [[unlikely]]
+    return failure(Errc::out_of_range, ErrorAction::skip);
+  od::document doc;
+  if (parser_.iterate(simdjson::padded_string_view(frame.data(), frame.size(), padded_capacity)).get(doc))
+    [[unlikely]] return failure(Errc::bad_format, ErrorAction::skip);
+  od::object obj;
+  if (doc.get_object().get(obj)) [[unlikely]] return failure(Errc::wrong_type, ErrorAction::skip);
+
+  Fields f;
+  Errc err = walk(obj, f, out, true);
+  if (err == Errc::ok && !doc.at_end()) err = Errc::bad_format;  // trailing bytes after the object
+  const bool book_msg = f.e == "depthUpdate" || (f.has & (kLastUpdateId | kDepthStream)) != 0;
+  if (err != Errc::ok) [[unlikely]] {
+    out.truncate(start);
+    return failure(err, book_msg || err == Errc::capacity ? ErrorAction::resync : ErrorAction::skip);
+  }
+
+  // --- book messages: batch header + levels already appended ---
+  if (f.has & kLastUpdateId) {
+    const InstrumentId id = forced != kInvalidInstrument ? forced : snapshot_instrument_;
+    if (id == kInvalidInstrument || f.first == nullptr) {
+      out.truncate(start);
+      return failure(id == kInvalidInstrument ? Errc::not_found : Errc::missing_field, ErrorAction::skip);
+    }
+    f.first->batch = BookBatch{f.last_update_id, f.last_update_id, 0, f.levels, 0, BookBatchKind::snapshot, false, false};
+    stamp(f.first, 1 + f.levels, recv_tsc, (f.has & kE) ? json::ms_to_ns(f.E) : 0, id, venue_);
+    return DecodeResult{Errc::ok, ErrorAction::none, MessageKind::market_data, 1 + f.levels};
+  }
+  if (f.e == "depthUpdate") {
+    const std::uint32_t want = kE | kU | ku | (futures_ ? kpu : 0u);
+    if (!has_all(f.has, want) || f.first == nullptr || f.s.empty()) [[unlikely]] {
+      out.truncate(start);
+      return failure(Errc::missing_field, ErrorAction::resync);
+    }
+    const InstrumentId id = lookup(f.s);
+    if (id == kInvalidInstrument) {
+      out.truncate(start);
+      return DecodeResult{Errc::ok, ErrorAction::none, MessageKind::ignored, 0};
+    }
+    f.first->batch = BookBatch{f.u, f.U, f.pu, f.levels, 0, BookBatchKind::delta, futures_, false};
+    stamp(f.first, 1 + f.levels, recv_tsc, json::ms_to_ns(f.E), id, venue_);
+    return DecodeResult{Errc::ok, ErrorAction::none, MessageKind::market_data, 1 + f.levels};
+  }
+
+  // --- single-event messages ---
+  out.truncate(start);  // a stray level array in a non-book message is not book data
+  enum class Kind { bbo, trade, agg_trade, kline, mark, none } kind = Kind::none;
+  if (f.e.empty()) {
+    if ((f.has & (kBidPx | kAskPx)) && (f.has & ku)) kind = Kind::bbo;  // spot bookTicker carries no "e"
+  } else if (f.e == "bookTicker") {
+    kind = Kind::bbo;
+  } else if (f.e == "trade") {
+    kind = Kind::trade;
+  } else if (f.e == "aggTrade") {
+    kind = Kind::agg_trade;
+  } else if (f.e == "kline") {
+    kind = Kind::kline;
+  } else if (f.e == "markPriceUpdate") {
+    kind = Kind::mark;
+  }
+  if (kind == Kind::none) {
+    if (f.has & kError) return DecodeResult{Errc::unknown_message, ErrorAction::fatal, MessageKind::control, 0};
+    if (f.has & kResult) return DecodeResult{Errc::ok, ErrorAction::none, MessageKind::control, 0};
+    return DecodeResult{Errc::ok, ErrorAction::none, MessageKind::ignored, 0};
+  }
+
+  std::uint32_t want = 0;
+  switch (kind) {
+    case Kind::bbo: want = ku | kBidPx | kBidQty | kAskPx | kAskQty; break;
+    case Kind::trade: want = kt | kp | kq | km | kT; break;
+    case Kind::agg_trade: want = kAggId | kp | kq | km | kT; break;
+    case Kind::kline: want = kKline; break;
+    case Kind::mark: want = kp | kE; break;
+    case Kind::none: break;
+  }
+  if (!has_all(f.has, want) || f.s.empty()) [[unlikely]] return failure(Errc::missing_field, ErrorAction::skip);
+  const InstrumentId id = lookup(f.s);
+  if (id == kInvalidInstrument) return DecodeResult{Errc::ok, ErrorAction::none, MessageKind::ignored, 0};
+  Event* ev = out.push();
+  if (ev == nullptr) [[unlikely]] return failure(Errc::capacity, ErrorAction::skip);
+  std::int64_t venue_ns = 0;
+  switch (kind) {
+    case Kind::bbo:
+      ev->h.type = EventType::bbo;
+      ev->bbo = Bbo{f.u, f.bid_px, f.bid_qty, f.ask_px, f.ask_qty};
+      venue_ns = (f.has & kE) ? json::ms_to_ns(f.E) : 0;
+      break;
+    case Kind::trade:
+    case Kind::agg_trade:
+      ev->h.type = EventType::trade;
+      // m = "buyer is the maker", so the taker (aggressor) sold.
+      ev->trade = Trade{f.p, f.q, kind == Kind::trade ? f.t : f.agg_id, f.m ? Side::sell : Side::buy};
+      venue_ns = json::ms_to_ns(f.T);
+      break;
+    case Kind::kline:
+      ev->h.type = EventType::candle;
+      ev->candle = f.candle;
+      venue_ns = json::ms_to_ns(f.kline_start);
+      break;
+    case Kind::mark:
+      ev->h.type = EventType::mark;
+      ev->mark = MarkFunding{f.p, (f.has & kIndex) ? f.index : Price{}, (f.has & kRate) ? f.r : Rate{},
+                             (f.has & kT) ? json::ms_to_ns(f.T) : 0};
+      venue_ns = json::ms_to_ns(f.E);
+      break;
+    case Kind::none: break;
+  }
+  stamp(ev, 1, recv_tsc, venue_ns, id, venue_);
+  if (kind == Kind::kline) ev->h.aux = f.interval_s;
+  return DecodeResult{Errc::ok, ErrorAction::none, MessageKind::market_data, 1};
+}
+
+// ------------------------------------------------------------------------------------------------
+// BookSync
+
+BookSync::BookSync(Venue venue, InstrumentId instrument, std::size_t max_levels_per_side, std::size_t buffer_events)
+    : book_(max_levels_per_side),
+      buf_(new Event[buffer_events]),
+      buf_cap_(buffer_events),
+      instrument_(instrument),
+      venue_(venue),
+      futures_(is_futures(venue)) {
+  if (buffer_events < 2) throw Error("binance::BookSync: buffer_events must be >= 2");
+}
+
+void BookSync::reset() noexcept {
+  book_.clear();
+  buf_size_ = 0;
+  state_ = SyncState::awaiting_snapshot;
+  mode_ = Mode::idle;
+  remaining_ = 0;
+  snapshot_requested_ = false;
+  awaiting_first_diff_ = false;
+}
+
+bool BookSync::continues_chain(const BookBatch& b) const noexcept {
+  return futures_ ? (b.has_prev_seq && b.prev_seq == last_u_) : b.first_seq == last_u_ + 1;
+}
+
+// Binance futures: drop u < lastUpdateId; spot: drop u <= lastUpdateId.
+bool BookSync::covered_by_snapshot(const BookBatch& b) const noexcept {
+  return futures_ ? b.seq < snapshot_id_ : b.seq <= snapshot_id_;
+}
+
+// Futures: U <= lastUpdateId <= u; spot: U <= lastUpdateId + 1 <= u.
+bool BookSync::straddles_snapshot(const BookBatch& b) const noexcept {
+  const std::uint64_t want = futures_ ? snapshot_id_ : snapshot_id_ + 1;
+  return b.first_seq <= want && want <= b.seq;
+}
+
+SyncResult BookSync::fail(Errc why) noexcept {
+  state_ = SyncState::awaiting_snapshot;
+  buf_size_ = 0;
+  mode_ = remaining_ > 0 ? Mode::dropping : Mode::idle;
+  awaiting_first_diff_ = false;
+  snapshot_requested_ = true;
+  ++stats_.resyncs;
+  return SyncResult{false, true, why};
+}
+
+void BookSync::buffer(const Event& e) noexcept {
+  if (buf_size_ == buf_cap_) [[unlikely]] {
+    // Too many diffs while waiting: restart buffering; the snapshot in flight will then be too old to
+    // align and a new one is asked for.
+    ++stats_.buffer_overflows;
+    buf_size_ = 0;
+    mode_ = remaining_ > 0 ? Mode::dropping : Mode::idle;
+    if (e.h.type == EventType::book_level) return;  // the rest of a batch whose header is gone
+    if (mode_ == Mode::dropping && e.h.type == EventType::book_batch) return;
+  }
+  buf_[buf_size_++] = e;
+}
+
+SyncResult BookSync::on_batch(const Event& e) noexcept {
+  SyncResult interrupted{};
+  if (remaining_ > 0) [[unlikely]] {
+    // The previous batch ended early (its levels are missing): the book or buffer holds a partial diff.
+    if (mode_ == Mode::applying || mode_ == Mode::applying_snapshot) {
+      remaining_ = 0;
+      ++stats_.gaps;
+      interrupted = fail(Errc::sequence_gap);
+    } else if (mode_ == Mode::buffering) {
+      buf_size_ = 0;
+    }
+    remaining_ = 0;
+    mode_ = Mode::idle;
+  }
+  const BookBatch& b = e.batch;
+  if (b.kind == BookBatchKind::snapshot) {
+    book_.clear();
+    state_ = SyncState::awaiting_snapshot;
+    snapshot_id_ = b.seq;
+    remaining_ = b.level_count;
+    mode_ = Mode::applying_snapshot;
+    if (remaining_ == 0) return finish_snapshot();
+    return interrupted;
+  }
+
+  if (state_ == SyncState::synced) {
+    bool ok;
+    if (awaiting_first_diff_) {
+      if (covered_by_snapshot(b)) {
+        ++stats_.dropped_stale;
+        remaining_ = b.level_count;
+        mode_ = remaining_ ? Mode::dropping : Mode::idle;
+        return interrupted;
+      }
+      ok = straddles_snapshot(b);
+    } else {
+      ok = continues_chain(b);
+    }
+    if (!ok) {
+      ++stats_.gaps;
+      SyncResult r = fail(Errc::sequence_gap);
+      // Keep this diff: it may align with the snapshot fetched for the resync.
+      remaining_ = b.level_count;
+      mode_ = remaining_ ? Mode::buffering : Mode::idle;
+      buffer(e);
+      return r;
+    }
+    awaiting_first_diff_ = false;
+    last_u_ = b.seq;
+    remaining_ = b.level_count;
+    mode_ = Mode::applying;
+    if (remaining_ == 0) return finish_batch();
+    return interrupted;
+  }
+
+  // Awaiting a snapshot: buffer the diff.
+  remaining_ = b.level_count;
+  mode_ = remaining_ ? Mode::buffering : Mode::idle;
+  buffer(e);
+  if (!snapshot_requested_) {
+    snapshot_requested_ = true;
+    return SyncResult{false, true, Errc::ok};
+  }
+  return interrupted;
+}
+
+SyncResult BookSync::finish_batch() noexcept {
+  mode_ = Mode::idle;
+  if (book_.crossed()) [[unlikely]] {
+    ++stats_.crossed;
+    return fail(Errc::crossed_book);
+  }
+  return SyncResult{true, false, Errc::ok};
+}
+
+SyncResult BookSync::finish_snapshot() noexcept {
+  mode_ = Mode::idle;
+  last_u_ = snapshot_id_;
+  awaiting_first_diff_ = true;
+  state_ = SyncState::synced;
+  if (book_.crossed()) [[unlikely]] {
+    ++stats_.crossed;
+    return fail(Errc::crossed_book);
+  }
+  // Replay the buffered diffs through the same rules as live ones.
+  const std::size_t n = buf_size_;
+  std::size_t i = 0;
+  while (i < n) {
+    const BookBatch& b = buf_[i].batch;
+    const std::size_t nlev = b.level_count;
+    if (awaiting_first_diff_ && covered_by_snapshot(b)) {
+      ++stats_.dropped_stale;
+      i += 1 + nlev;
+      continue;
+    }
+    const bool ok = awaiting_first_diff_ ? straddles_snapshot(b) : continues_chain(b);
+    if (!ok) {
+      ++stats_.gaps;
+      ++stats_.resyncs;
+      state_ = SyncState::awaiting_snapshot;
+      awaiting_first_diff_ = false;
+      snapshot_requested_ = true;
+      // Keep the diffs from the break on: a newer snapshot may align with them.
+      std::memmove(buf_.get(), buf_.get() + i, (n - i) * sizeof(Event));
+      buf_size_ = n - i;
+      return SyncResult{false, true, Errc::sequence_gap};
+    }
+    awaiting_first_diff_ = false;
+    last_u_ = b.seq;
+    for (std::size_t k = 1; k <= nlev; ++k) {
+      const BookLevel& l = buf_[i + k].level;
+      const Errc e = book_.apply(l.side, l.price, l.qty);
+      if (e != Errc::ok) [[unlikely]] return fail(e);
+    }
+    if (book_.crossed()) [[unlikely]] {
+      ++stats_.crossed;
+      return fail(Errc::crossed_book);
+    }
+    i += 1 + nlev;
+  }
+  buf_size_ = 0;
+  snapshot_requested_ = false;
+  return SyncResult{true, false, Errc::ok};
+}
+
+SyncResult BookSync::on_event(const Event& e) noexcept {
+  if (e.h.instrument != instrument_) return {};
+  if (e.h.type == EventType::book_batch) return on_batch(e);
+  if (e.h.type != EventType::book_level || remaining_ == 0) return {};
+  switch (mode_) {
+    case Mode::applying:
+    case Mode::applying_snapshot: {
+      const Errc err = book_.apply(e.level.side, e.level.price, e.level.qty);
+      --remaining_;
+      if (err != Errc::ok) [[unlikely]] return fail(err);
+      if (remaining_ == 0) return mode_ == Mode::applying_snapshot ? finish_snapshot() : finish_batch();
+      return {};
+    }
+    case Mode::buffering:
+      --remaining_;
+      buffer(e);
+      if (remaining_ == 0 && mode_ == Mode::buffering) mode_ = Mode::idle;
+      return {};
+    case Mode::dropping:
+      if (--remaining_ == 0) mode_ = Mode::idle;
+      return {};
+    case Mode::idle: return {};
+  }
+  return {};
+}
+
+// ------------------------------------------------------------------------------------------------
+// book-check (cold path)
+
+namespace {
+
+struct SymbolState {
+  std::unique_ptr<BookSync> sync;
+  std::deque<Bbo> pending;  // bookTickers waiting for the diff with their update id
+  std::uint64_t checked{0};
+  std::uint64_t mismatched{0};
+  std::uint64_t snapshots{0};
+};
+
+std::string symbol_from_url(std::string_view url) {
+  const std::size_t p = url.find("symbol=");
+  if (p == std::string_view::npos) return {};
+  std::size_t e = url.find('&', p);
+  if (e == std::string_view::npos) e = url.size();
+  return std::string(url.substr(p + 7, e - p - 7));
+}
+
+void add_note(BookCheckResult& r, const BookCheckOptions& opt, std::string s) {
+  if (r.notes.size() < opt.max_notes) r.notes.push_back(std::move(s));
+}
+
+std::string describe(const Bbo& q, const L2Book& book) {
+  const Level* bb = book.best_bid();
+  const Level* ba = book.best_ask();
+  std::string s = "u=" + std::to_string(q.seq) + " ticker " + q.bid_price.to_string() + "x" + q.bid_qty.to_string() +
+                  " / " + q.ask_price.to_string() + "x" + q.ask_qty.to_string() + " book ";
+  s += bb ? bb->price.to_string() + "x" + bb->qty.to_string() : std::string("-");
+  s += " / ";
+  s += ba ? ba->price.to_string() + "x" + ba->qty.to_string() : std::string("-");
+  return s;
+}
+
+}  // namespace
+
+BookCheckResult check(const std::vector<std::string>& files, Venue venue, const BookCheckOptions& opt) {
+  if (venue != Venue::binance_usdm && venue != Venue::binance_coinm && venue != Venue::binance_spot)
+    throw Error("binance::check: venue '" + std::string(to_string(venue)) + "' is not a Binance venue");
+  BookCheckResult r;
+  std::vector<std::unique_ptr<CaptureReader>> readers;
+  std::vector<CapturedFrame> frames;
+  for (const std::string& path : files) {
+    readers.push_back(std::make_unique<CaptureReader>(path));
+    CapturedFrame f;
+    while (readers.back()->next(f)) frames.push_back(f);
+  }
+  // Merge the files by receive time; stable, so frames without timestamps keep file order.
+  std::stable_sort(frames.begin(), frames.end(),
+                   [](const CapturedFrame& a, const CapturedFrame& b) { return a.recv_ns < b.recv_ns; });
+  r.frames = frames.size();
+
+  // Symbols named by stream payloads, to attribute a REST snapshot whose URL is unknown.
+  std::set<std::string> stream_symbols;
+  for (const CapturedFrame& f : frames) {
+    if (f.kind != FrameKind::ws_received) continue;
+    const std::size_t p = f.payload.find("\"s\":\"");
+    if (p == std::string_view::npos) continue;
+    const std::size_t e = f.payload.find('"', p + 5);
+    if (e != std::string_view::npos) stream_symbols.emplace(f.payload.substr(p + 5, e - p - 5));
+    if (stream_symbols.size() > 1) break;
+  }
+
+  InstrumentRegistry registry(4096);
+  Decoder decoder(venue, registry, /*auto_register=*/true);
+  EventBuffer out(1u << 16);
+  std::map<InstrumentId, SymbolState> syms;
+  auto state_of = [&](InstrumentId id) -> SymbolState& {
+    SymbolState& s = syms[id];
+    if (!s.sync) s.sync = std::make_unique<BookSync>(venue, id, 16384, 1u << 16);
+    return s;
+  };
+  auto compare = [&](SymbolState& s, const Bbo& q) {
+    const L2Book& book = s.sync->book();
+    const Level* bb = book.best_bid();
+    const Level* ba = book.best_ask();
+    const bool same = bb && ba && bb->price == q.bid_price && bb->qty == q.bid_qty && ba->price == q.ask_price &&
+                      ba->qty == q.ask_qty;
+    ++s.checked;
+    ++r.checked;
+    if (!same) {
+      ++s.mismatched;
+      ++r.mismatched;
+      add_note(r, opt, std::string(registry.get(s.sync->instrument()).symbol.view()) + ": mismatch " +
+                           describe(q, book));
+    }
+  };
+  // After a verified diff: settle the held bookTickers up to its id.
+  auto settle = [&](SymbolState& s) {
+    const std::uint64_t u = s.sync->last_update_id();
+    while (!s.pending.empty() && s.pending.front().seq <= u) {
+      if (s.pending.front().seq == u) compare(s, s.pending.front());
+      s.pending.pop_front();
+    }
+  };
+
+  for (const CapturedFrame& f : frames) {
+    out.clear();
+    DecodeResult res;
+    if (f.kind == FrameKind::rest_body) {
+      if (f.payload.find("\"lastUpdateId\"") == std::string_view::npos) {
+        ++r.skipped;
+        continue;
+      }
+      std::string sym = symbol_from_url(f.url);
+      if (sym.empty() && stream_symbols.size() == 1) sym = *stream_symbols.begin();
+      std::optional<InstrumentId> id = sym.empty() ? std::nullopt : registry.find(venue, sym);
+      if (!id && !sym.empty() && Symbol::fits(sym)) {
+        InstrumentSpec spec;
+        spec.venue = venue;
+        spec.symbol = Symbol(sym);
+        if (Result<InstrumentId> added = registry.add(spec)) id = added.value;
+      }
+      if (!id) {
+        ++r.skipped;
+        add_note(r, opt, "line " + std::to_string(f.line_no) + ": REST depth snapshot for an unknown symbol, skipped");
+        continue;
+      }
+      res = decoder.decode_snapshot(f.payload, f.padded_capacity, *id, 0, out);
+      if (res.ok()) ++state_of(*id).snapshots;
+    } else if (f.kind == FrameKind::ws_received) {
+      res = decoder.decode(f.payload, f.padded_capacity, 0, out);
+    } else {
+      ++r.skipped;
+      continue;
+    }
+    if (!res.ok()) {
+      ++r.errors;
+      add_note(r, opt, "line " + std::to_string(f.line_no) + ": " + std::string(to_string(res.error)) + " (" +
+                           std::string(to_string(res.action)) + ")");
+      continue;
+    }
+    if (res.kind != MessageKind::market_data) {
+      ++r.skipped;
+      continue;
+    }
+    for (const Event& e : out) {
+      if (e.h.type == EventType::book_batch || e.h.type == EventType::book_level) {
+        SymbolState& s = state_of(e.h.instrument);
+        const SyncResult sr = s.sync->on_event(e);
+        if (sr.book_changed) settle(s);
+      } else if (e.h.type == EventType::bbo) {
+        SymbolState& s = state_of(e.h.instrument);
+        const BookSync& sync = *s.sync;
+        if (sync.synced() && e.bbo.seq == sync.last_update_id()) compare(s, e.bbo);
+        else if (!(sync.synced() && e.bbo.seq < sync.last_update_id())) s.pending.push_back(e.bbo);
+      }
+    }
+  }
+
+  for (auto& [id, s] : syms) {
+    const BookSyncStats& st = s.sync->stats();
+    r.gaps += st.gaps;
+    r.resyncs += st.resyncs;
+    std::string line = std::string(registry.get(id).symbol.view()) + ": " +
+                       (s.sync->synced() ? "synced" : "not synced") + ", snapshots=" + std::to_string(s.snapshots) +
+                       " last_u=" + std::to_string(s.sync->last_update_id()) +
+                       " checked=" + std::to_string(s.checked) + " mismatched=" + std::to_string(s.mismatched) +
+                       " gaps=" + std::to_string(st.gaps) + " crossed=" + std::to_string(st.crossed) +
+                       " levels=" + std::to_string(s.sync->book().depth(Side::buy)) + "/" +
+                       std::to_string(s.sync->book().depth(Side::sell));
+    if (s.snapshots == 0) line += " (no REST depth snapshot in the capture: book never built)";
+    add_note(r, opt, std::move(line));
+  }
+  return r;
+}
+
+}  // namespace enigma::feed::binance

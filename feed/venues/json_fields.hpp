@@ -1,0 +1,93 @@
+// Small simdjson On-Demand helpers shared by the Binance, Bybit and Coinbase decoders (hot path).
+//
+// Keys and numeric strings are read raw (no unescaping copy): venue keys and decimal strings never contain
+// escapes, and a string that did would simply fail the fixed-point parse. The closing quote is found by a
+// plain scan, which is bounded because simdjson's stage 1 has already proven every string is closed.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include <simdjson.h>
+
+#include "core/attributes.hpp"
+#include "core/error.hpp"
+#include "core/fixed_point.hpp"
+
+namespace enigma::feed::json {
+
+namespace od = simdjson::ondemand;
+
+// Text of a raw JSON string (pointer just after the opening quote) up to its closing quote.
+ENIGMA_ALWAYS_INLINE std::string_view raw_text(const char* s) noexcept {
+  const char* e = s;
+  while (*e != '"') ++e;
+  return {s, static_cast<std::size_t>(e - s)};
+}
+
+ENIGMA_ALWAYS_INLINE std::string_view key_of(od::field& f) noexcept { return raw_text(f.key().raw()); }
+
+// String value without unescaping; Errc::wrong_type when the value is not a string.
+ENIGMA_ALWAYS_INLINE Errc get_text(od::value v, std::string_view& out) noexcept {
+  od::raw_json_string r;
+  if (v.get_raw_json_string().get(r)) [[unlikely]] return Errc::wrong_type;
+  out = raw_text(r.raw());
+  return Errc::ok;
+}
+
+// Decimal string ("61800.20") into a fixed-point type.
+template <class T>
+ENIGMA_ALWAYS_INLINE Errc get_fixed(od::value v, T& out) noexcept {
+  std::string_view s;
+  if (const Errc e = get_text(v, s); e != Errc::ok) [[unlikely]] return e;
+  const Result<T> r = T::parse(s);
+  out = r.value;
+  return r.error;
+}
+
+ENIGMA_ALWAYS_INLINE Errc get_u64(od::value v, std::uint64_t& out) noexcept {
+  return v.get_uint64().get(out) ? Errc::wrong_type : Errc::ok;
+}
+
+ENIGMA_ALWAYS_INLINE Errc get_i64(od::value v, std::int64_t& out) noexcept {
+  return v.get_int64().get(out) ? Errc::wrong_type : Errc::ok;
+}
+
+// Unsigned integer carried as a decimal string ("1673280000000").
+ENIGMA_ALWAYS_INLINE Errc get_u64_text(od::value v, std::uint64_t& out) noexcept {
+  std::string_view s;
+  if (const Errc e = get_text(v, s); e != Errc::ok) return e;
+  if (s.empty() || s.size() > 19) return Errc::bad_format;
+  std::uint64_t x = 0;
+  for (char c : s) {
+    if (static_cast<unsigned>(c - '0') > 9u) return Errc::invalid_char;
+    x = x * 10 + static_cast<unsigned>(c - '0');
+  }
+  out = x;
+  return Errc::ok;
+}
+
+// Milliseconds since epoch to nanoseconds (venue times); saturates rather than wrapping on garbage input.
+ENIGMA_ALWAYS_INLINE std::int64_t ms_to_ns(std::uint64_t ms) noexcept {
+  return ms > static_cast<std::uint64_t>(INT64_MAX / 1'000'000) ? INT64_MAX : static_cast<std::int64_t>(ms) * 1'000'000;
+}
+
+// 64-bit FNV-1a, for venues whose trade ids are not numbers (Bybit UUIDs): stable, not unique by contract.
+ENIGMA_ALWAYS_INLINE std::uint64_t fnv1a(std::string_view s) noexcept {
+  std::uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
+  return h;
+}
+
+// Trade id given as text: its numeric value when all digits (and it fits), else its FNV-1a hash.
+ENIGMA_ALWAYS_INLINE std::uint64_t id_from_text(std::string_view s) noexcept {
+  if (s.empty() || s.size() > 19) return fnv1a(s);
+  std::uint64_t x = 0;
+  for (char c : s) {
+    if (static_cast<unsigned>(c - '0') > 9u) return fnv1a(s);
+    x = x * 10 + static_cast<unsigned>(c - '0');
+  }
+  return x;
+}
+
+}  // namespace enigma::feed::json

@@ -1,0 +1,967 @@
+#include "feed/venues/kucoin.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <deque>
+#include <map>
+
+#include "feed/capture_reader.hpp"
+
+namespace enigma::feed::kucoin {
+
+namespace od = simdjson::ondemand;
+
+namespace {
+
+// ---- JSON field helpers (no allocation: strings land in the parser's own buffer) -------------------
+
+// Text of a JSON string or the raw token of a JSON number (KuCoin sends prices both ways).
+Errc text_of(od::value v, std::string_view& out) noexcept {
+  od::json_type t{};
+  if (v.type().get(t)) return Errc::wrong_type;
+  if (t == od::json_type::string) return v.get_string().get(out) ? Errc::wrong_type : Errc::ok;
+  if (t != od::json_type::number) return Errc::wrong_type;
+  std::string_view raw = v.raw_json_token();
+  while (!raw.empty() && static_cast<unsigned char>(raw.back()) <= ' ') raw.remove_suffix(1);
+  out = raw;
+  return Errc::ok;
+}
+
+Errc digits_u64(std::string_view s, std::uint64_t& out) noexcept {
+  if (s.empty() || s.size() > 19) return s.empty() ? Errc::empty : Errc::overflow;
+  std::uint64_t v = 0;
+  for (const char c : s) {
+    if (static_cast<unsigned>(c - '0') >= 10u) return Errc::invalid_char;
+    v = v * 10 + static_cast<unsigned>(c - '0');
+  }
+  out = v;
+  return Errc::ok;
+}
+
+// Unsigned integer sent as a JSON number or a decimal string ("1613277183892").
+Errc u64_of(od::value v, std::uint64_t& out) noexcept {
+  od::json_type t{};
+  if (v.type().get(t)) return Errc::wrong_type;
+  if (t == od::json_type::number) return v.get_uint64().get(out) ? Errc::wrong_type : Errc::ok;
+  if (t != od::json_type::string) return Errc::wrong_type;
+  std::string_view s;
+  if (v.get_string().get(s)) return Errc::wrong_type;
+  return digits_u64(s, out);
+}
+
+template <class Obj>
+Errc field_u64(Obj& obj, std::string_view key, std::uint64_t& out) noexcept {
+  od::value v;
+  if (obj[key].get(v)) return Errc::missing_field;
+  return u64_of(v, out);
+}
+
+template <class Obj>
+Errc field_text(Obj& obj, std::string_view key, std::string_view& out) noexcept {
+  od::value v;
+  if (obj[key].get(v)) return Errc::missing_field;
+  return text_of(v, out);
+}
+
+template <class F>
+Errc parse_fixed(std::string_view s, F& out) noexcept {
+  const auto r = F::parse(s);
+  out = r.value;
+  return r.error;
+}
+
+// Book quantity: exact when it fits 10 decimals, else rounded away from zero (see kucoin.hpp).
+Errc parse_qty(std::string_view s, Qty& out, std::uint64_t& rounded) noexcept {
+  const auto r = Qty::parse(s);
+  if (r.ok()) [[likely]] {
+    out = r.value;
+    return Errc::ok;
+  }
+  if (r.error != Errc::too_many_digits) return r.error;
+  const std::size_t dot = s.find('.');
+  const auto cut = Qty::parse(s.substr(0, dot + 1 + Qty::kDigits));
+  if (!cut.ok()) return cut.error;
+  out = cut.value + Qty::from_raw(cut.value.raw() < 0 || (cut.value.is_zero() && s.front() == '-') ? -1 : 1);
+  ++rounded;
+  return Errc::ok;
+}
+
+template <class Obj, class F>
+Errc field_fixed(Obj& obj, std::string_view key, F& out) noexcept {
+  std::string_view s;
+  if (const Errc e = field_text(obj, key, s); e != Errc::ok) return e;
+  return parse_fixed(s, out);
+}
+
+// KuCoin mixes ms, us and ns timestamps between channels (and over the years); epoch magnitudes tell
+// them apart unambiguously (ms < 1e14 until year 5138, ns > 1e17 after 1973).
+std::int64_t to_ns(std::uint64_t t) noexcept {
+  if (t < 100'000'000'000'000ULL) return static_cast<std::int64_t>(t * 1'000'000ULL);
+  if (t < 100'000'000'000'000'000ULL) return static_cast<std::int64_t>(t * 1'000ULL);
+  return static_cast<std::int64_t>(t);
+}
+
+Errc side_of(std::string_view s, Side& out) noexcept {
+  if (s == "buy") out = Side::buy;
+  else if (s == "sell") out = Side::sell;
+  else return Errc::out_of_range;
+  return Errc::ok;
+}
+
+// Candle interval names used in KuCoin topics ("XBTUSDTM_1min", "BTC-USDT_1hour").
+std::uint32_t interval_seconds(std::string_view name) noexcept {
+  struct Named { std::string_view name; std::uint32_t s; };
+  static constexpr Named kNames[] = {{"1min", 60},      {"3min", 180},     {"5min", 300},     {"15min", 900},
+                                     {"30min", 1800},   {"1hour", 3600},   {"2hour", 7200},   {"4hour", 14400},
+                                     {"6hour", 21600},  {"8hour", 28800},  {"12hour", 43200}, {"1day", 86400},
+                                     {"1week", 604800}, {"1month", 2592000}};
+  for (const auto& n : kNames)
+    if (n.name == name) return n.s;
+  return 0;
+}
+
+std::uint64_t fnv1a(std::string_view s) noexcept {
+  std::uint64_t h = 1469598103934665603ULL;
+  for (const char c : s) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+  return h;
+}
+
+// Appends events for one message and rolls them back if the message fails half-way.
+struct Writer {
+  EventBuffer& out;
+  std::size_t start;
+  Venue venue;
+  InstrumentId id;
+  std::uint64_t recv_tsc;
+  std::uint32_t count{0};
+
+  Event* push(EventType type, std::int64_t venue_ns, std::uint32_t aux = 0) noexcept {
+    Event* e = out.push();
+    if (!e) return nullptr;
+    e->h = EventHeader{recv_tsc, venue_ns, id, venue, type, aux};
+    ++count;
+    return e;
+  }
+  DecodeResult fail(Errc e, ErrorAction a) noexcept {
+    out.truncate(start);
+    return DecodeResult{e, a, MessageKind::market_data, 0};
+  }
+  DecodeResult done() const noexcept { return DecodeResult{Errc::ok, ErrorAction::none, MessageKind::market_data, count}; }
+};
+
+DecodeResult control(ErrorAction a = ErrorAction::none, Errc e = Errc::ok) noexcept {
+  return DecodeResult{e, a, MessageKind::control, 0};
+}
+DecodeResult ignored() noexcept { return DecodeResult{Errc::ok, ErrorAction::none, MessageKind::ignored, 0}; }
+DecodeResult failed(Errc e, ErrorAction a) noexcept { return DecodeResult{e, a, MessageKind::market_data, 0}; }
+
+void copy_text(char* dst, std::size_t cap, std::string_view s) noexcept {
+  const std::size_t n = std::min(cap - 1, s.size());
+  std::memcpy(dst, s.data(), n);
+  dst[n] = '\0';
+}
+
+// Book levels of a snapshot side: [[price, size], ...] with strings (spot) or numbers (futures).
+Errc snapshot_side(od::array levels, Side side, Writer& w, std::int64_t ts, std::uint32_t& n,
+                   std::uint64_t& rounded) noexcept {
+  for (auto item : levels) {
+    od::array pair;
+    if (item.get_array().get(pair)) return Errc::wrong_type;
+    std::string_view ps, qs;
+    auto it = pair.begin();
+    if (it == pair.end()) return Errc::missing_field;
+    if (const Errc e = text_of(*it, ps); e != Errc::ok) return e;
+    ++it;
+    if (it == pair.end()) return Errc::missing_field;
+    if (const Errc e = text_of(*it, qs); e != Errc::ok) return e;
+    Event* ev = w.push(EventType::book_level, ts);
+    if (!ev) return Errc::capacity;
+    ev->level = BookLevel{};
+    ev->level.side = side;
+    if (const Errc e = parse_fixed(ps, ev->level.price); e != Errc::ok) return e;
+    if (const Errc e = parse_qty(qs, ev->level.qty, rounded); e != Errc::ok) return e;
+    ++n;
+  }
+  return Errc::ok;
+}
+
+}  // namespace
+
+// ---- bullet ---------------------------------------------------------------------------------------
+
+BulletInfo parse_bullet(std::string_view body) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(body.data(), body.size()).get(doc)) throw Error("kucoin bullet response: not JSON");
+  std::string_view code;
+  if (doc["code"].get(code) || code != "200000")
+    throw Error("kucoin bullet response: code is not \"200000\" (request refused)");
+  BulletInfo info;
+  std::string_view token;
+  if (doc["data"]["token"].get(token) || token.empty()) throw Error("kucoin bullet response: data.token missing");
+  info.token = std::string(token);
+  simdjson::dom::array servers;
+  if (doc["data"]["instanceServers"].get(servers) || servers.size() == 0)
+    throw Error("kucoin bullet response: data.instanceServers missing or empty");
+  simdjson::dom::element first = servers.at(0);
+  std::string_view endpoint;
+  if (first["endpoint"].get(endpoint) || endpoint.empty())
+    throw Error("kucoin bullet response: instanceServers[0].endpoint missing");
+  info.endpoint = std::string(endpoint);
+  std::int64_t interval = 0, timeout = 0;
+  if (first["pingInterval"].get(interval) || interval <= 0 || interval > 3'600'000)
+    throw Error("kucoin bullet response: instanceServers[0].pingInterval missing or not a positive ms count");
+  if (first["pingTimeout"].get(timeout) || timeout <= 0 || timeout > 3'600'000)
+    throw Error("kucoin bullet response: instanceServers[0].pingTimeout missing or not a positive ms count");
+  info.ping_interval_ms = static_cast<int>(interval);
+  info.ping_timeout_ms = static_cast<int>(timeout);
+  return info;
+}
+
+// ---- Decoder --------------------------------------------------------------------------------------
+
+Decoder::Decoder(Venue venue, InstrumentRegistry& registry, bool auto_register)
+    : venue_(venue), registry_(registry), auto_register_(auto_register), cache_(new CacheEntry[kCacheSize]) {
+  if (venue != Venue::kucoin_futures && venue != Venue::kucoin_spot)
+    throw Error("kucoin::Decoder: venue must be kucoin-futures or kucoin-spot, got " + std::string(to_string(venue)));
+  // Sized for the largest REST snapshot we expect; bigger documents make simdjson grow once (cold).
+  if (parser_.allocate(4u << 20)) throw Error("kucoin::Decoder: cannot allocate the JSON parser");
+}
+
+InstrumentId Decoder::lookup(std::string_view symbol) noexcept {
+  if (symbol.empty() || !Symbol::fits(symbol)) return kInvalidInstrument;
+  std::size_t slot = fnv1a(symbol) & (kCacheSize - 1);
+  for (std::size_t probe = 0; probe < kCacheSize; ++probe, slot = (slot + 1) & (kCacheSize - 1)) {
+    CacheEntry& c = cache_[slot];
+    if (c.id == kInvalidInstrument) {
+      // Miss: ask the registry (and register when allowed); remember the answer only when found.
+      auto found = registry_.find(venue_, symbol);
+      if (!found && auto_register_) [[unlikely]] {
+        InstrumentSpec spec;
+        spec.venue = venue_;
+        spec.symbol = Symbol(symbol);
+        spec.kind = venue_ == Venue::kucoin_spot ? InstrumentKind::spot : InstrumentKind::linear_perpetual;
+        const auto added = registry_.add(spec);
+        if (added.ok()) found = added.value;
+      }
+      if (!found) return kInvalidInstrument;
+      c.symbol = Symbol(symbol);
+      c.id = *found;
+      return c.id;
+    }
+    if (c.symbol.view() == symbol) return c.id;
+  }
+  return registry_.find(venue_, symbol).value_or(kInvalidInstrument);
+}
+
+DecodeResult Decoder::decode(std::string_view frame, std::size_t padded_capacity, std::uint64_t recv_tsc,
+                             EventBuffer& out) noexcept {
+  if (padded_capacity < frame.size() + simdjson::SIMDJSON_PADDING) [[unlikely]]
+    return failed(Errc::out_of_range, ErrorAction::skip);
+  od::document doc;
+  if (parser_.iterate(simdjson::padded_string_view(frame.data(), frame.size(), padded_capacity)).get(doc))
+    return failed(Errc::bad_format, ErrorAction::skip);
+  return decode_message(doc, recv_tsc, out);
+}
+
+DecodeResult Decoder::decode_message(od::document& doc, std::uint64_t recv_tsc, EventBuffer& out) noexcept {
+  std::string_view type;
+  if (doc["type"].get_string().get(type)) {
+    // Not an object, or no `type`: a frame the protocol does not define.
+    return failed(Errc::bad_format, ErrorAction::skip);
+  }
+  if (type != "message") {
+    ControlFrame c{};
+    std::string_view id;
+    od::value idv;
+    if (!doc["id"].get(idv) && text_of(idv, id) == Errc::ok) copy_text(c.id, sizeof c.id, id);
+    if (type == "welcome") c.type = ControlFrame::Type::welcome;
+    else if (type == "pong") c.type = ControlFrame::Type::pong;
+    else if (type == "ack") c.type = ControlFrame::Type::ack;
+    else if (type == "error") {
+      c.type = ControlFrame::Type::error;
+      std::uint64_t code = 0;
+      od::value cv;
+      if (!doc["code"].get(cv)) (void)u64_of(cv, code);
+      c.code = static_cast<int>(std::min<std::uint64_t>(code, 999999));
+      std::string_view msg;
+      od::value mv;
+      if (!doc["data"].get(mv) && text_of(mv, msg) == Errc::ok) copy_text(c.message, sizeof c.message, msg);
+      control_ = c;
+      // 401/403: token invalid or expired / forbidden: this session cannot continue. Anything else
+      // (bad topic, too many subscriptions) concerns one request: skip it, keep the session.
+      const bool fatal = c.code == 401 || c.code == 403;
+      return control(fatal ? ErrorAction::fatal : ErrorAction::skip, Errc::unknown_message);
+    } else {
+      c.type = ControlFrame::Type::other;
+    }
+    control_ = c;
+    return control();
+  }
+  std::string_view topic;
+  if (doc["topic"].get_string().get(topic)) return failed(Errc::missing_field, ErrorAction::skip);
+  const std::size_t colon = topic.find(':');
+  const std::string_view channel = topic.substr(0, colon);
+  std::string_view symbol = colon == std::string_view::npos ? std::string_view{} : topic.substr(colon + 1);
+  // `topic` points into the frame; `subject` into the parser's string buffer: both stay valid below.
+  std::string_view subject;
+  if (doc["subject"].get_string().get(subject)) subject = {};
+
+  enum class Kind { l2_delta, depth_n, bbo, trade, candle, mark, rest_snapshot, spot_l2, spot_level1, none };
+  Kind kind = Kind::none;
+  std::uint32_t depth = 0;
+  std::uint32_t interval = 0;
+  if (venue_ == Venue::kucoin_futures) {
+    if (channel == "/contractMarket/level2") kind = Kind::l2_delta;
+    else if (channel == "/contractMarket/level2Depth5") kind = Kind::depth_n, depth = 5;
+    else if (channel == "/contractMarket/level2Depth50") kind = Kind::depth_n, depth = 50;
+    else if (channel == "/contractMarket/tickerV2" || channel == "/contractMarket/ticker") kind = Kind::bbo;
+    else if (channel == "/contractMarket/execution") kind = Kind::trade;
+    else if (channel == "/contractMarket/limitCandle" || channel == "/contractMarket/candle") kind = Kind::candle;
+    else if (channel == "/contract/instrument") kind = Kind::mark;
+    else if (channel == "/contractMarket/level2Snapshot") kind = Kind::rest_snapshot;
+  } else {
+    if (channel == "/market/level2") kind = Kind::spot_l2;
+    else if (channel == "/market/ticker") kind = Kind::bbo;
+    else if (channel == "/market/match") kind = Kind::trade;
+    else if (channel == "/market/candles") kind = Kind::candle;
+    else if (channel == "/spotMarket/level2Depth5") kind = Kind::depth_n, depth = 5;
+    else if (channel == "/spotMarket/level2Depth50") kind = Kind::depth_n, depth = 50;
+    else if (channel == "/spotMarket/level1") kind = Kind::spot_level1;
+  }
+  if (kind == Kind::none) return ignored();
+  if (kind == Kind::candle) {
+    // "SYMBOL_1min": the symbol itself may contain '_' on neither venue, so split at the last one.
+    const std::size_t us = symbol.rfind('_');
+    if (us == std::string_view::npos) return failed(Errc::bad_format, ErrorAction::skip);
+    interval = interval_seconds(symbol.substr(us + 1));
+    symbol = symbol.substr(0, us);
+  }
+  if (kind == Kind::bbo && symbol == "all") symbol = subject;  // /market/ticker:all names the symbol in subject
+  if (kind == Kind::mark && subject != "mark.index.price" && subject != "funding.rate") return ignored();
+
+  const bool is_book = kind == Kind::l2_delta || kind == Kind::spot_l2 || kind == Kind::rest_snapshot;
+  const ErrorAction bad = is_book ? ErrorAction::resync : ErrorAction::skip;
+  const InstrumentId id = lookup(symbol);
+  if (id == kInvalidInstrument) return ignored();
+
+  od::object data;
+  if (doc["data"].get_object().get(data)) return failed(Errc::missing_field, bad);
+  if (kind == Kind::rest_snapshot) return decode_snapshot_data(data, symbol, recv_tsc, out);
+
+  Writer w{out, out.size(), venue_, id, recv_tsc};
+  Errc e = Errc::ok;
+  switch (kind) {
+    case Kind::l2_delta: {
+      // {"sequence":N,"change":"price,side,size","timestamp":ms}
+      std::uint64_t seq = 0, ts = 0;
+      std::string_view change;
+      if ((e = field_u64(data, "sequence", seq)) != Errc::ok) break;
+      if ((e = field_text(data, "change", change)) != Errc::ok) break;
+      (void)field_u64(data, "timestamp", ts);
+      const std::size_t c1 = change.find(','), c2 = change.rfind(',');
+      if (c1 == std::string_view::npos || c1 == c2) { e = Errc::bad_format; break; }
+      Event* b = w.push(EventType::book_batch, to_ns(ts));
+      if (!b) { e = Errc::capacity; break; }
+      b->batch = BookBatch{seq, seq, 0, 1, 0, BookBatchKind::delta, false, false};
+      Event* l = w.push(EventType::book_level, to_ns(ts));
+      if (!l) { e = Errc::capacity; break; }
+      l->level = BookLevel{};
+      if ((e = side_of(change.substr(c1 + 1, c2 - c1 - 1), l->level.side)) != Errc::ok) break;
+      if ((e = parse_fixed(change.substr(0, c1), l->level.price)) != Errc::ok) break;
+      e = parse_qty(change.substr(c2 + 1), l->level.qty, rounded_levels_);
+      break;
+    }
+    case Kind::spot_l2: {
+      // {"sequenceStart":A,"sequenceEnd":B,"symbol":..,"changes":{"asks":[[p,s,seq]..],"bids":[..]},"time":ms}
+      std::uint64_t start = 0, end = 0, ts = 0;
+      if ((e = field_u64(data, "sequenceStart", start)) != Errc::ok) break;
+      if ((e = field_u64(data, "sequenceEnd", end)) != Errc::ok) break;
+      if (end < start) { e = Errc::out_of_range; break; }
+      od::value tv;
+      if (!data["time"].get(tv)) (void)u64_of(tv, ts);
+      od::object changes;
+      if (data["changes"].get_object().get(changes)) { e = Errc::missing_field; break; }
+      Event* b = w.push(EventType::book_batch, to_ns(ts));
+      if (!b) { e = Errc::capacity; break; }
+      const std::size_t batch_index = out.size() - 1;
+      std::uint32_t n = 0;
+      for (auto field : changes) {
+        std::string_view key;
+        if (field.unescaped_key().get(key)) { e = Errc::wrong_type; break; }
+        Side side;
+        if (key == "asks") side = Side::sell;
+        else if (key == "bids") side = Side::buy;
+        else continue;
+        od::array levels;
+        if (field.value().get_array().get(levels)) { e = Errc::wrong_type; break; }
+        for (auto item : levels) {
+          od::array triple;
+          if (item.get_array().get(triple)) { e = Errc::wrong_type; break; }
+          std::string_view ps, qs;
+          std::uint64_t cseq = 0;
+          int k = 0;
+          for (auto part : triple) {
+            od::value pv;
+            if (part.get(pv)) { e = Errc::wrong_type; break; }
+            if (k == 0) e = text_of(pv, ps);
+            else if (k == 1) e = text_of(pv, qs);
+            else if (k == 2) e = u64_of(pv, cseq);
+            if (e != Errc::ok) break;
+            ++k;
+          }
+          if (e != Errc::ok) break;
+          if (k < 3) { e = Errc::missing_field; break; }
+          // Price "0" marks a sequence-only change (nothing to apply, but the sequence advances).
+          if (ps == "0") continue;
+          Event* l = w.push(EventType::book_level, to_ns(ts));
+          if (!l) { e = Errc::capacity; break; }
+          // Offset of this change inside [start, end]; a change sequence outside the range (seen in
+          // recorded data) is treated as the message's first change rather than being dropped.
+          const std::uint64_t off = cseq >= start && cseq <= end && cseq - start <= 0xFFFFFFFFu ? cseq - start : 0;
+          l->h.aux = static_cast<std::uint32_t>(off);
+          l->level = BookLevel{};
+          l->level.side = side;
+          if ((e = parse_fixed(ps, l->level.price)) != Errc::ok) break;
+          if ((e = parse_qty(qs, l->level.qty, rounded_levels_)) != Errc::ok) break;
+          ++n;
+        }
+        if (e != Errc::ok) break;
+      }
+      if (e != Errc::ok) break;
+      Event& be = const_cast<Event&>(out[batch_index]);
+      be.batch = BookBatch{end, start, 0, n, 0, BookBatchKind::delta, false, false};
+      break;
+    }
+    case Kind::depth_n: {
+      // Partial top-N book: {"asks":[[p,s]..],"bids":[[p,s]..],"timestamp"|"ts":ms[,"sequence":N]}
+      std::uint64_t seq = 0, ts = 0;
+      od::value v;
+      if (!data["sequence"].get(v)) (void)u64_of(v, seq);
+      if (!data["timestamp"].get(v)) (void)u64_of(v, ts);
+      Event* b = w.push(EventType::book_batch, to_ns(ts), depth);
+      if (!b) { e = Errc::capacity; break; }
+      const std::size_t batch_index = out.size() - 1;
+      std::uint32_t n = 0;
+      for (const auto& [key, side] : {std::pair{std::string_view("bids"), Side::buy}, std::pair{std::string_view("asks"), Side::sell}}) {
+        od::array levels;
+        if (data[key].get_array().get(levels)) { e = Errc::missing_field; break; }
+        if ((e = snapshot_side(levels, side, w, to_ns(ts), n, rounded_levels_)) != Errc::ok) break;
+      }
+      if (e != Errc::ok) break;
+      Event& be = const_cast<Event&>(out[batch_index]);
+      be.batch = BookBatch{seq, seq, 0, n, 0, BookBatchKind::snapshot, false, false};
+      break;
+    }
+    case Kind::bbo: {
+      // Futures: sequence, bestBidPrice/bestBidSize/bestAskPrice/bestAskSize (sizes are numbers), ts ns.
+      // Spot: sequence (string), bestBid/bestBidSize/bestAsk/bestAskSize, time ms ("Time" in the docs).
+      const bool fut = venue_ == Venue::kucoin_futures;
+      Event* ev = w.push(EventType::bbo, 0);
+      if (!ev) { e = Errc::capacity; break; }
+      ev->bbo = Bbo{};
+      if ((e = field_u64(data, "sequence", ev->bbo.seq)) != Errc::ok) break;
+      if ((e = field_fixed(data, fut ? "bestBidPrice" : "bestBid", ev->bbo.bid_price)) != Errc::ok) break;
+      if ((e = field_fixed(data, "bestBidSize", ev->bbo.bid_qty)) != Errc::ok) break;
+      if ((e = field_fixed(data, fut ? "bestAskPrice" : "bestAsk", ev->bbo.ask_price)) != Errc::ok) break;
+      if ((e = field_fixed(data, "bestAskSize", ev->bbo.ask_qty)) != Errc::ok) break;
+      std::uint64_t ts = 0;
+      od::value v;
+      if (!data[fut ? "ts" : "time"].get(v) || (!fut && !data["Time"].get(v))) (void)u64_of(v, ts);
+      ev->h.venue_time_ns = to_ns(ts);
+      break;
+    }
+    case Kind::spot_level1: {
+      // {"asks":[p,s],"bids":[p,s],"timestamp":ms}: no sequence.
+      Event* ev = w.push(EventType::bbo, 0);
+      if (!ev) { e = Errc::capacity; break; }
+      ev->bbo = Bbo{};
+      for (const auto& [key, side] : {std::pair{std::string_view("asks"), Side::sell}, std::pair{std::string_view("bids"), Side::buy}}) {
+        od::array pair;
+        if (data[key].get_array().get(pair)) { e = Errc::missing_field; break; }
+        std::string_view ps, qs;
+        int k = 0;
+        for (auto part : pair) {
+          od::value pv;
+          if (part.get(pv) || text_of(pv, k == 0 ? ps : qs) != Errc::ok) { e = Errc::wrong_type; break; }
+          if (++k == 2) break;
+        }
+        if (e != Errc::ok) break;
+        if (k < 2) { e = Errc::missing_field; break; }
+        if ((e = parse_fixed(ps, side == Side::buy ? ev->bbo.bid_price : ev->bbo.ask_price)) != Errc::ok) break;
+        if ((e = parse_fixed(qs, side == Side::buy ? ev->bbo.bid_qty : ev->bbo.ask_qty)) != Errc::ok) break;
+      }
+      std::uint64_t ts = 0;
+      if (e == Errc::ok) (void)field_u64(data, "timestamp", ts);
+      ev->h.venue_time_ns = to_ns(ts);
+      break;
+    }
+    case Kind::trade: {
+      // Futures execution: ts ns; spot l3match: time ns (string). tradeId is numeric on both today;
+      // older ids were 24-hex ObjectIds, for which the message sequence (also unique) is the id.
+      Event* ev = w.push(EventType::trade, 0);
+      if (!ev) { e = Errc::capacity; break; }
+      ev->trade = Trade{};
+      std::string_view side, tid;
+      std::uint64_t seq = 0, ts = 0;
+      if ((e = field_text(data, "side", side)) != Errc::ok) break;
+      if ((e = side_of(side, ev->trade.aggressor)) != Errc::ok) break;
+      if ((e = field_fixed(data, "price", ev->trade.price)) != Errc::ok) break;
+      if ((e = field_fixed(data, "size", ev->trade.qty)) != Errc::ok) break;
+      if ((e = field_u64(data, "sequence", seq)) != Errc::ok) break;
+      if (field_text(data, "tradeId", tid) != Errc::ok || digits_u64(tid, ev->trade.trade_id) != Errc::ok)
+        ev->trade.trade_id = seq;
+      od::value v;
+      if (!data[venue_ == Venue::kucoin_futures ? "ts" : "time"].get(v)) (void)u64_of(v, ts);
+      ev->h.venue_time_ns = to_ns(ts);
+      break;
+    }
+    case Kind::candle: {
+      Event* ev = w.push(EventType::candle, 0, interval);
+      if (!ev) { e = Errc::capacity; break; }
+      ev->candle = Candle{};
+      od::array arr;
+      if (!data["candles"].get_array().get(arr)) {
+        // ["start s", open, close, high, low, volume, turnover] (spot and futures limitCandle).
+        std::string_view parts[6];
+        int k = 0;
+        for (auto part : arr) {
+          od::value pv;
+          if (part.get(pv) || text_of(pv, parts[k]) != Errc::ok) { e = Errc::wrong_type; break; }
+          if (++k == 6) break;
+        }
+        if (e != Errc::ok) break;
+        if (k < 6) { e = Errc::missing_field; break; }
+        std::uint64_t start = 0;
+        if ((e = digits_u64(parts[0], start)) != Errc::ok) break;
+        ev->h.venue_time_ns = static_cast<std::int64_t>(start) * 1'000'000'000;
+        if ((e = parse_fixed(parts[1], ev->candle.open)) != Errc::ok) break;
+        if ((e = parse_fixed(parts[2], ev->candle.close)) != Errc::ok) break;
+        if ((e = parse_fixed(parts[3], ev->candle.high)) != Errc::ok) break;
+        if ((e = parse_fixed(parts[4], ev->candle.low)) != Errc::ok) break;
+        e = parse_qty(parts[5], ev->candle.volume, rounded_levels_);
+      } else {
+        // Legacy /contractMarket/candle object: open/high/low/close/volume, time ms, granularity minutes.
+        std::uint64_t t = 0, gran = 0;
+        if ((e = field_fixed(data, "open", ev->candle.open)) != Errc::ok) break;
+        if ((e = field_fixed(data, "high", ev->candle.high)) != Errc::ok) break;
+        if ((e = field_fixed(data, "low", ev->candle.low)) != Errc::ok) break;
+        if ((e = field_fixed(data, "close", ev->candle.close)) != Errc::ok) break;
+        if ((e = field_fixed(data, "volume", ev->candle.volume)) != Errc::ok) break;
+        if ((e = field_u64(data, "time", t)) != Errc::ok) break;
+        if (field_u64(data, "granularity", gran) == Errc::ok && gran <= 0xFFFFFFFFu / 60) ev->h.aux = static_cast<std::uint32_t>(gran * 60);
+        ev->h.venue_time_ns = to_ns(t);
+      }
+      break;
+    }
+    case Kind::mark: {
+      // mark.index.price {markPrice, indexPrice, granularity ms, timestamp ms};
+      // funding.rate {fundingRate, granularity ms, timestamp ms}. Prices arrive as JSON numbers.
+      Event* ev = w.push(EventType::mark, 0);
+      if (!ev) { e = Errc::capacity; break; }
+      ev->mark = MarkFunding{};
+      if (subject == "mark.index.price") {
+        if ((e = field_fixed(data, "markPrice", ev->mark.mark_price)) != Errc::ok) break;
+        if ((e = field_fixed(data, "indexPrice", ev->mark.index_price)) != Errc::ok) break;
+      } else {
+        if ((e = field_fixed(data, "fundingRate", ev->mark.funding_rate)) != Errc::ok) break;
+      }
+      std::uint64_t gran = 0, ts = 0;
+      if (field_u64(data, "granularity", gran) == Errc::ok) ev->h.aux = static_cast<std::uint32_t>(gran / 1000);
+      if ((e = field_u64(data, "timestamp", ts)) != Errc::ok) break;
+      ev->h.venue_time_ns = to_ns(ts);
+      break;
+    }
+    default:
+      return ignored();
+  }
+  if (e != Errc::ok) return w.fail(e, e == Errc::capacity && !is_book ? ErrorAction::skip : bad);
+  return w.done();
+}
+
+DecodeResult Decoder::decode_snapshot(std::string_view body, std::size_t padded_capacity, std::string_view symbol,
+                                      std::uint64_t recv_tsc, EventBuffer& out) noexcept {
+  if (padded_capacity < body.size() + simdjson::SIMDJSON_PADDING) [[unlikely]]
+    return failed(Errc::out_of_range, ErrorAction::resync);
+  od::document doc;
+  if (parser_.iterate(simdjson::padded_string_view(body.data(), body.size(), padded_capacity)).get(doc))
+    return failed(Errc::bad_format, ErrorAction::resync);
+  std::string_view code;
+  if (doc["code"].get_string().get(code)) return failed(Errc::missing_field, ErrorAction::resync);
+  if (code != "200000") return failed(Errc::unknown_message, ErrorAction::resync);
+  od::object data;
+  if (doc["data"].get_object().get(data)) return failed(Errc::missing_field, ErrorAction::resync);
+  return decode_snapshot_data(data, symbol, recv_tsc, out);
+}
+
+DecodeResult Decoder::decode_snapshot_data(od::object data, std::string_view symbol, std::uint64_t recv_tsc,
+                                           EventBuffer& out) noexcept {
+  // Futures: {"sequence":N,"symbol":..,"bids":[[p,s]..],"asks":[..],"ts":ns}
+  // Spot:    {"time":ms,"sequence":"N","bids":[["p","s"]..],"asks":[..]}
+  std::string_view body_symbol;
+  od::value v;
+  if (!data["symbol"].get(v) && text_of(v, body_symbol) == Errc::ok && !body_symbol.empty()) symbol = body_symbol;
+  const InstrumentId id = lookup(symbol);
+  if (id == kInvalidInstrument) return ignored();
+  std::uint64_t seq = 0, ts = 0;
+  if (const Errc e = field_u64(data, "sequence", seq); e != Errc::ok) return failed(e, ErrorAction::resync);
+  if (!data["ts"].get(v) || !data["time"].get(v)) (void)u64_of(v, ts);
+  Writer w{out, out.size(), venue_, id, recv_tsc};
+  Event* b = w.push(EventType::book_batch, to_ns(ts));
+  if (!b) return w.fail(Errc::capacity, ErrorAction::resync);
+  const std::size_t batch_index = out.size() - 1;
+  std::uint32_t n = 0;
+  for (const auto& [key, side] : {std::pair{std::string_view("bids"), Side::buy}, std::pair{std::string_view("asks"), Side::sell}}) {
+    od::array levels;
+    if (data[key].get_array().get(levels)) return w.fail(Errc::missing_field, ErrorAction::resync);
+    if (const Errc e = snapshot_side(levels, side, w, to_ns(ts), n, rounded_levels_); e != Errc::ok)
+      return w.fail(e, ErrorAction::resync);
+  }
+  Event& be = const_cast<Event&>(out[batch_index]);
+  be.batch = BookBatch{seq, seq, 0, n, 0, BookBatchKind::snapshot, false, false};
+  return w.done();
+}
+
+// ---- BookSync -------------------------------------------------------------------------------------
+
+BookSync::BookSync(Venue venue, InstrumentId instrument, std::size_t max_levels_per_side, std::size_t buffer_events)
+    : venue_(venue),
+      instrument_(instrument),
+      book_(max_levels_per_side),
+      buffer_(new Event[buffer_events]),
+      buffer_cap_(buffer_events) {}
+
+void BookSync::reset() noexcept {
+  book_.clear();
+  buffered_ = 0;
+  buffer_overflowed_ = false;
+  state_ = SyncState::awaiting_snapshot;
+  pending_ = Pending::none;
+  remaining_ = 0;
+}
+
+BookSync::Verdict BookSync::judge(const BookBatch& b) const noexcept {
+  if (b.seq <= last_seq_) return Verdict::stale;        // everything already in the book
+  if (b.first_seq > last_seq_ + 1) return Verdict::gap;  // something between was never seen
+  return Verdict::apply;
+}
+
+bool BookSync::buffer_push(const Event& e) noexcept {
+  if (buffered_ == buffer_cap_) [[unlikely]] {
+    buffered_ = 0;
+    buffer_overflowed_ = true;
+    return false;
+  }
+  buffer_[buffered_++] = e;
+  return true;
+}
+
+Errc BookSync::apply_level(const Event& e, std::uint64_t first_seq) noexcept {
+  // A change already covered by the book (first message after a snapshot) is skipped.
+  if (first_seq + e.h.aux <= last_seq_) return Errc::ok;
+  return book_.apply(e.level.side, e.level.price, e.level.qty);
+}
+
+SyncResult BookSync::lose_sync(Errc why, bool is_gap) noexcept {
+  const bool was_synced = state_ == SyncState::synced;
+  state_ = SyncState::awaiting_snapshot;
+  book_.clear();
+  buffered_ = 0;
+  if (is_gap) ++gaps_;
+  if (was_synced || is_gap) ++resyncs_;
+  return SyncResult{false, true, why};
+}
+
+SyncResult BookSync::on_event(const Event& e) noexcept {
+  if (e.h.instrument != instrument_ || e.h.venue != venue_) return {};
+  if (e.h.type == EventType::book_batch) {
+    SyncResult r{};
+    if (remaining_ != 0) [[unlikely]] {
+      // The previous message ended early: its book change is incomplete.
+      pending_ = Pending::none;
+      remaining_ = 0;
+      r = lose_sync(Errc::bad_format, false);
+    }
+    const BookBatch& b = e.batch;
+    cur_first_ = b.first_seq;
+    cur_seq_ = b.seq;
+    remaining_ = b.level_count;
+    apply_error_ = Errc::ok;
+    if (b.kind == BookBatchKind::snapshot) {
+      if (e.h.aux != 0) {  // partial top-N snapshot: not a full book
+        pending_ = Pending::drop;
+      } else {
+        pending_ = Pending::snapshot;
+        book_.clear();
+      }
+    } else if (b.seq < b.first_seq) [[unlikely]] {
+      pending_ = Pending::drop;
+      r = lose_sync(Errc::out_of_range, false);
+    } else if (state_ != SyncState::synced) {
+      pending_ = Pending::buffer;
+      if (!buffer_push(e)) r = SyncResult{false, true, Errc::capacity};
+    } else {
+      switch (judge(b)) {
+        case Verdict::stale:
+          ++stale_dropped_;
+          pending_ = Pending::drop;
+          break;
+        case Verdict::gap:
+          r = lose_sync(Errc::sequence_gap, true);
+          pending_ = Pending::buffer;  // the newest data: keep it for the next snapshot
+          (void)buffer_push(e);
+          break;
+        case Verdict::apply:
+          pending_ = Pending::apply;
+          break;
+      }
+    }
+    if (remaining_ == 0) {
+      const SyncResult f = finish_batch();
+      if (f.need_snapshot) return f;
+      if (!r.need_snapshot) r = f;
+    }
+    return r;
+  }
+  if (e.h.type != EventType::book_level || remaining_ == 0) return {};
+  switch (pending_) {
+    case Pending::snapshot:
+      if (apply_error_ == Errc::ok) apply_error_ = book_.apply(e.level.side, e.level.price, e.level.qty);
+      break;
+    case Pending::apply:
+      if (apply_error_ == Errc::ok) apply_error_ = apply_level(e, cur_first_);
+      break;
+    case Pending::buffer:
+      if (!buffer_push(e)) {
+        --remaining_;
+        if (remaining_ == 0) pending_ = Pending::none;
+        return SyncResult{false, true, Errc::capacity};
+      }
+      break;
+    default:
+      break;
+  }
+  if (--remaining_ == 0) return finish_batch();
+  return {};
+}
+
+SyncResult BookSync::finish_batch() noexcept {
+  const Pending p = pending_;
+  pending_ = Pending::none;
+  if (p == Pending::snapshot) return finish_snapshot();
+  if (p != Pending::apply) return {};
+  if (apply_error_ != Errc::ok) return lose_sync(apply_error_, false);
+  last_seq_ = cur_seq_;
+  if (book_.crossed()) return lose_sync(Errc::crossed_book, false);
+  return SyncResult{true, false, Errc::ok};
+}
+
+SyncResult BookSync::finish_snapshot() noexcept {
+  if (apply_error_ != Errc::ok) {
+    book_.clear();
+    state_ = SyncState::awaiting_snapshot;
+    return SyncResult{false, true, apply_error_};
+  }
+  ++snapshots_;
+  last_seq_ = cur_seq_;
+  if (buffer_overflowed_) {
+    // Diffs were lost while waiting; this snapshot may predate them, so it cannot be trusted to join up.
+    buffer_overflowed_ = false;
+    book_.clear();
+    state_ = SyncState::awaiting_snapshot;
+    return SyncResult{false, true, Errc::capacity};
+  }
+  // Replay buffered diffs on top of the snapshot under the same rule as live ones.
+  std::size_t i = 0;
+  while (i < buffered_) {
+    const Event& h = buffer_[i];
+    const std::uint32_t n = h.batch.level_count;
+    if (i + 1 + n > buffered_) break;  // a message cut short by overflow handling: nothing after it
+    const Verdict v = judge(h.batch);
+    if (v == Verdict::gap) {
+      // The snapshot is older than the first diff we kept: ask for a newer one, keep the diffs.
+      ++gaps_;
+      ++resyncs_;
+      std::memmove(static_cast<void*>(buffer_.get()), buffer_.get() + i, (buffered_ - i) * sizeof(Event));
+      buffered_ -= i;
+      book_.clear();
+      state_ = SyncState::awaiting_snapshot;
+      return SyncResult{false, true, Errc::sequence_gap};
+    }
+    if (v == Verdict::apply) {
+      for (std::uint32_t k = 1; k <= n; ++k) {
+        const Errc err = apply_level(buffer_[i + k], h.batch.first_seq);
+        if (err != Errc::ok) {
+          buffered_ = 0;
+          book_.clear();
+          state_ = SyncState::awaiting_snapshot;
+          return SyncResult{false, true, err};
+        }
+      }
+      last_seq_ = h.batch.seq;
+    }
+    i += 1 + n;
+  }
+  buffered_ = 0;
+  if (book_.crossed()) {
+    book_.clear();
+    state_ = SyncState::awaiting_snapshot;
+    ++resyncs_;
+    return SyncResult{false, true, Errc::crossed_book};
+  }
+  state_ = SyncState::synced;
+  return SyncResult{true, false, Errc::ok};
+}
+
+// ---- check ----------------------------------------------------------------------------------------
+
+namespace {
+
+struct TimedFrame {
+  std::int64_t recv_ns;
+  std::size_t file;
+  CapturedFrame frame;
+};
+
+// Reads every file and merges their frames by receive time (stable: ties keep file order).
+std::vector<TimedFrame> merged_frames(std::vector<std::unique_ptr<CaptureReader>>& readers,
+                                      const std::vector<std::string>& files) {
+  std::vector<TimedFrame> all;
+  for (std::size_t f = 0; f < files.size(); ++f) {
+    readers.push_back(std::make_unique<CaptureReader>(files[f]));
+    CapturedFrame fr;
+    while (readers.back()->next(fr)) all.push_back(TimedFrame{fr.recv_ns, f, fr});
+  }
+  std::stable_sort(all.begin(), all.end(), [](const TimedFrame& a, const TimedFrame& b) { return a.recv_ns < b.recv_ns; });
+  return all;
+}
+
+std::string_view url_symbol(std::string_view url) {
+  const std::size_t p = url.find("symbol=");
+  if (p == std::string_view::npos) return {};
+  std::string_view s = url.substr(p + 7);
+  return s.substr(0, s.find('&'));
+}
+
+}  // namespace
+
+BookCheckResult check(const std::vector<std::string>& files, Venue venue, const BookCheckOptions& opt) {
+  if (venue != Venue::kucoin_spot && venue != Venue::kucoin_futures)
+    throw Error("kucoin::check: venue must be kucoin-spot or kucoin-futures");
+  BookCheckResult res;
+  auto note = [&](std::string s) {
+    if (res.notes.size() < opt.max_notes) res.notes.push_back(std::move(s));
+  };
+  std::vector<std::unique_ptr<CaptureReader>> readers;
+  const auto frames = merged_frames(readers, files);
+
+  InstrumentRegistry registry(4096);
+  Decoder decoder(venue, registry, /*auto_register=*/true);
+  EventBuffer out(1 << 16);
+  struct PerSymbol {
+    std::unique_ptr<BookSync> sync;
+    std::deque<Bbo> pending;  // tickers waiting for the book to reach their sequence
+    std::uint64_t checked{0}, mismatched{0};
+    bool saw_snapshot{false};
+  };
+  std::map<InstrumentId, PerSymbol> books;
+  auto book_for = [&](InstrumentId id) -> PerSymbol& {
+    auto& p = books[id];
+    if (!p.sync) p.sync = std::make_unique<BookSync>(venue, id);
+    return p;
+  };
+  auto compare = [&](PerSymbol& ps, const Bbo& q, InstrumentId id) {
+    const L2Book& book = ps.sync->book();
+    const Level* bid = book.best_bid();
+    const Level* ask = book.best_ask();
+    const bool same = bid && ask && bid->price == q.bid_price && bid->qty == q.bid_qty && ask->price == q.ask_price &&
+                      ask->qty == q.ask_qty;
+    ++res.checked;
+    ++ps.checked;
+    if (!same) {
+      ++res.mismatched;
+      ++ps.mismatched;
+      note(std::string(registry.get(id).symbol.view()) + ": ticker at sequence " + std::to_string(q.seq) +
+           " differs from the book (bid " + q.bid_price.to_string() + " x " + q.bid_qty.to_string() + ", ask " +
+           q.ask_price.to_string() + " x " + q.ask_qty.to_string() + "; book " +
+           (bid ? bid->price.to_string() + " x " + bid->qty.to_string() : std::string("none")) + " / " +
+           (ask ? ask->price.to_string() + " x " + ask->qty.to_string() : std::string("none")) + ")");
+    }
+  };
+  // Compares queued tickers the book has reached; a ticker the synced book passed without stopping at
+  // its sequence (or that predates sync) cannot be compared and is dropped.
+  auto drain = [&](PerSymbol& ps, InstrumentId id) {
+    if (ps.sync->state() != SyncState::synced) return;
+    while (!ps.pending.empty() && ps.pending.front().seq <= ps.sync->last_seq()) {
+      if (ps.pending.front().seq == ps.sync->last_seq()) compare(ps, ps.pending.front(), id);
+      ps.pending.pop_front();
+    }
+  };
+
+  for (const auto& tf : frames) {
+    const CapturedFrame& fr = tf.frame;
+    if (fr.kind == FrameKind::ws_sent || fr.kind == FrameKind::connect) continue;
+    ++res.frames;
+    out.clear();
+    DecodeResult r;
+    if (fr.kind == FrameKind::rest_body) {
+      if (fr.url.find("level2") == std::string_view::npos) {
+        ++res.skipped;
+        continue;
+      }
+      r = decoder.decode_snapshot(fr.payload, fr.padded_capacity, url_symbol(fr.url), 0, out);
+    } else {
+      r = decoder.decode(fr.payload, fr.padded_capacity, 0, out);
+    }
+    if (!r.ok()) {
+      ++res.errors;
+      note("line " + std::to_string(fr.line_no) + ": decode failed: " + std::string(to_string(r.error)) + " (" +
+           std::string(to_string(r.action)) + ")");
+      continue;
+    }
+    if (r.kind != MessageKind::market_data) {
+      ++res.skipped;
+      continue;
+    }
+    bool used = false;
+    for (const Event& e : out) {
+      if (e.h.type == EventType::book_batch || e.h.type == EventType::book_level) {
+        if (e.h.type == EventType::book_batch && e.batch.kind == BookBatchKind::snapshot && e.h.aux != 0) continue;
+        PerSymbol& ps = book_for(e.h.instrument);
+        used = true;
+        if (e.h.type == EventType::book_batch && e.batch.kind == BookBatchKind::snapshot) ps.saw_snapshot = true;
+        const std::uint64_t gaps_before = ps.sync->gaps();
+        const std::uint64_t resyncs_before = ps.sync->resyncs();
+        const SyncResult s = ps.sync->on_event(e);
+        res.gaps += ps.sync->gaps() - gaps_before;
+        res.resyncs += ps.sync->resyncs() - resyncs_before;
+        if (s.need_snapshot)
+          note(std::string(registry.get(e.h.instrument).symbol.view()) + ": resync needed (" +
+               std::string(to_string(s.error)) + ") at line " + std::to_string(fr.line_no));
+        if (s.book_changed) drain(ps, e.h.instrument);
+      } else if (e.h.type == EventType::bbo && e.bbo.seq != 0) {
+        PerSymbol& ps = book_for(e.h.instrument);
+        used = true;
+        ps.pending.push_back(e.bbo);
+        drain(ps, e.h.instrument);
+      }
+    }
+    if (!used) ++res.skipped;
+  }
+  if (decoder.rounded_levels())
+    note("quantities rounded up to 10 decimals: " + std::to_string(decoder.rounded_levels()));
+  for (auto& [id, ps] : books) {
+    const std::string sym(registry.get(id).symbol.view());
+    if (!ps.saw_snapshot) {
+      note(sym + ": no level-2 snapshot in the files; book never synced");
+      continue;
+    }
+    if (opt.verbose)
+      note(sym + ": " + (ps.sync->state() == SyncState::synced ? "synced" : "unsynced") + " at sequence " +
+           std::to_string(ps.sync->last_seq()) + ", checked " + std::to_string(ps.checked) + ", mismatched " +
+           std::to_string(ps.mismatched));
+  }
+  return res;
+}
+
+}  // namespace enigma::feed::kucoin

@@ -1,0 +1,191 @@
+// Simulated exchange for backtests and paper trading: fills our orders against the replayed L2 book and
+// trades, on injected time only (deterministic: same inputs, same reports).
+//
+// Model:
+//  * Book: its own price-level book per instrument from core Events (BookBatch snapshot/delta + BookLevel,
+//    or Bbo as a one-level book when an instrument has no depth feed). Our taker fills consume displayed
+//    qty until the next update of that level.
+//  * Latency: an order or cancel sent at local time t reaches the matching engine at t + order_latency;
+//    a report emitted at exchange time x is delivered by poll_reports() from x + report_latency on.
+//  * Taker: market/IOC/FOK and the crossing part of a limit walk the opposite side (FOK all-or-nothing).
+//    Post-only that would cross is rejected.
+//  * Maker queue: a resting limit joins behind the qty displayed at its price at placement. Trades at the
+//    price consume the queue ahead first, then fill us. Cancels do not move us up (conservative default)
+//    except when the displayed qty falls below our queue ahead, which proves that many left from ahead;
+//    optionally cancels are assumed to come proportionally from ahead. A trade through our price, or the
+//    opposite side crossing it, fills the rest at our price.
+//  * Stops / take-profits / trailing stops trigger on trade prices, then execute as market orders.
+//  * Margin: orders that add exposure need price x qty x multiplier / leverage of free margin, else
+//    INSUFFICIENT_MARGIN; reduce-only orders that would add exposure are rejected.
+//  * Fees: maker/taker rates per venue on each fill's notional (negative rate = rebate).
+//  * Funding (perpetuals): at each funding time the position pays qty x multiplier x mark x rate (longs pay
+//    a positive rate), from MarkFunding events or, without them, a configured schedule.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "core/error.hpp"
+#include "core/events.hpp"
+#include "core/fixed_point.hpp"
+#include "core/instrument.hpp"
+#include "oms/exec_report.hpp"
+#include "oms/order_spec.hpp"
+#include "risk/flat_map.hpp"
+
+namespace enigma::oms {
+
+struct SimFees {
+  Rate maker;  // fraction of notional, e.g. 0.0002; negative = rebate
+  Rate taker;
+};
+
+struct SimConfig {
+  std::array<SimFees, kVenueCount> fees{};      // indexed by Venue
+  std::int64_t order_latency_ns{0};             // order-entry latency (send -> matching engine)
+  std::int64_t report_latency_ns{0};            // feed latency of our execution reports
+  bool cancels_proportional_from_ahead{false};  // false = conservative queue model
+  Notional initial_balance{Notional::from_units(10'000)};
+  // Funding schedule used when an instrument gets no MarkFunding events: every `funding_interval_ns`
+  // (aligned to the epoch, e.g. 8 h) at `scheduled_funding_rate`. 0 disables it.
+  std::int64_t funding_interval_ns{0};
+  Rate scheduled_funding_rate{};
+  std::size_t max_orders{4096};      // live + in-flight orders
+  std::size_t max_levels{2048};      // per book side; deeper levels are dropped (and counted)
+  std::size_t max_reports{1 << 16};  // undelivered reports; overflow is counted, never silent
+};
+
+struct SimPosition {
+  Qty qty;              // signed: > 0 long, < 0 short
+  Notional entry_notional;  // |qty| x average entry (x multiplier applied), for margin and PnL
+  Notional realized_pnl;
+  Notional funding;     // sum of funding paid (positive) / received (negative)
+  std::uint16_t leverage{1};
+};
+
+struct SimAccount {
+  Notional balance;     // initial + realized PnL - fees - funding
+  Notional fees_paid;   // sum of fees (negative = net rebates)
+  Notional funding_paid;
+};
+
+class SimExchange {
+ public:
+  // `registry` must outlive the exchange; all storage is allocated here. Throws enigma::Error on a config
+  // that cannot work (zero capacities, negative latency).
+  SimExchange(const InstrumentRegistry& registry, SimConfig cfg);
+
+  // Market data at exchange time `exch_time_ns` (non-decreasing). Orders and cancels whose arrival time is
+  // <= exch_time_ns are processed first, in arrival order.
+  void on_event(const Event& e, std::int64_t exch_time_ns) noexcept;
+  // Processes arrivals and funding times up to `exch_time_ns` without market data.
+  void advance(std::int64_t exch_time_ns) noexcept;
+
+  // Sends an order at local time `now_ns`; it reaches the engine at now_ns + order_latency.
+  // Errc::capacity when the order table is full, Errc::out_of_range for an unknown instrument or qty <= 0.
+  [[nodiscard]] Errc submit(const OrderSpec& o, std::int64_t now_ns) noexcept;
+  // Requests a cancel; an unknown or finished order gets a cancel_rejected report.
+  [[nodiscard]] Errc cancel(const ClientOrderId& id, std::int64_t now_ns) noexcept;
+
+  // Moves reports deliverable at `now_ns` into `out`; returns how many.
+  [[nodiscard]] std::size_t poll_reports(std::int64_t now_ns, std::span<ExecReport> out) noexcept;
+
+  [[nodiscard]] const SimPosition& position(InstrumentId id) const noexcept { return books_[id].position; }
+  [[nodiscard]] const SimAccount& account() const noexcept { return account_; }
+  [[nodiscard]] Notional free_margin() const noexcept;
+  // Displayed qty at `px` on `side` of the simulated book (0 if no level).
+  [[nodiscard]] Qty level_qty(InstrumentId id, Side side, Price px) const noexcept;
+  // Queue ahead of a resting order (0 if unknown / not resting).
+  [[nodiscard]] Qty queue_ahead(const ClientOrderId& id) const noexcept;
+  [[nodiscard]] std::uint64_t dropped_reports() const noexcept { return dropped_reports_; }
+  [[nodiscard]] std::uint64_t dropped_levels() const noexcept { return dropped_levels_; }
+
+ private:
+  struct Level {
+    Price price;
+    Qty qty;
+  };
+  struct BookSide {
+    std::vector<Level> levels;  // best first; capacity fixed at construction
+    std::size_t count{0};
+  };
+  struct Book {
+    BookSide bids;
+    BookSide asks;
+    SimPosition position;
+    Price last_trade;
+    Price mark;
+    Rate funding_rate;
+    std::int64_t next_funding_ns{0};
+    std::uint32_t pending_levels{0};  // BookLevel events still expected for the current batch
+    bool has_depth{false};
+    bool has_funding_feed{false};
+  };
+  enum class OrderPhase : std::uint8_t { in_flight, resting, untriggered, done };
+  struct Order {
+    OrderSpec spec;
+    Qty filled;
+    Qty queue_ahead;
+    Qty traded_at_level;   // trades at our price not yet matched by a level decrease (cancel accounting)
+    Price trail_extreme;   // trailing stop: best price seen since activation
+    Notional reserved_margin;
+    std::int64_t arrival_ns{0};
+    std::uint64_t venue_id{0};
+    OrderPhase phase{OrderPhase::in_flight};
+    bool trail_active{false};
+  };
+  struct Action {
+    std::int64_t at_ns;
+    std::uint32_t order;  // slot
+    bool is_cancel;
+    ClientOrderId cancel_id;  // for cancels of unknown ids
+  };
+  struct Pending {
+    ExecReport report;
+    std::int64_t deliver_ns;
+  };
+
+  void process_until(std::int64_t t) noexcept;
+  void apply_funding(Book& b, InstrumentId id, std::int64_t t) noexcept;
+  void on_arrival(std::uint32_t slot, std::int64_t t) noexcept;
+  void on_cancel_arrival(const Action& a, std::int64_t t) noexcept;
+  void apply_level(Book& b, InstrumentId id, const BookLevel& l, std::int64_t t) noexcept;
+  void on_trade(Book& b, InstrumentId id, const Trade& tr, std::int64_t t) noexcept;
+  void check_crossed_resting(Book& b, InstrumentId id, std::int64_t t) noexcept;
+  // Walks the opposite side up to `limit` (0 = no limit) for `want`; returns the filled qty.
+  Qty take(Book& b, std::uint32_t slot, Qty want, Price limit, std::int64_t t) noexcept;
+  [[nodiscard]] Qty available(const Book& b, Side taker, Qty want, Price limit) const noexcept;
+  void fill(std::uint32_t slot, Qty qty, Price px, bool maker, std::int64_t t) noexcept;
+  void finish(std::uint32_t slot, ExecKind kind, Reason reason, std::int64_t t) noexcept;
+  void emit(const Order& o, ExecKind kind, Reason reason, Qty last_qty, Price last_px, Notional fee, bool maker,
+            std::int64_t t) noexcept;
+  [[nodiscard]] Notional margin_for(const Order& o, Price px) const noexcept;
+  [[nodiscard]] Order* find(const ClientOrderId& id) noexcept;
+  [[nodiscard]] const Order* find(const ClientOrderId& id) const noexcept;
+  void release(std::uint32_t slot) noexcept;
+
+  const InstrumentRegistry& registry_;
+  SimConfig cfg_;
+  std::vector<Book> books_;
+  std::vector<Order> orders_;
+  std::vector<std::uint32_t> free_slots_;
+  std::vector<std::uint32_t> live_;          // slots resting/untriggered, in placement order
+  mutable risk::detail::FlatMap64 index_;    // client id hash -> slot
+  std::vector<Action> actions_;              // FIFO ring (constant latency keeps it time-ordered)
+  std::size_t action_head_{0};
+  std::size_t action_count_{0};
+  std::vector<Pending> reports_;             // FIFO ring
+  std::size_t report_head_{0};
+  std::size_t report_count_{0};
+  SimAccount account_{};
+  std::int64_t now_ns_{0};
+  std::uint64_t next_venue_id_{1};
+  std::uint64_t report_seq_{0};
+  std::uint64_t dropped_reports_{0};
+  std::uint64_t dropped_levels_{0};
+};
+
+}  // namespace enigma::oms

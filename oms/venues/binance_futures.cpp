@@ -1,0 +1,172 @@
+#include "oms/venues/binance_futures.hpp"
+
+namespace enigma::oms::binance_futures {
+namespace {
+
+bool has_crlf(std::string_view s) noexcept { return s.find_first_of("\r\n") != std::string_view::npos; }
+
+std::string_view type_name(OrderType t) noexcept {
+  switch (t) {
+    case OrderType::limit: return "LIMIT";
+    case OrderType::market: return "MARKET";
+    case OrderType::stop_market: return "STOP_MARKET";
+    case OrderType::take_profit_market: return "TAKE_PROFIT_MARKET";
+    case OrderType::trailing_stop: return "TRAILING_STOP_MARKET";
+  }
+  return "LIMIT";
+}
+
+// Binance has no separate post-only flag on futures: timeInForce GTX ("good till crossing") is post-only.
+std::string_view tif_name(TimeInForce t) noexcept {
+  switch (t) {
+    case TimeInForce::gtc: return "GTC";
+    case TimeInForce::ioc: return "IOC";
+    case TimeInForce::fok: return "FOK";
+    case TimeInForce::post_only: return "GTX";
+  }
+  return "GTC";
+}
+
+}  // namespace
+
+Encoder::Encoder(const InstrumentRegistry& registry, std::string api_key, const Secret& secret, Config cfg)
+    : registry_(registry), api_key_(std::move(api_key)), hmac_(secret.reveal()), cfg_(std::move(cfg)) {
+  if (api_key_.empty() || has_crlf(api_key_)) throw Error("binance futures encoder: api key is empty or has CR/LF");
+  if (cfg_.host.empty() || has_crlf(cfg_.host)) throw Error("binance futures encoder: host is empty or has CR/LF");
+  if (secret.empty()) throw Error("binance futures encoder: api secret is empty");
+}
+
+void Encoder::sign(std::string_view params, char out[kSha256HexSize]) const noexcept {
+  unsigned char mac[kSha256Size];
+  hmac_.sign(params, mac);
+  hex_encode(mac, sizeof mac, out);
+}
+
+Result<std::size_t> Encoder::finish(Method m, std::string_view path, BufWriter& params, char* out,
+                                    std::size_t cap) noexcept {
+  // The signature covers exactly the parameter bytes that go on the wire, then is appended to them.
+  char sig[kSha256HexSize];
+  sign(params.view(), sig);
+  params.put("&signature=");
+  params.put(std::string_view(sig, sizeof sig));
+  if (params.overflow) return Result<std::size_t>::failure(Errc::capacity);
+
+  BufWriter w(out, cap);
+  w.put(m == Method::post ? "POST " : m == Method::del ? "DELETE " : "GET ");
+  w.put(path);
+  if (m != Method::post) {
+    w.put('?');
+    w.put(params.view());
+  }
+  w.put(" HTTP/1.1\r\nHost: ");
+  w.put(cfg_.host);
+  w.put("\r\nX-MBX-APIKEY: ");
+  w.put(api_key_);
+  if (m == Method::post) {
+    w.put("\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ");
+    w.put_uint(params.size());
+    w.put("\r\n\r\n");
+    w.put(params.view());
+  } else {
+    w.put("\r\n\r\n");
+  }
+  if (w.overflow) return Result<std::size_t>::failure(Errc::capacity);
+  return Result<std::size_t>::success(w.size());
+}
+
+Result<std::size_t> Encoder::encode_new(const OrderSpec& o, std::int64_t timestamp_ms, char* out,
+                                        std::size_t cap) noexcept {
+  const OrderRequest& r = o.req;
+  if (r.instrument >= registry_.size() || r.qty.raw() <= 0 ||
+      !is_valid_client_id(r.client_id.view(), kBinanceMaxClientIdLen)) {
+    return Result<std::size_t>::failure(Errc::out_of_range);
+  }
+  BufWriter p(params_, sizeof params_);
+  p.put("symbol=");
+  p.put(registry_.get(r.instrument).symbol.view());
+  p.put(r.side == Side::buy ? "&side=BUY&type=" : "&side=SELL&type=");
+  p.put(type_name(r.type));
+  if (r.type == OrderType::limit) {
+    p.put("&timeInForce=");
+    p.put(tif_name(r.tif));
+  }
+  p.put("&quantity=");
+  p.put_fixed(r.qty);
+  if (r.type == OrderType::limit) {
+    p.put("&price=");
+    p.put_fixed(r.price);
+  }
+  if (r.type == OrderType::stop_market || r.type == OrderType::take_profit_market) {
+    p.put("&stopPrice=");
+    p.put_fixed(r.stop_price);
+  }
+  if (r.type == OrderType::trailing_stop) {
+    // Binance takes the callback in percent (1 = 1 %); ours is a fraction.
+    p.put("&callbackRate=");
+    p.put_fixed(o.callback_rate * 100);
+    if (r.stop_price.raw() > 0) {
+      p.put("&activationPrice=");
+      p.put_fixed(r.stop_price);
+    }
+  }
+  if (r.reduce_only) p.put("&reduceOnly=true");
+  p.put("&newClientOrderId=");
+  p.put(r.client_id.view());
+  p.put("&recvWindow=");
+  p.put_int(cfg_.recv_window_ms);
+  p.put("&timestamp=");
+  p.put_int(timestamp_ms);
+  return finish(Method::post, "/fapi/v1/order", p, out, cap);
+}
+
+Result<std::size_t> Encoder::encode_cancel(InstrumentId instrument, const ClientOrderId& id, std::int64_t timestamp_ms,
+                                           char* out, std::size_t cap) noexcept {
+  if (instrument >= registry_.size() || !is_valid_client_id(id.view(), kBinanceMaxClientIdLen)) {
+    return Result<std::size_t>::failure(Errc::out_of_range);
+  }
+  BufWriter p(params_, sizeof params_);
+  p.put("symbol=");
+  p.put(registry_.get(instrument).symbol.view());
+  p.put("&origClientOrderId=");
+  p.put(id.view());
+  p.put("&recvWindow=");
+  p.put_int(cfg_.recv_window_ms);
+  p.put("&timestamp=");
+  p.put_int(timestamp_ms);
+  return finish(Method::del, "/fapi/v1/order", p, out, cap);
+}
+
+Result<std::size_t> Encoder::encode_query(InstrumentId instrument, const ClientOrderId& id, std::int64_t timestamp_ms,
+                                          char* out, std::size_t cap) noexcept {
+  if (instrument >= registry_.size() || !is_valid_client_id(id.view(), kBinanceMaxClientIdLen)) {
+    return Result<std::size_t>::failure(Errc::out_of_range);
+  }
+  BufWriter p(params_, sizeof params_);
+  p.put("symbol=");
+  p.put(registry_.get(instrument).symbol.view());
+  p.put("&origClientOrderId=");
+  p.put(id.view());
+  p.put("&recvWindow=");
+  p.put_int(cfg_.recv_window_ms);
+  p.put("&timestamp=");
+  p.put_int(timestamp_ms);
+  return finish(Method::get, "/fapi/v1/order", p, out, cap);
+}
+
+Result<std::size_t> Encoder::encode_countdown_cancel_all(InstrumentId instrument, std::int64_t countdown_ms,
+                                                         std::int64_t timestamp_ms, char* out,
+                                                         std::size_t cap) noexcept {
+  if (instrument >= registry_.size() || countdown_ms < 0) return Result<std::size_t>::failure(Errc::out_of_range);
+  BufWriter p(params_, sizeof params_);
+  p.put("symbol=");
+  p.put(registry_.get(instrument).symbol.view());
+  p.put("&countdownTime=");
+  p.put_int(countdown_ms);
+  p.put("&recvWindow=");
+  p.put_int(cfg_.recv_window_ms);
+  p.put("&timestamp=");
+  p.put_int(timestamp_ms);
+  return finish(Method::post, "/fapi/v1/countdownCancelAll", p, out, cap);
+}
+
+}  // namespace enigma::oms::binance_futures

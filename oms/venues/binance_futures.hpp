@@ -1,0 +1,63 @@
+// Binance USD-M futures order entry: signed REST requests (SIGNED endpoints: the parameters plus
+// `&signature=<hex HMAC-SHA256 of exactly those bytes>`), written as complete HTTP/1.1 requests into a
+// caller buffer with no allocation. https://developers.binance.com/docs/derivatives/usds-margined-futures
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/error.hpp"
+#include "core/instrument.hpp"
+#include "oms/ids.hpp"
+#include "oms/order_spec.hpp"
+#include "oms/signing.hpp"
+
+namespace enigma::oms::binance_futures {
+
+struct Config {
+  std::string host{"fapi.binance.com"};
+  std::int64_t recv_window_ms{5000};
+};
+
+// Not thread-safe (one scratch buffer); one per OMS thread.
+class Encoder {
+ public:
+  // `registry` must outlive the encoder. The secret is copied into the HMAC key schedule only.
+  // Throws enigma::Error when the api key or host is empty or contains CR/LF (header injection).
+  Encoder(const InstrumentRegistry& registry, std::string api_key, const Secret& secret, Config cfg = {});
+
+  // POST /fapi/v1/order with the parameters in a form body. Returns the request length, or
+  //  Errc::out_of_range: invalid client id (Binance: <= 36 of [A-Za-z0-9_-]), unknown instrument, qty <= 0;
+  //  Errc::capacity: `cap` too small.
+  [[nodiscard]] Result<std::size_t> encode_new(const OrderSpec& o, std::int64_t timestamp_ms, char* out,
+                                               std::size_t cap) noexcept;
+  // DELETE /fapi/v1/order?symbol=..&origClientOrderId=..  (errors as above).
+  [[nodiscard]] Result<std::size_t> encode_cancel(InstrumentId instrument, const ClientOrderId& id,
+                                                  std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept;
+  // GET /fapi/v1/order?symbol=..&origClientOrderId=..: resolves an UNKNOWN outcome.
+  [[nodiscard]] Result<std::size_t> encode_query(InstrumentId instrument, const ClientOrderId& id,
+                                                 std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept;
+  // POST /fapi/v1/countdownCancelAll: the venue's dead-man switch (cancel all after `countdown_ms`
+  // without a refresh; 0 disarms), the kill switch's backstop when our connection is down.
+  [[nodiscard]] Result<std::size_t> encode_countdown_cancel_all(InstrumentId instrument, std::int64_t countdown_ms,
+                                                                std::int64_t timestamp_ms, char* out,
+                                                                std::size_t cap) noexcept;
+
+  // Hex HMAC-SHA256 of `params` (64 chars into `out`), as appended after `&signature=`.
+  void sign(std::string_view params, char out[kSha256HexSize]) const noexcept;
+
+ private:
+  enum class Method : std::uint8_t { get, post, del };
+  [[nodiscard]] Result<std::size_t> finish(Method m, std::string_view path, BufWriter& params, char* out,
+                                           std::size_t cap) noexcept;
+
+  const InstrumentRegistry& registry_;
+  std::string api_key_;
+  HmacSha256 hmac_;
+  Config cfg_;
+  char params_[1024];
+};
+
+}  // namespace enigma::oms::binance_futures

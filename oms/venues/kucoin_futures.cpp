@@ -1,0 +1,134 @@
+#include "oms/venues/kucoin_futures.hpp"
+
+namespace enigma::oms::kucoin_futures {
+namespace {
+
+bool has_crlf(std::string_view s) noexcept { return s.find_first_of("\r\n") != std::string_view::npos; }
+
+// Stop direction: "down" triggers when the price falls to stopPrice, "up" when it rises. A sell stop-loss
+// (closing a long) and a buy take-profit (closing a short) trigger on the way down.
+std::string_view stop_direction(OrderType t, Side s) noexcept {
+  const bool down = (t == OrderType::stop_market) == (s == Side::sell);
+  return down ? "down" : "up";
+}
+
+}  // namespace
+
+Encoder::Encoder(const InstrumentRegistry& registry, std::string api_key, const Secret& secret,
+                 const Secret& passphrase, Config cfg)
+    : registry_(registry), api_key_(std::move(api_key)), hmac_(secret.reveal()), cfg_(std::move(cfg)) {
+  if (api_key_.empty() || has_crlf(api_key_)) throw Error("kucoin futures encoder: api key is empty or has CR/LF");
+  if (cfg_.host.empty() || has_crlf(cfg_.host)) throw Error("kucoin futures encoder: host is empty or has CR/LF");
+  if (secret.empty() || passphrase.empty()) throw Error("kucoin futures encoder: api secret or passphrase is empty");
+  unsigned char mac[kSha256Size];
+  hmac_.sign(passphrase.reveal(), mac);
+  base64_encode(mac, sizeof mac, passphrase_sig_);
+}
+
+void Encoder::sign(std::string_view timestamp, std::string_view method, std::string_view endpoint,
+                   std::string_view body, char out[kSha256Base64Size]) const noexcept {
+  unsigned char mac[kSha256Size];
+  hmac_.sign({timestamp, method, endpoint, body}, mac);
+  base64_encode(mac, sizeof mac, out);
+}
+
+Result<std::size_t> Encoder::finish(std::string_view method, std::string_view endpoint, std::string_view body,
+                                    std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept {
+  char ts_buf[24];
+  BufWriter ts(ts_buf, sizeof ts_buf);
+  ts.put_int(timestamp_ms);
+  char sig[kSha256Base64Size];
+  sign(ts.view(), method, endpoint, body, sig);
+
+  BufWriter w(out, cap);
+  w.put(method);
+  w.put(' ');
+  w.put(endpoint);
+  w.put(" HTTP/1.1\r\nHost: ");
+  w.put(cfg_.host);
+  w.put("\r\nKC-API-KEY: ");
+  w.put(api_key_);
+  w.put("\r\nKC-API-SIGN: ");
+  w.put(std::string_view(sig, sizeof sig));
+  w.put("\r\nKC-API-TIMESTAMP: ");
+  w.put(ts.view());
+  w.put("\r\nKC-API-PASSPHRASE: ");
+  w.put(signed_passphrase());
+  w.put("\r\nKC-API-KEY-VERSION: 2\r\n");
+  if (!body.empty()) {
+    w.put("Content-Type: application/json\r\nContent-Length: ");
+    w.put_uint(body.size());
+    w.put("\r\n");
+  }
+  w.put("\r\n");
+  w.put(body);
+  if (w.overflow) return Result<std::size_t>::failure(Errc::capacity);
+  return Result<std::size_t>::success(w.size());
+}
+
+Result<std::size_t> Encoder::encode_new(const OrderSpec& o, std::int64_t timestamp_ms, char* out,
+                                        std::size_t cap) noexcept {
+  const OrderRequest& r = o.req;
+  // KuCoin Futures sizes are integer contract counts; it has no FOK and no native trailing stop.
+  const bool whole_lots = r.qty.raw() > 0 && r.qty.raw() % Qty::kScale == 0;
+  if (r.instrument >= registry_.size() || !whole_lots || r.tif == TimeInForce::fok ||
+      r.type == OrderType::trailing_stop || !is_valid_client_id(r.client_id.view(), kKucoinMaxClientIdLen)) {
+    return Result<std::size_t>::failure(Errc::out_of_range);
+  }
+  BufWriter b(body_, sizeof body_);
+  b.put("{\"clientOid\":\"");
+  b.put(r.client_id.view());
+  b.put(r.side == Side::buy ? "\",\"side\":\"buy\",\"symbol\":\"" : "\",\"side\":\"sell\",\"symbol\":\"");
+  b.put(registry_.get(r.instrument).symbol.view());
+  b.put(r.type == OrderType::limit ? "\",\"type\":\"limit\"" : "\",\"type\":\"market\"");
+  b.put(",\"leverage\":");
+  b.put_uint(r.leverage);
+  if (r.type == OrderType::limit) {
+    b.put(",\"price\":\"");
+    b.put_fixed(r.price);
+    b.put('"');
+  }
+  b.put(",\"size\":");
+  b.put_int(r.qty.raw() / Qty::kScale);
+  if (r.type == OrderType::limit) {
+    b.put(r.tif == TimeInForce::ioc ? ",\"timeInForce\":\"IOC\"" : ",\"timeInForce\":\"GTC\"");
+    if (r.tif == TimeInForce::post_only) b.put(",\"postOnly\":true");
+  }
+  if (r.type == OrderType::stop_market || r.type == OrderType::take_profit_market) {
+    b.put(",\"stop\":\"");
+    b.put(stop_direction(r.type, r.side));
+    b.put("\",\"stopPriceType\":\"TP\",\"stopPrice\":\"");
+    b.put_fixed(r.stop_price);
+    b.put('"');
+  }
+  if (r.reduce_only) b.put(",\"reduceOnly\":true");
+  b.put('}');
+  if (b.overflow) return Result<std::size_t>::failure(Errc::capacity);
+  return finish("POST", "/api/v1/orders", b.view(), timestamp_ms, out, cap);
+}
+
+Result<std::size_t> Encoder::encode_cancel(InstrumentId instrument, const ClientOrderId& id, std::int64_t timestamp_ms,
+                                           char* out, std::size_t cap) noexcept {
+  if (instrument >= registry_.size() || !is_valid_client_id(id.view(), kKucoinMaxClientIdLen)) {
+    return Result<std::size_t>::failure(Errc::out_of_range);
+  }
+  BufWriter e(endpoint_, sizeof endpoint_);
+  e.put("/api/v1/orders/client-order/");
+  e.put(id.view());
+  e.put("?symbol=");
+  e.put(registry_.get(instrument).symbol.view());
+  if (e.overflow) return Result<std::size_t>::failure(Errc::capacity);
+  return finish("DELETE", e.view(), {}, timestamp_ms, out, cap);
+}
+
+Result<std::size_t> Encoder::encode_query(const ClientOrderId& id, std::int64_t timestamp_ms, char* out,
+                                          std::size_t cap) noexcept {
+  if (!is_valid_client_id(id.view(), kKucoinMaxClientIdLen)) return Result<std::size_t>::failure(Errc::out_of_range);
+  BufWriter e(endpoint_, sizeof endpoint_);
+  e.put("/api/v1/orders/byClientOid?clientOid=");
+  e.put(id.view());
+  if (e.overflow) return Result<std::size_t>::failure(Errc::capacity);
+  return finish("GET", e.view(), {}, timestamp_ms, out, cap);
+}
+
+}  // namespace enigma::oms::kucoin_futures

@@ -1,0 +1,64 @@
+// KuCoin Futures order entry: REST requests signed with KC-API-SIGN = base64(HMAC-SHA256(secret,
+// timestamp + METHOD + endpoint(+query) + body)), KC-API-PASSPHRASE = base64(HMAC-SHA256(secret,
+// passphrase)) (API key version 2), written as complete HTTP/1.1 requests into a caller buffer with no
+// allocation. https://www.kucoin.com/docs/basic-info/connection-method/authentication/signing-a-message
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/error.hpp"
+#include "core/instrument.hpp"
+#include "oms/ids.hpp"
+#include "oms/order_spec.hpp"
+#include "oms/signing.hpp"
+
+namespace enigma::oms::kucoin_futures {
+
+struct Config {
+  std::string host{"api-futures.kucoin.com"};
+};
+
+// Not thread-safe (one scratch buffer); one per OMS thread.
+class Encoder {
+ public:
+  // `registry` must outlive the encoder. The passphrase is signed once here (it never changes).
+  // Throws enigma::Error when key/host are empty or contain CR/LF, or secret/passphrase are empty.
+  Encoder(const InstrumentRegistry& registry, std::string api_key, const Secret& secret, const Secret& passphrase,
+          Config cfg = {});
+
+  // POST /api/v1/orders with a JSON body. Sizes are whole contracts (lots). Returns the request length, or
+  //  Errc::out_of_range: invalid clientOid (<= 40 of [A-Za-z0-9_-]), unknown instrument, qty not a
+  //    positive whole number of lots, or an order KuCoin Futures does not take (FOK, trailing stop);
+  //  Errc::capacity: `cap` too small.
+  [[nodiscard]] Result<std::size_t> encode_new(const OrderSpec& o, std::int64_t timestamp_ms, char* out,
+                                               std::size_t cap) noexcept;
+  // DELETE /api/v1/orders/client-order/{clientOid}?symbol=..
+  [[nodiscard]] Result<std::size_t> encode_cancel(InstrumentId instrument, const ClientOrderId& id,
+                                                  std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept;
+  // GET /api/v1/orders/byClientOid?clientOid=..: resolves an UNKNOWN outcome.
+  [[nodiscard]] Result<std::size_t> encode_query(const ClientOrderId& id, std::int64_t timestamp_ms, char* out,
+                                                 std::size_t cap) noexcept;
+
+  // base64 KC-API-SIGN (44 chars into `out`) of timestamp + method + endpoint + body.
+  void sign(std::string_view timestamp, std::string_view method, std::string_view endpoint, std::string_view body,
+            char out[kSha256Base64Size]) const noexcept;
+  // The precomputed KC-API-PASSPHRASE header value (not secret by itself, but only useful with the key).
+  [[nodiscard]] std::string_view signed_passphrase() const noexcept { return {passphrase_sig_, kSha256Base64Size}; }
+
+ private:
+  [[nodiscard]] Result<std::size_t> finish(std::string_view method, std::string_view endpoint, std::string_view body,
+                                           std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept;
+
+  const InstrumentRegistry& registry_;
+  std::string api_key_;
+  HmacSha256 hmac_;
+  Config cfg_;
+  char passphrase_sig_[kSha256Base64Size];
+  char body_[1024];
+  char endpoint_[256];
+};
+
+}  // namespace enigma::oms::kucoin_futures

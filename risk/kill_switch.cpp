@@ -1,0 +1,61 @@
+#include "risk/kill_switch.hpp"
+
+#include "core/error.hpp"
+
+namespace enigma::risk {
+
+WorkingOrders::WorkingOrders(std::uint32_t capacity) : orders_(capacity), index_(capacity) {
+  if (capacity == 0) throw Error("risk.max_open_orders: must be >= 1");
+}
+
+bool WorkingOrders::add(const WorkingOrder& o) noexcept {
+  if (size_ == orders_.size() || index_.contains(o.hash)) return false;
+  orders_[size_] = o;
+  index_.insert(o.hash, size_);
+  ++size_;
+  return true;
+}
+
+bool WorkingOrders::remove(const ClientOrderId& id) noexcept {
+  const std::uint64_t h = id.hash();
+  const std::uint32_t* idx = index_.find(h);
+  if (idx == nullptr || !(orders_[*idx].id == id)) return false;
+  const std::uint32_t pos = *idx;
+  index_.erase(h);
+  const std::uint32_t last = size_ - 1;
+  if (pos != last) {
+    // Keep the array dense: the last order takes the freed slot and its index entry follows it.
+    orders_[pos] = orders_[last];
+    index_.insert(orders_[pos].hash, pos);
+  }
+  --size_;
+  return true;
+}
+
+std::size_t KillSwitch::trigger(const KillScope& scope, std::span<ClientOrderId> out) noexcept {
+  bool already = false;
+  for (std::size_t k = 0; k < latched_count_; ++k) {
+    const KillScope& l = latched_[k];
+    if (l.kind == KillScopeKind::all || (l.kind == scope.kind && l.venue == scope.venue &&
+                                         l.strategy == scope.strategy && l.instrument == scope.instrument)) {
+      already = true;
+    }
+  }
+  if (!already) {
+    if (scope.kind == KillScopeKind::all || latched_count_ == kMaxLatchedScopes) {
+      latched_[0] = KillScope::everything();
+      latched_count_ = 1;
+    } else {
+      latched_[latched_count_++] = scope;
+    }
+  }
+  std::size_t n = 0;
+  for (const WorkingOrder& o : orders_.all()) {
+    if (!scope.matches(o.venue, o.strategy, o.instrument)) continue;
+    if (n < out.size()) out[n] = o.id;
+    ++n;
+  }
+  return n;
+}
+
+}  // namespace enigma::risk

@@ -1,0 +1,308 @@
+// The three bundled strategies (headers in strategy/strategies/) and the intent helpers.
+#include <cmath>
+#include <string>
+
+#include "core/error.hpp"
+#include "strategy/intent.hpp"
+#include "strategy/strategies/confluence.hpp"
+#include "strategy/strategies/imbalance_taker.hpp"
+#include "strategy/strategies/mean_reversion.hpp"
+
+namespace enigma::strategy {
+
+const char* to_string(IntentReason r) noexcept {
+  switch (r) {
+    case IntentReason::signal_entry: return "signal_entry";
+    case IntentReason::signal_exit: return "signal_exit";
+    case IntentReason::mean_reversion_entry: return "mean_reversion_entry";
+    case IntentReason::mean_reversion_exit: return "mean_reversion_exit";
+    case IntentReason::imbalance_entry: return "imbalance_entry";
+    case IntentReason::imbalance_exit: return "imbalance_exit";
+  }
+  return "?";
+}
+
+void StrategyCommonConfig::validate(const char* strategy) const {
+  const std::string where = std::string(strategy) + " config: ";
+  if (instrument == kInvalidInstrument) throw Error(where + "instrument: not set");
+  if (order_qty.raw() <= 0) throw Error(where + "order_qty: must be > 0");
+  if (tick.raw() <= 0) throw Error(where + "tick: must be > 0");
+}
+
+namespace {
+
+OrderIntent make_intent(const StrategyCommonConfig& c, Side side, IntentReason reason, bool reduce_only, Qty qty,
+                        Price limit, Price entry, Price stop, Price tp, std::uint64_t tsc) noexcept {
+  OrderIntent i{};
+  i.trigger_tsc = tsc;
+  i.limit = limit;
+  i.qty = qty;
+  i.entry = entry;
+  i.stop = stop;
+  i.take_profit = tp;
+  i.instrument = c.instrument;
+  i.strategy_id = c.strategy_id;
+  i.side = side;
+  i.reason = reason;
+  i.reduce_only = reduce_only;
+  return i;
+}
+
+// Rounding that keeps a suggested price on the conservative side for the order's side.
+Rounding toward_passive(Side side) noexcept { return side == Side::buy ? Rounding::down : Rounding::up; }
+
+}  // namespace
+
+// ---- ConfluenceStrategy ------------------------------------------------------------------------------
+
+void ConfluenceConfig::validate() const {
+  common.validate("confluence");
+  signal.validate();
+  candles.validate();
+  flow.validate();
+  if (!(stop_atr_mult > 0.0)) throw Error("confluence config: stop_atr_mult: must be > 0");
+  if (!(take_profit_atr_mult > 0.0)) throw Error("confluence config: take_profit_atr_mult: must be > 0");
+  if (intent_timeout_bars < 1) throw Error("confluence config: intent_timeout_bars: must be >= 1");
+}
+
+ConfluenceStrategy::ConfluenceStrategy(const ConfluenceConfig& config)
+    : config_((config.validate(), config)),
+      trade_bars_(config.candles),
+      candle_bars_(config.candles),
+      flow_(config.flow) {
+  scorers_.reserve(config.candles.timeframe_count);
+  for (std::size_t i = 0; i < config.candles.timeframe_count; ++i) scorers_.emplace_back(config.signal);
+}
+
+void ConfluenceStrategy::on_book(const EventHeader& h, const BookTop& book, IntentBuffer&) noexcept {
+  if (h.instrument != config_.common.instrument) return;
+  flow_.on_book(book);
+}
+
+void ConfluenceStrategy::score_bar(std::size_t tf_index, const Bar& bar) noexcept {
+  const OrderFlowFeatures* f = config_.use_order_flow ? &flow_.features() : nullptr;
+  results_[tf_index] = scorers_[tf_index].on_bar(bar, f);
+  if (tf_index == 0) lowest_closed_ = true;
+}
+
+void ConfluenceStrategy::on_trade(const EventHeader& h, const Trade& trade, IntentBuffer& out) noexcept {
+  if (h.instrument != config_.common.instrument) return;
+  const std::int64_t t = event_time_ns(h);
+  flow_.on_trade(t, trade);
+  if (config_.bar_source != BarSource::trades) return;
+  lowest_closed_ = false;
+  (void)trade_bars_.on_trade(t, trade.price, trade.qty, trade.aggressor,
+                             [this](const ClosedBar& b) { score_bar(b.tf_index, b.bar); });
+  if (lowest_closed_) decide(h.recv_tsc, out);
+}
+
+void ConfluenceStrategy::on_candle(const EventHeader& h, const Candle& candle, IntentBuffer& out) noexcept {
+  if (h.instrument != config_.common.instrument || config_.bar_source != BarSource::venue_candles) return;
+  lowest_closed_ = false;
+  (void)candle_bars_.on_candle(h.venue_time_ns, h.aux, candle,
+                               [this](const ClosedBar& b) { score_bar(b.tf_index, b.bar); });
+  if (lowest_closed_) decide(h.recv_tsc, out);
+}
+
+void ConfluenceStrategy::on_bar(std::size_t tf_index, const Bar& bar, std::uint64_t trigger_tsc,
+                                IntentBuffer& out) noexcept {
+  if (tf_index >= scorers_.size()) return;
+  score_bar(tf_index, bar);
+  if (tf_index == 0) decide(trigger_tsc, out);
+}
+
+void ConfluenceStrategy::on_fill(const Fill& fill, IntentBuffer&) noexcept {
+  if (fill.strategy_id != config_.common.strategy_id || fill.instrument != config_.common.instrument) return;
+  position_.on_fill(fill.side, fill.qty);
+  pending_bars_ = 0;
+}
+
+void ConfluenceStrategy::decide(std::uint64_t tsc, IntentBuffer& out) noexcept {
+  lowest_closed_ = false;
+  if (pending_bars_ > 0) {
+    --pending_bars_;  // an intent is in flight: give it a few bars to fill before acting again
+    return;
+  }
+  const std::size_t n = scorers_.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!results_[i].ready) return;
+  }
+  const SignalResult& low = results_[0];
+  const auto& common = config_.common;
+
+  if (!position_.flat()) {
+    const bool against = (position_.long_() && low.direction == Direction::short_) ||
+                         (position_.short_() && low.direction == Direction::long_);
+    if (against) {
+      const Side side = position_.long_() ? Side::sell : Side::buy;
+      out.push(make_intent(common, side, IntentReason::signal_exit, true, position_.net().abs(), Price{},
+                           price_on_tick(low.close, common.tick, Rounding::nearest), Price{}, Price{}, tsc));
+      pending_bars_ = config_.intent_timeout_bars;
+    }
+    return;
+  }
+
+  const MultiTimeframeSignal m = combine_timeframes({results_.data(), n});
+  if (m.direction == Direction::neutral) return;
+  if (config_.require_full_alignment && m.alignment != Alignment::full) return;
+  const Side side = m.direction == Direction::long_ ? Side::buy : Side::sell;
+  const double dir = side == Side::buy ? 1.0 : -1.0;
+  const Price limit = config_.market_orders ? Price{} : price_on_tick(low.close, common.tick, toward_passive(side));
+  const Price stop = price_on_tick(low.close - dir * config_.stop_atr_mult * low.atr, common.tick,
+                                   toward_passive(side));
+  const Price tp = price_on_tick(low.close + dir * config_.take_profit_atr_mult * low.atr, common.tick,
+                                 Rounding::nearest);
+  out.push(make_intent(common, side, IntentReason::signal_entry, false, common.order_qty, limit,
+                       price_on_tick(low.close, common.tick, Rounding::nearest), stop, tp, tsc));
+  pending_bars_ = config_.intent_timeout_bars;
+}
+
+// ---- MeanReversionStrategy ---------------------------------------------------------------------------
+
+void MeanReversionConfig::validate() const {
+  common.validate("mean-reversion");
+  candles.validate();
+  if (candles.timeframe_count != 1) throw Error("mean-reversion config: candles: exactly one timeframe");
+  if (!(rsi_oversold > 0.0 && rsi_oversold < rsi_overbought && rsi_overbought < 100.0)) {
+    throw Error("mean-reversion config: rsi_oversold/rsi_overbought: need 0 < oversold < overbought < 100");
+  }
+  if (!(stop_atr_mult > 0.0)) throw Error("mean-reversion config: stop_atr_mult: must be > 0");
+  if (intent_timeout_bars < 1) throw Error("mean-reversion config: intent_timeout_bars: must be >= 1");
+}
+
+MeanReversionStrategy::MeanReversionStrategy(const MeanReversionConfig& config)
+    : config_((config.validate(), config)),
+      rsi_(config.rsi_period),
+      bb_(config.bb_period, config.bb_sigma),
+      atr_(config.atr_period),
+      trade_bars_(config.candles),
+      candle_bars_(config.candles) {}
+
+void MeanReversionStrategy::on_trade(const EventHeader& h, const Trade& trade, IntentBuffer& out) noexcept {
+  if (h.instrument != config_.common.instrument || config_.bar_source != BarSource::trades) return;
+  (void)trade_bars_.on_trade(event_time_ns(h), trade.price, trade.qty, trade.aggressor,
+                             [&](const ClosedBar& b) { on_bar(b.bar, h.recv_tsc, out); });
+}
+
+void MeanReversionStrategy::on_candle(const EventHeader& h, const Candle& candle, IntentBuffer& out) noexcept {
+  if (h.instrument != config_.common.instrument || config_.bar_source != BarSource::venue_candles) return;
+  (void)candle_bars_.on_candle(h.venue_time_ns, h.aux, candle,
+                               [&](const ClosedBar& b) { on_bar(b.bar, h.recv_tsc, out); });
+}
+
+void MeanReversionStrategy::on_fill(const Fill& fill, IntentBuffer&) noexcept {
+  if (fill.strategy_id != config_.common.strategy_id || fill.instrument != config_.common.instrument) return;
+  position_.on_fill(fill.side, fill.qty);
+  pending_bars_ = 0;
+}
+
+void MeanReversionStrategy::emit(Side side, IntentReason reason, bool reduce_only, Qty qty, double close,
+                                 double stop, double tp, std::uint64_t tsc, IntentBuffer& out) noexcept {
+  const auto& c = config_.common;
+  const Price limit = config_.market_orders ? Price{} : price_on_tick(close, c.tick, toward_passive(side));
+  out.push(make_intent(c, side, reason, reduce_only, qty, limit, price_on_tick(close, c.tick, Rounding::nearest),
+                       price_on_tick(stop, c.tick, toward_passive(side)),
+                       price_on_tick(tp, c.tick, Rounding::nearest), tsc));
+  pending_bars_ = config_.intent_timeout_bars;
+}
+
+void MeanReversionStrategy::on_bar(const Bar& bar, std::uint64_t tsc, IntentBuffer& out) noexcept {
+  rsi_.update(bar.close);
+  bb_.update(bar.close);
+  atr_.update(bar);
+  if (pending_bars_ > 0) {
+    --pending_bars_;
+    return;
+  }
+  if (!rsi_.ready() || !bb_.ready() || !atr_.ready()) return;
+  const double close = bar.close;
+  const double rsi = rsi_.value();
+  if (position_.flat()) {
+    const double stop_dist = config_.stop_atr_mult * atr_.value();
+    if (rsi < config_.rsi_oversold && close < bb_.lower()) {
+      emit(Side::buy, IntentReason::mean_reversion_entry, false, config_.common.order_qty, close, close - stop_dist,
+           bb_.middle(), tsc, out);
+    } else if (rsi > config_.rsi_overbought && close > bb_.upper()) {
+      emit(Side::sell, IntentReason::mean_reversion_entry, false, config_.common.order_qty, close,
+           close + stop_dist, bb_.middle(), tsc, out);
+    }
+    return;
+  }
+  if (position_.long_() && close >= bb_.middle()) {
+    emit(Side::sell, IntentReason::mean_reversion_exit, true, position_.net().abs(), close, 0.0, 0.0, tsc, out);
+  } else if (position_.short_() && close <= bb_.middle()) {
+    emit(Side::buy, IntentReason::mean_reversion_exit, true, position_.net().abs(), close, 0.0, 0.0, tsc, out);
+  }
+}
+
+// ---- ImbalanceTaker ----------------------------------------------------------------------------------
+
+void ImbalanceTakerConfig::validate() const {
+  common.validate("imbalance-taker");
+  auto fail = [](const char* field, const char* why) {
+    throw Error(std::string("imbalance-taker config: ") + field + ": " + why);
+  };
+  if (depth == 0) fail("depth", "must be > 0");
+  if (!(entry_imbalance > 0.0 && entry_imbalance < 1.0)) fail("entry_imbalance", "must be in (0, 1)");
+  if (!(exit_imbalance >= 0.0 && exit_imbalance < entry_imbalance)) fail("exit_imbalance", "must be in [0, entry)");
+  if (confirm_updates == 0) fail("confirm_updates", "must be > 0");
+  if (!(max_spread_bps > 0.0)) fail("max_spread_bps", "must be > 0");
+  if (cooldown_ns < 0) fail("cooldown_ns", "must be >= 0");
+  if (pending_timeout_ns <= 0) fail("pending_timeout_ns", "must be > 0");
+}
+
+ImbalanceTaker::ImbalanceTaker(const ImbalanceTakerConfig& config) : config_((config.validate(), config)) {}
+
+void ImbalanceTaker::on_fill(const Fill& fill, IntentBuffer&) noexcept {
+  if (fill.strategy_id != config_.common.strategy_id || fill.instrument != config_.common.instrument) return;
+  position_.on_fill(fill.side, fill.qty);
+  pending_until_ns_ = 0;
+}
+
+void ImbalanceTaker::on_book(const EventHeader& h, const BookTop& book, IntentBuffer& out) noexcept {
+  if (h.instrument != config_.common.instrument || book.bids.empty() || book.asks.empty()) return;
+  const std::int64_t now = event_time_ns(h);
+  const double imb = book_imbalance(book, config_.depth);
+  last_imbalance_ = imb;
+  const int side_now = imb >= config_.entry_imbalance ? 1 : (imb <= -config_.entry_imbalance ? -1 : 0);
+  if (side_now != 0 && side_now == streak_side_) {
+    ++streak_;
+  } else {
+    streak_side_ = side_now;
+    streak_ = side_now != 0 ? 1 : 0;
+  }
+  if (now < pending_until_ns_ || now < cooldown_until_ns_) return;
+
+  const auto& c = config_.common;
+  const Price bid = book.bids[0].price;
+  const Price ask = book.asks[0].price;
+  const Price slip = c.tick * static_cast<std::int64_t>(config_.slippage_ticks);
+  auto emit = [&](Side side, IntentReason reason, bool reduce_only, Qty qty) {
+    // Marketable limit: through the far touch by the allowed slippage.
+    const Price far = side == Side::buy ? ask : bid;
+    const Price limit = side == Side::buy ? ask + slip : bid - slip;
+    const std::int64_t dir = side == Side::buy ? 1 : -1;
+    const Price stop = reduce_only ? Price{} : far - c.tick * (dir * static_cast<std::int64_t>(config_.stop_ticks));
+    const Price tp =
+        reduce_only ? Price{} : far + c.tick * (dir * static_cast<std::int64_t>(config_.take_profit_ticks));
+    out.push(make_intent(c, side, reason, reduce_only, qty, limit, far, stop, tp, h.recv_tsc));
+    cooldown_until_ns_ = now + config_.cooldown_ns;
+    pending_until_ns_ = now + config_.pending_timeout_ns;
+  };
+
+  if (position_.flat()) {
+    if (streak_ < config_.confirm_updates || streak_side_ == 0) return;
+    const double mid = 0.5 * (bid.to_double() + ask.to_double());
+    const double spread_bps = mid > 0.0 ? 1e4 * (ask - bid).to_double() / mid : 0.0;
+    if (spread_bps > config_.max_spread_bps) return;
+    emit(streak_side_ > 0 ? Side::buy : Side::sell, IntentReason::imbalance_entry, false, c.order_qty);
+    return;
+  }
+  if (position_.long_() && imb <= -config_.exit_imbalance) {
+    emit(Side::sell, IntentReason::imbalance_exit, true, position_.net().abs());
+  } else if (position_.short_() && imb >= config_.exit_imbalance) {
+    emit(Side::buy, IntentReason::imbalance_exit, true, position_.net().abs());
+  }
+}
+
+}  // namespace enigma::strategy

@@ -1,0 +1,75 @@
+// Indicator-confluence strategy: the signal scorer (signal.hpp) on one or more timeframes.
+//
+// Bars come from the trade tape (TradeBarBuilder) or from venue candles (CandleResampler), one SignalScorer
+// per timeframe. When a bar of the lowest timeframe closes (after any higher bar closing with it):
+//   * flat, no intent pending, every timeframe ready, combined direction long/short, and (by default) the
+//     timeframes in full alignment -> entry intent (market by default), stop = close -/+ stop_atr_mult * ATR,
+//     take-profit = close +/- take_profit_atr_mult * ATR (both on the tick grid);
+//   * holding a position and the lowest timeframe's direction turns against it -> reduce-only exit of the
+//     whole position.
+// The order-flow term of the score uses features updated from every book and trade event.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <vector>
+
+#include "core/events.hpp"
+#include "strategy/candles.hpp"
+#include "strategy/intent.hpp"
+#include "strategy/order_flow.hpp"
+#include "strategy/signal.hpp"
+#include "strategy/strategies/common.hpp"
+
+namespace enigma::strategy {
+
+struct ConfluenceConfig {
+  StrategyCommonConfig common{};
+  SignalConfig signal{};
+  CandleConfig candles{};  // the scorer's timeframes, lowest first (default one, 60 s)
+  BarSource bar_source = BarSource::trades;
+  OrderFlowConfig flow{};
+  bool use_order_flow = true;
+  bool require_full_alignment = true;
+  double stop_atr_mult = 2.0;
+  double take_profit_atr_mult = 3.0;
+  bool market_orders = true;     // else a limit at the bar close
+  int intent_timeout_bars = 3;   // forget a pending intent that got no fill after this many lowest bars
+
+  void validate() const;  // throws enigma::Error naming the field
+};
+
+class ConfluenceStrategy {
+ public:
+  explicit ConfluenceStrategy(const ConfluenceConfig& config);  // throws enigma::Error
+
+  void on_book(const EventHeader& h, const BookTop& book, IntentBuffer& out) noexcept;
+  void on_trade(const EventHeader& h, const Trade& trade, IntentBuffer& out) noexcept;
+  void on_candle(const EventHeader& h, const Candle& candle, IntentBuffer& out) noexcept;
+  void on_fill(const Fill& fill, IntentBuffer& out) noexcept;
+  // A closed bar of timeframe `tf_index` from elsewhere (backtests on candle files); the lowest timeframe
+  // (index 0) triggers a decision.
+  void on_bar(std::size_t tf_index, const Bar& bar, std::uint64_t trigger_tsc, IntentBuffer& out) noexcept;
+
+  [[nodiscard]] std::uint16_t id() const noexcept { return config_.common.strategy_id; }
+  [[nodiscard]] InstrumentId instrument() const noexcept { return config_.common.instrument; }
+  [[nodiscard]] const SignalResult& last_signal(std::size_t tf_index) const noexcept { return results_[tf_index]; }
+  [[nodiscard]] const PositionTracker& position() const noexcept { return position_; }
+  [[nodiscard]] const OrderFlowFeatures& flow() const noexcept { return flow_.features(); }
+
+ private:
+  void score_bar(std::size_t tf_index, const Bar& bar) noexcept;
+  void decide(std::uint64_t trigger_tsc, IntentBuffer& out) noexcept;
+
+  ConfluenceConfig config_;
+  std::vector<SignalScorer> scorers_;
+  std::array<SignalResult, kMaxTimeframes> results_{};
+  TradeBarBuilder trade_bars_;
+  CandleResampler candle_bars_;
+  OrderFlow flow_;
+  PositionTracker position_;
+  int pending_bars_ = 0;  // > 0 while an intent awaits its fill
+  bool lowest_closed_ = false;
+};
+
+}  // namespace enigma::strategy

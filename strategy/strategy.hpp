@@ -1,0 +1,73 @@
+// The strategy stage: what the engine calls on book, trade and candle events and on fills.
+//
+// Strategies are concrete types checked against the StrategyLike concept and held in a std::variant, so the
+// per-event call is a switch on the variant index plus inlinable direct calls: no virtual dispatch on the hot
+// path. Each strategy filters events by its own instrument and fills by its strategy id. Intents are
+// appended to the caller's IntentBuffer; the engine forwards them to risk.
+#pragma once
+
+#include <concepts>
+#include <cstddef>
+#include <variant>
+#include <vector>
+
+#include "core/events.hpp"
+#include "strategy/intent.hpp"
+#include "strategy/order_flow.hpp"
+#include "strategy/strategies/confluence.hpp"
+#include "strategy/strategies/imbalance_taker.hpp"
+#include "strategy/strategies/mean_reversion.hpp"
+
+namespace enigma::strategy {
+
+template <class S>
+concept StrategyLike = requires(S& s, const EventHeader& h, const BookTop& b, const Trade& t, const Candle& c,
+                                const Fill& f, IntentBuffer& out) {
+  { s.on_book(h, b, out) } noexcept;
+  { s.on_trade(h, t, out) } noexcept;
+  { s.on_candle(h, c, out) } noexcept;
+  { s.on_fill(f, out) } noexcept;
+  { s.id() } -> std::same_as<std::uint16_t>;
+  { s.instrument() } -> std::same_as<InstrumentId>;
+};
+static_assert(StrategyLike<ConfluenceStrategy>);
+static_assert(StrategyLike<MeanReversionStrategy>);
+static_assert(StrategyLike<ImbalanceTaker>);
+
+using AnyStrategy = std::variant<ConfluenceStrategy, MeanReversionStrategy, ImbalanceTaker>;
+
+class StrategyStage {
+ public:
+  // Cold path: takes the configured strategies (constructed, hence validated) for the run.
+  explicit StrategyStage(std::vector<AnyStrategy> strategies) : strategies_(std::move(strategies)) {}
+
+  void on_book(const EventHeader& h, const BookTop& book, IntentBuffer& out) noexcept {
+    for (AnyStrategy& s : strategies_) std::visit([&](auto& x) { x.on_book(h, book, out); }, s);
+  }
+  void on_trade(const EventHeader& h, const Trade& trade, IntentBuffer& out) noexcept {
+    for (AnyStrategy& s : strategies_) std::visit([&](auto& x) { x.on_trade(h, trade, out); }, s);
+  }
+  void on_candle(const EventHeader& h, const Candle& candle, IntentBuffer& out) noexcept {
+    for (AnyStrategy& s : strategies_) std::visit([&](auto& x) { x.on_candle(h, candle, out); }, s);
+  }
+  void on_fill(const Fill& fill, IntentBuffer& out) noexcept {
+    for (AnyStrategy& s : strategies_) std::visit([&](auto& x) { x.on_fill(fill, out); }, s);
+  }
+  // Trade and candle events straight from a ring; book events go through the book stage, which calls
+  // on_book with its top-N view. Other event types are ignored.
+  void on_event(const Event& e, IntentBuffer& out) noexcept {
+    if (e.h.type == EventType::trade) {
+      on_trade(e.h, e.trade, out);
+    } else if (e.h.type == EventType::candle) {
+      on_candle(e.h, e.candle, out);
+    }
+  }
+
+  [[nodiscard]] std::size_t size() const noexcept { return strategies_.size(); }
+  [[nodiscard]] AnyStrategy& at(std::size_t i) noexcept { return strategies_[i]; }
+
+ private:
+  std::vector<AnyStrategy> strategies_;
+};
+
+}  // namespace enigma::strategy
