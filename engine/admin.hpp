@@ -1,0 +1,89 @@
+// Loopback HTTP admin endpoint (Boost.Beast), off the hot path.
+//
+//   GET  /status          JSON: mode, trading state, kill switch, counters, per-stage latency
+//   GET  /positions       JSON: open positions
+//   GET  /metrics         Prometheus text format
+//   POST /kill            latch the kill switch (blocks entry, cancels working orders)
+//   POST /kill/reset      release the kill switch (a person's decision)
+//   POST /trading/start   ACTIVE
+//   POST /trading/stop    HALTED (only cancels pass)
+// State-changing requests need `Authorization: Bearer <token>`; reads do not. Commands reach the OMS
+// through an SPSC ring that the OMS stage polls every iteration; the engine publishes a status snapshot
+// periodically with try_lock (the publisher never waits on the admin thread).
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "core/spsc_ring.hpp"
+
+namespace enigma::engine {
+
+enum class AdminCommandKind : std::uint8_t { kill, kill_reset, trading_start, trading_stop };
+
+struct AdminCommand {
+  AdminCommandKind kind;
+  std::uint64_t seq;  // increasing id, echoed in the HTTP answer
+};
+
+struct PositionView {
+  char symbol[24];
+  double qty;          // signed, base units
+  double avg_price;
+  double unrealized;
+};
+
+struct StageLatencyView {
+  char name[16];
+  std::uint64_t count;
+  std::int64_t p50_ns, p99_ns, p999_ns, max_ns;
+};
+
+// Everything the endpoint reports; copied whole under the snapshot mutex.
+struct StatusSnapshot {
+  char mode[12]{};            // replay | paper | live
+  char trading_state[12]{};   // active | reducing | halted
+  bool kill_latched{false};
+  bool running{false};
+  std::uint64_t frames{0}, events{0}, book_updates{0}, signals{0}, orders{0}, fills{0}, rejects{0}, cancels{0};
+  std::uint64_t dropped{0};   // anything dropped anywhere (rings, log records, intents): must stay 0
+  double realized_pnl{0}, fees{0}, funding{0}, equity{0};
+  std::uint32_t npositions{0};
+  std::array<PositionView, 16> positions{};
+  std::uint32_t nstages{0};
+  std::array<StageLatencyView, 8> stages{};
+};
+
+class AdminServer {
+ public:
+  // Binds to `address:port` (port 0 picks a free one); throws enigma::Error when it cannot bind or when
+  // the address is not loopback and `allow_non_loopback` is false. An empty token disables POSTs.
+  AdminServer(std::string address, std::uint16_t port, std::string token, SpscRing<AdminCommand>& commands,
+              bool allow_non_loopback = false);
+  ~AdminServer();
+  AdminServer(const AdminServer&) = delete;
+  AdminServer& operator=(const AdminServer&) = delete;
+
+  void start();
+  void stop();
+  [[nodiscard]] std::uint16_t port() const noexcept;
+
+  // Publisher side: copies the snapshot unless the admin thread is reading it right now.
+  bool try_publish(const StatusSnapshot& s) noexcept;
+
+  // Rendering (exposed for tests).
+  [[nodiscard]] static std::string status_json(const StatusSnapshot& s);
+  [[nodiscard]] static std::string positions_json(const StatusSnapshot& s);
+  [[nodiscard]] static std::string metrics_text(const StatusSnapshot& s);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace enigma::engine
