@@ -160,9 +160,12 @@ Result<Fixed<Tag, Digits>> Fixed<Tag, Digits>::parse(std::string_view s) noexcep
   }
   // Integer part: at least one digit. 19 decimal digits always fit in uint64; more is overflow.
   const char* const int_begin = p;
+  // Leading zeros carry no magnitude: skip them so they do not count toward the 19-digit limit.
+  while (p != end && *p == '0') ++p;
+  const char* const sig_begin = p;
   std::uint64_t ip = 0;
   while (p != end && static_cast<unsigned>(*p - '0') < 10u) {
-    if (p - int_begin >= 19) [[unlikely]] return Result<Fixed>::failure(Errc::overflow);
+    if (p - sig_begin >= 19) [[unlikely]] return Result<Fixed>::failure(Errc::overflow);
     ip = ip * 10 + static_cast<unsigned>(*p - '0');
     ++p;
   }

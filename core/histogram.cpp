@@ -25,6 +25,33 @@ void LatencyHistogram::merge(const LatencyHistogram& other) noexcept {
   if (other.min_ < min_) min_ = other.min_;
 }
 
+void LatencyHistogram::record_n(std::int64_t value, std::uint64_t count) noexcept {
+  if (count == 0) return;
+  if (value < 0) value = 0;
+  if (value > kMaxValue) value = kMaxValue;
+  counts_[index_of(value)] += count;
+  total_ += count;
+  sum_ += static_cast<std::uint64_t>(value) * count;
+  if (value > max_) max_ = value;
+  if (value < min_) min_ = value;
+}
+
+void LatencyHistogram::merge_scaled(const LatencyHistogram& other, double scale) noexcept {
+  if (other.total_ == 0) return;
+  const std::uint64_t sum_before = sum_;
+  for (std::size_t i = 0; i < kCountsLen; ++i) {
+    if (other.counts_[i] == 0) continue;
+    const double mid = 0.5 * static_cast<double>(lowest_equivalent(i) + highest_equivalent(i));
+    record_n(static_cast<std::int64_t>(mid * scale + 0.5), other.counts_[i]);
+  }
+  // Exact extremes and mean rather than bucket midpoints.
+  sum_ = sum_before + static_cast<std::uint64_t>(static_cast<double>(other.sum_) * scale);
+  const auto omax = static_cast<std::int64_t>(static_cast<double>(other.max_) * scale + 0.5);
+  const auto omin = static_cast<std::int64_t>(static_cast<double>(other.min_) * scale + 0.5);
+  if (omax > max_ || max_ == 0) max_ = omax;
+  if (omin < min_) min_ = omin;
+}
+
 double LatencyHistogram::stddev() const noexcept {
   if (total_ == 0) return 0.0;
   const double m = mean();

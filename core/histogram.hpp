@@ -39,7 +39,12 @@ class LatencyHistogram {
     if (value < min_) min_ = value;
   }
 
+  // Records `count` occurrences of one value (same clamping as record()).
+  void record_n(std::int64_t value, std::uint64_t count) noexcept;
   void merge(const LatencyHistogram& other) noexcept;
+  // Adds `other` with every value multiplied by `scale` (e.g. TSC ticks -> ns). Each bucket moves as a
+  // whole at its midpoint, so the result keeps the 2-digit precision; min/max/mean scale exactly.
+  void merge_scaled(const LatencyHistogram& other, double scale) noexcept;
   void reset() noexcept;
 
   [[nodiscard]] std::uint64_t count() const noexcept { return total_; }

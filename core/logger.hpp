@@ -169,9 +169,10 @@ ENIGMA_ALWAYS_INLINE auto decode_one(const std::byte* at) noexcept {
 }
 
 template <class... S, std::size_t... I>
-void format_impl(const LogSite& site, const std::byte* payload, fmt::memory_buffer& out, std::index_sequence<I...>) {
-  static constexpr auto kOff = offsets<S...>();
-  const auto values = std::make_tuple(decode_one<S>(payload + kOff[I])...);
+void format_impl(const LogSite& site, [[maybe_unused]] const std::byte* payload, fmt::memory_buffer& out,
+                 std::index_sequence<I...>) {
+  [[maybe_unused]] static constexpr auto kOff = offsets<S...>();
+  [[maybe_unused]] const auto values = std::make_tuple(decode_one<S>(payload + kOff[I])...);
   fmt::vformat_to(std::back_inserter(out), fmt::string_view(site.format),
                   fmt::make_format_args(std::get<I>(values)...));
 }

@@ -2,18 +2,51 @@
 
 #include <CLI/CLI.hpp>
 
+#include <csignal>
 #include <cstdio>
+#include <fstream>
 #include <functional>
+#include <iostream>
 #include <string>
 #include <vector>
 
+#include "core/clock.hpp"
 #include "core/error.hpp"
+#include "core/logger.hpp"
+#include "engine/admin.hpp"
+#include "engine/bench.hpp"
+#include "engine/pipeline.hpp"
 #include "engine/report.hpp"
+#include "engine/run_config.hpp"
+#include "engine/run_output.hpp"
+#include "feed/book_check.hpp"
+#include "feed/recorder.hpp"
+#include "feed/venues/binance.hpp"
+#include "feed/venues/bybit.hpp"
+#include "feed/venues/kucoin.hpp"
+#include "feed/venues/okx.hpp"
+#include "strategy/csv.hpp"
+#include "strategy/indicator_table.hpp"
 #include "tuning/host_check.hpp"
 
 namespace enigma::engine {
 
 namespace {
+
+std::atomic<bool> g_stop{false};
+extern "C" void on_stop_signal(int) { g_stop.store(true, std::memory_order_relaxed); }
+
+struct RunArgs {
+  std::string config = "config/replay.toml";
+  std::vector<std::string> data;
+  std::string speed;
+  std::string topology;
+  std::string venue;
+  std::string runs_dir;
+  bool quiet = false;
+};
+RunArgs g_replay;
+RunArgs g_bench;
 
 struct CheckHostArgs {
   std::string cores;
@@ -22,6 +55,101 @@ struct CheckHostArgs {
 struct ReportArgs {
   std::string run_dir;
 } g_report;
+
+struct BookCheckArgs {
+  std::string venue;
+  std::vector<std::string> files;
+  bool verbose = false;
+} g_book_check;
+
+struct IndicatorArgs {
+  std::string csv;
+  std::string out;
+} g_indicators;
+
+struct ConvertArgs {
+  std::string capture;
+  std::string out;
+} g_convert;
+
+// Applies command-line overrides on top of the TOML.
+RunConfig load_run_config(const RunArgs& a) {
+  RunConfig rc = RunConfig::load(a.config);
+  if (!a.data.empty()) rc.data = a.data;
+  if (!a.speed.empty()) rc.speed = a.speed == "recorded" ? Speed::recorded : Speed::max;
+  if (!a.topology.empty()) rc.engine.topology = a.topology == "pipelined" ? Topology::pipelined : Topology::fused;
+  if (!a.venue.empty()) {
+    const auto v = venue_from_string(a.venue);
+    if (!v) throw Error("unknown venue '" + a.venue + "'");
+    rc.venue = *v;
+  }
+  if (!a.runs_dir.empty()) rc.runs_dir = a.runs_dir;
+  if (rc.data.empty()) throw Error(a.config + ": [replay] data is empty and no --data was given");
+  return rc;
+}
+
+int cmd_replay() {
+  const RunConfig rc = load_run_config(g_replay);
+  const std::string dir = make_run_dir(rc.runs_dir);
+  LoggerOptions lo;
+  lo.path = dir + "/logs/enigma.log";
+  lo.level = rc.engine.log_level;
+  lo.rotate_bytes = rc.engine.log_rotate_bytes;
+  lo.keep_files = rc.engine.log_keep_files;
+  lo.json = rc.engine.log_json;
+  Logger logger(lo);
+  Logger::set_global(&logger);
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
+  const TscClock& clk = TscClock::instance();
+  if (!clk.warning().empty()) ENIGMA_LOG_WARN("engine", "{}", clk.warning());
+  ENIGMA_LOG_INFO("engine", "replay start venue={} files={} topology={}", to_string(rc.venue), rc.data.size(), to_string(rc.engine.topology));
+
+  InstrumentRegistry registry;
+  rc.fill_registry(registry);
+  strategy::StrategyStage strategies(rc.make_strategies());
+  TradingCore core(registry, rc.trading);
+  SpscRing<AdminCommand> admin_ring(64);
+  std::unique_ptr<AdminServer> admin;
+  if (rc.admin.enabled) {
+    const char* tok = std::getenv(rc.admin.token_env.c_str());
+    admin = std::make_unique<AdminServer>(rc.admin.address, rc.admin.port, tok ? tok : "", admin_ring);
+    admin->start();
+    ENIGMA_LOG_INFO("admin", "listening on {}:{}", rc.admin.address, static_cast<int>(admin->port()));
+  }
+  PipelineOptions po;
+  po.venue = rc.venue;
+  po.traded = rc.imbalance.common.instrument;
+  po.topology = rc.engine.topology;
+  po.speed = rc.speed;
+  po.idle = rc.engine.idle;
+  po.cores = rc.engine.cores;
+  po.progress = !g_replay.quiet;
+  po.admin = &admin_ring;
+  po.stop = &g_stop;
+  std::fprintf(stderr, "enigma replay: %zu file(s), venue %s, %s topology -> %s\n", rc.data.size(), std::string(to_string(rc.venue)).c_str(),
+               std::string(to_string(rc.engine.topology)).c_str(), dir.c_str());
+  const PipelineResult r = run_pipeline(rc.data, registry, strategies, core, po);
+  ENIGMA_LOG_INFO("engine", "replay done frames={} orders={} fills={}", r.frames, r.orders.orders, r.orders.fills);
+
+  RunSummaryInput in{&rc, &registry, &r, &core, "replay", std::string(to_string(rc.engine.topology)), ""};
+  write_run_files(dir, in);
+  {
+    std::ofstream hc(dir + "/host-check.txt");
+    hc << tuning::format_checks(tuning::check_host({}));
+  }
+  write_report(dir);
+  std::fputs(format_summary(in, dir).c_str(), stdout);
+  if (admin) admin->stop();
+  Logger::set_global(nullptr);
+  logger.shutdown();
+  return 0;
+}
+
+int cmd_bench() {
+  const RunConfig rc = load_run_config(g_bench);
+  return run_bench(rc, g_bench.quiet);
+}
 
 int cmd_check_host() {
   tuning::HostCheckOptions opt;
@@ -41,20 +169,103 @@ int cmd_report() {
   return 0;
 }
 
+int cmd_book_check() {
+  const auto v = venue_from_string(g_book_check.venue);
+  if (!v) throw Error("unknown venue '" + g_book_check.venue + "'");
+  feed::BookCheckOptions opt;
+  opt.verbose = g_book_check.verbose;
+  feed::BookCheckResult r;
+  switch (*v) {
+    case Venue::binance_usdm:
+    case Venue::binance_coinm:
+    case Venue::binance_spot: r = feed::binance::check(g_book_check.files, *v, opt); break;
+    case Venue::kucoin_spot:
+    case Venue::kucoin_futures: r = feed::kucoin::check(g_book_check.files, *v, opt); break;
+    case Venue::okx: r = feed::okx::check(g_book_check.files, *v, opt); break;
+    case Venue::bybit: r = feed::bybit::check(g_book_check.files, *v, opt); break;
+    default: throw Error("book-check does not support venue '" + g_book_check.venue + "'");
+  }
+  for (const auto& n : r.notes) std::fprintf(stderr, "  %s\n", n.c_str());
+  std::printf("book-check: checked=%llu mismatched=%llu gaps=%llu resyncs=%llu\n", (unsigned long long)r.checked,
+              (unsigned long long)r.mismatched, (unsigned long long)r.gaps, (unsigned long long)r.resyncs);
+  return r.mismatched == 0 ? 0 : 1;
+}
+
+int cmd_indicators() {
+  auto in = strategy::open_maybe_gzip(g_indicators.csv);
+  if (g_indicators.out.empty()) {
+    strategy::write_indicator_csv(*in, std::cout, g_indicators.csv);
+  } else {
+    std::ofstream out(g_indicators.out);
+    if (!out) throw Error("cannot write '" + g_indicators.out + "'");
+    strategy::write_indicator_csv(*in, out, g_indicators.csv);
+    std::fprintf(stderr, "indicators: wrote %s\n", g_indicators.out.c_str());
+  }
+  return 0;
+}
+
+int cmd_convert() {
+  const feed::ConvertStats s = feed::convert_capture(g_convert.capture, g_convert.out);
+  std::printf("convert: %llu frames (%s) -> %s\n", (unsigned long long)s.frames, std::string(feed::to_string(s.format)).c_str(),
+              g_convert.out.c_str());
+  return 0;
+}
+
 std::vector<std::pair<CLI::App*, std::function<int()>>> g_commands;
+
+void add_run_options(CLI::App* c, RunArgs& a) {
+  c->add_option("--config", a.config, "TOML config")->capture_default_str()->check(CLI::ExistingFile);
+  c->add_option("--data", a.data, "Recorded files (hftbacktest .gz, cryptofeed .raw.txt/.jsonl, zip); overrides [replay] data")
+      ->check(CLI::ExistingFile);
+  c->add_option("--speed", a.speed, "max | recorded")->check(CLI::IsMember({"max", "recorded"}));
+  c->add_option("--topology", a.topology, "fused | pipelined")->check(CLI::IsMember({"fused", "pipelined"}));
+  c->add_option("--venue", a.venue, "Venue of the data (binance-usdm, binance-spot, kucoin-futures, kucoin-spot, ...)");
+  c->add_option("--runs-dir", a.runs_dir, "Where run directories are created (default from config: runs)");
+  c->add_flag("--quiet", a.quiet, "No progress lines");
+}
 
 }  // namespace
 
 void register_commands(CLI::App& app) {
   {
-    auto* c = app.add_subcommand("check-host", "Check host tuning for low latency (isolcpus, governor, C-states, THP, IRQs, ...)");
-    c->add_option("--cores", g_check_host.cores, "Trading cores to check, e.g. 2-3 (default: all but cpu0)");
-    g_commands.emplace_back(c, cmd_check_host);
+    auto* c = app.add_subcommand("replay", "Backtest: replay recorded data through the full pipeline against the simulated exchange");
+    add_run_options(c, g_replay);
+    g_commands.emplace_back(c, cmd_replay);
+  }
+  {
+    auto* c = app.add_subcommand("bench", "Latency benchmark: replay at full rate and recorded pace in both topologies, with the floor");
+    add_run_options(c, g_bench);
+    g_commands.emplace_back(c, cmd_bench);
+  }
+  {
+    auto* c = app.add_subcommand("book-check", "Rebuild books from recorded files and verify them against the venue's top of book or checksum");
+    c->add_option("--venue", g_book_check.venue, "binance-usdm|binance-coinm|binance-spot|kucoin-spot|kucoin-futures|okx|bybit")->required();
+    c->add_option("files", g_book_check.files, "Recorded files (formats detected automatically)")->required()->check(CLI::ExistingFile);
+    c->add_flag("--verbose", g_book_check.verbose, "Print details of mismatches");
+    g_commands.emplace_back(c, cmd_book_check);
+  }
+  {
+    auto* c = app.add_subcommand("indicators", "Compute every indicator over an OHLCV CSV (TA-Lib compatible columns)");
+    c->add_option("--csv", g_indicators.csv, "Input CSV (time|timestamp_s|datetime, open, high, low, close, volume; .gz ok)")
+        ->required()->check(CLI::ExistingFile);
+    c->add_option("--out", g_indicators.out, "Output CSV (default: stdout)");
+    g_commands.emplace_back(c, cmd_indicators);
+  }
+  {
+    auto* c = app.add_subcommand("convert", "Convert a capture (shared/data formats) into enigma's crash-safe frame recording");
+    c->add_option("capture", g_convert.capture, "Capture file")->required()->check(CLI::ExistingFile);
+    c->add_option("out", g_convert.out, "Output recording")->required();
+    g_commands.emplace_back(c, cmd_convert);
   }
   {
     auto* c = app.add_subcommand("report", "Regenerate report.md and report.html for a run directory");
     c->add_option("run_dir", g_report.run_dir, "Run directory (runs/<timestamp>)")->required()->check(CLI::ExistingDirectory);
     g_commands.emplace_back(c, cmd_report);
+  }
+  {
+    auto* c = app.add_subcommand("check-host", "Check host tuning for low latency (isolcpus, governor, C-states, THP, IRQs, ...)");
+    c->add_option("--cores", g_check_host.cores, "Trading cores to check, e.g. 2-3 (default: all but cpu0)");
+    g_commands.emplace_back(c, cmd_check_host);
   }
 }
 

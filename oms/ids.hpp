@@ -43,7 +43,7 @@ struct FixedId {
   [[nodiscard]] static Result<FixedId> from(std::string_view s) noexcept {
     if (s.size() > kCapacity) return Result<FixedId>::failure(Errc::out_of_range);
     FixedId id;
-    std::memcpy(id.text, s.data(), s.size());
+    if (!s.empty()) std::memcpy(id.text, s.data(), s.size());
     id.len = static_cast<std::uint8_t>(s.size());
     return Result<FixedId>::success(id);
   }

@@ -18,7 +18,7 @@ namespace enigma::oms {
 static_assert(sizeof(SHA256_CTX) <= 128, "HmacSha256 reserves 128 bytes per SHA-256 state");
 
 Secret::Secret(std::string_view bytes) : data_(new char[bytes.size() + 1]), size_(bytes.size()) {
-  std::memcpy(data_, bytes.data(), bytes.size());
+  if (!bytes.empty()) std::memcpy(data_, bytes.data(), bytes.size());
   data_[size_] = '\0';
 }
 Secret::Secret(Secret&& other) noexcept
@@ -66,7 +66,7 @@ HmacSha256::HmacSha256(std::string_view key) noexcept {
   unsigned char k[SHA256_CBLOCK] = {};
   if (key.size() > SHA256_CBLOCK) {
     SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), k);
-  } else {
+  } else if (!key.empty()) {
     std::memcpy(k, key.data(), key.size());
   }
   unsigned char pad[SHA256_CBLOCK];
@@ -132,6 +132,7 @@ std::size_t base64_encode(const unsigned char* in, std::size_t n, char* out) noe
 }
 
 void BufWriter::put(std::string_view s) noexcept {
+  if (s.empty()) return;  // memcpy from a null view is undefined even for 0 bytes
   if (static_cast<std::size_t>(end - cur) < s.size()) {
     overflow = true;
     return;

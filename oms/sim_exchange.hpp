@@ -6,7 +6,9 @@
 //    or Bbo as a one-level book when an instrument has no depth feed). Our taker fills consume displayed
 //    qty until the next update of that level.
 //  * Latency: an order or cancel sent at local time t reaches the matching engine at t + order_latency;
-//    a report emitted at exchange time x is delivered by poll_reports() from x + report_latency on.
+//    a report emitted at exchange time x is delivered by poll_reports() from x + feed_latency on. The
+//    replay driver delays market data to the strategy by the same feed_latency (feed_latency_ns()), so
+//    the strategy always acts on a book that is that old.
 //  * Taker: market/IOC/FOK and the crossing part of a limit walk the opposite side (FOK all-or-nothing).
 //    Post-only that would cross is rejected.
 //  * Maker queue: a resting limit joins behind the qty displayed at its price at placement. Trades at the
@@ -15,8 +17,9 @@
 //    optionally cancels are assumed to come proportionally from ahead. A trade through our price, or the
 //    opposite side crossing it, fills the rest at our price.
 //  * Stops / take-profits / trailing stops trigger on trade prices, then execute as market orders.
-//  * Margin: orders that add exposure need price x qty x multiplier / leverage of free margin, else
-//    INSUFFICIENT_MARGIN; reduce-only orders that would add exposure are rejected.
+//  * Margin: every order that is not reduce-only needs price x qty x multiplier / leverage of free margin
+//    (balance minus position margin minus what working orders reserve), else INSUFFICIENT_MARGIN;
+//    reduce-only orders that would add exposure are rejected and never trade past flat.
 //  * Fees: maker/taker rates per venue on each fill's notional (negative rate = rebate).
 //  * Funding (perpetuals): at each funding time the position pays qty x multiplier x mark x rate (longs pay
 //    a positive rate), from MarkFunding events or, without them, a configured schedule.
@@ -46,7 +49,7 @@ struct SimFees {
 struct SimConfig {
   std::array<SimFees, kVenueCount> fees{};      // indexed by Venue
   std::int64_t order_latency_ns{0};             // order-entry latency (send -> matching engine)
-  std::int64_t report_latency_ns{0};            // feed latency of our execution reports
+  std::int64_t feed_latency_ns{0};            // exchange -> us: execution reports (and market data, in the driver)
   bool cancels_proportional_from_ahead{false};  // false = conservative queue model
   Notional initial_balance{Notional::from_units(10'000)};
   // Funding schedule used when an instrument gets no MarkFunding events: every `funding_interval_ns`
@@ -96,6 +99,7 @@ class SimExchange {
   [[nodiscard]] const SimPosition& position(InstrumentId id) const noexcept { return books_[id].position; }
   [[nodiscard]] const SimAccount& account() const noexcept { return account_; }
   [[nodiscard]] Notional free_margin() const noexcept;
+  [[nodiscard]] std::int64_t feed_latency_ns() const noexcept { return cfg_.feed_latency_ns; }
   // Displayed qty at `px` on `side` of the simulated book (0 if no level).
   [[nodiscard]] Qty level_qty(InstrumentId id, Side side, Price px) const noexcept;
   // Queue ahead of a resting order (0 if unknown / not resting).

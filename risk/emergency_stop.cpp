@@ -1,6 +1,6 @@
 #include "risk/emergency_stop.hpp"
 
-#include <charconv>
+#include <cstdio>
 
 namespace enigma::risk {
 
@@ -41,14 +41,9 @@ std::size_t EmergencyStop::run(EmergencyActions& actions, std::string_view reaso
     const Qty pos = gate_.position(id);
     if (pos.is_zero()) continue;
     OrderRequest c;
-    char text[ClientOrderId::kCapacity];
-    char* p = text;
-    const std::string_view prefix = "estop-";
-    for (char ch : prefix) *p++ = ch;
-    p = std::to_chars(p, text + sizeof(text), now_ns).ptr;
-    *p++ = '-';
-    p = std::to_chars(p, text + sizeof(text), i).ptr;
-    c.client_id = ClientOrderId::from(std::string_view(text, static_cast<std::size_t>(p - text))).value;
+    char text[64];
+    const int len = std::snprintf(text, sizeof(text), "estop-%lld-%u", static_cast<long long>(now_ns), i);
+    c.client_id = ClientOrderId::from(std::string_view(text, static_cast<std::size_t>(len))).value;  // <= 32 chars
     c.instrument = id;
     c.venue = gate_.venue_of(id);
     c.side = pos.raw() > 0 ? Side::sell : Side::buy;

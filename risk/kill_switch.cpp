@@ -8,20 +8,21 @@ WorkingOrders::WorkingOrders(std::uint32_t capacity) : orders_(capacity), index_
   if (capacity == 0) throw Error("risk.max_open_orders: must be >= 1");
 }
 
-bool WorkingOrders::add(const WorkingOrder& o) noexcept {
-  if (size_ == orders_.size() || index_.contains(o.hash)) return false;
-  orders_[size_] = o;
-  index_.insert(o.hash, size_);
+WorkingOrder* WorkingOrders::emplace(const ClientOrderId& id, std::uint64_t hash) noexcept {
+  if (size_ == orders_.size() || index_.contains(hash)) return nullptr;
+  WorkingOrder* slot = &orders_[size_];
+  slot->id = id;
+  slot->hash = hash;
+  index_.insert(hash, size_);
   ++size_;
-  return true;
+  return slot;
 }
 
-bool WorkingOrders::remove(const ClientOrderId& id) noexcept {
-  const std::uint64_t h = id.hash();
-  const std::uint32_t* idx = index_.find(h);
+bool WorkingOrders::remove(const ClientOrderId& id, std::uint64_t hash) noexcept {
+  const std::uint32_t* idx = index_.find(hash);
   if (idx == nullptr || !(orders_[*idx].id == id)) return false;
   const std::uint32_t pos = *idx;
-  index_.erase(h);
+  index_.erase(hash);
   const std::uint32_t last = size_ - 1;
   if (pos != last) {
     // Keep the array dense: the last order takes the freed slot and its index entry follows it.

@@ -48,9 +48,17 @@ class WorkingOrders {
   // True when some working order's id hashes to `hash` (a new id with it could not be added).
   [[nodiscard]] bool contains_hash(std::uint64_t hash) noexcept { return index_.contains(hash); }
   // Adds `o` (o.hash must be o.id.hash()). False when full or when the hash is already present.
-  [[nodiscard]] bool add(const WorkingOrder& o) noexcept;
+  [[nodiscard]] bool add(const WorkingOrder& o) noexcept {
+    WorkingOrder* slot = emplace(o.id, o.hash);
+    if (slot != nullptr) *slot = o;
+    return slot != nullptr;
+  }
+  // Adds an order with this id (hash = id.hash()) and returns its slot for the caller to fill in place
+  // (id and hash already set); nullptr when full or when the hash is already present.
+  [[nodiscard]] WorkingOrder* emplace(const ClientOrderId& id, std::uint64_t hash) noexcept;
   // Removes the order with this id; false when it is not working.
-  bool remove(const ClientOrderId& id) noexcept;
+  bool remove(const ClientOrderId& id) noexcept { return remove(id, id.hash()); }
+  bool remove(const ClientOrderId& id, std::uint64_t hash) noexcept;
 
   [[nodiscard]] std::uint32_t size() const noexcept { return size_; }
   [[nodiscard]] std::uint32_t capacity() const noexcept { return static_cast<std::uint32_t>(orders_.size()); }

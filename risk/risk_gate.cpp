@@ -39,7 +39,7 @@ RiskGate::RiskGate(const RiskConfig& cfg, std::int64_t now_ns)
       fill_times_(static_cast<std::size_t>(cfg.max_strategies) * cfg.max_fills_in_window, 0),
       kill_(cfg.max_open_orders),
       breaker_(cfg.breaker),
-      recent_ids_(cfg.recent_client_ids),
+      recent_ids_(cfg.recent_client_ids * 2),  // <= 25 % load: short probe runs for the miss on every new id
       recent_ring_(cfg.recent_client_ids, 0) {
   max_order_notional_pq_ = static_cast<int128>(cfg_.max_order_notional.raw()) * kPqPerNotionalRaw;
   max_exposure_pq_ = static_cast<int128>(cfg_.max_total_exposure.raw()) * kPqPerNotionalRaw;
@@ -129,7 +129,10 @@ RiskDecision RiskGate::check_and_reserve(const OrderRequest& o, std::int64_t now
   // -- latches
   if (kill_.latched() && kill_.blocks(o.venue, o.strategy, o.instrument)) return reject(RejectReason::kill_switch);
   if (state_ == TradingState::halted) return reject(RejectReason::halted);
-  const bool reducing = reduces(in, o.side, o.qty);
+  // A reduce-only order against the position is reducing even when other exits (a bracket's stop and
+  // take-profit) already cover it: the venue caps its fill at the position, so it can never flip it.
+  const bool opposes = o.side == Side::sell ? in.position.raw() > 0 : in.position.raw() < 0;
+  const bool reducing = reduces(in, o.side, o.qty) || (o.reduce_only && opposes);
   if (state_ == TradingState::reducing && !reducing) return reject(state_cause_);
   StrategyState& st = strategies_[o.strategy];
   if (st.blocked != RejectReason::none && !reducing) return reject(st.blocked);
@@ -204,24 +207,28 @@ RiskDecision RiskGate::check_and_reserve(const OrderRequest& o, std::int64_t now
   if (!vb.submit.can_take(now_ns)) return reject(RejectReason::venue_rate_limit);
   if (!st.submit.can_take(now_ns)) return reject(RejectReason::strategy_rate_limit);
 
-  // -- commit: the order counts from now on
-  WorkingOrder w;
-  w.id = o.client_id;
-  w.hash = hash;
-  w.price = o.price;
-  w.remaining = o.qty;
-  w.instrument = o.instrument;
-  w.strategy = o.strategy;
-  w.venue = o.venue;
-  w.side = o.side;
-  w.type = o.type;
-  w.reduce_only = o.reduce_only;
-  if (!kill_.orders().add(w)) [[unlikely]] return reject(RejectReason::max_open_orders);
+  // -- commit: the order counts from now on (filled in place: no temporary copy of the 48-byte id)
+  WorkingOrder* w = kill_.orders().emplace(o.client_id, hash);
+  if (w == nullptr) [[unlikely]] return reject(RejectReason::max_open_orders);
+  w->price = o.price;
+  w->remaining = o.qty;
+  w->instrument = o.instrument;
+  w->strategy = o.strategy;
+  w->venue = o.venue;
+  w->side = o.side;
+  w->type = o.type;
+  w->reduce_only = o.reduce_only;
+  w->acknowledged = false;
   vb.submit.take();
   st.submit.take();
   remember_client_id(hash);
   RecentOrder& slot = in.recent[in.recent_head];
-  slot = RecentOrder{now_ns, o.price, o.qty, o.strategy, o.side};
+  // Field by field: an aggregate temporary here costs a store-forwarding stall on the copy.
+  slot.at_ns = now_ns;
+  slot.price = o.price;
+  slot.qty = o.qty;
+  slot.strategy = o.strategy;
+  slot.side = o.side;
   in.recent_head = static_cast<std::uint8_t>((in.recent_head + 1) % kRecentPerInstrument);
   in.open_buy = new_buy;
   in.open_sell = new_sell;
@@ -311,8 +318,7 @@ void RiskGate::release(WorkingOrder& o) noexcept {
   } else {
     in.open_sell -= o.remaining;
   }
-  const ClientOrderId id = o.id;  // `o` lives in the registry: copy before removing it
-  kill_.orders().remove(id);
+  kill_.orders().remove(o.id, o.hash);  // compares the id before the slot is reused; `o` is gone after
   refresh_instrument(in);
 }
 
@@ -354,7 +360,7 @@ bool RiskGate::on_fill(const ClientOrderId& id, Price price, Qty qty, std::int64
   if (price.raw() > 0) in.mark = price;
   w->remaining -= fill;
   const StrategyId sid = w->strategy;
-  if (w->remaining.raw() <= 0) kill_.orders().remove(id);
+  if (w->remaining.raw() <= 0) kill_.orders().remove(id, w->hash);
   refresh_instrument(in);
 
   // Repeated-execution throttle: ring of the last N fill times; N fills within the window disable it.

@@ -31,7 +31,14 @@ class GzStreamBuf final : public std::streambuf {
       int code = 0;
       throw Error(std::string("gzip read failed: ") + gzerror(file_, &code));
     }
-    if (n == 0) return traits_type::eof();
+    if (n == 0) {
+      // zlib reports a truncated gzip stream as a soft Z_BUF_ERROR with a 0-byte read (so growing files
+      // can be tailed); for a finished file that is corruption, not the end.
+      int code = Z_OK;
+      const char* message = gzerror(file_, &code);
+      if (code != Z_OK) throw Error(std::string("gzip read failed: ") + message);
+      return traits_type::eof();
+    }
     setg(buffer_.data(), buffer_.data(), buffer_.data() + n);
     return traits_type::to_int_type(*gptr());
   }
@@ -60,10 +67,19 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
   return true;
 }
 
+// Drops surrounding blanks and one pair of surrounding double quotes (spreadsheet exports quote fields).
 std::string_view trim(std::string_view s) noexcept {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') s = s.substr(1, s.size() - 2);
   return s;
+}
+
+bool is_time_column(std::string_view name) noexcept {
+  for (const std::string_view alias : {"time", "timestamp_s", "datetime", "timestamp", "date"}) {
+    if (iequals(name, alias)) return true;
+  }
+  return false;
 }
 
 // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
@@ -97,8 +113,8 @@ bool parse_iso_datetime(std::string_view s, std::int64_t& ns) noexcept {
   std::size_t pos = 10;
   std::int64_t fraction_ns = 0;
   if (pos < s.size() && (s[pos] == ' ' || s[pos] == 'T')) {
-    if (!digits(s, pos + 1, 2, hour) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
-        !digits(s, pos + 4, 2, minute) || hour > 23 || minute > 59) {
+    if (!digits(s, pos + 1, 2, hour) || pos + 3 >= s.size() || s[pos + 3] != ':' || !digits(s, pos + 4, 2, minute) ||
+        hour > 23 || minute > 59) {
       return false;
     }
     pos += 6;
@@ -156,6 +172,7 @@ OhlcvCsvReader::OhlcvCsvReader(std::istream& in, std::string source) : in_(in), 
     fail("empty input: expected a header row");
   }
   line_number_ = 1;
+  if (line_.rfind("\xEF\xBB\xBF", 0) == 0) line_.erase(0, 3);  // UTF-8 byte-order mark
   split_csv_line(line_, fields_);
   header_columns_ = fields_.size();
   constexpr std::size_t kMissing = ~std::size_t{0};
@@ -163,7 +180,7 @@ OhlcvCsvReader::OhlcvCsvReader(std::istream& in, std::string source) : in_(in), 
   for (std::size_t i = 0; i < fields_.size(); ++i) {
     const std::string_view name = trim(fields_[i]);
     std::size_t slot = kMissing;
-    if (iequals(name, "time") || iequals(name, "timestamp_s") || iequals(name, "datetime")) {
+    if (is_time_column(name)) {
       slot = 0;
     } else {
       for (std::size_t c = 0; c < kPriceColumns.size(); ++c) {

@@ -24,8 +24,9 @@ namespace enigma::strategy {
 void split_csv_line(std::string_view line, std::vector<std::string_view>& fields);
 
 // Reads an OHLCV CSV with a header row. Columns are matched by name, case-insensitively: a time column
-// named `time`, `timestamp_s` or `datetime`, then `open`, `high`, `low`, `close`, `volume`, in any order;
-// other columns are ignored. Times may be Unix epoch numbers (seconds; values above 1e11, 1e14, 1e17 are
+// named `time`, `timestamp_s` or `datetime` (also `timestamp`, `date`), then `open`, `high`, `low`, `close`,
+// `volume`, in any order; other columns are ignored. A UTF-8 byte-order mark and double quotes around a
+// field are tolerated. Times may be Unix epoch numbers (seconds; values above 1e11, 1e14, 1e17 are
 // read as ms, us, ns), bar numbers (read as seconds) or ISO-8601 UTC datetimes ("2024-01-02 03:04:05",
 // 'T' separator, optional fraction and 'Z'). Every error throws enigma::Error as
 // "<source>:<line>: <what>".

@@ -55,6 +55,32 @@ void IndicatorRow::update(const Bar& bar) noexcept {
   kdj_.update(bar);
 }
 
+void IndicatorRow::reset() noexcept {
+  sma20_.reset();
+  ema12_.reset();
+  ema26_.reset();
+  wma20_.reset();
+  rsi14_.reset();
+  macd_.reset();
+  bbands_.reset();
+  stoch_.reset();
+  stochf_.reset();
+  willr_.reset();
+  atr_.reset();
+  trange_.reset();
+  obv_.reset();
+  cci20_.reset();
+  cci14_.reset();
+  adx_.reset();
+  mfi_.reset();
+  roc_.reset();
+  mom_.reset();
+  sar_.reset();
+  medprice_.reset();
+  ao_.reset();
+  kdj_.reset();
+}
+
 void IndicatorRow::read(std::array<double, kIndicatorColumns.size()>& values,
                         std::array<bool, kIndicatorColumns.size()>& defined) const noexcept {
   std::size_t i = 0;

@@ -15,24 +15,22 @@ namespace enigma::strategy {
 
 // Output column names after the input columns: exactly the oracle files' names (TA-Lib 0.4.0 defaults:
 // SMA_20 ... AO_5_34), then KDJ_9_3_3_{k,d,j}.
+// clang-format off
 inline constexpr std::array<std::string_view, 31> kIndicatorColumns{
-    "SMA_20",           "EMA_12",           "EMA_26",
-    "WMA_20",           "RSI_14",           "MACD_12_26_9_macd",
-    "MACD_12_26_9_signal", "MACD_12_26_9_hist", "BBANDS_20_2_upper",
-    "BBANDS_20_2_middle", "BBANDS_20_2_lower", "STOCH_14_3_3_slowk",
-    "STOCH_14_3_3_slowd", "STOCHF_9_3_fastk", "STOCHF_9_3_fastd",
-    "WILLR_14",         "ATR_14",           "TRANGE",
-    "OBV",              "CCI_20",           "CCI_14",
-    "ADX_14",           "MFI_14",           "ROC_10",
-    "MOM_10",           "SAR_0.02_0.2",     "MEDPRICE",
-    "AO_5_34",          "KDJ_9_3_3_k",      "KDJ_9_3_3_d",
-    "KDJ_9_3_3_j"};
+    "SMA_20", "EMA_12", "EMA_26", "WMA_20", "RSI_14",
+    "MACD_12_26_9_macd", "MACD_12_26_9_signal", "MACD_12_26_9_hist",
+    "BBANDS_20_2_upper", "BBANDS_20_2_middle", "BBANDS_20_2_lower",
+    "STOCH_14_3_3_slowk", "STOCH_14_3_3_slowd", "STOCHF_9_3_fastk", "STOCHF_9_3_fastd",
+    "WILLR_14", "ATR_14", "TRANGE", "OBV", "CCI_20", "CCI_14", "ADX_14", "MFI_14", "ROC_10", "MOM_10",
+    "SAR_0.02_0.2", "MEDPRICE", "AO_5_34", "KDJ_9_3_3_k", "KDJ_9_3_3_d", "KDJ_9_3_3_j"};
+// clang-format on
 
 // One row of kIndicatorColumns per bar: the indicators with the parameters their column names state.
 class IndicatorRow {
  public:
   IndicatorRow();
   void update(const Bar& bar) noexcept;
+  void reset() noexcept;
   // values[i] is column i's value; defined[i] is false where TA-Lib leaves the cell empty.
   void read(std::array<double, kIndicatorColumns.size()>& values,
             std::array<bool, kIndicatorColumns.size()>& defined) const noexcept;

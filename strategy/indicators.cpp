@@ -67,8 +67,7 @@ inline double fast_k_of(double close, double highest, double lowest) noexcept {
 namespace detail {
 
 Window::Window(int capacity)
-    : data_(static_cast<std::size_t>(require_at_least("Window", "capacity", capacity, 1))),
-      capacity_(capacity) {}
+    : data_(static_cast<std::size_t>(require_at_least("Window", "capacity", capacity, 1))), capacity_(capacity) {}
 
 template <bool kMax>
 SlidingExtreme<kMax>::SlidingExtreme(int period)
@@ -275,8 +274,7 @@ void BollingerBands::reset() noexcept {
 
 // ---- Stochastics and KDJ -------------------------------------------------------------------------------
 
-FastK::FastK(int period)
-    : highest_(require_at_least("Stochastic", "k period", period, 1)), lowest_(period) {}
+FastK::FastK(int period) : highest_(require_at_least("Stochastic", "k period", period, 1)), lowest_(period) {}
 
 void FastK::update(const Bar& bar) noexcept {
   highest_.push(bar.high);
@@ -318,9 +316,7 @@ void StochasticFast::reset() noexcept {
 }
 
 Kdj::Kdj(int n, int m1, int m2)
-    : rsv_(n),
-      m1_(require_at_least("Kdj", "m1", m1, 1)),
-      m2_(require_at_least("Kdj", "m2", m2, 1)) {}
+    : rsv_(n), m1_(require_at_least("Kdj", "m1", m1, 1)), m2_(require_at_least("Kdj", "m2", m2, 1)) {}
 
 void Kdj::update(const Bar& bar) noexcept {
   rsv_.update(bar);
@@ -334,8 +330,7 @@ void Kdj::reset() noexcept {
   k_ = d_ = 50.0;
 }
 
-WilliamsR::WilliamsR(int period)
-    : highest_(require_at_least("WilliamsR", "period", period, 1)), lowest_(period) {}
+WilliamsR::WilliamsR(int period) : highest_(require_at_least("WilliamsR", "period", period, 1)), lowest_(period) {}
 
 void WilliamsR::update(const Bar& bar) noexcept {
   highest_.push(bar.high);
@@ -381,8 +376,7 @@ void Momentum::reset() noexcept {
 
 // ---- Cci -----------------------------------------------------------------------------------------------
 
-Cci::Cci(int period)
-    : ring_(static_cast<std::size_t>(require_at_least("Cci", "period", period, 1))), period_(period) {}
+Cci::Cci(int period) : ring_(static_cast<std::size_t>(require_at_least("Cci", "period", period, 1))), period_(period) {}
 
 void Cci::update(const Bar& bar) noexcept {
   const double typical = (bar.high + bar.low + bar.close) / 3;
@@ -723,8 +717,7 @@ void Obv::update(const Bar& bar) noexcept {
   prev_close_ = bar.close;
 }
 
-Mfi::Mfi(int period)
-    : positive_(require_at_least("Mfi", "period", period, 1)), negative_(period), period_(period) {}
+Mfi::Mfi(int period) : positive_(require_at_least("Mfi", "period", period, 1)), negative_(period), period_(period) {}
 
 void Mfi::update(const Bar& bar) noexcept {
   const double typical = (bar.high + bar.low + bar.close) / 3.0;

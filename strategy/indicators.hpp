@@ -281,7 +281,7 @@ class StochasticFast {
   Sma d_;
 };
 
-// KDJ (not in TA-Lib; formula of data/indicators/SOURCES): RSV = %K(n) as in STOCHF (0 when HH == LL),
+// KDJ (not in TA-Lib; the formula of data/indicators/ATTRIBUTION.md): RSV = %K(n) as in STOCHF (0 when HH == LL),
 // K = ((m1 - 1) * K[-1] + RSV) / m1, D = ((m2 - 1) * D[-1] + K) / m2, J = 3K - 2D, with K[-1] = D[-1] = 50
 // before the first RSV. Ready from the first RSV (after n bars).
 class Kdj {
@@ -407,8 +407,8 @@ class Atr {
  private:
   TrueRange tr_;
   int period_;
-  int ranges_ = 0;       // true ranges seen (saturates at period)
-  double value_ = 0.0;   // running sum of true ranges during warm-up, then the ATR
+  int ranges_ = 0;      // true ranges seen (saturates at period)
+  double value_ = 0.0;  // running sum of true ranges during warm-up, then the ATR
 };
 
 // Average Directional Index (TA-Lib ADX, Wilder): +DM/-DM and TR summed over the first period - 1 bars,

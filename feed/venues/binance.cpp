@@ -80,7 +80,7 @@ ENIGMA_HOT Errc parse_levels(od::value v, Side side, EventBuffer& out, Fields& f
     int i = 0;
     for (auto x : pair) {
       od::value xv;
-      if (x.get(xv)) [[unlikely]] return Errc::bad_format;
+      if (std::move(x).get(xv)) [[unlikely]] return Errc::bad_format;
       Errc e = Errc::ok;
       if (i == 0) e = get_fixed(xv, px);
       else if (i == 1) e = get_fixed(xv, qty);
@@ -103,7 +103,7 @@ Errc walk_kline(od::value v, Fields& f) noexcept {
   std::uint32_t seen = 0;
   for (auto fr : obj) {
     od::field fld;
-    if (fr.get(fld)) return Errc::bad_format;
+    if (std::move(fr).get(fld)) return Errc::bad_format;
     const std::string_view k = key_of(fld);
     if (k.size() != 1) continue;
     Errc e = Errc::ok;
@@ -133,7 +133,7 @@ Errc walk_kline(od::value v, Fields& f) noexcept {
 ENIGMA_HOT Errc walk(od::object obj, Fields& f, EventBuffer& out, bool top) noexcept {
   for (auto fr : obj) {
     od::field fld;
-    if (fr.get(fld)) [[unlikely]] return Errc::bad_format;
+    if (std::move(fr).get(fld)) [[unlikely]] return Errc::bad_format;
     const std::string_view k = key_of(fld);
     od::value v = fld.value();
     Errc e = Errc::ok;
@@ -270,7 +270,6 @@ ENIGMA_HOT DecodeResult Decoder::decode_impl(std::string_view frame, std::size_t
 
   Fields f;
   Errc err = walk(obj, f, out, true);
-  if (err == Errc::ok && !doc.at_end()) err = Errc::bad_format;  // trailing bytes after the object
   const bool book_msg = f.e == "depthUpdate" || (f.has & (kLastUpdateId | kDepthStream)) != 0;
   if (err != Errc::ok) [[unlikely]] {
     out.truncate(start);
@@ -380,7 +379,6 @@ BookSync::BookSync(Venue venue, InstrumentId instrument, std::size_t max_levels_
       buf_(new Event[buffer_events]),
       buf_cap_(buffer_events),
       instrument_(instrument),
-      venue_(venue),
       futures_(is_futures(venue)) {
   if (buffer_events < 2) throw Error("binance::BookSync: buffer_events must be >= 2");
 }

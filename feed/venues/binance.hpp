@@ -124,7 +124,6 @@ class BookSync {
   std::size_t buf_cap_;
   std::size_t buf_size_{0};
   InstrumentId instrument_;
-  Venue venue_;
   bool futures_;
   SyncState state_{SyncState::awaiting_snapshot};
   Mode mode_{Mode::idle};

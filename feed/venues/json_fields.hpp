@@ -57,7 +57,8 @@ ENIGMA_ALWAYS_INLINE Errc get_i64(od::value v, std::int64_t& out) noexcept {
 ENIGMA_ALWAYS_INLINE Errc get_u64_text(od::value v, std::uint64_t& out) noexcept {
   std::string_view s;
   if (const Errc e = get_text(v, s); e != Errc::ok) return e;
-  if (s.empty() || s.size() > 19) return Errc::bad_format;
+  if (s.empty()) return Errc::empty;
+  if (s.size() > 19) return Errc::overflow;
   std::uint64_t x = 0;
   for (char c : s) {
     if (static_cast<unsigned>(c - '0') > 9u) return Errc::invalid_char;
@@ -74,7 +75,7 @@ ENIGMA_ALWAYS_INLINE std::int64_t ms_to_ns(std::uint64_t ms) noexcept {
 
 // 64-bit FNV-1a, for venues whose trade ids are not numbers (Bybit UUIDs): stable, not unique by contract.
 ENIGMA_ALWAYS_INLINE std::uint64_t fnv1a(std::string_view s) noexcept {
-  std::uint64_t h = 1469598103934665603ULL;
+  std::uint64_t h = 14695981039346656037ULL;
   for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
   return h;
 }

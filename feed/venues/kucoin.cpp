@@ -49,17 +49,33 @@ Errc u64_of(od::value v, std::uint64_t& out) noexcept {
   return digits_u64(s, out);
 }
 
+// Looks up an optional member. A lookup error other than "no such field" means the document is
+// malformed, and On-Demand must not be iterated any further: Errc::bad_format, and the caller stops.
+template <class Obj>
+Errc opt(Obj& obj, std::string_view key, od::value& v, bool& found) noexcept {
+  const auto err = obj[key].get(v);
+  found = !err;
+  return !err || err == simdjson::NO_SUCH_FIELD ? Errc::ok : Errc::bad_format;
+}
+
+template <class Obj>
+Errc field(Obj& obj, std::string_view key, od::value& v) noexcept {
+  bool found = false;
+  if (const Errc e = opt(obj, key, v, found); e != Errc::ok) return e;
+  return found ? Errc::ok : Errc::missing_field;
+}
+
 template <class Obj>
 Errc field_u64(Obj& obj, std::string_view key, std::uint64_t& out) noexcept {
   od::value v;
-  if (obj[key].get(v)) return Errc::missing_field;
+  if (const Errc e = field(obj, key, v); e != Errc::ok) return e;
   return u64_of(v, out);
 }
 
 template <class Obj>
 Errc field_text(Obj& obj, std::string_view key, std::string_view& out) noexcept {
   od::value v;
-  if (obj[key].get(v)) return Errc::missing_field;
+  if (const Errc e = field(obj, key, v); e != Errc::ok) return e;
   return text_of(v, out);
 }
 
@@ -168,12 +184,14 @@ Errc snapshot_side(od::array levels, Side side, Writer& w, std::int64_t ts, std:
     od::array pair;
     if (item.get_array().get(pair)) return Errc::wrong_type;
     std::string_view ps, qs;
-    auto it = pair.begin();
-    if (it == pair.end()) return Errc::missing_field;
-    if (const Errc e = text_of(*it, ps); e != Errc::ok) return e;
-    ++it;
-    if (it == pair.end()) return Errc::missing_field;
-    if (const Errc e = text_of(*it, qs); e != Errc::ok) return e;
+    int k = 0;
+    for (auto part : pair) {
+      od::value pv;
+      if (part.get(pv)) return Errc::wrong_type;
+      if (const Errc e = text_of(pv, k == 0 ? ps : qs); e != Errc::ok) return e;
+      if (++k == 2) break;
+    }
+    if (k < 2) return Errc::missing_field;
     Event* ev = w.push(EventType::book_level, ts);
     if (!ev) return Errc::capacity;
     ev->level = BookLevel{};
@@ -220,12 +238,17 @@ BulletInfo parse_bullet(std::string_view body) {
 
 // ---- Decoder --------------------------------------------------------------------------------------
 
-Decoder::Decoder(Venue venue, InstrumentRegistry& registry, bool auto_register)
-    : venue_(venue), registry_(registry), auto_register_(auto_register), cache_(new CacheEntry[kCacheSize]) {
+Decoder::Decoder(Venue venue, InstrumentRegistry& registry, bool auto_register, bool validate_json)
+    : venue_(venue),
+      registry_(registry),
+      auto_register_(auto_register),
+      validate_json_(validate_json),
+      cache_(new CacheEntry[kCacheSize]) {
   if (venue != Venue::kucoin_futures && venue != Venue::kucoin_spot)
     throw Error("kucoin::Decoder: venue must be kucoin-futures or kucoin-spot, got " + std::string(to_string(venue)));
   // Sized for the largest REST snapshot we expect; bigger documents make simdjson grow once (cold).
-  if (parser_.allocate(4u << 20)) throw Error("kucoin::Decoder: cannot allocate the JSON parser");
+  if (parser_.allocate(4u << 20) || validator_.allocate(4u << 20))
+    throw Error("kucoin::Decoder: cannot allocate the JSON parser");
 }
 
 InstrumentId Decoder::lookup(std::string_view symbol) noexcept {
@@ -258,6 +281,9 @@ DecodeResult Decoder::decode(std::string_view frame, std::size_t padded_capacity
                              EventBuffer& out) noexcept {
   if (padded_capacity < frame.size() + simdjson::SIMDJSON_PADDING) [[unlikely]]
     return failed(Errc::out_of_range, ErrorAction::skip);
+  simdjson::dom::element checked;
+  if (validate_json_ && validator_.parse(frame.data(), frame.size(), false).get(checked))
+    return failed(Errc::bad_format, ErrorAction::skip);
   od::document doc;
   if (parser_.iterate(simdjson::padded_string_view(frame.data(), frame.size(), padded_capacity)).get(doc))
     return failed(Errc::bad_format, ErrorAction::skip);
@@ -266,15 +292,21 @@ DecodeResult Decoder::decode(std::string_view frame, std::size_t padded_capacity
 
 DecodeResult Decoder::decode_message(od::document& doc, std::uint64_t recv_tsc, EventBuffer& out) noexcept {
   std::string_view type;
-  if (doc["type"].get_string().get(type)) {
-    // Not an object, or no `type`: a frame the protocol does not define.
-    return failed(Errc::bad_format, ErrorAction::skip);
+  {
+    od::value tv;
+    bool has_type = false;
+    if (opt(doc, "type", tv, has_type) != Errc::ok) return failed(Errc::bad_format, ErrorAction::skip);
+    if (has_type && tv.get_string().get(type)) return failed(Errc::wrong_type, ErrorAction::skip);
+    // Some pushes (e.g. /contract/announcement) omit `type`; the topic (checked below) makes them messages.
+    if (!has_type) type = "message";
   }
   if (type != "message") {
     ControlFrame c{};
     std::string_view id;
     od::value idv;
-    if (!doc["id"].get(idv) && text_of(idv, id) == Errc::ok) copy_text(c.id, sizeof c.id, id);
+    bool found = false;
+    if (opt(doc, "id", idv, found) != Errc::ok) return failed(Errc::bad_format, ErrorAction::skip);
+    if (found && text_of(idv, id) == Errc::ok) copy_text(c.id, sizeof c.id, id);
     if (type == "welcome") c.type = ControlFrame::Type::welcome;
     else if (type == "pong") c.type = ControlFrame::Type::pong;
     else if (type == "ack") c.type = ControlFrame::Type::ack;
@@ -282,11 +314,13 @@ DecodeResult Decoder::decode_message(od::document& doc, std::uint64_t recv_tsc, 
       c.type = ControlFrame::Type::error;
       std::uint64_t code = 0;
       od::value cv;
-      if (!doc["code"].get(cv)) (void)u64_of(cv, code);
+      if (opt(doc, "code", cv, found) != Errc::ok) return failed(Errc::bad_format, ErrorAction::skip);
+      if (found) (void)u64_of(cv, code);
       c.code = static_cast<int>(std::min<std::uint64_t>(code, 999999));
       std::string_view msg;
       od::value mv;
-      if (!doc["data"].get(mv) && text_of(mv, msg) == Errc::ok) copy_text(c.message, sizeof c.message, msg);
+      if (opt(doc, "data", mv, found) != Errc::ok) return failed(Errc::bad_format, ErrorAction::skip);
+      if (found && text_of(mv, msg) == Errc::ok) copy_text(c.message, sizeof c.message, msg);
       control_ = c;
       // 401/403: token invalid or expired / forbidden: this session cannot continue. Anything else
       // (bad topic, too many subscriptions) concerns one request: skip it, keep the session.
@@ -299,13 +333,22 @@ DecodeResult Decoder::decode_message(od::document& doc, std::uint64_t recv_tsc, 
     return control();
   }
   std::string_view topic;
-  if (doc["topic"].get_string().get(topic)) return failed(Errc::missing_field, ErrorAction::skip);
+  {
+    od::value tv;
+    if (const Errc e = field(doc, "topic", tv); e != Errc::ok) return failed(e, ErrorAction::skip);
+    if (tv.get_string().get(topic)) return failed(Errc::wrong_type, ErrorAction::skip);
+  }
   const std::size_t colon = topic.find(':');
   const std::string_view channel = topic.substr(0, colon);
   std::string_view symbol = colon == std::string_view::npos ? std::string_view{} : topic.substr(colon + 1);
   // `topic` points into the frame; `subject` into the parser's string buffer: both stay valid below.
   std::string_view subject;
-  if (doc["subject"].get_string().get(subject)) subject = {};
+  {
+    od::value sv;
+    bool found = false;
+    if (opt(doc, "subject", sv, found) != Errc::ok) return failed(Errc::bad_format, ErrorAction::skip);
+    if (found && sv.get_string().get(subject)) return failed(Errc::wrong_type, ErrorAction::skip);
+  }
 
   enum class Kind { l2_delta, depth_n, bbo, trade, candle, mark, rest_snapshot, spot_l2, spot_level1, none };
   Kind kind = Kind::none;
@@ -346,7 +389,12 @@ DecodeResult Decoder::decode_message(od::document& doc, std::uint64_t recv_tsc, 
   if (id == kInvalidInstrument) return ignored();
 
   od::object data;
-  if (doc["data"].get_object().get(data)) return failed(Errc::missing_field, bad);
+  {
+    od::value dv;
+    if (const Errc e = field(doc, "data", dv); e != Errc::ok) return failed(e, bad);
+    if (dv.get_object().get(data)) return failed(Errc::wrong_type, bad);
+  }
+  bool found = false;
   if (kind == Kind::rest_snapshot) return decode_snapshot_data(data, symbol, recv_tsc, out);
 
   Writer w{out, out.size(), venue_, id, recv_tsc};
@@ -379,9 +427,12 @@ DecodeResult Decoder::decode_message(od::document& doc, std::uint64_t recv_tsc, 
       if ((e = field_u64(data, "sequenceEnd", end)) != Errc::ok) break;
       if (end < start) { e = Errc::out_of_range; break; }
       od::value tv;
-      if (!data["time"].get(tv)) (void)u64_of(tv, ts);
+      if ((e = opt(data, "time", tv, found)) != Errc::ok) break;
+      if (found) (void)u64_of(tv, ts);
       od::object changes;
-      if (data["changes"].get_object().get(changes)) { e = Errc::missing_field; break; }
+      od::value cv;
+      if ((e = field(data, "changes", cv)) != Errc::ok) break;
+      if (cv.get_object().get(changes)) { e = Errc::wrong_type; break; }
       Event* b = w.push(EventType::book_batch, to_ns(ts));
       if (!b) { e = Errc::capacity; break; }
       const std::size_t batch_index = out.size() - 1;
@@ -437,15 +488,19 @@ DecodeResult Decoder::decode_message(od::document& doc, std::uint64_t recv_tsc, 
       // Partial top-N book: {"asks":[[p,s]..],"bids":[[p,s]..],"timestamp"|"ts":ms[,"sequence":N]}
       std::uint64_t seq = 0, ts = 0;
       od::value v;
-      if (!data["sequence"].get(v)) (void)u64_of(v, seq);
-      if (!data["timestamp"].get(v)) (void)u64_of(v, ts);
+      if ((e = opt(data, "sequence", v, found)) != Errc::ok) break;
+      if (found) (void)u64_of(v, seq);
+      if ((e = opt(data, "timestamp", v, found)) != Errc::ok) break;
+      if (found) (void)u64_of(v, ts);
       Event* b = w.push(EventType::book_batch, to_ns(ts), depth);
       if (!b) { e = Errc::capacity; break; }
       const std::size_t batch_index = out.size() - 1;
       std::uint32_t n = 0;
       for (const auto& [key, side] : {std::pair{std::string_view("bids"), Side::buy}, std::pair{std::string_view("asks"), Side::sell}}) {
         od::array levels;
-        if (data[key].get_array().get(levels)) { e = Errc::missing_field; break; }
+        od::value lv;
+        if ((e = field(data, key, lv)) != Errc::ok) break;
+        if (lv.get_array().get(levels)) { e = Errc::wrong_type; break; }
         if ((e = snapshot_side(levels, side, w, to_ns(ts), n, rounded_levels_)) != Errc::ok) break;
       }
       if (e != Errc::ok) break;
@@ -467,7 +522,9 @@ DecodeResult Decoder::decode_message(od::document& doc, std::uint64_t recv_tsc, 
       if ((e = field_fixed(data, "bestAskSize", ev->bbo.ask_qty)) != Errc::ok) break;
       std::uint64_t ts = 0;
       od::value v;
-      if (!data[fut ? "ts" : "time"].get(v) || (!fut && !data["Time"].get(v))) (void)u64_of(v, ts);
+      if ((e = opt(data, fut ? "ts" : "time", v, found)) != Errc::ok) break;
+      if (!found && !fut && (e = opt(data, "Time", v, found)) != Errc::ok) break;
+      if (found) (void)u64_of(v, ts);
       ev->h.venue_time_ns = to_ns(ts);
       break;
     }
@@ -478,7 +535,9 @@ DecodeResult Decoder::decode_message(od::document& doc, std::uint64_t recv_tsc, 
       ev->bbo = Bbo{};
       for (const auto& [key, side] : {std::pair{std::string_view("asks"), Side::sell}, std::pair{std::string_view("bids"), Side::buy}}) {
         od::array pair;
-        if (data[key].get_array().get(pair)) { e = Errc::missing_field; break; }
+        od::value pv0;
+        if ((e = field(data, key, pv0)) != Errc::ok) break;
+        if (pv0.get_array().get(pair)) { e = Errc::wrong_type; break; }
         std::string_view ps, qs;
         int k = 0;
         for (auto part : pair) {
@@ -509,10 +568,12 @@ DecodeResult Decoder::decode_message(od::document& doc, std::uint64_t recv_tsc, 
       if ((e = field_fixed(data, "price", ev->trade.price)) != Errc::ok) break;
       if ((e = field_fixed(data, "size", ev->trade.qty)) != Errc::ok) break;
       if ((e = field_u64(data, "sequence", seq)) != Errc::ok) break;
-      if (field_text(data, "tradeId", tid) != Errc::ok || digits_u64(tid, ev->trade.trade_id) != Errc::ok)
-        ev->trade.trade_id = seq;
+      const Errc te = field_text(data, "tradeId", tid);
+      if (te == Errc::bad_format) { e = te; break; }
+      if (te != Errc::ok || digits_u64(tid, ev->trade.trade_id) != Errc::ok) ev->trade.trade_id = seq;
       od::value v;
-      if (!data[venue_ == Venue::kucoin_futures ? "ts" : "time"].get(v)) (void)u64_of(v, ts);
+      if ((e = opt(data, venue_ == Venue::kucoin_futures ? "ts" : "time", v, found)) != Errc::ok) break;
+      if (found) (void)u64_of(v, ts);
       ev->h.venue_time_ns = to_ns(ts);
       break;
     }
@@ -521,7 +582,10 @@ DecodeResult Decoder::decode_message(od::document& doc, std::uint64_t recv_tsc, 
       if (!ev) { e = Errc::capacity; break; }
       ev->candle = Candle{};
       od::array arr;
-      if (!data["candles"].get_array().get(arr)) {
+      od::value cv;
+      if ((e = opt(data, "candles", cv, found)) != Errc::ok) break;
+      if (found) {
+        if (cv.get_array().get(arr)) { e = Errc::wrong_type; break; }
         // ["start s", open, close, high, low, volume, turnover] (spot and futures limitCandle).
         std::string_view parts[6];
         int k = 0;
@@ -534,7 +598,7 @@ DecodeResult Decoder::decode_message(od::document& doc, std::uint64_t recv_tsc, 
         if (k < 6) { e = Errc::missing_field; break; }
         std::uint64_t start = 0;
         if ((e = digits_u64(parts[0], start)) != Errc::ok) break;
-        ev->h.venue_time_ns = static_cast<std::int64_t>(start) * 1'000'000'000;
+        ev->h.venue_time_ns = static_cast<std::int64_t>(start * 1'000'000'000ULL);  // wraps only on corrupt input
         if ((e = parse_fixed(parts[1], ev->candle.open)) != Errc::ok) break;
         if ((e = parse_fixed(parts[2], ev->candle.close)) != Errc::ok) break;
         if ((e = parse_fixed(parts[3], ev->candle.high)) != Errc::ok) break;
@@ -549,7 +613,9 @@ DecodeResult Decoder::decode_message(od::document& doc, std::uint64_t recv_tsc, 
         if ((e = field_fixed(data, "close", ev->candle.close)) != Errc::ok) break;
         if ((e = field_fixed(data, "volume", ev->candle.volume)) != Errc::ok) break;
         if ((e = field_u64(data, "time", t)) != Errc::ok) break;
-        if (field_u64(data, "granularity", gran) == Errc::ok && gran <= 0xFFFFFFFFu / 60) ev->h.aux = static_cast<std::uint32_t>(gran * 60);
+        const Errc ge = field_u64(data, "granularity", gran);
+        if (ge == Errc::bad_format) { e = ge; break; }
+        if (ge == Errc::ok && gran <= 0xFFFFFFFFu / 60) ev->h.aux = static_cast<std::uint32_t>(gran * 60);
         ev->h.venue_time_ns = to_ns(t);
       }
       break;
@@ -567,7 +633,9 @@ DecodeResult Decoder::decode_message(od::document& doc, std::uint64_t recv_tsc, 
         if ((e = field_fixed(data, "fundingRate", ev->mark.funding_rate)) != Errc::ok) break;
       }
       std::uint64_t gran = 0, ts = 0;
-      if (field_u64(data, "granularity", gran) == Errc::ok) ev->h.aux = static_cast<std::uint32_t>(gran / 1000);
+      const Errc ge = field_u64(data, "granularity", gran);
+      if (ge == Errc::bad_format) { e = ge; break; }
+      if (ge == Errc::ok) ev->h.aux = static_cast<std::uint32_t>(std::min<std::uint64_t>(gran / 1000, 0xFFFFFFFFu));
       if ((e = field_u64(data, "timestamp", ts)) != Errc::ok) break;
       ev->h.venue_time_ns = to_ns(ts);
       break;
@@ -583,14 +651,20 @@ DecodeResult Decoder::decode_snapshot(std::string_view body, std::size_t padded_
                                       std::uint64_t recv_tsc, EventBuffer& out) noexcept {
   if (padded_capacity < body.size() + simdjson::SIMDJSON_PADDING) [[unlikely]]
     return failed(Errc::out_of_range, ErrorAction::resync);
+  simdjson::dom::element checked;
+  if (validate_json_ && validator_.parse(body.data(), body.size(), false).get(checked))
+    return failed(Errc::bad_format, ErrorAction::resync);
   od::document doc;
   if (parser_.iterate(simdjson::padded_string_view(body.data(), body.size(), padded_capacity)).get(doc))
     return failed(Errc::bad_format, ErrorAction::resync);
   std::string_view code;
-  if (doc["code"].get_string().get(code)) return failed(Errc::missing_field, ErrorAction::resync);
+  od::value v;
+  if (const Errc e = field(doc, "code", v); e != Errc::ok) return failed(e, ErrorAction::resync);
+  if (v.get_string().get(code)) return failed(Errc::wrong_type, ErrorAction::resync);
   if (code != "200000") return failed(Errc::unknown_message, ErrorAction::resync);
   od::object data;
-  if (doc["data"].get_object().get(data)) return failed(Errc::missing_field, ErrorAction::resync);
+  if (const Errc e = field(doc, "data", v); e != Errc::ok) return failed(e, ErrorAction::resync);
+  if (v.get_object().get(data)) return failed(Errc::wrong_type, ErrorAction::resync);
   return decode_snapshot_data(data, symbol, recv_tsc, out);
 }
 
@@ -600,12 +674,16 @@ DecodeResult Decoder::decode_snapshot_data(od::object data, std::string_view sym
   // Spot:    {"time":ms,"sequence":"N","bids":[["p","s"]..],"asks":[..]}
   std::string_view body_symbol;
   od::value v;
-  if (!data["symbol"].get(v) && text_of(v, body_symbol) == Errc::ok && !body_symbol.empty()) symbol = body_symbol;
+  bool found = false;
+  if (opt(data, "symbol", v, found) != Errc::ok) return failed(Errc::bad_format, ErrorAction::resync);
+  if (found && text_of(v, body_symbol) == Errc::ok && !body_symbol.empty()) symbol = body_symbol;
   const InstrumentId id = lookup(symbol);
   if (id == kInvalidInstrument) return ignored();
   std::uint64_t seq = 0, ts = 0;
   if (const Errc e = field_u64(data, "sequence", seq); e != Errc::ok) return failed(e, ErrorAction::resync);
-  if (!data["ts"].get(v) || !data["time"].get(v)) (void)u64_of(v, ts);
+  if (opt(data, "ts", v, found) != Errc::ok) return failed(Errc::bad_format, ErrorAction::resync);
+  if (!found && opt(data, "time", v, found) != Errc::ok) return failed(Errc::bad_format, ErrorAction::resync);
+  if (found) (void)u64_of(v, ts);
   Writer w{out, out.size(), venue_, id, recv_tsc};
   Event* b = w.push(EventType::book_batch, to_ns(ts));
   if (!b) return w.fail(Errc::capacity, ErrorAction::resync);
@@ -613,7 +691,8 @@ DecodeResult Decoder::decode_snapshot_data(od::object data, std::string_view sym
   std::uint32_t n = 0;
   for (const auto& [key, side] : {std::pair{std::string_view("bids"), Side::buy}, std::pair{std::string_view("asks"), Side::sell}}) {
     od::array levels;
-    if (data[key].get_array().get(levels)) return w.fail(Errc::missing_field, ErrorAction::resync);
+    if (const Errc e = field(data, key, v); e != Errc::ok) return w.fail(e, ErrorAction::resync);
+    if (v.get_array().get(levels)) return w.fail(Errc::wrong_type, ErrorAction::resync);
     if (const Errc e = snapshot_side(levels, side, w, to_ns(ts), n, rounded_levels_); e != Errc::ok)
       return w.fail(e, ErrorAction::resync);
   }

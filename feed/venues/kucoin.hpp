@@ -75,7 +75,11 @@ class Decoder {
   // `venue` must be Venue::kucoin_futures or Venue::kucoin_spot (throws enigma::Error otherwise).
   // With `auto_register`, symbols missing from the registry are added on first sight (tick and lot left
   // at their smallest values); without it messages for unknown symbols are MessageKind::ignored.
-  Decoder(Venue venue, InstrumentRegistry& registry, bool auto_register = false);
+  //
+  // `validate_json`: simdjson 3.0.1 On-Demand can crash when it skips over malformed-but-balanced JSON
+  // (found by fuzz_kucoin_decoder), so by default each frame is first checked by a reused DOM parser
+  // (no allocation after construction); pass false only for input already known to be valid JSON.
+  Decoder(Venue venue, InstrumentRegistry& registry, bool auto_register = false, bool validate_json = true);
 
   // Decodes one WebSocket frame; `padded_capacity` readable bytes must start at frame.data()
   // (>= frame.size() + simdjson::SIMDJSON_PADDING). Appends events to `out`; on failure rolls back
@@ -112,7 +116,9 @@ class Decoder {
   Venue venue_;
   InstrumentRegistry& registry_;
   bool auto_register_;
+  bool validate_json_;
   simdjson::ondemand::parser parser_;
+  simdjson::dom::parser validator_;
   std::unique_ptr<CacheEntry[]> cache_;
   ControlFrame control_{};
   std::uint64_t rounded_levels_{0};

@@ -136,6 +136,29 @@ Result<std::size_t> Encoder::encode_cancel(InstrumentId instrument, const Client
   return finish(Method::del, "/fapi/v1/order", p, out, cap);
 }
 
+Result<std::size_t> Encoder::encode_cancel_batch(InstrumentId instrument, std::span<const ClientOrderId> ids,
+                                                 std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept {
+  if (instrument >= registry_.size() || ids.empty() || ids.size() > kMaxBatchCancel) {
+    return Result<std::size_t>::failure(Errc::out_of_range);
+  }
+  BufWriter p(params_, sizeof params_);
+  p.put("symbol=");
+  p.put(registry_.get(instrument).symbol.view());
+  // The JSON list travels URL-encoded ([ " , ] -> %5B %22 %2C %5D); ids are [A-Za-z0-9_-], safe as is.
+  p.put("&origClientOrderIdList=%5B");
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (!is_valid_client_id(ids[i].view(), kBinanceMaxClientIdLen)) return Result<std::size_t>::failure(Errc::out_of_range);
+    p.put(i == 0 ? "%22" : "%2C%22");
+    p.put(ids[i].view());
+    p.put("%22");
+  }
+  p.put("%5D&recvWindow=");
+  p.put_int(cfg_.recv_window_ms);
+  p.put("&timestamp=");
+  p.put_int(timestamp_ms);
+  return finish(Method::del, "/fapi/v1/batchOrders", p, out, cap);
+}
+
 Result<std::size_t> Encoder::encode_query(InstrumentId instrument, const ClientOrderId& id, std::int64_t timestamp_ms,
                                           char* out, std::size_t cap) noexcept {
   if (instrument >= registry_.size() || !is_valid_client_id(id.view(), kBinanceMaxClientIdLen)) {
@@ -151,6 +174,19 @@ Result<std::size_t> Encoder::encode_query(InstrumentId instrument, const ClientO
   p.put("&timestamp=");
   p.put_int(timestamp_ms);
   return finish(Method::get, "/fapi/v1/order", p, out, cap);
+}
+
+Result<std::size_t> Encoder::encode_cancel_all(InstrumentId instrument, std::int64_t timestamp_ms, char* out,
+                                               std::size_t cap) noexcept {
+  if (instrument >= registry_.size()) return Result<std::size_t>::failure(Errc::out_of_range);
+  BufWriter p(params_, sizeof params_);
+  p.put("symbol=");
+  p.put(registry_.get(instrument).symbol.view());
+  p.put("&recvWindow=");
+  p.put_int(cfg_.recv_window_ms);
+  p.put("&timestamp=");
+  p.put_int(timestamp_ms);
+  return finish(Method::del, "/fapi/v1/allOpenOrders", p, out, cap);
 }
 
 Result<std::size_t> Encoder::encode_countdown_cancel_all(InstrumentId instrument, std::int64_t countdown_ms,

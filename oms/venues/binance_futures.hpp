@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -36,9 +37,19 @@ class Encoder {
   // DELETE /fapi/v1/order?symbol=..&origClientOrderId=..  (errors as above).
   [[nodiscard]] Result<std::size_t> encode_cancel(InstrumentId instrument, const ClientOrderId& id,
                                                   std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept;
+  // DELETE /fapi/v1/batchOrders?symbol=..&origClientOrderIdList=["a","b",..] (URL-encoded): up to
+  // kMaxBatchCancel orders of one instrument per request, one signature for all of them.
+  // Errc::out_of_range when `ids` is empty, longer than kMaxBatchCancel, or holds an invalid id.
+  static constexpr std::size_t kMaxBatchCancel = 10;
+  [[nodiscard]] Result<std::size_t> encode_cancel_batch(InstrumentId instrument, std::span<const ClientOrderId> ids,
+                                                        std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept;
   // GET /fapi/v1/order?symbol=..&origClientOrderId=..: resolves an UNKNOWN outcome.
   [[nodiscard]] Result<std::size_t> encode_query(InstrumentId instrument, const ClientOrderId& id,
                                                  std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept;
+  // DELETE /fapi/v1/allOpenOrders?symbol=..: every open order of the instrument in one request (the kill
+  // switch's fast path when its scope covers a whole instrument).
+  [[nodiscard]] Result<std::size_t> encode_cancel_all(InstrumentId instrument, std::int64_t timestamp_ms, char* out,
+                                                      std::size_t cap) noexcept;
   // POST /fapi/v1/countdownCancelAll: the venue's dead-man switch (cancel all after `countdown_ms`
   // without a refresh; 0 disarms), the kill switch's backstop when our connection is down.
   [[nodiscard]] Result<std::size_t> encode_countdown_cancel_all(InstrumentId instrument, std::int64_t countdown_ms,

@@ -121,6 +121,16 @@ Result<std::size_t> Encoder::encode_cancel(InstrumentId instrument, const Client
   return finish("DELETE", e.view(), {}, timestamp_ms, out, cap);
 }
 
+Result<std::size_t> Encoder::encode_cancel_all(InstrumentId instrument, bool stop_orders, std::int64_t timestamp_ms,
+                                               char* out, std::size_t cap) noexcept {
+  if (instrument >= registry_.size()) return Result<std::size_t>::failure(Errc::out_of_range);
+  BufWriter e(endpoint_, sizeof endpoint_);
+  e.put(stop_orders ? "/api/v1/stopOrders?symbol=" : "/api/v1/orders?symbol=");
+  e.put(registry_.get(instrument).symbol.view());
+  if (e.overflow) return Result<std::size_t>::failure(Errc::capacity);
+  return finish("DELETE", e.view(), {}, timestamp_ms, out, cap);
+}
+
 Result<std::size_t> Encoder::encode_query(const ClientOrderId& id, std::int64_t timestamp_ms, char* out,
                                           std::size_t cap) noexcept {
   if (!is_valid_client_id(id.view(), kKucoinMaxClientIdLen)) return Result<std::size_t>::failure(Errc::out_of_range);

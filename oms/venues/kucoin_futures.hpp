@@ -38,6 +38,10 @@ class Encoder {
   // DELETE /api/v1/orders/client-order/{clientOid}?symbol=..
   [[nodiscard]] Result<std::size_t> encode_cancel(InstrumentId instrument, const ClientOrderId& id,
                                                   std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept;
+  // Every open order of the instrument in one request: DELETE /api/v1/orders?symbol=.. (limit orders) or,
+  // with `stop_orders`, DELETE /api/v1/stopOrders?symbol=.. (untriggered stop / take-profit orders).
+  [[nodiscard]] Result<std::size_t> encode_cancel_all(InstrumentId instrument, bool stop_orders,
+                                                      std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept;
   // GET /api/v1/orders/byClientOid?clientOid=..: resolves an UNKNOWN outcome.
   [[nodiscard]] Result<std::size_t> encode_query(const ClientOrderId& id, std::int64_t timestamp_ms, char* out,
                                                  std::size_t cap) noexcept;

@@ -38,7 +38,9 @@ TEST(Clock, CalibrationIsSane) {
   EXPECT_GT(clk.ticks_per_ns(), 0.5);
   EXPECT_LT(clk.ticks_per_ns(), 6.0);
   EXPECT_EQ(clk.invariant(), cpu_has_invariant_tsc() && clk.warning().empty());
-  if (!clk.invariant()) EXPECT_FALSE(clk.warning().empty()) << "a fallback must say so";
+  if (!clk.invariant()) {
+    EXPECT_FALSE(clk.warning().empty()) << "a fallback must say so";
+  }
   // Round trip of the conversion within 0.1 %.
   const std::uint64_t ticks = clk.ns_to_ticks(1'000'000'000);
   EXPECT_NEAR(static_cast<double>(clk.ticks_to_ns(ticks)), 1e9, 1e6);

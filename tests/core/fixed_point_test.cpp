@@ -43,7 +43,7 @@ std::optional<std::int64_t> reference_parse(const std::string& s, int digits) {
   while (!fp.empty() && fp.back() == '0') fp.pop_back();
   if (static_cast<int>(fp.size()) > digits) return std::nullopt;
   fp.append(static_cast<std::size_t>(digits) - fp.size(), '0');
-  __int128 v = 0;
+  enigma::int128 v = 0;
   for (char c : ip + fp) {
     v = v * 10 + (c - '0');
     if (v > INT64_MAX) return std::nullopt;
@@ -105,6 +105,9 @@ TEST(FixedPoint, KnownValues) {
   EXPECT_EQ(Price::parse("-0").value.raw(), 0);
   EXPECT_EQ(Notional::parse("1.12345678").value.raw(), 112345678);
   EXPECT_EQ(Price::parse("922337203.6854775807").value.raw(), INT64_MAX);
+  // Leading zeros do not count toward the integer-digit limit (found by fuzz_decimal).
+  EXPECT_EQ(Price::parse("0000000000000000000040").value.raw(), 400000000000LL);
+  EXPECT_EQ(Price::parse("-000.10").value.raw(), -1000000000LL);
 }
 
 TEST(FixedPoint, MalformedInputsAreRejectedWithReason) {

@@ -1,0 +1,581 @@
+#include "engine/pipeline.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include "core/clock.hpp"
+#include "core/error.hpp"
+#include "core/logger.hpp"
+#include "core/spsc_ring.hpp"
+#include "feed/event_buffer.hpp"
+#include "feed/venues/binance.hpp"
+#include "feed/venues/kucoin.hpp"
+
+namespace enigma::engine {
+
+namespace {
+
+std::atomic<ThreadAllocCounter> g_alloc_counter{nullptr};
+std::uint64_t thread_allocs() noexcept {
+  const ThreadAllocCounter f = g_alloc_counter.load(std::memory_order_relaxed);
+  return f ? f() : 0;
+}
+
+constexpr std::size_t kTopLevels = 10;  // the OMS prices entries at the 9th level
+
+// ---- per-venue decoding of one captured frame ---------------------------------------------------------
+// REST bodies differ: Binance's depth snapshot names no symbol (use the traded instrument); KuCoin's spot
+// snapshot URL carries `symbol=`.
+feed::DecodeResult decode_frame(feed::binance::Decoder& d, const feed::CapturedFrame& f, std::uint64_t tsc,
+                                InstrumentId traded, feed::EventBuffer& out) noexcept {
+  if (f.kind == feed::FrameKind::rest_body) return d.decode_snapshot(f.payload, f.padded_capacity, traded, tsc, out);
+  return d.decode(f.payload, f.padded_capacity, tsc, out);
+}
+
+feed::DecodeResult decode_frame(feed::kucoin::Decoder& d, const feed::CapturedFrame& f, std::uint64_t tsc,
+                                InstrumentId, feed::EventBuffer& out) noexcept {
+  if (f.kind == feed::FrameKind::rest_body) {
+    std::string_view sym;
+    if (const auto p = f.url.find("symbol="); p != std::string_view::npos) {
+      sym = f.url.substr(p + 7);
+      sym = sym.substr(0, sym.find('&'));
+    }
+    return d.decode_snapshot(f.payload, f.padded_capacity, sym, tsc, out);
+  }
+  return d.decode(f.payload, f.padded_capacity, tsc, out);
+}
+
+// The venues' book syncs name their counters slightly differently.
+std::uint64_t synced_seq(const feed::binance::BookSync& s) noexcept { return s.last_update_id(); }
+std::uint64_t synced_seq(const feed::kucoin::BookSync& s) noexcept { return s.last_seq(); }
+std::uint64_t gap_count(const feed::binance::BookSync& s) noexcept { return s.stats().gaps; }
+std::uint64_t gap_count(const feed::kucoin::BookSync& s) noexcept { return s.gaps(); }
+
+// Book view handed to strategies (strategy::PriceLevel) and to entry pricing (oms::PriceLevel).
+struct BookView {
+  std::array<strategy::PriceLevel, kTopLevels> sbids, sasks;
+  std::array<oms::PriceLevel, kTopLevels> obids, oasks;
+  std::uint32_t nb{0}, na{0};
+
+  void load(const feed::L2Book& b) noexcept {
+    nb = static_cast<std::uint32_t>(std::min(kTopLevels, b.depth(Side::buy)));
+    na = static_cast<std::uint32_t>(std::min(kTopLevels, b.depth(Side::sell)));
+    for (std::uint32_t i = 0; i < nb; ++i) {
+      const auto& l = b.level(Side::buy, i);
+      sbids[i] = {l.price, l.qty};
+      obids[i] = {l.price, l.qty};
+    }
+    for (std::uint32_t i = 0; i < na; ++i) {
+      const auto& l = b.level(Side::sell, i);
+      sasks[i] = {l.price, l.qty};
+      oasks[i] = {l.price, l.qty};
+    }
+  }
+  [[nodiscard]] strategy::BookTop top() const noexcept { return {{sbids.data(), nb}, {sasks.data(), na}}; }
+  [[nodiscard]] std::span<const oms::PriceLevel> bids() const noexcept { return {obids.data(), nb}; }
+  [[nodiscard]] std::span<const oms::PriceLevel> asks() const noexcept { return {oasks.data(), na}; }
+  [[nodiscard]] Price mid() const noexcept {
+    return nb && na ? Price::from_raw((sbids[0].price.raw() + sasks[0].price.raw()) / 2) : Price{};
+  }
+};
+
+// ---- feed stage: decode + book sync + venue BBO verification ------------------------------------------
+template <class Decoder, class Sync>
+class FeedStage {
+ public:
+  FeedStage(Venue venue, InstrumentRegistry& registry, InstrumentId traded)
+      : decoder_(venue, registry, true), registry_(registry), venue_(venue), traded_(traded), buf_(1 << 15) {
+    syncs_.resize(1024);
+    pending_bbo_.resize(1024);
+  }
+
+  struct Output {
+    std::uint32_t events{0};
+    InstrumentId changed{kInvalidInstrument};  // instrument whose published book changed in this frame
+  };
+
+  // Decodes one frame and applies its book events. Allocation-free once every instrument has a sync
+  // (created on first sight; warm-up covers it).
+  Output on_frame(const feed::CapturedFrame& f, std::uint64_t tsc, PipelineResult& r, StageHistograms& h) noexcept {
+    Output out;
+    buf_.clear();
+    const feed::DecodeResult d = decode_frame(decoder_, f, tsc, traded_, buf_);
+    const std::uint64_t t1 = rdtsc();
+    h.decode.record(static_cast<std::int64_t>(t1 - tsc));
+    if (!d.ok()) {
+      ++r.decode_errors;
+      return out;
+    }
+    if (d.kind == feed::MessageKind::control) ++r.control_frames;
+    if (d.kind == feed::MessageKind::ignored) ++r.ignored_frames;
+    out.events = static_cast<std::uint32_t>(buf_.size());
+    r.events += buf_.size();
+    for (const Event& e : buf_) {
+      const InstrumentId id = e.h.instrument;
+      if (id >= syncs_.size()) continue;
+      if (e.h.type == EventType::book_batch || e.h.type == EventType::book_level) {
+        Sync& s = sync(id);
+        const feed::SyncResult sr = s.on_event(e);
+        if (sr.need_snapshot) ++r.resyncs;
+        if (sr.book_changed) {
+          if (s.book().crossed()) ++r.crossed;
+          else out.changed = id;
+        }
+      } else if (e.h.type == EventType::bbo) {
+        pending_bbo_[id] = e.bbo;
+        has_bbo_ = true;
+      } else if (e.h.type == EventType::trade) {
+        ++r.trades_seen;
+      }
+    }
+    if (has_bbo_) verify_bbo(r);
+    h.book.record(static_cast<std::int64_t>(rdtsc() - t1));
+    return out;
+  }
+
+  [[nodiscard]] const feed::EventBuffer& events() const noexcept { return buf_; }
+  [[nodiscard]] const feed::L2Book& book(InstrumentId id) noexcept { return sync(id).book(); }
+  [[nodiscard]] bool synced(InstrumentId id) noexcept { return sync(id).state() == feed::SyncState::synced; }
+  void collect(PipelineResult& r) const noexcept {
+    for (const auto& s : syncs_)
+      if (s) r.gaps += gap_count(*s);
+  }
+
+ private:
+  Sync& sync(InstrumentId id) noexcept {
+    if (!syncs_[id]) [[unlikely]] syncs_[id] = std::make_unique<Sync>(venue_, id);
+    return *syncs_[id];
+  }
+  // A venue quote usually arrives before the depth frame with the same update id: hold it until our book
+  // reaches that id, compare, and drop it once the book has moved past it.
+  void verify_bbo(PipelineResult& r) noexcept {
+    has_bbo_ = false;
+    for (InstrumentId id = 0; id < registry_.size() && id < pending_bbo_.size(); ++id) {
+      Bbo& q = pending_bbo_[id];
+      if (q.seq == 0 || !syncs_[id] || syncs_[id]->state() != feed::SyncState::synced) {
+        if (q.seq) has_bbo_ = true;
+        continue;
+      }
+      const std::uint64_t at = synced_seq(*syncs_[id]);
+      if (at < q.seq) { has_bbo_ = true; continue; }
+      if (at == q.seq) {
+        const feed::L2Book& b = syncs_[id]->book();
+        const auto* bid = b.best_bid();
+        const auto* ask = b.best_ask();
+        ++r.book_checks;
+        if (!bid || !ask || bid->price != q.bid_price || bid->qty != q.bid_qty || ask->price != q.ask_price || ask->qty != q.ask_qty)
+          ++r.book_mismatches;
+      }
+      q.seq = 0;
+    }
+  }
+
+  Decoder decoder_;
+  InstrumentRegistry& registry_;
+  Venue venue_;
+  InstrumentId traded_;
+  feed::EventBuffer buf_;
+  std::vector<std::unique_ptr<Sync>> syncs_;
+  std::vector<Bbo> pending_bbo_;
+  bool has_bbo_{false};
+};
+
+std::vector<feed::CapturedFrame> load_frames(const std::vector<std::string>& files,
+                                             std::vector<std::unique_ptr<feed::CaptureReader>>& readers) {
+  std::vector<feed::CapturedFrame> frames;
+  bool timed = true;
+  for (const auto& path : files) {
+    readers.push_back(std::make_unique<feed::CaptureReader>(path));
+    feed::CapturedFrame f;
+    while (readers.back()->next(f)) {
+      if (f.kind == feed::FrameKind::ws_received || f.kind == feed::FrameKind::rest_body) {
+        if (f.recv_ns == 0) timed = false;
+        frames.push_back(f);
+      }
+    }
+  }
+  if (frames.empty()) throw Error("no market-data frames in the given files");
+  // Several files (a WS capture plus its REST snapshots, or consecutive days) merge by receive time.
+  if (timed && files.size() > 1)
+    std::stable_sort(frames.begin(), frames.end(), [](const auto& a, const auto& b) { return a.recv_ns < b.recv_ns; });
+  return frames;
+}
+
+class Progress {
+ public:
+  Progress(bool on, std::size_t total) : on_(on), total_(total), start_(std::chrono::steady_clock::now()) {}
+  void tick(std::size_t done) {
+    if (!on_ || done < next_) return;
+    next_ = done + total_ / 10 + 1;
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    std::fprintf(stderr, "  replay: %3zu%%  %zu/%zu frames  %.1fs\n", total_ ? done * 100 / total_ : 100, done, total_, s);
+  }
+
+ private:
+  bool on_;
+  std::size_t total_, next_{0};
+  std::chrono::steady_clock::time_point start_;
+};
+
+void pace(Speed speed, std::int64_t first_ns, std::int64_t frame_ns, std::int64_t start_mono) noexcept {
+  if (speed != Speed::recorded || frame_ns == 0) return;
+  const std::int64_t due = start_mono + (frame_ns - first_ns);
+  while (monotonic_ns() < due) cpu_relax();
+}
+
+void fill_to_strategies(void* ctx, const strategy::Fill& f) noexcept {
+  auto* s = static_cast<std::pair<strategy::StrategyStage*, strategy::IntentBuffer*>*>(ctx);
+  s->first->on_fill(f, *s->second);
+}
+
+// ---- fused topology -----------------------------------------------------------------------------------
+template <class Decoder, class Sync>
+void run_fused(const std::vector<feed::CapturedFrame>& frames, InstrumentRegistry& registry,
+               strategy::StrategyStage& strategies, TradingCore& core, const PipelineOptions& opt, PipelineResult& r) {
+  FeedStage<Decoder, Sync> feed(opt.venue, registry, opt.traded);
+  strategy::IntentBuffer intents;
+  strategy::IntentBuffer fill_intents;  // intents strategies emit while told about fills
+  BookView view;
+  std::pair<strategy::StrategyStage*, strategy::IntentBuffer*> fill_ctx{&strategies, &fill_intents};
+  Progress progress(opt.progress, frames.size());
+  const std::int64_t start_mono = monotonic_ns();
+  std::uint64_t allocs_at_warmup = 0;
+  AdminCommand cmd;
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    if (opt.stop && opt.stop->load(std::memory_order_relaxed)) [[unlikely]] break;
+    const feed::CapturedFrame& f = frames[i];
+    if (i == opt.warmup_frames) allocs_at_warmup = thread_allocs();
+    pace(opt.speed, frames.front().recv_ns, f.recv_ns, start_mono);
+    const std::int64_t now = f.recv_ns;
+    const std::uint64_t t0 = rdtsc();  // frame in
+    const auto out = feed.on_frame(f, t0, r, r.hist);
+    // Strategy stage: trades and candles as they come, then one book update per frame.
+    const std::uint64_t t2 = rdtsc();
+    intents.clear();
+    for (const Event& e : feed.events()) {
+      if (e.h.type == EventType::trade || e.h.type == EventType::candle) strategies.on_event(e, intents);
+    }
+    if (out.changed != kInvalidInstrument) {
+      ++r.book_updates;
+      view.load(feed.book(out.changed));
+      EventHeader h{};
+      h.recv_tsc = t0;
+      h.venue_time_ns = now;
+      h.instrument = out.changed;
+      h.venue = opt.venue;
+      h.type = EventType::book_batch;
+      strategies.on_book(h, view.top(), intents);
+    }
+    const std::uint64_t t3 = rdtsc();
+    r.hist.signal.record(static_cast<std::int64_t>(t3 - t2));
+    for (const auto& in : intents.view()) (void)core.on_intent(in, view.bids(), view.asks(), now, t0);
+    r.intents += intents.size();
+    r.hist.frame.record(static_cast<std::int64_t>(rdtsc() - t0));
+    // The exchange side (not part of our latency): market data, reports, fills back to strategies.
+    for (const Event& e : feed.events()) core.on_market(e, now);
+    if (out.changed != kInvalidInstrument) core.mark(out.changed, view.mid(), now);
+    fill_intents.clear();
+    core.poll(now, &fill_to_strategies, &fill_ctx);
+    for (const auto& in : fill_intents.view()) (void)core.on_intent(in, view.bids(), view.asks(), now, t0);
+    if (opt.admin) while (opt.admin->try_pop(cmd)) core.on_admin(cmd, now);
+    progress.tick(i + 1);
+  }
+  r.hot_allocations = frames.size() > opt.warmup_frames ? thread_allocs() - allocs_at_warmup : 0;
+  r.intents_dropped = intents.dropped() + fill_intents.dropped();
+  feed.collect(r);
+}
+
+// ---- pipelined topology -------------------------------------------------------------------------------
+struct MarketMsg {  // feed -> strategy
+  enum Kind : std::uint8_t { event, book, frame_end } kind;
+  std::uint64_t frame_tsc;
+  std::uint64_t sent_tsc;
+  std::int64_t now_ns;
+  Event ev;
+  std::uint32_t nb, na;
+  std::array<strategy::PriceLevel, kTopLevels> bids, asks;
+};
+
+struct OmsMsg {  // strategy -> oms
+  enum Kind : std::uint8_t { event, intent, frame_end } kind;
+  std::uint64_t frame_tsc;
+  std::uint64_t sent_tsc;
+  std::int64_t now_ns;
+  Event ev;
+  strategy::OrderIntent order_intent;
+  std::uint32_t nb, na;
+  std::array<oms::PriceLevel, kTopLevels> bids, asks;
+};
+
+template <class T>
+void push_spin(SpscRing<T>& ring, const T& v, std::uint64_t& spins) noexcept {
+  while (!ring.try_push(v)) {
+    ++spins;  // back-pressure: never drop, count it
+    cpu_relax();
+  }
+}
+
+template <class Decoder, class Sync>
+void run_pipelined(const std::vector<feed::CapturedFrame>& frames, InstrumentRegistry& registry,
+                   strategy::StrategyStage& strategies, TradingCore& core, const PipelineOptions& opt, PipelineResult& r) {
+  auto market = std::make_unique<SpscRing<MarketMsg>>(opt.ring_capacity);
+  auto orders = std::make_unique<SpscRing<OmsMsg>>(opt.ring_capacity);
+  auto fills = std::make_unique<SpscRing<strategy::Fill>>(1024);
+  std::atomic<bool> feed_done{false}, strategy_done{false};
+  PipelineResult strat_r, oms_r;
+  std::uint64_t strat_allocs = 0, oms_allocs = 0;
+
+  // Strategy thread.
+  struct StrategyLoop {
+    SpscRing<MarketMsg>* in;
+    SpscRing<OmsMsg>* out;
+    SpscRing<strategy::Fill>* fills;
+    strategy::StrategyStage* strategies;
+    std::atomic<bool>* upstream_done;
+    std::atomic<bool>* done;
+    PipelineResult* r;
+    std::uint64_t warm_frames;
+    std::uint64_t frames{0};
+    std::uint64_t allocs_start{0};
+    std::uint64_t* allocs;
+    strategy::IntentBuffer intents;
+    OmsMsg om{};
+    MarketMsg m{};
+    bool operator()() noexcept {
+      bool work = false;
+      strategy::Fill f;
+      while (fills->try_pop(f)) {
+        intents.clear();
+        strategies->on_fill(f, intents);  // fill-driven intents go out with the next frame
+        work = true;
+      }
+      if (!in->try_pop(m)) {
+        if (upstream_done->load(std::memory_order_acquire) && in->empty_approx() && !done->load()) {
+          *allocs = thread_allocs() - allocs_start;
+          done->store(true, std::memory_order_release);
+        }
+        return work;
+      }
+      const std::uint64_t t = rdtsc();
+      r->hist.hop.record(static_cast<std::int64_t>(t - m.sent_tsc));
+      switch (m.kind) {
+        case MarketMsg::event:
+          if (m.ev.h.type == EventType::trade || m.ev.h.type == EventType::candle) strategies->on_event(m.ev, intents);
+          om.kind = OmsMsg::event;
+          om.ev = m.ev;
+          om.now_ns = m.now_ns;
+          om.frame_tsc = m.frame_tsc;
+          om.sent_tsc = rdtsc();
+          push_spin(*out, om, r->ring_full_spins);
+          break;
+        case MarketMsg::book: {
+          EventHeader h{};
+          h.recv_tsc = m.frame_tsc;
+          h.venue_time_ns = m.now_ns;
+          h.instrument = m.ev.h.instrument;
+          h.type = EventType::book_batch;
+          strategies->on_book(h, {{m.bids.data(), m.nb}, {m.asks.data(), m.na}}, intents);
+          om.nb = m.nb;
+          om.na = m.na;
+          for (std::uint32_t i = 0; i < m.nb; ++i) om.bids[i] = {m.bids[i].price, m.bids[i].qty};
+          for (std::uint32_t i = 0; i < m.na; ++i) om.asks[i] = {m.asks[i].price, m.asks[i].qty};
+          break;
+        }
+        case MarketMsg::frame_end:
+          r->hist.signal.record(static_cast<std::int64_t>(rdtsc() - t));
+          r->intents += intents.size();
+          for (const auto& in_ : intents.view()) {
+            om.kind = OmsMsg::intent;
+            om.order_intent = in_;
+            om.now_ns = m.now_ns;
+            om.frame_tsc = m.frame_tsc;
+            om.sent_tsc = rdtsc();
+            push_spin(*out, om, r->ring_full_spins);
+          }
+          intents.clear();
+          om.kind = OmsMsg::frame_end;
+          om.now_ns = m.now_ns;
+          om.sent_tsc = rdtsc();
+          push_spin(*out, om, r->ring_full_spins);
+          if (++frames == warm_frames) allocs_start = thread_allocs();
+          break;
+      }
+      return true;
+    }
+  } sloop{market.get(), orders.get(), fills.get(), &strategies, &feed_done, &strategy_done, &strat_r,
+          opt.warmup_frames, 0, 0, &strat_allocs, {}, {}, {}};
+
+  // OMS thread.
+  struct OmsLoop {
+    SpscRing<OmsMsg>* in;
+    SpscRing<strategy::Fill>* fills;
+    TradingCore* core;
+    SpscRing<AdminCommand>* admin;
+    std::atomic<bool>* upstream_done;
+    std::atomic<bool> done{false};
+    PipelineResult* r;
+    std::uint64_t warm_frames;
+    std::uint64_t frames{0};
+    std::uint64_t allocs_start{0};
+    std::uint64_t* allocs;
+    OmsMsg m{};
+    static void to_ring(void* ctx, const strategy::Fill& f) noexcept {
+      auto* ring = static_cast<SpscRing<strategy::Fill>*>(ctx);
+      while (!ring->try_push(f)) cpu_relax();
+    }
+    bool operator()() noexcept {
+      AdminCommand cmd;
+      if (admin) while (admin->try_pop(cmd)) core->on_admin(cmd, m.now_ns);
+      if (!in->try_pop(m)) {
+        if (upstream_done->load(std::memory_order_acquire) && in->empty_approx() && !done.load()) {
+          *allocs = thread_allocs() - allocs_start;
+          done.store(true, std::memory_order_release);
+        }
+        return false;
+      }
+      r->hist.hop.record(static_cast<std::int64_t>(rdtsc() - m.sent_tsc));
+      switch (m.kind) {
+        case OmsMsg::event: core->on_market(m.ev, m.now_ns); break;
+        case OmsMsg::intent:
+          (void)core->on_intent(m.order_intent, {m.bids.data(), m.nb}, {m.asks.data(), m.na}, m.now_ns, m.frame_tsc);
+          break;
+        case OmsMsg::frame_end:
+          if (m.nb && m.na) core->mark(0, Price::from_raw((m.bids[0].price.raw() + m.asks[0].price.raw()) / 2), m.now_ns);
+          core->poll(m.now_ns, &OmsLoop::to_ring, fills);
+          if (++frames == warm_frames) allocs_start = thread_allocs();
+          break;
+      }
+      return true;
+    }
+  } oloop{orders.get(), fills.get(), &core, opt.admin, &strategy_done, {}, &oms_r, opt.warmup_frames, 0, 0, &oms_allocs, {}};
+
+  auto core_at = [&](std::size_t i) { return i < opt.cores.size() ? opt.cores[i] : -1; };
+  StageRunner strat_runner, oms_runner;
+  strat_runner.start(StageOptions{"enigma-strategy", core_at(1), false, 50, false, opt.idle}, sloop);
+  oms_runner.start(StageOptions{"enigma-oms", core_at(2), false, 50, false, opt.idle}, oloop);
+  if (core_at(0) >= 0) pin_current_thread(core_at(0));
+
+  FeedStage<Decoder, Sync> feed(opt.venue, registry, opt.traded);
+  BookView view;
+  MarketMsg m{};
+  Progress progress(opt.progress, frames.size());
+  const std::int64_t start_mono = monotonic_ns();
+  std::uint64_t allocs_at_warmup = 0;
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    if (opt.stop && opt.stop->load(std::memory_order_relaxed)) [[unlikely]] break;
+    const feed::CapturedFrame& f = frames[i];
+    if (i == opt.warmup_frames) allocs_at_warmup = thread_allocs();
+    pace(opt.speed, frames.front().recv_ns, f.recv_ns, start_mono);
+    const std::uint64_t t0 = rdtsc();
+    const auto out = feed.on_frame(f, t0, r, r.hist);
+    m.frame_tsc = t0;
+    m.now_ns = f.recv_ns;
+    m.kind = MarketMsg::event;
+    for (const Event& e : feed.events()) {
+      m.ev = e;
+      m.sent_tsc = rdtsc();
+      push_spin(*market, m, r.ring_full_spins);
+    }
+    if (out.changed != kInvalidInstrument) {
+      ++r.book_updates;
+      view.load(feed.book(out.changed));
+      m.kind = MarketMsg::book;
+      m.ev.h.instrument = out.changed;
+      m.nb = view.nb;
+      m.na = view.na;
+      m.bids = view.sbids;
+      m.asks = view.sasks;
+      m.sent_tsc = rdtsc();
+      push_spin(*market, m, r.ring_full_spins);
+    }
+    m.kind = MarketMsg::frame_end;
+    m.sent_tsc = rdtsc();
+    push_spin(*market, m, r.ring_full_spins);
+    r.hist.frame.record(static_cast<std::int64_t>(rdtsc() - t0));
+    progress.tick(i + 1);
+  }
+  const std::uint64_t feed_allocs = frames.size() > opt.warmup_frames ? thread_allocs() - allocs_at_warmup : 0;
+  feed_done.store(true, std::memory_order_release);
+  while (!oloop.done.load(std::memory_order_acquire)) std::this_thread::sleep_for(std::chrono::microseconds(100));
+  strat_runner.stop();
+  oms_runner.stop();
+  feed.collect(r);
+  r.hot_allocations = feed_allocs + strat_allocs + oms_allocs;
+  r.hist.signal.merge(strat_r.hist.signal);
+  r.hist.hop.merge(strat_r.hist.hop);
+  r.hist.hop.merge(oms_r.hist.hop);
+  r.intents += strat_r.intents;
+  r.ring_full_spins += strat_r.ring_full_spins;
+  r.intents_dropped = sloop.intents.dropped();
+}
+
+template <class Decoder, class Sync>
+void run_topology(const std::vector<feed::CapturedFrame>& frames, InstrumentRegistry& registry,
+                  strategy::StrategyStage& strategies, TradingCore& core, const PipelineOptions& opt, PipelineResult& r) {
+  if (opt.topology == Topology::fused) run_fused<Decoder, Sync>(frames, registry, strategies, core, opt, r);
+  else run_pipelined<Decoder, Sync>(frames, registry, strategies, core, opt, r);
+}
+
+// Converts a histogram recorded in TSC ticks into nanoseconds (bucket by bucket, at its midpoint).
+LatencyHistogram ticks_to_ns(const LatencyHistogram& ticks, double ns_per_tick) {
+  LatencyHistogram out;
+  out.merge_scaled(ticks, ns_per_tick);
+  return out;
+}
+
+}  // namespace
+
+void set_thread_alloc_counter(ThreadAllocCounter fn) noexcept { g_alloc_counter.store(fn); }
+
+PipelineResult run_pipeline(const std::vector<std::string>& files, InstrumentRegistry& registry,
+                            strategy::StrategyStage& strategies, TradingCore& core, const PipelineOptions& opt) {
+  std::vector<std::unique_ptr<feed::CaptureReader>> readers;
+  std::vector<feed::CapturedFrame> frames = load_frames(files, readers);
+  if (opt.data_window_ns > 0) {
+    const std::int64_t end = frames.front().recv_ns + opt.data_window_ns;
+    frames.erase(std::find_if(frames.begin(), frames.end(), [&](const auto& f) { return f.recv_ns > end; }), frames.end());
+  }
+  PipelineResult r;
+  r.frames = frames.size();
+  r.data_start_ns = frames.front().recv_ns;
+  r.data_end_ns = frames.back().recv_ns;
+  const auto t0 = std::chrono::steady_clock::now();
+  switch (opt.venue) {
+    case Venue::binance_usdm:
+    case Venue::binance_coinm:
+    case Venue::binance_spot:
+      run_topology<feed::binance::Decoder, feed::binance::BookSync>(frames, registry, strategies, core, opt, r);
+      break;
+    case Venue::kucoin_futures:
+    case Venue::kucoin_spot:
+      run_topology<feed::kucoin::Decoder, feed::kucoin::BookSync>(frames, registry, strategies, core, opt, r);
+      break;
+    default:
+      throw Error("replay: venue '" + std::string(to_string(opt.venue)) + "' is not wired into the pipeline yet");
+  }
+  if (opt.cancel_on_stop) {
+    core.cancel_all(r.data_end_ns);
+    strategy::IntentBuffer sink;
+    std::pair<strategy::StrategyStage*, strategy::IntentBuffer*> ctx{&strategies, &sink};
+    core.poll(r.data_end_ns + 60'000'000'000LL, &fill_to_strategies, &ctx);
+  }
+  r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  // Histograms were recorded in TSC ticks (cheapest on the hot path); convert once here.
+  const double npt = TscClock::instance().ns_per_tick();
+  StageHistograms& h = r.hist;
+  h.decode = ticks_to_ns(h.decode, npt);
+  h.book = ticks_to_ns(h.book, npt);
+  h.signal = ticks_to_ns(h.signal, npt);
+  h.frame = ticks_to_ns(h.frame, npt);
+  h.hop = ticks_to_ns(h.hop, npt);
+  h.risk = ticks_to_ns(core.hist_risk, npt);
+  h.encode = ticks_to_ns(core.hist_encode, npt);
+  h.order = ticks_to_ns(core.hist_order, npt);
+  r.orders = core.counters();
+  return r;
+}
+
+}  // namespace enigma::engine

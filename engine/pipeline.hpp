@@ -1,0 +1,76 @@
+// The market-data -> order pipeline over recorded frames, in either topology (DESIGN.md):
+//   fused      one thread: decode -> book -> strategy -> risk -> encode -> (simulated) exchange
+//   pipelined  feed thread (decode + book) -> SPSC ring -> strategy thread -> SPSC ring -> OMS thread
+//              (risk + encode + exchange), fills back to the strategy thread through a third ring.
+// Stages are plain objects; each thread owns its histograms, merged after the run (off the hot path).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/histogram.hpp"
+#include "core/instrument.hpp"
+#include "core/config.hpp"
+#include "core/stage_runner.hpp"
+#include "engine/trading_core.hpp"
+#include "feed/capture_reader.hpp"
+#include "strategy/strategy.hpp"
+
+namespace enigma::engine {
+
+enum class Speed : std::uint8_t { max, recorded };
+
+struct PipelineOptions {
+  Venue venue{Venue::binance_usdm};
+  InstrumentId traded{0};              // instrument whose REST snapshots the Binance decoder maps (bodies name none)
+  Topology topology{Topology::fused};
+  Speed speed{Speed::max};
+  IdlePolicy idle{IdlePolicy::backoff};
+  std::vector<int> cores;              // pipelined: feed, strategy, oms (empty: unpinned)
+  std::size_t ring_capacity{1 << 14};
+  bool progress{true};                 // progress lines on stderr for long runs
+  bool cancel_on_stop{true};           // cancel working orders at the end of the data / on SIGINT
+  std::uint64_t warmup_frames{2000};   // allocation accounting starts after these (zero-allocation proof)
+  SpscRing<AdminCommand>* admin{nullptr};  // polled every iteration on the OMS side when set
+  std::int64_t data_window_ns{0};      // > 0: only the first this-many ns of data (bench at recorded pace)
+  const std::atomic<bool>* stop{nullptr};  // set by SIGINT/SIGTERM: stop intake after the current frame
+};
+
+// Every histogram is in TSC ticks while recording; results() converts to nanoseconds.
+struct StageHistograms {
+  LatencyHistogram decode;  // frame bytes -> normalized events
+  LatencyHistogram book;    // events -> verified book (sync + apply)
+  LatencyHistogram signal;  // book/trade -> strategy intents
+  LatencyHistogram risk;    // intent -> risk decision
+  LatencyHistogram encode;  // order -> signed venue bytes
+  LatencyHistogram order;   // frame in -> order bytes out
+  LatencyHistogram frame;   // frame in -> all our stages done (every frame, order or not)
+  LatencyHistogram hop;     // pipelined: time an item waits in a ring (one per stage boundary)
+};
+
+struct PipelineResult {
+  std::uint64_t frames{0}, events{0}, decode_errors{0}, control_frames{0}, ignored_frames{0};
+  std::uint64_t book_updates{0}, gaps{0}, resyncs{0}, crossed{0};
+  std::uint64_t book_checks{0}, book_mismatches{0};  // venue BBO vs our book at the same update id
+  std::uint64_t trades_seen{0}, intents{0}, intents_dropped{0}, ring_full_spins{0};
+  std::uint64_t hot_allocations{0};  // heap allocations on pipeline threads after warm-up (must be 0)
+  double wall_seconds{0};
+  std::int64_t data_start_ns{0}, data_end_ns{0};
+  StageHistograms hist;  // nanoseconds
+  TradingCore::Counters orders{};
+};
+
+// Loads frames from the capture files (merged by receive time), then runs them through the pipeline.
+// `strategies` and `core` are owned by the caller (their state is read after the run).
+PipelineResult run_pipeline(const std::vector<std::string>& files, InstrumentRegistry& registry,
+                            strategy::StrategyStage& strategies, TradingCore& core, const PipelineOptions& opt);
+
+// Hooks for the zero-allocation proof: the engine binary's tests install a counting operator new and
+// report the count of the calling thread here. Default: always 0 (no counter installed).
+using ThreadAllocCounter = std::uint64_t (*)() noexcept;
+void set_thread_alloc_counter(ThreadAllocCounter fn) noexcept;
+
+}  // namespace enigma::engine

@@ -1,0 +1,224 @@
+#include "engine/run_config.hpp"
+
+#include <algorithm>
+
+#include "core/error.hpp"
+
+namespace enigma::engine {
+
+namespace {
+
+Venue read_venue(config::TableReader& t, std::string_view key, std::optional<Venue> dflt) {
+  return t.choice<Venue>(key, dflt,
+                         {{"binance-usdm", Venue::binance_usdm}, {"binance-coinm", Venue::binance_coinm},
+                          {"binance-spot", Venue::binance_spot}, {"kucoin-futures", Venue::kucoin_futures},
+                          {"kucoin-spot", Venue::kucoin_spot}, {"okx", Venue::okx}, {"bybit", Venue::bybit},
+                          {"coinbase", Venue::coinbase}});
+}
+
+risk::TokenBucketConfig read_bucket(config::TableReader& t, std::string_view prefix, risk::TokenBucketConfig d) {
+  const std::string ps = std::string(prefix) + "_per_second";
+  const std::string b = std::string(prefix) + "_burst";
+  d.per_second = static_cast<std::uint32_t>(t.integer(ps, d.per_second, 1, 1'000'000));
+  d.burst = static_cast<std::uint32_t>(t.integer(b, d.burst, 1, 1'000'000));
+  return d;
+}
+
+void read_common(config::TableReader& t, strategy::StrategyCommonConfig& c, const RunConfig& rc) {
+  c.strategy_id = static_cast<std::uint16_t>(t.integer("id", 0, 0, 63));
+  const auto inst = t.integer("instrument", 0, 0, 1023);
+  if (static_cast<std::size_t>(inst) >= rc.instruments.size())
+    t.fail("instrument", "no [[instrument]] with index " + std::to_string(inst));
+  c.instrument = static_cast<InstrumentId>(inst);
+  c.order_qty = t.decimal<Qty>("order_qty", Qty::from_units(1), Qty::from_raw(1));
+  c.tick = rc.instruments[inst].spec.tick;
+}
+
+}  // namespace
+
+RunConfig RunConfig::parse(std::string_view text, const std::string& source_name) {
+  const config::Document doc = config::Document::parse(text, source_name);
+  auto root = doc.root();
+  RunConfig rc;
+  rc.source = source_name;
+  if (root.has("engine")) rc.engine = EngineConfig::read(root.table("engine"));
+
+  {
+    auto t = root.table("replay");
+    rc.venue = read_venue(t, "venue", Venue::binance_usdm);
+    rc.data = t.string_list("data", std::vector<std::string>{});
+    rc.speed = t.choice<Speed>("speed", Speed::max, {{"max", Speed::max}, {"recorded", Speed::recorded}});
+    rc.runs_dir = t.string("runs_dir", std::string("runs"));
+    t.finish();
+  }
+
+  for (auto t : root.table_array("instrument")) {
+    InstrumentEntry e;
+    e.spec.venue = read_venue(t, "venue", rc.venue);
+    const std::string sym = t.string("symbol", std::nullopt);
+    if (!Symbol::fits(sym)) t.fail("symbol", "longer than " + std::to_string(Symbol::kCapacity) + " characters");
+    e.spec.symbol = Symbol(sym);
+    e.spec.kind = t.choice<InstrumentKind>("kind", InstrumentKind::linear_perpetual,
+                                           {{"spot", InstrumentKind::spot}, {"linear-perpetual", InstrumentKind::linear_perpetual},
+                                            {"inverse-perpetual", InstrumentKind::inverse_perpetual}, {"future", InstrumentKind::future}});
+    e.spec.tick = t.decimal<Price>("tick", std::nullopt, Price::from_raw(1));
+    e.spec.lot = t.decimal<Qty>("lot", std::nullopt, Qty::from_raw(1));
+    e.spec.min_qty = t.decimal<Qty>("min_qty", e.spec.lot, Qty{});
+    e.spec.multiplier = t.decimal<Qty>("multiplier", Qty::from_units(1), Qty::from_raw(1));
+    e.limits.venue = e.spec.venue;
+    e.limits.multiplier = e.spec.multiplier;
+    e.limits.tick = e.spec.tick;
+    e.limits.max_order_qty = t.decimal<Qty>("max_order_qty", Qty::from_units(1), Qty::from_raw(1));
+    e.limits.max_position_qty = t.decimal<Qty>("max_position_qty", Qty::from_units(2), Qty::from_raw(1));
+    e.limits.taker_fee = t.decimal<Rate>("taker_fee", Rate::from_raw(Rate::kScale / 10000 * 4), Rate{}, Rate::from_raw(Rate::kScale / 100));
+    e.limits.maintenance_margin_rate = t.decimal<Rate>("maintenance_margin", Rate::from_raw(Rate::kScale / 200), Rate{});
+    e.limits.max_leverage = static_cast<std::uint16_t>(t.integer("max_leverage", 20, 1, 1000));
+    t.finish();
+    rc.instruments.push_back(e);
+  }
+  if (rc.instruments.empty()) root.fail("instrument", "at least one [[instrument]] is required");
+
+  {
+    auto t = root.table("strategy");
+    rc.strategy = t.choice<StrategyKind>("kind", StrategyKind::imbalance,
+                                         {{"imbalance", StrategyKind::imbalance}, {"confluence", StrategyKind::confluence},
+                                          {"mean-reversion", StrategyKind::mean_reversion}});
+    strategy::StrategyCommonConfig common;
+    read_common(t, common, rc);
+    if (auto s = t.optional_table("imbalance")) {
+      auto& c = rc.imbalance;
+      c.depth = static_cast<std::uint32_t>(s->integer("depth", c.depth, 1, 50));
+      c.entry_imbalance = s->real("entry_imbalance", c.entry_imbalance, 0.0, 1.0);
+      c.exit_imbalance = s->real("exit_imbalance", c.exit_imbalance, 0.0, 1.0);
+      c.confirm_updates = static_cast<std::uint32_t>(s->integer("confirm_updates", c.confirm_updates, 1, 1000));
+      c.max_spread_bps = s->real("max_spread_bps", c.max_spread_bps, 0.0, 10000.0);
+      c.cooldown_ns = s->integer("cooldown_ms", c.cooldown_ns / 1'000'000, 0, 86'400'000) * 1'000'000;
+      c.stop_ticks = static_cast<std::uint32_t>(s->integer("stop_ticks", c.stop_ticks, 1, 1'000'000));
+      c.take_profit_ticks = static_cast<std::uint32_t>(s->integer("take_profit_ticks", c.take_profit_ticks, 1, 1'000'000));
+      s->finish();
+    }
+    if (auto s = t.optional_table("mean_reversion")) {
+      auto& c = rc.mean_reversion;
+      c.rsi_period = static_cast<int>(s->integer("rsi_period", c.rsi_period, 2, 1000));
+      c.rsi_oversold = s->real("rsi_oversold", c.rsi_oversold, 0.0, 100.0);
+      c.rsi_overbought = s->real("rsi_overbought", c.rsi_overbought, 0.0, 100.0);
+      c.bb_period = static_cast<int>(s->integer("bb_period", c.bb_period, 2, 1000));
+      c.bb_sigma = s->real("bb_sigma", c.bb_sigma, 0.1, 10.0);
+      s->finish();
+    }
+    if (auto s = t.optional_table("confluence")) {
+      auto& c = rc.confluence;
+      c.stop_atr_mult = s->real("stop_atr_mult", c.stop_atr_mult, 0.1, 100.0);
+      c.take_profit_atr_mult = s->real("take_profit_atr_mult", c.take_profit_atr_mult, 0.1, 100.0);
+      c.require_full_alignment = s->boolean("require_full_alignment", c.require_full_alignment);
+      s->finish();
+    }
+    t.finish();
+    rc.imbalance.common = common;
+    rc.confluence.common = common;
+    rc.mean_reversion.common = common;
+  }
+
+  {
+    auto& r = rc.trading.risk;
+    if (auto t = root.optional_table("risk")) {
+      r.max_open_orders = static_cast<std::uint32_t>(t->integer("max_open_orders", r.max_open_orders, 1, 100000));
+      r.max_concurrent_positions = static_cast<std::uint32_t>(t->integer("max_concurrent_positions", r.max_concurrent_positions, 1, 1000));
+      r.price_collar_bps = static_cast<std::uint32_t>(t->integer("price_collar_bps", r.price_collar_bps, 1, 10000));
+      r.max_order_notional = t->decimal<Notional>("max_order_notional", r.max_order_notional, Notional::from_raw(1));
+      r.max_total_exposure = t->decimal<Notional>("max_total_exposure", r.max_total_exposure, Notional::from_raw(1));
+      r.venue_submit = read_bucket(*t, "venue_submit", r.venue_submit);
+      r.strategy_submit = read_bucket(*t, "strategy_submit", r.strategy_submit);
+      r.max_fills_in_window = static_cast<std::uint32_t>(t->integer("max_fills_in_window", r.max_fills_in_window, 1, risk::RiskConfig::kMaxFillsInWindow));
+      r.max_daily_drawdown = t->decimal<Rate>("max_daily_drawdown", r.max_daily_drawdown, Rate::from_raw(1), Rate::from_units(1));
+      r.max_consecutive_losses = static_cast<std::uint32_t>(t->integer("max_consecutive_losses", r.max_consecutive_losses, 1, 1000));
+      r.require_stop_loss = t->boolean("require_stop_loss", r.require_stop_loss);
+      rc.trading.leverage = static_cast<std::uint16_t>(t->integer("leverage", rc.trading.leverage, 1, 1000));
+      t->finish();
+    }
+    r.validate();
+  }
+  {
+    auto& s = rc.trading.sim;
+    if (auto t = root.optional_table("sim")) {
+      s.initial_balance = t->decimal<Notional>("initial_balance", s.initial_balance, Notional::from_raw(1));
+      s.order_latency_ns = t->integer("order_latency_us", s.order_latency_ns / 1000, 0, 10'000'000) * 1000;
+      s.feed_latency_ns = t->integer("feed_latency_us", s.feed_latency_ns / 1000, 0, 10000000) * 1000;
+      s.cancels_proportional_from_ahead = t->boolean("cancels_proportional_from_ahead", s.cancels_proportional_from_ahead);
+      const Rate maker = t->decimal<Rate>("maker_fee", Rate::from_raw(Rate::kScale / 10000 * 2), Rate::from_raw(-Rate::kScale / 100), Rate::from_raw(Rate::kScale / 100));
+      const Rate taker = t->decimal<Rate>("taker_fee", Rate::from_raw(Rate::kScale / 10000 * 4), Rate{}, Rate::from_raw(Rate::kScale / 100));
+      for (auto& f : s.fees) f = {maker, taker};
+      s.funding_interval_ns = t->integer("funding_interval_s", 0, 0, 86400) * 1'000'000'000;
+      s.scheduled_funding_rate = t->decimal<Rate>("funding_rate", Rate{}, Rate::from_raw(-Rate::kScale / 100), Rate::from_raw(Rate::kScale / 100));
+      t->finish();
+    }
+    rc.trading.equity_sample_ns = 1'000'000'000;
+  }
+  if (auto t = root.optional_table("oms")) {
+    rc.trading.bracket_exits = t->boolean("bracket_exits", rc.trading.bracket_exits);
+    rc.trading.entry.level_index = static_cast<std::size_t>(t->integer("entry_level", 9, 1, 10) - 1);
+    rc.trading.entry.max_slippage = t->decimal<Rate>("max_slippage", rc.trading.entry.max_slippage, Rate::from_raw(1), Rate::from_units(1));
+    rc.trading.client_id_prefix = t->string("client_id_prefix", rc.trading.client_id_prefix);
+    rc.trading.entry_timeout_ns = t->integer("entry_timeout_ms", rc.trading.entry_timeout_ns / 1'000'000, 1, 86'400'000) * 1'000'000;
+    t->finish();
+  }
+  if (auto t = root.optional_table("admin")) {
+    rc.admin.enabled = t->boolean("enabled", false);
+    rc.admin.address = t->string("address", rc.admin.address);
+    rc.admin.port = static_cast<std::uint16_t>(t->integer("port", rc.admin.port, 0, 65535));
+    rc.admin.token_env = t->string("token_env", rc.admin.token_env);
+    t->finish();
+  }
+  if (auto t = root.optional_table("feed")) {
+    rc.ws_url = t->string("url", std::string());
+    rc.ca_file = t->string("ca_file", std::string(), true);
+    rc.subscribe = t->string_list("subscribe", std::vector<std::string>{});
+    rc.run_seconds = t->real("run_seconds", 0.0, 0.0, 1e9);
+    t->finish();
+  }
+  root.finish();
+  for (const auto& e : rc.instruments) rc.trading.limits.push_back(e.limits);
+  return rc;
+}
+
+RunConfig RunConfig::load(const std::string& path) {
+  const std::string text = [&] {
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f) throw Error("cannot open config '" + path + "'");
+    std::string s;
+    char buf[4096];
+    std::size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) s.append(buf, n);
+    std::fclose(f);
+    return s;
+  }();
+  return parse(text, path);
+}
+
+void RunConfig::fill_registry(InstrumentRegistry& registry) const {
+  for (const auto& e : instruments) {
+    const auto r = registry.add(e.spec);
+    if (!r.ok()) throw Error(source + ": instrument '" + std::string(e.spec.symbol.view()) + "': " + std::string(to_string(r.error)));
+  }
+}
+
+std::vector<strategy::AnyStrategy> RunConfig::make_strategies() const {
+  std::vector<strategy::AnyStrategy> out;
+  switch (strategy) {
+    case StrategyKind::imbalance: out.emplace_back(std::in_place_type<strategy::ImbalanceTaker>, imbalance); break;
+    case StrategyKind::confluence: out.emplace_back(std::in_place_type<strategy::ConfluenceStrategy>, confluence); break;
+    case StrategyKind::mean_reversion: out.emplace_back(std::in_place_type<strategy::MeanReversionStrategy>, mean_reversion); break;
+  }
+  return out;
+}
+
+std::string_view RunConfig::strategy_name() const noexcept {
+  switch (strategy) {
+    case StrategyKind::imbalance: return "imbalance";
+    case StrategyKind::confluence: return "confluence";
+    case StrategyKind::mean_reversion: return "mean-reversion";
+  }
+  return "?";
+}
+
+}  // namespace enigma::engine

@@ -1,0 +1,68 @@
+// Everything one `enigma replay|paper|live|bench` run needs, read from one TOML file (config/*.toml).
+// Each module's section maps onto that module's own config struct, whose validate() still runs; keys
+// nobody reads are errors naming file, line and key (core/config.hpp).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/config.hpp"
+#include "core/instrument.hpp"
+#include "engine/pipeline.hpp"
+#include "engine/trading_core.hpp"
+#include "strategy/strategy.hpp"
+
+namespace enigma::engine {
+
+enum class StrategyKind : std::uint8_t { imbalance, confluence, mean_reversion };
+
+struct InstrumentEntry {
+  InstrumentSpec spec;
+  risk::InstrumentLimits limits;
+};
+
+struct AdminSettings {
+  bool enabled{false};
+  std::string address{"127.0.0.1"};
+  std::uint16_t port{8686};
+  std::string token_env{"ENIGMA_ADMIN_TOKEN"};  // bearer token is read from this environment variable
+};
+
+struct RunConfig {
+  std::string source;                 // config file path (for messages)
+  EngineConfig engine;                // [engine]
+  // [replay]
+  Venue venue{Venue::binance_usdm};
+  std::vector<std::string> data;      // recorded files (relative paths are from the working directory)
+  Speed speed{Speed::max};
+  std::string runs_dir{"runs"};
+  // [[instrument]]
+  std::vector<InstrumentEntry> instruments;
+  // [strategy]
+  StrategyKind strategy{StrategyKind::imbalance};
+  strategy::ImbalanceTakerConfig imbalance{};
+  strategy::ConfluenceConfig confluence{};
+  strategy::MeanReversionConfig mean_reversion{};
+  // [risk], [sim], [oms]
+  TradingCoreConfig trading{};
+  // [admin]
+  AdminSettings admin{};
+  // [feed] (paper/live)
+  std::string ws_url;                 // e.g. wss://fstream.binance.com/stream?streams=btcusdt@depth@0ms/btcusdt@bookTicker
+  std::string ca_file;                // extra trusted CA (tests: the self-signed test server)
+  std::vector<std::string> subscribe; // frames sent after connect
+  double run_seconds{0};              // paper/live: stop after this long (0 = until SIGINT/SIGTERM)
+
+  // Loads and validates; throws enigma::Error naming file, line and key.
+  [[nodiscard]] static RunConfig load(const std::string& path);
+  [[nodiscard]] static RunConfig parse(std::string_view toml_text, const std::string& source_name);
+
+  // The instrument registry described by [[instrument]] (ids in file order).
+  void fill_registry(InstrumentRegistry& registry) const;
+  // Strategies for the run, built from [strategy].
+  [[nodiscard]] std::vector<strategy::AnyStrategy> make_strategies() const;
+  [[nodiscard]] std::string_view strategy_name() const noexcept;
+};
+
+}  // namespace enigma::engine

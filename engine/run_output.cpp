@@ -1,0 +1,182 @@
+#include "engine/run_output.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <sstream>
+
+#include "core/error.hpp"
+
+namespace enigma::engine {
+
+namespace {
+
+void mkdir_p(const std::string& path) {
+  std::string cur;
+  std::stringstream ss(path);
+  std::string part;
+  if (!path.empty() && path[0] == '/') cur = "/";
+  while (std::getline(ss, part, '/')) {
+    if (part.empty()) continue;
+    cur += part;
+    if (::mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST) throw Error("cannot create directory '" + cur + "': " + std::strerror(errno));
+    cur += '/';
+  }
+}
+
+std::string money(Notional n) { return n.to_string(2); }
+
+struct Stage {
+  const char* name;
+  const LatencyHistogram* h;
+};
+
+std::vector<Stage> stages_of(const StageHistograms& h) {
+  return {{"decode", &h.decode}, {"book", &h.book}, {"signal", &h.signal}, {"risk", &h.risk},
+          {"encode", &h.encode}, {"frame_to_order", &h.order}, {"frame", &h.frame}, {"ring_hop", &h.hop}};
+}
+
+void write_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  if (!out) throw Error("cannot write '" + path + "'");
+  out << text;
+}
+
+}  // namespace
+
+std::string make_run_dir(const std::string& runs_dir, const std::string& prefix) {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+  std::string dir = runs_dir + "/" + prefix + stamp;
+  // Two runs in the same second get distinct directories.
+  for (int n = 2; ::access(dir.c_str(), F_OK) == 0; ++n) dir = runs_dir + "/" + prefix + stamp + "-" + std::to_string(n);
+  mkdir_p(dir + "/logs");
+  const std::string latest = runs_dir + "/latest";
+  ::unlink(latest.c_str());
+  // Relative target so the runs folder can move; a filesystem without symlinks only loses the shortcut.
+  (void)::symlink(dir.substr(runs_dir.size() + 1).c_str(), latest.c_str());
+  return dir;
+}
+
+void write_run_files(const std::string& dir, const RunSummaryInput& in) {
+  const PipelineResult& r = *in.result;
+  const TradingCore& core = *in.core;
+  const auto& acct = core.sim().account();
+  const Notional initial = in.config->trading.sim.initial_balance;
+  const Notional equity = core.last_equity();
+  const Notional net = equity - initial;
+
+  // trades.csv: one row per fill, data time only (byte-identical across runs of the same input).
+  {
+    std::ostringstream o;
+    o << "time_ns,symbol,side,price,qty,fee,liquidity,client_order_id,reason\n";
+    for (const auto& t : core.trades())
+      o << t.time_ns << ',' << in.registry->get(t.instrument).symbol.view() << ',' << (t.side == Side::buy ? "buy" : "sell") << ','
+        << t.price.to_string() << ',' << t.qty.to_string() << ',' << t.fee.to_string() << ',' << (t.maker ? "maker" : "taker") << ','
+        << t.client_id.view() << ',' << strategy::to_string(t.reason) << '\n';
+    write_file(dir + "/trades.csv", o.str());
+  }
+  {
+    std::ostringstream o;
+    o << "time_ns,equity,balance,position\n";
+    for (const auto& e : core.equity())
+      o << e.time_ns << ',' << e.equity.to_string(2) << ',' << e.balance.to_string(2) << ',' << e.position.to_string() << '\n';
+    write_file(dir + "/equity.csv", o.str());
+  }
+  for (const auto& s : stages_of(r.hist))
+    if (s.h->count() > 0) write_file(dir + "/" + s.name + ".hgrm", s.h->hgrm(1000.0));
+
+  std::ostringstream j;
+  const auto& c = r.orders;
+  j << "{\n  \"mode\": \"" << in.mode << "\",\n  \"venue\": \"" << to_string(in.config->venue) << "\",\n  \"topology\": \"" << in.topology
+    << "\",\n  \"strategy\": \"" << in.config->strategy_name() << "\",\n  \"data_files\": " << in.config->data.size()
+    << ",\n  \"data_start_ns\": " << r.data_start_ns << ",\n  \"data_end_ns\": " << r.data_end_ns << ",\n";
+  j << "  \"feed\": {\"frames\": " << r.frames << ", \"events\": " << r.events << ", \"decode_errors\": " << r.decode_errors
+    << ", \"control_frames\": " << r.control_frames << ", \"ignored_frames\": " << r.ignored_frames << ", \"book_updates\": " << r.book_updates
+    << ", \"gaps\": " << r.gaps << ", \"resyncs\": " << r.resyncs << ", \"crossed\": " << r.crossed << ", \"book_checks\": " << r.book_checks
+    << ", \"book_mismatches\": " << r.book_mismatches << ", \"trades_seen\": " << r.trades_seen << "},\n";
+  j << "  \"orders\": {\"signals\": " << r.intents << ", \"orders\": " << c.orders << ", \"fills\": " << c.fills << ", \"risk_rejects\": "
+    << c.risk_rejects << ", \"pricing_rejects\": " << c.pricing_rejects << ", \"venue_rejects\": " << c.venue_rejects << ", \"cancels\": "
+    << c.cancels << ", \"encode_errors\": " << c.encode_errors << "},\n";
+  j << "  \"risk_rejects_by_reason\": {";
+  {
+    bool f = true;
+    for (int k = 1; k < risk::kRejectReasonCount; ++k) {
+      const auto reason = static_cast<risk::RejectReason>(k);
+      const auto n = core.risk().reject_count(reason);
+      if (n == 0) continue;
+      j << (f ? "" : ", ") << "\"" << risk::to_string(reason) << "\": " << n;
+      f = false;
+    }
+  }
+  j << "},\n";
+  j << "  \"pnl\": {\"initial_balance\": " << money(initial) << ", \"final_equity\": " << money(equity) << ", \"net_pnl\": " << money(net)
+    << ", \"fees\": " << money(acct.fees_paid) << ", \"funding\": " << money(acct.funding_paid) << ", \"max_drawdown\": " << money(core.max_drawdown())
+    << "},\n";
+  j << "  \"dropped\": {\"intents\": " << r.intents_dropped << ", \"rows\": " << c.dropped_rows << ", \"sim_reports\": " << core.sim().dropped_reports()
+    << ", \"sim_levels\": " << core.sim().dropped_levels() << "},\n";
+  j << "  \"hot_path_allocations_after_warmup\": " << r.hot_allocations << ",\n";
+  j << "  \"timing\": {\"wall_seconds\": " << r.wall_seconds << ", \"frames_per_second\": "
+    << (r.wall_seconds > 0 ? static_cast<double>(r.frames) / r.wall_seconds : 0.0) << ", \"ring_full_spins\": " << r.ring_full_spins << "},\n";
+  j << "  \"latency_ns\": {";
+  bool first = true;
+  for (const auto& s : stages_of(r.hist)) {
+    if (s.h->count() == 0) continue;
+    j << (first ? "\n" : ",\n") << "    \"" << s.name << "\": {\"count\": " << s.h->count() << ", \"p50\": " << s.h->percentile(50)
+      << ", \"p90\": " << s.h->percentile(90) << ", \"p99\": " << s.h->percentile(99) << ", \"p99.9\": " << s.h->percentile(99.9)
+      << ", \"max\": " << s.h->max_value() << "}";
+    first = false;
+  }
+  j << "\n  }\n}\n";
+  write_file(dir + "/summary.json", j.str());
+}
+
+std::string format_summary(const RunSummaryInput& in, const std::string& dir) {
+  const PipelineResult& r = *in.result;
+  const TradingCore& core = *in.core;
+  const auto& c = r.orders;
+  const Notional initial = in.config->trading.sim.initial_balance;
+  const Notional equity = core.last_equity();
+  std::ostringstream o;
+  char line[256];
+  o << "enigma " << in.mode << " — " << to_string(in.config->venue) << ", " << in.topology << " topology, strategy " << in.config->strategy_name() << "\n";
+  std::snprintf(line, sizeof line, "  frames %llu  events %llu  decode errors %llu  (%.2f s wall, %.0f frames/s)\n",
+                (unsigned long long)r.frames, (unsigned long long)r.events, (unsigned long long)r.decode_errors, r.wall_seconds,
+                r.wall_seconds > 0 ? r.frames / r.wall_seconds : 0.0);
+  o << line;
+  std::snprintf(line, sizeof line, "  book: updates %llu  checks %llu/%llu agree  gaps %llu  resyncs %llu  crossed %llu\n",
+                (unsigned long long)r.book_updates, (unsigned long long)(r.book_checks - r.book_mismatches), (unsigned long long)r.book_checks,
+                (unsigned long long)r.gaps, (unsigned long long)r.resyncs, (unsigned long long)r.crossed);
+  o << line;
+  std::snprintf(line, sizeof line, "  signals %llu  orders %llu  fills %llu  risk rejects %llu  pricing rejects %llu  cancels %llu\n",
+                (unsigned long long)r.intents, (unsigned long long)c.orders, (unsigned long long)c.fills, (unsigned long long)c.risk_rejects,
+                (unsigned long long)c.pricing_rejects, (unsigned long long)c.cancels);
+  o << line;
+  std::string reasons;
+  for (int k = 1; k < risk::kRejectReasonCount; ++k) {
+    const auto reason = static_cast<risk::RejectReason>(k);
+    if (const auto n = core.risk().reject_count(reason)) reasons += " " + std::string(risk::to_string(reason)) + "=" + std::to_string(n);
+  }
+  if (!reasons.empty()) o << "  risk rejects by reason:" << reasons << "\n";
+  o << "  P&L net of fees and funding: " << (equity - initial).to_string(2) << "  (fees " << core.sim().account().fees_paid.to_string(2)
+    << ", funding " << core.sim().account().funding_paid.to_string(2) << ", max drawdown " << core.max_drawdown().to_string(2) << ")\n";
+  o << "  latency (ns)        count      p50      p90      p99    p99.9      max\n";
+  for (const auto& s : stages_of(r.hist)) {
+    if (s.h->count() == 0) continue;
+    std::snprintf(line, sizeof line, "    %-15s %9llu %8lld %8lld %8lld %8lld %8lld\n", s.name, (unsigned long long)s.h->count(),
+                  (long long)s.h->percentile(50), (long long)s.h->percentile(90), (long long)s.h->percentile(99),
+                  (long long)s.h->percentile(99.9), (long long)s.h->max_value());
+    o << line;
+  }
+  o << "  run directory: " << dir << "  (report.html, summary.json, trades.csv, equity.csv, *.hgrm, logs/enigma.log)\n";
+  return o.str();
+}
+
+}  // namespace enigma::engine

@@ -1,0 +1,281 @@
+#include "engine/trading_core.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/clock.hpp"
+#include "core/error.hpp"
+
+namespace enigma::engine {
+
+namespace {
+// Replay and paper runs sign with a throwaway key: the HMAC work is real (it is part of the measured
+// order path), the credential is not. Live mode passes real credentials from the environment.
+constexpr std::string_view kSimKey = "enigma-simulation-key";
+}  // namespace
+
+TradingCore::TradingCore(const InstrumentRegistry& registry, TradingCoreConfig cfg)
+    : registry_(registry),
+      cfg_(std::move(cfg)),
+      risk_(std::make_unique<risk::RiskGate>(cfg_.risk)),
+      sim_(registry, cfg_.sim),
+      ids_(cfg_.client_id_prefix) {
+  for (std::size_t i = 0; i < cfg_.limits.size() && i < registry.size(); ++i)
+    risk_->set_instrument(static_cast<InstrumentId>(i), cfg_.limits[i]);
+  const oms::Secret secret(kSimKey);
+  const oms::Secret pass(kSimKey);
+  binance_ = std::make_unique<oms::binance_futures::Encoder>(registry, "sim-api-key", secret);
+  kucoin_ = std::make_unique<oms::kucoin_futures::Encoder>(registry, "sim-api-key", secret, pass);
+  slots_.resize(cfg_.max_orders);
+  report_buf_.resize(256);
+  trades_.reserve(cfg_.max_trade_rows);
+  equity_.reserve(1 << 20);
+  marks_.assign(registry.size() + 1, Price{});
+  cancel_buf_.resize(cfg_.risk.max_open_orders + 1);
+  peak_equity_ = cfg_.sim.initial_balance;
+}
+
+TradingCore::Slot* TradingCore::find(const risk::ClientOrderId& id) noexcept {
+  // Linear over a few hundred slots at most; working orders are few and this is per report, not per event.
+  for (auto& s : slots_)
+    if (s.used && s.state.client_id() == id) return &s;
+  return nullptr;
+}
+
+bool TradingCore::send(const oms::OrderSpec& spec, strategy::IntentReason reason, std::int64_t now_ns,
+                       std::uint64_t frame_tsc) noexcept {
+  const std::uint64_t t_risk0 = rdtsc();
+  const risk::RiskDecision d = risk_->check_and_reserve(spec.req, now_ns);
+  const std::uint64_t t_risk1 = rdtsc();
+  hist_risk.record(static_cast<std::int64_t>(t_risk1 - t_risk0));
+  if (!d) {
+    ++counters_.risk_rejects;
+    return false;
+  }
+  Slot* slot = nullptr;
+  for (auto& s : slots_)
+    if (!s.used) { slot = &s; break; }
+  if (!slot) [[unlikely]] {
+    ++counters_.order_table_full;
+    (void)risk_->on_reject(spec.req.client_id, now_ns);
+    return false;
+  }
+  slot->used = true;
+  slot->reason = reason;
+  slot->expires_ns = (!spec.req.reduce_only && spec.req.type == risk::OrderType::limit) ? now_ns + cfg_.entry_timeout_ns : 0;
+  if (slot->expires_ns) ++resting_entries_;
+  slot->state = oms::OrderState{};
+  slot->state.spec = spec;
+  // Encode and sign the exact bytes a live gateway would write to the socket.
+  const Venue v = spec.req.venue;
+  Result<std::size_t> n = Result<std::size_t>::failure(Errc::not_found);
+  if (v == Venue::kucoin_futures) n = kucoin_->encode_new(spec, now_ns / 1'000'000, wire_.data(), wire_.size());
+  else if (v == Venue::binance_usdm || v == Venue::binance_coinm || v == Venue::binance_spot)
+    n = binance_->encode_new(spec, now_ns / 1'000'000, wire_.data(), wire_.size());
+  const std::uint64_t t_enc = rdtsc();
+  if (n.ok()) {
+    hist_encode.record(static_cast<std::int64_t>(t_enc - t_risk1));
+    hist_order.record(static_cast<std::int64_t>(t_enc - frame_tsc));
+  } else if (n.error != Errc::not_found) {
+    ++counters_.encode_errors;
+  }
+  (void)oms::mark_sent(slot->state);
+  if (sim_.submit(spec, now_ns) != Errc::ok) [[unlikely]] {
+    slot->used = false;
+    (void)risk_->on_reject(spec.req.client_id, now_ns);
+    ++counters_.venue_rejects;
+    return false;
+  }
+  ++counters_.orders;
+  return true;
+}
+
+bool TradingCore::on_intent(const strategy::OrderIntent& in, std::span<const oms::PriceLevel> bids,
+                            std::span<const oms::PriceLevel> asks, std::int64_t now_ns, std::uint64_t frame_tsc) noexcept {
+  ++counters_.intents;
+  const InstrumentSpec& spec = registry_.get(in.instrument);
+  oms::OrderSpec o{};
+  o.req.client_id = ids_.next();
+  o.req.instrument = in.instrument;
+  o.req.strategy = in.strategy_id;
+  o.req.venue = spec.venue;
+  o.req.side = in.side;
+  o.req.qty = in.qty;
+  o.req.leverage = cfg_.leverage;
+  o.req.reduce_only = in.reduce_only;
+  o.req.tsc = in.trigger_tsc;
+  const Price mid = (!bids.empty() && !asks.empty()) ? Price::from_raw((bids[0].price.raw() + asks[0].price.raw()) / 2) : Price{};
+  o.req.reference_price = mid.is_zero() ? in.entry : mid;
+  if (in.reduce_only) {
+    // Exits go out as market orders (the plan: "MARKET (exits)").
+    o.req.type = risk::OrderType::market;
+    o.req.tif = risk::TimeInForce::ioc;
+  } else {
+    // Entries rest at the 9th book level (bids[8] for a long, asks[8] for a short: the plan's passive
+    // entry that catches sweeps) with a slippage guard against the mid; unfilled ones are cancelled
+    // after entry_timeout_ns.
+    const oms::EntryQuote q = oms::entry_price(in.side, bids, asks, cfg_.entry);
+    if (!q.ok()) {
+      ++counters_.pricing_rejects;
+      return false;
+    }
+    o.req.type = risk::OrderType::limit;
+    o.req.tif = risk::TimeInForce::gtc;
+    o.req.price = q.price;
+    o.req.stop_loss = in.stop;
+    o.req.take_profit = in.take_profit;
+  }
+  return send(o, in.reason, now_ns, frame_tsc);
+}
+
+void TradingCore::place_brackets(const Slot& entry, Qty qty, std::int64_t now_ns, std::uint64_t cause_tsc) noexcept {
+  const auto& req = entry.state.spec.req;
+  if (!cfg_.bracket_exits || req.reduce_only) return;
+  const std::uint32_t oco = next_oco_++;
+  auto exit_leg = [&](risk::OrderType type, Price trigger) {
+    if (trigger.is_zero()) return;
+    oms::OrderSpec o{};
+    o.req = req;
+    o.req.client_id = ids_.next();
+    o.req.side = opposite(req.side);
+    o.req.type = type;
+    o.req.tif = risk::TimeInForce::gtc;
+    o.req.price = Price{};
+    o.req.stop_price = trigger;
+    o.req.stop_loss = Price{};
+    o.req.take_profit = Price{};
+    o.req.qty = qty;
+    o.req.reduce_only = true;
+    o.oco_group = oco;
+    (void)send(o, entry.reason, now_ns, cause_tsc);
+  };
+  exit_leg(risk::OrderType::stop_market, req.stop_loss);
+  exit_leg(risk::OrderType::take_profit_market, req.take_profit);
+}
+
+void TradingCore::cancel_exits(InstrumentId id, std::int64_t now_ns) noexcept {
+  for (auto& s : slots_) {
+    if (!s.used || s.state.spec.req.instrument != id || !s.state.spec.req.reduce_only) continue;
+    if (!oms::is_working(s.state.status) || s.state.status == oms::OrderStatus::pending_cancel) continue;
+    if (risk_->check_cancel(s.state.client_id(), now_ns) && sim_.cancel(s.state.client_id(), now_ns) == Errc::ok) {
+      (void)oms::mark_cancel_sent(s.state);
+      ++counters_.cancels;
+    }
+  }
+}
+
+void TradingCore::on_market(const Event& e, std::int64_t now_ns) noexcept { sim_.on_event(e, now_ns); }
+
+Notional TradingCore::unrealized(InstrumentId id) const noexcept {
+  const oms::SimPosition& p = sim_.position(id);
+  if (p.qty.is_zero() || marks_[id].is_zero()) return Notional{};
+  const auto value = notional_of(marks_[id], p.qty.abs(), registry_.get(id).multiplier);
+  if (!value.ok()) return Notional{};
+  return p.qty.raw() > 0 ? value.value - p.entry_notional : p.entry_notional - value.value;
+}
+
+Notional TradingCore::last_equity() const noexcept {
+  Notional u{};
+  for (std::size_t i = 0; i < registry_.size(); ++i) u += unrealized(static_cast<InstrumentId>(i));
+  return sim_.account().balance + u;
+}
+
+void TradingCore::mark(InstrumentId id, Price mid, std::int64_t now_ns) noexcept {
+  marks_[id] = mid;
+  if (now_ns < next_equity_ns_) return;
+  next_equity_ns_ = now_ns + cfg_.equity_sample_ns;
+  const Notional eq = last_equity();
+  if (eq > peak_equity_) peak_equity_ = eq;
+  if (peak_equity_ - eq > max_drawdown_) max_drawdown_ = peak_equity_ - eq;
+  risk_->update_equity(eq, now_ns);
+  if (equity_.size() < equity_.capacity()) equity_.push_back({now_ns, eq, sim_.account().balance, sim_.position(0).qty});
+  else ++counters_.dropped_rows;
+}
+
+void TradingCore::expire_entries(std::int64_t now_ns) noexcept {
+  if (resting_entries_ == 0 || now_ns < next_expiry_scan_ns_) return;
+  next_expiry_scan_ns_ = now_ns + 100'000'000;  // 100 ms granularity keeps the scan off most frames
+  for (auto& s : slots_) {
+    if (!s.used || s.expires_ns == 0 || now_ns < s.expires_ns) continue;
+    if (!oms::is_working(s.state.status) || s.state.status == oms::OrderStatus::pending_cancel) continue;
+    if (risk_->check_cancel(s.state.client_id(), now_ns) && sim_.cancel(s.state.client_id(), now_ns) == Errc::ok) {
+      (void)oms::mark_cancel_sent(s.state);
+      ++counters_.cancels;
+    }
+  }
+}
+
+void TradingCore::poll(std::int64_t now_ns, FillFn on_fill, void* ctx) noexcept {
+  const std::uint64_t poll_tsc = rdtsc();  // orders placed because of a report count from its arrival
+  sim_.advance(now_ns);
+  expire_entries(now_ns);
+  for (;;) {
+    const std::size_t n = sim_.poll_reports(now_ns, report_buf_);
+    for (std::size_t i = 0; i < n; ++i) {
+      const oms::ExecReport& r = report_buf_[i];
+      Slot* s = find(r.client_id);
+      if (!s) continue;  // a report for an order this run never sent (not possible in simulation)
+      const oms::ApplyResult a = oms::apply(s->state, r);
+      const auto& id = r.client_id;
+      switch (r.kind) {
+        case oms::ExecKind::accepted: (void)risk_->on_ack(id, now_ns); break;
+        case oms::ExecKind::rejected: (void)risk_->on_reject(id, now_ns); ++counters_.venue_rejects; break;
+        case oms::ExecKind::canceled:
+        case oms::ExecKind::expired: (void)risk_->on_cancel(id, now_ns); break;
+        default: break;
+      }
+      if (!a.fill_qty.is_zero()) {
+        ++counters_.fills;
+        (void)risk_->on_fill(id, a.fill_px, a.fill_qty, now_ns);
+        const InstrumentId inst = s->state.spec.req.instrument;
+        risk_->set_position(inst, sim_.position(inst).qty, a.fill_px);
+        if (trades_.size() < trades_.capacity())
+          trades_.push_back({r.venue_time_ns, inst, s->state.spec.req.side, r.maker, a.fill_px, a.fill_qty, a.fill_fee, id, s->reason});
+        else ++counters_.dropped_rows;
+        on_fill(ctx, {s->state.spec.req.tsc, a.fill_px, a.fill_qty, inst, s->state.spec.req.strategy, s->state.spec.req.side});
+        if (!s->state.spec.req.reduce_only) place_brackets(*s, a.fill_qty, now_ns, poll_tsc);
+        if (sim_.position(inst).qty.is_zero()) cancel_exits(inst, now_ns);
+      }
+      if (oms::is_terminal(s->state.status)) {
+        if (s->expires_ns) --resting_entries_;
+        s->used = false;
+      }
+    }
+    if (n < report_buf_.size()) break;
+  }
+}
+
+void TradingCore::on_admin(const AdminCommand& cmd, std::int64_t now_ns) noexcept {
+  switch (cmd.kind) {
+    case AdminCommandKind::kill: {
+      const std::size_t n = risk_->kill_switch().trigger(risk::KillScope::everything(), cancel_buf_);
+      for (std::size_t i = 0; i < n; ++i) {
+        if (Slot* s = find(cancel_buf_[i])) {
+          const Venue v = s->state.spec.req.venue;
+          if (v == Venue::kucoin_futures)
+            (void)kucoin_->encode_cancel(s->state.spec.req.instrument, cancel_buf_[i], now_ns / 1'000'000, wire_.data(), wire_.size());
+          else
+            (void)binance_->encode_cancel(s->state.spec.req.instrument, cancel_buf_[i], now_ns / 1'000'000, wire_.data(), wire_.size());
+          (void)oms::mark_cancel_sent(s->state);
+        }
+        if (sim_.cancel(cancel_buf_[i], now_ns) == Errc::ok) ++counters_.cancels;
+      }
+      break;
+    }
+    case AdminCommandKind::kill_reset: risk_->kill_switch().reset(); break;
+    case AdminCommandKind::trading_start: risk_->set_state(risk::TradingState::active); break;
+    case AdminCommandKind::trading_stop: risk_->set_state(risk::TradingState::halted); break;
+  }
+}
+
+void TradingCore::cancel_all(std::int64_t now_ns) noexcept {
+  for (auto& s : slots_) {
+    if (!s.used || !oms::is_working(s.state.status)) continue;
+    if (sim_.cancel(s.state.client_id(), now_ns) == Errc::ok) {
+      (void)oms::mark_cancel_sent(s.state);
+      ++counters_.cancels;
+    }
+  }
+}
+
+}  // namespace enigma::engine

@@ -1,0 +1,144 @@
+// The order side of the pipeline: intent -> entry pricing -> risk gate -> order state -> venue bytes ->
+// (simulated) exchange -> execution reports -> positions, P&L and fills back to the strategies.
+//
+// One TradingCore lives on the OMS thread (or the single thread in the fused topology). Everything is
+// preallocated in the constructor; on_intent/on_market/poll are noexcept and allocation-free. The
+// per-stage histograms it owns (risk, encode, frame->order) are read by the engine after the run.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/histogram.hpp"
+#include "core/instrument.hpp"
+#include "engine/admin.hpp"
+#include "oms/entry_pricing.hpp"
+#include "oms/ids.hpp"
+#include "oms/order_state.hpp"
+#include "oms/sim_exchange.hpp"
+#include "oms/venues/binance_futures.hpp"
+#include "oms/venues/kucoin_futures.hpp"
+#include "risk/risk_config.hpp"
+#include "risk/risk_gate.hpp"
+#include "strategy/intent.hpp"
+#include "strategy/strategy.hpp"
+
+namespace enigma::engine {
+
+// One fill as written to trades.csv (deterministic: data time only).
+struct TradeRow {
+  std::int64_t time_ns;
+  InstrumentId instrument;
+  Side side;
+  bool maker;
+  Price price;
+  Qty qty;
+  Notional fee;
+  risk::ClientOrderId client_id;
+  strategy::IntentReason reason;
+};
+
+struct EquityRow {
+  std::int64_t time_ns;
+  Notional equity;        // balance + unrealized
+  Notional balance;       // initial + realized - fees - funding
+  Qty position;           // instrument 0's position (the replay trades one instrument)
+};
+
+struct TradingCoreConfig {
+  risk::RiskConfig risk;
+  std::vector<risk::InstrumentLimits> limits;  // indexed by instrument id
+  oms::SimConfig sim;
+  oms::EntryPricingConfig entry;
+  std::uint16_t leverage{5};
+  bool bracket_exits{true};
+  std::int64_t entry_timeout_ns{5'000'000'000};  // resting entries not filled by then are cancelled                    // place stop-loss + take-profit (OCO) after an entry fill
+  std::int64_t equity_sample_ns{1'000'000'000};
+  std::string client_id_prefix{"en"};
+  std::size_t max_orders{4096};
+  std::size_t max_trade_rows{1 << 20};
+};
+
+class TradingCore {
+ public:
+  TradingCore(const InstrumentRegistry& registry, TradingCoreConfig cfg);
+
+  // Handles one strategy intent at data time `now_ns`. `bids`/`asks` are the book (best first) the intent
+  // was computed on. `frame_tsc` is the receive TSC of the frame that caused it (for frame->order latency).
+  // Returns true when an order was sent.
+  bool on_intent(const strategy::OrderIntent& intent, std::span<const oms::PriceLevel> bids,
+                 std::span<const oms::PriceLevel> asks, std::int64_t now_ns, std::uint64_t frame_tsc) noexcept;
+  // Market data for the simulated exchange (book, trades, bbo, funding) at data time.
+  void on_market(const Event& e, std::int64_t now_ns) noexcept;
+  // Delivers due execution reports: updates orders, risk and positions, and hands each fill to
+  // `on_fill(ctx, fill)` (the strategy stage directly when fused, a ring when pipelined).
+  using FillFn = void (*)(void* ctx, const strategy::Fill& fill) noexcept;
+  void poll(std::int64_t now_ns, FillFn on_fill, void* ctx) noexcept;
+  // Admin commands (kill switch, trading start/stop), polled every iteration.
+  void on_admin(const AdminCommand& cmd, std::int64_t now_ns) noexcept;
+  // Mark-to-market and an equity sample when due.
+  void mark(InstrumentId id, Price mid, std::int64_t now_ns) noexcept;
+  // Shutdown: cancel every working order (cancel_on_stop) and flush reports up to `now_ns`.
+  void cancel_all(std::int64_t now_ns) noexcept;
+
+  [[nodiscard]] const std::vector<TradeRow>& trades() const noexcept { return trades_; }
+  [[nodiscard]] const std::vector<EquityRow>& equity() const noexcept { return equity_; }
+  [[nodiscard]] const oms::SimExchange& sim() const noexcept { return sim_; }
+  [[nodiscard]] const risk::RiskGate& risk() const noexcept { return *risk_; }
+  [[nodiscard]] risk::RiskGate& risk() noexcept { return *risk_; }
+
+  struct Counters {
+    std::uint64_t intents{0}, orders{0}, risk_rejects{0}, pricing_rejects{0}, venue_rejects{0}, fills{0}, cancels{0},
+        encode_errors{0}, dropped_rows{0}, order_table_full{0};
+  };
+  [[nodiscard]] const Counters& counters() const noexcept { return counters_; }
+  [[nodiscard]] Notional max_drawdown() const noexcept { return max_drawdown_; }
+  [[nodiscard]] Notional peak_equity() const noexcept { return peak_equity_; }
+  [[nodiscard]] Notional last_equity() const noexcept;
+
+  LatencyHistogram hist_risk;      // intent -> risk decision
+  LatencyHistogram hist_encode;    // order -> signed venue bytes
+  LatencyHistogram hist_order;     // frame in -> order bytes out (end to end)
+
+ private:
+  struct Slot {
+    oms::OrderState state;
+    strategy::IntentReason reason;
+    bool used;
+    std::int64_t expires_ns;  // resting entry: cancel when still unfilled at this time (0 = never)
+  };
+  bool send(const oms::OrderSpec& spec, strategy::IntentReason reason, std::int64_t now_ns, std::uint64_t frame_tsc) noexcept;
+  Slot* find(const risk::ClientOrderId& id) noexcept;
+  void place_brackets(const Slot& entry, Qty qty, std::int64_t now_ns, std::uint64_t cause_tsc) noexcept;
+  void cancel_exits(InstrumentId id, std::int64_t now_ns) noexcept;
+  void expire_entries(std::int64_t now_ns) noexcept;
+  Notional unrealized(InstrumentId id) const noexcept;
+
+  const InstrumentRegistry& registry_;
+  TradingCoreConfig cfg_;
+  std::unique_ptr<risk::RiskGate> risk_;
+  oms::SimExchange sim_;
+  oms::ClientIdGenerator ids_;
+  std::unique_ptr<oms::binance_futures::Encoder> binance_;
+  std::unique_ptr<oms::kucoin_futures::Encoder> kucoin_;
+  std::vector<Slot> slots_;
+  std::vector<oms::ExecReport> report_buf_;
+  std::vector<TradeRow> trades_;
+  std::vector<EquityRow> equity_;
+  std::vector<Price> marks_;
+  std::vector<risk::ClientOrderId> cancel_buf_;
+  std::array<char, 4096> wire_{};
+  std::int64_t next_equity_ns_{0};
+  std::int64_t next_expiry_scan_ns_{0};
+  std::uint32_t resting_entries_{0};
+  Notional peak_equity_{};
+  Notional max_drawdown_{};
+  std::uint32_t next_oco_{1};
+  Counters counters_;
+};
+
+}  // namespace enigma::engine

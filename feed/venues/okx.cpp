@@ -1,0 +1,573 @@
+#include "feed/venues/okx.hpp"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+
+#include "feed/capture_reader.hpp"
+
+namespace enigma::feed::okx {
+
+namespace od = simdjson::ondemand;
+
+namespace {
+
+// Text of a JSON string, or the raw token of a JSON number.
+Errc text_of(od::value v, std::string_view& out) noexcept {
+  od::json_type t{};
+  if (v.type().get(t)) return Errc::wrong_type;
+  if (t == od::json_type::string) return v.get_string().get(out) ? Errc::wrong_type : Errc::ok;
+  if (t != od::json_type::number) return Errc::wrong_type;
+  std::string_view raw = v.raw_json_token();
+  while (!raw.empty() && static_cast<unsigned char>(raw.back()) <= ' ') raw.remove_suffix(1);
+  out = raw;
+  return Errc::ok;
+}
+
+Errc digits_i64(std::string_view s, std::int64_t& out) noexcept {
+  bool neg = false;
+  if (!s.empty() && s.front() == '-') {
+    neg = true;
+    s.remove_prefix(1);
+  }
+  if (s.empty()) return Errc::empty;
+  if (s.size() > 18) return Errc::overflow;
+  std::int64_t v = 0;
+  for (const char c : s) {
+    if (static_cast<unsigned>(c - '0') >= 10u) return Errc::invalid_char;
+    v = v * 10 + (c - '0');
+  }
+  out = neg ? -v : v;
+  return Errc::ok;
+}
+
+// Integer sent as a JSON number or a decimal string ("1652459225464").
+Errc i64_of(od::value v, std::int64_t& out) noexcept {
+  std::string_view s;
+  if (const Errc e = text_of(v, s); e != Errc::ok) return e;
+  return digits_i64(s, out);
+}
+
+// Looks up an optional member. A lookup error other than "no such field" means the document is
+// malformed, and On-Demand must not be iterated any further: Errc::bad_format, and the caller stops.
+template <class Obj>
+Errc opt(Obj& obj, std::string_view key, od::value& v, bool& found) noexcept {
+  const auto err = obj[key].get(v);
+  found = !err;
+  return !err || err == simdjson::NO_SUCH_FIELD ? Errc::ok : Errc::bad_format;
+}
+
+template <class Obj>
+Errc field(Obj& obj, std::string_view key, od::value& v) noexcept {
+  bool found = false;
+  if (const Errc e = opt(obj, key, v, found); e != Errc::ok) return e;
+  return found ? Errc::ok : Errc::missing_field;
+}
+
+// A string member (channel names, ids); bad_format for a malformed document, as above.
+template <class Obj>
+Errc field_str(Obj& obj, std::string_view key, std::string_view& out) noexcept {
+  od::value v;
+  if (const Errc e = field(obj, key, v); e != Errc::ok) return e;
+  return v.get_string().get(out) ? Errc::wrong_type : Errc::ok;
+}
+
+// Venue milliseconds to ns; out-of-range values (only in corrupt input) become 0 rather than overflow.
+std::int64_t ms_to_ns(std::int64_t ms) noexcept {
+  return ms > 0 && ms < INT64_MAX / 1'000'000 ? ms * 1'000'000 : 0;
+}
+
+template <class F>
+Errc parse_fixed(std::string_view s, F& out) noexcept {
+  const auto r = F::parse(s);
+  out = r.value;
+  return r.error;
+}
+
+// `empty_is_zero`: OKX tickers send "" for a side with no quote (options with no bid).
+template <class Obj, class F>
+Errc field_fixed(Obj& obj, std::string_view key, F& out, bool empty_is_zero = false) noexcept {
+  od::value v;
+  if (const Errc e = field(obj, key, v); e != Errc::ok) return e;
+  std::string_view s;
+  if (const Errc e = text_of(v, s); e != Errc::ok) return e;
+  if (s.empty() && empty_is_zero) {
+    out = F{};
+    return Errc::ok;
+  }
+  return parse_fixed(s, out);
+}
+
+// Funding rates come with up to 16 decimals ("0.0000734174532791"); Rate keeps 10, so round to nearest.
+template <class Obj>
+Errc field_rate(Obj& obj, std::string_view key, Rate& out) noexcept {
+  od::value v;
+  if (const Errc e = field(obj, key, v); e != Errc::ok) return e;
+  std::string_view s;
+  if (const Errc e = text_of(v, s); e != Errc::ok) return e;
+  auto r = Rate::parse(s);
+  if (r.error == Errc::too_many_digits) {
+    const std::size_t dot = s.find('.');
+    const std::string_view kept = s.substr(0, dot + 1 + Rate::kDigits);
+    r = Rate::parse(kept);
+    if (r.ok() && s[dot + 1 + Rate::kDigits] >= '5')
+      r.value += Rate::from_raw(s.front() == '-' ? -1 : 1);
+  }
+  out = r.value;
+  return r.error;
+}
+
+std::uint64_t fnv1a(std::string_view s) noexcept {
+  std::uint64_t h = 1469598103934665603ULL;
+  for (const char c : s) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+  return h;
+}
+
+DecodeResult result(MessageKind k, Errc e = Errc::ok, ErrorAction a = ErrorAction::none) noexcept {
+  return DecodeResult{e, a, k, 0};
+}
+
+// Book levels ["px","sz","0","orders"]: only the first two matter.
+Errc levels_of(od::array arr, Side side, EventBuffer& out, const EventHeader& h, std::uint32_t& n) noexcept {
+  for (auto item : arr) {
+    od::array lv;
+    if (item.get_array().get(lv)) return Errc::wrong_type;
+    std::string_view px, sz;
+    int k = 0;
+    for (auto part : lv) {
+      od::value pv;
+      if (part.get(pv)) return Errc::wrong_type;
+      if (k < 2) {
+        if (const Errc e = text_of(pv, k == 0 ? px : sz); e != Errc::ok) return e;
+      }
+      ++k;
+    }
+    if (k < 2) return Errc::missing_field;
+    Event* ev = out.push();
+    if (!ev) return Errc::capacity;
+    ev->h = h;
+    ev->h.type = EventType::book_level;
+    ev->level = BookLevel{};
+    ev->level.side = side;
+    if (const Errc e = parse_fixed(px, ev->level.price); e != Errc::ok) return e;
+    if (const Errc e = parse_fixed(sz, ev->level.qty); e != Errc::ok) return e;
+    ++n;
+  }
+  return Errc::ok;
+}
+
+}  // namespace
+
+Decoder::Decoder(InstrumentRegistry& registry, bool auto_register, bool validate_json)
+    : registry_(registry), auto_register_(auto_register), validate_json_(validate_json), cache_(new CacheEntry[kCacheSize]) {
+  if (parser_.allocate(4u << 20) || validator_.allocate(4u << 20))
+    throw Error("okx::Decoder: cannot allocate the JSON parser");
+}
+
+InstrumentId Decoder::lookup(std::string_view inst) noexcept {
+  if (inst.empty() || !Symbol::fits(inst)) return kInvalidInstrument;
+  std::size_t slot = fnv1a(inst) & (kCacheSize - 1);
+  for (std::size_t probe = 0; probe < kCacheSize; ++probe, slot = (slot + 1) & (kCacheSize - 1)) {
+    CacheEntry& c = cache_[slot];
+    if (c.id == kInvalidInstrument) {
+      auto found = registry_.find(Venue::okx, inst);
+      if (!found && auto_register_) [[unlikely]] {
+        InstrumentSpec spec;
+        spec.venue = Venue::okx;
+        spec.symbol = Symbol(inst);
+        spec.kind = inst.ends_with("-SWAP") ? InstrumentKind::linear_perpetual
+                    : std::count(inst.begin(), inst.end(), '-') >= 2 ? InstrumentKind::future
+                                                                     : InstrumentKind::spot;
+        const auto added = registry_.add(spec);
+        if (added.ok()) found = added.value;
+      }
+      if (!found) return kInvalidInstrument;
+      c.symbol = Symbol(inst);
+      c.id = *found;
+      return c.id;
+    }
+    if (c.symbol.view() == inst) return c.id;
+  }
+  return registry_.find(Venue::okx, inst).value_or(kInvalidInstrument);
+}
+
+DecodeResult Decoder::decode(std::string_view frame, std::size_t padded_capacity, std::uint64_t recv_tsc,
+                             EventBuffer& out) noexcept {
+  // The keep-alive answer is the bare text "pong".
+  if (frame == "pong") return result(MessageKind::control);
+  if (padded_capacity < frame.size() + simdjson::SIMDJSON_PADDING) [[unlikely]]
+    return result(MessageKind::market_data, Errc::out_of_range, ErrorAction::skip);
+  simdjson::dom::element checked;
+  if (validate_json_ && validator_.parse(frame.data(), frame.size(), false).get(checked))
+    return result(MessageKind::market_data, Errc::bad_format, ErrorAction::skip);
+  od::document doc;
+  if (parser_.iterate(simdjson::padded_string_view(frame.data(), frame.size(), padded_capacity)).get(doc))
+    return result(MessageKind::market_data, Errc::bad_format, ErrorAction::skip);
+  od::object root;
+  if (doc.get_object().get(root)) return result(MessageKind::market_data, Errc::bad_format, ErrorAction::skip);
+
+  std::string_view channel, inst, action;
+  const auto malformed = [] { return result(MessageKind::market_data, Errc::bad_format, ErrorAction::skip); };
+  od::object arg;
+  od::value av;
+  bool has_arg = false;
+  if (opt(root, "arg", av, has_arg) != Errc::ok) return malformed();
+  if (!has_arg) {
+    // No arg: an event frame ({"event":"error","code":"60012","msg":..}) or something we do not know.
+    std::string_view event;
+    if (field_str(root, "event", event) != Errc::ok) return malformed();
+    if (event != "error") return result(MessageKind::control);
+    std::int64_t code = 0;
+    od::value cv;
+    bool found = false;
+    if (opt(root, "code", cv, found) != Errc::ok) return malformed();
+    if (found) (void)i64_of(cv, code);
+    last_error_code_ = static_cast<int>(code);
+    const bool auth = (code >= 60004 && code <= 60011) || code == 60024;
+    return result(MessageKind::control, Errc::unknown_message, auth ? ErrorAction::fatal : ErrorAction::skip);
+  }
+  if (av.get_object().get(arg)) return malformed();
+  if (const Errc e = field_str(arg, "channel", channel); e != Errc::ok)
+    return result(MessageKind::market_data, e, ErrorAction::skip);
+  if (const Errc e = field_str(arg, "instId", inst); e != Errc::ok) {
+    if (e == Errc::bad_format) return malformed();
+    inst = {};
+  }
+  {
+    od::value ev;
+    bool found = false;
+    if (opt(root, "event", ev, found) != Errc::ok) return malformed();
+    if (found) return result(MessageKind::control);  // subscribe ack
+  }
+  enum class Kind { book, book5, bbo, ticker, trades, mark, funding, none };
+  Kind kind = Kind::none;
+  if (channel == "books" || channel == "books-l2-tbt" || channel == "books50-l2-tbt") kind = Kind::book;
+  else if (channel == "books5") kind = Kind::book5;
+  else if (channel == "bbo-tbt") kind = Kind::bbo;
+  else if (channel == "tickers") kind = Kind::ticker;
+  else if (channel == "trades" || channel == "trades-all") kind = Kind::trades;
+  else if (channel == "mark-price") kind = Kind::mark;
+  else if (channel == "funding-rate") kind = Kind::funding;
+  if (kind == Kind::none) return result(MessageKind::ignored);
+  const bool is_book = kind == Kind::book;
+  const ErrorAction bad = is_book ? ErrorAction::resync : ErrorAction::skip;
+  // `inst` points into the parser's string buffer and stays valid for this document.
+  const InstrumentId id = lookup(inst);
+  if (id == kInvalidInstrument) return result(MessageKind::ignored);
+  bool snapshot = kind != Kind::book;
+  if (is_book) {
+    if (const Errc e = field_str(root, "action", action); e != Errc::ok) return result(MessageKind::market_data, e, bad);
+    if (action == "snapshot") snapshot = true;
+    else if (action == "update") snapshot = false;
+    else return result(MessageKind::market_data, Errc::out_of_range, bad);
+  }
+  od::array data;
+  {
+    od::value dv;
+    if (const Errc e = field(root, "data", dv); e != Errc::ok) return result(MessageKind::market_data, e, bad);
+    if (dv.get_array().get(data)) return result(MessageKind::market_data, Errc::wrong_type, bad);
+  }
+
+  const std::size_t start = out.size();
+  auto fail = [&](Errc e) noexcept {
+    out.truncate(start);
+    return result(MessageKind::market_data, e, e == Errc::capacity && !is_book ? ErrorAction::skip : bad);
+  };
+  const EventHeader base{recv_tsc, 0, id, Venue::okx, EventType::none, 0};
+  for (auto item : data) {
+    od::object d;
+    if (item.get_object().get(d)) return fail(Errc::wrong_type);
+    if (kind == Kind::book || kind == Kind::book5 || kind == Kind::bbo) {
+      // One pass over the element in document order: asks, bids, ts, checksum, seqId, prevSeqId.
+      Event* b = out.push();
+      if (!b) return fail(Errc::capacity);
+      const std::size_t bi = out.size() - 1;
+      b->h = base;
+      b->h.type = EventType::book_batch;
+      b->h.aux = kind == Kind::book5 ? 5u : 0u;
+      BookBatch batch{0, 0, 0, 0, 0, snapshot ? BookBatchKind::snapshot : BookBatchKind::delta, false, false};
+      std::int64_t ts = 0;
+      std::uint32_t n = 0;
+      for (auto field : d) {
+        std::string_view key;
+        if (field.unescaped_key().get(key)) return fail(Errc::wrong_type);
+        od::value v;
+        if (field.value().get(v)) return fail(Errc::wrong_type);
+        Errc e = Errc::ok;
+        if (key == "asks" || key == "bids") {
+          od::array arr;
+          if (v.get_array().get(arr)) return fail(Errc::wrong_type);
+          e = levels_of(arr, key == "asks" ? Side::sell : Side::buy, out, base, n);
+        } else if (key == "ts") {
+          e = i64_of(v, ts);
+        } else if (key == "checksum") {
+          std::int64_t c = 0;
+          e = i64_of(v, c);
+          if (e == Errc::ok && (c < INT32_MIN || c > INT32_MAX)) e = Errc::out_of_range;
+          batch.checksum = static_cast<std::int32_t>(c);
+          batch.has_checksum = true;
+        } else if (key == "seqId") {
+          std::int64_t s = 0;
+          e = i64_of(v, s);
+          if (e == Errc::ok && s < 0) e = Errc::out_of_range;
+          batch.seq = batch.first_seq = static_cast<std::uint64_t>(s);
+        } else if (key == "prevSeqId") {
+          std::int64_t s = 0;
+          e = i64_of(v, s);
+          // The snapshot's prevSeqId is -1: no predecessor.
+          if (e == Errc::ok && s >= 0) {
+            batch.prev_seq = static_cast<std::uint64_t>(s);
+            batch.has_prev_seq = true;
+          }
+        }
+        if (e != Errc::ok) return fail(e);
+      }
+      const std::int64_t ts_ns = ms_to_ns(ts);
+      for (std::size_t i = bi; i < out.size(); ++i) const_cast<Event&>(out[i]).h.venue_time_ns = ts_ns;
+      if (kind == Kind::bbo) {
+        // Fold the one-level book into a Bbo event in place of the batch.
+        Bbo q{};
+        q.seq = batch.seq;
+        for (std::size_t i = bi + 1; i < out.size(); ++i) {
+          const BookLevel& l = out[i].level;
+          if (l.side == Side::buy) q.bid_price = l.price, q.bid_qty = l.qty;
+          else q.ask_price = l.price, q.ask_qty = l.qty;
+        }
+        out.truncate(bi + 1);
+        Event& ev = const_cast<Event&>(out[bi]);
+        ev.h.type = EventType::bbo;
+        ev.bbo = q;
+        continue;
+      }
+      batch.level_count = n;
+      const_cast<Event&>(out[bi]).batch = batch;
+      continue;
+    }
+    Event* ev = out.push();
+    if (!ev) return fail(Errc::capacity);
+    ev->h = base;
+    Errc e = Errc::ok;
+    std::int64_t ts = 0;
+    od::value tv;
+    switch (kind) {
+      case Kind::ticker: {
+        ev->h.type = EventType::bbo;
+        ev->bbo = Bbo{};
+        if ((e = field_fixed(d, "askPx", ev->bbo.ask_price, true)) != Errc::ok) break;
+        if ((e = field_fixed(d, "askSz", ev->bbo.ask_qty, true)) != Errc::ok) break;
+        if ((e = field_fixed(d, "bidPx", ev->bbo.bid_price, true)) != Errc::ok) break;
+        if ((e = field_fixed(d, "bidSz", ev->bbo.bid_qty, true)) != Errc::ok) break;
+        break;
+      }
+      case Kind::trades: {
+        ev->h.type = EventType::trade;
+        ev->trade = Trade{};
+        std::string_view side;
+        std::int64_t tid = 0;
+        od::value v;
+        if ((e = field(d, "tradeId", v)) != Errc::ok || (e = i64_of(v, tid)) != Errc::ok) break;
+        ev->trade.trade_id = static_cast<std::uint64_t>(tid);
+        if ((e = field_fixed(d, "px", ev->trade.price)) != Errc::ok) break;
+        if ((e = field_fixed(d, "sz", ev->trade.qty)) != Errc::ok) break;
+        if ((e = field_str(d, "side", side)) != Errc::ok) break;
+        if (side == "buy") ev->trade.aggressor = Side::buy;
+        else if (side == "sell") ev->trade.aggressor = Side::sell;
+        else e = Errc::out_of_range;
+        break;
+      }
+      case Kind::mark: {
+        ev->h.type = EventType::mark;
+        ev->mark = MarkFunding{};
+        e = field_fixed(d, "markPx", ev->mark.mark_price);
+        break;
+      }
+      case Kind::funding: {
+        ev->h.type = EventType::mark;
+        ev->mark = MarkFunding{};
+        if ((e = field_rate(d, "fundingRate", ev->mark.funding_rate)) != Errc::ok) break;
+        std::int64_t next = 0;
+        od::value v;
+        bool found = false;
+        if ((e = opt(d, "fundingTime", v, found)) != Errc::ok) break;
+        if (found && i64_of(v, next) == Errc::ok) ev->mark.next_funding_time_ns = ms_to_ns(next);
+        break;
+      }
+      default:
+        break;
+    }
+    if (e != Errc::ok) return fail(e);
+    bool has_ts = false;
+    if (opt(d, "ts", tv, has_ts) != Errc::ok) return fail(Errc::bad_format);
+    if (has_ts && i64_of(tv, ts) == Errc::ok) ev->h.venue_time_ns = ms_to_ns(ts);
+  }
+  return DecodeResult{Errc::ok, ErrorAction::none, MessageKind::market_data,
+                      static_cast<std::uint32_t>(out.size() - start)};
+}
+
+// ---- checksum and BookSync ------------------------------------------------------------------------
+
+std::int32_t book_checksum(const L2Book& book) noexcept {
+  // 25 levels x 2 sides x 2 numbers x (24 chars + ':') fits easily.
+  char buf[25 * 4 * (Price::kMaxChars + 1)];
+  std::size_t len = 0;
+  const std::size_t nb = std::min<std::size_t>(25, book.depth(Side::buy));
+  const std::size_t na = std::min<std::size_t>(25, book.depth(Side::sell));
+  auto put = [&](const Level& l) noexcept {
+    if (len) buf[len++] = ':';
+    len += l.price.format(buf + len);
+    buf[len++] = ':';
+    len += l.qty.format(buf + len);
+  };
+  for (std::size_t i = 0; i < 25; ++i) {
+    if (i < nb) put(book.level(Side::buy, i));
+    if (i < na) put(book.level(Side::sell, i));
+  }
+  const uLong crc = crc32(0L, reinterpret_cast<const Bytef*>(buf), static_cast<uInt>(len));
+  return static_cast<std::int32_t>(static_cast<std::uint32_t>(crc));
+}
+
+BookSync::BookSync(InstrumentId instrument, std::size_t max_levels_per_side)
+    : instrument_(instrument), book_(max_levels_per_side) {}
+
+void BookSync::reset() noexcept {
+  book_.clear();
+  state_ = SyncState::awaiting_snapshot;
+  pending_ = Pending::none;
+  remaining_ = 0;
+}
+
+SyncResult BookSync::lose_sync(Errc why) noexcept {
+  if (state_ == SyncState::synced) ++resyncs_;
+  state_ = SyncState::awaiting_snapshot;
+  book_.clear();
+  return SyncResult{false, true, why};
+}
+
+SyncResult BookSync::on_event(const Event& e) noexcept {
+  if (e.h.instrument != instrument_ || e.h.venue != Venue::okx) return {};
+  if (e.h.type == EventType::book_batch) {
+    SyncResult r{};
+    if (remaining_ != 0) [[unlikely]] {
+      remaining_ = 0;
+      pending_ = Pending::none;
+      r = lose_sync(Errc::bad_format);
+    }
+    cur_ = e.batch;
+    remaining_ = cur_.level_count;
+    apply_error_ = Errc::ok;
+    if (cur_.kind == BookBatchKind::snapshot) {
+      if (e.h.aux != 0) {
+        pending_ = Pending::drop;  // books5: partial
+      } else {
+        pending_ = Pending::snapshot;
+        book_.clear();
+      }
+    } else if (state_ != SyncState::synced) {
+      pending_ = Pending::drop;
+    } else if (cur_.has_prev_seq && cur_.prev_seq != last_seq_) {
+      ++gaps_;
+      pending_ = Pending::drop;
+      r = lose_sync(Errc::sequence_gap);
+    } else {
+      pending_ = Pending::apply;
+    }
+    if (remaining_ == 0) {
+      const SyncResult f = finish();
+      if (!r.need_snapshot) r = f;
+    }
+    return r;
+  }
+  if (e.h.type != EventType::book_level || remaining_ == 0) return {};
+  if ((pending_ == Pending::snapshot || pending_ == Pending::apply) && apply_error_ == Errc::ok)
+    apply_error_ = book_.apply(e.level.side, e.level.price, e.level.qty);
+  if (--remaining_ == 0) return finish();
+  return {};
+}
+
+SyncResult BookSync::finish() noexcept {
+  const Pending p = pending_;
+  pending_ = Pending::none;
+  if (p != Pending::snapshot && p != Pending::apply) return {};
+  if (apply_error_ != Errc::ok) return lose_sync(apply_error_);
+  if (cur_.has_checksum) {
+    ++checksums_checked_;
+    if (book_checksum(book_) != cur_.checksum) {
+      ++checksum_mismatches_;
+      return lose_sync(Errc::checksum_mismatch);
+    }
+  }
+  if (book_.crossed()) return lose_sync(Errc::crossed_book);
+  last_seq_ = cur_.seq;
+  state_ = SyncState::synced;
+  return SyncResult{true, false, Errc::ok};
+}
+
+// ---- check ----------------------------------------------------------------------------------------
+
+BookCheckResult check(const std::vector<std::string>& files, Venue venue, const BookCheckOptions& opt) {
+  if (venue != Venue::okx) throw Error("okx::check: venue must be okx");
+  BookCheckResult res;
+  auto note = [&](std::string s) {
+    if (res.notes.size() < opt.max_notes) res.notes.push_back(std::move(s));
+  };
+  struct TimedFrame {
+    std::int64_t recv_ns;
+    CapturedFrame frame;
+  };
+  std::vector<std::unique_ptr<CaptureReader>> readers;
+  std::vector<TimedFrame> frames;
+  for (const auto& f : files) {
+    readers.push_back(std::make_unique<CaptureReader>(f));
+    CapturedFrame fr;
+    while (readers.back()->next(fr)) frames.push_back(TimedFrame{fr.recv_ns, fr});
+  }
+  std::stable_sort(frames.begin(), frames.end(), [](const TimedFrame& a, const TimedFrame& b) { return a.recv_ns < b.recv_ns; });
+
+  InstrumentRegistry registry(4096);
+  Decoder decoder(registry, /*auto_register=*/true);
+  EventBuffer out(1 << 16);
+  std::map<InstrumentId, std::unique_ptr<BookSync>> books;
+  for (const auto& tf : frames) {
+    const CapturedFrame& fr = tf.frame;
+    if (fr.kind != FrameKind::ws_received) continue;
+    ++res.frames;
+    out.clear();
+    const DecodeResult r = decoder.decode(fr.payload, fr.padded_capacity, 0, out);
+    if (!r.ok()) {
+      ++res.errors;
+      note("line " + std::to_string(fr.line_no) + ": decode failed: " + std::string(to_string(r.error)));
+      continue;
+    }
+    bool used = false;
+    for (const Event& e : out) {
+      if (e.h.type != EventType::book_batch && e.h.type != EventType::book_level) continue;
+      if (e.h.type == EventType::book_batch && e.h.aux != 0) continue;
+      auto& sync = books[e.h.instrument];
+      if (!sync) sync = std::make_unique<BookSync>(e.h.instrument);
+      used = true;
+      const auto c0 = sync->checksums_checked(), m0 = sync->checksum_mismatches(), g0 = sync->gaps(),
+                 r0 = sync->resyncs();
+      const SyncResult s = sync->on_event(e);
+      res.checked += sync->checksums_checked() - c0;
+      res.mismatched += sync->checksum_mismatches() - m0;
+      res.gaps += sync->gaps() - g0;
+      res.resyncs += sync->resyncs() - r0;
+      if (s.need_snapshot)
+        note(std::string(registry.get(e.h.instrument).symbol.view()) + ": resync needed (" +
+             std::string(to_string(s.error)) + ") at line " + std::to_string(fr.line_no));
+    }
+    if (!used) ++res.skipped;
+  }
+  for (const auto& [id, sync] : books) {
+    if (sync->checksums_checked() == 0 && sync->state() != SyncState::synced)
+      note(std::string(registry.get(id).symbol.view()) + ": no snapshot in the files; book never synced");
+    else if (opt.verbose)
+      note(std::string(registry.get(id).symbol.view()) + ": checksums " + std::to_string(sync->checksums_checked()) +
+           ", mismatched " + std::to_string(sync->checksum_mismatches()));
+  }
+  return res;
+}
+
+}  // namespace enigma::feed::okx

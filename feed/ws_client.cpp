@@ -1,0 +1,524 @@
+#include "feed/ws_client.hpp"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <deque>
+#include <memory>
+
+#include "core/clock.hpp"
+#include "feed/detail/tls.hpp"
+#include "feed/venues/kucoin.hpp"
+
+namespace enigma::feed {
+
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+namespace net = boost::asio;
+namespace ssl = net::ssl;
+using tcp = net::ip::tcp;
+using error_code = boost::system::error_code;
+
+std::string_view to_string(PingPolicy p) noexcept {
+  switch (p) {
+    case PingPolicy::none: return "none";
+    case PingPolicy::binance: return "binance";
+    case PingPolicy::kucoin: return "kucoin";
+    case PingPolicy::okx: return "okx";
+  }
+  return "?";
+}
+
+std::string_view to_string(DisconnectCause c) noexcept {
+  switch (c) {
+    case DisconnectCause::connect_failed: return "connect_failed";
+    case DisconnectCause::tls_failed: return "tls_failed";
+    case DisconnectCause::handshake_failed: return "handshake_failed";
+    case DisconnectCause::connect_timeout: return "connect_timeout";
+    case DisconnectCause::closed_by_peer: return "closed_by_peer";
+    case DisconnectCause::io_error: return "io_error";
+    case DisconnectCause::frame_too_large: return "frame_too_large";
+    case DisconnectCause::stale: return "stale";
+    case DisconnectCause::ping_timeout: return "ping_timeout";
+    case DisconnectCause::stopped: return "stopped";
+  }
+  return "?";
+}
+
+std::string_view to_string(WsState s) noexcept {
+  switch (s) {
+    case WsState::idle: return "idle";
+    case WsState::connecting: return "connecting";
+    case WsState::awaiting_welcome: return "awaiting_welcome";
+    case WsState::connected: return "connected";
+    case WsState::backoff: return "backoff";
+    case WsState::stopped: return "stopped";
+  }
+  return "?";
+}
+
+std::string SocketOptionReport::to_string() const {
+  return std::string("TCP_NODELAY=") + (tcp_nodelay ? "on" : "off") + " SO_BUSY_POLL=" + (so_busy_poll ? "on" : "off") +
+         " SO_TIMESTAMPNS=" + (so_timestampns ? "on" : "off");
+}
+
+// ---- Backoff -----------------------------------------------------------------------------------------------
+
+Backoff::Backoff(Options opt) : opt_(opt), rng_(opt.seed ? opt.seed : 1) {
+  if (opt_.initial_ns <= 0) throw Error("backoff: initial delay must be > 0");
+  if (opt_.max_ns < opt_.initial_ns) throw Error("backoff: max delay must be >= the initial delay");
+  if (!(opt_.multiplier >= 1.0)) throw Error("backoff: multiplier must be >= 1");
+  if (!(opt_.jitter >= 0.0 && opt_.jitter <= 1.0)) throw Error("backoff: jitter must be in [0, 1]");
+}
+
+std::int64_t Backoff::next_delay_ns() noexcept {
+  // xorshift64*: deterministic for a seed, good enough to de-synchronise reconnect storms.
+  rng_ ^= rng_ >> 12;
+  rng_ ^= rng_ << 25;
+  rng_ ^= rng_ >> 27;
+  const std::uint64_t r = rng_ * 0x2545F4914F6CDD1Dull;
+  const double u = static_cast<double>(r >> 11) * (1.0 / 9007199254740992.0);  // [0, 1)
+  double base = static_cast<double>(opt_.initial_ns) * std::pow(opt_.multiplier, attempt_);
+  if (base > static_cast<double>(opt_.max_ns)) base = static_cast<double>(opt_.max_ns);
+  if (attempt_ < 1000) ++attempt_;  // capped: pow() of a huge exponent is inf anyway, clamped above
+  return static_cast<std::int64_t>(base * (1.0 - opt_.jitter * u));
+}
+
+// ---- WsClient ----------------------------------------------------------------------------------------------
+
+namespace {
+
+using WsStream = websocket::stream<ssl::stream<tcp::socket>>;
+
+// One connection. Completion handlers hold a shared_ptr to it, so a torn-down connection lives until its
+// aborted operations have completed; the client ignores them by connection generation.
+struct Session {
+  WsStream ws;
+  beast::flat_buffer buf;
+  std::deque<std::string> outq;
+  bool writing = false;
+  Session(net::io_context& io, ssl::context& ctx) : ws(io, ctx) {}
+};
+
+std::int64_t default_now(void*) noexcept { return monotonic_ns(); }
+
+constexpr std::size_t kFramePadding = 64;  // simdjson::SIMDJSON_PADDING
+
+}  // namespace
+
+struct WsClient::Impl {
+  // io first: destroyed last, after everything whose handlers it may still hold.
+  net::io_context io{1};
+  WsClientOptions opt;
+  WsHandlers h;
+  ssl::context ctx;
+  tcp::resolver resolver{io};
+  net::steady_timer tick{io};
+  std::shared_ptr<Session> sess;
+  Backoff backoff;
+  std::unique_ptr<HttpsClient> https;  // KuCoin bullet requests
+
+  WsState state = WsState::idle;
+  std::uint64_t gen = 0;  // bumped on every teardown; stale completions compare against it
+  ParsedUrl url;
+  std::int64_t connect_deadline = 0;
+  std::int64_t next_attempt = 0;
+  std::int64_t last_rx = 0;
+  std::int64_t last_ping = 0;
+  std::int64_t ping_outstanding_since = 0;  // first of our pings not yet followed by any frame
+  bool ping_outstanding = false;
+  bool got_frame_since_connect = false;
+  std::int64_t ping_interval_ns;
+  std::int64_t ping_timeout_ns;
+  std::uint64_t ping_id = 0;
+  std::string connect_id;
+  WsStats stats;
+  SocketOptionReport sockopts;
+  std::string last_error;
+  std::atomic<bool> stop_requested{false};
+
+  Impl(WsClientOptions o, WsHandlers hd)
+      : opt(std::move(o)),
+        h(std::move(hd)),
+        ctx(detail::make_client_tls_context(opt.tls)),
+        backoff(opt.backoff),
+        ping_interval_ns(opt.ping_interval_ns),
+        ping_timeout_ns(opt.ping_timeout_ns) {
+    if (opt.max_frame_bytes == 0) throw Error("ws: max_frame_bytes must be > 0");
+    if (opt.tick_ns <= 0) throw Error("ws: tick_ns must be > 0");
+    if (opt.ping == PingPolicy::okx && (opt.okx_idle_ping_ns <= 0 || opt.okx_idle_ping_ns >= 30'000'000'000)) {
+      throw Error("ws: okx_idle_ping_ns must be in (0, 30 s): OKX drops connections silent for 30 s");
+    }
+    if (opt.kucoin_bullet_url.empty()) {
+      url = parse_url(opt.url);
+      if (url.scheme != "wss") throw Error("ws: URL '" + opt.url + "': only wss:// is supported");
+    } else {
+      (void)parse_url(opt.kucoin_bullet_url);
+      https = std::make_unique<HttpsClient>(HttpsOptions{.tls = opt.tls, .timeout_ns = opt.connect_timeout_ns});
+    }
+    if (!opt.clock.now) opt.clock.now = &default_now;
+    connect_id = opt.connect_id;
+    if (connect_id.empty()) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "enigma%016llx", static_cast<unsigned long long>(opt.backoff.seed));
+      connect_id = buf;
+    }
+  }
+
+  ~Impl() {
+    stop_requested = true;
+    close_session();
+  }
+
+  std::int64_t now() const noexcept { return opt.clock.now(opt.clock.ctx); }
+
+  void close_session() noexcept {
+    error_code ec;
+    resolver.cancel();
+    if (sess) {
+      beast::get_lowest_layer(sess->ws).close(ec);
+      sess.reset();
+    }
+  }
+
+  // Tears the connection down, reports it and schedules the next attempt (unless stopping).
+  void fail(DisconnectCause cause, std::string reason) {
+    if (state == WsState::stopped || state == WsState::backoff || state == WsState::idle) return;
+    const bool was_connected = state == WsState::connected;
+    close_session();
+    ++gen;
+    last_error = reason;
+    const bool stopping = stop_requested.load(std::memory_order_relaxed) || cause == DisconnectCause::stopped;
+    const std::int64_t delay = stopping ? 0 : backoff.next_delay_ns();
+    state = stopping ? WsState::stopped : WsState::backoff;
+    next_attempt = now() + delay;
+    ++stats.disconnects;
+    if (h.on_disconnected) h.on_disconnected(WsDisconnect{cause, was_connected, reason, delay});
+  }
+
+  std::string where() const { return url.host + ":" + url.port; }
+
+  void begin_connect() {
+    ++gen;
+    state = WsState::connecting;
+    ++stats.connect_attempts;
+    got_frame_since_connect = false;
+    connect_deadline = now() + opt.connect_timeout_ns;
+    try {
+      if (https) {
+        // KuCoin: a fresh token for every connection (tokens expire), then endpoint?token=..&connectId=..
+        const HttpsResponse r = https->post(opt.kucoin_bullet_url, std::string{});
+        if (r.status != 200) {
+          throw Error("POST " + opt.kucoin_bullet_url + ": HTTP " + std::to_string(r.status) + ": " + r.body.substr(0, 200));
+        }
+        const kucoin::BulletInfo b = kucoin::parse_bullet(r.body);
+        ping_interval_ns = std::int64_t{b.ping_interval_ms} * 1'000'000;
+        ping_timeout_ns = std::int64_t{b.ping_timeout_ms} * 1'000'000;
+        std::string u = b.endpoint;
+        u += (u.find('?') == std::string::npos ? '?' : '&');
+        u += "token=" + b.token + "&connectId=" + connect_id;
+        url = parse_url(u);
+        if (url.scheme != "wss") throw Error("KuCoin bullet endpoint '" + b.endpoint + "' is not wss://");
+      }
+      sess = std::make_shared<Session>(io, ctx);
+      sess->buf.reserve(opt.initial_buffer_bytes);
+      // Unlimited in Beast: the limit is enforced in on_read. Beast's own limit answers with a close frame and
+      // a TLS teardown whose error (often "application data after close notify") hides the cause.
+      sess->ws.read_message_max(0);
+      sess->ws.auto_fragment(false);
+      detail::prepare_client_tls(sess->ws.next_layer(), url.host, opt.tls);
+      sess->ws.control_callback([this](websocket::frame_type kind, beast::string_view) {
+        if (kind == websocket::frame_type::ping) ++stats.server_pings;
+        // Control frames are data too: a venue that only pings is alive.
+        last_rx = now();
+        ping_outstanding = false;
+      });
+    } catch (const std::exception& e) {
+      fail(DisconnectCause::connect_failed, std::string("connecting: ") + e.what());
+      return;
+    }
+    resolver.async_resolve(url.host, url.port, [this, g = gen](const error_code& ec, tcp::resolver::results_type res) {
+      if (g != gen) return;
+      if (ec) return fail(DisconnectCause::connect_failed, "resolving " + where() + ": " + ec.message());
+      net::async_connect(beast::get_lowest_layer(sess->ws), res, [this, g](const error_code& ec2, const tcp::endpoint&) {
+        if (g != gen) return;
+        if (ec2) return fail(DisconnectCause::connect_failed, "TCP connect to " + where() + ": " + ec2.message());
+        apply_socket_options();
+        sess->ws.next_layer().async_handshake(ssl::stream_base::client, [this, g](const error_code& ec3) {
+          if (g != gen) return;
+          if (ec3) {
+            return fail(DisconnectCause::tls_failed,
+                        "TLS handshake with " + where() + " failed: " + detail::describe_tls_error(sess->ws.next_layer(), ec3));
+          }
+          sess->ws.async_handshake(url.host + ":" + url.port, url.target, [this, g](const error_code& ec4) {
+            if (g != gen) return;
+            if (ec4) {
+              return fail(DisconnectCause::handshake_failed,
+                          "WebSocket upgrade to " + where() + url.target.substr(0, url.target.find('?')) + " failed: " + ec4.message());
+            }
+            last_rx = now();
+            if (opt.ping == PingPolicy::kucoin) {
+              state = WsState::awaiting_welcome;  // subscriptions only after `welcome` (KuCoin docs)
+            } else {
+              on_ready();
+            }
+            if (g == gen) start_read();
+          });
+        });
+      });
+    });
+  }
+
+  void apply_socket_options() {
+    auto& sock = beast::get_lowest_layer(sess->ws);
+    error_code ec;
+    sock.set_option(tcp::no_delay(true), ec);
+    sockopts.tcp_nodelay = !ec;
+    const int fd = sock.native_handle();
+    sockopts.so_busy_poll = false;
+    if (opt.busy_poll_us > 0) {
+      const int v = opt.busy_poll_us;
+      sockopts.so_busy_poll = ::setsockopt(fd, SOL_SOCKET, SO_BUSY_POLL, &v, sizeof v) == 0;
+    }
+    sockopts.so_timestampns = false;
+    if (opt.rx_timestamps) {
+      const int one = 1;
+      sockopts.so_timestampns = ::setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) == 0;
+    }
+  }
+
+  // Upgrade done (and welcome seen for KuCoin): subscribe and tell the owner to resync.
+  void on_ready() {
+    for (const auto& s : opt.subscriptions) enqueue(s);
+    state = WsState::connected;
+    const std::int64_t t = now();
+    last_rx = t;
+    last_ping = t;
+    ping_outstanding = false;
+    ++stats.connects;
+    if (h.on_connected) h.on_connected();
+  }
+
+  void enqueue(std::string text) {
+    sess->outq.push_back(std::move(text));
+    if (!sess->writing) do_write();
+  }
+
+  void do_write() {
+    sess->writing = true;
+    sess->ws.text(true);
+    sess->ws.async_write(net::buffer(sess->outq.front()), [this, s = sess, g = gen](const error_code& ec, std::size_t) {
+      if (g != gen) return;
+      if (ec) return fail(classify(ec), "sending to " + where() + ": " + ec.message());
+      s->outq.pop_front();
+      if (s->outq.empty()) {
+        s->writing = false;
+      } else {
+        do_write();
+      }
+    });
+  }
+
+  // Reads at most one byte past max_frame_bytes of the current message, so an oversized frame is caught
+  // before it is buffered whole.
+  void start_read() {
+    const std::size_t have = sess->buf.size();
+    sess->ws.async_read_some(sess->buf, opt.max_frame_bytes + 1 - have,
+                             [this, s = sess, g = gen](const error_code& ec, std::size_t) { on_read(ec, g); });
+  }
+
+  DisconnectCause classify(const error_code& ec) const {
+    if (ec == websocket::error::closed || ec == net::error::eof || ec == ssl::error::stream_truncated ||
+        ec == net::error::connection_reset || ec == net::error::broken_pipe) {
+      return DisconnectCause::closed_by_peer;
+    }
+    return DisconnectCause::io_error;
+  }
+
+  ENIGMA_HOT void on_read(const error_code& ec, std::uint64_t g) {
+    if (g != gen) [[unlikely]] return;
+    if (!ec && !sess->ws.is_message_done()) [[unlikely]] {
+      // Part of a message (large, or fragmented by the sender): keep reading unless it is already too big.
+      if (sess->buf.size() <= opt.max_frame_bytes) return start_read();
+      ++stats.oversized_frames;
+      return fail(DisconnectCause::frame_too_large, "frame from " + where() + " exceeds max_frame_bytes (" +
+                                                        std::to_string(opt.max_frame_bytes) + ")");
+    }
+    if (ec) [[unlikely]] {
+      const DisconnectCause cause = classify(ec);
+      std::string reason;
+      if (ec == websocket::error::closed) {
+        const auto& cr = sess->ws.reason();
+        reason = "closed by " + where() + " with close code " + std::to_string(cr.code) +
+                 (cr.reason.empty() ? "" : " '" + std::string(cr.reason.data(), cr.reason.size()) + "'");
+      } else {
+        reason = "reading from " + where() + ": " + ec.message();
+      }
+      return fail(cause, std::move(reason));
+    }
+    const std::uint64_t tsc = rdtsc();
+    const std::int64_t t = now();
+    last_rx = t;
+    ping_outstanding = false;
+    beast::flat_buffer& b = sess->buf;
+    const std::size_t n = b.size();
+    if (n > opt.max_frame_bytes) [[unlikely]] {
+      ++stats.oversized_frames;
+      return fail(DisconnectCause::frame_too_large, "frame from " + where() + " exceeds max_frame_bytes (" +
+                                                        std::to_string(opt.max_frame_bytes) + ")");
+    }
+    // Guarantee simdjson's padding after the payload; a no-op once the buffer has grown to its working size.
+    (void)b.prepare(kFramePadding);
+    const char* p = static_cast<const char*>(b.data().data());
+    if (opt.ping == PingPolicy::okx && n == 4 && std::memcmp(p, "pong", 4) == 0) {
+      ++stats.pongs_consumed;  // OKX heartbeat reply: not JSON, nothing for the decoder
+    } else {
+      ++stats.frames;
+      stats.bytes += n;
+      if (!got_frame_since_connect && state == WsState::connected) {
+        got_frame_since_connect = true;
+        backoff.reset();  // data flows: the next failure starts from the initial delay again
+      }
+      if (h.on_frame) h.on_frame(h.ctx, WsFrame{std::string_view(p, n), n + kFramePadding, tsc, t});
+      if (g != gen) return;  // the callback stopped the client
+      if (state == WsState::awaiting_welcome && std::string_view(p, n).find("\"welcome\"") != std::string_view::npos) {
+        on_ready();
+        if (g != gen) return;
+      }
+    }
+    b.consume(b.size());
+    start_read();
+  }
+
+  void send_ping(std::int64_t t) {
+    if (opt.ping == PingPolicy::kucoin) {
+      enqueue("{\"id\":\"" + std::to_string(++ping_id) + "\",\"type\":\"ping\"}");
+    } else {
+      enqueue("ping");
+    }
+    ++stats.pings_sent;
+    last_ping = t;
+    if (!ping_outstanding) ping_outstanding_since = t;
+    ping_outstanding = true;
+  }
+
+  void check_timers(std::int64_t t) {
+    switch (state) {
+      case WsState::backoff:
+        if (t >= next_attempt) begin_connect();
+        return;
+      case WsState::connecting:
+      case WsState::awaiting_welcome:
+        if (t > connect_deadline) {
+          fail(DisconnectCause::connect_timeout,
+               std::string("connecting to ") + where() + " timed out after " + std::to_string(opt.connect_timeout_ns / 1'000'000) +
+                   " ms" + (state == WsState::awaiting_welcome ? " (no KuCoin welcome)" : ""));
+        }
+        return;
+      case WsState::connected: {
+        const std::int64_t silent = t - last_rx;
+        if (opt.stale_after_ns > 0 && silent > opt.stale_after_ns) {
+          ++stats.stale_events;
+          if (h.on_stale) h.on_stale(silent);
+          if (state != WsState::connected) return;  // on_stale stopped the client
+          fail(DisconnectCause::stale, "stale feed: no data from " + where() + " for " + std::to_string(silent / 1'000'000) + " ms");
+          return;
+        }
+        if (opt.ping == PingPolicy::kucoin || opt.ping == PingPolicy::okx) {
+          if (ping_outstanding && t - ping_outstanding_since > ping_timeout_ns) {
+            fail(DisconnectCause::ping_timeout, "no data from " + where() + " for " + std::to_string((t - ping_outstanding_since) / 1'000'000) +
+                                                   " ms after our ping (timeout " + std::to_string(ping_timeout_ns / 1'000'000) + " ms)");
+            return;
+          }
+          if (opt.ping == PingPolicy::kucoin && t - last_ping >= ping_interval_ns) send_ping(t);
+          if (opt.ping == PingPolicy::okx && !ping_outstanding && silent >= opt.okx_idle_ping_ns) send_ping(t);
+        }
+        return;
+      }
+      case WsState::idle:
+      case WsState::stopped:
+        return;
+    }
+  }
+
+  void do_stop() {
+    stop_requested = true;
+    if (state == WsState::connected || state == WsState::connecting || state == WsState::awaiting_welcome) {
+      fail(DisconnectCause::stopped, "stopped by the owner");
+    }
+    state = WsState::stopped;
+    close_session();
+    ++gen;
+    tick.cancel();
+    io.stop();
+  }
+
+  void schedule_tick() {
+    tick.expires_after(std::chrono::nanoseconds(opt.tick_ns));
+    tick.async_wait([this](const error_code& ec) {
+      if (ec || state == WsState::stopped) return;
+      check_timers(now());
+      schedule_tick();
+    });
+  }
+};
+
+WsClient::WsClient(WsClientOptions opt, WsHandlers handlers) : impl_(new Impl(std::move(opt), std::move(handlers))) {}
+WsClient::~WsClient() { delete impl_; }
+
+void WsClient::start() {
+  if (impl_->state != WsState::idle) return;
+  impl_->begin_connect();
+}
+
+std::size_t WsClient::poll_once() noexcept {
+  Impl& m = *impl_;
+  const std::uint64_t before = m.stats.frames;
+  try {
+    if (m.io.stopped()) m.io.restart();
+    m.io.poll();
+    m.check_timers(m.now());
+  } catch (const std::exception& e) {
+    // A throwing owner callback: keep the client consistent and reconnect rather than unwind the stage loop.
+    m.fail(DisconnectCause::io_error, std::string("exception in a callback: ") + e.what());
+  }
+  return static_cast<std::size_t>(m.stats.frames - before);
+}
+
+void WsClient::run() {
+  Impl& m = *impl_;
+  if (m.state == WsState::stopped) return;
+  m.io.restart();
+  m.schedule_tick();
+  m.io.run();
+}
+
+void WsClient::stop() {
+  impl_->stop_requested = true;
+  net::post(impl_->io, [m = impl_] { m->do_stop(); });
+}
+
+bool WsClient::send_text(std::string text) {
+  if (impl_->state != WsState::connected || !impl_->sess) return false;
+  impl_->enqueue(std::move(text));
+  return true;
+}
+
+WsState WsClient::state() const noexcept { return impl_->state; }
+const WsStats& WsClient::stats() const noexcept { return impl_->stats; }
+SocketOptionReport WsClient::socket_options() const noexcept { return impl_->sockopts; }
+std::string WsClient::last_error() const { return impl_->last_error; }
+
+}  // namespace enigma::feed

@@ -1,0 +1,219 @@
+// Binance decode and decode + book apply on the real USD-M BTCUSDT session (data/binance), side by side with
+// the floors: simdjson On-Demand walking the same bytes with no work (every field and array element visited)
+// and a simdjson DOM parse. Each benchmark cycles over up to 256 distinct real frames of one message type.
+//
+//   build/<dir>/perf/bench_feed_binance --benchmark_min_time=0.5
+#include <benchmark/benchmark.h>
+
+#include <string>
+#include <vector>
+
+#include <simdjson.h>
+
+#include "feed/capture_reader.hpp"
+#include "feed/venues/binance.hpp"
+
+namespace {
+
+using namespace enigma;
+using namespace enigma::feed;
+
+const std::string kSession =
+    std::string(ENIGMA_SOURCE_DIR) + "/data/binance/hftbacktest_usdm_BTCUSDT_ws_depth_trade_bookTicker_raw_20240808.gz";
+
+struct Session {
+  Session() : reader(kSession) {
+    CapturedFrame f;
+    while (reader.next(f)) all.push_back(f);
+    InstrumentRegistry reg;
+    binance::Decoder dec(Venue::binance_usdm, reg, true);
+    EventBuffer out(1u << 16);
+    for (const CapturedFrame& fr : all) {
+      if (fr.payload.rfind("{\"lastUpdateId\"", 0) == 0) {
+        snapshot = fr;
+        continue;
+      }
+      out.clear();
+      if (!dec.decode(fr.payload, fr.padded_capacity, 0, out).ok() || out.size() == 0) continue;
+      const Event& e = out[0];
+      if (e.h.type == EventType::book_batch && e.batch.level_count >= 45 && e.batch.level_count <= 55 && depth50.size() < 256)
+        depth50.push_back(fr);
+      else if (e.h.type == EventType::bbo && bbo.size() < 256)
+        bbo.push_back(fr);
+      else if (e.h.type == EventType::trade && trade.size() < 256)
+        trade.push_back(fr);
+    }
+  }
+  CaptureReader reader;
+  std::vector<CapturedFrame> all, depth50, bbo, trade;
+  CapturedFrame snapshot;
+};
+
+Session& session() {
+  static Session s;
+  return s;
+}
+
+namespace od = simdjson::ondemand;
+
+// Floor: visit every value of the document without converting anything.
+void walk(od::value v, std::size_t& n) {
+  od::json_type t;
+  if (v.type().get(t)) return;
+  ++n;
+  if (t == od::json_type::object) {
+    od::object o;
+    if (v.get_object().get(o)) return;
+    for (auto f : o) {
+      od::field fld;
+      if (std::move(f).get(fld)) return;
+      walk(fld.value(), n);
+    }
+  } else if (t == od::json_type::array) {
+    od::array a;
+    if (v.get_array().get(a)) return;
+    for (auto e : a) {
+      od::value ev;
+      if (std::move(e).get(ev)) return;
+      walk(ev, n);
+    }
+  }
+}
+
+const std::vector<CapturedFrame>& frames_of(int kind) {
+  Session& s = session();
+  return kind == 0 ? s.depth50 : kind == 1 ? s.bbo : s.trade;
+}
+const char* kKindName[] = {"depthUpdate50", "bookTicker", "trade"};
+
+void BM_OnDemandWalk(benchmark::State& state) {
+  const auto& fr = frames_of(static_cast<int>(state.range(0)));
+  od::parser parser;
+  std::size_t i = 0, n = 0;
+  for (auto _ : state) {
+    const CapturedFrame& f = fr[i++ & (fr.size() - 1)];
+    od::document doc;
+    if (parser.iterate(simdjson::padded_string_view(f.payload.data(), f.payload.size(), f.padded_capacity)).get(doc)) continue;
+    od::value root;
+    if (doc.get_value().get(root)) continue;
+    walk(root, n);
+  }
+  benchmark::DoNotOptimize(n);
+  state.SetLabel(kKindName[state.range(0)]);
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+
+void BM_DomParse(benchmark::State& state) {
+  const auto& fr = frames_of(static_cast<int>(state.range(0)));
+  simdjson::dom::parser parser;
+  std::size_t i = 0;
+  for (auto _ : state) {
+    const CapturedFrame& f = fr[i++ & (fr.size() - 1)];
+    simdjson::dom::element el;
+    auto err = parser.parse(f.payload.data(), f.payload.size(), false).get(el);
+    benchmark::DoNotOptimize(err);
+  }
+  state.SetLabel(kKindName[state.range(0)]);
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+
+void BM_Decode(benchmark::State& state) {
+  const auto& fr = frames_of(static_cast<int>(state.range(0)));
+  InstrumentRegistry reg;
+  binance::Decoder dec(Venue::binance_usdm, reg, true);
+  EventBuffer out(4096);
+  std::size_t i = 0;
+  for (auto _ : state) {
+    const CapturedFrame& f = fr[i++ & (fr.size() - 1)];
+    out.clear();
+    auto r = dec.decode(f.payload, f.padded_capacity, 0, out);
+    benchmark::DoNotOptimize(r);
+  }
+  state.SetLabel(kKindName[state.range(0)]);
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+
+// Decode + book apply: levels go into an L2Book preloaded from the session's REST snapshot (the sequence
+// chain cannot hold when frames are cycled, so this measures the apply itself; the session benchmark below
+// runs the full BookSync). bookTicker/trade have no book work: decode + reading the event.
+void BM_DecodeApply(benchmark::State& state) {
+  const int kind = static_cast<int>(state.range(0));
+  const auto& fr = frames_of(kind);
+  Session& s = session();
+  InstrumentRegistry reg;
+  binance::Decoder dec(Venue::binance_usdm, reg, true);
+  EventBuffer out(4096);
+  L2Book book(16384);
+  (void)dec.decode_snapshot(s.snapshot.payload, s.snapshot.padded_capacity, 0, 0, out);
+  for (const Event& e : out)
+    if (e.h.type == EventType::book_level) (void)book.apply(e.level.side, e.level.price, e.level.qty);
+  std::size_t i = 0;
+  std::int64_t sink = 0;
+  for (auto _ : state) {
+    const CapturedFrame& f = fr[i++ & (fr.size() - 1)];
+    out.clear();
+    (void)dec.decode(f.payload, f.padded_capacity, 0, out);
+    for (const Event& e : out) {
+      if (e.h.type == EventType::book_level) (void)book.apply(e.level.side, e.level.price, e.level.qty);
+      else sink += e.bbo.bid_price.raw();
+    }
+    sink += book.crossed();
+  }
+  benchmark::DoNotOptimize(sink);
+  state.SetLabel(kKindName[kind]);
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+
+// The whole session (snapshot, 6,551 diffs, 66,089 bookTickers, 21,313 trades) through decode + BookSync on one
+// core; items = messages.
+void BM_SessionDecodeBookSync(benchmark::State& state) {
+  Session& s = session();
+  InstrumentRegistry reg;
+  binance::Decoder dec(Venue::binance_usdm, reg, true);
+  EventBuffer out(1u << 16);
+  binance::BookSync sync(Venue::binance_usdm, 0);
+  std::int64_t changed = 0;
+  for (auto _ : state) {
+    sync.reset();
+    for (const CapturedFrame& f : s.all) {
+      out.clear();
+      if (f.payload.size() > 15 && f.payload[2] == 'l')  // {"lastUpdateId": the REST snapshot line
+        (void)dec.decode_snapshot(f.payload, f.padded_capacity, 0, 0, out);
+      else
+        (void)dec.decode(f.payload, f.padded_capacity, 0, out);
+      for (const Event& e : out) changed += sync.on_event(e).book_changed;
+    }
+  }
+  benchmark::DoNotOptimize(changed);
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * s.all.size()));
+  state.counters["synced"] = sync.synced();
+}
+
+// Floor for the session: On-Demand walk of every frame.
+void BM_SessionOnDemandWalk(benchmark::State& state) {
+  Session& s = session();
+  od::parser parser;
+  std::size_t n = 0;
+  for (auto _ : state) {
+    for (const CapturedFrame& f : s.all) {
+      od::document doc;
+      if (parser.iterate(simdjson::padded_string_view(f.payload.data(), f.payload.size(), f.padded_capacity)).get(doc)) continue;
+      od::value root;
+      if (doc.get_value().get(root)) continue;
+      walk(root, n);
+    }
+  }
+  benchmark::DoNotOptimize(n);
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * s.all.size()));
+}
+
+BENCHMARK(BM_OnDemandWalk)->DenseRange(0, 2);
+BENCHMARK(BM_DomParse)->DenseRange(0, 2);
+BENCHMARK(BM_Decode)->DenseRange(0, 2);
+BENCHMARK(BM_DecodeApply)->DenseRange(0, 2);
+BENCHMARK(BM_SessionOnDemandWalk)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SessionDecodeBookSync)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,238 @@
+// Per-message cost of the KuCoin spot and OKX decoders, alone and with book sync, on the real captures,
+// side by side with two floors over the same bytes: an On-Demand walk that touches every value and does
+// nothing with it (the least any On-Demand decoder can cost) and a simdjson DOM parse.
+// Messages cycle through every frame of one type in capture order.
+#include <benchmark/benchmark.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <simdjson.h>
+
+#include "feed/capture_reader.hpp"
+#include "feed/venues/kucoin.hpp"
+#include "feed/venues/okx.hpp"
+
+namespace {
+
+using namespace enigma;
+using namespace enigma::feed;
+
+struct Msg {
+  std::string_view bytes;
+  std::size_t cap;
+  bool rest;
+  std::string symbol;
+};
+
+struct Capture {
+  std::vector<std::unique_ptr<CaptureReader>> readers;
+  std::vector<Msg> msgs;
+};
+
+// Frames of the capture files whose payload contains `needle` (REST bodies are kept too when `rest`).
+Capture load(const std::vector<std::string>& files, std::string_view needle, bool keep_rest = false) {
+  Capture c;
+  for (const auto& f : files) {
+    c.readers.push_back(std::make_unique<CaptureReader>(std::string(ENIGMA_SOURCE_DIR) + "/data/" + f));
+    CapturedFrame fr;
+    while (c.readers.back()->next(fr)) {
+      const bool rest = fr.kind == FrameKind::rest_body;
+      if (rest && keep_rest) {
+        c.msgs.push_back({fr.payload, fr.padded_capacity, true, std::string(fr.url.substr(fr.url.find("symbol=") + 7))});
+      } else if (fr.kind == FrameKind::ws_received && fr.payload.find(needle) != std::string_view::npos) {
+        c.msgs.push_back({fr.payload, fr.padded_capacity, false, {}});
+      }
+    }
+  }
+  return c;
+}
+
+const std::vector<std::string> kSpot = {"kucoin/cryptofeed_spot_ws_level2_ticker_match_candles_10sym_20210425.raw.txt.gz"};
+const std::vector<std::string> kOkx = {"okx/cryptofeed_v5_ws_books_trades_tickers_3inst_20220513.raw.txt.gz"};
+
+// Visits every value; each scalar is only located (raw token), never converted.
+std::size_t walk(simdjson::ondemand::value v) {
+  std::size_t n = 1;
+  simdjson::ondemand::json_type t;
+  if (v.type().get(t)) return n;
+  if (t == simdjson::ondemand::json_type::object) {
+    for (auto field : v.get_object()) n += walk(field.value());
+  } else if (t == simdjson::ondemand::json_type::array) {
+    for (auto item : v.get_array()) n += walk(item.value());
+  } else {
+    benchmark::DoNotOptimize(v.raw_json_token());
+  }
+  return n;
+}
+
+void floor_ondemand(benchmark::State& state, const Capture& c) {
+  simdjson::ondemand::parser parser;
+  std::size_t i = 0;
+  for (auto _ : state) {
+    const Msg& m = c.msgs[i];
+    if (++i == c.msgs.size()) i = 0;
+    auto doc = parser.iterate(simdjson::padded_string_view(m.bytes.data(), m.bytes.size(), m.cap));
+    simdjson::ondemand::value root;
+    std::size_t n = 0;
+    if (!doc.get_value().get(root)) n = walk(root);
+    benchmark::DoNotOptimize(n);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void floor_dom(benchmark::State& state, const Capture& c) {
+  simdjson::dom::parser parser;
+  std::size_t i = 0;
+  for (auto _ : state) {
+    const Msg& m = c.msgs[i];
+    if (++i == c.msgs.size()) i = 0;
+    simdjson::dom::element e;
+    benchmark::DoNotOptimize(parser.parse(m.bytes.data(), m.bytes.size(), false).get(e));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+const Capture& spot_l2() { static Capture c = load(kSpot, "trade.l2update"); return c; }
+const Capture& spot_ticker() { static Capture c = load(kSpot, "trade.ticker"); return c; }
+const Capture& okx_update() { static Capture c = load(kOkx, R"("action":"update")"); return c; }
+
+void BM_KucoinSpotL2_FloorOnDemandWalk(benchmark::State& s) { floor_ondemand(s, spot_l2()); }
+void BM_KucoinSpotL2_FloorDom(benchmark::State& s) { floor_dom(s, spot_l2()); }
+void BM_KucoinSpotTicker_FloorOnDemandWalk(benchmark::State& s) { floor_ondemand(s, spot_ticker()); }
+void BM_KucoinSpotTicker_FloorDom(benchmark::State& s) { floor_dom(s, spot_ticker()); }
+void BM_OkxBooksUpdate_FloorOnDemandWalk(benchmark::State& s) { floor_ondemand(s, okx_update()); }
+void BM_OkxBooksUpdate_FloorDom(benchmark::State& s) { floor_dom(s, okx_update()); }
+
+template <class Dec>
+void decode_only(benchmark::State& state, const Capture& c, Dec& dec) {
+  EventBuffer out(4096);
+  std::size_t i = 0;
+  for (auto _ : state) {
+    const Msg& m = c.msgs[i];
+    if (++i == c.msgs.size()) i = 0;
+    out.clear();
+    benchmark::DoNotOptimize(dec.decode(m.bytes, m.cap, 0, out));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_KucoinSpotL2_Decode(benchmark::State& s) {
+  InstrumentRegistry reg(64);
+  kucoin::Decoder d(Venue::kucoin_spot, reg, true);
+  decode_only(s, spot_l2(), d);
+}
+void BM_KucoinSpotTicker_Decode(benchmark::State& s) {
+  InstrumentRegistry reg(64);
+  kucoin::Decoder d(Venue::kucoin_spot, reg, true);
+  decode_only(s, spot_ticker(), d);
+}
+void BM_OkxBooksUpdate_Decode(benchmark::State& s) {
+  InstrumentRegistry reg(64);
+  okx::Decoder d(reg, true);
+  decode_only(s, okx_update(), d);
+}
+// The same without the DOM validation pass (for input already known to be valid JSON).
+void BM_KucoinSpotL2_DecodeNoValidate(benchmark::State& s) {
+  InstrumentRegistry reg(64);
+  kucoin::Decoder d(Venue::kucoin_spot, reg, true, false);
+  decode_only(s, spot_l2(), d);
+}
+void BM_KucoinSpotTicker_DecodeNoValidate(benchmark::State& s) {
+  InstrumentRegistry reg(64);
+  kucoin::Decoder d(Venue::kucoin_spot, reg, true, false);
+  decode_only(s, spot_ticker(), d);
+}
+void BM_OkxBooksUpdate_DecodeNoValidate(benchmark::State& s) {
+  InstrumentRegistry reg(64);
+  okx::Decoder d(reg, true, false);
+  decode_only(s, okx_update(), d);
+}
+
+// Decode + book sync over the BCHSV-USDT level2 stream after its REST snapshot. At the end of the
+// stream the book is re-synced from the snapshot outside the timed region.
+void BM_KucoinSpotL2_DecodeApply(benchmark::State& state) {
+  static Capture snap = load({"kucoin/cryptofeed_spot_rest_level2_snapshots_9sym_20210425.raw.txt.gz"}, "", true);
+  static Capture diffs = load(kSpot, "/market/level2:BCHSV-USDT");
+  InstrumentRegistry reg(64);
+  kucoin::Decoder d(Venue::kucoin_spot, reg, true);
+  EventBuffer out(16384), snap_events(16384);
+  for (const Msg& m : snap.msgs)
+    if (m.symbol == "BCHSV-USDT") (void)d.decode_snapshot(m.bytes, m.cap, m.symbol, 0, snap_events);
+  kucoin::BookSync sync(Venue::kucoin_spot, snap_events[0].h.instrument);
+  // Diffs at or below the snapshot sequence are skipped so each timed message is really applied.
+  std::size_t first = 0;
+  for (; first < diffs.msgs.size(); ++first) {
+    out.clear();
+    (void)d.decode(diffs.msgs[first].bytes, diffs.msgs[first].cap, 0, out);
+    if (out[0].batch.seq > snap_events[0].batch.seq) break;
+  }
+  auto resync = [&] {
+    for (const Event& e : snap_events) (void)sync.on_event(e);
+  };
+  resync();
+  std::size_t i = first;
+  for (auto _ : state) {
+    const Msg& m = diffs.msgs[i];
+    out.clear();
+    (void)d.decode(m.bytes, m.cap, 0, out);
+    for (const Event& e : out) benchmark::DoNotOptimize(sync.on_event(e));
+    if (++i == diffs.msgs.size()) {
+      state.PauseTiming();
+      i = first;
+      resync();
+      state.ResumeTiming();
+    }
+  }
+  if (sync.state() != SyncState::synced) state.SkipWithError("book lost sync");
+  state.SetItemsProcessed(state.iterations());
+}
+
+// Decode + book sync + checksum over the OKX BTC-USDT books stream (snapshot re-applied at the end).
+void BM_OkxBooksUpdate_DecodeApply(benchmark::State& state) {
+  static Capture c = load(kOkx, R"("channel":"books","instId":"BTC-USDT"})");
+  InstrumentRegistry reg(64);
+  okx::Decoder d(reg, true);
+  EventBuffer out(16384), snap_events(16384);
+  (void)d.decode(c.msgs[0].bytes, c.msgs[0].cap, 0, snap_events);
+  okx::BookSync sync(snap_events[0].h.instrument);
+  auto resync = [&] {
+    for (const Event& e : snap_events) (void)sync.on_event(e);
+  };
+  resync();
+  std::size_t i = 1;
+  for (auto _ : state) {
+    const Msg& m = c.msgs[i];
+    out.clear();
+    (void)d.decode(m.bytes, m.cap, 0, out);
+    for (const Event& e : out) benchmark::DoNotOptimize(sync.on_event(e));
+    if (++i == c.msgs.size()) {
+      state.PauseTiming();
+      i = 1;
+      resync();
+      state.ResumeTiming();
+    }
+  }
+  if (sync.state() != SyncState::synced) state.SkipWithError("book lost sync");
+  state.SetItemsProcessed(state.iterations());
+}
+
+BENCHMARK(BM_KucoinSpotL2_FloorOnDemandWalk);
+BENCHMARK(BM_KucoinSpotL2_FloorDom);
+BENCHMARK(BM_KucoinSpotL2_Decode);
+BENCHMARK(BM_KucoinSpotL2_DecodeNoValidate);
+BENCHMARK(BM_KucoinSpotL2_DecodeApply);
+BENCHMARK(BM_KucoinSpotTicker_FloorOnDemandWalk);
+BENCHMARK(BM_KucoinSpotTicker_FloorDom);
+BENCHMARK(BM_KucoinSpotTicker_Decode);
+BENCHMARK(BM_KucoinSpotTicker_DecodeNoValidate);
+BENCHMARK(BM_OkxBooksUpdate_FloorOnDemandWalk);
+BENCHMARK(BM_OkxBooksUpdate_FloorDom);
+BENCHMARK(BM_OkxBooksUpdate_Decode);
+BENCHMARK(BM_OkxBooksUpdate_DecodeNoValidate);
+BENCHMARK(BM_OkxBooksUpdate_DecodeApply);
+
+}  // namespace
+
+BENCHMARK_MAIN();

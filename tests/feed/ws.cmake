@@ -1,0 +1,16 @@
+# TLS WebSocket client + HTTPS client against a local Beast TLS server with fault injection (issue 3 item 7).
+# The server is a reusable static library for other suites and benchmarks (perf/ws.cmake).
+if(NOT TARGET enigma_ws_test_server)
+  add_library(enigma_ws_test_server STATIC ${PROJECT_SOURCE_DIR}/tests/support/ws_test_server.cpp)
+  target_include_directories(enigma_ws_test_server PUBLIC ${PROJECT_SOURCE_DIR})
+  target_link_libraries(enigma_ws_test_server PUBLIC enigma::options Boost::headers OpenSSL::SSL OpenSSL::Crypto Threads::Threads)
+endif()
+set(_ws_test_deps enigma::feed enigma_ws_test_server)
+if(TARGET enigma_test_alloc)
+  list(APPEND _ws_test_deps enigma_test_alloc)
+endif()
+enigma_add_test(feed_ws_client_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/ws_client_test.cpp
+  DEPS ${_ws_test_deps}
+  LABELS integration
+  TIMEOUT 120)

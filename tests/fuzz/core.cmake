@@ -1,0 +1,5 @@
+# Core fuzz targets (libFuzzer, clang): the decimal parser and the config loader.
+enigma_add_fuzzer(fuzz_decimal SOURCES ${CMAKE_CURRENT_LIST_DIR}/decimal.cpp DEPS enigma::core
+                  CORPUS ${CMAKE_CURRENT_LIST_DIR}/corpus/decimal)
+enigma_add_fuzzer(fuzz_config SOURCES ${CMAKE_CURRENT_LIST_DIR}/config.cpp DEPS enigma::core
+                  CORPUS ${CMAKE_CURRENT_LIST_DIR}/corpus/config)

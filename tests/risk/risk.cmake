@@ -1,0 +1,9 @@
+enigma_add_test(risk_formulas_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/formulas_test.cpp
+  DEPS enigma::risk)
+enigma_add_test(risk_gate_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/gate_test.cpp
+  DEPS enigma::risk enigma_test_alloc)
+enigma_add_test(risk_safety_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/safety_test.cpp
+  DEPS enigma::risk)
