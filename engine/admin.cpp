@@ -76,6 +76,10 @@ struct AdminServer::Impl {
       tcp::socket sock(ioc);
       acceptor.accept(sock, ec);
       if (ec) continue;  // closed by stop() or a transient error
+      if (stopping.load(std::memory_order_acquire)) break;
+      // A client that connects and sends nothing must not wedge the (single) admin thread.
+      const timeval tv{2, 0};
+      ::setsockopt(sock.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
       beast::flat_buffer buf;
       http::request<http::string_body> req;
       http::request_parser<http::string_body> parser;
@@ -122,9 +126,11 @@ void AdminServer::stop() {
   // Unblock accept() with a connection of our own, then close.
   beast::error_code ec;
   if (impl_->thread.joinable()) {
-    asio::io_context ioc;
-    tcp::socket s(ioc);
-    s.connect(impl_->acceptor.local_endpoint(ec), ec);
+    {
+      asio::io_context ioc;
+      tcp::socket s(ioc);
+      s.connect(impl_->acceptor.local_endpoint(ec), ec);
+    }  // closed here, so the server's read of it ends at once
     impl_->thread.join();
   }
   impl_->acceptor.close(ec);

@@ -1,0 +1,14 @@
+enigma_add_test(engine_replay_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/replay_test.cpp
+  DEPS enigma::engine enigma_test_alloc
+  LABELS integration TIMEOUT 300)
+enigma_add_test(engine_admin_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/admin_test.cpp
+  DEPS enigma::engine
+  LABELS integration)
+enigma_add_test(engine_cli_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/cli_test.cpp
+  DEPS enigma::engine
+  LABELS integration TIMEOUT 300)
+add_dependencies(engine_cli_test enigma)
+target_compile_definitions(engine_cli_test PRIVATE ENIGMA_BINARY="$<TARGET_FILE:enigma>")
