@@ -47,6 +47,7 @@ struct RunArgs {
 };
 RunArgs g_replay;
 RunArgs g_bench;
+RunArgs g_paper;
 
 struct CheckHostArgs {
   std::string cores;
@@ -146,6 +147,57 @@ int cmd_replay() {
   return 0;
 }
 
+// Paper trading: live market data over TLS WebSocket, simulated fills. Same outputs as a replay.
+int cmd_paper() {
+  RunConfig rc = RunConfig::load(g_paper.config);
+  if (!g_paper.runs_dir.empty()) rc.runs_dir = g_paper.runs_dir;
+  if (rc.ws_url.empty()) throw Error(g_paper.config + ": [feed] url is required for paper trading");
+  const std::string dir = make_run_dir(rc.runs_dir, "paper-");
+  LoggerOptions lo;
+  lo.path = dir + "/logs/enigma.log";
+  lo.level = rc.engine.log_level;
+  Logger logger(lo);
+  Logger::set_global(&logger);
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
+  InstrumentRegistry registry;
+  rc.fill_registry(registry);
+  strategy::StrategyStage strategies(rc.make_strategies());
+  TradingCore core(registry, rc.trading);
+  SpscRing<AdminCommand> admin_ring(64);
+  std::unique_ptr<AdminServer> admin;
+  if (rc.admin.enabled) {
+    const char* tok = std::getenv(rc.admin.token_env.c_str());
+    admin = std::make_unique<AdminServer>(rc.admin.address, rc.admin.port, tok ? tok : "", admin_ring);
+    admin->start();
+  }
+  PaperOptions pp = paper_options(rc);
+  PipelineOptions po;
+  po.venue = rc.venue;
+  po.traded = rc.imbalance.common.instrument;
+  po.idle = rc.engine.idle;
+  po.admin = &admin_ring;
+  po.stop = &g_stop;
+  ENIGMA_LOG_INFO("engine", "paper start url={}", rc.ws_url);
+  std::fprintf(stderr, "enigma paper: %s -> %s (Ctrl-C to stop)\n", rc.ws_url.c_str(), dir.c_str());
+  const PipelineResult r = run_paper(pp, registry, strategies, core, po);
+  RunSummaryInput in{&rc, &registry, &r, &core, "paper", "fused", ""};
+  write_run_files(dir, in);
+  write_report(dir);
+  std::fputs(format_summary(in, dir).c_str(), stdout);
+  if (admin) admin->stop();
+  Logger::set_global(nullptr);
+  logger.shutdown();
+  return 0;
+}
+
+int cmd_live() {
+  // Live order entry needs the venue's private execution stream to learn about fills; until that gateway
+  // exists, refuse clearly instead of sending orders we could not follow.
+  throw Error("live order entry is not available yet: the venue gateway for execution reports is missing; "
+              "run `enigma paper` for live market data with simulated fills");
+}
+
 int cmd_bench() {
   const RunConfig rc = load_run_config(g_bench);
   return run_bench(rc, g_bench.quiet);
@@ -231,6 +283,17 @@ void register_commands(CLI::App& app) {
     auto* c = app.add_subcommand("replay", "Backtest: replay recorded data through the full pipeline against the simulated exchange");
     add_run_options(c, g_replay);
     g_commands.emplace_back(c, cmd_replay);
+  }
+  {
+    auto* c = app.add_subcommand("paper", "Paper trading: live market data over TLS WebSocket, simulated exchange fills");
+    c->add_option("--config", g_paper.config, "TOML config with a [feed] section")->required()->check(CLI::ExistingFile);
+    c->add_option("--runs-dir", g_paper.runs_dir, "Where run directories are created");
+    g_commands.emplace_back(c, cmd_paper);
+  }
+  {
+    auto* c = app.add_subcommand("live", "Live trading (real order entry) - not available yet, see README");
+    c->add_option("--config", g_paper.config, "TOML config");
+    g_commands.emplace_back(c, cmd_live);
   }
   {
     auto* c = app.add_subcommand("bench", "Latency benchmark: replay at full rate and recorded pace in both topologies, with the floor");

@@ -11,6 +11,8 @@
 #include "core/logger.hpp"
 #include "core/spsc_ring.hpp"
 #include "feed/event_buffer.hpp"
+#include "feed/https_client.hpp"
+#include "feed/ws_client.hpp"
 #include "feed/venues/binance.hpp"
 #include "feed/venues/kucoin.hpp"
 
@@ -232,60 +234,87 @@ void fill_to_strategies(void* ctx, const strategy::Fill& f) noexcept {
 }
 
 // ---- fused topology -----------------------------------------------------------------------------------
+// Every stage on the calling thread, one frame at a time; shared by replay (frames from files) and paper
+// mode (frames from the WebSocket client).
+template <class Decoder, class Sync>
+class FusedEngine {
+ public:
+  FusedEngine(InstrumentRegistry& registry, strategy::StrategyStage& strategies, TradingCore& core, const PipelineOptions& opt,
+              PipelineResult& r)
+      : feed_(opt.venue, registry, opt.traded), strategies_(strategies), core_(core), opt_(opt), r_(r),
+        fill_ctx_{&strategies, &fill_intents_} {}
+
+  void on_frame(const feed::CapturedFrame& f, std::uint64_t t0) noexcept {
+    const std::int64_t now = f.recv_ns;
+    const auto out = feed_.on_frame(f, t0, r_, r_.hist);
+    // Strategy stage: trades and candles as they come, then one book update per frame.
+    const std::uint64_t t2 = rdtsc();
+    intents_.clear();
+    for (const Event& e : feed_.events()) {
+      if (e.h.type == EventType::trade || e.h.type == EventType::candle) strategies_.on_event(e, intents_);
+    }
+    if (out.changed != kInvalidInstrument) {
+      ++r_.book_updates;
+      view_.load(feed_.book(out.changed));
+      EventHeader h{};
+      h.recv_tsc = t0;
+      h.venue_time_ns = now;
+      h.instrument = out.changed;
+      h.venue = opt_.venue;
+      h.type = EventType::book_batch;
+      strategies_.on_book(h, view_.top(), intents_);
+    }
+    const std::uint64_t t3 = rdtsc();
+    r_.hist.signal.record(static_cast<std::int64_t>(t3 - t2));
+    for (const auto& in : intents_.view()) (void)core_.on_intent(in, view_.bids(), view_.asks(), now, t0);
+    r_.intents += intents_.size();
+    r_.hist.frame.record(static_cast<std::int64_t>(rdtsc() - t0));
+    // The exchange side (not part of our latency): market data, reports, fills back to strategies.
+    for (const Event& e : feed_.events()) core_.on_market(e, now);
+    if (out.changed != kInvalidInstrument) core_.mark(out.changed, view_.mid(), now);
+    fill_intents_.clear();
+    core_.poll(now, &fill_to_strategies, &fill_ctx_);
+    for (const auto& in : fill_intents_.view()) (void)core_.on_intent(in, view_.bids(), view_.asks(), now, t0);
+    AdminCommand cmd;
+    if (opt_.admin)
+      while (opt_.admin->try_pop(cmd)) core_.on_admin(cmd, now);
+  }
+
+  void finish() noexcept {
+    r_.intents_dropped = intents_.dropped() + fill_intents_.dropped();
+    feed_.collect(r_);
+  }
+  [[nodiscard]] FeedStage<Decoder, Sync>& feed() noexcept { return feed_; }
+
+ private:
+  FeedStage<Decoder, Sync> feed_;
+  strategy::StrategyStage& strategies_;
+  TradingCore& core_;
+  const PipelineOptions& opt_;
+  PipelineResult& r_;
+  strategy::IntentBuffer intents_;
+  strategy::IntentBuffer fill_intents_;  // intents strategies emit while told about fills
+  BookView view_;
+  std::pair<strategy::StrategyStage*, strategy::IntentBuffer*> fill_ctx_;
+};
+
 template <class Decoder, class Sync>
 void run_fused(const std::vector<feed::CapturedFrame>& frames, InstrumentRegistry& registry,
                strategy::StrategyStage& strategies, TradingCore& core, const PipelineOptions& opt, PipelineResult& r) {
-  FeedStage<Decoder, Sync> feed(opt.venue, registry, opt.traded);
-  strategy::IntentBuffer intents;
-  strategy::IntentBuffer fill_intents;  // intents strategies emit while told about fills
-  BookView view;
-  std::pair<strategy::StrategyStage*, strategy::IntentBuffer*> fill_ctx{&strategies, &fill_intents};
+  FusedEngine<Decoder, Sync> engine(registry, strategies, core, opt, r);
   Progress progress(opt.progress, frames.size());
   const std::int64_t start_mono = monotonic_ns();
   std::uint64_t allocs_at_warmup = 0;
-  AdminCommand cmd;
   for (std::size_t i = 0; i < frames.size(); ++i) {
     if (opt.stop && opt.stop->load(std::memory_order_relaxed)) [[unlikely]] break;
     const feed::CapturedFrame& f = frames[i];
     if (i == opt.warmup_frames) allocs_at_warmup = thread_allocs();
     pace(opt.speed, frames.front().recv_ns, f.recv_ns, start_mono);
-    const std::int64_t now = f.recv_ns;
-    const std::uint64_t t0 = rdtsc();  // frame in
-    const auto out = feed.on_frame(f, t0, r, r.hist);
-    // Strategy stage: trades and candles as they come, then one book update per frame.
-    const std::uint64_t t2 = rdtsc();
-    intents.clear();
-    for (const Event& e : feed.events()) {
-      if (e.h.type == EventType::trade || e.h.type == EventType::candle) strategies.on_event(e, intents);
-    }
-    if (out.changed != kInvalidInstrument) {
-      ++r.book_updates;
-      view.load(feed.book(out.changed));
-      EventHeader h{};
-      h.recv_tsc = t0;
-      h.venue_time_ns = now;
-      h.instrument = out.changed;
-      h.venue = opt.venue;
-      h.type = EventType::book_batch;
-      strategies.on_book(h, view.top(), intents);
-    }
-    const std::uint64_t t3 = rdtsc();
-    r.hist.signal.record(static_cast<std::int64_t>(t3 - t2));
-    for (const auto& in : intents.view()) (void)core.on_intent(in, view.bids(), view.asks(), now, t0);
-    r.intents += intents.size();
-    r.hist.frame.record(static_cast<std::int64_t>(rdtsc() - t0));
-    // The exchange side (not part of our latency): market data, reports, fills back to strategies.
-    for (const Event& e : feed.events()) core.on_market(e, now);
-    if (out.changed != kInvalidInstrument) core.mark(out.changed, view.mid(), now);
-    fill_intents.clear();
-    core.poll(now, &fill_to_strategies, &fill_ctx);
-    for (const auto& in : fill_intents.view()) (void)core.on_intent(in, view.bids(), view.asks(), now, t0);
-    if (opt.admin) while (opt.admin->try_pop(cmd)) core.on_admin(cmd, now);
+    engine.on_frame(f, rdtsc());
     progress.tick(i + 1);
   }
   r.hot_allocations = frames.size() > opt.warmup_frames ? thread_allocs() - allocs_at_warmup : 0;
-  r.intents_dropped = intents.dropped() + fill_intents.dropped();
-  feed.collect(r);
+  engine.finish();
 }
 
 // ---- pipelined topology -------------------------------------------------------------------------------
@@ -526,7 +555,103 @@ LatencyHistogram ticks_to_ns(const LatencyHistogram& ticks, double ns_per_tick) 
   return out;
 }
 
+// ---- paper: live frames from the WebSocket client ------------------------------------------------------
+template <class Decoder, class Sync>
+void run_paper_fused(const PaperOptions& popt, InstrumentRegistry& registry, strategy::StrategyStage& strategies,
+                     TradingCore& core, const PipelineOptions& opt, PipelineResult& r) {
+  FusedEngine<Decoder, Sync> engine(registry, strategies, core, opt, r);
+  struct Ctx {
+    FusedEngine<Decoder, Sync>* engine;
+    PipelineResult* r;
+    std::int64_t first_ns{0}, last_ns{0};
+    bool want_snapshot{true};
+    std::uint64_t resyncs_seen{0};
+    std::uint64_t frames_since_connect{0};
+  } ctx{&engine, &r};
+  feed::WsHandlers h;
+  h.ctx = &ctx;
+  h.on_frame = [](void* c, const feed::WsFrame& w) noexcept {
+    auto* x = static_cast<Ctx*>(c);
+    feed::CapturedFrame f;
+    f.recv_ns = wall_ns();  // data time = local receive time, as the recorder stores it
+    f.kind = feed::FrameKind::ws_received;
+    f.payload = w.payload;
+    f.padded_capacity = w.padded_capacity;
+    if (x->first_ns == 0) x->first_ns = f.recv_ns;
+    x->last_ns = f.recv_ns;
+    ++x->r->frames;
+    ++x->frames_since_connect;
+    x->engine->on_frame(f, w.recv_tsc);
+  };
+  h.on_connected = [&ctx] {
+    ctx.want_snapshot = true;  // every (re)connect: buffer diffs, then a fresh snapshot aligns the book
+    ctx.frames_since_connect = 0;
+  };
+  feed::WsClient client(popt.ws, h);
+  std::unique_ptr<feed::HttpsClient> https;
+  if (!popt.snapshot_url.empty()) {
+    feed::HttpsOptions ho;
+    ho.tls = popt.ws.tls;
+    https = std::make_unique<feed::HttpsClient>(ho);
+  }
+  client.start();
+  const std::int64_t deadline = popt.run_seconds > 0 ? monotonic_ns() + static_cast<std::int64_t>(popt.run_seconds * 1e9) : 0;
+  Idler idler(opt.idle);
+  std::string snapshot_body;
+  while (!(opt.stop && opt.stop->load(std::memory_order_relaxed)) && (deadline == 0 || monotonic_ns() < deadline) &&
+         (popt.max_frames == 0 || r.frames < popt.max_frames)) {
+    if (client.poll_once() > 0) idler.reset();
+    else idler.idle();
+    // A gap asked for a resync: fetch a new snapshot (cold path, off the per-frame work).
+    if (r.resyncs != ctx.resyncs_seen) {
+      ctx.resyncs_seen = r.resyncs;
+      ctx.want_snapshot = true;
+    }
+    if (https && ctx.want_snapshot && ctx.frames_since_connect > 0) {
+      ctx.want_snapshot = false;
+      const feed::HttpsResponse resp = https->get(popt.snapshot_url);
+      if (resp.status != 200) throw Error("snapshot " + popt.snapshot_url + ": HTTP " + std::to_string(resp.status));
+      snapshot_body = resp.body;
+      snapshot_body.append(feed::CaptureReader::kPadding, ' ');
+      feed::CapturedFrame f;
+      f.recv_ns = wall_ns();
+      f.kind = feed::FrameKind::rest_body;
+      f.url = popt.snapshot_url;
+      f.payload = std::string_view(snapshot_body.data(), resp.body.size());
+      f.padded_capacity = snapshot_body.size();
+      engine.on_frame(f, rdtsc());
+    }
+  }
+  client.stop();
+  r.data_start_ns = ctx.first_ns;
+  r.data_end_ns = ctx.last_ns;
+  r.reconnects = client.stats().connects > 0 ? client.stats().connects - 1 : 0;
+  engine.finish();
+}
+
 }  // namespace
+
+PipelineResult run_paper(const PaperOptions& popt, InstrumentRegistry& registry, strategy::StrategyStage& strategies,
+                         TradingCore& core, const PipelineOptions& opt) {
+  PipelineResult r;
+  const auto t0 = std::chrono::steady_clock::now();
+  switch (opt.venue) {
+    case Venue::binance_usdm:
+    case Venue::binance_coinm:
+    case Venue::binance_spot:
+      run_paper_fused<feed::binance::Decoder, feed::binance::BookSync>(popt, registry, strategies, core, opt, r);
+      break;
+    case Venue::kucoin_futures:
+    case Venue::kucoin_spot:
+      run_paper_fused<feed::kucoin::Decoder, feed::kucoin::BookSync>(popt, registry, strategies, core, opt, r);
+      break;
+    default:
+      throw Error("paper: venue '" + std::string(to_string(opt.venue)) + "' is not wired into the pipeline yet");
+  }
+  r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  finish_result(r, core);
+  return r;
+}
 
 void set_thread_alloc_counter(ThreadAllocCounter fn) noexcept { g_alloc_counter.store(fn); }
 
@@ -563,6 +688,11 @@ PipelineResult run_pipeline(const std::vector<std::string>& files, InstrumentReg
     core.poll(r.data_end_ns + 60'000'000'000LL, &fill_to_strategies, &ctx);
   }
   r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  finish_result(r, core);
+  return r;
+}
+
+void finish_result(PipelineResult& r, const TradingCore& core) {
   // Histograms were recorded in TSC ticks (cheapest on the hot path); convert once here.
   const double npt = TscClock::instance().ns_per_tick();
   StageHistograms& h = r.hist;
@@ -575,7 +705,6 @@ PipelineResult run_pipeline(const std::vector<std::string>& files, InstrumentReg
   h.encode = ticks_to_ns(core.hist_encode, npt);
   h.order = ticks_to_ns(core.hist_order, npt);
   r.orders = core.counters();
-  return r;
 }
 
 }  // namespace enigma::engine

@@ -17,6 +17,7 @@
 #include "core/stage_runner.hpp"
 #include "engine/trading_core.hpp"
 #include "feed/capture_reader.hpp"
+#include "feed/ws_client.hpp"
 #include "strategy/strategy.hpp"
 
 namespace enigma::engine {
@@ -56,7 +57,8 @@ struct PipelineResult {
   std::uint64_t book_updates{0}, gaps{0}, resyncs{0}, crossed{0};
   std::uint64_t book_checks{0}, book_mismatches{0};  // venue BBO vs our book at the same update id
   std::uint64_t trades_seen{0}, intents{0}, intents_dropped{0}, ring_full_spins{0};
-  std::uint64_t hot_allocations{0};  // heap allocations on pipeline threads after warm-up (must be 0)
+  std::uint64_t hot_allocations{0};
+  std::uint64_t reconnects{0};       // paper/live: WebSocket reconnects  // heap allocations on pipeline threads after warm-up (must be 0)
   double wall_seconds{0};
   std::int64_t data_start_ns{0}, data_end_ns{0};
   StageHistograms hist;  // nanoseconds
@@ -67,6 +69,21 @@ struct PipelineResult {
 // `strategies` and `core` are owned by the caller (their state is read after the run).
 PipelineResult run_pipeline(const std::vector<std::string>& files, InstrumentRegistry& registry,
                             strategy::StrategyStage& strategies, TradingCore& core, const PipelineOptions& opt);
+
+struct PaperOptions {
+  feed::WsClientOptions ws;   // url, subscriptions, ping policy, TLS (CA file), stale detector
+  std::string snapshot_url;   // REST depth snapshot fetched after every (re)connect and resync
+  double run_seconds{0};      // 0: until stop
+  std::uint64_t max_frames{0};  // 0: no limit (tests)
+};
+
+// Paper trading: live frames from the venue's WebSocket through the same fused pipeline, against the
+// simulated exchange. Blocks until `opt.stop`, `run_seconds` or `max_frames`.
+PipelineResult run_paper(const PaperOptions& popt, InstrumentRegistry& registry, strategy::StrategyStage& strategies,
+                         TradingCore& core, const PipelineOptions& opt);
+
+// Converts the run's histograms to nanoseconds and copies the order counters (end of any run).
+void finish_result(PipelineResult& r, const TradingCore& core);
 
 // Hooks for the zero-allocation proof: the engine binary's tests install a counting operator new and
 // report the count of the calling thread here. Default: always 0 (no counter installed).

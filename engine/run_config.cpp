@@ -174,6 +174,9 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
     rc.ca_file = t->string("ca_file", std::string(), true);
     rc.subscribe = t->string_list("subscribe", std::vector<std::string>{});
     rc.run_seconds = t->real("run_seconds", 0.0, 0.0, 1e9);
+    rc.snapshot_url = t->string("snapshot_url", std::string(), true);
+    rc.ping = t->choice<std::string>("ping", std::string("binance"), {{"none", "none"}, {"binance", "binance"}, {"kucoin", "kucoin"}, {"okx", "okx"}});
+    rc.stale_after_ms = t->integer("stale_after_ms", rc.stale_after_ms, 0, 3'600'000);
     t->finish();
   }
   root.finish();
@@ -210,6 +213,19 @@ std::vector<strategy::AnyStrategy> RunConfig::make_strategies() const {
     case StrategyKind::mean_reversion: out.emplace_back(std::in_place_type<strategy::MeanReversionStrategy>, mean_reversion); break;
   }
   return out;
+}
+
+PaperOptions paper_options(const RunConfig& rc) {
+  PaperOptions p;
+  p.ws.url = rc.ws_url;
+  p.ws.subscriptions = rc.subscribe;
+  p.ws.tls.ca_file = rc.ca_file;
+  p.ws.stale_after_ns = rc.stale_after_ms * 1'000'000;
+  p.ws.ping = rc.ping == "kucoin" ? feed::PingPolicy::kucoin : rc.ping == "okx" ? feed::PingPolicy::okx
+            : rc.ping == "none" ? feed::PingPolicy::none : feed::PingPolicy::binance;
+  p.snapshot_url = rc.snapshot_url;
+  p.run_seconds = rc.run_seconds;
+  return p;
 }
 
 std::string_view RunConfig::strategy_name() const noexcept {

@@ -51,6 +51,9 @@ struct RunConfig {
   // [feed] (paper/live)
   std::string ws_url;                 // e.g. wss://fstream.binance.com/stream?streams=btcusdt@depth@0ms/btcusdt@bookTicker
   std::string ca_file;                // extra trusted CA (tests: the self-signed test server)
+  std::string snapshot_url;           // REST depth snapshot for book sync after (re)connects and gaps
+  std::string ping{"binance"};        // none | binance | kucoin | okx
+  std::int64_t stale_after_ms{5000};  // no data this long while connected: reconnect
   std::vector<std::string> subscribe; // frames sent after connect
   double run_seconds{0};              // paper/live: stop after this long (0 = until SIGINT/SIGTERM)
 
@@ -64,5 +67,8 @@ struct RunConfig {
   [[nodiscard]] std::vector<strategy::AnyStrategy> make_strategies() const;
   [[nodiscard]] std::string_view strategy_name() const noexcept;
 };
+
+// WebSocket and snapshot settings of a paper/live run from [feed].
+[[nodiscard]] PaperOptions paper_options(const RunConfig& rc);
 
 }  // namespace enigma::engine

@@ -12,3 +12,7 @@ enigma_add_test(engine_cli_test
   LABELS integration TIMEOUT 300)
 add_dependencies(engine_cli_test enigma)
 target_compile_definitions(engine_cli_test PRIVATE ENIGMA_BINARY="$<TARGET_FILE:enigma>")
+enigma_add_test(engine_paper_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/paper_test.cpp
+  DEPS enigma::engine enigma_ws_test_server
+  LABELS integration TIMEOUT 120)
