@@ -14,7 +14,10 @@
 #include "feed/https_client.hpp"
 #include "feed/ws_client.hpp"
 #include "feed/venues/binance.hpp"
+#include "feed/venues/bybit.hpp"
+#include "feed/venues/coinbase.hpp"
 #include "feed/venues/kucoin.hpp"
+#include "feed/venues/okx.hpp"
 
 namespace enigma::engine {
 
@@ -50,11 +53,50 @@ feed::DecodeResult decode_frame(feed::kucoin::Decoder& d, const feed::CapturedFr
   return d.decode(f.payload, f.padded_capacity, tsc, out);
 }
 
-// The venues' book syncs name their counters slightly differently.
+// OKX, Bybit and Coinbase carry snapshots in the stream itself.
+feed::DecodeResult decode_frame(feed::okx::Decoder& d, const feed::CapturedFrame& f, std::uint64_t tsc, InstrumentId,
+                                feed::EventBuffer& out) noexcept {
+  return d.decode(f.payload, f.padded_capacity, tsc, out);
+}
+feed::DecodeResult decode_frame(feed::bybit::Decoder& d, const feed::CapturedFrame& f, std::uint64_t tsc, InstrumentId,
+                                feed::EventBuffer& out) noexcept {
+  return d.decode(f.payload, f.padded_capacity, tsc, out);
+}
+feed::DecodeResult decode_frame(feed::coinbase::Decoder& d, const feed::CapturedFrame& f, std::uint64_t tsc, InstrumentId,
+                                feed::EventBuffer& out) noexcept {
+  return d.decode(f.payload, f.padded_capacity, tsc, out);
+}
+
+// Venue constructors differ only in whether they take the Venue (one class serves several products).
+template <class D>
+struct VenueDecoder : D {
+  VenueDecoder(Venue v, InstrumentRegistry& r) : D(v, r, true) {}
+};
+template <class D>
+struct SingleVenueDecoder : D {
+  SingleVenueDecoder(Venue, InstrumentRegistry& r) : D(r, true) {}
+};
+template <class S>
+struct VenueSync : S {
+  VenueSync(Venue v, InstrumentId id) : S(v, id) {}
+};
+template <class S>
+struct SingleVenueSync : S {
+  SingleVenueSync(Venue, InstrumentId id) : S(id) {}
+};
+
+// The venues' book syncs name their counters slightly differently. 0 = the venue has no update id that
+// its top-of-book quotes share (Coinbase legacy), so no same-id comparison is possible.
 std::uint64_t synced_seq(const feed::binance::BookSync& s) noexcept { return s.last_update_id(); }
 std::uint64_t synced_seq(const feed::kucoin::BookSync& s) noexcept { return s.last_seq(); }
+std::uint64_t synced_seq(const feed::okx::BookSync& s) noexcept { return s.last_seq(); }
+std::uint64_t synced_seq(const feed::bybit::BookSync& s) noexcept { return s.last_update_id(); }
+std::uint64_t synced_seq(const feed::coinbase::BookSync&) noexcept { return 0; }
 std::uint64_t gap_count(const feed::binance::BookSync& s) noexcept { return s.stats().gaps; }
 std::uint64_t gap_count(const feed::kucoin::BookSync& s) noexcept { return s.gaps(); }
+std::uint64_t gap_count(const feed::okx::BookSync& s) noexcept { return s.gaps(); }
+std::uint64_t gap_count(const feed::bybit::BookSync& s) noexcept { return s.stats().gaps; }
+std::uint64_t gap_count(const feed::coinbase::BookSync& s) noexcept { return s.stats().gaps; }
 
 // Book view handed to strategies (strategy::PriceLevel) and to entry pricing (oms::PriceLevel).
 struct BookView {
@@ -85,11 +127,14 @@ struct BookView {
 };
 
 // ---- feed stage: decode + book sync + venue BBO verification ------------------------------------------
-template <class Decoder, class Sync>
+template <class F>
 class FeedStage {
+  using Decoder = typename F::Decoder;
+  using Sync = typename F::Sync;
+
  public:
   FeedStage(Venue venue, InstrumentRegistry& registry, InstrumentId traded)
-      : decoder_(venue, registry, true), registry_(registry), venue_(venue), traded_(traded), buf_(1 << 15) {
+      : decoder_(venue, registry), registry_(registry), venue_(venue), traded_(traded), buf_(1 << 15) {
     syncs_.resize(1024);
     pending_bbo_.resize(1024);
   }
@@ -148,7 +193,7 @@ class FeedStage {
 
  private:
   Sync& sync(InstrumentId id) noexcept {
-    if (!syncs_[id]) [[unlikely]] syncs_[id] = std::make_unique<Sync>(venue_, id);
+    if (!syncs_[id]) [[unlikely]] syncs_[id] = std::make_unique<Sync>(venue_, id);  // first sight: cold
     return *syncs_[id];
   }
   // A venue quote usually arrives before the depth frame with the same update id: hold it until our book
@@ -162,6 +207,7 @@ class FeedStage {
         continue;
       }
       const std::uint64_t at = synced_seq(*syncs_[id]);
+      if (at == 0) { q.seq = 0; continue; }
       if (at < q.seq) { has_bbo_ = true; continue; }
       if (at == q.seq) {
         const feed::L2Book& b = syncs_[id]->book();
@@ -233,10 +279,17 @@ void fill_to_strategies(void* ctx, const strategy::Fill& f) noexcept {
   s->first->on_fill(f, *s->second);
 }
 
+// One type per venue family: its decoder and book sync (wrapped to a common constructor shape).
+struct BinanceFeed { using Decoder = VenueDecoder<feed::binance::Decoder>; using Sync = VenueSync<feed::binance::BookSync>; };
+struct KucoinFeed { using Decoder = VenueDecoder<feed::kucoin::Decoder>; using Sync = VenueSync<feed::kucoin::BookSync>; };
+struct OkxFeed { using Decoder = SingleVenueDecoder<feed::okx::Decoder>; using Sync = SingleVenueSync<feed::okx::BookSync>; };
+struct BybitFeed { using Decoder = SingleVenueDecoder<feed::bybit::Decoder>; using Sync = SingleVenueSync<feed::bybit::BookSync>; };
+struct CoinbaseFeed { using Decoder = SingleVenueDecoder<feed::coinbase::Decoder>; using Sync = SingleVenueSync<feed::coinbase::BookSync>; };
+
 // ---- fused topology -----------------------------------------------------------------------------------
 // Every stage on the calling thread, one frame at a time; shared by replay (frames from files) and paper
 // mode (frames from the WebSocket client).
-template <class Decoder, class Sync>
+template <class F>
 class FusedEngine {
  public:
   FusedEngine(InstrumentRegistry& registry, strategy::StrategyStage& strategies, TradingCore& core, const PipelineOptions& opt,
@@ -284,10 +337,10 @@ class FusedEngine {
     r_.intents_dropped = intents_.dropped() + fill_intents_.dropped();
     feed_.collect(r_);
   }
-  [[nodiscard]] FeedStage<Decoder, Sync>& feed() noexcept { return feed_; }
+  [[nodiscard]] FeedStage<F>& feed() noexcept { return feed_; }
 
  private:
-  FeedStage<Decoder, Sync> feed_;
+  FeedStage<F> feed_;
   strategy::StrategyStage& strategies_;
   TradingCore& core_;
   const PipelineOptions& opt_;
@@ -298,10 +351,10 @@ class FusedEngine {
   std::pair<strategy::StrategyStage*, strategy::IntentBuffer*> fill_ctx_;
 };
 
-template <class Decoder, class Sync>
+template <class F>
 void run_fused(const std::vector<feed::CapturedFrame>& frames, InstrumentRegistry& registry,
                strategy::StrategyStage& strategies, TradingCore& core, const PipelineOptions& opt, PipelineResult& r) {
-  FusedEngine<Decoder, Sync> engine(registry, strategies, core, opt, r);
+  FusedEngine<F> engine(registry, strategies, core, opt, r);
   Progress progress(opt.progress, frames.size());
   const std::int64_t start_mono = monotonic_ns();
   std::uint64_t allocs_at_warmup = 0;
@@ -335,6 +388,7 @@ struct OmsMsg {  // strategy -> oms
   std::int64_t now_ns;
   Event ev;
   strategy::OrderIntent order_intent;
+  InstrumentId book_instrument;  // instrument of bids/asks (kInvalidInstrument: no book yet)
   std::uint32_t nb, na;
   std::array<oms::PriceLevel, kTopLevels> bids, asks;
 };
@@ -347,7 +401,7 @@ void push_spin(SpscRing<T>& ring, const T& v, std::uint64_t& spins) noexcept {
   }
 }
 
-template <class Decoder, class Sync>
+template <class F>
 void run_pipelined(const std::vector<feed::CapturedFrame>& frames, InstrumentRegistry& registry,
                    strategy::StrategyStage& strategies, TradingCore& core, const PipelineOptions& opt, PipelineResult& r) {
   auto market = std::make_unique<SpscRing<MarketMsg>>(opt.ring_capacity);
@@ -407,6 +461,7 @@ void run_pipelined(const std::vector<feed::CapturedFrame>& frames, InstrumentReg
           h.instrument = m.ev.h.instrument;
           h.type = EventType::book_batch;
           strategies->on_book(h, {{m.bids.data(), m.nb}, {m.asks.data(), m.na}}, intents);
+          om.book_instrument = m.ev.h.instrument;
           om.nb = m.nb;
           om.na = m.na;
           for (std::uint32_t i = 0; i < m.nb; ++i) om.bids[i] = {m.bids[i].price, m.bids[i].qty};
@@ -472,7 +527,7 @@ void run_pipelined(const std::vector<feed::CapturedFrame>& frames, InstrumentReg
           (void)core->on_intent(m.order_intent, {m.bids.data(), m.nb}, {m.asks.data(), m.na}, m.now_ns, m.frame_tsc);
           break;
         case OmsMsg::frame_end:
-          if (m.nb && m.na) core->mark(0, Price::from_raw((m.bids[0].price.raw() + m.asks[0].price.raw()) / 2), m.now_ns);
+          if (m.nb && m.na) core->mark(m.book_instrument, Price::from_raw((m.bids[0].price.raw() + m.asks[0].price.raw()) / 2), m.now_ns);
           core->poll(m.now_ns, &OmsLoop::to_ring, fills);
           if (++frames == warm_frames) allocs_start = thread_allocs();
           break;
@@ -487,7 +542,7 @@ void run_pipelined(const std::vector<feed::CapturedFrame>& frames, InstrumentReg
   oms_runner.start(StageOptions{"enigma-oms", core_at(2), false, 50, false, opt.idle}, oloop);
   if (core_at(0) >= 0) pin_current_thread(core_at(0));
 
-  FeedStage<Decoder, Sync> feed(opt.venue, registry, opt.traded);
+  FeedStage<F> feed(opt.venue, registry, opt.traded);
   BookView view;
   MarketMsg m{};
   Progress progress(opt.progress, frames.size());
@@ -541,11 +596,11 @@ void run_pipelined(const std::vector<feed::CapturedFrame>& frames, InstrumentReg
   r.intents_dropped = sloop.intents.dropped();
 }
 
-template <class Decoder, class Sync>
+template <class F>
 void run_topology(const std::vector<feed::CapturedFrame>& frames, InstrumentRegistry& registry,
                   strategy::StrategyStage& strategies, TradingCore& core, const PipelineOptions& opt, PipelineResult& r) {
-  if (opt.topology == Topology::fused) run_fused<Decoder, Sync>(frames, registry, strategies, core, opt, r);
-  else run_pipelined<Decoder, Sync>(frames, registry, strategies, core, opt, r);
+  if (opt.topology == Topology::fused) run_fused<F>(frames, registry, strategies, core, opt, r);
+  else run_pipelined<F>(frames, registry, strategies, core, opt, r);
 }
 
 // Converts a histogram recorded in TSC ticks into nanoseconds (bucket by bucket, at its midpoint).
@@ -556,12 +611,12 @@ LatencyHistogram ticks_to_ns(const LatencyHistogram& ticks, double ns_per_tick) 
 }
 
 // ---- paper: live frames from the WebSocket client ------------------------------------------------------
-template <class Decoder, class Sync>
+template <class F>
 void run_paper_fused(const PaperOptions& popt, InstrumentRegistry& registry, strategy::StrategyStage& strategies,
                      TradingCore& core, const PipelineOptions& opt, PipelineResult& r) {
-  FusedEngine<Decoder, Sync> engine(registry, strategies, core, opt, r);
+  FusedEngine<F> engine(registry, strategies, core, opt, r);
   struct Ctx {
-    FusedEngine<Decoder, Sync>* engine;
+    FusedEngine<F>* engine;
     PipelineResult* r;
     std::int64_t first_ns{0}, last_ns{0};
     bool want_snapshot{true};
@@ -639,12 +694,13 @@ PipelineResult run_paper(const PaperOptions& popt, InstrumentRegistry& registry,
     case Venue::binance_usdm:
     case Venue::binance_coinm:
     case Venue::binance_spot:
-      run_paper_fused<feed::binance::Decoder, feed::binance::BookSync>(popt, registry, strategies, core, opt, r);
+      run_paper_fused<BinanceFeed>(popt, registry, strategies, core, opt, r);
       break;
     case Venue::kucoin_futures:
-    case Venue::kucoin_spot:
-      run_paper_fused<feed::kucoin::Decoder, feed::kucoin::BookSync>(popt, registry, strategies, core, opt, r);
-      break;
+    case Venue::kucoin_spot: run_paper_fused<KucoinFeed>(popt, registry, strategies, core, opt, r); break;
+    case Venue::okx: run_paper_fused<OkxFeed>(popt, registry, strategies, core, opt, r); break;
+    case Venue::bybit: run_paper_fused<BybitFeed>(popt, registry, strategies, core, opt, r); break;
+    case Venue::coinbase: run_paper_fused<CoinbaseFeed>(popt, registry, strategies, core, opt, r); break;
     default:
       throw Error("paper: venue '" + std::string(to_string(opt.venue)) + "' is not wired into the pipeline yet");
   }
@@ -672,12 +728,13 @@ PipelineResult run_pipeline(const std::vector<std::string>& files, InstrumentReg
     case Venue::binance_usdm:
     case Venue::binance_coinm:
     case Venue::binance_spot:
-      run_topology<feed::binance::Decoder, feed::binance::BookSync>(frames, registry, strategies, core, opt, r);
+      run_topology<BinanceFeed>(frames, registry, strategies, core, opt, r);
       break;
     case Venue::kucoin_futures:
-    case Venue::kucoin_spot:
-      run_topology<feed::kucoin::Decoder, feed::kucoin::BookSync>(frames, registry, strategies, core, opt, r);
-      break;
+    case Venue::kucoin_spot: run_topology<KucoinFeed>(frames, registry, strategies, core, opt, r); break;
+    case Venue::okx: run_topology<OkxFeed>(frames, registry, strategies, core, opt, r); break;
+    case Venue::bybit: run_topology<BybitFeed>(frames, registry, strategies, core, opt, r); break;
+    case Venue::coinbase: run_topology<CoinbaseFeed>(frames, registry, strategies, core, opt, r); break;
     default:
       throw Error("replay: venue '" + std::string(to_string(opt.venue)) + "' is not wired into the pipeline yet");
   }

@@ -30,7 +30,10 @@ TradingCore::TradingCore(const InstrumentRegistry& registry, TradingCoreConfig c
   report_buf_.resize(256);
   trades_.reserve(cfg_.max_trade_rows);
   equity_.reserve(1 << 20);
-  marks_.assign(registry.size() + 1, Price{});
+  // Instruments are the configured ones; decoders may register more (other symbols in a capture), which
+  // the exchange side ignores.
+  traded_count_ = std::min(registry.size(), cfg_.limits.size());
+  marks_.assign(traded_count_, Price{});
   cancel_buf_.resize(cfg_.risk.max_open_orders + 1);
   peak_equity_ = cfg_.sim.initial_balance;
 }
@@ -93,6 +96,10 @@ bool TradingCore::send(const oms::OrderSpec& spec, strategy::IntentReason reason
 bool TradingCore::on_intent(const strategy::OrderIntent& in, std::span<const oms::PriceLevel> bids,
                             std::span<const oms::PriceLevel> asks, std::int64_t now_ns, std::uint64_t frame_tsc) noexcept {
   ++counters_.intents;
+  if (in.instrument >= traded_count_) [[unlikely]] {
+    ++counters_.risk_rejects;  // an instrument without configured limits is never traded
+    return false;
+  }
   const InstrumentSpec& spec = registry_.get(in.instrument);
   oms::OrderSpec o{};
   o.req.client_id = ids_.next();
@@ -176,11 +183,12 @@ Notional TradingCore::unrealized(InstrumentId id) const noexcept {
 
 Notional TradingCore::last_equity() const noexcept {
   Notional u{};
-  for (std::size_t i = 0; i < registry_.size(); ++i) u += unrealized(static_cast<InstrumentId>(i));
+  for (std::size_t i = 0; i < traded_count_; ++i) u += unrealized(static_cast<InstrumentId>(i));
   return sim_.account().balance + u;
 }
 
 void TradingCore::mark(InstrumentId id, Price mid, std::int64_t now_ns) noexcept {
+  if (id >= traded_count_) return;
   marks_[id] = mid;
   if (now_ns < next_equity_ns_) return;
   next_equity_ns_ = now_ns + cfg_.equity_sample_ns;

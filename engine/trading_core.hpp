@@ -135,6 +135,7 @@ class TradingCore {
   std::int64_t next_equity_ns_{0};
   std::int64_t next_expiry_scan_ns_{0};
   std::uint32_t resting_entries_{0};
+  std::size_t traded_count_{0};  // instruments with limits: ids below this
   Notional peak_equity_{};
   Notional max_drawdown_{};
   std::uint32_t next_oco_{1};
