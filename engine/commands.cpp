@@ -89,61 +89,76 @@ RunConfig load_run_config(const RunArgs& a) {
   return rc;
 }
 
+// What every trading run (replay, paper) sets up around the pipeline: its run directory and log, the
+// instruments, strategies and trading core, the optional admin endpoint, and signal handling.
+struct RunSession {
+  const RunConfig& rc;
+  std::string dir;
+  std::unique_ptr<Logger> logger;
+  InstrumentRegistry registry;
+  std::unique_ptr<strategy::StrategyStage> strategies;
+  std::unique_ptr<TradingCore> core;
+  SpscRing<AdminCommand> admin_ring{64};
+  std::unique_ptr<AdminServer> admin;
+  PipelineOptions po;
+
+  RunSession(const RunConfig& config, const std::string& prefix) : rc(config), dir(make_run_dir(config.runs_dir, prefix)) {
+    LoggerOptions lo;
+    lo.path = dir + "/logs/enigma.log";
+    lo.level = rc.engine.log_level;
+    lo.rotate_bytes = rc.engine.log_rotate_bytes;
+    lo.keep_files = rc.engine.log_keep_files;
+    lo.json = rc.engine.log_json;
+    logger = std::make_unique<Logger>(lo);
+    Logger::set_global(logger.get());
+    std::signal(SIGINT, on_stop_signal);
+    std::signal(SIGTERM, on_stop_signal);
+    const TscClock& clk = TscClock::instance();
+    if (!clk.warning().empty()) ENIGMA_LOG_WARN("engine", "{}", clk.warning());
+    rc.fill_registry(registry);
+    strategies = std::make_unique<strategy::StrategyStage>(rc.make_strategies());
+    core = std::make_unique<TradingCore>(registry, rc.trading);
+    if (rc.admin.enabled) {
+      const char* tok = std::getenv(rc.admin.token_env.c_str());
+      admin = std::make_unique<AdminServer>(rc.admin.address, rc.admin.port, tok ? tok : "", admin_ring);
+      admin->start();
+      ENIGMA_LOG_INFO("admin", "listening on {}:{}", rc.admin.address, static_cast<int>(admin->port()));
+    }
+    po.venue = rc.venue;
+    po.traded = rc.imbalance.common.instrument;
+    po.topology = rc.engine.topology;
+    po.speed = rc.speed;
+    po.idle = rc.engine.idle;
+    po.cores = rc.engine.cores;
+    po.admin = &admin_ring;
+    po.stop = &g_stop;
+  }
+
+  // Writes the run's files and report and prints the summary.
+  void finish(const PipelineResult& r, const char* mode) {
+    ENIGMA_LOG_INFO("engine", "run done frames={} orders={} fills={}", r.frames, r.orders.orders, r.orders.fills);
+    RunSummaryInput in{&rc, &registry, &r, core.get(), mode, std::string(to_string(po.topology)), ""};
+    write_run_files(dir, in);
+    std::ofstream(dir + "/host-check.txt") << tuning::format_checks(tuning::check_host({}));
+    write_report(dir);
+    std::fputs(format_summary(in, dir).c_str(), stdout);
+  }
+
+  ~RunSession() {
+    if (admin) admin->stop();
+    Logger::set_global(nullptr);
+    if (logger) logger->shutdown();
+  }
+};
+
 int cmd_replay() {
   const RunConfig rc = load_run_config(g_replay);
-  const std::string dir = make_run_dir(rc.runs_dir);
-  LoggerOptions lo;
-  lo.path = dir + "/logs/enigma.log";
-  lo.level = rc.engine.log_level;
-  lo.rotate_bytes = rc.engine.log_rotate_bytes;
-  lo.keep_files = rc.engine.log_keep_files;
-  lo.json = rc.engine.log_json;
-  Logger logger(lo);
-  Logger::set_global(&logger);
-  std::signal(SIGINT, on_stop_signal);
-  std::signal(SIGTERM, on_stop_signal);
-  const TscClock& clk = TscClock::instance();
-  if (!clk.warning().empty()) ENIGMA_LOG_WARN("engine", "{}", clk.warning());
+  RunSession s(rc, "");
+  s.po.progress = !g_replay.quiet;
   ENIGMA_LOG_INFO("engine", "replay start venue={} files={} topology={}", to_string(rc.venue), rc.data.size(), to_string(rc.engine.topology));
-
-  InstrumentRegistry registry;
-  rc.fill_registry(registry);
-  strategy::StrategyStage strategies(rc.make_strategies());
-  TradingCore core(registry, rc.trading);
-  SpscRing<AdminCommand> admin_ring(64);
-  std::unique_ptr<AdminServer> admin;
-  if (rc.admin.enabled) {
-    const char* tok = std::getenv(rc.admin.token_env.c_str());
-    admin = std::make_unique<AdminServer>(rc.admin.address, rc.admin.port, tok ? tok : "", admin_ring);
-    admin->start();
-    ENIGMA_LOG_INFO("admin", "listening on {}:{}", rc.admin.address, static_cast<int>(admin->port()));
-  }
-  PipelineOptions po;
-  po.venue = rc.venue;
-  po.traded = rc.imbalance.common.instrument;
-  po.topology = rc.engine.topology;
-  po.speed = rc.speed;
-  po.idle = rc.engine.idle;
-  po.cores = rc.engine.cores;
-  po.progress = !g_replay.quiet;
-  po.admin = &admin_ring;
-  po.stop = &g_stop;
   std::fprintf(stderr, "enigma replay: %zu file(s), venue %s, %s topology -> %s\n", rc.data.size(), std::string(to_string(rc.venue)).c_str(),
-               std::string(to_string(rc.engine.topology)).c_str(), dir.c_str());
-  const PipelineResult r = run_pipeline(rc.data, registry, strategies, core, po);
-  ENIGMA_LOG_INFO("engine", "replay done frames={} orders={} fills={}", r.frames, r.orders.orders, r.orders.fills);
-
-  RunSummaryInput in{&rc, &registry, &r, &core, "replay", std::string(to_string(rc.engine.topology)), ""};
-  write_run_files(dir, in);
-  {
-    std::ofstream hc(dir + "/host-check.txt");
-    hc << tuning::format_checks(tuning::check_host({}));
-  }
-  write_report(dir);
-  std::fputs(format_summary(in, dir).c_str(), stdout);
-  if (admin) admin->stop();
-  Logger::set_global(nullptr);
-  logger.shutdown();
+               std::string(to_string(rc.engine.topology)).c_str(), s.dir.c_str());
+  s.finish(run_pipeline(rc.data, s.registry, *s.strategies, *s.core, s.po), "replay");
   return 0;
 }
 
@@ -152,42 +167,11 @@ int cmd_paper() {
   RunConfig rc = RunConfig::load(g_paper.config);
   if (!g_paper.runs_dir.empty()) rc.runs_dir = g_paper.runs_dir;
   if (rc.ws_url.empty()) throw Error(g_paper.config + ": [feed] url is required for paper trading");
-  const std::string dir = make_run_dir(rc.runs_dir, "paper-");
-  LoggerOptions lo;
-  lo.path = dir + "/logs/enigma.log";
-  lo.level = rc.engine.log_level;
-  Logger logger(lo);
-  Logger::set_global(&logger);
-  std::signal(SIGINT, on_stop_signal);
-  std::signal(SIGTERM, on_stop_signal);
-  InstrumentRegistry registry;
-  rc.fill_registry(registry);
-  strategy::StrategyStage strategies(rc.make_strategies());
-  TradingCore core(registry, rc.trading);
-  SpscRing<AdminCommand> admin_ring(64);
-  std::unique_ptr<AdminServer> admin;
-  if (rc.admin.enabled) {
-    const char* tok = std::getenv(rc.admin.token_env.c_str());
-    admin = std::make_unique<AdminServer>(rc.admin.address, rc.admin.port, tok ? tok : "", admin_ring);
-    admin->start();
-  }
-  PaperOptions pp = paper_options(rc);
-  PipelineOptions po;
-  po.venue = rc.venue;
-  po.traded = rc.imbalance.common.instrument;
-  po.idle = rc.engine.idle;
-  po.admin = &admin_ring;
-  po.stop = &g_stop;
+  rc.engine.topology = Topology::fused;  // paper runs the fused engine on the WebSocket thread
+  RunSession s(rc, "paper-");
   ENIGMA_LOG_INFO("engine", "paper start url={}", rc.ws_url);
-  std::fprintf(stderr, "enigma paper: %s -> %s (Ctrl-C to stop)\n", rc.ws_url.c_str(), dir.c_str());
-  const PipelineResult r = run_paper(pp, registry, strategies, core, po);
-  RunSummaryInput in{&rc, &registry, &r, &core, "paper", "fused", ""};
-  write_run_files(dir, in);
-  write_report(dir);
-  std::fputs(format_summary(in, dir).c_str(), stdout);
-  if (admin) admin->stop();
-  Logger::set_global(nullptr);
-  logger.shutdown();
+  std::fprintf(stderr, "enigma paper: %s -> %s (Ctrl-C to stop)\n", rc.ws_url.c_str(), s.dir.c_str());
+  s.finish(run_paper(paper_options(rc), s.registry, *s.strategies, *s.core, s.po), "paper");
   return 0;
 }
 

@@ -684,26 +684,30 @@ void run_paper_fused(const PaperOptions& popt, InstrumentRegistry& registry, str
   engine.finish();
 }
 
+// Calls fn.template operator()<F>() with the feed types of `venue` (the one place venues are listed).
+template <class Fn>
+void with_venue_feed(Venue venue, Fn&& fn) {
+  switch (venue) {
+    case Venue::binance_usdm:
+    case Venue::binance_coinm:
+    case Venue::binance_spot: fn.template operator()<BinanceFeed>(); return;
+    case Venue::kucoin_futures:
+    case Venue::kucoin_spot: fn.template operator()<KucoinFeed>(); return;
+    case Venue::okx: fn.template operator()<OkxFeed>(); return;
+    case Venue::bybit: fn.template operator()<BybitFeed>(); return;
+    case Venue::coinbase: fn.template operator()<CoinbaseFeed>(); return;
+    case Venue::unknown: break;
+  }
+  throw Error("venue '" + std::string(to_string(venue)) + "' has no decoder");
+}
+
 }  // namespace
 
 PipelineResult run_paper(const PaperOptions& popt, InstrumentRegistry& registry, strategy::StrategyStage& strategies,
                          TradingCore& core, const PipelineOptions& opt) {
   PipelineResult r;
   const auto t0 = std::chrono::steady_clock::now();
-  switch (opt.venue) {
-    case Venue::binance_usdm:
-    case Venue::binance_coinm:
-    case Venue::binance_spot:
-      run_paper_fused<BinanceFeed>(popt, registry, strategies, core, opt, r);
-      break;
-    case Venue::kucoin_futures:
-    case Venue::kucoin_spot: run_paper_fused<KucoinFeed>(popt, registry, strategies, core, opt, r); break;
-    case Venue::okx: run_paper_fused<OkxFeed>(popt, registry, strategies, core, opt, r); break;
-    case Venue::bybit: run_paper_fused<BybitFeed>(popt, registry, strategies, core, opt, r); break;
-    case Venue::coinbase: run_paper_fused<CoinbaseFeed>(popt, registry, strategies, core, opt, r); break;
-    default:
-      throw Error("paper: venue '" + std::string(to_string(opt.venue)) + "' is not wired into the pipeline yet");
-  }
+  with_venue_feed(opt.venue, [&]<class F>() { run_paper_fused<F>(popt, registry, strategies, core, opt, r); });
   r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   finish_result(r, core);
   return r;
@@ -724,20 +728,7 @@ PipelineResult run_pipeline(const std::vector<std::string>& files, InstrumentReg
   r.data_start_ns = frames.front().recv_ns;
   r.data_end_ns = frames.back().recv_ns;
   const auto t0 = std::chrono::steady_clock::now();
-  switch (opt.venue) {
-    case Venue::binance_usdm:
-    case Venue::binance_coinm:
-    case Venue::binance_spot:
-      run_topology<BinanceFeed>(frames, registry, strategies, core, opt, r);
-      break;
-    case Venue::kucoin_futures:
-    case Venue::kucoin_spot: run_topology<KucoinFeed>(frames, registry, strategies, core, opt, r); break;
-    case Venue::okx: run_topology<OkxFeed>(frames, registry, strategies, core, opt, r); break;
-    case Venue::bybit: run_topology<BybitFeed>(frames, registry, strategies, core, opt, r); break;
-    case Venue::coinbase: run_topology<CoinbaseFeed>(frames, registry, strategies, core, opt, r); break;
-    default:
-      throw Error("replay: venue '" + std::string(to_string(opt.venue)) + "' is not wired into the pipeline yet");
-  }
+  with_venue_feed(opt.venue, [&]<class F>() { run_topology<F>(frames, registry, strategies, core, opt, r); });
   if (opt.cancel_on_stop) {
     core.cancel_all(r.data_end_ns);
     strategy::IntentBuffer sink;
