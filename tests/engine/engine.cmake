@@ -16,3 +16,5 @@ enigma_add_test(engine_paper_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/paper_test.cpp
   DEPS enigma::engine enigma_ws_test_server
   LABELS integration TIMEOUT 120)
+# Timing-sensitive (reconnect, stale and ping timers on a loopback server): never share the 2 cores.
+set_tests_properties(engine_paper_test PROPERTIES RUN_SERIAL TRUE)

@@ -14,3 +14,5 @@ enigma_add_test(feed_ws_client_test
   DEPS ${_ws_test_deps}
   LABELS integration
   TIMEOUT 120)
+# Timing-sensitive (reconnect, stale and ping timers on a loopback server): never share the 2 cores.
+set_tests_properties(feed_ws_client_test PROPERTIES RUN_SERIAL TRUE)
