@@ -115,7 +115,9 @@ int run_bench(const RunConfig& base, bool quiet, const BenchOptions& bo) {
     InstrumentRegistry registry;
     rc.fill_registry(registry);
     strategy::StrategyStage strategies(rc.make_strategies());
-    TradingCore core(registry, rc.trading);
+    TradingCoreConfig trading = rc.trading;
+    trading.journal_path = dir + "/journal-" + c.name + ".bin";
+    TradingCore core(registry, trading);
     PipelineOptions po;
     po.venue = rc.venue;
     po.traded = rc.imbalance.common.instrument;

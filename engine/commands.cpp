@@ -117,7 +117,9 @@ struct RunSession {
     if (!clk.warning().empty()) ENIGMA_LOG_WARN("engine", "{}", clk.warning());
     rc.fill_registry(registry);
     strategies = std::make_unique<strategy::StrategyStage>(rc.make_strategies());
-    core = std::make_unique<TradingCore>(registry, rc.trading);
+    TradingCoreConfig trading = rc.trading;
+    trading.journal_path = dir + "/journal.bin";  // the OMS journals every order here before it leaves
+    core = std::make_unique<TradingCore>(registry, trading);
     if (rc.admin.enabled) {
       const char* tok = std::getenv(rc.admin.token_env.c_str());
       admin = std::make_unique<AdminServer>(rc.admin.address, rc.admin.port, tok ? tok : "", admin_ring);

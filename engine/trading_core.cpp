@@ -19,7 +19,9 @@ TradingCore::TradingCore(const InstrumentRegistry& registry, TradingCoreConfig c
       cfg_(std::move(cfg)),
       risk_(std::make_unique<risk::RiskGate>(cfg_.risk)),
       sim_(registry, cfg_.sim),
+      om_(oms::OrderManagerConfig{static_cast<std::uint32_t>(cfg_.max_orders), 256, 1024, cfg_.journal_path, cfg_.journal}),
       ids_(cfg_.client_id_prefix) {
+  ids_.resume_from(om_.next_client_counter());  // never reuse an id the journal already holds
   for (std::size_t i = 0; i < cfg_.limits.size() && i < registry.size(); ++i)
     risk_->set_instrument(static_cast<InstrumentId>(i), cfg_.limits[i]);
   const oms::Secret secret(kSimKey);
@@ -41,11 +43,11 @@ TradingCore::TradingCore(const InstrumentRegistry& registry, TradingCoreConfig c
 TradingCore::Slot* TradingCore::find(const risk::ClientOrderId& id) noexcept {
   // Linear over a few hundred slots at most; working orders are few and this is per report, not per event.
   for (auto& s : slots_)
-    if (s.used && s.state.client_id() == id) return &s;
+    if (s.used && s.id == id) return &s;
   return nullptr;
 }
 
-bool TradingCore::send(const oms::OrderSpec& spec, strategy::IntentReason reason, std::int64_t now_ns,
+bool TradingCore::send(oms::OrderSpec spec, strategy::IntentReason reason, std::int64_t now_ns,
                        std::uint64_t frame_tsc) noexcept {
   const std::uint64_t t_risk0 = rdtsc();
   const risk::RiskDecision d = risk_->check_and_reserve(spec.req, now_ns);
@@ -58,17 +60,35 @@ bool TradingCore::send(const oms::OrderSpec& spec, strategy::IntentReason reason
   Slot* slot = nullptr;
   for (auto& s : slots_)
     if (!s.used) { slot = &s; break; }
-  if (!slot) [[unlikely]] {
+  if (slot == nullptr || om_.order_count() >= cfg_.max_orders) [[unlikely]] {
+    om_.purge_terminal();  // rare: keeps the OMS table bounded on long runs
+    if (slot == nullptr || om_.order_count() >= cfg_.max_orders) {
+      ++counters_.order_table_full;
+      (void)risk_->on_reject(spec.req.client_id, now_ns);
+      return false;
+    }
+  }
+  // An entry opens a position, which cannot exist without its stop (oms/position.hpp).
+  const bool entry = !spec.req.reduce_only && spec.position_id == 0;
+  if (entry) {
+    const auto pos = om_.open_position(spec.req.instrument, spec.req.side, spec.req.reference_price, spec.req.stop_loss, now_ns);
+    if (!pos.ok()) {
+      ++counters_.risk_rejects;
+      (void)risk_->on_reject(spec.req.client_id, now_ns);
+      return false;
+    }
+    spec.position_id = pos.value->id;
+  }
+  // Journaled before anything leaves: a crash after this line loses no order.
+  const auto journaled = om_.submit(spec, ids_.next_counter(), now_ns);
+  if (!journaled.ok()) [[unlikely]] {
     ++counters_.order_table_full;
     (void)risk_->on_reject(spec.req.client_id, now_ns);
     return false;
   }
-  slot->used = true;
-  slot->reason = reason;
-  slot->expires_ns = (!spec.req.reduce_only && spec.req.type == risk::OrderType::limit) ? now_ns + cfg_.entry_timeout_ns : 0;
+  *slot = Slot{spec.req.client_id, reason, true,
+               entry && spec.req.type == risk::OrderType::limit ? now_ns + cfg_.entry_timeout_ns : 0};
   if (slot->expires_ns) ++resting_entries_;
-  slot->state = oms::OrderState{};
-  slot->state.spec = spec;
   // Encode and sign the exact bytes a live gateway would write to the socket.
   const Venue v = spec.req.venue;
   Result<std::size_t> n = Result<std::size_t>::failure(Errc::not_found);
@@ -82,15 +102,21 @@ bool TradingCore::send(const oms::OrderSpec& spec, strategy::IntentReason reason
   } else if (n.error != Errc::not_found) {
     ++counters_.encode_errors;
   }
-  (void)oms::mark_sent(slot->state);
   if (sim_.submit(spec, now_ns) != Errc::ok) [[unlikely]] {
-    slot->used = false;
-    (void)risk_->on_reject(spec.req.client_id, now_ns);
     ++counters_.venue_rejects;
+    (void)risk_->on_reject(spec.req.client_id, now_ns);
     return false;
   }
   ++counters_.orders;
   return true;
+}
+
+void TradingCore::cancel_order(const risk::ClientOrderId& id, std::int64_t now_ns) noexcept {
+  const oms::OrderState* o = om_.find(id);
+  if (o == nullptr || !oms::is_working(o->status) || o->status == oms::OrderStatus::pending_cancel) return;
+  if (!risk_->check_cancel(id, now_ns)) return;
+  if (om_.cancel(id, now_ns) != Errc::ok) return;  // journaled before it leaves
+  if (sim_.cancel(id, now_ns) == Errc::ok) ++counters_.cancels;
 }
 
 bool TradingCore::on_intent(const strategy::OrderIntent& in, std::span<const oms::PriceLevel> bids,
@@ -135,10 +161,12 @@ bool TradingCore::on_intent(const strategy::OrderIntent& in, std::span<const oms
   return send(o, in.reason, now_ns, frame_tsc);
 }
 
-void TradingCore::place_brackets(const Slot& entry, Qty qty, std::int64_t now_ns, std::uint64_t cause_tsc) noexcept {
-  const auto& req = entry.state.spec.req;
+void TradingCore::place_brackets(const oms::OrderState& entry, strategy::IntentReason reason, Qty qty,
+                                 std::int64_t now_ns, std::uint64_t cause_tsc) noexcept {
+  const auto& req = entry.spec.req;
   if (!cfg_.bracket_exits || req.reduce_only) return;
   const std::uint32_t oco = next_oco_++;
+  const std::uint32_t position_id = entry.spec.position_id;
   auto exit_leg = [&](risk::OrderType type, Price trigger) {
     if (trigger.is_zero()) return;
     oms::OrderSpec o{};
@@ -154,7 +182,8 @@ void TradingCore::place_brackets(const Slot& entry, Qty qty, std::int64_t now_ns
     o.req.qty = qty;
     o.req.reduce_only = true;
     o.oco_group = oco;
-    (void)send(o, entry.reason, now_ns, cause_tsc);
+    o.position_id = position_id;
+    (void)send(o, reason, now_ns, cause_tsc);
   };
   exit_leg(risk::OrderType::stop_market, req.stop_loss);
   exit_leg(risk::OrderType::take_profit_market, req.take_profit);
@@ -162,12 +191,9 @@ void TradingCore::place_brackets(const Slot& entry, Qty qty, std::int64_t now_ns
 
 void TradingCore::cancel_exits(InstrumentId id, std::int64_t now_ns) noexcept {
   for (auto& s : slots_) {
-    if (!s.used || s.state.spec.req.instrument != id || !s.state.spec.req.reduce_only) continue;
-    if (!oms::is_working(s.state.status) || s.state.status == oms::OrderStatus::pending_cancel) continue;
-    if (risk_->check_cancel(s.state.client_id(), now_ns) && sim_.cancel(s.state.client_id(), now_ns) == Errc::ok) {
-      (void)oms::mark_cancel_sent(s.state);
-      ++counters_.cancels;
-    }
+    if (!s.used) continue;
+    const oms::OrderState* o = om_.find(s.id);
+    if (o != nullptr && o->spec.req.instrument == id && o->spec.req.reduce_only) cancel_order(s.id, now_ns);
   }
 }
 
@@ -203,14 +229,8 @@ void TradingCore::mark(InstrumentId id, Price mid, std::int64_t now_ns) noexcept
 void TradingCore::expire_entries(std::int64_t now_ns) noexcept {
   if (resting_entries_ == 0 || now_ns < next_expiry_scan_ns_) return;
   next_expiry_scan_ns_ = now_ns + 100'000'000;  // 100 ms granularity keeps the scan off most frames
-  for (auto& s : slots_) {
-    if (!s.used || s.expires_ns == 0 || now_ns < s.expires_ns) continue;
-    if (!oms::is_working(s.state.status) || s.state.status == oms::OrderStatus::pending_cancel) continue;
-    if (risk_->check_cancel(s.state.client_id(), now_ns) && sim_.cancel(s.state.client_id(), now_ns) == Errc::ok) {
-      (void)oms::mark_cancel_sent(s.state);
-      ++counters_.cancels;
-    }
-  }
+  for (auto& s : slots_)
+    if (s.used && s.expires_ns != 0 && now_ns >= s.expires_ns) cancel_order(s.id, now_ns);
 }
 
 void TradingCore::poll(std::int64_t now_ns, FillFn on_fill, void* ctx) noexcept {
@@ -222,8 +242,10 @@ void TradingCore::poll(std::int64_t now_ns, FillFn on_fill, void* ctx) noexcept 
     for (std::size_t i = 0; i < n; ++i) {
       const oms::ExecReport& r = report_buf_[i];
       Slot* s = find(r.client_id);
-      if (!s) continue;  // a report for an order this run never sent (not possible in simulation)
-      const oms::ApplyResult a = oms::apply(s->state, r);
+      const oms::ReportOutcome out = om_.on_report(r, now_ns);  // journaled, applied, OCO paired
+      if (s == nullptr || out.order == nullptr) continue;  // not ours (simulation never does this)
+      const oms::OrderState& o = *out.order;
+      const oms::ApplyResult& a = out.applied;
       const auto& id = r.client_id;
       switch (r.kind) {
         case oms::ExecKind::accepted: (void)risk_->on_ack(id, now_ns); break;
@@ -232,19 +254,20 @@ void TradingCore::poll(std::int64_t now_ns, FillFn on_fill, void* ctx) noexcept 
         case oms::ExecKind::expired: (void)risk_->on_cancel(id, now_ns); break;
         default: break;
       }
+      if (out.cancel_sibling) cancel_order(*out.cancel_sibling, now_ns);
       if (!a.fill_qty.is_zero()) {
         ++counters_.fills;
         (void)risk_->on_fill(id, a.fill_px, a.fill_qty, now_ns);
-        const InstrumentId inst = s->state.spec.req.instrument;
+        const InstrumentId inst = o.spec.req.instrument;
         risk_->set_position(inst, sim_.position(inst).qty, a.fill_px);
         if (trades_.size() < trades_.capacity())
-          trades_.push_back({r.venue_time_ns, inst, s->state.spec.req.side, r.maker, a.fill_px, a.fill_qty, a.fill_fee, id, s->reason});
+          trades_.push_back({r.venue_time_ns, inst, o.spec.req.side, r.maker, a.fill_px, a.fill_qty, a.fill_fee, id, s->reason});
         else ++counters_.dropped_rows;
-        on_fill(ctx, {s->state.spec.req.tsc, a.fill_px, a.fill_qty, inst, s->state.spec.req.strategy, s->state.spec.req.side});
-        if (!s->state.spec.req.reduce_only) place_brackets(*s, a.fill_qty, now_ns, poll_tsc);
+        on_fill(ctx, {o.spec.req.tsc, a.fill_px, a.fill_qty, inst, o.spec.req.strategy, o.spec.req.side});
+        if (!o.spec.req.reduce_only) place_brackets(o, s->reason, a.fill_qty, now_ns, poll_tsc);
         if (sim_.position(inst).qty.is_zero()) cancel_exits(inst, now_ns);
       }
-      if (oms::is_terminal(s->state.status)) {
+      if (oms::is_terminal(o.status)) {
         if (s->expires_ns) --resting_entries_;
         s->used = false;
       }
@@ -256,17 +279,17 @@ void TradingCore::poll(std::int64_t now_ns, FillFn on_fill, void* ctx) noexcept 
 void TradingCore::on_admin(const AdminCommand& cmd, std::int64_t now_ns) noexcept {
   switch (cmd.kind) {
     case AdminCommandKind::kill: {
+      // Latch first (no new entries), then a signed cancel for every working order in scope.
       const std::size_t n = risk_->kill_switch().trigger(risk::KillScope::everything(), cancel_buf_);
       for (std::size_t i = 0; i < n; ++i) {
-        if (Slot* s = find(cancel_buf_[i])) {
-          const Venue v = s->state.spec.req.venue;
-          if (v == Venue::kucoin_futures)
-            (void)kucoin_->encode_cancel(s->state.spec.req.instrument, cancel_buf_[i], now_ns / 1'000'000, wire_.data(), wire_.size());
-          else
-            (void)binance_->encode_cancel(s->state.spec.req.instrument, cancel_buf_[i], now_ns / 1'000'000, wire_.data(), wire_.size());
-          (void)oms::mark_cancel_sent(s->state);
-        }
-        if (sim_.cancel(cancel_buf_[i], now_ns) == Errc::ok) ++counters_.cancels;
+        const oms::OrderState* o = om_.find(cancel_buf_[i]);
+        if (o == nullptr) continue;
+        const Venue v = o->spec.req.venue;
+        if (v == Venue::kucoin_futures)
+          (void)kucoin_->encode_cancel(o->spec.req.instrument, cancel_buf_[i], now_ns / 1'000'000, wire_.data(), wire_.size());
+        else
+          (void)binance_->encode_cancel(o->spec.req.instrument, cancel_buf_[i], now_ns / 1'000'000, wire_.data(), wire_.size());
+        cancel_order(cancel_buf_[i], now_ns);
       }
       break;
     }
@@ -277,13 +300,8 @@ void TradingCore::on_admin(const AdminCommand& cmd, std::int64_t now_ns) noexcep
 }
 
 void TradingCore::cancel_all(std::int64_t now_ns) noexcept {
-  for (auto& s : slots_) {
-    if (!s.used || !oms::is_working(s.state.status)) continue;
-    if (sim_.cancel(s.state.client_id(), now_ns) == Errc::ok) {
-      (void)oms::mark_cancel_sent(s.state);
-      ++counters_.cancels;
-    }
-  }
+  for (auto& s : slots_)
+    if (s.used) cancel_order(s.id, now_ns);
 }
 
 }  // namespace enigma::engine

@@ -18,6 +18,7 @@
 #include "engine/admin.hpp"
 #include "oms/entry_pricing.hpp"
 #include "oms/ids.hpp"
+#include "oms/order_manager.hpp"
 #include "oms/order_state.hpp"
 #include "oms/sim_exchange.hpp"
 #include "oms/venues/binance_futures.hpp"
@@ -59,6 +60,8 @@ struct TradingCoreConfig {
   std::int64_t entry_timeout_ns{5'000'000'000};  // resting entries not filled by then are cancelled                    // place stop-loss + take-profit (OCO) after an entry fill
   std::int64_t equity_sample_ns{1'000'000'000};
   std::string client_id_prefix{"en"};
+  std::string journal_path;                    // required: every order is journaled before it leaves
+  oms::JournalConfig journal{1 << 16, oms::FsyncPolicy::interval, 10'000'000};
   std::size_t max_orders{4096};
   std::size_t max_trade_rows{1 << 20};
 };
@@ -105,15 +108,19 @@ class TradingCore {
   LatencyHistogram hist_order;     // frame in -> order bytes out (end to end)
 
  private:
+  // What the engine adds to the OMS's own order state: why the order was sent and when an unfilled
+  // resting entry gives up.
   struct Slot {
-    oms::OrderState state;
+    risk::ClientOrderId id;
     strategy::IntentReason reason;
     bool used;
     std::int64_t expires_ns;  // resting entry: cancel when still unfilled at this time (0 = never)
   };
-  bool send(const oms::OrderSpec& spec, strategy::IntentReason reason, std::int64_t now_ns, std::uint64_t frame_tsc) noexcept;
+  bool send(oms::OrderSpec spec, strategy::IntentReason reason, std::int64_t now_ns, std::uint64_t frame_tsc) noexcept;
+  void cancel_order(const risk::ClientOrderId& id, std::int64_t now_ns) noexcept;
   Slot* find(const risk::ClientOrderId& id) noexcept;
-  void place_brackets(const Slot& entry, Qty qty, std::int64_t now_ns, std::uint64_t cause_tsc) noexcept;
+  void place_brackets(const oms::OrderState& entry, strategy::IntentReason reason, Qty qty, std::int64_t now_ns,
+                      std::uint64_t cause_tsc) noexcept;
   void cancel_exits(InstrumentId id, std::int64_t now_ns) noexcept;
   void expire_entries(std::int64_t now_ns) noexcept;
   Notional unrealized(InstrumentId id) const noexcept;
@@ -122,6 +129,7 @@ class TradingCore {
   TradingCoreConfig cfg_;
   std::unique_ptr<risk::RiskGate> risk_;
   oms::SimExchange sim_;
+  oms::OrderManager om_;
   oms::ClientIdGenerator ids_;
   std::unique_ptr<oms::binance_futures::Encoder> binance_;
   std::unique_ptr<oms::kucoin_futures::Encoder> kucoin_;

@@ -87,6 +87,9 @@ class OrderManager {
   [[nodiscard]] Errc trail_stop(std::uint32_t position_id, Price new_stop, std::int64_t now_ns) noexcept;
 
   [[nodiscard]] OrderState* find(const ClientOrderId& id) noexcept { return orders_.find(id); }
+  // Drops finished orders from the table (they stay in the journal); invalidates OrderState pointers.
+  std::size_t purge_terminal() noexcept { return orders_.purge_terminal(); }
+  [[nodiscard]] std::size_t order_count() const noexcept { return orders_.size(); }
   [[nodiscard]] Position* position(std::uint32_t id) noexcept;
   [[nodiscard]] std::span<OrderState> orders() noexcept { return orders_.all(); }
   [[nodiscard]] std::span<const Position> positions() const noexcept { return {positions_.data(), position_count_}; }

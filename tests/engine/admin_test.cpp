@@ -1,6 +1,9 @@
 // The loopback admin endpoint over real HTTP: reads need no token, state changes need the bearer token,
 // and an accepted POST /kill reaches the OMS side through the command ring and latches the kill switch.
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -16,6 +19,14 @@ using namespace enigma::engine;
 namespace http = boost::beast::http;
 
 namespace {
+
+// A new journal file per run (a journal replays into the OMS at start-up, which a test must not inherit).
+std::string fresh_journal() {
+  static int n = 0;
+  const std::string p = ::testing::TempDir() + "/enigma-journal-" + std::to_string(::getpid()) + "-" + std::to_string(n++) + ".bin";
+  std::remove(p.c_str());
+  return p;
+}
 
 http::response<http::string_body> request(std::uint16_t port, http::verb verb, const std::string& target,
                                           const std::string& token = "") {
@@ -76,7 +87,9 @@ TEST(EngineAdmin, KillCommandLatchesAndBlocksNewOrders) {
   const RunConfig rc = RunConfig::load(std::string(ENIGMA_SOURCE_DIR) + "/config/replay.toml");
   InstrumentRegistry registry;
   rc.fill_registry(registry);
-  TradingCore core(registry, rc.trading);
+  TradingCoreConfig trading = rc.trading;
+  trading.journal_path = fresh_journal();
+  TradingCore core(registry, trading);
   // A book around 60000 with ten levels a side.
   std::array<oms::PriceLevel, 10> bids{}, asks{};
   for (int i = 0; i < 10; ++i) {

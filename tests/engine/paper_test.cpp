@@ -3,6 +3,9 @@
 // connection is dropped mid-session: the engine reconnects, fetches a new snapshot, and its rebuilt book
 // agrees with the venue's bookTicker again.
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
 
 #include <chrono>
 #include <thread>
@@ -16,6 +19,14 @@ using namespace enigma;
 using namespace enigma::engine;
 
 namespace {
+
+// A new journal file per run (a journal replays into the OMS at start-up, which a test must not inherit).
+std::string fresh_journal() {
+  static int n = 0;
+  const std::string p = ::testing::TempDir() + "/enigma-journal-" + std::to_string(::getpid()) + "-" + std::to_string(n++) + ".bin";
+  std::remove(p.c_str());
+  return p;
+}
 
 struct Recorded {
   std::vector<std::string> frames;  // WebSocket payloads in order
@@ -56,7 +67,9 @@ TEST(EnginePaper, TradesLiveFramesAndRecoversFromADroppedConnection) {
   InstrumentRegistry registry;
   rc.fill_registry(registry);
   strategy::StrategyStage strategies(rc.make_strategies());
-  TradingCore core(registry, rc.trading);
+  TradingCoreConfig trading = rc.trading;
+  trading.journal_path = fresh_journal();
+  TradingCore core(registry, trading);
   PaperOptions pp;
   pp.ws.url = server.url("/stream?streams=btcusdt@depth@0ms/btcusdt@bookTicker/btcusdt@trade");
   pp.ws.tls.ca_file = server.ca_file();

@@ -3,6 +3,9 @@
 //  * zero heap allocations on the pipeline threads after warm-up, in both topologies;
 //  * the book the pipeline publishes agrees with the venue's own bookTicker at the same update id.
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
 
 #include <string>
 
@@ -14,6 +17,14 @@ using namespace enigma;
 using namespace enigma::engine;
 
 namespace {
+
+// A new journal file per run (a journal replays into the OMS at start-up, which a test must not inherit).
+std::string fresh_journal() {
+  static int n = 0;
+  const std::string p = ::testing::TempDir() + "/enigma-journal-" + std::to_string(::getpid()) + "-" + std::to_string(n++) + ".bin";
+  std::remove(p.c_str());
+  return p;
+}
 
 const std::string kData = std::string(ENIGMA_SOURCE_DIR) + "/data/binance/hftbacktest_usdm_BTCUSDT_ws_depth_trade_bookTicker_raw_20240808.gz";
 
@@ -35,7 +46,9 @@ ReplayRun replay(const RunConfig& rc, Topology topology) {
   InstrumentRegistry registry;
   rc.fill_registry(registry);
   strategy::StrategyStage strategies(rc.make_strategies());
-  TradingCore core(registry, rc.trading);
+  TradingCoreConfig trading = rc.trading;
+  trading.journal_path = fresh_journal();
+  TradingCore core(registry, trading);
   PipelineOptions po;
   po.venue = rc.venue;
   po.topology = topology;
