@@ -308,7 +308,8 @@ TEST(FeedWsClient, BinanceServerPingsAreAnsweredWithPongControlFrames) {
   c.start();
   ASSERT_TRUE(pump_until(c, [&] { return sink.connects == 1; }));
   for (int i = 0; i < 3; ++i) srv.send_ping();
-  ASSERT_TRUE(pump_until(c, [&] { return srv.pongs_received() == 3; }));
+  ASSERT_TRUE(pump_until(c, [&] { return srv.pongs_received() == 3; }))
+      << "pongs received by the server: " << srv.pongs_received() << ", pings seen by the client: " << c.stats().server_pings;
   EXPECT_EQ(c.stats().server_pings, 3u);
   EXPECT_EQ(sink.count(), 0u);  // control frames are not data frames
 }
@@ -375,12 +376,16 @@ TEST(FeedWsClient, KucoinBulletTokenWelcomeAndPingFlow) {
     std::lock_guard lk(sink.mu);
     EXPECT_EQ(sink.disconnects[0].cause, DisconnectCause::ping_timeout) << sink.reasons[0];
   }
-  ASSERT_TRUE(pump_until(c, [&] { return sink.connects == 2; }));
+  // on_connected means the subscription is queued on the socket, not that the server has read it yet.
+  auto subs = [&] {
+    std::size_t n = 0;
+    for (const auto& t : srv.received()) n += t == sub;
+    return n;
+  };
+  ASSERT_TRUE(pump_until(c, [&] { return sink.connects == 2 && subs() >= 2; })) << "subscriptions seen: " << subs();
   EXPECT_EQ(srv.rest_requests(), 2);
   EXPECT_EQ(srv.connections(), 2);
-  std::size_t subs = 0;
-  for (const auto& t : srv.received()) subs += t == sub;
-  EXPECT_EQ(subs, 2u);
+  EXPECT_EQ(subs(), 2u);
 }
 
 TEST(FeedWsClient, OkxIdlePingAndPongIsConsumed) {

@@ -88,9 +88,14 @@ std::int64_t mono_ns() {
 
 using WsStream = websocket::stream<ssl::stream<tcp::socket>>;
 
+// One outgoing frame. Pings go through the same queue as text frames: Beast allows one async_ping in flight
+// per stream. A second one started while the first holds the write lock is parked, and a finishing ping does
+// not resume a parked ping (only read, write and close operations do), so back-to-back pings were never sent
+// (a third even overwrote the parked second's handler). Every frame the server writes is serialised here.
 struct Out {
   std::string text;
   bool stamped = false;
+  bool ping = false;  // a ping control frame (empty payload) instead of a text frame
 };
 
 }  // namespace
@@ -223,9 +228,8 @@ struct WsTestServer::Impl {
         std::snprintf(stamp, sizeof stamp, "%020lld", static_cast<long long>(mono_ns()));
         std::memcpy(o.text.data(), stamp, 20);
       }
-      ws.text(true);
       auto self = shared_from_this();
-      ws.async_write(net::buffer(o.text), [self](const error_code& ec, std::size_t) {
+      auto done = [self](const error_code& ec) {
         if (ec) {
           self->open = false;
           self->writing = false;
@@ -237,7 +241,13 @@ struct WsTestServer::Impl {
         } else {
           self->write_next();
         }
-      });
+      };
+      if (o.ping) {
+        ws.async_ping({}, done);
+        return;
+      }
+      ws.text(true);
+      ws.async_write(net::buffer(o.text), [done](const error_code& ec, std::size_t) { done(ec); });
     }
 
     // Ends the connection: with `rst` an abortive close (RST), else a FIN; no close frame either way.
@@ -365,7 +375,10 @@ void WsTestServer::send_stamped(std::string text) {
 
 void WsTestServer::send_ping() {
   impl_->on_io([m = impl_.get()] {
-    if (m->have_live()) m->current->ws.async_ping({}, [c = m->current](const error_code&) {});
+    if (!m->have_live()) return;
+    Out ping;
+    ping.ping = true;
+    m->current->push(std::move(ping));
   });
 }
 

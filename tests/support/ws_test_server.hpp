@@ -60,7 +60,7 @@ class WsTestServer {
   // Benchmark: send `text` after overwriting its first 20 bytes with the server's CLOCK_MONOTONIC ns
   // (zero-padded decimal) taken just before the write starts.
   void send_stamped(std::string text);
-  void send_ping();                // a WebSocket ping control frame
+  void send_ping();                // a WebSocket ping control frame (queued behind pending frames)
   void fault(ServerFault f);
   void set_answer_pings(bool on);
 
