@@ -149,7 +149,8 @@ class FeedStage {
   Output on_frame(const feed::CapturedFrame& f, std::uint64_t tsc, PipelineResult& r, StageHistograms& h) noexcept {
     Output out;
     buf_.clear();
-    const feed::DecodeResult d = decode_frame(decoder_, f, tsc, traded_, buf_);
+    const InstrumentId snap = f.kind == feed::FrameKind::rest_body ? snapshot_instrument(f) : traded_;
+    const feed::DecodeResult d = decode_frame(decoder_, f, tsc, snap, buf_);
     const std::uint64_t t1 = rdtsc();
     h.decode.record(static_cast<std::int64_t>(t1 - tsc));
     if (!d.ok()) {
@@ -164,9 +165,10 @@ class FeedStage {
       const InstrumentId id = e.h.instrument;
       if (id >= syncs_.size()) continue;
       if (e.h.type == EventType::book_batch || e.h.type == EventType::book_level) {
+        last_book_instrument_ = id;
         Sync& s = sync(id);
         const feed::SyncResult sr = s.on_event(e);
-        if (sr.need_snapshot) ++r.resyncs;
+        if (sr.need_snapshot && sr.error != Errc::ok) ++r.resyncs;  // not the initial snapshot request
         if (sr.book_changed) {
           if (s.book().crossed()) ++r.crossed;
           else out.changed = id;
@@ -196,6 +198,17 @@ class FeedStage {
     if (!syncs_[id]) [[unlikely]] syncs_[id] = std::make_unique<Sync>(venue_, id);  // first sight: cold
     return *syncs_[id];
   }
+  // Which instrument a REST depth body belongs to when the body does not say (Binance): the URL's
+  // `symbol=` when the capture recorded it, else the instrument whose diffs are being buffered.
+  InstrumentId snapshot_instrument(const feed::CapturedFrame& f) const noexcept {
+    if (const auto p = f.url.find("symbol="); p != std::string_view::npos) {
+      std::string_view sym = f.url.substr(p + 7);
+      sym = sym.substr(0, sym.find('&'));
+      if (const auto id = registry_.find(venue_, sym)) return *id;
+    }
+    return last_book_instrument_ != kInvalidInstrument ? last_book_instrument_ : traded_;
+  }
+
   // A venue quote usually arrives before the depth frame with the same update id: hold it until our book
   // reaches that id, compare, and drop it once the book has moved past it.
   void verify_bbo(PipelineResult& r) noexcept {
@@ -229,6 +242,7 @@ class FeedStage {
   std::vector<std::unique_ptr<Sync>> syncs_;
   std::vector<Bbo> pending_bbo_;
   bool has_bbo_{false};
+  InstrumentId last_book_instrument_{kInvalidInstrument};
 };
 
 std::vector<feed::CapturedFrame> load_frames(const std::vector<std::string>& files,
