@@ -21,7 +21,6 @@ struct RunSummaryInput {
   const TradingCore* core;
   std::string mode;      // replay | paper | live | bench
   std::string topology;  // fused | pipelined
-  std::string command;   // the command line, for the report
 };
 
 // summary.json, trades.csv, equity.csv and one <stage>.hgrm per stage with samples. Deterministic
