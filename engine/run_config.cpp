@@ -153,6 +153,7 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
       t->finish();
     }
     rc.trading.equity_sample_ns = 1'000'000'000;
+    s.max_levels = 8192;  // as deep as our own book: a 1000-level snapshot plus the levels diffs add
   }
   if (auto t = root.optional_table("oms")) {
     rc.trading.bracket_exits = t->boolean("bracket_exits", rc.trading.bracket_exits);
