@@ -764,6 +764,7 @@ void finish_result(PipelineResult& r, const TradingCore& core) {
   h.frame = ticks_to_ns(h.frame, npt);
   h.hop = ticks_to_ns(h.hop, npt);
   h.risk = ticks_to_ns(core.hist_risk, npt);
+  h.journal = ticks_to_ns(core.hist_journal, npt);
   h.encode = ticks_to_ns(core.hist_encode, npt);
   h.order = ticks_to_ns(core.hist_order, npt);
   r.orders = core.counters();

@@ -46,6 +46,7 @@ struct StageHistograms {
   LatencyHistogram book;    // events -> verified book (sync + apply)
   LatencyHistogram signal;  // book/trade -> strategy intents
   LatencyHistogram risk;    // intent -> risk decision
+  LatencyHistogram journal; // open position + journal the order before it leaves
   LatencyHistogram encode;  // order -> signed venue bytes
   LatencyHistogram order;   // frame in -> order bytes out
   LatencyHistogram frame;   // frame in -> all our stages done (every frame, order or not)

@@ -160,6 +160,8 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
     rc.trading.entry.level_index = static_cast<std::size_t>(t->integer("entry_level", 9, 1, 10) - 1);
     rc.trading.entry.max_slippage = t->decimal<Rate>("max_slippage", rc.trading.entry.max_slippage, Rate::from_raw(1), Rate::from_units(1));
     rc.trading.client_id_prefix = t->string("client_id_prefix", rc.trading.client_id_prefix);
+    rc.trading.journal.fsync = t->choice<oms::FsyncPolicy>("journal_fsync", oms::FsyncPolicy::none,
+        {{"none", oms::FsyncPolicy::none}, {"interval", oms::FsyncPolicy::interval}, {"every_record", oms::FsyncPolicy::every_record}});
     rc.trading.entry_timeout_ns = t->integer("entry_timeout_ms", rc.trading.entry_timeout_ns / 1'000'000, 1, 86'400'000) * 1'000'000;
     t->finish();
   }

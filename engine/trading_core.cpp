@@ -89,6 +89,8 @@ bool TradingCore::send(oms::OrderSpec spec, strategy::IntentReason reason, std::
   *slot = Slot{spec.req.client_id, reason, true,
                entry && spec.req.type == risk::OrderType::limit ? now_ns + cfg_.entry_timeout_ns : 0};
   if (slot->expires_ns) ++resting_entries_;
+  const std::uint64_t t_journal = rdtsc();
+  hist_journal.record(static_cast<std::int64_t>(t_journal - t_risk1));
   // Encode and sign the exact bytes a live gateway would write to the socket.
   const Venue v = spec.req.venue;
   Result<std::size_t> n = Result<std::size_t>::failure(Errc::not_found);
@@ -97,7 +99,7 @@ bool TradingCore::send(oms::OrderSpec spec, strategy::IntentReason reason, std::
     n = binance_->encode_new(spec, now_ns / 1'000'000, wire_.data(), wire_.size());
   const std::uint64_t t_enc = rdtsc();
   if (n.ok()) {
-    hist_encode.record(static_cast<std::int64_t>(t_enc - t_risk1));
+    hist_encode.record(static_cast<std::int64_t>(t_enc - t_journal));
     hist_order.record(static_cast<std::int64_t>(t_enc - frame_tsc));
   } else if (n.error != Errc::not_found) {
     ++counters_.encode_errors;

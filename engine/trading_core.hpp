@@ -61,7 +61,9 @@ struct TradingCoreConfig {
   std::int64_t equity_sample_ns{1'000'000'000};
   std::string client_id_prefix{"en"};
   std::string journal_path;                    // required: every order is journaled before it leaves
-  oms::JournalConfig journal{1 << 16, oms::FsyncPolicy::interval, 10'000'000};
+  // Replays need no durability, so the default writes the mmapped journal without fsync (no syscall on the
+  // order path); [oms] journal_fsync = "interval" | "every_record" for paper/live.
+  oms::JournalConfig journal{1 << 16, oms::FsyncPolicy::none, 10'000'000};
   std::size_t max_orders{4096};
   std::size_t max_trade_rows{1 << 20};
 };
@@ -104,6 +106,7 @@ class TradingCore {
   [[nodiscard]] Notional last_equity() const noexcept;
 
   LatencyHistogram hist_risk;      // intent -> risk decision
+  LatencyHistogram hist_journal;   // open position + journal the order (before it leaves)
   LatencyHistogram hist_encode;    // order -> signed venue bytes
   LatencyHistogram hist_order;     // frame in -> order bytes out (end to end)
 
