@@ -4,6 +4,8 @@
 // core 0) and a producer thread (core 1). Latency: the producer stamps rdtsc into the message, the
 // consumer records rdtsc - stamp into a LatencyHistogram; the producer sends the next message only after
 // the previous one arrived (unloaded latency, no queueing). Percentiles are reported as counters in ns.
+#include <sched.h>
+
 #include <benchmark/benchmark.h>
 
 #include <readerwriterqueue/readerwriterqueue.h>
@@ -47,8 +49,19 @@ void pin(int core) {
   }
 }
 
+// A thread inherits its creator's CPU mask: after one benchmark pinned this thread to core 0, the next
+// producer could not move to core 1 and both sides spun on one core. Widen the mask before spawning.
+void unpin() {
+  cpu_set_t all;
+  CPU_ZERO(&all);
+  const unsigned n = std::thread::hardware_concurrency();
+  for (unsigned c = 0; c < n && c < CPU_SETSIZE; ++c) CPU_SET(c, &all);
+  (void)sched_setaffinity(0, sizeof all, &all);
+}
+
 template <class Q>
 void BM_Throughput(benchmark::State& state) {
+  unpin();
   auto q = std::make_unique<Q>();
   std::atomic<bool> stop{false};
   std::thread producer([&] {
@@ -74,6 +87,7 @@ BENCHMARK_TEMPLATE(BM_Throughput, MoodycamelRwq)->UseRealTime();
 
 template <class Q>
 void BM_OneWayLatency(benchmark::State& state) {
+  unpin();
   auto q = std::make_unique<Q>();
   auto hist = std::make_unique<enigma::LatencyHistogram>();
   const auto& clk = enigma::TscClock::instance();
