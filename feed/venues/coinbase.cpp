@@ -404,7 +404,8 @@ ENIGMA_HOT DecodeResult Decoder::decode(std::string_view frame, std::size_t padd
     batch->batch = BookBatch{0, 0, 0, levels, 0,
                              type == "snapshot" ? BookBatchKind::snapshot : BookBatchKind::delta, false, false};
     stamp(batch, 1 + levels, recv_tsc, t_ns, id);
-    return DecodeResult{Errc::ok, ErrorAction::none, MessageKind::market_data, 1 + levels};
+    // Count what is in the buffer: a gap Status from a `sequence_num` field may precede the batch.
+    return DecodeResult{Errc::ok, ErrorAction::none, MessageKind::market_data, static_cast<std::uint32_t>(out.size() - start)};
   }
   out.truncate(start);
   if (type == "match" || type == "last_match" || type == "ticker") {
