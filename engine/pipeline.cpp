@@ -245,24 +245,14 @@ class FeedStage {
   InstrumentId last_book_instrument_{kInvalidInstrument};
 };
 
+// Market-data frames of the files, merged by receive time (connect and sent frames dropped).
 std::vector<feed::CapturedFrame> load_frames(const std::vector<std::string>& files,
                                              std::vector<std::unique_ptr<feed::CaptureReader>>& readers) {
-  std::vector<feed::CapturedFrame> frames;
-  bool timed = true;
-  for (const auto& path : files) {
-    readers.push_back(std::make_unique<feed::CaptureReader>(path));
-    feed::CapturedFrame f;
-    while (readers.back()->next(f)) {
-      if (f.kind == feed::FrameKind::ws_received || f.kind == feed::FrameKind::rest_body) {
-        if (f.recv_ns == 0) timed = false;
-        frames.push_back(f);
-      }
-    }
-  }
+  std::vector<feed::CapturedFrame> frames = feed::read_merged(files, readers);
+  std::erase_if(frames, [](const feed::CapturedFrame& f) {
+    return f.kind != feed::FrameKind::ws_received && f.kind != feed::FrameKind::rest_body;
+  });
   if (frames.empty()) throw Error("no market-data frames in the given files");
-  // Several files (a WS capture plus its REST snapshots, or consecutive days) merge by receive time.
-  if (timed && files.size() > 1)
-    std::stable_sort(frames.begin(), frames.end(), [](const auto& a, const auto& b) { return a.recv_ns < b.recv_ns; });
   return frames;
 }
 

@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -258,6 +259,19 @@ bool CaptureReader::next(CapturedFrame& out) {
     out.padded_capacity = static_cast<std::size_t>(data_.data() + data_.size() - out.payload.data());
     return true;
   }
+}
+
+std::vector<CapturedFrame> read_merged(const std::vector<std::string>& files,
+                                       std::vector<std::unique_ptr<CaptureReader>>& readers) {
+  std::vector<CapturedFrame> frames;
+  for (const std::string& path : files) {
+    readers.push_back(std::make_unique<CaptureReader>(path));
+    CapturedFrame f;
+    while (readers.back()->next(f)) frames.push_back(f);
+  }
+  std::stable_sort(frames.begin(), frames.end(),
+                   [](const CapturedFrame& a, const CapturedFrame& b) { return a.recv_ns < b.recv_ns; });
+  return frames;
 }
 
 }  // namespace enigma::feed

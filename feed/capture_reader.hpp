@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -61,6 +62,12 @@ class CaptureReader {
   std::size_t line_no_{0};
   CaptureFormat format_{CaptureFormat::json_lines};
 };
+
+// Reads every file (readers keep the bytes alive) and merges their frames by receive time; stable, so
+// frames without timestamps keep file order. Cold path: several captures (a WS capture plus its REST
+// snapshots, consecutive days) become one stream.
+[[nodiscard]] std::vector<CapturedFrame> read_merged(const std::vector<std::string>& files,
+                                                     std::vector<std::unique_ptr<CaptureReader>>& readers);
 
 // Reads a whole file, transparently gunzipping/unzipping (shared with other cold-path loaders).
 [[nodiscard]] std::string read_file_decompressed(const std::string& path);

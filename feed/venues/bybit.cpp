@@ -434,14 +434,7 @@ BookCheckResult check(const std::vector<std::string>& files, Venue venue, const 
   if (venue != Venue::bybit) throw Error("bybit::check: venue '" + std::string(to_string(venue)) + "' is not bybit");
   BookCheckResult r;
   std::vector<std::unique_ptr<CaptureReader>> readers;
-  std::vector<CapturedFrame> frames;
-  for (const std::string& path : files) {
-    readers.push_back(std::make_unique<CaptureReader>(path));
-    CapturedFrame f;
-    while (readers.back()->next(f)) frames.push_back(f);
-  }
-  std::stable_sort(frames.begin(), frames.end(),
-                   [](const CapturedFrame& a, const CapturedFrame& b) { return a.recv_ns < b.recv_ns; });
+  const std::vector<CapturedFrame> frames = read_merged(files, readers);
   r.frames = frames.size();
   InstrumentRegistry registry(4096);
   Decoder decoder(registry, true);
