@@ -98,31 +98,20 @@ std::uint64_t gap_count(const feed::okx::BookSync& s) noexcept { return s.gaps()
 std::uint64_t gap_count(const feed::bybit::BookSync& s) noexcept { return s.stats().gaps; }
 std::uint64_t gap_count(const feed::coinbase::BookSync& s) noexcept { return s.stats().gaps; }
 
-// Book view handed to strategies (strategy::PriceLevel) and to entry pricing (oms::PriceLevel).
+// Top of book handed to strategies and to entry pricing (one PriceLevel type all the way).
 struct BookView {
-  std::array<strategy::PriceLevel, kTopLevels> sbids, sasks;
-  std::array<oms::PriceLevel, kTopLevels> obids, oasks;
+  std::array<PriceLevel, kTopLevels> bids, asks;
   std::uint32_t nb{0}, na{0};
 
   void load(const feed::L2Book& b) noexcept {
-    nb = static_cast<std::uint32_t>(std::min(kTopLevels, b.depth(Side::buy)));
-    na = static_cast<std::uint32_t>(std::min(kTopLevels, b.depth(Side::sell)));
-    for (std::uint32_t i = 0; i < nb; ++i) {
-      const auto& l = b.level(Side::buy, i);
-      sbids[i] = {l.price, l.qty};
-      obids[i] = {l.price, l.qty};
-    }
-    for (std::uint32_t i = 0; i < na; ++i) {
-      const auto& l = b.level(Side::sell, i);
-      sasks[i] = {l.price, l.qty};
-      oasks[i] = {l.price, l.qty};
-    }
+    nb = static_cast<std::uint32_t>(b.top(Side::buy, bids.data(), kTopLevels));
+    na = static_cast<std::uint32_t>(b.top(Side::sell, asks.data(), kTopLevels));
   }
-  [[nodiscard]] strategy::BookTop top() const noexcept { return {{sbids.data(), nb}, {sasks.data(), na}}; }
-  [[nodiscard]] std::span<const oms::PriceLevel> bids() const noexcept { return {obids.data(), nb}; }
-  [[nodiscard]] std::span<const oms::PriceLevel> asks() const noexcept { return {oasks.data(), na}; }
+  [[nodiscard]] strategy::BookTop top() const noexcept { return {{bids.data(), nb}, {asks.data(), na}}; }
+  [[nodiscard]] std::span<const PriceLevel> bid_span() const noexcept { return {bids.data(), nb}; }
+  [[nodiscard]] std::span<const PriceLevel> ask_span() const noexcept { return {asks.data(), na}; }
   [[nodiscard]] Price mid() const noexcept {
-    return nb && na ? Price::from_raw((sbids[0].price.raw() + sasks[0].price.raw()) / 2) : Price{};
+    return nb && na ? Price::from_raw((bids[0].price.raw() + asks[0].price.raw()) / 2) : Price{};
   }
 };
 
@@ -323,7 +312,7 @@ class FusedEngine {
     }
     const std::uint64_t t3 = rdtsc();
     r_.hist.signal.record(static_cast<std::int64_t>(t3 - t2));
-    for (const auto& in : intents_.view()) (void)core_.on_intent(in, view_.bids(), view_.asks(), now, t0);
+    for (const auto& in : intents_.view()) (void)core_.on_intent(in, view_.bid_span(), view_.ask_span(), now, t0);
     r_.intents += intents_.size();
     r_.hist.frame.record(static_cast<std::int64_t>(rdtsc() - t0));
     // The exchange side (not part of our latency): market data, reports, fills back to strategies.
@@ -331,7 +320,7 @@ class FusedEngine {
     if (out.changed != kInvalidInstrument) core_.mark(out.changed, view_.mid(), now);
     fill_intents_.clear();
     core_.poll(now, &fill_to_strategies, &fill_ctx_);
-    for (const auto& in : fill_intents_.view()) (void)core_.on_intent(in, view_.bids(), view_.asks(), now, t0);
+    for (const auto& in : fill_intents_.view()) (void)core_.on_intent(in, view_.bid_span(), view_.ask_span(), now, t0);
     AdminCommand cmd;
     if (opt_.admin)
       while (opt_.admin->try_pop(cmd)) core_.on_admin(cmd, now);
@@ -382,7 +371,7 @@ struct MarketMsg {  // feed -> strategy
   std::int64_t now_ns;
   Event ev;
   std::uint32_t nb, na;
-  std::array<strategy::PriceLevel, kTopLevels> bids, asks;
+  std::array<PriceLevel, kTopLevels> bids, asks;
 };
 
 struct OmsMsg {  // strategy -> oms
@@ -394,7 +383,7 @@ struct OmsMsg {  // strategy -> oms
   strategy::OrderIntent order_intent;
   InstrumentId book_instrument;  // instrument of bids/asks (kInvalidInstrument: no book yet)
   std::uint32_t nb, na;
-  std::array<oms::PriceLevel, kTopLevels> bids, asks;
+  std::array<PriceLevel, kTopLevels> bids, asks;
 };
 
 template <class T>
@@ -468,8 +457,8 @@ void run_pipelined(const std::vector<feed::CapturedFrame>& frames, InstrumentReg
           om.book_instrument = m.ev.h.instrument;
           om.nb = m.nb;
           om.na = m.na;
-          for (std::uint32_t i = 0; i < m.nb; ++i) om.bids[i] = {m.bids[i].price, m.bids[i].qty};
-          for (std::uint32_t i = 0; i < m.na; ++i) om.asks[i] = {m.asks[i].price, m.asks[i].qty};
+          om.bids = m.bids;
+          om.asks = m.asks;
           break;
         }
         case MarketMsg::frame_end:
@@ -574,8 +563,8 @@ void run_pipelined(const std::vector<feed::CapturedFrame>& frames, InstrumentReg
       m.ev.h.instrument = out.changed;
       m.nb = view.nb;
       m.na = view.na;
-      m.bids = view.sbids;
-      m.asks = view.sasks;
+      m.bids = view.bids;
+      m.asks = view.asks;
       m.sent_tsc = rdtsc();
       push_spin(*market, m, r.ring_full_spins);
     }

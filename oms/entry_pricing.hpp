@@ -6,16 +6,14 @@
 #include <cstddef>
 #include <span>
 
+#include "core/book_side.hpp"
 #include "core/events.hpp"
 #include "core/fixed_point.hpp"
 #include "oms/exec_report.hpp"
 
 namespace enigma::oms {
 
-struct PriceLevel {
-  Price price;
-  Qty qty;
-};
+using PriceLevel = enigma::PriceLevel;  // one level type from the book to the OMS
 
 struct EntryPricingConfig {
   std::size_t level_index{8};                      // 0-based: 8 = the 9th level

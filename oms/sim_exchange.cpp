@@ -1,7 +1,6 @@
 #include "oms/sim_exchange.hpp"
 
 #include <algorithm>
-#include <cstring>
 #include <limits>
 
 namespace enigma::oms {
@@ -30,15 +29,11 @@ Notional value_of(Price px, Qty q, Qty multiplier) noexcept {
   return n.ok() ? n.value : Notional::max();
 }
 
-// True when `a` is a better price than `b` for a book side (higher bid, lower ask).
-bool better(Side side, Price a, Price b) noexcept { return side == Side::buy ? a > b : a < b; }
-
 }  // namespace
 
 SimExchange::SimExchange(const InstrumentRegistry& registry, SimConfig cfg)
     : registry_(registry),
       cfg_(cfg),
-      books_(registry.size()),
       orders_(cfg.max_orders),
       index_(static_cast<std::uint32_t>(cfg.max_orders)),
       actions_(cfg.max_orders * 2),
@@ -49,10 +44,8 @@ SimExchange::SimExchange(const InstrumentRegistry& registry, SimConfig cfg)
   if (cfg.order_latency_ns < 0 || cfg.feed_latency_ns < 0 || cfg.funding_interval_ns < 0) {
     throw Error("sim exchange: latencies and funding interval must be >= 0");
   }
-  for (Book& b : books_) {
-    b.bids.levels.resize(cfg.max_levels);
-    b.asks.levels.resize(cfg.max_levels);
-  }
+  books_.reserve(registry.size());
+  for (std::size_t i = 0; i < registry.size(); ++i) books_.emplace_back(cfg.max_levels);
   free_slots_.reserve(cfg.max_orders);
   for (std::size_t i = cfg.max_orders; i-- > 0;) free_slots_.push_back(static_cast<std::uint32_t>(i));
   live_.reserve(cfg.max_orders);
@@ -63,50 +56,24 @@ SimExchange::SimExchange(const InstrumentRegistry& registry, SimConfig cfg)
 
 namespace {
 
-template <class BookSideT>
-std::size_t lower_index(const BookSideT& s, Side side, Price px) noexcept {
-  // First index whose price is not better than px.
-  std::size_t lo = 0;
-  std::size_t hi = s.count;
-  while (lo < hi) {
-    const std::size_t mid = (lo + hi) / 2;
-    if (better(side, s.levels[mid].price, px)) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 }  // namespace
 
 Qty SimExchange::level_qty(InstrumentId id, Side side, Price px) const noexcept {
   if (id >= books_.size()) return Qty{};
   const BookSide& s = side == Side::buy ? books_[id].bids : books_[id].asks;
-  const std::size_t i = lower_index(s, side, px);
-  return i < s.count && s.levels[i].price == px ? s.levels[i].qty : Qty{};
+  return s.qty_at(px);
 }
 
 void SimExchange::apply_level(Book& b, InstrumentId id, const BookLevel& l, std::int64_t t) noexcept {
   BookSide& s = l.side == Side::buy ? b.bids : b.asks;
-  const std::size_t i = lower_index(s, l.side, l.price);
-  const bool exists = i < s.count && s.levels[i].price == l.price;
-  const Qty old_qty = exists ? s.levels[i].qty : Qty{};
-  if (l.qty.raw() <= 0) {
-    if (exists) {
-      std::memmove(s.levels.data() + i, s.levels.data() + i + 1, (s.count - i - 1) * sizeof(Level));
-      --s.count;
+  Qty old_qty{};
+  if (!s.set(l.price, l.qty, &old_qty)) {
+    // Full side: a level better than the worst replaces it; a worse one is dropped (both counted).
+    if (s.better(l.price, s.worst()->price)) {
+      s.pop_worst();
+      (void)s.set(l.price, l.qty, &old_qty);
     }
-  } else if (exists) {
-    s.levels[i].qty = l.qty;
-  } else if (i < s.levels.size()) {
-    if (s.count == s.levels.size()) {
-      --s.count;  // drop the worst level to make room for a better one
-      ++dropped_levels_;
-    }
-    std::memmove(s.levels.data() + i + 1, s.levels.data() + i, (s.count - i) * sizeof(Level));
-    s.levels[i] = Level{l.price, l.qty};
-    ++s.count;
-  } else {
-    ++dropped_levels_;  // worse than every level of a full side
+    ++dropped_levels_;
   }
 
   // Queue accounting for our resting orders at this price (not while a snapshot is being rebuilt).
@@ -144,8 +111,8 @@ void SimExchange::check_crossed_resting(Book& b, InstrumentId id, std::int64_t t
     bool crossed = false;
     if (o.phase == OrderPhase::resting && r.instrument == id) {
       // The opposite side trading through our price means those sellers (buyers) would have hit us first.
-      crossed = r.side == Side::buy ? b.asks.count > 0 && b.asks.levels[0].price < r.price
-                                    : b.bids.count > 0 && b.bids.levels[0].price > r.price;
+      crossed = r.side == Side::buy ? !b.asks.empty() && b.asks.best()->price < r.price
+                                    : !b.bids.empty() && b.bids.best()->price > r.price;
     }
     if (crossed) {
       fill(slot, r.qty - o.filled, r.price, true, t);  // may release the slot and shrink live_
@@ -222,8 +189,8 @@ void SimExchange::on_event(const Event& e, std::int64_t t) noexcept {
     case EventType::book_batch:
       b.has_depth = true;
       if (e.batch.kind == BookBatchKind::snapshot) {
-        b.bids.count = 0;
-        b.asks.count = 0;
+        b.bids.clear();
+        b.asks.clear();
         b.pending_levels = e.batch.level_count;
       }
       break;
@@ -236,10 +203,10 @@ void SimExchange::on_event(const Event& e, std::int64_t t) noexcept {
       break;
     case EventType::bbo:
       if (!b.has_depth) {
-        b.bids.levels[0] = Level{e.bbo.bid_price, e.bbo.bid_qty};
-        b.bids.count = e.bbo.bid_qty.raw() > 0 ? 1 : 0;
-        b.asks.levels[0] = Level{e.bbo.ask_price, e.bbo.ask_qty};
-        b.asks.count = e.bbo.ask_qty.raw() > 0 ? 1 : 0;
+        b.bids.clear();
+        b.asks.clear();
+        (void)b.bids.set(e.bbo.bid_price, e.bbo.bid_qty);
+        (void)b.asks.set(e.bbo.ask_price, e.bbo.ask_qty);
         check_crossed_resting(b, id, t);
       }
       break;
@@ -319,11 +286,11 @@ Notional SimExchange::free_margin() const noexcept {
 Qty SimExchange::available(const Book& b, Side taker, Qty want, Price limit) const noexcept {
   const BookSide& s = taker == Side::buy ? b.asks : b.bids;
   Qty sum{};
-  for (std::size_t i = 0; i < s.count && sum < want; ++i) {
-    const Price px = s.levels[i].price;
-    if (limit.raw() > 0 && (taker == Side::buy ? px > limit : px < limit)) break;
-    sum += s.levels[i].qty;
-  }
+  s.for_each([&](const PriceLevel& l) noexcept {
+    if (sum >= want || (limit.raw() > 0 && (taker == Side::buy ? l.price > limit : l.price < limit))) return false;
+    sum += l.qty;
+    return true;
+  });
   return sum;
 }
 
@@ -331,16 +298,12 @@ Qty SimExchange::take(Book& b, std::uint32_t slot, Qty want, Price limit, std::i
   const Side taker = orders_[slot].spec.req.side;
   BookSide& s = taker == Side::buy ? b.asks : b.bids;
   Qty got{};
-  while (want.raw() > 0 && s.count > 0) {
-    Level& lv = s.levels[0];
+  while (want.raw() > 0 && !s.empty()) {
+    const PriceLevel lv = *s.best();
     if (limit.raw() > 0 && (taker == Side::buy ? lv.price > limit : lv.price < limit)) break;
     const Qty q = std::min(want, lv.qty);
     const Price px = lv.price;
-    lv.qty -= q;  // our fill uses the displayed liquidity until the venue updates this level
-    if (lv.qty.raw() <= 0) {
-      std::memmove(s.levels.data(), s.levels.data() + 1, (s.count - 1) * sizeof(Level));
-      --s.count;
-    }
+    (void)s.set(px, lv.qty - q);  // our fill uses the displayed liquidity until the venue updates this level
     want -= q;
     got += q;
     fill(slot, q, px, false, t);
@@ -482,15 +445,15 @@ void SimExchange::on_arrival(std::uint32_t slot, std::int64_t t) noexcept {
     // Margin at the price the order would trade at: its limit, its trigger, or the opposite best.
     const BookSide& opp = r.side == Side::buy ? b.asks : b.bids;
     Price px = r.type == OrderType::limit ? r.price : r.stop_price;
-    if (px.raw() <= 0) px = opp.count > 0 ? opp.levels[0].price : (r.reference_price.raw() > 0 ? r.reference_price : b.last_trade);
+    if (px.raw() <= 0) px = !opp.empty() ? opp.best()->price : (r.reference_price.raw() > 0 ? r.reference_price : b.last_trade);
     const Notional need = margin_for(o, px);
     if (need > free_margin()) return finish(slot, ExecKind::rejected, Reason::insufficient_margin, t);
     o.reserved_margin = need;
   }
 
   const BookSide& opp = r.side == Side::buy ? b.asks : b.bids;
-  const bool crosses = r.type == OrderType::limit && opp.count > 0 &&
-                       (r.side == Side::buy ? opp.levels[0].price <= r.price : opp.levels[0].price >= r.price);
+  const bool crosses = r.type == OrderType::limit && !opp.empty() &&
+                       (r.side == Side::buy ? opp.best()->price <= r.price : opp.best()->price >= r.price);
   if (r.type == OrderType::limit && r.tif == TimeInForce::post_only && crosses) {
     return finish(slot, ExecKind::rejected, Reason::post_only_would_cross, t);
   }

@@ -31,6 +31,7 @@
 #include <span>
 #include <vector>
 
+#include "core/book_side.hpp"
 #include "core/error.hpp"
 #include "core/events.hpp"
 #include "core/fixed_point.hpp"
@@ -108,15 +109,8 @@ class SimExchange {
   [[nodiscard]] std::uint64_t dropped_levels() const noexcept { return dropped_levels_; }
 
  private:
-  struct Level {
-    Price price;
-    Qty qty;
-  };
-  struct BookSide {
-    std::vector<Level> levels;  // best first; capacity fixed at construction
-    std::size_t count{0};
-  };
   struct Book {
+    explicit Book(std::size_t max_levels) : bids(Side::buy, max_levels), asks(Side::sell, max_levels) {}
     BookSide bids;
     BookSide asks;
     SimPosition position;

@@ -23,15 +23,13 @@
 #include <span>
 #include <vector>
 
+#include "core/book_side.hpp"
 #include "core/events.hpp"
 #include "core/fixed_point.hpp"
 
 namespace enigma::strategy {
 
-struct PriceLevel {
-  Price price;
-  Qty qty;
-};
+using PriceLevel = enigma::PriceLevel;  // one level type from the book to the OMS
 
 // Top of book, best level first on both sides; spans point into the book stage's storage.
 struct BookTop {

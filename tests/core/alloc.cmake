@@ -12,3 +12,7 @@ endif()
 enigma_add_test(core_alloc_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/alloc_test.cpp
   DEPS enigma::core enigma_test_alloc)
+
+enigma_add_test(core_book_side_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/book_side_test.cpp
+  DEPS enigma::core enigma_test_alloc)

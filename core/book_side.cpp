@@ -1,0 +1,173 @@
+#include "core/book_side.hpp"
+
+#include <cstring>
+
+namespace enigma {
+
+namespace {
+// Two neighbouring blocks that fit in this many levels together are merged after a delete, so blocks stay
+// at least about a third full and the pool (sized for an average of kBlock / 4 per block) never runs out
+// before max_levels in practice. Below kBlock so that a merge is not undone by the next insert's split.
+constexpr std::uint32_t kMerge = BookSide::kBlock * 3 / 4;
+}  // namespace
+
+BookSide::BookSide(Side side, std::size_t max_levels)
+    : sign_(side == Side::buy ? -1 : 1), side_(side), max_levels_(max_levels) {
+  const std::size_t blocks = max_levels / (kBlock / 4) + 2;
+  pool_.resize(blocks);
+  dir_.resize(blocks);
+  worst_key_.resize(blocks);
+  free_.reserve(blocks);
+  for (std::size_t i = blocks; i-- > 0;) free_.push_back(static_cast<std::uint32_t>(i));
+}
+
+std::size_t BookSide::find_block(std::int64_t k) const noexcept {
+  std::size_t lo = 0;
+  std::size_t n = ndir_;
+  while (n > 0) {
+    const std::size_t half = n / 2;
+    if (worst_key_[lo + half] < k) {
+      lo += half + 1;
+      n -= half + 1;
+    } else {
+      n = half;
+    }
+  }
+  return lo < ndir_ ? lo : ndir_ - 1;  // worse than every level: the last block
+}
+
+std::uint32_t BookSide::find_in_block(const Block& b, std::int64_t k) const noexcept {
+  std::uint32_t lo = 0;
+  std::uint32_t n = b.n;
+  while (n > 0) {
+    const std::uint32_t half = n / 2;
+    if (key(b.lv[lo + half].price) < k) {
+      lo += half + 1;
+      n -= half + 1;
+    } else {
+      n = half;
+    }
+  }
+  return lo;
+}
+
+void BookSide::insert_dir(std::size_t at, std::uint32_t block) noexcept {
+  std::memmove(dir_.data() + at + 1, dir_.data() + at, (ndir_ - at) * sizeof(dir_[0]));
+  std::memmove(worst_key_.data() + at + 1, worst_key_.data() + at, (ndir_ - at) * sizeof(worst_key_[0]));
+  dir_[at] = block;
+  ++ndir_;
+  refresh_worst(at);
+}
+
+void BookSide::erase_dir(std::size_t at) noexcept {
+  std::memmove(dir_.data() + at, dir_.data() + at + 1, (ndir_ - at - 1) * sizeof(dir_[0]));
+  std::memmove(worst_key_.data() + at, worst_key_.data() + at + 1, (ndir_ - at - 1) * sizeof(worst_key_[0]));
+  --ndir_;
+}
+
+void BookSide::erase_at(std::size_t d, std::uint32_t i) noexcept {
+  Block& b = pool_[dir_[d]];
+  std::memmove(b.lv + i, b.lv + i + 1, (b.n - i - 1) * sizeof(PriceLevel));
+  --b.n;
+  --size_;
+  if (b.n == 0) {
+    free_.push_back(dir_[d]);
+    erase_dir(d);
+    return;
+  }
+  if (i == b.n) refresh_worst(d);
+  if (d + 1 < ndir_ && b.n + pool_[dir_[d + 1]].n <= kMerge) {
+    Block& next = pool_[dir_[d + 1]];
+    std::memcpy(b.lv + b.n, next.lv, next.n * sizeof(PriceLevel));
+    b.n += next.n;
+    next.n = 0;
+    free_.push_back(dir_[d + 1]);
+    erase_dir(d + 1);
+    refresh_worst(d);
+  } else if (d > 0 && pool_[dir_[d - 1]].n + b.n <= kMerge) {
+    Block& prev = pool_[dir_[d - 1]];
+    std::memcpy(prev.lv + prev.n, b.lv, b.n * sizeof(PriceLevel));
+    prev.n += b.n;
+    b.n = 0;
+    free_.push_back(dir_[d]);
+    erase_dir(d);
+    refresh_worst(d - 1);
+  }
+}
+
+bool BookSide::set(Price price, Qty qty, Qty* old) noexcept {
+  const std::int64_t k = key(price);
+  if (ndir_ == 0) {
+    if (old) *old = Qty{};
+    if (qty.raw() <= 0) return true;
+    if (max_levels_ == 0 || free_.empty()) return false;
+    const std::uint32_t id = free_.back();
+    free_.pop_back();
+    pool_[id].n = 1;
+    pool_[id].lv[0] = PriceLevel{price, qty};
+    insert_dir(0, id);
+    size_ = 1;
+    return true;
+  }
+  std::size_t d = find_block(k);
+  std::uint32_t i = find_in_block(pool_[dir_[d]], k);
+  Block* b = &pool_[dir_[d]];
+  const bool found = i < b->n && b->lv[i].price == price;
+  if (old) *old = found ? b->lv[i].qty : Qty{};
+  if (qty.raw() <= 0) {
+    if (found) erase_at(d, i);
+    return true;
+  }
+  if (found) {
+    b->lv[i].qty = qty;
+    return true;
+  }
+  if (size_ >= max_levels_) return false;
+  if (b->n == kBlock) {  // split: the worse half moves to a new block right after this one
+    if (free_.empty()) [[unlikely]] return false;
+    const std::uint32_t id = free_.back();
+    free_.pop_back();
+    constexpr std::uint32_t half = kBlock / 2;
+    Block& upper = pool_[id];
+    std::memcpy(upper.lv, b->lv + half, half * sizeof(PriceLevel));
+    upper.n = half;
+    b->n = half;
+    refresh_worst(d);
+    insert_dir(d + 1, id);
+    if (i > half) {
+      ++d;
+      i -= half;
+      b = &upper;
+    }
+  }
+  std::memmove(b->lv + i + 1, b->lv + i, (b->n - i) * sizeof(PriceLevel));
+  b->lv[i] = PriceLevel{price, qty};
+  ++b->n;
+  ++size_;
+  if (i == b->n - 1) refresh_worst(d);
+  return true;
+}
+
+void BookSide::pop_worst() noexcept {
+  if (size_ == 0) return;
+  erase_at(ndir_ - 1, pool_[dir_[ndir_ - 1]].n - 1);
+}
+
+void BookSide::clear() noexcept {
+  for (std::size_t d = 0; d < ndir_; ++d) {
+    pool_[dir_[d]].n = 0;
+    free_.push_back(dir_[d]);
+  }
+  ndir_ = 0;
+  size_ = 0;
+}
+
+Qty BookSide::qty_at(Price price) const noexcept {
+  if (ndir_ == 0) return Qty{};
+  const std::int64_t k = key(price);
+  const Block& b = pool_[dir_[find_block(k)]];
+  const std::uint32_t i = find_in_block(b, k);
+  return i < b.n && b.lv[i].price == price ? b.lv[i].qty : Qty{};
+}
+
+}  // namespace enigma
