@@ -21,34 +21,29 @@ BookSide::BookSide(Side side, std::size_t max_levels)
   for (std::size_t i = blocks; i-- > 0;) free_.push_back(static_cast<std::uint32_t>(i));
 }
 
+// Both searches count the keys below k rather than bisect: diff streams land at unpredictable depths, and
+// a chain of dependent loads and mispredicted compares cost more than a vectorized pass over a few hundred
+// keys.
 std::size_t BookSide::find_block(std::int64_t k) const noexcept {
-  std::size_t lo = 0;
-  std::size_t n = ndir_;
-  while (n > 0) {
-    const std::size_t half = n / 2;
-    if (worst_key_[lo + half] < k) {
-      lo += half + 1;
-      n -= half + 1;
-    } else {
-      n = half;
-    }
-  }
-  return lo < ndir_ ? lo : ndir_ - 1;  // worse than every level: the last block
+  if (k <= worst_key_[0]) return 0;  // the top block: most updates
+  std::size_t below = 0;
+  for (std::size_t d = 0; d < ndir_; ++d) below += worst_key_[d] < k ? 1 : 0;
+  return below < ndir_ ? below : ndir_ - 1;  // worse than every level: the last block
 }
 
 std::uint32_t BookSide::find_in_block(const Block& b, std::int64_t k) const noexcept {
-  std::uint32_t lo = 0;
-  std::uint32_t n = b.n;
-  while (n > 0) {
-    const std::uint32_t half = n / 2;
-    if (key(b.lv[lo + half].price) < k) {
-      lo += half + 1;
-      n -= half + 1;
-    } else {
-      n = half;
-    }
-  }
-  return lo;
+  std::uint32_t below = 0;
+  for (std::uint32_t i = 0; i < kBlock; ++i) below += b.keys[i] < k ? 1u : 0u;
+  return below;
+}
+
+void BookSide::move_tail(Block& src, std::uint32_t from, Block& dst) noexcept {
+  const std::uint32_t count = src.n - from;
+  std::memcpy(dst.keys + dst.n, src.keys + from, count * sizeof(std::int64_t));
+  std::memcpy(dst.lv + dst.n, src.lv + from, count * sizeof(PriceLevel));
+  for (std::uint32_t i = from; i < src.n; ++i) src.keys[i] = kEmpty;
+  dst.n += count;
+  src.n = from;
 }
 
 void BookSide::insert_dir(std::size_t at, std::uint32_t block) noexcept {
@@ -67,8 +62,10 @@ void BookSide::erase_dir(std::size_t at) noexcept {
 
 void BookSide::erase_at(std::size_t d, std::uint32_t i) noexcept {
   Block& b = pool_[dir_[d]];
+  std::memmove(b.keys + i, b.keys + i + 1, (b.n - i - 1) * sizeof(std::int64_t));
   std::memmove(b.lv + i, b.lv + i + 1, (b.n - i - 1) * sizeof(PriceLevel));
   --b.n;
+  b.keys[b.n] = kEmpty;
   --size_;
   if (b.n == 0) {
     free_.push_back(dir_[d]);
@@ -77,18 +74,12 @@ void BookSide::erase_at(std::size_t d, std::uint32_t i) noexcept {
   }
   if (i == b.n) refresh_worst(d);
   if (d + 1 < ndir_ && b.n + pool_[dir_[d + 1]].n <= kMerge) {
-    Block& next = pool_[dir_[d + 1]];
-    std::memcpy(b.lv + b.n, next.lv, next.n * sizeof(PriceLevel));
-    b.n += next.n;
-    next.n = 0;
+    move_tail(pool_[dir_[d + 1]], 0, b);
     free_.push_back(dir_[d + 1]);
     erase_dir(d + 1);
     refresh_worst(d);
   } else if (d > 0 && pool_[dir_[d - 1]].n + b.n <= kMerge) {
-    Block& prev = pool_[dir_[d - 1]];
-    std::memcpy(prev.lv + prev.n, b.lv, b.n * sizeof(PriceLevel));
-    prev.n += b.n;
-    b.n = 0;
+    move_tail(b, 0, pool_[dir_[d - 1]]);
     free_.push_back(dir_[d]);
     erase_dir(d);
     refresh_worst(d - 1);
@@ -104,6 +95,7 @@ bool BookSide::set(Price price, Qty qty, Qty* old) noexcept {
     const std::uint32_t id = free_.back();
     free_.pop_back();
     pool_[id].n = 1;
+    pool_[id].keys[0] = k;
     pool_[id].lv[0] = PriceLevel{price, qty};
     insert_dir(0, id);
     size_ = 1;
@@ -129,9 +121,7 @@ bool BookSide::set(Price price, Qty qty, Qty* old) noexcept {
     free_.pop_back();
     constexpr std::uint32_t half = kBlock / 2;
     Block& upper = pool_[id];
-    std::memcpy(upper.lv, b->lv + half, half * sizeof(PriceLevel));
-    upper.n = half;
-    b->n = half;
+    move_tail(*b, half, upper);
     refresh_worst(d);
     insert_dir(d + 1, id);
     if (i > half) {
@@ -140,7 +130,9 @@ bool BookSide::set(Price price, Qty qty, Qty* old) noexcept {
       b = &upper;
     }
   }
+  std::memmove(b->keys + i + 1, b->keys + i, (b->n - i) * sizeof(std::int64_t));
   std::memmove(b->lv + i + 1, b->lv + i, (b->n - i) * sizeof(PriceLevel));
+  b->keys[i] = k;
   b->lv[i] = PriceLevel{price, qty};
   ++b->n;
   ++size_;
@@ -155,7 +147,9 @@ void BookSide::pop_worst() noexcept {
 
 void BookSide::clear() noexcept {
   for (std::size_t d = 0; d < ndir_; ++d) {
-    pool_[dir_[d]].n = 0;
+    Block& b = pool_[dir_[d]];
+    for (std::uint32_t i = 0; i < b.n; ++i) b.keys[i] = kEmpty;
+    b.n = 0;
     free_.push_back(dir_[d]);
   }
   ndir_ = 0;

@@ -4,14 +4,15 @@
 // far from the top all the time). In one flat sorted array each such insert or delete moves every level
 // between it and the end (tens of KB at a few thousand levels). Here the levels live in small sorted blocks
 // of kBlock entries, chained best block first through a short directory that also holds each block's worst
-// price; an update is a binary search of the directory, a binary search of one block and a move of at most
-// kBlock entries. Reading the top levels touches the first block or two.
+// price; an update is a binary search of the directory, a vectorized count within one block and a move of
+// at most kBlock entries. Reading the top levels touches the first block or two.
 //
 // Memory comes from a pool allocated in the constructor; no operation allocates. Comparisons use a key
 // (-price for bids, price for asks), so "smaller key = better" holds on both sides.
 #pragma once
 
 #include <cstddef>
+#include <climits>
 #include <cstdint>
 #include <vector>
 
@@ -76,8 +77,14 @@ class BookSide {
   }
 
  private:
+  // keys[] mirrors lv[].price as search keys, padded with kEmpty past n: the position of a key is the count
+  // of keys below it, a fixed-length compare-and-add loop the compiler vectorizes (no dependent loads, no
+  // branches), which beat a binary search over the block by 2x.
+  static constexpr std::int64_t kEmpty = INT64_MAX;
   struct Block {
+    Block() { for (auto& k : keys) k = kEmpty; }
     std::uint32_t n{0};
+    alignas(64) std::int64_t keys[kBlock];
     PriceLevel lv[kBlock];  // best first
   };
 
@@ -89,6 +96,9 @@ class BookSide {
   void insert_dir(std::size_t at, std::uint32_t block) noexcept;
   void erase_dir(std::size_t at) noexcept;
   void erase_at(std::size_t d, std::uint32_t i) noexcept;
+  // Appends levels [from, from + count) of `src` to the end of `dst` and clears them from `src`'s tail
+  // (src must end at from + count).
+  static void move_tail(Block& src, std::uint32_t from, Block& dst) noexcept;
   void refresh_worst(std::size_t d) noexcept {
     const Block& b = pool_[dir_[d]];
     worst_key_[d] = key(b.lv[b.n - 1].price);
