@@ -149,7 +149,7 @@ using Rate = Fixed<RateTag, 10>;  // funding rates, fees, ratios (0.0001 = 1 bp)
 
 // Inline so decoders get it folded into their field loops (the <= 10 ns/price budget).
 template <class Tag, int Digits>
-Result<Fixed<Tag, Digits>> Fixed<Tag, Digits>::parse(std::string_view s) noexcept {
+inline Result<Fixed<Tag, Digits>> Fixed<Tag, Digits>::parse(std::string_view s) noexcept {
   const char* p = s.data();
   const char* const end = p + s.size();
   if (p == end) [[unlikely]] return Result<Fixed>::failure(Errc::empty);

@@ -145,6 +145,10 @@ void SimExchange::apply_funding(Book& b, InstrumentId id, std::int64_t t) noexce
 }
 
 void SimExchange::process_until(std::int64_t t) noexcept {
+  if (t < no_funding_before_ns_ && (action_count_ == 0 || actions_[action_head_].at_ns > t)) [[likely]] {
+    now_ns_ = std::max(now_ns_, t);
+    return;
+  }
   for (;;) {
     const std::int64_t ta = action_count_ > 0 ? actions_[action_head_].at_ns : kNever;
     std::int64_t tf = kNever;
@@ -162,7 +166,10 @@ void SimExchange::process_until(std::int64_t t) noexcept {
         fi = i;
       }
     }
-    if (ta > t && tf > t) break;
+    if (ta > t && tf > t) {
+      no_funding_before_ns_ = tf;
+      break;
+    }
     if (ta <= tf) {
       const Action a = actions_[action_head_];
       action_head_ = (action_head_ + 1) % actions_.size();
@@ -215,6 +222,7 @@ void SimExchange::on_event(const Event& e, std::int64_t t) noexcept {
       if (e.mark.next_funding_time_ns > 0) {
         b.has_funding_feed = true;
         b.funding_rate = e.mark.funding_rate;
+        no_funding_before_ns_ = INT64_MIN;  // the schedule may have changed: rescan
         // Only a funding time still ahead of us schedules a payment (repeats of a paid one do not).
         if (e.mark.next_funding_time_ns > t) b.next_funding_ns = e.mark.next_funding_time_ns;
       }

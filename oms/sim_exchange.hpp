@@ -180,6 +180,9 @@ class SimExchange {
   std::size_t report_count_{0};
   SimAccount account_{};
   std::int64_t now_ns_{0};
+  // No funding payment is due before this time (from the last full scan of the books); reset whenever a
+  // funding feed changes the schedule. Lets process_until skip the per-book scan on almost every event.
+  std::int64_t no_funding_before_ns_{INT64_MIN};
   std::uint64_t next_venue_id_{1};
   std::uint64_t report_seq_{0};
   std::uint64_t dropped_reports_{0};
