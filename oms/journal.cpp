@@ -5,7 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <chrono>
 #if defined(__SSE4_2__)
 #include <nmmintrin.h>
 #endif
@@ -126,10 +128,31 @@ Journal::Journal(std::string path, JournalConfig cfg) : path_(std::move(path)), 
     ++count_;
   }
   seq_ = count_;
-  synced_ = count_;
+  published_.store(count_, std::memory_order_relaxed);
+  synced_.store(count_, std::memory_order_relaxed);
+  if (cfg_.fsync == FsyncPolicy::interval) {
+    if (cfg_.fsync_interval_ns < 1'000'000) cfg_.fsync_interval_ns = 1'000'000;
+    flusher_ = std::thread([this] { flusher_loop(); });
+  }
+}
+
+void Journal::flusher_loop() noexcept {
+  // Sleeps in short steps so that shutdown is prompt whatever the interval.
+  const auto step = std::chrono::nanoseconds(std::min<std::int64_t>(cfg_.fsync_interval_ns, 10'000'000));
+  auto next = std::chrono::steady_clock::now() + std::chrono::nanoseconds(cfg_.fsync_interval_ns);
+  while (!stop_.load(std::memory_order_acquire)) {
+    std::this_thread::sleep_for(step);
+    if (std::chrono::steady_clock::now() < next) continue;
+    next += std::chrono::nanoseconds(cfg_.fsync_interval_ns);
+    if (sync_upto(published_.load(std::memory_order_acquire)) != Errc::ok) flush_failed_.store(true, std::memory_order_release);
+  }
 }
 
 Journal::~Journal() {
+  if (flusher_.joinable()) {
+    stop_.store(true, std::memory_order_release);
+    flusher_.join();
+  }
   if (map_ != nullptr) {
     if (cfg_.fsync != FsyncPolicy::none) (void)sync();
     ::munmap(map_, cfg_.max_records * kJournalRecordSize);
@@ -137,14 +160,19 @@ Journal::~Journal() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-Errc Journal::sync() noexcept {
-  if (synced_ == count_) return Errc::ok;
+Errc Journal::sync() noexcept { return sync_upto(published_.load(std::memory_order_acquire)); }
+
+Errc Journal::sync_upto(std::size_t records) noexcept {
+  std::size_t done = synced_.load(std::memory_order_acquire);
+  if (done >= records) return Errc::ok;
   // msync needs a page-aligned start.
   const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-  const std::size_t from = (synced_ * kJournalRecordSize) / page * page;
-  const std::size_t to = count_ * kJournalRecordSize;
+  const std::size_t from = (done * kJournalRecordSize) / page * page;
+  const std::size_t to = records * kJournalRecordSize;
   if (::msync(map_ + from, to - from, MS_SYNC) != 0) return Errc::io;
-  synced_ = count_;
+  // Both threads may sync: the mark only moves forward.
+  while (done < records && !synced_.compare_exchange_weak(done, records, std::memory_order_acq_rel)) {
+  }
   return Errc::ok;
 }
 
@@ -168,13 +196,14 @@ Errc Journal::append(RecordType type, std::uint64_t aux, const void* payload, st
   std::memcpy(dst + sizeof h, rec + sizeof h, kJournalRecordSize - sizeof h);
   std::memcpy(dst, rec, sizeof h);
   ++count_;
+  published_.store(count_, std::memory_order_release);
   switch (cfg_.fsync) {
     case FsyncPolicy::none: return Errc::ok;
     case FsyncPolicy::every_record: return sync();
     case FsyncPolicy::interval:
-      if (now_ns - last_sync_ns_ >= cfg_.fsync_interval_ns) {
-        last_sync_ns_ = now_ns;
-        return sync();
+      if (flush_failed_.load(std::memory_order_relaxed)) [[unlikely]] {
+        flush_failed_.store(false, std::memory_order_relaxed);
+        return Errc::io;
       }
       return Errc::ok;
   }

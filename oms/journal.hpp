@@ -3,14 +3,18 @@
 //
 // The file is preallocated to `max_records` and memory-mapped: an append is a memcpy into the page cache
 // (no syscall, no allocation), which already survives a process crash (SIGKILL); the fsync policy decides
-// when dirty pages are forced to disk for power loss (none / every record / every N ms of injected time).
+// when dirty pages are forced to disk for power loss: never, inline after every record (a syscall on the
+// order path, for those who want it), or every N ms by a flusher thread the journal owns (the order path
+// only publishes how far it has written).
 // Unwritten space is zeros, so the end of the journal is the first all-zero header. A torn last record
 // (bad CRC) is detected, skipped on replay, and overwritten by the next append.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/error.hpp"
@@ -25,7 +29,7 @@ enum class FsyncPolicy : std::uint8_t { none, every_record, interval };
 struct JournalConfig {
   std::size_t max_records{1 << 20};  // 256 MiB file (sparse until written)
   FsyncPolicy fsync{FsyncPolicy::interval};
-  std::int64_t fsync_interval_ns{10'000'000};  // FsyncPolicy::interval: at most this long unsynced
+  std::int64_t fsync_interval_ns{10'000'000};  // FsyncPolicy::interval: flusher period (wall time, >= 1 ms)
 };
 
 enum class RecordType : std::uint16_t {
@@ -63,7 +67,8 @@ class Journal {
   ~Journal();  // syncs (unless FsyncPolicy::none) and unmaps
 
   // Appends one record; noexcept and allocation-free. Errc::capacity when the file is full,
-  // Errc::io when a required sync failed (the record is written but may not be durable).
+  // Errc::io when a required sync failed (the record is written but may not be durable); with the
+  // interval policy, the first append after a failed background sync returns Errc::io.
   [[nodiscard]] Errc append_order(const OrderSpec& o, std::uint64_t next_client_counter, std::int64_t now_ns) noexcept;
   [[nodiscard]] Errc append_cancel(const ClientOrderId& id, std::int64_t now_ns) noexcept;
   [[nodiscard]] Errc append_unknown(const ClientOrderId& id, std::int64_t now_ns) noexcept;
@@ -71,6 +76,8 @@ class Journal {
   [[nodiscard]] Errc append_position(const Position& p, std::int64_t now_ns) noexcept;
   // Forces everything appended so far to disk.
   [[nodiscard]] Errc sync() noexcept;
+  // Records known durable (flushed by sync() or the flusher thread).
+  [[nodiscard]] std::size_t synced_records() const noexcept { return synced_.load(std::memory_order_acquire); }
 
   [[nodiscard]] std::size_t records() const noexcept { return count_; }
   [[nodiscard]] bool opened_with_torn_tail() const noexcept { return torn_tail_; }
@@ -82,16 +89,21 @@ class Journal {
 
  private:
   Errc append(RecordType type, std::uint64_t aux, const void* payload, std::size_t size, std::int64_t now_ns) noexcept;
+  Errc sync_upto(std::size_t records) noexcept;  // msync of [synced, records); safe from both threads
+  void flusher_loop() noexcept;
 
   std::string path_;
   JournalConfig cfg_;
   int fd_{-1};
   unsigned char* map_{nullptr};
   std::size_t count_{0};
-  std::size_t synced_{0};  // records known durable
+  std::atomic<std::size_t> published_{0};  // records completely written (what the flusher may sync)
+  std::atomic<std::size_t> synced_{0};     // records known durable
+  std::atomic<bool> flush_failed_{false};  // a background msync failed (reported by the next append)
+  std::atomic<bool> stop_{false};
   std::uint64_t seq_{0};
-  std::int64_t last_sync_ns_{0};
   bool torn_tail_{false};
+  std::thread flusher_;  // FsyncPolicy::interval only
 };
 
 }  // namespace enigma::oms

@@ -21,7 +21,7 @@ scripts/setup.sh
 
 # Suites built and run again under each sanitizer (executable name prefixes).
 ASAN_SUITES='^(core|feed|strategy|risk|oms|engine)_[a-z0-9_]*test$'
-TSAN_SUITES='^(core_(spsc_ring|logger|stage_runner|alloc)_test|engine_replay_test)$'
+TSAN_SUITES='^(core_(spsc_ring|logger|stage_runner|alloc)_test|oms_journal_test|engine_replay_test)$'
 
 suite_targets() {  # <build dir> <regex>: test executables in that build matching the regex
   ninja -C "$1" -t targets all | sed -n 's/^\([A-Za-z0-9_]*\): phony$/\1/p' | grep -E "$2" || true

@@ -8,12 +8,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <map>
 #include <random>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "oms/journal.hpp"
 
@@ -330,6 +332,24 @@ TEST(OmsJournal, SigkillMidRunThenRestartRebuildsOrdersAndPositions) {
   // The OMS reopens the same file for appending where the valid records end.
   Journal reopened(path, {1 << 16, FsyncPolicy::none, 0});
   EXPECT_EQ(reopened.records(), full.records);
+  std::remove(path.c_str());
+}
+
+// The interval policy syncs on the journal's own flusher thread: the appending thread makes no msync, and
+// the flusher catches up within a few intervals.
+TEST(OmsJournal, IntervalPolicyFlushesInBackground) {
+  const std::string path = temp_path("oms_flusher_");
+  ClientIdGenerator ids("f", 1);
+  {
+    Journal j(path, {1024, FsyncPolicy::interval, 2'000'000});
+    for (int i = 0; i < 50; ++i) ASSERT_EQ(j.append_order(spec(ids, Side::buy, 1, 0), 2, i), Errc::ok);
+    EXPECT_LE(j.synced_records(), 50u);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (j.synced_records() < 50 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    EXPECT_EQ(j.synced_records(), 50u);
+  }
+  EXPECT_EQ(Journal::replay(path).records, 50u);
   std::remove(path.c_str());
 }
 
