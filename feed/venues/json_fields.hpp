@@ -35,12 +35,13 @@ ENIGMA_ALWAYS_INLINE Errc get_text(od::value v, std::string_view& out) noexcept 
   return Errc::ok;
 }
 
-// Decimal string ("61800.20") into a fixed-point type.
+// Decimal string ("61800.20") into a fixed-point type. The text lies in simdjson's padded input, so the
+// SIMD parse may read past it.
 template <class T>
 ENIGMA_ALWAYS_INLINE Errc get_fixed(od::value v, T& out) noexcept {
   std::string_view s;
   if (const Errc e = get_text(v, s); e != Errc::ok) [[unlikely]] return e;
-  const Result<T> r = T::parse(s);
+  const Result<T> r = T::parse_padded(s);
   out = r.value;
   return r.error;
 }

@@ -1,4 +1,4 @@
-// Price::parse vs std::from_chars(double) on the same real venue strings (data/core/decimal_strings.txt).
+// Price::parse (scalar and SIMD) vs std::from_chars(double) on the same real venue strings (data/core/decimal_strings.txt).
 #include <benchmark/benchmark.h>
 
 #include <charconv>
@@ -33,6 +33,24 @@ void BM_PriceParse(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_PriceParse);
+
+// The decoders' SIMD path over the same strings, each in a buffer with 16 readable bytes.
+void BM_PriceParsePadded(benchmark::State& state) {
+  static const std::vector<std::string> padded = [] {
+    std::vector<std::string> out;
+    for (const auto& s : prices()) out.push_back(s + std::string(16, ' '));
+    return out;
+  }();
+  const auto& p = prices();
+  std::size_t i = 0;
+  for (auto _ : state) {
+    auto r = enigma::Price::parse_padded(std::string_view(padded[i].data(), p[i].size()));
+    benchmark::DoNotOptimize(r);
+    if (++i == p.size()) i = 0;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_PriceParsePadded);
 
 void BM_FromCharsDouble(benchmark::State& state) {
   const auto& p = prices();

@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstring>
 #include <fstream>
 #include <limits>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -237,4 +239,40 @@ TEST(FixedPoint, FromDoubleRoundsAndRejectsNonFinite) {
   EXPECT_EQ(Price::from_double(std::numeric_limits<double>::infinity()).error, Errc::out_of_range);
   EXPECT_EQ(Price::from_double(1e12).error, Errc::overflow);
   EXPECT_DOUBLE_EQ(Price::parse("60123.45").value.to_double(), 60123.45);
+}
+
+// parse_padded is a fast path of parse: same value and same error for every input, including the ones it
+// hands back to parse (signs, 17+ characters, several dots, too many fractional digits, overflow).
+namespace {
+template <class F>
+void expect_padded_matches(std::string_view text) {
+  char buf[64] = {};
+  std::memset(buf, 'x', sizeof buf);  // garbage after the text: the SIMD load must ignore it
+  std::memcpy(buf, text.data(), text.size());
+  const auto want = F::parse(text);
+  const auto got = F::parse_padded(std::string_view(buf, text.size()));
+  ASSERT_EQ(got.error, want.error) << "'" << text << "'";
+  ASSERT_EQ(got.value.raw(), want.value.raw()) << "'" << text << "'";
+}
+}  // namespace
+
+TEST(FixedPointParsePadded, MatchesParseOnVenueStringsAndEdges) {
+  for (const char* t : {"61234.50", "0.012", "3.215", "0", "7", "000123.4500", "1234567890123456", "12345678.12345678",
+                        "922337203.6854775807", "922337203.6854775808", "999999999.9", "1.", ".5", "-1.5", "1..2",
+                        "1.2.3", "12a4", "", "0.00000000001", "0.00000000000", "1e5", "+1", " 1", "99999999999999999"}) {
+    expect_padded_matches<enigma::Price>(t);
+    expect_padded_matches<enigma::Qty>(t);
+    expect_padded_matches<enigma::Notional>(t);
+  }
+}
+
+TEST(FixedPointParsePadded, MatchesParseOnRandomStrings) {
+  std::mt19937_64 rng(42);
+  const char alphabet[] = "0123456789012345678901234567890123456789..-e";
+  for (int i = 0; i < 200'000; ++i) {
+    std::string s(rng() % 20, '0');
+    for (char& c : s) c = alphabet[rng() % (sizeof alphabet - 1)];
+    expect_padded_matches<enigma::Price>(s);
+    expect_padded_matches<enigma::Notional>(s);
+  }
 }
