@@ -15,6 +15,7 @@
 #include "core/logger.hpp"
 #include "engine/admin.hpp"
 #include "engine/bench.hpp"
+#include "engine/live_gateway.hpp"
 #include "engine/pipeline.hpp"
 #include "engine/report.hpp"
 #include "engine/run_config.hpp"
@@ -48,6 +49,11 @@ struct RunArgs {
 RunArgs g_replay;
 RunArgs g_bench;
 RunArgs g_paper;
+struct LiveArgs {
+  std::string config;
+  std::string runs_dir;
+  bool confirm = false;
+} g_live;
 
 struct CheckHostArgs {
   std::string cores;
@@ -177,11 +183,55 @@ int cmd_paper() {
   return 0;
 }
 
+// Live trading: market data exactly as paper, orders signed with the real credentials and sent to Binance
+// USD-M through the gateway thread; fills from the user-data stream. Refuses without --confirm.
 int cmd_live() {
-  // Live order entry needs the venue's private execution stream to learn about fills; until that gateway
-  // exists, refuse clearly instead of sending orders we could not follow.
-  throw Error("live order entry is not available yet: the venue gateway for execution reports is missing; "
-              "run `enigma paper` for live market data with simulated fills");
+  RunConfig rc = RunConfig::load(g_live.config);
+  if (!g_live.runs_dir.empty()) rc.runs_dir = g_live.runs_dir;
+  if (rc.ws_url.empty()) throw Error(g_live.config + ": [feed] url is required for live trading");
+  if (rc.venue != Venue::binance_usdm) {
+    throw Error(g_live.config + ": live order entry supports venue binance-usdm only, not '" +
+                std::string(to_string(rc.venue)) + "'");
+  }
+  for (const auto& e : rc.instruments)
+    if (e.spec.venue != Venue::binance_usdm)
+      throw Error(g_live.config + ": instrument '" + std::string(e.spec.symbol.view()) + "' is not on binance-usdm");
+  // Credentials: environment or an owner-only file, never the TOML; errors name the variable, not the value.
+  const config::Secret key = config::load_secret(rc.live.api_key_env, rc.live.api_key_file);
+  const config::Secret secret_text = config::load_secret(rc.live.api_secret_env, rc.live.api_secret_file);
+  if (!g_live.confirm) {
+    throw Error("live trading sends real orders to " + rc.live.rest_url + " with the key from " + rc.live.api_key_env +
+                "; the configuration and credentials are valid. Re-run with --confirm to trade");
+  }
+  rc.engine.topology = Topology::fused;  // market data on the fused engine's thread, as paper
+  RunSession s(rc, "live-");
+  LiveGatewayOptions go;
+  go.rest_url = rc.live.rest_url;
+  go.user_ws_url = rc.live.user_ws_url;
+  go.api_key = std::string(key.reveal());
+  go.tls.ca_file = rc.ca_file;
+  go.request_timeout_ns = rc.live.request_timeout_ms * 1'000'000;
+  LiveGateway gateway(s.registry, go);
+  {
+    const oms::Secret secret(secret_text.reveal());
+    const feed::ParsedUrl u = feed::parse_url(rc.live.rest_url);
+    s.core->go_live(gateway, go.api_key, secret, u.port == "443" ? u.host : u.host + ":" + u.port);
+  }
+  gateway.start();
+  ENIGMA_LOG_INFO("engine", "live start market={} orders={}", rc.ws_url, rc.live.rest_url);
+  std::fprintf(stderr, "enigma live: %s, orders to %s -> %s (Ctrl-C to stop and cancel)\n", rc.ws_url.c_str(),
+               rc.live.rest_url.c_str(), s.dir.c_str());
+  const PipelineResult r = run_live(paper_options(rc), s.registry, *s.strategies, *s.core, s.po, rc.live.drain_ms * 1'000'000);
+  gateway.stop();
+  const auto& c = r.orders;
+  ENIGMA_LOG_INFO("live", "gateway requests={} answers={} unknown={} venue_rejects={} last_code={} stream_reports={}",
+                  gateway.stats().requests.load(), gateway.stats().answers.load(), c.unknown_outcomes, c.venue_rejects,
+                  c.last_venue_code, gateway.stats().stream_reports.load());
+  if (s.core->working_orders() != 0)
+    std::fprintf(stderr, "enigma live: %zu order(s) may still be working at the venue: check them there\n",
+                 s.core->working_orders());
+  s.finish(r, "live");
+  return 0;
 }
 
 int cmd_bench() {
@@ -277,8 +327,10 @@ void register_commands(CLI::App& app) {
     g_commands.emplace_back(c, cmd_paper);
   }
   {
-    auto* c = app.add_subcommand("live", "Live trading (real order entry) - not available yet, see README");
-    c->add_option("--config", g_paper.config, "TOML config");
+    auto* c = app.add_subcommand("live", "Live trading on Binance USD-M: live market data, real orders (needs --confirm)");
+    c->add_option("--config", g_live.config, "TOML config with [feed] and [live] sections")->required()->check(CLI::ExistingFile);
+    c->add_option("--runs-dir", g_live.runs_dir, "Where run directories are created");
+    c->add_flag("--confirm", g_live.confirm, "Really send orders (without it: validate config and credentials, then refuse)");
     g_commands.emplace_back(c, cmd_live);
   }
   {

@@ -300,8 +300,12 @@ class FusedEngine {
     // Strategy stage: trades and candles as they come, then one book update per frame.
     const std::uint64_t t2 = out.done_tsc;
     intents_.clear();
+    bool strategy_ran = false;
     for (const Event& e : feed_.events()) {
-      if (e.h.type == EventType::trade || e.h.type == EventType::candle) strategies_.on_event(e, intents_);
+      if (e.h.type == EventType::trade || e.h.type == EventType::candle) {
+        strategies_.on_event(e, intents_);
+        strategy_ran = true;
+      }
     }
     if (out.changed != kInvalidInstrument) {
       ++r_.book_updates;
@@ -313,23 +317,27 @@ class FusedEngine {
       h.venue = opt_.venue;
       h.type = EventType::book_batch;
       strategies_.on_book(h, view_.top(), intents_);
+      strategy_ran = true;
     }
-    const std::uint64_t t3 = rdtsc();
-    r_.hist.signal.record(static_cast<std::int64_t>(t3 - t2));
+    // The signal stage is stamped when a strategy ran (a venue quote alone feeds none); otherwise the
+    // feed stage's stamp is the frame's end. With no intent, the signal stamp is.
+    std::uint64_t t3 = t2;
+    if (strategy_ran) {
+      t3 = rdtsc();
+      r_.hist.signal.record(static_cast<std::int64_t>(t3 - t2));
+    }
     for (const auto& in : intents_.view()) (void)core_.on_intent(in, view_.bid_span(), view_.ask_span(), now, t0);
     r_.intents += intents_.size();
-    // With no intent the signal stamp is the frame's end (nothing ran after it).
     r_.hist.frame.record(static_cast<std::int64_t>((intents_.size() ? rdtsc() : t3) - t0));
     // The exchange side (not part of our latency): market data, reports, fills back to strategies.
     for (const Event& e : feed_.events()) core_.on_market(e, now);
     if (out.changed != kInvalidInstrument) core_.mark(out.changed, view_.mid(), now);
-    fill_intents_.clear();
-    core_.poll(now, &fill_to_strategies, &fill_ctx_);
-    for (const auto& in : fill_intents_.view()) (void)core_.on_intent(in, view_.bid_span(), view_.ask_span(), now, t0);
-    AdminCommand cmd;
-    if (opt_.admin)
-      while (opt_.admin->try_pop(cmd)) core_.on_admin(cmd, now);
+    service(now, t0);
   }
+
+  // Between frames of a live feed (paper/live): execution reports, fills back to strategies, admin
+  // commands, so a kill or a fill is handled even while the market is quiet.
+  void on_idle(std::int64_t now_ns) noexcept { service(now_ns, rdtsc()); }
 
   void finish() noexcept {
     r_.intents_dropped = intents_.dropped() + fill_intents_.dropped();
@@ -338,6 +346,15 @@ class FusedEngine {
   [[nodiscard]] FeedStage<F>& feed() noexcept { return feed_; }
 
  private:
+  void service(std::int64_t now, std::uint64_t cause_tsc) noexcept {
+    fill_intents_.clear();
+    core_.poll(now, &fill_to_strategies, &fill_ctx_);
+    for (const auto& in : fill_intents_.view()) (void)core_.on_intent(in, view_.bid_span(), view_.ask_span(), now, cause_tsc);
+    AdminCommand cmd;
+    if (opt_.admin)
+      while (opt_.admin->try_pop(cmd)) core_.on_admin(cmd, now);
+  }
+
   FeedStage<F> feed_;
   strategy::StrategyStage& strategies_;
   TradingCore& core_;
@@ -653,8 +670,12 @@ void run_paper_fused(const PaperOptions& popt, InstrumentRegistry& registry, str
   std::string snapshot_body;
   while (!(opt.stop && opt.stop->load(std::memory_order_relaxed)) && (deadline == 0 || monotonic_ns() < deadline) &&
          (popt.max_frames == 0 || r.frames < popt.max_frames)) {
-    if (client.poll_once() > 0) idler.reset();
-    else idler.idle();
+    if (client.poll_once() > 0) {
+      idler.reset();
+    } else {
+      engine.on_idle(wall_ns());
+      idler.idle();
+    }
     // A gap asked for a resync: fetch a new snapshot (cold path, off the per-frame work).
     if (r.resyncs != ctx.resyncs_seen) {
       ctx.resyncs_seen = r.resyncs;
@@ -708,6 +729,22 @@ PipelineResult run_paper(const PaperOptions& popt, InstrumentRegistry& registry,
   with_venue_feed(opt.venue, [&]<class F>() { run_paper_fused<F>(popt, registry, strategies, core, opt, r); });
   r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   finish_result(r, core);
+  return r;
+}
+
+PipelineResult run_live(const PaperOptions& popt, InstrumentRegistry& registry, strategy::StrategyStage& strategies,
+                        TradingCore& core, const PipelineOptions& opt, std::int64_t drain_ns) {
+  PipelineResult r = run_paper(popt, registry, strategies, core, opt);
+  strategy::IntentBuffer sink;  // intents from fills after the loop are not acted on: we are stopping
+  std::pair<strategy::StrategyStage*, strategy::IntentBuffer*> ctx{&strategies, &sink};
+  if (opt.cancel_on_stop) core.cancel_all(wall_ns());
+  const std::int64_t deadline = monotonic_ns() + drain_ns;
+  do {
+    core.poll(wall_ns(), &fill_to_strategies, &ctx);
+    if (core.working_orders() == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  } while (monotonic_ns() < deadline);
+  r.orders = core.counters();
   return r;
 }
 

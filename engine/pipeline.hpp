@@ -83,6 +83,13 @@ struct PaperOptions {
 PipelineResult run_paper(const PaperOptions& popt, InstrumentRegistry& registry, strategy::StrategyStage& strategies,
                          TradingCore& core, const PipelineOptions& opt);
 
+// Live trading: run_paper's market-data loop with `core` already switched to live order entry
+// (TradingCore::go_live, its gateway started). When the loop ends (stop, run_seconds, max_frames) every
+// working order is cancelled through the gateway (opt.cancel_on_stop) and reports are drained until no
+// order is working or `drain_ns` passed; orders still working then are left in the summary's counters.
+PipelineResult run_live(const PaperOptions& popt, InstrumentRegistry& registry, strategy::StrategyStage& strategies,
+                        TradingCore& core, const PipelineOptions& opt, std::int64_t drain_ns);
+
 // Converts the run's histograms to nanoseconds and copies the order counters (end of any run).
 void finish_result(PipelineResult& r, const TradingCore& core);
 

@@ -182,6 +182,17 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
     rc.stale_after_ms = t->integer("stale_after_ms", rc.stale_after_ms, 0, 3'600'000);
     t->finish();
   }
+  if (auto t = root.optional_table("live")) {
+    rc.live.rest_url = t->string("rest_url", rc.live.rest_url);
+    rc.live.user_ws_url = t->string("user_ws_url", rc.live.user_ws_url);
+    rc.live.api_key_env = t->string("api_key_env", rc.live.api_key_env);
+    rc.live.api_secret_env = t->string("api_secret_env", rc.live.api_secret_env);
+    rc.live.api_key_file = t->string("api_key_file", std::string(), true);
+    rc.live.api_secret_file = t->string("api_secret_file", std::string(), true);
+    rc.live.request_timeout_ms = t->integer("request_timeout_ms", rc.live.request_timeout_ms, 100, 60'000);
+    rc.live.drain_ms = t->integer("drain_ms", rc.live.drain_ms, 0, 60'000);
+    t->finish();
+  }
   root.finish();
   for (const auto& e : rc.instruments) rc.trading.limits.push_back(e.limits);
   return rc;

@@ -29,6 +29,18 @@ struct AdminSettings {
   std::string token_env{"ENIGMA_ADMIN_TOKEN"};  // bearer token is read from this environment variable
 };
 
+// [live]: where orders go and where the credentials come from (never the values themselves).
+struct LiveSettings {
+  std::string rest_url{"https://fapi.binance.com"};        // Binance USD-M REST (orders, listenKey)
+  std::string user_ws_url{"wss://fstream.binance.com/ws"};  // user-data stream base (/<listenKey> appended)
+  std::string api_key_env{"ENIGMA_API_KEY"};
+  std::string api_secret_env{"ENIGMA_API_SECRET"};
+  std::string api_key_file;     // used when the variable is unset; must be a 0600/0400 file of this user
+  std::string api_secret_file;
+  std::int64_t request_timeout_ms{5000};   // no answer by then: the order's outcome is UNKNOWN
+  std::int64_t drain_ms{3000};             // at shutdown: how long to wait for the answers to our cancels
+};
+
 struct RunConfig {
   std::string source;                 // config file path (for messages)
   EngineConfig engine;                // [engine]
@@ -56,6 +68,8 @@ struct RunConfig {
   std::int64_t stale_after_ms{5000};  // no data this long while connected: reconnect
   std::vector<std::string> subscribe; // frames sent after connect
   double run_seconds{0};              // paper/live: stop after this long (0 = until SIGINT/SIGTERM)
+  // [live]
+  LiveSettings live{};
 
   // Loads and validates; throws enigma::Error naming file, line and key.
   [[nodiscard]] static RunConfig load(const std::string& path);

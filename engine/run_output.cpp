@@ -68,7 +68,7 @@ std::string make_run_dir(const std::string& runs_dir, const std::string& prefix)
 void write_run_files(const std::string& dir, const RunSummaryInput& in) {
   const PipelineResult& r = *in.result;
   const TradingCore& core = *in.core;
-  const auto& acct = core.sim().account();
+  const auto& acct = core.account();
   const Notional initial = in.config->trading.sim.initial_balance;
   const Notional equity = core.last_equity();
   const Notional net = equity - initial;
@@ -165,8 +165,8 @@ std::string format_summary(const RunSummaryInput& in, const std::string& dir) {
     if (const auto n = core.risk().reject_count(reason)) reasons += " " + std::string(risk::to_string(reason)) + "=" + std::to_string(n);
   }
   if (!reasons.empty()) o << "  risk rejects by reason:" << reasons << "\n";
-  o << "  P&L net of fees and funding: " << (equity - initial).to_string(2) << "  (fees " << core.sim().account().fees_paid.to_string(2)
-    << ", funding " << core.sim().account().funding_paid.to_string(2) << ", max drawdown " << core.max_drawdown().to_string(2) << ")\n";
+  o << "  P&L net of fees and funding: " << (equity - initial).to_string(2) << "  (fees " << core.account().fees_paid.to_string(2)
+    << ", funding " << core.account().funding_paid.to_string(2) << ", max drawdown " << core.max_drawdown().to_string(2) << ")\n";
   o << "  latency (ns)        count      p50      p90      p99    p99.9      max\n";
   for (const auto& s : stages_of(r.hist)) {
     if (s.h->count() == 0) continue;

@@ -5,6 +5,7 @@
 
 #include "core/clock.hpp"
 #include "core/error.hpp"
+#include "engine/live_gateway.hpp"
 
 namespace enigma::engine {
 
@@ -42,7 +43,7 @@ TradingCore::TradingCore(const InstrumentRegistry& registry, TradingCoreConfig c
 
 TradingCore::Slot* TradingCore::find(const risk::ClientOrderId& id) noexcept {
   // Linear over a few hundred slots at most; working orders are few and this is per report, not per event.
-  for (auto& s : slots_)
+  for (auto& s : used_slots())
     if (s.used && s.id == id) return &s;
   return nullptr;
 }
@@ -60,6 +61,7 @@ bool TradingCore::send(oms::OrderSpec spec, strategy::IntentReason reason, std::
   Slot* slot = nullptr;
   for (auto& s : slots_)
     if (!s.used) { slot = &s; break; }
+  if (slot != nullptr) slots_high_water_ = std::max<std::size_t>(slots_high_water_, static_cast<std::size_t>(slot - slots_.data()) + 1);
   if (slot == nullptr || om_.order_count() >= cfg_.max_orders) [[unlikely]] {
     om_.purge_terminal();  // rare: keeps the OMS table bounded on long runs
     if (slot == nullptr || om_.order_count() >= cfg_.max_orders) {
@@ -87,7 +89,7 @@ bool TradingCore::send(oms::OrderSpec spec, strategy::IntentReason reason, std::
     return false;
   }
   *slot = Slot{spec.req.client_id, reason, true,
-               entry && spec.req.type == risk::OrderType::limit ? now_ns + cfg_.entry_timeout_ns : 0};
+               entry && spec.req.type == risk::OrderType::limit ? now_ns + cfg_.entry_timeout_ns : 0, 0};
   if (slot->expires_ns) ++resting_entries_;
   const std::uint64_t t_journal = rdtsc();
   hist_journal.record(static_cast<std::int64_t>(t_journal - t_risk1));
@@ -104,7 +106,26 @@ bool TradingCore::send(oms::OrderSpec spec, strategy::IntentReason reason, std::
   } else if (n.error != Errc::not_found) {
     ++counters_.encode_errors;
   }
-  if (sim_.submit(spec, now_ns) != Errc::ok) [[unlikely]] {
+  if (live_ != nullptr) [[unlikely]] {
+    // Live: the signed bytes go to the gateway thread; the venue's answer comes back through poll().
+    if (!n.ok() || !send_live(oms::binance_futures::RestRequest::new_order, spec.req.client_id, spec.req.instrument,
+                              n.value)) {
+      // Never left: reject locally so the order, its position and the risk reservation are released.
+      if (n.ok()) ++counters_.gateway_full;
+      oms::ExecReport r{};
+      r.client_id = spec.req.client_id;
+      r.instrument = spec.req.instrument;
+      r.kind = oms::ExecKind::rejected;
+      r.status = oms::OrderStatus::rejected;
+      r.reason = oms::Reason::venue_error;
+      r.venue_time_ns = now_ns;
+      (void)om_.on_report(r, now_ns);
+      (void)risk_->on_reject(spec.req.client_id, now_ns);
+      if (slot->expires_ns) --resting_entries_;
+      slot->used = false;
+      return false;
+    }
+  } else if (sim_.submit(spec, now_ns) != Errc::ok) [[unlikely]] {
     ++counters_.venue_rejects;
     (void)risk_->on_reject(spec.req.client_id, now_ns);
     return false;
@@ -113,11 +134,43 @@ bool TradingCore::send(oms::OrderSpec spec, strategy::IntentReason reason, std::
   return true;
 }
 
+bool TradingCore::send_live(oms::binance_futures::RestRequest kind, const risk::ClientOrderId& id,
+                            InstrumentId instrument, std::size_t n) noexcept {
+  return live_->try_send(kind, id, instrument, std::string_view(wire_.data(), n), rdtsc());
+}
+
+void TradingCore::go_live(LiveGateway& gateway, std::string api_key, const oms::Secret& secret, std::string rest_host) {
+  oms::binance_futures::Config bc;
+  bc.host = std::move(rest_host);
+  binance_ = std::make_unique<oms::binance_futures::Encoder>(registry_, std::move(api_key), secret, bc);
+  live_pos_.assign(registry_.size(), oms::SimPosition{});
+  live_account_ = oms::SimAccount{};
+  live_account_.balance = cfg_.sim.initial_balance;
+  live_ = &gateway;
+}
+
 void TradingCore::cancel_order(const risk::ClientOrderId& id, std::int64_t now_ns) noexcept {
   const oms::OrderState* o = om_.find(id);
   if (o == nullptr || !oms::is_working(o->status) || o->status == oms::OrderStatus::pending_cancel) return;
   if (!risk_->check_cancel(id, now_ns)) return;
   if (om_.cancel(id, now_ns) != Errc::ok) return;  // journaled before it leaves
+  if (live_ != nullptr) [[unlikely]] {
+    const InstrumentId inst = o->spec.req.instrument;
+    const auto n = binance_->encode_cancel(inst, id, now_ns / 1'000'000, wire_.data(), wire_.size());
+    if (n.ok() && send_live(oms::binance_futures::RestRequest::cancel, id, inst, n.value)) {
+      ++counters_.cancels;
+      return;
+    }
+    // The cancel never left: the order is as it was (the next expiry scan or kill tries again).
+    ++counters_.gateway_full;
+    oms::ExecReport r{};
+    r.client_id = id;
+    r.instrument = inst;
+    r.kind = oms::ExecKind::cancel_rejected;
+    r.venue_time_ns = now_ns;
+    (void)om_.on_report(r, now_ns);
+    return;
+  }
   if (sim_.cancel(id, now_ns) == Errc::ok) ++counters_.cancels;
 }
 
@@ -192,17 +245,19 @@ void TradingCore::place_brackets(const oms::OrderState& entry, strategy::IntentR
 }
 
 void TradingCore::cancel_exits(InstrumentId id, std::int64_t now_ns) noexcept {
-  for (auto& s : slots_) {
+  for (auto& s : used_slots()) {
     if (!s.used) continue;
     const oms::OrderState* o = om_.find(s.id);
     if (o != nullptr && o->spec.req.instrument == id && o->spec.req.reduce_only) cancel_order(s.id, now_ns);
   }
 }
 
-void TradingCore::on_market(const Event& e, std::int64_t now_ns) noexcept { sim_.on_event(e, now_ns); }
+void TradingCore::on_market(const Event& e, std::int64_t now_ns) noexcept {
+  if (live_ == nullptr) sim_.on_event(e, now_ns);  // live: the venue matches, not us
+}
 
 Notional TradingCore::unrealized(InstrumentId id) const noexcept {
-  const oms::SimPosition& p = sim_.position(id);
+  const oms::SimPosition& p = position(id);
   if (p.qty.is_zero() || marks_[id].is_zero()) return Notional{};
   const auto value = notional_of(marks_[id], p.qty.abs(), registry_.get(id).multiplier);
   if (!value.ok()) return Notional{};
@@ -212,7 +267,7 @@ Notional TradingCore::unrealized(InstrumentId id) const noexcept {
 Notional TradingCore::last_equity() const noexcept {
   Notional u{};
   for (std::size_t i = 0; i < traded_count_; ++i) u += unrealized(static_cast<InstrumentId>(i));
-  return sim_.account().balance + u;
+  return account().balance + u;
 }
 
 void TradingCore::mark(InstrumentId id, Price mid, std::int64_t now_ns) noexcept {
@@ -224,58 +279,135 @@ void TradingCore::mark(InstrumentId id, Price mid, std::int64_t now_ns) noexcept
   if (eq > peak_equity_) peak_equity_ = eq;
   if (peak_equity_ - eq > max_drawdown_) max_drawdown_ = peak_equity_ - eq;
   risk_->update_equity(eq, now_ns);
-  if (equity_.size() < equity_.capacity()) equity_.push_back({now_ns, eq, sim_.account().balance, sim_.position(0).qty});
+  if (equity_.size() < equity_.capacity()) equity_.push_back({now_ns, eq, account().balance, position(0).qty});
   else ++counters_.dropped_rows;
 }
 
 void TradingCore::expire_entries(std::int64_t now_ns) noexcept {
   if (resting_entries_ == 0 || now_ns < next_expiry_scan_ns_) return;
   next_expiry_scan_ns_ = now_ns + 100'000'000;  // 100 ms granularity keeps the scan off most frames
-  for (auto& s : slots_)
+  for (auto& s : used_slots())
     if (s.used && s.expires_ns != 0 && now_ns >= s.expires_ns) cancel_order(s.id, now_ns);
+}
+
+void TradingCore::handle_report(const oms::ExecReport& r, std::int64_t now_ns, std::uint64_t poll_tsc, FillFn on_fill,
+                                void* ctx) noexcept {
+  Slot* s = find(r.client_id);
+  const oms::ReportOutcome out = om_.on_report(r, now_ns);  // journaled, applied, OCO paired
+  if (s == nullptr || out.order == nullptr) return;  // not ours (simulation never does this)
+  const oms::OrderState& o = *out.order;
+  const oms::ApplyResult& a = out.applied;
+  const auto& id = r.client_id;
+  switch (r.kind) {
+    case oms::ExecKind::accepted: (void)risk_->on_ack(id, now_ns); break;
+    case oms::ExecKind::rejected: (void)risk_->on_reject(id, now_ns); ++counters_.venue_rejects; break;
+    case oms::ExecKind::canceled:
+    case oms::ExecKind::expired: (void)risk_->on_cancel(id, now_ns); break;
+    default: break;
+  }
+  if (out.cancel_sibling) cancel_order(*out.cancel_sibling, now_ns);
+  if (!a.fill_qty.is_zero()) {
+    ++counters_.fills;
+    const InstrumentId inst = o.spec.req.instrument;
+    if (live_ != nullptr) [[unlikely]] book_live_fill(inst, o.spec.req.side, a.fill_px, a.fill_qty, a.fill_fee);
+    (void)risk_->on_fill(id, a.fill_px, a.fill_qty, now_ns);
+    risk_->set_position(inst, position(inst).qty, a.fill_px);
+    if (trades_.size() < trades_.capacity())
+      trades_.push_back({r.venue_time_ns, inst, o.spec.req.side, r.maker, a.fill_px, a.fill_qty, a.fill_fee, id, s->reason});
+    else ++counters_.dropped_rows;
+    on_fill(ctx, {o.spec.req.tsc, a.fill_px, a.fill_qty, inst, o.spec.req.strategy, o.spec.req.side});
+    if (!o.spec.req.reduce_only) place_brackets(o, s->reason, a.fill_qty, now_ns, poll_tsc);
+    if (position(inst).qty.is_zero()) cancel_exits(inst, now_ns);
+  }
+  if (oms::is_terminal(o.status)) {
+    if (s->expires_ns) --resting_entries_;
+    if (s->query_at_ns) --unknown_orders_;
+    s->used = false;
+  }
 }
 
 void TradingCore::poll(std::int64_t now_ns, FillFn on_fill, void* ctx) noexcept {
   const std::uint64_t poll_tsc = rdtsc();  // orders placed because of a report count from its arrival
+  if (live_ != nullptr) [[unlikely]] {
+    poll_live(now_ns, poll_tsc, on_fill, ctx);
+    return;
+  }
   sim_.advance(now_ns);
   expire_entries(now_ns);
   for (;;) {
     const std::size_t n = sim_.poll_reports(now_ns, report_buf_);
-    for (std::size_t i = 0; i < n; ++i) {
-      const oms::ExecReport& r = report_buf_[i];
-      Slot* s = find(r.client_id);
-      const oms::ReportOutcome out = om_.on_report(r, now_ns);  // journaled, applied, OCO paired
-      if (s == nullptr || out.order == nullptr) continue;  // not ours (simulation never does this)
-      const oms::OrderState& o = *out.order;
-      const oms::ApplyResult& a = out.applied;
-      const auto& id = r.client_id;
-      switch (r.kind) {
-        case oms::ExecKind::accepted: (void)risk_->on_ack(id, now_ns); break;
-        case oms::ExecKind::rejected: (void)risk_->on_reject(id, now_ns); ++counters_.venue_rejects; break;
-        case oms::ExecKind::canceled:
-        case oms::ExecKind::expired: (void)risk_->on_cancel(id, now_ns); break;
-        default: break;
-      }
-      if (out.cancel_sibling) cancel_order(*out.cancel_sibling, now_ns);
-      if (!a.fill_qty.is_zero()) {
-        ++counters_.fills;
-        (void)risk_->on_fill(id, a.fill_px, a.fill_qty, now_ns);
-        const InstrumentId inst = o.spec.req.instrument;
-        risk_->set_position(inst, sim_.position(inst).qty, a.fill_px);
-        if (trades_.size() < trades_.capacity())
-          trades_.push_back({r.venue_time_ns, inst, o.spec.req.side, r.maker, a.fill_px, a.fill_qty, a.fill_fee, id, s->reason});
-        else ++counters_.dropped_rows;
-        on_fill(ctx, {o.spec.req.tsc, a.fill_px, a.fill_qty, inst, o.spec.req.strategy, o.spec.req.side});
-        if (!o.spec.req.reduce_only) place_brackets(o, s->reason, a.fill_qty, now_ns, poll_tsc);
-        if (sim_.position(inst).qty.is_zero()) cancel_exits(inst, now_ns);
-      }
-      if (oms::is_terminal(o.status)) {
-        if (s->expires_ns) --resting_entries_;
-        s->used = false;
-      }
-    }
+    for (std::size_t i = 0; i < n; ++i) handle_report(report_buf_[i], now_ns, poll_tsc, on_fill, ctx);
     if (n < report_buf_.size()) break;
   }
+}
+
+void TradingCore::poll_live(std::int64_t now_ns, std::uint64_t poll_tsc, FillFn on_fill, void* ctx) noexcept {
+  expire_entries(now_ns);
+  GatewayReport g;
+  while (live_->try_pop(g)) {
+    if (g.venue_code != 0) counters_.last_venue_code = g.venue_code;
+    if (g.report.kind == oms::ExecKind::cancel_rejected) ++counters_.cancel_rejects;
+    if (g.unknown) {
+      // 5xx / timeout: the venue may or may not have the order. Keep it working (limits still count it)
+      // and ask the venue by client order id a little later.
+      ++counters_.unknown_outcomes;
+      (void)om_.on_timeout(g.report.client_id, now_ns);
+      Slot* s = find(g.report.client_id);
+      if (s != nullptr) {
+        if (s->query_at_ns == 0) ++unknown_orders_;
+        s->query_at_ns = now_ns + cfg_.unknown_query_delay_ns;
+      }
+      continue;
+    }
+    handle_report(g.report, now_ns, poll_tsc, on_fill, ctx);
+  }
+  if (unknown_orders_ != 0) [[unlikely]] query_unknown(now_ns);
+}
+
+void TradingCore::query_unknown(std::int64_t now_ns) noexcept {
+  for (auto& s : used_slots()) {
+    if (!s.used || s.query_at_ns == 0 || now_ns < s.query_at_ns) continue;
+    const oms::OrderState* o = om_.find(s.id);
+    if (o == nullptr || o->status != oms::OrderStatus::unknown) {  // resolved by a stream report meanwhile
+      s.query_at_ns = 0;
+      --unknown_orders_;
+      continue;
+    }
+    const InstrumentId inst = o->spec.req.instrument;
+    const auto n = binance_->encode_query(inst, s.id, now_ns / 1'000'000, wire_.data(), wire_.size());
+    if (n.ok() && send_live(oms::binance_futures::RestRequest::query, s.id, inst, n.value)) ++counters_.queries;
+    s.query_at_ns = now_ns + cfg_.unknown_query_delay_ns;  // again if this answer does not settle it
+  }
+}
+
+void TradingCore::book_live_fill(InstrumentId id, Side side, Price px, Qty qty, Notional fee) noexcept {
+  // The same average-entry accounting as the simulated exchange (oms/sim_exchange.cpp), on venue fills.
+  const auto value_of = [&](Qty q) {
+    const auto n = notional_of(px, q, registry_.get(id).multiplier);
+    return n.ok() ? n.value : Notional::max();
+  };
+  oms::SimPosition& p = live_pos_[id];
+  live_account_.fees_paid += fee;
+  live_account_.balance -= fee;
+  const Qty signed_qty = side == Side::buy ? qty : -qty;
+  if (p.qty.raw() == 0 || (p.qty.raw() > 0) == (signed_qty.raw() > 0)) {
+    p.entry_notional += value_of(qty);
+    p.qty += signed_qty;
+    p.leverage = cfg_.leverage;
+    return;
+  }
+  const Qty held = p.qty.abs();
+  const Qty closing = std::min(qty, held);
+  const Notional entry_part = Notional::from_raw(static_cast<std::int64_t>(
+      static_cast<int128>(p.entry_notional.raw()) * closing.raw() / held.raw()));
+  const Notional exit_part = value_of(closing);
+  const Notional pnl = p.qty.raw() > 0 ? exit_part - entry_part : entry_part - exit_part;
+  p.realized_pnl += pnl;
+  live_account_.balance += pnl;
+  p.entry_notional -= entry_part;
+  p.qty += signed_qty;
+  if (qty > held) p.entry_notional = value_of(qty - held);  // flipped: the rest opens the other way
+  if (p.qty.raw() == 0) p.entry_notional = Notional{};
 }
 
 void TradingCore::on_admin(const AdminCommand& cmd, std::int64_t now_ns) noexcept {
@@ -301,8 +433,14 @@ void TradingCore::on_admin(const AdminCommand& cmd, std::int64_t now_ns) noexcep
   }
 }
 
+std::size_t TradingCore::working_orders() const noexcept {
+  std::size_t n = 0;
+  for (const auto& s : used_slots()) n += s.used;
+  return n;
+}
+
 void TradingCore::cancel_all(std::int64_t now_ns) noexcept {
-  for (auto& s : slots_)
+  for (auto& s : used_slots())
     if (s.used) cancel_order(s.id, now_ns);
 }
 

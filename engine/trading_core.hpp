@@ -22,6 +22,7 @@
 #include "oms/order_state.hpp"
 #include "oms/sim_exchange.hpp"
 #include "oms/venues/binance_futures.hpp"
+#include "oms/venues/binance_futures_user.hpp"
 #include "oms/venues/kucoin_futures.hpp"
 #include "risk/risk_config.hpp"
 #include "risk/risk_gate.hpp"
@@ -29,6 +30,8 @@
 #include "strategy/strategy.hpp"
 
 namespace enigma::engine {
+
+class LiveGateway;  // engine/live_gateway.hpp
 
 // One fill as written to trades.csv (deterministic: data time only).
 struct TradeRow {
@@ -66,6 +69,9 @@ struct TradingCoreConfig {
   oms::JournalConfig journal{1 << 16, oms::FsyncPolicy::none, 10'000'000};
   std::size_t max_orders{4096};
   std::size_t max_trade_rows{1 << 20};
+  // Live mode: an order whose outcome is UNKNOWN (5xx / timeout) is queried by client order id this long
+  // after, then every `unknown_query_delay_ns` until the venue answers (RELIABILITY.md).
+  std::int64_t unknown_query_delay_ns{1'000'000'000};
 };
 
 class TradingCore {
@@ -90,6 +96,22 @@ class TradingCore {
   // Shutdown: cancel every working order (cancel_on_stop) and flush reports up to `now_ns`.
   void cancel_all(std::int64_t now_ns) noexcept;
 
+  // Live mode (cold path, before the run): orders are signed with the real credentials (Host header
+  // `rest_host`) and handed to `gateway` instead of the simulated exchange; reports come from the gateway;
+  // positions and the balance are tallied from our own fills (starting at [sim] initial_balance).
+  // Binance USD-M only. `gateway` must outlive the core. Throws enigma::Error as the Binance encoder does.
+  void go_live(LiveGateway& gateway, std::string api_key, const oms::Secret& secret, std::string rest_host);
+  [[nodiscard]] bool live() const noexcept { return live_ != nullptr; }
+  // The position / account: the simulated exchange's in replay and paper, our fill tally in live mode.
+  [[nodiscard]] const oms::SimPosition& position(InstrumentId id) const noexcept {
+    return live_ != nullptr ? live_pos_[id] : sim_.position(id);
+  }
+  [[nodiscard]] const oms::SimAccount& account() const noexcept { return live_ != nullptr ? live_account_ : sim_.account(); }
+  // Orders that may still trade at the venue (sent, not yet terminal).
+  [[nodiscard]] std::size_t working_orders() const noexcept;
+  // The order table (status per client id), e.g. to report orders left UNKNOWN.
+  [[nodiscard]] const oms::OrderState* order(const risk::ClientOrderId& id) noexcept { return om_.find(id); }
+
   [[nodiscard]] const std::vector<TradeRow>& trades() const noexcept { return trades_; }
   [[nodiscard]] const std::vector<EquityRow>& equity() const noexcept { return equity_; }
   [[nodiscard]] const oms::SimExchange& sim() const noexcept { return sim_; }
@@ -99,6 +121,9 @@ class TradingCore {
   struct Counters {
     std::uint64_t intents{0}, orders{0}, risk_rejects{0}, pricing_rejects{0}, venue_rejects{0}, fills{0}, cancels{0},
         encode_errors{0}, dropped_rows{0}, order_table_full{0};
+    // Live mode: requests the gateway ring refused, UNKNOWN outcomes, status queries sent, cancels refused.
+    std::uint64_t gateway_full{0}, unknown_outcomes{0}, queries{0}, cancel_rejects{0};
+    std::int32_t last_venue_code{0};  // Binance code of the last refused request (e.g. -2019 margin)
   };
   [[nodiscard]] const Counters& counters() const noexcept { return counters_; }
   [[nodiscard]] Notional max_drawdown() const noexcept { return max_drawdown_; }
@@ -118,6 +143,7 @@ class TradingCore {
     strategy::IntentReason reason;
     bool used;
     std::int64_t expires_ns;  // resting entry: cancel when still unfilled at this time (0 = never)
+    std::int64_t query_at_ns;  // live: outcome UNKNOWN, query the venue at this time (0 = not needed)
   };
   bool send(oms::OrderSpec spec, strategy::IntentReason reason, std::int64_t now_ns, std::uint64_t frame_tsc) noexcept;
   void cancel_order(const risk::ClientOrderId& id, std::int64_t now_ns) noexcept;
@@ -126,6 +152,14 @@ class TradingCore {
                       std::uint64_t cause_tsc) noexcept;
   void cancel_exits(InstrumentId id, std::int64_t now_ns) noexcept;
   void expire_entries(std::int64_t now_ns) noexcept;
+  void handle_report(const oms::ExecReport& r, std::int64_t now_ns, std::uint64_t poll_tsc, FillFn on_fill,
+                     void* ctx) noexcept;
+  void poll_live(std::int64_t now_ns, std::uint64_t poll_tsc, FillFn on_fill, void* ctx) noexcept;
+  // Live: hands the request in wire_[0, n) to the gateway; false when its ring is full.
+  bool send_live(oms::binance_futures::RestRequest kind, const risk::ClientOrderId& id, InstrumentId instrument,
+                 std::size_t n) noexcept;
+  void query_unknown(std::int64_t now_ns) noexcept;
+  void book_live_fill(InstrumentId id, Side side, Price px, Qty qty, Notional fee) noexcept;
   Notional unrealized(InstrumentId id) const noexcept;
 
   const InstrumentRegistry& registry_;
@@ -137,6 +171,9 @@ class TradingCore {
   std::unique_ptr<oms::binance_futures::Encoder> binance_;
   std::unique_ptr<oms::kucoin_futures::Encoder> kucoin_;
   std::vector<Slot> slots_;
+  std::size_t slots_high_water_{0};  // slots at or past this index were never used: scans stop here
+  std::span<Slot> used_slots() noexcept { return {slots_.data(), slots_high_water_}; }
+  std::span<const Slot> used_slots() const noexcept { return {slots_.data(), slots_high_water_}; }
   std::vector<oms::ExecReport> report_buf_;
   std::vector<TradeRow> trades_;
   std::vector<EquityRow> equity_;
@@ -151,6 +188,10 @@ class TradingCore {
   Notional max_drawdown_{};
   std::uint32_t next_oco_{1};
   Counters counters_;
+  LiveGateway* live_{nullptr};
+  std::vector<oms::SimPosition> live_pos_;
+  oms::SimAccount live_account_{};
+  std::uint32_t unknown_orders_{0};  // live: slots with query_at_ns set
 };
 
 }  // namespace enigma::engine

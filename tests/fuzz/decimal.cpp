@@ -1,4 +1,5 @@
-// Fuzz Price/Notional::parse against a slow, obviously-correct reference; check format round trips.
+// Fuzz Price/Notional::parse against a slow, obviously-correct reference, parse_padded against parse;
+// check format round trips.
 #include <cstdint>
 #include <cstdlib>
 #include <optional>
@@ -39,6 +40,11 @@ void check(std::string_view s) {
   const auto got = F::parse(s);
   const auto ref = reference(s, F::kDigits);
   if (got.ok() != ref.has_value()) std::abort();
+  // The decoders' SIMD path must agree exactly (value and error), with junk after the text.
+  std::string padded(s);
+  padded.append(16, '7');
+  const auto fast = F::parse_padded(std::string_view(padded.data(), s.size()));
+  if (fast.error != got.error || fast.value.raw() != got.value.raw()) std::abort();
   if (!got.ok()) {
     if (got.value.raw() != 0) std::abort();  // a failure never carries a number
     return;

@@ -1,0 +1,406 @@
+#include "engine/live_gateway.hpp"
+
+#include <simdjson.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <chrono>
+#include <cstring>
+#include <optional>
+#include <thread>
+
+#include "core/clock.hpp"
+#include "core/logger.hpp"
+#include "feed/detail/tls.hpp"
+#include "feed/ws_client.hpp"
+
+namespace enigma::engine {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using oms::binance_futures::RestRequest;
+
+namespace {
+
+constexpr std::string_view kListenKeyPath = "/fapi/v1/listenKey";
+
+// "host" or "host:port" when the port is not the scheme's default (the HTTP Host header).
+std::string host_header(const feed::ParsedUrl& u) { return u.port == "443" ? u.host : u.host + ":" + u.port; }
+
+// {"listenKey":"..."} -> the key; empty when absent.
+std::string parse_listen_key(const std::string& body) {
+  simdjson::ondemand::parser p;
+  simdjson::padded_string s(body);
+  simdjson::ondemand::document doc;
+  std::string_view key;
+  if (p.iterate(s).get(doc) || doc["listenKey"].get_string().get(key)) return {};
+  return std::string(key);
+}
+
+// Keeps only printable ASCII of a venue message (it ends up in an exception text and the log).
+std::string printable(std::string_view s, std::size_t max = 200) {
+  std::string out;
+  for (const char c : s.substr(0, max)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
+  return out;
+}
+
+}  // namespace
+
+// One keep-alive TLS connection to the REST host, driven synchronously on the gateway thread: each step is
+// an async operation on a private io_context run to completion, so the tcp_stream deadline bounds it.
+struct RestConnection {
+  net::io_context io;
+  net::ssl::context ctx;
+  feed::ParsedUrl url;
+  feed::TlsOptions tls;
+  std::optional<beast::ssl_stream<beast::tcp_stream>> stream;
+  beast::flat_buffer buffer;
+  std::int64_t last_used_ns{0};
+  std::uint64_t served{0};  // answers read on this connection
+  std::string last_error;
+
+  RestConnection(feed::ParsedUrl u, feed::TlsOptions t)
+      : ctx(feed::detail::make_client_tls_context(t)), url(std::move(u)), tls(std::move(t)) {}
+
+  [[nodiscard]] bool open() const noexcept { return stream.has_value(); }
+
+  void close() noexcept {
+    if (stream) {
+      boost::system::error_code ec;
+      beast::get_lowest_layer(*stream).socket().close(ec);
+      stream.reset();
+    }
+    buffer.clear();
+    served = 0;
+  }
+
+  // Resolve, TCP connect (TCP_NODELAY), TLS handshake with certificate and host-name verification.
+  bool connect(std::int64_t timeout_ns) {
+    close();
+    try {
+      stream.emplace(io, ctx);
+      feed::detail::prepare_client_tls(*stream, url.host, tls);
+    } catch (const std::exception& e) {
+      last_error = e.what();
+      stream.reset();
+      return false;
+    }
+    boost::system::error_code ec;
+    tcp::resolver resolver(io);
+    const auto endpoints = resolver.resolve(url.host, url.port, ec);
+    if (ec) {
+      last_error = "resolving " + url.host + ": " + ec.message();
+      close();
+      return false;
+    }
+    auto& low = beast::get_lowest_layer(*stream);
+    low.expires_after(std::chrono::nanoseconds(timeout_ns));
+    bool ok = false;
+    low.async_connect(endpoints, [&](const boost::system::error_code& e1, const tcp::endpoint&) {
+      if (e1) {
+        last_error = "connecting to " + url.host + ":" + url.port + ": " + e1.message();
+        return;
+      }
+      boost::system::error_code ignored;
+      low.socket().set_option(tcp::no_delay(true), ignored);
+      stream->async_handshake(net::ssl::stream_base::client, [&](const boost::system::error_code& e2) {
+        if (e2) {
+          last_error = "TLS handshake with " + url.host + ": " + feed::detail::describe_tls_error(*stream, e2);
+          return;
+        }
+        ok = true;
+      });
+    });
+    io.restart();
+    io.run();
+    if (!ok) {
+      close();
+      return false;
+    }
+    low.expires_never();
+    last_used_ns = monotonic_ns();
+    return true;
+  }
+
+  // Writes one complete request and reads its answer. Returns the HTTP status, or 0 when no answer was
+  // read (`written` then says whether the request left). Closes the connection on any failure and when
+  // the venue asks for it (Connection: close).
+  int exchange(std::string_view request, std::string& body, bool& written, std::int64_t timeout_ns,
+               std::uint64_t& write_done_tsc) {
+    written = false;
+    auto& low = beast::get_lowest_layer(*stream);
+    low.expires_after(std::chrono::nanoseconds(timeout_ns));
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(1u << 20);
+    int status = 0;
+    net::async_write(*stream, net::buffer(request.data(), request.size()),
+                     [&](const boost::system::error_code& e1, std::size_t) {
+                       if (e1) {
+                         last_error = "writing the request: " + e1.message();
+                         return;
+                       }
+                       written = true;
+                       write_done_tsc = rdtsc();
+                       http::async_read(*stream, buffer, parser, [&](const boost::system::error_code& e2, std::size_t) {
+                         if (e2) {
+                           last_error = "reading the answer: " + e2.message();
+                           return;
+                         }
+                         status = static_cast<int>(parser.get().result_int());
+                       });
+                     });
+    io.restart();
+    io.run();
+    if (status == 0) {
+      close();
+      return 0;
+    }
+    low.expires_never();
+    body = std::move(parser.get().body());
+    ++served;
+    last_used_ns = monotonic_ns();
+    if (!parser.get().keep_alive()) close();
+    return status;
+  }
+};
+
+struct LiveGateway::Impl {
+  const InstrumentRegistry& registry;
+  feed::ParsedUrl rest;
+  oms::binance_futures::UserStreamDecoder decoder;
+  RestConnection conn;
+  std::unique_ptr<feed::WsClient> ws;
+  std::string listen_key;
+  std::string body;  // answer scratch (I/O thread)
+  std::int64_t next_keepalive_ns{0};
+  bool renew_key{false};
+  std::thread thread;
+
+  Impl(const InstrumentRegistry& r, const LiveGatewayOptions& o)
+      : registry(r), rest(feed::parse_url(o.rest_url)), decoder(r, o.venue), conn(rest, o.tls) {}
+
+  // A cold-path listenKey request (POST creates, PUT extends) on the REST connection. Returns status.
+  int listen_key_request(const LiveGatewayOptions& o, std::string_view method) {
+    std::string req;
+    req.append(method).append(" ").append(kListenKeyPath).append(" HTTP/1.1\r\nHost: ").append(host_header(rest));
+    req.append("\r\nX-MBX-APIKEY: ").append(o.api_key).append("\r\nContent-Length: 0\r\n\r\n");
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      if (!conn.open() && !conn.connect(o.connect_timeout_ns)) return 0;
+      bool written = false;
+      std::uint64_t tsc = 0;
+      const bool reused = conn.served > 0;
+      const int st = conn.exchange(req, body, written, o.request_timeout_ns, tsc);
+      if (st != 0 || !reused) return st;  // a reused connection may have been closed by the venue: once more
+    }
+    return 0;
+  }
+};
+
+LiveGateway::LiveGateway(const InstrumentRegistry& registry, LiveGatewayOptions opt)
+    : opt_(std::move(opt)), requests_(opt_.request_ring), reports_(opt_.report_ring) {
+  if (opt_.api_key.empty()) throw Error("live gateway: the API key is empty");
+  if (opt_.api_key.find_first_of("\r\n") != std::string::npos) throw Error("live gateway: the API key contains CR/LF");
+  const feed::ParsedUrl rest = feed::parse_url(opt_.rest_url);
+  if (rest.scheme != "https") throw Error("live gateway: rest_url '" + opt_.rest_url + "' must be https://");
+  const feed::ParsedUrl ws = feed::parse_url(opt_.user_ws_url);
+  if (ws.scheme != "wss") throw Error("live gateway: user_ws_url '" + opt_.user_ws_url + "' must be wss://");
+  if (opt_.request_timeout_ns <= 0 || opt_.connect_timeout_ns <= 0 || opt_.keepalive_interval_ns <= 0)
+    throw Error("live gateway: timeouts and the keep-alive interval must be positive");
+  impl_ = std::make_unique<Impl>(registry, opt_);
+}
+
+LiveGateway::~LiveGateway() { stop(); }
+
+void LiveGateway::start() {
+  Impl& im = *impl_;
+  if (!im.conn.connect(opt_.connect_timeout_ns))
+    throw Error("live gateway: cannot connect to " + opt_.rest_url + ": " + im.conn.last_error);
+  ++stats_.rest_connects;
+  const int st = im.listen_key_request(opt_, "POST");
+  if (st != 200) {
+    throw Error("live gateway: POST " + opt_.rest_url + std::string(kListenKeyPath) + " (user-data stream key) " +
+                (st == 0 ? "got no answer: " + im.conn.last_error
+                         : "answered HTTP " + std::to_string(st) + ": " + printable(im.body)));
+  }
+  im.listen_key = parse_listen_key(im.body);
+  if (im.listen_key.empty()) throw Error("live gateway: the listenKey answer has no listenKey: " + printable(im.body));
+  im.next_keepalive_ns = monotonic_ns() + opt_.keepalive_interval_ns;
+
+  open_stream();
+  im.thread = std::thread([this] { io_loop(); });
+}
+
+void LiveGateway::open_stream() {
+  Impl& im = *impl_;
+  feed::WsClientOptions wo;
+  wo.url = opt_.user_ws_url + "/" + im.listen_key;
+  wo.tls = opt_.tls;
+  wo.ping = feed::PingPolicy::binance;  // the server pings; Beast answers
+  wo.busy_poll_us = 0;
+  feed::WsHandlers h;
+  h.ctx = this;
+  h.on_frame = [](void* c, const feed::WsFrame& f) noexcept {
+    auto* g = static_cast<LiveGateway*>(c);
+    GatewayReport gr;
+    const auto r = g->impl_->decoder.decode(f.payload, f.padded_capacity, gr.report);
+    if (!r.ok()) {
+      ++g->stats_.stream_errors;
+      return;
+    }
+    switch (r.value) {
+      case oms::binance_futures::UserEvent::report:
+        ++g->stats_.stream_reports;
+        if (!g->reports_.try_push(gr)) ++g->stats_.reports_dropped;
+        break;
+      case oms::binance_futures::UserEvent::ignored: ++g->stats_.stream_ignored; break;
+      case oms::binance_futures::UserEvent::listen_key_expired: g->impl_->renew_key = true; break;
+    }
+  };
+  h.on_connected = [this] {
+    ++stats_.stream_connects;
+    stream_up_.store(true, std::memory_order_release);
+  };
+  h.on_disconnected = [this](const feed::WsDisconnect& d) {
+    stream_up_.store(false, std::memory_order_release);
+    ENIGMA_LOG_WARN("live", "user-data stream down ({}): {}", to_string(d.cause), d.reason);
+  };
+  im.ws = std::make_unique<feed::WsClient>(wo, h);
+  im.ws->start();
+}
+
+void LiveGateway::stop() {
+  if (!impl_ || !impl_->thread.joinable()) return;
+  stop_.store(true, std::memory_order_release);
+  impl_->thread.join();
+  if (impl_->ws) impl_->ws->stop();
+  impl_->conn.close();
+}
+
+bool LiveGateway::try_send(RestRequest kind, const oms::ClientOrderId& id, InstrumentId instrument,
+                           std::string_view request, std::uint64_t tsc) noexcept {
+  if (request.size() > OutboundRequest::kMaxBytes) [[unlikely]] return false;
+  staging_.client_id = id;
+  staging_.instrument = instrument;
+  staging_.kind = kind;
+  staging_.size = static_cast<std::uint16_t>(request.size());
+  staging_.enqueue_tsc = tsc;
+  std::memcpy(staging_.bytes, request.data(), request.size());
+  return requests_.try_push(staging_);
+}
+
+void LiveGateway::io_loop() noexcept {
+  Impl& im = *impl_;
+  const TscClock& clk = TscClock::instance();
+  GatewayReport gr;
+  for (;;) {
+    bool worked = im.ws->poll_once() > 0;
+    while (const OutboundRequest* rq = requests_.front()) {
+      worked = true;
+      ++stats_.requests;
+      const std::string_view bytes(rq->bytes, rq->size);
+      int status = 0;
+      bool written = false;
+      std::uint64_t write_tsc = 0;
+      try {
+        for (int attempt = 0; attempt < 2 && !written; ++attempt) {
+          // A connection idle for long may have been dropped by the venue without us noticing: reconnect
+          // first rather than risk an UNKNOWN outcome.
+          if (im.conn.open() && monotonic_ns() - im.conn.last_used_ns > opt_.idle_reconnect_ns) im.conn.close();
+          if (!im.conn.open()) {
+            if (!im.conn.connect(opt_.connect_timeout_ns)) break;
+            ++stats_.rest_connects;
+          }
+          status = im.conn.exchange(bytes, im.body, written, opt_.request_timeout_ns, write_tsc);
+        }
+      } catch (const std::exception& e) {  // allocation failure in Beast: the outcome is not known
+        im.conn.last_error = e.what();
+        im.conn.close();
+      }
+      if (written) {
+        hist_write_.record(clk.ticks_to_ns(write_tsc - rq->enqueue_tsc));
+        if (status != 0) hist_answer_.record(clk.ticks_to_ns(rdtsc() - write_tsc));
+      }
+      if (!written) {
+        // Never left: a new order is refused locally, a cancel leaves the order as it was, a query
+        // stays unresolved.
+        ++stats_.not_sent;
+        gr = GatewayReport{};
+        gr.report.client_id = rq->client_id;
+        gr.report.instrument = rq->instrument;
+        gr.report.reason = oms::Reason::venue_error;
+        if (rq->kind == RestRequest::new_order) {
+          gr.report.kind = oms::ExecKind::rejected;
+          gr.report.status = oms::OrderStatus::rejected;
+        } else if (rq->kind == RestRequest::cancel) {
+          gr.report.kind = oms::ExecKind::cancel_rejected;
+        } else {
+          gr.report.kind = oms::ExecKind::status;
+          gr.report.status = oms::OrderStatus::unknown;
+          gr.unknown = true;
+        }
+        ENIGMA_LOG_WARN("live", "request for {} not sent: {}", rq->client_id.view(), im.conn.last_error);
+      } else {
+        oms::binance_futures::RestAnswer a;
+        (void)im.decoder.decode_rest(rq->kind, status, im.body, rq->client_id, rq->instrument, a);
+        ++stats_.answers;
+        if (a.unknown) {
+          ++stats_.unknown_outcomes;
+          ENIGMA_LOG_WARN("live", "order {}: outcome unknown (HTTP {}{}{})", rq->client_id.view(), status,
+                          status == 0 ? ", " : "", status == 0 ? im.conn.last_error : std::string());
+        } else if (a.venue_code != 0) {
+          ENIGMA_LOG_WARN("live", "order {}: venue refused with code {} (HTTP {}): {}", rq->client_id.view(),
+                          a.venue_code, status, printable(im.body));
+        }
+        gr = GatewayReport{a.report, a.venue_code, a.unknown};
+      }
+      // The OMS drains this ring every iteration; a full ring means it stopped polling.
+      while (!reports_.try_push(gr)) {
+        ++stats_.reports_dropped;
+        if (stop_.load(std::memory_order_acquire)) break;
+        std::this_thread::sleep_for(std::chrono::microseconds(100));
+      }
+      requests_.pop_front();
+      (void)im.ws->poll_once();  // stream reports of this order are likely waiting already
+    }
+    if (stop_.load(std::memory_order_acquire) && requests_.front() == nullptr) break;
+    try {
+      const std::int64_t now = monotonic_ns();
+      if (now >= im.next_keepalive_ns || im.renew_key) {
+        const bool renew = im.renew_key;
+        im.renew_key = false;
+        im.next_keepalive_ns = now + opt_.keepalive_interval_ns;
+        const int st = im.listen_key_request(opt_, renew ? "POST" : "PUT");
+        ++stats_.keepalives;
+        // -1125 "This listenKey does not exist": make a new one (and reconnect the stream to it).
+        if (!renew && st != 200) im.renew_key = true;
+        if (renew && st == 200) {
+          const std::string key = parse_listen_key(im.body);
+          if (!key.empty() && key != im.listen_key) {
+            im.listen_key = key;
+            ++stats_.listen_key_renewals;
+            // The WsClient's URL is fixed: replace it (cold path, rare).
+            im.ws->stop();
+            im.ws.reset();
+            stream_up_.store(false, std::memory_order_release);
+            open_stream();
+          }
+        } else if (renew) {
+          im.renew_key = true;  // try again at the next interval
+          im.next_keepalive_ns = now + opt_.connect_timeout_ns;
+        }
+      }
+    } catch (const std::exception& e) {
+      ENIGMA_LOG_ERROR("live", "listenKey keep-alive failed: {}", e.what());
+    }
+    if (!worked) std::this_thread::sleep_for(std::chrono::nanoseconds(opt_.idle_sleep_ns));
+  }
+}
+
+}  // namespace enigma::engine

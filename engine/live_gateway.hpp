@@ -1,0 +1,121 @@
+// The venue link of `enigma live` (Binance USD-M futures): order bytes out, execution reports in.
+//
+// The OMS thread must not make syscalls (DESIGN.md), so it only touches two SPSC rings:
+//   requests  OMS -> gateway: complete signed HTTP/1.1 requests (oms::binance_futures::Encoder output) in
+//             fixed 2 KB slots, with the client order id they concern;
+//   reports   gateway -> OMS: ExecReports from the REST answers and from the user-data stream.
+// One gateway I/O thread owns everything that blocks: a keep-alive TLS connection to the REST host
+// (certificate verification on; reconnects on error and before reusing a connection idle for longer than
+// idle_reconnect_ns, so a keep-alive the venue dropped never turns an order into an UNKNOWN), and the
+// user-data stream (POST /fapi/v1/listenKey, WebSocket <user_ws_url>/<listenKey>, PUT keep-alive every
+// keepalive_interval_ns, a new key after listenKeyExpired). The thread sleeps idle_sleep_ns when nothing
+// happened (backoff; shared machines and CI), so its latency floor is that sleep plus the round trip.
+//
+// Outcomes (RELIABILITY.md): a request that could not be written (connect / TLS failed) is a local
+// reject (venue_code 0, Reason::venue_error); once written, a 5xx, a timeout or a lost connection is
+// UNKNOWN (GatewayReport::unknown): the OMS resolves it with a query by client order id.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/histogram.hpp"
+#include "core/instrument.hpp"
+#include "core/spsc_ring.hpp"
+#include "feed/https_client.hpp"
+#include "oms/exec_report.hpp"
+#include "oms/venues/binance_futures_user.hpp"
+
+namespace enigma::engine {
+
+struct LiveGatewayOptions {
+  std::string rest_url{"https://fapi.binance.com"};    // scheme, host and port of the order requests
+  std::string user_ws_url{"wss://fstream.binance.com/ws"};  // the stream is <user_ws_url>/<listenKey>
+  std::string api_key;                                 // X-MBX-APIKEY of the listenKey requests (never logged)
+  feed::TlsOptions tls;
+  Venue venue{Venue::binance_usdm};
+  std::int64_t request_timeout_ns{5'000'000'000};      // write + answer; later: UNKNOWN
+  std::int64_t connect_timeout_ns{5'000'000'000};
+  std::int64_t idle_reconnect_ns{50'000'000'000};      // reconnect before reusing an older idle connection
+  std::int64_t keepalive_interval_ns{30LL * 60 * 1'000'000'000};  // listenKey PUT (Binance: every 30 min)
+  std::int64_t idle_sleep_ns{50'000};
+  std::size_t request_ring{256};                       // power of two
+  std::size_t report_ring{4096};                       // power of two
+};
+
+// One request slot (fixed size so the ring is preallocated; Binance order requests are ~500 bytes).
+struct OutboundRequest {
+  static constexpr std::size_t kMaxBytes = 2048 - 64;
+  oms::ClientOrderId client_id;
+  InstrumentId instrument;
+  oms::binance_futures::RestRequest kind;
+  std::uint16_t size;
+  std::uint64_t enqueue_tsc;
+  char bytes[kMaxBytes];
+};
+static_assert(sizeof(OutboundRequest) <= 2048, "request slots are 2 KB");
+
+struct GatewayReport {
+  oms::ExecReport report;
+  std::int32_t venue_code{0};  // Binance error code of a refused request
+  bool unknown{false};         // outcome unknown: query the client order id
+};
+
+struct LiveGatewayStats {
+  std::atomic<std::uint64_t> requests{0}, answers{0}, unknown_outcomes{0}, not_sent{0}, rest_connects{0};
+  std::atomic<std::uint64_t> stream_reports{0}, stream_ignored{0}, stream_errors{0}, stream_connects{0};
+  std::atomic<std::uint64_t> reports_dropped{0}, listen_key_renewals{0}, keepalives{0};
+};
+
+class LiveGateway {
+ public:
+  // Validates options (URLs, ring sizes, non-empty api key); throws enigma::Error. Nothing connects yet.
+  LiveGateway(const InstrumentRegistry& registry, LiveGatewayOptions opt);
+  ~LiveGateway();  // stop()s
+  LiveGateway(const LiveGateway&) = delete;
+  LiveGateway& operator=(const LiveGateway&) = delete;
+
+  // Cold path: opens the REST connection, creates the listenKey, starts the user-data stream and the I/O
+  // thread. Throws enigma::Error naming the step, URL and cause (the listenKey answer's HTTP status and
+  // venue message when refused, e.g. an invalid API key).
+  void start();
+  // Ends the I/O thread after it has written every queued request and read its answer. Idempotent.
+  void stop();
+
+  // OMS thread (hot path): copies `request` into a ring slot. False when the ring is full or the request
+  // is larger than a slot (the caller rejects the order locally). noexcept, no allocation, no syscall.
+  [[nodiscard]] bool try_send(oms::binance_futures::RestRequest kind, const oms::ClientOrderId& id,
+                              InstrumentId instrument, std::string_view request, std::uint64_t tsc) noexcept;
+  // OMS thread: the next report, if any.
+  [[nodiscard]] bool try_pop(GatewayReport& out) noexcept { return reports_.try_pop(out); }
+
+  [[nodiscard]] const LiveGatewayStats& stats() const noexcept { return stats_; }
+  // The user-data stream is connected (cold path: start-up checks, tests).
+  [[nodiscard]] bool stream_connected() const noexcept { return stream_up_.load(std::memory_order_acquire); }
+  // Latency on the I/O thread in nanoseconds, valid after stop(): request enqueued -> bytes written,
+  // and bytes written -> answer read.
+  [[nodiscard]] const LatencyHistogram& write_latency() const noexcept { return hist_write_; }
+  [[nodiscard]] const LatencyHistogram& answer_latency() const noexcept { return hist_answer_; }
+
+  struct Impl;  // Beast/Asio state, defined in the .cpp
+
+ private:
+  void io_loop() noexcept;
+  void open_stream();  // user-data WebSocket to <user_ws_url>/<listen key>
+
+  LiveGatewayOptions opt_;
+  SpscRing<OutboundRequest> requests_;
+  SpscRing<GatewayReport> reports_;
+  OutboundRequest staging_{};  // producer side: filled then pushed (one copy into the ring)
+  LiveGatewayStats stats_;
+  LatencyHistogram hist_write_, hist_answer_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> stream_up_{false};
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace enigma::engine

@@ -1,0 +1,349 @@
+#include "oms/venues/binance_futures_user.hpp"
+
+#include <simdjson.h>
+
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+namespace enigma::oms::binance_futures {
+
+namespace od = simdjson::ondemand;
+
+namespace {
+
+// The fields of one order update / REST order body we use. Both may come in any order.
+struct OrderFields {
+  std::string_view exec_type;     // x (stream only)
+  std::string_view status;        // X / "status"
+  std::string_view client_id;     // c / "clientOrderId"
+  std::string_view symbol;        // s / "symbol"
+  std::string_view side;          // S / "side"
+  std::string_view type;          // o / "type"
+  std::string_view orig_type;     // ot / "origType"
+  std::string_view last_qty, last_px, cum_qty, avg_px, commission;
+  std::uint64_t order_id{0};
+  std::uint64_t trade_time_ms{0};  // T / "updateTime"
+  std::uint64_t trade_id{0};       // t
+  bool has_order_id{false};
+  bool maker{false};
+};
+
+Errc get_text(od::value v, std::string_view& out) noexcept {
+  return v.get_string().get(out) ? Errc::wrong_type : Errc::ok;
+}
+
+// Binance sends ids and times as JSON numbers; negative or fractional ones are malformed.
+Errc get_u64(od::value v, std::uint64_t& out) noexcept {
+  return v.get_uint64().get(out) ? Errc::wrong_type : Errc::ok;
+}
+
+// Walks a stream "o" object or a REST order body; `stream` selects the key names.
+Errc walk_order(od::object obj, bool stream, OrderFields& f) noexcept {
+  for (auto field : obj) {
+    std::string_view k;
+    if (field.unescaped_key().get(k)) return Errc::bad_format;
+    od::value v;
+    if (field.value().get(v)) return Errc::bad_format;
+    Errc e = Errc::ok;
+    if (stream) {
+      if (k.size() == 1) {
+        switch (k[0]) {
+          case 'x': e = get_text(v, f.exec_type); break;
+          case 'X': e = get_text(v, f.status); break;
+          case 'c': e = get_text(v, f.client_id); break;
+          case 's': e = get_text(v, f.symbol); break;
+          case 'S': e = get_text(v, f.side); break;
+          case 'o': e = get_text(v, f.type); break;
+          case 'l': e = get_text(v, f.last_qty); break;
+          case 'L': e = get_text(v, f.last_px); break;
+          case 'z': e = get_text(v, f.cum_qty); break;
+          case 'n': e = get_text(v, f.commission); break;
+          case 'i': e = get_u64(v, f.order_id); f.has_order_id = e == Errc::ok; break;
+          case 'T': e = get_u64(v, f.trade_time_ms); break;
+          case 't': e = get_u64(v, f.trade_id); break;
+          case 'm': e = v.get_bool().get(f.maker) ? Errc::wrong_type : Errc::ok; break;
+          default: break;
+        }
+      } else if (k == "ot") {
+        e = get_text(v, f.orig_type);
+      } else if (k == "ap") {
+        e = get_text(v, f.avg_px);
+      }
+    } else {
+      if (k == "status") e = get_text(v, f.status);
+      else if (k == "clientOrderId") e = get_text(v, f.client_id);
+      else if (k == "symbol") e = get_text(v, f.symbol);
+      else if (k == "side") e = get_text(v, f.side);
+      else if (k == "type") e = get_text(v, f.type);
+      else if (k == "origType") e = get_text(v, f.orig_type);
+      else if (k == "executedQty") e = get_text(v, f.cum_qty);
+      else if (k == "avgPrice") e = get_text(v, f.avg_px);
+      else if (k == "updateTime") e = get_u64(v, f.trade_time_ms);
+      else if (k == "orderId") {
+        e = get_u64(v, f.order_id);
+        f.has_order_id = e == Errc::ok;
+      }
+    }
+    if (e != Errc::ok) return e;
+  }
+  return Errc::ok;
+}
+
+bool status_from(std::string_view s, OrderStatus& out) noexcept {
+  if (s == "NEW") out = OrderStatus::accepted;
+  else if (s == "PARTIALLY_FILLED") out = OrderStatus::partially_filled;
+  else if (s == "FILLED") out = OrderStatus::filled;
+  else if (s == "CANCELED") out = OrderStatus::canceled;
+  else if (s == "REJECTED") out = OrderStatus::rejected;
+  else if (s == "EXPIRED" || s == "EXPIRED_IN_MATCH") out = OrderStatus::expired;  // IN_MATCH: self-trade prevention
+  else return false;
+  return true;
+}
+
+// Optional decimal field: absent stays zero.
+template <class F>
+Errc parse_opt(std::string_view s, F& out) noexcept {
+  if (s.empty()) return Errc::ok;
+  const auto r = F::parse(s);
+  if (!r.ok()) return r.error;
+  out = r.value;
+  return Errc::ok;
+}
+
+// Venue milliseconds -> nanoseconds; times past year 2262 do not fit and are malformed (fuzzer find).
+Errc ms_to_ns(std::uint64_t ms, std::int64_t& out) noexcept {
+  if (ms > static_cast<std::uint64_t>(INT64_MAX / 1'000'000)) return Errc::out_of_range;
+  out = static_cast<std::int64_t>(ms) * 1'000'000;
+  return Errc::ok;
+}
+
+// Writes the order-id number as decimal text into the fixed venue id (no allocation).
+VenueOrderId venue_id_of(std::uint64_t n) noexcept {
+  char buf[24];
+  char* p = buf + sizeof buf;
+  do {
+    *--p = static_cast<char>('0' + n % 10);
+    n /= 10;
+  } while (n != 0);
+  return VenueOrderId::from(std::string_view(p, static_cast<std::size_t>(buf + sizeof buf - p))).value;
+}
+
+}  // namespace
+
+Reason reason_from_code(std::int32_t code) noexcept {
+  switch (code) {
+    case -2019: return Reason::insufficient_margin;      // "Margin is insufficient."
+    case -5022: return Reason::post_only_would_cross;    // GTX order would be taker
+    case -2022: return Reason::reduce_only_would_increase;
+    case -2011:                                          // cancel: unknown order sent
+    case -2013: return Reason::order_not_found;          // query: order does not exist
+    case -4164:                                          // notional below the minimum
+    case -1111:                                          // precision over the maximum
+    case -4003:                                          // quantity below zero / lot
+    case -2021: return Reason::invalid_order;            // order would immediately trigger
+    default: return Reason::venue_error;
+  }
+}
+
+struct UserStreamDecoder::Impl {
+  const InstrumentRegistry& registry;
+  Venue venue;
+  std::size_t max_bytes;
+  od::parser parser;
+  std::vector<char> padded;  // copy target for messages without simdjson padding
+
+  Impl(const InstrumentRegistry& r, Venue v, std::size_t max) : registry(r), venue(v), max_bytes(max), parser(max) {
+    if (parser.allocate(max)) throw Error("binance futures user decoder: cannot allocate simdjson buffers");
+    padded.resize(max + simdjson::SIMDJSON_PADDING);
+  }
+
+  // Iterates `msg` in place when padded, else from the internal copy.
+  Errc open(std::string_view msg, std::size_t padded_capacity, od::document& doc) noexcept {
+    if (msg.size() > max_bytes) return Errc::capacity;
+    if (padded_capacity < msg.size() + simdjson::SIMDJSON_PADDING) {
+      std::memcpy(padded.data(), msg.data(), msg.size());
+      std::memset(padded.data() + msg.size(), 0, simdjson::SIMDJSON_PADDING);
+      msg = std::string_view(padded.data(), msg.size());
+      padded_capacity = padded.size();
+    }
+    if (parser.iterate(simdjson::padded_string_view(msg.data(), msg.size(), padded_capacity)).get(doc))
+      return Errc::bad_format;
+    return Errc::ok;
+  }
+
+  Errc fill_common(const OrderFields& f, InstrumentId instrument, ExecReport& out) noexcept {
+    out = ExecReport{};
+    if (f.client_id.empty() || f.status.empty()) return Errc::missing_field;
+    const auto id = ClientOrderId::from(f.client_id);
+    if (!id.ok()) return Errc::out_of_range;
+    out.client_id = id.value;
+    if (f.has_order_id) out.venue_order_id = venue_id_of(f.order_id);
+    if (instrument == kInvalidInstrument) {
+      const auto found = registry.find(venue, f.symbol);
+      if (!found) return Errc::not_found;
+      instrument = *found;
+    }
+    out.instrument = instrument;
+    out.side = f.side == "SELL" ? Side::sell : Side::buy;
+    if (ms_to_ns(f.trade_time_ms, out.venue_time_ns) != Errc::ok) return Errc::out_of_range;
+    if (!status_from(f.status, out.status)) return Errc::unknown_message;
+    return Errc::ok;
+  }
+
+  Result<UserEvent> decode(std::string_view msg, std::size_t padded_capacity, ExecReport& out) noexcept {
+    using R = Result<UserEvent>;
+    od::document doc;
+    if (const Errc e = open(msg, padded_capacity, doc); e != Errc::ok) return R::failure(e);
+    od::object top;
+    if (doc.get_object().get(top)) return R::failure(Errc::wrong_type);
+    // Combined-stream wrapper: {"stream":"<listenKey>","data":{...}} - descend into data.
+    od::object obj = top;
+    std::string_view event;
+    std::uint64_t event_ms = 0, txn_ms = 0;
+    OrderFields f;
+    bool has_order = false;
+    for (int depth = 0; depth < 2; ++depth) {
+      bool descended = false;
+      for (auto field : obj) {
+        std::string_view k;
+        if (field.unescaped_key().get(k)) return R::failure(Errc::bad_format);
+        od::value v;
+        if (field.value().get(v)) return R::failure(Errc::bad_format);
+        if (k == "e") {
+          if (get_text(v, event) != Errc::ok) return R::failure(Errc::wrong_type);
+        } else if (k == "E") {
+          if (get_u64(v, event_ms) != Errc::ok) return R::failure(Errc::wrong_type);
+        } else if (k == "T") {
+          if (get_u64(v, txn_ms) != Errc::ok) return R::failure(Errc::wrong_type);
+        } else if (k == "o" && event == "ORDER_TRADE_UPDATE") {
+          // "e" precedes "o" in every Binance message; an "o" of any other event is not an order.
+          od::object o;
+          if (v.get_object().get(o)) return R::failure(Errc::wrong_type);
+          if (const Errc e = walk_order(o, true, f); e != Errc::ok) return R::failure(e);
+          has_order = true;
+        } else if (k == "data" && depth == 0 && event.empty()) {
+          if (v.get_object().get(obj)) return R::failure(Errc::wrong_type);
+          descended = true;
+          break;
+        }
+      }
+      if (!descended) break;
+    }
+    if (event.empty()) return R::failure(Errc::missing_field);
+    if (event == "listenKeyExpired") return R::success(UserEvent::listen_key_expired);
+    if (event != "ORDER_TRADE_UPDATE") return R::success(UserEvent::ignored);
+    if (!has_order || f.exec_type.empty() || f.side.empty()) return R::failure(Errc::missing_field);
+    if (const Errc e = fill_common(f, kInvalidInstrument, out); e != Errc::ok) return R::failure(e);
+    if (f.trade_time_ms == 0 && ms_to_ns(txn_ms ? txn_ms : event_ms, out.venue_time_ns) != Errc::ok)
+      return R::failure(Errc::out_of_range);
+    out.venue_seq = f.trade_id;
+    if (const Errc e = parse_opt(f.cum_qty, out.cum_qty); e != Errc::ok) return R::failure(e);
+    const std::string_view x = f.exec_type;
+    if (x == "NEW") {
+      // A conditional order that fired comes back as NEW with its working type (MARKET) in `o` and the
+      // type it was placed as (STOP_MARKET, ...) in `ot`.
+      const bool fired = !f.orig_type.empty() && !f.type.empty() && f.type != f.orig_type;
+      out.kind = fired ? ExecKind::triggered : ExecKind::accepted;
+    } else if (x == "TRADE" || x == "CALCULATED") {
+      out.kind = ExecKind::fill;
+      if (const Errc e = parse_opt(f.last_qty, out.last_qty); e != Errc::ok) return R::failure(e);
+      if (const Errc e = parse_opt(f.last_px, out.last_px); e != Errc::ok) return R::failure(e);
+      if (const Errc e = parse_opt(f.commission, out.fee); e != Errc::ok) return R::failure(e);
+      if (out.last_qty.raw() <= 0 || out.last_px.raw() <= 0) return R::failure(Errc::out_of_range);
+      out.maker = f.maker;
+    } else if (x == "CANCELED") {
+      out.kind = ExecKind::canceled;
+    } else if (x == "EXPIRED") {
+      out.kind = ExecKind::expired;
+    } else if (x == "REJECTED") {
+      out.kind = ExecKind::rejected;
+      out.reason = Reason::venue_error;
+    } else {
+      return R::failure(Errc::unknown_message);  // AMENDMENT (price modify) is not sent by us
+    }
+    return R::success(UserEvent::report);
+  }
+
+  Errc decode_rest(RestRequest kind, int http, std::string_view body, const ClientOrderId& id, InstrumentId inst,
+                   RestAnswer& out) noexcept {
+    out = RestAnswer{};
+    ExecReport& r = out.report;
+    r.client_id = id;
+    r.instrument = inst;
+    const auto unknown = [&](Errc e) {
+      r.kind = ExecKind::status;
+      r.status = OrderStatus::unknown;
+      r.reason = Reason::timeout;
+      out.unknown = true;
+      return e;
+    };
+    if (http == 0 || http >= 500) return unknown(Errc::ok);
+    od::document doc;
+    Errc e = open(body, body.size(), doc);
+    od::object obj;
+    if (e == Errc::ok && doc.get_object().get(obj)) e = Errc::wrong_type;
+    if (http >= 200 && http < 300) {
+      OrderFields f;
+      if (e == Errc::ok) e = walk_order(obj, false, f);
+      if (e == Errc::ok) e = fill_common(f, inst, r);
+      r.client_id = id;  // the answer is to our request, whatever it echoes
+      if (e != Errc::ok) return unknown(e);
+      switch (kind) {
+        case RestRequest::new_order: r.kind = ExecKind::accepted; break;
+        case RestRequest::cancel:
+          r.kind = ExecKind::canceled;
+          r.status = OrderStatus::canceled;
+          break;
+        case RestRequest::query:
+          r.kind = ExecKind::status;
+          if (const Errc pe = parse_opt(f.cum_qty, r.cum_qty); pe != Errc::ok) return unknown(pe);
+          if (const Errc pe = parse_opt(f.avg_px, r.last_px); pe != Errc::ok) return unknown(pe);
+          break;
+      }
+      return Errc::ok;
+    }
+    // 4xx: {"code":-2019,"msg":"Margin is insufficient."}. 429/418 (rate limit / ban) land here too.
+    std::int64_t code = 0;
+    if (e == Errc::ok) {
+      for (auto field : obj) {
+        std::string_view k;
+        if (field.unescaped_key().get(k)) { e = Errc::bad_format; break; }
+        if (k == "code") {
+          if (field.value().get_int64().get(code)) e = Errc::wrong_type;
+          break;
+        }
+      }
+      if (e == Errc::ok && code == 0) e = Errc::missing_field;
+    }
+    if (e != Errc::ok && kind != RestRequest::query) return unknown(e);  // cannot tell what the venue did
+    out.venue_code = static_cast<std::int32_t>(code);
+    r.reason = reason_from_code(out.venue_code);
+    switch (kind) {
+      case RestRequest::new_order: r.kind = ExecKind::rejected; r.status = OrderStatus::rejected; break;
+      case RestRequest::cancel: r.kind = ExecKind::cancel_rejected; break;
+      case RestRequest::query:
+        if (e != Errc::ok) return unknown(e);
+        r.kind = ExecKind::status;
+        r.status = OrderStatus::unknown;
+        if (r.reason != Reason::order_not_found) return unknown(Errc::ok);  // still unresolved: ask again later
+        break;
+    }
+    return Errc::ok;
+  }
+};
+
+UserStreamDecoder::UserStreamDecoder(const InstrumentRegistry& registry, Venue venue, std::size_t max_message_bytes)
+    : impl_(std::make_unique<Impl>(registry, venue, max_message_bytes)) {}
+UserStreamDecoder::~UserStreamDecoder() = default;
+
+Result<UserEvent> UserStreamDecoder::decode(std::string_view msg, std::size_t padded_capacity, ExecReport& out) noexcept {
+  return impl_->decode(msg, padded_capacity, out);
+}
+
+Errc UserStreamDecoder::decode_rest(RestRequest kind, int http_status, std::string_view body, const ClientOrderId& id,
+                                    InstrumentId instrument, RestAnswer& out) noexcept {
+  return impl_->decode_rest(kind, http_status, body, id, instrument, out);
+}
+
+}  // namespace enigma::oms::binance_futures

@@ -1,0 +1,79 @@
+// Binance USD-M futures: what comes back after an order leaves.
+//  (a) the user-data stream (wss://fstream.binance.com/ws/<listenKey>): ORDER_TRADE_UPDATE events become
+//      ExecReports; every other event (ACCOUNT_UPDATE, TRADE_LITE, MARGIN_CALL, ...) is "ignored", not an
+//      error; listenKeyExpired is reported so the gateway can renew the key.
+//  (b) the REST answers to POST / DELETE / GET /fapi/v1/order.
+// Field names: https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams/
+// Event-Order-Update and .../trade/rest-api/New-Order. Decoding is noexcept and allocation-free (one
+// simdjson On-Demand parser preallocated per decoder); malformed input gives an Errc, never a throw.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "core/error.hpp"
+#include "core/instrument.hpp"
+#include "oms/exec_report.hpp"
+
+namespace enigma::oms::binance_futures {
+
+enum class UserEvent : std::uint8_t {
+  report,               // `out` holds an ExecReport
+  ignored,              // a well-formed event we do not turn into a report (ACCOUNT_UPDATE, ...)
+  listen_key_expired,   // the stream is dead: create a new listenKey and reconnect
+};
+
+// Which request a REST answer belongs to.
+enum class RestRequest : std::uint8_t { new_order, cancel, query };
+
+// A decoded REST answer. `unknown`: no usable answer (5xx, timeout, connection lost after the request
+// left): the order's fate is UNKNOWN until a query by client order id resolves it (RELIABILITY.md).
+struct RestAnswer {
+  ExecReport report{};
+  std::int32_t venue_code{0};  // Binance error code of a 4xx ({"code":-2019,"msg":...}); 0 otherwise
+  bool unknown{false};
+};
+
+class UserStreamDecoder {
+ public:
+  // `registry` must outlive the decoder; symbols are looked up under `venue`. `max_message_bytes` bounds
+  // the messages decode() accepts (larger: Errc::capacity). Throws enigma::Error when simdjson cannot
+  // allocate its buffers.
+  explicit UserStreamDecoder(const InstrumentRegistry& registry, Venue venue = Venue::binance_usdm,
+                             std::size_t max_message_bytes = 64u << 10);
+  ~UserStreamDecoder();
+  UserStreamDecoder(const UserStreamDecoder&) = delete;
+  UserStreamDecoder& operator=(const UserStreamDecoder&) = delete;
+
+  // One user-data stream message (raw, or wrapped as {"stream":..,"data":{..}}). When `padded_capacity`
+  // (readable bytes at `msg.data()`) is below msg.size() + 64 the message is first copied into an internal
+  // padded buffer. Errors: Errc::bad_format (not JSON), Errc::wrong_type, Errc::missing_field (an order
+  // update without x/c/X/S), Errc::unknown_message (an execution type we do not know, e.g. AMENDMENT),
+  // Errc::not_found (symbol not in the registry), Errc::capacity (too large); fixed-point parse errors
+  // as returned by Price/Qty::parse.
+  //   x=NEW -> accepted (or triggered when the order type `o` differs from the original type `ot`: a stop
+  //   that fired and now works as a market order), TRADE -> fill (l/L/n/m/z), CANCELED -> canceled,
+  //   EXPIRED -> expired, REJECTED -> rejected, CALCULATED (liquidation) -> fill.
+  [[nodiscard]] Result<UserEvent> decode(std::string_view msg, std::size_t padded_capacity, ExecReport& out) noexcept;
+
+  // The answer to a REST order request for `id` on `instrument`. `http_status` 0 means no answer
+  // (timeout / connection lost). 200 + order JSON: new_order -> accepted (the stream reports fills; the
+  // answer's executedQty is left to it so a fill is never booked twice without its fee), cancel ->
+  // canceled, query -> status (X, executedQty, avgPrice). 4xx + {"code","msg"}: new_order -> rejected,
+  // cancel -> cancel_rejected, query -> status with Reason::order_not_found for -2013, with the code kept.
+  // 5xx / 0 / an unparsable 4xx body on a new order or cancel -> unknown. Errc::bad_format when a 200
+  // body is not an order JSON (the answer is then unknown too: `out.unknown` is set).
+  [[nodiscard]] Errc decode_rest(RestRequest kind, int http_status, std::string_view body, const ClientOrderId& id,
+                                 InstrumentId instrument, RestAnswer& out) noexcept;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Binance error code -> our reject reason (-2019 margin, -5022 post-only, -2022 reduce-only, ...).
+[[nodiscard]] Reason reason_from_code(std::int32_t code) noexcept;
+
+}  // namespace enigma::oms::binance_futures

@@ -1,0 +1,33 @@
+// libFuzzer: Binance USD-M user-data stream messages and REST order answers (oms/venues/binance_futures_user).
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "oms/venues/binance_futures_user.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  using namespace enigma;
+  static InstrumentRegistry reg = [] {
+    InstrumentRegistry r;
+    InstrumentSpec s{};
+    s.venue = Venue::binance_usdm;
+    s.symbol = Symbol("BTCUSDT");
+    (void)r.add(s);
+    return r;
+  }();
+  static oms::binance_futures::UserStreamDecoder dec(reg, Venue::binance_usdm, 1 << 16);
+  const std::string_view msg(reinterpret_cast<const char*>(data), size);
+  oms::ExecReport r;
+  (void)dec.decode(msg, size, r);  // unpadded: exercises the internal copy
+  std::vector<char> padded(size + 64, '\0');
+  std::copy(msg.begin(), msg.end(), padded.begin());
+  (void)dec.decode(std::string_view(padded.data(), size), padded.size(), r);
+  const auto id = oms::ClientOrderId::from("en1").value;
+  oms::binance_futures::RestAnswer a;
+  for (const auto kind : {oms::binance_futures::RestRequest::new_order, oms::binance_futures::RestRequest::cancel,
+                          oms::binance_futures::RestRequest::query}) {
+    (void)dec.decode_rest(kind, 200, msg, id, 0, a);
+    (void)dec.decode_rest(kind, 400, msg, id, 0, a);
+  }
+  return 0;
+}

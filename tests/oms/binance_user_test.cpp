@@ -1,0 +1,195 @@
+// Binance USD-M futures user-data stream and REST order answers -> ExecReports. Messages have the shape of
+// the examples in Binance's docs (user-data-streams/Event-Order-Update, trade/rest-api/New-Order).
+#include "oms/venues/binance_futures_user.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+using namespace enigma;
+using namespace enigma::oms;
+using namespace enigma::oms::binance_futures;
+
+namespace {
+
+InstrumentRegistry& registry() {
+  static InstrumentRegistry r = [] {
+    InstrumentRegistry reg;
+    InstrumentSpec s{};
+    s.venue = Venue::binance_usdm;
+    s.symbol = Symbol("BTCUSDT");
+    s.tick = Price::parse("0.1").value;
+    s.lot = Qty::parse("0.001").value;
+    s.multiplier = Qty::from_units(1);
+    (void)reg.add(s);
+    return reg;
+  }();
+  return r;
+}
+
+// An ORDER_TRADE_UPDATE as Binance sends it; `x`, `X` and the trade fields vary per case.
+std::string order_update(const std::string& x, const std::string& X, const std::string& l = "0", const std::string& L = "0",
+                         const std::string& z = "0", const std::string& n = "0", bool maker = false,
+                         const std::string& o = "LIMIT", const std::string& ot = "LIMIT") {
+  return R"({"e":"ORDER_TRADE_UPDATE","E":1568879465651,"T":1568879465650,"o":{"s":"BTCUSDT","c":"en42","S":"SELL","o":")" + o +
+         R"(","f":"GTC","q":"0.010","p":"61797.6","ap":"0","sp":"0","x":")" + x + R"(","X":")" + X +
+         R"(","i":8886774,"l":")" + l + R"(","z":")" + z + R"(","L":")" + L + R"(","N":"USDT","n":")" + n +
+         R"(","T":1568879465650,"t":12345,"b":"0","a":"9.91","m":)" + (maker ? "true" : "false") +
+         R"(,"R":false,"wt":"CONTRACT_PRICE","ot":")" + ot + R"(","ps":"BOTH","cp":false,"rp":"0","pP":false,"si":0,"ss":0,"V":"NONE","pm":"NONE","gtd":0}})";
+}
+
+Result<UserEvent> decode(UserStreamDecoder& d, const std::string& msg, ExecReport& out) {
+  return d.decode(msg, msg.size(), out);  // unpadded: the decoder copies into its padded buffer
+}
+
+ClientOrderId cid(const char* s) { return ClientOrderId::from(s).value; }
+
+}  // namespace
+
+TEST(OmsBinanceUser, NewIsAccepted) {
+  UserStreamDecoder d(registry());
+  ExecReport r;
+  const auto ev = decode(d, order_update("NEW", "NEW"), r);
+  ASSERT_TRUE(ev.ok());
+  EXPECT_EQ(ev.value, UserEvent::report);
+  EXPECT_EQ(r.kind, ExecKind::accepted);
+  EXPECT_EQ(r.status, OrderStatus::accepted);
+  EXPECT_EQ(r.client_id.view(), "en42");
+  EXPECT_EQ(r.venue_order_id.view(), "8886774");
+  EXPECT_EQ(r.side, Side::sell);
+  EXPECT_EQ(r.instrument, 0);
+  EXPECT_EQ(r.venue_time_ns, 1568879465650LL * 1'000'000);
+  EXPECT_TRUE(r.cum_qty.is_zero());
+}
+
+TEST(OmsBinanceUser, TradeIsAFillWithPriceQtyFeeAndMaker) {
+  UserStreamDecoder d(registry());
+  ExecReport r;
+  ASSERT_TRUE(decode(d, order_update("TRADE", "PARTIALLY_FILLED", "0.004", "61797.6", "0.006", "0.04943808", true), r).ok());
+  EXPECT_EQ(r.kind, ExecKind::fill);
+  EXPECT_EQ(r.status, OrderStatus::partially_filled);
+  EXPECT_EQ(r.last_qty, Qty::parse("0.004").value);
+  EXPECT_EQ(r.last_px, Price::parse("61797.6").value);
+  EXPECT_EQ(r.cum_qty, Qty::parse("0.006").value);
+  EXPECT_EQ(r.fee, Notional::parse("0.04943808").value);
+  EXPECT_TRUE(r.maker);
+  EXPECT_EQ(r.venue_seq, 12345u);
+}
+
+TEST(OmsBinanceUser, CancelExpireRejectAndTrigger) {
+  UserStreamDecoder d(registry());
+  ExecReport r;
+  ASSERT_TRUE(decode(d, order_update("CANCELED", "CANCELED"), r).ok());
+  EXPECT_EQ(r.kind, ExecKind::canceled);
+  ASSERT_TRUE(decode(d, order_update("EXPIRED", "EXPIRED"), r).ok());
+  EXPECT_EQ(r.kind, ExecKind::expired);
+  ASSERT_TRUE(decode(d, order_update("REJECTED", "REJECTED"), r).ok());
+  EXPECT_EQ(r.kind, ExecKind::rejected);
+  // A stop that fired: NEW again, now a MARKET order whose original type was STOP_MARKET.
+  ASSERT_TRUE(decode(d, order_update("NEW", "NEW", "0", "0", "0", "0", false, "MARKET", "STOP_MARKET"), r).ok());
+  EXPECT_EQ(r.kind, ExecKind::triggered);
+}
+
+TEST(OmsBinanceUser, CombinedStreamWrapperIsUnwrapped) {
+  UserStreamDecoder d(registry());
+  ExecReport r;
+  const std::string msg = R"({"stream":"pqia91ma19a5s61cv6a81va65sdf19v8a65a1a5s61cv6a81va65sdf19v8a65a1","data":)" +
+                          order_update("TRADE", "FILLED", "0.010", "61797.6", "0.010", "0.1") + "}";
+  ASSERT_TRUE(decode(d, msg, r).ok());
+  EXPECT_EQ(r.kind, ExecKind::fill);
+  EXPECT_EQ(r.status, OrderStatus::filled);
+}
+
+TEST(OmsBinanceUser, OtherEventsAreIgnoredNotErrors) {
+  UserStreamDecoder d(registry());
+  ExecReport r;
+  const std::string account = R"({"e":"ACCOUNT_UPDATE","E":1564745798939,"T":1564745798938,"a":{"m":"ORDER","B":[{"a":"USDT","wb":"122624.12345678","cw":"100.12345678","bc":"50.12345678"}],"P":[{"s":"BTCUSDT","pa":"0","ep":"0.00000","bep":"0","cr":"200","up":"0","mt":"isolated","iw":"0.00000000","ps":"BOTH"}]}})";
+  auto ev = decode(d, account, r);
+  ASSERT_TRUE(ev.ok());
+  EXPECT_EQ(ev.value, UserEvent::ignored);
+  ev = decode(d, R"({"e":"listenKeyExpired","E":1576653824250,"listenKey":"WsCMN0a4KHUPTQuX6IUnqEZfB1inxmv1qR4kbf1LuEjur5VdbzqvyxqG9TSjVVxv"})", r);
+  ASSERT_TRUE(ev.ok());
+  EXPECT_EQ(ev.value, UserEvent::listen_key_expired);
+}
+
+TEST(OmsBinanceUser, MalformedInputGivesClearErrors) {
+  UserStreamDecoder d(registry(), Venue::binance_usdm, 4096);
+  ExecReport r;
+  const std::string good = order_update("TRADE", "FILLED", "0.010", "61797.6", "0.010", "0.1");
+  EXPECT_EQ(decode(d, good.substr(0, good.size() / 2), r).error, Errc::bad_format);  // truncated
+  EXPECT_EQ(decode(d, "[1,2,3]", r).error, Errc::wrong_type);
+  EXPECT_EQ(decode(d, R"({"E":1})", r).error, Errc::missing_field);
+  std::string bad = good;
+  bad.replace(bad.find(R"("i":8886774)"), 11, R"("i":"8886774")");
+  EXPECT_EQ(decode(d, bad, r).error, Errc::wrong_type);
+  bad = good;
+  bad.replace(bad.find("BTCUSDT"), 7, "ETHUSDT");
+  EXPECT_EQ(decode(d, bad, r).error, Errc::not_found);
+  bad = good;
+  bad.replace(bad.find(R"("x":"TRADE")"), 11, R"("x":"AMENDMENT")");
+  EXPECT_EQ(decode(d, bad, r).error, Errc::unknown_message);
+  bad = good;
+  bad.replace(bad.find(R"("L":"61797.6")"), 13, R"("L":"61x97.6")");
+  EXPECT_FALSE(decode(d, bad, r).ok());
+  bad = good;
+  bad.replace(bad.find(R"("T":1568879465650,"t")"), 21, R"("T":15688794656879465650,"t")");  // ns would overflow
+  EXPECT_EQ(decode(d, bad, r).error, Errc::out_of_range);
+  EXPECT_EQ(decode(d, std::string(5000, ' '), r).error, Errc::capacity);
+  EXPECT_TRUE(decode(d, good, r).ok());  // the decoder is still usable afterwards
+}
+
+TEST(OmsBinanceUser, RestNewOrderAnswers) {
+  UserStreamDecoder d(registry());
+  RestAnswer a;
+  const std::string ok = R"({"clientOrderId":"en42","cumQty":"0","cumQuote":"0","executedQty":"0","orderId":22542179,"avgPrice":"0.00000","origQty":"0.010","price":"61797.6","reduceOnly":false,"side":"SELL","positionSide":"BOTH","status":"NEW","stopPrice":"0","closePosition":false,"symbol":"BTCUSDT","timeInForce":"GTC","type":"LIMIT","origType":"LIMIT","updateTime":1566818724722,"workingType":"CONTRACT_PRICE","priceProtect":false,"priceMatch":"NONE","selfTradePreventionMode":"NONE","goodTillDate":0})";
+  ASSERT_EQ(d.decode_rest(RestRequest::new_order, 200, ok, cid("en42"), 0, a), Errc::ok);
+  EXPECT_FALSE(a.unknown);
+  EXPECT_EQ(a.report.kind, ExecKind::accepted);
+  EXPECT_EQ(a.report.venue_order_id.view(), "22542179");
+  EXPECT_EQ(a.report.venue_time_ns, 1566818724722LL * 1'000'000);
+
+  ASSERT_EQ(d.decode_rest(RestRequest::new_order, 400, R"({"code":-2019,"msg":"Margin is insufficient."})", cid("en43"), 0, a), Errc::ok);
+  EXPECT_EQ(a.report.kind, ExecKind::rejected);
+  EXPECT_EQ(a.report.reason, Reason::insufficient_margin);
+  EXPECT_EQ(a.venue_code, -2019);
+  EXPECT_EQ(a.report.client_id.view(), "en43");
+
+  ASSERT_EQ(d.decode_rest(RestRequest::new_order, 401, R"({"code":-1022,"msg":"Signature for this request is not valid."})", cid("en44"), 0, a), Errc::ok);
+  EXPECT_EQ(a.report.kind, ExecKind::rejected);
+  EXPECT_EQ(a.venue_code, -1022);
+
+  for (const int status : {500, 502, 503, 0}) {
+    ASSERT_EQ(d.decode_rest(RestRequest::new_order, status, R"({"code":-1000,"msg":"An unknown error occurred"})", cid("en45"), 0, a), Errc::ok);
+    EXPECT_TRUE(a.unknown) << status;
+    EXPECT_EQ(a.report.status, OrderStatus::unknown);
+  }
+  // An answer we cannot read is not a reject: the order may exist.
+  EXPECT_NE(d.decode_rest(RestRequest::new_order, 400, "<html>bad gateway</html>", cid("en46"), 0, a), Errc::ok);
+  EXPECT_TRUE(a.unknown);
+  EXPECT_NE(d.decode_rest(RestRequest::new_order, 200, R"({"orderId":"x"})", cid("en47"), 0, a), Errc::ok);
+  EXPECT_TRUE(a.unknown);
+}
+
+TEST(OmsBinanceUser, RestCancelAndQueryAnswers) {
+  UserStreamDecoder d(registry());
+  RestAnswer a;
+  const std::string canceled = R"({"clientOrderId":"en42","cumQty":"0","cumQuote":"0","executedQty":"0","orderId":283194212,"origQty":"0.010","origType":"LIMIT","price":"61797.6","reduceOnly":false,"side":"SELL","positionSide":"BOTH","status":"CANCELED","stopPrice":"0","closePosition":false,"symbol":"BTCUSDT","timeInForce":"GTC","type":"LIMIT","updateTime":1571110484038,"workingType":"CONTRACT_PRICE","priceProtect":false})";
+  ASSERT_EQ(d.decode_rest(RestRequest::cancel, 200, canceled, cid("en42"), 0, a), Errc::ok);
+  EXPECT_EQ(a.report.kind, ExecKind::canceled);
+  ASSERT_EQ(d.decode_rest(RestRequest::cancel, 400, R"({"code":-2011,"msg":"Unknown order sent."})", cid("en42"), 0, a), Errc::ok);
+  EXPECT_EQ(a.report.kind, ExecKind::cancel_rejected);
+  EXPECT_EQ(a.venue_code, -2011);
+
+  std::string filled = canceled;
+  filled.replace(filled.find(R"("status":"CANCELED")"), 19, R"("status":"FILLED")");
+  filled.replace(filled.find(R"("executedQty":"0")"), 17, R"("executedQty":"0.010","avgPrice":"61797.6")");
+  ASSERT_EQ(d.decode_rest(RestRequest::query, 200, filled, cid("en42"), 0, a), Errc::ok);
+  EXPECT_EQ(a.report.kind, ExecKind::status);
+  EXPECT_EQ(a.report.status, OrderStatus::filled);
+  EXPECT_EQ(a.report.cum_qty, Qty::parse("0.010").value);
+  EXPECT_EQ(a.report.last_px, Price::parse("61797.6").value);
+  ASSERT_EQ(d.decode_rest(RestRequest::query, 400, R"({"code":-2013,"msg":"Order does not exist."})", cid("en42"), 0, a), Errc::ok);
+  EXPECT_EQ(a.report.kind, ExecKind::status);
+  EXPECT_EQ(a.report.reason, Reason::order_not_found);
+  EXPECT_FALSE(a.unknown);
+}
