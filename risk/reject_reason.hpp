@@ -20,7 +20,7 @@ enum class RejectReason : std::uint8_t {
   consecutive_losses,    // strategy disabled after too many losing trades in a row
   circuit_open,          // circuit breaker OPEN: only exposure-reducing orders pass
   duplicate_client_id,   // client order id already used (working or recently sent)
-  duplicate_order,       // same strategy/instrument/side/price/qty sent within the duplicate window
+  duplicate_order,       // same strategy/instrument/side/type/price/trigger/qty within the duplicate window
   no_reference_price,    // reference price missing (<= 0)
   price_collar,          // limit price too far from the reference price
   max_order_qty,

@@ -142,7 +142,7 @@ RiskDecision RiskGate::check_and_reserve(const OrderRequest& o, std::int64_t now
   if (recent_ids_.contains(hash) || kill_.orders().contains_hash(hash)) return reject(RejectReason::duplicate_client_id);
   for (const RecentOrder& r : in.recent) {
     if (now_ns - r.at_ns < cfg_.duplicate_window_ns && r.qty == o.qty && r.price == o.price && r.side == o.side &&
-        r.strategy == o.strategy) {
+        r.strategy == o.strategy && r.type == o.type && r.stop_price == o.stop_price) {
       return reject(RejectReason::duplicate_order);
     }
   }
@@ -226,9 +226,11 @@ RiskDecision RiskGate::check_and_reserve(const OrderRequest& o, std::int64_t now
   // Field by field: an aggregate temporary here costs a store-forwarding stall on the copy.
   slot.at_ns = now_ns;
   slot.price = o.price;
+  slot.stop_price = o.stop_price;
   slot.qty = o.qty;
   slot.strategy = o.strategy;
   slot.side = o.side;
+  slot.type = o.type;
   in.recent_head = static_cast<std::uint8_t>((in.recent_head + 1) % kRecentPerInstrument);
   in.open_buy = new_buy;
   in.open_sell = new_sell;

@@ -121,9 +121,11 @@ class RiskGate {
   struct RecentOrder {
     std::int64_t at_ns{INT64_MIN / 2};
     Price price;
+    Price stop_price;  // a bracket's stop and take-profit legs differ only here and in type
     Qty qty;
     StrategyId strategy{0};
     Side side{Side::buy};
+    OrderType type{OrderType::limit};
   };
   static constexpr std::size_t kRecentPerInstrument = 4;
 

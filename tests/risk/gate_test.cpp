@@ -336,6 +336,26 @@ TEST_F(GateTest, DuplicateClientIdAndDuplicateOrder) {
   EXPECT_EQ(send(order(), kT0 + 500'000'000), RejectReason::none);     // window passed
 }
 
+// A bracket's stop-loss and take-profit legs share side, qty and (zero) limit price: they are two
+// orders, not one sent twice. Resending the same leg is still a duplicate.
+TEST_F(GateTest, BracketLegsAreNotDuplicatesOfEachOther) {
+  RiskConfig c = loose_config();
+  c.duplicate_window_ns = 500'000'000;
+  make(c);
+  fill_position(Side::buy, "2");
+  auto leg = [&](OrderType type, std::string_view trigger) {
+    OrderRequest o = order(Side::sell, "2");
+    o.type = type;
+    o.price = Price{};
+    o.stop_price = px(trigger);
+    o.reduce_only = true;
+    return o;
+  };
+  EXPECT_EQ(send(leg(OrderType::stop_market, "96"), kT0 + 1), RejectReason::none);
+  EXPECT_EQ(send(leg(OrderType::take_profit_market, "108"), kT0 + 2), RejectReason::none);
+  EXPECT_EQ(send(leg(OrderType::stop_market, "96"), kT0 + 3), RejectReason::duplicate_order);
+}
+
 TEST_F(GateTest, DailyDrawdownLatchesReducing) {
   gate_->start_day(Notional::from_units(10'000));
   fill_position(Side::buy, "5");
