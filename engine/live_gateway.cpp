@@ -327,7 +327,25 @@ void LiveGateway::io_loop() noexcept {
         hist_write_.record(clk.ticks_to_ns(write_tsc - rq->enqueue_tsc));
         if (status != 0) hist_answer_.record(clk.ticks_to_ns(rdtsc() - write_tsc));
       }
-      if (!written) {
+      if (oms::binance_futures::is_instrument_request(rq->kind)) {
+        // Cancel-all / dead-man timer: only a failure is news for the OMS (a report with no client id).
+        oms::binance_futures::RestAnswer a;
+        if (written) (void)im.decoder.decode_rest(rq->kind, status, im.body, rq->client_id, rq->instrument, a);
+        if (written && !a.unknown && a.venue_code == 0) {
+          ++stats_.answers;
+          requests_.pop_front();
+          continue;
+        }
+        if (!written) ++stats_.not_sent;
+        ENIGMA_LOG_WARN("live", "{} for instrument {} failed: HTTP {} code {} {}",
+                        rq->kind == RestRequest::cancel_all ? "cancel-all" : "dead-man timer", rq->instrument, status,
+                        a.venue_code, written ? printable(im.body) : im.conn.last_error);
+        gr = GatewayReport{};
+        gr.report.instrument = rq->instrument;
+        gr.report.kind = oms::ExecKind::status;
+        gr.venue_code = a.venue_code;
+        gr.unknown = true;
+      } else if (!written) {
         // Never left: a new order is refused locally, a cancel leaves the order as it was, a query
         // stays unresolved.
         ++stats_.not_sent;

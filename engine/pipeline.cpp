@@ -744,6 +744,9 @@ PipelineResult run_live(const PaperOptions& popt, InstrumentRegistry& registry, 
     if (core.working_orders() == 0) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   } while (monotonic_ns() < deadline);
+  // Orders kept on purpose, or all settled: the dead-man timer must not cancel anything after we exit.
+  // Cancels still unanswered: leave it armed, so the venue cancels those orders when it runs out.
+  if (!opt.cancel_on_stop || core.working_orders() == 0) core.disarm_deadman(wall_ns());
   r.orders = core.counters();
   return r;
 }

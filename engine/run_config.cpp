@@ -191,6 +191,8 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
     rc.live.api_secret_file = t->string("api_secret_file", std::string(), true);
     rc.live.request_timeout_ms = t->integer("request_timeout_ms", rc.live.request_timeout_ms, 100, 60'000);
     rc.live.drain_ms = t->integer("drain_ms", rc.live.drain_ms, 0, 60'000);
+    rc.trading.deadman_countdown_ns =
+        t->integer("deadman_countdown_ms", rc.trading.deadman_countdown_ns / 1'000'000, 0, 600'000) * 1'000'000;
     t->finish();
   }
   root.finish();

@@ -343,8 +343,16 @@ void TradingCore::poll(std::int64_t now_ns, FillFn on_fill, void* ctx) noexcept 
 
 void TradingCore::poll_live(std::int64_t now_ns, std::uint64_t poll_tsc, FillFn on_fill, void* ctx) noexcept {
   expire_entries(now_ns);
+  if (cfg_.deadman_countdown_ns > 0 && now_ns >= next_deadman_ns_) [[unlikely]]
+    refresh_deadman(now_ns, cfg_.deadman_countdown_ns / 1'000'000);
+  if (kill_retry_ns_ != 0 && now_ns >= kill_retry_ns_) [[unlikely]] retry_kill_cancels(now_ns);
   GatewayReport g;
   while (live_->try_pop(g)) {
+    if (g.report.client_id.empty()) {  // a cancel-all or dead-man request failed (the gateway logged it)
+      ++counters_.instrument_request_failures;
+      if (g.venue_code != 0) counters_.last_venue_code = g.venue_code;
+      continue;
+    }
     if (g.venue_code != 0) counters_.last_venue_code = g.venue_code;
     if (g.report.kind == oms::ExecKind::cancel_rejected) ++counters_.cancel_rejects;
     if (g.unknown) {
@@ -378,6 +386,57 @@ void TradingCore::query_unknown(std::int64_t now_ns) noexcept {
     if (n.ok() && send_live(oms::binance_futures::RestRequest::query, s.id, inst, n.value)) ++counters_.queries;
     s.query_at_ns = now_ns + cfg_.unknown_query_delay_ns;  // again if this answer does not settle it
   }
+}
+
+// Kill switch, live: one DELETE allOpenOrders per instrument with working orders in scope (one message
+// however many orders), each order marked PENDING_CANCEL in the journal; the user-data stream then reports
+// every cancel. Whatever still works a little later gets its own cancel (a refused or lost cancel-all).
+void TradingCore::kill_live(std::size_t n, std::int64_t now_ns) noexcept {
+  std::uint64_t done = 0;  // instruments already sent a cancel-all (ids < 64; others fall back to per order)
+  for (std::size_t i = 0; i < n; ++i) {
+    const oms::OrderState* o = om_.find(cancel_buf_[i]);
+    if (o == nullptr) continue;
+    const InstrumentId inst = o->spec.req.instrument;
+    if (inst >= 64) {
+      cancel_order(cancel_buf_[i], now_ns);
+      continue;
+    }
+    if ((done & (1ULL << inst)) == 0) {
+      done |= 1ULL << inst;
+      const auto bytes = binance_->encode_cancel_all(inst, now_ns / 1'000'000, wire_.data(), wire_.size());
+      if (bytes.ok() && send_live(oms::binance_futures::RestRequest::cancel_all, {}, inst, bytes.value)) ++counters_.cancel_alls;
+      else ++counters_.gateway_full;
+    }
+    (void)om_.cancel(cancel_buf_[i], now_ns);  // journaled; the stream's CANCELED settles it
+  }
+  kill_retry_ns_ = now_ns + 2'000'000'000;
+}
+
+void TradingCore::retry_kill_cancels(std::int64_t now_ns) noexcept {
+  kill_retry_ns_ = 0;
+  for (auto& s : used_slots()) {
+    if (!s.used) continue;
+    const oms::OrderState* o = om_.find(s.id);
+    if (o == nullptr || !oms::is_working(o->status)) continue;
+    const InstrumentId inst = o->spec.req.instrument;
+    const auto bytes = binance_->encode_cancel(inst, s.id, now_ns / 1'000'000, wire_.data(), wire_.size());
+    if (bytes.ok() && send_live(oms::binance_futures::RestRequest::cancel, s.id, inst, bytes.value)) ++counters_.cancels;
+  }
+}
+
+void TradingCore::refresh_deadman(std::int64_t now_ns, std::int64_t countdown_ms) noexcept {
+  next_deadman_ns_ = now_ns + cfg_.deadman_countdown_ns / 3;
+  for (std::size_t i = 0; i < traded_count_; ++i) {
+    const auto inst = static_cast<InstrumentId>(i);
+    const auto bytes = binance_->encode_countdown_cancel_all(inst, countdown_ms, now_ns / 1'000'000, wire_.data(), wire_.size());
+    if (bytes.ok() && send_live(oms::binance_futures::RestRequest::countdown, {}, inst, bytes.value)) ++counters_.deadman_refreshes;
+    else ++counters_.instrument_request_failures;
+  }
+}
+
+void TradingCore::disarm_deadman(std::int64_t now_ns) noexcept {
+  if (live_ == nullptr || cfg_.deadman_countdown_ns <= 0) return;
+  refresh_deadman(now_ns, 0);  // countdownTime 0 cancels the timer
 }
 
 void TradingCore::book_live_fill(InstrumentId id, Side side, Price px, Qty qty, Notional fee) noexcept {
@@ -415,6 +474,10 @@ void TradingCore::on_admin(const AdminCommand& cmd, std::int64_t now_ns) noexcep
     case AdminCommandKind::kill: {
       // Latch first (no new entries), then a signed cancel for every working order in scope.
       const std::size_t n = risk_->kill_switch().trigger(risk::KillScope::everything(), cancel_buf_);
+      if (live_ != nullptr) [[unlikely]] {
+        kill_live(n, now_ns);
+        break;
+      }
       for (std::size_t i = 0; i < n; ++i) {
         const oms::OrderState* o = om_.find(cancel_buf_[i]);
         if (o == nullptr) continue;

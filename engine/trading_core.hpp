@@ -72,6 +72,10 @@ struct TradingCoreConfig {
   // Live mode: an order whose outcome is UNKNOWN (5xx / timeout) is queried by client order id this long
   // after, then every `unknown_query_delay_ns` until the venue answers (RELIABILITY.md).
   std::int64_t unknown_query_delay_ns{1'000'000'000};
+  // Live mode: the venue's dead-man switch (Binance countdownCancelAll) cancels every open order of a
+  // traded instrument unless refreshed within this time; refreshed every third of it, also while the
+  // kill switch is latched. 0 leaves it disarmed.
+  std::int64_t deadman_countdown_ns{30'000'000'000};
 };
 
 class TradingCore {
@@ -102,6 +106,8 @@ class TradingCore {
   // Binance USD-M only. `gateway` must outlive the core. Throws enigma::Error as the Binance encoder does.
   void go_live(LiveGateway& gateway, std::string api_key, const oms::Secret& secret, std::string rest_host);
   [[nodiscard]] bool live() const noexcept { return live_ != nullptr; }
+  // Live: disarms the venue's dead-man timer (clean shutdown, after the working orders are settled).
+  void disarm_deadman(std::int64_t now_ns) noexcept;
   // The position / account: the simulated exchange's in replay and paper, our fill tally in live mode.
   [[nodiscard]] const oms::SimPosition& position(InstrumentId id) const noexcept {
     return live_ != nullptr ? live_pos_[id] : sim_.position(id);
@@ -123,6 +129,9 @@ class TradingCore {
         encode_errors{0}, dropped_rows{0}, order_table_full{0};
     // Live mode: requests the gateway ring refused, UNKNOWN outcomes, status queries sent, cancels refused.
     std::uint64_t gateway_full{0}, unknown_outcomes{0}, queries{0}, cancel_rejects{0};
+    // Live mode: cancel-all requests (kill switch), dead-man refreshes sent, and instrument-level requests
+    // (either kind) that failed or whose outcome is unknown.
+    std::uint64_t cancel_alls{0}, deadman_refreshes{0}, instrument_request_failures{0};
     std::int32_t last_venue_code{0};  // Binance code of the last refused request (e.g. -2019 margin)
   };
   [[nodiscard]] const Counters& counters() const noexcept { return counters_; }
@@ -159,6 +168,9 @@ class TradingCore {
   bool send_live(oms::binance_futures::RestRequest kind, const risk::ClientOrderId& id, InstrumentId instrument,
                  std::size_t n) noexcept;
   void query_unknown(std::int64_t now_ns) noexcept;
+  void kill_live(std::size_t n, std::int64_t now_ns) noexcept;
+  void refresh_deadman(std::int64_t now_ns, std::int64_t countdown_ms) noexcept;
+  void retry_kill_cancels(std::int64_t now_ns) noexcept;
   void book_live_fill(InstrumentId id, Side side, Price px, Qty qty, Notional fee) noexcept;
   Notional unrealized(InstrumentId id) const noexcept;
 
@@ -192,6 +204,8 @@ class TradingCore {
   std::vector<oms::SimPosition> live_pos_;
   oms::SimAccount live_account_{};
   std::uint32_t unknown_orders_{0};  // live: slots with query_at_ns set
+  std::int64_t next_deadman_ns_{0};   // live: when the dead-man timer is refreshed next
+  std::int64_t kill_retry_ns_{0};     // live: after a kill, per-order cancels for what is still working
 };
 
 }  // namespace enigma::engine

@@ -284,6 +284,7 @@ struct UserStreamDecoder::Impl {
     od::object obj;
     if (e == Errc::ok && doc.get_object().get(obj)) e = Errc::wrong_type;
     if (http >= 200 && http < 300) {
+      if (is_instrument_request(kind)) return e == Errc::ok ? Errc::ok : unknown(e);
       OrderFields f;
       if (e == Errc::ok) e = walk_order(obj, false, f);
       if (e == Errc::ok) e = fill_common(f, inst, r);
@@ -300,6 +301,8 @@ struct UserStreamDecoder::Impl {
           if (const Errc pe = parse_opt(f.cum_qty, r.cum_qty); pe != Errc::ok) return unknown(pe);
           if (const Errc pe = parse_opt(f.avg_px, r.last_px); pe != Errc::ok) return unknown(pe);
           break;
+        case RestRequest::cancel_all:
+        case RestRequest::countdown: break;
       }
       return Errc::ok;
     }
@@ -328,6 +331,8 @@ struct UserStreamDecoder::Impl {
         r.status = OrderStatus::unknown;
         if (r.reason != Reason::order_not_found) return unknown(Errc::ok);  // still unresolved: ask again later
         break;
+      case RestRequest::cancel_all:
+      case RestRequest::countdown: r.kind = ExecKind::status; break;  // refused: venue_code says why
     }
     return Errc::ok;
   }

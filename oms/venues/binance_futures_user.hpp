@@ -25,8 +25,13 @@ enum class UserEvent : std::uint8_t {
   listen_key_expired,   // the stream is dead: create a new listenKey and reconnect
 };
 
-// Which request a REST answer belongs to.
-enum class RestRequest : std::uint8_t { new_order, cancel, query };
+// Which request a REST answer belongs to. cancel_all (DELETE /fapi/v1/allOpenOrders) and countdown
+// (POST /fapi/v1/countdownCancelAll, the dead-man switch) concern an instrument, not one order: their
+// answer carries no report, only success, a venue code or UNKNOWN.
+enum class RestRequest : std::uint8_t { new_order, cancel, query, cancel_all, countdown };
+[[nodiscard]] constexpr bool is_instrument_request(RestRequest k) noexcept {
+  return k == RestRequest::cancel_all || k == RestRequest::countdown;
+}
 
 // A decoded REST answer. `unknown`: no usable answer (5xx, timeout, connection lost after the request
 // left): the order's fate is UNKNOWN until a query by client order id resolves it (RELIABILITY.md).

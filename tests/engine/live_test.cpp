@@ -115,6 +115,8 @@ class FakeBinance {
   }
   int posts() const { std::lock_guard lk(mu_); return posts_; }
   int deletes() const { std::lock_guard lk(mu_); return deletes_; }
+  int cancel_alls() const { std::lock_guard lk(mu_); return cancel_alls_; }
+  std::vector<long long> countdowns() const { std::lock_guard lk(mu_); return countdowns_; }
   int queries() const { std::lock_guard lk(mu_); return queries_; }
   int bad_signatures() const { std::lock_guard lk(mu_); return bad_signatures_; }
   int listen_keys() const { std::lock_guard lk(mu_); return listen_keys_; }
@@ -247,7 +249,10 @@ class FakeBinance {
       ++listen_keys_;
       return answer(200, rq.method() == http::verb::put ? "{}" : R"({"listenKey":"lk0123456789abcdef"})");
     }
-    if (target.rfind("/fapi/v1/order", 0) != 0) return answer(404, R"({"code":-1,"msg":"no such endpoint"})");
+    const bool all_open = target.rfind("/fapi/v1/allOpenOrders", 0) == 0;
+    const bool countdown = target.rfind("/fapi/v1/countdownCancelAll", 0) == 0;
+    if (target.rfind("/fapi/v1/order", 0) != 0 && !all_open && !countdown)
+      return answer(404, R"({"code":-1,"msg":"no such endpoint"})");
     const std::size_t q = target.find('?');
     const std::string params = rq.method() == http::verb::post ? rq.body() : q == std::string::npos ? "" : target.substr(q + 1);
     if (!key_ok || !signed_ok(params)) {
@@ -256,6 +261,19 @@ class FakeBinance {
     }
     auto p = parse_params(params);
     if (p["symbol"] != "BTCUSDT" || p["timestamp"].empty()) return answer(400, R"({"code":-1102,"msg":"Mandatory parameter missing."})");
+    if (countdown) {  // the dead-man switch: remember each countdown the client set
+      countdowns_.push_back(std::stoll(p["countdownTime"]));
+      return answer(200, R"({"symbol":"BTCUSDT","countdownTime":")" + p["countdownTime"] + R"("})");
+    }
+    if (all_open) {  // DELETE allOpenOrders: every resting order of the symbol, one CANCELED event each
+      ++cancel_alls_;
+      for (auto& [id, o] : orders_) {
+        if (o.status != "NEW") continue;
+        o.status = "CANCELED";
+        if (stream_) stream_->push(update(o, "CANCELED", "CANCELED", "0", "0", "0", false));
+      }
+      return answer(200, R"({"code":200,"msg":"The operation of cancel all open order is done."})");
+    }
     if (rq.method() == http::verb::post) {
       bodies_.push_back(params);
       const int n = ++posts_;
@@ -307,7 +325,8 @@ class FakeBinance {
   std::string last_px_{"60000.0"};
   std::uint64_t next_id_{4000001};
   std::uint64_t trade_id_{700};
-  int posts_{0}, deletes_{0}, queries_{0}, bad_signatures_{0}, listen_keys_{0};
+  int posts_{0}, deletes_{0}, queries_{0}, bad_signatures_{0}, listen_keys_{0}, cancel_alls_{0};
+  std::vector<long long> countdowns_;
 };
 
 struct Recorded {
@@ -364,8 +383,8 @@ RunConfig trading_config() {
 
 TEST(EngineLive, OrdersReachTheVenueSignedAndFillsComeBack) {
   FakeBinance venue;
-  // Orders go entry, stop, entry, stop, ...: the second entry is refused for margin, the stop after the
-  // third entry gets a 5xx (the venue has it, resting: UNKNOWN until the query finds it).
+  // Orders go entry, stop, take-profit, entry, stop, ...: the first take-profit is refused for margin, the
+  // second stop gets a 5xx (the venue has it, resting: UNKNOWN until the query finds it).
   venue.script(3, 400, -2019);
   venue.script(5, 500, -1000);
   const Recorded rec = load(40000);
@@ -427,7 +446,7 @@ TEST(EngineLive, OrdersReachTheVenueSignedAndFillsComeBack) {
   ASSERT_GE(venue.posts(), 5) << "the strategy sent too few orders in " << sent << " frames";
   ASSERT_TRUE(wait_for([&] { return venue.queries() >= 1; }));
   // Kill switch: latch and cancel every working order at the venue (the bracket legs rest there).
-  const int deletes_before = venue.deletes();
+  const int cancel_alls_before = venue.cancel_alls();
   ASSERT_TRUE(admin.try_push(AdminCommand{AdminCommandKind::kill, 1}));
   market.send_next(rec.frames.size() - sent);
   engine.join();
@@ -476,9 +495,16 @@ TEST(EngineLive, OrdersReachTheVenueSignedAndFillsComeBack) {
     if (st != nullptr && st->status == oms::OrderStatus::unknown) unknown_left = true;
   }
   EXPECT_FALSE(unknown_left);
-  // The kill sent cancels for the resting orders, and nothing is left working here.
-  EXPECT_GT(venue.deletes(), deletes_before);
+  // The kill cancelled the resting orders with one cancel-all request, and nothing is left working here.
+  EXPECT_EQ(venue.cancel_alls(), cancel_alls_before + 1);
+  EXPECT_EQ(c.cancel_alls, 1u);
   EXPECT_EQ(core.working_orders(), 0u);
+  // The dead-man timer was armed at start (30 s) and disarmed (0) at the clean stop, nothing failed.
+  const std::vector<long long> cd = venue.countdowns();
+  ASSERT_GE(cd.size(), 2u);
+  EXPECT_EQ(cd.front(), 30'000);
+  EXPECT_EQ(cd.back(), 0);
+  EXPECT_EQ(c.instrument_request_failures, 0u);
   for (const auto& [id, o] : venue.orders()) EXPECT_NE(o.status, "NEW") << id << " still rests at the venue";
 }
 

@@ -25,7 +25,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto id = oms::ClientOrderId::from("en1").value;
   oms::binance_futures::RestAnswer a;
   for (const auto kind : {oms::binance_futures::RestRequest::new_order, oms::binance_futures::RestRequest::cancel,
-                          oms::binance_futures::RestRequest::query}) {
+                          oms::binance_futures::RestRequest::query, oms::binance_futures::RestRequest::cancel_all,
+                          oms::binance_futures::RestRequest::countdown}) {
     (void)dec.decode_rest(kind, 200, msg, id, 0, a);
     (void)dec.decode_rest(kind, 400, msg, id, 0, a);
   }

@@ -44,6 +44,26 @@ Result<UserEvent> decode(UserStreamDecoder& d, const std::string& msg, ExecRepor
 
 ClientOrderId cid(const char* s) { return ClientOrderId::from(s).value; }
 
+// Instrument-level requests (kill switch cancel-all, dead-man timer) answer without an order: success,
+// a venue code, or unknown.
+TEST(OmsBinanceUser, RestCancelAllAndCountdownAnswers) {
+  UserStreamDecoder d(registry());
+  RestAnswer a;
+  ASSERT_EQ(d.decode_rest(RestRequest::cancel_all, 200, R"({"code":200,"msg":"The operation of cancel all open order is done."})", {}, 0, a), Errc::ok);
+  EXPECT_FALSE(a.unknown);
+  EXPECT_EQ(a.venue_code, 0);
+  ASSERT_EQ(d.decode_rest(RestRequest::countdown, 200, R"({"symbol":"BTCUSDT","countdownTime":"30000"})", {}, 0, a), Errc::ok);
+  EXPECT_FALSE(a.unknown);
+  EXPECT_EQ(a.venue_code, 0);
+  ASSERT_EQ(d.decode_rest(RestRequest::countdown, 400, R"({"code":-1102,"msg":"Mandatory parameter missing."})", {}, 0, a), Errc::ok);
+  EXPECT_FALSE(a.unknown);
+  EXPECT_EQ(a.venue_code, -1102);
+  (void)d.decode_rest(RestRequest::cancel_all, 503, "", {}, 0, a);
+  EXPECT_TRUE(a.unknown);
+  (void)d.decode_rest(RestRequest::cancel_all, 200, "not json", {}, 0, a);
+  EXPECT_TRUE(a.unknown);
+}
+
 }  // namespace
 
 TEST(OmsBinanceUser, NewIsAccepted) {
