@@ -271,6 +271,24 @@ void pace(Speed speed, std::int64_t first_ns, std::int64_t frame_ns, std::int64_
   while (monotonic_ns() < due) cpu_relax();
 }
 
+// The replay loop both topologies share: stop flag, recorded pace, progress, and the calling thread's
+// allocations after warm-up (returned). `on_frame(f)` is the topology's per-frame work.
+template <class OnFrame>
+std::uint64_t drive_frames(const std::vector<feed::CapturedFrame>& frames, const PipelineOptions& opt, OnFrame&& on_frame) {
+  Progress progress(opt.progress, frames.size());
+  const std::int64_t start_mono = monotonic_ns();
+  std::uint64_t allocs_at_warmup = 0;
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    if (opt.stop && opt.stop->load(std::memory_order_relaxed)) [[unlikely]] break;
+    const feed::CapturedFrame& f = frames[i];
+    if (i == opt.warmup_frames) allocs_at_warmup = thread_allocs();
+    pace(opt.speed, frames.front().recv_ns, f.recv_ns, start_mono);
+    on_frame(f);
+    progress.tick(i + 1);
+  }
+  return frames.size() > opt.warmup_frames ? thread_allocs() - allocs_at_warmup : 0;
+}
+
 void fill_to_strategies(void* ctx, const strategy::Fill& f) noexcept {
   auto* s = static_cast<std::pair<strategy::StrategyStage*, strategy::IntentBuffer*>*>(ctx);
   s->first->on_fill(f, *s->second);
@@ -370,18 +388,7 @@ template <class F>
 void run_fused(const std::vector<feed::CapturedFrame>& frames, InstrumentRegistry& registry,
                strategy::StrategyStage& strategies, TradingCore& core, const PipelineOptions& opt, PipelineResult& r) {
   FusedEngine<F> engine(registry, strategies, core, opt, r);
-  Progress progress(opt.progress, frames.size());
-  const std::int64_t start_mono = monotonic_ns();
-  std::uint64_t allocs_at_warmup = 0;
-  for (std::size_t i = 0; i < frames.size(); ++i) {
-    if (opt.stop && opt.stop->load(std::memory_order_relaxed)) [[unlikely]] break;
-    const feed::CapturedFrame& f = frames[i];
-    if (i == opt.warmup_frames) allocs_at_warmup = thread_allocs();
-    pace(opt.speed, frames.front().recv_ns, f.recv_ns, start_mono);
-    engine.on_frame(f, rdtsc());
-    progress.tick(i + 1);
-  }
-  r.hot_allocations = frames.size() > opt.warmup_frames ? thread_allocs() - allocs_at_warmup : 0;
+  r.hot_allocations = drive_frames(frames, opt, [&](const feed::CapturedFrame& f) { engine.on_frame(f, rdtsc()); });
   engine.finish();
 }
 
@@ -560,14 +567,7 @@ void run_pipelined(const std::vector<feed::CapturedFrame>& frames, InstrumentReg
   FeedStage<F> feed(opt.venue, registry, opt.traded);
   BookView view;
   MarketMsg m{};
-  Progress progress(opt.progress, frames.size());
-  const std::int64_t start_mono = monotonic_ns();
-  std::uint64_t allocs_at_warmup = 0;
-  for (std::size_t i = 0; i < frames.size(); ++i) {
-    if (opt.stop && opt.stop->load(std::memory_order_relaxed)) [[unlikely]] break;
-    const feed::CapturedFrame& f = frames[i];
-    if (i == opt.warmup_frames) allocs_at_warmup = thread_allocs();
-    pace(opt.speed, frames.front().recv_ns, f.recv_ns, start_mono);
+  const std::uint64_t feed_allocs = drive_frames(frames, opt, [&](const feed::CapturedFrame& f) {
     const std::uint64_t t0 = rdtsc();
     const auto out = feed.on_frame(f, t0, r, r.hist);
     m.frame_tsc = t0;
@@ -594,9 +594,7 @@ void run_pipelined(const std::vector<feed::CapturedFrame>& frames, InstrumentReg
     m.sent_tsc = rdtsc();
     push_spin(*market, m, r.ring_full_spins);
     r.hist.frame.record(static_cast<std::int64_t>(rdtsc() - t0));
-    progress.tick(i + 1);
-  }
-  const std::uint64_t feed_allocs = frames.size() > opt.warmup_frames ? thread_allocs() - allocs_at_warmup : 0;
+  });
   feed_done.store(true, std::memory_order_release);
   while (!oloop.done.load(std::memory_order_acquire)) std::this_thread::sleep_for(std::chrono::microseconds(100));
   strat_runner.stop();

@@ -13,20 +13,14 @@
 #include "engine/admin.hpp"
 #include "engine/run_config.hpp"
 #include "engine/trading_core.hpp"
+#include "tests/support/engine_test_support.hpp"
 
 using namespace enigma;
 using namespace enigma::engine;
+using enigma::testing::fresh_path;
 namespace http = boost::beast::http;
 
 namespace {
-
-// A new journal file per run (a journal replays into the OMS at start-up, which a test must not inherit).
-std::string fresh_journal() {
-  static int n = 0;
-  const std::string p = ::testing::TempDir() + "/enigma-journal-" + std::to_string(::getpid()) + "-" + std::to_string(n++) + ".bin";
-  std::remove(p.c_str());
-  return p;
-}
 
 http::response<http::string_body> request(std::uint16_t port, http::verb verb, const std::string& target,
                                           const std::string& token = "") {
@@ -88,7 +82,7 @@ TEST(EngineAdmin, KillCommandLatchesAndBlocksNewOrders) {
   InstrumentRegistry registry;
   rc.fill_registry(registry);
   TradingCoreConfig trading = rc.trading;
-  trading.journal_path = fresh_journal();
+  trading.journal_path = fresh_path("journal");
   TradingCore core(registry, trading);
   // A book around 60000 with ten levels a side.
   std::array<oms::PriceLevel, 10> bids{}, asks{};

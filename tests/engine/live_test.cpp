@@ -32,9 +32,12 @@
 #include "oms/signing.hpp"
 #include "tests/support/alloc_counter.hpp"
 #include "tests/support/ws_test_server.hpp"
+#include "tests/support/engine_test_support.hpp"
 
 using namespace enigma;
 using namespace enigma::engine;
+using enigma::testing::fresh_path;
+using enigma::testing::wait_for;
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
@@ -47,13 +50,6 @@ namespace {
 
 constexpr const char* kKey = "test-api-key-7c1f";
 constexpr const char* kSecret = "test-secret-NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
-
-std::string fresh_path(const char* what) {
-  static int n = 0;
-  const std::string p = ::testing::TempDir() + "/enigma-live-" + what + "-" + std::to_string(::getpid()) + "-" + std::to_string(n++);
-  std::remove(p.c_str());
-  return p;
-}
 
 std::map<std::string, std::string> parse_params(std::string_view s) {
   std::map<std::string, std::string> m;
@@ -329,35 +325,6 @@ class FakeBinance {
   std::vector<long long> countdowns_;
 };
 
-struct Recorded {
-  std::vector<std::string> frames;
-  std::string snapshot;
-};
-
-Recorded load(std::size_t n) {
-  Recorded r;
-  feed::CaptureReader reader(std::string(ENIGMA_SOURCE_DIR) +
-                             "/data/binance/hftbacktest_usdm_BTCUSDT_ws_depth_trade_bookTicker_raw_20240808.gz");
-  feed::CapturedFrame f;
-  while (reader.next(f) && r.frames.size() < n) {
-    if (f.kind == feed::FrameKind::rest_body) {
-      if (r.snapshot.empty()) r.snapshot = std::string(f.payload);
-    } else {
-      r.frames.emplace_back(f.payload);
-    }
-  }
-  return r;
-}
-
-template <class Pred>
-bool wait_for(Pred p, int ms = 10000) {
-  for (int i = 0; i < ms / 5; ++i) {
-    if (p()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return false;
-}
-
 LiveGatewayOptions gateway_options(const FakeBinance& venue) {
   LiveGatewayOptions g;
   g.rest_url = venue.rest_url();
@@ -387,7 +354,7 @@ TEST(EngineLive, OrdersReachTheVenueSignedAndFillsComeBack) {
   // second stop gets a 5xx (the venue has it, resting: UNKNOWN until the query finds it).
   venue.script(3, 400, -2019);
   venue.script(5, 500, -1000);
-  const Recorded rec = load(40000);
+  const enigma::testing::RecordedSession rec = enigma::testing::load_binance_session(40000);
   ASSERT_FALSE(rec.snapshot.empty());
   enigma::testing::WsTestServerOptions so;
   so.snapshot_body = rec.snapshot;

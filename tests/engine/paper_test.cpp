@@ -14,50 +14,15 @@
 #include "engine/run_config.hpp"
 #include "feed/capture_reader.hpp"
 #include "tests/support/ws_test_server.hpp"
+#include "tests/support/engine_test_support.hpp"
 
 using namespace enigma;
 using namespace enigma::engine;
-
-namespace {
-
-// A new journal file per run (a journal replays into the OMS at start-up, which a test must not inherit).
-std::string fresh_journal() {
-  static int n = 0;
-  const std::string p = ::testing::TempDir() + "/enigma-journal-" + std::to_string(::getpid()) + "-" + std::to_string(n++) + ".bin";
-  std::remove(p.c_str());
-  return p;
-}
-
-struct Recorded {
-  std::vector<std::string> frames;  // WebSocket payloads in order
-  std::string snapshot;             // the REST depth body recorded with them
-};
-
-Recorded load(std::size_t n) {
-  Recorded r;
-  feed::CaptureReader reader(std::string(ENIGMA_SOURCE_DIR) +
-                             "/data/binance/hftbacktest_usdm_BTCUSDT_ws_depth_trade_bookTicker_raw_20240808.gz");
-  feed::CapturedFrame f;
-  while (reader.next(f) && r.frames.size() < n) {
-    if (f.kind == feed::FrameKind::rest_body) r.snapshot = std::string(f.payload);
-    else r.frames.emplace_back(f.payload);
-  }
-  return r;
-}
-
-template <class Pred>
-bool wait_for(Pred p, int ms = 10000) {
-  for (int i = 0; i < ms / 5; ++i) {
-    if (p()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return false;
-}
-
-}  // namespace
+using enigma::testing::fresh_path;
+using enigma::testing::wait_for;
 
 TEST(EnginePaper, TradesLiveFramesAndRecoversFromADroppedConnection) {
-  const Recorded rec = load(6000);
+  const enigma::testing::RecordedSession rec = enigma::testing::load_binance_session(6000);
   ASSERT_FALSE(rec.snapshot.empty());
   enigma::testing::WsTestServerOptions so;
   so.snapshot_body = rec.snapshot;
@@ -68,7 +33,7 @@ TEST(EnginePaper, TradesLiveFramesAndRecoversFromADroppedConnection) {
   rc.fill_registry(registry);
   strategy::StrategyStage strategies(rc.make_strategies());
   TradingCoreConfig trading = rc.trading;
-  trading.journal_path = fresh_journal();
+  trading.journal_path = fresh_path("journal");
   TradingCore core(registry, trading);
   PaperOptions pp;
   pp.ws.url = server.url("/stream?streams=btcusdt@depth@0ms/btcusdt@bookTicker/btcusdt@trade");

@@ -12,21 +12,15 @@
 #include "engine/pipeline.hpp"
 #include "engine/run_config.hpp"
 #include "tests/support/alloc_counter.hpp"
+#include "tests/support/engine_test_support.hpp"
 
 using namespace enigma;
 using namespace enigma::engine;
+using enigma::testing::fresh_path;
 
 namespace {
 
-// A new journal file per run (a journal replays into the OMS at start-up, which a test must not inherit).
-std::string fresh_journal() {
-  static int n = 0;
-  const std::string p = ::testing::TempDir() + "/enigma-journal-" + std::to_string(::getpid()) + "-" + std::to_string(n++) + ".bin";
-  std::remove(p.c_str());
-  return p;
-}
-
-const std::string kData = std::string(ENIGMA_SOURCE_DIR) + "/data/binance/hftbacktest_usdm_BTCUSDT_ws_depth_trade_bookTicker_raw_20240808.gz";
+const std::string& kData = enigma::testing::kBinanceSession;
 
 std::uint64_t counting() noexcept { return test::thread_allocation_count(); }
 
@@ -47,7 +41,7 @@ ReplayRun replay(const RunConfig& rc, Topology topology) {
   rc.fill_registry(registry);
   strategy::StrategyStage strategies(rc.make_strategies());
   TradingCoreConfig trading = rc.trading;
-  trading.journal_path = fresh_journal();
+  trading.journal_path = fresh_path("journal");
   TradingCore core(registry, trading);
   PipelineOptions po;
   po.venue = rc.venue;
