@@ -18,6 +18,7 @@ PACKAGES=(
   clang libclang-rt-14-dev  # libFuzzer + sanitizer runtimes
   openssl                   # CLI used by signing tests as an independent reference
   python3
+  ccache                    # rebuilds of unchanged files come from the cache
 )
 
 missing=()
