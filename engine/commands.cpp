@@ -20,6 +20,7 @@
 #include "engine/report.hpp"
 #include "engine/run_config.hpp"
 #include "engine/run_output.hpp"
+#include "engine/status.hpp"
 #include "feed/book_check.hpp"
 #include "feed/recorder.hpp"
 #include "feed/venues/binance.hpp"
@@ -106,9 +107,11 @@ struct RunSession {
   std::unique_ptr<TradingCore> core;
   SpscRing<AdminCommand> admin_ring{64};
   std::unique_ptr<AdminServer> admin;
+  std::unique_ptr<StatusPublisher> status;
   PipelineOptions po;
 
-  RunSession(const RunConfig& config, const std::string& prefix) : rc(config), dir(make_run_dir(config.runs_dir, prefix)) {
+  RunSession(const RunConfig& config, const std::string& prefix, const char* mode)
+      : rc(config), dir(make_run_dir(config.runs_dir, prefix)) {
     LoggerOptions lo;
     lo.path = dir + "/logs/enigma.log";
     lo.level = rc.engine.log_level;
@@ -131,7 +134,13 @@ struct RunSession {
       admin = std::make_unique<AdminServer>(rc.admin.address, rc.admin.port, tok ? tok : "", admin_ring);
       admin->start();
       ENIGMA_LOG_INFO("admin", "listening on {}:{}", rc.admin.address, static_cast<int>(admin->port()));
+      status = std::make_unique<StatusPublisher>(*admin, registry, mode, rc.admin.publish_ms * 1'000'000);
+      po.status = status.get();
     }
+    const SupervisorConfig& sv = rc.trading.supervisor;
+    ENIGMA_LOG_INFO("supervisor", "on_kill={} on_stop={} max_daily_drawdown={} max_total_drawdown={} max_trades_per_day={} feed_down_s={}",
+                    to_string(sv.on_kill), to_string(sv.on_stop), rc.trading.risk.max_daily_drawdown.to_double(),
+                    sv.max_total_drawdown.to_double(), sv.max_trades_per_day, sv.feed_down_ns / 1'000'000'000);
     po.venue = rc.venue;
     po.traded = rc.imbalance.common.instrument;
     po.topology = rc.engine.topology;
@@ -144,7 +153,18 @@ struct RunSession {
 
   // Writes the run's files and report and prints the summary.
   void finish(const PipelineResult& r, const char* mode) {
-    ENIGMA_LOG_INFO("engine", "run done frames={} orders={} fills={}", r.frames, r.orders.orders, r.orders.fills);
+    ENIGMA_LOG_INFO("engine", "run done frames={} orders={} fills={} emergency_stops={} unprotected_positions={}", r.frames,
+                    r.orders.orders, r.orders.fills, r.orders.emergency_stops, core->unprotected_positions());
+    if (status) {  // the last snapshot equals the summary
+      FeedView fv;
+      fv.frames = r.frames;
+      fv.events = r.events;
+      fv.book_updates = r.book_updates;
+      fv.gaps = r.gaps;
+      fv.resyncs = r.resyncs;
+      fv.reconnects = r.reconnects;
+      status->maybe_publish(*core, fv, false, true);
+    }
     RunSummaryInput in{&rc, &registry, &r, core.get(), mode, std::string(to_string(po.topology))};
     write_run_files(dir, in);
     std::ofstream(dir + "/host-check.txt") << tuning::format_checks(tuning::check_host({}));
@@ -161,7 +181,7 @@ struct RunSession {
 
 int cmd_replay() {
   const RunConfig rc = load_run_config(g_replay);
-  RunSession s(rc, "");
+  RunSession s(rc, "", "replay");
   s.po.progress = !g_replay.quiet;
   ENIGMA_LOG_INFO("engine", "replay start venue={} files={} topology={}", to_string(rc.venue), rc.data.size(), to_string(rc.engine.topology));
   std::fprintf(stderr, "enigma replay: %zu file(s), venue %s, %s topology -> %s\n", rc.data.size(), std::string(to_string(rc.venue)).c_str(),
@@ -176,7 +196,7 @@ int cmd_paper() {
   if (!g_paper.runs_dir.empty()) rc.runs_dir = g_paper.runs_dir;
   if (rc.ws_url.empty()) throw Error(g_paper.config + ": [feed] url is required for paper trading");
   rc.engine.topology = Topology::fused;  // paper runs the fused engine on the WebSocket thread
-  RunSession s(rc, "paper-");
+  RunSession s(rc, "paper-", "paper");
   ENIGMA_LOG_INFO("engine", "paper start url={}", rc.ws_url);
   std::fprintf(stderr, "enigma paper: %s -> %s (Ctrl-C to stop)\n", rc.ws_url.c_str(), s.dir.c_str());
   s.finish(run_paper(paper_options(rc), s.registry, *s.strategies, *s.core, s.po), "paper");
@@ -204,7 +224,7 @@ int cmd_live() {
                 "; the configuration and credentials are valid. Re-run with --confirm to trade");
   }
   rc.engine.topology = Topology::fused;  // market data on the fused engine's thread, as paper
-  RunSession s(rc, "live-");
+  RunSession s(rc, "live-", "live");
   LiveGatewayOptions go;
   go.rest_url = rc.live.rest_url;
   go.user_ws_url = rc.live.user_ws_url;

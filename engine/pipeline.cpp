@@ -10,6 +10,7 @@
 #include "core/error.hpp"
 #include "core/logger.hpp"
 #include "core/spsc_ring.hpp"
+#include "engine/status.hpp"
 #include "feed/event_buffer.hpp"
 #include "feed/https_client.hpp"
 #include "feed/ws_client.hpp"
@@ -315,6 +316,8 @@ class FusedEngine {
   void on_frame(const feed::CapturedFrame& f, std::uint64_t t0) noexcept {
     const std::int64_t now = f.recv_ns;
     const auto out = feed_.on_frame(f, t0, r_, r_.hist);
+    ++view_status_.frames;
+    view_status_.last_frame_tsc = t0;
     // Strategy stage: trades and candles as they come, then one book update per frame.
     const std::uint64_t t2 = out.done_tsc;
     intents_.clear();
@@ -371,8 +374,20 @@ class FusedEngine {
     AdminCommand cmd;
     if (opt_.admin)
       while (opt_.admin->try_pop(cmd)) core_.on_admin(cmd, now);
+    if (opt_.status != nullptr) {
+      view_status_.events = r_.events;
+      view_status_.book_updates = r_.book_updates;
+      view_status_.resyncs = r_.resyncs;
+      view_status_.stages = &r_.hist;
+      opt_.status->maybe_publish(core_, view_status_, true);
+    }
   }
 
+ public:
+  // What the status snapshot shows of the feed (paper sets the connection fields).
+  FeedView& status_view() noexcept { return view_status_; }
+
+ private:
   FeedStage<F> feed_;
   strategy::StrategyStage& strategies_;
   TradingCore& core_;
@@ -382,6 +397,7 @@ class FusedEngine {
   strategy::IntentBuffer fill_intents_;  // intents strategies emit while told about fills
   BookView view_;
   std::pair<strategy::StrategyStage*, strategy::IntentBuffer*> fill_ctx_;
+  FeedView view_status_;
 };
 
 template <class F>
@@ -527,6 +543,8 @@ void run_pipelined(const std::vector<feed::CapturedFrame>& frames, InstrumentReg
     std::uint64_t frames{0};
     std::uint64_t allocs_start{0};
     std::uint64_t* allocs;
+    StatusPublisher* status{nullptr};
+    FeedView status_view{};
     OmsMsg m{};
     static void to_ring(void* ctx, const strategy::Fill& f) noexcept {
       auto* ring = static_cast<SpscRing<strategy::Fill>*>(ctx);
@@ -552,11 +570,16 @@ void run_pipelined(const std::vector<feed::CapturedFrame>& frames, InstrumentReg
           if (m.nb && m.na) core->mark(m.book_instrument, Price::from_raw((m.bids[0].price.raw() + m.asks[0].price.raw()) / 2), m.now_ns);
           core->poll(m.now_ns, &OmsLoop::to_ring, fills);
           if (++frames == warm_frames) allocs_start = thread_allocs();
+          if (status != nullptr) {  // the OMS thread's own view: frames it has seen end, no feed histograms
+            status_view.frames = frames;
+            status_view.last_frame_tsc = m.frame_tsc;
+            status->maybe_publish(*core, status_view, true);
+          }
           break;
       }
       return true;
     }
-  } oloop{orders.get(), fills.get(), &core, opt.admin, &strategy_done, {}, &oms_r, opt.warmup_frames, 0, 0, &oms_allocs, {}};
+  } oloop{orders.get(), fills.get(), &core, opt.admin, &strategy_done, {}, &oms_r, opt.warmup_frames, 0, 0, &oms_allocs, opt.status, {}, {}};
 
   auto core_at = [&](std::size_t i) { return i < opt.cores.size() ? opt.cores[i] : -1; };
   StageRunner strat_runner, oms_runner;
@@ -665,13 +688,20 @@ void run_paper_fused(const PaperOptions& popt, InstrumentRegistry& registry, str
   client.start();
   const std::int64_t deadline = popt.run_seconds > 0 ? monotonic_ns() + static_cast<std::int64_t>(popt.run_seconds * 1e9) : 0;
   Idler idler(opt.idle);
+  const std::int64_t started_ns = wall_ns();
   std::string snapshot_body;
   while (!(opt.stop && opt.stop->load(std::memory_order_relaxed)) && (deadline == 0 || monotonic_ns() < deadline) &&
          (popt.max_frames == 0 || r.frames < popt.max_frames)) {
     if (client.poll_once() > 0) {
       idler.reset();
     } else {
-      engine.on_idle(wall_ns());
+      const std::int64_t now = wall_ns();
+      // The feed-down clock starts with the run: a feed that never delivers is down too.
+      core.on_feed_health(client.stats().connects > 0, ctx.last_ns != 0 ? ctx.last_ns : started_ns, now);
+      FeedView& fv = engine.status_view();
+      fv.reconnects = client.stats().connects > 0 ? client.stats().connects - 1 : 0;
+      fv.connected = now - (ctx.last_ns != 0 ? ctx.last_ns : started_ns) < 5'000'000'000;
+      engine.on_idle(now);
       idler.idle();
     }
     // A gap asked for a resync: fetch a new snapshot (cold path, off the per-frame work).
@@ -735,7 +765,7 @@ PipelineResult run_live(const PaperOptions& popt, InstrumentRegistry& registry, 
   PipelineResult r = run_paper(popt, registry, strategies, core, opt);
   strategy::IntentBuffer sink;  // intents from fills after the loop are not acted on: we are stopping
   std::pair<strategy::StrategyStage*, strategy::IntentBuffer*> ctx{&strategies, &sink};
-  if (opt.cancel_on_stop) core.cancel_all(wall_ns());
+  if (opt.cancel_on_stop) core.stop(wall_ns());  // [supervisor] on_stop: flatten or keep the stops working
   const std::int64_t deadline = monotonic_ns() + drain_ns;
   do {
     core.poll(wall_ns(), &fill_to_strategies, &ctx);
@@ -766,9 +796,12 @@ PipelineResult run_pipeline(const std::vector<std::string>& files, InstrumentReg
   const auto t0 = std::chrono::steady_clock::now();
   with_venue_feed(opt.venue, [&]<class F>() { run_topology<F>(frames, registry, strategies, core, opt, r); });
   if (opt.cancel_on_stop) {
-    core.cancel_all(r.data_end_ns);
+    // [supervisor] on_stop: entries cancelled; flatten closes at the last book, then the stops are cancelled
+    // once flat (two polls: the closes' fills, then the cancels they cause); keep_protected leaves the stops.
+    core.stop(r.data_end_ns);
     strategy::IntentBuffer sink;
     std::pair<strategy::StrategyStage*, strategy::IntentBuffer*> ctx{&strategies, &sink};
+    core.poll(r.data_end_ns + 1'000'000'000LL, &fill_to_strategies, &ctx);
     core.poll(r.data_end_ns + 60'000'000'000LL, &fill_to_strategies, &ctx);
   }
   r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

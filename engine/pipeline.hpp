@@ -38,6 +38,7 @@ struct PipelineOptions {
   SpscRing<AdminCommand>* admin{nullptr};  // polled every iteration on the OMS side when set
   std::int64_t data_window_ns{0};      // > 0: only the first this-many ns of data (bench at recorded pace)
   const std::atomic<bool>* stop{nullptr};  // set by SIGINT/SIGTERM: stop intake after the current frame
+  class StatusPublisher* status{nullptr};  // admin endpoint: a live snapshot from the OMS side, at its interval
 };
 
 // Every histogram is in TSC ticks while recording; results() converts to nanoseconds.

@@ -134,6 +134,12 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
       r.max_consecutive_losses = static_cast<std::uint32_t>(t->integer("max_consecutive_losses", r.max_consecutive_losses, 1, 1000));
       r.require_stop_loss = t->boolean("require_stop_loss", r.require_stop_loss);
       rc.trading.leverage = static_cast<std::uint16_t>(t->integer("leverage", rc.trading.leverage, 1, 1000));
+      r.breaker.failure_threshold = static_cast<std::uint32_t>(t->integer("breaker_failures", r.breaker.failure_threshold, 1, 1000));
+      r.breaker.cooldown_ns = t->integer("breaker_cooldown_s", r.breaker.cooldown_ns / 1'000'000'000, 1, 86'400) * 1'000'000'000;
+      r.breaker.loss_window_trades = static_cast<std::uint32_t>(
+          t->integer("breaker_loss_window", r.breaker.loss_window_trades, 1, risk::CircuitBreakerConfig::kMaxLossWindow));
+      r.breaker.max_loss_rate = t->decimal<Rate>("breaker_max_loss_rate", r.breaker.max_loss_rate, Rate::from_raw(1), Rate::from_units(1));
+      r.reference_volatility = t->decimal<Rate>("reference_volatility", r.reference_volatility, Rate::from_raw(1), Rate::from_units(1));
       t->finish();
     }
     r.validate();
@@ -165,11 +171,26 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
     rc.trading.entry_timeout_ns = t->integer("entry_timeout_ms", rc.trading.entry_timeout_ns / 1'000'000, 1, 86'400'000) * 1'000'000;
     t->finish();
   }
+  if (auto t = root.optional_table("supervisor")) {
+    auto& v = rc.trading.supervisor;
+    v.on_kill = t->choice<StopPolicy>("on_kill", v.on_kill, {{"flatten", StopPolicy::flatten}, {"keep_protected", StopPolicy::keep_protected}});
+    v.on_stop = t->choice<StopPolicy>("on_stop", v.on_stop, {{"flatten", StopPolicy::flatten}, {"keep_protected", StopPolicy::keep_protected}});
+    v.max_total_drawdown = t->decimal<Rate>("max_total_drawdown", v.max_total_drawdown, Rate{}, Rate::from_units(1));
+    v.max_trades_per_day = static_cast<std::uint32_t>(t->integer("max_trades_per_day", v.max_trades_per_day, 0, 1'000'000));
+    v.market_move = t->decimal<Rate>("market_move", v.market_move, Rate{}, Rate::from_units(1));
+    v.market_move_window_ns = t->integer("market_move_window_s", v.market_move_window_ns / 1'000'000'000, 1, 86'400) * 1'000'000'000;
+    v.market_move_pause_ns = t->integer("market_move_pause_s", v.market_move_pause_ns / 1'000'000'000, 0, 86'400) * 1'000'000'000;
+    v.feed_down_ns = t->integer("feed_down_s", v.feed_down_ns / 1'000'000'000, 0, 86'400) * 1'000'000'000;
+    v.unprotected_grace_ns = t->integer("unprotected_grace_ms", v.unprotected_grace_ns / 1'000'000, 1, 600'000) * 1'000'000;
+    v.nearly_full_pct = static_cast<std::uint32_t>(t->integer("nearly_full_pct", v.nearly_full_pct, 10, 100));
+    t->finish();
+  }
   if (auto t = root.optional_table("admin")) {
     rc.admin.enabled = t->boolean("enabled", false);
     rc.admin.address = t->string("address", rc.admin.address);
     rc.admin.port = static_cast<std::uint16_t>(t->integer("port", rc.admin.port, 0, 65535));
     rc.admin.token_env = t->string("token_env", rc.admin.token_env);
+    rc.admin.publish_ms = t->integer("publish_ms", rc.admin.publish_ms, 10, 60'000);
     t->finish();
   }
   if (auto t = root.optional_table("feed")) {

@@ -27,6 +27,7 @@ struct AdminSettings {
   std::string address{"127.0.0.1"};
   std::uint16_t port{8686};
   std::string token_env{"ENIGMA_ADMIN_TOKEN"};  // bearer token is read from this environment variable
+  std::int64_t publish_ms{200};                   // status snapshot interval (taken on the OMS thread)
 };
 
 // [live]: where orders go and where the credentials come from (never the values themselves).

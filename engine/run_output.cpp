@@ -120,6 +120,26 @@ void write_run_files(const std::string& dir, const RunSummaryInput& in) {
   j << "  \"pnl\": {\"initial_balance\": " << money(initial) << ", \"final_equity\": " << money(equity) << ", \"net_pnl\": " << money(net)
     << ", \"fees\": " << money(acct.fees_paid) << ", \"funding\": " << money(acct.funding_paid) << ", \"max_drawdown\": " << money(core.max_drawdown())
     << "},\n";
+  {  // the supervisor: lifecycle at the end, emergency stops by cause, the plan's limits, protection at exit
+    j << "  \"supervisor\": {\"lifecycle\": \"" << to_string(core.lifecycle()) << "\", \"emergency_stops\": " << c.emergency_stops
+      << ", \"emergency_causes\": {";
+    bool f = true;
+    for (std::size_t k = 1; k < kEmergencyCauseCount; ++k) {
+      const auto cause = static_cast<EmergencyCause>(k);
+      if (const auto n = core.emergency_count(cause)) {
+        j << (f ? "" : ", ") << "\"" << to_string(cause) << "\": " << n;
+        f = false;
+      }
+    }
+    Qty open_qty{};
+    for (std::size_t i = 0; i < core.traded_count(); ++i) open_qty += core.position(static_cast<InstrumentId>(i)).qty.abs();
+    j << "}, \"round_trips\": " << c.round_trips << ", \"losing_trips\": " << c.losing_trips << ", \"days_rolled\": " << c.days_rolled
+      << ", \"trades_per_day_rejects\": " << c.trades_per_day_rejects << ", \"market_move_pauses\": " << c.market_move_pauses
+      << ", \"market_move_rejects\": " << c.market_move_rejects << ", \"flatten_orders\": " << c.flatten_orders
+      << ", \"kill_latched\": " << (core.risk().kill_switch().latched() ? "true" : "false") << ", \"trading_state\": \""
+      << risk::to_string(core.risk().state()) << "\", \"open_position_qty\": \"" << open_qty.to_string()
+      << "\", \"unprotected_positions\": " << core.unprotected_positions() << "},\n";
+  }
   j << "  \"dropped\": {\"intents\": " << r.intents_dropped << ", \"rows\": " << c.dropped_rows << ", \"sim_reports\": " << core.sim().dropped_reports()
     << ", \"sim_levels\": " << core.sim().dropped_levels() << "},\n";
   j << "  \"hot_path_allocations_after_warmup\": " << r.hot_allocations << ",\n";
@@ -165,6 +185,12 @@ std::string format_summary(const RunSummaryInput& in, const std::string& dir) {
     if (const auto n = core.risk().reject_count(reason)) reasons += " " + std::string(risk::to_string(reason)) + "=" + std::to_string(n);
   }
   if (!reasons.empty()) o << "  risk rejects by reason:" << reasons << "\n";
+  if (c.emergency_stops != 0) {
+    o << "  EMERGENCY STOP: cause " << to_string(core.emergency_cause() != EmergencyCause::none ? core.emergency_cause() : EmergencyCause::none)
+      << " (" << c.emergency_stops << " in this run); see logs/enigma.log\n";
+  }
+  o << "  round trips " << c.round_trips << " (" << c.losing_trips << " losing)  lifecycle at end: " << to_string(core.lifecycle())
+    << "  positions left unprotected: " << core.unprotected_positions() << "\n";
   o << "  P&L net of fees and funding: " << (equity - initial).to_string(2) << "  (fees " << core.account().fees_paid.to_string(2)
     << ", funding " << core.account().funding_paid.to_string(2) << ", max drawdown " << core.max_drawdown().to_string(2) << ")\n";
   o << "  latency (ns)        count      p50      p90      p99    p99.9      max\n";

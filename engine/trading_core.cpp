@@ -1,10 +1,12 @@
 #include "engine/trading_core.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "core/clock.hpp"
 #include "core/error.hpp"
+#include "core/logger.hpp"
 #include "engine/live_gateway.hpp"
 
 namespace enigma::engine {
@@ -13,7 +15,40 @@ namespace {
 // Replay and paper runs sign with a throwaway key: the HMAC work is real (it is part of the measured
 // order path), the credential is not. Live mode passes real credentials from the environment.
 constexpr std::string_view kSimKey = "enigma-simulation-key";
+constexpr std::int64_t kDayNs = 86'400'000'000'000;
+
+// Binance answers that mean the key or its signature is refused: no order can succeed until a person acts.
+bool credentials_refused(std::int32_t code) noexcept { return code == -2014 || code == -2015 || code == -1022; }
 }  // namespace
+
+std::string_view to_string(Lifecycle s) noexcept {
+  switch (s) {
+    case Lifecycle::initializing: return "initializing";
+    case Lifecycle::ready: return "ready";
+    case Lifecycle::trading: return "trading";
+    case Lifecycle::paused: return "paused";
+    case Lifecycle::emergency_stop: return "emergency_stop";
+    case Lifecycle::shutdown: return "shutdown";
+  }
+  return "?";
+}
+
+std::string_view to_string(StopPolicy p) noexcept { return p == StopPolicy::flatten ? "flatten" : "keep_protected"; }
+
+std::string_view to_string(EmergencyCause c) noexcept {
+  switch (c) {
+    case EmergencyCause::none: return "none";
+    case EmergencyCause::daily_drawdown: return "daily_drawdown";
+    case EmergencyCause::total_drawdown: return "total_drawdown";
+    case EmergencyCause::consecutive_losses: return "consecutive_losses";
+    case EmergencyCause::feed_down: return "feed_down";
+    case EmergencyCause::invariant: return "invariant";
+    case EmergencyCause::credentials: return "credentials";
+    case EmergencyCause::admin: return "admin";
+    case EmergencyCause::journal: return "journal";
+  }
+  return "?";
+}
 
 TradingCore::TradingCore(const InstrumentRegistry& registry, TradingCoreConfig cfg)
     : registry_(registry),
@@ -39,6 +74,17 @@ TradingCore::TradingCore(const InstrumentRegistry& registry, TradingCoreConfig c
   marks_.assign(traded_count_, Price{});
   cancel_buf_.resize(cfg_.risk.max_open_orders + 1);
   peak_equity_ = cfg_.sim.initial_balance;
+  watch_.assign(traded_count_, InstrumentWatch{});
+  estop_ = std::make_unique<risk::EmergencyStop>(*risk_);
+  estop_actions_ = std::make_unique<EmergencyActionsImpl>(*this);
+  set_lifecycle(Lifecycle::ready);
+}
+
+void TradingCore::set_lifecycle(Lifecycle s) noexcept {
+  if (s == lifecycle_) return;
+  ENIGMA_LOG_INFO("supervisor", "lifecycle {} -> {}", to_string(lifecycle_), to_string(s));
+  lifecycle_ = s;
+  ++counters_.lifecycle_changes;
 }
 
 TradingCore::Slot* TradingCore::find(const risk::ClientOrderId& id) noexcept {
@@ -49,9 +95,9 @@ TradingCore::Slot* TradingCore::find(const risk::ClientOrderId& id) noexcept {
 }
 
 bool TradingCore::send(oms::OrderSpec spec, strategy::IntentReason reason, std::int64_t now_ns,
-                       std::uint64_t frame_tsc) noexcept {
+                       std::uint64_t frame_tsc, bool forced) noexcept {
   const std::uint64_t t_risk0 = rdtsc();
-  const risk::RiskDecision d = risk_->check_and_reserve(spec.req, now_ns);
+  const risk::RiskDecision d = forced ? risk::RiskDecision{} : risk_->check_and_reserve(spec.req, now_ns);
   const std::uint64_t t_risk1 = rdtsc();
   hist_risk.record(static_cast<std::int64_t>(t_risk1 - t_risk0));
   if (!d) {
@@ -181,6 +227,8 @@ bool TradingCore::on_intent(const strategy::OrderIntent& in, std::span<const oms
     ++counters_.risk_rejects;  // an instrument without configured limits is never traded
     return false;
   }
+  if (lifecycle_ == Lifecycle::ready) [[unlikely]] set_lifecycle(Lifecycle::trading);
+  if (!in.reduce_only && !entry_allowed(in.instrument, now_ns)) [[unlikely]] return false;
   const InstrumentSpec& spec = registry_.get(in.instrument);
   oms::OrderSpec o{};
   o.req.client_id = ids_.next();
@@ -189,7 +237,8 @@ bool TradingCore::on_intent(const strategy::OrderIntent& in, std::span<const oms
   o.req.venue = spec.venue;
   o.req.side = in.side;
   o.req.qty = in.qty;
-  o.req.leverage = cfg_.leverage;
+  // The volatility-adjusted cap (risk gate) bounds the leverage actually used for margin and sizing.
+  o.req.leverage = std::min<std::uint16_t>(cfg_.leverage, std::max<std::uint16_t>(1, risk_->leverage_cap(in.instrument)));
   o.req.reduce_only = in.reduce_only;
   o.req.tsc = in.trigger_tsc;
   const Price mid = (!bids.empty() && !asks.empty()) ? Price::from_raw((bids[0].price.raw() + asks[0].price.raw()) / 2) : Price{};
@@ -213,7 +262,23 @@ bool TradingCore::on_intent(const strategy::OrderIntent& in, std::span<const oms
     o.req.stop_loss = in.stop;
     o.req.take_profit = in.take_profit;
   }
-  return send(o, in.reason, now_ns, frame_tsc);
+  const bool sent = send(o, in.reason, now_ns, frame_tsc);
+  if (sent && !in.reduce_only) ++trades_today_;
+  return sent;
+}
+
+bool TradingCore::entry_allowed(InstrumentId id, std::int64_t now_ns) noexcept {
+  const SupervisorConfig& sc = cfg_.supervisor;
+  if (sc.max_trades_per_day != 0 && trades_today_ >= sc.max_trades_per_day) {
+    if (counters_.trades_per_day_rejects++ == 0)
+      ENIGMA_LOG_WARN("supervisor", "trades per day limit reached limit={} instrument={}", sc.max_trades_per_day, id);
+    return false;
+  }
+  if (now_ns < move_paused_until_ns_) {
+    ++counters_.market_move_rejects;
+    return false;
+  }
+  return true;
 }
 
 void TradingCore::place_brackets(const oms::OrderState& entry, strategy::IntentReason reason, Qty qty,
@@ -278,9 +343,9 @@ void TradingCore::mark(InstrumentId id, Price mid, std::int64_t now_ns) noexcept
   const Notional eq = last_equity();
   if (eq > peak_equity_) peak_equity_ = eq;
   if (peak_equity_ - eq > max_drawdown_) max_drawdown_ = peak_equity_ - eq;
-  risk_->update_equity(eq, now_ns);
   if (equity_.size() < equity_.capacity()) equity_.push_back({now_ns, eq, account().balance, position(0).qty});
   else ++counters_.dropped_rows;
+  supervise(now_ns);
 }
 
 void TradingCore::expire_entries(std::int64_t now_ns) noexcept {
@@ -318,6 +383,7 @@ void TradingCore::handle_report(const oms::ExecReport& r, std::int64_t now_ns, s
     on_fill(ctx, {o.spec.req.tsc, a.fill_px, a.fill_qty, inst, o.spec.req.strategy, o.spec.req.side});
     if (!o.spec.req.reduce_only) place_brackets(o, s->reason, a.fill_qty, now_ns, poll_tsc);
     if (position(inst).qty.is_zero()) cancel_exits(inst, now_ns);
+    on_position_change(inst, o.spec.req.side, a.fill_px, a.fill_qty, o.spec.req.strategy, now_ns);
   }
   if (oms::is_terminal(o.status)) {
     if (s->expires_ns) --resting_entries_;
@@ -354,6 +420,7 @@ void TradingCore::poll_live(std::int64_t now_ns, std::uint64_t poll_tsc, FillFn 
       continue;
     }
     if (g.venue_code != 0) counters_.last_venue_code = g.venue_code;
+    if (credentials_refused(g.venue_code)) [[unlikely]] emergency_stop(EmergencyCause::credentials, now_ns);
     if (g.report.kind == oms::ExecKind::cancel_rejected) ++counters_.cancel_rejects;
     if (g.unknown) {
       // 5xx / timeout: the venue may or may not have the order. Keep it working (limits still count it)
@@ -388,36 +455,13 @@ void TradingCore::query_unknown(std::int64_t now_ns) noexcept {
   }
 }
 
-// Kill switch, live: one DELETE allOpenOrders per instrument with working orders in scope (one message
-// however many orders), each order marked PENDING_CANCEL in the journal; the user-data stream then reports
-// every cancel. Whatever still works a little later gets its own cancel (a refused or lost cancel-all).
-void TradingCore::kill_live(std::size_t n, std::int64_t now_ns) noexcept {
-  std::uint64_t done = 0;  // instruments already sent a cancel-all (ids < 64; others fall back to per order)
-  for (std::size_t i = 0; i < n; ++i) {
-    const oms::OrderState* o = om_.find(cancel_buf_[i]);
-    if (o == nullptr) continue;
-    const InstrumentId inst = o->spec.req.instrument;
-    if (inst >= 64) {
-      cancel_order(cancel_buf_[i], now_ns);
-      continue;
-    }
-    if ((done & (1ULL << inst)) == 0) {
-      done |= 1ULL << inst;
-      const auto bytes = binance_->encode_cancel_all(inst, now_ns / 1'000'000, wire_.data(), wire_.size());
-      if (bytes.ok() && send_live(oms::binance_futures::RestRequest::cancel_all, {}, inst, bytes.value)) ++counters_.cancel_alls;
-      else ++counters_.gateway_full;
-    }
-    (void)om_.cancel(cancel_buf_[i], now_ns);  // journaled; the stream's CANCELED settles it
-  }
-  kill_retry_ns_ = now_ns + 2'000'000'000;
-}
-
+// Live: a little after a kill, every entry still working (a refused or lost cancel) gets its cancel again.
 void TradingCore::retry_kill_cancels(std::int64_t now_ns) noexcept {
   kill_retry_ns_ = 0;
   for (auto& s : used_slots()) {
     if (!s.used) continue;
     const oms::OrderState* o = om_.find(s.id);
-    if (o == nullptr || !oms::is_working(o->status)) continue;
+    if (o == nullptr || !oms::is_working(o->status) || o->spec.req.reduce_only) continue;
     const InstrumentId inst = o->spec.req.instrument;
     const auto bytes = binance_->encode_cancel(inst, s.id, now_ns / 1'000'000, wire_.data(), wire_.size());
     if (bytes.ok() && send_live(oms::binance_futures::RestRequest::cancel, s.id, inst, bytes.value)) ++counters_.cancels;
@@ -472,28 +516,290 @@ void TradingCore::book_live_fill(InstrumentId id, Side side, Price px, Qty qty, 
 void TradingCore::on_admin(const AdminCommand& cmd, std::int64_t now_ns) noexcept {
   switch (cmd.kind) {
     case AdminCommandKind::kill: {
-      // Latch first (no new entries), then a signed cancel for every working order in scope.
-      const std::size_t n = risk_->kill_switch().trigger(risk::KillScope::everything(), cancel_buf_);
-      if (live_ != nullptr) [[unlikely]] {
-        kill_live(n, now_ns);
-        break;
-      }
-      for (std::size_t i = 0; i < n; ++i) {
-        const oms::OrderState* o = om_.find(cancel_buf_[i]);
-        if (o == nullptr) continue;
-        const Venue v = o->spec.req.venue;
-        if (v == Venue::kucoin_futures)
-          (void)kucoin_->encode_cancel(o->spec.req.instrument, cancel_buf_[i], now_ns / 1'000'000, wire_.data(), wire_.size());
-        else
-          (void)binance_->encode_cancel(o->spec.req.instrument, cancel_buf_[i], now_ns / 1'000'000, wire_.data(), wire_.size());
-        cancel_order(cancel_buf_[i], now_ns);
-      }
+      // Latch first (no new entries), then cancel the working entries; positions are flattened or keep
+      // their stops by [supervisor] on_kill. Reduce-only exits still pass the latched switch.
+      (void)risk_->kill_switch().trigger(risk::KillScope::everything(), cancel_buf_);
+      ENIGMA_LOG_WARN("supervisor", "kill switch latched policy={} working={}", to_string(cfg_.supervisor.on_kill), working_orders());
+      apply_policy(cfg_.supervisor.on_kill, now_ns);
+      if (live_ != nullptr) kill_retry_ns_ = now_ns + 2'000'000'000;
       break;
     }
-    case AdminCommandKind::kill_reset: risk_->kill_switch().reset(); break;
-    case AdminCommandKind::trading_start: risk_->set_state(risk::TradingState::active); break;
-    case AdminCommandKind::trading_stop: risk_->set_state(risk::TradingState::halted); break;
+    case AdminCommandKind::kill_reset:
+      risk_->kill_switch().reset();
+      ENIGMA_LOG_WARN("supervisor", "kill switch reset by a person");
+      break;
+    case AdminCommandKind::trading_start:
+      if (lifecycle_ == Lifecycle::emergency_stop) {
+        // A person's reset after an emergency: strategies stopped by the loss limit, the breaker and the
+        // day's drawdown reference start again from here.
+        for (std::uint16_t i = 0; i < cfg_.risk.max_strategies; ++i) risk_->enable_strategy(i);
+        risk_->breaker().reset();
+        risk_->start_day(last_equity());
+        peak_equity_ = last_equity();
+        emergency_cause_ = EmergencyCause::none;
+      }
+      if (risk_->kill_switch().latched()) ENIGMA_LOG_WARN("supervisor", "trading start: the kill switch is still latched (POST /kill/reset)");
+      risk_->set_state(risk::TradingState::active);
+      set_lifecycle(Lifecycle::trading);
+      break;
+    case AdminCommandKind::trading_stop:
+      // HALTED: no new risk; resting entries are cancelled, exits and stops keep working.
+      risk_->set_state(risk::TradingState::halted);
+      if (lifecycle_ != Lifecycle::emergency_stop) set_lifecycle(Lifecycle::paused);
+      cancel_entries(now_ns);
+      break;
+    case AdminCommandKind::emergency: emergency_stop(EmergencyCause::admin, now_ns); break;
   }
+}
+
+void TradingCore::apply_policy(StopPolicy p, std::int64_t now_ns) noexcept {
+  cancel_entries(now_ns);
+  if (p == StopPolicy::flatten) flatten(now_ns);  // the stops are cancelled once flat (handle_report)
+}
+
+void TradingCore::stop(std::int64_t now_ns) noexcept {
+  ENIGMA_LOG_INFO("supervisor", "stopping policy={} working={}", to_string(cfg_.supervisor.on_stop), working_orders());
+  set_lifecycle(Lifecycle::shutdown);
+  apply_policy(cfg_.supervisor.on_stop, now_ns);
+}
+
+void TradingCore::cancel_entries(std::int64_t now_ns) noexcept {
+  for (auto& s : used_slots()) {
+    if (!s.used) continue;
+    const oms::OrderState* o = om_.find(s.id);
+    if (o != nullptr && !o->spec.req.reduce_only) cancel_order(s.id, now_ns);
+  }
+}
+
+void TradingCore::flatten(std::int64_t now_ns) noexcept {
+  for (std::size_t i = 0; i < traded_count_; ++i) {
+    const auto id = static_cast<InstrumentId>(i);
+    const Qty pos = position(id).qty;
+    if (pos.is_zero()) continue;
+    // A market close already on its way covers the position.
+    bool covered = false;
+    for (auto& s : used_slots()) {
+      if (!s.used) continue;
+      const oms::OrderState* o = om_.find(s.id);
+      covered |= o != nullptr && oms::is_working(o->status) && o->spec.req.instrument == id &&
+                 o->spec.req.type == risk::OrderType::market && o->spec.req.reduce_only;
+    }
+    if (covered) continue;
+    const InstrumentSpec& spec = registry_.get(id);
+    oms::OrderSpec c{};
+    c.req.client_id = ids_.next();
+    c.req.instrument = id;
+    c.req.venue = spec.venue;
+    c.req.side = pos.raw() > 0 ? Side::sell : Side::buy;
+    c.req.qty = pos.abs();
+    c.req.type = risk::OrderType::market;
+    c.req.tif = risk::TimeInForce::ioc;
+    c.req.reduce_only = true;
+    c.req.leverage = cfg_.leverage;
+    c.req.reference_price = marks_[id].is_zero() ? risk_->mark(id) : marks_[id];
+    c.req.tsc = rdtsc();
+    const bool sent = send(c, strategy::IntentReason{}, now_ns, c.req.tsc);
+    if (sent) ++counters_.flatten_orders;
+    ENIGMA_LOG_WARN("supervisor", "flatten instrument={} qty={} sent={}", id, pos.to_double(), sent);
+  }
+}
+
+bool TradingCore::has_working_stop(InstrumentId id) const noexcept {
+  auto& om = const_cast<oms::OrderManager&>(om_);  // lookup only; the table's find is not const
+  for (const auto& s : used_slots()) {
+    if (!s.used) continue;
+    const oms::OrderState* o = om.find(s.id);
+    if (o != nullptr && oms::is_working(o->status) && o->spec.req.instrument == id && o->spec.req.reduce_only &&
+        (o->spec.req.type == risk::OrderType::stop_market || o->spec.req.type == risk::OrderType::trailing_stop ||
+         o->spec.req.type == risk::OrderType::market))
+      return true;
+  }
+  return false;
+}
+
+std::size_t TradingCore::unprotected_positions() const noexcept {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < traded_count_; ++i)
+    if (!position(static_cast<InstrumentId>(i)).qty.is_zero() && !has_working_stop(static_cast<InstrumentId>(i))) ++n;
+  return n;
+}
+
+// Round trips from our own fill reports (the simulated exchange's position may already include fills whose
+// reports are still in flight): a trip opens when the position leaves zero and closes when it returns to
+// zero or flips; its P&L is the trip's cash flow before fees.
+void TradingCore::on_position_change(InstrumentId id, Side side, Price px, Qty qty, std::uint16_t strategy,
+                                     std::int64_t now_ns) noexcept {
+  if (id >= watch_.size()) return;
+  InstrumentWatch& w = watch_[id];
+  const auto value_of = [&](Qty q) {
+    const auto n = notional_of(px, q, registry_.get(id).multiplier);
+    return n.ok() ? n.value : Notional{};
+  };
+  const bool buy = side == Side::buy;
+  const bool opposes = !w.qty.is_zero() && (w.qty.raw() > 0) != buy;
+  const Qty closing = opposes ? std::min(qty, w.qty.abs()) : Qty{};
+  const Qty opening = qty - closing;
+  if (!closing.is_zero()) {
+    w.trip_cash += buy ? -value_of(closing) : value_of(closing);
+    w.qty += buy ? closing : -closing;
+    if (w.qty.is_zero()) {
+      const Notional pnl = w.trip_cash;
+      ++counters_.round_trips;
+      if (pnl.raw() < 0) ++counters_.losing_trips;
+      risk_->on_trade_closed(w.trip_strategy, pnl, now_ns);
+      ENIGMA_LOG_INFO("supervisor", "round trip closed instrument={} pnl={} trips={} losing={}", id, pnl.to_double(),
+                      counters_.round_trips, counters_.losing_trips);
+      if (risk_->strategy_block(w.trip_strategy) == risk::RejectReason::consecutive_losses)
+        emergency_stop(EmergencyCause::consecutive_losses, now_ns);
+    }
+  }
+  if (!opening.is_zero()) {
+    if (w.qty.is_zero()) {
+      w.trip_cash = Notional{};
+      w.trip_strategy = strategy;
+    }
+    w.trip_cash += buy ? -value_of(opening) : value_of(opening);
+    w.qty += buy ? opening : -opening;
+  }
+}
+
+void TradingCore::supervise(std::int64_t now_ns) noexcept {
+  const SupervisorConfig& sc = cfg_.supervisor;
+  const Notional eq = last_equity();
+  // The trading day rolls at 00:00 UTC of the data (replay) or wall (paper/live) clock.
+  const std::int64_t day = now_ns / kDayNs;
+  if (day != day_) {
+    if (day_ >= 0) {
+      ++counters_.days_rolled;
+      ENIGMA_LOG_INFO("supervisor", "trading day rolled day={} equity={} trades_yesterday={}", day, eq.to_double(), trades_today_);
+    }
+    day_ = day;
+    trades_today_ = 0;
+    risk_->start_day(eq);
+  }
+  if (lifecycle_ == Lifecycle::emergency_stop || lifecycle_ == Lifecycle::shutdown) return;
+  risk_->update_equity(eq, now_ns);
+  if (risk_->state_cause() == risk::RejectReason::daily_drawdown) {
+    emergency_stop(EmergencyCause::daily_drawdown, now_ns);
+    return;
+  }
+  // Total drawdown from the peak: a permanent stop until a person resets it.
+  if (sc.max_total_drawdown.raw() > 0 && peak_equity_.raw() > 0 &&
+      static_cast<int128>(peak_equity_.raw() - eq.raw()) * Rate::kScale >=
+          static_cast<int128>(sc.max_total_drawdown.raw()) * peak_equity_.raw()) {
+    emergency_stop(EmergencyCause::total_drawdown, now_ns);
+    return;
+  }
+  for (std::size_t i = 0; i < traded_count_; ++i) {
+    const auto id = static_cast<InstrumentId>(i);
+    InstrumentWatch& w = watch_[i];
+    const Price mid = marks_[i];
+    if (mid.is_zero()) continue;
+    // Realized volatility (EWMA of per-sample log returns, scaled to one day) sets the leverage cap.
+    if (!w.last_sample.is_zero()) {
+      const double r = std::log(mid.to_double() / w.last_sample.to_double());
+      w.ewma_var = 0.97 * w.ewma_var + 0.03 * r * r;
+      const double per_day = std::sqrt(w.ewma_var * static_cast<double>(kDayNs) / static_cast<double>(cfg_.equity_sample_ns));
+      const auto vol = Rate::from_double(per_day);
+      if (vol.ok()) risk_->set_volatility(id, vol.value);
+    }
+    w.last_sample = mid;
+    // Market-move breaker: a move of market_move within the window pauses new entries.
+    if (sc.market_move.raw() > 0) {
+      if (w.window_start_ns == 0 || now_ns - w.window_start_ns > sc.market_move_window_ns) {
+        w.window_ref = mid;
+        w.window_start_ns = now_ns;
+      } else if (static_cast<int128>(std::abs(mid.raw() - w.window_ref.raw())) * Rate::kScale >=
+                 static_cast<int128>(sc.market_move.raw()) * w.window_ref.raw()) {
+        move_paused_until_ns_ = now_ns + sc.market_move_pause_ns;
+        ++counters_.market_move_pauses;
+        ENIGMA_LOG_WARN("supervisor", "market move breaker instrument={} from={} to={} pause_s={}", id, w.window_ref.to_double(),
+                        mid.to_double(), sc.market_move_pause_ns / 1'000'000'000);
+        w.window_ref = mid;
+        w.window_start_ns = now_ns;
+      }
+    }
+    // Invariant: an open position always has a working stop (when brackets are on).
+    if (cfg_.bracket_exits && !position(id).qty.is_zero() && !has_working_stop(id)) {
+      if (w.unprotected_since_ns == 0) w.unprotected_since_ns = now_ns;
+      else if (now_ns - w.unprotected_since_ns >= sc.unprotected_grace_ns) {
+        ENIGMA_LOG_ERROR("supervisor", "invariant violated: position without a stop instrument={} qty={}", id,
+                         position(id).qty.to_double());
+        emergency_stop(EmergencyCause::invariant, now_ns);
+        return;
+      }
+    } else {
+      w.unprotected_since_ns = 0;
+    }
+  }
+  if (account().balance.raw() < 0) {
+    ENIGMA_LOG_ERROR("supervisor", "invariant violated: negative balance {}", account().balance.to_double());
+    emergency_stop(EmergencyCause::invariant, now_ns);
+    return;
+  }
+  if (om_.order_count() * 100 >= cfg_.max_orders * sc.nearly_full_pct) {
+    om_.purge_terminal();
+    if (om_.order_count() * 100 >= cfg_.max_orders * sc.nearly_full_pct) {
+      ENIGMA_LOG_ERROR("supervisor", "invariant violated: order table nearly full {}/{}", om_.order_count(), cfg_.max_orders);
+      emergency_stop(EmergencyCause::invariant, now_ns);
+    }
+  }
+}
+
+void TradingCore::on_feed_health(bool connected, std::int64_t last_frame_ns, std::int64_t now_ns) noexcept {
+  if (lifecycle_ != Lifecycle::trading && lifecycle_ != Lifecycle::paused && lifecycle_ != Lifecycle::ready) return;
+  if (cfg_.supervisor.feed_down_ns <= 0 || last_frame_ns <= 0) return;
+  if (now_ns - last_frame_ns >= cfg_.supervisor.feed_down_ns) {
+    ENIGMA_LOG_ERROR("supervisor", "feed down for {} ms connected={}", (now_ns - last_frame_ns) / 1'000'000, connected);
+    emergency_stop(EmergencyCause::feed_down, now_ns);
+  }
+}
+
+void TradingCore::emergency_stop(EmergencyCause cause, std::int64_t now_ns) noexcept {
+  if (lifecycle_ == Lifecycle::emergency_stop) return;
+  emergency_cause_ = cause;
+  ++emergency_counts_[static_cast<std::size_t>(cause)];
+  ++counters_.emergency_stops;
+  ENIGMA_LOG_ERROR("supervisor", "EMERGENCY STOP cause={} equity={} working={}", to_string(cause), last_equity().to_double(),
+                   working_orders());
+  set_lifecycle(Lifecycle::emergency_stop);
+  estop_actions_->now_ns = now_ns;
+  try {  // cold path; the procedure's buffers are preallocated, nothing here is expected to throw
+    (void)estop_->run(*estop_actions_, to_string(cause), now_ns);
+  } catch (...) {
+    ENIGMA_LOG_ERROR("supervisor", "emergency procedure failed; positions may be open: check the venue");
+  }
+}
+
+void TradingCore::EmergencyActionsImpl::halt_signals() {
+  // The gate is HALTED and the kill switch latched: strategies may still emit, nothing new passes.
+}
+
+void TradingCore::EmergencyActionsImpl::cancel_orders(std::span<const risk::ClientOrderId> ids) {
+  for (const auto& id : ids) core_.cancel_order(id, now_ns);
+}
+
+void TradingCore::EmergencyActionsImpl::close_positions(std::span<const risk::OrderRequest> closes) {
+  for (const auto& c : closes) {
+    if (c.instrument >= core_.traded_count_) continue;
+    oms::OrderSpec o{};
+    o.req = c;
+    o.req.leverage = core_.cfg_.leverage;
+    o.req.tsc = rdtsc();
+    if (o.req.reference_price.is_zero()) o.req.reference_price = core_.marks_[c.instrument];
+    const bool sent = core_.send(o, strategy::IntentReason{}, now_ns, o.req.tsc, /*forced=*/true);
+    if (sent) ++core_.counters_.flatten_orders;
+    else (void)core_.risk_->on_reject(c.client_id, now_ns);
+    ENIGMA_LOG_WARN("supervisor", "emergency close instrument={} qty={} sent={}", c.instrument, c.qty.to_double(), sent);
+  }
+}
+
+void TradingCore::EmergencyActionsImpl::persist_state() {
+  if (core_.om_.sync_journal() != Errc::ok) ENIGMA_LOG_ERROR("supervisor", "emergency: journal sync failed");
+}
+
+void TradingCore::EmergencyActionsImpl::raise_alert(std::string_view reason) {
+  ENIGMA_LOG_ERROR("alert", "emergency stop: {}; trading halted until a person resets it (POST /kill/reset, then POST /trading/start)", reason);
 }
 
 std::size_t TradingCore::working_orders() const noexcept {

@@ -24,6 +24,7 @@
 #include "oms/venues/binance_futures.hpp"
 #include "oms/venues/binance_futures_user.hpp"
 #include "oms/venues/kucoin_futures.hpp"
+#include "risk/emergency_stop.hpp"
 #include "risk/risk_config.hpp"
 #include "risk/risk_gate.hpp"
 #include "strategy/intent.hpp"
@@ -53,6 +54,37 @@ struct EquityRow {
   Qty position;           // instrument 0's position (the replay trades one instrument)
 };
 
+// The engine's lifecycle (DESIGN.md "The supervisor"); every transition is logged and shown in /status.
+enum class Lifecycle : std::uint8_t { initializing, ready, trading, paused, emergency_stop, shutdown };
+[[nodiscard]] std::string_view to_string(Lifecycle s) noexcept;
+
+// What a kill, a halt or a shutdown does with open positions. Either way entries are cancelled and no
+// position is left without its stop: `flatten` closes with reduce-only market orders and cancels the stops
+// once flat; `keep_protected` leaves the stops and take-profits working.
+enum class StopPolicy : std::uint8_t { flatten, keep_protected };
+[[nodiscard]] std::string_view to_string(StopPolicy p) noexcept;
+
+// Why the emergency stop ran (counted per cause in the summary and /status).
+enum class EmergencyCause : std::uint8_t {
+  none, daily_drawdown, total_drawdown, consecutive_losses, feed_down, invariant, credentials, admin, journal
+};
+inline constexpr std::size_t kEmergencyCauseCount = 9;
+[[nodiscard]] std::string_view to_string(EmergencyCause c) noexcept;
+
+// The supervisor's limits ([supervisor] in the config): the plan's hard limits beyond the pre-trade gate.
+struct SupervisorConfig {
+  StopPolicy on_kill{StopPolicy::flatten};
+  StopPolicy on_stop{StopPolicy::flatten};           // SIGINT/SIGTERM and the end of a replay
+  Rate max_total_drawdown{Rate::from_raw(Rate::kScale / 10)};  // 0.10 below peak equity: emergency stop
+  std::uint32_t max_trades_per_day{200};             // entries per UTC day (0 = no limit)
+  Rate market_move{Rate::from_raw(Rate::kScale / 50)};  // 0.02: a mid move this large within ...
+  std::int64_t market_move_window_ns{60'000'000'000};   // ... this window pauses new entries ...
+  std::int64_t market_move_pause_ns{300'000'000'000};   // ... for this long (0 move = off)
+  std::int64_t feed_down_ns{60'000'000'000};         // paper/live: no frame this long -> emergency stop
+  std::int64_t unprotected_grace_ns{2'000'000'000};  // a position without a working stop this long -> emergency
+  std::uint32_t nearly_full_pct{90};                 // order table this full -> emergency stop
+};
+
 struct TradingCoreConfig {
   risk::RiskConfig risk;
   std::vector<risk::InstrumentLimits> limits;  // indexed by instrument id
@@ -76,6 +108,7 @@ struct TradingCoreConfig {
   // traded instrument unless refreshed within this time; refreshed every third of it, also while the
   // kill switch is latched. 0 leaves it disarmed.
   std::int64_t deadman_countdown_ns{30'000'000'000};
+  SupervisorConfig supervisor{};
 };
 
 class TradingCore {
@@ -95,10 +128,25 @@ class TradingCore {
   void poll(std::int64_t now_ns, FillFn on_fill, void* ctx) noexcept;
   // Admin commands (kill switch, trading start/stop), polled every iteration.
   void on_admin(const AdminCommand& cmd, std::int64_t now_ns) noexcept;
-  // Mark-to-market and an equity sample when due.
+  // Mark-to-market and an equity sample when due (day roll, drawdown limits, volatility, invariants).
   void mark(InstrumentId id, Price mid, std::int64_t now_ns) noexcept;
   // Shutdown: cancel every working order (cancel_on_stop) and flush reports up to `now_ns`.
   void cancel_all(std::int64_t now_ns) noexcept;
+  // Shutdown by [supervisor] on_stop: cancel entries, then flatten (closes; stops cancelled once flat) or
+  // keep the stops working. Reports still have to be polled.
+  void stop(std::int64_t now_ns) noexcept;
+  // Paper/live: feed health, checked between frames. No frame for feed_down_ns raises the emergency stop.
+  void on_feed_health(bool connected, std::int64_t last_frame_ns, std::int64_t now_ns) noexcept;
+  // The emergency sequence (halt -> cancel entries -> flatten -> persist -> alert), then wait for a person:
+  // POST /kill/reset and POST /trading/start.
+  void emergency_stop(EmergencyCause cause, std::int64_t now_ns) noexcept;
+  [[nodiscard]] Lifecycle lifecycle() const noexcept { return lifecycle_; }
+  [[nodiscard]] EmergencyCause emergency_cause() const noexcept { return emergency_cause_; }
+  [[nodiscard]] std::uint64_t emergency_count(EmergencyCause c) const noexcept { return emergency_counts_[static_cast<std::size_t>(c)]; }
+  // Instruments traded by this core (ids below this have limits).
+  [[nodiscard]] std::size_t traded_count() const noexcept { return traded_count_; }
+  // Positions with no working stop order right now (brackets on): must be 0 after any stop sequence.
+  [[nodiscard]] std::size_t unprotected_positions() const noexcept;
 
   // Live mode (cold path, before the run): orders are signed with the real credentials (Host header
   // `rest_host`) and handed to `gateway` instead of the simulated exchange; reports come from the gateway;
@@ -133,6 +181,10 @@ class TradingCore {
     // (either kind) that failed or whose outcome is unknown.
     std::uint64_t cancel_alls{0}, deadman_refreshes{0}, instrument_request_failures{0};
     std::int32_t last_venue_code{0};  // Binance code of the last refused request (e.g. -2019 margin)
+    // Supervisor: closed round trips (wins/losses), trading days rolled, entries refused by the plan's
+    // limits (trades per day, market-move pause), emergency stops, closes sent by a flatten.
+    std::uint64_t round_trips{0}, losing_trips{0}, days_rolled{0}, trades_per_day_rejects{0}, market_move_rejects{0},
+        emergency_stops{0}, flatten_orders{0}, market_move_pauses{0}, lifecycle_changes{0};
   };
   [[nodiscard]] const Counters& counters() const noexcept { return counters_; }
   [[nodiscard]] Notional max_drawdown() const noexcept { return max_drawdown_; }
@@ -154,7 +206,34 @@ class TradingCore {
     std::int64_t expires_ns;  // resting entry: cancel when still unfilled at this time (0 = never)
     std::int64_t query_at_ns;  // live: outcome UNKNOWN, query the venue at this time (0 = not needed)
   };
-  bool send(oms::OrderSpec spec, strategy::IntentReason reason, std::int64_t now_ns, std::uint64_t frame_tsc) noexcept;
+  // `forced`: already entered in the risk gate (emergency closes), so the checks are skipped.
+  bool send(oms::OrderSpec spec, strategy::IntentReason reason, std::int64_t now_ns, std::uint64_t frame_tsc,
+            bool forced = false) noexcept;
+  void set_lifecycle(Lifecycle s) noexcept;
+  // Cancels every working entry (orders that are not reduce-only); exits stay.
+  void cancel_entries(std::int64_t now_ns) noexcept;
+  // One reduce-only market order per open position (positions the closes already cover are skipped).
+  void flatten(std::int64_t now_ns) noexcept;
+  void apply_policy(StopPolicy p, std::int64_t now_ns) noexcept;
+  bool has_working_stop(InstrumentId id) const noexcept;
+  void supervise(std::int64_t now_ns) noexcept;  // day roll, drawdowns, volatility, invariants (per sample)
+  void on_position_change(InstrumentId id, Side side, Price px, Qty qty, std::uint16_t strategy,
+                          std::int64_t now_ns) noexcept;
+  bool entry_allowed(InstrumentId id, std::int64_t now_ns) noexcept;  // trades per day, market-move pause
+
+  // The emergency procedure's side effects (risk/emergency_stop.hpp fixes their order).
+  class EmergencyActionsImpl final : public risk::EmergencyActions {
+   public:
+    explicit EmergencyActionsImpl(TradingCore& c) : core_(c) {}
+    void halt_signals() override;
+    void cancel_orders(std::span<const risk::ClientOrderId> ids) override;
+    void close_positions(std::span<const risk::OrderRequest> closes) override;
+    void persist_state() override;
+    void raise_alert(std::string_view reason) override;
+    std::int64_t now_ns{0};
+   private:
+    TradingCore& core_;
+  };
   void cancel_order(const risk::ClientOrderId& id, std::int64_t now_ns) noexcept;
   Slot* find(const risk::ClientOrderId& id) noexcept;
   void place_brackets(const oms::OrderState& entry, strategy::IntentReason reason, Qty qty, std::int64_t now_ns,
@@ -168,7 +247,6 @@ class TradingCore {
   bool send_live(oms::binance_futures::RestRequest kind, const risk::ClientOrderId& id, InstrumentId instrument,
                  std::size_t n) noexcept;
   void query_unknown(std::int64_t now_ns) noexcept;
-  void kill_live(std::size_t n, std::int64_t now_ns) noexcept;
   void refresh_deadman(std::int64_t now_ns, std::int64_t countdown_ms) noexcept;
   void retry_kill_cancels(std::int64_t now_ns) noexcept;
   void book_live_fill(InstrumentId id, Side side, Price px, Qty qty, Notional fee) noexcept;
@@ -206,6 +284,26 @@ class TradingCore {
   std::uint32_t unknown_orders_{0};  // live: slots with query_at_ns set
   std::int64_t next_deadman_ns_{0};   // live: when the dead-man timer is refreshed next
   std::int64_t kill_retry_ns_{0};     // live: after a kill, per-order cancels for what is still working
+  // Supervisor state.
+  Lifecycle lifecycle_{Lifecycle::initializing};
+  EmergencyCause emergency_cause_{EmergencyCause::none};
+  std::array<std::uint64_t, kEmergencyCauseCount> emergency_counts_{};
+  std::unique_ptr<risk::EmergencyStop> estop_;
+  std::unique_ptr<EmergencyActionsImpl> estop_actions_;
+  std::int64_t day_{-1};               // UTC day number (data time in replay, wall time in paper/live)
+  std::uint32_t trades_today_{0};
+  std::int64_t move_paused_until_ns_{0};
+  struct InstrumentWatch {
+    Qty qty;                           // position by our own fill reports
+    Notional trip_cash;                // the open round trip's cash flow (sells +, buys -), before fees
+    std::uint16_t trip_strategy{0};
+    std::int64_t unprotected_since_ns{0};
+    Price window_ref;                  // market-move breaker: mid at the start of the window
+    std::int64_t window_start_ns{0};
+    Price last_sample;                 // volatility: mid at the last equity sample
+    double ewma_var{0};                // of per-second log returns
+  };
+  std::vector<InstrumentWatch> watch_;
 };
 
 }  // namespace enigma::engine

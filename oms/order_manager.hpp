@@ -96,6 +96,8 @@ class OrderManager {
   // Counter to resume the ClientIdGenerator from after a restart (ClientIdGenerator::resume_from).
   [[nodiscard]] std::uint64_t next_client_counter() const noexcept { return next_client_counter_; }
   [[nodiscard]] const Journal& journal() const noexcept { return journal_; }
+  // Forces the journal to disk (the emergency stop's "persist state" step; cold path).
+  [[nodiscard]] Errc sync_journal() noexcept { return journal_.sync(); }
 
  private:
   void journal_position(const Position& p, std::int64_t now_ns) noexcept;

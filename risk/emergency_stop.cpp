@@ -30,8 +30,14 @@ std::size_t EmergencyStop::run(EmergencyActions& actions, std::string_view reaso
   actions.halt_signals();
   done(EmergencyStep::halt_signals);
 
-  // 2. Cancel every working order (the registry never holds more than the buffer's size).
-  actions.cancel_orders(std::span<const ClientOrderId>(cancel_ids_.data(), n_cancel < cancel_ids_.size() ? n_cancel : cancel_ids_.size()));
+  // 2. Cancel every working entry. Reduce-only exits (a bracket's stop and take-profit) keep protecting the
+  // position until the closes below have flattened it; the caller cancels them once flat.
+  std::size_t n_entries = 0;
+  for (std::size_t i = 0; i < n_cancel && i < cancel_ids_.size(); ++i) {
+    const WorkingOrder* w = gate_.kill_switch().orders().find(cancel_ids_[i]);
+    if (w == nullptr || !w->reduce_only) cancel_ids_[n_entries++] = cancel_ids_[i];
+  }
+  actions.cancel_orders(std::span<const ClientOrderId>(cancel_ids_.data(), n_entries));
   done(EmergencyStep::cancel_pending);
 
   // 3. Flatten: one reduce-only market order per open position, valued at the last mark.

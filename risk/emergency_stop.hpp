@@ -1,6 +1,7 @@
 // The emergency-stop sequence of the original plan as one ordered procedure (cold path):
 //   1. halt signals      trading state HALTED, kill switch latched for everything, strategies told to stop
-//   2. cancel pending    every working order's client id handed to the OMS to cancel
+//   2. cancel pending    every working entry's client id handed to the OMS to cancel (reduce-only exits
+//                        keep protecting the position until it is flat; the caller cancels them then)
 //   3. close positions   one reduce-only MARKET order per open position, handed to the OMS to send
 //   4. persist state     the caller writes its journal/state
 //   5. raise an alert    the caller pages a person
@@ -27,7 +28,7 @@ class EmergencyActions {
  public:
   virtual ~EmergencyActions() = default;
   virtual void halt_signals() = 0;                                         // stop strategies emitting
-  virtual void cancel_orders(std::span<const ClientOrderId> ids) = 0;      // send these cancels
+  virtual void cancel_orders(std::span<const ClientOrderId> ids) = 0;      // send these cancels (entries)
   virtual void close_positions(std::span<const OrderRequest> closes) = 0;  // send these market closes
   virtual void persist_state() = 0;                                        // flush journal / state
   virtual void raise_alert(std::string_view reason) = 0;                   // page a person

@@ -126,13 +126,16 @@ RiskDecision RiskGate::check_and_reserve(const OrderRequest& o, std::int64_t now
       (o.type == OrderType::limit && o.price.is_zero())) [[unlikely]] {
     return reject(RejectReason::invalid_request);
   }
-  // -- latches
-  if (kill_.latched() && kill_.blocks(o.venue, o.strategy, o.instrument)) return reject(RejectReason::kill_switch);
-  if (state_ == TradingState::halted) return reject(RejectReason::halted);
   // A reduce-only order against the position is reducing even when other exits (a bracket's stop and
   // take-profit) already cover it: the venue caps its fill at the position, so it can never flip it.
   const bool opposes = o.side == Side::sell ? in.position.raw() > 0 : in.position.raw() < 0;
   const bool reducing = reduces(in, o.side, o.qty) || (o.reduce_only && opposes);
+  // -- latches: a latched kill switch and HALTED block new risk, never the reduce-only orders that flatten
+  // or protect a position (RELIABILITY.md "Protection through every stop").
+  const bool protective_exit = o.reduce_only && opposes;
+  if (kill_.latched() && kill_.blocks(o.venue, o.strategy, o.instrument) && !protective_exit)
+    return reject(RejectReason::kill_switch);
+  if (state_ == TradingState::halted && !protective_exit) return reject(RejectReason::halted);
   if (state_ == TradingState::reducing && !reducing) return reject(state_cause_);
   StrategyState& st = strategies_[o.strategy];
   if (st.blocked != RejectReason::none && !reducing) return reject(st.blocked);
@@ -251,8 +254,11 @@ RiskDecision RiskGate::check_modify(const ClientOrderId& id, Price new_price, Qt
   if (w == nullptr) return reject(RejectReason::unknown_order);
   if (new_remaining.raw() <= 0 || new_price.raw() < 0) return reject(RejectReason::invalid_request);
   InstrumentState& in = instruments_[w->instrument];
-  if (kill_.latched() && kill_.blocks(w->venue, w->strategy, w->instrument)) return reject(RejectReason::kill_switch);
-  if (state_ == TradingState::halted) return reject(RejectReason::halted);
+  // Moving a protective exit (a trailing stop, break-even) passes the latches like the exit itself.
+  const bool protective_exit = w->reduce_only && (w->side == Side::sell ? in.position.raw() > 0 : in.position.raw() < 0);
+  if (kill_.latched() && kill_.blocks(w->venue, w->strategy, w->instrument) && !protective_exit)
+    return reject(RejectReason::kill_switch);
+  if (state_ == TradingState::halted && !protective_exit) return reject(RejectReason::halted);
   const Qty delta = new_remaining - w->remaining;
   // Shrinking an order only lowers risk; growing it is judged like a new order of the extra quantity.
   const bool grows = delta.raw() > 0;

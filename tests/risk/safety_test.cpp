@@ -220,6 +220,19 @@ TEST(RiskEmergencyStop, RunsThePlanSequenceInOrder) {
   ASSERT_TRUE(gate.on_fill(cid("short"), px("100"), qt("2"), kT0));
   send("resting1", 0, Side::buy, "1");
   send("resting2", 1, Side::sell, "1");
+  {  // the long's protective stop: reduce-only, it keeps working until the position is flat
+    OrderRequest o;
+    o.client_id = cid("stop1");
+    o.instrument = 0;
+    o.venue = Venue::kucoin_futures;
+    o.side = Side::sell;
+    o.type = OrderType::stop_market;
+    o.stop_price = px("95");
+    o.reference_price = px("100");
+    o.qty = qt("3");
+    o.reduce_only = true;
+    ASSERT_TRUE(gate.check_and_reserve(o, kT0).accepted());
+  }
 
   EmergencyStop stop(gate);
   RecordingActions act;
@@ -229,7 +242,7 @@ TEST(RiskEmergencyStop, RunsThePlanSequenceInOrder) {
   EXPECT_EQ(stop.completed()[0], EmergencyStep::halt_signals);
   EXPECT_EQ(stop.completed()[4], EmergencyStep::raise_alert);
   std::sort(act.cancels.begin(), act.cancels.end());
-  EXPECT_EQ(act.cancels, (std::vector<std::string>{"resting1", "resting2"}));
+  EXPECT_EQ(act.cancels, (std::vector<std::string>{"resting1", "resting2"}));  // not the stop
   ASSERT_EQ(act.closes.size(), 2u);
   EXPECT_EQ(act.closes[0].side, Side::sell);  // closes the 3-lot long
   EXPECT_EQ(act.closes[0].qty, qt("3"));

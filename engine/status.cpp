@@ -1,0 +1,128 @@
+#include "engine/status.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/clock.hpp"
+#include "core/stage_runner.hpp"
+
+namespace enigma::engine {
+
+namespace {
+template <std::size_t N>
+void copy_text(char (&dst)[N], std::string_view src) noexcept {
+  const std::size_t n = std::min(src.size(), N - 1);
+  std::memcpy(dst, src.data(), n);
+  dst[n] = '\0';
+}
+}  // namespace
+
+StatusPublisher::StatusPublisher(AdminServer& server, const InstrumentRegistry& registry, const char* mode,
+                                 std::int64_t interval_ns)
+    : server_(server), registry_(registry), mode_(mode) {
+  const double tpns = 1.0 / TscClock::instance().ns_per_tick();
+  interval_ticks_ = static_cast<std::uint64_t>(static_cast<double>(interval_ns) * tpns);
+}
+
+void StatusPublisher::maybe_publish(TradingCore& core, const FeedView& feed, bool running, bool force) noexcept {
+  const std::uint64_t now = rdtsc();
+  if (!force && now < next_tsc_) return;
+  next_tsc_ = now + interval_ticks_;
+  fill(snap_, core, feed, running);
+  if (!server_.try_publish(snap_) && force) {
+    // The admin thread is reading the previous one right now; the last snapshot must land.
+    for (int i = 0; i < 1000 && !server_.try_publish(snap_); ++i) cpu_relax();
+  }
+}
+
+void StatusPublisher::fill(StatusSnapshot& s, TradingCore& core, const FeedView& feed, bool running) const noexcept {
+  const double npt = TscClock::instance().ns_per_tick();
+  const auto& c = core.counters();
+  const risk::RiskGate& gate = core.risk();
+  copy_text(s.mode, mode_);
+  copy_text(s.trading_state, core.risk().state() == risk::TradingState::active   ? "active"
+                             : core.risk().state() == risk::TradingState::halted ? "halted"
+                                                                                 : "reducing");
+  copy_text(s.lifecycle, to_string(core.lifecycle()));
+  copy_text(s.emergency_cause, core.emergency_cause() == EmergencyCause::none ? std::string_view{} : to_string(core.emergency_cause()));
+  s.kill_latched = gate.kill_switch().latched();
+  s.running = running;
+  s.frames = feed.frames;
+  s.events = feed.events;
+  s.book_updates = feed.book_updates;
+  s.signals = c.intents;
+  s.orders = c.orders;
+  s.fills = c.fills;
+  s.rejects = c.risk_rejects + c.venue_rejects + c.pricing_rejects;
+  s.risk_rejects = c.risk_rejects;
+  s.venue_rejects = c.venue_rejects;
+  s.cancels = c.cancels;
+  s.dropped = c.dropped_rows;
+  s.emergency_stops = c.emergency_stops;
+  s.nreject_reasons = 0;
+  for (int i = 1; i < risk::kRejectReasonCount && s.nreject_reasons < s.reject_reasons.size(); ++i) {
+    const auto r = static_cast<risk::RejectReason>(i);
+    const std::uint64_t n = gate.reject_count(r);
+    if (n == 0) continue;
+    CountView& v = s.reject_reasons[s.nreject_reasons++];
+    copy_text(v.name, risk::to_string(r));
+    v.count = n;
+  }
+  const oms::SimAccount& a = core.account();
+  double realized = 0, funding = 0, unrealized = 0;
+  s.npositions = 0;
+  for (std::size_t i = 0; i < core.traded_count(); ++i) {
+    const auto id = static_cast<InstrumentId>(i);
+    const oms::SimPosition& p = core.position(id);
+    realized += p.realized_pnl.to_double();
+    funding += p.funding.to_double();
+    if (p.qty.is_zero() || s.npositions >= s.positions.size()) continue;
+    PositionView& v = s.positions[s.npositions++];
+    copy_text(v.symbol, registry_.get(id).symbol.view());
+    v.qty = p.qty.to_double();
+    const double mult = registry_.get(id).multiplier.to_double();
+    v.avg_price = p.entry_notional.to_double() / (p.qty.abs().to_double() * (mult > 0 ? mult : 1.0));
+    v.unrealized = 0;
+  }
+  const double equity = core.last_equity().to_double();
+  unrealized = equity - a.balance.to_double();
+  if (s.npositions == 1) s.positions[0].unrealized = unrealized;
+  s.realized_pnl = realized;
+  s.fees = a.fees_paid.to_double();
+  s.funding = funding;
+  s.equity = equity;
+  s.unrealized_pnl = unrealized;
+  s.drawdown = std::max(0.0, core.peak_equity().to_double() - equity);
+  s.max_drawdown = core.max_drawdown().to_double();
+  s.feed_connected = feed.connected;
+  s.last_frame_age_ms = feed.last_frame_tsc == 0 ? -1
+                        : static_cast<std::int64_t>(static_cast<double>(rdtsc() - feed.last_frame_tsc) * npt / 1e6);
+  s.reconnects = feed.reconnects;
+  s.gaps = feed.gaps;
+  s.resyncs = feed.resyncs;
+  s.published_at_ns = wall_ns();
+  // Per-stage latency: histograms are in TSC ticks while the run records them.
+  s.nstages = 0;
+  auto stage = [&](const char* name, const LatencyHistogram& h) {
+    if (s.nstages >= s.stages.size() || h.count() == 0) return;
+    StageLatencyView& v = s.stages[s.nstages++];
+    copy_text(v.name, name);
+    v.count = h.count();
+    v.p50_ns = static_cast<std::int64_t>(static_cast<double>(h.percentile(50)) * npt);
+    v.p99_ns = static_cast<std::int64_t>(static_cast<double>(h.percentile(99)) * npt);
+    v.p999_ns = static_cast<std::int64_t>(static_cast<double>(h.percentile(99.9)) * npt);
+    v.max_ns = static_cast<std::int64_t>(static_cast<double>(h.percentile(100)) * npt);
+  };
+  if (feed.stages != nullptr) {
+    stage("decode", feed.stages->decode);
+    stage("book", feed.stages->book);
+    stage("signal", feed.stages->signal);
+    stage("frame", feed.stages->frame);
+  }
+  stage("risk", core.hist_risk);
+  stage("journal", core.hist_journal);
+  stage("encode", core.hist_encode);
+  stage("frame_to_order", core.hist_order);
+}
+
+}  // namespace enigma::engine

@@ -1,0 +1,229 @@
+// The control plane, proven by driving the engine (run_pipeline over the bundled real session, commands
+// through the real admin endpoint over HTTP), not the parts:
+//  * the daily-drawdown and consecutive-loss limits raise the emergency stop in a replay, which ends flat;
+//  * the consecutive-loss stop fires exactly at the first streak of losing round trips that the test
+//    computes itself from the run's fills;
+//  * kill (flatten / keep_protected), halt and POST /emergency mid-position, in both topologies, leave no
+//    position without its stop;
+//  * /status shows frames growing during a recorded-pace replay and, at the end, the run's own totals.
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <string>
+#include <thread>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "engine/admin.hpp"
+#include "engine/pipeline.hpp"
+#include "engine/run_config.hpp"
+#include "engine/status.hpp"
+#include "tests/support/engine_test_support.hpp"
+
+using namespace enigma;
+using namespace enigma::engine;
+using enigma::testing::fresh_path;
+using enigma::testing::wait_for;
+namespace http = boost::beast::http;
+
+namespace {
+
+RunConfig base_config() {
+  RunConfig rc = RunConfig::load(std::string(ENIGMA_SOURCE_DIR) + "/config/replay.toml");
+  rc.data = {enigma::testing::kBinanceSession};
+  return rc;
+}
+
+struct Engine {
+  InstrumentRegistry registry;
+  std::unique_ptr<strategy::StrategyStage> strategies;
+  std::unique_ptr<TradingCore> core;
+  PipelineOptions po;
+
+  Engine(const RunConfig& rc, Topology topology) {
+    rc.fill_registry(registry);
+    strategies = std::make_unique<strategy::StrategyStage>(rc.make_strategies());
+    TradingCoreConfig trading = rc.trading;
+    trading.journal_path = fresh_path("control-journal");
+    core = std::make_unique<TradingCore>(registry, trading);
+    po.venue = rc.venue;
+    po.topology = topology;
+    po.progress = false;
+  }
+  PipelineResult run(const RunConfig& rc) { return run_pipeline(rc.data, registry, *strategies, *core, po); }
+};
+
+// Round trips recomputed from the fills alone (cash flow of each flat-to-flat trip, before fees).
+std::vector<double> round_trips(const std::vector<TradeRow>& trades) {
+  std::vector<double> trips;
+  double pos = 0, cash = 0;
+  for (const auto& t : trades) {
+    const double q = t.qty.to_double() * (t.side == Side::buy ? 1 : -1);
+    cash -= q * t.price.to_double();
+    pos += q;
+    if (std::abs(pos) < 1e-12) {
+      trips.push_back(cash);
+      pos = 0;
+      cash = 0;
+    }
+  }
+  return trips;
+}
+
+TEST(EngineControl, DailyDrawdownRaisesTheEmergencyStopAndEndsFlat) {
+  for (Topology topo : {Topology::fused, Topology::pipelined}) {
+    SCOPED_TRACE(std::string(to_string(topo)));
+    RunConfig baseline_rc = base_config();
+    Engine baseline(baseline_rc, topo);
+    const PipelineResult base = baseline.run(baseline_rc);
+
+    RunConfig rc = base_config();
+    rc.trading.risk.max_daily_drawdown = Rate::from_raw(1);  // the first dip below the day's start trips it
+    Engine e(rc, topo);
+    const PipelineResult r = e.run(rc);
+    EXPECT_EQ(e.core->emergency_count(EmergencyCause::daily_drawdown), 1u);
+    EXPECT_EQ(r.orders.emergency_stops, 1u);
+    EXPECT_EQ(e.core->position(0).qty, Qty{}) << "the emergency flattens";
+    EXPECT_EQ(e.core->unprotected_positions(), 0u);
+    EXPECT_EQ(e.core->lifecycle(), Lifecycle::shutdown);
+    EXPECT_EQ(e.core->risk().state(), risk::TradingState::halted);
+    EXPECT_LT(r.orders.orders, base.orders.orders) << "no new entries after the stop";
+    EXPECT_GT(e.core->risk().reject_count(risk::RejectReason::kill_switch) + e.core->risk().reject_count(risk::RejectReason::halted), 0u);
+  }
+}
+
+TEST(EngineControl, ConsecutiveLossStopFiresAtTheFirstLosingStreak) {
+  RunConfig rc = base_config();
+  Engine e(rc, Topology::fused);
+  const PipelineResult r = e.run(rc);
+  const std::vector<double> trips = round_trips(e.core->trades());
+  // Independent expectation: the trip that completes the first streak of max_consecutive_losses losers.
+  std::size_t streak = 0, fire_at = 0;
+  for (std::size_t i = 0; i < trips.size() && fire_at == 0; ++i) {
+    streak = trips[i] < 0 ? streak + 1 : 0;
+    if (streak == rc.trading.risk.max_consecutive_losses) fire_at = i + 1;
+  }
+  ASSERT_GT(fire_at, 0u) << "the bundled session has a losing streak with the default strategy";
+  EXPECT_EQ(e.core->emergency_count(EmergencyCause::consecutive_losses), 1u);
+  EXPECT_EQ(trips.size(), fire_at) << "no round trip after the stop";
+  EXPECT_EQ(r.orders.round_trips, trips.size());
+  std::size_t losing = 0;
+  for (double p : trips) losing += p < 0;
+  EXPECT_EQ(r.orders.losing_trips, losing);
+  EXPECT_EQ(e.core->position(0).qty, Qty{});
+}
+
+// ---- commands over HTTP during a recorded-pace replay ---------------------------------------------------
+
+http::response<http::string_body> request(std::uint16_t port, http::verb verb, const std::string& target,
+                                          const std::string& token = "") {
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::socket sock(ioc);
+  sock.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+  http::request<http::string_body> req{verb, target, 11};
+  req.set(http::field::host, "127.0.0.1");
+  if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
+  req.prepare_payload();
+  http::write(sock, req);
+  boost::beast::flat_buffer buf;
+  http::response<http::string_body> res;
+  http::read(sock, buf, res);
+  return res;
+}
+
+// The first number after "key": in a JSON body (layout-independent).
+long long json_number(const std::string& body, const std::string& key) {
+  std::smatch m;
+  if (std::regex_search(body, m, std::regex("\"" + key + "\"\\s*:\\s*(-?[0-9]+)"))) return std::stoll(m[1]);
+  return -1;
+}
+
+enum class Command { kill_flatten, kill_keep_protected, halt, emergency };
+
+struct CommandCase {
+  Topology topology;
+  Command command;
+};
+
+class EngineControlCommands : public ::testing::TestWithParam<CommandCase> {};
+
+TEST_P(EngineControlCommands, NoPositionIsLeftWithoutItsStop) {
+  const CommandCase c = GetParam();
+  RunConfig rc = base_config();
+  rc.trading.risk.max_consecutive_losses = 1000;  // only the command under test stops trading
+  rc.trading.supervisor.on_kill = c.command == Command::kill_keep_protected ? StopPolicy::keep_protected : StopPolicy::flatten;
+  rc.trading.supervisor.on_stop = c.command == Command::kill_flatten ? StopPolicy::flatten : StopPolicy::keep_protected;
+  Engine e(rc, c.topology);
+  e.po.speed = Speed::recorded;
+  e.po.data_window_ns = 12'000'000'000;  // the first entry fills ~7.4 s into the session, its exit ~1.4 s later
+  SpscRing<AdminCommand> ring(64);
+  AdminServer server("127.0.0.1", 0, "tok", ring);
+  server.start();
+  StatusPublisher status(server, e.registry, "replay", 10'000'000);
+  e.po.admin = &ring;
+  e.po.status = &status;
+
+  PipelineResult r;
+  std::thread run([&] { r = e.run(rc); });
+  // Frames grow while the replay runs.
+  long long frames_a = -1, frames_b = -1;
+  ASSERT_TRUE(wait_for([&] { return (frames_a = json_number(request(server.port(), http::verb::get, "/status").body(), "frames")) > 0; }));
+  ASSERT_TRUE(wait_for([&] { return (frames_b = json_number(request(server.port(), http::verb::get, "/status").body(), "frames")) > frames_a; }));
+  // Wait for an open position, then send the command while it is open.
+  const bool in_position = wait_for([&] { return request(server.port(), http::verb::get, "/positions").body().find("\"symbol\"") != std::string::npos; }, 20000);
+  const char* target = c.command == Command::halt ? "/trading/stop" : c.command == Command::emergency ? "/emergency" : "/kill";
+  const auto answer = request(server.port(), http::verb::post, target, "tok");
+  run.join();
+  server.stop();
+  ASSERT_TRUE(in_position) << "no position opened in the first 12 s of data";
+  EXPECT_EQ(answer.result_int(), 202) << answer.body();  // accepted: the OMS acts on its next iteration
+
+  EXPECT_EQ(e.core->unprotected_positions(), 0u) << "every position is flat or has its stop working";
+  const auto& k = r.orders;
+  switch (c.command) {
+    case Command::kill_flatten:
+      EXPECT_TRUE(e.core->risk().kill_switch().latched());
+      EXPECT_GE(k.flatten_orders, 1u) << "the kill closed the open position";
+      EXPECT_EQ(e.core->position(0).qty, Qty{});
+      break;
+    case Command::kill_keep_protected:
+      EXPECT_TRUE(e.core->risk().kill_switch().latched());
+      EXPECT_EQ(k.flatten_orders, 0u) << "keep_protected never closes";
+      break;
+    case Command::halt:
+      EXPECT_EQ(e.core->risk().state(), risk::TradingState::halted);
+      EXPECT_EQ(k.flatten_orders, 0u);
+      break;
+    case Command::emergency:
+      EXPECT_EQ(e.core->emergency_count(EmergencyCause::admin), 1u);
+      EXPECT_EQ(e.core->position(0).qty, Qty{}) << "the emergency sequence flattens";
+      break;
+  }
+  // The published snapshot at the end equals the run's own totals.
+  StatusSnapshot last{};
+  FeedView fv;
+  fv.frames = r.frames;
+  status.fill(last, *e.core, fv, false);
+  const std::string body = AdminServer::status_json(last);
+  EXPECT_EQ(json_number(body, "orders"), static_cast<long long>(k.orders));
+  EXPECT_EQ(json_number(body, "fills"), static_cast<long long>(k.fills));
+}
+
+std::string case_name(const ::testing::TestParamInfo<CommandCase>& info) {
+  static const char* const kCommand[] = {"KillFlatten", "KillKeepProtected", "Halt", "Emergency"};
+  return std::string(info.param.topology == Topology::fused ? "Fused" : "Pipelined") + kCommand[static_cast<int>(info.param.command)];
+}
+
+INSTANTIATE_TEST_SUITE_P(Commands, EngineControlCommands,
+                         ::testing::Values(CommandCase{Topology::fused, Command::kill_flatten},
+                                           CommandCase{Topology::fused, Command::kill_keep_protected},
+                                           CommandCase{Topology::fused, Command::halt},
+                                           CommandCase{Topology::fused, Command::emergency},
+                                           CommandCase{Topology::pipelined, Command::kill_flatten},
+                                           CommandCase{Topology::pipelined, Command::halt}),
+                         case_name);
+
+}  // namespace
