@@ -471,10 +471,13 @@ TEST(EngineLive, OrdersReachTheVenueSignedAndFillsComeBack) {
     if (st != nullptr && st->status == oms::OrderStatus::unknown) unknown_left = true;
   }
   EXPECT_FALSE(unknown_left);
-  // The kill cancelled the resting orders with one cancel-all request, and nothing is left working here.
-  EXPECT_EQ(venue.cancel_alls(), cancel_alls_before + 1);
-  EXPECT_EQ(c.cancel_alls, 1u);
+  // The kill (on_kill = flatten) cancelled the resting entries one by one - never a cancel-all, which would
+  // take the stops with it - closed the position, and nothing is left working or unprotected here.
+  EXPECT_EQ(venue.cancel_alls(), cancel_alls_before);
+  EXPECT_EQ(c.cancel_alls, 0u);
   EXPECT_EQ(core.working_orders(), 0u);
+  EXPECT_EQ(core.unprotected_positions(), 0u);
+  EXPECT_EQ(core.position(0).qty, Qty{});
   // The dead-man timer was armed at start (30 s) and disarmed (0) at the clean stop, nothing failed.
   const std::vector<long long> cd = venue.countdowns();
   ASSERT_GE(cd.size(), 2u);
