@@ -750,8 +750,10 @@ void with_venue_feed(Venue venue, Fn&& fn) {
 
 }  // namespace
 
-PipelineResult run_paper(const PaperOptions& popt, InstrumentRegistry& registry, strategy::StrategyStage& strategies,
-                         TradingCore& core, const PipelineOptions& opt) {
+namespace {
+// The live-frame loop both paper and live run (the order side differs only inside the trading core).
+PipelineResult run_live_frames(const PaperOptions& popt, InstrumentRegistry& registry, strategy::StrategyStage& strategies,
+                               TradingCore& core, const PipelineOptions& opt) {
   PipelineResult r;
   const auto t0 = std::chrono::steady_clock::now();
   with_venue_feed(opt.venue, [&]<class F>() { run_paper_fused<F>(popt, registry, strategies, core, opt, r); });
@@ -759,10 +761,28 @@ PipelineResult run_paper(const PaperOptions& popt, InstrumentRegistry& registry,
   finish_result(r, core);
   return r;
 }
+}  // namespace
+
+PipelineResult run_paper(const PaperOptions& popt, InstrumentRegistry& registry, strategy::StrategyStage& strategies,
+                         TradingCore& core, const PipelineOptions& opt) {
+  PipelineResult r = run_live_frames(popt, registry, strategies, core, opt);
+  if (opt.cancel_on_stop) {
+    // [supervisor] on_stop, as at the end of a replay: the simulated exchange settles the closes and the
+    // cancels they cause at the last prices it saw.
+    const std::int64_t now = wall_ns();
+    core.stop(now);
+    strategy::IntentBuffer sink;
+    std::pair<strategy::StrategyStage*, strategy::IntentBuffer*> ctx{&strategies, &sink};
+    core.poll(now + 1'000'000'000LL, &fill_to_strategies, &ctx);
+    core.poll(now + 60'000'000'000LL, &fill_to_strategies, &ctx);
+    r.orders = core.counters();
+  }
+  return r;
+}
 
 PipelineResult run_live(const PaperOptions& popt, InstrumentRegistry& registry, strategy::StrategyStage& strategies,
                         TradingCore& core, const PipelineOptions& opt, std::int64_t drain_ns) {
-  PipelineResult r = run_paper(popt, registry, strategies, core, opt);
+  PipelineResult r = run_live_frames(popt, registry, strategies, core, opt);
   strategy::IntentBuffer sink;  // intents from fills after the loop are not acted on: we are stopping
   std::pair<strategy::StrategyStage*, strategy::IntentBuffer*> ctx{&strategies, &sink};
   if (opt.cancel_on_stop) core.stop(wall_ns());  // [supervisor] on_stop: flatten or keep the stops working

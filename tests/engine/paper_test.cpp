@@ -73,3 +73,46 @@ TEST(EnginePaper, TradesLiveFramesAndRecoversFromADroppedConnection) {
   EXPECT_EQ(r.book_mismatches, 0u);
   EXPECT_EQ(r.crossed, 0u);
 }
+
+// The feed goes quiet while connected: after [supervisor] feed_down_s without a frame the engine runs its
+// emergency sequence (and, at the stop, leaves nothing unprotected).
+TEST(EnginePaper, AFeedDownLongerThanTheLimitRaisesTheEmergencyStop) {
+  const enigma::testing::RecordedSession rec = enigma::testing::load_binance_session(3000);
+  enigma::testing::WsTestServerOptions so;
+  so.snapshot_body = rec.snapshot;
+  enigma::testing::WsTestServer server(rec.frames, so);
+  RunConfig rc = RunConfig::load(std::string(ENIGMA_SOURCE_DIR) + "/config/replay.toml");
+  InstrumentRegistry registry;
+  rc.fill_registry(registry);
+  strategy::StrategyStage strategies(rc.make_strategies());
+  TradingCoreConfig trading = rc.trading;
+  trading.journal_path = fresh_path("journal");
+  trading.supervisor.feed_down_ns = 1'000'000'000;
+  TradingCore core(registry, trading);
+  PaperOptions pp;
+  pp.ws.url = server.url("/stream?streams=btcusdt@depth@0ms/btcusdt@bookTicker/btcusdt@trade");
+  pp.ws.tls.ca_file = server.ca_file();
+  pp.ws.stale_after_ns = 0;  // the engine's own feed-down limit is under test, not the reconnect
+  pp.snapshot_url = "https://127.0.0.1:" + std::to_string(server.port()) + "/fapi/v1/depth?symbol=BTCUSDT&limit=1000";
+  pp.run_seconds = 30;  // bound
+  PipelineOptions po;
+  po.venue = Venue::binance_usdm;
+  po.progress = false;
+  std::atomic<bool> stop{false};
+  po.stop = &stop;
+  PipelineResult r;
+  std::thread engine([&] { r = run_paper(pp, registry, strategies, core, po); });
+  ASSERT_TRUE(wait_for([&] { return server.live(); }));
+  server.send_next(1);
+  ASSERT_TRUE(wait_for([&] { return server.rest_requests() >= 1; }));
+  server.send_next(999);
+  ASSERT_TRUE(wait_for([&] { return server.cursor() == 1000; }));
+  // Silence for 2.5 s against a 1 s limit (the check runs between frames on the engine's thread).
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  stop.store(true);
+  engine.join();
+  EXPECT_EQ(r.frames, 1000u);
+  EXPECT_EQ(core.emergency_count(EmergencyCause::feed_down), 1u);
+  EXPECT_EQ(core.unprotected_positions(), 0u);
+  EXPECT_EQ(core.position(0).qty, Qty{});
+}
