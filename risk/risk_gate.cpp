@@ -68,6 +68,7 @@ void RiskGate::set_instrument(InstrumentId id, const InstrumentLimits& limits) {
   in.taker_fee = limits.taker_fee;
   in.mmr = limits.maintenance_margin_rate;
   in.tick = limits.tick;
+  in.lot = limits.lot;
   in.max_leverage = limits.max_leverage;
   in.leverage_cap = limits.max_leverage;
   in.venue = limits.venue;
@@ -126,6 +127,9 @@ RiskDecision RiskGate::check_and_reserve(const OrderRequest& o, std::int64_t now
       (o.type == OrderType::limit && o.price.is_zero())) [[unlikely]] {
     return reject(RejectReason::invalid_request);
   }
+  // -- the instrument's grid: the venue would refuse the order anyway, and later (after a round trip)
+  if (!o.qty.is_multiple_of(in.lot)) return reject(RejectReason::off_lot);
+  if (!o.price.is_multiple_of(in.tick) || !o.stop_price.is_multiple_of(in.tick)) return reject(RejectReason::off_tick);
   // -- latches
   if (kill_.latched() && kill_.blocks(o.venue, o.strategy, o.instrument)) return reject(RejectReason::kill_switch);
   if (state_ == TradingState::halted) return reject(RejectReason::halted);
@@ -140,7 +144,8 @@ RiskDecision RiskGate::check_and_reserve(const OrderRequest& o, std::int64_t now
   // -- duplicates
   const std::uint64_t hash = o.client_id.hash();
   if (recent_ids_.contains(hash) || kill_.orders().contains_hash(hash)) return reject(RejectReason::duplicate_client_id);
-  for (const RecentOrder& r : in.recent) {
+  // Children of one entry split by book depth are equal on purpose: they are not repeats.
+  if (!o.split_child) for (const RecentOrder& r : in.recent) {
     if (now_ns - r.at_ns < cfg_.duplicate_window_ns && r.qty == o.qty && r.price == o.price && r.side == o.side &&
         r.strategy == o.strategy && r.type == o.type && r.stop_price == o.stop_price) {
       return reject(RejectReason::duplicate_order);
@@ -251,6 +256,8 @@ RiskDecision RiskGate::check_modify(const ClientOrderId& id, Price new_price, Qt
   if (w == nullptr) return reject(RejectReason::unknown_order);
   if (new_remaining.raw() <= 0 || new_price.raw() < 0) return reject(RejectReason::invalid_request);
   InstrumentState& in = instruments_[w->instrument];
+  if (!new_remaining.is_multiple_of(in.lot)) return reject(RejectReason::off_lot);
+  if (!new_price.is_multiple_of(in.tick)) return reject(RejectReason::off_tick);
   if (kill_.latched() && kill_.blocks(w->venue, w->strategy, w->instrument)) return reject(RejectReason::kill_switch);
   if (state_ == TradingState::halted) return reject(RejectReason::halted);
   const Qty delta = new_remaining - w->remaining;
