@@ -146,7 +146,7 @@ struct RunSession {
   void finish(const PipelineResult& r, const char* mode) {
     ENIGMA_LOG_INFO("engine", "run done frames={} orders={} fills={}", r.frames, r.orders.orders, r.orders.fills);
     RunSummaryInput in{&rc, &registry, &r, core.get(), mode, std::string(to_string(po.topology))};
-    for (const std::string& w : data_warnings(in)) ENIGMA_LOG_WARN("engine", "{}", w);
+    log_data_warnings(in);
     write_run_files(dir, in);
     std::ofstream(dir + "/host-check.txt") << tuning::format_checks(tuning::check_host({}));
     write_report(dir);

@@ -70,6 +70,21 @@ EntryPricingKeys read_entry_pricing(config::TableReader& s) {
   return k;
 }
 
+// `timeframes_s`: the bar timeframes (seconds, lowest first); CandleConfig::validate checks the grid.
+void read_timeframes(config::TableReader& s, strategy::CandleConfig& c) {
+  if (!s.has("timeframes_s")) return;
+  const auto tf = s.integer_list("timeframes_s", std::nullopt, 1, 86400, true);
+  if (tf.empty() || tf.size() > strategy::kMaxTimeframes)
+    s.fail("timeframes_s", "1 to " + std::to_string(strategy::kMaxTimeframes) + " timeframes");
+  for (std::size_t i = 0; i < tf.size(); ++i) c.timeframes_s[i] = static_cast<std::uint32_t>(tf[i]);
+  c.timeframe_count = tf.size();
+  try {
+    c.validate();
+  } catch (const Error& e) {
+    s.fail("timeframes_s", e.what());
+  }
+}
+
 // A decimal fraction in (0, 1] from a string such as "0.5".
 Rate parse_fraction(config::TableReader& t, std::string_view key, const std::string& text) {
   const Result<Rate> r = Rate::parse(text);
@@ -159,6 +174,7 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
       auto& c = rc.mean_reversion;
       pricing[static_cast<std::size_t>(StrategyKind::mean_reversion)] = read_entry_pricing(*s);
       c.market_orders = s->boolean("market_orders", c.market_orders);
+      read_timeframes(*s, c.candles);
       c.rsi_period = static_cast<int>(s->integer("rsi_period", c.rsi_period, 2, 1000));
       c.rsi_oversold = s->real("rsi_oversold", c.rsi_oversold, 0.0, 100.0);
       c.rsi_overbought = s->real("rsi_overbought", c.rsi_overbought, 0.0, 100.0);
@@ -173,6 +189,7 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
       auto& c = rc.confluence;
       pricing[static_cast<std::size_t>(StrategyKind::confluence)] = read_entry_pricing(*s);
       c.market_orders = s->boolean("market_orders", c.market_orders);
+      read_timeframes(*s, c.candles);
       c.stop_atr_mult = s->real("stop_atr_mult", c.stop_atr_mult, 0.1, 100.0);
       c.take_profit_atr_mult = s->real("take_profit_atr_mult", c.take_profit_atr_mult, 0.1, 100.0);
       c.require_full_alignment = s->boolean("require_full_alignment", c.require_full_alignment);

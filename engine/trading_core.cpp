@@ -309,7 +309,7 @@ void TradingCore::place_brackets(const oms::OrderState& entry, strategy::IntentR
   exit.req.take_profit = Price{};
   exit.req.qty = qty;
   exit.req.reduce_only = true;
-  exit.req.split_child = false;
+  exit.req.split_child = req.split_child;  // equal children get equal legs: not repeats either
   exit.oco_group = oco;
   exit.position_id = position_id;
   if (!req.stop_loss.is_zero()) {

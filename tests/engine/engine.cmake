@@ -18,3 +18,9 @@ enigma_add_test(engine_paper_test
   LABELS integration TIMEOUT 120)
 # Timing-sensitive (reconnect, stale and ping timers on a loopback server): never share the 2 cores.
 set_tests_properties(engine_paper_test PROPERTIES RUN_SERIAL TRUE)
+enigma_add_test(engine_pricing_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/pricing_test.cpp
+  DEPS enigma::engine
+  LABELS integration TIMEOUT 300)
+add_dependencies(engine_pricing_test enigma)
+target_compile_definitions(engine_pricing_test PRIVATE ENIGMA_BINARY="$<TARGET_FILE:enigma>")
