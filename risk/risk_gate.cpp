@@ -127,9 +127,6 @@ RiskDecision RiskGate::check_and_reserve(const OrderRequest& o, std::int64_t now
       (o.type == OrderType::limit && o.price.is_zero())) [[unlikely]] {
     return reject(RejectReason::invalid_request);
   }
-  // -- the instrument's grid: the venue would refuse the order anyway, and later (after a round trip)
-  if (!o.qty.is_multiple_of(in.lot)) return reject(RejectReason::off_lot);
-  if (!o.price.is_multiple_of(in.tick) || !o.stop_price.is_multiple_of(in.tick)) return reject(RejectReason::off_tick);
   // -- latches
   if (kill_.latched() && kill_.blocks(o.venue, o.strategy, o.instrument)) return reject(RejectReason::kill_switch);
   if (state_ == TradingState::halted) return reject(RejectReason::halted);
@@ -158,6 +155,9 @@ RiskDecision RiskGate::check_and_reserve(const OrderRequest& o, std::int64_t now
     const int128 dist = abs128(static_cast<int128>(o.price.raw()) - ref.raw());
     if (dist * 10'000 > static_cast<int128>(cfg_.price_collar_bps) * ref.raw()) return reject(RejectReason::price_collar);
   }
+  // The instrument's grid: the venue would refuse such an order anyway, only later (after a round trip).
+  if (!o.qty.is_multiple_of(in.lot)) return reject(RejectReason::off_lot);
+  if (!o.price.is_multiple_of(in.tick) || !o.stop_price.is_multiple_of(in.tick)) return reject(RejectReason::off_tick);
   if (o.qty > in.max_order_qty) return reject(RejectReason::max_order_qty);
   const Price value_px = o.price.is_zero() ? ref : o.price;
   int128 base_qty = o.qty.raw();
@@ -256,8 +256,6 @@ RiskDecision RiskGate::check_modify(const ClientOrderId& id, Price new_price, Qt
   if (w == nullptr) return reject(RejectReason::unknown_order);
   if (new_remaining.raw() <= 0 || new_price.raw() < 0) return reject(RejectReason::invalid_request);
   InstrumentState& in = instruments_[w->instrument];
-  if (!new_remaining.is_multiple_of(in.lot)) return reject(RejectReason::off_lot);
-  if (!new_price.is_multiple_of(in.tick)) return reject(RejectReason::off_tick);
   if (kill_.latched() && kill_.blocks(w->venue, w->strategy, w->instrument)) return reject(RejectReason::kill_switch);
   if (state_ == TradingState::halted) return reject(RejectReason::halted);
   const Qty delta = new_remaining - w->remaining;
@@ -275,6 +273,8 @@ RiskDecision RiskGate::check_modify(const ClientOrderId& id, Price new_price, Qt
     const int128 dist = abs128(static_cast<int128>(price.raw()) - ref.raw());
     if (dist * 10'000 > static_cast<int128>(cfg_.price_collar_bps) * ref.raw()) return reject(RejectReason::price_collar);
   }
+  if (!new_remaining.is_multiple_of(in.lot)) return reject(RejectReason::off_lot);
+  if (!price.is_multiple_of(in.tick)) return reject(RejectReason::off_tick);
   if (new_remaining > in.max_order_qty) return reject(RejectReason::max_order_qty);
   const Price value_px = price.is_zero() ? ref : price;
   int128 base_qty = new_remaining.raw();

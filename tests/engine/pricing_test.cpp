@@ -246,6 +246,36 @@ TEST(EnginePricing, LargeEntrySplitsIntoChildrenByDisplayedDepth) {
   EXPECT_EQ(r.result.orders.risk_rejects, 0u);  // equal children are not duplicates
 }
 
+TEST(EnginePricing, RiskGateRefusesOrdersOffTheLotOrTheTick) {
+  const RunConfig rc = bundled_config();  // BTCUSDT: tick 0.1, lot 0.001
+  InstrumentRegistry registry;
+  rc.fill_registry(registry);
+  TradingCoreConfig trading = rc.trading;
+  trading.journal_path = fresh_path("pricing-grid");
+  TradingCore core(registry, trading);
+  std::array<oms::PriceLevel, 10> bids{}, asks{};
+  for (int i = 0; i < 10; ++i) {
+    bids[i] = {Price::from_units(60000) - Price::parse("0.1").value * (i + 1), Qty::from_units(1)};
+    asks[i] = {Price::from_units(60000) + Price::parse("0.1").value * (i + 1), Qty::from_units(1)};
+  }
+  strategy::OrderIntent in{};
+  in.side = Side::buy;
+  in.limit = Price::parse("59999.9").value;
+  in.qty = Qty::parse("0.0105").value;  // off the 0.001 lot
+  in.stop = Price::from_units(59700);
+  in.take_profit = Price::from_units(60600);
+  in.reason = strategy::IntentReason::imbalance_entry;
+  const std::int64_t now = 1'723'161'200'000'000'000;
+  EXPECT_FALSE(core.on_intent(in, bids, asks, now, 0));
+  EXPECT_EQ(core.risk().reject_count(risk::RejectReason::off_lot), 1u);
+  in.qty = Qty::parse("0.01").value;
+  in.limit = Price::parse("59999.95").value;  // off the 0.1 tick
+  EXPECT_FALSE(core.on_intent(in, bids, asks, now + 1'000'000, 0));
+  EXPECT_EQ(core.risk().reject_count(risk::RejectReason::off_tick), 1u);
+  in.limit = Price::parse("59999.9").value;
+  EXPECT_TRUE(core.on_intent(in, bids, asks, now + 2'000'000, 0));  // on the grid: sent
+}
+
 // ---- configuration errors, through the binary ----------------------------------------------------------
 
 namespace {
