@@ -331,7 +331,7 @@ TEST(EnginePricingConfig, ImpossiblePairsAreStartUpErrors) {
                       {"rsi_oversold", "70", "rsi_overbought"});
   expect_config_error(edited_config("imb", "entry_imbalance = 0.6", "entry_imbalance = 0.3\nexit_imbalance = 0.4"),
                       {"exit_imbalance", "0.4", "entry_imbalance"});
-  expect_config_error(edited_config("pricing", "[strategy.imbalance]", "[strategy.imbalance]\nentry_pricing = \"best\""),
+  expect_config_error(edited_config("pricing", "entry_pricing = \"intent\"", "entry_pricing = \"best\""),
                       {"entry_pricing", "best"});
 }
 
