@@ -166,6 +166,7 @@ struct RunSession {
       status->maybe_publish(*core, fv, false, true);
     }
     RunSummaryInput in{&rc, &registry, &r, core.get(), mode, std::string(to_string(po.topology))};
+    log_data_warnings(in);
     write_run_files(dir, in);
     std::ofstream(dir + "/host-check.txt") << tuning::format_checks(tuning::check_host({}));
     write_report(dir);

@@ -1,6 +1,8 @@
 #include "engine/run_config.hpp"
 
 #include <algorithm>
+#include <array>
+#include <optional>
 
 #include "core/error.hpp"
 
@@ -16,6 +18,8 @@ Venue read_venue(config::TableReader& t, std::string_view key, std::optional<Ven
                           {"coinbase", Venue::coinbase}});
 }
 
+std::string sym_text(const InstrumentSpec& s) { return std::string(s.symbol.view()); }
+
 risk::TokenBucketConfig read_bucket(config::TableReader& t, std::string_view prefix, risk::TokenBucketConfig d) {
   const std::string ps = std::string(prefix) + "_per_second";
   const std::string b = std::string(prefix) + "_burst";
@@ -25,13 +29,68 @@ risk::TokenBucketConfig read_bucket(config::TableReader& t, std::string_view pre
 }
 
 void read_common(config::TableReader& t, strategy::StrategyCommonConfig& c, const RunConfig& rc) {
-  c.strategy_id = static_cast<std::uint16_t>(t.integer("id", 0, 0, 63));
+  c.strategy_id = static_cast<std::uint16_t>(t.integer("id", 0, 0, oms::kMaxEntryStrategies - 1));
   const auto inst = t.integer("instrument", 0, 0, 1023);
   if (static_cast<std::size_t>(inst) >= rc.instruments.size())
     t.fail("instrument", "no [[instrument]] with index " + std::to_string(inst));
   c.instrument = static_cast<InstrumentId>(inst);
   c.order_qty = t.decimal<Qty>("order_qty", Qty::from_units(1), Qty::from_raw(1));
-  c.tick = rc.instruments[inst].spec.tick;
+  const InstrumentEntry& e = rc.instruments[inst];
+  c.tick = e.spec.tick;
+  c.lot = e.spec.lot;
+  // What the venue or the risk gate would refuse on every signal is refused here, once, at start-up.
+  const std::string qty = "order_qty = \"" + c.order_qty.to_string() + "\"";
+  const std::string sym = "instrument '" + std::string(e.spec.symbol.view()) + "'";
+  if (!c.order_qty.is_multiple_of(e.spec.lot))
+    t.fail("order_qty", qty + " is not a multiple of " + sym + "'s lot " + e.spec.lot.to_string());
+  if (c.order_qty < e.spec.min_qty)
+    t.fail("order_qty", qty + " is below " + sym + "'s min_qty " + e.spec.min_qty.to_string());
+  if (c.order_qty > e.limits.max_order_qty)
+    t.fail("order_qty", qty + " is above " + sym + "'s max_order_qty " + e.limits.max_order_qty.to_string() +
+                            ": the risk gate would refuse every entry");
+  if (c.order_qty > e.limits.max_position_qty)
+    t.fail("order_qty", qty + " is above " + sym + "'s max_position_qty " + e.limits.max_position_qty.to_string());
+}
+
+// `entry_pricing` / `entry_level` of one strategy's table: "intent" (the strategy's own price and order
+// kind; default) or "level" (a passive limit at the entry_level-th book level, [oms] entry_level by default).
+struct EntryPricingKeys {
+  oms::EntryMode mode{oms::EntryMode::intent};
+  std::optional<std::int64_t> level;  // 1-based
+};
+
+EntryPricingKeys read_entry_pricing(config::TableReader& s) {
+  EntryPricingKeys k;
+  k.mode = s.choice<oms::EntryMode>("entry_pricing", oms::EntryMode::intent,
+                                    {{"intent", oms::EntryMode::intent}, {"level", oms::EntryMode::level}});
+  if (s.has("entry_level")) {
+    k.level = s.integer("entry_level", 9, 1, 10);
+    if (k.mode != oms::EntryMode::level) s.fail("entry_level", "only used with entry_pricing = \"level\"");
+  }
+  return k;
+}
+
+// `timeframes_s`: the bar timeframes (seconds, lowest first); CandleConfig::validate checks the grid.
+void read_timeframes(config::TableReader& s, strategy::CandleConfig& c) {
+  if (!s.has("timeframes_s")) return;
+  const auto tf = s.integer_list("timeframes_s", std::nullopt, 1, 86400, true);
+  if (tf.empty() || tf.size() > strategy::kMaxTimeframes)
+    s.fail("timeframes_s", "1 to " + std::to_string(strategy::kMaxTimeframes) + " timeframes");
+  for (std::size_t i = 0; i < tf.size(); ++i) c.timeframes_s[i] = static_cast<std::uint32_t>(tf[i]);
+  c.timeframe_count = tf.size();
+  try {
+    c.validate();
+  } catch (const Error& e) {
+    s.fail("timeframes_s", e.what());
+  }
+}
+
+// A decimal fraction in (0, 1] from a string such as "0.5".
+Rate parse_fraction(config::TableReader& t, std::string_view key, const std::string& text) {
+  const Result<Rate> r = Rate::parse(text);
+  if (!r.ok() || r.value.raw() <= 0 || r.value > Rate::from_units(1))
+    t.fail(key, "'" + text + "' is not a decimal fraction in (0, 1]");
+  return r.value;
 }
 
 }  // namespace
@@ -41,6 +100,8 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
   auto root = doc.root();
   RunConfig rc;
   rc.source = source_name;
+  EntryPricingKeys chosen_pricing;
+  std::uint16_t chosen_strategy_id = 0;
   if (root.has("engine")) rc.engine = EngineConfig::read(root.table("engine"));
 
   {
@@ -68,11 +129,18 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
     e.limits.venue = e.spec.venue;
     e.limits.multiplier = e.spec.multiplier;
     e.limits.tick = e.spec.tick;
+    e.limits.lot = e.spec.lot;
     e.limits.max_order_qty = t.decimal<Qty>("max_order_qty", Qty::from_units(1), Qty::from_raw(1));
     e.limits.max_position_qty = t.decimal<Qty>("max_position_qty", Qty::from_units(2), Qty::from_raw(1));
     e.limits.taker_fee = t.decimal<Rate>("taker_fee", Rate::from_raw(Rate::kScale / 10000 * 4), Rate{}, Rate::from_raw(Rate::kScale / 100));
     e.limits.maintenance_margin_rate = t.decimal<Rate>("maintenance_margin", Rate::from_raw(Rate::kScale / 200), Rate{});
     e.limits.max_leverage = static_cast<std::uint16_t>(t.integer("max_leverage", 20, 1, 1000));
+    const std::string of_sym = " of instrument '" + sym_text(e.spec) + "'";
+    if (!e.spec.min_qty.is_multiple_of(e.spec.lot)) t.fail("min_qty", "min_qty = \"" + e.spec.min_qty.to_string() + "\" is not a multiple of lot " + e.spec.lot.to_string() + of_sym);
+    if (!e.limits.max_order_qty.is_multiple_of(e.spec.lot))
+      t.fail("max_order_qty", "max_order_qty = \"" + e.limits.max_order_qty.to_string() + "\" is not a multiple of lot " + e.spec.lot.to_string() + of_sym);
+    if (e.limits.max_order_qty < e.spec.min_qty)
+      t.fail("max_order_qty", "max_order_qty = \"" + e.limits.max_order_qty.to_string() + "\" is below min_qty " + e.spec.min_qty.to_string() + of_sym);
     t.finish();
     rc.instruments.push_back(e);
   }
@@ -85,8 +153,10 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
                                           {"mean-reversion", StrategyKind::mean_reversion}});
     strategy::StrategyCommonConfig common;
     read_common(t, common, rc);
+    std::array<EntryPricingKeys, 3> pricing{};  // by StrategyKind
     if (auto s = t.optional_table("imbalance")) {
       auto& c = rc.imbalance;
+      pricing[static_cast<std::size_t>(StrategyKind::imbalance)] = read_entry_pricing(*s);
       c.depth = static_cast<std::uint32_t>(s->integer("depth", c.depth, 1, 50));
       c.entry_imbalance = s->real("entry_imbalance", c.entry_imbalance, 0.0, 1.0);
       c.exit_imbalance = s->real("exit_imbalance", c.exit_imbalance, 0.0, 1.0);
@@ -95,19 +165,31 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
       c.cooldown_ns = s->integer("cooldown_ms", c.cooldown_ns / 1'000'000, 0, 86'400'000) * 1'000'000;
       c.stop_ticks = static_cast<std::uint32_t>(s->integer("stop_ticks", c.stop_ticks, 1, 1'000'000));
       c.take_profit_ticks = static_cast<std::uint32_t>(s->integer("take_profit_ticks", c.take_profit_ticks, 1, 1'000'000));
+      if (!(c.exit_imbalance < c.entry_imbalance))
+        s->fail("exit_imbalance", "exit_imbalance = " + std::to_string(c.exit_imbalance) + " must be below entry_imbalance = " +
+                                      std::to_string(c.entry_imbalance) + " (else every entry exits on the next update)");
       s->finish();
     }
     if (auto s = t.optional_table("mean_reversion")) {
       auto& c = rc.mean_reversion;
+      pricing[static_cast<std::size_t>(StrategyKind::mean_reversion)] = read_entry_pricing(*s);
+      c.market_orders = s->boolean("market_orders", c.market_orders);
+      read_timeframes(*s, c.candles);
       c.rsi_period = static_cast<int>(s->integer("rsi_period", c.rsi_period, 2, 1000));
       c.rsi_oversold = s->real("rsi_oversold", c.rsi_oversold, 0.0, 100.0);
       c.rsi_overbought = s->real("rsi_overbought", c.rsi_overbought, 0.0, 100.0);
       c.bb_period = static_cast<int>(s->integer("bb_period", c.bb_period, 2, 1000));
       c.bb_sigma = s->real("bb_sigma", c.bb_sigma, 0.1, 10.0);
+      if (!(c.rsi_oversold < c.rsi_overbought))
+        s->fail("rsi_oversold", "rsi_oversold = " + std::to_string(c.rsi_oversold) + " must be below rsi_overbought = " +
+                                    std::to_string(c.rsi_overbought));
       s->finish();
     }
     if (auto s = t.optional_table("confluence")) {
       auto& c = rc.confluence;
+      pricing[static_cast<std::size_t>(StrategyKind::confluence)] = read_entry_pricing(*s);
+      c.market_orders = s->boolean("market_orders", c.market_orders);
+      read_timeframes(*s, c.candles);
       c.stop_atr_mult = s->real("stop_atr_mult", c.stop_atr_mult, 0.1, 100.0);
       c.take_profit_atr_mult = s->real("take_profit_atr_mult", c.take_profit_atr_mult, 0.1, 100.0);
       c.require_full_alignment = s->boolean("require_full_alignment", c.require_full_alignment);
@@ -117,6 +199,18 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
     rc.imbalance.common = common;
     rc.confluence.common = common;
     rc.mean_reversion.common = common;
+    // The run's strategy: its full validation now, so a bad combination fails before anything starts.
+    try {
+      switch (rc.strategy) {
+        case StrategyKind::imbalance: rc.imbalance.validate(); break;
+        case StrategyKind::confluence: rc.confluence.validate(); break;
+        case StrategyKind::mean_reversion: rc.mean_reversion.validate(); break;
+      }
+    } catch (const Error& e) {
+      throw Error(source_name + ": [strategy]: " + e.what());
+    }
+    chosen_pricing = pricing[static_cast<std::size_t>(rc.strategy)];
+    chosen_strategy_id = common.strategy_id;
   }
 
   {
@@ -169,6 +263,25 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
     rc.trading.journal.fsync = t->choice<oms::FsyncPolicy>("journal_fsync", oms::FsyncPolicy::none,
         {{"none", oms::FsyncPolicy::none}, {"interval", oms::FsyncPolicy::interval}, {"every_record", oms::FsyncPolicy::every_record}});
     rc.trading.entry_timeout_ns = t->integer("entry_timeout_ms", rc.trading.entry_timeout_ns / 1'000'000, 1, 86'400'000) * 1'000'000;
+    auto& x = rc.trading.exits;
+    const auto ladder = t->string_list("take_profit_ladder", std::vector<std::string>{});
+    if (ladder.size() > oms::ExitPlan::kMaxLadderLegs)
+      t->fail("take_profit_ladder", "at most " + std::to_string(oms::ExitPlan::kMaxLadderLegs) + " legs");
+    for (std::size_t i = 0; i < ladder.size(); ++i) {
+      x.ladder[i] = parse_fraction(*t, "take_profit_ladder", ladder[i]);
+      if (i > 0 && !(x.ladder[i] > x.ladder[i - 1]))
+        t->fail("take_profit_ladder", "fractions must be strictly ascending ('" + ladder[i] + "' after '" + ladder[i - 1] + "')");
+    }
+    x.ladder_legs = ladder.size();
+    x.split_depth_fraction = t->decimal<Rate>("split_depth_fraction", Rate{}, Rate{}, Rate::from_units(1));
+    x.trailing.activation_roi_pct = t->decimal<Rate>("trailing_activation_roi_pct", Rate{}, Rate{});
+    x.trailing.step_pct = t->decimal<Rate>("trailing_step_pct", Rate{}, Rate{});
+    x.trailing.distance_pct = t->decimal<Rate>("trailing_distance_pct", Rate{}, Rate{});
+    if (x.trailing.step_pct.raw() > 0 && !(x.trailing.distance_pct < x.trailing.activation_roi_pct))
+      t->fail("trailing_distance_pct", "trailing_distance_pct = " + x.trailing.distance_pct.to_string() +
+                                           " must be below trailing_activation_roi_pct = " + x.trailing.activation_roi_pct.to_string() +
+                                           " (else the first trailed stop sits at or below the entry's loss side)");
+    x.break_even_trigger_roi_pct = t->decimal<Rate>("break_even_roi_pct", Rate{}, Rate{});
     t->finish();
   }
   if (auto t = root.optional_table("supervisor")) {
@@ -184,6 +297,12 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
     v.unprotected_grace_ns = t->integer("unprotected_grace_ms", v.unprotected_grace_ns / 1'000'000, 1, 600'000) * 1'000'000;
     v.nearly_full_pct = static_cast<std::uint32_t>(t->integer("nearly_full_pct", v.nearly_full_pct, 10, 100));
     t->finish();
+  }
+  // Entry pricing per strategy id, fixed before the run (on_intent indexes it).
+  {
+    oms::StrategyEntryPricing& e = rc.trading.entry_by_strategy[chosen_strategy_id];
+    e.mode = chosen_pricing.mode;
+    e.level_index = static_cast<std::uint8_t>(chosen_pricing.level ? *chosen_pricing.level - 1 : static_cast<std::int64_t>(rc.trading.entry.level_index));
   }
   if (auto t = root.optional_table("admin")) {
     rc.admin.enabled = t->boolean("enabled", false);

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/logger.hpp"
 
 namespace enigma::engine {
 
@@ -202,7 +203,36 @@ std::string format_summary(const RunSummaryInput& in, const std::string& dir) {
     o << line;
   }
   o << "  run directory: " << dir << "  (report.html, summary.json, trades.csv, equity.csv, *.hgrm, logs/enigma.log)\n";
+  for (const std::string& w : data_warnings(in)) o << "  WARN: " << w << "\n";
   return o.str();
+}
+
+void log_data_warnings(const RunSummaryInput& in) {
+  const PipelineResult& r = *in.result;
+  const std::string venue(to_string(in.config->venue));
+  if (r.frames > 0 && r.events == 0)
+    ENIGMA_LOG_WARN("engine", "the {} decoder produced no events from {} frame(s): files from another venue?", venue, r.frames);
+  for (std::size_t i = 0; i < in.config->instruments.size(); ++i) {
+    if (in.core->saw_market(static_cast<InstrumentId>(i))) continue;
+    const std::string sym(in.config->instruments[i].spec.symbol.view());
+    ENIGMA_LOG_WARN("engine", "no market data for instrument '{}' on {}: the symbol is absent from the data", sym, venue);
+  }
+}
+
+std::vector<std::string> data_warnings(const RunSummaryInput& in) {
+  std::vector<std::string> out;
+  const PipelineResult& r = *in.result;
+  const std::string venue(to_string(in.config->venue));
+  if (r.frames > 0 && r.events == 0) {
+    out.push_back("the " + venue + " decoder produced no events from " + std::to_string(r.frames) +
+                  " frame(s): are the files from another venue? (--venue / [replay] venue)");
+  }
+  for (std::size_t i = 0; i < in.config->instruments.size(); ++i) {
+    if (in.core->saw_market(static_cast<InstrumentId>(i))) continue;
+    out.push_back("no market data for instrument '" + std::string(in.config->instruments[i].spec.symbol.view()) + "' on " +
+                  venue + ": the symbol is absent from the data, so nothing traded it");
+  }
+  return out;
 }
 
 }  // namespace enigma::engine

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "core/instrument.hpp"
 #include "engine/pipeline.hpp"
@@ -26,6 +27,11 @@ struct RunSummaryInput {
 // summary.json, trades.csv, equity.csv and one <stage>.hgrm per stage with samples. Deterministic
 // fields first; wall-clock-dependent ones live under "timing" and "latency_ns".
 void write_run_files(const std::string& run_dir, const RunSummaryInput& in);
+// Data problems that make a run meaningless without failing it: a configured symbol that never appeared in
+// the data, a venue decoder that produced no events. One line each (printed last in the summary, logged).
+[[nodiscard]] std::vector<std::string> data_warnings(const RunSummaryInput& in);
+// The same warnings in the run's log (the logger truncates long string arguments, so fields go separately).
+void log_data_warnings(const RunSummaryInput& in);
 // The human summary printed at the end of a run.
 [[nodiscard]] std::string format_summary(const RunSummaryInput& in, const std::string& run_dir);
 

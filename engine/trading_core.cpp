@@ -72,6 +72,7 @@ TradingCore::TradingCore(const InstrumentRegistry& registry, TradingCoreConfig c
   // the exchange side ignores.
   traded_count_ = std::min(registry.size(), cfg_.limits.size());
   marks_.assign(traded_count_, Price{});
+  stop_extreme_.assign(traded_count_, Price{});
   cancel_buf_.resize(cfg_.risk.max_open_orders + 1);
   peak_equity_ = cfg_.sim.initial_balance;
   watch_.assign(traded_count_, InstrumentWatch{});
@@ -223,7 +224,7 @@ void TradingCore::cancel_order(const risk::ClientOrderId& id, std::int64_t now_n
 bool TradingCore::on_intent(const strategy::OrderIntent& in, std::span<const oms::PriceLevel> bids,
                             std::span<const oms::PriceLevel> asks, std::int64_t now_ns, std::uint64_t frame_tsc) noexcept {
   ++counters_.intents;
-  if (in.instrument >= traded_count_) [[unlikely]] {
+  if (in.instrument >= traded_count_ || in.strategy_id >= cfg_.entry_by_strategy.size()) [[unlikely]] {
     ++counters_.risk_rejects;  // an instrument without configured limits is never traded
     return false;
   }
@@ -243,15 +244,31 @@ bool TradingCore::on_intent(const strategy::OrderIntent& in, std::span<const oms
   o.req.tsc = in.trigger_tsc;
   const Price mid = (!bids.empty() && !asks.empty()) ? Price::from_raw((bids[0].price.raw() + asks[0].price.raw()) / 2) : Price{};
   o.req.reference_price = mid.is_zero() ? in.entry : mid;
+  // The strategy's own order: market without a price, else a limit that rests (GTC) or takes (IOC).
+  const bool as_market = in.limit.is_zero();
+  o.req.type = as_market ? risk::OrderType::market : risk::OrderType::limit;
+  o.req.tif = as_market || in.tif == strategy::IntentTif::ioc ? risk::TimeInForce::ioc : risk::TimeInForce::gtc;
+  o.req.price = in.limit;
   if (in.reduce_only) {
-    // Exits go out as market orders (the plan: "MARKET (exits)").
-    o.req.type = risk::OrderType::market;
-    o.req.tif = risk::TimeInForce::ioc;
-  } else {
-    // Entries rest at the 9th book level (bids[8] for a long, asks[8] for a short: the plan's passive
-    // entry that catches sweeps) with a slippage guard against the mid; unfilled ones are cancelled
-    // after entry_timeout_ns.
-    const oms::EntryQuote q = oms::entry_price(in.side, bids, asks, cfg_.entry);
+    // Exits never rest (a resting reduce-only order would outlive the strategy's intent): market, or the
+    // strategy's IOC limit when it capped the price.
+    if (o.req.tif != risk::TimeInForce::ioc) {
+      o.req.type = risk::OrderType::market;
+      o.req.tif = risk::TimeInForce::ioc;
+      o.req.price = Price{};
+    }
+    return send(o, in.reason, now_ns, frame_tsc);
+  }
+  o.req.stop_loss = in.stop;
+  o.req.take_profit = in.take_profit;
+  const oms::StrategyEntryPricing& pricing = cfg_.entry_by_strategy[in.strategy_id];
+  if (pricing.mode == oms::EntryMode::level) {
+    // The plan's passive entry: rest at the configured book level (bids[8] for a long, asks[8] for a short:
+    // catches sweeps) with a slippage guard against the mid; unfilled ones are cancelled after
+    // entry_timeout_ns.
+    oms::EntryPricingConfig level = cfg_.entry;
+    level.level_index = pricing.level_index;
+    const oms::EntryQuote q = oms::entry_price(in.side, bids, asks, level);
     if (!q.ok()) {
       ++counters_.pricing_rejects;
       return false;
@@ -259,10 +276,8 @@ bool TradingCore::on_intent(const strategy::OrderIntent& in, std::span<const oms
     o.req.type = risk::OrderType::limit;
     o.req.tif = risk::TimeInForce::gtc;
     o.req.price = q.price;
-    o.req.stop_loss = in.stop;
-    o.req.take_profit = in.take_profit;
   }
-  const bool sent = send(o, in.reason, now_ns, frame_tsc);
+  const bool sent = send_entry(o, in.reason, bids, asks, now_ns, frame_tsc);
   if (sent && !in.reduce_only) ++trades_today_;
   return sent;
 }
@@ -281,32 +296,192 @@ bool TradingCore::entry_allowed(InstrumentId id, std::int64_t now_ns) noexcept {
   return true;
 }
 
+namespace {
+// Displayed qty the order would meet: the far touch for an order that crosses (market, or a limit at or
+// through it), else the level at its own price on its own side; zero when there is no such level.
+Qty displayed_at(const risk::OrderRequest& r, std::span<const oms::PriceLevel> bids,
+                 std::span<const oms::PriceLevel> asks) noexcept {
+  const bool buy = r.side == Side::buy;
+  const std::span<const oms::PriceLevel> own = buy ? bids : asks;
+  const std::span<const oms::PriceLevel> far = buy ? asks : bids;
+  const bool crosses = r.type == risk::OrderType::market ||
+                       (!far.empty() && (buy ? r.price >= far[0].price : r.price <= far[0].price));
+  if (crosses) return far.empty() ? Qty{} : far[0].qty;
+  for (const auto& l : own)
+    if (l.price == r.price) return l.qty;
+  return Qty{};
+}
+}  // namespace
+
+bool TradingCore::send_entry(const oms::OrderSpec& spec, strategy::IntentReason reason,
+                             std::span<const oms::PriceLevel> bids, std::span<const oms::PriceLevel> asks,
+                             std::int64_t now_ns, std::uint64_t frame_tsc) noexcept {
+  const Rate fraction = cfg_.exits.split_depth_fraction;
+  if (fraction.raw() <= 0) return send(spec, reason, now_ns, frame_tsc);
+  const Qty shown = displayed_at(spec.req, bids, asks);
+  if (shown.raw() <= 0) return send(spec, reason, now_ns, frame_tsc);  // nothing displayed to size against
+  const Qty max_child = Qty::from_raw(static_cast<std::int64_t>(static_cast<int128>(shown.raw()) * fraction.raw() / Rate::kScale));
+  std::array<Qty, oms::ExitPlan::kMaxSplitChildren> children{};
+  const Result<std::size_t> n = oms::split_order(spec.req.qty, max_child, registry_.get(spec.req.instrument).lot, children);
+  if (!n.ok()) {
+    // The level is too thin for this size in kMaxSplitChildren pieces (or for one lot): no order.
+    ++counters_.pricing_rejects;
+    return false;
+  }
+  if (n.value == 1) return send(spec, reason, now_ns, frame_tsc);
+  // Every child belongs to the position the first one opens; the rest are sent with its id.
+  std::uint32_t position_id = 0;
+  bool any = false;
+  for (std::size_t i = 0; i < n.value; ++i) {
+    oms::OrderSpec child = spec;
+    if (i > 0) child.req.client_id = ids_.next();
+    child.req.qty = children[i];
+    child.req.split_child = true;
+    child.position_id = position_id;
+    if (!send(child, reason, now_ns, frame_tsc)) break;  // refused (counted): the later children are not sent
+    any = true;
+    if (i == 0) {
+      const oms::OrderState* first = om_.find(child.req.client_id);
+      position_id = first != nullptr ? first->spec.position_id : 0;
+      if (position_id == 0) break;
+    } else if (child.req.type == risk::OrderType::limit && child.req.tif == risk::TimeInForce::gtc) {
+      // send() gives the resting-entry timeout only to the order that opened the position.
+      Slot* s = find(child.req.client_id);
+      if (s != nullptr && s->expires_ns == 0) {
+        s->expires_ns = now_ns + cfg_.entry_timeout_ns;
+        ++resting_entries_;
+      }
+    }
+  }
+  return any;
+}
+
 void TradingCore::place_brackets(const oms::OrderState& entry, strategy::IntentReason reason, Qty qty,
                                  std::int64_t now_ns, std::uint64_t cause_tsc) noexcept {
   const auto& req = entry.spec.req;
   if (!cfg_.bracket_exits || req.reduce_only) return;
-  const std::uint32_t oco = next_oco_++;
+  // A ladder has several take-profit legs: one-cancels-other pairs cannot express it, so the legs are
+  // independent and cancel_exits() clears what is left when the position is flat.
+  const bool ladder = cfg_.exits.ladder_legs > 0;
+  const std::uint32_t oco = ladder ? 0 : next_oco_++;
   const std::uint32_t position_id = entry.spec.position_id;
-  auto exit_leg = [&](risk::OrderType type, Price trigger) {
-    if (trigger.is_zero()) return;
-    oms::OrderSpec o{};
-    o.req = req;
-    o.req.client_id = ids_.next();
-    o.req.side = opposite(req.side);
-    o.req.type = type;
-    o.req.tif = risk::TimeInForce::gtc;
-    o.req.price = Price{};
-    o.req.stop_price = trigger;
-    o.req.stop_loss = Price{};
-    o.req.take_profit = Price{};
-    o.req.qty = qty;
-    o.req.reduce_only = true;
-    o.oco_group = oco;
-    o.position_id = position_id;
-    (void)send(o, reason, now_ns, cause_tsc);
-  };
-  exit_leg(risk::OrderType::stop_market, req.stop_loss);
-  exit_leg(risk::OrderType::take_profit_market, req.take_profit);
+  oms::OrderSpec exit{};
+  exit.req = req;
+  exit.req.side = opposite(req.side);
+  exit.req.tif = risk::TimeInForce::gtc;
+  exit.req.price = Price{};
+  exit.req.stop_loss = Price{};
+  exit.req.take_profit = Price{};
+  exit.req.qty = qty;
+  exit.req.reduce_only = true;
+  exit.req.split_child = req.split_child;  // equal children get equal legs: not repeats either
+  exit.oco_group = oco;
+  exit.position_id = position_id;
+  if (!req.stop_loss.is_zero()) {
+    oms::OrderSpec stop = exit;
+    stop.req.client_id = ids_.next();
+    stop.req.type = risk::OrderType::stop_market;
+    stop.req.stop_price = req.stop_loss;
+    (void)send(stop, reason, now_ns, cause_tsc);
+  }
+  if (req.take_profit.is_zero()) return;
+  const oms::Position* pos = om_.position(position_id);
+  const Price entry_px = pos != nullptr && !pos->avg_entry().is_zero() ? pos->avg_entry()
+                         : !req.price.is_zero()                         ? req.price
+                                                                        : req.reference_price;
+  place_take_profits(exit, entry_px, req.take_profit, qty, reason, now_ns, cause_tsc);
+}
+
+void TradingCore::place_take_profits(const oms::OrderSpec& exit, Price entry_px, Price target, Qty qty,
+                                     strategy::IntentReason reason, std::int64_t now_ns, std::uint64_t cause_tsc) noexcept {
+  oms::OrderSpec tp = exit;
+  tp.req.type = risk::OrderType::take_profit_market;
+  const std::size_t legs = cfg_.exits.ladder_legs;
+  std::array<Qty, oms::ExitPlan::kMaxLadderLegs> leg_qty{};
+  const InstrumentSpec& inst = registry_.get(exit.req.instrument);
+  // Too small to split into whole lots per leg: one leg at the strategy's target, as without a ladder.
+  if (legs == 0 || oms::take_profit_ladder(qty, inst.lot, std::span<Qty>(leg_qty.data(), legs)) != Errc::ok) {
+    tp.req.client_id = ids_.next();
+    tp.req.stop_price = target;
+    (void)send(tp, reason, now_ns, cause_tsc);
+    return;
+  }
+  const bool is_long = exit.req.side == Side::sell;  // the exit sells a long
+  const int128 distance = static_cast<int128>(target.raw()) - entry_px.raw();
+  for (std::size_t i = 0; i < legs; ++i) {
+    // Leg i at entry + fraction x (target - entry), on the tick, rounded toward the entry (never past the
+    // strategy's target).
+    const int128 move = distance * cfg_.exits.ladder[i].raw() / Rate::kScale;
+    const Price raw = Price::from_raw(static_cast<std::int64_t>(entry_px.raw() + move));
+    tp.req.client_id = ids_.next();
+    tp.req.stop_price = raw.round_to(inst.tick, is_long ? Rounding::down : Rounding::up);
+    tp.req.qty = leg_qty[i];
+    (void)send(tp, reason, now_ns, cause_tsc);
+  }
+}
+
+void TradingCore::manage_stops(InstrumentId id, Price mid, std::int64_t now_ns) noexcept {
+  if (!cfg_.exits.manages_stops() || mid.is_zero()) return;
+  const Qty held = position(id).qty;
+  if (held.is_zero()) {
+    stop_extreme_[id] = Price{};
+    return;
+  }
+  // Both the staircase and the break-even move are monotone in the price: nothing can change before the
+  // mid makes a new favourable extreme, so most marks end here without scanning the orders.
+  const bool is_long = held.raw() > 0;
+  Price& extreme = stop_extreme_[id];
+  if (!extreme.is_zero() && (is_long ? mid <= extreme : mid >= extreme)) return;
+  extreme = mid;
+  const InstrumentSpec& inst = registry_.get(id);
+  for (auto& s : used_slots()) {
+    if (!s.used) continue;
+    const oms::OrderState* o = om_.find(s.id);
+    if (o == nullptr || o->spec.req.instrument != id || o->spec.req.type != risk::OrderType::stop_market ||
+        !o->spec.req.reduce_only || !oms::is_working(o->status) || o->status == oms::OrderStatus::pending_cancel)
+      continue;
+    const oms::Position* p = om_.position(o->spec.position_id);
+    if (p == nullptr || !p->is_open() || (p->side == Side::buy) != is_long) continue;
+    const Price entry = p->avg_entry();
+    if (entry.is_zero()) continue;
+    const Price current = o->spec.req.stop_price;
+    Price target = current;
+    if (cfg_.exits.trailing.step_pct.raw() > 0)
+      target = risk::trailing_stop(cfg_.exits.trailing, entry, mid, current, cfg_.leverage, p->side, inst.tick);
+    if (cfg_.exits.break_even_trigger_roi_pct.raw() > 0 &&
+        risk::roi_pct(entry, mid, cfg_.leverage, p->side) >= cfg_.exits.break_even_trigger_roi_pct) {
+      // Break-even: the price whose ROI pays the taker fee both ways plus the gate's buffer, i.e. a stop
+      // at a negative stop-loss ROI of that size, rounded away from the entry (never below break-even).
+      const Rate fees = risk::break_even_roi_pct(cfg_.limits[id].taker_fee, cfg_.leverage,
+                                                 risk_->config().break_even_buffer_pct);
+      const Result<Price> be = risk::stop_loss_price(entry, -fees, cfg_.leverage, p->side, inst.tick,
+                                                     is_long ? Rounding::up : Rounding::down);
+      if (be.ok() && (is_long ? be.value > target : be.value < target)) target = be.value;
+    }
+    // Only a strictly tighter stop that still sits on the losing side of the market is sent.
+    const bool tighter = is_long ? target > current : target < current;
+    const bool below_market = is_long ? target < mid : target > mid;
+    if (tighter && below_market) replace_stop(s.id, target, mid, now_ns);
+  }
+}
+
+void TradingCore::replace_stop(const risk::ClientOrderId& old_id, Price new_stop, Price mid, std::int64_t now_ns) noexcept {
+  const oms::OrderState* old = om_.find(old_id);
+  const Slot* slot = find(old_id);
+  if (old == nullptr || slot == nullptr) return;
+  oms::OrderSpec o = old->spec;  // copied: send() may purge the order table
+  const strategy::IntentReason reason = slot->reason;
+  o.req.client_id = ids_.next();
+  o.req.stop_price = new_stop;
+  o.req.qty = old->remaining();
+  o.req.reference_price = mid;
+  o.oco_group = 0;  // the old leg's one-cancels-other pair retires with its cancel; cancel_exits covers flat
+  // The new stop goes out first: the position is never without one (both are reduce-only, so both
+  // firing cannot trade past flat). A refused replacement leaves the old stop working.
+  if (!send(o, reason, now_ns, rdtsc())) return;
+  (void)om_.trail_stop(o.position_id, new_stop, now_ns);  // journaled; the position's stop only tightens
+  cancel_order(old_id, now_ns);
+  ++stop_moves_;
 }
 
 void TradingCore::cancel_exits(InstrumentId id, std::int64_t now_ns) noexcept {
@@ -338,6 +513,7 @@ Notional TradingCore::last_equity() const noexcept {
 void TradingCore::mark(InstrumentId id, Price mid, std::int64_t now_ns) noexcept {
   if (id >= traded_count_) return;
   marks_[id] = mid;
+  manage_stops(id, mid, now_ns);
   if (now_ns < next_equity_ns_) return;
   next_equity_ns_ = now_ns + cfg_.equity_sample_ns;
   const Notional eq = last_equity();

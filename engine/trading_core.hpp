@@ -19,6 +19,7 @@
 #include "oms/entry_pricing.hpp"
 #include "oms/ids.hpp"
 #include "oms/order_manager.hpp"
+#include "oms/order_types.hpp"
 #include "oms/order_state.hpp"
 #include "oms/sim_exchange.hpp"
 #include "oms/venues/binance_futures.hpp"
@@ -90,6 +91,8 @@ struct TradingCoreConfig {
   std::vector<risk::InstrumentLimits> limits;  // indexed by instrument id
   oms::SimConfig sim;
   oms::EntryPricingConfig entry;
+  oms::EntryPricingTable entry_by_strategy{};  // per strategy id: the strategy's own price (default) or level
+  oms::ExitPlan exits{};                       // TP ladder, depth split, trailing stop, break-even
   std::uint16_t leverage{5};
   bool bracket_exits{true};
   std::int64_t entry_timeout_ns{5'000'000'000};  // resting entries not filled by then are cancelled                    // place stop-loss + take-profit (OCO) after an entry fill
@@ -190,6 +193,10 @@ class TradingCore {
   [[nodiscard]] Notional max_drawdown() const noexcept { return max_drawdown_; }
   [[nodiscard]] Notional peak_equity() const noexcept { return peak_equity_; }
   [[nodiscard]] Notional last_equity() const noexcept;
+  // Stop legs replaced by a tighter one (trailing staircase or break-even).
+  [[nodiscard]] std::uint64_t stop_moves() const noexcept { return stop_moves_; }
+  // Whether a book mid was ever marked for this instrument (false: its symbol never appeared in the data).
+  [[nodiscard]] bool saw_market(InstrumentId id) const noexcept { return id < marks_.size() && !marks_[id].is_zero(); }
 
   LatencyHistogram hist_risk;      // intent -> risk decision
   LatencyHistogram hist_journal;   // open position + journal the order (before it leaves)
@@ -239,6 +246,16 @@ class TradingCore {
   void place_brackets(const oms::OrderState& entry, strategy::IntentReason reason, Qty qty, std::int64_t now_ns,
                       std::uint64_t cause_tsc) noexcept;
   void cancel_exits(InstrumentId id, std::int64_t now_ns) noexcept;
+  // An entry, split into children by displayed depth when [oms] split_depth_fraction is set.
+  bool send_entry(const oms::OrderSpec& spec, strategy::IntentReason reason, std::span<const oms::PriceLevel> bids,
+                  std::span<const oms::PriceLevel> asks, std::int64_t now_ns, std::uint64_t frame_tsc) noexcept;
+  // Take-profit legs of a bracket: one at the target, or the configured ladder.
+  void place_take_profits(const oms::OrderSpec& exit, Price entry_px, Price target, Qty qty,
+                          strategy::IntentReason reason, std::int64_t now_ns, std::uint64_t cause_tsc) noexcept;
+  // Trailing staircase and break-even on a new mark: tighter stops replace the working stop legs.
+  void manage_stops(InstrumentId id, Price mid, std::int64_t now_ns) noexcept;
+  // Cancel/replace of one stop leg: the new leg is sent (journaled, risk-checked) before the old is cancelled.
+  void replace_stop(const risk::ClientOrderId& old_id, Price new_stop, Price mid, std::int64_t now_ns) noexcept;
   void expire_entries(std::int64_t now_ns) noexcept;
   void handle_report(const oms::ExecReport& r, std::int64_t now_ns, std::uint64_t poll_tsc, FillFn on_fill,
                      void* ctx) noexcept;
@@ -278,6 +295,9 @@ class TradingCore {
   Notional max_drawdown_{};
   std::uint32_t next_oco_{1};
   Counters counters_;
+  std::uint64_t stop_moves_{0};
+  // manage_stops: the most favourable mid since the position opened (stops only move on a new extreme).
+  std::vector<Price> stop_extreme_;
   LiveGateway* live_{nullptr};
   std::vector<oms::SimPosition> live_pos_;
   oms::SimAccount live_account_{};

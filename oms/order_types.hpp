@@ -2,6 +2,7 @@
 // one-cancels-other), take-profit ladders, and splitting a large order into child orders.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -13,8 +14,31 @@
 #include "oms/exec_report.hpp"
 #include "oms/ids.hpp"
 #include "oms/order_spec.hpp"
+#include "risk/formulas.hpp"
 
 namespace enigma::oms {
+
+// How the engine works a position after its entry ([oms] in the run config). Every field off by default.
+struct ExitPlan {
+  static constexpr std::size_t kMaxLadderLegs = 4;
+  static constexpr std::size_t kMaxSplitChildren = 8;
+  // Take-profit ladder: leg i triggers at entry + ladder[i] x (take_profit - entry); the filled qty is split
+  // over the legs with take_profit_ladder(). Ascending fractions in (0, 1]; 0 legs = one leg at the target.
+  std::array<Rate, kMaxLadderLegs> ladder{};
+  std::size_t ladder_legs{0};
+  // Split an entry into child orders no larger than this fraction of the displayed qty at its level
+  // (the far touch for an order that crosses). 0 = never split.
+  Rate split_depth_fraction{};
+  // Staircase trailing stop (risk::trailing_stop, ROI % at the run's leverage); step 0 = off.
+  risk::TrailingStopParams trailing{};
+  // Once ROI reaches this (%), the stop moves to break-even: entry plus the taker fee round trip and the
+  // risk gate's break-even buffer. 0 = off.
+  Rate break_even_trigger_roi_pct{};
+
+  [[nodiscard]] bool manages_stops() const noexcept {
+    return trailing.step_pct.raw() > 0 || break_even_trigger_roi_pct.raw() > 0;
+  }
+};
 
 struct BracketParams {
   OrderRequest entry;   // side, qty, type (limit or market), tif, price, instrument, venue, strategy, leverage

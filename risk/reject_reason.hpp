@@ -35,8 +35,10 @@ enum class RejectReason : std::uint8_t {
   below_break_even,      // planned target does not cover fees at this leverage plus the buffer
   venue_rate_limit,      // venue message budget (submit/modify/cancel) exhausted
   strategy_rate_limit,   // strategy message budget exhausted
+  off_lot,               // quantity is not a multiple of the instrument's lot size
+  off_tick,              // limit or trigger price is not a multiple of the instrument's tick
 };
-inline constexpr int kRejectReasonCount = 28;
+inline constexpr int kRejectReasonCount = 30;
 
 [[nodiscard]] std::string_view to_string(RejectReason r) noexcept;
 

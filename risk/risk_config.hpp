@@ -15,7 +15,8 @@ namespace enigma::risk {
 struct InstrumentLimits {
   Venue venue{Venue::unknown};            // where it trades (the emergency stop's close orders go there)
   Qty multiplier{Qty::from_units(1)};     // base currency per size unit (0.001 for KuCoin XBTUSDTM); > 0
-  Price tick{Price::from_raw(1)};         // price increment (rounding of the liquidation estimate); > 0
+  Price tick{Price::from_raw(1)};         // price increment: orders off it are refused (off_tick); > 0
+  Qty lot{Qty::from_raw(1)};              // size increment: orders off it are refused (off_lot); > 0
   Qty max_order_qty{Qty::from_units(1)};  // per order, in size units; > 0
   Qty max_position_qty{Qty::from_units(1)};  // |position| incl. working orders, in size units; > 0
   Rate taker_fee{Rate::from_raw(6'000'000)};                 // 0.0006 (6 bp); in [0, 0.01]

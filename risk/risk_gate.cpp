@@ -68,6 +68,7 @@ void RiskGate::set_instrument(InstrumentId id, const InstrumentLimits& limits) {
   in.taker_fee = limits.taker_fee;
   in.mmr = limits.maintenance_margin_rate;
   in.tick = limits.tick;
+  in.lot = limits.lot;
   in.max_leverage = limits.max_leverage;
   in.leverage_cap = limits.max_leverage;
   in.venue = limits.venue;
@@ -143,7 +144,8 @@ RiskDecision RiskGate::check_and_reserve(const OrderRequest& o, std::int64_t now
   // -- duplicates
   const std::uint64_t hash = o.client_id.hash();
   if (recent_ids_.contains(hash) || kill_.orders().contains_hash(hash)) return reject(RejectReason::duplicate_client_id);
-  for (const RecentOrder& r : in.recent) {
+  // Children of one entry split by book depth are equal on purpose: they are not repeats.
+  if (!o.split_child) for (const RecentOrder& r : in.recent) {
     if (now_ns - r.at_ns < cfg_.duplicate_window_ns && r.qty == o.qty && r.price == o.price && r.side == o.side &&
         r.strategy == o.strategy && r.type == o.type && r.stop_price == o.stop_price) {
       return reject(RejectReason::duplicate_order);
@@ -156,6 +158,9 @@ RiskDecision RiskGate::check_and_reserve(const OrderRequest& o, std::int64_t now
     const int128 dist = abs128(static_cast<int128>(o.price.raw()) - ref.raw());
     if (dist * 10'000 > static_cast<int128>(cfg_.price_collar_bps) * ref.raw()) return reject(RejectReason::price_collar);
   }
+  // The instrument's grid: the venue would refuse such an order anyway, only later (after a round trip).
+  if (!o.qty.is_multiple_of(in.lot)) return reject(RejectReason::off_lot);
+  if (!o.price.is_multiple_of(in.tick) || !o.stop_price.is_multiple_of(in.tick)) return reject(RejectReason::off_tick);
   if (o.qty > in.max_order_qty) return reject(RejectReason::max_order_qty);
   const Price value_px = o.price.is_zero() ? ref : o.price;
   int128 base_qty = o.qty.raw();
@@ -274,6 +279,8 @@ RiskDecision RiskGate::check_modify(const ClientOrderId& id, Price new_price, Qt
     const int128 dist = abs128(static_cast<int128>(price.raw()) - ref.raw());
     if (dist * 10'000 > static_cast<int128>(cfg_.price_collar_bps) * ref.raw()) return reject(RejectReason::price_collar);
   }
+  if (!new_remaining.is_multiple_of(in.lot)) return reject(RejectReason::off_lot);
+  if (!price.is_multiple_of(in.tick)) return reject(RejectReason::off_tick);
   if (new_remaining > in.max_order_qty) return reject(RejectReason::max_order_qty);
   const Price value_px = price.is_zero() ? ref : price;
   int128 base_qty = new_remaining.raw();

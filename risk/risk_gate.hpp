@@ -137,6 +137,7 @@ class RiskGate {
     Rate taker_fee;
     Rate mmr;
     Price tick{Price::from_raw(1)};
+    Qty lot{Qty::from_raw(1)};
     std::uint16_t max_leverage{1};
     std::uint16_t leverage_cap{1};
     Venue venue{Venue::unknown};

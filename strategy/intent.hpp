@@ -27,9 +27,13 @@ enum class IntentReason : std::uint8_t {
 };
 [[nodiscard]] const char* to_string(IntentReason r) noexcept;
 
+// How long a limit intent may work: gtc rests until filled or cancelled; ioc takes what it can at once and
+// the rest is cancelled (a marketable limit = a taker order with a price cap). Ignored for market intents.
+enum class IntentTif : std::uint8_t { gtc = 0, ioc };
+
 struct OrderIntent {
   std::uint64_t trigger_tsc;  // EventHeader::recv_tsc of the event that caused it
-  Price limit;                // limit price; zero = market order
+  Price limit;                // limit price (on the tick); zero = market order
   Qty qty;                    // always positive
   Price entry;                // suggested entry reference (zero = none)
   Price stop;                 // suggested stop-loss (zero = none)
@@ -39,6 +43,7 @@ struct OrderIntent {
   Side side;
   IntentReason reason;
   bool reduce_only;           // only reduces an open position (exits)
+  IntentTif tif;              // gtc (default, zero) or ioc for a limit
 };
 static_assert(std::is_trivially_copyable_v<OrderIntent>, "intents are copied through rings by memcpy");
 static_assert(sizeof(OrderIntent) <= 64, "one intent per cache line");
@@ -100,6 +105,7 @@ struct StrategyCommonConfig {
   InstrumentId instrument = kInvalidInstrument;
   Qty order_qty = Qty::from_units(1);
   Price tick = Price::from_raw(Price::kScale / 100);  // price increment for suggested prices (0.01)
+  Qty lot = Qty::from_raw(1);                          // size increment: order_qty must be a multiple
 
   void validate(const char* strategy) const;  // throws enigma::Error naming the strategy and field
 };

@@ -26,14 +26,18 @@ void StrategyCommonConfig::validate(const char* strategy) const {
   const std::string where = std::string(strategy) + " config: ";
   if (instrument == kInvalidInstrument) throw Error(where + "instrument: not set");
   if (order_qty.raw() <= 0) throw Error(where + "order_qty: must be > 0");
+  if (lot.raw() <= 0 || !order_qty.is_multiple_of(lot))
+    throw Error(where + "order_qty: " + order_qty.to_string() + " is not a multiple of the lot " + lot.to_string());
   if (tick.raw() <= 0) throw Error(where + "tick: must be > 0");
 }
 
 namespace {
 
 OrderIntent make_intent(const StrategyCommonConfig& c, Side side, IntentReason reason, bool reduce_only, Qty qty,
-                        Price limit, Price entry, Price stop, Price tp, std::uint64_t tsc) noexcept {
+                        Price limit, Price entry, Price stop, Price tp, std::uint64_t tsc,
+                        IntentTif tif = IntentTif::gtc) noexcept {
   OrderIntent i{};
+  i.tif = tif;
   i.trigger_tsc = tsc;
   i.limit = limit;
   i.qty = qty;
@@ -152,8 +156,9 @@ void ConfluenceStrategy::decide(std::uint64_t tsc, IntentBuffer& out) noexcept {
                                    toward_passive(side));
   const Price tp = price_on_tick(low.close + dir * config_.take_profit_atr_mult * low.atr, common.tick,
                                  Rounding::nearest);
-  out.push(make_intent(common, side, IntentReason::signal_entry, false, common.order_qty, limit,
-                       price_on_tick(low.close, common.tick, Rounding::nearest), stop, tp, tsc));
+  last_entry_ = make_intent(common, side, IntentReason::signal_entry, false, common.order_qty, limit,
+                            price_on_tick(low.close, common.tick, Rounding::nearest), stop, tp, tsc);
+  out.push(last_entry_);
   pending_bars_ = config_.intent_timeout_bars;
 }
 
@@ -285,7 +290,8 @@ void ImbalanceTaker::on_book(const EventHeader& h, const BookTop& book, IntentBu
     const Price stop = reduce_only ? Price{} : far - c.tick * (dir * static_cast<std::int64_t>(config_.stop_ticks));
     const Price tp =
         reduce_only ? Price{} : far + c.tick * (dir * static_cast<std::int64_t>(config_.take_profit_ticks));
-    out.push(make_intent(c, side, reason, reduce_only, qty, limit, far, stop, tp, h.recv_tsc));
+    // IOC: a taker order capped at `limit`; what the touch cannot fill at once is cancelled, never rests.
+    out.push(make_intent(c, side, reason, reduce_only, qty, limit, far, stop, tp, h.recv_tsc, IntentTif::ioc));
     cooldown_until_ns_ = now + config_.cooldown_ns;
     pending_until_ns_ = now + config_.pending_timeout_ns;
   };

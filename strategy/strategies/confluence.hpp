@@ -56,6 +56,8 @@ class ConfluenceStrategy {
   [[nodiscard]] const SignalResult& last_signal(std::size_t tf_index) const noexcept { return results_[tf_index]; }
   [[nodiscard]] const PositionTracker& position() const noexcept { return position_; }
   [[nodiscard]] const OrderFlowFeatures& flow() const noexcept { return flow_.features(); }
+  // The last entry intent emitted (zeroed before the first): what the engine was asked to price.
+  [[nodiscard]] const OrderIntent& last_entry() const noexcept { return last_entry_; }
 
  private:
   void score_bar(std::size_t tf_index, const Bar& bar) noexcept;
@@ -70,6 +72,7 @@ class ConfluenceStrategy {
   PositionTracker position_;
   int pending_bars_ = 0;  // > 0 while an intent awaits its fill
   bool lowest_closed_ = false;
+  OrderIntent last_entry_{};
 };
 
 }  // namespace enigma::strategy

@@ -24,3 +24,9 @@ enigma_add_test(engine_control_test
   LABELS integration TIMEOUT 300)
 # Recorded-pace replays commanded over HTTP at the moment a position is open: never share the 2 cores.
 set_tests_properties(engine_control_test PROPERTIES RUN_SERIAL TRUE)
+enigma_add_test(engine_pricing_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/pricing_test.cpp
+  DEPS enigma::engine
+  LABELS integration TIMEOUT 300)
+add_dependencies(engine_pricing_test enigma)
+target_compile_definitions(engine_pricing_test PRIVATE ENIGMA_BINARY="$<TARGET_FILE:enigma>")
