@@ -294,6 +294,8 @@ TEST(EngineAdmin, MetricsPassPromtoolCheck) {
     const int rc = std::system(cmd.c_str());
     std::ifstream out(path + ".out");
     const std::string report((std::istreambuf_iterator<char>(out)), std::istreambuf_iterator<char>());
+    std::remove(path.c_str());
+    std::remove((path + ".out").c_str());
     return std::make_pair(rc == 0, report);
   };
   // The checker can say no: a non-summary quantile label and an abbreviated unit are both refused.
