@@ -96,12 +96,13 @@ struct AdminServer::Impl {
       if (linked) srv.lru.splice(srv.lru.end(), srv.lru, lru_pos);
     }
 
-    // Closing cancels the pending read or write; its handler then runs with an error and drops the session.
+    // Closing cancels the pending read or write and the deadline timer; the handler then runs with an error
+    // and drops the session.
     void close() noexcept {
       unlink();
       beast::error_code ec;
       stream.socket().shutdown(tcp::socket::shutdown_both, ec);
-      stream.socket().close(ec);
+      stream.close();
     }
 
     void read_request() {
