@@ -1,13 +1,20 @@
 #include "engine/admin.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
-#include <cstdio>
-#include <sstream>
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <list>
+#include <optional>
+#include <string_view>
 
 #include "core/error.hpp"
+#include "core/logger.hpp"
 
 namespace enigma::engine {
 
@@ -16,92 +23,231 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
+namespace {
+
+constexpr std::string_view kJson = "application/json";
+
+// Compares without an early exit, so the time taken does not tell how much of a guessed token matched.
+bool same_secret(std::string_view a, std::string_view b) noexcept {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  const std::size_t n = std::max(a.size(), b.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    const unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
+    const unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
+    diff |= static_cast<unsigned char>(x ^ y);
+  }
+  return diff == 0;
+}
+
+}  // namespace
+
 struct AdminServer::Impl {
+  struct Session;
+
+  // Declared before the io_context: sessions still queued in it at destruction unlink themselves from here.
+  std::list<Session*> lru;  // open connections, least recently active first
   asio::io_context ioc{1};
   tcp::acceptor acceptor{ioc};
+  asio::steady_timer accept_retry{ioc};
   std::string token;
   SpscRing<AdminCommand>& commands;
+  AdminServerLimits limits;
   std::mutex snapshot_mutex;
   StatusSnapshot snapshot;
   std::uint64_t next_seq{1};
+  std::array<char, 4096> drain_scratch{};  // bytes read only to be discarded (one thread: shared by all)
   std::thread thread;
-  std::atomic<bool> stopping{false};
+  bool started{false};
+  bool stopped{false};
 
-  Impl(std::string t, SpscRing<AdminCommand>& c) : token(std::move(t)), commands(c) {}
+  Impl(std::string t, SpscRing<AdminCommand>& c, AdminServerLimits l) : token(std::move(t)), commands(c), limits(l) {}
 
   StatusSnapshot read_snapshot() {
     std::lock_guard lock(snapshot_mutex);
     return snapshot;
   }
 
-  http::response<http::string_body> handle(const http::request<http::string_body>& req) {
-    http::response<http::string_body> res{http::status::ok, req.version()};
-    res.set(http::field::server, "enigma-admin");
-    res.keep_alive(false);
-    auto reply = [&](http::status st, std::string body, const char* type = "application/json") {
-      res.result(st);
-      res.set(http::field::content_type, type);
-      res.body() = std::move(body);
-      res.prepare_payload();
-      return res;
-    };
-    const std::string target(req.target());
-    if (req.method() == http::verb::get) {
-      if (target == "/status") return reply(http::status::ok, status_json(read_snapshot()));
-      if (target == "/positions") return reply(http::status::ok, positions_json(read_snapshot()));
-      if (target == "/metrics") return reply(http::status::ok, metrics_text(read_snapshot()), "text/plain; version=0.0.4");
-      return reply(http::status::not_found, "{\"error\":\"unknown path\"}");
+  // One HTTP connection. Its handlers keep it alive (shared_ptr); the server reaches it through `lru`.
+  struct Session : std::enable_shared_from_this<Session> {
+    Impl& srv;
+    beast::tcp_stream stream;
+    beast::flat_buffer buffer;
+    std::optional<http::request_parser<http::string_body>> parser;
+    http::response<http::string_body> response;
+    std::list<Session*>::iterator lru_pos;
+    bool linked{false};
+
+    Session(Impl& s, tcp::socket sock) : srv(s), stream(std::move(sock)) {}
+    ~Session() { unlink(); }
+
+    void unlink() noexcept {
+      if (!linked) return;
+      srv.lru.erase(lru_pos);
+      linked = false;
     }
-    if (req.method() != http::verb::post) return reply(http::status::method_not_allowed, "{\"error\":\"use GET or POST\"}");
+
+    void join() {
+      lru_pos = srv.lru.insert(srv.lru.end(), this);
+      linked = true;
+    }
+
+    // Marks the connection most recently active, so eviction picks the others first.
+    void touch() noexcept {
+      if (linked) srv.lru.splice(srv.lru.end(), srv.lru, lru_pos);
+    }
+
+    // Closing cancels the pending read or write and the deadline timer; the handler then runs with an error
+    // and drops the session.
+    void close() noexcept {
+      unlink();
+      beast::error_code ec;
+      stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+      stream.close();
+    }
+
+    void read_request() {
+      parser.emplace();
+      parser->header_limit(srv.limits.header_limit);
+      parser->body_limit(srv.limits.body_limit);
+      // One deadline for the whole request: a client trickling a byte a second cannot extend it.
+      stream.expires_after(srv.limits.request_timeout);
+      http::async_read(stream, buffer, *parser,
+                       [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+    }
+
+    void on_read(beast::error_code ec) {
+      if (ec) {
+        const auto& http_category = http::make_error_code(http::error::end_of_stream).category();
+        // Timeouts, resets, a client that closed (between or during requests), or our own close(): nothing to answer.
+        if (ec.category() != http_category || ec == http::error::end_of_stream || ec == http::error::partial_message)
+          return close();
+        if (ec == http::error::header_limit) return refuse(http::status::request_header_fields_too_large, "request header too large");
+        if (ec == http::error::body_limit) return refuse(http::status::payload_too_large, "request body too large");
+        return refuse(http::status::bad_request, "malformed HTTP request");
+      }
+      touch();
+      response = srv.handle(parser->get());
+      write_response();
+    }
+
+    void write_response() {
+      stream.expires_after(srv.limits.request_timeout);
+      http::async_write(stream, response, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        if (ec) return self->close();
+        self->touch();
+        if (self->response.need_eof()) return self->finish();
+        self->read_request();
+      });
+    }
+
+    // Answers a request that cannot be parsed, then closes.
+    void refuse(http::status status, std::string_view why) {
+      response = srv.reply(status, 11, false, std::string("{\"error\":\"") + std::string(why) + "\"}");
+      write_response();
+    }
+
+    // Graceful close: send FIN, then read and discard what the client is still sending (until it closes or the
+    // deadline passes). Closing with unread bytes would send a reset that can destroy our answer in flight.
+    void finish() {
+      beast::error_code ec;
+      stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+      if (ec) return close();
+      stream.expires_after(srv.limits.request_timeout);
+      drain();
+    }
+
+    void drain() {
+      stream.async_read_some(asio::buffer(srv.drain_scratch), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        if (ec) return self->close();
+        self->drain();
+      });
+    }
+  };
+
+  http::response<http::string_body> reply(http::status status, unsigned version, bool keep_alive, std::string body,
+                                          std::string_view type = kJson) {
+    http::response<http::string_body> res{status, version};
+    res.set(http::field::server, "enigma-admin");
+    res.set(http::field::content_type, type);
+    res.keep_alive(keep_alive);
+    res.body() = std::move(body);
+    res.prepare_payload();
+    return res;
+  }
+
+  http::response<http::string_body> handle(const http::request<http::string_body>& req) {
+    const unsigned v = req.version();
+    const bool ka = req.keep_alive();
+    const std::string_view target(req.target().data(), req.target().size());
+    if (req.method() == http::verb::get) {
+      if (target == "/status") return reply(http::status::ok, v, ka, status_json(read_snapshot()));
+      if (target == "/positions") return reply(http::status::ok, v, ka, positions_json(read_snapshot()));
+      if (target == "/metrics") return reply(http::status::ok, v, ka, metrics_text(read_snapshot()), "text/plain; version=0.0.4; charset=utf-8");
+      return reply(http::status::not_found, v, ka, "{\"error\":\"unknown path\"}");
+    }
+    if (req.method() != http::verb::post) {
+      auto res = reply(http::status::method_not_allowed, v, ka, "{\"error\":\"use GET or POST\"}");
+      res.set(http::field::allow, "GET, POST");
+      return res;
+    }
     AdminCommandKind kind;
     if (target == "/kill") kind = AdminCommandKind::kill;
     else if (target == "/kill/reset") kind = AdminCommandKind::kill_reset;
     else if (target == "/trading/start") kind = AdminCommandKind::trading_start;
     else if (target == "/trading/stop") kind = AdminCommandKind::trading_stop;
-    else return reply(http::status::not_found, "{\"error\":\"unknown path\"}");
-    // Constant-time compare is not needed on loopback, but the token is never echoed or logged.
+    else if (target == "/emergency") kind = AdminCommandKind::emergency;
+    else return reply(http::status::not_found, v, ka, "{\"error\":\"unknown path\"}");
+    // The token is never echoed or logged.
     const auto auth = req[http::field::authorization];
-    if (token.empty() || auth != "Bearer " + token) {
+    constexpr std::string_view kBearer = "Bearer ";
+    const bool authorized = !token.empty() && auth.starts_with(kBearer) &&
+                            same_secret(std::string_view(auth.data(), auth.size()).substr(kBearer.size()), token);
+    if (!authorized) {
+      auto res = reply(http::status::unauthorized, v, ka, "{\"error\":\"missing or wrong bearer token\"}");
       res.set(http::field::www_authenticate, "Bearer");
-      return reply(http::status::unauthorized, "{\"error\":\"missing or wrong bearer token\"}");
+      return res;
     }
     const AdminCommand cmd{kind, next_seq++};
-    if (!commands.try_push(cmd)) return reply(http::status::service_unavailable, "{\"error\":\"command queue full\"}");
-    return reply(http::status::accepted, "{\"accepted\":true,\"command_seq\":" + std::to_string(cmd.seq) + "}");
+    if (!commands.try_push(cmd)) return reply(http::status::service_unavailable, v, ka, "{\"error\":\"command queue full\"}");
+    return reply(http::status::accepted, v, ka, "{\"accepted\":true,\"command_seq\":" + std::to_string(cmd.seq) + "}");
   }
 
-  void serve() {
-    while (!stopping.load(std::memory_order_acquire)) {
-      beast::error_code ec;
-      tcp::socket sock(ioc);
-      acceptor.accept(sock, ec);
-      if (ec) continue;  // closed by stop() or a transient error
-      if (stopping.load(std::memory_order_acquire)) break;
-      // A client that connects and sends nothing must not wedge the (single) admin thread.
-      const timeval tv{2, 0};
-      ::setsockopt(sock.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-      beast::flat_buffer buf;
-      http::request<http::string_body> req;
-      http::request_parser<http::string_body> parser;
-      parser.body_limit(64 * 1024);
-      http::read(sock, buf, parser, ec);
+  void accept() {
+    acceptor.async_accept([this](beast::error_code ec, tcp::socket sock) {
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
       if (ec) {
-        http::response<http::string_body> bad{http::status::bad_request, 11};
-        bad.body() = "{\"error\":\"malformed request\"}";
-        bad.prepare_payload();
-        http::write(sock, bad, ec);
-      } else {
-        auto res = handle(parser.get());
-        http::write(sock, res, ec);
+        // Out of file descriptors and the like: retry shortly instead of spinning on the error.
+        ENIGMA_LOG_WARN("admin", "accept failed: {}", ec.message());
+        accept_retry.expires_after(std::chrono::milliseconds(50));
+        accept_retry.async_wait([this](beast::error_code e) {
+          if (!e) accept();
+        });
+        return;
       }
-      sock.shutdown(tcp::socket::shutdown_both, ec);
-    }
+      // Over the cap, the least recently active connection makes room: an operator's POST /kill always gets in,
+      // however many idle connections are held open.
+      while (lru.size() >= limits.max_connections) lru.front()->close();
+      auto session = std::make_shared<Session>(*this, std::move(sock));
+      session->join();
+      session->read_request();
+      accept();
+    });
+  }
+
+  // After the io thread has ended (or never ran): closes the listener and every connection.
+  void close_all() noexcept {
+    beast::error_code ec;
+    acceptor.close(ec);
+    accept_retry.cancel();
+    while (!lru.empty()) lru.front()->close();
   }
 };
 
 AdminServer::AdminServer(std::string address, std::uint16_t port, std::string token, SpscRing<AdminCommand>& commands,
-                         bool allow_non_loopback)
-    : impl_(std::make_unique<Impl>(std::move(token), commands)) {
+                         bool allow_non_loopback, AdminServerLimits limits)
+    : impl_(std::make_unique<Impl>(std::move(token), commands, limits)) {
+  if (limits.request_timeout.count() <= 0 || limits.max_connections == 0 || limits.header_limit == 0 || limits.listen_backlog <= 0)
+    throw Error("admin endpoint: request_timeout, max_connections, header_limit and listen_backlog must be positive");
   beast::error_code ec;
   const auto addr = asio::ip::make_address(address, ec);
   if (ec) throw Error("admin endpoint: bad address '" + address + "'");
@@ -111,29 +257,27 @@ AdminServer::AdminServer(std::string address, std::uint16_t port, std::string to
   impl_->acceptor.open(ep.protocol(), ec);
   if (!ec) impl_->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) impl_->acceptor.bind(ep, ec);
-  if (!ec) impl_->acceptor.listen(16, ec);
+  if (!ec) impl_->acceptor.listen(limits.listen_backlog, ec);
   if (ec) throw Error("admin endpoint: cannot listen on " + address + ":" + std::to_string(port) + ": " + ec.message());
 }
 
 AdminServer::~AdminServer() { stop(); }
 
 void AdminServer::start() {
-  impl_->thread = std::thread([this] { impl_->serve(); });
+  if (impl_->started || impl_->stopped) return;
+  impl_->started = true;
+  impl_->accept();
+  impl_->thread = std::thread([this] { impl_->ioc.run(); });
 }
 
 void AdminServer::stop() {
-  if (!impl_ || impl_->stopping.exchange(true)) return;
-  // Unblock accept() with a connection of our own, then close.
-  beast::error_code ec;
-  if (impl_->thread.joinable()) {
-    {
-      asio::io_context ioc;
-      tcp::socket s(ioc);
-      s.connect(impl_->acceptor.local_endpoint(ec), ec);
-    }  // closed here, so the server's read of it ends at once
-    impl_->thread.join();
-  }
-  impl_->acceptor.close(ec);
+  if (!impl_ || impl_->stopped) return;
+  impl_->stopped = true;
+  // run() returns after the handler in progress (each is short: no handler waits on a client), so this join
+  // is bounded however many clients are connected. The sockets are closed here, after the thread is gone.
+  impl_->ioc.stop();
+  if (impl_->thread.joinable()) impl_->thread.join();
+  impl_->close_all();
 }
 
 std::uint16_t AdminServer::port() const noexcept {
@@ -148,71 +292,320 @@ bool AdminServer::try_publish(const StatusSnapshot& s) noexcept {
   return true;
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// Rendering. Text fields come from fixed char arrays; they are read up to their NUL (or their end) and
+// escaped for the target format, so a stray quote or newline in a symbol cannot break the document.
+
 namespace {
-std::string num(double v) {
-  char b[48];
-  std::snprintf(b, sizeof b, "%.10g", v);
-  return b;
+
+template <std::size_t N>
+std::string_view field(const char (&a)[N]) noexcept {
+  return {a, ::strnlen(a, N)};
 }
+
+// Printable ASCII passes; other bytes become '?' (names are ASCII; this keeps the output valid UTF-8).
+char printable(char c) noexcept { return (c >= 0x20 && c < 0x7f) ? c : '?'; }
+
+void json_str(std::string& o, std::string_view s) {
+  o += '"';
+  for (const char c : s) {
+    if (c == '"' || c == '\\') {
+      o += '\\';
+      o += c;
+    } else if (c == '\n') {
+      o += "\\n";
+    } else if (c == '\t') {
+      o += "\\t";
+    } else {
+      o += printable(c);
+    }
+  }
+  o += '"';
+}
+
+// Prometheus label values escape backslash, double quote and newline.
+void label(std::string& o, std::string_view s) {
+  o += '"';
+  for (const char c : s) {
+    if (c == '"' || c == '\\') {
+      o += '\\';
+      o += c;
+    } else if (c == '\n') {
+      o += "\\n";
+    } else {
+      o += printable(c);
+    }
+  }
+  o += '"';
+}
+
+void append_double(std::string& o, double v) {
+  char b[32];
+  const auto r = std::to_chars(b, b + sizeof b, v);  // shortest text that reads back as the same double
+  o.append(b, r.ptr);
+}
+
+// JSON has no NaN or infinity: those become null.
+void json_num(std::string& o, double v) {
+  if (!std::isfinite(v)) o += "null";
+  else append_double(o, v);
+}
+
+void prom_num(std::string& o, double v) {
+  if (std::isnan(v)) o += "NaN";
+  else if (std::isinf(v)) o += v > 0 ? "+Inf" : "-Inf";
+  else append_double(o, v);
+}
+
+template <typename Int>
+void append_int(std::string& o, Int v) {
+  char b[24];
+  const auto r = std::to_chars(b, b + sizeof b, v);
+  o.append(b, r.ptr);
+}
+
+const char* boolean(bool b) noexcept { return b ? "true" : "false"; }
+
+std::uint32_t clamp_count(std::uint32_t n, std::size_t cap) noexcept { return static_cast<std::uint32_t>(std::min<std::size_t>(n, cap)); }
+
+// Builds one metric family at a time: HELP and TYPE, then its samples.
+struct Metrics {
+  std::string out;
+
+  void family(std::string_view name, std::string_view type, std::string_view help) {
+    out += "# HELP enigma_";
+    out += name;
+    out += ' ';
+    out += help;
+    out += "\n# TYPE enigma_";
+    out += name;
+    out += ' ';
+    out += type;
+    out += '\n';
+  }
+  // A sample: `enigma_<name>{<labels>} <value>`; labels are pairs of (name, unescaped value).
+  template <typename V>
+  void sample(std::string_view name, std::initializer_list<std::pair<std::string_view, std::string_view>> labels, V v) {
+    out += "enigma_";
+    out += name;
+    if (labels.size() != 0) {
+      out += '{';
+      bool first = true;
+      for (const auto& [k, val] : labels) {
+        if (!first) out += ',';
+        first = false;
+        out += k;
+        out += '=';
+        label(out, val);
+      }
+      out += '}';
+    }
+    out += ' ';
+    if constexpr (std::is_floating_point_v<V>) prom_num(out, v);
+    else append_int(out, v);
+    out += '\n';
+  }
+  void counter(std::string_view name, std::string_view help, std::uint64_t v) {
+    family(name, "counter", help);
+    sample(name, {}, v);
+  }
+  void gauge(std::string_view name, std::string_view help, double v) {
+    family(name, "gauge", help);
+    sample(name, {}, v);
+  }
+};
+
+double ns_to_seconds(std::int64_t ns) noexcept { return static_cast<double>(ns) / 1e9; }
+
+constexpr std::string_view kLifecycleStates[] = {"initializing", "ready", "trading", "paused", "emergency_stop", "shutdown"};
+constexpr std::string_view kTradingStates[] = {"active", "reducing", "halted"};
+
+// A state set: one sample per known state, 1 for the current one; a current state outside the list is added.
+template <std::size_t N>
+void state_set(Metrics& m, std::string_view name, std::string_view help, const std::string_view (&known)[N], std::string_view current) {
+  m.family(name, "gauge", help);
+  bool listed = false;
+  for (const auto st : known) {
+    listed |= st == current;
+    m.sample(name, {{"state", st}}, st == current ? 1 : 0);
+  }
+  if (!listed && !current.empty()) m.sample(name, {{"state", current}}, 1);
+}
+
 }  // namespace
 
 std::string AdminServer::status_json(const StatusSnapshot& s) {
-  std::ostringstream o;
-  o << "{\"mode\":\"" << s.mode << "\",\"running\":" << (s.running ? "true" : "false") << ",\"trading_state\":\""
-    << s.trading_state << "\",\"kill_switch\":" << (s.kill_latched ? "true" : "false") << ",\"counters\":{\"frames\":"
-    << s.frames << ",\"events\":" << s.events << ",\"book_updates\":" << s.book_updates << ",\"signals\":" << s.signals
-    << ",\"orders\":" << s.orders << ",\"fills\":" << s.fills << ",\"rejects\":" << s.rejects << ",\"cancels\":" << s.cancels
-    << ",\"dropped\":" << s.dropped << "},\"pnl\":{\"realized\":" << num(s.realized_pnl) << ",\"fees\":" << num(s.fees)
-    << ",\"funding\":" << num(s.funding) << ",\"equity\":" << num(s.equity) << "},\"latency_ns\":{";
-  for (std::uint32_t i = 0; i < s.nstages; ++i) {
-    const auto& st = s.stages[i];
-    o << (i ? "," : "") << "\"" << st.name << "\":{\"count\":" << st.count << ",\"p50\":" << st.p50_ns << ",\"p99\":" << st.p99_ns
-      << ",\"p99.9\":" << st.p999_ns << ",\"max\":" << st.max_ns << "}";
+  std::string o;
+  o.reserve(2048);
+  o += "{\"mode\":";
+  json_str(o, field(s.mode));
+  o += ",\"running\":";
+  o += boolean(s.running);
+  o += ",\"lifecycle\":";
+  json_str(o, field(s.lifecycle));
+  o += ",\"trading_state\":";
+  json_str(o, field(s.trading_state));
+  o += ",\"kill_switch\":";
+  o += boolean(s.kill_latched);
+  o += ",\"emergency\":{\"stops\":";
+  append_int(o, s.emergency_stops);
+  o += ",\"cause\":";
+  json_str(o, field(s.emergency_cause));
+  o += "},\"counters\":{";
+  const std::pair<const char*, std::uint64_t> counters[] = {
+      {"frames", s.frames},   {"events", s.events},   {"book_updates", s.book_updates}, {"signals", s.signals},
+      {"orders", s.orders},   {"fills", s.fills},     {"rejects", s.rejects},           {"cancels", s.cancels},
+      {"dropped", s.dropped}, {"risk_rejects", s.risk_rejects}, {"venue_rejects", s.venue_rejects}};
+  bool first = true;
+  for (const auto& [name, v] : counters) {
+    if (!first) o += ',';
+    first = false;
+    o += '"';
+    o += name;
+    o += "\":";
+    append_int(o, v);
   }
-  o << "}}";
-  return o.str();
+  o += "},\"reject_reasons\":{";
+  for (std::uint32_t i = 0; i < clamp_count(s.nreject_reasons, s.reject_reasons.size()); ++i) {
+    if (i) o += ',';
+    json_str(o, field(s.reject_reasons[i].name));
+    o += ':';
+    append_int(o, s.reject_reasons[i].count);
+  }
+  o += "},\"pnl\":{";
+  const std::pair<const char*, double> pnl[] = {{"realized", s.realized_pnl}, {"unrealized", s.unrealized_pnl},
+                                                {"fees", s.fees},             {"funding", s.funding},
+                                                {"equity", s.equity},         {"drawdown", s.drawdown},
+                                                {"max_drawdown", s.max_drawdown}};
+  first = true;
+  for (const auto& [name, v] : pnl) {
+    if (!first) o += ',';
+    first = false;
+    o += '"';
+    o += name;
+    o += "\":";
+    json_num(o, v);
+  }
+  o += "},\"feed\":{\"connected\":";
+  o += boolean(s.feed_connected);
+  o += ",\"last_frame_age_ms\":";
+  if (s.last_frame_age_ms < 0) o += "null";  // no frame yet
+  else append_int(o, s.last_frame_age_ms);
+  o += ",\"reconnects\":";
+  append_int(o, s.reconnects);
+  o += ",\"gaps\":";
+  append_int(o, s.gaps);
+  o += ",\"resyncs\":";
+  append_int(o, s.resyncs);
+  o += "},\"published_at_ns\":";
+  append_int(o, s.published_at_ns);
+  o += ",\"latency_ns\":{";
+  for (std::uint32_t i = 0; i < clamp_count(s.nstages, s.stages.size()); ++i) {
+    const auto& st = s.stages[i];
+    if (i) o += ',';
+    json_str(o, field(st.name));
+    o += ":{\"count\":";
+    append_int(o, st.count);
+    o += ",\"p50\":";
+    append_int(o, st.p50_ns);
+    o += ",\"p99\":";
+    append_int(o, st.p99_ns);
+    o += ",\"p99.9\":";
+    append_int(o, st.p999_ns);
+    o += ",\"max\":";
+    append_int(o, st.max_ns);
+    o += '}';
+  }
+  o += "}}";
+  return o;
 }
 
 std::string AdminServer::positions_json(const StatusSnapshot& s) {
-  std::ostringstream o;
-  o << "{\"positions\":[";
-  for (std::uint32_t i = 0; i < s.npositions; ++i) {
+  std::string o = "{\"positions\":[";
+  for (std::uint32_t i = 0; i < clamp_count(s.npositions, s.positions.size()); ++i) {
     const auto& p = s.positions[i];
-    o << (i ? "," : "") << "{\"symbol\":\"" << p.symbol << "\",\"qty\":" << num(p.qty) << ",\"avg_price\":" << num(p.avg_price)
-      << ",\"unrealized_pnl\":" << num(p.unrealized) << "}";
+    if (i) o += ',';
+    o += "{\"symbol\":";
+    json_str(o, field(p.symbol));
+    o += ",\"qty\":";
+    json_num(o, p.qty);
+    o += ",\"avg_price\":";
+    json_num(o, p.avg_price);
+    o += ",\"unrealized_pnl\":";
+    json_num(o, p.unrealized);
+    o += '}';
   }
-  o << "]}";
-  return o.str();
+  o += "]}";
+  return o;
 }
 
 std::string AdminServer::metrics_text(const StatusSnapshot& s) {
-  std::ostringstream o;
-  auto counter = [&](const char* name, const char* help, std::uint64_t v) {
-    o << "# HELP enigma_" << name << " " << help << "\n# TYPE enigma_" << name << " counter\nenigma_" << name << " " << v << "\n";
-  };
-  auto gauge = [&](const char* name, const char* help, double v) {
-    o << "# HELP enigma_" << name << " " << help << "\n# TYPE enigma_" << name << " gauge\nenigma_" << name << " " << num(v) << "\n";
-  };
-  counter("frames_total", "Market-data frames processed.", s.frames);
-  counter("events_total", "Normalized events decoded.", s.events);
-  counter("book_updates_total", "Published book updates.", s.book_updates);
-  counter("signals_total", "Order intents emitted by strategies.", s.signals);
-  counter("orders_total", "Orders sent.", s.orders);
-  counter("fills_total", "Fills received.", s.fills);
-  counter("rejects_total", "Orders rejected by the risk gate or the venue.", s.rejects);
-  counter("cancels_total", "Cancel requests sent.", s.cancels);
-  counter("dropped_total", "Items dropped anywhere (must stay 0).", s.dropped);
-  gauge("kill_switch", "1 when the kill switch is latched.", s.kill_latched ? 1 : 0);
-  gauge("realized_pnl", "Realized P&L net of fees and funding (quote currency).", s.realized_pnl);
-  gauge("equity", "Equity (quote currency).", s.equity);
-  o << "# HELP enigma_stage_latency_ns Stage latency percentiles in nanoseconds.\n# TYPE enigma_stage_latency_ns gauge\n";
-  for (std::uint32_t i = 0; i < s.nstages; ++i) {
-    const auto& st = s.stages[i];
-    o << "enigma_stage_latency_ns{stage=\"" << st.name << "\",quantile=\"0.5\"} " << st.p50_ns << "\n";
-    o << "enigma_stage_latency_ns{stage=\"" << st.name << "\",quantile=\"0.99\"} " << st.p99_ns << "\n";
-    o << "enigma_stage_latency_ns{stage=\"" << st.name << "\",quantile=\"0.999\"} " << st.p999_ns << "\n";
+  Metrics m;
+  m.out.reserve(8192);
+  m.counter("frames_total", "Market-data frames processed.", s.frames);
+  m.counter("events_total", "Normalized events decoded.", s.events);
+  m.counter("book_updates_total", "Published book updates.", s.book_updates);
+  m.counter("signals_total", "Order intents emitted by strategies.", s.signals);
+  m.counter("orders_total", "Orders sent.", s.orders);
+  m.counter("fills_total", "Fills received.", s.fills);
+  m.counter("rejects_total", "Orders rejected by the risk gate or the venue.", s.rejects);
+  m.counter("cancels_total", "Cancel requests sent.", s.cancels);
+  m.counter("dropped_total", "Items dropped anywhere (must stay 0).", s.dropped);
+  m.counter("venue_rejects_total", "Orders rejected by the venue.", s.venue_rejects);
+  // Per reason; rejects the engine counted without a reason are reported as reason="unclassified", so the
+  // family always sums to the risk gate's total.
+  m.family("risk_rejects_total", "counter", "Orders rejected by the risk gate, by reason.");
+  std::uint64_t classified = 0;
+  for (std::uint32_t i = 0; i < clamp_count(s.nreject_reasons, s.reject_reasons.size()); ++i) {
+    m.sample("risk_rejects_total", {{"reason", field(s.reject_reasons[i].name)}}, s.reject_reasons[i].count);
+    classified += s.reject_reasons[i].count;
   }
-  return o.str();
+  if (s.risk_rejects > classified) m.sample("risk_rejects_total", {{"reason", "unclassified"}}, s.risk_rejects - classified);
+  m.counter("emergency_stops_total", "Emergency stop sequences run.", s.emergency_stops);
+  m.family("emergency_cause_info", "gauge", "Cause of the last emergency stop (present only after one ran).");
+  if (s.emergency_cause[0] != '\0') m.sample("emergency_cause_info", {{"cause", field(s.emergency_cause)}}, 1);
+  m.family("mode_info", "gauge", "Run mode (replay, paper or live).");
+  m.sample("mode_info", {{"mode", field(s.mode)}}, 1);
+  state_set(m, "lifecycle_state", "Engine lifecycle state: 1 for the current one.", kLifecycleStates, field(s.lifecycle));
+  state_set(m, "trading_state", "Risk trading state: 1 for the current one.", kTradingStates, field(s.trading_state));
+  m.gauge("running", "1 while the engine runs.", s.running ? 1 : 0);
+  m.gauge("kill_switch", "1 when the kill switch is latched.", s.kill_latched ? 1 : 0);
+  m.gauge("realized_pnl", "Realized P&L net of fees and funding (quote currency).", s.realized_pnl);
+  m.gauge("unrealized_pnl", "Unrealized P&L of open positions (quote currency).", s.unrealized_pnl);
+  m.gauge("fees", "Fees paid (quote currency).", s.fees);
+  m.gauge("funding", "Funding paid or received (quote currency).", s.funding);
+  m.gauge("equity", "Equity (quote currency).", s.equity);
+  m.gauge("drawdown", "Current drawdown from peak equity (quote currency).", s.drawdown);
+  m.gauge("max_drawdown", "Largest drawdown from peak equity so far (quote currency).", s.max_drawdown);
+  m.gauge("feed_connected", "1 while the market-data feed is connected.", s.feed_connected ? 1 : 0);
+  m.family("feed_last_frame_age_seconds", "gauge", "Time since the last market-data frame (absent before the first).");
+  if (s.last_frame_age_ms >= 0) m.sample("feed_last_frame_age_seconds", {}, static_cast<double>(s.last_frame_age_ms) / 1e3);
+  m.counter("feed_reconnects_total", "Feed reconnections.", s.reconnects);
+  m.counter("feed_gaps_total", "Sequence gaps detected in the feed.", s.gaps);
+  m.counter("feed_resyncs_total", "Order book resynchronizations.", s.resyncs);
+  m.gauge("snapshot_timestamp_seconds", "Wall-clock time when these values were taken (Unix seconds).", ns_to_seconds(s.published_at_ns));
+  const std::uint32_t npos = clamp_count(s.npositions, s.positions.size());
+  m.gauge("positions", "Open positions.", npos);
+  m.family("position_qty", "gauge", "Signed position size (base units).");
+  for (std::uint32_t i = 0; i < npos; ++i) m.sample("position_qty", {{"symbol", field(s.positions[i].symbol)}}, s.positions[i].qty);
+  m.family("position_avg_price", "gauge", "Average entry price of the position.");
+  for (std::uint32_t i = 0; i < npos; ++i) m.sample("position_avg_price", {{"symbol", field(s.positions[i].symbol)}}, s.positions[i].avg_price);
+  m.family("position_unrealized_pnl", "gauge", "Unrealized P&L of the position (quote currency).");
+  for (std::uint32_t i = 0; i < npos; ++i) m.sample("position_unrealized_pnl", {{"symbol", field(s.positions[i].symbol)}}, s.positions[i].unrealized);
+  // A summary per stage (quantiles from the stage's latency histogram); seconds, the Prometheus base unit.
+  const std::uint32_t nst = clamp_count(s.nstages, s.stages.size());
+  m.family("stage_latency_seconds", "summary", "Pipeline stage latency quantiles.");
+  for (std::uint32_t i = 0; i < nst; ++i) {
+    const auto& st = s.stages[i];
+    const std::string_view name = field(st.name);
+    m.sample("stage_latency_seconds", {{"stage", name}, {"quantile", "0.5"}}, ns_to_seconds(st.p50_ns));
+    m.sample("stage_latency_seconds", {{"stage", name}, {"quantile", "0.99"}}, ns_to_seconds(st.p99_ns));
+    m.sample("stage_latency_seconds", {{"stage", name}, {"quantile", "0.999"}}, ns_to_seconds(st.p999_ns));
+    m.sample("stage_latency_seconds_count", {{"stage", name}}, st.count);
+  }
+  m.family("stage_latency_max_seconds", "gauge", "Largest pipeline stage latency seen.");
+  for (std::uint32_t i = 0; i < nst; ++i) m.sample("stage_latency_max_seconds", {{"stage", field(s.stages[i].name)}}, ns_to_seconds(s.stages[i].max_ns));
+  return std::move(m.out);
 }
 
 }  // namespace enigma::engine

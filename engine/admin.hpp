@@ -1,19 +1,29 @@
 // Loopback HTTP admin endpoint (Boost.Beast), off the hot path.
 //
-//   GET  /status          JSON: mode, trading state, kill switch, counters, per-stage latency
+//   GET  /status          JSON: mode, lifecycle, trading state, kill switch, emergency, counters, reject
+//                         reasons, P&L and drawdown, feed health, per-stage latency, snapshot time
 //   GET  /positions       JSON: open positions
-//   GET  /metrics         Prometheus text format
+//   GET  /metrics         Prometheus text exposition format (version 0.0.4)
 //   POST /kill            latch the kill switch (blocks entry, cancels working orders)
 //   POST /kill/reset      release the kill switch (a person's decision)
 //   POST /trading/start   ACTIVE
 //   POST /trading/stop    HALTED (only cancels pass)
+//   POST /emergency       run the emergency stop sequence
 // State-changing requests need `Authorization: Bearer <token>`; reads do not. Commands reach the OMS
 // through an SPSC ring that the OMS stage polls every iteration; the engine publishes a status snapshot
 // periodically with try_lock (the publisher never waits on the admin thread).
+//
+// The server is asynchronous (Boost.Asio/Beast on the admin's own thread), so no client can block another:
+// every connection has a deadline for each request (idle and header time included), the number of
+// connections is capped and the least recently active one is closed to make room for a new one (a flood
+// of idle connections cannot lock out POST /kill), HTTP/1.1 keep-alive is honoured, and stop() returns
+// without waiting for any client.
 #pragma once
 
 #include <array>
 #include <atomic>
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -46,10 +56,28 @@ struct StageLatencyView {
   std::int64_t p50_ns, p99_ns, p999_ns, max_ns;
 };
 
-// Everything the endpoint reports; copied whole under the snapshot mutex.
+struct CountView {
+  char name[24];
+  std::uint64_t count;
+};
+
+// Everything the endpoint reports; copied whole under the snapshot mutex. Text fields are NUL-terminated
+// ASCII (a field that fills its array is read to its end; bytes outside printable ASCII are rendered as '?').
+// Counts beyond an array's size are clamped when rendering.
 struct StatusSnapshot {
   char mode[12]{};            // replay | paper | live
   char trading_state[12]{};   // active | reducing | halted
+  char lifecycle[16]{};          // initializing | ready | trading | paused | emergency_stop | shutdown
+  char emergency_cause[48]{};    // empty unless an emergency stop ran
+  std::uint64_t emergency_stops{0};
+  std::uint64_t risk_rejects{0}, venue_rejects{0};
+  std::uint32_t nreject_reasons{0};
+  std::array<CountView, 24> reject_reasons{};   // risk reject counts by reason name (non-zero ones)
+  double unrealized_pnl{0}, drawdown{0}, max_drawdown{0};  // drawdown: current, from peak equity
+  bool feed_connected{false};
+  std::int64_t last_frame_age_ms{-1};           // -1: no frame yet
+  std::uint64_t reconnects{0}, gaps{0}, resyncs{0};
+  std::int64_t published_at_ns{0};              // wall clock when this snapshot was taken
   bool kill_latched{false};
   bool running{false};
   std::uint64_t frames{0}, events{0}, book_updates{0}, signals{0}, orders{0}, fills{0}, rejects{0}, cancels{0};
@@ -72,16 +100,33 @@ struct StatusSnapshot {
   std::int64_t published_at_ns{0};              // wall clock when this snapshot was taken
 };
 
+// How much one client may take from the server. The defaults suit an operator's curl and a Prometheus
+// scraper; tests shrink them.
+struct AdminServerLimits {
+  // Deadline for each request, counted from the moment the server starts waiting for it (so it covers
+  // keep-alive idle time, a slowly trickled header and the body) and again for writing the answer.
+  // A connection that misses it is closed.
+  std::chrono::milliseconds request_timeout{5000};
+  // Open connections at most; a new one over the cap closes the least recently active connection.
+  std::size_t max_connections{256};
+  std::uint32_t header_limit{8 * 1024};  // bytes of request line + headers; more gets 431
+  std::uint32_t body_limit{4 * 1024};    // bytes of body (POSTs need none); more gets 413
+  int listen_backlog{4096};              // the kernel caps it at net.core.somaxconn
+};
+
 class AdminServer {
  public:
   // Binds to `address:port` (port 0 picks a free one); throws enigma::Error when it cannot bind or when
-  // the address is not loopback and `allow_non_loopback` is false. An empty token disables POSTs.
+  // the address is not loopback and `allow_non_loopback` is false, or when a limit is zero. An empty
+  // token disables POSTs.
   AdminServer(std::string address, std::uint16_t port, std::string token, SpscRing<AdminCommand>& commands,
-              bool allow_non_loopback = false);
+              bool allow_non_loopback = false, AdminServerLimits limits = {});
   ~AdminServer();
   AdminServer(const AdminServer&) = delete;
   AdminServer& operator=(const AdminServer&) = delete;
 
+  // start() runs the server on its own thread. stop() closes the listener and every connection and joins
+  // the thread without waiting for any client; it is idempotent and also run by the destructor.
   void start();
   void stop();
   [[nodiscard]] std::uint16_t port() const noexcept;

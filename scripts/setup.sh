@@ -19,6 +19,7 @@ PACKAGES=(
   openssl                   # CLI used by signing tests as an independent reference
   python3
   ccache                    # rebuilds of unchanged files come from the cache
+  prometheus                # promtool: engine_admin_test checks /metrics with `promtool check metrics`
 )
 
 missing=()

@@ -6,6 +6,8 @@ enigma_add_test(engine_admin_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/admin_test.cpp
   DEPS enigma::engine
   LABELS integration)
+# 200 loopback connections and answer deadlines: never share the 2 cores.
+set_tests_properties(engine_admin_test PROPERTIES RUN_SERIAL TRUE)
 enigma_add_test(engine_cli_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/cli_test.cpp
   DEPS enigma::engine
