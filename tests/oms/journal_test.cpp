@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -92,7 +93,7 @@ TEST(OmsJournal, RoundTripAndTornTailIsSkippedThenOverwritten) {
   {
     const int fd = ::open(path.c_str(), O_RDWR);
     ASSERT_GE(fd, 0);
-    const off_t at = static_cast<off_t>(7 * kJournalRecordSize + 100);
+    const off_t at = static_cast<off_t>(8 * kJournalRecordSize + 100);  // record 8 (slot 0 is the header)
     unsigned char b = 0;
     ASSERT_EQ(::pread(fd, &b, 1, at), 1);
     b ^= 0x5A;
@@ -128,7 +129,7 @@ TEST(OmsJournal, HeaderNotYetWrittenIsTorn) {
   const int fd = ::open(path.c_str(), O_RDWR);
   ASSERT_GE(fd, 0);
   const unsigned char zeros[40] = {};
-  ASSERT_EQ(::pwrite(fd, zeros, sizeof zeros, kJournalRecordSize), 40);
+  ASSERT_EQ(::pwrite(fd, zeros, sizeof zeros, 2 * kJournalRecordSize), 40);
   ::close(fd);
   const JournalReplay r = Journal::replay(path);
   EXPECT_EQ(r.records, 1u);
@@ -136,14 +137,26 @@ TEST(OmsJournal, HeaderNotYetWrittenIsTorn) {
   std::remove(path.c_str());
 }
 
-TEST(OmsJournal, FullJournalReportsCapacity) {
+// A full segment whose successor cannot be created (here: a directory squats on its temporary name, as a
+// full disk would refuse it) refuses appends with Errc::capacity and counts them; nothing crashes.
+TEST(OmsJournal, FullSegmentWithoutSuccessorReportsCapacity) {
   const std::string path = temp_path("oms_cap_");
+  const std::string blocker = journal_segment_path(path, 1) + ".tmp";
+  ASSERT_EQ(::mkdir(blocker.c_str(), 0700), 0);
   ClientIdGenerator ids("c", 1);
-  Journal j(path, {2, FsyncPolicy::none, 0});
-  EXPECT_EQ(j.append_order(spec(ids, Side::buy, 1, 0), 1, 0), Errc::ok);
-  EXPECT_EQ(j.append_order(spec(ids, Side::buy, 1, 0), 1, 0), Errc::ok);
-  EXPECT_EQ(j.append_order(spec(ids, Side::buy, 1, 0), 1, 0), Errc::capacity);
+  {
+    Journal j(path, {2, FsyncPolicy::none, 0});
+    EXPECT_EQ(j.append_order(spec(ids, Side::buy, 1, 0), 1, 0), Errc::ok);
+    EXPECT_EQ(j.append_order(spec(ids, Side::buy, 1, 0), 1, 0), Errc::ok);
+    EXPECT_DOUBLE_EQ(j.fill_ratio(), 1.0);
+    EXPECT_EQ(j.append_order(spec(ids, Side::buy, 1, 0), 1, 0), Errc::capacity);
+    EXPECT_TRUE(j.rollover_failed());
+    EXPECT_EQ(j.append_errors(), 1u);
+    EXPECT_EQ(j.records(), 2u);
+  }
+  EXPECT_EQ(Journal::replay(path).records, 2u);
   EXPECT_THROW(Journal("/nonexistent-dir/x.journal", {}), Error);
+  ::rmdir(blocker.c_str());
   std::remove(path.c_str());
 }
 
