@@ -359,7 +359,10 @@ SegmentScan scan_segment(const std::string& path, std::uint64_t expected_index, 
     const unsigned char* p = data + slot_offset(slot);
     const Check c = check_record(p, slot, r, why);
     if (c != Check::ok) return damaged(slot_offset(slot), std::string("snapshot record: ") + (c == Check::end ? "missing" : why));
-    if (r.type < static_cast<std::uint16_t>(RecordType::snapshot_order)) return damaged(slot_offset(slot), "snapshot record of a live type");
+    if (r.type < static_cast<std::uint16_t>(RecordType::snapshot_order) || r.type >= std::size(s.info.by_type)) {
+      return damaged(slot_offset(slot), "snapshot record of type " + std::to_string(r.type));
+    }
+    ++s.info.by_type[r.type];
   }
   std::uint64_t expect = expected_first_seq;
   for (std::size_t slot = h.snapshot_records + 1; slot <= h.capacity; ++slot) {
@@ -369,6 +372,7 @@ SegmentScan scan_segment(const std::string& path, std::uint64_t expected_index, 
       if (r.type == 0 || r.type >= static_cast<std::uint16_t>(RecordType::snapshot_order)) {
         return damaged(slot_offset(slot), "unknown record type " + std::to_string(r.type));
       }
+      ++s.info.by_type[r.type];
       if (s.info.live_records == 0) s.info.first_seq = r.seq;
       s.info.last_seq = r.seq;
       ++s.info.live_records;
@@ -614,6 +618,20 @@ std::string journal_segment_path(const std::string& path, std::uint64_t index) {
   char digits[32];
   std::snprintf(digits, sizeof digits, ".%06llu", static_cast<unsigned long long>(index));
   return stem + digits + ext;
+}
+
+std::string_view to_string(RecordType t) noexcept {
+  switch (t) {
+    case RecordType::order: return "order";
+    case RecordType::cancel: return "cancel";
+    case RecordType::report: return "report";
+    case RecordType::position: return "position";
+    case RecordType::unknown: return "unknown";
+    case RecordType::snapshot_order: return "snapshot_order";
+    case RecordType::snapshot_position: return "snapshot_position";
+    case RecordType::snapshot_meta: return "snapshot_meta";
+  }
+  return "?";
 }
 
 std::string JournalDamage::message() const { return file + ": offset " + std::to_string(offset) + ": " + reason; }

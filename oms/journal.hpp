@@ -30,6 +30,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -50,7 +51,7 @@ struct JournalConfig {
   double rollover_at{0.75};
 };
 
-enum class RecordType : std::uint16_t {
+enum class RecordType : std::uint16_t {  // stored in files: never renumber
   order = 1,     // OrderSpec about to be sent; aux = client id generator's next counter
   cancel = 2,    // cancel about to be sent for payload client id
   report = 3,    // ExecReport received
@@ -101,6 +102,7 @@ struct JournalSegmentInfo {
   std::uint64_t first_seq{0};       // of the live records (0 when none)
   std::uint64_t last_seq{0};
   bool torn_tail{false};
+  std::size_t by_type[9]{};         // valid records in this file by RecordType value (snapshot included)
 };
 // Where a journal is damaged: the file, the byte offset of the bad header or record, and why.
 struct JournalDamage {
@@ -210,4 +212,8 @@ class Journal {
   std::thread background_;            // rollover preparation and the interval fsync
 };
 
+}  // namespace enigma::oms
+
+namespace enigma::oms {
+[[nodiscard]] std::string_view to_string(RecordType t) noexcept;
 }  // namespace enigma::oms
