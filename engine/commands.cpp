@@ -15,6 +15,7 @@
 #include "core/logger.hpp"
 #include "engine/admin.hpp"
 #include "engine/bench.hpp"
+#include "engine/journal_check.hpp"
 #include "engine/live_gateway.hpp"
 #include "engine/pipeline.hpp"
 #include "engine/report.hpp"
@@ -378,6 +379,12 @@ void register_commands(CLI::App& app) {
     c->add_option("capture", g_convert.capture, "Capture file")->required()->check(CLI::ExistingFile);
     c->add_option("out", g_convert.out, "Output recording")->required();
     g_commands.emplace_back(c, cmd_convert);
+  }
+  {
+    static std::string journal_path;
+    auto* c = app.add_subcommand("journal-check", "Inspect an order journal (file or directory of segments): contents and damage");
+    c->add_option("path", journal_path, "Journal file (e.g. runs/<run>/journal.bin) or directory of its segments")->required();
+    g_commands.emplace_back(c, [] { return run_journal_check(journal_path, std::cout); });
   }
   {
     auto* c = app.add_subcommand("report", "Regenerate report.md and report.html for a run directory");

@@ -131,7 +131,7 @@ bool TradingCore::send(oms::OrderSpec spec, strategy::IntentReason reason, std::
   // Journaled before anything leaves: a crash after this line loses no order.
   const auto journaled = om_.submit(spec, ids_.next_counter(), now_ns);
   if (!journaled.ok()) [[unlikely]] {
-    ++counters_.order_table_full;
+    ++(journaled.error == Errc::io ? counters_.journal_errors : counters_.order_table_full);
     (void)risk_->on_reject(spec.req.client_id, now_ns);
     return false;
   }

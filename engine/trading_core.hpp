@@ -178,6 +178,7 @@ class TradingCore {
   struct Counters {
     std::uint64_t intents{0}, orders{0}, risk_rejects{0}, pricing_rejects{0}, venue_rejects{0}, fills{0}, cancels{0},
         encode_errors{0}, dropped_rows{0}, order_table_full{0};
+    std::uint64_t journal_errors{0};  // orders refused because the journal could not record them (full disk)
     // Live mode: requests the gateway ring refused, UNKNOWN outcomes, status queries sent, cancels refused.
     std::uint64_t gateway_full{0}, unknown_outcomes{0}, queries{0}, cancel_rejects{0};
     // Live mode: cancel-all requests (kill switch), dead-man refreshes sent, and instrument-level requests

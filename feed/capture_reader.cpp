@@ -4,11 +4,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 
 #include "core/error.hpp"
+#include "feed/recorder.hpp"
 
 namespace enigma::feed {
 
@@ -18,6 +20,7 @@ std::string_view to_string(CaptureFormat f) noexcept {
     case CaptureFormat::cryptofeed_raw: return "cryptofeed-raw";
     case CaptureFormat::responses_jsonl: return "responses-jsonl";
     case CaptureFormat::json_lines: return "json-lines";
+    case CaptureFormat::enigma_recording: return "enigma-recording";
   }
   return "unknown";
 }
@@ -143,8 +146,20 @@ std::string read_file_decompressed(const std::string& path) {
   return raw;
 }
 
+CaptureReader::~CaptureReader() = default;
+
+std::size_t CaptureReader::size_bytes() const noexcept {
+  return recording_ ? recording_->size_bytes() : data_.size() - kPadding;
+}
+
 CaptureReader::CaptureReader(std::string path) : path_(std::move(path)) {
   data_ = read_file_decompressed(path_);
+  if (data_.size() >= sizeof kRecordFileMagic && data_.compare(0, sizeof kRecordFileMagic, kRecordFileMagic, sizeof kRecordFileMagic) == 0) {
+    format_ = CaptureFormat::enigma_recording;
+    recording_ = std::make_unique<RecordReader>(RecordReader::from_bytes(std::move(data_), path_));
+    data_.assign(kPadding, ' ');
+    return;
+  }
   const std::size_t content = data_.size();
   data_.append(kPadding, ' ');
   // Detect from the first non-empty line.
@@ -177,6 +192,43 @@ CaptureReader::CaptureReader(std::string path) : path_(std::move(path)) {
 }
 
 bool CaptureReader::next(CapturedFrame& out) {
+  if (recording_) {
+    RecordedFrame r;
+    while (recording_->next(r)) {
+      ++line_no_;
+      const std::uint32_t kind = r.stream_id >> 24;
+      const std::uint32_t url = stream_url_index(r.stream_id);
+      if (kind == kUrlDefinitionKind || kind == static_cast<std::uint32_t>(FrameKind::connect)) {
+        if (url >= urls_.size()) urls_.resize(url + 1);
+        urls_[url] = std::string(r.payload);
+        if (kind == kUrlDefinitionKind) continue;
+      }
+      if (kind > static_cast<std::uint32_t>(FrameKind::connect)) {
+        throw Error("'" + path_ + "': record at offset " + std::to_string(r.offset) + ": unknown frame kind " + std::to_string(kind));
+      }
+      out = CapturedFrame{};
+      out.line_no = line_no_;
+      out.recv_ns = r.recv_ns;
+      out.kind = static_cast<FrameKind>(kind);
+      if (url < urls_.size()) out.url = urls_[url];
+      if (out.kind != FrameKind::connect) out.payload = r.payload;
+      else out.payload = std::string_view(r.payload.data(), 0);
+      out.padded_capacity = r.padded_capacity;
+      return true;
+    }
+    const ReadStats& st = recording_->stats();
+    if (!warned_ && (st.tail_skipped != 0 || !st.corrupt_offsets.empty())) {
+      warned_ = true;
+      if (st.tail_skipped != 0) {
+        std::fprintf(stderr, "warning: '%s': torn last record (%llu bytes) skipped; replayed the %llu valid records before it\n",
+                     path_.c_str(), static_cast<unsigned long long>(st.tail_bytes), static_cast<unsigned long long>(st.records));
+      }
+      for (const std::uint64_t off : st.corrupt_offsets) {
+        std::fprintf(stderr, "warning: '%s': damaged record at offset %llu skipped\n", path_.c_str(), static_cast<unsigned long long>(off));
+      }
+    }
+    return false;
+  }
   const std::size_t content = data_.size() - kPadding;
   for (;;) {
     if (pos_ >= content) return false;
@@ -255,6 +307,7 @@ bool CaptureReader::next(CapturedFrame& out) {
         out.kind = FrameKind::ws_received;
         out.payload = line;
         break;
+      case CaptureFormat::enigma_recording: break;  // read by recording_ above
     }
     out.padded_capacity = static_cast<std::size_t>(data_.data() + data_.size() - out.payload.data());
     return true;

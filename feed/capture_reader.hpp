@@ -6,6 +6,9 @@
 //   cryptofeed raw   `URL <-> ts` connect, `URL <- ts: {sent}`, `URL -> ts: {REST body}`, `ts: {received}`
 //   responses jsonl  `{"url":..,"local_ts":..,"body":{...}}`   (REST bodies, body verbatim)
 //   json lines       `{...}` one received frame per line, no timestamp (recv_ns = 0)
+//   enigma recording "ENIGREC1" files from `enigma convert` / RecordWriter (feed/recorder.hpp): frames
+//                    with their kind, URL and receive time; a torn last record (a recorder that crashed) is
+//                    dropped with a warning on stderr, and so is a damaged record in the middle (offset named)
 // The whole decompressed file is kept in one buffer with simdjson padding after it, so every payload
 // view stays valid for the reader's lifetime and can be parsed in place (`padded_capacity`).
 #pragma once
@@ -19,7 +22,7 @@
 
 namespace enigma::feed {
 
-enum class CaptureFormat : std::uint8_t { hftbacktest, cryptofeed_raw, responses_jsonl, json_lines };
+enum class CaptureFormat : std::uint8_t { hftbacktest, cryptofeed_raw, responses_jsonl, json_lines, enigma_recording };
 [[nodiscard]] std::string_view to_string(CaptureFormat f) noexcept;
 
 enum class FrameKind : std::uint8_t {
@@ -38,11 +41,16 @@ struct CapturedFrame {
   std::size_t line_no{0};      // 1-based line in the decompressed file, for error messages
 };
 
+class RecordReader;
+
 class CaptureReader {
  public:
   // Loads and decompresses the file and detects its format; throws enigma::Error naming the file and
   // what is wrong (missing, unreadable, corrupt gzip/zip, unrecognised line format).
   explicit CaptureReader(std::string path);
+  ~CaptureReader();
+  CaptureReader(const CaptureReader&) = delete;
+  CaptureReader& operator=(const CaptureReader&) = delete;
 
   // Next frame, or false at end of file. Lines that match no known shape make next() throw
   // enigma::Error with file and line (a capture is trusted input; garbage means the wrong file).
@@ -50,7 +58,7 @@ class CaptureReader {
 
   [[nodiscard]] CaptureFormat format() const noexcept { return format_; }
   [[nodiscard]] const std::string& path() const noexcept { return path_; }
-  [[nodiscard]] std::size_t size_bytes() const noexcept { return data_.size() - kPadding; }
+  [[nodiscard]] std::size_t size_bytes() const noexcept;
   [[nodiscard]] std::size_t position() const noexcept { return pos_; }
 
   static constexpr std::size_t kPadding = 64;  // >= simdjson::SIMDJSON_PADDING
@@ -61,6 +69,9 @@ class CaptureReader {
   std::size_t pos_{0};
   std::size_t line_no_{0};
   CaptureFormat format_{CaptureFormat::json_lines};
+  std::unique_ptr<RecordReader> recording_;  // enigma_recording: the records (data_ is then unused)
+  std::vector<std::string> urls_;            // enigma_recording: URL by url index, learned as records define them
+  bool warned_{false};
 };
 
 // Reads every file (readers keep the bytes alive) and merges their frames by receive time; stable, so

@@ -267,6 +267,11 @@ ConvertStats convert_capture(const std::string& capture_path, const std::string&
         if (inserted) {
           if (st.urls.empty()) st.urls.emplace_back();  // index 0: no URL
           st.urls.emplace_back(f.url);
+          const std::uint32_t def = (kUrlDefinitionKind << 24) | (it->second & 0xFFFFFFu);
+          if (f.kind != FrameKind::connect && writer.append(f.recv_ns, def, f.url) != Errc::ok) {
+            throw Error("recorder: writing '" + out_path + "' failed at capture line " + std::to_string(f.line_no) + ": " +
+                        errno_text());
+          }
         }
         idx = it->second;
       }

@@ -45,6 +45,10 @@ inline constexpr std::uint32_t kMaxRecordPayload = 64u << 20;
   return static_cast<FrameKind>(stream_id >> 24);
 }
 [[nodiscard]] constexpr std::uint32_t stream_url_index(std::uint32_t stream_id) noexcept { return stream_id & 0xFFFFFFu; }
+// Kind byte of a URL definition record (payload = the URL of url index `stream_url_index`): convert_capture
+// writes one before the first frame that uses a URL not already named by a connect record, so a reader
+// (CaptureReader) can give every frame its URL back. Not a frame: CaptureReader consumes it.
+inline constexpr std::uint32_t kUrlDefinitionKind = 0xFF;
 
 // One frame as read back from a recording. `payload` stays valid for the reader's lifetime and has at least
 // `padded_capacity - payload.size()` (>= 64) readable bytes after it, so simdjson can parse it in place.
@@ -141,7 +145,8 @@ struct ConvertStats {
 
 // Converts a capture in any ../shared/data format (see CaptureReader) into a recording at `out_path`
 // (appended to when it exists). Every frame becomes one record: recv_ns as captured, stream id from
-// make_stream_id(kind, url index); connect markers carry the URL as payload. Throws enigma::Error naming the
+// make_stream_id(kind, url index); connect markers carry the URL as payload, and a URL first seen on
+// another kind of frame is defined by a kUrlDefinitionKind record just before it. Throws enigma::Error naming the
 // input or output file on failure.
 ConvertStats convert_capture(const std::string& capture_path, const std::string& out_path);
 

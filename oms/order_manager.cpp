@@ -77,6 +77,8 @@ OrderManager::OrderManager(OrderManagerConfig cfg)
     }
     positions_[position_count_++] = p;
   }
+  // Closed positions are not in a rolled-over segment's snapshot; their ids are still never reused.
+  if (r.max_position_id >= next_position_id_) next_position_id_ = r.max_position_id + 1;
   next_client_counter_ = r.next_client_counter > 0 ? r.next_client_counter : 1;
 }
 

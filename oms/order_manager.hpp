@@ -117,6 +117,9 @@ class OrderManager {
  public:
   // Journal appends that failed (capacity / sync); each is an alert: state after a crash may be stale.
   [[nodiscard]] std::uint64_t journal_errors() const noexcept { return journal_errors_; }
+  // Share of the active journal segment used (0..1); near 1 with journal().rollover_failed() means the
+  // next segment could not be prepared (disk full) and appends will soon be refused.
+  [[nodiscard]] double journal_fill_ratio() const noexcept { return journal_.fill_ratio(); }
 };
 
 }  // namespace enigma::oms

@@ -287,3 +287,26 @@ TEST(FeedRecorder, PacedReplayKeepsRecordedGapsOnInjectedClock) {
   EXPECT_EQ(n, 3000u);
   EXPECT_TRUE(clock.waits.empty());
 }
+
+// A recording reads back through CaptureReader (what replay and book-check use) as the frames of its
+// source capture: same kind, receive time, URL (REST URLs included, via definition records) and bytes.
+TEST(FeedRecorder, CaptureReaderReadsRecordingsAsTheirSourceFrames) {
+  const std::string rest = std::string(ENIGMA_SOURCE_DIR) + "/data/binance/cryptofeed_usdm_rest_depth_snapshots_4sym_20210722.responses.jsonl.gz";
+  for (const std::string& src : {kUsdm, kCryptofeed, rest}) {
+    TempFile tmp("via_capture_reader.rec");
+    convert_capture(src, tmp.path);
+    CaptureReader original(src);
+    CaptureReader recorded(tmp.path);
+    EXPECT_EQ(recorded.format(), CaptureFormat::enigma_recording);
+    const auto want = capture_frames(original);
+    const auto got = capture_frames(recorded);
+    ASSERT_EQ(got.size(), want.size()) << src;
+    for (std::size_t i = 0; i < want.size(); ++i) {
+      ASSERT_EQ(got[i].kind, want[i].kind) << src << " frame " << i;
+      ASSERT_EQ(got[i].recv_ns, want[i].recv_ns) << src << " frame " << i;
+      ASSERT_EQ(got[i].url, want[i].url) << src << " frame " << i;
+      ASSERT_EQ(got[i].payload, want[i].payload) << src << " frame " << i;
+      ASSERT_GE(got[i].padded_capacity, got[i].payload.size() + 64) << src << " frame " << i;
+    }
+  }
+}

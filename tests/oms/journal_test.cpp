@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,6 +12,8 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <random>
 #include <sstream>
@@ -92,7 +95,7 @@ TEST(OmsJournal, RoundTripAndTornTailIsSkippedThenOverwritten) {
   {
     const int fd = ::open(path.c_str(), O_RDWR);
     ASSERT_GE(fd, 0);
-    const off_t at = static_cast<off_t>(7 * kJournalRecordSize + 100);
+    const off_t at = static_cast<off_t>(8 * kJournalRecordSize + 100);  // record 8 (slot 0 is the header)
     unsigned char b = 0;
     ASSERT_EQ(::pread(fd, &b, 1, at), 1);
     b ^= 0x5A;
@@ -128,7 +131,7 @@ TEST(OmsJournal, HeaderNotYetWrittenIsTorn) {
   const int fd = ::open(path.c_str(), O_RDWR);
   ASSERT_GE(fd, 0);
   const unsigned char zeros[40] = {};
-  ASSERT_EQ(::pwrite(fd, zeros, sizeof zeros, kJournalRecordSize), 40);
+  ASSERT_EQ(::pwrite(fd, zeros, sizeof zeros, 2 * kJournalRecordSize), 40);
   ::close(fd);
   const JournalReplay r = Journal::replay(path);
   EXPECT_EQ(r.records, 1u);
@@ -136,14 +139,26 @@ TEST(OmsJournal, HeaderNotYetWrittenIsTorn) {
   std::remove(path.c_str());
 }
 
-TEST(OmsJournal, FullJournalReportsCapacity) {
+// A full segment whose successor cannot be created (here: a directory squats on its temporary name, as a
+// full disk would refuse it) refuses appends with Errc::capacity and counts them; nothing crashes.
+TEST(OmsJournal, FullSegmentWithoutSuccessorReportsCapacity) {
   const std::string path = temp_path("oms_cap_");
+  const std::string blocker = journal_segment_path(path, 1) + ".tmp";
+  ASSERT_EQ(::mkdir(blocker.c_str(), 0700), 0);
   ClientIdGenerator ids("c", 1);
-  Journal j(path, {2, FsyncPolicy::none, 0});
-  EXPECT_EQ(j.append_order(spec(ids, Side::buy, 1, 0), 1, 0), Errc::ok);
-  EXPECT_EQ(j.append_order(spec(ids, Side::buy, 1, 0), 1, 0), Errc::ok);
-  EXPECT_EQ(j.append_order(spec(ids, Side::buy, 1, 0), 1, 0), Errc::capacity);
+  {
+    Journal j(path, {2, FsyncPolicy::none, 0});
+    EXPECT_EQ(j.append_order(spec(ids, Side::buy, 1, 0), 1, 0), Errc::ok);
+    EXPECT_EQ(j.append_order(spec(ids, Side::buy, 1, 0), 1, 0), Errc::ok);
+    EXPECT_DOUBLE_EQ(j.fill_ratio(), 1.0);
+    EXPECT_EQ(j.append_order(spec(ids, Side::buy, 1, 0), 1, 0), Errc::capacity);
+    EXPECT_TRUE(j.rollover_failed());
+    EXPECT_EQ(j.append_errors(), 1u);
+    EXPECT_EQ(j.records(), 2u);
+  }
+  EXPECT_EQ(Journal::replay(path).records, 2u);
   EXPECT_THROW(Journal("/nonexistent-dir/x.journal", {}), Error);
+  ::rmdir(blocker.c_str());
   std::remove(path.c_str());
 }
 
@@ -350,6 +365,232 @@ TEST(OmsJournal, IntervalPolicyFlushesInBackground) {
     EXPECT_EQ(j.synced_records(), 50u);
   }
   EXPECT_EQ(Journal::replay(path).records, 50u);
+  std::remove(path.c_str());
+}
+
+
+// ---- rollover -----------------------------------------------------------------------------------------
+
+std::string temp_dir(const char* name) {
+  const std::string d = ::testing::TempDir() + name + std::to_string(::getpid());
+  std::filesystem::remove_all(d);
+  std::filesystem::create_directories(d);
+  return d;
+}
+
+std::string file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return std::move(ss).str();
+}
+
+// 200,000 records through 1,000-record segments: every append succeeds (the appender never waits on a
+// missing segment for long and never fails), and replaying the directory rebuilds the open orders,
+// open positions and client-id counter that the writer's own model holds (an independent bookkeeping
+// of the same steps, kept with the order/position state machines directly).
+TEST(OmsJournal, RollsOverThroughSmallSegmentsAndReplayRebuildsTheOpenState) {
+  const std::string dir = temp_dir("oms_roll_");
+  const std::string path = dir + "/journal.bin";
+  ClientIdGenerator ids("roll", 1);
+  std::mt19937_64 rng(11);
+  std::map<std::string, OrderState> orders;
+  std::map<std::uint32_t, Position> positions;
+  std::vector<std::string> live;
+  std::uint32_t next_pid = 1;
+  std::int64_t now = 0;
+  {
+    Journal j(path, {1000, FsyncPolicy::none, 0});
+    while (j.records() < 200'000) {
+      now += 1000;
+      if (live.size() < 20) {
+        const std::uint32_t pid = next_pid++;
+        Position p = open_signal(pid, 0, Side::buy, Price::from_units(100), Price::from_units(95)).value;
+        OrderState o{};
+        o.spec = spec(ids, Side::buy, 1 + static_cast<std::int64_t>(rng() % 5), pid);
+        ASSERT_EQ(j.append_order(o.spec, ids.next_counter(), now), Errc::ok) << j.records();
+        mark_sent(o);
+        (void)mark_entry_sent(p);
+        ASSERT_EQ(j.append_position(p, now), Errc::ok) << j.records();
+        live.emplace_back(o.client_id().view());
+        orders[live.back()] = o;
+        positions[pid] = p;
+        continue;
+      }
+      const std::size_t k = rng() % live.size();
+      OrderState& o = orders[live[k]];
+      Position& p = positions[o.spec.position_id];
+      const bool is_entry = o.spec.req.side == Side::buy;
+      const int what = static_cast<int>(rng() % 10);
+      ExecReport r{};
+      if (what < 2) {
+        r = report_for(o, ExecKind::accepted, o.filled, {});
+      } else if (what < 9 || !is_entry) {  // exits are never canceled: every position ends closed
+        const Qty left = o.remaining();
+        const Qty q = Qty::from_units(1 + static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(left.raw() / Qty::kScale)));
+        r = report_for(o, ExecKind::fill, o.filled + q, q);
+      } else {
+        r = report_for(o, ExecKind::canceled, o.filled, {});
+      }
+      ASSERT_EQ(j.append_report(r, now), Errc::ok) << j.records();
+      const ApplyResult a = apply(o, r);
+      if (a.fill_qty.raw() > 0) {
+        if (is_entry) (void)on_entry_fill(p, a.fill_qty, a.fill_px);
+        else (void)on_exit_fill(p, a.fill_qty, a.fill_px);
+      }
+      if (is_entry && is_terminal(o.status)) on_entry_done(p);
+      ASSERT_EQ(j.append_position(p, now), Errc::ok) << j.records();
+      if (is_terminal(o.status)) {
+        live.erase(live.begin() + static_cast<std::ptrdiff_t>(k));
+        if (is_entry && p.is_open()) {
+          OrderState x{};
+          x.spec = spec(ids, Side::sell, p.qty.raw() / Qty::kScale, p.id);
+          ASSERT_EQ(j.append_order(x.spec, ids.next_counter(), now), Errc::ok) << j.records();
+          mark_sent(x);
+          live.emplace_back(x.client_id().view());
+          orders[live.back()] = x;
+        }
+      }
+    }
+    EXPECT_EQ(j.append_errors(), 0u);
+    EXPECT_GE(j.segment_index(), 200u);  // 200,000 records / ~1,000 per segment
+  }
+  std::size_t files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) files += e.path().extension() == ".bin" ? 1 : 0;
+
+  const JournalReplay r = Journal::replay(path);
+  EXPECT_GE(r.records, 200'000u);
+  EXPECT_EQ(r.segments, files);          // old segments are kept
+  EXPECT_LE(r.segments_read, 2u);        // but replay needs only the last one or two
+  EXPECT_EQ(r.next_client_counter, ids.next_counter());
+  EXPECT_EQ(r.max_position_id, next_pid - 1);
+  std::map<std::string, const OrderState*> open;
+  for (const OrderState* o : r.open_orders()) open[std::string(o->client_id().view())] = o;
+  std::size_t expected_open = 0;
+  for (const auto& [id, o] : orders) {
+    if (!is_working(o.status)) continue;
+    ++expected_open;
+    ASSERT_TRUE(open.count(id)) << id;
+    const OrderStatus want = o.status == OrderStatus::pending_new ? OrderStatus::unknown : o.status;
+    EXPECT_EQ(open[id]->status, want) << id;
+    EXPECT_EQ(open[id]->filled, o.filled) << id;
+    EXPECT_EQ(open[id]->fees, o.fees) << id;
+  }
+  EXPECT_EQ(open.size(), expected_open);
+  std::size_t expected_positions = 0;
+  std::map<std::uint32_t, const Position*> got_positions;
+  for (const Position& p : r.positions) {
+    if (p.state != PositionState::closed) got_positions[p.id] = &p;
+  }
+  for (const auto& [id, p] : positions) {
+    if (p.state == PositionState::closed) continue;
+    ++expected_positions;
+    ASSERT_TRUE(got_positions.count(id)) << id;
+    EXPECT_EQ(got_positions[id]->state, p.state) << id;
+    EXPECT_EQ(got_positions[id]->qty, p.qty) << id;
+    EXPECT_EQ(got_positions[id]->stop_price, p.stop_price) << id;
+  }
+  EXPECT_EQ(got_positions.size(), expected_positions);
+
+  // Reopening appends to the last segment and continues the sequence.
+  {
+    Journal j(path, {1000, FsyncPolicy::none, 0});
+    EXPECT_EQ(j.records(), r.records);
+    ASSERT_EQ(j.append_cancel(orders[live.front()].client_id(), now + 1), Errc::ok);
+  }
+  const JournalReplay again = Journal::replay(path);
+  EXPECT_EQ(again.records, r.records + 1);
+  const auto inspected = inspect_journal(dir + "/journal.bin");
+  EXPECT_FALSE(inspected.damage.has_value()) << inspected.damage->message();
+  EXPECT_EQ(inspected.segments.size(), files);
+  std::filesystem::remove_all(dir);
+}
+
+// ---- damage -------------------------------------------------------------------------------------------
+
+void write_orders(const std::string& path, int n) {
+  ClientIdGenerator ids("d", 1);
+  Journal j(path, {1024, FsyncPolicy::none, 0});
+  for (int i = 0; i < n; ++i) ASSERT_EQ(j.append_order(spec(ids, Side::buy, 1, 0), ids.next_counter(), i), Errc::ok);
+}
+
+void expect_refused(const std::string& path, const std::string& offset_text) {
+  const std::string before = file_bytes(path);
+  try {
+    Journal j(path, {1024, FsyncPolicy::none, 0});
+    ADD_FAILURE() << "a damaged journal was opened: " << path;
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find(path), std::string::npos) << what;
+    EXPECT_NE(what.find(offset_text), std::string::npos) << what;
+  }
+  EXPECT_THROW((void)Journal::replay(path), Error);
+  EXPECT_TRUE(file_bytes(path) == before) << "refusing must not modify " << path;
+}
+
+TEST(OmsJournal, CorruptRecordFollowedByValidOnesIsRefusedNotTakenForATornTail) {
+  const std::string path = temp_path("oms_corrupt_");
+  write_orders(path, 100);
+  const std::size_t at = 50 * kJournalRecordSize + 100;  // inside record 50 (slot 0 is the header)
+  {
+    const int fd = ::open(path.c_str(), O_RDWR);
+    ASSERT_GE(fd, 0);
+    unsigned char b = 0;
+    ASSERT_EQ(::pread(fd, &b, 1, static_cast<off_t>(at)), 1);
+    b ^= 0x01;
+    ASSERT_EQ(::pwrite(fd, &b, 1, static_cast<off_t>(at)), 1);
+    ::close(fd);
+  }
+  expect_refused(path, "offset " + std::to_string(50 * kJournalRecordSize) + ": record CRC mismatch");
+  const JournalInspection in = inspect_journal(path);
+  ASSERT_TRUE(in.damage.has_value());
+  EXPECT_EQ(in.damage->offset, 50 * kJournalRecordSize);
+  EXPECT_EQ(in.segments.at(0).live_records, 49u);
+  std::remove(path.c_str());
+}
+
+TEST(OmsJournal, ZeroedRecordInTheMiddleIsRefused) {
+  const std::string path = temp_path("oms_hole_");
+  write_orders(path, 20);
+  const int fd = ::open(path.c_str(), O_RDWR);
+  ASSERT_GE(fd, 0);
+  const std::string zeros(kJournalRecordSize, '\0');
+  ASSERT_EQ(::pwrite(fd, zeros.data(), zeros.size(), 5 * kJournalRecordSize), static_cast<ssize_t>(zeros.size()));
+  ::close(fd);
+  expect_refused(path, "offset " + std::to_string(6 * kJournalRecordSize) + ": data after the end");
+  std::remove(path.c_str());
+}
+
+TEST(OmsJournal, ZeroedMagicAndForeignFilesAreRefused) {
+  const std::string path = temp_path("oms_magic_");
+  write_orders(path, 3);
+  {
+    const int fd = ::open(path.c_str(), O_RDWR);
+    ASSERT_GE(fd, 0);
+    const char zeros[8] = {};
+    ASSERT_EQ(::pwrite(fd, zeros, sizeof zeros, 0), 8);
+    ::close(fd);
+  }
+  expect_refused(path, "offset 0: not an enigma journal");
+  std::remove(path.c_str());
+
+  // 16 MiB of random bytes where the journal should be.
+  {
+    std::mt19937_64 rng(3);
+    std::string junk(16u << 20, '\0');
+    for (std::size_t i = 0; i < junk.size(); i += 8) {
+      const std::uint64_t v = rng();
+      std::memcpy(junk.data() + i, &v, 8);
+    }
+    std::ofstream(path, std::ios::binary) << junk;
+  }
+  expect_refused(path, "offset 0: not an enigma journal");
+  std::remove(path.c_str());
+
+  // A journal whose header is intact but whose file was cut short.
+  write_orders(path, 3);
+  ASSERT_EQ(::truncate(path.c_str(), 10 * kJournalRecordSize), 0);
+  expect_refused(path, "offset 24: file is 2560 bytes");
   std::remove(path.c_str());
 }
 
