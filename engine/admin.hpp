@@ -48,8 +48,6 @@ struct PositionView {
   double unrealized;
 };
 
-struct CountView { char name[24]; std::uint64_t count; };
-
 struct StageLatencyView {
   char name[16];
   std::uint64_t count;
@@ -87,17 +85,6 @@ struct StatusSnapshot {
   std::array<PositionView, 16> positions{};
   std::uint32_t nstages{0};
   std::array<StageLatencyView, 8> stages{};
-  char lifecycle[16]{};          // initializing | ready | trading | paused | emergency_stop | shutdown
-  char emergency_cause[48]{};    // empty unless an emergency stop ran
-  std::uint64_t emergency_stops{0};
-  std::uint64_t risk_rejects{0}, venue_rejects{0};
-  std::uint32_t nreject_reasons{0};
-  std::array<CountView, 24> reject_reasons{};   // risk reject counts by reason name (non-zero ones)
-  double unrealized_pnl{0}, drawdown{0}, max_drawdown{0};  // drawdown: current, from peak equity
-  bool feed_connected{false};
-  std::int64_t last_frame_age_ms{-1};           // -1: no frame yet
-  std::uint64_t reconnects{0}, gaps{0}, resyncs{0};
-  std::int64_t published_at_ns{0};              // wall clock when this snapshot was taken
 };
 
 // How much one client may take from the server. The defaults suit an operator's curl and a Prometheus

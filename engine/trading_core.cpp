@@ -131,8 +131,12 @@ bool TradingCore::send(oms::OrderSpec spec, strategy::IntentReason reason, std::
   // Journaled before anything leaves: a crash after this line loses no order.
   const auto journaled = om_.submit(spec, ids_.next_counter(), now_ns);
   if (!journaled.ok()) [[unlikely]] {
-    ++(journaled.error == Errc::io ? counters_.journal_errors : counters_.order_table_full);
+    const bool journal_fault = journaled.error == Errc::io;  // the OMS maps every journal failure to io
+    ++(journal_fault ? counters_.journal_errors : counters_.order_table_full);
     (void)risk_->on_reject(spec.req.client_id, now_ns);
+    // A journal that cannot take the record (write error, or full with no next segment): nothing may be
+    // sent unjournaled, so the engine stops (RELIABILITY.md "Storage faults are first-class").
+    if (journal_fault) emergency_stop(EmergencyCause::journal, now_ns);
     return false;
   }
   *slot = Slot{spec.req.client_id, reason, true,
@@ -913,9 +917,21 @@ void TradingCore::supervise(std::int64_t now_ns) noexcept {
     emergency_stop(EmergencyCause::invariant, now_ns);
     return;
   }
+  if (om_.journal().rollover_failed() && om_.journal_fill_ratio() * 100 >= sc.nearly_full_pct) {
+    ENIGMA_LOG_ERROR("supervisor", "journal nearly full and its next segment cannot be prepared (disk full?) fill={}",
+                     om_.journal_fill_ratio());
+    emergency_stop(EmergencyCause::journal, now_ns);
+    return;
+  }
   if (om_.order_count() * 100 >= cfg_.max_orders * sc.nearly_full_pct) {
     om_.purge_terminal();
-    if (om_.order_count() * 100 >= cfg_.max_orders * sc.nearly_full_pct) {
+    if (om_.journal().rollover_failed() && om_.journal_fill_ratio() * 100 >= sc.nearly_full_pct) {
+    ENIGMA_LOG_ERROR("supervisor", "journal nearly full and its next segment cannot be prepared (disk full?) fill={}",
+                     om_.journal_fill_ratio());
+    emergency_stop(EmergencyCause::journal, now_ns);
+    return;
+  }
+  if (om_.order_count() * 100 >= cfg_.max_orders * sc.nearly_full_pct) {
       ENIGMA_LOG_ERROR("supervisor", "invariant violated: order table nearly full {}/{}", om_.order_count(), cfg_.max_orders);
       emergency_stop(EmergencyCause::invariant, now_ns);
     }

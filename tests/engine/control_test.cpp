@@ -96,19 +96,30 @@ TEST(EngineControl, DailyDrawdownRaisesTheEmergencyStopAndEndsFlat) {
 }
 
 TEST(EngineControl, ConsecutiveLossStopFiresAtTheFirstLosingStreak) {
+  // A run without the limit shows the session's losing streaks (from its fills alone) ...
+  RunConfig free_rc = base_config();
+  free_rc.trading.risk.max_consecutive_losses = 1000;
+  Engine free_run(free_rc, Topology::fused);
+  (void)free_run.run(free_rc);
+  const std::vector<double> free_trips = round_trips(free_run.core->trades());
+  std::size_t longest = 0, streak = 0;
+  for (double p : free_trips) longest = std::max(longest, streak = p < 0 ? streak + 1 : 0);
+  ASSERT_GE(longest, 2u) << "the bundled session needs a losing streak for this test";
+  // ... so a limit equal to the longest streak must stop the engine exactly where that streak first ends.
   RunConfig rc = base_config();
+  rc.trading.risk.max_consecutive_losses = static_cast<std::uint32_t>(longest);
   Engine e(rc, Topology::fused);
   const PipelineResult r = e.run(rc);
   const std::vector<double> trips = round_trips(e.core->trades());
-  // Independent expectation: the trip that completes the first streak of max_consecutive_losses losers.
-  std::size_t streak = 0, fire_at = 0;
-  for (std::size_t i = 0; i < trips.size() && fire_at == 0; ++i) {
-    streak = trips[i] < 0 ? streak + 1 : 0;
-    if (streak == rc.trading.risk.max_consecutive_losses) fire_at = i + 1;
+  std::size_t fire_at = 0;
+  streak = 0;
+  for (std::size_t i = 0; i < free_trips.size() && fire_at == 0; ++i) {
+    streak = free_trips[i] < 0 ? streak + 1 : 0;
+    if (streak == longest) fire_at = i + 1;
   }
-  ASSERT_GT(fire_at, 0u) << "the bundled session has a losing streak with the default strategy";
   EXPECT_EQ(e.core->emergency_count(EmergencyCause::consecutive_losses), 1u);
   EXPECT_EQ(trips.size(), fire_at) << "no round trip after the stop";
+  for (std::size_t i = 0; i < std::min(trips.size(), fire_at); ++i) EXPECT_DOUBLE_EQ(trips[i], free_trips[i]) << "trip " << i;
   EXPECT_EQ(r.orders.round_trips, trips.size());
   std::size_t losing = 0;
   for (double p : trips) losing += p < 0;
