@@ -109,13 +109,15 @@ long long json_number(const std::string& json, const std::string& key) {
 // Waits until the child's run log says the replay started (set-up done, signal handlers installed).
 fs::path wait_for_run_start(const std::string& runs) {
   fs::path log;
-  EXPECT_TRUE(wait_for([&] {
-    std::error_code ec;
-    const fs::path l = fs::path(runs) / "latest" / "logs" / "enigma.log";
-    if (!fs::exists(l, ec) || slurp(l).find("replay start") == std::string::npos) return false;
-    log = fs::canonical(l);
-    return true;
-  }, 30000));
+  EXPECT_TRUE(wait_for(
+      [&] {
+        std::error_code ec;
+        const fs::path l = fs::path(runs) / "latest" / "logs" / "enigma.log";
+        if (!fs::exists(l, ec) || slurp(l).find("replay start") == std::string::npos) return false;
+        log = fs::canonical(l);
+        return true;
+      },
+      30000));
   return log;
 }
 
@@ -200,7 +202,8 @@ TEST(EngineRuns, Sigusr1WritesAStatusLineAndTheRunGoesOn) {
   Child c(replay_args(runs, {"--speed", "recorded"}), runs + "/../usr1.out");
   const fs::path log = wait_for_run_start(runs);
   ASSERT_EQ(::kill(c.pid, SIGUSR1), 0);
-  ASSERT_TRUE(wait_for([&] { return c.output().find("enigma status: frames ") != std::string::npos; }, 10000)) << c.output();
+  ASSERT_TRUE(wait_for([&] { return c.output().find("enigma status: frames ") != std::string::npos; }, 10000))
+      << c.output();
   ASSERT_TRUE(wait_for([&] { return slurp(log).find("status: frames ") != std::string::npos; }, 10000)) << slurp(log);
   // Still running after the status line: a later SIGTERM ends it with the interrupted summary.
   const std::string out = c.output();
