@@ -150,9 +150,27 @@ void Logger::run() {
     // Read both requests before draining: everything enqueued before them is in the rings now.
     const bool stopping = stop_.load(std::memory_order_acquire);
     const std::uint64_t flush_req = flush_requested_.load(std::memory_order_acquire);
-    const bool wrote = drain_once();
+    // After flush_req: a reopen() asked before its flush is seen here.
+    const std::uint64_t reopen_req = reopen_requested_.load(std::memory_order_acquire);
+    bool wrote = drain_once();
+    {
+      std::lock_guard lock(texts_mu_);
+      for (const Text& t : texts_) emit(t.text, t.level, t.category, t.wall_ns);
+      wrote = wrote || !texts_.empty();
+      texts_.clear();
+    }
     write_drop_summary();
     flush_buffer();
+    if (reopen_req != reopen_done_) {
+      reopen_done_ = reopen_req;
+      if (fd_ >= 0) ::close(fd_);
+      fd_ = -1;
+      try {
+        open_file();
+      } catch (const Error& e) {
+        std::fprintf(stderr, "enigma logger: reopen: %s\n", e.what());
+      }
+    }
     if (flush_req > flush_done_.load(std::memory_order_relaxed))
       flush_done_.store(flush_req, std::memory_order_release);
     if (stopping) break;
@@ -294,6 +312,23 @@ void Logger::flush() {
     const timespec ts{0, 50'000};
     nanosleep(&ts, nullptr);
   }
+}
+
+void Logger::reopen() {
+  if (stopped_.load(std::memory_order_acquire)) return;
+  reopen_requested_.fetch_add(1, std::memory_order_acq_rel);
+  flush();
+}
+
+void Logger::write_text(LogLevel level, std::string_view category, std::string_view text) {
+  if (stopped_.load(std::memory_order_acquire) || !enabled(level)) return;
+  // Everything enqueued before this call goes first: flush() drains the rings before the texts are seen.
+  flush();
+  {
+    std::lock_guard lock(texts_mu_);
+    texts_.push_back(Text{level, std::string(category), std::string(text), wall_ns()});
+  }
+  flush();
 }
 
 void Logger::flush_from_signal(int timeout_ms) noexcept {

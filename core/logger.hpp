@@ -239,6 +239,13 @@ class Logger {
   // Writes everything enqueued so far (by threads that have returned from their log calls) and
   // returns once it is on the file. Cold path, for tests and orderly checkpoints.
   void flush();
+  // Closes the file and opens `path` again (after logrotate moved it away: SIGHUP), on the logger thread
+  // after writing everything enqueued before the call; returns once done. Cold path. An open failure is
+  // reported on stderr and lines are dropped until the next successful reopen or rotation.
+  void reopen();
+  // Writes one message of any length (an error with its full context, which the hot-path record would
+  // truncate), in order after everything enqueued before the call; returns once it is on the file. Cold path.
+  void write_text(LogLevel level, std::string_view category, std::string_view text);
   // Drains every queue, writes the drop summary, closes the file and stops the thread. Idempotent.
   void shutdown();
 
@@ -280,6 +287,16 @@ class Logger {
   std::atomic<std::uint64_t> flush_requested_{0};
   std::atomic<std::uint64_t> flush_done_{0};
   std::atomic<bool> writing_{false};
+  std::atomic<std::uint64_t> reopen_requested_{0};
+  std::uint64_t reopen_done_{0};  // logger thread only
+
+  struct Text {
+    LogLevel level;
+    std::string category, text;
+    std::int64_t wall_ns;
+  };
+  std::mutex texts_mu_;       // write_text (cold) vs the logger thread
+  std::vector<Text> texts_;
 
   mutable std::mutex producers_mu_;  // registration (cold) vs the logger thread's scan
   std::vector<std::shared_ptr<Producer>> producers_;

@@ -92,6 +92,7 @@ FloorResult measure_floor(const std::vector<std::string>& files, int hops) {
 
 int run_bench(const RunConfig& base, bool quiet, const BenchOptions& bo) {
   const std::string dir = make_run_dir(base.runs_dir, "bench-");
+  point_latest_at(base.runs_dir, dir);
   std::fprintf(stderr, "enigma bench: %zu file(s) -> %s\n", base.data.size(), dir.c_str());
   struct Case {
     const char* name;

@@ -2,12 +2,18 @@
 
 #include <CLI/CLI.hpp>
 
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <iostream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/clock.hpp"
@@ -36,8 +42,92 @@ namespace enigma::engine {
 
 namespace {
 
+// Signal handlers only set flags (and poke an eventfd, both async-signal-safe); the work happens on
+// threads at safe points: SIGINT/SIGTERM stop intake at the next frame (the pipeline's stop flag; the
+// first signal names the interruption), SIGUSR1 asks the replay for a status line at the next frame
+// boundary, SIGHUP asks the session's watcher thread to reopen the log file (logrotate's postrotate).
 std::atomic<bool> g_stop{false};
-extern "C" void on_stop_signal(int) { g_stop.store(true, std::memory_order_relaxed); }
+std::atomic<int> g_stop_signal{0};
+std::atomic<bool> g_status_request{false};
+std::atomic<bool> g_reopen_log{false};
+std::atomic<int> g_wake_fd{-1};  // eventfd the watcher blocks on; created once, never closed
+
+extern "C" void on_signal(int sig) {
+  const int saved_errno = errno;
+  if (sig == SIGINT || sig == SIGTERM) {
+    int none = 0;
+    g_stop_signal.compare_exchange_strong(none, sig, std::memory_order_relaxed);
+    g_stop.store(true, std::memory_order_relaxed);
+  } else if (sig == SIGUSR1) {
+    g_status_request.store(true, std::memory_order_relaxed);
+  } else if (sig == SIGHUP) {
+    g_reopen_log.store(true, std::memory_order_relaxed);
+  }
+  if (const int fd = g_wake_fd.load(std::memory_order_relaxed); fd >= 0) {
+    const std::uint64_t one = 1;
+    (void)!::write(fd, &one, sizeof one);
+  }
+  errno = saved_errno;
+}
+
+// Exit status of a run a signal ended: the shell's 128 + signal number (130 SIGINT, 143 SIGTERM).
+int exit_code_for_signal(int sig) noexcept { return sig == 0 ? 0 : 128 + sig; }
+const char* signal_name(int sig) noexcept { return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "signal"; }
+
+// Does what the flag-only handlers cannot: reopens the log on SIGHUP, and answers SIGUSR1 where the run's
+// loop does not (paper, live). Sleeps on the eventfd; no polling.
+class SignalWatcher {
+ public:
+  SignalWatcher(Logger& logger, bool pipeline_reports_status) : logger_(logger), pipeline_reports_status_(pipeline_reports_status) {
+    int fd = g_wake_fd.load();
+    if (fd < 0) {
+      fd = ::eventfd(0, EFD_CLOEXEC);
+      if (fd < 0) throw Error(std::string("eventfd for the signal watcher: ") + std::strerror(errno));
+      g_wake_fd.store(fd);
+    }
+    fd_ = fd;
+    thread_ = std::thread([this] { run(); });
+  }
+  ~SignalWatcher() {
+    closing_.store(true);
+    const std::uint64_t one = 1;
+    (void)!::write(fd_, &one, sizeof one);
+    thread_.join();
+  }
+  SignalWatcher(const SignalWatcher&) = delete;
+  SignalWatcher& operator=(const SignalWatcher&) = delete;
+
+ private:
+  void run() {
+    while (!closing_.load()) {
+      std::uint64_t n;
+      if (::read(fd_, &n, sizeof n) < 0 && errno != EINTR) return;
+      if (g_reopen_log.exchange(false)) {
+        logger_.reopen();
+        ENIGMA_LOG_INFO("engine", "SIGHUP: log file reopened");
+        std::fprintf(stderr, "enigma: SIGHUP: reopened %s\n", logger_.options().path.c_str());
+      }
+      if (!pipeline_reports_status_ && g_status_request.exchange(false)) {
+        ENIGMA_LOG_INFO("engine", "SIGUSR1: status lines are written by replay runs; use the admin endpoint here");
+        std::fprintf(stderr, "enigma: SIGUSR1: status lines are written by replay runs; use the admin endpoint (GET /status)\n");
+      }
+    }
+  }
+
+  Logger& logger_;
+  bool pipeline_reports_status_;
+  int fd_;
+  std::atomic<bool> closing_{false};
+  std::thread thread_;
+};
+
+void install_run_signal_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = &on_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGUSR1}) ::sigaction(sig, &sa, nullptr);
+}
 
 struct RunArgs {
   std::string config = "config/replay.toml";
@@ -111,7 +201,10 @@ struct RunSession {
   std::unique_ptr<StatusPublisher> status;
   PipelineOptions po;
 
-  RunSession(const RunConfig& config, const std::string& prefix, const char* mode)
+  std::unique_ptr<SignalWatcher> watcher;
+
+  // `pipeline_reports_status`: the run's loop answers SIGUSR1 itself (replay), else the watcher does.
+  RunSession(const RunConfig& config, const std::string& prefix, const char* mode, bool pipeline_reports_status = false)
       : rc(config), dir(make_run_dir(config.runs_dir, prefix)) {
     LoggerOptions lo;
     lo.path = dir + "/logs/enigma.log";
@@ -121,8 +214,35 @@ struct RunSession {
     lo.json = rc.engine.log_json;
     logger = std::make_unique<Logger>(lo);
     Logger::set_global(logger.get());
-    std::signal(SIGINT, on_stop_signal);
-    std::signal(SIGTERM, on_stop_signal);
+    try {
+      set_up(mode, pipeline_reports_status);
+    } catch (const std::exception& e) {
+      log_failure(e);
+      throw;
+    }
+    // Only a run that set up moves the `latest` link.
+    point_latest_at(rc.runs_dir, dir);
+  }
+
+  // A runtime error of the run goes to its log as well as to stderr (main prints it, exit 3).
+  void log_failure(const std::exception& e) {
+    logger->write_text(LogLevel::error, "engine", std::string("run failed: ") + e.what());
+  }
+
+  // Runs the command's body; an error escaping it is logged to the run's log, then rethrown.
+  template <class Body>
+  int guarded(Body&& body) {
+    try {
+      return body();
+    } catch (const std::exception& e) {
+      log_failure(e);
+      throw;
+    }
+  }
+
+  void set_up(const char* mode, bool pipeline_reports_status) {
+    install_run_signal_handlers();
+    watcher = std::make_unique<SignalWatcher>(*logger, pipeline_reports_status);
     const TscClock& clk = TscClock::instance();
     if (!clk.warning().empty()) ENIGMA_LOG_WARN("engine", "{}", clk.warning());
     rc.fill_registry(registry);
@@ -150,10 +270,17 @@ struct RunSession {
     po.cores = rc.engine.cores;
     po.admin = &admin_ring;
     po.stop = &g_stop;
+    if (pipeline_reports_status) po.status_request = &g_status_request;
   }
 
-  // Writes the run's files and report and prints the summary.
-  void finish(const PipelineResult& r, const char* mode) {
+  // Writes the run's files and report, prints the summary and returns the exit status: 0, or 128 + the
+  // signal that interrupted the run (130 SIGINT, 143 SIGTERM).
+  int finish(PipelineResult& r, const char* mode) {
+    const int sig = g_stop_signal.load();
+    if (sig != 0) {
+      r.interrupted = signal_name(sig);
+      ENIGMA_LOG_WARN("engine", "run interrupted by {} after {} of {} frames", signal_name(sig), r.frames, r.frames_in_input);
+    }
     ENIGMA_LOG_INFO("engine", "run done frames={} orders={} fills={} emergency_stops={} unprotected_positions={}", r.frames,
                     r.orders.orders, r.orders.fills, r.orders.emergency_stops, core->unprotected_positions());
     if (status) {  // the last snapshot equals the summary
@@ -172,9 +299,11 @@ struct RunSession {
     std::ofstream(dir + "/host-check.txt") << tuning::format_checks(tuning::check_host({}));
     write_report(dir);
     std::fputs(format_summary(in, dir).c_str(), stdout);
+    return exit_code_for_signal(sig);
   }
 
   ~RunSession() {
+    watcher.reset();
     if (admin) admin->stop();
     Logger::set_global(nullptr);
     if (logger) logger->shutdown();
@@ -183,13 +312,15 @@ struct RunSession {
 
 int cmd_replay() {
   const RunConfig rc = load_run_config(g_replay);
-  RunSession s(rc, "", "replay");
+  RunSession s(rc, "", "replay", /*pipeline_reports_status=*/true);
   s.po.progress = !g_replay.quiet;
   ENIGMA_LOG_INFO("engine", "replay start venue={} files={} topology={}", to_string(rc.venue), rc.data.size(), to_string(rc.engine.topology));
   std::fprintf(stderr, "enigma replay: %zu file(s), venue %s, %s topology -> %s\n", rc.data.size(), std::string(to_string(rc.venue)).c_str(),
                std::string(to_string(rc.engine.topology)).c_str(), s.dir.c_str());
-  s.finish(run_pipeline(rc.data, s.registry, *s.strategies, *s.core, s.po), "replay");
-  return 0;
+  return s.guarded([&] {
+    PipelineResult r = run_pipeline(rc.data, s.registry, *s.strategies, *s.core, s.po);
+    return s.finish(r, "replay");
+  });
 }
 
 // Paper trading: live market data over TLS WebSocket, simulated fills. Same outputs as a replay.
@@ -201,8 +332,10 @@ int cmd_paper() {
   RunSession s(rc, "paper-", "paper");
   ENIGMA_LOG_INFO("engine", "paper start url={}", rc.ws_url);
   std::fprintf(stderr, "enigma paper: %s -> %s (Ctrl-C to stop)\n", rc.ws_url.c_str(), s.dir.c_str());
-  s.finish(run_paper(paper_options(rc), s.registry, *s.strategies, *s.core, s.po), "paper");
-  return 0;
+  return s.guarded([&] {
+    PipelineResult r = run_paper(paper_options(rc), s.registry, *s.strategies, *s.core, s.po);
+    return s.finish(r, "paper");
+  });
 }
 
 // Live trading: market data exactly as paper, orders signed with the real credentials and sent to Binance
@@ -227,33 +360,34 @@ int cmd_live() {
   }
   rc.engine.topology = Topology::fused;  // market data on the fused engine's thread, as paper
   RunSession s(rc, "live-", "live");
-  LiveGatewayOptions go;
-  go.rest_url = rc.live.rest_url;
-  go.user_ws_url = rc.live.user_ws_url;
-  go.api_key = std::string(key.reveal());
-  go.tls.ca_file = rc.ca_file;
-  go.request_timeout_ns = rc.live.request_timeout_ms * 1'000'000;
-  LiveGateway gateway(s.registry, go);
-  {
-    const oms::Secret secret(secret_text.reveal());
-    const feed::ParsedUrl u = feed::parse_url(rc.live.rest_url);
-    s.core->go_live(gateway, go.api_key, secret, u.port == "443" ? u.host : u.host + ":" + u.port);
-  }
-  gateway.start();
-  ENIGMA_LOG_INFO("engine", "live start market={} orders={}", rc.ws_url, rc.live.rest_url);
-  std::fprintf(stderr, "enigma live: %s, orders to %s -> %s (Ctrl-C to stop and cancel)\n", rc.ws_url.c_str(),
-               rc.live.rest_url.c_str(), s.dir.c_str());
-  const PipelineResult r = run_live(paper_options(rc), s.registry, *s.strategies, *s.core, s.po, rc.live.drain_ms * 1'000'000);
-  gateway.stop();
-  const auto& c = r.orders;
-  ENIGMA_LOG_INFO("live", "gateway requests={} answers={} unknown={} venue_rejects={} last_code={} stream_reports={}",
-                  gateway.stats().requests.load(), gateway.stats().answers.load(), c.unknown_outcomes, c.venue_rejects,
-                  c.last_venue_code, gateway.stats().stream_reports.load());
-  if (s.core->working_orders() != 0)
-    std::fprintf(stderr, "enigma live: %zu order(s) may still be working at the venue: check them there\n",
-                 s.core->working_orders());
-  s.finish(r, "live");
-  return 0;
+  return s.guarded([&] {
+    LiveGatewayOptions go;
+    go.rest_url = rc.live.rest_url;
+    go.user_ws_url = rc.live.user_ws_url;
+    go.api_key = std::string(key.reveal());
+    go.tls.ca_file = rc.ca_file;
+    go.request_timeout_ns = rc.live.request_timeout_ms * 1'000'000;
+    LiveGateway gateway(s.registry, go);
+    {
+      const oms::Secret secret(secret_text.reveal());
+      const feed::ParsedUrl u = feed::parse_url(rc.live.rest_url);
+      s.core->go_live(gateway, go.api_key, secret, u.port == "443" ? u.host : u.host + ":" + u.port);
+    }
+    gateway.start();
+    ENIGMA_LOG_INFO("engine", "live start market={} orders={}", rc.ws_url, rc.live.rest_url);
+    std::fprintf(stderr, "enigma live: %s, orders to %s -> %s (Ctrl-C to stop and cancel)\n", rc.ws_url.c_str(),
+                 rc.live.rest_url.c_str(), s.dir.c_str());
+    PipelineResult r = run_live(paper_options(rc), s.registry, *s.strategies, *s.core, s.po, rc.live.drain_ms * 1'000'000);
+    gateway.stop();
+    const auto& c = r.orders;
+    ENIGMA_LOG_INFO("live", "gateway requests={} answers={} unknown={} venue_rejects={} last_code={} stream_reports={}",
+                    gateway.stats().requests.load(), gateway.stats().answers.load(), c.unknown_outcomes, c.venue_rejects,
+                    c.last_venue_code, gateway.stats().stream_reports.load());
+    if (s.core->working_orders() != 0)
+      std::fprintf(stderr, "enigma live: %zu order(s) may still be working at the venue: check them there\n",
+                   s.core->working_orders());
+    return s.finish(r, "live");
+  });
 }
 
 int cmd_bench() {

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <thread>
 
+#include <time.h>
+
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/logger.hpp"
@@ -266,28 +268,69 @@ class Progress {
   std::chrono::steady_clock::time_point start_;
 };
 
-void pace(Speed speed, std::int64_t first_ns, std::int64_t frame_ns, std::int64_t start_mono) noexcept {
-  if (speed != Speed::recorded || frame_ns == 0) return;
+bool stop_requested(const PipelineOptions& opt) noexcept { return opt.stop && opt.stop->load(std::memory_order_relaxed); }
+
+// Recorded pace: waits until the frame's offset from the first frame has passed on the monotonic clock.
+// Returns false, without waiting further, once the stop flag is set (a 30 s gap in the data must not
+// delay SIGTERM). With idle = backoff a wait longer than 1 ms sleeps in slices of at most 50 ms and spins
+// only the last 100 us (sleep wake-ups overshoot by ~50 us); idle = spin busy-polls throughout.
+bool pace(const PipelineOptions& opt, std::int64_t first_ns, std::int64_t frame_ns, std::int64_t start_mono) noexcept {
+  if (stop_requested(opt)) [[unlikely]] return false;
+  if (opt.speed != Speed::recorded || frame_ns == 0) return true;
+  constexpr std::int64_t kSleepAbove = 1'000'000, kSpinTail = 100'000, kMaxSlice = 50'000'000;
   const std::int64_t due = start_mono + (frame_ns - first_ns);
-  while (monotonic_ns() < due) cpu_relax();
+  for (std::int64_t left = due - monotonic_ns(); left > 0; left = due - monotonic_ns()) {
+    if (stop_requested(opt)) return false;
+    if (opt.idle == IdlePolicy::backoff && left > kSleepAbove) {
+      const std::int64_t ns = std::min(left - kSpinTail, kMaxSlice);
+      const timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+      ::nanosleep(&ts, nullptr);
+    } else {
+      cpu_relax();
+    }
+  }
+  return true;
 }
 
-// The replay loop both topologies share: stop flag, recorded pace, progress, and the calling thread's
-// allocations after warm-up (returned). `on_frame(f)` is the topology's per-frame work.
-template <class OnFrame>
-std::uint64_t drive_frames(const std::vector<feed::CapturedFrame>& frames, const PipelineOptions& opt, OnFrame&& on_frame) {
+// The replay loop both topologies share: stop flag, recorded pace, status requests, progress, the frames
+// actually processed (r.frames, r.data_end_ns) and the calling thread's allocations after warm-up
+// (returned). `on_frame(f)` is the topology's per-frame work; `on_status(frames_done)` writes the status
+// line between two frames (a safe point: no frame is half done on this thread).
+template <class OnFrame, class OnStatus>
+std::uint64_t drive_frames(const std::vector<feed::CapturedFrame>& frames, const PipelineOptions& opt, PipelineResult& r,
+                           OnFrame&& on_frame, OnStatus&& on_status) {
   Progress progress(opt.progress, frames.size());
   const std::int64_t start_mono = monotonic_ns();
   std::uint64_t allocs_at_warmup = 0;
-  for (std::size_t i = 0; i < frames.size(); ++i) {
-    if (opt.stop && opt.stop->load(std::memory_order_relaxed)) [[unlikely]] break;
-    const feed::CapturedFrame& f = frames[i];
-    if (i == opt.warmup_frames) allocs_at_warmup = thread_allocs();
-    pace(opt.speed, frames.front().recv_ns, f.recv_ns, start_mono);
+  std::size_t done = 0;
+  for (; done < frames.size(); ++done) {
+    const feed::CapturedFrame& f = frames[done];
+    if (done == opt.warmup_frames) allocs_at_warmup = thread_allocs();
+    if (!pace(opt, frames.front().recv_ns, f.recv_ns, start_mono)) [[unlikely]] break;
+    if (opt.status_request && opt.status_request->load(std::memory_order_relaxed)) [[unlikely]] {
+      opt.status_request->store(false, std::memory_order_relaxed);
+      on_status(done);
+    }
     on_frame(f);
-    progress.tick(i + 1);
+    progress.tick(done + 1);
   }
-  return frames.size() > opt.warmup_frames ? thread_allocs() - allocs_at_warmup : 0;
+  r.frames = done;
+  r.data_end_ns = done > 0 ? frames[done - 1].recv_ns : frames.front().recv_ns;
+  return done > opt.warmup_frames ? thread_allocs() - allocs_at_warmup : 0;
+}
+
+// SIGUSR1's status line, on the log and stderr (cold: only on request).
+ENIGMA_COLD void write_status(std::uint64_t frames_done, std::size_t frames_total, const TradingCore::Counters* c) noexcept {
+  if (c) {
+    ENIGMA_LOG_INFO("engine", "status: frames {}/{} orders {} fills {}", frames_done, frames_total, c->orders, c->fills);
+    std::fprintf(stderr, "enigma status: frames %llu/%zu orders %llu fills %llu\n", (unsigned long long)frames_done, frames_total,
+                 (unsigned long long)c->orders, (unsigned long long)c->fills);
+  } else {
+    ENIGMA_LOG_INFO("engine", "status: frames {}/{} (pipelined: orders and fills are counted on the OMS thread, in the summary)",
+                    frames_done, frames_total);
+    std::fprintf(stderr, "enigma status: frames %llu/%zu (pipelined: orders and fills in the summary)\n",
+                 (unsigned long long)frames_done, frames_total);
+  }
 }
 
 void fill_to_strategies(void* ctx, const strategy::Fill& f) noexcept {
@@ -404,7 +447,8 @@ template <class F>
 void run_fused(const std::vector<feed::CapturedFrame>& frames, InstrumentRegistry& registry,
                strategy::StrategyStage& strategies, TradingCore& core, const PipelineOptions& opt, PipelineResult& r) {
   FusedEngine<F> engine(registry, strategies, core, opt, r);
-  r.hot_allocations = drive_frames(frames, opt, [&](const feed::CapturedFrame& f) { engine.on_frame(f, rdtsc()); });
+  r.hot_allocations = drive_frames(frames, opt, r, [&](const feed::CapturedFrame& f) { engine.on_frame(f, rdtsc()); },
+                                   [&](std::uint64_t done) { write_status(done, frames.size(), &core.counters()); });
   engine.finish();
 }
 
@@ -468,9 +512,12 @@ void run_pipelined(const std::vector<feed::CapturedFrame>& frames, InstrumentReg
     bool operator()() noexcept {
       bool work = false;
       strategy::Fill f;
+      // Fill-driven intents join the buffer and go out with the next frame_end. A fill can arrive between
+      // two messages of one frame, so the buffer may already hold that frame's intents: never clear it here.
       while (fills->try_pop(f)) {
-        intents.clear();
-        strategies->on_fill(f, intents);  // fill-driven intents go out with the next frame
+        const std::size_t before = intents.size();
+        strategies->on_fill(f, intents);
+        r->intents += intents.size() - before;
         work = true;
       }
       if (!in->try_pop(m)) {
@@ -484,7 +531,11 @@ void run_pipelined(const std::vector<feed::CapturedFrame>& frames, InstrumentReg
       r->hist.hop.record(static_cast<std::int64_t>(t - m.sent_tsc));
       switch (m.kind) {
         case MarketMsg::event:
-          if (m.ev.h.type == EventType::trade || m.ev.h.type == EventType::candle) strategies->on_event(m.ev, intents);
+          if (m.ev.h.type == EventType::trade || m.ev.h.type == EventType::candle) {
+            const std::size_t before = intents.size();
+            strategies->on_event(m.ev, intents);
+            r->intents += intents.size() - before;  // counted where produced: every one must reach the OMS
+          }
           om.kind = OmsMsg::event;
           om.ev = m.ev;
           om.now_ns = m.now_ns;
@@ -498,7 +549,9 @@ void run_pipelined(const std::vector<feed::CapturedFrame>& frames, InstrumentReg
           h.venue_time_ns = m.now_ns;
           h.instrument = m.ev.h.instrument;
           h.type = EventType::book_batch;
+          const std::size_t before = intents.size();
           strategies->on_book(h, {{m.bids.data(), m.nb}, {m.asks.data(), m.na}}, intents);
+          r->intents += intents.size() - before;
           om.book_instrument = m.ev.h.instrument;
           om.nb = m.nb;
           om.na = m.na;
@@ -508,7 +561,6 @@ void run_pipelined(const std::vector<feed::CapturedFrame>& frames, InstrumentReg
         }
         case MarketMsg::frame_end:
           r->hist.signal.record(static_cast<std::int64_t>(rdtsc() - t));
-          r->intents += intents.size();
           for (const auto& in_ : intents.view()) {
             om.kind = OmsMsg::intent;
             om.order_intent = in_;
@@ -590,7 +642,7 @@ void run_pipelined(const std::vector<feed::CapturedFrame>& frames, InstrumentReg
   FeedStage<F> feed(opt.venue, registry, opt.traded);
   BookView view;
   MarketMsg m{};
-  const std::uint64_t feed_allocs = drive_frames(frames, opt, [&](const feed::CapturedFrame& f) {
+  const std::uint64_t feed_allocs = drive_frames(frames, opt, r, [&](const feed::CapturedFrame& f) {
     const std::uint64_t t0 = rdtsc();
     const auto out = feed.on_frame(f, t0, r, r.hist);
     m.frame_tsc = t0;
@@ -617,7 +669,7 @@ void run_pipelined(const std::vector<feed::CapturedFrame>& frames, InstrumentReg
     m.sent_tsc = rdtsc();
     push_spin(*market, m, r.ring_full_spins);
     r.hist.frame.record(static_cast<std::int64_t>(rdtsc() - t0));
-  });
+  }, [&](std::uint64_t done) { write_status(done, frames.size(), nullptr); });
   feed_done.store(true, std::memory_order_release);
   while (!oloop.done.load(std::memory_order_acquire)) std::this_thread::sleep_for(std::chrono::microseconds(100));
   strat_runner.stop();
@@ -810,9 +862,8 @@ PipelineResult run_pipeline(const std::vector<std::string>& files, InstrumentReg
     frames.erase(std::find_if(frames.begin(), frames.end(), [&](const auto& f) { return f.recv_ns > end; }), frames.end());
   }
   PipelineResult r;
-  r.frames = frames.size();
+  r.frames_in_input = frames.size();  // r.frames and r.data_end_ns: what drive_frames got through
   r.data_start_ns = frames.front().recv_ns;
-  r.data_end_ns = frames.back().recv_ns;
   const auto t0 = std::chrono::steady_clock::now();
   with_venue_feed(opt.venue, [&]<class F>() { run_topology<F>(frames, registry, strategies, core, opt, r); });
   if (opt.cancel_on_stop) {

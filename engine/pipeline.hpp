@@ -39,6 +39,9 @@ struct PipelineOptions {
   std::int64_t data_window_ns{0};      // > 0: only the first this-many ns of data (bench at recorded pace)
   const std::atomic<bool>* stop{nullptr};  // set by SIGINT/SIGTERM: stop intake after the current frame
   class StatusPublisher* status{nullptr};  // admin endpoint: a live snapshot from the OMS side, at its interval
+  // Set by SIGUSR1: the replay writes one status line (frames so far, orders, fills) to the log and stderr
+  // at the next frame boundary and clears it.
+  std::atomic<bool>* status_request{nullptr};
 };
 
 // Every histogram is in TSC ticks while recording; results() converts to nanoseconds.
@@ -55,7 +58,11 @@ struct StageHistograms {
 };
 
 struct PipelineResult {
-  std::uint64_t frames{0}, events{0}, decode_errors{0}, control_frames{0}, ignored_frames{0};
+  // frames: frames actually processed. frames_in_input: replay only, frames in the input files (after the
+  // data window); a stopped replay processed fewer. 0 for live feeds, whose input has no end.
+  std::uint64_t frames{0}, frames_in_input{0};
+  std::string interrupted;  // "SIGTERM" / "SIGINT" when a signal ended the run (set by the command); else empty
+  std::uint64_t events{0}, decode_errors{0}, control_frames{0}, ignored_frames{0};
   std::uint64_t book_updates{0}, gaps{0}, resyncs{0}, crossed{0};
   std::uint64_t book_checks{0}, book_mismatches{0};  // venue BBO vs our book at the same update id
   std::uint64_t trades_seen{0}, intents{0}, intents_dropped{0}, ring_full_spins{0};

@@ -50,20 +50,35 @@ void write_file(const std::string& path, const std::string& text) {
 }  // namespace
 
 std::string make_run_dir(const std::string& runs_dir, const std::string& prefix) {
+  mkdir_p(runs_dir);
   const std::time_t t = std::time(nullptr);
   std::tm tm{};
   gmtime_r(&t, &tm);
   char stamp[32];
   std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
-  std::string dir = runs_dir + "/" + prefix + stamp;
-  // Two runs in the same second get distinct directories.
-  for (int n = 2; ::access(dir.c_str(), F_OK) == 0; ++n) dir = runs_dir + "/" + prefix + stamp + "-" + std::to_string(n);
-  mkdir_p(dir + "/logs");
-  const std::string latest = runs_dir + "/latest";
-  ::unlink(latest.c_str());
-  // Relative target so the runs folder can move; a filesystem without symlinks only loses the shortcut.
-  (void)::symlink(dir.substr(runs_dir.size() + 1).c_str(), latest.c_str());
+  const std::string base = runs_dir + "/" + prefix + stamp;
+  std::string dir = base;
+  // mkdir(2) is the atomic test-and-create: whoever gets EEXIST takes the next suffix, so two runs started
+  // in the same second (two processes included) never share a log, journal or summary.
+  for (int n = 1; ::mkdir(dir.c_str(), 0755) != 0; ++n) {
+    if (errno != EEXIST) throw Error("cannot create run directory '" + dir + "': " + std::strerror(errno));
+    if (n > 9999) throw Error("cannot create run directory '" + base + "': 10000 runs already use this second");
+    dir = base + "-" + std::to_string(n);
+  }
+  if (::mkdir((dir + "/logs").c_str(), 0755) != 0)
+    throw Error("cannot create directory '" + dir + "/logs': " + std::strerror(errno));
   return dir;
+}
+
+void point_latest_at(const std::string& runs_dir, const std::string& run_dir) {
+  const std::string latest = runs_dir + "/latest";
+  // A private temporary link renamed over `latest`: the switch is atomic, and two runs pointing it at the
+  // same time never remove each other's link. Relative target so the runs folder can move; a filesystem
+  // without symlinks only loses the shortcut.
+  const std::string tmp = latest + ".tmp-" + std::to_string(::getpid());
+  ::unlink(tmp.c_str());
+  const std::string target = run_dir.compare(0, runs_dir.size() + 1, runs_dir + "/") == 0 ? run_dir.substr(runs_dir.size() + 1) : run_dir;
+  if (::symlink(target.c_str(), tmp.c_str()) == 0 && ::rename(tmp.c_str(), latest.c_str()) != 0) ::unlink(tmp.c_str());
 }
 
 void write_run_files(const std::string& dir, const RunSummaryInput& in) {
@@ -99,7 +114,10 @@ void write_run_files(const std::string& dir, const RunSummaryInput& in) {
   j << "{\n  \"mode\": \"" << in.mode << "\",\n  \"venue\": \"" << to_string(in.config->venue) << "\",\n  \"topology\": \"" << in.topology
     << "\",\n  \"strategy\": \"" << in.config->strategy_name() << "\",\n  \"data_files\": " << in.config->data.size()
     << ",\n  \"data_start_ns\": " << r.data_start_ns << ",\n  \"data_end_ns\": " << r.data_end_ns << ",\n";
-  j << "  \"feed\": {\"frames\": " << r.frames << ", \"events\": " << r.events << ", \"decode_errors\": " << r.decode_errors
+  // null for a run that ended on its own; a stopped replay processed fewer frames than its input holds.
+  j << "  \"interrupted\": " << (r.interrupted.empty() ? "null" : "\"" + r.interrupted + "\"") << ",\n";
+  j << "  \"feed\": {\"frames\": " << r.frames << ", \"frames_in_input\": "
+    << (r.frames_in_input ? std::to_string(r.frames_in_input) : std::string("null")) << ", \"events\": " << r.events << ", \"decode_errors\": " << r.decode_errors
     << ", \"control_frames\": " << r.control_frames << ", \"ignored_frames\": " << r.ignored_frames << ", \"book_updates\": " << r.book_updates
     << ", \"gaps\": " << r.gaps << ", \"resyncs\": " << r.resyncs << ", \"crossed\": " << r.crossed << ", \"book_checks\": " << r.book_checks
     << ", \"book_mismatches\": " << r.book_mismatches << ", \"trades_seen\": " << r.trades_seen << "},\n";
@@ -168,6 +186,14 @@ std::string format_summary(const RunSummaryInput& in, const std::string& dir) {
   std::ostringstream o;
   char line[256];
   o << "enigma " << in.mode << " — " << to_string(in.config->venue) << ", " << in.topology << " topology, strategy " << in.config->strategy_name() << "\n";
+  if (!r.interrupted.empty() && r.frames_in_input > 0) {
+    std::snprintf(line, sizeof line, "  INTERRUPTED by %s: %llu of %llu frames processed (%.1f %%); results cover only those\n",
+                  r.interrupted.c_str(), (unsigned long long)r.frames, (unsigned long long)r.frames_in_input,
+                  100.0 * static_cast<double>(r.frames) / static_cast<double>(r.frames_in_input));
+    o << line;
+  } else if (!r.interrupted.empty()) {
+    o << "  stopped by " << r.interrupted << " after " << r.frames << " frames\n";
+  }
   std::snprintf(line, sizeof line, "  frames %llu  events %llu  decode errors %llu  (%.2f s wall, %.0f frames/s)\n",
                 (unsigned long long)r.frames, (unsigned long long)r.events, (unsigned long long)r.decode_errors, r.wall_seconds,
                 r.wall_seconds > 0 ? r.frames / r.wall_seconds : 0.0);

@@ -11,9 +11,14 @@
 
 namespace enigma::engine {
 
-// Creates `<runs_dir>/<prefix><UTC timestamp>/logs/` and points `<runs_dir>/latest` at it (so
-// `tail -F runs/latest/logs/enigma.log` follows whatever run is current). Returns the run directory.
+// Creates `<runs_dir>/<prefix><UTC timestamp>/logs/` and returns the run directory. The directory is
+// created with one mkdir(2) that must not find it there: a run started in the same second as another
+// (another process included) gets `<stamp>-1`, `<stamp>-2`, ... and never shares a directory. Throws
+// enigma::Error naming the path when it cannot be created.
 [[nodiscard]] std::string make_run_dir(const std::string& runs_dir, const std::string& prefix = "");
+// Points `<runs_dir>/latest` at `run_dir` (so `tail -F runs/latest/logs/enigma.log` follows whatever run
+// is current). Call it once the run has set up successfully; the link is replaced atomically (rename).
+void point_latest_at(const std::string& runs_dir, const std::string& run_dir);
 
 struct RunSummaryInput {
   const RunConfig* config;

@@ -21,7 +21,38 @@ scripts/setup.sh
 
 # Suites built and run again under each sanitizer (executable name prefixes).
 ASAN_SUITES='^(core|feed|strategy|risk|oms|engine)_[a-z0-9_]*test$'
-TSAN_SUITES='^(core_(spsc_ring|logger|stage_runner|alloc)_test|oms_journal_test|engine_replay_test)$'
+# engine_paper_test is not in the TSan list yet: it drops the connection a fixed 200 ms after sending 2000
+# frames, and under TSan the engine has not read them all by then (7071-7750 of 8000; no race reported).
+TSAN_SUITES='^(core_(spsc_ring|logger|stage_runner|alloc)_test|oms_journal_test|feed_ws_client_test|engine_(replay|pipelined_intents|live|admin)_test)$'
+# The only suites a failure may be retried for: loopback network servers with reconnect, stale, ping and
+# request timers (RUN_SERIAL in tests/*/*.cmake). Any other failure fails the run at once.
+RETRY_SUITES='^(feed_ws_client_test|engine_paper_test|engine_live_test|engine_admin_test)$'
+RETRIED=()
+report_retries() { echo "retries: ${#RETRIED[@]}${RETRIED[0]+ (${RETRIED[*]})}"; }
+trap report_retries EXIT
+
+# run_ctest <build dir> [ctest args...]: every selected test once; then each failed test of RETRY_SUITES
+# once more, by name, and the run fails if any other test failed or a retry failed too.
+run_ctest() {
+  local dir="$1"; shift
+  ctest --test-dir "$dir" --output-on-failure -j "$JOBS" "$@" && return 0
+  local failed=() t
+  mapfile -t failed < <(sed -n 's/^[0-9]*:\(.*\)$/\1/p' "$dir/Testing/Temporary/LastTestsFailed.log")
+  for t in "${failed[@]}"; do
+    if ! [[ "$t" =~ $RETRY_SUITES ]]; then
+      echo "$t failed (not retried: only the timing-sensitive network suites are)"; return 1
+    fi
+  done
+  # A sanitizer report is a finding, never a timing hiccup: no retry may hide it.
+  if grep -qE 'WARNING: ThreadSanitizer|ERROR: AddressSanitizer|runtime error:' "$dir/Testing/Temporary/LastTest.log"; then
+    echo "sanitizer report in ${failed[*]} (not retried)"; return 1
+  fi
+  for t in "${failed[@]}"; do
+    RETRIED+=("${dir#build/}:$t")
+    echo "-- retrying $t once (timing-sensitive network suite)"
+    ctest --test-dir "$dir" --output-on-failure -R "^${t}\$" || return 1
+  done
+}
 
 suite_targets() {  # <build dir> <regex>: test executables in that build matching the regex
   ninja -C "$1" -t targets all | sed -n 's/^\([A-Za-z0-9_]*\): phony$/\1/p' | grep -E "$2" || true
@@ -31,12 +62,8 @@ step "release: configure + build"
 cmake --preset release >/dev/null
 cmake --build build/release -j "$JOBS"
 
-# Timing-sensitive network tests run serially (RUN_SERIAL); a test that fails is retried once so a
-# scheduler hiccup on a loaded 2-core VM does not fail the run, and the retry is visible in the log.
-CTEST_FLAGS=(--output-on-failure -j "$JOBS" --repeat until-pass:2)
-
 step "release: ctest"
-ctest --test-dir build/release "${CTEST_FLAGS[@]}"
+run_ctest build/release
 
 if [ "$QUICK" = 1 ]; then
   step "done (quick)"; exit 0
@@ -48,7 +75,7 @@ mapfile -t targets < <(suite_targets build/asan "$ASAN_SUITES")
 cmake --build build/asan -j "$JOBS" --target "${targets[@]}"
 regex=$(printf '%s|' "${targets[@]}"); regex="^(${regex%|})$"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir build/asan "${CTEST_FLAGS[@]}" -R "$regex" -LE slow
+  run_ctest build/asan -R "$regex" -LE slow
 
 step "tsan: build + ctest"
 cmake --preset tsan >/dev/null
@@ -56,7 +83,7 @@ mapfile -t targets < <(suite_targets build/tsan "$TSAN_SUITES")
 cmake --build build/tsan -j "$JOBS" --target "${targets[@]}"
 regex=$(printf '%s|' "${targets[@]}"); regex="^(${regex%|})$"
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-  ctest --test-dir build/tsan "${CTEST_FLAGS[@]}" -R "$regex"
+  run_ctest build/tsan -R "$regex"
 
 step "fuzz: build + run each target for ${FUZZ_SECONDS}s"
 cmake --preset fuzz >/dev/null
