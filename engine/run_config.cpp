@@ -113,6 +113,7 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
     t.finish();
   }
 
+  std::vector<std::string> group_names;  // [[instrument]] group, in order of first use (ids from 1)
   for (auto t : root.table_array("instrument")) {
     InstrumentEntry e;
     e.spec.venue = read_venue(t, "venue", rc.venue);
@@ -135,6 +136,17 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
     e.limits.taker_fee = t.decimal<Rate>("taker_fee", Rate::from_raw(Rate::kScale / 10000 * 4), Rate{}, Rate::from_raw(Rate::kScale / 100));
     e.limits.maintenance_margin_rate = t.decimal<Rate>("maintenance_margin", Rate::from_raw(Rate::kScale / 200), Rate{});
     e.limits.max_leverage = static_cast<std::uint16_t>(t.integer("max_leverage", 20, 1, 1000));
+    // Correlation group: instruments naming the same group share [risk] max_group_exposure.
+    if (const std::string g = t.string("group", std::string()); !g.empty()) {
+      auto it = std::find(group_names.begin(), group_names.end(), g);
+      if (it == group_names.end()) {
+        if (group_names.size() + 1 >= risk::RiskConfig::kMaxGroups)
+          t.fail("group", "at most " + std::to_string(risk::RiskConfig::kMaxGroups - 1) + " correlation groups");
+        group_names.push_back(g);
+        it = group_names.end() - 1;
+      }
+      e.limits.group = static_cast<std::uint8_t>(it - group_names.begin() + 1);
+    }
     const std::string of_sym = " of instrument '" + sym_text(e.spec) + "'";
     if (!e.spec.min_qty.is_multiple_of(e.spec.lot)) t.fail("min_qty", "min_qty = \"" + e.spec.min_qty.to_string() + "\" is not a multiple of lot " + e.spec.lot.to_string() + of_sym);
     if (!e.limits.max_order_qty.is_multiple_of(e.spec.lot))
@@ -221,6 +233,7 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
       r.price_collar_bps = static_cast<std::uint32_t>(t->integer("price_collar_bps", r.price_collar_bps, 1, 10000));
       r.max_order_notional = t->decimal<Notional>("max_order_notional", r.max_order_notional, Notional::from_raw(1));
       r.max_total_exposure = t->decimal<Notional>("max_total_exposure", r.max_total_exposure, Notional::from_raw(1));
+      r.max_group_exposure = t->decimal<Notional>("max_group_exposure", r.max_group_exposure, Notional{});
       r.venue_submit = read_bucket(*t, "venue_submit", r.venue_submit);
       r.strategy_submit = read_bucket(*t, "strategy_submit", r.strategy_submit);
       r.max_fills_in_window = static_cast<std::uint32_t>(t->integer("max_fills_in_window", r.max_fills_in_window, 1, risk::RiskConfig::kMaxFillsInWindow));

@@ -37,8 +37,9 @@ enum class RejectReason : std::uint8_t {
   strategy_rate_limit,   // strategy message budget exhausted
   off_lot,               // quantity is not a multiple of the instrument's lot size
   off_tick,              // limit or trigger price is not a multiple of the instrument's tick
+  max_group_exposure,    // worst-case exposure of the instrument's correlation group above its cap
 };
-inline constexpr int kRejectReasonCount = 30;
+inline constexpr int kRejectReasonCount = 31;
 
 [[nodiscard]] std::string_view to_string(RejectReason r) noexcept;
 

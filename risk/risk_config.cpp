@@ -31,6 +31,7 @@ void InstrumentLimits::validate(InstrumentId id) const {
   if (multiplier.raw() <= 0) fail(p + "multiplier", "must be > 0");
   if (tick.raw() <= 0) fail(p + "tick", "must be > 0");
   if (lot.raw() <= 0) fail(p + "lot", "must be > 0");
+  if (group >= RiskConfig::kMaxGroups) fail(p + "group", "must be < " + std::to_string(RiskConfig::kMaxGroups));
   if (max_order_qty.raw() <= 0) fail(p + "max_order_qty", "must be > 0");
   if (max_position_qty.raw() <= 0) fail(p + "max_position_qty", "must be > 0");
   if (taker_fee.raw() < 0 || taker_fee.raw() > Rate::kScale / 100) fail(p + "taker_fee", "must be in [0, 0.01]");
@@ -129,6 +130,7 @@ std::string_view to_string(RejectReason r) noexcept {
     case RejectReason::below_break_even: return "below_break_even";
     case RejectReason::off_lot: return "off_lot";
     case RejectReason::off_tick: return "off_tick";
+    case RejectReason::max_group_exposure: return "max_group_exposure";
     case RejectReason::venue_rate_limit: return "venue_rate_limit";
     case RejectReason::strategy_rate_limit: return "strategy_rate_limit";
   }

@@ -22,6 +22,7 @@ struct InstrumentLimits {
   Rate taker_fee{Rate::from_raw(6'000'000)};                 // 0.0006 (6 bp); in [0, 0.01]
   Rate maintenance_margin_rate{Rate::from_raw(50'000'000)};  // 0.005 (0.5 %); in [0, 0.5)
   std::uint16_t max_leverage{50};                            // 1..1000
+  std::uint8_t group{0};  // correlation group (e.g. every BTC-quoted perpetual), 1..kMaxGroups-1; 0 = none
   // Throws enigma::Error naming the field ("risk.instrument[3].max_order_qty: must be > 0").
   void validate(InstrumentId id) const;
 };
@@ -36,6 +37,10 @@ struct RiskConfig {
   std::uint32_t price_collar_bps{200};         // |limit - reference| / reference; 1..10000
   Notional max_order_notional{Notional::from_units(100'000)};
   Notional max_total_exposure{Notional::from_units(500'000)};  // <= 10^10 currency units
+  // Worst-case exposure of each correlation group (instruments with the same InstrumentLimits::group);
+  // 0 = no group cap.
+  Notional max_group_exposure{};
+  static constexpr std::uint8_t kMaxGroups = 16;
   // Message budgets (RTS 6: submit, modify and cancel), per venue and per strategy.
   TokenBucketConfig venue_submit{100, 20};
   TokenBucketConfig venue_modify{100, 20};

@@ -43,6 +43,7 @@ RiskGate::RiskGate(const RiskConfig& cfg, std::int64_t now_ns)
       recent_ring_(cfg.recent_client_ids, 0) {
   max_order_notional_pq_ = static_cast<int128>(cfg_.max_order_notional.raw()) * kPqPerNotionalRaw;
   max_exposure_pq_ = static_cast<int128>(cfg_.max_total_exposure.raw()) * kPqPerNotionalRaw;
+  max_group_exposure_pq_ = static_cast<int128>(cfg_.max_group_exposure.raw()) * kPqPerNotionalRaw;
   for (VenueBudgets& v : venues_) {
     v.submit = TokenBucket(cfg_.venue_submit, now_ns);
     v.modify = TokenBucket(cfg_.venue_modify, now_ns);
@@ -72,6 +73,7 @@ void RiskGate::set_instrument(InstrumentId id, const InstrumentLimits& limits) {
   in.max_leverage = limits.max_leverage;
   in.leverage_cap = limits.max_leverage;
   in.venue = limits.venue;
+  in.group = limits.group;
   in.configured = true;
 }
 
@@ -94,9 +96,7 @@ int128 RiskGate::exposure_of(const InstrumentState& in, Qty buy, Qty sell, Price
 }
 
 void RiskGate::refresh_instrument(InstrumentState& in) noexcept {
-  const int128 e = exposure_of(in, in.open_buy, in.open_sell, in.mark);
-  total_exposure_ += e - in.exposure;
-  in.exposure = e;
+  set_exposure(in, exposure_of(in, in.open_buy, in.open_sell, in.mark));
   const bool now = engaged_now(in.position, in.open_buy, in.open_sell);
   if (now != in.engaged) {
     engaged_ = now ? engaged_ + 1 : engaged_ - 1;
@@ -177,6 +177,7 @@ RiskDecision RiskGate::check_and_reserve(const OrderRequest& o, std::int64_t now
       return reject(RejectReason::max_position);
     }
     if (total_exposure_ - in.exposure + new_exposure > max_exposure_pq_) return reject(RejectReason::max_exposure);
+    if (over_group_cap(in, new_exposure)) return reject(RejectReason::max_group_exposure);
     if (!in.engaged && engaged_ >= cfg_.max_concurrent_positions) return reject(RejectReason::max_positions);
   }
   if (kill_.orders().size() >= cfg_.max_open_orders) return reject(RejectReason::max_open_orders);
@@ -243,8 +244,7 @@ RiskDecision RiskGate::check_and_reserve(const OrderRequest& o, std::int64_t now
   in.open_buy = new_buy;
   in.open_sell = new_sell;
   in.mark = ref;
-  total_exposure_ += new_exposure - in.exposure;
-  in.exposure = new_exposure;
+  set_exposure(in, new_exposure);
   if (!in.engaged) {
     in.engaged = true;
     ++engaged_;
@@ -296,6 +296,7 @@ RiskDecision RiskGate::check_modify(const ClientOrderId& id, Price new_price, Qt
       return reject(RejectReason::max_position);
     }
     if (total_exposure_ - in.exposure + new_exposure > max_exposure_pq_) return reject(RejectReason::max_exposure);
+    if (over_group_cap(in, new_exposure)) return reject(RejectReason::max_group_exposure);
   }
   VenueBudgets& vb = venues_[static_cast<std::size_t>(w->venue)];
   if (!vb.modify.can_take(now_ns)) return reject(RejectReason::venue_rate_limit);
@@ -307,8 +308,7 @@ RiskDecision RiskGate::check_modify(const ClientOrderId& id, Price new_price, Qt
   in.open_buy = new_buy;
   in.open_sell = new_sell;
   in.mark = ref;
-  total_exposure_ += new_exposure - in.exposure;
-  in.exposure = new_exposure;
+  set_exposure(in, new_exposure);
   ++accepted_;
   return RiskDecision{};
 }
@@ -483,6 +483,11 @@ bool RiskGate::register_forced(const OrderRequest& o, std::int64_t now_ns) noexc
   if (o.reference_price.raw() > 0) in.mark = o.reference_price;
   refresh_instrument(in);
   return true;
+}
+
+Notional RiskGate::group_exposure(std::uint8_t group) const noexcept {
+  if (group >= RiskConfig::kMaxGroups) return Notional{};
+  return Notional::from_raw(static_cast<std::int64_t>(group_exposure_[group] / kPqPerNotionalRaw));
 }
 
 Notional RiskGate::total_exposure() const noexcept {

@@ -110,6 +110,8 @@ class RiskGate {
   [[nodiscard]] std::uint16_t leverage_cap(InstrumentId id) const noexcept { return instruments_[id].leverage_cap; }
   // Worst-case exposure over all instruments (positions plus working orders, at each instrument's mark).
   [[nodiscard]] Notional total_exposure() const noexcept;
+  // The same over one correlation group.
+  [[nodiscard]] Notional group_exposure(std::uint8_t group) const noexcept;
   [[nodiscard]] std::uint32_t open_orders() const noexcept { return kill_.orders().size(); }
   [[nodiscard]] std::uint32_t engaged_instruments() const noexcept { return engaged_; }
   [[nodiscard]] std::uint64_t accepted_count() const noexcept { return accepted_; }
@@ -141,6 +143,7 @@ class RiskGate {
     std::uint16_t max_leverage{1};
     std::uint16_t leverage_cap{1};
     Venue venue{Venue::unknown};
+    std::uint8_t group{0};
     bool configured{false};
     // Live state.
     Qty position;   // signed, from fills
@@ -190,6 +193,17 @@ class RiskGate {
   std::uint32_t recent_head_{0};
   std::uint32_t recent_count_{0};
   int128 total_exposure_{0};
+  int128 max_group_exposure_pq_{0};  // 0: no group cap
+  std::array<int128, RiskConfig::kMaxGroups> group_exposure_{};
+  // Moves an instrument's worst-case exposure to `e`, keeping the account and group totals.
+  void set_exposure(InstrumentState& in, int128 e) noexcept {
+    total_exposure_ += e - in.exposure;
+    group_exposure_[in.group] += e - in.exposure;
+    in.exposure = e;
+  }
+  [[nodiscard]] bool over_group_cap(const InstrumentState& in, int128 new_exposure) const noexcept {
+    return max_group_exposure_pq_ > 0 && in.group != 0 && group_exposure_[in.group] - in.exposure + new_exposure > max_group_exposure_pq_;
+  }
   std::uint32_t engaged_{0};
   TradingState state_{TradingState::active};
   RejectReason state_cause_{RejectReason::none};

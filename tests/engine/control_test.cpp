@@ -8,6 +8,8 @@
 //  * /status shows frames growing during a recorded-pace replay and, at the end, the run's own totals.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <regex>
 #include <string>
 #include <thread>
@@ -125,6 +127,28 @@ TEST(EngineControl, ConsecutiveLossStopFiresAtTheFirstLosingStreak) {
   for (double p : trips) losing += p < 0;
   EXPECT_EQ(r.orders.losing_trips, losing);
   EXPECT_EQ(e.core->position(0).qty, Qty{});
+}
+
+// [[instrument]] group + [risk] max_group_exposure reach the engine's gate: a cap below one order's
+// worth (0.01 BTC at ~61,800 = ~618) refuses every entry of the group; without the group the same run trades.
+TEST(EngineControl, GroupExposureCapFromTheConfigRefusesEntries) {
+  std::ifstream in(std::string(ENIGMA_SOURCE_DIR) + "/config/replay.toml");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto insert_after = [&](const std::string& anchor, const std::string& line) {
+    const auto at = text.find(anchor);
+    ASSERT_NE(at, std::string::npos) << anchor;
+    text.insert(text.find('\n', at) + 1, line + "\n");
+  };
+  insert_after("symbol = \"BTCUSDT\"", "group = \"btc-perps\"");
+  insert_after("[risk]", "max_group_exposure = \"100\"");
+  RunConfig rc = RunConfig::parse(text, "group-test.toml");
+  rc.data = {enigma::testing::kBinanceSession};
+  ASSERT_EQ(rc.trading.limits.at(0).group, 1);
+  Engine e(rc, Topology::fused);
+  const PipelineResult r = e.run(rc);
+  EXPECT_GT(e.core->risk().reject_count(risk::RejectReason::max_group_exposure), 0u);
+  EXPECT_EQ(r.orders.orders, 0u);
+  EXPECT_EQ(r.orders.fills, 0u);
 }
 
 // ---- commands over HTTP during a recorded-pace replay ---------------------------------------------------

@@ -474,6 +474,50 @@ TEST_F(GateTest, CircuitBreakerBlocksOpeningOrders) {
   EXPECT_EQ(send(order(Side::buy, "1", "100.04"), kT0 + 10 * kSec), RejectReason::none);
 }
 
+// Instruments 0 and 1 share a correlation group capped at 1500 (hand-computed: unlevered, multiplier 1,
+// reference 100, so a 5-lot order is worth 500); instrument 2 is outside it.
+TEST_F(GateTest, GroupExposureCapSpansTheGroupOnly) {
+  RiskConfig c = loose_config();
+  c.max_group_exposure = Notional::from_units(1500);
+  gate_ = std::make_unique<RiskGate>(c, kT0);
+  InstrumentLimits grouped = limits();
+  grouped.group = 1;
+  gate_->set_instrument(0, grouped);
+  gate_->set_instrument(1, grouped);
+  gate_->set_instrument(2, limits());
+  OrderRequest a = order(Side::buy, "5");   // group: 500
+  ASSERT_EQ(send(a), RejectReason::none);
+  OrderRequest b = order(Side::buy, "10");  // group: 1500, at the cap
+  b.instrument = 1;
+  ASSERT_EQ(send(b), RejectReason::none);
+  EXPECT_EQ(gate_->group_exposure(1), Notional::from_units(1500));
+  OrderRequest over = order(Side::sell, "1", "100.5");  // instrument 1 again: 1600 > 1500
+  over.instrument = 1;
+  over.side = Side::buy;
+  EXPECT_EQ(send(over), RejectReason::max_group_exposure);
+  OrderRequest outside = order(Side::buy, "10");  // instrument 2 has no group: only the account cap applies
+  outside.instrument = 2;
+  EXPECT_EQ(send(outside), RejectReason::none);
+  ASSERT_TRUE(gate_->on_cancel(a.client_id, kT0));  // 500 released: 1000 + 100 fits again
+  EXPECT_EQ(send(over), RejectReason::none);
+}
+
+TEST_F(GateTest, ProtectiveExitsPassHaltAndKill) {
+  fill_position(Side::buy, "2");
+  std::array<ClientOrderId, 64> out{};
+  (void)gate_->kill_switch().trigger(KillScope::everything(), out);
+  gate_->set_state(TradingState::halted);
+  EXPECT_EQ(send(order(Side::buy, "1", "100.01")), RejectReason::kill_switch) << "new risk is refused";
+  OrderRequest close = order(Side::sell, "2", "100");
+  close.type = OrderType::market;
+  close.price = Price{};
+  close.reduce_only = true;
+  EXPECT_EQ(send(close), RejectReason::none) << "a reduce-only close of the long passes";
+  OrderRequest wrong_way = order(Side::buy, "1", "100.02");
+  wrong_way.reduce_only = true;  // reduce-only but on the position's side: it cannot protect anything
+  EXPECT_NE(send(wrong_way), RejectReason::none);
+}
+
 TEST_F(GateTest, KillSwitchThroughTheGate) {
   OrderRequest a = order();
   OrderRequest b = order(Side::sell, "1", "100.5");
