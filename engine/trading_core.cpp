@@ -243,7 +243,9 @@ bool TradingCore::on_intent(const strategy::OrderIntent& in, std::span<const oms
   o.req.side = in.side;
   o.req.qty = in.qty;
   // The volatility-adjusted cap (risk gate) bounds the leverage actually used for margin and sizing.
-  o.req.leverage = std::min<std::uint16_t>(cfg_.leverage, std::max<std::uint16_t>(1, risk_->leverage_cap(in.instrument)));
+  std::uint16_t leverage = std::min<std::uint16_t>(cfg_.leverage, std::max<std::uint16_t>(1, risk_->leverage_cap(in.instrument)));
+  if (in.max_leverage != 0) leverage = std::min<std::uint16_t>(leverage, in.max_leverage);  // the regime's cap
+  o.req.leverage = leverage;
   o.req.reduce_only = in.reduce_only;
   o.req.tsc = in.trigger_tsc;
   const Price mid = (!bids.empty() && !asks.empty()) ? Price::from_raw((bids[0].price.raw() + asks[0].price.raw()) / 2) : Price{};

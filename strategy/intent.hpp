@@ -44,6 +44,7 @@ struct OrderIntent {
   IntentReason reason;
   bool reduce_only;           // only reduces an open position (exits)
   IntentTif tif;              // gtc (default, zero) or ioc for a limit
+  std::uint8_t max_leverage;  // the market regime's leverage cap for this entry (0 = no cap from the strategy)
 };
 static_assert(std::is_trivially_copyable_v<OrderIntent>, "intents are copied through rings by memcpy");
 static_assert(sizeof(OrderIntent) <= 64, "one intent per cache line");

@@ -1,4 +1,5 @@
 // The three bundled strategies (headers in strategy/strategies/) and the intent helpers.
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -158,6 +159,8 @@ void ConfluenceStrategy::decide(std::uint64_t tsc, IntentBuffer& out) noexcept {
                                  Rounding::nearest);
   last_entry_ = make_intent(common, side, IntentReason::signal_entry, false, common.order_qty, limit,
                             price_on_tick(low.close, common.tick, Rounding::nearest), stop, tp, tsc);
+  // The regime's leverage cap travels with the entry; the risk side bounds the order's leverage by it.
+  last_entry_.max_leverage = static_cast<std::uint8_t>(std::clamp(low.leverage_cap, 0.0, 255.0));
   out.push(last_entry_);
   pending_bars_ = config_.intent_timeout_bars;
 }

@@ -134,6 +134,29 @@ TEST(EnginePricing, ConfluenceRestsAtTheStrategysOwnPrice) {
   EXPECT_EQ(last->spec.req.qty, want.qty);
 }
 
+// The market regime's leverage cap (strategy/regime.hpp: 2-10x) travels with the confluence entry and
+// bounds the leverage the order is sent with, below [risk] leverage = 20.
+TEST(EnginePricing, ConfluenceEntryLeverageIsBoundedByTheRegimeCap) {
+  RunConfig rc = bundled_config();
+  rc.strategy = StrategyKind::confluence;
+  rc.confluence.market_orders = false;
+  rc.confluence.require_full_alignment = false;
+  rc.confluence.candles.timeframes_s[0] = 5;
+  rc.confluence.take_profit_atr_mult = 20.0;
+  rc.trading.leverage = 20;
+  rc.trading.risk.reference_volatility = Rate::from_units(1);  // the volatility cap never binds here
+  const ReplayRun r = replay(rc);
+  const strategy::OrderIntent& want = r.last_confluence_entry;
+  ASSERT_GT(want.max_leverage, 0) << "the regime gave no cap";
+  ASSERT_LT(want.max_leverage, 20);
+  const oms::OrderState* last = nullptr;
+  for (const auto& o : r.orders)
+    if (is_entry(o)) last = &o;
+  ASSERT_NE(last, nullptr);
+  EXPECT_EQ(last->spec.req.leverage, want.max_leverage) << "the regime's cap, not [risk] leverage = 20";
+  EXPECT_GE(last->spec.req.leverage, 1);
+}
+
 TEST(EnginePricing, TrailingStopMovesUpForALongAndNeverDown) {
   RunConfig rc = bundled_config();
   auto& t = rc.trading.exits.trailing;
