@@ -153,28 +153,10 @@ TEST(EngineControl, GroupExposureCapFromTheConfigRefusesEntries) {
 
 // ---- commands over HTTP during a recorded-pace replay ---------------------------------------------------
 
-http::response<http::string_body> request(std::uint16_t port, http::verb verb, const std::string& target,
-                                          const std::string& token = "") {
-  boost::asio::io_context ioc;
-  boost::asio::ip::tcp::socket sock(ioc);
-  sock.connect({boost::asio::ip::make_address("127.0.0.1"), port});
-  http::request<http::string_body> req{verb, target, 11};
-  req.set(http::field::host, "127.0.0.1");
-  if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
-  req.prepare_payload();
-  http::write(sock, req);
-  boost::beast::flat_buffer buf;
-  http::response<http::string_body> res;
-  http::read(sock, buf, res);
-  return res;
-}
-
-// The first number after "key": in a JSON body (layout-independent).
-long long json_number(const std::string& body, const std::string& key) {
-  std::smatch m;
-  if (std::regex_search(body, m, std::regex("\"" + key + "\"\\s*:\\s*(-?[0-9]+)"))) return std::stoll(m[1]);
-  return -1;
-}
+using enigma::testing::json_number;
+const auto request = [](std::uint16_t port, http::verb verb, const std::string& target, const std::string& token = "") {
+  return enigma::testing::http_request(port, verb, target, token);
+};
 
 enum class Command { kill_flatten, kill_keep_protected, halt, emergency };
 

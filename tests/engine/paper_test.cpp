@@ -10,7 +10,9 @@
 #include <chrono>
 #include <thread>
 
+#include "engine/admin.hpp"
 #include "engine/pipeline.hpp"
+#include "engine/status.hpp"
 #include "engine/run_config.hpp"
 #include "feed/capture_reader.hpp"
 #include "tests/support/ws_test_server.hpp"
@@ -48,6 +50,18 @@ TEST(EnginePaper, TradesLiveFramesAndRecoversFromADroppedConnection) {
   po.venue = Venue::binance_usdm;
   po.progress = false;
 
+  // The engine's own status snapshot says how many frames it has taken in (a slow build, e.g. under TSan,
+  // reads behind the server's cursor).
+  SpscRing<AdminCommand> ring(16);
+  AdminServer admin("127.0.0.1", 0, "", ring);
+  admin.start();
+  StatusPublisher status(admin, registry, "paper", 5'000'000);
+  po.status = &status;
+  const auto frames_taken = [&] {
+    return enigma::testing::json_number(
+        enigma::testing::http_request(admin.port(), boost::beast::http::verb::get, "/status").body(), "frames");
+  };
+
   PipelineResult r;
   std::thread engine([&] { r = run_paper(pp, registry, strategies, core, po); });
   // Each session: one frame, so the engine asks for the snapshot; the rest once the snapshot was served
@@ -57,7 +71,7 @@ TEST(EnginePaper, TradesLiveFramesAndRecoversFromADroppedConnection) {
   ASSERT_TRUE(wait_for([&] { return server.rest_requests() >= 1; }));
   server.send_next(first - 1);
   ASSERT_TRUE(wait_for([&] { return server.cursor() == first; }));
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ASSERT_TRUE(wait_for([&] { return frames_taken() >= static_cast<long long>(first); }, 30000)) << "the engine took in " << frames_taken();
   server.fault(enigma::testing::ServerFault::drop_without_close);  // what RFC 6455 calls 1006
   ASSERT_TRUE(wait_for([&] { return server.connections() >= 2 && server.live(); }));
   server.seek(0);  // the venue replays from a point the new snapshot covers

@@ -11,6 +11,13 @@
 #include <thread>
 #include <vector>
 
+#include <regex>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
 #include "feed/capture_reader.hpp"
 
 namespace enigma::testing {
@@ -37,6 +44,33 @@ bool wait_for(Pred p, int ms = 10000) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   return false;
+}
+
+// One HTTP/1.1 request to a loopback server (the admin endpoint), answered in full.
+inline boost::beast::http::response<boost::beast::http::string_body> http_request(std::uint16_t port,
+                                                                                   boost::beast::http::verb verb,
+                                                                                   const std::string& target,
+                                                                                   const std::string& token = "") {
+  namespace http = boost::beast::http;
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::socket sock(ioc);
+  sock.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+  http::request<http::string_body> req{verb, target, 11};
+  req.set(http::field::host, "127.0.0.1");
+  if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
+  req.prepare_payload();
+  http::write(sock, req);
+  boost::beast::flat_buffer buf;
+  http::response<http::string_body> res;
+  http::read(sock, buf, res);
+  return res;
+}
+
+// The first integer after "key": in a JSON body (independent of the layout around it); -1 when absent.
+inline long long json_number(const std::string& body, const std::string& key) {
+  std::smatch m;
+  if (std::regex_search(body, m, std::regex("\"" + key + "\"\\s*:\\s*(-?[0-9]+)"))) return std::stoll(m[1]);
+  return -1;
 }
 
 struct RecordedSession {
