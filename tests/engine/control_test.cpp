@@ -129,6 +129,26 @@ TEST(EngineControl, ConsecutiveLossStopFiresAtTheFirstLosingStreak) {
   EXPECT_EQ(e.core->position(0).qty, Qty{});
 }
 
+// Invariant: a position without a working stop. A submit budget of one order a second lets the entry out but
+// refuses its stop leg (strategy_rate_limit), so the position is unprotected; after the grace the engine
+// runs the emergency sequence and ends flat.
+TEST(EngineControl, APositionWithoutItsStopRaisesTheEmergencyStop) {
+  for (Topology topo : {Topology::fused, Topology::pipelined}) {
+    SCOPED_TRACE(std::string(to_string(topo)));
+    RunConfig rc = base_config();
+    rc.trading.risk.strategy_submit = {1, 1};
+    rc.trading.risk.max_consecutive_losses = 1000;
+    Engine e(rc, topo);
+    const PipelineResult r = e.run(rc);
+    EXPECT_GT(e.core->risk().reject_count(risk::RejectReason::strategy_rate_limit), 0u);
+    EXPECT_EQ(e.core->emergency_count(EmergencyCause::invariant), 1u);
+    EXPECT_EQ(r.orders.emergency_stops, 1u);
+    EXPECT_GE(r.orders.flatten_orders, 1u);
+    EXPECT_EQ(e.core->position(0).qty, Qty{});
+    EXPECT_EQ(e.core->unprotected_positions(), 0u);
+  }
+}
+
 // [[instrument]] group + [risk] max_group_exposure reach the engine's gate: a cap below one order's
 // worth (0.01 BTC at ~61,800 = ~618) refuses every entry of the group; without the group the same run trades.
 TEST(EngineControl, GroupExposureCapFromTheConfigRefusesEntries) {
