@@ -556,3 +556,71 @@ TEST(EngineLive, SendPathDoesNotAllocate) {
   EXPECT_EQ(core.counters().orders, 2u);
   EXPECT_EQ(core.counters().gateway_full, 0u);
 }
+
+// Credentials refused by the venue (-1022: the signature does not verify with the venue's secret) raise the
+// engine's emergency stop in a live run: halted, nothing new is sent after the refusal.
+TEST(EngineLive, RefusedCredentialsRaiseTheEmergencyStop) {
+  FakeBinance venue;
+  const enigma::testing::RecordedSession rec = enigma::testing::load_binance_session(20000);
+  enigma::testing::WsTestServerOptions so;
+  so.snapshot_body = rec.snapshot;
+  enigma::testing::WsTestServer market(rec.frames, so);
+  const RunConfig rc = trading_config();
+  InstrumentRegistry registry;
+  rc.fill_registry(registry);
+  strategy::StrategyStage strategies(rc.make_strategies());
+  TradingCoreConfig trading = rc.trading;
+  trading.journal_path = fresh_path("journal");
+  TradingCore core(registry, trading);
+  LiveGateway gateway(registry, gateway_options(venue));
+  core.go_live(gateway, kKey, oms::Secret("not-the-venue-secret"),
+               "127.0.0.1:" + venue.rest_url().substr(venue.rest_url().rfind(':') + 1));
+  gateway.start();
+  ASSERT_TRUE(wait_for([&] { return gateway.stream_connected() && venue.stream_open(); }));
+  PaperOptions pp;
+  pp.ws.url = market.url("/stream?streams=btcusdt@depth@0ms/btcusdt@bookTicker/btcusdt@trade");
+  pp.ws.tls.ca_file = market.ca_file();
+  pp.snapshot_url = "https://127.0.0.1:" + std::to_string(market.port()) + "/fapi/v1/depth?symbol=BTCUSDT&limit=1000";
+  pp.max_frames = rec.frames.size();
+  pp.run_seconds = 60;  // bound
+  PipelineOptions po;
+  po.venue = Venue::binance_usdm;
+  po.progress = false;
+  std::atomic<bool> stop{false};
+  po.stop = &stop;
+  PipelineResult r;
+  std::thread engine([&] { r = run_live(pp, registry, strategies, core, po, 1'000'000'000); });
+  struct Join {
+    std::thread& t;
+    std::atomic<bool>& stop;
+    ~Join() {
+      stop = true;
+      if (t.joinable()) t.join();
+    }
+  } join{engine, stop};
+  ASSERT_TRUE(wait_for([&] { return market.live(); }));
+  market.send_next(1);
+  ASSERT_TRUE(wait_for([&] { return market.rest_requests() >= 1; }));
+  std::size_t sent = 1;
+  while (sent + 200 < rec.frames.size() && venue.bad_signatures() == 0) {
+    market.send_next(200);
+    sent += 200;
+    wait_for([&] { return market.cursor() == sent; });
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_GE(venue.bad_signatures(), 1) << "no order reached the venue in " << sent << " frames";
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the answer reaches the OMS thread
+  // Every signed request now fails the venue's check, so the refused count is the engine's request count.
+  const int refused_at_stop = venue.bad_signatures();
+  market.send_next(std::min<std::size_t>(4000, rec.frames.size() - sent));  // more market data: no new entry may follow
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const int refused_after = venue.bad_signatures();
+  stop = true;
+  engine.join();
+  gateway.stop();
+  EXPECT_EQ(core.emergency_count(EmergencyCause::credentials), 1u);
+  EXPECT_EQ(core.risk().state(), risk::TradingState::halted);
+  EXPECT_EQ(refused_after, refused_at_stop) << "nothing new after the venue refused the credentials";
+  EXPECT_GT(r.orders.risk_rejects, 0u) << "the strategy kept signalling and the halted gate refused it";
+  EXPECT_EQ(core.position(0).qty, Qty{});
+}
