@@ -710,7 +710,23 @@ void run_paper_fused(const PaperOptions& popt, InstrumentRegistry& registry, str
     bool want_snapshot{true};
     std::uint64_t resyncs_seen{0};
     std::uint64_t frames_since_connect{0};
+    feed::SessionRecorder* recorder{nullptr};
   } ctx{&engine, &r};
+  // Recording is a tap on the frame source (DESIGN.md): the exact bytes and receive times the engine saw,
+  // so a replay of the recording meets the same data at the same data times. URL index 1 is the WebSocket,
+  // 2 the REST snapshot.
+  constexpr std::uint32_t kWsStream = feed::make_stream_id(feed::FrameKind::ws_received, 1);
+  constexpr std::uint32_t kConnectStream = feed::make_stream_id(feed::FrameKind::connect, 1);
+  constexpr std::uint32_t kSnapshotStream = feed::make_stream_id(feed::FrameKind::rest_body, 2);
+  std::unique_ptr<feed::SessionRecorder> recorder;
+  if (!popt.record.dir.empty()) {
+    feed::SessionRecorderOptions ro = popt.record;
+    ro.urls = {popt.ws.url, popt.snapshot_url};
+    recorder = std::make_unique<feed::SessionRecorder>(std::move(ro));
+    ctx.recorder = recorder.get();
+    ENIGMA_LOG_INFO("recorder", "recording the session to {}/{}-NNNN.rec{} (rotate at {} bytes)", popt.record.dir, popt.record.name,
+                    popt.record.zstd ? "[.zst once closed]" : "", popt.record.rotate_bytes);
+  }
   feed::WsHandlers h;
   h.ctx = &ctx;
   h.on_frame = [](void* c, const feed::WsFrame& w) noexcept {
@@ -720,15 +736,18 @@ void run_paper_fused(const PaperOptions& popt, InstrumentRegistry& registry, str
     f.kind = feed::FrameKind::ws_received;
     f.payload = w.payload;
     f.padded_capacity = w.padded_capacity;
+    // A copy into the recorder's ring: no syscall or allocation here; a full ring is counted, not waited on.
+    if (x->recorder) (void)x->recorder->record(f.recv_ns, kWsStream, f.payload);
     if (x->first_ns == 0) x->first_ns = f.recv_ns;
     x->last_ns = f.recv_ns;
     ++x->r->frames;
     ++x->frames_since_connect;
     x->engine->on_frame(f, w.recv_tsc);
   };
-  h.on_connected = [&ctx] {
+  h.on_connected = [&ctx, &popt] {
     ctx.want_snapshot = true;  // every (re)connect: buffer diffs, then a fresh snapshot aligns the book
     ctx.frames_since_connect = 0;
+    if (ctx.recorder) (void)ctx.recorder->record(wall_ns(), kConnectStream, popt.ws.url);  // marks the (re)connect
   };
   feed::WsClient client(popt.ws, h);
   std::unique_ptr<feed::HttpsClient> https;
@@ -773,10 +792,18 @@ void run_paper_fused(const PaperOptions& popt, InstrumentRegistry& registry, str
       f.url = popt.snapshot_url;
       f.payload = std::string_view(snapshot_body.data(), resp.body.size());
       f.padded_capacity = snapshot_body.size();
+      if (recorder) (void)recorder->record(f.recv_ns, kSnapshotStream, f.payload);
       engine.on_frame(f, rdtsc());
     }
   }
   client.stop();
+  if (recorder) {
+    r.recording = recorder->stop();  // drains the ring, closes and compresses the last segment
+    r.recorded = true;
+    if (r.recording.dropped_frames > 0)
+      ENIGMA_LOG_WARN("recorder", "{} frame(s) were not recorded (ring full or write error): the recording is incomplete",
+                      r.recording.dropped_frames);
+  }
   r.data_start_ns = ctx.first_ns;
   r.data_end_ns = ctx.last_ns;
   r.reconnects = client.stats().connects > 0 ? client.stats().connects - 1 : 0;
