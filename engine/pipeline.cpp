@@ -707,6 +707,7 @@ void run_paper_fused(const PaperOptions& popt, InstrumentRegistry& registry, str
     FusedEngine<F>* engine;
     PipelineResult* r;
     std::int64_t first_ns{0}, last_ns{0};
+    std::int64_t data_ns{0};  // receive time of the latest frame processed (WebSocket or snapshot)
     bool want_snapshot{true};
     std::uint64_t resyncs_seen{0};
     std::uint64_t frames_since_connect{0};
@@ -740,6 +741,7 @@ void run_paper_fused(const PaperOptions& popt, InstrumentRegistry& registry, str
     if (x->recorder) (void)x->recorder->record(f.recv_ns, kWsStream, f.payload);
     if (x->first_ns == 0) x->first_ns = f.recv_ns;
     x->last_ns = f.recv_ns;
+    x->data_ns = f.recv_ns;
     ++x->r->frames;
     ++x->frames_since_connect;
     x->engine->on_frame(f, w.recv_tsc);
@@ -772,7 +774,11 @@ void run_paper_fused(const PaperOptions& popt, InstrumentRegistry& registry, str
       FeedView& fv = engine.status_view();
       fv.reconnects = client.stats().connects > 0 ? client.stats().connects - 1 : 0;
       fv.connected = now - (ctx.last_ns != 0 ? ctx.last_ns : started_ns) < 5'000'000'000;
-      engine.on_idle(now);
+      // Paper: the simulated exchange runs on data time, as in a replay: an idle poll at the latest frame's
+      // receive time hands over nothing that frame's own poll did not, so the session's recording replays to
+      // the same orders and fills (a wall-clock poll between frames would deliver a fill before the next
+      // frame here and after it in the replay). Live: the venue's reports and request timeouts need the wall clock.
+      engine.on_idle(core.live() || ctx.data_ns == 0 ? now : ctx.data_ns);
       idler.idle();
     }
     // A gap asked for a resync: fetch a new snapshot (cold path, off the per-frame work).
@@ -793,6 +799,7 @@ void run_paper_fused(const PaperOptions& popt, InstrumentRegistry& registry, str
       f.payload = std::string_view(snapshot_body.data(), resp.body.size());
       f.padded_capacity = snapshot_body.size();
       if (recorder) (void)recorder->record(f.recv_ns, kSnapshotStream, f.payload);
+      ctx.data_ns = f.recv_ns;
       engine.on_frame(f, rdtsc());
     }
   }
