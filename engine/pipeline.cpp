@@ -812,7 +812,7 @@ void run_paper_fused(const PaperOptions& popt, InstrumentRegistry& registry, str
                       r.recording.dropped_frames);
   }
   r.data_start_ns = ctx.first_ns;
-  r.data_end_ns = ctx.last_ns;
+  r.data_end_ns = ctx.data_ns;  // the latest frame, WebSocket or snapshot: where a replay of the recording ends
   r.reconnects = client.stats().connects > 0 ? client.stats().connects - 1 : 0;
   engine.finish();
 }
@@ -854,8 +854,10 @@ PipelineResult run_paper(const PaperOptions& popt, InstrumentRegistry& registry,
   PipelineResult r = run_live_frames(popt, registry, strategies, core, opt);
   if (opt.cancel_on_stop) {
     // [supervisor] on_stop, as at the end of a replay: the simulated exchange settles the closes and the
-    // cancels they cause at the last prices it saw.
-    const std::int64_t now = wall_ns();
+    // cancels they cause at the last prices it saw. At the last frame's data time, as the replay of the
+    // session's recording stops (an order still in flight then is cancelled there too); after an emergency
+    // raised on the wall clock (feed down), at the wall clock, so its closes are settled.
+    const std::int64_t now = r.data_end_ns > 0 && r.orders.emergency_stops == 0 ? r.data_end_ns : wall_ns();
     core.stop(now);
     strategy::IntentBuffer sink;
     std::pair<strategy::StrategyStage*, strategy::IntentBuffer*> ctx{&strategies, &sink};

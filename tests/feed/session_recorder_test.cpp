@@ -14,6 +14,7 @@
 #include "core/error.hpp"
 #include "feed/capture_reader.hpp"
 #include "feed/recorder.hpp"
+#include "tests/support/alloc_counter.hpp"
 
 using namespace enigma;
 using namespace enigma::feed;
@@ -172,4 +173,24 @@ TEST(SessionRecorder, BadOptionsAreRefusedWithTheReason) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("/proc/no-such-dir/rec"), std::string::npos) << e.what();
   }
+}
+
+// The trading thread's side: copying frames in (wrapping the ring's end, and a full ring) never allocates.
+TEST(SessionRecorder, RecordingAFrameDoesNotAllocateOnTheTradingThread) {
+  SessionRecorderOptions o;
+  o.dir = fresh_dir("alloc");
+  o.zstd = false;
+  o.ring_bytes = 8192;  // small: entries wrap the end and the ring fills
+  const std::vector<Frame> frames = sample_frames(2000);
+  SessionRecorder rec(o);
+  std::uint64_t allocations = 0;
+  {
+    enigma::test::AllocationScope scope;
+    for (const Frame& f : frames) (void)rec.record(f.recv_ns, stream_of(f), f.payload);
+    (void)rec.record(0, 0, std::string_view(frames[0].payload.data(), 0));
+    allocations = scope.count();
+  }
+  EXPECT_EQ(allocations, 0u);
+  const auto st = rec.stop();
+  EXPECT_EQ(st.frames + st.dropped_frames, frames.size() + 1);
 }
