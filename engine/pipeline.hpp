@@ -67,10 +67,10 @@ struct PipelineResult {
   std::uint64_t book_updates{0}, gaps{0}, resyncs{0}, crossed{0};
   std::uint64_t book_checks{0}, book_mismatches{0};  // venue BBO vs our book at the same update id
   std::uint64_t trades_seen{0}, intents{0}, intents_dropped{0}, ring_full_spins{0};
-  std::uint64_t hot_allocations{0};
+  std::uint64_t hot_allocations{0};  // heap allocations on pipeline threads after warm-up (must be 0)
   std::uint64_t reconnects{0};       // paper/live: WebSocket reconnects
   bool recorded{false};              // paper/live: the session was recorded ([record]); `recording` says how
-  feed::SessionRecordingStats recording;  // heap allocations on pipeline threads after warm-up (must be 0)
+  feed::SessionRecordingStats recording;
   double wall_seconds{0};
   std::int64_t data_start_ns{0}, data_end_ns{0};
   StageHistograms hist;  // nanoseconds
