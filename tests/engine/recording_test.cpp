@@ -2,8 +2,8 @@
 // the recording replays through run_pipeline to the same book checks and the same trades as the paper run
 // that made it: the replay meets the same bytes at the same data times. Paper runs against the local TLS
 // WebSocket server playing the bundled Binance USD-M session.
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -82,7 +82,7 @@ PaperRun run_recorded_paper(std::size_t frames, const feed::SessionRecorderOptio
   pp.ws.stale_after_ns = 0;  // the server pauses while the snapshot is served: not a stale feed
   pp.snapshot_url = "https://127.0.0.1:" + std::to_string(server.port()) + "/fapi/v1/depth?symbol=BTCUSDT&limit=1000";
   pp.max_frames = session.frames.size();  // WebSocket frames (the snapshot body is not counted in frames)
-  pp.run_seconds = 60;                        // bound, never reached when the test passes
+  pp.run_seconds = 60;                    // bound, never reached when the test passes
   pp.record = rec;
   PaperRun out;
   std::thread engine([&] { out.result = run_paper(pp, e.registry, *e.strategies, *e.core, e.po); });
@@ -271,19 +271,21 @@ TEST(EngineRecording, ThePaperBinaryRecordsIntoItsRunDirectoryAndTheRecordingRep
   {
     std::ofstream c(config);
     c << slurp(std::string(ENIGMA_SOURCE_DIR) + "/config/replay.toml") << "\n[feed]\nurl = \""
-      << server.url("/stream?streams=btcusdt@depth@0ms/btcusdt@bookTicker/btcusdt@trade") << "\"\nca_file = \"" << server.ca_file()
-      << "\"\nsnapshot_url = \"https://127.0.0.1:" << server.port() << "/fapi/v1/depth?symbol=BTCUSDT&limit=1000\"\n"
+      << server.url("/stream?streams=btcusdt@depth@0ms/btcusdt@bookTicker/btcusdt@trade") << "\"\nca_file = \""
+      << server.ca_file() << "\"\nsnapshot_url = \"https://127.0.0.1:" << server.port()
+      << "/fapi/v1/depth?symbol=BTCUSDT&limit=1000\"\n"
       << "stale_after_ms = 0\nrun_seconds = 60\n";
   }
-  const int paper_rc = run_enigma({"paper", "--config", config, "--runs-dir", work + "/paper"}, work + "/paper.out", [&] {
-    if (!wait_for([&] { return server.live(); }, 20000)) return false;
-    server.send_next(1);
-    if (!wait_for([&] { return server.rest_requests() >= 1; })) return false;
-    server.send_next(kFrames - 1);
-    if (!wait_for([&] { return server.cursor() == kFrames; })) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the last frames reach the engine
-    return true;
-  });
+  const int paper_rc =
+      run_enigma({"paper", "--config", config, "--runs-dir", work + "/paper"}, work + "/paper.out", [&] {
+        if (!wait_for([&] { return server.live(); }, 20000)) return false;
+        server.send_next(1);
+        if (!wait_for([&] { return server.rest_requests() >= 1; })) return false;
+        server.send_next(kFrames - 1);
+        if (!wait_for([&] { return server.cursor() == kFrames; })) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the last frames reach the engine
+        return true;
+      });
   EXPECT_EQ(paper_rc, 143) << slurp(work + "/paper.out");  // stopped by SIGTERM, as an operator stops paper
   const std::string paper_dir = only_run_dir(work + "/paper");
   const std::string paper = slurp(paper_dir + "/summary.json");
@@ -296,16 +298,19 @@ TEST(EngineRecording, ThePaperBinaryRecordsIntoItsRunDirectoryAndTheRecordingRep
   ASSERT_EQ(paper_frames, static_cast<long long>(kFrames)) << paper;
   EXPECT_NE(paper.find("\"recording\": {\"frames\": " + std::to_string(kFrames + 2)), std::string::npos) << paper;
 
-  const int replay_rc = run_enigma({"replay", "--quiet", "--config", std::string(ENIGMA_SOURCE_DIR) + "/config/replay.toml", "--data",
-                                    seg, "--runs-dir", work + "/replay"},
-                                   work + "/replay.out", [] { return true; }, /*stop=*/false);
+  const int replay_rc = run_enigma(
+      {"replay", "--quiet", "--config", std::string(ENIGMA_SOURCE_DIR) + "/config/replay.toml", "--data", seg,
+       "--runs-dir", work + "/replay"},
+      work + "/replay.out", [] { return true; }, /*stop=*/false);
   EXPECT_EQ(replay_rc, 0) << slurp(work + "/replay.out");
   const std::string replayed = slurp(only_run_dir(work + "/replay") + "/summary.json");
   ASSERT_NE(replayed.find("\"interrupted\": null"), std::string::npos) << replayed;
-  EXPECT_EQ(json_number(replayed, "frames"), paper_frames + 1);  // + the snapshot body
+  EXPECT_EQ(json_number(replayed, "frames"), paper_frames + 1);        // + the snapshot body
   EXPECT_NE(replayed.find("\"recording\": null"), std::string::npos);  // a replay records nothing
-  for (const char* key : {"book_checks", "book_mismatches", "gaps", "crossed", "resyncs", "trades_seen", "signals", "fills", "cancels"})
-    EXPECT_EQ(json_number(replayed, key), json_number(paper, key)) << key << "\npaper: " << paper << "\nreplay: " << replayed;
+  for (const char* key :
+       {"book_checks", "book_mismatches", "gaps", "crossed", "resyncs", "trades_seen", "signals", "fills", "cancels"})
+    EXPECT_EQ(json_number(replayed, key), json_number(paper, key))
+        << key << "\npaper: " << paper << "\nreplay: " << replayed;
   EXPECT_GT(json_number(paper, "book_checks"), 10);
   EXPECT_GT(json_number(paper, "fills"), 0);
 }
@@ -321,14 +326,16 @@ TEST(EngineRecording, RecordTableIsReadAndCheckedFromTheConfig) {
   EXPECT_EQ(dp.record.dir, "/runs/x");  // default: the run directory
 
   const RunConfig c = RunConfig::parse(
-      base + "\n[record]\ndir = \"/data/rec\"\nrotate_bytes = \"1MiB\"\ncompress = \"none\"\nring_bytes = \"1MiB\"\n", "t.toml");
+      base + "\n[record]\ndir = \"/data/rec\"\nrotate_bytes = \"1MiB\"\ncompress = \"none\"\nring_bytes = \"1MiB\"\n",
+      "t.toml");
   const PaperOptions cp = paper_options(c, "/runs/x");
   EXPECT_EQ(cp.record.dir, "/data/rec");
   EXPECT_EQ(cp.record.rotate_bytes, 1u << 20);
   EXPECT_FALSE(cp.record.zstd);
   EXPECT_EQ(cp.record.ring_bytes, 1u << 20);
 
-  EXPECT_TRUE(paper_options(RunConfig::parse(base + "\n[record]\nenabled = false\n", "t.toml"), "/runs/x").record.dir.empty());
+  EXPECT_TRUE(
+      paper_options(RunConfig::parse(base + "\n[record]\nenabled = false\n", "t.toml"), "/runs/x").record.dir.empty());
   auto error_of = [&](const std::string& table) {
     try {
       (void)RunConfig::parse(base + "\n[record]\n" + table + "\n", "t.toml");

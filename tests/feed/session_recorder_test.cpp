@@ -24,7 +24,8 @@ namespace {
 
 std::string fresh_dir(const std::string& what) {
   static int n = 0;
-  const std::string d = ::testing::TempDir() + "/enigma-sessrec-" + what + "-" + std::to_string(::getpid()) + "-" + std::to_string(n++);
+  const std::string d =
+      ::testing::TempDir() + "/enigma-sessrec-" + what + "-" + std::to_string(::getpid()) + "-" + std::to_string(n++);
   fs::remove_all(d);
   return d;
 }
@@ -41,8 +42,10 @@ std::vector<Frame> sample_frames(std::size_t n) {
   std::vector<Frame> out;
   for (std::size_t i = 0; i < n; ++i) {
     const bool rest = i % 97 == 5;
-    std::string p = "{\"i\":" + std::to_string(i) + ",\"pad\":\"" + std::string((i * 37) % 1500, static_cast<char>('a' + i % 26)) + "\"}";
-    out.push_back({1'700'000'000'000'000'000 + static_cast<std::int64_t>(i) * 1000, rest ? FrameKind::rest_body : FrameKind::ws_received,
+    std::string p = "{\"i\":" + std::to_string(i) + ",\"pad\":\"" +
+                    std::string((i * 37) % 1500, static_cast<char>('a' + i % 26)) + "\"}";
+    out.push_back({1'700'000'000'000'000'000 + static_cast<std::int64_t>(i) * 1000,
+                   rest ? FrameKind::rest_body : FrameKind::ws_received,
                    rest ? "https://venue/depth" : "wss://venue/stream", std::move(p)});
   }
   return out;
@@ -50,7 +53,8 @@ std::vector<Frame> sample_frames(std::size_t n) {
 
 std::uint32_t stream_of(const Frame& f) { return make_stream_id(f.kind, f.kind == FrameKind::rest_body ? 2 : 1); }
 
-std::vector<CapturedFrame> read_all(const std::vector<std::string>& files, std::vector<std::unique_ptr<CaptureReader>>& keep) {
+std::vector<CapturedFrame> read_all(const std::vector<std::string>& files,
+                                    std::vector<std::unique_ptr<CaptureReader>>& keep) {
   std::vector<CapturedFrame> out;
   for (const auto& f : files) {
     keep.push_back(std::make_unique<CaptureReader>(f));
