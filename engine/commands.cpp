@@ -333,7 +333,7 @@ int cmd_paper() {
   ENIGMA_LOG_INFO("engine", "paper start url={}", rc.ws_url);
   std::fprintf(stderr, "enigma paper: %s -> %s (Ctrl-C to stop)\n", rc.ws_url.c_str(), s.dir.c_str());
   return s.guarded([&] {
-    PipelineResult r = run_paper(paper_options(rc), s.registry, *s.strategies, *s.core, s.po);
+    PipelineResult r = run_paper(paper_options(rc, s.dir), s.registry, *s.strategies, *s.core, s.po);
     return s.finish(r, "paper");
   });
 }
@@ -377,7 +377,7 @@ int cmd_live() {
     ENIGMA_LOG_INFO("engine", "live start market={} orders={}", rc.ws_url, rc.live.rest_url);
     std::fprintf(stderr, "enigma live: %s, orders to %s -> %s (Ctrl-C to stop and cancel)\n", rc.ws_url.c_str(),
                  rc.live.rest_url.c_str(), s.dir.c_str());
-    PipelineResult r = run_live(paper_options(rc), s.registry, *s.strategies, *s.core, s.po, rc.live.drain_ms * 1'000'000);
+    PipelineResult r = run_live(paper_options(rc, s.dir), s.registry, *s.strategies, *s.core, s.po, rc.live.drain_ms * 1'000'000);
     gateway.stop();
     const auto& c = r.orders;
     ENIGMA_LOG_INFO("live", "gateway requests={} answers={} unknown={} venue_rejects={} last_code={} stream_reports={}",

@@ -707,10 +707,27 @@ void run_paper_fused(const PaperOptions& popt, InstrumentRegistry& registry, str
     FusedEngine<F>* engine;
     PipelineResult* r;
     std::int64_t first_ns{0}, last_ns{0};
+    std::int64_t data_ns{0};  // receive time of the latest frame processed (WebSocket or snapshot)
     bool want_snapshot{true};
     std::uint64_t resyncs_seen{0};
     std::uint64_t frames_since_connect{0};
+    feed::SessionRecorder* recorder{nullptr};
   } ctx{&engine, &r};
+  // Recording is a tap on the frame source (DESIGN.md): the exact bytes and receive times the engine saw,
+  // so a replay of the recording meets the same data at the same data times. URL index 1 is the WebSocket,
+  // 2 the REST snapshot.
+  constexpr std::uint32_t kWsStream = feed::make_stream_id(feed::FrameKind::ws_received, 1);
+  constexpr std::uint32_t kConnectStream = feed::make_stream_id(feed::FrameKind::connect, 1);
+  constexpr std::uint32_t kSnapshotStream = feed::make_stream_id(feed::FrameKind::rest_body, 2);
+  std::unique_ptr<feed::SessionRecorder> recorder;
+  if (!popt.record.dir.empty()) {
+    feed::SessionRecorderOptions ro = popt.record;
+    ro.urls = {popt.ws.url, popt.snapshot_url};
+    recorder = std::make_unique<feed::SessionRecorder>(std::move(ro));
+    ctx.recorder = recorder.get();
+    ENIGMA_LOG_INFO("recorder", "recording the session to {}/{}-NNNN.rec{} (rotate at {} bytes)", popt.record.dir, popt.record.name,
+                    popt.record.zstd ? "[.zst once closed]" : "", popt.record.rotate_bytes);
+  }
   feed::WsHandlers h;
   h.ctx = &ctx;
   h.on_frame = [](void* c, const feed::WsFrame& w) noexcept {
@@ -720,15 +737,19 @@ void run_paper_fused(const PaperOptions& popt, InstrumentRegistry& registry, str
     f.kind = feed::FrameKind::ws_received;
     f.payload = w.payload;
     f.padded_capacity = w.padded_capacity;
+    // A copy into the recorder's ring: no syscall or allocation here; a full ring is counted, not waited on.
+    if (x->recorder) (void)x->recorder->record(f.recv_ns, kWsStream, f.payload);
     if (x->first_ns == 0) x->first_ns = f.recv_ns;
     x->last_ns = f.recv_ns;
+    x->data_ns = f.recv_ns;
     ++x->r->frames;
     ++x->frames_since_connect;
     x->engine->on_frame(f, w.recv_tsc);
   };
-  h.on_connected = [&ctx] {
+  h.on_connected = [&ctx, &popt] {
     ctx.want_snapshot = true;  // every (re)connect: buffer diffs, then a fresh snapshot aligns the book
     ctx.frames_since_connect = 0;
+    if (ctx.recorder) (void)ctx.recorder->record(wall_ns(), kConnectStream, popt.ws.url);  // marks the (re)connect
   };
   feed::WsClient client(popt.ws, h);
   std::unique_ptr<feed::HttpsClient> https;
@@ -753,7 +774,11 @@ void run_paper_fused(const PaperOptions& popt, InstrumentRegistry& registry, str
       FeedView& fv = engine.status_view();
       fv.reconnects = client.stats().connects > 0 ? client.stats().connects - 1 : 0;
       fv.connected = now - (ctx.last_ns != 0 ? ctx.last_ns : started_ns) < 5'000'000'000;
-      engine.on_idle(now);
+      // Paper: the simulated exchange runs on data time, as in a replay: an idle poll at the latest frame's
+      // receive time hands over nothing that frame's own poll did not, so the session's recording replays to
+      // the same orders and fills (a wall-clock poll between frames would deliver a fill before the next
+      // frame here and after it in the replay). Live: the venue's reports and request timeouts need the wall clock.
+      engine.on_idle(core.live() || ctx.data_ns == 0 ? now : ctx.data_ns);
       idler.idle();
     }
     // A gap asked for a resync: fetch a new snapshot (cold path, off the per-frame work).
@@ -773,12 +798,21 @@ void run_paper_fused(const PaperOptions& popt, InstrumentRegistry& registry, str
       f.url = popt.snapshot_url;
       f.payload = std::string_view(snapshot_body.data(), resp.body.size());
       f.padded_capacity = snapshot_body.size();
+      if (recorder) (void)recorder->record(f.recv_ns, kSnapshotStream, f.payload);
+      ctx.data_ns = f.recv_ns;
       engine.on_frame(f, rdtsc());
     }
   }
   client.stop();
+  if (recorder) {
+    r.recording = recorder->stop();  // drains the ring, closes and compresses the last segment
+    r.recorded = true;
+    if (r.recording.dropped_frames > 0)
+      ENIGMA_LOG_WARN("recorder", "{} frame(s) were not recorded (ring full or write error): the recording is incomplete",
+                      r.recording.dropped_frames);
+  }
   r.data_start_ns = ctx.first_ns;
-  r.data_end_ns = ctx.last_ns;
+  r.data_end_ns = ctx.data_ns;  // the latest frame, WebSocket or snapshot: where a replay of the recording ends
   r.reconnects = client.stats().connects > 0 ? client.stats().connects - 1 : 0;
   engine.finish();
 }
@@ -820,8 +854,10 @@ PipelineResult run_paper(const PaperOptions& popt, InstrumentRegistry& registry,
   PipelineResult r = run_live_frames(popt, registry, strategies, core, opt);
   if (opt.cancel_on_stop) {
     // [supervisor] on_stop, as at the end of a replay: the simulated exchange settles the closes and the
-    // cancels they cause at the last prices it saw.
-    const std::int64_t now = wall_ns();
+    // cancels they cause at the last prices it saw. At the last frame's data time, as the replay of the
+    // session's recording stops (an order still in flight then is cancelled there too); after an emergency
+    // raised on the wall clock (feed down), at the wall clock, so its closes are settled.
+    const std::int64_t now = r.data_end_ns > 0 && r.orders.emergency_stops == 0 ? r.data_end_ns : wall_ns();
     core.stop(now);
     strategy::IntentBuffer sink;
     std::pair<strategy::StrategyStage*, strategy::IntentBuffer*> ctx{&strategies, &sink};

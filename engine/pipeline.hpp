@@ -17,6 +17,7 @@
 #include "core/stage_runner.hpp"
 #include "engine/trading_core.hpp"
 #include "feed/capture_reader.hpp"
+#include "feed/recorder.hpp"
 #include "feed/ws_client.hpp"
 #include "strategy/strategy.hpp"
 
@@ -66,8 +67,10 @@ struct PipelineResult {
   std::uint64_t book_updates{0}, gaps{0}, resyncs{0}, crossed{0};
   std::uint64_t book_checks{0}, book_mismatches{0};  // venue BBO vs our book at the same update id
   std::uint64_t trades_seen{0}, intents{0}, intents_dropped{0}, ring_full_spins{0};
-  std::uint64_t hot_allocations{0};
-  std::uint64_t reconnects{0};       // paper/live: WebSocket reconnects  // heap allocations on pipeline threads after warm-up (must be 0)
+  std::uint64_t hot_allocations{0};  // heap allocations on pipeline threads after warm-up (must be 0)
+  std::uint64_t reconnects{0};       // paper/live: WebSocket reconnects
+  bool recorded{false};              // paper/live: the session was recorded ([record]); `recording` says how
+  feed::SessionRecordingStats recording;
   double wall_seconds{0};
   std::int64_t data_start_ns{0}, data_end_ns{0};
   StageHistograms hist;  // nanoseconds
@@ -84,6 +87,10 @@ struct PaperOptions {
   std::string snapshot_url;   // REST depth snapshot fetched after every (re)connect and resync
   double run_seconds{0};      // 0: until stop
   std::uint64_t max_frames{0};  // 0: no limit (tests)
+  // [record]: every frame received (WebSocket frames, REST snapshot bodies, connects) with its receive time,
+  // written by a writer thread. `record.dir` empty: the session is not recorded. The URLs are filled in
+  // from `ws.url` and `snapshot_url`.
+  feed::SessionRecorderOptions record;
 };
 
 // Paper trading: live frames from the venue's WebSocket through the same fused pipeline, against the

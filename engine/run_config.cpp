@@ -348,6 +348,16 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
         t->integer("deadman_countdown_ms", rc.trading.deadman_countdown_ns / 1'000'000, 0, 600'000) * 1'000'000;
     t->finish();
   }
+  if (auto t = root.optional_table("record")) {
+    rc.record.enabled = t->boolean("enabled", rc.record.enabled);
+    rc.record.dir = t->string("dir", std::string(), true);
+    rc.record.rotate_bytes = t->size_bytes("rotate_bytes", rc.record.rotate_bytes, 64ull << 10);
+    rc.record.zstd = t->choice<bool>("compress", true, {{"zstd", true}, {"none", false}});
+    rc.record.ring_bytes = t->size_bytes("ring_bytes", rc.record.ring_bytes, 4096, 1ull << 34);
+    if ((rc.record.ring_bytes & (rc.record.ring_bytes - 1)) != 0)
+      throw Error(rc.source + ": [record] ring_bytes must be a power of two (e.g. \"64MiB\"), not " + std::to_string(rc.record.ring_bytes));
+    t->finish();
+  }
   root.finish();
   for (const auto& e : rc.instruments) rc.trading.limits.push_back(e.limits);
   return rc;
@@ -384,8 +394,14 @@ std::vector<strategy::AnyStrategy> RunConfig::make_strategies() const {
   return out;
 }
 
-PaperOptions paper_options(const RunConfig& rc) {
+PaperOptions paper_options(const RunConfig& rc, const std::string& run_dir) {
   PaperOptions p;
+  if (rc.record.enabled) {
+    p.record.dir = rc.record.dir.empty() ? run_dir : rc.record.dir;
+    p.record.rotate_bytes = rc.record.rotate_bytes;
+    p.record.zstd = rc.record.zstd;
+    p.record.ring_bytes = static_cast<std::size_t>(rc.record.ring_bytes);
+  }
   p.ws.url = rc.ws_url;
   p.ws.subscriptions = rc.subscribe;
   p.ws.tls.ca_file = rc.ca_file;

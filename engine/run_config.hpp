@@ -42,6 +42,15 @@ struct LiveSettings {
   std::int64_t drain_ms{3000};             // at shutdown: how long to wait for the answers to our cancels
 };
 
+// [record]: paper and live record every frame they receive (feed/recorder.hpp SessionRecorder).
+struct RecordSettings {
+  bool enabled{true};
+  std::string dir;                           // empty: the run directory
+  std::uint64_t rotate_bytes{256ull << 20};  // close the segment and start the next one at this size
+  bool zstd{true};                           // compress = "zstd" | "none" (closed segments)
+  std::uint64_t ring_bytes{64ull << 20};     // trading thread -> writer thread buffer (power of two)
+};
+
 struct RunConfig {
   std::string source;                 // config file path (for messages)
   EngineConfig engine;                // [engine]
@@ -71,6 +80,8 @@ struct RunConfig {
   double run_seconds{0};              // paper/live: stop after this long (0 = until SIGINT/SIGTERM)
   // [live]
   LiveSettings live{};
+  // [record]
+  RecordSettings record{};
 
   // Loads and validates; throws enigma::Error naming file, line and key.
   [[nodiscard]] static RunConfig load(const std::string& path);
@@ -83,7 +94,8 @@ struct RunConfig {
   [[nodiscard]] std::string_view strategy_name() const noexcept;
 };
 
-// WebSocket and snapshot settings of a paper/live run from [feed].
-[[nodiscard]] PaperOptions paper_options(const RunConfig& rc);
+// WebSocket and snapshot settings of a paper/live run from [feed], and its recording from [record]: into
+// [record] dir, else into `run_dir`; not recorded when [record] enabled = false or both are empty.
+[[nodiscard]] PaperOptions paper_options(const RunConfig& rc, const std::string& run_dir = {});
 
 }  // namespace enigma::engine

@@ -31,6 +31,24 @@ void mkdir_p(const std::string& path) {
 
 std::string money(Notional n) { return n.to_string(2); }
 
+// A JSON string literal (paths and error texts may hold quotes, backslashes or control bytes).
+std::string json_string(std::string_view v) {
+  std::string o = "\"";
+  for (const char c : v) {
+    if (c == '"' || c == '\\') {
+      o += '\\';
+      o += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char esc[8];
+      std::snprintf(esc, sizeof esc, "\\u%04x", static_cast<unsigned>(c));
+      o += esc;
+    } else {
+      o += c;
+    }
+  }
+  return o + "\"";
+}
+
 struct Stage {
   const char* name;
   const LatencyHistogram* h;
@@ -161,6 +179,15 @@ void write_run_files(const std::string& dir, const RunSummaryInput& in) {
   }
   j << "  \"dropped\": {\"intents\": " << r.intents_dropped << ", \"rows\": " << c.dropped_rows << ", \"sim_reports\": " << core.sim().dropped_reports()
     << ", \"sim_levels\": " << core.sim().dropped_levels() << "},\n";
+  if (r.recorded) {  // paper/live: the session's own recording ([record]); null when not recorded
+    const auto& rec = r.recording;
+    j << "  \"recording\": {\"frames\": " << rec.frames << ", \"dropped_frames\": " << rec.dropped_frames << ", \"bytes\": " << rec.bytes
+      << ", \"files\": [";
+    for (std::size_t i = 0; i < rec.files.size(); ++i) j << (i ? ", " : "") << json_string(rec.files[i]);
+    j << "], \"error\": " << (rec.error.empty() ? std::string("null") : json_string(rec.error)) << "},\n";
+  } else {
+    j << "  \"recording\": null,\n";
+  }
   j << "  \"hot_path_allocations_after_warmup\": " << r.hot_allocations << ",\n";
   j << "  \"timing\": {\"wall_seconds\": " << r.wall_seconds << ", \"frames_per_second\": "
     << (r.wall_seconds > 0 ? static_cast<double>(r.frames) / r.wall_seconds : 0.0) << ", \"ring_full_spins\": " << r.ring_full_spins << "},\n";
@@ -198,6 +225,12 @@ std::string format_summary(const RunSummaryInput& in, const std::string& dir) {
                 (unsigned long long)r.frames, (unsigned long long)r.events, (unsigned long long)r.decode_errors, r.wall_seconds,
                 r.wall_seconds > 0 ? r.frames / r.wall_seconds : 0.0);
   o << line;
+  if (r.recorded) {
+    std::snprintf(line, sizeof line, "  recording: %llu frames in %zu segment(s)%s%s\n", (unsigned long long)r.recording.frames,
+                  r.recording.files.size(), r.recording.dropped_frames ? ", INCOMPLETE: dropped " : "",
+                  r.recording.dropped_frames ? std::to_string(r.recording.dropped_frames).c_str() : "");
+    o << line;
+  }
   std::snprintf(line, sizeof line, "  book: updates %llu  checks %llu/%llu agree  gaps %llu  resyncs %llu  crossed %llu\n",
                 (unsigned long long)r.book_updates, (unsigned long long)(r.book_checks - r.book_mismatches), (unsigned long long)r.book_checks,
                 (unsigned long long)r.gaps, (unsigned long long)r.resyncs, (unsigned long long)r.crossed);

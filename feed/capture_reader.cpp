@@ -1,6 +1,7 @@
 #include "feed/capture_reader.hpp"
 
 #include <zlib.h>
+#include <zstd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -65,6 +66,49 @@ std::string gunzip(const std::string& path, const std::string& raw) {
     }
   }
   inflateEnd(&zs);
+  out.resize(produced);
+  return out;
+}
+
+// zstd (a recording's closed segment): every frame in the file, in order; a truncated or damaged frame is an
+// error naming the file (segments are renamed into place only once complete, so that means a damaged copy).
+std::string unzstd(const std::string& path, const std::string& raw) {
+  ZSTD_DCtx* dx = ZSTD_createDCtx();
+  if (!dx) throw Error("'" + path + "': zstd init failed");
+  std::string out;
+  out.resize(raw.size() * 6 + 4096);
+  std::size_t produced = 0;
+  ZSTD_inBuffer in{raw.data(), raw.size(), 0};
+  std::size_t rem = 0;
+  while (in.pos < in.size) {
+    if (produced == out.size()) out.resize(out.size() * 2);
+    ZSTD_outBuffer ob{out.data() + produced, out.size() - produced, 0};
+    rem = ZSTD_decompressStream(dx, &ob, &in);
+    produced += ob.pos;
+    if (ZSTD_isError(rem)) {
+      const std::string why = ZSTD_getErrorName(rem);
+      ZSTD_freeDCtx(dx);
+      throw Error("'" + path + "': corrupt zstd data (" + why + ")");
+    }
+  }
+  // Input consumed: flush what the decoder still holds; rem != 0 then means the last frame is cut short.
+  while (rem != 0) {
+    if (produced == out.size()) out.resize(out.size() * 2);
+    ZSTD_outBuffer ob{out.data() + produced, out.size() - produced, 0};
+    const std::size_t before = ob.pos;
+    rem = ZSTD_decompressStream(dx, &ob, &in);
+    produced += ob.pos;
+    if (ZSTD_isError(rem)) {
+      const std::string why = ZSTD_getErrorName(rem);
+      ZSTD_freeDCtx(dx);
+      throw Error("'" + path + "': corrupt zstd data (" + why + ")");
+    }
+    if (rem != 0 && ob.pos == before) {
+      ZSTD_freeDCtx(dx);
+      throw Error("'" + path + "': truncated zstd data");
+    }
+  }
+  ZSTD_freeDCtx(dx);
   out.resize(produced);
   return out;
 }
@@ -143,6 +187,7 @@ std::string read_file_decompressed(const std::string& path) {
   if (raw.size() >= 2 && static_cast<unsigned char>(raw[0]) == 0x1f && static_cast<unsigned char>(raw[1]) == 0x8b)
     return gunzip(path, raw);
   if (raw.size() >= 4 && raw.compare(0, 4, std::string_view("PK\3\4", 4)) == 0) return unzip_first(path, raw);
+  if (raw.size() >= 4 && le32(raw.data()) == ZSTD_MAGICNUMBER) return unzstd(path, raw);
   return raw;
 }
 

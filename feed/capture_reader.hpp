@@ -1,7 +1,7 @@
 // Reader for recorded market-data captures in the formats of ../shared/data (cold path: file loading).
 //
 // Detected automatically, first by container (gzip magic 1f 8b, zip "PK\3\4" with one deflated entry,
-// or plain text), then by line shape:
+// zstd magic 28 b5 2f fd (a recording's closed segment), or plain text), then by line shape:
 //   hftbacktest      `<recv ns> <json>`                        (Binance combined-stream frames + one REST body)
 //   cryptofeed raw   `URL <-> ts` connect, `URL <- ts: {sent}`, `URL -> ts: {REST body}`, `ts: {received}`
 //   responses jsonl  `{"url":..,"local_ts":..,"body":{...}}`   (REST bodies, body verbatim)
@@ -80,7 +80,7 @@ class CaptureReader {
 [[nodiscard]] std::vector<CapturedFrame> read_merged(const std::vector<std::string>& files,
                                                      std::vector<std::unique_ptr<CaptureReader>>& readers);
 
-// Reads a whole file, transparently gunzipping/unzipping (shared with other cold-path loaders).
+// Reads a whole file, transparently gunzipping/unzipping/un-zstd-ing (shared with other cold-path loaders).
 [[nodiscard]] std::string read_file_decompressed(const std::string& path);
 
 }  // namespace enigma::feed

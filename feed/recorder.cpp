@@ -4,13 +4,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+#include <zstd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
 #include <fstream>
 #include <sstream>
 #include <unordered_map>
+
+#include "core/logger.hpp"
 
 namespace enigma::feed {
 
@@ -313,6 +317,255 @@ void SteadyReplayClock::wait_until(std::int64_t deadline_ns) const noexcept {
 #endif
     }
   }
+}
+
+// ---- Session recording ------------------------------------------------------------------------------------
+
+namespace {
+constexpr std::size_t align8(std::size_t n) noexcept { return (n + 7) & ~std::size_t{7}; }
+bool file_exists(const std::string& p) noexcept {
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0;
+}
+}  // namespace
+
+SessionRecorder::SessionRecorder(SessionRecorderOptions opt) : opt_(std::move(opt)) {
+  const std::size_t cap = opt_.ring_bytes;
+  if (cap < 4096 || (cap & (cap - 1)) != 0)
+    throw Error("recorder: ring_bytes must be a power of two >= 4096, not " + std::to_string(cap));
+  if (opt_.dir.empty()) throw Error("recorder: no directory for the session recording");
+  if (::mkdir(opt_.dir.c_str(), 0755) != 0 && errno != EEXIST)
+    throw Error("recorder: cannot create directory '" + opt_.dir + "': " + errno_text());
+  ring_ = std::make_unique<char[]>(cap);
+  std::memset(ring_.get(), 0, cap);  // touch every page now, not on the trading thread's first pass
+  mask_ = cap - 1;
+  open_segment();  // throws (naming the file) before any thread exists
+  writer_ = std::thread([this] { writer_loop(); });
+}
+
+SessionRecorder::~SessionRecorder() {
+  try {
+    (void)stop();
+  } catch (...) {
+  }
+}
+
+bool SessionRecorder::record(std::int64_t recv_ns, std::uint32_t stream_id, std::string_view payload) noexcept {
+  const std::size_t need = align8(sizeof(EntryHeader) + payload.size());
+  if (payload.size() > kMaxRecordPayload || need > mask_ + 1) [[unlikely]] {
+    dropped_.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  const std::uint64_t w = write_pos_.load(std::memory_order_relaxed);
+  if (w + need - read_cache_ > mask_ + 1) [[unlikely]] {
+    read_cache_ = read_pos_.load(std::memory_order_acquire);
+    if (w + need - read_cache_ > mask_ + 1) {
+      dropped_.fetch_add(1, std::memory_order_relaxed);  // full: counted, reported by the writer thread
+      return false;
+    }
+  }
+  const EntryHeader h{static_cast<std::uint32_t>(payload.size()), stream_id, recv_ns};
+  auto copy_in = [this](std::uint64_t pos, const void* src, std::size_t n) noexcept {
+    const std::size_t off = pos & mask_;
+    const std::size_t first = std::min(n, mask_ + 1 - off);
+    std::memcpy(ring_.get() + off, src, first);
+    if (n > first) std::memcpy(ring_.get(), static_cast<const char*>(src) + first, n - first);
+  };
+  copy_in(w, &h, sizeof h);
+  if (!payload.empty()) copy_in(w + sizeof h, payload.data(), payload.size());
+  // Release: the entry's bytes are visible before the writer sees the new position.
+  write_pos_.store(w + need, std::memory_order_release);
+  return true;
+}
+
+void SessionRecorder::writer_loop() {
+  std::int64_t last_warn_ns = 0;
+  for (;;) {
+    const bool stopping = stopping_.load(std::memory_order_acquire);
+    const std::size_t n = drain();  // after reading the flag: a stop sees every frame recorded before it
+    const std::uint64_t dropped = dropped_.load(std::memory_order_relaxed);
+    if (dropped != dropped_logged_) {
+      timespec ts{};
+      clock_gettime(CLOCK_MONOTONIC, &ts);
+      const std::int64_t now = static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+      if (stopping || now - last_warn_ns >= 1'000'000'000) {  // at most one line a second
+        ENIGMA_LOG_WARN("recorder", "recording ring full: {} frame(s) not recorded so far (recording.dropped_frames)", dropped);
+        dropped_logged_ = dropped;
+        last_warn_ns = now;
+      }
+    }
+    if (stopping) return;
+    if (n == 0) {
+      const timespec idle{0, 1'000'000};  // 1 ms: the ring absorbs bursts meanwhile
+      ::nanosleep(&idle, nullptr);
+    }
+  }
+}
+
+std::size_t SessionRecorder::drain() {
+  std::uint64_t r = read_pos_.load(std::memory_order_relaxed);
+  const std::uint64_t w = write_pos_.load(std::memory_order_acquire);
+  std::size_t entries = 0;
+  const std::size_t cap = mask_ + 1;
+  auto copy_out = [&](std::uint64_t pos, void* dst, std::size_t n) {
+    const std::size_t off = pos & mask_;
+    const std::size_t first = std::min(n, cap - off);
+    std::memcpy(dst, ring_.get() + off, first);
+    if (n > first) std::memcpy(static_cast<char*>(dst) + first, ring_.get(), n - first);
+  };
+  while (r < w) {
+    EntryHeader h{};
+    copy_out(r, &h, sizeof h);
+    const std::uint64_t at = r + sizeof h;
+    std::string_view payload;
+    if ((at & mask_) + h.length <= cap) {
+      payload = std::string_view(ring_.get() + (at & mask_), h.length);
+    } else {
+      scratch_.resize(h.length);
+      copy_out(at, scratch_.data(), h.length);
+      payload = scratch_;
+    }
+    if (!failed_) {
+      if (seg_->append(h.recv_ns, h.stream_id, payload) != Errc::ok) {
+        fail("writing '" + seg_path_ + "' failed: " + errno_text());
+        write_dropped_.fetch_add(1, std::memory_order_relaxed);
+      } else {
+        ++stats_.frames;
+        seg_bytes_ += kRecordHeaderSize + h.length;
+        stats_.bytes += kRecordHeaderSize + h.length;
+      }
+    } else {
+      write_dropped_.fetch_add(1, std::memory_order_relaxed);
+    }
+    r += align8(sizeof h + h.length);
+    read_pos_.store(r, std::memory_order_release);  // room for the producer as soon as the bytes are copied out
+    ++entries;
+    if (!failed_ && seg_bytes_ >= opt_.rotate_bytes) {
+      try {
+        close_segment();
+        open_segment();
+      } catch (const std::exception& e) {
+        fail(e.what());
+      }
+    }
+  }
+  if (entries > 0 && !failed_ && seg_ && seg_->flush() != Errc::ok) fail("writing '" + seg_path_ + "' failed: " + errno_text());
+  return entries;
+}
+
+void SessionRecorder::open_segment() {
+  char name[32];
+  do {
+    std::snprintf(name, sizeof name, "-%04u.rec", ++seg_index_);
+    seg_path_ = opt_.dir + "/" + opt_.name + name;
+  } while (file_exists(seg_path_) || file_exists(seg_path_ + ".zst"));  // never append to an older session's file
+  seg_ = std::make_unique<RecordWriter>(seg_path_);
+  seg_bytes_ = kRecordFileHeaderSize;
+  stats_.bytes += kRecordFileHeaderSize;
+  stats_.files.push_back(seg_path_);
+  for (std::size_t i = 0; i < opt_.urls.size(); ++i) {
+    const std::uint32_t def = (kUrlDefinitionKind << 24) | static_cast<std::uint32_t>(i + 1);
+    if (seg_->append(0, def, opt_.urls[i]) != Errc::ok) throw Error("recorder: writing '" + seg_path_ + "' failed: " + errno_text());
+    seg_bytes_ += kRecordHeaderSize + opt_.urls[i].size();
+    stats_.bytes += kRecordHeaderSize + opt_.urls[i].size();
+  }
+  if (seg_->flush() != Errc::ok) throw Error("recorder: writing '" + seg_path_ + "' failed: " + errno_text());
+}
+
+void SessionRecorder::close_segment() {
+  if (!seg_) return;
+  const Errc e = seg_->flush(/*sync=*/true);
+  seg_.reset();
+  if (e != Errc::ok) throw Error("recorder: flushing '" + seg_path_ + "' failed: " + errno_text());
+  if (opt_.zstd) {
+    compress_segment_zstd(seg_path_);
+    stats_.files.back() = seg_path_ + ".zst";
+  }
+}
+
+void SessionRecorder::fail(const std::string& why) {
+  if (failed_) return;
+  failed_ = true;
+  stats_.error = why;
+  ENIGMA_LOG_ERROR("recorder", "recording stopped: {}; later frames are counted in recording.dropped_frames", why);
+}
+
+SessionRecordingStats SessionRecorder::stop() {
+  if (!stopped_) {
+    stopped_ = true;
+    stopping_.store(true, std::memory_order_release);
+    if (writer_.joinable()) writer_.join();
+    if (!failed_) {
+      try {
+        close_segment();
+      } catch (const std::exception& e) {
+        fail(e.what());
+      }
+    }
+    seg_.reset();
+  }
+  stats_.dropped_frames = dropped_frames();
+  return stats_;
+}
+
+void compress_segment_zstd(const std::string& path) {
+  const std::string out = path + ".zst", tmp = out + ".tmp";
+  std::FILE* in = std::fopen(path.c_str(), "rb");
+  if (!in) throw Error("recorder: cannot open '" + path + "' to compress it: " + errno_text());
+  std::FILE* o = std::fopen(tmp.c_str(), "wb");
+  if (!o) {
+    std::fclose(in);
+    throw Error("recorder: cannot create '" + tmp + "': " + errno_text());
+  }
+  ZSTD_CCtx* cx = ZSTD_createCCtx();
+  ZSTD_CCtx_setParameter(cx, ZSTD_c_compressionLevel, 3);
+  ZSTD_CCtx_setParameter(cx, ZSTD_c_checksumFlag, 1);  // a damaged .zst is reported, never replayed as garbage
+  std::vector<char> ibuf(ZSTD_CStreamInSize()), obuf(ZSTD_CStreamOutSize());
+  bool ok = true;
+  std::string why;
+  for (bool last = false; ok && !last;) {
+    const std::size_t n = std::fread(ibuf.data(), 1, ibuf.size(), in);
+    if (std::ferror(in)) {
+      ok = false;
+      why = "reading '" + path + "': " + errno_text();
+      break;
+    }
+    last = n < ibuf.size();
+    ZSTD_inBuffer ib{ibuf.data(), n, 0};
+    for (bool done = false; !done;) {
+      ZSTD_outBuffer ob{obuf.data(), obuf.size(), 0};
+      const std::size_t rem = ZSTD_compressStream2(cx, &ob, &ib, last ? ZSTD_e_end : ZSTD_e_continue);
+      if (ZSTD_isError(rem)) {
+        ok = false;
+        why = std::string("zstd: ") + ZSTD_getErrorName(rem);
+        break;
+      }
+      if (std::fwrite(obuf.data(), 1, ob.pos, o) != ob.pos) {
+        ok = false;
+        why = "writing '" + tmp + "': " + errno_text();
+        break;
+      }
+      done = last ? rem == 0 : ib.pos == ib.size;
+    }
+  }
+  ZSTD_freeCCtx(cx);
+  std::fclose(in);
+  if (ok && (std::fflush(o) != 0 || ::fsync(fileno(o)) != 0)) {
+    ok = false;
+    why = "syncing '" + tmp + "': " + errno_text();
+  }
+  std::fclose(o);
+  if (ok && std::rename(tmp.c_str(), out.c_str()) != 0) {
+    ok = false;
+    why = "renaming '" + tmp + "': " + errno_text();
+  }
+  if (!ok) {
+    std::remove(tmp.c_str());
+    throw Error("recorder: compressing '" + path + "' failed (" + why + "); the plain segment is kept");
+  }
+  // The .zst is complete and durable before the plain segment goes: a crash in between leaves both (the
+  // same frames twice), never neither.
+  if (std::remove(path.c_str()) != 0) throw Error("recorder: cannot remove '" + path + "' after compressing it: " + errno_text());
 }
 
 }  // namespace enigma::feed

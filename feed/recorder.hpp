@@ -17,12 +17,16 @@
 // crash-then-restart never turns a torn tail into mid-file damage.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
+#include "core/attributes.hpp"
 #include "core/error.hpp"
 #include "feed/capture_reader.hpp"
 
@@ -193,5 +197,90 @@ ReplayStats replay(RecordReader& reader, Sink&& sink, const ReplayOptions& opt =
   }
   return st;
 }
+
+// ---- Session recording (paper / live record their own frames) ---------------------------------------------
+
+struct SessionRecorderOptions {
+  std::string dir;                          // segments go here (created when missing)
+  std::string name{"recording"};            // segment i is <dir>/<name>-<i, 4 digits>.rec
+  std::uint64_t rotate_bytes{256ull << 20}; // a segment is closed once it holds this many bytes
+  bool zstd{true};                          // closed segments become <segment>.zst (plain file removed)
+  std::size_t ring_bytes{16u << 20};        // trading thread -> writer thread byte ring (power of two)
+  // URL by url index (1-based: urls[0] is url index 1). Defined by kUrlDefinitionKind records at the start
+  // of every segment, so each segment replays on its own.
+  std::vector<std::string> urls;
+};
+
+struct SessionRecordingStats {
+  std::uint64_t frames{0};          // records written to segments
+  std::uint64_t dropped_frames{0};  // frames the trading thread could not hand over (ring full / too large) or
+                                    // the writer could not write (I/O error); never silently lost
+  std::uint64_t bytes{0};           // ENIGREC1 bytes written (before compression)
+  std::vector<std::string> files;   // the segments, in order, as they are on disk at the end
+  std::string error;                // first I/O error of the writer thread, empty when none
+};
+
+// Records a session's frames without putting a syscall, lock or allocation on the trading thread: record()
+// copies the frame into a preallocated SPSC byte ring; a writer thread drains it into ENIGREC1 segments
+// (RecordWriter), rotates them by size and compresses closed ones with zstd (to <segment>.zst.tmp, fsync,
+// rename, then the plain segment is removed), so a crash leaves only readable files: the open segment is
+// plain ENIGREC1 (a torn last record at worst) and a .zst exists only once complete.
+class SessionRecorder {
+ public:
+  // Creates the directory and the first segment and starts the writer thread. Throws enigma::Error naming
+  // the path on failure, or when ring_bytes is not a power of two >= 4096.
+  explicit SessionRecorder(SessionRecorderOptions opt);
+  ~SessionRecorder();  // stop()
+  SessionRecorder(const SessionRecorder&) = delete;
+  SessionRecorder& operator=(const SessionRecorder&) = delete;
+
+  // Trading thread: hands one frame to the writer. Never blocks: false (and dropped_frames + 1) when the ring
+  // has no room for it.
+  [[nodiscard]] bool record(std::int64_t recv_ns, std::uint32_t stream_id, std::string_view payload) noexcept;
+
+  // Drains the ring, closes (and compresses) the last segment and joins the writer; idempotent. Cold path.
+  SessionRecordingStats stop();
+
+  [[nodiscard]] std::uint64_t dropped_frames() const noexcept {
+    return dropped_.load(std::memory_order_relaxed) + write_dropped_.load(std::memory_order_relaxed);
+  }
+
+ private:
+  struct EntryHeader {  // in the ring before each payload; entries are 8-byte aligned
+    std::uint32_t length;
+    std::uint32_t stream_id;
+    std::int64_t recv_ns;
+  };
+  void writer_loop();
+  std::size_t drain();  // writer thread: everything in the ring now; returns entries consumed
+  void open_segment();
+  void close_segment();
+  void fail(const std::string& why);
+
+  SessionRecorderOptions opt_;
+  std::unique_ptr<char[]> ring_;
+  std::size_t mask_{0};
+  alignas(kCacheLine) std::atomic<std::uint64_t> write_pos_{0};  // producer publishes
+  alignas(kCacheLine) std::uint64_t read_cache_{0};               // producer's copy of read_pos_
+  std::atomic<std::uint64_t> dropped_{0};                         // producer counts (relaxed)
+  alignas(kCacheLine) std::atomic<std::uint64_t> read_pos_{0};    // consumer publishes
+  std::atomic<std::uint64_t> write_dropped_{0};
+  std::atomic<bool> stopping_{false};
+  alignas(kCacheLine) std::thread writer_;
+  // Writer thread only.
+  std::unique_ptr<RecordWriter> seg_;
+  std::uint32_t seg_index_{0};
+  std::uint64_t seg_bytes_{0};
+  std::string seg_path_;
+  std::string scratch_;  // a payload that wraps around the ring end, made contiguous
+  SessionRecordingStats stats_;
+  bool failed_{false};
+  bool stopped_{false};
+  std::uint64_t dropped_logged_{0};
+};
+
+// Compresses `path` into `path + ".zst"` (through a .tmp file, fsync, rename) and removes `path`. Throws
+// enigma::Error naming the file on failure (the plain file is then kept).
+void compress_segment_zstd(const std::string& path);
 
 }  // namespace enigma::feed

@@ -15,6 +15,7 @@ PACKAGES=(
   libfmt-dev libtomlplusplus-dev libcli11-dev
   libspdlog-dev             # benchmark baseline for the logger
   zlib1g-dev
+  libzstd-dev               # recordings: zstd-compressed segments
   clang libclang-rt-14-dev  # libFuzzer + sanitizer runtimes
   openssl                   # CLI used by signing tests as an independent reference
   python3
