@@ -335,6 +335,10 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
         t->integer("deadman_countdown_ms", rc.trading.deadman_countdown_ns / 1'000'000, 0, 600'000) * 1'000'000;
     t->finish();
   }
+  if (auto t = root.optional_table("state")) {
+    rc.state_dir = t->string("dir", std::string());
+    t->finish();
+  }
   root.finish();
   for (const auto& e : rc.instruments) rc.trading.limits.push_back(e.limits);
   return rc;

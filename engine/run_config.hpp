@@ -71,6 +71,9 @@ struct RunConfig {
   double run_seconds{0};              // paper/live: stop after this long (0 = until SIGINT/SIGTERM)
   // [live]
   LiveSettings live{};
+  // [state] dir: paper/live keep their order journal here across runs, locked by one engine at a time
+  // (engine/state.hpp). Empty: state/<mode>-<venue>. Replays journal into their run directory.
+  std::string state_dir;
 
   // Loads and validates; throws enigma::Error naming file, line and key.
   [[nodiscard]] static RunConfig load(const std::string& path);

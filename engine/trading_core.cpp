@@ -56,7 +56,8 @@ TradingCore::TradingCore(const InstrumentRegistry& registry, TradingCoreConfig c
       risk_(std::make_unique<risk::RiskGate>(cfg_.risk)),
       sim_(registry, cfg_.sim),
       om_(oms::OrderManagerConfig{static_cast<std::uint32_t>(cfg_.max_orders), 256, 1024, cfg_.journal_path, cfg_.journal}),
-      ids_(cfg_.client_id_prefix) {
+      ids_(cfg_.client_id_epoch != 0 ? oms::session_client_id_prefix(cfg_.client_id_prefix, cfg_.client_id_epoch)
+                                      : cfg_.client_id_prefix) {
   ids_.resume_from(om_.next_client_counter());  // never reuse an id the journal already holds
   for (std::size_t i = 0; i < cfg_.limits.size() && i < registry.size(); ++i)
     risk_->set_instrument(static_cast<InstrumentId>(i), cfg_.limits[i]);
@@ -198,6 +199,25 @@ void TradingCore::go_live(LiveGateway& gateway, std::string api_key, const oms::
   live_account_ = oms::SimAccount{};
   live_account_.balance = cfg_.sim.initial_balance;
   live_ = &gateway;
+}
+
+std::size_t TradingCore::cancel_orders_unknown_to_simulator(std::int64_t now_ns) noexcept {
+  std::size_t n = 0;
+  for (oms::OrderState& o : om_.orders()) {
+    if (!oms::is_working(o.status)) continue;
+    oms::ExecReport r{};
+    r.client_id = o.client_id();
+    r.cum_qty = o.filled;
+    r.venue_time_ns = now_ns;
+    r.instrument = o.spec.req.instrument;
+    r.kind = oms::ExecKind::canceled;
+    r.status = oms::OrderStatus::canceled;
+    r.reason = oms::Reason::order_not_found;
+    r.side = o.spec.req.side;
+    (void)om_.on_report(r, now_ns);  // journaled; `o` stays valid (on_report never moves the table)
+    ++n;
+  }
+  return n;
 }
 
 void TradingCore::cancel_order(const risk::ClientOrderId& id, std::int64_t now_ns) noexcept {
