@@ -76,10 +76,10 @@ std::string write_resume_report(TradingCore& core, const InstrumentRegistry& reg
   auto symbol = [&](InstrumentId id) {
     return id < registry.size() ? std::string(registry.get(id).symbol.view()) : "instrument#" + std::to_string(id);
   };
-  std::size_t known = 0, working = 0;
+  // The OMS rebuilt only what may still be live at the venue; finished orders stay history in the journal.
+  std::size_t working = 0;
   std::string orders_json, positions_json;
   for (const oms::OrderState& o : om.orders()) {
-    ++known;
     if (!oms::is_working(o.status)) continue;
     ++working;
     log_resume(LogLevel::info, "open order {} {} {} qty={} filled={} status={}", o.client_id().view(),
@@ -105,13 +105,13 @@ std::string write_resume_report(TradingCore& core, const InstrumentRegistry& reg
                       p.stop_price.to_string() + "\"}";
   }
   const std::size_t orders_canceled_at_start = simulated_exchange ? core.cancel_orders_unknown_to_simulator(now_ns) : 0;
-  log_resume(LogLevel::info, "state {}: journal orders={} working={} open_positions={} next_client_counter={} next_client_id={}",
-                  state_dir, known, working, open_positions, om.next_client_counter(), next_id);
+  log_resume(LogLevel::info, "state {}: journal working_orders={} open_positions={} next_client_counter={} next_client_id={}",
+                  state_dir, working, open_positions, om.next_client_counter(), next_id);
   if (orders_canceled_at_start != 0)
     log_resume(LogLevel::warn, "{} working order(s) from the journal are not at the simulated exchange (it starts empty): resolved canceled",
                     orders_canceled_at_start);
   std::string json = "{\n  \"mode\": \"" + std::string(mode) + "\",\n  \"state_dir\": \"" + state_dir +
-                     "\",\n  \"journal_orders\": " + std::to_string(known) + ",\n  \"next_client_counter\": " +
+                     "\",\n  \"next_client_counter\": " +
                      std::to_string(om.next_client_counter()) + ",\n  \"next_client_id\": \"" + next_id +
                      "\",\n  \"working_orders_at_start\": [" + orders_json + (orders_json.empty() ? "" : "\n  ") +
                      "],\n  \"orders_canceled_at_start\": " + std::to_string(orders_canceled_at_start) +
