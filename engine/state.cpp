@@ -110,6 +110,9 @@ std::string write_resume_report(TradingCore& core, const InstrumentRegistry& reg
   if (orders_canceled_at_start != 0)
     log_resume(LogLevel::warn, "{} working order(s) from the journal are not at the simulated exchange (it starts empty): resolved canceled",
                     orders_canceled_at_start);
+  if (simulated_exchange && open_positions != 0)
+    log_resume(LogLevel::warn, "the simulated exchange starts flat at [sim] initial_balance: the {} journal position(s) above are not carried into this paper run",
+               open_positions);
   std::string json = "{\n  \"mode\": \"" + std::string(mode) + "\",\n  \"state_dir\": \"" + state_dir +
                      "\",\n  \"next_client_counter\": " +
                      std::to_string(om.next_client_counter()) + ",\n  \"next_client_id\": \"" + next_id +
