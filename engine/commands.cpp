@@ -388,7 +388,14 @@ int cmd_live() {
     {
       const oms::Secret secret(secret_text.reveal());
       const feed::ParsedUrl u = feed::parse_url(rc.live.rest_url);
-      s.core->go_live(gateway, go.api_key, secret, u.port == "443" ? u.host : u.host + ":" + u.port);
+      const std::string host = u.port == "443" ? u.host : u.host + ":" + u.port;
+      s.core->go_live(gateway, go.api_key, secret, host);
+      // Before the first order: the venue's open orders, positions and balance (README "State directory").
+      oms::binance_futures::Config bc;
+      bc.host = host;
+      oms::binance_futures::Encoder venue_queries(s.registry, go.api_key, secret, bc);
+      const auto wall_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch());
+      (void)reconcile_live(*s.core, s.registry, gateway, venue_queries, rc.live.unknown_orders, s.dir, wall_ns.count());
     }
     gateway.start();
     ENIGMA_LOG_INFO("engine", "live start market={} orders={}", rc.ws_url, rc.live.rest_url);

@@ -220,6 +220,23 @@ std::size_t TradingCore::cancel_orders_unknown_to_simulator(std::int64_t now_ns)
   return n;
 }
 
+void TradingCore::set_venue_position(InstrumentId id, Qty signed_qty, Price entry_px) noexcept {
+  if (live_ == nullptr || id >= live_pos_.size()) return;
+  oms::SimPosition& p = live_pos_[id];
+  p.qty = signed_qty;
+  const Qty abs_qty = signed_qty.raw() < 0 ? -signed_qty : signed_qty;
+  const auto n = notional_of(entry_px, abs_qty, registry_.get(id).multiplier);
+  p.entry_notional = n.ok() ? n.value : Notional{};
+  if (id < watch_.size()) watch_[id].qty = signed_qty;
+  risk_->set_position(id, signed_qty, entry_px);
+}
+
+void TradingCore::set_venue_balance(Notional balance) noexcept {
+  if (live_ == nullptr) return;
+  live_account_.balance = balance;
+  peak_equity_ = balance;
+}
+
 void TradingCore::cancel_order(const risk::ClientOrderId& id, std::int64_t now_ns) noexcept {
   const oms::OrderState* o = om_.find(id);
   if (o == nullptr || !oms::is_working(o->status) || o->status == oms::OrderStatus::pending_cancel) return;

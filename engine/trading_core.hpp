@@ -181,6 +181,13 @@ class TradingCore {
   // Paper start-up (cold path): the simulated exchange starts empty, so orders the journal still holds as
   // working cannot be resting there; each is resolved canceled (journaled). Returns how many.
   std::size_t cancel_orders_unknown_to_simulator(std::int64_t now_ns) noexcept;
+  // Live start-up reconciliation (cold path, after go_live, before the gateway starts), engine/state.hpp:
+  // the venue's answer about one of our journal's orders (ExecKind::status), journaled and applied.
+  void apply_venue_status(const oms::ExecReport& r, std::int64_t now_ns) noexcept { (void)om_.on_report(r, now_ns); }
+  // The venue's position is the truth: our tally, the risk gate and the supervisor's watch take it.
+  void set_venue_position(InstrumentId id, Qty signed_qty, Price entry_px) noexcept;
+  // The venue's wallet balance replaces [sim] initial_balance (drawdown limits are measured from it).
+  void set_venue_balance(Notional balance) noexcept;
 
   [[nodiscard]] const std::vector<TradeRow>& trades() const noexcept { return trades_; }
   [[nodiscard]] const std::vector<EquityRow>& equity() const noexcept { return equity_; }
