@@ -382,7 +382,7 @@ int cmd_live() {
     go.rest_url = rc.live.rest_url;
     go.user_ws_url = rc.live.user_ws_url;
     go.api_key = std::string(key.reveal());
-    go.tls.ca_file = rc.ca_file;
+    go.tls.ca_file = rc.live.ca_file.empty() ? rc.ca_file : rc.live.ca_file;
     go.request_timeout_ns = rc.live.request_timeout_ms * 1'000'000;
     LiveGateway gateway(s.registry, go);
     {

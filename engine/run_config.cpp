@@ -331,6 +331,7 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
     rc.live.api_secret_file = t->string("api_secret_file", std::string(), true);
     rc.live.request_timeout_ms = t->integer("request_timeout_ms", rc.live.request_timeout_ms, 100, 60'000);
     rc.live.drain_ms = t->integer("drain_ms", rc.live.drain_ms, 0, 60'000);
+    rc.live.ca_file = t->string("ca_file", std::string(), true);
     const std::string unknown = t->string("unknown_orders", std::string("report"));
     if (unknown == "adopt") {
       throw Error(rc.source + ": [live] unknown_orders = \"adopt\" is not implemented; use \"report\" (log them, leave "
