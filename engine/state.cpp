@@ -226,12 +226,13 @@ LiveReconciliation reconcile_live(TradingCore& core, const InstrumentRegistry& r
   // Applied after the scan: a report may pair or move OCO state of other orders in the table.
   for (oms::ExecReport& r : answers) {
     r.venue_time_ns = now_ns;
-    core.apply_venue_status(r, now_ns);
+    const auto sibling = core.apply_venue_status(r, now_ns);
     const oms::OrderState* o = core.order(r.client_id);
     const std::string status(o != nullptr ? oms::to_string(o->status) : "?");
     ++out.resolved;
     log_resume(LogLevel::warn, "venue: our order {} was no longer open at the venue: {} (filled {}), applied to the journal",
                r.client_id.view(), status, r.cum_qty.to_string());
+    if (sibling) log_resume(LogLevel::warn, "venue: its OCO sibling {} is cancelled (the request leaves when the gateway starts)", sibling->view());
     resolved_json += std::string(resolved_json.empty() ? "" : ",") + "\n      {\"client_id\": \"" +
                      std::string(r.client_id.view()) + "\", \"status\": \"" + status + "\", \"filled\": \"" +
                      r.cum_qty.to_string() + "\"}";

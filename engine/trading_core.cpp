@@ -220,6 +220,20 @@ std::size_t TradingCore::cancel_orders_unknown_to_simulator(std::int64_t now_ns)
   return n;
 }
 
+std::optional<risk::ClientOrderId> TradingCore::apply_venue_status(const oms::ExecReport& r, std::int64_t now_ns) noexcept {
+  const oms::ReportOutcome out = om_.on_report(r, now_ns);
+  if (!out.cancel_sibling || live_ == nullptr) return std::nullopt;
+  // Not cancel_order(): the risk gate never saw orders restored from the journal (it would refuse the
+  // cancel as unknown), and one start-up cancel needs no rate budget.
+  const oms::OrderState* o = om_.find(*out.cancel_sibling);
+  if (o == nullptr || !oms::is_working(o->status) || om_.cancel(*out.cancel_sibling, now_ns) != Errc::ok) return std::nullopt;
+  const InstrumentId inst = o->spec.req.instrument;
+  const auto n = binance_->encode_cancel(inst, *out.cancel_sibling, now_ns / 1'000'000, wire_.data(), wire_.size());
+  if (!n.ok() || !send_live(oms::binance_futures::RestRequest::cancel, *out.cancel_sibling, inst, n.value)) return std::nullopt;
+  ++counters_.cancels;
+  return out.cancel_sibling;
+}
+
 void TradingCore::set_venue_position(InstrumentId id, Qty signed_qty, Price entry_px) noexcept {
   if (live_ == nullptr || id >= live_pos_.size()) return;
   oms::SimPosition& p = live_pos_[id];

@@ -9,6 +9,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -182,8 +183,10 @@ class TradingCore {
   // working cannot be resting there; each is resolved canceled (journaled). Returns how many.
   std::size_t cancel_orders_unknown_to_simulator(std::int64_t now_ns) noexcept;
   // Live start-up reconciliation (cold path, after go_live, before the gateway starts), engine/state.hpp:
-  // the venue's answer about one of our journal's orders (ExecKind::status), journaled and applied.
-  void apply_venue_status(const oms::ExecReport& r, std::int64_t now_ns) noexcept { (void)om_.on_report(r, now_ns); }
+  // the venue's answer about one of our journal's orders (ExecKind::status), journaled and applied; when
+  // it filled one leg of an OCO pair, the other leg's cancel is queued (it leaves once the gateway starts).
+  // Returns the sibling cancelled, if any. `now_ns` is wall time (it stamps the cancel request).
+  std::optional<risk::ClientOrderId> apply_venue_status(const oms::ExecReport& r, std::int64_t now_ns) noexcept;
   // The venue's position is the truth: our tally, the risk gate and the supervisor's watch take it.
   void set_venue_position(InstrumentId id, Qty signed_qty, Price entry_px) noexcept;
   // The venue's wallet balance replaces [sim] initial_balance (drawdown limits are measured from it).

@@ -747,7 +747,10 @@ TEST(EngineLive, RestartReconcilesJournalWithTheVenue) {
   // While the engine is down: the take-profit fills (the position closes), someone trades by hand.
   venue.fill_while_down(tp_id);
   const std::uint64_t manual = venue.add_foreign_order("web_manual_7");
+  (void)venue.add_foreign_order("web_manual_8");
+  venue.fill_while_down("web_manual_8");  // a hand trade: the venue's position is no longer what we journaled
   const std::string venue_position = venue.position();
+  ASSERT_EQ(venue_position, "0.005");
 
   auto check_common = [&](const std::string& j) {
     EXPECT_NE(j.find("\"open_orders\": 2,"), std::string::npos) << j;  // our stop and the hand-placed order
@@ -767,14 +770,22 @@ TEST(EngineLive, RestartReconcilesJournalWithTheVenue) {
     ASSERT_TRUE(wait_for([&] { return !venue_reconciliation(root + "/runs-second").empty(); }, 30000)) << second.output();
     const std::string j = venue_reconciliation(root + "/runs-second");
     check_common(j);
+    EXPECT_NE(j.find("{\"symbol\": \"BTCUSDT\", \"venue\": \"0.005\", \"journal\": \"0\""), std::string::npos) << j;
     EXPECT_NE(j.find("{\"client_id\": \"" + tp_id + "\", \"status\": \"FILLED\""), std::string::npos) << j;
     EXPECT_NE(j.find("{\"order_id\": " + std::to_string(manual) + ", \"client_id\": \"web_manual_7\""), std::string::npos) << j;
     EXPECT_NE(j.find("\"canceled\": false"), std::string::npos) << j;
     ASSERT_TRUE(wait_for([&] { return market.connections() >= 2; }, 30000));
     ASSERT_EQ(::kill(second.pid, SIGTERM), 0);
     EXPECT_EQ(second.wait(), 128 + SIGTERM) << second.output();
+    // The log (complete once the process ended) names the difference and the venue's unknown order.
+    const std::string log = slurp(std::filesystem::path(root) / "runs-second" / "latest" / "logs" / "enigma.log");
+    EXPECT_NE(log.find("position BTCUSDT is 0.005 at the venue, 0 in our journal: the venue's is taken"), std::string::npos) << log;
+    EXPECT_NE(log.find("client id web_manual_7) BTCUSDT BUY qty=0.005 NEW is open at the venue but not in our journal: reported, left working"),
+              std::string::npos) << log;
   }
   EXPECT_EQ(venue.orders().at("web_manual_7").status, "NEW");
+  // The take-profit's fill closed the position: its OCO sibling, the stop, was cancelled at the venue.
+  EXPECT_EQ(venue.orders().at(stop_id).status, "CANCELED");
   const oms::JournalReplay mid = oms::inspect_journal(state + "/journal.bin").state;
   for (const auto& o : mid.orders) {
     if (std::string(o.client_id().view()) == tp_id) EXPECT_EQ(o.status, oms::OrderStatus::filled);
