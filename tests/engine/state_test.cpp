@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "core/error.hpp"
+#include "oms/ids.hpp"
 #include "oms/journal.hpp"
 #include "tests/support/engine_test_support.hpp"
 #include "tests/support/ws_test_server.hpp"
@@ -206,4 +208,17 @@ TEST(EngineState, SecondEngineRefusedAndRestartAfterSigkillResumesWithNewIds) {
   for (const auto& id : before_ids) EXPECT_EQ(after_ids.count(id), 1u) << id << " lost from the journal";
   EXPECT_GE(new_orders, 3u);
   EXPECT_GE(after.next_client_counter, before.next_client_counter + new_orders);
+}
+
+// The session prefix: the start time in base 36 (hand-computed: 1796268227 = "tpg9fn" in base 36), and ids
+// that stay within Binance's 36 characters of its alphabet even with the largest counter.
+TEST(EngineState, SessionClientIdsCarryTheStartTimeAndFitTheVenues) {
+  EXPECT_EQ(enigma::oms::session_client_id_prefix("en", 1796268227), "entpg9fn-");
+  EXPECT_EQ(enigma::oms::session_client_id_prefix("en", 35), "enz-");
+  enigma::oms::ClientIdGenerator gen(enigma::oms::session_client_id_prefix("en", 1796268227), UINT64_MAX);
+  const auto id = gen.next();
+  EXPECT_EQ(id.view(), "entpg9fn-18446744073709551615");
+  EXPECT_TRUE(enigma::oms::is_valid_client_id(id.view(), enigma::oms::kBinanceMaxClientIdLen));
+  // A prefix that leaves no room for a 20-digit counter is refused at start-up, never truncated.
+  EXPECT_THROW((void)enigma::oms::session_client_id_prefix("enigma_strat", 1796268227), enigma::Error);
 }
