@@ -67,6 +67,17 @@ StateDirLock::~StateDirLock() {
 namespace {
 std::string side_name(Side s) { return s == Side::buy ? "buy" : "sell"; }
 
+// Text from outside (paths, the venue's ids and symbols) inside a JSON string.
+std::string json_escape(std::string_view in) {
+  std::string out;
+  for (const char c : in) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    if (static_cast<unsigned char>(c) < 0x20) out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+    else out.push_back(c);
+  }
+  return out;
+}
+
 // Start-up lines are longer than a hot-path record holds; they go through the logger's text path.
 template <class... A>
 void log_resume(LogLevel level, fmt::format_string<A...> f, A&&... args) {
@@ -119,7 +130,7 @@ std::string write_resume_report(TradingCore& core, const InstrumentRegistry& reg
   if (simulated_exchange && open_positions != 0)
     log_resume(LogLevel::warn, "the simulated exchange starts flat at [sim] initial_balance: the {} journal position(s) above are not carried into this paper run",
                open_positions);
-  std::string json = "{\n  \"mode\": \"" + std::string(mode) + "\",\n  \"state_dir\": \"" + state_dir +
+  std::string json = "{\n  \"mode\": \"" + std::string(mode) + "\",\n  \"state_dir\": \"" + json_escape(state_dir) +
                      "\",\n  \"next_client_counter\": " +
                      std::to_string(om.next_client_counter()) + ",\n  \"next_client_id\": \"" + next_id +
                      "\",\n  \"working_orders_at_start\": [" + orders_json + (orders_json.empty() ? "" : "\n  ") +
@@ -259,8 +270,8 @@ LiveReconciliation reconcile_live(TradingCore& core, const InstrumentRegistry& r
                v.order_id, v.client_id, v.symbol, v.side, v.qty, v.status,
                canceled ? "cancelled" : policy == UnknownOrderPolicy::cancel ? "cancel FAILED" : "reported, left working");
     unknown_json += std::string(unknown_json.empty() ? "" : ",") + "\n      {\"order_id\": " + std::to_string(v.order_id) +
-                    ", \"client_id\": \"" + v.client_id + "\", \"symbol\": \"" + v.symbol + "\", \"side\": \"" + v.side +
-                    "\", \"qty\": \"" + v.qty + "\", \"canceled\": " + (canceled ? "true" : "false") + "}";
+                    ", \"client_id\": \"" + json_escape(v.client_id) + "\", \"symbol\": \"" + json_escape(v.symbol) +
+                    "\", \"side\": \"" + json_escape(v.side) + "\", \"qty\": \"" + json_escape(v.qty) + "\", \"canceled\": " + (canceled ? "true" : "false") + "}";
   }
   json += ",\n    \"unknown_orders\": [" + unknown_json + (unknown_json.empty() ? "" : "\n    ") + "]";
 
