@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -27,6 +28,7 @@
 #include "engine/report.hpp"
 #include "engine/run_config.hpp"
 #include "engine/run_output.hpp"
+#include "engine/state.hpp"
 #include "engine/status.hpp"
 #include "feed/book_check.hpp"
 #include "feed/recorder.hpp"
@@ -195,6 +197,7 @@ struct RunSession {
   std::unique_ptr<Logger> logger;
   InstrumentRegistry registry;
   std::unique_ptr<strategy::StrategyStage> strategies;
+  std::unique_ptr<StateDirLock> state;  // paper/live; declared before `core`: released after its journal closes
   std::unique_ptr<TradingCore> core;
   SpscRing<AdminCommand> admin_ring{64};
   std::unique_ptr<AdminServer> admin;
@@ -248,8 +251,22 @@ struct RunSession {
     rc.fill_registry(registry);
     strategies = std::make_unique<strategy::StrategyStage>(rc.make_strategies());
     TradingCoreConfig trading = rc.trading;
-    trading.journal_path = dir + "/journal.bin";  // the OMS journals every order here before it leaves
+    // The OMS journals every order before it leaves: a replay into its run directory; paper and live into
+    // their account's locked state directory, which the next start-up resumes from.
+    const bool keeps_state = std::string_view(mode) != "replay";
+    if (keeps_state) {
+      state = std::make_unique<StateDirLock>(rc.state_dir.empty() ? default_state_dir(mode, rc.venue) : rc.state_dir);
+      trading.journal_path = state->journal_path();
+      const auto wall_s = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
+      trading.client_id_epoch = static_cast<std::uint64_t>(wall_s.count());  // ids never repeat across restarts
+    } else {
+      trading.journal_path = dir + "/journal.bin";
+    }
     core = std::make_unique<TradingCore>(registry, trading);
+    if (keeps_state) {
+      const auto wall_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch());
+      write_resume_report(*core, registry, dir, state->dir(), mode, std::string_view(mode) == "paper", wall_ns.count());
+    }
     if (rc.admin.enabled) {
       const char* tok = std::getenv(rc.admin.token_env.c_str());
       admin = std::make_unique<AdminServer>(rc.admin.address, rc.admin.port, tok ? tok : "", admin_ring);
@@ -365,13 +382,20 @@ int cmd_live() {
     go.rest_url = rc.live.rest_url;
     go.user_ws_url = rc.live.user_ws_url;
     go.api_key = std::string(key.reveal());
-    go.tls.ca_file = rc.ca_file;
+    go.tls.ca_file = rc.live.ca_file.empty() ? rc.ca_file : rc.live.ca_file;
     go.request_timeout_ns = rc.live.request_timeout_ms * 1'000'000;
     LiveGateway gateway(s.registry, go);
     {
       const oms::Secret secret(secret_text.reveal());
       const feed::ParsedUrl u = feed::parse_url(rc.live.rest_url);
-      s.core->go_live(gateway, go.api_key, secret, u.port == "443" ? u.host : u.host + ":" + u.port);
+      const std::string host = u.port == "443" ? u.host : u.host + ":" + u.port;
+      s.core->go_live(gateway, go.api_key, secret, host);
+      // Before the first order: the venue's open orders, positions and balance (README "State directory").
+      oms::binance_futures::Config bc;
+      bc.host = host;
+      oms::binance_futures::Encoder venue_queries(s.registry, go.api_key, secret, bc);
+      const auto wall_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch());
+      (void)reconcile_live(*s.core, s.registry, gateway, venue_queries, rc.live.unknown_orders, s.dir, wall_ns.count());
     }
     gateway.start();
     ENIGMA_LOG_INFO("engine", "live start market={} orders={}", rc.ws_url, rc.live.rest_url);

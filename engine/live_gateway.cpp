@@ -237,6 +237,25 @@ void LiveGateway::start() {
   im.thread = std::thread([this] { io_loop(); });
 }
 
+int LiveGateway::call(std::string_view request, std::string& body) {
+  Impl& im = *impl_;
+  if (im.thread.joinable()) throw Error("live gateway: call() after start(): the I/O thread owns the connection");
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (!im.conn.open()) {
+      if (!im.conn.connect(opt_.connect_timeout_ns))
+        throw Error("live gateway: cannot connect to " + opt_.rest_url + ": " + im.conn.last_error);
+      ++stats_.rest_connects;
+    }
+    bool written = false;
+    std::uint64_t tsc = 0;
+    const bool reused = im.conn.served > 0;
+    const int st = im.conn.exchange(request, body, written, opt_.request_timeout_ns, tsc);
+    if (st != 0) return st;
+    if (!reused) break;  // a reused connection may have been closed by the venue: once more on a new one
+  }
+  throw Error("live gateway: no answer from " + opt_.rest_url + ": " + im.conn.last_error);
+}
+
 void LiveGateway::open_stream() {
   Impl& im = *impl_;
   feed::WsClientOptions wo;

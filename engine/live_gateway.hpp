@@ -83,6 +83,10 @@ class LiveGateway {
   // thread. Throws enigma::Error naming the step, URL and cause (the listenKey answer's HTTP status and
   // venue message when refused, e.g. an invalid API key).
   void start();
+  // Cold path, before start() (start-up reconciliation): writes one complete signed request on the REST
+  // connection (connecting first) and reads its answer into `body`. Returns the HTTP status; throws
+  // enigma::Error naming the URL and cause when no answer came, or when called after start().
+  int call(std::string_view request, std::string& body);
   // Ends the I/O thread after it has written every queued request and read its answer. Idempotent.
   void stop();
 

@@ -344,6 +344,15 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
     rc.live.api_secret_file = t->string("api_secret_file", std::string(), true);
     rc.live.request_timeout_ms = t->integer("request_timeout_ms", rc.live.request_timeout_ms, 100, 60'000);
     rc.live.drain_ms = t->integer("drain_ms", rc.live.drain_ms, 0, 60'000);
+    rc.live.ca_file = t->string("ca_file", std::string(), true);
+    const std::string unknown = t->string("unknown_orders", std::string("report"));
+    if (unknown == "adopt") {
+      throw Error(rc.source + ": [live] unknown_orders = \"adopt\" is not implemented; use \"report\" (log them, leave "
+                  "them working) or \"cancel\"");
+    }
+    if (unknown != "report" && unknown != "cancel")
+      throw Error(rc.source + ": [live] unknown_orders must be \"report\" or \"cancel\", not \"" + unknown + "\"");
+    rc.live.unknown_orders = unknown == "cancel" ? UnknownOrderPolicy::cancel : UnknownOrderPolicy::report;
     rc.trading.deadman_countdown_ns =
         t->integer("deadman_countdown_ms", rc.trading.deadman_countdown_ns / 1'000'000, 0, 600'000) * 1'000'000;
     t->finish();
@@ -356,6 +365,10 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
     rc.record.ring_bytes = t->size_bytes("ring_bytes", rc.record.ring_bytes, 4096, 1ull << 34);
     if ((rc.record.ring_bytes & (rc.record.ring_bytes - 1)) != 0)
       throw Error(rc.source + ": [record] ring_bytes must be a power of two (e.g. \"64MiB\"), not " + std::to_string(rc.record.ring_bytes));
+    t->finish();
+  }
+  if (auto t = root.optional_table("state")) {
+    rc.state_dir = t->string("dir", std::string());
     t->finish();
   }
   root.finish();

@@ -10,6 +10,7 @@
 #include "core/config.hpp"
 #include "core/instrument.hpp"
 #include "engine/pipeline.hpp"
+#include "engine/state.hpp"
 #include "engine/trading_core.hpp"
 #include "strategy/strategy.hpp"
 
@@ -40,6 +41,10 @@ struct LiveSettings {
   std::string api_secret_file;
   std::int64_t request_timeout_ms{5000};   // no answer by then: the order's outcome is UNKNOWN
   std::int64_t drain_ms{3000};             // at shutdown: how long to wait for the answers to our cancels
+  std::string ca_file;                     // extra trusted CA of the order hosts; empty: [feed] ca_file
+  // Start-up reconciliation: an open order at the venue that our journal does not hold is reported, or
+  // reported and cancelled ("adopt" is refused: not implemented).
+  UnknownOrderPolicy unknown_orders{UnknownOrderPolicy::report};
 };
 
 // [record]: paper and live record every frame they receive (feed/recorder.hpp SessionRecorder).
@@ -82,6 +87,9 @@ struct RunConfig {
   LiveSettings live{};
   // [record]
   RecordSettings record{};
+  // [state] dir: paper/live keep their order journal here across runs, locked by one engine at a time
+  // (engine/state.hpp). Empty: state/<mode>-<venue>. Replays journal into their run directory.
+  std::string state_dir;
 
   // Loads and validates; throws enigma::Error naming file, line and key.
   [[nodiscard]] static RunConfig load(const std::string& path);

@@ -56,7 +56,8 @@ TradingCore::TradingCore(const InstrumentRegistry& registry, TradingCoreConfig c
       risk_(std::make_unique<risk::RiskGate>(cfg_.risk)),
       sim_(registry, cfg_.sim),
       om_(oms::OrderManagerConfig{static_cast<std::uint32_t>(cfg_.max_orders), 256, 1024, cfg_.journal_path, cfg_.journal}),
-      ids_(cfg_.client_id_prefix) {
+      ids_(cfg_.client_id_epoch != 0 ? oms::session_client_id_prefix(cfg_.client_id_prefix, cfg_.client_id_epoch)
+                                      : cfg_.client_id_prefix) {
   ids_.resume_from(om_.next_client_counter());  // never reuse an id the journal already holds
   for (std::size_t i = 0; i < cfg_.limits.size() && i < registry.size(); ++i)
     risk_->set_instrument(static_cast<InstrumentId>(i), cfg_.limits[i]);
@@ -198,6 +199,56 @@ void TradingCore::go_live(LiveGateway& gateway, std::string api_key, const oms::
   live_account_ = oms::SimAccount{};
   live_account_.balance = cfg_.sim.initial_balance;
   live_ = &gateway;
+}
+
+std::size_t TradingCore::cancel_orders_unknown_to_simulator(std::int64_t now_ns) noexcept {
+  std::size_t n = 0;
+  for (oms::OrderState& o : om_.orders()) {
+    if (!oms::is_working(o.status)) continue;
+    oms::ExecReport r{};
+    r.client_id = o.client_id();
+    r.cum_qty = o.filled;
+    r.venue_time_ns = now_ns;
+    r.instrument = o.spec.req.instrument;
+    r.kind = oms::ExecKind::canceled;
+    r.status = oms::OrderStatus::canceled;
+    r.reason = oms::Reason::order_not_found;
+    r.side = o.spec.req.side;
+    (void)om_.on_report(r, now_ns);  // journaled; `o` stays valid (on_report never moves the table)
+    ++n;
+  }
+  return n;
+}
+
+std::optional<risk::ClientOrderId> TradingCore::apply_venue_status(const oms::ExecReport& r, std::int64_t now_ns) noexcept {
+  const oms::ReportOutcome out = om_.on_report(r, now_ns);
+  if (!out.cancel_sibling || live_ == nullptr) return std::nullopt;
+  // Not cancel_order(): the risk gate never saw orders restored from the journal (it would refuse the
+  // cancel as unknown), and one start-up cancel needs no rate budget.
+  const oms::OrderState* o = om_.find(*out.cancel_sibling);
+  if (o == nullptr || !oms::is_working(o->status) || om_.cancel(*out.cancel_sibling, now_ns) != Errc::ok) return std::nullopt;
+  const InstrumentId inst = o->spec.req.instrument;
+  const auto n = binance_->encode_cancel(inst, *out.cancel_sibling, now_ns / 1'000'000, wire_.data(), wire_.size());
+  if (!n.ok() || !send_live(oms::binance_futures::RestRequest::cancel, *out.cancel_sibling, inst, n.value)) return std::nullopt;
+  ++counters_.cancels;
+  return out.cancel_sibling;
+}
+
+void TradingCore::set_venue_position(InstrumentId id, Qty signed_qty, Price entry_px) noexcept {
+  if (live_ == nullptr || id >= live_pos_.size()) return;
+  oms::SimPosition& p = live_pos_[id];
+  p.qty = signed_qty;
+  const Qty abs_qty = signed_qty.raw() < 0 ? -signed_qty : signed_qty;
+  const auto n = notional_of(entry_px, abs_qty, registry_.get(id).multiplier);
+  p.entry_notional = n.ok() ? n.value : Notional{};
+  if (id < watch_.size()) watch_[id].qty = signed_qty;
+  risk_->set_position(id, signed_qty, entry_px);
+}
+
+void TradingCore::set_venue_balance(Notional balance) noexcept {
+  if (live_ == nullptr) return;
+  live_account_.balance = balance;
+  peak_equity_ = balance;
 }
 
 void TradingCore::cancel_order(const risk::ClientOrderId& id, std::int64_t now_ns) noexcept {

@@ -9,6 +9,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -98,6 +99,9 @@ struct TradingCoreConfig {
   std::int64_t entry_timeout_ns{5'000'000'000};  // resting entries not filled by then are cancelled                    // place stop-loss + take-profit (OCO) after an entry fill
   std::int64_t equity_sample_ns{1'000'000'000};
   std::string client_id_prefix{"en"};
+  // Paper/live: the session's start (Unix seconds); ids become `<prefix><epoch base 36>-<n>` so they never
+  // repeat across restarts (oms::session_client_id_prefix). 0 (replays): `<prefix><n>`, deterministic.
+  std::uint64_t client_id_epoch{0};
   std::string journal_path;                    // required: every order is journaled before it leaves
   // Replays need no durability, so the default writes the mmapped journal without fsync (no syscall on the
   // order path); [oms] journal_fsync = "interval" | "every_record" for paper/live.
@@ -168,6 +172,25 @@ class TradingCore {
   [[nodiscard]] std::size_t working_orders() const noexcept;
   // The order table (status per client id), e.g. to report orders left UNKNOWN.
   [[nodiscard]] const oms::OrderState* order(const risk::ClientOrderId& id) noexcept { return om_.find(id); }
+  // Start-up (cold path): the OMS as rebuilt from the journal, for the resume report.
+  [[nodiscard]] oms::OrderManager& order_manager() noexcept { return om_; }
+  // The client id the next order gets (peeked: no id is used up).
+  [[nodiscard]] risk::ClientOrderId peek_next_client_id() const noexcept {
+    oms::ClientIdGenerator copy = ids_;
+    return copy.next();
+  }
+  // Paper start-up (cold path): the simulated exchange starts empty, so orders the journal still holds as
+  // working cannot be resting there; each is resolved canceled (journaled). Returns how many.
+  std::size_t cancel_orders_unknown_to_simulator(std::int64_t now_ns) noexcept;
+  // Live start-up reconciliation (cold path, after go_live, before the gateway starts), engine/state.hpp:
+  // the venue's answer about one of our journal's orders (ExecKind::status), journaled and applied; when
+  // it filled one leg of an OCO pair, the other leg's cancel is queued (it leaves once the gateway starts).
+  // Returns the sibling cancelled, if any. `now_ns` is wall time (it stamps the cancel request).
+  std::optional<risk::ClientOrderId> apply_venue_status(const oms::ExecReport& r, std::int64_t now_ns) noexcept;
+  // The venue's position is the truth: our tally, the risk gate and the supervisor's watch take it.
+  void set_venue_position(InstrumentId id, Qty signed_qty, Price entry_px) noexcept;
+  // The venue's wallet balance replaces [sim] initial_balance (drawdown limits are measured from it).
+  void set_venue_balance(Notional balance) noexcept;
 
   [[nodiscard]] const std::vector<TradeRow>& trades() const noexcept { return trades_; }
   [[nodiscard]] const std::vector<EquityRow>& equity() const noexcept { return equity_; }

@@ -18,6 +18,21 @@ ClientIdGenerator::ClientIdGenerator(std::string_view prefix, std::uint64_t next
   prefix_len_ = prefix.size();
 }
 
+std::string session_client_id_prefix(std::string_view prefix, std::uint64_t epoch_s, std::size_t max_len) {
+  char digits[16];
+  int n = 0;
+  do {
+    const auto d = static_cast<int>(epoch_s % 36);
+    digits[n++] = static_cast<char>(d < 10 ? '0' + d : 'a' + (d - 10));
+    epoch_s /= 36;
+  } while (epoch_s != 0);
+  std::string out(prefix);
+  while (n > 0) out.push_back(digits[--n]);
+  out.push_back('-');
+  (void)ClientIdGenerator(out, 1, max_len);  // the same length and alphabet checks, with the full prefix
+  return out;
+}
+
 ClientOrderId ClientIdGenerator::next() noexcept {
   ClientOrderId id;
   std::memcpy(id.text, prefix_, prefix_len_);

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <string_view>
 
 #include "core/error.hpp"
@@ -66,6 +67,14 @@ using VenueOrderId = FixedId<VenueIdTag>;
   }
   return h;
 }
+
+// The prefix of a paper/live session's ids: `<prefix><start time in base 36>-`, e.g. `entpg9fn-` for a
+// session started at Unix time 1796268227, so a session's ids differ from every earlier session's even
+// if the journal that carries the counter were lost (the journaled counter alone already prevents reuse). Replays keep the
+// bare prefix: their ids must be byte-identical across runs. Throws enigma::Error as ClientIdGenerator when
+// the result cannot carry a 20-digit counter within `max_len`.
+[[nodiscard]] std::string session_client_id_prefix(std::string_view prefix, std::uint64_t epoch_s,
+                                                   std::size_t max_len = kBinanceMaxClientIdLen);
 
 // Deterministic client order ids: `<prefix><counter>`, counter in decimal starting at `next_counter`.
 // The constructor validates that prefix + the longest counter (20 digits) stays within `max_len` and the

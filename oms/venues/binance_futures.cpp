@@ -176,6 +176,20 @@ Result<std::size_t> Encoder::encode_query(InstrumentId instrument, const ClientO
   return finish(Method::get, "/fapi/v1/order", p, out, cap);
 }
 
+Result<std::size_t> Encoder::encode_signed(bool del, std::string_view path, std::string_view params,
+                                           std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept {
+  BufWriter p(params_, sizeof params_);
+  if (!params.empty()) {
+    p.put(params);
+    p.put('&');
+  }
+  p.put("recvWindow=");
+  p.put_int(cfg_.recv_window_ms);
+  p.put("&timestamp=");
+  p.put_int(timestamp_ms);
+  return finish(del ? Method::del : Method::get, path, p, out, cap);
+}
+
 Result<std::size_t> Encoder::encode_cancel_all(InstrumentId instrument, std::int64_t timestamp_ms, char* out,
                                                std::size_t cap) noexcept {
   if (instrument >= registry_.size()) return Result<std::size_t>::failure(Errc::out_of_range);

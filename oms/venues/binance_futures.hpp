@@ -56,6 +56,13 @@ class Encoder {
                                                                 std::int64_t timestamp_ms, char* out,
                                                                 std::size_t cap) noexcept;
 
+  // Start-up reconciliation (cold path): a signed GET (`del` false) or DELETE of `path` with `params`
+  // (URL-safe `k=v&k=v`, may be empty) followed by recvWindow, timestamp and the signature. Used for
+  // GET /fapi/v1/openOrders, /fapi/v2/positionRisk, /fapi/v2/balance, /fapi/v1/order and the DELETE of an
+  // order we never sent. Errc::capacity when `params` or `cap` is too small.
+  [[nodiscard]] Result<std::size_t> encode_signed(bool del, std::string_view path, std::string_view params,
+                                                  std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept;
+
   // Hex HMAC-SHA256 of `params` (64 chars into `out`), as appended after `&signature=`.
   void sign(std::string_view params, char out[kSha256HexSize]) const noexcept;
 

@@ -5,3 +5,6 @@ enigma_add_test(engine_live_test
   LABELS integration TIMEOUT 180)
 # Loopback servers and timers: never share the 2 cores.
 set_tests_properties(engine_live_test PROPERTIES RUN_SERIAL TRUE)
+# The restart test drives the `enigma live` binary (SIGKILL, then restarts on the same state directory).
+add_dependencies(engine_live_test enigma)
+target_compile_definitions(engine_live_test PRIVATE ENIGMA_BINARY="$<TARGET_FILE:enigma>")

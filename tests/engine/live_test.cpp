@@ -4,6 +4,9 @@
 // WebSocket that pushes ORDER_TRADE_UPDATE NEW then TRADE for accepted limit and market orders. Market
 // data is the recorded Binance session replayed by the paper test's server.
 #include <gtest/gtest.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/asio.hpp>
@@ -13,6 +16,7 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -21,6 +25,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -29,6 +34,7 @@
 #include "engine/run_config.hpp"
 #include "engine/run_output.hpp"
 #include "feed/capture_reader.hpp"
+#include "oms/journal.hpp"
 #include "oms/signing.hpp"
 #include "tests/support/alloc_counter.hpp"
 #include "tests/support/ws_test_server.hpp"
@@ -119,6 +125,25 @@ class FakeBinance {
   bool stream_open() const { std::lock_guard lk(mu_); return stream_ != nullptr; }
   std::vector<std::string> bodies() const { std::lock_guard lk(mu_); return bodies_; }
   std::map<std::string, Order> orders() const { std::lock_guard lk(mu_); return orders_; }
+  // Start-up reconciliation: STOP_MARKET orders rest (instead of filling at once) so a bracket stays
+  // working; the account's net position (from fills) and wallet balance; changes made while the engine was
+  // down (an order of ours filled, an order someone else placed).
+  void set_rest_stops(bool on) { std::lock_guard lk(mu_); rest_stops_ = on; }
+  std::string position() const { std::lock_guard lk(mu_); return position_.to_string(); }
+  void set_balance(std::string b) { std::lock_guard lk(mu_); balance_ = std::move(b); }
+  int open_order_queries() const { std::lock_guard lk(mu_); return open_order_queries_; }
+  void fill_while_down(const std::string& client_id) {
+    std::lock_guard lk(mu_);
+    Order& o = orders_.at(client_id);
+    o.status = "FILLED";
+    book_fill(o);
+  }
+  std::uint64_t add_foreign_order(const std::string& client_id) {
+    std::lock_guard lk(mu_);
+    Order o{client_id, "BUY", "LIMIT", "0.005", "50000.0", next_id_++};
+    orders_[client_id] = o;
+    return o.id;
+  }
 
  private:
   struct Session : std::enable_shared_from_this<Session> {
@@ -220,10 +245,16 @@ class FakeBinance {
 
   std::string order_json(const Order& o) const {
     return R"({"orderId":)" + std::to_string(o.id) + R"(,"symbol":"BTCUSDT","status":")" + o.status +
-           R"(","clientOrderId":")" + o.client_id + R"(","price":")" + o.price + R"(","avgPrice":"0.00","origQty":")" +
-           o.qty + R"(","executedQty":"0","cumQuote":"0","timeInForce":"GTC","type":")" + o.type +
+           R"(","clientOrderId":")" + o.client_id + R"(","price":")" + o.price + R"(","avgPrice":")" + (o.status == "FILLED" ? fill_px(o) : std::string("0.00")) +
+           R"(","origQty":")" + o.qty + R"(","executedQty":")" + (o.status == "FILLED" ? o.qty : std::string("0")) +
+           R"(","cumQuote":"0","timeInForce":"GTC","type":")" + o.type +
            R"(","reduceOnly":false,"side":")" + o.side + R"(","stopPrice":"0","origType":")" + o.type +
            R"(","updateTime":1723075200123})";
+  }
+  std::string fill_px(const Order& o) const { return o.type == "LIMIT" ? o.price : last_px_; }
+  void book_fill(const Order& o) {
+    const Qty q = Qty::parse(o.qty).value;
+    position_ += o.side == "BUY" ? q : -q;
   }
   std::string update(const Order& o, const char* x, const char* X, const std::string& last_qty,
                      const std::string& last_px, const char* commission, bool maker) {
@@ -244,6 +275,29 @@ class FakeBinance {
       if (!key_ok) return answer(401, R"({"code":-2015,"msg":"Invalid API-key, IP, or permissions for action."})");
       ++listen_keys_;
       return answer(200, rq.method() == http::verb::put ? "{}" : R"({"listenKey":"lk0123456789abcdef"})");
+    }
+    const bool account = target.rfind("/fapi/v1/openOrders", 0) == 0 || target.rfind("/fapi/v2/positionRisk", 0) == 0 ||
+                         target.rfind("/fapi/v2/balance", 0) == 0;
+    if (account) {  // signed account queries of the start-up reconciliation
+      const std::size_t q = target.find('?');
+      if (!key_ok || q == std::string::npos || !signed_ok(target.substr(q + 1))) {
+        ++bad_signatures_;
+        return answer(401, R"({"code":-1022,"msg":"Signature for this request is not valid."})");
+      }
+      if (target.rfind("/fapi/v1/openOrders", 0) == 0) {
+        ++open_order_queries_;
+        std::string body = "[";
+        for (const auto& [id, o] : orders_)
+          if (o.status == "NEW") body += (body.size() > 1 ? "," : "") + order_json(o);
+        return answer(200, body + "]");
+      }
+      if (target.rfind("/fapi/v2/positionRisk", 0) == 0) {
+        return answer(200, R"([{"symbol":"ETHUSDT","positionAmt":"0.000","entryPrice":"0.0"},{"symbol":"BTCUSDT","positionAmt":")" +
+                               position_.to_string() + R"(","entryPrice":")" + last_px_ + R"(","markPrice":")" + last_px_ +
+                               R"(","unRealizedProfit":"0","leverage":"5","positionSide":"BOTH"}])");
+      }
+      return answer(200, R"([{"accountAlias":"x","asset":"BNB","balance":"1.5"},{"accountAlias":"x","asset":"USDT","balance":")" +
+                             balance_ + R"(","crossWalletBalance":")" + balance_ + R"(","availableBalance":")" + balance_ + R"("}])");
     }
     const bool all_open = target.rfind("/fapi/v1/allOpenOrders", 0) == 0;
     const bool countdown = target.rfind("/fapi/v1/countdownCancelAll", 0) == 0;
@@ -286,14 +340,17 @@ class FakeBinance {
       if (stream_) {
         stream_->push(update(o, "NEW", "NEW", "0", "0", "0", false));
         stream_->push(R"({"e":"ACCOUNT_UPDATE","E":1723075200202,"T":1723075200200,"a":{"m":"ORDER","B":[],"P":[]}})");
-        if (o.type != "TAKE_PROFIT_MARKET") {
+        if (o.type != "TAKE_PROFIT_MARKET" && !(rest_stops_ && o.type == "STOP_MARKET")) {
           orders_[o.client_id].status = "FILLED";
+          book_fill(o);
           stream_->push(update(o, "TRADE", "FILLED", o.qty, o.type == "LIMIT" ? o.price : last_px_, "0.01234567", o.type == "LIMIT"));
         }
       }
       return answer(200, order_json(o));
     }
-    const auto it = orders_.find(p["origClientOrderId"]);
+    auto it = orders_.find(p["origClientOrderId"]);
+    if (p.count("orderId") != 0)  // cancel / query by the venue's order id (orders we never sent)
+      it = std::find_if(orders_.begin(), orders_.end(), [&](const auto& kv) { return std::to_string(kv.second.id) == p["orderId"]; });
     if (rq.method() == http::verb::delete_) {
       ++deletes_;
       if (it == orders_.end() || it->second.status != "NEW") return answer(400, R"({"code":-2011,"msg":"Unknown order sent."})");
@@ -323,6 +380,10 @@ class FakeBinance {
   std::uint64_t trade_id_{700};
   int posts_{0}, deletes_{0}, queries_{0}, bad_signatures_{0}, listen_keys_{0}, cancel_alls_{0};
   std::vector<long long> countdowns_;
+  bool rest_stops_{false};
+  Qty position_{};
+  std::string balance_{"1000"};
+  int open_order_queries_{0};
 };
 
 LiveGatewayOptions gateway_options(const FakeBinance& venue) {
@@ -555,6 +616,199 @@ TEST(EngineLive, SendPathDoesNotAllocate) {
   EXPECT_EQ(allocs, 0u);
   EXPECT_EQ(core.counters().orders, 2u);
   EXPECT_EQ(core.counters().gateway_full, 0u);
+}
+
+namespace {
+
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream f(p);
+  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+
+// `enigma` as a child process, stdout+stderr in a file.
+struct Child {
+  pid_t pid{-1};
+  std::string out_path;
+  Child(const std::vector<std::string>& args, const std::string& out) : out_path(out) {
+    std::vector<std::string> argv_s{ENIGMA_BINARY};
+    argv_s.insert(argv_s.end(), args.begin(), args.end());
+    pid = ::fork();
+    if (pid == 0) {
+      const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+      std::vector<char*> argv;
+      for (auto& a : argv_s) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(argv[0], argv.data());
+      ::_exit(127);
+    }
+  }
+  int wait() {
+    int st = 0;
+    ::waitpid(pid, &st, 0);
+    pid = -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  }
+  [[nodiscard]] std::string output() const { return slurp(out_path); }
+  ~Child() {
+    if (pid > 0) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+  }
+};
+
+// The reconciliation.json of the one run under `runs` once its venue section is complete ("" until then).
+std::string venue_reconciliation(const std::string& runs) {
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(runs, ec)) {
+    if (!e.is_directory() || e.is_symlink()) continue;
+    const std::string j = slurp(e.path() / "reconciliation.json");
+    if (j.find("\"balance\"") != std::string::npos && j.size() > 2 && j.substr(j.size() - 2) == "}\n") return j;
+  }
+  return {};
+}
+
+std::set<std::string> journal_ids(const oms::JournalReplay& j) {
+  std::set<std::string> ids;
+  for (const auto& o : j.orders) ids.insert(std::string(o.client_id().view()));
+  return ids;
+}
+
+}  // namespace
+
+// A restart is not blind (issue 11 item 1), through the `enigma live` binary: the first engine trades, is
+// SIGKILLed with its bracket resting at the venue; while it is down the take-profit fills and someone
+// places an order by hand. Each restart on the same state directory queries the venue before trading:
+// the stop is still open, the take-profit's fill is found by query and applied, the hand-placed order is
+// reported (and cancelled with unknown_orders = "cancel"), position and balance are the venue's, and
+// the next client id is one no journal entry holds.
+TEST(EngineLive, RestartReconcilesJournalWithTheVenue) {
+  FakeBinance venue;
+  venue.set_rest_stops(true);
+  venue.set_balance("987.65");
+  const enigma::testing::RecordedSession rec = enigma::testing::load_binance_session(20000);
+  enigma::testing::WsTestServerOptions so;
+  so.snapshot_body = rec.snapshot;
+  enigma::testing::WsTestServer market(rec.frames, so);
+
+  const std::string root = fresh_path("live-restart");
+  std::filesystem::create_directories(root);
+  const std::string state = root + "/state";
+  auto write_config = [&](const std::string& unknown_orders) {
+    const std::string path = root + "/live-" + unknown_orders + ".toml";
+    std::ofstream f(path);
+    f << slurp(std::string(ENIGMA_SOURCE_DIR) + "/config/replay.toml") << "\n[feed]\nurl = \""
+      << market.url("/stream?streams=btcusdt@depth@0ms/btcusdt@bookTicker/btcusdt@trade") << "\"\nca_file = \"" << market.ca_file()
+      << "\"\nsnapshot_url = \"https://127.0.0.1:" << market.port() << "/fapi/v1/depth?symbol=BTCUSDT&limit=1000\"\n"
+      << "\n[live]\nrest_url = \"" << venue.rest_url() << "\"\nuser_ws_url = \"" << venue.ws_url()
+      << "\"\nca_file = \"" << venue.ca_file() << "\"\ndrain_ms = 500\nunknown_orders = \"" << unknown_orders << "\"\n\n[state]\ndir = \"" << state << "\"\n";
+    return path;
+  };
+  ::setenv("ENIGMA_API_KEY", kKey, 1);
+  ::setenv("ENIGMA_API_SECRET", kSecret, 1);
+  auto live = [&](const std::string& unknown_orders, const std::string& name) {
+    return std::vector<std::string>{"live", "--confirm", "--config", write_config(unknown_orders), "--runs-dir", root + "/runs-" + name};
+  };
+
+  // First engine: frames in small bursts until an entry filled and its stop and take-profit rest.
+  auto resting_ours = [&] {
+    std::vector<FakeBinance::Order> r;
+    for (const auto& [id, o] : venue.orders())
+      if (o.status == "NEW" && id.rfind("en", 0) == 0) r.push_back(o);
+    return r;
+  };
+  {
+    Child first(live("report", "first"), root + "/first.out");
+    ASSERT_TRUE(wait_for([&] { return market.live(); }, 30000)) << first.output();
+    market.send_next(1);
+    ASSERT_TRUE(wait_for([&] { return market.rest_requests() >= 1; }));
+    std::size_t sent = 1;
+    while (sent < rec.frames.size() - 100 && resting_ours().size() < 2) {
+      market.send_next(100);
+      sent += 100;
+      wait_for([&] { return market.cursor() == sent; });
+      wait_for([&] { return resting_ours().size() >= 2; }, 20);
+    }
+    ASSERT_EQ(resting_ours().size(), 2u) << first.output();
+    ASSERT_EQ(::kill(first.pid, SIGKILL), 0);  // no shutdown sequence: the bracket stays at the venue
+    EXPECT_EQ(first.wait(), 128 + SIGKILL);
+  }
+  const oms::JournalReplay before = oms::inspect_journal(state + "/journal.bin").state;
+  const std::set<std::string> before_ids = journal_ids(before);
+  ASSERT_EQ(before.open_orders().size(), 2u);
+  std::string stop_id, tp_id;
+  for (const auto& o : resting_ours()) (o.type == "STOP_MARKET" ? stop_id : tp_id) = o.client_id;
+  ASSERT_FALSE(stop_id.empty());
+  ASSERT_FALSE(tp_id.empty());
+  EXPECT_NE(venue.position(), "0");  // the entry filled: a position is open at the venue
+
+  // While the engine is down: the take-profit fills (the position closes), someone trades by hand.
+  venue.fill_while_down(tp_id);
+  const std::uint64_t manual = venue.add_foreign_order("web_manual_7");
+  (void)venue.add_foreign_order("web_manual_8");
+  venue.fill_while_down("web_manual_8");  // a hand trade: the venue's position is no longer what we journaled
+  const std::string venue_position = venue.position();
+  ASSERT_EQ(venue_position, "0.005");
+
+  auto check_common = [&](const std::string& j) {
+    EXPECT_NE(j.find("\"open_orders\": 2,"), std::string::npos) << j;  // our stop and the hand-placed order
+    EXPECT_NE(j.find("\"matched\": 1,"), std::string::npos) << j;      // the stop
+    EXPECT_NE(j.find("{\"symbol\": \"BTCUSDT\", \"venue\": \"" + venue_position + "\""), std::string::npos) << j;
+    EXPECT_NE(j.find("\"balance\": \"987.65\""), std::string::npos) << j;
+    const auto at = j.find("\"next_client_id\": \"");
+    ASSERT_NE(at, std::string::npos);
+    const std::string next = j.substr(at + 19, j.find('"', at + 19) - at - 19);
+    EXPECT_EQ(before_ids.count(next), 0u) << next;
+    EXPECT_EQ(next.rfind("en", 0), 0u) << next;
+  };
+
+  // Restart with unknown_orders = "report": the hand-placed order is reported and left working.
+  {
+    Child second(live("report", "second"), root + "/second.out");
+    ASSERT_TRUE(wait_for([&] { return !venue_reconciliation(root + "/runs-second").empty(); }, 30000)) << second.output();
+    const std::string j = venue_reconciliation(root + "/runs-second");
+    check_common(j);
+    EXPECT_NE(j.find("{\"symbol\": \"BTCUSDT\", \"venue\": \"0.005\", \"journal\": \"0\""), std::string::npos) << j;
+    EXPECT_NE(j.find("{\"client_id\": \"" + tp_id + "\", \"status\": \"FILLED\""), std::string::npos) << j;
+    EXPECT_NE(j.find("{\"order_id\": " + std::to_string(manual) + ", \"client_id\": \"web_manual_7\""), std::string::npos) << j;
+    EXPECT_NE(j.find("\"canceled\": false"), std::string::npos) << j;
+    ASSERT_TRUE(wait_for([&] { return market.connections() >= 2; }, 30000));
+    ASSERT_EQ(::kill(second.pid, SIGTERM), 0);
+    EXPECT_EQ(second.wait(), 128 + SIGTERM) << second.output();
+    // The log (complete once the process ended) names the difference and the venue's unknown order.
+    const std::string log = slurp(std::filesystem::path(root) / "runs-second" / "latest" / "logs" / "enigma.log");
+    EXPECT_NE(log.find("position BTCUSDT is 0.005 at the venue, 0 in our journal: the venue's is taken"), std::string::npos) << log;
+    EXPECT_NE(log.find("client id web_manual_7) BTCUSDT BUY qty=0.005 NEW is open at the venue but not in our journal: reported, left working"),
+              std::string::npos) << log;
+  }
+  EXPECT_EQ(venue.orders().at("web_manual_7").status, "NEW");
+  // The take-profit's fill closed the position: its OCO sibling, the stop, was cancelled at the venue.
+  EXPECT_EQ(venue.orders().at(stop_id).status, "CANCELED");
+  const oms::JournalReplay mid = oms::inspect_journal(state + "/journal.bin").state;
+  for (const auto& o : mid.orders) {
+    if (std::string(o.client_id().view()) == tp_id) EXPECT_EQ(o.status, oms::OrderStatus::filled);
+  }
+
+  // Restart with unknown_orders = "cancel": reported and cancelled at the venue.
+  {
+    Child third(live("cancel", "third"), root + "/third.out");
+    ASSERT_TRUE(wait_for([&] { return !venue_reconciliation(root + "/runs-third").empty(); }, 30000)) << third.output();
+    const std::string j = venue_reconciliation(root + "/runs-third");
+    EXPECT_NE(j.find("\"client_id\": \"web_manual_7\""), std::string::npos) << j;
+    EXPECT_NE(j.find("\"canceled\": true"), std::string::npos) << j;
+    EXPECT_NE(j.find("\"balance\": \"987.65\""), std::string::npos) << j;
+    ASSERT_TRUE(wait_for([&] { return market.connections() >= 3; }, 30000));
+    ASSERT_EQ(::kill(third.pid, SIGTERM), 0);
+    EXPECT_EQ(third.wait(), 128 + SIGTERM) << third.output();
+  }
+  EXPECT_EQ(venue.orders().at("web_manual_7").status, "CANCELED");
+  EXPECT_EQ(venue.bad_signatures(), 0);
+  // Nothing duplicated: every client id the journal holds is unique, and the first session's are all there.
+  const oms::JournalReplay after = oms::inspect_journal(state + "/journal.bin").state;
+  EXPECT_EQ(journal_ids(after).size(), after.orders.size());
+  for (const auto& id : before_ids) EXPECT_EQ(journal_ids(after).count(id), 1u) << id;
 }
 
 // Credentials refused by the venue (-1022: the signature does not verify with the venue's secret) raise the
