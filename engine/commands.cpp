@@ -396,6 +396,10 @@ int cmd_live() {
       oms::binance_futures::Encoder venue_queries(s.registry, go.api_key, secret, bc);
       const auto wall_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch());
       (void)reconcile_live(*s.core, s.registry, gateway, venue_queries, rc.live.unknown_orders, s.dir, wall_ns.count());
+      // What is still working after reconciliation is ours again: the risk gate counts it, and the kill
+      // switch, the stop policy and the "position without a stop" check see it.
+      const std::size_t adopted = s.core->track_restored_orders(wall_ns.count());
+      if (adopted != 0) ENIGMA_LOG_INFO("resume", "{} working order(s) from the journal tracked by the engine again", adopted);
     }
     gateway.start();
     ENIGMA_LOG_INFO("engine", "live start market={} orders={}", rc.ws_url, rc.live.rest_url);

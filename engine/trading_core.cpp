@@ -1047,6 +1047,22 @@ void TradingCore::EmergencyActionsImpl::raise_alert(std::string_view reason) {
   ENIGMA_LOG_ERROR("alert", "emergency stop: {}; trading halted until a person resets it (POST /kill/reset, then POST /trading/start)", reason);
 }
 
+std::size_t TradingCore::track_restored_orders(std::int64_t now_ns) noexcept {
+  std::size_t n = 0;
+  for (const oms::OrderState& o : om_.orders()) {
+    if (!oms::is_working(o.status) || find(o.spec.req.client_id) != nullptr) continue;
+    Slot* slot = nullptr;
+    for (auto& s : slots_)
+      if (!s.used) { slot = &s; break; }
+    if (slot == nullptr) break;
+    slots_high_water_ = std::max<std::size_t>(slots_high_water_, static_cast<std::size_t>(slot - slots_.data()) + 1);
+    *slot = Slot{o.spec.req.client_id, strategy::IntentReason{}, true, 0, 0};
+    (void)risk_->register_forced(o.spec.req, now_ns);
+    ++n;
+  }
+  return n;
+}
+
 std::size_t TradingCore::working_orders() const noexcept {
   std::size_t n = 0;
   for (const auto& s : used_slots()) n += s.used;

@@ -189,6 +189,10 @@ class TradingCore {
   std::optional<risk::ClientOrderId> apply_venue_status(const oms::ExecReport& r, std::int64_t now_ns) noexcept;
   // The venue's position is the truth: our tally, the risk gate and the supervisor's watch take it.
   void set_venue_position(InstrumentId id, Qty signed_qty, Price entry_px) noexcept;
+  // Live start-up, after reconciliation (cold path): every order the journal still holds as working gets an
+  // engine slot and is entered in the risk gate, so limits, the kill switch, the stop policy and the
+  // protection check include it. Returns how many.
+  std::size_t track_restored_orders(std::int64_t now_ns) noexcept;
   // The venue's wallet balance replaces [sim] initial_balance (drawdown limits are measured from it).
   void set_venue_balance(Notional balance) noexcept;
 
