@@ -23,7 +23,7 @@ scripts/setup.sh
 ASAN_SUITES='^(core|feed|strategy|risk|oms|engine)_[a-z0-9_]*test$'
 # engine_paper_test is not in the TSan list yet: it drops the connection a fixed 200 ms after sending 2000
 # frames, and under TSan the engine has not read them all by then (7071-7750 of 8000; no race reported).
-TSAN_SUITES='^(core_(spsc_ring|logger|stage_runner|alloc)_test|oms_journal_test|feed_ws_client_test|engine_(replay|pipelined_intents|live|admin|paper|control)_test)$'
+TSAN_SUITES='^(core_(spsc_ring|logger|stage_runner|alloc)_test|oms_journal_test|feed_ws_client_test|engine_(replay|pipelined_intents|live|admin|paper)_test)$'
 # The only suites a failure may be retried for: loopback network servers with reconnect, stale, ping and
 # request timers (RUN_SERIAL in tests/*/*.cmake). Any other failure fails the run at once.
 RETRY_SUITES='^(feed_ws_client_test|engine_paper_test|engine_live_test|engine_admin_test)$'

@@ -149,6 +149,35 @@ TEST(EngineControl, APositionWithoutItsStopRaisesTheEmergencyStop) {
   }
 }
 
+// The plan's other hard limits, in a replay: a per-day entry cap and the market-move breaker.
+TEST(EngineControl, TradesPerDayAndMarketMoveLimitNewEntries) {
+  {
+    RunConfig rc = base_config();
+    rc.trading.supervisor.max_trades_per_day = 3;
+    rc.trading.risk.max_consecutive_losses = 1000;
+    Engine e(rc, Topology::fused);
+    const PipelineResult r = e.run(rc);
+    std::size_t entries = 0;  // entry orders = orders that are not reduce-only; the bundled session is one day
+    for (const auto& t : e.core->trades()) entries += t.reason == strategy::IntentReason::imbalance_entry;
+    EXPECT_GT(r.orders.trades_per_day_rejects, 0u);
+    EXPECT_LE(entries, 3u * 2) << "three entries (partial fills may split one into rows)";
+    EXPECT_EQ(r.orders.emergency_stops, 0u);
+  }
+  {
+    // A 0.01 % move within 60 s happens many times in the session: each pauses entries for 300 s.
+    RunConfig rc = base_config();
+    rc.trading.supervisor.market_move = Rate::from_raw(Rate::kScale / 10000);
+    rc.trading.risk.max_consecutive_losses = 1000;
+    Engine base_e(base_config(), Topology::fused);
+    const PipelineResult base = base_e.run(base_config());
+    Engine e(rc, Topology::fused);
+    const PipelineResult r = e.run(rc);
+    EXPECT_GT(r.orders.market_move_pauses, 0u);
+    EXPECT_GT(r.orders.market_move_rejects, 0u);
+    EXPECT_LT(r.orders.orders, base.orders.orders);
+  }
+}
+
 // [[instrument]] group + [risk] max_group_exposure reach the engine's gate: a cap below one order's
 // worth (0.01 BTC at ~61,800 = ~618) refuses every entry of the group; without the group the same run trades.
 TEST(EngineControl, GroupExposureCapFromTheConfigRefusesEntries) {

@@ -310,3 +310,43 @@ TEST(EngineRuns, FailedSetUpDoesNotMoveLatest) {
     EXPECT_NE(slurp(d / "logs" / "enigma.log").find("run failed: "), std::string::npos);  // the failure is in its log
   }
 }
+
+namespace {
+// The admin port a run logged ("admin listening on 127.0.0.1:PORT"), 0 until it did.
+int logged_admin_port(const fs::path& log) {
+  const std::string text = slurp(log);
+  const auto at = text.find("listening on 127.0.0.1:");
+  return at == std::string::npos ? 0 : std::atoi(text.c_str() + at + 23);
+}
+}  // namespace
+
+// SIGTERM while a position is open (seen on the run's own admin endpoint): [supervisor] on_stop = flatten
+// closes it and cancels its stop, the summary says nothing is left unprotected, and the process exits 143.
+TEST(EngineRuns, SigtermWithAnOpenPositionLeavesNothingUnprotected) {
+  const std::string runs = fresh_runs("term-position");
+  std::string text = slurp(kConfig);
+  text.replace(text.find("enabled = false"), 15, "enabled = true");
+  text.replace(text.find("port = 8686"), 11, "port = 0");
+  const std::string config = runs + "/../term-position.toml";
+  std::ofstream(config) << text;
+  Child c({"replay", "--quiet", "--config", config, "--runs-dir", runs, "--speed", "recorded"}, runs + "/../term-position.out");
+  const fs::path log = wait_for_run_start(runs);
+  int port = 0;
+  ASSERT_TRUE(wait_for([&] { return (port = logged_admin_port(log)) > 0; }, 10000)) << c.output();
+  const bool in_position = wait_for(
+      [&] {
+        return enigma::testing::http_request(static_cast<std::uint16_t>(port), boost::beast::http::verb::get, "/positions")
+                   .body()
+                   .find("\"symbol\"") != std::string::npos;
+      },
+      30000);
+  ASSERT_TRUE(in_position) << "no position opened in the first 30 s of the session";
+  ASSERT_EQ(::kill(c.pid, SIGTERM), 0);
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_EQ(c.wait(), 143) << c.output();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2)) << "stopped promptly, admin endpoint included";
+  const std::string summary = slurp(fs::path(runs) / "latest" / "summary.json");
+  EXPECT_NE(summary.find("\"unprotected_positions\": 0"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("\"open_position_qty\": \"0\""), std::string::npos) << summary;
+  EXPECT_GE(json_number(summary, "flatten_orders"), 1) << summary;
+}
