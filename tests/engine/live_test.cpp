@@ -39,10 +39,13 @@
 #include "tests/support/alloc_counter.hpp"
 #include "tests/support/ws_test_server.hpp"
 #include "tests/support/engine_test_support.hpp"
+#include "tests/support/enigma_process.hpp"
 
 using namespace enigma;
 using namespace enigma::engine;
 using enigma::testing::fresh_path;
+using enigma::testing::Child;
+using enigma::testing::slurp;
 using enigma::testing::wait_for;
 namespace beast = boost::beast;
 namespace http = beast::http;
@@ -620,44 +623,6 @@ TEST(EngineLive, SendPathDoesNotAllocate) {
 
 namespace {
 
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream f(p);
-  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-}
-
-// `enigma` as a child process, stdout+stderr in a file.
-struct Child {
-  pid_t pid{-1};
-  std::string out_path;
-  Child(const std::vector<std::string>& args, const std::string& out) : out_path(out) {
-    std::vector<std::string> argv_s{ENIGMA_BINARY};
-    argv_s.insert(argv_s.end(), args.begin(), args.end());
-    pid = ::fork();
-    if (pid == 0) {
-      const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      std::vector<char*> argv;
-      for (auto& a : argv_s) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-  }
-  int wait() {
-    int st = 0;
-    ::waitpid(pid, &st, 0);
-    pid = -1;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-  }
-  [[nodiscard]] std::string output() const { return slurp(out_path); }
-  ~Child() {
-    if (pid > 0) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, nullptr, 0);
-    }
-  }
-};
 
 // The reconciliation.json of the one run under `runs` once its venue section is complete ("" until then).
 std::string venue_reconciliation(const std::string& runs) {

@@ -22,11 +22,14 @@
 #include "engine/run_config.hpp"
 #include "feed/recorder.hpp"
 #include "tests/support/engine_test_support.hpp"
+#include "tests/support/enigma_process.hpp"
 #include "tests/support/ws_test_server.hpp"
 
 using namespace enigma;
 using namespace enigma::engine;
 using enigma::testing::fresh_path;
+using enigma::testing::Child;
+using enigma::testing::slurp;
 using enigma::testing::wait_for;
 
 namespace {
@@ -208,11 +211,6 @@ TEST(EngineRecording, ATornRecordingReplaysItsValidPrefixWithAWarning) {
 
 namespace {
 
-std::string slurp(const std::string& p) {
-  std::ifstream f(p, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-}
-
 // The number after `"key": ` in summary.json text (-1 when absent or not a number).
 long long json_number(const std::string& json, const std::string& key) {
   const auto p = json.find("\"" + key + "\": ");
@@ -226,26 +224,11 @@ long long json_number(const std::string& json, const std::string& key) {
 // own); returns the exit status.
 template <class Until>
 int run_enigma(const std::vector<std::string>& args, const std::string& out, Until&& until, bool stop = true) {
-  std::vector<std::string> argv_s{ENIGMA_BINARY};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    ::dup2(fd, 1);
-    ::dup2(fd, 2);
-    std::vector<char*> argv;
-    for (auto& a : argv_s) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  if (!until()) ADD_FAILURE() << "enigma did not get there; output:\n" << slurp(out);
-  if (stop) ::kill(pid, SIGTERM);
-  int st = 0;
-  ::waitpid(pid, &st, 0);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  Child c(args, out);
+  if (!until()) ADD_FAILURE() << "enigma did not get there; output:\n" << c.output();
+  if (stop) ::kill(c.pid, SIGTERM);
+  return c.wait();
 }
-
 std::string only_run_dir(const std::string& runs) {
   std::vector<std::string> dirs;
   for (const auto& e : std::filesystem::directory_iterator(runs))

@@ -20,54 +20,18 @@
 #include "oms/ids.hpp"
 #include "oms/journal.hpp"
 #include "tests/support/engine_test_support.hpp"
+#include "tests/support/enigma_process.hpp"
 #include "tests/support/ws_test_server.hpp"
 
 namespace fs = std::filesystem;
+using enigma::testing::Child;
+using enigma::testing::slurp;
 using enigma::testing::wait_for;
 
 namespace {
 
 const std::string kSrc = ENIGMA_SOURCE_DIR;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p);
-  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-}
-
-// `enigma` as a child process, stdout+stderr in a file.
-struct Child {
-  pid_t pid{-1};
-  std::string out_path;
-  Child(const std::vector<std::string>& args, const std::string& out) : out_path(out) {
-    std::vector<std::string> argv_s{ENIGMA_BINARY};
-    argv_s.insert(argv_s.end(), args.begin(), args.end());
-    pid = ::fork();
-    if (pid == 0) {
-      const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      std::vector<char*> argv;
-      for (auto& a : argv_s) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-  }
-  // Exit status (128 + signal when a signal ended it, as a shell reports it).
-  int wait() {
-    int st = 0;
-    ::waitpid(pid, &st, 0);
-    pid = -1;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-  }
-  [[nodiscard]] std::string output() const { return slurp(out_path); }
-  ~Child() {
-    if (pid > 0) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, nullptr, 0);
-    }
-  }
-};
 
 // The journal as a restart would rebuild it (read-only; safe while an engine appends to it).
 enigma::oms::JournalReplay journal_state(const std::string& state_dir) {

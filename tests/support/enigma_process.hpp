@@ -1,0 +1,67 @@
+// The `enigma` binary as a child process, for tests that drive the engine as a user does (signals, exit
+// codes, files). The including test target defines ENIGMA_BINARY (tests/engine/*.cmake).
+#pragma once
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#ifndef ENIGMA_BINARY
+#error "ENIGMA_BINARY must name the enigma binary (target_compile_definitions in the test's .cmake)"
+#endif
+
+namespace enigma::testing {
+
+// A whole file as text ("" when it cannot be read).
+inline std::string slurp(const std::filesystem::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+
+// `enigma args...` with stdout and stderr in the file `out`, so a test can signal it and read what it said.
+// Killed (SIGKILL) if still running when destroyed, so an early ASSERT return leaves no process behind.
+struct Child {
+  pid_t pid{-1};
+  std::string out_path;
+
+  Child(const std::vector<std::string>& args, const std::string& out) : out_path(out) {
+    std::vector<std::string> argv_s{ENIGMA_BINARY};
+    argv_s.insert(argv_s.end(), args.begin(), args.end());
+    pid = ::fork();
+    if (pid == 0) {
+      const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+      std::vector<char*> argv;
+      for (auto& a : argv_s) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(argv[0], argv.data());
+      ::_exit(127);
+    }
+  }
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+  // Exit status (128 + signal when a signal ended it, as a shell reports it).
+  int wait() {
+    int st = 0;
+    ::waitpid(pid, &st, 0);
+    pid = -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  }
+  [[nodiscard]] std::string output() const { return slurp(out_path); }
+  ~Child() {
+    if (pid > 0) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+  }
+};
+
+}  // namespace enigma::testing
