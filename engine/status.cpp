@@ -12,7 +12,7 @@ namespace {
 template <std::size_t N>
 void copy_text(char (&dst)[N], std::string_view src) noexcept {
   const std::size_t n = std::min(src.size(), N - 1);
-  std::memcpy(dst, src.data(), n);
+  if (n != 0) std::memcpy(dst, src.data(), n);  // an empty view may carry a null pointer
   dst[n] = '\0';
 }
 }  // namespace

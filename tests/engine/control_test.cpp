@@ -236,10 +236,11 @@ TEST_P(EngineControlCommands, NoPositionIsLeftWithoutItsStop) {
   std::thread run([&] { r = e.run(rc); });
   // Frames grow while the replay runs.
   long long frames_a = -1, frames_b = -1;
-  ASSERT_TRUE(wait_for([&] { return (frames_a = json_number(request(server.port(), http::verb::get, "/status").body(), "frames")) > 0; }));
-  ASSERT_TRUE(wait_for([&] { return (frames_b = json_number(request(server.port(), http::verb::get, "/status").body(), "frames")) > frames_a; }));
+  const auto status_frames = [&] { return json_number(enigma::testing::http_get_or_empty(server.port(), "/status"), "frames"); };
+  ASSERT_TRUE(wait_for([&] { return (frames_a = status_frames()) > 0; }));
+  ASSERT_TRUE(wait_for([&] { return (frames_b = status_frames()) > frames_a; }));
   // Wait for an open position, then send the command while it is open.
-  const bool in_position = wait_for([&] { return request(server.port(), http::verb::get, "/positions").body().find("\"symbol\"") != std::string::npos; }, 20000);
+  const bool in_position = wait_for([&] { return enigma::testing::http_get_or_empty(server.port(), "/positions").find("\"symbol\"") != std::string::npos; }, 20000);
   const char* target = c.command == Command::halt ? "/trading/stop" : c.command == Command::emergency ? "/emergency" : "/kill";
   const auto answer = request(server.port(), http::verb::post, target, "tok");
   run.join();

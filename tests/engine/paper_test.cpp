@@ -58,8 +58,7 @@ TEST(EnginePaper, TradesLiveFramesAndRecoversFromADroppedConnection) {
   StatusPublisher status(admin, registry, "paper", 5'000'000);
   po.status = &status;
   const auto frames_taken = [&] {
-    return enigma::testing::json_number(
-        enigma::testing::http_request(admin.port(), boost::beast::http::verb::get, "/status").body(), "frames");
+    return enigma::testing::json_number(enigma::testing::http_get_or_empty(admin.port(), "/status"), "frames");
   };
 
   PipelineResult r;

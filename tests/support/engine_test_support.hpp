@@ -66,6 +66,16 @@ inline boost::beast::http::response<boost::beast::http::string_body> http_reques
   return res;
 }
 
+// GET `target` for polling loops: "" while the server cannot answer (not listening yet, a connection reset
+// under a sanitizer's timing), so a wait_for() keeps polling instead of failing on the exception.
+inline std::string http_get_or_empty(std::uint16_t port, const std::string& target) {
+  try {
+    return http_request(port, boost::beast::http::verb::get, target).body();
+  } catch (const std::exception&) {
+    return {};
+  }
+}
+
 // The first integer after "key": in a JSON body (independent of the layout around it); -1 when absent.
 inline long long json_number(const std::string& body, const std::string& key) {
   std::smatch m;
