@@ -19,6 +19,7 @@
 
 #include "core/clock.hpp"
 #include "core/error.hpp"
+#include "core/files.hpp"
 #include "core/logger.hpp"
 #include "engine/admin.hpp"
 #include "engine/bench.hpp"
@@ -263,6 +264,7 @@ struct RunSession {
       trading.journal_path = dir + "/journal.bin";
     }
     core = std::make_unique<TradingCore>(registry, trading);
+    core->set_run_stop(&g_stop);  // disk full: the engine ends the run itself (exit 3)
     if (keeps_state) {
       const auto wall_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch());
       write_resume_report(*core, registry, dir, state->dir(), mode, std::string_view(mode) == "paper", wall_ns.count());
@@ -294,6 +296,12 @@ struct RunSession {
   // signal that interrupted the run (130 SIGINT, 143 SIGTERM).
   int finish(PipelineResult& r, const char* mode) {
     const int sig = g_stop_signal.load();
+    if (core->stopped_for_disk_full()) {
+      r.fatal_error = core->order_manager().journal().rollover_error();
+      if (r.fatal_error.empty()) r.fatal_error = "journal: no room for its next segment (disk full)";
+      ENIGMA_LOG_ERROR("engine", "run stopped by the engine: disk full");
+      if (Logger* l = Logger::global()) l->write_text(LogLevel::error, "engine", "disk full: " + r.fatal_error);
+    }
     if (sig != 0) {
       r.interrupted = signal_name(sig);
       ENIGMA_LOG_WARN("engine", "run interrupted by {} after {} of {} frames", signal_name(sig), r.frames, r.frames_in_input);
@@ -312,8 +320,21 @@ struct RunSession {
     }
     RunSummaryInput in{&rc, &registry, &r, core.get(), mode, std::string(to_string(po.topology))};
     log_data_warnings(in);
+    if (!r.fatal_error.empty()) {
+      // Exit 3 whether or not the run's files fit on the full disk: say which could not be written.
+      std::fprintf(stderr, "enigma %s: stopped: %s\n", mode, r.fatal_error.c_str());
+      try {
+        write_run_files(dir, in);
+        write_report(dir);
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "enigma %s: the summary could not be written: %s\n", mode, e.what());
+        log_failure(e);
+      }
+      std::fputs(format_summary(in, dir).c_str(), stdout);
+      return 3;
+    }
     write_run_files(dir, in);
-    std::ofstream(dir + "/host-check.txt") << tuning::format_checks(tuning::check_host({}));
+    write_file_atomic(dir + "/host-check.txt", tuning::format_checks(tuning::check_host({})));
     write_report(dir);
     std::fputs(format_summary(in, dir).c_str(), stdout);
     return exit_code_for_signal(sig);

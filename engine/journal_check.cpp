@@ -79,8 +79,10 @@ int run_journal_check(const std::string& path, std::ostream& out) {
     return 1;
   }
   const oms::JournalReplay& r = in.state;
-  std::size_t open_positions = 0;
-  for (const oms::Position& p : r.positions) open_positions += p.state != oms::PositionState::closed ? 1 : 0;
+  // Positions by state: only open / trailing ones hold quantity (signal and pending are entries not filled).
+  std::size_t by_state[5]{};
+  for (const oms::Position& p : r.positions) ++by_state[static_cast<std::size_t>(p.state) % 5];
+  const std::size_t open_positions = by_state[static_cast<int>(oms::PositionState::open)] + by_state[static_cast<int>(oms::PositionState::trailing)];
   out << "replay: last record #" << r.records << ", read " << r.segments_read << " of " << r.segments << " segments\n";
   out << "orders: " << r.orders.size() << " (open " << r.open_orders().size() << ")\n";
   for (const oms::OrderState* o : r.open_orders()) {
@@ -88,6 +90,11 @@ int run_journal_check(const std::string& path, std::ostream& out) {
         << "\n";
   }
   out << "positions: " << r.positions.size() << " (open " << open_positions << "), highest id " << r.max_position_id << "\n";
+  out << "  by state:";
+  for (int i = 0; i < 5; ++i) out << " " << oms::to_string(static_cast<oms::PositionState>(i)) << "=" << by_state[i];
+  out << "\n";
+  for (const oms::Position& p : r.positions)
+    if (p.is_open()) out << "  open position " << p.id << " instrument=" << p.instrument << " qty=" << p.qty.to_string() << "\n";
   out << "next client counter: " << r.next_client_counter << "\n";
   out << "journal-check: clean" << (r.torn_tail ? " (a torn last record will be discarded on open)" : "") << "\n";
   return 0;

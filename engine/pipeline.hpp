@@ -62,6 +62,7 @@ struct PipelineResult {
   // frames: frames actually processed. frames_in_input: replay only, frames in the input files (after the
   // data window); a stopped replay processed fewer. 0 for live feeds, whose input has no end.
   std::uint64_t frames{0}, frames_in_input{0};
+  std::string fatal_error;  // the engine ended the run itself (disk full: path and bytes); set by the command
   std::string interrupted;  // "SIGTERM" / "SIGINT" when a signal ended the run (set by the command); else empty
   std::uint64_t events{0}, decode_errors{0}, control_frames{0}, ignored_frames{0};
   std::uint64_t book_updates{0}, gaps{0}, resyncs{0}, crossed{0};

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/files.hpp"
 
 namespace enigma::engine {
 
@@ -256,11 +257,7 @@ std::string write_report(const std::string& run_dir) {
   md << "\nFull distributions: the `.hgrm` files in this directory (HdrHistogram percentile format; plot with its plotter).\n";
   md << "Plots: see `report.html`.\n";
   if (!host_check.empty()) md << "\n## Host tuning (`enigma check-host`)\n\n```\n" << host_check << "```\n";
-  {
-    std::ofstream out(run_dir + "/report.md");
-    if (!out) throw Error("cannot write '" + run_dir + "/report.md'");
-    out << md.str();
-  }
+  write_file_atomic(run_dir + "/report.md", md.str());
 
   // HTML: the same tables plus two charts.
   std::ostringstream html;
@@ -284,9 +281,7 @@ std::string write_report(const std::string& run_dir) {
   if (!host_check.empty()) html << "<h2>Host tuning</h2><pre>" << html_escape(host_check) << "</pre>\n";
   html << "</body></html>\n";
   const std::string html_path = run_dir + "/report.html";
-  std::ofstream out(html_path);
-  if (!out) throw Error("cannot write '" + html_path + "'");
-  out << html.str();
+  write_file_atomic(html_path, html.str());
   return html_path;
 }
 

@@ -275,6 +275,9 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
     rc.trading.client_id_prefix = t->string("client_id_prefix", rc.trading.client_id_prefix);
     rc.trading.journal.fsync = t->choice<oms::FsyncPolicy>("journal_fsync", oms::FsyncPolicy::none,
         {{"none", oms::FsyncPolicy::none}, {"interval", oms::FsyncPolicy::interval}, {"every_record", oms::FsyncPolicy::every_record}});
+    // Records per journal segment file (256 bytes each, reserved on disk when the segment is created).
+    rc.trading.journal.max_records = static_cast<std::size_t>(
+        t->integer("journal_segment_records", static_cast<std::int64_t>(rc.trading.journal.max_records), 1024, 1 << 24));
     rc.trading.entry_timeout_ns = t->integer("entry_timeout_ms", rc.trading.entry_timeout_ns / 1'000'000, 1, 86'400'000) * 1'000'000;
     auto& x = rc.trading.exits;
     const auto ladder = t->string_list("take_profit_ladder", std::vector<std::string>{});

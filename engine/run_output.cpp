@@ -9,7 +9,10 @@
 #include <fstream>
 #include <sstream>
 
+#include <fmt/format.h>
+
 #include "core/error.hpp"
+#include "core/files.hpp"
 #include "core/logger.hpp"
 
 namespace enigma::engine {
@@ -59,13 +62,19 @@ std::vector<Stage> stages_of(const StageHistograms& h) {
           {"journal", &h.journal}, {"encode", &h.encode}, {"frame_to_order", &h.order}, {"frame", &h.frame}, {"ring_hop", &h.hop}};
 }
 
-void write_file(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  if (!out) throw Error("cannot write '" + path + "'");
-  out << text;
-}
+void write_file(const std::string& path, const std::string& text) { write_file_atomic(path, text); }
 
 }  // namespace
+
+std::string json_escape(std::string_view in) {
+  std::string out;
+  for (const char c : in) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    if (static_cast<unsigned char>(c) < 0x20) out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+    else out.push_back(c);
+  }
+  return out;
+}
 
 std::string make_run_dir(const std::string& runs_dir, const std::string& prefix) {
   mkdir_p(runs_dir);
@@ -134,6 +143,8 @@ void write_run_files(const std::string& dir, const RunSummaryInput& in) {
     << ",\n  \"data_start_ns\": " << r.data_start_ns << ",\n  \"data_end_ns\": " << r.data_end_ns << ",\n";
   // null for a run that ended on its own; a stopped replay processed fewer frames than its input holds.
   j << "  \"interrupted\": " << (r.interrupted.empty() ? "null" : "\"" + r.interrupted + "\"") << ",\n";
+  // Why the engine ended the run itself (disk full), with the path and bytes: null otherwise.
+  j << "  \"fatal_error\": " << (r.fatal_error.empty() ? "null" : "\"" + json_escape(r.fatal_error) + "\"") << ",\n";
   j << "  \"feed\": {\"frames\": " << r.frames << ", \"frames_in_input\": "
     << (r.frames_in_input ? std::to_string(r.frames_in_input) : std::string("null")) << ", \"events\": " << r.events << ", \"decode_errors\": " << r.decode_errors
     << ", \"control_frames\": " << r.control_frames << ", \"ignored_frames\": " << r.ignored_frames << ", \"book_updates\": " << r.book_updates
@@ -221,6 +232,7 @@ std::string format_summary(const RunSummaryInput& in, const std::string& dir) {
   } else if (!r.interrupted.empty()) {
     o << "  stopped by " << r.interrupted << " after " << r.frames << " frames\n";
   }
+  if (!r.fatal_error.empty()) o << "  STOPPED by the engine: " << r.fatal_error << "\n";
   std::snprintf(line, sizeof line, "  frames %llu  events %llu  decode errors %llu  (%.2f s wall, %.0f frames/s)\n",
                 (unsigned long long)r.frames, (unsigned long long)r.events, (unsigned long long)r.decode_errors, r.wall_seconds,
                 r.wall_seconds > 0 ? r.frames / r.wall_seconds : 0.0);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/instrument.hpp"
@@ -10,6 +11,9 @@
 #include "engine/trading_core.hpp"
 
 namespace enigma::engine {
+
+// Text from outside (paths, error messages, the venue's ids and symbols) inside a JSON string.
+[[nodiscard]] std::string json_escape(std::string_view in);
 
 // Creates `<runs_dir>/<prefix><UTC timestamp>/logs/` and returns the run directory. The directory is
 // created with one mkdir(2) that must not find it there: a run started in the same second as another

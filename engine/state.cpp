@@ -19,6 +19,7 @@
 #include "core/error.hpp"
 #include "core/logger.hpp"
 #include "engine/live_gateway.hpp"
+#include "engine/run_output.hpp"
 #include "engine/trading_core.hpp"
 #include "oms/venues/binance_futures.hpp"
 #include "oms/venues/binance_futures_user.hpp"
@@ -66,17 +67,6 @@ StateDirLock::~StateDirLock() {
 
 namespace {
 std::string side_name(Side s) { return s == Side::buy ? "buy" : "sell"; }
-
-// Text from outside (paths, the venue's ids and symbols) inside a JSON string.
-std::string json_escape(std::string_view in) {
-  std::string out;
-  for (const char c : in) {
-    if (c == '"' || c == '\\') out.push_back('\\');
-    if (static_cast<unsigned char>(c) < 0x20) out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-    else out.push_back(c);
-  }
-  return out;
-}
 
 // Start-up lines are longer than a hot-path record holds; they go through the logger's text path.
 template <class... A>

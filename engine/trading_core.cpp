@@ -118,6 +118,9 @@ bool TradingCore::send(oms::OrderSpec spec, strategy::IntentReason reason, std::
       return false;
     }
   }
+  // A reduce-only order without a position (strategy exit, flatten) closes the instrument's open one.
+  if (spec.req.reduce_only && spec.position_id == 0)
+    spec.position_id = om_.open_position_id(spec.req.instrument, spec.req.side == Side::buy ? Side::sell : Side::buy);
   // An entry opens a position, which cannot exist without its stop (oms/position.hpp).
   const bool entry = !spec.req.reduce_only && spec.position_id == 0;
   if (entry) {
@@ -910,6 +913,12 @@ void TradingCore::supervise(std::int64_t now_ns) noexcept {
     trades_today_ = 0;
     risk_->start_day(eq);
   }
+  if (disk_full_since_ns_ != 0 && run_stop_ != nullptr) {
+    // Disk full: end the run once the emergency closes have flattened every position (or after a grace).
+    bool flat = true;
+    for (std::size_t i = 0; i < traded_count_; ++i) flat = flat && position(static_cast<InstrumentId>(i)).qty.is_zero();
+    if (flat || now_ns - disk_full_since_ns_ >= kDiskFullFlattenGraceNs) run_stop_->store(true, std::memory_order_relaxed);
+  }
   if (lifecycle_ == Lifecycle::emergency_stop || lifecycle_ == Lifecycle::shutdown) return;
   risk_->update_equity(eq, now_ns);
   if (risk_->state_cause() == risk::RejectReason::daily_drawdown) {
@@ -970,21 +979,27 @@ void TradingCore::supervise(std::int64_t now_ns) noexcept {
     emergency_stop(EmergencyCause::invariant, now_ns);
     return;
   }
-  if (om_.journal().rollover_failed() && om_.journal_fill_ratio() * 100 >= sc.nearly_full_pct) {
-    ENIGMA_LOG_ERROR("supervisor", "journal nearly full and its next segment cannot be prepared (disk full?) fill={}",
-                     om_.journal_fill_ratio());
-    emergency_stop(EmergencyCause::journal, now_ns);
-    return;
+  if (om_.journal().rollover_failed()) {
+    if (!rollover_warned_) {
+      rollover_warned_ = true;
+      ENIGMA_LOG_WARN("supervisor", "journal: the next segment cannot be prepared (disk full?); emergency stop at {}% full, now {}%",
+                      sc.nearly_full_pct, om_.journal_fill_ratio() * 100);
+    }
+    if (om_.journal_fill_ratio() * 100 >= sc.nearly_full_pct) {
+      // The rest of the active segment is kept for the emergency sequence's cancels and closes; then the
+      // run ends (exit 3): with no room for the journal, trading cannot go on.
+      ENIGMA_LOG_ERROR("supervisor", "journal nearly full and its next segment cannot be prepared (disk full) fill={}",
+                       om_.journal_fill_ratio());
+      disk_full_since_ns_ = now_ns;
+      emergency_stop(EmergencyCause::journal, now_ns);
+      return;
+    }
+  } else {
+    rollover_warned_ = false;
   }
   if (om_.order_count() * 100 >= cfg_.max_orders * sc.nearly_full_pct) {
     om_.purge_terminal();
-    if (om_.journal().rollover_failed() && om_.journal_fill_ratio() * 100 >= sc.nearly_full_pct) {
-    ENIGMA_LOG_ERROR("supervisor", "journal nearly full and its next segment cannot be prepared (disk full?) fill={}",
-                     om_.journal_fill_ratio());
-    emergency_stop(EmergencyCause::journal, now_ns);
-    return;
-  }
-  if (om_.order_count() * 100 >= cfg_.max_orders * sc.nearly_full_pct) {
+    if (om_.order_count() * 100 >= cfg_.max_orders * sc.nearly_full_pct) {
       ENIGMA_LOG_ERROR("supervisor", "invariant violated: order table nearly full {}/{}", om_.order_count(), cfg_.max_orders);
       emergency_stop(EmergencyCause::invariant, now_ns);
     }

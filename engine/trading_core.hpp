@@ -7,6 +7,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -84,7 +85,7 @@ struct SupervisorConfig {
   std::int64_t market_move_pause_ns{300'000'000'000};   // ... for this long (0 move = off)
   std::int64_t feed_down_ns{60'000'000'000};         // paper/live: no frame this long -> emergency stop
   std::int64_t unprotected_grace_ns{2'000'000'000};  // a position without a working stop this long -> emergency
-  std::uint32_t nearly_full_pct{90};                 // order table this full -> emergency stop
+  std::uint32_t nearly_full_pct{90};  // order table, or a journal segment with no next one, this full -> emergency stop
 };
 
 struct TradingCoreConfig {
@@ -193,6 +194,12 @@ class TradingCore {
   // engine slot and is entered in the risk gate, so limits, the kill switch, the stop policy and the
   // protection check include it. Returns how many.
   std::size_t track_restored_orders(std::int64_t now_ns) noexcept;
+  // Disk full mid-run (the journal's next segment cannot be reserved and the active one is nearly full):
+  // the emergency sequence runs, then, once flat (or after kDiskFullFlattenGraceNs), `*stop` is set so the
+  // run ends; the command exits 3 naming the journal's error (Journal::rollover_error()).
+  void set_run_stop(std::atomic<bool>* stop) noexcept { run_stop_ = stop; }
+  [[nodiscard]] bool stopped_for_disk_full() const noexcept { return disk_full_since_ns_ != 0; }
+  static constexpr std::int64_t kDiskFullFlattenGraceNs = 10'000'000'000;
   // The venue's wallet balance replaces [sim] initial_balance (drawdown limits are measured from it).
   void set_venue_balance(Notional balance) noexcept;
 
@@ -341,6 +348,9 @@ class TradingCore {
   std::int64_t day_{-1};               // UTC day number (data time in replay, wall time in paper/live)
   std::uint32_t trades_today_{0};
   std::int64_t move_paused_until_ns_{0};
+  std::atomic<bool>* run_stop_{nullptr};
+  std::int64_t disk_full_since_ns_{0};  // when the journal ran out of disk (0: it has not)
+  bool rollover_warned_{false};
   struct InstrumentWatch {
     Qty qty;                           // position by our own fill reports
     Notional trip_cash;                // the open round trip's cash flow (sells +, buys -), before fees

@@ -560,8 +560,11 @@ std::uint64_t free_bytes(const std::string& path) noexcept {
 }
 
 // Creates/opens `path`, reserves `bytes` on disk and maps it read-write. Throws enigma::Error naming the
-// file and, for a reservation failure, the bytes needed and free.
-void open_and_map(const std::string& path, std::size_t bytes, bool truncate, int& fd, unsigned char*& map) {
+// file (`shown`, when the file is a temporary name for it) and, for a reservation failure, the bytes
+// needed and free.
+void open_and_map(const std::string& path, std::size_t bytes, bool truncate, int& fd, unsigned char*& map,
+                  const std::string& shown = {}) {
+  const std::string& name = shown.empty() ? path : shown;
   const bool existed = ::access(path.c_str(), F_OK) == 0;
   fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | (truncate ? O_TRUNC : 0), 0600);
   if (fd < 0) throw Error("journal " + path + ": open failed: " + errno_text());
@@ -570,7 +573,7 @@ void open_and_map(const std::string& path, std::size_t bytes, bool truncate, int
     const std::uint64_t avail = free_bytes(path);
     ::close(fd);
     if (!existed || truncate) ::unlink(path.c_str());
-    throw Error("journal " + path + ": cannot reserve " + std::to_string(bytes) + " bytes on disk (" + std::to_string(avail) +
+    throw Error("journal " + name + ": cannot reserve " + std::to_string(bytes) + " bytes on disk (" + std::to_string(avail) +
                 " bytes free, " + std::to_string(bytes > avail ? bytes - avail : 0) + " bytes missing): " + errno_text(rc));
   }
   void* m = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -949,7 +952,7 @@ void Journal::background_step() {
     s.first_live_slot = snap.size() + 1;
     s.first_seq = cur.first_seq + (cur.capacity - cur.first_live_slot + 1);
     const std::string tmp = s.path + ".tmp";
-    open_and_map(tmp, (s.capacity + 1) * kJournalRecordSize, true, s.fd, s.map);
+    open_and_map(tmp, (s.capacity + 1) * kJournalRecordSize, true, s.fd, s.map, s.path);
     encode_segment_header(s.map, s.index, s.capacity, b.applied, snap.size());
     for (std::size_t i = 0; i < snap.size(); ++i) {
       encode_record(s.map + slot_offset(i + 1), snap[i].type, i + 1, snap[i].aux, snap[i].payload.data(), snap[i].size, snap[i].time_ns);
@@ -964,10 +967,20 @@ void Journal::background_step() {
     next = std::move(s);
     prepare_failed_.store(false, std::memory_order_release);
     next_ready_.store(true, std::memory_order_release);
-  } catch (const Error&) {
+  } catch (const Error& e) {
     b.next_retry = now + std::chrono::seconds(1);
+    {
+      std::lock_guard lk(error_mu_);
+      rollover_error_ = e.what();
+    }
     prepare_failed_.store(true, std::memory_order_release);
   }
+}
+
+std::string Journal::rollover_error() const {
+  if (!prepare_failed_.load(std::memory_order_acquire)) return {};
+  std::lock_guard lk(error_mu_);
+  return rollover_error_;
 }
 
 Errc Journal::append_order(const OrderSpec& o, std::uint64_t next_client_counter, std::int64_t now_ns) noexcept {

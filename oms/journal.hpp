@@ -158,6 +158,9 @@ class Journal {
   [[nodiscard]] bool next_segment_ready() const noexcept { return next_ready_.load(std::memory_order_acquire); }
   [[nodiscard]] bool rollover_failed() const noexcept { return prepare_failed_.load(std::memory_order_acquire); }
   [[nodiscard]] std::uint64_t segment_index() const noexcept { return active_index_.load(std::memory_order_relaxed); }
+  // Cold path: why the last preparation of the next segment failed (path, bytes needed and missing, errno),
+  // empty when it did not. Takes a lock: never call it on the hot path.
+  [[nodiscard]] std::string rollover_error() const;
 
   // Rebuilds state from the segment chain of `path` (cold path): the snapshot that starts the last
   // segment plus the records after it (reading the previous segment for those journaled while the last
@@ -207,6 +210,8 @@ class Journal {
   std::atomic<bool> stop_{false};
   std::mutex wake_mu_;
   std::condition_variable wake_;
+  mutable std::mutex error_mu_;       // guards rollover_error_ (background thread writes, cold readers)
+  std::string rollover_error_;
   struct Background;                  // the background thread's state (replayed journal, segment bookkeeping)
   std::unique_ptr<Background> bg_;
   std::thread background_;            // rollover preparation and the interval fsync

@@ -89,6 +89,15 @@ Position* OrderManager::position(std::uint32_t id) noexcept {
   return nullptr;
 }
 
+std::uint32_t OrderManager::open_position_id(InstrumentId instrument, Side side) const noexcept {
+  std::uint32_t best = 0;
+  for (std::uint32_t i = 0; i < position_count_; ++i) {
+    const Position& p = positions_[i];
+    if (p.is_open() && p.instrument == instrument && p.side == side && (best == 0 || p.id < best)) best = p.id;
+  }
+  return best;
+}
+
 void OrderManager::journal_position(const Position& p, std::int64_t now_ns) noexcept {
   if (journal_.append_position(p, now_ns) != Errc::ok) ++journal_errors_;
 }

@@ -91,6 +91,9 @@ class OrderManager {
   std::size_t purge_terminal() noexcept { return orders_.purge_terminal(); }
   [[nodiscard]] std::size_t order_count() const noexcept { return orders_.size(); }
   [[nodiscard]] Position* position(std::uint32_t id) noexcept;
+  // The oldest open position of `instrument` on `side` (0 when none): a reduce-only order sent without a
+  // position (a strategy exit, a flatten) closes this one, so the journal's positions follow the fills.
+  [[nodiscard]] std::uint32_t open_position_id(InstrumentId instrument, Side side) const noexcept;
   [[nodiscard]] std::span<OrderState> orders() noexcept { return orders_.all(); }
   [[nodiscard]] std::span<const Position> positions() const noexcept { return {positions_.data(), position_count_}; }
   // Counter to resume the ClientIdGenerator from after a restart (ClientIdGenerator::resume_from).

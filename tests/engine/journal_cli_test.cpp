@@ -84,6 +84,48 @@ TEST(EngineJournalCli, DiskTooSmallForTheJournalIsAStartupErrorNotSigbus) {
   EXPECT_NE(o.text.find("bytes missing"), std::string::npos) << o.text;
 }
 
+// Disk full mid-run: a 400 KiB tmpfs holds the first journal segment (1024 records, 262,400 bytes) but not
+// the next, which the journal prepares at 75 %. At 90 % the engine runs its emergency sequence (cancels,
+// closes: the rest of the segment is theirs), ends the run and exits 3 naming the segment file and the
+// bytes missing; the summary says why, or stderr says why it could not be written. Never a signal exit.
+TEST(EngineJournalCli, DiskFullMidRunEndsTheRunWithExit3NamingPathAndBytes) {
+  const std::string mnt = fresh_dir("journal-tmpfs-midrun");
+  if (std::system(("mount -t tmpfs -o size=400k tmpfs " + mnt + " 2>/dev/null").c_str()) != 0) {
+    GTEST_SKIP() << "cannot mount a tmpfs at " << mnt << " (needs root / CAP_SYS_ADMIN); skipping the disk-full test";
+  }
+  const std::string cfg = mnt + "/../journal-midrun.toml";
+  std::ofstream(cfg) << slurp(kSrc + "/config/replay.toml") << "\n";
+  // The bundled replay journals 1,026 records: past 90 % of a 1,024-record segment.
+  std::string text = slurp(cfg);
+  const auto at = text.find("[oms]\n");
+  ASSERT_NE(at, std::string::npos);
+  text.insert(at + 6, "journal_segment_records = 1024\n");
+  std::ofstream(cfg, std::ios::trunc) << text;
+  const Out o = run("replay --quiet --config " + cfg + " --data " + kUsdm + " --runs-dir " + mnt, "2>&1");
+  std::string dir;
+  for (const auto& e : std::filesystem::directory_iterator(mnt))
+    if (e.is_directory() && e.path().filename() != "latest") dir = e.path().string();
+  const std::string summary = dir.empty() ? "" : slurp(dir + "/summary.json");
+  const std::string log = dir.empty() ? "" : slurp(dir + "/logs/enigma.log");
+  const bool journal_clean = !dir.empty() && run("journal-check " + dir + "/journal.bin").code == 0;
+  (void)std::system(("umount " + mnt).c_str());
+
+  EXPECT_EQ(o.code, 3) << "exit " << o.code << " (negative: killed by that signal)\n" << o.text;
+  ASSERT_FALSE(dir.empty()) << o.text;
+  const std::string next_segment = dir + "/journal.000001.bin";
+  EXPECT_NE(o.text.find("stopped: journal " + next_segment + ": cannot reserve 262400 bytes"), std::string::npos) << o.text;
+  EXPECT_NE(o.text.find("bytes missing"), std::string::npos) << o.text;
+  if (summary.empty()) {
+    EXPECT_NE(o.text.find("the summary could not be written: cannot write '" + dir), std::string::npos) << o.text;
+  } else {
+    EXPECT_NE(summary.find("\"fatal_error\": \"journal " + next_segment + ": cannot reserve 262400 bytes"), std::string::npos) << summary;
+    EXPECT_NE(summary.find("\"emergency_stops\": 1"), std::string::npos) << summary;
+  }
+  EXPECT_NE(log.find("EMERGENCY STOP cause=journal"), std::string::npos) << log;
+  EXPECT_TRUE(journal_clean) << "the journal written up to the stop is intact";
+  EXPECT_FALSE(std::filesystem::exists(next_segment + ".tmp")) << "no half-prepared segment is left behind";
+}
+
 TEST(EngineJournalCli, JournalCheckReportsContentsAndDamageWithItsExitCodes) {
   const std::string runs = fresh_dir("journal-check-runs");
   ASSERT_EQ(run(kReplay + " --data " + kUsdm + " --runs-dir " + runs).code, 0);
