@@ -429,9 +429,11 @@ int cmd_live() {
     PipelineResult r = run_live(paper_options(rc, s.dir), s.registry, *s.strategies, *s.core, s.po, rc.live.drain_ms * 1'000'000);
     gateway.stop();
     const auto& c = r.orders;
-    ENIGMA_LOG_INFO("live", "gateway requests={} answers={} unknown={} venue_rejects={} last_code={} stream_reports={}",
+    ENIGMA_LOG_INFO("live", "gateway requests={} answers={} unknown={} venue_rejects={} last_code={} stream_reports={} stream_connects={} "
+                    "reconnect_reconciliations={}",
                     gateway.stats().requests.load(), gateway.stats().answers.load(), c.unknown_outcomes, c.venue_rejects,
-                    c.last_venue_code, gateway.stats().stream_reports.load());
+                    c.last_venue_code, gateway.stats().stream_reports.load(), gateway.stats().stream_connects.load(),
+                    c.reconnect_reconciliations);
     if (s.core->working_orders() != 0)
       std::fprintf(stderr, "enigma live: %zu order(s) may still be working at the venue: check them there\n",
                    s.core->working_orders());

@@ -181,6 +181,7 @@ struct LiveGateway::Impl {
   std::string body;  // answer scratch (I/O thread)
   std::int64_t next_keepalive_ns{0};
   bool renew_key{false};
+  bool conn_lost{false};  // the REST connection failed since it last worked (its next connect is a reconnect)
   std::thread thread;
 
   Impl(const InstrumentRegistry& r, const LiveGatewayOptions& o)
@@ -283,7 +284,10 @@ void LiveGateway::open_stream() {
     }
   };
   h.on_connected = [this] {
-    ++stats_.stream_connects;
+    if (++stats_.stream_connects > 1) {
+      ENIGMA_LOG_WARN("live", "user-data stream reconnected (connect #{}): working orders are queried", stats_.stream_connects.load());
+      resync_epoch_.fetch_add(1, std::memory_order_release);
+    }
     stream_up_.store(true, std::memory_order_release);
   };
   h.on_disconnected = [this](const feed::WsDisconnect& d) {
@@ -333,14 +337,24 @@ void LiveGateway::io_loop() noexcept {
           // first rather than risk an UNKNOWN outcome.
           if (im.conn.open() && monotonic_ns() - im.conn.last_used_ns > opt_.idle_reconnect_ns) im.conn.close();
           if (!im.conn.open()) {
-            if (!im.conn.connect(opt_.connect_timeout_ns)) break;
+            if (!im.conn.connect(opt_.connect_timeout_ns)) {
+              im.conn_lost = true;
+              break;
+            }
             ++stats_.rest_connects;
+            if (im.conn_lost) {  // back after a failure: answers to other orders may have been lost with it
+              im.conn_lost = false;
+              ENIGMA_LOG_WARN("live", "order connection re-established: working orders are queried");
+              resync_epoch_.fetch_add(1, std::memory_order_release);
+            }
           }
           status = im.conn.exchange(bytes, im.body, written, opt_.request_timeout_ns, write_tsc);
+          if (status == 0) im.conn_lost = true;
         }
       } catch (const std::exception& e) {  // allocation failure in Beast: the outcome is not known
         im.conn.last_error = e.what();
         im.conn.close();
+        im.conn_lost = true;
       }
       if (written) {
         hist_write_.record(clk.ticks_to_ns(write_tsc - rq->enqueue_tsc));

@@ -100,6 +100,10 @@ class LiveGateway {
   [[nodiscard]] const LiveGatewayStats& stats() const noexcept { return stats_; }
   // The user-data stream is connected (cold path: start-up checks, tests).
   [[nodiscard]] bool stream_connected() const noexcept { return stream_up_.load(std::memory_order_acquire); }
+  // Bumped each time the user-data stream reconnects (after its first connect) and each time the REST
+  // connection reconnects after a failure: reports may have been missed. The OMS thread compares it each
+  // poll and then queries its working orders (TradingCore::verify_working).
+  [[nodiscard]] std::uint64_t resync_epoch() const noexcept { return resync_epoch_.load(std::memory_order_acquire); }
   // Latency on the I/O thread in nanoseconds, valid after stop(): request enqueued -> bytes written,
   // and bytes written -> answer read.
   [[nodiscard]] const LatencyHistogram& write_latency() const noexcept { return hist_write_; }
@@ -118,6 +122,7 @@ class LiveGateway {
   LiveGatewayStats stats_;
   LatencyHistogram hist_write_, hist_answer_;
   std::atomic<bool> stop_{false};
+  std::atomic<std::uint64_t> resync_epoch_{0};
   std::atomic<bool> stream_up_{false};
   std::unique_ptr<Impl> impl_;
 };

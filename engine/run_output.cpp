@@ -152,7 +152,8 @@ void write_run_files(const std::string& dir, const RunSummaryInput& in) {
     << ", \"book_mismatches\": " << r.book_mismatches << ", \"trades_seen\": " << r.trades_seen << "},\n";
   j << "  \"orders\": {\"signals\": " << r.intents << ", \"orders\": " << c.orders << ", \"fills\": " << c.fills << ", \"risk_rejects\": "
     << c.risk_rejects << ", \"pricing_rejects\": " << c.pricing_rejects << ", \"venue_rejects\": " << c.venue_rejects << ", \"cancels\": "
-    << c.cancels << ", \"encode_errors\": " << c.encode_errors << "},\n";
+    << c.cancels << ", \"encode_errors\": " << c.encode_errors << ", \"unknown_outcomes\": " << c.unknown_outcomes
+    << ", \"queries\": " << c.queries << ", \"reconnect_reconciliations\": " << c.reconnect_reconciliations << "},\n";
   j << "  \"risk_rejects_by_reason\": {";
   {
     bool f = true;

@@ -59,6 +59,8 @@ TradingCore::TradingCore(const InstrumentRegistry& registry, TradingCoreConfig c
       ids_(cfg_.client_id_epoch != 0 ? oms::session_client_id_prefix(cfg_.client_id_prefix, cfg_.client_id_epoch)
                                       : cfg_.client_id_prefix) {
   ids_.resume_from(om_.next_client_counter());  // never reuse an id the journal already holds
+  // Nor an OCO group of a restored bracket: a new pair with the same group would pair with its legs.
+  for (const oms::OrderState& o : om_.orders()) next_oco_ = std::max(next_oco_, o.spec.oco_group + 1);
   for (std::size_t i = 0; i < cfg_.limits.size() && i < registry.size(); ++i)
     risk_->set_instrument(static_cast<InstrumentId>(i), cfg_.limits[i]);
   const oms::Secret secret(kSimKey);
@@ -143,7 +145,7 @@ bool TradingCore::send(oms::OrderSpec spec, strategy::IntentReason reason, std::
     if (journal_fault) emergency_stop(EmergencyCause::journal, now_ns);
     return false;
   }
-  *slot = Slot{spec.req.client_id, reason, true,
+  *slot = Slot{spec.req.client_id, reason, true, false,
                entry && spec.req.type == risk::OrderType::limit ? now_ns + cfg_.entry_timeout_ns : 0, 0};
   if (slot->expires_ns) ++resting_entries_;
   const std::uint64_t t_journal = rdtsc();
@@ -623,7 +625,7 @@ void TradingCore::handle_report(const oms::ExecReport& r, std::int64_t now_ns, s
   }
   if (oms::is_terminal(o.status)) {
     if (s->expires_ns) --resting_entries_;
-    if (s->query_at_ns) --unknown_orders_;
+    if (s->query_at_ns) --pending_queries_;
     s->used = false;
   }
 }
@@ -665,28 +667,57 @@ void TradingCore::poll_live(std::int64_t now_ns, std::uint64_t poll_tsc, FillFn 
       (void)om_.on_timeout(g.report.client_id, now_ns);
       Slot* s = find(g.report.client_id);
       if (s != nullptr) {
-        if (s->query_at_ns == 0) ++unknown_orders_;
+        if (s->query_at_ns == 0) ++pending_queries_;
         s->query_at_ns = now_ns + cfg_.unknown_query_delay_ns;
       }
       continue;
     }
     handle_report(g.report, now_ns, poll_tsc, on_fill, ctx);
   }
-  if (unknown_orders_ != 0) [[unlikely]] query_unknown(now_ns);
+  // The user-data stream or the order connection came back: reports may have been missed meanwhile.
+  if (const std::uint64_t e = live_->resync_epoch(); e != seen_resync_epoch_) [[unlikely]] {
+    seen_resync_epoch_ = e;
+    verify_working(now_ns);
+  }
+  if (pending_queries_ != 0) [[unlikely]] query_unknown(now_ns);
+}
+
+void TradingCore::verify_working(std::int64_t now_ns) noexcept {
+  std::size_t n = 0;
+  for (auto& s : used_slots()) {
+    if (!s.used) continue;
+    const oms::OrderState* o = om_.find(s.id);
+    if (o == nullptr || !oms::is_working(o->status)) continue;
+    s.verify = true;
+    if (s.query_at_ns == 0) ++pending_queries_;
+    s.query_at_ns = now_ns;
+    ++n;
+  }
+  ++counters_.reconnect_reconciliations;
+  ENIGMA_LOG_WARN("live", "venue connection re-established: querying {} working order(s) for reports missed meanwhile", n);
 }
 
 void TradingCore::query_unknown(std::int64_t now_ns) noexcept {
   for (auto& s : used_slots()) {
     if (!s.used || s.query_at_ns == 0 || now_ns < s.query_at_ns) continue;
     const oms::OrderState* o = om_.find(s.id);
-    if (o == nullptr || o->status != oms::OrderStatus::unknown) {  // resolved by a stream report meanwhile
+    const bool unknown = o != nullptr && o->status == oms::OrderStatus::unknown;
+    if (o == nullptr || (!unknown && !(s.verify && oms::is_working(o->status)))) {  // settled meanwhile
       s.query_at_ns = 0;
-      --unknown_orders_;
+      s.verify = false;
+      --pending_queries_;
       continue;
     }
     const InstrumentId inst = o->spec.req.instrument;
     const auto n = binance_->encode_query(inst, s.id, now_ns / 1'000'000, wire_.data(), wire_.size());
-    if (n.ok() && send_live(oms::binance_futures::RestRequest::query, s.id, inst, n.value)) ++counters_.queries;
+    const bool sent = n.ok() && send_live(oms::binance_futures::RestRequest::query, s.id, inst, n.value);
+    if (sent) ++counters_.queries;
+    if (sent && !unknown) {  // a check after a reconnect: one answer settles it (it is applied as a report)
+      s.verify = false;
+      s.query_at_ns = 0;
+      --pending_queries_;
+      continue;
+    }
     s.query_at_ns = now_ns + cfg_.unknown_query_delay_ns;  // again if this answer does not settle it
   }
 }
@@ -1071,7 +1102,7 @@ std::size_t TradingCore::track_restored_orders(std::int64_t now_ns) noexcept {
       if (!s.used) { slot = &s; break; }
     if (slot == nullptr) break;
     slots_high_water_ = std::max<std::size_t>(slots_high_water_, static_cast<std::size_t>(slot - slots_.data()) + 1);
-    *slot = Slot{o.spec.req.client_id, strategy::IntentReason{}, true, 0, 0};
+    *slot = Slot{o.spec.req.client_id, strategy::IntentReason{}, true, false, 0, 0};
     (void)risk_->register_forced(o.spec.req, now_ns);
     ++n;
   }

@@ -218,6 +218,7 @@ class TradingCore {
     // Live mode: cancel-all requests (kill switch), dead-man refreshes sent, and instrument-level requests
     // (either kind) that failed or whose outcome is unknown.
     std::uint64_t cancel_alls{0}, deadman_refreshes{0}, instrument_request_failures{0};
+    std::uint64_t reconnect_reconciliations{0};  // live: working orders queried after a venue reconnect
     std::int32_t last_venue_code{0};  // Binance code of the last refused request (e.g. -2019 margin)
     // Supervisor: closed round trips (wins/losses), trading days rolled, entries refused by the plan's
     // limits (trades per day, market-move pause), emergency stops, closes sent by a flatten.
@@ -245,8 +246,9 @@ class TradingCore {
     risk::ClientOrderId id;
     strategy::IntentReason reason;
     bool used;
+    bool verify;              // live: query once after a reconnect (reports may have been missed)
     std::int64_t expires_ns;  // resting entry: cancel when still unfilled at this time (0 = never)
-    std::int64_t query_at_ns;  // live: outcome UNKNOWN, query the venue at this time (0 = not needed)
+    std::int64_t query_at_ns;  // live: outcome UNKNOWN (or verify), query the venue at this time (0 = not needed)
   };
   // `forced`: already entered in the risk gate (emergency closes), so the checks are skipped.
   bool send(oms::OrderSpec spec, strategy::IntentReason reason, std::int64_t now_ns, std::uint64_t frame_tsc,
@@ -299,6 +301,9 @@ class TradingCore {
   bool send_live(oms::binance_futures::RestRequest kind, const risk::ClientOrderId& id, InstrumentId instrument,
                  std::size_t n) noexcept;
   void query_unknown(std::int64_t now_ns) noexcept;
+  // Live, after a reconnect of the user-data stream or the order connection: every working order is
+  // queried once by client id; the answers are applied like reports (a fill missed meanwhile is booked).
+  void verify_working(std::int64_t now_ns) noexcept;
   void refresh_deadman(std::int64_t now_ns, std::int64_t countdown_ms) noexcept;
   void retry_kill_cancels(std::int64_t now_ns) noexcept;
   void book_live_fill(InstrumentId id, Side side, Price px, Qty qty, Notional fee) noexcept;
@@ -336,7 +341,8 @@ class TradingCore {
   LiveGateway* live_{nullptr};
   std::vector<oms::SimPosition> live_pos_;
   oms::SimAccount live_account_{};
-  std::uint32_t unknown_orders_{0};  // live: slots with query_at_ns set
+  std::uint32_t pending_queries_{0};  // live: slots with query_at_ns set
+  std::uint64_t seen_resync_epoch_{0};  // live: LiveGateway::resync_epoch() last acted on
   std::int64_t next_deadman_ns_{0};   // live: when the dead-man timer is refreshed next
   std::int64_t kill_retry_ns_{0};     // live: after a kill, per-order cancels for what is still working
   // Supervisor state.

@@ -135,6 +135,20 @@ class FakeBinance {
   std::string position() const { std::lock_guard lk(mu_); return position_.to_string(); }
   void set_balance(std::string b) { std::lock_guard lk(mu_); balance_ = std::move(b); }
   int open_order_queries() const { std::lock_guard lk(mu_); return open_order_queries_; }
+  // Closes the user-data stream's connection (the client reconnects); nothing is pushed until it does.
+  void drop_stream() {
+    std::shared_ptr<Session> s;
+    {
+      std::lock_guard lk(mu_);
+      s = std::move(stream_);
+      stream_ = nullptr;
+    }
+    if (s) net::post(io_, [s] {
+      error_code ec;
+      beast::get_lowest_layer(s->tls).socket().close(ec);
+    });
+  }
+  int stream_accepts() const { std::lock_guard lk(mu_); return stream_accepts_; }
   void fill_while_down(const std::string& client_id) {
     std::lock_guard lk(mu_);
     Order& o = orders_.at(client_id);
@@ -188,6 +202,7 @@ class FakeBinance {
         {
           std::lock_guard lk(self->v.mu_);
           self->v.stream_ = self;
+          ++self->v.stream_accepts_;
         }
         self->read_ws();
       });
@@ -387,6 +402,7 @@ class FakeBinance {
   Qty position_{};
   std::string balance_{"1000"};
   int open_order_queries_{0};
+  int stream_accepts_{0};
 };
 
 LiveGatewayOptions gateway_options(const FakeBinance& venue) {
@@ -649,54 +665,82 @@ std::set<std::string> journal_ids(const oms::JournalReplay& j) {
 // the stop is still open, the take-profit's fill is found by query and applied, the hand-placed order is
 // reported (and cancelled with unknown_orders = "cancel"), position and balance are the venue's, and
 // the next client id is one no journal entry holds.
-TEST(EngineLive, RestartReconcilesJournalWithTheVenue) {
+// `enigma live` as a child process against FakeBinance (orders) and the recorded session over the local
+// WebSocket server (market data), on one state directory; stop-market legs rest so a bracket stays working.
+struct LiveBinary {
   FakeBinance venue;
-  venue.set_rest_stops(true);
-  venue.set_balance("987.65");
-  const enigma::testing::RecordedSession rec = enigma::testing::load_binance_session(20000);
-  enigma::testing::WsTestServerOptions so;
-  so.snapshot_body = rec.snapshot;
-  enigma::testing::WsTestServer market(rec.frames, so);
+  enigma::testing::RecordedSession rec = enigma::testing::load_binance_session(20000);
+  std::unique_ptr<enigma::testing::WsTestServer> market;
+  std::string root, state;
 
-  const std::string root = fresh_path("live-restart");
-  std::filesystem::create_directories(root);
-  const std::string state = root + "/state";
-  auto write_config = [&](const std::string& unknown_orders) {
+  explicit LiveBinary(const std::string& name) {
+    venue.set_rest_stops(true);
+    enigma::testing::WsTestServerOptions so;
+    so.snapshot_body = rec.snapshot;
+    market = std::make_unique<enigma::testing::WsTestServer>(rec.frames, so);
+    root = fresh_path(name);
+    std::filesystem::create_directories(root);
+    state = root + "/state";
+    ::setenv("ENIGMA_API_KEY", kKey, 1);
+    ::setenv("ENIGMA_API_SECRET", kSecret, 1);
+  }
+  std::string write_config(const std::string& unknown_orders) const {
     const std::string path = root + "/live-" + unknown_orders + ".toml";
     std::ofstream f(path);
     f << slurp(std::string(ENIGMA_SOURCE_DIR) + "/config/replay.toml") << "\n[feed]\nurl = \""
-      << market.url("/stream?streams=btcusdt@depth@0ms/btcusdt@bookTicker/btcusdt@trade") << "\"\nca_file = \"" << market.ca_file()
-      << "\"\nsnapshot_url = \"https://127.0.0.1:" << market.port() << "/fapi/v1/depth?symbol=BTCUSDT&limit=1000\"\n"
+      << market->url("/stream?streams=btcusdt@depth@0ms/btcusdt@bookTicker/btcusdt@trade") << "\"\nca_file = \"" << market->ca_file()
+      << "\"\nsnapshot_url = \"https://127.0.0.1:" << market->port() << "/fapi/v1/depth?symbol=BTCUSDT&limit=1000\"\n"
       << "\n[live]\nrest_url = \"" << venue.rest_url() << "\"\nuser_ws_url = \"" << venue.ws_url()
       << "\"\nca_file = \"" << venue.ca_file() << "\"\ndrain_ms = 500\nunknown_orders = \"" << unknown_orders << "\"\n\n[state]\ndir = \"" << state << "\"\n";
     return path;
-  };
-  ::setenv("ENIGMA_API_KEY", kKey, 1);
-  ::setenv("ENIGMA_API_SECRET", kSecret, 1);
-  auto live = [&](const std::string& unknown_orders, const std::string& name) {
-    return std::vector<std::string>{"live", "--confirm", "--config", write_config(unknown_orders), "--runs-dir", root + "/runs-" + name};
-  };
-
-  // First engine: frames in small bursts until an entry filled and its stop and take-profit rest.
-  auto resting_ours = [&] {
+  }
+  std::vector<std::string> args(const std::string& unknown_orders, const std::string& name) const {
+    return {"live", "--confirm", "--config", write_config(unknown_orders), "--runs-dir", root + "/runs-" + name};
+  }
+  // Our orders resting at the venue (the bracket's stop and take-profit once an entry filled).
+  std::vector<FakeBinance::Order> resting_ours() const {
     std::vector<FakeBinance::Order> r;
     for (const auto& [id, o] : venue.orders())
       if (o.status == "NEW" && id.rfind("en", 0) == 0) r.push_back(o);
     return r;
-  };
-  {
-    Child first(live("report", "first"), root + "/first.out");
-    ASSERT_TRUE(wait_for([&] { return market.live(); }, 30000)) << first.output();
-    market.send_next(1);
-    ASSERT_TRUE(wait_for([&] { return market.rest_requests() >= 1; }));
+  }
+  // Market data in small bursts until an entry filled and its stop and take-profit rest at the venue.
+  void trade_until_bracket_rests(Child& engine) {
+    ASSERT_TRUE(wait_for([&] { return market->live(); }, 30000)) << engine.output();
+    market->send_next(1);
+    ASSERT_TRUE(wait_for([&] { return market->rest_requests() >= 1; }));
     std::size_t sent = 1;
     while (sent < rec.frames.size() - 100 && resting_ours().size() < 2) {
-      market.send_next(100);
+      market->send_next(100);
       sent += 100;
-      wait_for([&] { return market.cursor() == sent; });
+      wait_for([&] { return market->cursor() == sent; });
       wait_for([&] { return resting_ours().size() >= 2; }, 20);
     }
-    ASSERT_EQ(resting_ours().size(), 2u) << first.output();
+    ASSERT_EQ(resting_ours().size(), 2u) << engine.output();
+  }
+  void bracket_ids(std::string& stop_id, std::string& tp_id) const {
+    for (const auto& o : resting_ours()) (o.type == "STOP_MARKET" ? stop_id : tp_id) = o.client_id;
+  }
+};
+
+// A restart is not blind (issue 11 item 1), through the `enigma live` binary: the first engine trades, is
+// SIGKILLed with its bracket resting at the venue; while it is down the take-profit fills and someone
+// places an order by hand. Each restart on the same state directory queries the venue before trading:
+// the stop is still open, the take-profit's fill is found by query and applied, the hand-placed order is
+// reported (and cancelled with unknown_orders = "cancel"), position and balance are the venue's, and
+// the next client id is one no journal entry holds.
+TEST(EngineLive, RestartReconcilesJournalWithTheVenue) {
+  LiveBinary t("live-restart");
+  FakeBinance& venue = t.venue;
+  venue.set_balance("987.65");
+  enigma::testing::WsTestServer& market = *t.market;
+  const std::string& root = t.root;
+  const std::string& state = t.state;
+  auto live = [&](const std::string& unknown_orders, const std::string& name) { return t.args(unknown_orders, name); };
+  {
+    Child first(live("report", "first"), root + "/first.out");
+    t.trade_until_bracket_rests(first);
+    if (::testing::Test::HasFatalFailure()) return;
     ASSERT_EQ(::kill(first.pid, SIGKILL), 0);  // no shutdown sequence: the bracket stays at the venue
     EXPECT_EQ(first.wait(), 128 + SIGKILL);
   }
@@ -704,7 +748,7 @@ TEST(EngineLive, RestartReconcilesJournalWithTheVenue) {
   const std::set<std::string> before_ids = journal_ids(before);
   ASSERT_EQ(before.open_orders().size(), 2u);
   std::string stop_id, tp_id;
-  for (const auto& o : resting_ours()) (o.type == "STOP_MARKET" ? stop_id : tp_id) = o.client_id;
+  t.bracket_ids(stop_id, tp_id);
   ASSERT_FALSE(stop_id.empty());
   ASSERT_FALSE(tp_id.empty());
   EXPECT_NE(venue.position(), "0");  // the entry filled: a position is open at the venue
@@ -774,6 +818,50 @@ TEST(EngineLive, RestartReconcilesJournalWithTheVenue) {
   const oms::JournalReplay after = oms::inspect_journal(state + "/journal.bin").state;
   EXPECT_EQ(journal_ids(after).size(), after.orders.size());
   for (const auto& id : before_ids) EXPECT_EQ(journal_ids(after).count(id), 1u) << id;
+}
+
+// Fills missed while the user-data stream was down are found after it reconnects (issue 11 item 1),
+// through the `enigma live` binary: with the bracket resting, the stream drops and the take-profit fills
+// at the venue with no report pushed; on reconnect the engine queries its two working orders, books the
+// fill and cancels the stop (its OCO sibling) at the venue. Nothing is left working, nothing duplicated.
+TEST(EngineLive, MissedFillsAreRecoveredAfterTheUserStreamReconnects) {
+  LiveBinary t("live-stream-reconnect");
+  FakeBinance& venue = t.venue;
+  Child engine(t.args("report", "one"), t.root + "/one.out");
+  t.trade_until_bracket_rests(engine);
+  if (::testing::Test::HasFatalFailure()) return;
+  std::string stop_id, tp_id;
+  t.bracket_ids(stop_id, tp_id);
+  ASSERT_FALSE(stop_id.empty());
+  ASSERT_FALSE(tp_id.empty());
+  const int queries_before = venue.queries();
+  const int accepts_before = venue.stream_accepts();
+  venue.drop_stream();
+  venue.fill_while_down(tp_id);  // the venue pushes nothing for it: only a query can tell
+  ASSERT_TRUE(wait_for([&] { return venue.stream_accepts() > accepts_before; }, 20000)) << engine.output();
+  ASSERT_TRUE(wait_for([&] { return venue.orders().at(stop_id).status == "CANCELED"; }, 20000))
+      << "the engine never learned the take-profit's fill\n" << engine.output();
+  EXPECT_GE(venue.queries() - queries_before, 2) << "both working orders are queried";
+  EXPECT_EQ(venue.position(), "0");
+  ASSERT_EQ(::kill(engine.pid, SIGTERM), 0);
+  EXPECT_EQ(engine.wait(), 128 + SIGTERM) << engine.output();
+  const std::string run = std::filesystem::canonical(t.root + "/runs-one/latest").string();
+  const std::string log = slurp(run + "/logs/enigma.log");
+  EXPECT_NE(log.find("user-data stream reconnected"), std::string::npos) << log;
+  EXPECT_NE(log.find("querying 2 working order(s)"), std::string::npos) << log;
+  EXPECT_NE(slurp(run + "/summary.json").find("\"reconnect_reconciliations\": 1"), std::string::npos);
+  const oms::JournalReplay j = oms::inspect_journal(t.state + "/journal.bin").state;
+  EXPECT_EQ(journal_ids(j).size(), j.orders.size());
+  for (const auto& o : j.orders) {
+    const std::string id(o.client_id().view());
+    if (id == tp_id) {
+      EXPECT_EQ(o.status, oms::OrderStatus::filled);
+    } else if (id == stop_id) {
+      EXPECT_EQ(o.status, oms::OrderStatus::canceled);
+    }
+  }
+  EXPECT_TRUE(j.open_orders().empty());
+  EXPECT_EQ(venue.bad_signatures(), 0);
 }
 
 // Credentials refused by the venue (-1022: the signature does not verify with the venue's secret) raise the
