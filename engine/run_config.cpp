@@ -348,14 +348,8 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
     rc.live.request_timeout_ms = t->integer("request_timeout_ms", rc.live.request_timeout_ms, 100, 60'000);
     rc.live.drain_ms = t->integer("drain_ms", rc.live.drain_ms, 0, 60'000);
     rc.live.ca_file = t->string("ca_file", std::string(), true);
-    const std::string unknown = t->string("unknown_orders", std::string("report"));
-    if (unknown == "adopt") {
-      throw Error(rc.source + ": [live] unknown_orders = \"adopt\" is not implemented; use \"report\" (log them, leave "
-                  "them working) or \"cancel\"");
-    }
-    if (unknown != "report" && unknown != "cancel")
-      throw Error(rc.source + ": [live] unknown_orders must be \"report\" or \"cancel\", not \"" + unknown + "\"");
-    rc.live.unknown_orders = unknown == "cancel" ? UnknownOrderPolicy::cancel : UnknownOrderPolicy::report;
+    rc.live.unknown_orders = t->choice<UnknownOrderPolicy>("unknown_orders", UnknownOrderPolicy::report,
+        {{"report", UnknownOrderPolicy::report}, {"cancel", UnknownOrderPolicy::cancel}, {"adopt", UnknownOrderPolicy::adopt}});
     rc.trading.deadman_countdown_ns =
         t->integer("deadman_countdown_ms", rc.trading.deadman_countdown_ns / 1'000'000, 0, 600'000) * 1'000'000;
     t->finish();

@@ -42,8 +42,8 @@ struct LiveSettings {
   std::int64_t request_timeout_ms{5000};   // no answer by then: the order's outcome is UNKNOWN
   std::int64_t drain_ms{3000};             // at shutdown: how long to wait for the answers to our cancels
   std::string ca_file;                     // extra trusted CA of the order hosts; empty: [feed] ca_file
-  // Start-up reconciliation: an open order at the venue that our journal does not hold is reported, or
-  // reported and cancelled ("adopt" is refused: not implemented).
+  // Start-up reconciliation: an open order at the venue that our journal does not hold is reported,
+  // reported and cancelled, or adopted (journaled and managed as ours: limits, kill switch, stop policy).
   UnknownOrderPolicy unknown_orders{UnknownOrderPolicy::report};
 };
 

@@ -167,9 +167,49 @@ std::string_view field(simdjson::dom::element e, const char* key) {
 }
 
 struct VenueOrder {
-  std::string client_id, symbol, side, qty, status;
+  std::string client_id, symbol, side, qty, status, type, price, stop_price, executed, tif;
+  bool reduce_only{false};
   std::uint64_t order_id{0};
 };
+
+// unknown_orders = "adopt": the venue's order as one of ours (journaled, then tracked by the engine).
+// Returns "" when adopted, else why not.
+std::string adopt(TradingCore& core, const InstrumentRegistry& registry, const VenueOrder& v, std::int64_t now_ns) {
+  const auto inst = registry.find(Venue::binance_usdm, v.symbol);
+  if (!inst || *inst >= core.traded_count()) return "not an instrument this engine trades";
+  const auto cid = oms::ClientOrderId::from(v.client_id);
+  if (!cid.ok() || v.client_id.empty()) return "its client id does not fit ours";
+  oms::OrderSpec spec{};
+  spec.req.client_id = cid.value;
+  spec.req.instrument = *inst;
+  spec.req.venue = Venue::binance_usdm;
+  if (v.side != "BUY" && v.side != "SELL") return "unknown side";
+  spec.req.side = v.side == "BUY" ? Side::buy : Side::sell;
+  const auto qty = Qty::parse(v.qty);
+  if (!qty.ok() || qty.value.raw() <= 0) return "bad origQty";
+  spec.req.qty = qty.value;
+  const auto price = Price::parse(v.price.empty() ? "0" : v.price);
+  const auto stop = Price::parse(v.stop_price.empty() ? "0" : v.stop_price);
+  if (!price.ok() || !stop.ok()) return "bad price or stopPrice";
+  if (v.type == "LIMIT") {
+    spec.req.type = risk::OrderType::limit;
+    spec.req.price = price.value;
+  } else if (v.type == "STOP_MARKET") {
+    spec.req.type = risk::OrderType::stop_market;
+    spec.req.stop_price = stop.value;
+  } else if (v.type == "TAKE_PROFIT_MARKET") {
+    spec.req.type = risk::OrderType::take_profit_market;
+    spec.req.stop_price = stop.value;
+  } else {
+    return "order type " + v.type + " is not one the engine manages";
+  }
+  spec.req.tif = v.tif == "IOC" ? risk::TimeInForce::ioc : risk::TimeInForce::gtc;
+  spec.req.reduce_only = v.reduce_only;
+  spec.req.reference_price = spec.req.type == risk::OrderType::limit ? price.value : stop.value;
+  const auto executed = Qty::parse(v.executed.empty() ? "0" : v.executed);
+  if (!executed.ok()) return "bad executedQty";
+  return core.adopt_venue_order(spec, executed.value, now_ns) ? "" : "the order table or the journal refused it";
+}
 
 }  // namespace
 
@@ -189,7 +229,11 @@ LiveReconciliation reconcile_live(TradingCore& core, const InstrumentRegistry& r
   std::vector<VenueOrder> venue_orders;
   for (simdjson::dom::element o : parse(require_ok(gateway, encoder, "/fapi/v1/openOrders"), "GET /fapi/v1/openOrders")) {
     VenueOrder v{std::string(field(o, "clientOrderId")), std::string(field(o, "symbol")), std::string(field(o, "side")),
-                 std::string(field(o, "origQty")), std::string(field(o, "status"))};
+                 std::string(field(o, "origQty")), std::string(field(o, "status")), std::string(field(o, "type")),
+                 std::string(field(o, "price")), std::string(field(o, "stopPrice")), std::string(field(o, "executedQty")),
+                 std::string(field(o, "timeInForce"))};
+    bool reduce = false;
+    if (o["reduceOnly"].get(reduce) == simdjson::SUCCESS) v.reduce_only = reduce;
     if (o["orderId"].get(v.order_id) != simdjson::SUCCESS) v.order_id = 0;
     venue_orders.push_back(std::move(v));
   }
@@ -248,6 +292,13 @@ LiveReconciliation reconcile_live(TradingCore& core, const InstrumentRegistry& r
     if (cid.ok() && core.order(cid.value) != nullptr) continue;
     ++out.unknown_orders;
     bool canceled = false;
+    bool adopted = false;
+    std::string not_adopted;
+    if (policy == UnknownOrderPolicy::adopt) {
+      not_adopted = adopt(core, registry, v, now_ns);
+      adopted = not_adopted.empty();
+      if (adopted) ++out.unknown_adopted;
+    }
     if (policy == UnknownOrderPolicy::cancel) {
       int status = 0;
       const std::string body = venue_get(gateway, encoder, "/fapi/v1/order",
@@ -258,10 +309,15 @@ LiveReconciliation reconcile_live(TradingCore& core, const InstrumentRegistry& r
     }
     log_resume(LogLevel::warn, "venue: order {} (client id {}) {} {} qty={} {} is open at the venue but not in our journal: {}",
                v.order_id, v.client_id, v.symbol, v.side, v.qty, v.status,
-               canceled ? "cancelled" : policy == UnknownOrderPolicy::cancel ? "cancel FAILED" : "reported, left working");
+               canceled                                 ? std::string("cancelled")
+               : adopted                                ? std::string("adopted: journaled and managed as ours")
+               : policy == UnknownOrderPolicy::cancel   ? std::string("cancel FAILED")
+               : policy == UnknownOrderPolicy::adopt    ? "not adopted (" + not_adopted + "), reported, left working"
+                                                        : std::string("reported, left working"));
     unknown_json += std::string(unknown_json.empty() ? "" : ",") + "\n      {\"order_id\": " + std::to_string(v.order_id) +
                     ", \"client_id\": \"" + json_escape(v.client_id) + "\", \"symbol\": \"" + json_escape(v.symbol) +
-                    "\", \"side\": \"" + json_escape(v.side) + "\", \"qty\": \"" + json_escape(v.qty) + "\", \"canceled\": " + (canceled ? "true" : "false") + "}";
+                    "\", \"side\": \"" + json_escape(v.side) + "\", \"qty\": \"" + json_escape(v.qty) + "\", \"canceled\": " + (canceled ? "true" : "false") +
+                    ", \"adopted\": " + (adopted ? "true" : "false") + "}";
   }
   json += ",\n    \"unknown_orders\": [" + unknown_json + (unknown_json.empty() ? "" : "\n    ") + "]";
 
@@ -324,8 +380,9 @@ LiveReconciliation reconcile_live(TradingCore& core, const InstrumentRegistry& r
   std::ofstream o(path, std::ios::trunc);
   o << text;
   if (!o) throw Error("cannot write " + path);
-  log_resume(LogLevel::info, "venue: open_orders={} ours_open={} resolved={} unknown={} unknown_canceled={} position_differences={}",
-             out.venue_open_orders, out.matched, out.resolved, out.unknown_orders, out.unknown_canceled, out.position_differences);
+  log_resume(LogLevel::info, "venue: open_orders={} ours_open={} resolved={} unknown={} unknown_canceled={} unknown_adopted={} position_differences={}",
+             out.venue_open_orders, out.matched, out.resolved, out.unknown_orders, out.unknown_canceled, out.unknown_adopted,
+             out.position_differences);
   return out;
 }
 

@@ -21,8 +21,11 @@ class TradingCore;
 class LiveGateway;
 
 // [live] unknown_orders: what start-up does with an open order at the venue that our journal does not
-// hold (placed by hand, by another program, or lost with a journal): report it, or report and cancel it.
-enum class UnknownOrderPolicy : std::uint8_t { report, cancel };
+// hold (placed by hand, by another program, or lost with a journal): report it, report and cancel it, or
+// adopt it (journaled under its own client id and managed as ours from then on: the risk gate counts it,
+// the kill switch and the stop policy cancel it). Orders that cannot be adopted (an instrument we do not
+// trade, a client id we cannot hold, an order type we do not manage) are reported and left working.
+enum class UnknownOrderPolicy : std::uint8_t { report, cancel, adopt };
 
 // What live start-up reconciliation found (also in reconciliation.json under "venue").
 struct LiveReconciliation {
@@ -31,6 +34,7 @@ struct LiveReconciliation {
   std::size_t resolved{0};            // our working orders the venue no longer has open: queried and applied
   std::size_t unknown_orders{0};      // open at the venue, not in our journal
   std::size_t unknown_canceled{0};    // of which cancelled (unknown_orders = "cancel")
+  std::size_t unknown_adopted{0};     // of which adopted (unknown_orders = "adopt")
   std::size_t position_differences{0};  // traded instruments where the venue's position differed from ours
   Notional balance;                   // the venue's wallet balance (USDT), now the account's balance
 };

@@ -239,6 +239,22 @@ std::optional<risk::ClientOrderId> TradingCore::apply_venue_status(const oms::Ex
   return out.cancel_sibling;
 }
 
+bool TradingCore::adopt_venue_order(const oms::OrderSpec& spec, Qty executed, std::int64_t now_ns) noexcept {
+  if (om_.find(spec.req.client_id) != nullptr) return false;
+  oms::OrderSpec s = spec;
+  s.req.leverage = cfg_.leverage;
+  if (!om_.submit(s, ids_.next_counter(), now_ns).ok()) return false;
+  oms::ExecReport r{};
+  r.client_id = spec.req.client_id;
+  r.instrument = spec.req.instrument;
+  r.kind = oms::ExecKind::status;  // the venue's view: resting, maybe partly filled already
+  r.status = executed.raw() > 0 ? oms::OrderStatus::partially_filled : oms::OrderStatus::accepted;
+  r.cum_qty = executed;
+  r.venue_time_ns = now_ns;
+  (void)om_.on_report(r, now_ns);
+  return true;
+}
+
 void TradingCore::set_venue_position(InstrumentId id, Qty signed_qty, Price entry_px) noexcept {
   if (live_ == nullptr || id >= live_pos_.size()) return;
   oms::SimPosition& p = live_pos_[id];

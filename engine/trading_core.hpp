@@ -188,6 +188,10 @@ class TradingCore {
   // it filled one leg of an OCO pair, the other leg's cancel is queued (it leaves once the gateway starts).
   // Returns the sibling cancelled, if any. `now_ns` is wall time (it stamps the cancel request).
   std::optional<risk::ClientOrderId> apply_venue_status(const oms::ExecReport& r, std::int64_t now_ns) noexcept;
+  // Live start-up, [live] unknown_orders = "adopt" (cold path): an open order at the venue that we never
+  // sent is journaled under its own client id as working (accepted, `executed` already filled), so that
+  // track_restored_orders() makes it ours. False when the order table or the journal refuses it.
+  bool adopt_venue_order(const oms::OrderSpec& spec, Qty executed, std::int64_t now_ns) noexcept;
   // The venue's position is the truth: our tally, the risk gate and the supervisor's watch take it.
   void set_venue_position(InstrumentId id, Qty signed_qty, Price entry_px) noexcept;
   // Live start-up, after reconciliation (cold path): every order the journal still holds as working gets an

@@ -797,7 +797,9 @@ TEST(EngineLive, RestartReconcilesJournalWithTheVenue) {
   EXPECT_EQ(venue.orders().at(stop_id).status, "CANCELED");
   const oms::JournalReplay mid = oms::inspect_journal(state + "/journal.bin").state;
   for (const auto& o : mid.orders) {
-    if (std::string(o.client_id().view()) == tp_id) EXPECT_EQ(o.status, oms::OrderStatus::filled);
+    if (std::string(o.client_id().view()) == tp_id) {
+      EXPECT_EQ(o.status, oms::OrderStatus::filled);
+    }
   }
 
   // Restart with unknown_orders = "cancel": reported and cancelled at the venue.
@@ -818,6 +820,39 @@ TEST(EngineLive, RestartReconcilesJournalWithTheVenue) {
   const oms::JournalReplay after = oms::inspect_journal(state + "/journal.bin").state;
   EXPECT_EQ(journal_ids(after).size(), after.orders.size());
   for (const auto& id : before_ids) EXPECT_EQ(journal_ids(after).count(id), 1u) << id;
+
+  // Restart with unknown_orders = "adopt": an order placed by hand becomes ours (journaled under its own
+  // client id, tracked by the engine), so the engine's stop sequence cancels it like any working entry
+  // (the "report" run above showed that the stop sequence leaves orders it does not own alone).
+  (void)venue.add_foreign_order("web_manual_9");
+  {
+    Child fourth(live("adopt", "fourth"), root + "/fourth.out");
+    ASSERT_TRUE(wait_for([&] { return !venue_reconciliation(root + "/runs-fourth").empty(); }, 30000)) << fourth.output();
+    const std::string j = venue_reconciliation(root + "/runs-fourth");
+    EXPECT_NE(j.find("\"client_id\": \"web_manual_9\", \"symbol\": \"BTCUSDT\", \"side\": \"BUY\", \"qty\": \"0.005\", "
+                     "\"canceled\": false, \"adopted\": true"),
+              std::string::npos)
+        << j;
+    ASSERT_TRUE(wait_for([&] { return market.connections() >= 4; }, 30000));
+    ASSERT_EQ(::kill(fourth.pid, SIGTERM), 0);
+    EXPECT_EQ(fourth.wait(), 128 + SIGTERM) << fourth.output();
+    const std::string log = slurp(std::filesystem::path(root) / "runs-fourth" / "latest" / "logs" / "enigma.log");
+    EXPECT_NE(log.find("(client id web_manual_9) BTCUSDT BUY qty=0.005 NEW is open at the venue but not in our journal: adopted"),
+              std::string::npos)
+        << log;
+  }
+  EXPECT_EQ(venue.orders().at("web_manual_9").status, "CANCELED");
+  const oms::JournalReplay last = oms::inspect_journal(state + "/journal.bin").state;
+  bool journaled = false;
+  for (const auto& o : last.orders) {
+    if (std::string(o.client_id().view()) != "web_manual_9") continue;
+    journaled = true;
+    EXPECT_EQ(o.status, oms::OrderStatus::canceled);
+    EXPECT_EQ(o.spec.req.qty.to_string(), "0.005");
+    EXPECT_EQ(o.spec.req.price.to_string(), "50000");
+  }
+  EXPECT_TRUE(journaled) << "the adopted order is in our journal";
+  EXPECT_EQ(venue.bad_signatures(), 0);
 }
 
 // Fills missed while the user-data stream was down are found after it reconnects (issue 11 item 1),
