@@ -172,6 +172,26 @@ TEST(EngineState, SecondEngineRefusedAndRestartAfterSigkillResumesWithNewIds) {
   for (const auto& id : before_ids) EXPECT_EQ(after_ids.count(id), 1u) << id << " lost from the journal";
   EXPECT_GE(new_orders, 3u);
   EXPECT_GE(after.next_client_counter, before.next_client_counter + new_orders);
+
+  // One byte flipped in a record in the middle of the journal: the next start-up refuses it (exit 3,
+  // naming the file and the record's offset), before trading, and leaves the file exactly as it was.
+  const std::string journal = state + "/journal.bin";
+  const std::uint64_t offset = (after.records / 2) * enigma::oms::kJournalRecordSize;
+  {
+    std::fstream f(journal, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(static_cast<std::streamoff>(offset + 77));
+    const char c = static_cast<char>(f.get());
+    f.seekp(static_cast<std::streamoff>(offset + 77));
+    f.put(static_cast<char>(c ^ 0x5a));
+  }
+  const std::string damaged = slurp(journal);
+  Child fourth(paper("fourth"), root + "/fourth.out");
+  EXPECT_EQ(fourth.wait(), 3);
+  const std::string out = fourth.output();
+  EXPECT_NE(out.find(journal), std::string::npos) << out;
+  EXPECT_NE(out.find("offset " + std::to_string(offset) + ": record CRC mismatch"), std::string::npos) << out;
+  EXPECT_TRUE(slurp(journal) == damaged) << "the damaged journal was modified";
+  EXPECT_EQ(server.connections(), 2) << "a refused start-up never connects to the venue";
 }
 
 // The session prefix: the start time in base 36 (hand-computed: 1796268227 = "tpg9fn" in base 36), and ids
