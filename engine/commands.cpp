@@ -13,6 +13,7 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -28,6 +29,7 @@
 #include "engine/pipeline.hpp"
 #include "engine/report.hpp"
 #include "engine/run_config.hpp"
+#include "engine/rollout.hpp"
 #include "engine/run_output.hpp"
 #include "engine/state.hpp"
 #include "engine/status.hpp"
@@ -204,6 +206,8 @@ struct RunSession {
   std::unique_ptr<AdminServer> admin;
   std::unique_ptr<StatusPublisher> status;
   PipelineOptions po;
+  std::optional<RolloutState> rollout;  // paper/live with a [rollout] table
+  Notional start_equity{};              // what this run's P&L and drawdown are measured from
 
   std::unique_ptr<SignalWatcher> watcher;
 
@@ -263,8 +267,26 @@ struct RunSession {
     } else {
       trading.journal_path = dir + "/journal.bin";
     }
+    if (rc.rollout.enabled) {
+      RolloutStage stage = rc.rollout.initial;
+      if (keeps_state) {
+        const auto wall = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch());
+        rollout = load_rollout(state->dir(), rc.rollout, wall.count());
+        stage = rollout->stage;
+        if (std::string_view(mode) == "live" && stage == RolloutStage::paper) {
+          throw Error("rollout: " + state->dir() + " is at stage paper: trade it with `enigma paper` until `enigma rollout promote " +
+                      state->dir() + "` moves it to 10%");
+        }
+      }
+      trading.size_scale = rollout_scale(stage);
+      ENIGMA_LOG_INFO("rollout", "stage={} size_scale={} state={}", to_string(stage), trading.size_scale.to_double(),
+                      keeps_state ? state->dir() : std::string("(replay: no state)"));
+      std::fprintf(stderr, "enigma %s: rollout stage %s: orders at %s of their size\n", mode, std::string(to_string(stage)).c_str(),
+                   stage == RolloutStage::paper ? "100%" : std::string(to_string(stage)).c_str());
+    }
     core = std::make_unique<TradingCore>(registry, trading);
     core->set_run_stop(&g_stop);  // disk full: the engine ends the run itself (exit 3)
+    start_equity = trading.sim.initial_balance;
     if (keeps_state) {
       const auto wall_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch());
       write_resume_report(*core, registry, dir, state->dir(), mode, std::string_view(mode) == "paper", wall_ns.count());
@@ -320,6 +342,7 @@ struct RunSession {
     }
     RunSummaryInput in{&rc, &registry, &r, core.get(), mode, std::string(to_string(po.topology))};
     log_data_warnings(in);
+    if (rollout && state) record_rollout_run();
     if (!r.fatal_error.empty()) {
       // Exit 3 whether or not the run's files fit on the full disk: say which could not be written.
       std::fprintf(stderr, "enigma %s: stopped: %s\n", mode, r.fatal_error.c_str());
@@ -338,6 +361,24 @@ struct RunSession {
     write_report(dir);
     std::fputs(format_summary(in, dir).c_str(), stdout);
     return exit_code_for_signal(sig);
+  }
+
+  // Adds this run's evidence to the rollout stage (rollout.json in the state directory).
+  void record_rollout_run() {
+    RolloutState& ro = *rollout;
+    const auto& c = core->counters();
+    ++ro.runs;
+    ro.trades += c.round_trips;
+    ro.wins += c.round_trips - c.losing_trips;
+    ro.emergency_stops += c.emergency_stops;
+    ro.pnl += core->last_equity() - start_equity;
+    if (start_equity.raw() > 0) {
+      const auto dd = Rate::from_double(core->max_drawdown().to_double() / start_equity.to_double());
+      if (dd.ok() && dd.value > ro.max_drawdown) ro.max_drawdown = dd.value;
+    }
+    save_rollout(state->dir(), ro);
+    ENIGMA_LOG_INFO("rollout", "stage={} runs={} round_trips={} wins={} pnl={} max_drawdown={} emergency_stops={}", to_string(ro.stage),
+                    ro.runs, ro.trades, ro.wins, ro.pnl.to_double(), ro.max_drawdown.to_double(), ro.emergency_stops);
   }
 
   ~RunSession() {
@@ -419,6 +460,7 @@ int cmd_live() {
       (void)reconcile_live(*s.core, s.registry, gateway, venue_queries, rc.live.unknown_orders, s.dir, wall_ns.count());
       // What is still working after reconciliation is ours again: the risk gate counts it, and the kill
       // switch, the stop policy and the "position without a stop" check see it.
+      s.start_equity = s.core->last_equity();  // the venue's balance: the rollout's P&L counts from it
       const std::size_t adopted = s.core->track_restored_orders(wall_ns.count());
       if (adopted != 0) ENIGMA_LOG_INFO("resume", "{} working order(s) from the journal tracked by the engine again", adopted);
     }
@@ -506,6 +548,10 @@ int cmd_convert() {
   return 0;
 }
 
+struct RolloutArgs {
+  std::string action, state_dir;
+} g_rollout;
+
 std::vector<std::pair<CLI::App*, std::function<int()>>> g_commands;
 
 void add_run_options(CLI::App* c, RunArgs& a) {
@@ -564,6 +610,12 @@ void register_commands(CLI::App& app) {
     c->add_option("capture", g_convert.capture, "Capture file")->required()->check(CLI::ExistingFile);
     c->add_option("out", g_convert.out, "Output recording")->required();
     g_commands.emplace_back(c, cmd_convert);
+  }
+  {
+    auto* c = app.add_subcommand("rollout", "Staged rollout of a paper/live account: status, or promote to the next stage when its gates pass");
+    c->add_option("action", g_rollout.action, "status | promote")->required()->check(CLI::IsMember({"status", "promote"}));
+    c->add_option("state_dir", g_rollout.state_dir, "The account's state directory ([state] dir)")->required()->check(CLI::ExistingDirectory);
+    g_commands.emplace_back(c, [] { return rollout_command(g_rollout.action, g_rollout.state_dir); });
   }
   {
     static std::string journal_path;

@@ -364,6 +364,19 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
       throw Error(rc.source + ": [record] ring_bytes must be a power of two (e.g. \"64MiB\"), not " + std::to_string(rc.record.ring_bytes));
     t->finish();
   }
+  if (auto t = root.optional_table("rollout")) {
+    RolloutConfig& r = rc.rollout;
+    r.enabled = true;
+    r.initial = t->choice<RolloutStage>("stage", RolloutStage::paper,
+        {{"paper", RolloutStage::paper}, {"10%", RolloutStage::pct10}, {"50%", RolloutStage::pct50}, {"100%", RolloutStage::full}});
+    r.gates.min_days = t->integer("min_days", r.gates.min_days, 0, 3650);
+    r.gates.min_trades = static_cast<std::uint64_t>(t->integer("min_trades", static_cast<std::int64_t>(r.gates.min_trades), 0, 1'000'000));
+    r.gates.min_pnl = t->decimal<Notional>("min_pnl", r.gates.min_pnl);
+    r.gates.max_drawdown = t->decimal<Rate>("max_drawdown", r.gates.max_drawdown, Rate{}, Rate::from_units(1));
+    r.gates.min_win_rate = t->decimal<Rate>("min_win_rate", r.gates.min_win_rate, Rate{}, Rate::from_units(1));
+    r.gates.no_emergency = t->boolean("no_emergency", r.gates.no_emergency);
+    t->finish();
+  }
   if (auto t = root.optional_table("state")) {
     rc.state_dir = t->string("dir", std::string());
     t->finish();

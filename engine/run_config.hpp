@@ -10,6 +10,7 @@
 #include "core/config.hpp"
 #include "core/instrument.hpp"
 #include "engine/pipeline.hpp"
+#include "engine/rollout.hpp"
 #include "engine/state.hpp"
 #include "engine/trading_core.hpp"
 #include "strategy/strategy.hpp"
@@ -90,6 +91,7 @@ struct RunConfig {
   // [state] dir: paper/live keep their order journal here across runs, locked by one engine at a time
   // (engine/state.hpp). Empty: state/<mode>-<venue>. Replays journal into their run directory.
   std::string state_dir;
+  RolloutConfig rollout;              // [rollout]
 
   // Loads and validates; throws enigma::Error naming file, line and key.
   [[nodiscard]] static RunConfig load(const std::string& path);

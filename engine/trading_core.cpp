@@ -314,6 +314,16 @@ bool TradingCore::on_intent(const strategy::OrderIntent& in, std::span<const oms
   o.req.venue = spec.venue;
   o.req.side = in.side;
   o.req.qty = in.qty;
+  if (cfg_.size_scale.raw() != Rate::kScale) [[unlikely]] {
+    // Staged rollout: a share of the strategy's size, down to whole lots.
+    const int128 scaled = static_cast<int128>(in.qty.raw()) * cfg_.size_scale.raw() / Rate::kScale;
+    const std::int64_t lot = std::max<std::int64_t>(1, spec.lot.raw());
+    o.req.qty = Qty::from_raw(static_cast<std::int64_t>(scaled / lot * lot));
+    if (o.req.qty.raw() <= 0 || o.req.qty < spec.min_qty) {
+      ++counters_.rollout_rejects;
+      return false;
+    }
+  }
   // The volatility-adjusted cap (risk gate) bounds the leverage actually used for margin and sizing.
   std::uint16_t leverage = std::min<std::uint16_t>(cfg_.leverage, std::max<std::uint16_t>(1, risk_->leverage_cap(in.instrument)));
   if (in.max_leverage != 0) leverage = std::min<std::uint16_t>(leverage, in.max_leverage);  // the regime's cap

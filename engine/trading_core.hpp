@@ -89,6 +89,9 @@ struct SupervisorConfig {
 };
 
 struct TradingCoreConfig {
+  // Staged rollout (engine/rollout.hpp): every strategy order's size times this, rounded down to the lot;
+  // an order that rounds below the instrument's minimum is not sent (counted in rollout_rejects).
+  Rate size_scale{Rate::from_units(1)};
   risk::RiskConfig risk;
   std::vector<risk::InstrumentLimits> limits;  // indexed by instrument id
   oms::SimConfig sim;
@@ -222,7 +225,8 @@ class TradingCore {
     // Live mode: cancel-all requests (kill switch), dead-man refreshes sent, and instrument-level requests
     // (either kind) that failed or whose outcome is unknown.
     std::uint64_t cancel_alls{0}, deadman_refreshes{0}, instrument_request_failures{0};
-    std::uint64_t reconnect_reconciliations{0};  // live: working orders queried after a venue reconnect
+    std::uint64_t reconnect_reconciliations{0};
+    std::uint64_t rollout_rejects{0};  // orders the rollout stage scaled below the instrument's minimum  // live: working orders queried after a venue reconnect
     std::int32_t last_venue_code{0};  // Binance code of the last refused request (e.g. -2019 margin)
     // Supervisor: closed round trips (wins/losses), trading days rolled, entries refused by the plan's
     // limits (trades per day, market-move pause), emergency stops, closes sent by a flatten.
