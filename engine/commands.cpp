@@ -254,10 +254,11 @@ struct RunSession {
   PipelineOptions po;
 
   std::unique_ptr<SignalWatcher> watcher;
+  const char* mode_;
 
   // `pipeline_reports_status`: the run's loop answers SIGUSR1 itself (replay), else the watcher does.
   RunSession(const RunConfig& config, const std::string& prefix, const char* mode, bool pipeline_reports_status = false)
-      : rc(config), dir(make_run_dir(config.runs_dir, prefix)) {
+      : rc(config), dir(make_run_dir(config.runs_dir, prefix)), mode_(mode) {
     LoggerOptions lo;
     lo.path = dir + "/logs/enigma.log";
     lo.level = rc.engine.log_level;
@@ -276,9 +277,24 @@ struct RunSession {
     point_latest_at(rc.runs_dir, dir);
   }
 
-  // A runtime error of the run goes to its log as well as to stderr (main prints it, exit 3).
+  // A runtime error of the run goes to its log as well as to stderr (main prints it, exit 3), and into a
+  // summary.json that says the run failed and why, so its directory explains itself (a summary the run
+  // already wrote is kept).
   void log_failure(const std::exception& e) {
     logger->write_text(LogLevel::error, "engine", std::string("run failed: ") + e.what());
+    const std::string summary = dir + "/summary.json";
+    if (std::filesystem::exists(summary)) return;
+    std::string text = std::string("{\n  \"mode\": \"") + mode_ + "\",\n  \"failed\": true,\n  \"error\": \"";
+    for (const char c : std::string_view(e.what())) {
+      if (c == '"' || c == '\\') text += '\\';
+      if (static_cast<unsigned char>(c) < 0x20) {
+        text += ' ';
+        continue;
+      }
+      text += c;
+    }
+    text += "\"\n}\n";
+    std::ofstream(summary) << text;
   }
 
   // Runs the command's body; an error escaping it is logged to the run's log, then rethrown.
