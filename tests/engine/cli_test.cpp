@@ -314,6 +314,13 @@ TEST(EngineCli, AdminRemoteBindNeedsTheRealKeyAndAToken) {
                    summary.find("allow_remote = true needs a token") != std::string::npos;
   }
   EXPECT_EQ(failed_dirs, 2u);
+  // `report` on such a directory says the run failed and why, rather than writing an empty report.
+  for (const auto& e : fs::directory_iterator(runs)) {
+    const Out r = run("report " + e.path().string());
+    EXPECT_EQ(r.code, 3) << r.text;
+    EXPECT_NE(r.text.find("failed, nothing to report: "), std::string::npos) << r.text;
+    EXPECT_FALSE(fs::exists(e.path() / "report.md"));
+  }
 }
 
 // Credentials: a FIFO is refused at once (it used to block forever), a value with a space or a line break
