@@ -200,9 +200,9 @@ std::string cpu_list_text(const std::vector<int>& cpus) {
   return out;
 }
 
-// What the TOML cannot check alone, before any run directory exists: [engine] cores against this host and
-// the topology the run uses (fused pins its one thread to cores[0]; pipelined its feed, strategy and OMS
-// threads to cores[0..2]), and a topology the mode cannot run. A key that would have no effect is refused.
+// What the TOML cannot check alone, before any run directory exists: [engine] cores against this process's
+// CPUs and the topology the run uses (fused pins its one thread to cores[0]; pipelined its feed, strategy
+// and OMS threads to cores[0..2]). A core that would pin nothing is refused rather than ignored.
 void check_engine_for_run(const RunConfig& rc, Topology topology) {
   const std::vector<int>& cores = rc.engine.cores;
   const std::size_t most = topology == Topology::fused ? 1 : 3;
