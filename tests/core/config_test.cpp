@@ -231,3 +231,24 @@ TEST(Secrets, MissingSourcesAreClearErrors) {
   const std::string empty = write_temp("secret_empty", "\n", 0600);
   EXPECT_NE(error_of([&] { (void)config::load_secret("", empty); }).find("is empty"), std::string::npos);
 }
+
+// A FIFO is refused at once, not waited on (open would block until a writer came); values that are not
+// printable ASCII without spaces are refused naming their origin, never printing them.
+TEST(Secrets, FifoAndNonPrintableValuesAreRefused) {
+  const std::string fifo = ::testing::TempDir() + "/secret_fifo";
+  ::unlink(fifo.c_str());
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_EQ(error_of([&] { (void)config::load_secret("", fifo); }), "secret file '" + fifo + "': not a regular file");
+  const std::string two_lines = write_temp("secret_two_lines", "first-line\nsecond-line\n", 0600);
+  const std::string msg = error_of([&] { (void)config::load_secret("", two_lines); });
+  EXPECT_EQ(msg.rfind("secret file '" + two_lines + "': contains a space, a line break", 0), 0u) << msg;
+  EXPECT_EQ(msg.find("first-line"), std::string::npos) << msg;
+  ::setenv("ENIGMA_TEST_SECRET", "has\ttab", 1);
+  const std::string env = error_of([] { (void)config::load_secret("ENIGMA_TEST_SECRET", ""); });
+  EXPECT_EQ(env.rfind("secret: environment variable 'ENIGMA_TEST_SECRET' contains a space", 0), 0u) << env;
+  ::unsetenv("ENIGMA_TEST_SECRET");
+  const std::string good = write_temp("secret_good", "abcDEF123-_\r\n", 0600);
+  const config::Secret s = config::load_secret("ENIGMA_TEST_UNSET_VAR", good);
+  EXPECT_EQ(s.reveal(), "abcDEF123-_");
+  EXPECT_EQ(s.origin(), "file '" + good + "'");
+}
