@@ -1,6 +1,7 @@
 // `enigma` command line. Exit codes (documented in --help and the README):
 //   0 success; 1 the command ran but its check failed (book-check mismatches, failed tests of a run);
-//   2 usage error (bad flags); 3 runtime error (missing file, bad config, connection failure);
+//   2 usage error (unknown command, bad flags or flag values); 3 runtime error (missing file, bad config,
+//   bad input rows, bad credentials, connection failure);
 //   130 / 143 a run (replay, paper, live) stopped by SIGINT / SIGTERM: summary written, marked interrupted.
 #include <CLI/CLI.hpp>
 
@@ -14,7 +15,8 @@
 int main(int argc, char** argv) {
   CLI::App app{
       "enigma - low-latency crypto trading engine\n"
-      "Exit codes: 0 ok, 1 check failed, 2 usage error, 3 runtime error (missing file, bad config, I/O),\n"
+      "Exit codes: 0 ok, 1 check failed, 2 usage error, 3 runtime error (missing file, bad config, bad input\n"
+      "rows, bad credentials, I/O),\n"
       "130/143 run stopped by SIGINT/SIGTERM (summary written, marked interrupted)."};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Show help for every command");
