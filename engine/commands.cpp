@@ -282,19 +282,7 @@ struct RunSession {
   // already wrote is kept).
   void log_failure(const std::exception& e) {
     logger->write_text(LogLevel::error, "engine", std::string("run failed: ") + e.what());
-    const std::string summary = dir + "/summary.json";
-    if (std::filesystem::exists(summary)) return;
-    std::string text = std::string("{\n  \"mode\": \"") + mode_ + "\",\n  \"failed\": true,\n  \"error\": \"";
-    for (const char c : std::string_view(e.what())) {
-      if (c == '"' || c == '\\') text += '\\';
-      if (static_cast<unsigned char>(c) < 0x20) {
-        text += ' ';
-        continue;
-      }
-      text += c;
-    }
-    text += "\"\n}\n";
-    std::ofstream(summary) << text;
+    write_failed_summary(dir, mode_, e.what());
   }
 
   // Runs the command's body; an error escaping it is logged to the run's log, then rethrown.

@@ -323,6 +323,21 @@ TEST(EngineCli, AdminRemoteBindNeedsTheRealKeyAndAToken) {
   }
 }
 
+// bench on a file it cannot read: exit 3, its directory's summary.json holds the error, `latest` not moved.
+TEST(EngineCli, FailedBenchLeavesAnExplainedDirectoryAndLatestUnmoved) {
+  const fs::path runs = fresh_dir("bench-failed") / "runs";
+  const Out o = run("bench --quiet --config " + kSrc + "/config/replay.toml --data " + kSrc + "/data/indicators/ATTRIBUTION.md --runs-dir " +
+                    runs.string());
+  EXPECT_EQ(o.code, 3) << o.text;
+  EXPECT_FALSE(fs::exists(runs / "latest"));
+  std::vector<fs::path> dirs;
+  for (const auto& e : fs::directory_iterator(runs)) dirs.push_back(e.path());
+  ASSERT_EQ(dirs.size(), 1u);
+  const std::string summary = slurp_file(dirs[0] / "summary.json");
+  EXPECT_NE(summary.find("\"mode\": \"bench\",\n  \"failed\": true"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("unrecognised capture format"), std::string::npos) << summary;
+}
+
 // Credentials: a FIFO is refused at once (it used to block forever), a value with a space or a line break
 // is refused naming where it came from and never printing it, and the refusal without --confirm names
 // the file the key came from.
