@@ -155,7 +155,9 @@ std::uint64_t TableReader::size_bytes(std::string_view key, std::optional<std::u
     }
     if (digits == 0 || digits > 12 || mult == 0)
       fail_at(n->source(), key, fmt::format("{} is not a size (examples: 4096, \"64KiB\", \"64MiB\", \"1GiB\")", quoted(s)));
-    v = std::strtoull(s.substr(0, digits).c_str(), nullptr, 10) * mult;
+    // 12 digits times GiB can pass 2^64: an overflow is refused, never wrapped into a small size.
+    if (__builtin_mul_overflow(std::strtoull(s.substr(0, digits).c_str(), nullptr, 10), mult, &v))
+      fail_at(n->source(), key, fmt::format("{} is more bytes than fit in 64 bits", quoted(s)));
   } else {
     fail_type(*n, key, "size (integer bytes or a string like \"64MiB\")");
   }
@@ -318,17 +320,38 @@ void Secret::wipe() noexcept {
   value_.clear();
 }
 
+namespace {
+
+// Keys and secrets of every venue are printable ASCII without spaces; anything else (a pasted space, a
+// second line, a terminal escape) is a mistake that would only surface as a signature the venue rejects.
+bool is_printable_token(std::string_view v) noexcept {
+  for (const char c : v)
+    if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f) return false;
+  return true;
+}
+
+constexpr std::string_view kNotPrintable =
+    "contains a space, a line break or another non-printable byte (keys and secrets are printable ASCII without spaces)";
+
+}  // namespace
+
 Secret load_secret(std::string_view env_var, const std::string& file_path) {
   if (!env_var.empty()) {
     const std::string name(env_var);
-    if (const char* v = std::getenv(name.c_str()); v != nullptr && *v != '\0') return Secret(std::string(v));
+    if (const char* v = std::getenv(name.c_str()); v != nullptr && *v != '\0') {
+      std::string origin = fmt::format("environment variable '{}'", env_var);
+      Secret s(std::string(v), origin);  // wiped on every path out
+      if (!is_printable_token(s.reveal())) throw Error(fmt::format("secret: {} {}", origin, kNotPrintable));
+      return s;
+    }
   }
   if (file_path.empty()) {
     throw Error(fmt::format("secret: environment variable '{}' is not set and no secret file is configured", env_var));
   }
   const auto fail = [&](const std::string& why) { return Error(fmt::format("secret file '{}': {}", file_path, why)); };
-  // O_NOFOLLOW + fstat on the open descriptor: the checks apply to the file actually read.
-  const int fd = ::open(file_path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  // O_NOFOLLOW + fstat on the open descriptor: the checks apply to the file actually read. O_NONBLOCK:
+  // opening a FIFO would otherwise wait for a writer forever; it is refused below as not a regular file.
+  const int fd = ::open(file_path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0) throw fail(std::strerror(errno));
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
@@ -366,35 +389,29 @@ Secret load_secret(std::string_view env_var, const std::string& file_path) {
   volatile char* b = buf;
   for (std::size_t i = 0; i < sizeof buf; ++i) b[i] = 0;
   while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
-  if (value.empty()) throw fail("is empty");
-  return Secret(std::move(value));
+  Secret s(std::move(value), fmt::format("file '{}'", file_path));  // wiped on every path out
+  if (s.empty()) throw fail("is empty");
+  if (!is_printable_token(s.reveal())) throw fail(std::string(kNotPrintable));
+  return s;
 }
 
 }  // namespace enigma::config
 
 namespace enigma {
 
-std::string_view to_string(EngineMode m) noexcept {
-  switch (m) {
-    case EngineMode::replay: return "replay";
-    case EngineMode::paper: return "paper";
-    case EngineMode::live: return "live";
-  }
-  return "?";
-}
-
 std::string_view to_string(Topology t) noexcept { return t == Topology::fused ? "fused" : "pipelined"; }
 
 EngineConfig EngineConfig::read(config::TableReader t) {
   EngineConfig c;
-  c.mode = t.choice<EngineMode>("mode", EngineMode::replay,
-                                {{"replay", EngineMode::replay}, {"paper", EngineMode::paper}, {"live", EngineMode::live}});
+  // Keys that once parsed but never acted are refused with what to do instead.
+  if (t.has("mode")) t.fail("mode", "is not a setting: the command chooses the mode (enigma replay | paper | live); remove it");
+  if (t.has("log_dir"))
+    t.fail("log_dir", "is not a setting: each run logs to <run directory>/logs/enigma.log ([replay] runs_dir or --runs-dir); remove it");
   c.topology = t.choice<Topology>("topology", Topology::fused,
                                   {{"fused", Topology::fused}, {"pipelined", Topology::pipelined}});
   c.idle = t.choice<IdlePolicy>("idle", IdlePolicy::backoff, {{"spin", IdlePolicy::spin}, {"backoff", IdlePolicy::backoff}});
   for (std::int64_t core : t.integer_list("cores", std::vector<std::int64_t>{}, 0, 1023, /*unique=*/true))
     c.cores.push_back(static_cast<int>(core));
-  c.log_dir = t.string("log_dir", std::string("logs"));
   c.log_level = t.choice<LogLevel>("log_level", LogLevel::info,
                                    {{"trace", LogLevel::trace}, {"debug", LogLevel::debug}, {"info", LogLevel::info},
                                     {"warn", LogLevel::warn}, {"error", LogLevel::error}, {"off", LogLevel::off}});

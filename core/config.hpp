@@ -151,12 +151,15 @@ class Document {
 class Secret {
  public:
   Secret() = default;
-  explicit Secret(std::string value) noexcept : value_(std::move(value)) {}
-  Secret(Secret&& o) noexcept : value_(std::move(o.value_)) { o.wipe(); }
+  // `origin` says where the value came from, for messages ("environment variable 'X'", "file 'F'").
+  explicit Secret(std::string value, std::string origin = {}) noexcept
+      : value_(std::move(value)), origin_(std::move(origin)) {}
+  Secret(Secret&& o) noexcept : value_(std::move(o.value_)), origin_(std::move(o.origin_)) { o.wipe(); }
   Secret& operator=(Secret&& o) noexcept {
     if (this != &o) {
       wipe();
       value_ = std::move(o.value_);
+      origin_ = std::move(o.origin_);
       o.wipe();
     }
     return *this;
@@ -166,39 +169,40 @@ class Secret {
   ~Secret() { wipe(); }
   [[nodiscard]] std::string_view reveal() const noexcept { return value_; }
   [[nodiscard]] bool empty() const noexcept { return value_.empty(); }
+  [[nodiscard]] const std::string& origin() const noexcept { return origin_; }
 
  private:
   void wipe() noexcept;
   std::string value_;
+  std::string origin_;
 };
 
 // Reads a secret from the environment variable `env_var` when it is set and non-empty, else from
 // `file_path`, which must be a regular file owned by this user with no group/other permission bits
-// (mode 0600 or 0400). Trailing newlines are stripped. Errors name the variable or file and the reason,
-// never the value.
+// (mode 0600 or 0400), opened without following a link or blocking (a FIFO is refused, never waited on).
+// Trailing newlines are stripped; the value must then be printable ASCII without spaces (no embedded
+// newline, tab or other control byte), as every venue's keys and secrets are. Errors name the variable or
+// file and the reason, never the value.
 [[nodiscard]] Secret load_secret(std::string_view env_var, const std::string& file_path);
 
 }  // namespace enigma::config
 
 namespace enigma {
 
-enum class EngineMode : std::uint8_t { replay, paper, live };
 enum class Topology : std::uint8_t { fused, pipelined };
-[[nodiscard]] std::string_view to_string(EngineMode m) noexcept;
 [[nodiscard]] std::string_view to_string(Topology t) noexcept;
 
 // The [engine] section:
-//   mode = "replay" | "paper" | "live"          (default replay)
 //   topology = "fused" | "pipelined"            (default fused)
 //   idle = "spin" | "backoff"                   (default backoff)
-//   cores = [2, 3, 4]                           (distinct CPU numbers; empty = unpinned)
-//   log_dir = "logs"   log_level = "info"   log_rotate_size = "64MiB"   log_keep_files = 5   log_json = false
+//   cores = [2, 3, 4]                           (distinct CPU numbers; empty = unpinned; the engine checks
+//                                                them against the host and the topology at start-up)
+//   log_level = "info"   log_rotate_size = "64MiB"   log_keep_files = 5   log_json = false
+// `mode` and `log_dir` are refused with a message (the command chooses the mode; logs live in the run dir).
 struct EngineConfig {
-  EngineMode mode = EngineMode::replay;
   Topology topology = Topology::fused;
   IdlePolicy idle = IdlePolicy::backoff;
   std::vector<int> cores;
-  std::string log_dir = "logs";
   LogLevel log_level = LogLevel::info;
   std::uint64_t log_rotate_bytes = 64ull << 20;
   int log_keep_files = 5;

@@ -4,6 +4,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include <algorithm>
 #include <charconv>
@@ -27,16 +29,14 @@ namespace {
 
 constexpr std::string_view kJson = "application/json";
 
-// Compares without an early exit, so the time taken does not tell how much of a guessed token matched.
+// Compares the SHA-256 digests of both with CRYPTO_memcmp: the time taken tells neither how much of a
+// guessed token matched nor, since both digests are 32 bytes, how long the real token is.
 bool same_secret(std::string_view a, std::string_view b) noexcept {
-  unsigned char diff = a.size() == b.size() ? 0 : 1;
-  const std::size_t n = std::max(a.size(), b.size());
-  for (std::size_t i = 0; i < n; ++i) {
-    const unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
-    const unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
-    diff |= static_cast<unsigned char>(x ^ y);
-  }
-  return diff == 0;
+  unsigned char da[EVP_MAX_MD_SIZE], db[EVP_MAX_MD_SIZE];
+  unsigned int la = 0, lb = 0;
+  if (EVP_Digest(a.data(), a.size(), da, &la, EVP_sha256(), nullptr) != 1) return false;
+  if (EVP_Digest(b.data(), b.size(), db, &lb, EVP_sha256(), nullptr) != 1) return false;
+  return la == lb && CRYPTO_memcmp(da, db, la) == 0;
 }
 
 }  // namespace
@@ -180,7 +180,12 @@ struct AdminServer::Impl {
     const bool ka = req.keep_alive();
     const std::string_view target(req.target().data(), req.target().size());
     if (req.method() == http::verb::get) {
-      if (target == "/status") return reply(http::status::ok, v, ka, status_json(read_snapshot()));
+      if (target == "/status") {
+        // Whether POST commands can work at all: an endpoint started without a token refuses every one.
+        std::string body = status_json(read_snapshot());
+        body.insert(1, token.empty() ? "\"admin_commands\":\"disabled: no token\"," : "\"admin_commands\":\"enabled\",");
+        return reply(http::status::ok, v, ka, std::move(body));
+      }
       if (target == "/positions") return reply(http::status::ok, v, ka, positions_json(read_snapshot()));
       if (target == "/metrics") return reply(http::status::ok, v, ka, metrics_text(read_snapshot()), "text/plain; version=0.0.4; charset=utf-8");
       return reply(http::status::not_found, v, ka, "{\"error\":\"unknown path\"}");
@@ -200,7 +205,12 @@ struct AdminServer::Impl {
     // The token is never echoed or logged.
     const auto auth = req[http::field::authorization];
     constexpr std::string_view kBearer = "Bearer ";
-    const bool authorized = !token.empty() && auth.starts_with(kBearer) &&
+    if (token.empty()) {
+      auto res = reply(http::status::forbidden, v, ka,
+                       "{\"error\":\"admin commands are disabled: the engine was started without a token\"}");
+      return res;
+    }
+    const bool authorized = auth.starts_with(kBearer) &&
                             same_secret(std::string_view(auth.data(), auth.size()).substr(kBearer.size()), token);
     if (!authorized) {
       auto res = reply(http::status::unauthorized, v, ka, "{\"error\":\"missing or wrong bearer token\"}");
@@ -252,7 +262,9 @@ AdminServer::AdminServer(std::string address, std::uint16_t port, std::string to
   const auto addr = asio::ip::make_address(address, ec);
   if (ec) throw Error("admin endpoint: bad address '" + address + "'");
   if (!addr.is_loopback() && !allow_non_loopback)
-    throw Error("admin endpoint: refusing to bind non-loopback address '" + address + "' (set admin.allow_remote = true to override)");
+    throw Error("admin endpoint: refusing to bind non-loopback address '" + address + "' (set [admin] allow_remote = true and a token to allow it)");
+  if (!addr.is_loopback() && impl_->token.empty())
+    throw Error("admin endpoint: a non-loopback address ('" + address + "') needs a token: other hosts must authenticate");
   tcp::endpoint ep(addr, port);
   impl_->acceptor.open(ep.protocol(), ec);
   if (!ec) impl_->acceptor.set_option(asio::socket_base::reuse_address(true), ec);

@@ -104,8 +104,9 @@ struct AdminServerLimits {
 class AdminServer {
  public:
   // Binds to `address:port` (port 0 picks a free one); throws enigma::Error when it cannot bind or when
-  // the address is not loopback and `allow_non_loopback` is false, or when a limit is zero. An empty
-  // token disables POSTs.
+  // the address is not loopback and `allow_non_loopback` is false (or the token is empty), or when a limit
+  // is zero. An empty token disables POSTs (403, and GET /status says "admin_commands": "disabled: no token").
+  // Tokens are compared through their SHA-256 digests with CRYPTO_memcmp (no timing leak of content or length).
   AdminServer(std::string address, std::uint16_t port, std::string token, SpscRing<AdminCommand>& commands,
               bool allow_non_loopback = false, AdminServerLimits limits = {});
   ~AdminServer();

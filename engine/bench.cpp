@@ -90,9 +90,10 @@ FloorResult measure_floor(const std::vector<std::string>& files, int hops) {
   return out;
 }
 
-int run_bench(const RunConfig& base, bool quiet, const BenchOptions& bo) {
-  const std::string dir = make_run_dir(base.runs_dir, "bench-");
-  point_latest_at(base.runs_dir, dir);
+namespace {
+
+// The four runs and their files, into `dir`.
+void run_bench_into(const std::string& dir, const RunConfig& base, bool quiet, const BenchOptions& bo) {
   std::fprintf(stderr, "enigma bench: %zu file(s) -> %s\n", base.data.size(), dir.c_str());
   struct Case {
     const char* name;
@@ -174,6 +175,19 @@ int run_bench(const RunConfig& base, bool quiet, const BenchOptions& bo) {
   std::ofstream(dir + "/host-check.txt") << host;
   write_report(dir);
   std::fputs(md.str().c_str(), stdout);
+}
+
+}  // namespace
+
+int run_bench(const RunConfig& base, bool quiet, const BenchOptions& bo) {
+  const std::string dir = make_run_dir(base.runs_dir, "bench-");
+  try {
+    run_bench_into(dir, base, quiet, bo);
+  } catch (const std::exception& e) {
+    write_failed_summary(dir, "bench", e.what());  // `latest` stays on the last bench that finished
+    throw;
+  }
+  point_latest_at(base.runs_dir, dir);
   std::printf("bench: wrote %s (bench.md, report.html, *.hgrm)\n", dir.c_str());
   return 0;
 }

@@ -2,14 +2,19 @@
 
 #include <CLI/CLI.hpp>
 
+#include <sched.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <csignal>
 #include <cstdio>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -176,17 +181,61 @@ struct ConvertArgs {
   std::string out;
 } g_convert;
 
+// CPUs this process may be pinned to (its affinity mask), as a "0-1,4" style list for messages.
+std::vector<int> allowed_cpus() {
+  cpu_set_t mask;
+  CPU_ZERO(&mask);
+  std::vector<int> out;
+  if (::sched_getaffinity(0, sizeof mask, &mask) != 0) return out;
+  for (int c = 0; c < CPU_SETSIZE; ++c)
+    if (CPU_ISSET(c, &mask)) out.push_back(c);
+  return out;
+}
+
+std::string cpu_list_text(const std::vector<int>& cpus) {
+  std::string out;
+  for (std::size_t i = 0; i < cpus.size();) {
+    std::size_t j = i;
+    while (j + 1 < cpus.size() && cpus[j + 1] == cpus[j] + 1) ++j;
+    out += (out.empty() ? "" : ",") + std::to_string(cpus[i]) + (j > i ? "-" + std::to_string(cpus[j]) : "");
+    i = j + 1;
+  }
+  return out;
+}
+
+// What the TOML cannot check alone, before any run directory exists: [engine] cores against this process's
+// CPUs and the topology the run uses (fused pins its one thread to cores[0]; pipelined its feed, strategy
+// and OMS threads to cores[0..2]). A core that would pin nothing is refused rather than ignored.
+void check_engine_for_run(const RunConfig& rc, Topology topology) {
+  const std::vector<int>& cores = rc.engine.cores;
+  const std::size_t most = topology == Topology::fused ? 1 : 3;
+  if (cores.size() > most) {
+    throw Error(rc.source + ": key 'engine.cores': the " + std::string(to_string(topology)) + " topology pins " +
+                std::to_string(most) + " thread(s), " + std::to_string(cores.size()) + " cores given");
+  }
+  const std::vector<int> allowed = allowed_cpus();
+  for (const int c : cores) {
+    if (std::find(allowed.begin(), allowed.end(), c) == allowed.end())
+      throw Error(rc.source + ": key 'engine.cores': CPU " + std::to_string(c) + " is not available to this process (allowed: " +
+                  cpu_list_text(allowed) + ")");
+  }
+}
+
+// paper and live run the fused engine on the WebSocket thread; a config asking for pipelined is refused
+// rather than silently run fused.
+void check_paper_topology(const RunConfig& rc, std::string_view mode) {
+  if (rc.engine.topology != Topology::fused)
+    throw Error(rc.source + ": key 'engine.topology': " + std::string(mode) +
+                " runs the fused topology (market data, strategy and orders on the WebSocket thread); set \"fused\"");
+}
+
 // Applies command-line overrides on top of the TOML.
 RunConfig load_run_config(const RunArgs& a) {
   RunConfig rc = RunConfig::load(a.config);
   if (!a.data.empty()) rc.data = a.data;
   if (!a.speed.empty()) rc.speed = a.speed == "recorded" ? Speed::recorded : Speed::max;
   if (!a.topology.empty()) rc.engine.topology = a.topology == "pipelined" ? Topology::pipelined : Topology::fused;
-  if (!a.venue.empty()) {
-    const auto v = venue_from_string(a.venue);
-    if (!v) throw Error("unknown venue '" + a.venue + "'");
-    rc.venue = *v;
-  }
+  if (!a.venue.empty()) rc.venue = *venue_from_string(a.venue);  // checked by the option's validator
   if (!a.runs_dir.empty()) rc.runs_dir = a.runs_dir;
   if (rc.data.empty()) throw Error(a.config + ": [replay] data is empty and no --data was given");
   return rc;
@@ -210,10 +259,11 @@ struct RunSession {
   Notional start_equity{};              // what this run's P&L and drawdown are measured from
 
   std::unique_ptr<SignalWatcher> watcher;
+  const char* mode_;
 
   // `pipeline_reports_status`: the run's loop answers SIGUSR1 itself (replay), else the watcher does.
   RunSession(const RunConfig& config, const std::string& prefix, const char* mode, bool pipeline_reports_status = false)
-      : rc(config), dir(make_run_dir(config.runs_dir, prefix)) {
+      : rc(config), dir(make_run_dir(config.runs_dir, prefix)), mode_(mode) {
     LoggerOptions lo;
     lo.path = dir + "/logs/enigma.log";
     lo.level = rc.engine.log_level;
@@ -232,9 +282,12 @@ struct RunSession {
     point_latest_at(rc.runs_dir, dir);
   }
 
-  // A runtime error of the run goes to its log as well as to stderr (main prints it, exit 3).
+  // A runtime error of the run goes to its log as well as to stderr (main prints it, exit 3), and into a
+  // summary.json that says the run failed and why, so its directory explains itself (a summary the run
+  // already wrote is kept).
   void log_failure(const std::exception& e) {
     logger->write_text(LogLevel::error, "engine", std::string("run failed: ") + e.what());
+    write_failed_summary(dir, mode_, e.what());
   }
 
   // Runs the command's body; an error escaping it is logged to the run's log, then rethrown.
@@ -293,9 +346,19 @@ struct RunSession {
     }
     if (rc.admin.enabled) {
       const char* tok = std::getenv(rc.admin.token_env.c_str());
-      admin = std::make_unique<AdminServer>(rc.admin.address, rc.admin.port, tok ? tok : "", admin_ring);
+      const config::Secret token(tok ? tok : "");
+      if (rc.admin.allow_remote && token.empty())
+        throw Error(rc.source + ": [admin] allow_remote = true needs a token: set the environment variable " + rc.admin.token_env);
+      admin = std::make_unique<AdminServer>(rc.admin.address, rc.admin.port, std::string(token.reveal()), admin_ring, rc.admin.allow_remote);
       admin->start();
       ENIGMA_LOG_INFO("admin", "listening on {}:{}", rc.admin.address, static_cast<int>(admin->port()));
+      // Loopback without a token: GETs only. Said loudly here and in every GET /status ("admin_commands").
+      if (token.empty()) {
+        ENIGMA_LOG_WARN("admin", "no token in {}: POST commands (kill, trading start/stop, emergency) are refused with 403",
+                        rc.admin.token_env);
+        std::fprintf(stderr, "enigma: WARNING: admin endpoint has no token (%s is unset): POST /kill, /emergency and the "
+                             "other commands are refused; GET works\n", rc.admin.token_env.c_str());
+      }
       status = std::make_unique<StatusPublisher>(*admin, registry, mode, rc.admin.publish_ms * 1'000'000);
       po.status = status.get();
     }
@@ -391,6 +454,7 @@ struct RunSession {
 
 int cmd_replay() {
   const RunConfig rc = load_run_config(g_replay);
+  check_engine_for_run(rc, rc.engine.topology);
   RunSession s(rc, "", "replay", /*pipeline_reports_status=*/true);
   s.po.progress = !g_replay.quiet;
   ENIGMA_LOG_INFO("engine", "replay start venue={} files={} topology={}", to_string(rc.venue), rc.data.size(), to_string(rc.engine.topology));
@@ -407,7 +471,8 @@ int cmd_paper() {
   RunConfig rc = RunConfig::load(g_paper.config);
   if (!g_paper.runs_dir.empty()) rc.runs_dir = g_paper.runs_dir;
   if (rc.ws_url.empty()) throw Error(g_paper.config + ": [feed] url is required for paper trading");
-  rc.engine.topology = Topology::fused;  // paper runs the fused engine on the WebSocket thread
+  check_paper_topology(rc, "paper");
+  check_engine_for_run(rc, Topology::fused);
   RunSession s(rc, "paper-", "paper");
   ENIGMA_LOG_INFO("engine", "paper start url={}", rc.ws_url);
   std::fprintf(stderr, "enigma paper: %s -> %s (Ctrl-C to stop)\n", rc.ws_url.c_str(), s.dir.c_str());
@@ -430,14 +495,15 @@ int cmd_live() {
   for (const auto& e : rc.instruments)
     if (e.spec.venue != Venue::binance_usdm)
       throw Error(g_live.config + ": instrument '" + std::string(e.spec.symbol.view()) + "' is not on binance-usdm");
+  check_paper_topology(rc, "live");
+  check_engine_for_run(rc, Topology::fused);
   // Credentials: environment or an owner-only file, never the TOML; errors name the variable, not the value.
   const config::Secret key = config::load_secret(rc.live.api_key_env, rc.live.api_key_file);
   const config::Secret secret_text = config::load_secret(rc.live.api_secret_env, rc.live.api_secret_file);
   if (!g_live.confirm) {
-    throw Error("live trading sends real orders to " + rc.live.rest_url + " with the key from " + rc.live.api_key_env +
+    throw Error("live trading sends real orders to " + rc.live.rest_url + " with the key from " + key.origin() +
                 "; the configuration and credentials are valid. Re-run with --confirm to trade");
   }
-  rc.engine.topology = Topology::fused;  // market data on the fused engine's thread, as paper
   RunSession s(rc, "live-", "live");
   return s.guarded([&] {
     LiveGatewayOptions go;
@@ -485,6 +551,7 @@ int cmd_live() {
 
 int cmd_bench() {
   const RunConfig rc = load_run_config(g_bench);
+  check_engine_for_run(rc, Topology::pipelined);  // bench runs both topologies; fused pins cores[0]
   return run_bench(rc, g_bench.quiet);
 }
 
@@ -528,16 +595,39 @@ int cmd_book_check() {
   return r.mismatched == 0 ? 0 : 1;
 }
 
+// Writes the table to a temporary file beside `--out` and renames it over `--out` only when complete, so
+// an error (bad row, full disk) never leaves a half-written output behind or destroys an older one.
 int cmd_indicators() {
   auto in = strategy::open_maybe_gzip(g_indicators.csv);
   if (g_indicators.out.empty()) {
     strategy::write_indicator_csv(*in, std::cout, g_indicators.csv);
-  } else {
-    std::ofstream out(g_indicators.out);
-    if (!out) throw Error("cannot write '" + g_indicators.out + "'");
-    strategy::write_indicator_csv(*in, out, g_indicators.csv);
-    std::fprintf(stderr, "indicators: wrote %s\n", g_indicators.out.c_str());
+    std::cout.flush();
+    if (!std::cout) throw Error("indicators: writing to stdout failed");
+    return 0;
   }
+  const std::filesystem::path out_path(g_indicators.out);
+  std::string tmp = (out_path.parent_path() / ("." + out_path.filename().string() + ".tmp-XXXXXX")).string();
+  const int fd = ::mkstemp(tmp.data());
+  if (fd < 0) throw Error("cannot write '" + g_indicators.out + "': " + std::strerror(errno));
+  const mode_t mask = ::umask(0);
+  ::umask(mask);
+  (void)::fchmod(fd, 0666 & ~mask);  // what a plain create would give, not mkstemp's 0600
+  ::close(fd);
+  try {
+    {
+      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+      if (!out) throw Error("cannot write '" + tmp + "'");
+      strategy::write_indicator_csv(*in, out, g_indicators.csv);
+      out.close();
+      if (!out) throw Error("writing '" + tmp + "' failed");
+    }
+    if (::rename(tmp.c_str(), g_indicators.out.c_str()) != 0)
+      throw Error("cannot rename '" + tmp + "' to '" + g_indicators.out + "': " + std::strerror(errno));
+  } catch (...) {
+    ::unlink(tmp.c_str());
+    throw;
+  }
+  std::fprintf(stderr, "indicators: wrote %s\n", g_indicators.out.c_str());
   return 0;
 }
 
@@ -554,13 +644,60 @@ struct RolloutArgs {
 
 std::vector<std::pair<CLI::App*, std::function<int()>>> g_commands;
 
+// --venue of replay and bench: a name the engine knows, else a usage error (exit 2) that lists them.
+const CLI::Validator kVenueName(
+    [](std::string& v) -> std::string {
+      if (venue_from_string(v)) return {};
+      return "unknown venue '" + v + "' (binance-usdm, binance-coinm, binance-spot, kucoin-futures, kucoin-spot, okx, bybit, coinbase)";
+    },
+    "VENUE");
+
+// CPUs online on this host ("0-3,6"), from sysfs; empty when it cannot be read.
+std::vector<int> online_cpus() {
+  std::ifstream f("/sys/devices/system/cpu/online");
+  std::string text;
+  std::getline(f, text);
+  try {
+    return tuning::parse_cpu_list(text);
+  } catch (const std::exception&) {
+    return {};
+  }
+}
+
+// check-host --cores: a non-empty list of N or N-M ranges, every CPU online here; else a usage error.
+const CLI::Validator kCpuList(
+    [](std::string& v) -> std::string {
+      if (v.empty()) return "empty CPU list (expected e.g. 2-3 or 2,4)";
+      std::vector<int> cpus;
+      std::size_t start = 0;
+      while (true) {  // parse_cpu_list skips empty parts ("2,,3"); a typed list must not have any
+        const std::size_t comma = v.find(',', start);
+        const std::string part = v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        if (part.empty()) return "'" + v + "' has an empty entry (expected N or N-M, comma separated)";
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+      try {
+        cpus = tuning::parse_cpu_list(v);
+      } catch (const std::exception& e) {
+        return e.what();
+      }
+      const std::vector<int> online = online_cpus();
+      for (const int c : cpus) {
+        if (!online.empty() && std::find(online.begin(), online.end(), c) == online.end())
+          return "CPU " + std::to_string(c) + " is not online on this host (online: " + cpu_list_text(online) + ")";
+      }
+      return {};
+    },
+    "CPUS");
+
 void add_run_options(CLI::App* c, RunArgs& a) {
   c->add_option("--config", a.config, "TOML config")->capture_default_str()->check(CLI::ExistingFile);
   c->add_option("--data", a.data, "Recorded files (hftbacktest .gz, cryptofeed .raw.txt/.jsonl, zip); overrides [replay] data")
       ->check(CLI::ExistingFile);
   c->add_option("--speed", a.speed, "max | recorded")->check(CLI::IsMember({"max", "recorded"}));
   c->add_option("--topology", a.topology, "fused | pipelined")->check(CLI::IsMember({"fused", "pipelined"}));
-  c->add_option("--venue", a.venue, "Venue of the data (binance-usdm, binance-spot, kucoin-futures, kucoin-spot, ...)");
+  c->add_option("--venue", a.venue, "Venue of the data (binance-usdm, binance-spot, kucoin-futures, kucoin-spot, ...)")->check(kVenueName);
   c->add_option("--runs-dir", a.runs_dir, "Where run directories are created (default from config: runs)");
   c->add_flag("--quiet", a.quiet, "No progress lines");
 }
@@ -593,7 +730,9 @@ void register_commands(CLI::App& app) {
   }
   {
     auto* c = app.add_subcommand("book-check", "Rebuild books from recorded files and verify them against the venue's top of book or checksum");
-    c->add_option("--venue", g_book_check.venue, "binance-usdm|binance-coinm|binance-spot|kucoin-spot|kucoin-futures|okx|bybit")->required();
+    c->add_option("--venue", g_book_check.venue, "binance-usdm|binance-coinm|binance-spot|kucoin-spot|kucoin-futures|okx|bybit")
+        ->required()
+        ->check(CLI::IsMember({"binance-usdm", "binance-coinm", "binance-spot", "kucoin-spot", "kucoin-futures", "okx", "bybit"}));
     c->add_option("files", g_book_check.files, "Recorded files (formats detected automatically)")->required()->check(CLI::ExistingFile);
     c->add_flag("--verbose", g_book_check.verbose, "Print details of mismatches");
     g_commands.emplace_back(c, cmd_book_check);
@@ -630,7 +769,8 @@ void register_commands(CLI::App& app) {
   }
   {
     auto* c = app.add_subcommand("check-host", "Check host tuning for low latency (isolcpus, governor, C-states, THP, IRQs, ...)");
-    c->add_option("--cores", g_check_host.cores, "Trading cores to check, e.g. 2-3 (default: all but cpu0)");
+    c->add_option("--cores", g_check_host.cores, "Trading cores to check, e.g. 2-3 or 2,4 (online CPUs; default: all but cpu0)")
+        ->check(kCpuList);
     g_commands.emplace_back(c, cmd_check_host);
   }
 }

@@ -354,7 +354,10 @@ class FusedEngine {
   FusedEngine(InstrumentRegistry& registry, strategy::StrategyStage& strategies, TradingCore& core, const PipelineOptions& opt,
               PipelineResult& r)
       : feed_(opt.venue, registry, opt.traded), strategies_(strategies), core_(core), opt_(opt), r_(r),
-        fill_ctx_{&strategies, &fill_intents_} {}
+        fill_ctx_{&strategies, &fill_intents_} {
+    // engine.cores in the fused topology: the one thread that runs every stage (checked at start-up).
+    if (!opt.cores.empty()) pin_current_thread(opt.cores[0]);
+  }
 
   void on_frame(const feed::CapturedFrame& f, std::uint64_t t0) noexcept {
     const std::int64_t now = f.recv_ns;

@@ -31,7 +31,7 @@ struct PipelineOptions {
   Topology topology{Topology::fused};
   Speed speed{Speed::max};
   IdlePolicy idle{IdlePolicy::backoff};
-  std::vector<int> cores;              // pipelined: feed, strategy, oms (empty: unpinned)
+  std::vector<int> cores;              // pipelined: feed, strategy, oms; fused: the one thread (empty: unpinned)
   std::size_t ring_capacity{1 << 14};
   bool progress{true};                 // progress lines on stderr for long runs
   bool cancel_on_stop{true};           // cancel working orders at the end of the data / on SIGINT

@@ -191,6 +191,12 @@ std::string write_report(const std::string& run_dir) {
   simdjson::dom::parser parser;
   simdjson::dom::element summary;
   if (parser.parse(summary_text).get(summary)) throw Error("'" + summary_path + "': not valid JSON");
+  // A run that failed has only its error to show (engine/commands.cpp writes it): say that, not an empty report.
+  if (bool failed = false; !summary["failed"].get(failed) && failed) {
+    std::string_view why = "(no error recorded)";
+    if (summary["error"].get(why)) why = "(no error recorded)";
+    throw Error("run '" + run_dir + "' failed, nothing to report: " + std::string(why));
+  }
 
   // Latency table and percentile chart, one series per stage histogram.
   struct StageRow { std::string name; std::vector<HgrmPoint> pts; unsigned long long total; double max; };

@@ -323,6 +323,7 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
   if (auto t = root.optional_table("admin")) {
     rc.admin.enabled = t->boolean("enabled", false);
     rc.admin.address = t->string("address", rc.admin.address);
+    rc.admin.allow_remote = t->boolean("allow_remote", rc.admin.allow_remote);
     rc.admin.port = static_cast<std::uint16_t>(t->integer("port", rc.admin.port, 0, 65535));
     rc.admin.token_env = t->string("token_env", rc.admin.token_env);
     rc.admin.publish_ms = t->integer("publish_ms", rc.admin.publish_ms, 10, 60'000);

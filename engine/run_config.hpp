@@ -27,6 +27,7 @@ struct InstrumentEntry {
 struct AdminSettings {
   bool enabled{false};
   std::string address{"127.0.0.1"};
+  bool allow_remote{false};  // a non-loopback address is refused unless true, and then needs a token
   std::uint16_t port{8686};
   std::string token_env{"ENIGMA_ADMIN_TOKEN"};  // bearer token is read from this environment variable
   std::int64_t publish_ms{200};                   // status snapshot interval (taken on the OMS thread)

@@ -307,4 +307,20 @@ std::vector<std::string> data_warnings(const RunSummaryInput& in) {
   return out;
 }
 
+void write_failed_summary(const std::string& run_dir, std::string_view mode, std::string_view error) {
+  const std::string path = run_dir + "/summary.json";
+  if (::access(path.c_str(), F_OK) == 0) return;
+  std::string text = "{\n  \"mode\": \"" + std::string(mode) + "\",\n  \"failed\": true,\n  \"error\": \"";
+  for (const char c : error) {
+    if (static_cast<unsigned char>(c) < 0x20) {  // JSON allows no raw control characters in a string
+      text += ' ';
+      continue;
+    }
+    if (c == '"' || c == '\\') text += '\\';
+    text += c;
+  }
+  text += "\"\n}\n";
+  std::ofstream(path) << text;
+}
+
 }  // namespace enigma::engine

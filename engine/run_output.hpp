@@ -23,6 +23,9 @@ namespace enigma::engine {
 // Points `<runs_dir>/latest` at `run_dir` (so `tail -F runs/latest/logs/enigma.log` follows whatever run
 // is current). Call it once the run has set up successfully; the link is replaced atomically (rename).
 void point_latest_at(const std::string& runs_dir, const std::string& run_dir);
+// A run that failed: `<run_dir>/summary.json` says so ({"mode", "failed": true, "error"}) unless the run
+// already wrote one, so its directory explains itself and `enigma report` names the error.
+void write_failed_summary(const std::string& run_dir, std::string_view mode, std::string_view error);
 
 struct RunSummaryInput {
   const RunConfig* config;

@@ -217,10 +217,43 @@ bool OhlcvCsvReader::next(Bar& bar) {
     bar.low = parse_number(matched_fields_[3], 3);
     bar.close = parse_number(matched_fields_[4], 4);
     bar.volume = parse_number(matched_fields_[5], 5);
+    check_row(bar);
     return true;
   }
   if (in_.bad()) fail("read error (corrupt or truncated file?)");
   return false;
+}
+
+// A bar the indicators cannot use is refused rather than computed: one absurd row would otherwise spread
+// inf/NaN through every later value of every rolling indicator, and unsorted rows make the series wrong.
+void OhlcvCsvReader::check_row(const Bar& bar) {
+  const double values[5] = {bar.open, bar.high, bar.low, bar.close, bar.volume};
+  for (std::size_t slot = 1; slot <= 5; ++slot) {
+    const double v = values[slot - 1];
+    const bool is_volume = slot == 5;
+    if (is_volume ? v < 0 : v <= 0)
+      fail("column '" + matched_names_[slot] + "': '" + std::string(matched_fields_[slot]) + "' must be " +
+           (is_volume ? "zero or positive" : "positive"));
+    if (v > kMaxOhlcvValue)
+      fail("column '" + matched_names_[slot] + "': '" + std::string(matched_fields_[slot]) +
+           "' is above 1e15, the largest value accepted (sums and squares of it must stay finite)");
+  }
+  if (bar.high < bar.low)
+    fail("column '" + matched_names_[2] + "': high " + std::string(matched_fields_[2]) + " is below low " +
+         std::string(matched_fields_[3]));
+  for (const std::size_t slot : {std::size_t{1}, std::size_t{4}}) {  // open, close
+    const double v = values[slot - 1];
+    if (v > bar.high || v < bar.low)
+      fail("column '" + matched_names_[slot] + "': " + std::string(matched_fields_[slot]) + " is outside the bar's range [low " +
+           std::string(matched_fields_[3]) + ", high " + std::string(matched_fields_[2]) + "]");
+  }
+  if (rows_ > 0 && bar.time_ns <= previous_time_ns_)
+    fail("column '" + matched_names_[0] + "': '" + std::string(matched_fields_[0]) + "' is " +
+         (bar.time_ns == previous_time_ns_ ? "a duplicate of" : "before") + " the previous row's '" + previous_time_text_ +
+         "' (rows must be in ascending time order, one per time)");
+  previous_time_ns_ = bar.time_ns;
+  previous_time_text_.assign(matched_fields_[0]);
+  ++rows_;
 }
 
 void OhlcvCsvReader::fail(const std::string& what) const {

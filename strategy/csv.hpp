@@ -29,7 +29,9 @@ void split_csv_line(std::string_view line, std::vector<std::string_view>& fields
 // field are tolerated. Times may be Unix epoch numbers (seconds; values above 1e11, 1e14, 1e17 are
 // read as ms, us, ns), bar numbers (read as seconds) or ISO-8601 UTC datetimes ("2024-01-02 03:04:05",
 // 'T' separator, optional fraction and 'Z'). Every error throws enigma::Error as
-// "<source>:<line>: <what>".
+// "<source>:<line>: <what>". Rows are refused (naming the column) when a price is not positive, the volume
+// is negative, any value is above 1e15, high < low, open or close lies outside [low, high], or the time is
+// not after the previous row's (unsorted or duplicate).
 class OhlcvCsvReader {
  public:
   // Reads and checks the header. `source` names the input in error messages.
@@ -46,7 +48,10 @@ class OhlcvCsvReader {
   [[nodiscard]] std::size_t line_number() const noexcept { return line_number_; }
 
  private:
+  static constexpr double kMaxOhlcvValue = 1e15;
+
   [[noreturn]] void fail(const std::string& what) const;
+  void check_row(const Bar& bar);
   double parse_number(std::string_view text, std::size_t column) const;
   std::int64_t parse_time(std::string_view text) const;
 
@@ -59,6 +64,9 @@ class OhlcvCsvReader {
   std::size_t column_[6] = {};  // input column index of time, open, high, low, close, volume
   std::size_t header_columns_ = 0;
   std::size_t line_number_ = 0;
+  std::size_t rows_ = 0;
+  std::int64_t previous_time_ns_ = 0;
+  std::string previous_time_text_;
 };
 
 // Reads a whole OHLCV file (gzip or plain) into memory. Throws enigma::Error as OhlcvCsvReader does.

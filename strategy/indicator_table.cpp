@@ -1,5 +1,6 @@
 #include "strategy/indicator_table.hpp"
 
+#include <cmath>
 #include <cstdio>
 
 #include "core/error.hpp"
@@ -150,6 +151,10 @@ void write_indicator_csv(std::istream& in, std::ostream& out, const std::string&
     }
     for (std::size_t c = 0; c < values.size(); ++c) {
       if (defined[c]) {
+        // Backstop to the reader's bounds: a non-finite value would poison every later row of its column.
+        if (!std::isfinite(values[c]))
+          throw Error(input_name + ":" + std::to_string(reader.line_number()) + ": indicator column '" +
+                      std::string(kIndicatorColumns[c]) + "' is not finite on this row");
         const int n = std::snprintf(number, sizeof number, "%.17g", values[c]);
         line.append(number, static_cast<std::size_t>(n));
       }

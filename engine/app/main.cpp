@@ -1,11 +1,13 @@
 // `enigma` command line. Exit codes (documented in --help and the README):
 //   0 success; 1 the command ran but its check failed (book-check mismatches, failed tests of a run);
-//   2 usage error (bad flags); 3 runtime error (missing file, bad config, connection failure);
+//   2 usage error (unknown command, bad flags or flag values); 3 runtime error (missing file, bad config,
+//   bad input rows, bad credentials, connection failure);
 //   130 / 143 a run (replay, paper, live) stopped by SIGINT / SIGTERM: summary written, marked interrupted.
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <iostream>
+#include <string>
 
 #include "core/error.hpp"
 #include "engine/commands.hpp"
@@ -13,7 +15,8 @@
 int main(int argc, char** argv) {
   CLI::App app{
       "enigma - low-latency crypto trading engine\n"
-      "Exit codes: 0 ok, 1 check failed, 2 usage error, 3 runtime error (missing file, bad config, I/O),\n"
+      "Exit codes: 0 ok, 1 check failed, 2 usage error, 3 runtime error (missing file, bad config, bad input\n"
+      "rows, bad credentials, I/O),\n"
       "130/143 run stopped by SIGINT/SIGTERM (summary written, marked interrupted)."};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Show help for every command");
@@ -21,6 +24,15 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    // A first word that is not an option and matched no command: say so and name the commands, rather
+    // than CLI11's "arguments were not expected".
+    if (argc > 1 && argv[1][0] != '-' && app.get_subcommands().empty()) {
+      std::string names;
+      for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+        names += (names.empty() ? "" : ", ") + sub->get_name();
+      std::fprintf(stderr, "enigma: unknown command '%s'; commands: %s (enigma --help)\n", argv[1], names.c_str());
+      return 2;
+    }
     const int rc = app.exit(e);
     return rc == 0 ? 0 : 2;
   }

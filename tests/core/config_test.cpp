@@ -49,11 +49,9 @@ EngineConfig engine_from(const std::string& text, const std::string& name = "eng
 TEST(Config, ValidEngineFileFromDisk) {
   const std::string path = write_temp("valid.toml", R"(# live box
 [engine]
-mode = "live"
 topology = "pipelined"
 idle = "spin"
 cores = [2, 3, 5]
-log_dir = "/var/log/enigma"
 log_level = "debug"
 log_rotate_size = "128MiB"
 log_keep_files = 9
@@ -63,11 +61,9 @@ log_json = true
   auto root = doc.root();
   const EngineConfig e = EngineConfig::read(root.table("engine"));
   root.finish();
-  EXPECT_EQ(e.mode, EngineMode::live);
   EXPECT_EQ(e.topology, Topology::pipelined);
   EXPECT_EQ(e.idle, IdlePolicy::spin);
   EXPECT_EQ(e.cores, (std::vector<int>{2, 3, 5}));
-  EXPECT_EQ(e.log_dir, "/var/log/enigma");
   EXPECT_EQ(e.log_level, LogLevel::debug);
   EXPECT_EQ(e.log_rotate_bytes, 128ull << 20);
   EXPECT_EQ(e.log_keep_files, 9);
@@ -76,19 +72,16 @@ log_json = true
 
 TEST(Config, DefaultsWhenKeysAreAbsent) {
   const EngineConfig e = engine_from("[engine]\n");
-  EXPECT_EQ(e.mode, EngineMode::replay);
   EXPECT_EQ(e.topology, Topology::fused);
   EXPECT_EQ(e.idle, IdlePolicy::backoff);
   EXPECT_TRUE(e.cores.empty());
-  EXPECT_EQ(e.log_dir, "logs");
   EXPECT_EQ(e.log_level, LogLevel::info);
   EXPECT_EQ(e.log_rotate_bytes, 64ull << 20);
-  EXPECT_EQ(to_string(EngineMode::paper), "paper");
   EXPECT_EQ(to_string(Topology::pipelined), "pipelined");
 }
 
 TEST(Config, UnknownKeyNamesFileLineAndKey) {
-  const std::string msg = error_of([] { engine_from("[engine]\nmode = \"paper\"\n\nlog_levle = \"info\"\n", "a.toml"); });
+  const std::string msg = error_of([] { engine_from("[engine]\nidle = \"backoff\"\n\nlog_levle = \"info\"\n", "a.toml"); });
   EXPECT_EQ(msg, "a.toml:4:1: key 'engine.log_levle': unknown key");
 }
 
@@ -120,8 +113,6 @@ TEST(Config, OutOfRangeAndBadChoices) {
             "d.toml:2:16: key 'engine.cores[2]': 1 appears more than once");
   EXPECT_EQ(error_of([] { engine_from("[engine]\nidle = \"fast\"\n", "d.toml"); }),
             "d.toml:2:8: key 'engine.idle': expected one of spin|backoff, got \"fast\"");
-  EXPECT_EQ(error_of([] { engine_from("[engine]\nmode = \"LIVE\"\n", "d.toml"); }),
-            "d.toml:2:8: key 'engine.mode': expected one of replay|paper|live, got \"LIVE\"");
   EXPECT_EQ(error_of([] { engine_from("[engine]\nlog_rotate_size = \"12XB\"\n", "d.toml"); }),
             "d.toml:2:19: key 'engine.log_rotate_size': \"12XB\" is not a size (examples: 4096, \"64KiB\", "
             "\"64MiB\", \"1GiB\")");
@@ -129,6 +120,24 @@ TEST(Config, OutOfRangeAndBadChoices) {
             "d.toml:2:19: key 'engine.log_rotate_size': 100 bytes is outside [4096, 1099511627776]");
   const std::string spin = error_of([] { engine_from("[engine]\nidle = \"spin\"\n", "d.toml"); });
   EXPECT_NE(spin.find("d.toml:2:8: key 'engine.idle': \"spin\" needs dedicated cores"), std::string::npos) << spin;
+}
+
+// Keys that used to parse and do nothing are refused, saying what to do instead.
+TEST(Config, KeysWithoutEffectAreRefused) {
+  const std::string mode = error_of([] { engine_from("[engine]\nmode = \"live\"\n", "m.toml"); });
+  EXPECT_EQ(mode.rfind("m.toml:2:8: key 'engine.mode': is not a setting: the command chooses the mode", 0), 0u) << mode;
+  const std::string dir = error_of([] { engine_from("[engine]\nlog_dir = \"/var/log/enigma\"\n", "m.toml"); });
+  EXPECT_EQ(dir.rfind("m.toml:2:11: key 'engine.log_dir': is not a setting: each run logs to <run directory>/logs/enigma.log", 0), 0u)
+      << dir;
+}
+
+// 999999999999 GiB is about 1.07e21 bytes: more than 2^64, so it must not wrap into an accepted small size.
+TEST(Config, SizeThatOverflows64BitsIsRefused) {
+  EXPECT_EQ(error_of([] { engine_from("[engine]\nlog_rotate_size = \"999999999999GiB\"\n", "s.toml"); }),
+            "s.toml:2:19: key 'engine.log_rotate_size': \"999999999999GiB\" is more bytes than fit in 64 bits");
+  // 17179869184 GiB = 2^64 exactly: one past the largest value, also refused rather than read as 0.
+  EXPECT_EQ(error_of([] { engine_from("[engine]\nlog_rotate_size = \"17179869184GiB\"\n", "s.toml"); }),
+            "s.toml:2:19: key 'engine.log_rotate_size': \"17179869184GiB\" is more bytes than fit in 64 bits");
 }
 
 TEST(Config, SyntaxErrorNamesFileLineAndColumn) {
@@ -221,4 +230,25 @@ TEST(Secrets, MissingSourcesAreClearErrors) {
             std::string::npos);
   const std::string empty = write_temp("secret_empty", "\n", 0600);
   EXPECT_NE(error_of([&] { (void)config::load_secret("", empty); }).find("is empty"), std::string::npos);
+}
+
+// A FIFO is refused at once, not waited on (open would block until a writer came); values that are not
+// printable ASCII without spaces are refused naming their origin, never printing them.
+TEST(Secrets, FifoAndNonPrintableValuesAreRefused) {
+  const std::string fifo = ::testing::TempDir() + "/secret_fifo";
+  ::unlink(fifo.c_str());
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_EQ(error_of([&] { (void)config::load_secret("", fifo); }), "secret file '" + fifo + "': not a regular file");
+  const std::string two_lines = write_temp("secret_two_lines", "first-line\nsecond-line\n", 0600);
+  const std::string msg = error_of([&] { (void)config::load_secret("", two_lines); });
+  EXPECT_EQ(msg.rfind("secret file '" + two_lines + "': contains a space, a line break", 0), 0u) << msg;
+  EXPECT_EQ(msg.find("first-line"), std::string::npos) << msg;
+  ::setenv("ENIGMA_TEST_SECRET", "has\ttab", 1);
+  const std::string env = error_of([] { (void)config::load_secret("ENIGMA_TEST_SECRET", ""); });
+  EXPECT_EQ(env.rfind("secret: environment variable 'ENIGMA_TEST_SECRET' contains a space", 0), 0u) << env;
+  ::unsetenv("ENIGMA_TEST_SECRET");
+  const std::string good = write_temp("secret_good", "abcDEF123-_\r\n", 0600);
+  const config::Secret s = config::load_secret("ENIGMA_TEST_UNSET_VAR", good);
+  EXPECT_EQ(s.reveal(), "abcDEF123-_");
+  EXPECT_EQ(s.origin(), "file '" + good + "'");
 }

@@ -2,13 +2,25 @@
 // the indicators command, and a replay that leaves the run directory promised in the README.
 #include <gtest/gtest.h>
 
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/support/enigma_process.hpp"
 
 namespace {
 
@@ -94,4 +106,307 @@ TEST(EngineCli, ReplayWritesTheRunDirectory) {
   };
   EXPECT_EQ(slurp(dir / "trades.csv"), slurp(dir2 / "trades.csv"));
   EXPECT_GT(slurp(dir / "trades.csv").size(), 100u);
+}
+
+// ---- issue 18: bad input is refused with where and why, exit codes as the README's table says ----------
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string slurp_file(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+
+// A fresh, empty directory under the test's temp dir.
+fs::path fresh_dir(const std::string& name) {
+  const fs::path d = fs::path(::testing::TempDir()) / ("cli-" + name);
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+// `text` with the first `from` replaced by `to` (the test fails when `from` is not there).
+std::string replaced(std::string text, const std::string& from, const std::string& to) {
+  const auto at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  if (at != std::string::npos) text.replace(at, from.size(), to);
+  return text;
+}
+
+// config/<name>.toml edited by `edit`, written into `dir`.
+template <class Edit>
+std::string config_file(const fs::path& dir, const std::string& name, Edit edit) {
+  const fs::path p = dir / (name + ".toml");
+  std::ofstream(p) << edit(slurp_file(kSrc + "/config/" + name + ".toml"));
+  return p.string();
+}
+
+// The environment the live command sees: no credentials but those given (never the developer's own).
+std::string live_env(const std::string& assignments) {
+  return "env -u ENIGMA_API_KEY -u ENIGMA_API_SECRET -u ENIGMA_ADMIN_TOKEN " + assignments + " ";
+}
+
+Out run_with_env(const std::string& env, const std::string& args) {
+  // `timeout`: a command that blocks (the FIFO case before the fix) fails the test with 124, never hangs it.
+  const std::string cmd = env + "timeout 60 " + std::string(ENIGMA_BINARY) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string text;
+  std::array<char, 4096> buf;
+  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) text.append(buf.data(), n);
+  const int st = pclose(p);
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, text};
+}
+
+// One HTTP/1.0 request to 127.0.0.1:port; the whole answer ("" when it cannot connect).
+std::string http(int port, const std::string& method, const std::string& target) {
+  const int s = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string answer;
+  if (::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+    const std::string req = method + " " + target + " HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n";
+    (void)!::write(s, req.data(), req.size());
+    char buf[4096];
+    for (ssize_t n; (n = ::read(s, buf, sizeof buf)) > 0;) answer.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(s);
+  return answer;
+}
+
+}  // namespace
+
+// Each bad row is refused naming the file, its line and the column; exit 3 (a bad input file, as a bad
+// config); no output file appears, and an existing one is left as it was.
+TEST(EngineCli, IndicatorsRefusesBadRowsAndLeavesNoOutputBehind) {
+  const fs::path dir = fresh_dir("indicators-bad");
+  const std::string good = "time,open,high,low,close,volume\n1,10,11,9,10.5,100\n2,10.5,12,10,11,50\n";
+  struct Case {
+    const char* row;       // line 4 of the file
+    const char* expected;  // in the message, after "<file>:4: "
+  };
+  const Case cases[] = {
+      {"2,11,12,10,11.5,10", "column 'time': '2' is a duplicate of the previous row's '2'"},
+      {"1,11,12,10,11.5,10", "column 'time': '1' is before the previous row's '2'"},
+      {"3,11,10,12,11,10", "column 'high': high 10 is below low 12"},
+      {"3,-1,12,10,11,10", "column 'open': '-1' must be positive"},
+      {"3,11,12,10,11,-5", "column 'volume': '-5' must be zero or positive"},
+      {"3,11,1e308,10,11,10", "column 'high': '1e308' is above 1e15"},
+      {"3,13,12,10,11,10", "column 'open': 13 is outside the bar's range [low 10, high 12]"},
+  };
+  for (const Case& c : cases) {
+    const fs::path csv = dir / "bad.csv";
+    std::ofstream(csv) << good << c.row << "\n4,11,12,10,11,10\n";
+    const fs::path out = dir / "out.csv";
+    fs::remove(out);
+    const Out o = run("indicators --csv " + csv.string() + " --out " + out.string());
+    EXPECT_EQ(o.code, 3) << c.row << "\n" << o.text;
+    EXPECT_NE(o.text.find(csv.string() + ":4: " + c.expected), std::string::npos) << c.row << "\n" << o.text;
+    EXPECT_FALSE(fs::exists(out)) << c.row;
+    // An older output survives a failed run untouched.
+    std::ofstream(out) << "previous\n";
+    EXPECT_EQ(run("indicators --csv " + csv.string() + " --out " + out.string()).code, 3);
+    EXPECT_EQ(slurp_file(out), "previous\n") << c.row;
+  }
+  // Nothing else in the directory: no temporary file left behind by any of the failures.
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"bad.csv", "out.csv"}));
+}
+
+TEST(EngineCli, IndicatorsReplacesTheOutputOnlyWhenComplete) {
+  const fs::path dir = fresh_dir("indicators-good");
+  const fs::path out = dir / "ind.csv";
+  std::ofstream(out) << "previous\n";
+  const Out o = run("indicators --csv " + kSrc + "/data/indicators/talib_0.4.0_oracle_regtest_daily_ref_252bars.csv.gz --out " +
+                    out.string());
+  ASSERT_EQ(o.code, 0) << o.text;
+  const std::string text = slurp_file(out);
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 253) << "header and the 252 bars";
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator{}), 1) << "no temporary file left";
+}
+
+// Bad words on the command line are usage errors (2) that say what is valid.
+TEST(EngineCli, UsageErrorsNameWhatIsValid) {
+  const Out cmd = run("frobnicate");
+  EXPECT_EQ(cmd.code, 2);
+  EXPECT_NE(cmd.text.find("unknown command 'frobnicate'; commands: replay, paper, live, bench, book-check, indicators"),
+            std::string::npos)
+      << cmd.text;
+  const Out venue = run("replay --venue nowhere");
+  EXPECT_EQ(venue.code, 2);
+  EXPECT_NE(venue.text.find("unknown venue 'nowhere' (binance-usdm"), std::string::npos) << venue.text;
+  EXPECT_EQ(run("book-check --venue nowhere " + kSrc + "/config/replay.toml").code, 2);
+  const Out abc = run("check-host --cores abc");
+  EXPECT_EQ(abc.code, 2);
+  EXPECT_NE(abc.text.find("cannot read 'abc'"), std::string::npos) << abc.text;
+  const Out far = run("check-host --cores 4000");  // no host has CPU 4000 online (CPU_SETSIZE is 1024)
+  EXPECT_EQ(far.code, 2);
+  EXPECT_NE(far.text.find("CPU 4000 is not online on this host"), std::string::npos) << far.text;
+  EXPECT_EQ(run("check-host --cores ''").code, 2);
+  EXPECT_EQ(run("check-host --cores ,,").code, 2);
+  EXPECT_EQ(run("check-host --cores 0").code, 0);  // CPU 0 is always there
+}
+
+// Every [engine] key acts or is refused; what cannot work on this host or topology is refused before a run
+// directory exists.
+TEST(EngineCli, ConfigKeysWithoutEffectOrImpossibleValuesAreRefused) {
+  const fs::path dir = fresh_dir("config");
+  const fs::path runs = dir / "runs";
+  struct Case {
+    std::string name, from, to, expected;
+  };
+  const Case cases[] = {
+      {"mode", "[engine]\n", "[engine]\nmode = \"live\"\n", "key 'engine.mode': is not a setting: the command chooses the mode"},
+      {"logdir", "[engine]\n", "[engine]\nlog_dir = \"/var/log/enigma\"\n", "key 'engine.log_dir': is not a setting"},
+      {"rotate", "[engine]\n", "[engine]\nlog_rotate_size = \"999999999999GiB\"\n", "is more bytes than fit in 64 bits"},
+      {"cpu1000", "[engine]\n", "[engine]\ncores = [1000]\n", "key 'engine.cores': CPU 1000 is not available to this process"},
+      {"fused2", "[engine]\n", "[engine]\ncores = [0, 1]\n", "key 'engine.cores': the fused topology pins 1 thread(s), 2 cores given"},
+  };
+  for (const Case& c : cases) {
+    const std::string cfg = config_file(dir, "replay", [&](std::string t) { return replaced(t, c.from, c.to); });
+    const Out o = run("replay --quiet --config " + cfg + " --runs-dir " + runs.string());
+    EXPECT_EQ(o.code, 3) << c.name << "\n" << o.text;
+    EXPECT_NE(o.text.find(c.expected), std::string::npos) << c.name << "\n" << o.text;
+    EXPECT_FALSE(fs::exists(runs)) << c.name << ": a run directory was created for a config error";
+  }
+  // paper runs fused; a config asking for pipelined is refused, not silently run fused.
+  const std::string paper = config_file(dir, "live", [](std::string t) {
+    return replaced(t, "topology = \"fused\"", "topology = \"pipelined\"");
+  });
+  const Out p = run("paper --config " + paper + " --runs-dir " + runs.string());
+  EXPECT_EQ(p.code, 3) << p.text;
+  EXPECT_NE(p.text.find("key 'engine.topology': paper runs the fused topology"), std::string::npos) << p.text;
+}
+
+// A run that fails after its directory exists says so in its log and in summary.json; `latest` is not moved.
+TEST(EngineCli, AdminRemoteBindNeedsTheRealKeyAndAToken) {
+  const fs::path dir = fresh_dir("admin-remote");
+  const fs::path runs = dir / "runs";
+  const std::string remote = config_file(dir, "replay", [](std::string t) {
+    return replaced(replaced(t, "enabled = false", "enabled = true"), "port = 8686", "port = 0\naddress = \"0.0.0.0\"");
+  });
+  const Out o = run_with_env(live_env(""), "replay --quiet --config " + remote + " --runs-dir " + runs.string());
+  EXPECT_EQ(o.code, 3) << o.text;
+  EXPECT_NE(o.text.find("refusing to bind non-loopback address '0.0.0.0' (set [admin] allow_remote = true and a token"),
+            std::string::npos)
+      << o.text;
+  // The key it names exists; with it, a remote endpoint still needs a token.
+  const std::string allowed = config_file(dir, "replay", [](std::string t) {
+    return replaced(replaced(t, "enabled = false", "enabled = true"), "port = 8686", "port = 0\naddress = \"0.0.0.0\"\nallow_remote = true");
+  });
+  const Out t = run_with_env(live_env(""), "replay --quiet --config " + allowed + " --runs-dir " + runs.string());
+  EXPECT_EQ(t.code, 3) << t.text;
+  EXPECT_NE(t.text.find("[admin] allow_remote = true needs a token: set the environment variable ENIGMA_ADMIN_TOKEN"),
+            std::string::npos)
+      << t.text;
+  EXPECT_FALSE(fs::exists(runs / "latest")) << "a run that never started moved `latest`";
+  std::size_t failed_dirs = 0;
+  for (const auto& e : fs::directory_iterator(runs)) {
+    const std::string summary = slurp_file(e.path() / "summary.json");
+    EXPECT_NE(summary.find("\"failed\": true"), std::string::npos) << e.path() << "\n" << summary;
+    EXPECT_NE(slurp_file(e.path() / "logs" / "enigma.log").find("run failed: "), std::string::npos) << e.path();
+    failed_dirs += summary.find("\"error\": \"admin endpoint: refusing to bind") != std::string::npos ||
+                   summary.find("allow_remote = true needs a token") != std::string::npos;
+  }
+  EXPECT_EQ(failed_dirs, 2u);
+  // `report` on such a directory says the run failed and why, rather than writing an empty report.
+  for (const auto& e : fs::directory_iterator(runs)) {
+    const Out r = run("report " + e.path().string());
+    EXPECT_EQ(r.code, 3) << r.text;
+    EXPECT_NE(r.text.find("failed, nothing to report: "), std::string::npos) << r.text;
+    EXPECT_FALSE(fs::exists(e.path() / "report.md"));
+  }
+}
+
+// bench on a file it cannot read: exit 3, its directory's summary.json holds the error, `latest` not moved.
+TEST(EngineCli, FailedBenchLeavesAnExplainedDirectoryAndLatestUnmoved) {
+  const fs::path runs = fresh_dir("bench-failed") / "runs";
+  const Out o = run("bench --quiet --config " + kSrc + "/config/replay.toml --data " + kSrc + "/data/indicators/ATTRIBUTION.md --runs-dir " +
+                    runs.string());
+  EXPECT_EQ(o.code, 3) << o.text;
+  EXPECT_FALSE(fs::exists(runs / "latest"));
+  std::vector<fs::path> dirs;
+  for (const auto& e : fs::directory_iterator(runs)) dirs.push_back(e.path());
+  ASSERT_EQ(dirs.size(), 1u);
+  const std::string summary = slurp_file(dirs[0] / "summary.json");
+  EXPECT_NE(summary.find("\"mode\": \"bench\",\n  \"failed\": true"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("unrecognised capture format"), std::string::npos) << summary;
+}
+
+// Credentials: a FIFO is refused at once (it used to block forever), a value with a space or a line break
+// is refused naming where it came from and never printing it, and the refusal without --confirm names
+// the file the key came from.
+TEST(EngineCli, LiveValidatesCredentialsWithoutHangingOrPrintingThem) {
+  const fs::path dir = fresh_dir("secrets");
+  const fs::path key_file = dir / "binance.key", secret_file = dir / "binance.secret", fifo = dir / "fifo.key";
+  auto with_files = [&](const fs::path& key, const fs::path& secret) {
+    return config_file(dir, "live", [&](std::string t) {
+      return replaced(t, "[live]\n", "[live]\napi_key_file = \"" + key.string() + "\"\napi_secret_file = \"" + secret.string() + "\"\n");
+    });
+  };
+  auto write_secret = [](const fs::path& p, const std::string& text) {
+    std::ofstream(p) << text;
+    fs::permissions(p, fs::perms::owner_read | fs::perms::owner_write);
+  };
+  write_secret(secret_file, "SECRETabc123\n");
+
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const Out f = run_with_env(live_env(""), "live --config " + with_files(fifo, secret_file));
+  EXPECT_EQ(f.code, 3) << f.text;
+  EXPECT_NE(f.text.find("secret file '" + fifo.string() + "': not a regular file"), std::string::npos) << f.text;
+
+  write_secret(key_file, "KEYline1\nKEYline2\n");
+  const Out nl = run_with_env(live_env(""), "live --config " + with_files(key_file, secret_file));
+  EXPECT_EQ(nl.code, 3) << nl.text;
+  EXPECT_NE(nl.text.find("secret file '" + key_file.string() + "': contains a space, a line break"), std::string::npos) << nl.text;
+  EXPECT_EQ(nl.text.find("KEYline"), std::string::npos) << "the key was printed";
+
+  const Out sp = run_with_env(live_env("ENIGMA_API_KEY='KEYwith space'"), "live --config " + with_files(key_file, secret_file));
+  EXPECT_EQ(sp.code, 3) << sp.text;
+  EXPECT_NE(sp.text.find("environment variable 'ENIGMA_API_KEY' contains a space"), std::string::npos) << sp.text;
+  EXPECT_EQ(sp.text.find("KEYwith"), std::string::npos) << "the key was printed";
+
+  write_secret(key_file, "KEYgood123\n");
+  const Out ok = run_with_env(live_env(""), "live --config " + with_files(key_file, secret_file));
+  EXPECT_EQ(ok.code, 3) << ok.text;  // valid, but no --confirm
+  EXPECT_NE(ok.text.find("with the key from file '" + key_file.string() + "'"), std::string::npos) << ok.text;
+  EXPECT_EQ(ok.text.find("ENIGMA_API_KEY"), std::string::npos) << ok.text;
+  EXPECT_EQ(ok.text.find("KEYgood"), std::string::npos) << "the key was printed";
+}
+
+// Admin enabled without a token: the engine says so on stderr, GET /status says so, POSTs get 403; and a
+// run stopped by SIGINT exits 130.
+TEST(EngineCli, AdminWithoutTokenIsReadOnlyAndSaysSo) {
+  const fs::path dir = fresh_dir("admin-notoken");
+  const fs::path runs = dir / "runs";
+  const std::string cfg = config_file(dir, "replay", [](std::string t) {
+    return replaced(replaced(t, "enabled = false", "enabled = true"), "port = 8686", "port = 0");
+  });
+  ::unsetenv("ENIGMA_ADMIN_TOKEN");  // the child inherits this environment
+  enigma::testing::Child c({"replay", "--quiet", "--speed", "recorded", "--config", cfg, "--runs-dir", runs.string()},
+                           (dir / "out.txt").string());
+  // The port it listens on, from its log (a bounded wait: the run starts within seconds).
+  int port = 0;
+  for (int i = 0; i < 600 && port == 0; ++i) {
+    const std::string log = slurp_file(runs / "latest" / "logs" / "enigma.log");
+    const auto at = log.find("listening on 127.0.0.1:");
+    if (at != std::string::npos) port = std::atoi(log.c_str() + at + 23);
+    else std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_GT(port, 0) << c.output();
+  const std::string status = http(port, "GET", "/status");
+  EXPECT_NE(status.find("\"admin_commands\":\"disabled: no token\""), std::string::npos) << status;
+  const std::string kill = http(port, "POST", "/kill");
+  EXPECT_EQ(kill.rfind("HTTP/1.0 403", 0), 0u) << kill;
+  EXPECT_NE(kill.find("admin commands are disabled"), std::string::npos) << kill;
+  ASSERT_EQ(::kill(c.pid, SIGINT), 0);
+  EXPECT_EQ(c.wait(), 130) << c.output();
+  EXPECT_NE(c.output().find("WARNING: admin endpoint has no token (ENIGMA_ADMIN_TOKEN is unset)"), std::string::npos)
+      << c.output();
+  EXPECT_NE(slurp_file(runs / "latest" / "summary.json").find("\"interrupted\": \"SIGINT\""), std::string::npos);
 }
