@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <ctime>
 #include <fstream>
 #include <sstream>
 
@@ -60,6 +61,16 @@ std::string fmt_num(double v) {
     if (s.back() == '.') s.pop_back();
   }
   return s;
+}
+
+// Unix seconds as "YYYY-MM-DD HH:MM:SS" UTC (chart axes: times a person reads, not nanoseconds).
+std::string utc_label(double unix_s) {
+  const std::time_t t = static_cast<std::time_t>(unix_s);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char b[32];
+  std::strftime(b, sizeof b, "%Y-%m-%d %H:%M:%S", &tm);
+  return b;
 }
 
 // Value at a percentile fraction from the parsed rows (first row whose percentile reaches it).
@@ -124,36 +135,51 @@ Hgrm read_hgrm(const std::string& path) {
 }
 
 std::string svg_line_chart(const std::string& title, const std::string& x_label, const std::string& y_label,
-                           const std::vector<Series>& series, bool log_x, int width, int height) {
+                           const std::vector<Series>& series, bool log_x, int width, int height, bool log_y, bool x_utc) {
   static const char* kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"};
   const double ml = 70, mr = 160, mt = 30, mb = 45;
   const double pw = width - ml - mr, ph = height - mt - mb;
   double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
   auto tx = [&](double x) { return log_x ? std::log10(std::max(x, 1.0)) : x; };
+  // On a log y axis values are drawn as log10 (a latency of 0 sits at the floor of 1).
+  auto ty = [&](double y) { return log_y ? std::log10(std::max(y, 1.0)) : y; };
   for (const auto& s : series)
     for (std::size_t i = 0; i < s.x.size(); ++i) {
       x0 = std::min(x0, tx(s.x[i])); x1 = std::max(x1, tx(s.x[i]));
-      y0 = std::min(y0, s.y[i]); y1 = std::max(y1, s.y[i]);
+      y0 = std::min(y0, ty(s.y[i])); y1 = std::max(y1, ty(s.y[i]));
     }
   if (!std::isfinite(x0)) { x0 = 0; x1 = 1; y0 = 0; y1 = 1; }
   if (x1 == x0) x1 = x0 + 1;
-  if (!log_x) { /* equity: keep the data range */ } else { y0 = 0; }
+  if (log_y) {  // whole decades
+    y0 = std::floor(y0);
+    y1 = std::ceil(y1);
+  } else if (log_x) {
+    y0 = 0;
+  }
   if (y1 == y0) y1 = y0 + 1;
-  const double pad = (y1 - y0) * 0.05;
-  if (!log_x) y0 -= pad;
+  const double pad = log_y ? 0 : (y1 - y0) * 0.05;
+  if (!log_x && !log_y) y0 -= pad;
   y1 += pad;
   auto px = [&](double x) { return ml + (tx(x) - x0) / (x1 - x0) * pw; };
-  auto py = [&](double y) { return mt + ph - (y - y0) / (y1 - y0) * ph; };
+  auto py_axis = [&](double y) { return mt + ph - (y - y0) / (y1 - y0) * ph; };  // y already on the axis scale
+  auto py = [&](double y) { return py_axis(ty(y)); };
   std::ostringstream o;
   o << "<svg xmlns='http://www.w3.org/2000/svg' width='" << width << "' height='" << height
     << "' font-family='sans-serif' font-size='11'>\n";
   o << "<rect x='0' y='0' width='" << width << "' height='" << height << "' fill='white'/>\n";
   o << "<text x='" << ml << "' y='18' font-size='13' font-weight='bold'>" << html_escape(title) << "</text>\n";
   o << "<rect x='" << ml << "' y='" << mt << "' width='" << pw << "' height='" << ph << "' fill='none' stroke='#999'/>\n";
-  for (int i = 0; i <= 5; ++i) {  // y grid
-    const double yv = y0 + (y1 - y0) * i / 5.0;
-    o << "<line x1='" << ml << "' x2='" << ml + pw << "' y1='" << py(yv) << "' y2='" << py(yv) << "' stroke='#eee'/>"
-      << "<text x='" << ml - 6 << "' y='" << py(yv) + 4 << "' text-anchor='end'>" << fmt_num(yv) << "</text>\n";
+  if (log_y) {  // one grid line per decade
+    for (double d = y0; d <= y1 + 1e-9; d += 1) {
+      o << "<line x1='" << ml << "' x2='" << ml + pw << "' y1='" << py_axis(d) << "' y2='" << py_axis(d) << "' stroke='#eee'/>"
+        << "<text x='" << ml - 6 << "' y='" << py_axis(d) + 4 << "' text-anchor='end'>" << fmt_num(std::pow(10.0, d)) << "</text>\n";
+    }
+  } else {
+    for (int i = 0; i <= 5; ++i) {  // y grid
+      const double yv = y0 + (y1 - y0) * i / 5.0;
+      o << "<line x1='" << ml << "' x2='" << ml + pw << "' y1='" << py_axis(yv) << "' y2='" << py_axis(yv) << "' stroke='#eee'/>"
+        << "<text x='" << ml - 6 << "' y='" << py_axis(yv) + 4 << "' text-anchor='end'>" << fmt_num(yv) << "</text>\n";
+    }
   }
   if (log_x) {  // percentile ticks: 50, 90, 99, 99.9, ...
     const char* labels[] = {"0%", "90%", "99%", "99.9%", "99.99%", "99.999%", "99.9999%"};
@@ -166,7 +192,8 @@ std::string svg_line_chart(const std::string& title, const std::string& x_label,
   } else {
     for (int i = 0; i <= 4; ++i) {
       const double xv = x0 + (x1 - x0) * i / 4.0;
-      o << "<text x='" << px(xv) << "' y='" << mt + ph + 14 << "' text-anchor='middle'>" << fmt_num(xv) << "</text>\n";
+      o << "<text x='" << px(xv) << "' y='" << mt + ph + 14 << "' text-anchor='middle'>" << (x_utc ? utc_label(xv) : fmt_num(xv))
+        << "</text>\n";
     }
   }
   o << "<text x='" << ml + pw / 2 << "' y='" << height - 8 << "' text-anchor='middle'>" << html_escape(x_label) << "</text>\n";
@@ -217,8 +244,7 @@ std::string write_report(const std::string& run_dir) {
   }
   const auto equity = read_equity(run_dir + "/equity.csv");
   Series eq{"equity (quote ccy)", {}, {}};
-  const double t0 = equity.empty() ? 0 : equity.front().t;
-  for (const auto& p : equity) { eq.x.push_back((p.t - t0) / 60.0); eq.y.push_back(p.equity); }
+  for (const auto& p : equity) { eq.x.push_back(p.t); eq.y.push_back(p.equity); }
 
   // Flatten top-level scalar fields of summary.json into a table (objects one level deep).
   std::vector<std::pair<std::string, std::string>> rows;
@@ -250,8 +276,34 @@ std::string write_report(const std::string& run_dir) {
   }
 
   // Markdown.
+  // The headline a person looks for first: P&L, trades, win rate, drawdown, throughput, order latency.
+  auto num_at = [&](std::initializer_list<const char*> path) -> double {
+    simdjson::dom::element e = summary;
+    for (const char* k : path)
+      if (e[k].get(e) != simdjson::SUCCESS) return NAN;
+    double d = NAN;
+    if (e.is_double()) d = double(e.get_double());
+    else if (e.is_int64()) d = static_cast<double>(int64_t(e.get_int64()));
+    else if (e.is_uint64()) d = static_cast<double>(uint64_t(e.get_uint64()));
+    return d;
+  };
+  const double trips = num_at({"supervisor", "round_trips"});
+  const double losing = num_at({"supervisor", "losing_trips"});
+  const double win_rate = trips > 0 ? 100.0 * (trips - losing) / trips : NAN;
+  auto shown = [](double v, const char* unit = "") { return std::isnan(v) ? std::string("n/a") : fmt_num(v) + unit; };
+  const std::vector<std::pair<std::string, std::string>> headline = {
+      {"net P&L", shown(num_at({"pnl", "net_pnl"}))},
+      {"round trips", shown(trips)},
+      {"win rate (before fees)", shown(win_rate, " %")},
+      {"max drawdown", shown(num_at({"pnl", "max_drawdown"}))},
+      {"frames/s", shown(num_at({"timing", "frames_per_second"}))},
+      {"frame→order p50", shown(num_at({"latency_ns", "frame_to_order", "p50"}) / 1000.0, " µs")},
+      {"frame→order p99", shown(num_at({"latency_ns", "frame_to_order", "p99"}) / 1000.0, " µs")},
+  };
   std::ostringstream md;
-  md << "# enigma run report\n\nRun directory: `" << run_dir << "`\n\n## Summary\n\n| field | value |\n|---|---|\n";
+  md << "# enigma run report\n\nRun directory: `" << run_dir << "`\n\n";
+  for (const auto& [k, v] : headline) md << "**" << k << "** " << v << " · ";
+  md << "\n\n## Summary\n\n| field | value |\n|---|---|\n";
   for (const auto& [k, v] : rows) md << "| " << k << " | " << v << " |\n";
   md << "\n## Latency per stage (microseconds)\n\n| stage | count | p50 | p90 | p99 | p99.9 | p99.99 | max |\n|---|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const auto& s : stages) {
@@ -271,10 +323,16 @@ std::string write_report(const std::string& run_dir) {
        << "<style>body{font-family:sans-serif;max-width:980px;margin:24px auto;color:#222}table{border-collapse:collapse}"
        << "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:first-child,th:first-child{text-align:left}"
        << "pre{background:#f6f6f6;padding:8px;overflow-x:auto}</style></head><body>\n";
-  html << "<h1>enigma run report</h1><p>Run directory: <code>" << html_escape(run_dir) << "</code></p>\n<h2>Summary</h2><table>\n";
+  html << "<h1>enigma run report</h1><p>Run directory: <code>" << html_escape(run_dir) << "</code></p>\n";
+  html << "<div style='display:flex;flex-wrap:wrap;gap:10px;margin:12px 0'>";
+  for (const auto& [k, v] : headline)
+    html << "<div style='border:1px solid #ccc;border-radius:6px;padding:8px 14px'><div style='font-size:12px;color:#666'>"
+         << html_escape(k) << "</div><div style='font-size:20px;font-weight:bold'>" << html_escape(v) << "</div></div>";
+  html << "</div>\n<h2>Summary</h2><table>\n";
   for (const auto& [k, v] : rows) html << "<tr><td>" << html_escape(k) << "</td><td>" << html_escape(v) << "</td></tr>\n";
   html << "</table>\n<h2>Latency per stage</h2>\n";
-  html << svg_line_chart("Latency by percentile (log scale of 1/(1-p))", "percentile", "latency (us)", lat_series, true);
+  html << svg_line_chart("Latency by percentile (both axes log scale)", "percentile", "latency (us, log)", lat_series, true, 760,
+                         360, /*log_y=*/true);
   html << "<table><tr><th>stage</th><th>count</th><th>p50 us</th><th>p90</th><th>p99</th><th>p99.9</th><th>p99.99</th><th>max</th></tr>\n";
   for (const auto& s : stages)
     html << "<tr><td>" << html_escape(s.name) << "</td><td>" << s.total << "</td><td>" << fmt_num(value_at(s.pts, 0.5)) << "</td><td>" << fmt_num(value_at(s.pts, 0.9))
@@ -282,7 +340,9 @@ std::string write_report(const std::string& run_dir) {
          << fmt_num(value_at(s.pts, 0.9999)) << "</td><td>" << fmt_num(s.max) << "</td></tr>\n";
   html << "</table>\n";
   if (!eq.x.empty()) {
-    html << "<h2>Equity</h2>\n" << svg_line_chart("Equity curve (net of fees and funding)", "minutes since start", "equity", {eq}, false);
+    html << "<h2>Equity</h2>\n"
+         << svg_line_chart("Equity curve (net of fees and funding)", "time (UTC; data time in a replay)", "equity", {eq}, false, 760, 360,
+                           false, /*x_utc=*/true);
   }
   if (!host_check.empty()) html << "<h2>Host tuning</h2><pre>" << html_escape(host_check) << "</pre>\n";
   html << "</body></html>\n";

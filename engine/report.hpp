@@ -33,7 +33,10 @@ struct Series {
   std::vector<double> x;
   std::vector<double> y;
 };
+// `log_x`: x is 1/(1-percentile) on a log axis (latency by percentile). `log_y`: y on a log10 axis (values
+// <= 0 are drawn at the axis floor). `x_utc`: x is Unix time in seconds, labelled as UTC date and time.
 [[nodiscard]] std::string svg_line_chart(const std::string& title, const std::string& x_label, const std::string& y_label,
-                                         const std::vector<Series>& series, bool log_x, int width = 760, int height = 360);
+                                         const std::vector<Series>& series, bool log_x, int width = 760, int height = 360,
+                                         bool log_y = false, bool x_utc = false);
 
 }  // namespace enigma::engine

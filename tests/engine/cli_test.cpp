@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -95,6 +96,37 @@ TEST(EngineCli, ReplayWritesTheRunDirectory) {
   std::ifstream html(dir / "report.html");
   const std::string page((std::istreambuf_iterator<char>(html)), std::istreambuf_iterator<char>());
   EXPECT_NE(page.find("<svg"), std::string::npos);  // plots are there
+  // The headline first, from the trades themselves: round trips = fills / 2 here (every entry is closed by one
+  // exit); a trip wins unless its P&L before fees is negative (the supervisor's convention); equity is
+  // plotted against the data's UTC dates (the session starts 2024-08-08 23:54:15 UTC).
+  std::ifstream md_in(dir / "report.md");
+  const std::string md((std::istreambuf_iterator<char>(md_in)), std::istreambuf_iterator<char>());
+  std::ifstream trades_in(dir / "trades.csv");
+  std::vector<std::vector<std::string>> rows;
+  for (std::string line; std::getline(trades_in, line);) {
+    std::vector<std::string> f;
+    std::istringstream ls(line);
+    for (std::string x; std::getline(ls, x, ',');) f.push_back(x);
+    rows.push_back(f);
+  }
+  ASSERT_GT(rows.size(), 3u);
+  std::size_t trips = 0, wins = 0;
+  for (std::size_t i = 1; i + 1 < rows.size(); i += 2) {  // entry, exit, entry, exit, ...: P&L of each pair by hand
+    const double entry = std::stod(rows[i][3]), exit = std::stod(rows[i + 1][3]), qty = std::stod(rows[i][4]);
+    const double gross = (rows[i][2] == "buy" ? exit - entry : entry - exit) * qty;
+    ++trips;
+    wins += gross >= 0 ? 1 : 0;
+  }
+  EXPECT_NE(md.find("**round trips** " + std::to_string(trips) + " "), std::string::npos) << md.substr(0, 400);
+  char rate[32];
+  std::snprintf(rate, sizeof rate, "%.3f", 100.0 * static_cast<double>(wins) / static_cast<double>(trips));
+  std::string r = rate;
+  while (r.back() == '0') r.pop_back();
+  if (r.back() == '.') r.pop_back();
+  EXPECT_NE(md.find("**win rate (before fees)** " + r + " %"), std::string::npos) << md.substr(0, 400);
+  EXPECT_LT(md.find("**net P&L**"), md.find("## Summary"));
+  EXPECT_NE(page.find(">2024-08-08 23:54:15<"), std::string::npos) << "equity axis labelled with the data's UTC dates";
+  EXPECT_NE(page.find("both axes log scale"), std::string::npos);
   // Same input, same config: byte-identical trades.csv.
   const Out again = run("replay --quiet --config " + kSrc + "/config/replay.toml --runs-dir " + runs);
   ASSERT_EQ(again.code, 0) << again.text;
