@@ -34,6 +34,7 @@
 #include "engine/pipeline.hpp"
 #include "engine/report.hpp"
 #include "engine/run_config.hpp"
+#include "engine/daily.hpp"
 #include "engine/rollout.hpp"
 #include "engine/run_output.hpp"
 #include "engine/state.hpp"
@@ -250,6 +251,7 @@ struct RunSession {
   InstrumentRegistry registry;
   std::unique_ptr<strategy::StrategyStage> strategies;
   std::unique_ptr<StateDirLock> state;  // paper/live; declared before `core`: released after its journal closes
+  std::unique_ptr<DailyReporter> daily;  // declared before `core`, which hands it each closed day
   std::unique_ptr<TradingCore> core;
   SpscRing<AdminCommand> admin_ring{64};
   std::unique_ptr<AdminServer> admin;
@@ -339,6 +341,8 @@ struct RunSession {
     }
     core = std::make_unique<TradingCore>(registry, trading);
     core->set_run_stop(&g_stop);  // disk full: the engine ends the run itself (exit 3)
+    daily = std::make_unique<DailyReporter>(dir);
+    core->set_daily_reporter(daily.get());
     start_equity = trading.sim.initial_balance;
     if (keeps_state) {
       const auto wall_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch());
@@ -405,6 +409,8 @@ struct RunSession {
     }
     RunSummaryInput in{&rc, &registry, &r, core.get(), mode, std::string(to_string(po.topology))};
     log_data_warnings(in);
+    core->close_day();  // the day still open: its report is written too, marked partial
+    daily->flush();
     if (rollout && state) record_rollout_run();
     if (!r.fatal_error.empty()) {
       // Exit 3 whether or not the run's files fit on the full disk: say which could not be written.

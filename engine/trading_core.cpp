@@ -160,6 +160,7 @@ bool TradingCore::send(oms::OrderSpec spec, strategy::IntentReason reason, std::
   if (n.ok()) {
     hist_encode.record(static_cast<std::int64_t>(t_enc - t_journal));
     hist_order.record(static_cast<std::int64_t>(t_enc - frame_tsc));
+    day_stats_.record_order_latency(t_enc - frame_tsc);
   } else if (n.error != Errc::not_found) {
     ++counters_.encode_errors;
   }
@@ -188,6 +189,7 @@ bool TradingCore::send(oms::OrderSpec spec, strategy::IntentReason reason, std::
     return false;
   }
   ++counters_.orders;
+  ++day_stats_.orders;
   return true;
 }
 
@@ -253,6 +255,17 @@ bool TradingCore::adopt_venue_order(const oms::OrderSpec& spec, Qty executed, st
   r.venue_time_ns = now_ns;
   (void)om_.on_report(r, now_ns);
   return true;
+}
+
+void TradingCore::finish_day(bool partial) noexcept {
+  if (daily_ == nullptr || day_stats_.day < 0) return;
+  DailyStats& d = day_stats_;
+  d.partial = partial;
+  d.end_equity = last_equity().to_double();
+  for (int r = 0; r < risk::kRejectReasonCount; ++r)
+    d.rejects[r] = risk_->reject_count(static_cast<risk::RejectReason>(r)) - rejects_at_day_start_[r];
+  (void)daily_->submit(d);
+  if (partial) d.day = -1;  // handed over once
 }
 
 void TradingCore::set_venue_position(InstrumentId id, Qty signed_qty, Price entry_px) noexcept {
@@ -637,6 +650,8 @@ void TradingCore::handle_report(const oms::ExecReport& r, std::int64_t now_ns, s
   if (out.cancel_sibling) cancel_order(*out.cancel_sibling, now_ns);
   if (!a.fill_qty.is_zero()) {
     ++counters_.fills;
+    ++day_stats_.fills;
+    day_stats_.fees += a.fill_fee.to_double();
     const InstrumentId inst = o.spec.req.instrument;
     if (live_ != nullptr) [[unlikely]] book_live_fill(inst, o.spec.req.side, a.fill_px, a.fill_qty, a.fill_fee);
     (void)risk_->on_fill(id, a.fill_px, a.fill_qty, now_ns);
@@ -809,6 +824,7 @@ void TradingCore::book_live_fill(InstrumentId id, Side side, Price px, Qty qty, 
 void TradingCore::on_admin(const AdminCommand& cmd, std::int64_t now_ns) noexcept {
   switch (cmd.kind) {
     case AdminCommandKind::kill: {
+      ++day_stats_.kills;
       // Latch first (no new entries), then cancel the working entries; positions are flattened or keep
       // their stops by [supervisor] on_kill. Reduce-only exits still pass the latched switch.
       (void)risk_->kill_switch().trigger(risk::KillScope::everything(), cancel_buf_);
@@ -939,6 +955,13 @@ void TradingCore::on_position_change(InstrumentId id, Side side, Price px, Qty q
       const Notional pnl = w.trip_cash;
       ++counters_.round_trips;
       if (pnl.raw() < 0) ++counters_.losing_trips;
+      const double p = pnl.to_double();
+      DailyStats& d = day_stats_;
+      if (d.trips == 0 || p > d.best_trip) d.best_trip = p;
+      if (d.trips == 0 || p < d.worst_trip) d.worst_trip = p;
+      ++d.trips;
+      d.losing_trips += pnl.raw() < 0 ? 1 : 0;
+      (p > 0 ? d.gross_profit : d.gross_loss) += std::abs(p);
       risk_->on_trade_closed(w.trip_strategy, pnl, now_ns);
       ENIGMA_LOG_INFO("supervisor", "round trip closed instrument={} pnl={} trips={} losing={}", id, pnl.to_double(),
                       counters_.round_trips, counters_.losing_trips);
@@ -965,10 +988,24 @@ void TradingCore::supervise(std::int64_t now_ns) noexcept {
     if (day_ >= 0) {
       ++counters_.days_rolled;
       ENIGMA_LOG_INFO("supervisor", "trading day rolled day={} equity={} trades_yesterday={}", day, eq.to_double(), trades_today_);
+      finish_day(false);
     }
     day_ = day;
     trades_today_ = 0;
     risk_->start_day(eq);
+    day_stats_ = DailyStats{};
+    day_stats_.day = day;
+    day_stats_.start_equity = day_stats_.peak_equity = day_stats_.end_equity = eq.to_double();
+    day_stats_.ns_per_tick = TscClock::instance().ns_per_tick();
+    for (int r = 0; r < risk::kRejectReasonCount; ++r) rejects_at_day_start_[r] = risk_->reject_count(static_cast<risk::RejectReason>(r));
+  }
+  {  // the day's equity path: end, peak, drawdown from the peak, one sample per whole hour
+    DailyStats& d = day_stats_;
+    d.end_equity = eq.to_double();
+    d.peak_equity = std::max(d.peak_equity, d.end_equity);
+    d.max_drawdown = std::max(d.max_drawdown, d.peak_equity - d.end_equity);
+    const auto hour = static_cast<std::size_t>((now_ns % kDayNs) / 3'600'000'000'000);
+    if (hour < d.hourly_equity.size() && d.hourly_equity[hour] == 0) d.hourly_equity[hour] = d.end_equity;
   }
   if (disk_full_since_ns_ != 0 && run_stop_ != nullptr) {
     // Disk full: end the run once the emergency closes have flattened every position (or after a grace).
@@ -1076,6 +1113,7 @@ void TradingCore::emergency_stop(EmergencyCause cause, std::int64_t now_ns) noex
   if (lifecycle_ == Lifecycle::emergency_stop) return;
   emergency_cause_ = cause;
   ++emergency_counts_[static_cast<std::size_t>(cause)];
+  ++day_stats_.emergency_stops;
   ++counters_.emergency_stops;
   ENIGMA_LOG_ERROR("supervisor", "EMERGENCY STOP cause={} equity={} working={}", to_string(cause), last_equity().to_double(),
                    working_orders());

@@ -18,6 +18,7 @@
 #include "core/histogram.hpp"
 #include "core/instrument.hpp"
 #include "engine/admin.hpp"
+#include "engine/daily.hpp"
 #include "oms/entry_pricing.hpp"
 #include "oms/ids.hpp"
 #include "oms/order_manager.hpp"
@@ -205,6 +206,10 @@ class TradingCore {
   // the emergency sequence runs, then, once flat (or after kDiskFullFlattenGraceNs), `*stop` is set so the
   // run ends; the command exits 3 naming the journal's error (Journal::rollover_error()).
   void set_run_stop(std::atomic<bool>* stop) noexcept { run_stop_ = stop; }
+  // Daily reports: each UTC day's figures go to `r` at the day roll (and the open day at close_day()).
+  void set_daily_reporter(DailyReporter* r) noexcept { daily_ = r; }
+  // End of the run (cold): the day still open is handed over, marked partial.
+  void close_day() noexcept { finish_day(true); }
   [[nodiscard]] bool stopped_for_disk_full() const noexcept { return disk_full_since_ns_ != 0; }
   static constexpr std::int64_t kDiskFullFlattenGraceNs = 10'000'000'000;
   // The venue's wallet balance replaces [sim] initial_balance (drawdown limits are measured from it).
@@ -363,6 +368,10 @@ class TradingCore {
   std::uint32_t trades_today_{0};
   std::int64_t move_paused_until_ns_{0};
   std::atomic<bool>* run_stop_{nullptr};
+  void finish_day(bool partial) noexcept;  // hands day_stats_ to the reporter
+  DailyReporter* daily_{nullptr};
+  DailyStats day_stats_{};
+  std::array<std::uint64_t, risk::kRejectReasonCount> rejects_at_day_start_{};
   std::int64_t disk_full_since_ns_{0};  // when the journal ran out of disk (0: it has not)
   bool rollover_warned_{false};
   struct InstrumentWatch {

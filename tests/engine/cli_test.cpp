@@ -442,3 +442,66 @@ TEST(EngineCli, AdminWithoutTokenIsReadOnlyAndSaysSo) {
       << c.output();
   EXPECT_NE(slurp_file(runs / "latest" / "summary.json").find("\"interrupted\": \"SIGINT\""), std::string::npos);
 }
+
+// Daily reports through the binary: a replay of two spot captures that straddle midnight UTC writes
+// daily/2024-08-08 (closed at the roll) and daily/2024-08-09 (partial: the data ends first). Fills per day
+// are counted from trades.csv by date; round trips, losing trips, risk rejects and net P&L add up to the
+// run's summary.json.
+TEST(EngineCli, DailyReportsSplitTheRunAtMidnightUtc) {
+  const std::string runs = ::testing::TempDir() + "/runs-daily";
+  std::filesystem::remove_all(runs);
+  const std::string cfg = runs + "-spot.toml";
+  {
+    std::ifstream in(kSrc + "/config/replay.toml");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string from = "venue = \"binance-usdm\"";
+    text.replace(text.find(from), from.size(), "venue = \"binance-spot\"");
+    std::ofstream(cfg) << text;
+  }
+  const std::string d = kSrc + "/data/binance/hftbacktest_spot_BTCUSDT_ws_depth_trade_bookTicker_raw_2024080";
+  const Out o = run("replay --quiet --config " + cfg + " --data " + d + "8.gz --data " + d + "9.gz --runs-dir " + runs);
+  ASSERT_EQ(o.code, 0) << o.text;
+  const std::filesystem::path dir = std::filesystem::canonical(runs + "/latest");
+  auto read = [](const std::filesystem::path& p) {
+    std::ifstream f(p);
+    return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  };
+  const std::string d8 = read(dir / "daily" / "2024-08-08.md"), d9 = read(dir / "daily" / "2024-08-09.md");
+  ASSERT_FALSE(d8.empty());
+  ASSERT_FALSE(d9.empty());
+  EXPECT_TRUE(std::filesystem::exists(dir / "daily" / "2024-08-09.html"));
+  EXPECT_EQ(d8.find("partial"), std::string::npos) << d8;
+  EXPECT_NE(d9.find("(partial: the run ended before the day did)"), std::string::npos) << d9;
+  // Fills per UTC day from trades.csv (1723161600 s = 2024-08-09 00:00:00 UTC).
+  std::size_t fills8 = 0, fills9 = 0;
+  {
+    std::istringstream in(read(dir / "trades.csv"));
+    std::string line;
+    std::getline(in, line);
+    while (std::getline(in, line)) (std::stoull(line.substr(0, line.find(','))) < 1723161600ull * 1'000'000'000ull ? fills8 : fills9)++;
+  }
+  ASSERT_GT(fills8, 0u);
+  ASSERT_GT(fills9, 0u);
+  auto field = [](const std::string& md, const std::string& name) {
+    const auto at = md.find("| " + name + " | ");
+    if (at == std::string::npos) return std::string();
+    const auto from = at + name.size() + 5;
+    return md.substr(from, md.find(" |", from) - from);
+  };
+  EXPECT_EQ(field(d8, "orders / fills").substr(field(d8, "orders / fills").find("/ ") + 2), std::to_string(fills8)) << d8;
+  EXPECT_EQ(field(d9, "orders / fills").substr(field(d9, "orders / fills").find("/ ") + 2), std::to_string(fills9)) << d9;
+  // Round trips "N (L)" of both days add up to the summary's.
+  const std::string summary = read(dir / "summary.json");
+  auto number_after = [](const std::string& text, const std::string& key) {
+    const auto at = text.find(key);
+    return at == std::string::npos ? -1.0 : std::stod(text.substr(at + key.size()));
+  };
+  const double trips = number_after(field(d8, "round trips (losing)"), "") + number_after(field(d9, "round trips (losing)"), "");
+  const double losing = number_after(field(d8, "round trips (losing)"), "(") + number_after(field(d9, "round trips (losing)"), "(");
+  EXPECT_EQ(trips, number_after(summary, "\"round_trips\": "));
+  EXPECT_EQ(losing, number_after(summary, "\"losing_trips\": "));
+  const double pnl = std::stod(field(d8, "net P&L (after fees and funding)")) + std::stod(field(d9, "net P&L (after fees and funding)"));
+  EXPECT_NEAR(pnl, number_after(summary, "\"net_pnl\": "), 0.011);
+  const double rejects = std::stod(field(d8, "risk rejects")) + std::stod(field(d9, "risk rejects"));
+  EXPECT_EQ(rejects, number_after(summary, "\"risk_rejects\": "));
+}
