@@ -1,10 +1,10 @@
 // Load test (issue 18, RELIABILITY.md "Bad input and stress"): the bundled Binance USD-M session replayed
 // through the local TLS WebSocket venue into `paper` at 2x and 10x the recorded peak message rate (peak = the
-// busiest second of the capture), then unpaced (the whole session queued at once: past saturation).
-// At every rate: every frame sent is processed (nothing dropped; the recorder's drops are counted), the
-// book checks against the venue's bookTicker still agree, no gap, no crash; RSS and open file descriptors
-// are reported at the start and end of each run and must not grow from run to run. The figures are printed
-// as markdown table rows (scripts/stress.sh collects them).
+// busiest second of the capture), then unpaced (the whole session queued at once: past saturation), then the
+// 2x run twice again. At every rate: every frame sent is processed (nothing dropped; the recorder's drops are
+// counted), the book checks against the venue's bookTicker still agree, no gap, no crash; RSS and open file
+// descriptors are reported at the start and end of each run: fds must come back to where they were, and the
+// repeated run must not grow RSS. The figures are printed as markdown table rows (scripts/stress.sh).
 //
 // CI runs ENIGMA_STRESS_SECONDS (default 2) seconds per paced rate; set it higher by hand for a longer run
 // (the session is then replayed in laps: the venue closes the connection, the engine reconnects, takes a
@@ -146,8 +146,8 @@ TEST(EngineStress, TwoAndTenTimesThePeakRateAndPastSaturationDropNothingSilently
   // Past saturation: everything at once (at least the whole session), bounded only by how fast the engine
   // reads; the venue's write queue shows the back-pressure.
   runs.push_back(run_at("unpaced", 0, std::max(lap, runs.back().sent)));
-  // The first run again: the same work must leave the process no bigger than the first time (RSS flat).
-  runs.push_back(run_at(runs[0].label + " again", runs[0].offered, runs[0].sent));
+  // The first run twice again: a leak grows the process with every run, the allocator's layout settles.
+  for (int i = 0; i < 2; ++i) runs.push_back(run_at(runs[0].label + " again", runs[0].offered, runs[0].sent));
 
   std::printf("\nstress: peak %.0f frames/s (busiest second of %s), %.1f s per paced rate\n\n", peak,
               kBinanceSession.substr(kBinanceSession.rfind('/') + 1).c_str(), seconds);
@@ -165,22 +165,26 @@ TEST(EngineStress, TwoAndTenTimesThePeakRateAndPastSaturationDropNothingSilently
     EXPECT_GE(f.sent, static_cast<std::uint64_t>(f.offered * seconds));
     EXPECT_EQ(f.r.decode_errors, 0u);
     // The book is still right: no sequence gap, never crossed, every venue bookTicker check agrees.
-    EXPECT_EQ(f.r.gaps, 0u);
+    // A lap (long runs only) replays the session from its start on a new connection: the sequence goes
+    // back, which the engine counts as one gap and resyncs from the fresh snapshot.
+    const std::uint64_t laps = (f.sent + lap - 1) / lap;
+    EXPECT_LE(f.r.gaps, laps - 1);
     EXPECT_EQ(f.r.crossed, 0u);
     EXPECT_GT(f.r.book_checks, 50u);  // 77 bookTickers meet an update id in the 2x run's 9864 frames
     EXPECT_EQ(f.r.book_mismatches, 0u);
     // The recorder either wrote each frame or counted it as dropped: ws frames + the snapshot and connect of
     // each lap.
-    const std::uint64_t laps = (f.sent + lap - 1) / lap;
     EXPECT_EQ(f.r.recording.frames + f.r.recording.dropped_frames, f.r.frames + 2 * laps);
     // Every socket, file and thread of the run is gone with it.
     EXPECT_EQ(f.fds_end, f.fds_start);
   }
-  // RSS flat: the last run repeats the first; with the allocator's free memory returned, the process may be
-  // at most 16 MiB bigger after it than after the first (a leak of 1 KiB per frame would be 9.6 MiB per run,
-  // and two runs and the unpaced one came between).
-  const RateFigures& first = runs.front();
-  const RateFigures& again = runs.back();
-  EXPECT_LT(static_cast<double>(again.rss_end), static_cast<double>(first.rss_end) + 16.0 * (1 << 20))
-      << "RSS after the first run " << first.rss_end << ", after the same run again " << again.rss_end;
+  // RSS flat: the last two runs repeat the first; with the allocator's free memory returned, the second may
+  // leave the process at most 4 MiB bigger than the first (425 bytes per frame; measured: under 1 MiB).
+  // Not under AddressSanitizer, whose quarantine holds freed memory (its leak check covers this there).
+#if !defined(__SANITIZE_ADDRESS__)
+  const RateFigures& before = runs[runs.size() - 2];
+  const RateFigures& last = runs.back();
+  EXPECT_LT(static_cast<double>(last.rss_end), static_cast<double>(before.rss_end) + 4.0 * (1 << 20))
+      << "RSS after the same run twice: " << before.rss_end << " then " << last.rss_end;
+#endif
 }
