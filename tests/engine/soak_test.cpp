@@ -38,11 +38,16 @@ constexpr Fault kSchedule[] = {Fault::reset, Fault::stale_feed, Fault::snapshot_
                                Fault::slow_readers};
 const char* name(Fault f) {
   switch (f) {
-    case Fault::reset: return "reset";
-    case Fault::stale_feed: return "stale feed";
-    case Fault::snapshot_503: return "snapshot 503";
-    case Fault::drop_without_close: return "drop without close";
-    case Fault::slow_readers: return "slow admin readers";
+    case Fault::reset:
+      return "reset";
+    case Fault::stale_feed:
+      return "stale feed";
+    case Fault::snapshot_503:
+      return "snapshot 503";
+    case Fault::drop_without_close:
+      return "drop without close";
+    case Fault::slow_readers:
+      return "slow admin readers";
   }
   return "?";
 }
@@ -55,7 +60,8 @@ int slow_client(std::uint16_t port, const char* bytes) {
   a.sin_family = AF_INET;
   a.sin_port = htons(port);
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) (void)!::write(fd, bytes, std::char_traits<char>::length(bytes));
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0)
+    (void)!::write(fd, bytes, std::char_traits<char>::length(bytes));
   return fd;
 }
 
@@ -121,15 +127,20 @@ TEST(EngineSoak, FaultsOnAScheduleThenEveryOrderReconcilesAndNothingGrows) {
       const int rest_before = server.rest_requests();
       int failures = 0;
       switch (fault) {
-        case Fault::reset: server.fault(ServerFault::reset); break;
-        case Fault::stale_feed: break;  // silence: the engine's stale detector must drop the connection itself
+        case Fault::reset:
+          server.fault(ServerFault::reset);
+          break;
+        case Fault::stale_feed:
+          break;  // silence: the engine's stale detector must drop the connection itself
         case Fault::snapshot_503:
           failures = 1;
           server.fail_rest(failures);
           server.fault(ServerFault::close_frame);
           break;
         case Fault::drop_without_close:
-        case Fault::slow_readers: server.fault(ServerFault::drop_without_close); break;
+        case Fault::slow_readers:
+          server.fault(ServerFault::drop_without_close);
+          break;
       }
       ASSERT_TRUE(wait_for([&] { return server.connections() > connections && server.live(); }, 20000))
           << "no reconnect after " << name(fault);
@@ -139,33 +150,38 @@ TEST(EngineSoak, FaultsOnAScheduleThenEveryOrderReconcilesAndNothingGrows) {
       server.send_next(1);
       ++sent;
       // Keep the feed alive while the snapshot is asked for (again, after a 503): frames before it are buffered.
-      ASSERT_TRUE(wait_for([&] {
-        if (server.rest_requests() > rest_before + failures) return true;
-        server.send_next(1);
-        ++sent;
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        return false;
-      }, 1000)) << "no snapshot request after " << name(fault);  // 200 polls of ~100 ms
+      ASSERT_TRUE(wait_for(
+          [&] {
+            if (server.rest_requests() > rest_before + failures) return true;
+            server.send_next(1);
+            ++sent;
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            return false;
+          },
+          1000))
+          << "no snapshot request after " << name(fault);  // 200 polls of ~100 ms
     }
-    const std::uint64_t processed_before_stop = rig.frames_taken();
+    // The frames of the last lap's start are still in flight: the engine takes them in before the stop.
+    EXPECT_TRUE(wait_for([&] { return rig.frames_taken() >= static_cast<long long>(sent); }, 30000));
     const engine::PipelineResult& r = rig.stop();
     ASSERT_EQ(rig.error(), "");
 
     std::printf("\nsoak: %.0f s, %d segments at %.0f frames/s, faults:", soak_s, segments, rate);
     for (const auto& [fault, n] : injected) std::printf(" %s x%d,", fault.c_str(), n);
-    std::printf("\nsoak: frames sent %llu processed %llu, reconnects %llu, snapshot failures %llu, book checks %llu/%llu agree, "
-                "gaps %llu, resyncs %llu, orders %llu, fills %llu, RSS after the first / last segment %.1f / %.1f MiB\n",
-                static_cast<unsigned long long>(sent), static_cast<unsigned long long>(r.frames),
-                static_cast<unsigned long long>(r.reconnects), static_cast<unsigned long long>(r.snapshot_failures),
-                static_cast<unsigned long long>(r.book_checks - r.book_mismatches),
-                static_cast<unsigned long long>(r.book_checks), static_cast<unsigned long long>(r.gaps),
-                static_cast<unsigned long long>(r.resyncs), static_cast<unsigned long long>(r.orders.orders),
-                static_cast<unsigned long long>(r.orders.fills), static_cast<double>(rss_first) / (1 << 20),
-                static_cast<double>(rss_last) / (1 << 20));
+    std::printf(
+        "\nsoak: frames sent %llu processed %llu, reconnects %llu, snapshot failures %llu, book checks %llu/%llu "
+        "agree, "
+        "gaps %llu, resyncs %llu, orders %llu, fills %llu, RSS after the first / last segment %.1f / %.1f MiB\n",
+        static_cast<unsigned long long>(sent), static_cast<unsigned long long>(r.frames),
+        static_cast<unsigned long long>(r.reconnects), static_cast<unsigned long long>(r.snapshot_failures),
+        static_cast<unsigned long long>(r.book_checks - r.book_mismatches),
+        static_cast<unsigned long long>(r.book_checks), static_cast<unsigned long long>(r.gaps),
+        static_cast<unsigned long long>(r.resyncs), static_cast<unsigned long long>(r.orders.orders),
+        static_cast<unsigned long long>(r.orders.fills), static_cast<double>(rss_first) / (1 << 20),
+        static_cast<double>(rss_last) / (1 << 20));
 
     // The feed: every frame sent was processed, each fault cost exactly one reconnect, the books agree.
     EXPECT_EQ(r.frames, sent);
-    EXPECT_GE(processed_before_stop, static_cast<std::uint64_t>(sent) - 1);
     EXPECT_GE(segments, 5) << "every fault of the schedule at least once";
     EXPECT_EQ(r.reconnects, static_cast<std::uint64_t>(reconnects_expected));
     EXPECT_EQ(r.snapshot_failures, static_cast<std::uint64_t>(snapshot_503s));
@@ -173,7 +189,8 @@ TEST(EngineSoak, FaultsOnAScheduleThenEveryOrderReconcilesAndNothingGrows) {
     EXPECT_EQ(r.crossed, 0u);
     EXPECT_GT(r.book_checks, 100u);
     EXPECT_EQ(r.book_mismatches, 0u);
-    EXPECT_EQ(r.recording.frames + r.recording.dropped_frames, r.frames + 2 * (reconnects_expected + 1));  // frames + connect and snapshot of each lap
+    EXPECT_EQ(r.recording.frames + r.recording.dropped_frames,
+              r.frames + 2 * (reconnects_expected + 1));  // frames + connect and snapshot of each lap
 
     // Every order: the journal (what the engine wrote before each order left and as each report came) against
     // the engine's order table and fills, and the fills against the simulated venue's position.

@@ -30,7 +30,7 @@ struct RateFigures {
   std::string label;
   double offered{0};  // frames/s asked for; 0 = unpaced
   std::uint64_t sent{0};
-  double reached{0};  // frames/s the engine took in (first to last frame, its own receive times)
+  double reached{0};          // frames/s the engine took in (first to last frame, its own receive times)
   std::size_t max_queued{0};  // the venue's largest write backlog seen (frames): back-pressure
   engine::PipelineResult r;
   std::uint64_t rss_start{0}, rss_end{0};
@@ -117,15 +117,17 @@ RateFigures run_at(const std::string& label, double rate, std::uint64_t total) {
 
 void print_row(const RateFigures& f) {
   const auto mib = [](std::uint64_t b) { return static_cast<double>(b) / (1 << 20); };
-  std::printf("| %s | %s | %.0f | %llu | %llu | %llu | %llu/%llu | %llu | %zu | %.1f / %.1f | %d / %d | %.1f / %.1f / %.1f |\n",
-              f.label.c_str(), f.offered > 0 ? std::to_string(static_cast<long long>(f.offered)).c_str() : "unpaced",
-              f.reached, static_cast<unsigned long long>(f.sent), static_cast<unsigned long long>(f.r.frames),
-              static_cast<unsigned long long>(f.r.recording.dropped_frames + f.r.intents_dropped),
-              static_cast<unsigned long long>(f.r.book_checks - f.r.book_mismatches),
-              static_cast<unsigned long long>(f.r.book_checks), static_cast<unsigned long long>(f.r.gaps),
-              f.max_queued, mib(f.rss_start), mib(f.rss_end), f.fds_start, f.fds_end,
-              static_cast<double>(f.r.hist.frame.percentile(50)) / 1000, static_cast<double>(f.r.hist.frame.percentile(99)) / 1000,
-              static_cast<double>(f.r.hist.frame.percentile(99.9)) / 1000);
+  std::printf(
+      "| %s | %s | %.0f | %llu | %llu | %llu | %llu/%llu | %llu | %zu | %.1f / %.1f | %d / %d | %.1f / %.1f / %.1f |\n",
+      f.label.c_str(), f.offered > 0 ? std::to_string(static_cast<long long>(f.offered)).c_str() : "unpaced", f.reached,
+      static_cast<unsigned long long>(f.sent), static_cast<unsigned long long>(f.r.frames),
+      static_cast<unsigned long long>(f.r.recording.dropped_frames + f.r.intents_dropped),
+      static_cast<unsigned long long>(f.r.book_checks - f.r.book_mismatches),
+      static_cast<unsigned long long>(f.r.book_checks), static_cast<unsigned long long>(f.r.gaps), f.max_queued,
+      mib(f.rss_start), mib(f.rss_end), f.fds_start, f.fds_end,
+      static_cast<double>(f.r.hist.frame.percentile(50)) / 1000,
+      static_cast<double>(f.r.hist.frame.percentile(99)) / 1000,
+      static_cast<double>(f.r.hist.frame.percentile(99.9)) / 1000);
   std::fflush(stdout);
 }
 
@@ -151,8 +153,9 @@ TEST(EngineStress, TwoAndTenTimesThePeakRateAndPastSaturationDropNothingSilently
 
   std::printf("\nstress: peak %.0f frames/s (busiest second of %s), %.1f s per paced rate\n\n", peak,
               kBinanceSession.substr(kBinanceSession.rfind('/') + 1).c_str(), seconds);
-  std::printf("| rate | offered frames/s | reached frames/s | sent | processed | dropped (counted) | book checks agree | gaps "
-              "| venue backlog max | RSS MiB start / end | fds start / end | frame p50 / p99 / p99.9 us |\n");
+  std::printf(
+      "| rate | offered frames/s | reached frames/s | sent | processed | dropped (counted) | book checks agree | gaps "
+      "| venue backlog max | RSS MiB start / end | fds start / end | frame p50 / p99 / p99.9 us |\n");
   std::printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   for (const RateFigures& f : runs) print_row(f);
   std::printf("\n");

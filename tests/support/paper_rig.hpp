@@ -82,7 +82,8 @@ class PaperRig {
     paper.ws.tls.ca_file = server_.ca_file();
     paper.ws.ping = feed::PingPolicy::binance;
     paper.ws.backoff.initial_ns = 20'000'000;
-    paper.snapshot_url = "https://127.0.0.1:" + std::to_string(server_.port()) + "/fapi/v1/depth?symbol=BTCUSDT&limit=1000";
+    paper.snapshot_url =
+        "https://127.0.0.1:" + std::to_string(server_.port()) + "/fapi/v1/depth?symbol=BTCUSDT&limit=1000";
     paper.record.dir = run_dir_;  // the recorder's drop counter is part of "nothing dropped silently"
     pipeline.venue = Venue::binance_usdm;
     pipeline.progress = false;
