@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "core/error.hpp"
@@ -161,7 +162,10 @@ bool parse_epoch_seconds(std::string_view s, std::int64_t& ns) {
   std::int64_t secs = 0;
   std::size_t i = 0;
   if (s.empty() || !is_digit(s[0])) return false;
-  for (; i < s.size() && is_digit(s[i]); ++i) secs = secs * 10 + (s[i] - '0');
+  for (; i < s.size() && is_digit(s[i]); ++i) {
+    secs = secs * 10 + (s[i] - '0');
+    if (secs > 9'000'000'000) return false;  // past the year 2255 int64 ns would overflow (fuzz_capture_reader)
+  }
   std::int64_t frac = 0;
   int nfrac = 0;
   if (i < s.size() && s[i] == '.') {
@@ -297,6 +301,7 @@ bool CaptureReader::next(CapturedFrame& out) {
         std::int64_t ns = 0;
         for (std::size_t i = 0; i < sp; ++i) {
           if (!is_digit(line[i])) throw fail("receive timestamp is not an integer");
+          if (ns > (std::numeric_limits<std::int64_t>::max() - 9) / 10) throw fail("receive timestamp out of range");
           ns = ns * 10 + (line[i] - '0');
         }
         out.recv_ns = ns;
@@ -354,6 +359,9 @@ bool CaptureReader::next(CapturedFrame& out) {
         break;
       case CaptureFormat::enigma_recording: break;  // read by recording_ above
     }
+    // A frame without payload (a cryptofeed connect line) still points into the buffer, so its padded
+    // capacity is real (it was measured from a null pointer: found by fuzz_capture_reader).
+    if (out.payload.data() == nullptr) out.payload = std::string_view(line.data() + line.size(), 0);
     out.padded_capacity = static_cast<std::size_t>(data_.data() + data_.size() - out.payload.data());
     return true;
   }
