@@ -131,15 +131,20 @@ std::string unzip_first(const std::string& path, const std::string& raw) {
   const std::size_t eocd = raw.rfind(std::string_view("PK\5\6", 4));
   if (eocd == std::string::npos || eocd + 22 > raw.size()) throw Error("'" + path + "': zip without end-of-directory record");
   const std::uint32_t cd_off = le32(raw.data() + eocd + 16);
-  if (cd_off + 46 > raw.size() || le32(raw.data() + cd_off) != 0x02014b50) throw Error("'" + path + "': corrupt zip directory");
+  if (std::size_t{cd_off} + 46 > raw.size() || le32(raw.data() + cd_off) != 0x02014b50) throw Error("'" + path + "': corrupt zip directory");
   const char* cd = raw.data() + cd_off;
   const std::uint16_t method = le16(cd + 10);
   const std::uint32_t csize = le32(cd + 20);
   const std::uint32_t usize = le32(cd + 24);
   const std::uint32_t lh_off = le32(cd + 42);
-  if (lh_off + 30 > raw.size() || le32(raw.data() + lh_off) != 0x04034b50) throw Error("'" + path + "': corrupt zip entry");
+  if (std::size_t{lh_off} + 30 > raw.size() || le32(raw.data() + lh_off) != 0x04034b50) throw Error("'" + path + "': corrupt zip entry");
   const std::size_t data_off = lh_off + 30 + le16(raw.data() + lh_off + 26) + le16(raw.data() + lh_off + 28);
   if (data_off + csize > raw.size()) throw Error("'" + path + "': truncated zip entry");
+  // Deflate expands at most 1032:1: a directory claiming more is corrupt, and is not allowed to make us
+  // allocate gigabytes for a tiny file (found by fuzz_capture_reader).
+  if (method == 8 && usize > std::uint64_t{csize} * 1032 + 64)
+    throw Error("'" + path + "': corrupt zip directory (" + std::to_string(usize) + " bytes uncompressed from " +
+                std::to_string(csize) + ")");
   if (method == 0) return raw.substr(data_off, csize);
   if (method != 8) throw Error("'" + path + "': unsupported zip compression method " + std::to_string(method));
   std::string out(usize, '\0');

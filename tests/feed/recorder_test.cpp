@@ -343,3 +343,16 @@ TEST(FeedCaptureReader, AConnectLineHasARealPaddedCapacityAndHugeTimestampsAreRe
     EXPECT_NE(std::string(e.what()).find("line 1"), std::string::npos) << e.what();
   }
 }
+
+// Found by fuzz_capture_reader: a 556-byte zip whose directory claims 3.2 GB uncompressed made the reader
+// allocate all of it; deflate cannot expand that much, so it is refused as corrupt.
+TEST(FeedCaptureReader, AZipClaimingMoreThanDeflateCanExpandIsRefused) {
+  const std::string seed =
+      std::string(ENIGMA_SOURCE_DIR) + "/tests/fuzz/corpus/capture_reader/regression_zip_claims_3gb.zip";
+  try {
+    CaptureReader r(seed);
+    ADD_FAILURE() << "accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("corrupt zip directory"), std::string::npos) << e.what();
+  }
+}
