@@ -49,11 +49,13 @@ std::uint64_t drive(PaperRig& rig, double rate, std::uint64_t total, std::size_t
   using clock = std::chrono::steady_clock;
   WsTestServer& server = rig.server();
   const std::size_t lap = session().frames.size();
-  std::uint64_t sent = 1, base = 1;
+  // `pos` counts the frames of the current lap locally: the server's cursor() lags behind the commands
+  // still queued for its thread, and would make frames past the session's end look sendable.
+  std::uint64_t sent = 1, base = 1, pos = 1;
   auto t0 = clock::now();
   int sample = 0;
   while (sent < total) {
-    if (server.cursor() >= lap) {
+    if (pos >= lap) {
       // End of the recorded session: wait until the engine has everything, then start a new lap.
       if (!wait_for([&] { return rig.engine_done() || rig.frames_taken() >= static_cast<long long>(sent); }, 60000))
         return sent;
@@ -63,11 +65,12 @@ std::uint64_t drive(PaperRig& rig, double rate, std::uint64_t total, std::size_t
       server.seek(0);
       if (!rig.open_session()) return sent;
       ++sent;
+      pos = 1;
       base = sent;
       t0 = clock::now();
       continue;
     }
-    const std::uint64_t room = lap - server.cursor();
+    const std::uint64_t room = lap - pos;
     std::uint64_t due = total;
     if (rate > 0) {
       const double elapsed = std::chrono::duration<double>(clock::now() - t0).count();
@@ -77,6 +80,7 @@ std::uint64_t drive(PaperRig& rig, double rate, std::uint64_t total, std::size_t
     if (n > 0) {
       server.send_next(n);
       sent += n;
+      pos += n;
     }
     if (rate == 0 || ++sample % 16 == 0) max_queued = std::max(max_queued, server.queued());
     std::this_thread::sleep_for(std::chrono::milliseconds(1));

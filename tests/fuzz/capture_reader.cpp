@@ -17,6 +17,9 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   // The reader takes a path: one scratch file per fuzzing process, rewritten for each input.
   static const std::string path = "/tmp/enigma-fuzz-capture-" + std::to_string(::getpid());
+  static const struct RemoveAtExit {
+    ~RemoveAtExit() { std::remove(path.c_str()); }
+  } remove_at_exit;
   {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
