@@ -26,7 +26,7 @@ ENIGMA_STRESS_SECONDS="$SECONDS_PER_RATE" build/release/tests/engine_stress_test
   echo
   grep -E '^\|' "$out/stress.log" || true
   echo
-  if [ "$status" -eq 0 ]; then echo "All checks passed (nothing dropped silently, books agree, no gap, fds and RSS flat)."
+  if [ "$status" -eq 0 ]; then echo "All checks passed (nothing dropped silently, books agree, no gap but one per lap, fds and RSS flat)."
   else echo "FAILED (exit $status): see stress.log"; fi
 } >"$out/stress.md"
 cat "$out/stress.md"
