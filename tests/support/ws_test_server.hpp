@@ -7,7 +7,8 @@
 // the server's own thread in the order given.
 //
 // HTTPS on the same port: POST .../bullet-public returns `bullet_body` with "{ENDPOINT}" replaced by this
-// server's wss URL (KuCoin token flow); GET .../depth returns `snapshot_body`.
+// server's wss URL (KuCoin token flow); GET .../depth returns `snapshot_body`. After fail_rest(n) the next n
+// REST requests of any kind are answered 503.
 #pragma once
 
 #include <cstddef>
