@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <system_error>
 #include <thread>
 
 #include "engine/admin.hpp"
@@ -89,7 +90,15 @@ class PaperRig {
     pipeline.progress = false;
     pipeline.stop = &stop_flag_;
   }
-  ~PaperRig() { stop(); }
+  // Removes the run directory (journal, recording: tens of MB per run) once the engine is gone.
+  ~PaperRig() {
+    stop();
+    status_.reset();
+    admin_.reset();
+    core_.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(run_dir_, ec);
+  }
   PaperRig(const PaperRig&) = delete;
   PaperRig& operator=(const PaperRig&) = delete;
 
