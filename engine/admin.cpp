@@ -39,6 +39,23 @@ bool same_secret(std::string_view a, std::string_view b) noexcept {
   return la == lb && CRYPTO_memcmp(da, db, la) == 0;
 }
 
+struct Refusal {
+  http::status status;
+  std::string_view why;
+};
+
+// What a read error on a request is answered with; nothing for a timeout, a reset, a client that closed
+// (between or during requests) or our own close(). Shared by the connections and answer_bytes().
+std::optional<Refusal> refusal_for(beast::error_code ec) {
+  const auto& http_category = http::make_error_code(http::error::end_of_stream).category();
+  if (ec.category() != http_category || ec == http::error::end_of_stream || ec == http::error::partial_message ||
+      ec == http::error::need_more)
+    return std::nullopt;
+  if (ec == http::error::header_limit) return Refusal{http::status::request_header_fields_too_large, "request header too large"};
+  if (ec == http::error::body_limit) return Refusal{http::status::payload_too_large, "request body too large"};
+  return Refusal{http::status::bad_request, "malformed HTTP request"};
+}
+
 }  // namespace
 
 struct AdminServer::Impl {
@@ -117,13 +134,9 @@ struct AdminServer::Impl {
 
     void on_read(beast::error_code ec) {
       if (ec) {
-        const auto& http_category = http::make_error_code(http::error::end_of_stream).category();
-        // Timeouts, resets, a client that closed (between or during requests), or our own close(): nothing to answer.
-        if (ec.category() != http_category || ec == http::error::end_of_stream || ec == http::error::partial_message)
-          return close();
-        if (ec == http::error::header_limit) return refuse(http::status::request_header_fields_too_large, "request header too large");
-        if (ec == http::error::body_limit) return refuse(http::status::payload_too_large, "request body too large");
-        return refuse(http::status::bad_request, "malformed HTTP request");
+        const std::optional<Refusal> refusal = refusal_for(ec);
+        if (!refusal) return close();
+        return refuse(refusal->status, refusal->why);
       }
       touch();
       response = srv.handle(parser->get());
@@ -290,6 +303,32 @@ void AdminServer::stop() {
   impl_->ioc.stop();
   if (impl_->thread.joinable()) impl_->thread.join();
   impl_->close_all();
+}
+
+std::vector<int> AdminServer::answer_bytes(std::string_view bytes) {
+  std::vector<int> statuses;
+  for (bool keep_alive = true; keep_alive && !bytes.empty();) {
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(impl_->limits.header_limit);
+    parser.body_limit(impl_->limits.body_limit);
+    parser.eager(true);
+    beast::error_code ec;
+    while (!parser.is_done() && !ec) {
+      const std::size_t used = parser.put(asio::buffer(bytes.data(), bytes.size()), ec);
+      bytes.remove_prefix(used);
+      if (ec == http::error::need_more && !bytes.empty() && used > 0) ec = {};  // the parser wants the rest
+      if (!ec && used == 0 && !parser.is_done()) ec = http::error::need_more;    // no progress: truncated
+    }
+    if (ec) {
+      // A truncated request is what a client that closed mid-request leaves: no answer, as on a socket.
+      if (const std::optional<Refusal> refusal = refusal_for(ec)) statuses.push_back(static_cast<int>(refusal->status));
+      break;
+    }
+    const auto response = impl_->handle(parser.get());
+    statuses.push_back(static_cast<int>(response.result()));
+    keep_alive = !response.need_eof();
+  }
+  return statuses;
 }
 
 std::uint16_t AdminServer::port() const noexcept {

@@ -28,7 +28,9 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include "core/spsc_ring.hpp"
 
@@ -121,6 +123,12 @@ class AdminServer {
 
   // Publisher side: copies the snapshot unless the admin thread is reading it right now.
   bool try_publish(const StatusSnapshot& s) noexcept;
+
+  // The request handling without a socket (fuzzing, tests): parses `bytes` as what one connection sends,
+  // with this server's limits, and answers each request as a connection would (POSTs queue commands).
+  // Returns the answers' status codes in order. A request that cannot be parsed gets its refusal (400, 413,
+  // 431) and, like a truncated one (no answer), ends the input, as it ends a connection.
+  [[nodiscard]] std::vector<int> answer_bytes(std::string_view bytes);
 
   // Rendering (exposed for tests).
   [[nodiscard]] static std::string status_json(const StatusSnapshot& s);

@@ -712,6 +712,7 @@ void run_paper_fused(const PaperOptions& popt, InstrumentRegistry& registry, str
     std::int64_t first_ns{0}, last_ns{0};
     std::int64_t data_ns{0};  // receive time of the latest frame processed (WebSocket or snapshot)
     bool want_snapshot{true};
+    std::int64_t snapshot_retry_ns{0};  // monotonic: no snapshot request before this (after a failed one)
     std::uint64_t resyncs_seen{0};
     std::uint64_t frames_since_connect{0};
     feed::SessionRecorder* recorder{nullptr};
@@ -789,10 +790,25 @@ void run_paper_fused(const PaperOptions& popt, InstrumentRegistry& registry, str
       ctx.resyncs_seen = r.resyncs;
       ctx.want_snapshot = true;
     }
-    if (https && ctx.want_snapshot && ctx.frames_since_connect > 0) {
+    if (https && ctx.want_snapshot && ctx.frames_since_connect > 0 && monotonic_ns() >= ctx.snapshot_retry_ns) {
       ctx.want_snapshot = false;
-      const feed::HttpsResponse resp = https->get(popt.snapshot_url);
-      if (resp.status != 200) throw Error("snapshot " + popt.snapshot_url + ": HTTP " + std::to_string(resp.status));
+      feed::HttpsResponse resp;
+      std::string failure;
+      try {
+        resp = https->get(popt.snapshot_url);
+        if (resp.status != 200) failure = "HTTP " + std::to_string(resp.status);
+      } catch (const Error& e) {
+        failure = e.what();
+      }
+      if (!failure.empty()) {
+        // A venue's 5xx or a refused REST connection is transient: the book stays unsynced (diffs are
+        // buffered, an overflow resyncs) and the snapshot is asked for again a second later; never fatal.
+        ++r.snapshot_failures;
+        ctx.want_snapshot = true;
+        ctx.snapshot_retry_ns = monotonic_ns() + 1'000'000'000;
+        ENIGMA_LOG_WARN("feed", "snapshot {}: {}; asking again in 1 s", popt.snapshot_url, failure);
+        continue;
+      }
       snapshot_body = resp.body;
       snapshot_body.append(feed::CaptureReader::kPadding, ' ');
       feed::CapturedFrame f;

@@ -70,6 +70,7 @@ struct PipelineResult {
   std::uint64_t trades_seen{0}, intents{0}, intents_dropped{0}, ring_full_spins{0};
   std::uint64_t hot_allocations{0};  // heap allocations on pipeline threads after warm-up (must be 0)
   std::uint64_t reconnects{0};       // paper/live: WebSocket reconnects
+  std::uint64_t snapshot_failures{0};  // paper/live: REST snapshot requests that failed (5xx, refused); retried
   bool recorded{false};              // paper/live: the session was recorded ([record]); `recording` says how
   feed::SessionRecordingStats recording;
   double wall_seconds{0};

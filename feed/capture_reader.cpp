@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "core/error.hpp"
@@ -130,15 +131,20 @@ std::string unzip_first(const std::string& path, const std::string& raw) {
   const std::size_t eocd = raw.rfind(std::string_view("PK\5\6", 4));
   if (eocd == std::string::npos || eocd + 22 > raw.size()) throw Error("'" + path + "': zip without end-of-directory record");
   const std::uint32_t cd_off = le32(raw.data() + eocd + 16);
-  if (cd_off + 46 > raw.size() || le32(raw.data() + cd_off) != 0x02014b50) throw Error("'" + path + "': corrupt zip directory");
+  if (std::size_t{cd_off} + 46 > raw.size() || le32(raw.data() + cd_off) != 0x02014b50) throw Error("'" + path + "': corrupt zip directory");
   const char* cd = raw.data() + cd_off;
   const std::uint16_t method = le16(cd + 10);
   const std::uint32_t csize = le32(cd + 20);
   const std::uint32_t usize = le32(cd + 24);
   const std::uint32_t lh_off = le32(cd + 42);
-  if (lh_off + 30 > raw.size() || le32(raw.data() + lh_off) != 0x04034b50) throw Error("'" + path + "': corrupt zip entry");
+  if (std::size_t{lh_off} + 30 > raw.size() || le32(raw.data() + lh_off) != 0x04034b50) throw Error("'" + path + "': corrupt zip entry");
   const std::size_t data_off = lh_off + 30 + le16(raw.data() + lh_off + 26) + le16(raw.data() + lh_off + 28);
   if (data_off + csize > raw.size()) throw Error("'" + path + "': truncated zip entry");
+  // Deflate expands at most 1032:1: a directory claiming more is corrupt, and is not allowed to make us
+  // allocate gigabytes for a tiny file (found by fuzz_capture_reader).
+  if (method == 8 && usize > std::uint64_t{csize} * 1032 + 64)
+    throw Error("'" + path + "': corrupt zip directory (" + std::to_string(usize) + " bytes uncompressed from " +
+                std::to_string(csize) + ")");
   if (method == 0) return raw.substr(data_off, csize);
   if (method != 8) throw Error("'" + path + "': unsupported zip compression method " + std::to_string(method));
   std::string out(usize, '\0');
@@ -161,7 +167,10 @@ bool parse_epoch_seconds(std::string_view s, std::int64_t& ns) {
   std::int64_t secs = 0;
   std::size_t i = 0;
   if (s.empty() || !is_digit(s[0])) return false;
-  for (; i < s.size() && is_digit(s[i]); ++i) secs = secs * 10 + (s[i] - '0');
+  for (; i < s.size() && is_digit(s[i]); ++i) {
+    secs = secs * 10 + (s[i] - '0');
+    if (secs > 9'000'000'000) return false;  // past the year 2255 int64 ns would overflow (fuzz_capture_reader)
+  }
   std::int64_t frac = 0;
   int nfrac = 0;
   if (i < s.size() && s[i] == '.') {
@@ -297,6 +306,7 @@ bool CaptureReader::next(CapturedFrame& out) {
         std::int64_t ns = 0;
         for (std::size_t i = 0; i < sp; ++i) {
           if (!is_digit(line[i])) throw fail("receive timestamp is not an integer");
+          if (ns > (std::numeric_limits<std::int64_t>::max() - 9) / 10) throw fail("receive timestamp out of range");
           ns = ns * 10 + (line[i] - '0');
         }
         out.recv_ns = ns;
@@ -354,6 +364,9 @@ bool CaptureReader::next(CapturedFrame& out) {
         break;
       case CaptureFormat::enigma_recording: break;  // read by recording_ above
     }
+    // A frame without payload (a cryptofeed connect line) still points into the buffer, so its padded
+    // capacity is real (it was measured from a null pointer: found by fuzz_capture_reader).
+    if (out.payload.data() == nullptr) out.payload = std::string_view(line.data() + line.size(), 0);
     out.padded_capacity = static_cast<std::size_t>(data_.data() + data_.size() - out.payload.data());
     return true;
   }

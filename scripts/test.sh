@@ -86,19 +86,6 @@ TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
   run_ctest build/tsan -R "$regex"
 
 step "fuzz: build + run each target for ${FUZZ_SECONDS}s"
-cmake --preset fuzz >/dev/null
-mapfile -t targets < <(suite_targets build/fuzz '^fuzz_')
-cmake --build build/fuzz -j "$JOBS" --target "${targets[@]}"
-mkdir -p build/fuzz/work
-for f in build/fuzz/tests/fuzz_*; do
-  [ -x "$f" ] || continue
-  name=$(basename "$f")
-  corpus_src="tests/fuzz/corpus/${name#fuzz_}"
-  work="build/fuzz/work/${name}"
-  mkdir -p "$work"
-  [ -d "$corpus_src" ] && cp -r "$corpus_src"/. "$work"/ 2>/dev/null || true
-  echo "-- $name"
-  "$f" "$work" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 -print_final_stats=0 2>&1 | tail -n 2
-done
+ENIGMA_FUZZ_SECONDS="$FUZZ_SECONDS" ENIGMA_JOBS="$JOBS" scripts/fuzz.sh
 
 step "all passed"

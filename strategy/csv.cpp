@@ -6,6 +6,7 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <streambuf>
 
 #include "core/error.hpp"
@@ -137,6 +138,10 @@ bool parse_iso_datetime(std::string_view s, std::int64_t& ns) noexcept {
   if (pos < s.size() && s[pos] == 'Z') ++pos;
   if (pos != s.size()) return false;
   const std::int64_t seconds = days_from_civil(year, month, day) * 86'400 + hour * 3'600 + minute * 60 + second;
+  // int64 ns since the epoch span the years 1677..2262: outside that a datetime is refused, never wrapped
+  // (a year-3485 row found by fuzz_indicators_csv overflowed here).
+  constexpr std::int64_t kMaxSeconds = std::numeric_limits<std::int64_t>::max() / 1'000'000'000 - 1;
+  if (seconds > kMaxSeconds || seconds < -kMaxSeconds) return false;
   ns = seconds * 1'000'000'000 + fraction_ns;
   return true;
 }

@@ -499,6 +499,29 @@ TEST(EngineAdmin, RefusesBadRequestsAndKeepsServing) {
   EXPECT_EQ(drain(ring2), 0u);
 }
 
+// The socket-free path the fuzzer drives (fuzz_admin_http) answers as a connection does: the same refusals,
+// keep-alive until a request asks to close, nothing after a refusal.
+TEST(EngineAdmin, AnswerBytesAnswersLikeAConnection) {
+  SpscRing<AdminCommand> ring(4);
+  AdminServer server("127.0.0.1", 0, "s3cret", ring);
+  const std::string host = "Host: 127.0.0.1\r\n";
+  EXPECT_EQ(server.answer_bytes("GET /status HTTP/1.1\r\n" + host + "\r\n" +                                  // 200
+                                "POST /kill HTTP/1.1\r\n" + host + "Content-Length: 0\r\n\r\n" +             // 401
+                                "POST /kill HTTP/1.1\r\n" + host + "Authorization: Bearer s3cret\r\n" +        // 202
+                                "Content-Length: 2\r\n\r\n{}" + "GET /nope HTTP/1.1\r\n" + host +           // 404
+                                "Connection: close\r\n\r\n" + "GET /status HTTP/1.1\r\n" + host + "\r\n"),  // closed
+            (std::vector<int>{200, 401, 202, 404}));
+  EXPECT_EQ(drain(ring), 1u);
+  EXPECT_EQ(server.answer_bytes("GET /status HTTP/1.1\r\n" + host + "X-Filler: " + std::string(16 * 1024, 'a') +
+                                "\r\n\r\nGET /status HTTP/1.1\r\n\r\n"),
+            (std::vector<int>{431}));
+  EXPECT_EQ(server.answer_bytes("POST /kill HTTP/1.1\r\n" + host + "Content-Length: 100000\r\n\r\n"),
+            (std::vector<int>{413}));
+  EXPECT_EQ(server.answer_bytes("HELLO\r\n\r\n"), (std::vector<int>{400}));
+  EXPECT_EQ(server.answer_bytes("GET /status HTTP/1.1\r\nHo"), (std::vector<int>{}));  // truncated: no answer
+  EXPECT_EQ(drain(ring), 0u);
+}
+
 TEST(EngineAdmin, RefusesNonLoopbackByDefault) {
   SpscRing<AdminCommand> ring(16);
   EXPECT_THROW(AdminServer("0.0.0.0", 0, "t", ring), Error);

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/error.hpp"
 #include "feed/capture_reader.hpp"
 
 namespace fs = std::filesystem;
@@ -308,5 +309,50 @@ TEST(FeedRecorder, CaptureReaderReadsRecordingsAsTheirSourceFrames) {
       ASSERT_EQ(got[i].payload, want[i].payload) << src << " frame " << i;
       ASSERT_GE(got[i].padded_capacity, got[i].payload.size() + 64) << src << " frame " << i;
     }
+  }
+}
+
+// Found by fuzz_capture_reader: a connect line has no payload, and its padded capacity was measured from a
+// null pointer; and timestamps past what int64 nanoseconds hold overflowed instead of being refused.
+TEST(FeedCaptureReader, AConnectLineHasARealPaddedCapacityAndHugeTimestampsAreRefused) {
+  TempFile raw("connect.raw.txt");
+  spit(raw.path, "wss://x/ws <-> 1633998511.159679\n1633998512.5: {\"a\":1}\n");
+  CaptureReader r(raw.path);
+  const std::vector<CapturedFrame> frames = capture_frames(r);
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_EQ(frames[0].kind, FrameKind::connect);
+  EXPECT_EQ(frames[0].payload.size(), 0u);
+  ASSERT_NE(frames[0].payload.data(), nullptr);
+  // The payload view sits in the reader's buffer: from it to the buffer's end is the rest of the file
+  // (the second line, 22 bytes with its newline) plus the padding.
+  EXPECT_EQ(frames[0].padded_capacity, 1 + 22 + CaptureReader::kPadding);
+
+  TempFile cf("huge.raw.txt");
+  spit(cf.path, "99999999999999999999999: {\"a\":1}\n");
+  CaptureReader huge_cf(cf.path);
+  CapturedFrame f;
+  EXPECT_THROW((void)huge_cf.next(f), Error);
+
+  TempFile hb("huge.hft");
+  spit(hb.path, "99999999999999999999999 {\"e\":\"trade\"}\n");
+  try {
+    CaptureReader huge_hb(hb.path);
+    (void)huge_hb.next(f);
+    ADD_FAILURE() << "a 23-digit receive time was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("line 1"), std::string::npos) << e.what();
+  }
+}
+
+// Found by fuzz_capture_reader: a 556-byte zip whose directory claims 3.2 GB uncompressed made the reader
+// allocate all of it; deflate cannot expand that much, so it is refused as corrupt.
+TEST(FeedCaptureReader, AZipClaimingMoreThanDeflateCanExpandIsRefused) {
+  const std::string seed =
+      std::string(ENIGMA_SOURCE_DIR) + "/tests/fuzz/corpus/capture_reader/regression_zip_claims_3gb.zip";
+  try {
+    CaptureReader r(seed);
+    ADD_FAILURE() << "accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("corrupt zip directory"), std::string::npos) << e.what();
   }
 }

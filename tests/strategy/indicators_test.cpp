@@ -578,6 +578,11 @@ TEST(StrategyIndicatorTable, MalformedInputNamesTheLine) {
   EXPECT_EQ(table_error("datetime,open,high,low,close,volume\n2024-13-01,1,2,0.5,1.5,10\n"),
             "bad.csv:2: column 'datetime': '2024-13-01' is neither an epoch number nor an ISO-8601 datetime");
   EXPECT_EQ(table_error(""), "bad.csv:0: empty input: expected a header row");
+  // Past what int64 nanoseconds hold (year 2262): refused, not overflowed (found by fuzz_indicators_csv).
+  EXPECT_EQ(table_error("datetime,open,high,low,close,volume\n3485-01-02 03:04:05,1,2,0.5,1.5,10\n"),
+            "bad.csv:2: column 'datetime': '3485-01-02 03:04:05' is neither an epoch number nor an ISO-8601 datetime");
+  EXPECT_EQ(table_error("datetime,open,high,low,close,volume\n0001-01-01,1,2,0.5,1.5,10\n"),
+            "bad.csv:2: column 'datetime': '0001-01-01' is neither an epoch number nor an ISO-8601 datetime");
 }
 
 TEST(StrategyCsv, ReadsGzipAndPlainAndReportsMissingFiles) {

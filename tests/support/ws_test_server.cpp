@@ -136,7 +136,11 @@ struct WsTestServer::Impl {
       const std::string target(req.target());
       res = http::response<http::string_body>{http::status::ok, req.version()};
       res.set(http::field::content_type, "application/json");
-      if (req.method() == http::verb::post && target.find("bullet-public") != std::string::npos) {
+      if (srv.rest_failures_left > 0) {
+        --srv.rest_failures_left;
+        res.result(http::status::service_unavailable);
+        res.body() = R"({"code":-1001,"msg":"test 503"})";
+      } else if (req.method() == http::verb::post && target.find("bullet-public") != std::string::npos) {
         std::string body = srv.opt.bullet_body;
         const std::string endpoint = "wss://127.0.0.1:" + std::to_string(srv.port) + "/kucoin";
         if (auto p = body.find("{ENDPOINT}"); p != std::string::npos) body.replace(p, 10, endpoint);
@@ -281,6 +285,7 @@ struct WsTestServer::Impl {
   std::atomic<bool> before_welcome{false};
   std::atomic<bool> answer_pings{true};
   std::atomic<std::size_t> cursor{0};
+  std::atomic<int> rest_failures_left{0};
 
   Impl(std::vector<std::string> f, WsTestServerOptions o) : opt(std::move(o)), frames(std::move(f)) {
     answer_pings = opt.answer_pings;
@@ -400,6 +405,7 @@ void WsTestServer::fault(ServerFault f) {
 }
 
 void WsTestServer::set_answer_pings(bool on) { impl_->answer_pings = on; }
+void WsTestServer::fail_rest(int n) { impl_->rest_failures_left = n; }
 
 int WsTestServer::connections() const { return impl_->connections; }
 std::vector<std::string> WsTestServer::received() const {
@@ -419,6 +425,13 @@ bool WsTestServer::live() const {
   std::promise<bool> p;
   auto f = p.get_future();
   impl_->on_io([m = impl_.get(), &p] { p.set_value(m->have_live()); });
+  return f.get();
+}
+
+std::size_t WsTestServer::queued() const {
+  std::promise<std::size_t> p;
+  auto f = p.get_future();
+  impl_->on_io([m = impl_.get(), &p] { p.set_value(m->current ? m->current->outq.size() : 0); });
   return f.get();
 }
 

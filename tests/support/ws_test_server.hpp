@@ -7,7 +7,8 @@
 // the server's own thread in the order given.
 //
 // HTTPS on the same port: POST .../bullet-public returns `bullet_body` with "{ENDPOINT}" replaced by this
-// server's wss URL (KuCoin token flow); GET .../depth returns `snapshot_body`.
+// server's wss URL (KuCoin token flow); GET .../depth returns `snapshot_body`. After fail_rest(n) the next n
+// REST requests of any kind are answered 503.
 #pragma once
 
 #include <cstddef>
@@ -63,6 +64,7 @@ class WsTestServer {
   void send_ping();                // a WebSocket ping control frame (queued behind pending frames)
   void fault(ServerFault f);
   void set_answer_pings(bool on);
+  void fail_rest(int n);           // the next n REST requests are answered 503 (a venue's 5xx)
 
   // Observations (thread-safe snapshots).
   [[nodiscard]] int connections() const;            // WebSocket upgrades so far
@@ -73,6 +75,7 @@ class WsTestServer {
   [[nodiscard]] bool text_before_welcome() const;   // a client text frame arrived before the welcome
   [[nodiscard]] std::size_t cursor() const;         // recorded frames sent or skipped
   [[nodiscard]] bool live() const;                  // a WebSocket connection is open
+  [[nodiscard]] std::size_t queued() const;         // frames waiting in the live connection's write queue
 
   struct Impl;
 

@@ -1,0 +1,13 @@
+# Load and endurance (issue 18): `paper` against the local TLS venue at 2x / 10x the recorded peak rate and
+# unpaced (stress), and a long run with faults on a schedule (soak). Loopback servers and a paced sender:
+# never share the 2 cores. Both run the engine for long (about 15 s and 70 s in CI): labelled slow.
+enigma_add_test(engine_stress_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/stress_test.cpp
+  DEPS enigma::engine enigma_ws_test_server
+  LABELS integration slow TIMEOUT 300)
+set_tests_properties(engine_stress_test PROPERTIES RUN_SERIAL TRUE)
+enigma_add_test(engine_soak_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/soak_test.cpp
+  DEPS enigma::engine enigma_ws_test_server
+  LABELS integration slow TIMEOUT 300)
+set_tests_properties(engine_soak_test PROPERTIES RUN_SERIAL TRUE)
