@@ -56,8 +56,9 @@ struct DecodeResult {
 // Hostile recorded input: no venue sends a price <= 0 or a negative size, yet both parse as decimals.
 // Checks the events a decoder appended from `first` on; a frame carrying one becomes Errc::out_of_range
 // with nothing left in `out` (action resync when it held book levels: that diff is lost, so is the book;
-// skip otherwise). A price of zero in a venue quote (Bbo) or a candle is rejected too; MarkFunding uses
-// zero for "absent", so only a negative mark or index price is. Hot path: a short scan, no allocation.
+// skip otherwise). Book levels and trades need a price > 0; venue quotes (Bbo), candles and MarkFunding
+// use zero for an empty side or an absent field (OKX option tickers), so there only a negative value is
+// rejected. Sizes are never negative. Hot path: a short scan, no allocation.
 [[nodiscard]] inline DecodeResult reject_impossible_values(DecodeResult r, EventBuffer& out, std::size_t first) noexcept {
   if (!r.ok()) return r;
   for (std::size_t i = first; i < out.size(); ++i) {
@@ -71,10 +72,10 @@ struct DecodeResult {
         break;
       case EventType::trade: bad = e.trade.price.raw() <= 0 || e.trade.qty.raw() < 0; break;
       case EventType::bbo:
-        bad = e.bbo.bid_price.raw() <= 0 || e.bbo.ask_price.raw() <= 0 || e.bbo.bid_qty.raw() < 0 || e.bbo.ask_qty.raw() < 0;
+        bad = e.bbo.bid_price.raw() < 0 || e.bbo.ask_price.raw() < 0 || e.bbo.bid_qty.raw() < 0 || e.bbo.ask_qty.raw() < 0;
         break;
       case EventType::candle:
-        bad = e.candle.open.raw() <= 0 || e.candle.high.raw() <= 0 || e.candle.low.raw() <= 0 || e.candle.close.raw() <= 0 ||
+        bad = e.candle.open.raw() < 0 || e.candle.high.raw() < 0 || e.candle.low.raw() < 0 || e.candle.close.raw() < 0 ||
               e.candle.volume.raw() < 0;
         break;
       case EventType::mark: bad = e.mark.mark_price.raw() < 0 || e.mark.index_price.raw() < 0; break;
