@@ -914,6 +914,7 @@ PipelineResult run_pipeline(const std::vector<std::string>& files, InstrumentReg
   }
   PipelineResult r;
   r.bad_lines = feed::bad_lines(readers);
+  if (r.bad_lines != 0) ENIGMA_LOG_WARN("feed", "{} bad capture lines skipped (the first ones are quoted on stderr)", r.bad_lines);
   r.frames_in_input = frames.size();  // r.frames and r.data_end_ns: what drive_frames got through
   r.data_start_ns = frames.front().recv_ns;
   const auto t0 = std::chrono::steady_clock::now();

@@ -9,12 +9,12 @@
 
 #include <sys/wait.h>
 
+#include <unistd.h>
 #include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 #include "feed/capture_reader.hpp"
@@ -42,13 +42,17 @@ Out sh(const std::string& cmd) {
 
 Out run_enigma(const std::string& args) { return sh(std::string(ENIGMA_BINARY) + " " + args); }
 
-std::string tmp_dir() {
-  static int n = 0;
-  const std::string d = ::testing::TempDir() + "/enigma-bad-input-" + std::to_string(::getpid()) + "-" + std::to_string(n++);
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
+// A fresh directory for one test's inputs and runs, removed with everything in it at the end.
+struct TmpDir {
+  std::string path;
+  TmpDir() {
+    static int n = 0;
+    path = ::testing::TempDir() + "/enigma-bad-input-" + std::to_string(::getpid()) + "-" + std::to_string(n++);
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~TmpDir() { fs::remove_all(path); }
+};
 
 std::vector<std::string> split_lines(const std::string& text) {
   std::vector<std::string> lines;
@@ -91,7 +95,8 @@ std::vector<std::string> usdm_head() {
 }
 
 Out replay(const std::string& dir, const std::string& data, const std::string& extra = "") {
-  return run_enigma("replay --quiet " + extra + " --config " + kSrc + "/config/replay.toml --data " + data + " --runs-dir " + dir + "/runs");
+  return run_enigma("replay --quiet " + extra + " --config " + kSrc + "/config/replay.toml --data " + data +
+                    " --runs-dir " + dir + "/runs");
 }
 
 std::string summary_json(const std::string& dir) {
@@ -130,15 +135,19 @@ TEST(EngineBadInput, NegativePriceIsADecodeErrorInEveryVenue) {
     std::string venue, file, pattern, replacement, extra;
   };
   const std::vector<Case> cases = {
-      {"binance-usdm", "binance/hftbacktest_usdm_BTCUSDT_ws_depth_trade_bookTicker_raw_20240808.gz", "\"b\":[[\"", "\"b\":[[\"-", ""},
-      {"kucoin-spot", "kucoin/cryptofeed_spot_ws_level2_ticker_match_candles_10sym_20210425.raw.txt.gz", "\"asks\":[[\"",
-       "\"asks\":[[\"-", kSrc + "/data/kucoin/cryptofeed_spot_rest_level2_snapshots_9sym_20210425.raw.txt.gz"},
-      {"okx", "okx/cryptofeed_v5_ws_books_trades_tickers_3inst_20220513.raw.txt.gz", "\"asks\":[[\"", "\"asks\":[[\"-", ""},
+      {"binance-usdm", "binance/hftbacktest_usdm_BTCUSDT_ws_depth_trade_bookTicker_raw_20240808.gz", "\"b\":[[\"",
+       "\"b\":[[\"-", ""},
+      {"kucoin-spot", "kucoin/cryptofeed_spot_ws_level2_ticker_match_candles_10sym_20210425.raw.txt.gz",
+       "\"asks\":[[\"", "\"asks\":[[\"-",
+       kSrc + "/data/kucoin/cryptofeed_spot_rest_level2_snapshots_9sym_20210425.raw.txt.gz"},
+      {"okx", "okx/cryptofeed_v5_ws_books_trades_tickers_3inst_20220513.raw.txt.gz", "\"asks\":[[\"", "\"asks\":[[\"-",
+       ""},
       {"bybit", "bybit/bybit_public_XRPUSDT_ob500_20241201.data.zip", "\"b\":[[\"", "\"b\":[[\"-", ""},
-      {"coinbase", "coinbase/cryptofeed_pro_ws_level2_l2update_match_ticker_10sym_20210417.raw.txt.gz", "\"changes\":[[\"buy\",\"",
-       "\"changes\":[[\"buy\",\"-", ""},
+      {"coinbase", "coinbase/cryptofeed_pro_ws_level2_l2update_match_ticker_10sym_20210417.raw.txt.gz",
+       "\"changes\":[[\"buy\",\"", "\"changes\":[[\"buy\",\"-", ""},
   };
-  const std::string dir = tmp_dir();
+  const TmpDir tmp;
+  const std::string& dir = tmp.path;
   for (const Case& c : cases) {
     std::vector<std::string> lines = c.venue == "binance-usdm" ? usdm_head() : data_lines(c.file);
     const std::size_t i = last_with(lines, c.pattern);
@@ -153,7 +162,8 @@ TEST(EngineBadInput, NegativePriceIsADecodeErrorInEveryVenue) {
 // Zero price and negative size (Binance), and the same negative price through a replay: one decode error,
 // no crossed book (the issue: replay said "crossed 0" while book-check said crossed=1).
 TEST(EngineBadInput, ZeroPriceAndNegativeSizeAreDecodeErrorsInReplayAndBookCheck) {
-  const std::string dir = tmp_dir();
+  const TmpDir tmp;
+  const std::string& dir = tmp.path;
   const std::vector<std::string> base = usdm_head();
   const std::size_t i = last_with(base, "\"e\":\"depthUpdate\"");
   const std::size_t b = base[i].find("\"b\":[[\"") + 7;  // first bid: ["price","qty"]
@@ -162,7 +172,8 @@ TEST(EngineBadInput, ZeroPriceAndNegativeSizeAreDecodeErrorsInReplayAndBookCheck
   zero[i] = base[i].substr(0, b) + "0.00" + base[i].substr(base[i].find('"', b));
   neg_qty[i] = base[i].substr(0, q) + "-" + base[i].substr(q);
   neg_px[i] = base[i].substr(0, b) + "-" + base[i].substr(b);
-  for (const auto& [name, lines] : {std::pair{"zero-price", zero}, {"negative-size", neg_qty}, {"negative-price", neg_px}}) {
+  for (const auto& [name, lines] :
+       {std::pair{"zero-price", zero}, {"negative-size", neg_qty}, {"negative-price", neg_px}}) {
     const std::string path = write_lines(dir + "/" + name + ".txt", lines);
     const Out bc = run_enigma("book-check --venue binance-usdm " + path);
     EXPECT_EQ(number_after(bc.text, "decode_errors="), 1) << name << "\n" << bc.text;
@@ -178,7 +189,8 @@ TEST(EngineBadInput, ZeroPriceAndNegativeSizeAreDecodeErrorsInReplayAndBookCheck
 // One repeated depth update: dropped as a duplicate (Binance: u <= last applied u), not a gap, and the
 // book keeps agreeing with every bookTicker. The whole capture twice: every applied diff is a duplicate.
 TEST(EngineBadInput, RepeatedDepthUpdateIsADuplicateNotAGap) {
-  const std::string dir = tmp_dir();
+  const TmpDir tmp;
+  const std::string& dir = tmp.path;
   const std::vector<std::string> base = usdm_head();
   const std::string base_path = write_lines(dir + "/base.txt", base);
   const Out clean = run_enigma("book-check --venue binance-usdm " + base_path);
@@ -224,32 +236,40 @@ TEST(EngineBadInput, RepeatedDepthUpdateIsADuplicateNotAGap) {
 // The other venues' rules: KuCoin (sequenceEnd <= last applied), Bybit (u <= last u), OKX (seqId <= last
 // seqId off the prevSeqId chain), Coinbase (sequence_num already seen): one repeated update, one duplicate.
 TEST(EngineBadInput, RepeatedUpdateIsADuplicateInEveryVenue) {
-  const std::string dir = tmp_dir();
+  const TmpDir tmp;
+  const std::string& dir = tmp.path;
   struct Case {
     std::string venue;
     std::vector<std::string> lines;
     std::string pattern, extra;
   };
   std::vector<Case> cases;
-  cases.push_back({"kucoin-spot", data_lines("kucoin/cryptofeed_spot_ws_level2_ticker_match_candles_10sym_20210425.raw.txt.gz"),
-                   "trade.l2update", kSrc + "/data/kucoin/cryptofeed_spot_rest_level2_snapshots_9sym_20210425.raw.txt.gz"});
-  cases.push_back({"bybit", data_lines("bybit/bybit_public_XRPUSDT_ob500_20241201.data.zip"), "\"type\":\"delta\"", ""});
+  cases.push_back(
+      {"kucoin-spot", data_lines("kucoin/cryptofeed_spot_ws_level2_ticker_match_candles_10sym_20210425.raw.txt.gz"),
+       "trade.l2update", kSrc + "/data/kucoin/cryptofeed_spot_rest_level2_snapshots_9sym_20210425.raw.txt.gz"});
+  cases.push_back(
+      {"bybit", data_lines("bybit/bybit_public_XRPUSDT_ob500_20241201.data.zip"), "\"type\":\"delta\"", ""});
   // The nautilus OKX fixtures carry seqIds but a made-up checksum: drop the checksum, keep the sequence.
   auto no_checksum = [](std::string s) { return replace_once(s, "\"checksum\": -855196043,", ""); };
   cases.push_back({"okx",
                    {no_checksum(one_line("okx/nautilus_crate_ws_books_snapshot.json")),
                     no_checksum(one_line("okx/nautilus_crate_ws_books_update.json"))},
-                   "\"update\"", ""});
+                   "\"update\"",
+                   ""});
   cases.push_back({"coinbase",
-                   {one_line("coinbase/nautilus_crate_ws_l2_data_snapshot.json"), one_line("coinbase/nautilus_crate_ws_l2_data_update.json")},
-                   "\"sequence_num\": 1", ""});
+                   {one_line("coinbase/nautilus_crate_ws_l2_data_snapshot.json"),
+                    one_line("coinbase/nautilus_crate_ws_l2_data_update.json")},
+                   "\"sequence_num\": 1",
+                   ""});
   for (Case& c : cases) {
-    const Out clean = run_enigma("book-check --venue " + c.venue + " " + write_lines(dir + "/clean-" + c.venue, c.lines) + " " + c.extra);
+    const Out clean = run_enigma("book-check --venue " + c.venue + " " +
+                                 write_lines(dir + "/clean-" + c.venue, c.lines) + " " + c.extra);
     ASSERT_EQ(number_after(clean.text, "duplicates="), 0) << c.venue << "\n" << clean.text;
     const long long gaps = number_after(clean.text, "gaps=");
     const std::size_t i = last_with(c.lines, c.pattern);
     c.lines.insert(c.lines.begin() + static_cast<long>(i) + 1, c.lines[i]);
-    const Out o = run_enigma("book-check --venue " + c.venue + " " + write_lines(dir + "/dup-" + c.venue, c.lines) + " " + c.extra);
+    const Out o = run_enigma("book-check --venue " + c.venue + " " + write_lines(dir + "/dup-" + c.venue, c.lines) +
+                             " " + c.extra);
     EXPECT_EQ(number_after(o.text, "duplicates="), 1) << c.venue << "\n" << o.text;
     EXPECT_EQ(number_after(o.text, "gaps="), gaps) << c.venue << "\n" << o.text;
     EXPECT_EQ(number_after(o.text, "resyncs="), number_after(clean.text, "resyncs=")) << c.venue << "\n" << o.text;
@@ -258,14 +278,16 @@ TEST(EngineBadInput, RepeatedUpdateIsADuplicateInEveryVenue) {
 
 // A 30-digit receive timestamp would wrap: a bad line named by file and line, skipped; --strict: exit 3.
 TEST(EngineBadInput, ThirtyDigitTimestampIsABadLine) {
-  const std::string dir = tmp_dir();
+  const TmpDir tmp;
+  const std::string& dir = tmp.path;
   std::vector<std::string> lines = usdm_head();
   const std::string json = lines[199].substr(lines[199].find(' '));
   lines.insert(lines.begin() + 199, "123456789012345678901234567890" + json);  // becomes line 200
   const std::string path = write_lines(dir + "/ts.txt", lines);
   const Out r = replay(dir, path);
   ASSERT_EQ(r.code, 0) << r.text;
-  EXPECT_NE(r.text.find("ts.txt:200: receive timestamp does not fit in 64 bits: '123456789012345678901234567890"), std::string::npos)
+  EXPECT_NE(r.text.find("ts.txt:200: receive timestamp does not fit in 64 bits: '123456789012345678901234567890"),
+            std::string::npos)
       << r.text;
   const std::string s = summary_json(dir);
   EXPECT_EQ(number_after(s, "\"bad_lines\": "), 1) << s;
@@ -273,13 +295,15 @@ TEST(EngineBadInput, ThirtyDigitTimestampIsABadLine) {
 
   const Out strict = replay(dir, path, "--strict");
   EXPECT_EQ(strict.code, 3) << strict.text;
-  EXPECT_NE(strict.text.find("'" + path + "': line 200: receive timestamp does not fit in 64 bits"), std::string::npos) << strict.text;
+  EXPECT_NE(strict.text.find("'" + path + "': line 200: receive timestamp does not fit in 64 bits"), std::string::npos)
+      << strict.text;
 }
 
 // Seven bad lines (terminal escapes, a 1 MB field, raw binary): all counted, the first five quoted with
 // file:line, escaped (no raw control byte reaches the output) and cut to 120 characters.
 TEST(EngineBadInput, BadLinesAreCountedQuotedEscapedAndTruncated) {
-  const std::string dir = tmp_dir();
+  const TmpDir tmp;
+  const std::string& dir = tmp.path;
   std::vector<std::string> lines = usdm_head();
   const std::string evil = "\x1b]0;pwned\x07\x1b[2J" + std::string(1 << 20, 'A');  // no space: not '<ns> <json>'
   for (int k = 0; k < 7; ++k) lines.insert(lines.begin() + 100 + 10 * k, evil);
@@ -310,7 +334,8 @@ TEST(EngineBadInput, BadLinesAreCountedQuotedEscapedAndTruncated) {
 // `head -c` of the real .gz: the complete lines before the cut replay (as many as the system's gzip
 // recovers), with a warning naming the offset; --strict refuses it with exit 3.
 TEST(EngineBadInput, TruncatedGzipReplaysItsGoodPart) {
-  const std::string dir = tmp_dir();
+  const TmpDir tmp;
+  const std::string& dir = tmp.path;
   const std::string path = dir + "/cut.gz";
   ASSERT_EQ(sh("head -c 200000 " + kUsdm + " > " + path).code, 0);
   const Out wc = sh("gzip -dc " + path + " 2>/dev/null | wc -l");
@@ -326,7 +351,8 @@ TEST(EngineBadInput, TruncatedGzipReplaysItsGoodPart) {
 
   const Out strict = replay(dir, path, "--strict");
   EXPECT_EQ(strict.code, 3) << strict.text;
-  EXPECT_NE(strict.text.find("'" + path + "': truncated gzip data: the stream ends after 200000 compressed bytes"), std::string::npos)
+  EXPECT_NE(strict.text.find("'" + path + "': truncated gzip data: the stream ends after 200000 compressed bytes"),
+            std::string::npos)
       << strict.text;
   const Out bc = run_enigma("book-check --venue binance-usdm " + path);
   EXPECT_EQ(bc.code, 0) << bc.text;
@@ -336,18 +362,20 @@ TEST(EngineBadInput, TruncatedGzipReplaysItsGoodPart) {
 // A gzip member that expands to one 20 MiB line (zeros: ~20 KB compressed) between two real parts: a bad
 // line naming the 16 MiB limit, not std::bad_alloc; the 1000 real lines around it replay.
 TEST(EngineBadInput, LineBeyondTheLimitIsABadLineNotACrash) {
-  const std::string dir = tmp_dir();
+  const TmpDir tmp;
+  const std::string& dir = tmp.path;
   const std::vector<std::string> base = usdm_head();
   const std::string a = write_lines(dir + "/a.txt", {base.begin(), base.begin() + 500});
   const std::string b = write_lines(dir + "/b.txt", {base.begin() + 500, base.begin() + 1000});
   const std::string path = dir + "/bomb.gz";
-  ASSERT_EQ(sh("gzip -c " + a + " > " + path + " && (head -c 20971520 /dev/zero; echo) | gzip -1 >> " + path + " && gzip -c " + b +
-               " >> " + path)
+  ASSERT_EQ(sh("gzip -c " + a + " > " + path + " && (head -c 20971520 /dev/zero; echo) | gzip -1 >> " + path +
+               " && gzip -c " + b + " >> " + path)
                 .code,
             0);
   const Out r = replay(dir, path);
   ASSERT_EQ(r.code, 0) << r.text.substr(0, 2000);
-  EXPECT_NE(r.text.find("bomb.gz:501: line of 20971520 bytes exceeds the 16 MiB line limit: '\\x00\\x00"), std::string::npos)
+  EXPECT_NE(r.text.find("bomb.gz:501: line of 20971520 bytes exceeds the 16 MiB line limit: '\\x00\\x00"),
+            std::string::npos)
       << r.text.substr(0, 2000);
   EXPECT_LT(r.text.size(), 20000u);
   const std::string s = summary_json(dir);
@@ -355,6 +383,7 @@ TEST(EngineBadInput, LineBeyondTheLimitIsABadLineNotACrash) {
   EXPECT_EQ(number_after(s, "\"frames_in_input\": "), 1000) << s;
   const Out strict = replay(dir, path, "--strict");
   EXPECT_EQ(strict.code, 3);
-  EXPECT_NE(strict.text.find("'" + path + "': line 501: line of 20971520 bytes exceeds the 16 MiB line limit"), std::string::npos)
+  EXPECT_NE(strict.text.find("'" + path + "': line 501: line of 20971520 bytes exceeds the 16 MiB line limit"),
+            std::string::npos)
       << strict.text.substr(0, 2000);
 }
