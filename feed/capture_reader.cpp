@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "core/error.hpp"
@@ -388,34 +389,42 @@ CaptureReader::CaptureReader(std::string path, CaptureReadOptions options) : pat
   }
   const std::size_t content = data_.size();
   data_.append(kPadding, ' ');
-  // Detect from the first non-empty line.
-  std::size_t b = 0;
-  while (b < content && (data_[b] == '\n' || data_[b] == '\r')) ++b;
-  if (b == content) throw Error("'" + path_ + "': empty capture file" + (long_lines_.empty() ? "" : " (every line too long)"));
-  const std::size_t e = data_.find('\n', b);
-  const std::string_view first(data_.data() + b, (e == std::string::npos ? content : e) - b);
-  if (is_digit(first[0])) {
-    const std::size_t sp = first.find(' ');
-    const std::size_t colon = first.find(": ");
-    if (sp != std::string_view::npos && first.find('.') > sp && sp + 1 < first.size() &&
-        (first[sp + 1] == '{' || first[sp + 1] == '[')) {
-      format_ = CaptureFormat::hftbacktest;
-    } else if (colon != std::string_view::npos) {
-      format_ = CaptureFormat::cryptofeed_raw;
-    } else {
-      throw Error("'" + path_ + "': unrecognised capture format (digits but neither '<ns> <json>' nor '<ts>: <json>'): first line '" +
-                  quote_input(first) + "'");
+  // Detect from the first line of a known shape among the first few, so a bad first line is skipped like
+  // any other bad line (when read) instead of making the whole file unreadable.
+  auto detect = [](std::string_view l) -> std::optional<CaptureFormat> {
+    if (is_digit(l[0])) {
+      const std::size_t sp = l.find(' ');
+      if (sp != std::string_view::npos && l.find('.') > sp && sp + 1 < l.size() && (l[sp + 1] == '{' || l[sp + 1] == '['))
+        return CaptureFormat::hftbacktest;
+      if (l.find(": ") != std::string_view::npos) return CaptureFormat::cryptofeed_raw;
+      return std::nullopt;
     }
-  } else if (first.rfind("{\"url\":", 0) == 0 && first.find("\"body\":") != std::string_view::npos) {
-    format_ = CaptureFormat::responses_jsonl;
-  } else if (first[0] == '{' || first[0] == '[') {
-    format_ = CaptureFormat::json_lines;
-  } else if (first.find(" <-> ") != std::string_view::npos || first.find(" <- ") != std::string_view::npos ||
-             first.find(" -> ") != std::string_view::npos) {
-    format_ = CaptureFormat::cryptofeed_raw;
-  } else {
-    throw Error("'" + path_ + "': unrecognised capture format: first line '" + quote_input(first) + "'");
+    if (l.rfind("{\"url\":", 0) == 0 && l.find("\"body\":") != std::string_view::npos) return CaptureFormat::responses_jsonl;
+    if (l[0] == '{' || l[0] == '[') return CaptureFormat::json_lines;
+    if (l.find(" <-> ") != std::string_view::npos || l.find(" <- ") != std::string_view::npos || l.find(" -> ") != std::string_view::npos)
+      return CaptureFormat::cryptofeed_raw;
+    return std::nullopt;
+  };
+  constexpr int kLinesTried = 16;
+  std::string_view first;
+  int tried = 0;
+  for (std::size_t b = 0; b < content && tried < kLinesTried;) {
+    std::size_t e = data_.find('\n', b);
+    if (e == std::string::npos || e > content) e = content;
+    std::string_view line(data_.data() + b, e - b);
+    b = e + 1;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) continue;
+    if (first.empty()) first = line;
+    ++tried;
+    if (const auto f = detect(line)) {
+      format_ = *f;
+      return;
+    }
   }
+  if (first.empty()) throw Error("'" + path_ + "': empty capture file" + (long_lines_.empty() ? "" : " (every line too long)"));
+  throw Error("'" + path_ + "': unrecognised capture format (none of the first " + std::to_string(tried) +
+              " lines has a known shape): first line '" + quote_input(first) + "'");
 }
 
 bool CaptureReader::next(CapturedFrame& out) {

@@ -387,3 +387,19 @@ TEST(EngineBadInput, LineBeyondTheLimitIsABadLineNotACrash) {
             std::string::npos)
       << strict.text.substr(0, 2000);
 }
+
+// A bad first line does not make the file unreadable: the format comes from the first line of a known
+// shape, and the bad one is skipped like any other.
+TEST(EngineBadInput, BadFirstLineIsSkippedNotTakenForTheFormat) {
+  const TmpDir tmp;
+  std::vector<std::string> lines = usdm_head();
+  lines.insert(lines.begin(), "garbage\x1b[31m line");
+  const std::string path = write_lines(tmp.path + "/first.txt", lines);
+  const Out r = replay(tmp.path, path);
+  ASSERT_EQ(r.code, 0) << r.text;
+  EXPECT_NE(r.text.find("first.txt:1: receive timestamp is not an integer: 'garbage\\x1b[31m line'"), std::string::npos)
+      << r.text;
+  const std::string s = summary_json(tmp.path);
+  EXPECT_EQ(number_after(s, "\"bad_lines\": "), 1) << s;
+  EXPECT_EQ(number_after(s, "\"frames_in_input\": "), 3000) << s;
+}
