@@ -12,8 +12,9 @@
 // The whole decompressed file is kept in one buffer with simdjson padding after it, so every payload
 // view stays valid for the reader's lifetime and can be parsed in place (`padded_capacity`).
 //
-// Hostile input (issue 18). A line longer than `max_line_bytes` (16 MiB) is cut while decompressing (a gzip
-// that expands without bound costs at most that much) and becomes a bad line. Bad lines (too long, a
+// Hostile input (issue 18). A line longer than `max_line_bytes` (16 MiB) is cut as it is decompressed (a
+// gzip that expands without bound costs at most that much; plain, zip and zstd files are read whole first)
+// and becomes a bad line. Bad lines (too long, a
 // receive timestamp that is not a number or does not fit in 64 bits, a shape the format does not allow)
 // are counted and skipped; the first few are quoted on stderr as `warning: FILE:LINE: why: 'quote'`, and
 // the count as `warning: 'FILE': N bad lines skipped`. A truncated or damaged gzip keeps its good part:
@@ -67,8 +68,10 @@ struct CaptureReadOptions {
 
 class CaptureReader {
  public:
-  // Loads and decompresses the file and detects its format; throws enigma::Error naming the file and
-  // what is wrong (missing, unreadable, corrupt gzip/zip, unrecognised line format).
+  // Loads and decompresses the file and detects its format (from the first of its first 16 non-empty
+  // lines that has a known shape); throws enigma::Error naming the file and what is wrong (missing,
+  // unreadable, corrupt zip or zstd, no line of a known shape, and with `strict` a damaged gzip). A damaged
+  // gzip otherwise keeps its complete lines, with a warning on stderr.
   explicit CaptureReader(std::string path, CaptureReadOptions options = {});
   ~CaptureReader();
   CaptureReader(const CaptureReader&) = delete;
