@@ -40,9 +40,11 @@
 #include "engine/state.hpp"
 #include "engine/status.hpp"
 #include "feed/book_check.hpp"
+#include "feed/capture_reader.hpp"
 #include "feed/recorder.hpp"
 #include "feed/venues/binance.hpp"
 #include "feed/venues/bybit.hpp"
+#include "feed/venues/coinbase.hpp"
 #include "feed/venues/kucoin.hpp"
 #include "feed/venues/okx.hpp"
 #include "strategy/csv.hpp"
@@ -148,6 +150,7 @@ struct RunArgs {
   std::string venue;
   std::string runs_dir;
   bool quiet = false;
+  bool strict = false;
 };
 RunArgs g_replay;
 RunArgs g_bench;
@@ -170,6 +173,7 @@ struct BookCheckArgs {
   std::string venue;
   std::vector<std::string> files;
   bool verbose = false;
+  bool strict = false;
 } g_book_check;
 
 struct IndicatorArgs {
@@ -463,6 +467,7 @@ int cmd_replay() {
   check_engine_for_run(rc, rc.engine.topology);
   RunSession s(rc, "", "replay", /*pipeline_reports_status=*/true);
   s.po.progress = !g_replay.quiet;
+  s.po.strict = g_replay.strict;
   ENIGMA_LOG_INFO("engine", "replay start venue={} files={} topology={}", to_string(rc.venue), rc.data.size(), to_string(rc.engine.topology));
   std::fprintf(stderr, "enigma replay: %zu file(s), venue %s, %s topology -> %s\n", rc.data.size(), std::string(to_string(rc.venue)).c_str(),
                std::string(to_string(rc.engine.topology)).c_str(), s.dir.c_str());
@@ -584,6 +589,7 @@ int cmd_book_check() {
   if (!v) throw Error("unknown venue '" + g_book_check.venue + "'");
   feed::BookCheckOptions opt;
   opt.verbose = g_book_check.verbose;
+  opt.strict = g_book_check.strict;
   feed::BookCheckResult r;
   switch (*v) {
     case Venue::binance_usdm:
@@ -593,11 +599,15 @@ int cmd_book_check() {
     case Venue::kucoin_futures: r = feed::kucoin::check(g_book_check.files, *v, opt); break;
     case Venue::okx: r = feed::okx::check(g_book_check.files, *v, opt); break;
     case Venue::bybit: r = feed::bybit::check(g_book_check.files, *v, opt); break;
+    case Venue::coinbase: r = feed::coinbase::check(g_book_check.files, *v, opt); break;
     default: throw Error("book-check does not support venue '" + g_book_check.venue + "'");
   }
-  for (const auto& n : r.notes) std::fprintf(stderr, "  %s\n", n.c_str());
-  std::printf("book-check: checked=%llu mismatched=%llu gaps=%llu resyncs=%llu\n", (unsigned long long)r.checked,
-              (unsigned long long)r.mismatched, (unsigned long long)r.gaps, (unsigned long long)r.resyncs);
+  // Notes name symbols taken from the data: escaped like every other quote of input.
+  for (const auto& n : r.notes) std::fprintf(stderr, "  %s\n", feed::quote_input(n, 400).c_str());
+  std::printf("book-check: checked=%llu mismatched=%llu gaps=%llu resyncs=%llu duplicates=%llu decode_errors=%llu bad_lines=%llu\n",
+              (unsigned long long)r.checked, (unsigned long long)r.mismatched, (unsigned long long)r.gaps,
+              (unsigned long long)r.resyncs, (unsigned long long)r.duplicates, (unsigned long long)r.errors,
+              (unsigned long long)r.bad_lines);
   return r.mismatched == 0 ? 0 : 1;
 }
 
@@ -714,6 +724,8 @@ void register_commands(CLI::App& app) {
   {
     auto* c = app.add_subcommand("replay", "Backtest: replay recorded data through the full pipeline against the simulated exchange");
     add_run_options(c, g_replay);
+    c->add_flag("--strict", g_replay.strict,
+                "Stop at the first bad line or damaged file (exit 3 naming file and line or offset) instead of skipping it");
     g_commands.emplace_back(c, cmd_replay);
   }
   {
@@ -736,11 +748,13 @@ void register_commands(CLI::App& app) {
   }
   {
     auto* c = app.add_subcommand("book-check", "Rebuild books from recorded files and verify them against the venue's top of book or checksum");
-    c->add_option("--venue", g_book_check.venue, "binance-usdm|binance-coinm|binance-spot|kucoin-spot|kucoin-futures|okx|bybit")
+    c->add_option("--venue", g_book_check.venue, "binance-usdm|binance-coinm|binance-spot|kucoin-spot|kucoin-futures|okx|bybit|coinbase")
         ->required()
-        ->check(CLI::IsMember({"binance-usdm", "binance-coinm", "binance-spot", "kucoin-spot", "kucoin-futures", "okx", "bybit"}));
+        ->check(CLI::IsMember({"binance-usdm", "binance-coinm", "binance-spot", "kucoin-spot", "kucoin-futures", "okx", "bybit", "coinbase"}));
     c->add_option("files", g_book_check.files, "Recorded files (formats detected automatically)")->required()->check(CLI::ExistingFile);
     c->add_flag("--verbose", g_book_check.verbose, "Print details of mismatches");
+    c->add_flag("--strict", g_book_check.strict,
+                "Stop at the first bad line or damaged file (exit 3 naming file and line or offset) instead of skipping it");
     g_commands.emplace_back(c, cmd_book_check);
   }
   {

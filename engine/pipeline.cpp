@@ -100,6 +100,17 @@ std::uint64_t gap_count(const feed::kucoin::BookSync& s) noexcept { return s.gap
 std::uint64_t gap_count(const feed::okx::BookSync& s) noexcept { return s.gaps(); }
 std::uint64_t gap_count(const feed::bybit::BookSync& s) noexcept { return s.stats().gaps; }
 std::uint64_t gap_count(const feed::coinbase::BookSync& s) noexcept { return s.stats().gaps; }
+std::uint64_t duplicate_count(const feed::binance::BookSync& s) noexcept { return s.stats().duplicates; }
+std::uint64_t duplicate_count(const feed::kucoin::BookSync& s) noexcept { return s.duplicates(); }
+std::uint64_t duplicate_count(const feed::okx::BookSync& s) noexcept { return s.duplicates(); }
+std::uint64_t duplicate_count(const feed::bybit::BookSync& s) noexcept { return s.stats().duplicates; }
+std::uint64_t duplicate_count(const feed::coinbase::BookSync&) noexcept { return 0; }  // its decoder drops them
+// Coinbase numbers a connection's messages, so its decoder drops repeats; the other venues' syncs do.
+template <class D>
+std::uint64_t decoder_duplicates(const D& d) noexcept {
+  if constexpr (requires { d.duplicates(); }) return d.duplicates();
+  else return 0;
+}
 
 // Top of book handed to strategies and to entry pricing (one PriceLevel type all the way).
 struct BookView {
@@ -186,7 +197,11 @@ class FeedStage {
   [[nodiscard]] bool synced(InstrumentId id) noexcept { return sync(id).state() == feed::SyncState::synced; }
   void collect(PipelineResult& r) const noexcept {
     for (const auto& s : syncs_)
-      if (s) r.gaps += gap_count(*s);
+      if (s) {
+        r.gaps += gap_count(*s);
+        r.duplicates += duplicate_count(*s);
+      }
+    r.duplicates += decoder_duplicates(decoder_);
   }
 
  private:
@@ -243,8 +258,8 @@ class FeedStage {
 
 // Market-data frames of the files, merged by receive time (connect and sent frames dropped).
 std::vector<feed::CapturedFrame> load_frames(const std::vector<std::string>& files,
-                                             std::vector<std::unique_ptr<feed::CaptureReader>>& readers) {
-  std::vector<feed::CapturedFrame> frames = feed::read_merged(files, readers);
+                                             std::vector<std::unique_ptr<feed::CaptureReader>>& readers, bool strict) {
+  std::vector<feed::CapturedFrame> frames = feed::read_merged(files, readers, feed::CaptureReadOptions{.strict = strict});
   std::erase_if(frames, [](const feed::CapturedFrame& f) {
     return f.kind != feed::FrameKind::ws_received && f.kind != feed::FrameKind::rest_body;
   });
@@ -911,12 +926,14 @@ void set_thread_alloc_counter(ThreadAllocCounter fn) noexcept { g_alloc_counter.
 PipelineResult run_pipeline(const std::vector<std::string>& files, InstrumentRegistry& registry,
                             strategy::StrategyStage& strategies, TradingCore& core, const PipelineOptions& opt) {
   std::vector<std::unique_ptr<feed::CaptureReader>> readers;
-  std::vector<feed::CapturedFrame> frames = load_frames(files, readers);
+  std::vector<feed::CapturedFrame> frames = load_frames(files, readers, opt.strict);
   if (opt.data_window_ns > 0) {
     const std::int64_t end = frames.front().recv_ns + opt.data_window_ns;
     frames.erase(std::find_if(frames.begin(), frames.end(), [&](const auto& f) { return f.recv_ns > end; }), frames.end());
   }
   PipelineResult r;
+  r.bad_lines = feed::bad_lines(readers);
+  if (r.bad_lines != 0) ENIGMA_LOG_WARN("feed", "{} bad capture lines skipped (the first ones are quoted on stderr)", r.bad_lines);
   r.frames_in_input = frames.size();  // r.frames and r.data_end_ns: what drive_frames got through
   r.data_start_ns = frames.front().recv_ns;
   const auto t0 = std::chrono::steady_clock::now();

@@ -43,6 +43,7 @@ struct PipelineOptions {
   // Set by SIGUSR1: the replay writes one status line (frames so far, orders, fills) to the log and stderr
   // at the next frame boundary and clears it.
   std::atomic<bool>* status_request{nullptr};
+  bool strict{false};  // replay --strict: a bad capture line or a damaged file is an error (exit 3), not skipped
 };
 
 // Every histogram is in TSC ticks while recording; results() converts to nanoseconds.
@@ -66,6 +67,8 @@ struct PipelineResult {
   std::string interrupted;  // "SIGTERM" / "SIGINT" when a signal ended the run (set by the command); else empty
   std::uint64_t events{0}, decode_errors{0}, control_frames{0}, ignored_frames{0};
   std::uint64_t book_updates{0}, gaps{0}, resyncs{0}, crossed{0};
+  std::uint64_t duplicates{0};  // book updates already applied (the same data twice), dropped by the book syncs
+  std::uint64_t bad_lines{0};   // replay: capture lines skipped as unreadable (feed::CaptureReader)
   std::uint64_t book_checks{0}, book_mismatches{0};  // venue BBO vs our book at the same update id
   std::uint64_t trades_seen{0}, intents{0}, intents_dropped{0}, ring_full_spins{0};
   std::uint64_t hot_allocations{0};  // heap allocations on pipeline threads after warm-up (must be 0)

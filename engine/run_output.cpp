@@ -148,7 +148,7 @@ void write_run_files(const std::string& dir, const RunSummaryInput& in) {
   j << "  \"feed\": {\"frames\": " << r.frames << ", \"frames_in_input\": "
     << (r.frames_in_input ? std::to_string(r.frames_in_input) : std::string("null")) << ", \"events\": " << r.events << ", \"decode_errors\": " << r.decode_errors
     << ", \"control_frames\": " << r.control_frames << ", \"ignored_frames\": " << r.ignored_frames << ", \"book_updates\": " << r.book_updates
-    << ", \"gaps\": " << r.gaps << ", \"resyncs\": " << r.resyncs << ", \"crossed\": " << r.crossed << ", \"book_checks\": " << r.book_checks
+    << ", \"gaps\": " << r.gaps << ", \"duplicates\": " << r.duplicates << ", \"bad_lines\": " << r.bad_lines << ", \"resyncs\": " << r.resyncs << ", \"crossed\": " << r.crossed << ", \"book_checks\": " << r.book_checks
     << ", \"book_mismatches\": " << r.book_mismatches << ", \"trades_seen\": " << r.trades_seen << "},\n";
   j << "  \"orders\": {\"signals\": " << r.intents << ", \"orders\": " << c.orders << ", \"fills\": " << c.fills << ", \"risk_rejects\": "
     << c.risk_rejects << ", \"pricing_rejects\": " << c.pricing_rejects << ", \"venue_rejects\": " << c.venue_rejects << ", \"cancels\": "
@@ -234,8 +234,9 @@ std::string format_summary(const RunSummaryInput& in, const std::string& dir) {
     o << "  stopped by " << r.interrupted << " after " << r.frames << " frames\n";
   }
   if (!r.fatal_error.empty()) o << "  STOPPED by the engine: " << r.fatal_error << "\n";
-  std::snprintf(line, sizeof line, "  frames %llu  events %llu  decode errors %llu  (%.2f s wall, %.0f frames/s)\n",
-                (unsigned long long)r.frames, (unsigned long long)r.events, (unsigned long long)r.decode_errors, r.wall_seconds,
+  std::snprintf(line, sizeof line, "  frames %llu  events %llu  decode errors %llu  bad lines %llu  (%.2f s wall, %.0f frames/s)\n",
+                (unsigned long long)r.frames, (unsigned long long)r.events, (unsigned long long)r.decode_errors,
+                (unsigned long long)r.bad_lines, r.wall_seconds,
                 r.wall_seconds > 0 ? r.frames / r.wall_seconds : 0.0);
   o << line;
   if (r.recorded) {
@@ -244,9 +245,9 @@ std::string format_summary(const RunSummaryInput& in, const std::string& dir) {
                   r.recording.dropped_frames ? std::to_string(r.recording.dropped_frames).c_str() : "");
     o << line;
   }
-  std::snprintf(line, sizeof line, "  book: updates %llu  checks %llu/%llu agree  gaps %llu  resyncs %llu  crossed %llu\n",
+  std::snprintf(line, sizeof line, "  book: updates %llu  checks %llu/%llu agree  gaps %llu  duplicates %llu  resyncs %llu  crossed %llu\n",
                 (unsigned long long)r.book_updates, (unsigned long long)(r.book_checks - r.book_mismatches), (unsigned long long)r.book_checks,
-                (unsigned long long)r.gaps, (unsigned long long)r.resyncs, (unsigned long long)r.crossed);
+                (unsigned long long)r.gaps, (unsigned long long)r.duplicates, (unsigned long long)r.resyncs, (unsigned long long)r.crossed);
   o << line;
   std::snprintf(line, sizeof line, "  signals %llu  orders %llu  fills %llu  risk rejects %llu  pricing rejects %llu  cancels %llu\n",
                 (unsigned long long)r.intents, (unsigned long long)c.orders, (unsigned long long)c.fills, (unsigned long long)c.risk_rejects,

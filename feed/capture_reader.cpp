@@ -9,6 +9,7 @@
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <optional>
 #include <sstream>
 
 #include "core/error.hpp"
@@ -25,6 +26,25 @@ std::string_view to_string(CaptureFormat f) noexcept {
     case CaptureFormat::enigma_recording: return "enigma-recording";
   }
   return "unknown";
+}
+
+std::string quote_input(std::string_view s, std::size_t max_chars) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string q;
+  const std::size_t n = std::min(s.size(), max_chars);
+  q.reserve(n + 8);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      q.push_back(static_cast<char>(c));
+    } else {
+      q += "\\x";
+      q.push_back(kHex[c >> 4]);
+      q.push_back(kHex[c & 0xf]);
+    }
+  }
+  if (s.size() > max_chars) q += "...";
+  return q;
 }
 
 namespace {
@@ -167,9 +187,11 @@ bool parse_epoch_seconds(std::string_view s, std::int64_t& ns) {
   std::int64_t secs = 0;
   std::size_t i = 0;
   if (s.empty() || !is_digit(s[0])) return false;
+  // Seconds beyond what nanoseconds in 64 bits can hold (year 2262) would wrap: not a timestamp.
+  constexpr std::int64_t kMaxSecs = INT64_MAX / 1'000'000'000 - 1;
   for (; i < s.size() && is_digit(s[i]); ++i) {
     secs = secs * 10 + (s[i] - '0');
-    if (secs > 9'000'000'000) return false;  // past the year 2255 int64 ns would overflow (fuzz_capture_reader)
+    if (secs > kMaxSecs) return false;
   }
   std::int64_t frac = 0;
   int nfrac = 0;
@@ -189,6 +211,153 @@ bool parse_epoch_seconds(std::string_view s, std::int64_t& ns) {
   return true;
 }
 
+// Decompressed text, with every line longer than the limit cut as it arrives (an empty line is left in its
+// place, so line numbers hold) and remembered with its length and first bytes. A gzip that expands without
+// bound thus costs at most the limit. A binary enigma recording passes through untouched.
+class LineSink {
+ public:
+  struct Cut {
+    std::size_t line;
+    std::uint64_t bytes;
+    std::string head;
+  };
+
+  LineSink(std::string& out, std::size_t max_line) : out_(out), max_(max_line) {}
+
+  void append(const char* p, std::size_t n) {
+    if (!decided_ && n > 0) {
+      decided_ = true;
+      binary_ = n >= sizeof kRecordFileMagic && std::memcmp(p, kRecordFileMagic, sizeof kRecordFileMagic) == 0;
+    }
+    if (binary_) {
+      out_.append(p, n);
+      return;
+    }
+    while (n > 0) {
+      const char* nl = static_cast<const char*>(std::memchr(p, '\n', n));
+      const std::size_t take = nl ? static_cast<std::size_t>(nl - p) : n;  // bytes of the current line in p
+      if (skipping_) {
+        skipped_ += take;
+      } else if (out_.size() - line_start_ + take > max_) {
+        skipped_ = out_.size() - line_start_ + take;
+        head_.assign(out_, line_start_, 200);
+        if (head_.size() < 200) head_.append(p, std::min(take, 200 - head_.size()));
+        out_.resize(line_start_);
+        skipping_ = true;
+      } else {
+        out_.append(p, take);
+      }
+      if (!nl) return;
+      end_line();
+      p += take + 1;
+      n -= take + 1;
+    }
+  }
+
+  // cut_short: the stream ended early, so an unterminated last line is incomplete: drop it.
+  void finish(bool cut_short) {
+    if (binary_) return;
+    if (skipping_) {
+      end_line();
+    } else if (cut_short && out_.size() > line_start_) {
+      partial_bytes_ = out_.size() - line_start_;
+      out_.resize(line_start_);
+    }
+  }
+
+  [[nodiscard]] std::vector<Cut>& cuts() noexcept { return cuts_; }
+  [[nodiscard]] std::size_t complete_lines() const noexcept { return lines_; }
+  [[nodiscard]] std::size_t partial_bytes() const noexcept { return partial_bytes_; }
+
+ private:
+  void end_line() {
+    ++lines_;
+    if (skipping_) {
+      cuts_.push_back(Cut{lines_, skipped_, std::move(head_)});
+      head_.clear();
+      skipping_ = false;
+    }
+    out_.push_back('\n');
+    line_start_ = out_.size();
+  }
+
+  std::string& out_;
+  std::size_t max_;
+  std::size_t line_start_{0};
+  std::size_t lines_{0};
+  std::size_t partial_bytes_{0};
+  std::uint64_t skipped_{0};
+  bool skipping_{false};
+  bool decided_{false};
+  bool binary_{false};
+  std::string head_;
+  std::vector<Cut> cuts_;
+};
+
+// What load_capture() found wrong with the compressed stream ("" when nothing).
+struct LoadResult {
+  std::string damage;  // e.g. "truncated gzip data: the stream ends after 4096 compressed bytes"
+};
+
+// gunzip through a LineSink, keeping what decompressed before a truncation or a damaged block.
+LoadResult gunzip_lines(const std::string& raw, LineSink& sink) {
+  LoadResult res;
+  z_stream zs{};
+  // 15 + 32: zlib or gzip header auto-detect; the loop handles concatenated gzip members.
+  if (inflateInit2(&zs, 15 + 32) != Z_OK) throw Error("zlib init failed");
+  std::vector<char> chunk(std::size_t{1} << 20);
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(raw.data()));
+  zs.avail_in = static_cast<uInt>(raw.size());
+  for (;;) {
+    zs.next_out = reinterpret_cast<Bytef*>(chunk.data());
+    zs.avail_out = static_cast<uInt>(chunk.size());
+    const int rc = inflate(&zs, Z_NO_FLUSH);
+    sink.append(chunk.data(), chunk.size() - zs.avail_out);
+    if (rc == Z_STREAM_END) {
+      if (zs.avail_in == 0) break;
+      inflateReset(&zs);  // another gzip member follows
+      continue;
+    }
+    const std::uint64_t at = raw.size() - zs.avail_in;
+    if (rc == Z_BUF_ERROR && zs.avail_in == 0) {
+      res.damage = "truncated gzip data: the stream ends after " + std::to_string(at) + " compressed bytes without its end";
+      break;
+    }
+    if (rc != Z_OK && rc != Z_BUF_ERROR) {
+      res.damage = "corrupt gzip data at compressed byte " + std::to_string(at) + " (zlib error " + std::to_string(rc) +
+                   (zs.msg ? std::string(": ") + zs.msg : std::string()) + ")";
+      break;
+    }
+  }
+  inflateEnd(&zs);
+  return res;
+}
+
+// The capture's text, lines longer than the limit cut (see LineSink); damage to a gzip stream is reported,
+// not thrown, so the caller can replay the good part.
+LoadResult load_capture(const std::string& path, std::string& out, std::size_t max_line, std::vector<LineSink::Cut>& cuts,
+                        std::size_t& complete_lines, std::size_t& partial_bytes) {
+  const std::string raw = slurp(path);
+  LineSink sink(out, max_line);
+  LoadResult res;
+  const bool gz = raw.size() >= 2 && static_cast<unsigned char>(raw[0]) == 0x1f && static_cast<unsigned char>(raw[1]) == 0x8b;
+  if (gz) {
+    try {
+      res = gunzip_lines(raw, sink);
+    } catch (const Error& e) {
+      throw Error("'" + path + "': " + e.what());
+    }
+  } else {
+    const std::string text = read_file_decompressed(path);  // zip, zstd or plain: whole, then line-limited
+    sink.append(text.data(), text.size());
+  }
+  sink.finish(!res.damage.empty());
+  cuts = std::move(sink.cuts());
+  complete_lines = sink.complete_lines();
+  partial_bytes = sink.partial_bytes();
+  return res;
+}
+
 }  // namespace
 
 std::string read_file_decompressed(const std::string& path) {
@@ -206,8 +375,18 @@ std::size_t CaptureReader::size_bytes() const noexcept {
   return recording_ ? recording_->size_bytes() : data_.size() - kPadding;
 }
 
-CaptureReader::CaptureReader(std::string path) : path_(std::move(path)) {
-  data_ = read_file_decompressed(path_);
+CaptureReader::CaptureReader(std::string path, CaptureReadOptions options) : path_(std::move(path)), options_(options) {
+  std::vector<LineSink::Cut> cuts;
+  std::size_t complete_lines = 0, partial_bytes = 0;
+  const LoadResult loaded = load_capture(path_, data_, options_.max_line_bytes, cuts, complete_lines, partial_bytes);
+  for (LineSink::Cut& c : cuts) long_lines_.push_back(LongLine{c.line, c.bytes, std::move(c.head)});
+  if (!loaded.damage.empty()) {
+    damaged_ = true;
+    const std::string incomplete = partial_bytes ? " (line " + std::to_string(complete_lines + 1) + " is incomplete)" : std::string();
+    if (options_.strict) throw Error("'" + path_ + "': " + loaded.damage + incomplete + " (--strict)");
+    std::fprintf(stderr, "warning: '%s': %s%s; replaying the %zu complete lines before it\n", path_.c_str(),
+                 loaded.damage.c_str(), incomplete.c_str(), complete_lines);
+  }
   if (data_.size() >= sizeof kRecordFileMagic && data_.compare(0, sizeof kRecordFileMagic, kRecordFileMagic, sizeof kRecordFileMagic) == 0) {
     format_ = CaptureFormat::enigma_recording;
     recording_ = std::make_unique<RecordReader>(RecordReader::from_bytes(std::move(data_), path_));
@@ -216,33 +395,42 @@ CaptureReader::CaptureReader(std::string path) : path_(std::move(path)) {
   }
   const std::size_t content = data_.size();
   data_.append(kPadding, ' ');
-  // Detect from the first non-empty line.
-  std::size_t b = 0;
-  while (b < content && (data_[b] == '\n' || data_[b] == '\r')) ++b;
-  if (b == content) throw Error("'" + path_ + "': empty capture file");
-  const std::size_t e = data_.find('\n', b);
-  const std::string_view first(data_.data() + b, (e == std::string::npos ? content : e) - b);
-  if (is_digit(first[0])) {
-    const std::size_t sp = first.find(' ');
-    const std::size_t colon = first.find(": ");
-    if (sp != std::string_view::npos && first.find('.') > sp && sp + 1 < first.size() &&
-        (first[sp + 1] == '{' || first[sp + 1] == '[')) {
-      format_ = CaptureFormat::hftbacktest;
-    } else if (colon != std::string_view::npos) {
-      format_ = CaptureFormat::cryptofeed_raw;
-    } else {
-      throw Error("'" + path_ + "': line 1: unrecognised capture format (digits but neither '<ns> <json>' nor '<ts>: <json>')");
+  // Detect from the first line of a known shape among the first few, so a bad first line is skipped like
+  // any other bad line (when read) instead of making the whole file unreadable.
+  auto detect = [](std::string_view l) -> std::optional<CaptureFormat> {
+    if (is_digit(l[0])) {
+      const std::size_t sp = l.find(' ');
+      if (sp != std::string_view::npos && l.find('.') > sp && sp + 1 < l.size() && (l[sp + 1] == '{' || l[sp + 1] == '['))
+        return CaptureFormat::hftbacktest;
+      if (l.find(": ") != std::string_view::npos) return CaptureFormat::cryptofeed_raw;
+      return std::nullopt;
     }
-  } else if (first.rfind("{\"url\":", 0) == 0 && first.find("\"body\":") != std::string_view::npos) {
-    format_ = CaptureFormat::responses_jsonl;
-  } else if (first[0] == '{' || first[0] == '[') {
-    format_ = CaptureFormat::json_lines;
-  } else if (first.find(" <-> ") != std::string_view::npos || first.find(" <- ") != std::string_view::npos ||
-             first.find(" -> ") != std::string_view::npos) {
-    format_ = CaptureFormat::cryptofeed_raw;
-  } else {
-    throw Error("'" + path_ + "': line 1: unrecognised capture format: '" + std::string(first.substr(0, 60)) + "'");
+    if (l.rfind("{\"url\":", 0) == 0 && l.find("\"body\":") != std::string_view::npos) return CaptureFormat::responses_jsonl;
+    if (l[0] == '{' || l[0] == '[') return CaptureFormat::json_lines;
+    if (l.find(" <-> ") != std::string_view::npos || l.find(" <- ") != std::string_view::npos || l.find(" -> ") != std::string_view::npos)
+      return CaptureFormat::cryptofeed_raw;
+    return std::nullopt;
+  };
+  constexpr int kLinesTried = 16;
+  std::string_view first;
+  int tried = 0;
+  for (std::size_t b = 0; b < content && tried < kLinesTried;) {
+    std::size_t e = data_.find('\n', b);
+    if (e == std::string::npos || e > content) e = content;
+    std::string_view line(data_.data() + b, e - b);
+    b = e + 1;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) continue;
+    if (first.empty()) first = line;
+    ++tried;
+    if (const auto f = detect(line)) {
+      format_ = *f;
+      return;
+    }
   }
+  if (first.empty()) throw Error("'" + path_ + "': empty capture file" + (long_lines_.empty() ? "" : " (every line too long)"));
+  throw Error("'" + path_ + "': unrecognised capture format (none of the first " + std::to_string(tried) +
+              " lines has a known shape): first line '" + quote_input(first) + "'");
 }
 
 bool CaptureReader::next(CapturedFrame& out) {
@@ -285,29 +473,49 @@ bool CaptureReader::next(CapturedFrame& out) {
   }
   const std::size_t content = data_.size() - kPadding;
   for (;;) {
-    if (pos_ >= content) return false;
+    if (pos_ >= content) {
+      if (!warned_ && bad_lines_ > 0) {
+        warned_ = true;
+        std::fprintf(stderr, "warning: '%s': %zu bad line%s skipped\n", path_.c_str(), bad_lines_, bad_lines_ == 1 ? "" : "s");
+      }
+      return false;
+    }
     std::size_t e = data_.find('\n', pos_);
     if (e == std::string::npos || e > content) e = content;
     std::string_view line(data_.data() + pos_, e - pos_);
     pos_ = e + 1;
     ++line_no_;
+    if (next_long_ < long_lines_.size() && long_lines_[next_long_].line == line_no_) [[unlikely]] {
+      const LongLine& l = long_lines_[next_long_++];
+      bad_line("line of " + std::to_string(l.bytes) + " bytes exceeds the " + std::to_string(options_.max_line_bytes >> 20) +
+                   " MiB line limit",
+               l.head);
+      continue;
+    }
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.empty()) continue;
     out = CapturedFrame{};
     out.line_no = line_no_;
-    auto fail = [&](const char* why) {
-      return Error("'" + path_ + "': line " + std::to_string(line_no_) + ": " + why + " (format " +
-                   std::string(to_string(format_)) + ")");
-    };
     switch (format_) {
       case CaptureFormat::hftbacktest: {
         const std::size_t sp = line.find(' ');
-        if (sp == std::string_view::npos || sp == 0) throw fail("expected '<ns> <json>'");
+        if (sp == std::string_view::npos || sp == 0) {
+          bad_line("expected '<ns> <json>'", line);
+          continue;
+        }
         std::int64_t ns = 0;
-        for (std::size_t i = 0; i < sp; ++i) {
-          if (!is_digit(line[i])) throw fail("receive timestamp is not an integer");
-          if (ns > (std::numeric_limits<std::int64_t>::max() - 9) / 10) throw fail("receive timestamp out of range");
-          ns = ns * 10 + (line[i] - '0');
+        bool ok = true;
+        const char* why = "receive timestamp is not an integer";
+        for (std::size_t i = 0; i < sp && ok; ++i) {
+          if (!is_digit(line[i])) ok = false;
+          else if (__builtin_mul_overflow(ns, std::int64_t{10}, &ns) || __builtin_add_overflow(ns, std::int64_t{line[i] - '0'}, &ns)) {
+            ok = false;
+            why = "receive timestamp does not fit in 64 bits";
+          }
+        }
+        if (!ok) {
+          bad_line(why, line);
+          continue;
         }
         out.recv_ns = ns;
         out.payload = line.substr(sp + 1);
@@ -332,14 +540,18 @@ bool CaptureReader::next(CapturedFrame& out) {
             out.kind = FrameKind::rest_body;
             dirlen = 4;
           } else {
-            throw fail("expected 'URL <->|<-|-> ts' or 'ts: payload'");
+            bad_line("expected 'URL <->|<-|-> ts' or 'ts: payload'", line);
+            continue;
           }
           out.url = line.substr(0, d);
           rest = line.substr(d + dirlen);
         }
         const std::size_t colon = rest.find(": ");
         const std::string_view ts = colon == std::string_view::npos ? rest : rest.substr(0, colon);
-        if (!parse_epoch_seconds(ts, out.recv_ns)) throw fail("bad timestamp");
+        if (!parse_epoch_seconds(ts, out.recv_ns)) {
+          bad_line("timestamp is not a number of seconds that fits in 64-bit nanoseconds", line);
+          continue;
+        }
         if (colon != std::string_view::npos) out.payload = rest.substr(colon + 2);
         break;
       }
@@ -348,13 +560,19 @@ bool CaptureReader::next(CapturedFrame& out) {
         const std::size_t u = line.find("\"url\":\"");
         const std::size_t ts = line.find("\"local_ts\":");
         const std::size_t body = line.find("\"body\":");
-        if (u == std::string_view::npos || ts == std::string_view::npos || body == std::string_view::npos || line.back() != '}')
-          throw fail("expected {\"url\",\"local_ts\",\"body\"}");
+        if (u == std::string_view::npos || ts == std::string_view::npos || body == std::string_view::npos || line.back() != '}' ||
+            body + 7 > line.size() - 1) {
+          bad_line("expected {\"url\",\"local_ts\",\"body\"}", line);
+          continue;
+        }
         const std::size_t uend = line.find('"', u + 7);
-        out.url = line.substr(u + 7, uend - (u + 7));
+        out.url = line.substr(u + 7, uend == std::string_view::npos ? std::string_view::npos : uend - (u + 7));
         std::size_t te = ts + 11;
         while (te < line.size() && (is_digit(line[te]) || line[te] == '.')) ++te;
-        if (!parse_epoch_seconds(line.substr(ts + 11, te - ts - 11), out.recv_ns)) throw fail("bad local_ts");
+        if (!parse_epoch_seconds(line.substr(ts + 11, te - ts - 11), out.recv_ns)) {
+          bad_line("local_ts is not a number of seconds that fits in 64-bit nanoseconds", line);
+          continue;
+        }
         out.payload = line.substr(body + 7, line.size() - 1 - (body + 7));
         break;
       }
@@ -372,11 +590,27 @@ bool CaptureReader::next(CapturedFrame& out) {
   }
 }
 
+// Cold: a bad line is rare. Strict: the error names file and line; otherwise count, quote the first few.
+void CaptureReader::bad_line(std::string_view why, std::string_view quoted) {
+  if (options_.strict)
+    throw Error("'" + path_ + "': line " + std::to_string(line_no_) + ": " + std::string(why) + ": '" + quote_input(quoted) +
+                "' (--strict)");
+  if (bad_lines_++ < options_.max_quoted)
+    std::fprintf(stderr, "warning: %s:%zu: %s: '%s' (line skipped)\n", path_.c_str(), line_no_, std::string(why).c_str(),
+                 quote_input(quoted).c_str());
+}
+
+std::size_t bad_lines(const std::vector<std::unique_ptr<CaptureReader>>& readers) noexcept {
+  std::size_t n = 0;
+  for (const auto& r : readers) n += r->bad_lines();
+  return n;
+}
+
 std::vector<CapturedFrame> read_merged(const std::vector<std::string>& files,
-                                       std::vector<std::unique_ptr<CaptureReader>>& readers) {
+                                       std::vector<std::unique_ptr<CaptureReader>>& readers, const CaptureReadOptions& options) {
   std::vector<CapturedFrame> frames;
   for (const std::string& path : files) {
-    readers.push_back(std::make_unique<CaptureReader>(path));
+    readers.push_back(std::make_unique<CaptureReader>(path, options));
     CapturedFrame f;
     while (readers.back()->next(f)) frames.push_back(f);
   }

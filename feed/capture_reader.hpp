@@ -11,6 +11,16 @@
 //                    dropped with a warning on stderr, and so is a damaged record in the middle (offset named)
 // The whole decompressed file is kept in one buffer with simdjson padding after it, so every payload
 // view stays valid for the reader's lifetime and can be parsed in place (`padded_capacity`).
+//
+// Hostile input (issue 18). A line longer than `max_line_bytes` (16 MiB) is cut as it is decompressed (a
+// gzip that expands without bound costs at most that much; plain, zip and zstd files are read whole first)
+// and becomes a bad line. Bad lines (too long, a
+// receive timestamp that is not a number or does not fit in 64 bits, a shape the format does not allow)
+// are counted and skipped; the first few are quoted on stderr as `warning: FILE:LINE: why: 'quote'`, and
+// the count as `warning: 'FILE': N bad lines skipped`. A truncated or damaged gzip keeps its good part:
+// the complete lines before the damage are replayed, after a warning naming the compressed byte offset.
+// With `strict`, the first bad line or damaged stream throws enigma::Error naming file and line / offset.
+// Everything quoted from the input is escaped and shortened (quote_input).
 #pragma once
 
 #include <cstddef>
@@ -43,18 +53,36 @@ struct CapturedFrame {
 
 class RecordReader;
 
+inline constexpr std::size_t kMaxLineBytes = std::size_t{16} << 20;
+
+struct CaptureReadOptions {
+  bool strict{false};                          // a bad line or a damaged stream is an error, not a warning
+  std::size_t max_line_bytes{kMaxLineBytes};   // longer lines are bad lines
+  std::size_t max_quoted{5};                   // bad lines quoted on stderr per file
+};
+
+// Untrusted bytes for an error or warning message: printable ASCII as is, every other byte (control
+// characters, escape sequences, non-ASCII) and the backslash as \xNN; at most `max_chars` input bytes,
+// then "..." (so a 1 MB field or a terminal escape never reaches the terminal as is).
+[[nodiscard]] std::string quote_input(std::string_view s, std::size_t max_chars = 120);
+
 class CaptureReader {
  public:
-  // Loads and decompresses the file and detects its format; throws enigma::Error naming the file and
-  // what is wrong (missing, unreadable, corrupt gzip/zip, unrecognised line format).
-  explicit CaptureReader(std::string path);
+  // Loads and decompresses the file and detects its format (from the first of its first 16 non-empty
+  // lines that has a known shape); throws enigma::Error naming the file and what is wrong (missing,
+  // unreadable, corrupt zip or zstd, no line of a known shape, and with `strict` a damaged gzip). A damaged
+  // gzip otherwise keeps its complete lines, with a warning on stderr.
+  explicit CaptureReader(std::string path, CaptureReadOptions options = {});
   ~CaptureReader();
   CaptureReader(const CaptureReader&) = delete;
   CaptureReader& operator=(const CaptureReader&) = delete;
 
-  // Next frame, or false at end of file. Lines that match no known shape make next() throw
-  // enigma::Error with file and line (a capture is trusted input; garbage means the wrong file).
+  // Next frame, or false at end of file. Bad lines are skipped and counted (strict: enigma::Error naming
+  // file and line); at the end of the file the count is reported on stderr.
   bool next(CapturedFrame& out);
+  // Lines skipped as bad so far; true when the compressed stream was truncated or damaged (its good part read).
+  [[nodiscard]] std::size_t bad_lines() const noexcept { return bad_lines_; }
+  [[nodiscard]] bool damaged() const noexcept { return damaged_; }
 
   [[nodiscard]] CaptureFormat format() const noexcept { return format_; }
   [[nodiscard]] const std::string& path() const noexcept { return path_; }
@@ -72,13 +100,27 @@ class CaptureReader {
   std::unique_ptr<RecordReader> recording_;  // enigma_recording: the records (data_ is then unused)
   std::vector<std::string> urls_;            // enigma_recording: URL by url index, learned as records define them
   bool warned_{false};
+  CaptureReadOptions options_;
+  struct LongLine {
+    std::size_t line;
+    std::uint64_t bytes;
+    std::string head;  // its first bytes, for the quote
+  };
+  std::vector<LongLine> long_lines_;  // cut while decompressing (left as empty lines), by line number
+  std::size_t next_long_{0};
+  std::size_t bad_lines_{0};
+  bool damaged_{false};
+  void bad_line(std::string_view why, std::string_view quoted);
 };
 
 // Reads every file (readers keep the bytes alive) and merges their frames by receive time; stable, so
 // frames without timestamps keep file order. Cold path: several captures (a WS capture plus its REST
 // snapshots, consecutive days) become one stream.
 [[nodiscard]] std::vector<CapturedFrame> read_merged(const std::vector<std::string>& files,
-                                                     std::vector<std::unique_ptr<CaptureReader>>& readers);
+                                                     std::vector<std::unique_ptr<CaptureReader>>& readers,
+                                                     const CaptureReadOptions& options = {});
+// Bad lines skipped by all of them.
+[[nodiscard]] std::size_t bad_lines(const std::vector<std::unique_ptr<CaptureReader>>& readers) noexcept;
 
 // Reads a whole file, transparently gunzipping/unzipping/un-zstd-ing (shared with other cold-path loaders).
 [[nodiscard]] std::string read_file_decompressed(const std::string& path);

@@ -53,6 +53,44 @@ struct DecodeResult {
   [[nodiscard]] bool ok() const noexcept { return error == Errc::ok; }
 };
 
+// Hostile recorded input: no venue sends a price <= 0 or a negative size, yet both parse as decimals.
+// Checks the events a decoder appended from `first` on; a frame carrying one becomes Errc::out_of_range
+// with nothing left in `out` (action resync when it held book levels: that diff is lost, so is the book;
+// skip otherwise). Book levels and trades need a price > 0; venue quotes (Bbo), candles and MarkFunding
+// use zero for an empty side or an absent field (OKX option tickers), so there only a negative value is
+// rejected. Sizes are never negative. Hot path: a short scan, no allocation.
+[[nodiscard]] inline DecodeResult reject_impossible_values(DecodeResult r, EventBuffer& out, std::size_t first) noexcept {
+  if (!r.ok()) return r;
+  for (std::size_t i = first; i < out.size(); ++i) {
+    const Event& e = out[i];
+    bool bad = false;
+    bool book = false;
+    switch (e.h.type) {
+      case EventType::book_level:
+        bad = e.level.price.raw() <= 0 || e.level.qty.raw() < 0;
+        book = true;
+        break;
+      case EventType::trade: bad = e.trade.price.raw() <= 0 || e.trade.qty.raw() < 0; break;
+      case EventType::bbo:
+        bad = e.bbo.bid_price.raw() < 0 || e.bbo.ask_price.raw() < 0 || e.bbo.bid_qty.raw() < 0 || e.bbo.ask_qty.raw() < 0;
+        break;
+      case EventType::candle:
+        bad = e.candle.open.raw() < 0 || e.candle.high.raw() < 0 || e.candle.low.raw() < 0 || e.candle.close.raw() < 0 ||
+              e.candle.volume.raw() < 0;
+        break;
+      case EventType::mark: bad = e.mark.mark_price.raw() < 0 || e.mark.index_price.raw() < 0; break;
+      default: break;
+    }
+    if (bad) [[unlikely]] {
+      for (std::size_t k = i + 1; k < out.size() && !book; ++k) book = out[k].h.type == EventType::book_level;
+      for (std::size_t k = first; k < i && !book; ++k) book = out[k].h.type == EventType::book_level;
+      out.truncate(first);
+      return DecodeResult{Errc::out_of_range, book ? ErrorAction::resync : ErrorAction::skip, r.kind, 0};
+    }
+  }
+  return r;
+}
+
 enum class SyncState : std::uint8_t {
   awaiting_snapshot,  // buffering diffs until a snapshot arrives (or is fetched)
   synced,             // book verified and publishable

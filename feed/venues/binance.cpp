@@ -249,12 +249,14 @@ InstrumentId Decoder::lookup(std::string_view symbol) noexcept {
 
 DecodeResult Decoder::decode(std::string_view frame, std::size_t padded_capacity, std::uint64_t recv_tsc,
                              EventBuffer& out) noexcept {
-  return decode_impl(frame, padded_capacity, recv_tsc, kInvalidInstrument, out);
+  const std::size_t first = out.size();
+  return reject_impossible_values(decode_impl(frame, padded_capacity, recv_tsc, kInvalidInstrument, out), out, first);
 }
 
 DecodeResult Decoder::decode_snapshot(std::string_view body, std::size_t padded_capacity, InstrumentId instrument,
                                       std::uint64_t recv_tsc, EventBuffer& out) noexcept {
-  return decode_impl(body, padded_capacity, recv_tsc, instrument, out);
+  const std::size_t first = out.size();
+  return reject_impossible_values(decode_impl(body, padded_capacity, recv_tsc, instrument, out), out, first);
 }
 
 ENIGMA_HOT DecodeResult Decoder::decode_impl(std::string_view frame, std::size_t padded_capacity,
@@ -446,6 +448,14 @@ SyncResult BookSync::on_batch(const Event& e) noexcept {
     mode_ = Mode::idle;
   }
   const BookBatch& b = e.batch;
+  // Already in the book (the same capture twice, overlapping captures, a repeated line): Binance's rule
+  // drops an update with u <= the last applied one, and a snapshot no newer than the book is no use.
+  if (state_ == SyncState::synced && !awaiting_first_diff_ && b.seq <= last_u_) {
+    ++stats_.duplicates;
+    remaining_ = b.level_count;
+    mode_ = remaining_ ? Mode::dropping : Mode::idle;
+    return interrupted;
+  }
   if (b.kind == BookBatchKind::snapshot) {
     book_.clear();
     state_ = SyncState::awaiting_snapshot;
@@ -523,6 +533,11 @@ SyncResult BookSync::finish_snapshot() noexcept {
     const std::size_t nlev = b.level_count;
     if (awaiting_first_diff_ && covered_by_snapshot(b)) {
       ++stats_.dropped_stale;
+      i += 1 + nlev;
+      continue;
+    }
+    if (!awaiting_first_diff_ && b.seq <= last_u_) {  // buffered twice (see on_batch)
+      ++stats_.duplicates;
       i += 1 + nlev;
       continue;
     }
@@ -625,8 +640,9 @@ BookCheckResult check(const std::vector<std::string>& files, Venue venue, const 
     throw Error("binance::check: venue '" + std::string(to_string(venue)) + "' is not a Binance venue");
   BookCheckResult r;
   std::vector<std::unique_ptr<CaptureReader>> readers;
-  const std::vector<CapturedFrame> frames = read_merged(files, readers);
+  const std::vector<CapturedFrame> frames = read_merged(files, readers, CaptureReadOptions{.strict = opt.strict});
   r.frames = frames.size();
+  r.bad_lines = bad_lines(readers);
 
   // Symbols named by stream payloads, to attribute a REST snapshot whose URL is unknown.
   std::set<std::string> stream_symbols;
@@ -730,11 +746,13 @@ BookCheckResult check(const std::vector<std::string>& files, Venue venue, const 
     const BookSyncStats& st = s.sync->stats();
     r.gaps += st.gaps;
     r.resyncs += st.resyncs;
+    r.duplicates += st.duplicates;
     std::string line = std::string(registry.get(id).symbol.view()) + ": " +
                        (s.sync->synced() ? "synced" : "not synced") + ", snapshots=" + std::to_string(s.snapshots) +
                        " last_u=" + std::to_string(s.sync->last_update_id()) +
                        " checked=" + std::to_string(s.checked) + " mismatched=" + std::to_string(s.mismatched) +
-                       " gaps=" + std::to_string(st.gaps) + " crossed=" + std::to_string(st.crossed) +
+                       " gaps=" + std::to_string(st.gaps) + " duplicates=" + std::to_string(st.duplicates) +
+                       " crossed=" + std::to_string(st.crossed) +
                        " levels=" + std::to_string(s.sync->book().depth(Side::buy)) + "/" +
                        std::to_string(s.sync->book().depth(Side::sell));
     if (s.snapshots == 0) line += " (no REST depth snapshot in the capture: book never built)";

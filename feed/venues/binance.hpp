@@ -79,6 +79,7 @@ struct BookSyncStats {
   std::uint64_t resyncs{0};        // snapshots asked for after a failed check (gap, crossed, capacity)
   std::uint64_t crossed{0};        // applied diffs that left the book crossed or locked
   std::uint64_t dropped_stale{0};  // diffs already covered by the snapshot
+  std::uint64_t duplicates{0};     // diffs (u <= last applied u) and snapshots already in the book, dropped
   std::uint64_t buffer_overflows{0};
 };
 

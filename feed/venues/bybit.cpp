@@ -189,8 +189,14 @@ InstrumentId Decoder::lookup(std::string_view symbol) noexcept {
   return *id;
 }
 
-ENIGMA_HOT DecodeResult Decoder::decode(std::string_view frame, std::size_t padded_capacity, std::uint64_t recv_tsc,
-                                        EventBuffer& out) noexcept {
+DecodeResult Decoder::decode(std::string_view frame, std::size_t padded_capacity, std::uint64_t recv_tsc,
+                             EventBuffer& out) noexcept {
+  const std::size_t first = out.size();
+  return reject_impossible_values(decode_unchecked(frame, padded_capacity, recv_tsc, out), out, first);
+}
+
+ENIGMA_HOT DecodeResult Decoder::decode_unchecked(std::string_view frame, std::size_t padded_capacity, std::uint64_t recv_tsc,
+                                          EventBuffer& out) noexcept {
   const std::size_t start = out.size();
   if (padded_capacity < frame.size() + simdjson::SIMDJSON_PADDING) [[unlikely]]
     return failure(Errc::out_of_range, ErrorAction::skip);
@@ -389,7 +395,17 @@ SyncResult BookSync::on_event(const Event& e) noexcept {
     }
     const BookBatch& b = e.batch;
     remaining_ = b.level_count;
+    // Already in the book (the same capture twice, overlapping captures, a repeated line): a delta with
+    // u <= the last applied u, or a snapshot between the last snapshot applied and it (u = 1 is the
+    // venue's restart snapshot and always applies).
+    if (state_ == SyncState::synced && b.seq <= last_u_ &&
+        (b.kind == BookBatchKind::delta || (b.seq != 1 && b.seq >= last_snapshot_u_))) {
+      ++stats_.duplicates;
+      mode_ = remaining_ ? Mode::dropping : Mode::idle;
+      return interrupted;
+    }
     if (b.kind == BookBatchKind::snapshot) {
+      last_snapshot_u_ = b.seq;
       book_.clear();
       ++stats_.snapshots;
       // The book is unverified while the snapshot's levels are applied.
@@ -434,8 +450,9 @@ BookCheckResult check(const std::vector<std::string>& files, Venue venue, const 
   if (venue != Venue::bybit) throw Error("bybit::check: venue '" + std::string(to_string(venue)) + "' is not bybit");
   BookCheckResult r;
   std::vector<std::unique_ptr<CaptureReader>> readers;
-  const std::vector<CapturedFrame> frames = read_merged(files, readers);
+  const std::vector<CapturedFrame> frames = read_merged(files, readers, CaptureReadOptions{.strict = opt.strict});
   r.frames = frames.size();
+  r.bad_lines = bad_lines(readers);
   InstrumentRegistry registry(4096);
   Decoder decoder(registry, true);
   EventBuffer out(1u << 16);
@@ -478,6 +495,7 @@ BookCheckResult check(const std::vector<std::string>& files, Venue venue, const 
   for (const auto& [id, sync] : books) {
     r.gaps += sync->stats().gaps;
     r.resyncs += sync->stats().resyncs;
+    r.duplicates += sync->stats().duplicates;
     note(std::string(registry.get(id).symbol.view()) + ": " + (sync->synced() ? "synced" : "not synced") +
          " snapshots=" + std::to_string(sync->stats().snapshots) + " applied=" + std::to_string(sync->stats().applied) +
          " last_u=" + std::to_string(sync->last_update_id()) + " levels=" +

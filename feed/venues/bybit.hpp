@@ -46,6 +46,9 @@ class Decoder {
   static constexpr std::size_t kMaxMergedInstruments = 1024;
 
  private:
+  // decode() without the price/size sanity check (reject_impossible_values) it applies afterwards.
+  [[nodiscard]] DecodeResult decode_unchecked(std::string_view frame, std::size_t padded_capacity, std::uint64_t recv_tsc,
+                                              EventBuffer& out) noexcept;
   struct TickerState {
     Price bid_px{}, ask_px{}, mark{}, index{};
     Qty bid_qty{}, ask_qty{};
@@ -69,6 +72,7 @@ struct BookSyncStats {
   std::uint64_t crossed{0};
   std::uint64_t snapshots{0};
   std::uint64_t applied{0};  // batches (snapshots and deltas) applied and verified
+  std::uint64_t duplicates{0};  // batches already in the book (u <= last applied u), dropped
 };
 
 class BookSync {
@@ -100,6 +104,7 @@ class BookSync {
   bool snapshot_requested_{false};
   std::uint32_t remaining_{0};
   std::uint64_t last_u_{0};
+  std::uint64_t last_snapshot_u_{0};
   BookSyncStats stats_{};
 };
 

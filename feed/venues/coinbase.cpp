@@ -281,8 +281,14 @@ Errc Decoder::parse_at_event(od::object evobj, EventCtx& c, EventBuffer& out) no
   return Errc::ok;
 }
 
-ENIGMA_HOT DecodeResult Decoder::decode(std::string_view frame, std::size_t padded_capacity, std::uint64_t recv_tsc,
-                                        EventBuffer& out) noexcept {
+DecodeResult Decoder::decode(std::string_view frame, std::size_t padded_capacity, std::uint64_t recv_tsc,
+                             EventBuffer& out) noexcept {
+  const std::size_t first = out.size();
+  return reject_impossible_values(decode_unchecked(frame, padded_capacity, recv_tsc, out), out, first);
+}
+
+ENIGMA_HOT DecodeResult Decoder::decode_unchecked(std::string_view frame, std::size_t padded_capacity, std::uint64_t recv_tsc,
+                                          EventBuffer& out) noexcept {
   const std::size_t start = out.size();
   if (padded_capacity < frame.size() + simdjson::SIMDJSON_PADDING) [[unlikely]]
     return failure(Errc::out_of_range, ErrorAction::skip);
@@ -338,6 +344,12 @@ ENIGMA_HOT DecodeResult Decoder::decode(std::string_view frame, std::size_t padd
       err = get_u64(v, c.seq);
       // Contiguity of the connection's numbering: a break means messages were lost, books are unknown.
       if (err == Errc::ok) {
+        if (have_seq_ && c.seq <= last_seq_) {
+          // Seen already (the same capture twice, overlapping captures, a repeated line): drop it whole.
+          ++duplicates_;
+          out.truncate(start);
+          return DecodeResult{Errc::ok, ErrorAction::none, MessageKind::ignored, 0};
+        }
         if (have_seq_ && c.seq != last_seq_ + 1) {
           ++seq_gaps_;
           Event* st = out.push();
@@ -523,7 +535,8 @@ BookCheckResult check(const std::vector<std::string>& files, Venue venue, const 
   if (venue != Venue::coinbase) throw Error("coinbase::check: venue '" + std::string(to_string(venue)) + "' is not coinbase");
   BookCheckResult r;
   std::vector<std::unique_ptr<CaptureReader>> readers;
-  const std::vector<CapturedFrame> frames = read_merged(files, readers);
+  const std::vector<CapturedFrame> frames = read_merged(files, readers, CaptureReadOptions{.strict = opt.strict});
+  r.bad_lines = bad_lines(readers);
   r.frames = frames.size();
   InstrumentRegistry registry(4096);
   Decoder decoder(registry, true);
@@ -577,6 +590,7 @@ BookCheckResult check(const std::vector<std::string>& files, Venue venue, const 
     }
   }
   r.gaps = decoder.sequence_gaps();
+  r.duplicates = decoder.duplicates();
   for (const auto& [id, b] : books) r.resyncs += b->stats().resyncs;
   note("ticker agreement (arrival order): " + std::to_string(tickers_agree) + "/" + std::to_string(tickers));
   for (const auto& [id, b] : books)

@@ -44,8 +44,13 @@ class Decoder {
   // New connection: the next sequence_num starts a new chain.
   void reset() noexcept { have_seq_ = false; }
   [[nodiscard]] std::uint64_t sequence_gaps() const noexcept { return seq_gaps_; }
+  // Advanced Trade messages dropped because their sequence_num was already seen (reported as ignored).
+  [[nodiscard]] std::uint64_t duplicates() const noexcept { return duplicates_; }
 
  private:
+  // decode() without the price/size sanity check (reject_impossible_values) it applies afterwards.
+  [[nodiscard]] DecodeResult decode_unchecked(std::string_view frame, std::size_t padded_capacity, std::uint64_t recv_tsc,
+                                              EventBuffer& out) noexcept;
   [[nodiscard]] InstrumentId lookup(std::string_view product) noexcept;
   struct EventCtx;
   [[nodiscard]] Errc parse_at_event(simdjson::ondemand::object ev, EventCtx& c, EventBuffer& out) noexcept;
@@ -56,6 +61,7 @@ class Decoder {
   bool have_seq_{false};
   std::uint64_t last_seq_{0};
   std::uint64_t seq_gaps_{0};
+  std::uint64_t duplicates_{0};
   Symbol cached_symbol_{};
   InstrumentId cached_id_{kInvalidInstrument};
 };

@@ -287,7 +287,8 @@ DecodeResult Decoder::decode(std::string_view frame, std::size_t padded_capacity
   od::document doc;
   if (parser_.iterate(simdjson::padded_string_view(frame.data(), frame.size(), padded_capacity)).get(doc))
     return failed(Errc::bad_format, ErrorAction::skip);
-  return decode_message(doc, recv_tsc, out);
+  const std::size_t first = out.size();
+  return reject_impossible_values(decode_message(doc, recv_tsc, out), out, first);
 }
 
 DecodeResult Decoder::decode_message(od::document& doc, std::uint64_t recv_tsc, EventBuffer& out) noexcept {
@@ -665,7 +666,8 @@ DecodeResult Decoder::decode_snapshot(std::string_view body, std::size_t padded_
   od::object data;
   if (const Errc e = field(doc, "data", v); e != Errc::ok) return failed(e, ErrorAction::resync);
   if (v.get_object().get(data)) return failed(Errc::wrong_type, ErrorAction::resync);
-  return decode_snapshot_data(data, symbol, recv_tsc, out);
+  const std::size_t first = out.size();
+  return reject_impossible_values(decode_snapshot_data(data, symbol, recv_tsc, out), out, first);
 }
 
 DecodeResult Decoder::decode_snapshot_data(od::object data, std::string_view symbol, std::uint64_t recv_tsc,
@@ -769,6 +771,10 @@ SyncResult BookSync::on_event(const Event& e) noexcept {
     if (b.kind == BookBatchKind::snapshot) {
       if (e.h.aux != 0) {  // partial top-N snapshot: not a full book
         pending_ = Pending::drop;
+      } else if (state_ == SyncState::synced && b.seq <= last_seq_) {
+        // A snapshot the book is already past (a repeated line, overlapping captures): keep the newer book.
+        ++duplicates_;
+        pending_ = Pending::drop;
       } else {
         pending_ = Pending::snapshot;
         book_.clear();
@@ -783,6 +789,9 @@ SyncResult BookSync::on_event(const Event& e) noexcept {
       switch (judge(b)) {
         case Verdict::stale:
           ++stale_dropped_;
+          // After a delta has been applied, an older one is data seen twice; before, it is only older than
+          // the snapshot (the stream runs ahead of the REST body), which is normal.
+          if (delta_applied_) ++duplicates_;
           pending_ = Pending::drop;
           break;
         case Verdict::gap:
@@ -831,6 +840,7 @@ SyncResult BookSync::finish_batch() noexcept {
   if (p != Pending::apply) return {};
   if (apply_error_ != Errc::ok) return lose_sync(apply_error_, false);
   last_seq_ = cur_seq_;
+  delta_applied_ = true;
   if (book_.crossed()) return lose_sync(Errc::crossed_book, false);
   return SyncResult{true, false, Errc::ok};
 }
@@ -843,6 +853,7 @@ SyncResult BookSync::finish_snapshot() noexcept {
   }
   ++snapshots_;
   last_seq_ = cur_seq_;
+  delta_applied_ = false;
   if (buffer_overflowed_) {
     // Diffs were lost while waiting; this snapshot may predate them, so it cannot be trusted to join up.
     buffer_overflowed_ = false;
@@ -878,6 +889,9 @@ SyncResult BookSync::finish_snapshot() noexcept {
         }
       }
       last_seq_ = h.batch.seq;
+      delta_applied_ = true;
+    } else if (delta_applied_) {
+      ++duplicates_;  // buffered twice
     }
     i += 1 + n;
   }
@@ -904,10 +918,10 @@ struct TimedFrame {
 
 // Reads every file and merges their frames by receive time (stable: ties keep file order).
 std::vector<TimedFrame> merged_frames(std::vector<std::unique_ptr<CaptureReader>>& readers,
-                                      const std::vector<std::string>& files) {
+                                      const std::vector<std::string>& files, const CaptureReadOptions& options) {
   std::vector<TimedFrame> all;
   for (std::size_t f = 0; f < files.size(); ++f) {
-    readers.push_back(std::make_unique<CaptureReader>(files[f]));
+    readers.push_back(std::make_unique<CaptureReader>(files[f], options));
     CapturedFrame fr;
     while (readers.back()->next(fr)) all.push_back(TimedFrame{fr.recv_ns, f, fr});
   }
@@ -932,7 +946,8 @@ BookCheckResult check(const std::vector<std::string>& files, Venue venue, const 
     if (res.notes.size() < opt.max_notes) res.notes.push_back(std::move(s));
   };
   std::vector<std::unique_ptr<CaptureReader>> readers;
-  const auto frames = merged_frames(readers, files);
+  const auto frames = merged_frames(readers, files, CaptureReadOptions{.strict = opt.strict});
+  res.bad_lines = bad_lines(readers);
 
   InstrumentRegistry registry(4096);
   Decoder decoder(venue, registry, /*auto_register=*/true);
@@ -1011,7 +1026,9 @@ BookCheckResult check(const std::vector<std::string>& files, Venue venue, const 
         if (e.h.type == EventType::book_batch && e.batch.kind == BookBatchKind::snapshot) ps.saw_snapshot = true;
         const std::uint64_t gaps_before = ps.sync->gaps();
         const std::uint64_t resyncs_before = ps.sync->resyncs();
+        const std::uint64_t duplicates_before = ps.sync->duplicates();
         const SyncResult s = ps.sync->on_event(e);
+        res.duplicates += ps.sync->duplicates() - duplicates_before;
         res.gaps += ps.sync->gaps() - gaps_before;
         res.resyncs += ps.sync->resyncs() - resyncs_before;
         if (s.need_snapshot)

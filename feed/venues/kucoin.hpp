@@ -129,7 +129,8 @@ class Decoder {
 //  * before a snapshot, deltas are buffered (fixed capacity);
 //  * a full snapshot (BookBatch snapshot with h.aux == 0) resets the book to sequence S, then buffered
 //    deltas are replayed under the rule below;
-//  * a delta [first, last] with last <= S is stale and dropped (duplicates land here); first > S + 1 is
+//  * a delta [first, last] with last <= S is stale and dropped (duplicates land here; a full snapshot
+//    with sequence <= S while synced is a duplicate too and is dropped); first > S + 1 is
 //    a gap: the book is unpublished (state awaiting_snapshot), need_snapshot is returned, and deltas are
 //    buffered again; otherwise its changes with sequence > S are applied and S = last;
 //  * a crossed book after a message, a malformed batch, or a full buffer also ask for a snapshot.
@@ -150,6 +151,10 @@ class BookSync {
   [[nodiscard]] std::uint64_t gaps() const noexcept { return gaps_; }
   [[nodiscard]] std::uint64_t resyncs() const noexcept { return resyncs_; }
   [[nodiscard]] std::uint64_t stale_dropped() const noexcept { return stale_dropped_; }
+  // Messages dropped because the book already holds them (the same capture twice, overlapping captures,
+  // a repeated line): deltas with last <= S once a delta has been applied after the snapshot (before
+  // that, a delta the snapshot covers is merely stale), and full snapshots with sequence <= S while synced.
+  [[nodiscard]] std::uint64_t duplicates() const noexcept { return duplicates_; }
   [[nodiscard]] std::uint64_t snapshots_applied() const noexcept { return snapshots_; }
 
  private:
@@ -180,6 +185,8 @@ class BookSync {
   std::uint64_t gaps_{0};
   std::uint64_t resyncs_{0};
   std::uint64_t stale_dropped_{0};
+  std::uint64_t duplicates_{0};
+  bool delta_applied_{false};  // a delta has been applied since the last snapshot (see duplicates())
   std::uint64_t snapshots_{0};
 };
 

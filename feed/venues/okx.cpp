@@ -195,6 +195,12 @@ InstrumentId Decoder::lookup(std::string_view inst) noexcept {
 
 DecodeResult Decoder::decode(std::string_view frame, std::size_t padded_capacity, std::uint64_t recv_tsc,
                              EventBuffer& out) noexcept {
+  const std::size_t first = out.size();
+  return reject_impossible_values(decode_unchecked(frame, padded_capacity, recv_tsc, out), out, first);
+}
+
+DecodeResult Decoder::decode_unchecked(std::string_view frame, std::size_t padded_capacity, std::uint64_t recv_tsc,
+                                          EventBuffer& out) noexcept {
   // The keep-alive answer is the bare text "pong".
   if (frame == "pong") return result(MessageKind::control);
   if (padded_capacity < frame.size() + simdjson::SIMDJSON_PADDING) [[unlikely]]
@@ -460,11 +466,23 @@ SyncResult BookSync::on_event(const Event& e) noexcept {
     if (cur_.kind == BookBatchKind::snapshot) {
       if (e.h.aux != 0) {
         pending_ = Pending::drop;  // books5: partial
+      } else if (state_ == SyncState::synced && cur_.seq != 0 && last_snapshot_seq_ <= cur_.seq && cur_.seq <= last_seq_) {
+        // A snapshot the book is already past (a repeated line, overlapping captures). After maintenance
+        // seqIds restart lower than the last snapshot's, so such a snapshot still applies.
+        ++duplicates_;
+        pending_ = Pending::drop;
       } else {
+        last_snapshot_seq_ = cur_.seq;
         pending_ = Pending::snapshot;
         book_.clear();
       }
     } else if (state_ != SyncState::synced) {
+      pending_ = Pending::drop;
+    } else if (cur_.has_prev_seq && cur_.prev_seq != last_seq_ && cur_.seq != 0 && cur_.seq <= last_seq_ &&
+               cur_.prev_seq < last_seq_) {
+      // Already applied (u <= last seqId, off the chain): a duplicate, dropped. A legitimate message after
+      // maintenance may have seqId < prevSeqId, but then its prevSeqId is the last seqId (the chain holds).
+      ++duplicates_;
       pending_ = Pending::drop;
     } else if (cur_.has_prev_seq && cur_.prev_seq != last_seq_) {
       ++gaps_;
@@ -519,7 +537,7 @@ BookCheckResult check(const std::vector<std::string>& files, Venue venue, const 
   std::vector<std::unique_ptr<CaptureReader>> readers;
   std::vector<TimedFrame> frames;
   for (const auto& f : files) {
-    readers.push_back(std::make_unique<CaptureReader>(f));
+    readers.push_back(std::make_unique<CaptureReader>(f, CaptureReadOptions{.strict = opt.strict}));
     CapturedFrame fr;
     while (readers.back()->next(fr)) frames.push_back(TimedFrame{fr.recv_ns, fr});
   }
@@ -548,8 +566,9 @@ BookCheckResult check(const std::vector<std::string>& files, Venue venue, const 
       if (!sync) sync = std::make_unique<BookSync>(e.h.instrument);
       used = true;
       const auto c0 = sync->checksums_checked(), m0 = sync->checksum_mismatches(), g0 = sync->gaps(),
-                 r0 = sync->resyncs();
+                 r0 = sync->resyncs(), d0 = sync->duplicates();
       const SyncResult s = sync->on_event(e);
+      res.duplicates += sync->duplicates() - d0;
       res.checked += sync->checksums_checked() - c0;
       res.mismatched += sync->checksum_mismatches() - m0;
       res.gaps += sync->gaps() - g0;
@@ -560,6 +579,7 @@ BookCheckResult check(const std::vector<std::string>& files, Venue venue, const 
     }
     if (!used) ++res.skipped;
   }
+  res.bad_lines = bad_lines(readers);
   for (const auto& [id, sync] : books) {
     if (sync->checksums_checked() == 0 && sync->state() != SyncState::synced)
       note(std::string(registry.get(id).symbol.view()) + ": no snapshot in the files; book never synced");

@@ -52,6 +52,9 @@ class Decoder {
   [[nodiscard]] int last_error_code() const noexcept { return last_error_code_; }
 
  private:
+  // decode() without the price/size sanity check (reject_impossible_values) it applies afterwards.
+  [[nodiscard]] DecodeResult decode_unchecked(std::string_view frame, std::size_t padded_capacity, std::uint64_t recv_tsc,
+                                              EventBuffer& out) noexcept;
   struct CacheEntry {
     Symbol symbol;
     InstrumentId id{kInvalidInstrument};
@@ -95,6 +98,8 @@ class BookSync {
   [[nodiscard]] std::uint64_t checksum_mismatches() const noexcept { return checksum_mismatches_; }
   [[nodiscard]] std::uint64_t gaps() const noexcept { return gaps_; }
   [[nodiscard]] std::uint64_t resyncs() const noexcept { return resyncs_; }
+  // Messages dropped because the book already holds them (needs seqIds: 2022 captures have none).
+  [[nodiscard]] std::uint64_t duplicates() const noexcept { return duplicates_; }
 
  private:
   enum class Pending : std::uint8_t { none, snapshot, apply, drop };
@@ -113,6 +118,8 @@ class BookSync {
   std::uint64_t checksum_mismatches_{0};
   std::uint64_t gaps_{0};
   std::uint64_t resyncs_{0};
+  std::uint64_t duplicates_{0};
+  std::uint64_t last_snapshot_seq_{0};
 };
 
 // Rebuilds every `books` book in the captures and verifies each message's checksum (and seqIds when

@@ -176,7 +176,7 @@ TEST(BybitBook, FiveHundredLevelsPerSideAtTheEnd) {
   EXPECT_EQ(sync.book().depth(Side::sell), 500u);
 }
 
-TEST(BybitBook, CorruptedCopiesAreDetected) {
+TEST(BybitBook, DroppedSwappedAreGapsDuplicatedIsDropped) {
   Capture cap(kDump);
   const auto clean = decode_all(cap);
   auto replay = [](const std::vector<std::vector<Event>>& frames, std::uint64_t& gaps_requested, std::uint64_t& changed_after) {
@@ -194,15 +194,26 @@ TEST(BybitBook, CorruptedCopiesAreDetected) {
     return sync.synced();
   };
   const std::size_t k = 20;
-  for (int kind = 0; kind < 3; ++kind) {
+  for (int kind : {0, 2}) {  // dropped, swapped: a gap
     auto frames = clean;
     if (kind == 0) frames.erase(frames.begin() + k);
-    if (kind == 1) frames.insert(frames.begin() + k, frames[k]);
     if (kind == 2) std::swap(frames[k], frames[k + 1]);
     std::uint64_t requested = 0, changed_after = 0;
     EXPECT_FALSE(replay(frames, requested, changed_after)) << kind;
     EXPECT_EQ(requested, 1u) << kind;
     EXPECT_EQ(changed_after, 0u) << kind;
+  }
+  {
+    // Duplicated (u <= last applied u): dropped and counted, the book stays synced.
+    auto frames = clean;
+    frames.insert(frames.begin() + k, frames[k]);
+    BookSync sync(0);
+    std::uint64_t gaps_requested = 0;
+    for (const auto& fr : frames)
+      for (const Event& e : fr) gaps_requested += sync.on_event(e).error == Errc::sequence_gap;
+    EXPECT_TRUE(sync.synced());
+    EXPECT_EQ(gaps_requested, 0u);
+    EXPECT_EQ(sync.stats().duplicates, 1u);
   }
   // A fresh snapshot (the venue re-sends one after resubscribing) brings the book back.
   auto frames = clean;

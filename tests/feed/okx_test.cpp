@@ -137,7 +137,18 @@ TEST(Okx, SeqIdChainAndDuplicate) {
   for (const Event& e : f.out) (void)s.on_event(e);
   EXPECT_EQ(s.state(), SyncState::synced);
   EXPECT_EQ(s.last_seq(), 123457u);
-  // The same update again: prevSeqId 123456 != 123457, a gap.
+  // The same update again: prevSeqId 123456 != 123457 but seqId 123457 <= the last: a duplicate, dropped.
+  bool resync = false;
+  for (const Event& e : f.out) resync |= s.on_event(e).need_snapshot;
+  EXPECT_FALSE(resync);
+  EXPECT_EQ(s.state(), SyncState::synced);
+  EXPECT_EQ(s.duplicates(), 1u);
+  EXPECT_EQ(s.gaps(), 0u);
+  // An update whose prevSeqId skips ahead (123458 != 123457): a gap.
+  std::string skipped = fixed_fixture("nautilus_crate_ws_books_update.json");
+  skipped.replace(skipped.find("123456"), 6, "123458");
+  skipped.replace(skipped.find("123457"), 6, "123459");
+  ASSERT_TRUE(f.decode(skipped).ok());
   SyncResult last{};
   for (const Event& e : f.out) {
     const SyncResult sr = s.on_event(e);
