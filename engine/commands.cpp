@@ -22,6 +22,7 @@
 #include "core/files.hpp"
 #include "core/logger.hpp"
 #include "engine/admin.hpp"
+#include "engine/alerts.hpp"
 #include "engine/bench.hpp"
 #include "engine/journal_check.hpp"
 #include "engine/live_gateway.hpp"
@@ -199,6 +200,7 @@ struct RunSession {
   InstrumentRegistry registry;
   std::unique_ptr<strategy::StrategyStage> strategies;
   std::unique_ptr<StateDirLock> state;  // paper/live; declared before `core`: released after its journal closes
+  std::unique_ptr<AlertDispatcher> alerts;  // [alerts]; declared before `core`, which holds its monitor
   std::unique_ptr<TradingCore> core;
   SpscRing<AdminCommand> admin_ring{64};
   std::unique_ptr<AdminServer> admin;
@@ -265,6 +267,15 @@ struct RunSession {
     }
     core = std::make_unique<TradingCore>(registry, trading);
     core->set_run_stop(&g_stop);  // disk full: the engine ends the run itself (exit 3)
+    if (rc.alerts.enabled) {
+      AlertSettings as = rc.alerts;
+      as.mode = mode;
+      alerts = std::make_unique<AlertDispatcher>(std::move(as));  // secrets resolved here: exit 3 if missing
+      core->set_alerts(&alerts->monitor());
+      alerts->start();
+      ENIGMA_LOG_INFO("alert", "alerts on telegram={} slack={} webhook={}", alerts->channel_enabled(AlertChannelKind::telegram),
+                      alerts->channel_enabled(AlertChannelKind::slack), alerts->channel_enabled(AlertChannelKind::webhook));
+    }
     if (keeps_state) {
       const auto wall_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch());
       write_resume_report(*core, registry, dir, state->dir(), mode, std::string_view(mode) == "paper", wall_ns.count());
@@ -318,7 +329,8 @@ struct RunSession {
       fv.reconnects = r.reconnects;
       status->maybe_publish(*core, fv, false, true);
     }
-    RunSummaryInput in{&rc, &registry, &r, core.get(), mode, std::string(to_string(po.topology))};
+    if (alerts) alerts->stop();  // delivers what is pending (up to [alerts] flush_ms) so the counts are final
+    RunSummaryInput in{&rc, &registry, &r, core.get(), mode, std::string(to_string(po.topology)), alerts.get()};
     log_data_warnings(in);
     if (!r.fatal_error.empty()) {
       // Exit 3 whether or not the run's files fit on the full disk: say which could not be written.
