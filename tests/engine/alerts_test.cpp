@@ -75,11 +75,16 @@ class WebhookServer {
     thread_ = std::thread([this] { serve(); });
   }
   ~WebhookServer() {
+    // A blocking accept() does not return when another thread closes the acceptor: wake it with a connection.
     stop_ = true;
     boost::system::error_code ec;
-    acceptor_.cancel(ec);
-    acceptor_.close(ec);
+    {
+      net::io_context io;
+      tcp::socket poke(io);
+      poke.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port_), ec);
+    }
     thread_.join();
+    acceptor_.close(ec);
   }
   [[nodiscard]] std::uint16_t port() const { return port_; }
   [[nodiscard]] std::string url(const std::string& path) const { return "https://127.0.0.1:" + std::to_string(port_) + path; }
@@ -95,7 +100,7 @@ class WebhookServer {
       tcp::socket sock(io_);
       boost::system::error_code ec;
       acceptor_.accept(sock, ec);
-      if (ec) return;
+      if (ec || stop_) return;
       try {
         beast::ssl_stream<tcp::socket> stream(std::move(sock), ctx_);
         stream.handshake(ssl::stream_base::server);
@@ -144,14 +149,14 @@ std::string replay_toml() {
   return s;
 }
 
-struct Run {
+struct ReplayRun {
   int exit_code;
   std::string dir;  // the run directory
   std::string summary, log, trades, output;
 };
 
 // `enigma replay` with `extra` appended to the sample config (and the sample's own keys replaced by `subs`).
-Run replay(const std::string& extra, const std::vector<std::pair<std::string, std::string>>& subs = {},
+ReplayRun replay(const std::string& extra, const std::vector<std::pair<std::string, std::string>>& subs = {},
            const std::function<void(const std::string& runs)>& while_running = {}) {
   std::string toml = replay_toml();
   for (const auto& [from, to] : subs) toml = std::regex_replace(toml, std::regex(from), to);
@@ -160,7 +165,7 @@ Run replay(const std::string& extra, const std::vector<std::pair<std::string, st
   const std::string runs = fresh_path("alerts-runs");
   Child c({"replay", "--config", cfg, "--runs-dir", runs, "--quiet"}, fresh_path("alerts-out"));
   if (while_running) while_running(runs);
-  Run r;
+  ReplayRun r;
   r.exit_code = c.wait();
   r.output = c.output();
   std::filesystem::path dir;
@@ -230,7 +235,7 @@ TEST(EngineAlerts, EachDefaultTriggerFiresOnceAndReachesEveryChannel) {
   const std::string channels = "[alerts.telegram]\ntoken_env = \"ENIGMA_TEST_TG_TOKEN\"\napi_base = \"" +
                                server.url("") + "\"\nchat_id = \"-100123\"\n[alerts.slack]\nurl_env = \"ENIGMA_TEST_SLACK_URL\"\n"
                                "[alerts.webhook]\nurl_env = \"ENIGMA_TEST_HOOK_URL\"\n";
-  const Run r = replay(alerts_table(server.ca_file()) + kTrippingRules + channels, kStopAtThreeLosses);
+  const ReplayRun r = replay(alerts_table(server.ca_file()) + kTrippingRules + channels, kStopAtThreeLosses);
   ASSERT_EQ(r.exit_code, 0) << r.output;
 
   // The engine's own view: one emergency stop, by the loss limit.
@@ -293,7 +298,7 @@ TEST(EngineAlerts, ApiErrorsFireWhenTheVenueRefusesOrders) {
   WebhookServer server;
   ::setenv("ENIGMA_TEST_HOOK_URL", server.url("/hook").c_str(), 1);
   // 50 USDT cannot margin a 0.01 BTC entry at 5x: the simulated venue refuses each one (insufficient margin).
-  const Run r = replay(alerts_table(server.ca_file()) + kTrippingRules + "[alerts.webhook]\nurl_env = \"ENIGMA_TEST_HOOK_URL\"\n",
+  const ReplayRun r = replay(alerts_table(server.ca_file()) + kTrippingRules + "[alerts.webhook]\nurl_env = \"ENIGMA_TEST_HOOK_URL\"\n",
                        {{"initial_balance = \"10000\"", "initial_balance = \"50\""}});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const long long rejects = json_number(r.summary, "venue_rejects");
@@ -321,7 +326,7 @@ TEST(EngineAlerts, ADownWebhookServerIsRetriedUntilItComesBackAndTradingIsUnaffe
   {
     WebhookServer up;
     ::setenv("ENIGMA_TEST_HOOK_URL", up.url("/hook").c_str(), 1);
-    const Run r = replay(alerts_table(up.ca_file()) + kTrippingRules + "[alerts.webhook]\nurl_env = \"ENIGMA_TEST_HOOK_URL\"\n",
+    const ReplayRun r = replay(alerts_table(up.ca_file()) + kTrippingRules + "[alerts.webhook]\nurl_env = \"ENIGMA_TEST_HOOK_URL\"\n",
                          kStopAtThreeLosses);
     ASSERT_EQ(r.exit_code, 0) << r.output;
     ASSERT_EQ(up.requests().size(), 4u);
@@ -335,7 +340,7 @@ TEST(EngineAlerts, ADownWebhookServerIsRetriedUntilItComesBackAndTradingIsUnaffe
     const std::string ca = fresh_path("alerts-unused-ca") + ".pem";
     std::ofstream(ca) << enigma::testing::make_self_signed_cert().cert_pem;
     ::setenv("ENIGMA_TEST_HOOK_URL", ("https://127.0.0.1:" + std::to_string(closed_port()) + "/hook").c_str(), 1);
-    const Run r = replay(alerts_table(ca, "retry_base_ms = 20\nmax_attempts = 3\n") + kTrippingRules +
+    const ReplayRun r = replay(alerts_table(ca, "retry_base_ms = 20\nmax_attempts = 3\n") + kTrippingRules +
                              "[alerts.webhook]\nurl_env = \"ENIGMA_TEST_HOOK_URL\"\n",
                          kStopAtThreeLosses);
     ASSERT_EQ(r.exit_code, 0) << r.output;
@@ -360,7 +365,7 @@ TEST(EngineAlerts, ADownWebhookServerIsRetriedUntilItComesBackAndTradingIsUnaffe
     const std::uint16_t port = closed_port();
     ::setenv("ENIGMA_TEST_HOOK_URL", ("https://127.0.0.1:" + std::to_string(port) + "/hook").c_str(), 1);
     std::unique_ptr<WebhookServer> late;
-    const Run r = replay(
+    const ReplayRun r = replay(
         alerts_table(ca, "retry_base_ms = 100\nretry_max_ms = 400\nmax_attempts = 100\nflush_ms = 30000\n") + kTrippingRules +
             "[alerts.webhook]\nurl_env = \"ENIGMA_TEST_HOOK_URL\"\n",
         kStopAtThreeLosses, [&](const std::string& runs) {
@@ -418,7 +423,7 @@ TEST(EngineAlerts, AStaleFeedRaisesComponentUnhealthyOncePerCooldown) {
 
 TEST(EngineAlerts, AMissingSecretIsExit3NamingTheVariable) {
   ::unsetenv("ENIGMA_TEST_UNSET_HOOK");
-  const Run r = replay("[alerts]\nenabled = true\n[alerts.webhook]\nurl_env = \"ENIGMA_TEST_UNSET_HOOK\"\n");
+  const ReplayRun r = replay("[alerts]\nenabled = true\n[alerts.webhook]\nurl_env = \"ENIGMA_TEST_UNSET_HOOK\"\n");
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_NE(r.output.find("ENIGMA_TEST_UNSET_HOOK"), std::string::npos) << r.output;
 }
