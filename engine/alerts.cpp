@@ -14,6 +14,12 @@
 #include "core/logger.hpp"
 #include "feed/https_client.hpp"
 
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <simdjson.h>
+
 namespace enigma::engine {
 
 std::string_view to_string(AlertRule r) noexcept {
@@ -177,6 +183,7 @@ struct AlertDispatcher::Impl {
   };
   std::vector<Channel> channels;
   feed::HttpsClient client;
+  std::string telegram_bot_url;  // <api_base>/bot<token> (secret)
 
   explicit Impl(feed::HttpsOptions o) : client(std::move(o)) {}
 };
@@ -221,6 +228,7 @@ AlertDispatcher::AlertDispatcher(AlertSettings settings)
       // The message of parse_url quotes the URL: name only where it came from.
       throw Error("[alerts." + name + "]: the URL from " + ch.label + " is not a valid https URL");
     }
+    if (kind == AlertChannelKind::telegram) impl_->telegram_bot_url = c.api_base + "/bot" + std::string(secret.reveal());
     ch.tokens = settings_.rate_per_minute;
     ch.refilled = Clock::now();
     impl_->channels.push_back(std::move(ch));
@@ -243,6 +251,7 @@ void AlertDispatcher::start() {
 
 void AlertDispatcher::stop() {
   stopping_.store(true, std::memory_order_release);
+  if (control_thread_.joinable()) control_thread_.join();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -333,6 +342,143 @@ void AlertDispatcher::run() {
     }
     // The OMS thread never signals (that would be a syscall on its path): poll the ring.
     if (!sent) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+namespace {
+
+// One plain-HTTP request to the engine's own admin endpoint (loopback); {status, body}, status 0 on failure.
+std::pair<int, std::string> admin_request(std::uint16_t port, const std::string& token, bool post, const std::string& target) {
+  namespace beast = boost::beast;
+  namespace http = beast::http;
+  try {
+    boost::asio::io_context io;
+    beast::tcp_stream stream(io);
+    stream.expires_after(std::chrono::seconds(5));
+    stream.connect(boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
+    http::request<http::string_body> req{post ? http::verb::post : http::verb::get, target, 11};
+    req.set(http::field::host, "127.0.0.1");
+    if (post) req.set(http::field::authorization, "Bearer " + token);
+    req.prepare_payload();
+    http::write(stream, req);
+    beast::flat_buffer buf;
+    http::response<http::string_body> res;
+    http::read(stream, buf, res);
+    return {static_cast<int>(res.result_int()), res.body()};
+  } catch (const std::exception& e) {
+    return {0, std::string("admin endpoint unreachable: ") + e.what()};
+  }
+}
+
+}  // namespace
+
+void AlertDispatcher::start_telegram_control(std::uint16_t admin_port, std::string admin_token) {
+  if (impl_->telegram_bot_url.empty()) throw Error("[alerts.telegram] control needs [alerts.telegram] enabled");
+  if (control_thread_.joinable()) return;
+  control_thread_ = std::thread([this, admin_port, token = std::move(admin_token)]() mutable { run_control(admin_port, std::move(token)); });
+}
+
+void AlertDispatcher::run_control(std::uint16_t admin_port, std::string admin_token) {
+  const TelegramControlSettings& cs = settings_.control;
+  feed::HttpsOptions ho;
+  ho.tls.ca_file = settings_.ca_file;
+  ho.timeout_ns = (cs.poll_timeout_s + 10) * 1'000'000'000;  // the long poll itself plus the round trip
+  ho.max_body_bytes = 1u << 20;
+  feed::HttpsClient client(ho);
+  const std::string& bot = impl_->telegram_bot_url;
+  const std::string label = "<telegram " + settings_.telegram.api_base + "/bot***>";
+  simdjson::ondemand::parser parser;
+  std::int64_t offset = 0;
+  // Sleeps in short steps so that stop() is never kept waiting.
+  const auto pause = [&](int ms) {
+    for (int i = 0; i < ms / 20 && !stopping_.load(std::memory_order_acquire); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  };
+  const auto reply = [&](std::int64_t chat, const std::string& text) {
+    try {
+      const auto r = client.post(bot + "/sendMessage", "{\"chat_id\":" + std::to_string(chat) + ",\"text\":" + json_string(text.substr(0, 3500)) + "}");
+      if (r.status < 200 || r.status >= 300) log_text(LogLevel::warn, "telegram control: reply refused HTTP " + std::to_string(r.status));
+    } catch (const std::exception& e) {
+      log_text(LogLevel::warn, "telegram control: reply failed: " + redact(e.what(), bot, label));
+    }
+  };
+  ENIGMA_LOG_INFO("alert", "telegram control on allowed_chats={}", cs.allowed_chat_ids.size());
+  while (!stopping_.load(std::memory_order_acquire)) {
+    const auto t0 = Clock::now();
+    std::string body;
+    try {
+      const auto r = client.get(bot + "/getUpdates?timeout=" + std::to_string(cs.poll_timeout_s) + "&offset=" + std::to_string(offset));
+      if (r.status != 200) throw Error("HTTP " + std::to_string(r.status));
+      body = r.body;
+    } catch (const std::exception& e) {
+      log_text(LogLevel::warn, "telegram control: getUpdates failed: " + redact(e.what(), bot, label));
+      pause(1000);
+      continue;
+    }
+    struct Update {
+      std::int64_t chat;
+      std::string text;
+    };
+    std::vector<Update> updates;
+    try {
+      simdjson::padded_string ps(body);
+      simdjson::ondemand::document doc = parser.iterate(ps);
+      for (auto u : doc["result"].get_array()) {
+        simdjson::ondemand::object o = u.get_object();
+        std::int64_t id = 0;
+        std::int64_t chat = 0;
+        std::string_view text;
+        bool has_text = false;
+        for (auto field : o) {
+          const std::string_view key = field.unescaped_key();
+          if (key == "update_id") {
+            id = field.value().get_int64();
+          } else if (key == "message") {
+            simdjson::ondemand::object m = field.value().get_object();
+            for (auto mf : m) {
+              const std::string_view mk = mf.unescaped_key();
+              if (mk == "chat") chat = mf.value()["id"].get_int64();
+              else if (mk == "text") has_text = !mf.value().get_string().get(text);
+            }
+          }
+        }
+        offset = std::max(offset, id + 1);  // acknowledged: the next poll does not return it again
+        if (has_text) updates.push_back({chat, std::string(text)});
+      }
+    } catch (const std::exception& e) {
+      log_text(LogLevel::warn, std::string("telegram control: getUpdates answer not understood: ") + e.what());
+      pause(1000);
+      continue;
+    }
+    for (const Update& u : updates) {
+      const bool allowed = std::find(cs.allowed_chat_ids.begin(), cs.allowed_chat_ids.end(), u.chat) != cs.allowed_chat_ids.end();
+      std::string cmd = u.text.substr(0, u.text.find_first_of(" @"));
+      if (!allowed) {
+        control_refused_.fetch_add(1, std::memory_order_relaxed);
+        log_text(LogLevel::warn, "telegram control: ignored a message from chat " + std::to_string(u.chat) + " (not in allowed_chat_ids)");
+        continue;
+      }
+      control_commands_.fetch_add(1, std::memory_order_relaxed);
+      log_text(LogLevel::info, "telegram control: chat " + std::to_string(u.chat) + " sent " + cmd.substr(0, 32));
+      std::pair<int, std::string> r;
+      std::string text;
+      if (cmd == "/status" || cmd == "/positions" || cmd == "/pnl") {
+        r = admin_request(admin_port, admin_token, false, cmd == "/positions" ? "/positions" : "/status");
+        text = r.second;
+        if (cmd == "/pnl" && r.first == 200) {
+          const auto p = text.find("\"pnl\"");
+          text = p == std::string::npos ? text : text.substr(p, text.find('}', p) - p + 1);
+        }
+      } else if (cmd == "/stop" || cmd == "/start" || cmd == "/kill") {
+        r = admin_request(admin_port, admin_token, true, cmd == "/kill" ? "/kill" : cmd == "/stop" ? "/trading/stop" : "/trading/start");
+        text = "POST " + std::string(cmd == "/kill" ? "/kill" : cmd == "/stop" ? "/trading/stop" : "/trading/start") + ": HTTP " +
+               std::to_string(r.first) + " " + r.second;
+      } else {
+        text = "commands: /status /positions /pnl /stop /start /kill";
+      }
+      reply(u.chat, text);
+    }
+    // A server that answers at once (no long poll) is not polled in a tight loop.
+    if (updates.empty() && Clock::now() - t0 < std::chrono::milliseconds(200)) pause(200);
   }
 }
 

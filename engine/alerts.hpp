@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "core/spsc_ring.hpp"
 
@@ -116,6 +117,15 @@ struct AlertChannelSettings {
   std::string chat_id;                                // telegram only
 };
 
+// [alerts.telegram] control = true: two-way control from Telegram by polling getUpdates. Commands from an
+// allowed chat go to the engine's own admin endpoint (loopback, with its bearer token), so they carry
+// exactly the admin endpoint's authority; other chats are ignored (logged, counted).
+struct TelegramControlSettings {
+  bool enabled{false};
+  std::vector<std::int64_t> allowed_chat_ids;
+  std::int64_t poll_timeout_s{2};  // getUpdates long-poll timeout; the end of a run waits up to this long
+};
+
 // [alerts]
 struct AlertSettings {
   bool enabled{false};
@@ -132,6 +142,7 @@ struct AlertSettings {
   std::string ca_file;                // extra trusted CA (tests: the self-signed local server)
   std::uint32_t queue{1024};          // OMS thread -> alert thread ring (power of two)
   std::string mode{"replay"};         // names the run in the message text
+  TelegramControlSettings control{};
 };
 
 struct AlertChannelStats {
@@ -161,6 +172,12 @@ class AlertDispatcher {
     return stats_[static_cast<std::size_t>(k)];
   }
   [[nodiscard]] bool channel_enabled(AlertChannelKind k) const noexcept;
+  // [alerts.telegram] control: starts the thread that polls getUpdates and forwards commands of allowed
+  // chats to the admin endpoint at 127.0.0.1:`admin_port` with `admin_token`. Throws enigma::Error when
+  // Telegram is not configured.
+  void start_telegram_control(std::uint16_t admin_port, std::string admin_token);
+  [[nodiscard]] std::uint64_t control_commands() const noexcept { return control_commands_.load(); }
+  [[nodiscard]] std::uint64_t control_refused() const noexcept { return control_refused_.load(); }
   // summary.json's "alerts" object (one line of JSON).
   [[nodiscard]] std::string summary_json() const;
 
@@ -171,6 +188,7 @@ class AlertDispatcher {
  private:
   struct Impl;
   void run();
+  void run_control(std::uint16_t admin_port, std::string admin_token);
 
   AlertSettings settings_;
   SpscRing<AlertEvent> ring_;
@@ -179,6 +197,8 @@ class AlertDispatcher {
   std::unique_ptr<Impl> impl_;
   std::atomic<bool> stopping_{false};
   std::thread thread_;
+  std::atomic<std::uint64_t> control_commands_{0}, control_refused_{0};
+  std::thread control_thread_;
 };
 
 }  // namespace enigma::engine

@@ -288,6 +288,12 @@ struct RunSession {
       status = std::make_unique<StatusPublisher>(*admin, registry, mode, rc.admin.publish_ms * 1'000'000);
       po.status = status.get();
     }
+    if (alerts && rc.alerts.control.enabled) {
+      // Telegram commands go through the admin endpoint: the same authority (its bearer token) and rules.
+      if (!admin) throw Error(rc.source + ": [alerts.telegram] control = true needs [admin] enabled = true");
+      const char* tok = std::getenv(rc.admin.token_env.c_str());
+      alerts->start_telegram_control(admin->port(), tok ? tok : "");
+    }
     const SupervisorConfig& sv = rc.trading.supervisor;
     ENIGMA_LOG_INFO("supervisor", "on_kill={} on_stop={} max_daily_drawdown={} max_total_drawdown={} max_trades_per_day={} feed_down_s={}",
                     to_string(sv.on_kill), to_string(sv.on_stop), rc.trading.risk.max_daily_drawdown.to_double(),

@@ -396,6 +396,11 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
         c.api_base = ct->string("api_base", c.api_base);
         c.chat_id = ct->string("chat_id", std::string(), true);
         if (c.enabled && c.chat_id.empty()) ct->fail("chat_id", "is required for Telegram (the chat the bot posts to)");
+        a.control.enabled = ct->boolean("control", false);
+        a.control.allowed_chat_ids = ct->integer_list("allowed_chat_ids", std::vector<std::int64_t>{});
+        a.control.poll_timeout_s = ct->integer("poll_timeout_s", a.control.poll_timeout_s, 0, 50);
+        if (a.control.enabled && a.control.allowed_chat_ids.empty())
+          ct->fail("allowed_chat_ids", "must list the chats allowed to control the engine when control = true");
       }
       ct->finish();
     };

@@ -9,6 +9,8 @@
 //  * the feed-stale rule on the TradingCore itself (paper/live only: a replay has no wall-clock feed).
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
@@ -93,6 +95,12 @@ class WebhookServer {
     std::lock_guard lk(mu_);
     return requests_;
   }
+  // A fake of the Bot API's getUpdates: `update` (one JSON object with "update_id": id) is returned by
+  // every GET .../getUpdates whose offset does not yet acknowledge it.
+  void add_update(std::int64_t id, const std::string& update) {
+    std::lock_guard lk(mu_);
+    updates_.emplace_back(id, update);
+  }
 
  private:
   void serve() {
@@ -107,13 +115,22 @@ class WebhookServer {
         beast::flat_buffer buf;
         http::request<http::string_body> req;
         http::read(stream, buf, req);
-        {
-          std::lock_guard lk(mu_);
-          requests_.push_back({std::string(req.target()), req.body()});
-        }
         http::response<http::string_body> res{http::status::ok, 11};
         res.set(http::field::content_type, "application/json");
         res.body() = "{\"ok\":true}";
+        const std::string target(req.target());
+        if (target.find("/getUpdates") != std::string::npos) {
+          std::smatch m;
+          const long long offset = std::regex_search(target, m, std::regex("offset=([0-9]+)")) ? std::stoll(m[1]) : 0;
+          std::string result;
+          std::lock_guard lk(mu_);
+          for (const auto& [id, u] : updates_)
+            if (id >= offset) result += (result.empty() ? "" : ",") + u;
+          res.body() = "{\"ok\":true,\"result\":[" + result + "]}";
+        } else {
+          std::lock_guard lk(mu_);
+          requests_.push_back({target, req.body()});
+        }
         res.prepare_payload();
         http::write(stream, res);
         stream.next_layer().shutdown(tcp::socket::shutdown_both, ec);
@@ -131,6 +148,7 @@ class WebhookServer {
   std::atomic<bool> stop_{false};
   mutable std::mutex mu_;
   std::vector<Request> requests_;
+  std::vector<std::pair<std::int64_t, std::string>> updates_;
   std::thread thread_;
 };
 
@@ -149,6 +167,9 @@ std::string replay_toml() {
   return s;
 }
 
+pid_t g_last_child_pid = -1;
+pid_t last_child_pid() { return g_last_child_pid; }
+
 struct ReplayRun {
   int exit_code;
   std::string dir;  // the run directory
@@ -164,6 +185,7 @@ ReplayRun replay(const std::string& extra, const std::vector<std::pair<std::stri
   std::ofstream(cfg) << toml << "\n" << extra;
   const std::string runs = fresh_path("alerts-runs");
   Child c({"replay", "--config", cfg, "--runs-dir", runs, "--quiet"}, fresh_path("alerts-out"));
+  g_last_child_pid = c.pid;
   if (while_running) while_running(runs);
   ReplayRun r;
   r.exit_code = c.wait();
@@ -419,6 +441,60 @@ TEST(EngineAlerts, AStaleFeedRaisesComponentUnhealthyOncePerCooldown) {
   core.on_feed_health(false, last, last + 12 * s + 600 * s);
   ASSERT_TRUE(ring.try_pop(e)) << "after the cool-down";
   EXPECT_EQ(monitor.raised(AlertRule::component_unhealthy), 2u);
+}
+
+// Two-way Telegram control against a local fake of the Bot API, during a recorded-pace replay: commands of
+// an allowed chat reach the engine through its admin endpoint and are answered; another chat is ignored.
+TEST(EngineAlerts, TelegramCommandsFromAllowedChatsControlTheEngine) {
+  WebhookServer bot;
+  ::setenv("ENIGMA_TEST_TG_TOKEN", kBotToken, 1);
+  ::setenv("ENIGMA_TEST_ADMIN_TOKEN", "admin-secret", 1);
+  const auto update = [](int id, long long chat, const std::string& text) {
+    return "{\"update_id\":" + std::to_string(id) + ",\"message\":{\"message_id\":" + std::to_string(id) +
+           ",\"chat\":{\"id\":" + std::to_string(chat) + ",\"type\":\"private\"},\"date\":1,\"text\":\"" + text + "\"}}";
+  };
+  const std::string extra = alerts_table(bot.ca_file()) + "[alerts.telegram]\ntoken_env = \"ENIGMA_TEST_TG_TOKEN\"\napi_base = \"" +
+                            bot.url("") + "\"\nchat_id = \"42\"\ncontrol = true\nallowed_chat_ids = [42]\npoll_timeout_s = 1\n";
+  const std::string send_message = std::string("/bot") + kBotToken + "/sendMessage";
+  const auto replies_to = [&](const std::string& chat) {
+    std::vector<std::string> out;
+    for (const auto& q : bot.requests())
+      if (q.target == send_message && q.body.rfind("{\"chat_id\":" + chat + ",", 0) == 0) out.push_back(q.body);
+    return out;
+  };
+  pid_t engine_pid = -1;
+  const ReplayRun r = replay(extra, {{"speed = \"max\"", "speed = \"recorded\""},
+                                                {"enabled = false( +# loopback HTTP admin)", "enabled = true$1"},
+                                                {"port = 8686", "port = 0"},
+                                                {"token_env = \"ENIGMA_ADMIN_TOKEN\"", "token_env = \"ENIGMA_TEST_ADMIN_TOKEN\""}}, [&](const std::string& runs) {
+    // Another chat's /kill first (ignored), then the allowed chat's /status, /pnl, /stop and /kill.
+    bot.add_update(1, update(1, 999, "/kill"));
+    bot.add_update(2, update(2, 42, "/status"));
+    bot.add_update(3, update(3, 42, "/pnl"));
+    bot.add_update(4, update(4, 42, "/stop"));
+    bot.add_update(5, update(5, 42, "/kill"));
+    EXPECT_TRUE(wait_for([&] { return replies_to("42").size() >= 4; }, 30000));
+    // Accepted (202) means queued for the OMS loop: stop once it has acted on the kill.
+    EXPECT_TRUE(wait_for([&] {
+      std::error_code ec;
+      for (const auto& e : std::filesystem::directory_iterator(runs, ec))
+        if (slurp(e.path() / "logs" / "enigma.log").find("kill switch latched") != std::string::npos) return true;
+      return false;
+    }, 30000));
+    engine_pid = last_child_pid();
+    ::kill(engine_pid, SIGINT);
+  });
+  EXPECT_EQ(r.exit_code, 130) << r.output;
+  const auto replies = replies_to("42");
+  ASSERT_EQ(replies.size(), 4u);
+  EXPECT_NE(replies[0].find("lifecycle"), std::string::npos) << replies[0];
+  EXPECT_NE(replies[1].find("pnl"), std::string::npos) << replies[1];
+  EXPECT_NE(replies[2].find("POST /trading/stop: HTTP 202"), std::string::npos) << replies[2];
+  EXPECT_NE(replies[3].find("POST /kill: HTTP 202"), std::string::npos) << replies[3];
+  EXPECT_TRUE(replies_to("999").empty()) << "a chat outside allowed_chat_ids gets nothing";
+  EXPECT_NE(r.log.find("telegram control: ignored a message from chat 999"), std::string::npos);
+  EXPECT_NE(r.summary.find("\"kill_latched\": true"), std::string::npos) << r.summary;
+  EXPECT_EQ(r.log.find("test-bot-token"), std::string::npos);
 }
 
 TEST(EngineAlerts, AMissingSecretIsExit3NamingTheVariable) {
