@@ -6,7 +6,9 @@
 //    {text}, generic JSON) with the expected payloads; secrets never appear in the log;
 //  * a webhook server that is down: alerts are retried and delivered once it comes back, or counted as
 //    failed; either way the trades are identical to a run with the server up (trading unaffected);
-//  * the feed-stale rule on the TradingCore itself (paper/live only: a replay has no wall-clock feed).
+//  * the feed-stale rule (paper/live only: a replay has no wall-clock feed) on the TradingCore, and through
+//    run_paper against the local TLS venue when the feed goes quiet;
+//  * two-way Telegram control against a local fake of the Bot API.
 #include <gtest/gtest.h>
 
 #include <signal.h>
@@ -30,6 +32,7 @@
 #include <boost/beast/ssl.hpp>
 
 #include "engine/alerts.hpp"
+#include "engine/pipeline.hpp"
 #include "engine/run_config.hpp"
 #include "engine/trading_core.hpp"
 #include "tests/support/engine_test_support.hpp"
@@ -441,6 +444,59 @@ TEST(EngineAlerts, AStaleFeedRaisesComponentUnhealthyOncePerCooldown) {
   core.on_feed_health(false, last, last + 12 * s + 600 * s);
   ASSERT_TRUE(ring.try_pop(e)) << "after the cool-down";
   EXPECT_EQ(monitor.raised(AlertRule::component_unhealthy), 2u);
+}
+
+// The same rule through the paper engine (run_paper against the local TLS venue): the feed goes quiet while
+// connected; after the threshold the alert fires once, and the cool-down holds it back while the silence lasts.
+TEST(EngineAlerts, APaperFeedThatGoesQuietRaisesComponentUnhealthyOnce) {
+  const enigma::testing::RecordedSession rec = enigma::testing::load_binance_session(1000);
+  enigma::testing::WsTestServerOptions so;
+  so.snapshot_body = rec.snapshot;
+  enigma::testing::WsTestServer server(rec.frames, so);
+  RunConfig rc = RunConfig::load(std::string(ENIGMA_SOURCE_DIR) + "/config/replay.toml");
+  InstrumentRegistry registry;
+  rc.fill_registry(registry);
+  strategy::StrategyStage strategies(rc.make_strategies());
+  TradingCoreConfig trading = rc.trading;
+  trading.journal_path = fresh_path("alerts-paper-journal");
+  trading.supervisor.feed_down_ns = 0;  // the alert alone, no emergency stop
+  TradingCore core(registry, trading);
+  AlertRulesConfig rules;
+  rules[AlertRule::component_unhealthy].threshold = 0.5;  // seconds without a frame
+  SpscRing<AlertEvent> ring(16);
+  AlertMonitor monitor(rules, ring);
+  core.set_alerts(&monitor);
+  PaperOptions pp;
+  pp.ws.url = server.url("/stream?streams=btcusdt@depth@0ms/btcusdt@bookTicker/btcusdt@trade");
+  pp.ws.tls.ca_file = server.ca_file();
+  pp.ws.stale_after_ns = 0;  // no reconnect: the alert is under test
+  pp.snapshot_url = "https://127.0.0.1:" + std::to_string(server.port()) + "/fapi/v1/depth?symbol=BTCUSDT&limit=1000";
+  pp.run_seconds = 30;  // bound
+  PipelineOptions po;
+  po.venue = Venue::binance_usdm;
+  po.progress = false;
+  std::atomic<bool> stop{false};
+  po.stop = &stop;
+  PipelineResult r;
+  std::thread engine([&] { r = run_paper(pp, registry, strategies, core, po); });
+  ASSERT_TRUE(wait_for([&] { return server.live(); }));
+  server.send_next(1);
+  ASSERT_TRUE(wait_for([&] { return server.rest_requests() >= 1; }));
+  server.send_next(999);
+  ASSERT_TRUE(wait_for([&] { return server.cursor() == 1000; }));
+  const bool fired = wait_for([&] { return monitor.raised(AlertRule::component_unhealthy) >= 1; }, 10000);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));  // still silent: the cool-down (600 s) holds
+  stop.store(true);
+  engine.join();
+  ASSERT_TRUE(fired);
+  EXPECT_EQ(monitor.raised(AlertRule::component_unhealthy), 1u);
+  EXPECT_EQ(monitor.raised(), 1u) << "no other rule fired";
+  AlertEvent e{};
+  ASSERT_TRUE(ring.try_pop(e));
+  EXPECT_EQ(e.rule, AlertRule::component_unhealthy);
+  EXPECT_EQ(std::string(e.detail), "feed");
+  EXPECT_GE(e.value, 0.5);
+  EXPECT_EQ(r.frames, 1000u);
 }
 
 // Two-way Telegram control against a local fake of the Bot API, during a recorded-pace replay: commands of
