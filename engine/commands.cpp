@@ -28,6 +28,7 @@
 #include "core/files.hpp"
 #include "core/logger.hpp"
 #include "engine/admin.hpp"
+#include "engine/alerts.hpp"
 #include "engine/bench.hpp"
 #include "engine/journal_check.hpp"
 #include "engine/live_gateway.hpp"
@@ -256,6 +257,7 @@ struct RunSession {
   std::unique_ptr<strategy::StrategyStage> strategies;
   std::unique_ptr<StateDirLock> state;  // paper/live; declared before `core`: released after its journal closes
   std::unique_ptr<DailyReporter> daily;  // declared before `core`, which hands it each closed day
+  std::unique_ptr<AlertDispatcher> alerts;  // [alerts]; declared before `core`, which holds its monitor
   std::unique_ptr<TradingCore> core;
   SpscRing<AdminCommand> admin_ring{64};
   std::unique_ptr<AdminServer> admin;
@@ -348,6 +350,15 @@ struct RunSession {
     daily = std::make_unique<DailyReporter>(dir);
     core->set_daily_reporter(daily.get());
     start_equity = trading.sim.initial_balance;
+    if (rc.alerts.enabled) {
+      AlertSettings as = rc.alerts;
+      as.mode = mode;
+      alerts = std::make_unique<AlertDispatcher>(std::move(as));  // secrets resolved here: exit 3 if missing
+      core->set_alerts(&alerts->monitor());
+      alerts->start();
+      ENIGMA_LOG_INFO("alert", "alerts on telegram={} slack={} webhook={}", alerts->channel_enabled(AlertChannelKind::telegram),
+                      alerts->channel_enabled(AlertChannelKind::slack), alerts->channel_enabled(AlertChannelKind::webhook));
+    }
     if (keeps_state) {
       const auto wall_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch());
       write_resume_report(*core, registry, dir, state->dir(), mode, std::string_view(mode) == "paper", wall_ns.count());
@@ -369,6 +380,12 @@ struct RunSession {
       }
       status = std::make_unique<StatusPublisher>(*admin, registry, mode, rc.admin.publish_ms * 1'000'000);
       po.status = status.get();
+    }
+    if (alerts && rc.alerts.control.enabled) {
+      // Telegram commands go through the admin endpoint: the same authority (its bearer token) and rules.
+      if (!admin) throw Error(rc.source + ": [alerts.telegram] control = true needs [admin] enabled = true");
+      const char* tok = std::getenv(rc.admin.token_env.c_str());
+      alerts->start_telegram_control(admin->port(), tok ? tok : "");
     }
     const SupervisorConfig& sv = rc.trading.supervisor;
     ENIGMA_LOG_INFO("supervisor", "on_kill={} on_stop={} max_daily_drawdown={} max_total_drawdown={} max_trades_per_day={} feed_down_s={}",
@@ -411,7 +428,8 @@ struct RunSession {
       fv.reconnects = r.reconnects;
       status->maybe_publish(*core, fv, false, true);
     }
-    RunSummaryInput in{&rc, &registry, &r, core.get(), mode, std::string(to_string(po.topology))};
+    if (alerts) alerts->stop();  // delivers what is pending (up to [alerts] flush_ms) so the counts are final
+    RunSummaryInput in{&rc, &registry, &r, core.get(), mode, std::string(to_string(po.topology)), alerts.get()};
     log_data_warnings(in);
     core->close_day();  // the day still open: its report is written too, marked partial
     daily->flush();

@@ -378,6 +378,51 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
     r.gates.no_emergency = t->boolean("no_emergency", r.gates.no_emergency);
     t->finish();
   }
+  if (auto t = root.optional_table("alerts")) {
+    AlertSettings& a = rc.alerts;
+    a.enabled = t->boolean("enabled", false);
+    a.retry_base_ms = t->integer("retry_base_ms", a.retry_base_ms, 1, 600'000);
+    a.retry_max_ms = t->integer("retry_max_ms", a.retry_max_ms, a.retry_base_ms, 3'600'000);
+    a.max_attempts = static_cast<std::uint32_t>(t->integer("max_attempts", a.max_attempts, 1, 1000));
+    a.rate_per_minute = t->real("rate_per_minute", a.rate_per_minute, 1, 10'000);
+    a.timeout_ms = t->integer("timeout_ms", a.timeout_ms, 100, 120'000);
+    a.flush_ms = t->integer("flush_ms", a.flush_ms, 0, 600'000);
+    a.ca_file = t->string("ca_file", std::string(), true);
+    a.queue = static_cast<std::uint32_t>(t->integer("queue", a.queue, 2, 1 << 20));
+    if ((a.queue & (a.queue - 1)) != 0) t->fail("queue", "must be a power of two, not " + std::to_string(a.queue));
+    for (std::size_t i = 0; i < kAlertRuleCount; ++i) {
+      const auto rule = static_cast<AlertRule>(i);
+      auto r = t->optional_table(to_string(rule));
+      if (!r) continue;
+      AlertRuleConfig& c = a.rules[rule];
+      c.enabled = r->boolean("enabled", c.enabled);
+      if (rule != AlertRule::emergency_stop) c.threshold = r->real("threshold", c.threshold, 0, 1e9);
+      c.cooldown_ns = r->integer("cooldown_s", c.cooldown_ns / 1'000'000'000, 0, 7 * 86'400) * 1'000'000'000;
+      r->finish();
+    }
+    const auto channel = [&](const char* name, AlertChannelSettings& c, const char* secret) {
+      auto ct = t->optional_table(name);
+      if (!ct) return;
+      c.enabled = ct->boolean("enabled", true);
+      c.secret_env = ct->string(std::string(secret) + "_env", c.secret_env);
+      c.secret_file = ct->string(std::string(secret) + "_file", std::string(), true);
+      if (&c == &a.telegram) {
+        c.api_base = ct->string("api_base", c.api_base);
+        c.chat_id = ct->string("chat_id", std::string(), true);
+        if (c.enabled && c.chat_id.empty()) ct->fail("chat_id", "is required for Telegram (the chat the bot posts to)");
+        a.control.enabled = ct->boolean("control", false);
+        a.control.allowed_chat_ids = ct->integer_list("allowed_chat_ids", std::vector<std::int64_t>{});
+        a.control.poll_timeout_s = ct->integer("poll_timeout_s", a.control.poll_timeout_s, 0, 50);
+        if (a.control.enabled && a.control.allowed_chat_ids.empty())
+          ct->fail("allowed_chat_ids", "must list the chats allowed to control the engine when control = true");
+      }
+      ct->finish();
+    };
+    channel("telegram", a.telegram, "token");
+    channel("slack", a.slack, "url");
+    channel("webhook", a.webhook, "url");
+    t->finish();
+  }
   if (auto t = root.optional_table("state")) {
     rc.state_dir = t->string("dir", std::string());
     t->finish();

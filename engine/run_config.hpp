@@ -89,6 +89,8 @@ struct RunConfig {
   LiveSettings live{};
   // [record]
   RecordSettings record{};
+  // [alerts] (engine/alerts.hpp): rules, channels, retries
+  AlertSettings alerts{};
   // [state] dir: paper/live keep their order journal here across runs, locked by one engine at a time
   // (engine/state.hpp). Empty: state/<mode>-<venue>. Replays journal into their run directory.
   std::string state_dir;

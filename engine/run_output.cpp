@@ -200,6 +200,7 @@ void write_run_files(const std::string& dir, const RunSummaryInput& in) {
   } else {
     j << "  \"recording\": null,\n";
   }
+  j << "  \"alerts\": " << (in.alerts != nullptr ? in.alerts->summary_json() : std::string("null")) << ",\n";
   j << "  \"hot_path_allocations_after_warmup\": " << r.hot_allocations << ",\n";
   j << "  \"timing\": {\"wall_seconds\": " << r.wall_seconds << ", \"frames_per_second\": "
     << (r.wall_seconds > 0 ? static_cast<double>(r.frames) / r.wall_seconds : 0.0) << ", \"ring_full_spins\": " << r.ring_full_spins << "},\n";

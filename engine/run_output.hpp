@@ -34,6 +34,7 @@ struct RunSummaryInput {
   const TradingCore* core;
   std::string mode;      // replay | paper | live | bench
   std::string topology;  // fused | pipelined
+  const AlertDispatcher* alerts = nullptr;  // [alerts] enabled: its counts go into summary.json
 };
 
 // summary.json, trades.csv, equity.csv and one <stage>.hgrm per stage with samples. Deterministic

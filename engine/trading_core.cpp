@@ -844,6 +844,7 @@ void TradingCore::on_admin(const AdminCommand& cmd, std::int64_t now_ns) noexcep
         for (std::uint16_t i = 0; i < cfg_.risk.max_strategies; ++i) risk_->enable_strategy(i);
         risk_->breaker().reset();
         risk_->start_day(last_equity());
+        alert_day_start_ = last_equity();
         peak_equity_ = last_equity();
         emergency_cause_ = EmergencyCause::none;
       }
@@ -963,6 +964,9 @@ void TradingCore::on_position_change(InstrumentId id, Side side, Price px, Qty q
       d.losing_trips += pnl.raw() < 0 ? 1 : 0;
       (p > 0 ? d.gross_profit : d.gross_loss) += std::abs(p);
       risk_->on_trade_closed(w.trip_strategy, pnl, now_ns);
+      losing_streak_ = pnl.raw() < 0 ? losing_streak_ + 1 : 0;
+      if (alerts_ != nullptr && losing_streak_ >= alerts_->rule(AlertRule::consecutive_losses).threshold)
+        alerts_->raise(AlertRule::consecutive_losses, AlertSeverity::warning, now_ns, losing_streak_, "round trips");
       ENIGMA_LOG_INFO("supervisor", "round trip closed instrument={} pnl={} trips={} losing={}", id, pnl.to_double(),
                       counters_.round_trips, counters_.losing_trips);
       if (risk_->strategy_block(w.trip_strategy) == risk::RejectReason::consecutive_losses)
@@ -998,6 +1002,7 @@ void TradingCore::supervise(std::int64_t now_ns) noexcept {
     day_stats_.start_equity = day_stats_.peak_equity = day_stats_.end_equity = eq.to_double();
     day_stats_.ns_per_tick = TscClock::instance().ns_per_tick();
     for (int r = 0; r < risk::kRejectReasonCount; ++r) rejects_at_day_start_[r] = risk_->reject_count(static_cast<risk::RejectReason>(r));
+    alert_day_start_ = eq;
   }
   {  // the day's equity path: end, peak, drawdown from the peak, one sample per whole hour
     DailyStats& d = day_stats_;
@@ -1007,6 +1012,7 @@ void TradingCore::supervise(std::int64_t now_ns) noexcept {
     const auto hour = static_cast<std::size_t>((now_ns % kDayNs) / 3'600'000'000'000);
     if (hour < d.hourly_equity.size() && d.hourly_equity[hour] == 0) d.hourly_equity[hour] = d.end_equity;
   }
+  if (alerts_ != nullptr) check_alerts(eq, now_ns);
   if (disk_full_since_ns_ != 0 && run_stop_ != nullptr) {
     // Disk full: end the run once the emergency closes have flattened every position (or after a grace).
     bool flat = true;
@@ -1100,7 +1106,51 @@ void TradingCore::supervise(std::int64_t now_ns) noexcept {
   }
 }
 
+void TradingCore::check_alerts(Notional eq, std::int64_t now_ns) noexcept {
+  AlertMonitor& a = *alerts_;
+  if (a.armed(AlertRule::daily_drawdown, now_ns) && alert_day_start_.raw() > 0) {
+    const double dd = (alert_day_start_.to_double() - eq.to_double()) / alert_day_start_.to_double();
+    if (dd > a.rule(AlertRule::daily_drawdown).threshold) a.raise(AlertRule::daily_drawdown, AlertSeverity::warning, now_ns, dd, "equity");
+  }
+  // API errors: what the venue refused or left unanswered, counted per one-minute window.
+  const Counters& c = counters_;
+  const std::uint64_t api_errors = c.venue_rejects + c.unknown_outcomes + c.cancel_rejects + c.instrument_request_failures;
+  if (api_window_start_ns_ == 0 || now_ns - api_window_start_ns_ >= 60'000'000'000) {
+    api_window_start_ns_ = now_ns;
+    api_window_base_ = api_errors;
+  }
+  const double in_window = static_cast<double>(api_errors - api_window_base_);
+  if (in_window > 0 && in_window >= a.rule(AlertRule::api_errors).threshold)
+    a.raise(AlertRule::api_errors, AlertSeverity::warning, now_ns, in_window, "venue");
+  if (c.journal_errors > 0 || om_.journal().rollover_failed())
+    a.raise(AlertRule::component_unhealthy, AlertSeverity::critical, now_ns, static_cast<double>(c.journal_errors), "journal");
+  if (!a.armed(AlertRule::near_liquidation, now_ns)) return;
+  // Near liquidation: the isolated-margin estimate of risk/formulas.hpp, in double (an alert, not an order).
+  for (std::size_t i = 0; i < traded_count_; ++i) {
+    const auto id = static_cast<InstrumentId>(i);
+    const oms::SimPosition& p = position(id);
+    const Price mid = marks_[i];
+    if (p.qty.is_zero() || mid.is_zero()) continue;
+    const double qty = p.qty.abs().to_double() * registry_.get(id).multiplier.to_double();
+    if (qty <= 0) continue;
+    const double entry = p.entry_notional.to_double() / qty;
+    const double lev = p.leverage > 1 ? p.leverage : std::max<std::uint16_t>(1, cfg_.leverage);
+    const double mmr = i < cfg_.limits.size() ? cfg_.limits[i].maintenance_margin_rate.to_double() : 0.005;
+    const double liq = p.qty.raw() > 0 ? entry * (1 - 1 / lev + mmr) : entry * (1 + 1 / lev - mmr);
+    const double distance = std::abs(mid.to_double() - liq) / mid.to_double();
+    if (distance <= a.rule(AlertRule::near_liquidation).threshold) {
+      a.raise(AlertRule::near_liquidation, AlertSeverity::critical, now_ns, distance, "position", id);
+      return;
+    }
+  }
+}
+
 void TradingCore::on_feed_health(bool connected, std::int64_t last_frame_ns, std::int64_t now_ns) noexcept {
+  if (alerts_ != nullptr && last_frame_ns > 0 && alerts_->armed(AlertRule::component_unhealthy, now_ns)) {
+    const double silent_s = static_cast<double>(now_ns - last_frame_ns) / 1e9;
+    if (silent_s >= alerts_->rule(AlertRule::component_unhealthy).threshold)
+      alerts_->raise(AlertRule::component_unhealthy, AlertSeverity::warning, now_ns, silent_s, "feed");
+  }
   if (lifecycle_ != Lifecycle::trading && lifecycle_ != Lifecycle::paused && lifecycle_ != Lifecycle::ready) return;
   if (cfg_.supervisor.feed_down_ns <= 0 || last_frame_ns <= 0) return;
   if (now_ns - last_frame_ns >= cfg_.supervisor.feed_down_ns) {
@@ -1155,6 +1205,7 @@ void TradingCore::EmergencyActionsImpl::persist_state() {
 
 void TradingCore::EmergencyActionsImpl::raise_alert(std::string_view reason) {
   ENIGMA_LOG_ERROR("alert", "emergency stop: {}; trading halted until a person resets it (POST /kill/reset, then POST /trading/start)", reason);
+  if (core_.alerts_ != nullptr) core_.alerts_->raise(AlertRule::emergency_stop, AlertSeverity::critical, now_ns, 1, reason);
 }
 
 std::size_t TradingCore::track_restored_orders(std::int64_t now_ns) noexcept {

@@ -19,6 +19,7 @@
 #include "core/instrument.hpp"
 #include "engine/admin.hpp"
 #include "engine/daily.hpp"
+#include "engine/alerts.hpp"
 #include "oms/entry_pricing.hpp"
 #include "oms/ids.hpp"
 #include "oms/order_manager.hpp"
@@ -214,6 +215,9 @@ class TradingCore {
   static constexpr std::int64_t kDiskFullFlattenGraceNs = 10'000'000'000;
   // The venue's wallet balance replaces [sim] initial_balance (drawdown limits are measured from it).
   void set_venue_balance(Notional balance) noexcept;
+  // [alerts] (engine/alerts.hpp): the supervisor's rules enqueue events here (a POD into a bounded ring,
+  // nothing else on this thread). nullptr (default): no alerts. Set before the run; must outlive it.
+  void set_alerts(AlertMonitor* alerts) noexcept { alerts_ = alerts; }
 
   [[nodiscard]] const std::vector<TradeRow>& trades() const noexcept { return trades_; }
   [[nodiscard]] const std::vector<EquityRow>& equity() const noexcept { return equity_; }
@@ -277,6 +281,9 @@ class TradingCore {
   void on_position_change(InstrumentId id, Side side, Price px, Qty qty, std::uint16_t strategy,
                           std::int64_t now_ns) noexcept;
   bool entry_allowed(InstrumentId id, std::int64_t now_ns) noexcept;  // trades per day, market-move pause
+  // [alerts] rules measured per equity sample: daily drawdown, API errors per minute, journal trouble,
+  // positions near liquidation.
+  void check_alerts(Notional equity, std::int64_t now_ns) noexcept;
 
   // The emergency procedure's side effects (risk/emergency_stop.hpp fixes their order).
   class EmergencyActionsImpl final : public risk::EmergencyActions {
@@ -385,6 +392,12 @@ class TradingCore {
     double ewma_var{0};                // of per-second log returns
   };
   std::vector<InstrumentWatch> watch_;
+  // Alerts (check_alerts, on_position_change, on_feed_health, the emergency sequence).
+  AlertMonitor* alerts_{nullptr};
+  Notional alert_day_start_{};          // equity at the start of the trading day (or at a person's restart)
+  std::uint32_t losing_streak_{0};      // losing round trips in a row, any strategy
+  std::int64_t api_window_start_ns_{0};  // api_errors: the current one-minute window ...
+  std::uint64_t api_window_base_{0};     // ... and the error total when it started
 };
 
 }  // namespace enigma::engine
