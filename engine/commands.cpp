@@ -173,6 +173,9 @@ struct ConvertArgs {
   std::string out;
 } g_convert;
 
+// --log-format (replay, paper, live): overrides [log] format / [engine] log_json when given.
+std::string g_log_format;
+
 // Applies command-line overrides on top of the TOML.
 RunConfig load_run_config(const RunArgs& a) {
   RunConfig rc = RunConfig::load(a.config);
@@ -214,7 +217,7 @@ struct RunSession {
     lo.level = rc.engine.log_level;
     lo.rotate_bytes = rc.engine.log_rotate_bytes;
     lo.keep_files = rc.engine.log_keep_files;
-    lo.json = rc.engine.log_json;
+    lo.json = g_log_format.empty() ? rc.engine.log_json : g_log_format == "json";
     logger = std::make_unique<Logger>(lo);
     Logger::set_global(logger.get());
     try {
@@ -229,7 +232,7 @@ struct RunSession {
 
   // A runtime error of the run goes to its log as well as to stderr (main prints it, exit 3).
   void log_failure(const std::exception& e) {
-    logger->write_text(LogLevel::error, "engine", std::string("run failed: ") + e.what());
+    logger->write_text(LogLevel::error, "engine", "run_failed error=" + log_quote(e.what()));
   }
 
   // Runs the command's body; an error escaping it is logged to the run's log, then rethrown.
@@ -276,8 +279,8 @@ struct RunSession {
       po.status = status.get();
     }
     const SupervisorConfig& sv = rc.trading.supervisor;
-    ENIGMA_LOG_INFO("supervisor", "on_kill={} on_stop={} max_daily_drawdown={} max_total_drawdown={} max_trades_per_day={} feed_down_s={}",
-                    to_string(sv.on_kill), to_string(sv.on_stop), rc.trading.risk.max_daily_drawdown.to_double(),
+    ENIGMA_LOG_INFO("supervisor", "supervisor_config on_kill={} on_stop={} max_daily_drawdown={} max_total_drawdown={} max_trades_per_day={} feed_down_s={}",
+                    LogLiteral{to_string(sv.on_kill)}, LogLiteral{to_string(sv.on_stop)}, rc.trading.risk.max_daily_drawdown.to_double(),
                     sv.max_total_drawdown.to_double(), sv.max_trades_per_day, sv.feed_down_ns / 1'000'000'000);
     po.venue = rc.venue;
     po.traded = rc.imbalance.common.instrument;
@@ -286,6 +289,7 @@ struct RunSession {
     po.idle = rc.engine.idle;
     po.cores = rc.engine.cores;
     po.admin = &admin_ring;
+    po.heartbeat_ns = rc.log_heartbeat_ns;
     po.stop = &g_stop;
     if (pipeline_reports_status) po.status_request = &g_status_request;
   }
@@ -485,6 +489,11 @@ int cmd_convert() {
 
 std::vector<std::pair<CLI::App*, std::function<int()>>> g_commands;
 
+void add_log_format_option(CLI::App* c) {
+  c->add_option("--log-format", g_log_format, "text | json: the run log's format (default from config: [log] format)")
+      ->check(CLI::IsMember({"text", "json"}));
+}
+
 void add_run_options(CLI::App* c, RunArgs& a) {
   c->add_option("--config", a.config, "TOML config")->capture_default_str()->check(CLI::ExistingFile);
   c->add_option("--data", a.data, "Recorded files (hftbacktest .gz, cryptofeed .raw.txt/.jsonl, zip); overrides [replay] data")
@@ -494,6 +503,7 @@ void add_run_options(CLI::App* c, RunArgs& a) {
   c->add_option("--venue", a.venue, "Venue of the data (binance-usdm, binance-spot, kucoin-futures, kucoin-spot, ...)");
   c->add_option("--runs-dir", a.runs_dir, "Where run directories are created (default from config: runs)");
   c->add_flag("--quiet", a.quiet, "No progress lines");
+  add_log_format_option(c);
 }
 
 }  // namespace
@@ -508,12 +518,14 @@ void register_commands(CLI::App& app) {
     auto* c = app.add_subcommand("paper", "Paper trading: live market data over TLS WebSocket, simulated exchange fills");
     c->add_option("--config", g_paper.config, "TOML config with a [feed] section")->required()->check(CLI::ExistingFile);
     c->add_option("--runs-dir", g_paper.runs_dir, "Where run directories are created");
+    add_log_format_option(c);
     g_commands.emplace_back(c, cmd_paper);
   }
   {
     auto* c = app.add_subcommand("live", "Live trading on Binance USD-M: live market data, real orders (needs --confirm)");
     c->add_option("--config", g_live.config, "TOML config with [feed] and [live] sections")->required()->check(CLI::ExistingFile);
     c->add_option("--runs-dir", g_live.runs_dir, "Where run directories are created");
+    add_log_format_option(c);
     c->add_flag("--confirm", g_live.confirm, "Really send orders (without it: validate config and credentials, then refuse)");
     g_commands.emplace_back(c, cmd_live);
   }

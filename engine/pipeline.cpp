@@ -12,6 +12,7 @@
 #include "core/error.hpp"
 #include "core/logger.hpp"
 #include "core/spsc_ring.hpp"
+#include "engine/heartbeat.hpp"
 #include "engine/status.hpp"
 #include "feed/event_buffer.hpp"
 #include "feed/https_client.hpp"
@@ -162,7 +163,10 @@ class FeedStage {
         last_book_instrument_ = id;
         Sync& s = sync(id);
         const feed::SyncResult sr = s.on_event(e);
-        if (sr.need_snapshot && sr.error != Errc::ok) ++r.resyncs;  // not the initial snapshot request
+        if (sr.need_snapshot && sr.error != Errc::ok) {  // not the initial snapshot request
+          ++r.resyncs;
+          ENIGMA_LOG_WARN("feed", "book_resync instrument={} error={} resyncs={}", id, LogLiteral{to_string(sr.error)}, r.resyncs);
+        }
         if (sr.book_changed) {
           if (s.book().crossed()) ++r.crossed;
           else out.changed = id;
@@ -354,12 +358,16 @@ class FusedEngine {
   FusedEngine(InstrumentRegistry& registry, strategy::StrategyStage& strategies, TradingCore& core, const PipelineOptions& opt,
               PipelineResult& r)
       : feed_(opt.venue, registry, opt.traded), strategies_(strategies), core_(core), opt_(opt), r_(r),
-        fill_ctx_{&strategies, &fill_intents_} {}
+        fill_ctx_{&strategies, &fill_intents_}, heartbeat_(opt.heartbeat_ns, registry) {
+    // This thread runs every stage: its log records go through its own ring (no shared queue).
+    if (Logger* lg = Logger::global()) lg->register_hot_thread();
+  }
 
   void on_frame(const feed::CapturedFrame& f, std::uint64_t t0) noexcept {
     const std::int64_t now = f.recv_ns;
     const auto out = feed_.on_frame(f, t0, r_, r_.hist);
     ++view_status_.frames;
+    if (const auto& ev = feed_.events(); ev.size() != 0) heartbeat_.note_feed_lag(now - ev[ev.size() - 1].h.venue_time_ns);
     view_status_.last_frame_tsc = t0;
     // Strategy stage: trades and candles as they come, then one book update per frame.
     const std::uint64_t t2 = out.done_tsc;
@@ -417,6 +425,7 @@ class FusedEngine {
     AdminCommand cmd;
     if (opt_.admin)
       while (opt_.admin->try_pop(cmd)) core_.on_admin(cmd, now);
+    heartbeat_.maybe_beat(now, view_status_.frames, r_.hist.frame, core_);
     if (opt_.status != nullptr) {
       view_status_.events = r_.events;
       view_status_.book_updates = r_.book_updates;
@@ -441,6 +450,7 @@ class FusedEngine {
   BookView view_;
   std::pair<strategy::StrategyStage*, strategy::IntentBuffer*> fill_ctx_;
   FeedView view_status_;
+  Heartbeat heartbeat_;
 };
 
 template <class F>
@@ -747,9 +757,19 @@ void run_paper_fused(const PaperOptions& popt, InstrumentRegistry& registry, str
     x->engine->on_frame(f, w.recv_tsc);
   };
   h.on_connected = [&ctx, &popt] {
+    ENIGMA_LOG_INFO("feed", "feed_connected reconnect={} frames_before={}", ctx.r->frames > 0, ctx.r->frames);
     ctx.want_snapshot = true;  // every (re)connect: buffer diffs, then a fresh snapshot aligns the book
     ctx.frames_since_connect = 0;
     if (ctx.recorder) (void)ctx.recorder->record(wall_ns(), kConnectStream, popt.ws.url);  // marks the (re)connect
+  };
+  h.on_disconnected = [](const feed::WsDisconnect& d) {  // cold: the whole reason, not a record's 31 characters
+    if (Logger* lg = Logger::global())
+      lg->write_text(LogLevel::warn, "feed", fmt::format("feed_disconnected cause={} was_connected={} retry_ms={} reason={}",
+                                                         feed::to_string(d.cause), d.was_connected, d.retry_in_ns / 1'000'000,
+                                                         log_quote(d.reason)));
+  };
+  h.on_stale = [](std::int64_t silent_ns) {
+    ENIGMA_LOG_WARN("feed", "feed_stale silent_ms={} action=reconnect", silent_ns / 1'000'000);
   };
   feed::WsClient client(popt.ws, h);
   std::unique_ptr<feed::HttpsClient> https;
