@@ -347,7 +347,11 @@ bool Logger::drain_once() {
   // The shared queue, bounded like the rings by what is there now.
   logdetail::Record batch[32];
   for (std::size_t left = shared_.size_approx(); left > 0;) {
-    const std::size_t n = shared_.try_dequeue_bulk(batch, left < 32 ? left : 32);
+    std::size_t n;
+    {
+      const SharedQueueTsanLock tsan_only(shared_tsan_mu_);
+      n = shared_.try_dequeue_bulk(batch, left < 32 ? left : 32);
+    }
     if (n == 0) break;
     for (std::size_t k = 0; k < n; ++k) write_line(batch[k]);
     left -= n < left ? n : left;

@@ -56,6 +56,18 @@
 #include "core/instrument.hpp"
 #include "core/spsc_ring.hpp"
 
+// Set in ThreadSanitizer builds (GCC defines __SANITIZE_THREAD__, clang answers __has_feature).
+#if defined(__SANITIZE_THREAD__)
+#define ENIGMA_LOGGER_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define ENIGMA_LOGGER_TSAN 1
+#endif
+#endif
+#ifndef ENIGMA_LOGGER_TSAN
+#define ENIGMA_LOGGER_TSAN 0
+#endif
+
 namespace enigma {
 
 enum class LogLevel : std::uint8_t { trace = 0, debug, info, warn, error, off };
@@ -361,6 +373,18 @@ class Logger {
   };
   moodycamel::ConcurrentQueue<logdetail::Record, SharedQueueTraits> shared_;
   std::atomic<std::uint64_t> shared_drops_{0};
+  // ThreadSanitizer does not model the standalone fences the queue synchronizes with and reports false
+  // races in it (cameron314/concurrentqueue#254); in TSan builds only, this mutex around the shared queue
+  // gives its accesses an order TSan sees. Other builds never take it.
+  std::mutex shared_tsan_mu_;
+  struct SharedQueueTsanLock {
+#if ENIGMA_LOGGER_TSAN
+    explicit SharedQueueTsanLock(std::mutex& m) : lock(m) {}
+    std::lock_guard<std::mutex> lock;
+#else
+    explicit SharedQueueTsanLock(std::mutex&) noexcept {}
+#endif
+  };
 
   std::mutex texts_mu_;       // write_text (cold) vs the logger thread
   std::vector<Text> texts_;
@@ -394,6 +418,7 @@ ENIGMA_ALWAYS_INLINE bool Logger::push(const logdetail::Record& rec) noexcept {
     // Not a hot thread of this logger: the shared queue (lock-free; never allocates after this thread's
     // first record there).
     if (stopped_.load(std::memory_order_acquire)) return false;
+    const SharedQueueTsanLock tsan_only(shared_tsan_mu_);
     if (shared_.try_enqueue(rec)) return true;
     shared_drops_.fetch_add(1, std::memory_order_relaxed);
     return false;
