@@ -410,6 +410,8 @@ class FusedEngine {
   // Between frames of a live feed (paper/live): execution reports, fills back to strategies, admin
   // commands, so a kill or a fill is handled even while the market is quiet.
   void on_idle(std::int64_t now_ns) noexcept { service(now_ns, rdtsc()); }
+  // Paper: heartbeats on the wall clock also while the market is quiet (its idle service runs on data time).
+  void heartbeat(std::int64_t wall_now_ns) noexcept { heartbeat_.maybe_beat(wall_now_ns, view_status_.frames, r_.hist.frame, core_); }
 
   void finish() noexcept {
     r_.intents_dropped = intents_.dropped() + fill_intents_.dropped();
@@ -799,6 +801,7 @@ void run_paper_fused(const PaperOptions& popt, InstrumentRegistry& registry, str
       // the same orders and fills (a wall-clock poll between frames would deliver a fill before the next
       // frame here and after it in the replay). Live: the venue's reports and request timeouts need the wall clock.
       engine.on_idle(core.live() || ctx.data_ns == 0 ? now : ctx.data_ns);
+      engine.heartbeat(now);
       idler.idle();
     }
     // A gap asked for a resync: fetch a new snapshot (cold path, off the per-frame work).
