@@ -92,7 +92,6 @@ void append_escaped_json(fmt::memory_buffer& out, std::string_view s) {
   }
 }
 
-
 // ---- the line schema (README "Log format") ----
 // message := event (' ' key '=' value)*     event, key := [a-z][a-z0-9_.]*
 // value   := bare | '"' (char | '\\' ["\\nrt] | '\\u00' hex hex)* '"'
@@ -196,16 +195,11 @@ bool is_json_number(std::string_view s) noexcept {
   return i == s.size();
 }
 
-// The component is a name too: anything else in a category becomes '_'.
+// The component is a name too ([a-z][a-z0-9_]*): other characters of a category become '_', and one that
+// does not start with a letter gets a "c_" prefix.
 void append_component(fmt::memory_buffer& out, std::string_view category) {
-  if (category.empty()) {
-    out.append(std::string_view("none"));
-    return;
-  }
-  for (std::size_t i = 0; i < category.size(); ++i) {
-    const char c = category[i];
-    out.push_back(i == 0 ? (is_name_start(c) ? c : '_') : (is_name_char(c) && c != '.' ? c : '_'));
-  }
+  if (category.empty() || !is_name_start(category[0])) out.append(std::string_view("c_"));
+  for (char c : category) out.push_back(is_name_char(c) && c != '.' ? c : '_');
 }
 
 }  // namespace
@@ -231,9 +225,6 @@ std::string log_quote(std::string_view text) {
   logdetail::append_value(b, text);
   return std::string(b.data(), b.size());
 }
-
-namespace {
-}  // namespace
 
 Logger::Logger(LoggerOptions options)
     : options_(std::move(options)),
