@@ -610,6 +610,9 @@ void run_pipelined(const std::vector<feed::CapturedFrame>& frames, InstrumentReg
     StatusPublisher* status{nullptr};
     FeedView status_view{};
     OmsMsg m{};
+    // The log's heartbeat runs here, where the trading core is; its frame latency is frame in -> this
+    // thread done with the frame (queueing included), recorded in this thread's own histogram.
+    Heartbeat* heartbeat{nullptr};
     static void to_ring(void* ctx, const strategy::Fill& f) noexcept {
       auto* ring = static_cast<SpscRing<strategy::Fill>*>(ctx);
       while (!ring->try_push(f)) cpu_relax();
@@ -626,7 +629,10 @@ void run_pipelined(const std::vector<feed::CapturedFrame>& frames, InstrumentReg
       }
       r->hist.hop.record(static_cast<std::int64_t>(rdtsc() - m.sent_tsc));
       switch (m.kind) {
-        case OmsMsg::event: core->on_market(m.ev, m.now_ns); break;
+        case OmsMsg::event:
+          core->on_market(m.ev, m.now_ns);
+          if (heartbeat) heartbeat->note_feed_lag(m.now_ns - m.ev.h.venue_time_ns);
+          break;
         case OmsMsg::intent:
           (void)core->on_intent(m.order_intent, {m.bids.data(), m.nb}, {m.asks.data(), m.na}, m.now_ns, m.frame_tsc);
           break;
@@ -639,12 +645,18 @@ void run_pipelined(const std::vector<feed::CapturedFrame>& frames, InstrumentReg
             status_view.last_frame_tsc = m.frame_tsc;
             status->maybe_publish(*core, status_view, true);
           }
+          if (heartbeat) {
+            r->hist.frame.record(static_cast<std::int64_t>(rdtsc() - m.frame_tsc));
+            heartbeat->maybe_beat(m.now_ns, frames, r->hist.frame, *core);
+          }
           break;
       }
       return true;
     }
   } oloop{orders.get(), fills.get(), &core, opt.admin, &strategy_done, {}, &oms_r, opt.warmup_frames, 0, 0, &oms_allocs, opt.status, {}, {}};
 
+  Heartbeat heartbeat(opt.heartbeat_ns, registry);
+  if (opt.heartbeat_ns > 0) oloop.heartbeat = &heartbeat;
   auto core_at = [&](std::size_t i) { return i < opt.cores.size() ? opt.cores[i] : -1; };
   StageRunner strat_runner, oms_runner;
   strat_runner.start(StageOptions{"enigma-strategy", core_at(1), false, 50, false, opt.idle}, sloop);

@@ -43,8 +43,8 @@ struct PipelineOptions {
   // Set by SIGUSR1: the replay writes one status line (frames so far, orders, fills) to the log and stderr
   // at the next frame boundary and clears it.
   std::atomic<bool>* status_request{nullptr};
-  // Fused topology: a `heartbeat` log line every this many ns of the run's clock (data time in a replay,
-  // wall time in paper/live); 0 = none. [log] heartbeat_s.
+  // A `heartbeat` log line every this many ns of the run's clock (data time in a replay, wall time in
+  // paper/live), from the thread that owns the trading core; 0 = none. [log] heartbeat_s.
   std::int64_t heartbeat_ns{1'000'000'000};
 };
 

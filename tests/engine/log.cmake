@@ -1,6 +1,6 @@
 # The run log through the engine: `enigma replay` on the default session; every line of logs/enigma.log
 # parses with README's schema (text and JSON) and its order, fill and reject lines reconcile with
-# summary.json and trades.csv. Two replays of ~0.5 s each.
+# summary.json and trades.csv. Three replays of about a second each.
 enigma_add_test(engine_log_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/log_test.cpp
   DEPS simdjson::simdjson

@@ -1,4 +1,4 @@
-// engine_log_test: `enigma replay` on the default session (config/replay.toml). Every line of the run's
+// engine_log_test: `enigma replay` on the default session (config/replay.toml), fused and pipelined. Every line of the run's
 // logs/enigma.log must parse with the schema README documents ("Log format") — parsed here by its own
 // reader, not the logger's — and the log must tell the run's story: one order_sent per order, one fill per
 // fill (the same fills, in the same order, as trades.csv), one risk_reject per risk reject with its reason
@@ -300,4 +300,26 @@ TEST(EngineLog, JsonLogReconcilesRiskRejectsWithTheirReasonAndValues) {
   const auto beats = static_cast<double>(run.count("heartbeat"));
   EXPECT_LE(beats, span_s / 10);
   EXPECT_GE(beats, 0.9 * span_s / 10 - 1);
+}
+
+TEST(EngineLog, PipelinedReplayLogsTheSameOrdersAndItsHeartbeats) {
+  // The pipelined topology: the OMS thread logs the orders and the heartbeat (every 10 data seconds here).
+  std::string cfg = slurp(kSrc + "/config/replay.toml");
+  cfg += "\n[log]\nheartbeat_s = 10\n";
+  const std::string path = ::testing::TempDir() + "/enigma-log-pipelined-" + std::to_string(::getpid()) + ".toml";
+  std::ofstream(path) << cfg;
+  RunLog run;
+  ASSERT_NO_FATAL_FAILURE(replay("pipelined", path, {"--topology", "pipelined"}, run, /*json=*/false));
+  EXPECT_GT(run.summary_u64("orders", "orders"), 0u);
+  EXPECT_EQ(run.count("order_sent"), run.summary_u64("orders", "orders"));
+  EXPECT_EQ(run.count("fill"), run.summary_u64("orders", "fills"));
+  EXPECT_EQ(run.count("risk_reject"), run.summary_u64("orders", "risk_rejects"));
+  const double span_s = static_cast<double>(run.summary_u64("", "data_end_ns") - run.summary_u64("", "data_start_ns")) / 1e9;
+  const auto beats = static_cast<double>(run.count("heartbeat"));
+  EXPECT_LE(beats, span_s / 10);
+  EXPECT_GE(beats, 0.9 * span_s / 10 - 1);
+  for (const auto& l : run.lines) {
+    if (l.event != "heartbeat") continue;
+    EXPECT_GT(std::stoll(l.get("frame_p50_ns")), 0) << "frame latency measured on the OMS thread";
+  }
 }
