@@ -810,7 +810,8 @@ void TradingCore::on_admin(const AdminCommand& cmd, std::int64_t now_ns) noexcep
         peak_equity_ = last_equity();
         emergency_cause_ = EmergencyCause::none;
       }
-      ENIGMA_LOG_WARN("supervisor", "trading_start by=admin kill_latched={}", risk_->kill_switch().latched());  // latched: POST /kill/reset
+      // Still latched: new entries stay refused until POST /kill/reset.
+      ENIGMA_LOG_INFO("supervisor", "trading_start by=admin kill_latched={}", risk_->kill_switch().latched());
       risk_->set_state(risk::TradingState::active);
       set_lifecycle(Lifecycle::trading);
       break;
