@@ -83,6 +83,24 @@ std::int64_t LatencyHistogram::percentile(double p) const noexcept {
   return max_;
 }
 
+std::int64_t LatencyHistogram::percentile_since(const LatencyHistogram& earlier, double p) const noexcept {
+  if (total_ <= earlier.total_) return 0;
+  const std::uint64_t n = total_ - earlier.total_;
+  if (p < 0) p = 0;
+  if (p > 100) p = 100;
+  auto rank = static_cast<std::uint64_t>(std::ceil(p / 100.0 * static_cast<double>(n)));
+  if (rank == 0) rank = 1;
+  std::uint64_t cum = 0;
+  for (std::size_t i = 0; i < kCountsLen; ++i) {
+    cum += counts_[i] - earlier.counts_[i];
+    if (cum >= rank) {
+      const std::int64_t v = highest_equivalent(i);
+      return v < max_ ? v : max_;
+    }
+  }
+  return max_;
+}
+
 void LatencyHistogram::write_hgrm(std::ostream& out, double unit_ratio, int ticks_per_half_distance) const {
   char line[160];
   std::snprintf(line, sizeof line, "%12s %14s %10s %14s\n\n", "Value", "Percentile", "TotalCount", "1/(1-Percentile)");

@@ -55,6 +55,9 @@ class LatencyHistogram {
   // Value at percentile p in [0, 100]: the highest value equivalent to the bucket holding that rank
   // (HdrHistogram's convention), clamped to the recorded max.
   [[nodiscard]] std::int64_t percentile(double p) const noexcept;
+  // Percentile of the values recorded since `earlier` (a copy of this histogram taken before): for
+  // per-interval figures without a second record() per value. 0 when nothing was recorded since.
+  [[nodiscard]] std::int64_t percentile_since(const LatencyHistogram& earlier, double p) const noexcept;
 
   // HdrHistogram percentile-distribution text (.hgrm), readable by its plotter. Values are divided by
   // `unit_ratio` (1000 prints microseconds for nanosecond data).

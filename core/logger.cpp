@@ -92,10 +92,145 @@ void append_escaped_json(fmt::memory_buffer& out, std::string_view s) {
   }
 }
 
+// ---- the line schema (README "Log format") ----
+// message := event (' ' key '=' value)*     event, key := [a-z][a-z0-9_.]*
+// value   := bare | '"' (char | '\\' ["\\nrt] | '\\u00' hex hex)* '"'
+// bare    := one or more printable characters other than space, '"' and '\\'
+bool is_name_start(char c) noexcept { return c >= 'a' && c <= 'z'; }
+bool is_name_char(char c) noexcept { return is_name_start(c) || (c >= '0' && c <= '9') || c == '_' || c == '.'; }
+bool is_bare_char(char c) noexcept {
+  const auto u = static_cast<unsigned char>(c);
+  return u > 0x20 && u != 0x7f && c != '"' && c != '\\';
+}
+
+struct Field {
+  std::string_view key, value;  // value without its quotes (escapes kept as written)
+  bool quoted;
+};
+struct ParsedMessage {
+  static constexpr std::size_t kMaxFields = 32;
+  std::string_view event;
+  Field fields[kMaxFields];
+  std::size_t nfields{0};
+};
+
+// Reads a name at `s[i]`; returns its end (i when there is none).
+std::size_t name_end(std::string_view s, std::size_t i) noexcept {
+  if (i >= s.size() || !is_name_start(s[i])) return i;
+  while (i < s.size() && is_name_char(s[i])) ++i;
+  return i;
+}
+
+bool is_hex(char c) noexcept { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+
+// True when `body` follows the schema; fills `m` (views into body).
+bool parse_message(std::string_view body, ParsedMessage& m) noexcept {
+  std::size_t i = name_end(body, 0);
+  if (i == 0) return false;
+  m.event = body.substr(0, i);
+  while (i < body.size()) {
+    if (body[i] != ' ' || m.nfields == ParsedMessage::kMaxFields) return false;
+    const std::size_t k0 = i + 1;
+    const std::size_t k1 = name_end(body, k0);
+    if (k1 == k0 || k1 >= body.size() || body[k1] != '=') return false;
+    Field& f = m.fields[m.nfields++];
+    f.key = body.substr(k0, k1 - k0);
+    std::size_t v = k1 + 1;
+    if (v < body.size() && body[v] == '"') {
+      const std::size_t v0 = ++v;
+      for (;; ++v) {
+        if (v >= body.size()) return false;
+        const char c = body[v];
+        if (c == '"') break;
+        if (static_cast<unsigned char>(c) < 0x20) return false;
+        if (c != '\\') continue;
+        if (++v >= body.size()) return false;
+        const char e = body[v];
+        if (e == 'u') {
+          if (v + 4 >= body.size() || !is_hex(body[v + 1]) || !is_hex(body[v + 2]) || !is_hex(body[v + 3]) || !is_hex(body[v + 4]))
+            return false;
+          v += 4;
+        } else if (e != '"' && e != '\\' && e != 'n' && e != 'r' && e != 't') {
+          return false;
+        }
+      }
+      f.value = body.substr(v0, v - v0);
+      f.quoted = true;
+      i = v + 1;
+    } else {
+      const std::size_t v0 = v;
+      while (v < body.size() && is_bare_char(body[v])) ++v;
+      if (v == v0) return false;
+      f.value = body.substr(v0, v - v0);
+      f.quoted = false;
+      i = v;
+    }
+  }
+  return true;
+}
+
+// JSON's number grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+bool is_json_number(std::string_view s) noexcept {
+  std::size_t i = 0;
+  auto digits = [&] {
+    const std::size_t from = i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+    return i > from;
+  };
+  if (i < s.size() && s[i] == '-') ++i;
+  if (i < s.size() && s[i] == '0') {
+    ++i;
+  } else if (!digits()) {
+    return false;
+  }
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    if (!digits()) return false;
+  }
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    if (!digits()) return false;
+  }
+  return i == s.size();
+}
+
+// The component is a name too ([a-z][a-z0-9_]*): other characters of a category become '_', and one that
+// does not start with a letter gets a "c_" prefix.
+void append_component(fmt::memory_buffer& out, std::string_view category) {
+  if (category.empty() || !is_name_start(category[0])) out.append(std::string_view("c_"));
+  for (char c : category) out.push_back(is_name_char(c) && c != '.' ? c : '_');
+}
+
 }  // namespace
 
+namespace logdetail {
+
+void append_value(fmt::memory_buffer& out, std::string_view text) {
+  bool bare = !text.empty();
+  for (char c : text) bare = bare && is_bare_char(c);
+  if (bare) {
+    out.append(text);
+    return;
+  }
+  out.push_back('"');
+  append_escaped_json(out, text);  // the quoted form's escapes are JSON's
+  out.push_back('"');
+}
+
+}  // namespace logdetail
+
+std::string log_quote(std::string_view text) {
+  fmt::memory_buffer b;
+  logdetail::append_value(b, text);
+  return std::string(b.data(), b.size());
+}
+
 Logger::Logger(LoggerOptions options)
-    : options_(std::move(options)), id_(g_next_logger_id.fetch_add(1)), level_(options_.level) {
+    : options_(std::move(options)),
+      id_(g_next_logger_id.fetch_add(1)),
+      level_(options_.level),
+      shared_(options_.queue_capacity) {
   if (options_.path.empty()) throw Error("logger: no log file path");
   const std::size_t cap = options_.queue_capacity;
   if (cap < 2 || (cap & (cap - 1)) != 0)
@@ -139,7 +274,7 @@ Logger::Producer* Logger::register_producer() noexcept {
 
 std::uint64_t Logger::dropped() const noexcept {
   std::lock_guard lock(producers_mu_);
-  std::uint64_t total = dropped_retired_;
+  std::uint64_t total = dropped_retired_ + shared_drops_.load(std::memory_order_relaxed);
   for (const auto& p : producers_) total += p->drops.load(std::memory_order_relaxed);
   return total;
 }
@@ -200,6 +335,19 @@ bool Logger::drain_once() {
     }
     ++i;
   }
+  // The shared queue, bounded like the rings by what is there now.
+  logdetail::Record batch[32];
+  for (std::size_t left = shared_.size_approx(); left > 0;) {
+    std::size_t n;
+    {
+      const SharedQueueTsanLock tsan_only(shared_tsan_mu_);
+      n = shared_.try_dequeue_bulk(batch, left < 32 ? left : 32);
+    }
+    if (n == 0) break;
+    for (std::size_t k = 0; k < n; ++k) write_line(batch[k]);
+    left -= n < left ? n : left;
+    any = true;
+  }
   return any;
 }
 
@@ -219,7 +367,7 @@ void Logger::write_drop_summary() {
   const std::uint64_t total = dropped();
   if (total == dropped_reported_) return;
   msg_.clear();
-  fmt::format_to(std::back_inserter(msg_), "dropped {} log records (queue full; {} since start)",
+  fmt::format_to(std::back_inserter(msg_), "log_dropped records={} total={} cause=queue_full",
                  total - dropped_reported_, total);
   dropped_reported_ = total;
   emit(std::string_view(msg_.data(), msg_.size()), LogLevel::warn, "log", wall_ns());
@@ -235,23 +383,60 @@ void Logger::emit(std::string_view body, LogLevel level, std::string_view catego
     std::strftime(cached_prefix_, sizeof cached_prefix_, "%Y-%m-%dT%H:%M:%S.", &parts);
     cached_second_ = sec;
   }
+  ParsedMessage m;
+  const bool structured = parse_message(body, m);
   fmt::memory_buffer line;
   if (options_.json) {
-    fmt::format_to(std::back_inserter(line), "{{\"ts\":\"{}{:09d}Z\",\"level\":\"{}\",\"cat\":\"", cached_prefix_,
+    fmt::format_to(std::back_inserter(line), "{{\"ts\":\"{}{:09d}Z\",\"level\":\"{}\",\"component\":\"", cached_prefix_,
                    frac, to_string(level));
-    append_escaped_json(line, category);
-    line.append(std::string_view("\",\"msg\":\""));
-    append_escaped_json(line, body);
-    line.append(std::string_view("\"}\n"));
-  } else {
-    fmt::format_to(std::back_inserter(line), "{}{:09d}Z {} {} ", cached_prefix_, frac, to_string(level), category);
-    // One record is one line, whatever the message holds: readers of `tail -F` split on '\n'.
-    for (char c : body) {
-      if (c == '\n') {
-        line.append(std::string_view("\\n"));
-      } else {
-        line.push_back(c);
+    append_component(line, category);
+    line.append(std::string_view("\",\"event\":\""));
+    if (structured) {
+      line.append(m.event);
+      line.append(std::string_view("\""));
+      for (std::size_t i = 0; i < m.nfields; ++i) {
+        const Field& f = m.fields[i];
+        line.append(std::string_view(",\""));
+        line.append(f.key);
+        line.append(std::string_view("\":"));
+        if (f.quoted) {  // the quoted form's escapes are JSON's
+          line.push_back('"');
+          line.append(f.value);
+          line.push_back('"');
+        } else if (is_json_number(f.value) || f.value == "true" || f.value == "false") {
+          line.append(f.value);
+        } else {
+          line.push_back('"');
+          append_escaped_json(line, f.value);
+          line.push_back('"');
+        }
       }
+    } else {
+      line.append(std::string_view("message\",\"text\":\""));
+      append_escaped_json(line, body);
+      line.push_back('"');
+    }
+    line.append(std::string_view("}\n"));
+  } else {
+    fmt::format_to(std::back_inserter(line), "{}{:09d}Z {} ", cached_prefix_, frac, to_string(level));
+    append_component(line, category);
+    line.push_back(' ');
+    if (structured) {
+      line.append(m.event);
+      for (std::size_t i = 0; i < m.nfields; ++i) {
+        const Field& f = m.fields[i];
+        line.push_back(' ');
+        line.append(f.key);
+        line.push_back('=');
+        if (f.quoted) line.push_back('"');
+        line.append(f.value);
+        if (f.quoted) line.push_back('"');
+      }
+    } else {
+      // Free text: one quoted value, so the line still parses (and stays one line for `tail -F` readers).
+      line.append(std::string_view("message text=\""));
+      append_escaped_json(line, body);
+      line.push_back('"');
     }
     line.push_back('\n');
   }

@@ -1,9 +1,13 @@
 // Asynchronous logger: the hot path enqueues a fixed-size binary record; a logger thread formats and writes.
 //
-// Call site:
-//     ENIGMA_LOG_INFO("feed", "kucoin resync {} seq={}", symbol, seq);
+// Call site (README "Log format": an event name, then key=value pairs):
+//     ENIGMA_LOG_INFO("feed", "book_resync instrument={} seq={}", symbol, seq);
 // produces, in the log file,
-//     2026-11-21T10:00:00.123456789Z INFO feed kucoin resync XBTUSDTM seq=42
+//     2026-11-21T10:00:00.123456789Z INFO feed book_resync instrument=XBTUSDTM seq=42
+// A message that is not `event key=value...` (free text) is written as event `message` with the text quoted
+// (`message text="..."`), so every line of the file parses with the one schema. Values with spaces go through
+// LogQuoted (hot path) or log_quote() (cold path); LogLiteral passes a string that lives forever (to_string()
+// of an enum) by pointer instead of copying it.
 //
 // Hot path (per call): one relaxed load of the level, rdtsc, a thread-local lookup of this thread's own
 // SPSC ring, and a 128-byte record copied in: TSC, a pointer to the call site's static descriptor (level,
@@ -14,12 +18,16 @@
 // const char*, std::string: copied, truncated to kMaxStringChars). The format string is checked against the
 // argument types at compile time (fmt::format_string).
 //
-// Each producer thread gets its own SpscRing on its first log call (cold: one allocation and a mutex);
-// the logger owns the rings, so records survive the producing thread's exit.
+// Two ways into the logger thread: a thread that called register_hot_thread() (the trading and stage
+// threads, cold: one allocation and a mutex) owns an SPSC ring; the logger owns the rings, so records survive
+// the producing thread's exit. Every other thread (admin, gateway, recorder, journal helper, main) shares one
+// multi-producer queue (moodycamel::ConcurrentQueue, lock-free, capacity fixed at start: a full queue drops
+// and counts like a full ring; a thread's first record there allocates its producer slot once).
 //
 // File output: lines are appended with write(2) in whole lines after each drain pass (no user-space buffer
 // outlives a pass), so `tail -F` sees complete lines; rotation by size renames file -> file.1 -> file.2 ...
-// keeping `keep_files`. Optional JSON lines: {"ts":"...","level":"INFO","cat":"feed","msg":"..."}.
+// keeping `keep_files` and opens a new file under the original name (what `tail -F` follows). Optional JSON
+// lines: {"ts":"...","level":"INFO","component":"feed","event":"book_resync","instrument":"XBTUSDTM","seq":42}.
 // shutdown() and the fatal-signal handlers (SIGSEGV, SIGABRT, SIGTERM, SIGBUS, SIGFPE, SIGILL) write
 // everything enqueued before them.
 #pragma once
@@ -39,6 +47,15 @@
 #include <type_traits>
 #include <vector>
 
+#if defined(__SANITIZE_THREAD__) && defined(__GNUC__) && !defined(__clang__)
+// GCC warns that TSan does not model the queue's fences; the logger orders that queue itself under TSan.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wtsan"
+#include <concurrentqueue/concurrentqueue.h>
+#pragma GCC diagnostic pop
+#else
+#include <concurrentqueue/concurrentqueue.h>
+#endif
 #include <fmt/format.h>
 
 #include "core/attributes.hpp"
@@ -46,6 +63,18 @@
 #include "core/fixed_point.hpp"
 #include "core/instrument.hpp"
 #include "core/spsc_ring.hpp"
+
+// Set in ThreadSanitizer builds (GCC defines __SANITIZE_THREAD__, clang answers __has_feature).
+#if defined(__SANITIZE_THREAD__)
+#define ENIGMA_LOGGER_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define ENIGMA_LOGGER_TSAN 1
+#endif
+#endif
+#ifndef ENIGMA_LOGGER_TSAN
+#define ENIGMA_LOGGER_TSAN 0
+#endif
 
 namespace enigma {
 
@@ -61,6 +90,22 @@ struct LogSite {
   const char* category;
   const char* format;
 };
+
+// A string argument written as one quoted value (`reason="margin is insufficient"`), escaped on the logger
+// thread: for values that may hold spaces or quotes. Copied like any string (kMaxStringChars).
+struct LogQuoted {
+  std::string_view text;
+};
+// A string that outlives the logger (a literal, an enum's to_string()): stored as a pointer and a length
+// (16 bytes instead of 32), never copied.
+struct LogLiteral {
+  std::string_view text;
+};
+
+// `text` as one log value: bare when it is a non-empty run of printable characters without space, quote or
+// backslash, else double-quoted with \" \\ \n \r \t and \u00XX escapes. For cold-path callers that build a
+// message (write_text); the hot path uses LogQuoted.
+[[nodiscard]] std::string log_quote(std::string_view text);
 
 namespace logdetail {
 
@@ -115,6 +160,25 @@ struct Stored<T, std::enable_if_t<std::is_same_v<T, Symbol> || std::is_convertib
   using decoded = std::string_view;
 };
 
+struct QuotedText {  // what a LogQuoted argument decodes to (its formatter quotes it)
+  std::string_view text;
+};
+struct StoredQuoted {  // a StoredString that decodes to QuotedText
+  StoredString s;
+};
+template <>
+struct Stored<LogQuoted> {
+  using type = StoredQuoted;
+  using decoded = QuotedText;
+};
+template <>
+struct Stored<LogLiteral> {
+  using type = LogLiteral;
+  using decoded = std::string_view;
+};
+// Appends `text` as one value (see log_quote).
+void append_value(fmt::memory_buffer& out, std::string_view text);
+
 template <class T>
 using stored_t = typename Stored<std::remove_cvref_t<std::decay_t<T>>>::type;
 template <class T>
@@ -139,10 +203,12 @@ constexpr auto offsets() {
 template <class A>
 ENIGMA_ALWAYS_INLINE void encode_one(std::byte* at, const A& a) noexcept {
   using S = stored_t<A>;
-  if constexpr (std::is_same_v<S, StoredString>) {
+  if constexpr (std::is_same_v<S, StoredString> || std::is_same_v<S, StoredQuoted>) {
     std::string_view v;
     if constexpr (std::is_same_v<std::remove_cvref_t<A>, Symbol>) {
       v = a.view();
+    } else if constexpr (std::is_same_v<std::remove_cvref_t<A>, LogQuoted>) {
+      v = a.text;
     } else {
       v = std::string_view(a);
     }
@@ -161,6 +227,13 @@ ENIGMA_ALWAYS_INLINE auto decode_one(const std::byte* at) noexcept {
   if constexpr (std::is_same_v<S, StoredString>) {
     const auto* s = reinterpret_cast<const StoredString*>(at);
     return std::string_view(s->text, s->len);
+  } else if constexpr (std::is_same_v<S, StoredQuoted>) {
+    const auto* s = reinterpret_cast<const StoredString*>(at);
+    return QuotedText{std::string_view(s->text, s->len)};
+  } else if constexpr (std::is_same_v<S, LogLiteral>) {
+    LogLiteral v;
+    std::memcpy(&v, at, sizeof v);
+    return v.text;
   } else {
     S v;
     std::memcpy(&v, at, sizeof v);
@@ -213,6 +286,11 @@ class Logger {
   // signal handlers flush. Set it before producer threads start, clear it before destroying the logger.
   static void set_global(Logger* logger) noexcept;
   [[nodiscard]] static Logger* global() noexcept { return global_.load(std::memory_order_acquire); }
+
+  // Gives the calling thread its own SPSC ring (cold: allocates, takes a mutex). For the threads that log
+  // from the hot path (trading, stage threads); call before their first log call. Any other thread's
+  // records go through the shared multi-producer queue. Idempotent per thread and logger.
+  void register_hot_thread() noexcept { (void)register_producer(); }
 
   [[nodiscard]] ENIGMA_ALWAYS_INLINE bool enabled(LogLevel level) const noexcept {
     return level >= level_.load(std::memory_order_relaxed);
@@ -295,6 +373,27 @@ class Logger {
     std::string category, text;
     std::int64_t wall_ns;
   };
+  // The shared multi-producer queue of every thread without its own ring. Blocks of 32 records are taken
+  // from a pool sized at construction; an implicit (per-thread) producer may index up to kSharedIndex blocks,
+  // so try_enqueue never allocates after a thread's first record.
+  struct SharedQueueTraits : moodycamel::ConcurrentQueueDefaultTraits {
+    static constexpr std::size_t IMPLICIT_INITIAL_INDEX_SIZE = 1024;
+  };
+  moodycamel::ConcurrentQueue<logdetail::Record, SharedQueueTraits> shared_;
+  std::atomic<std::uint64_t> shared_drops_{0};
+  // ThreadSanitizer does not model the standalone fences the queue synchronizes with and reports false
+  // races in it (cameron314/concurrentqueue#254); in TSan builds only, this mutex around the shared queue
+  // gives its accesses an order TSan sees. Other builds never take it.
+  std::mutex shared_tsan_mu_;
+  struct SharedQueueTsanLock {
+#if ENIGMA_LOGGER_TSAN
+    explicit SharedQueueTsanLock(std::mutex& m) : lock(m) {}
+    std::lock_guard<std::mutex> lock;
+#else
+    explicit SharedQueueTsanLock(std::mutex&) noexcept {}
+#endif
+  };
+
   std::mutex texts_mu_;       // write_text (cold) vs the logger thread
   std::vector<Text> texts_;
 
@@ -324,8 +423,13 @@ struct Logger::Producer {
 ENIGMA_ALWAYS_INLINE bool Logger::push(const logdetail::Record& rec) noexcept {
   Producer* p = tls_.producer;
   if (tls_.logger_id != id_) [[unlikely]] {
-    p = register_producer();
-    if (p == nullptr) return false;
+    // Not a hot thread of this logger: the shared queue (lock-free; never allocates after this thread's
+    // first record there).
+    if (stopped_.load(std::memory_order_acquire)) return false;
+    const SharedQueueTsanLock tsan_only(shared_tsan_mu_);
+    if (shared_.try_enqueue(rec)) return true;
+    shared_drops_.fetch_add(1, std::memory_order_relaxed);
+    return false;
   }
   if (p->ring.try_push(rec)) [[likely]] return true;
   // Only this thread writes `drops`, so a load+store is enough (no locked instruction).
@@ -343,6 +447,16 @@ struct fmt::formatter<enigma::Fixed<Tag, D>> : fmt::formatter<fmt::string_view> 
     char buf[enigma::Fixed<Tag, D>::kMaxChars];
     const std::size_t n = v.format(buf);
     return fmt::formatter<fmt::string_view>::format(fmt::string_view(buf, n), ctx);
+  }
+};
+
+template <>
+struct fmt::formatter<enigma::logdetail::QuotedText> : fmt::formatter<fmt::string_view> {
+  template <class Ctx>
+  auto format(const enigma::logdetail::QuotedText& v, Ctx& ctx) const -> decltype(ctx.out()) {
+    fmt::memory_buffer b;
+    enigma::logdetail::append_value(b, v.text);
+    return fmt::formatter<fmt::string_view>::format(fmt::string_view(b.data(), b.size()), ctx);
   }
 };
 

@@ -20,6 +20,7 @@
 
 #include "core/attributes.hpp"
 #include "core/error.hpp"
+#include "core/logger.hpp"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -118,6 +119,8 @@ class StageRunner {
   template <class Body>
   static void thread_main(StageRunner* self, void* body_ptr) {
     Body& body = *static_cast<Body*>(body_ptr);
+    // A stage thread logs from the hot path: its records go through its own ring.
+    if (Logger* lg = Logger::global()) lg->register_hot_thread();
     Idler idler(self->policy_);
     std::uint64_t busy = 0;
     // The stop flag sits on its own cache line and is read relaxed: it is only a request, the join()

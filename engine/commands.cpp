@@ -187,6 +187,7 @@ struct ConvertArgs {
   std::string out;
 } g_convert;
 
+<<<<<<< HEAD
 // CPUs this process may be pinned to (its affinity mask), as a "0-1,4" style list for messages.
 std::vector<int> allowed_cpus() {
   cpu_set_t mask;
@@ -234,6 +235,10 @@ void check_paper_topology(const RunConfig& rc, std::string_view mode) {
     throw Error(rc.source + ": key 'engine.topology': " + std::string(mode) +
                 " runs the fused topology (market data, strategy and orders on the WebSocket thread); set \"fused\"");
 }
+=======
+// --log-format (replay, paper, live): overrides [log] format / [engine] log_json when given.
+std::string g_log_format;
+>>>>>>> wip-log
 
 // Applies command-line overrides on top of the TOML.
 RunConfig load_run_config(const RunArgs& a) {
@@ -277,7 +282,7 @@ struct RunSession {
     lo.level = rc.engine.log_level;
     lo.rotate_bytes = rc.engine.log_rotate_bytes;
     lo.keep_files = rc.engine.log_keep_files;
-    lo.json = rc.engine.log_json;
+    lo.json = g_log_format.empty() ? rc.engine.log_json : g_log_format == "json";
     logger = std::make_unique<Logger>(lo);
     Logger::set_global(logger.get());
     try {
@@ -294,8 +299,12 @@ struct RunSession {
   // summary.json that says the run failed and why, so its directory explains itself (a summary the run
   // already wrote is kept).
   void log_failure(const std::exception& e) {
+<<<<<<< HEAD
     logger->write_text(LogLevel::error, "engine", std::string("run failed: ") + e.what());
     write_failed_summary(dir, mode_, e.what());
+=======
+    logger->write_text(LogLevel::error, "engine", "run_failed error=" + log_quote(e.what()));
+>>>>>>> wip-log
   }
 
   // Runs the command's body; an error escaping it is logged to the run's log, then rethrown.
@@ -388,8 +397,8 @@ struct RunSession {
       alerts->start_telegram_control(admin->port(), tok ? tok : "");
     }
     const SupervisorConfig& sv = rc.trading.supervisor;
-    ENIGMA_LOG_INFO("supervisor", "on_kill={} on_stop={} max_daily_drawdown={} max_total_drawdown={} max_trades_per_day={} feed_down_s={}",
-                    to_string(sv.on_kill), to_string(sv.on_stop), rc.trading.risk.max_daily_drawdown.to_double(),
+    ENIGMA_LOG_INFO("supervisor", "supervisor_config on_kill={} on_stop={} max_daily_drawdown={} max_total_drawdown={} max_trades_per_day={} feed_down_s={}",
+                    LogLiteral{to_string(sv.on_kill)}, LogLiteral{to_string(sv.on_stop)}, rc.trading.risk.max_daily_drawdown.to_double(),
                     sv.max_total_drawdown.to_double(), sv.max_trades_per_day, sv.feed_down_ns / 1'000'000'000);
     po.venue = rc.venue;
     po.traded = rc.imbalance.common.instrument;
@@ -398,6 +407,7 @@ struct RunSession {
     po.idle = rc.engine.idle;
     po.cores = rc.engine.cores;
     po.admin = &admin_ring;
+    po.heartbeat_ns = rc.log_heartbeat_ns;
     po.stop = &g_stop;
     if (pipeline_reports_status) po.status_request = &g_status_request;
   }
@@ -678,6 +688,7 @@ struct RolloutArgs {
 
 std::vector<std::pair<CLI::App*, std::function<int()>>> g_commands;
 
+<<<<<<< HEAD
 // --venue of replay and bench: a name the engine knows, else a usage error (exit 2) that lists them.
 const CLI::Validator kVenueName(
     [](std::string& v) -> std::string {
@@ -725,6 +736,13 @@ const CLI::Validator kCpuList(
     },
     "CPUS");
 
+=======
+void add_log_format_option(CLI::App* c) {
+  c->add_option("--log-format", g_log_format, "text | json: the run log's format (default from config: [log] format)")
+      ->check(CLI::IsMember({"text", "json"}));
+}
+
+>>>>>>> wip-log
 void add_run_options(CLI::App* c, RunArgs& a) {
   c->add_option("--config", a.config, "TOML config")->capture_default_str()->check(CLI::ExistingFile);
   c->add_option("--data", a.data, "Recorded files (hftbacktest .gz, cryptofeed .raw.txt/.jsonl, zip); overrides [replay] data")
@@ -734,6 +752,7 @@ void add_run_options(CLI::App* c, RunArgs& a) {
   c->add_option("--venue", a.venue, "Venue of the data (binance-usdm, binance-spot, kucoin-futures, kucoin-spot, ...)")->check(kVenueName);
   c->add_option("--runs-dir", a.runs_dir, "Where run directories are created (default from config: runs)");
   c->add_flag("--quiet", a.quiet, "No progress lines");
+  add_log_format_option(c);
 }
 
 }  // namespace
@@ -750,12 +769,14 @@ void register_commands(CLI::App& app) {
     auto* c = app.add_subcommand("paper", "Paper trading: live market data over TLS WebSocket, simulated exchange fills");
     c->add_option("--config", g_paper.config, "TOML config with a [feed] section")->required()->check(CLI::ExistingFile);
     c->add_option("--runs-dir", g_paper.runs_dir, "Where run directories are created");
+    add_log_format_option(c);
     g_commands.emplace_back(c, cmd_paper);
   }
   {
     auto* c = app.add_subcommand("live", "Live trading on Binance USD-M: live market data, real orders (needs --confirm)");
     c->add_option("--config", g_live.config, "TOML config with [feed] and [live] sections")->required()->check(CLI::ExistingFile);
     c->add_option("--runs-dir", g_live.runs_dir, "Where run directories are created");
+    add_log_format_option(c);
     c->add_flag("--confirm", g_live.confirm, "Really send orders (without it: validate config and credentials, then refuse)");
     g_commands.emplace_back(c, cmd_live);
   }

@@ -12,6 +12,7 @@
 #include "core/error.hpp"
 #include "core/logger.hpp"
 #include "core/spsc_ring.hpp"
+#include "engine/heartbeat.hpp"
 #include "engine/status.hpp"
 #include "feed/event_buffer.hpp"
 #include "feed/https_client.hpp"
@@ -173,7 +174,10 @@ class FeedStage {
         last_book_instrument_ = id;
         Sync& s = sync(id);
         const feed::SyncResult sr = s.on_event(e);
-        if (sr.need_snapshot && sr.error != Errc::ok) ++r.resyncs;  // not the initial snapshot request
+        if (sr.need_snapshot && sr.error != Errc::ok) {  // not the initial snapshot request
+          ++r.resyncs;
+          ENIGMA_LOG_WARN("feed", "book_resync instrument={} error={} resyncs={}", id, LogLiteral{to_string(sr.error)}, r.resyncs);
+        }
         if (sr.book_changed) {
           if (s.book().crossed()) ++r.crossed;
           else out.changed = id;
@@ -369,15 +373,18 @@ class FusedEngine {
   FusedEngine(InstrumentRegistry& registry, strategy::StrategyStage& strategies, TradingCore& core, const PipelineOptions& opt,
               PipelineResult& r)
       : feed_(opt.venue, registry, opt.traded), strategies_(strategies), core_(core), opt_(opt), r_(r),
-        fill_ctx_{&strategies, &fill_intents_} {
+        fill_ctx_{&strategies, &fill_intents_}, heartbeat_(opt.heartbeat_ns, registry) {
     // engine.cores in the fused topology: the one thread that runs every stage (checked at start-up).
     if (!opt.cores.empty()) pin_current_thread(opt.cores[0]);
+    // This thread runs every stage: its log records go through its own ring (no shared queue).
+    if (Logger* lg = Logger::global()) lg->register_hot_thread();
   }
 
   void on_frame(const feed::CapturedFrame& f, std::uint64_t t0) noexcept {
     const std::int64_t now = f.recv_ns;
     const auto out = feed_.on_frame(f, t0, r_, r_.hist);
     ++view_status_.frames;
+    if (const auto& ev = feed_.events(); ev.size() != 0) heartbeat_.note_feed_lag(now - ev[ev.size() - 1].h.venue_time_ns);
     view_status_.last_frame_tsc = t0;
     // Strategy stage: trades and candles as they come, then one book update per frame.
     const std::uint64_t t2 = out.done_tsc;
@@ -420,6 +427,8 @@ class FusedEngine {
   // Between frames of a live feed (paper/live): execution reports, fills back to strategies, admin
   // commands, so a kill or a fill is handled even while the market is quiet.
   void on_idle(std::int64_t now_ns) noexcept { service(now_ns, rdtsc()); }
+  // Paper: heartbeats on the wall clock also while the market is quiet (its idle service runs on data time).
+  void heartbeat(std::int64_t wall_now_ns) noexcept { heartbeat_.maybe_beat(wall_now_ns, view_status_.frames, r_.hist.frame, core_); }
 
   void finish() noexcept {
     r_.intents_dropped = intents_.dropped() + fill_intents_.dropped();
@@ -435,6 +444,7 @@ class FusedEngine {
     AdminCommand cmd;
     if (opt_.admin)
       while (opt_.admin->try_pop(cmd)) core_.on_admin(cmd, now);
+    heartbeat_.maybe_beat(now, view_status_.frames, r_.hist.frame, core_);
     if (opt_.status != nullptr) {
       view_status_.events = r_.events;
       view_status_.book_updates = r_.book_updates;
@@ -459,6 +469,7 @@ class FusedEngine {
   BookView view_;
   std::pair<strategy::StrategyStage*, strategy::IntentBuffer*> fill_ctx_;
   FeedView view_status_;
+  Heartbeat heartbeat_;
 };
 
 template <class F>
@@ -616,6 +627,9 @@ void run_pipelined(const std::vector<feed::CapturedFrame>& frames, InstrumentReg
     StatusPublisher* status{nullptr};
     FeedView status_view{};
     OmsMsg m{};
+    // The log's heartbeat runs here, where the trading core is; its frame latency is frame in -> this
+    // thread done with the frame (queueing included), recorded in this thread's own histogram.
+    Heartbeat* heartbeat{nullptr};
     static void to_ring(void* ctx, const strategy::Fill& f) noexcept {
       auto* ring = static_cast<SpscRing<strategy::Fill>*>(ctx);
       while (!ring->try_push(f)) cpu_relax();
@@ -632,7 +646,10 @@ void run_pipelined(const std::vector<feed::CapturedFrame>& frames, InstrumentReg
       }
       r->hist.hop.record(static_cast<std::int64_t>(rdtsc() - m.sent_tsc));
       switch (m.kind) {
-        case OmsMsg::event: core->on_market(m.ev, m.now_ns); break;
+        case OmsMsg::event:
+          core->on_market(m.ev, m.now_ns);
+          if (heartbeat) heartbeat->note_feed_lag(m.now_ns - m.ev.h.venue_time_ns);
+          break;
         case OmsMsg::intent:
           (void)core->on_intent(m.order_intent, {m.bids.data(), m.nb}, {m.asks.data(), m.na}, m.now_ns, m.frame_tsc);
           break;
@@ -645,12 +662,18 @@ void run_pipelined(const std::vector<feed::CapturedFrame>& frames, InstrumentReg
             status_view.last_frame_tsc = m.frame_tsc;
             status->maybe_publish(*core, status_view, true);
           }
+          if (heartbeat) {
+            r->hist.frame.record(static_cast<std::int64_t>(rdtsc() - m.frame_tsc));
+            heartbeat->maybe_beat(m.now_ns, frames, r->hist.frame, *core);
+          }
           break;
       }
       return true;
     }
   } oloop{orders.get(), fills.get(), &core, opt.admin, &strategy_done, {}, &oms_r, opt.warmup_frames, 0, 0, &oms_allocs, opt.status, {}, {}};
 
+  Heartbeat heartbeat(opt.heartbeat_ns, registry);
+  if (opt.heartbeat_ns > 0) oloop.heartbeat = &heartbeat;
   auto core_at = [&](std::size_t i) { return i < opt.cores.size() ? opt.cores[i] : -1; };
   StageRunner strat_runner, oms_runner;
   strat_runner.start(StageOptions{"enigma-strategy", core_at(1), false, 50, false, opt.idle}, sloop);
@@ -766,9 +789,19 @@ void run_paper_fused(const PaperOptions& popt, InstrumentRegistry& registry, str
     x->engine->on_frame(f, w.recv_tsc);
   };
   h.on_connected = [&ctx, &popt] {
+    ENIGMA_LOG_INFO("feed", "feed_connected reconnect={} frames_before={}", ctx.r->frames > 0, ctx.r->frames);
     ctx.want_snapshot = true;  // every (re)connect: buffer diffs, then a fresh snapshot aligns the book
     ctx.frames_since_connect = 0;
     if (ctx.recorder) (void)ctx.recorder->record(wall_ns(), kConnectStream, popt.ws.url);  // marks the (re)connect
+  };
+  h.on_disconnected = [](const feed::WsDisconnect& d) {  // cold: the whole reason, not a record's 31 characters
+    if (Logger* lg = Logger::global())
+      lg->write_text(LogLevel::warn, "feed", fmt::format("feed_disconnected cause={} was_connected={} retry_ms={} reason={}",
+                                                         feed::to_string(d.cause), d.was_connected, d.retry_in_ns / 1'000'000,
+                                                         log_quote(d.reason)));
+  };
+  h.on_stale = [](std::int64_t silent_ns) {
+    ENIGMA_LOG_WARN("feed", "feed_stale silent_ms={} action=reconnect", silent_ns / 1'000'000);
   };
   feed::WsClient client(popt.ws, h);
   std::unique_ptr<feed::HttpsClient> https;
@@ -798,6 +831,7 @@ void run_paper_fused(const PaperOptions& popt, InstrumentRegistry& registry, str
       // the same orders and fills (a wall-clock poll between frames would deliver a fill before the next
       // frame here and after it in the replay). Live: the venue's reports and request timeouts need the wall clock.
       engine.on_idle(core.live() || ctx.data_ns == 0 ? now : ctx.data_ns);
+      engine.heartbeat(now);
       idler.idle();
     }
     // A gap asked for a resync: fetch a new snapshot (cold path, off the per-frame work).

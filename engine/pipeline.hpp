@@ -44,6 +44,9 @@ struct PipelineOptions {
   // at the next frame boundary and clears it.
   std::atomic<bool>* status_request{nullptr};
   bool strict{false};  // replay --strict: a bad capture line or a damaged file is an error (exit 3), not skipped
+  // A `heartbeat` log line every this many ns of the run's clock (data time in a replay, wall time in
+  // paper/live), from the thread that owns the trading core; 0 = none. [log] heartbeat_s.
+  std::int64_t heartbeat_ns{1'000'000'000};
 };
 
 // Every histogram is in TSC ticks while recording; results() converts to nanoseconds.

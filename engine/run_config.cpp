@@ -103,6 +103,12 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
   EntryPricingKeys chosen_pricing;
   std::uint16_t chosen_strategy_id = 0;
   if (root.has("engine")) rc.engine = EngineConfig::read(root.table("engine"));
+  if (root.has("log")) {
+    auto t = root.table("log");
+    rc.log_heartbeat_ns = t.integer("heartbeat_s", 1, 0, 86'400) * 1'000'000'000;
+    if (t.has("format")) rc.engine.log_json = t.choice<bool>("format", false, {{"text", false}, {"json", true}});
+    t.finish();
+  }
 
   {
     auto t = root.table("replay");

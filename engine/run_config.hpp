@@ -61,6 +61,9 @@ struct RecordSettings {
 struct RunConfig {
   std::string source;                 // config file path (for messages)
   EngineConfig engine;                // [engine]
+  // [log] heartbeat_s: a heartbeat line every this many seconds of the run's clock (0 = none); [log] format
+  // ("text" | "json") sets engine.log_json.
+  std::int64_t log_heartbeat_ns{1'000'000'000};
   // [replay]
   Venue venue{Venue::binance_usdm};
   std::vector<std::string> data;      // recorded files (relative paths are from the working directory)

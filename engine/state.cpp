@@ -112,8 +112,8 @@ std::string write_resume_report(TradingCore& core, const InstrumentRegistry& reg
                       p.stop_price.to_string() + "\"}";
   }
   const std::size_t orders_canceled_at_start = simulated_exchange ? core.cancel_orders_unknown_to_simulator(now_ns) : 0;
-  log_resume(LogLevel::info, "state {}: journal working_orders={} open_positions={} next_client_counter={} next_client_id={}",
-                  state_dir, working, open_positions, om.next_client_counter(), next_id);
+  log_resume(LogLevel::info, "journal_resumed state={} working_orders={} open_positions={} next_client_counter={} next_client_id={}",
+                  log_quote(state_dir), working, open_positions, om.next_client_counter(), next_id);
   if (orders_canceled_at_start != 0)
     log_resume(LogLevel::warn, "{} working order(s) from the journal are not at the simulated exchange (it starts empty): resolved canceled",
                     orders_canceled_at_start);
@@ -380,7 +380,7 @@ LiveReconciliation reconcile_live(TradingCore& core, const InstrumentRegistry& r
   std::ofstream o(path, std::ios::trunc);
   o << text;
   if (!o) throw Error("cannot write " + path);
-  log_resume(LogLevel::info, "venue: open_orders={} ours_open={} resolved={} unknown={} unknown_canceled={} unknown_adopted={} position_differences={}",
+  log_resume(LogLevel::info, "reconciliation venue_open_orders={} ours_open={} resolved={} unknown={} unknown_canceled={} unknown_adopted={} position_differences={}",
              out.venue_open_orders, out.matched, out.resolved, out.unknown_orders, out.unknown_canceled, out.unknown_adopted,
              out.position_differences);
   return out;

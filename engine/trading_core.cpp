@@ -18,6 +18,8 @@ constexpr std::string_view kSimKey = "enigma-simulation-key";
 constexpr std::int64_t kDayNs = 86'400'000'000'000;
 
 // Binance answers that mean the key or its signature is refused: no order can succeed until a person acts.
+LogLiteral side_text(Side s) noexcept { return LogLiteral{s == Side::buy ? "buy" : "sell"}; }
+
 bool credentials_refused(std::int32_t code) noexcept { return code == -2014 || code == -2015 || code == -1022; }
 }  // namespace
 
@@ -86,7 +88,7 @@ TradingCore::TradingCore(const InstrumentRegistry& registry, TradingCoreConfig c
 
 void TradingCore::set_lifecycle(Lifecycle s) noexcept {
   if (s == lifecycle_) return;
-  ENIGMA_LOG_INFO("supervisor", "lifecycle {} -> {}", to_string(lifecycle_), to_string(s));
+  ENIGMA_LOG_INFO("supervisor", "lifecycle from={} to={}", LogLiteral{to_string(lifecycle_)}, LogLiteral{to_string(s)});
   lifecycle_ = s;
   ++counters_.lifecycle_changes;
 }
@@ -106,6 +108,9 @@ bool TradingCore::send(oms::OrderSpec spec, strategy::IntentReason reason, std::
   hist_risk.record(static_cast<std::int64_t>(t_risk1 - t_risk0));
   if (!d) {
     ++counters_.risk_rejects;
+    ENIGMA_LOG_INFO("risk", "risk_reject id={} reason={} side={} qty={} price={} ref={} stop_loss={} reduce_only={}", spec.req.client_id.view(),
+                    LogLiteral{risk::to_string(d.reason)}, side_text(spec.req.side), spec.req.qty, spec.req.price,
+                    spec.req.reference_price, spec.req.stop_loss, spec.req.reduce_only);
     return false;
   }
   Slot* slot = nullptr;
@@ -116,6 +121,7 @@ bool TradingCore::send(oms::OrderSpec spec, strategy::IntentReason reason, std::
     om_.purge_terminal();  // rare: keeps the OMS table bounded on long runs
     if (slot == nullptr || om_.order_count() >= cfg_.max_orders) {
       ++counters_.order_table_full;
+      ENIGMA_LOG_WARN("oms", "order_refused id={} reason=order_table_full orders={}", spec.req.client_id.view(), om_.order_count());
       (void)risk_->on_reject(spec.req.client_id, now_ns);
       return false;
     }
@@ -129,6 +135,8 @@ bool TradingCore::send(oms::OrderSpec spec, strategy::IntentReason reason, std::
     const auto pos = om_.open_position(spec.req.instrument, spec.req.side, spec.req.reference_price, spec.req.stop_loss, now_ns);
     if (!pos.ok()) {
       ++counters_.risk_rejects;
+      ENIGMA_LOG_INFO("risk", "risk_reject id={} reason=position_refused error={} side={} qty={} ref={} stop_loss={}", spec.req.client_id.view(),
+                      LogLiteral{to_string(pos.error)}, side_text(spec.req.side), spec.req.qty, spec.req.reference_price, spec.req.stop_loss);
       (void)risk_->on_reject(spec.req.client_id, now_ns);
       return false;
     }
@@ -139,6 +147,8 @@ bool TradingCore::send(oms::OrderSpec spec, strategy::IntentReason reason, std::
   if (!journaled.ok()) [[unlikely]] {
     const bool journal_fault = journaled.error == Errc::io;  // the OMS maps every journal failure to io
     ++(journal_fault ? counters_.journal_errors : counters_.order_table_full);
+    ENIGMA_LOG_ERROR("oms", "order_refused id={} reason={} error={}", spec.req.client_id.view(),
+                     LogLiteral{journal_fault ? "journal_error" : "order_table_full"}, LogLiteral{to_string(journaled.error)});
     (void)risk_->on_reject(spec.req.client_id, now_ns);
     // A journal that cannot take the record (write error, or full with no next segment): nothing may be
     // sent unjournaled, so the engine stops (RELIABILITY.md "Storage faults are first-class").
@@ -170,6 +180,8 @@ bool TradingCore::send(oms::OrderSpec spec, strategy::IntentReason reason, std::
                               n.value)) {
       // Never left: reject locally so the order, its position and the risk reservation are released.
       if (n.ok()) ++counters_.gateway_full;
+      ENIGMA_LOG_WARN("oms", "order_rejected id={} reason={} local=true", spec.req.client_id.view(),
+                      LogLiteral{n.ok() ? "gateway_full" : "encode_error"});
       oms::ExecReport r{};
       r.client_id = spec.req.client_id;
       r.instrument = spec.req.instrument;
@@ -185,11 +197,15 @@ bool TradingCore::send(oms::OrderSpec spec, strategy::IntentReason reason, std::
     }
   } else if (sim_.submit(spec, now_ns) != Errc::ok) [[unlikely]] {
     ++counters_.venue_rejects;
+    ENIGMA_LOG_WARN("oms", "order_rejected id={} reason=simulator_refused local=true", spec.req.client_id.view());
     (void)risk_->on_reject(spec.req.client_id, now_ns);
     return false;
   }
   ++counters_.orders;
   ++day_stats_.orders;
+  ENIGMA_LOG_INFO("oms", "order_sent id={} side={} type={} qty={} price={} stop={} reduce_only={} instrument={}", spec.req.client_id.view(),
+                  side_text(spec.req.side), LogLiteral{risk::to_string(spec.req.type)}, spec.req.qty, spec.req.price,
+                  spec.req.stop_price, spec.req.reduce_only, spec.req.instrument);
   return true;
 }
 
@@ -315,6 +331,7 @@ bool TradingCore::on_intent(const strategy::OrderIntent& in, std::span<const oms
   ++counters_.intents;
   if (in.instrument >= traded_count_ || in.strategy_id >= cfg_.entry_by_strategy.size()) [[unlikely]] {
     ++counters_.risk_rejects;  // an instrument without configured limits is never traded
+    ENIGMA_LOG_INFO("risk", "risk_reject reason=unknown_instrument instrument={} strategy={}", in.instrument, in.strategy_id);
     return false;
   }
   if (lifecycle_ == Lifecycle::ready) [[unlikely]] set_lifecycle(Lifecycle::trading);
@@ -372,6 +389,8 @@ bool TradingCore::on_intent(const strategy::OrderIntent& in, std::span<const oms
     const oms::EntryQuote q = oms::entry_price(in.side, bids, asks, level);
     if (!q.ok()) {
       ++counters_.pricing_rejects;
+      ENIGMA_LOG_INFO("oms", "pricing_reject reason={} side={} level={} bid_levels={} ask_levels={}", LogLiteral{oms::to_string(q.reason)},
+                      side_text(in.side), pricing.level_index, bids.size(), asks.size());
       return false;
     }
     o.req.type = risk::OrderType::limit;
@@ -387,7 +406,7 @@ bool TradingCore::entry_allowed(InstrumentId id, std::int64_t now_ns) noexcept {
   const SupervisorConfig& sc = cfg_.supervisor;
   if (sc.max_trades_per_day != 0 && trades_today_ >= sc.max_trades_per_day) {
     if (counters_.trades_per_day_rejects++ == 0)
-      ENIGMA_LOG_WARN("supervisor", "trades per day limit reached limit={} instrument={}", sc.max_trades_per_day, id);
+      ENIGMA_LOG_WARN("supervisor", "trades_per_day_limit limit={} instrument={}", sc.max_trades_per_day, id);
     return false;
   }
   if (now_ns < move_paused_until_ns_) {
@@ -427,6 +446,8 @@ bool TradingCore::send_entry(const oms::OrderSpec& spec, strategy::IntentReason 
   if (!n.ok()) {
     // The level is too thin for this size in kMaxSplitChildren pieces (or for one lot): no order.
     ++counters_.pricing_rejects;
+    ENIGMA_LOG_INFO("oms", "pricing_reject reason=split_too_thin side={} qty={} displayed={} max_child={}", side_text(spec.req.side),
+                    spec.req.qty, shown, max_child);
     return false;
   }
   if (n.value == 1) return send(spec, reason, now_ns, frame_tsc);
@@ -641,10 +662,26 @@ void TradingCore::handle_report(const oms::ExecReport& r, std::int64_t now_ns, s
   const oms::ApplyResult& a = out.applied;
   const auto& id = r.client_id;
   switch (r.kind) {
-    case oms::ExecKind::accepted: (void)risk_->on_ack(id, now_ns); break;
-    case oms::ExecKind::rejected: (void)risk_->on_reject(id, now_ns); ++counters_.venue_rejects; break;
+    case oms::ExecKind::accepted:
+      (void)risk_->on_ack(id, now_ns);
+      ENIGMA_LOG_INFO("oms", "order_ack id={} venue_id={} status={}", id.view(), r.venue_order_id.view(), LogLiteral{oms::to_string(o.status)});
+      break;
+    case oms::ExecKind::rejected:
+      (void)risk_->on_reject(id, now_ns);
+      ++counters_.venue_rejects;
+      ENIGMA_LOG_WARN("oms", "order_rejected id={} reason={} local=false", id.view(), LogLiteral{oms::to_string(r.reason)});
+      break;
     case oms::ExecKind::canceled:
-    case oms::ExecKind::expired: (void)risk_->on_cancel(id, now_ns); break;
+    case oms::ExecKind::expired:
+      (void)risk_->on_cancel(id, now_ns);
+      ENIGMA_LOG_INFO("oms", "order_canceled id={} kind={} reason={} filled={}", id.view(), LogLiteral{oms::to_string(r.kind)},
+                      LogLiteral{oms::to_string(r.reason)}, o.filled);
+      break;
+    case oms::ExecKind::cancel_rejected:
+      ENIGMA_LOG_WARN("oms", "cancel_rejected id={} reason={} status={}", id.view(), LogLiteral{oms::to_string(r.reason)},
+                      LogLiteral{oms::to_string(o.status)});
+      break;
+    case oms::ExecKind::triggered: ENIGMA_LOG_INFO("oms", "order_triggered id={}", id.view()); break;
     default: break;
   }
   if (out.cancel_sibling) cancel_order(*out.cancel_sibling, now_ns);
@@ -653,6 +690,8 @@ void TradingCore::handle_report(const oms::ExecReport& r, std::int64_t now_ns, s
     ++day_stats_.fills;
     day_stats_.fees += a.fill_fee.to_double();
     const InstrumentId inst = o.spec.req.instrument;
+    ENIGMA_LOG_INFO("oms", "fill id={} side={} qty={} price={} fee={} maker={} status={} instrument={}", id.view(), side_text(o.spec.req.side),
+                    a.fill_qty, a.fill_px, a.fill_fee, r.maker, LogLiteral{oms::to_string(o.status)}, inst);
     if (live_ != nullptr) [[unlikely]] book_live_fill(inst, o.spec.req.side, a.fill_px, a.fill_qty, a.fill_fee);
     (void)risk_->on_fill(id, a.fill_px, a.fill_qty, now_ns);
     risk_->set_position(inst, position(inst).qty, a.fill_px);
@@ -828,14 +867,14 @@ void TradingCore::on_admin(const AdminCommand& cmd, std::int64_t now_ns) noexcep
       // Latch first (no new entries), then cancel the working entries; positions are flattened or keep
       // their stops by [supervisor] on_kill. Reduce-only exits still pass the latched switch.
       (void)risk_->kill_switch().trigger(risk::KillScope::everything(), cancel_buf_);
-      ENIGMA_LOG_WARN("supervisor", "kill switch latched policy={} working={}", to_string(cfg_.supervisor.on_kill), working_orders());
+      ENIGMA_LOG_WARN("supervisor", "kill_latched policy={} working={}", LogLiteral{to_string(cfg_.supervisor.on_kill)}, working_orders());
       apply_policy(cfg_.supervisor.on_kill, now_ns);
       if (live_ != nullptr) kill_retry_ns_ = now_ns + 2'000'000'000;
       break;
     }
     case AdminCommandKind::kill_reset:
       risk_->kill_switch().reset();
-      ENIGMA_LOG_WARN("supervisor", "kill switch reset by a person");
+      ENIGMA_LOG_WARN("supervisor", "kill_reset by=admin");
       break;
     case AdminCommandKind::trading_start:
       if (lifecycle_ == Lifecycle::emergency_stop) {
@@ -848,12 +887,14 @@ void TradingCore::on_admin(const AdminCommand& cmd, std::int64_t now_ns) noexcep
         peak_equity_ = last_equity();
         emergency_cause_ = EmergencyCause::none;
       }
-      if (risk_->kill_switch().latched()) ENIGMA_LOG_WARN("supervisor", "trading start: the kill switch is still latched (POST /kill/reset)");
+      // Still latched: new entries stay refused until POST /kill/reset.
+      ENIGMA_LOG_INFO("supervisor", "trading_start by=admin kill_latched={}", risk_->kill_switch().latched());
       risk_->set_state(risk::TradingState::active);
       set_lifecycle(Lifecycle::trading);
       break;
     case AdminCommandKind::trading_stop:
       // HALTED: no new risk; resting entries are cancelled, exits and stops keep working.
+      ENIGMA_LOG_WARN("supervisor", "trading_halt by=admin working={}", working_orders());
       risk_->set_state(risk::TradingState::halted);
       if (lifecycle_ != Lifecycle::emergency_stop) set_lifecycle(Lifecycle::paused);
       cancel_entries(now_ns);
@@ -868,7 +909,7 @@ void TradingCore::apply_policy(StopPolicy p, std::int64_t now_ns) noexcept {
 }
 
 void TradingCore::stop(std::int64_t now_ns) noexcept {
-  ENIGMA_LOG_INFO("supervisor", "stopping policy={} working={}", to_string(cfg_.supervisor.on_stop), working_orders());
+  ENIGMA_LOG_INFO("supervisor", "stopping policy={} working={}", LogLiteral{to_string(cfg_.supervisor.on_stop)}, working_orders());
   set_lifecycle(Lifecycle::shutdown);
   apply_policy(cfg_.supervisor.on_stop, now_ns);
 }
@@ -910,7 +951,7 @@ void TradingCore::flatten(std::int64_t now_ns) noexcept {
     c.req.tsc = rdtsc();
     const bool sent = send(c, strategy::IntentReason{}, now_ns, c.req.tsc);
     if (sent) ++counters_.flatten_orders;
-    ENIGMA_LOG_WARN("supervisor", "flatten instrument={} qty={} sent={}", id, pos.to_double(), sent);
+    ENIGMA_LOG_WARN("supervisor", "flatten instrument={} qty={} sent={}", id, pos, sent);
   }
 }
 
@@ -967,7 +1008,7 @@ void TradingCore::on_position_change(InstrumentId id, Side side, Price px, Qty q
       losing_streak_ = pnl.raw() < 0 ? losing_streak_ + 1 : 0;
       if (alerts_ != nullptr && losing_streak_ >= alerts_->rule(AlertRule::consecutive_losses).threshold)
         alerts_->raise(AlertRule::consecutive_losses, AlertSeverity::warning, now_ns, losing_streak_, "round trips");
-      ENIGMA_LOG_INFO("supervisor", "round trip closed instrument={} pnl={} trips={} losing={}", id, pnl.to_double(),
+      ENIGMA_LOG_INFO("supervisor", "round_trip instrument={} pnl={} trips={} losing={}", id, pnl,
                       counters_.round_trips, counters_.losing_trips);
       if (risk_->strategy_block(w.trip_strategy) == risk::RejectReason::consecutive_losses)
         emergency_stop(EmergencyCause::consecutive_losses, now_ns);
@@ -991,7 +1032,7 @@ void TradingCore::supervise(std::int64_t now_ns) noexcept {
   if (day != day_) {
     if (day_ >= 0) {
       ++counters_.days_rolled;
-      ENIGMA_LOG_INFO("supervisor", "trading day rolled day={} equity={} trades_yesterday={}", day, eq.to_double(), trades_today_);
+      ENIGMA_LOG_INFO("supervisor", "day_rollover day={} equity={} trades_yesterday={}", day, eq, trades_today_);
       finish_day(false);
     }
     day_ = day;
@@ -1055,8 +1096,8 @@ void TradingCore::supervise(std::int64_t now_ns) noexcept {
                  static_cast<int128>(sc.market_move.raw()) * w.window_ref.raw()) {
         move_paused_until_ns_ = now_ns + sc.market_move_pause_ns;
         ++counters_.market_move_pauses;
-        ENIGMA_LOG_WARN("supervisor", "market move breaker instrument={} from={} to={} pause_s={}", id, w.window_ref.to_double(),
-                        mid.to_double(), sc.market_move_pause_ns / 1'000'000'000);
+        ENIGMA_LOG_WARN("supervisor", "market_move_pause instrument={} from={} to={} pause_s={}", id, w.window_ref, mid,
+                        sc.market_move_pause_ns / 1'000'000'000);
         w.window_ref = mid;
         w.window_start_ns = now_ns;
       }
@@ -1065,8 +1106,7 @@ void TradingCore::supervise(std::int64_t now_ns) noexcept {
     if (cfg_.bracket_exits && !position(id).qty.is_zero() && !has_working_stop(id)) {
       if (w.unprotected_since_ns == 0) w.unprotected_since_ns = now_ns;
       else if (now_ns - w.unprotected_since_ns >= sc.unprotected_grace_ns) {
-        ENIGMA_LOG_ERROR("supervisor", "invariant violated: position without a stop instrument={} qty={}", id,
-                         position(id).qty.to_double());
+        ENIGMA_LOG_ERROR("supervisor", "invariant_violated what=position_without_stop instrument={} qty={}", id, position(id).qty);
         emergency_stop(EmergencyCause::invariant, now_ns);
         return;
       }
@@ -1075,21 +1115,20 @@ void TradingCore::supervise(std::int64_t now_ns) noexcept {
     }
   }
   if (account().balance.raw() < 0) {
-    ENIGMA_LOG_ERROR("supervisor", "invariant violated: negative balance {}", account().balance.to_double());
+    ENIGMA_LOG_ERROR("supervisor", "invariant_violated what=negative_balance balance={}", account().balance);
     emergency_stop(EmergencyCause::invariant, now_ns);
     return;
   }
   if (om_.journal().rollover_failed()) {
     if (!rollover_warned_) {
       rollover_warned_ = true;
-      ENIGMA_LOG_WARN("supervisor", "journal: the next segment cannot be prepared (disk full?); emergency stop at {}% full, now {}%",
-                      sc.nearly_full_pct, om_.journal_fill_ratio() * 100);
+      ENIGMA_LOG_WARN("supervisor", "journal_next_segment_failed emergency_at_pct={} fill_pct={}", sc.nearly_full_pct,
+                      om_.journal_fill_ratio() * 100);
     }
     if (om_.journal_fill_ratio() * 100 >= sc.nearly_full_pct) {
       // The rest of the active segment is kept for the emergency sequence's cancels and closes; then the
       // run ends (exit 3): with no room for the journal, trading cannot go on.
-      ENIGMA_LOG_ERROR("supervisor", "journal nearly full and its next segment cannot be prepared (disk full) fill={}",
-                       om_.journal_fill_ratio());
+      ENIGMA_LOG_ERROR("supervisor", "journal_full next_segment=failed fill={}", om_.journal_fill_ratio());
       disk_full_since_ns_ = now_ns;
       emergency_stop(EmergencyCause::journal, now_ns);
       return;
@@ -1100,7 +1139,7 @@ void TradingCore::supervise(std::int64_t now_ns) noexcept {
   if (om_.order_count() * 100 >= cfg_.max_orders * sc.nearly_full_pct) {
     om_.purge_terminal();
     if (om_.order_count() * 100 >= cfg_.max_orders * sc.nearly_full_pct) {
-      ENIGMA_LOG_ERROR("supervisor", "invariant violated: order table nearly full {}/{}", om_.order_count(), cfg_.max_orders);
+      ENIGMA_LOG_ERROR("supervisor", "invariant_violated what=order_table_full orders={} max={}", om_.order_count(), cfg_.max_orders);
       emergency_stop(EmergencyCause::invariant, now_ns);
     }
   }
@@ -1154,7 +1193,7 @@ void TradingCore::on_feed_health(bool connected, std::int64_t last_frame_ns, std
   if (lifecycle_ != Lifecycle::trading && lifecycle_ != Lifecycle::paused && lifecycle_ != Lifecycle::ready) return;
   if (cfg_.supervisor.feed_down_ns <= 0 || last_frame_ns <= 0) return;
   if (now_ns - last_frame_ns >= cfg_.supervisor.feed_down_ns) {
-    ENIGMA_LOG_ERROR("supervisor", "feed down for {} ms connected={}", (now_ns - last_frame_ns) / 1'000'000, connected);
+    ENIGMA_LOG_ERROR("supervisor", "feed_down silent_ms={} connected={}", (now_ns - last_frame_ns) / 1'000'000, connected);
     emergency_stop(EmergencyCause::feed_down, now_ns);
   }
 }
@@ -1165,14 +1204,14 @@ void TradingCore::emergency_stop(EmergencyCause cause, std::int64_t now_ns) noex
   ++emergency_counts_[static_cast<std::size_t>(cause)];
   ++day_stats_.emergency_stops;
   ++counters_.emergency_stops;
-  ENIGMA_LOG_ERROR("supervisor", "EMERGENCY STOP cause={} equity={} working={}", to_string(cause), last_equity().to_double(),
+  ENIGMA_LOG_ERROR("supervisor", "emergency_stop cause={} equity={} working={}", LogLiteral{to_string(cause)}, last_equity(),
                    working_orders());
   set_lifecycle(Lifecycle::emergency_stop);
   estop_actions_->now_ns = now_ns;
   try {  // cold path; the procedure's buffers are preallocated, nothing here is expected to throw
     (void)estop_->run(*estop_actions_, to_string(cause), now_ns);
   } catch (...) {
-    ENIGMA_LOG_ERROR("supervisor", "emergency procedure failed; positions may be open: check the venue");
+    ENIGMA_LOG_ERROR("supervisor", "emergency_failed positions=maybe_open action=check_the_venue");
   }
 }
 
@@ -1195,16 +1234,17 @@ void TradingCore::EmergencyActionsImpl::close_positions(std::span<const risk::Or
     const bool sent = core_.send(o, strategy::IntentReason{}, now_ns, o.req.tsc, /*forced=*/true);
     if (sent) ++core_.counters_.flatten_orders;
     else (void)core_.risk_->on_reject(c.client_id, now_ns);
-    ENIGMA_LOG_WARN("supervisor", "emergency close instrument={} qty={} sent={}", c.instrument, c.qty.to_double(), sent);
+    ENIGMA_LOG_WARN("supervisor", "emergency_close instrument={} qty={} sent={}", c.instrument, c.qty, sent);
   }
 }
 
 void TradingCore::EmergencyActionsImpl::persist_state() {
-  if (core_.om_.sync_journal() != Errc::ok) ENIGMA_LOG_ERROR("supervisor", "emergency: journal sync failed");
+  if (core_.om_.sync_journal() != Errc::ok) ENIGMA_LOG_ERROR("supervisor", "emergency_journal_sync failed=true");
 }
 
 void TradingCore::EmergencyActionsImpl::raise_alert(std::string_view reason) {
-  ENIGMA_LOG_ERROR("alert", "emergency stop: {}; trading halted until a person resets it (POST /kill/reset, then POST /trading/start)", reason);
+  // Trading stays halted until a person resets it (POST /kill/reset, then POST /trading/start).
+  ENIGMA_LOG_ERROR("alert", "emergency_alert halted=true reason={}", LogQuoted{reason});
   if (core_.alerts_ != nullptr) core_.alerts_->raise(AlertRule::emergency_stop, AlertSeverity::critical, now_ns, 1, reason);
 }
 

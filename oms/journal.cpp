@@ -18,6 +18,8 @@
 #include <filesystem>
 #include <unordered_map>
 
+#include "core/logger.hpp"
+
 namespace enigma::oms {
 namespace {
 
@@ -907,6 +909,7 @@ void Journal::background_step() {
   while (b.applied < published) {
     if (b.slot > seg_[b.seg].capacity) {
       // The appender has moved on to the next segment (it wrote a record there): retire this one.
+      ENIGMA_LOG_INFO("journal", "journal_rollover closed_segment={} next_segment={}", seg_[b.seg].index, seg_[b.seg ^ 1].index);
       close_segment(seg_[b.seg], cfg_.fsync == FsyncPolicy::interval);
       b.seg ^= 1;
       b.slot = seg_[b.seg].first_live_slot;

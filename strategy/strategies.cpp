@@ -4,6 +4,7 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "core/logger.hpp"
 #include "strategy/intent.hpp"
 #include "strategy/strategies/confluence.hpp"
 #include "strategy/strategies/imbalance_taker.hpp"
@@ -86,7 +87,13 @@ void ConfluenceStrategy::on_book(const EventHeader& h, const BookTop& book, Inte
 
 void ConfluenceStrategy::score_bar(std::size_t tf_index, const Bar& bar) noexcept {
   const OrderFlowFeatures* f = config_.use_order_flow ? &flow_.features() : nullptr;
+  const SignalResult before = results_[tf_index];
   results_[tf_index] = scorers_[tf_index].on_bar(bar, f);
+  const SignalResult& now = results_[tf_index];
+  if (now.ready && (!before.ready || now.regime != before.regime)) [[unlikely]]
+    ENIGMA_LOG_INFO("strategy", "regime_change timeframe={} from={} to={} close={} atr={} threshold={} leverage_cap={}", tf_index,
+                    LogLiteral{before.ready ? to_string(before.regime) : "none"}, LogLiteral{to_string(now.regime)}, now.close,
+                    now.atr, now.threshold, now.leverage_cap);
   if (tf_index == 0) lowest_closed_ = true;
 }
 

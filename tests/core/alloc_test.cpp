@@ -77,13 +77,33 @@ TEST(AllocCounter, LoggerHotPathAllocatesNothingAfterFirstCall) {
   opt.install_signal_handlers = false;
   enigma::Logger logger(opt);
   enigma::Logger::set_global(&logger);
-  ENIGMA_LOG_INFO("test", "warm-up {}", 1);  // registers this thread's ring (cold, allocates)
+  logger.register_hot_thread();  // this thread's own ring (cold, allocates), as the trading threads do
   {
     AllocationScope scope;
     for (int i = 0; i < 1000; ++i)
-      ENIGMA_LOG_INFO("test", "tick {} {} {}", i, enigma::Price::from_units(i), std::string_view("XBTUSDTM"));
+      ENIGMA_LOG_INFO("test", "tick i={} px={} sym={} side={}", i, enigma::Price::from_units(i), std::string_view("XBTUSDTM"),
+                      enigma::LogLiteral{"buy"});
     EXPECT_EQ(scope.count(), 0u);
   }
+  enigma::Logger::set_global(nullptr);
+  logger.shutdown();
+}
+
+TEST(AllocCounter, LoggerSharedQueueAllocatesNothingAfterFirstCall) {
+  const std::string path = ::testing::TempDir() + "/alloc_logger_shared.log";
+  std::remove(path.c_str());
+  enigma::LoggerOptions opt;
+  opt.path = path;
+  opt.install_signal_handlers = false;
+  enigma::Logger logger(opt);
+  enigma::Logger::set_global(&logger);
+  std::thread other([] {
+    ENIGMA_LOG_INFO("test", "warm_up n={}", 1);  // this thread's producer slot in the shared queue (allocates once)
+    AllocationScope scope;
+    for (int i = 0; i < 5000; ++i) ENIGMA_LOG_INFO("test", "tick i={} why={}", i, enigma::LogQuoted{"a b"});
+    EXPECT_EQ(scope.count(), 0u);
+  });
+  other.join();
   enigma::Logger::set_global(nullptr);
   logger.shutdown();
 }

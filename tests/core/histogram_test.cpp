@@ -194,3 +194,14 @@ TEST(Histogram, HgrmFormatIsParseable) {
   EXPECT_NE(footer[1].find(std::to_string(data.size())), std::string::npos);
   EXPECT_EQ(footer[2].rfind("#[Buckets = ", 0), 0u);
 }
+
+TEST(Histogram, PercentileSinceCountsOnlyTheLaterValues) {
+  auto h = std::make_unique<enigma::LatencyHistogram>();
+  for (int i = 0; i < 1000; ++i) h->record(100);  // before the copy: must not count
+  auto before = std::make_unique<enigma::LatencyHistogram>(*h);
+  EXPECT_EQ(h->percentile_since(*before, 50), 0) << "nothing recorded since";
+  for (int v = 1; v <= 100; ++v) h->record(v);  // values below 128 are exact
+  EXPECT_EQ(h->percentile_since(*before, 50), 50);
+  EXPECT_EQ(h->percentile_since(*before, 99), 99);
+  EXPECT_EQ(h->percentile(50), 100) << "the whole histogram is dominated by the earlier values";
+}

@@ -1,7 +1,9 @@
-// Async logger: exact line format, types, levels, JSON, rotation, drops, flush on shutdown and on a
-// fatal signal (in a forked child), several producer threads (run under tsan too).
+// Async logger: exact line format and its schema (free text quoted), types, levels, JSON, rotation followed
+// the way `tail -F` follows it, drops, flush on shutdown and on a fatal signal (in a forked child), several
+// producer threads on their own rings and on the shared queue (run under tsan too).
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -10,6 +12,7 @@
 #include <cstdio>
 #include <fstream>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -62,12 +65,12 @@ TEST(Logger, WritesTheDocumentedLineFormat) {
   Logger logger(options_for(path));
   GlobalLogger g(logger);
   const std::int64_t before = wall_ns();
-  ENIGMA_LOG_INFO("feed", "kucoin resync {} seq={}", Symbol("XBTUSDTM"), 42);
+  ENIGMA_LOG_INFO("feed", "book_resync instrument={} seq={}", Symbol("XBTUSDTM"), 42);
   logger.flush();
   const std::int64_t after = wall_ns();
   const auto lines = read_lines(path);
   ASSERT_EQ(lines.size(), 1u);
-  const std::regex shape(R"(^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\.(\d{9})Z INFO feed kucoin resync XBTUSDTM seq=42$)");
+  const std::regex shape(R"(^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\.(\d{9})Z INFO feed book_resync instrument=XBTUSDTM seq=42$)");
   std::smatch m;
   ASSERT_TRUE(std::regex_match(lines[0], m, shape)) << lines[0];
   // The timestamp is the call's time: rebuild epoch ns from the text and bracket it.
@@ -89,21 +92,22 @@ TEST(Logger, FormatsEveryArgumentKind) {
   GlobalLogger g(logger);
   const std::string owned = "owned-string";
   const char* cstr = "c-string";
-  ENIGMA_LOG_WARN("oms", "px={} qty={} n={} rate={}", Price::parse("60123.45").value, Qty::parse("0.001").value,
+  ENIGMA_LOG_WARN("oms", "values px={} qty={} n={} rate={}", Price::parse("60123.45").value, Qty::parse("0.001").value,
                   Notional::parse("-12.5").value, Rate::parse("0.0001").value);
-  ENIGMA_LOG_ERROR("risk", "i={} u={} d={:.3f} b={} c={}", -7, std::uint64_t{18446744073709551615ULL}, 2.5, true, 'x');
+  ENIGMA_LOG_ERROR("risk", "values i={} u={} d={:.3f} b={} c={}", -7, std::uint64_t{18446744073709551615ULL}, 2.5, true, 'x');
   ENIGMA_LOG_INFO("feed", "{} {} {}", owned, cstr, std::string_view("0123456789012345678901234567890123456789"));
   ENIGMA_LOG_INFO("feed", "no arguments");
   ENIGMA_LOG_INFO("feed", "multi\nline");
   logger.flush();
   const auto lines = read_lines(path);
   ASSERT_EQ(lines.size(), 5u);
-  EXPECT_EQ(body(lines[0]), "WARN oms px=60123.45 qty=0.001 n=-12.5 rate=0.0001");
-  EXPECT_EQ(body(lines[1]), "ERROR risk i=-7 u=18446744073709551615 d=2.500 b=true c=x");
+  EXPECT_EQ(body(lines[0]), "WARN oms values px=60123.45 qty=0.001 n=-12.5 rate=0.0001");
+  EXPECT_EQ(body(lines[1]), "ERROR risk values i=-7 u=18446744073709551615 d=2.500 b=true c=x");
   // Strings are copied into the record and cut at 31 characters.
-  EXPECT_EQ(body(lines[2]), "INFO feed owned-string c-string 0123456789012345678901234567890");
-  EXPECT_EQ(body(lines[3]), "INFO feed no arguments");
-  EXPECT_EQ(body(lines[4]), "INFO feed multi\\nline") << "one record, one line";
+  // Free text is one quoted value of event `message`, so every line parses with the schema.
+  EXPECT_EQ(body(lines[2]), "INFO feed message text=\"owned-string c-string 0123456789012345678901234567890\"");
+  EXPECT_EQ(body(lines[3]), "INFO feed message text=\"no arguments\"");
+  EXPECT_EQ(body(lines[4]), "INFO feed message text=\"multi\\nline\"") << "one record, one line";
 }
 
 TEST(Logger, LevelFilter) {
@@ -112,18 +116,18 @@ TEST(Logger, LevelFilter) {
   o.level = LogLevel::info;
   Logger logger(o);
   GlobalLogger g(logger);
-  ENIGMA_LOG_DEBUG("test", "hidden {}", 1);
-  ENIGMA_LOG_TRACE("test", "hidden {}", 2);
-  ENIGMA_LOG_INFO("test", "shown {}", 3);
+  ENIGMA_LOG_DEBUG("test", "hidden n={}", 1);
+  ENIGMA_LOG_TRACE("test", "hidden n={}", 2);
+  ENIGMA_LOG_INFO("test", "shown n={}", 3);
   logger.set_level(LogLevel::debug);
-  ENIGMA_LOG_DEBUG("test", "shown {}", 4);
+  ENIGMA_LOG_DEBUG("test", "shown n={}", 4);
   logger.set_level(LogLevel::off);
-  ENIGMA_LOG_ERROR("test", "hidden {}", 5);
+  ENIGMA_LOG_ERROR("test", "hidden n={}", 5);
   logger.flush();
   const auto lines = read_lines(path);
   ASSERT_EQ(lines.size(), 2u);
-  EXPECT_EQ(body(lines[0]), "INFO test shown 3");
-  EXPECT_EQ(body(lines[1]), "DEBUG test shown 4");
+  EXPECT_EQ(body(lines[0]), "INFO test shown n=3");
+  EXPECT_EQ(body(lines[1]), "DEBUG test shown n=4");
   EXPECT_EQ(log_level_from_string("warn"), LogLevel::warn);
   EXPECT_FALSE(log_level_from_string("WARN").has_value());
 }
@@ -135,12 +139,20 @@ TEST(Logger, JsonLines) {
   Logger logger(o);
   GlobalLogger g(logger);
   ENIGMA_LOG_INFO("feed", "say \"{}\"\t{}", std::string_view("hi\\there"), 5);
+  ENIGMA_LOG_WARN("oms", "order_rejected id={} qty={} n={} live={} why={} venue={}", std::string_view("en1-7"),
+                  Qty::parse("0.010").value, -3, false, LogQuoted{"margin \"low\""}, LogLiteral{"binance-usdm"});
   logger.flush();
   const auto lines = read_lines(path);
-  ASSERT_EQ(lines.size(), 1u);
+  ASSERT_EQ(lines.size(), 2u);
+  // Free text: event "message", the text as one string.
   const std::regex shape(
-      R"(^\{"ts":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z","level":"INFO","cat":"feed","msg":"say \\"hi\\\\there\\"\\t5"\}$)");
+      R"(^\{"ts":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z","level":"INFO","component":"feed","event":"message","text":"say \\"hi\\\\there\\"\\t5"\}$)");
   EXPECT_TRUE(std::regex_match(lines[0], shape)) << lines[0];
+  // key=value pairs become fields: JSON numbers and booleans as such, everything else a string.
+  const auto fields = lines[1].substr(lines[1].find(",\"level\""));
+  EXPECT_EQ(fields,
+            R"(,"level":"WARN","component":"oms","event":"order_rejected","id":"en1-7","qty":0.01,"n":-3,"live":false,)"
+            R"("why":"margin \"low\"","venue":"binance-usdm"})");
 }
 
 TEST(Logger, RotatesBySizeKeepingNFilesOfWholeLines) {
@@ -178,6 +190,69 @@ TEST(Logger, RotatesBySizeKeepingNFilesOfWholeLines) {
   EXPECT_GT(seqs.size(), 150u);
 }
 
+// Follows a path the way `tail -F` does: reads what is new; when the name points at another file (the
+// logger renamed it away), reads the old file to its end, then opens the new one from its start.
+class TailFollower {
+ public:
+  explicit TailFollower(std::string path) : path_(std::move(path)) {}
+  ~TailFollower() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  void poll(std::string& out) {
+    if (fd_ < 0 && (fd_ = ::open(path_.c_str(), O_RDONLY)) < 0) return;
+    for (;;) {
+      read_to_end(out);
+      struct stat by_name {}, by_fd {};
+      if (::stat(path_.c_str(), &by_name) != 0 || ::fstat(fd_, &by_fd) != 0) return;
+      if (by_name.st_ino == by_fd.st_ino && by_name.st_dev == by_fd.st_dev) return;
+      read_to_end(out);  // what was written before the rename
+      ::close(fd_);
+      fd_ = ::open(path_.c_str(), O_RDONLY);
+      ++reopens_;
+      if (fd_ < 0) return;
+    }
+  }
+  [[nodiscard]] int reopens() const { return reopens_; }
+
+ private:
+  void read_to_end(std::string& out) {
+    char buf[4096];
+    for (ssize_t n; (n = ::read(fd_, buf, sizeof buf)) > 0;) out.append(buf, static_cast<std::size_t>(n));
+  }
+  std::string path_;
+  int fd_{-1};
+  int reopens_{0};
+};
+
+TEST(Logger, TailFollowSeesEveryLineAcrossRotations) {
+  const std::string path = temp_path("follow.log");
+  LoggerOptions o = options_for(path);
+  o.rotate_bytes = 4096;
+  o.keep_files = 2;  // a follower needs no rotated file to stay
+  Logger logger(o);
+  GlobalLogger g(logger);
+  TailFollower tail(path);
+  std::string seen;
+  constexpr int kLines = 600, kBatch = 10;  // ~80 bytes a line: a batch is less than a file, ~12 rotations
+  for (int i = 0; i < kLines; ++i) {
+    ENIGMA_LOG_INFO("rotate", "line seq={} padding={}", i, std::string_view("xxxxxxxxxxxxxxxxxxxx"));
+    if (i % kBatch == kBatch - 1) {
+      logger.flush();
+      tail.poll(seen);
+    }
+  }
+  EXPECT_GE(tail.reopens(), 10) << "the follower saw the file replaced at each rotation";
+  std::istringstream in(seen);
+  int expect = 0;
+  for (std::string line; std::getline(in, line); ++expect) {
+    const auto at = line.find("seq=");
+    ASSERT_NE(at, std::string::npos) << line;
+    ASSERT_EQ(std::stoi(line.substr(at + 4)), expect) << "every line once, in order";
+  }
+  EXPECT_EQ(expect, kLines);
+  EXPECT_EQ(seen.back(), '\n');
+}
+
 TEST(Logger, FullQueueCountsDropsAndLogsThemLater) {
   const std::string path = temp_path("drops.log");
   LoggerOptions o = options_for(path);
@@ -192,9 +267,8 @@ TEST(Logger, FullQueueCountsDropsAndLogsThemLater) {
   logger.flush();
   const auto lines = read_lines(path);
   ASSERT_EQ(lines.size(), static_cast<std::size_t>(accepted) + 1);
-  EXPECT_EQ(body(lines.back()),
-            "WARN log dropped " + std::to_string(refused) + " log records (queue full; " + std::to_string(refused) +
-                " since start)");
+  EXPECT_EQ(body(lines.back()), "WARN log log_dropped records=" + std::to_string(refused) +
+                                    " total=" + std::to_string(refused) + " cause=queue_full");
 }
 
 TEST(Logger, ShutdownWritesEverythingEnqueued) {
@@ -205,8 +279,8 @@ TEST(Logger, ShutdownWritesEverythingEnqueued) {
   logger.shutdown();
   const auto lines = read_lines(path);
   ASSERT_EQ(lines.size(), 10'000u);
-  EXPECT_EQ(body(lines.front()), "INFO test n=0");
-  EXPECT_EQ(body(lines.back()), "INFO test n=9999");
+  EXPECT_EQ(body(lines.front()), "INFO test message text=\"n=0\"");
+  EXPECT_EQ(body(lines.back()), "INFO test message text=\"n=9999\"");
   (void)logger.write(site, 1);  // after shutdown: dropped, never a crash
 }
 
@@ -217,8 +291,10 @@ TEST(Logger, SeveralProducerThreadsKeepTheirOrder) {
   constexpr int kThreads = 4, kPerThread = 3000;
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([t] {
-      for (int i = 0; i < kPerThread; ++i) ENIGMA_LOG_INFO("mt", "t={} i={}", t, i);
+    // Even threads own a ring; odd ones share the multi-producer queue.
+    threads.emplace_back([t, &logger] {
+      if (t % 2 == 0) logger.register_hot_thread();
+      for (int i = 0; i < kPerThread; ++i) ENIGMA_LOG_INFO("mt", "seq t={} i={}", t, i);
     });
   }
   for (auto& th : threads) th.join();
@@ -227,7 +303,7 @@ TEST(Logger, SeveralProducerThreadsKeepTheirOrder) {
   int total = 0;
   for (const auto& line : read_lines(path)) {
     int t = -1, i = -1;
-    ASSERT_EQ(std::sscanf(body(line).c_str(), "INFO mt t=%d i=%d", &t, &i), 2) << line;
+    ASSERT_EQ(std::sscanf(body(line).c_str(), "INFO mt seq t=%d i=%d", &t, &i), 2) << line;
     ASSERT_TRUE(t >= 0 && t < kThreads);
     EXPECT_EQ(i, next[t]) << "thread " << t;
     next[t] = i + 1;
@@ -251,7 +327,7 @@ TEST_P(LoggerFatalSignal, ChildKilledBySignalStillFlushes) {
     o.poll_interval_us = 200'000;  // the logger thread is asleep when the signal arrives
     Logger* logger = new Logger(o);  // never destroyed: the signal ends the process
     Logger::set_global(logger);
-    for (int i = 0; i < 500; ++i) ENIGMA_LOG_ERROR("crash", "before death {}", i);
+    for (int i = 0; i < 500; ++i) ENIGMA_LOG_ERROR("crash", "before_death i={}", i);
     ::raise(sig);
     ::_exit(3);  // not reached when the handler re-raises
   }
@@ -261,7 +337,7 @@ TEST_P(LoggerFatalSignal, ChildKilledBySignalStillFlushes) {
   EXPECT_EQ(WTERMSIG(status), sig);
   const auto lines = read_lines(path);
   ASSERT_EQ(lines.size(), 500u);
-  EXPECT_EQ(body(lines.back()), "ERROR crash before death 499");
+  EXPECT_EQ(body(lines.back()), "ERROR crash before_death i=499");
 }
 
 INSTANTIATE_TEST_SUITE_P(Signals, LoggerFatalSignal, ::testing::Values(SIGSEGV, SIGABRT, SIGTERM));

@@ -235,7 +235,7 @@ TEST(EngineRuns, RuntimeErrorIsWrittenToTheRunLog) {
   const std::vector<fs::path> dirs = run_dirs(runs);
   ASSERT_EQ(dirs.size(), 1u);
   const std::string log = slurp(dirs[0] / "logs" / "enigma.log");
-  EXPECT_NE(log.find("ERROR engine run failed: "), std::string::npos) << log;
+  EXPECT_NE(log.find("ERROR engine run_failed error=\""), std::string::npos) << log;
   // The whole message, not a truncated hot-path record: it names the file and the line.
   EXPECT_NE(log.find("err-capture.txt': line 2: receive timestamp is not an integer"), std::string::npos) << log;
 }
@@ -270,7 +270,7 @@ TEST(EngineRuns, FailedSetUpDoesNotMoveLatest) {
   ASSERT_EQ(dirs.size(), 2u);
   for (const auto& d : dirs) {
     if (d == before) continue;
-    EXPECT_NE(slurp(d / "logs" / "enigma.log").find("run failed: "), std::string::npos);  // the failure is in its log
+    EXPECT_NE(slurp(d / "logs" / "enigma.log").find("run_failed error="), std::string::npos);  // the failure is in its log
   }
 }
 

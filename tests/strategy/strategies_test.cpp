@@ -1,8 +1,14 @@
 // The strategy stage and the three bundled strategies on crafted and real sequences; allocation-free updates.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <fstream>
+#include <string>
 #include <vector>
 
+#include <unistd.h>
+
+#include "core/logger.hpp"
 #include "strategy/strategy.hpp"
 #include "tests/strategy/signal_data.hpp"
 #include "tests/support/alloc_counter.hpp"
@@ -217,6 +223,49 @@ TEST(StrategyConfluence, TradesRealCandlesWithConsistentBrackets) {
   EXPECT_GT(entries, 20u);
   EXPECT_GE(entries, exits);
   EXPECT_LE(entries, exits + 1);  // every entry but possibly the last was closed
+}
+
+// The log tells each regime change of a timeframe once its scorer is ready (README "Log format").
+TEST(StrategyConfluence, LogsEachRegimeChange) {
+  const std::string path = ::testing::TempDir() + "/enigma_regime_" + std::to_string(::getpid()) + ".log";
+  std::remove(path.c_str());
+  LoggerOptions lo;
+  lo.path = path;
+  lo.install_signal_handlers = false;
+  Logger logger(lo);
+  Logger::set_global(&logger);
+  const auto bars = coinbase_bars();
+  ConfluenceConfig cfg;
+  cfg.common = common(9);
+  cfg.candles.timeframes_s = {4 * 3600};
+  cfg.use_order_flow = false;
+  ConfluenceStrategy s(cfg);
+  IntentBuffer out;
+  std::vector<std::string> expected;  // "from to", from the strategy's own results bar by bar
+  SignalResult prev{};
+  for (std::size_t i = 0; i < bars.size(); ++i) {
+    out.clear();
+    s.on_bar(0, bars[i], i + 1, out);
+    for (const OrderIntent& it : out.view()) s.on_fill(fill_of(it), out);
+    const SignalResult& r = s.last_signal(0);
+    if (r.ready && (!prev.ready || r.regime != prev.regime))
+      expected.push_back(std::string(prev.ready ? to_string(prev.regime) : "none") + " " + to_string(r.regime));
+    prev = r;
+    if (i % 256 == 255) logger.flush();  // keep the ring from filling
+  }
+  logger.flush();
+  Logger::set_global(nullptr);
+  logger.shutdown();
+  std::vector<std::string> logged;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) {
+    const auto at = line.find(" INFO strategy regime_change timeframe=0 from=");
+    if (at == std::string::npos) continue;
+    const auto from = line.find("from=") + 5, to = line.find(" to=") + 4;
+    logged.push_back(line.substr(from, line.find(' ', from) - from) + " " + line.substr(to, line.find(' ', to) - to));
+  }
+  EXPECT_GT(expected.size(), 2u) << "the sample has several regimes";
+  EXPECT_EQ(logged, expected);
 }
 
 TEST(StrategyMeanReversion, BuysACrashBelowTheBandAndExitsAtTheMiddle) {
