@@ -187,7 +187,6 @@ struct ConvertArgs {
   std::string out;
 } g_convert;
 
-<<<<<<< HEAD
 // CPUs this process may be pinned to (its affinity mask), as a "0-1,4" style list for messages.
 std::vector<int> allowed_cpus() {
   cpu_set_t mask;
@@ -235,10 +234,8 @@ void check_paper_topology(const RunConfig& rc, std::string_view mode) {
     throw Error(rc.source + ": key 'engine.topology': " + std::string(mode) +
                 " runs the fused topology (market data, strategy and orders on the WebSocket thread); set \"fused\"");
 }
-=======
 // --log-format (replay, paper, live): overrides [log] format / [engine] log_json when given.
 std::string g_log_format;
->>>>>>> wip-log
 
 // Applies command-line overrides on top of the TOML.
 RunConfig load_run_config(const RunArgs& a) {
@@ -299,12 +296,8 @@ struct RunSession {
   // summary.json that says the run failed and why, so its directory explains itself (a summary the run
   // already wrote is kept).
   void log_failure(const std::exception& e) {
-<<<<<<< HEAD
-    logger->write_text(LogLevel::error, "engine", std::string("run failed: ") + e.what());
-    write_failed_summary(dir, mode_, e.what());
-=======
     logger->write_text(LogLevel::error, "engine", "run_failed error=" + log_quote(e.what()));
->>>>>>> wip-log
+    write_failed_summary(dir, mode_, e.what());
   }
 
   // Runs the command's body; an error escaping it is logged to the run's log, then rethrown.
@@ -688,7 +681,6 @@ struct RolloutArgs {
 
 std::vector<std::pair<CLI::App*, std::function<int()>>> g_commands;
 
-<<<<<<< HEAD
 // --venue of replay and bench: a name the engine knows, else a usage error (exit 2) that lists them.
 const CLI::Validator kVenueName(
     [](std::string& v) -> std::string {
@@ -736,13 +728,11 @@ const CLI::Validator kCpuList(
     },
     "CPUS");
 
-=======
 void add_log_format_option(CLI::App* c) {
   c->add_option("--log-format", g_log_format, "text | json: the run log's format (default from config: [log] format)")
       ->check(CLI::IsMember({"text", "json"}));
 }
 
->>>>>>> wip-log
 void add_run_options(CLI::App* c, RunArgs& a) {
   c->add_option("--config", a.config, "TOML config")->capture_default_str()->check(CLI::ExistingFile);
   c->add_option("--data", a.data, "Recorded files (hftbacktest .gz, cryptofeed .raw.txt/.jsonl, zip); overrides [replay] data")
