@@ -342,7 +342,7 @@ struct RunSession {
         }
       }
       trading.size_scale = rollout_scale(stage);
-      ENIGMA_LOG_INFO("rollout", "stage={} size_scale={} state={}", to_string(stage), trading.size_scale.to_double(),
+      ENIGMA_LOG_INFO("rollout", "rollout_stage stage={} size_scale={} state={}", LogLiteral{to_string(stage)}, trading.size_scale.to_double(),
                       keeps_state ? state->dir() : std::string("(replay: no state)"));
       std::fprintf(stderr, "enigma %s: rollout stage %s: orders at %s of their size\n", mode, std::string(to_string(stage)).c_str(),
                    stage == RolloutStage::paper ? "100%" : std::string(to_string(stage)).c_str());
@@ -412,8 +412,7 @@ struct RunSession {
     if (core->stopped_for_disk_full()) {
       r.fatal_error = core->order_manager().journal().rollover_error();
       if (r.fatal_error.empty()) r.fatal_error = "journal: no room for its next segment (disk full)";
-      ENIGMA_LOG_ERROR("engine", "run stopped by the engine: disk full");
-      if (Logger* l = Logger::global()) l->write_text(LogLevel::error, "engine", "disk full: " + r.fatal_error);
+      if (Logger* l = Logger::global()) l->write_text(LogLevel::error, "engine", "run_stopped reason=disk_full error=" + log_quote(r.fatal_error));
     }
     if (sig != 0) {
       r.interrupted = signal_name(sig);
@@ -471,7 +470,7 @@ struct RunSession {
       if (dd.ok() && dd.value > ro.max_drawdown) ro.max_drawdown = dd.value;
     }
     save_rollout(state->dir(), ro);
-    ENIGMA_LOG_INFO("rollout", "stage={} runs={} round_trips={} wins={} pnl={} max_drawdown={} emergency_stops={}", to_string(ro.stage),
+    ENIGMA_LOG_INFO("rollout", "rollout_run stage={} runs={} round_trips={} wins={} pnl={} max_drawdown={} emergency_stops={}", LogLiteral{to_string(ro.stage)},
                     ro.runs, ro.trades, ro.wins, ro.pnl.to_double(), ro.max_drawdown.to_double(), ro.emergency_stops);
   }
 

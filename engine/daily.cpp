@@ -183,9 +183,9 @@ void DailyReporter::drain() {
       write_file_atomic(base + ".html", daily_html(*d));
       written_.fetch_add(1, std::memory_order_relaxed);
       if (Logger* l = Logger::global())
-        l->write_text(LogLevel::info, "report", "daily report written: " + base + ".md" + (d->partial ? " (partial day)" : ""));
+        l->write_text(LogLevel::info, "report", "daily_report path=" + log_quote(base + ".md") + " partial=" + (d->partial ? "true" : "false"));
     } catch (const std::exception& e) {
-      if (Logger* l = Logger::global()) l->write_text(LogLevel::error, "report", std::string("daily report not written: ") + e.what());
+      if (Logger* l = Logger::global()) l->write_text(LogLevel::error, "report", "daily_report_failed error=" + log_quote(e.what()));
     }
     ring_.pop_front();
   }

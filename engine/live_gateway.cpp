@@ -285,7 +285,7 @@ void LiveGateway::open_stream() {
   };
   h.on_connected = [this] {
     if (++stats_.stream_connects > 1) {
-      ENIGMA_LOG_WARN("live", "user-data stream reconnected (connect #{}): working orders are queried", stats_.stream_connects.load());
+      ENIGMA_LOG_WARN("live", "user_stream_reconnected connects={} then=query_working_orders", stats_.stream_connects.load());
       resync_epoch_.fetch_add(1, std::memory_order_release);
     }
     stream_up_.store(true, std::memory_order_release);
@@ -344,7 +344,7 @@ void LiveGateway::io_loop() noexcept {
             ++stats_.rest_connects;
             if (im.conn_lost) {  // back after a failure: answers to other orders may have been lost with it
               im.conn_lost = false;
-              ENIGMA_LOG_WARN("live", "order connection re-established: working orders are queried");
+              ENIGMA_LOG_WARN("live", "order_connection_reconnected then=query_working_orders");
               resync_epoch_.fetch_add(1, std::memory_order_release);
             }
           }

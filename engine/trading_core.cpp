@@ -774,7 +774,7 @@ void TradingCore::verify_working(std::int64_t now_ns) noexcept {
     ++n;
   }
   ++counters_.reconnect_reconciliations;
-  ENIGMA_LOG_WARN("live", "venue connection re-established: querying {} working order(s) for reports missed meanwhile", n);
+  ENIGMA_LOG_WARN("live", "reconnect_reconciliation working_orders={} action=query", n);
 }
 
 void TradingCore::query_unknown(std::int64_t now_ns) noexcept {

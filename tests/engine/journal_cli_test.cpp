@@ -121,7 +121,7 @@ TEST(EngineJournalCli, DiskFullMidRunEndsTheRunWithExit3NamingPathAndBytes) {
     EXPECT_NE(summary.find("\"fatal_error\": \"journal " + next_segment + ": cannot reserve 262400 bytes"), std::string::npos) << summary;
     EXPECT_NE(summary.find("\"emergency_stops\": 1"), std::string::npos) << summary;
   }
-  EXPECT_NE(log.find("EMERGENCY STOP cause=journal"), std::string::npos) << log;
+  EXPECT_NE(log.find("emergency_stop cause=journal"), std::string::npos) << log;
   EXPECT_TRUE(journal_clean) << "the journal written up to the stop is intact";
   EXPECT_FALSE(std::filesystem::exists(next_segment + ".tmp")) << "no half-prepared segment is left behind";
 }

@@ -882,8 +882,8 @@ TEST(EngineLive, MissedFillsAreRecoveredAfterTheUserStreamReconnects) {
   EXPECT_EQ(engine.wait(), 128 + SIGTERM) << engine.output();
   const std::string run = std::filesystem::canonical(t.root + "/runs-one/latest").string();
   const std::string log = slurp(run + "/logs/enigma.log");
-  EXPECT_NE(log.find("user-data stream reconnected"), std::string::npos) << log;
-  EXPECT_NE(log.find("querying 2 working order(s)"), std::string::npos) << log;
+  EXPECT_NE(log.find("live user_stream_reconnected"), std::string::npos) << log;
+  EXPECT_NE(log.find("reconnect_reconciliation working_orders=2 action=query"), std::string::npos) << log;
   EXPECT_NE(slurp(run + "/summary.json").find("\"reconnect_reconciliations\": 1"), std::string::npos);
   const oms::JournalReplay j = oms::inspect_journal(t.state + "/journal.bin").state;
   EXPECT_EQ(journal_ids(j).size(), j.orders.size());

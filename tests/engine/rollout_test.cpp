@@ -101,7 +101,7 @@ TEST(EngineRollout, TenPercentStageGatesAndPromotion) {
   const std::string ro = slurp(state + "/rollout.json");
   EXPECT_NE(ro.find("\"stage\": \"10%\""), std::string::npos) << ro;
   EXPECT_NE(ro.find("\"runs\": 1,"), std::string::npos) << ro;
-  EXPECT_NE(slurp(one / "logs" / "enigma.log").find("stage=10%"), std::string::npos);
+  EXPECT_NE(slurp(one / "logs" / "enigma.log").find("rollout_stage stage=10%"), std::string::npos);
 
   // The default gates: a stage of minutes cannot pass "7 days"; promote names that gate and changes nothing.
   {
