@@ -272,9 +272,11 @@ struct RunSession {
     if (rc.admin.enabled) {
       const char* tok = std::getenv(rc.admin.token_env.c_str());
       admin = std::make_unique<AdminServer>(rc.admin.address, rc.admin.port, tok ? tok : "", admin_ring);
+      admin->set_log_path(dir + "/logs/enigma.log");  // the dashboard's last log lines
       admin->start();
       ENIGMA_LOG_INFO("admin", "listening on {}:{}", rc.admin.address, static_cast<int>(admin->port()));
       status = std::make_unique<StatusPublisher>(*admin, registry, mode, rc.admin.publish_ms * 1'000'000);
+      status->set_timeframes(rc.confluence.candles, rc.mean_reversion.candles);
       po.status = status.get();
     }
     const SupervisorConfig& sv = rc.trading.supervisor;
