@@ -7,3 +7,9 @@ add_test(NAME engine_dashboard_test
 # so `slow` (skipped under the sanitizers).
 set_tests_properties(engine_dashboard_test PROPERTIES LABELS "integration;slow" TIMEOUT 90 RUN_SERIAL TRUE
                      SKIP_RETURN_CODE 77)
+enigma_add_test(engine_admin_ws_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/admin_ws_test.cpp
+  DEPS enigma::engine
+  LABELS integration)
+# Loopback WebSocket pushes on a 20 ms timer: never share the 2 cores.
+set_tests_properties(engine_admin_ws_test PROPERTIES RUN_SERIAL TRUE)
