@@ -72,6 +72,8 @@ struct AdminServer::Impl {
 
   // Declared before the io_context: sessions still queued in it at destruction unlink themselves from here.
   std::list<Session*> lru;  // open connections, least recently active first
+  struct WsSession;
+  std::list<WsSession*> ws_clients;  // open /ws clients (same reason to come before the io_context)
   asio::io_context ioc{1};
   tcp::acceptor acceptor{ioc};
   asio::steady_timer accept_retry{ioc};
@@ -82,8 +84,6 @@ struct AdminServer::Impl {
   StatusSnapshot snapshot;
   std::mutex signals_mutex;
   SignalSnapshot signals;
-  struct WsSession;
-  std::list<WsSession*> ws_clients;
   asio::steady_timer ws_timer{ioc};
   // The run's log, tailed by this thread: new complete lines land in `recent_logs` (bounded).
   std::string log_path;
@@ -389,6 +389,15 @@ struct AdminServer::Impl {
       const std::string_view path = path_of(std::string_view(req.target().data(), req.target().size()));
       if (path != "/ws") {
         response = srv.reply(http::status::not_found, req.version(), false, "{\"error\":\"WebSocket is at /ws\"}");
+        return write_response();
+      }
+      // A browser names the page that opens the socket: only our own page may read the live feed (another
+      // site open in the operator's browser could otherwise follow positions and logs). Non-browser
+      // clients send no Origin.
+      const auto origin = req[http::field::origin];
+      const auto host = req[http::field::host];
+      if (!origin.empty() && origin != "http://" + std::string(host) && origin != "https://" + std::string(host)) {
+        response = srv.reply(http::status::forbidden, req.version(), false, "{\"error\":\"WebSocket from another origin\"}");
         return write_response();
       }
       if (srv.ws_clients.size() >= srv.limits.max_ws_clients) {

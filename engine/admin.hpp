@@ -12,6 +12,7 @@
 //   GET  /                the dashboard page (engine/web/dashboard.html, compiled in: no CDN, works offline)
 //   GET  /ws              WebSocket: channels signals, positions, metrics, logs (all unless the client sends
 //                         {"subscribe":["metrics",...]}); each message is {"channel":NAME,"data":...}
+//                         (a browser page of another origin is refused: 403)
 //   /api/status, /api/positions, /api/signals (GET) and /api/trade/start, /api/trade/stop, /api/emergency,
 //   /api/kill, /api/kill/reset (POST): the plan's names for the same handlers.
 // State-changing requests need `Authorization: Bearer <token>`; reads do not. Commands reach the OMS

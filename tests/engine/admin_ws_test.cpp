@@ -58,10 +58,13 @@ struct WsClient {
   asio::io_context ioc;
   websocket::stream<tcp::socket> ws{ioc};
 
-  explicit WsClient(std::uint16_t port, const std::string& target = "/ws") {
+  explicit WsClient(std::uint16_t port, const std::string& target = "/ws", const std::string& origin = "") {
     ws.next_layer().connect({asio::ip::make_address("127.0.0.1"), port});
     limit_reads(ws.next_layer());
-    ws.handshake("127.0.0.1", target);
+    if (!origin.empty())
+      ws.set_option(websocket::stream_base::decorator([origin](websocket::request_type& r) { r.set(http::field::origin, origin); }));
+    const std::string host = "127.0.0.1:" + std::to_string(port);
+    ws.handshake(host, target);
   }
   std::string next() {
     beast::flat_buffer b;
@@ -251,5 +254,19 @@ TEST(EngineAdminWs, WebSocketOnlyAtWsAndCapped) {
   EXPECT_THROW(WsClient(server.port()), beast::system_error);  // 503 over the cap
   // HTTP keeps working beside the WebSocket client.
   EXPECT_EQ(request(server.port(), http::verb::get, "/api/status").result(), http::status::ok);
+  server.stop();
+}
+
+TEST(EngineAdminWs, WebSocketRefusesAnotherSitesPage) {
+  SpscRing<AdminCommand> ring(16);
+  AdminServer server("127.0.0.1", 0, "s3cret", ring, false, fast_push());
+  server.start();
+  ASSERT_TRUE(server.try_publish(snapshot_with_frames(5)));
+  // Another site open in the operator's browser may not follow the feed (403) ...
+  EXPECT_THROW(WsClient(server.port(), "/ws", "http://evil.example"), beast::system_error);
+  EXPECT_THROW(WsClient(server.port(), "/ws", "http://127.0.0.1:1"), beast::system_error);
+  // ... the dashboard's own page may.
+  WsClient own(server.port(), "/ws", "http://127.0.0.1:" + std::to_string(server.port()));
+  EXPECT_NE(own.next().find("\"channel\""), std::string::npos);
   server.stop();
 }
