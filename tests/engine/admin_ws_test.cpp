@@ -62,7 +62,8 @@ struct WsClient {
     ws.next_layer().connect({asio::ip::make_address("127.0.0.1"), port});
     limit_reads(ws.next_layer());
     if (!origin.empty())
-      ws.set_option(websocket::stream_base::decorator([origin](websocket::request_type& r) { r.set(http::field::origin, origin); }));
+      ws.set_option(websocket::stream_base::decorator(
+          [origin](websocket::request_type& r) { r.set(http::field::origin, origin); }));
     const std::string host = "127.0.0.1:" + std::to_string(port);
     ws.handshake(host, target);
   }
@@ -129,9 +130,9 @@ TEST(EngineAdminWs, DashboardPageIsServedAtTheRoot) {
   }
   const std::string_view page = AdminServer::dashboard_html();
   EXPECT_TRUE(page.starts_with("<!doctype html>"));
-  EXPECT_NE(page.find("\"/ws\""), std::string_view::npos);        // the live feed
-  EXPECT_NE(page.find("/api/kill"), std::string_view::npos);      // the buttons' targets
-  EXPECT_EQ(page.find("http://"), std::string_view::npos);        // nothing fetched from elsewhere
+  EXPECT_NE(page.find("\"/ws\""), std::string_view::npos);    // the live feed
+  EXPECT_NE(page.find("/api/kill"), std::string_view::npos);  // the buttons' targets
+  EXPECT_EQ(page.find("http://"), std::string_view::npos);    // nothing fetched from elsewhere
   EXPECT_EQ(page.find("https://"), std::string_view::npos);
   server.stop();
 }
@@ -142,16 +143,19 @@ TEST(EngineAdminWs, ApiNamesReachTheSameHandlersAndCommandsNeedTheToken) {
   server.start();
   ASSERT_TRUE(server.try_publish(snapshot_with_frames(77)));
   ASSERT_TRUE(server.try_publish_signals(one_signal(0.25)));
-  EXPECT_EQ(request(server.port(), http::verb::get, "/api/status").body(), request(server.port(), http::verb::get, "/status").body());
+  EXPECT_EQ(request(server.port(), http::verb::get, "/api/status").body(),
+            request(server.port(), http::verb::get, "/status").body());
   EXPECT_NE(request(server.port(), http::verb::get, "/api/status").body().find("\"frames\":77"), std::string::npos);
-  EXPECT_EQ(request(server.port(), http::verb::get, "/api/positions").body(), request(server.port(), http::verb::get, "/positions").body());
+  EXPECT_EQ(request(server.port(), http::verb::get, "/api/positions").body(),
+            request(server.port(), http::verb::get, "/positions").body());
   EXPECT_EQ(request(server.port(), http::verb::get, "/api/signals").body(),
             AdminServer::signals_json(one_signal(0.25)));
 
-  const std::pair<const char*, AdminCommandKind> commands[] = {
-      {"/api/trade/start", AdminCommandKind::trading_start}, {"/api/trade/stop", AdminCommandKind::trading_stop},
-      {"/api/emergency", AdminCommandKind::emergency},       {"/api/kill", AdminCommandKind::kill},
-      {"/api/kill/reset", AdminCommandKind::kill_reset}};
+  const std::pair<const char*, AdminCommandKind> commands[] = {{"/api/trade/start", AdminCommandKind::trading_start},
+                                                               {"/api/trade/stop", AdminCommandKind::trading_stop},
+                                                               {"/api/emergency", AdminCommandKind::emergency},
+                                                               {"/api/kill", AdminCommandKind::kill},
+                                                               {"/api/kill/reset", AdminCommandKind::kill_reset}};
   AdminCommand cmd;
   for (const auto& [path, kind] : commands) {
     EXPECT_EQ(request(server.port(), http::verb::post, path).result(), http::status::unauthorized) << path;
@@ -212,7 +216,8 @@ TEST(EngineAdminWs, WebSocketPushesEveryChannelThenOnlyWhatWasSubscribed) {
   // On connect: every channel, with what was published and the log's lines.
   read_until([&] {
     return has("metrics", "\"frames\":42") && has("positions", "\"symbol\":\"BTCUSDT\"") &&
-           has("signals", "\"column\":\"imbalance\",\"score\":0.5") && has("logs", "[\"line one\",\"line two\",\"line three\"]");
+           has("signals", "\"column\":\"imbalance\",\"score\":0.5") &&
+           has("logs", "[\"line one\",\"line two\",\"line three\"]");
   });
   // Later changes arrive: a new snapshot, a new log line (only the new one is sent).
   got.clear();
@@ -250,7 +255,7 @@ TEST(EngineAdminWs, WebSocketOnlyAtWsAndCapped) {
   // The handshake is refused (Beast reports the HTTP answer as an upgrade error).
   EXPECT_THROW(WsClient(server.port(), "/status"), beast::system_error);
   WsClient first(server.port());
-  (void)first.next();  // registered: it has been sent its first message
+  (void)first.next();                                          // registered: it has been sent its first message
   EXPECT_THROW(WsClient(server.port()), beast::system_error);  // 503 over the cap
   // HTTP keeps working beside the WebSocket client.
   EXPECT_EQ(request(server.port(), http::verb::get, "/api/status").result(), http::status::ok);
