@@ -5,7 +5,7 @@ add_test(NAME engine_dashboard_test
                  ${PROJECT_BINARY_DIR}/dashboard-screenshot.png)
 # Loopback WebSocket pushes and a browser beside a recorded-pace replay: never share the 2 cores. About 15 s,
 # so `slow` (skipped under the sanitizers).
-set_tests_properties(engine_dashboard_test PROPERTIES LABELS "integration;slow" TIMEOUT 90 RUN_SERIAL TRUE
+set_tests_properties(engine_dashboard_test PROPERTIES LABELS "integration;slow" TIMEOUT 60 RUN_SERIAL TRUE
                      SKIP_RETURN_CODE 77)
 enigma_add_test(engine_admin_ws_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/admin_ws_test.cpp
