@@ -123,7 +123,8 @@ struct AdminServer::Impl {
     std::array<std::string, kChannelCount> sent;  // last payload sent per channel: only changes go out
     std::uint64_t log_seq{0};                     // log lines before this one were sent
     std::list<WsSession*>::iterator pos;
-    bool linked{false};
+    bool linked{false};  // in srv.ws_clients from the handshake on: pending handshakes count against the cap
+    bool open{false};    // handshake done: pushes may go out
 
     WsSession(Impl& s, beast::tcp_stream stream, http::request<http::string_body> req)
         : srv(s), ws(std::move(stream)), upgrade(std::move(req)) {}
@@ -143,17 +144,19 @@ struct AdminServer::Impl {
 
     void accept() {
       auto t = websocket::stream_base::timeout::suggested(beast::role_type::server);
+      t.handshake_timeout = srv.limits.request_timeout;
       t.idle_timeout = std::chrono::seconds(30);  // a silent peer is pinged, then dropped
       t.keep_alive_pings = true;
       ws.set_option(t);
       ws.read_message_max(srv.limits.body_limit);
       ws.set_option(websocket::stream_base::decorator(
           [](websocket::response_type& r) { r.set(http::field::server, "enigma-admin"); }));
+      pos = srv.ws_clients.insert(srv.ws_clients.end(), this);
+      linked = true;
       ws.async_accept(upgrade, [self = shared_from_this()](beast::error_code ec) {
-        if (ec) return;
+        if (ec) return self->close();
         self->upgrade = {};
-        self->pos = self->srv.ws_clients.insert(self->srv.ws_clients.end(), self.get());
-        self->linked = true;
+        self->open = true;
         self->srv.read_log();
         const std::uint64_t backlog = std::min<std::uint64_t>(self->srv.recent_logs.size(), kLogLinesOnConnect);
         self->log_seq = self->srv.log_next_seq - backlog;
@@ -232,6 +235,7 @@ struct AdminServer::Impl {
   }
 
   void push(WsSession& c, const WsPayloads& p) {
+    if (!c.open) return;
     for (unsigned ch = 0; ch < kChannelCount && c.linked; ++ch) {
       if ((c.channels & (1u << ch)) == 0) continue;
       if (ch == ch_logs) {
