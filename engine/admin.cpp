@@ -6,11 +6,17 @@
 #include <boost/beast/http.hpp>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <boost/beast/websocket.hpp>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <deque>
 #include <list>
 #include <optional>
 #include <string_view>
@@ -23,11 +29,31 @@ namespace enigma::engine {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 
 namespace {
 
 constexpr std::string_view kJson = "application/json";
+
+// /ws channels; a client gets all of them unless it subscribes to some.
+constexpr std::string_view kChannels[] = {"signals", "positions", "metrics", "logs"};
+enum Channel : unsigned { ch_signals, ch_positions, ch_metrics, ch_logs, kChannelCount };
+constexpr unsigned kAllChannels = (1u << kChannelCount) - 1;
+
+constexpr std::size_t kLogRing = 200;          // recent log lines kept for /ws clients
+constexpr std::size_t kLogLinesOnConnect = 50; // what a new client gets at once
+constexpr std::size_t kLogLineMax = 2000;      // longer lines are cut (a log line is normally < 300 bytes)
+constexpr std::size_t kWsQueueMax = 64;        // messages waiting for one slow client before it is dropped
+
+// The path of a request target, without its query string.
+std::string_view path_of(std::string_view target) noexcept {
+  const auto q = target.find('?');
+  return q == std::string_view::npos ? target : target.substr(0, q);
+}
+
+void json_str(std::string& o, std::string_view s);
+void json_string(std::string& o, std::string_view s) { json_str(o, s); }
 
 // Compares the SHA-256 digests of both with CRYPTO_memcmp: the time taken tells neither how much of a
 // guessed token matched nor, since both digests are 32 bytes, how long the real token is.
@@ -63,6 +89,8 @@ struct AdminServer::Impl {
 
   // Declared before the io_context: sessions still queued in it at destruction unlink themselves from here.
   std::list<Session*> lru;  // open connections, least recently active first
+  struct WsSession;
+  std::list<WsSession*> ws_clients;  // open /ws clients (same reason to come before the io_context)
   asio::io_context ioc{1};
   tcp::acceptor acceptor{ioc};
   asio::steady_timer accept_retry{ioc};
@@ -71,6 +99,16 @@ struct AdminServer::Impl {
   AdminServerLimits limits;
   std::mutex snapshot_mutex;
   StatusSnapshot snapshot;
+  std::mutex signals_mutex;
+  SignalSnapshot signals;
+  asio::steady_timer ws_timer{ioc};
+  // The run's log, tailed by this thread: new complete lines land in `recent_logs` (bounded).
+  std::string log_path;
+  std::uint64_t log_offset{0}, log_inode{0};
+  bool log_opened{false};
+  std::string log_partial;             // an unfinished last line, completed by the next read
+  std::deque<std::string> recent_logs; // at most kLogRing
+  std::uint64_t log_next_seq{0};       // sequence number of the next line; the oldest is next - size
   std::uint64_t next_seq{1};
   std::array<char, 4096> drain_scratch{};  // bytes read only to be discarded (one thread: shared by all)
   std::thread thread;
@@ -82,6 +120,224 @@ struct AdminServer::Impl {
   StatusSnapshot read_snapshot() {
     std::lock_guard lock(snapshot_mutex);
     return snapshot;
+  }
+
+  SignalSnapshot read_signals() {
+    std::lock_guard lock(signals_mutex);
+    return signals;
+  }
+
+  // One WebSocket client of /ws. The server pushes what changed on each tick; the client may send
+  // {"subscribe":[...]} to choose channels. Lives while a read or write handler holds it.
+  struct WsSession : std::enable_shared_from_this<WsSession> {
+    Impl& srv;
+    websocket::stream<beast::tcp_stream> ws;
+    http::request<http::string_body> upgrade;  // kept until the handshake completes
+    beast::flat_buffer in;
+    std::deque<std::string> out;
+    bool writing{false};
+    unsigned channels{kAllChannels};
+    std::array<std::string, kChannelCount> sent;  // last payload sent per channel: only changes go out
+    std::uint64_t log_seq{0};                     // log lines before this one were sent
+    std::list<WsSession*>::iterator pos;
+    bool linked{false};  // in srv.ws_clients from the handshake on: pending handshakes count against the cap
+    bool open{false};    // handshake done: pushes may go out
+
+    WsSession(Impl& s, beast::tcp_stream stream, http::request<http::string_body> req)
+        : srv(s), ws(std::move(stream)), upgrade(std::move(req)) {}
+    ~WsSession() { unlink(); }
+
+    void unlink() noexcept {
+      if (!linked) return;
+      srv.ws_clients.erase(pos);
+      linked = false;
+    }
+
+    void close() noexcept {
+      unlink();
+      beast::error_code ec;
+      beast::get_lowest_layer(ws).socket().close(ec);
+    }
+
+    void accept() {
+      auto t = websocket::stream_base::timeout::suggested(beast::role_type::server);
+      t.handshake_timeout = srv.limits.request_timeout;
+      t.idle_timeout = std::chrono::seconds(30);  // a silent peer is pinged, then dropped
+      t.keep_alive_pings = true;
+      ws.set_option(t);
+      ws.read_message_max(srv.limits.body_limit);
+      ws.set_option(websocket::stream_base::decorator(
+          [](websocket::response_type& r) { r.set(http::field::server, "enigma-admin"); }));
+      pos = srv.ws_clients.insert(srv.ws_clients.end(), this);
+      linked = true;
+      ws.async_accept(upgrade, [self = shared_from_this()](beast::error_code ec) {
+        if (ec) return self->close();
+        self->upgrade = {};
+        self->open = true;
+        self->srv.read_log();
+        const std::uint64_t backlog = std::min<std::uint64_t>(self->srv.recent_logs.size(), kLogLinesOnConnect);
+        self->log_seq = self->srv.log_next_seq - backlog;
+        self->read();
+        self->srv.push(*self);  // the page fills at once, not at the next tick
+      });
+    }
+
+    void read() {
+      ws.async_read(in, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        if (ec) return self->close();
+        self->on_message(beast::buffers_to_string(self->in.data()));
+        self->in.consume(self->in.size());
+        self->read();
+      });
+    }
+
+    // {"subscribe":["metrics","logs"]}: those channels only (names not known are ignored), sent afresh.
+    void on_message(const std::string& text) {
+      if (text.find("\"subscribe\"") == std::string::npos) return;
+      unsigned mask = 0;
+      std::string ack = "{\"subscribed\":[";
+      for (unsigned c = 0; c < kChannelCount; ++c) {
+        if (text.find("\"" + std::string(kChannels[c]) + "\"") == std::string::npos) continue;
+        if (mask != 0) ack += ',';
+        mask |= 1u << c;
+        ack += '"';
+        ack += kChannels[c];
+        ack += '"';
+      }
+      channels = mask;
+      for (auto& p : sent) p.clear();
+      send(ack + "]}");
+      srv.push(*this);
+    }
+
+    void send(std::string msg) {
+      if (out.size() >= kWsQueueMax) return close();  // not reading: it would only fall further behind
+      out.push_back(std::move(msg));
+      if (!writing) write();
+    }
+
+    void write() {
+      writing = true;
+      ws.text(true);
+      ws.async_write(asio::buffer(out.front()), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        self->writing = false;
+        if (ec) return self->close();
+        self->out.pop_front();
+        if (!self->out.empty()) self->write();
+      });
+    }
+  };
+
+  // What the /ws channels carry now; built once per tick for every client.
+  struct WsPayloads {
+    std::array<std::string, kChannelCount> data;
+  };
+
+  WsPayloads payloads() {
+    WsPayloads p;
+    const StatusSnapshot snap = read_snapshot();
+    p.data[ch_metrics] = status_json(snap);
+    p.data[ch_positions] = positions_json(snap);
+    p.data[ch_signals] = signals_json(read_signals());
+    return p;
+  }
+
+  static std::string envelope(std::string_view channel, std::string_view data) {
+    std::string m = "{\"channel\":\"";
+    m += channel;
+    m += "\",\"data\":";
+    m += data;
+    m += '}';
+    return m;
+  }
+
+  void push(WsSession& c, const WsPayloads& p) {
+    if (!c.open) return;
+    for (unsigned ch = 0; ch < kChannelCount && c.linked; ++ch) {
+      if ((c.channels & (1u << ch)) == 0) continue;
+      if (ch == ch_logs) {
+        const std::uint64_t oldest = log_next_seq - recent_logs.size();
+        if (c.log_seq < oldest) c.log_seq = oldest;  // it missed lines the ring no longer holds
+        if (c.log_seq == log_next_seq) continue;
+        std::string lines = "[";
+        for (std::uint64_t i = c.log_seq; i < log_next_seq; ++i) {
+          if (i != c.log_seq) lines += ',';
+          json_string(lines, recent_logs[static_cast<std::size_t>(i - oldest)]);
+        }
+        lines += ']';
+        c.log_seq = log_next_seq;
+        c.send(envelope(kChannels[ch], lines));
+        continue;
+      }
+      if (p.data[ch] == c.sent[ch]) continue;
+      c.sent[ch] = p.data[ch];
+      c.send(envelope(kChannels[ch], p.data[ch]));
+    }
+  }
+
+  void push(WsSession& c) { push(c, payloads()); }
+
+  void tick() {
+    ws_timer.expires_after(limits.ws_push_interval);
+    ws_timer.async_wait([this](beast::error_code ec) {
+      if (ec) return;
+      if (!ws_clients.empty()) {
+        read_log();
+        const WsPayloads p = payloads();
+        // push() may close a client (slow), which unlinks it: walk a copy.
+        std::vector<std::shared_ptr<WsSession>> clients;
+        for (WsSession* c : ws_clients) clients.push_back(c->shared_from_this());
+        for (const auto& c : clients) push(*c, p);
+      }
+      tick();
+    });
+  }
+
+  // Reads what the log file gained since the last call (at most 64 KiB), starting near its end the first
+  // time; a rotated file (another inode, or shorter than what was read) is read from its start.
+  void read_log() {
+    if (log_path.empty()) return;
+    const int fd = ::open(log_path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+      ::close(fd);
+      return;
+    }
+    const auto size = static_cast<std::uint64_t>(st.st_size);
+    constexpr std::uint64_t kChunk = 64 * 1024;
+    bool skip_first = false;
+    if (!log_opened) {
+      log_opened = true;
+      log_offset = size > kChunk ? size - kChunk : 0;
+      skip_first = log_offset != 0;  // starts mid-line
+    } else if (static_cast<std::uint64_t>(st.st_ino) != log_inode || size < log_offset) {
+      log_offset = 0;
+      log_partial.clear();
+    }
+    log_inode = static_cast<std::uint64_t>(st.st_ino);
+    std::string buf(static_cast<std::size_t>(std::min(size - std::min(size, log_offset), kChunk)), '\0');
+    const ssize_t n = buf.empty() ? 0 : ::pread(fd, buf.data(), buf.size(), static_cast<off_t>(log_offset));
+    ::close(fd);
+    if (n <= 0) return;
+    buf.resize(static_cast<std::size_t>(n));
+    log_offset += static_cast<std::uint64_t>(n);
+    std::size_t start = 0;
+    if (skip_first) {
+      const auto nl = buf.find('\n');
+      if (nl == std::string::npos) return;
+      start = nl + 1;
+    }
+    for (std::size_t nl; (nl = buf.find('\n', start)) != std::string::npos; start = nl + 1) {
+      log_partial.append(buf, start, nl - start);
+      if (log_partial.size() > kLogLineMax) log_partial.resize(kLogLineMax);
+      recent_logs.push_back(std::move(log_partial));
+      log_partial.clear();
+      ++log_next_seq;
+      if (recent_logs.size() > kLogRing) recent_logs.pop_front();
+    }
+    log_partial.append(buf, start, std::string::npos);
+    if (log_partial.size() > kLogLineMax) log_partial.resize(kLogLineMax);
   }
 
   // One HTTP connection. Its handlers keep it alive (shared_ptr); the server reaches it through `lru`.
@@ -139,8 +395,35 @@ struct AdminServer::Impl {
         return refuse(refusal->status, refusal->why);
       }
       touch();
+      if (websocket::is_upgrade(parser->get())) return upgrade();
       response = srv.handle(parser->get());
       write_response();
+    }
+
+    // GET /ws with an Upgrade header: the socket moves to a WebSocket session and this one ends.
+    void upgrade() {
+      const auto& req = parser->get();
+      const std::string_view path = path_of(std::string_view(req.target().data(), req.target().size()));
+      if (path != "/ws") {
+        response = srv.reply(http::status::not_found, req.version(), false, "{\"error\":\"WebSocket is at /ws\"}");
+        return write_response();
+      }
+      // A browser names the page that opens the socket: only our own page may read the live feed (another
+      // site open in the operator's browser could otherwise follow positions and logs). Non-browser
+      // clients send no Origin.
+      const auto origin = req[http::field::origin];
+      const auto host = req[http::field::host];
+      if (!origin.empty() && origin != "http://" + std::string(host) && origin != "https://" + std::string(host)) {
+        response = srv.reply(http::status::forbidden, req.version(), false, "{\"error\":\"WebSocket from another origin\"}");
+        return write_response();
+      }
+      if (srv.ws_clients.size() >= srv.limits.max_ws_clients) {
+        response = srv.reply(http::status::service_unavailable, req.version(), false, "{\"error\":\"too many WebSocket clients\"}");
+        return write_response();
+      }
+      unlink();
+      stream.expires_never();  // the WebSocket stream keeps its own timeouts
+      std::make_shared<WsSession>(srv, std::move(stream), parser->release())->accept();
     }
 
     void write_response() {
@@ -191,16 +474,23 @@ struct AdminServer::Impl {
   http::response<http::string_body> handle(const http::request<http::string_body>& req) {
     const unsigned v = req.version();
     const bool ka = req.keep_alive();
-    const std::string_view target(req.target().data(), req.target().size());
+    const std::string_view target = path_of(std::string_view(req.target().data(), req.target().size()));
     if (req.method() == http::verb::get) {
-      if (target == "/status") {
+      if (target == "/status" || target == "/api/status") {
         // Whether POST commands can work at all: an endpoint started without a token refuses every one.
         std::string body = status_json(read_snapshot());
         body.insert(1, token.empty() ? "\"admin_commands\":\"disabled: no token\"," : "\"admin_commands\":\"enabled\",");
         return reply(http::status::ok, v, ka, std::move(body));
       }
-      if (target == "/positions") return reply(http::status::ok, v, ka, positions_json(read_snapshot()));
-      if (target == "/metrics") return reply(http::status::ok, v, ka, metrics_text(read_snapshot()), "text/plain; version=0.0.4; charset=utf-8");
+      if (target == "/positions" || target == "/api/positions") return reply(http::status::ok, v, ka, positions_json(read_snapshot()));
+      if (target == "/signals" || target == "/api/signals") return reply(http::status::ok, v, ka, signals_json(read_signals()));
+      if (target == "/metrics" || target == "/api/metrics")
+        return reply(http::status::ok, v, ka, metrics_text(read_snapshot()), "text/plain; version=0.0.4; charset=utf-8");
+      if (target == "/" || target == "/index.html") {
+        auto res = reply(http::status::ok, v, ka, std::string(dashboard_html()), "text/html; charset=utf-8");
+        res.set(http::field::cache_control, "no-store");
+        return res;
+      }
       return reply(http::status::not_found, v, ka, "{\"error\":\"unknown path\"}");
     }
     if (req.method() != http::verb::post) {
@@ -209,11 +499,11 @@ struct AdminServer::Impl {
       return res;
     }
     AdminCommandKind kind;
-    if (target == "/kill") kind = AdminCommandKind::kill;
-    else if (target == "/kill/reset") kind = AdminCommandKind::kill_reset;
-    else if (target == "/trading/start") kind = AdminCommandKind::trading_start;
-    else if (target == "/trading/stop") kind = AdminCommandKind::trading_stop;
-    else if (target == "/emergency") kind = AdminCommandKind::emergency;
+    if (target == "/kill" || target == "/api/kill") kind = AdminCommandKind::kill;
+    else if (target == "/kill/reset" || target == "/api/kill/reset") kind = AdminCommandKind::kill_reset;
+    else if (target == "/trading/start" || target == "/api/trade/start") kind = AdminCommandKind::trading_start;
+    else if (target == "/trading/stop" || target == "/api/trade/stop") kind = AdminCommandKind::trading_stop;
+    else if (target == "/emergency" || target == "/api/emergency") kind = AdminCommandKind::emergency;
     else return reply(http::status::not_found, v, ka, "{\"error\":\"unknown path\"}");
     // The token is never echoed or logged.
     const auto auth = req[http::field::authorization];
@@ -262,15 +552,18 @@ struct AdminServer::Impl {
     beast::error_code ec;
     acceptor.close(ec);
     accept_retry.cancel();
+    ws_timer.cancel();
     while (!lru.empty()) lru.front()->close();
+    while (!ws_clients.empty()) ws_clients.front()->close();
   }
 };
 
 AdminServer::AdminServer(std::string address, std::uint16_t port, std::string token, SpscRing<AdminCommand>& commands,
                          bool allow_non_loopback, AdminServerLimits limits)
     : impl_(std::make_unique<Impl>(std::move(token), commands, limits)) {
-  if (limits.request_timeout.count() <= 0 || limits.max_connections == 0 || limits.header_limit == 0 || limits.listen_backlog <= 0)
-    throw Error("admin endpoint: request_timeout, max_connections, header_limit and listen_backlog must be positive");
+  if (limits.request_timeout.count() <= 0 || limits.max_connections == 0 || limits.header_limit == 0 || limits.listen_backlog <= 0 ||
+      limits.ws_push_interval.count() <= 0)
+    throw Error("admin endpoint: request_timeout, max_connections, header_limit, listen_backlog and ws_push_interval must be positive");
   beast::error_code ec;
   const auto addr = asio::ip::make_address(address, ec);
   if (ec) throw Error("admin endpoint: bad address '" + address + "'");
@@ -292,6 +585,7 @@ void AdminServer::start() {
   if (impl_->started || impl_->stopped) return;
   impl_->started = true;
   impl_->accept();
+  impl_->tick();
   impl_->thread = std::thread([this] { impl_->ioc.run(); });
 }
 
@@ -342,6 +636,15 @@ bool AdminServer::try_publish(const StatusSnapshot& s) noexcept {
   impl_->snapshot = s;
   return true;
 }
+
+bool AdminServer::try_publish_signals(const SignalSnapshot& s) noexcept {
+  std::unique_lock lock(impl_->signals_mutex, std::try_to_lock);
+  if (!lock.owns_lock()) return false;
+  impl_->signals = s;
+  return true;
+}
+
+void AdminServer::set_log_path(std::string path) { impl_->log_path = std::move(path); }
 
 // ---------------------------------------------------------------------------------------------------------
 // Rendering. Text fields come from fixed char arrays; they are read up to their NUL (or their end) and
@@ -568,6 +871,29 @@ std::string AdminServer::status_json(const StatusSnapshot& s) {
     o += '}';
   }
   o += "}}";
+  return o;
+}
+
+std::string AdminServer::signals_json(const SignalSnapshot& s) {
+  std::string o = "{\"published_at_ns\":";
+  append_int(o, s.published_at_ns);
+  o += ",\"signals\":[";
+  for (std::uint32_t i = 0; i < clamp_count(s.nsignals, s.signals.size()); ++i) {
+    const auto& g = s.signals[i];
+    if (i) o += ',';
+    o += "{\"instrument\":";
+    json_str(o, field(g.instrument));
+    o += ",\"column\":";
+    json_str(o, field(g.column));
+    o += ",\"score\":";
+    json_num(o, g.score);
+    o += ",\"norm\":";
+    json_num(o, g.norm);
+    o += ",\"ready\":";
+    o += boolean(g.ready);
+    o += '}';
+  }
+  o += "]}";
   return o;
 }
 

@@ -9,6 +9,12 @@
 //   POST /trading/start   ACTIVE
 //   POST /trading/stop    HALTED (only cancels pass)
 //   POST /emergency       run the emergency stop sequence
+//   GET  /                the dashboard page (engine/web/dashboard.html, compiled in: no CDN, works offline)
+//   GET  /ws              WebSocket: channels signals, positions, metrics, logs (all unless the client sends
+//                         {"subscribe":["metrics",...]}); each message is {"channel":NAME,"data":...}
+//                         (a browser page of another origin is refused: 403)
+//   /api/status, /api/positions, /api/signals (GET) and /api/trade/start, /api/trade/stop, /api/emergency,
+//   /api/kill, /api/kill/reset (POST): the plan's names for the same handlers.
 // State-changing requests need `Authorization: Bearer <token>`; reads do not. Commands reach the OMS
 // through an SPSC ring that the OMS stage polls every iteration; the engine publishes a status snapshot
 // periodically with try_lock (the publisher never waits on the admin thread).
@@ -89,6 +95,22 @@ struct StatusSnapshot {
   std::array<StageLatencyView, 8> stages{};
 };
 
+// Latest score per strategy column (instrument x timeframe/strategy), for the dashboard's heatmap. Filled on
+// the thread that owns the strategies and copied whole under its own mutex (try_lock, like StatusSnapshot).
+struct SignalView {
+  char instrument[24];
+  char column[24];   // e.g. "imbalance", "confluence 60s", "rsi 60s"
+  double score;      // the strategy's own scale (imbalance [-1, 1], confluence [-130, 130], RSI [0, 100])
+  double norm;       // the same mapped to [-1, 1] (colour of the heatmap cell)
+  bool ready;        // false while the strategy's indicators are still in their lookback
+};
+
+struct SignalSnapshot {
+  std::uint32_t nsignals{0};
+  std::array<SignalView, 32> signals{};
+  std::int64_t published_at_ns{0};
+};
+
 // How much one client may take from the server. The defaults suit an operator's curl and a Prometheus
 // scraper; tests shrink them.
 struct AdminServerLimits {
@@ -101,6 +123,8 @@ struct AdminServerLimits {
   std::uint32_t header_limit{8 * 1024};  // bytes of request line + headers; more gets 431
   std::uint32_t body_limit{4 * 1024};    // bytes of body (POSTs need none); more gets 413
   int listen_backlog{4096};              // the kernel caps it at net.core.somaxconn
+  std::size_t max_ws_clients{32};        // WebSocket (/ws) clients at most; one more gets 503
+  std::chrono::milliseconds ws_push_interval{250};  // how often /ws clients get what changed
 };
 
 class AdminServer {
@@ -123,6 +147,11 @@ class AdminServer {
 
   // Publisher side: copies the snapshot unless the admin thread is reading it right now.
   bool try_publish(const StatusSnapshot& s) noexcept;
+  bool try_publish_signals(const SignalSnapshot& s) noexcept;
+
+  // The run's log file: the admin thread reads its new lines (off the hot path, nothing asked of the logger)
+  // into a bounded ring for the /ws `logs` channel. Call before start(); empty: no log lines.
+  void set_log_path(std::string path);
 
   // The request handling without a socket (fuzzing, tests): parses `bytes` as what one connection sends,
   // with this server's limits, and answers each request as a connection would (POSTs queue commands).
@@ -134,6 +163,8 @@ class AdminServer {
   [[nodiscard]] static std::string status_json(const StatusSnapshot& s);
   [[nodiscard]] static std::string positions_json(const StatusSnapshot& s);
   [[nodiscard]] static std::string metrics_text(const StatusSnapshot& s);
+  [[nodiscard]] static std::string signals_json(const SignalSnapshot& s);
+  [[nodiscard]] static std::string_view dashboard_html() noexcept;
 
  private:
   struct Impl;

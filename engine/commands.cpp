@@ -371,6 +371,7 @@ struct RunSession {
       if (rc.admin.allow_remote && token.empty())
         throw Error(rc.source + ": [admin] allow_remote = true needs a token: set the environment variable " + rc.admin.token_env);
       admin = std::make_unique<AdminServer>(rc.admin.address, rc.admin.port, std::string(token.reveal()), admin_ring, rc.admin.allow_remote);
+      admin->set_log_path(dir + "/logs/enigma.log");  // the dashboard's last log lines
       admin->start();
       ENIGMA_LOG_INFO("admin", "listening on {}:{}", rc.admin.address, static_cast<int>(admin->port()));
       // Loopback without a token: GETs only. Said loudly here and in every GET /status ("admin_commands").
@@ -381,6 +382,7 @@ struct RunSession {
                              "other commands are refused; GET works\n", rc.admin.token_env.c_str());
       }
       status = std::make_unique<StatusPublisher>(*admin, registry, mode, rc.admin.publish_ms * 1'000'000);
+      status->set_timeframes(rc.confluence.candles, rc.mean_reversion.candles);
       po.status = status.get();
     }
     if (alerts && rc.alerts.control.enabled) {

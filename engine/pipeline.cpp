@@ -451,6 +451,7 @@ class FusedEngine {
       view_status_.resyncs = r_.resyncs;
       view_status_.stages = &r_.hist;
       opt_.status->maybe_publish(core_, view_status_, true);
+      opt_.status->maybe_publish_signals(strategies_);
     }
   }
 
@@ -538,6 +539,7 @@ void run_pipelined(const std::vector<feed::CapturedFrame>& frames, InstrumentReg
     strategy::IntentBuffer intents;
     OmsMsg om{};
     MarketMsg m{};
+    StatusPublisher* status{nullptr};  // the heatmap's scores are read here, where the strategies live
     bool operator()() noexcept {
       bool work = false;
       strategy::Fill f;
@@ -604,12 +606,13 @@ void run_pipelined(const std::vector<feed::CapturedFrame>& frames, InstrumentReg
           om.sent_tsc = rdtsc();
           push_spin(*out, om, r->ring_full_spins);
           if (++frames == warm_frames) allocs_start = thread_allocs();
+          if (status != nullptr) status->maybe_publish_signals(*strategies);
           break;
       }
       return true;
     }
   } sloop{market.get(), orders.get(), fills.get(), &strategies, &feed_done, &strategy_done, &strat_r,
-          opt.warmup_frames, 0, 0, &strat_allocs, {}, {}, {}};
+          opt.warmup_frames, 0, 0, &strat_allocs, {}, {}, {}, opt.status};
 
   // OMS thread.
   struct OmsLoop {

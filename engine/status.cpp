@@ -1,7 +1,9 @@
 #include "engine/status.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
+#include <variant>
 
 #include "core/clock.hpp"
 #include "core/stage_runner.hpp"
@@ -15,6 +17,21 @@ void copy_text(char (&dst)[N], std::string_view src) noexcept {
   if (n != 0) std::memcpy(dst, src.data(), n);  // an empty view may carry a null pointer
   dst[n] = '\0';
 }
+
+// "60s", "5m", "4h": a timeframe as a column name.
+template <std::size_t N>
+void column_name(char (&dst)[N], const char* kind, std::uint32_t seconds) noexcept {
+  if (seconds % 3600 == 0) std::snprintf(dst, N, "%s %uh", kind, seconds / 3600);
+  else if (seconds % 60 == 0) std::snprintf(dst, N, "%s %um", kind, seconds / 60);
+  else std::snprintf(dst, N, "%s %us", kind, seconds);
+}
+
+template <class... F>
+struct Overloaded : F... {
+  using F::operator()...;
+};
+template <class... F>
+Overloaded(F...) -> Overloaded<F...>;
 }  // namespace
 
 StatusPublisher::StatusPublisher(AdminServer& server, const InstrumentRegistry& registry, const char* mode,
@@ -123,6 +140,59 @@ void StatusPublisher::fill(StatusSnapshot& s, TradingCore& core, const FeedView&
   stage("journal", core.hist_journal);
   stage("encode", core.hist_encode);
   stage("frame_to_order", core.hist_order);
+}
+
+void StatusPublisher::maybe_publish_signals(strategy::StrategyStage& strategies) noexcept {
+  const std::uint64_t now = rdtsc();
+  if (now < next_signals_tsc_) return;
+  next_signals_tsc_ = now + interval_ticks_;
+  fill_signals(signals_, strategies);
+  (void)server_.try_publish_signals(signals_);  // missed: the next interval brings a newer one
+}
+
+void StatusPublisher::fill_signals(SignalSnapshot& s, strategy::StrategyStage& strategies) const noexcept {
+  s.nsignals = 0;
+  auto cell = [&](InstrumentId id) -> SignalView* {
+    if (s.nsignals >= s.signals.size()) return nullptr;
+    SignalView& v = s.signals[s.nsignals++];
+    copy_text(v.instrument, registry_.get(id).symbol.view());
+    return &v;
+  };
+  for (std::size_t i = 0; i < strategies.size(); ++i) {
+    std::visit(Overloaded{
+                   // Top-of-book imbalance in [-1, 1]: positive means bids outweigh asks (a long signal).
+                   [&](strategy::ImbalanceTaker& st) {
+                     if (SignalView* v = cell(st.instrument())) {
+                       copy_text(v->column, "imbalance");
+                       v->score = st.last_imbalance();
+                       v->norm = v->score;
+                       v->ready = true;
+                     }
+                   },
+                   // The confluence score of each timeframe, in [-130, 130].
+                   [&](strategy::ConfluenceStrategy& st) {
+                     for (std::size_t tf = 0; tf < confluence_tf_.timeframe_count && tf < strategy::kMaxTimeframes; ++tf) {
+                       SignalView* v = cell(st.instrument());
+                       if (v == nullptr) return;
+                       column_name(v->column, "confluence", confluence_tf_.timeframes_s[tf]);
+                       const strategy::SignalResult& r = st.last_signal(tf);
+                       v->score = r.score;
+                       v->norm = r.score / 130.0;
+                       v->ready = r.ready;
+                     }
+                   },
+                   // RSI in [0, 100]; below 50 leans long for a mean-reversion strategy, so norm = (50 - RSI) / 50.
+                   [&](strategy::MeanReversionStrategy& st) {
+                     if (SignalView* v = cell(st.instrument())) {
+                       column_name(v->column, "rsi", mean_reversion_tf_.timeframes_s[0]);
+                       v->score = st.rsi().value();
+                       v->norm = st.rsi().ready() ? (50.0 - v->score) / 50.0 : 0.0;
+                       v->ready = st.rsi().ready();
+                     }
+                   }},
+               strategies.at(i));
+  }
+  s.published_at_ns = wall_ns();
 }
 
 }  // namespace enigma::engine

@@ -9,6 +9,8 @@
 #include "engine/admin.hpp"
 #include "engine/pipeline.hpp"
 #include "engine/trading_core.hpp"
+#include "strategy/candles.hpp"
+#include "strategy/strategy.hpp"
 
 namespace enigma::engine {
 
@@ -31,6 +33,17 @@ class StatusPublisher {
   // Fills `s` (exposed for tests).
   void fill(StatusSnapshot& s, TradingCore& core, const FeedView& feed, bool running) const noexcept;
 
+  // The strategies' latest scores for the dashboard's heatmap, at the same interval. Called on the thread
+  // that owns the strategies (the fused loop, or the strategy thread of the pipelined topology), which may
+  // differ from the one calling maybe_publish: the two keep separate state.
+  void maybe_publish_signals(strategy::StrategyStage& strategies) noexcept;
+  void fill_signals(SignalSnapshot& s, strategy::StrategyStage& strategies) const noexcept;
+  // Timeframes for the heatmap's column names (the run's [strategy.*] candles).
+  void set_timeframes(const strategy::CandleConfig& confluence, const strategy::CandleConfig& mean_reversion) noexcept {
+    confluence_tf_ = confluence;
+    mean_reversion_tf_ = mean_reversion;
+  }
+
  private:
   AdminServer& server_;
   const InstrumentRegistry& registry_;
@@ -38,6 +51,10 @@ class StatusPublisher {
   std::uint64_t interval_ticks_;
   std::uint64_t next_tsc_{0};
   StatusSnapshot snap_{};
+  std::uint64_t next_signals_tsc_{0};  // the strategies' thread only
+  SignalSnapshot signals_{};
+  strategy::CandleConfig confluence_tf_{};
+  strategy::CandleConfig mean_reversion_tf_{};
 };
 
 }  // namespace enigma::engine

@@ -21,6 +21,7 @@ PACKAGES=(
   python3
   ccache                    # rebuilds of unchanged files come from the cache
   prometheus                # promtool: engine_admin_test checks /metrics with `promtool check metrics`
+  chromium chromium-driver  # engine_dashboard_test drives the admin dashboard in headless Chromium (WebDriver)
 )
 
 missing=()
