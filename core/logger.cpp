@@ -456,8 +456,18 @@ void Logger::flush_buffer() {
     const ssize_t n = ::write(fd_, p, left);
     if (n < 0) {
       if (errno == EINTR) continue;
-      std::fprintf(stderr, "enigma logger: write to %s failed: %s\n", options_.path.c_str(), std::strerror(errno));
+      // Said once per failing stretch (a full disk would otherwise print a line per flush); the lines
+      // lost meanwhile are counted and reported when writing works again.
+      if (lost_write_bytes_ == 0)
+        std::fprintf(stderr, "enigma logger: write to %s failed: %s (log lines are lost until it works again)\n",
+                     options_.path.c_str(), std::strerror(errno));
+      lost_write_bytes_ += left;
       break;
+    }
+    if (lost_write_bytes_ != 0) {
+      std::fprintf(stderr, "enigma logger: writing to %s works again; %llu bytes of log lines were lost\n", options_.path.c_str(),
+                   static_cast<unsigned long long>(lost_write_bytes_));
+      lost_write_bytes_ = 0;
     }
     p += n;
     left -= static_cast<std::size_t>(n);

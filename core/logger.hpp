@@ -401,6 +401,7 @@ class Logger {
   std::vector<std::shared_ptr<Producer>> producers_;
   std::uint64_t dropped_retired_{0};   // drops of producers already freed
   std::uint64_t dropped_reported_{0};
+  std::uint64_t lost_write_bytes_{0};  // logger thread: bytes a failing write(2) lost since it last worked
 
   int fd_{-1};
   std::uint64_t file_bytes_{0};

@@ -534,7 +534,7 @@ TEST(EngineAlerts, TelegramCommandsFromAllowedChatsControlTheEngine) {
     EXPECT_TRUE(wait_for([&] {
       std::error_code ec;
       for (const auto& e : std::filesystem::directory_iterator(runs, ec))
-        if (slurp(e.path() / "logs" / "enigma.log").find("kill switch latched") != std::string::npos) return true;
+        if (slurp(e.path() / "logs" / "enigma.log").find("kill_latched") != std::string::npos) return true;
       return false;
     }, 30000));
     engine_pid = last_child_pid();

@@ -341,7 +341,7 @@ TEST(EngineCli, AdminRemoteBindNeedsTheRealKeyAndAToken) {
   for (const auto& e : fs::directory_iterator(runs)) {
     const std::string summary = slurp_file(e.path() / "summary.json");
     EXPECT_NE(summary.find("\"failed\": true"), std::string::npos) << e.path() << "\n" << summary;
-    EXPECT_NE(slurp_file(e.path() / "logs" / "enigma.log").find("run failed: "), std::string::npos) << e.path();
+    EXPECT_NE(slurp_file(e.path() / "logs" / "enigma.log").find("run_failed error="), std::string::npos) << e.path();
     failed_dirs += summary.find("\"error\": \"admin endpoint: refusing to bind") != std::string::npos ||
                    summary.find("allow_remote = true needs a token") != std::string::npos;
   }

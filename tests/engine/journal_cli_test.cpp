@@ -84,13 +84,13 @@ TEST(EngineJournalCli, DiskTooSmallForTheJournalIsAStartupErrorNotSigbus) {
   EXPECT_NE(o.text.find("bytes missing"), std::string::npos) << o.text;
 }
 
-// Disk full mid-run: a 400 KiB tmpfs holds the first journal segment (1024 records, 262,400 bytes) but not
-// the next, which the journal prepares at 75 %. At 90 % the engine runs its emergency sequence (cancels,
+// Disk full mid-run: a 500 KiB tmpfs holds the first journal segment (1024 records, 262,400 bytes) and the
+// log (heartbeats off) but not the next segment, which the journal prepares at 75 %. At 90 % the engine runs its emergency sequence (cancels,
 // closes: the rest of the segment is theirs), ends the run and exits 3 naming the segment file and the
 // bytes missing; the summary says why, or stderr says why it could not be written. Never a signal exit.
 TEST(EngineJournalCli, DiskFullMidRunEndsTheRunWithExit3NamingPathAndBytes) {
   const std::string mnt = fresh_dir("journal-tmpfs-midrun");
-  if (std::system(("mount -t tmpfs -o size=400k tmpfs " + mnt + " 2>/dev/null").c_str()) != 0) {
+  if (std::system(("mount -t tmpfs -o size=500k tmpfs " + mnt + " 2>/dev/null").c_str()) != 0) {
     GTEST_SKIP() << "cannot mount a tmpfs at " << mnt << " (needs root / CAP_SYS_ADMIN); skipping the disk-full test";
   }
   const std::string cfg = mnt + "/../journal-midrun.toml";
@@ -100,6 +100,7 @@ TEST(EngineJournalCli, DiskFullMidRunEndsTheRunWithExit3NamingPathAndBytes) {
   const auto at = text.find("[oms]\n");
   ASSERT_NE(at, std::string::npos);
   text.insert(at + 6, "journal_segment_records = 1024\n");
+  text += "\n[log]\nheartbeat_s = 0\n";
   std::ofstream(cfg, std::ios::trunc) << text;
   const Out o = run("replay --quiet --config " + cfg + " --data " + kUsdm + " --runs-dir " + mnt, "2>&1");
   std::string dir;

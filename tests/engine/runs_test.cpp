@@ -226,10 +226,11 @@ TEST(EngineRuns, SigtermInsideALongRecordedGapEndsTheRunPromptly) {
 
 TEST(EngineRuns, RuntimeErrorIsWrittenToTheRunLog) {
   const std::string runs = fresh_runs("err");
-  // A capture whose second line is damaged: the replay's set-up succeeds, then reading fails (exit 3).
+  // A capture whose second line is damaged, read with --strict: the replay's set-up succeeds, then reading
+  // fails (exit 3) instead of skipping the line.
   const std::string capture = runs + "/../err-capture.txt";
   std::ofstream(capture) << "1723161255030314667 {\"stream\":\"btcusdt@depth@0ms\"}\n17231612x5 {}\n";
-  Child c(replay_args(runs, {"--data", capture}), runs + "/../err.out");
+  Child c(replay_args(runs, {"--data", capture, "--strict"}), runs + "/../err.out");
   ASSERT_EQ(c.wait(), 3) << c.output();
   EXPECT_NE(c.output().find("enigma: error: "), std::string::npos) << c.output();
   const std::vector<fs::path> dirs = run_dirs(runs);
