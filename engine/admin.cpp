@@ -793,6 +793,8 @@ std::string AdminServer::status_json(const StatusSnapshot& s) {
   o.reserve(2048);
   o += "{\"mode\":";
   json_str(o, field(s.mode));
+  o += ",\"rollout_stage\":";
+  json_str(o, field(s.rollout_stage));
   o += ",\"running\":";
   o += boolean(s.running);
   o += ",\"lifecycle\":";

@@ -72,6 +72,7 @@ struct CountView {
 // Counts beyond an array's size are clamped when rendering.
 struct StatusSnapshot {
   char mode[12]{};            // replay | paper | live
+  char rollout_stage[8]{};    // paper | 10% | 50% | 100% with a [rollout] table, else empty
   char trading_state[12]{};   // active | reducing | halted
   char lifecycle[16]{};          // initializing | ready | trading | paused | emergency_stop | shutdown
   char emergency_cause[48]{};    // empty unless an emergency stop ran

@@ -382,6 +382,7 @@ struct RunSession {
                              "other commands are refused; GET works\n", rc.admin.token_env.c_str());
       }
       status = std::make_unique<StatusPublisher>(*admin, registry, mode, rc.admin.publish_ms * 1'000'000);
+      if (rc.rollout.enabled) status->set_rollout_stage(to_string(rollout ? rollout->stage : rc.rollout.initial).data());
       status->set_timeframes(rc.confluence.candles, rc.mean_reversion.candles);
       po.status = status.get();
     }

@@ -57,6 +57,7 @@ void StatusPublisher::fill(StatusSnapshot& s, TradingCore& core, const FeedView&
   const auto& c = core.counters();
   const risk::RiskGate& gate = core.risk();
   copy_text(s.mode, mode_);
+  copy_text(s.rollout_stage, rollout_stage_);
   copy_text(s.trading_state, core.risk().state() == risk::TradingState::active   ? "active"
                              : core.risk().state() == risk::TradingState::halted ? "halted"
                                                                                  : "reducing");

@@ -32,6 +32,8 @@ class StatusPublisher {
 
   // Fills `s` (exposed for tests).
   void fill(StatusSnapshot& s, TradingCore& core, const FeedView& feed, bool running) const noexcept;
+  // The account's rollout stage ("10%"), shown in /status and on the dashboard; a string that outlives this.
+  void set_rollout_stage(const char* stage) noexcept { rollout_stage_ = stage; }
 
   // The strategies' latest scores for the dashboard's heatmap, at the same interval. Called on the thread
   // that owns the strategies (the fused loop, or the strategy thread of the pipelined topology), which may
@@ -48,6 +50,7 @@ class StatusPublisher {
   AdminServer& server_;
   const InstrumentRegistry& registry_;
   const char* mode_;
+  const char* rollout_stage_{""};
   std::uint64_t interval_ticks_;
   std::uint64_t next_tsc_{0};
   StatusSnapshot snap_{};

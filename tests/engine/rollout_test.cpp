@@ -83,13 +83,26 @@ TEST(EngineRollout, TenPercentStageGatesAndPromotion) {
 
   // Stage 10 %: the strategy's order_qty is 0.01 (config/replay.toml), so every fill is 0.001.
   {
-    Child paper({"paper", "--config", config("ten", "stage = \"10%\"\n"), "--runs-dir", root + "/runs-one"}, root + "/one.out");
+    // With the admin endpoint on (port 0: the kernel picks one; the log says which).
+    const std::string ten = config("ten", "stage = \"10%\"\n");
+    {
+      std::string text = slurp(ten);
+      text.replace(text.find("[admin]\nenabled = false"), 23, "[admin]\nenabled = true");
+      text.replace(text.find("port = 8686"), 11, "port = 0");
+      std::ofstream(ten, std::ios::trunc) << text;
+    }
+    Child paper({"paper", "--config", ten, "--runs-dir", root + "/runs-one"}, root + "/one.out");
     ASSERT_TRUE(wait_for([&] { return server.connections() >= 1 && server.live(); }, 30000)) << paper.output();
     server.send_next(1);
     ASSERT_TRUE(wait_for([&] { return server.rest_requests() >= 1; }, 30000));
     server.send_next(19999);
     // An entry and its bracket (stop, take-profit) journaled: the entry has filled.
     ASSERT_TRUE(wait_for([&] { return journal_orders(state) >= 3; }, 30000)) << paper.output();
+    const std::string log = slurp(first_run_dir(root + "/runs-one") / "logs" / "enigma.log");
+    const auto at = log.find("listening on 127.0.0.1:");
+    ASSERT_NE(at, std::string::npos) << log;
+    const auto port = static_cast<std::uint16_t>(std::atoi(log.c_str() + at + 23));
+    EXPECT_NE(enigma::testing::http_get_or_empty(port, "/status").find("\"rollout_stage\":\"10%\""), std::string::npos);
     ASSERT_EQ(::kill(paper.pid, SIGTERM), 0);
     EXPECT_EQ(paper.wait(), 128 + SIGTERM) << paper.output();
     EXPECT_NE(paper.output().find("rollout stage 10%: orders at 10% of their size"), std::string::npos) << paper.output();
