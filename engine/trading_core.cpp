@@ -100,6 +100,30 @@ TradingCore::Slot* TradingCore::find(const risk::ClientOrderId& id) noexcept {
   return nullptr;
 }
 
+// The configured limit a risk reject was compared against, for its log line (0 when the reason has no
+// single configured number, e.g. a latched kill switch or a rate budget).
+double TradingCore::limit_of(risk::RejectReason r, InstrumentId id) const noexcept {
+  using R = risk::RejectReason;
+  const risk::RiskConfig& rc = cfg_.risk;
+  const bool known = id < cfg_.limits.size();
+  switch (r) {
+    case R::max_order_qty: return known ? cfg_.limits[id].max_order_qty.to_double() : 0;
+    case R::max_position: return known ? cfg_.limits[id].max_position_qty.to_double() : 0;
+    case R::max_order_notional: return rc.max_order_notional.to_double();
+    case R::max_exposure: return rc.max_total_exposure.to_double();
+    case R::max_group_exposure: return rc.max_group_exposure.to_double();
+    case R::max_open_orders: return rc.max_open_orders;
+    case R::max_positions: return rc.max_concurrent_positions;
+    case R::price_collar: return rc.price_collar_bps;  // basis points of the reference price
+    case R::leverage_cap: return known ? cfg_.limits[id].max_leverage : 0;
+    case R::daily_drawdown: return rc.max_daily_drawdown.to_double();
+    case R::consecutive_losses: return rc.max_consecutive_losses;
+    case R::off_lot: return known ? cfg_.limits[id].lot.to_double() : 0;
+    case R::off_tick: return known ? cfg_.limits[id].tick.to_double() : 0;
+    default: return 0;
+  }
+}
+
 bool TradingCore::send(oms::OrderSpec spec, strategy::IntentReason reason, std::int64_t now_ns,
                        std::uint64_t frame_tsc, bool forced) noexcept {
   const std::uint64_t t_risk0 = rdtsc();
@@ -108,9 +132,10 @@ bool TradingCore::send(oms::OrderSpec spec, strategy::IntentReason reason, std::
   hist_risk.record(static_cast<std::int64_t>(t_risk1 - t_risk0));
   if (!d) {
     ++counters_.risk_rejects;
-    ENIGMA_LOG_INFO("risk", "risk_reject id={} reason={} side={} qty={} price={} ref={} stop_loss={} reduce_only={}", spec.req.client_id.view(),
-                    LogLiteral{risk::to_string(d.reason)}, side_text(spec.req.side), spec.req.qty, spec.req.price,
-                    spec.req.reference_price, spec.req.stop_loss, spec.req.reduce_only);
+    // The id, the values the gate compared and the configured limit: what fits one binary log record.
+    ENIGMA_LOG_INFO("risk", "risk_reject id={} reason={} side={} qty={} price={} ref={} stop_loss={} limit={}",
+                    spec.req.client_id.view(), LogLiteral{risk::to_string(d.reason)}, side_text(spec.req.side), spec.req.qty,
+                    spec.req.price, spec.req.reference_price, spec.req.stop_loss, limit_of(d.reason, spec.req.instrument));
     return false;
   }
   Slot* slot = nullptr;

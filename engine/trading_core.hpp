@@ -271,6 +271,7 @@ class TradingCore {
   bool send(oms::OrderSpec spec, strategy::IntentReason reason, std::int64_t now_ns, std::uint64_t frame_tsc,
             bool forced = false) noexcept;
   void set_lifecycle(Lifecycle s) noexcept;
+  [[nodiscard]] double limit_of(risk::RejectReason r, InstrumentId id) const noexcept;
   // Cancels every working entry (orders that are not reduce-only); exits stay.
   void cancel_entries(std::int64_t now_ns) noexcept;
   // One reduce-only market order per open position (positions the closes already cover are skipped).

@@ -294,6 +294,7 @@ TEST(EngineLog, JsonLogReconcilesRiskRejectsWithTheirReasonAndValues) {
     // The values the gate compared: qty x reference price against the 100 USDT limit.
     EXPECT_EQ(l.get("qty"), "0.01");
     EXPECT_GT(num(l.get("qty")) * num(l.get("ref")), 100.0) << "the logged values exceed the limit";
+    EXPECT_EQ(num(l.get("limit")), 100.0) << "the configured limit they were compared with";
     EXPECT_GT(num(l.get("ref")), 50000.0);
   }
   const double span_s = static_cast<double>(run.summary_u64("", "data_end_ns") - run.summary_u64("", "data_start_ns")) / 1e9;
