@@ -5,14 +5,14 @@
 #   scripts/test.sh            everything (release + asan + tsan + fuzz)
 #   scripts/test.sh --quick    release build and ctest only
 #
-# Environment: ENIGMA_JOBS (build parallelism, default nproc), ENIGMA_FUZZ_SECONDS (per fuzzer, default 10).
+# Environment: ENIGMA_JOBS (build parallelism, default nproc), ENIGMA_FUZZ_SECONDS (per fuzzer, default 6: 18 targets; scripts/fuzz.sh --long for hours).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 QUICK=0
 [ "${1:-}" = "--quick" ] && QUICK=1
 JOBS="${ENIGMA_JOBS:-$(nproc)}"
-FUZZ_SECONDS="${ENIGMA_FUZZ_SECONDS:-10}"
+FUZZ_SECONDS="${ENIGMA_FUZZ_SECONDS:-6}"
 start=$(date +%s)
 step() { echo; echo "== [$(( $(date +%s) - start ))s] $*"; }
 
