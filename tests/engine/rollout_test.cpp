@@ -20,6 +20,7 @@
 
 namespace fs = std::filesystem;
 using enigma::testing::Child;
+using enigma::testing::first_run_dir;
 using enigma::testing::slurp;
 using enigma::testing::wait_for;
 
@@ -33,12 +34,6 @@ std::size_t journal_orders(const std::string& state_dir) {
   return enigma::oms::inspect_journal(state_dir + "/journal.bin").state.orders.size();
 }
 
-fs::path first_run_dir(const std::string& runs) {
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(runs, ec))
-    if (e.is_directory() && !e.is_symlink()) return e.path();
-  return {};
-}
 
 // The qty column (5th) of every row of trades.csv.
 std::vector<std::string> traded_qtys(const fs::path& run) {

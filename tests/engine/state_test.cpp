@@ -25,6 +25,7 @@
 
 namespace fs = std::filesystem;
 using enigma::testing::Child;
+using enigma::testing::first_run_dir;
 using enigma::testing::slurp;
 using enigma::testing::wait_for;
 
@@ -54,13 +55,6 @@ std::uint64_t epoch_of(const std::string& id) {
   return std::stoull(id.substr(2, dash - 2), nullptr, 36);
 }
 
-// The first run directory under `runs` (not the `latest` link); empty while there is none.
-fs::path first_run_dir(const std::string& runs) {
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(runs, ec))
-    if (e.is_directory() && !e.is_symlink()) return e.path();
-  return {};
-}
 
 // One paper session: the server plays the recorded frames on a fresh connection from the start.
 void play_session(enigma::testing::WsTestServer& server, int connection, int snapshot) {

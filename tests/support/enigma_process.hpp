@@ -64,4 +64,12 @@ struct Child {
   }
 };
 
+// The first run directory under `runs` (not the `latest` link); empty while there is none.
+inline std::filesystem::path first_run_dir(const std::string& runs) {
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(runs, ec))
+    if (e.is_directory() && !e.is_symlink()) return e.path();
+  return {};
+}
+
 }  // namespace enigma::testing
