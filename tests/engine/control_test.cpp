@@ -14,11 +14,6 @@
 #include <string>
 #include <thread>
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-
 #include "engine/admin.hpp"
 #include "engine/pipeline.hpp"
 #include "engine/run_config.hpp"

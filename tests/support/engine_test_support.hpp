@@ -13,10 +13,8 @@
 
 #include <regex>
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
+#include <boost/beast/http/status.hpp>
+#include <boost/beast/http/verb.hpp>
 
 #include "feed/capture_reader.hpp"
 
@@ -46,35 +44,22 @@ bool wait_for(Pred p, int ms = 10000) {
   return false;
 }
 
-// One HTTP/1.1 request to a loopback server (the admin endpoint), answered in full.
-inline boost::beast::http::response<boost::beast::http::string_body> http_request(std::uint16_t port,
-                                                                                   boost::beast::http::verb verb,
-                                                                                   const std::string& target,
-                                                                                   const std::string& token = "") {
-  namespace http = boost::beast::http;
-  boost::asio::io_context ioc;
-  boost::asio::ip::tcp::socket sock(ioc);
-  sock.connect({boost::asio::ip::make_address("127.0.0.1"), port});
-  http::request<http::string_body> req{verb, target, 11};
-  req.set(http::field::host, "127.0.0.1");
-  if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
-  req.prepare_payload();
-  http::write(sock, req);
-  boost::beast::flat_buffer buf;
-  http::response<http::string_body> res;
-  http::read(sock, buf, res);
-  return res;
-}
+// One HTTP/1.1 request to a loopback server (the admin endpoint), answered in full. Compiled once in
+// tests/support/http_client.cpp (library enigma_test_http), so a test that only polls /status does not
+// compile Boost.Beast's HTTP code itself.
+struct HttpAnswer {
+  int status{0};
+  std::string text;
+  [[nodiscard]] int result_int() const noexcept { return status; }
+  [[nodiscard]] boost::beast::http::status result() const noexcept { return static_cast<boost::beast::http::status>(status); }
+  [[nodiscard]] const std::string& body() const noexcept { return text; }
+};
+HttpAnswer http_request(std::uint16_t port, boost::beast::http::verb verb, const std::string& target,
+                        const std::string& token = "");
 
 // GET `target` for polling loops: "" while the server cannot answer (not listening yet, a connection reset
 // under a sanitizer's timing), so a wait_for() keeps polling instead of failing on the exception.
-inline std::string http_get_or_empty(std::uint16_t port, const std::string& target) {
-  try {
-    return http_request(port, boost::beast::http::verb::get, target).body();
-  } catch (const std::exception&) {
-    return {};
-  }
-}
+std::string http_get_or_empty(std::uint16_t port, const std::string& target);
 
 // The first integer after "key": in a JSON body (independent of the layout around it); -1 when absent.
 inline long long json_number(const std::string& body, const std::string& key) {
