@@ -279,7 +279,12 @@ class FeedStage {
         continue;
       }
       const std::uint64_t at = synced_seq(*syncs_[id]);
-      if (at == 0) { q.seq = 0; continue; }
+      if (at == 0) {  // the venue's book has no id its quotes share (Coinbase legacy): nothing to compare at
+        ++r.quotes_uncompared;
+        ++per_[id].uncompared;
+        q.seq = 0;
+        continue;
+      }
       if (at < q.seq) { has_bbo_ = true; continue; }
       if (at == q.seq) {
         const feed::L2Book& b = syncs_[id]->book();

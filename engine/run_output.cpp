@@ -321,6 +321,9 @@ void log_data_warnings(const RunSummaryInput& in) {
   const std::string venue(to_string(in.config->venue));
   if (r.frames > 0 && r.events == 0)
     ENIGMA_LOG_WARN("engine", "the {} decoder produced no events from {} frame(s): files from another venue?", venue, r.frames);
+  if (r.frames > 0 && r.book_checks == 0)
+    ENIGMA_LOG_WARN("engine", "book: nothing could be verified: no venue top-of-book quote met our book at its update id ({} not compared)",
+                    r.quotes_uncompared);
   for (std::size_t i = 0; i < in.config->instruments.size(); ++i) {
     if (in.core->saw_market(static_cast<InstrumentId>(i))) continue;
     const std::string sym(in.config->instruments[i].spec.symbol.view());
