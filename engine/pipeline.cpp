@@ -1,6 +1,7 @@
 #include "engine/pipeline.hpp"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -140,7 +141,7 @@ class FeedStage {
   FeedStage(Venue venue, InstrumentRegistry& registry, InstrumentId traded)
       : decoder_(venue, registry), registry_(registry), venue_(venue), traded_(traded), buf_(1 << 15) {
     syncs_.resize(1024);
-    pending_bbo_.resize(1024);
+    held_.resize(1024);
     per_.resize(1024);
     file_book_.assign(kTrackedFiles, kInvalidInstrument);
   }
@@ -199,11 +200,13 @@ class FeedStage {
           }
         }
       } else if (e.h.type == EventType::bbo) {
-        if (pending_bbo_[id].seq != 0) {  // a newer quote came before our book reached the held one's id
+        HeldQuotes& h = held_[id];
+        if (h.count == kHeldQuotes) {  // the book is far behind the quotes (not synced): the oldest gives way
           ++r.quotes_uncompared;
           ++per_[id].uncompared;
+          h.pop();
         }
-        pending_bbo_[id] = e.bbo;
+        h.push(e.bbo);
         has_bbo_ = true;
       } else if (e.h.type == EventType::trade) {
         ++r.trades_seen;
@@ -228,7 +231,7 @@ class FeedStage {
       r.duplicates += duplicate_count(*s);
       const PerInstrument& p = per_[id];
       // A quote still held at the end was waiting for an id the data never reached.
-      const std::uint64_t held = pending_bbo_[id].seq != 0 ? 1 : 0;
+      const std::uint64_t held = held_[id].count;
       r.quotes_uncompared += held;
       if (id < registry_.size())
         r.books.push_back(InstrumentBookStats{std::string(registry_.get(id).symbol.view()), p.updates, p.snapshots, p.checks,
@@ -268,24 +271,38 @@ class FeedStage {
     else if (fb != id) fb = kAmbiguousInstrument;
   }
 
-  // A venue quote usually arrives before the depth frame with the same update id: hold it until our book
-  // reaches that id, compare, and drop it once the book has moved past it.
+  // A venue quote usually arrives before the depth frame with the same update id: hold it (with the ones
+  // after it) until our book reaches that id, compare, and count it as not compared once the book has
+  // moved past it without standing at it.
   void verify_bbo(PipelineResult& r) noexcept {
     has_bbo_ = false;
-    for (InstrumentId id = 0; id < registry_.size() && id < pending_bbo_.size(); ++id) {
-      Bbo& q = pending_bbo_[id];
-      if (q.seq == 0 || !syncs_[id] || syncs_[id]->state() != feed::SyncState::synced) {
-        if (q.seq) has_bbo_ = true;
+    for (InstrumentId id = 0; id < registry_.size() && id < held_.size(); ++id) {
+      HeldQuotes& h = held_[id];
+      if (h.count == 0) continue;
+      if (!syncs_[id] || syncs_[id]->state() != feed::SyncState::synced) {
+        has_bbo_ = true;
         continue;
       }
       const std::uint64_t at = synced_seq(*syncs_[id]);
       if (at == 0) {  // the venue's book has no id its quotes share (Coinbase legacy): nothing to compare at
-        ++r.quotes_uncompared;
-        ++per_[id].uncompared;
-        q.seq = 0;
+        r.quotes_uncompared += h.count;
+        per_[id].uncompared += h.count;
+        h.count = 0;
         continue;
       }
-      if (at < q.seq) { has_bbo_ = true; continue; }
+      for (; h.count != 0; h.pop()) {
+        const Bbo& q = h.front();
+        if (at < q.seq) {
+          has_bbo_ = true;
+          break;
+        }
+        settle_quote(r, id, q, at);
+      }
+    }
+  }
+
+  void settle_quote(PipelineResult& r, InstrumentId id, const Bbo& q, std::uint64_t at) noexcept {
+    {
       if (at == q.seq) {
         const feed::L2Book& b = syncs_[id]->book();
         const auto* bid = b.best_bid();
@@ -300,7 +317,6 @@ class FeedStage {
         ++r.quotes_uncompared;  // the book passed the quote's id inside one diff (or before the quote came)
         ++per_[id].uncompared;
       }
-      q.seq = 0;
     }
   }
 
@@ -310,7 +326,23 @@ class FeedStage {
   InstrumentId traded_;
   feed::EventBuffer buf_;
   std::vector<std::unique_ptr<Sync>> syncs_;
-  std::vector<Bbo> pending_bbo_;
+  // Venue quotes per instrument waiting for our book to reach their update id, oldest first (fixed size:
+  // bookTickers outrun the depth diffs by a few quotes, not by this many).
+  static constexpr std::uint8_t kHeldQuotes = 32;
+  struct HeldQuotes {
+    std::array<Bbo, kHeldQuotes> q{};
+    std::uint8_t head{0}, count{0};
+    [[nodiscard]] const Bbo& front() const noexcept { return q[head]; }
+    void pop() noexcept {
+      head = static_cast<std::uint8_t>((head + 1) % kHeldQuotes);
+      --count;
+    }
+    void push(const Bbo& b) noexcept {
+      q[(head + count) % kHeldQuotes] = b;
+      ++count;
+    }
+  };
+  std::vector<HeldQuotes> held_;
   bool has_bbo_{false};
   struct PerInstrument {
     std::uint64_t updates{0}, snapshots{0}, checks{0}, mismatches{0}, uncompared{0}, resyncs{0};
