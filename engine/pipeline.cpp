@@ -37,8 +37,8 @@ std::uint64_t thread_allocs() noexcept {
 constexpr std::size_t kTopLevels = 10;  // the OMS prices entries at the 9th level
 
 // ---- per-venue decoding of one captured frame ---------------------------------------------------------
-// REST bodies differ: Binance's depth snapshot names no symbol (use the traded instrument); KuCoin's spot
-// snapshot URL carries `symbol=`.
+// REST bodies differ: Binance's depth snapshot names no symbol (the feed stage says whose it is:
+// snapshot_instrument); KuCoin's spot snapshot URL carries `symbol=`.
 feed::DecodeResult decode_frame(feed::binance::Decoder& d, const feed::CapturedFrame& f, std::uint64_t tsc,
                                 InstrumentId traded, feed::EventBuffer& out) noexcept {
   if (f.kind == feed::FrameKind::rest_body) return d.decode_snapshot(f.payload, f.padded_capacity, traded, tsc, out);
@@ -158,7 +158,7 @@ class FeedStage {
     Output out;
     buf_.clear();
     const InstrumentId snap = f.kind == feed::FrameKind::rest_body ? snapshot_instrument(f) : traded_;
-    if (snap == kInvalidInstrument) [[unlikely]] {
+    if (F::snapshot_by_instrument && snap == kInvalidInstrument) [[unlikely]] {
       // Never guessed: applying another symbol's depth would corrupt a book that then passes no check.
       ++r.unmapped_snapshots;
       ENIGMA_LOG_WARN("feed", "rest_snapshot_skipped line={} file={} reason=no_symbol_in_url_and_file_carries_{}", f.line_no, f.source,
@@ -452,11 +452,33 @@ void fill_to_strategies(void* ctx, const strategy::Fill& f) noexcept {
 }
 
 // One type per venue family: its decoder and book sync (wrapped to a common constructor shape).
-struct BinanceFeed { using Decoder = VenueDecoder<feed::binance::Decoder>; using Sync = VenueSync<feed::binance::BookSync>; };
-struct KucoinFeed { using Decoder = VenueDecoder<feed::kucoin::Decoder>; using Sync = VenueSync<feed::kucoin::BookSync>; };
-struct OkxFeed { using Decoder = SingleVenueDecoder<feed::okx::Decoder>; using Sync = SingleVenueSync<feed::okx::BookSync>; };
-struct BybitFeed { using Decoder = SingleVenueDecoder<feed::bybit::Decoder>; using Sync = SingleVenueSync<feed::bybit::BookSync>; };
-struct CoinbaseFeed { using Decoder = SingleVenueDecoder<feed::coinbase::Decoder>; using Sync = SingleVenueSync<feed::coinbase::BookSync>; };
+// snapshot_by_instrument: the decoder is told whose REST depth body it reads (Binance's names no symbol; KuCoin
+// reads `symbol=` from the URL itself; the others carry snapshots in the stream).
+struct BinanceFeed {
+  using Decoder = VenueDecoder<feed::binance::Decoder>;
+  using Sync = VenueSync<feed::binance::BookSync>;
+  static constexpr bool snapshot_by_instrument = true;
+};
+struct KucoinFeed {
+  using Decoder = VenueDecoder<feed::kucoin::Decoder>;
+  using Sync = VenueSync<feed::kucoin::BookSync>;
+  static constexpr bool snapshot_by_instrument = false;
+};
+struct OkxFeed {
+  using Decoder = SingleVenueDecoder<feed::okx::Decoder>;
+  using Sync = SingleVenueSync<feed::okx::BookSync>;
+  static constexpr bool snapshot_by_instrument = false;
+};
+struct BybitFeed {
+  using Decoder = SingleVenueDecoder<feed::bybit::Decoder>;
+  using Sync = SingleVenueSync<feed::bybit::BookSync>;
+  static constexpr bool snapshot_by_instrument = false;
+};
+struct CoinbaseFeed {
+  using Decoder = SingleVenueDecoder<feed::coinbase::Decoder>;
+  using Sync = SingleVenueSync<feed::coinbase::BookSync>;
+  static constexpr bool snapshot_by_instrument = false;
+};
 
 // ---- fused topology -----------------------------------------------------------------------------------
 // Every stage on the calling thread, one frame at a time; shared by replay (frames from files) and paper

@@ -27,7 +27,8 @@ enum class Speed : std::uint8_t { max, recorded };
 
 struct PipelineOptions {
   Venue venue{Venue::binance_usdm};
-  InstrumentId traded{0};              // instrument whose REST snapshots the Binance decoder maps (bodies name none)
+  InstrumentId traded{0};              // paper/live: the instrument our own REST snapshot request is for
+                                       // (replayed bodies are mapped by URL symbol or their file's one symbol)
   Topology topology{Topology::fused};
   Speed speed{Speed::max};
   IdlePolicy idle{IdlePolicy::backoff};
