@@ -631,6 +631,17 @@ int cmd_book_check() {
               (unsigned long long)r.checked, (unsigned long long)r.mismatched, (unsigned long long)r.gaps,
               (unsigned long long)r.resyncs, (unsigned long long)r.duplicates, (unsigned long long)r.errors,
               (unsigned long long)r.bad_lines);
+  if (!r.check_kind.empty()) std::printf("book-check: checks: %llu x %s\n", (unsigned long long)r.checked, r.check_kind.c_str());
+  if (r.quotes != 0)
+    std::printf("book-check: venue quotes %llu: compared %llu, not compared %llu (inside_diff=%llu before_sync=%llu unreached=%llu)\n",
+                (unsigned long long)r.quotes, (unsigned long long)r.checked, (unsigned long long)r.uncompared.total(),
+                (unsigned long long)r.uncompared.inside_diff, (unsigned long long)r.uncompared.before_sync,
+                (unsigned long long)r.uncompared.unreached);
+  // checked=0 is never a pass: a capture whose books never met a venue quote proved nothing.
+  if (r.checked == 0) {
+    std::fprintf(stderr, "book-check: nothing could be verified (checked=0): no venue top of book or checksum met a synced book\n");
+    return 1;
+  }
   return r.mismatched == 0 ? 0 : 1;
 }
 

@@ -1,6 +1,7 @@
 #include "engine/pipeline.hpp"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -36,8 +37,8 @@ std::uint64_t thread_allocs() noexcept {
 constexpr std::size_t kTopLevels = 10;  // the OMS prices entries at the 9th level
 
 // ---- per-venue decoding of one captured frame ---------------------------------------------------------
-// REST bodies differ: Binance's depth snapshot names no symbol (use the traded instrument); KuCoin's spot
-// snapshot URL carries `symbol=`.
+// REST bodies differ: Binance's depth snapshot names no symbol (the feed stage says whose it is:
+// snapshot_instrument); KuCoin's spot snapshot URL carries `symbol=`.
 feed::DecodeResult decode_frame(feed::binance::Decoder& d, const feed::CapturedFrame& f, std::uint64_t tsc,
                                 InstrumentId traded, feed::EventBuffer& out) noexcept {
   if (f.kind == feed::FrameKind::rest_body) return d.decode_snapshot(f.payload, f.padded_capacity, traded, tsc, out);
@@ -140,7 +141,9 @@ class FeedStage {
   FeedStage(Venue venue, InstrumentRegistry& registry, InstrumentId traded)
       : decoder_(venue, registry), registry_(registry), venue_(venue), traded_(traded), buf_(1 << 15) {
     syncs_.resize(1024);
-    pending_bbo_.resize(1024);
+    held_.resize(1024);
+    per_.resize(1024);
+    file_book_.assign(kTrackedFiles, kInvalidInstrument);
   }
 
   struct Output {
@@ -155,6 +158,14 @@ class FeedStage {
     Output out;
     buf_.clear();
     const InstrumentId snap = f.kind == feed::FrameKind::rest_body ? snapshot_instrument(f) : traded_;
+    if (F::snapshot_by_instrument && snap == kInvalidInstrument) [[unlikely]] {
+      // Never guessed: applying another symbol's depth would corrupt a book that then passes no check.
+      ++r.unmapped_snapshots;
+      ENIGMA_LOG_WARN("feed", "rest_snapshot_skipped line={} file={} reason=no_symbol_in_url_and_file_carries_{}", f.line_no, f.source,
+                      LogLiteral{file_book(f.source) == kAmbiguousInstrument ? "several_symbols" : "no_depth_yet"});
+      out.done_tsc = rdtsc();
+      return out;
+    }
     const feed::DecodeResult d = decode_frame(decoder_, f, tsc, snap, buf_);
     const std::uint64_t t1 = rdtsc();
     h.decode.record(static_cast<std::int64_t>(t1 - tsc));
@@ -171,19 +182,31 @@ class FeedStage {
       const InstrumentId id = e.h.instrument;
       if (id >= syncs_.size()) continue;
       if (e.h.type == EventType::book_batch || e.h.type == EventType::book_level) {
-        last_book_instrument_ = id;
+        if (f.kind == feed::FrameKind::ws_received) note_file_book(f.source, id);
+        if (e.h.type == EventType::book_batch && e.batch.kind == BookBatchKind::snapshot) ++per_[id].snapshots;
         Sync& s = sync(id);
         const feed::SyncResult sr = s.on_event(e);
         if (sr.need_snapshot && sr.error != Errc::ok) {  // not the initial snapshot request
           ++r.resyncs;
+          ++per_[id].resyncs;
           ENIGMA_LOG_WARN("feed", "book_resync instrument={} error={} resyncs={}", id, LogLiteral{to_string(sr.error)}, r.resyncs);
         }
         if (sr.book_changed) {
-          if (s.book().crossed()) ++r.crossed;
-          else out.changed = id;
+          if (s.book().crossed()) {
+            ++r.crossed;
+          } else {
+            out.changed = id;
+            ++per_[id].updates;
+          }
         }
       } else if (e.h.type == EventType::bbo) {
-        pending_bbo_[id] = e.bbo;
+        HeldQuotes& h = held_[id];
+        if (h.count == kHeldQuotes) {  // the book is far behind the quotes (not synced): the oldest gives way
+          ++r.quotes_uncompared;
+          ++per_[id].uncompared;
+          h.pop();
+        }
+        h.push(e.bbo);
         has_bbo_ = true;
       } else if (e.h.type == EventType::trade) {
         ++r.trades_seen;
@@ -199,12 +222,22 @@ class FeedStage {
   [[nodiscard]] const feed::EventBuffer& events() const noexcept { return buf_; }
   [[nodiscard]] const feed::L2Book& book(InstrumentId id) noexcept { return sync(id).book(); }
   [[nodiscard]] bool synced(InstrumentId id) noexcept { return sync(id).state() == feed::SyncState::synced; }
-  void collect(PipelineResult& r) const noexcept {
-    for (const auto& s : syncs_)
-      if (s) {
-        r.gaps += gap_count(*s);
-        r.duplicates += duplicate_count(*s);
-      }
+  // End of the run (cold): totals and one line per instrument that had book data.
+  void collect(PipelineResult& r) const {
+    for (InstrumentId id = 0; id < syncs_.size(); ++id) {
+      const auto& s = syncs_[id];
+      if (!s) continue;
+      r.gaps += gap_count(*s);
+      r.duplicates += duplicate_count(*s);
+      const PerInstrument& p = per_[id];
+      // A quote still held at the end was waiting for an id the data never reached.
+      const std::uint64_t held = held_[id].count;
+      r.quotes_uncompared += held;
+      if (id < registry_.size())
+        r.books.push_back(InstrumentBookStats{std::string(registry_.get(id).symbol.view()), p.updates, p.snapshots, p.checks,
+                                              p.mismatches, p.uncompared + held, gap_count(*s), p.resyncs,
+                                              s->state() == feed::SyncState::synced});
+    }
     r.duplicates += decoder_duplicates(decoder_);
   }
 
@@ -214,38 +247,76 @@ class FeedStage {
     return *syncs_[id];
   }
   // Which instrument a REST depth body belongs to when the body does not say (Binance): the URL's
-  // `symbol=` when the capture recorded it, else the instrument whose diffs are being buffered.
+  // `symbol=` when the capture recorded it; else the one symbol whose depth stream the body's own file
+  // carries (an hftbacktest capture is one file per symbol); paper's own request is for the traded
+  // instrument. Otherwise none: a file with several symbols and no URL cannot say whose snapshot it is.
   InstrumentId snapshot_instrument(const feed::CapturedFrame& f) const noexcept {
     if (const auto p = f.url.find("symbol="); p != std::string_view::npos) {
       std::string_view sym = f.url.substr(p + 7);
       sym = sym.substr(0, sym.find('&'));
       if (const auto id = registry_.find(venue_, sym)) return *id;
+      return kInvalidInstrument;
     }
-    return last_book_instrument_ != kInvalidInstrument ? last_book_instrument_ : traded_;
+    if (f.source == feed::kLiveSource) return traded_;
+    const InstrumentId id = file_book(f.source);
+    return id == kAmbiguousInstrument ? kInvalidInstrument : id;
+  }
+  [[nodiscard]] InstrumentId file_book(std::uint16_t source) const noexcept {
+    return source < file_book_.size() ? file_book_[source] : kInvalidInstrument;
+  }
+  void note_file_book(std::uint16_t source, InstrumentId id) noexcept {
+    if (source >= file_book_.size()) return;
+    InstrumentId& fb = file_book_[source];
+    if (fb == kInvalidInstrument) fb = id;
+    else if (fb != id) fb = kAmbiguousInstrument;
   }
 
-  // A venue quote usually arrives before the depth frame with the same update id: hold it until our book
-  // reaches that id, compare, and drop it once the book has moved past it.
+  // A venue quote usually arrives before the depth frame with the same update id: hold it (with the ones
+  // after it) until our book reaches that id, compare, and count it as not compared once the book has
+  // moved past it without standing at it.
   void verify_bbo(PipelineResult& r) noexcept {
     has_bbo_ = false;
-    for (InstrumentId id = 0; id < registry_.size() && id < pending_bbo_.size(); ++id) {
-      Bbo& q = pending_bbo_[id];
-      if (q.seq == 0 || !syncs_[id] || syncs_[id]->state() != feed::SyncState::synced) {
-        if (q.seq) has_bbo_ = true;
+    for (InstrumentId id = 0; id < registry_.size() && id < held_.size(); ++id) {
+      HeldQuotes& h = held_[id];
+      if (h.count == 0) continue;
+      if (!syncs_[id] || syncs_[id]->state() != feed::SyncState::synced) {
+        has_bbo_ = true;
         continue;
       }
       const std::uint64_t at = synced_seq(*syncs_[id]);
-      if (at == 0) { q.seq = 0; continue; }
-      if (at < q.seq) { has_bbo_ = true; continue; }
+      if (at == 0) {  // the venue's book has no id its quotes share (Coinbase legacy): nothing to compare at
+        r.quotes_uncompared += h.count;
+        per_[id].uncompared += h.count;
+        h.count = 0;
+        continue;
+      }
+      for (; h.count != 0; h.pop()) {
+        const Bbo& q = h.front();
+        if (at < q.seq) {
+          has_bbo_ = true;
+          break;
+        }
+        settle_quote(r, id, q, at);
+      }
+    }
+  }
+
+  void settle_quote(PipelineResult& r, InstrumentId id, const Bbo& q, std::uint64_t at) noexcept {
+    {
       if (at == q.seq) {
         const feed::L2Book& b = syncs_[id]->book();
         const auto* bid = b.best_bid();
         const auto* ask = b.best_ask();
         ++r.book_checks;
-        if (!bid || !ask || bid->price != q.bid_price || bid->qty != q.bid_qty || ask->price != q.ask_price || ask->qty != q.ask_qty)
+        ++per_[id].checks;
+        if (!bid || !ask || bid->price != q.bid_price || bid->qty != q.bid_qty || ask->price != q.ask_price || ask->qty != q.ask_qty) {
           ++r.book_mismatches;
+          ++per_[id].mismatches;
+        }
+      } else {
+        ++r.quotes_uncompared;  // the book passed the quote's id inside one diff (or before the quote came)
+        ++per_[id].uncompared;
       }
-      q.seq = 0;
     }
   }
 
@@ -255,9 +326,32 @@ class FeedStage {
   InstrumentId traded_;
   feed::EventBuffer buf_;
   std::vector<std::unique_ptr<Sync>> syncs_;
-  std::vector<Bbo> pending_bbo_;
+  // Venue quotes per instrument waiting for our book to reach their update id, oldest first (fixed size:
+  // bookTickers outrun the depth diffs by a few quotes, not by this many).
+  static constexpr std::uint8_t kHeldQuotes = 32;
+  struct HeldQuotes {
+    std::array<Bbo, kHeldQuotes> q{};
+    std::uint8_t head{0}, count{0};
+    [[nodiscard]] const Bbo& front() const noexcept { return q[head]; }
+    void pop() noexcept {
+      head = static_cast<std::uint8_t>((head + 1) % kHeldQuotes);
+      --count;
+    }
+    void push(const Bbo& b) noexcept {
+      q[(head + count) % kHeldQuotes] = b;
+      ++count;
+    }
+  };
+  std::vector<HeldQuotes> held_;
   bool has_bbo_{false};
-  InstrumentId last_book_instrument_{kInvalidInstrument};
+  struct PerInstrument {
+    std::uint64_t updates{0}, snapshots{0}, checks{0}, mismatches{0}, uncompared{0}, resyncs{0};
+  };
+  std::vector<PerInstrument> per_;
+  // Per capture file: the one instrument whose depth stream it carries (kAmbiguousInstrument: several).
+  static constexpr std::size_t kTrackedFiles = 1024;
+  static constexpr InstrumentId kAmbiguousInstrument = kInvalidInstrument - 1;
+  std::vector<InstrumentId> file_book_;
 };
 
 // Market-data frames of the files, merged by receive time (connect and sent frames dropped).
@@ -358,11 +452,33 @@ void fill_to_strategies(void* ctx, const strategy::Fill& f) noexcept {
 }
 
 // One type per venue family: its decoder and book sync (wrapped to a common constructor shape).
-struct BinanceFeed { using Decoder = VenueDecoder<feed::binance::Decoder>; using Sync = VenueSync<feed::binance::BookSync>; };
-struct KucoinFeed { using Decoder = VenueDecoder<feed::kucoin::Decoder>; using Sync = VenueSync<feed::kucoin::BookSync>; };
-struct OkxFeed { using Decoder = SingleVenueDecoder<feed::okx::Decoder>; using Sync = SingleVenueSync<feed::okx::BookSync>; };
-struct BybitFeed { using Decoder = SingleVenueDecoder<feed::bybit::Decoder>; using Sync = SingleVenueSync<feed::bybit::BookSync>; };
-struct CoinbaseFeed { using Decoder = SingleVenueDecoder<feed::coinbase::Decoder>; using Sync = SingleVenueSync<feed::coinbase::BookSync>; };
+// snapshot_by_instrument: the decoder is told whose REST depth body it reads (Binance's names no symbol; KuCoin
+// reads `symbol=` from the URL itself; the others carry snapshots in the stream).
+struct BinanceFeed {
+  using Decoder = VenueDecoder<feed::binance::Decoder>;
+  using Sync = VenueSync<feed::binance::BookSync>;
+  static constexpr bool snapshot_by_instrument = true;
+};
+struct KucoinFeed {
+  using Decoder = VenueDecoder<feed::kucoin::Decoder>;
+  using Sync = VenueSync<feed::kucoin::BookSync>;
+  static constexpr bool snapshot_by_instrument = false;
+};
+struct OkxFeed {
+  using Decoder = SingleVenueDecoder<feed::okx::Decoder>;
+  using Sync = SingleVenueSync<feed::okx::BookSync>;
+  static constexpr bool snapshot_by_instrument = false;
+};
+struct BybitFeed {
+  using Decoder = SingleVenueDecoder<feed::bybit::Decoder>;
+  using Sync = SingleVenueSync<feed::bybit::BookSync>;
+  static constexpr bool snapshot_by_instrument = false;
+};
+struct CoinbaseFeed {
+  using Decoder = SingleVenueDecoder<feed::coinbase::Decoder>;
+  using Sync = SingleVenueSync<feed::coinbase::BookSync>;
+  static constexpr bool snapshot_by_instrument = false;
+};
 
 // ---- fused topology -----------------------------------------------------------------------------------
 // Every stage on the calling thread, one frame at a time; shared by replay (frames from files) and paper
@@ -430,7 +546,7 @@ class FusedEngine {
   // Paper: heartbeats on the wall clock also while the market is quiet (its idle service runs on data time).
   void heartbeat(std::int64_t wall_now_ns) noexcept { heartbeat_.maybe_beat(wall_now_ns, view_status_.frames, r_.hist.frame, core_); }
 
-  void finish() noexcept {
+  void finish() {
     r_.intents_dropped = intents_.dropped() + fill_intents_.dropped();
     feed_.collect(r_);
   }
@@ -867,6 +983,7 @@ void run_paper_fused(const PaperOptions& popt, InstrumentRegistry& registry, str
       f.recv_ns = wall_ns();
       f.kind = feed::FrameKind::rest_body;
       f.url = popt.snapshot_url;
+      f.source = feed::kLiveSource;  // our own request, for the traded instrument
       f.payload = std::string_view(snapshot_body.data(), resp.body.size());
       f.padded_capacity = snapshot_body.size();
       if (recorder) (void)recorder->record(f.recv_ns, kSnapshotStream, f.payload);
@@ -962,13 +1079,16 @@ void set_thread_alloc_counter(ThreadAllocCounter fn) noexcept { g_alloc_counter.
 
 PipelineResult run_pipeline(const std::vector<std::string>& files, InstrumentRegistry& registry,
                             strategy::StrategyStage& strategies, TradingCore& core, const PipelineOptions& opt) {
+  const auto read_start = std::chrono::steady_clock::now();
   std::vector<std::unique_ptr<feed::CaptureReader>> readers;
   std::vector<feed::CapturedFrame> frames = load_frames(files, readers, opt.strict);
+  const double read_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - read_start).count();
   if (opt.data_window_ns > 0) {
     const std::int64_t end = frames.front().recv_ns + opt.data_window_ns;
     frames.erase(std::find_if(frames.begin(), frames.end(), [&](const auto& f) { return f.recv_ns > end; }), frames.end());
   }
   PipelineResult r;
+  r.read_seconds = read_seconds;
   r.bad_lines = feed::bad_lines(readers);
   if (r.bad_lines != 0) ENIGMA_LOG_WARN("feed", "{} bad capture lines skipped (the first ones are quoted on stderr)", r.bad_lines);
   r.frames_in_input = frames.size();  // r.frames and r.data_end_ns: what drive_frames got through

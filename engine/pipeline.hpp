@@ -27,7 +27,8 @@ enum class Speed : std::uint8_t { max, recorded };
 
 struct PipelineOptions {
   Venue venue{Venue::binance_usdm};
-  InstrumentId traded{0};              // instrument whose REST snapshots the Binance decoder maps (bodies name none)
+  InstrumentId traded{0};              // paper/live: the instrument our own REST snapshot request is for
+                                       // (replayed bodies are mapped by URL symbol or their file's one symbol)
   Topology topology{Topology::fused};
   Speed speed{Speed::max};
   IdlePolicy idle{IdlePolicy::backoff};
@@ -62,6 +63,17 @@ struct StageHistograms {
   LatencyHistogram hop;     // pipelined: time an item waits in a ring (one per stage boundary)
 };
 
+// One instrument's book over the run (the summary's per-instrument lines).
+struct InstrumentBookStats {
+  std::string symbol;
+  std::uint64_t updates{0};     // book changes published to the strategies
+  std::uint64_t snapshots{0};   // depth snapshots applied (REST bodies, or the venue's in-stream snapshots)
+  std::uint64_t checks{0}, mismatches{0};  // venue top-of-book quotes compared at the same update id / differing
+  std::uint64_t quotes_uncompared{0};      // venue quotes with an update id our book never stood at while held
+  std::uint64_t gaps{0}, resyncs{0};
+  bool synced{false};           // at the end of the data
+};
+
 struct PipelineResult {
   // frames: frames actually processed. frames_in_input: replay only, frames in the input files (after the
   // data window); a stopped replay processed fewer. 0 for live feeds, whose input has no end.
@@ -73,6 +85,10 @@ struct PipelineResult {
   std::uint64_t duplicates{0};  // book updates already applied (the same data twice), dropped by the book syncs
   std::uint64_t bad_lines{0};   // replay: capture lines skipped as unreadable (feed::CaptureReader)
   std::uint64_t book_checks{0}, book_mismatches{0};  // venue BBO vs our book at the same update id
+  std::uint64_t quotes_uncompared{0};  // venue BBOs never compared: our book passed their id without standing at it
+  std::uint64_t unmapped_snapshots{0};  // REST depth bodies whose symbol neither URL nor file names: not applied
+  std::vector<InstrumentBookStats> books;  // every instrument that had book data, by instrument id
+  double read_seconds{0};  // replay: reading and decompressing the files before the first frame
   std::uint64_t trades_seen{0}, intents{0}, intents_dropped{0}, ring_full_spins{0};
   std::uint64_t hot_allocations{0};  // heap allocations on pipeline threads after warm-up (must be 0)
   std::uint64_t reconnects{0};       // paper/live: WebSocket reconnects

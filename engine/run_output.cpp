@@ -148,7 +148,8 @@ void write_run_files(const std::string& dir, const RunSummaryInput& in) {
   j << "  \"feed\": {\"frames\": " << r.frames << ", \"frames_in_input\": "
     << (r.frames_in_input ? std::to_string(r.frames_in_input) : std::string("null")) << ", \"events\": " << r.events << ", \"decode_errors\": " << r.decode_errors
     << ", \"control_frames\": " << r.control_frames << ", \"ignored_frames\": " << r.ignored_frames << ", \"book_updates\": " << r.book_updates
-    << ", \"gaps\": " << r.gaps << ", \"duplicates\": " << r.duplicates << ", \"bad_lines\": " << r.bad_lines << ", \"resyncs\": " << r.resyncs << ", \"crossed\": " << r.crossed << ", \"book_checks\": " << r.book_checks
+    << ", \"gaps\": " << r.gaps << ", \"duplicates\": " << r.duplicates << ", \"bad_lines\": " << r.bad_lines << ", \"resyncs\": " << r.resyncs << ", \"crossed\": " << r.crossed << ", \"book_checks\": " << r.book_checks << ", \"quotes_uncompared\": " << r.quotes_uncompared
+    << ", \"unmapped_snapshots\": " << r.unmapped_snapshots
     << ", \"book_mismatches\": " << r.book_mismatches << ", \"trades_seen\": " << r.trades_seen << "},\n";
   j << "  \"orders\": {\"signals\": " << r.intents << ", \"orders\": " << c.orders << ", \"fills\": " << c.fills << ", \"risk_rejects\": "
     << c.risk_rejects << ", \"pricing_rejects\": " << c.pricing_rejects << ", \"venue_rejects\": " << c.venue_rejects << ", \"cancels\": "
@@ -201,9 +202,21 @@ void write_run_files(const std::string& dir, const RunSummaryInput& in) {
     j << "  \"recording\": null,\n";
   }
   j << "  \"alerts\": " << (in.alerts != nullptr ? in.alerts->summary_json() : std::string("null")) << ",\n";
+  j << "  \"books\": [";
+  for (std::size_t i = 0; i < r.books.size(); ++i) {
+    const InstrumentBookStats& b = r.books[i];
+    j << (i ? ", " : "") << "{\"symbol\": \"" << json_escape(b.symbol) << "\", \"synced\": " << (b.synced ? "true" : "false")
+      << ", \"snapshots\": " << b.snapshots << ", \"updates\": " << b.updates << ", \"checks\": " << b.checks
+      << ", \"mismatches\": " << b.mismatches << ", \"quotes_uncompared\": " << b.quotes_uncompared << ", \"gaps\": " << b.gaps
+      << ", \"resyncs\": " << b.resyncs << "}";
+  }
+  j << "],\n";
   j << "  \"hot_path_allocations_after_warmup\": " << r.hot_allocations << ",\n";
   j << "  \"timing\": {\"wall_seconds\": " << r.wall_seconds << ", \"frames_per_second\": "
-    << (r.wall_seconds > 0 ? static_cast<double>(r.frames) / r.wall_seconds : 0.0) << ", \"ring_full_spins\": " << r.ring_full_spins << "},\n";
+    << (r.wall_seconds > 0 ? static_cast<double>(r.frames) / r.wall_seconds : 0.0) << ", \"read_seconds\": " << r.read_seconds
+    << ", \"frames_per_second_including_read\": "
+    << (r.wall_seconds + r.read_seconds > 0 ? static_cast<double>(r.frames) / (r.wall_seconds + r.read_seconds) : 0.0)
+    << ", \"ring_full_spins\": " << r.ring_full_spins << "},\n";
   j << "  \"latency_ns\": {";
   bool first = true;
   for (const auto& s : stages_of(r.hist)) {
@@ -240,6 +253,11 @@ std::string format_summary(const RunSummaryInput& in, const std::string& dir) {
                 (unsigned long long)r.bad_lines, r.wall_seconds,
                 r.wall_seconds > 0 ? r.frames / r.wall_seconds : 0.0);
   o << line;
+  if (r.read_seconds > 0) {
+    std::snprintf(line, sizeof line, "  reading + decompressing the files %.2f s: %.0f frames/s including it\n", r.read_seconds,
+                  r.frames / (r.read_seconds + r.wall_seconds));
+    o << line;
+  }
   if (r.recorded) {
     std::snprintf(line, sizeof line, "  recording: %llu frames in %zu segment(s)%s%s\n", (unsigned long long)r.recording.frames,
                   r.recording.files.size(), r.recording.dropped_frames ? ", INCOMPLETE: dropped " : "",
@@ -250,6 +268,23 @@ std::string format_summary(const RunSummaryInput& in, const std::string& dir) {
                 (unsigned long long)r.book_updates, (unsigned long long)(r.book_checks - r.book_mismatches), (unsigned long long)r.book_checks,
                 (unsigned long long)r.gaps, (unsigned long long)r.duplicates, (unsigned long long)r.resyncs, (unsigned long long)r.crossed);
   o << line;
+  for (const InstrumentBookStats& b : r.books) {
+    std::snprintf(line, sizeof line,
+                  "    %-12s %s  snapshots %llu  updates %llu  checks %llu/%llu agree  quotes not compared %llu  gaps %llu  resyncs %llu\n",
+                  b.symbol.c_str(), b.synced ? "synced    " : "not synced", (unsigned long long)b.snapshots, (unsigned long long)b.updates,
+                  (unsigned long long)(b.checks - b.mismatches), (unsigned long long)b.checks, (unsigned long long)b.quotes_uncompared,
+                  (unsigned long long)b.gaps, (unsigned long long)b.resyncs);
+    o << line;
+  }
+  if (r.book_checks != 0) {
+    std::snprintf(line, sizeof line, "  checks: %llu venue top-of-book quotes compared with our book at the same update id; %llu not compared\n",
+                  (unsigned long long)r.book_checks, (unsigned long long)r.quotes_uncompared);
+    o << line;
+  } else {
+    o << "  book: nothing could be verified (no venue top-of-book quote met our book at its update id)\n";
+  }
+  if (r.unmapped_snapshots != 0)
+    o << "  book: " << r.unmapped_snapshots << " REST depth snapshot(s) skipped: neither their URL nor their file names one symbol\n";
   std::snprintf(line, sizeof line, "  signals %llu  orders %llu  fills %llu  risk rejects %llu  pricing rejects %llu  cancels %llu\n",
                 (unsigned long long)r.intents, (unsigned long long)c.orders, (unsigned long long)c.fills, (unsigned long long)c.risk_rejects,
                 (unsigned long long)c.pricing_rejects, (unsigned long long)c.cancels);
@@ -286,6 +321,9 @@ void log_data_warnings(const RunSummaryInput& in) {
   const std::string venue(to_string(in.config->venue));
   if (r.frames > 0 && r.events == 0)
     ENIGMA_LOG_WARN("engine", "the {} decoder produced no events from {} frame(s): files from another venue?", venue, r.frames);
+  if (r.frames > 0 && r.book_checks == 0)
+    ENIGMA_LOG_WARN("engine", "book: nothing could be verified: no venue top-of-book quote met our book at its update id ({} not compared)",
+                    r.quotes_uncompared);
   for (std::size_t i = 0; i < in.config->instruments.size(); ++i) {
     if (in.core->saw_market(static_cast<InstrumentId>(i))) continue;
     const std::string sym(in.config->instruments[i].spec.symbol.view());

@@ -10,9 +10,20 @@
 
 namespace enigma::feed {
 
+// Venue quotes that could not be compared with our book, by why (Binance bookTicker; see README).
+struct UncomparedQuotes {
+  std::uint64_t inside_diff{0};  // the quote's update id falls inside a diff: our synced book passed it without standing at it
+  std::uint64_t before_sync{0};  // its id is at or before the snapshot our book (re)synced from
+  std::uint64_t unreached{0};    // still waiting at the end: the data ended, or the book never synced (no snapshot)
+  [[nodiscard]] std::uint64_t total() const noexcept { return inside_diff + before_sync + unreached; }
+};
+
 struct BookCheckResult {
   std::uint64_t frames{0};      // frames read from the files
   std::uint64_t checked{0};     // venue top-of-book quotes / checksums compared with our book
+  std::uint64_t quotes{0};      // venue top-of-book quotes seen (0 where the venue check uses checksums)
+  UncomparedQuotes uncompared;  // quotes seen but not compared, by why
+  std::string check_kind;       // what `checked` counts, e.g. "bookTicker at the same update id" (summary line)
   std::uint64_t mismatched{0};  // comparisons that differed
   std::uint64_t gaps{0};        // sequence gaps detected
   std::uint64_t resyncs{0};     // resyncs started (a gap, crossed book or failed checksum each asks for one)

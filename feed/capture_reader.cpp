@@ -608,11 +608,15 @@ std::size_t bad_lines(const std::vector<std::unique_ptr<CaptureReader>>& readers
 
 std::vector<CapturedFrame> read_merged(const std::vector<std::string>& files,
                                        std::vector<std::unique_ptr<CaptureReader>>& readers, const CaptureReadOptions& options) {
+  if (files.size() >= kLiveSource) throw Error("too many capture files (" + std::to_string(files.size()) + "); at most 65534");
   std::vector<CapturedFrame> frames;
   for (const std::string& path : files) {
     readers.push_back(std::make_unique<CaptureReader>(path, options));
     CapturedFrame f;
-    while (readers.back()->next(f)) frames.push_back(f);
+    while (readers.back()->next(f)) {
+      f.source = static_cast<std::uint16_t>(readers.size() - 1);
+      frames.push_back(f);
+    }
   }
   std::stable_sort(frames.begin(), frames.end(),
                    [](const CapturedFrame& a, const CapturedFrame& b) { return a.recv_ns < b.recv_ns; });

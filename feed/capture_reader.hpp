@@ -49,7 +49,9 @@ struct CapturedFrame {
   std::string_view payload;    // exact bytes of the frame / body
   std::size_t padded_capacity{0};  // readable bytes from payload.data() (>= payload.size() + 64)
   std::size_t line_no{0};      // 1-based line in the decompressed file, for error messages
+  std::uint16_t source{0};     // index of its file in a merged read (read_merged); kLiveSource for live frames
 };
+inline constexpr std::uint16_t kLiveSource = 0xffff;
 
 class RecordReader;
 

@@ -608,6 +608,10 @@ struct SymbolState {
   std::uint64_t checked{0};
   std::uint64_t mismatched{0};
   std::uint64_t snapshots{0};
+  std::uint64_t quotes{0};
+  std::uint64_t synced_from{0};  // the book's update id when it last (re)synced (snapshot + buffered diffs applied)
+  bool was_synced{false};
+  UncomparedQuotes uncompared;
 };
 
 std::string symbol_from_url(std::string_view url) {
@@ -644,15 +648,15 @@ BookCheckResult check(const std::vector<std::string>& files, Venue venue, const 
   r.frames = frames.size();
   r.bad_lines = bad_lines(readers);
 
-  // Symbols named by stream payloads, to attribute a REST snapshot whose URL is unknown.
-  std::set<std::string> stream_symbols;
+  // Symbols each file's stream payloads name, to attribute a REST snapshot whose URL is unknown to the one
+  // symbol of its own file (hftbacktest writes a file per symbol); never to another file's symbol.
+  std::vector<std::set<std::string>> file_symbols(readers.size());
   for (const CapturedFrame& f : frames) {
-    if (f.kind != FrameKind::ws_received) continue;
+    if (f.kind != FrameKind::ws_received || f.source >= file_symbols.size() || file_symbols[f.source].size() > 1) continue;
     const std::size_t p = f.payload.find("\"s\":\"");
     if (p == std::string_view::npos) continue;
     const std::size_t e = f.payload.find('"', p + 5);
-    if (e != std::string_view::npos) stream_symbols.emplace(f.payload.substr(p + 5, e - p - 5));
-    if (stream_symbols.size() > 1) break;
+    if (e != std::string_view::npos) file_symbols[f.source].emplace(f.payload.substr(p + 5, e - p - 5));
   }
 
   InstrumentRegistry registry(4096);
@@ -679,11 +683,19 @@ BookCheckResult check(const std::vector<std::string>& files, Venue venue, const 
                            describe(q, book));
     }
   };
+  // A quote whose id our synced book has passed without standing at it.
+  auto passed = [&](SymbolState& s, const Bbo& q) {
+    if (q.seq <= s.synced_from) ++s.uncompared.before_sync;
+    else ++s.uncompared.inside_diff;
+  };
   // After a verified diff: settle the held bookTickers up to its id.
   auto settle = [&](SymbolState& s) {
     const std::uint64_t u = s.sync->last_update_id();
+    if (!s.was_synced) s.synced_from = u;  // (re)synced by this batch: the snapshot's id, or the first diff's end
+    s.was_synced = true;
     while (!s.pending.empty() && s.pending.front().seq <= u) {
       if (s.pending.front().seq == u) compare(s, s.pending.front());
+      else passed(s, s.pending.front());
       s.pending.pop_front();
     }
   };
@@ -697,7 +709,7 @@ BookCheckResult check(const std::vector<std::string>& files, Venue venue, const 
         continue;
       }
       std::string sym = symbol_from_url(f.url);
-      if (sym.empty() && stream_symbols.size() == 1) sym = *stream_symbols.begin();
+      if (sym.empty() && f.source < file_symbols.size() && file_symbols[f.source].size() == 1) sym = *file_symbols[f.source].begin();
       std::optional<InstrumentId> id = sym.empty() ? std::nullopt : registry.find(venue, sym);
       if (!id && !sym.empty() && Symbol::fits(sym)) {
         InstrumentSpec spec;
@@ -707,7 +719,10 @@ BookCheckResult check(const std::vector<std::string>& files, Venue venue, const 
       }
       if (!id) {
         ++r.skipped;
-        add_note(r, opt, "line " + std::to_string(f.line_no) + ": REST depth snapshot for an unknown symbol, skipped");
+        add_note(r, opt, "line " + std::to_string(f.line_no) + " of file " + std::to_string(f.source + 1) +
+                             ": REST depth snapshot whose URL names no symbol, in a file whose streams carry " +
+                             std::to_string(f.source < file_symbols.size() ? file_symbols[f.source].size() : 0) +
+                             " symbols: not applied");
         continue;
       }
       res = decoder.decode_snapshot(f.payload, f.padded_capacity, *id, 0, out);
@@ -732,17 +747,25 @@ BookCheckResult check(const std::vector<std::string>& files, Venue venue, const 
       if (e.h.type == EventType::book_batch || e.h.type == EventType::book_level) {
         SymbolState& s = state_of(e.h.instrument);
         const SyncResult sr = s.sync->on_event(e);
+        if (!s.sync->synced()) s.was_synced = false;
         if (sr.book_changed) settle(s);
       } else if (e.h.type == EventType::bbo) {
         SymbolState& s = state_of(e.h.instrument);
         const BookSync& sync = *s.sync;
+        ++s.quotes;
+        ++r.quotes;
         if (sync.synced() && e.bbo.seq == sync.last_update_id()) compare(s, e.bbo);
-        else if (!(sync.synced() && e.bbo.seq < sync.last_update_id())) s.pending.push_back(e.bbo);
+        else if (sync.synced() && e.bbo.seq < sync.last_update_id()) passed(s, e.bbo);
+        else s.pending.push_back(e.bbo);
       }
     }
   }
 
   for (auto& [id, s] : syms) {
+    s.uncompared.unreached += s.pending.size();  // the data ended (or the book never synced) before their id
+    r.uncompared.before_sync += s.uncompared.before_sync;
+    r.uncompared.inside_diff += s.uncompared.inside_diff;
+    r.uncompared.unreached += s.uncompared.unreached;
     const BookSyncStats& st = s.sync->stats();
     r.gaps += st.gaps;
     r.resyncs += st.resyncs;
@@ -750,7 +773,10 @@ BookCheckResult check(const std::vector<std::string>& files, Venue venue, const 
     std::string line = std::string(registry.get(id).symbol.view()) + ": " +
                        (s.sync->synced() ? "synced" : "not synced") + ", snapshots=" + std::to_string(s.snapshots) +
                        " last_u=" + std::to_string(s.sync->last_update_id()) +
-                       " checked=" + std::to_string(s.checked) + " mismatched=" + std::to_string(s.mismatched) +
+                       " bookTickers=" + std::to_string(s.quotes) + " checked=" + std::to_string(s.checked) +
+                       " mismatched=" + std::to_string(s.mismatched) + " not_compared: inside_diff=" +
+                       std::to_string(s.uncompared.inside_diff) + " before_sync=" + std::to_string(s.uncompared.before_sync) +
+                       " unreached=" + std::to_string(s.uncompared.unreached) +
                        " gaps=" + std::to_string(st.gaps) + " duplicates=" + std::to_string(st.duplicates) +
                        " crossed=" + std::to_string(st.crossed) +
                        " levels=" + std::to_string(s.sync->book().depth(Side::buy)) + "/" +
@@ -758,6 +784,7 @@ BookCheckResult check(const std::vector<std::string>& files, Venue venue, const 
     if (s.snapshots == 0) line += " (no REST depth snapshot in the capture: book never built)";
     add_note(r, opt, std::move(line));
   }
+  r.check_kind = "bookTicker best bid/ask price and size == our book at the same update id";
   return r;
 }
 

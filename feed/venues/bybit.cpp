@@ -501,6 +501,7 @@ BookCheckResult check(const std::vector<std::string>& files, Venue venue, const 
          " last_u=" + std::to_string(sync->last_update_id()) + " levels=" +
          std::to_string(sync->book().depth(Side::buy)) + "/" + std::to_string(sync->book().depth(Side::sell)));
   }
+  r.check_kind = "book updates applied without crossing (no venue top of book compared)";
   return r;
 }
 

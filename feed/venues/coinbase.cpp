@@ -597,6 +597,7 @@ BookCheckResult check(const std::vector<std::string>& files, Venue venue, const 
     note(std::string(registry.get(id).symbol.view()) + ": " + (b->synced() ? "synced" : "not synced") +
          " applied=" + std::to_string(b->stats().applied) + " crossed=" + std::to_string(b->stats().crossed) +
          " levels=" + std::to_string(b->book().depth(Side::buy)) + "/" + std::to_string(b->book().depth(Side::sell)));
+  r.check_kind = "book updates applied without crossing (no venue top of book compared at a sequence)";
   return r;
 }
 

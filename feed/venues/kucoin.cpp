@@ -1057,6 +1057,7 @@ BookCheckResult check(const std::vector<std::string>& files, Venue venue, const 
            std::to_string(ps.sync->last_seq()) + ", checked " + std::to_string(ps.checked) + ", mismatched " +
            std::to_string(ps.mismatched));
   }
+  res.check_kind = "ticker best bid/ask price and size == our book at the same sequence";
   return res;
 }
 

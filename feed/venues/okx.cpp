@@ -587,6 +587,7 @@ BookCheckResult check(const std::vector<std::string>& files, Venue venue, const 
       note(std::string(registry.get(id).symbol.view()) + ": checksums " + std::to_string(sync->checksums_checked()) +
            ", mismatched " + std::to_string(sync->checksum_mismatches()));
   }
+  res.check_kind = "exchange CRC32 checksum of the top 25 levels == ours, every update";
   return res;
 }
 

@@ -235,6 +235,11 @@ TEST(BinanceCheck, UsdmBtcusdtEveryBookTickerAgrees) {
   EXPECT_EQ(r.resyncs, 0u);
   EXPECT_EQ(r.errors, 0u);
   EXPECT_EQ(r.frames, 93954u);
+  // Every bookTicker of the session (66,089, issue 13) is either compared or counted with why it was not.
+  EXPECT_EQ(r.quotes, 66089u);
+  EXPECT_EQ(r.checked + r.uncompared.total(), r.quotes);
+  EXPECT_EQ(r.uncompared.unreached, 0u);  // the book synced and the data reached every quote's id
+  EXPECT_GT(r.uncompared.inside_diff, 60000u);  // depth@0ms diffs carry many update ids each
 }
 
 TEST(BinanceCheck, UsdmEthusdtEveryBookTickerAgrees) {
@@ -283,6 +288,8 @@ TEST(BinanceCheck, MissingSnapshotIsReported) {
   const BookCheckResult r = check({kSpot0809}, Venue::binance_spot, {});
   EXPECT_EQ(r.checked, 0u);
   EXPECT_EQ(r.mismatched, 0u);
+  EXPECT_GT(r.quotes, 0u);
+  EXPECT_EQ(r.uncompared.unreached, r.quotes);  // no book ever synced: every quote waited for nothing
   bool noted = false;
   for (const std::string& n : r.notes) noted |= n.find("no REST depth snapshot") != std::string::npos;
   EXPECT_TRUE(noted);
