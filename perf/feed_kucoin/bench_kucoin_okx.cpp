@@ -218,6 +218,38 @@ void BM_OkxBooksUpdate_DecodeApply(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
+// The OKX checksum alone (top 25 per side to text, CRC32) on the BTC-USDT book after each update of
+// the capture in turn (books precomputed outside the timed loop).
+void BM_OkxChecksum(benchmark::State& state) {
+  static Capture c = load(kOkx, R"("channel":"books","instId":"BTC-USDT"})");
+  InstrumentRegistry reg(64);
+  okx::Decoder d(reg, true);
+  EventBuffer out(16384);
+  (void)d.decode(c.msgs[0].bytes, c.msgs[0].cap, 0, out);
+  okx::BookSync sync(out[0].h.instrument);
+  std::vector<L2Book> books;
+  for (std::size_t i = 0; i < c.msgs.size() && books.size() < 64; ++i) {
+    out.clear();
+    (void)d.decode(c.msgs[i].bytes, c.msgs[i].cap, 0, out);
+    for (const Event& e : out) (void)sync.on_event(e);
+    L2Book copy(64);
+    for (Side side : {Side::buy, Side::sell})
+      for (std::size_t k = 0; k < std::min<std::size_t>(30, sync.book().depth(side)); ++k)
+        (void)copy.apply(side, sync.book().level(side, k).price, sync.book().level(side, k).qty);
+    books.push_back(std::move(copy));
+  }
+  std::size_t i = 0;
+  std::int64_t sink = 0;
+  okx::ChecksumCache cache;  // what BookSync uses; with state.range(0) == 0 the uncached book_checksum()
+  const bool cached = state.range(0) != 0;
+  for (auto _ : state) {
+    sink += cached ? cache.checksum(books[i]) : okx::book_checksum(books[i]);
+    if (++i == books.size()) i = 0;
+  }
+  benchmark::DoNotOptimize(sink);
+  state.SetItemsProcessed(state.iterations());
+}
+
 BENCHMARK(BM_KucoinSpotL2_FloorOnDemandWalk);
 BENCHMARK(BM_KucoinSpotL2_FloorDom);
 BENCHMARK(BM_KucoinSpotL2_Decode);
@@ -232,6 +264,7 @@ BENCHMARK(BM_OkxBooksUpdate_FloorDom);
 BENCHMARK(BM_OkxBooksUpdate_Decode);
 BENCHMARK(BM_OkxBooksUpdate_DecodeNoValidate);
 BENCHMARK(BM_OkxBooksUpdate_DecodeApply);
+BENCHMARK(BM_OkxChecksum)->Arg(0)->Arg(1);
 
 }  // namespace
 
