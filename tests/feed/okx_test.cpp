@@ -12,6 +12,7 @@
 #include <zlib.h>
 
 #include "feed/capture_reader.hpp"
+#include "feed/detail/crc32.hpp"
 #include "feed/venues/okx.hpp"
 #include "tests/support/alloc_counter.hpp"
 
@@ -124,6 +125,25 @@ std::string fixed_fixture(const char* name) {
   return m;
 }
 
+// The folded (PCLMULQDQ) CRC-32 equals zlib's for every length and alignment: below 64 bytes (zlib only),
+// the 64-byte blocks, the 16-byte tail folds and the last 0..15 bytes.
+TEST(Okx, Crc32MatchesZlibForEveryLengthAndAlignment) {
+  std::string bytes(1200, '\0');
+  std::uint64_t x = 88172645463325252ULL;
+  for (char& c : bytes) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    c = static_cast<char>(x);
+  }
+  for (std::size_t off = 0; off < 4; ++off) {
+    for (std::size_t len = 0; len + off <= bytes.size(); len += (len < 300 ? 1 : 37)) {
+      const auto want = static_cast<std::uint32_t>(crc32(0L, reinterpret_cast<const Bytef*>(bytes.data() + off), static_cast<uInt>(len)));
+      ASSERT_EQ(feed::detail::crc32_ieee(bytes.data() + off, len), want) << "len " << len << " offset " << off;
+    }
+  }
+}
+
 // The fast checksum text (table digits, word trim) must be exactly the canonical Fixed::format text, for
 // prices and sizes of every shape: whole numbers, 1..10 fractional digits, zeros inside the fraction,
 // the smallest step and the largest value.
@@ -143,7 +163,7 @@ TEST(Okx, ChecksumTextIsTheCanonicalFormatOfEveryLevel) {
       z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
       z ^= z >> 31;
       // Round to 10^d for a random d so trailing fractional zeros of every length occur.
-      const std::int64_t scale = static_cast<std::int64_t>(detail::kPow10[z % 12]);
+      const std::int64_t scale = static_cast<std::int64_t>(enigma::detail::kPow10[z % 12]);
       const std::int64_t v = static_cast<std::int64_t>((z >> 8) % 1'000'000'000'000'000ULL) / scale * scale;
       values.push_back(v == 0 ? 1 : v);
     }
