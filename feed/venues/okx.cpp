@@ -492,33 +492,37 @@ std::int32_t crc_of(const char* buf, std::size_t len) noexcept {
   return static_cast<std::int32_t>(detail::crc32_ieee(buf, len));
 }
 
-// Calls put(level) for the levels in checksum order: bid 1, ask 1, bid 2, ... (25 per side at most).
+// The levels in checksum order: bid 1, ask 1, bid 2, ... (25 per side at most), each through
+// put(out, level) -> new end. A plain loop with `out` in a register: a lambda capturing it by reference
+// was not inlined and reloaded it from memory per level.
 template <class Put>
-ENIGMA_ALWAYS_INLINE void for_checksum_levels(const L2Book& book, Put&& put) noexcept {
+ENIGMA_ALWAYS_INLINE char* put_checksum_levels(const L2Book& book, char* out, Put put) noexcept {
   // Uninitialized: value-initializing 50 levels per update showed up in profiles (top() overwrites them).
   alignas(Level) unsigned char storage[2][25 * sizeof(Level)];
   Level* bids = reinterpret_cast<Level*>(storage[0]);
   Level* asks = reinterpret_cast<Level*>(storage[1]);
   const std::size_t nb = book.top(Side::buy, bids, 25);
   const std::size_t na = book.top(Side::sell, asks, 25);
-  for (std::size_t i = 0; i < 25; ++i) {
-    if (i < nb) put(bids[i]);
-    if (i < na) put(asks[i]);
+  const std::size_t n = std::max(nb, na);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i < nb) out = put(out, bids[i]);
+    if (i < na) out = put(out, asks[i]);
   }
+  return out;
 }
 
 }  // namespace
 
 // The text is rebuilt from the book's fixed-point levels: the canonical decimal form equals OKX's strings.
 std::size_t book_checksum_text(const L2Book& book, char* buf) noexcept {
-  char* p = buf;
-  for_checksum_levels(book, [&](const Level& l) noexcept {
+  char* const end = put_checksum_levels(book, buf, [](char* p, const Level& l) noexcept {
     p = put_canonical(p, l.price.raw());
     *p++ = ':';
     p = put_canonical(p, l.qty.raw());
     *p++ = ':';
+    return p;
   });
-  return p == buf ? 0 : static_cast<std::size_t>(p - buf - 1);  // no ':' after the last number
+  return end == buf ? 0 : static_cast<std::size_t>(end - buf - 1);  // no ':' after the last number
 }
 
 std::int32_t book_checksum(const L2Book& book) noexcept {
@@ -529,12 +533,12 @@ std::int32_t book_checksum(const L2Book& book) noexcept {
 ChecksumCache::ChecksumCache() : entries_(new Entry[kEntries]) {}
 
 std::size_t ChecksumCache::text(const L2Book& book, char* buf) noexcept {
-  char* p = buf;
-  for_checksum_levels(book, [&](const Level& l) noexcept {
+  Entry* const entries = entries_.get();
+  char* const end = put_checksum_levels(book, buf, [entries](char* p, const Level& l) noexcept {
     const std::int64_t px = l.price.raw();
     const std::int64_t qty = l.qty.raw();
-    Entry& e = entries_[(static_cast<std::uint64_t>(px) * 0x9E3779B97F4A7C15ULL) >> 55];  // 9 bits: 512
     static_assert(kEntries == 512);
+    Entry& e = entries[(static_cast<std::uint64_t>(px) * 0x9E3779B97F4A7C15ULL) >> 55];  // top 9 bits
     if (e.price != px || e.qty != qty) [[unlikely]] {
       char* t = put_canonical(e.text, px);
       *t++ = ':';
@@ -545,9 +549,9 @@ std::size_t ChecksumCache::text(const L2Book& book, char* buf) noexcept {
       e.qty = qty;
     }
     std::memcpy(p, e.text, sizeof e.text);  // fixed size: the buffer has room past the end
-    p += e.len;
+    return p + e.len;
   });
-  return p == buf ? 0 : static_cast<std::size_t>(p - buf - 1);
+  return end == buf ? 0 : static_cast<std::size_t>(end - buf - 1);
 }
 
 std::int32_t ChecksumCache::checksum(const L2Book& book) noexcept {
