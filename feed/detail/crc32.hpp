@@ -1,4 +1,4 @@
-// CRC-32 (IEEE 802.3, reflected: the checksum of zlib's crc32(), OKX's and Kraken's book checksums).
+// CRC-32 (IEEE 802.3, reflected: the checksum of zlib's crc32() and of OKX's book checksum).
 //
 // With PCLMULQDQ (any x86-64 since 2010, enabled by -march=native) buffers of 64 bytes and more are folded
 // 64 bytes per step with carry-less multiplies (Intel, "Fast CRC Computation for Generic Polynomials
