@@ -10,6 +10,10 @@
 
 #include <simdjson.h>
 
+#if defined(__SSE2__)
+#include <immintrin.h>
+#endif
+
 #include "core/attributes.hpp"
 #include "core/error.hpp"
 #include "core/fixed_point.hpp"
@@ -18,9 +22,19 @@ namespace enigma::feed::json {
 
 namespace od = simdjson::ondemand;
 
-// Text of a raw JSON string (pointer just after the opening quote) up to its closing quote.
+// Text of a raw JSON string (pointer just after the opening quote) up to its closing quote. Keys and
+// numbers are short: one 16-byte compare finds the quote (reading 16 bytes is safe: the string lies in
+// simdjson's input, which is followed by SIMDJSON_PADDING bytes); a byte loop ends with a mispredicted
+// branch per string, which was a tenth of a depth diff's decode.
 ENIGMA_ALWAYS_INLINE std::string_view raw_text(const char* s) noexcept {
+#if defined(__SSE2__)
+  const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s));
+  const auto quotes = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, _mm_set1_epi8('"'))));
+  if (quotes != 0) [[likely]] return {s, static_cast<std::size_t>(__builtin_ctz(quotes))};
+  const char* e = s + 16;
+#else
   const char* e = s;
+#endif
   while (*e != '"') ++e;
   return {s, static_cast<std::size_t>(e - s)};
 }

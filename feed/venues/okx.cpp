@@ -7,6 +7,7 @@
 #include <map>
 
 #include "feed/capture_reader.hpp"
+#include "feed/detail/crc32.hpp"
 
 namespace enigma::feed::okx {
 
@@ -414,24 +415,148 @@ DecodeResult Decoder::decode_unchecked(std::string_view frame, std::size_t padde
 
 // ---- checksum and BookSync ------------------------------------------------------------------------
 
-std::int32_t book_checksum(const L2Book& book) noexcept {
-  // 25 levels x 2 sides x 2 numbers x (24 chars + ':') fits easily.
-  char buf[25 * 4 * (Price::kMaxChars + 1)];
-  std::size_t len = 0;
-  const std::size_t nb = std::min<std::size_t>(25, book.depth(Side::buy));
-  const std::size_t na = std::min<std::size_t>(25, book.depth(Side::sell));
-  auto put = [&](const Level& l) noexcept {
-    if (len) buf[len++] = ':';
-    len += l.price.format(buf + len);
-    buf[len++] = ':';
-    len += l.qty.format(buf + len);
-  };
-  for (std::size_t i = 0; i < 25; ++i) {
-    if (i < nb) put(book.level(Side::buy, i));
-    if (i < na) put(book.level(Side::sell, i));
+namespace {
+
+constexpr char kDigitPairs[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+// The ten decimal digits of x < 10^10, zero-padded, at d[0..9].
+ENIGMA_ALWAYS_INLINE void put_ten_digits(char* d, std::uint64_t x) noexcept {
+  const auto hi = static_cast<std::uint32_t>(x / 100000);
+  const auto lo = static_cast<std::uint32_t>(x % 100000);
+  std::memcpy(d + 0, kDigitPairs + 2 * (hi / 1000), 2);
+  std::memcpy(d + 2, kDigitPairs + 2 * (hi / 10 % 100), 2);
+  d[4] = static_cast<char>('0' + hi % 10);
+  std::memcpy(d + 5, kDigitPairs + 2 * (lo / 1000), 2);
+  std::memcpy(d + 7, kDigitPairs + 2 * (lo / 10 % 100), 2);
+  d[9] = static_cast<char>('0' + lo % 10);
+}
+
+// Decimal digits of x (at least 1); x < 10^10.
+ENIGMA_ALWAYS_INLINE unsigned digit_count(std::uint64_t x) noexcept {
+  return 1u + (x >= 10) + (x >= 100) + (x >= 1000) + (x >= 10000) + (x >= 100000) + (x >= 1000000) +
+         (x >= 10000000) + (x >= 100000000) + (x >= 1000000000);
+}
+
+// Trailing decimal zeros of x < 10^5 with x != 0 (0..4).
+ENIGMA_ALWAYS_INLINE unsigned trailing_zeros5(std::uint32_t x) noexcept {
+  return (x % 10 == 0) + (x % 100 == 0) + (x % 1000 == 0) + (x % 10000 == 0);
+}
+
+// Writes the same text as Fixed<..., 10>::format (shortest exact decimal: no leading zeros, no trailing
+// fractional zeros) and returns its end. Digits come two at a time from a table into their final place,
+// lengths are counted arithmetically (no division per digit, no re-reading of what was just stored,
+// which stalls store forwarding): the checksum formats 100 numbers per update. Writes at most 21 bytes
+// from `out` (sign, 9 integer digits, '.', 10 fractional digits), sometimes past the returned end.
+static_assert(Price::kDigits == 10 && Qty::kDigits == 10, "put_canonical assumes 10 fractional digits");
+ENIGMA_ALWAYS_INLINE char* put_canonical(char* out, std::int64_t raw) noexcept {
+  const std::uint64_t mag = raw < 0 ? std::uint64_t{0} - static_cast<std::uint64_t>(raw) : static_cast<std::uint64_t>(raw);
+  if (raw < 0) *out++ = '-';
+  constexpr std::uint64_t kScale = 10'000'000'000ULL;
+  const std::uint64_t ip = mag / kScale;  // < 10^9 (int64 / 10^10)
+  const std::uint64_t fp = mag - ip * kScale;
+  out += digit_count(ip);
+  char* e = out;
+  auto v = static_cast<std::uint32_t>(ip);
+  while (v >= 100) {
+    e -= 2;
+    std::memcpy(e, kDigitPairs + 2 * (v % 100), 2);
+    v /= 100;
   }
-  const uLong crc = crc32(0L, reinterpret_cast<const Bytef*>(buf), static_cast<uInt>(len));
-  return static_cast<std::int32_t>(static_cast<std::uint32_t>(crc));
+  if (v >= 10) {
+    std::memcpy(e - 2, kDigitPairs + 2 * v, 2);
+  } else {
+    e[-1] = static_cast<char>('0' + v);
+  }
+  if (fp == 0) return out;
+  *out++ = '.';
+  const auto hi = static_cast<std::uint32_t>(fp / 100000);  // first five fractional digits
+  const auto lo = static_cast<std::uint32_t>(fp % 100000);  // last five
+  std::memcpy(out + 0, kDigitPairs + 2 * (hi / 1000), 2);
+  std::memcpy(out + 2, kDigitPairs + 2 * (hi / 10 % 100), 2);
+  out[4] = static_cast<char>('0' + hi % 10);
+  std::memcpy(out + 5, kDigitPairs + 2 * (lo / 1000), 2);
+  std::memcpy(out + 7, kDigitPairs + 2 * (lo / 10 % 100), 2);
+  out[9] = static_cast<char>('0' + lo % 10);
+  const unsigned zeros = lo != 0 ? trailing_zeros5(lo) : 5 + trailing_zeros5(hi);  // fp != 0: hi != 0 if lo == 0
+  return out + 10 - zeros;
+}
+
+}  // namespace
+
+namespace {
+
+std::int32_t crc_of(const char* buf, std::size_t len) noexcept {
+  return static_cast<std::int32_t>(detail::crc32_ieee(buf, len));
+}
+
+// The levels in checksum order: bid 1, ask 1, bid 2, ... (25 per side at most), each through
+// put(out, level) -> new end. A plain loop with `out` in a register: a lambda capturing it by reference
+// was not inlined and reloaded it from memory per level.
+template <class Put>
+ENIGMA_ALWAYS_INLINE char* put_checksum_levels(const L2Book& book, char* out, Put put) noexcept {
+  // Uninitialized: value-initializing 50 levels per update showed up in profiles (top() overwrites them).
+  alignas(Level) unsigned char storage[2][25 * sizeof(Level)];
+  Level* bids = reinterpret_cast<Level*>(storage[0]);
+  Level* asks = reinterpret_cast<Level*>(storage[1]);
+  const std::size_t nb = book.top(Side::buy, bids, 25);
+  const std::size_t na = book.top(Side::sell, asks, 25);
+  const std::size_t n = std::max(nb, na);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i < nb) out = put(out, bids[i]);
+    if (i < na) out = put(out, asks[i]);
+  }
+  return out;
+}
+
+}  // namespace
+
+// The text is rebuilt from the book's fixed-point levels: the canonical decimal form equals OKX's strings.
+std::size_t book_checksum_text(const L2Book& book, char* buf) noexcept {
+  char* const end = put_checksum_levels(book, buf, [](char* p, const Level& l) noexcept {
+    p = put_canonical(p, l.price.raw());
+    *p++ = ':';
+    p = put_canonical(p, l.qty.raw());
+    *p++ = ':';
+    return p;
+  });
+  return end == buf ? 0 : static_cast<std::size_t>(end - buf - 1);  // no ':' after the last number
+}
+
+std::int32_t book_checksum(const L2Book& book) noexcept {
+  char buf[kChecksumTextCapacity];
+  return crc_of(buf, book_checksum_text(book, buf));
+}
+
+ChecksumCache::ChecksumCache() : entries_(new Entry[kEntries]) {}
+
+std::size_t ChecksumCache::text(const L2Book& book, char* buf) noexcept {
+  Entry* const entries = entries_.get();
+  char* const end = put_checksum_levels(book, buf, [entries](char* p, const Level& l) noexcept {
+    const std::int64_t px = l.price.raw();
+    const std::int64_t qty = l.qty.raw();
+    static_assert(kEntries == 512);
+    Entry& e = entries[(static_cast<std::uint64_t>(px) * 0x9E3779B97F4A7C15ULL) >> 55];  // top 9 bits
+    if (e.price != px || e.qty != qty) [[unlikely]] {
+      char* t = put_canonical(e.text, px);
+      *t++ = ':';
+      t = put_canonical(t, qty);
+      *t++ = ':';
+      e.len = static_cast<std::uint32_t>(t - e.text);
+      e.price = px;
+      e.qty = qty;
+    }
+    std::memcpy(p, e.text, sizeof e.text);  // fixed size: the buffer has room past the end
+    return p + e.len;
+  });
+  return end == buf ? 0 : static_cast<std::size_t>(end - buf - 1);
+}
+
+std::int32_t ChecksumCache::checksum(const L2Book& book) noexcept {
+  char buf[kChecksumTextCapacity];
+  return crc_of(buf, text(book, buf));
 }
 
 BookSync::BookSync(InstrumentId instrument, std::size_t max_levels_per_side)
@@ -511,7 +636,7 @@ SyncResult BookSync::finish() noexcept {
   if (apply_error_ != Errc::ok) return lose_sync(apply_error_);
   if (cur_.has_checksum) {
     ++checksums_checked_;
-    if (book_checksum(book_) != cur_.checksum) {
+    if (checksum_cache_.checksum(book_) != cur_.checksum) {
       ++checksum_mismatches_;
       return lose_sync(Errc::checksum_mismatch);
     }

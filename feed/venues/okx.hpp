@@ -76,6 +76,32 @@ class Decoder {
 // sizes are written in shortest canonical decimal form (this reproduces OKX's checksums on the
 // recorded data: the venue sends its numbers without trailing zeros).
 [[nodiscard]] std::int32_t book_checksum(const L2Book& book) noexcept;
+// The text book_checksum() hashes, written into `buf` (kChecksumTextCapacity bytes); returns its length.
+inline constexpr std::size_t kChecksumTextCapacity = 50 * 48 + 64;
+std::size_t book_checksum_text(const L2Book& book, char* buf) noexcept;
+
+// book_checksum() for a book that changes a few levels at a time: each level's "price:size:" text is kept
+// in a direct-mapped cache keyed by its exact fixed-point price and size, so an update formats only the
+// levels it changed and the rest is copied; then one CRC32 over the text. Same result as book_checksum()
+// for every book. Fixed size (32 KiB), allocated once.
+class ChecksumCache {
+ public:
+  ChecksumCache();
+  [[nodiscard]] std::int32_t checksum(const L2Book& book) noexcept;
+  // The text checksum() hashes (as book_checksum_text).
+  std::size_t text(const L2Book& book, char* buf) noexcept;
+
+ private:
+  struct Entry {
+    std::int64_t price{-1};  // no level has a negative price: never matches
+    std::int64_t qty{-1};
+    std::uint32_t len{0};
+    char text[44];  // "price:size:" (at most 21 + 1 + 21 + 1)
+  };
+  static_assert(sizeof(Entry) == 64);
+  static constexpr std::size_t kEntries = 512;
+  std::unique_ptr<Entry[]> entries_;
+};
 
 // Book sync for one instrument:
 //  * a full snapshot (BookBatch snapshot, h.aux == 0) resets the book (also after maintenance, when
@@ -108,6 +134,7 @@ class BookSync {
 
   InstrumentId instrument_;
   L2Book book_;
+  ChecksumCache checksum_cache_;
   SyncState state_{SyncState::awaiting_snapshot};
   std::uint64_t last_seq_{0};
   Pending pending_{Pending::none};

@@ -2,7 +2,14 @@
 // the floors: simdjson On-Demand walking the same bytes with no work (every field and array element visited)
 // and a simdjson DOM parse. Each benchmark cycles over up to 256 distinct real frames of one message type.
 //
+// BM_VsWalk/<type> and BM_SessionVsWalk are the figures to read: walk and work passes alternate in one
+// run (perf/feed_ratio.hpp) and x_walk is decode + book apply over the walk of the same frames (target
+// <= 1.3). Types: depthUpdate (every diff of the session), depthUpdate50 (45-55 levels), bookTicker,
+// trade, aggTrade (the 2021 USD-M capture: the 2024 one has none), snapshot (the REST depth body, 1000
+// levels a side, decoded into a cleared book).
+//
 //   build/<dir>/perf/bench_feed_binance --benchmark_min_time=0.5
+//   build/<dir>/perf/bench_feed_binance --benchmark_filter=VsWalk   # the ratios only
 #include <benchmark/benchmark.h>
 
 #include <string>
@@ -12,6 +19,7 @@
 
 #include "feed/capture_reader.hpp"
 #include "feed/venues/binance.hpp"
+#include "perf/feed_ratio.hpp"
 
 namespace {
 
@@ -21,10 +29,17 @@ using namespace enigma::feed;
 const std::string kSession =
     std::string(ENIGMA_SOURCE_DIR) + "/data/binance/hftbacktest_usdm_BTCUSDT_ws_depth_trade_bookTicker_raw_20240808.gz";
 
+const std::string kAggTradeCapture =
+    std::string(ENIGMA_SOURCE_DIR) + "/data/binance/cryptofeed_usdm_ws_depth100ms_bookTicker_kline_aggTrade_4sym_20210722.raw.txt.gz";
+
 struct Session {
-  Session() : reader(kSession) {
+  Session() : reader(kSession), agg_reader(kAggTradeCapture) {
     CapturedFrame f;
     while (reader.next(f)) all.push_back(f);
+    while (agg_reader.next(f))
+      if (f.kind == FrameKind::ws_received && f.payload.find("\"e\":\"aggTrade\"") != std::string_view::npos &&
+          agg_trade.size() < 256)
+        agg_trade.push_back(f);
     InstrumentRegistry reg;
     binance::Decoder dec(Venue::binance_usdm, reg, true);
     EventBuffer out(1u << 16);
@@ -36,6 +51,7 @@ struct Session {
       out.clear();
       if (!dec.decode(fr.payload, fr.padded_capacity, 0, out).ok() || out.size() == 0) continue;
       const Event& e = out[0];
+      if (e.h.type == EventType::book_batch && depth.size() < 512) depth.push_back(fr);
       if (e.h.type == EventType::book_batch && e.batch.level_count >= 45 && e.batch.level_count <= 55 && depth50.size() < 256)
         depth50.push_back(fr);
       else if (e.h.type == EventType::bbo && bbo.size() < 256)
@@ -44,8 +60,8 @@ struct Session {
         trade.push_back(fr);
     }
   }
-  CaptureReader reader;
-  std::vector<CapturedFrame> all, depth50, bbo, trade;
+  CaptureReader reader, agg_reader;
+  std::vector<CapturedFrame> all, depth, depth50, bbo, trade, agg_trade;
   CapturedFrame snapshot;
 };
 
@@ -207,6 +223,105 @@ void BM_SessionOnDemandWalk(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * s.all.size()));
 }
 
+// ---- same-run ratios (read these) ----
+
+enum class Type { depth, depth50, book_ticker, trade, agg_trade, snapshot };
+const char* type_name(Type t) {
+  switch (t) {
+    case Type::depth: return "depthUpdate";
+    case Type::depth50: return "depthUpdate50";
+    case Type::book_ticker: return "bookTicker";
+    case Type::trade: return "trade";
+    case Type::agg_trade: return "aggTrade";
+    case Type::snapshot: return "snapshot";
+  }
+  return "?";
+}
+
+// Decode + book apply of one message type vs the walk of the same frames. Book levels go into an L2Book
+// preloaded from the session's REST snapshot (cycled diffs cannot keep the sequence chain: the session
+// benchmark below runs the full BookSync); a snapshot is applied into a cleared book. Non-book messages:
+// decode + reading the event.
+void BM_VsWalk(benchmark::State& state) {
+  const auto type = static_cast<Type>(state.range(0));
+  Session& s = session();
+  std::vector<CapturedFrame> one_snapshot{s.snapshot};
+  const std::vector<CapturedFrame>& fr = type == Type::depth        ? s.depth
+                                         : type == Type::depth50    ? s.depth50
+                                         : type == Type::book_ticker ? s.bbo
+                                         : type == Type::trade      ? s.trade
+                                         : type == Type::agg_trade  ? s.agg_trade
+                                                                    : one_snapshot;
+  InstrumentRegistry reg;
+  binance::Decoder dec(Venue::binance_usdm, reg, true);
+  EventBuffer out(1u << 14);
+  L2Book book(16384);
+  (void)dec.decode_snapshot(s.snapshot.payload, s.snapshot.padded_capacity, 0, 0, out);
+  for (const Event& e : out)
+    if (e.h.type == EventType::book_level) (void)book.apply(e.level.side, e.level.price, e.level.qty);
+  od::parser parser;
+  std::size_t values = 0;
+  std::int64_t sink = 0;
+  perf::run_paired(
+      state, fr.size(),
+      [&] {
+        for (const CapturedFrame& f : fr) values += perf::walk_frame(parser, f.payload.data(), f.payload.size(), f.padded_capacity);
+      },
+      [&] {
+        for (const CapturedFrame& f : fr) {
+          out.clear();
+          if (type == Type::snapshot) {
+            (void)dec.decode_snapshot(f.payload, f.padded_capacity, 0, 0, out);
+            book.clear();
+          } else {
+            (void)dec.decode(f.payload, f.padded_capacity, 0, out);
+          }
+          for (const Event& e : out) {
+            if (e.h.type == EventType::book_level) (void)book.apply(e.level.side, e.level.price, e.level.qty);
+            else sink += e.bbo.bid_price.raw();
+          }
+          sink += book.crossed();
+        }
+      });
+  benchmark::DoNotOptimize(values);
+  benchmark::DoNotOptimize(sink);
+  state.SetLabel(type_name(type));
+}
+
+// The whole session (snapshot, 6,551 diffs, 66,089 bookTickers, 21,313 trades) through decode + BookSync,
+// one pass alternating with one walk pass.
+void BM_SessionVsWalk(benchmark::State& state) {
+  Session& s = session();
+  InstrumentRegistry reg;
+  binance::Decoder dec(Venue::binance_usdm, reg, true);
+  EventBuffer out(1u << 16);
+  binance::BookSync sync(Venue::binance_usdm, 0);
+  od::parser parser;
+  std::size_t values = 0;
+  std::int64_t changed = 0;
+  perf::run_paired(
+      state, s.all.size(),
+      [&] {
+        for (const CapturedFrame& f : s.all) values += perf::walk_frame(parser, f.payload.data(), f.payload.size(), f.padded_capacity);
+      },
+      [&] {
+        sync.reset();
+        for (const CapturedFrame& f : s.all) {
+          out.clear();
+          if (f.payload.size() > 15 && f.payload[2] == 'l')  // {"lastUpdateId": the REST snapshot line
+            (void)dec.decode_snapshot(f.payload, f.padded_capacity, 0, 0, out);
+          else
+            (void)dec.decode(f.payload, f.padded_capacity, 0, out);
+          for (const Event& e : out) changed += sync.on_event(e).book_changed;
+        }
+      });
+  benchmark::DoNotOptimize(values);
+  benchmark::DoNotOptimize(changed);
+  if (!sync.synced()) state.SkipWithError("book not synced at the end of the session");
+}
+
+BENCHMARK(BM_VsWalk)->DenseRange(0, 5);
+BENCHMARK(BM_SessionVsWalk)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_OnDemandWalk)->DenseRange(0, 2);
 BENCHMARK(BM_DomParse)->DenseRange(0, 2);
 BENCHMARK(BM_Decode)->DenseRange(0, 2);

@@ -9,8 +9,10 @@
 #include <vector>
 
 #include <simdjson.h>
+#include <zlib.h>
 
 #include "feed/capture_reader.hpp"
+#include "feed/detail/crc32.hpp"
 #include "feed/venues/okx.hpp"
 #include "tests/support/alloc_counter.hpp"
 
@@ -121,6 +123,76 @@ std::string fixed_fixture(const char* name) {
   const std::size_t p = m.find("-855196043");
   m.replace(p, 10, "-2102840145");
   return m;
+}
+
+// The folded (PCLMULQDQ) CRC-32 equals zlib's for every length and alignment: below 64 bytes (zlib only),
+// the 64-byte blocks, the 16-byte tail folds and the last 0..15 bytes.
+TEST(Okx, Crc32MatchesZlibForEveryLengthAndAlignment) {
+  std::string bytes(1200, '\0');
+  std::uint64_t x = 88172645463325252ULL;
+  for (char& c : bytes) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    c = static_cast<char>(x);
+  }
+  for (std::size_t off = 0; off < 4; ++off) {
+    for (std::size_t len = 0; len + off <= bytes.size(); len += (len < 300 ? 1 : 37)) {
+      const auto want = static_cast<std::uint32_t>(crc32(0L, reinterpret_cast<const Bytef*>(bytes.data() + off), static_cast<uInt>(len)));
+      ASSERT_EQ(feed::detail::crc32_ieee(bytes.data() + off, len), want) << "len " << len << " offset " << off;
+    }
+  }
+}
+
+// The fast checksum text (table digits, word trim) must be exactly the canonical Fixed::format text, for
+// prices and sizes of every shape: whole numbers, 1..10 fractional digits, zeros inside the fraction,
+// the smallest step and the largest value.
+TEST(Okx, ChecksumTextIsTheCanonicalFormatOfEveryLevel) {
+  const std::int64_t raws[] = {1, 9, 10, 100, 1'000'000'000, 10'000'000'000, 10'000'000'001, 12'345'678'901,
+                               29'391'200'000'000, 29'391'000'000'000, 29'391'010'000'000, 5'000'000'000,
+                               1'000'000'000'000'000'000, 999'999'999'999'999'999, INT64_MAX - 1, 100'000'000'000,
+                               12'000'000'000, 20'000'000'000, 1'200'000'000, 1'000'000'000'000'000'001};
+  std::uint64_t x = 0x9E3779B97F4A7C15ULL;  // splitmix-style walk over many more magnitudes
+  ChecksumCache cache;  // shared by all rounds: entries of earlier books must never leak into a later one
+  for (int round = 0; round < 200; ++round) {
+    L2Book book;
+    std::vector<std::int64_t> values(std::begin(raws), std::end(raws));
+    for (int k = 0; k < 30; ++k) {
+      x += 0x9E3779B97F4A7C15ULL;
+      std::uint64_t z = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+      z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+      z ^= z >> 31;
+      // Round to 10^d for a random d so trailing fractional zeros of every length occur.
+      const std::int64_t scale = static_cast<std::int64_t>(enigma::detail::kPow10[z % 12]);
+      const std::int64_t v = static_cast<std::int64_t>((z >> 8) % 1'000'000'000'000'000ULL) / scale * scale;
+      values.push_back(v == 0 ? 1 : v);
+    }
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      const std::int64_t v = values[(i + static_cast<std::size_t>(round)) % values.size()];
+      ASSERT_EQ(book.apply(i % 2 ? Side::buy : Side::sell, Price::from_raw(v), Qty::from_raw(values[i])), Errc::ok);
+    }
+    std::string expect;
+    for (std::size_t i = 0; i < 25; ++i) {
+      for (Side side : {Side::buy, Side::sell}) {
+        if (i >= book.depth(side)) continue;
+        const Level& l = book.level(side, i);
+        if (!expect.empty()) expect += ':';
+        expect += l.price.to_string() + ':' + l.qty.to_string();
+      }
+    }
+    char buf[kChecksumTextCapacity];
+    const std::size_t n = book_checksum_text(book, buf);
+    ASSERT_EQ(std::string(buf, n), expect) << "round " << round;
+    const std::size_t cached_n = cache.text(book, buf);
+    ASSERT_EQ(std::string(buf, cached_n), expect) << "round " << round;
+    const auto crc = static_cast<std::int32_t>(static_cast<std::uint32_t>(
+        crc32(0L, reinterpret_cast<const Bytef*>(expect.data()), static_cast<uInt>(expect.size()))));
+    EXPECT_EQ(book_checksum(book), crc);
+    EXPECT_EQ(cache.checksum(book), crc);
+  }
+  L2Book empty;
+  EXPECT_EQ(book_checksum(empty), 0);
+  EXPECT_EQ(cache.checksum(empty), 0);
 }
 
 TEST(Okx, SeqIdChainAndDuplicate) {
