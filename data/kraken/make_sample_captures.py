@@ -63,8 +63,8 @@ def update(bid_changes, ask_changes, note):
             side.pop(p)
     c, text = crc(asks, bids)
     print('update %d (%s): checksum %d\n  %s' % (n, note, c, text))
-    recv('{"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":%s,"asks":%s,"checksum":%d,"timestamp":"2023-10-06T17:35:%02d.440295Z"}]}'
-         % (levels(bid_changes), levels(ask_changes), c, 56 + n))
+    recv('{"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":%s,"asks":%s,"checksum":%d,"timestamp":"2023-10-06T17:36:%02d.440295Z"}]}'
+         % (levels(bid_changes), levels(ask_changes), c, n))
 
 update([("45283.5", "0.25000000")], [], "best bid size changes")
 update([], [("45284.9", "0.50000000")], "new best ask pushes 45299.5 out of the top 10")

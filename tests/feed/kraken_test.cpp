@@ -129,7 +129,8 @@ TEST(KrakenSpot, EveryUpdateChecksumMatchesAndDepthIsKept) {
   EXPECT_EQ(sync.book().best_ask()->price, P("45285.2"));
   EXPECT_EQ(sync.book().qty_at(Side::sell, P("45286.4")), Q("1"));
   EXPECT_EQ(sync.book().depth(Side::buy), 10u);
-  EXPECT_EQ(sync.book().qty_at(Side::buy, P("45276.6")), Qty{});  // cut when 45284.0 arrived
+  EXPECT_EQ(sync.book().qty_at(Side::buy, P("45276.0")), Qty{});  // cut when 45284.0 arrived
+  EXPECT_EQ(sync.book().qty_at(Side::buy, P("45276.6")), Q("0.15445238"));
 }
 
 TEST(KrakenSpot, DepthInferredFromSnapshotWithoutSubscribeAnswer) {
@@ -138,7 +139,8 @@ TEST(KrakenSpot, DepthInferredFromSnapshotWithoutSubscribeAnswer) {
   BookSync sync(Venue::kraken_spot, 0);
   EXPECT_TRUE(fx.feed(frames[2], sync).book_changed);  // instrument 0: BTC/USD, first seen here
   EXPECT_EQ(sync.depth(), 10u);
-  EXPECT_TRUE(fx.feed(frames[4], sync).book_changed);
+  EXPECT_TRUE(fx.feed(frames[3], sync).book_changed);
+  EXPECT_TRUE(fx.feed(frames[4], sync).book_changed);  // needs the cut to depth 10
   EXPECT_EQ(sync.checksum_mismatches(), 0u);
 }
 
