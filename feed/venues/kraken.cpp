@@ -136,6 +136,7 @@ Errc futures_levels(od::array arr, Side side, const EventHeader& h, EventBuffer&
   return spot_levels(arr, side, h, out, n, unused, unused);
 }
 
+static_assert(Price::kDigits == Qty::kDigits && Price::kDigits == 10, "put_scaled's table assumes 10 fractional digits");
 constexpr std::int64_t kPow10[] = {1,         10,         100,         1000,         10000,         100000,
                                    1000000,   10000000,   100000000,   1000000000,   10000000000};
 
