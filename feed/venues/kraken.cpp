@@ -243,7 +243,8 @@ DecodeResult Decoder::decode_spot(od::object root, std::uint64_t recv_tsc, Event
     if (opt(root, "channel", cv, found) != Errc::ok) return malformed();
     if (!found) {
       if (opt(root, "method", cv, found) != Errc::ok) return malformed();
-      return found ? spot_method(root) : result(MessageKind::ignored);
+      // Neither a channel message nor a method answer: not a spot v2 frame (futures data given as spot?).
+      return found ? spot_method(root) : result(MessageKind::market_data, Errc::missing_field, ErrorAction::skip);
     }
     if (cv.get_string().get(channel)) return malformed();
   }
@@ -381,7 +382,8 @@ DecodeResult Decoder::decode_futures(od::object root, std::uint64_t recv_tsc, Ev
     }
   }
   std::string_view feed, product;
-  if (field_str(root, "feed", feed) != Errc::ok) return malformed();
+  if (const Errc e = field_str(root, "feed", feed); e != Errc::ok)  // not a Futures v1 frame (spot data given as futures?)
+    return result(MessageKind::market_data, e, ErrorAction::skip);
   if (feed == "heartbeat") return result(MessageKind::control);
   enum class Kind { snapshot, book, trade, ticker } kind;
   if (feed == "book_snapshot") kind = Kind::snapshot;
