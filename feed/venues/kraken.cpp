@@ -95,9 +95,12 @@ Errc field_fixed(Obj& obj, std::string_view key, F& out) noexcept {
 }
 
 Errc side_of(std::string_view s, Side& out) noexcept {
-  if (s == "buy") out = Side::buy;
-  else if (s == "sell") out = Side::sell;
-  else return Errc::out_of_range;
+  if (s == "buy")
+    out = Side::buy;
+  else if (s == "sell")
+    out = Side::sell;
+  else
+    return Errc::out_of_range;
   return Errc::ok;
 }
 
@@ -120,8 +123,10 @@ Errc spot_levels(od::array arr, Side side, const EventHeader& h, EventBuffer& ou
       od::value v;
       if (f.value().get(v)) return Errc::wrong_type;
       Errc e = Errc::ok;
-      if (key == "price") e = fixed_of(v, ev->level.price, &pd), have_price = true;
-      else if (key == "qty") e = fixed_of(v, ev->level.qty, &qd), have_qty = true;
+      if (key == "price")
+        e = fixed_of(v, ev->level.price, &pd), have_price = true;
+      else if (key == "qty")
+        e = fixed_of(v, ev->level.qty, &qd), have_qty = true;
       if (e != Errc::ok) return e;
     }
     if (!have_price || !have_qty) return Errc::missing_field;
@@ -136,15 +141,17 @@ Errc futures_levels(od::array arr, Side side, const EventHeader& h, EventBuffer&
   return spot_levels(arr, side, h, out, n, unused, unused);
 }
 
-static_assert(Price::kDigits == Qty::kDigits && Price::kDigits == 10, "put_scaled's table assumes 10 fractional digits");
-constexpr std::int64_t kPow10[] = {1,         10,         100,         1000,         10000,         100000,
-                                   1000000,   10000000,   100000000,   1000000000,   10000000000};
+static_assert(Price::kDigits == Qty::kDigits && Price::kDigits == 10,
+              "put_scaled's table assumes 10 fractional digits");
+constexpr std::int64_t kPow10[] = {1,       10,       100,       1000,       10000,      100000,
+                                   1000000, 10000000, 100000000, 1000000000, 10000000000};
 
 // Digits of the level's value scaled to `decimals` fractional digits, leading zeros stripped (a zero
 // value writes nothing, as stripping every zero of "0.0" leaves nothing).
 std::size_t put_scaled(char* p, std::int64_t raw, unsigned decimals) noexcept {
   const unsigned d = std::min<unsigned>(decimals, Price::kDigits);
-  std::uint64_t v = static_cast<std::uint64_t>(raw < 0 ? -raw : raw) / static_cast<std::uint64_t>(kPow10[Price::kDigits - d]);
+  std::uint64_t v =
+      static_cast<std::uint64_t>(raw < 0 ? -raw : raw) / static_cast<std::uint64_t>(kPow10[Price::kDigits - d]);
   char tmp[20];
   std::size_t n = 0;
   while (v != 0) {
@@ -160,10 +167,14 @@ std::size_t put_scaled(char* p, std::int64_t raw, unsigned decimals) noexcept {
 // ---- decoder --------------------------------------------------------------------------------------
 
 Decoder::Decoder(Venue venue, InstrumentRegistry& registry, bool auto_register, bool validate_json)
-    : venue_(venue), registry_(registry), auto_register_(auto_register), validate_json_(validate_json),
+    : venue_(venue),
+      registry_(registry),
+      auto_register_(auto_register),
+      validate_json_(validate_json),
       cache_(new CacheEntry[kCacheSize]) {
   if (venue != Venue::kraken_spot && venue != Venue::kraken_futures)
-    throw Error("kraken::Decoder: venue must be kraken-spot or kraken-futures, not '" + std::string(to_string(venue)) + "'");
+    throw Error("kraken::Decoder: venue must be kraken-spot or kraken-futures, not '" + std::string(to_string(venue)) +
+                "'");
   if (parser_.allocate(4u << 20) || validator_.allocate(4u << 20))
     throw Error("kraken::Decoder: cannot allocate the JSON parser");
 }
@@ -204,11 +215,13 @@ DecodeResult Decoder::decode(std::string_view frame, std::size_t padded_capacity
   simdjson::dom::element checked;
   if (validate_json_ && validator_.parse(frame.data(), frame.size(), false).get(checked)) return malformed();
   od::document doc;
-  if (parser_.iterate(simdjson::padded_string_view(frame.data(), frame.size(), padded_capacity)).get(doc)) return malformed();
+  if (parser_.iterate(simdjson::padded_string_view(frame.data(), frame.size(), padded_capacity)).get(doc))
+    return malformed();
   od::object root;
   if (doc.get_object().get(root)) return malformed();
   const std::size_t first = out.size();
-  const DecodeResult r = venue_ == Venue::kraken_spot ? decode_spot(root, recv_tsc, out) : decode_futures(root, recv_tsc, out);
+  const DecodeResult r =
+      venue_ == Venue::kraken_spot ? decode_spot(root, recv_tsc, out) : decode_futures(root, recv_tsc, out);
   if (!r.ok()) out.truncate(first);
   return reject_impossible_values(r, out, first);
 }
@@ -250,10 +263,14 @@ DecodeResult Decoder::decode_spot(od::object root, std::uint64_t recv_tsc, Event
   }
   if (channel == "heartbeat" || channel == "status") return result(MessageKind::control);
   enum class Kind { book, trade, ticker } kind;
-  if (channel == "book") kind = Kind::book;
-  else if (channel == "trade") kind = Kind::trade;
-  else if (channel == "ticker") kind = Kind::ticker;
-  else return result(MessageKind::ignored);
+  if (channel == "book")
+    kind = Kind::book;
+  else if (channel == "trade")
+    kind = Kind::trade;
+  else if (channel == "ticker")
+    kind = Kind::ticker;
+  else
+    return result(MessageKind::ignored);
   const ErrorAction bad = kind == Kind::book ? ErrorAction::resync : ErrorAction::skip;
   if (const Errc e = field_str(root, "type", type); e != Errc::ok) return result(MessageKind::market_data, e, bad);
   const bool snapshot = type == "snapshot";
@@ -309,9 +326,12 @@ DecodeResult Decoder::decode_spot(od::object root, std::uint64_t recv_tsc, Event
           batch.has_checksum = true;
         } else if (key == "timestamp") {
           std::string_view s;
-          if (v.get_string().get(s)) e = Errc::wrong_type;
-          else if (const auto t = coinbase::parse_time(s); t.ok()) ts = t.value;
-          else e = t.error;
+          if (v.get_string().get(s))
+            e = Errc::wrong_type;
+          else if (const auto t = coinbase::parse_time(s); t.ok())
+            ts = t.value;
+          else
+            e = t.error;
         }
         if (e != Errc::ok) return fail(e);
       }
@@ -348,13 +368,14 @@ DecodeResult Decoder::decode_spot(od::object root, std::uint64_t recv_tsc, Event
       std::string_view side;
       od::value v;
       if ((e = field_str(d, "side", side)) == Errc::ok && (e = side_of(side, ev->trade.aggressor)) == Errc::ok &&
-          (e = field_fixed(d, "price", ev->trade.price)) == Errc::ok && (e = field_fixed(d, "qty", ev->trade.qty)) == Errc::ok &&
-          (e = field(d, "trade_id", v)) == Errc::ok)
+          (e = field_fixed(d, "price", ev->trade.price)) == Errc::ok &&
+          (e = field_fixed(d, "qty", ev->trade.qty)) == Errc::ok && (e = field(d, "trade_id", v)) == Errc::ok)
         e = u64_of(v, ev->trade.trade_id);
     } else {
       ev->h.type = EventType::bbo;
       ev->bbo = Bbo{};
-      if ((e = field_fixed(d, "bid", ev->bbo.bid_price)) == Errc::ok && (e = field_fixed(d, "bid_qty", ev->bbo.bid_qty)) == Errc::ok &&
+      if ((e = field_fixed(d, "bid", ev->bbo.bid_price)) == Errc::ok &&
+          (e = field_fixed(d, "bid_qty", ev->bbo.bid_qty)) == Errc::ok &&
           (e = field_fixed(d, "ask", ev->bbo.ask_price)) == Errc::ok)
         e = field_fixed(d, "ask_qty", ev->bbo.ask_qty);
     }
@@ -364,7 +385,8 @@ DecodeResult Decoder::decode_spot(od::object root, std::uint64_t recv_tsc, Event
       if (const auto t = coinbase::parse_time(ts); t.ok()) ev->h.venue_time_ns = t.value;
   }
   if (!any_known) return result(MessageKind::ignored);
-  return DecodeResult{Errc::ok, ErrorAction::none, MessageKind::market_data, static_cast<std::uint32_t>(out.size() - start)};
+  return DecodeResult{Errc::ok, ErrorAction::none, MessageKind::market_data,
+                      static_cast<std::uint32_t>(out.size() - start)};
 }
 
 DecodeResult Decoder::decode_futures(od::object root, std::uint64_t recv_tsc, EventBuffer& out) noexcept {
@@ -382,18 +404,25 @@ DecodeResult Decoder::decode_futures(od::object root, std::uint64_t recv_tsc, Ev
     }
   }
   std::string_view feed, product;
-  if (const Errc e = field_str(root, "feed", feed); e != Errc::ok)  // not a Futures v1 frame (spot data given as futures?)
+  if (const Errc e = field_str(root, "feed", feed);
+      e != Errc::ok)  // not a Futures v1 frame (spot data given as futures?)
     return result(MessageKind::market_data, e, ErrorAction::skip);
   if (feed == "heartbeat") return result(MessageKind::control);
   enum class Kind { snapshot, book, trade, ticker } kind;
-  if (feed == "book_snapshot") kind = Kind::snapshot;
-  else if (feed == "book") kind = Kind::book;
-  else if (feed == "trade") kind = Kind::trade;
-  else if (feed == "ticker_lite") kind = Kind::ticker;
-  else return result(MessageKind::ignored);  // trade_snapshot (history), ticker, ...
+  if (feed == "book_snapshot")
+    kind = Kind::snapshot;
+  else if (feed == "book")
+    kind = Kind::book;
+  else if (feed == "trade")
+    kind = Kind::trade;
+  else if (feed == "ticker_lite")
+    kind = Kind::ticker;
+  else
+    return result(MessageKind::ignored);  // trade_snapshot (history), ticker, ...
   const bool is_book = kind == Kind::snapshot || kind == Kind::book;
   const ErrorAction bad = is_book ? ErrorAction::resync : ErrorAction::skip;
-  if (const Errc e = field_str(root, "product_id", product); e != Errc::ok) return result(MessageKind::market_data, e, bad);
+  if (const Errc e = field_str(root, "product_id", product); e != Errc::ok)
+    return result(MessageKind::market_data, e, bad);
   const CacheEntry* c = lookup(product);
   if (!c) return result(MessageKind::ignored);
   const std::size_t start = out.size();
@@ -441,7 +470,8 @@ DecodeResult Decoder::decode_futures(od::object root, std::uint64_t recv_tsc, Ev
     Errc e = Errc::ok;
     if ((e = field_str(root, "side", side)) != Errc::ok || (e = side_of(side, lv->level.side)) != Errc::ok ||
         (e = field(root, "seq", v)) != Errc::ok || (e = u64_of(v, seq)) != Errc::ok ||
-        (e = field_fixed(root, "price", lv->level.price)) != Errc::ok || (e = field_fixed(root, "qty", lv->level.qty)) != Errc::ok)
+        (e = field_fixed(root, "price", lv->level.price)) != Errc::ok ||
+        (e = field_fixed(root, "qty", lv->level.qty)) != Errc::ok)
       return fail(e);
     have_seq = true;
     n = 1;
@@ -455,8 +485,8 @@ DecodeResult Decoder::decode_futures(od::object root, std::uint64_t recv_tsc, Ev
     od::value v;
     Errc e = Errc::ok;
     if ((e = field_str(root, "side", side)) != Errc::ok || (e = side_of(side, first->trade.aggressor)) != Errc::ok ||
-        (e = field_fixed(root, "price", first->trade.price)) != Errc::ok || (e = field_fixed(root, "qty", first->trade.qty)) != Errc::ok ||
-        (e = field_str(root, "uid", uid)) != Errc::ok)
+        (e = field_fixed(root, "price", first->trade.price)) != Errc::ok ||
+        (e = field_fixed(root, "qty", first->trade.qty)) != Errc::ok || (e = field_str(root, "uid", uid)) != Errc::ok)
       return fail(e);
     first->trade.trade_id = json::fnv1a(uid);
     bool found = false;
@@ -466,17 +496,20 @@ DecodeResult Decoder::decode_futures(od::object root, std::uint64_t recv_tsc, Ev
     first->h.type = EventType::bbo;
     first->bbo = Bbo{};
     Errc e = Errc::ok;
-    if ((e = field_fixed(root, "bid", first->bbo.bid_price)) != Errc::ok || (e = field_fixed(root, "ask", first->bbo.ask_price)) != Errc::ok)
+    if ((e = field_fixed(root, "bid", first->bbo.bid_price)) != Errc::ok ||
+        (e = field_fixed(root, "ask", first->bbo.ask_price)) != Errc::ok)
       return fail(e);
   }
   if (is_book) {
     if (!have_seq) return fail(Errc::missing_field);  // gap detection needs it
     first->h.type = EventType::book_batch;
-    first->batch = BookBatch{seq, seq, 0, n, 0, kind == Kind::snapshot ? BookBatchKind::snapshot : BookBatchKind::delta, false, false};
+    first->batch = BookBatch{
+        seq, seq, 0, n, 0, kind == Kind::snapshot ? BookBatchKind::snapshot : BookBatchKind::delta, false, false};
   }
   const std::int64_t ns = json::ms_to_ns(ms);
   for (std::size_t i = start; i < out.size(); ++i) const_cast<Event&>(out[i]).h.venue_time_ns = ns;
-  return DecodeResult{Errc::ok, ErrorAction::none, MessageKind::market_data, static_cast<std::uint32_t>(out.size() - start)};
+  return DecodeResult{Errc::ok, ErrorAction::none, MessageKind::market_data,
+                      static_cast<std::uint32_t>(out.size() - start)};
 }
 
 // ---- checksum and BookSync ------------------------------------------------------------------------
@@ -648,8 +681,8 @@ BookCheckResult check(const std::vector<std::string>& files, Venue venue, const 
         ++res.mismatched;  // a crossed book is a failed verification on either product
       }
       if (s.need_snapshot)
-        note(std::string(registry.get(e.h.instrument).symbol.view()) + ": resync needed (" + std::string(to_string(s.error)) +
-             ") at line " + std::to_string(fr.line_no));
+        note(std::string(registry.get(e.h.instrument).symbol.view()) + ": resync needed (" +
+             std::string(to_string(s.error)) + ") at line " + std::to_string(fr.line_no));
     }
     if (!used) ++res.skipped;
   }

@@ -48,7 +48,8 @@ inline constexpr std::uint32_t kSpotDepths[] = {10, 25, 100, 500, 1000};
 inline constexpr std::size_t kChecksumLevels = 10;
 
 // aux of a spot book BookBatch.
-[[nodiscard]] constexpr std::uint32_t pack_book_aux(unsigned price_decimals, unsigned qty_decimals, std::uint32_t depth) noexcept {
+[[nodiscard]] constexpr std::uint32_t pack_book_aux(unsigned price_decimals, unsigned qty_decimals,
+                                                    std::uint32_t depth) noexcept {
   return (price_decimals & 0xFFu) | (qty_decimals & 0xFFu) << 8 | (depth & 0xFFFFu) << 16;
 }
 [[nodiscard]] constexpr unsigned aux_price_decimals(std::uint32_t aux) noexcept { return aux & 0xFFu; }
@@ -78,8 +79,10 @@ class Decoder {
   };
   static constexpr std::size_t kCacheSize = 512;
   CacheEntry* lookup(std::string_view symbol) noexcept;
-  [[nodiscard]] DecodeResult decode_spot(simdjson::ondemand::object root, std::uint64_t recv_tsc, EventBuffer& out) noexcept;
-  [[nodiscard]] DecodeResult decode_futures(simdjson::ondemand::object root, std::uint64_t recv_tsc, EventBuffer& out) noexcept;
+  [[nodiscard]] DecodeResult decode_spot(simdjson::ondemand::object root, std::uint64_t recv_tsc,
+                                         EventBuffer& out) noexcept;
+  [[nodiscard]] DecodeResult decode_futures(simdjson::ondemand::object root, std::uint64_t recv_tsc,
+                                            EventBuffer& out) noexcept;
   [[nodiscard]] DecodeResult spot_method(simdjson::ondemand::object root) noexcept;
 
   Venue venue_;

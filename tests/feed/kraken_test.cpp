@@ -7,8 +7,8 @@
 #include <sys/wait.h>
 
 #include <array>
-#include <filesystem>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -56,7 +56,8 @@ struct Fixture {
   DecodeResult decode(const std::string& msg) {
     out.clear();
     simdjson::padded_string padded(msg);
-    return decoder.decode(std::string_view(padded.data(), msg.size()), padded.size() + simdjson::SIMDJSON_PADDING, 7, out);
+    return decoder.decode(std::string_view(padded.data(), msg.size()), padded.size() + simdjson::SIMDJSON_PADDING, 7,
+                          out);
   }
   // Decodes and feeds every book event to `sync`; returns the last result that asked for something,
   // else the last one.
@@ -186,7 +187,7 @@ TEST(KrakenSpot, TradeTickerAndControlMessages) {
   EXPECT_EQ(t.aggressor, Side::sell);
   EXPECT_EQ(t.trade_id, 4665906u);
   EXPECT_EQ(fx.out[0].h.venue_time_ns, 1696613760708706000LL);  // 2023-10-06T17:36:00.708706Z
-  ASSERT_EQ(fx.decode(frames[5]).events, 1u);  // the documentation's ticker example
+  ASSERT_EQ(fx.decode(frames[5]).events, 1u);                   // the documentation's ticker example
   const Bbo& q = fx.out[0].bbo;
   EXPECT_EQ(fx.out[0].h.instrument, fx.id("ALGO/USD"));
   EXPECT_EQ(q.bid_price, P("0.10025"));
@@ -196,11 +197,13 @@ TEST(KrakenSpot, TradeTickerAndControlMessages) {
   EXPECT_EQ(q.seq, 0u);
   EXPECT_EQ(fx.decode(frames[0]).kind, MessageKind::control);  // status
   EXPECT_EQ(fx.decode(frames[9]).kind, MessageKind::control);  // heartbeat
-  const DecodeResult refused = fx.decode(R"({"error":"Currency pair not supported XYZ/USD","method":"subscribe","success":false,"symbol":"XYZ/USD"})");
+  const DecodeResult refused = fx.decode(
+      R"({"error":"Currency pair not supported XYZ/USD","method":"subscribe","success":false,"symbol":"XYZ/USD"})");
   EXPECT_EQ(refused.kind, MessageKind::control);
   EXPECT_EQ(refused.action, ErrorAction::skip);
   // Recent-trade history is not a new print.
-  EXPECT_EQ(fx.decode(replace_once(frames[7], "\"type\":\"update\"", "\"type\":\"snapshot\"")).kind, MessageKind::ignored);
+  EXPECT_EQ(fx.decode(replace_once(frames[7], "\"type\":\"update\"", "\"type\":\"snapshot\"")).kind,
+            MessageKind::ignored);
 }
 
 TEST(KrakenSpot, BadInputIsRejectedWithoutLeavingEvents) {
@@ -223,7 +226,8 @@ TEST(KrakenSpot, BadInputIsRejectedWithoutLeavingEvents) {
   Decoder strict(Venue::kraken_spot, reg, false);
   EventBuffer out(64);
   simdjson::padded_string p(frames[7]);
-  EXPECT_EQ(strict.decode(std::string_view(p.data(), frames[7].size()), p.size() + 64, 0, out).kind, MessageKind::ignored);
+  EXPECT_EQ(strict.decode(std::string_view(p.data(), frames[7].size()), p.size() + 64, 0, out).kind,
+            MessageKind::ignored);
   EXPECT_THROW(Decoder(Venue::okx, reg), Error);
 }
 
@@ -369,7 +373,8 @@ TEST(KrakenBinary, BookCheckSpotPassesAndCatchesABadChecksum) {
   std::ifstream in(kSpot);
   std::stringstream ss;
   ss << in.rdbuf();
-  const std::string bad = write_temp("bad.raw.txt", replace_once(ss.str(), "\"checksum\":3828302059", "\"checksum\":3828302058"));
+  const std::string bad =
+      write_temp("bad.raw.txt", replace_once(ss.str(), "\"checksum\":3828302059", "\"checksum\":3828302058"));
   const Out o = run_enigma("book-check --venue kraken-spot " + bad);
   std::remove(bad.c_str());
   EXPECT_EQ(o.code, 1) << o.text;
@@ -409,8 +414,8 @@ long long number_after(const std::string& text, const std::string& key) {
 TEST(KrakenBinary, ReplayBuildsTheBookFromTheCryptofeedCapture) {
   const std::string dir = ::testing::TempDir() + "/enigma-kraken-replay-" + std::to_string(::getpid());
   std::filesystem::remove_all(dir);
-  const Out o = run_enigma("replay --quiet --config " + std::string(ENIGMA_SOURCE_DIR) + "/config/replay.toml --venue kraken-spot --data " +
-                           kSpot + " --runs-dir " + dir + "/runs");
+  const Out o = run_enigma("replay --quiet --config " + std::string(ENIGMA_SOURCE_DIR) +
+                           "/config/replay.toml --venue kraken-spot --data " + kSpot + " --runs-dir " + dir + "/runs");
   ASSERT_EQ(o.code, 0) << o.text;
   std::ifstream f(std::filesystem::canonical(dir + "/runs/latest") / "summary.json");
   const std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
