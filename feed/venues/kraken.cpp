@@ -651,7 +651,7 @@ BookCheckResult check(const std::vector<std::string>& files, Venue venue, const 
   Decoder decoder(venue, registry, /*auto_register=*/true);
   EventBuffer out(1 << 16);
   std::map<InstrumentId, std::unique_ptr<BookSync>> books;
-  std::uint64_t crossed = 0;
+  std::uint64_t crossed = 0, tickers_compared = 0, tickers_agreeing = 0;
   for (const CapturedFrame& fr : frames) {
     if (fr.kind != FrameKind::ws_received) continue;
     ++res.frames;
@@ -664,6 +664,20 @@ BookCheckResult check(const std::vector<std::string>& files, Venue venue, const 
     }
     bool used = false;
     for (const Event& e : out) {
+      if (e.h.type == EventType::bbo) {
+        // Neither ticker names the book state it reflects: compared in arrival order, reported, never
+        // counted as a check or a mismatch.
+        const auto it = books.find(e.h.instrument);
+        if (it == books.end() || it->second->state() != SyncState::synced) continue;
+        const L2Book& b = it->second->book();
+        const Level *bid = b.best_bid(), *ask = b.best_ask();
+        ++tickers_compared;
+        if (bid && ask && bid->price == e.bbo.bid_price && ask->price == e.bbo.ask_price &&
+            (e.bbo.bid_qty.is_zero() || bid->qty == e.bbo.bid_qty) &&
+            (e.bbo.ask_qty.is_zero() || ask->qty == e.bbo.ask_qty))
+          ++tickers_agreeing;
+        continue;
+      }
       if (e.h.type != EventType::book_batch && e.h.type != EventType::book_level) continue;
       auto& sync = books[e.h.instrument];
       if (!sync) sync = std::make_unique<BookSync>(venue, e.h.instrument);
@@ -699,6 +713,9 @@ BookCheckResult check(const std::vector<std::string>& files, Venue venue, const 
                      std::to_string(sync->gaps()));
   }
   if (crossed) note(std::to_string(crossed) + " message(s) left a book crossed or locked");
+  if (tickers_compared)
+    note("ticker agreement (arrival order, loose: not counted as checks): " + std::to_string(tickers_agreeing) + "/" +
+         std::to_string(tickers_compared));
   return res;
 }
 

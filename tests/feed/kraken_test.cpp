@@ -342,6 +342,10 @@ TEST(KrakenFutures, BookCheckCountsSequenceChecks) {
   EXPECT_EQ(r.checked, 3u);  // three updates continued the seq chain
   EXPECT_EQ(r.mismatched, 0u);
   EXPECT_EQ(r.gaps, 0u);
+  // ticker_lite (bid 34893, ask 34912) after seq +2: the book's best bid 34893 and best ask 34912 by hand.
+  bool reported = false;
+  for (const auto& n : r.notes) reported |= n == "ticker agreement (arrival order, loose: not counted as checks): 1/1";
+  EXPECT_TRUE(reported);
 }
 
 // ---- through the binary -----------------------------------------------------------------------------
