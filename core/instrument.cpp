@@ -5,7 +5,7 @@ namespace enigma {
 namespace {
 constexpr std::array<std::string_view, kVenueCount> kVenueNames = {
     "unknown", "kucoin-futures", "kucoin-spot", "binance-usdm", "binance-coinm",
-    "binance-spot", "okx", "bybit", "coinbase"};
+    "binance-spot", "okx", "bybit", "coinbase", "kraken-spot", "kraken-futures"};
 }
 
 std::string_view to_string(Venue v) noexcept {

@@ -26,8 +26,10 @@ enum class Venue : std::uint8_t {
   okx,
   bybit,
   coinbase,
+  kraken_spot,     // Kraken spot WebSocket v2
+  kraken_futures,  // Kraken Futures WebSocket v1
 };
-inline constexpr int kVenueCount = 9;
+inline constexpr int kVenueCount = 11;
 
 [[nodiscard]] std::string_view to_string(Venue v) noexcept;
 // Accepts the names printed by to_string ("kucoin-futures", "binance-usdm", ...).

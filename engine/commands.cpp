@@ -46,6 +46,7 @@
 #include "feed/venues/binance.hpp"
 #include "feed/venues/bybit.hpp"
 #include "feed/venues/coinbase.hpp"
+#include "feed/venues/kraken.hpp"
 #include "feed/venues/kucoin.hpp"
 #include "feed/venues/okx.hpp"
 #include "strategy/csv.hpp"
@@ -623,6 +624,8 @@ int cmd_book_check() {
     case Venue::okx: r = feed::okx::check(g_book_check.files, *v, opt); break;
     case Venue::bybit: r = feed::bybit::check(g_book_check.files, *v, opt); break;
     case Venue::coinbase: r = feed::coinbase::check(g_book_check.files, *v, opt); break;
+    case Venue::kraken_spot:
+    case Venue::kraken_futures: r = feed::kraken::check(g_book_check.files, *v, opt); break;
     default: throw Error("book-check does not support venue '" + g_book_check.venue + "'");
   }
   // Notes name symbols taken from the data: escaped like every other quote of input.
@@ -698,7 +701,7 @@ std::vector<std::pair<CLI::App*, std::function<int()>>> g_commands;
 const CLI::Validator kVenueName(
     [](std::string& v) -> std::string {
       if (venue_from_string(v)) return {};
-      return "unknown venue '" + v + "' (binance-usdm, binance-coinm, binance-spot, kucoin-futures, kucoin-spot, okx, bybit, coinbase)";
+      return "unknown venue '" + v + "' (binance-usdm, binance-coinm, binance-spot, kucoin-futures, kucoin-spot, okx, bybit, coinbase, kraken-spot, kraken-futures)";
     },
     "VENUE");
 
@@ -790,9 +793,9 @@ void register_commands(CLI::App& app) {
   }
   {
     auto* c = app.add_subcommand("book-check", "Rebuild books from recorded files and verify them against the venue's top of book or checksum");
-    c->add_option("--venue", g_book_check.venue, "binance-usdm|binance-coinm|binance-spot|kucoin-spot|kucoin-futures|okx|bybit|coinbase")
+    c->add_option("--venue", g_book_check.venue, "binance-usdm|binance-coinm|binance-spot|kucoin-spot|kucoin-futures|okx|bybit|coinbase|kraken-spot|kraken-futures")
         ->required()
-        ->check(CLI::IsMember({"binance-usdm", "binance-coinm", "binance-spot", "kucoin-spot", "kucoin-futures", "okx", "bybit", "coinbase"}));
+        ->check(CLI::IsMember({"binance-usdm", "binance-coinm", "binance-spot", "kucoin-spot", "kucoin-futures", "okx", "bybit", "coinbase", "kraken-spot", "kraken-futures"}));
     c->add_option("files", g_book_check.files, "Recorded files (formats detected automatically)")->required()->check(CLI::ExistingFile);
     c->add_flag("--verbose", g_book_check.verbose, "Print details of mismatches");
     c->add_flag("--strict", g_book_check.strict,

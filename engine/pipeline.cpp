@@ -21,6 +21,7 @@
 #include "feed/venues/binance.hpp"
 #include "feed/venues/bybit.hpp"
 #include "feed/venues/coinbase.hpp"
+#include "feed/venues/kraken.hpp"
 #include "feed/venues/kucoin.hpp"
 #include "feed/venues/okx.hpp"
 
@@ -71,6 +72,10 @@ feed::DecodeResult decode_frame(feed::coinbase::Decoder& d, const feed::Captured
                                 feed::EventBuffer& out) noexcept {
   return d.decode(f.payload, f.padded_capacity, tsc, out);
 }
+feed::DecodeResult decode_frame(feed::kraken::Decoder& d, const feed::CapturedFrame& f, std::uint64_t tsc, InstrumentId,
+                                feed::EventBuffer& out) noexcept {
+  return d.decode(f.payload, f.padded_capacity, tsc, out);
+}
 
 // Venue constructors differ only in whether they take the Venue (one class serves several products).
 template <class D>
@@ -97,16 +102,19 @@ std::uint64_t synced_seq(const feed::kucoin::BookSync& s) noexcept { return s.la
 std::uint64_t synced_seq(const feed::okx::BookSync& s) noexcept { return s.last_seq(); }
 std::uint64_t synced_seq(const feed::bybit::BookSync& s) noexcept { return s.last_update_id(); }
 std::uint64_t synced_seq(const feed::coinbase::BookSync&) noexcept { return 0; }
+std::uint64_t synced_seq(const feed::kraken::BookSync&) noexcept { return 0; }  // its tickers carry no book sequence
 std::uint64_t gap_count(const feed::binance::BookSync& s) noexcept { return s.stats().gaps; }
 std::uint64_t gap_count(const feed::kucoin::BookSync& s) noexcept { return s.gaps(); }
 std::uint64_t gap_count(const feed::okx::BookSync& s) noexcept { return s.gaps(); }
 std::uint64_t gap_count(const feed::bybit::BookSync& s) noexcept { return s.stats().gaps; }
 std::uint64_t gap_count(const feed::coinbase::BookSync& s) noexcept { return s.stats().gaps; }
+std::uint64_t gap_count(const feed::kraken::BookSync& s) noexcept { return s.gaps(); }
 std::uint64_t duplicate_count(const feed::binance::BookSync& s) noexcept { return s.stats().duplicates; }
 std::uint64_t duplicate_count(const feed::kucoin::BookSync& s) noexcept { return s.duplicates(); }
 std::uint64_t duplicate_count(const feed::okx::BookSync& s) noexcept { return s.duplicates(); }
 std::uint64_t duplicate_count(const feed::bybit::BookSync& s) noexcept { return s.stats().duplicates; }
 std::uint64_t duplicate_count(const feed::coinbase::BookSync&) noexcept { return 0; }  // its decoder drops them
+std::uint64_t duplicate_count(const feed::kraken::BookSync& s) noexcept { return s.duplicates(); }
 // Coinbase numbers a connection's messages, so its decoder drops repeats; the other venues' syncs do.
 template <class D>
 std::uint64_t decoder_duplicates(const D& d) noexcept {
@@ -477,6 +485,11 @@ struct BybitFeed {
 struct CoinbaseFeed {
   using Decoder = SingleVenueDecoder<feed::coinbase::Decoder>;
   using Sync = SingleVenueSync<feed::coinbase::BookSync>;
+  static constexpr bool snapshot_by_instrument = false;
+};
+struct KrakenFeed {
+  using Decoder = VenueDecoder<feed::kraken::Decoder>;
+  using Sync = VenueSync<feed::kraken::BookSync>;
   static constexpr bool snapshot_by_instrument = false;
 };
 
@@ -1017,6 +1030,8 @@ void with_venue_feed(Venue venue, Fn&& fn) {
     case Venue::okx: fn.template operator()<OkxFeed>(); return;
     case Venue::bybit: fn.template operator()<BybitFeed>(); return;
     case Venue::coinbase: fn.template operator()<CoinbaseFeed>(); return;
+    case Venue::kraken_spot:
+    case Venue::kraken_futures: fn.template operator()<KrakenFeed>(); return;
     case Venue::unknown: break;
   }
   throw Error("venue '" + std::string(to_string(venue)) + "' has no decoder");

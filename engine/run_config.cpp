@@ -15,7 +15,8 @@ Venue read_venue(config::TableReader& t, std::string_view key, std::optional<Ven
                          {{"binance-usdm", Venue::binance_usdm}, {"binance-coinm", Venue::binance_coinm},
                           {"binance-spot", Venue::binance_spot}, {"kucoin-futures", Venue::kucoin_futures},
                           {"kucoin-spot", Venue::kucoin_spot}, {"okx", Venue::okx}, {"bybit", Venue::bybit},
-                          {"coinbase", Venue::coinbase}});
+                          {"coinbase", Venue::coinbase}, {"kraken-spot", Venue::kraken_spot},
+                          {"kraken-futures", Venue::kraken_futures}});
 }
 
 std::string sym_text(const InstrumentSpec& s) { return std::string(s.symbol.view()); }
