@@ -404,6 +404,7 @@ struct RunSession {
     po.cores = rc.engine.cores;
     po.admin = &admin_ring;
     po.heartbeat_ns = rc.log_heartbeat_ns;
+    po.warm_interval_ns = rc.engine.warm_interval_us * 1000;
     po.stop = &g_stop;
     if (pipeline_reports_status) po.status_request = &g_status_request;
   }

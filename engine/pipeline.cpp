@@ -287,6 +287,12 @@ class Progress {
   std::chrono::steady_clock::time_point start_;
 };
 
+// The warm-up dry run's interval in TSC ticks (0: off).
+std::uint64_t warm_interval_ticks(const PipelineOptions& opt) noexcept {
+  if (opt.warm_interval_ns <= 0) return 0;
+  return std::max<std::uint64_t>(1, static_cast<std::uint64_t>(static_cast<double>(opt.warm_interval_ns) / TscClock::instance().ns_per_tick()));
+}
+
 bool stop_requested(const PipelineOptions& opt) noexcept { return opt.stop && opt.stop->load(std::memory_order_relaxed); }
 
 // Recorded pace: waits until the frame's offset from the first frame has passed on the monotonic clock.
@@ -373,7 +379,7 @@ class FusedEngine {
   FusedEngine(InstrumentRegistry& registry, strategy::StrategyStage& strategies, TradingCore& core, const PipelineOptions& opt,
               PipelineResult& r)
       : feed_(opt.venue, registry, opt.traded), strategies_(strategies), core_(core), opt_(opt), r_(r),
-        fill_ctx_{&strategies, &fill_intents_}, heartbeat_(opt.heartbeat_ns, registry) {
+        fill_ctx_{&strategies, &fill_intents_}, heartbeat_(opt.heartbeat_ns, registry), warm_ticks_(warm_interval_ticks(opt)) {
     // engine.cores in the fused topology: the one thread that runs every stage (checked at start-up).
     if (!opt.cores.empty()) pin_current_thread(opt.cores[0]);
     // This thread runs every stage: its log records go through its own ring (no shared queue).
@@ -445,6 +451,11 @@ class FusedEngine {
     if (opt_.admin)
       while (opt_.admin->try_pop(cmd)) core_.on_admin(cmd, now);
     heartbeat_.maybe_beat(now, view_status_.frames, r_.hist.frame, core_);
+    // After this frame's own work, never before it: the dry run keeps the order path in cache for the next one.
+    if (warm_ticks_ != 0 && cause_tsc - last_warm_tsc_ >= warm_ticks_) {
+      (void)core_.warm_order_path(now);
+      last_warm_tsc_ = cause_tsc;
+    }
     if (opt_.status != nullptr) {
       view_status_.events = r_.events;
       view_status_.book_updates = r_.book_updates;
@@ -471,6 +482,8 @@ class FusedEngine {
   std::pair<strategy::StrategyStage*, strategy::IntentBuffer*> fill_ctx_;
   FeedView view_status_;
   Heartbeat heartbeat_;
+  std::uint64_t warm_ticks_;         // warm_order_path interval (0: off)
+  std::uint64_t last_warm_tsc_{0};
 };
 
 template <class F>
@@ -633,6 +646,8 @@ void run_pipelined(const std::vector<feed::CapturedFrame>& frames, InstrumentReg
     // The log's heartbeat runs here, where the trading core is; its frame latency is frame in -> this
     // thread done with the frame (queueing included), recorded in this thread's own histogram.
     Heartbeat* heartbeat{nullptr};
+    std::uint64_t warm_ticks{0};      // warm_order_path interval (0: off), run while the ring is empty
+    std::uint64_t last_warm_tsc{0};
     static void to_ring(void* ctx, const strategy::Fill& f) noexcept {
       auto* ring = static_cast<SpscRing<strategy::Fill>*>(ctx);
       while (!ring->try_push(f)) cpu_relax();
@@ -644,6 +659,13 @@ void run_pipelined(const std::vector<feed::CapturedFrame>& frames, InstrumentReg
         if (upstream_done->load(std::memory_order_acquire) && in->empty_approx() && !done.load()) {
           *allocs = thread_allocs() - allocs_start;
           done.store(true, std::memory_order_release);
+        }
+        if (warm_ticks != 0 && m.now_ns != 0) {
+          const std::uint64_t now_tsc = rdtsc();
+          if (now_tsc - last_warm_tsc >= warm_ticks) {
+            (void)core->warm_order_path(m.now_ns);
+            last_warm_tsc = now_tsc;
+          }
         }
         return false;
       }
@@ -677,6 +699,7 @@ void run_pipelined(const std::vector<feed::CapturedFrame>& frames, InstrumentReg
 
   Heartbeat heartbeat(opt.heartbeat_ns, registry);
   if (opt.heartbeat_ns > 0) oloop.heartbeat = &heartbeat;
+  oloop.warm_ticks = warm_interval_ticks(opt);
   auto core_at = [&](std::size_t i) { return i < opt.cores.size() ? opt.cores[i] : -1; };
   StageRunner strat_runner, oms_runner;
   strat_runner.start(StageOptions{"enigma-strategy", core_at(1), false, 50, false, opt.idle}, sloop);

@@ -47,6 +47,9 @@ struct PipelineOptions {
   // A `heartbeat` log line every this many ns of the run's clock (data time in a replay, wall time in
   // paper/live), from the thread that owns the trading core; 0 = none. [log] heartbeat_s.
   std::int64_t heartbeat_ns{1'000'000'000};
+  // [engine] warm_interval_us: TradingCore::warm_order_path at most this often (TSC time) on the thread that
+  // owns the trading core — between frames in fused, when the OMS ring is empty in pipelined; 0 = never.
+  std::int64_t warm_interval_ns{100'000};
 };
 
 // Every histogram is in TSC ticks while recording; results() converts to nanoseconds.
