@@ -4,6 +4,8 @@
 
 #include <sched.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -227,6 +229,23 @@ void check_engine_for_run(const RunConfig& rc, Topology topology) {
   }
 }
 
+// [engine] mlockall = true: every page now and later stays in RAM, so no order waits on a page-in. Refused
+// (exit 3) where the lock cannot hold: a finite RLIMIT_MEMLOCK without privilege would make later mappings
+// (the journal's next segment, rings) fail mid-run instead of at start-up.
+void lock_all_memory(const std::string& source) {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_MEMLOCK, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY && ::geteuid() != 0) {
+    throw Error(source + ": key 'engine.mlockall': RLIMIT_MEMLOCK is " + std::to_string(lim.rlim_cur / 1024) +
+                " KiB for this process; mlockall needs it unlimited (`ulimit -l unlimited`, LimitMEMLOCK=infinity in the "
+                "systemd unit) or CAP_IPC_LOCK; or set mlockall = false");
+  }
+  if (::mlockall(MCL_CURRENT | MCL_FUTURE) != 0) {
+    const int err = errno;
+    throw Error(source + ": key 'engine.mlockall': mlockall(MCL_CURRENT|MCL_FUTURE) failed: " + std::strerror(err));
+  }
+  ENIGMA_LOG_INFO("engine", "mlockall applied: every page of the engine is locked in RAM");
+}
+
 // paper and live run the fused engine on the WebSocket thread; a config asking for pipelined is refused
 // rather than silently run fused.
 void check_paper_topology(const RunConfig& rc, std::string_view mode) {
@@ -407,6 +426,8 @@ struct RunSession {
     po.warm_interval_ns = rc.engine.warm_interval_us * 1000;
     po.stop = &g_stop;
     if (pipeline_reports_status) po.status_request = &g_status_request;
+    if (rc.engine.mlockall) lock_all_memory(rc.source);
+    logger->write_text(LogLevel::info, "engine", "engine_layout mode=" + std::string(mode) + " " + engine_layout(rc.engine, to_string(po.topology)));
   }
 
   // Writes the run's files and report, prints the summary and returns the exit status: 0, or 128 + the
