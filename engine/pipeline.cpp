@@ -421,7 +421,13 @@ class FusedEngine {
       t3 = rdtsc();
       r_.hist.signal.record(static_cast<std::int64_t>(t3 - t2));
     }
-    for (const auto& in : intents_.view()) (void)core_.on_intent(in, view_.bid_span(), view_.ask_span(), now, t0);
+    sent_order_ = false;
+    for (const auto& in : intents_.view()) {
+      if (core_.on_intent(in, view_.bid_span(), view_.ask_span(), now, t0) && !sent_order_) {
+        sent_order_ = true;
+        r_.hist.order_frame.record(static_cast<std::int64_t>(core_.last_encoded_tsc() - t0));
+      }
+    }
     r_.intents += intents_.size();
     r_.hist.frame.record(static_cast<std::int64_t>((intents_.size() ? rdtsc() : t3) - t0));
     // The exchange side (not part of our latency): market data, reports, fills back to strategies.
@@ -441,6 +447,8 @@ class FusedEngine {
     feed_.collect(r_);
   }
   [[nodiscard]] FeedStage<F>& feed() noexcept { return feed_; }
+  // Whether the last on_frame's own intents sent an order (core().last_encoded() is its last one).
+  [[nodiscard]] bool sent_order() const noexcept { return sent_order_; }
 
  private:
   void service(std::int64_t now, std::uint64_t cause_tsc) noexcept {
@@ -482,6 +490,7 @@ class FusedEngine {
   std::pair<strategy::StrategyStage*, strategy::IntentBuffer*> fill_ctx_;
   FeedView view_status_;
   Heartbeat heartbeat_;
+  bool sent_order_{false};
   std::uint64_t warm_ticks_;         // warm_order_path interval (0: off)
   std::uint64_t last_warm_tsc_{0};
 };
@@ -490,7 +499,11 @@ template <class F>
 void run_fused(const std::vector<feed::CapturedFrame>& frames, InstrumentRegistry& registry,
                strategy::StrategyStage& strategies, TradingCore& core, const PipelineOptions& opt, PipelineResult& r) {
   FusedEngine<F> engine(registry, strategies, core, opt, r);
-  r.hot_allocations = drive_frames(frames, opt, r, [&](const feed::CapturedFrame& f) { engine.on_frame(f, rdtsc()); },
+  r.hot_allocations = drive_frames(frames, opt, r, [&](const feed::CapturedFrame& f) {
+    engine.on_frame(f, rdtsc());
+    if (opt.order_frames != nullptr && engine.sent_order() && opt.order_frames->size() < opt.order_frames->capacity()) [[unlikely]]
+      opt.order_frames->push_back({static_cast<std::uint32_t>(&f - frames.data()), core.last_encoded()});
+  },
                                    [&](std::uint64_t done) { write_status(done, frames.size(), &core.counters()); });
   engine.finish();
 }
@@ -648,6 +661,7 @@ void run_pipelined(const std::vector<feed::CapturedFrame>& frames, InstrumentReg
     Heartbeat* heartbeat{nullptr};
     std::uint64_t warm_ticks{0};      // warm_order_path interval (0: off), run while the ring is empty
     std::uint64_t last_warm_tsc{0};
+    std::uint64_t last_order_frame_tsc{0};
     static void to_ring(void* ctx, const strategy::Fill& f) noexcept {
       auto* ring = static_cast<SpscRing<strategy::Fill>*>(ctx);
       while (!ring->try_push(f)) cpu_relax();
@@ -676,7 +690,11 @@ void run_pipelined(const std::vector<feed::CapturedFrame>& frames, InstrumentReg
           if (heartbeat) heartbeat->note_feed_lag(m.now_ns - m.ev.h.venue_time_ns);
           break;
         case OmsMsg::intent:
-          (void)core->on_intent(m.order_intent, {m.bids.data(), m.nb}, {m.asks.data(), m.na}, m.now_ns, m.frame_tsc);
+          if (core->on_intent(m.order_intent, {m.bids.data(), m.nb}, {m.asks.data(), m.na}, m.now_ns, m.frame_tsc) &&
+              m.frame_tsc != last_order_frame_tsc) {
+            last_order_frame_tsc = m.frame_tsc;  // the frame's first order only
+            r->hist.order_frame.record(static_cast<std::int64_t>(core->last_encoded_tsc() - m.frame_tsc));
+          }
           break;
         case OmsMsg::frame_end:
           if (m.nb && m.na) core->mark(m.book_instrument, Price::from_raw((m.bids[0].price.raw() + m.asks[0].price.raw()) / 2), m.now_ns);
@@ -746,6 +764,7 @@ void run_pipelined(const std::vector<feed::CapturedFrame>& frames, InstrumentReg
   r.hist.signal.merge(strat_r.hist.signal);
   r.hist.hop.merge(strat_r.hist.hop);
   r.hist.hop.merge(oms_r.hist.hop);
+  r.hist.order_frame.merge(oms_r.hist.order_frame);
   r.intents += strat_r.intents;
   r.ring_full_spins += strat_r.ring_full_spins;
   r.intents_dropped = sloop.intents.dropped();
@@ -981,6 +1000,11 @@ PipelineResult run_live(const PaperOptions& popt, InstrumentRegistry& registry, 
   return r;
 }
 
+std::vector<feed::CapturedFrame> load_market_frames(const std::vector<std::string>& files,
+                                                    std::vector<std::unique_ptr<feed::CaptureReader>>& readers, bool strict) {
+  return load_frames(files, readers, strict);
+}
+
 void set_thread_alloc_counter(ThreadAllocCounter fn) noexcept { g_alloc_counter.store(fn); }
 
 PipelineResult run_pipeline(const std::vector<std::string>& files, InstrumentRegistry& registry,
@@ -1025,6 +1049,7 @@ void finish_result(PipelineResult& r, const TradingCore& core) {
   h.journal = ticks_to_ns(core.hist_journal, npt);
   h.encode = ticks_to_ns(core.hist_encode, npt);
   h.order = ticks_to_ns(core.hist_order, npt);
+  h.order_frame = ticks_to_ns(h.order_frame, npt);
   r.orders = core.counters();
 }
 

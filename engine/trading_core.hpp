@@ -258,6 +258,9 @@ class TradingCore {
   // orders that may be seconds apart. Allocation- and syscall-free. Returns the orders it warmed.
   std::size_t warm_order_path(std::int64_t now_ns) noexcept;
   [[nodiscard]] std::uint64_t warm_runs() const noexcept { return warm_runs_; }
+  // The last order whose bytes were encoded and signed, and when (TSC) they were ready.
+  [[nodiscard]] const oms::OrderSpec& last_encoded() const noexcept { return last_encoded_; }
+  [[nodiscard]] std::uint64_t last_encoded_tsc() const noexcept { return last_encoded_tsc_; }
 
   LatencyHistogram hist_risk;      // intent -> risk decision
   LatencyHistogram hist_journal;   // open position + journal the order (before it leaves)
@@ -359,6 +362,8 @@ class TradingCore {
   std::array<char, 4096> warm_wire_{};                         // warm_order_path's encoder output (never sent)
   alignas(64) std::array<unsigned char, 256> warm_record_{};  // ... and its journal-shaped record
   std::uint64_t warm_runs_{0};
+  oms::OrderSpec last_encoded_{};
+  std::uint64_t last_encoded_tsc_{0};
   risk::ClientOrderId warm_id_{};
   std::int64_t next_equity_ns_{0};
   std::int64_t next_expiry_scan_ns_{0};
