@@ -32,6 +32,7 @@
 #include "engine/admin.hpp"
 #include "engine/alerts.hpp"
 #include "engine/bench.hpp"
+#include "engine/tune_report.hpp"
 #include "engine/journal_check.hpp"
 #include "engine/live_gateway.hpp"
 #include "engine/pipeline.hpp"
@@ -157,6 +158,8 @@ struct RunArgs {
 };
 RunArgs g_replay;
 RunArgs g_bench;
+RunArgs g_tune;
+bool g_tune_quick = false;
 RunArgs g_paper;
 struct LiveArgs {
   std::string config;
@@ -611,6 +614,13 @@ int cmd_bench() {
   return run_bench(rc, g_bench.quiet);
 }
 
+int cmd_tune_report() {
+  const RunConfig rc = load_run_config(g_tune);
+  TuneReportOptions opt;
+  opt.quick = g_tune_quick;
+  return run_tune_report(rc, opt);
+}
+
 int cmd_check_host() {
   tuning::HostCheckOptions opt;
   if (!g_check_host.cores.empty()) opt.trading_cores = tuning::parse_cpu_list(g_check_host.cores);
@@ -798,6 +808,15 @@ void register_commands(CLI::App& app) {
     auto* c = app.add_subcommand("bench", "Latency benchmark: replay at full rate and recorded pace in both topologies, with the floor");
     add_run_options(c, g_bench);
     g_commands.emplace_back(c, cmd_bench);
+  }
+  {
+    auto* c = app.add_subcommand("tune-report",
+                                 "Measure this host (core-to-core hops, timers, page faults, the order path per layout) and "
+                                 "recommend an [engine] block (< 60 s)");
+    c->add_option("--config", g_tune.config, "TOML config whose replay data drives the order-path runs")->capture_default_str()->check(CLI::ExistingFile);
+    c->add_option("--runs-dir", g_tune.runs_dir, "Where runs/tune-<UTC>/ is created (default from config: runs)");
+    c->add_flag("--quick", g_tune_quick, "Short probes and one pinned CPU (a few seconds; tests and CI)");
+    g_commands.emplace_back(c, cmd_tune_report);
   }
   {
     auto* c = app.add_subcommand("book-check", "Rebuild books from recorded files and verify them against the venue's top of book or checksum");

@@ -62,6 +62,13 @@ std::vector<int> affinity_cpus() {
 HopResult measure_hop(int a, int b, int round_trips, int repeats) {
   HopResult out;
   std::vector<double> runs;
+  // The caller's thread is pinned to `a` while measuring: its own mask is put back before returning.
+  cpu_set_t caller_mask;
+  CPU_ZERO(&caller_mask);
+  const bool have_mask = ::pthread_getaffinity_np(::pthread_self(), sizeof caller_mask, &caller_mask) == 0;
+  auto restore = [&] {
+    if (have_mask) (void)::pthread_setaffinity_np(::pthread_self(), sizeof caller_mask, &caller_mask);
+  };
   for (int rep = 0; rep < repeats; ++rep) {
     Line ping, pong;
     std::atomic<int> ready{0};
@@ -79,6 +86,7 @@ HopResult measure_hop(int a, int b, int round_trips, int repeats) {
     while (ready.load() == 0) std::this_thread::yield();
     if (pin_failed.load()) {
       echo.join();
+      restore();
       out.error = "cannot pin a thread to CPU " + std::to_string(a) + " or " + std::to_string(b);
       return out;
     }
@@ -95,11 +103,7 @@ HopResult measure_hop(int a, int b, int round_trips, int repeats) {
     echo.join();
     runs.push_back(static_cast<double>(t1 - t0) / static_cast<double>(static_cast<std::uint64_t>(round_trips) - warm) / 2.0);
   }
-  // The caller's thread must not stay pinned to `a`.
-  cpu_set_t all;
-  CPU_ZERO(&all);
-  for (int c : affinity_cpus()) CPU_SET(c, &all);
-  (void)::pthread_setaffinity_np(::pthread_self(), sizeof all, &all);
+  restore();
   std::sort(runs.begin(), runs.end());
   out.ok = true;
   out.median_ns = runs[runs.size() / 2];
