@@ -810,15 +810,6 @@ void register_commands(CLI::App& app) {
     g_commands.emplace_back(c, cmd_bench);
   }
   {
-    auto* c = app.add_subcommand("tune-report",
-                                 "Measure this host (core-to-core hops, timers, page faults, the order path per layout) and "
-                                 "recommend an [engine] block (< 60 s)");
-    c->add_option("--config", g_tune.config, "TOML config whose replay data drives the order-path runs")->capture_default_str()->check(CLI::ExistingFile);
-    c->add_option("--runs-dir", g_tune.runs_dir, "Where runs/tune-<UTC>/ is created (default from config: runs)");
-    c->add_flag("--quick", g_tune_quick, "Short probes and one pinned CPU (a few seconds; tests and CI)");
-    g_commands.emplace_back(c, cmd_tune_report);
-  }
-  {
     auto* c = app.add_subcommand("book-check", "Rebuild books from recorded files and verify them against the venue's top of book or checksum");
     c->add_option("--venue", g_book_check.venue, "binance-usdm|binance-coinm|binance-spot|kucoin-spot|kucoin-futures|okx|bybit|coinbase")
         ->required()
@@ -864,6 +855,15 @@ void register_commands(CLI::App& app) {
     c->add_option("--cores", g_check_host.cores, "Trading cores to check, e.g. 2-3 or 2,4 (online CPUs; default: all but cpu0)")
         ->check(kCpuList);
     g_commands.emplace_back(c, cmd_check_host);
+  }
+  {
+    auto* c = app.add_subcommand("tune-report",
+                                 "Measure this host (core-to-core hops, timers, page faults, the order path per layout) and "
+                                 "recommend an [engine] block (< 60 s)");
+    c->add_option("--config", g_tune.config, "TOML config whose replay data drives the order-path runs")->capture_default_str()->check(CLI::ExistingFile);
+    c->add_option("--runs-dir", g_tune.runs_dir, "Where runs/tune-<UTC>/ is created (default from config: runs)");
+    c->add_flag("--quick", g_tune_quick, "Short probes and one pinned CPU (a few seconds; tests and CI)");
+    g_commands.emplace_back(c, cmd_tune_report);
   }
 }
 
