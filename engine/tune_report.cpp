@@ -76,7 +76,8 @@ int run_tune_report(const RunConfig& rc, const TuneReportOptions& opt) {
   std::ostringstream md;
   md << "# enigma tune-report\n\n";
   const std::vector<int> cpus = tuning::affinity_cpus();
-  md << "CPUs available to this process: " << cpu_list_text(cpus) << (opt.quick ? " (quick mode: short probes)" : "") << "\n\n";
+  md << "CPUs available to this process: " << cpu_list_text(cpus) << (opt.quick ? " (quick mode: short probes)" : "")
+     << "\n\n";
 
   // ---- core-to-core hop matrix ------------------------------------------------------------------------
   const int round_trips = opt.quick ? 2000 : 20000, repeats = opt.quick ? 3 : 5;
@@ -104,8 +105,10 @@ int run_tune_report(const RunConfig& rc, const TuneReportOptions& opt) {
   auto siblings = [&](std::size_t i, std::size_t j) {
     return std::find(sib[i].begin(), sib[i].end(), cpus[j]) != sib[i].end();
   };
-  md << "## Core-to-core hop (ns, one way)\n\nA cache line bounced between two pinned threads, " << round_trips << " round trips x "
-     << repeats << " repeats, median of (round trip / 2). `s` marks SMT siblings (one physical core), `*` a pair on different NUMA nodes.\n\n";
+  md << "## Core-to-core hop (ns, one way)\n\nA cache line bounced between two pinned threads, " << round_trips
+     << " round trips x " << repeats
+     << " repeats, median of (round trip / 2). `s` marks SMT siblings (one physical core), `*` a pair on different "
+        "NUMA nodes.\n\n";
   md << "| cpu (node) |";
   for (std::size_t j = 0; j < n; ++j) md << " " << cpus[j] << " |";
   md << "\n|---|";
@@ -114,26 +117,38 @@ int run_tune_report(const RunConfig& rc, const TuneReportOptions& opt) {
   for (std::size_t i = 0; i < n; ++i) {
     md << "| " << cpus[i] << " (" << node[i] << ") |";
     for (std::size_t j = 0; j < n; ++j) {
-      if (i == j) md << " - |";
-      else if (hop[i][j] < 0) md << " n/m |";
-      else md << " " << static_cast<long long>(hop[i][j]) << (siblings(i, j) ? "s" : "") << (node[i] != node[j] ? "*" : "") << " |";
+      if (i == j)
+        md << " - |";
+      else if (hop[i][j] < 0)
+        md << " n/m |";
+      else
+        md << " " << static_cast<long long>(hop[i][j]) << (siblings(i, j) ? "s" : "") << (node[i] != node[j] ? "*" : "")
+           << " |";
     }
     md << "\n";
   }
   if (n < 2) md << "\nOne CPU: no pair to measure.\n";
-  if (cut) md << "\nStopped after " << measured << " of " << pairs << " pairs (time budget " << hop_budget << " s); `n/m` = not measured.\n";
+  if (cut)
+    md << "\nStopped after " << measured << " of " << pairs << " pairs (time budget " << hop_budget
+       << " s); `n/m` = not measured.\n";
   md << "\n";
 
   // ---- timers and page faults -----------------------------------------------------------------------------
   const tuning::TimerCosts tc = tuning::measure_timer_costs();
   char buf[512];
-  std::snprintf(buf, sizeof buf, "## Timers (ns per call)\n\n| rdtsc | clock_gettime(MONOTONIC) | clock_gettime(REALTIME) |\n|---:|---:|---:|\n| %.1f | %.1f | %.1f |\n\n",
+  std::snprintf(buf, sizeof buf,
+                "## Timers (ns per call)\n\n| rdtsc | clock_gettime(MONOTONIC) | clock_gettime(REALTIME) "
+                "|\n|---:|---:|---:|\n| %.1f | %.1f | %.1f |\n\n",
                 tc.rdtsc_ns, tc.monotonic_ns, tc.realtime_ns);
   md << buf;
   const tuning::FaultCosts fc = tuning::measure_fault_costs(opt.quick ? (16u << 20) : (64u << 20));
-  std::snprintf(buf, sizeof buf, "## Page faults (first write, ns per 4 KiB)\n\n| 4 KiB pages | huge pages (THP) |\n|---:|---:|\n| %.0f | %s |\n\n",
-                fc.small_page_ns_per_4k, fc.huge_ok ? std::to_string(static_cast<long long>(fc.huge_page_ns_per_4k)).c_str() : "n/a");
-  md << buf << "Huge pages: " << fc.huge_note << ". The engine pre-faults what the order path touches (journal segments, "
+  std::snprintf(buf, sizeof buf,
+                "## Page faults (first write, ns per 4 KiB)\n\n| 4 KiB pages | huge pages (THP) |\n|---:|---:|\n| %.0f "
+                "| %s |\n\n",
+                fc.small_page_ns_per_4k,
+                fc.huge_ok ? std::to_string(static_cast<long long>(fc.huge_page_ns_per_4k)).c_str() : "n/a");
+  md << buf << "Huge pages: " << fc.huge_note
+     << ". The engine pre-faults what the order path touches (journal segments, "
      << "order slots, encoder buffers) at start-up, so these costs are paid before the first order, not on it.\n\n";
 
   // ---- the order path under each layout and idle policy ---------------------------------------------------
@@ -157,24 +172,27 @@ int run_tune_report(const RunConfig& rc, const TuneReportOptions& opt) {
     std::fprintf(stderr, "  order path: fused %s ...\n", lr.name.c_str());
     run_layout(rc, dir, lr);
   }
-  md << "## Replay order path by layout (fused, full rate; frames that sent an order: frame in -> first order bytes, ns)\n\n";
-  md << "| layout | cores | idle | order frames | order p50 | order p99 | every frame p50 |\n|---|---|---|---:|---:|---:|---:|\n";
+  md << "## Replay order path by layout (fused, full rate; frames that sent an order: frame in -> first order bytes, "
+        "ns)\n\n";
+  md << "| layout | cores | idle | order frames | order p50 | order p99 | every frame p50 "
+        "|\n|---|---|---|---:|---:|---:|---:|\n";
   const LayoutRun* best = nullptr;
   for (const LayoutRun& lr : runs) {
     if (!lr.ok) {
-      md << "| " << lr.name << " | " << cpu_list_text(lr.cores) << " | " << (lr.idle == IdlePolicy::spin ? "spin" : "backoff") << " | failed: "
-         << lr.error << " | | | |\n";
+      md << "| " << lr.name << " | " << cpu_list_text(lr.cores) << " | "
+         << (lr.idle == IdlePolicy::spin ? "spin" : "backoff") << " | failed: " << lr.error << " | | | |\n";
       continue;
     }
     md << "| " << lr.name << " | " << (lr.cores.empty() ? "unpinned" : cpu_list_text(lr.cores)) << " | "
-       << (lr.idle == IdlePolicy::spin ? "spin" : "backoff") << " | " << lr.orders << " | " << lr.order_p50 << " | " << lr.order_p99 << " | "
-       << lr.frame_p50 << " |\n";
+       << (lr.idle == IdlePolicy::spin ? "spin" : "backoff") << " | " << lr.orders << " | " << lr.order_p50 << " | "
+       << lr.order_p99 << " | " << lr.frame_p50 << " |\n";
     if (lr.orders > 0 && (best == nullptr || lr.order_p50 < best->order_p50)) best = &lr;
   }
   const bool pipelined_fits = cpus.size() >= 4;  // three pinned stages plus one CPU left for the OS and the gateway
-  md << "\nPipelined layouts " << (pipelined_fits ? "are recommended from the hop matrix below (not replayed here: at full rate on a "
-                                                    "replay they are queue-bound, see README)"
-                                                  : "need three dedicated cores plus one for the OS: not tried on this host")
+  md << "\nPipelined layouts "
+     << (pipelined_fits ? "are recommended from the hop matrix below (not replayed here: at full rate on a "
+                          "replay they are queue-bound, see README)"
+                        : "need three dedicated cores plus one for the OS: not tried on this host")
      << ".\n\n";
 
   // ---- recommendation ----------------------------------------------------------------------------------------
@@ -186,7 +204,8 @@ int run_tune_report(const RunConfig& rc, const TuneReportOptions& opt) {
     double bh = 1e18;
     for (std::size_t i = 0; i < n; ++i)
       for (std::size_t j = 0; j < n; ++j)
-        if (i != j && cpus[i] != 0 && cpus[j] != 0 && hop[i][j] >= 0 && !siblings(i, j) && node[i] == node[j] && hop[i][j] < bh) {
+        if (i != j && cpus[i] != 0 && cpus[j] != 0 && hop[i][j] >= 0 && !siblings(i, j) && node[i] == node[j] &&
+            hop[i][j] < bh) {
           bh = hop[i][j];
           bi = i;
           bj = j;
@@ -199,16 +218,19 @@ int run_tune_report(const RunConfig& rc, const TuneReportOptions& opt) {
         feed = k;
       }
     if (bh < 1e18 && feed < n) {
-      block << "[engine]\ntopology = \"pipelined\"\ncores = [" << cpus[feed] << ", " << cpus[bi] << ", " << cpus[bj] << "]\nidle = \"spin\"\n";
-      why << "pipelined: strategy -> OMS on the closest pair (" << static_cast<long long>(bh) << " ns one way), feed next to the strategy ("
-          << static_cast<long long>(fh) << " ns); cpu0 left to the OS; run the live order gateway on a remaining core of the same node";
+      block << "[engine]\ntopology = \"pipelined\"\ncores = [" << cpus[feed] << ", " << cpus[bi] << ", " << cpus[bj]
+            << "]\nidle = \"spin\"\n";
+      why << "pipelined: strategy -> OMS on the closest pair (" << static_cast<long long>(bh)
+          << " ns one way), feed next to the strategy (" << static_cast<long long>(fh)
+          << " ns); cpu0 left to the OS; run the live order gateway on a remaining core of the same node";
     }
   }
   if (block.str().empty()) {
     if (best != nullptr && !best->cores.empty()) {
-      block << "[engine]\ntopology = \"fused\"\ncores = [" << best->cores[0] << "]\nidle = \"" << (best->idle == IdlePolicy::spin ? "spin" : "backoff")
-            << "\"\n";
-      why << "fused on cpu" << best->cores[0] << ": the lowest measured order p50 (" << best->order_p50 << " ns, " << best->name << ")";
+      block << "[engine]\ntopology = \"fused\"\ncores = [" << best->cores[0] << "]\nidle = \""
+            << (best->idle == IdlePolicy::spin ? "spin" : "backoff") << "\"\n";
+      why << "fused on cpu" << best->cores[0] << ": the lowest measured order p50 (" << best->order_p50 << " ns, "
+          << best->name << ")";
     } else {
       block << "[engine]\ntopology = \"fused\"\nidle = \"backoff\"\n";
       why << "fused, unpinned, backoff: no pinned layout measured better here";
@@ -222,7 +244,8 @@ int run_tune_report(const RunConfig& rc, const TuneReportOptions& opt) {
 
   // ---- host check beside it ------------------------------------------------------------------------------------
   const std::string host = tuning::format_checks(tuning::check_host({}));
-  md << "## check-host findings\n\n```\n" << host << "```\n\nMeasured in " << static_cast<long long>(elapsed()) << " s.\n";
+  md << "## check-host findings\n\n```\n"
+     << host << "```\n\nMeasured in " << static_cast<long long>(elapsed()) << " s.\n";
   std::ofstream(dir + "/tune-report.md") << md.str();
   std::ofstream(dir + "/recommended-engine.toml") << block.str();
   std::ofstream(dir + "/host-check.txt") << host;

@@ -12,8 +12,8 @@
 namespace enigma::engine {
 
 struct TuneReportOptions {
-  bool quick{false};            // fewer round trips, smaller fault probe, fewer layouts (tests, CI): a few seconds
-  double budget_seconds{45};    // the hop matrix stops measuring (and says so) past this share of the run
+  bool quick{false};          // fewer round trips, smaller fault probe, fewer layouts (tests, CI): a few seconds
+  double budget_seconds{45};  // the hop matrix stops measuring (and says so) past this share of the run
 };
 
 // Returns the process exit code; throws enigma::Error on I/O failure.

@@ -76,7 +76,8 @@ HopResult measure_hop(int a, int b, int round_trips, int repeats) {
     std::thread echo([&] {
       if (!pin_self(b)) pin_failed.store(true);
       ready.fetch_add(1);
-      for (std::uint64_t i = 1; i <= static_cast<std::uint64_t>(round_trips) && !pin_failed.load(std::memory_order_relaxed); ++i) {
+      for (std::uint64_t i = 1;
+           i <= static_cast<std::uint64_t>(round_trips) && !pin_failed.load(std::memory_order_relaxed); ++i) {
         while (ping.v.load(std::memory_order_acquire) != i)
           if (pin_failed.load(std::memory_order_relaxed)) return;
         pong.v.store(i, std::memory_order_release);
@@ -101,7 +102,8 @@ HopResult measure_hop(int a, int b, int round_trips, int repeats) {
     }
     const std::int64_t t1 = now_ns();
     echo.join();
-    runs.push_back(static_cast<double>(t1 - t0) / static_cast<double>(static_cast<std::uint64_t>(round_trips) - warm) / 2.0);
+    runs.push_back(static_cast<double>(t1 - t0) / static_cast<double>(static_cast<std::uint64_t>(round_trips) - warm) /
+                   2.0);
   }
   restore();
   std::sort(runs.begin(), runs.end());

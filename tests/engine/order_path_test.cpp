@@ -37,7 +37,8 @@ const std::string kData = kSrc + "/data/binance/hftbacktest_usdm_BTCUSDT_ws_dept
 
 std::string fresh_dir(const std::string& what) {
   static int n = 0;
-  const std::string d = ::testing::TempDir() + "/enigma-path-" + what + "-" + std::to_string(::getpid()) + "-" + std::to_string(n++);
+  const std::string d =
+      ::testing::TempDir() + "/enigma-path-" + what + "-" + std::to_string(::getpid()) + "-" + std::to_string(n++);
   fs::remove_all(d);
   fs::create_directories(d);
   return d;
@@ -98,7 +99,8 @@ Replay replay(Topology topology, std::int64_t warm_interval_ns) {
   r.trades = core.trades();
   r.warm_runs = core.warm_runs();
   std::uint64_t rejects = 0;
-  for (int i = 0; i < risk::kRejectReasonCount; ++i) rejects += core.risk().reject_count(static_cast<risk::RejectReason>(i));
+  for (int i = 0; i < risk::kRejectReasonCount; ++i)
+    rejects += core.risk().reject_count(static_cast<risk::RejectReason>(i));
   r.risk_accepted_rejects = rejects;
   r.journal_records = core.order_manager().journal().records();
   return r;
@@ -109,8 +111,8 @@ void expect_same_trading(const Replay& warm, const Replay& cold) {
   EXPECT_EQ(warm.result.orders.fills, cold.result.orders.fills);
   EXPECT_EQ(warm.result.orders.cancels, cold.result.orders.cancels);
   EXPECT_EQ(warm.result.orders.risk_rejects, cold.result.orders.risk_rejects);
-  EXPECT_EQ(warm.risk_accepted_rejects, cold.risk_accepted_rejects);  // the gate counted no dry-run reject
-  EXPECT_EQ(warm.journal_records, cold.journal_records);              // nothing journaled by the dry run
+  EXPECT_EQ(warm.risk_accepted_rejects, cold.risk_accepted_rejects);          // the gate counted no dry-run reject
+  EXPECT_EQ(warm.journal_records, cold.journal_records);                      // nothing journaled by the dry run
   EXPECT_EQ(warm.result.hist.order.count(), cold.result.hist.order.count());  // no dry run in the histograms
   ASSERT_EQ(warm.trades.size(), cold.trades.size());
   for (std::size_t i = 0; i < warm.trades.size(); ++i) {
@@ -169,12 +171,14 @@ TEST(OrderPath, ReplayLogsAndSummarizesTheAppliedLayout) {
     if (CPU_ISSET(c, &set)) cpu = c;
   const std::string dir = fresh_dir("layout");
   std::string cfg = slurp(kSrc + "/config/replay.toml");
-  cfg = std::regex_replace(cfg, std::regex("idle = \"backoff\""), "idle = \"backoff\"\ncores = [" + std::to_string(cpu) + "]\nwarm_interval_us = 250");
+  cfg = std::regex_replace(cfg, std::regex("idle = \"backoff\""),
+                           "idle = \"backoff\"\ncores = [" + std::to_string(cpu) + "]\nwarm_interval_us = 250");
   cfg = std::regex_replace(cfg, std::regex("data = \\[\"data/"), "data = [\"" + kSrc + "/data/");
   std::ofstream(dir + "/replay.toml") << cfg;
   const Out o = run("replay --quiet --config " + dir + "/replay.toml --runs-dir " + dir + "/runs --topology pipelined");
   ASSERT_EQ(o.code, 0) << o.text;
-  const std::string want = "topology=pipelined feed=cpu" + std::to_string(cpu) + " strategy=unpinned oms=unpinned idle=backoff mlockall=false warm_interval_us=250";
+  const std::string want = "topology=pipelined feed=cpu" + std::to_string(cpu) +
+                           " strategy=unpinned oms=unpinned idle=backoff mlockall=false warm_interval_us=250";
   EXPECT_NE(slurp(dir + "/runs/latest/summary.json").find("\"layout\": \"" + want + "\""), std::string::npos);
   EXPECT_NE(slurp(dir + "/runs/latest/logs/enigma.log").find("engine_layout mode=replay " + want), std::string::npos);
 }
@@ -191,11 +195,13 @@ TEST(OrderPath, TuneReportQuickWritesEverySectionAndALoadableEngineBlock) {
     if (e.path().filename().string().rfind("tune-", 0) == 0) out = e.path();
   ASSERT_FALSE(out.empty()) << o.text;
   const std::string md = slurp(out / "tune-report.md");
-  for (const char* section : {"## Core-to-core hop (ns, one way)", "## Timers (ns per call)", "## Page faults (first write, ns per 4 KiB)",
-                              "## Replay order path by layout", "## Recommended [engine] block", "## check-host findings"})
+  for (const char* section :
+       {"## Core-to-core hop (ns, one way)", "## Timers (ns per call)", "## Page faults (first write, ns per 4 KiB)",
+        "## Replay order path by layout", "## Recommended [engine] block", "## check-host findings"})
     EXPECT_NE(md.find(section), std::string::npos) << section;
   // The layout table has the unpinned run with its orders (the bundled session sends orders).
-  EXPECT_TRUE(std::regex_search(md, std::regex("\\| unpinned-backoff \\| unpinned \\| backoff \\| [1-9][0-9]* \\|"))) << md;
+  EXPECT_TRUE(std::regex_search(md, std::regex("\\| unpinned-backoff \\| unpinned \\| backoff \\| [1-9][0-9]* \\|")))
+      << md;
   // The recommended block replaces the sample config's [engine] table and loads.
   const std::string block = slurp(out / "recommended-engine.toml");
   ASSERT_EQ(block.rfind("[engine]\n", 0), 0u) << block;
