@@ -418,6 +418,8 @@ EngineConfig EngineConfig::read(config::TableReader t) {
   c.log_rotate_bytes = t.size_bytes("log_rotate_size", 64ull << 20, 4096, 1ull << 40);
   c.log_keep_files = static_cast<int>(t.integer("log_keep_files", 5, 1, 1000));
   c.log_json = t.boolean("log_json", false);
+  c.mlockall = t.boolean("mlockall", false);
+  c.warm_interval_us = t.integer("warm_interval_us", 100, 0, 60'000'000);
   // Spinning on a shared core starves whatever else runs there; pinning is what makes spin safe.
   if (c.idle == IdlePolicy::spin && c.cores.empty())
     t.fail("idle", "\"spin\" needs dedicated cores: set engine.cores or use \"backoff\"");

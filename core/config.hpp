@@ -207,6 +207,12 @@ struct EngineConfig {
   std::uint64_t log_rotate_bytes = 64ull << 20;
   int log_keep_files = 5;
   bool log_json = false;
+  // mlockall(MCL_CURRENT | MCL_FUTURE) at start-up: no page of the engine is ever paged out (a refused
+  // lock, e.g. RLIMIT_MEMLOCK too low, is an error at start-up naming the limit).
+  bool mlockall = false;
+  // The order path's warm-up dry run (risk check, journal-shaped record, encode + sign into scratch; sends
+  // and counts nothing) at most this often on the thread that owns the trading core; 0 = off.
+  std::int64_t warm_interval_us = 100;
 
   // Reads and validates every key of the table, then finish()es it.
   [[nodiscard]] static EngineConfig read(config::TableReader table);

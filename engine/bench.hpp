@@ -4,12 +4,33 @@
 // runs/bench-<UTC>/ (bench.md, summary.json, per-configuration .hgrm, report.md/.html, host check).
 #pragma once
 
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/histogram.hpp"
+#include "engine/pipeline.hpp"
 #include "engine/run_config.hpp"
 
 namespace enigma::engine {
 
+// Live loopback tick-to-wire for one transport, measured by whoever drives a live run against the local
+// TLS venue (market data in, orders out, fills back). All histograms in ns.
+struct LiveTransportFigures {
+  std::string transport;             // asio | busy_poll | io_uring | ...
+  std::uint64_t orders{0};
+  LatencyHistogram signed_to_kernel;  // signed bytes ready -> handed to the kernel
+  LatencyHistogram tick_to_wire;      // kernel rx of the frame -> kernel tx of the order
+};
+// The bench's live section from those figures (markdown); with none, one line saying it was not measured.
+[[nodiscard]] std::string format_live_section(const std::vector<LiveTransportFigures>& figures);
+
 struct BenchOptions {
   std::int64_t recorded_pace_window_ns{20'000'000'000};  // data replayed at recorded pace (keeps the run < 2 min)
+  int floor_repeats{7};  // order-path floor: measured this many times (after a warm-up pass); median and spread
+  // The live loopback section: called once with the bench's run directory; returns one entry per transport.
+  // Empty (default): the report says the live figures were not measured by this bench.
+  std::function<std::vector<LiveTransportFigures>(const std::string& run_dir)> live;
 };
 
 // Returns the process exit code.
@@ -22,5 +43,17 @@ struct FloorResult {
   std::uint64_t frames{0};
 };
 [[nodiscard]] FloorResult measure_floor(const std::vector<std::string>& files, int hops);
+
+// The order path's floor on the same work the engine did: for each frame that sent an order (OrderFrame,
+// collected by a fused replay), the simdjson On-Demand walk of that frame plus encode + HMAC-sign of the
+// same order. Measured `repeats` times after one warm-up pass; per repeat the p50/p99 over the frames. The
+// cross-core hop (pipelined) is added by the caller from tuning::measure_hop.
+struct OrderFloor {
+  std::size_t frames{0};
+  std::vector<double> p50_ns, p99_ns;  // one per repeat
+  double median_p50{0}, min_p50{0}, max_p50{0}, median_p99{0};
+};
+[[nodiscard]] OrderFloor measure_order_floor(const std::vector<std::string>& files, const RunConfig& rc,
+                                             const std::vector<OrderFrame>& order_frames, int repeats);
 
 }  // namespace enigma::engine

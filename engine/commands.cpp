@@ -4,6 +4,8 @@
 
 #include <sched.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,6 +32,7 @@
 #include "engine/admin.hpp"
 #include "engine/alerts.hpp"
 #include "engine/bench.hpp"
+#include "engine/tune_report.hpp"
 #include "engine/journal_check.hpp"
 #include "engine/live_gateway.hpp"
 #include "engine/pipeline.hpp"
@@ -156,6 +159,8 @@ struct RunArgs {
 };
 RunArgs g_replay;
 RunArgs g_bench;
+RunArgs g_tune;
+bool g_tune_quick = false;
 RunArgs g_paper;
 struct LiveArgs {
   std::string config;
@@ -226,6 +231,23 @@ void check_engine_for_run(const RunConfig& rc, Topology topology) {
       throw Error(rc.source + ": key 'engine.cores': CPU " + std::to_string(c) + " is not available to this process (allowed: " +
                   cpu_list_text(allowed) + ")");
   }
+}
+
+// [engine] mlockall = true: every page now and later stays in RAM, so no order waits on a page-in. Refused
+// (exit 3) where the lock cannot hold: a finite RLIMIT_MEMLOCK without privilege would make later mappings
+// (the journal's next segment, rings) fail mid-run instead of at start-up.
+void lock_all_memory(const std::string& source) {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_MEMLOCK, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY && ::geteuid() != 0) {
+    throw Error(source + ": key 'engine.mlockall': RLIMIT_MEMLOCK is " + std::to_string(lim.rlim_cur / 1024) +
+                " KiB for this process; mlockall needs it unlimited (`ulimit -l unlimited`, LimitMEMLOCK=infinity in the "
+                "systemd unit) or CAP_IPC_LOCK; or set mlockall = false");
+  }
+  if (::mlockall(MCL_CURRENT | MCL_FUTURE) != 0) {
+    const int err = errno;
+    throw Error(source + ": key 'engine.mlockall': mlockall(MCL_CURRENT|MCL_FUTURE) failed: " + std::strerror(err));
+  }
+  ENIGMA_LOG_INFO("engine", "mlockall applied: every page of the engine is locked in RAM");
 }
 
 // paper and live run the fused engine on the WebSocket thread; a config asking for pipelined is refused
@@ -405,8 +427,11 @@ struct RunSession {
     po.cores = rc.engine.cores;
     po.admin = &admin_ring;
     po.heartbeat_ns = rc.log_heartbeat_ns;
+    po.warm_interval_ns = rc.engine.warm_interval_us * 1000;
     po.stop = &g_stop;
     if (pipeline_reports_status) po.status_request = &g_status_request;
+    if (rc.engine.mlockall) lock_all_memory(rc.source);
+    logger->write_text(LogLevel::info, "engine", "engine_layout mode=" + std::string(mode) + " " + engine_layout(rc.engine, to_string(po.topology)));
   }
 
   // Writes the run's files and report, prints the summary and returns the exit status: 0, or 128 + the
@@ -588,6 +613,13 @@ int cmd_bench() {
   const RunConfig rc = load_run_config(g_bench);
   check_engine_for_run(rc, Topology::pipelined);  // bench runs both topologies; fused pins cores[0]
   return run_bench(rc, g_bench.quiet);
+}
+
+int cmd_tune_report() {
+  const RunConfig rc = load_run_config(g_tune);
+  TuneReportOptions opt;
+  opt.quick = g_tune_quick;
+  return run_tune_report(rc, opt);
 }
 
 int cmd_check_host() {
@@ -837,6 +869,15 @@ void register_commands(CLI::App& app) {
     c->add_option("--cores", g_check_host.cores, "Trading cores to check, e.g. 2-3 or 2,4 (online CPUs; default: all but cpu0)")
         ->check(kCpuList);
     g_commands.emplace_back(c, cmd_check_host);
+  }
+  {
+    auto* c = app.add_subcommand("tune-report",
+                                 "Measure this host (core-to-core hops, timers, page faults, the order path per layout) and "
+                                 "recommend an [engine] block (< 60 s)");
+    c->add_option("--config", g_tune.config, "TOML config whose replay data drives the order-path runs")->capture_default_str()->check(CLI::ExistingFile);
+    c->add_option("--runs-dir", g_tune.runs_dir, "Where runs/tune-<UTC>/ is created (default from config: runs)");
+    c->add_flag("--quick", g_tune_quick, "Short probes and one pinned CPU (a few seconds; tests and CI)");
+    g_commands.emplace_back(c, cmd_tune_report);
   }
 }
 

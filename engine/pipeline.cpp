@@ -389,6 +389,12 @@ class Progress {
   std::chrono::steady_clock::time_point start_;
 };
 
+// The warm-up dry run's interval in TSC ticks (0: off).
+std::uint64_t warm_interval_ticks(const PipelineOptions& opt) noexcept {
+  if (opt.warm_interval_ns <= 0) return 0;
+  return std::max<std::uint64_t>(1, static_cast<std::uint64_t>(static_cast<double>(opt.warm_interval_ns) / TscClock::instance().ns_per_tick()));
+}
+
 bool stop_requested(const PipelineOptions& opt) noexcept { return opt.stop && opt.stop->load(std::memory_order_relaxed); }
 
 // Recorded pace: waits until the frame's offset from the first frame has passed on the monotonic clock.
@@ -502,7 +508,7 @@ class FusedEngine {
   FusedEngine(InstrumentRegistry& registry, strategy::StrategyStage& strategies, TradingCore& core, const PipelineOptions& opt,
               PipelineResult& r)
       : feed_(opt.venue, registry, opt.traded), strategies_(strategies), core_(core), opt_(opt), r_(r),
-        fill_ctx_{&strategies, &fill_intents_}, heartbeat_(opt.heartbeat_ns, registry) {
+        fill_ctx_{&strategies, &fill_intents_}, heartbeat_(opt.heartbeat_ns, registry), warm_ticks_(warm_interval_ticks(opt)) {
     // engine.cores in the fused topology: the one thread that runs every stage (checked at start-up).
     if (!opt.cores.empty()) pin_current_thread(opt.cores[0]);
     // This thread runs every stage: its log records go through its own ring (no shared queue).
@@ -544,7 +550,13 @@ class FusedEngine {
       t3 = rdtsc();
       r_.hist.signal.record(static_cast<std::int64_t>(t3 - t2));
     }
-    for (const auto& in : intents_.view()) (void)core_.on_intent(in, view_.bid_span(), view_.ask_span(), now, t0);
+    sent_order_ = false;
+    for (const auto& in : intents_.view()) {
+      if (core_.on_intent(in, view_.bid_span(), view_.ask_span(), now, t0) && !sent_order_) {
+        sent_order_ = true;
+        r_.hist.order_frame.record(static_cast<std::int64_t>(core_.last_encoded_tsc() - t0));
+      }
+    }
     r_.intents += intents_.size();
     r_.hist.frame.record(static_cast<std::int64_t>((intents_.size() ? rdtsc() : t3) - t0));
     // The exchange side (not part of our latency): market data, reports, fills back to strategies.
@@ -564,6 +576,8 @@ class FusedEngine {
     feed_.collect(r_);
   }
   [[nodiscard]] FeedStage<F>& feed() noexcept { return feed_; }
+  // Whether the last on_frame's own intents sent an order (core().last_encoded() is its last one).
+  [[nodiscard]] bool sent_order() const noexcept { return sent_order_; }
 
  private:
   void service(std::int64_t now, std::uint64_t cause_tsc) noexcept {
@@ -574,6 +588,11 @@ class FusedEngine {
     if (opt_.admin)
       while (opt_.admin->try_pop(cmd)) core_.on_admin(cmd, now);
     heartbeat_.maybe_beat(now, view_status_.frames, r_.hist.frame, core_);
+    // After this frame's own work, never before it: the dry run keeps the order path in cache for the next one.
+    if (warm_ticks_ != 0 && cause_tsc - last_warm_tsc_ >= warm_ticks_) {
+      (void)core_.warm_order_path(now);
+      last_warm_tsc_ = cause_tsc;
+    }
     if (opt_.status != nullptr) {
       view_status_.events = r_.events;
       view_status_.book_updates = r_.book_updates;
@@ -600,13 +619,20 @@ class FusedEngine {
   std::pair<strategy::StrategyStage*, strategy::IntentBuffer*> fill_ctx_;
   FeedView view_status_;
   Heartbeat heartbeat_;
+  bool sent_order_{false};
+  std::uint64_t warm_ticks_;         // warm_order_path interval (0: off)
+  std::uint64_t last_warm_tsc_{0};
 };
 
 template <class F>
 void run_fused(const std::vector<feed::CapturedFrame>& frames, InstrumentRegistry& registry,
                strategy::StrategyStage& strategies, TradingCore& core, const PipelineOptions& opt, PipelineResult& r) {
   FusedEngine<F> engine(registry, strategies, core, opt, r);
-  r.hot_allocations = drive_frames(frames, opt, r, [&](const feed::CapturedFrame& f) { engine.on_frame(f, rdtsc()); },
+  r.hot_allocations = drive_frames(frames, opt, r, [&](const feed::CapturedFrame& f) {
+    engine.on_frame(f, rdtsc());
+    if (opt.order_frames != nullptr && engine.sent_order() && opt.order_frames->size() < opt.order_frames->capacity()) [[unlikely]]
+      opt.order_frames->push_back({static_cast<std::uint32_t>(&f - frames.data()), core.last_encoded()});
+  },
                                    [&](std::uint64_t done) { write_status(done, frames.size(), &core.counters()); });
   engine.finish();
 }
@@ -762,6 +788,9 @@ void run_pipelined(const std::vector<feed::CapturedFrame>& frames, InstrumentReg
     // The log's heartbeat runs here, where the trading core is; its frame latency is frame in -> this
     // thread done with the frame (queueing included), recorded in this thread's own histogram.
     Heartbeat* heartbeat{nullptr};
+    std::uint64_t warm_ticks{0};      // warm_order_path interval (0: off), run while the ring is empty
+    std::uint64_t last_warm_tsc{0};
+    std::uint64_t last_order_frame_tsc{0};
     static void to_ring(void* ctx, const strategy::Fill& f) noexcept {
       auto* ring = static_cast<SpscRing<strategy::Fill>*>(ctx);
       while (!ring->try_push(f)) cpu_relax();
@@ -774,6 +803,13 @@ void run_pipelined(const std::vector<feed::CapturedFrame>& frames, InstrumentReg
           *allocs = thread_allocs() - allocs_start;
           done.store(true, std::memory_order_release);
         }
+        if (warm_ticks != 0 && m.now_ns != 0) {
+          const std::uint64_t now_tsc = rdtsc();
+          if (now_tsc - last_warm_tsc >= warm_ticks) {
+            (void)core->warm_order_path(m.now_ns);
+            last_warm_tsc = now_tsc;
+          }
+        }
         return false;
       }
       r->hist.hop.record(static_cast<std::int64_t>(rdtsc() - m.sent_tsc));
@@ -783,7 +819,11 @@ void run_pipelined(const std::vector<feed::CapturedFrame>& frames, InstrumentReg
           if (heartbeat) heartbeat->note_feed_lag(m.now_ns - m.ev.h.venue_time_ns);
           break;
         case OmsMsg::intent:
-          (void)core->on_intent(m.order_intent, {m.bids.data(), m.nb}, {m.asks.data(), m.na}, m.now_ns, m.frame_tsc);
+          if (core->on_intent(m.order_intent, {m.bids.data(), m.nb}, {m.asks.data(), m.na}, m.now_ns, m.frame_tsc) &&
+              m.frame_tsc != last_order_frame_tsc) {
+            last_order_frame_tsc = m.frame_tsc;  // the frame's first order only
+            r->hist.order_frame.record(static_cast<std::int64_t>(core->last_encoded_tsc() - m.frame_tsc));
+          }
           break;
         case OmsMsg::frame_end:
           if (m.nb && m.na) core->mark(m.book_instrument, Price::from_raw((m.bids[0].price.raw() + m.asks[0].price.raw()) / 2), m.now_ns);
@@ -806,6 +846,7 @@ void run_pipelined(const std::vector<feed::CapturedFrame>& frames, InstrumentReg
 
   Heartbeat heartbeat(opt.heartbeat_ns, registry);
   if (opt.heartbeat_ns > 0) oloop.heartbeat = &heartbeat;
+  oloop.warm_ticks = warm_interval_ticks(opt);
   auto core_at = [&](std::size_t i) { return i < opt.cores.size() ? opt.cores[i] : -1; };
   StageRunner strat_runner, oms_runner;
   strat_runner.start(StageOptions{"enigma-strategy", core_at(1), false, 50, false, opt.idle}, sloop);
@@ -852,6 +893,7 @@ void run_pipelined(const std::vector<feed::CapturedFrame>& frames, InstrumentReg
   r.hist.signal.merge(strat_r.hist.signal);
   r.hist.hop.merge(strat_r.hist.hop);
   r.hist.hop.merge(oms_r.hist.hop);
+  r.hist.order_frame.merge(oms_r.hist.order_frame);
   r.intents += strat_r.intents;
   r.ring_full_spins += strat_r.ring_full_spins;
   r.intents_dropped = sloop.intents.dropped();
@@ -1090,6 +1132,11 @@ PipelineResult run_live(const PaperOptions& popt, InstrumentRegistry& registry, 
   return r;
 }
 
+std::vector<feed::CapturedFrame> load_market_frames(const std::vector<std::string>& files,
+                                                    std::vector<std::unique_ptr<feed::CaptureReader>>& readers, bool strict) {
+  return load_frames(files, readers, strict);
+}
+
 void set_thread_alloc_counter(ThreadAllocCounter fn) noexcept { g_alloc_counter.store(fn); }
 
 PipelineResult run_pipeline(const std::vector<std::string>& files, InstrumentRegistry& registry,
@@ -1137,6 +1184,7 @@ void finish_result(PipelineResult& r, const TradingCore& core) {
   h.journal = ticks_to_ns(core.hist_journal, npt);
   h.encode = ticks_to_ns(core.hist_encode, npt);
   h.order = ticks_to_ns(core.hist_order, npt);
+  h.order_frame = ticks_to_ns(h.order_frame, npt);
   r.orders = core.counters();
 }
 

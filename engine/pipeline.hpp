@@ -25,6 +25,13 @@ namespace enigma::engine {
 
 enum class Speed : std::uint8_t { max, recorded };
 
+// One frame whose own intents sent an order (replay): its index among the replayed market-data frames and
+// the first order it sent. The bench's order-path floor re-does exactly this work (decode walk + encode/sign).
+struct OrderFrame {
+  std::uint32_t frame{0};
+  oms::OrderSpec spec{};
+};
+
 struct PipelineOptions {
   Venue venue{Venue::binance_usdm};
   InstrumentId traded{0};              // paper/live: the instrument our own REST snapshot request is for
@@ -48,6 +55,12 @@ struct PipelineOptions {
   // A `heartbeat` log line every this many ns of the run's clock (data time in a replay, wall time in
   // paper/live), from the thread that owns the trading core; 0 = none. [log] heartbeat_s.
   std::int64_t heartbeat_ns{1'000'000'000};
+  // [engine] warm_interval_us: TradingCore::warm_order_path at most this often (TSC time) on the thread that
+  // owns the trading core — between frames in fused, when the OMS ring is empty in pipelined; 0 = never.
+  std::int64_t warm_interval_ns{100'000};
+  // Replay: each frame that sent an order is appended here while it has spare capacity (the caller reserves
+  // it: nothing is allocated on the hot path). nullptr: not collected.
+  std::vector<OrderFrame>* order_frames{nullptr};
 };
 
 // Every histogram is in TSC ticks while recording; results() converts to nanoseconds.
@@ -58,7 +71,8 @@ struct StageHistograms {
   LatencyHistogram risk;    // intent -> risk decision
   LatencyHistogram journal; // open position + journal the order before it leaves
   LatencyHistogram encode;  // order -> signed venue bytes
-  LatencyHistogram order;   // frame in -> order bytes out
+  LatencyHistogram order;   // frame in -> order bytes out (every order; a bracket leg counts from the fill's poll)
+  LatencyHistogram order_frame;  // frames whose own intents sent an order: frame in -> that frame's first order bytes
   LatencyHistogram frame;   // frame in -> all our stages done (every frame, order or not)
   LatencyHistogram hop;     // pipelined: time an item waits in a ring (one per stage boundary)
 };
@@ -103,6 +117,11 @@ struct PipelineResult {
 
 // Loads frames from the capture files (merged by receive time), then runs them through the pipeline.
 // `strategies` and `core` are owned by the caller (their state is read after the run).
+// The market-data frames of `files` in the order run_pipeline replays them (OrderFrame::frame indexes
+// this). `readers` own the frames' bytes.
+std::vector<feed::CapturedFrame> load_market_frames(const std::vector<std::string>& files,
+                                                    std::vector<std::unique_ptr<feed::CaptureReader>>& readers, bool strict);
+
 PipelineResult run_pipeline(const std::vector<std::string>& files, InstrumentRegistry& registry,
                             strategy::StrategyStage& strategies, TradingCore& core, const PipelineOptions& opt);
 

@@ -59,7 +59,7 @@ struct Stage {
 
 std::vector<Stage> stages_of(const StageHistograms& h) {
   return {{"decode", &h.decode}, {"book", &h.book}, {"signal", &h.signal}, {"risk", &h.risk},
-          {"journal", &h.journal}, {"encode", &h.encode}, {"frame_to_order", &h.order}, {"frame", &h.frame}, {"ring_hop", &h.hop}};
+          {"journal", &h.journal}, {"encode", &h.encode}, {"frame_to_order", &h.order}, {"order_frame", &h.order_frame}, {"frame", &h.frame}, {"ring_hop", &h.hop}};
 }
 
 void write_file(const std::string& path, const std::string& text) { write_file_atomic(path, text); }
@@ -108,6 +108,23 @@ void point_latest_at(const std::string& runs_dir, const std::string& run_dir) {
   if (::symlink(target.c_str(), tmp.c_str()) == 0 && ::rename(tmp.c_str(), latest.c_str()) != 0) ::unlink(tmp.c_str());
 }
 
+std::string engine_layout(const EngineConfig& e, std::string_view topology) {
+  const bool fused = topology != "pipelined";
+  static constexpr const char* kFused[] = {"engine"};
+  static constexpr const char* kPipelined[] = {"feed", "strategy", "oms"};
+  std::string out = "topology=" + std::string(topology);
+  const std::size_t n = fused ? 1 : 3;
+  for (std::size_t i = 0; i < n; ++i) {
+    out += ' ';
+    out += fused ? kFused[i] : kPipelined[i];
+    out += i < e.cores.size() ? "=cpu" + std::to_string(e.cores[i]) : std::string("=unpinned");
+  }
+  out += std::string(" idle=") + (e.idle == IdlePolicy::spin ? "spin" : "backoff");
+  out += std::string(" mlockall=") + (e.mlockall ? "true" : "false");
+  out += " warm_interval_us=" + std::to_string(e.warm_interval_us);
+  return out;
+}
+
 void write_run_files(const std::string& dir, const RunSummaryInput& in) {
   const PipelineResult& r = *in.result;
   const TradingCore& core = *in.core;
@@ -142,6 +159,7 @@ void write_run_files(const std::string& dir, const RunSummaryInput& in) {
     << "\",\n  \"strategy\": \"" << in.config->strategy_name() << "\",\n  \"data_files\": " << in.config->data.size()
     << ",\n  \"data_start_ns\": " << r.data_start_ns << ",\n  \"data_end_ns\": " << r.data_end_ns << ",\n";
   // null for a run that ended on its own; a stopped replay processed fewer frames than its input holds.
+  j << "  \"layout\": \"" << engine_layout(in.config->engine, in.topology) << "\",\n";
   j << "  \"interrupted\": " << (r.interrupted.empty() ? "null" : "\"" + r.interrupted + "\"") << ",\n";
   // Why the engine ended the run itself (disk full), with the path and bytes: null otherwise.
   j << "  \"fatal_error\": " << (r.fatal_error.empty() ? "null" : "\"" + json_escape(r.fatal_error) + "\"") << ",\n";

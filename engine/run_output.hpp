@@ -37,6 +37,11 @@ struct RunSummaryInput {
   const AlertDispatcher* alerts = nullptr;  // [alerts] enabled: its counts go into summary.json
 };
 
+// The thread layout a run applies, one line (logged at start, `layout` in summary.json): which CPU each
+// thread is pinned to (fused: engine; pipelined: feed, strategy, oms; "unpinned" where engine.cores names
+// none), the idle policy, mlockall and the warm-up interval.
+[[nodiscard]] std::string engine_layout(const EngineConfig& e, std::string_view topology);
+
 // summary.json, trades.csv, equity.csv and one <stage>.hgrm per stage with samples. Deterministic
 // fields first; wall-clock-dependent ones live under "timing" and "latency_ns".
 void write_run_files(const std::string& run_dir, const RunSummaryInput& in);

@@ -83,6 +83,7 @@ TradingCore::TradingCore(const InstrumentRegistry& registry, TradingCoreConfig c
   watch_.assign(traded_count_, InstrumentWatch{});
   estop_ = std::make_unique<risk::EmergencyStop>(*risk_);
   estop_actions_ = std::make_unique<EmergencyActionsImpl>(*this);
+  warm_id_ = risk::ClientOrderId::from("warmdryrun").value;
   set_lifecycle(Lifecycle::ready);
 }
 
@@ -195,6 +196,8 @@ bool TradingCore::send(oms::OrderSpec spec, strategy::IntentReason reason, std::
   if (n.ok()) {
     hist_encode.record(static_cast<std::int64_t>(t_enc - t_journal));
     hist_order.record(static_cast<std::int64_t>(t_enc - frame_tsc));
+    last_encoded_ = spec;
+    last_encoded_tsc_ = t_enc;
     day_stats_.record_order_latency(t_enc - frame_tsc);
   } else if (n.error != Errc::not_found) {
     ++counters_.encode_errors;
@@ -232,6 +235,38 @@ bool TradingCore::send(oms::OrderSpec spec, strategy::IntentReason reason, std::
                   side_text(spec.req.side), LogLiteral{risk::to_string(spec.req.type)}, spec.req.qty, spec.req.price,
                   spec.req.stop_price, spec.req.reduce_only, spec.req.instrument);
   return true;
+}
+
+std::size_t TradingCore::warm_order_path(std::int64_t now_ns) noexcept {
+  static_assert(sizeof(warm_record_) == oms::kJournalRecordSize);
+  std::size_t warmed = 0;
+  for (InstrumentId id = 0; id < traded_count_; ++id) {
+    const Price mark = marks_[id];
+    if (mark.raw() <= 0) continue;  // no market seen yet: nothing representative to price
+    const InstrumentSpec& spec = registry_.get(id);
+    const std::int64_t tick = std::max<std::int64_t>(1, spec.tick.raw());
+    oms::OrderSpec o{};
+    o.req.client_id = warm_id_;  // never sent: no id of the generator is used up
+    o.req.instrument = id;
+    o.req.venue = spec.venue;
+    o.req.side = Side::buy;
+    o.req.qty = spec.lot.raw() > 0 ? spec.lot : spec.min_qty;
+    o.req.type = risk::OrderType::limit;
+    o.req.tif = risk::TimeInForce::ioc;
+    o.req.price = Price::from_raw(mark.raw() / tick * tick);
+    o.req.reference_price = mark;
+    o.req.stop_loss = Price::from_raw((mark.raw() - mark.raw() / 100) / tick * tick);
+    o.req.leverage = cfg_.leverage;
+    (void)risk_->check_dry(o.req, now_ns);
+    oms::encode_order_record_scratch(warm_record_.data(), o, 0, now_ns);
+    const Venue v = spec.venue;
+    if (v == Venue::kucoin_futures) (void)kucoin_->encode_new(o, now_ns / 1'000'000, warm_wire_.data(), warm_wire_.size());
+    else if (v == Venue::binance_usdm || v == Venue::binance_coinm || v == Venue::binance_spot)
+      (void)binance_->encode_new(o, now_ns / 1'000'000, warm_wire_.data(), warm_wire_.size());
+    ++warmed;
+  }
+  warm_runs_ += warmed != 0;
+  return warmed;
 }
 
 bool TradingCore::send_live(oms::binance_futures::RestRequest kind, const risk::ClientOrderId& id,

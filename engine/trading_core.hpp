@@ -251,6 +251,17 @@ class TradingCore {
   // Whether a book mid was ever marked for this instrument (false: its symbol never appeared in the data).
   [[nodiscard]] bool saw_market(InstrumentId id) const noexcept { return id < marks_.size() && !marks_[id].is_zero(); }
 
+  // The order path's dry run (DESIGN "hot path"): a representative order for every traded instrument with
+  // a mark goes through the risk gate's checks (nothing reserved or counted), a journal-shaped record into
+  // scratch, and the venue encoder's encode + HMAC sign into scratch. Nothing is sent, journaled or counted
+  // (no order, no reject, no histogram); it keeps the order path's code, tables and buffers in cache between
+  // orders that may be seconds apart. Allocation- and syscall-free. Returns the orders it warmed.
+  std::size_t warm_order_path(std::int64_t now_ns) noexcept;
+  [[nodiscard]] std::uint64_t warm_runs() const noexcept { return warm_runs_; }
+  // The last order whose bytes were encoded and signed, and when (TSC) they were ready.
+  [[nodiscard]] const oms::OrderSpec& last_encoded() const noexcept { return last_encoded_; }
+  [[nodiscard]] std::uint64_t last_encoded_tsc() const noexcept { return last_encoded_tsc_; }
+
   LatencyHistogram hist_risk;      // intent -> risk decision
   LatencyHistogram hist_journal;   // open position + journal the order (before it leaves)
   LatencyHistogram hist_encode;    // order -> signed venue bytes
@@ -348,6 +359,12 @@ class TradingCore {
   std::vector<Price> marks_;
   std::vector<risk::ClientOrderId> cancel_buf_;
   std::array<char, 4096> wire_{};
+  std::array<char, 4096> warm_wire_{};                         // warm_order_path's encoder output (never sent)
+  alignas(64) std::array<unsigned char, 256> warm_record_{};  // ... and its journal-shaped record
+  std::uint64_t warm_runs_{0};
+  oms::OrderSpec last_encoded_{};
+  std::uint64_t last_encoded_tsc_{0};
+  risk::ClientOrderId warm_id_{};
   std::int64_t next_equity_ns_{0};
   std::int64_t next_expiry_scan_ns_{0};
   std::uint32_t resting_entries_{0};

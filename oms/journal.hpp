@@ -120,6 +120,11 @@ struct JournalInspection {
 // Throws enigma::Error only when a file cannot be opened or read.
 [[nodiscard]] JournalInspection inspect_journal(const std::string& path);
 
+// The exact work of journaling an order (header, payload copy, CRC32C) into `rec` (kJournalRecordSize
+// bytes) instead of the segment: the trading core's warm-up dry run keeps this code and its tables in cache.
+void encode_order_record_scratch(unsigned char* rec, const OrderSpec& o, std::uint64_t next_client_counter,
+                                 std::int64_t now_ns) noexcept;
+
 class Journal {
  public:
   // Opens (creating if needed) the segment chain of `path` and appends after the last valid record of its

@@ -216,6 +216,7 @@ RiskDecision RiskGate::check_and_reserve(const OrderRequest& o, std::int64_t now
   if (!vb.submit.can_take(now_ns)) return reject(RejectReason::venue_rate_limit);
   if (!st.submit.can_take(now_ns)) return reject(RejectReason::strategy_rate_limit);
 
+  if (dry_run_) return RiskDecision{};  // check_dry: nothing below may change the gate's state
   // -- commit: the order counts from now on (filled in place: no temporary copy of the 48-byte id)
   WorkingOrder* w = kill_.orders().emplace(o.client_id, hash);
   if (w == nullptr) [[unlikely]] return reject(RejectReason::max_open_orders);

@@ -56,6 +56,14 @@ class RiskGate {
   // Checks a new order; on acceptance reserves it (counts it against every limit and budget and enters
   // it in the kill switch's registry) so the caller must send it or report on_reject/on_cancel.
   [[nodiscard]] RiskDecision check_and_reserve(const OrderRequest& order, std::int64_t now_ns) noexcept;
+  // The same checks without reserving or counting anything (a rejection is not counted either): the
+  // trading core's warm-up dry run, which keeps the gate's code and state in cache between orders.
+  [[nodiscard]] RiskDecision check_dry(const OrderRequest& order, std::int64_t now_ns) noexcept {
+    dry_run_ = true;
+    const RiskDecision d = check_and_reserve(order, now_ns);
+    dry_run_ = false;
+    return d;
+  }
   // Checks an amendment of a working order to `new_price` (0 keeps a market/stop order's price) and
   // `new_remaining` (the new unfilled quantity); on acceptance applies it to the reservation.
   [[nodiscard]] RiskDecision check_modify(const ClientOrderId& id, Price new_price, Qty new_remaining,
@@ -169,7 +177,7 @@ class RiskGate {
   };
 
   RiskDecision reject(RejectReason r) noexcept {
-    ++rejects_[static_cast<int>(r)];
+    if (!dry_run_) ++rejects_[static_cast<int>(r)];
     return RiskDecision{r};
   }
   [[nodiscard]] static bool reduces(const InstrumentState& in, Side side, Qty qty) noexcept;
@@ -180,6 +188,7 @@ class RiskGate {
   void remember_client_id(std::uint64_t hash) noexcept;
 
   RiskConfig cfg_;
+  bool dry_run_{false};  // check_dry: check_and_reserve stops before it commits, rejects are not counted
   int128 max_order_notional_pq_{0};  // limits in the 1e-20 exposure unit
   int128 max_exposure_pq_{0};
   std::vector<InstrumentState> instruments_;

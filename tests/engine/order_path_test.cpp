@@ -1,0 +1,215 @@
+// The order path (issue 12 part A):
+//  * the warm-up dry run sends nothing and counts nothing: a replay that warms every microsecond makes the
+//    same orders, fills, trades, rejects and journal as one that never warms, in both topologies, and it
+//    allocates nothing on the pipeline threads after warm-up (it runs on them);
+//  * a journal segment is pre-faulted writable: appending 2,000 orders (125 fresh 4 KiB pages) takes no
+//    page fault on the appending thread;
+//  * the applied layout (topology, the CPU each thread is pinned to, idle policy) is logged at start and
+//    written to summary.json, by the `enigma` binary;
+//  * `enigma tune-report --quick` writes every section and an [engine] block that loads as config.
+#include <gtest/gtest.h>
+#include <sched.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+
+#include "engine/pipeline.hpp"
+#include "engine/run_config.hpp"
+#include "oms/journal.hpp"
+#include "tests/support/alloc_counter.hpp"
+
+using namespace enigma;
+using namespace enigma::engine;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kSrc = ENIGMA_SOURCE_DIR;
+const std::string kData = kSrc + "/data/binance/hftbacktest_usdm_BTCUSDT_ws_depth_trade_bookTicker_raw_20240808.gz";
+
+std::string fresh_dir(const std::string& what) {
+  static int n = 0;
+  const std::string d =
+      ::testing::TempDir() + "/enigma-path-" + what + "-" + std::to_string(::getpid()) + "-" + std::to_string(n++);
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream f(p);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+struct Out {
+  int code;
+  std::string text;
+};
+Out run(const std::string& args) {
+  const std::string cmd = std::string(ENIGMA_BINARY) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string text;
+  std::array<char, 4096> buf;
+  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) text.append(buf.data(), n);
+  const int st = pclose(p);
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, text};
+}
+
+std::uint64_t counting() noexcept { return test::thread_allocation_count(); }
+
+struct Replay {
+  PipelineResult result;
+  std::vector<TradeRow> trades;
+  std::uint64_t warm_runs{0};
+  std::uint64_t risk_accepted_rejects{0};
+  std::uint64_t journal_records{0};
+};
+
+Replay replay(Topology topology, std::int64_t warm_interval_ns) {
+  RunConfig rc = RunConfig::load(kSrc + "/config/replay.toml");
+  rc.data = {kData};
+  InstrumentRegistry registry;
+  rc.fill_registry(registry);
+  strategy::StrategyStage strategies(rc.make_strategies());
+  TradingCoreConfig trading = rc.trading;
+  trading.journal_path = fresh_dir("journal") + "/journal.bin";
+  TradingCore core(registry, trading);
+  PipelineOptions po;
+  po.venue = rc.venue;
+  po.topology = topology;
+  po.progress = false;
+  po.warmup_frames = 5000;
+  po.warm_interval_ns = warm_interval_ns;
+  set_thread_alloc_counter(&counting);
+  Replay r;
+  {
+    test::AllocationScope scope;
+    r.result = run_pipeline(rc.data, registry, strategies, core, po);
+  }
+  r.trades = core.trades();
+  r.warm_runs = core.warm_runs();
+  std::uint64_t rejects = 0;
+  for (int i = 0; i < risk::kRejectReasonCount; ++i)
+    rejects += core.risk().reject_count(static_cast<risk::RejectReason>(i));
+  r.risk_accepted_rejects = rejects;
+  r.journal_records = core.order_manager().journal().records();
+  return r;
+}
+
+void expect_same_trading(const Replay& warm, const Replay& cold) {
+  EXPECT_EQ(warm.result.orders.orders, cold.result.orders.orders);
+  EXPECT_EQ(warm.result.orders.fills, cold.result.orders.fills);
+  EXPECT_EQ(warm.result.orders.cancels, cold.result.orders.cancels);
+  EXPECT_EQ(warm.result.orders.risk_rejects, cold.result.orders.risk_rejects);
+  EXPECT_EQ(warm.risk_accepted_rejects, cold.risk_accepted_rejects);          // the gate counted no dry-run reject
+  EXPECT_EQ(warm.journal_records, cold.journal_records);                      // nothing journaled by the dry run
+  EXPECT_EQ(warm.result.hist.order.count(), cold.result.hist.order.count());  // no dry run in the histograms
+  ASSERT_EQ(warm.trades.size(), cold.trades.size());
+  for (std::size_t i = 0; i < warm.trades.size(); ++i) {
+    EXPECT_EQ(warm.trades[i].client_id, cold.trades[i].client_id);  // no client id used up by the dry run
+    EXPECT_EQ(warm.trades[i].price, cold.trades[i].price);
+    EXPECT_EQ(warm.trades[i].qty, cold.trades[i].qty);
+  }
+}
+
+}  // namespace
+
+TEST(OrderPath, WarmDryRunSendsAndCountsNothingAndAllocatesNothingFused) {
+  const Replay cold = replay(Topology::fused, 0);
+  const Replay warm = replay(Topology::fused, 1000);  // every microsecond: many dry runs between orders
+  EXPECT_EQ(cold.warm_runs, 0u);
+  EXPECT_GT(warm.warm_runs, 1000u);
+  ASSERT_GT(cold.result.orders.orders, 0u);
+  expect_same_trading(warm, cold);
+  EXPECT_EQ(warm.result.hot_allocations, 0u);
+  // Frames whose own intents sent an order: at least one, never more than the orders.
+  EXPECT_GT(warm.result.hist.order_frame.count(), 0u);
+  EXPECT_LE(warm.result.hist.order_frame.count(), warm.result.orders.orders);
+}
+
+TEST(OrderPath, WarmDryRunSendsAndCountsNothingAndAllocatesNothingPipelined) {
+  const Replay warm = replay(Topology::pipelined, 1000);
+  EXPECT_GT(warm.warm_runs, 0u);  // the OMS thread warms while its ring is empty
+  EXPECT_EQ(warm.result.hot_allocations, 0u);
+  EXPECT_GT(warm.result.orders.orders, 0u);
+  EXPECT_GT(warm.result.hist.order_frame.count(), 0u);
+  EXPECT_EQ(warm.risk_accepted_rejects, warm.result.orders.risk_rejects);  // only real orders' rejects counted
+}
+
+TEST(OrderPath, JournalAppendsTakeNoPageFault) {
+  const std::string path = fresh_dir("fault") + "/journal.bin";
+  oms::JournalConfig jc;
+  jc.max_records = 4096;  // 1 MiB segment
+  oms::Journal j(path, jc);
+  oms::OrderSpec o{};
+  ASSERT_EQ(j.append_order(o, 1, 1), Errc::ok);  // first call: the code's own pages, not the segment's
+  rusage before{}, after{};
+  ::getrusage(RUSAGE_THREAD, &before);
+  for (int i = 0; i < 2000; ++i) ASSERT_EQ(j.append_order(o, static_cast<std::uint64_t>(i + 2), i + 2), Errc::ok);
+  ::getrusage(RUSAGE_THREAD, &after);
+  // 2,000 records of 256 B cross 125 pages never written before; without the pre-fault each one faults.
+  EXPECT_LT(after.ru_minflt - before.ru_minflt, 5) << "minor faults while appending";
+  EXPECT_EQ(after.ru_majflt - before.ru_majflt, 0);
+}
+
+TEST(OrderPath, ReplayLogsAndSummarizesTheAppliedLayout) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  ASSERT_EQ(::sched_getaffinity(0, sizeof set, &set), 0);
+  int cpu = -1;
+  for (int c = CPU_SETSIZE - 1; c >= 0 && cpu < 0; --c)
+    if (CPU_ISSET(c, &set)) cpu = c;
+  const std::string dir = fresh_dir("layout");
+  std::string cfg = slurp(kSrc + "/config/replay.toml");
+  cfg = std::regex_replace(cfg, std::regex("idle = \"backoff\""),
+                           "idle = \"backoff\"\ncores = [" + std::to_string(cpu) + "]\nwarm_interval_us = 250");
+  cfg = std::regex_replace(cfg, std::regex("data = \\[\"data/"), "data = [\"" + kSrc + "/data/");
+  std::ofstream(dir + "/replay.toml") << cfg;
+  const Out o = run("replay --quiet --config " + dir + "/replay.toml --runs-dir " + dir + "/runs --topology pipelined");
+  ASSERT_EQ(o.code, 0) << o.text;
+  const std::string want = "topology=pipelined feed=cpu" + std::to_string(cpu) +
+                           " strategy=unpinned oms=unpinned idle=backoff mlockall=false warm_interval_us=250";
+  EXPECT_NE(slurp(dir + "/runs/latest/summary.json").find("\"layout\": \"" + want + "\""), std::string::npos);
+  EXPECT_NE(slurp(dir + "/runs/latest/logs/enigma.log").find("engine_layout mode=replay " + want), std::string::npos);
+}
+
+TEST(OrderPath, TuneReportQuickWritesEverySectionAndALoadableEngineBlock) {
+  const std::string dir = fresh_dir("tune");
+  std::string cfg = slurp(kSrc + "/config/replay.toml");
+  cfg = std::regex_replace(cfg, std::regex("data = \\[\"data/"), "data = [\"" + kSrc + "/data/");
+  std::ofstream(dir + "/replay.toml") << cfg;
+  const Out o = run("tune-report --quick --config " + dir + "/replay.toml --runs-dir " + dir + "/runs");
+  ASSERT_EQ(o.code, 0) << o.text;
+  fs::path out;
+  for (const auto& e : fs::directory_iterator(dir + "/runs"))
+    if (e.path().filename().string().rfind("tune-", 0) == 0) out = e.path();
+  ASSERT_FALSE(out.empty()) << o.text;
+  const std::string md = slurp(out / "tune-report.md");
+  for (const char* section :
+       {"## Core-to-core hop (ns, one way)", "## Timers (ns per call)", "## Page faults (first write, ns per 4 KiB)",
+        "## Replay order path by layout", "## Recommended [engine] block", "## check-host findings"})
+    EXPECT_NE(md.find(section), std::string::npos) << section;
+  // The layout table has the unpinned run with its orders (the bundled session sends orders).
+  EXPECT_TRUE(std::regex_search(md, std::regex("\\| unpinned-backoff \\| unpinned \\| backoff \\| [1-9][0-9]* \\|")))
+      << md;
+  // The recommended block replaces the sample config's [engine] table and loads.
+  const std::string block = slurp(out / "recommended-engine.toml");
+  ASSERT_EQ(block.rfind("[engine]\n", 0), 0u) << block;
+  const std::size_t eng = cfg.find("[engine]"), next = cfg.find("\n[", eng + 1);
+  const std::string merged = cfg.substr(0, eng) + block + cfg.substr(next + 1);
+  const RunConfig rc = RunConfig::parse(merged, "recommended-engine.toml");
+  EXPECT_EQ(rc.engine.warm_interval_us, 100);
+  if (block.find("cores = [") != std::string::npos) {
+    EXPECT_FALSE(rc.engine.cores.empty());
+  }
+}
