@@ -185,6 +185,7 @@ TEST(FeedWsClient, UntrustedSelfSignedCertificateFailsVerification) {
 struct FaultCase {
   const char* name;
   DisconnectCause expect;
+  Transport transport = Transport::asio;
 };
 
 class FeedWsClientFault : public ::testing::TestWithParam<FaultCase> {};
@@ -199,6 +200,7 @@ TEST_P(FeedWsClientFault, RecoversAndResumes) {
   WsClientOptions o = binance_options(srv);
   o.max_frame_bytes = 64 * 1024;  // recorded WebSocket frames are far smaller
   o.stale_after_ns = 400'000'000;  // far above any scheduling stall, still a short test
+  o.transport = fc.transport;
   WsClient c(o, sink.handlers());
   c.start();
   ASSERT_TRUE(pump_until(c, [&] { return sink.connects == 1 && subscriptions_seen(srv) == 1; }));
@@ -248,8 +250,14 @@ INSTANTIATE_TEST_SUITE_P(Faults, FeedWsClientFault,
                                            FaultCase{"drop_without_close", DisconnectCause::closed_by_peer},
                                            FaultCase{"close_frame", DisconnectCause::closed_by_peer},
                                            FaultCase{"oversized", DisconnectCause::frame_too_large},
-                                           FaultCase{"silence", DisconnectCause::stale}),
-                         [](const auto& info) { return std::string(info.param.name); });
+                                           FaultCase{"silence", DisconnectCause::stale},
+                                           // busy_poll: a read parked in the socket layer is aborted cleanly
+                                           FaultCase{"reset", DisconnectCause::closed_by_peer, Transport::busy_poll},
+                                           FaultCase{"close_frame", DisconnectCause::closed_by_peer, Transport::busy_poll},
+                                           FaultCase{"silence", DisconnectCause::stale, Transport::busy_poll}),
+                         [](const auto& info) {
+                           return std::string(info.param.name) + (info.param.transport == Transport::asio ? "" : "_busy_poll");
+                         });
 
 TEST(FeedWsClient, SequenceGapAndInvalidJsonArePassedThroughWithoutDisconnect) {
   const auto& rec = recorded();
