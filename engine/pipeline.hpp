@@ -60,6 +60,10 @@ struct StageHistograms {
   LatencyHistogram order;   // frame in -> order bytes out
   LatencyHistogram frame;   // frame in -> all our stages done (every frame, order or not)
   LatencyHistogram hop;     // pipelined: time an item waits in a ring (one per stage boundary)
+  // live (from the gateway's kernel tx timestamps): signed bytes -> kernel tx, and kernel rx of the frame ->
+  // kernel tx of the order it caused (tick-to-wire).
+  LatencyHistogram signed_to_kernel;
+  LatencyHistogram tick_to_wire;
 };
 
 struct PipelineResult {

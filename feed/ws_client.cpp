@@ -32,6 +32,12 @@ namespace ssl = net::ssl;
 using tcp = net::ip::tcp;
 using error_code = boost::system::error_code;
 
+namespace {
+thread_local std::int64_t t_frame_kernel_rx_ns = 0;
+}  // namespace
+
+std::int64_t current_frame_kernel_rx_ns() noexcept { return t_frame_kernel_rx_ns; }
+
 std::string_view to_string(PingPolicy p) noexcept {
   switch (p) {
     case PingPolicy::none: return "none";
@@ -400,7 +406,9 @@ struct WsClient::Impl {
         backoff.reset();  // data flows: the next failure starts from the initial delay again
       }
       const std::int64_t kernel_rx = sess->ws.next_layer().next_layer().last_rx().best_ns();
+      t_frame_kernel_rx_ns = kernel_rx;
       if (h.on_frame) h.on_frame(h.ctx, WsFrame{std::string_view(p, n), n + kFramePadding, tsc, t, kernel_rx});
+      t_frame_kernel_rx_ns = 0;
       if (g != gen) return;  // the callback stopped the client
       if (state == WsState::awaiting_welcome && std::string_view(p, n).find("\"welcome\"") != std::string_view::npos) {
         on_ready();

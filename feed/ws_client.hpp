@@ -144,8 +144,9 @@ struct WsClientOptions {
   Transport transport = Transport::asio;
   // SO_TIMESTAMPING on the socket, read with every recvmsg into WsFrame::kernel_rx_ns.
   bool rx_timestamps = true;
-  // Also ask for RX_HARDWARE|RAW_HARDWARE (NICs that stamp in hardware; see `enigma check-host`). Falls back to
-  // software stamps when the kernel refuses.
+  // Also ask for RX_HARDWARE|RAW_HARDWARE (NICs that stamp in hardware; see `enigma check-host`). The NIC only
+  // stamps once its receive filter is on (SIOCSHWTSTAMP, root); frames without a hardware stamp keep the
+  // software one. Falls back to software-only when the kernel refuses the flags.
   bool hardware_timestamps = false;
   WsClock clock;
 };
@@ -176,6 +177,11 @@ struct WsStats {
 
 enum class WsState : std::uint8_t { idle, connecting, awaiting_welcome, connected, backoff, stopped };
 [[nodiscard]] std::string_view to_string(WsState s) noexcept;
+
+// Kernel receive time (CLOCK_REALTIME ns) of the frame whose on_frame callback is running on this thread;
+// 0 outside a callback or without rx timestamps. Lets code called synchronously from the callback (the fused
+// order path: LiveGateway::try_send) tie an order to the frame that caused it without new event fields.
+[[nodiscard]] std::int64_t current_frame_kernel_rx_ns() noexcept;
 
 class WsClient {
  public:
