@@ -506,7 +506,7 @@ std::size_t WsClient::poll_once() noexcept {
   try {
     if (m.io.stopped()) m.io.restart();
     // busy_poll: the parked read retries recvmsg here, on the polling thread, without the reactor.
-    if (m.sess) (void)m.sess->ws.next_layer().next_layer().poll_pending();
+    if (m.sess) m.sess->ws.next_layer().next_layer().poll_pending();
     m.io.poll();
     m.check_timers(m.now());
   } catch (const std::exception& e) {

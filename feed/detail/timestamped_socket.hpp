@@ -54,14 +54,13 @@ class TimestampedSocket {
   [[nodiscard]] const RxStamp& last_rx() const noexcept { return last_rx_; }
   [[nodiscard]] std::uint64_t bytes_sent() const noexcept { return bytes_sent_; }
 
-  // busy_poll: retries a parked read once. Returns true when the read completed (data, EOF or error).
-  bool poll_pending() {
-    if (parked_invoke_ == nullptr) return false;
+  // busy_poll: retries a parked read once (it parks itself again when nothing is there). Touches nothing of
+  // `this` after the retry: its completion may close the connection and destroy this socket.
+  void poll_pending() {
+    if (parked_invoke_ == nullptr) return;
     auto invoke = parked_invoke_;
     parked_invoke_ = nullptr;
-    const std::uint64_t before = reads_done_;
     (void)invoke(parked_, this, false);
-    return reads_done_ != before;
   }
   // Completes a parked read with operation_aborted (through the executor), e.g. when the connection closes.
   void abort_pending() {
@@ -114,10 +113,7 @@ class TimestampedSocket {
 
     template <class Self>
     void operator()(Self& self, error_code wait_ec = {}) {
-      if (step == Step::deliver) {
-        ++s->reads_done_;
-        return self.complete(ec, n);
-      }
+      if (step == Step::deliver) return self.complete(ec, n);
       if (wait_ec) return self.complete(wait_ec, 0);
       iovec iov[kMaxIov];
       const int cnt = to_iov(buffers, iov);
@@ -143,7 +139,6 @@ class TimestampedSocket {
         step = Step::deliver;
         return boost::asio::post(s->sock_.get_executor(), std::move(self));
       }
-      ++s->reads_done_;
       self.complete(ec, n);
     }
   };
@@ -197,7 +192,7 @@ class TimestampedSocket {
         boost::asio::post(sock->sock_.get_executor(), [op = std::move(op)]() mutable { op(boost::asio::error::operation_aborted); });
         return true;
       }
-      op();  // retries recvmsg; parks itself again on EAGAIN
+      op();  // retries recvmsg; parks itself again on EAGAIN. `sock` may be gone after this.
       return true;
     };
     parked_destroy_ = [](void* p) { static_cast<S*>(p)->~S(); };
@@ -212,7 +207,6 @@ class TimestampedSocket {
   tcp::socket sock_;
   RxStamp last_rx_{};
   std::uint64_t bytes_sent_{0};
-  std::uint64_t reads_done_{0};  // reads completed (data, EOF or error)
   bool busy_poll_{false};
   bool (*parked_invoke_)(void*, TimestampedSocket*, bool) = nullptr;
   void (*parked_destroy_)(void*) = nullptr;
