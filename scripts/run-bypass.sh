@@ -12,7 +12,7 @@ shift || true
 dry=0
 if [[ "${1:-}" == "--dry-run" ]]; then dry=1; shift; fi
 [[ "${1:-}" == "--" ]] && shift
-bin="${ENIGMA_BIN:-$here/build/release/engine/enigma}"
+bin="${ENIGMA_BIN:-$here/build/release/enigma}"
 [[ -x "$bin" ]] || bin="$(command -v enigma || true)"
 [[ -n "$bin" ]] || { echo "run-bypass: enigma binary not found (build it or set ENIGMA_BIN)" >&2; exit 2; }
 
