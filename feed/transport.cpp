@@ -28,9 +28,12 @@ namespace enigma::feed {
 
 std::string_view to_string(Transport t) noexcept {
   switch (t) {
-    case Transport::asio: return "asio";
-    case Transport::busy_poll: return "busy_poll";
-    case Transport::io_uring: return "io_uring";
+    case Transport::asio:
+      return "asio";
+    case Transport::busy_poll:
+      return "busy_poll";
+    case Transport::io_uring:
+      return "io_uring";
   }
   return "?";
 }
@@ -39,10 +42,12 @@ Transport parse_transport(std::string_view text, std::string_view where) {
   if (text == "asio") return Transport::asio;
   if (text == "busy_poll") return Transport::busy_poll;
   if (text == "io_uring") {
-    throw Error(std::string(where) + " = \"io_uring\": this build has no io_uring transport (liburing support is not "
-                                     "implemented yet); use \"asio\" or \"busy_poll\"");
+    throw Error(std::string(where) +
+                " = \"io_uring\": this build has no io_uring transport (liburing support is not "
+                "implemented yet); use \"asio\" or \"busy_poll\"");
   }
-  throw Error(std::string(where) + " = \"" + std::string(text) + "\": expected \"asio\", \"busy_poll\" or \"io_uring\"");
+  throw Error(std::string(where) + " = \"" + std::string(text) +
+              "\": expected \"asio\", \"busy_poll\" or \"io_uring\"");
 }
 
 // ---- receive timestamps --------------------------------------------------------------------------------------
@@ -91,7 +96,8 @@ bool enable_tx_timestamping(int fd) noexcept {
   int flags = 0;
   socklen_t len = sizeof flags;
   if (::getsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, &len) != 0) flags = 0;
-  flags |= SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_ID | SOF_TIMESTAMPING_OPT_TSONLY;
+  flags |=
+      SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_ID | SOF_TIMESTAMPING_OPT_TSONLY;
   return ::setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof flags) == 0;
 }
 
@@ -164,7 +170,8 @@ std::string NicTimestamping::describe() const {
     if (tx) return "tx only";
     return "none";
   };
-  std::string s = iface + ": software " + both(software_rx(), software_tx()) + ", hardware " + both(hardware_rx(), hardware_tx());
+  std::string s =
+      iface + ": software " + both(software_rx(), software_tx()) + ", hardware " + both(hardware_rx(), hardware_tx());
   s += phc_index >= 0 ? " (PTP clock /dev/ptp" + std::to_string(phc_index) + ")" : " (no PTP clock)";
   return s;
 }

@@ -73,12 +73,12 @@ struct BusyPollResult {
 // ETHTOOL_GET_TS_INFO of one interface.
 struct NicTimestamping {
   std::string iface;
-  bool ok{false};               // the ioctl answered
-  std::string error;            // why not, when !ok
+  bool ok{false};                    // the ioctl answered
+  std::string error;                 // why not, when !ok
   std::uint32_t so_timestamping{0};  // SOF_TIMESTAMPING_* the device supports
-  int phc_index{-1};            // PTP hardware clock, -1 when none
-  std::uint32_t tx_types{0};    // bit per HWTSTAMP_TX_*
-  std::uint32_t rx_filters{0};  // bit per HWTSTAMP_FILTER_*
+  int phc_index{-1};                 // PTP hardware clock, -1 when none
+  std::uint32_t tx_types{0};         // bit per HWTSTAMP_TX_*
+  std::uint32_t rx_filters{0};       // bit per HWTSTAMP_FILTER_*
   [[nodiscard]] bool software_rx() const noexcept;
   [[nodiscard]] bool software_tx() const noexcept;
   [[nodiscard]] bool hardware_rx() const noexcept;  // RX_HARDWARE + RAW_HARDWARE + a filter that is not NONE

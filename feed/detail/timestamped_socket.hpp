@@ -92,8 +92,8 @@ class TimestampedSocket {
   template <class Buffers>
   static int to_iov(const Buffers& buffers, iovec* iov) noexcept {
     int n = 0;
-    for (auto it = boost::asio::buffer_sequence_begin(buffers); it != boost::asio::buffer_sequence_end(buffers) && n < kMaxIov;
-         ++it) {
+    for (auto it = boost::asio::buffer_sequence_begin(buffers);
+         it != boost::asio::buffer_sequence_end(buffers) && n < kMaxIov; ++it) {
       const auto b = *it;
       if (b.size() == 0) continue;
       iov[n].iov_base = const_cast<void*>(static_cast<const void*>(b.data()));
@@ -159,7 +159,8 @@ class TimestampedSocket {
       msghdr msg{};
       msg.msg_iov = iov;
       msg.msg_iovlen = static_cast<std::size_t>(to_iov(buffers, iov));
-      const ssize_t r = msg.msg_iovlen == 0 ? 0 : ::sendmsg(s->sock_.native_handle(), &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+      const ssize_t r =
+          msg.msg_iovlen == 0 ? 0 : ::sendmsg(s->sock_.native_handle(), &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
       if (r >= 0) {
         ec = {};
         n = static_cast<std::size_t>(r);
@@ -189,7 +190,8 @@ class TimestampedSocket {
       S op(std::move(*static_cast<S*>(p)));
       static_cast<S*>(p)->~S();
       if (abort) {
-        boost::asio::post(sock->sock_.get_executor(), [op = std::move(op)]() mutable { op(boost::asio::error::operation_aborted); });
+        boost::asio::post(sock->sock_.get_executor(),
+                          [op = std::move(op)]() mutable { op(boost::asio::error::operation_aborted); });
         return true;
       }
       op();  // retries recvmsg; parks itself again on EAGAIN. `sock` may be gone after this.

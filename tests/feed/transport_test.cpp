@@ -71,7 +71,7 @@ std::string recv_all(int fd, std::size_t n, RxStamp& stamp) {
 std::size_t drain_with_wait(int fd, TxStamp* out, std::size_t max) {
   std::size_t n = 0;
   for (int i = 0; i < 100 && n == 0; ++i) {  // the stamp is queued when the segment leaves; loopback: at once
-    wait_for(fd, 0);  // POLLERR is always reported
+    wait_for(fd, 0);                         // POLLERR is always reported
     n = drain_tx_timestamps(fd, out, max);
   }
   return n;
@@ -155,14 +155,16 @@ TEST(Transport, ParsesTheConfigNamesAndExplainsTheRest) {
     (void)parse_transport("epoll", "[feed] transport");
     FAIL() << "epoll accepted";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("[feed] transport = \"epoll\": expected \"asio\", \"busy_poll\""), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("[feed] transport = \"epoll\": expected \"asio\", \"busy_poll\""),
+              std::string::npos)
         << e.what();
   }
   try {
     (void)parse_transport("io_uring", "[live] transport");
     FAIL() << "io_uring accepted by a build without it";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("[live] transport = \"io_uring\": this build has no io_uring"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("[live] transport = \"io_uring\": this build has no io_uring"),
+              std::string::npos)
         << e.what();
   }
   EXPECT_EQ(to_string(Transport::busy_poll), "busy_poll");
@@ -192,7 +194,8 @@ TEST(NicTimestamping, LoopbackAnswersAndUnknownInterfacesSayWhy) {
   EXPECT_EQ(lo.describe(), "lo: software rx+tx, hardware none (no PTP clock)");
   const NicTimestamping bad = nic_timestamping("no-such-if0");
   EXPECT_FALSE(bad.ok);
-  EXPECT_NE(bad.describe().find("no-such-if0: timestamping capabilities unknown (ETHTOOL_GET_TS_INFO: "), std::string::npos)
+  EXPECT_NE(bad.describe().find("no-such-if0: timestamping capabilities unknown (ETHTOOL_GET_TS_INFO: "),
+            std::string::npos)
       << bad.describe();
   bool saw_lo = false;
   for (const auto& n : nic_timestamping_caps()) saw_lo |= n.iface == "lo";
