@@ -45,6 +45,7 @@
 #include "engine/status.hpp"
 #include "feed/book_check.hpp"
 #include "feed/capture_reader.hpp"
+#include "feed/transport.hpp"
 #include "feed/recorder.hpp"
 #include "feed/venues/binance.hpp"
 #include "feed/venues/bybit.hpp"
@@ -526,6 +527,17 @@ int cmd_replay() {
   });
 }
 
+// Which socket stack carries this run's connections (kernel, or a bypass stack preloaded by
+// scripts/run-bypass.sh) and the transports chosen: one start-up line for paper and live.
+void log_network_stack(const RunConfig& rc, bool live) {
+  const feed::SocketStack st = feed::detect_socket_stack();
+  if (Logger* lg = Logger::global())  // cold: the whole evidence text, not a record's truncated field
+    lg->write_text(LogLevel::info, "net",
+                   fmt::format("socket_stack={} evidence={} feed_transport={} order_transport={} hardware_timestamps={}", st.name,
+                               log_quote(st.evidence.empty() ? std::string("none") : st.evidence), feed::to_string(rc.feed_transport),
+                               live ? feed::to_string(rc.live.transport) : std::string_view("none"), rc.hardware_timestamps));
+}
+
 // Paper trading: live market data over TLS WebSocket, simulated fills. Same outputs as a replay.
 int cmd_paper() {
   RunConfig rc = RunConfig::load(g_paper.config);
@@ -534,6 +546,7 @@ int cmd_paper() {
   check_paper_topology(rc, "paper");
   check_engine_for_run(rc, Topology::fused);
   RunSession s(rc, "paper-", "paper");
+  log_network_stack(rc, false);
   ENIGMA_LOG_INFO("engine", "paper start url={}", rc.ws_url);
   std::fprintf(stderr, "enigma paper: %s -> %s (Ctrl-C to stop)\n", rc.ws_url.c_str(), s.dir.c_str());
   return s.guarded([&] {
@@ -565,6 +578,7 @@ int cmd_live() {
                 "; the configuration and credentials are valid. Re-run with --confirm to trade");
   }
   RunSession s(rc, "live-", "live");
+  log_network_stack(rc, true);
   return s.guarded([&] {
     LiveGatewayOptions go;
     go.rest_url = rc.live.rest_url;
@@ -572,6 +586,7 @@ int cmd_live() {
     go.api_key = std::string(key.reveal());
     go.tls.ca_file = rc.live.ca_file.empty() ? rc.ca_file : rc.live.ca_file;
     go.request_timeout_ns = rc.live.request_timeout_ms * 1'000'000;
+    go.transport = rc.live.transport;
     LiveGateway gateway(s.registry, go);
     {
       const oms::Secret secret(secret_text.reveal());
@@ -596,6 +611,8 @@ int cmd_live() {
                  rc.live.rest_url.c_str(), s.dir.c_str());
     PipelineResult r = run_live(paper_options(rc, s.dir), s.registry, *s.strategies, *s.core, s.po, rc.live.drain_ms * 1'000'000);
     gateway.stop();
+    r.hist.signed_to_kernel.merge(gateway.signed_to_kernel_latency());
+    r.hist.tick_to_wire.merge(gateway.tick_to_wire_latency());
     const auto& c = r.orders;
     ENIGMA_LOG_INFO("live", "gateway requests={} answers={} unknown={} venue_rejects={} last_code={} stream_reports={} stream_connects={} "
                     "reconnect_reconciliations={}",
@@ -625,7 +642,17 @@ int cmd_tune_report() {
 int cmd_check_host() {
   tuning::HostCheckOptions opt;
   if (!g_check_host.cores.empty()) opt.trading_cores = tuning::parse_cpu_list(g_check_host.cores);
-  const auto checks = tuning::check_host(opt);
+  auto checks = tuning::check_host(opt);
+  // Network timestamping (ETHTOOL_GET_TS_INFO) per interface, and the socket stack this process runs on:
+  // hardware rx stamps need a NIC with a PTP clock and `[feed] hardware_timestamps = true`.
+  for (const feed::NicTimestamping& n : feed::nic_timestamping_caps()) {
+    checks.push_back({"nic_timestamping", n.ok && n.hardware_rx() ? tuning::CheckStatus::ok : tuning::CheckStatus::info, n.describe(), ""});
+  }
+  const feed::SocketStack stack = feed::detect_socket_stack();
+  checks.push_back({"socket_stack", tuning::CheckStatus::info,
+                    stack.name + (stack.evidence.empty() ? "" : " (" + stack.evidence + ")") +
+                        (stack.name == "kernel" ? "; kernel bypass: scripts/run-bypass.sh" : ""),
+                    ""});
   std::fputs(tuning::format_checks(checks).c_str(), stdout);
   int warns = 0;
   for (const auto& c : checks) warns += c.status == tuning::CheckStatus::warn;

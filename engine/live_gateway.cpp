@@ -16,6 +16,7 @@
 
 #include "core/clock.hpp"
 #include "core/logger.hpp"
+#include "core/stage_runner.hpp"
 #include "feed/detail/tls.hpp"
 #include "feed/ws_client.hpp"
 
@@ -65,9 +66,25 @@ struct RestConnection {
   std::int64_t last_used_ns{0};
   std::uint64_t served{0};  // answers read on this connection
   std::string last_error;
+  feed::Transport transport{feed::Transport::asio};
+  int busy_poll_us{0};
+  bool want_tx_stamps{false};
+  bool tx_stamps{false};       // the kernel accepted tx timestamping on this connection
+  std::int64_t last_tx_ns{0};  // kernel tx time of the last request's last byte (0: no stamp)
 
   RestConnection(feed::ParsedUrl u, feed::TlsOptions t)
       : ctx(feed::detail::make_client_tls_context(t)), url(std::move(u)), tls(std::move(t)) {}
+
+  int fd() { return beast::get_lowest_layer(*stream).socket().native_handle(); }
+
+  // Every stamp queued since the last call; the latest is the request's last byte (one request in flight).
+  void collect_tx_stamp() noexcept {
+    last_tx_ns = 0;
+    if (!tx_stamps) return;
+    feed::TxStamp st[16];
+    for (std::size_t n; (n = feed::drain_tx_timestamps(fd(), st, 16)) > 0;)
+      for (std::size_t i = 0; i < n; ++i) last_tx_ns = std::max(last_tx_ns, st[i].ns);
+  }
 
   [[nodiscard]] bool open() const noexcept { return stream.has_value(); }
 
@@ -124,6 +141,9 @@ struct RestConnection {
       close();
       return false;
     }
+    // After the handshake, so only request bytes are stamped.
+    if (transport == feed::Transport::busy_poll) (void)feed::enable_busy_poll(fd(), busy_poll_us, true);
+    tx_stamps = want_tx_stamps && feed::enable_tx_timestamping(fd());
     low.expires_never();
     last_used_ns = monotonic_ns();
     return true;
@@ -158,6 +178,7 @@ struct RestConnection {
                      });
     io.restart();
     io.run();
+    if (written) collect_tx_stamp();
     if (status == 0) {
       close();
       return 0;
@@ -185,7 +206,11 @@ struct LiveGateway::Impl {
   std::thread thread;
 
   Impl(const InstrumentRegistry& r, const LiveGatewayOptions& o)
-      : registry(r), rest(feed::parse_url(o.rest_url)), decoder(r, o.venue), conn(rest, o.tls) {}
+      : registry(r), rest(feed::parse_url(o.rest_url)), decoder(r, o.venue), conn(rest, o.tls) {
+    conn.transport = o.transport;
+    conn.busy_poll_us = o.busy_poll_us;
+    conn.want_tx_stamps = o.tx_timestamps;
+  }
 
   // A cold-path listenKey request (POST creates, PUT extends) on the REST connection. Returns status.
   int listen_key_request(const LiveGatewayOptions& o, std::string_view method) {
@@ -314,6 +339,7 @@ bool LiveGateway::try_send(RestRequest kind, const oms::ClientOrderId& id, Instr
   staging_.kind = kind;
   staging_.size = static_cast<std::uint16_t>(request.size());
   staging_.enqueue_tsc = tsc;
+  staging_.cause_kernel_rx_ns = feed::current_frame_kernel_rx_ns();  // fused: the frame being handled
   std::memcpy(staging_.bytes, request.data(), request.size());
   return requests_.try_push(staging_);
 }
@@ -321,6 +347,7 @@ bool LiveGateway::try_send(RestRequest kind, const oms::ClientOrderId& id, Instr
 void LiveGateway::io_loop() noexcept {
   Impl& im = *impl_;
   const TscClock& clk = TscClock::instance();
+  const bool spin = opt_.spin || opt_.transport == feed::Transport::busy_poll;
   GatewayReport gr;
   for (;;) {
     bool worked = im.ws->poll_once() > 0;
@@ -359,6 +386,12 @@ void LiveGateway::io_loop() noexcept {
       if (written) {
         hist_write_.record(clk.ticks_to_ns(write_tsc - rq->enqueue_tsc));
         if (status != 0) hist_answer_.record(clk.ticks_to_ns(rdtsc() - write_tsc));
+        tx_timestamping_.store(im.conn.tx_stamps, std::memory_order_release);
+        if (im.conn.last_tx_ns != 0) {
+          // Both kernel stamps are CLOCK_REALTIME; the enqueue TSC is converted with the start-up calibration.
+          hist_kernel_tx_.record(im.conn.last_tx_ns - clk.tsc_to_wall_ns(rq->enqueue_tsc));
+          if (rq->cause_kernel_rx_ns != 0) hist_tick_to_wire_.record(im.conn.last_tx_ns - rq->cause_kernel_rx_ns);
+        }
       }
       if (oms::binance_futures::is_instrument_request(rq->kind)) {
         // Cancel-all / dead-man timer: only a failure is news for the OMS (a report with no client id).
@@ -450,7 +483,13 @@ void LiveGateway::io_loop() noexcept {
     } catch (const std::exception& e) {
       ENIGMA_LOG_ERROR("live", "listenKey keep-alive failed: {}", e.what());
     }
-    if (!worked) std::this_thread::sleep_for(std::chrono::nanoseconds(opt_.idle_sleep_ns));
+    if (!worked) {
+      if (spin) {
+        cpu_relax();
+      } else {
+        std::this_thread::sleep_for(std::chrono::nanoseconds(opt_.idle_sleep_ns));
+      }
+    }
   }
 }
 

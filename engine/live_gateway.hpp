@@ -9,7 +9,8 @@
 // idle_reconnect_ns, so a keep-alive the venue dropped never turns an order into an UNKNOWN), and the
 // user-data stream (POST /fapi/v1/listenKey, WebSocket <user_ws_url>/<listenKey>, PUT keep-alive every
 // keepalive_interval_ns, a new key after listenKeyExpired). The thread sleeps idle_sleep_ns when nothing
-// happened (backoff; shared machines and CI), so its latency floor is that sleep plus the round trip.
+// happened (backoff; shared machines and CI), so its latency floor is that sleep plus the round trip; with
+// transport "busy_poll" (or spin) it spins instead and picks signed bytes up as soon as they are pushed.
 //
 // Outcomes (RELIABILITY.md): a request that could not be written (connect / TLS failed) is a local
 // reject (venue_code 0, Reason::venue_error); once written, a 5xx, a timeout or a lost connection is
@@ -27,6 +28,7 @@
 #include "core/instrument.hpp"
 #include "core/spsc_ring.hpp"
 #include "feed/https_client.hpp"
+#include "feed/transport.hpp"
 #include "oms/exec_report.hpp"
 #include "oms/venues/binance_futures_user.hpp"
 
@@ -42,19 +44,28 @@ struct LiveGatewayOptions {
   std::int64_t connect_timeout_ns{5'000'000'000};
   std::int64_t idle_reconnect_ns{50'000'000'000};      // reconnect before reusing an older idle connection
   std::int64_t keepalive_interval_ns{30LL * 60 * 1'000'000'000};  // listenKey PUT (Binance: every 30 min)
-  std::int64_t idle_sleep_ns{50'000};
+  std::int64_t idle_sleep_ns{50'000};                  // backoff only (transport "asio" without spin)
+  // Order connection transport: "busy_poll" sets SO_BUSY_POLL / SO_PREFER_BUSY_POLL on the order socket and
+  // makes the gateway thread spin (pause, no sleep) between polls, so signed bytes are picked up at once.
+  feed::Transport transport{feed::Transport::asio};
+  bool spin{false};                                    // spin without busy_poll socket options
+  int busy_poll_us{50};
+  // SOF_TIMESTAMPING_TX_SOFTWARE | OPT_ID | OPT_TSONLY on the order socket: each request's kernel transmit
+  // time is read from the error queue after its answer (off the OMS thread).
+  bool tx_timestamps{true};
   std::size_t request_ring{256};                       // power of two
   std::size_t report_ring{4096};                       // power of two
 };
 
 // One request slot (fixed size so the ring is preallocated; Binance order requests are ~500 bytes).
 struct OutboundRequest {
-  static constexpr std::size_t kMaxBytes = 2048 - 64;
+  static constexpr std::size_t kMaxBytes = 2048 - 72;
   oms::ClientOrderId client_id;
   InstrumentId instrument;
   oms::binance_futures::RestRequest kind;
   std::uint16_t size;
   std::uint64_t enqueue_tsc;
+  std::int64_t cause_kernel_rx_ns;  // kernel rx of the market-data frame that caused it (0: none / unknown)
   char bytes[kMaxBytes];
 };
 static_assert(sizeof(OutboundRequest) <= 2048, "request slots are 2 KB");
@@ -108,6 +119,13 @@ class LiveGateway {
   // and bytes written -> answer read.
   [[nodiscard]] const LatencyHistogram& write_latency() const noexcept { return hist_write_; }
   [[nodiscard]] const LatencyHistogram& answer_latency() const noexcept { return hist_answer_; }
+  // Kernel transmit timestamps (tx_timestamps): signed bytes handed to the gateway -> kernel tx of their last
+  // byte, and tick-to-wire = kernel rx of the causing frame -> kernel tx (only for orders sent from inside
+  // a frame callback, i.e. the fused topology; see feed::current_frame_kernel_rx_ns). Valid after stop().
+  [[nodiscard]] const LatencyHistogram& signed_to_kernel_latency() const noexcept { return hist_kernel_tx_; }
+  [[nodiscard]] const LatencyHistogram& tick_to_wire_latency() const noexcept { return hist_tick_to_wire_; }
+  // The kernel accepted tx timestamping on the order socket (last connect).
+  [[nodiscard]] bool tx_timestamping() const noexcept { return tx_timestamping_.load(std::memory_order_acquire); }
 
   struct Impl;  // Beast/Asio state, defined in the .cpp
 
@@ -120,7 +138,8 @@ class LiveGateway {
   SpscRing<GatewayReport> reports_;
   OutboundRequest staging_{};  // producer side: filled then pushed (one copy into the ring)
   LiveGatewayStats stats_;
-  LatencyHistogram hist_write_, hist_answer_;
+  LatencyHistogram hist_write_, hist_answer_, hist_kernel_tx_, hist_tick_to_wire_;
+  std::atomic<bool> tx_timestamping_{false};
   std::atomic<bool> stop_{false};
   std::atomic<std::uint64_t> resync_epoch_{0};
   std::atomic<bool> stream_up_{false};

@@ -75,6 +75,10 @@ struct StageHistograms {
   LatencyHistogram order_frame;  // frames whose own intents sent an order: frame in -> that frame's first order bytes
   LatencyHistogram frame;   // frame in -> all our stages done (every frame, order or not)
   LatencyHistogram hop;     // pipelined: time an item waits in a ring (one per stage boundary)
+  // live (from the gateway's kernel tx timestamps): signed bytes -> kernel tx, and kernel rx of the frame ->
+  // kernel tx of the order it caused (tick-to-wire).
+  LatencyHistogram signed_to_kernel;
+  LatencyHistogram tick_to_wire;
 };
 
 // One instrument's book over the run (the summary's per-instrument lines).

@@ -344,6 +344,8 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
     rc.snapshot_url = t->string("snapshot_url", std::string(), true);
     rc.ping = t->choice<std::string>("ping", std::string("binance"), {{"none", "none"}, {"binance", "binance"}, {"kucoin", "kucoin"}, {"okx", "okx"}});
     rc.stale_after_ms = t->integer("stale_after_ms", rc.stale_after_ms, 0, 3'600'000);
+    rc.feed_transport = feed::parse_transport(t->string("transport", std::string("asio")), rc.source + ": [feed] transport");
+    rc.hardware_timestamps = t->boolean("hardware_timestamps", false);
     t->finish();
   }
   if (auto t = root.optional_table("live")) {
@@ -356,6 +358,7 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
     rc.live.request_timeout_ms = t->integer("request_timeout_ms", rc.live.request_timeout_ms, 100, 60'000);
     rc.live.drain_ms = t->integer("drain_ms", rc.live.drain_ms, 0, 60'000);
     rc.live.ca_file = t->string("ca_file", std::string(), true);
+    rc.live.transport = feed::parse_transport(t->string("transport", std::string("asio")), rc.source + ": [live] transport");
     rc.live.unknown_orders = t->choice<UnknownOrderPolicy>("unknown_orders", UnknownOrderPolicy::report,
         {{"report", UnknownOrderPolicy::report}, {"cancel", UnknownOrderPolicy::cancel}, {"adopt", UnknownOrderPolicy::adopt}});
     rc.trading.deadman_countdown_ns =
@@ -484,6 +487,8 @@ PaperOptions paper_options(const RunConfig& rc, const std::string& run_dir) {
   p.ws.stale_after_ns = rc.stale_after_ms * 1'000'000;
   p.ws.ping = rc.ping == "kucoin" ? feed::PingPolicy::kucoin : rc.ping == "okx" ? feed::PingPolicy::okx
             : rc.ping == "none" ? feed::PingPolicy::none : feed::PingPolicy::binance;
+  p.ws.transport = rc.feed_transport;
+  p.ws.hardware_timestamps = rc.hardware_timestamps;
   p.snapshot_url = rc.snapshot_url;
   p.run_seconds = rc.run_seconds;
   return p;

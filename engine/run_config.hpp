@@ -13,6 +13,7 @@
 #include "engine/rollout.hpp"
 #include "engine/state.hpp"
 #include "engine/trading_core.hpp"
+#include "feed/transport.hpp"
 #include "strategy/strategy.hpp"
 
 namespace enigma::engine {
@@ -44,6 +45,9 @@ struct LiveSettings {
   std::int64_t request_timeout_ms{5000};   // no answer by then: the order's outcome is UNKNOWN
   std::int64_t drain_ms{3000};             // at shutdown: how long to wait for the answers to our cancels
   std::string ca_file;                     // extra trusted CA of the order hosts; empty: [feed] ca_file
+  // Order connection: "asio" (gateway thread sleeps between polls) or "busy_poll" (SO_BUSY_POLL and
+  // SO_PREFER_BUSY_POLL on the order socket, the gateway thread spins).
+  feed::Transport transport{feed::Transport::asio};
   // Start-up reconciliation: an open order at the venue that our journal does not hold is reported,
   // reported and cancelled, or adopted (journaled and managed as ours: limits, kill switch, stop policy).
   UnknownOrderPolicy unknown_orders{UnknownOrderPolicy::report};
@@ -86,6 +90,8 @@ struct RunConfig {
   std::string snapshot_url;           // REST depth snapshot for book sync after (re)connects and gaps
   std::string ping{"binance"};        // none | binance | kucoin | okx
   std::int64_t stale_after_ms{5000};  // no data this long while connected: reconnect
+  feed::Transport feed_transport{feed::Transport::asio};  // [feed] transport: asio | busy_poll (io_uring: refused)
+  bool hardware_timestamps{false};    // [feed] hardware_timestamps: ask the NIC for RX_HARDWARE stamps too
   std::vector<std::string> subscribe; // frames sent after connect
   double run_seconds{0};              // paper/live: stop after this long (0 = until SIGINT/SIGTERM)
   // [live]

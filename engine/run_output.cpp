@@ -59,7 +59,8 @@ struct Stage {
 
 std::vector<Stage> stages_of(const StageHistograms& h) {
   return {{"decode", &h.decode}, {"book", &h.book}, {"signal", &h.signal}, {"risk", &h.risk},
-          {"journal", &h.journal}, {"encode", &h.encode}, {"frame_to_order", &h.order}, {"order_frame", &h.order_frame}, {"frame", &h.frame}, {"ring_hop", &h.hop}};
+          {"journal", &h.journal}, {"encode", &h.encode}, {"frame_to_order", &h.order}, {"order_frame", &h.order_frame}, {"frame", &h.frame}, {"ring_hop", &h.hop},
+          {"signed_to_kernel", &h.signed_to_kernel}, {"tick_to_wire", &h.tick_to_wire}};
 }
 
 void write_file(const std::string& path, const std::string& text) { write_file_atomic(path, text); }

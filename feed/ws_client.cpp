@@ -19,6 +19,7 @@
 #include <memory>
 
 #include "core/clock.hpp"
+#include "feed/detail/timestamped_socket.hpp"
 #include "feed/detail/tls.hpp"
 #include "feed/venues/kucoin.hpp"
 
@@ -30,6 +31,12 @@ namespace net = boost::asio;
 namespace ssl = net::ssl;
 using tcp = net::ip::tcp;
 using error_code = boost::system::error_code;
+
+namespace {
+thread_local std::int64_t t_frame_kernel_rx_ns = 0;
+}  // namespace
+
+std::int64_t current_frame_kernel_rx_ns() noexcept { return t_frame_kernel_rx_ns; }
 
 std::string_view to_string(PingPolicy p) noexcept {
   switch (p) {
@@ -70,8 +77,9 @@ std::string_view to_string(WsState s) noexcept {
 }
 
 std::string SocketOptionReport::to_string() const {
-  return std::string("TCP_NODELAY=") + (tcp_nodelay ? "on" : "off") + " SO_BUSY_POLL=" + (so_busy_poll ? "on" : "off") +
-         " SO_TIMESTAMPNS=" + (so_timestampns ? "on" : "off");
+  return std::string("transport=") + std::string(feed::to_string(transport)) + " TCP_NODELAY=" + (tcp_nodelay ? "on" : "off") +
+         " SO_BUSY_POLL=" + (so_busy_poll ? "on" : "off") + " SO_PREFER_BUSY_POLL=" + (prefer_busy_poll ? "on" : "off") +
+         " SO_TIMESTAMPING=" + (rx_timestamping ? (hardware_timestamping ? "software+hardware" : "software") : "off");
 }
 
 // ---- Backoff -----------------------------------------------------------------------------------------------
@@ -100,7 +108,8 @@ std::int64_t Backoff::next_delay_ns() noexcept {
 
 namespace {
 
-using WsStream = websocket::stream<ssl::stream<tcp::socket>>;
+// Our own socket layer under TLS: every read is a recvmsg that returns the kernel receive timestamp.
+using WsStream = websocket::stream<ssl::stream<detail::TimestampedSocket>>;
 
 // One connection. Completion handlers hold a shared_ptr to it, so a torn-down connection lives until its
 // aborted operations have completed; the client ignores them by connection generation.
@@ -188,6 +197,7 @@ struct WsClient::Impl {
     error_code ec;
     resolver.cancel();
     if (sess) {
+      sess->ws.next_layer().next_layer().abort_pending();
       beast::get_lowest_layer(sess->ws).close(ec);
       sess.reset();
     }
@@ -287,15 +297,19 @@ struct WsClient::Impl {
     sock.set_option(tcp::no_delay(true), ec);
     sockopts.tcp_nodelay = !ec;
     const int fd = sock.native_handle();
-    sockopts.so_busy_poll = false;
-    if (opt.busy_poll_us > 0) {
-      const int v = opt.busy_poll_us;
-      sockopts.so_busy_poll = ::setsockopt(fd, SOL_SOCKET, SO_BUSY_POLL, &v, sizeof v) == 0;
-    }
-    sockopts.so_timestampns = false;
+    const bool busy = opt.transport == Transport::busy_poll;
+    sockopts.transport = opt.transport;
+    const BusyPollResult bp = enable_busy_poll(fd, opt.busy_poll_us, busy);
+    sockopts.so_busy_poll = bp.busy_poll;
+    sockopts.prefer_busy_poll = bp.prefer_busy_poll;
+    sess->ws.next_layer().next_layer().set_busy_poll(busy);
+    sockopts.rx_timestamping = false;
+    sockopts.hardware_timestamping = false;
     if (opt.rx_timestamps) {
-      const int one = 1;
-      sockopts.so_timestampns = ::setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) == 0;
+      sockopts.rx_timestamping = enable_rx_timestamping(fd, opt.hardware_timestamps);
+      sockopts.hardware_timestamping = opt.hardware_timestamps && sockopts.rx_timestamping;
+      // A NIC without hardware stamping refuses the hardware flags: keep the software stamps.
+      if (!sockopts.rx_timestamping && opt.hardware_timestamps) sockopts.rx_timestamping = enable_rx_timestamping(fd, false);
     }
   }
 
@@ -391,7 +405,10 @@ struct WsClient::Impl {
         got_frame_since_connect = true;
         backoff.reset();  // data flows: the next failure starts from the initial delay again
       }
-      if (h.on_frame) h.on_frame(h.ctx, WsFrame{std::string_view(p, n), n + kFramePadding, tsc, t});
+      const std::int64_t kernel_rx = sess->ws.next_layer().next_layer().last_rx().best_ns();
+      t_frame_kernel_rx_ns = kernel_rx;
+      if (h.on_frame) h.on_frame(h.ctx, WsFrame{std::string_view(p, n), n + kFramePadding, tsc, t, kernel_rx});
+      t_frame_kernel_rx_ns = 0;
       if (g != gen) return;  // the callback stopped the client
       if (state == WsState::awaiting_welcome && std::string_view(p, n).find("\"welcome\"") != std::string_view::npos) {
         on_ready();
@@ -488,6 +505,8 @@ std::size_t WsClient::poll_once() noexcept {
   const std::uint64_t before = m.stats.frames;
   try {
     if (m.io.stopped()) m.io.restart();
+    // busy_poll: the parked read retries recvmsg here, on the polling thread, without the reactor.
+    if (m.sess) m.sess->ws.next_layer().next_layer().poll_pending();
     m.io.poll();
     m.check_timers(m.now());
   } catch (const std::exception& e) {

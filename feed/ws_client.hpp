@@ -4,13 +4,16 @@
 // Life cycle: start() begins connecting; the work then happens inside either
 //   * run()        - asynchronous mode: blocks the calling thread (an I/O thread) until stop(), or
 //   * poll_once()  - busy-poll mode: called from a stage loop; runs whatever is ready without blocking
-//                    (epoll with zero timeout + non-blocking socket reads) and returns the frames delivered.
+//                    (epoll with zero timeout + non-blocking socket reads; with Transport::busy_poll the
+//                    pending read calls recvmsg directly, no epoll) and returns the frames delivered.
+// The socket layer under TLS is ours (detail::TimestampedSocket): every read is a recvmsg that carries the
+// kernel receive timestamp into WsFrame::kernel_rx_ns.
 // Callbacks always run on the thread inside run()/poll_once(); every member except stop() must be called
 // from that thread (or before it starts). For KuCoin the bullet POST is a blocking HTTPS request made on
 // that thread at each connect attempt (bounded by connect_timeout_ns; the feed is down at that moment).
 //
 // Connection sequence: [KuCoin: POST the bullet endpoint for a token and endpoint] -> resolve -> TCP connect
-// (TCP_NODELAY, SO_BUSY_POLL, SO_TIMESTAMPNS best-effort) -> TLS handshake (SNI, certificate + host-name
+// (TCP_NODELAY, SO_BUSY_POLL, SO_TIMESTAMPING best-effort) -> TLS handshake (SNI, certificate + host-name
 // verification) -> WebSocket upgrade -> [KuCoin: wait for the `welcome` frame] -> send the subscriptions ->
 // on_connected. Any failure (I/O error, close, frame above max_frame_bytes, connect timeout, stale feed, ping
 // timeout) closes the connection, reports on_disconnected and schedules a reconnect after an exponential
@@ -34,6 +37,7 @@
 
 #include "core/error.hpp"
 #include "feed/https_client.hpp"
+#include "feed/transport.hpp"
 
 namespace enigma::feed {
 
@@ -79,6 +83,9 @@ struct WsFrame {
   std::size_t padded_capacity{0};
   std::uint64_t recv_tsc{0};  // rdtsc() when the read completed
   std::int64_t recv_ns{0};    // injected clock at the same moment
+  // Kernel receive time (CLOCK_REALTIME ns, SO_TIMESTAMPING: hardware when enabled and stamped by the NIC,
+  // else software) of the last TCP segment read before this frame was complete; 0 without rx_timestamps.
+  std::int64_t kernel_rx_ns{0};
 };
 
 enum class DisconnectCause : std::uint8_t {
@@ -132,17 +139,26 @@ struct WsClientOptions {
   std::string kucoin_bullet_url;
   std::string connect_id;                 // KuCoin connectId; empty: generated from the backoff seed
   int busy_poll_us = 50;                  // SO_BUSY_POLL value; 0: leave unset
-  // Ask the kernel for SO_TIMESTAMPNS (reported in socket_options()). The per-packet stamp is not read yet:
-  // TLS records are read through Asio, whose read path drops ancillary data, so recv_ns is user-space time.
+  // asio: reads wait on the reactor; busy_poll: poll_once() retries recvmsg itself (no epoll) and the socket
+  // gets SO_PREFER_BUSY_POLL too. io_uring is refused by parse_transport() in this build.
+  Transport transport = Transport::asio;
+  // SO_TIMESTAMPING on the socket, read with every recvmsg into WsFrame::kernel_rx_ns.
   bool rx_timestamps = true;
+  // Also ask for RX_HARDWARE|RAW_HARDWARE (NICs that stamp in hardware; see `enigma check-host`). The NIC only
+  // stamps once its receive filter is on (SIOCSHWTSTAMP, root); frames without a hardware stamp keep the
+  // software one. Falls back to software-only when the kernel refuses the flags.
+  bool hardware_timestamps = false;
   WsClock clock;
 };
 
 // Which socket options the kernel accepted on the last connection.
 struct SocketOptionReport {
+  Transport transport{Transport::asio};
   bool tcp_nodelay{false};
   bool so_busy_poll{false};
-  bool so_timestampns{false};
+  bool prefer_busy_poll{false};
+  bool rx_timestamping{false};        // SO_TIMESTAMPING accepted
+  bool hardware_timestamping{false};  // ... with the hardware flags
   [[nodiscard]] std::string to_string() const;
 };
 
@@ -161,6 +177,11 @@ struct WsStats {
 
 enum class WsState : std::uint8_t { idle, connecting, awaiting_welcome, connected, backoff, stopped };
 [[nodiscard]] std::string_view to_string(WsState s) noexcept;
+
+// Kernel receive time (CLOCK_REALTIME ns) of the frame whose on_frame callback is running on this thread;
+// 0 outside a callback or without rx timestamps. Lets code called synchronously from the callback (the fused
+// order path: LiveGateway::try_send) tie an order to the frame that caused it without new event fields.
+[[nodiscard]] std::int64_t current_frame_kernel_rx_ns() noexcept;
 
 class WsClient {
  public:

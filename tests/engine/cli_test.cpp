@@ -284,6 +284,15 @@ TEST(EngineCli, UsageErrorsNameWhatIsValid) {
   EXPECT_EQ(run("check-host --cores 0").code, 0);  // CPU 0 is always there
 }
 
+// check-host reports each interface's ETHTOOL_GET_TS_INFO and the socket stack (issue 12): the loopback
+// driver stamps in software both ways and has no PTP clock; this test process runs on the kernel stack.
+TEST(EngineCli, CheckHostReportsTimestampingPerInterfaceAndTheSocketStack) {
+  const Out o = run("check-host --cores 0");
+  EXPECT_EQ(o.code, 0);
+  EXPECT_NE(o.text.find("nic_timestamping  lo: software rx+tx, hardware none (no PTP clock)"), std::string::npos) << o.text;
+  EXPECT_NE(o.text.find("socket_stack      kernel"), std::string::npos) << o.text;
+}
+
 // Every [engine] key acts or is refused; what cannot work on this host or topology is refused before a run
 // directory exists.
 TEST(EngineCli, ConfigKeysWithoutEffectOrImpossibleValuesAreRefused) {

@@ -428,7 +428,12 @@ RunConfig trading_config() {
 
 }  // namespace
 
-TEST(EngineLive, OrdersReachTheVenueSignedAndFillsComeBack) {
+// Every transport (market data and order connection alike) passes the full order-flow scenario; the rest of
+// the suite runs on the default (asio) only, to keep CI time.
+class EngineLiveTransport : public ::testing::TestWithParam<feed::Transport> {};
+
+TEST_P(EngineLiveTransport, OrdersReachTheVenueSignedAndFillsComeBack) {
+  const feed::Transport transport = GetParam();
   FakeBinance venue;
   // Orders go entry, stop, take-profit, entry, stop, ...: the first take-profit is refused for margin, the
   // second stop gets a 5xx (the venue has it, resting: UNKNOWN until the query finds it).
@@ -447,13 +452,16 @@ TEST(EngineLive, OrdersReachTheVenueSignedAndFillsComeBack) {
   TradingCoreConfig trading = rc.trading;
   trading.journal_path = fresh_path("journal");
   TradingCore core(registry, trading);
-  LiveGateway gateway(registry, gateway_options(venue));
+  LiveGatewayOptions gopt = gateway_options(venue);
+  gopt.transport = transport;
+  LiveGateway gateway(registry, gopt);
   core.go_live(gateway, kKey, oms::Secret(kSecret), "127.0.0.1:" + venue.rest_url().substr(venue.rest_url().rfind(':') + 1));
   gateway.start();
   ASSERT_EQ(venue.listen_keys(), 1);
   ASSERT_TRUE(wait_for([&] { return gateway.stream_connected() && venue.stream_open(); }));
 
   PaperOptions pp;
+  pp.ws.transport = transport;
   pp.ws.url = market.url("/stream?streams=btcusdt@depth@0ms/btcusdt@bookTicker/btcusdt@trade");
   pp.ws.tls.ca_file = market.ca_file();
   pp.ws.ping = feed::PingPolicy::binance;
@@ -523,12 +531,34 @@ TEST(EngineLive, OrdersReachTheVenueSignedAndFillsComeBack) {
   EXPECT_EQ(core.position(0).qty, net);
   const std::string dir = fresh_path("run");
   std::filesystem::create_directories(dir);
+  // As `enigma live` does after gateway.stop(): the kernel-stamp histograms go into summary.json.
+  r.hist.signed_to_kernel.merge(gateway.signed_to_kernel_latency());
+  r.hist.tick_to_wire.merge(gateway.tick_to_wire_latency());
   write_run_files(dir, RunSummaryInput{&rc, &registry, &r, &core, "live", "fused"});
+  const std::string summary = slurp(dir + "/summary.json");
+  EXPECT_NE(summary.find("\"tick_to_wire\": {\"count\": " + std::to_string(gateway.tick_to_wire_latency().count())),
+            std::string::npos) << summary;
+  EXPECT_NE(summary.find("\"signed_to_kernel\": {\"count\": "), std::string::npos);
   std::ifstream csv(dir + "/trades.csv");
   std::string line;
   std::size_t rows = 0;
   while (std::getline(csv, line)) ++rows;
   EXPECT_EQ(rows, core.trades().size() + 1);  // header + one row per fill
+  // Kernel transmit stamps (issue 12): every request that left has one, taken after the bytes were signed;
+  // the orders placed while a frame was being handled (fused) have a tick-to-wire, and the kernel sent each
+  // of them after it received the frame that caused it.
+  EXPECT_TRUE(gateway.tx_timestamping());
+  const LatencyHistogram& s2k = gateway.signed_to_kernel_latency();
+  EXPECT_EQ(s2k.count(), gateway.write_latency().count()) << "a written request without a kernel tx stamp";
+  EXPECT_GT(s2k.min_value(), 0);
+  const LatencyHistogram& t2w = gateway.tick_to_wire_latency();
+  EXPECT_GE(t2w.count(), 1u) << "no order carried the kernel rx stamp of its frame";
+  EXPECT_LE(t2w.count(), static_cast<std::uint64_t>(venue.posts()));  // only new orders from a frame callback
+  EXPECT_GT(t2w.min_value(), 0) << "an order left before the frame that caused it arrived";
+  std::printf("%s: %llu orders with tick-to-wire p50 %lld ns max %lld ns; signed->kernel tx p50 %lld ns\n",
+              std::string(feed::to_string(transport)).c_str(), static_cast<unsigned long long>(t2w.count()),
+              static_cast<long long>(t2w.percentile(50)), static_cast<long long>(t2w.max_value()),
+              static_cast<long long>(s2k.percentile(50)));
   // The -2019 answer (third POST) is a venue reject of that order, for lack of margin. (Not last_venue_code:
   // a later cancel of an order the venue already closed is refused with -2011, depending on timing.)
   EXPECT_GE(c.venue_rejects, 1u);
@@ -566,6 +596,9 @@ TEST(EngineLive, OrdersReachTheVenueSignedAndFillsComeBack) {
   EXPECT_EQ(c.instrument_request_failures, 0u);
   for (const auto& [id, o] : venue.orders()) EXPECT_NE(o.status, "NEW") << id << " still rests at the venue";
 }
+
+INSTANTIATE_TEST_SUITE_P(Transports, EngineLiveTransport, ::testing::Values(feed::Transport::asio, feed::Transport::busy_poll),
+                         [](const auto& info) { return std::string(feed::to_string(info.param)); });
 
 TEST(EngineLive, ABadSignatureIsAVenueReject) {
   FakeBinance venue;

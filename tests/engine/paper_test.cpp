@@ -23,7 +23,10 @@ using namespace enigma::engine;
 using enigma::testing::fresh_path;
 using enigma::testing::wait_for;
 
-TEST(EnginePaper, TradesLiveFramesAndRecoversFromADroppedConnection) {
+// Every market-data transport trades the same session and recovers from the same dropped connection.
+class EnginePaperTransport : public ::testing::TestWithParam<feed::Transport> {};
+
+TEST_P(EnginePaperTransport, TradesLiveFramesAndRecoversFromADroppedConnection) {
   const enigma::testing::RecordedSession rec = enigma::testing::load_binance_session(6000);
   ASSERT_FALSE(rec.snapshot.empty());
   enigma::testing::WsTestServerOptions so;
@@ -42,6 +45,7 @@ TEST(EnginePaper, TradesLiveFramesAndRecoversFromADroppedConnection) {
   pp.ws.tls.ca_file = server.ca_file();
   pp.ws.ping = feed::PingPolicy::binance;
   pp.ws.backoff.initial_ns = 20'000'000;
+  pp.ws.transport = GetParam();
   pp.snapshot_url = "https://127.0.0.1:" + std::to_string(server.port()) + "/fapi/v1/depth?symbol=BTCUSDT&limit=1000";
   const std::size_t first = 2000, second = rec.frames.size();
   pp.max_frames = first + second;
@@ -86,6 +90,9 @@ TEST(EnginePaper, TradesLiveFramesAndRecoversFromADroppedConnection) {
   EXPECT_EQ(r.book_mismatches, 0u);
   EXPECT_EQ(r.crossed, 0u);
 }
+
+INSTANTIATE_TEST_SUITE_P(Transports, EnginePaperTransport, ::testing::Values(feed::Transport::asio, feed::Transport::busy_poll),
+                         [](const auto& info) { return std::string(feed::to_string(info.param)); });
 
 // The feed goes quiet while connected: after [supervisor] feed_down_s without a frame the engine runs its
 // emergency sequence (and, at the stop, leaves nothing unprotected).

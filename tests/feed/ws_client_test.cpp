@@ -185,6 +185,7 @@ TEST(FeedWsClient, UntrustedSelfSignedCertificateFailsVerification) {
 struct FaultCase {
   const char* name;
   DisconnectCause expect;
+  Transport transport = Transport::asio;
 };
 
 class FeedWsClientFault : public ::testing::TestWithParam<FaultCase> {};
@@ -199,6 +200,7 @@ TEST_P(FeedWsClientFault, RecoversAndResumes) {
   WsClientOptions o = binance_options(srv);
   o.max_frame_bytes = 64 * 1024;  // recorded WebSocket frames are far smaller
   o.stale_after_ns = 400'000'000;  // far above any scheduling stall, still a short test
+  o.transport = fc.transport;
   WsClient c(o, sink.handlers());
   c.start();
   ASSERT_TRUE(pump_until(c, [&] { return sink.connects == 1 && subscriptions_seen(srv) == 1; }));
@@ -248,8 +250,14 @@ INSTANTIATE_TEST_SUITE_P(Faults, FeedWsClientFault,
                                            FaultCase{"drop_without_close", DisconnectCause::closed_by_peer},
                                            FaultCase{"close_frame", DisconnectCause::closed_by_peer},
                                            FaultCase{"oversized", DisconnectCause::frame_too_large},
-                                           FaultCase{"silence", DisconnectCause::stale}),
-                         [](const auto& info) { return std::string(info.param.name); });
+                                           FaultCase{"silence", DisconnectCause::stale},
+                                           // busy_poll: a read parked in the socket layer is aborted cleanly
+                                           FaultCase{"reset", DisconnectCause::closed_by_peer, Transport::busy_poll},
+                                           FaultCase{"close_frame", DisconnectCause::closed_by_peer, Transport::busy_poll},
+                                           FaultCase{"silence", DisconnectCause::stale, Transport::busy_poll}),
+                         [](const auto& info) {
+                           return std::string(info.param.name) + (info.param.transport == Transport::asio ? "" : "_busy_poll");
+                         });
 
 TEST(FeedWsClient, SequenceGapAndInvalidJsonArePassedThroughWithoutDisconnect) {
   const auto& rec = recorded();
@@ -734,3 +742,68 @@ TEST(FeedHttps, GetAndPostAgainstTheTestServer) {
     EXPECT_NE(std::string(e.what()).find("GET https://127.0.0.1:1/: connecting failed"), std::string::npos) << e.what();
   }
 }
+
+// Issue 12: every transport delivers the recorded frames unchanged, each stamped with the kernel's receive
+// time (SO_TIMESTAMPING read by our own recvmsg under TLS), and allocates nothing per frame once warm.
+class FeedWsTransport : public ::testing::TestWithParam<Transport> {};
+
+TEST_P(FeedWsTransport, DeliversFramesWithKernelRxStampsAndNoAllocation) {
+  const auto& rec = recorded();
+  WsTestServer srv(rec.frames);
+  struct Stamps {
+    std::vector<std::string> frames;
+    std::vector<std::int64_t> kernel_rx, seen_wall;
+    std::size_t n = 0;
+    bool record = true;
+    static void on_frame(void* ctx, const WsFrame& f) noexcept {
+      auto* s = static_cast<Stamps*>(ctx);
+      ++s->n;
+      if (!s->record) return;
+      s->seen_wall.push_back(wall_ns());
+      s->kernel_rx.push_back(f.kernel_rx_ns);
+      s->frames.emplace_back(f.payload);
+    }
+  } st;
+  st.frames.reserve(600);
+  st.kernel_rx.reserve(600);
+  st.seen_wall.reserve(600);
+  WsHandlers h;
+  h.on_frame = &Stamps::on_frame;
+  h.ctx = &st;
+  std::atomic<int> connects{0};
+  h.on_connected = [&] { ++connects; };
+  WsClientOptions o = binance_options(srv);
+  o.transport = GetParam();
+  WsClient c(o, h);
+  c.start();
+  ASSERT_TRUE(pump_until(c, [&] { return connects == 1; }));
+  const SocketOptionReport so = c.socket_options();
+  EXPECT_EQ(so.transport, GetParam());
+  ASSERT_TRUE(so.rx_timestamping) << so.to_string();
+  const std::int64_t before_send = wall_ns();
+  srv.send_next(500);
+  ASSERT_TRUE(pump_until(c, [&] { return st.n == 500; }));
+  for (std::size_t i = 0; i < 500; ++i) {
+    ASSERT_EQ(st.frames[i], rec.frames[i]) << i;
+    ASSERT_NE(st.kernel_rx[i], 0) << "frame " << i << " has no kernel receive stamp";
+    // The kernel saw the bytes after the server was asked to send them and before our callback ran.
+    EXPECT_GE(st.kernel_rx[i], before_send) << i;
+    EXPECT_LE(st.kernel_rx[i], st.seen_wall[i]) << i;
+    if (i > 0) EXPECT_GE(st.kernel_rx[i], st.kernel_rx[i - 1]) << "kernel stamps go backwards at frame " << i;
+  }
+  st.record = false;
+  srv.send_next(1000);
+  std::uint64_t allocs = 0;
+  {
+    enigma::test::AllocationScope scope;
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (st.n < 1500 && std::chrono::steady_clock::now() < end) c.poll_once();
+    allocs = scope.count();
+  }
+  ASSERT_EQ(st.n, 1500u);
+  EXPECT_EQ(allocs, 0u) << "allocations while receiving 1000 frames over " << to_string(GetParam());
+  std::printf("%s\n", so.to_string().c_str());
+}
+
+INSTANTIATE_TEST_SUITE_P(Transports, FeedWsTransport, ::testing::Values(Transport::asio, Transport::busy_poll),
+                         [](const auto& info) { return std::string(to_string(info.param)); });
