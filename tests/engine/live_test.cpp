@@ -215,7 +215,7 @@ class FakeBinance {
               const http::verb m = verb == "POST" ? http::verb::post : verb == "DELETE" ? http::verb::delete_ : http::verb::get;
               if (verb == "PUT") return std::pair<int, std::string>{400, R"({"code":-1102,"msg":"order.modify: not in this venue"})"};
               const auto r = v.order_endpoint(m, p, text, false, false);  // v.mu_ is held by read_ws
-              return std::pair<int, std::string>{r.result_int(), r.body()};
+              return std::pair<int, std::string>{static_cast<int>(r.result_int()), r.body()};
             });
       }
       ws->async_accept(req, [self](const error_code& ec) {
