@@ -42,9 +42,7 @@ std::string WsApiVenueSession::handle(std::string_view request) {
       break;
     }
     if (key == "id") {
-      std::string_view raw;
-      ok = !v.raw_json_token().get(raw);
-      id = std::string(raw);
+      id = std::string(v.raw_json_token());
       while (!id.empty() && (id.back() == ' ' || id.back() == '\n')) id.pop_back();
     } else if (key == "method") {
       std::string_view m;
@@ -66,7 +64,7 @@ std::string WsApiVenueSession::handle(std::string_view request) {
         if (pv.type() == simdjson::ondemand::json_type::string) {
           ok = ok && !pv.get_string().get(s);
         } else {
-          ok = ok && !pv.raw_json_token().get(s);
+          s = pv.raw_json_token();
           while (!s.empty() && (s.back() == ' ' || s.back() == '\n')) s.remove_suffix(1);
         }
         params[std::string(k)] = std::string(s);
