@@ -122,6 +122,9 @@ class FakeBinance {
   int ws_api_requests() const { std::lock_guard lk(mu_); return ws_api_requests_; }
   int ws_api_logons() const { std::lock_guard lk(mu_); return ws_api_logons_; }
   int ws_api_connections() const { std::lock_guard lk(mu_); return ws_api_connections_; }
+  // The next WebSocket-API request is carried out (an order is booked) but its answer is lost: the venue
+  // closes that connection instead of answering.
+  void lose_next_ws_api_answer() { std::lock_guard lk(mu_); lose_ws_api_answer_ = true; }
   [[nodiscard]] const std::string& ca_file() const { return ca_file_; }
 
   // The n-th POST /fapi/v1/order (1-based) is answered with HTTP `status` and Binance `code` instead.
@@ -245,6 +248,12 @@ class FakeBinance {
             self->v.bad_signatures_ += self->api->bad_signatures - bad;
             self->v.ws_api_logons_ += self->api->logons - logons;
             self->v.ws_api_requests_ += self->api->requests - reqs;
+            if (self->v.lose_ws_api_answer_ && self->api->requests > reqs) {
+              self->v.lose_ws_api_answer_ = false;
+              error_code ignored;
+              beast::get_lowest_layer(self->tls).socket().close(ignored);
+              return;
+            }
           }
           self->push(std::move(out));
         }
@@ -447,6 +456,7 @@ class FakeBinance {
   int open_order_queries_{0};
   int stream_accepts_{0};
   int ws_api_requests_{0}, ws_api_logons_{0}, ws_api_connections_{0};
+  bool lose_ws_api_answer_{false};
   enigma::testing::WsApiVenueKeys ws_api_keys_{kKey, kSecret, kEdApiKey, kEdPublic};
 };
 
@@ -740,6 +750,56 @@ TEST(EngineLive, AnUnknownEd25519KeyStopsTheStart) {
   }
   EXPECT_EQ(venue.bad_signatures(), 1);
   EXPECT_EQ(venue.ws_api_logons(), 0);
+}
+
+// An order.place whose answer is lost with the WebSocket-API connection is UNKNOWN (the venue has it); the
+// gateway reconnects (logging on again) and the order.status query over the new connection resolves it.
+TEST(EngineLive, AWsApiAnswerLostWithTheConnectionIsUnknownUntilQueried) {
+  FakeBinance venue;
+  InstrumentRegistry registry;
+  trading_config().fill_registry(registry);
+  LiveGatewayOptions go = gateway_options(venue);
+  auto enc = use_order_entry(OrderEntry::ws_api_ed25519, venue, registry, go);
+  LiveGateway gateway(registry, go);
+  gateway.start();
+  oms::OrderSpec o{};
+  o.req.client_id = risk::ClientOrderId::from("enlost1").value;
+  o.req.instrument = 0;
+  o.req.side = Side::buy;
+  o.req.type = risk::OrderType::limit;
+  o.req.tif = risk::TimeInForce::gtc;
+  o.req.qty = Qty::parse("0.01").value;
+  o.req.price = Price::parse("60000").value;
+  char buf[2048];
+  venue.lose_next_ws_api_answer();
+  const auto n = enc->encode_new(o, 1723075200000, buf, sizeof buf);
+  ASSERT_TRUE(n.ok());
+  ASSERT_TRUE(gateway.try_send(oms::binance_futures::RestRequest::new_order, o.req.client_id, 0, std::string_view(buf, n.value), rdtsc()));
+  GatewayReport g;
+  ASSERT_TRUE(wait_for([&] { return gateway.try_pop(g); }));
+  EXPECT_TRUE(g.unknown);
+  EXPECT_EQ(g.report.status, oms::OrderStatus::unknown);
+  EXPECT_EQ(g.report.client_id, o.req.client_id);
+  ASSERT_EQ(venue.orders().count("enlost1"), 1u) << "the venue booked the order";
+  // Logged on again on a new connection; the query by client id finds the order.
+  ASSERT_TRUE(wait_for([&] { return venue.ws_api_logons() == 2; }, 10000));
+  const std::uint64_t epoch = gateway.resync_epoch();
+  EXPECT_GE(epoch, 1u) << "a reconnect tells the OMS to query its working orders";
+  const auto q = enc->encode_query(0, o.req.client_id, 1723075200100, buf, sizeof buf);
+  ASSERT_TRUE(q.ok());
+  // The logon answer may still be on its way: a query refused as not sent is retried.
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    ASSERT_TRUE(gateway.try_send(oms::binance_futures::RestRequest::query, o.req.client_id, 0, std::string_view(buf, q.value), rdtsc()));
+    ASSERT_TRUE(wait_for([&] { return gateway.try_pop(g); }));
+    if (!g.unknown) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  gateway.stop();
+  EXPECT_FALSE(g.unknown);
+  EXPECT_EQ(g.report.kind, oms::ExecKind::status);
+  EXPECT_EQ(g.report.status, oms::OrderStatus::accepted) << "NEW at the venue";
+  EXPECT_EQ(venue.queries(), 1) << "exactly one query reached the venue";
+  EXPECT_EQ(venue.bad_signatures(), 0);
 }
 
 TEST(EngineLive, SendPathDoesNotAllocate) {
