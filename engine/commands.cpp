@@ -538,14 +538,17 @@ int cmd_live() {
   const char* ed_env = std::getenv(rc.live.ed25519_key_env.c_str());
   const bool ed25519 = rc.live.ws_api && ((ed_env != nullptr && *ed_env != '\0') || !rc.live.ed25519_key_file.empty());
   std::shared_ptr<const oms::Ed25519Signer> ed_key;
-  std::string ed_api_key;
+  std::string ed_api_key, ed_origin;
   if (ed25519) {
     const config::Secret pem = config::load_secret(rc.live.ed25519_key_env, rc.live.ed25519_key_file);
     ed_key = std::make_shared<const oms::Ed25519Signer>(oms::Secret(pem.reveal()));
-    ed_api_key = std::string(config::load_secret(rc.live.ed25519_api_key_env, rc.live.ed25519_api_key_file).reveal());
+    const config::Secret ed_key_id = config::load_secret(rc.live.ed25519_api_key_env, rc.live.ed25519_api_key_file);
+    ed_api_key = std::string(ed_key_id.reveal());
+    ed_origin = ed_key_id.origin() + " (Ed25519 session.logon)";
   }
   if (!g_live.confirm) {
-    throw Error("live trading sends real orders to " + rc.live.rest_url + " with the key from " + key.origin() +
+    throw Error("live trading sends real orders to " + (rc.live.ws_api ? rc.live.ws_api_url : rc.live.rest_url) +
+                " with the key from " + (ed25519 ? ed_origin : key.origin()) +
                 "; the configuration and credentials are valid. Re-run with --confirm to trade");
   }
   RunSession s(rc, "live-", "live");
