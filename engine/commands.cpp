@@ -573,8 +573,21 @@ int cmd_live() {
   // Credentials: environment or an owner-only file, never the TOML; errors name the variable, not the value.
   const config::Secret key = config::load_secret(rc.live.api_key_env, rc.live.api_key_file);
   const config::Secret secret_text = config::load_secret(rc.live.api_secret_env, rc.live.api_secret_file);
+  // WebSocket-API order entry with an Ed25519 key: session.logon once per connection (README "Order entry").
+  const char* ed_env = std::getenv(rc.live.ed25519_key_env.c_str());
+  const bool ed25519 = rc.live.ws_api && ((ed_env != nullptr && *ed_env != '\0') || !rc.live.ed25519_key_file.empty());
+  std::shared_ptr<const oms::Ed25519Signer> ed_key;
+  std::string ed_api_key, ed_origin;
+  if (ed25519) {
+    const config::Secret pem = config::load_secret(rc.live.ed25519_key_env, rc.live.ed25519_key_file);
+    ed_key = std::make_shared<const oms::Ed25519Signer>(oms::Secret(pem.reveal()));
+    const config::Secret ed_key_id = config::load_secret(rc.live.ed25519_api_key_env, rc.live.ed25519_api_key_file);
+    ed_api_key = std::string(ed_key_id.reveal());
+    ed_origin = ed_key_id.origin() + " (Ed25519 session.logon)";
+  }
   if (!g_live.confirm) {
-    throw Error("live trading sends real orders to " + rc.live.rest_url + " with the key from " + key.origin() +
+    throw Error("live trading sends real orders to " + (rc.live.ws_api ? rc.live.ws_api_url : rc.live.rest_url) +
+                " with the key from " + (ed25519 ? ed_origin : key.origin()) +
                 "; the configuration and credentials are valid. Re-run with --confirm to trade");
   }
   RunSession s(rc, "live-", "live");
@@ -587,12 +600,29 @@ int cmd_live() {
     go.tls.ca_file = rc.live.ca_file.empty() ? rc.ca_file : rc.live.ca_file;
     go.request_timeout_ns = rc.live.request_timeout_ms * 1'000'000;
     go.transport = rc.live.transport;
+    if (rc.live.ws_api) {
+      go.ws_api_url = rc.live.ws_api_url;
+      if (ed_key) {
+        go.ws_api_logon = [ed_key, ed_api_key] {
+          const auto now = std::chrono::system_clock::now().time_since_epoch();
+          return oms::binance_futures::logon_request(ed_api_key, *ed_key,
+                                                     std::chrono::duration_cast<std::chrono::milliseconds>(now).count());
+        };
+      }
+    }
     LiveGateway gateway(s.registry, go);
     {
       const oms::Secret secret(secret_text.reveal());
       const feed::ParsedUrl u = feed::parse_url(rc.live.rest_url);
       const std::string host = u.port == "443" ? u.host : u.host + ":" + u.port;
-      s.core->go_live(gateway, go.api_key, secret, host);
+      std::unique_ptr<oms::binance_futures::WsApiEncoder> ws_api;
+      if (rc.live.ws_api) {
+        ws_api = ed_key ? std::make_unique<oms::binance_futures::WsApiEncoder>(s.registry, ed_api_key, oms::Secret(),
+                                                                              oms::binance_futures::WsApiAuth::session)
+                        : std::make_unique<oms::binance_futures::WsApiEncoder>(s.registry, go.api_key, secret,
+                                                                              oms::binance_futures::WsApiAuth::hmac);
+      }
+      s.core->go_live(gateway, go.api_key, secret, host, std::move(ws_api));
       // Before the first order: the venue's open orders, positions and balance (README "State directory").
       oms::binance_futures::Config bc;
       bc.host = host;
@@ -606,9 +636,11 @@ int cmd_live() {
       if (adopted != 0) ENIGMA_LOG_INFO("resume", "{} working order(s) from the journal tracked by the engine again", adopted);
     }
     gateway.start();
-    ENIGMA_LOG_INFO("engine", "live start market={} orders={}", rc.ws_url, rc.live.rest_url);
+    const std::string& orders_to = rc.live.ws_api ? rc.live.ws_api_url : rc.live.rest_url;
+    ENIGMA_LOG_INFO("engine", "live start market={} orders={} order_entry={} auth={}", rc.ws_url, orders_to,
+                    LogLiteral{rc.live.ws_api ? "ws-api" : "rest"}, LogLiteral{ed_key ? "ed25519-session" : "hmac"});
     std::fprintf(stderr, "enigma live: %s, orders to %s -> %s (Ctrl-C to stop and cancel)\n", rc.ws_url.c_str(),
-                 rc.live.rest_url.c_str(), s.dir.c_str());
+                 orders_to.c_str(), s.dir.c_str());
     PipelineResult r = run_live(paper_options(rc, s.dir), s.registry, *s.strategies, *s.core, s.po, rc.live.drain_ms * 1'000'000);
     gateway.stop();
     r.hist.signed_to_kernel.merge(gateway.signed_to_kernel_latency());

@@ -9,6 +9,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <array>
 #include <chrono>
 #include <cstring>
 #include <optional>
@@ -205,6 +206,25 @@ struct LiveGateway::Impl {
   bool conn_lost{false};  // the REST connection failed since it last worked (its next connect is a reconnect)
   std::thread thread;
 
+  // WebSocket API order entry ([live] order_entry = "ws-api"). Requests in flight are kept in a fixed table
+  // indexed by request id (the OMS numbers them 1, 2, ...), so matching an answer allocates nothing.
+  struct Pending {
+    std::int64_t id{-1};  // -1: free
+    RestRequest kind{};
+    oms::ClientOrderId client_id;
+    InstrumentId instrument{0};
+    std::uint64_t sent_tsc{0};
+    std::int64_t deadline_ns{0};
+  };
+  static constexpr std::size_t kMaxInFlight = 1024;
+  std::unique_ptr<feed::WsClient> wsapi;
+  oms::binance_futures::WsApiAnswerDecoder wsapi_decoder;
+  std::array<Pending, kMaxInFlight> pending{};
+  std::size_t pending_count{0};
+  bool wsapi_ready{false};  // connected, and logged on when a logon is configured
+  std::string wsapi_error;  // why the connection is not ready (start-up error text)
+  std::string wsapi_text;   // send scratch
+
   Impl(const InstrumentRegistry& r, const LiveGatewayOptions& o)
       : registry(r), rest(feed::parse_url(o.rest_url)), decoder(r, o.venue), conn(rest, o.tls) {
     conn.transport = o.transport;
@@ -237,12 +257,167 @@ LiveGateway::LiveGateway(const InstrumentRegistry& registry, LiveGatewayOptions 
   if (rest.scheme != "https") throw Error("live gateway: rest_url '" + opt_.rest_url + "' must be https://");
   const feed::ParsedUrl ws = feed::parse_url(opt_.user_ws_url);
   if (ws.scheme != "wss") throw Error("live gateway: user_ws_url '" + opt_.user_ws_url + "' must be wss://");
+  if (!opt_.ws_api_url.empty() && feed::parse_url(opt_.ws_api_url).scheme != "wss")
+    throw Error("live gateway: ws_api_url '" + opt_.ws_api_url + "' must be wss://");
   if (opt_.request_timeout_ns <= 0 || opt_.connect_timeout_ns <= 0 || opt_.keepalive_interval_ns <= 0)
     throw Error("live gateway: timeouts and the keep-alive interval must be positive");
   impl_ = std::make_unique<Impl>(registry, opt_);
 }
 
 LiveGateway::~LiveGateway() { stop(); }
+
+void LiveGateway::push_report(const GatewayReport& gr) noexcept {
+  // The OMS drains this ring every iteration; a full ring means it stopped polling.
+  while (!reports_.try_push(gr)) {
+    ++stats_.reports_dropped;
+    if (stop_.load(std::memory_order_acquire)) break;
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+}
+
+// A request that never left: a new order is refused locally, a cancel leaves the order as it was, a query
+// stays unresolved (the same outcomes as a REST request that could not be written).
+void LiveGateway::not_sent(const OutboundRequest& rq, std::string_view why) noexcept {
+  ++stats_.not_sent;
+  GatewayReport gr{};
+  gr.report.client_id = rq.client_id;
+  gr.report.instrument = rq.instrument;
+  gr.report.reason = oms::Reason::venue_error;
+  if (rq.kind == RestRequest::new_order) {
+    gr.report.kind = oms::ExecKind::rejected;
+    gr.report.status = oms::OrderStatus::rejected;
+  } else if (rq.kind == RestRequest::cancel) {
+    gr.report.kind = oms::ExecKind::cancel_rejected;
+  } else {
+    gr.report.kind = oms::ExecKind::status;
+    gr.report.status = oms::OrderStatus::unknown;
+    gr.unknown = true;
+  }
+  ENIGMA_LOG_WARN("live", "request for {} not sent over the WebSocket API: {}", rq.client_id.view(), why);
+  push_report(gr);
+}
+
+void LiveGateway::ws_api_send(const OutboundRequest& rq) noexcept {
+  Impl& im = *impl_;
+  const std::string_view bytes(rq.bytes, rq.size);
+  // The OMS's encoder writes `{"id":<n>,` first.
+  constexpr std::string_view kHead = "{\"id\":";
+  std::int64_t id = 0;
+  std::size_t i = kHead.size();
+  for (; i < bytes.size() && bytes[i] >= '0' && bytes[i] <= '9' && i < kHead.size() + 18; ++i) id = id * 10 + (bytes[i] - '0');
+  if (bytes.substr(0, kHead.size()) != kHead || i == kHead.size() || id <= 0) return not_sent(rq, "malformed request");
+  if (!im.wsapi_ready) return not_sent(rq, im.wsapi_error.empty() ? "not connected" : im.wsapi_error);
+  Impl::Pending& slot = im.pending[static_cast<std::size_t>(id) % Impl::kMaxInFlight];
+  if (slot.id != -1) return not_sent(rq, "too many requests in flight");
+  try {
+    im.wsapi_text.assign(bytes);
+    if (!im.wsapi->send_text(im.wsapi_text)) return not_sent(rq, "not connected");
+  } catch (const std::exception& e) {
+    return not_sent(rq, e.what());
+  }
+  ++stats_.ws_api_requests;
+  slot = Impl::Pending{id, rq.kind, rq.client_id, rq.instrument, rdtsc(), monotonic_ns() + opt_.request_timeout_ns};
+  ++im.pending_count;
+  hist_write_.record(TscClock::instance().ticks_to_ns(slot.sent_tsc - rq.enqueue_tsc));
+}
+
+void LiveGateway::ws_api_answer(std::string_view msg, std::size_t padded_capacity) noexcept {
+  Impl& im = *impl_;
+  oms::binance_futures::WsApiAnswer a;
+  if (im.wsapi_decoder.decode(msg, padded_capacity, a) != Errc::ok) {
+    ++stats_.stream_errors;
+    ENIGMA_LOG_WARN("live", "ws-api answer not understood: {}", printable(msg));
+    return;
+  }
+  if (a.id == 0) {  // session.logon
+    if (a.status == 200) {
+      im.wsapi_ready = true;
+      im.wsapi_error.clear();
+      ++stats_.ws_api_logons;
+    } else {
+      im.wsapi_error = "session.logon refused with status " + std::to_string(a.status) + ": " + printable(a.body);
+      ENIGMA_LOG_ERROR("live", "ws-api {}", im.wsapi_error);
+    }
+    return;
+  }
+  if (a.id < 0) return;
+  Impl::Pending& p = im.pending[static_cast<std::size_t>(a.id) % Impl::kMaxInFlight];
+  if (p.id != a.id) return;  // answered after it timed out: it was UNKNOWN and gets queried
+  hist_answer_.record(TscClock::instance().ticks_to_ns(rdtsc() - p.sent_tsc));
+  oms::binance_futures::RestAnswer ra;
+  (void)im.decoder.decode_rest(p.kind, a.status, a.body, p.client_id, p.instrument, ra);
+  ++stats_.answers;
+  if (ra.unknown) {
+    ++stats_.unknown_outcomes;
+    ENIGMA_LOG_WARN("live", "order {}: outcome unknown (ws-api status {})", p.client_id.view(), a.status);
+  } else if (ra.venue_code != 0) {
+    ENIGMA_LOG_WARN("live", "order {}: venue refused with code {} (ws-api status {}): {}", p.client_id.view(), ra.venue_code,
+                    a.status, printable(a.body));
+  }
+  p.id = -1;
+  --im.pending_count;
+  push_report(GatewayReport{ra.report, ra.venue_code, ra.unknown});
+}
+
+void LiveGateway::ws_api_fail_pending(bool expired_only) noexcept {
+  Impl& im = *impl_;
+  if (im.pending_count == 0) return;
+  const std::int64_t now = monotonic_ns();
+  for (Impl::Pending& p : im.pending) {
+    if (p.id == -1 || (expired_only && now < p.deadline_ns)) continue;
+    p.id = -1;
+    --im.pending_count;
+    ++stats_.unknown_outcomes;
+    ENIGMA_LOG_WARN("live", "order {}: outcome unknown (ws-api {})", p.client_id.view(),
+                    expired_only ? "timeout" : "connection lost");
+    GatewayReport gr{};
+    gr.report.client_id = p.client_id;
+    gr.report.instrument = p.instrument;
+    gr.report.kind = oms::ExecKind::status;
+    gr.report.status = oms::OrderStatus::unknown;
+    gr.report.reason = oms::Reason::timeout;
+    gr.unknown = true;
+    push_report(gr);
+  }
+}
+
+void LiveGateway::open_ws_api() {
+  Impl& im = *impl_;
+  feed::WsClientOptions wo;
+  wo.url = opt_.ws_api_url;
+  wo.tls = opt_.tls;
+  wo.ping = feed::PingPolicy::binance;  // the server pings; Beast answers
+  wo.busy_poll_us = 0;
+  wo.initial_buffer_bytes = 64u << 10;
+  wo.connect_timeout_ns = opt_.connect_timeout_ns;
+  feed::WsHandlers h;
+  h.ctx = this;
+  h.on_frame = [](void* c, const feed::WsFrame& f) noexcept {
+    static_cast<LiveGateway*>(c)->ws_api_answer(f.payload, f.padded_capacity);
+  };
+  h.on_connected = [this] {
+    Impl& m = *impl_;
+    if (++stats_.ws_api_connects > 1) {  // answers in flight were lost with the old connection
+      ENIGMA_LOG_WARN("live", "ws_api_reconnected connects={} then=query_working_orders", stats_.ws_api_connects.load());
+      resync_epoch_.fetch_add(1, std::memory_order_release);
+    }
+    if (opt_.ws_api_logon) {
+      m.wsapi_error = "session.logon not answered yet";
+      if (!m.wsapi->send_text(opt_.ws_api_logon())) m.wsapi_error = "session.logon could not be sent";
+    } else {
+      m.wsapi_ready = true;
+      m.wsapi_error.clear();
+    }
+  };
+  h.on_disconnected = [this](const feed::WsDisconnect& d) {
+    impl_->wsapi_ready = false;
+    impl_->wsapi_error = "ws-api connection down (" + std::string(to_string(d.cause)) + "): " + std::string(d.reason);
+    ws_api_fail_pending(false);
+    ENIGMA_LOG_WARN("live", "{}", impl_->wsapi_error);
+  };
+  im.wsapi = std::make_unique<feed::WsClient>(wo, h);
+  im.wsapi->start();
+}
 
 void LiveGateway::start() {
   Impl& im = *impl_;
@@ -260,6 +435,19 @@ void LiveGateway::start() {
   im.next_keepalive_ns = monotonic_ns() + opt_.keepalive_interval_ns;
 
   open_stream();
+  if (!opt_.ws_api_url.empty()) {
+    open_ws_api();
+    const std::int64_t deadline = monotonic_ns() + opt_.connect_timeout_ns;
+    while (!im.wsapi_ready && monotonic_ns() < deadline) {
+      if (im.wsapi->poll_once() == 0) std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    if (!im.wsapi_ready) {
+      const std::string why = im.wsapi_error.empty() ? im.wsapi->last_error() : im.wsapi_error;
+      im.wsapi->stop();
+      im.ws->stop();
+      throw Error("live gateway: WebSocket API " + opt_.ws_api_url + " not ready: " + why);
+    }
+  }
   im.thread = std::thread([this] { io_loop(); });
 }
 
@@ -328,6 +516,7 @@ void LiveGateway::stop() {
   stop_.store(true, std::memory_order_release);
   impl_->thread.join();
   if (impl_->ws) impl_->ws->stop();
+  if (impl_->wsapi) impl_->wsapi->stop();
   impl_->conn.close();
 }
 
@@ -351,9 +540,18 @@ void LiveGateway::io_loop() noexcept {
   GatewayReport gr;
   for (;;) {
     bool worked = im.ws->poll_once() > 0;
+    if (im.wsapi) {
+      worked = im.wsapi->poll_once() > 0 || worked;
+      ws_api_fail_pending(true);
+    }
     while (const OutboundRequest* rq = requests_.front()) {
       worked = true;
       ++stats_.requests;
+      if (im.wsapi && rq->size > 0 && rq->bytes[0] == '{') {  // WebSocket API JSON, not HTTP
+        ws_api_send(*rq);
+        requests_.pop_front();
+        continue;
+      }
       const std::string_view bytes(rq->bytes, rq->size);
       int status = 0;
       bool written = false;
@@ -453,7 +651,7 @@ void LiveGateway::io_loop() noexcept {
       requests_.pop_front();
       (void)im.ws->poll_once();  // stream reports of this order are likely waiting already
     }
-    if (stop_.load(std::memory_order_acquire) && requests_.front() == nullptr) break;
+    if (stop_.load(std::memory_order_acquire) && requests_.front() == nullptr && im.pending_count == 0) break;
     try {
       const std::int64_t now = monotonic_ns();
       if (now >= im.next_keepalive_ns || im.renew_key) {

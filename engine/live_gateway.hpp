@@ -20,6 +20,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -31,6 +32,7 @@
 #include "feed/transport.hpp"
 #include "oms/exec_report.hpp"
 #include "oms/venues/binance_futures_user.hpp"
+#include "oms/venues/binance_futures_ws_api.hpp"
 
 namespace enigma::engine {
 
@@ -53,6 +55,13 @@ struct LiveGatewayOptions {
   // SOF_TIMESTAMPING_TX_SOFTWARE | OPT_ID | OPT_TSONLY on the order socket: each request's kernel transmit
   // time is read from the error queue after its answer (off the OMS thread).
   bool tx_timestamps{true};
+  // [live] order_entry = "ws-api": requests whose bytes are WebSocket API JSON (they start with '{') go over
+  // one WebSocket connection to this URL (wss://ws-fapi.binance.com/ws-fapi/v1), answers matched by request
+  // id; HTTP requests (cancel-all, dead-man timer, listenKey) stay on the REST connection. Empty: REST only.
+  std::string ws_api_url;
+  // Builds the signed session.logon request (Ed25519), sent after every (re)connect of the WS-API
+  // connection; orders go out only once the venue accepted it. Unset: requests are HMAC-signed, no logon.
+  std::function<std::string()> ws_api_logon;
   std::size_t request_ring{256};                       // power of two
   std::size_t report_ring{4096};                       // power of two
 };
@@ -80,6 +89,7 @@ struct LiveGatewayStats {
   std::atomic<std::uint64_t> requests{0}, answers{0}, unknown_outcomes{0}, not_sent{0}, rest_connects{0};
   std::atomic<std::uint64_t> stream_reports{0}, stream_ignored{0}, stream_errors{0}, stream_connects{0};
   std::atomic<std::uint64_t> reports_dropped{0}, listen_key_renewals{0}, keepalives{0};
+  std::atomic<std::uint64_t> ws_api_requests{0}, ws_api_connects{0}, ws_api_logons{0};
 };
 
 class LiveGateway {
@@ -132,6 +142,12 @@ class LiveGateway {
  private:
   void io_loop() noexcept;
   void open_stream();  // user-data WebSocket to <user_ws_url>/<listen key>
+  void open_ws_api();  // order entry WebSocket to <ws_api_url>
+  void ws_api_send(const OutboundRequest& rq) noexcept;
+  void ws_api_answer(std::string_view msg, std::size_t padded_capacity) noexcept;
+  void ws_api_fail_pending(bool expired_only) noexcept;  // pending requests -> UNKNOWN
+  void not_sent(const OutboundRequest& rq, std::string_view why) noexcept;
+  void push_report(const GatewayReport& gr) noexcept;
 
   LiveGatewayOptions opt_;
   SpscRing<OutboundRequest> requests_;

@@ -361,6 +361,12 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
     rc.live.transport = feed::parse_transport(t->string("transport", std::string("asio")), rc.source + ": [live] transport");
     rc.live.unknown_orders = t->choice<UnknownOrderPolicy>("unknown_orders", UnknownOrderPolicy::report,
         {{"report", UnknownOrderPolicy::report}, {"cancel", UnknownOrderPolicy::cancel}, {"adopt", UnknownOrderPolicy::adopt}});
+    rc.live.ws_api = t->choice<bool>("order_entry", false, {{"rest", false}, {"ws-api", true}});
+    rc.live.ws_api_url = t->string("ws_api_url", rc.live.ws_api_url);
+    rc.live.ed25519_key_env = t->string("ed25519_key_env", rc.live.ed25519_key_env);
+    rc.live.ed25519_key_file = t->string("ed25519_key_file", std::string(), true);
+    rc.live.ed25519_api_key_env = t->string("ed25519_api_key_env", rc.live.ed25519_api_key_env);
+    rc.live.ed25519_api_key_file = t->string("ed25519_api_key_file", std::string(), true);
     rc.trading.deadman_countdown_ns =
         t->integer("deadman_countdown_ms", rc.trading.deadman_countdown_ns / 1'000'000, 0, 600'000) * 1'000'000;
     t->finish();

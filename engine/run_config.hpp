@@ -51,6 +51,17 @@ struct LiveSettings {
   // Start-up reconciliation: an open order at the venue that our journal does not hold is reported,
   // reported and cancelled, or adopted (journaled and managed as ours: limits, kill switch, stop policy).
   UnknownOrderPolicy unknown_orders{UnknownOrderPolicy::report};
+  // Order entry: "rest" (POST/DELETE/GET /fapi/v1/order) or "ws-api" (order.place/cancel/status over the
+  // WebSocket API at ws_api_url; cancel-all, the dead-man timer and the listenKey stay REST). With an
+  // Ed25519 key (base64 PKCS#8, from ed25519_key_env or the owner-only ed25519_key_file) and its API key
+  // the connection authenticates once with session.logon; without one every request is HMAC-signed with
+  // the REST key and secret.
+  bool ws_api{false};
+  std::string ws_api_url{"wss://ws-fapi.binance.com/ws-fapi/v1"};
+  std::string ed25519_key_env{"ENIGMA_ED25519_KEY"};
+  std::string ed25519_key_file;
+  std::string ed25519_api_key_env{"ENIGMA_ED25519_API_KEY"};
+  std::string ed25519_api_key_file;
 };
 
 // [record]: paper and live record every frame they receive (feed/recorder.hpp SessionRecorder).

@@ -274,10 +274,12 @@ bool TradingCore::send_live(oms::binance_futures::RestRequest kind, const risk::
   return live_->try_send(kind, id, instrument, std::string_view(wire_.data(), n), rdtsc());
 }
 
-void TradingCore::go_live(LiveGateway& gateway, std::string api_key, const oms::Secret& secret, std::string rest_host) {
+void TradingCore::go_live(LiveGateway& gateway, std::string api_key, const oms::Secret& secret, std::string rest_host,
+                          std::unique_ptr<oms::binance_futures::WsApiEncoder> ws_api) {
   oms::binance_futures::Config bc;
   bc.host = std::move(rest_host);
   binance_ = std::make_unique<oms::binance_futures::Encoder>(registry_, std::move(api_key), secret, bc);
+  binance_->use_ws_api(std::move(ws_api));
   live_pos_.assign(registry_.size(), oms::SimPosition{});
   live_account_ = oms::SimAccount{};
   live_account_.balance = cfg_.sim.initial_balance;

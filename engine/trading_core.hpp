@@ -165,7 +165,10 @@ class TradingCore {
   // `rest_host`) and handed to `gateway` instead of the simulated exchange; reports come from the gateway;
   // positions and the balance are tallied from our own fills (starting at [sim] initial_balance).
   // Binance USD-M only. `gateway` must outlive the core. Throws enigma::Error as the Binance encoder does.
-  void go_live(LiveGateway& gateway, std::string api_key, const oms::Secret& secret, std::string rest_host);
+  // With `ws_api` ([live] order_entry = "ws-api") new orders, cancels and queries are encoded as WebSocket
+  // API requests (the gateway needs its ws_api_url); cancel-all and the dead-man timer stay REST.
+  void go_live(LiveGateway& gateway, std::string api_key, const oms::Secret& secret, std::string rest_host,
+               std::unique_ptr<oms::binance_futures::WsApiEncoder> ws_api = nullptr);
   [[nodiscard]] bool live() const noexcept { return live_ != nullptr; }
   // Live: disarms the venue's dead-man timer (clean shutdown, after the working orders are settled).
   void disarm_deadman(std::int64_t now_ns) noexcept;

@@ -4,12 +4,15 @@
 #include "oms/signing.hpp"
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/sha.h>
+#include <openssl/x509.h>
 
 #include <cstdlib>
 #include <cstring>
 #include <ostream>
 #include <utility>
+#include <vector>
 
 #include "core/error.hpp"
 
@@ -100,6 +103,81 @@ void HmacSha256::sign(std::initializer_list<std::string_view> parts, unsigned ch
 }
 
 std::ostream& operator<<(std::ostream& os, const HmacSha256&) { return os << "HmacSha256{key=<redacted>}"; }
+
+namespace {
+
+// Standard base64 (padding required, no whitespace) -> bytes; false when malformed.
+bool base64_decode(std::string_view in, std::vector<unsigned char>& out) {
+  if (in.empty() || in.size() % 4 != 0) return false;
+  out.assign(in.size() / 4 * 3, 0);
+  const int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
+  if (n < 0) return false;
+  std::size_t len = static_cast<std::size_t>(n);
+  if (in.back() == '=') --len;  // EVP_DecodeBlock counts the padding as zero bytes
+  if (in.size() >= 2 && in[in.size() - 2] == '=') --len;
+  out.resize(len);
+  return true;
+}
+
+}  // namespace
+
+Ed25519Signer::Ed25519Signer(const Secret& pkcs8_base64) {
+  std::vector<unsigned char> der;
+  if (!base64_decode(pkcs8_base64.reveal(), der)) throw Error("Ed25519 private key: not base64 (expected the body line of the PEM)");
+  const unsigned char* p = der.data();
+  EVP_PKEY* k = d2i_AutoPrivateKey(nullptr, &p, static_cast<long>(der.size()));
+  OPENSSL_cleanse(der.data(), der.size());
+  if (k == nullptr || EVP_PKEY_get_id(k) != EVP_PKEY_ED25519) {
+    EVP_PKEY_free(k);
+    throw Error("Ed25519 private key: not a PKCS#8 Ed25519 private key");
+  }
+  pkey_ = k;
+}
+
+Ed25519Signer::~Ed25519Signer() { EVP_PKEY_free(static_cast<EVP_PKEY*>(pkey_)); }
+
+void Ed25519Signer::sign_base64(std::string_view msg, char out[kBase64Size]) const {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  unsigned char sig[kSignatureSize];
+  std::size_t len = sizeof sig;
+  const bool ok = ctx != nullptr && EVP_DigestSignInit(ctx, nullptr, nullptr, nullptr, static_cast<EVP_PKEY*>(pkey_)) == 1 &&
+                  EVP_DigestSign(ctx, sig, &len, reinterpret_cast<const unsigned char*>(msg.data()), msg.size()) == 1 &&
+                  len == kSignatureSize;
+  EVP_MD_CTX_free(ctx);
+  if (!ok) throw Error("Ed25519 signing failed in OpenSSL");
+  (void)base64_encode(sig, sizeof sig, out);
+}
+
+std::string Ed25519Signer::public_key_base64() const {
+  unsigned char* der = nullptr;
+  const int n = i2d_PUBKEY(static_cast<EVP_PKEY*>(pkey_), &der);
+  if (n <= 0) throw Error("Ed25519 public key: OpenSSL could not encode it");
+  std::string b64(4 * ((static_cast<std::size_t>(n) + 2) / 3), '\0');
+  (void)base64_encode(der, static_cast<std::size_t>(n), b64.data());
+  OPENSSL_free(der);
+  return b64;
+}
+
+std::ostream& operator<<(std::ostream& os, const Ed25519Signer&) { return os << "Ed25519Signer{key=<redacted>}"; }
+
+bool ed25519_verify(std::string_view public_key_base64, std::string_view msg, std::string_view signature_base64) noexcept {
+  try {
+    std::vector<unsigned char> der, sig;
+    if (!base64_decode(public_key_base64, der) || !base64_decode(signature_base64, sig)) return false;
+    const unsigned char* p = der.data();
+    EVP_PKEY* k = d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size()));
+    if (k == nullptr) return false;
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    const bool ok = ctx != nullptr && EVP_PKEY_get_id(k) == EVP_PKEY_ED25519 &&
+                    EVP_DigestVerifyInit(ctx, nullptr, nullptr, nullptr, k) == 1 &&
+                    EVP_DigestVerify(ctx, sig.data(), sig.size(), reinterpret_cast<const unsigned char*>(msg.data()), msg.size()) == 1;
+    EVP_MD_CTX_free(ctx);
+    EVP_PKEY_free(k);
+    return ok;
+  } catch (...) {
+    return false;
+  }
+}
 
 void hex_encode(const unsigned char* in, std::size_t n, char* out) noexcept {
   static constexpr char kHex[] = "0123456789abcdef";

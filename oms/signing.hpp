@@ -80,6 +80,36 @@ class HmacSha256 {
 };
 std::ostream& operator<<(std::ostream& os, const HmacSha256&);
 
+// Ed25519 request signing (Binance WebSocket API `session.logon`, and any Ed25519-keyed request): the
+// private key is the base64 of its PKCS#8 DER, i.e. the one body line of the PEM that
+// `openssl genpkey -algorithm ed25519` writes. Cold path: OpenSSL's one-shot EVP_DigestSign allocates a
+// context per signature, which is why the order path signs with HMAC or not at all (after session.logon).
+class Ed25519Signer {
+ public:
+  static constexpr std::size_t kSignatureSize = 64;
+  static constexpr std::size_t kBase64Size = 88;
+  // Throws enigma::Error ("not base64", "not a PKCS#8 Ed25519 private key") without the key bytes.
+  explicit Ed25519Signer(const Secret& pkcs8_base64);
+  ~Ed25519Signer();
+  Ed25519Signer(const Ed25519Signer&) = delete;
+  Ed25519Signer& operator=(const Ed25519Signer&) = delete;
+
+  // Standard base64 of the 64-byte signature of `msg` into `out` (88 chars). Throws enigma::Error when
+  // OpenSSL fails (out of memory).
+  void sign_base64(std::string_view msg, char out[kBase64Size]) const;
+  // The public key as the base64 of its SubjectPublicKeyInfo DER (what the venue registers; tests verify with it).
+  [[nodiscard]] std::string public_key_base64() const;
+
+ private:
+  void* pkey_{nullptr};  // EVP_PKEY*, kept opaque so this header does not include OpenSSL
+};
+std::ostream& operator<<(std::ostream& os, const Ed25519Signer&);
+
+// Verifies a base64 Ed25519 signature of `msg` with a base64 SubjectPublicKeyInfo DER public key (the local
+// test venue; cold path). False for any malformed input.
+[[nodiscard]] bool ed25519_verify(std::string_view public_key_base64, std::string_view msg,
+                                  std::string_view signature_base64) noexcept;
+
 // Lower-case hex of `n` bytes into `out` (2n chars, no NUL).
 void hex_encode(const unsigned char* in, std::size_t n, char* out) noexcept;
 // Standard base64 with padding into `out` (4*ceil(n/3) chars, no NUL).
@@ -124,6 +154,13 @@ struct fmt::formatter<enigma::oms::ApiCredentials> : fmt::formatter<std::string_
   template <class Ctx>
   auto format(const enigma::oms::ApiCredentials&, Ctx& ctx) const {
     return fmt::formatter<std::string_view>::format("ApiCredentials{key=<redacted>, secret=<redacted>}", ctx);
+  }
+};
+template <>
+struct fmt::formatter<enigma::oms::Ed25519Signer> : fmt::formatter<std::string_view> {
+  template <class Ctx>
+  auto format(const enigma::oms::Ed25519Signer&, Ctx& ctx) const {
+    return fmt::formatter<std::string_view>::format("Ed25519Signer{key=<redacted>}", ctx);
   }
 };
 template <>

@@ -76,6 +76,7 @@ Result<std::size_t> Encoder::finish(Method m, std::string_view path, BufWriter& 
 
 Result<std::size_t> Encoder::encode_new(const OrderSpec& o, std::int64_t timestamp_ms, char* out,
                                         std::size_t cap) noexcept {
+  if (ws_api_) return ws_api_->encode_new(o, timestamp_ms, out, cap);
   const OrderRequest& r = o.req;
   if (r.instrument >= registry_.size() || r.qty.raw() <= 0 ||
       !is_valid_client_id(r.client_id.view(), kBinanceMaxClientIdLen)) {
@@ -121,6 +122,7 @@ Result<std::size_t> Encoder::encode_new(const OrderSpec& o, std::int64_t timesta
 
 Result<std::size_t> Encoder::encode_cancel(InstrumentId instrument, const ClientOrderId& id, std::int64_t timestamp_ms,
                                            char* out, std::size_t cap) noexcept {
+  if (ws_api_) return ws_api_->encode_cancel(instrument, id, timestamp_ms, out, cap);
   if (instrument >= registry_.size() || !is_valid_client_id(id.view(), kBinanceMaxClientIdLen)) {
     return Result<std::size_t>::failure(Errc::out_of_range);
   }
@@ -161,6 +163,7 @@ Result<std::size_t> Encoder::encode_cancel_batch(InstrumentId instrument, std::s
 
 Result<std::size_t> Encoder::encode_query(InstrumentId instrument, const ClientOrderId& id, std::int64_t timestamp_ms,
                                           char* out, std::size_t cap) noexcept {
+  if (ws_api_) return ws_api_->encode_query(instrument, id, timestamp_ms, out, cap);
   if (instrument >= registry_.size() || !is_valid_client_id(id.view(), kBinanceMaxClientIdLen)) {
     return Result<std::size_t>::failure(Errc::out_of_range);
   }

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -14,6 +15,7 @@
 #include "oms/ids.hpp"
 #include "oms/order_spec.hpp"
 #include "oms/signing.hpp"
+#include "oms/venues/binance_futures_ws_api.hpp"
 
 namespace enigma::oms::binance_futures {
 
@@ -63,6 +65,13 @@ class Encoder {
   [[nodiscard]] Result<std::size_t> encode_signed(bool del, std::string_view path, std::string_view params,
                                                   std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept;
 
+  // `[live] order_entry = "ws-api"`: from now on encode_new, encode_cancel and encode_query write WebSocket
+  // API requests (JSON text, binance_futures_ws_api.hpp) instead of HTTP; everything ws-fapi lacks
+  // (cancel-all, batch cancel, the dead-man timer, encode_signed) stays REST. The gateway tells the two
+  // apart by the first byte ('{').
+  void use_ws_api(std::unique_ptr<WsApiEncoder> ws) noexcept { ws_api_ = std::move(ws); }
+  [[nodiscard]] bool ws_api() const noexcept { return ws_api_ != nullptr; }
+
   // Hex HMAC-SHA256 of `params` (64 chars into `out`), as appended after `&signature=`.
   void sign(std::string_view params, char out[kSha256HexSize]) const noexcept;
 
@@ -76,6 +85,7 @@ class Encoder {
   HmacSha256 hmac_;
   Config cfg_;
   char params_[1024];
+  std::unique_ptr<WsApiEncoder> ws_api_;
 };
 
 }  // namespace enigma::oms::binance_futures

@@ -37,6 +37,7 @@
 #include "oms/journal.hpp"
 #include "oms/signing.hpp"
 #include "tests/support/alloc_counter.hpp"
+#include "tests/support/binance_ws_api_venue.hpp"
 #include "tests/support/ws_test_server.hpp"
 #include "tests/support/engine_test_support.hpp"
 #include "tests/support/enigma_process.hpp"
@@ -59,6 +60,11 @@ namespace {
 
 constexpr const char* kKey = "test-api-key-7c1f";
 constexpr const char* kSecret = "test-secret-NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
+// A test-only Ed25519 key pair (openssl genpkey -algorithm ed25519): the private key as the PEM's body line,
+// the public key the venue "registered" for kEdApiKey.
+constexpr const char* kEdApiKey = "test-ed25519-api-key-5d2e";
+constexpr const char* kEdPrivate = "MC4CAQAwBQYDK2VwBCIEIDCx/LH8+eAP5HlakFV3JsxaSfbPyZj23iqaxfDi2PzF";
+constexpr const char* kEdPublic = "MCowBQYDK2VwAyEACTwgfV38Z9Cf9k0mkTsRD86k3zQWgcXDypdYy4+leVY=";
 
 std::map<std::string, std::string> parse_params(std::string_view s) {
   std::map<std::string, std::string> m;
@@ -111,6 +117,14 @@ class FakeBinance {
 
   [[nodiscard]] std::string rest_url() const { return "https://127.0.0.1:" + std::to_string(port_); }
   [[nodiscard]] std::string ws_url() const { return "wss://127.0.0.1:" + std::to_string(port_) + "/ws"; }
+  [[nodiscard]] std::string ws_api_url() const { return "wss://127.0.0.1:" + std::to_string(port_) + "/ws-fapi/v1"; }
+  // WebSocket API order entry: requests handed to the order book, accepted session.logons, connections.
+  int ws_api_requests() const { std::lock_guard lk(mu_); return ws_api_requests_; }
+  int ws_api_logons() const { std::lock_guard lk(mu_); return ws_api_logons_; }
+  int ws_api_connections() const { std::lock_guard lk(mu_); return ws_api_connections_; }
+  // The next WebSocket-API request is carried out (an order is booked) but its answer is lost: the venue
+  // closes that connection instead of answering.
+  void lose_next_ws_api_answer() { std::lock_guard lk(mu_); lose_ws_api_answer_ = true; }
   [[nodiscard]] const std::string& ca_file() const { return ca_file_; }
 
   // The n-th POST /fapi/v1/order (1-based) is answered with HTTP `status` and Binance `code` instead.
@@ -167,6 +181,7 @@ class FakeBinance {
     FakeBinance& v;
     beast::ssl_stream<beast::tcp_stream> tls;
     std::unique_ptr<websocket::stream<beast::ssl_stream<beast::tcp_stream>&>> ws;
+    std::unique_ptr<enigma::testing::WsApiVenueSession> api;  // set on a /ws-fapi/v1 connection
     beast::flat_buffer buf;
     http::request<http::string_body> req;
     http::response<http::string_body> res;
@@ -197,12 +212,25 @@ class FakeBinance {
     void accept_ws() {
       ws = std::make_unique<websocket::stream<beast::ssl_stream<beast::tcp_stream>&>>(tls);
       auto self = shared_from_this();
+      if (req.target().starts_with("/ws-fapi/v1")) {
+        api = std::make_unique<enigma::testing::WsApiVenueSession>(
+            v.ws_api_keys_, [this](std::string_view verb, const std::map<std::string, std::string>& p, const std::string& text) {
+              const http::verb m = verb == "POST" ? http::verb::post : verb == "DELETE" ? http::verb::delete_ : http::verb::get;
+              if (verb == "PUT") return std::pair<int, std::string>{400, R"({"code":-1102,"msg":"order.modify: not in this venue"})"};
+              const auto r = v.order_endpoint(m, p, text, false, false);  // v.mu_ is held by read_ws
+              return std::pair<int, std::string>{static_cast<int>(r.result_int()), r.body()};
+            });
+      }
       ws->async_accept(req, [self](const error_code& ec) {
         if (ec) return;
         {
           std::lock_guard lk(self->v.mu_);
-          self->v.stream_ = self;
-          ++self->v.stream_accepts_;
+          if (self->api) {
+            ++self->v.ws_api_connections_;
+          } else {
+            self->v.stream_ = self;
+            ++self->v.stream_accepts_;
+          }
         }
         self->read_ws();
       });
@@ -211,6 +239,24 @@ class FakeBinance {
       auto self = shared_from_this();
       ws->async_read(buf, [self](const error_code& ec, std::size_t) {
         if (ec) return;
+        if (self->api) {  // one ws-fapi request -> its answer
+          std::string out;
+          {
+            std::lock_guard lk(self->v.mu_);
+            const int bad = self->api->bad_signatures, logons = self->api->logons, reqs = self->api->requests;
+            out = self->api->handle(beast::buffers_to_string(self->buf.data()));
+            self->v.bad_signatures_ += self->api->bad_signatures - bad;
+            self->v.ws_api_logons_ += self->api->logons - logons;
+            self->v.ws_api_requests_ += self->api->requests - reqs;
+            if (self->v.lose_ws_api_answer_ && self->api->requests > reqs) {
+              self->v.lose_ws_api_answer_ = false;
+              error_code ignored;
+              beast::get_lowest_layer(self->tls).socket().close(ignored);
+              return;
+            }
+          }
+          self->push(std::move(out));
+        }
         self->buf.consume(self->buf.size());
         self->read_ws();
       });
@@ -327,7 +373,13 @@ class FakeBinance {
       ++bad_signatures_;
       return answer(401, R"({"code":-1022,"msg":"Signature for this request is not valid."})");
     }
-    auto p = parse_params(params);
+    return order_endpoint(rq.method(), parse_params(params), params, all_open, countdown);
+  }
+
+  // POST / DELETE / GET /fapi/v1/order, allOpenOrders and countdownCancelAll after authentication (REST, and
+  // the WebSocket API's order.place / order.cancel / order.status). `params` as a REST body. mu_ held.
+  http::response<http::string_body> order_endpoint(http::verb method, std::map<std::string, std::string> p,
+                                                   const std::string& params, bool all_open, bool countdown) {
     if (p["symbol"] != "BTCUSDT" || p["timestamp"].empty()) return answer(400, R"({"code":-1102,"msg":"Mandatory parameter missing."})");
     if (countdown) {  // the dead-man switch: remember each countdown the client set
       countdowns_.push_back(std::stoll(p["countdownTime"]));
@@ -342,7 +394,7 @@ class FakeBinance {
       }
       return answer(200, R"({"code":200,"msg":"The operation of cancel all open order is done."})");
     }
-    if (rq.method() == http::verb::post) {
+    if (method == http::verb::post) {
       bodies_.push_back(params);
       const int n = ++posts_;
       Order o{p["newClientOrderId"], p["side"], p["type"], p["quantity"], p.count("price") ? p["price"] : "0", next_id_++};
@@ -369,7 +421,7 @@ class FakeBinance {
     auto it = orders_.find(p["origClientOrderId"]);
     if (p.count("orderId") != 0)  // cancel / query by the venue's order id (orders we never sent)
       it = std::find_if(orders_.begin(), orders_.end(), [&](const auto& kv) { return std::to_string(kv.second.id) == p["orderId"]; });
-    if (rq.method() == http::verb::delete_) {
+    if (method == http::verb::delete_) {
       ++deletes_;
       if (it == orders_.end() || it->second.status != "NEW") return answer(400, R"({"code":-2011,"msg":"Unknown order sent."})");
       it->second.status = "CANCELED";
@@ -403,6 +455,9 @@ class FakeBinance {
   std::string balance_{"1000"};
   int open_order_queries_{0};
   int stream_accepts_{0};
+  int ws_api_requests_{0}, ws_api_logons_{0}, ws_api_connections_{0};
+  bool lose_ws_api_answer_{false};
+  enigma::testing::WsApiVenueKeys ws_api_keys_{kKey, kSecret, kEdApiKey, kEdPublic};
 };
 
 LiveGatewayOptions gateway_options(const FakeBinance& venue) {
@@ -428,12 +483,38 @@ RunConfig trading_config() {
 
 }  // namespace
 
-// Every transport (market data and order connection alike) passes the full order-flow scenario; the rest of
-// the suite runs on the default (asio) only, to keep CI time.
-class EngineLiveTransport : public ::testing::TestWithParam<feed::Transport> {};
+// How orders reach the venue: REST, or the WebSocket API with per-request HMAC signatures or with one
+// Ed25519 session.logon per connection.
+enum class OrderEntry { rest, ws_api_hmac, ws_api_ed25519 };
+std::string order_entry_name(const ::testing::TestParamInfo<OrderEntry>& i) {
+  return i.param == OrderEntry::rest ? "Rest" : i.param == OrderEntry::ws_api_hmac ? "WsApiHmac" : "WsApiEd25519";
+}
 
-TEST_P(EngineLiveTransport, OrdersReachTheVenueSignedAndFillsComeBack) {
-  const feed::Transport transport = GetParam();
+// Gateway options and the order encoder of `entry` (nullptr: REST).
+std::unique_ptr<oms::binance_futures::WsApiEncoder> use_order_entry(OrderEntry entry, const FakeBinance& venue,
+                                                                     const InstrumentRegistry& registry, LiveGatewayOptions& g) {
+  if (entry == OrderEntry::rest) return nullptr;
+  g.ws_api_url = venue.ws_api_url();
+  if (entry == OrderEntry::ws_api_hmac)
+    return std::make_unique<oms::binance_futures::WsApiEncoder>(registry, kKey, oms::Secret(kSecret), oms::binance_futures::WsApiAuth::hmac);
+  auto key = std::make_shared<const oms::Ed25519Signer>(oms::Secret(kEdPrivate));
+  g.ws_api_logon = [key] { return oms::binance_futures::logon_request(kEdApiKey, *key, 1723075200000); };
+  return std::make_unique<oms::binance_futures::WsApiEncoder>(registry, kEdApiKey, oms::Secret(), oms::binance_futures::WsApiAuth::session);
+}
+
+// Every transport (market data and order connection alike) and every order entry pass the full order-flow
+// scenario; the rest of the suite runs on the default (asio, REST) only, to keep CI time.
+struct LiveCase {
+  feed::Transport transport;
+  OrderEntry entry;
+};
+class EngineLiveEntry : public ::testing::TestWithParam<LiveCase> {};
+
+// Signed orders, venue rejects, an UNKNOWN outcome resolved by query, the kill switch and the dead-man
+// timer, for each order entry (ws-fapi has no cancel-all or countdownCancelAll: those stay REST).
+TEST_P(EngineLiveEntry, OrdersReachTheVenueSignedAndFillsComeBack) {
+  const feed::Transport transport = GetParam().transport;
+  const OrderEntry entry = GetParam().entry;
   FakeBinance venue;
   // Orders go entry, stop, take-profit, entry, stop, ...: the first take-profit is refused for margin, the
   // second stop gets a 5xx (the venue has it, resting: UNKNOWN until the query finds it).
@@ -452,10 +533,12 @@ TEST_P(EngineLiveTransport, OrdersReachTheVenueSignedAndFillsComeBack) {
   TradingCoreConfig trading = rc.trading;
   trading.journal_path = fresh_path("journal");
   TradingCore core(registry, trading);
-  LiveGatewayOptions gopt = gateway_options(venue);
-  gopt.transport = transport;
-  LiveGateway gateway(registry, gopt);
-  core.go_live(gateway, kKey, oms::Secret(kSecret), "127.0.0.1:" + venue.rest_url().substr(venue.rest_url().rfind(':') + 1));
+  LiveGatewayOptions go = gateway_options(venue);
+  go.transport = transport;
+  auto ws_api = use_order_entry(entry, venue, registry, go);
+  LiveGateway gateway(registry, go);
+  core.go_live(gateway, kKey, oms::Secret(kSecret), "127.0.0.1:" + venue.rest_url().substr(venue.rest_url().rfind(':') + 1),
+               std::move(ws_api));
   gateway.start();
   ASSERT_EQ(venue.listen_keys(), 1);
   ASSERT_TRUE(wait_for([&] { return gateway.stream_connected() && venue.stream_open(); }));
@@ -517,6 +600,13 @@ TEST_P(EngineLiveTransport, OrdersReachTheVenueSignedAndFillsComeBack) {
   for (const auto& b : venue.bodies()) {
     EXPECT_NE(b.find("newClientOrderId=en"), std::string::npos) << b;
     EXPECT_NE(b.find("&timestamp="), std::string::npos) << b;
+    // REST bodies start with symbol=; the WebSocket API's signed params are sorted by name.
+    EXPECT_EQ(b.rfind("symbol=", 0) == 0, entry == OrderEntry::rest) << b;
+  }
+  if (entry != OrderEntry::rest) {
+    EXPECT_GE(venue.ws_api_requests(), venue.posts() + venue.queries());
+    EXPECT_EQ(venue.ws_api_logons(), entry == OrderEntry::ws_api_ed25519 ? 1 : 0);
+    EXPECT_EQ(gateway.stats().ws_api_requests.load(), static_cast<std::uint64_t>(venue.ws_api_requests()));
   }
   const TradingCore::Counters& c = core.counters();
   EXPECT_EQ(static_cast<int>(c.orders), venue.posts());
@@ -597,8 +687,15 @@ TEST_P(EngineLiveTransport, OrdersReachTheVenueSignedAndFillsComeBack) {
   for (const auto& [id, o] : venue.orders()) EXPECT_NE(o.status, "NEW") << id << " still rests at the venue";
 }
 
-INSTANTIATE_TEST_SUITE_P(Transports, EngineLiveTransport, ::testing::Values(feed::Transport::asio, feed::Transport::busy_poll),
-                         [](const auto& info) { return std::string(feed::to_string(info.param)); });
+INSTANTIATE_TEST_SUITE_P(OrderEntries, EngineLiveEntry,
+                         ::testing::Values(LiveCase{feed::Transport::asio, OrderEntry::rest},
+                                           LiveCase{feed::Transport::busy_poll, OrderEntry::rest},
+                                           LiveCase{feed::Transport::asio, OrderEntry::ws_api_hmac},
+                                           LiveCase{feed::Transport::asio, OrderEntry::ws_api_ed25519}),
+                         [](const ::testing::TestParamInfo<LiveCase>& i) {
+                           return std::string(feed::to_string(i.param.transport)) + "_" +
+                                  order_entry_name({i.param.entry, i.index});
+                         });
 
 TEST(EngineLive, ABadSignatureIsAVenueReject) {
   FakeBinance venue;
@@ -628,6 +725,119 @@ TEST(EngineLive, ABadSignatureIsAVenueReject) {
   EXPECT_EQ(g.venue_code, -1022);
   EXPECT_FALSE(g.unknown);
   EXPECT_EQ(g.report.client_id, o.req.client_id);
+}
+
+// The same over the WebSocket API: an HMAC signature made with the wrong secret is refused (-1022) by the
+// venue's check of the sorted params, and the gateway turns the answer into the order's reject.
+TEST(EngineLive, ABadWsApiSignatureIsAVenueReject) {
+  FakeBinance venue;
+  InstrumentRegistry registry;
+  trading_config().fill_registry(registry);
+  LiveGatewayOptions go = gateway_options(venue);
+  go.ws_api_url = venue.ws_api_url();
+  LiveGateway gateway(registry, go);
+  gateway.start();
+  oms::binance_futures::WsApiEncoder wrong(registry, kKey, oms::Secret("not-the-secret"), oms::binance_futures::WsApiAuth::hmac);
+  oms::OrderSpec o{};
+  o.req.client_id = risk::ClientOrderId::from("enbad2").value;
+  o.req.instrument = 0;
+  o.req.side = Side::buy;
+  o.req.type = risk::OrderType::limit;
+  o.req.tif = risk::TimeInForce::gtc;
+  o.req.qty = Qty::parse("0.01").value;
+  o.req.price = Price::parse("60000").value;
+  char buf[2048];
+  const auto n = wrong.encode_new(o, 1723075200000, buf, sizeof buf);
+  ASSERT_TRUE(n.ok());
+  ASSERT_TRUE(gateway.try_send(oms::binance_futures::RestRequest::new_order, o.req.client_id, 0,
+                               std::string_view(buf, n.value), rdtsc()));
+  GatewayReport g;
+  ASSERT_TRUE(wait_for([&] { return gateway.try_pop(g); }));
+  gateway.stop();
+  EXPECT_EQ(venue.bad_signatures(), 1);
+  EXPECT_EQ(venue.ws_api_requests(), 0);
+  EXPECT_EQ(g.report.kind, oms::ExecKind::rejected);
+  EXPECT_EQ(g.venue_code, -1022);
+  EXPECT_FALSE(g.unknown);
+  EXPECT_EQ(g.report.client_id, o.req.client_id);
+}
+
+// A session.logon signed with an Ed25519 key the venue does not know is refused, and the gateway does not
+// start (no order could go out).
+TEST(EngineLive, AnUnknownEd25519KeyStopsTheStart) {
+  FakeBinance venue;
+  InstrumentRegistry registry;
+  trading_config().fill_registry(registry);
+  LiveGatewayOptions go = gateway_options(venue);
+  go.ws_api_url = venue.ws_api_url();
+  go.connect_timeout_ns = 2'000'000'000;
+  const std::string dir = fresh_path("ed");
+  std::filesystem::create_directories(dir);
+  ASSERT_EQ(std::system(("openssl genpkey -algorithm ed25519 -out " + dir + "/k.pem 2>/dev/null").c_str()), 0);
+  const std::string pem = slurp(dir + "/k.pem");
+  const std::size_t b = pem.find('\n') + 1;
+  auto other = std::make_shared<const oms::Ed25519Signer>(oms::Secret(pem.substr(b, pem.find('\n', b) - b)));
+  go.ws_api_logon = [other] { return oms::binance_futures::logon_request(kEdApiKey, *other, 1723075200000); };
+  LiveGateway gateway(registry, go);
+  try {
+    gateway.start();
+    FAIL() << "started with a refused logon";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("session.logon refused with status 400"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("-1022"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(venue.bad_signatures(), 1);
+  EXPECT_EQ(venue.ws_api_logons(), 0);
+}
+
+// An order.place whose answer is lost with the WebSocket-API connection is UNKNOWN (the venue has it); the
+// gateway reconnects (logging on again) and the order.status query over the new connection resolves it.
+TEST(EngineLive, AWsApiAnswerLostWithTheConnectionIsUnknownUntilQueried) {
+  FakeBinance venue;
+  InstrumentRegistry registry;
+  trading_config().fill_registry(registry);
+  LiveGatewayOptions go = gateway_options(venue);
+  auto enc = use_order_entry(OrderEntry::ws_api_ed25519, venue, registry, go);
+  LiveGateway gateway(registry, go);
+  gateway.start();
+  oms::OrderSpec o{};
+  o.req.client_id = risk::ClientOrderId::from("enlost1").value;
+  o.req.instrument = 0;
+  o.req.side = Side::buy;
+  o.req.type = risk::OrderType::limit;
+  o.req.tif = risk::TimeInForce::gtc;
+  o.req.qty = Qty::parse("0.01").value;
+  o.req.price = Price::parse("60000").value;
+  char buf[2048];
+  venue.lose_next_ws_api_answer();
+  const auto n = enc->encode_new(o, 1723075200000, buf, sizeof buf);
+  ASSERT_TRUE(n.ok());
+  ASSERT_TRUE(gateway.try_send(oms::binance_futures::RestRequest::new_order, o.req.client_id, 0, std::string_view(buf, n.value), rdtsc()));
+  GatewayReport g;
+  ASSERT_TRUE(wait_for([&] { return gateway.try_pop(g); }));
+  EXPECT_TRUE(g.unknown);
+  EXPECT_EQ(g.report.status, oms::OrderStatus::unknown);
+  EXPECT_EQ(g.report.client_id, o.req.client_id);
+  ASSERT_EQ(venue.orders().count("enlost1"), 1u) << "the venue booked the order";
+  // Logged on again on a new connection; the query by client id finds the order.
+  ASSERT_TRUE(wait_for([&] { return venue.ws_api_logons() == 2; }, 10000));
+  const std::uint64_t epoch = gateway.resync_epoch();
+  EXPECT_GE(epoch, 1u) << "a reconnect tells the OMS to query its working orders";
+  const auto q = enc->encode_query(0, o.req.client_id, 1723075200100, buf, sizeof buf);
+  ASSERT_TRUE(q.ok());
+  // The logon answer may still be on its way: a query refused as not sent is retried.
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    ASSERT_TRUE(gateway.try_send(oms::binance_futures::RestRequest::query, o.req.client_id, 0, std::string_view(buf, q.value), rdtsc()));
+    ASSERT_TRUE(wait_for([&] { return gateway.try_pop(g); }));
+    if (!g.unknown) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  gateway.stop();
+  EXPECT_FALSE(g.unknown);
+  EXPECT_EQ(g.report.kind, oms::ExecKind::status);
+  EXPECT_EQ(g.report.status, oms::OrderStatus::accepted) << "NEW at the venue";
+  EXPECT_EQ(venue.queries(), 1) << "exactly one query reached the venue";
+  EXPECT_EQ(venue.bad_signatures(), 0);
 }
 
 TEST(EngineLive, SendPathDoesNotAllocate) {
@@ -705,8 +915,9 @@ struct LiveBinary {
   enigma::testing::RecordedSession rec = enigma::testing::load_binance_session(20000);
   std::unique_ptr<enigma::testing::WsTestServer> market;
   std::string root, state;
+  std::string order_entry{"rest"};  // [live] order_entry; "ws-api" logs on with the test Ed25519 key
 
-  explicit LiveBinary(const std::string& name) {
+  explicit LiveBinary(const std::string& name, std::string entry = "rest") : order_entry(std::move(entry)) {
     venue.set_rest_stops(true);
     enigma::testing::WsTestServerOptions so;
     so.snapshot_body = rec.snapshot;
@@ -716,6 +927,8 @@ struct LiveBinary {
     state = root + "/state";
     ::setenv("ENIGMA_API_KEY", kKey, 1);
     ::setenv("ENIGMA_API_SECRET", kSecret, 1);
+    ::setenv("ENIGMA_ED25519_KEY", kEdPrivate, 1);  // used only with order_entry = "ws-api"
+    ::setenv("ENIGMA_ED25519_API_KEY", kEdApiKey, 1);
   }
   std::string write_config(const std::string& unknown_orders) const {
     const std::string path = root + "/live-" + unknown_orders + ".toml";
@@ -724,7 +937,8 @@ struct LiveBinary {
       << market->url("/stream?streams=btcusdt@depth@0ms/btcusdt@bookTicker/btcusdt@trade") << "\"\nca_file = \"" << market->ca_file()
       << "\"\nsnapshot_url = \"https://127.0.0.1:" << market->port() << "/fapi/v1/depth?symbol=BTCUSDT&limit=1000\"\n"
       << "\n[live]\nrest_url = \"" << venue.rest_url() << "\"\nuser_ws_url = \"" << venue.ws_url()
-      << "\"\nca_file = \"" << venue.ca_file() << "\"\ndrain_ms = 500\nunknown_orders = \"" << unknown_orders << "\"\n\n[state]\ndir = \"" << state << "\"\n";
+      << "\"\nca_file = \"" << venue.ca_file() << "\"\ndrain_ms = 500\nunknown_orders = \"" << unknown_orders << "\"\norder_entry = \"" << order_entry
+      << "\"\nws_api_url = \"" << venue.ws_api_url() << "\"\n\n[state]\ndir = \"" << state << "\"\n";
     return path;
   }
   std::vector<std::string> args(const std::string& unknown_orders, const std::string& name) const {
@@ -892,8 +1106,10 @@ TEST(EngineLive, RestartReconcilesJournalWithTheVenue) {
 // through the `enigma live` binary: with the bracket resting, the stream drops and the take-profit fills
 // at the venue with no report pushed; on reconnect the engine queries its two working orders, books the
 // fill and cancels the stop (its OCO sibling) at the venue. Nothing is left working, nothing duplicated.
-TEST(EngineLive, MissedFillsAreRecoveredAfterTheUserStreamReconnects) {
-  LiveBinary t("live-stream-reconnect");
+class EngineLiveBinaryEntry : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(EngineLiveBinaryEntry, MissedFillsAreRecoveredAfterTheUserStreamReconnects) {
+  LiveBinary t("live-stream-reconnect", GetParam());
   FakeBinance& venue = t.venue;
   Child engine(t.args("report", "one"), t.root + "/one.out");
   t.trade_until_bracket_rests(engine);
@@ -930,7 +1146,17 @@ TEST(EngineLive, MissedFillsAreRecoveredAfterTheUserStreamReconnects) {
   }
   EXPECT_TRUE(j.open_orders().empty());
   EXPECT_EQ(venue.bad_signatures(), 0);
+  if (GetParam() == "ws-api") {  // orders, queries and cancels went over the WebSocket API after one Ed25519 logon
+    EXPECT_EQ(venue.ws_api_logons(), 1);
+    EXPECT_GE(venue.ws_api_requests(), venue.posts() + venue.queries());
+    for (const auto& b : venue.bodies()) EXPECT_NE(b.rfind("symbol=", 0), 0u) << b;
+    EXPECT_NE(log.find("order_entry=ws-api auth=ed25519-session"), std::string::npos) << log;
+  } else {
+    EXPECT_EQ(venue.ws_api_connections(), 0);
+  }
 }
+INSTANTIATE_TEST_SUITE_P(OrderEntries, EngineLiveBinaryEntry, ::testing::Values("rest", "ws-api"),
+                         [](const auto& i) { return i.param == "rest" ? std::string("Rest") : std::string("WsApiEd25519"); });
 
 // Credentials refused by the venue (-1022: the signature does not verify with the venue's secret) raise the
 // engine's emergency stop in a live run: halted, nothing new is sent after the refusal.

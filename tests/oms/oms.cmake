@@ -19,3 +19,7 @@ enigma_add_test(oms_order_manager_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/order_manager_test.cpp
   DEPS enigma::oms
   LABELS integration)
+# Binance USD-M WebSocket API order entry: encoder, HMAC / Ed25519 signatures (checked with the openssl CLI).
+enigma_add_test(oms_ws_api_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/ws_api_test.cpp
+  DEPS enigma::oms enigma_test_alloc)
