@@ -171,6 +171,10 @@ class FeedStage {
     r.events += buf_.size();
     for (const Event& e : buf_) {
       const InstrumentId id = e.h.instrument;
+      if (e.h.type == EventType::status && id == kInvalidInstrument) [[unlikely]] {
+        status_to_all(e, r);  // e.g. Coinbase: a break in the connection's sequence_num, every book unknown
+        continue;
+      }
       if (id >= syncs_.size()) continue;
       if (e.h.type == EventType::book_batch || e.h.type == EventType::book_level) {
         last_book_instrument_ = id;
@@ -201,6 +205,17 @@ class FeedStage {
   [[nodiscard]] const feed::EventBuffer& events() const noexcept { return buf_; }
   [[nodiscard]] const feed::L2Book& book(InstrumentId id) noexcept { return sync(id).book(); }
   [[nodiscard]] bool synced(InstrumentId id) noexcept { return sync(id).state() == feed::SyncState::synced; }
+  // A venue status for every instrument: each book decides (a gap asks for a snapshot: counted as a resync).
+  void status_to_all(const Event& e, PipelineResult& r) noexcept {
+    for (auto& s : syncs_) {
+      if (!s) continue;
+      const feed::SyncResult sr = s->on_event(e);
+      if (sr.need_snapshot && sr.error != Errc::ok) {
+        ++r.resyncs;
+        ENIGMA_LOG_WARN("feed", "book_resync instrument=all error={} resyncs={}", LogLiteral{to_string(sr.error)}, r.resyncs);
+      }
+    }
+  }
   // A new WebSocket connection: every book is unknown until the new connection's snapshot (REST or the
   // one the subscription brings); decoders with per-connection state forget it (Coinbase numbers each
   // connection's messages from 1, Bybit re-sends its ticker snapshots).
@@ -870,7 +885,10 @@ void run_paper_fused(const PaperOptions& popt, InstrumentRegistry& registry, str
     std::uint64_t resyncs_seen{0};
     std::uint64_t frames_since_connect{0};
     feed::SessionRecorder* recorder{nullptr};
+    std::atomic<std::uint64_t>* frames_taken{nullptr};
+    bool want_resubscribe{false};  // a streaming venue's book lost sync: resubscribe on this connection
   } ctx{&engine, &r};
+  ctx.frames_taken = popt.ws_frames_taken;
   // Recording is a tap on the frame source (DESIGN.md): the exact bytes and receive times the engine saw,
   // so a replay of the recording meets the same data at the same data times. URL index 1 is the WebSocket,
   // 2 the REST snapshot.
@@ -903,11 +921,13 @@ void run_paper_fused(const PaperOptions& popt, InstrumentRegistry& registry, str
     ++x->r->frames;
     ++x->frames_since_connect;
     x->engine->on_frame(f, w.recv_tsc);
+    if (x->frames_taken) x->frames_taken->store(x->r->frames + x->r->snapshots_fetched, std::memory_order_release);
   };
   h.on_connected = [&ctx, &popt] {
     ENIGMA_LOG_INFO("feed", "feed_connected reconnect={} frames_before={}", ctx.r->frames > 0, ctx.r->frames);
     ctx.want_snapshot = true;  // every (re)connect: buffer diffs, then a fresh snapshot aligns the book
     ctx.engine->feed().on_connected();
+    ctx.want_resubscribe = false;  // the new connection's subscriptions bring fresh snapshots
     ctx.frames_since_connect = 0;
     if (ctx.recorder) (void)ctx.recorder->record(wall_ns(), kConnectStream, popt.ws.url);  // marks the (re)connect
   };
@@ -925,8 +945,7 @@ void run_paper_fused(const PaperOptions& popt, InstrumentRegistry& registry, str
   if (!popt.snapshot_url.empty()) fetcher = std::make_unique<SnapshotFetcher>(popt.snapshot_url, popt.ws.tls);
   const std::vector<std::string> resubscribe =
       popt.resubscribe.empty() ? book_resubscribe_frames(opt.venue, popt.ws.subscriptions) : popt.resubscribe;
-  bool want_resubscribe = false;
-  std::int64_t resubscribe_after_ns = 0;  // monotonic: at most one resubscription per second
+  std::int64_t resubscribe_after_ns = 0;  // monotonic: at most two resubscriptions per second (venue limits)
   client.start();
   const std::int64_t deadline = popt.run_seconds > 0 ? monotonic_ns() + static_cast<std::int64_t>(popt.run_seconds * 1e9) : 0;
   Idler idler(opt.idle);
@@ -956,11 +975,11 @@ void run_paper_fused(const PaperOptions& popt, InstrumentRegistry& registry, str
     if (r.resyncs != ctx.resyncs_seen) {
       ctx.resyncs_seen = r.resyncs;
       if (fetcher) ctx.want_snapshot = true;
-      else if (!resubscribe.empty()) want_resubscribe = true;
+      else if (!resubscribe.empty()) ctx.want_resubscribe = true;
     }
-    if (want_resubscribe && client.state() == feed::WsState::connected && monotonic_ns() >= resubscribe_after_ns) {
-      want_resubscribe = false;
-      resubscribe_after_ns = monotonic_ns() + 1'000'000'000;
+    if (ctx.want_resubscribe && client.state() == feed::WsState::connected && monotonic_ns() >= resubscribe_after_ns) {
+      ctx.want_resubscribe = false;
+      resubscribe_after_ns = monotonic_ns() + 500'000'000;
       for (const std::string& text : resubscribe) (void)client.send_text(text);
       ++r.resubscribes;
       ENIGMA_LOG_WARN("feed", "book_resubscribe frames={} resyncs={}", resubscribe.size(), r.resyncs);
@@ -994,6 +1013,7 @@ void run_paper_fused(const PaperOptions& popt, InstrumentRegistry& registry, str
     if (recorder) (void)recorder->record(f.recv_ns, kSnapshotStream, f.payload);
     ctx.data_ns = f.recv_ns;
     engine.on_frame(f, rdtsc());
+    if (ctx.frames_taken) ctx.frames_taken->store(r.frames + r.snapshots_fetched, std::memory_order_release);
   }
   client.stop();
   if (recorder) {

@@ -114,6 +114,8 @@ struct PaperOptions {
   std::vector<std::string> resubscribe;
   double run_seconds{0};      // 0: until stop
   std::uint64_t max_frames{0};  // 0: no limit (tests)
+  // Tests: WebSocket frames plus REST snapshots taken in so far, stored after each one; null: none.
+  std::atomic<std::uint64_t>* ws_frames_taken{nullptr};
   // [record]: every frame received (WebSocket frames, REST snapshot bodies, connects) with its receive time,
   // written by a writer thread. `record.dir` empty: the session is not recorded. The URLs are filled in
   // from `ws.url` and `snapshot_url`.

@@ -11,10 +11,8 @@
 #include <string>
 #include <thread>
 
-#include "engine/admin.hpp"
 #include "engine/pipeline.hpp"
 #include "engine/run_config.hpp"
-#include "engine/status.hpp"
 #include "tests/support/engine_test_support.hpp"
 #include "tests/support/market_data_venue.hpp"
 #include "tests/support/ws_test_server.hpp"
@@ -65,63 +63,110 @@ void run_venue(Dialect dialect, Faults faults = {}) {
   std::atomic<bool> stop{false};
   po.stop = &stop;
 
-  SpscRing<AdminCommand> ring(16);
-  AdminServer admin("127.0.0.1", 0, "", ring);
-  admin.start();
-  StatusPublisher status(admin, registry, "paper", 2'000'000);
-  po.status = &status;
-  // Every frame the venue wrote has been taken in by the engine (acks, snapshots and welcomes included).
+  std::atomic<std::uint64_t> taken{0};
+  pp.ws_frames_taken = &taken;
+  // Every frame the venue wrote has been taken in by the engine (acks, stream snapshots and welcomes included).
+  // Every REST request the venue answered is a snapshot the engine applies (no 5xx here; a body asked for
+  // before a reconnect would be dropped, and no reconnect happens while one is in flight below).
   const auto caught_up = [&] {
-    return enigma::testing::json_number(enigma::testing::http_get_or_empty(admin.port(), "/status"), "frames") ==
-           static_cast<long long>(server.frames_written());
+    return server.queued() == 0 && taken.load() == server.frames_written() + static_cast<std::uint64_t>(server.snapshots_served());
+  };
+  // The server runs commands on its own thread: each send/skip waits until it has run (so caught_up and
+  // cursor() describe the frames after it, never the ones before).
+  std::size_t at = 0;
+  const auto send = [&](std::size_t n) {
+    at = std::min(at + n, kUpdates);
+    server.send_next(n);
+    ASSERT_TRUE(wait_for([&] { return server.cursor() == at; }));
+  };
+  const auto skip = [&](std::size_t n) {
+    at += n;
+    server.skip(n);
+    ASSERT_TRUE(wait_for([&] { return server.cursor() == at; }));
   };
 
   PipelineResult r;
   std::thread engine([&] { r = run_paper(pp, registry, strategies, core, po); });
-  ASSERT_TRUE(wait_for([&] { return server.live(); }));
-  server.send_next(100);
-  ASSERT_TRUE(wait_for(caught_up, 20000));
+  struct JoinOnExit {  // a failed ASSERT returns early: stop the engine before its state goes away
+    std::atomic<bool>& stop;
+    std::thread& t;
+    ~JoinOnExit() {
+      stop.store(true);
+      if (t.joinable()) t.join();
+    }
+  } join_on_exit{stop, engine};
+  const auto where = [&] {
+    return "engine frames " + std::to_string(taken.load()) +
+           ", venue wrote " + std::to_string(server.frames_written()) + ", connections " + std::to_string(server.connections()) +
+           ", snapshots served " + std::to_string(server.snapshots_served());
+  };
+  // Subscriptions the venue has received (an unsubscribe does not match: `"subscribe"` with its quote).
+  const auto subscribes = [&] {
+    const auto rx = server.received();
+    return std::count_if(rx.begin(), rx.end(), [](const std::string& t) { return t.find("\"subscribe\"") != std::string::npos; });
+  };
+  const auto unsubscribes = [&] {
+    const auto rx = server.received();
+    return std::count_if(rx.begin(), rx.end(), [](const std::string& t) { return t.find("\"unsubscribe\"") != std::string::npos; });
+  };
+  const long per_connect = static_cast<long>(pp.ws.subscriptions.size());
+  long expected_subscribes = 0;
+  // A (re)connection is complete once the venue has its subscriptions (and so has sent the stream's
+  // snapshot); frames sent before would be dropped by the book, not lost, but would race the snapshot.
+  const auto connected = [&](int connections) {
+    expected_subscribes += per_connect;
+    return wait_for([&] { return server.connections() >= connections && server.live() && subscribes() >= expected_subscribes; }, 15000);
+  };
+  ASSERT_TRUE(connected(1)) << where();
+  send(1);
+  if (!pp.snapshot_url.empty()) ASSERT_TRUE(wait_for([&] { return server.snapshots_served() >= 1; }));
+  send(99);
+  ASSERT_TRUE(wait_for(caught_up, 20000)) << where();
 
   // 1. A lost message: recovered on the same connection.
-  server.skip(1);
-  server.send_next(60);
-  ASSERT_TRUE(wait_for(caught_up, 20000));
-  if (pp.snapshot_url.empty()) {
-    ASSERT_TRUE(wait_for([&] {
-      const auto rx = server.received();
-      return std::any_of(rx.begin(), rx.end(), [](const std::string& t) { return t.find("\"unsubscribe\"") != std::string::npos; });
-    }));
-  }
-  server.send_next(40);
-  ASSERT_TRUE(wait_for(caught_up, 20000));
+  const bool streams_snapshots = pp.snapshot_url.empty();
+  long expected_unsubscribes = 0;
+  const auto recovered = [&] {
+    if (streams_snapshots) {  // the venue answered the resubscription with a snapshot at its cursor
+      ++expected_unsubscribes;
+      ++expected_subscribes;
+      if (!wait_for([&] { return unsubscribes() >= expected_unsubscribes && subscribes() >= expected_subscribes; })) return false;
+    }
+    return wait_for(caught_up, 20000);
+  };
+  skip(1);
+  send(1);
+  ASSERT_TRUE(recovered()) << where();
+  send(99);
+  ASSERT_TRUE(wait_for(caught_up, 20000)) << where();
   EXPECT_EQ(server.connections(), 1) << "a gap must not cost a reconnect";
 
   // 2. OKX: an update whose checksum does not match (the venue's data is wrong, not lost).
   if (faults.checksum) {
-    server.send_raw(venue.corrupt_checksum(server.cursor()));
-    server.skip(1);
-    server.send_next(40);
-    ASSERT_TRUE(wait_for(caught_up, 20000));
+    server.send_raw(venue.corrupt_checksum(at));
+    skip(1);
+    ASSERT_TRUE(recovered()) << where();
+    send(40);
+    ASSERT_TRUE(wait_for(caught_up, 20000)) << where();
     EXPECT_EQ(server.connections(), 1) << "a checksum failure must not cost a reconnect";
   }
 
   // 3. The connection drops (no close frame): reconnect, resubscribe, new snapshot.
   server.fault(enigma::testing::ServerFault::drop_without_close);
-  ASSERT_TRUE(wait_for([&] { return server.connections() >= 2 && server.live(); }));
-  server.send_next(50);
-  ASSERT_TRUE(wait_for(caught_up, 20000));
+  ASSERT_TRUE(connected(2)) << where();
+  send(50);
+  ASSERT_TRUE(wait_for(caught_up, 20000)) << where();
 
   // 4. The venue goes silent while connected: stale after 1 s, reconnect.
-  ASSERT_TRUE(wait_for([&] { return server.connections() >= 3 && server.live(); }, 15000));
-  server.send_next(kUpdates);  // the rest
-  ASSERT_TRUE(wait_for([&] { return server.cursor() == kUpdates; }));
-  ASSERT_TRUE(wait_for(caught_up, 20000));
+  ASSERT_TRUE(connected(3)) << where();
+  send(kUpdates);  // the rest
+  ASSERT_TRUE(wait_for(caught_up, 20000)) << where();
   stop.store(true);
   engine.join();
 
   EXPECT_EQ(r.decode_errors, 0u);
   EXPECT_EQ(r.crossed, 0u);
-  EXPECT_GE(r.reconnects, 2u);
+  EXPECT_GE(r.reconnects, 2u) << where();
   EXPECT_GE(r.resyncs, faults.checksum ? 2u : 1u);
   if (pp.snapshot_url.empty()) {
     EXPECT_GE(r.resubscribes, faults.checksum ? 2u : 1u);

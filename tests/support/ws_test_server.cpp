@@ -150,6 +150,7 @@ struct WsTestServer::Impl {
                  (target.find("depth") != std::string::npos || target.find("level2") != std::string::npos ||
                   target.find("orderbook") != std::string::npos)) {
         res.body() = srv.opt.snapshot_at ? srv.opt.snapshot_at(srv.cursor) : srv.opt.snapshot_body;
+        ++srv.snapshots_served;
       } else {
         res.result(http::status::not_found);
         res.body() = R"({"code":"404","msg":"no such test endpoint"})";
@@ -291,6 +292,7 @@ struct WsTestServer::Impl {
   std::atomic<int> pongs{0};
   std::atomic<int> rest_requests{0};
   std::atomic<std::uint64_t> written{0};
+  std::atomic<int> snapshots_served{0};
   std::atomic<bool> before_welcome{false};
   std::atomic<bool> answer_pings{true};
   std::atomic<std::size_t> cursor{0};
@@ -429,6 +431,7 @@ std::vector<std::string> WsTestServer::targets() const {
 int WsTestServer::pongs_received() const { return impl_->pongs; }
 int WsTestServer::rest_requests() const { return impl_->rest_requests; }
 std::uint64_t WsTestServer::frames_written() const { return impl_->written; }
+int WsTestServer::snapshots_served() const { return impl_->snapshots_served; }
 bool WsTestServer::text_before_welcome() const { return impl_->before_welcome; }
 std::size_t WsTestServer::cursor() const { return impl_->cursor; }
 bool WsTestServer::live() const {

@@ -87,6 +87,7 @@ class WsTestServer {
   [[nodiscard]] std::size_t queued() const;         // frames waiting in the live connection's write queue
   // Text frames written completely to a client, over all connections (acks and snapshots included).
   [[nodiscard]] std::uint64_t frames_written() const;
+  [[nodiscard]] int snapshots_served() const;       // REST snapshot GETs answered with a body (not 503s)
 
   struct Impl;
 
