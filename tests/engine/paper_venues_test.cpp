@@ -117,14 +117,16 @@ void run_venue(Dialect dialect, Faults faults = {}) {
     expected_subscribes += per_connect;
     return wait_for([&] { return server.connections() >= connections && server.live() && subscribes() >= expected_subscribes; }, 15000);
   };
+  const bool streams_snapshots = pp.snapshot_url.empty();
+  // REST venues: the n-th snapshot has been served (the fetch after a connect or a gap is under way).
+  const auto served = [&](int n) { return streams_snapshots || wait_for([&] { return server.snapshots_served() >= n; }); };
   ASSERT_TRUE(connected(1)) << where();
   send(1);
-  if (!pp.snapshot_url.empty()) ASSERT_TRUE(wait_for([&] { return server.snapshots_served() >= 1; }));
+  ASSERT_TRUE(served(1)) << where();
   send(99);
   ASSERT_TRUE(wait_for(caught_up, 20000)) << where();
 
   // 1. A lost message: recovered on the same connection.
-  const bool streams_snapshots = pp.snapshot_url.empty();
   long expected_unsubscribes = 0;
   const auto recovered = [&] {
     if (streams_snapshots) {  // the venue answered the resubscription with a snapshot at its cursor
@@ -136,6 +138,7 @@ void run_venue(Dialect dialect, Faults faults = {}) {
   };
   skip(1);
   send(1);
+  ASSERT_TRUE(served(2)) << where();
   ASSERT_TRUE(recovered()) << where();
   send(99);
   ASSERT_TRUE(wait_for(caught_up, 20000)) << where();
@@ -155,11 +158,13 @@ void run_venue(Dialect dialect, Faults faults = {}) {
   server.fault(enigma::testing::ServerFault::drop_without_close);
   ASSERT_TRUE(connected(2)) << where();
   send(50);
+  ASSERT_TRUE(served(3)) << where();
   ASSERT_TRUE(wait_for(caught_up, 20000)) << where();
 
   // 4. The venue goes silent while connected: stale after 1 s, reconnect.
   ASSERT_TRUE(connected(3)) << where();
   send(kUpdates);  // the rest
+  ASSERT_TRUE(served(4)) << where();
   ASSERT_TRUE(wait_for(caught_up, 20000)) << where();
   stop.store(true);
   engine.join();
