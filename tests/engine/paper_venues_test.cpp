@@ -27,6 +27,15 @@ namespace {
 
 constexpr std::size_t kUpdates = 400;
 
+// The engine's final levels against the venue's, level by level (price and size).
+void expect_levels(const std::vector<PriceLevel>& got, const std::vector<PriceLevel>& want, const char* side) {
+  ASSERT_EQ(got.size(), want.size()) << side;
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    EXPECT_EQ(got[i].price, want[i].price) << side << " level " << i;
+    EXPECT_EQ(got[i].qty, want[i].qty) << side << " level " << i;
+  }
+}
+
 struct Faults {
   bool checksum = false;  // OKX: one update whose checksum does not match the book
 };
@@ -181,17 +190,8 @@ void run_venue(Dialect dialect, Faults faults = {}) {
   }
   // The book agrees with the venue's own book after everything.
   ASSERT_TRUE(r.final_book_synced);
-  const auto bids = venue.bids_after(kUpdates, 10), asks = venue.asks_after(kUpdates, 10);
-  ASSERT_EQ(r.final_bids.size(), bids.size());
-  ASSERT_EQ(r.final_asks.size(), asks.size());
-  for (std::size_t i = 0; i < bids.size(); ++i) {
-    EXPECT_EQ(r.final_bids[i].price, bids[i].price) << "bid level " << i;
-    EXPECT_EQ(r.final_bids[i].qty, bids[i].qty) << "bid level " << i;
-  }
-  for (std::size_t i = 0; i < asks.size(); ++i) {
-    EXPECT_EQ(r.final_asks[i].price, asks[i].price) << "ask level " << i;
-    EXPECT_EQ(r.final_asks[i].qty, asks[i].qty) << "ask level " << i;
-  }
+  expect_levels(r.final_bids, venue.bids_after(kUpdates, 10), "bid");
+  expect_levels(r.final_asks, venue.asks_after(kUpdates, 10), "ask");
 }
 
 }  // namespace
@@ -232,4 +232,53 @@ TEST(EnginePaperVenues, BybitPingsOnItsInterval) {
   io.join();
   EXPECT_EQ(server.connections(), 1);
   EXPECT_GE(client.stats().pings_sent, 3u);
+}
+
+// The REST snapshot is fetched off the trading thread: while the venue takes 3 s to answer, the engine
+// keeps taking in the WebSocket's diffs (buffered by the book), then applies the snapshot and the buffered
+// diffs after it, and its book is the venue's.
+TEST(EnginePaperVenues, ASlowSnapshotDoesNotStopTheFeed) {
+  const MarketDataVenue venue(Dialect::binance_usdm, 100);
+  enigma::testing::WsTestServerOptions so = venue.server_options();
+  so.rest_delay_ms = 3000;
+  enigma::testing::WsTestServer server(venue.frames(), so);
+  RunConfig rc = RunConfig::load(std::string(ENIGMA_SOURCE_DIR) + "/config/replay.toml");
+  rc.instruments[0].spec = venue.spec();
+  InstrumentRegistry registry;
+  rc.fill_registry(registry);
+  strategy::StrategyStage strategies(rc.make_strategies());
+  TradingCoreConfig trading = rc.trading;
+  trading.journal_path = enigma::testing::fresh_path("journal");
+  TradingCore core(registry, trading);
+  PaperOptions pp;
+  pp.ws.url = server.url(venue.ws_path());
+  pp.ws.tls.ca_file = server.ca_file();
+  pp.ws.stale_after_ns = 0;
+  pp.snapshot_url = "https://127.0.0.1:" + std::to_string(server.port()) + venue.snapshot_path();
+  pp.run_seconds = 30;  // bound
+  std::atomic<std::uint64_t> taken{0};
+  pp.ws_frames_taken = &taken;
+  PipelineOptions po;
+  po.venue = venue.venue();
+  po.progress = false;
+  std::atomic<bool> stop{false};
+  po.stop = &stop;
+  PipelineResult r;
+  std::thread engine([&] { r = run_paper(pp, registry, strategies, core, po); });
+  ASSERT_TRUE(wait_for([&] { return server.live(); }));
+  server.send_next(1);
+  ASSERT_TRUE(wait_for([&] { return server.snapshots_served() == 1; }));  // the GET is in, its answer 3 s away
+  server.send_next(99);
+  // All 100 diffs are taken in well before the snapshot can have arrived (a blocked thread would take
+  // none of them for 3 s).
+  const bool fed_while_fetching = wait_for([&] { return taken.load() >= 100; }, 2000);
+  EXPECT_TRUE(fed_while_fetching);
+  EXPECT_TRUE(wait_for([&] { return taken.load() == 101; }, 10000));  // ... and then the snapshot
+  stop.store(true);
+  engine.join();
+  EXPECT_EQ(r.frames, 100u);
+  EXPECT_EQ(r.snapshots_fetched, 1u);
+  ASSERT_TRUE(r.final_book_synced);
+  expect_levels(r.final_bids, venue.bids_after(100, 10), "bid");
+  expect_levels(r.final_asks, venue.asks_after(100, 10), "ask");
 }

@@ -158,10 +158,15 @@ struct WsTestServer::Impl {
       res.keep_alive(false);
       res.prepare_payload();
       auto self = shared_from_this();
-      http::async_write(ws.next_layer(), res, [self](const error_code&, std::size_t) {
-        error_code ec;
-        beast::get_lowest_layer(self->ws).close(ec);
-      });
+      auto reply = [self] {
+        http::async_write(self->ws.next_layer(), self->res, [self](const error_code&, std::size_t) {
+          error_code ec;
+          beast::get_lowest_layer(self->ws).close(ec);
+        });
+      };
+      if (srv.opt.rest_delay_ms <= 0) return reply();
+      welcome_timer.expires_after(std::chrono::milliseconds(srv.opt.rest_delay_ms));  // unused on a REST connection
+      welcome_timer.async_wait([reply](const error_code&) { reply(); });
     }
 
     void accept_ws() {

@@ -48,6 +48,7 @@ struct WsTestServerOptions {
   // Each sent text's "{SEQ}" is replaced by a per-connection counter starting at 1 (Coinbase's
   // sequence_num); skip(n) advances it by n too, so skipped frames leave a gap in the numbering.
   bool stamp_sequence = false;
+  int rest_delay_ms = 0;  // every REST answer waits this long (a slow venue; the other connections go on)
 };
 
 class WsTestServer {
