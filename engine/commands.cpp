@@ -542,13 +542,15 @@ void log_network_stack(const RunConfig& rc, bool live) {
 int cmd_paper() {
   RunConfig rc = RunConfig::load(g_paper.config);
   if (!g_paper.runs_dir.empty()) rc.runs_dir = g_paper.runs_dir;
-  if (rc.ws_url.empty()) throw Error(g_paper.config + ": [feed] url is required for paper trading");
+  if (rc.ws_url.empty() && rc.bullet_url.empty())
+    throw Error(g_paper.config + ": [feed] url (or bullet_url for KuCoin) is required for paper trading");
   check_paper_topology(rc, "paper");
   check_engine_for_run(rc, Topology::fused);
   RunSession s(rc, "paper-", "paper");
   log_network_stack(rc, false);
-  ENIGMA_LOG_INFO("engine", "paper start url={}", rc.ws_url);
-  std::fprintf(stderr, "enigma paper: %s -> %s (Ctrl-C to stop)\n", rc.ws_url.c_str(), s.dir.c_str());
+  const std::string& feed_url = rc.ws_url.empty() ? rc.bullet_url : rc.ws_url;
+  ENIGMA_LOG_INFO("engine", "paper start url={}", feed_url);
+  std::fprintf(stderr, "enigma paper: %s -> %s (Ctrl-C to stop)\n", feed_url.c_str(), s.dir.c_str());
   return s.guarded([&] {
     PipelineResult r = run_paper(paper_options(rc, s.dir), s.registry, *s.strategies, *s.core, s.po);
     return s.finish(r, "paper");

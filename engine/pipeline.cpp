@@ -4,7 +4,9 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <mutex>
 #include <thread>
 
 #include <time.h>
@@ -188,6 +190,10 @@ class FeedStage {
     r.events += buf_.size();
     for (const Event& e : buf_) {
       const InstrumentId id = e.h.instrument;
+      if (e.h.type == EventType::status && id == kInvalidInstrument) [[unlikely]] {
+        status_to_all(e, r);  // e.g. Coinbase: a break in the connection's sequence_num, every book unknown
+        continue;
+      }
       if (id >= syncs_.size()) continue;
       if (e.h.type == EventType::book_batch || e.h.type == EventType::book_level) {
         if (f.kind == feed::FrameKind::ws_received) note_file_book(f.source, id);
@@ -230,6 +236,35 @@ class FeedStage {
   [[nodiscard]] const feed::EventBuffer& events() const noexcept { return buf_; }
   [[nodiscard]] const feed::L2Book& book(InstrumentId id) noexcept { return sync(id).book(); }
   [[nodiscard]] bool synced(InstrumentId id) noexcept { return sync(id).state() == feed::SyncState::synced; }
+  // A venue status for every instrument: each book decides (a gap asks for a snapshot: counted as a resync).
+  void status_to_all(const Event& e, PipelineResult& r) noexcept {
+    for (auto& s : syncs_) {
+      if (!s) continue;
+      const feed::SyncResult sr = s->on_event(e);
+      if (sr.need_snapshot && sr.error != Errc::ok) {
+        ++r.resyncs;
+        ENIGMA_LOG_WARN("feed", "book_resync instrument=all error={} resyncs={}", LogLiteral{to_string(sr.error)}, r.resyncs);
+      }
+    }
+  }
+  // A new WebSocket connection: every book is unknown until the new connection's snapshot (REST or the
+  // one the subscription brings); decoders with per-connection state forget it (Coinbase numbers each
+  // connection's messages from 1, Bybit re-sends its ticker snapshots).
+  void on_connected() noexcept {
+    if constexpr (requires { decoder_.reset(); }) decoder_.reset();
+    for (auto& s : syncs_)
+      if (s) s->reset();
+  }
+  // The instrument's top levels and sync state into the result (end of a paper/live run; cold).
+  void final_book(InstrumentId id, PipelineResult& r) {
+    if (id >= syncs_.size() || !syncs_[id]) return;
+    const feed::L2Book& b = syncs_[id]->book();
+    r.final_bids.resize(kTopLevels);
+    r.final_asks.resize(kTopLevels);
+    r.final_bids.resize(b.top(Side::buy, r.final_bids.data(), kTopLevels));
+    r.final_asks.resize(b.top(Side::sell, r.final_asks.data(), kTopLevels));
+    r.final_book_synced = syncs_[id]->state() == feed::SyncState::synced;
+  }
   // End of the run (cold): totals and one line per instrument that had book data.
   void collect(PipelineResult& r) const {
     for (InstrumentId id = 0; id < syncs_.size(); ++id) {
@@ -913,6 +948,99 @@ LatencyHistogram ticks_to_ns(const LatencyHistogram& ticks, double ns_per_tick) 
   return out;
 }
 
+// ---- paper: REST snapshots on their own thread ---------------------------------------------------------
+// The trading thread asks for a snapshot and keeps polling the WebSocket (the book buffers diffs per the
+// venue's rules meanwhile); the GET runs here and its body is handed back through `take()`. One request at
+// a time; cold path (a mutex and a heap body are fine: this is per resync, not per frame).
+class SnapshotFetcher {
+ public:
+  struct Result {
+    std::string body;     // padded with CaptureReader::kPadding spaces (simdjson parses in place)
+    std::size_t size{0};  // body bytes without the padding
+    std::string failure;  // empty: HTTP 200 and a body
+    std::uint64_t tag{0}; // what request() was given (the connection the request was made for)
+  };
+
+  SnapshotFetcher(std::string url, const feed::TlsOptions& tls) : url_(std::move(url)) {
+    feed::HttpsOptions ho;
+    ho.tls = tls;
+    https_ = std::make_unique<feed::HttpsClient>(ho);
+    thread_ = std::thread([this] { loop(); });
+  }
+  ~SnapshotFetcher() {
+    {
+      std::lock_guard lk(mu_);
+      quit_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+  SnapshotFetcher(const SnapshotFetcher&) = delete;
+  SnapshotFetcher& operator=(const SnapshotFetcher&) = delete;
+
+  [[nodiscard]] bool busy() const noexcept { return busy_.load(std::memory_order_acquire); }
+  // Starts a GET unless one is in flight (then false).
+  bool request(std::uint64_t tag) {
+    if (busy()) return false;
+    {
+      std::lock_guard lk(mu_);
+      tag_ = tag;
+      requested_ = true;
+      busy_.store(true, std::memory_order_release);
+    }
+    cv_.notify_one();
+    return true;
+  }
+  // The finished request's result, once (false while none is ready).
+  bool take(Result& out) {
+    if (!ready_.load(std::memory_order_acquire)) return false;
+    std::lock_guard lk(mu_);
+    out = std::move(result_);
+    ready_.store(false, std::memory_order_relaxed);
+    busy_.store(false, std::memory_order_release);
+    return true;
+  }
+  [[nodiscard]] const std::string& url() const noexcept { return url_; }
+
+ private:
+  void loop() {
+    std::unique_lock lk(mu_);
+    for (;;) {
+      cv_.wait(lk, [&] { return quit_ || requested_; });
+      if (quit_) return;
+      requested_ = false;
+      Result res;
+      res.tag = tag_;
+      lk.unlock();
+      try {
+        feed::HttpsResponse resp = https_->get(url_);
+        if (resp.status != 200) {
+          res.failure = "HTTP " + std::to_string(resp.status);
+        } else {
+          res.size = resp.body.size();
+          res.body = std::move(resp.body);
+          res.body.append(feed::CaptureReader::kPadding, ' ');
+        }
+      } catch (const std::exception& e) {
+        res.failure = e.what();
+      }
+      lk.lock();
+      result_ = std::move(res);
+      ready_.store(true, std::memory_order_release);
+    }
+  }
+
+  std::string url_;
+  std::unique_ptr<feed::HttpsClient> https_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool quit_{false}, requested_{false};
+  std::uint64_t tag_{0};
+  Result result_;
+  std::atomic<bool> busy_{false}, ready_{false};
+  std::thread thread_;  // last: started once everything above exists
+};
+
 // ---- paper: live frames from the WebSocket client ------------------------------------------------------
 template <class F>
 void run_paper_fused(const PaperOptions& popt, InstrumentRegistry& registry, strategy::StrategyStage& strategies,
@@ -928,7 +1056,10 @@ void run_paper_fused(const PaperOptions& popt, InstrumentRegistry& registry, str
     std::uint64_t resyncs_seen{0};
     std::uint64_t frames_since_connect{0};
     feed::SessionRecorder* recorder{nullptr};
+    std::atomic<std::uint64_t>* frames_taken{nullptr};
+    bool want_resubscribe{false};  // a streaming venue's book lost sync: resubscribe on this connection
   } ctx{&engine, &r};
+  ctx.frames_taken = popt.ws_frames_taken;
   // Recording is a tap on the frame source (DESIGN.md): the exact bytes and receive times the engine saw,
   // so a replay of the recording meets the same data at the same data times. URL index 1 is the WebSocket,
   // 2 the REST snapshot.
@@ -961,10 +1092,13 @@ void run_paper_fused(const PaperOptions& popt, InstrumentRegistry& registry, str
     ++x->r->frames;
     ++x->frames_since_connect;
     x->engine->on_frame(f, w.recv_tsc);
+    if (x->frames_taken) x->frames_taken->store(x->r->frames + x->r->snapshots_fetched, std::memory_order_release);
   };
   h.on_connected = [&ctx, &popt] {
     ENIGMA_LOG_INFO("feed", "feed_connected reconnect={} frames_before={}", ctx.r->frames > 0, ctx.r->frames);
     ctx.want_snapshot = true;  // every (re)connect: buffer diffs, then a fresh snapshot aligns the book
+    ctx.engine->feed().on_connected();
+    ctx.want_resubscribe = false;  // the new connection's subscriptions bring fresh snapshots
     ctx.frames_since_connect = 0;
     if (ctx.recorder) (void)ctx.recorder->record(wall_ns(), kConnectStream, popt.ws.url);  // marks the (re)connect
   };
@@ -978,17 +1112,16 @@ void run_paper_fused(const PaperOptions& popt, InstrumentRegistry& registry, str
     ENIGMA_LOG_WARN("feed", "feed_stale silent_ms={} action=reconnect", silent_ns / 1'000'000);
   };
   feed::WsClient client(popt.ws, h);
-  std::unique_ptr<feed::HttpsClient> https;
-  if (!popt.snapshot_url.empty()) {
-    feed::HttpsOptions ho;
-    ho.tls = popt.ws.tls;
-    https = std::make_unique<feed::HttpsClient>(ho);
-  }
+  std::unique_ptr<SnapshotFetcher> fetcher;
+  if (!popt.snapshot_url.empty()) fetcher = std::make_unique<SnapshotFetcher>(popt.snapshot_url, popt.ws.tls);
+  const std::vector<std::string> resubscribe =
+      popt.resubscribe.empty() ? book_resubscribe_frames(opt.venue, popt.ws.subscriptions) : popt.resubscribe;
+  std::int64_t resubscribe_after_ns = 0;  // monotonic: at most two resubscriptions per second (venue limits)
   client.start();
   const std::int64_t deadline = popt.run_seconds > 0 ? monotonic_ns() + static_cast<std::int64_t>(popt.run_seconds * 1e9) : 0;
   Idler idler(opt.idle);
   const std::int64_t started_ns = wall_ns();
-  std::string snapshot_body;
+  SnapshotFetcher::Result snap;
   while (!(opt.stop && opt.stop->load(std::memory_order_relaxed)) && (deadline == 0 || monotonic_ns() < deadline) &&
          (popt.max_frames == 0 || r.frames < popt.max_frames)) {
     if (client.poll_once() > 0) {
@@ -1008,43 +1141,51 @@ void run_paper_fused(const PaperOptions& popt, InstrumentRegistry& registry, str
       engine.heartbeat(now);
       idler.idle();
     }
-    // A gap asked for a resync: fetch a new snapshot (cold path, off the per-frame work).
+    // A gap or a checksum failure asked for a resync (cold path, off the per-frame work): a REST venue
+    // fetches a new snapshot, a streaming venue resubscribes on the same connection.
     if (r.resyncs != ctx.resyncs_seen) {
       ctx.resyncs_seen = r.resyncs;
-      ctx.want_snapshot = true;
+      if (fetcher) ctx.want_snapshot = true;
+      else if (!resubscribe.empty()) ctx.want_resubscribe = true;
     }
-    if (https && ctx.want_snapshot && ctx.frames_since_connect > 0 && monotonic_ns() >= ctx.snapshot_retry_ns) {
+    if (ctx.want_resubscribe && client.state() == feed::WsState::connected && monotonic_ns() >= resubscribe_after_ns) {
+      ctx.want_resubscribe = false;
+      resubscribe_after_ns = monotonic_ns() + 500'000'000;
+      for (const std::string& text : resubscribe) (void)client.send_text(text);
+      ++r.resubscribes;
+      ENIGMA_LOG_WARN("feed", "book_resubscribe frames={} resyncs={}", resubscribe.size(), r.resyncs);
+    }
+    if (!fetcher) continue;
+    if (ctx.want_snapshot && ctx.frames_since_connect > 0 && !fetcher->busy() && monotonic_ns() >= ctx.snapshot_retry_ns) {
       ctx.want_snapshot = false;
-      feed::HttpsResponse resp;
-      std::string failure;
-      try {
-        resp = https->get(popt.snapshot_url);
-        if (resp.status != 200) failure = "HTTP " + std::to_string(resp.status);
-      } catch (const Error& e) {
-        failure = e.what();
-      }
-      if (!failure.empty()) {
-        // A venue's 5xx or a refused REST connection is transient: the book stays unsynced (diffs are
-        // buffered, an overflow resyncs) and the snapshot is asked for again a second later; never fatal.
-        ++r.snapshot_failures;
-        ctx.want_snapshot = true;
-        ctx.snapshot_retry_ns = monotonic_ns() + 1'000'000'000;
-        ENIGMA_LOG_WARN("feed", "snapshot {}: {}; asking again in 1 s", popt.snapshot_url, failure);
-        continue;
-      }
-      snapshot_body = resp.body;
-      snapshot_body.append(feed::CaptureReader::kPadding, ' ');
-      feed::CapturedFrame f;
-      f.recv_ns = wall_ns();
-      f.kind = feed::FrameKind::rest_body;
-      f.url = popt.snapshot_url;
-      f.source = feed::kLiveSource;  // our own request, for the traded instrument
-      f.payload = std::string_view(snapshot_body.data(), resp.body.size());
-      f.padded_capacity = snapshot_body.size();
-      if (recorder) (void)recorder->record(f.recv_ns, kSnapshotStream, f.payload);
-      ctx.data_ns = f.recv_ns;
-      engine.on_frame(f, rdtsc());
+      (void)fetcher->request(client.stats().connects);
     }
+    if (!fetcher->take(snap)) continue;
+    if (snap.tag != client.stats().connects) {
+      ctx.want_snapshot = true;  // asked for before a reconnect: the new connection's diffs need a newer one
+      continue;
+    }
+    if (!snap.failure.empty()) {
+      // A venue's 5xx or a refused REST connection is transient: the book stays unsynced (diffs are
+      // buffered, an overflow resyncs) and the snapshot is asked for again a second later; never fatal.
+      ++r.snapshot_failures;
+      ctx.want_snapshot = true;
+      ctx.snapshot_retry_ns = monotonic_ns() + 1'000'000'000;
+      ENIGMA_LOG_WARN("feed", "snapshot {}: {}; asking again in 1 s", popt.snapshot_url, snap.failure);
+      continue;
+    }
+    ++r.snapshots_fetched;
+    feed::CapturedFrame f;
+    f.recv_ns = wall_ns();
+    f.kind = feed::FrameKind::rest_body;
+    f.url = popt.snapshot_url;
+    f.source = feed::kLiveSource;  // our own request, for the traded instrument
+    f.payload = std::string_view(snap.body.data(), snap.size);
+    f.padded_capacity = snap.body.size();
+    if (recorder) (void)recorder->record(f.recv_ns, kSnapshotStream, f.payload);
+    ctx.data_ns = f.recv_ns;
+    engine.on_frame(f, rdtsc());
+    if (ctx.frames_taken) ctx.frames_taken->store(r.frames + r.snapshots_fetched, std::memory_order_release);
   }
   client.stop();
   if (recorder) {
@@ -1057,6 +1198,7 @@ void run_paper_fused(const PaperOptions& popt, InstrumentRegistry& registry, str
   r.data_start_ns = ctx.first_ns;
   r.data_end_ns = ctx.data_ns;  // the latest frame, WebSocket or snapshot: where a replay of the recording ends
   r.reconnects = client.stats().connects > 0 ? client.stats().connects - 1 : 0;
+  engine.feed().final_book(opt.traded, r);
   engine.finish();
 }
 
@@ -1093,6 +1235,32 @@ PipelineResult run_live_frames(const PaperOptions& popt, InstrumentRegistry& reg
   return r;
 }
 }  // namespace
+
+std::vector<std::string> book_resubscribe_frames(Venue venue, const std::vector<std::string>& subscriptions) {
+  std::string_view verb;                  // the field whose value says subscribe / unsubscribe
+  std::vector<std::string_view> markers;  // a subscription naming one of these asks for a book
+  switch (venue) {
+    case Venue::okx: verb = "\"op\""; markers = {"\"books"}; break;
+    case Venue::bybit: verb = "\"op\""; markers = {"orderbook."}; break;
+    case Venue::coinbase: verb = "\"type\""; markers = {"\"level2\"", "\"l2_data\"", "\"level2_batch\""}; break;
+    default: return {};
+  }
+  std::vector<std::string> out;
+  for (const std::string& sub : subscriptions) {
+    if (std::none_of(markers.begin(), markers.end(), [&](std::string_view m) { return sub.find(m) != std::string::npos; }))
+      continue;
+    // `"op":"subscribe"` (any spacing after the colon) -> `"op":"unsubscribe"`.
+    const std::size_t k = sub.find(verb);
+    if (k == std::string::npos) continue;
+    const std::size_t v = sub.find("\"subscribe\"", k + verb.size());
+    if (v == std::string::npos) continue;
+    std::string unsub = sub;
+    unsub.insert(v + 1, "un");
+    out.push_back(std::move(unsub));
+    out.push_back(sub);
+  }
+  return out;
+}
 
 PipelineResult run_paper(const PaperOptions& popt, InstrumentRegistry& registry, strategy::StrategyStage& strategies,
                          TradingCore& core, const PipelineOptions& opt) {

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/book_side.hpp"
 #include "core/histogram.hpp"
 #include "core/instrument.hpp"
 #include "core/config.hpp"
@@ -111,6 +112,12 @@ struct PipelineResult {
   std::uint64_t hot_allocations{0};  // heap allocations on pipeline threads after warm-up (must be 0)
   std::uint64_t reconnects{0};       // paper/live: WebSocket reconnects
   std::uint64_t snapshot_failures{0};  // paper/live: REST snapshot requests that failed (5xx, refused); retried
+  std::uint64_t snapshots_fetched{0};  // paper/live: REST snapshots received (on the fetcher thread) and applied
+  std::uint64_t resubscribes{0};       // paper/live: book resubscriptions sent after a gap or checksum failure
+  // paper/live: the traded instrument's book when the run ended (top levels, best first) and whether it
+  // was synced then; what a test compares with the venue's own book.
+  std::vector<PriceLevel> final_bids, final_asks;
+  bool final_book_synced{false};
   bool recorded{false};              // paper/live: the session was recorded ([record]); `recording` says how
   feed::SessionRecordingStats recording;
   double wall_seconds{0};
@@ -129,11 +136,25 @@ std::vector<feed::CapturedFrame> load_market_frames(const std::vector<std::strin
 PipelineResult run_pipeline(const std::vector<std::string>& files, InstrumentRegistry& registry,
                             strategy::StrategyStage& strategies, TradingCore& core, const PipelineOptions& opt);
 
+// The text frames that make a venue send a fresh book snapshot on the live connection, derived from the
+// run's subscriptions: for each book subscription its unsubscribe, then the subscription again. OKX
+// (`books*` channels, "op"), Bybit (`orderbook.*` topics, "op") and Coinbase (`level2` / `l2_data`,
+// "type"); empty for venues whose snapshot is a REST request (Binance, KuCoin) and for subscriptions that
+// name no book channel.
+[[nodiscard]] std::vector<std::string> book_resubscribe_frames(Venue venue, const std::vector<std::string>& subscriptions);
+
 struct PaperOptions {
   feed::WsClientOptions ws;   // url, subscriptions, ping policy, TLS (CA file), stale detector
-  std::string snapshot_url;   // REST depth snapshot fetched after every (re)connect and resync
+  // REST depth snapshot fetched after every (re)connect and resync, on a fetcher thread (the trading thread
+  // never waits on it; the book buffers diffs until the body arrives).
+  std::string snapshot_url;
+  // Sent on the live connection after a gap or checksum failure (no reconnect) when the venue carries its
+  // snapshots in the stream; empty: book_resubscribe_frames(venue, ws.subscriptions).
+  std::vector<std::string> resubscribe;
   double run_seconds{0};      // 0: until stop
   std::uint64_t max_frames{0};  // 0: no limit (tests)
+  // Tests: WebSocket frames plus REST snapshots taken in so far, stored after each one; null: none.
+  std::atomic<std::uint64_t>* ws_frames_taken{nullptr};
   // [record]: every frame received (WebSocket frames, REST snapshot bodies, connects) with its receive time,
   // written by a writer thread. `record.dir` empty: the session is not recorded. The URLs are filled in
   // from `ws.url` and `snapshot_url`.

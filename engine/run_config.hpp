@@ -99,7 +99,11 @@ struct RunConfig {
   std::string ws_url;                 // e.g. wss://fstream.binance.com/stream?streams=btcusdt@depth@0ms/btcusdt@bookTicker
   std::string ca_file;                // extra trusted CA (tests: the self-signed test server)
   std::string snapshot_url;           // REST depth snapshot for book sync after (re)connects and gaps
-  std::string ping{"binance"};        // none | binance | kucoin | okx
+  std::string ping{"binance"};        // none | binance | kucoin | okx | bybit
+  // KuCoin token flow: POST here (…/api/v1/bullet-public) before each connect, then connect to the returned
+  // server with its token; `url` is then unused.
+  std::string bullet_url;
+  std::vector<std::string> resubscribe;  // after a gap (OKX/Bybit/Coinbase); empty: derived from `subscribe`
   std::int64_t stale_after_ms{5000};  // no data this long while connected: reconnect
   feed::Transport feed_transport{feed::Transport::asio};  // [feed] transport: asio | busy_poll (io_uring: refused)
   bool hardware_timestamps{false};    // [feed] hardware_timestamps: ask the NIC for RX_HARDWARE stamps too

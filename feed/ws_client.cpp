@@ -44,6 +44,7 @@ std::string_view to_string(PingPolicy p) noexcept {
     case PingPolicy::binance: return "binance";
     case PingPolicy::kucoin: return "kucoin";
     case PingPolicy::okx: return "okx";
+    case PingPolicy::bybit: return "bybit";
   }
   return "?";
 }
@@ -422,6 +423,8 @@ struct WsClient::Impl {
   void send_ping(std::int64_t t) {
     if (opt.ping == PingPolicy::kucoin) {
       enqueue("{\"id\":\"" + std::to_string(++ping_id) + "\",\"type\":\"ping\"}");
+    } else if (opt.ping == PingPolicy::bybit) {
+      enqueue("{\"op\":\"ping\"}");
     } else {
       enqueue("ping");
     }
@@ -453,13 +456,13 @@ struct WsClient::Impl {
           fail(DisconnectCause::stale, "stale feed: no data from " + where() + " for " + std::to_string(silent / 1'000'000) + " ms");
           return;
         }
-        if (opt.ping == PingPolicy::kucoin || opt.ping == PingPolicy::okx) {
+        if (opt.ping == PingPolicy::kucoin || opt.ping == PingPolicy::okx || opt.ping == PingPolicy::bybit) {
           if (ping_outstanding && t - ping_outstanding_since > ping_timeout_ns) {
             fail(DisconnectCause::ping_timeout, "no data from " + where() + " for " + std::to_string((t - ping_outstanding_since) / 1'000'000) +
                                                    " ms after our ping (timeout " + std::to_string(ping_timeout_ns / 1'000'000) + " ms)");
             return;
           }
-          if (opt.ping == PingPolicy::kucoin && t - last_ping >= ping_interval_ns) send_ping(t);
+          if ((opt.ping == PingPolicy::kucoin || opt.ping == PingPolicy::bybit) && t - last_ping >= ping_interval_ns) send_ping(t);
           if (opt.ping == PingPolicy::okx && !ping_outstanding && silent >= opt.okx_idle_ping_ns) send_ping(t);
         }
         return;

@@ -25,6 +25,10 @@
 //            pingTimeout after a ping drops the connection.
 //   okx:     text "ping" after okx_idle_ping_ns without a frame; its "pong" reply is consumed, not delivered;
 //            no frame for ping_timeout_ns after the ping drops the connection.
+//   bybit:   {"op":"ping"} every ping_interval_ns (Bybit asks for one every 20 s); its {"op":"pong"} /
+//            "ret_msg":"pong" reply is delivered (the decoder counts it as control); no frame for
+//            ping_timeout_ns after the ping drops the connection.
+//   coinbase has no ping of its own: subscribe to its `heartbeats` channel and set stale_after_ns.
 // Timing uses the injected clock (WsClock) and is checked on every poll_once() and on a tick timer in run().
 #pragma once
 
@@ -41,7 +45,7 @@
 
 namespace enigma::feed {
 
-enum class PingPolicy : std::uint8_t { none, binance, kucoin, okx };
+enum class PingPolicy : std::uint8_t { none, binance, kucoin, okx, bybit };
 [[nodiscard]] std::string_view to_string(PingPolicy p) noexcept;
 
 // Deterministic exponential backoff with jitter: attempt k waits base_k * (1 - jitter * u), where
@@ -128,8 +132,8 @@ struct WsClientOptions {
   std::size_t initial_buffer_bytes = 256u << 10;
   std::int64_t connect_timeout_ns = 10'000'000'000;
   std::int64_t stale_after_ns = 0;              // 0: no stale detector
-  std::int64_t ping_interval_ns = 18'000'000'000;  // kucoin (overridden by the bullet response)
-  std::int64_t ping_timeout_ns = 10'000'000'000;   // kucoin (overridden by the bullet response) and okx
+  std::int64_t ping_interval_ns = 18'000'000'000;  // kucoin (overridden by the bullet response); bybit: set 20 s
+  std::int64_t ping_timeout_ns = 10'000'000'000;   // kucoin (overridden by the bullet response), okx and bybit
   std::int64_t okx_idle_ping_ns = 25'000'000'000;  // okx: must be < 30 s
   std::int64_t tick_ns = 1'000'000;                // run(): how often timers are checked
   Backoff::Options backoff;

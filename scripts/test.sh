@@ -29,7 +29,7 @@ ASAN_SKIP='^engine_(stress|soak)_test$'
 TSAN_SUITES='^(core_(spsc_ring|logger|stage_runner|alloc)_test|oms_journal_test|feed_ws_client_test|engine_(replay|pipelined_intents|live|admin|paper)_test)$'
 # The only suites a failure may be retried for: loopback network servers with reconnect, stale, ping and
 # request timers (RUN_SERIAL in tests/*/*.cmake). Any other failure fails the run at once.
-RETRY_SUITES='^(feed_ws_client_test|engine_paper_test|engine_live_test|engine_admin_test|engine_dashboard_test)$'
+RETRY_SUITES='^(feed_ws_client_test|engine_paper_test|engine_paper_venues_test|engine_live_test|engine_admin_test|engine_dashboard_test)$'
 RETRIED=()
 report_retries() { echo "retries: ${#RETRIED[@]}${RETRIED[0]+ (${RETRIED[*]})}"; }
 trap report_retries EXIT

@@ -20,6 +20,12 @@ enigma_add_test(engine_paper_test
   LABELS integration TIMEOUT 120)
 # Timing-sensitive (reconnect, stale and ping timers on a loopback server): never share the 2 cores.
 set_tests_properties(engine_paper_test PROPERTIES RUN_SERIAL TRUE)
+# Paper for every venue (issue 13 item 4): gap, checksum, drop and silence against the local TLS venue.
+enigma_add_test(engine_paper_venues_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/paper_venues_test.cpp
+  DEPS enigma::engine enigma_ws_test_server
+  LABELS integration TIMEOUT 120)
+set_tests_properties(engine_paper_venues_test PROPERTIES RUN_SERIAL TRUE)
 enigma_add_test(engine_control_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/control_test.cpp
   DEPS enigma::engine

@@ -110,6 +110,7 @@ struct WsTestServer::Impl {
     bool writing = false;
     bool open = false;
     bool welcome_sent = false;
+    std::uint64_t sequence = 0;  // stamp_sequence: the last number sent on this connection
     std::string connect_id;
     net::steady_timer welcome_timer;
     http::response<http::string_body> res;
@@ -145,8 +146,11 @@ struct WsTestServer::Impl {
         const std::string endpoint = "wss://127.0.0.1:" + std::to_string(srv.port) + "/kucoin";
         if (auto p = body.find("{ENDPOINT}"); p != std::string::npos) body.replace(p, 10, endpoint);
         res.body() = body;
-      } else if (req.method() == http::verb::get && target.find("depth") != std::string::npos) {
-        res.body() = srv.opt.snapshot_body;
+      } else if (req.method() == http::verb::get &&
+                 (target.find("depth") != std::string::npos || target.find("level2") != std::string::npos ||
+                  target.find("orderbook") != std::string::npos)) {
+        res.body() = srv.opt.snapshot_at ? srv.opt.snapshot_at(srv.cursor) : srv.opt.snapshot_body;
+        ++srv.snapshots_served;
       } else {
         res.result(http::status::not_found);
         res.body() = R"({"code":"404","msg":"no such test endpoint"})";
@@ -154,10 +158,15 @@ struct WsTestServer::Impl {
       res.keep_alive(false);
       res.prepare_payload();
       auto self = shared_from_this();
-      http::async_write(ws.next_layer(), res, [self](const error_code&, std::size_t) {
-        error_code ec;
-        beast::get_lowest_layer(self->ws).close(ec);
-      });
+      auto reply = [self] {
+        http::async_write(self->ws.next_layer(), self->res, [self](const error_code&, std::size_t) {
+          error_code ec;
+          beast::get_lowest_layer(self->ws).close(ec);
+        });
+      };
+      if (srv.opt.rest_delay_ms <= 0) return reply();
+      welcome_timer.expires_after(std::chrono::milliseconds(srv.opt.rest_delay_ms));  // unused on a REST connection
+      welcome_timer.async_wait([reply](const error_code&) { reply(); });
     }
 
     void accept_ws() {
@@ -210,6 +219,8 @@ struct WsTestServer::Impl {
             self->push(Out{R"({"id":")" + id + R"(","type":"pong"})"});
           }
         }
+        if (self->srv.opt.on_client_text)
+          for (std::string& reply : self->srv.opt.on_client_text(text, self->srv.cursor)) self->push(Out{std::move(reply)});
         {
           std::lock_guard lk(self->srv.mu);
           self->srv.received.push_back(std::move(text));
@@ -220,6 +231,8 @@ struct WsTestServer::Impl {
 
     void push(Out o) {
       if (!open) return;
+      if (srv.opt.stamp_sequence && !o.ping)
+        if (const auto p = o.text.find("{SEQ}"); p != std::string::npos) o.text.replace(p, 5, std::to_string(++sequence));
       outq.push_back(std::move(o));
       if (!writing) write_next();
     }
@@ -239,6 +252,7 @@ struct WsTestServer::Impl {
           self->writing = false;
           return;
         }
+        if (!self->outq.front().ping) ++self->srv.written;
         self->outq.pop_front();
         if (self->outq.empty() || !self->open) {
           self->writing = false;
@@ -282,6 +296,8 @@ struct WsTestServer::Impl {
   std::atomic<int> connections{0};
   std::atomic<int> pongs{0};
   std::atomic<int> rest_requests{0};
+  std::atomic<std::uint64_t> written{0};
+  std::atomic<int> snapshots_served{0};
   std::atomic<bool> before_welcome{false};
   std::atomic<bool> answer_pings{true};
   std::atomic<std::size_t> cursor{0};
@@ -359,6 +375,7 @@ void WsTestServer::send_next(std::size_t n) {
 void WsTestServer::skip(std::size_t n) {
   impl_->on_io([m = impl_.get(), n] {
     m->cursor = std::min(m->frames.size(), m->cursor + n);
+    if (m->current) m->current->sequence += n;
   });
 }
 
@@ -418,6 +435,8 @@ std::vector<std::string> WsTestServer::targets() const {
 }
 int WsTestServer::pongs_received() const { return impl_->pongs; }
 int WsTestServer::rest_requests() const { return impl_->rest_requests; }
+std::uint64_t WsTestServer::frames_written() const { return impl_->written; }
+int WsTestServer::snapshots_served() const { return impl_->snapshots_served; }
 bool WsTestServer::text_before_welcome() const { return impl_->before_welcome; }
 std::size_t WsTestServer::cursor() const { return impl_->cursor; }
 bool WsTestServer::live() const {

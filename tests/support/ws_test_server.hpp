@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -38,7 +39,16 @@ struct WsTestServerOptions {
   int welcome_delay_ms = 30;
   bool answer_pings = true;     // reply to KuCoin JSON pings ({"type":"pong"}) and OKX text "ping" ("pong")
   std::string bullet_body;      // POST .../bullet-public response; "{ENDPOINT}" -> wss://127.0.0.1:<port>/kucoin
-  std::string snapshot_body;    // GET .../depth response
+  std::string snapshot_body;    // GET .../depth (or .../level2..., .../orderbook...) response
+  // A venue's dialect (tests/support/market_data_venue.hpp), called on the server thread with the recorded
+  // frames' cursor at that moment: the REST snapshot body (overrides snapshot_body) and the frames sent back
+  // for each client text frame (acks, a fresh book snapshot after a subscribe, pongs), in order.
+  std::function<std::string(std::size_t cursor)> snapshot_at;
+  std::function<std::vector<std::string>(const std::string& text, std::size_t cursor)> on_client_text;
+  // Each sent text's "{SEQ}" is replaced by a per-connection counter starting at 1 (Coinbase's
+  // sequence_num); skip(n) advances it by n too, so skipped frames leave a gap in the numbering.
+  bool stamp_sequence = false;
+  int rest_delay_ms = 0;  // every REST answer waits this long (a slow venue; the other connections go on)
 };
 
 class WsTestServer {
@@ -76,6 +86,9 @@ class WsTestServer {
   [[nodiscard]] std::size_t cursor() const;         // recorded frames sent or skipped
   [[nodiscard]] bool live() const;                  // a WebSocket connection is open
   [[nodiscard]] std::size_t queued() const;         // frames waiting in the live connection's write queue
+  // Text frames written completely to a client, over all connections (acks and snapshots included).
+  [[nodiscard]] std::uint64_t frames_written() const;
+  [[nodiscard]] int snapshots_served() const;       // REST snapshot GETs answered with a body (not 503s)
 
   struct Impl;
 
