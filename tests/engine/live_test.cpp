@@ -626,29 +626,35 @@ TEST_P(EngineLiveEntry, OrdersReachTheVenueSignedAndFillsComeBack) {
   r.hist.tick_to_wire.merge(gateway.tick_to_wire_latency());
   write_run_files(dir, RunSummaryInput{&rc, &registry, &r, &core, "live", "fused"});
   const std::string summary = slurp(dir + "/summary.json");
-  EXPECT_NE(summary.find("\"tick_to_wire\": {\"count\": " + std::to_string(gateway.tick_to_wire_latency().count())),
-            std::string::npos) << summary;
-  EXPECT_NE(summary.find("\"signed_to_kernel\": {\"count\": "), std::string::npos);
+  // Kernel transmit stamps are taken on the REST order connection only: the WebSocket-API connection
+  // carries none yet (README, "Not there yet").
+  if (entry == OrderEntry::rest) {
+    EXPECT_NE(summary.find("\"tick_to_wire\": {\"count\": " + std::to_string(gateway.tick_to_wire_latency().count())),
+              std::string::npos) << summary;
+    EXPECT_NE(summary.find("\"signed_to_kernel\": {\"count\": "), std::string::npos);
+  }
   std::ifstream csv(dir + "/trades.csv");
   std::string line;
   std::size_t rows = 0;
   while (std::getline(csv, line)) ++rows;
   EXPECT_EQ(rows, core.trades().size() + 1);  // header + one row per fill
-  // Kernel transmit stamps (issue 12): every request that left has one, taken after the bytes were signed;
-  // the orders placed while a frame was being handled (fused) have a tick-to-wire, and the kernel sent each
-  // of them after it received the frame that caused it.
-  EXPECT_TRUE(gateway.tx_timestamping());
-  const LatencyHistogram& s2k = gateway.signed_to_kernel_latency();
-  EXPECT_EQ(s2k.count(), gateway.write_latency().count()) << "a written request without a kernel tx stamp";
-  EXPECT_GT(s2k.min_value(), 0);
-  const LatencyHistogram& t2w = gateway.tick_to_wire_latency();
-  EXPECT_GE(t2w.count(), 1u) << "no order carried the kernel rx stamp of its frame";
-  EXPECT_LE(t2w.count(), static_cast<std::uint64_t>(venue.posts()));  // only new orders from a frame callback
-  EXPECT_GT(t2w.min_value(), 0) << "an order left before the frame that caused it arrived";
-  std::printf("%s: %llu orders with tick-to-wire p50 %lld ns max %lld ns; signed->kernel tx p50 %lld ns\n",
-              std::string(feed::to_string(transport)).c_str(), static_cast<unsigned long long>(t2w.count()),
-              static_cast<long long>(t2w.percentile(50)), static_cast<long long>(t2w.max_value()),
-              static_cast<long long>(s2k.percentile(50)));
+  if (entry == OrderEntry::rest) {
+    // Kernel transmit stamps (issue 12): every request that left has one, taken after the bytes were signed;
+    // the orders placed while a frame was being handled (fused) have a tick-to-wire, and the kernel sent each
+    // of them after it received the frame that caused it.
+    EXPECT_TRUE(gateway.tx_timestamping());
+    const LatencyHistogram& s2k = gateway.signed_to_kernel_latency();
+    EXPECT_EQ(s2k.count(), gateway.write_latency().count()) << "a written request without a kernel tx stamp";
+    EXPECT_GT(s2k.min_value(), 0);
+    const LatencyHistogram& t2w = gateway.tick_to_wire_latency();
+    EXPECT_GE(t2w.count(), 1u) << "no order carried the kernel rx stamp of its frame";
+    EXPECT_LE(t2w.count(), static_cast<std::uint64_t>(venue.posts()));  // only new orders from a frame callback
+    EXPECT_GT(t2w.min_value(), 0) << "an order left before the frame that caused it arrived";
+    std::printf("%s: %llu orders with tick-to-wire p50 %lld ns max %lld ns; signed->kernel tx p50 %lld ns\n",
+                std::string(feed::to_string(transport)).c_str(), static_cast<unsigned long long>(t2w.count()),
+                static_cast<long long>(t2w.percentile(50)), static_cast<long long>(t2w.max_value()),
+                static_cast<long long>(s2k.percentile(50)));
+  }
   // The -2019 answer (third POST) is a venue reject of that order, for lack of margin. (Not last_venue_code:
   // a later cancel of an order the venue already closed is refused with -2011, depending on timing.)
   EXPECT_GE(c.venue_rejects, 1u);
