@@ -14,6 +14,7 @@
 #include <limits>
 #include <optional>
 #include <sstream>
+#include <type_traits>
 
 #include "core/error.hpp"
 #include "feed/recorder.hpp"
@@ -368,16 +369,14 @@ LoadResult load_capture(const std::string& path, std::string& out, std::size_t m
 // `damage` names the compressed byte offset, and what was inflated before it stays usable.
 class GzipInflater {
  public:
-  explicit GzipInflater(std::string raw) : raw_(std::move(raw)) {
+  // The compressed file is read 256 KiB at a time too.
+  explicit GzipInflater(const std::string& path) : in_(path, std::ios::binary), raw_(std::size_t{256} << 10, '\0') {
+    if (!in_) throw Error(std::string("cannot open: ") + std::strerror(errno));
 #if defined(ENIGMA_HAVE_ISAL)
     isal_inflate_init(&st_);
     st_.crc_flag = ISAL_GZIP;
-    st_.next_in = reinterpret_cast<std::uint8_t*>(raw_.data());
-    st_.avail_in = static_cast<std::uint32_t>(raw_.size());
 #else
     if (inflateInit2(&zs_, 15 + 32) != Z_OK) throw Error("zlib init failed");
-    zs_.next_in = reinterpret_cast<Bytef*>(raw_.data());
-    zs_.avail_in = static_cast<uInt>(raw_.size());
 #endif
   }
   ~GzipInflater() {
@@ -391,28 +390,58 @@ class GzipInflater {
   // Up to `cap` more bytes into `out`; 0 only at the end of the stream or at damage (then `damage` is set).
   std::size_t pull(char* out, std::size_t cap) {
     if (finished_) return 0;
+    auto& avail = 
+#if defined(ENIGMA_HAVE_ISAL)
+        st_.avail_in
+#else
+        zs_.avail_in
+#endif
+        ;
+    auto& next = 
+#if defined(ENIGMA_HAVE_ISAL)
+        st_.next_in
+#else
+        zs_.next_in
+#endif
+        ;
+    if (avail == 0 && in_) {  // more compressed input
+      in_.read(raw_.data(), static_cast<std::streamsize>(raw_.size()));
+      const auto got = static_cast<std::size_t>(in_.gcount());
+      read_ += got;
+      next = reinterpret_cast<std::remove_reference_t<decltype(next)>>(raw_.data());
+      avail = static_cast<std::remove_reference_t<decltype(avail)>>(got);
+    }
 #if defined(ENIGMA_HAVE_ISAL)
     for (;;) {
       st_.next_out = reinterpret_cast<std::uint8_t*>(out);
       st_.avail_out = static_cast<std::uint32_t>(cap);
       const int rc = isal_inflate(&st_);
       const std::size_t produced = cap - st_.avail_out;
-      const std::uint64_t at = raw_.size() - st_.avail_in;
+      const std::uint64_t at = read_ - st_.avail_in;
       if (rc < 0) {
         damage = "corrupt gzip data at compressed byte " + std::to_string(at) + " (igzip error " + std::to_string(rc) + ")";
         finished_ = true;
         return produced;
       }
       if (st_.block_state == ISAL_BLOCK_FINISH) {
-        if (st_.avail_in == 0) finished_ = true;
+        if (st_.avail_in == 0 && !in_) finished_ = true;
         else {
           isal_inflate_reset(&st_);  // another gzip member follows
           st_.crc_flag = ISAL_GZIP;
+          between_members_ = true;
         }
         if (produced > 0 || finished_) return produced;
         continue;
       }
-      if (produced > 0) return produced;
+      if (produced > 0) {
+        between_members_ = false;
+        return produced;
+      }
+      if (st_.avail_in == 0 && in_) return pull(out, cap);
+      if (st_.avail_in == 0 && between_members_ && at == read_) {  // the file ended right after a member
+        finished_ = true;
+        return 0;
+      }
       if (st_.avail_in == 0) {
         damage = "truncated gzip data: the stream ends after " + std::to_string(at) + " compressed bytes without its end";
         finished_ = true;
@@ -425,10 +454,13 @@ class GzipInflater {
       zs_.avail_out = static_cast<uInt>(cap);
       const int rc = inflate(&zs_, Z_NO_FLUSH);
       const std::size_t produced = cap - zs_.avail_out;
-      const std::uint64_t at = raw_.size() - zs_.avail_in;
+      const std::uint64_t at = read_ - zs_.avail_in;
       if (rc == Z_STREAM_END) {
-        if (zs_.avail_in == 0) finished_ = true;
-        else inflateReset(&zs_);  // another gzip member follows
+        if (zs_.avail_in == 0 && !in_) finished_ = true;
+        else {
+          inflateReset(&zs_);  // another gzip member follows
+          between_members_ = true;
+        }
         if (produced > 0 || finished_) return produced;
         continue;
       }
@@ -438,7 +470,15 @@ class GzipInflater {
         finished_ = true;
         return produced;
       }
-      if (produced > 0) return produced;
+      if (produced > 0) {
+        between_members_ = false;
+        return produced;
+      }
+      if (zs_.avail_in == 0 && in_) return pull(out, cap);
+      if (zs_.avail_in == 0 && between_members_ && at == read_) {  // the file ended right after a member
+        finished_ = true;
+        return 0;
+      }
       if (zs_.avail_in == 0) {
         damage = "truncated gzip data: the stream ends after " + std::to_string(at) + " compressed bytes without its end";
         finished_ = true;
@@ -451,7 +491,10 @@ class GzipInflater {
   std::string damage;
 
  private:
-  std::string raw_;  // the compressed file (the bundled captures are a few MB)
+  std::ifstream in_;
+  std::string raw_;  // compressed input buffer
+  std::uint64_t read_{0};  // compressed bytes read from the file
+  bool between_members_{false};  // a member ended; no byte of the next one seen yet
   bool finished_{false};
 #if defined(ENIGMA_HAVE_ISAL)
   inflate_state st_{};
@@ -478,14 +521,17 @@ std::size_t CaptureReader::size_bytes() const noexcept {
 CaptureReader::CaptureReader(std::string path, CaptureReadOptions options) : path_(std::move(path)), options_(options) {
   std::size_t content = 0;
   if (options_.streaming) {
-    std::string raw = slurp(path_);
-    if (raw.size() >= 2 && static_cast<unsigned char>(raw[0]) == 0x1f && static_cast<unsigned char>(raw[1]) == 0x8b) {
+    std::ifstream probe(path_, std::ios::binary);
+    char magic[2] = {};
+    if (!probe) throw Error("cannot open '" + path_ + "': " + std::strerror(errno));
+    probe.read(magic, 2);
+    if (probe.gcount() == 2 && static_cast<unsigned char>(magic[0]) == 0x1f && static_cast<unsigned char>(magic[1]) == 0x8b) {
       try {
-        gz_ = std::make_unique<GzipInflater>(std::move(raw));
+        gz_ = std::make_unique<GzipInflater>(path_);
       } catch (const Error& e) {
         throw Error("'" + path_ + "': " + e.what());
       }
-      constexpr std::size_t kWindow = std::size_t{1} << 20;
+      constexpr std::size_t kWindow = std::size_t{256} << 10;
       data_.assign(kWindow + kPadding, ' ');
       // Enough text to detect the format from (up to 16 lines), as the whole-file reader does.
       do refill();

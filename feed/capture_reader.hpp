@@ -62,7 +62,7 @@ struct CaptureReadOptions {
   bool strict{false};                          // a bad line or a damaged stream is an error, not a warning
   std::size_t max_line_bytes{kMaxLineBytes};   // longer lines are bad lines
   std::size_t max_quoted{5};                   // bad lines quoted on stderr per file
-  // A .gz capture is inflated a window at a time as next() goes (memory: the compressed file plus a 1 MiB
+  // A .gz capture is inflated a window at a time as next() goes (memory: a 256 KiB compressed read buffer and a 256 KiB
   // window, grown only for a longer line); a frame's views then stay valid only until the next call to
   // next(). Damage is reported (or, strict, thrown) when the reader reaches it. Other containers load whole.
   bool streaming{false};
