@@ -1108,8 +1108,16 @@ PipelineResult run_pipeline(const std::vector<std::string>& files, InstrumentReg
   if (frames.error) std::rethrow_exception(frames.error);
   r.bad_lines = stream.bad_lines();
   if (r.bad_lines != 0) ENIGMA_LOG_WARN("feed", "{} bad capture lines skipped (the first ones are quoted on stderr)", r.bad_lines);
-  // Frames in the input are known only when the replay read them all (an interrupted one reports none).
-  r.frames_in_input = frames.exhausted ? r.frames : 0;
+  // Frames in the input: a replay stopped early (a signal) reads the rest to count them (cold: the stream only,
+  // no stage; about a second per few million frames), so the summary can say how far it got.
+  r.frames_in_input = r.frames;
+  if (!frames.exhausted) {
+    const std::int64_t window_end = opt.data_window_ns > 0 ? r.data_start_ns + opt.data_window_ns : INT64_MAX;
+    try {
+      for (const feed::CapturedFrame* f = stream.next(); f && f->recv_ns <= window_end; f = stream.next()) ++r.frames_in_input;
+    } catch (const Error&) {  // a --strict error past the stop: the run was stopped before it mattered
+    }
+  }
   if (opt.cancel_on_stop) {
     // [supervisor] on_stop: entries cancelled; flatten closes at the last book, then the stops are cancelled
     // once flat (two polls: the closes' fills, then the cancels they cause); keep_protected leaves the stops.
