@@ -363,6 +363,7 @@ struct ReplaySource {
   const feed::CapturedFrame* first;
   std::exception_ptr error;
   bool exhausted{false};  // every frame of the input (within the data window) was read
+  bool stopped_before_one{false};  // the stop came with a frame read but not processed
 };
 
 // Streaming: the total is not known ahead, so progress is a line per million frames.
@@ -435,7 +436,10 @@ std::uint64_t drive_frames(ReplaySource& frames, const PipelineOptions& opt, Pip
     }
     const feed::CapturedFrame& f = *next;
     if (done == opt.warmup_frames) allocs_at_warmup = thread_allocs();
-    if (!pace(opt, first_ns, f.recv_ns, start_mono)) [[unlikely]] break;
+    if (!pace(opt, first_ns, f.recv_ns, start_mono)) [[unlikely]] {
+      frames.stopped_before_one = true;
+      break;
+    }
     if (opt.status_request && opt.status_request->load(std::memory_order_relaxed)) [[unlikely]] {
       opt.status_request->store(false, std::memory_order_relaxed);
       on_status(done);
@@ -1110,7 +1114,7 @@ PipelineResult run_pipeline(const std::vector<std::string>& files, InstrumentReg
   if (r.bad_lines != 0) ENIGMA_LOG_WARN("feed", "{} bad capture lines skipped (the first ones are quoted on stderr)", r.bad_lines);
   // Frames in the input: a replay stopped early (a signal) reads the rest to count them (cold: the stream only,
   // no stage; about a second per few million frames), so the summary can say how far it got.
-  r.frames_in_input = r.frames;
+  r.frames_in_input = r.frames + (frames.stopped_before_one ? 1 : 0);
   if (!frames.exhausted) {
     const std::int64_t window_end = opt.data_window_ns > 0 ? r.data_start_ns + opt.data_window_ns : INT64_MAX;
     try {
