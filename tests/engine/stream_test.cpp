@@ -105,7 +105,8 @@ TEST(EngineStream, AllBinanceCapturesInOneRunStayInBoundedMemory) {
 }
 
 // The streaming reader (a window inflated as it goes, ISA-L or zlib) yields exactly the frames of the
-// whole-file reader, for every bundled Binance capture and for a gzip cut short in the middle (its good part).
+// whole-file reader, for every bundled Binance capture, a gzip cut short in the middle (its good part) and
+// two gzip members back to back.
 void expect_same_frames(const std::string& path) {
   enigma::feed::CaptureReader whole(path);
   enigma::feed::CaptureReader streamed(path, enigma::feed::CaptureReadOptions{.streaming = true});
@@ -135,6 +136,9 @@ TEST(EngineStream, StreamingReaderYieldsTheWholeFileReadersFrames) {
   const std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const std::string cut = (std::filesystem::temp_directory_path() / ("enigma_stream_cut_" + std::to_string(getpid()) + ".gz")).string();
   std::ofstream(cut, std::ios::binary) << raw.substr(0, raw.size() / 2);
+  expect_same_frames(cut);
+  // Two gzip members back to back (concatenated captures): both read, in order.
+  std::ofstream(cut, std::ios::binary) << raw << raw;
   expect_same_frames(cut);
   std::filesystem::remove(cut);
 }
