@@ -18,6 +18,7 @@
 #include "engine/heartbeat.hpp"
 #include "engine/status.hpp"
 #include "feed/event_buffer.hpp"
+#include "feed/frame_stream.hpp"
 #include "feed/https_client.hpp"
 #include "feed/ws_client.hpp"
 #include "feed/venues/binance.hpp"
@@ -397,30 +398,31 @@ class FeedStage {
   std::vector<InstrumentId> file_book_;
 };
 
-// Market-data frames of the files, merged by receive time (connect and sent frames dropped).
-std::vector<feed::CapturedFrame> load_frames(const std::vector<std::string>& files,
-                                             std::vector<std::unique_ptr<feed::CaptureReader>>& readers, bool strict) {
-  std::vector<feed::CapturedFrame> frames = feed::read_merged(files, readers, feed::CaptureReadOptions{.strict = strict});
-  std::erase_if(frames, [](const feed::CapturedFrame& f) {
-    return f.kind != feed::FrameKind::ws_received && f.kind != feed::FrameKind::rest_body;
-  });
-  if (frames.empty()) throw Error("no market-data frames in the given files");
-  return frames;
-}
+// A replay's frames: the market-data frames of the files merged by receive time, streamed from a reader
+// thread (feed::FrameStream). `first` was taken before the run (no frames is an error before any stage
+// starts); an error the stream raises mid-run (--strict) ends the loop and is rethrown once the stages stop.
+struct ReplaySource {
+  feed::FrameStream& stream;
+  const feed::CapturedFrame* first;
+  std::exception_ptr error;
+  bool exhausted{false};  // every frame of the input (within the data window) was read
+  bool stopped_before_one{false};  // the stop came with a frame read but not processed
+};
 
+// Streaming: the total is not known ahead, so progress is a line per million frames.
 class Progress {
  public:
-  Progress(bool on, std::size_t total) : on_(on), total_(total), start_(std::chrono::steady_clock::now()) {}
+  explicit Progress(bool on) : on_(on), start_(std::chrono::steady_clock::now()) {}
   void tick(std::size_t done) {
     if (!on_ || done < next_) return;
-    next_ = done + total_ / 10 + 1;
+    next_ = done + 1'000'000;
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    std::fprintf(stderr, "  replay: %3zu%%  %zu/%zu frames  %.1fs\n", total_ ? done * 100 / total_ : 100, done, total_, s);
+    std::fprintf(stderr, "  replay: %zu frames  %.1fs\n", done, s);
   }
 
  private:
   bool on_;
-  std::size_t total_, next_{0};
+  std::size_t next_{1};
   std::chrono::steady_clock::time_point start_;
 };
 
@@ -459,39 +461,59 @@ bool pace(const PipelineOptions& opt, std::int64_t first_ns, std::int64_t frame_
 // (returned). `on_frame(f)` is the topology's per-frame work; `on_status(frames_done)` writes the status
 // line between two frames (a safe point: no frame is half done on this thread).
 template <class OnFrame, class OnStatus>
-std::uint64_t drive_frames(const std::vector<feed::CapturedFrame>& frames, const PipelineOptions& opt, PipelineResult& r,
-                           OnFrame&& on_frame, OnStatus&& on_status) {
-  Progress progress(opt.progress, frames.size());
+std::uint64_t drive_frames(ReplaySource& frames, const PipelineOptions& opt, PipelineResult& r, OnFrame&& on_frame,
+                           OnStatus&& on_status) {
+  Progress progress(opt.progress);
   const std::int64_t start_mono = monotonic_ns();
+  const std::int64_t first_ns = frames.first->recv_ns;
+  const std::int64_t window_end = opt.data_window_ns > 0 ? first_ns + opt.data_window_ns : INT64_MAX;
+  std::int64_t last_ns = first_ns;
   std::uint64_t allocs_at_warmup = 0;
   std::size_t done = 0;
-  for (; done < frames.size(); ++done) {
-    const feed::CapturedFrame& f = frames[done];
+  for (const feed::CapturedFrame* next = frames.first;; ++done) {
+    if (done > 0) {
+      try {
+        next = frames.stream.next();
+      } catch (...) {  // cold: a --strict error on the reader thread
+        frames.error = std::current_exception();
+        break;
+      }
+    }
+    if (!next || next->recv_ns > window_end) {
+      frames.exhausted = true;
+      break;
+    }
+    const feed::CapturedFrame& f = *next;
     if (done == opt.warmup_frames) allocs_at_warmup = thread_allocs();
-    if (!pace(opt, frames.front().recv_ns, f.recv_ns, start_mono)) [[unlikely]] break;
+    if (!pace(opt, first_ns, f.recv_ns, start_mono)) [[unlikely]] {
+      frames.stopped_before_one = true;
+      break;
+    }
     if (opt.status_request && opt.status_request->load(std::memory_order_relaxed)) [[unlikely]] {
       opt.status_request->store(false, std::memory_order_relaxed);
       on_status(done);
     }
     on_frame(f);
+    last_ns = f.recv_ns;
     progress.tick(done + 1);
   }
   r.frames = done;
-  r.data_end_ns = done > 0 ? frames[done - 1].recv_ns : frames.front().recv_ns;
+  r.data_end_ns = last_ns;
   return done > opt.warmup_frames ? thread_allocs() - allocs_at_warmup : 0;
 }
 
 // SIGUSR1's status line, on the log and stderr (cold: only on request).
-ENIGMA_COLD void write_status(std::uint64_t frames_done, std::size_t frames_total, const TradingCore::Counters* c) noexcept {
+// Frames done so far (a streaming replay does not know the input's total ahead).
+ENIGMA_COLD void write_status(std::uint64_t frames_done, const TradingCore::Counters* c) noexcept {
   if (c) {
-    ENIGMA_LOG_INFO("engine", "status: frames {}/{} orders {} fills {}", frames_done, frames_total, c->orders, c->fills);
-    std::fprintf(stderr, "enigma status: frames %llu/%zu orders %llu fills %llu\n", (unsigned long long)frames_done, frames_total,
+    ENIGMA_LOG_INFO("engine", "status: frames {} orders {} fills {}", frames_done, c->orders, c->fills);
+    std::fprintf(stderr, "enigma status: frames %llu orders %llu fills %llu\n", (unsigned long long)frames_done,
                  (unsigned long long)c->orders, (unsigned long long)c->fills);
   } else {
-    ENIGMA_LOG_INFO("engine", "status: frames {}/{} (pipelined: orders and fills are counted on the OMS thread, in the summary)",
-                    frames_done, frames_total);
-    std::fprintf(stderr, "enigma status: frames %llu/%zu (pipelined: orders and fills in the summary)\n",
-                 (unsigned long long)frames_done, frames_total);
+    ENIGMA_LOG_INFO("engine", "status: frames {} (pipelined: orders and fills are counted on the OMS thread, in the summary)",
+                    frames_done);
+    std::fprintf(stderr, "enigma status: frames %llu (pipelined: orders and fills in the summary)\n",
+                 (unsigned long long)frames_done);
   }
 }
 
@@ -660,15 +682,17 @@ class FusedEngine {
 };
 
 template <class F>
-void run_fused(const std::vector<feed::CapturedFrame>& frames, InstrumentRegistry& registry,
+void run_fused(ReplaySource& frames, InstrumentRegistry& registry,
                strategy::StrategyStage& strategies, TradingCore& core, const PipelineOptions& opt, PipelineResult& r) {
   FusedEngine<F> engine(registry, strategies, core, opt, r);
+  std::uint32_t frame_index = 0;  // the frame's place in the merged input (the bench's floor replays the same frames)
   r.hot_allocations = drive_frames(frames, opt, r, [&](const feed::CapturedFrame& f) {
     engine.on_frame(f, rdtsc());
     if (opt.order_frames != nullptr && engine.sent_order() && opt.order_frames->size() < opt.order_frames->capacity()) [[unlikely]]
-      opt.order_frames->push_back({static_cast<std::uint32_t>(&f - frames.data()), core.last_encoded()});
+      opt.order_frames->push_back({frame_index, core.last_encoded()});
+    ++frame_index;
   },
-                                   [&](std::uint64_t done) { write_status(done, frames.size(), &core.counters()); });
+                                   [&](std::uint64_t done) { write_status(done, &core.counters()); });
   engine.finish();
 }
 
@@ -704,7 +728,7 @@ void push_spin(SpscRing<T>& ring, const T& v, std::uint64_t& spins) noexcept {
 }
 
 template <class F>
-void run_pipelined(const std::vector<feed::CapturedFrame>& frames, InstrumentRegistry& registry,
+void run_pipelined(ReplaySource& frames, InstrumentRegistry& registry,
                    strategy::StrategyStage& strategies, TradingCore& core, const PipelineOptions& opt, PipelineResult& r) {
   auto market = std::make_unique<SpscRing<MarketMsg>>(opt.ring_capacity);
   auto orders = std::make_unique<SpscRing<OmsMsg>>(opt.ring_capacity);
@@ -918,7 +942,7 @@ void run_pipelined(const std::vector<feed::CapturedFrame>& frames, InstrumentReg
     m.sent_tsc = rdtsc();
     push_spin(*market, m, r.ring_full_spins);
     r.hist.frame.record(static_cast<std::int64_t>(rdtsc() - t0));
-  }, [&](std::uint64_t done) { write_status(done, frames.size(), nullptr); });
+  }, [&](std::uint64_t done) { write_status(done, nullptr); });
   feed_done.store(true, std::memory_order_release);
   while (!oloop.done.load(std::memory_order_acquire)) std::this_thread::sleep_for(std::chrono::microseconds(100));
   strat_runner.stop();
@@ -935,7 +959,7 @@ void run_pipelined(const std::vector<feed::CapturedFrame>& frames, InstrumentReg
 }
 
 template <class F>
-void run_topology(const std::vector<feed::CapturedFrame>& frames, InstrumentRegistry& registry,
+void run_topology(ReplaySource& frames, InstrumentRegistry& registry,
                   strategy::StrategyStage& strategies, TradingCore& core, const PipelineOptions& opt, PipelineResult& r) {
   if (opt.topology == Topology::fused) run_fused<F>(frames, registry, strategies, core, opt, r);
   else run_pipelined<F>(frames, registry, strategies, core, opt, r);
@@ -1309,22 +1333,27 @@ void set_thread_alloc_counter(ThreadAllocCounter fn) noexcept { g_alloc_counter.
 
 PipelineResult run_pipeline(const std::vector<std::string>& files, InstrumentRegistry& registry,
                             strategy::StrategyStage& strategies, TradingCore& core, const PipelineOptions& opt) {
-  const auto read_start = std::chrono::steady_clock::now();
-  std::vector<std::unique_ptr<feed::CaptureReader>> readers;
-  std::vector<feed::CapturedFrame> frames = load_frames(files, readers, opt.strict);
-  const double read_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - read_start).count();
-  if (opt.data_window_ns > 0) {
-    const std::int64_t end = frames.front().recv_ns + opt.data_window_ns;
-    frames.erase(std::find_if(frames.begin(), frames.end(), [&](const auto& f) { return f.recv_ns > end; }), frames.end());
-  }
-  PipelineResult r;
-  r.read_seconds = read_seconds;
-  r.bad_lines = feed::bad_lines(readers);
-  if (r.bad_lines != 0) ENIGMA_LOG_WARN("feed", "{} bad capture lines skipped (the first ones are quoted on stderr)", r.bad_lines);
-  r.frames_in_input = frames.size();  // r.frames and r.data_end_ns: what drive_frames got through
-  r.data_start_ns = frames.front().recv_ns;
+  // The wall time covers reading and decompressing too: the reader thread overlaps them with the replay.
   const auto t0 = std::chrono::steady_clock::now();
+  feed::FrameStream stream(files, feed::CaptureReadOptions{.strict = opt.strict});
+  ReplaySource frames{stream, stream.next(), nullptr};
+  if (!frames.first) throw Error("no market-data frames in the given files");
+  PipelineResult r;
+  r.data_start_ns = frames.first->recv_ns;
   with_venue_feed(opt.venue, [&]<class F>() { run_topology<F>(frames, registry, strategies, core, opt, r); });
+  if (frames.error) std::rethrow_exception(frames.error);
+  r.bad_lines = stream.bad_lines();
+  if (r.bad_lines != 0) ENIGMA_LOG_WARN("feed", "{} bad capture lines skipped (the first ones are quoted on stderr)", r.bad_lines);
+  // Frames in the input: a replay stopped early (a signal) reads the rest to count them (cold: the stream only,
+  // no stage; about a second per few million frames), so the summary can say how far it got.
+  r.frames_in_input = r.frames + (frames.stopped_before_one ? 1 : 0);
+  if (!frames.exhausted) {
+    const std::int64_t window_end = opt.data_window_ns > 0 ? r.data_start_ns + opt.data_window_ns : INT64_MAX;
+    try {
+      for (const feed::CapturedFrame* f = stream.next(); f && f->recv_ns <= window_end; f = stream.next()) ++r.frames_in_input;
+    } catch (const Error&) {  // a --strict error past the stop: the run was stopped before it mattered
+    }
+  }
   if (opt.cancel_on_stop) {
     // [supervisor] on_stop: entries cancelled; flatten closes at the last book, then the stops are cancelled
     // once flat (two polls: the closes' fills, then the cancels they cause); keep_protected leaves the stops.

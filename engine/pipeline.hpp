@@ -107,7 +107,7 @@ struct PipelineResult {
   std::uint64_t quotes_uncompared{0};  // venue BBOs never compared: our book passed their id without standing at it
   std::uint64_t unmapped_snapshots{0};  // REST depth bodies whose symbol neither URL nor file names: not applied
   std::vector<InstrumentBookStats> books;  // every instrument that had book data, by instrument id
-  double read_seconds{0};  // replay: reading and decompressing the files before the first frame
+  double read_seconds{0};  // 0: a streaming replay reads and decompresses during the run (in wall_seconds)
   std::uint64_t trades_seen{0}, intents{0}, intents_dropped{0}, ring_full_spins{0};
   std::uint64_t hot_allocations{0};  // heap allocations on pipeline threads after warm-up (must be 0)
   std::uint64_t reconnects{0};       // paper/live: WebSocket reconnects

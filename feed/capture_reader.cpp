@@ -2,6 +2,9 @@
 
 #include <zlib.h>
 #include <zstd.h>
+#if defined(ENIGMA_HAVE_ISAL)
+#include <isa-l/igzip_lib.h>
+#endif
 
 #include <algorithm>
 #include <cmath>
@@ -11,6 +14,7 @@
 #include <limits>
 #include <optional>
 #include <sstream>
+#include <type_traits>
 
 #include "core/error.hpp"
 #include "feed/recorder.hpp"
@@ -360,6 +364,145 @@ LoadResult load_capture(const std::string& path, std::string& out, std::size_t m
 
 }  // namespace
 
+// A gzip stream inflated a piece at a time (streaming replay): ISA-L igzip when the build found it (several
+// times zlib's speed), zlib otherwise. Concatenated members are read in turn. Damage is reported, not thrown:
+// `damage` names the compressed byte offset, and what was inflated before it stays usable.
+class GzipInflater {
+ public:
+  // The compressed file is read 256 KiB at a time too.
+  explicit GzipInflater(const std::string& path) : in_(path, std::ios::binary), raw_(std::size_t{256} << 10, '\0') {
+    if (!in_) throw Error(std::string("cannot open: ") + std::strerror(errno));
+#if defined(ENIGMA_HAVE_ISAL)
+    isal_inflate_init(&st_);
+    st_.crc_flag = ISAL_GZIP;
+#else
+    if (inflateInit2(&zs_, 15 + 32) != Z_OK) throw Error("zlib init failed");
+#endif
+  }
+  ~GzipInflater() {
+#if !defined(ENIGMA_HAVE_ISAL)
+    inflateEnd(&zs_);
+#endif
+  }
+  GzipInflater(const GzipInflater&) = delete;
+  GzipInflater& operator=(const GzipInflater&) = delete;
+
+  // Up to `cap` more bytes into `out`; 0 only at the end of the stream or at damage (then `damage` is set).
+  std::size_t pull(char* out, std::size_t cap) {
+    if (finished_) return 0;
+    auto& avail = 
+#if defined(ENIGMA_HAVE_ISAL)
+        st_.avail_in
+#else
+        zs_.avail_in
+#endif
+        ;
+    auto& next = 
+#if defined(ENIGMA_HAVE_ISAL)
+        st_.next_in
+#else
+        zs_.next_in
+#endif
+        ;
+    if (avail == 0 && in_) {  // more compressed input
+      in_.read(raw_.data(), static_cast<std::streamsize>(raw_.size()));
+      const auto got = static_cast<std::size_t>(in_.gcount());
+      read_ += got;
+      next = reinterpret_cast<std::remove_reference_t<decltype(next)>>(raw_.data());
+      avail = static_cast<std::remove_reference_t<decltype(avail)>>(got);
+    }
+#if defined(ENIGMA_HAVE_ISAL)
+    for (;;) {
+      st_.next_out = reinterpret_cast<std::uint8_t*>(out);
+      st_.avail_out = static_cast<std::uint32_t>(cap);
+      const int rc = isal_inflate(&st_);
+      const std::size_t produced = cap - st_.avail_out;
+      const std::uint64_t at = read_ - st_.avail_in;
+      if (rc < 0) {
+        damage = "corrupt gzip data at compressed byte " + std::to_string(at) + " (igzip error " + std::to_string(rc) + ")";
+        finished_ = true;
+        return produced;
+      }
+      if (st_.block_state == ISAL_BLOCK_FINISH) {
+        if (st_.avail_in == 0 && !in_) finished_ = true;
+        else {
+          isal_inflate_reset(&st_);  // another gzip member follows
+          st_.crc_flag = ISAL_GZIP;
+          between_members_ = true;
+        }
+        if (produced > 0 || finished_) return produced;
+        continue;
+      }
+      if (produced > 0) {
+        between_members_ = false;
+        return produced;
+      }
+      if (st_.avail_in == 0 && in_) return pull(out, cap);
+      if (st_.avail_in == 0 && between_members_ && at == read_) {  // the file ended right after a member
+        finished_ = true;
+        return 0;
+      }
+      if (st_.avail_in == 0) {
+        damage = "truncated gzip data: the stream ends after " + std::to_string(at) + " compressed bytes without its end";
+        finished_ = true;
+        return 0;
+      }
+    }
+#else
+    for (;;) {
+      zs_.next_out = reinterpret_cast<Bytef*>(out);
+      zs_.avail_out = static_cast<uInt>(cap);
+      const int rc = inflate(&zs_, Z_NO_FLUSH);
+      const std::size_t produced = cap - zs_.avail_out;
+      const std::uint64_t at = read_ - zs_.avail_in;
+      if (rc == Z_STREAM_END) {
+        if (zs_.avail_in == 0 && !in_) finished_ = true;
+        else {
+          inflateReset(&zs_);  // another gzip member follows
+          between_members_ = true;
+        }
+        if (produced > 0 || finished_) return produced;
+        continue;
+      }
+      if (rc != Z_OK && rc != Z_BUF_ERROR) {
+        damage = "corrupt gzip data at compressed byte " + std::to_string(at) + " (zlib error " + std::to_string(rc) +
+                 (zs_.msg ? std::string(": ") + zs_.msg : std::string()) + ")";
+        finished_ = true;
+        return produced;
+      }
+      if (produced > 0) {
+        between_members_ = false;
+        return produced;
+      }
+      if (zs_.avail_in == 0 && in_) return pull(out, cap);
+      if (zs_.avail_in == 0 && between_members_ && at == read_) {  // the file ended right after a member
+        finished_ = true;
+        return 0;
+      }
+      if (zs_.avail_in == 0) {
+        damage = "truncated gzip data: the stream ends after " + std::to_string(at) + " compressed bytes without its end";
+        finished_ = true;
+        return 0;
+      }
+    }
+#endif
+  }
+  [[nodiscard]] bool finished() const noexcept { return finished_; }
+  std::string damage;
+
+ private:
+  std::ifstream in_;
+  std::string raw_;  // compressed input buffer
+  std::uint64_t read_{0};  // compressed bytes read from the file
+  bool between_members_{false};  // a member ended; no byte of the next one seen yet
+  bool finished_{false};
+#if defined(ENIGMA_HAVE_ISAL)
+  inflate_state st_{};
+#else
+  z_stream zs_{};
+#endif
+};
+
 std::string read_file_decompressed(const std::string& path) {
   std::string raw = slurp(path);
   if (raw.size() >= 2 && static_cast<unsigned char>(raw[0]) == 0x1f && static_cast<unsigned char>(raw[1]) == 0x8b)
@@ -376,6 +519,27 @@ std::size_t CaptureReader::size_bytes() const noexcept {
 }
 
 CaptureReader::CaptureReader(std::string path, CaptureReadOptions options) : path_(std::move(path)), options_(options) {
+  std::size_t content = 0;
+  if (options_.streaming) {
+    std::ifstream probe(path_, std::ios::binary);
+    char magic[2] = {};
+    if (!probe) throw Error("cannot open '" + path_ + "': " + std::strerror(errno));
+    probe.read(magic, 2);
+    if (probe.gcount() == 2 && static_cast<unsigned char>(magic[0]) == 0x1f && static_cast<unsigned char>(magic[1]) == 0x8b) {
+      try {
+        gz_ = std::make_unique<GzipInflater>(path_);
+      } catch (const Error& e) {
+        throw Error("'" + path_ + "': " + e.what());
+      }
+      constexpr std::size_t kWindow = std::size_t{256} << 10;
+      data_.assign(kWindow + kPadding, ' ');
+      // Enough text to detect the format from (up to 16 lines), as the whole-file reader does.
+      do refill();
+      while (!gz_->finished() && newlines_ < 16 && end_ < data_.size() - kPadding);
+      content = end_;
+    }
+  }
+  if (!gz_) {
   std::vector<LineSink::Cut> cuts;
   std::size_t complete_lines = 0, partial_bytes = 0;
   const LoadResult loaded = load_capture(path_, data_, options_.max_line_bytes, cuts, complete_lines, partial_bytes);
@@ -393,8 +557,9 @@ CaptureReader::CaptureReader(std::string path, CaptureReadOptions options) : pat
     data_.assign(kPadding, ' ');
     return;
   }
-  const std::size_t content = data_.size();
+  content = data_.size();
   data_.append(kPadding, ' ');
+  }
   // Detect from the first line of a known shape among the first few, so a bad first line is skipped like
   // any other bad line (when read) instead of making the whole file unreadable.
   auto detect = [](std::string_view l) -> std::optional<CaptureFormat> {
@@ -471,17 +636,15 @@ bool CaptureReader::next(CapturedFrame& out) {
     }
     return false;
   }
-  const std::size_t content = data_.size() - kPadding;
   for (;;) {
-    if (pos_ >= content) {
+    std::size_t e = 0;
+    if (!line_end(e)) {
       if (!warned_ && bad_lines_ > 0) {
         warned_ = true;
         std::fprintf(stderr, "warning: '%s': %zu bad line%s skipped\n", path_.c_str(), bad_lines_, bad_lines_ == 1 ? "" : "s");
       }
       return false;
     }
-    std::size_t e = data_.find('\n', pos_);
-    if (e == std::string::npos || e > content) e = content;
     std::string_view line(data_.data() + pos_, e - pos_);
     pos_ = e + 1;
     ++line_no_;
@@ -588,6 +751,82 @@ bool CaptureReader::next(CapturedFrame& out) {
     out.padded_capacity = static_cast<std::size_t>(data_.data() + data_.size() - out.payload.data());
     return true;
   }
+}
+
+// The end of the line at pos_ (its '\n', or the end of the text); false at the end of the text.
+bool CaptureReader::line_end(std::size_t& e) {
+  if (!gz_) {
+    const std::size_t content = data_.size() - kPadding;
+    if (pos_ >= content) return false;
+    e = data_.find('\n', pos_);
+    if (e == std::string::npos || e > content) e = content;
+    return true;
+  }
+  for (;;) {
+    if (const void* nl = std::memchr(data_.data() + pos_, '\n', end_ - pos_)) {
+      e = static_cast<std::size_t>(static_cast<const char*>(nl) - data_.data());
+      return true;
+    }
+    if (gz_->finished()) {
+      if (pos_ >= end_) return false;
+      e = end_;
+      return true;
+    }
+    if (end_ - pos_ > options_.max_line_bytes) skip_long_line();
+    else refill();
+  }
+}
+
+// Streaming: moves the unread rest to the front of the window and inflates more after it. After damage the
+// incomplete last line is dropped, and the damage reported as the whole-file reader reports it.
+void CaptureReader::refill() {
+  if (pos_ > 0) {
+    std::memmove(data_.data(), data_.data() + pos_, end_ - pos_);
+    end_ -= pos_;
+    pos_ = 0;
+  }
+  std::size_t cap = data_.size() - kPadding;
+  if (end_ == cap) {  // a line longer than the window (at most max_line_bytes + 1 before it is cut)
+    cap = std::min(cap * 2, options_.max_line_bytes + 1 + (std::size_t{1} << 20));
+    data_.resize(cap + kPadding, ' ');
+  }
+  const std::size_t n = gz_->pull(data_.data() + end_, cap - end_);
+  newlines_ += static_cast<std::size_t>(std::count(data_.data() + end_, data_.data() + end_ + n, '\n'));
+  end_ += n;
+  if (!gz_->damage.empty() && !damaged_) {
+    damaged_ = true;
+    const char* last_nl = static_cast<const char*>(::memrchr(data_.data(), '\n', end_));
+    const std::size_t keep = last_nl ? static_cast<std::size_t>(last_nl - data_.data()) + 1 : 0;
+    const std::size_t partial = end_ >= keep && end_ > pos_ ? end_ - std::max(keep, pos_) : 0;
+    end_ = std::max(keep, pos_);
+    const std::string incomplete = partial ? " (line " + std::to_string(newlines_ + 1) + " is incomplete)" : std::string();
+    if (options_.strict) throw Error("'" + path_ + "': " + gz_->damage + incomplete + " (--strict)");
+    std::fprintf(stderr, "warning: '%s': %s%s; replaying the %zu complete lines before it\n", path_.c_str(), gz_->damage.c_str(),
+                 incomplete.c_str(), newlines_);
+  }
+}
+
+// Streaming: the line at pos_ is longer than the limit: drop it as it inflates (remembering its length and
+// first bytes for the bad-line warning) and leave an empty line in its place, so line numbers hold.
+void CaptureReader::skip_long_line() {
+  LongLine l{line_no_ + 1, end_ - pos_, data_.substr(pos_, 200)};
+  end_ = pos_;
+  for (;;) {
+    refill();
+    if (const void* nl = std::memchr(data_.data() + pos_, '\n', end_ - pos_)) {
+      const std::size_t at = static_cast<std::size_t>(static_cast<const char*>(nl) - data_.data());
+      l.bytes += at - pos_;
+      pos_ = at;  // the empty line that stands for it
+      break;
+    }
+    l.bytes += end_ - pos_;
+    end_ = pos_;
+    if (gz_->finished()) {
+      data_[end_++] = '\n';
+      break;
+    }
+  }
+  long_lines_.push_back(std::move(l));
 }
 
 // Cold: a bad line is rare. Strict: the error names file and line; otherwise count, quote the first few.

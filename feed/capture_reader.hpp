@@ -54,6 +54,7 @@ struct CapturedFrame {
 inline constexpr std::uint16_t kLiveSource = 0xffff;
 
 class RecordReader;
+class GzipInflater;
 
 inline constexpr std::size_t kMaxLineBytes = std::size_t{16} << 20;
 
@@ -61,6 +62,10 @@ struct CaptureReadOptions {
   bool strict{false};                          // a bad line or a damaged stream is an error, not a warning
   std::size_t max_line_bytes{kMaxLineBytes};   // longer lines are bad lines
   std::size_t max_quoted{5};                   // bad lines quoted on stderr per file
+  // A .gz capture is inflated a window at a time as next() goes (memory: a 256 KiB compressed read buffer and a 256 KiB
+  // window, grown only for a longer line); a frame's views then stay valid only until the next call to
+  // next(). Damage is reported (or, strict, thrown) when the reader reaches it. Other containers load whole.
+  bool streaming{false};
 };
 
 // Untrusted bytes for an error or warning message: printable ASCII as is, every other byte (control
@@ -113,6 +118,13 @@ class CaptureReader {
   std::size_t bad_lines_{0};
   bool damaged_{false};
   void bad_line(std::string_view why, std::string_view quoted);
+  // Streaming (.gz with options.streaming): data_ is a window, [pos_, end_) not yet read.
+  std::unique_ptr<GzipInflater> gz_;
+  std::size_t end_{0};
+  std::size_t newlines_{0};  // inflated so far: the complete lines before any damage
+  bool line_end(std::size_t& e);
+  void refill();
+  void skip_long_line();
 };
 
 // Reads every file (readers keep the bytes alive) and merges their frames by receive time; stable, so

@@ -16,6 +16,7 @@ PACKAGES=(
   libspdlog-dev             # benchmark baseline for the logger
   zlib1g-dev
   libzstd-dev               # recordings: zstd-compressed segments
+  libisal-dev               # ISA-L igzip: fast .gz inflate for streaming replay (zlib fallback)
   clang libclang-rt-14-dev  # libFuzzer + sanitizer runtimes
   openssl                   # CLI used by signing tests as an independent reference
   python3

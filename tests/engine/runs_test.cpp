@@ -171,7 +171,8 @@ TEST(EngineRuns, Sigusr1WritesAStatusLineAndTheRunGoesOn) {
   // Still running after the status line: a later SIGTERM ends it with the interrupted summary.
   const std::string out = c.output();
   const long long at_status = std::stoll(out.substr(out.find("enigma status: frames ") + 22));
-  EXPECT_NE(out.find("/93954 orders "), std::string::npos) << out;
+  // A streaming replay does not know the input's total ahead: frames done, then the order counts.
+  EXPECT_NE(out.find("enigma status: frames " + std::to_string(at_status) + " orders "), std::string::npos) << out;
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   ASSERT_EQ(::kill(c.pid, SIGTERM), 0);
   ASSERT_EQ(c.wait(), 143) << c.output();

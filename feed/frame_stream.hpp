@@ -1,0 +1,70 @@
+// Streaming replay source (issue 13 item 3): capture files read, decompressed and merged by receive time on
+// a reader thread, handed to the replay loop through a fixed set of preallocated batches (frame
+// descriptors plus one byte arena each, payloads copied in with simdjson padding). Memory is bounded by
+// the batches and each reader's window, not by the input's length.
+//
+// Merge: a k-way merge of the per-file streams by recv_ns, ties in file order (each file is taken in its
+// own order; the whole-file read_merged also reorders frames inside one file that are out of time order).
+// Only market data (ws_received, rest_body) comes through; connect and sent frames are dropped.
+// Errors on the reader thread (a --strict bad line or damaged gzip) are rethrown by next().
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "feed/capture_reader.hpp"
+
+namespace enigma::feed {
+
+class FrameStream {
+ public:
+  // Opens every file and detects its format on the calling thread (a missing or unrecognised file throws
+  // here, naming it), then starts the reader thread.
+  FrameStream(const std::vector<std::string>& files, CaptureReadOptions options);
+  ~FrameStream();  // stops and joins the reader thread
+  FrameStream(const FrameStream&) = delete;
+  FrameStream& operator=(const FrameStream&) = delete;
+
+  // The next frame, valid until the following call; nullptr at the end. Consumer thread only. Waits
+  // (atomic wait, no lock) when the reader is behind.
+  const CapturedFrame* next();
+  // Bad lines skipped by all files (complete once next() has returned nullptr).
+  [[nodiscard]] std::size_t bad_lines() const noexcept;
+
+  static constexpr std::size_t kBatches = 4;
+  static constexpr std::size_t kBatchFrames = 4096;
+  static constexpr std::size_t kBatchBytes = std::size_t{1} << 20;
+
+ private:
+  struct Batch {
+    std::vector<CapturedFrame> frames;  // reserved kBatchFrames
+    std::unique_ptr<char[]> bytes;
+    std::size_t capacity{0}, used{0};
+    bool last{false};  // the reader thread's final batch (after it: the end, or error_)
+  };
+  void produce();
+  Batch& acquire();
+  static bool append(Batch& b, const CapturedFrame& f);
+  void publish();
+  std::uint64_t filling_{0};  // reader thread: batches published so far (the one being filled)
+
+  std::vector<std::unique_ptr<CaptureReader>> readers_;
+  Batch batches_[kBatches];
+  std::atomic<std::uint64_t> published_{0};  // batches handed to the consumer
+  std::atomic<std::uint64_t> released_{0};   // batches the consumer has finished with
+  std::atomic<bool> stop_{false};
+  std::exception_ptr error_;                 // written before the last batch is published
+  std::uint64_t reading_{0};                 // consumer: batch being read (valid while < published_)
+  std::size_t at_{0};                        // consumer: next frame in it
+  bool have_batch_{false};
+  bool ended_{false};
+  std::thread thread_;
+};
+
+}  // namespace enigma::feed
