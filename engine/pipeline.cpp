@@ -1326,7 +1326,14 @@ PipelineResult run_live(const PaperOptions& popt, InstrumentRegistry& registry, 
 
 std::vector<feed::CapturedFrame> load_market_frames(const std::vector<std::string>& files,
                                                     std::vector<std::unique_ptr<feed::CaptureReader>>& readers, bool strict) {
-  return load_frames(files, readers, strict);
+  // The whole input in memory (the bench's floor replays chosen frames again): every file read whole and
+  // merged by receive time, as the streaming replay merges them.
+  std::vector<feed::CapturedFrame> frames = feed::read_merged(files, readers, feed::CaptureReadOptions{.strict = strict});
+  std::erase_if(frames, [](const feed::CapturedFrame& f) {
+    return f.kind != feed::FrameKind::ws_received && f.kind != feed::FrameKind::rest_body;
+  });
+  if (frames.empty()) throw Error("no market-data frames in the given files");
+  return frames;
 }
 
 void set_thread_alloc_counter(ThreadAllocCounter fn) noexcept { g_alloc_counter.store(fn); }
