@@ -40,11 +40,6 @@ function(enigma_add_test name)
   # The code under test is the libraries, built -O3; the test's own code (GoogleTest, Beast test venues) gains
   # nothing from -O3 and compiles about twice as fast at -O1, which is most of CI's build time.
   target_compile_options(${name} PRIVATE $<$<CONFIG:Release>:-O1>)
-  # Under ASan the libraries stay -O1 (the preset) and the test's own code is -O0: half the compile time of
-  # the ASan step, which was CI's longest; the engine code the tests drive is what ASan is there to check.
-  if(ENIGMA_SANITIZE MATCHES "address" AND NOT ENIGMA_SANITIZE MATCHES "fuzzer")
-    target_compile_options(${name} PRIVATE -O0)
-  endif()
   # One ctest entry per executable keeps ctest fast to list and run on 2 cores.
   add_test(NAME ${name} COMMAND ${name} --gtest_brief=1)
   set_tests_properties(${name} PROPERTIES LABELS "${A_LABELS}" TIMEOUT ${A_TIMEOUT}

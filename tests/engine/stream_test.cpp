@@ -70,6 +70,10 @@ long long zcat_lines(const std::string& files) {
 }
 
 TEST(EngineStream, AllBinanceCapturesInOneRunStayInBoundedMemory) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  // A sanitizer's shadow memory and free-quarantine change the resident size; the bound is the release build's.
+  GTEST_SKIP() << "peak-RSS bound is checked in the release build";
+#endif
   const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("enigma_stream_" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   const std::string bin = kSrc + "/data/binance/";
