@@ -1,10 +1,14 @@
 #include "oms/venues/binance_futures.hpp"
+#include "oms/venues/binance_futures_names.hpp"
 
 namespace enigma::oms::binance_futures {
 namespace {
 
 bool has_crlf(std::string_view s) noexcept { return s.find_first_of("\r\n") != std::string_view::npos; }
 
+}  // namespace
+
+// Binance's names for our order types and times in force (REST and the WebSocket API).
 std::string_view type_name(OrderType t) noexcept {
   switch (t) {
     case OrderType::limit: return "LIMIT";
@@ -26,8 +30,6 @@ std::string_view tif_name(TimeInForce t) noexcept {
   }
   return "GTC";
 }
-
-}  // namespace
 
 Encoder::Encoder(const InstrumentRegistry& registry, std::string api_key, const Secret& secret, Config cfg)
     : registry_(registry), api_key_(std::move(api_key)), hmac_(secret.reveal()), cfg_(std::move(cfg)) {

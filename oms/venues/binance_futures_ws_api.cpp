@@ -1,4 +1,5 @@
 #include "oms/venues/binance_futures_ws_api.hpp"
+#include "oms/venues/binance_futures_names.hpp"
 
 #include <simdjson.h>
 
@@ -10,27 +11,6 @@ namespace {
 
 namespace od = simdjson::ondemand;
 
-std::string_view type_name(OrderType t) noexcept {
-  switch (t) {
-    case OrderType::limit: return "LIMIT";
-    case OrderType::market: return "MARKET";
-    case OrderType::stop_market: return "STOP_MARKET";
-    case OrderType::take_profit_market: return "TAKE_PROFIT_MARKET";
-    case OrderType::trailing_stop: return "TRAILING_STOP_MARKET";
-  }
-  return "LIMIT";
-}
-
-// timeInForce GTX is Binance futures' post-only.
-std::string_view tif_name(TimeInForce t) noexcept {
-  switch (t) {
-    case TimeInForce::gtc: return "GTC";
-    case TimeInForce::ioc: return "IOC";
-    case TimeInForce::fok: return "FOK";
-    case TimeInForce::post_only: return "GTX";
-  }
-  return "GTC";
-}
 
 bool printable_token(std::string_view s) noexcept {
   for (const char c : s)
