@@ -44,25 +44,46 @@ std::mutex& slot_mutex() {
   static std::mutex m;
   return m;
 }
+// The clocks read back to back between two TSC reads; of several tries the one with the tightest TSC bracket
+// wins. On a loaded host a thread can be preempted between two reads for a scheduler quantum (milliseconds),
+// which would skew a 50 ms calibration by percent and every log timestamp by tens of milliseconds.
+struct ClockSample {
+  std::uint64_t tsc;
+  std::int64_t mono_ns;
+  std::int64_t wall_ns;
+};
+ClockSample tight_sample() noexcept {
+  ClockSample best{};
+  std::uint64_t best_gap = ~std::uint64_t{0};
+  for (int i = 0; i < 16; ++i) {
+    const std::uint64_t a = rdtsc();
+    const std::int64_t mono = monotonic_ns();
+    const std::int64_t wall = wall_ns();
+    const std::uint64_t b = rdtsc();
+    if (b >= a && b - a < best_gap) {
+      best_gap = b - a;
+      best = ClockSample{a + (b - a) / 2, mono, wall};
+    }
+  }
+  return best;
+}
 }  // namespace
 
 TscClock TscClock::make(int calibration_ms) {
   TscClock c;
   c.invariant_ = cpu_has_invariant_tsc();
   // Calibrate anyway so ticks_to_ns works for histograms even on a non-invariant TSC.
-  const std::int64_t n0 = monotonic_ns();
-  const std::uint64_t t0 = rdtsc();
+  const ClockSample s0 = tight_sample();
   std::this_thread::sleep_for(std::chrono::milliseconds(calibration_ms));
-  const std::int64_t n1 = monotonic_ns();
-  const std::uint64_t t1 = rdtsc();
-  if (t1 > t0 && n1 > n0) {
-    c.ns_per_tick_ = static_cast<double>(n1 - n0) / static_cast<double>(t1 - t0);
+  const ClockSample s1 = tight_sample();
+  if (s1.tsc > s0.tsc && s1.mono_ns > s0.mono_ns) {
+    c.ns_per_tick_ = static_cast<double>(s1.mono_ns - s0.mono_ns) / static_cast<double>(s1.tsc - s0.tsc);
   } else {
     c.invariant_ = false;
   }
-  c.base_tsc_ = t1;
-  c.base_ns_ = n1;
-  c.base_wall_ns_ = wall_ns();
+  c.base_tsc_ = s1.tsc;
+  c.base_ns_ = s1.mono_ns;
+  c.base_wall_ns_ = s1.wall_ns;
   if (!c.invariant_)
     c.warning_ = "CPU does not report an invariant TSC; timestamps fall back to clock_gettime (slower, ~20-50 ns)";
   return c;

@@ -200,7 +200,10 @@ class FeedStage {
         if (f.kind == feed::FrameKind::ws_received) note_file_book(f.source, id);
         if (e.h.type == EventType::book_batch && e.batch.kind == BookBatchKind::snapshot) ++per_[id].snapshots;
         Sync& s = sync(id);
+        const bool was_synced = s.state() == feed::SyncState::synced;
         const feed::SyncResult sr = s.on_event(e);
+        if (!was_synced && s.state() == feed::SyncState::synced) [[unlikely]]  // a person tailing the log sees trading resume
+          ENIGMA_LOG_INFO("feed", "book_synced instrument={} resyncs={}", id, r.resyncs);
         if (sr.need_snapshot && sr.error != Errc::ok) {  // not the initial snapshot request
           ++r.resyncs;
           ++per_[id].resyncs;
@@ -1199,6 +1202,7 @@ void run_paper_fused(const PaperOptions& popt, InstrumentRegistry& registry, str
       continue;
     }
     ++r.snapshots_fetched;
+    ENIGMA_LOG_INFO("feed", "snapshot_received bytes={} connection={}", snap.size, snap.tag);
     feed::CapturedFrame f;
     f.recv_ns = wall_ns();
     f.kind = feed::FrameKind::rest_body;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <chrono>
 #include <cstdio>
@@ -87,12 +88,16 @@ PaperRun run_recorded_paper(std::size_t frames, const feed::SessionRecorderOptio
   pp.max_frames = session.frames.size();  // WebSocket frames (the snapshot body is not counted in frames)
   pp.run_seconds = 60;                    // bound, never reached when the test passes
   pp.record = rec;
+  std::atomic<std::uint64_t> frames_taken{0};
+  pp.ws_frames_taken = &frames_taken;
   PaperRun out;
   std::thread engine([&] { out.result = run_paper(pp, e.registry, *e.strategies, *e.core, e.po); });
   // One frame, so the engine asks for the snapshot; the rest once it was served.
   EXPECT_TRUE(wait_for([&] { return server.live(); }));
   server.send_next(1);
   EXPECT_TRUE(wait_for([&] { return server.rest_requests() >= 1; }));
+  // The engine has the snapshot before the rest of the diffs arrive (frame + snapshot taken).
+  EXPECT_TRUE(wait_for([&] { return frames_taken.load(std::memory_order_acquire) >= 2; }, 20000));
   // In chunks with pauses between them: the engine idles (and polls the simulated exchange) between frames
   // while orders are in flight, as a live feed makes it do. (With those polls on the wall clock, fills reached
   // the strategy a frame earlier than in the replay and the trades differed; they run on data time now.)
@@ -237,6 +242,14 @@ std::string only_run_dir(const std::string& runs) {
   return dirs.empty() ? std::string() : dirs.front();
 }
 
+// The run log of the one run directory under `runs` ("" while there is none yet).
+std::string log_of_only_run(const std::string& runs) {
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(runs, ec))
+    if (e.is_directory() && !e.is_symlink()) return slurp(e.path().string() + "/logs/enigma.log");
+  return {};
+}
+
 }  // namespace
 
 // `enigma paper` with no [record] table records into its run directory (zstd once closed), says so in
@@ -264,6 +277,10 @@ TEST(EngineRecording, ThePaperBinaryRecordsIntoItsRunDirectoryAndTheRecordingRep
         if (!wait_for([&] { return server.live(); }, 20000)) return false;
         server.send_next(1);
         if (!wait_for([&] { return server.rest_requests() >= 1; })) return false;
+        // The engine has the snapshot before the rest of the diffs arrive (a slow sanitizer build may
+        // otherwise take the answer after the last frame, and the book never syncs).
+        if (!wait_for([&] { return log_of_only_run(work + "/paper").find("snapshot_received") != std::string::npos; }, 20000))
+          return false;
         server.send_next(kFrames - 1);
         if (!wait_for([&] { return server.cursor() == kFrames; })) return false;
         std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the last frames reach the engine
