@@ -165,8 +165,8 @@ struct BacktestMetrics {
                                               std::span<const PricePoint> prices, std::int64_t period_ns = 0);
 
 struct GateResult {
-  const char* name;   // "win_rate" ...
-  const char* rule;   // "> 65 %" ...
+  std::string name;   // "win_rate", "profit_factor", "sharpe", "max_drawdown"
+  std::string rule;   // "> 65 %" ...
   double value;
   bool pass;          // NaN never passes
 };
