@@ -329,7 +329,7 @@ std::string metrics_json(const BacktestMetrics& m, const Gates& g) {
   j << "  \"conventions\": {\"sharpe\": \"per-period simple returns of the equity curve sampled every period_s, "
        "annualised by sqrt(periods_per_year), 365-day year, risk-free 0, sample stdev\", \"sortino\": \"downside "
        "deviation sqrt(mean(min(r,0)^2)) over all periods\", \"calmar\": \"annual_return (mean period return * "
-       "periods_per_year) / max_drawdown\", \"win\": \"net pnl > 0 after fees and the funding attributed to the trip (engine runs attribute none: \"
+       "periods_per_year) / max_drawdown\", \"win\": \"net pnl > 0 after fees and the funding attributed to the trip (engine runs attribute none: "
        "funding is then the account total over the run)\", \"null\": "
        "\"undefined for this run\"},\n";
   j << "  \"start_ns\": " << m.start_ns << ",\n  \"end_ns\": " << m.end_ns << ",\n";
