@@ -87,7 +87,7 @@ FillQuality fill_quality(std::span<const RoundTrip> trades) noexcept {
     if (expected <= 0 || qty <= 0) return;
     // side: +1 we bought, -1 we sold; paying more than expected on a buy (or getting less on a sell) is adverse.
     const double adverse = side * (fill - expected);
-    ++q.fills;
+    ++q.legs;
     q.slippage_cost += qty * adverse;
     weighted_bps += qty * expected * (adverse / expected * 1e4);
     notional += qty * expected;
@@ -354,7 +354,7 @@ std::string metrics_json(const BacktestMetrics& m, const Gates& g) {
     << num(m.returns.skew) << ", \"kurtosis\": " << num(m.returns.kurtosis) << "},\n";
   j << "  \"max_drawdown\": " << num(m.drawdown.max_drawdown) << ",\n  \"max_drawdown_abs\": " << num(m.drawdown.max_drawdown_abs)
     << ",\n  \"max_drawdown_duration_s\": " << num(static_cast<double>(m.drawdown.max_duration_ns) / kNsPerSecond) << ",\n";
-  j << "  \"fill_quality\": {\"fills\": " << m.fills.fills << ", \"avg_slippage_bps\": " << num(m.fills.avg_slippage_bps)
+  j << "  \"fill_quality\": {\"legs\": " << m.fills.legs << ", \"avg_slippage_bps\": " << num(m.fills.avg_slippage_bps)
     << ", \"slippage_cost\": " << num(m.fills.slippage_cost) << "},\n";
   if (m.has_buy_and_hold)
     j << "  \"buy_and_hold\": {\"first_price\": " << num(m.buy_and_hold.first_price) << ", \"last_price\": " << num(m.buy_and_hold.last_price)

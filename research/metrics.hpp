@@ -72,11 +72,12 @@ struct TradeStats {
 };
 [[nodiscard]] TradeStats trade_stats(std::span<const RoundTrip> trades) noexcept;
 
-// Fill quality: slippage of each fill with a known expected price, positive = worse for us
-// (buy: fill above expected; sell: fill below expected). Notional-weighted mean in basis points, and the
-// total cost in quote (sum of qty * adverse price difference).
+// Fill quality: slippage of each leg (entry or exit of a round trip, so a fill that closes two entries counts
+// twice, for its share each) with a known expected price, positive = worse for us (buy: fill above expected;
+// sell: fill below expected). Notional-weighted mean in basis points (weights qty * expected), and the total
+// cost in quote (sum of qty * adverse price difference).
 struct FillQuality {
-  std::size_t fills = 0;       // fills with a known expected price
+  std::size_t legs = 0;        // legs with a known expected price
   double avg_slippage_bps = 0; // NaN with no such fill
   double slippage_cost = 0;    // quote
 };

@@ -78,7 +78,7 @@ TEST(FillQualityTest, NotionalWeightedAdverseSlippage) {
   const FillQuality q = fill_quality(sample_trades());
   // Fills with an expected price: T1 entry (buy 2 @ 100 vs 99: +1 adverse), T1 exit (sell 2 @ 110 vs 110: 0),
   // T2 entry (sell 1 @ 200 vs 201: +1 adverse), T3 exit (sell 1 @ 60 vs 61: +1 adverse).
-  EXPECT_EQ(q.fills, 4u);
+  EXPECT_EQ(q.legs, 4u);
   EXPECT_DOUBLE_EQ(q.slippage_cost, 4.0);  // 2*1 + 0 + 1 + 1
   // Weighted bps = sum(qty * adverse) / sum(qty * expected) * 1e4 = 4 / (198 + 220 + 201 + 61) * 1e4.
   EXPECT_NEAR(q.avg_slippage_bps, 4.0 / 680.0 * 1e4, 1e-9);
