@@ -1,6 +1,8 @@
 // research/metrics against hand computations on small trade lists and equity curves (numbers worked out in
 // the comments).
 #include "research/metrics.hpp"
+#include "research/indicator_accuracy.hpp"
+#include "core/error.hpp"
 
 #include <gtest/gtest.h>
 
@@ -257,6 +259,44 @@ TEST(RoundTripsFromFills, FifoWithFeeAndFundingSplitAndFlip) {
   EXPECT_NEAR(rt[2].fees, 0.2, 1e-12);
   EXPECT_DOUBLE_EQ(rt[2].expected_entry_price, 111);
   EXPECT_NEAR(net_pnl(rt[2]), 5 - 0.2, 1e-12);  // short 1 from 110 to 105
+}
+
+}  // namespace
+}  // namespace enigma::research
+
+namespace enigma::research {
+namespace {
+
+// A steady trend: close_i = 100 * g^i with a +-0.05 zigzag that never makes a bar close against the trend
+// (the step is ~0.2, the zigzag changes it by +-0.1), high/low 0.1 around the close, volume 1.
+std::vector<strategy::Bar> trend_bars(double growth, std::size_t n) {
+  std::vector<strategy::Bar> bars;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double c = 100 * std::pow(growth, static_cast<double>(i)) + (i % 2 ? 0.05 : -0.05) * (growth > 1 ? 1 : -1);
+    bars.push_back({static_cast<std::int64_t>(i) * 60 * kNsPerSecond, c, c + 0.1, c - 0.1, c, 1.0});
+  }
+  return bars;
+}
+
+TEST(ComponentAccuracyTest, TrendFollowersRightMeanReversionWrongInATrend) {
+  // In a rising series every forward return is positive (5 bars: about +1 %, far above the zigzag). Every close
+  // is up, so RSI is 100: its vote is bearish (mean reversion) on every bar and it is never right; the EMA trend
+  // (EMA9 > EMA21) and the OBV term (all volume closed up) vote bullish and are always right. No order-flow input:
+  // that component never votes. In a falling series the same holds with the signs swapped.
+  for (double growth : {1.002, 1.0 / 1.002}) {
+    const auto bars = trend_bars(growth, 300);
+    const auto acc = component_accuracy(bars, strategy::SignalConfig{}, 5);
+    auto of = [&](strategy::Component c) { return acc[static_cast<std::size_t>(c)].accuracy; };
+    EXPECT_GT(of(strategy::Component::rsi).votes, 200u) << growth;
+    EXPECT_EQ(of(strategy::Component::rsi).agreed, 0u) << growth;
+    EXPECT_GT(of(strategy::Component::ema_trend).votes, 200u) << growth;
+    EXPECT_DOUBLE_EQ(of(strategy::Component::ema_trend).accuracy, 1.0) << growth;
+    EXPECT_GT(of(strategy::Component::volume).votes, 200u) << growth;
+    EXPECT_DOUBLE_EQ(of(strategy::Component::volume).accuracy, 1.0) << growth;
+    EXPECT_EQ(of(strategy::Component::order_flow).votes, 0u) << growth;
+    EXPECT_TRUE(std::isnan(of(strategy::Component::order_flow).accuracy));
+  }
+  EXPECT_THROW((void)component_accuracy(trend_bars(1.002, 10), strategy::SignalConfig{}, 0), Error);
 }
 
 }  // namespace
