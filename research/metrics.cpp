@@ -156,17 +156,20 @@ DrawdownStats drawdown_stats(std::span<const EquityPoint> curve) noexcept {
 
 namespace {
 
-// Moments of a return stream in one pass (no buffer): the first four raw power sums are enough for the
-// mean, the sample variance, skewness and kurtosis at the sizes a backtest produces.
+// Moments of a return stream in one pass without a buffer, updated stably (Welford / Terriberry): raw power
+// sums would cancel catastrophically for returns whose mean is large next to their spread.
 struct Moments {
   std::size_t n = 0;
-  double s1 = 0, s2 = 0, s3 = 0, s4 = 0, down2 = 0;
+  double mean = 0, m2 = 0, m3 = 0, m4 = 0, down2 = 0;
   void add(double r) noexcept {
+    const double n1 = static_cast<double>(n);
     ++n;
-    s1 += r;
-    s2 += r * r;
-    s3 += r * r * r;
-    s4 += r * r * r * r;
+    const double nn = static_cast<double>(n);
+    const double delta = r - mean, dn = delta / nn, dn2 = dn * dn, term = delta * dn * n1;
+    mean += dn;
+    m4 += term * dn2 * (nn * nn - 3 * nn + 3) + 6 * dn2 * m2 - 4 * dn * m3;
+    m3 += term * dn * (nn - 2) - 3 * dn * m2;
+    m2 += term;
     if (r < 0) down2 += r * r;
   }
 };
@@ -177,27 +180,22 @@ ReturnStats finish(const Moments& m, std::int64_t period_ns) noexcept {
   r.periods_per_year = period_ns > 0 ? static_cast<double>(kNsPerYear) / static_cast<double>(period_ns) : kNaN;
   r.returns = m.n;
   if (m.n < 2) {
-    r.mean = m.n ? m.s1 : kNaN;
+    r.mean = m.n ? m.mean : kNaN;
     r.stdev = r.sharpe = r.sortino = r.skew = r.kurtosis = kNaN;
     r.annual_return = m.n ? r.mean * r.periods_per_year : kNaN;
     return r;
   }
   const auto n = static_cast<double>(m.n);
-  const double mean = m.s1 / n;
-  // Central moments from raw sums.
-  const double c2 = m.s2 / n - mean * mean;
-  const double c3 = m.s3 / n - 3 * mean * m.s2 / n + 2 * mean * mean * mean;
-  const double c4 = m.s4 / n - 4 * mean * m.s3 / n + 6 * mean * mean * m.s2 / n - 3 * mean * mean * mean * mean;
-  const double var = std::max(0.0, c2) * n / (n - 1);
-  r.mean = mean;
-  r.stdev = std::sqrt(var);
+  r.mean = m.mean;
+  r.stdev = std::sqrt(m.m2 / (n - 1));
   const double annual = std::sqrt(r.periods_per_year);
-  r.sharpe = r.stdev > 0 ? mean / r.stdev * annual : kNaN;
+  r.sharpe = r.stdev > 0 ? r.mean / r.stdev * annual : kNaN;
   const double downside = std::sqrt(m.down2 / n);
-  r.sortino = downside > 0 ? mean / downside * annual : kNaN;
-  r.annual_return = mean * r.periods_per_year;
-  r.skew = c2 > 0 ? c3 / std::pow(c2, 1.5) : kNaN;
-  r.kurtosis = c2 > 0 ? c4 / (c2 * c2) : kNaN;
+  r.sortino = downside > 0 ? r.mean / downside * annual : kNaN;
+  r.annual_return = r.mean * r.periods_per_year;
+  // Population skewness and (non-excess) kurtosis, as the PSR/DSR formulas use them.
+  r.skew = m.m2 > 0 ? std::sqrt(n) * m.m3 / std::pow(m.m2, 1.5) : kNaN;
+  r.kurtosis = m.m2 > 0 ? n * m.m4 / (m.m2 * m.m2) : kNaN;
   return r;
 }
 

@@ -1,5 +1,6 @@
 // Backtest metrics over a run's round-trip trades and equity curve (issue 14, DESIGN.md "research/").
-// Plain functions over spans: nothing here allocates except the JSON text and the round-trip builder's output.
+// Plain functions over spans. The per-trade and per-point functions never allocate; the summaries
+// (rolling_win_rate_summary, compute_metrics, evaluate_gates), the JSON text and the round-trip builder do, once.
 //
 // Conventions (also in README "Backtest metrics"):
 // - A round trip's gross P&L is side * qty * (exit - entry) in quote; its net P&L subtracts fees and funding.

@@ -71,13 +71,15 @@ DeflatedSharpe deflated_sharpe(double sharpe, double trial_sharpe_variance, std:
 
 namespace {
 
-// Sharpe ratio from a sum, a sum of squares and a count; constant series score by the sign of their mean.
-double sharpe_from_sums(double sum, double sumsq, double n) noexcept {
+// Sharpe ratio from a count and the sum and sum of squares of (value - shift); shifting each column by one of
+// its own values keeps the sums small, so the variance does not cancel away. Constant series score by the
+// sign of their mean.
+double sharpe_from_sums(double sum, double sumsq, double n, double shift) noexcept {
   if (n < 1) return 0;
-  const double mean = sum / n;
-  const double var = n > 1 ? std::max(0.0, (sumsq - n * mean * mean) / (n - 1)) : 0;
-  // A variance at rounding level of the mean's square is a constant column.
-  if (var <= 1e-24 * std::max(1.0, mean * mean)) return mean > 0 ? kInf : (mean < 0 ? -kInf : 0);
+  const double shifted_mean = sum / n;
+  const double var = n > 1 ? std::max(0.0, (sumsq - n * shifted_mean * shifted_mean) / (n - 1)) : 0;
+  const double mean = shifted_mean + shift;
+  if (var == 0) return mean > 0 ? kInf : (mean < 0 ? -kInf : 0);
   return mean / std::sqrt(var);
 }
 
@@ -94,12 +96,14 @@ Pbo probability_of_backtest_overfitting(std::span<const double> returns, std::si
   const std::size_t block = rows / partitions;
   if (block < 2) throw Error("PBO: " + std::to_string(rows) + " rows are too few for " + std::to_string(partitions) + " partitions (2 rows each at least)");
 
-  // Per block and column: sum and sum of squares, so each combination's Sharpe costs S additions.
+  // Per block and column: sum and sum of squares (of value - the column's first value), so each combination's
+  // Sharpe costs S additions.
   std::vector<double> sum(partitions * columns, 0.0), sumsq(partitions * columns, 0.0);
+  const std::span<const double> shift = returns.first(columns);
   for (std::size_t s = 0; s < partitions; ++s)
     for (std::size_t r = s * block; r < (s + 1) * block; ++r)
       for (std::size_t c = 0; c < columns; ++c) {
-        const double v = returns[r * columns + c];
+        const double v = returns[r * columns + c] - shift[c];
         sum[s * columns + c] += v;
         sumsq[s * columns + c] += v * v;
       }
@@ -122,8 +126,8 @@ Pbo probability_of_backtest_overfitting(std::span<const double> returns, std::si
           oos_q += sumsq[s * columns + c];
         }
       }
-      is_score[c] = sharpe_from_sums(is_s, is_q, n_half);
-      oos_score[c] = sharpe_from_sums(oos_s, oos_q, n_half);
+      is_score[c] = sharpe_from_sums(is_s, is_q, n_half, shift[c]);
+      oos_score[c] = sharpe_from_sums(oos_s, oos_q, n_half, shift[c]);
     }
     std::size_t best = 0;
     for (std::size_t c = 1; c < columns; ++c)

@@ -147,6 +147,18 @@ TEST(Returns, SharpeSortinoMomentsOnDailySampling) {
   EXPECT_NEAR(return_stats_of(rets, kDay).sharpe, r.sharpe, 1e-9);
 }
 
+TEST(Returns, StableWhenTheMeanDwarfsTheSpread) {
+  // 1000 returns of 0.001 +- 1e-9 alternating: mean 0.001, population variance 1e-18, sample variance
+  // 1e-18 * 1000 / 999. Raw power sums would lose the 1e-18 under 1e-6 squared's rounding.
+  std::vector<double> rets(1000);
+  for (std::size_t i = 0; i < rets.size(); ++i) rets[i] = 0.001 + (i % 2 ? 1e-9 : -1e-9);
+  const ReturnStats r = return_stats_of(rets, kDay);
+  EXPECT_NEAR(r.stdev, 1e-9 * std::sqrt(1000.0 / 999.0), 1e-15);
+  EXPECT_NEAR(r.sharpe / std::sqrt(365.0), 0.001 / (1e-9 * std::sqrt(1000.0 / 999.0)), 1.0);  // ~1e6, to 1e-6
+  EXPECT_NEAR(r.skew, 0.0, 1e-6);
+  EXPECT_NEAR(r.kurtosis, 1.0, 1e-6);  // a symmetric two-point distribution
+}
+
 TEST(Returns, TooFewPeriodsIsUndefined) {
   const std::vector<EquityPoint> curve{{0, 100}, {kDay / 2, 101}};
   const ReturnStats r = return_stats(curve, kDay);
