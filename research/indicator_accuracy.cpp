@@ -8,8 +8,8 @@
 namespace enigma::research {
 
 std::array<ComponentAccuracy, strategy::kComponentCount> component_accuracy(std::span<const strategy::Bar> bars,
-                                                                             const strategy::SignalConfig& config,
-                                                                             std::size_t horizon) {
+                                                                            const strategy::SignalConfig& config,
+                                                                            std::size_t horizon) {
   if (horizon == 0) throw Error("indicator accuracy: horizon must be at least 1 bar");
   strategy::SignalScorer scorer(config);
   std::vector<double> closes(bars.size()), forward(bars.size());

@@ -121,7 +121,8 @@ RollingWinRate rolling_win_rate_summary(std::span<const RoundTrip> trades, std::
   rolling_win_rate(trades, window_ns, series);
   r.last = series.back();
   for (std::size_t i = 0; i < trades.size(); ++i)
-    if (trades[i].exit_ns - window_ns >= span_start_ns && !(series[i] >= r.min_full_window)) r.min_full_window = series[i];
+    if (trades[i].exit_ns - window_ns >= span_start_ns && !(series[i] >= r.min_full_window))
+      r.min_full_window = series[i];
   return r;
 }
 
@@ -297,13 +298,23 @@ BacktestMetrics compute_metrics(std::span<const RoundTrip> trades, std::span<con
 
 std::vector<GateResult> evaluate_gates(const BacktestMetrics& m, const Gates& g) {
   // Comparisons with NaN are false, so an undefined metric (no trades, too short for a Sharpe) fails its gate.
-  auto pct = [](double v) { std::ostringstream o; o << v * 100; return o.str(); };
-  auto plain = [](double v) { std::ostringstream o; o << v; return o.str(); };
+  auto pct = [](double v) {
+    std::ostringstream o;
+    o << v * 100;
+    return o.str();
+  };
+  auto plain = [](double v) {
+    std::ostringstream o;
+    o << v;
+    return o.str();
+  };
   return {
       {"win_rate", "> " + pct(g.min_win_rate) + " %", m.trades.win_rate, m.trades.win_rate > g.min_win_rate},
-      {"profit_factor", "> " + plain(g.min_profit_factor), m.trades.profit_factor, m.trades.profit_factor > g.min_profit_factor},
+      {"profit_factor", "> " + plain(g.min_profit_factor), m.trades.profit_factor,
+       m.trades.profit_factor > g.min_profit_factor},
       {"sharpe", "> " + plain(g.min_sharpe), m.returns.sharpe, m.returns.sharpe > g.min_sharpe},
-      {"max_drawdown", "< " + pct(g.max_drawdown) + " %", m.drawdown.max_drawdown, m.drawdown.max_drawdown < g.max_drawdown},
+      {"max_drawdown", "< " + pct(g.max_drawdown) + " %", m.drawdown.max_drawdown,
+       m.drawdown.max_drawdown < g.max_drawdown},
   };
 }
 
@@ -327,44 +338,53 @@ std::string metrics_json(const BacktestMetrics& m, const Gates& g) {
   j << "  \"conventions\": {\"sharpe\": \"per-period simple returns of the equity curve sampled every period_s, "
        "annualised by sqrt(periods_per_year), 365-day year, risk-free 0, sample stdev\", \"sortino\": \"downside "
        "deviation sqrt(mean(min(r,0)^2)) over all periods\", \"calmar\": \"annual_return (mean period return * "
-       "periods_per_year) / max_drawdown\", \"win\": \"net pnl > 0 after fees and the funding attributed to the trip (engine runs attribute none: "
+       "periods_per_year) / max_drawdown\", \"win\": \"net pnl > 0 after fees and the funding attributed to the trip "
+       "(engine runs attribute none: "
        "funding is then the account total over the run)\", \"null\": "
        "\"undefined for this run\"},\n";
   j << "  \"start_ns\": " << m.start_ns << ",\n  \"end_ns\": " << m.end_ns << ",\n";
   j << "  \"initial_equity\": " << num(m.initial_equity) << ",\n  \"final_equity\": " << num(m.final_equity) << ",\n";
   j << "  \"trades\": " << t.trades << ",\n  \"wins\": " << t.wins << ",\n  \"losses\": " << t.losses << ",\n";
   j << "  \"win_rate\": " << num(t.win_rate) << ",\n";
-  j << "  \"win_rate_7d\": {\"last\": " << num(m.win_rate_7d.last) << ", \"min_full_window\": " << num(m.win_rate_7d.min_full_window) << "},\n";
-  j << "  \"win_rate_30d\": {\"last\": " << num(m.win_rate_30d.last) << ", \"min_full_window\": " << num(m.win_rate_30d.min_full_window) << "},\n";
+  j << "  \"win_rate_7d\": {\"last\": " << num(m.win_rate_7d.last)
+    << ", \"min_full_window\": " << num(m.win_rate_7d.min_full_window) << "},\n";
+  j << "  \"win_rate_30d\": {\"last\": " << num(m.win_rate_30d.last)
+    << ", \"min_full_window\": " << num(m.win_rate_30d.min_full_window) << "},\n";
   j << "  \"profit_factor\": " << num(t.profit_factor) << ",\n";
   j << "  \"expectancy\": " << num(t.expectancy) << ",\n";
   j << "  \"avg_win\": " << num(t.avg_win) << ",\n  \"avg_loss\": " << num(t.avg_loss) << ",\n";
   j << "  \"gross_profit\": " << num(t.gross_profit) << ",\n  \"gross_loss\": " << num(t.gross_loss) << ",\n";
-  j << "  \"gross_pnl\": " << num(t.total_gross) << ",\n  \"fees\": " << num(t.total_fees) << ",\n  \"funding\": " << num(t.total_funding)
-    << ",\n  \"net_pnl\": " << num(t.total_net) << ",\n";
-  j << "  \"fees_share_of_gross\": " << num(t.fees_share_of_gross) << ",\n  \"funding_share_of_gross\": " << num(t.funding_share_of_gross) << ",\n";
+  j << "  \"gross_pnl\": " << num(t.total_gross) << ",\n  \"fees\": " << num(t.total_fees)
+    << ",\n  \"funding\": " << num(t.total_funding) << ",\n  \"net_pnl\": " << num(t.total_net) << ",\n";
+  j << "  \"fees_share_of_gross\": " << num(t.fees_share_of_gross)
+    << ",\n  \"funding_share_of_gross\": " << num(t.funding_share_of_gross) << ",\n";
   j << "  \"avg_trade_duration_s\": " << num(t.avg_duration_s) << ",\n";
   j << "  \"exposure\": " << num(m.exposure) << ",\n";
-  j << "  \"sharpe\": " << num(m.returns.sharpe) << ",\n  \"sortino\": " << num(m.returns.sortino) << ",\n  \"calmar\": " << num(m.calmar) << ",\n";
-  j << "  \"returns\": {\"period_s\": " << num(static_cast<double>(m.returns.period_ns) / kNsPerSecond) << ", \"periods_per_year\": "
-    << num(m.returns.periods_per_year) << ", \"count\": " << m.returns.returns << ", \"mean\": " << num(m.returns.mean)
-    << ", \"stdev\": " << num(m.returns.stdev) << ", \"annual_return\": " << num(m.returns.annual_return) << ", \"skew\": "
-    << num(m.returns.skew) << ", \"kurtosis\": " << num(m.returns.kurtosis) << "},\n";
-  j << "  \"max_drawdown\": " << num(m.drawdown.max_drawdown) << ",\n  \"max_drawdown_abs\": " << num(m.drawdown.max_drawdown_abs)
-    << ",\n  \"max_drawdown_duration_s\": " << num(static_cast<double>(m.drawdown.max_duration_ns) / kNsPerSecond) << ",\n";
+  j << "  \"sharpe\": " << num(m.returns.sharpe) << ",\n  \"sortino\": " << num(m.returns.sortino)
+    << ",\n  \"calmar\": " << num(m.calmar) << ",\n";
+  j << "  \"returns\": {\"period_s\": " << num(static_cast<double>(m.returns.period_ns) / kNsPerSecond)
+    << ", \"periods_per_year\": " << num(m.returns.periods_per_year) << ", \"count\": " << m.returns.returns
+    << ", \"mean\": " << num(m.returns.mean) << ", \"stdev\": " << num(m.returns.stdev)
+    << ", \"annual_return\": " << num(m.returns.annual_return) << ", \"skew\": " << num(m.returns.skew)
+    << ", \"kurtosis\": " << num(m.returns.kurtosis) << "},\n";
+  j << "  \"max_drawdown\": " << num(m.drawdown.max_drawdown)
+    << ",\n  \"max_drawdown_abs\": " << num(m.drawdown.max_drawdown_abs)
+    << ",\n  \"max_drawdown_duration_s\": " << num(static_cast<double>(m.drawdown.max_duration_ns) / kNsPerSecond)
+    << ",\n";
   j << "  \"fill_quality\": {\"legs\": " << m.fills.legs << ", \"avg_slippage_bps\": " << num(m.fills.avg_slippage_bps)
     << ", \"slippage_cost\": " << num(m.fills.slippage_cost) << "},\n";
   if (m.has_buy_and_hold)
-    j << "  \"buy_and_hold\": {\"first_price\": " << num(m.buy_and_hold.first_price) << ", \"last_price\": " << num(m.buy_and_hold.last_price)
-      << ", \"return\": " << num(m.buy_and_hold.return_frac) << ", \"pnl\": " << num(m.buy_and_hold.pnl) << ", \"max_drawdown\": "
-      << num(m.buy_and_hold.max_drawdown) << "},\n";
+    j << "  \"buy_and_hold\": {\"first_price\": " << num(m.buy_and_hold.first_price)
+      << ", \"last_price\": " << num(m.buy_and_hold.last_price) << ", \"return\": " << num(m.buy_and_hold.return_frac)
+      << ", \"pnl\": " << num(m.buy_and_hold.pnl) << ", \"max_drawdown\": " << num(m.buy_and_hold.max_drawdown)
+      << "},\n";
   else
     j << "  \"buy_and_hold\": null,\n";
   j << "  \"gates\": [";
   const auto gates = evaluate_gates(m, g);
   for (std::size_t i = 0; i < gates.size(); ++i)
-    j << (i ? ", " : "") << "{\"name\": \"" << gates[i].name << "\", \"rule\": \"" << gates[i].rule << "\", \"value\": " << num(gates[i].value)
-      << ", \"pass\": " << (gates[i].pass ? "true" : "false") << "}";
+    j << (i ? ", " : "") << "{\"name\": \"" << gates[i].name << "\", \"rule\": \"" << gates[i].rule
+      << "\", \"value\": " << num(gates[i].value) << ", \"pass\": " << (gates[i].pass ? "true" : "false") << "}";
   j << "]\n}\n";
   return j.str();
 }
@@ -397,8 +417,8 @@ std::vector<RoundTrip> round_trips_from_fills(std::span<const Fill> fills, std::
       Lot& lot = open.front();
       const double q = std::min(left, lot.qty);
       const double funding_part = lot.funding * q / lot.qty;
-      out.push_back({lot.time_ns, f.time_ns, lot.side, q, lot.price, f.price, (lot.fee_per_qty + fee_per_qty) * q, funding_part,
-                     lot.expected, f.expected_price});
+      out.push_back({lot.time_ns, f.time_ns, lot.side, q, lot.price, f.price, (lot.fee_per_qty + fee_per_qty) * q,
+                     funding_part, lot.expected, f.expected_price});
       lot.funding -= funding_part;
       lot.qty -= q;
       left -= q;

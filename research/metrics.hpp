@@ -28,12 +28,12 @@ namespace enigma::research {
 struct RoundTrip {
   std::int64_t entry_ns = 0;
   std::int64_t exit_ns = 0;
-  int side = 1;                 // +1 long, -1 short
-  double qty = 0;               // base units, > 0
-  double entry_price = 0;       // average fill price of the entry
-  double exit_price = 0;        // average fill price of the exit
-  double fees = 0;              // quote paid on entry and exit fills (negative: rebate)
-  double funding = 0;           // quote paid in funding while open (negative: received)
+  int side = 1;                     // +1 long, -1 short
+  double qty = 0;                   // base units, > 0
+  double entry_price = 0;           // average fill price of the entry
+  double exit_price = 0;            // average fill price of the exit
+  double fees = 0;                  // quote paid on entry and exit fills (negative: rebate)
+  double funding = 0;               // quote paid in funding while open (negative: received)
   double expected_entry_price = 0;  // price the strategy expected when it decided; 0 = unknown
   double expected_exit_price = 0;   // likewise for the exit; 0 = unknown
 };
@@ -58,17 +58,17 @@ constexpr std::int64_t kNsPerYear = 365 * kNsPerDay;
 
 struct TradeStats {
   std::size_t trades = 0, wins = 0, losses = 0;  // losses: net P&L < 0
-  double win_rate = 0;         // wins / trades (NaN with no trades)
-  double gross_profit = 0;     // sum of positive net P&L
-  double gross_loss = 0;       // -(sum of negative net P&L), >= 0
-  double profit_factor = 0;    // gross_profit / gross_loss; +inf with profit and no loss; NaN with neither
-  double expectancy = 0;       // mean net P&L per trade (quote)
+  double win_rate = 0;                           // wins / trades (NaN with no trades)
+  double gross_profit = 0;                       // sum of positive net P&L
+  double gross_loss = 0;                         // -(sum of negative net P&L), >= 0
+  double profit_factor = 0;          // gross_profit / gross_loss; +inf with profit and no loss; NaN with neither
+  double expectancy = 0;             // mean net P&L per trade (quote)
   double avg_win = 0, avg_loss = 0;  // mean net P&L of wins / of losses (avg_loss <= 0); NaN when none
-  double total_gross = 0;      // sum of gross P&L (before fees and funding)
+  double total_gross = 0;            // sum of gross P&L (before fees and funding)
   double total_fees = 0, total_funding = 0, total_net = 0;
-  double fees_share_of_gross = 0;     // total_fees / total_gross; NaN when total_gross <= 0
-  double funding_share_of_gross = 0;  // total_funding / total_gross; NaN when total_gross <= 0
-  double avg_duration_s = 0;   // mean (exit - entry) in seconds
+  double fees_share_of_gross = 0;      // total_fees / total_gross; NaN when total_gross <= 0
+  double funding_share_of_gross = 0;   // total_funding / total_gross; NaN when total_gross <= 0
+  double avg_duration_s = 0;           // mean (exit - entry) in seconds
   std::int64_t time_in_market_ns = 0;  // union of [entry, exit) intervals (overlaps counted once)
 };
 [[nodiscard]] TradeStats trade_stats(std::span<const RoundTrip> trades) noexcept;
@@ -78,9 +78,9 @@ struct TradeStats {
 // sell: fill below expected). Notional-weighted mean in basis points (weights qty * expected), and the total
 // cost in quote (sum of qty * adverse price difference).
 struct FillQuality {
-  std::size_t legs = 0;        // legs with a known expected price
-  double avg_slippage_bps = 0; // NaN with no such fill
-  double slippage_cost = 0;    // quote
+  std::size_t legs = 0;         // legs with a known expected price
+  double avg_slippage_bps = 0;  // NaN with no such fill
+  double slippage_cost = 0;     // quote
 };
 [[nodiscard]] FillQuality fill_quality(std::span<const RoundTrip> trades) noexcept;
 
@@ -97,8 +97,8 @@ struct RollingWinRate {
                                                       std::int64_t span_start_ns);
 
 struct DrawdownStats {
-  double max_drawdown = 0;      // fraction of the running peak, in [0, 1]
-  double max_drawdown_abs = 0;  // quote
+  double max_drawdown = 0;                  // fraction of the running peak, in [0, 1]
+  double max_drawdown_abs = 0;              // quote
   std::int64_t peak_ns = 0, trough_ns = 0;  // where the max (fractional) drawdown began and bottomed
   std::int64_t max_duration_ns = 0;         // longest stretch below a previous peak
 };
@@ -107,11 +107,11 @@ struct DrawdownStats {
 struct ReturnStats {
   std::int64_t period_ns = 0;
   double periods_per_year = 0;
-  std::size_t returns = 0;      // number of period returns
-  double mean = 0, stdev = 0;   // per period
-  double sharpe = 0;            // annualised
-  double sortino = 0;           // annualised
-  double annual_return = 0;     // mean * periods_per_year
+  std::size_t returns = 0;        // number of period returns
+  double mean = 0, stdev = 0;     // per period
+  double sharpe = 0;              // annualised
+  double sortino = 0;             // annualised
+  double annual_return = 0;       // mean * periods_per_year
   double skew = 0, kurtosis = 0;  // of the period returns (kurtosis not excess: normal = 3), for the DSR
 };
 // Samples `curve` (sorted by time) every `period_ns` from its first point to its last.
@@ -133,9 +133,9 @@ struct BuyAndHold {
 // Per-indicator accuracy: the share of non-zero votes whose sign equals the sign of the forward return
 // (a zero forward return agrees with no vote). votes[i] and forward_returns[i] belong to the same event.
 struct IndicatorAccuracy {
-  std::size_t votes = 0;    // non-zero votes
+  std::size_t votes = 0;  // non-zero votes
   std::size_t agreed = 0;
-  double accuracy = 0;      // agreed / votes; NaN with no vote
+  double accuracy = 0;  // agreed / votes; NaN with no vote
 };
 [[nodiscard]] IndicatorAccuracy indicator_accuracy(std::span<const int> votes,
                                                    std::span<const double> forward_returns) noexcept;
@@ -156,8 +156,8 @@ struct BacktestMetrics {
   FillQuality fills;
   DrawdownStats drawdown;
   ReturnStats returns;
-  double calmar = 0;           // returns.annual_return / drawdown.max_drawdown; NaN with no drawdown
-  double exposure = 0;         // trades.time_in_market_ns / (end - start); NaN for an empty span
+  double calmar = 0;    // returns.annual_return / drawdown.max_drawdown; NaN with no drawdown
+  double exposure = 0;  // trades.time_in_market_ns / (end - start); NaN for an empty span
   BuyAndHold buy_and_hold;
   bool has_buy_and_hold = false;
 };
@@ -167,10 +167,10 @@ struct BacktestMetrics {
                                               std::span<const PricePoint> prices, std::int64_t period_ns = 0);
 
 struct GateResult {
-  std::string name;   // "win_rate", "profit_factor", "sharpe", "max_drawdown"
-  std::string rule;   // "> 65 %" ...
+  std::string name;  // "win_rate", "profit_factor", "sharpe", "max_drawdown"
+  std::string rule;  // "> 65 %" ...
   double value;
-  bool pass;          // NaN never passes
+  bool pass;  // NaN never passes
 };
 [[nodiscard]] std::vector<GateResult> evaluate_gates(const BacktestMetrics& m, const Gates& g = {});
 
@@ -183,15 +183,15 @@ struct GateResult {
 // trips open then, by quantity. Fills still open at the end produce no round trip.
 struct Fill {
   std::int64_t time_ns = 0;
-  int side = 1;             // +1 buy, -1 sell
-  double qty = 0;           // > 0
+  int side = 1;    // +1 buy, -1 sell
+  double qty = 0;  // > 0
   double price = 0;
-  double fee = 0;           // quote
+  double fee = 0;             // quote
   double expected_price = 0;  // 0 = unknown
 };
 struct FundingPayment {
   std::int64_t time_ns = 0;
-  double amount = 0;        // quote paid by the position (negative: received)
+  double amount = 0;  // quote paid by the position (negative: received)
 };
 [[nodiscard]] std::vector<RoundTrip> round_trips_from_fills(std::span<const Fill> fills,
                                                             std::span<const FundingPayment> funding = {});

@@ -19,25 +19,28 @@ double normal_cdf(double x) noexcept { return 0.5 * std::erfc(-x / std::numbers:
 double normal_quantile(double p) noexcept {
   if (!(p > 0 && p < 1)) return p == 0 ? -kInf : (p == 1 ? kInf : std::numeric_limits<double>::quiet_NaN());
   // Acklam's rational approximation (relative error < 1.2e-9) ...
-  static constexpr double a[] = {-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
+  static constexpr double a[] = {-3.969683028665376e+01, 2.209460984245205e+02,  -2.759285104469687e+02,
                                  1.383577518672690e+02,  -3.066479806614716e+01, 2.506628277459239e+00};
   static constexpr double b[] = {-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
-                                 6.680131188771972e+01,  -1.328068155288572e+01};
+                                 6.680131188771972e+01, -1.328068155288572e+01};
   static constexpr double c[] = {-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
                                  -2.549732539343734e+00, 4.374664141464968e+00,  2.938163982698783e+00};
-  static constexpr double d[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00, 3.754408661907416e+00};
+  static constexpr double d[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
+                                 3.754408661907416e+00};
   constexpr double lo = 0.02425;
   double x;
   if (p < lo) {
     const double q = std::sqrt(-2 * std::log(p));
-    x = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+    x = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+        ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
   } else if (p <= 1 - lo) {
     const double q = p - 0.5, r = q * q;
     x = (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q /
         (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
   } else {
     const double q = std::sqrt(-2 * std::log(1 - p));
-    x = -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+    x = -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+        ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
   }
   // ... refined by one Halley step against the exact CDF, which brings it to near machine precision.
   const double e = normal_cdf(x) - p;
@@ -61,8 +64,8 @@ double probabilistic_sharpe(double sharpe, double benchmark_sharpe, std::size_t 
   return normal_cdf((sharpe - benchmark_sharpe) * std::sqrt(static_cast<double>(observations) - 1) / std::sqrt(denom));
 }
 
-DeflatedSharpe deflated_sharpe(double sharpe, double trial_sharpe_variance, std::size_t trials, std::size_t observations,
-                               double skew, double kurtosis) noexcept {
+DeflatedSharpe deflated_sharpe(double sharpe, double trial_sharpe_variance, std::size_t trials,
+                               std::size_t observations, double skew, double kurtosis) noexcept {
   DeflatedSharpe d;
   d.expected_max_sharpe = expected_max_sharpe(trial_sharpe_variance, trials);
   d.dsr = probabilistic_sharpe(sharpe, d.expected_max_sharpe, observations, skew, kurtosis);
@@ -91,10 +94,12 @@ Pbo probability_of_backtest_overfitting(std::span<const double> returns, std::si
     throw Error("PBO: the number of partitions must be even and in 2..30, got " + std::to_string(partitions));
   if (columns < 2) throw Error("PBO: needs at least 2 trials (columns), got " + std::to_string(columns));
   if (returns.size() != rows * columns)
-    throw Error("PBO: the matrix has " + std::to_string(returns.size()) + " values, expected rows x columns = " +
-                std::to_string(rows) + " x " + std::to_string(columns));
+    throw Error("PBO: the matrix has " + std::to_string(returns.size()) +
+                " values, expected rows x columns = " + std::to_string(rows) + " x " + std::to_string(columns));
   const std::size_t block = rows / partitions;
-  if (block < 2) throw Error("PBO: " + std::to_string(rows) + " rows are too few for " + std::to_string(partitions) + " partitions (2 rows each at least)");
+  if (block < 2)
+    throw Error("PBO: " + std::to_string(rows) + " rows are too few for " + std::to_string(partitions) +
+                " partitions (2 rows each at least)");
 
   // Per block and column: sum and sum of squares (of value - the column's first value), so each combination's
   // Sharpe costs S additions.
@@ -114,7 +119,7 @@ Pbo probability_of_backtest_overfitting(std::span<const double> returns, std::si
   const double n_half = static_cast<double>(half * block);
   // Every bit mask with S/2 bits set, in increasing order (Gosper's hack): set bits = in-sample blocks.
   const std::uint32_t last = ((1u << half) - 1) << half;
-  for (std::uint32_t mask = (1u << half) - 1;; ) {
+  for (std::uint32_t mask = (1u << half) - 1;;) {
     for (std::size_t c = 0; c < columns; ++c) {
       double is_s = 0, is_q = 0, oos_s = 0, oos_q = 0;
       for (std::size_t s = 0; s < partitions; ++s) {
@@ -135,8 +140,10 @@ Pbo probability_of_backtest_overfitting(std::span<const double> returns, std::si
     double below = 0;  // how many trials the IS-best beats out of sample, ties counting half
     for (std::size_t c = 0; c < columns; ++c) {
       if (c == best) continue;
-      if (oos_score[c] < oos_score[best]) below += 1;
-      else if (oos_score[c] == oos_score[best]) below += 0.5;
+      if (oos_score[c] < oos_score[best])
+        below += 1;
+      else if (oos_score[c] == oos_score[best])
+        below += 0.5;
     }
     const double w = (below + 1) / static_cast<double>(columns + 1);  // rank in 1..N over N + 1
     out.logits.push_back(std::log(w / (1 - w)));
@@ -156,7 +163,8 @@ namespace {
 // Uniform integer in [0, range) from a 64-bit generator by rejection: the same sequence on every platform
 // (std::uniform_int_distribution's algorithm is left to the library).
 std::uint64_t uniform_below(std::mt19937_64& rng, std::uint64_t range) {
-  const std::uint64_t limit = std::numeric_limits<std::uint64_t>::max() - std::numeric_limits<std::uint64_t>::max() % range;
+  const std::uint64_t limit =
+      std::numeric_limits<std::uint64_t>::max() - std::numeric_limits<std::uint64_t>::max() % range;
   std::uint64_t v;
   do v = rng();
   while (v >= limit);
@@ -178,8 +186,8 @@ PermutationTest random_entry_p_value(std::span<const double> prices, std::span<c
   for (std::size_t k = 0; k < trades.size(); ++k) {
     const HeldTrade& t = trades[k];
     if (t.hold >= n || t.entry_index + t.hold >= n)
-      throw Error("permutation test: trade " + std::to_string(k) + " (entry " + std::to_string(t.entry_index) + ", hold " +
-                  std::to_string(t.hold) + ") runs past the " + std::to_string(n) + " prices");
+      throw Error("permutation test: trade " + std::to_string(k) + " (entry " + std::to_string(t.entry_index) +
+                  ", hold " + std::to_string(t.hold) + ") runs past the " + std::to_string(n) + " prices");
     out.observed += t.side * (log_price[t.entry_index + t.hold] - log_price[t.entry_index]);
   }
   std::mt19937_64 rng(seed);
@@ -195,7 +203,8 @@ PermutationTest random_entry_p_value(std::span<const double> prices, std::span<c
     if (score >= out.observed) ++at_least;
   }
   out.p_value = static_cast<double>(1 + at_least) / static_cast<double>(1 + permutations);
-  out.null_mean = permutations ? null_sum / static_cast<double>(permutations) : std::numeric_limits<double>::quiet_NaN();
+  out.null_mean =
+      permutations ? null_sum / static_cast<double>(permutations) : std::numeric_limits<double>::quiet_NaN();
   return out;
 }
 

@@ -51,10 +51,14 @@ std::vector<std::vector<std::string>> read_csv(const fs::path& p) {
 double num(simdjson::dom::element root, const char* key) {
   double v = NAN;
   simdjson::dom::element e;
-  if (root[key].get(e)) ADD_FAILURE() << "metrics.json has no " << key;
-  else if (e.is_double()) v = double(e.get_double());
-  else if (e.is_int64()) v = static_cast<double>(int64_t(e.get_int64()));
-  else if (e.is_uint64()) v = static_cast<double>(uint64_t(e.get_uint64()));
+  if (root[key].get(e))
+    ADD_FAILURE() << "metrics.json has no " << key;
+  else if (e.is_double())
+    v = double(e.get_double());
+  else if (e.is_int64())
+    v = static_cast<double>(int64_t(e.get_int64()));
+  else if (e.is_uint64())
+    v = static_cast<double>(uint64_t(e.get_uint64()));
   return v;  // null stays NaN
 }
 
@@ -67,10 +71,12 @@ TEST(EngineMetrics, ReplayMetricsJsonMatchesItsOwnTradesAndEquity) {
   const std::string runs = ::testing::TempDir() + "/runs-metrics";
   fs::remove_all(runs);
   std::string out;
-  ASSERT_EQ(run_enigma("replay --quiet --config " + kSrc + "/config/replay.toml --data " + kSrc +
-                           "/data/binance/hftbacktest_usdm_BTCUSDT_ws_depth_trade_bookTicker_raw_20240808.gz --runs-dir " + runs,
-                       &out),
-            0)
+  ASSERT_EQ(
+      run_enigma("replay --quiet --config " + kSrc + "/config/replay.toml --data " + kSrc +
+                     "/data/binance/hftbacktest_usdm_BTCUSDT_ws_depth_trade_bookTicker_raw_20240808.gz --runs-dir " +
+                     runs,
+                 &out),
+      0)
       << out;
   const fs::path dir = fs::canonical(runs + "/latest");
   ASSERT_TRUE(fs::exists(dir / "metrics.json"));
@@ -82,7 +88,11 @@ TEST(EngineMetrics, ReplayMetricsJsonMatchesItsOwnTradesAndEquity) {
   // Round trips by hand: FIFO lots over trades.csv (time_ns,symbol,side,price,qty,fee,liquidity,client_order_id,
   // reason,expected_price); one instrument, multiplier 1. Entry and exit fees go to the trip by quantity. Slippage
   // per leg: qty * (fill - expected) for a buy, qty * (expected - fill) for a sell.
-  struct Lot { std::int64_t t; int side; double qty, price, fee_per_qty, expected; };
+  struct Lot {
+    std::int64_t t;
+    int side;
+    double qty, price, fee_per_qty, expected;
+  };
   std::deque<Lot> open;
   std::vector<Trip> trips;
   double slip_cost = 0, slip_notional = 0;

@@ -1,8 +1,8 @@
 // research/metrics against hand computations on small trade lists and equity curves (numbers worked out in
 // the comments).
 #include "research/metrics.hpp"
-#include "research/indicator_accuracy.hpp"
 #include "core/error.hpp"
+#include "research/indicator_accuracy.hpp"
 
 #include <gtest/gtest.h>
 
@@ -38,18 +38,18 @@ TEST(TradeStats, HandComputedSample) {
   EXPECT_EQ(s.wins, 2u);    // T1, T3
   EXPECT_EQ(s.losses, 1u);  // T2; T4 at exactly 0 is neither
   EXPECT_DOUBLE_EQ(s.win_rate, 0.5);
-  EXPECT_DOUBLE_EQ(s.gross_profit, 28.0);   // 18.5 + 9.5
+  EXPECT_DOUBLE_EQ(s.gross_profit, 28.0);  // 18.5 + 9.5
   EXPECT_DOUBLE_EQ(s.gross_loss, 10.25);
   EXPECT_DOUBLE_EQ(s.profit_factor, 28.0 / 10.25);
-  EXPECT_DOUBLE_EQ(s.total_net, 17.75);     // 18.5 - 10.25 + 9.5 + 0
+  EXPECT_DOUBLE_EQ(s.total_net, 17.75);  // 18.5 - 10.25 + 9.5 + 0
   EXPECT_DOUBLE_EQ(s.expectancy, 17.75 / 4);
   EXPECT_DOUBLE_EQ(s.avg_win, 14.0);
   EXPECT_DOUBLE_EQ(s.avg_loss, -10.25);
-  EXPECT_DOUBLE_EQ(s.total_gross, 20.0);    // 20 - 10 + 10 + 0
+  EXPECT_DOUBLE_EQ(s.total_gross, 20.0);  // 20 - 10 + 10 + 0
   EXPECT_DOUBLE_EQ(s.total_fees, 2.0);
   EXPECT_DOUBLE_EQ(s.total_funding, 0.25);
-  EXPECT_DOUBLE_EQ(s.fees_share_of_gross, 0.1);       // 2 / 20
-  EXPECT_DOUBLE_EQ(s.funding_share_of_gross, 0.0125); // 0.25 / 20
+  EXPECT_DOUBLE_EQ(s.fees_share_of_gross, 0.1);        // 2 / 20
+  EXPECT_DOUBLE_EQ(s.funding_share_of_gross, 0.0125);  // 0.25 / 20
   // Durations 1 + 1 + 2.5 + 1 = 5.5 days over 4 trades = 1.375 days = 118800 s.
   EXPECT_DOUBLE_EQ(s.avg_duration_s, 118800.0);
   // In the market: [0,1] u [1.5,4] (T2's [2,3] lies inside T3's) u [5,6] = 1 + 2.5 + 1 = 4.5 days. The list is in
@@ -110,8 +110,8 @@ TEST(RollingWinRate, TrailingWindowByExitTime) {
 TEST(Drawdown, DepthDurationAndPlace) {
   // Hourly: 100, 110, 99, 104.5, 115, 92, 100. From the 110 peak: 11 (10 %), recovered at hour 4 (3 h below);
   // from the 115 peak: 23 (20 %) at hour 5, still below at the end (hour 6: 2 h).
-  const std::vector<EquityPoint> curve{{0, 100}, {1 * kHour, 110}, {2 * kHour, 99}, {3 * kHour, 104.5},
-                                       {4 * kHour, 115}, {5 * kHour, 92}, {6 * kHour, 100}};
+  const std::vector<EquityPoint> curve{{0, 100},         {1 * kHour, 110}, {2 * kHour, 99}, {3 * kHour, 104.5},
+                                       {4 * kHour, 115}, {5 * kHour, 92},  {6 * kHour, 100}};
   const DrawdownStats d = drawdown_stats(curve);
   EXPECT_DOUBLE_EQ(d.max_drawdown, 0.2);
   EXPECT_DOUBLE_EQ(d.max_drawdown_abs, 23.0);
@@ -123,8 +123,8 @@ TEST(Drawdown, DepthDurationAndPlace) {
 // Daily equity 100, 110, 99, 108.9, 119.79: returns +10 %, -10 %, +10 %, +10 %, with points in between that the
 // daily sampling must skip (it takes the last point at or before each day).
 std::vector<EquityPoint> daily_curve() {
-  return {{0, 100}, {kDay / 2, 200}, {kDay, 110}, {kDay + kDay / 2, 50}, {2 * kDay, 99}, {3 * kDay, 108.9},
-          {3 * kDay + 1, 500}, {4 * kDay, 119.79}};
+  return {{0, 100},       {kDay / 2, 200},   {kDay, 110},         {kDay + kDay / 2, 50},
+          {2 * kDay, 99}, {3 * kDay, 108.9}, {3 * kDay + 1, 500}, {4 * kDay, 119.79}};
 }
 
 TEST(Returns, SharpeSortinoMomentsOnDailySampling) {
@@ -212,7 +212,7 @@ TEST(ComputeMetrics, CalmarExposureAndJson) {
   EXPECT_NEAR(m.calmar, 0.05 * 365 / 0.1, 1e-6);  // annual return 18.25 / 10 %
   EXPECT_NEAR(m.exposure, 4.5 / 6.0, 1e-12);      // 4.5 days in the market over 6
   EXPECT_NEAR(m.buy_and_hold.return_frac, 0.5, 1e-12);
-  EXPECT_NEAR(m.buy_and_hold.pnl, 50, 1e-9);      // on the initial 100
+  EXPECT_NEAR(m.buy_and_hold.pnl, 50, 1e-9);  // on the initial 100
   const std::string j = metrics_json(m);
   EXPECT_NE(j.find("\"trades\": 4,"), std::string::npos) << j;
   EXPECT_NE(j.find("\"win_rate\": 0.5,"), std::string::npos) << j;
@@ -244,8 +244,8 @@ TEST(RoundTripsFromFills, FifoWithFeeAndFundingSplitAndFlip) {
   // buy 2 @ 100 (fee .2, expected 99), buy 1 @ 103 (fee .1); funding .3 at t=3 while 2 + 1 are open: .2 and .1;
   // sell 4 @ 110 (fee .4 = .1 per unit, expected 111): closes 2 @ 100 and 1 @ 103, opens a 1 short at 110;
   // buy 1 @ 105 (fee .1) closes the short.
-  const std::vector<Fill> fills{{1, +1, 2, 100, 0.2, 99}, {2, +1, 1, 103, 0.1, 0}, {4, -1, 4, 110, 0.4, 111},
-                                {5, +1, 1, 105, 0.1, 0}};
+  const std::vector<Fill> fills{
+      {1, +1, 2, 100, 0.2, 99}, {2, +1, 1, 103, 0.1, 0}, {4, -1, 4, 110, 0.4, 111}, {5, +1, 1, 105, 0.1, 0}};
   const std::vector<FundingPayment> funding{{3, 0.3}};
   const auto rt = round_trips_from_fills(fills, funding);
   ASSERT_EQ(rt.size(), 3u);
@@ -255,7 +255,7 @@ TEST(RoundTripsFromFills, FifoWithFeeAndFundingSplitAndFlip) {
   EXPECT_DOUBLE_EQ(rt[0].qty, 2);
   EXPECT_DOUBLE_EQ(rt[0].entry_price, 100);
   EXPECT_DOUBLE_EQ(rt[0].exit_price, 110);
-  EXPECT_NEAR(rt[0].fees, 0.4, 1e-12);     // .2 entry + 2 * .1 exit
+  EXPECT_NEAR(rt[0].fees, 0.4, 1e-12);  // .2 entry + 2 * .1 exit
   EXPECT_NEAR(rt[0].funding, 0.2, 1e-12);
   EXPECT_DOUBLE_EQ(rt[0].expected_entry_price, 99);
   EXPECT_DOUBLE_EQ(rt[0].expected_exit_price, 111);

@@ -50,7 +50,8 @@ TEST(DeflatedSharpeTest, DirectFormula) {
   for (std::size_t n : {2u, 10u, 1000u, 8640u}) {
     const double v = 0.003, sr = 0.12, skew = -0.7, kurt = 5.5;
     const std::size_t t = 900;
-    const double sr0 = std::sqrt(v) * ((1 - g) * bisect_quantile(1 - 1.0 / n) + g * bisect_quantile(1 - 1.0 / (n * std::numbers::e)));
+    const double sr0 =
+        std::sqrt(v) * ((1 - g) * bisect_quantile(1 - 1.0 / n) + g * bisect_quantile(1 - 1.0 / (n * std::numbers::e)));
     const double z = (sr - sr0) * std::sqrt(t - 1.0) / std::sqrt(1 - skew * sr + (kurt - 1) / 4 * sr * sr);
     const DeflatedSharpe d = deflated_sharpe(sr, v, n, t, skew, kurt);
     EXPECT_NEAR(d.expected_max_sharpe, sr0, 1e-9) << n;
@@ -59,7 +60,8 @@ TEST(DeflatedSharpeTest, DirectFormula) {
   // More trials raise the bar: the same Sharpe is less convincing.
   EXPECT_GT(deflated_sharpe(0.1, 0.002, 10, 1000, 0, 3).dsr, deflated_sharpe(0.1, 0.002, 1000, 1000, 0, 3).dsr);
   // With normal returns and no selection (one trial), DSR is the PSR against 0: Z(SR sqrt(T - 1) / sqrt(1 + SR^2/2)).
-  EXPECT_NEAR(deflated_sharpe(0.1, 0.002, 1, 401, 0, 3).dsr, 0.5 * std::erfc(-(0.1 * 20 / std::sqrt(1.005)) / std::sqrt(2.0)), 1e-12);
+  EXPECT_NEAR(deflated_sharpe(0.1, 0.002, 1, 401, 0, 3).dsr,
+              0.5 * std::erfc(-(0.1 * 20 / std::sqrt(1.005)) / std::sqrt(2.0)), 1e-12);
 }
 
 // T x N matrix in row-major order from f(row, column).
@@ -99,8 +101,10 @@ TEST(Pbo, SkillThatReversesIsAlwaysOverfit) {
   // C(4,2)^2 = 36 of the 70 combinations have e = o (logit 0); the other 34 have logit ln(1/5).
   std::size_t zero = 0;
   for (double l : p.logits) {
-    if (l == 0) ++zero;
-    else EXPECT_NEAR(l, std::log(1.0 / 5.0), 1e-12);
+    if (l == 0)
+      ++zero;
+    else
+      EXPECT_NEAR(l, std::log(1.0 / 5.0), 1e-12);
   }
   EXPECT_EQ(zero, 36u);
 }
@@ -123,10 +127,10 @@ TEST(Pbo, PureNoiseIsACoinFlip) {
 
 TEST(Pbo, RejectsBadShapes) {
   const std::vector<double> m(40, 0.0);
-  EXPECT_THROW((void)probability_of_backtest_overfitting(m, 10, 4, 3), Error);   // odd S
-  EXPECT_THROW((void)probability_of_backtest_overfitting(m, 10, 4, 8), Error);   // blocks of 1 row
-  EXPECT_THROW((void)probability_of_backtest_overfitting(m, 11, 4, 2), Error);   // 40 != 11 x 4
-  EXPECT_THROW((void)probability_of_backtest_overfitting(m, 40, 1, 2), Error);   // one trial
+  EXPECT_THROW((void)probability_of_backtest_overfitting(m, 10, 4, 3), Error);  // odd S
+  EXPECT_THROW((void)probability_of_backtest_overfitting(m, 10, 4, 8), Error);  // blocks of 1 row
+  EXPECT_THROW((void)probability_of_backtest_overfitting(m, 11, 4, 2), Error);  // 40 != 11 x 4
+  EXPECT_THROW((void)probability_of_backtest_overfitting(m, 40, 1, 2), Error);  // one trial
 }
 
 TEST(Permutation, OneJumpCaughtByTheStrategy) {
