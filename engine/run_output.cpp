@@ -14,9 +14,9 @@
 #include <fmt/format.h>
 
 #include "core/error.hpp"
-#include "research/metrics.hpp"
 #include "core/files.hpp"
 #include "core/logger.hpp"
+#include "research/metrics.hpp"
 
 namespace enigma::engine {
 
