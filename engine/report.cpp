@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -269,6 +270,38 @@ std::string write_report(const std::string& run_dir) {
     }
   }
 
+  // metrics.json (research/metrics): a table of the backtest metrics and the plan's gates as PASS/FAIL lines.
+  std::vector<std::pair<std::string, std::string>> metric_rows;
+  std::vector<std::string> gate_lines;
+  simdjson::dom::parser metrics_parser;
+  if (const std::string metrics_text = std::filesystem::exists(run_dir + "/metrics.json") ? slurp(run_dir + "/metrics.json") : "";
+      !metrics_text.empty()) {
+    simdjson::dom::element metrics;
+    if (metrics_parser.parse(metrics_text).get(metrics)) throw Error("'" + run_dir + "/metrics.json': not valid JSON");
+    auto value = [&](simdjson::dom::element v) { return v.is_null() ? std::string("n/a") : scalar(v); };
+    for (const char* k : {"trades", "win_rate", "profit_factor", "expectancy", "sharpe", "sortino", "calmar", "max_drawdown",
+                          "max_drawdown_duration_s", "exposure", "avg_trade_duration_s", "fees_share_of_gross",
+                          "funding_share_of_gross"})
+      if (simdjson::dom::element v; !metrics[k].get(v)) metric_rows.emplace_back(k, value(v));
+    for (const char* group : {"win_rate_7d", "win_rate_30d", "fill_quality", "buy_and_hold"})
+      if (simdjson::dom::object o; !metrics[group].get(o))
+        for (auto [k, v] : o) metric_rows.emplace_back(std::string(group) + "." + std::string(k), value(v));
+    if (simdjson::dom::element period; !metrics["returns"]["period_s"].get(period))
+      metric_rows.emplace_back("returns.period_s (Sharpe sampling)", value(period));
+    if (simdjson::dom::array gates; !metrics["gates"].get(gates))
+      for (simdjson::dom::element g : gates) {
+        std::string_view name = "?", rule = "";
+        bool pass = false;
+        simdjson::dom::element v;
+        if (g["name"].get(name)) name = "?";
+        if (g["rule"].get(rule)) rule = "";
+        if (g["pass"].get(pass)) pass = false;
+        const std::string shown_value = g["value"].get(v) ? std::string("n/a") : value(v);
+        gate_lines.push_back(std::string(pass ? "PASS" : "FAIL") + "  " + std::string(name) + " " + std::string(rule) +
+                             " (value: " + shown_value + ")");
+      }
+  }
+
   std::string host_check;
   {
     std::ifstream hc(run_dir + "/host-check.txt");
@@ -305,6 +338,12 @@ std::string write_report(const std::string& run_dir) {
   for (const auto& [k, v] : headline) md << "**" << k << "** " << v << " · ";
   md << "\n\n## Summary\n\n| field | value |\n|---|---|\n";
   for (const auto& [k, v] : rows) md << "| " << k << " | " << v << " |\n";
+  if (!metric_rows.empty()) {
+    md << "\n## Backtest metrics (metrics.json)\n\n| metric | value |\n|---|---|\n";
+    for (const auto& [k, v] : metric_rows) md << "| " << k << " | " << v << " |\n";
+    md << "\n## Plan gates\n\n";
+    for (const auto& g : gate_lines) md << "- " << g << "\n";
+  }
   md << "\n## Latency per stage (microseconds)\n\n| stage | count | p50 | p90 | p99 | p99.9 | p99.99 | max |\n|---|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const auto& s : stages) {
     md << "| " << s.name << " | " << s.total;
@@ -330,7 +369,15 @@ std::string write_report(const std::string& run_dir) {
          << html_escape(k) << "</div><div style='font-size:20px;font-weight:bold'>" << html_escape(v) << "</div></div>";
   html << "</div>\n<h2>Summary</h2><table>\n";
   for (const auto& [k, v] : rows) html << "<tr><td>" << html_escape(k) << "</td><td>" << html_escape(v) << "</td></tr>\n";
-  html << "</table>\n<h2>Latency per stage</h2>\n";
+  html << "</table>\n";
+  if (!metric_rows.empty()) {
+    html << "<h2>Backtest metrics</h2><table>\n";
+    for (const auto& [k, v] : metric_rows) html << "<tr><td>" << html_escape(k) << "</td><td>" << html_escape(v) << "</td></tr>\n";
+    html << "</table>\n<h2>Plan gates</h2><ul>\n";
+    for (const auto& g : gate_lines) html << "<li><code>" << html_escape(g) << "</code></li>\n";
+    html << "</ul>\n";
+  }
+  html << "<h2>Latency per stage</h2>\n";
   html << svg_line_chart("Latency by percentile (both axes log scale)", "percentile", "latency (us, log)", lat_series, true, 760,
                          360, /*log_y=*/true);
   html << "<table><tr><th>stage</th><th>count</th><th>p50 us</th><th>p90</th><th>p99</th><th>p99.9</th><th>p99.99</th><th>max</th></tr>\n";

@@ -3,10 +3,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -14,6 +16,7 @@
 #include "core/error.hpp"
 #include "core/files.hpp"
 #include "core/logger.hpp"
+#include "research/metrics.hpp"
 
 namespace enigma::engine {
 
@@ -126,6 +129,38 @@ std::string engine_layout(const EngineConfig& e, std::string_view topology) {
   return out;
 }
 
+std::string run_metrics_json(const RunSummaryInput& in) {
+  const TradingCore& core = *in.core;
+  // Round trips per instrument (FIFO over its fills, quantity in base units: contracts x multiplier), then all
+  // of them in exit order.
+  std::vector<research::RoundTrip> trips;
+  std::vector<research::Fill> fills;
+  for (std::size_t id = 0; id < in.registry->size(); ++id) {
+    fills.clear();
+    const double multiplier = in.registry->get(static_cast<InstrumentId>(id)).multiplier.to_double();
+    for (const TradeRow& t : core.trades())
+      if (t.instrument == id)
+        fills.push_back({t.time_ns, t.side == Side::buy ? 1 : -1, t.qty.to_double() * multiplier, t.price.to_double(), t.fee.to_double(),
+                         t.expected.to_double()});
+    const auto closed = research::round_trips_from_fills(fills);
+    trips.insert(trips.end(), closed.begin(), closed.end());
+  }
+  std::stable_sort(trips.begin(), trips.end(), [](const auto& a, const auto& b) { return a.exit_ns < b.exit_ns; });
+  std::vector<research::EquityPoint> curve;
+  std::vector<research::PricePoint> prices;  // instrument 0's mid at each equity sample: the buy-and-hold baseline
+  for (const EquityRow& e : core.equity()) {
+    curve.push_back({e.time_ns, e.equity.to_double()});
+    if (!e.mark.is_zero()) prices.push_back({e.time_ns, e.mark.to_double()});
+  }
+  research::BacktestMetrics m = research::compute_metrics(trips, curve, prices);
+  // Funding is booked by the account, not per fill: the run's total is what funding costs as a share of gross
+  // (round trips' own net P&L carries fees only).
+  m.trades.total_funding = core.account().funding_paid.to_double();
+  m.trades.funding_share_of_gross =
+      m.trades.total_gross > 0 ? m.trades.total_funding / m.trades.total_gross : std::numeric_limits<double>::quiet_NaN();
+  return research::metrics_json(m);
+}
+
 void write_run_files(const std::string& dir, const RunSummaryInput& in) {
   const PipelineResult& r = *in.result;
   const TradingCore& core = *in.core;
@@ -137,11 +172,11 @@ void write_run_files(const std::string& dir, const RunSummaryInput& in) {
   // trades.csv: one row per fill, data time only (byte-identical across runs of the same input).
   {
     std::ostringstream o;
-    o << "time_ns,symbol,side,price,qty,fee,liquidity,client_order_id,reason\n";
+    o << "time_ns,symbol,side,price,qty,fee,liquidity,client_order_id,reason,expected_price\n";
     for (const auto& t : core.trades())
       o << t.time_ns << ',' << in.registry->get(t.instrument).symbol.view() << ',' << (t.side == Side::buy ? "buy" : "sell") << ','
         << t.price.to_string() << ',' << t.qty.to_string() << ',' << t.fee.to_string() << ',' << (t.maker ? "maker" : "taker") << ','
-        << t.client_id.view() << ',' << strategy::to_string(t.reason) << '\n';
+        << t.client_id.view() << ',' << strategy::to_string(t.reason) << ',' << t.expected.to_string() << '\n';
     write_file(dir + "/trades.csv", o.str());
   }
   {
@@ -247,6 +282,7 @@ void write_run_files(const std::string& dir, const RunSummaryInput& in) {
   }
   j << "\n  }\n}\n";
   write_file(dir + "/summary.json", j.str());
+  write_file(dir + "/metrics.json", run_metrics_json(in));
 }
 
 std::string format_summary(const RunSummaryInput& in, const std::string& dir) {

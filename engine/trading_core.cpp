@@ -703,7 +703,7 @@ void TradingCore::mark(InstrumentId id, Price mid, std::int64_t now_ns) noexcept
   const Notional eq = last_equity();
   if (eq > peak_equity_) peak_equity_ = eq;
   if (peak_equity_ - eq > max_drawdown_) max_drawdown_ = peak_equity_ - eq;
-  if (equity_.size() < equity_.capacity()) equity_.push_back({now_ns, eq, account().balance, position(0).qty});
+  if (equity_.size() < equity_.capacity()) equity_.push_back({now_ns, eq, account().balance, position(0).qty, marks_[0]});
   else ++counters_.dropped_rows;
   supervise(now_ns);
 }
@@ -758,7 +758,10 @@ void TradingCore::handle_report(const oms::ExecReport& r, std::int64_t now_ns, s
     (void)risk_->on_fill(id, a.fill_px, a.fill_qty, now_ns);
     risk_->set_position(inst, position(inst).qty, a.fill_px);
     if (trades_.size() < trades_.capacity())
-      trades_.push_back({r.venue_time_ns, inst, o.spec.req.side, r.maker, a.fill_px, a.fill_qty, a.fill_fee, id, s->reason});
+      trades_.push_back({r.venue_time_ns, inst, o.spec.req.side, r.maker, a.fill_px, a.fill_qty, a.fill_fee, id, s->reason,
+                         !o.spec.req.stop_price.is_zero() ? o.spec.req.stop_price
+                         : !o.spec.req.price.is_zero()    ? o.spec.req.price
+                                                          : o.spec.req.reference_price});
     else ++counters_.dropped_rows;
     on_fill(ctx, {o.spec.req.tsc, a.fill_px, a.fill_qty, inst, o.spec.req.strategy, o.spec.req.side});
     if (!o.spec.req.reduce_only) place_brackets(o, s->reason, a.fill_qty, now_ns, poll_tsc);

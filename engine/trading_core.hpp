@@ -50,6 +50,7 @@ struct TradeRow {
   Notional fee;
   risk::ClientOrderId client_id;
   strategy::IntentReason reason;
+  Price expected;  // the price the order expected: its trigger (stops), else its limit, else the decision-time mid
 };
 
 struct EquityRow {
@@ -57,6 +58,7 @@ struct EquityRow {
   Notional equity;        // balance + unrealized
   Notional balance;       // initial + realized - fees - funding
   Qty position;           // instrument 0's position (the replay trades one instrument)
+  Price mark;             // instrument 0's mid (zero before its first quote): metrics.json's buy-and-hold baseline
 };
 
 // The engine's lifecycle (DESIGN.md "The supervisor"); every transition is logged and shown in /status.

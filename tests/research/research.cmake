@@ -1,0 +1,9 @@
+# research/: backtest metrics and overfitting statistics against hand computations and the papers' formulas.
+enigma_add_test(research_metrics_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/metrics_test.cpp
+  DEPS enigma::research
+  LABELS unit)
+enigma_add_test(research_stats_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/stats_test.cpp
+  DEPS enigma::research
+  LABELS unit)
