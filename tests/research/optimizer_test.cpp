@@ -5,6 +5,7 @@
 
 #include <tbb/global_control.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -158,6 +159,52 @@ TEST(CandleBacktest, TradesFollowTheDocumentedRules) {
     total_trades += e.trades;
   }
   EXPECT_GT(total_trades, 100);  // the comparison saw real trading, not only empty trials
+}
+
+// The exits on the candle after an entry, by hand: the first entry of a trial on real candles, then that
+// next candle replaced (later candles cannot change earlier scores) so that it gaps past the stop, touches
+// both stop and target, or touches the target only. The span ends right after it, so nothing else trades.
+TEST(CandleBacktest, ExitOnTheNextCandleByHand) {
+  const BacktestModel model{0.0005, 0.1};
+  std::vector<strategy::Bar> bars = slice(800);
+  const ParamSpace space = parse_space("[params]\nmin_score = 30\nstop_loss_roi = 0.5\ntake_profit_roi = 2.0\nleverage = 20\n");
+  const ParamIndex idx{};
+  const CandleBacktest probe(bars, space, model);
+  const std::vector<double>& score = probe.signals().scores(idx);
+  std::size_t e = 0;
+  while (e < score.size() && !(std::abs(score[e]) >= 30.0)) ++e;
+  ASSERT_LT(e + 1, score.size()) << "no entry in the slice";
+  const int dir = score[e] > 0 ? 1 : -1;
+  const double entry = bars[e].close;
+  const double stop = entry * (1 - dir * 0.5 / 20), target = entry * (1 + dir * 2.0 / 20);
+  // Margin 10 % of 1.0, notional 2.0; fees 0.05 % of the notional at entry and of its value at exit.
+  auto expected_net = [&](double exit_px) {
+    const double price_pnl = std::max(2.0 * dir * (exit_px / entry - 1), -0.1);
+    return price_pnl - 2.0 * (exit_px / entry) * 0.0005 - 2.0 * 0.0005;
+  };
+  struct Case {
+    const char* what;
+    double open, high, low;
+    double exit_px;
+  };
+  const double beyond_stop = entry * (1 - dir * 1.0 / 20), beyond_target = entry * (1 + dir * 3.0 / 20);
+  const Case cases[] = {
+      {"opens past the stop", beyond_stop, std::max(beyond_stop, entry), std::min(beyond_stop, entry), beyond_stop},
+      {"touches both", entry, std::max(beyond_stop, beyond_target), std::min(beyond_stop, beyond_target), stop},
+      {"touches the target only", entry, std::max(entry, beyond_target), std::min(entry, beyond_target), target},
+  };
+  for (const Case& c : cases) {
+    std::vector<strategy::Bar> b = bars;
+    b[e + 1].open = c.open;
+    b[e + 1].high = c.high;
+    b[e + 1].low = c.low;
+    b[e + 1].close = entry;
+    const CandleBacktest bt(b, space, model);
+    const TrialMetrics m = bt.run(idx, {0, e + 2});
+    EXPECT_EQ(m.trades, 1u) << c.what;
+    EXPECT_NEAR(m.net_return, expected_net(c.exit_px), 1e-12) << c.what;
+    EXPECT_EQ(m.wins, expected_net(c.exit_px) > 0 ? 1u : 0u) << c.what;
+  }
 }
 
 TEST(CandleBacktest, EquityStatsDailySharpeAndDrawdown) {
