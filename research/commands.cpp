@@ -11,6 +11,7 @@
 #include <fstream>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include <sys/stat.h>
 
@@ -187,6 +188,35 @@ void close_out(std::ofstream& f, const std::string& path) {
   if (!f) throw Error("writing '" + path + "' failed: " + std::strerror(errno));
 }
 
+// trials.csv: one row per trial (a `window` column first when `sets` names windows), train metrics, and test
+// metrics when `with_test`.
+void write_trials_csv(const std::string& path, const ParamSpace& space, const Selection& sel,
+                      const std::vector<std::pair<std::string, const std::vector<Trial>*>>& sets, bool with_test) {
+  std::ofstream f = open_out(path);
+  const bool windowed = !sets.front().first.empty();
+  if (windowed) f << "window,";
+  f << "trial,generation," << param_columns() << ",feasible";
+  for (const char* side : {"train", "test"}) {
+    if (std::string(side) == "test" && !with_test) break;
+    const std::string cols = kMetricColumns;
+    for (std::size_t p = 0, q; p != std::string::npos; p = q == std::string::npos ? q : q + 1) {
+      q = cols.find(',', p);
+      f << "," << side << "_" << cols.substr(p, q == std::string::npos ? q : q - p);
+    }
+  }
+  f << "\n";
+  for (const auto& [window, trials] : sets) {
+    for (const Trial& t : *trials) {
+      if (windowed) f << window << ",";
+      f << t.grid_index << "," << t.generation << "," << param_cells(space.at(t.idx)) << ","
+        << (sel.feasible(t.train) ? 1 : 0) << "," << metric_cells(t.train);
+      if (with_test && t.test) f << "," << metric_cells(*t.test);
+      f << "\n";
+    }
+  }
+  close_out(f, path);
+}
+
 // Progress with ETA on stderr, at most about once a second (and at the end).
 class ProgressLine {
  public:
@@ -260,29 +290,7 @@ int cmd_optimize() {
   for (const Trial& t : trials) feasible += s.selection.feasible(t.train) ? 1 : 0;
 
   const std::string dir = make_output_dir(s.runs_dir, "optimize");
-  {
-    const std::string path = dir + "/trials.csv";
-    std::ofstream f = open_out(path);
-    f << "trial,generation," << param_columns() << ",feasible";
-    for (const char* side : {"train", "test"}) {
-      if (std::string(side) == "test" && !test) break;
-      std::string cols = kMetricColumns;
-      std::string prefixed;
-      for (std::size_t p = 0, q; p != std::string::npos; p = q == std::string::npos ? q : q + 1) {
-        q = cols.find(',', p);
-        prefixed += "," + std::string(side) + "_" + cols.substr(p, q == std::string::npos ? q : q - p);
-      }
-      f << prefixed;
-    }
-    f << "\n";
-    for (const Trial& t : trials) {
-      f << t.grid_index << "," << t.generation << "," << param_cells(bt.space().at(t.idx)) << ","
-        << (s.selection.feasible(t.train) ? 1 : 0) << "," << metric_cells(t.train);
-      if (t.test) f << "," << metric_cells(*t.test);
-      f << "\n";
-    }
-    close_out(f, path);
-  }
+  write_trials_csv(dir + "/trials.csv", bt.space(), s.selection, {{std::string(), &trials}}, test.has_value());
   {
     const std::string path = dir + "/best.toml";
     std::ofstream f = open_out(path);
@@ -355,6 +363,11 @@ int cmd_walkforward() {
     close_out(f, path);
   }
   {
+    std::vector<std::pair<std::string, const std::vector<Trial>*>> sets;
+    for (std::size_t w = 0; w < r.windows.size(); ++w) sets.emplace_back(std::to_string(w), &r.windows[w].all);
+    write_trials_csv(dir + "/trials.csv", bt.space(), s.selection, sets, true);
+  }
+  {
     const std::string path = dir + "/oos_equity.csv";
     std::ofstream f = open_out(path);
     f << "time,window,equity\n";
@@ -387,7 +400,7 @@ int cmd_walkforward() {
   std::printf("out-of-sample: %s\n%u of %zu windows valid (>= %u test trades each)\n",
               metric_text(r.out_of_sample).c_str(), r.valid_windows, r.windows.size(),
               s.walkforward.min_trades_per_window);
-  std::printf("  output: %s/walkforward.csv, oos_equity.csv, best.toml\n", dir.c_str());
+  std::printf("  output: %s/walkforward.csv, trials.csv, oos_equity.csv, best.toml\n", dir.c_str());
   std::printf("timing: %.3f s total on %u threads (%.3f s loading candles and %zu signal series, %.3f s for %llu "
               "trials, %.0f trials/s)\n",
               total_s, threads, prep_s, bt.signals().series_count(), total_s - prep_s,
@@ -420,7 +433,7 @@ void register_commands(CLI::App& app) {
   g_walkforward_cmd = app.add_subcommand(
       "walkforward",
       "Rolling walk-forward: optimise on each train span, evaluate untouched on the next test span; writes "
-      "runs/<UTC>-walkforward/ walkforward.csv, oos_equity.csv and best.toml");
+      "runs/<UTC>-walkforward/ walkforward.csv, trials.csv, oos_equity.csv and best.toml");
   add_common(g_walkforward_cmd, g_walkforward);
 }
 

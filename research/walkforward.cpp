@@ -48,9 +48,10 @@ WalkForwardResult run_walkforward(const CandleBacktest& bt, const WalkForwardCon
     wr.window = win;
     wr.trials = trials.size();
     wr.chosen = trials[best_trial(trials, sel)];
+    wr.all = std::move(trials);
     wr.valid = wr.chosen.test->trades >= cfg.min_trades_per_window;
     r.valid_windows += wr.valid ? 1 : 0;
-    r.trials += trials.size();
+    r.trials += wr.trials;
 
     // The chosen parameters again on the test span, recording the equity curve for the chained result.
     std::vector<double> eq;

@@ -37,6 +37,7 @@ struct Window {
 struct WindowResult {
   Window window;
   Trial chosen;            // the best train trial, with its test metrics
+  std::vector<Trial> all;  // every trial of the window, train and test metrics (trials.csv)
   std::uint64_t trials = 0;
   bool valid = false;      // test trades >= min_trades_per_window
 };

@@ -1,7 +1,7 @@
 // `enigma optimize` and `enigma walkforward` through the binary, on the first 3,000 bundled BTCUSDT 5 m
 // candles and a small grid: trials.csv byte-identical for 1 and 2 threads, best.toml holding the best
 // feasible row of trials.csv, the genetic search reproducible per seed, walkforward.csv's window
-// boundaries against a hand computation, and bad TOML refused with exit 3 naming the key.
+// boundaries against a hand computation and its choice made on the train span only, and bad TOML refused with exit 3 naming the key.
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
@@ -178,6 +178,23 @@ TEST_F(OptimizeCli, WalkForwardWindowsMatchAHandComputation) {
   }
   EXPECT_EQ(oos[column(h, "test_trades")], std::to_string(trades));
   EXPECT_NEAR(std::stod(oos[column(h, "test_net_return")]), chained - 1.0, 1e-8);
+  // trials.csv: every window's 192 trials; each window chose its best feasible train Sharpe (first of equals),
+  // whatever the test columns say.
+  const auto trials = csv_rows(slurp(run_dir / "trials.csv"));
+  ASSERT_EQ(trials.size(), 1u + 5u * 192u);
+  const auto& th = trials[0];
+  for (std::size_t w = 0; w < 5; ++w) {
+    std::size_t best = 0;
+    for (std::size_t r = 1; r < trials.size(); ++r) {
+      if (trials[r][column(th, "window")] != std::to_string(w) || trials[r][column(th, "feasible")] != "1") continue;
+      if (best == 0 || std::stod(trials[r][column(th, "train_sharpe")]) > std::stod(trials[best][column(th, "train_sharpe")]))
+        best = r;
+    }
+    ASSERT_NE(best, 0u) << "window " << w << " has no feasible trial";
+    for (const char* p : {"rsi_period", "min_score", "stop_loss_roi", "take_profit_roi", "leverage", "test_trades",
+                          "test_net_return"})
+      EXPECT_EQ(rows[1 + w][column(h, p)], trials[best][column(th, p)]) << "window " << w << " " << p;
+  }
   // One equity row per out-of-sample candle.
   EXPECT_EQ(csv_rows(slurp(run_dir / "oos_equity.csv")).size(), 1u + 5u * 409u);
   EXPECT_NE(slurp(run_dir / "best.toml").find("[optimize.params]"), std::string::npos);
