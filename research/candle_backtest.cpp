@@ -81,9 +81,9 @@ CandleBacktest::CandleBacktest(std::vector<strategy::Bar> bars, ParamSpace space
       space_(std::move(space)),
       model_((!(model.fee_rate >= 0.0 && model.fee_rate < 0.1)
                   ? throw Error("candle backtest: fee_rate must be in [0, 0.1)")
-                  : !(model.margin_fraction > 0.0 && model.margin_fraction <= 1.0)
-                        ? throw Error("candle backtest: margin_fraction must be in (0, 1]")
-                        : void(),
+              : !(model.margin_fraction > 0.0 && model.margin_fraction <= 1.0)
+                  ? throw Error("candle backtest: margin_fraction must be in (0, 1]")
+                  : void(),
               model)),
       signals_(bars_, space_) {
   days_.reserve(bars_.size());
@@ -141,20 +141,28 @@ TrialMetrics CandleBacktest::run(const ParamIndex& idx, Span span, std::vector<d
   for (std::size_t i = span.begin; i < span.end; ++i) {
     const strategy::Bar& b = bars_[i];
     if (dir > 0 && i > entry_i) {
-      if (b.open <= stop || b.open >= target) close_at(b.open);
-      else if (b.low <= stop) close_at(stop);
-      else if (b.high >= target) close_at(target);
+      if (b.open <= stop || b.open >= target)
+        close_at(b.open);
+      else if (b.low <= stop)
+        close_at(stop);
+      else if (b.high >= target)
+        close_at(target);
     } else if (dir < 0 && i > entry_i) {
-      if (b.open >= stop || b.open <= target) close_at(b.open);
-      else if (b.high >= stop) close_at(stop);
-      else if (b.low <= target) close_at(target);
+      if (b.open >= stop || b.open <= target)
+        close_at(b.open);
+      else if (b.high >= stop)
+        close_at(stop);
+      else if (b.low <= target)
+        close_at(target);
     }
     const double s = score[i];
     const bool last = i + 1 == span.end;
     if (dir != 0 && (last || (dir > 0 ? s <= -min_score : s >= min_score))) close_at(b.close);  // NaN: false
     if (dir == 0 && !last) {  // an entry on the last candle would only pay fees
-      if (s >= min_score) open_at(+1, b.close, i);
-      else if (s <= -min_score) open_at(-1, b.close, i);
+      if (s >= min_score)
+        open_at(+1, b.close, i);
+      else if (s <= -min_score)
+        open_at(-1, b.close, i);
     }
     const double mtm = dir == 0 ? equity : equity + unrealised(b.close);
     stats.on_candle(days_[i], mtm);
@@ -164,7 +172,7 @@ TrialMetrics CandleBacktest::run(const ParamIndex& idx, Span span, std::vector<d
   m.net_return = equity - 1.0;
   m.gross_profit = gross_profit;
   m.gross_loss = gross_loss;
-  m.profit_factor = gross_loss > 0.0 ? gross_profit / gross_loss
+  m.profit_factor = gross_loss > 0.0     ? gross_profit / gross_loss
                     : gross_profit > 0.0 ? std::numeric_limits<double>::infinity()
                                          : 0.0;
   return m;

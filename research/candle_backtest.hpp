@@ -29,8 +29,8 @@
 namespace enigma::research {
 
 struct BacktestModel {
-  double fee_rate = 0.0004;        // per side, on the notional (Binance USD-M taker, regular tier)
-  double margin_fraction = 0.02;   // of the equity, per trade
+  double fee_rate = 0.0004;       // per side, on the notional (Binance USD-M taker, regular tier)
+  double margin_fraction = 0.02;  // of the equity, per trade
 };
 
 // A half-open range of candle indices [begin, end).
@@ -45,12 +45,12 @@ struct Span {
 struct TrialMetrics {
   std::uint32_t trades = 0;
   std::uint32_t wins = 0;
-  double net_return = 0.0;       // final equity / initial - 1
-  double sharpe = 0.0;           // daily (UTC) returns of the marked-to-market equity, mean / sd * sqrt(365)
-  double max_drawdown = 0.0;     // largest peak-to-trough fall of the marked-to-market equity, per candle
-  double profit_factor = 0.0;    // gross profit / gross loss of the trades (0 without trades; +inf without losses)
-  double gross_profit = 0.0;     // sum of the winning trades' net P&L, as a fraction of the initial equity
-  double gross_loss = 0.0;       // minus the sum of the losing trades' net P&L (>= 0)
+  double net_return = 0.0;     // final equity / initial - 1
+  double sharpe = 0.0;         // daily (UTC) returns of the marked-to-market equity, mean / sd * sqrt(365)
+  double max_drawdown = 0.0;   // largest peak-to-trough fall of the marked-to-market equity, per candle
+  double profit_factor = 0.0;  // gross profit / gross loss of the trades (0 without trades; +inf without losses)
+  double gross_profit = 0.0;   // sum of the winning trades' net P&L, as a fraction of the initial equity
+  double gross_loss = 0.0;     // minus the sum of the losing trades' net P&L (>= 0)
   [[nodiscard]] double win_rate() const noexcept { return trades == 0 ? 0.0 : static_cast<double>(wins) / trades; }
 };
 
@@ -64,7 +64,7 @@ class EquityStats {
 
  private:
   std::int64_t day_;
-  double day_start_;   // equity at the end of the previous day
+  double day_start_;  // equity at the end of the previous day
   double last_;
   double peak_;
   double max_dd_ = 0.0;

@@ -30,7 +30,7 @@ namespace {
 
 struct Args {
   std::string config;
-  std::string method;  // empty: from config
+  std::string method;    // empty: from config
   unsigned threads = 0;  // 0: every core
   std::optional<std::uint64_t> seed;
   std::string runs_dir;
@@ -174,8 +174,8 @@ std::string param_cells(const ParamSet& p) {
 }
 std::string metric_text(const TrialMetrics& m) {
   return "trades " + std::to_string(m.trades) + ", win rate " + num(m.win_rate()) + ", profit factor " +
-         num(m.profit_factor) + ", net return " + num(m.net_return) + ", Sharpe " + num(m.sharpe) +
-         ", max drawdown " + num(m.max_drawdown);
+         num(m.profit_factor) + ", net return " + num(m.net_return) + ", Sharpe " + num(m.sharpe) + ", max drawdown " +
+         num(m.max_drawdown);
 }
 
 std::ofstream open_out(const std::string& path) {
@@ -256,9 +256,11 @@ std::string evidence_header(const Setup& s, const std::vector<strategy::Bar>& ba
        std::to_string(trials) + " trials, " + std::to_string(threads) + " threads)\n";
   h += "# data: " + s.data + ", " + std::to_string(bars.size()) + " candles " + utc_text(bars.front().time_ns) +
        " .. " + utc_text(bars.back().time_ns) + "\n";
-  h += "# objective: " + std::string(to_string(s.selection.objective)) + "; constraints: max_drawdown <= " +
-       num(s.selection.max_drawdown) + ", trades >= " + std::to_string(s.selection.min_trades) + "\n";
-  h += "# model: fee_rate " + num(s.model.fee_rate) + " per side, margin_fraction " + num(s.model.margin_fraction) + "\n";
+  h += "# objective: " + std::string(to_string(s.selection.objective)) +
+       "; constraints: max_drawdown <= " + num(s.selection.max_drawdown) +
+       ", trades >= " + std::to_string(s.selection.min_trades) + "\n";
+  h += "# model: fee_rate " + num(s.model.fee_rate) + " per side, margin_fraction " + num(s.model.margin_fraction) +
+       "\n";
   return h;
 }
 
@@ -278,7 +280,8 @@ int cmd_optimize() {
   const CandleBacktest bt(std::move(bars), s.space, s.model);
   const double prep_s = progress.elapsed();
 
-  const std::size_t train_end = s.train_fraction >= 1.0 ? n : static_cast<std::size_t>(std::floor(n * s.train_fraction));
+  const std::size_t train_end =
+      s.train_fraction >= 1.0 ? n : static_cast<std::size_t>(std::floor(n * s.train_fraction));
   const Span train{0, train_end};
   const std::optional<Span> test = train_end < n ? std::optional<Span>(Span{train_end, n}) : std::nullopt;
   auto report = [&](std::uint64_t d, std::uint64_t t) { progress(d, t); };
@@ -296,7 +299,8 @@ int cmd_optimize() {
     std::ofstream f = open_out(path);
     f << evidence_header(s, bt.bars(), "optimize", trials.size(), threads);
     f << "# train span: candles [0, " << train.end << "): " << metric_text(best.train) << "\n";
-    if (best.test) f << "# test span: candles [" << test->begin << ", " << test->end << "): " << metric_text(*best.test) << "\n";
+    if (best.test)
+      f << "# test span: candles [" << test->begin << ", " << test->end << "): " << metric_text(*best.test) << "\n";
     f << "# feasible trials: " << feasible << " of " << trials.size()
       << (feasible == 0 ? " (none met the constraints: this is the best infeasible one)" : "") << "\n";
     write_params_table(f, bt.space().at(best.idx));
@@ -308,10 +312,11 @@ int cmd_optimize() {
   std::printf("  train: %s\n", metric_text(best.train).c_str());
   if (best.test) std::printf("  test:  %s\n", metric_text(*best.test).c_str());
   std::printf("  output: %s/trials.csv, %s/best.toml\n", dir.c_str(), dir.c_str());
-  std::printf("timing: %.3f s total on %u threads (%.3f s loading candles and %zu signal series, %.3f s trials, "
-              "%.0f trials/s)\n",
-              total_s, threads, prep_s, bt.signals().series_count(), total_s - prep_s,
-              static_cast<double>(trials.size()) / std::max(1e-9, total_s - prep_s));
+  std::printf(
+      "timing: %.3f s total on %u threads (%.3f s loading candles and %zu signal series, %.3f s trials, "
+      "%.0f trials/s)\n",
+      total_s, threads, prep_s, bt.signals().series_count(), total_s - prep_s,
+      static_cast<double>(trials.size()) / std::max(1e-9, total_s - prep_s));
   return 0;
 }
 
@@ -336,7 +341,8 @@ int cmd_walkforward() {
   {
     const std::string path = dir + "/walkforward.csv";
     std::ofstream f = open_out(path);
-    f << "window,train_begin,train_end,test_begin,test_end,train_from,test_from,test_to,trials,valid," << param_columns();
+    f << "window,train_begin,train_end,test_begin,test_end,train_from,test_from,test_to,trials,valid,"
+      << param_columns();
     for (const char* side : {"train", "test"}) {
       std::string cols = kMetricColumns;
       for (std::size_t p = 0, q; p != std::string::npos; p = q == std::string::npos ? q : q + 1) {
@@ -358,7 +364,8 @@ int cmd_walkforward() {
     // The concatenated out-of-sample result: test metrics only (each window has its own parameters).
     f << "oos,,," << first.test.begin << "," << last.test.end << ",," << utc_text(B[first.test.begin].time_ns) << ","
       << utc_text(B[last.test.end - 1].time_ns) << "," << r.trials << ","
-      << (r.valid_windows == r.windows.size() ? 1 : 0) << std::string(kParamCount + 7, ',')  // no params or train metrics
+      << (r.valid_windows == r.windows.size() ? 1 : 0)
+      << std::string(kParamCount + 7, ',')  // no params or train metrics
       << metric_cells(r.out_of_sample) << "\n";
     close_out(f, path);
   }
@@ -386,7 +393,8 @@ int cmd_walkforward() {
     f << "# walk-forward: " << r.windows.size() << " windows, train fraction " << num(s.walkforward.train_fraction)
       << ", " << r.valid_windows << " valid (>= " << s.walkforward.min_trades_per_window << " test trades)\n";
     f << "# out-of-sample (test spans chained): " << metric_text(r.out_of_sample) << "\n";
-    f << "# these are window " << r.windows.size() - 1 << "'s parameters; its train span: " << metric_text(last.chosen.train)
+    f << "# these are window " << r.windows.size() - 1
+      << "'s parameters; its train span: " << metric_text(last.chosen.train)
       << "; its test span: " << metric_text(*last.chosen.test) << "\n";
     write_params_table(f, bt.space().at(last.chosen.idx));
     close_out(f, path);
@@ -401,11 +409,11 @@ int cmd_walkforward() {
               metric_text(r.out_of_sample).c_str(), r.valid_windows, r.windows.size(),
               s.walkforward.min_trades_per_window);
   std::printf("  output: %s/walkforward.csv, trials.csv, oos_equity.csv, best.toml\n", dir.c_str());
-  std::printf("timing: %.3f s total on %u threads (%.3f s loading candles and %zu signal series, %.3f s for %llu "
-              "trials, %.0f trials/s)\n",
-              total_s, threads, prep_s, bt.signals().series_count(), total_s - prep_s,
-              static_cast<unsigned long long>(r.trials),
-              static_cast<double>(r.trials) / std::max(1e-9, total_s - prep_s));
+  std::printf(
+      "timing: %.3f s total on %u threads (%.3f s loading candles and %zu signal series, %.3f s for %llu "
+      "trials, %.0f trials/s)\n",
+      total_s, threads, prep_s, bt.signals().series_count(), total_s - prep_s,
+      static_cast<unsigned long long>(r.trials), static_cast<double>(r.trials) / std::max(1e-9, total_s - prep_s));
   return 0;
 }
 

@@ -47,20 +47,28 @@ void evaluate(const CandleBacktest& bt, Span train, const std::optional<Span>& t
 
 std::string_view to_string(Objective o) noexcept {
   switch (o) {
-    case Objective::sharpe: return "sharpe";
-    case Objective::net_return: return "net_return";
-    case Objective::profit_factor: return "profit_factor";
-    case Objective::win_rate: return "win_rate";
+    case Objective::sharpe:
+      return "sharpe";
+    case Objective::net_return:
+      return "net_return";
+    case Objective::profit_factor:
+      return "profit_factor";
+    case Objective::win_rate:
+      return "win_rate";
   }
   return "?";
 }
 
 double objective_value(Objective o, const TrialMetrics& m) noexcept {
   switch (o) {
-    case Objective::sharpe: return m.sharpe;
-    case Objective::net_return: return m.net_return;
-    case Objective::profit_factor: return m.profit_factor;
-    case Objective::win_rate: return m.win_rate();
+    case Objective::sharpe:
+      return m.sharpe;
+    case Objective::net_return:
+      return m.net_return;
+    case Objective::profit_factor:
+      return m.profit_factor;
+    case Objective::win_rate:
+      return m.win_rate();
   }
   return 0.0;
 }
@@ -105,8 +113,8 @@ std::vector<Trial> run_genetic(const CandleBacktest& bt, Span train, std::option
   if (!(cfg.mutation_rate >= 0.0 && cfg.mutation_rate <= 1.0)) throw Error("genetic: mutation_rate must be in [0, 1]");
   const ParamSpace& space = bt.space();
   Rng rng{cfg.seed};
-  std::vector<Trial> trials;                                 // every distinct point, first evaluation order
-  std::unordered_map<std::uint64_t, std::size_t> seen;       // grid index -> position in `trials`
+  std::vector<Trial> trials;                            // every distinct point, first evaluation order
+  std::unordered_map<std::uint64_t, std::size_t> seen;  // grid index -> position in `trials`
   const std::uint64_t total = static_cast<std::uint64_t>(cfg.population) * cfg.generations;
 
   // Evaluates the new points of a generation (in parallel), returns each individual's trial position.
@@ -154,10 +162,14 @@ std::vector<Trial> run_genetic(const CandleBacktest& bt, Span train, std::option
         child[d] = (rng.next() & 1) ? a[d] : b[d];  // uniform crossover
         const std::uint32_t n = static_cast<std::uint32_t>(space.values[d].size());
         if (n > 1 && rng.unit() < cfg.mutation_rate) {  // step to a neighbouring value
-          if (child[d] == 0) child[d] = 1;
-          else if (child[d] == n - 1) child[d] = n - 2;
-          else if (rng.next() & 1) ++child[d];
-          else --child[d];
+          if (child[d] == 0)
+            child[d] = 1;
+          else if (child[d] == n - 1)
+            child[d] = n - 2;
+          else if (rng.next() & 1)
+            ++child[d];
+          else
+            --child[d];
         }
       }
       next.push_back(child);

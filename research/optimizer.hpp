@@ -19,7 +19,7 @@ enum class Objective : std::uint8_t { sharpe, net_return, profit_factor, win_rat
 
 struct Selection {
   Objective objective = Objective::sharpe;
-  double max_drawdown = 0.08;   // constraint: a trial above it is infeasible
+  double max_drawdown = 0.08;     // constraint: a trial above it is infeasible
   std::uint32_t min_trades = 30;  // constraint: a trial with fewer trades is infeasible
   [[nodiscard]] bool feasible(const TrialMetrics& m) const noexcept {
     return m.max_drawdown <= max_drawdown && m.trades >= min_trades;

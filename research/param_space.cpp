@@ -132,8 +132,9 @@ ParamSpace read_param_space(config::TableReader& params, const toml::table& raw)
   }
   const std::uint64_t n = space.grid_size();
   if (n > kMaxGridSize)
-    throw Error(params.source() + ": [" + params.dotted("").substr(0, params.dotted("").size() - 1) + "]: the grid has " +
-                std::to_string(n) + " parameter sets, above the limit of " + std::to_string(kMaxGridSize));
+    throw Error(params.source() + ": [" + params.dotted("").substr(0, params.dotted("").size() - 1) +
+                "]: the grid has " + std::to_string(n) + " parameter sets, above the limit of " +
+                std::to_string(kMaxGridSize));
   return space;
 }
 

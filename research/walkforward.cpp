@@ -15,8 +15,8 @@ std::vector<Window> walkforward_windows(std::size_t candles, const WalkForwardCo
   const auto train_len = static_cast<std::size_t>(std::floor(unit * cfg.train_fraction));
   const auto test_len = static_cast<std::size_t>(std::floor(unit * test_fraction));
   if (train_len < 2 || test_len < 2)
-    throw Error("walkforward: " + std::to_string(candles) + " candles are too few for " +
-                std::to_string(cfg.windows) + " windows (a train or test span would have under 2 candles)");
+    throw Error("walkforward: " + std::to_string(candles) + " candles are too few for " + std::to_string(cfg.windows) +
+                " windows (a train or test span would have under 2 candles)");
   std::vector<Window> out;
   for (std::size_t w = 0; w < cfg.windows; ++w) {
     Window win;
@@ -71,9 +71,7 @@ WalkForwardResult run_walkforward(const CandleBacktest& bt, const WalkForwardCon
   r.out_of_sample.net_return = offset - 1.0;
   r.out_of_sample.gross_profit = gross_profit;
   r.out_of_sample.gross_loss = gross_loss;
-  r.out_of_sample.profit_factor = gross_loss > 0.0 ? gross_profit / gross_loss
-                                  : gross_profit > 0.0 ? INFINITY
-                                                       : 0.0;
+  r.out_of_sample.profit_factor = gross_loss > 0.0 ? gross_profit / gross_loss : gross_profit > 0.0 ? INFINITY : 0.0;
   return r;
 }
 

@@ -39,7 +39,7 @@ struct WindowResult {
   Trial chosen;            // the best train trial, with its test metrics
   std::vector<Trial> all;  // every trial of the window, train and test metrics (trials.csv)
   std::uint64_t trials = 0;
-  bool valid = false;      // test trades >= min_trades_per_window
+  bool valid = false;  // test trades >= min_trades_per_window
 };
 
 struct WalkForwardResult {
@@ -47,7 +47,7 @@ struct WalkForwardResult {
   TrialMetrics out_of_sample;      // the test spans chained (each starts flat with the previous one's equity)
   std::vector<double> oos_equity;  // marked-to-market equity per test candle, chained, starting from 1
   std::uint32_t valid_windows = 0;
-  std::uint64_t trials = 0;        // trials run in all windows
+  std::uint64_t trials = 0;  // trials run in all windows
 };
 
 // Progress counts trials over all windows.

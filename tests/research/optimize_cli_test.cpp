@@ -1,7 +1,8 @@
 // `enigma optimize` and `enigma walkforward` through the binary, on the first 3,000 bundled BTCUSDT 5 m
 // candles and a small grid: trials.csv byte-identical for 1 and 2 threads, best.toml holding the best
 // feasible row of trials.csv, the genetic search reproducible per seed, walkforward.csv's window
-// boundaries against a hand computation and its choice made on the train span only, and bad TOML refused with exit 3 naming the key.
+// boundaries against a hand computation and its choice made on the train span only, and bad TOML refused with exit 3
+// naming the key.
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
@@ -75,8 +76,9 @@ class OptimizeCli : public ::testing::Test {
     const fs::path p = dir_ / name;
     std::ofstream(p) << "[optimize]\ndata = \"" << ENIGMA_SOURCE_DIR
                      << "/data/candles/kheus_spot_BTCUSDT_5m_20250602_20250807.csv.gz\"\nmax_candles = 3000\n"
-                     << "min_trades = 5\nmax_drawdown = 0.1\n" << extra_optimize << "\n[optimize.params]\n" << params
-                     << tail;
+                     << "min_trades = 5\nmax_drawdown = 0.1\n"
+                     << extra_optimize << "\n[optimize.params]\n"
+                     << params << tail;
     return p.string();
   }
   // The one run directory a command left under `runs`.
@@ -124,18 +126,20 @@ TEST_F(OptimizeCli, GridTrialsAreByteIdenticalForOneAndTwoThreadsAndBestIsTheTop
   const std::string best_toml = slurp(only_run("r1") / "best.toml");
   EXPECT_NE(best_toml.find("# Chosen by `enigma optimize` (method grid, 192 trials, 1 threads)"), std::string::npos)
       << best_toml;
-  for (const char* p : {"rsi_period", "rsi_oversold", "rsi_overbought", "min_score", "stop_loss_roi",
-                        "take_profit_roi", "leverage"})
-    EXPECT_NE(best_toml.find(std::string(p) + " = " + rows[best][column(h, p)] + "\n"), std::string::npos)
-        << p << "\n" << best_toml;
+  for (const char* p :
+       {"rsi_period", "rsi_oversold", "rsi_overbought", "min_score", "stop_loss_roi", "take_profit_roi", "leverage"})
+    EXPECT_NE(best_toml.find(std::string(p) + " = " + rows[best][column(h, p)] + "\n"), std::string::npos) << p << "\n"
+                                                                                                           << best_toml;
   EXPECT_NE(best_toml.find("Sharpe " + rows[best][sharpe]), std::string::npos) << best_toml;
 }
 
 TEST_F(OptimizeCli, GeneticIsReproducibleForOneSeed) {
   const std::string cfg = write_config("ga.toml", "[optimize.genetic]\npopulation = 10\ngenerations = 5");
-  const Out a = run("optimize --config " + cfg + " --method genetic --seed 7 --threads 2 --runs-dir " + (dir_ / "a").string());
+  const Out a =
+      run("optimize --config " + cfg + " --method genetic --seed 7 --threads 2 --runs-dir " + (dir_ / "a").string());
   ASSERT_EQ(a.code, 0) << a.text;
-  const Out b = run("optimize --config " + cfg + " --method genetic --seed 7 --threads 1 --runs-dir " + (dir_ / "b").string());
+  const Out b =
+      run("optimize --config " + cfg + " --method genetic --seed 7 --threads 1 --runs-dir " + (dir_ / "b").string());
   ASSERT_EQ(b.code, 0) << b.text;
   const Out c = run("optimize --config " + cfg + " --method genetic --seed 8 --runs-dir " + (dir_ / "c").string());
   ASSERT_EQ(c.code, 0) << c.text;
@@ -146,8 +150,8 @@ TEST_F(OptimizeCli, GeneticIsReproducibleForOneSeed) {
 }
 
 TEST_F(OptimizeCli, WalkForwardWindowsMatchAHandComputation) {
-  const std::string cfg =
-      write_config("wf.toml", "", kParams, "\n[walkforward]\ntrain_fraction = 0.7\nwindows = 5\nmin_trades_per_window = 3\n");
+  const std::string cfg = write_config(
+      "wf.toml", "", kParams, "\n[walkforward]\ntrain_fraction = 0.7\nwindows = 5\nmin_trades_per_window = 3\n");
   const Out o = run("walkforward --config " + cfg + " --threads 2 --runs-dir " + (dir_ / "w").string());
   ASSERT_EQ(o.code, 0) << o.text;
   const fs::path run_dir = only_run("w");
@@ -187,12 +191,13 @@ TEST_F(OptimizeCli, WalkForwardWindowsMatchAHandComputation) {
     std::size_t best = 0;
     for (std::size_t r = 1; r < trials.size(); ++r) {
       if (trials[r][column(th, "window")] != std::to_string(w) || trials[r][column(th, "feasible")] != "1") continue;
-      if (best == 0 || std::stod(trials[r][column(th, "train_sharpe")]) > std::stod(trials[best][column(th, "train_sharpe")]))
+      if (best == 0 ||
+          std::stod(trials[r][column(th, "train_sharpe")]) > std::stod(trials[best][column(th, "train_sharpe")]))
         best = r;
     }
     ASSERT_NE(best, 0u) << "window " << w << " has no feasible trial";
-    for (const char* p : {"rsi_period", "min_score", "stop_loss_roi", "take_profit_roi", "leverage", "test_trades",
-                          "test_net_return"})
+    for (const char* p :
+         {"rsi_period", "min_score", "stop_loss_roi", "take_profit_roi", "leverage", "test_trades", "test_net_return"})
       EXPECT_EQ(rows[1 + w][column(h, p)], trials[best][column(th, p)]) << "window " << w << " " << p;
   }
   // One equity row per out-of-sample candle.
@@ -219,8 +224,9 @@ TEST_F(OptimizeCli, BadTomlExitsThreeNamingTheKey) {
     EXPECT_NE(o.text.find("bad.toml:"), std::string::npos) << o.text;
   }
   EXPECT_FALSE(fs::exists(dir_ / "bad"));  // nothing written before the config is valid
-  const Out wf = run("walkforward --config " + write_config("badwf.toml", "", kParams, "\n[walkforward]\nwindows = 0\n") +
-                     " --runs-dir " + (dir_ / "bad").string());
+  const Out wf =
+      run("walkforward --config " + write_config("badwf.toml", "", kParams, "\n[walkforward]\nwindows = 0\n") +
+          " --runs-dir " + (dir_ / "bad").string());
   EXPECT_EQ(wf.code, 3) << wf.text;
   EXPECT_NE(wf.text.find("walkforward.windows"), std::string::npos) << wf.text;
 }

@@ -22,7 +22,8 @@
 namespace enigma::research {
 namespace {
 
-const std::string kCandles = std::string(ENIGMA_SOURCE_DIR) + "/data/candles/kheus_spot_BTCUSDT_5m_20250602_20250807.csv.gz";
+const std::string kCandles =
+    std::string(ENIGMA_SOURCE_DIR) + "/data/candles/kheus_spot_BTCUSDT_5m_20250602_20250807.csv.gz";
 
 ParamSpace parse_space(const std::string& toml_text) {
   const config::Document doc = config::Document::parse(toml_text, "test.toml");
@@ -55,8 +56,9 @@ ParamSpace small_space() {
 }
 
 TEST(ParamSpace, ListsRangesAndDefaults) {
-  const ParamSpace s = parse_space("[params]\nrsi_period = [21, 7, 14]\nstop_loss_roi = {min = 0.3, max = 1.0, step = 0.1}\n"
-                                   "leverage = 50\n");
+  const ParamSpace s = parse_space(
+      "[params]\nrsi_period = [21, 7, 14]\nstop_loss_roi = {min = 0.3, max = 1.0, step = 0.1}\n"
+      "leverage = 50\n");
   EXPECT_EQ(s.of(Param::rsi_period), (std::vector<double>{7, 14, 21}));  // sorted
   // 0.3, 0.4, ..., 1.0: eight values, the last exactly 1.0 (max included despite binary rounding).
   EXPECT_EQ(s.of(Param::stop_loss_roi), (std::vector<double>{0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0}));
@@ -80,13 +82,16 @@ TEST(ParamSpace, ThePlansGridHas8640Points) {
 TEST(ParamSpace, BadInputNamesTheKey) {
   EXPECT_NE(error_of("[params]\nrsi_perod = [7]\n").find("params.rsi_perod"), std::string::npos);
   EXPECT_NE(error_of("[params]\nrsi_perod = [7]\n").find("unknown parameter"), std::string::npos);
-  EXPECT_NE(error_of("[params]\nleverage = {min = 25, max = 100}\n").find("params.leverage': a range needs min, max and step"),
+  EXPECT_NE(error_of("[params]\nleverage = {min = 25, max = 100}\n")
+                .find("params.leverage': a range needs min, max and step"),
             std::string::npos);
-  EXPECT_NE(error_of("[params]\nleverage = {min = 25, max = 100, step = 0}\n").find("step must be > 0"), std::string::npos);
+  EXPECT_NE(error_of("[params]\nleverage = {min = 25, max = 100, step = 0}\n").find("step must be > 0"),
+            std::string::npos);
   EXPECT_NE(error_of("[params]\nrsi_period = [7.5]\n").find("params.rsi_period': value 7.5 out of range"),
             std::string::npos);
   EXPECT_NE(error_of("[params]\nrsi_oversold = [60]\n").find("params.rsi_oversold"), std::string::npos);
-  EXPECT_NE(error_of("[params]\nmin_score = \"high\"\n").find("params.min_score': expected a number"), std::string::npos);
+  EXPECT_NE(error_of("[params]\nmin_score = \"high\"\n").find("params.min_score': expected a number"),
+            std::string::npos);
   EXPECT_NE(error_of("[params]\nmin_score = [40, 40]\n").find("duplicate"), std::string::npos);
   EXPECT_NE(error_of("[params]\nmin_score = []\n").find("empty list"), std::string::npos);
   // The line of the key is in the message.
@@ -124,9 +129,12 @@ Expected replay_rules(const std::vector<strategy::Bar>& bars, const std::vector<
       const bool open_past_target = dir > 0 ? b.open >= target : b.open <= target;
       const bool touched_stop = dir > 0 ? b.low <= stop : b.high >= stop;
       const bool touched_target = dir > 0 ? b.high >= target : b.low <= target;
-      if (open_past_stop || open_past_target) exit_at(b.open);
-      else if (touched_stop) exit_at(stop);
-      else if (touched_target) exit_at(target);
+      if (open_past_stop || open_past_target)
+        exit_at(b.open);
+      else if (touched_stop)
+        exit_at(stop);
+      else if (touched_target)
+        exit_at(target);
     }
     const double s = score[i];
     const double m = p[Param::min_score];
@@ -167,7 +175,8 @@ TEST(CandleBacktest, TradesFollowTheDocumentedRules) {
 TEST(CandleBacktest, ExitOnTheNextCandleByHand) {
   const BacktestModel model{0.0005, 0.1};
   std::vector<strategy::Bar> bars = slice(800);
-  const ParamSpace space = parse_space("[params]\nmin_score = 30\nstop_loss_roi = 0.5\ntake_profit_roi = 2.0\nleverage = 20\n");
+  const ParamSpace space =
+      parse_space("[params]\nmin_score = 30\nstop_loss_roi = 0.5\ntake_profit_roi = 2.0\nleverage = 20\n");
   const ParamIndex idx{};
   const CandleBacktest probe(bars, space, model);
   const std::vector<double>& score = probe.signals().scores(idx);
@@ -298,8 +307,8 @@ TEST(Optimizer, GeneticIsReproducibleForOneSeed) {
     b = run_genetic(bt, {0, 3000}, std::nullopt, sel, g);
   }
   expect_same(a, b);
-  EXPECT_GT(a.size(), 12u);   // later generations explored new points
-  EXPECT_LE(a.size(), 72u);   // never more than population x generations
+  EXPECT_GT(a.size(), 12u);  // later generations explored new points
+  EXPECT_LE(a.size(), 72u);  // never more than population x generations
   g.seed = 43;
   const std::vector<Trial> other = run_genetic(bt, {0, 3000}, std::nullopt, sel, g);
   bool differs = other.size() != a.size();
