@@ -1,5 +1,6 @@
 #include "research/candle_backtest.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -55,21 +56,61 @@ void EquityStats::finish(TrialMetrics& m) const noexcept {
 
 SignalCache::SignalCache(const std::vector<strategy::Bar>& bars, const ParamSpace& space)
     : n_oversold_(space.of(Param::rsi_oversold).size()), n_overbought_(space.of(Param::rsi_overbought).size()) {
-  const std::size_t n_period = space.of(Param::rsi_period).size();
-  series_.resize(n_period * n_oversold_ * n_overbought_);
-  // One scorer pass per distinct triple, in parallel; each writes its own series.
-  tbb::parallel_for(std::size_t{0}, series_.size(), [&](std::size_t k) {
+  using strategy::Component;
+  constexpr std::size_t kRsi = static_cast<std::size_t>(Component::rsi);
+  static_assert(kRsi == 0, "the RSI term must come first: the scorer sums the terms in Component order");
+  constexpr std::size_t kRest = strategy::kComponentCount - 1;
+  const std::vector<double>& periods = space.of(Param::rsi_period);
+  const std::size_t n = bars.size();
+
+  // One scorer pass per RSI period (the only indicator parameter in the space; the divergence term follows
+  // RSI swings, so it depends on the period too). Kept per candle: the RSI value, readiness and every other
+  // term; oversold/overbought only change the RSI term.
+  struct PeriodPass {
+    std::vector<double> rsi;
+    std::vector<double> rest;  // kRest terms per candle, in Component order
+    std::vector<std::uint8_t> ready;
+  };
+  std::vector<PeriodPass> passes(periods.size());
+  const strategy::SignalConfig defaults;
+  tbb::parallel_for(std::size_t{0}, periods.size(), [&](std::size_t k) {
     strategy::SignalConfig cfg;
-    cfg.rsi_period = static_cast<int>(space.of(Param::rsi_period)[k / (n_oversold_ * n_overbought_)]);
-    cfg.rsi_oversold = space.of(Param::rsi_oversold)[(k / n_overbought_) % n_oversold_];
-    cfg.rsi_overbought = space.of(Param::rsi_overbought)[k % n_overbought_];
+    cfg.rsi_period = static_cast<int>(periods[k]);
     cfg.use_regime_threshold = false;  // the trial's min_score is the threshold
     strategy::SignalScorer scorer(cfg);
-    std::vector<double>& out = series_[k];
-    out.resize(bars.size());
-    for (std::size_t i = 0; i < bars.size(); ++i) {
+    strategy::Rsi rsi(cfg.rsi_period);  // the scorer's own RSI, fed the same closes
+    PeriodPass& out = passes[k];
+    out.rsi.resize(n);
+    out.rest.resize(n * kRest);
+    out.ready.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
       const strategy::SignalResult r = scorer.on_bar(bars[i], nullptr);
-      out[i] = r.ready ? r.score : std::numeric_limits<double>::quiet_NaN();
+      rsi.update(bars[i].close);
+      out.rsi[i] = rsi.value();
+      out.ready[i] = r.ready ? 1 : 0;
+      for (std::size_t c = 0; c < kRest; ++c) out.rest[i * kRest + c] = r.contributions[c + 1];
+    }
+  });
+
+  // The score of each (period, oversold, overbought), summed as SignalScorer::evaluate sums it (same order,
+  // same clamp), so it equals that scorer's score bit for bit.
+  const double w_rsi = defaults.weights[kRsi];
+  series_.resize(periods.size() * n_oversold_ * n_overbought_);
+  tbb::parallel_for(std::size_t{0}, series_.size(), [&](std::size_t k) {
+    const PeriodPass& pass = passes[k / (n_oversold_ * n_overbought_)];
+    const double oversold = space.of(Param::rsi_oversold)[(k / n_overbought_) % n_oversold_];
+    const double overbought = space.of(Param::rsi_overbought)[k % n_overbought_];
+    std::vector<double>& out = series_[k];
+    out.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!pass.ready[i]) {
+        out[i] = std::numeric_limits<double>::quiet_NaN();
+        continue;
+      }
+      double sum = 0.0;
+      sum += w_rsi * strategy::level_score(pass.rsi[i], oversold, overbought);
+      for (std::size_t c = 0; c < kRest; ++c) sum += pass.rest[i * kRest + c];
+      out[i] = std::clamp(sum, -strategy::kMaxSignalScore, strategy::kMaxSignalScore);
     }
   });
 }

@@ -15,8 +15,9 @@
 // fee_rate on the notional at entry and at exit; a loss never exceeds the margin (isolated margin).
 // A span's position still open at its last candle is closed at that candle's close.
 //
-// Sharing across trials: the score series depends only on (rsi_period, rsi_oversold, rsi_overbought), so
-// SignalCache computes it once per distinct triple; a trial is then one pass over doubles.
+// Sharing across trials: the indicators run once per distinct rsi_period (one SignalScorer pass each);
+// oversold/overbought only re-weight the RSI term, so SignalCache builds the score series of each
+// (rsi_period, rsi_oversold, rsi_overbought) from that pass, and a trial is then one pass over doubles.
 #pragma once
 
 #include <cstddef>
@@ -72,7 +73,8 @@ class EquityStats {
   double sum_ = 0.0, sum_sq_ = 0.0;  // of daily returns
 };
 
-// Score series per distinct (rsi_period, rsi_oversold, rsi_overbought) of a space. NaN while not ready.
+// Score series per distinct (rsi_period, rsi_oversold, rsi_overbought) of a space, equal bit for bit to a
+// SignalScorer configured with them (see above). NaN while not ready.
 class SignalCache {
  public:
   SignalCache(const std::vector<strategy::Bar>& bars, const ParamSpace& space);
@@ -80,6 +82,8 @@ class SignalCache {
     return series_[(idx[0] * n_oversold_ + idx[1]) * n_overbought_ + idx[2]];
   }
   [[nodiscard]] std::size_t series_count() const noexcept { return series_.size(); }
+  // Scorer passes run (one per distinct rsi_period).
+  [[nodiscard]] std::size_t scorer_passes() const noexcept { return series_.size() / (n_oversold_ * n_overbought_); }
 
  private:
   std::size_t n_oversold_, n_overbought_;

@@ -313,9 +313,10 @@ int cmd_optimize() {
   if (best.test) std::printf("  test:  %s\n", metric_text(*best.test).c_str());
   std::printf("  output: %s/trials.csv, %s/best.toml\n", dir.c_str(), dir.c_str());
   std::printf(
-      "timing: %.3f s total on %u threads (%.3f s loading candles and %zu signal series, %.3f s trials, "
+      "timing: %.3f s total on %u threads (%.3f s loading candles, %zu scorer passes and %zu signal series, %.3f s "
+      "trials, "
       "%.0f trials/s)\n",
-      total_s, threads, prep_s, bt.signals().series_count(), total_s - prep_s,
+      total_s, threads, prep_s, bt.signals().scorer_passes(), bt.signals().series_count(), total_s - prep_s,
       static_cast<double>(trials.size()) / std::max(1e-9, total_s - prep_s));
   return 0;
 }
@@ -410,9 +411,10 @@ int cmd_walkforward() {
               s.walkforward.min_trades_per_window);
   std::printf("  output: %s/walkforward.csv, trials.csv, oos_equity.csv, best.toml\n", dir.c_str());
   std::printf(
-      "timing: %.3f s total on %u threads (%.3f s loading candles and %zu signal series, %.3f s for %llu "
+      "timing: %.3f s total on %u threads (%.3f s loading candles, %zu scorer passes and %zu signal series, %.3f s for "
+      "%llu "
       "trials, %.0f trials/s)\n",
-      total_s, threads, prep_s, bt.signals().series_count(), total_s - prep_s,
+      total_s, threads, prep_s, bt.signals().scorer_passes(), bt.signals().series_count(), total_s - prep_s,
       static_cast<unsigned long long>(r.trials), static_cast<double>(r.trials) / std::max(1e-9, total_s - prep_s));
   return 0;
 }

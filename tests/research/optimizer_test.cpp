@@ -18,6 +18,7 @@
 #include "research/param_space.hpp"
 #include "research/walkforward.hpp"
 #include "strategy/csv.hpp"
+#include "strategy/signal.hpp"
 
 namespace enigma::research {
 namespace {
@@ -96,6 +97,38 @@ TEST(ParamSpace, BadInputNamesTheKey) {
   EXPECT_NE(error_of("[params]\nmin_score = []\n").find("empty list"), std::string::npos);
   // The line of the key is in the message.
   EXPECT_NE(error_of("[params]\nrsi_period = [7]\nleverage = [0]\n").find("test.toml:3:"), std::string::npos);
+}
+
+// The shared score series (one scorer pass per RSI period, oversold/overbought re-weighted afterwards) equal
+// a SignalScorer configured with each triple, bit for bit, readiness included.
+TEST(SignalCache, EqualsAScorerPerParameterTriple) {
+  const std::vector<strategy::Bar> bars = slice(1500);
+  const ParamSpace space = small_space();
+  const SignalCache cache(bars, space);
+  EXPECT_EQ(cache.scorer_passes(), 2u);
+  EXPECT_EQ(cache.series_count(), 8u);
+  for (std::uint32_t p = 0; p < 2; ++p)
+    for (std::uint32_t lo = 0; lo < 2; ++lo)
+      for (std::uint32_t hi = 0; hi < 2; ++hi) {
+        strategy::SignalConfig cfg;
+        cfg.rsi_period = static_cast<int>(space.of(Param::rsi_period)[p]);
+        cfg.rsi_oversold = space.of(Param::rsi_oversold)[lo];
+        cfg.rsi_overbought = space.of(Param::rsi_overbought)[hi];
+        strategy::SignalScorer scorer(cfg);
+        const std::vector<double>& got = cache.scores(ParamIndex{p, lo, hi, 0, 0, 0, 0});
+        std::size_t ready = 0;
+        for (std::size_t i = 0; i < bars.size(); ++i) {
+          const strategy::SignalResult r = scorer.on_bar(bars[i]);
+          if (!r.ready) {
+            ASSERT_TRUE(std::isnan(got[i])) << i;
+            continue;
+          }
+          ++ready;
+          ASSERT_EQ(got[i], r.score) << "period " << cfg.rsi_period << " oversold " << cfg.rsi_oversold
+                                     << " overbought " << cfg.rsi_overbought << " candle " << i;
+        }
+        EXPECT_GT(ready, 1400u);
+      }
 }
 
 // The trading rules of candle_backtest.hpp written again, plainly, from its header comment: an independent
