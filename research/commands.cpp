@@ -94,7 +94,7 @@ Setup read_setup(const Args& a) {
     if (!(s.walkforward.train_fraction > 0.0 && s.walkforward.train_fraction < 1.0))
       w->fail("train_fraction", "must be in (0, 1)");
     s.walkforward.windows = static_cast<std::uint32_t>(w->integer("windows", 5, 1, 1'000));
-    s.walkforward.min_trades_per_window = static_cast<std::uint32_t>(w->integer("min_trades_per_window", 50, 0));
+    s.walkforward.min_trades_per_window = static_cast<std::uint32_t>(w->integer("min_trades_per_window", 50, 0, 1'000'000));
     w->finish();
   }
   root.finish();
