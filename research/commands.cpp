@@ -94,7 +94,8 @@ Setup read_setup(const Args& a) {
     if (!(s.walkforward.train_fraction > 0.0 && s.walkforward.train_fraction < 1.0))
       w->fail("train_fraction", "must be in (0, 1)");
     s.walkforward.windows = static_cast<std::uint32_t>(w->integer("windows", 5, 1, 1'000));
-    s.walkforward.min_trades_per_window = static_cast<std::uint32_t>(w->integer("min_trades_per_window", 50, 0, 1'000'000));
+    s.walkforward.min_trades_per_window =
+        static_cast<std::uint32_t>(w->integer("min_trades_per_window", 50, 0, 1'000'000));
     w->finish();
   }
   root.finish();
@@ -220,7 +221,10 @@ void write_trials_csv(const std::string& path, const ParamSpace& space, const Se
 // Progress with ETA on stderr, at most about once a second (and at the end).
 class ProgressLine {
  public:
-  ProgressLine(const char* what, bool quiet) : what_(what), quiet_(quiet), start_(Clock::now()), last_(start_) {}
+  // `unit`: what is counted ("trials" for the grid; "individuals" for the genetic search, whose repeated
+  // points are evaluated once, so trials.csv can have fewer rows).
+  ProgressLine(const char* what, const char* unit, bool quiet)
+      : what_(what), unit_(unit), quiet_(quiet), start_(Clock::now()), last_(start_) {}
   void operator()(std::uint64_t done, std::uint64_t total) {
     if (quiet_) return;
     const auto now = Clock::now();
@@ -228,8 +232,8 @@ class ProgressLine {
     last_ = now;
     const double el = seconds(now);
     const double eta = done == 0 ? 0.0 : el / static_cast<double>(done) * static_cast<double>(total - done);
-    std::fprintf(stderr, "%s: %llu/%llu trials (%.0f%%), %.1f s elapsed, ETA %.1f s\n", what_,
-                 static_cast<unsigned long long>(done), static_cast<unsigned long long>(total),
+    std::fprintf(stderr, "%s: %llu/%llu %s (%.0f%%), %.1f s elapsed, ETA %.1f s\n", what_,
+                 static_cast<unsigned long long>(done), static_cast<unsigned long long>(total), unit_,
                  total ? 100.0 * static_cast<double>(done) / static_cast<double>(total) : 100.0, el, eta);
   }
   [[nodiscard]] double elapsed() const { return seconds(Clock::now()); }
@@ -238,6 +242,7 @@ class ProgressLine {
   using Clock = std::chrono::steady_clock;
   [[nodiscard]] double seconds(Clock::time_point t) const { return std::chrono::duration<double>(t - start_).count(); }
   const char* what_;
+  const char* unit_;
   bool quiet_;
   Clock::time_point start_, last_;
 };
@@ -274,7 +279,7 @@ int cmd_optimize() {
   const Setup s = read_setup(a);
   const unsigned threads = thread_count(a);
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
-  ProgressLine progress("optimize", a.quiet);
+  ProgressLine progress("optimize", s.method == Method::grid ? "trials" : "individuals", a.quiet);
   std::vector<strategy::Bar> bars = load_candles(s);
   const std::size_t n = bars.size();
   const CandleBacktest bt(std::move(bars), s.space, s.model);
@@ -326,7 +331,7 @@ int cmd_walkforward() {
   const Setup s = read_setup(a);
   const unsigned threads = thread_count(a);
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
-  ProgressLine progress("walkforward", a.quiet);
+  ProgressLine progress("walkforward", s.method == Method::grid ? "trials" : "individuals", a.quiet);
   std::vector<strategy::Bar> bars = load_candles(s);
   const std::size_t n = bars.size();
   // Checked before the signal series are computed: a bad window config fails at once.
