@@ -12,15 +12,14 @@ namespace {
 
 double clamp1(double x) noexcept { return std::clamp(x, -1.0, 1.0); }
 
-// Oscillator level to [-1, 1]: +1 at or below `low`, -1 at or above `high`, linear through 0 at 50.
+double sign(double x) noexcept { return x > 0.0 ? 1.0 : (x < 0.0 ? -1.0 : 0.0); }
+
+}  // namespace
+
 double level_score(double v, double low, double high) noexcept {
   if (v < 50.0) return std::min(1.0, (50.0 - v) / (50.0 - low));
   return -std::min(1.0, (v - 50.0) / (high - 50.0));
 }
-
-double sign(double x) noexcept { return x > 0.0 ? 1.0 : (x < 0.0 ? -1.0 : 0.0); }
-
-}  // namespace
 
 const char* to_string(Component c) noexcept {
   static constexpr const char* kNames[kComponentCount] = {"rsi", "macd", "bollinger", "stochastic", "kdj",

@@ -164,6 +164,11 @@ class SignalScorer {
   std::int64_t bars_ = 0;
 };
 
+// Oscillator level to [-1, 1] (the RSI and Stochastic terms before their weight): +1 at or below `low`, -1 at
+// or above `high`, linear through 0 at 50. Public so that research/ can re-weight the RSI term for other
+// oversold/overbought levels without a second scorer pass.
+[[nodiscard]] double level_score(double v, double low, double high) noexcept;
+
 // Direction from a score and a threshold (score >= t: long, <= -t: short).
 [[nodiscard]] Direction direction_of(double score, double threshold) noexcept;
 // Alignment of the directions of several timeframes.

@@ -11,6 +11,7 @@
 
 #include "core/error.hpp"
 #include "engine/commands.hpp"
+#include "research/commands.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -21,6 +22,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Show help for every command");
   enigma::engine::register_commands(app);
+  enigma::research::register_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -37,6 +39,7 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : 2;
   }
   try {
+    if (const auto rc = enigma::research::run_selected_command(app)) return *rc;
     return enigma::engine::run_selected_command(app);
   } catch (const enigma::Error& e) {
     std::fprintf(stderr, "enigma: error: %s\n", e.what());

@@ -7,3 +7,16 @@ enigma_add_test(research_stats_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/stats_test.cpp
   DEPS enigma::research
   LABELS unit)
+# research/: parameter spaces, the candle backtest behind the optimizer, grid / genetic search and walk-forward
+# windows, on a slice of the bundled BTCUSDT 5 m candles (a few seconds in release).
+enigma_add_test(research_optimizer_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/optimizer_test.cpp
+  DEPS enigma::research
+  LABELS unit TIMEOUT 300)
+# `enigma optimize` / `enigma walkforward` through the binary: byte-identical trials.csv for 1 and 2 threads,
+# genetic reproducible per seed, walk-forward boundaries, bad TOML -> exit 3 naming the key.
+enigma_add_test(engine_optimize_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/optimize_cli_test.cpp
+  LABELS integration TIMEOUT 300)
+add_dependencies(engine_optimize_test enigma)
+target_compile_definitions(engine_optimize_test PRIVATE ENIGMA_BINARY="$<TARGET_FILE:enigma>")

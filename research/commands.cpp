@@ -1,0 +1,461 @@
+#include "research/commands.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <utility>
+
+#include <sys/stat.h>
+
+#include <tbb/global_control.h>
+
+#include "core/config.hpp"
+#include "core/error.hpp"
+#include "research/candle_backtest.hpp"
+#include "research/optimizer.hpp"
+#include "research/param_space.hpp"
+#include "research/walkforward.hpp"
+#include "strategy/csv.hpp"
+
+namespace enigma::research {
+namespace {
+
+struct Args {
+  std::string config;
+  std::string method;    // empty: from config
+  unsigned threads = 0;  // 0: every core
+  std::optional<std::uint64_t> seed;
+  std::string runs_dir;
+  bool quiet = false;
+};
+Args g_optimize, g_walkforward;
+CLI::App* g_optimize_cmd = nullptr;
+CLI::App* g_walkforward_cmd = nullptr;
+
+// Everything read from the config file.
+struct Setup {
+  std::string data;
+  std::size_t max_candles = 0;  // 0: all
+  Method method = Method::grid;
+  Selection selection;
+  GeneticConfig genetic;
+  BacktestModel model;
+  double train_fraction = 1.0;  // optimize: below 1, the rest of the candles is an untouched test span
+  std::string runs_dir = "runs";
+  WalkForwardConfig walkforward;
+  ParamSpace space = ParamSpace::defaults();
+};
+
+Setup read_setup(const Args& a) {
+  Setup s;
+  const config::Document doc = config::Document::load_file(a.config);
+  config::TableReader root = doc.root();
+  config::TableReader opt = root.table("optimize");
+  s.data = opt.string("data", std::nullopt);
+  s.max_candles = static_cast<std::size_t>(opt.integer("max_candles", 0, 0));
+  s.method = opt.choice<Method>("method", Method::grid, {{"grid", Method::grid}, {"genetic", Method::genetic}});
+  s.selection.objective = opt.choice<Objective>("objective", Objective::sharpe,
+                                                {{"sharpe", Objective::sharpe},
+                                                 {"net_return", Objective::net_return},
+                                                 {"profit_factor", Objective::profit_factor},
+                                                 {"win_rate", Objective::win_rate}});
+  s.selection.max_drawdown = opt.real("max_drawdown", 0.08, 0.0, 1.0);
+  s.selection.min_trades = static_cast<std::uint32_t>(opt.integer("min_trades", 30, 0, 1'000'000));
+  s.model.fee_rate = opt.real("fee_rate", 0.0004, 0.0, 0.1);
+  s.model.margin_fraction = opt.real("margin_fraction", 0.02, 1e-6, 1.0);
+  s.train_fraction = opt.real("train_fraction", 1.0, 0.05, 1.0);
+  s.runs_dir = opt.string("runs_dir", "runs");
+  if (auto g = opt.optional_table("genetic")) {
+    s.genetic.population = static_cast<std::uint32_t>(g->integer("population", 40, 2, 100'000));
+    s.genetic.generations = static_cast<std::uint32_t>(g->integer("generations", 25, 1, 100'000));
+    s.genetic.mutation_rate = g->real("mutation_rate", 0.15, 0.0, 1.0);
+    s.genetic.elite = static_cast<std::uint32_t>(g->integer("elite", 2, 0, 100'000));
+    s.genetic.tournament = static_cast<std::uint32_t>(g->integer("tournament", 3, 1, 1'000));
+    s.genetic.seed = static_cast<std::uint64_t>(g->integer("seed", 1, 0));
+    if (s.genetic.elite >= s.genetic.population) g->fail("elite", "must be below population");
+    g->finish();
+  }
+  if (auto p = opt.optional_table("params")) {
+    const toml::table* raw = doc.table()["optimize"]["params"].as_table();
+    s.space = read_param_space(*p, *raw);
+    p->finish();
+  }
+  opt.finish();
+  if (auto w = root.optional_table("walkforward")) {
+    s.walkforward.train_fraction = w->real("train_fraction", 0.7, 0.0, 1.0);
+    if (!(s.walkforward.train_fraction > 0.0 && s.walkforward.train_fraction < 1.0))
+      w->fail("train_fraction", "must be in (0, 1)");
+    s.walkforward.windows = static_cast<std::uint32_t>(w->integer("windows", 5, 1, 1'000));
+    s.walkforward.min_trades_per_window =
+        static_cast<std::uint32_t>(w->integer("min_trades_per_window", 50, 0, 1'000'000));
+    w->finish();
+  }
+  root.finish();
+  // Command-line overrides.
+  if (a.method == "grid") s.method = Method::grid;
+  if (a.method == "genetic") s.method = Method::genetic;
+  if (a.seed) s.genetic.seed = *a.seed;
+  if (!a.runs_dir.empty()) s.runs_dir = a.runs_dir;
+  return s;
+}
+
+std::vector<strategy::Bar> load_candles(const Setup& s) {
+  std::vector<strategy::Bar> bars = strategy::read_ohlcv_file(s.data);
+  if (s.max_candles > 0 && bars.size() > s.max_candles) bars.resize(s.max_candles);
+  if (bars.size() < 100) throw Error(s.data + ": " + std::to_string(bars.size()) + " candles; at least 100 needed");
+  return bars;
+}
+
+void mkdir_p(const std::string& path) {
+  std::string cur;
+  for (std::size_t i = 0; i <= path.size(); ++i) {
+    if (i == path.size() || path[i] == '/') {
+      if (!cur.empty() && ::mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST)
+        throw Error("cannot create directory '" + cur + "': " + std::strerror(errno));
+    }
+    if (i < path.size()) cur += path[i];
+  }
+}
+
+// `<runs_dir>/<UTC stamp>-<what>`, created by one mkdir that must not find it (`-1`, `-2`, ... when taken).
+std::string make_output_dir(const std::string& runs_dir, const std::string& what) {
+  mkdir_p(runs_dir);
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+  const std::string base = runs_dir + "/" + stamp + "-" + what;
+  std::string dir = base;
+  for (int n = 1; ::mkdir(dir.c_str(), 0755) != 0; ++n) {
+    if (errno != EEXIST || n > 9999) throw Error("cannot create directory '" + dir + "': " + std::strerror(errno));
+    dir = base + "-" + std::to_string(n);
+  }
+  return dir;
+}
+
+std::string utc_text(std::int64_t ns) {
+  const std::time_t t = static_cast<std::time_t>(ns / 1'000'000'000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string num(double x) {
+  if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.10g", x);
+  return buf;
+}
+
+constexpr const char* kMetricColumns = "trades,win_rate,profit_factor,net_return,sharpe,max_drawdown";
+std::string metric_cells(const TrialMetrics& m) {
+  return std::to_string(m.trades) + "," + num(m.win_rate()) + "," + num(m.profit_factor) + "," + num(m.net_return) +
+         "," + num(m.sharpe) + "," + num(m.max_drawdown);
+}
+std::string param_columns() {
+  std::string s;
+  for (const auto n : kParamNames) s += std::string(s.empty() ? "" : ",") + std::string(n);
+  return s;
+}
+std::string param_cells(const ParamSet& p) {
+  std::string s;
+  for (std::size_t i = 0; i < kParamCount; ++i) s += (i ? "," : "") + num(p.v[i]);
+  return s;
+}
+std::string metric_text(const TrialMetrics& m) {
+  return "trades " + std::to_string(m.trades) + ", win rate " + num(m.win_rate()) + ", profit factor " +
+         num(m.profit_factor) + ", net return " + num(m.net_return) + ", Sharpe " + num(m.sharpe) + ", max drawdown " +
+         num(m.max_drawdown);
+}
+
+std::ofstream open_out(const std::string& path) {
+  std::ofstream f(path);
+  if (!f) throw Error("cannot write '" + path + "': " + std::strerror(errno));
+  return f;
+}
+void close_out(std::ofstream& f, const std::string& path) {
+  f.close();
+  if (!f) throw Error("writing '" + path + "' failed: " + std::strerror(errno));
+}
+
+// trials.csv: one row per trial (a `window` column first when `sets` names windows), train metrics, and test
+// metrics when `with_test`.
+void write_trials_csv(const std::string& path, const ParamSpace& space, const Selection& sel,
+                      const std::vector<std::pair<std::string, const std::vector<Trial>*>>& sets, bool with_test) {
+  std::ofstream f = open_out(path);
+  const bool windowed = !sets.front().first.empty();
+  if (windowed) f << "window,";
+  f << "trial,generation," << param_columns() << ",feasible";
+  for (const char* side : {"train", "test"}) {
+    if (std::string(side) == "test" && !with_test) break;
+    const std::string cols = kMetricColumns;
+    for (std::size_t p = 0, q; p != std::string::npos; p = q == std::string::npos ? q : q + 1) {
+      q = cols.find(',', p);
+      f << "," << side << "_" << cols.substr(p, q == std::string::npos ? q : q - p);
+    }
+  }
+  f << "\n";
+  for (const auto& [window, trials] : sets) {
+    for (const Trial& t : *trials) {
+      if (windowed) f << window << ",";
+      f << t.grid_index << "," << t.generation << "," << param_cells(space.at(t.idx)) << ","
+        << (sel.feasible(t.train) ? 1 : 0) << "," << metric_cells(t.train);
+      if (with_test && t.test) f << "," << metric_cells(*t.test);
+      f << "\n";
+    }
+  }
+  close_out(f, path);
+}
+
+// Progress with ETA on stderr, at most about once a second (and at the end).
+class ProgressLine {
+ public:
+  // `unit`: what is counted ("trials" for the grid; "individuals" for the genetic search, whose repeated
+  // points are evaluated once, so trials.csv can have fewer rows).
+  ProgressLine(const char* what, const char* unit, bool quiet)
+      : what_(what), unit_(unit), quiet_(quiet), start_(Clock::now()), last_(start_) {}
+  void operator()(std::uint64_t done, std::uint64_t total) {
+    if (quiet_) return;
+    const auto now = Clock::now();
+    if (done < total && now - last_ < std::chrono::seconds(1)) return;
+    last_ = now;
+    const double el = seconds(now);
+    const double eta = done == 0 ? 0.0 : el / static_cast<double>(done) * static_cast<double>(total - done);
+    std::fprintf(stderr, "%s: %llu/%llu %s (%.0f%%), %.1f s elapsed, ETA %.1f s\n", what_,
+                 static_cast<unsigned long long>(done), static_cast<unsigned long long>(total), unit_,
+                 total ? 100.0 * static_cast<double>(done) / static_cast<double>(total) : 100.0, el, eta);
+  }
+  [[nodiscard]] double elapsed() const { return seconds(Clock::now()); }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  [[nodiscard]] double seconds(Clock::time_point t) const { return std::chrono::duration<double>(t - start_).count(); }
+  const char* what_;
+  const char* unit_;
+  bool quiet_;
+  Clock::time_point start_, last_;
+};
+
+unsigned thread_count(const Args& a) {
+  if (a.threads > 0) return a.threads;
+  const unsigned hw = std::thread::hardware_concurrency();
+  return hw == 0 ? 1 : hw;
+}
+
+std::string evidence_header(const Setup& s, const std::vector<strategy::Bar>& bars, const char* command,
+                            std::uint64_t trials, unsigned threads) {
+  std::string h;
+  h += "# Chosen by `enigma " + std::string(command) + "` (method " +
+       (s.method == Method::grid ? std::string("grid") : "genetic, seed " + std::to_string(s.genetic.seed)) + ", " +
+       std::to_string(trials) + " trials, " + std::to_string(threads) + " threads)\n";
+  h += "# data: " + s.data + ", " + std::to_string(bars.size()) + " candles " + utc_text(bars.front().time_ns) +
+       " .. " + utc_text(bars.back().time_ns) + "\n";
+  h += "# objective: " + std::string(to_string(s.selection.objective)) +
+       "; constraints: max_drawdown <= " + num(s.selection.max_drawdown) +
+       ", trades >= " + std::to_string(s.selection.min_trades) + "\n";
+  h += "# model: fee_rate " + num(s.model.fee_rate) + " per side, margin_fraction " + num(s.model.margin_fraction) +
+       "\n";
+  return h;
+}
+
+void write_params_table(std::ofstream& f, const ParamSet& p) {
+  f << "[optimize.params]\n";
+  for (std::size_t i = 0; i < kParamCount; ++i) f << kParamNames[i] << " = " << num(p.v[i]) << "\n";
+}
+
+int cmd_optimize() {
+  const Args& a = g_optimize;
+  const Setup s = read_setup(a);
+  const unsigned threads = thread_count(a);
+  tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
+  ProgressLine progress("optimize", s.method == Method::grid ? "trials" : "individuals", a.quiet);
+  std::vector<strategy::Bar> bars = load_candles(s);
+  const std::size_t n = bars.size();
+  const CandleBacktest bt(std::move(bars), s.space, s.model);
+  const double prep_s = progress.elapsed();
+
+  const std::size_t train_end =
+      s.train_fraction >= 1.0 ? n : static_cast<std::size_t>(std::floor(n * s.train_fraction));
+  const Span train{0, train_end};
+  const std::optional<Span> test = train_end < n ? std::optional<Span>(Span{train_end, n}) : std::nullopt;
+  auto report = [&](std::uint64_t d, std::uint64_t t) { progress(d, t); };
+  std::vector<Trial> trials = s.method == Method::grid ? run_grid(bt, train, test, report)
+                                                       : run_genetic(bt, train, test, s.selection, s.genetic, report);
+  const double total_s = progress.elapsed();
+  const Trial& best = trials[best_trial(trials, s.selection)];
+  std::uint64_t feasible = 0;
+  for (const Trial& t : trials) feasible += s.selection.feasible(t.train) ? 1 : 0;
+
+  const std::string dir = make_output_dir(s.runs_dir, "optimize");
+  write_trials_csv(dir + "/trials.csv", bt.space(), s.selection, {{std::string(), &trials}}, test.has_value());
+  {
+    const std::string path = dir + "/best.toml";
+    std::ofstream f = open_out(path);
+    f << evidence_header(s, bt.bars(), "optimize", trials.size(), threads);
+    f << "# train span: candles [0, " << train.end << "): " << metric_text(best.train) << "\n";
+    if (best.test)
+      f << "# test span: candles [" << test->begin << ", " << test->end << "): " << metric_text(*best.test) << "\n";
+    f << "# feasible trials: " << feasible << " of " << trials.size()
+      << (feasible == 0 ? " (none met the constraints: this is the best infeasible one)" : "") << "\n";
+    write_params_table(f, bt.space().at(best.idx));
+    close_out(f, path);
+  }
+  std::printf("optimize: %zu trials (%llu feasible) on %zu candles, best trial %llu: %s\n", trials.size(),
+              static_cast<unsigned long long>(feasible), n, static_cast<unsigned long long>(best.grid_index),
+              param_cells(bt.space().at(best.idx)).c_str());
+  std::printf("  train: %s\n", metric_text(best.train).c_str());
+  if (best.test) std::printf("  test:  %s\n", metric_text(*best.test).c_str());
+  std::printf("  output: %s/trials.csv, %s/best.toml\n", dir.c_str(), dir.c_str());
+  std::printf(
+      "timing: %.3f s total on %u threads (%.3f s loading candles, %zu scorer passes and %zu signal series, %.3f s "
+      "trials, "
+      "%.0f trials/s)\n",
+      total_s, threads, prep_s, bt.signals().scorer_passes(), bt.signals().series_count(), total_s - prep_s,
+      static_cast<double>(trials.size()) / std::max(1e-9, total_s - prep_s));
+  return 0;
+}
+
+int cmd_walkforward() {
+  const Args& a = g_walkforward;
+  const Setup s = read_setup(a);
+  const unsigned threads = thread_count(a);
+  tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
+  ProgressLine progress("walkforward", s.method == Method::grid ? "trials" : "individuals", a.quiet);
+  std::vector<strategy::Bar> bars = load_candles(s);
+  const std::size_t n = bars.size();
+  // Checked before the signal series are computed: a bad window config fails at once.
+  (void)walkforward_windows(n, s.walkforward);
+  const CandleBacktest bt(std::move(bars), s.space, s.model);
+  const double prep_s = progress.elapsed();
+  const WalkForwardResult r = run_walkforward(bt, s.walkforward, s.selection, s.method, s.genetic,
+                                              [&](std::uint64_t d, std::uint64_t t) { progress(d, t); });
+  const double total_s = progress.elapsed();
+
+  const std::string dir = make_output_dir(s.runs_dir, "walkforward");
+  const auto& B = bt.bars();
+  {
+    const std::string path = dir + "/walkforward.csv";
+    std::ofstream f = open_out(path);
+    f << "window,train_begin,train_end,test_begin,test_end,train_from,test_from,test_to,trials,valid,"
+      << param_columns();
+    for (const char* side : {"train", "test"}) {
+      std::string cols = kMetricColumns;
+      for (std::size_t p = 0, q; p != std::string::npos; p = q == std::string::npos ? q : q + 1) {
+        q = cols.find(',', p);
+        f << "," << side << "_" << cols.substr(p, q == std::string::npos ? q : q - p);
+      }
+    }
+    f << "\n";
+    for (std::size_t w = 0; w < r.windows.size(); ++w) {
+      const WindowResult& wr = r.windows[w];
+      f << w << "," << wr.window.train.begin << "," << wr.window.train.end << "," << wr.window.test.begin << ","
+        << wr.window.test.end << "," << utc_text(B[wr.window.train.begin].time_ns) << ","
+        << utc_text(B[wr.window.test.begin].time_ns) << "," << utc_text(B[wr.window.test.end - 1].time_ns) << ","
+        << wr.trials << "," << (wr.valid ? 1 : 0) << "," << param_cells(bt.space().at(wr.chosen.idx)) << ","
+        << metric_cells(wr.chosen.train) << "," << metric_cells(*wr.chosen.test) << "\n";
+    }
+    const Window& first = r.windows.front().window;
+    const Window& last = r.windows.back().window;
+    // The concatenated out-of-sample result: test metrics only (each window has its own parameters).
+    f << "oos,,," << first.test.begin << "," << last.test.end << ",," << utc_text(B[first.test.begin].time_ns) << ","
+      << utc_text(B[last.test.end - 1].time_ns) << "," << r.trials << ","
+      << (r.valid_windows == r.windows.size() ? 1 : 0)
+      << std::string(kParamCount + 7, ',')  // no params or train metrics
+      << metric_cells(r.out_of_sample) << "\n";
+    close_out(f, path);
+  }
+  {
+    std::vector<std::pair<std::string, const std::vector<Trial>*>> sets;
+    for (std::size_t w = 0; w < r.windows.size(); ++w) sets.emplace_back(std::to_string(w), &r.windows[w].all);
+    write_trials_csv(dir + "/trials.csv", bt.space(), s.selection, sets, true);
+  }
+  {
+    const std::string path = dir + "/oos_equity.csv";
+    std::ofstream f = open_out(path);
+    f << "time,window,equity\n";
+    std::size_t k = 0;
+    for (std::size_t w = 0; w < r.windows.size(); ++w)
+      for (std::size_t i = r.windows[w].window.test.begin; i < r.windows[w].window.test.end; ++i)
+        f << utc_text(B[i].time_ns) << "," << w << "," << num(r.oos_equity[k++]) << "\n";
+    close_out(f, path);
+  }
+  {
+    // The last window's parameters: the most recent data chose them, so they are the ones to deploy.
+    const WindowResult& last = r.windows.back();
+    const std::string path = dir + "/best.toml";
+    std::ofstream f = open_out(path);
+    f << evidence_header(s, B, "walkforward", r.trials, threads);
+    f << "# walk-forward: " << r.windows.size() << " windows, train fraction " << num(s.walkforward.train_fraction)
+      << ", " << r.valid_windows << " valid (>= " << s.walkforward.min_trades_per_window << " test trades)\n";
+    f << "# out-of-sample (test spans chained): " << metric_text(r.out_of_sample) << "\n";
+    f << "# these are window " << r.windows.size() - 1
+      << "'s parameters; its train span: " << metric_text(last.chosen.train)
+      << "; its test span: " << metric_text(*last.chosen.test) << "\n";
+    write_params_table(f, bt.space().at(last.chosen.idx));
+    close_out(f, path);
+  }
+  for (std::size_t w = 0; w < r.windows.size(); ++w) {
+    const WindowResult& wr = r.windows[w];
+    std::printf("window %zu: train [%zu, %zu) test [%zu, %zu) %s params %s\n  test: %s\n", w, wr.window.train.begin,
+                wr.window.train.end, wr.window.test.begin, wr.window.test.end, wr.valid ? "valid" : "NOT VALID",
+                param_cells(bt.space().at(wr.chosen.idx)).c_str(), metric_text(*wr.chosen.test).c_str());
+  }
+  std::printf("out-of-sample: %s\n%u of %zu windows valid (>= %u test trades each)\n",
+              metric_text(r.out_of_sample).c_str(), r.valid_windows, r.windows.size(),
+              s.walkforward.min_trades_per_window);
+  std::printf("  output: %s/walkforward.csv, trials.csv, oos_equity.csv, best.toml\n", dir.c_str());
+  std::printf(
+      "timing: %.3f s total on %u threads (%.3f s loading candles, %zu scorer passes and %zu signal series, %.3f s for "
+      "%llu "
+      "trials, %.0f trials/s)\n",
+      total_s, threads, prep_s, bt.signals().scorer_passes(), bt.signals().series_count(), total_s - prep_s,
+      static_cast<unsigned long long>(r.trials), static_cast<double>(r.trials) / std::max(1e-9, total_s - prep_s));
+  return 0;
+}
+
+void add_common(CLI::App* c, Args& a) {
+  c->add_option("--config", a.config, "TOML with [optimize] (data, objective, constraints) and [optimize.params]")
+      ->required()
+      ->check(CLI::ExistingFile);
+  c->add_option("--method", a.method, "grid | genetic (default from config: [optimize] method, else grid)")
+      ->check(CLI::IsMember({"grid", "genetic"}));
+  c->add_option("--threads", a.threads, "oneTBB worker threads (default: every core); results do not depend on it")
+      ->check(CLI::Range(1u, 1024u));
+  c->add_option("--seed", a.seed, "Genetic search seed (default from config: [optimize.genetic] seed, else 1)");
+  c->add_option("--runs-dir", a.runs_dir, "Where <UTC>-optimize/ or <UTC>-walkforward/ is created (default: runs)");
+  c->add_flag("--quiet", a.quiet, "No progress lines");
+}
+
+}  // namespace
+
+void register_commands(CLI::App& app) {
+  g_optimize_cmd = app.add_subcommand(
+      "optimize",
+      "Tune the candle strategy's parameters (grid on oneTBB or seeded genetic); writes runs/<UTC>-optimize/ "
+      "trials.csv and best.toml");
+  add_common(g_optimize_cmd, g_optimize);
+  g_walkforward_cmd = app.add_subcommand(
+      "walkforward",
+      "Rolling walk-forward: optimise on each train span, evaluate untouched on the next test span; writes "
+      "runs/<UTC>-walkforward/ walkforward.csv, trials.csv, oos_equity.csv and best.toml");
+  add_common(g_walkforward_cmd, g_walkforward);
+}
+
+std::optional<int> run_selected_command(CLI::App&) {
+  if (g_optimize_cmd && g_optimize_cmd->parsed()) return cmd_optimize();
+  if (g_walkforward_cmd && g_walkforward_cmd->parsed()) return cmd_walkforward();
+  return std::nullopt;
+}
+
+}  // namespace enigma::research
