@@ -270,7 +270,7 @@ std::string write_report(const std::string& run_dir) {
     }
   }
 
-  // metrics.json (research/metrics): a table of the backtest metrics and the plan's gates as PASS/FAIL lines.
+  // metrics.json (strategy/metrics): a table of the backtest metrics and the plan's gates as PASS/FAIL lines.
   std::vector<std::pair<std::string, std::string>> metric_rows;
   std::vector<std::string> gate_lines;
   simdjson::dom::parser metrics_parser;

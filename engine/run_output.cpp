@@ -16,7 +16,7 @@
 #include "core/error.hpp"
 #include "core/files.hpp"
 #include "core/logger.hpp"
-#include "research/metrics.hpp"
+#include "strategy/metrics.hpp"
 
 namespace enigma::engine {
 
@@ -133,8 +133,8 @@ std::string run_metrics_json(const RunSummaryInput& in) {
   const TradingCore& core = *in.core;
   // Round trips per instrument (FIFO over its fills, quantity in base units: contracts x multiplier), then all
   // of them in exit order.
-  std::vector<research::RoundTrip> trips;
-  std::vector<research::Fill> fills;
+  std::vector<strategy::RoundTrip> trips;
+  std::vector<strategy::TradeFill> fills;
   for (std::size_t id = 0; id < in.registry->size(); ++id) {
     fills.clear();
     const double multiplier = in.registry->get(static_cast<InstrumentId>(id)).multiplier.to_double();
@@ -142,23 +142,23 @@ std::string run_metrics_json(const RunSummaryInput& in) {
       if (t.instrument == id)
         fills.push_back({t.time_ns, t.side == Side::buy ? 1 : -1, t.qty.to_double() * multiplier, t.price.to_double(), t.fee.to_double(),
                          t.expected.to_double()});
-    const auto closed = research::round_trips_from_fills(fills);
+    const auto closed = strategy::round_trips_from_fills(fills);
     trips.insert(trips.end(), closed.begin(), closed.end());
   }
   std::stable_sort(trips.begin(), trips.end(), [](const auto& a, const auto& b) { return a.exit_ns < b.exit_ns; });
-  std::vector<research::EquityPoint> curve;
-  std::vector<research::PricePoint> prices;  // instrument 0's mid at each equity sample: the buy-and-hold baseline
+  std::vector<strategy::EquityPoint> curve;
+  std::vector<strategy::PricePoint> prices;  // instrument 0's mid at each equity sample: the buy-and-hold baseline
   for (const EquityRow& e : core.equity()) {
     curve.push_back({e.time_ns, e.equity.to_double()});
     if (!e.mark.is_zero()) prices.push_back({e.time_ns, e.mark.to_double()});
   }
-  research::BacktestMetrics m = research::compute_metrics(trips, curve, prices);
+  strategy::BacktestMetrics m = strategy::compute_metrics(trips, curve, prices);
   // Funding is booked by the account, not per fill: the run's total is what funding costs as a share of gross
   // (round trips' own net P&L carries fees only).
   m.trades.total_funding = core.account().funding_paid.to_double();
   m.trades.funding_share_of_gross =
       m.trades.total_gross > 0 ? m.trades.total_funding / m.trades.total_gross : std::numeric_limits<double>::quiet_NaN();
-  return research::metrics_json(m);
+  return strategy::metrics_json(m);
 }
 
 void write_run_files(const std::string& dir, const RunSummaryInput& in) {

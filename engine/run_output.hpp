@@ -45,7 +45,7 @@ struct RunSummaryInput {
 // summary.json, metrics.json, trades.csv, equity.csv and one <stage>.hgrm per stage with samples.
 // Deterministic fields first; wall-clock-dependent ones live under "timing" and "latency_ns".
 void write_run_files(const std::string& run_dir, const RunSummaryInput& in);
-// metrics.json's text: research/metrics over the run's fills (round trips, FIFO per instrument) and equity
+// metrics.json's text: strategy/metrics over the run's fills (round trips, FIFO per instrument) and equity
 // curve, instrument 0's mid as the buy-and-hold baseline, the account's funding total, the plan's gates.
 [[nodiscard]] std::string run_metrics_json(const RunSummaryInput& in);
 // Data problems that make a run meaningless without failing it: a configured symbol that never appeared in

@@ -27,7 +27,7 @@
 #include "research/param_space.hpp"
 #include "strategy/indicators.hpp"
 
-namespace enigma::research {
+namespace enigma::strategy {
 
 struct BacktestModel {
   double fee_rate = 0.0004;       // per side, on the notional (Binance USD-M taker, regular tier)
@@ -42,7 +42,7 @@ struct Span {
 };
 
 // What a trial reports. Returns are fractions (0.05 = +5 %).
-// TODO(issue 14): switch to research/metrics.* (wip-metrics) once merged; kept tiny here on purpose.
+// TODO(issue 14): switch to strategy/metrics.* (wip-metrics) once merged; kept tiny here on purpose.
 struct TrialMetrics {
   std::uint32_t trades = 0;
   std::uint32_t wins = 0;
@@ -114,4 +114,4 @@ class CandleBacktest {
   SignalCache signals_;
 };
 
-}  // namespace enigma::research
+}  // namespace enigma::strategy

@@ -1,12 +1,3 @@
-# research/: backtest metrics and overfitting statistics against hand computations and the papers' formulas.
-enigma_add_test(research_metrics_test
-  SOURCES ${CMAKE_CURRENT_LIST_DIR}/metrics_test.cpp
-  DEPS enigma::research
-  LABELS unit)
-enigma_add_test(research_stats_test
-  SOURCES ${CMAKE_CURRENT_LIST_DIR}/stats_test.cpp
-  DEPS enigma::research
-  LABELS unit)
 # research/: parameter spaces, the candle backtest behind the optimizer, grid / genetic search and walk-forward
 # windows, on a slice of the bundled BTCUSDT 5 m candles (a few seconds in release).
 enigma_add_test(research_optimizer_test

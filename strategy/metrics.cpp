@@ -1,4 +1,4 @@
-#include "research/metrics.hpp"
+#include "strategy/metrics.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -6,7 +6,7 @@
 #include <limits>
 #include <sstream>
 
-namespace enigma::research {
+namespace enigma::strategy {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
@@ -389,7 +389,7 @@ std::string metrics_json(const BacktestMetrics& m, const Gates& g) {
   return j.str();
 }
 
-std::vector<RoundTrip> round_trips_from_fills(std::span<const Fill> fills, std::span<const FundingPayment> funding) {
+std::vector<RoundTrip> round_trips_from_fills(std::span<const TradeFill> fills, std::span<const FundingPayment> funding) {
   // Open entry lots, oldest first. Each lot remembers its share of the entry fee per unit of quantity.
   struct Lot {
     std::int64_t time_ns;
@@ -409,7 +409,7 @@ std::vector<RoundTrip> round_trips_from_fills(std::span<const Fill> fills, std::
     }
   };
   constexpr double kEps = 1e-12;
-  for (const Fill& f : fills) {
+  for (const TradeFill& f : fills) {
     charge_funding_until(f.time_ns);
     double left = f.qty;
     const double fee_per_qty = f.qty > 0 ? f.fee / f.qty : 0;
@@ -429,4 +429,4 @@ std::vector<RoundTrip> round_trips_from_fills(std::span<const Fill> fills, std::
   return out;
 }
 
-}  // namespace enigma::research
+}  // namespace enigma::strategy

@@ -1,11 +1,11 @@
-#include "research/indicator_accuracy.hpp"
+#include "strategy/indicator_accuracy.hpp"
 
 #include <string>
 #include <vector>
 
 #include "core/error.hpp"
 
-namespace enigma::research {
+namespace enigma::strategy {
 
 std::array<ComponentAccuracy, strategy::kComponentCount> component_accuracy(std::span<const strategy::Bar> bars,
                                                                             const strategy::SignalConfig& config,
@@ -30,4 +30,4 @@ std::array<ComponentAccuracy, strategy::kComponentCount> component_accuracy(std:
   return out;
 }
 
-}  // namespace enigma::research
+}  // namespace enigma::strategy

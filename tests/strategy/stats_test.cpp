@@ -1,7 +1,7 @@
-// research/stats: the deflated Sharpe ratio against Bailey & López de Prado (2014)'s worked example and a direct
+// strategy/stats: the deflated Sharpe ratio against Bailey & López de Prado (2014)'s worked example and a direct
 // implementation of its formulas written here; PBO (CSCV) on matrices whose answer is known; the random-entry
 // permutation p-value on price paths where the null distribution can be counted by hand.
-#include "research/stats.hpp"
+#include "strategy/stats.hpp"
 
 #include <gtest/gtest.h>
 
@@ -12,7 +12,7 @@
 
 #include "core/error.hpp"
 
-namespace enigma::research {
+namespace enigma::strategy {
 namespace {
 
 // The test's own inverse normal CDF: bisection on erfc, slow and obviously right.
@@ -172,4 +172,4 @@ TEST(Permutation, RejectsTradesPastTheEnd) {
 }
 
 }  // namespace
-}  // namespace enigma::research
+}  // namespace enigma::strategy

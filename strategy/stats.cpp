@@ -1,4 +1,4 @@
-#include "research/stats.hpp"
+#include "strategy/stats.hpp"
 
 #include <cmath>
 #include <limits>
@@ -7,7 +7,7 @@
 
 #include "core/error.hpp"
 
-namespace enigma::research {
+namespace enigma::strategy {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
@@ -208,4 +208,4 @@ PermutationTest random_entry_p_value(std::span<const double> prices, std::span<c
   return out;
 }
 
-}  // namespace enigma::research
+}  // namespace enigma::strategy

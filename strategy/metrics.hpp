@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-namespace enigma::research {
+namespace enigma::strategy {
 
 // A closed position: entry to exit (a partial close is its own round trip for the closed quantity).
 struct RoundTrip {
@@ -73,7 +73,7 @@ struct TradeStats {
 };
 [[nodiscard]] TradeStats trade_stats(std::span<const RoundTrip> trades) noexcept;
 
-// Fill quality: slippage of each leg (entry or exit of a round trip, so a fill that closes two entries counts
+// TradeFill quality: slippage of each leg (entry or exit of a round trip, so a fill that closes two entries counts
 // twice, for its share each) with a known expected price, positive = worse for us (buy: fill above expected;
 // sell: fill below expected). Notional-weighted mean in basis points (weights qty * expected), and the total
 // cost in quote (sum of qty * adverse price difference).
@@ -181,7 +181,7 @@ struct GateResult {
 // a fill that crosses zero closes the position and opens the rest the other way). Fees are split across
 // round trips by quantity. Funding (quote, positive = paid) events at their times are charged to the round
 // trips open then, by quantity. Fills still open at the end produce no round trip.
-struct Fill {
+struct TradeFill {
   std::int64_t time_ns = 0;
   int side = 1;    // +1 buy, -1 sell
   double qty = 0;  // > 0
@@ -193,7 +193,7 @@ struct FundingPayment {
   std::int64_t time_ns = 0;
   double amount = 0;  // quote paid by the position (negative: received)
 };
-[[nodiscard]] std::vector<RoundTrip> round_trips_from_fills(std::span<const Fill> fills,
+[[nodiscard]] std::vector<RoundTrip> round_trips_from_fills(std::span<const TradeFill> fills,
                                                             std::span<const FundingPayment> funding = {});
 
-}  // namespace enigma::research
+}  // namespace enigma::strategy

@@ -1,16 +1,16 @@
 // Per-indicator accuracy of the confluence scorer (strategy/signal.hpp) over a candle series: for each
 // component that votes in the score, how often the sign of its contribution agreed with the sign of the
-// forward return over `horizon` bars (research/metrics.hpp indicator_accuracy, per component).
+// forward return over `horizon` bars (strategy/metrics.hpp indicator_accuracy, per component).
 #pragma once
 
 #include <array>
 #include <cstddef>
 #include <span>
 
-#include "research/metrics.hpp"
+#include "strategy/metrics.hpp"
 #include "strategy/signal.hpp"
 
-namespace enigma::research {
+namespace enigma::strategy {
 
 struct ComponentAccuracy {
   strategy::Component component;
@@ -23,4 +23,4 @@ struct ComponentAccuracy {
 [[nodiscard]] std::array<ComponentAccuracy, strategy::kComponentCount> component_accuracy(
     std::span<const strategy::Bar> bars, const strategy::SignalConfig& config, std::size_t horizon);
 
-}  // namespace enigma::research
+}  // namespace enigma::strategy

@@ -10,7 +10,7 @@
 #include <span>
 #include <vector>
 
-namespace enigma::research {
+namespace enigma::strategy {
 
 [[nodiscard]] double normal_cdf(double x) noexcept;
 // Inverse of normal_cdf for p in (0, 1) (Acklam's rational approximation refined by one Halley step).
@@ -68,4 +68,4 @@ struct PermutationTest {
 [[nodiscard]] PermutationTest random_entry_p_value(std::span<const double> prices, std::span<const HeldTrade> trades,
                                                    std::size_t permutations, std::uint64_t seed);
 
-}  // namespace enigma::research
+}  // namespace enigma::strategy

@@ -1,15 +1,15 @@
-// research/metrics against hand computations on small trade lists and equity curves (numbers worked out in
+// strategy/metrics against hand computations on small trade lists and equity curves (numbers worked out in
 // the comments).
-#include "research/metrics.hpp"
+#include "strategy/metrics.hpp"
 #include "core/error.hpp"
-#include "research/indicator_accuracy.hpp"
+#include "strategy/indicator_accuracy.hpp"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <vector>
 
-namespace enigma::research {
+namespace enigma::strategy {
 namespace {
 
 constexpr std::int64_t kDay = kNsPerDay;
@@ -245,7 +245,7 @@ TEST(RoundTripsFromFills, FifoWithFeeAndFundingSplitAndFlip) {
   // buy 2 @ 100 (fee .2, expected 99), buy 1 @ 103 (fee .1); funding .3 at t=3 while 2 + 1 are open: .2 and .1;
   // sell 4 @ 110 (fee .4 = .1 per unit, expected 111): closes 2 @ 100 and 1 @ 103, opens a 1 short at 110;
   // buy 1 @ 105 (fee .1) closes the short.
-  const std::vector<Fill> fills{
+  const std::vector<TradeFill> fills{
       {1, +1, 2, 100, 0.2, 99}, {2, +1, 1, 103, 0.1, 0}, {4, -1, 4, 110, 0.4, 111}, {5, +1, 1, 105, 0.1, 0}};
   const std::vector<FundingPayment> funding{{3, 0.3}};
   const auto rt = round_trips_from_fills(fills, funding);
@@ -275,9 +275,9 @@ TEST(RoundTripsFromFills, FifoWithFeeAndFundingSplitAndFlip) {
 }
 
 }  // namespace
-}  // namespace enigma::research
+}  // namespace enigma::strategy
 
-namespace enigma::research {
+namespace enigma::strategy {
 namespace {
 
 // A steady trend: close_i = 100 * g^i with a +-0.05 zigzag that never makes a bar close against the trend
@@ -313,4 +313,4 @@ TEST(ComponentAccuracyTest, TrendFollowersRightMeanReversionWrongInATrend) {
 }
 
 }  // namespace
-}  // namespace enigma::research
+}  // namespace enigma::strategy
