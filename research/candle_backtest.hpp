@@ -27,7 +27,7 @@
 #include "research/param_space.hpp"
 #include "strategy/indicators.hpp"
 
-namespace enigma::strategy {
+namespace enigma::research {
 
 struct BacktestModel {
   double fee_rate = 0.0004;       // per side, on the notional (Binance USD-M taker, regular tier)
@@ -114,4 +114,4 @@ class CandleBacktest {
   SignalCache signals_;
 };
 
-}  // namespace enigma::strategy
+}  // namespace enigma::research
