@@ -131,7 +131,8 @@ CandleBacktest::CandleBacktest(std::vector<strategy::Bar> bars, ParamSpace space
   for (const auto& b : bars_) days_.push_back(utc_day(b.time_ns));
 }
 
-TrialMetrics CandleBacktest::run(const ParamIndex& idx, Span span, std::vector<double>* equity_out) const {
+TrialMetrics CandleBacktest::run(const ParamIndex& idx, Span span, std::vector<double>* equity_out,
+                                 std::vector<strategy::HeldTrade>* trades_out) const {
   TrialMetrics m;
   if (span.begin >= span.end || span.end > bars_.size()) return m;
   const std::vector<double>& score = signals_.scores(idx);
@@ -146,6 +147,7 @@ TrialMetrics CandleBacktest::run(const ParamIndex& idx, Span span, std::vector<d
   double entry = 0.0, notional = 0.0, margin = 0.0, entry_fee = 0.0, stop = 0.0, target = 0.0;
   double gross_profit = 0.0, gross_loss = 0.0;
   std::size_t entry_i = 0;
+  std::size_t i = span.begin;  // the candle being processed
 
   auto unrealised = [&](double px) {
     const double pnl = notional * dir * (px / entry - 1.0);
@@ -157,6 +159,7 @@ TrialMetrics CandleBacktest::run(const ParamIndex& idx, Span span, std::vector<d
     equity += pnl;
     const double trade = pnl - entry_fee;
     ++m.trades;
+    if (trades_out) trades_out->push_back({entry_i, i - entry_i, dir});
     if (trade > 0.0) {
       ++m.wins;
       gross_profit += trade;
@@ -165,7 +168,7 @@ TrialMetrics CandleBacktest::run(const ParamIndex& idx, Span span, std::vector<d
     }
     dir = 0;
   };
-  auto open_at = [&](int d, double px, std::size_t i) {
+  auto open_at = [&](int d, double px) {
     dir = d;
     entry = px;
     entry_i = i;
@@ -179,7 +182,7 @@ TrialMetrics CandleBacktest::run(const ParamIndex& idx, Span span, std::vector<d
 
   EquityStats stats(days_[span.begin]);
   if (equity_out) equity_out->reserve(equity_out->size() + span.size());
-  for (std::size_t i = span.begin; i < span.end; ++i) {
+  for (; i < span.end; ++i) {
     const strategy::Bar& b = bars_[i];
     if (dir > 0 && i > entry_i) {
       if (b.open <= stop || b.open >= target)
@@ -201,9 +204,9 @@ TrialMetrics CandleBacktest::run(const ParamIndex& idx, Span span, std::vector<d
     if (dir != 0 && (last || (dir > 0 ? s <= -min_score : s >= min_score))) close_at(b.close);  // NaN: false
     if (dir == 0 && !last) {  // an entry on the last candle would only pay fees
       if (s >= min_score)
-        open_at(+1, b.close, i);
+        open_at(+1, b.close);
       else if (s <= -min_score)
-        open_at(-1, b.close, i);
+        open_at(-1, b.close);
     }
     const double mtm = dir == 0 ? equity : equity + unrealised(b.close);
     stats.on_candle(days_[i], mtm);

@@ -26,6 +26,7 @@
 
 #include "research/param_space.hpp"
 #include "strategy/indicators.hpp"
+#include "strategy/stats.hpp"
 
 namespace enigma::research {
 
@@ -97,8 +98,10 @@ class CandleBacktest {
   CandleBacktest(std::vector<strategy::Bar> bars, ParamSpace space, BacktestModel model);
 
   // One trial over `span`. `equity_out`, when given, receives the marked-to-market equity after each candle
-  // (relative to the span's start, 1.0 = flat).
-  [[nodiscard]] TrialMetrics run(const ParamIndex& idx, Span span, std::vector<double>* equity_out = nullptr) const;
+  // (relative to the span's start, 1.0 = flat). `trades_out`, when given, receives each round trip as
+  // (entry candle index, candles held, side), for the random-entry permutation test.
+  [[nodiscard]] TrialMetrics run(const ParamIndex& idx, Span span, std::vector<double>* equity_out = nullptr,
+                                 std::vector<strategy::HeldTrade>* trades_out = nullptr) const;
 
   [[nodiscard]] const std::vector<strategy::Bar>& bars() const noexcept { return bars_; }
   [[nodiscard]] const ParamSpace& space() const noexcept { return space_; }

@@ -20,6 +20,7 @@
 #include "core/config.hpp"
 #include "core/error.hpp"
 #include "research/candle_backtest.hpp"
+#include "research/evidence.hpp"
 #include "research/optimizer.hpp"
 #include "research/param_space.hpp"
 #include "research/walkforward.hpp"
@@ -51,6 +52,7 @@ struct Setup {
   double train_fraction = 1.0;  // optimize: below 1, the rest of the candles is an untouched test span
   std::string runs_dir = "runs";
   WalkForwardConfig walkforward;
+  EvidenceConfig evidence;
   ParamSpace space = ParamSpace::defaults();
 };
 
@@ -73,6 +75,10 @@ Setup read_setup(const Args& a) {
   s.model.margin_fraction = opt.real("margin_fraction", 0.02, 1e-6, 1.0);
   s.train_fraction = opt.real("train_fraction", 1.0, 0.05, 1.0);
   s.runs_dir = opt.string("runs_dir", "runs");
+  s.evidence.pbo_partitions = static_cast<std::uint32_t>(opt.integer("pbo_partitions", 16, 2, 30));
+  if (s.evidence.pbo_partitions % 2 != 0) opt.fail("pbo_partitions", "must be even");
+  s.evidence.permutations = static_cast<std::uint32_t>(opt.integer("permutations", 2000, 1, 10'000'000));
+  s.evidence.seed = static_cast<std::uint64_t>(opt.integer("permutation_seed", 1, 0));
   if (auto g = opt.optional_table("genetic")) {
     s.genetic.population = static_cast<std::uint32_t>(g->integer("population", 40, 2, 100'000));
     s.genetic.generations = static_cast<std::uint32_t>(g->integer("generations", 25, 1, 100'000));
@@ -269,6 +275,121 @@ std::string evidence_header(const Setup& s, const std::vector<strategy::Bar>& ba
   return h;
 }
 
+
+// ---- "Is it real?": evidence, the plan's gates, metrics.json ----------------------------------------------
+
+// JSON number: non-finite values are null.
+std::string jnum(double x) { return std::isfinite(x) ? num(x) : "null"; }
+std::string jstr(const std::string& v) {
+  std::string o = "\"";
+  for (char c : v) {
+    if (c == '"' || c == '\\') o += '\\';
+    o += c;
+  }
+  return o + "\"";
+}
+
+struct Gate {
+  std::string name;
+  bool pass = false;
+  std::string detail;
+};
+
+struct Evidence {
+  DsrEvidence dsr;
+  PboEvidence pbo;
+  PermutationEvidence perm;
+  std::string untouched;       // which span the Sharpe / drawdown / p-value gates read
+  TrialMetrics untouched_metrics;
+  std::vector<Gate> gates;
+  [[nodiscard]] bool all_pass() const {
+    for (const Gate& g : gates)
+      if (!g.pass) return false;
+    return true;
+  }
+};
+
+// The trading plan's gates: Sharpe > 1.5 and max drawdown < 8 % on the untouched span, a valid walk-forward
+// (every window with enough test trades), p < 0.05 on the permutation test.
+std::vector<Gate> plan_gates(const Evidence& e, std::optional<std::pair<std::uint32_t, std::size_t>> wf_valid) {
+  std::vector<Gate> g;
+  const TrialMetrics& m = e.untouched_metrics;
+  g.push_back({"sharpe > 1.5", m.sharpe > 1.5, e.untouched + " Sharpe " + num(m.sharpe)});
+  if (wf_valid)
+    g.push_back({"walk-forward valid", wf_valid->first == wf_valid->second,
+                 std::to_string(wf_valid->first) + " of " + std::to_string(wf_valid->second) + " windows valid"});
+  else
+    g.push_back({"walk-forward valid", false, "not run by optimize: run `enigma walkforward`"});
+  if (e.perm.result)
+    g.push_back({"p < 0.05", e.perm.result->p_value < 0.05,
+                 e.untouched + " permutation p-value " + num(e.perm.result->p_value)});
+  else
+    g.push_back({"p < 0.05", false, "no p-value: " + e.perm.not_computed});
+  g.push_back({"max drawdown < 8%", m.max_drawdown < 0.08, e.untouched + " max drawdown " + num(m.max_drawdown)});
+  return g;
+}
+
+std::string evidence_comment(const Evidence& e) {
+  std::string h = "# evidence: deflated Sharpe ratio " + num(e.dsr.result.dsr) + " (" + std::to_string(e.dsr.trials) +
+                  " trials, per-day Sharpe " + num(e.dsr.sharpe) + " vs expected max " +
+                  num(e.dsr.result.expected_max_sharpe) + ")";
+  h += "; PBO " + (e.pbo.result ? num(e.pbo.result->pbo) + " (CSCV, S = " + std::to_string(e.pbo.partitions) + ")"
+                                : "not computed: " + e.pbo.not_computed);
+  h += "; p-value " + (e.perm.result ? num(e.perm.result->p_value) + " (" + e.untouched + ", " +
+                                           std::to_string(e.perm.trades) + " trades vs random entries)"
+                                     : "not computed: " + e.perm.not_computed);
+  h += "\n# gates: ";
+  for (std::size_t i = 0; i < e.gates.size(); ++i)
+    h += (i ? ", " : "") + e.gates[i].name + " " + (e.gates[i].pass ? "PASS" : "FAIL");
+  return h + "\n";
+}
+
+void print_gates(const Evidence& e) {
+  std::printf("evidence: DSR %s (%zu trials), PBO %s, p-value %s\n", num(e.dsr.result.dsr).c_str(), e.dsr.trials,
+              e.pbo.result ? num(e.pbo.result->pbo).c_str() : "n/a",
+              e.perm.result ? num(e.perm.result->p_value).c_str() : "n/a");
+  for (const Gate& g : e.gates)
+    std::printf("gate %s: %s (%s)\n", g.name.c_str(), g.pass ? "PASS" : "FAIL", g.detail.c_str());
+}
+
+std::string metrics_json_text(const TrialMetrics& m) {
+  return "{\"trades\": " + std::to_string(m.trades) + ", \"win_rate\": " + jnum(m.win_rate()) +
+         ", \"profit_factor\": " + jnum(m.profit_factor) + ", \"net_return\": " + jnum(m.net_return) +
+         ", \"sharpe\": " + jnum(m.sharpe) + ", \"max_drawdown\": " + jnum(m.max_drawdown) + "}";
+}
+
+void write_metrics_json(const std::string& path, const char* command, const Setup& s, const ParamSet& chosen,
+                        std::size_t trials, const Evidence& e, const std::string& extra) {
+  std::ofstream f = open_out(path);
+  f << "{\n  \"command\": " << jstr(command) << ",\n  \"trials\": " << trials << ",\n  \"objective\": "
+    << jstr(std::string(to_string(s.selection.objective))) << ",\n  \"chosen_params\": {";
+  for (std::size_t i = 0; i < kParamCount; ++i) f << (i ? ", " : "") << jstr(std::string(kParamNames[i])) << ": " << jnum(chosen.v[i]);
+  f << "},\n" << extra;
+  f << "  \"untouched_span\": " << jstr(e.untouched) << ",\n  \"untouched\": " << metrics_json_text(e.untouched_metrics)
+    << ",\n";
+  const DsrEvidence& d = e.dsr;
+  f << "  \"deflated_sharpe\": {\"trials\": " << d.trials << ", \"sharpe_per_day\": " << jnum(d.sharpe)
+    << ", \"trial_sharpe_variance\": " << jnum(d.trial_sharpe_variance) << ", \"observations\": " << d.observations
+    << ", \"skew\": " << jnum(d.skew) << ", \"kurtosis\": " << jnum(d.kurtosis)
+    << ", \"expected_max_sharpe\": " << jnum(d.result.expected_max_sharpe) << ", \"dsr\": " << jnum(d.result.dsr)
+    << "},\n";
+  f << "  \"pbo\": {\"partitions\": " << e.pbo.partitions << ", \"rows\": " << e.pbo.rows << ", \"combinations\": "
+    << (e.pbo.result ? e.pbo.result->combinations : 0) << ", \"pbo\": " << (e.pbo.result ? jnum(e.pbo.result->pbo) : "null")
+    << ", \"not_computed\": " << (e.pbo.result ? "null" : jstr(e.pbo.not_computed)) << "},\n";
+  f << "  \"permutation\": {\"span\": " << jstr(e.untouched) << ", \"trades\": " << e.perm.trades
+    << ", \"permutations\": " << s.evidence.permutations << ", \"seed\": " << s.evidence.seed
+    << ", \"observed\": " << (e.perm.result ? jnum(e.perm.result->observed) : "null")
+    << ", \"null_mean\": " << (e.perm.result ? jnum(e.perm.result->null_mean) : "null")
+    << ", \"p_value\": " << (e.perm.result ? jnum(e.perm.result->p_value) : "null")
+    << ", \"not_computed\": " << (e.perm.result ? "null" : jstr(e.perm.not_computed)) << "},\n";
+  f << "  \"gates\": [";
+  for (std::size_t i = 0; i < e.gates.size(); ++i)
+    f << (i ? ", " : "") << "{\"gate\": " << jstr(e.gates[i].name) << ", \"pass\": " << (e.gates[i].pass ? "true" : "false")
+      << ", \"detail\": " << jstr(e.gates[i].detail) << "}";
+  f << "],\n  \"all_gates_pass\": " << (e.all_pass() ? "true" : "false") << "\n}\n";
+  close_out(f, path);
+}
+
 void write_params_table(std::ofstream& f, const ParamSet& p) {
   f << "[optimize.params]\n";
   for (std::size_t i = 0; i < kParamCount; ++i) f << kParamNames[i] << " = " << num(p.v[i]) << "\n";
@@ -297,6 +418,20 @@ int cmd_optimize() {
   std::uint64_t feasible = 0;
   for (const Trial& t : trials) feasible += s.selection.feasible(t.train) ? 1 : 0;
 
+  Evidence ev;
+  ev.dsr = deflated_sharpe_of(bt, trials, best, train);
+  ev.pbo = pbo_of(bt, trials, train, s.evidence.pbo_partitions);
+  if (test) {
+    ev.untouched = "test span";
+    ev.untouched_metrics = *best.test;
+    ev.perm = permutation_of(bt, {{best.idx, *test}}, s.evidence);
+  } else {
+    ev.untouched = "train span (in-sample: no test span, train_fraction = 1)";
+    ev.untouched_metrics = best.train;
+    ev.perm.not_computed = "no untouched span (set [optimize] train_fraction below 1)";
+  }
+  ev.gates = plan_gates(ev, std::nullopt);
+
   const std::string dir = make_output_dir(s.runs_dir, "optimize");
   write_trials_csv(dir + "/trials.csv", bt.space(), s.selection, {{std::string(), &trials}}, test.has_value());
   {
@@ -308,6 +443,9 @@ int cmd_optimize() {
       f << "# test span: candles [" << test->begin << ", " << test->end << "): " << metric_text(*best.test) << "\n";
     f << "# feasible trials: " << feasible << " of " << trials.size()
       << (feasible == 0 ? " (none met the constraints: this is the best infeasible one)" : "") << "\n";
+    f << "# objective (" << to_string(s.selection.objective)
+      << ", train span): " << num(objective_value(s.selection.objective, best.train)) << "\n";
+    f << evidence_comment(ev);
     write_params_table(f, bt.space().at(best.idx));
     close_out(f, path);
   }
@@ -316,13 +454,17 @@ int cmd_optimize() {
               param_cells(bt.space().at(best.idx)).c_str());
   std::printf("  train: %s\n", metric_text(best.train).c_str());
   if (best.test) std::printf("  test:  %s\n", metric_text(*best.test).c_str());
-  std::printf("  output: %s/trials.csv, %s/best.toml\n", dir.c_str(), dir.c_str());
+  write_metrics_json(dir + "/metrics.json", "optimize", s, bt.space().at(best.idx), trials.size(), ev,
+                     "  \"train\": " + metrics_json_text(best.train) + ",\n" +
+                         (best.test ? "  \"test\": " + metrics_json_text(*best.test) + ",\n" : std::string()));
+  std::printf("  output: %s/trials.csv, %s/best.toml, %s/metrics.json\n", dir.c_str(), dir.c_str(), dir.c_str());
   std::printf(
       "timing: %.3f s total on %u threads (%.3f s loading candles, %zu scorer passes and %zu signal series, %.3f s "
       "trials, "
       "%.0f trials/s)\n",
       total_s, threads, prep_s, bt.signals().scorer_passes(), bt.signals().series_count(), total_s - prep_s,
       static_cast<double>(trials.size()) / std::max(1e-9, total_s - prep_s));
+  print_gates(ev);
   return 0;
 }
 
@@ -341,6 +483,19 @@ int cmd_walkforward() {
   const WalkForwardResult r = run_walkforward(bt, s.walkforward, s.selection, s.method, s.genetic,
                                               [&](std::uint64_t d, std::uint64_t t) { progress(d, t); });
   const double total_s = progress.elapsed();
+
+  // Evidence: DSR and PBO of the deployed (last) window's selection among its trials on its train span; the
+  // permutation test over the chained out-of-sample trades of every window.
+  const WindowResult& deployed = r.windows.back();
+  Evidence ev;
+  ev.dsr = deflated_sharpe_of(bt, deployed.all, deployed.chosen, deployed.window.train);
+  ev.pbo = pbo_of(bt, deployed.all, deployed.window.train, s.evidence.pbo_partitions);
+  std::vector<Segment> segments;
+  for (const WindowResult& wr : r.windows) segments.push_back({wr.chosen.idx, wr.window.test});
+  ev.perm = permutation_of(bt, segments, s.evidence);
+  ev.untouched = "out-of-sample";
+  ev.untouched_metrics = r.out_of_sample;
+  ev.gates = plan_gates(ev, std::make_pair(r.valid_windows, r.windows.size()));
 
   const std::string dir = make_output_dir(s.runs_dir, "walkforward");
   const auto& B = bt.bars();
@@ -402,6 +557,10 @@ int cmd_walkforward() {
     f << "# these are window " << r.windows.size() - 1
       << "'s parameters; its train span: " << metric_text(last.chosen.train)
       << "; its test span: " << metric_text(*last.chosen.test) << "\n";
+    f << "# objective (" << to_string(s.selection.objective)
+      << ", window " << r.windows.size() - 1 << " train span): " << num(objective_value(s.selection.objective, last.chosen.train))
+      << "\n";
+    f << evidence_comment(ev);
     write_params_table(f, bt.space().at(last.chosen.idx));
     close_out(f, path);
   }
@@ -414,13 +573,20 @@ int cmd_walkforward() {
   std::printf("out-of-sample: %s\n%u of %zu windows valid (>= %u test trades each)\n",
               metric_text(r.out_of_sample).c_str(), r.valid_windows, r.windows.size(),
               s.walkforward.min_trades_per_window);
-  std::printf("  output: %s/walkforward.csv, trials.csv, oos_equity.csv, best.toml\n", dir.c_str());
+  write_metrics_json(dir + "/metrics.json", "walkforward", s, bt.space().at(deployed.chosen.idx), r.trials, ev,
+                     "  \"windows\": " + std::to_string(r.windows.size()) + ",\n  \"valid_windows\": " +
+                         std::to_string(r.valid_windows) + ",\n  \"evidence_window\": " +
+                         std::to_string(r.windows.size() - 1) + ",\n  \"evidence_window_trials\": " +
+                         std::to_string(deployed.all.size()) + ",\n  \"out_of_sample\": " +
+                         metrics_json_text(r.out_of_sample) + ",\n");
+  std::printf("  output: %s/walkforward.csv, trials.csv, oos_equity.csv, best.toml, metrics.json\n", dir.c_str());
   std::printf(
       "timing: %.3f s total on %u threads (%.3f s loading candles, %zu scorer passes and %zu signal series, %.3f s for "
       "%llu "
       "trials, %.0f trials/s)\n",
       total_s, threads, prep_s, bt.signals().scorer_passes(), bt.signals().series_count(), total_s - prep_s,
       static_cast<unsigned long long>(r.trials), static_cast<double>(r.trials) / std::max(1e-9, total_s - prep_s));
+  print_gates(ev);
   return 0;
 }
 

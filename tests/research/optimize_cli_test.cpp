@@ -2,13 +2,16 @@
 // candles and a small grid: trials.csv byte-identical for 1 and 2 threads, best.toml holding the best
 // feasible row of trials.csv, the genetic search reproducible per seed, walkforward.csv's window
 // boundaries against a hand computation and its choice made on the train span only, and bad TOML refused with exit 3
-// naming the key.
+// naming the key; metrics.json's evidence (DSR recomputed here from trials.csv, PBO, p-value) and the plan's
+// gates against the CSV.
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
 
 #include <array>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -60,6 +63,56 @@ std::size_t column(const std::vector<std::string>& header, const std::string& na
     if (header[i] == name) return i;
   ADD_FAILURE() << "no column " << name;
   return 0;
+}
+
+
+// The number after `"key": ` in the first `"section": {...}` of a metrics.json text (section "" = anywhere);
+// NaN when absent or null.
+double json_number(const std::string& text, const std::string& section, const std::string& key) {
+  std::size_t from = 0;
+  if (!section.empty()) {
+    from = text.find("\"" + section + "\": {");
+    if (from == std::string::npos) return NAN;
+    from += section.size() + 5;  // past the section's opening brace
+  }
+  const std::size_t at = text.find("\"" + key + "\": ", from);
+  if (at == std::string::npos) return NAN;
+  const char* p = text.c_str() + at + key.size() + 4;
+  char* end = nullptr;
+  const double v = std::strtod(p, &end);
+  return end == p ? NAN : v;
+}
+
+// Standard normal CDF and its inverse by bisection: independent of strategy/stats.cpp's rational approximation.
+double phi(double x) { return 0.5 * std::erfc(-x / std::sqrt(2.0)); }
+double phi_inv(double p) {
+  double lo = -40, hi = 40;
+  for (int i = 0; i < 200; ++i) {
+    const double mid = 0.5 * (lo + hi);
+    (phi(mid) < p ? lo : hi) = mid;
+  }
+  return 0.5 * (lo + hi);
+}
+
+// Bailey & López de Prado (2014): the deflated Sharpe ratio of the selected per-period Sharpe `sr` among the
+// trials' per-period Sharpes `trials`, over T returns with skewness g3 and kurtosis g4.
+double deflated_sharpe_by_formula(const std::vector<double>& trials, double sr, double T, double g3, double g4) {
+  const double n = static_cast<double>(trials.size());
+  double mean = 0;
+  for (double x : trials) mean += x / n;
+  double var = 0;
+  for (double x : trials) var += (x - mean) * (x - mean) / (n - 1);
+  const double gamma = 0.5772156649015329;
+  const double sr0 = std::sqrt(var) * ((1 - gamma) * phi_inv(1 - 1 / n) + gamma * phi_inv(1 - 1 / (n * std::exp(1.0))));
+  return phi((sr - sr0) * std::sqrt(T - 1) / std::sqrt(1 - g3 * sr + (g4 - 1) / 4 * sr * sr));
+}
+
+std::vector<std::string> gate_lines(const std::string& out) {
+  std::vector<std::string> lines;
+  std::istringstream in(out);
+  for (std::string l; std::getline(in, l);)
+    if (l.rfind("gate ", 0) == 0) lines.push_back(l);
+  return lines;
 }
 
 class OptimizeCli : public ::testing::Test {
@@ -205,6 +258,152 @@ TEST_F(OptimizeCli, WalkForwardWindowsMatchAHandComputation) {
   EXPECT_NE(slurp(run_dir / "best.toml").find("[optimize.params]"), std::string::npos);
 }
 
+TEST_F(OptimizeCli, EvidenceInMetricsJsonMatchesTrialsCsvAndGatesArePrinted) {
+  const std::string cfg =
+      write_config("ev.toml", "train_fraction = 0.7\npbo_partitions = 4\npermutations = 500\npermutation_seed = 3");
+  const Out o = run("optimize --config " + cfg + " --threads 2 --quiet --runs-dir " + (dir_ / "e").string());
+  ASSERT_EQ(o.code, 0) << o.text;
+  const fs::path run_dir = only_run("e");
+  const std::string json = slurp(run_dir / "metrics.json");
+  const auto rows = csv_rows(slurp(run_dir / "trials.csv"));
+  ASSERT_EQ(rows.size(), 1u + 192u);
+  const auto& h = rows[0];
+  const std::size_t feasible = column(h, "feasible"), sharpe = column(h, "train_sharpe");
+  std::size_t best = 0;
+  std::vector<double> per_day;  // every trial's train Sharpe, per day
+  for (std::size_t r = 1; r < rows.size(); ++r) {
+    per_day.push_back(std::stod(rows[r][sharpe]) / std::sqrt(365.0));
+    if (rows[r][feasible] != "1") continue;
+    if (best == 0 || std::stod(rows[r][sharpe]) > std::stod(rows[best][sharpe])) best = r;
+  }
+  ASSERT_NE(best, 0u);
+
+  // DSR: N = 192 trials actually run; the trial Sharpes from the CSV; T, skew and kurtosis of the chosen
+  // trial's daily returns as metrics.json states them (2,100 train candles of 5 m = 7.3 days: 8 daily returns).
+  EXPECT_EQ(json_number(json, "deflated_sharpe", "trials"), 192);
+  const double T = json_number(json, "deflated_sharpe", "observations");
+  EXPECT_EQ(T, 8);
+  const double g3 = json_number(json, "deflated_sharpe", "skew"), g4 = json_number(json, "deflated_sharpe", "kurtosis");
+  const double sr = std::stod(rows[best][sharpe]) / std::sqrt(365.0);
+  EXPECT_NEAR(json_number(json, "deflated_sharpe", "sharpe_per_day"), sr, 1e-8);
+  const double dsr = json_number(json, "deflated_sharpe", "dsr");
+  EXPECT_NEAR(dsr, deflated_sharpe_by_formula(per_day, sr, T, g3, g4), 1e-6) << json;
+  EXPECT_GE(g4, 1.0);  // kurtosis >= 1 + skew^2 for any sample
+  EXPECT_GE(g4 + 1e-9, 1.0 + g3 * g3);
+
+  // PBO: S = 4 partitions of the 8 daily returns, C(4, 2) = 6 combinations; a share of them.
+  EXPECT_EQ(json_number(json, "pbo", "partitions"), 4);
+  EXPECT_EQ(json_number(json, "pbo", "rows"), 8);
+  EXPECT_EQ(json_number(json, "pbo", "combinations"), 6);
+  const double pbo = json_number(json, "pbo", "pbo");
+  EXPECT_NEAR(pbo * 6, std::round(pbo * 6), 1e-9) << json;
+  EXPECT_GE(pbo, 0.0);
+  EXPECT_LE(pbo, 1.0);
+
+  // p-value of the test span's trades: (1 + k) / (1 + 500), the trade count that of the chosen trial's test span.
+  const double p = json_number(json, "permutation", "p_value");
+  EXPECT_NEAR(p * 501, std::round(p * 501), 1e-6) << json;
+  EXPECT_GE(p, 1.0 / 501);
+  EXPECT_LE(p, 1.0);
+  EXPECT_EQ(json_number(json, "permutation", "trades"), std::stod(rows[best][column(h, "test_trades")]));
+  EXPECT_EQ(json_number(json, "permutation", "seed"), 3);
+
+  // best.toml's header carries the objective and the evidence, in the numbers of metrics.json.
+  const std::string best_toml = slurp(run_dir / "best.toml");
+  auto num10 = [](double x) {
+    char b[40];
+    std::snprintf(b, sizeof b, "%.10g", x);
+    return std::string(b);
+  };
+  EXPECT_NE(best_toml.find("# objective (sharpe, train span): " + rows[best][sharpe] + "\n"), std::string::npos)
+      << best_toml;
+  EXPECT_NE(best_toml.find("# evidence: deflated Sharpe ratio " + num10(dsr) + " (192 trials"), std::string::npos)
+      << best_toml;
+  EXPECT_NE(best_toml.find("; PBO " + num10(pbo) + " (CSCV, S = 4)"), std::string::npos) << best_toml;
+  EXPECT_NE(best_toml.find("; p-value " + num10(p) + " (test span"), std::string::npos) << best_toml;
+
+  // The plan's gates, from the chosen trial's test columns in trials.csv.
+  const double test_sharpe = std::stod(rows[best][column(h, "test_sharpe")]);
+  const double test_dd = std::stod(rows[best][column(h, "test_max_drawdown")]);
+  const auto gates = gate_lines(o.text);
+  ASSERT_EQ(gates.size(), 4u) << o.text;
+  EXPECT_EQ(gates[0].rfind(std::string("gate sharpe > 1.5: ") + (test_sharpe > 1.5 ? "PASS" : "FAIL"), 0), 0u)
+      << gates[0];
+  EXPECT_EQ(gates[1].rfind("gate walk-forward valid: FAIL (not run by optimize", 0), 0u) << gates[1];
+  EXPECT_EQ(gates[2].rfind(std::string("gate p < 0.05: ") + (p < 0.05 ? "PASS" : "FAIL"), 0), 0u) << gates[2];
+  EXPECT_EQ(gates[3].rfind(std::string("gate max drawdown < 8%: ") + (test_dd < 0.08 ? "PASS" : "FAIL"), 0), 0u)
+      << gates[3];
+  EXPECT_NE(json.find(std::string("{\"gate\": \"sharpe > 1.5\", \"pass\": ") + (test_sharpe > 1.5 ? "true" : "false")),
+            std::string::npos)
+      << json;
+  EXPECT_NE(json.find("\"all_gates_pass\": false"), std::string::npos);
+
+  // Same seed, same p-value; without a test span there is none, and the gate says so.
+  const Out again = run("optimize --config " + cfg + " --threads 1 --quiet --runs-dir " + (dir_ / "e2").string());
+  ASSERT_EQ(again.code, 0) << again.text;
+  EXPECT_EQ(json_number(slurp(only_run("e2") / "metrics.json"), "permutation", "p_value"), p);
+  const Out whole = run("optimize --config " + write_config("whole.toml", "pbo_partitions = 4") +
+                        " --quiet --runs-dir " + (dir_ / "e3").string());
+  ASSERT_EQ(whole.code, 0) << whole.text;
+  EXPECT_NE(whole.text.find("gate p < 0.05: FAIL (no p-value: no untouched span"), std::string::npos) << whole.text;
+  EXPECT_NE(slurp(only_run("e3") / "metrics.json").find("\"p_value\": null"), std::string::npos);
+}
+
+TEST_F(OptimizeCli, WalkForwardEvidenceUsesTheDeployedWindowAndTheOutOfSampleTrades) {
+  const std::string cfg = write_config("wfe.toml", "pbo_partitions = 2\npermutations = 300", kParams,
+                                       "\n[walkforward]\ntrain_fraction = 0.7\nwindows = 5\nmin_trades_per_window = 3\n");
+  const Out o = run("walkforward --config " + cfg + " --threads 2 --quiet --runs-dir " + (dir_ / "w").string());
+  ASSERT_EQ(o.code, 0) << o.text;
+  const fs::path run_dir = only_run("w");
+  const std::string json = slurp(run_dir / "metrics.json");
+  const auto wf = csv_rows(slurp(run_dir / "walkforward.csv"));
+  ASSERT_EQ(wf.size(), 7u);
+  const auto& wh = wf[0];
+  const auto trials = csv_rows(slurp(run_dir / "trials.csv"));
+  const auto& th = trials[0];
+  // DSR over window 4's 192 trials (the deployed parameters were chosen among them).
+  std::vector<double> per_day;
+  std::size_t best = 0;
+  for (std::size_t r = 1; r < trials.size(); ++r) {
+    if (trials[r][column(th, "window")] != "4") continue;
+    per_day.push_back(std::stod(trials[r][column(th, "train_sharpe")]) / std::sqrt(365.0));
+    if (trials[r][column(th, "feasible")] != "1") continue;
+    if (best == 0 ||
+        std::stod(trials[r][column(th, "train_sharpe")]) > std::stod(trials[best][column(th, "train_sharpe")]))
+      best = r;
+  }
+  ASSERT_EQ(per_day.size(), 192u);
+  ASSERT_NE(best, 0u);
+  EXPECT_EQ(json_number(json, "deflated_sharpe", "trials"), 192);
+  const double sr = std::stod(trials[best][column(th, "train_sharpe")]) / std::sqrt(365.0);
+  EXPECT_NEAR(json_number(json, "deflated_sharpe", "dsr"),
+              deflated_sharpe_by_formula(per_day, sr, json_number(json, "deflated_sharpe", "observations"),
+                                         json_number(json, "deflated_sharpe", "skew"),
+                                         json_number(json, "deflated_sharpe", "kurtosis")),
+              1e-6)
+      << json;
+  EXPECT_EQ(json_number(json, "pbo", "combinations"), 2);  // C(2, 1)
+  // The permutation test takes every window's out-of-sample trades.
+  EXPECT_EQ(json_number(json, "permutation", "trades"), std::stod(wf[6][column(wh, "test_trades")]));
+  const double p = json_number(json, "permutation", "p_value");
+  EXPECT_NEAR(p * 301, std::round(p * 301), 1e-6);
+  // Gates from walkforward.csv's out-of-sample row and window validity.
+  int valid = 0;
+  for (std::size_t w = 1; w <= 5; ++w) valid += wf[w][column(wh, "valid")] == "1" ? 1 : 0;
+  const double oos_sharpe = std::stod(wf[6][column(wh, "test_sharpe")]);
+  const auto gates = gate_lines(o.text);
+  ASSERT_EQ(gates.size(), 4u) << o.text;
+  EXPECT_EQ(gates[0].rfind(std::string("gate sharpe > 1.5: ") + (oos_sharpe > 1.5 ? "PASS" : "FAIL") +
+                               " (out-of-sample Sharpe",
+                           0),
+            0u)
+      << gates[0];
+  EXPECT_EQ(gates[1], std::string("gate walk-forward valid: ") + (valid == 5 ? "PASS" : "FAIL") + " (" +
+                          std::to_string(valid) + " of 5 windows valid)");
+  EXPECT_EQ(gates[2].rfind(std::string("gate p < 0.05: ") + (p < 0.05 ? "PASS" : "FAIL"), 0), 0u) << gates[2];
+  EXPECT_NE(slurp(run_dir / "best.toml").find("# evidence: deflated Sharpe ratio "), std::string::npos);
+}
+
 TEST_F(OptimizeCli, BadTomlExitsThreeNamingTheKey) {
   struct Case {
     std::string params, extra, expect;
@@ -215,6 +414,7 @@ TEST_F(OptimizeCli, BadTomlExitsThreeNamingTheKey) {
       {"stop_loss_roi = [0.3, 1.5]\n", "", "optimize.params.stop_loss_roi': value 1.5 out of range"},
       {kParams, "objective = \"sortino\"", "optimize.objective"},
       {kParams, "fee_rate = -0.1", "optimize.fee_rate"},
+      {kParams, "pbo_partitions = 5", "optimize.pbo_partitions"},
   };
   for (const Case& c : cases) {
     const std::string cfg = write_config("bad.toml", c.extra, c.params);
