@@ -48,6 +48,7 @@ std::string_view to_string(EmergencyCause c) noexcept {
     case EmergencyCause::credentials: return "credentials";
     case EmergencyCause::admin: return "admin";
     case EmergencyCause::journal: return "journal";
+    case EmergencyCause::venue_ban: return "venue_ban";
   }
   return "?";
 }
@@ -815,6 +816,21 @@ void TradingCore::poll_live(std::int64_t now_ns, std::uint64_t poll_tsc, FillFn 
       continue;
     }
     handle_report(g.report, now_ns, poll_tsc, on_fill, ctx);
+  }
+  {  // the venue's view of our request rate (relaxed loads of the gateway's counters; no syscall)
+    const LiveGatewayStats& gs = live_->stats();
+    counters_.venue_used_weight_1m = gs.used_weight_1m.load(std::memory_order_relaxed);
+    counters_.venue_order_count_10s = gs.order_count_10s.load(std::memory_order_relaxed);
+    counters_.venue_order_count_1m = gs.order_count_1m.load(std::memory_order_relaxed);
+    counters_.venue_http_429 = gs.http_429.load(std::memory_order_relaxed);
+    counters_.venue_http_418 = gs.http_418.load(std::memory_order_relaxed);
+    counters_.venue_rate_refusals = gs.budget_refusals.load(std::memory_order_relaxed) + gs.backoff_refusals.load(std::memory_order_relaxed) +
+                                    gs.ban_refusals.load(std::memory_order_relaxed);
+  }
+  // An IP ban (418): the gateway refuses new orders from now on; the supervisor stops (once per ban).
+  if (live_->venue_banned() && !venue_ban_seen_) [[unlikely]] {
+    venue_ban_seen_ = true;
+    emergency_stop(EmergencyCause::venue_ban, now_ns);
   }
   // The user-data stream or the order connection came back: reports may have been missed meanwhile.
   if (const std::uint64_t e = live_->resync_epoch(); e != seen_resync_epoch_) [[unlikely]] {
