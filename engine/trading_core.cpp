@@ -730,6 +730,13 @@ void TradingCore::handle_report(const oms::ExecReport& r, std::int64_t now_ns, s
       ENIGMA_LOG_INFO("oms", "order_ack id={} venue_id={} status={}", id.view(), r.venue_order_id.view(), LogLiteral{oms::to_string(o.status)});
       break;
     case oms::ExecKind::rejected:
+      if (r.reason == oms::Reason::rate_limited) [[unlikely]] {
+        // Refused by our own venue budget / back-off before it left: not a venue failure, so it does not
+        // count towards the breaker's reject limit (which would keep entries off after the back-off ended).
+        (void)risk_->on_cancel(id, now_ns);
+        ENIGMA_LOG_WARN("oms", "order_rejected id={} reason={} local=true", id.view(), LogLiteral{oms::to_string(r.reason)});
+        break;
+      }
       (void)risk_->on_reject(id, now_ns);
       ++counters_.venue_rejects;
       ENIGMA_LOG_WARN("oms", "order_rejected id={} reason={} local=false", id.view(), LogLiteral{oms::to_string(r.reason)});
