@@ -30,6 +30,7 @@
 #include <thread>
 
 #include "engine/admin.hpp"
+#include "engine/key_permissions.hpp"
 #include "engine/live_gateway.hpp"
 #include "engine/pipeline.hpp"
 #include "engine/run_config.hpp"
@@ -1439,4 +1440,33 @@ TEST(EngineLive, AKeyThatCanWithdrawIsRefusedAtStart) {
   EXPECT_EQ(t.venue.listen_keys(), 0);
   EXPECT_EQ(t.venue.open_order_queries(), 0);
   EXPECT_EQ(t.venue.posts(), 0);
+}
+
+// Which apiRestrictions answers move funds out (the example answer of Binance's docs, one flag at a time),
+// and a missing field is named.
+TEST(EngineLive, KeyRestrictionsThatMoveFundsOut) {
+  const auto with = [](const char* field) {
+    std::string body = R"({"ipRestrict":true,"createTime":1698645219000,"enableReading":true,"enableWithdrawals":false,)"
+                       R"("enableInternalTransfer":false,"enableMargin":false,"enableFutures":true,"permitsUniversalTransfer":false,)"
+                       R"("enableVanillaOptions":false,"enableSpotAndMarginTrading":false})";
+    if (field != nullptr) {
+      const std::string off = std::string("\"") + field + "\":false";
+      body.replace(body.find(off), off.size(), std::string("\"") + field + "\":true");
+    }
+    return parse_binance_key_restrictions(body);
+  };
+  const BinanceKeyRestrictions trade_only = with(nullptr);
+  EXPECT_TRUE(trade_only.ip_restrict);
+  EXPECT_TRUE(trade_only.enable_futures);
+  EXPECT_FALSE(trade_only.can_move_funds_out());
+  EXPECT_TRUE(with("enableWithdrawals").can_move_funds_out());
+  EXPECT_TRUE(with("enableInternalTransfer").can_move_funds_out());
+  EXPECT_TRUE(with("permitsUniversalTransfer").can_move_funds_out());
+  EXPECT_FALSE(with("enableMargin").can_move_funds_out());
+  try {
+    (void)parse_binance_key_restrictions(R"({"ipRestrict":false,"enableReading":true,"enableFutures":true,"enableInternalTransfer":false,"permitsUniversalTransfer":false})");
+    ADD_FAILURE() << "a missing enableWithdrawals was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("'enableWithdrawals'"), std::string::npos) << e.what();
+  }
 }
