@@ -15,6 +15,13 @@
 // Outcomes (RELIABILITY.md): a request that could not be written (connect / TLS failed) is a local
 // reject (venue_code 0, Reason::venue_error); once written, a 5xx, a timeout or a lost connection is
 // UNKNOWN (GatewayReport::unknown): the OMS resolves it with a query by client order id.
+//
+// Venue rate limits (issue 17 item 3): every request — orders, cancels, cancel-all, dead-man refreshes,
+// queries, listenKey keep-alives, call() — first takes from one oms::RequestBudget on the I/O thread
+// (cancels and the kill have priority; a refused new order is a local reject with Reason::rate_limited, a
+// cancel or query over the limit waits for the next window). Answers' X-MBX-USED-WEIGHT-1M /
+// X-MBX-ORDER-COUNT-* headers refresh it; 429 + Retry-After backs new orders off; 418 (IP ban) stops them
+// for good and sets venue_banned(), which the OMS answers with the emergency stop.
 #pragma once
 
 #include <atomic>
