@@ -885,7 +885,7 @@ void register_commands(CLI::App& app) {
     g_commands.emplace_back(c, cmd_paper);
   }
   {
-    auto* c = app.add_subcommand("live", "Live trading on Binance USD-M: live market data, real orders (needs --confirm)");
+    auto* c = app.add_subcommand("live", "Live trading on Binance USD-M: live market data, real orders (needs --confirm; an API key that can withdraw or transfer out is refused)");
     c->add_option("--config", g_live.config, "TOML config with [feed] and [live] sections")->required()->check(CLI::ExistingFile);
     c->add_option("--runs-dir", g_live.runs_dir, "Where run directories are created");
     add_log_format_option(c);
