@@ -348,7 +348,9 @@ void LiveGateway::not_sent(const OutboundRequest& rq, std::string_view why) noex
 LiveGateway::Admission LiveGateway::admit(const OutboundRequest& rq) noexcept {
   Impl& im = *impl_;
   const std::int64_t now = wall_ns();
-  const oms::BudgetVerdict v = im.budget.try_take(request_priority(rq.kind), request_cost(rq.kind), now);
+  // A reduce-only order only closes or protects a position: it goes with the cancels (cost still counted).
+  const oms::RequestPriority prio = rq.protective ? oms::RequestPriority::cancel : request_priority(rq.kind);
+  const oms::BudgetVerdict v = im.budget.try_take(prio, request_cost(rq.kind), now);
   if (v == oms::BudgetVerdict::ok) {
     if (im.budget_waiting) ENIGMA_LOG_INFO("live", "venue_budget_resumed kind={}", static_cast<int>(rq.kind));
     im.budget_waiting = false;
@@ -659,11 +661,12 @@ void LiveGateway::stop() {
 }
 
 bool LiveGateway::try_send(RestRequest kind, const oms::ClientOrderId& id, InstrumentId instrument,
-                           std::string_view request, std::uint64_t tsc) noexcept {
+                           std::string_view request, std::uint64_t tsc, bool protective) noexcept {
   if (request.size() > OutboundRequest::kMaxBytes) [[unlikely]] return false;
   staging_.client_id = id;
   staging_.instrument = instrument;
   staging_.kind = kind;
+  staging_.protective = protective;
   staging_.size = static_cast<std::uint16_t>(request.size());
   staging_.enqueue_tsc = tsc;
   staging_.cause_kernel_rx_ns = feed::current_frame_kernel_rx_ns();  // fused: the frame being handled

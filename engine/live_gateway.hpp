@@ -82,6 +82,7 @@ struct OutboundRequest {
   oms::ClientOrderId client_id;
   InstrumentId instrument;
   oms::binance_futures::RestRequest kind;
+  bool protective;  // a reduce-only new order (a stop, a flattening close): budget priority like a cancel
   std::uint16_t size;
   std::uint64_t enqueue_tsc;
   std::int64_t cause_kernel_rx_ns;  // kernel rx of the market-data frame that caused it (0: none / unknown)
@@ -131,8 +132,11 @@ class LiveGateway {
 
   // OMS thread (hot path): copies `request` into a ring slot. False when the ring is full or the request
   // is larger than a slot (the caller rejects the order locally). noexcept, no allocation, no syscall.
+  // `protective`: a reduce-only new order, which the venue budget lets through like a cancel (the reserve,
+  // a 429 back-off) since it only closes or protects a position.
   [[nodiscard]] bool try_send(oms::binance_futures::RestRequest kind, const oms::ClientOrderId& id,
-                              InstrumentId instrument, std::string_view request, std::uint64_t tsc) noexcept;
+                              InstrumentId instrument, std::string_view request, std::uint64_t tsc,
+                              bool protective = false) noexcept;
   // OMS thread: the next report, if any.
   [[nodiscard]] bool try_pop(GatewayReport& out) noexcept { return reports_.try_pop(out); }
 

@@ -206,7 +206,7 @@ bool TradingCore::send(oms::OrderSpec spec, strategy::IntentReason reason, std::
   if (live_ != nullptr) [[unlikely]] {
     // Live: the signed bytes go to the gateway thread; the venue's answer comes back through poll().
     if (!n.ok() || !send_live(oms::binance_futures::RestRequest::new_order, spec.req.client_id, spec.req.instrument,
-                              n.value)) {
+                              n.value, spec.req.reduce_only)) {
       // Never left: reject locally so the order, its position and the risk reservation are released.
       if (n.ok()) ++counters_.gateway_full;
       ENIGMA_LOG_WARN("oms", "order_rejected id={} reason={} local=true", spec.req.client_id.view(),
@@ -271,8 +271,8 @@ std::size_t TradingCore::warm_order_path(std::int64_t now_ns) noexcept {
 }
 
 bool TradingCore::send_live(oms::binance_futures::RestRequest kind, const risk::ClientOrderId& id,
-                            InstrumentId instrument, std::size_t n) noexcept {
-  return live_->try_send(kind, id, instrument, std::string_view(wire_.data(), n), rdtsc());
+                            InstrumentId instrument, std::size_t n, bool protective) noexcept {
+  return live_->try_send(kind, id, instrument, std::string_view(wire_.data(), n), rdtsc(), protective);
 }
 
 void TradingCore::go_live(LiveGateway& gateway, std::string api_key, const oms::Secret& secret, std::string rest_host,

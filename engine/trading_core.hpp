@@ -338,9 +338,10 @@ class TradingCore {
   void handle_report(const oms::ExecReport& r, std::int64_t now_ns, std::uint64_t poll_tsc, FillFn on_fill,
                      void* ctx) noexcept;
   void poll_live(std::int64_t now_ns, std::uint64_t poll_tsc, FillFn on_fill, void* ctx) noexcept;
-  // Live: hands the request in wire_[0, n) to the gateway; false when its ring is full.
+  // Live: hands the request in wire_[0, n) to the gateway; false when its ring is full. `protective`: a
+  // reduce-only order (budget priority like a cancel).
   bool send_live(oms::binance_futures::RestRequest kind, const risk::ClientOrderId& id, InstrumentId instrument,
-                 std::size_t n) noexcept;
+                 std::size_t n, bool protective = false) noexcept;
   void query_unknown(std::int64_t now_ns) noexcept;
   // Live, after a reconnect of the user-data stream or the order connection: every working order is
   // queried once by client id; the answers are applied like reports (a fill missed meanwhile is booked).

@@ -136,7 +136,9 @@ class RequestBudget {
       }
     }
     [[nodiscard]] bool fits(std::uint32_t cost, std::uint32_t pct, std::int64_t now_ns) noexcept {
-      if (cfg.limit == 0 || cost == 0) return true;
+      // A request that costs nothing here passes, unless this window is already past a new order's share
+      // (Binance: a new order weighs 0 on the IP's weight, yet a nearly spent weight is kept for cancels).
+      if (cfg.limit == 0 || (cost == 0 && pct == 100)) return true;
       roll(now_ns);
       return static_cast<std::uint64_t>(used + cost) * 100 <= static_cast<std::uint64_t>(cfg.limit) * pct;
     }

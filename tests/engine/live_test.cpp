@@ -140,7 +140,14 @@ class FakeBinance {
   // venue counted, by each endpoint's documented weight) and X-MBX-ORDER-COUNT-10S/-1M; a scripted 429 or
   // 418 carries Retry-After: `retry_after_s`. Arrival times of the POSTs and of the last 429/418 answer.
   void set_retry_after(int s) { std::lock_guard lk(mu_); retry_after_s_ = s; }
-  int used_weight() const { std::lock_guard lk(mu_); return used_weight_; }
+  int used_weight() const { std::lock_guard lk(mu_); return used_weight_ + foreign(); }
+  // Weight other sessions on the same IP spent: added to what the headers report once `from_post` new
+  // orders arrived (the answer to that POST carries it already).
+  void set_foreign_weight(int w, int from_post) {
+    std::lock_guard lk(mu_);
+    foreign_weight_ = w;
+    foreign_from_post_ = from_post;
+  }
   std::vector<std::chrono::steady_clock::time_point> post_times() const { std::lock_guard lk(mu_); return post_times_; }
   std::chrono::steady_clock::time_point limited_at() const { std::lock_guard lk(mu_); return limited_at_; }
   // GET /sapi/v1/account/apiRestrictions (signed): what the key may do, and how often it was asked.
@@ -347,7 +354,7 @@ class FakeBinance {
 
   void add_limit_headers(http::response<http::string_body>& r) {
     std::lock_guard lk(mu_);
-    r.set("X-MBX-USED-WEIGHT-1M", std::to_string(used_weight_));
+    r.set("X-MBX-USED-WEIGHT-1M", std::to_string(used_weight_ + foreign()));
     r.set("X-MBX-ORDER-COUNT-10S", std::to_string(posts_));
     r.set("X-MBX-ORDER-COUNT-1M", std::to_string(posts_));
     if (r.result_int() == 429 || r.result_int() == 418) {
@@ -508,7 +515,8 @@ class FakeBinance {
   int stream_accepts_{0};
   int ws_api_requests_{0}, ws_api_logons_{0}, ws_api_connections_{0};
   bool lose_ws_api_answer_{false};
-  int used_weight_{0}, retry_after_s_{1}, restriction_queries_{0};
+  int foreign() const { return posts_ >= foreign_from_post_ ? foreign_weight_ : 0; }  // mu_ held
+  int used_weight_{0}, foreign_weight_{0}, foreign_from_post_{0}, retry_after_s_{1}, restriction_queries_{0};
   bool key_can_withdraw_{false};
   std::vector<std::chrono::steady_clock::time_point> post_times_;
   std::chrono::steady_clock::time_point limited_at_{};
@@ -1301,6 +1309,7 @@ struct LiveRateRig {
   std::unique_ptr<TradingCore> core;
   std::unique_ptr<LiveGateway> gateway;
   SpscRing<AdminCommand> admin_ring{16};
+  SpscRing<AdminCommand> commands{16};  // the OMS's admin commands (the kill), pushed by the test
   std::unique_ptr<AdminServer> admin;
   std::unique_ptr<StatusPublisher> status;
   std::atomic<bool> stop{false};
@@ -1308,7 +1317,7 @@ struct LiveRateRig {
   std::thread engine;
   std::size_t sent = 0;
 
-  LiveRateRig() {
+  explicit LiveRateRig(const oms::RequestBudgetConfig& budget = oms::binance_usdm_budget()) {
     enigma::testing::WsTestServerOptions so;
     so.snapshot_body = rec.snapshot;
     market = std::make_unique<enigma::testing::WsTestServer>(rec.frames, so);
@@ -1317,7 +1326,9 @@ struct LiveRateRig {
     TradingCoreConfig trading = rc.trading;
     trading.journal_path = fresh_path("journal");
     core = std::make_unique<TradingCore>(registry, trading);
-    gateway = std::make_unique<LiveGateway>(registry, gateway_options(venue));
+    LiveGatewayOptions go = gateway_options(venue);
+    go.budget = budget;
+    gateway = std::make_unique<LiveGateway>(registry, go);
     admin = std::make_unique<AdminServer>("127.0.0.1", 0, "", admin_ring);
     admin->start();
     status = std::make_unique<StatusPublisher>(*admin, registry, "live", 5'000'000);
@@ -1340,6 +1351,7 @@ struct LiveRateRig {
     po.progress = false;
     po.stop = &stop;
     po.status = status.get();
+    po.admin = &commands;
     engine = std::thread([this, pp, po] { r = run_live(pp, registry, *strategies, *core, po, 500'000'000); });
     if (!wait_for([&] { return market->live(); })) return false;
     market->send_next(1);
@@ -1469,4 +1481,35 @@ TEST(EngineLive, KeyRestrictionsThatMoveFundsOut) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("'enableWithdrawals'"), std::string::npos) << e.what();
   }
+}
+
+// Cancels, the kill and protective (reduce-only) orders go first (issue 17 item 3): from the answer to the
+// first entry on, another session on our IP has spent most of the minute's weight (the venue's header says
+// so), past the share new entries may use. The entry's reduce-only stop and take-profit still reach the
+// venue, and the kill still cancels both legs and flattens the position.
+TEST(EngineLive, TheKillStillCancelsAndFlattensWhenTheVenueWeightIsNearlySpent) {
+  oms::RequestBudgetConfig budget = oms::binance_usdm_budget();
+  budget.weight.limit = 1000;  // entries may use 800 of it
+  LiveRateRig t(budget);
+  t.venue.set_rest_stops(true);
+  t.venue.set_foreign_weight(900, 1);
+  ASSERT_TRUE(t.start());
+  const auto resting = [&] {
+    int n = 0;
+    for (const auto& [id, o] : t.venue.orders()) n += o.status == "NEW" && id.rfind("en", 0) == 0;
+    return n;
+  };
+  ASSERT_TRUE(t.feed_until([&] { return resting() >= 2; }, 100, 20)) << "no bracket rests after " << t.sent << " frames";
+  EXPECT_EQ(t.venue.posts(), 3) << "entry, stop, take-profit";
+  const int deletes = t.venue.deletes(), posts = t.venue.posts();
+  ASSERT_TRUE(t.commands.try_push(AdminCommand{AdminCommandKind::kill, 1}));
+  t.market->send_next(1);  // the OMS polls its commands between frames
+  ASSERT_TRUE(wait_for([&] { return resting() == 0 && t.venue.position() == Qty{}.to_string(); }))
+      << "resting " << resting() << " position " << t.venue.position();
+  t.finish();
+  EXPECT_GE(t.venue.deletes() - deletes, 2) << "both bracket legs cancelled one by one";
+  EXPECT_EQ(t.venue.posts() - posts, 1) << "one reduce-only close";
+  EXPECT_GT(t.gateway->stats().used_weight_1m.load(), 800u) << "the venue's weight was past the entries' share";
+  EXPECT_EQ(t.gateway->stats().budget_waits.load(), 0u);
+  EXPECT_EQ(t.core->position(0).qty, Qty{});
 }

@@ -51,6 +51,10 @@ TEST(RequestBudget, TheVenuesCountRefreshesOurs) {
   EXPECT_EQ(b.try_take(RequestPriority::new_order, {1, 0}, kT0 + 3), BudgetVerdict::over_budget);
   b.observe_used_weight(3, kT0 + 4);  // lower than ours (our requests it has not seen yet): ours stays
   EXPECT_EQ(b.used_weight(kT0 + 4), 80u);
+  // A Binance new order weighs 0 on the weight window, yet past its share the rest is kept for cancels.
+  b.observe_used_weight(81, kT0 + 5);
+  EXPECT_EQ(b.try_take(RequestPriority::new_order, {0, 1}, kT0 + 6), BudgetVerdict::over_budget);
+  EXPECT_EQ(b.try_take(RequestPriority::cancel, {1, 0}, kT0 + 7), BudgetVerdict::ok);
 }
 
 // 429: entries wait for Retry-After, cancels do not; 418: entries stop for good, the rest until the ban's end.
