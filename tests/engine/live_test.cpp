@@ -1202,7 +1202,18 @@ TEST_P(EngineLiveBinaryEntry, MissedFillsAreRecoveredAfterTheUserStreamReconnect
   const std::string log = slurp(run + "/logs/enigma.log");
   EXPECT_NE(log.find("live user_stream_reconnected"), std::string::npos) << log;
   EXPECT_NE(log.find("reconnect_reconciliation working_orders=2 action=query"), std::string::npos) << log;
-  EXPECT_NE(slurp(run + "/summary.json").find("\"reconnect_reconciliations\": 1"), std::string::npos);
+  const std::string summary = slurp(run + "/summary.json");
+  EXPECT_NE(summary.find("\"reconnect_reconciliations\": 1"), std::string::npos);
+  // The key passed the permission check before anything else (logged), and the venue's used-weight header
+  // reached summary.json (REST answers carry it; the ws-api order entry still uses REST for the rest).
+  EXPECT_EQ(venue.restriction_queries(), 1);
+  EXPECT_NE(log.find("api_key_permissions ip_restrict=false"), std::string::npos) << log;
+  const std::string weight_key = "\"venue_rate_limits\": {\"used_weight_1m\": ";
+  const std::size_t w = summary.find(weight_key);
+  ASSERT_NE(w, std::string::npos) << summary;
+  const long long weight = std::stoll(summary.substr(w + weight_key.size()));
+  EXPECT_GT(weight, 0) << summary;
+  EXPECT_LE(weight, venue.used_weight()) << summary;
   const oms::JournalReplay j = oms::inspect_journal(t.state + "/journal.bin").state;
   EXPECT_EQ(journal_ids(j).size(), j.orders.size());
   for (const auto& o : j.orders) {
