@@ -64,6 +64,16 @@ oms::RequestCost request_cost(RestRequest k) noexcept {
     default: return {1, 0};
   }
 }
+std::string_view kind_name(RestRequest k) noexcept {
+  switch (k) {
+    case RestRequest::new_order: return "new_order";
+    case RestRequest::cancel: return "cancel";
+    case RestRequest::query: return "query";
+    case RestRequest::cancel_all: return "cancel_all";
+    case RestRequest::countdown: return "deadman";
+  }
+  return "?";
+}
 oms::RequestPriority request_priority(RestRequest k) noexcept {
   switch (k) {
     case RestRequest::new_order: return oms::RequestPriority::new_order;
@@ -352,7 +362,7 @@ LiveGateway::Admission LiveGateway::admit(const OutboundRequest& rq) noexcept {
   const oms::RequestPriority prio = rq.protective ? oms::RequestPriority::cancel : request_priority(rq.kind);
   const oms::BudgetVerdict v = im.budget.try_take(prio, request_cost(rq.kind), now);
   if (v == oms::BudgetVerdict::ok) {
-    if (im.budget_waiting) ENIGMA_LOG_INFO("live", "venue_budget_resumed kind={}", static_cast<int>(rq.kind));
+    if (im.budget_waiting) ENIGMA_LOG_INFO("live", "venue_budget_resumed kind={}", LogLiteral{kind_name(rq.kind)});
     im.budget_waiting = false;
     return Admission::send;
   }
@@ -360,7 +370,7 @@ LiveGateway::Admission LiveGateway::admit(const OutboundRequest& rq) noexcept {
     if (!im.budget_waiting) {
       ++stats_.budget_waits;
       ENIGMA_LOG_WARN("live", "venue_budget_exhausted kind={} used_weight_1m={} orders_10s={} orders_1m={} then=wait_for_next_window",
-                      static_cast<int>(rq.kind), im.budget.used_weight(now), im.budget.orders_short(now), im.budget.orders_long(now));
+                      LogLiteral{kind_name(rq.kind)}, im.budget.used_weight(now), im.budget.orders_short(now), im.budget.orders_long(now));
     }
     im.budget_waiting = true;
     return Admission::wait;
@@ -389,7 +399,7 @@ LiveGateway::Admission LiveGateway::admit(const OutboundRequest& rq) noexcept {
     gr.unknown = true;
   }
   ENIGMA_LOG_WARN("live", "request_refused_locally id={} kind={} cause={} backoff_until_ns={}", rq.client_id.view(),
-                  static_cast<int>(rq.kind), LogLiteral{to_string(v)}, im.budget.backoff_until_ns());
+                  LogLiteral{kind_name(rq.kind)}, LogLiteral{to_string(v)}, im.budget.backoff_until_ns());
   push_report(gr);
   return Admission::refused;
 }
