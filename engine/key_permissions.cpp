@@ -53,6 +53,8 @@ BinanceKeyRestrictions check_binance_key_permissions(const std::string& account_
   char sig[oms::kSha256HexSize];
   signer.sign(params, sig);
   params.append("&signature=").append(sig, sizeof sig);
+  if (feed::parse_url(account_api_url).scheme != "https")  // the API key travels in a header
+    throw Error("live: [live] account_api_url '" + account_api_url + "' must be https://");
   std::string url = account_api_url;
   while (!url.empty() && url.back() == '/') url.pop_back();
   const std::string where = url + std::string(kPath);
