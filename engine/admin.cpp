@@ -962,6 +962,13 @@ std::string AdminServer::metrics_text(const StatusSnapshot& s) {
   m.counter("feed_reconnects_total", "Feed reconnections.", s.reconnects);
   m.counter("feed_gaps_total", "Sequence gaps detected in the feed.", s.gaps);
   m.counter("feed_resyncs_total", "Order book resynchronizations.", s.resyncs);
+  m.gauge("venue_used_weight_1m", "Request weight the venue counted for this IP in the current minute (its last answer; live).",
+          static_cast<double>(s.venue_used_weight_1m));
+  m.gauge("venue_order_count_10s", "Orders the venue counted in the current 10 s (its last answer; live).", static_cast<double>(s.venue_order_count_10s));
+  m.gauge("venue_order_count_1m", "Orders the venue counted in the current minute (its last answer; live).", static_cast<double>(s.venue_order_count_1m));
+  m.counter("venue_http_429_total", "Venue answers HTTP 429 (too many requests: new orders back off for Retry-After).", s.venue_http_429);
+  m.counter("venue_http_418_total", "Venue answers HTTP 418 (IP banned: new orders stop, emergency stop).", s.venue_http_418);
+  m.counter("venue_rate_refusals_total", "Requests refused locally by the venue budget, a 429 back-off or a ban.", s.venue_rate_refusals);
   m.gauge("snapshot_timestamp_seconds", "Wall-clock time when these values were taken (Unix seconds).", ns_to_seconds(s.published_at_ns));
   const std::uint32_t npos = clamp_count(s.npositions, s.positions.size());
   m.gauge("positions", "Open positions.", npos);

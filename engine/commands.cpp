@@ -34,6 +34,7 @@
 #include "engine/bench.hpp"
 #include "engine/tune_report.hpp"
 #include "engine/journal_check.hpp"
+#include "engine/key_permissions.hpp"
 #include "engine/live_gateway.hpp"
 #include "engine/pipeline.hpp"
 #include "engine/report.hpp"
@@ -602,6 +603,10 @@ int cmd_live() {
     go.tls.ca_file = rc.live.ca_file.empty() ? rc.ca_file : rc.live.ca_file;
     go.request_timeout_ns = rc.live.request_timeout_ms * 1'000'000;
     go.transport = rc.live.transport;
+    go.budget.weight.limit = static_cast<std::uint32_t>(rc.live.request_weight_per_minute);
+    go.budget.orders_short.limit = static_cast<std::uint32_t>(rc.live.orders_per_10s);
+    go.budget.orders_long.limit = static_cast<std::uint32_t>(rc.live.orders_per_minute);
+    go.budget.reserve_pct = static_cast<std::uint32_t>(rc.live.rate_reserve_pct);
     if (rc.live.ws_api) {
       go.ws_api_url = rc.live.ws_api_url;
       if (ed_key) {
@@ -617,6 +622,12 @@ int cmd_live() {
       const oms::Secret secret(secret_text.reveal());
       const feed::ParsedUrl u = feed::parse_url(rc.live.rest_url);
       const std::string host = u.port == "443" ? u.host : u.host + ":" + u.port;
+      oms::binance_futures::Config bc;
+      bc.host = host;
+      oms::binance_futures::Encoder venue_queries(s.registry, go.api_key, secret, bc);
+      // Before anything else reaches the venue: a key that can withdraw or transfer out is refused (exit 3).
+      (void)check_binance_key_permissions(rc.live.account_api_url, go.api_key, venue_queries, bc.recv_window_ms, go.tls,
+                                          go.request_timeout_ns);
       std::unique_ptr<oms::binance_futures::WsApiEncoder> ws_api;
       if (rc.live.ws_api) {
         ws_api = ed_key ? std::make_unique<oms::binance_futures::WsApiEncoder>(s.registry, ed_api_key, oms::Secret(),
@@ -626,9 +637,6 @@ int cmd_live() {
       }
       s.core->go_live(gateway, go.api_key, secret, host, std::move(ws_api));
       // Before the first order: the venue's open orders, positions and balance (README "State directory").
-      oms::binance_futures::Config bc;
-      bc.host = host;
-      oms::binance_futures::Encoder venue_queries(s.registry, go.api_key, secret, bc);
       const auto wall_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch());
       (void)reconcile_live(*s.core, s.registry, gateway, venue_queries, rc.live.unknown_orders, s.dir, wall_ns.count());
       // What is still working after reconciliation is ours again: the risk gate counts it, and the kill
@@ -653,6 +661,11 @@ int cmd_live() {
                     gateway.stats().requests.load(), gateway.stats().answers.load(), c.unknown_outcomes, c.venue_rejects,
                     c.last_venue_code, gateway.stats().stream_reports.load(), gateway.stats().stream_connects.load(),
                     c.reconnect_reconciliations);
+    const LiveGatewayStats& gs = gateway.stats();
+    ENIGMA_LOG_INFO("live", "venue_rate_limits used_weight_1m={} http_429={} http_418={} budget_refusals={} backoff_refusals={} "
+                    "ban_refusals={} budget_waits={}",
+                    gs.used_weight_1m.load(), gs.http_429.load(), gs.http_418.load(), gs.budget_refusals.load(),
+                    gs.backoff_refusals.load(), gs.ban_refusals.load(), gs.budget_waits.load());
     if (s.core->working_orders() != 0)
       std::fprintf(stderr, "enigma live: %zu order(s) may still be working at the venue: check them there\n",
                    s.core->working_orders());
@@ -872,7 +885,7 @@ void register_commands(CLI::App& app) {
     g_commands.emplace_back(c, cmd_paper);
   }
   {
-    auto* c = app.add_subcommand("live", "Live trading on Binance USD-M: live market data, real orders (needs --confirm)");
+    auto* c = app.add_subcommand("live", "Live trading on Binance USD-M: live market data, real orders (needs --confirm; an API key that can withdraw or transfer out is refused)");
     c->add_option("--config", g_live.config, "TOML config with [feed] and [live] sections")->required()->check(CLI::ExistingFile);
     c->add_option("--runs-dir", g_live.runs_dir, "Where run directories are created");
     add_log_format_option(c);

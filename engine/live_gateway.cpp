@@ -10,6 +10,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <array>
+#include <charconv>
 #include <chrono>
 #include <cstring>
 #include <optional>
@@ -46,6 +47,49 @@ std::string parse_listen_key(const std::string& body) {
   return std::string(key);
 }
 
+// A non-negative decimal header value; -1 when absent or not a number.
+std::int64_t header_int(std::string_view v) {
+  std::int64_t n = -1;
+  const auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  return ec == std::errc{} && p == v.data() + v.size() && n >= 0 ? n : -1;
+}
+
+// What a Binance USD-M request costs (the endpoints' documented weights): a new order counts 1 against
+// both ORDERS windows and 0 against the IP's REQUEST_WEIGHT; cancel, batch cancel, query and cancel-all
+// weigh 1; countdownCancelAll weighs 10. Cancels, the kill's cancel-all and the dead-man timer go first.
+oms::RequestCost request_cost(RestRequest k) noexcept {
+  switch (k) {
+    case RestRequest::new_order: return {0, 1};
+    case RestRequest::countdown: return {10, 0};
+    default: return {1, 0};
+  }
+}
+std::string_view kind_name(RestRequest k) noexcept {
+  switch (k) {
+    case RestRequest::new_order: return "new_order";
+    case RestRequest::cancel: return "cancel";
+    case RestRequest::query: return "query";
+    case RestRequest::cancel_all: return "cancel_all";
+    case RestRequest::countdown: return "deadman";
+  }
+  return "?";
+}
+oms::RequestPriority request_priority(RestRequest k) noexcept {
+  switch (k) {
+    case RestRequest::new_order: return oms::RequestPriority::new_order;
+    case RestRequest::query: return oms::RequestPriority::other;
+    default: return oms::RequestPriority::cancel;
+  }
+}
+// Start-up queries through call(): GET /fapi/v1/openOrders without a symbol weighs 40, with one 1;
+// /fapi/v2/positionRisk and /fapi/v2/balance 5; anything else 1.
+std::uint32_t call_weight(std::string_view request) noexcept {
+  const std::string_view line = request.substr(0, request.find('\r'));
+  if (line.find("/openOrders") != std::string_view::npos) return line.find("symbol=") == std::string_view::npos ? 40 : 1;
+  if (line.find("/positionRisk") != std::string_view::npos || line.find("/balance") != std::string_view::npos) return 5;
+  return 1;
+}
+
 // Keeps only printable ASCII of a venue message (it ends up in an exception text and the log).
 std::string printable(std::string_view s, std::size_t max = 200) {
   std::string out;
@@ -72,6 +116,10 @@ struct RestConnection {
   bool want_tx_stamps{false};
   bool tx_stamps{false};       // the kernel accepted tx timestamping on this connection
   std::int64_t last_tx_ns{0};  // kernel tx time of the last request's last byte (0: no stamp)
+  // The venue's rate-limit headers of the last answer (-1: absent).
+  struct LimitHeaders {
+    std::int64_t used_weight_1m{-1}, order_count_10s{-1}, order_count_1m{-1}, retry_after_s{-1};
+  } limits;
 
   RestConnection(feed::ParsedUrl u, feed::TlsOptions t)
       : ctx(feed::detail::make_client_tls_context(t)), url(std::move(u)), tls(std::move(t)) {}
@@ -180,11 +228,19 @@ struct RestConnection {
     io.restart();
     io.run();
     if (written) collect_tx_stamp();
+    limits = LimitHeaders{};
     if (status == 0) {
       close();
       return 0;
     }
     low.expires_never();
+    {
+      const auto& h = parser.get();  // field lookup is case-insensitive
+      limits.used_weight_1m = header_int(h["X-MBX-USED-WEIGHT-1M"]);
+      limits.order_count_10s = header_int(h["X-MBX-ORDER-COUNT-10S"]);
+      limits.order_count_1m = header_int(h["X-MBX-ORDER-COUNT-1M"]);
+      limits.retry_after_s = header_int(h[http::field::retry_after]);
+    }
     body = std::move(parser.get().body());
     ++served;
     last_used_ns = monotonic_ns();
@@ -204,6 +260,8 @@ struct LiveGateway::Impl {
   std::int64_t next_keepalive_ns{0};
   bool renew_key{false};
   bool conn_lost{false};  // the REST connection failed since it last worked (its next connect is a reconnect)
+  oms::RequestBudget budget;
+  bool budget_waiting{false};  // the ring's head waits for the next budget window (logged once)
   std::thread thread;
 
   // WebSocket API order entry ([live] order_entry = "ws-api"). Requests in flight are kept in a fixed table
@@ -226,7 +284,7 @@ struct LiveGateway::Impl {
   std::string wsapi_text;   // send scratch
 
   Impl(const InstrumentRegistry& r, const LiveGatewayOptions& o)
-      : registry(r), rest(feed::parse_url(o.rest_url)), decoder(r, o.venue), conn(rest, o.tls) {
+      : registry(r), rest(feed::parse_url(o.rest_url)), decoder(r, o.venue), conn(rest, o.tls), budget(o.budget) {
     conn.transport = o.transport;
     conn.busy_poll_us = o.busy_poll_us;
     conn.want_tx_stamps = o.tx_timestamps;
@@ -297,6 +355,88 @@ void LiveGateway::not_sent(const OutboundRequest& rq, std::string_view why) noex
   push_report(gr);
 }
 
+LiveGateway::Admission LiveGateway::admit(const OutboundRequest& rq) noexcept {
+  Impl& im = *impl_;
+  const std::int64_t now = wall_ns();
+  // A reduce-only order only closes or protects a position: it goes with the cancels (cost still counted).
+  const oms::RequestPriority prio = rq.protective ? oms::RequestPriority::cancel : request_priority(rq.kind);
+  const oms::BudgetVerdict v = im.budget.try_take(prio, request_cost(rq.kind), now);
+  if (v == oms::BudgetVerdict::ok) {
+    if (im.budget_waiting) ENIGMA_LOG_INFO("live", "venue_budget_resumed kind={}", LogLiteral{kind_name(rq.kind)});
+    im.budget_waiting = false;
+    return Admission::send;
+  }
+  if (v == oms::BudgetVerdict::wait) {  // a cancel, query or the kill: it goes out as soon as the window rolls
+    if (!im.budget_waiting) {
+      ++stats_.budget_waits;
+      ENIGMA_LOG_WARN("live", "venue_budget_exhausted kind={} used_weight_1m={} orders_10s={} orders_1m={} then=wait_for_next_window",
+                      LogLiteral{kind_name(rq.kind)}, im.budget.used_weight(now), im.budget.orders_short(now), im.budget.orders_long(now));
+    }
+    im.budget_waiting = true;
+    return Admission::wait;
+  }
+  (v == oms::BudgetVerdict::banned        ? stats_.ban_refusals
+   : v == oms::BudgetVerdict::backing_off ? stats_.backoff_refusals
+                                          : stats_.budget_refusals)
+      .fetch_add(1, std::memory_order_relaxed);
+  ++stats_.not_sent;
+  GatewayReport gr{};
+  gr.report.client_id = rq.client_id;
+  gr.report.instrument = rq.instrument;
+  gr.report.reason = oms::Reason::rate_limited;
+  if (oms::binance_futures::is_instrument_request(rq.kind)) {  // cancel-all / dead-man: a failure, no client id
+    gr.report.client_id = oms::ClientOrderId{};
+    gr.report.kind = oms::ExecKind::status;
+    gr.unknown = true;
+  } else if (rq.kind == RestRequest::new_order) {
+    gr.report.kind = oms::ExecKind::rejected;
+    gr.report.status = oms::OrderStatus::rejected;
+  } else if (rq.kind == RestRequest::cancel) {
+    gr.report.kind = oms::ExecKind::cancel_rejected;
+  } else {
+    gr.report.kind = oms::ExecKind::status;
+    gr.report.status = oms::OrderStatus::unknown;
+    gr.unknown = true;
+  }
+  ENIGMA_LOG_WARN("live", "request_refused_locally id={} kind={} cause={} backoff_until_ns={}", rq.client_id.view(),
+                  LogLiteral{kind_name(rq.kind)}, LogLiteral{to_string(v)}, im.budget.backoff_until_ns());
+  push_report(gr);
+  return Admission::refused;
+}
+
+void LiveGateway::venue_answered(int status, std::int64_t retry_after_s) noexcept {
+  Impl& im = *impl_;
+  const std::int64_t now = wall_ns();
+  const RestConnection::LimitHeaders& h = im.conn.limits;
+  if (h.used_weight_1m >= 0) {
+    im.budget.observe_used_weight(static_cast<std::uint32_t>(h.used_weight_1m), now);
+    stats_.used_weight_1m.store(static_cast<std::uint64_t>(h.used_weight_1m), std::memory_order_relaxed);
+  }
+  if (h.order_count_10s >= 0) {
+    im.budget.observe_orders_short(static_cast<std::uint32_t>(h.order_count_10s), now);
+    stats_.order_count_10s.store(static_cast<std::uint64_t>(h.order_count_10s), std::memory_order_relaxed);
+  }
+  if (h.order_count_1m >= 0) {
+    im.budget.observe_orders_long(static_cast<std::uint32_t>(h.order_count_1m), now);
+    stats_.order_count_1m.store(static_cast<std::uint64_t>(h.order_count_1m), std::memory_order_relaxed);
+  }
+  if (status == 429) {
+    // Binance: "back off"; without Retry-After, until the weight window rolls.
+    ++stats_.http_429;
+    const std::int64_t until = retry_after_s >= 0 ? now + retry_after_s * 1'000'000'000 : im.budget.next_window_ns(now);
+    im.budget.back_off_until(until);
+    ENIGMA_LOG_WARN("live", "venue_rate_limited http=429 retry_after_s={} backoff_ms={} then=refuse_new_orders",
+                    retry_after_s, (until - now) / 1'000'000);
+  } else if (status == 418) {
+    // Binance bans an IP that kept sending after 429s (2 minutes to 3 days): sending more prolongs it.
+    ++stats_.http_418;
+    const std::int64_t until = now + (retry_after_s >= 0 ? retry_after_s : 120) * 1'000'000'000;
+    im.budget.ban_until(until);
+    venue_banned_.store(true, std::memory_order_release);
+    ENIGMA_LOG_ERROR("live", "venue_ip_banned http=418 retry_after_s={} then=stop_new_orders,emergency_stop", retry_after_s);
+  }
+}
+
 void LiveGateway::ws_api_send(const OutboundRequest& rq) noexcept {
   Impl& im = *impl_;
   const std::string_view bytes(rq.bytes, rq.size);
@@ -341,6 +481,10 @@ void LiveGateway::ws_api_answer(std::string_view msg, std::size_t padded_capacit
     return;
   }
   if (a.id < 0) return;
+  if (a.status == 429 || a.status == 418) {
+    impl_->conn.limits = RestConnection::LimitHeaders{};  // ws-fapi answers carry no headers
+    venue_answered(a.status, -1);
+  }
   Impl::Pending& p = im.pending[static_cast<std::size_t>(a.id) % Impl::kMaxInFlight];
   if (p.id != a.id) return;  // answered after it timed out: it was UNKNOWN and gets queried
   hist_answer_.record(TscClock::instance().ticks_to_ns(rdtsc() - p.sent_tsc));
@@ -424,7 +568,9 @@ void LiveGateway::start() {
   if (!im.conn.connect(opt_.connect_timeout_ns))
     throw Error("live gateway: cannot connect to " + opt_.rest_url + ": " + im.conn.last_error);
   ++stats_.rest_connects;
+  (void)im.budget.try_take(oms::RequestPriority::other, {1, 0}, wall_ns());  // listenKey POST: weight 1
   const int st = im.listen_key_request(opt_, "POST");
+  venue_answered(st, im.conn.limits.retry_after_s);
   if (st != 200) {
     throw Error("live gateway: POST " + opt_.rest_url + std::string(kListenKeyPath) + " (user-data stream key) " +
                 (st == 0 ? "got no answer: " + im.conn.last_error
@@ -460,10 +606,14 @@ int LiveGateway::call(std::string_view request, std::string& body) {
         throw Error("live gateway: cannot connect to " + opt_.rest_url + ": " + im.conn.last_error);
       ++stats_.rest_connects;
     }
+    // Cold path: wait for the window rather than go over the venue's limit.
+    while (im.budget.try_take(oms::RequestPriority::other, {call_weight(request), 0}, wall_ns()) == oms::BudgetVerdict::wait)
+      std::this_thread::sleep_for(std::chrono::nanoseconds(im.budget.next_window_ns(wall_ns()) - wall_ns()));
     bool written = false;
     std::uint64_t tsc = 0;
     const bool reused = im.conn.served > 0;
     const int st = im.conn.exchange(request, body, written, opt_.request_timeout_ns, tsc);
+    venue_answered(st, im.conn.limits.retry_after_s);
     if (st != 0) return st;
     if (!reused) break;  // a reused connection may have been closed by the venue: once more on a new one
   }
@@ -521,11 +671,12 @@ void LiveGateway::stop() {
 }
 
 bool LiveGateway::try_send(RestRequest kind, const oms::ClientOrderId& id, InstrumentId instrument,
-                           std::string_view request, std::uint64_t tsc) noexcept {
+                           std::string_view request, std::uint64_t tsc, bool protective) noexcept {
   if (request.size() > OutboundRequest::kMaxBytes) [[unlikely]] return false;
   staging_.client_id = id;
   staging_.instrument = instrument;
   staging_.kind = kind;
+  staging_.protective = protective;
   staging_.size = static_cast<std::uint16_t>(request.size());
   staging_.enqueue_tsc = tsc;
   staging_.cause_kernel_rx_ns = feed::current_frame_kernel_rx_ns();  // fused: the frame being handled
@@ -545,7 +696,15 @@ void LiveGateway::io_loop() noexcept {
       ws_api_fail_pending(true);
     }
     while (const OutboundRequest* rq = requests_.front()) {
+      // Every request passes the venue's budget first: a refused one is answered locally, a waiting one
+      // (a cancel or query over the window's limit) keeps the ring's head until the window rolls.
+      const Admission adm = admit(*rq);
+      if (adm == Admission::wait) break;
       worked = true;
+      if (adm == Admission::refused) {
+        requests_.pop_front();
+        continue;
+      }
       ++stats_.requests;
       if (im.wsapi && rq->size > 0 && rq->bytes[0] == '{') {  // WebSocket API JSON, not HTTP
         ws_api_send(*rq);
@@ -575,6 +734,7 @@ void LiveGateway::io_loop() noexcept {
           }
           status = im.conn.exchange(bytes, im.body, written, opt_.request_timeout_ns, write_tsc);
           if (status == 0) im.conn_lost = true;
+          venue_answered(status, im.conn.limits.retry_after_s);
         }
       } catch (const std::exception& e) {  // allocation failure in Beast: the outcome is not known
         im.conn.last_error = e.what();
@@ -651,14 +811,21 @@ void LiveGateway::io_loop() noexcept {
       requests_.pop_front();
       (void)im.ws->poll_once();  // stream reports of this order are likely waiting already
     }
-    if (stop_.load(std::memory_order_acquire) && requests_.front() == nullptr && im.pending_count == 0) break;
+    if (stop_.load(std::memory_order_acquire) && (requests_.front() == nullptr || im.budget.banned()) && im.pending_count == 0)
+      break;  // after a ban nothing queued could be sent before its end
     try {
       const std::int64_t now = monotonic_ns();
       if (now >= im.next_keepalive_ns || im.renew_key) {
         const bool renew = im.renew_key;
+        if (im.budget.try_take(oms::RequestPriority::other, {1, 0}, wall_ns()) != oms::BudgetVerdict::ok) {
+          // Over the window or banned: the key lives 60 min and is extended every 30, so a later try is fine.
+          im.next_keepalive_ns = now + opt_.connect_timeout_ns;
+          throw Error(std::string("listenKey ") + (renew ? "POST" : "PUT") + " held back by the venue's request budget");
+        }
         im.renew_key = false;
         im.next_keepalive_ns = now + opt_.keepalive_interval_ns;
         const int st = im.listen_key_request(opt_, renew ? "POST" : "PUT");
+        venue_answered(st, im.conn.limits.retry_after_s);
         ++stats_.keepalives;
         // -1125 "This listenKey does not exist": make a new one (and reconnect the stream to it).
         if (!renew && st != 200) im.renew_key = true;

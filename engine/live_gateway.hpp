@@ -15,6 +15,13 @@
 // Outcomes (RELIABILITY.md): a request that could not be written (connect / TLS failed) is a local
 // reject (venue_code 0, Reason::venue_error); once written, a 5xx, a timeout or a lost connection is
 // UNKNOWN (GatewayReport::unknown): the OMS resolves it with a query by client order id.
+//
+// Venue rate limits (issue 17 item 3): every request — orders, cancels, cancel-all, dead-man refreshes,
+// queries, listenKey keep-alives, call() — first takes from one oms::RequestBudget on the I/O thread
+// (cancels and the kill have priority; a refused new order is a local reject with Reason::rate_limited, a
+// cancel or query over the limit waits for the next window). Answers' X-MBX-USED-WEIGHT-1M /
+// X-MBX-ORDER-COUNT-* headers refresh it; 429 + Retry-After backs new orders off; 418 (IP ban) stops them
+// for good and sets venue_banned(), which the OMS answers with the emergency stop.
 #pragma once
 
 #include <atomic>
@@ -31,6 +38,7 @@
 #include "feed/https_client.hpp"
 #include "feed/transport.hpp"
 #include "oms/exec_report.hpp"
+#include "oms/request_budget.hpp"
 #include "oms/venues/binance_futures_user.hpp"
 #include "oms/venues/binance_futures_ws_api.hpp"
 
@@ -62,6 +70,8 @@ struct LiveGatewayOptions {
   // Builds the signed session.logon request (Ed25519), sent after every (re)connect of the WS-API
   // connection; orders go out only once the venue accepted it. Unset: requests are HMAC-signed, no logon.
   std::function<std::string()> ws_api_logon;
+  // The venue's request budget (oms/request_budget.hpp): every request passes it before it is written.
+  oms::RequestBudgetConfig budget{oms::binance_usdm_budget()};
   std::size_t request_ring{256};                       // power of two
   std::size_t report_ring{4096};                       // power of two
 };
@@ -72,6 +82,7 @@ struct OutboundRequest {
   oms::ClientOrderId client_id;
   InstrumentId instrument;
   oms::binance_futures::RestRequest kind;
+  bool protective;  // a reduce-only new order (a stop, a flattening close): budget priority like a cancel
   std::uint16_t size;
   std::uint64_t enqueue_tsc;
   std::int64_t cause_kernel_rx_ns;  // kernel rx of the market-data frame that caused it (0: none / unknown)
@@ -90,6 +101,14 @@ struct LiveGatewayStats {
   std::atomic<std::uint64_t> stream_reports{0}, stream_ignored{0}, stream_errors{0}, stream_connects{0};
   std::atomic<std::uint64_t> reports_dropped{0}, listen_key_renewals{0}, keepalives{0};
   std::atomic<std::uint64_t> ws_api_requests{0}, ws_api_connects{0}, ws_api_logons{0};
+  // The venue's counters from its last answer that carried them (Binance X-MBX-USED-WEIGHT-1M,
+  // X-MBX-ORDER-COUNT-10S, X-MBX-ORDER-COUNT-1M): gauges.
+  std::atomic<std::uint64_t> used_weight_1m{0}, order_count_10s{0}, order_count_1m{0};
+  // Answers HTTP 429 (too many requests) and 418 (IP banned).
+  std::atomic<std::uint64_t> http_429{0}, http_418{0};
+  // Requests refused locally: new orders over their share of the budget, new orders during a 429
+  // back-off, anything refused after a ban; and times a cancel / query / keep-alive waited for a window.
+  std::atomic<std::uint64_t> budget_refusals{0}, backoff_refusals{0}, ban_refusals{0}, budget_waits{0};
 };
 
 class LiveGateway {
@@ -113,8 +132,11 @@ class LiveGateway {
 
   // OMS thread (hot path): copies `request` into a ring slot. False when the ring is full or the request
   // is larger than a slot (the caller rejects the order locally). noexcept, no allocation, no syscall.
+  // `protective`: a reduce-only new order, which the venue budget lets through like a cancel (the reserve,
+  // a 429 back-off) since it only closes or protects a position.
   [[nodiscard]] bool try_send(oms::binance_futures::RestRequest kind, const oms::ClientOrderId& id,
-                              InstrumentId instrument, std::string_view request, std::uint64_t tsc) noexcept;
+                              InstrumentId instrument, std::string_view request, std::uint64_t tsc,
+                              bool protective = false) noexcept;
   // OMS thread: the next report, if any.
   [[nodiscard]] bool try_pop(GatewayReport& out) noexcept { return reports_.try_pop(out); }
 
@@ -125,6 +147,9 @@ class LiveGateway {
   // connection reconnects after a failure: reports may have been missed. The OMS thread compares it each
   // poll and then queries its working orders (TradingCore::verify_working).
   [[nodiscard]] std::uint64_t resync_epoch() const noexcept { return resync_epoch_.load(std::memory_order_acquire); }
+  // The venue banned this IP (HTTP 418): new orders are refused for the rest of the gateway's life and the
+  // OMS thread raises the emergency stop when it sees this.
+  [[nodiscard]] bool venue_banned() const noexcept { return venue_banned_.load(std::memory_order_acquire); }
   // Latency on the I/O thread in nanoseconds, valid after stop(): request enqueued -> bytes written,
   // and bytes written -> answer read.
   [[nodiscard]] const LatencyHistogram& write_latency() const noexcept { return hist_write_; }
@@ -147,6 +172,9 @@ class LiveGateway {
   void ws_api_answer(std::string_view msg, std::size_t padded_capacity) noexcept;
   void ws_api_fail_pending(bool expired_only) noexcept;  // pending requests -> UNKNOWN
   void not_sent(const OutboundRequest& rq, std::string_view why) noexcept;
+  enum class Admission : std::uint8_t { send, wait, refused };
+  Admission admit(const OutboundRequest& rq) noexcept;           // the request budget, before each request
+  void venue_answered(int status, std::int64_t retry_after_s) noexcept;  // headers / 429 / 418 of an answer
   void push_report(const GatewayReport& gr) noexcept;
 
   LiveGatewayOptions opt_;
@@ -159,6 +187,7 @@ class LiveGateway {
   std::atomic<bool> stop_{false};
   std::atomic<std::uint64_t> resync_epoch_{0};
   std::atomic<bool> stream_up_{false};
+  std::atomic<bool> venue_banned_{false};
   std::unique_ptr<Impl> impl_;
 };
 

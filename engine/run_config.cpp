@@ -354,6 +354,11 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
   if (auto t = root.optional_table("live")) {
     rc.live.rest_url = t->string("rest_url", rc.live.rest_url);
     rc.live.user_ws_url = t->string("user_ws_url", rc.live.user_ws_url);
+    rc.live.account_api_url = t->string("account_api_url", rc.live.account_api_url);
+    rc.live.request_weight_per_minute = t->integer("request_weight_per_minute", rc.live.request_weight_per_minute, 1, 1'000'000);
+    rc.live.orders_per_10s = t->integer("orders_per_10s", rc.live.orders_per_10s, 1, 1'000'000);
+    rc.live.orders_per_minute = t->integer("orders_per_minute", rc.live.orders_per_minute, 1, 1'000'000);
+    rc.live.rate_reserve_pct = t->integer("rate_reserve_pct", rc.live.rate_reserve_pct, 0, 90);
     rc.live.api_key_env = t->string("api_key_env", rc.live.api_key_env);
     rc.live.api_secret_env = t->string("api_secret_env", rc.live.api_secret_env);
     rc.live.api_key_file = t->string("api_key_file", std::string(), true);

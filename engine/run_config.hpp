@@ -38,6 +38,14 @@ struct AdminSettings {
 struct LiveSettings {
   std::string rest_url{"https://fapi.binance.com"};        // Binance USD-M REST (orders, listenKey)
   std::string user_ws_url{"wss://fstream.binance.com/ws"};  // user-data stream base (/<listenKey> appended)
+  // Binance's account (SAPI) host: GET /sapi/v1/account/apiRestrictions, the key-permission check at start-up.
+  std::string account_api_url{"https://api.binance.com"};
+  // The venue's request budget (oms/request_budget.hpp; Binance USD-M exchangeInfo defaults) and the share
+  // of it new orders may not use (kept for cancels, the kill, queries, keep-alives).
+  std::int64_t request_weight_per_minute{2400};
+  std::int64_t orders_per_10s{300};
+  std::int64_t orders_per_minute{1200};
+  std::int64_t rate_reserve_pct{20};
   std::string api_key_env{"ENIGMA_API_KEY"};
   std::string api_secret_env{"ENIGMA_API_SECRET"};
   std::string api_key_file;     // used when the variable is unset; must be a 0600/0400 file of this user

@@ -209,6 +209,10 @@ void write_run_files(const std::string& dir, const RunSummaryInput& in) {
     << c.risk_rejects << ", \"pricing_rejects\": " << c.pricing_rejects << ", \"venue_rejects\": " << c.venue_rejects << ", \"cancels\": "
     << c.cancels << ", \"encode_errors\": " << c.encode_errors << ", \"unknown_outcomes\": " << c.unknown_outcomes
     << ", \"queries\": " << c.queries << ", \"reconnect_reconciliations\": " << c.reconnect_reconciliations << "},\n";
+  // Live: the venue's own request counters from its last answer, its 429/418 answers, local refusals.
+  j << "  \"venue_rate_limits\": {\"used_weight_1m\": " << c.venue_used_weight_1m << ", \"order_count_10s\": " << c.venue_order_count_10s
+    << ", \"order_count_1m\": " << c.venue_order_count_1m << ", \"http_429\": " << c.venue_http_429 << ", \"http_418\": " << c.venue_http_418
+    << ", \"refused_locally\": " << c.venue_rate_refusals << "},\n";
   j << "  \"risk_rejects_by_reason\": {";
   {
     bool f = true;

@@ -118,6 +118,12 @@ void StatusPublisher::fill(StatusSnapshot& s, TradingCore& core, const FeedView&
   s.reconnects = feed.reconnects;
   s.gaps = feed.gaps;
   s.resyncs = feed.resyncs;
+  s.venue_used_weight_1m = c.venue_used_weight_1m;
+  s.venue_order_count_10s = c.venue_order_count_10s;
+  s.venue_order_count_1m = c.venue_order_count_1m;
+  s.venue_http_429 = c.venue_http_429;
+  s.venue_http_418 = c.venue_http_418;
+  s.venue_rate_refusals = c.venue_rate_refusals;
   s.published_at_ns = wall_ns();
   // Per-stage latency: histograms are in TSC ticks while the run records them.
   s.nstages = 0;

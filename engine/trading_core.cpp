@@ -48,6 +48,7 @@ std::string_view to_string(EmergencyCause c) noexcept {
     case EmergencyCause::credentials: return "credentials";
     case EmergencyCause::admin: return "admin";
     case EmergencyCause::journal: return "journal";
+    case EmergencyCause::venue_ban: return "venue_ban";
   }
   return "?";
 }
@@ -205,7 +206,7 @@ bool TradingCore::send(oms::OrderSpec spec, strategy::IntentReason reason, std::
   if (live_ != nullptr) [[unlikely]] {
     // Live: the signed bytes go to the gateway thread; the venue's answer comes back through poll().
     if (!n.ok() || !send_live(oms::binance_futures::RestRequest::new_order, spec.req.client_id, spec.req.instrument,
-                              n.value)) {
+                              n.value, spec.req.reduce_only)) {
       // Never left: reject locally so the order, its position and the risk reservation are released.
       if (n.ok()) ++counters_.gateway_full;
       ENIGMA_LOG_WARN("oms", "order_rejected id={} reason={} local=true", spec.req.client_id.view(),
@@ -270,8 +271,8 @@ std::size_t TradingCore::warm_order_path(std::int64_t now_ns) noexcept {
 }
 
 bool TradingCore::send_live(oms::binance_futures::RestRequest kind, const risk::ClientOrderId& id,
-                            InstrumentId instrument, std::size_t n) noexcept {
-  return live_->try_send(kind, id, instrument, std::string_view(wire_.data(), n), rdtsc());
+                            InstrumentId instrument, std::size_t n, bool protective) noexcept {
+  return live_->try_send(kind, id, instrument, std::string_view(wire_.data(), n), rdtsc(), protective);
 }
 
 void TradingCore::go_live(LiveGateway& gateway, std::string api_key, const oms::Secret& secret, std::string rest_host,
@@ -729,6 +730,13 @@ void TradingCore::handle_report(const oms::ExecReport& r, std::int64_t now_ns, s
       ENIGMA_LOG_INFO("oms", "order_ack id={} venue_id={} status={}", id.view(), r.venue_order_id.view(), LogLiteral{oms::to_string(o.status)});
       break;
     case oms::ExecKind::rejected:
+      if (r.reason == oms::Reason::rate_limited) [[unlikely]] {
+        // Refused by our own venue budget / back-off before it left: not a venue failure, so it does not
+        // count towards the breaker's reject limit (which would keep entries off after the back-off ended).
+        (void)risk_->on_cancel(id, now_ns);
+        ENIGMA_LOG_WARN("oms", "order_rejected id={} reason={} local=true", id.view(), LogLiteral{oms::to_string(r.reason)});
+        break;
+      }
       (void)risk_->on_reject(id, now_ns);
       ++counters_.venue_rejects;
       ENIGMA_LOG_WARN("oms", "order_rejected id={} reason={} local=false", id.view(), LogLiteral{oms::to_string(r.reason)});
@@ -818,6 +826,21 @@ void TradingCore::poll_live(std::int64_t now_ns, std::uint64_t poll_tsc, FillFn 
       continue;
     }
     handle_report(g.report, now_ns, poll_tsc, on_fill, ctx);
+  }
+  {  // the venue's view of our request rate (relaxed loads of the gateway's counters; no syscall)
+    const LiveGatewayStats& gs = live_->stats();
+    counters_.venue_used_weight_1m = gs.used_weight_1m.load(std::memory_order_relaxed);
+    counters_.venue_order_count_10s = gs.order_count_10s.load(std::memory_order_relaxed);
+    counters_.venue_order_count_1m = gs.order_count_1m.load(std::memory_order_relaxed);
+    counters_.venue_http_429 = gs.http_429.load(std::memory_order_relaxed);
+    counters_.venue_http_418 = gs.http_418.load(std::memory_order_relaxed);
+    counters_.venue_rate_refusals = gs.budget_refusals.load(std::memory_order_relaxed) + gs.backoff_refusals.load(std::memory_order_relaxed) +
+                                    gs.ban_refusals.load(std::memory_order_relaxed);
+  }
+  // An IP ban (418): the gateway refuses new orders from now on; the supervisor stops (once per ban).
+  if (live_->venue_banned() && !venue_ban_seen_) [[unlikely]] {
+    venue_ban_seen_ = true;
+    emergency_stop(EmergencyCause::venue_ban, now_ns);
   }
   // The user-data stream or the order connection came back: reports may have been missed meanwhile.
   if (const std::uint64_t e = live_->resync_epoch(); e != seen_resync_epoch_) [[unlikely]] {

@@ -73,9 +73,10 @@ enum class StopPolicy : std::uint8_t { flatten, keep_protected };
 
 // Why the emergency stop ran (counted per cause in the summary and /status).
 enum class EmergencyCause : std::uint8_t {
-  none, daily_drawdown, total_drawdown, consecutive_losses, feed_down, invariant, credentials, admin, journal
+  none, daily_drawdown, total_drawdown, consecutive_losses, feed_down, invariant, credentials, admin, journal,
+  venue_ban,  // live: the venue banned our IP (Binance HTTP 418)
 };
-inline constexpr std::size_t kEmergencyCauseCount = 9;
+inline constexpr std::size_t kEmergencyCauseCount = 10;
 [[nodiscard]] std::string_view to_string(EmergencyCause c) noexcept;
 
 // The supervisor's limits ([supervisor] in the config): the plan's hard limits beyond the pre-trade gate.
@@ -240,6 +241,11 @@ class TradingCore {
     // (either kind) that failed or whose outcome is unknown.
     std::uint64_t cancel_alls{0}, deadman_refreshes{0}, instrument_request_failures{0};
     std::uint64_t reconnect_reconciliations{0};
+    // Live mode, copied from the gateway each poll: the venue's own counters (Binance used weight per
+    // minute, orders per 10 s and per minute) from its last answer, its 429 and 418 answers, and requests
+    // refused locally by the venue budget, a 429 back-off or a ban.
+    std::uint64_t venue_used_weight_1m{0}, venue_order_count_10s{0}, venue_order_count_1m{0};
+    std::uint64_t venue_http_429{0}, venue_http_418{0}, venue_rate_refusals{0};
     std::uint64_t rollout_rejects{0};  // orders the rollout stage scaled below the instrument's minimum  // live: working orders queried after a venue reconnect
     std::int32_t last_venue_code{0};  // Binance code of the last refused request (e.g. -2019 margin)
     // Supervisor: closed round trips (wins/losses), trading days rolled, entries refused by the plan's
@@ -334,9 +340,10 @@ class TradingCore {
   void handle_report(const oms::ExecReport& r, std::int64_t now_ns, std::uint64_t poll_tsc, FillFn on_fill,
                      void* ctx) noexcept;
   void poll_live(std::int64_t now_ns, std::uint64_t poll_tsc, FillFn on_fill, void* ctx) noexcept;
-  // Live: hands the request in wire_[0, n) to the gateway; false when its ring is full.
+  // Live: hands the request in wire_[0, n) to the gateway; false when its ring is full. `protective`: a
+  // reduce-only order (budget priority like a cancel).
   bool send_live(oms::binance_futures::RestRequest kind, const risk::ClientOrderId& id, InstrumentId instrument,
-                 std::size_t n) noexcept;
+                 std::size_t n, bool protective = false) noexcept;
   void query_unknown(std::int64_t now_ns) noexcept;
   // Live, after a reconnect of the user-data stream or the order connection: every working order is
   // queried once by client id; the answers are applied like reports (a fill missed meanwhile is booked).
@@ -385,6 +392,7 @@ class TradingCore {
   std::vector<oms::SimPosition> live_pos_;
   oms::SimAccount live_account_{};
   std::uint32_t pending_queries_{0};  // live: slots with query_at_ns set
+  bool venue_ban_seen_{false};          // live: the emergency stop for the venue's ban ran
   std::uint64_t seen_resync_epoch_{0};  // live: LiveGateway::resync_epoch() last acted on
   std::int64_t next_deadman_ns_{0};   // live: when the dead-man timer is refreshed next
   std::int64_t kill_retry_ns_{0};     // live: after a kill, per-order cancels for what is still working

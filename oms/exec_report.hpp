@@ -64,6 +64,7 @@ enum class Reason : std::uint8_t {
   timeout,
   canceled_by_oco,    // the other leg of a one-cancels-other pair filled or triggered
   kill_switch,
+  rate_limited,       // refused locally: the venue's request budget, its Retry-After or its ban (live)
 };
 [[nodiscard]] std::string_view to_string(Reason r) noexcept;
 

@@ -48,6 +48,7 @@ std::string_view to_string(Reason r) noexcept {
     case Reason::timeout: return "TIMEOUT";
     case Reason::canceled_by_oco: return "CANCELED_BY_OCO";
     case Reason::kill_switch: return "KILL_SWITCH";
+    case Reason::rate_limited: return "RATE_LIMITED";
   }
   return "?";
 }

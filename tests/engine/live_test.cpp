@@ -29,10 +29,13 @@
 #include <sstream>
 #include <thread>
 
+#include "engine/admin.hpp"
+#include "engine/key_permissions.hpp"
 #include "engine/live_gateway.hpp"
 #include "engine/pipeline.hpp"
 #include "engine/run_config.hpp"
 #include "engine/run_output.hpp"
+#include "engine/status.hpp"
 #include "feed/capture_reader.hpp"
 #include "oms/journal.hpp"
 #include "oms/signing.hpp"
@@ -133,6 +136,23 @@ class FakeBinance {
     scripted_[n] = {status, code};
   }
   int posts() const { std::lock_guard lk(mu_); return posts_; }
+  // Rate limits as Binance answers them: every REST answer carries X-MBX-USED-WEIGHT-1M (the weight this
+  // venue counted, by each endpoint's documented weight) and X-MBX-ORDER-COUNT-10S/-1M; a scripted 429 or
+  // 418 carries Retry-After: `retry_after_s`. Arrival times of the POSTs and of the last 429/418 answer.
+  void set_retry_after(int s) { std::lock_guard lk(mu_); retry_after_s_ = s; }
+  int used_weight() const { std::lock_guard lk(mu_); return used_weight_ + foreign(); }
+  // Weight other sessions on the same IP spent: added to what the headers report once `from_post` new
+  // orders arrived (the answer to that POST carries it already).
+  void set_foreign_weight(int w, int from_post) {
+    std::lock_guard lk(mu_);
+    foreign_weight_ = w;
+    foreign_from_post_ = from_post;
+  }
+  std::vector<std::chrono::steady_clock::time_point> post_times() const { std::lock_guard lk(mu_); return post_times_; }
+  std::chrono::steady_clock::time_point limited_at() const { std::lock_guard lk(mu_); return limited_at_; }
+  // GET /sapi/v1/account/apiRestrictions (signed): what the key may do, and how often it was asked.
+  void set_key_can_withdraw(bool on) { std::lock_guard lk(mu_); key_can_withdraw_ = on; }
+  int restriction_queries() const { std::lock_guard lk(mu_); return restriction_queries_; }
   int deletes() const { std::lock_guard lk(mu_); return deletes_; }
   int cancel_alls() const { std::lock_guard lk(mu_); return cancel_alls_; }
   std::vector<long long> countdowns() const { std::lock_guard lk(mu_); return countdowns_; }
@@ -202,6 +222,7 @@ class FakeBinance {
         if (ec) return;
         if (websocket::is_upgrade(self->req)) return self->accept_ws();
         self->res = self->v.serve(self->req);
+        self->v.add_limit_headers(self->res);
         self->res.keep_alive(true);
         self->res.prepare_payload();
         http::async_write(self->tls, self->res, [self](const error_code& ec2, std::size_t) {
@@ -331,10 +352,44 @@ class FakeBinance {
            R"(","ps":"BOTH","cp":false,"rp":"0","pP":false,"si":0,"ss":0}})";
   }
 
+  void add_limit_headers(http::response<http::string_body>& r) {
+    std::lock_guard lk(mu_);
+    r.set("X-MBX-USED-WEIGHT-1M", std::to_string(used_weight_ + foreign()));
+    r.set("X-MBX-ORDER-COUNT-10S", std::to_string(posts_));
+    r.set("X-MBX-ORDER-COUNT-1M", std::to_string(posts_));
+    if (r.result_int() == 429 || r.result_int() == 418) {
+      r.set(http::field::retry_after, std::to_string(retry_after_s_));
+      limited_at_ = std::chrono::steady_clock::now();
+    }
+  }
+
+  // The documented REQUEST_WEIGHT of a USD-M endpoint (a new order weighs 0 there: it counts as an order).
+  static int weight_of(http::verb m, const std::string& target) {
+    if (target.rfind("/fapi/v1/order", 0) == 0) return m == http::verb::post ? 0 : 1;
+    if (target.rfind("/fapi/v1/countdownCancelAll", 0) == 0) return 10;
+    if (target.rfind("/fapi/v2/positionRisk", 0) == 0 || target.rfind("/fapi/v2/balance", 0) == 0) return 5;
+    if (target.rfind("/fapi/v1/openOrders", 0) == 0) return target.find("symbol=") == std::string::npos ? 40 : 1;
+    return 1;
+  }
+
   http::response<http::string_body> serve(const http::request<http::string_body>& rq) {
     std::lock_guard lk(mu_);
     const std::string target(rq.target());
     const bool key_ok = rq["X-MBX-APIKEY"] == kKey;
+    used_weight_ += weight_of(rq.method(), target);
+    if (target.rfind("/sapi/v1/account/apiRestrictions", 0) == 0) {  // api.binance.com in reality
+      const std::size_t q = target.find('?');
+      if (!key_ok || q == std::string::npos || !signed_ok(target.substr(q + 1))) {
+        ++bad_signatures_;
+        return answer(401, R"({"code":-1022,"msg":"Signature for this request is not valid."})");
+      }
+      ++restriction_queries_;
+      const char* w = key_can_withdraw_ ? "true" : "false";
+      return answer(200, std::string(R"({"ipRestrict":false,"createTime":1698645219000,"enableReading":true,"enableWithdrawals":)") + w +
+                             R"(,"enableInternalTransfer":false,"enableMargin":false,"enableFutures":true,"permitsUniversalTransfer":false,)"
+                             R"("enableVanillaOptions":false,"enableFixApiTrade":false,"enableFixReadOnly":false,"enableSpotAndMarginTrading":false,)"
+                             R"("enablePortfolioMarginTrading":false})");
+    }
     if (target.rfind("/fapi/v1/listenKey", 0) == 0) {
       if (!key_ok) return answer(401, R"({"code":-2015,"msg":"Invalid API-key, IP, or permissions for action."})");
       ++listen_keys_;
@@ -396,6 +451,7 @@ class FakeBinance {
     }
     if (method == http::verb::post) {
       bodies_.push_back(params);
+      post_times_.push_back(std::chrono::steady_clock::now());
       const int n = ++posts_;
       Order o{p["newClientOrderId"], p["side"], p["type"], p["quantity"], p.count("price") ? p["price"] : "0", next_id_++};
       if (auto it = scripted_.find(n); it != scripted_.end()) {
@@ -403,7 +459,9 @@ class FakeBinance {
           orders_[o.client_id] = o;  // the venue took it, but the answer is lost: only a query tells
           return answer(it->second.first, R"({"code":-1000,"msg":"An unknown error occurred while processing the request."})");
         }
-        return answer(it->second.first, R"({"code":)" + std::to_string(it->second.second) + R"(,"msg":"Margin is insufficient."})");
+        const char* msg = it->second.first == 429 || it->second.first == 418 ? "Too many requests; please use the websocket for live updates."
+                                                                            : "Margin is insufficient.";
+        return answer(it->second.first, R"({"code":)" + std::to_string(it->second.second) + R"(,"msg":")" + msg + R"("})");
       }
       orders_[o.client_id] = o;
       if (o.type == "LIMIT") last_px_ = o.price;
@@ -457,6 +515,11 @@ class FakeBinance {
   int stream_accepts_{0};
   int ws_api_requests_{0}, ws_api_logons_{0}, ws_api_connections_{0};
   bool lose_ws_api_answer_{false};
+  int foreign() const { return posts_ >= foreign_from_post_ ? foreign_weight_ : 0; }  // mu_ held
+  int used_weight_{0}, foreign_weight_{0}, foreign_from_post_{0}, retry_after_s_{1}, restriction_queries_{0};
+  bool key_can_withdraw_{false};
+  std::vector<std::chrono::steady_clock::time_point> post_times_;
+  std::chrono::steady_clock::time_point limited_at_{};
   enigma::testing::WsApiVenueKeys ws_api_keys_{kKey, kSecret, kEdApiKey, kEdPublic};
 };
 
@@ -950,7 +1013,7 @@ struct LiveBinary {
       << market->url("/stream?streams=btcusdt@depth@0ms/btcusdt@bookTicker/btcusdt@trade") << "\"\nca_file = \"" << market->ca_file()
       << "\"\nsnapshot_url = \"https://127.0.0.1:" << market->port() << "/fapi/v1/depth?symbol=BTCUSDT&limit=1000\"\n"
       << "\n[live]\nrest_url = \"" << venue.rest_url() << "\"\nuser_ws_url = \"" << venue.ws_url()
-      << "\"\nca_file = \"" << venue.ca_file() << "\"\ndrain_ms = 500\nunknown_orders = \"" << unknown_orders << "\"\norder_entry = \"" << order_entry
+      << "\"\naccount_api_url = \"" << venue.rest_url() << "\"\nca_file = \"" << venue.ca_file() << "\"\ndrain_ms = 500\nunknown_orders = \"" << unknown_orders << "\"\norder_entry = \"" << order_entry
       << "\"\nws_api_url = \"" << venue.ws_api_url() << "\"\n\n[state]\ndir = \"" << state << "\"\n";
     return path;
   }
@@ -1164,7 +1227,18 @@ TEST_P(EngineLiveBinaryEntry, MissedFillsAreRecoveredAfterTheUserStreamReconnect
   const std::string log = slurp(run + "/logs/enigma.log");
   EXPECT_NE(log.find("live user_stream_reconnected"), std::string::npos) << log;
   EXPECT_NE(log.find("reconnect_reconciliation working_orders=2 action=query"), std::string::npos) << log;
-  EXPECT_NE(slurp(run + "/summary.json").find("\"reconnect_reconciliations\": 1"), std::string::npos);
+  const std::string summary = slurp(run + "/summary.json");
+  EXPECT_NE(summary.find("\"reconnect_reconciliations\": 1"), std::string::npos);
+  // The key passed the permission check before anything else (logged), and the venue's used-weight header
+  // reached summary.json (REST answers carry it; the ws-api order entry still uses REST for the rest).
+  EXPECT_EQ(venue.restriction_queries(), 1);
+  EXPECT_NE(log.find("api_key_permissions ip_restrict=false"), std::string::npos) << log;
+  const std::string weight_key = "\"venue_rate_limits\": {\"used_weight_1m\": ";
+  const std::size_t w = summary.find(weight_key);
+  ASSERT_NE(w, std::string::npos) << summary;
+  const long long weight = std::stoll(summary.substr(w + weight_key.size()));
+  EXPECT_GT(weight, 0) << summary;
+  EXPECT_LE(weight, venue.used_weight()) << summary;
   const oms::JournalReplay j = oms::inspect_journal(t.state + "/journal.bin").state;
   EXPECT_EQ(journal_ids(j).size(), j.orders.size());
   for (const auto& o : j.orders) {
@@ -1259,4 +1333,223 @@ TEST(EngineLive, RefusedCredentialsRaiseTheEmergencyStop) {
   EXPECT_EQ(refused_after, refused_at_stop) << "nothing new after the venue refused the credentials";
   EXPECT_GT(r.orders.risk_rejects, 0u) << "the strategy kept signalling and the halted gate refused it";
   EXPECT_EQ(core.position(0).qty, Qty{});
+}
+
+namespace {
+
+// `run_live` against FakeBinance (REST order entry) with the recorded session as market data and an admin
+// endpoint, for the rate-limit scenarios: the venue's answers, not the test, decide what the engine may send.
+struct LiveRateRig {
+  FakeBinance venue;
+  enigma::testing::RecordedSession rec = enigma::testing::load_binance_session(40000);
+  std::unique_ptr<enigma::testing::WsTestServer> market;
+  RunConfig rc = trading_config();
+  InstrumentRegistry registry;
+  std::unique_ptr<strategy::StrategyStage> strategies;
+  std::unique_ptr<TradingCore> core;
+  std::unique_ptr<LiveGateway> gateway;
+  SpscRing<AdminCommand> admin_ring{16};
+  SpscRing<AdminCommand> commands{16};  // the OMS's admin commands (the kill), pushed by the test
+  std::unique_ptr<AdminServer> admin;
+  std::unique_ptr<StatusPublisher> status;
+  std::atomic<bool> stop{false};
+  PipelineResult r;
+  std::thread engine;
+  std::size_t sent = 0;
+
+  explicit LiveRateRig(const oms::RequestBudgetConfig& budget = oms::binance_usdm_budget()) {
+    enigma::testing::WsTestServerOptions so;
+    so.snapshot_body = rec.snapshot;
+    market = std::make_unique<enigma::testing::WsTestServer>(rec.frames, so);
+    rc.fill_registry(registry);
+    strategies = std::make_unique<strategy::StrategyStage>(rc.make_strategies());
+    TradingCoreConfig trading = rc.trading;
+    trading.journal_path = fresh_path("journal");
+    core = std::make_unique<TradingCore>(registry, trading);
+    LiveGatewayOptions go = gateway_options(venue);
+    go.budget = budget;
+    gateway = std::make_unique<LiveGateway>(registry, go);
+    admin = std::make_unique<AdminServer>("127.0.0.1", 0, "", admin_ring);
+    admin->start();
+    status = std::make_unique<StatusPublisher>(*admin, registry, "live", 5'000'000);
+  }
+  ~LiveRateRig() { finish(); }
+
+  // Starts the engine and lets the first frame (and its REST snapshot) in.
+  bool start() {
+    core->go_live(*gateway, kKey, oms::Secret(kSecret), "127.0.0.1:" + venue.rest_url().substr(venue.rest_url().rfind(':') + 1));
+    gateway->start();
+    if (!wait_for([&] { return gateway->stream_connected() && venue.stream_open(); })) return false;
+    PaperOptions pp;
+    pp.ws.url = market->url("/stream?streams=btcusdt@depth@0ms/btcusdt@bookTicker/btcusdt@trade");
+    pp.ws.tls.ca_file = market->ca_file();
+    pp.snapshot_url = "https://127.0.0.1:" + std::to_string(market->port()) + "/fapi/v1/depth?symbol=BTCUSDT&limit=1000";
+    pp.max_frames = rec.frames.size();
+    pp.run_seconds = 60;  // bound
+    PipelineOptions po;
+    po.venue = Venue::binance_usdm;
+    po.progress = false;
+    po.stop = &stop;
+    po.status = status.get();
+    po.admin = &commands;
+    engine = std::thread([this, pp, po] { r = run_live(pp, registry, *strategies, *core, po, 500'000'000); });
+    if (!wait_for([&] { return market->live(); })) return false;
+    market->send_next(1);
+    sent = 1;
+    return wait_for([&] { return market->rest_requests() >= 1; });
+  }
+  // Market data in chunks of `chunk` frames, `pause_ms` apart, until `done` or the recording runs out.
+  template <class Pred>
+  bool feed_until(Pred done, std::size_t chunk, int pause_ms) {
+    while (!done() && sent + chunk < rec.frames.size()) {
+      market->send_next(chunk);
+      sent += chunk;
+      wait_for([&] { return market->cursor() == sent; });
+      std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms));
+    }
+    return done();
+  }
+  void finish() {
+    stop = true;
+    if (engine.joinable()) engine.join();
+    if (gateway) gateway->stop();
+    if (admin) admin->stop();
+  }
+};
+
+}  // namespace
+
+// A venue's 429 (issue 17 item 3): the entry it refused is a venue reject; for Retry-After (1 s) new orders
+// are refused locally (counted, logged), no POST reaches the venue; then orders flow again. The venue's
+// used-weight header reaches /metrics (valid Prometheus text) and the run's counters.
+TEST(EngineLive, AVenue429BacksOffNewOrdersThenTheyResume) {
+  LiveRateRig t;
+  t.venue.script(1, 429, -1003);
+  t.venue.set_retry_after(1);
+  ASSERT_TRUE(t.start());
+  ASSERT_TRUE(t.feed_until([&] { return t.venue.posts() >= 1; }, 200, 20)) << "no order in " << t.sent << " frames";
+  ASSERT_TRUE(wait_for([&] { return t.gateway->stats().http_429.load() == 1; }));
+  // Market data through the back-off: the strategy keeps signalling, the gateway refuses its entries.
+  const auto limited = t.venue.limited_at();
+  ASSERT_TRUE(t.feed_until([&] { return t.venue.posts() >= 2 && t.gateway->stats().backoff_refusals.load() >= 1; }, 50, 25))
+      << "posts " << t.venue.posts() << " refused " << t.gateway->stats().backoff_refusals.load();
+  const auto times = t.venue.post_times();
+  ASSERT_GE(times.size(), 2u);
+  EXPECT_GE(times[1] - limited, std::chrono::seconds(1)) << "a new order reached the venue inside Retry-After";
+  // The weight the venue counted (its last header) is what /metrics shows; the engine's own snapshot
+  // (published by the OMS thread) is read over HTTP, never from the engine's memory while it runs.
+  std::string metrics;
+  ASSERT_TRUE(wait_for([&] {
+    metrics = enigma::testing::http_get_or_empty(t.admin->port(), "/metrics");
+    return t.venue.used_weight() > 0 && metrics.find("enigma_venue_http_429_total 1\n") != std::string::npos &&
+           metrics.find("enigma_venue_used_weight_1m " + std::to_string(t.venue.used_weight()) + "\n") != std::string::npos;
+  })) << "venue weight " << t.venue.used_weight() << "\n" << metrics;
+  const std::string path = fresh_path("metrics") + ".txt";
+  std::ofstream(path) << metrics;
+  if (::access("/usr/bin/promtool", X_OK) == 0)
+    EXPECT_EQ(std::system(("/usr/bin/promtool check metrics < " + path + " > /dev/null 2>&1").c_str()), 0) << metrics;
+  t.finish();
+  EXPECT_EQ(t.r.orders.venue_http_429, 1u);
+  EXPECT_GE(t.r.orders.venue_rate_refusals, 1u);
+  EXPECT_EQ(t.gateway->stats().http_418.load(), 0u);
+  EXPECT_EQ(t.core->emergency_count(EmergencyCause::venue_ban), 0u);
+}
+
+// A venue's 418 (IP banned): the emergency stop is raised and no order follows, however much market data.
+TEST(EngineLive, AVenue418RaisesTheEmergencyStopAndNoOrderFollows) {
+  LiveRateRig t;
+  t.venue.script(1, 418, -1003);
+  t.venue.set_retry_after(120);
+  ASSERT_TRUE(t.start());
+  ASSERT_TRUE(t.feed_until([&] { return t.venue.posts() >= 1; }, 200, 20)) << "no order in " << t.sent << " frames";
+  std::string status;
+  ASSERT_TRUE(wait_for([&] {
+    status = enigma::testing::http_get_or_empty(t.admin->port(), "/status");
+    return status.find("\"lifecycle\":\"emergency_stop\"") != std::string::npos;
+  })) << status;
+  t.market->send_next(std::min<std::size_t>(4000, t.rec.frames.size() - t.sent));  // more data: no order may follow
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  t.finish();
+  EXPECT_EQ(t.core->emergency_count(EmergencyCause::venue_ban), 1u);
+  EXPECT_EQ(t.core->lifecycle(), Lifecycle::shutdown);  // the run ended after the emergency stop
+  EXPECT_EQ(t.core->risk().state(), risk::TradingState::halted);
+  EXPECT_EQ(t.venue.posts(), 1) << "an order reached the venue after its ban";
+  EXPECT_EQ(t.gateway->stats().http_418.load(), 1u);
+  EXPECT_EQ(t.r.orders.venue_http_418, 1u);
+}
+
+// Key permissions (issue 17 item 4), through the `enigma live` binary: a key that can withdraw is refused
+// before anything else reaches the venue — exit 3 with the reason, no listen key, no query, no order.
+TEST(EngineLive, AKeyThatCanWithdrawIsRefusedAtStart) {
+  LiveBinary t("live-withdraw-key");
+  t.venue.set_key_can_withdraw(true);
+  Child engine(t.args("report", "refused"), t.root + "/refused.out");
+  EXPECT_EQ(engine.wait(), 3) << engine.output();
+  const std::string out = engine.output();
+  EXPECT_NE(out.find("refusing to trade with an API key that can move funds out of the account (enableWithdrawals"), std::string::npos) << out;
+  EXPECT_EQ(t.venue.restriction_queries(), 1);
+  EXPECT_EQ(t.venue.bad_signatures(), 0) << "the permission request is signed like the others";
+  EXPECT_EQ(t.venue.listen_keys(), 0);
+  EXPECT_EQ(t.venue.open_order_queries(), 0);
+  EXPECT_EQ(t.venue.posts(), 0);
+}
+
+// Which apiRestrictions answers move funds out (the example answer of Binance's docs, one flag at a time),
+// and a missing field is named.
+TEST(EngineLive, KeyRestrictionsThatMoveFundsOut) {
+  const auto with = [](const char* field) {
+    std::string body = R"({"ipRestrict":true,"createTime":1698645219000,"enableReading":true,"enableWithdrawals":false,)"
+                       R"("enableInternalTransfer":false,"enableMargin":false,"enableFutures":true,"permitsUniversalTransfer":false,)"
+                       R"("enableVanillaOptions":false,"enableSpotAndMarginTrading":false})";
+    if (field != nullptr) {
+      const std::string off = std::string("\"") + field + "\":false";
+      body.replace(body.find(off), off.size(), std::string("\"") + field + "\":true");
+    }
+    return parse_binance_key_restrictions(body);
+  };
+  const BinanceKeyRestrictions trade_only = with(nullptr);
+  EXPECT_TRUE(trade_only.ip_restrict);
+  EXPECT_TRUE(trade_only.enable_futures);
+  EXPECT_FALSE(trade_only.can_move_funds_out());
+  EXPECT_TRUE(with("enableWithdrawals").can_move_funds_out());
+  EXPECT_TRUE(with("enableInternalTransfer").can_move_funds_out());
+  EXPECT_TRUE(with("permitsUniversalTransfer").can_move_funds_out());
+  EXPECT_FALSE(with("enableMargin").can_move_funds_out());
+  try {
+    (void)parse_binance_key_restrictions(R"({"ipRestrict":false,"enableReading":true,"enableFutures":true,"enableInternalTransfer":false,"permitsUniversalTransfer":false})");
+    ADD_FAILURE() << "a missing enableWithdrawals was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("'enableWithdrawals'"), std::string::npos) << e.what();
+  }
+}
+
+// Cancels, the kill and protective (reduce-only) orders go first (issue 17 item 3): from the answer to the
+// first entry on, another session on our IP has spent most of the minute's weight (the venue's header says
+// so), past the share new entries may use. The entry's reduce-only stop and take-profit still reach the
+// venue, and the kill still cancels both legs and flattens the position.
+TEST(EngineLive, TheKillStillCancelsAndFlattensWhenTheVenueWeightIsNearlySpent) {
+  oms::RequestBudgetConfig budget = oms::binance_usdm_budget();
+  budget.weight.limit = 1000;  // entries may use 800 of it
+  LiveRateRig t(budget);
+  t.venue.set_rest_stops(true);
+  t.venue.set_foreign_weight(900, 1);
+  ASSERT_TRUE(t.start());
+  const auto resting = [&] {
+    int n = 0;
+    for (const auto& [id, o] : t.venue.orders()) n += o.status == "NEW" && id.rfind("en", 0) == 0;
+    return n;
+  };
+  ASSERT_TRUE(t.feed_until([&] { return resting() >= 2; }, 100, 20)) << "no bracket rests after " << t.sent << " frames";
+  EXPECT_EQ(t.venue.posts(), 3) << "entry, stop, take-profit";
+  const int deletes = t.venue.deletes(), posts = t.venue.posts();
+  ASSERT_TRUE(t.commands.try_push(AdminCommand{AdminCommandKind::kill, 1}));
+  t.market->send_next(1);  // the OMS polls its commands between frames
+  ASSERT_TRUE(wait_for([&] { return resting() == 0 && t.venue.position() == Qty{}.to_string(); }))
+      << "resting " << resting() << " position " << t.venue.position();
+  t.finish();
+  EXPECT_GE(t.venue.deletes() - deletes, 2) << "both bracket legs cancelled one by one";
+  EXPECT_EQ(t.venue.posts() - posts, 1) << "one reduce-only close";
+  EXPECT_GT(t.gateway->stats().used_weight_1m.load(), 800u) << "the venue's weight was past the entries' share";
+  EXPECT_EQ(t.gateway->stats().budget_waits.load(), 0u);
+  EXPECT_EQ(t.core->position(0).qty, Qty{});
 }

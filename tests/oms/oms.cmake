@@ -23,3 +23,6 @@ enigma_add_test(oms_order_manager_test
 enigma_add_test(oms_ws_api_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/ws_api_test.cpp
   DEPS enigma::oms enigma_test_alloc)
+enigma_add_test(oms_request_budget_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/request_budget_test.cpp
+  DEPS enigma::oms)

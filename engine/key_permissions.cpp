@@ -1,0 +1,101 @@
+#include "engine/key_permissions.hpp"
+
+#include <simdjson.h>
+
+#include <chrono>
+
+#include "core/error.hpp"
+#include "core/logger.hpp"
+#include "oms/venues/binance_futures.hpp"
+
+namespace enigma::engine {
+
+namespace {
+
+constexpr std::string_view kPath = "/sapi/v1/account/apiRestrictions";
+
+std::string printable(std::string_view s, std::size_t max = 200) {
+  std::string out;
+  for (const char c : s.substr(0, max)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
+  return out;
+}
+
+}  // namespace
+
+BinanceKeyRestrictions parse_binance_key_restrictions(std::string_view body) {
+  simdjson::ondemand::parser parser;
+  const simdjson::padded_string text(body);
+  simdjson::ondemand::document doc;
+  if (parser.iterate(text).get(doc)) throw Error("apiRestrictions answer is not JSON: " + printable(body));
+  const auto flag = [&](const char* name) {
+    bool v = false;
+    if (doc[name].get_bool().get(v)) throw Error(std::string("apiRestrictions answer has no boolean '") + name + "': " + printable(body));
+    doc.rewind();  // fields are looked up in any order
+    return v;
+  };
+  BinanceKeyRestrictions r;
+  r.ip_restrict = flag("ipRestrict");
+  r.enable_reading = flag("enableReading");
+  r.enable_futures = flag("enableFutures");
+  r.enable_withdrawals = flag("enableWithdrawals");
+  r.enable_internal_transfer = flag("enableInternalTransfer");
+  r.permits_universal_transfer = flag("permitsUniversalTransfer");
+  return r;
+}
+
+BinanceKeyRestrictions check_binance_key_permissions(const std::string& account_api_url, const std::string& api_key,
+                                                     const oms::binance_futures::Encoder& signer,
+                                                     std::int64_t recv_window_ms, const feed::TlsOptions& tls,
+                                                     std::int64_t timeout_ns) {
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  std::string params = "recvWindow=" + std::to_string(recv_window_ms) +
+                       "&timestamp=" + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(now).count());
+  char sig[oms::kSha256HexSize];
+  signer.sign(params, sig);
+  params.append("&signature=").append(sig, sizeof sig);
+  if (feed::parse_url(account_api_url).scheme != "https")  // the API key travels in a header
+    throw Error("live: [live] account_api_url '" + account_api_url + "' must be https://");
+  std::string url = account_api_url;
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  const std::string where = url + std::string(kPath);
+  feed::HttpsOptions ho;
+  ho.tls = tls;
+  ho.timeout_ns = timeout_ns;
+  ho.max_body_bytes = 64u << 10;
+  feed::HttpsClient client(ho);
+  feed::HttpsResponse res;
+  try {
+    res = client.get(where + "?" + params, {{"X-MBX-APIKEY", api_key}});
+  } catch (const std::exception& e) {
+    throw Error("live: the API key's permissions could not be read (GET " + where + "): " + e.what());
+  }
+  if (res.status != 200) {
+    throw Error("live: the API key's permissions could not be read: GET " + where + " answered HTTP " +
+                std::to_string(res.status) + ": " + printable(res.body) +
+                " (the key needs \"Enable Reading\"; [live] account_api_url is Binance's account host)");
+  }
+  BinanceKeyRestrictions r;
+  try {
+    r = parse_binance_key_restrictions(res.body);
+  } catch (const Error& e) {
+    throw Error("live: GET " + where + ": " + e.what());
+  }
+  ENIGMA_LOG_INFO("live", "api_key_permissions ip_restrict={} reading={} futures={} withdrawals={} internal_transfer={} universal_transfer={}",
+                  r.ip_restrict, r.enable_reading, r.enable_futures, r.enable_withdrawals, r.enable_internal_transfer,
+                  r.permits_universal_transfer);
+  if (!r.ip_restrict)
+    ENIGMA_LOG_WARN("live", "api_key_not_ip_restricted then=restrict_it_to_this_host_in_binance_api_management");
+  if (r.can_move_funds_out()) {
+    std::string what;
+    if (r.enable_withdrawals) what += "enableWithdrawals";
+    if (r.enable_internal_transfer) what += std::string(what.empty() ? "" : ", ") + "enableInternalTransfer";
+    if (r.permits_universal_transfer) what += std::string(what.empty() ? "" : ", ") + "permitsUniversalTransfer";
+    ENIGMA_LOG_ERROR("live", "api_key_refused permissions={} then=refuse_to_start", LogQuoted{what});
+    throw Error("live: refusing to trade with an API key that can move funds out of the account (" + what +
+                " is on, per GET " + where + "); turn withdrawals and transfers off for this key in Binance API "
+                "Management, or use a trade-only key. No setting overrides this check");
+  }
+  return r;
+}
+
+}  // namespace enigma::engine
