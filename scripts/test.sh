@@ -20,15 +20,14 @@ step "setup"
 scripts/setup.sh
 
 # Suites built and run again under each sanitizer (executable name prefixes).
-ASAN_SUITES='^(core|feed|strategy|risk|oms|engine)_[a-z0-9_]*test$'
+ASAN_SUITES='^(core|feed|strategy|risk|oms|engine|research)_[a-z0-9_]*test$'
 # Not built under ASan: the load suites (labelled slow: minutes of the same paper paths the engine suites
 # already cover under ASan; they are about throughput and growth, which a sanitizer build distorts).
 ASAN_SKIP='^engine_(stress|soak)_test$'
 # engine_paper_test is not in the TSan list yet: it drops the connection a fixed 200 ms after sending 2000
 # frames, and under TSan the engine has not read them all by then (7071-7750 of 8000; no race reported).
-# engine_live_test is out of the TSan list for now: after this session's merges its order-flow variants, under
-# TSan only, sometimes see no order reach the test venue in 38,000 frames (a different variant each run, no
-# race reported); release and ASan run it. Open in issue 12 (RUNBOOK/README "Not there yet").
+# engine_live_test is out of the TSan list for CI time only (about 90 s to run, minutes to build): its
+# earlier TSan-only misses were the snapshot being taken after the diff buffer overflowed, fixed in the test.
 TSAN_SUITES='^(core_(spsc_ring|logger|stage_runner|alloc)_test|oms_journal_test|feed_ws_client_test|engine_(replay|pipelined_intents|admin|paper)_test)$'
 # The only suites a failure may be retried for: loopback network servers with reconnect, stale, ping and
 # request timers (RUN_SERIAL in tests/*/*.cmake). Any other failure fails the run at once.
