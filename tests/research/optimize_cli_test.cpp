@@ -203,9 +203,10 @@ TEST_F(OptimizeCli, GeneticIsReproducibleForOneSeed) {
 }
 
 // `--method bayes --trials N`: N distinct rows in trials.csv, best.toml names the method and seed, the same
-// seed gives the same trials.csv for 1 and 2 threads; [optimize.bayes] trials applies without the flag.
+// seed gives the same trials.csv for 1 and 2 threads (candidates above the grid: every untried point is scored,
+// in more than one block of predict_many); [optimize.bayes] trials applies without the flag.
 TEST_F(OptimizeCli, BayesRunsTheRequestedTrialsReproducibly) {
-  const std::string cfg = write_config("bo.toml", "[optimize.bayes]\ninitial = 6\ncandidates = 50\ntrials = 17");
+  const std::string cfg = write_config("bo.toml", "[optimize.bayes]\ninitial = 6\ncandidates = 300\ntrials = 17");
   const Out a = run("optimize --config " + cfg + " --method bayes --trials 30 --seed 5 --threads 1 --runs-dir " +
                     (dir_ / "a").string());
   ASSERT_EQ(a.code, 0) << a.text;
