@@ -34,6 +34,7 @@ struct Args {
   std::string method;    // empty: from config
   unsigned threads = 0;  // 0: every core
   std::optional<std::uint64_t> seed;
+  std::optional<std::uint32_t> trials;  // bayes budget
   std::string runs_dir;
   bool quiet = false;
 };
@@ -48,6 +49,7 @@ struct Setup {
   Method method = Method::grid;
   Selection selection;
   GeneticConfig genetic;
+  BayesConfig bayes;
   BacktestModel model;
   double train_fraction = 1.0;  // optimize: below 1, the rest of the candles is an untouched test span
   std::string runs_dir = "runs";
@@ -63,7 +65,8 @@ Setup read_setup(const Args& a) {
   config::TableReader opt = root.table("optimize");
   s.data = opt.string("data", std::nullopt);
   s.max_candles = static_cast<std::size_t>(opt.integer("max_candles", 0, 0));
-  s.method = opt.choice<Method>("method", Method::grid, {{"grid", Method::grid}, {"genetic", Method::genetic}});
+  s.method = opt.choice<Method>("method", Method::grid,
+                                {{"grid", Method::grid}, {"genetic", Method::genetic}, {"bayes", Method::bayes}});
   s.selection.objective = opt.choice<Objective>("objective", Objective::sharpe,
                                                 {{"sharpe", Objective::sharpe},
                                                  {"net_return", Objective::net_return},
@@ -89,6 +92,15 @@ Setup read_setup(const Args& a) {
     if (s.genetic.elite >= s.genetic.population) g->fail("elite", "must be below population");
     g->finish();
   }
+  if (auto b = opt.optional_table("bayes")) {
+    s.bayes.trials = static_cast<std::uint32_t>(b->integer("trials", 200, 1, 100'000));
+    s.bayes.initial = static_cast<std::uint32_t>(b->integer("initial", 20, 1, 100'000));
+    s.bayes.candidates = static_cast<std::uint32_t>(b->integer("candidates", 2000, 1, 10'000'000));
+    s.bayes.length_scale = b->real("length_scale", 0.25, 1e-6, 100.0);
+    s.bayes.noise = b->real("noise", 1e-2, 1e-9, 100.0);
+    s.bayes.seed = static_cast<std::uint64_t>(b->integer("seed", 1, 0));
+    b->finish();
+  }
   if (auto p = opt.optional_table("params")) {
     const toml::table* raw = doc.table()["optimize"]["params"].as_table();
     s.space = read_param_space(*p, *raw);
@@ -108,7 +120,9 @@ Setup read_setup(const Args& a) {
   // Command-line overrides.
   if (a.method == "grid") s.method = Method::grid;
   if (a.method == "genetic") s.method = Method::genetic;
-  if (a.seed) s.genetic.seed = *a.seed;
+  if (a.method == "bayes") s.method = Method::bayes;
+  if (a.trials) s.bayes.trials = *a.trials;
+  if (a.seed) s.genetic.seed = s.bayes.seed = *a.seed;
   if (!a.runs_dir.empty()) s.runs_dir = a.runs_dir;
   return s;
 }
@@ -263,8 +277,10 @@ std::string evidence_header(const Setup& s, const std::vector<strategy::Bar>& ba
                             std::uint64_t trials, unsigned threads) {
   std::string h;
   h += "# Chosen by `enigma " + std::string(command) + "` (method " +
-       (s.method == Method::grid ? std::string("grid") : "genetic, seed " + std::to_string(s.genetic.seed)) + ", " +
-       std::to_string(trials) + " trials, " + std::to_string(threads) + " threads)\n";
+       (s.method == Method::grid      ? std::string("grid")
+        : s.method == Method::genetic ? "genetic, seed " + std::to_string(s.genetic.seed)
+                                      : "bayes, seed " + std::to_string(s.bayes.seed)) +
+       ", " + std::to_string(trials) + " trials, " + std::to_string(threads) + " threads)\n";
   h += "# data: " + s.data + ", " + std::to_string(bars.size()) + " candles " + utc_text(bars.front().time_ns) +
        " .. " + utc_text(bars.back().time_ns) + "\n";
   h += "# objective: " + std::string(to_string(s.selection.objective)) +
@@ -274,7 +290,6 @@ std::string evidence_header(const Setup& s, const std::vector<strategy::Bar>& ba
        "\n";
   return h;
 }
-
 
 // ---- "Is it real?": evidence, the plan's gates, metrics.json ----------------------------------------------
 
@@ -299,7 +314,7 @@ struct Evidence {
   DsrEvidence dsr;
   PboEvidence pbo;
   PermutationEvidence perm;
-  std::string untouched;       // which span the Sharpe / drawdown / p-value gates read
+  std::string untouched;  // which span the Sharpe / drawdown / p-value gates read
   TrialMetrics untouched_metrics;
   std::vector<Gate> gates;
   [[nodiscard]] bool all_pass() const {
@@ -361,9 +376,10 @@ std::string metrics_json_text(const TrialMetrics& m) {
 void write_metrics_json(const std::string& path, const char* command, const Setup& s, const ParamSet& chosen,
                         std::size_t trials, const Evidence& e, const std::string& extra) {
   std::ofstream f = open_out(path);
-  f << "{\n  \"command\": " << jstr(command) << ",\n  \"trials\": " << trials << ",\n  \"objective\": "
-    << jstr(std::string(to_string(s.selection.objective))) << ",\n  \"chosen_params\": {";
-  for (std::size_t i = 0; i < kParamCount; ++i) f << (i ? ", " : "") << jstr(std::string(kParamNames[i])) << ": " << jnum(chosen.v[i]);
+  f << "{\n  \"command\": " << jstr(command) << ",\n  \"trials\": " << trials
+    << ",\n  \"objective\": " << jstr(std::string(to_string(s.selection.objective))) << ",\n  \"chosen_params\": {";
+  for (std::size_t i = 0; i < kParamCount; ++i)
+    f << (i ? ", " : "") << jstr(std::string(kParamNames[i])) << ": " << jnum(chosen.v[i]);
   f << "},\n" << extra;
   f << "  \"untouched_span\": " << jstr(e.untouched) << ",\n  \"untouched\": " << metrics_json_text(e.untouched_metrics)
     << ",\n";
@@ -373,8 +389,9 @@ void write_metrics_json(const std::string& path, const char* command, const Setu
     << ", \"skew\": " << jnum(d.skew) << ", \"kurtosis\": " << jnum(d.kurtosis)
     << ", \"expected_max_sharpe\": " << jnum(d.result.expected_max_sharpe) << ", \"dsr\": " << jnum(d.result.dsr)
     << "},\n";
-  f << "  \"pbo\": {\"partitions\": " << e.pbo.partitions << ", \"rows\": " << e.pbo.rows << ", \"combinations\": "
-    << (e.pbo.result ? e.pbo.result->combinations : 0) << ", \"pbo\": " << (e.pbo.result ? jnum(e.pbo.result->pbo) : "null")
+  f << "  \"pbo\": {\"partitions\": " << e.pbo.partitions << ", \"rows\": " << e.pbo.rows
+    << ", \"combinations\": " << (e.pbo.result ? e.pbo.result->combinations : 0)
+    << ", \"pbo\": " << (e.pbo.result ? jnum(e.pbo.result->pbo) : "null")
     << ", \"not_computed\": " << (e.pbo.result ? "null" : jstr(e.pbo.not_computed)) << "},\n";
   f << "  \"permutation\": {\"span\": " << jstr(e.untouched) << ", \"trades\": " << e.perm.trades
     << ", \"permutations\": " << s.evidence.permutations << ", \"seed\": " << s.evidence.seed
@@ -384,8 +401,8 @@ void write_metrics_json(const std::string& path, const char* command, const Setu
     << ", \"not_computed\": " << (e.perm.result ? "null" : jstr(e.perm.not_computed)) << "},\n";
   f << "  \"gates\": [";
   for (std::size_t i = 0; i < e.gates.size(); ++i)
-    f << (i ? ", " : "") << "{\"gate\": " << jstr(e.gates[i].name) << ", \"pass\": " << (e.gates[i].pass ? "true" : "false")
-      << ", \"detail\": " << jstr(e.gates[i].detail) << "}";
+    f << (i ? ", " : "") << "{\"gate\": " << jstr(e.gates[i].name)
+      << ", \"pass\": " << (e.gates[i].pass ? "true" : "false") << ", \"detail\": " << jstr(e.gates[i].detail) << "}";
   f << "],\n  \"all_gates_pass\": " << (e.all_pass() ? "true" : "false") << "\n}\n";
   close_out(f, path);
 }
@@ -400,7 +417,7 @@ int cmd_optimize() {
   const Setup s = read_setup(a);
   const unsigned threads = thread_count(a);
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
-  ProgressLine progress("optimize", s.method == Method::grid ? "trials" : "individuals", a.quiet);
+  ProgressLine progress("optimize", s.method == Method::genetic ? "individuals" : "trials", a.quiet);
   std::vector<strategy::Bar> bars = load_candles(s);
   const std::size_t n = bars.size();
   const CandleBacktest bt(std::move(bars), s.space, s.model);
@@ -412,7 +429,9 @@ int cmd_optimize() {
   const std::optional<Span> test = train_end < n ? std::optional<Span>(Span{train_end, n}) : std::nullopt;
   auto report = [&](std::uint64_t d, std::uint64_t t) { progress(d, t); };
   std::vector<Trial> trials = s.method == Method::grid ? run_grid(bt, train, test, report)
-                                                       : run_genetic(bt, train, test, s.selection, s.genetic, report);
+                              : s.method == Method::genetic
+                                  ? run_genetic(bt, train, test, s.selection, s.genetic, report)
+                                  : run_bayes(bt, train, test, s.selection, s.bayes, report);
   const double total_s = progress.elapsed();
   const Trial& best = trials[best_trial(trials, s.selection)];
   std::uint64_t feasible = 0;
@@ -473,15 +492,16 @@ int cmd_walkforward() {
   const Setup s = read_setup(a);
   const unsigned threads = thread_count(a);
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
-  ProgressLine progress("walkforward", s.method == Method::grid ? "trials" : "individuals", a.quiet);
+  ProgressLine progress("walkforward", s.method == Method::genetic ? "individuals" : "trials", a.quiet);
   std::vector<strategy::Bar> bars = load_candles(s);
   const std::size_t n = bars.size();
   // Checked before the signal series are computed: a bad window config fails at once.
   (void)walkforward_windows(n, s.walkforward);
   const CandleBacktest bt(std::move(bars), s.space, s.model);
   const double prep_s = progress.elapsed();
-  const WalkForwardResult r = run_walkforward(bt, s.walkforward, s.selection, s.method, s.genetic,
-                                              [&](std::uint64_t d, std::uint64_t t) { progress(d, t); });
+  const WalkForwardResult r = run_walkforward(
+      bt, s.walkforward, s.selection, s.method, s.genetic, [&](std::uint64_t d, std::uint64_t t) { progress(d, t); },
+      s.bayes);
   const double total_s = progress.elapsed();
 
   // Evidence: DSR and PBO of the deployed (last) window's selection among its trials on its train span; the
@@ -557,9 +577,8 @@ int cmd_walkforward() {
     f << "# these are window " << r.windows.size() - 1
       << "'s parameters; its train span: " << metric_text(last.chosen.train)
       << "; its test span: " << metric_text(*last.chosen.test) << "\n";
-    f << "# objective (" << to_string(s.selection.objective)
-      << ", window " << r.windows.size() - 1 << " train span): " << num(objective_value(s.selection.objective, last.chosen.train))
-      << "\n";
+    f << "# objective (" << to_string(s.selection.objective) << ", window " << r.windows.size() - 1
+      << " train span): " << num(objective_value(s.selection.objective, last.chosen.train)) << "\n";
     f << evidence_comment(ev);
     write_params_table(f, bt.space().at(last.chosen.idx));
     close_out(f, path);
@@ -574,11 +593,11 @@ int cmd_walkforward() {
               metric_text(r.out_of_sample).c_str(), r.valid_windows, r.windows.size(),
               s.walkforward.min_trades_per_window);
   write_metrics_json(dir + "/metrics.json", "walkforward", s, bt.space().at(deployed.chosen.idx), r.trials, ev,
-                     "  \"windows\": " + std::to_string(r.windows.size()) + ",\n  \"valid_windows\": " +
-                         std::to_string(r.valid_windows) + ",\n  \"evidence_window\": " +
-                         std::to_string(r.windows.size() - 1) + ",\n  \"evidence_window_trials\": " +
-                         std::to_string(deployed.all.size()) + ",\n  \"out_of_sample\": " +
-                         metrics_json_text(r.out_of_sample) + ",\n");
+                     "  \"windows\": " + std::to_string(r.windows.size()) +
+                         ",\n  \"valid_windows\": " + std::to_string(r.valid_windows) +
+                         ",\n  \"evidence_window\": " + std::to_string(r.windows.size() - 1) +
+                         ",\n  \"evidence_window_trials\": " + std::to_string(deployed.all.size()) +
+                         ",\n  \"out_of_sample\": " + metrics_json_text(r.out_of_sample) + ",\n");
   std::printf("  output: %s/walkforward.csv, trials.csv, oos_equity.csv, best.toml, metrics.json\n", dir.c_str());
   std::printf(
       "timing: %.3f s total on %u threads (%.3f s loading candles, %zu scorer passes and %zu signal series, %.3f s for "
@@ -594,11 +613,16 @@ void add_common(CLI::App* c, Args& a) {
   c->add_option("--config", a.config, "TOML with [optimize] (data, objective, constraints) and [optimize.params]")
       ->required()
       ->check(CLI::ExistingFile);
-  c->add_option("--method", a.method, "grid | genetic (default from config: [optimize] method, else grid)")
-      ->check(CLI::IsMember({"grid", "genetic"}));
+  c->add_option("--method", a.method, "grid | genetic | bayes (default from config: [optimize] method, else grid)")
+      ->check(CLI::IsMember({"grid", "genetic", "bayes"}));
   c->add_option("--threads", a.threads, "oneTBB worker threads (default: every core); results do not depend on it")
       ->check(CLI::Range(1u, 1024u));
-  c->add_option("--seed", a.seed, "Genetic search seed (default from config: [optimize.genetic] seed, else 1)");
+  c->add_option(
+      "--seed", a.seed,
+      "Genetic / bayes search seed (default from config: [optimize.genetic] or [optimize.bayes] seed, else 1)");
+  c->add_option("--trials", a.trials,
+                "Bayes: trials to evaluate (default from config: [optimize.bayes] trials, else 200)")
+      ->check(CLI::Range(1u, 100'000u));
   c->add_option("--runs-dir", a.runs_dir, "Where <UTC>-optimize/ or <UTC>-walkforward/ is created (default: runs)");
   c->add_flag("--quiet", a.quiet, "No progress lines");
 }

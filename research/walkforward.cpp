@@ -1,5 +1,6 @@
 #include "research/walkforward.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/error.hpp"
@@ -28,11 +29,14 @@ std::vector<Window> walkforward_windows(std::size_t candles, const WalkForwardCo
 }
 
 WalkForwardResult run_walkforward(const CandleBacktest& bt, const WalkForwardConfig& cfg, const Selection& sel,
-                                  Method method, const GeneticConfig& genetic, const Progress& progress) {
+                                  Method method, const GeneticConfig& genetic, const Progress& progress,
+                                  const BayesConfig& bayes) {
   const std::vector<Window> windows = walkforward_windows(bt.bars().size(), cfg);
   WalkForwardResult r;
-  const std::uint64_t per_window =
-      method == Method::grid ? bt.space().grid_size() : std::uint64_t{genetic.population} * genetic.generations;
+  const std::uint64_t per_window = method == Method::grid ? bt.space().grid_size()
+                                   : method == Method::genetic
+                                       ? std::uint64_t{genetic.population} * genetic.generations
+                                       : std::min<std::uint64_t>(bayes.trials, bt.space().grid_size());
   const std::uint64_t total = per_window * windows.size();
   double offset = 1.0;  // equity at the end of the previous test span
   double gross_profit = 0.0, gross_loss = 0.0;
@@ -41,9 +45,10 @@ WalkForwardResult run_walkforward(const CandleBacktest& bt, const WalkForwardCon
     const Window& win = windows[w];
     Progress window_progress;
     if (progress) window_progress = [&](std::uint64_t done, std::uint64_t) { progress(w * per_window + done, total); };
-    std::vector<Trial> trials = method == Method::grid
-                                    ? run_grid(bt, win.train, win.test, window_progress)
-                                    : run_genetic(bt, win.train, win.test, sel, genetic, window_progress);
+    std::vector<Trial> trials = method == Method::grid ? run_grid(bt, win.train, win.test, window_progress)
+                                : method == Method::genetic
+                                    ? run_genetic(bt, win.train, win.test, sel, genetic, window_progress)
+                                    : run_bayes(bt, win.train, win.test, sel, bayes, window_progress);
     WindowResult wr;
     wr.window = win;
     wr.trials = trials.size();

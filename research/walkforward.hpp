@@ -12,12 +12,13 @@
 #include <cstdint>
 #include <vector>
 
+#include "research/bayes.hpp"
 #include "research/candle_backtest.hpp"
 #include "research/optimizer.hpp"
 
 namespace enigma::research {
 
-enum class Method : std::uint8_t { grid, genetic };
+enum class Method : std::uint8_t { grid, genetic, bayes };
 
 struct WalkForwardConfig {
   double train_fraction = 0.7;
@@ -53,6 +54,6 @@ struct WalkForwardResult {
 // Progress counts trials over all windows.
 [[nodiscard]] WalkForwardResult run_walkforward(const CandleBacktest& bt, const WalkForwardConfig& cfg,
                                                 const Selection& sel, Method method, const GeneticConfig& genetic,
-                                                const Progress& progress = {});
+                                                const Progress& progress = {}, const BayesConfig& bayes = {});
 
 }  // namespace enigma::research

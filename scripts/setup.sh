@@ -11,6 +11,7 @@ PACKAGES=(
   libconcurrentqueue-dev    # moodycamel ConcurrentQueue
   libreaderwriterqueue-dev  # moodycamel ReaderWriterQueue (benchmark baseline)
   libtbb-dev                # oneTBB
+  libeigen3-dev             # Eigen: the Gaussian process behind `enigma optimize --method bayes`
   libbenchmark-dev libgtest-dev libgmock-dev
   libfmt-dev libtomlplusplus-dev libcli11-dev
   libspdlog-dev             # benchmark baseline for the logger

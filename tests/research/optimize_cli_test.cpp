@@ -8,6 +8,7 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>
@@ -64,7 +65,6 @@ std::size_t column(const std::vector<std::string>& header, const std::string& na
   ADD_FAILURE() << "no column " << name;
   return 0;
 }
-
 
 // The number after `"key": ` in the first `"section": {...}` of a metrics.json text (section "" = anywhere);
 // NaN when absent or null.
@@ -200,6 +200,43 @@ TEST_F(OptimizeCli, GeneticIsReproducibleForOneSeed) {
   EXPECT_EQ(ta, slurp(only_run("b") / "trials.csv"));
   EXPECT_NE(ta, slurp(only_run("c") / "trials.csv"));
   EXPECT_NE(slurp(only_run("a") / "best.toml").find("method genetic, seed 7"), std::string::npos);
+}
+
+// `--method bayes --trials N`: N distinct rows in trials.csv, best.toml names the method and seed, the same
+// seed gives the same trials.csv for 1 and 2 threads (candidates above the grid: every untried point is scored,
+// in more than one block of predict_many); [optimize.bayes] trials applies without the flag.
+TEST_F(OptimizeCli, BayesRunsTheRequestedTrialsReproducibly) {
+  const std::string cfg = write_config("bo.toml", "[optimize.bayes]\ninitial = 6\ncandidates = 300\ntrials = 17");
+  const Out a = run("optimize --config " + cfg + " --method bayes --trials 30 --seed 5 --threads 1 --runs-dir " +
+                    (dir_ / "a").string());
+  ASSERT_EQ(a.code, 0) << a.text;
+  EXPECT_NE(a.text.find("optimize: 30/30 trials (100%)"), std::string::npos) << a.text;
+  const Out b = run("optimize --config " + cfg + " --method bayes --trials 30 --seed 5 --threads 2 --runs-dir " +
+                    (dir_ / "b").string());
+  ASSERT_EQ(b.code, 0) << b.text;
+  const std::string ta = slurp(only_run("a") / "trials.csv");
+  EXPECT_EQ(ta, slurp(only_run("b") / "trials.csv"));
+  const auto rows = csv_rows(ta);
+  ASSERT_EQ(rows.size(), 31u);  // header + 30 trials
+  const std::size_t trial = column(rows[0], "trial");
+  std::vector<std::string> points;
+  for (std::size_t r = 1; r < rows.size(); ++r) points.push_back(rows[r][trial]);
+  std::sort(points.begin(), points.end());
+  EXPECT_EQ(std::unique(points.begin(), points.end()), points.end()) << "a grid point evaluated twice";
+  const std::string best_toml = slurp(only_run("a") / "best.toml");
+  EXPECT_NE(best_toml.find("# Chosen by `enigma optimize` (method bayes, seed 5, 30 trials, 1 threads)"),
+            std::string::npos)
+      << best_toml;
+  // Without --trials, [optimize.bayes] trials; the method from --method.
+  const Out c = run("optimize --config " + cfg + " --method bayes --runs-dir " + (dir_ / "c").string());
+  ASSERT_EQ(c.code, 0) << c.text;
+  EXPECT_EQ(csv_rows(slurp(only_run("c") / "trials.csv")).size(), 18u);
+  EXPECT_NE(slurp(only_run("c") / "best.toml").find("(method bayes, seed 1, 17 trials"), std::string::npos);
+  // A bad key in [optimize.bayes] is refused naming it.
+  const std::string bad = write_config("bad.toml", "[optimize.bayes]\nlength_scale = 0");
+  const Out d = run("optimize --config " + bad + " --method bayes --runs-dir " + (dir_ / "d").string());
+  EXPECT_EQ(d.code, 3) << d.text;
+  EXPECT_NE(d.text.find("length_scale"), std::string::npos) << d.text;
 }
 
 TEST_F(OptimizeCli, WalkForwardWindowsMatchAHandComputation) {
@@ -350,8 +387,9 @@ TEST_F(OptimizeCli, EvidenceInMetricsJsonMatchesTrialsCsvAndGatesArePrinted) {
 }
 
 TEST_F(OptimizeCli, WalkForwardEvidenceUsesTheDeployedWindowAndTheOutOfSampleTrades) {
-  const std::string cfg = write_config("wfe.toml", "pbo_partitions = 2\npermutations = 300", kParams,
-                                       "\n[walkforward]\ntrain_fraction = 0.7\nwindows = 5\nmin_trades_per_window = 3\n");
+  const std::string cfg =
+      write_config("wfe.toml", "pbo_partitions = 2\npermutations = 300", kParams,
+                   "\n[walkforward]\ntrain_fraction = 0.7\nwindows = 5\nmin_trades_per_window = 3\n");
   const Out o = run("walkforward --config " + cfg + " --threads 2 --quiet --runs-dir " + (dir_ / "w").string());
   ASSERT_EQ(o.code, 0) << o.text;
   const fs::path run_dir = only_run("w");
@@ -393,10 +431,10 @@ TEST_F(OptimizeCli, WalkForwardEvidenceUsesTheDeployedWindowAndTheOutOfSampleTra
   const double oos_sharpe = std::stod(wf[6][column(wh, "test_sharpe")]);
   const auto gates = gate_lines(o.text);
   ASSERT_EQ(gates.size(), 4u) << o.text;
-  EXPECT_EQ(gates[0].rfind(std::string("gate sharpe > 1.5: ") + (oos_sharpe > 1.5 ? "PASS" : "FAIL") +
-                               " (out-of-sample Sharpe",
-                           0),
-            0u)
+  EXPECT_EQ(
+      gates[0].rfind(
+          std::string("gate sharpe > 1.5: ") + (oos_sharpe > 1.5 ? "PASS" : "FAIL") + " (out-of-sample Sharpe", 0),
+      0u)
       << gates[0];
   EXPECT_EQ(gates[1], std::string("gate walk-forward valid: ") + (valid == 5 ? "PASS" : "FAIL") + " (" +
                           std::to_string(valid) + " of 5 windows valid)");

@@ -11,3 +11,9 @@ enigma_add_test(engine_optimize_test
   LABELS integration TIMEOUT 300)
 add_dependencies(engine_optimize_test enigma)
 target_compile_definitions(engine_optimize_test PRIVATE ENIGMA_BINARY="$<TARGET_FILE:enigma>")
+# research/bayes.hpp: expected improvement and the Gaussian process by hand; `--method bayes` reproducible per
+# seed, distinct points within its budget, and its best against seeded random points and the exhaustive grid.
+enigma_add_test(research_bayes_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/bayes_test.cpp
+  DEPS enigma::research
+  LABELS unit TIMEOUT 300)
