@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "feed/capture_reader.hpp"
+#include "tests/support/enigma_process.hpp"
 
 namespace {
 
@@ -26,21 +27,10 @@ namespace fs = std::filesystem;
 const std::string kSrc = ENIGMA_SOURCE_DIR;
 const std::string kUsdm = kSrc + "/data/binance/hftbacktest_usdm_BTCUSDT_ws_depth_trade_bookTicker_raw_20240808.gz";
 
-struct Out {
-  int code;
-  std::string text;  // stdout and stderr
-};
+using enigma::testing::Out;
+using enigma::testing::shell;
 
-Out sh(const std::string& cmd) {
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  std::string text;
-  std::array<char, 4096> buf;
-  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) text.append(buf.data(), n);
-  const int st = pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, text};
-}
-
-Out run_enigma(const std::string& args) { return sh(std::string(ENIGMA_BINARY) + " " + args); }
+Out run_enigma(const std::string& args) { return shell(std::string(ENIGMA_BINARY) + " " + args); }
 
 // A fresh directory for one test's inputs and runs, removed with everything in it at the end.
 struct TmpDir {
@@ -337,8 +327,8 @@ TEST(EngineBadInput, TruncatedGzipReplaysItsGoodPart) {
   const TmpDir tmp;
   const std::string& dir = tmp.path;
   const std::string path = dir + "/cut.gz";
-  ASSERT_EQ(sh("head -c 200000 " + kUsdm + " > " + path).code, 0);
-  const Out wc = sh("gzip -dc " + path + " 2>/dev/null | wc -l");
+  ASSERT_EQ(shell("head -c 200000 " + kUsdm + " > " + path).code, 0);
+  const Out wc = shell("gzip -dc " + path + " 2>/dev/null | wc -l");
   const long long complete = std::stoll(wc.text);
   ASSERT_GT(complete, 1000);
   const Out r = replay(dir, path);
@@ -368,8 +358,8 @@ TEST(EngineBadInput, LineBeyondTheLimitIsABadLineNotACrash) {
   const std::string a = write_lines(dir + "/a.txt", {base.begin(), base.begin() + 500});
   const std::string b = write_lines(dir + "/b.txt", {base.begin() + 500, base.begin() + 1000});
   const std::string path = dir + "/bomb.gz";
-  ASSERT_EQ(sh("gzip -c " + a + " > " + path + " && (head -c 20971520 /dev/zero; echo) | gzip -1 >> " + path +
-               " && gzip -c " + b + " >> " + path)
+  ASSERT_EQ(shell("gzip -c " + a + " > " + path + " && (head -c 20971520 /dev/zero; echo) | gzip -1 >> " + path +
+                  " && gzip -c " + b + " >> " + path)
                 .code,
             0);
   const Out r = replay(dir, path);

@@ -25,55 +25,44 @@
 
 namespace {
 
-struct Out {
-  int code;
-  std::string text;
-};
-
-Out run(const std::string& args) {
-  const std::string cmd = std::string(ENIGMA_BINARY) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string text;
-  std::array<char, 4096> buf;
-  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) text.append(buf.data(), n);
-  const int st = pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, text};
-}
+using enigma::testing::Out;
+using enigma::testing::run_enigma;
 
 const std::string kSrc = ENIGMA_SOURCE_DIR;
 
 }  // namespace
 
 TEST(EngineCli, HelpListsEveryCommand) {
-  const Out o = run("--help");
+  const Out o = run_enigma("--help");
   EXPECT_EQ(o.code, 0);
   for (const char* c : {"replay", "bench", "book-check", "indicators", "report", "check-host", "convert"})
     EXPECT_NE(o.text.find(c), std::string::npos) << c;
-  EXPECT_EQ(run("replay --help").code, 0);
+  EXPECT_EQ(run_enigma("replay --help").code, 0);
 }
 
 TEST(EngineCli, UsageAndRuntimeErrorsHaveDistinctCodes) {
-  EXPECT_EQ(run("no-such-command").code, 2);
-  const Out missing = run("book-check --venue binance-usdm /no/such/file");
+  EXPECT_EQ(run_enigma("no-such-command").code, 2);
+  const Out missing = run_enigma("book-check --venue binance-usdm /no/such/file");
   EXPECT_EQ(missing.code, 2);  // CLI validation of the path
   const std::string bad = ::testing::TempDir() + "/bad.toml";
   std::ofstream(bad) << "[replay]\nvenue = \"binance-usdm\"\nspeeed = \"max\"\n";
-  const Out o = run("replay --config " + bad);
+  const Out o = run_enigma("replay --config " + bad);
   EXPECT_EQ(o.code, 3);
-  EXPECT_NE(o.text.find("speeed"), std::string::npos) << o.text;  // names the unknown key
+  EXPECT_NE(o.text.find("speeed"), std::string::npos) << o.text;      // names the unknown key
   EXPECT_NE(o.text.find("bad.toml:3"), std::string::npos) << o.text;  // and where it is
 }
 
 TEST(EngineCli, BookCheckPrintsTheClosingLine) {
-  const Out o = run("book-check --venue binance-usdm " + kSrc +
-                    "/data/binance/hftbacktest_usdm_BTCUSDT_ws_depth_trade_bookTicker_raw_20240808.gz");
+  const Out o = run_enigma("book-check --venue binance-usdm " + kSrc +
+                           "/data/binance/hftbacktest_usdm_BTCUSDT_ws_depth_trade_bookTicker_raw_20240808.gz");
   EXPECT_EQ(o.code, 0) << o.text;
   EXPECT_NE(o.text.find("book-check: checked=629 mismatched=0 gaps=0"), std::string::npos) << o.text;
 }
 
 TEST(EngineCli, IndicatorsWritesOracleColumns) {
   const std::string out = ::testing::TempDir() + "/ind.csv";
-  const Out o = run("indicators --csv " + kSrc + "/data/indicators/talib_0.4.0_oracle_regtest_daily_ref_252bars.csv.gz --out " + out);
+  const Out o = run_enigma("indicators --csv " + kSrc +
+                           "/data/indicators/talib_0.4.0_oracle_regtest_daily_ref_252bars.csv.gz --out " + out);
   ASSERT_EQ(o.code, 0) << o.text;
   std::ifstream in(out);
   std::string header;
@@ -85,13 +74,14 @@ TEST(EngineCli, IndicatorsWritesOracleColumns) {
 TEST(EngineCli, ReplayWritesTheRunDirectory) {
   const std::string runs = ::testing::TempDir() + "/runs-cli";
   std::filesystem::remove_all(runs);
-  const Out o = run("replay --quiet --config " + kSrc + "/config/replay.toml --data " + kSrc +
-                    "/data/binance/hftbacktest_usdm_BTCUSDT_ws_depth_trade_bookTicker_raw_20240808.gz --runs-dir " + runs);
+  const Out o =
+      run_enigma("replay --quiet --config " + kSrc + "/config/replay.toml --data " + kSrc +
+                 "/data/binance/hftbacktest_usdm_BTCUSDT_ws_depth_trade_bookTicker_raw_20240808.gz --runs-dir " + runs);
   ASSERT_EQ(o.code, 0) << o.text;
   EXPECT_NE(o.text.find("P&L net of fees and funding"), std::string::npos) << o.text;
   const std::filesystem::path dir = std::filesystem::canonical(runs + "/latest");
-  for (const char* f : {"summary.json", "trades.csv", "equity.csv", "report.md", "report.html", "decode.hgrm", "frame.hgrm",
-                        "logs/enigma.log"})
+  for (const char* f : {"summary.json", "trades.csv", "equity.csv", "report.md", "report.html", "decode.hgrm",
+                        "frame.hgrm", "logs/enigma.log"})
     EXPECT_TRUE(std::filesystem::exists(dir / f)) << f;
   std::ifstream html(dir / "report.html");
   const std::string page((std::istreambuf_iterator<char>(html)), std::istreambuf_iterator<char>());
@@ -128,7 +118,7 @@ TEST(EngineCli, ReplayWritesTheRunDirectory) {
   EXPECT_NE(page.find(">2024-08-08 23:54:15<"), std::string::npos) << "equity axis labelled with the data's UTC dates";
   EXPECT_NE(page.find("both axes log scale"), std::string::npos);
   // Same input, same config: byte-identical trades.csv.
-  const Out again = run("replay --quiet --config " + kSrc + "/config/replay.toml --runs-dir " + runs);
+  const Out again = run_enigma("replay --quiet --config " + kSrc + "/config/replay.toml --runs-dir " + runs);
   ASSERT_EQ(again.code, 0) << again.text;
   const std::filesystem::path dir2 = std::filesystem::canonical(runs + "/latest");
   ASSERT_NE(dir, dir2);
@@ -182,13 +172,7 @@ std::string live_env(const std::string& assignments) {
 
 Out run_with_env(const std::string& env, const std::string& args) {
   // `timeout`: a command that blocks (the FIFO case before the fix) fails the test with 124, never hangs it.
-  const std::string cmd = env + "timeout 60 " + std::string(ENIGMA_BINARY) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string text;
-  std::array<char, 4096> buf;
-  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) text.append(buf.data(), n);
-  const int st = pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, text};
+  return enigma::testing::shell(env + "timeout 60 " + std::string(ENIGMA_BINARY) + " " + args);
 }
 
 // One HTTP/1.0 request to 127.0.0.1:port; the whole answer ("" when it cannot connect).
@@ -234,13 +218,13 @@ TEST(EngineCli, IndicatorsRefusesBadRowsAndLeavesNoOutputBehind) {
     std::ofstream(csv) << good << c.row << "\n4,11,12,10,11,10\n";
     const fs::path out = dir / "out.csv";
     fs::remove(out);
-    const Out o = run("indicators --csv " + csv.string() + " --out " + out.string());
+    const Out o = run_enigma("indicators --csv " + csv.string() + " --out " + out.string());
     EXPECT_EQ(o.code, 3) << c.row << "\n" << o.text;
     EXPECT_NE(o.text.find(csv.string() + ":4: " + c.expected), std::string::npos) << c.row << "\n" << o.text;
     EXPECT_FALSE(fs::exists(out)) << c.row;
     // An older output survives a failed run untouched.
     std::ofstream(out) << "previous\n";
-    EXPECT_EQ(run("indicators --csv " + csv.string() + " --out " + out.string()).code, 3);
+    EXPECT_EQ(run_enigma("indicators --csv " + csv.string() + " --out " + out.string()).code, 3);
     EXPECT_EQ(slurp_file(out), "previous\n") << c.row;
   }
   // Nothing else in the directory: no temporary file left behind by any of the failures.
@@ -254,8 +238,9 @@ TEST(EngineCli, IndicatorsReplacesTheOutputOnlyWhenComplete) {
   const fs::path dir = fresh_dir("indicators-good");
   const fs::path out = dir / "ind.csv";
   std::ofstream(out) << "previous\n";
-  const Out o = run("indicators --csv " + kSrc + "/data/indicators/talib_0.4.0_oracle_regtest_daily_ref_252bars.csv.gz --out " +
-                    out.string());
+  const Out o =
+      run_enigma("indicators --csv " + kSrc +
+                 "/data/indicators/talib_0.4.0_oracle_regtest_daily_ref_252bars.csv.gz --out " + out.string());
   ASSERT_EQ(o.code, 0) << o.text;
   const std::string text = slurp_file(out);
   EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 253) << "header and the 252 bars";
@@ -264,32 +249,33 @@ TEST(EngineCli, IndicatorsReplacesTheOutputOnlyWhenComplete) {
 
 // Bad words on the command line are usage errors (2) that say what is valid.
 TEST(EngineCli, UsageErrorsNameWhatIsValid) {
-  const Out cmd = run("frobnicate");
+  const Out cmd = run_enigma("frobnicate");
   EXPECT_EQ(cmd.code, 2);
   EXPECT_NE(cmd.text.find("unknown command 'frobnicate'; commands: replay, paper, live, bench, book-check, indicators"),
             std::string::npos)
       << cmd.text;
-  const Out venue = run("replay --venue nowhere");
+  const Out venue = run_enigma("replay --venue nowhere");
   EXPECT_EQ(venue.code, 2);
   EXPECT_NE(venue.text.find("unknown venue 'nowhere' (binance-usdm"), std::string::npos) << venue.text;
-  EXPECT_EQ(run("book-check --venue nowhere " + kSrc + "/config/replay.toml").code, 2);
-  const Out abc = run("check-host --cores abc");
+  EXPECT_EQ(run_enigma("book-check --venue nowhere " + kSrc + "/config/replay.toml").code, 2);
+  const Out abc = run_enigma("check-host --cores abc");
   EXPECT_EQ(abc.code, 2);
   EXPECT_NE(abc.text.find("cannot read 'abc'"), std::string::npos) << abc.text;
-  const Out far = run("check-host --cores 4000");  // no host has CPU 4000 online (CPU_SETSIZE is 1024)
+  const Out far = run_enigma("check-host --cores 4000");  // no host has CPU 4000 online (CPU_SETSIZE is 1024)
   EXPECT_EQ(far.code, 2);
   EXPECT_NE(far.text.find("CPU 4000 is not online on this host"), std::string::npos) << far.text;
-  EXPECT_EQ(run("check-host --cores ''").code, 2);
-  EXPECT_EQ(run("check-host --cores ,,").code, 2);
-  EXPECT_EQ(run("check-host --cores 0").code, 0);  // CPU 0 is always there
+  EXPECT_EQ(run_enigma("check-host --cores ''").code, 2);
+  EXPECT_EQ(run_enigma("check-host --cores ,,").code, 2);
+  EXPECT_EQ(run_enigma("check-host --cores 0").code, 0);  // CPU 0 is always there
 }
 
 // check-host reports each interface's ETHTOOL_GET_TS_INFO and the socket stack (issue 12): the loopback
 // driver stamps in software both ways and has no PTP clock; this test process runs on the kernel stack.
 TEST(EngineCli, CheckHostReportsTimestampingPerInterfaceAndTheSocketStack) {
-  const Out o = run("check-host --cores 0");
+  const Out o = run_enigma("check-host --cores 0");
   EXPECT_EQ(o.code, 0);
-  EXPECT_NE(o.text.find("nic_timestamping  lo: software rx+tx, hardware none (no PTP clock)"), std::string::npos) << o.text;
+  EXPECT_NE(o.text.find("nic_timestamping  lo: software rx+tx, hardware none (no PTP clock)"), std::string::npos)
+      << o.text;
   EXPECT_NE(o.text.find("socket_stack      kernel"), std::string::npos) << o.text;
 }
 
@@ -302,24 +288,27 @@ TEST(EngineCli, ConfigKeysWithoutEffectOrImpossibleValuesAreRefused) {
     std::string name, from, to, expected;
   };
   const Case cases[] = {
-      {"mode", "[engine]\n", "[engine]\nmode = \"live\"\n", "key 'engine.mode': is not a setting: the command chooses the mode"},
+      {"mode", "[engine]\n", "[engine]\nmode = \"live\"\n",
+       "key 'engine.mode': is not a setting: the command chooses the mode"},
       {"logdir", "[engine]\n", "[engine]\nlog_dir = \"/var/log/enigma\"\n", "key 'engine.log_dir': is not a setting"},
-      {"rotate", "[engine]\n", "[engine]\nlog_rotate_size = \"999999999999GiB\"\n", "is more bytes than fit in 64 bits"},
-      {"cpu1000", "[engine]\n", "[engine]\ncores = [1000]\n", "key 'engine.cores': CPU 1000 is not available to this process"},
-      {"fused2", "[engine]\n", "[engine]\ncores = [0, 1]\n", "key 'engine.cores': the fused topology pins 1 thread(s), 2 cores given"},
+      {"rotate", "[engine]\n", "[engine]\nlog_rotate_size = \"999999999999GiB\"\n",
+       "is more bytes than fit in 64 bits"},
+      {"cpu1000", "[engine]\n", "[engine]\ncores = [1000]\n",
+       "key 'engine.cores': CPU 1000 is not available to this process"},
+      {"fused2", "[engine]\n", "[engine]\ncores = [0, 1]\n",
+       "key 'engine.cores': the fused topology pins 1 thread(s), 2 cores given"},
   };
   for (const Case& c : cases) {
     const std::string cfg = config_file(dir, "replay", [&](std::string t) { return replaced(t, c.from, c.to); });
-    const Out o = run("replay --quiet --config " + cfg + " --runs-dir " + runs.string());
+    const Out o = run_enigma("replay --quiet --config " + cfg + " --runs-dir " + runs.string());
     EXPECT_EQ(o.code, 3) << c.name << "\n" << o.text;
     EXPECT_NE(o.text.find(c.expected), std::string::npos) << c.name << "\n" << o.text;
     EXPECT_FALSE(fs::exists(runs)) << c.name << ": a run directory was created for a config error";
   }
   // paper runs fused; a config asking for pipelined is refused, not silently run fused.
-  const std::string paper = config_file(dir, "live", [](std::string t) {
-    return replaced(t, "topology = \"fused\"", "topology = \"pipelined\"");
-  });
-  const Out p = run("paper --config " + paper + " --runs-dir " + runs.string());
+  const std::string paper = config_file(
+      dir, "live", [](std::string t) { return replaced(t, "topology = \"fused\"", "topology = \"pipelined\""); });
+  const Out p = run_enigma("paper --config " + paper + " --runs-dir " + runs.string());
   EXPECT_EQ(p.code, 3) << p.text;
   EXPECT_NE(p.text.find("key 'engine.topology': paper runs the fused topology"), std::string::npos) << p.text;
 }
@@ -338,7 +327,8 @@ TEST(EngineCli, AdminRemoteBindNeedsTheRealKeyAndAToken) {
       << o.text;
   // The key it names exists; with it, a remote endpoint still needs a token.
   const std::string allowed = config_file(dir, "replay", [](std::string t) {
-    return replaced(replaced(t, "enabled = false", "enabled = true"), "port = 8686", "port = 0\naddress = \"0.0.0.0\"\nallow_remote = true");
+    return replaced(replaced(t, "enabled = false", "enabled = true"), "port = 8686",
+                    "port = 0\naddress = \"0.0.0.0\"\nallow_remote = true");
   });
   const Out t = run_with_env(live_env(""), "replay --quiet --config " + allowed + " --runs-dir " + runs.string());
   EXPECT_EQ(t.code, 3) << t.text;
@@ -357,7 +347,7 @@ TEST(EngineCli, AdminRemoteBindNeedsTheRealKeyAndAToken) {
   EXPECT_EQ(failed_dirs, 2u);
   // `report` on such a directory says the run failed and why, rather than writing an empty report.
   for (const auto& e : fs::directory_iterator(runs)) {
-    const Out r = run("report " + e.path().string());
+    const Out r = run_enigma("report " + e.path().string());
     EXPECT_EQ(r.code, 3) << r.text;
     EXPECT_NE(r.text.find("failed, nothing to report: "), std::string::npos) << r.text;
     EXPECT_FALSE(fs::exists(e.path() / "report.md"));
@@ -367,8 +357,8 @@ TEST(EngineCli, AdminRemoteBindNeedsTheRealKeyAndAToken) {
 // bench on a file it cannot read: exit 3, its directory's summary.json holds the error, `latest` not moved.
 TEST(EngineCli, FailedBenchLeavesAnExplainedDirectoryAndLatestUnmoved) {
   const fs::path runs = fresh_dir("bench-failed") / "runs";
-  const Out o = run("bench --quiet --config " + kSrc + "/config/replay.toml --data " + kSrc + "/data/indicators/ATTRIBUTION.md --runs-dir " +
-                    runs.string());
+  const Out o = run_enigma("bench --quiet --config " + kSrc + "/config/replay.toml --data " + kSrc +
+                           "/data/indicators/ATTRIBUTION.md --runs-dir " + runs.string());
   EXPECT_EQ(o.code, 3) << o.text;
   EXPECT_FALSE(fs::exists(runs / "latest"));
   std::vector<fs::path> dirs;
@@ -387,7 +377,9 @@ TEST(EngineCli, LiveValidatesCredentialsWithoutHangingOrPrintingThem) {
   const fs::path key_file = dir / "binance.key", secret_file = dir / "binance.secret", fifo = dir / "fifo.key";
   auto with_files = [&](const fs::path& key, const fs::path& secret) {
     return config_file(dir, "live", [&](std::string t) {
-      return replaced(t, "[live]\n", "[live]\napi_key_file = \"" + key.string() + "\"\napi_secret_file = \"" + secret.string() + "\"\n");
+      return replaced(
+          t, "[live]\n",
+          "[live]\napi_key_file = \"" + key.string() + "\"\napi_secret_file = \"" + secret.string() + "\"\n");
     });
   };
   auto write_secret = [](const fs::path& p, const std::string& text) {
@@ -404,10 +396,12 @@ TEST(EngineCli, LiveValidatesCredentialsWithoutHangingOrPrintingThem) {
   write_secret(key_file, "KEYline1\nKEYline2\n");
   const Out nl = run_with_env(live_env(""), "live --config " + with_files(key_file, secret_file));
   EXPECT_EQ(nl.code, 3) << nl.text;
-  EXPECT_NE(nl.text.find("secret file '" + key_file.string() + "': contains a space, a line break"), std::string::npos) << nl.text;
+  EXPECT_NE(nl.text.find("secret file '" + key_file.string() + "': contains a space, a line break"), std::string::npos)
+      << nl.text;
   EXPECT_EQ(nl.text.find("KEYline"), std::string::npos) << "the key was printed";
 
-  const Out sp = run_with_env(live_env("ENIGMA_API_KEY='KEYwith space'"), "live --config " + with_files(key_file, secret_file));
+  const Out sp =
+      run_with_env(live_env("ENIGMA_API_KEY='KEYwith space'"), "live --config " + with_files(key_file, secret_file));
   EXPECT_EQ(sp.code, 3) << sp.text;
   EXPECT_NE(sp.text.find("environment variable 'ENIGMA_API_KEY' contains a space"), std::string::npos) << sp.text;
   EXPECT_EQ(sp.text.find("KEYwith"), std::string::npos) << "the key was printed";
@@ -436,8 +430,10 @@ TEST(EngineCli, AdminWithoutTokenIsReadOnlyAndSaysSo) {
   for (int i = 0; i < 600 && port == 0; ++i) {
     const std::string log = slurp_file(runs / "latest" / "logs" / "enigma.log");
     const auto at = log.find("listening on 127.0.0.1:");
-    if (at != std::string::npos) port = std::atoi(log.c_str() + at + 23);
-    else std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (at != std::string::npos)
+      port = std::atoi(log.c_str() + at + 23);
+    else
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   ASSERT_GT(port, 0) << c.output();
   const std::string status = http(port, "GET", "/status");
@@ -468,7 +464,8 @@ TEST(EngineCli, DailyReportsSplitTheRunAtMidnightUtc) {
     std::ofstream(cfg) << text;
   }
   const std::string d = kSrc + "/data/binance/hftbacktest_spot_BTCUSDT_ws_depth_trade_bookTicker_raw_2024080";
-  const Out o = run("replay --quiet --config " + cfg + " --data " + d + "8.gz --data " + d + "9.gz --runs-dir " + runs);
+  const Out o =
+      run_enigma("replay --quiet --config " + cfg + " --data " + d + "8.gz --data " + d + "9.gz --runs-dir " + runs);
   ASSERT_EQ(o.code, 0) << o.text;
   const std::filesystem::path dir = std::filesystem::canonical(runs + "/latest");
   auto read = [](const std::filesystem::path& p) {
@@ -487,7 +484,8 @@ TEST(EngineCli, DailyReportsSplitTheRunAtMidnightUtc) {
     std::istringstream in(read(dir / "trades.csv"));
     std::string line;
     std::getline(in, line);
-    while (std::getline(in, line)) (std::stoull(line.substr(0, line.find(','))) < 1723161600ull * 1'000'000'000ull ? fills8 : fills9)++;
+    while (std::getline(in, line))
+      (std::stoull(line.substr(0, line.find(','))) < 1723161600ull * 1'000'000'000ull ? fills8 : fills9)++;
   }
   ASSERT_GT(fills8, 0u);
   ASSERT_GT(fills9, 0u);
@@ -497,19 +495,24 @@ TEST(EngineCli, DailyReportsSplitTheRunAtMidnightUtc) {
     const auto from = at + name.size() + 5;
     return md.substr(from, md.find(" |", from) - from);
   };
-  EXPECT_EQ(field(d8, "orders / fills").substr(field(d8, "orders / fills").find("/ ") + 2), std::to_string(fills8)) << d8;
-  EXPECT_EQ(field(d9, "orders / fills").substr(field(d9, "orders / fills").find("/ ") + 2), std::to_string(fills9)) << d9;
+  EXPECT_EQ(field(d8, "orders / fills").substr(field(d8, "orders / fills").find("/ ") + 2), std::to_string(fills8))
+      << d8;
+  EXPECT_EQ(field(d9, "orders / fills").substr(field(d9, "orders / fills").find("/ ") + 2), std::to_string(fills9))
+      << d9;
   // Round trips "N (L)" of both days add up to the summary's.
   const std::string summary = read(dir / "summary.json");
   auto number_after = [](const std::string& text, const std::string& key) {
     const auto at = text.find(key);
     return at == std::string::npos ? -1.0 : std::stod(text.substr(at + key.size()));
   };
-  const double trips = number_after(field(d8, "round trips (losing)"), "") + number_after(field(d9, "round trips (losing)"), "");
-  const double losing = number_after(field(d8, "round trips (losing)"), "(") + number_after(field(d9, "round trips (losing)"), "(");
+  const double trips =
+      number_after(field(d8, "round trips (losing)"), "") + number_after(field(d9, "round trips (losing)"), "");
+  const double losing =
+      number_after(field(d8, "round trips (losing)"), "(") + number_after(field(d9, "round trips (losing)"), "(");
   EXPECT_EQ(trips, number_after(summary, "\"round_trips\": "));
   EXPECT_EQ(losing, number_after(summary, "\"losing_trips\": "));
-  const double pnl = std::stod(field(d8, "net P&L (after fees and funding)")) + std::stod(field(d9, "net P&L (after fees and funding)"));
+  const double pnl = std::stod(field(d8, "net P&L (after fees and funding)")) +
+                     std::stod(field(d9, "net P&L (after fees and funding)"));
   EXPECT_NEAR(pnl, number_after(summary, "\"net_pnl\": "), 0.011);
   const double rejects = std::stod(field(d8, "risk rejects")) + std::stod(field(d9, "risk rejects"));
   EXPECT_EQ(rejects, number_after(summary, "\"risk_rejects\": "));

@@ -15,24 +15,12 @@
 #include <string>
 
 #include "oms/journal.hpp"
+#include "tests/support/enigma_process.hpp"
 
 namespace {
 
-struct Out {
-  int code;    // exit status, or -signal when killed by one
-  std::string text;
-};
-
-// Runs the binary; `streams` picks what is captured ("2>&1" both, "2>&1 >/dev/null" stderr only).
-Out run(const std::string& args, const std::string& streams = "2>&1") {
-  const std::string cmd = std::string(ENIGMA_BINARY) + " " + args + " " + streams;
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string text;
-  std::array<char, 4096> buf;
-  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) text.append(buf.data(), n);
-  const int st = pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : (WIFSIGNALED(st) ? -WTERMSIG(st) : -1000), text};
-}
+using enigma::testing::Out;
+using enigma::testing::run_enigma;
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -70,13 +58,13 @@ TEST(EngineJournalCli, DiskTooSmallForTheJournalIsAStartupErrorNotSigbus) {
   if (std::system(("mount -t tmpfs -o size=2m tmpfs " + mnt + " 2>/dev/null").c_str()) != 0) {
     GTEST_SKIP() << "cannot mount a tmpfs at " << mnt << " (needs root / CAP_SYS_ADMIN); skipping the disk-full test";
   }
-  const Out o = run(kReplay + " --data " + kUsdm + " --runs-dir " + mnt, "2>&1 >/dev/null");
+  const Out o = run_enigma(kReplay + " --data " + kUsdm + " --runs-dir " + mnt, "2>&1 >/dev/null");
   std::string journal;
   for (const auto& e : std::filesystem::recursive_directory_iterator(mnt)) {
     if (e.path().filename() == "logs") journal = e.path().parent_path().string() + "/journal.bin";
   }
   (void)std::system(("umount " + mnt).c_str());
-  EXPECT_EQ(o.code, 3) << "exit " << o.code << " (negative: killed by that signal)\n" << o.text;
+  EXPECT_EQ(o.code, 3) << "exit " << o.code << " (above 128: killed by signal code - 128)\n" << o.text;
   ASSERT_FALSE(journal.empty()) << o.text;
   EXPECT_NE(o.text.find(journal), std::string::npos) << o.text;
   // 65,536 records of 256 bytes plus the header slot (TradingCoreConfig::journal).
@@ -85,9 +73,9 @@ TEST(EngineJournalCli, DiskTooSmallForTheJournalIsAStartupErrorNotSigbus) {
 }
 
 // Disk full mid-run: a 500 KiB tmpfs holds the first journal segment (1024 records, 262,400 bytes) and the
-// log (heartbeats off) but not the next segment, which the journal prepares at 75 %. At 90 % the engine runs its emergency sequence (cancels,
-// closes: the rest of the segment is theirs), ends the run and exits 3 naming the segment file and the
-// bytes missing; the summary says why, or stderr says why it could not be written. Never a signal exit.
+// log (heartbeats off) but not the next segment, which the journal prepares at 75 %. At 90 % the engine runs its
+// emergency sequence (cancels, closes: the rest of the segment is theirs), ends the run and exits 3 naming the segment
+// file and the bytes missing; the summary says why, or stderr says why it could not be written. Never a signal exit.
 TEST(EngineJournalCli, DiskFullMidRunEndsTheRunWithExit3NamingPathAndBytes) {
   const std::string mnt = fresh_dir("journal-tmpfs-midrun");
   if (std::system(("mount -t tmpfs -o size=500k tmpfs " + mnt + " 2>/dev/null").c_str()) != 0) {
@@ -102,24 +90,27 @@ TEST(EngineJournalCli, DiskFullMidRunEndsTheRunWithExit3NamingPathAndBytes) {
   text.insert(at + 6, "journal_segment_records = 1024\n");
   text += "\n[log]\nheartbeat_s = 0\n";
   std::ofstream(cfg, std::ios::trunc) << text;
-  const Out o = run("replay --quiet --config " + cfg + " --data " + kUsdm + " --runs-dir " + mnt, "2>&1");
+  const Out o = run_enigma("replay --quiet --config " + cfg + " --data " + kUsdm + " --runs-dir " + mnt, "2>&1");
   std::string dir;
   for (const auto& e : std::filesystem::directory_iterator(mnt))
     if (e.is_directory() && e.path().filename() != "latest") dir = e.path().string();
   const std::string summary = dir.empty() ? "" : slurp(dir + "/summary.json");
   const std::string log = dir.empty() ? "" : slurp(dir + "/logs/enigma.log");
-  const bool journal_clean = !dir.empty() && run("journal-check " + dir + "/journal.bin").code == 0;
+  const bool journal_clean = !dir.empty() && run_enigma("journal-check " + dir + "/journal.bin").code == 0;
   (void)std::system(("umount " + mnt).c_str());
 
-  EXPECT_EQ(o.code, 3) << "exit " << o.code << " (negative: killed by that signal)\n" << o.text;
+  EXPECT_EQ(o.code, 3) << "exit " << o.code << " (above 128: killed by signal code - 128)\n" << o.text;
   ASSERT_FALSE(dir.empty()) << o.text;
   const std::string next_segment = dir + "/journal.000001.bin";
-  EXPECT_NE(o.text.find("stopped: journal " + next_segment + ": cannot reserve 262400 bytes"), std::string::npos) << o.text;
+  EXPECT_NE(o.text.find("stopped: journal " + next_segment + ": cannot reserve 262400 bytes"), std::string::npos)
+      << o.text;
   EXPECT_NE(o.text.find("bytes missing"), std::string::npos) << o.text;
   if (summary.empty()) {
     EXPECT_NE(o.text.find("the summary could not be written: cannot write '" + dir), std::string::npos) << o.text;
   } else {
-    EXPECT_NE(summary.find("\"fatal_error\": \"journal " + next_segment + ": cannot reserve 262400 bytes"), std::string::npos) << summary;
+    EXPECT_NE(summary.find("\"fatal_error\": \"journal " + next_segment + ": cannot reserve 262400 bytes"),
+              std::string::npos)
+        << summary;
     EXPECT_NE(summary.find("\"emergency_stops\": 1"), std::string::npos) << summary;
   }
   EXPECT_NE(log.find("emergency_stop cause=journal"), std::string::npos) << log;
@@ -129,13 +120,13 @@ TEST(EngineJournalCli, DiskFullMidRunEndsTheRunWithExit3NamingPathAndBytes) {
 
 TEST(EngineJournalCli, JournalCheckReportsContentsAndDamageWithItsExitCodes) {
   const std::string runs = fresh_dir("journal-check-runs");
-  ASSERT_EQ(run(kReplay + " --data " + kUsdm + " --runs-dir " + runs).code, 0);
+  ASSERT_EQ(run_enigma(kReplay + " --data " + kUsdm + " --runs-dir " + runs).code, 0);
   const std::string dir = std::filesystem::canonical(runs + "/latest").string();
   const std::string journal = dir + "/journal.bin";
   const enigma::oms::JournalReplay expected = enigma::oms::Journal::replay(journal);
   ASSERT_GT(expected.records, 10u);
 
-  const Out clean = run("journal-check " + dir);  // a directory: finds its one journal
+  const Out clean = run_enigma("journal-check " + dir);  // a directory: finds its one journal
   EXPECT_EQ(clean.code, 0) << clean.text;
   EXPECT_NE(clean.text.find("journal-check: clean"), std::string::npos) << clean.text;
   EXPECT_NE(clean.text.find("order=" + std::to_string(expected.counts[1]) + " "), std::string::npos) << clean.text;
@@ -145,7 +136,7 @@ TEST(EngineJournalCli, JournalCheckReportsContentsAndDamageWithItsExitCodes) {
                             std::to_string(expected.open_orders().size()) + ")"),
             std::string::npos)
       << clean.text;
-  EXPECT_EQ(run("journal-check " + journal).code, 0);
+  EXPECT_EQ(run_enigma("journal-check " + journal).code, 0);
 
   // One flipped byte in record 5 (slot 0 is the header): damaged, at that record's offset, file untouched.
   const std::string damaged = runs + "/damaged.bin";
@@ -156,18 +147,18 @@ TEST(EngineJournalCli, JournalCheckReportsContentsAndDamageWithItsExitCodes) {
     f.put('\x7f');
   }
   const std::string before = slurp(damaged);
-  const Out bad = run("journal-check " + damaged);
+  const Out bad = run_enigma("journal-check " + damaged);
   EXPECT_EQ(bad.code, 1) << bad.text;
   EXPECT_NE(bad.text.find("DAMAGED: " + damaged + ": offset 1280: record CRC mismatch"), std::string::npos) << bad.text;
   EXPECT_TRUE(slurp(damaged) == before);
 
-  EXPECT_EQ(run("journal-check " + runs + "/no-such-journal.bin").code, 3);
+  EXPECT_EQ(run_enigma("journal-check " + runs + "/no-such-journal.bin").code, 3);
   const std::string two = runs + "/two";
   std::filesystem::create_directories(two);
   std::filesystem::copy_file(journal, two + "/a.bin");
   std::filesystem::copy_file(journal, two + "/b.bin");
-  EXPECT_EQ(run("journal-check " + two).code, 2) << "a directory with several journals is ambiguous";
-  EXPECT_EQ(run("journal-check").code, 2);
+  EXPECT_EQ(run_enigma("journal-check " + two).code, 2) << "a directory with several journals is ambiguous";
+  EXPECT_EQ(run_enigma("journal-check").code, 2);
 }
 
 // `enigma convert` output replays like its source: same book checks and feed counters in summary.json,
@@ -175,11 +166,11 @@ TEST(EngineJournalCli, JournalCheckReportsContentsAndDamageWithItsExitCodes) {
 TEST(EngineJournalCli, ConvertedRecordingReplaysAndBookChecksLikeItsSource) {
   const std::string dir = fresh_dir("recording-replay");
   const std::string rec = dir + "/out.rec";
-  const Out conv = run("convert " + kUsdm + " " + rec);
+  const Out conv = run_enigma("convert " + kUsdm + " " + rec);
   ASSERT_EQ(conv.code, 0) << conv.text;
 
-  ASSERT_EQ(run(kReplay + " --data " + kUsdm + " --runs-dir " + dir + "/src").code, 0);
-  const Out replayed = run(kReplay + " --data " + rec + " --runs-dir " + dir + "/rec");
+  ASSERT_EQ(run_enigma(kReplay + " --data " + kUsdm + " --runs-dir " + dir + "/src").code, 0);
+  const Out replayed = run_enigma(kReplay + " --data " + rec + " --runs-dir " + dir + "/rec");
   ASSERT_EQ(replayed.code, 0) << replayed.text;
   const std::string src_run = std::filesystem::canonical(dir + "/src/latest").string();
   const std::string rec_run = std::filesystem::canonical(dir + "/rec/latest").string();
@@ -191,14 +182,14 @@ TEST(EngineJournalCli, ConvertedRecordingReplaysAndBookChecksLikeItsSource) {
   EXPECT_GT(std::count(trades.begin(), trades.end(), '\n'), 5);
   EXPECT_TRUE(slurp(rec_run + "/trades.csv") == trades);
 
-  const Out bc_src = run("book-check --venue binance-usdm " + kUsdm);
-  const Out bc_rec = run("book-check --venue binance-usdm " + rec);
+  const Out bc_src = run_enigma("book-check --venue binance-usdm " + kUsdm);
+  const Out bc_rec = run_enigma("book-check --venue binance-usdm " + rec);
   EXPECT_EQ(bc_rec.code, 0) << bc_rec.text;
   EXPECT_EQ(bc_rec.text, bc_src.text);
 
   // A recorder that crashed mid-write leaves a torn last record: the valid prefix replays, with a warning.
   std::filesystem::resize_file(rec, std::filesystem::file_size(rec) - 10);
-  const Out torn = run("book-check --venue binance-usdm " + rec);
+  const Out torn = run_enigma("book-check --venue binance-usdm " + rec);
   EXPECT_EQ(torn.code, 0) << torn.text;
   EXPECT_NE(torn.text.find("torn last record"), std::string::npos) << torn.text;
   EXPECT_NE(torn.text.find("checked=629 mismatched=0"), std::string::npos) << torn.text;

@@ -25,15 +25,6 @@ using enigma::testing::slurp;
 
 const std::string kSrc = ENIGMA_SOURCE_DIR;
 
-int run_enigma(const std::string& args, std::string* text) {
-  const std::string cmd = std::string(ENIGMA_BINARY) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::array<char, 4096> buf;
-  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) text->append(buf.data(), n);
-  const int st = pclose(p);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 std::vector<std::vector<std::string>> read_csv(const fs::path& p) {
   std::vector<std::vector<std::string>> rows;
   std::istringstream in(slurp(p));
@@ -70,14 +61,10 @@ struct Trip {
 TEST(EngineMetrics, ReplayMetricsJsonMatchesItsOwnTradesAndEquity) {
   const std::string runs = ::testing::TempDir() + "/runs-metrics";
   fs::remove_all(runs);
-  std::string out;
-  ASSERT_EQ(
-      run_enigma("replay --quiet --config " + kSrc + "/config/replay.toml --data " + kSrc +
-                     "/data/binance/hftbacktest_usdm_BTCUSDT_ws_depth_trade_bookTicker_raw_20240808.gz --runs-dir " +
-                     runs,
-                 &out),
-      0)
-      << out;
+  const enigma::testing::Out o = enigma::testing::run_enigma(
+      "replay --quiet --config " + kSrc + "/config/replay.toml --data " + kSrc +
+      "/data/binance/hftbacktest_usdm_BTCUSDT_ws_depth_trade_bookTicker_raw_20240808.gz --runs-dir " + runs);
+  ASSERT_EQ(o.code, 0) << o.text;
   const fs::path dir = fs::canonical(runs + "/latest");
   ASSERT_TRUE(fs::exists(dir / "metrics.json"));
   const std::string text = slurp(dir / "metrics.json");

@@ -15,6 +15,7 @@
 #include <tuple>
 #include <utility>
 #include <vector>
+#include "tests/support/enigma_process.hpp"
 
 namespace {
 
@@ -22,21 +23,9 @@ const std::string kSrc = ENIGMA_SOURCE_DIR;
 const std::string kBtc = kSrc + "/data/binance/hftbacktest_usdm_BTCUSDT_ws_depth_trade_bookTicker_raw_20240808.gz";
 const std::string kEth = kSrc + "/data/binance/hftbacktest_usdm_ETHUSDT_ws_depth_trade_bookTicker_raw_20240808.gz";
 
-struct Out {
-  int code;
-  std::string text;
-};
-
-Out shell(const std::string& cmd) {
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  std::string text;
-  std::array<char, 4096> buf;
-  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) text.append(buf.data(), n);
-  const int st = pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, text};
-}
-
-Out enigma(const std::string& args) { return shell(std::string(ENIGMA_BINARY) + " " + args); }
+using enigma::testing::Out;
+using enigma::testing::run_enigma;
+using enigma::testing::shell;
 
 // Lines of a gzip capture containing `what`, counted by the system's tools (independent of our reader).
 long long count_lines(const std::string& gz, const std::string& what) {
@@ -82,7 +71,7 @@ std::string replay(const std::string& name, const std::vector<std::string>& data
   std::filesystem::remove_all(runs);
   std::string args = "replay --quiet --config " + kSrc + "/config/replay.toml --runs-dir " + runs;
   for (const std::string& d : data) args += " --data " + d;
-  out = enigma(args);
+  out = run_enigma(args);
   std::error_code ec;
   const auto dir = std::filesystem::canonical(runs + "/latest", ec);
   return ec ? std::string() : slurp(dir / "summary.json");
@@ -119,8 +108,9 @@ TEST(MultiSymbolReplay, BtcAndEthCapturesBuildAndCheckBothBooks) {
 TEST(MultiSymbolReplay, MergedCryptofeedCapturesBuildEveryInstrument) {
   Out o;
   const std::string json =
-      replay("cryptofeed", {kSrc + "/data/binance/cryptofeed_usdm_ws_depth100ms_bookTicker_kline_aggTrade_4sym_20210722.raw.txt.gz",
-                            kSrc + "/data/binance/cryptofeed_usdm_rest_depth_snapshots_4sym_20210722.responses.jsonl.gz"},
+      replay("cryptofeed",
+             {kSrc + "/data/binance/cryptofeed_usdm_ws_depth100ms_bookTicker_kline_aggTrade_4sym_20210722.raw.txt.gz",
+              kSrc + "/data/binance/cryptofeed_usdm_rest_depth_snapshots_4sym_20210722.responses.jsonl.gz"},
              o);
   ASSERT_EQ(o.code, 0) << o.text;
   long long checks = 0;
@@ -139,12 +129,13 @@ TEST(MultiSymbolReplay, MergedCryptofeedCapturesBuildEveryInstrument) {
 // one we can name: it is skipped and counted, never applied to the symbol of whichever depth frame came last.
 TEST(MultiSymbolReplay, SnapshotNamedByNeitherUrlNorFileIsNotGuessed) {
   const std::string mixed = ::testing::TempDir() + "/btc-eth-mixed.txt";
-  const long long snap_line = std::stoll(shell("zcat '" + kBtc + "' | grep -n -m1 -F '{\"lastUpdateId\"' | cut -d: -f1").text);
+  const long long snap_line =
+      std::stoll(shell("zcat '" + kBtc + "' | grep -n -m1 -F '{\"lastUpdateId\"' | cut -d: -f1").text);
   ASSERT_GT(snap_line, 1);
   // BTCUSDT up to its snapshot, a few ETHUSDT depth frames, then the BTCUSDT snapshot and what follows.
   const std::string cmd = "{ zcat '" + kBtc + "' | head -n " + std::to_string(snap_line - 1) + "; zcat '" + kEth +
-                          "' | grep -m5 -F 'depthUpdate'; zcat '" + kBtc + "' | sed -n '" + std::to_string(snap_line) + ",3000p'; } > '" +
-                          mixed + "'";
+                          "' | grep -m5 -F 'depthUpdate'; zcat '" + kBtc + "' | sed -n '" + std::to_string(snap_line) +
+                          ",3000p'; } > '" + mixed + "'";
   ASSERT_EQ(shell(cmd).code, 0);
   Out o;
   const std::string json = replay("mixed", {mixed}, o);
@@ -161,7 +152,7 @@ TEST(MultiSymbolReplay, SnapshotNamedByNeitherUrlNorFileIsNotGuessed) {
 // book-check over both captures: 629 + 551 bookTickers agree (SOURCES.md), and every other bookTicker is
 // counted with its reason instead of being dropped silently.
 TEST(BookCheckVerdict, EveryBookTickerIsCountedComparedOrWhy) {
-  const Out o = enigma("book-check --venue binance-usdm " + kBtc + " " + kEth);
+  const Out o = run_enigma("book-check --venue binance-usdm " + kBtc + " " + kEth);
   ASSERT_EQ(o.code, 0) << o.text;
   EXPECT_NE(o.text.find("book-check: checked=1180 mismatched=0 gaps=0"), std::string::npos) << o.text;
   EXPECT_NE(o.text.find("BTCUSDT: synced, snapshots=1"), std::string::npos) << o.text;
@@ -172,13 +163,14 @@ TEST(BookCheckVerdict, EveryBookTickerIsCountedComparedOrWhy) {
                         std::to_string(quotes - 1180) + " (inside_diff="),
             std::string::npos)
       << o.text;
-  EXPECT_NE(o.text.find("bookTicker best bid/ask price and size == our book at the same update id"), std::string::npos) << o.text;
+  EXPECT_NE(o.text.find("bookTicker best bid/ask price and size == our book at the same update id"), std::string::npos)
+      << o.text;
 }
 
 // checked=0 is never a pass: the 0809 spot file alone has no REST snapshot, so no book is ever synced.
 TEST(BookCheckVerdict, NothingVerifiedExitsOne) {
   const std::string f = kSrc + "/data/binance/hftbacktest_spot_BTCUSDT_ws_depth_trade_bookTicker_raw_20240809.gz";
-  const Out o = enigma("book-check --venue binance-spot " + f);
+  const Out o = run_enigma("book-check --venue binance-spot " + f);
   EXPECT_EQ(o.code, 1) << o.text;
   EXPECT_NE(o.text.find("nothing could be verified"), std::string::npos) << o.text;
   EXPECT_NE(o.text.find("book-check: checked=0 mismatched=0"), std::string::npos) << o.text;

@@ -25,6 +25,7 @@
 #include "engine/run_config.hpp"
 #include "oms/journal.hpp"
 #include "tests/support/alloc_counter.hpp"
+#include "tests/support/enigma_process.hpp"
 
 using namespace enigma;
 using namespace enigma::engine;
@@ -51,19 +52,8 @@ std::string slurp(const fs::path& p) {
   return ss.str();
 }
 
-struct Out {
-  int code;
-  std::string text;
-};
-Out run(const std::string& args) {
-  const std::string cmd = std::string(ENIGMA_BINARY) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string text;
-  std::array<char, 4096> buf;
-  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) text.append(buf.data(), n);
-  const int st = pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, text};
-}
+using enigma::testing::Out;
+using enigma::testing::run_enigma;
 
 std::uint64_t counting() noexcept { return test::thread_allocation_count(); }
 
@@ -175,7 +165,8 @@ TEST(OrderPath, ReplayLogsAndSummarizesTheAppliedLayout) {
                            "idle = \"backoff\"\ncores = [" + std::to_string(cpu) + "]\nwarm_interval_us = 250");
   cfg = std::regex_replace(cfg, std::regex("data = \\[\"data/"), "data = [\"" + kSrc + "/data/");
   std::ofstream(dir + "/replay.toml") << cfg;
-  const Out o = run("replay --quiet --config " + dir + "/replay.toml --runs-dir " + dir + "/runs --topology pipelined");
+  const Out o =
+      run_enigma("replay --quiet --config " + dir + "/replay.toml --runs-dir " + dir + "/runs --topology pipelined");
   ASSERT_EQ(o.code, 0) << o.text;
   const std::string want = "topology=pipelined feed=cpu" + std::to_string(cpu) +
                            " strategy=unpinned oms=unpinned idle=backoff mlockall=false warm_interval_us=250";
@@ -188,7 +179,7 @@ TEST(OrderPath, TuneReportQuickWritesEverySectionAndALoadableEngineBlock) {
   std::string cfg = slurp(kSrc + "/config/replay.toml");
   cfg = std::regex_replace(cfg, std::regex("data = \\[\"data/"), "data = [\"" + kSrc + "/data/");
   std::ofstream(dir + "/replay.toml") << cfg;
-  const Out o = run("tune-report --quick --config " + dir + "/replay.toml --runs-dir " + dir + "/runs");
+  const Out o = run_enigma("tune-report --quick --config " + dir + "/replay.toml --runs-dir " + dir + "/runs");
   ASSERT_EQ(o.code, 0) << o.text;
   fs::path out;
   for (const auto& e : fs::directory_iterator(dir + "/runs"))

@@ -16,6 +16,7 @@
 #include "engine/run_config.hpp"
 #include "oms/journal.hpp"
 #include "tests/support/engine_test_support.hpp"
+#include "tests/support/enigma_process.hpp"
 
 using namespace enigma;
 using namespace enigma::engine;
@@ -107,7 +108,9 @@ TEST(EnginePricing, LevelPricingStillRestsAtTheNinthLevel) {
   EXPECT_GT(entries, 0u);
   for (const TradeRow& t : r.trades) {
     const oms::OrderState* o = find(r.orders, t.client_id);
-    if (o != nullptr && is_entry(*o)) EXPECT_TRUE(t.maker) << "a 9th-level entry only fills passively";
+    if (o != nullptr && is_entry(*o)) {
+      EXPECT_TRUE(t.maker) << "a 9th-level entry only fills passively";
+    }
   }
 }
 
@@ -208,8 +211,10 @@ TEST(EnginePricing, BreakEvenMovesTheStopToEntryPlusFees) {
     const double px = e->filled_notional.to_double() / e->filled.to_double();
     const double want = o.spec.req.side == Side::sell ? px * 1.0001 : px * 0.9999;
     EXPECT_NEAR(o.spec.req.stop_price.to_double(), want, 0.1 + 1e-6) << "position " << o.spec.position_id;
-    if (o.spec.req.side == Side::sell) EXPECT_GE(o.spec.req.stop_price.to_double(), want - 1e-6);
-    else EXPECT_LE(o.spec.req.stop_price.to_double(), want + 1e-6);
+    if (o.spec.req.side == Side::sell)
+      EXPECT_GE(o.spec.req.stop_price.to_double(), want - 1e-6);
+    else
+      EXPECT_LE(o.spec.req.stop_price.to_double(), want + 1e-6);
     ++moved;
   }
   EXPECT_EQ(moved, r.stop_moves);
@@ -235,8 +240,10 @@ TEST(EnginePricing, TakeProfitLadderLegsReachTheExchange) {
     EXPECT_TRUE(legs[0]->spec.req.reduce_only);
     EXPECT_EQ(legs[0]->spec.req.qty + legs[1]->spec.req.qty, Qty::parse("0.01").value);
     const bool is_long = legs[0]->spec.req.side == Side::sell;
-    if (is_long) EXPECT_LT(legs[0]->spec.req.stop_price, legs[1]->spec.req.stop_price);
-    else EXPECT_GT(legs[0]->spec.req.stop_price, legs[1]->spec.req.stop_price);
+    if (is_long)
+      EXPECT_LT(legs[0]->spec.req.stop_price, legs[1]->spec.req.stop_price);
+    else
+      EXPECT_GT(legs[0]->spec.req.stop_price, legs[1]->spec.req.stop_price);
   }
   EXPECT_GT(ladders, 0u);
   // The legs are working orders at the simulated exchange: none was refused.
@@ -303,20 +310,8 @@ TEST(EnginePricing, RiskGateRefusesOrdersOffTheLotOrTheTick) {
 
 namespace {
 
-struct Out {
-  int code;
-  std::string text;
-};
-
-Out run_enigma(const std::string& args) {
-  const std::string cmd = std::string(ENIGMA_BINARY) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string text;
-  std::array<char, 4096> buf;
-  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) text.append(buf.data(), n);
-  const int st = pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, text};
-}
+using enigma::testing::Out;
+using enigma::testing::run_enigma;
 
 // The bundled config with `from` replaced by `to` (must occur), written to a temp file.
 std::string edited_config(const std::string& name, const std::string& from, const std::string& to) {
@@ -349,9 +344,10 @@ TEST(EnginePricingConfig, OrderQtyAboveMaxOrderQtyIsAStartUpError) {
 }
 
 TEST(EnginePricingConfig, ImpossiblePairsAreStartUpErrors) {
-  expect_config_error(edited_config("rsi", "[strategy.imbalance]",
-                                    "[strategy.mean_reversion]\nrsi_oversold = 70.0\nrsi_overbought = 30.0\n\n[strategy.imbalance]"),
-                      {"rsi_oversold", "70", "rsi_overbought"});
+  expect_config_error(
+      edited_config("rsi", "[strategy.imbalance]",
+                    "[strategy.mean_reversion]\nrsi_oversold = 70.0\nrsi_overbought = 30.0\n\n[strategy.imbalance]"),
+      {"rsi_oversold", "70", "rsi_overbought"});
   expect_config_error(edited_config("imb", "entry_imbalance = 0.6", "entry_imbalance = 0.3\nexit_imbalance = 0.4"),
                       {"exit_imbalance", "0.4", "entry_imbalance"});
   expect_config_error(edited_config("pricing", "entry_pricing = \"intent\"", "entry_pricing = \"best\""),
@@ -360,8 +356,9 @@ TEST(EnginePricingConfig, ImpossiblePairsAreStartUpErrors) {
 
 TEST(EnginePricingConfig, SymbolAbsentFromTheDataWarnsAtTheEndOfTheSummary) {
   const std::string runs = ::testing::TempDir() + "/runs-pricing-warn";
-  const Out o = run_enigma("replay --quiet --config " + edited_config("eth", "symbol = \"BTCUSDT\"", "symbol = \"ETHUSDT\"") +
-                           " --data " + enigma::testing::kBinanceSession + " --runs-dir " + runs);
+  const Out o =
+      run_enigma("replay --quiet --config " + edited_config("eth", "symbol = \"BTCUSDT\"", "symbol = \"ETHUSDT\"") +
+                 " --data " + enigma::testing::kBinanceSession + " --runs-dir " + runs);
   ASSERT_EQ(o.code, 0) << o.text;
   const auto warn = o.text.find("WARN: no market data for instrument 'ETHUSDT'");
   ASSERT_NE(warn, std::string::npos) << o.text;

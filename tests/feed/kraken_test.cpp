@@ -19,6 +19,7 @@
 #include "feed/capture_reader.hpp"
 #include "feed/venues/kraken.hpp"
 #include "tests/support/alloc_counter.hpp"
+#include "tests/support/enigma_process.hpp"
 
 namespace enigma::feed::kraken {
 namespace {
@@ -350,18 +351,8 @@ TEST(KrakenFutures, BookCheckCountsSequenceChecks) {
 
 // ---- through the binary -----------------------------------------------------------------------------
 
-struct Out {
-  int code;
-  std::string text;
-};
-Out run_enigma(const std::string& args) {
-  FILE* p = popen((std::string(ENIGMA_BINARY) + " " + args + " 2>&1").c_str(), "r");
-  std::string text;
-  std::array<char, 4096> buf;
-  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) text.append(buf.data(), n);
-  const int st = pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, text};
-}
+using enigma::testing::Out;
+using enigma::testing::run_enigma;
 
 std::string write_temp(const std::string& name, const std::string& text) {
   const std::string path = ::testing::TempDir() + "/enigma-kraken-" + std::to_string(::getpid()) + "-" + name;

@@ -18,25 +18,14 @@
 #include <sstream>
 #include <string>
 #include <vector>
+#include "tests/support/enigma_process.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Out {
-  int code;
-  std::string text;
-};
-
-Out run(const std::string& args) {
-  const std::string cmd = std::string(ENIGMA_BINARY) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string text;
-  std::array<char, 4096> buf;
-  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) text.append(buf.data(), n);
-  const int st = pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, text};
-}
+using enigma::testing::Out;
+using enigma::testing::run_enigma;
 
 std::string slurp(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -151,9 +140,9 @@ class OptimizeCli : public ::testing::Test {
 
 TEST_F(OptimizeCli, GridTrialsAreByteIdenticalForOneAndTwoThreadsAndBestIsTheTopRow) {
   const std::string cfg = write_config("grid.toml", "train_fraction = 0.7");
-  const Out a = run("optimize --config " + cfg + " --threads 1 --runs-dir " + (dir_ / "r1").string());
+  const Out a = run_enigma("optimize --config " + cfg + " --threads 1 --runs-dir " + (dir_ / "r1").string());
   ASSERT_EQ(a.code, 0) << a.text;
-  const Out b = run("optimize --config " + cfg + " --threads 2 --runs-dir " + (dir_ / "r2").string());
+  const Out b = run_enigma("optimize --config " + cfg + " --threads 2 --runs-dir " + (dir_ / "r2").string());
   ASSERT_EQ(b.code, 0) << b.text;
   EXPECT_NE(a.text.find("optimize: 192/192 trials (100%)"), std::string::npos) << a.text;  // progress line
   EXPECT_NE(a.text.find("ETA"), std::string::npos);
@@ -188,13 +177,14 @@ TEST_F(OptimizeCli, GridTrialsAreByteIdenticalForOneAndTwoThreadsAndBestIsTheTop
 
 TEST_F(OptimizeCli, GeneticIsReproducibleForOneSeed) {
   const std::string cfg = write_config("ga.toml", "[optimize.genetic]\npopulation = 10\ngenerations = 5");
-  const Out a =
-      run("optimize --config " + cfg + " --method genetic --seed 7 --threads 2 --runs-dir " + (dir_ / "a").string());
+  const Out a = run_enigma("optimize --config " + cfg + " --method genetic --seed 7 --threads 2 --runs-dir " +
+                           (dir_ / "a").string());
   ASSERT_EQ(a.code, 0) << a.text;
-  const Out b =
-      run("optimize --config " + cfg + " --method genetic --seed 7 --threads 1 --runs-dir " + (dir_ / "b").string());
+  const Out b = run_enigma("optimize --config " + cfg + " --method genetic --seed 7 --threads 1 --runs-dir " +
+                           (dir_ / "b").string());
   ASSERT_EQ(b.code, 0) << b.text;
-  const Out c = run("optimize --config " + cfg + " --method genetic --seed 8 --runs-dir " + (dir_ / "c").string());
+  const Out c =
+      run_enigma("optimize --config " + cfg + " --method genetic --seed 8 --runs-dir " + (dir_ / "c").string());
   ASSERT_EQ(c.code, 0) << c.text;
   const std::string ta = slurp(only_run("a") / "trials.csv");
   EXPECT_EQ(ta, slurp(only_run("b") / "trials.csv"));
@@ -207,12 +197,12 @@ TEST_F(OptimizeCli, GeneticIsReproducibleForOneSeed) {
 // in more than one block of predict_many); [optimize.bayes] trials applies without the flag.
 TEST_F(OptimizeCli, BayesRunsTheRequestedTrialsReproducibly) {
   const std::string cfg = write_config("bo.toml", "[optimize.bayes]\ninitial = 6\ncandidates = 300\ntrials = 17");
-  const Out a = run("optimize --config " + cfg + " --method bayes --trials 30 --seed 5 --threads 1 --runs-dir " +
-                    (dir_ / "a").string());
+  const Out a = run_enigma("optimize --config " + cfg + " --method bayes --trials 30 --seed 5 --threads 1 --runs-dir " +
+                           (dir_ / "a").string());
   ASSERT_EQ(a.code, 0) << a.text;
   EXPECT_NE(a.text.find("optimize: 30/30 trials (100%)"), std::string::npos) << a.text;
-  const Out b = run("optimize --config " + cfg + " --method bayes --trials 30 --seed 5 --threads 2 --runs-dir " +
-                    (dir_ / "b").string());
+  const Out b = run_enigma("optimize --config " + cfg + " --method bayes --trials 30 --seed 5 --threads 2 --runs-dir " +
+                           (dir_ / "b").string());
   ASSERT_EQ(b.code, 0) << b.text;
   const std::string ta = slurp(only_run("a") / "trials.csv");
   EXPECT_EQ(ta, slurp(only_run("b") / "trials.csv"));
@@ -228,13 +218,13 @@ TEST_F(OptimizeCli, BayesRunsTheRequestedTrialsReproducibly) {
             std::string::npos)
       << best_toml;
   // Without --trials, [optimize.bayes] trials; the method from --method.
-  const Out c = run("optimize --config " + cfg + " --method bayes --runs-dir " + (dir_ / "c").string());
+  const Out c = run_enigma("optimize --config " + cfg + " --method bayes --runs-dir " + (dir_ / "c").string());
   ASSERT_EQ(c.code, 0) << c.text;
   EXPECT_EQ(csv_rows(slurp(only_run("c") / "trials.csv")).size(), 18u);
   EXPECT_NE(slurp(only_run("c") / "best.toml").find("(method bayes, seed 1, 17 trials"), std::string::npos);
   // A bad key in [optimize.bayes] is refused naming it.
   const std::string bad = write_config("bad.toml", "[optimize.bayes]\nlength_scale = 0");
-  const Out d = run("optimize --config " + bad + " --method bayes --runs-dir " + (dir_ / "d").string());
+  const Out d = run_enigma("optimize --config " + bad + " --method bayes --runs-dir " + (dir_ / "d").string());
   EXPECT_EQ(d.code, 3) << d.text;
   EXPECT_NE(d.text.find("length_scale"), std::string::npos) << d.text;
 }
@@ -242,7 +232,7 @@ TEST_F(OptimizeCli, BayesRunsTheRequestedTrialsReproducibly) {
 TEST_F(OptimizeCli, WalkForwardWindowsMatchAHandComputation) {
   const std::string cfg = write_config(
       "wf.toml", "", kParams, "\n[walkforward]\ntrain_fraction = 0.7\nwindows = 5\nmin_trades_per_window = 3\n");
-  const Out o = run("walkforward --config " + cfg + " --threads 2 --runs-dir " + (dir_ / "w").string());
+  const Out o = run_enigma("walkforward --config " + cfg + " --threads 2 --runs-dir " + (dir_ / "w").string());
   ASSERT_EQ(o.code, 0) << o.text;
   const fs::path run_dir = only_run("w");
   const auto rows = csv_rows(slurp(run_dir / "walkforward.csv"));
@@ -298,7 +288,7 @@ TEST_F(OptimizeCli, WalkForwardWindowsMatchAHandComputation) {
 TEST_F(OptimizeCli, EvidenceInMetricsJsonMatchesTrialsCsvAndGatesArePrinted) {
   const std::string cfg =
       write_config("ev.toml", "train_fraction = 0.7\npbo_partitions = 4\npermutations = 500\npermutation_seed = 3");
-  const Out o = run("optimize --config " + cfg + " --threads 2 --quiet --runs-dir " + (dir_ / "e").string());
+  const Out o = run_enigma("optimize --config " + cfg + " --threads 2 --quiet --runs-dir " + (dir_ / "e").string());
   ASSERT_EQ(o.code, 0) << o.text;
   const fs::path run_dir = only_run("e");
   const std::string json = slurp(run_dir / "metrics.json");
@@ -376,11 +366,12 @@ TEST_F(OptimizeCli, EvidenceInMetricsJsonMatchesTrialsCsvAndGatesArePrinted) {
   EXPECT_NE(json.find("\"all_gates_pass\": false"), std::string::npos);
 
   // Same seed, same p-value; without a test span there is none, and the gate says so.
-  const Out again = run("optimize --config " + cfg + " --threads 1 --quiet --runs-dir " + (dir_ / "e2").string());
+  const Out again =
+      run_enigma("optimize --config " + cfg + " --threads 1 --quiet --runs-dir " + (dir_ / "e2").string());
   ASSERT_EQ(again.code, 0) << again.text;
   EXPECT_EQ(json_number(slurp(only_run("e2") / "metrics.json"), "permutation", "p_value"), p);
-  const Out whole = run("optimize --config " + write_config("whole.toml", "pbo_partitions = 4") +
-                        " --quiet --runs-dir " + (dir_ / "e3").string());
+  const Out whole = run_enigma("optimize --config " + write_config("whole.toml", "pbo_partitions = 4") +
+                               " --quiet --runs-dir " + (dir_ / "e3").string());
   ASSERT_EQ(whole.code, 0) << whole.text;
   EXPECT_NE(whole.text.find("gate p < 0.05: FAIL (no p-value: no untouched span"), std::string::npos) << whole.text;
   EXPECT_NE(slurp(only_run("e3") / "metrics.json").find("\"p_value\": null"), std::string::npos);
@@ -390,7 +381,7 @@ TEST_F(OptimizeCli, WalkForwardEvidenceUsesTheDeployedWindowAndTheOutOfSampleTra
   const std::string cfg =
       write_config("wfe.toml", "pbo_partitions = 2\npermutations = 300", kParams,
                    "\n[walkforward]\ntrain_fraction = 0.7\nwindows = 5\nmin_trades_per_window = 3\n");
-  const Out o = run("walkforward --config " + cfg + " --threads 2 --quiet --runs-dir " + (dir_ / "w").string());
+  const Out o = run_enigma("walkforward --config " + cfg + " --threads 2 --quiet --runs-dir " + (dir_ / "w").string());
   ASSERT_EQ(o.code, 0) << o.text;
   const fs::path run_dir = only_run("w");
   const std::string json = slurp(run_dir / "metrics.json");
@@ -456,22 +447,22 @@ TEST_F(OptimizeCli, BadTomlExitsThreeNamingTheKey) {
   };
   for (const Case& c : cases) {
     const std::string cfg = write_config("bad.toml", c.extra, c.params);
-    const Out o = run("optimize --config " + cfg + " --runs-dir " + (dir_ / "bad").string());
+    const Out o = run_enigma("optimize --config " + cfg + " --runs-dir " + (dir_ / "bad").string());
     EXPECT_EQ(o.code, 3) << o.text;
     EXPECT_NE(o.text.find(c.expect), std::string::npos) << o.text;
     EXPECT_NE(o.text.find("bad.toml:"), std::string::npos) << o.text;
   }
   EXPECT_FALSE(fs::exists(dir_ / "bad"));  // nothing written before the config is valid
   const Out wf =
-      run("walkforward --config " + write_config("badwf.toml", "", kParams, "\n[walkforward]\nwindows = 0\n") +
-          " --runs-dir " + (dir_ / "bad").string());
+      run_enigma("walkforward --config " + write_config("badwf.toml", "", kParams, "\n[walkforward]\nwindows = 0\n") +
+                 " --runs-dir " + (dir_ / "bad").string());
   EXPECT_EQ(wf.code, 3) << wf.text;
   EXPECT_NE(wf.text.find("walkforward.windows"), std::string::npos) << wf.text;
 }
 
 TEST_F(OptimizeCli, HelpNamesTheOptions) {
   for (const char* cmd : {"optimize", "walkforward"}) {
-    const Out o = run(std::string(cmd) + " --help");
+    const Out o = run_enigma(std::string(cmd) + " --help");
     EXPECT_EQ(o.code, 0);
     for (const char* opt : {"--config", "--method", "--threads", "--seed", "--runs-dir"})
       EXPECT_NE(o.text.find(opt), std::string::npos) << cmd << " " << opt;

@@ -4,9 +4,11 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -23,6 +25,29 @@ namespace enigma::testing {
 inline std::string slurp(const std::filesystem::path& p) {
   std::ifstream f(p, std::ios::binary);
   return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+
+// What a command printed and how it ended.
+struct Out {
+  int code;          // exit status, or 128 + signal when a signal ended it (as a shell reports it)
+  std::string text;  // what it printed on the captured streams
+};
+
+// `cmd` run by /bin/sh; `streams` picks what is captured ("2>&1": stdout and stderr, "2>&1 >/dev/null":
+// stderr only).
+inline Out shell(const std::string& cmd, const std::string& streams = "2>&1") {
+  FILE* p = ::popen((cmd + " " + streams).c_str(), "r");
+  if (p == nullptr) return {-1, "popen failed: " + cmd};
+  std::string text;
+  std::array<char, 4096> buf;
+  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) text.append(buf.data(), n);
+  const int st = ::pclose(p);
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : (WIFSIGNALED(st) ? 128 + WTERMSIG(st) : -1), text};
+}
+
+// `enigma args` to completion (args are shell words: quote what needs it).
+inline Out run_enigma(const std::string& args, const std::string& streams = "2>&1") {
+  return shell(std::string(ENIGMA_BINARY) + " " + args, streams);
 }
 
 // `enigma args...` with stdout and stderr in the file `out`, so a test can signal it and read what it said.
