@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <array>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -9,7 +10,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <array>
 #include <charconv>
 #include <chrono>
 #include <cstring>
@@ -59,33 +59,45 @@ std::int64_t header_int(std::string_view v) {
 // weigh 1; countdownCancelAll weighs 10. Cancels, the kill's cancel-all and the dead-man timer go first.
 oms::RequestCost request_cost(RestRequest k) noexcept {
   switch (k) {
-    case RestRequest::new_order: return {0, 1};
-    case RestRequest::countdown: return {10, 0};
-    default: return {1, 0};
+    case RestRequest::new_order:
+      return {0, 1};
+    case RestRequest::countdown:
+      return {10, 0};
+    default:
+      return {1, 0};
   }
 }
 std::string_view kind_name(RestRequest k) noexcept {
   switch (k) {
-    case RestRequest::new_order: return "new_order";
-    case RestRequest::cancel: return "cancel";
-    case RestRequest::query: return "query";
-    case RestRequest::cancel_all: return "cancel_all";
-    case RestRequest::countdown: return "deadman";
+    case RestRequest::new_order:
+      return "new_order";
+    case RestRequest::cancel:
+      return "cancel";
+    case RestRequest::query:
+      return "query";
+    case RestRequest::cancel_all:
+      return "cancel_all";
+    case RestRequest::countdown:
+      return "deadman";
   }
   return "?";
 }
 oms::RequestPriority request_priority(RestRequest k) noexcept {
   switch (k) {
-    case RestRequest::new_order: return oms::RequestPriority::new_order;
-    case RestRequest::query: return oms::RequestPriority::other;
-    default: return oms::RequestPriority::cancel;
+    case RestRequest::new_order:
+      return oms::RequestPriority::new_order;
+    case RestRequest::query:
+      return oms::RequestPriority::other;
+    default:
+      return oms::RequestPriority::cancel;
   }
 }
 // Start-up queries through call(): GET /fapi/v1/openOrders without a symbol weighs 40, with one 1;
 // /fapi/v2/positionRisk and /fapi/v2/balance 5; anything else 1.
 std::uint32_t call_weight(std::string_view request) noexcept {
   const std::string_view line = request.substr(0, request.find('\r'));
-  if (line.find("/openOrders") != std::string_view::npos) return line.find("symbol=") == std::string_view::npos ? 40 : 1;
+  if (line.find("/openOrders") != std::string_view::npos)
+    return line.find("symbol=") == std::string_view::npos ? 40 : 1;
   if (line.find("/positionRisk") != std::string_view::npos || line.find("/balance") != std::string_view::npos) return 5;
   return 1;
 }
@@ -333,14 +345,15 @@ void LiveGateway::push_report(const GatewayReport& gr) noexcept {
   }
 }
 
-// A request that never left: a new order is refused locally, a cancel leaves the order as it was, a query
-// stays unresolved (the same outcomes as a REST request that could not be written).
-void LiveGateway::not_sent(const OutboundRequest& rq, std::string_view why) noexcept {
-  ++stats_.not_sent;
+namespace {
+
+// The report for a request that never reached the venue: a new order is refused locally, a cancel leaves
+// the order as it was, anything else stays unresolved (UNKNOWN: the OMS asks the venue later).
+GatewayReport unsent_report(const OutboundRequest& rq, oms::Reason reason) noexcept {
   GatewayReport gr{};
   gr.report.client_id = rq.client_id;
   gr.report.instrument = rq.instrument;
-  gr.report.reason = oms::Reason::venue_error;
+  gr.report.reason = reason;
   if (rq.kind == RestRequest::new_order) {
     gr.report.kind = oms::ExecKind::rejected;
     gr.report.status = oms::OrderStatus::rejected;
@@ -351,8 +364,16 @@ void LiveGateway::not_sent(const OutboundRequest& rq, std::string_view why) noex
     gr.report.status = oms::OrderStatus::unknown;
     gr.unknown = true;
   }
+  return gr;
+}
+
+}  // namespace
+
+// A WebSocket-API request that never left (the same outcomes as a REST request that could not be written).
+void LiveGateway::not_sent(const OutboundRequest& rq, std::string_view why) noexcept {
+  ++stats_.not_sent;
   ENIGMA_LOG_WARN("live", "request for {} not sent over the WebSocket API: {}", rq.client_id.view(), why);
-  push_report(gr);
+  push_report(unsent_report(rq, oms::Reason::venue_error));
 }
 
 LiveGateway::Admission LiveGateway::admit(const OutboundRequest& rq) noexcept {
@@ -369,8 +390,11 @@ LiveGateway::Admission LiveGateway::admit(const OutboundRequest& rq) noexcept {
   if (v == oms::BudgetVerdict::wait) {  // a cancel, query or the kill: it goes out as soon as the window rolls
     if (!im.budget_waiting) {
       ++stats_.budget_waits;
-      ENIGMA_LOG_WARN("live", "venue_budget_exhausted kind={} used_weight_1m={} orders_10s={} orders_1m={} then=wait_for_next_window",
-                      LogLiteral{kind_name(rq.kind)}, im.budget.used_weight(now), im.budget.orders_short(now), im.budget.orders_long(now));
+      ENIGMA_LOG_WARN(
+          "live",
+          "venue_budget_exhausted kind={} used_weight_1m={} orders_10s={} orders_1m={} then=wait_for_next_window",
+          LogLiteral{kind_name(rq.kind)}, im.budget.used_weight(now), im.budget.orders_short(now),
+          im.budget.orders_long(now));
     }
     im.budget_waiting = true;
     return Admission::wait;
@@ -380,24 +404,9 @@ LiveGateway::Admission LiveGateway::admit(const OutboundRequest& rq) noexcept {
                                           : stats_.budget_refusals)
       .fetch_add(1, std::memory_order_relaxed);
   ++stats_.not_sent;
-  GatewayReport gr{};
-  gr.report.client_id = rq.client_id;
-  gr.report.instrument = rq.instrument;
-  gr.report.reason = oms::Reason::rate_limited;
-  if (oms::binance_futures::is_instrument_request(rq.kind)) {  // cancel-all / dead-man: a failure, no client id
-    gr.report.client_id = oms::ClientOrderId{};
-    gr.report.kind = oms::ExecKind::status;
-    gr.unknown = true;
-  } else if (rq.kind == RestRequest::new_order) {
-    gr.report.kind = oms::ExecKind::rejected;
-    gr.report.status = oms::OrderStatus::rejected;
-  } else if (rq.kind == RestRequest::cancel) {
-    gr.report.kind = oms::ExecKind::cancel_rejected;
-  } else {
-    gr.report.kind = oms::ExecKind::status;
-    gr.report.status = oms::OrderStatus::unknown;
-    gr.unknown = true;
-  }
+  GatewayReport gr = unsent_report(rq, oms::Reason::rate_limited);
+  // Cancel-all / dead-man: a failure for the instrument, reported with no client id.
+  if (oms::binance_futures::is_instrument_request(rq.kind)) gr.report.client_id = oms::ClientOrderId{};
   ENIGMA_LOG_WARN("live", "request_refused_locally id={} kind={} cause={} backoff_until_ns={}", rq.client_id.view(),
                   LogLiteral{kind_name(rq.kind)}, LogLiteral{to_string(v)}, im.budget.backoff_until_ns());
   push_report(gr);
@@ -433,7 +442,8 @@ void LiveGateway::venue_answered(int status, std::int64_t retry_after_s) noexcep
     const std::int64_t until = now + (retry_after_s >= 0 ? retry_after_s : 120) * 1'000'000'000;
     im.budget.ban_until(until);
     venue_banned_.store(true, std::memory_order_release);
-    ENIGMA_LOG_ERROR("live", "venue_ip_banned http=418 retry_after_s={} then=stop_new_orders,emergency_stop", retry_after_s);
+    ENIGMA_LOG_ERROR("live", "venue_ip_banned http=418 retry_after_s={} then=stop_new_orders,emergency_stop",
+                     retry_after_s);
   }
 }
 
@@ -444,7 +454,8 @@ void LiveGateway::ws_api_send(const OutboundRequest& rq) noexcept {
   constexpr std::string_view kHead = "{\"id\":";
   std::int64_t id = 0;
   std::size_t i = kHead.size();
-  for (; i < bytes.size() && bytes[i] >= '0' && bytes[i] <= '9' && i < kHead.size() + 18; ++i) id = id * 10 + (bytes[i] - '0');
+  for (; i < bytes.size() && bytes[i] >= '0' && bytes[i] <= '9' && i < kHead.size() + 18; ++i)
+    id = id * 10 + (bytes[i] - '0');
   if (bytes.substr(0, kHead.size()) != kHead || i == kHead.size() || id <= 0) return not_sent(rq, "malformed request");
   if (!im.wsapi_ready) return not_sent(rq, im.wsapi_error.empty() ? "not connected" : im.wsapi_error);
   Impl::Pending& slot = im.pending[static_cast<std::size_t>(id) % Impl::kMaxInFlight];
@@ -495,8 +506,8 @@ void LiveGateway::ws_api_answer(std::string_view msg, std::size_t padded_capacit
     ++stats_.unknown_outcomes;
     ENIGMA_LOG_WARN("live", "order {}: outcome unknown (ws-api status {})", p.client_id.view(), a.status);
   } else if (ra.venue_code != 0) {
-    ENIGMA_LOG_WARN("live", "order {}: venue refused with code {} (ws-api status {}): {}", p.client_id.view(), ra.venue_code,
-                    a.status, printable(a.body));
+    ENIGMA_LOG_WARN("live", "order {}: venue refused with code {} (ws-api status {}): {}", p.client_id.view(),
+                    ra.venue_code, a.status, printable(a.body));
   }
   p.id = -1;
   --im.pending_count;
@@ -542,7 +553,8 @@ void LiveGateway::open_ws_api() {
   h.on_connected = [this] {
     Impl& m = *impl_;
     if (++stats_.ws_api_connects > 1) {  // answers in flight were lost with the old connection
-      ENIGMA_LOG_WARN("live", "ws_api_reconnected connects={} then=query_working_orders", stats_.ws_api_connects.load());
+      ENIGMA_LOG_WARN("live", "ws_api_reconnected connects={} then=query_working_orders",
+                      stats_.ws_api_connects.load());
       resync_epoch_.fetch_add(1, std::memory_order_release);
     }
     if (opt_.ws_api_logon) {
@@ -607,7 +619,8 @@ int LiveGateway::call(std::string_view request, std::string& body) {
       ++stats_.rest_connects;
     }
     // Cold path: wait for the window rather than go over the venue's limit.
-    while (im.budget.try_take(oms::RequestPriority::other, {call_weight(request), 0}, wall_ns()) == oms::BudgetVerdict::wait)
+    while (im.budget.try_take(oms::RequestPriority::other, {call_weight(request), 0}, wall_ns()) ==
+           oms::BudgetVerdict::wait)
       std::this_thread::sleep_for(std::chrono::nanoseconds(im.budget.next_window_ns(wall_ns()) - wall_ns()));
     bool written = false;
     std::uint64_t tsc = 0;
@@ -642,13 +655,18 @@ void LiveGateway::open_stream() {
         ++g->stats_.stream_reports;
         if (!g->reports_.try_push(gr)) ++g->stats_.reports_dropped;
         break;
-      case oms::binance_futures::UserEvent::ignored: ++g->stats_.stream_ignored; break;
-      case oms::binance_futures::UserEvent::listen_key_expired: g->impl_->renew_key = true; break;
+      case oms::binance_futures::UserEvent::ignored:
+        ++g->stats_.stream_ignored;
+        break;
+      case oms::binance_futures::UserEvent::listen_key_expired:
+        g->impl_->renew_key = true;
+        break;
     }
   };
   h.on_connected = [this] {
     if (++stats_.stream_connects > 1) {
-      ENIGMA_LOG_WARN("live", "user_stream_reconnected connects={} then=query_working_orders", stats_.stream_connects.load());
+      ENIGMA_LOG_WARN("live", "user_stream_reconnected connects={} then=query_working_orders",
+                      stats_.stream_connects.load());
       resync_epoch_.fetch_add(1, std::memory_order_release);
     }
     stream_up_.store(true, std::memory_order_release);
@@ -672,7 +690,8 @@ void LiveGateway::stop() {
 
 bool LiveGateway::try_send(RestRequest kind, const oms::ClientOrderId& id, InstrumentId instrument,
                            std::string_view request, std::uint64_t tsc, bool protective) noexcept {
-  if (request.size() > OutboundRequest::kMaxBytes) [[unlikely]] return false;
+  if (request.size() > OutboundRequest::kMaxBytes) [[unlikely]]
+    return false;
   staging_.client_id = id;
   staging_.instrument = instrument;
   staging_.kind = kind;
@@ -773,20 +792,7 @@ void LiveGateway::io_loop() noexcept {
         // Never left: a new order is refused locally, a cancel leaves the order as it was, a query
         // stays unresolved.
         ++stats_.not_sent;
-        gr = GatewayReport{};
-        gr.report.client_id = rq->client_id;
-        gr.report.instrument = rq->instrument;
-        gr.report.reason = oms::Reason::venue_error;
-        if (rq->kind == RestRequest::new_order) {
-          gr.report.kind = oms::ExecKind::rejected;
-          gr.report.status = oms::OrderStatus::rejected;
-        } else if (rq->kind == RestRequest::cancel) {
-          gr.report.kind = oms::ExecKind::cancel_rejected;
-        } else {
-          gr.report.kind = oms::ExecKind::status;
-          gr.report.status = oms::OrderStatus::unknown;
-          gr.unknown = true;
-        }
+        gr = unsent_report(*rq, oms::Reason::venue_error);
         ENIGMA_LOG_WARN("live", "request for {} not sent: {}", rq->client_id.view(), im.conn.last_error);
       } else {
         oms::binance_futures::RestAnswer a;
@@ -811,7 +817,8 @@ void LiveGateway::io_loop() noexcept {
       requests_.pop_front();
       (void)im.ws->poll_once();  // stream reports of this order are likely waiting already
     }
-    if (stop_.load(std::memory_order_acquire) && (requests_.front() == nullptr || im.budget.banned()) && im.pending_count == 0)
+    if (stop_.load(std::memory_order_acquire) && (requests_.front() == nullptr || im.budget.banned()) &&
+        im.pending_count == 0)
       break;  // after a ban nothing queued could be sent before its end
     try {
       const std::int64_t now = monotonic_ns();
@@ -820,7 +827,8 @@ void LiveGateway::io_loop() noexcept {
         if (im.budget.try_take(oms::RequestPriority::other, {1, 0}, wall_ns()) != oms::BudgetVerdict::ok) {
           // Over the window or banned: the key lives 60 min and is extended every 30, so a later try is fine.
           im.next_keepalive_ns = now + opt_.connect_timeout_ns;
-          throw Error(std::string("listenKey ") + (renew ? "POST" : "PUT") + " held back by the venue's request budget");
+          throw Error(std::string("listenKey ") + (renew ? "POST" : "PUT") +
+                      " held back by the venue's request budget");
         }
         im.renew_key = false;
         im.next_keepalive_ns = now + opt_.keepalive_interval_ns;

@@ -1446,8 +1446,8 @@ TEST(EngineLive, AVenue429BacksOffNewOrdersThenTheyResume) {
   })) << "venue weight " << t.venue.used_weight() << "\n" << metrics;
   const std::string path = fresh_path("metrics") + ".txt";
   std::ofstream(path) << metrics;
-  if (::access("/usr/bin/promtool", X_OK) == 0)
-    EXPECT_EQ(std::system(("/usr/bin/promtool check metrics < " + path + " > /dev/null 2>&1").c_str()), 0) << metrics;
+  ASSERT_EQ(::access("/usr/bin/promtool", X_OK), 0) << "/usr/bin/promtool is missing: run scripts/setup.sh";
+  EXPECT_EQ(std::system(("/usr/bin/promtool check metrics < " + path + " > /dev/null 2>&1").c_str()), 0) << metrics;
   t.finish();
   EXPECT_EQ(t.r.orders.venue_http_429, 1u);
   EXPECT_GE(t.r.orders.venue_rate_refusals, 1u);
