@@ -462,7 +462,8 @@ struct RunSession {
       status->maybe_publish(*core, fv, false, true);
     }
     if (alerts) alerts->stop();  // delivers what is pending (up to [alerts] flush_ms) so the counts are final
-    RunSummaryInput in{&rc, &registry, &r, core.get(), mode, std::string(to_string(po.topology)), alerts.get()};
+    RunSummaryInput in{&rc, &registry, &r, core.get(), mode, std::string(to_string(po.topology)), alerts.get(),
+                       strategies.get()};
     log_data_warnings(in);
     core->close_day();  // the day still open: its report is written too, marked partial
     daily->flush();

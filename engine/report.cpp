@@ -42,11 +42,20 @@ std::string html_escape(const std::string& s) {
   std::string o;
   for (char c : s) {
     switch (c) {
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '&': o += "&amp;"; break;
-      case '"': o += "&quot;"; break;
-      default: o += c;
+      case '<':
+        o += "&lt;";
+        break;
+      case '>':
+        o += "&gt;";
+        break;
+      case '&':
+        o += "&amp;";
+        break;
+      case '"':
+        o += "&quot;";
+        break;
+      default:
+        o += c;
     }
   }
   return o;
@@ -54,8 +63,10 @@ std::string html_escape(const std::string& s) {
 
 std::string fmt_num(double v) {
   char b[64];
-  if (std::fabs(v) >= 1e6 || (std::fabs(v) < 1e-3 && v != 0)) std::snprintf(b, sizeof b, "%.3g", v);
-  else std::snprintf(b, sizeof b, "%.3f", v);
+  if (std::fabs(v) >= 1e6 || (std::fabs(v) < 1e-3 && v != 0))
+    std::snprintf(b, sizeof b, "%.3g", v);
+  else
+    std::snprintf(b, sizeof b, "%.3f", v);
   std::string s = b;
   if (s.find('.') != std::string::npos && s.find('e') == std::string::npos) {
     while (s.back() == '0') s.pop_back();
@@ -136,8 +147,10 @@ Hgrm read_hgrm(const std::string& path) {
 }
 
 std::string svg_line_chart(const std::string& title, const std::string& x_label, const std::string& y_label,
-                           const std::vector<Series>& series, bool log_x, int width, int height, bool log_y, bool x_utc) {
-  static const char* kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"};
+                           const std::vector<Series>& series, bool log_x, int width, int height, bool log_y,
+                           bool x_utc) {
+  static const char* kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
+                                  "#9467bd", "#8c564b", "#e377c2", "#17becf"};
   const double ml = 70, mr = 160, mt = 30, mb = 45;
   const double pw = width - ml - mr, ph = height - mt - mb;
   double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
@@ -146,10 +159,17 @@ std::string svg_line_chart(const std::string& title, const std::string& x_label,
   auto ty = [&](double y) { return log_y ? std::log10(std::max(y, 1.0)) : y; };
   for (const auto& s : series)
     for (std::size_t i = 0; i < s.x.size(); ++i) {
-      x0 = std::min(x0, tx(s.x[i])); x1 = std::max(x1, tx(s.x[i]));
-      y0 = std::min(y0, ty(s.y[i])); y1 = std::max(y1, ty(s.y[i]));
+      x0 = std::min(x0, tx(s.x[i]));
+      x1 = std::max(x1, tx(s.x[i]));
+      y0 = std::min(y0, ty(s.y[i]));
+      y1 = std::max(y1, ty(s.y[i]));
     }
-  if (!std::isfinite(x0)) { x0 = 0; x1 = 1; y0 = 0; y1 = 1; }
+  if (!std::isfinite(x0)) {
+    x0 = 0;
+    x1 = 1;
+    y0 = 0;
+    y1 = 1;
+  }
   if (x1 == x0) x1 = x0 + 1;
   if (log_y) {  // whole decades
     y0 = std::floor(y0);
@@ -169,16 +189,20 @@ std::string svg_line_chart(const std::string& title, const std::string& x_label,
     << "' font-family='sans-serif' font-size='11'>\n";
   o << "<rect x='0' y='0' width='" << width << "' height='" << height << "' fill='white'/>\n";
   o << "<text x='" << ml << "' y='18' font-size='13' font-weight='bold'>" << html_escape(title) << "</text>\n";
-  o << "<rect x='" << ml << "' y='" << mt << "' width='" << pw << "' height='" << ph << "' fill='none' stroke='#999'/>\n";
+  o << "<rect x='" << ml << "' y='" << mt << "' width='" << pw << "' height='" << ph
+    << "' fill='none' stroke='#999'/>\n";
   if (log_y) {  // one grid line per decade
     for (double d = y0; d <= y1 + 1e-9; d += 1) {
-      o << "<line x1='" << ml << "' x2='" << ml + pw << "' y1='" << py_axis(d) << "' y2='" << py_axis(d) << "' stroke='#eee'/>"
-        << "<text x='" << ml - 6 << "' y='" << py_axis(d) + 4 << "' text-anchor='end'>" << fmt_num(std::pow(10.0, d)) << "</text>\n";
+      o << "<line x1='" << ml << "' x2='" << ml + pw << "' y1='" << py_axis(d) << "' y2='" << py_axis(d)
+        << "' stroke='#eee'/>"
+        << "<text x='" << ml - 6 << "' y='" << py_axis(d) + 4 << "' text-anchor='end'>" << fmt_num(std::pow(10.0, d))
+        << "</text>\n";
     }
   } else {
     for (int i = 0; i <= 5; ++i) {  // y grid
       const double yv = y0 + (y1 - y0) * i / 5.0;
-      o << "<line x1='" << ml << "' x2='" << ml + pw << "' y1='" << py_axis(yv) << "' y2='" << py_axis(yv) << "' stroke='#eee'/>"
+      o << "<line x1='" << ml << "' x2='" << ml + pw << "' y1='" << py_axis(yv) << "' y2='" << py_axis(yv)
+        << "' stroke='#eee'/>"
         << "<text x='" << ml - 6 << "' y='" << py_axis(yv) + 4 << "' text-anchor='end'>" << fmt_num(yv) << "</text>\n";
     }
   }
@@ -193,11 +217,12 @@ std::string svg_line_chart(const std::string& title, const std::string& x_label,
   } else {
     for (int i = 0; i <= 4; ++i) {
       const double xv = x0 + (x1 - x0) * i / 4.0;
-      o << "<text x='" << px(xv) << "' y='" << mt + ph + 14 << "' text-anchor='middle'>" << (x_utc ? utc_label(xv) : fmt_num(xv))
-        << "</text>\n";
+      o << "<text x='" << px(xv) << "' y='" << mt + ph + 14 << "' text-anchor='middle'>"
+        << (x_utc ? utc_label(xv) : fmt_num(xv)) << "</text>\n";
     }
   }
-  o << "<text x='" << ml + pw / 2 << "' y='" << height - 8 << "' text-anchor='middle'>" << html_escape(x_label) << "</text>\n";
+  o << "<text x='" << ml + pw / 2 << "' y='" << height - 8 << "' text-anchor='middle'>" << html_escape(x_label)
+    << "</text>\n";
   o << "<text x='14' y='" << mt + ph / 2 << "' text-anchor='middle' transform='rotate(-90 14 " << mt + ph / 2 << ")'>"
     << html_escape(y_label) << "</text>\n";
   for (std::size_t si = 0; si < series.size(); ++si) {
@@ -227,7 +252,12 @@ std::string write_report(const std::string& run_dir) {
   }
 
   // Latency table and percentile chart, one series per stage histogram.
-  struct StageRow { std::string name; std::vector<HgrmPoint> pts; unsigned long long total; double max; };
+  struct StageRow {
+    std::string name;
+    std::vector<HgrmPoint> pts;
+    unsigned long long total;
+    double max;
+  };
   std::vector<StageRow> stages;
   for (const auto& f : files_with_suffix(run_dir, ".hgrm")) {
     Hgrm h = read_hgrm(run_dir + "/" + f);
@@ -245,18 +275,27 @@ std::string write_report(const std::string& run_dir) {
   }
   const auto equity = read_equity(run_dir + "/equity.csv");
   Series eq{"equity (quote ccy)", {}, {}};
-  for (const auto& p : equity) { eq.x.push_back(p.t); eq.y.push_back(p.equity); }
+  for (const auto& p : equity) {
+    eq.x.push_back(p.t);
+    eq.y.push_back(p.equity);
+  }
 
   // Flatten top-level scalar fields of summary.json into a table (objects one level deep).
   std::vector<std::pair<std::string, std::string>> rows;
   auto scalar = [](simdjson::dom::element v) -> std::string {
     switch (v.type()) {
-      case simdjson::dom::element_type::STRING: return std::string(std::string_view(v.get_string()));
-      case simdjson::dom::element_type::INT64: return std::to_string(int64_t(v.get_int64()));
-      case simdjson::dom::element_type::UINT64: return std::to_string(uint64_t(v.get_uint64()));
-      case simdjson::dom::element_type::DOUBLE: return fmt_num(double(v.get_double()));
-      case simdjson::dom::element_type::BOOL: return bool(v.get_bool()) ? "true" : "false";
-      default: return "";
+      case simdjson::dom::element_type::STRING:
+        return std::string(std::string_view(v.get_string()));
+      case simdjson::dom::element_type::INT64:
+        return std::to_string(int64_t(v.get_int64()));
+      case simdjson::dom::element_type::UINT64:
+        return std::to_string(uint64_t(v.get_uint64()));
+      case simdjson::dom::element_type::DOUBLE:
+        return fmt_num(double(v.get_double()));
+      case simdjson::dom::element_type::BOOL:
+        return bool(v.get_bool()) ? "true" : "false";
+      default:
+        return "";
     }
   };
   for (auto [k, v] : summary.get_object()) {
@@ -274,20 +313,31 @@ std::string write_report(const std::string& run_dir) {
   std::vector<std::pair<std::string, std::string>> metric_rows;
   std::vector<std::string> gate_lines;
   simdjson::dom::parser metrics_parser;
-  if (const std::string metrics_text = std::filesystem::exists(run_dir + "/metrics.json") ? slurp(run_dir + "/metrics.json") : "";
+  if (const std::string metrics_text =
+          std::filesystem::exists(run_dir + "/metrics.json") ? slurp(run_dir + "/metrics.json") : "";
       !metrics_text.empty()) {
     simdjson::dom::element metrics;
     if (metrics_parser.parse(metrics_text).get(metrics)) throw Error("'" + run_dir + "/metrics.json': not valid JSON");
     auto value = [&](simdjson::dom::element v) { return v.is_null() ? std::string("n/a") : scalar(v); };
-    for (const char* k : {"trades", "win_rate", "profit_factor", "expectancy", "sharpe", "sortino", "calmar", "max_drawdown",
-                          "max_drawdown_duration_s", "exposure", "avg_trade_duration_s", "fees_share_of_gross",
-                          "funding_share_of_gross"})
+    for (const char* k : {"trades", "win_rate", "profit_factor", "expectancy", "sharpe", "sortino", "calmar",
+                          "max_drawdown", "max_drawdown_duration_s", "exposure", "avg_trade_duration_s",
+                          "fees_share_of_gross", "funding_share_of_gross"})
       if (simdjson::dom::element v; !metrics[k].get(v)) metric_rows.emplace_back(k, value(v));
     for (const char* group : {"win_rate_7d", "win_rate_30d", "fill_quality", "buy_and_hold"})
       if (simdjson::dom::object o; !metrics[group].get(o))
         for (auto [k, v] : o) metric_rows.emplace_back(std::string(group) + "." + std::string(k), value(v));
     if (simdjson::dom::element period; !metrics["returns"]["period_s"].get(period))
       metric_rows.emplace_back("returns.period_s (Sharpe sampling)", value(period));
+    // Per-indicator accuracy (confluence runs): one row per component, "accuracy (agreed / votes)".
+    if (simdjson::dom::object components; !metrics["indicator_accuracy"]["components"].get(components))
+      for (auto [k, c] : components) {
+        std::uint64_t votes = 0, agreed = 0;
+        if (c["votes"].get(votes) || c["agreed"].get(agreed)) continue;
+        simdjson::dom::element acc;
+        const std::string shown = c["accuracy"].get(acc) ? std::string("n/a") : value(acc);
+        metric_rows.emplace_back("indicator_accuracy." + std::string(k),
+                                 shown + " (" + std::to_string(agreed) + " / " + std::to_string(votes) + ")");
+      }
     if (simdjson::dom::array gates; !metrics["gates"].get(gates))
       for (simdjson::dom::element g : gates) {
         std::string_view name = "?", rule = "";
@@ -305,7 +355,11 @@ std::string write_report(const std::string& run_dir) {
   std::string host_check;
   {
     std::ifstream hc(run_dir + "/host-check.txt");
-    if (hc) { std::stringstream ss; ss << hc.rdbuf(); host_check = ss.str(); }
+    if (hc) {
+      std::stringstream ss;
+      ss << hc.rdbuf();
+      host_check = ss.str();
+    }
   }
 
   // Markdown.
@@ -315,9 +369,12 @@ std::string write_report(const std::string& run_dir) {
     for (const char* k : path)
       if (e[k].get(e) != simdjson::SUCCESS) return NAN;
     double d = NAN;
-    if (e.is_double()) d = double(e.get_double());
-    else if (e.is_int64()) d = static_cast<double>(int64_t(e.get_int64()));
-    else if (e.is_uint64()) d = static_cast<double>(uint64_t(e.get_uint64()));
+    if (e.is_double())
+      d = double(e.get_double());
+    else if (e.is_int64())
+      d = static_cast<double>(int64_t(e.get_int64()));
+    else if (e.is_uint64())
+      d = static_cast<double>(uint64_t(e.get_uint64()));
     return d;
   };
   const double trips = num_at({"supervisor", "round_trips"});
@@ -344,14 +401,16 @@ std::string write_report(const std::string& run_dir) {
     md << "\n## Plan gates\n\n";
     for (const auto& g : gate_lines) md << "- " << g << "\n";
   }
-  md << "\n## Latency per stage (microseconds)\n\n| stage | count | p50 | p90 | p99 | p99.9 | p99.99 | max |\n|---|---:|---:|---:|---:|---:|---:|---:|\n";
+  md << "\n## Latency per stage (microseconds)\n\n| stage | count | p50 | p90 | p99 | p99.9 | p99.99 | max "
+        "|\n|---|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const auto& s : stages) {
     md << "| " << s.name << " | " << s.total;
-    md << " | " << fmt_num(value_at(s.pts, 0.5)) << " | " << fmt_num(value_at(s.pts, 0.9)) << " | " << fmt_num(value_at(s.pts, 0.99))
-       << " | " << fmt_num(value_at(s.pts, 0.999)) << " | " << fmt_num(value_at(s.pts, 0.9999)) << " | "
-       << fmt_num(s.max) << " |\n";
+    md << " | " << fmt_num(value_at(s.pts, 0.5)) << " | " << fmt_num(value_at(s.pts, 0.9)) << " | "
+       << fmt_num(value_at(s.pts, 0.99)) << " | " << fmt_num(value_at(s.pts, 0.999)) << " | "
+       << fmt_num(value_at(s.pts, 0.9999)) << " | " << fmt_num(s.max) << " |\n";
   }
-  md << "\nFull distributions: the `.hgrm` files in this directory (HdrHistogram percentile format; plot with its plotter).\n";
+  md << "\nFull distributions: the `.hgrm` files in this directory (HdrHistogram percentile format; plot with its "
+        "plotter).\n";
   md << "Plots: see `report.html`.\n";
   if (!host_check.empty()) md << "\n## Host tuning (`enigma check-host`)\n\n```\n" << host_check << "```\n";
   write_file_atomic(run_dir + "/report.md", md.str());
@@ -359,37 +418,43 @@ std::string write_report(const std::string& run_dir) {
   // HTML: the same tables plus two charts.
   std::ostringstream html;
   html << "<!doctype html><html><head><meta charset='utf-8'><title>enigma run report</title>"
-       << "<style>body{font-family:sans-serif;max-width:980px;margin:24px auto;color:#222}table{border-collapse:collapse}"
+       << "<style>body{font-family:sans-serif;max-width:980px;margin:24px "
+          "auto;color:#222}table{border-collapse:collapse}"
        << "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:first-child,th:first-child{text-align:left}"
        << "pre{background:#f6f6f6;padding:8px;overflow-x:auto}</style></head><body>\n";
   html << "<h1>enigma run report</h1><p>Run directory: <code>" << html_escape(run_dir) << "</code></p>\n";
   html << "<div style='display:flex;flex-wrap:wrap;gap:10px;margin:12px 0'>";
   for (const auto& [k, v] : headline)
-    html << "<div style='border:1px solid #ccc;border-radius:6px;padding:8px 14px'><div style='font-size:12px;color:#666'>"
+    html << "<div style='border:1px solid #ccc;border-radius:6px;padding:8px 14px'><div "
+            "style='font-size:12px;color:#666'>"
          << html_escape(k) << "</div><div style='font-size:20px;font-weight:bold'>" << html_escape(v) << "</div></div>";
   html << "</div>\n<h2>Summary</h2><table>\n";
-  for (const auto& [k, v] : rows) html << "<tr><td>" << html_escape(k) << "</td><td>" << html_escape(v) << "</td></tr>\n";
+  for (const auto& [k, v] : rows)
+    html << "<tr><td>" << html_escape(k) << "</td><td>" << html_escape(v) << "</td></tr>\n";
   html << "</table>\n";
   if (!metric_rows.empty()) {
     html << "<h2>Backtest metrics</h2><table>\n";
-    for (const auto& [k, v] : metric_rows) html << "<tr><td>" << html_escape(k) << "</td><td>" << html_escape(v) << "</td></tr>\n";
+    for (const auto& [k, v] : metric_rows)
+      html << "<tr><td>" << html_escape(k) << "</td><td>" << html_escape(v) << "</td></tr>\n";
     html << "</table>\n<h2>Plan gates</h2><ul>\n";
     for (const auto& g : gate_lines) html << "<li><code>" << html_escape(g) << "</code></li>\n";
     html << "</ul>\n";
   }
   html << "<h2>Latency per stage</h2>\n";
-  html << svg_line_chart("Latency by percentile (both axes log scale)", "percentile", "latency (us, log)", lat_series, true, 760,
-                         360, /*log_y=*/true);
-  html << "<table><tr><th>stage</th><th>count</th><th>p50 us</th><th>p90</th><th>p99</th><th>p99.9</th><th>p99.99</th><th>max</th></tr>\n";
+  html << svg_line_chart("Latency by percentile (both axes log scale)", "percentile", "latency (us, log)", lat_series,
+                         true, 760, 360, /*log_y=*/true);
+  html << "<table><tr><th>stage</th><th>count</th><th>p50 "
+          "us</th><th>p90</th><th>p99</th><th>p99.9</th><th>p99.99</th><th>max</th></tr>\n";
   for (const auto& s : stages)
-    html << "<tr><td>" << html_escape(s.name) << "</td><td>" << s.total << "</td><td>" << fmt_num(value_at(s.pts, 0.5)) << "</td><td>" << fmt_num(value_at(s.pts, 0.9))
-         << "</td><td>" << fmt_num(value_at(s.pts, 0.99)) << "</td><td>" << fmt_num(value_at(s.pts, 0.999)) << "</td><td>"
-         << fmt_num(value_at(s.pts, 0.9999)) << "</td><td>" << fmt_num(s.max) << "</td></tr>\n";
+    html << "<tr><td>" << html_escape(s.name) << "</td><td>" << s.total << "</td><td>" << fmt_num(value_at(s.pts, 0.5))
+         << "</td><td>" << fmt_num(value_at(s.pts, 0.9)) << "</td><td>" << fmt_num(value_at(s.pts, 0.99)) << "</td><td>"
+         << fmt_num(value_at(s.pts, 0.999)) << "</td><td>" << fmt_num(value_at(s.pts, 0.9999)) << "</td><td>"
+         << fmt_num(s.max) << "</td></tr>\n";
   html << "</table>\n";
   if (!eq.x.empty()) {
     html << "<h2>Equity</h2>\n"
-         << svg_line_chart("Equity curve (net of fees and funding)", "time (UTC; data time in a replay)", "equity", {eq}, false, 760, 360,
-                           false, /*x_utc=*/true);
+         << svg_line_chart("Equity curve (net of fees and funding)", "time (UTC; data time in a replay)", "equity",
+                           {eq}, false, 760, 360, false, /*x_utc=*/true);
   }
   if (!host_check.empty()) html << "<h2>Host tuning</h2><pre>" << html_escape(host_check) << "</pre>\n";
   html << "</body></html>\n";

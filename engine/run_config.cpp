@@ -12,10 +12,15 @@ namespace {
 
 Venue read_venue(config::TableReader& t, std::string_view key, std::optional<Venue> dflt) {
   return t.choice<Venue>(key, dflt,
-                         {{"binance-usdm", Venue::binance_usdm}, {"binance-coinm", Venue::binance_coinm},
-                          {"binance-spot", Venue::binance_spot}, {"kucoin-futures", Venue::kucoin_futures},
-                          {"kucoin-spot", Venue::kucoin_spot}, {"okx", Venue::okx}, {"bybit", Venue::bybit},
-                          {"coinbase", Venue::coinbase}, {"kraken-spot", Venue::kraken_spot},
+                         {{"binance-usdm", Venue::binance_usdm},
+                          {"binance-coinm", Venue::binance_coinm},
+                          {"binance-spot", Venue::binance_spot},
+                          {"kucoin-futures", Venue::kucoin_futures},
+                          {"kucoin-spot", Venue::kucoin_spot},
+                          {"okx", Venue::okx},
+                          {"bybit", Venue::bybit},
+                          {"coinbase", Venue::coinbase},
+                          {"kraken-spot", Venue::kraken_spot},
                           {"kraken-futures", Venue::kraken_futures}});
 }
 
@@ -128,8 +133,10 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
     if (!Symbol::fits(sym)) t.fail("symbol", "longer than " + std::to_string(Symbol::kCapacity) + " characters");
     e.spec.symbol = Symbol(sym);
     e.spec.kind = t.choice<InstrumentKind>("kind", InstrumentKind::linear_perpetual,
-                                           {{"spot", InstrumentKind::spot}, {"linear-perpetual", InstrumentKind::linear_perpetual},
-                                            {"inverse-perpetual", InstrumentKind::inverse_perpetual}, {"future", InstrumentKind::future}});
+                                           {{"spot", InstrumentKind::spot},
+                                            {"linear-perpetual", InstrumentKind::linear_perpetual},
+                                            {"inverse-perpetual", InstrumentKind::inverse_perpetual},
+                                            {"future", InstrumentKind::future}});
     e.spec.tick = t.decimal<Price>("tick", std::nullopt, Price::from_raw(1));
     e.spec.lot = t.decimal<Qty>("lot", std::nullopt, Qty::from_raw(1));
     e.spec.min_qty = t.decimal<Qty>("min_qty", e.spec.lot, Qty{});
@@ -140,8 +147,10 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
     e.limits.lot = e.spec.lot;
     e.limits.max_order_qty = t.decimal<Qty>("max_order_qty", Qty::from_units(1), Qty::from_raw(1));
     e.limits.max_position_qty = t.decimal<Qty>("max_position_qty", Qty::from_units(2), Qty::from_raw(1));
-    e.limits.taker_fee = t.decimal<Rate>("taker_fee", Rate::from_raw(Rate::kScale / 10000 * 4), Rate{}, Rate::from_raw(Rate::kScale / 100));
-    e.limits.maintenance_margin_rate = t.decimal<Rate>("maintenance_margin", Rate::from_raw(Rate::kScale / 200), Rate{});
+    e.limits.taker_fee = t.decimal<Rate>("taker_fee", Rate::from_raw(Rate::kScale / 10000 * 4), Rate{},
+                                         Rate::from_raw(Rate::kScale / 100));
+    e.limits.maintenance_margin_rate =
+        t.decimal<Rate>("maintenance_margin", Rate::from_raw(Rate::kScale / 200), Rate{});
     e.limits.max_leverage = static_cast<std::uint16_t>(t.integer("max_leverage", 20, 1, 1000));
     // Correlation group: instruments naming the same group share [risk] max_group_exposure.
     if (const std::string g = t.string("group", std::string()); !g.empty()) {
@@ -155,11 +164,15 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
       e.limits.group = static_cast<std::uint8_t>(it - group_names.begin() + 1);
     }
     const std::string of_sym = " of instrument '" + sym_text(e.spec) + "'";
-    if (!e.spec.min_qty.is_multiple_of(e.spec.lot)) t.fail("min_qty", "min_qty = \"" + e.spec.min_qty.to_string() + "\" is not a multiple of lot " + e.spec.lot.to_string() + of_sym);
+    if (!e.spec.min_qty.is_multiple_of(e.spec.lot))
+      t.fail("min_qty", "min_qty = \"" + e.spec.min_qty.to_string() + "\" is not a multiple of lot " +
+                            e.spec.lot.to_string() + of_sym);
     if (!e.limits.max_order_qty.is_multiple_of(e.spec.lot))
-      t.fail("max_order_qty", "max_order_qty = \"" + e.limits.max_order_qty.to_string() + "\" is not a multiple of lot " + e.spec.lot.to_string() + of_sym);
+      t.fail("max_order_qty", "max_order_qty = \"" + e.limits.max_order_qty.to_string() +
+                                  "\" is not a multiple of lot " + e.spec.lot.to_string() + of_sym);
     if (e.limits.max_order_qty < e.spec.min_qty)
-      t.fail("max_order_qty", "max_order_qty = \"" + e.limits.max_order_qty.to_string() + "\" is below min_qty " + e.spec.min_qty.to_string() + of_sym);
+      t.fail("max_order_qty", "max_order_qty = \"" + e.limits.max_order_qty.to_string() + "\" is below min_qty " +
+                                  e.spec.min_qty.to_string() + of_sym);
     t.finish();
     rc.instruments.push_back(e);
   }
@@ -168,7 +181,8 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
   {
     auto t = root.table("strategy");
     rc.strategy = t.choice<StrategyKind>("kind", StrategyKind::imbalance,
-                                         {{"imbalance", StrategyKind::imbalance}, {"confluence", StrategyKind::confluence},
+                                         {{"imbalance", StrategyKind::imbalance},
+                                          {"confluence", StrategyKind::confluence},
                                           {"mean-reversion", StrategyKind::mean_reversion}});
     strategy::StrategyCommonConfig common;
     read_common(t, common, rc);
@@ -183,10 +197,12 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
       c.max_spread_bps = s->real("max_spread_bps", c.max_spread_bps, 0.0, 10000.0);
       c.cooldown_ns = s->integer("cooldown_ms", c.cooldown_ns / 1'000'000, 0, 86'400'000) * 1'000'000;
       c.stop_ticks = static_cast<std::uint32_t>(s->integer("stop_ticks", c.stop_ticks, 1, 1'000'000));
-      c.take_profit_ticks = static_cast<std::uint32_t>(s->integer("take_profit_ticks", c.take_profit_ticks, 1, 1'000'000));
+      c.take_profit_ticks =
+          static_cast<std::uint32_t>(s->integer("take_profit_ticks", c.take_profit_ticks, 1, 1'000'000));
       if (!(c.exit_imbalance < c.entry_imbalance))
-        s->fail("exit_imbalance", "exit_imbalance = " + std::to_string(c.exit_imbalance) + " must be below entry_imbalance = " +
-                                      std::to_string(c.entry_imbalance) + " (else every entry exits on the next update)");
+        s->fail("exit_imbalance", "exit_imbalance = " + std::to_string(c.exit_imbalance) +
+                                      " must be below entry_imbalance = " + std::to_string(c.entry_imbalance) +
+                                      " (else every entry exits on the next update)");
       s->finish();
     }
     if (auto s = t.optional_table("mean_reversion")) {
@@ -200,8 +216,8 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
       c.bb_period = static_cast<int>(s->integer("bb_period", c.bb_period, 2, 1000));
       c.bb_sigma = s->real("bb_sigma", c.bb_sigma, 0.1, 10.0);
       if (!(c.rsi_oversold < c.rsi_overbought))
-        s->fail("rsi_oversold", "rsi_oversold = " + std::to_string(c.rsi_oversold) + " must be below rsi_overbought = " +
-                                    std::to_string(c.rsi_overbought));
+        s->fail("rsi_oversold", "rsi_oversold = " + std::to_string(c.rsi_oversold) +
+                                    " must be below rsi_overbought = " + std::to_string(c.rsi_overbought));
       s->finish();
     }
     if (auto s = t.optional_table("confluence")) {
@@ -212,6 +228,8 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
       c.stop_atr_mult = s->real("stop_atr_mult", c.stop_atr_mult, 0.1, 100.0);
       c.take_profit_atr_mult = s->real("take_profit_atr_mult", c.take_profit_atr_mult, 0.1, 100.0);
       c.require_full_alignment = s->boolean("require_full_alignment", c.require_full_alignment);
+      c.accuracy_horizon_bars =
+          static_cast<int>(s->integer("accuracy_horizon_bars", c.accuracy_horizon_bars, 1, 100'000));
       s->finish();
     }
     t.finish();
@@ -221,9 +239,15 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
     // The run's strategy: its full validation now, so a bad combination fails before anything starts.
     try {
       switch (rc.strategy) {
-        case StrategyKind::imbalance: rc.imbalance.validate(); break;
-        case StrategyKind::confluence: rc.confluence.validate(); break;
-        case StrategyKind::mean_reversion: rc.mean_reversion.validate(); break;
+        case StrategyKind::imbalance:
+          rc.imbalance.validate();
+          break;
+        case StrategyKind::confluence:
+          rc.confluence.validate();
+          break;
+        case StrategyKind::mean_reversion:
+          rc.mean_reversion.validate();
+          break;
       }
     } catch (const Error& e) {
       throw Error(source_name + ": [strategy]: " + e.what());
@@ -236,24 +260,32 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
     auto& r = rc.trading.risk;
     if (auto t = root.optional_table("risk")) {
       r.max_open_orders = static_cast<std::uint32_t>(t->integer("max_open_orders", r.max_open_orders, 1, 100000));
-      r.max_concurrent_positions = static_cast<std::uint32_t>(t->integer("max_concurrent_positions", r.max_concurrent_positions, 1, 1000));
+      r.max_concurrent_positions =
+          static_cast<std::uint32_t>(t->integer("max_concurrent_positions", r.max_concurrent_positions, 1, 1000));
       r.price_collar_bps = static_cast<std::uint32_t>(t->integer("price_collar_bps", r.price_collar_bps, 1, 10000));
       r.max_order_notional = t->decimal<Notional>("max_order_notional", r.max_order_notional, Notional::from_raw(1));
       r.max_total_exposure = t->decimal<Notional>("max_total_exposure", r.max_total_exposure, Notional::from_raw(1));
       r.max_group_exposure = t->decimal<Notional>("max_group_exposure", r.max_group_exposure, Notional{});
       r.venue_submit = read_bucket(*t, "venue_submit", r.venue_submit);
       r.strategy_submit = read_bucket(*t, "strategy_submit", r.strategy_submit);
-      r.max_fills_in_window = static_cast<std::uint32_t>(t->integer("max_fills_in_window", r.max_fills_in_window, 1, risk::RiskConfig::kMaxFillsInWindow));
-      r.max_daily_drawdown = t->decimal<Rate>("max_daily_drawdown", r.max_daily_drawdown, Rate::from_raw(1), Rate::from_units(1));
-      r.max_consecutive_losses = static_cast<std::uint32_t>(t->integer("max_consecutive_losses", r.max_consecutive_losses, 1, 1000));
+      r.max_fills_in_window = static_cast<std::uint32_t>(
+          t->integer("max_fills_in_window", r.max_fills_in_window, 1, risk::RiskConfig::kMaxFillsInWindow));
+      r.max_daily_drawdown =
+          t->decimal<Rate>("max_daily_drawdown", r.max_daily_drawdown, Rate::from_raw(1), Rate::from_units(1));
+      r.max_consecutive_losses =
+          static_cast<std::uint32_t>(t->integer("max_consecutive_losses", r.max_consecutive_losses, 1, 1000));
       r.require_stop_loss = t->boolean("require_stop_loss", r.require_stop_loss);
       rc.trading.leverage = static_cast<std::uint16_t>(t->integer("leverage", rc.trading.leverage, 1, 1000));
-      r.breaker.failure_threshold = static_cast<std::uint32_t>(t->integer("breaker_failures", r.breaker.failure_threshold, 1, 1000));
-      r.breaker.cooldown_ns = t->integer("breaker_cooldown_s", r.breaker.cooldown_ns / 1'000'000'000, 1, 86'400) * 1'000'000'000;
-      r.breaker.loss_window_trades = static_cast<std::uint32_t>(
-          t->integer("breaker_loss_window", r.breaker.loss_window_trades, 1, risk::CircuitBreakerConfig::kMaxLossWindow));
-      r.breaker.max_loss_rate = t->decimal<Rate>("breaker_max_loss_rate", r.breaker.max_loss_rate, Rate::from_raw(1), Rate::from_units(1));
-      r.reference_volatility = t->decimal<Rate>("reference_volatility", r.reference_volatility, Rate::from_raw(1), Rate::from_units(1));
+      r.breaker.failure_threshold =
+          static_cast<std::uint32_t>(t->integer("breaker_failures", r.breaker.failure_threshold, 1, 1000));
+      r.breaker.cooldown_ns =
+          t->integer("breaker_cooldown_s", r.breaker.cooldown_ns / 1'000'000'000, 1, 86'400) * 1'000'000'000;
+      r.breaker.loss_window_trades = static_cast<std::uint32_t>(t->integer(
+          "breaker_loss_window", r.breaker.loss_window_trades, 1, risk::CircuitBreakerConfig::kMaxLossWindow));
+      r.breaker.max_loss_rate =
+          t->decimal<Rate>("breaker_max_loss_rate", r.breaker.max_loss_rate, Rate::from_raw(1), Rate::from_units(1));
+      r.reference_volatility =
+          t->decimal<Rate>("reference_volatility", r.reference_volatility, Rate::from_raw(1), Rate::from_units(1));
       t->finish();
     }
     r.validate();
@@ -264,12 +296,16 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
       s.initial_balance = t->decimal<Notional>("initial_balance", s.initial_balance, Notional::from_raw(1));
       s.order_latency_ns = t->integer("order_latency_us", s.order_latency_ns / 1000, 0, 10'000'000) * 1000;
       s.feed_latency_ns = t->integer("feed_latency_us", s.feed_latency_ns / 1000, 0, 10000000) * 1000;
-      s.cancels_proportional_from_ahead = t->boolean("cancels_proportional_from_ahead", s.cancels_proportional_from_ahead);
-      const Rate maker = t->decimal<Rate>("maker_fee", Rate::from_raw(Rate::kScale / 10000 * 2), Rate::from_raw(-Rate::kScale / 100), Rate::from_raw(Rate::kScale / 100));
-      const Rate taker = t->decimal<Rate>("taker_fee", Rate::from_raw(Rate::kScale / 10000 * 4), Rate{}, Rate::from_raw(Rate::kScale / 100));
+      s.cancels_proportional_from_ahead =
+          t->boolean("cancels_proportional_from_ahead", s.cancels_proportional_from_ahead);
+      const Rate maker = t->decimal<Rate>("maker_fee", Rate::from_raw(Rate::kScale / 10000 * 2),
+                                          Rate::from_raw(-Rate::kScale / 100), Rate::from_raw(Rate::kScale / 100));
+      const Rate taker = t->decimal<Rate>("taker_fee", Rate::from_raw(Rate::kScale / 10000 * 4), Rate{},
+                                          Rate::from_raw(Rate::kScale / 100));
       for (auto& f : s.fees) f = {maker, taker};
       s.funding_interval_ns = t->integer("funding_interval_s", 0, 0, 86400) * 1'000'000'000;
-      s.scheduled_funding_rate = t->decimal<Rate>("funding_rate", Rate{}, Rate::from_raw(-Rate::kScale / 100), Rate::from_raw(Rate::kScale / 100));
+      s.scheduled_funding_rate = t->decimal<Rate>("funding_rate", Rate{}, Rate::from_raw(-Rate::kScale / 100),
+                                                  Rate::from_raw(Rate::kScale / 100));
       t->finish();
     }
     rc.trading.equity_sample_ns = 1'000'000'000;
@@ -278,14 +314,18 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
   if (auto t = root.optional_table("oms")) {
     rc.trading.bracket_exits = t->boolean("bracket_exits", rc.trading.bracket_exits);
     rc.trading.entry.level_index = static_cast<std::size_t>(t->integer("entry_level", 9, 1, 10) - 1);
-    rc.trading.entry.max_slippage = t->decimal<Rate>("max_slippage", rc.trading.entry.max_slippage, Rate::from_raw(1), Rate::from_units(1));
+    rc.trading.entry.max_slippage =
+        t->decimal<Rate>("max_slippage", rc.trading.entry.max_slippage, Rate::from_raw(1), Rate::from_units(1));
     rc.trading.client_id_prefix = t->string("client_id_prefix", rc.trading.client_id_prefix);
     rc.trading.journal.fsync = t->choice<oms::FsyncPolicy>("journal_fsync", oms::FsyncPolicy::none,
-        {{"none", oms::FsyncPolicy::none}, {"interval", oms::FsyncPolicy::interval}, {"every_record", oms::FsyncPolicy::every_record}});
+                                                           {{"none", oms::FsyncPolicy::none},
+                                                            {"interval", oms::FsyncPolicy::interval},
+                                                            {"every_record", oms::FsyncPolicy::every_record}});
     // Records per journal segment file (256 bytes each, reserved on disk when the segment is created).
-    rc.trading.journal.max_records = static_cast<std::size_t>(
-        t->integer("journal_segment_records", static_cast<std::int64_t>(rc.trading.journal.max_records), 1024, 1 << 24));
-    rc.trading.entry_timeout_ns = t->integer("entry_timeout_ms", rc.trading.entry_timeout_ns / 1'000'000, 1, 86'400'000) * 1'000'000;
+    rc.trading.journal.max_records = static_cast<std::size_t>(t->integer(
+        "journal_segment_records", static_cast<std::int64_t>(rc.trading.journal.max_records), 1024, 1 << 24));
+    rc.trading.entry_timeout_ns =
+        t->integer("entry_timeout_ms", rc.trading.entry_timeout_ns / 1'000'000, 1, 86'400'000) * 1'000'000;
     auto& x = rc.trading.exits;
     const auto ladder = t->string_list("take_profit_ladder", std::vector<std::string>{});
     if (ladder.size() > oms::ExitPlan::kMaxLadderLegs)
@@ -293,7 +333,8 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
     for (std::size_t i = 0; i < ladder.size(); ++i) {
       x.ladder[i] = parse_fraction(*t, "take_profit_ladder", ladder[i]);
       if (i > 0 && !(x.ladder[i] > x.ladder[i - 1]))
-        t->fail("take_profit_ladder", "fractions must be strictly ascending ('" + ladder[i] + "' after '" + ladder[i - 1] + "')");
+        t->fail("take_profit_ladder",
+                "fractions must be strictly ascending ('" + ladder[i] + "' after '" + ladder[i - 1] + "')");
     }
     x.ladder_legs = ladder.size();
     x.split_depth_fraction = t->decimal<Rate>("split_depth_fraction", Rate{}, Rate{}, Rate::from_units(1));
@@ -301,23 +342,30 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
     x.trailing.step_pct = t->decimal<Rate>("trailing_step_pct", Rate{}, Rate{});
     x.trailing.distance_pct = t->decimal<Rate>("trailing_distance_pct", Rate{}, Rate{});
     if (x.trailing.step_pct.raw() > 0 && !(x.trailing.distance_pct < x.trailing.activation_roi_pct))
-      t->fail("trailing_distance_pct", "trailing_distance_pct = " + x.trailing.distance_pct.to_string() +
-                                           " must be below trailing_activation_roi_pct = " + x.trailing.activation_roi_pct.to_string() +
-                                           " (else the first trailed stop sits at or below the entry's loss side)");
+      t->fail("trailing_distance_pct",
+              "trailing_distance_pct = " + x.trailing.distance_pct.to_string() +
+                  " must be below trailing_activation_roi_pct = " + x.trailing.activation_roi_pct.to_string() +
+                  " (else the first trailed stop sits at or below the entry's loss side)");
     x.break_even_trigger_roi_pct = t->decimal<Rate>("break_even_roi_pct", Rate{}, Rate{});
     t->finish();
   }
   if (auto t = root.optional_table("supervisor")) {
     auto& v = rc.trading.supervisor;
-    v.on_kill = t->choice<StopPolicy>("on_kill", v.on_kill, {{"flatten", StopPolicy::flatten}, {"keep_protected", StopPolicy::keep_protected}});
-    v.on_stop = t->choice<StopPolicy>("on_stop", v.on_stop, {{"flatten", StopPolicy::flatten}, {"keep_protected", StopPolicy::keep_protected}});
+    v.on_kill = t->choice<StopPolicy>(
+        "on_kill", v.on_kill, {{"flatten", StopPolicy::flatten}, {"keep_protected", StopPolicy::keep_protected}});
+    v.on_stop = t->choice<StopPolicy>(
+        "on_stop", v.on_stop, {{"flatten", StopPolicy::flatten}, {"keep_protected", StopPolicy::keep_protected}});
     v.max_total_drawdown = t->decimal<Rate>("max_total_drawdown", v.max_total_drawdown, Rate{}, Rate::from_units(1));
-    v.max_trades_per_day = static_cast<std::uint32_t>(t->integer("max_trades_per_day", v.max_trades_per_day, 0, 1'000'000));
+    v.max_trades_per_day =
+        static_cast<std::uint32_t>(t->integer("max_trades_per_day", v.max_trades_per_day, 0, 1'000'000));
     v.market_move = t->decimal<Rate>("market_move", v.market_move, Rate{}, Rate::from_units(1));
-    v.market_move_window_ns = t->integer("market_move_window_s", v.market_move_window_ns / 1'000'000'000, 1, 86'400) * 1'000'000'000;
-    v.market_move_pause_ns = t->integer("market_move_pause_s", v.market_move_pause_ns / 1'000'000'000, 0, 86'400) * 1'000'000'000;
+    v.market_move_window_ns =
+        t->integer("market_move_window_s", v.market_move_window_ns / 1'000'000'000, 1, 86'400) * 1'000'000'000;
+    v.market_move_pause_ns =
+        t->integer("market_move_pause_s", v.market_move_pause_ns / 1'000'000'000, 0, 86'400) * 1'000'000'000;
     v.feed_down_ns = t->integer("feed_down_s", v.feed_down_ns / 1'000'000'000, 0, 86'400) * 1'000'000'000;
-    v.unprotected_grace_ns = t->integer("unprotected_grace_ms", v.unprotected_grace_ns / 1'000'000, 1, 600'000) * 1'000'000;
+    v.unprotected_grace_ns =
+        t->integer("unprotected_grace_ms", v.unprotected_grace_ns / 1'000'000, 1, 600'000) * 1'000'000;
     v.nearly_full_pct = static_cast<std::uint32_t>(t->integer("nearly_full_pct", v.nearly_full_pct, 10, 100));
     t->finish();
   }
@@ -325,7 +373,8 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
   {
     oms::StrategyEntryPricing& e = rc.trading.entry_by_strategy[chosen_strategy_id];
     e.mode = chosen_pricing.mode;
-    e.level_index = static_cast<std::uint8_t>(chosen_pricing.level ? *chosen_pricing.level - 1 : static_cast<std::int64_t>(rc.trading.entry.level_index));
+    e.level_index = static_cast<std::uint8_t>(
+        chosen_pricing.level ? *chosen_pricing.level - 1 : static_cast<std::int64_t>(rc.trading.entry.level_index));
   }
   if (auto t = root.optional_table("admin")) {
     rc.admin.enabled = t->boolean("enabled", false);
@@ -342,12 +391,14 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
     rc.subscribe = t->string_list("subscribe", std::vector<std::string>{});
     rc.run_seconds = t->real("run_seconds", 0.0, 0.0, 1e9);
     rc.snapshot_url = t->string("snapshot_url", std::string(), true);
-    rc.ping = t->choice<std::string>("ping", std::string("binance"),
-                                     {{"none", "none"}, {"binance", "binance"}, {"kucoin", "kucoin"}, {"okx", "okx"}, {"bybit", "bybit"}});
+    rc.ping = t->choice<std::string>(
+        "ping", std::string("binance"),
+        {{"none", "none"}, {"binance", "binance"}, {"kucoin", "kucoin"}, {"okx", "okx"}, {"bybit", "bybit"}});
     rc.bullet_url = t->string("bullet_url", std::string());
     rc.resubscribe = t->string_list("resubscribe", std::vector<std::string>{});
     rc.stale_after_ms = t->integer("stale_after_ms", rc.stale_after_ms, 0, 3'600'000);
-    rc.feed_transport = feed::parse_transport(t->string("transport", std::string("asio")), rc.source + ": [feed] transport");
+    rc.feed_transport =
+        feed::parse_transport(t->string("transport", std::string("asio")), rc.source + ": [feed] transport");
     rc.hardware_timestamps = t->boolean("hardware_timestamps", false);
     t->finish();
   }
@@ -355,7 +406,8 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
     rc.live.rest_url = t->string("rest_url", rc.live.rest_url);
     rc.live.user_ws_url = t->string("user_ws_url", rc.live.user_ws_url);
     rc.live.account_api_url = t->string("account_api_url", rc.live.account_api_url);
-    rc.live.request_weight_per_minute = t->integer("request_weight_per_minute", rc.live.request_weight_per_minute, 1, 1'000'000);
+    rc.live.request_weight_per_minute =
+        t->integer("request_weight_per_minute", rc.live.request_weight_per_minute, 1, 1'000'000);
     rc.live.orders_per_10s = t->integer("orders_per_10s", rc.live.orders_per_10s, 1, 1'000'000);
     rc.live.orders_per_minute = t->integer("orders_per_minute", rc.live.orders_per_minute, 1, 1'000'000);
     rc.live.rate_reserve_pct = t->integer("rate_reserve_pct", rc.live.rate_reserve_pct, 0, 90);
@@ -366,9 +418,12 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
     rc.live.request_timeout_ms = t->integer("request_timeout_ms", rc.live.request_timeout_ms, 100, 60'000);
     rc.live.drain_ms = t->integer("drain_ms", rc.live.drain_ms, 0, 60'000);
     rc.live.ca_file = t->string("ca_file", std::string(), true);
-    rc.live.transport = feed::parse_transport(t->string("transport", std::string("asio")), rc.source + ": [live] transport");
+    rc.live.transport =
+        feed::parse_transport(t->string("transport", std::string("asio")), rc.source + ": [live] transport");
     rc.live.unknown_orders = t->choice<UnknownOrderPolicy>("unknown_orders", UnknownOrderPolicy::report,
-        {{"report", UnknownOrderPolicy::report}, {"cancel", UnknownOrderPolicy::cancel}, {"adopt", UnknownOrderPolicy::adopt}});
+                                                           {{"report", UnknownOrderPolicy::report},
+                                                            {"cancel", UnknownOrderPolicy::cancel},
+                                                            {"adopt", UnknownOrderPolicy::adopt}});
     rc.live.ws_api = t->choice<bool>("order_entry", false, {{"rest", false}, {"ws-api", true}});
     rc.live.ws_api_url = t->string("ws_api_url", rc.live.ws_api_url);
     rc.live.ed25519_key_env = t->string("ed25519_key_env", rc.live.ed25519_key_env);
@@ -386,16 +441,21 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
     rc.record.zstd = t->choice<bool>("compress", true, {{"zstd", true}, {"none", false}});
     rc.record.ring_bytes = t->size_bytes("ring_bytes", rc.record.ring_bytes, 4096, 1ull << 34);
     if ((rc.record.ring_bytes & (rc.record.ring_bytes - 1)) != 0)
-      throw Error(rc.source + ": [record] ring_bytes must be a power of two (e.g. \"64MiB\"), not " + std::to_string(rc.record.ring_bytes));
+      throw Error(rc.source + ": [record] ring_bytes must be a power of two (e.g. \"64MiB\"), not " +
+                  std::to_string(rc.record.ring_bytes));
     t->finish();
   }
   if (auto t = root.optional_table("rollout")) {
     RolloutConfig& r = rc.rollout;
     r.enabled = true;
     r.initial = t->choice<RolloutStage>("stage", RolloutStage::paper,
-        {{"paper", RolloutStage::paper}, {"10%", RolloutStage::pct10}, {"50%", RolloutStage::pct50}, {"100%", RolloutStage::full}});
+                                        {{"paper", RolloutStage::paper},
+                                         {"10%", RolloutStage::pct10},
+                                         {"50%", RolloutStage::pct50},
+                                         {"100%", RolloutStage::full}});
     r.gates.min_days = t->integer("min_days", r.gates.min_days, 0, 3650);
-    r.gates.min_trades = static_cast<std::uint64_t>(t->integer("min_trades", static_cast<std::int64_t>(r.gates.min_trades), 0, 1'000'000));
+    r.gates.min_trades = static_cast<std::uint64_t>(
+        t->integer("min_trades", static_cast<std::int64_t>(r.gates.min_trades), 0, 1'000'000));
     r.gates.min_pnl = t->decimal<Notional>("min_pnl", r.gates.min_pnl);
     r.gates.max_drawdown = t->decimal<Rate>("max_drawdown", r.gates.max_drawdown, Rate{}, Rate::from_units(1));
     r.gates.min_win_rate = t->decimal<Rate>("min_win_rate", r.gates.min_win_rate, Rate{}, Rate::from_units(1));
@@ -473,16 +533,24 @@ RunConfig RunConfig::load(const std::string& path) {
 void RunConfig::fill_registry(InstrumentRegistry& registry) const {
   for (const auto& e : instruments) {
     const auto r = registry.add(e.spec);
-    if (!r.ok()) throw Error(source + ": instrument '" + std::string(e.spec.symbol.view()) + "': " + std::string(to_string(r.error)));
+    if (!r.ok())
+      throw Error(source + ": instrument '" + std::string(e.spec.symbol.view()) +
+                  "': " + std::string(to_string(r.error)));
   }
 }
 
 std::vector<strategy::AnyStrategy> RunConfig::make_strategies() const {
   std::vector<strategy::AnyStrategy> out;
   switch (strategy) {
-    case StrategyKind::imbalance: out.emplace_back(std::in_place_type<strategy::ImbalanceTaker>, imbalance); break;
-    case StrategyKind::confluence: out.emplace_back(std::in_place_type<strategy::ConfluenceStrategy>, confluence); break;
-    case StrategyKind::mean_reversion: out.emplace_back(std::in_place_type<strategy::MeanReversionStrategy>, mean_reversion); break;
+    case StrategyKind::imbalance:
+      out.emplace_back(std::in_place_type<strategy::ImbalanceTaker>, imbalance);
+      break;
+    case StrategyKind::confluence:
+      out.emplace_back(std::in_place_type<strategy::ConfluenceStrategy>, confluence);
+      break;
+    case StrategyKind::mean_reversion:
+      out.emplace_back(std::in_place_type<strategy::MeanReversionStrategy>, mean_reversion);
+      break;
   }
   return out;
 }
@@ -499,9 +567,11 @@ PaperOptions paper_options(const RunConfig& rc, const std::string& run_dir) {
   p.ws.subscriptions = rc.subscribe;
   p.ws.tls.ca_file = rc.ca_file;
   p.ws.stale_after_ns = rc.stale_after_ms * 1'000'000;
-  p.ws.ping = rc.ping == "kucoin" ? feed::PingPolicy::kucoin : rc.ping == "okx" ? feed::PingPolicy::okx
-            : rc.ping == "bybit" ? feed::PingPolicy::bybit
-            : rc.ping == "none" ? feed::PingPolicy::none : feed::PingPolicy::binance;
+  p.ws.ping = rc.ping == "kucoin"  ? feed::PingPolicy::kucoin
+              : rc.ping == "okx"   ? feed::PingPolicy::okx
+              : rc.ping == "bybit" ? feed::PingPolicy::bybit
+              : rc.ping == "none"  ? feed::PingPolicy::none
+                                   : feed::PingPolicy::binance;
   p.ws.transport = rc.feed_transport;
   p.ws.hardware_timestamps = rc.hardware_timestamps;
   if (p.ws.ping == feed::PingPolicy::bybit) p.ws.ping_interval_ns = 20'000'000'000;  // Bybit: a ping every 20 s
@@ -514,9 +584,12 @@ PaperOptions paper_options(const RunConfig& rc, const std::string& run_dir) {
 
 std::string_view RunConfig::strategy_name() const noexcept {
   switch (strategy) {
-    case StrategyKind::imbalance: return "imbalance";
-    case StrategyKind::confluence: return "confluence";
-    case StrategyKind::mean_reversion: return "mean-reversion";
+    case StrategyKind::imbalance:
+      return "imbalance";
+    case StrategyKind::confluence:
+      return "confluence";
+    case StrategyKind::mean_reversion:
+      return "mean-reversion";
   }
   return "?";
 }

@@ -30,7 +30,8 @@ void mkdir_p(const std::string& path) {
   while (std::getline(ss, part, '/')) {
     if (part.empty()) continue;
     cur += part;
-    if (::mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST) throw Error("cannot create directory '" + cur + "': " + std::strerror(errno));
+    if (::mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST)
+      throw Error("cannot create directory '" + cur + "': " + std::strerror(errno));
     cur += '/';
   }
 }
@@ -61,9 +62,18 @@ struct Stage {
 };
 
 std::vector<Stage> stages_of(const StageHistograms& h) {
-  return {{"decode", &h.decode}, {"book", &h.book}, {"signal", &h.signal}, {"risk", &h.risk},
-          {"journal", &h.journal}, {"encode", &h.encode}, {"frame_to_order", &h.order}, {"order_frame", &h.order_frame}, {"frame", &h.frame}, {"ring_hop", &h.hop},
-          {"signed_to_kernel", &h.signed_to_kernel}, {"tick_to_wire", &h.tick_to_wire}};
+  return {{"decode", &h.decode},
+          {"book", &h.book},
+          {"signal", &h.signal},
+          {"risk", &h.risk},
+          {"journal", &h.journal},
+          {"encode", &h.encode},
+          {"frame_to_order", &h.order},
+          {"order_frame", &h.order_frame},
+          {"frame", &h.frame},
+          {"ring_hop", &h.hop},
+          {"signed_to_kernel", &h.signed_to_kernel},
+          {"tick_to_wire", &h.tick_to_wire}};
 }
 
 void write_file(const std::string& path, const std::string& text) { write_file_atomic(path, text); }
@@ -74,8 +84,10 @@ std::string json_escape(std::string_view in) {
   std::string out;
   for (const char c : in) {
     if (c == '"' || c == '\\') out.push_back('\\');
-    if (static_cast<unsigned char>(c) < 0x20) out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-    else out.push_back(c);
+    if (static_cast<unsigned char>(c) < 0x20)
+      out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+    else
+      out.push_back(c);
   }
   return out;
 }
@@ -108,7 +120,8 @@ void point_latest_at(const std::string& runs_dir, const std::string& run_dir) {
   // without symlinks only loses the shortcut.
   const std::string tmp = latest + ".tmp-" + std::to_string(::getpid());
   ::unlink(tmp.c_str());
-  const std::string target = run_dir.compare(0, runs_dir.size() + 1, runs_dir + "/") == 0 ? run_dir.substr(runs_dir.size() + 1) : run_dir;
+  const std::string target =
+      run_dir.compare(0, runs_dir.size() + 1, runs_dir + "/") == 0 ? run_dir.substr(runs_dir.size() + 1) : run_dir;
   if (::symlink(target.c_str(), tmp.c_str()) == 0 && ::rename(tmp.c_str(), latest.c_str()) != 0) ::unlink(tmp.c_str());
 }
 
@@ -140,8 +153,8 @@ std::string run_metrics_json(const RunSummaryInput& in) {
     const double multiplier = in.registry->get(static_cast<InstrumentId>(id)).multiplier.to_double();
     for (const TradeRow& t : core.trades())
       if (t.instrument == id)
-        fills.push_back({t.time_ns, t.side == Side::buy ? 1 : -1, t.qty.to_double() * multiplier, t.price.to_double(), t.fee.to_double(),
-                         t.expected.to_double()});
+        fills.push_back({t.time_ns, t.side == Side::buy ? 1 : -1, t.qty.to_double() * multiplier, t.price.to_double(),
+                         t.fee.to_double(), t.expected.to_double()});
     const auto closed = strategy::round_trips_from_fills(fills);
     trips.insert(trips.end(), closed.begin(), closed.end());
   }
@@ -156,8 +169,26 @@ std::string run_metrics_json(const RunSummaryInput& in) {
   // Funding is booked by the account, not per fill: the run's total is what funding costs as a share of gross
   // (round trips' own net P&L carries fees only).
   m.trades.total_funding = core.account().funding_paid.to_double();
-  m.trades.funding_share_of_gross =
-      m.trades.total_gross > 0 ? m.trades.total_funding / m.trades.total_gross : std::numeric_limits<double>::quiet_NaN();
+  m.trades.funding_share_of_gross = m.trades.total_gross > 0 ? m.trades.total_funding / m.trades.total_gross
+                                                             : std::numeric_limits<double>::quiet_NaN();
+  // Per-indicator accuracy of the confluence strategies' votes, summed over their instruments.
+  for (std::size_t i = 0; in.strategies != nullptr && i < in.strategies->size(); ++i) {
+    const auto* st = std::get_if<strategy::ConfluenceStrategy>(&in.strategies->at(i));
+    if (st == nullptr) continue;
+    if (m.indicator_accuracy.empty())
+      for (std::size_t c = 0; c < strategy::kComponentCount; ++c)
+        m.indicator_accuracy.push_back({strategy::to_string(static_cast<strategy::Component>(c)), {}});
+    m.indicator_horizon_bars = st->accuracy().horizon();
+    const auto per_component = st->accuracy().result();
+    for (std::size_t c = 0; c < strategy::kComponentCount; ++c) {
+      m.indicator_accuracy[c].accuracy.votes += per_component[c].accuracy.votes;
+      m.indicator_accuracy[c].accuracy.agreed += per_component[c].accuracy.agreed;
+    }
+  }
+  for (auto& a : m.indicator_accuracy)
+    a.accuracy.accuracy = a.accuracy.votes
+                              ? static_cast<double>(a.accuracy.agreed) / static_cast<double>(a.accuracy.votes)
+                              : std::numeric_limits<double>::quiet_NaN();
   return strategy::metrics_json(m);
 }
 
@@ -174,16 +205,18 @@ void write_run_files(const std::string& dir, const RunSummaryInput& in) {
     std::ostringstream o;
     o << "time_ns,symbol,side,price,qty,fee,liquidity,client_order_id,reason,expected_price\n";
     for (const auto& t : core.trades())
-      o << t.time_ns << ',' << in.registry->get(t.instrument).symbol.view() << ',' << (t.side == Side::buy ? "buy" : "sell") << ','
-        << t.price.to_string() << ',' << t.qty.to_string() << ',' << t.fee.to_string() << ',' << (t.maker ? "maker" : "taker") << ','
-        << t.client_id.view() << ',' << strategy::to_string(t.reason) << ',' << t.expected.to_string() << '\n';
+      o << t.time_ns << ',' << in.registry->get(t.instrument).symbol.view() << ','
+        << (t.side == Side::buy ? "buy" : "sell") << ',' << t.price.to_string() << ',' << t.qty.to_string() << ','
+        << t.fee.to_string() << ',' << (t.maker ? "maker" : "taker") << ',' << t.client_id.view() << ','
+        << strategy::to_string(t.reason) << ',' << t.expected.to_string() << '\n';
     write_file(dir + "/trades.csv", o.str());
   }
   {
     std::ostringstream o;
     o << "time_ns,equity,balance,position\n";
     for (const auto& e : core.equity())
-      o << e.time_ns << ',' << e.equity.to_string(2) << ',' << e.balance.to_string(2) << ',' << e.position.to_string() << '\n';
+      o << e.time_ns << ',' << e.equity.to_string(2) << ',' << e.balance.to_string(2) << ',' << e.position.to_string()
+        << '\n';
     write_file(dir + "/equity.csv", o.str());
   }
   for (const auto& s : stages_of(r.hist))
@@ -191,27 +224,33 @@ void write_run_files(const std::string& dir, const RunSummaryInput& in) {
 
   std::ostringstream j;
   const auto& c = r.orders;
-  j << "{\n  \"mode\": \"" << in.mode << "\",\n  \"venue\": \"" << to_string(in.config->venue) << "\",\n  \"topology\": \"" << in.topology
-    << "\",\n  \"strategy\": \"" << in.config->strategy_name() << "\",\n  \"data_files\": " << in.config->data.size()
-    << ",\n  \"data_start_ns\": " << r.data_start_ns << ",\n  \"data_end_ns\": " << r.data_end_ns << ",\n";
+  j << "{\n  \"mode\": \"" << in.mode << "\",\n  \"venue\": \"" << to_string(in.config->venue)
+    << "\",\n  \"topology\": \"" << in.topology << "\",\n  \"strategy\": \"" << in.config->strategy_name()
+    << "\",\n  \"data_files\": " << in.config->data.size() << ",\n  \"data_start_ns\": " << r.data_start_ns
+    << ",\n  \"data_end_ns\": " << r.data_end_ns << ",\n";
   // null for a run that ended on its own; a stopped replay processed fewer frames than its input holds.
   j << "  \"layout\": \"" << engine_layout(in.config->engine, in.topology) << "\",\n";
   j << "  \"interrupted\": " << (r.interrupted.empty() ? "null" : "\"" + r.interrupted + "\"") << ",\n";
   // Why the engine ended the run itself (disk full), with the path and bytes: null otherwise.
   j << "  \"fatal_error\": " << (r.fatal_error.empty() ? "null" : "\"" + json_escape(r.fatal_error) + "\"") << ",\n";
-  j << "  \"feed\": {\"frames\": " << r.frames << ", \"frames_in_input\": "
-    << (r.frames_in_input ? std::to_string(r.frames_in_input) : std::string("null")) << ", \"events\": " << r.events << ", \"decode_errors\": " << r.decode_errors
-    << ", \"control_frames\": " << r.control_frames << ", \"ignored_frames\": " << r.ignored_frames << ", \"book_updates\": " << r.book_updates
-    << ", \"gaps\": " << r.gaps << ", \"duplicates\": " << r.duplicates << ", \"bad_lines\": " << r.bad_lines << ", \"resyncs\": " << r.resyncs << ", \"crossed\": " << r.crossed << ", \"book_checks\": " << r.book_checks << ", \"quotes_uncompared\": " << r.quotes_uncompared
-    << ", \"unmapped_snapshots\": " << r.unmapped_snapshots
-    << ", \"book_mismatches\": " << r.book_mismatches << ", \"trades_seen\": " << r.trades_seen << "},\n";
-  j << "  \"orders\": {\"signals\": " << r.intents << ", \"orders\": " << c.orders << ", \"fills\": " << c.fills << ", \"risk_rejects\": "
-    << c.risk_rejects << ", \"pricing_rejects\": " << c.pricing_rejects << ", \"venue_rejects\": " << c.venue_rejects << ", \"cancels\": "
-    << c.cancels << ", \"encode_errors\": " << c.encode_errors << ", \"unknown_outcomes\": " << c.unknown_outcomes
+  j << "  \"feed\": {\"frames\": " << r.frames
+    << ", \"frames_in_input\": " << (r.frames_in_input ? std::to_string(r.frames_in_input) : std::string("null"))
+    << ", \"events\": " << r.events << ", \"decode_errors\": " << r.decode_errors
+    << ", \"control_frames\": " << r.control_frames << ", \"ignored_frames\": " << r.ignored_frames
+    << ", \"book_updates\": " << r.book_updates << ", \"gaps\": " << r.gaps << ", \"duplicates\": " << r.duplicates
+    << ", \"bad_lines\": " << r.bad_lines << ", \"resyncs\": " << r.resyncs << ", \"crossed\": " << r.crossed
+    << ", \"book_checks\": " << r.book_checks << ", \"quotes_uncompared\": " << r.quotes_uncompared
+    << ", \"unmapped_snapshots\": " << r.unmapped_snapshots << ", \"book_mismatches\": " << r.book_mismatches
+    << ", \"trades_seen\": " << r.trades_seen << "},\n";
+  j << "  \"orders\": {\"signals\": " << r.intents << ", \"orders\": " << c.orders << ", \"fills\": " << c.fills
+    << ", \"risk_rejects\": " << c.risk_rejects << ", \"pricing_rejects\": " << c.pricing_rejects
+    << ", \"venue_rejects\": " << c.venue_rejects << ", \"cancels\": " << c.cancels
+    << ", \"encode_errors\": " << c.encode_errors << ", \"unknown_outcomes\": " << c.unknown_outcomes
     << ", \"queries\": " << c.queries << ", \"reconnect_reconciliations\": " << c.reconnect_reconciliations << "},\n";
   // Live: the venue's own request counters from its last answer, its 429/418 answers, local refusals.
-  j << "  \"venue_rate_limits\": {\"used_weight_1m\": " << c.venue_used_weight_1m << ", \"order_count_10s\": " << c.venue_order_count_10s
-    << ", \"order_count_1m\": " << c.venue_order_count_1m << ", \"http_429\": " << c.venue_http_429 << ", \"http_418\": " << c.venue_http_418
+  j << "  \"venue_rate_limits\": {\"used_weight_1m\": " << c.venue_used_weight_1m
+    << ", \"order_count_10s\": " << c.venue_order_count_10s << ", \"order_count_1m\": " << c.venue_order_count_1m
+    << ", \"http_429\": " << c.venue_http_429 << ", \"http_418\": " << c.venue_http_418
     << ", \"refused_locally\": " << c.venue_rate_refusals << "},\n";
   j << "  \"risk_rejects_by_reason\": {";
   {
@@ -225,12 +264,12 @@ void write_run_files(const std::string& dir, const RunSummaryInput& in) {
     }
   }
   j << "},\n";
-  j << "  \"pnl\": {\"initial_balance\": " << money(initial) << ", \"final_equity\": " << money(equity) << ", \"net_pnl\": " << money(net)
-    << ", \"fees\": " << money(acct.fees_paid) << ", \"funding\": " << money(acct.funding_paid) << ", \"max_drawdown\": " << money(core.max_drawdown())
-    << "},\n";
+  j << "  \"pnl\": {\"initial_balance\": " << money(initial) << ", \"final_equity\": " << money(equity)
+    << ", \"net_pnl\": " << money(net) << ", \"fees\": " << money(acct.fees_paid)
+    << ", \"funding\": " << money(acct.funding_paid) << ", \"max_drawdown\": " << money(core.max_drawdown()) << "},\n";
   {  // the supervisor: lifecycle at the end, emergency stops by cause, the plan's limits, protection at exit
-    j << "  \"supervisor\": {\"lifecycle\": \"" << to_string(core.lifecycle()) << "\", \"emergency_stops\": " << c.emergency_stops
-      << ", \"emergency_causes\": {";
+    j << "  \"supervisor\": {\"lifecycle\": \"" << to_string(core.lifecycle())
+      << "\", \"emergency_stops\": " << c.emergency_stops << ", \"emergency_causes\": {";
     bool f = true;
     for (std::size_t k = 1; k < kEmergencyCauseCount; ++k) {
       const auto cause = static_cast<EmergencyCause>(k);
@@ -240,20 +279,23 @@ void write_run_files(const std::string& dir, const RunSummaryInput& in) {
       }
     }
     Qty open_qty{};
-    for (std::size_t i = 0; i < core.traded_count(); ++i) open_qty += core.position(static_cast<InstrumentId>(i)).qty.abs();
-    j << "}, \"round_trips\": " << c.round_trips << ", \"losing_trips\": " << c.losing_trips << ", \"days_rolled\": " << c.days_rolled
-      << ", \"trades_per_day_rejects\": " << c.trades_per_day_rejects << ", \"market_move_pauses\": " << c.market_move_pauses
-      << ", \"market_move_rejects\": " << c.market_move_rejects << ", \"flatten_orders\": " << c.flatten_orders
+    for (std::size_t i = 0; i < core.traded_count(); ++i)
+      open_qty += core.position(static_cast<InstrumentId>(i)).qty.abs();
+    j << "}, \"round_trips\": " << c.round_trips << ", \"losing_trips\": " << c.losing_trips
+      << ", \"days_rolled\": " << c.days_rolled << ", \"trades_per_day_rejects\": " << c.trades_per_day_rejects
+      << ", \"market_move_pauses\": " << c.market_move_pauses << ", \"market_move_rejects\": " << c.market_move_rejects
+      << ", \"flatten_orders\": " << c.flatten_orders
       << ", \"kill_latched\": " << (core.risk().kill_switch().latched() ? "true" : "false") << ", \"trading_state\": \""
       << risk::to_string(core.risk().state()) << "\", \"open_position_qty\": \"" << open_qty.to_string()
       << "\", \"unprotected_positions\": " << core.unprotected_positions() << "},\n";
   }
-  j << "  \"dropped\": {\"intents\": " << r.intents_dropped << ", \"rows\": " << c.dropped_rows << ", \"sim_reports\": " << core.sim().dropped_reports()
-    << ", \"sim_levels\": " << core.sim().dropped_levels() << "},\n";
+  j << "  \"dropped\": {\"intents\": " << r.intents_dropped << ", \"rows\": " << c.dropped_rows
+    << ", \"sim_reports\": " << core.sim().dropped_reports() << ", \"sim_levels\": " << core.sim().dropped_levels()
+    << "},\n";
   if (r.recorded) {  // paper/live: the session's own recording ([record]); null when not recorded
     const auto& rec = r.recording;
-    j << "  \"recording\": {\"frames\": " << rec.frames << ", \"dropped_frames\": " << rec.dropped_frames << ", \"bytes\": " << rec.bytes
-      << ", \"files\": [";
+    j << "  \"recording\": {\"frames\": " << rec.frames << ", \"dropped_frames\": " << rec.dropped_frames
+      << ", \"bytes\": " << rec.bytes << ", \"files\": [";
     for (std::size_t i = 0; i < rec.files.size(); ++i) j << (i ? ", " : "") << json_string(rec.files[i]);
     j << "], \"error\": " << (rec.error.empty() ? std::string("null") : json_string(rec.error)) << "},\n";
   } else {
@@ -263,24 +305,26 @@ void write_run_files(const std::string& dir, const RunSummaryInput& in) {
   j << "  \"books\": [";
   for (std::size_t i = 0; i < r.books.size(); ++i) {
     const InstrumentBookStats& b = r.books[i];
-    j << (i ? ", " : "") << "{\"symbol\": \"" << json_escape(b.symbol) << "\", \"synced\": " << (b.synced ? "true" : "false")
-      << ", \"snapshots\": " << b.snapshots << ", \"updates\": " << b.updates << ", \"checks\": " << b.checks
-      << ", \"mismatches\": " << b.mismatches << ", \"quotes_uncompared\": " << b.quotes_uncompared << ", \"gaps\": " << b.gaps
+    j << (i ? ", " : "") << "{\"symbol\": \"" << json_escape(b.symbol)
+      << "\", \"synced\": " << (b.synced ? "true" : "false") << ", \"snapshots\": " << b.snapshots
+      << ", \"updates\": " << b.updates << ", \"checks\": " << b.checks << ", \"mismatches\": " << b.mismatches
+      << ", \"quotes_uncompared\": " << b.quotes_uncompared << ", \"gaps\": " << b.gaps
       << ", \"resyncs\": " << b.resyncs << "}";
   }
   j << "],\n";
   j << "  \"hot_path_allocations_after_warmup\": " << r.hot_allocations << ",\n";
-  j << "  \"timing\": {\"wall_seconds\": " << r.wall_seconds << ", \"frames_per_second\": "
-    << (r.wall_seconds > 0 ? static_cast<double>(r.frames) / r.wall_seconds : 0.0) << ", \"read_seconds\": " << r.read_seconds
-    << ", \"frames_per_second_including_read\": "
+  j << "  \"timing\": {\"wall_seconds\": " << r.wall_seconds
+    << ", \"frames_per_second\": " << (r.wall_seconds > 0 ? static_cast<double>(r.frames) / r.wall_seconds : 0.0)
+    << ", \"read_seconds\": " << r.read_seconds << ", \"frames_per_second_including_read\": "
     << (r.wall_seconds + r.read_seconds > 0 ? static_cast<double>(r.frames) / (r.wall_seconds + r.read_seconds) : 0.0)
     << ", \"ring_full_spins\": " << r.ring_full_spins << "},\n";
   j << "  \"latency_ns\": {";
   bool first = true;
   for (const auto& s : stages_of(r.hist)) {
     if (s.h->count() == 0) continue;
-    j << (first ? "\n" : ",\n") << "    \"" << s.name << "\": {\"count\": " << s.h->count() << ", \"p50\": " << s.h->percentile(50)
-      << ", \"p90\": " << s.h->percentile(90) << ", \"p99\": " << s.h->percentile(99) << ", \"p99.9\": " << s.h->percentile(99.9)
+    j << (first ? "\n" : ",\n") << "    \"" << s.name << "\": {\"count\": " << s.h->count()
+      << ", \"p50\": " << s.h->percentile(50) << ", \"p90\": " << s.h->percentile(90)
+      << ", \"p99\": " << s.h->percentile(99) << ", \"p99.9\": " << s.h->percentile(99.9)
       << ", \"max\": " << s.h->max_value() << "}";
     first = false;
   }
@@ -297,9 +341,11 @@ std::string format_summary(const RunSummaryInput& in, const std::string& dir) {
   const Notional equity = core.last_equity();
   std::ostringstream o;
   char line[256];
-  o << "enigma " << in.mode << " — " << to_string(in.config->venue) << ", " << in.topology << " topology, strategy " << in.config->strategy_name() << "\n";
+  o << "enigma " << in.mode << " — " << to_string(in.config->venue) << ", " << in.topology << " topology, strategy "
+    << in.config->strategy_name() << "\n";
   if (!r.interrupted.empty() && r.frames_in_input > 0) {
-    std::snprintf(line, sizeof line, "  INTERRUPTED by %s: %llu of %llu frames processed (%.1f %%); results cover only those\n",
+    std::snprintf(line, sizeof line,
+                  "  INTERRUPTED by %s: %llu of %llu frames processed (%.1f %%); results cover only those\n",
                   r.interrupted.c_str(), (unsigned long long)r.frames, (unsigned long long)r.frames_in_input,
                   100.0 * static_cast<double>(r.frames) / static_cast<double>(r.frames_in_input));
     o << line;
@@ -307,67 +353,82 @@ std::string format_summary(const RunSummaryInput& in, const std::string& dir) {
     o << "  stopped by " << r.interrupted << " after " << r.frames << " frames\n";
   }
   if (!r.fatal_error.empty()) o << "  STOPPED by the engine: " << r.fatal_error << "\n";
-  std::snprintf(line, sizeof line, "  frames %llu  events %llu  decode errors %llu  bad lines %llu  (%.2f s wall, %.0f frames/s)\n",
+  std::snprintf(line, sizeof line,
+                "  frames %llu  events %llu  decode errors %llu  bad lines %llu  (%.2f s wall, %.0f frames/s)\n",
                 (unsigned long long)r.frames, (unsigned long long)r.events, (unsigned long long)r.decode_errors,
-                (unsigned long long)r.bad_lines, r.wall_seconds,
-                r.wall_seconds > 0 ? r.frames / r.wall_seconds : 0.0);
+                (unsigned long long)r.bad_lines, r.wall_seconds, r.wall_seconds > 0 ? r.frames / r.wall_seconds : 0.0);
   o << line;
   if (r.read_seconds > 0) {
-    std::snprintf(line, sizeof line, "  reading + decompressing the files %.2f s: %.0f frames/s including it\n", r.read_seconds,
-                  r.frames / (r.read_seconds + r.wall_seconds));
+    std::snprintf(line, sizeof line, "  reading + decompressing the files %.2f s: %.0f frames/s including it\n",
+                  r.read_seconds, r.frames / (r.read_seconds + r.wall_seconds));
     o << line;
   }
   if (r.recorded) {
-    std::snprintf(line, sizeof line, "  recording: %llu frames in %zu segment(s)%s%s\n", (unsigned long long)r.recording.frames,
-                  r.recording.files.size(), r.recording.dropped_frames ? ", INCOMPLETE: dropped " : "",
+    std::snprintf(line, sizeof line, "  recording: %llu frames in %zu segment(s)%s%s\n",
+                  (unsigned long long)r.recording.frames, r.recording.files.size(),
+                  r.recording.dropped_frames ? ", INCOMPLETE: dropped " : "",
                   r.recording.dropped_frames ? std::to_string(r.recording.dropped_frames).c_str() : "");
     o << line;
   }
-  std::snprintf(line, sizeof line, "  book: updates %llu  checks %llu/%llu agree  gaps %llu  duplicates %llu  resyncs %llu  crossed %llu\n",
-                (unsigned long long)r.book_updates, (unsigned long long)(r.book_checks - r.book_mismatches), (unsigned long long)r.book_checks,
-                (unsigned long long)r.gaps, (unsigned long long)r.duplicates, (unsigned long long)r.resyncs, (unsigned long long)r.crossed);
+  std::snprintf(
+      line, sizeof line,
+      "  book: updates %llu  checks %llu/%llu agree  gaps %llu  duplicates %llu  resyncs %llu  crossed %llu\n",
+      (unsigned long long)r.book_updates, (unsigned long long)(r.book_checks - r.book_mismatches),
+      (unsigned long long)r.book_checks, (unsigned long long)r.gaps, (unsigned long long)r.duplicates,
+      (unsigned long long)r.resyncs, (unsigned long long)r.crossed);
   o << line;
   for (const InstrumentBookStats& b : r.books) {
     std::snprintf(line, sizeof line,
-                  "    %-12s %s  snapshots %llu  updates %llu  checks %llu/%llu agree  quotes not compared %llu  gaps %llu  resyncs %llu\n",
-                  b.symbol.c_str(), b.synced ? "synced    " : "not synced", (unsigned long long)b.snapshots, (unsigned long long)b.updates,
-                  (unsigned long long)(b.checks - b.mismatches), (unsigned long long)b.checks, (unsigned long long)b.quotes_uncompared,
-                  (unsigned long long)b.gaps, (unsigned long long)b.resyncs);
+                  "    %-12s %s  snapshots %llu  updates %llu  checks %llu/%llu agree  quotes not compared %llu  gaps "
+                  "%llu  resyncs %llu\n",
+                  b.symbol.c_str(), b.synced ? "synced    " : "not synced", (unsigned long long)b.snapshots,
+                  (unsigned long long)b.updates, (unsigned long long)(b.checks - b.mismatches),
+                  (unsigned long long)b.checks, (unsigned long long)b.quotes_uncompared, (unsigned long long)b.gaps,
+                  (unsigned long long)b.resyncs);
     o << line;
   }
   if (r.book_checks != 0) {
-    std::snprintf(line, sizeof line, "  checks: %llu venue top-of-book quotes compared with our book at the same update id; %llu not compared\n",
-                  (unsigned long long)r.book_checks, (unsigned long long)r.quotes_uncompared);
+    std::snprintf(
+        line, sizeof line,
+        "  checks: %llu venue top-of-book quotes compared with our book at the same update id; %llu not compared\n",
+        (unsigned long long)r.book_checks, (unsigned long long)r.quotes_uncompared);
     o << line;
   } else {
     o << "  book: nothing could be verified (no venue top-of-book quote met our book at its update id)\n";
   }
   if (r.unmapped_snapshots != 0)
-    o << "  book: " << r.unmapped_snapshots << " REST depth snapshot(s) skipped: neither their URL nor their file names one symbol\n";
-  std::snprintf(line, sizeof line, "  signals %llu  orders %llu  fills %llu  risk rejects %llu  pricing rejects %llu  cancels %llu\n",
-                (unsigned long long)r.intents, (unsigned long long)c.orders, (unsigned long long)c.fills, (unsigned long long)c.risk_rejects,
-                (unsigned long long)c.pricing_rejects, (unsigned long long)c.cancels);
+    o << "  book: " << r.unmapped_snapshots
+      << " REST depth snapshot(s) skipped: neither their URL nor their file names one symbol\n";
+  std::snprintf(line, sizeof line,
+                "  signals %llu  orders %llu  fills %llu  risk rejects %llu  pricing rejects %llu  cancels %llu\n",
+                (unsigned long long)r.intents, (unsigned long long)c.orders, (unsigned long long)c.fills,
+                (unsigned long long)c.risk_rejects, (unsigned long long)c.pricing_rejects,
+                (unsigned long long)c.cancels);
   o << line;
   std::string reasons;
   for (int k = 1; k < risk::kRejectReasonCount; ++k) {
     const auto reason = static_cast<risk::RejectReason>(k);
-    if (const auto n = core.risk().reject_count(reason)) reasons += " " + std::string(risk::to_string(reason)) + "=" + std::to_string(n);
+    if (const auto n = core.risk().reject_count(reason))
+      reasons += " " + std::string(risk::to_string(reason)) + "=" + std::to_string(n);
   }
   if (!reasons.empty()) o << "  risk rejects by reason:" << reasons << "\n";
   if (c.emergency_stops != 0) {
-    o << "  EMERGENCY STOP: cause " << to_string(core.emergency_cause() != EmergencyCause::none ? core.emergency_cause() : EmergencyCause::none)
+    o << "  EMERGENCY STOP: cause "
+      << to_string(core.emergency_cause() != EmergencyCause::none ? core.emergency_cause() : EmergencyCause::none)
       << " (" << c.emergency_stops << " in this run); see logs/enigma.log\n";
   }
-  o << "  round trips " << c.round_trips << " (" << c.losing_trips << " losing)  lifecycle at end: " << to_string(core.lifecycle())
+  o << "  round trips " << c.round_trips << " (" << c.losing_trips
+    << " losing)  lifecycle at end: " << to_string(core.lifecycle())
     << "  positions left unprotected: " << core.unprotected_positions() << "\n";
-  o << "  P&L net of fees and funding: " << (equity - initial).to_string(2) << "  (fees " << core.account().fees_paid.to_string(2)
-    << ", funding " << core.account().funding_paid.to_string(2) << ", max drawdown " << core.max_drawdown().to_string(2) << ")\n";
+  o << "  P&L net of fees and funding: " << (equity - initial).to_string(2) << "  (fees "
+    << core.account().fees_paid.to_string(2) << ", funding " << core.account().funding_paid.to_string(2)
+    << ", max drawdown " << core.max_drawdown().to_string(2) << ")\n";
   o << "  latency (ns)        count      p50      p90      p99    p99.9      max\n";
   for (const auto& s : stages_of(r.hist)) {
     if (s.h->count() == 0) continue;
-    std::snprintf(line, sizeof line, "    %-15s %9llu %8lld %8lld %8lld %8lld %8lld\n", s.name, (unsigned long long)s.h->count(),
-                  (long long)s.h->percentile(50), (long long)s.h->percentile(90), (long long)s.h->percentile(99),
-                  (long long)s.h->percentile(99.9), (long long)s.h->max_value());
+    std::snprintf(line, sizeof line, "    %-15s %9llu %8lld %8lld %8lld %8lld %8lld\n", s.name,
+                  (unsigned long long)s.h->count(), (long long)s.h->percentile(50), (long long)s.h->percentile(90),
+                  (long long)s.h->percentile(99), (long long)s.h->percentile(99.9), (long long)s.h->max_value());
     o << line;
   }
   o << "  run directory: " << dir << "  (report.html, summary.json, trades.csv, equity.csv, *.hgrm, logs/enigma.log)\n";
@@ -379,14 +440,18 @@ void log_data_warnings(const RunSummaryInput& in) {
   const PipelineResult& r = *in.result;
   const std::string venue(to_string(in.config->venue));
   if (r.frames > 0 && r.events == 0)
-    ENIGMA_LOG_WARN("engine", "the {} decoder produced no events from {} frame(s): files from another venue?", venue, r.frames);
+    ENIGMA_LOG_WARN("engine", "the {} decoder produced no events from {} frame(s): files from another venue?", venue,
+                    r.frames);
   if (r.frames > 0 && r.book_checks == 0)
-    ENIGMA_LOG_WARN("engine", "book: nothing could be verified: no venue top-of-book quote met our book at its update id ({} not compared)",
-                    r.quotes_uncompared);
+    ENIGMA_LOG_WARN(
+        "engine",
+        "book: nothing could be verified: no venue top-of-book quote met our book at its update id ({} not compared)",
+        r.quotes_uncompared);
   for (std::size_t i = 0; i < in.config->instruments.size(); ++i) {
     if (in.core->saw_market(static_cast<InstrumentId>(i))) continue;
     const std::string sym(in.config->instruments[i].spec.symbol.view());
-    ENIGMA_LOG_WARN("engine", "no market data for instrument '{}' on {}: the symbol is absent from the data", sym, venue);
+    ENIGMA_LOG_WARN("engine", "no market data for instrument '{}' on {}: the symbol is absent from the data", sym,
+                    venue);
   }
 }
 
@@ -400,8 +465,8 @@ std::vector<std::string> data_warnings(const RunSummaryInput& in) {
   }
   for (std::size_t i = 0; i < in.config->instruments.size(); ++i) {
     if (in.core->saw_market(static_cast<InstrumentId>(i))) continue;
-    out.push_back("no market data for instrument '" + std::string(in.config->instruments[i].spec.symbol.view()) + "' on " +
-                  venue + ": the symbol is absent from the data, so nothing traded it");
+    out.push_back("no market data for instrument '" + std::string(in.config->instruments[i].spec.symbol.view()) +
+                  "' on " + venue + ": the symbol is absent from the data, so nothing traded it");
   }
   return out;
 }

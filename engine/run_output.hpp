@@ -32,9 +32,10 @@ struct RunSummaryInput {
   const InstrumentRegistry* registry;
   const PipelineResult* result;
   const TradingCore* core;
-  std::string mode;      // replay | paper | live | bench
-  std::string topology;  // fused | pipelined
-  const AlertDispatcher* alerts = nullptr;  // [alerts] enabled: its counts go into summary.json
+  std::string mode;                                     // replay | paper | live | bench
+  std::string topology;                                 // fused | pipelined
+  const AlertDispatcher* alerts = nullptr;              // [alerts] enabled: its counts go into summary.json
+  const strategy::StrategyStage* strategies = nullptr;  // metrics.json indicator_accuracy (confluence)
 };
 
 // The thread layout a run applies, one line (logged at start, `layout` in summary.json): which CPU each

@@ -1,5 +1,6 @@
 #include "strategy/indicator_accuracy.hpp"
 
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,22 @@ std::array<ComponentAccuracy, strategy::kComponentCount> component_accuracy(std:
   std::array<ComponentAccuracy, strategy::kComponentCount> out{};
   for (std::size_t c = 0; c < strategy::kComponentCount; ++c)
     out[c] = {static_cast<strategy::Component>(c), indicator_accuracy(votes[c], forward)};
+  return out;
+}
+
+OnlineComponentAccuracy::OnlineComponentAccuracy(std::size_t horizon) {
+  if (horizon == 0) throw Error("indicator accuracy: horizon must be at least 1 bar");
+  ring_.resize(horizon);
+}
+
+std::array<ComponentAccuracy, kComponentCount> OnlineComponentAccuracy::result() const noexcept {
+  std::array<ComponentAccuracy, kComponentCount> out{};
+  for (std::size_t c = 0; c < kComponentCount; ++c) {
+    IndicatorAccuracy a = acc_[c];
+    a.accuracy = a.votes ? static_cast<double>(a.agreed) / static_cast<double>(a.votes)
+                         : std::numeric_limits<double>::quiet_NaN();
+    out[c] = {static_cast<Component>(c), a};
+  }
   return out;
 }
 

@@ -380,6 +380,17 @@ std::string metrics_json(const BacktestMetrics& m, const Gates& g) {
       << "},\n";
   else
     j << "  \"buy_and_hold\": null,\n";
+  if (m.indicator_accuracy.empty()) {
+    j << "  \"indicator_accuracy\": null,\n";
+  } else {
+    j << "  \"indicator_accuracy\": {\"horizon_bars\": " << m.indicator_horizon_bars << ", \"components\": {";
+    for (std::size_t i = 0; i < m.indicator_accuracy.size(); ++i) {
+      const IndicatorAccuracy& a = m.indicator_accuracy[i].accuracy;
+      j << (i ? ", " : "") << "\"" << m.indicator_accuracy[i].name << "\": {\"votes\": " << a.votes
+        << ", \"agreed\": " << a.agreed << ", \"accuracy\": " << num(a.accuracy) << "}";
+    }
+    j << "}},\n";
+  }
   j << "  \"gates\": [";
   const auto gates = evaluate_gates(m, g);
   for (std::size_t i = 0; i < gates.size(); ++i)
@@ -389,7 +400,8 @@ std::string metrics_json(const BacktestMetrics& m, const Gates& g) {
   return j.str();
 }
 
-std::vector<RoundTrip> round_trips_from_fills(std::span<const TradeFill> fills, std::span<const FundingPayment> funding) {
+std::vector<RoundTrip> round_trips_from_fills(std::span<const TradeFill> fills,
+                                              std::span<const FundingPayment> funding) {
   // Open entry lots, oldest first. Each lot remembers its share of the entry fee per unit of quantity.
   struct Lot {
     std::int64_t time_ns;

@@ -160,6 +160,13 @@ struct BacktestMetrics {
   double exposure = 0;  // trades.time_in_market_ns / (end - start); NaN for an empty span
   BuyAndHold buy_and_hold;
   bool has_buy_and_hold = false;
+  // Per-indicator accuracy of the run's signal votes (filled by the caller; empty: not measured, null in JSON).
+  struct NamedAccuracy {
+    const char* name;
+    IndicatorAccuracy accuracy;
+  };
+  std::vector<NamedAccuracy> indicator_accuracy;
+  std::size_t indicator_horizon_bars = 0;
 };
 // Everything above. `curve` sorted by time; `trades` sorted by exit time; `prices` may be empty (no
 // baseline). period_ns 0: choose_sampling_period over the curve's span.

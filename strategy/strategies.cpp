@@ -14,12 +14,18 @@ namespace enigma::strategy {
 
 const char* to_string(IntentReason r) noexcept {
   switch (r) {
-    case IntentReason::signal_entry: return "signal_entry";
-    case IntentReason::signal_exit: return "signal_exit";
-    case IntentReason::mean_reversion_entry: return "mean_reversion_entry";
-    case IntentReason::mean_reversion_exit: return "mean_reversion_exit";
-    case IntentReason::imbalance_entry: return "imbalance_entry";
-    case IntentReason::imbalance_exit: return "imbalance_exit";
+    case IntentReason::signal_entry:
+      return "signal_entry";
+    case IntentReason::signal_exit:
+      return "signal_exit";
+    case IntentReason::mean_reversion_entry:
+      return "mean_reversion_entry";
+    case IntentReason::mean_reversion_exit:
+      return "mean_reversion_exit";
+    case IntentReason::imbalance_entry:
+      return "imbalance_entry";
+    case IntentReason::imbalance_exit:
+      return "imbalance_exit";
   }
   return "?";
 }
@@ -69,13 +75,15 @@ void ConfluenceConfig::validate() const {
   if (!(stop_atr_mult > 0.0)) throw Error("confluence config: stop_atr_mult: must be > 0");
   if (!(take_profit_atr_mult > 0.0)) throw Error("confluence config: take_profit_atr_mult: must be > 0");
   if (intent_timeout_bars < 1) throw Error("confluence config: intent_timeout_bars: must be >= 1");
+  if (accuracy_horizon_bars < 1) throw Error("confluence config: accuracy_horizon_bars: must be >= 1");
 }
 
 ConfluenceStrategy::ConfluenceStrategy(const ConfluenceConfig& config)
     : config_((config.validate(), config)),
       trade_bars_(config.candles),
       candle_bars_(config.candles),
-      flow_(config.flow) {
+      flow_(config.flow),
+      accuracy_(static_cast<std::size_t>(config.accuracy_horizon_bars)) {
   scorers_.reserve(config.candles.timeframe_count);
   for (std::size_t i = 0; i < config.candles.timeframe_count; ++i) scorers_.emplace_back(config.signal);
 }
@@ -91,10 +99,13 @@ void ConfluenceStrategy::score_bar(std::size_t tf_index, const Bar& bar) noexcep
   results_[tf_index] = scorers_[tf_index].on_bar(bar, f);
   const SignalResult& now = results_[tf_index];
   if (now.ready && (!before.ready || now.regime != before.regime)) [[unlikely]]
-    ENIGMA_LOG_INFO("strategy", "regime_change timeframe={} from={} to={} close={} atr={} threshold={} leverage_cap={}", tf_index,
-                    LogLiteral{before.ready ? to_string(before.regime) : "none"}, LogLiteral{to_string(now.regime)}, now.close,
-                    now.atr, now.threshold, now.leverage_cap);
-  if (tf_index == 0) lowest_closed_ = true;
+    ENIGMA_LOG_INFO("strategy", "regime_change timeframe={} from={} to={} close={} atr={} threshold={} leverage_cap={}",
+                    tf_index, LogLiteral{before.ready ? to_string(before.regime) : "none"},
+                    LogLiteral{to_string(now.regime)}, now.close, now.atr, now.threshold, now.leverage_cap);
+  if (tf_index == 0) {
+    lowest_closed_ = true;
+    accuracy_.on_bar(now);
+  }
 }
 
 void ConfluenceStrategy::on_trade(const EventHeader& h, const Trade& trade, IntentBuffer& out) noexcept {
@@ -160,10 +171,10 @@ void ConfluenceStrategy::decide(std::uint64_t tsc, IntentBuffer& out) noexcept {
   const Side side = m.direction == Direction::long_ ? Side::buy : Side::sell;
   const double dir = side == Side::buy ? 1.0 : -1.0;
   const Price limit = config_.market_orders ? Price{} : price_on_tick(low.close, common.tick, toward_passive(side));
-  const Price stop = price_on_tick(low.close - dir * config_.stop_atr_mult * low.atr, common.tick,
-                                   toward_passive(side));
-  const Price tp = price_on_tick(low.close + dir * config_.take_profit_atr_mult * low.atr, common.tick,
-                                 Rounding::nearest);
+  const Price stop =
+      price_on_tick(low.close - dir * config_.stop_atr_mult * low.atr, common.tick, toward_passive(side));
+  const Price tp =
+      price_on_tick(low.close + dir * config_.take_profit_atr_mult * low.atr, common.tick, Rounding::nearest);
   last_entry_ = make_intent(common, side, IntentReason::signal_entry, false, common.order_qty, limit,
                             price_on_tick(low.close, common.tick, Rounding::nearest), stop, tp, tsc);
   // The regime's leverage cap travels with the entry; the risk side bounds the order's leverage by it.
@@ -211,13 +222,13 @@ void MeanReversionStrategy::on_fill(const Fill& fill, IntentBuffer&) noexcept {
   pending_bars_ = 0;
 }
 
-void MeanReversionStrategy::emit(Side side, IntentReason reason, bool reduce_only, Qty qty, double close,
-                                 double stop, double tp, std::uint64_t tsc, IntentBuffer& out) noexcept {
+void MeanReversionStrategy::emit(Side side, IntentReason reason, bool reduce_only, Qty qty, double close, double stop,
+                                 double tp, std::uint64_t tsc, IntentBuffer& out) noexcept {
   const auto& c = config_.common;
   const Price limit = config_.market_orders ? Price{} : price_on_tick(close, c.tick, toward_passive(side));
   out.push(make_intent(c, side, reason, reduce_only, qty, limit, price_on_tick(close, c.tick, Rounding::nearest),
-                       price_on_tick(stop, c.tick, toward_passive(side)),
-                       price_on_tick(tp, c.tick, Rounding::nearest), tsc));
+                       price_on_tick(stop, c.tick, toward_passive(side)), price_on_tick(tp, c.tick, Rounding::nearest),
+                       tsc));
   pending_bars_ = config_.intent_timeout_bars;
 }
 
@@ -238,8 +249,8 @@ void MeanReversionStrategy::on_bar(const Bar& bar, std::uint64_t tsc, IntentBuff
       emit(Side::buy, IntentReason::mean_reversion_entry, false, config_.common.order_qty, close, close - stop_dist,
            bb_.middle(), tsc, out);
     } else if (rsi > config_.rsi_overbought && close > bb_.upper()) {
-      emit(Side::sell, IntentReason::mean_reversion_entry, false, config_.common.order_qty, close,
-           close + stop_dist, bb_.middle(), tsc, out);
+      emit(Side::sell, IntentReason::mean_reversion_entry, false, config_.common.order_qty, close, close + stop_dist,
+           bb_.middle(), tsc, out);
     }
     return;
   }

@@ -23,10 +23,14 @@ namespace enigma::strategy {
 template <class S>
 concept StrategyLike = requires(S& s, const EventHeader& h, const BookTop& b, const Trade& t, const Candle& c,
                                 const Fill& f, IntentBuffer& out) {
-  { s.on_book(h, b, out) } noexcept;
-  { s.on_trade(h, t, out) } noexcept;
-  { s.on_candle(h, c, out) } noexcept;
-  { s.on_fill(f, out) } noexcept;
+  { s.on_book(h, b, out) }
+  noexcept;
+  { s.on_trade(h, t, out) }
+  noexcept;
+  { s.on_candle(h, c, out) }
+  noexcept;
+  { s.on_fill(f, out) }
+  noexcept;
   { s.id() } -> std::same_as<std::uint16_t>;
   { s.instrument() } -> std::same_as<InstrumentId>;
 };
@@ -65,6 +69,7 @@ class StrategyStage {
 
   [[nodiscard]] std::size_t size() const noexcept { return strategies_.size(); }
   [[nodiscard]] AnyStrategy& at(std::size_t i) noexcept { return strategies_[i]; }
+  [[nodiscard]] const AnyStrategy& at(std::size_t i) const noexcept { return strategies_[i]; }
 
  private:
   std::vector<AnyStrategy> strategies_;

@@ -16,6 +16,7 @@
 
 #include "core/events.hpp"
 #include "strategy/candles.hpp"
+#include "strategy/indicator_accuracy.hpp"
 #include "strategy/intent.hpp"
 #include "strategy/order_flow.hpp"
 #include "strategy/signal.hpp"
@@ -33,8 +34,9 @@ struct ConfluenceConfig {
   bool require_full_alignment = true;
   double stop_atr_mult = 2.0;
   double take_profit_atr_mult = 3.0;
-  bool market_orders = true;     // else a limit at the bar close
-  int intent_timeout_bars = 3;   // forget a pending intent that got no fill after this many lowest bars
+  bool market_orders = true;      // else a limit at the bar close
+  int intent_timeout_bars = 3;    // forget a pending intent that got no fill after this many lowest bars
+  int accuracy_horizon_bars = 5;  // per-indicator accuracy: a vote is judged by the close this many lowest bars on
 
   void validate() const;  // throws enigma::Error naming the field
 };
@@ -58,6 +60,9 @@ class ConfluenceStrategy {
   [[nodiscard]] const OrderFlowFeatures& flow() const noexcept { return flow_.features(); }
   // The last entry intent emitted (zeroed before the first): what the engine was asked to price.
   [[nodiscard]] const OrderIntent& last_entry() const noexcept { return last_entry_; }
+  // How often each component's vote on a lowest-timeframe bar agreed with the sign of the close-to-close
+  // return accuracy_horizon_bars later (metrics.json indicator_accuracy).
+  [[nodiscard]] const OnlineComponentAccuracy& accuracy() const noexcept { return accuracy_; }
 
  private:
   void score_bar(std::size_t tf_index, const Bar& bar) noexcept;
@@ -73,6 +78,7 @@ class ConfluenceStrategy {
   int pending_bars_ = 0;  // > 0 while an intent awaits its fill
   bool lowest_closed_ = false;
   OrderIntent last_entry_{};
+  OnlineComponentAccuracy accuracy_;
 };
 
 }  // namespace enigma::strategy

@@ -12,8 +12,10 @@
 #include <cstdio>
 #include <deque>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tests/support/enigma_process.hpp"
@@ -204,6 +206,56 @@ TEST(EngineMetrics, ReplayMetricsJsonMatchesItsOwnTradesAndEquity) {
   EXPECT_NE(md.find(std::string(max_dd < 0.08 ? "PASS" : "FAIL") + "  max_drawdown < 8 %"), std::string::npos) << md;
   EXPECT_NE(md.find(std::string(sharpe > 1.5 ? "PASS" : "FAIL") + "  sharpe > 1.5"), std::string::npos) << md;
   EXPECT_NE(slurp(dir / "report.html").find("Plan gates"), std::string::npos);
+  // The imbalance strategy casts no indicator votes.
+  ASSERT_TRUE(m["indicator_accuracy"].is_null()) << text;
+}
+
+// The confluence strategy's per-indicator accuracy, from a replay of the 6-minute capture on 2-second bars
+// judged 3 bars on: every component reported, accuracy = agreed / votes, and no more votes than bars with
+// a close 3 bars later (at most 6 min / 2 s - 3). The measure itself is checked bar for bar against the batch
+// reference in strategy_metrics_test.
+TEST(EngineMetrics, ConfluenceReplayReportsEachIndicatorsAccuracy) {
+  const std::string runs = ::testing::TempDir() + "/runs-metrics-confluence";
+  fs::remove_all(runs);
+  std::string cfg = slurp(kSrc + "/config/replay.toml");
+  const auto at = cfg.find("kind = \"imbalance\"");
+  ASSERT_NE(at, std::string::npos);
+  cfg.replace(at, std::string("kind = \"imbalance\"").size(), "kind = \"confluence\"");
+  cfg += "\n[strategy.confluence]\ntimeframes_s = [2]\naccuracy_horizon_bars = 3\n";
+  const std::string path = ::testing::TempDir() + "/metrics-confluence.toml";
+  std::ofstream(path) << cfg;
+  const enigma::testing::Out o = enigma::testing::run_enigma(
+      "replay --quiet --config " + path + " --data " + kSrc +
+      "/data/binance/hftbacktest_usdm_BTCUSDT_ws_depth_trade_bookTicker_raw_20240808.gz --runs-dir " + runs);
+  ASSERT_EQ(o.code, 0) << o.text;
+  const std::string text = slurp(fs::canonical(runs + "/latest") / "metrics.json");
+  simdjson::dom::parser parser;
+  simdjson::dom::element m;
+  ASSERT_EQ(parser.parse(text).get(m), simdjson::SUCCESS) << text;
+  simdjson::dom::element ia = m["indicator_accuracy"];
+  ASSERT_FALSE(ia.is_null()) << text;
+  EXPECT_EQ(ia["horizon_bars"].get_uint64().value(), 3u);
+  const std::uint64_t max_votes = 6 * 60 / 2 - 3;
+  std::size_t components = 0;
+  for (const char* name :
+       {"rsi", "macd", "bollinger", "stochastic", "kdj", "ema_trend", "adx", "volume", "divergence", "order_flow"}) {
+    simdjson::dom::element c;
+    ASSERT_EQ(ia["components"][name].get(c), simdjson::SUCCESS) << name << "\n" << text;
+    ++components;
+    const std::uint64_t votes = c["votes"].get_uint64().value(), agreed = c["agreed"].get_uint64().value();
+    EXPECT_LE(agreed, votes) << name;
+    EXPECT_LE(votes, max_votes) << name;
+    if (votes > 0) {
+      EXPECT_DOUBLE_EQ(c["accuracy"].get_double().value(), static_cast<double>(agreed) / votes) << name;
+    }
+    if (std::string_view(name) != "divergence" && std::string_view(name) != "adx") {
+      EXPECT_GT(votes, 50u) << name << ": votes from the bar the scorer is ready on";
+    }
+  }
+  EXPECT_EQ(components, 10u);
+  EXPECT_GT(ia["components"]["order_flow"]["votes"].get_uint64().value(), 0u) << "the engine feeds order flow";
+  const std::string md = slurp(fs::canonical(runs + "/latest") / "report.md");
+  EXPECT_NE(md.find("| indicator_accuracy.ema_trend | "), std::string::npos) << md;
 }
 
 }  // namespace

@@ -312,5 +312,39 @@ TEST(ComponentAccuracyTest, TrendFollowersRightMeanReversionWrongInATrend) {
   EXPECT_THROW((void)component_accuracy(trend_bars(1.002, 10), strategy::SignalConfig{}, 0), Error);
 }
 
+// The running strategy's form (one bar at a time, a ring of `horizon` bars) against the batch reference above,
+// on a seeded random walk where every component votes both ways.
+TEST(OnlineComponentAccuracyTest, EqualsTheBatchMeasureBarForBar) {
+  std::vector<strategy::Bar> bars;
+  std::uint64_t s = 42;
+  double c = 100;
+  for (std::size_t i = 0; i < 500; ++i) {
+    s = s * 6364136223846793005ull + 1442695040888963407ull;
+    c *= 1 + (static_cast<double>(s >> 11) / 9007199254740992.0 - 0.5) * 0.01;
+    bars.push_back({static_cast<std::int64_t>(i) * 60 * kNsPerSecond, c, c * 1.001, c * 0.999, c,
+                    1.0 + static_cast<double>(i % 7)});
+  }
+  for (std::size_t horizon : {1u, 5u, 37u}) {
+    const auto want = component_accuracy(bars, strategy::SignalConfig{}, horizon);
+    OnlineComponentAccuracy online(horizon);
+    strategy::SignalScorer scorer(strategy::SignalConfig{});
+    for (const auto& b : bars) online.on_bar(scorer.on_bar(b));
+    const auto got = online.result();
+    std::size_t voting = 0;
+    for (std::size_t k = 0; k < strategy::kComponentCount; ++k) {
+      EXPECT_EQ(got[k].accuracy.votes, want[k].accuracy.votes) << "component " << k << " horizon " << horizon;
+      EXPECT_EQ(got[k].accuracy.agreed, want[k].accuracy.agreed) << "component " << k << " horizon " << horizon;
+      if (want[k].accuracy.votes > 0) {
+        ++voting;
+        EXPECT_DOUBLE_EQ(got[k].accuracy.accuracy, want[k].accuracy.accuracy);
+      }
+    }
+    EXPECT_GE(voting, 8u) << "every bar indicator votes on a random walk";
+    EXPECT_EQ(online.horizon(), horizon);
+    EXPECT_EQ(online.bars(), bars.size());
+  }
+  EXPECT_THROW(OnlineComponentAccuracy(0), Error);
+}
+
 }  // namespace
 }  // namespace enigma::strategy
