@@ -9,6 +9,7 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <utility>
@@ -19,10 +20,12 @@
 
 #include "core/config.hpp"
 #include "core/error.hpp"
+#include "core/files.hpp"
 #include "research/candle_backtest.hpp"
 #include "research/evidence.hpp"
 #include "research/optimizer.hpp"
 #include "research/param_space.hpp"
+#include "research/report.hpp"
 #include "research/walkforward.hpp"
 #include "strategy/csv.hpp"
 
@@ -367,6 +370,38 @@ void print_gates(const Evidence& e) {
     std::printf("gate %s: %s (%s)\n", g.name.c_str(), g.pass ? "PASS" : "FAIL", g.detail.c_str());
 }
 
+// report.html: the evidence as a headline, the gates, the trials' Sharpe with the deflated threshold, slices of
+// the objective around the chosen point (research/report.hpp).
+void write_report_html(const std::string& dir, const char* command, const std::string& header, const ParamSpace& space,
+                       const std::vector<Trial>& trials, const Trial& chosen, const Selection& sel, const Evidence& e,
+                       std::vector<double> equity) {
+  ResearchReport r;
+  r.title = std::string("enigma ") + command;
+  // The best.toml header's lines ("# key: value" or "# text"), then the chosen parameters.
+  std::istringstream lines(header + evidence_comment(e));
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("# ", 0) == 0) line.erase(0, 2);
+    const std::size_t colon = line.find(": ");
+    if (colon != std::string::npos && colon < 40)
+      r.headline.emplace_back(line.substr(0, colon), line.substr(colon + 2));
+    else
+      r.headline.emplace_back("", line);
+  }
+  const ParamSet p = space.at(chosen.idx);
+  std::string params;
+  for (std::size_t i = 0; i < kParamCount; ++i)
+    params += (i ? ", " : "") + std::string(kParamNames[i]) + " " + num(p.v[i]);
+  r.headline.emplace_back("chosen parameters", params);
+  for (const Gate& g : e.gates) r.gate_lines.push_back((g.pass ? "PASS  " : "FAIL  ") + g.name + " (" + g.detail + ")");
+  r.space = &space;
+  r.trials = &trials;
+  r.chosen = &chosen;
+  r.selection = sel;
+  r.deflated_threshold = e.dsr.result.expected_max_sharpe * std::sqrt(365.0);  // per-day SR0, annualised as trials are
+  r.equity = std::move(equity);
+  write_file_atomic(dir + "/report.html", research_report_html(r));
+}
+
 std::string metrics_json_text(const TrialMetrics& m) {
   return "{\"trades\": " + std::to_string(m.trades) + ", \"win_rate\": " + jnum(m.win_rate()) +
          ", \"profit_factor\": " + jnum(m.profit_factor) + ", \"net_return\": " + jnum(m.net_return) +
@@ -476,7 +511,10 @@ int cmd_optimize() {
   write_metrics_json(dir + "/metrics.json", "optimize", s, bt.space().at(best.idx), trials.size(), ev,
                      "  \"train\": " + metrics_json_text(best.train) + ",\n" +
                          (best.test ? "  \"test\": " + metrics_json_text(*best.test) + ",\n" : std::string()));
-  std::printf("  output: %s/trials.csv, %s/best.toml, %s/metrics.json\n", dir.c_str(), dir.c_str(), dir.c_str());
+  write_report_html(dir, "optimize", evidence_header(s, bt.bars(), "optimize", trials.size(), threads), bt.space(),
+                    trials, best, s.selection, ev, {});
+  std::printf("  output: %s/trials.csv, %s/best.toml, %s/metrics.json, %s/report.html\n", dir.c_str(), dir.c_str(),
+              dir.c_str(), dir.c_str());
   std::printf(
       "timing: %.3f s total on %u threads (%.3f s loading candles, %zu scorer passes and %zu signal series, %.3f s "
       "trials, "
@@ -598,7 +636,10 @@ int cmd_walkforward() {
                          ",\n  \"evidence_window\": " + std::to_string(r.windows.size() - 1) +
                          ",\n  \"evidence_window_trials\": " + std::to_string(deployed.all.size()) +
                          ",\n  \"out_of_sample\": " + metrics_json_text(r.out_of_sample) + ",\n");
-  std::printf("  output: %s/walkforward.csv, trials.csv, oos_equity.csv, best.toml, metrics.json\n", dir.c_str());
+  write_report_html(dir, "walkforward", evidence_header(s, B, "walkforward", r.trials, threads), bt.space(),
+                    deployed.all, deployed.chosen, s.selection, ev, r.oos_equity);
+  std::printf("  output: %s/walkforward.csv, trials.csv, oos_equity.csv, best.toml, metrics.json, report.html\n",
+              dir.c_str());
   std::printf(
       "timing: %.3f s total on %u threads (%.3f s loading candles, %zu scorer passes and %zu signal series, %.3f s for "
       "%llu "
@@ -630,15 +671,15 @@ void add_common(CLI::App* c, Args& a) {
 }  // namespace
 
 void register_commands(CLI::App& app) {
-  g_optimize_cmd = app.add_subcommand(
-      "optimize",
-      "Tune the candle strategy's parameters (grid on oneTBB or seeded genetic); writes runs/<UTC>-optimize/ "
-      "trials.csv and best.toml");
+  g_optimize_cmd =
+      app.add_subcommand("optimize",
+                         "Tune the candle strategy's parameters (grid on oneTBB, seeded genetic or bayes); writes "
+                         "runs/<UTC>-optimize/ trials.csv, best.toml, metrics.json and report.html");
   add_common(g_optimize_cmd, g_optimize);
   g_walkforward_cmd = app.add_subcommand(
       "walkforward",
       "Rolling walk-forward: optimise on each train span, evaluate untouched on the next test span; writes "
-      "runs/<UTC>-walkforward/ walkforward.csv, trials.csv, oos_equity.csv and best.toml");
+      "runs/<UTC>-walkforward/ walkforward.csv, trials.csv, oos_equity.csv, best.toml, metrics.json and report.html");
   add_common(g_walkforward_cmd, g_walkforward);
 }
 

@@ -377,6 +377,85 @@ TEST_F(OptimizeCli, EvidenceInMetricsJsonMatchesTrialsCsvAndGatesArePrinted) {
   EXPECT_NE(slurp(only_run("e3") / "metrics.json").find("\"p_value\": null"), std::string::npos);
 }
 
+// Every `<tag ... class='<cls>...' data-<attr>='v'` value in the page, in order.
+std::vector<std::string> attr_values(const std::string& html, const std::string& cls, const std::string& attr) {
+  std::vector<std::string> out;
+  for (std::size_t p = html.find("class='" + cls); p != std::string::npos; p = html.find("class='" + cls, p + 1)) {
+    const std::size_t a = html.find("data-" + attr + "='", p);
+    if (a == std::string::npos) break;
+    const std::size_t b = a + attr.size() + 7, e = html.find('\'', b);
+    out.push_back(html.substr(b, e - b));
+  }
+  return out;
+}
+
+// report.html draws what trials.csv, best.toml and metrics.json say: one histogram count per trial, the chosen
+// trial's Sharpe and the deflated threshold (SR0 per day x sqrt(365)) marked, and each slice cell the train
+// Sharpe of the trial with those two parameters and the chosen values of the other five.
+TEST_F(OptimizeCli, ReportHtmlDrawsTheTrialsTheChosenPointAndTheDeflatedThreshold) {
+  const std::string cfg = write_config("rep.toml", "train_fraction = 0.7\npbo_partitions = 4\npermutations = 200");
+  const Out o = run_enigma("optimize --config " + cfg + " --threads 2 --quiet --runs-dir " + (dir_ / "rep").string());
+  ASSERT_EQ(o.code, 0) << o.text;
+  EXPECT_NE(o.text.find("report.html"), std::string::npos) << o.text;
+  const fs::path run_dir = only_run("rep");
+  const std::string html = slurp(run_dir / "report.html");
+  ASSERT_FALSE(html.empty());
+  const auto rows = csv_rows(slurp(run_dir / "trials.csv"));
+  ASSERT_EQ(rows.size(), 1u + 192u);
+  const auto& h = rows[0];
+  const std::size_t feasible = column(h, "feasible"), sharpe = column(h, "train_sharpe");
+  std::size_t best = 0, finite = 0;
+  for (std::size_t r = 1; r < rows.size(); ++r) {
+    if (std::isfinite(std::stod(rows[r][sharpe]))) ++finite;
+    if (rows[r][feasible] != "1") continue;
+    if (best == 0 || std::stod(rows[r][sharpe]) > std::stod(rows[best][sharpe])) best = r;
+  }
+  ASSERT_NE(best, 0u);
+
+  std::size_t drawn = 0;
+  for (const std::string& c : attr_values(html, "bin", "count")) drawn += std::stoul(c);
+  EXPECT_EQ(drawn, finite);
+  EXPECT_EQ(attr_values(html, "chosen", "value"), std::vector<std::string>{rows[best][sharpe]});
+  const auto threshold = attr_values(html, "deflated-threshold", "value");
+  ASSERT_EQ(threshold.size(), 1u);
+  const double sr0 = json_number(slurp(run_dir / "metrics.json"), "deflated_sharpe", "expected_max_sharpe");
+  EXPECT_NEAR(std::stod(threshold[0]), sr0 * std::sqrt(365.0), 1e-6 * std::abs(sr0 * std::sqrt(365.0)));
+
+  // Slices, the varying parameters two by two (the seventh with the sixth): 2x2, 2x3, 2x2, 2x2 cells, row-major.
+  const std::vector<std::pair<std::string, std::string>> pairs{{"rsi_period", "rsi_oversold"},
+                                                               {"rsi_overbought", "min_score"},
+                                                               {"stop_loss_roi", "take_profit_roi"},
+                                                               {"take_profit_roi", "leverage"}};
+  const std::vector<std::string> cells = attr_values(html, "cell", "value");
+  ASSERT_EQ(cells.size(), 4u + 6u + 4u + 4u);
+  const std::vector<std::string> names{"rsi_period",    "rsi_oversold",    "rsi_overbought", "min_score",
+                                       "stop_loss_roi", "take_profit_roi", "leverage"};
+  std::size_t k = 0;
+  for (const auto& [a, b] : pairs) {
+    // The distinct values of a and b in trials.csv, ascending (the grid's order).
+    auto values_of = [&](const std::string& p) {
+      std::vector<double> v;
+      for (std::size_t r = 1; r < rows.size(); ++r) v.push_back(std::stod(rows[r][column(h, p)]));
+      std::sort(v.begin(), v.end());
+      v.erase(std::unique(v.begin(), v.end()), v.end());
+      return v;
+    };
+    for (double va : values_of(a))
+      for (double vb : values_of(b)) {
+        std::string want;
+        for (std::size_t r = 1; r < rows.size(); ++r) {
+          bool match = std::stod(rows[r][column(h, a)]) == va && std::stod(rows[r][column(h, b)]) == vb;
+          for (const std::string& n : names)
+            if (n != a && n != b && rows[r][column(h, n)] != rows[best][column(h, n)]) match = false;
+          if (match) want = rows[r][sharpe];
+        }
+        ASSERT_LT(k, cells.size());
+        EXPECT_EQ(cells[k], want) << a << " " << va << " x " << b << " " << vb;
+        ++k;
+      }
+  }
+}
+
 TEST_F(OptimizeCli, WalkForwardEvidenceUsesTheDeployedWindowAndTheOutOfSampleTrades) {
   const std::string cfg =
       write_config("wfe.toml", "pbo_partitions = 2\npermutations = 300", kParams,
@@ -404,6 +483,13 @@ TEST_F(OptimizeCli, WalkForwardEvidenceUsesTheDeployedWindowAndTheOutOfSampleTra
   ASSERT_EQ(per_day.size(), 192u);
   ASSERT_NE(best, 0u);
   EXPECT_EQ(json_number(json, "deflated_sharpe", "trials"), 192);
+  // report.html: the deployed window's trials in the histogram, its chosen Sharpe marked, the out-of-sample equity.
+  const std::string html = slurp(run_dir / "report.html");
+  std::size_t drawn = 0;
+  for (const std::string& c : attr_values(html, "bin", "count")) drawn += std::stoul(c);
+  EXPECT_EQ(drawn, 192u);
+  EXPECT_EQ(attr_values(html, "chosen", "value"), std::vector<std::string>{trials[best][column(th, "train_sharpe")]});
+  EXPECT_NE(html.find("<polyline class='equity'"), std::string::npos);
   const double sr = std::stod(trials[best][column(th, "train_sharpe")]) / std::sqrt(365.0);
   EXPECT_NEAR(json_number(json, "deflated_sharpe", "dsr"),
               deflated_sharpe_by_formula(per_day, sr, json_number(json, "deflated_sharpe", "observations"),
