@@ -26,6 +26,7 @@
 #include "research/optimizer.hpp"
 #include "research/param_space.hpp"
 #include "research/report.hpp"
+#include "research/runs_db.hpp"
 #include "research/walkforward.hpp"
 #include "strategy/csv.hpp"
 
@@ -402,6 +403,40 @@ void write_report_html(const std::string& dir, const char* command, const std::s
   write_file_atomic(dir + "/report.html", research_report_html(r));
 }
 
+// The run and its trials into <runs-dir>/runs.db (research/runs_db.hpp); the path is printed.
+void record_run(const Setup& s, const std::string& dir, const char* command, std::size_t candles, std::uint64_t trials,
+                const ParamSet& chosen, const TrialMetrics& chosen_train, const Evidence& e, const ParamSpace& space,
+                const std::vector<TrialSet>& sets) {
+  RunRecord r;
+  r.dir = dir;
+  r.command = command;
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  r.created_utc = stamp;
+  r.data = s.data;
+  r.candles = candles;
+  r.method = s.method == Method::grid ? "grid" : s.method == Method::genetic ? "genetic" : "bayes";
+  r.objective = std::string(to_string(s.selection.objective));
+  r.trials = trials;
+  r.chosen = chosen;
+  r.objective_value = objective_value(s.selection.objective, chosen_train);
+  r.train_sharpe = chosen_train.sharpe;
+  r.untouched = e.untouched;
+  r.untouched_metrics = e.untouched_metrics;
+  r.dsr = e.dsr.result.dsr;
+  r.pbo = e.pbo.result ? e.pbo.result->pbo : std::nan("");
+  r.p_value = e.perm.result ? e.perm.result->p_value : std::nan("");
+  for (const Gate& g : e.gates) r.gates_passed += g.pass ? 1 : 0;
+  r.gates_total = static_cast<int>(e.gates.size());
+  const std::string path = s.runs_dir + "/runs.db";
+  const std::int64_t id = RunsDb(path).record(r, space, s.selection, sets);
+  std::printf("  recorded as run %lld in %s (`enigma runs list --runs-dir %s`)\n", static_cast<long long>(id),
+              path.c_str(), s.runs_dir.c_str());
+}
+
 std::string metrics_json_text(const TrialMetrics& m) {
   return "{\"trades\": " + std::to_string(m.trades) + ", \"win_rate\": " + jnum(m.win_rate()) +
          ", \"profit_factor\": " + jnum(m.profit_factor) + ", \"net_return\": " + jnum(m.net_return) +
@@ -515,6 +550,8 @@ int cmd_optimize() {
                     trials, best, s.selection, ev, {});
   std::printf("  output: %s/trials.csv, %s/best.toml, %s/metrics.json, %s/report.html\n", dir.c_str(), dir.c_str(),
               dir.c_str(), dir.c_str());
+  record_run(s, dir, "optimize", n, trials.size(), bt.space().at(best.idx), best.train, ev, bt.space(),
+             {{-1, &trials}});
   std::printf(
       "timing: %.3f s total on %u threads (%.3f s loading candles, %zu scorer passes and %zu signal series, %.3f s "
       "trials, "
@@ -640,6 +677,12 @@ int cmd_walkforward() {
                     deployed.all, deployed.chosen, s.selection, ev, r.oos_equity);
   std::printf("  output: %s/walkforward.csv, trials.csv, oos_equity.csv, best.toml, metrics.json, report.html\n",
               dir.c_str());
+  {
+    std::vector<TrialSet> sets;
+    for (std::size_t w = 0; w < r.windows.size(); ++w) sets.push_back({static_cast<int>(w), &r.windows[w].all});
+    record_run(s, dir, "walkforward", n, r.trials, bt.space().at(deployed.chosen.idx), deployed.chosen.train, ev,
+               bt.space(), sets);
+  }
   std::printf(
       "timing: %.3f s total on %u threads (%.3f s loading candles, %zu scorer passes and %zu signal series, %.3f s for "
       "%llu "
@@ -668,6 +711,30 @@ void add_common(CLI::App* c, Args& a) {
   c->add_flag("--quiet", a.quiet, "No progress lines");
 }
 
+struct RunsArgs {
+  std::string runs_dir = "runs";
+  std::string data, command;
+  std::vector<std::int64_t> ids;
+};
+RunsArgs g_runs;
+CLI::App* g_runs_cmd = nullptr;
+CLI::App* g_runs_list = nullptr;
+CLI::App* g_runs_best = nullptr;
+CLI::App* g_runs_compare = nullptr;
+
+int cmd_runs() {
+  const std::string path = g_runs.runs_dir + "/runs.db";
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    throw Error("no runs database at '" + path +
+                "' (`enigma optimize` and `enigma walkforward` create it; --runs-dir)");
+  RunsDb db(path);
+  if (g_runs_list->parsed()) std::fputs(db.list().c_str(), stdout);
+  if (g_runs_best->parsed()) std::fputs(db.best(g_runs.data, g_runs.command).c_str(), stdout);
+  if (g_runs_compare->parsed()) std::fputs(db.compare(g_runs.ids.at(0), g_runs.ids.at(1)).c_str(), stdout);
+  return 0;
+}
+
 }  // namespace
 
 void register_commands(CLI::App& app) {
@@ -681,11 +748,25 @@ void register_commands(CLI::App& app) {
       "Rolling walk-forward: optimise on each train span, evaluate untouched on the next test span; writes "
       "runs/<UTC>-walkforward/ walkforward.csv, trials.csv, oos_equity.csv, best.toml, metrics.json and report.html");
   add_common(g_walkforward_cmd, g_walkforward);
+  g_runs_cmd = app.add_subcommand(
+      "runs", "Query runs.db, where every optimize / walkforward run and its trials are recorded: list, best, compare");
+  g_runs_cmd->require_subcommand(1);
+  g_runs_cmd->add_option("--runs-dir", g_runs.runs_dir, "The folder holding runs.db (default: runs)");
+  g_runs_list = g_runs_cmd->add_subcommand("list", "Every recorded run: command, method, objective, evidence, gates");
+  g_runs_best = g_runs_cmd->add_subcommand(
+      "best", "Per data file, the run whose chosen parameters scored highest on its objective, with those parameters");
+  g_runs_best->add_option("--data", g_runs.data, "Only data paths containing this text");
+  g_runs_best->add_option("--command", g_runs.command, "Only runs of this command")
+      ->check(CLI::IsMember({"optimize", "walkforward"}));
+  g_runs_compare = g_runs_cmd->add_subcommand("compare", "Two runs side by side (differences marked *)");
+  g_runs_compare->add_option("ids", g_runs.ids, "Two run ids (from `enigma runs list`)")->required()->expected(2);
+  for (CLI::App* sub : {g_runs_list, g_runs_best, g_runs_compare}) sub->fallthrough();  // --runs-dir after the verb
 }
 
 std::optional<int> run_selected_command(CLI::App&) {
   if (g_optimize_cmd && g_optimize_cmd->parsed()) return cmd_optimize();
   if (g_walkforward_cmd && g_walkforward_cmd->parsed()) return cmd_walkforward();
+  if (g_runs_cmd && g_runs_cmd->parsed()) return cmd_runs();
   return std::nullopt;
 }
 

@@ -12,6 +12,7 @@ PACKAGES=(
   libreaderwriterqueue-dev  # moodycamel ReaderWriterQueue (benchmark baseline)
   libtbb-dev                # oneTBB
   libeigen3-dev             # Eigen: the Gaussian process behind `enigma optimize --method bayes`
+  libsqlite3-dev            # runs.db: every optimize / walkforward run and trial (`enigma runs`)
   libbenchmark-dev libgtest-dev libgmock-dev
   libfmt-dev libtomlplusplus-dev libcli11-dev
   libspdlog-dev             # benchmark baseline for the logger

@@ -5,6 +5,7 @@
 // naming the key; metrics.json's evidence (DSR recomputed here from trials.csv, PBO, p-value) and the plan's
 // gates against the CSV.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <sys/wait.h>
 
@@ -123,10 +124,11 @@ class OptimizeCli : public ::testing::Test {
                      << params << tail;
     return p.string();
   }
-  // The one run directory a command left under `runs`.
+  // The one run directory a command left under `runs` (beside runs.db).
   fs::path only_run(const std::string& runs) {
     std::vector<fs::path> found;
-    for (const auto& e : fs::directory_iterator(dir_ / runs)) found.push_back(e.path());
+    for (const auto& e : fs::directory_iterator(dir_ / runs))
+      if (e.is_directory()) found.push_back(e.path());  // not runs.db
     EXPECT_EQ(found.size(), 1u);
     return found.empty() ? fs::path() : found[0];
   }
@@ -517,6 +519,92 @@ TEST_F(OptimizeCli, WalkForwardEvidenceUsesTheDeployedWindowAndTheOutOfSampleTra
                           std::to_string(valid) + " of 5 windows valid)");
   EXPECT_EQ(gates[2].rfind(std::string("gate p < 0.05: ") + (p < 0.05 ? "PASS" : "FAIL"), 0), 0u) << gates[2];
   EXPECT_NE(slurp(run_dir / "best.toml").find("# evidence: deflated Sharpe ratio "), std::string::npos);
+}
+
+// One number from runs.db, read here with SQLite's own API (not through the engine's code).
+double db_number(const fs::path& db_path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  double v = NAN;
+  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
+        sqlite3_column_type(st, 0) != SQLITE_NULL)
+      v = sqlite3_column_double(st, 0);
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(db);
+  return v;
+}
+
+// Every optimize / walkforward run lands in <runs-dir>/runs.db with each of its trials; `enigma runs list`,
+// `best` and `compare` answer from it. Expectations from the runs' own trials.csv and best.toml.
+TEST_F(OptimizeCli, RunsDbRecordsEveryRunAndTrialAndAnswersBestAndCompare) {
+  const std::string cfg =
+      write_config("db.toml",
+                   "train_fraction = 0.7\npbo_partitions = 4\npermutations = 100\n[optimize.genetic]\npopulation = 8\n"
+                   "generations = 3",
+                   kParams, "\n[walkforward]\ntrain_fraction = 0.7\nwindows = 3\nmin_trades_per_window = 3\n");
+  const std::string runs = (dir_ / "db").string();
+  for (const std::string cmd : {"optimize --method grid", "optimize --method genetic --seed 3", "walkforward"}) {
+    const Out o = run_enigma(cmd + " --config " + cfg + " --quiet --runs-dir " + runs);
+    ASSERT_EQ(o.code, 0) << o.text;
+    EXPECT_NE(o.text.find("recorded as run"), std::string::npos) << o.text;
+  }
+  const fs::path db = dir_ / "db" / "runs.db";
+  ASSERT_TRUE(fs::exists(db));
+  EXPECT_EQ(db_number(db, "SELECT count(*) FROM runs"), 3);
+  std::vector<fs::path> dirs;  // run folders in creation order (names sort by time, then -1, -2)
+  for (const auto& e : fs::directory_iterator(dir_ / "db"))
+    if (e.is_directory()) dirs.push_back(e.path());
+  std::sort(dirs.begin(), dirs.end(), [&](const fs::path& a, const fs::path& b) {
+    return db_number(db, "SELECT id FROM runs WHERE dir = '" + a.string() + "'") <
+           db_number(db, "SELECT id FROM runs WHERE dir = '" + b.string() + "'");
+  });
+  ASSERT_EQ(dirs.size(), 3u);
+
+  // Each run's trials: as many as its trials.csv rows, and one trial's train Sharpe as the CSV prints it.
+  for (int id = 1; id <= 3; ++id) {
+    const auto rows = csv_rows(slurp(dirs[id - 1] / "trials.csv"));
+    const auto& h = rows[0];
+    EXPECT_EQ(db_number(db, "SELECT count(*) FROM trials WHERE run_id = " + std::to_string(id)),
+              static_cast<double>(rows.size() - 1))
+        << dirs[id - 1];
+    const auto& last = rows.back();
+    const std::string where = " WHERE run_id = " + std::to_string(id) + " AND trial = " + last[column(h, "trial")] +
+                              (id == 3 ? " AND window = " + last[column(h, "window")] : std::string());
+    const double want = std::stod(last[column(h, "train_sharpe")]);
+    EXPECT_NEAR(db_number(db, "SELECT train_sharpe FROM trials" + where), want, 1e-9 * std::max(1.0, std::abs(want)));
+  }
+  EXPECT_EQ(db_number(db, "SELECT count(DISTINCT window) FROM trials WHERE run_id = 3"), 3);
+
+  // `runs best`: per data file the highest chosen objective; here the larger of the runs' best.toml values.
+  auto objective_of = [&](const fs::path& d) {
+    const std::string t = slurp(d / "best.toml");
+    const std::size_t at = t.find("train span): ");
+    return at == std::string::npos ? NAN : std::stod(t.substr(at + 13));
+  };
+  int want_best = 1;
+  for (int id = 2; id <= 3; ++id)
+    if (objective_of(dirs[id - 1]) > objective_of(dirs[want_best - 1])) want_best = id;
+  const Out best = run_enigma("runs best --runs-dir " + runs);
+  ASSERT_EQ(best.code, 0) << best.text;
+  const std::size_t nl = best.text.find('\n');
+  ASSERT_NE(nl, std::string::npos);
+  EXPECT_EQ(best.text.substr(nl + 1, best.text.find(' ', nl + 1) - nl - 1), std::to_string(want_best)) << best.text;
+  EXPECT_EQ(std::count(best.text.begin(), best.text.end(), '\n'), 2) << best.text;  // header + one data file
+
+  const Out list = run_enigma("runs list --runs-dir " + runs);
+  ASSERT_EQ(list.code, 0) << list.text;
+  EXPECT_EQ(std::count(list.text.begin(), list.text.end(), '\n'), 4) << list.text;
+  EXPECT_NE(list.text.find("walkforward"), std::string::npos);
+  const Out cmp = run_enigma("runs compare 1 2 --runs-dir " + runs);
+  ASSERT_EQ(cmp.code, 0) << cmp.text;
+  EXPECT_NE(cmp.text.find("grid"), std::string::npos);
+  EXPECT_NE(cmp.text.find("genetic   *"), std::string::npos) << cmp.text;
+  EXPECT_EQ(run_enigma("runs compare 1 9 --runs-dir " + runs).code, 3);
+  const Out none = run_enigma("runs list --runs-dir " + (dir_ / "absent").string());
+  EXPECT_EQ(none.code, 3);
+  EXPECT_NE(none.text.find("no runs database"), std::string::npos) << none.text;
 }
 
 TEST_F(OptimizeCli, BadTomlExitsThreeNamingTheKey) {

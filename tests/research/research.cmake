@@ -6,8 +6,11 @@ enigma_add_test(research_optimizer_test
   LABELS unit TIMEOUT 300)
 # `enigma optimize` / `enigma walkforward` through the binary: byte-identical trials.csv for 1 and 2 threads,
 # genetic reproducible per seed, walk-forward boundaries, bad TOML -> exit 3 naming the key.
+# runs.db is read back with SQLite's own API.
+find_package(SQLite3 REQUIRED)
 enigma_add_test(engine_optimize_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/optimize_cli_test.cpp
+  DEPS SQLite::SQLite3
   LABELS integration TIMEOUT 300)
 add_dependencies(engine_optimize_test enigma)
 target_compile_definitions(engine_optimize_test PRIVATE ENIGMA_BINARY="$<TARGET_FILE:enigma>")
