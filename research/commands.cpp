@@ -23,6 +23,7 @@
 #include "core/files.hpp"
 #include "research/candle_backtest.hpp"
 #include "research/evidence.hpp"
+#include "research/mpi_world.hpp"
 #include "research/optimizer.hpp"
 #include "research/param_space.hpp"
 #include "research/report.hpp"
@@ -485,9 +486,11 @@ void write_params_table(std::ofstream& f, const ParamSet& p) {
 int cmd_optimize() {
   const Args& a = g_optimize;
   const Setup s = read_setup(a);
+  mpi::init_if_launched();  // under mpirun: this rank evaluates its share of every batch
   const unsigned threads = thread_count(a);
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
-  ProgressLine progress("optimize", s.method == Method::genetic ? "individuals" : "trials", a.quiet);
+  ProgressLine progress("optimize", s.method == Method::genetic ? "individuals" : "trials",
+                        a.quiet || mpi::rank() != 0);
   std::vector<strategy::Bar> bars = load_candles(s);
   const std::size_t n = bars.size();
   const CandleBacktest bt(std::move(bars), s.space, s.model);
@@ -503,6 +506,7 @@ int cmd_optimize() {
                                   ? run_genetic(bt, train, test, s.selection, s.genetic, report)
                                   : run_bayes(bt, train, test, s.selection, s.bayes, report);
   const double total_s = progress.elapsed();
+  if (mpi::rank() != 0) return 0;  // every rank holds every trial; rank 0 writes the outputs
   const Trial& best = trials[best_trial(trials, s.selection)];
   std::uint64_t feasible = 0;
   for (const Trial& t : trials) feasible += s.selection.feasible(t.train) ? 1 : 0;
@@ -553,11 +557,10 @@ int cmd_optimize() {
   record_run(s, dir, "optimize", n, trials.size(), bt.space().at(best.idx), best.train, ev, bt.space(),
              {{-1, &trials}});
   std::printf(
-      "timing: %.3f s total on %u threads (%.3f s loading candles, %zu scorer passes and %zu signal series, %.3f s "
-      "trials, "
-      "%.0f trials/s)\n",
-      total_s, threads, prep_s, bt.signals().scorer_passes(), bt.signals().series_count(), total_s - prep_s,
-      static_cast<double>(trials.size()) / std::max(1e-9, total_s - prep_s));
+      "timing: %.3f s total on %d rank(s) x %u threads (%.3f s loading candles, %zu scorer passes and %zu signal "
+      "series, %.3f s trials, %.0f trials/s)\n",
+      total_s, mpi::size(), threads, prep_s, bt.signals().scorer_passes(), bt.signals().series_count(),
+      total_s - prep_s, static_cast<double>(trials.size()) / std::max(1e-9, total_s - prep_s));
   print_gates(ev);
   return 0;
 }
@@ -565,9 +568,11 @@ int cmd_optimize() {
 int cmd_walkforward() {
   const Args& a = g_walkforward;
   const Setup s = read_setup(a);
+  mpi::init_if_launched();  // under mpirun: this rank evaluates its share of every batch
   const unsigned threads = thread_count(a);
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
-  ProgressLine progress("walkforward", s.method == Method::genetic ? "individuals" : "trials", a.quiet);
+  ProgressLine progress("walkforward", s.method == Method::genetic ? "individuals" : "trials",
+                        a.quiet || mpi::rank() != 0);
   std::vector<strategy::Bar> bars = load_candles(s);
   const std::size_t n = bars.size();
   // Checked before the signal series are computed: a bad window config fails at once.
@@ -578,6 +583,7 @@ int cmd_walkforward() {
       bt, s.walkforward, s.selection, s.method, s.genetic, [&](std::uint64_t d, std::uint64_t t) { progress(d, t); },
       s.bayes);
   const double total_s = progress.elapsed();
+  if (mpi::rank() != 0) return 0;  // every rank holds every trial; rank 0 writes the outputs
 
   // Evidence: DSR and PBO of the deployed (last) window's selection among its trials on its train span; the
   // permutation test over the chained out-of-sample trades of every window.
@@ -684,11 +690,11 @@ int cmd_walkforward() {
                bt.space(), sets);
   }
   std::printf(
-      "timing: %.3f s total on %u threads (%.3f s loading candles, %zu scorer passes and %zu signal series, %.3f s for "
-      "%llu "
-      "trials, %.0f trials/s)\n",
-      total_s, threads, prep_s, bt.signals().scorer_passes(), bt.signals().series_count(), total_s - prep_s,
-      static_cast<unsigned long long>(r.trials), static_cast<double>(r.trials) / std::max(1e-9, total_s - prep_s));
+      "timing: %.3f s total on %d rank(s) x %u threads (%.3f s loading candles, %zu scorer passes and %zu signal "
+      "series, %.3f s for %llu trials, %.0f trials/s)\n",
+      total_s, mpi::size(), threads, prep_s, bt.signals().scorer_passes(), bt.signals().series_count(),
+      total_s - prep_s, static_cast<unsigned long long>(r.trials),
+      static_cast<double>(r.trials) / std::max(1e-9, total_s - prep_s));
   print_gates(ev);
   return 0;
 }

@@ -7,6 +7,7 @@
 #include <tbb/parallel_for.h>
 
 #include "core/error.hpp"
+#include "research/mpi_world.hpp"
 
 namespace enigma::research {
 namespace {
@@ -34,13 +35,16 @@ std::uint64_t grid_index_of(const ParamSpace& s, const ParamIndex& idx) noexcept
   return k;
 }
 
+// Under mpirun this rank evaluates its share of [from, to) and the ranks exchange results (mpi_world.hpp).
 void evaluate(const CandleBacktest& bt, Span train, const std::optional<Span>& test, std::vector<Trial>& trials,
               std::size_t from, std::size_t to) {
-  tbb::parallel_for(from, to, [&](std::size_t k) {
+  const mpi::Share mine = mpi::share_of(from, to);
+  tbb::parallel_for(mine.from, mine.to, [&](std::size_t k) {
     Trial& t = trials[k];  // each trial writes only its own slot
     t.train = bt.run(t.idx, train);
     if (test) t.test = bt.run(t.idx, *test);
   });
+  mpi::allgather(trials, from, to, test.has_value());
 }
 
 }  // namespace

@@ -13,6 +13,7 @@ PACKAGES=(
   libtbb-dev                # oneTBB
   libeigen3-dev             # Eigen: the Gaussian process behind `enigma optimize --method bayes`
   libsqlite3-dev            # runs.db: every optimize / walkforward run and trial (`enigma runs`)
+  libopenmpi-dev openmpi-bin  # `mpirun -np N enigma optimize`: trials spread over MPI ranks
   libbenchmark-dev libgtest-dev libgmock-dev
   libfmt-dev libtomlplusplus-dev libcli11-dev
   libspdlog-dev             # benchmark baseline for the logger

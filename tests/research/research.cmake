@@ -20,3 +20,10 @@ enigma_add_test(research_bayes_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/bayes_test.cpp
   DEPS enigma::research
   LABELS unit TIMEOUT 300)
+# `mpirun --oversubscribe -np 2 enigma optimize|walkforward` against the single-process run: byte-identical
+# trials.csv (research/mpi_world.hpp). Open MPI's mpirun from Debian (scripts/setup.sh).
+enigma_add_test(engine_optimize_mpi_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/optimize_mpi_test.cpp
+  LABELS integration TIMEOUT 600)
+add_dependencies(engine_optimize_mpi_test enigma)
+target_compile_definitions(engine_optimize_mpi_test PRIVATE ENIGMA_BINARY="$<TARGET_FILE:enigma>")
