@@ -28,7 +28,8 @@ using enigma::testing::WsTestServerOptions;
 
 namespace {
 
-const std::string kUsdm = std::string(ENIGMA_SOURCE_DIR) + "/data/recorder/hftbacktest_usdm_BTCUSDT_20240808_first3000.gz";
+const std::string kUsdm =
+    std::string(ENIGMA_SOURCE_DIR) + "/data/recorder/hftbacktest_usdm_BTCUSDT_20240808_first3000.gz";
 const std::string kBullet = std::string(ENIGMA_SOURCE_DIR) + "/data/recorder/kucoin_futures_bullet_public_example.json";
 const std::string kSubscribe =
     R"({"method":"SUBSCRIBE","params":["btcusdt@depth@0ms","btcusdt@bookTicker","btcusdt@trade"],"id":1})";
@@ -43,8 +44,10 @@ const Recorded& recorded() {
     CaptureReader cap(kUsdm);
     CapturedFrame f;
     while (cap.next(f)) {
-      if (f.kind == FrameKind::rest_body) out.snapshot = std::string(f.payload);
-      else out.frames.emplace_back(f.payload);
+      if (f.kind == FrameKind::rest_body)
+        out.snapshot = std::string(f.payload);
+      else
+        out.frames.emplace_back(f.payload);
     }
     return out;
   }();
@@ -198,7 +201,7 @@ TEST_P(FeedWsClientFault, RecoversAndResumes) {
   WsTestServer srv(rec.frames);
   Sink sink;
   WsClientOptions o = binance_options(srv);
-  o.max_frame_bytes = 64 * 1024;  // recorded WebSocket frames are far smaller
+  o.max_frame_bytes = 64 * 1024;   // recorded WebSocket frames are far smaller
   o.stale_after_ns = 400'000'000;  // far above any scheduling stall, still a short test
   o.transport = fc.transport;
   WsClient c(o, sink.handlers());
@@ -253,10 +256,12 @@ INSTANTIATE_TEST_SUITE_P(Faults, FeedWsClientFault,
                                            FaultCase{"silence", DisconnectCause::stale},
                                            // busy_poll: a read parked in the socket layer is aborted cleanly
                                            FaultCase{"reset", DisconnectCause::closed_by_peer, Transport::busy_poll},
-                                           FaultCase{"close_frame", DisconnectCause::closed_by_peer, Transport::busy_poll},
+                                           FaultCase{"close_frame", DisconnectCause::closed_by_peer,
+                                                     Transport::busy_poll},
                                            FaultCase{"silence", DisconnectCause::stale, Transport::busy_poll}),
                          [](const auto& info) {
-                           return std::string(info.param.name) + (info.param.transport == Transport::asio ? "" : "_busy_poll");
+                           return std::string(info.param.name) +
+                                  (info.param.transport == Transport::asio ? "" : "_busy_poll");
                          });
 
 TEST(FeedWsClient, SequenceGapAndInvalidJsonArePassedThroughWithoutDisconnect) {
@@ -317,7 +322,8 @@ TEST(FeedWsClient, BinanceServerPingsAreAnsweredWithPongControlFrames) {
   ASSERT_TRUE(pump_until(c, [&] { return sink.connects == 1; }));
   for (int i = 0; i < 3; ++i) srv.send_ping();
   ASSERT_TRUE(pump_until(c, [&] { return srv.pongs_received() == 3; }))
-      << "pongs received by the server: " << srv.pongs_received() << ", pings seen by the client: " << c.stats().server_pings;
+      << "pongs received by the server: " << srv.pongs_received()
+      << ", pings seen by the client: " << c.stats().server_pings;
   EXPECT_EQ(c.stats().server_pings, 3u);
   EXPECT_EQ(sink.count(), 0u);  // control frames are not data frames
 }
@@ -326,7 +332,9 @@ TEST(FeedWsClient, KucoinBulletTokenWelcomeAndPingFlow) {
   // The documented bullet-public response with the endpoint pointed at the test server and short timings.
   std::string bullet = slurp(kBullet);
   ASSERT_FALSE(bullet.empty());
-  const std::string token = bullet.substr(bullet.find("\"token\":\"") + 9, bullet.find('"', bullet.find("\"token\":\"") + 9) - bullet.find("\"token\":\"") - 9);
+  const std::string token =
+      bullet.substr(bullet.find("\"token\":\"") + 9,
+                    bullet.find('"', bullet.find("\"token\":\"") + 9) - bullet.find("\"token\":\"") - 9);
   auto replace = [&](const std::string& from, const std::string& to) {
     const auto p = bullet.find(from);
     ASSERT_NE(p, std::string::npos) << from;
@@ -547,7 +555,8 @@ TEST(FeedWsClient, BinanceBookVerifiesAgainAfterEachFault) {
   HttpsOptions ho;
   ho.tls.ca_file = srv.ca_file();
   HttpsClient https(ho);
-  const std::string snapshot_url = "https://127.0.0.1:" + std::to_string(srv.port()) + "/fapi/v1/depth?symbol=BTCUSDT&limit=1000";
+  const std::string snapshot_url =
+      "https://127.0.0.1:" + std::to_string(srv.port()) + "/fapi/v1/depth?symbol=BTCUSDT&limit=1000";
 
   struct Owner {
     binance::Decoder* decoder;
@@ -600,8 +609,10 @@ TEST(FeedWsClient, BinanceBookVerifiesAgainAfterEachFault) {
       const DecodeResult r = o->decoder->decode(f.payload, f.padded_capacity, f.recv_tsc, *o->events);
       if (!r.ok()) return;
       for (const Event& e : *o->events) {
-        if (e.h.type == EventType::bbo) o->on_bbo(e.bbo);
-        else o->feed(e);
+        if (e.h.type == EventType::bbo)
+          o->on_bbo(e.bbo);
+        else
+          o->feed(e);
       }
     }
   } owner{&decoder, &sync, &events, {}};
@@ -732,7 +743,8 @@ TEST(FeedHttps, GetAndPostAgainstTheTestServer) {
   EXPECT_EQ(snap.body, recorded().snapshot);
   const HttpsResponse bullet = https.post(base + "/api/v1/bullet-public", "");
   EXPECT_EQ(bullet.status, 200);
-  EXPECT_EQ(bullet.body, R"({"code":"200000","data":{"endpoint":"wss://127.0.0.1:)" + std::to_string(srv.port()) + R"(/kucoin"}})");
+  EXPECT_EQ(bullet.body,
+            R"({"code":"200000","data":{"endpoint":"wss://127.0.0.1:)" + std::to_string(srv.port()) + R"(/kucoin"}})");
   EXPECT_EQ(https.get(base + "/nothing").status, 404);
   EXPECT_EQ(srv.rest_requests(), 3);
   try {
@@ -780,11 +792,25 @@ TEST_P(FeedWsTransport, DeliversFramesWithKernelRxStampsAndNoAllocation) {
   const SocketOptionReport so = c.socket_options();
   EXPECT_EQ(so.transport, GetParam());
   ASSERT_TRUE(so.rx_timestamping) << so.to_string();
+  // The kernel turns software receive stamping on asynchronously (a deferred static key, when this is the first
+  // socket on the host asking for it): packets that arrive before that carry no stamp. Frames one at a time
+  // until one is stamped (bounded), then the 500 that must all be.
+  for (int warm = 0; warm < 100 && (st.kernel_rx.empty() || st.kernel_rx.back() == 0); ++warm) {
+    const std::size_t want = st.n + 1;
+    srv.send_next(1);
+    ASSERT_TRUE(pump_until(c, [&] { return st.n == want; }));
+  }
+  ASSERT_NE(st.kernel_rx.back(), 0) << "no kernel receive stamp after 100 frames";
+  const std::size_t first = st.n;  // recorded frames already played
+  st.frames.clear();
+  st.kernel_rx.clear();
+  st.seen_wall.clear();
+  st.n = 0;
   const std::int64_t before_send = wall_ns();
   srv.send_next(500);
   ASSERT_TRUE(pump_until(c, [&] { return st.n == 500; }));
   for (std::size_t i = 0; i < 500; ++i) {
-    ASSERT_EQ(st.frames[i], rec.frames[i]) << i;
+    ASSERT_EQ(st.frames[i], rec.frames[first + i]) << i;
     ASSERT_NE(st.kernel_rx[i], 0) << "frame " << i << " has no kernel receive stamp";
     // The kernel saw the bytes after the server was asked to send them and before our callback ran.
     EXPECT_GE(st.kernel_rx[i], before_send) << i;
