@@ -28,8 +28,8 @@
 
 using namespace enigma;
 using namespace enigma::engine;
-using enigma::testing::fresh_path;
 using enigma::testing::Child;
+using enigma::testing::fresh_path;
 using enigma::testing::slurp;
 using enigma::testing::wait_for;
 
@@ -279,12 +279,23 @@ TEST(EngineRecording, ThePaperBinaryRecordsIntoItsRunDirectoryAndTheRecordingRep
         if (!wait_for([&] { return server.rest_requests() >= 1; })) return false;
         // The engine has the snapshot before the rest of the diffs arrive (a slow sanitizer build may
         // otherwise take the answer after the last frame, and the book never syncs).
-        if (!wait_for([&] { return log_of_only_run(work + "/paper").find("snapshot_received") != std::string::npos; }, 20000))
+        if (!wait_for([&] { return log_of_only_run(work + "/paper").find("snapshot_received") != std::string::npos; },
+                      20000))
           return false;
         server.send_next(kFrames - 1);
         if (!wait_for([&] { return server.cursor() == kFrames; })) return false;
-        std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the last frames reach the engine
-        return true;
+        // Sent is not read: a sanitizer build can be seconds behind. The engine has taken every frame once a
+        // heartbeat (one a second) counts no new frame after the last was sent.
+        auto idle_heartbeats = [&] {
+          const std::string log = log_of_only_run(work + "/paper");
+          std::size_t n = 0;
+          for (std::size_t p = log.find("heartbeat frames=0 "); p != std::string::npos;
+               p = log.find("heartbeat frames=0 ", p + 1))
+            ++n;
+          return n;
+        };
+        const std::size_t idle_before = idle_heartbeats();
+        return wait_for([&] { return idle_heartbeats() > idle_before; }, 60000);
       });
   EXPECT_EQ(paper_rc, 143) << slurp(work + "/paper.out");  // stopped by SIGTERM, as an operator stops paper
   const std::string paper_dir = only_run_dir(work + "/paper");
