@@ -610,8 +610,9 @@ std::vector<int> AdminServer::answer_bytes(std::string_view bytes) {
     while (!parser.is_done() && !ec) {
       const std::size_t used = parser.put(asio::buffer(bytes.data(), bytes.size()), ec);
       bytes.remove_prefix(used);
-      if (ec == http::error::need_more && !bytes.empty() && used > 0) ec = {};  // the parser wants the rest
-      if (!ec && used == 0 && !parser.is_done()) ec = http::error::need_more;    // no progress: truncated
+      // need_more: the parser wants bytes past the end of the input, so the request is truncated. (Calling
+      // put again without new bytes breaks Beast's contract: it asserts, e.g. inside a final chunk.)
+      if (!ec && used == 0 && !parser.is_done()) ec = http::error::need_more;  // no progress: truncated
     }
     if (ec) {
       // A truncated request is what a client that closed mid-request leaves: no answer, as on a socket.
