@@ -9,21 +9,10 @@
 #include <tbb/parallel_for.h>
 
 #include "core/error.hpp"
+#include "research/rng.hpp"
 
 namespace enigma::research {
 namespace {
-
-// splitmix64, as in optimizer.cpp: the same seed gives the same run on every standard library.
-struct Rng {
-  std::uint64_t s;
-  std::uint64_t next() noexcept {
-    std::uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  std::uint64_t below(std::uint64_t n) noexcept { return next() % n; }
-};
 
 Eigen::VectorXd scaled(const ParamSpace& space, std::uint64_t grid_index) {
   const ParamIndex idx = space.index_of(grid_index);
@@ -105,7 +94,7 @@ std::vector<Trial> run_bayes(const CandleBacktest& bt, Span train, std::optional
   const ParamSpace& space = bt.space();
   const std::uint64_t grid = space.grid_size();
   const std::uint64_t budget = std::min<std::uint64_t>(cfg.trials, grid);
-  Rng rng{cfg.seed};
+  SplitMix64 rng{cfg.seed};
   std::vector<Trial> trials;
   std::unordered_set<std::uint64_t> seen;
   auto evaluate = [&](std::uint64_t g, std::uint32_t step) {

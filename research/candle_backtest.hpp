@@ -43,7 +43,8 @@ struct Span {
 };
 
 // What a trial reports. Returns are fractions (0.05 = +5 %).
-// TODO(issue 14): switch to strategy/metrics.* (wip-metrics) once merged; kept tiny here on purpose.
+// A trial's summary, separate from strategy/metrics.hpp's full BacktestMetrics on purpose: computed in one pass
+// per trial without allocating, and trivially copyable, so MPI ranks exchange it as bytes (mpi_world.hpp).
 struct TrialMetrics {
   std::uint32_t trades = 0;
   std::uint32_t wins = 0;

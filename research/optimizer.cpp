@@ -8,26 +8,13 @@
 
 #include "core/error.hpp"
 #include "research/mpi_world.hpp"
+#include "research/rng.hpp"
 
 namespace enigma::research {
 namespace {
 
 // Trials per progress batch: big enough to keep both cores busy, small enough for a live ETA.
 constexpr std::uint64_t kBatch = 512;
-
-// splitmix64: a fixed, documented generator, so the same seed gives the same run on every standard library
-// (std::uniform_int_distribution is implementation-defined).
-struct Rng {
-  std::uint64_t s;
-  std::uint64_t next() noexcept {
-    std::uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  std::uint32_t below(std::uint64_t n) noexcept { return static_cast<std::uint32_t>(next() % n); }
-  double unit() noexcept { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
-};
 
 std::uint64_t grid_index_of(const ParamSpace& s, const ParamIndex& idx) noexcept {
   std::uint64_t k = 0;
@@ -116,7 +103,7 @@ std::vector<Trial> run_genetic(const CandleBacktest& bt, Span train, std::option
   if (cfg.tournament < 1) throw Error("genetic: tournament must be >= 1");
   if (!(cfg.mutation_rate >= 0.0 && cfg.mutation_rate <= 1.0)) throw Error("genetic: mutation_rate must be in [0, 1]");
   const ParamSpace& space = bt.space();
-  Rng rng{cfg.seed};
+  SplitMix64 rng{cfg.seed};
   std::vector<Trial> trials;                            // every distinct point, first evaluation order
   std::unordered_map<std::uint64_t, std::size_t> seen;  // grid index -> position in `trials`
   const std::uint64_t total = static_cast<std::uint64_t>(cfg.population) * cfg.generations;
@@ -137,7 +124,8 @@ std::vector<Trial> run_genetic(const CandleBacktest& bt, Span train, std::option
 
   std::vector<ParamIndex> pop(cfg.population);
   for (auto& ind : pop)
-    for (std::size_t d = 0; d < kParamCount; ++d) ind[d] = rng.below(space.values[d].size());
+    for (std::size_t d = 0; d < kParamCount; ++d)
+      ind[d] = static_cast<std::uint32_t>(rng.below(space.values[d].size()));
 
   for (std::uint32_t gen = 0;; ++gen) {
     std::vector<std::size_t> pos = evaluate_generation(pop, gen);
