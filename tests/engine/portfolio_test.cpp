@@ -250,7 +250,9 @@ TEST(EnginePortfolio, BadStrategyEntriesAreStartupErrorsNamingTheEntry) {
 
 std::uint64_t counting() noexcept { return enigma::test::thread_allocation_count(); }
 
-TEST(EnginePortfolio, NoHotPathAllocationsAfterWarmup) {
+class EnginePortfolioAlloc : public ::testing::TestWithParam<enigma::Topology> {};
+
+TEST_P(EnginePortfolioAlloc, NoHotPathAllocationsAfterWarmup) {
   using namespace enigma;
   using namespace enigma::engine;
   RunConfig rc = RunConfig::load(kConfig);
@@ -264,7 +266,7 @@ TEST(EnginePortfolio, NoHotPathAllocationsAfterWarmup) {
   TradingCore core(registry, trading);
   PipelineOptions po;
   po.venue = rc.venue;
-  po.topology = Topology::fused;
+  po.topology = GetParam();
   po.progress = false;
   po.warmup_frames = 5000;
   set_thread_alloc_counter(&counting);
@@ -277,5 +279,7 @@ TEST(EnginePortfolio, NoHotPathAllocationsAfterWarmup) {
   EXPECT_GT(core.figures(1).orders, 0u);
   EXPECT_EQ(r.hot_allocations, 0u);
 }
+INSTANTIATE_TEST_SUITE_P(Topologies, EnginePortfolioAlloc,
+                         ::testing::Values(enigma::Topology::fused, enigma::Topology::pipelined));
 
 }  // namespace
