@@ -71,7 +71,8 @@ ReplayRun replay(const std::string& name, const std::string& config) {
   ReplayRun r;
   const std::string runs = ::testing::TempDir() + "/runs-portfolio-" + name;
   fs::remove_all(runs);
-  r.out = run_enigma("replay --quiet --config " + config + " --data " + kBtc + " --data " + kEth + " --runs-dir " + runs);
+  r.out =
+      run_enigma("replay --quiet --config " + config + " --data " + kBtc + " --data " + kEth + " --runs-dir " + runs);
   std::error_code ec;
   r.dir = fs::canonical(runs + "/latest", ec);
   if (!ec) r.summary = slurp(r.dir / "summary.json");
@@ -213,8 +214,8 @@ TEST(EnginePortfolio, OneConcurrentPositionNeverOverlapsAndCountsTheRejects) {
     for (std::size_t b = a + 1; b < intervals.size(); ++b) {
       if (intervals[a].sym == intervals[b].sym) continue;
       EXPECT_FALSE(intervals[a].from < intervals[b].to && intervals[b].from < intervals[a].to)
-          << intervals[a].sym << " [" << intervals[a].from << ", " << intervals[a].to << ") overlaps " << intervals[b].sym
-          << " [" << intervals[b].from << ", " << intervals[b].to << ")";
+          << intervals[a].sym << " [" << intervals[a].from << ", " << intervals[a].to << ") overlaps "
+          << intervals[b].sym << " [" << intervals[b].from << ", " << intervals[b].to << ")";
     }
   // The entries it refused are counted by reason, in summary.json and on stdout.
   simdjson::dom::parser parser;
