@@ -8,6 +8,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "core/error.hpp"
@@ -111,6 +112,40 @@ std::vector<EquityPoint> read_equity(const std::string& path) {
       out.push_back({std::stod(t) / 1e9, std::stod(e)});
     } catch (const std::exception&) {
       throw Error("'" + path + "': bad row '" + line + "'");
+    }
+  }
+  return out;
+}
+
+// equity.csv's per-instrument columns (`pnl_<symbol>`, net P&L so far) as one chart series each.
+std::vector<Series> read_instrument_pnl(const std::string& path) {
+  std::vector<Series> out;
+  std::ifstream in(path);
+  if (!in) return out;
+  std::string line;
+  if (!std::getline(in, line)) return out;
+  std::vector<std::size_t> cols;  // column index of each series
+  {
+    std::istringstream ss(line);
+    std::string h;
+    for (std::size_t c = 0; std::getline(ss, h, ','); ++c)
+      if (h.rfind("pnl_", 0) == 0) {
+        cols.push_back(c);
+        out.push_back({h.substr(4), {}, {}});
+      }
+  }
+  while (std::getline(in, line)) {
+    std::vector<std::string> cells;
+    std::istringstream ss(line);
+    for (std::string c; std::getline(ss, c, ',');) cells.push_back(c);
+    for (std::size_t k = 0; k < cols.size(); ++k) {
+      if (cols[k] >= cells.size()) continue;
+      try {
+        out[k].x.push_back(std::stod(cells[0]) / 1e9);
+        out[k].y.push_back(std::stod(cells[cols[k]]));
+      } catch (const std::exception&) {
+        throw Error("'" + path + "': bad row '" + line + "'");
+      }
     }
   }
   return out;
@@ -280,6 +315,7 @@ std::string write_report(const std::string& run_dir) {
     eq.y.push_back(p.equity);
   }
 
+  const std::vector<Series> instrument_pnl = read_instrument_pnl(run_dir + "/equity.csv");
   // Flatten top-level scalar fields of summary.json into a table (objects one level deep).
   std::vector<std::pair<std::string, std::string>> rows;
   auto scalar = [](simdjson::dom::element v) -> std::string {
@@ -298,6 +334,32 @@ std::string write_report(const std::string& run_dir) {
         return "";
     }
   };
+  // summary.json "instruments": one row per instrument (and the strategy instance trading it).
+  const std::vector<std::string> inst_header = {"instrument", "strategy", "orders", "fills", "round trips", "fees",
+                                                "net P&L"};
+  std::vector<std::vector<std::string>> inst_rows;
+  if (simdjson::dom::array arr; !summary["instruments"].get(arr)) {
+    std::map<std::int64_t, std::string> kind_of;  // strategy id -> kind, from "strategies"
+    if (simdjson::dom::array st; !summary["strategies"].get(st))
+      for (simdjson::dom::element e : st) {
+        std::int64_t id = 0;
+        std::string_view kind;
+        if (!e["id"].get(id) && !e["kind"].get(kind)) kind_of[id] = std::string(kind);
+      }
+    auto text = [&](simdjson::dom::element e, const char* k) {
+      simdjson::dom::element v;
+      return e[k].get(v) ? std::string("n/a") : scalar(v);
+    };
+    for (simdjson::dom::element e : arr) {
+      std::int64_t id = -1;
+      const bool has_strategy = !e["strategy_id"].get(id);
+      inst_rows.push_back({text(e, "symbol"),
+                           has_strategy ? std::to_string(id) + " " + kind_of[id] : std::string("none"),
+                           text(e, "orders"), text(e, "fills"), text(e, "round_trips"), text(e, "fees"),
+                           text(e, "net_pnl")});
+    }
+  }
+
   for (auto [k, v] : summary.get_object()) {
     if (v.type() == simdjson::dom::element_type::OBJECT) {
       if (std::string_view(k) == "latency_ns") continue;
@@ -393,6 +455,16 @@ std::string write_report(const std::string& run_dir) {
   std::ostringstream md;
   md << "# enigma run report\n\nRun directory: `" << run_dir << "`\n\n";
   for (const auto& [k, v] : headline) md << "**" << k << "** " << v << " · ";
+  if (!inst_rows.empty()) {
+    md << "\n\n## Per instrument and strategy\n\n|";
+    for (const auto& h : inst_header) md << " " << h << " |";
+    md << "\n|---|---|---:|---:|---:|---:|---:|\n";
+    for (const auto& r : inst_rows) {
+      md << "|";
+      for (const auto& c : r) md << " " << c << " |";
+      md << "\n";
+    }
+  }
   md << "\n\n## Summary\n\n| field | value |\n|---|---|\n";
   for (const auto& [k, v] : rows) md << "| " << k << " | " << v << " |\n";
   if (!metric_rows.empty()) {
@@ -428,7 +500,19 @@ std::string write_report(const std::string& run_dir) {
     html << "<div style='border:1px solid #ccc;border-radius:6px;padding:8px 14px'><div "
             "style='font-size:12px;color:#666'>"
          << html_escape(k) << "</div><div style='font-size:20px;font-weight:bold'>" << html_escape(v) << "</div></div>";
-  html << "</div>\n<h2>Summary</h2><table>\n";
+  html << "</div>\n";
+  if (!inst_rows.empty()) {
+    html << "<h2>Per instrument and strategy</h2><table><tr>";
+    for (const auto& h : inst_header) html << "<th>" << html_escape(h) << "</th>";
+    html << "</tr>\n";
+    for (const auto& r : inst_rows) {
+      html << "<tr>";
+      for (const auto& c : r) html << "<td>" << html_escape(c) << "</td>";
+      html << "</tr>\n";
+    }
+    html << "</table>\n";
+  }
+  html << "<h2>Summary</h2><table>\n";
   for (const auto& [k, v] : rows)
     html << "<tr><td>" << html_escape(k) << "</td><td>" << html_escape(v) << "</td></tr>\n";
   html << "</table>\n";
@@ -455,6 +539,11 @@ std::string write_report(const std::string& run_dir) {
     html << "<h2>Equity</h2>\n"
          << svg_line_chart("Equity curve (net of fees and funding)", "time (UTC; data time in a replay)", "equity",
                            {eq}, false, 760, 360, false, /*x_utc=*/true);
+  }
+  if (instrument_pnl.size() > 1 && !instrument_pnl[0].x.empty()) {
+    html << svg_line_chart("Net P&L per instrument (sums to equity - initial balance)",
+                           "time (UTC; data time in a replay)", "net P&L", instrument_pnl, false, 760, 360, false,
+                           /*x_utc=*/true);
   }
   if (!host_check.empty()) html << "<h2>Host tuning</h2><pre>" << html_escape(host_check) << "</pre>\n";
   html << "</body></html>\n";

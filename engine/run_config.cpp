@@ -34,8 +34,11 @@ risk::TokenBucketConfig read_bucket(config::TableReader& t, std::string_view pre
   return d;
 }
 
-void read_common(config::TableReader& t, strategy::StrategyCommonConfig& c, const RunConfig& rc) {
-  c.strategy_id = static_cast<std::uint16_t>(t.integer("id", 0, 0, oms::kMaxEntryStrategies - 1));
+// `default_id`: 0 for [strategy]; a [[strategy]] entry's index, so entries without an id get distinct ones.
+void read_common(config::TableReader& t, strategy::StrategyCommonConfig& c, const RunConfig& rc,
+                 std::int64_t default_id) {
+  c.strategy_id = static_cast<std::uint16_t>(t.integer(
+      "id", std::min<std::int64_t>(default_id, oms::kMaxEntryStrategies - 1), 0, oms::kMaxEntryStrategies - 1));
   const auto inst = t.integer("instrument", 0, 0, 1023);
   if (static_cast<std::size_t>(inst) >= rc.instruments.size())
     t.fail("instrument", "no [[instrument]] with index " + std::to_string(inst));
@@ -99,6 +102,75 @@ Rate parse_fraction(config::TableReader& t, std::string_view key, const std::str
   return r.value;
 }
 
+// One strategy instance from `t` (`[strategy]` or a `[[strategy]]` entry, named `what` in errors): its kind,
+// common keys and parameter sub-tables; returns the entry pricing of its kind.
+EntryPricingKeys read_strategy(config::TableReader& t, const RunConfig& rc, StrategyInstance& out,
+                               const std::string& what, std::int64_t default_id) {
+  out.kind = t.choice<StrategyKind>("kind", StrategyKind::imbalance,
+                                    {{"imbalance", StrategyKind::imbalance},
+                                     {"confluence", StrategyKind::confluence},
+                                     {"mean-reversion", StrategyKind::mean_reversion}});
+  strategy::StrategyCommonConfig common;
+  read_common(t, common, rc, default_id);
+  std::array<EntryPricingKeys, 3> pricing{};  // by StrategyKind
+  if (auto s = t.optional_table("imbalance")) {
+    auto& c = out.imbalance;
+    pricing[static_cast<std::size_t>(StrategyKind::imbalance)] = read_entry_pricing(*s);
+    c.depth = static_cast<std::uint32_t>(s->integer("depth", c.depth, 1, 50));
+    c.entry_imbalance = s->real("entry_imbalance", c.entry_imbalance, 0.0, 1.0);
+    c.exit_imbalance = s->real("exit_imbalance", c.exit_imbalance, 0.0, 1.0);
+    c.confirm_updates = static_cast<std::uint32_t>(s->integer("confirm_updates", c.confirm_updates, 1, 1000));
+    c.max_spread_bps = s->real("max_spread_bps", c.max_spread_bps, 0.0, 10000.0);
+    c.cooldown_ns = s->integer("cooldown_ms", c.cooldown_ns / 1'000'000, 0, 86'400'000) * 1'000'000;
+    c.stop_ticks = static_cast<std::uint32_t>(s->integer("stop_ticks", c.stop_ticks, 1, 1'000'000));
+    c.take_profit_ticks =
+        static_cast<std::uint32_t>(s->integer("take_profit_ticks", c.take_profit_ticks, 1, 1'000'000));
+    if (!(c.exit_imbalance < c.entry_imbalance))
+      s->fail("exit_imbalance", "exit_imbalance = " + std::to_string(c.exit_imbalance) +
+                                    " must be below entry_imbalance = " + std::to_string(c.entry_imbalance) +
+                                    " (else every entry exits on the next update)");
+    s->finish();
+  }
+  if (auto s = t.optional_table("mean_reversion")) {
+    auto& c = out.mean_reversion;
+    pricing[static_cast<std::size_t>(StrategyKind::mean_reversion)] = read_entry_pricing(*s);
+    c.market_orders = s->boolean("market_orders", c.market_orders);
+    read_timeframes(*s, c.candles);
+    c.rsi_period = static_cast<int>(s->integer("rsi_period", c.rsi_period, 2, 1000));
+    c.rsi_oversold = s->real("rsi_oversold", c.rsi_oversold, 0.0, 100.0);
+    c.rsi_overbought = s->real("rsi_overbought", c.rsi_overbought, 0.0, 100.0);
+    c.bb_period = static_cast<int>(s->integer("bb_period", c.bb_period, 2, 1000));
+    c.bb_sigma = s->real("bb_sigma", c.bb_sigma, 0.1, 10.0);
+    if (!(c.rsi_oversold < c.rsi_overbought))
+      s->fail("rsi_oversold", "rsi_oversold = " + std::to_string(c.rsi_oversold) +
+                                  " must be below rsi_overbought = " + std::to_string(c.rsi_overbought));
+    s->finish();
+  }
+  if (auto s = t.optional_table("confluence")) {
+    auto& c = out.confluence;
+    pricing[static_cast<std::size_t>(StrategyKind::confluence)] = read_entry_pricing(*s);
+    c.market_orders = s->boolean("market_orders", c.market_orders);
+    read_timeframes(*s, c.candles);
+    c.stop_atr_mult = s->real("stop_atr_mult", c.stop_atr_mult, 0.1, 100.0);
+    c.take_profit_atr_mult = s->real("take_profit_atr_mult", c.take_profit_atr_mult, 0.1, 100.0);
+    c.require_full_alignment = s->boolean("require_full_alignment", c.require_full_alignment);
+    c.accuracy_horizon_bars =
+        static_cast<int>(s->integer("accuracy_horizon_bars", c.accuracy_horizon_bars, 1, 100'000));
+    s->finish();
+  }
+  t.finish();
+  out.imbalance.common = common;
+  out.confluence.common = common;
+  out.mean_reversion.common = common;
+  // The strategy's full validation now, so a bad combination fails before anything starts.
+  try {
+    (void)out.make();
+  } catch (const Error& e) {
+    throw Error(t.source() + ": " + what + ": " + e.what());
+  }
+  return pricing[static_cast<std::size_t>(out.kind)];
+}
+
 }  // namespace
 
 RunConfig RunConfig::parse(std::string_view text, const std::string& source_name) {
@@ -106,8 +178,6 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
   auto root = doc.root();
   RunConfig rc;
   rc.source = source_name;
-  EntryPricingKeys chosen_pricing;
-  std::uint16_t chosen_strategy_id = 0;
   if (root.has("engine")) rc.engine = EngineConfig::read(root.table("engine"));
   if (root.has("log")) {
     auto t = root.table("log");
@@ -178,82 +248,50 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
   }
   if (rc.instruments.empty()) root.fail("instrument", "at least one [[instrument]] is required");
 
+  // [strategy] (one instance) or [[strategy]] (a portfolio: one instance per instrument, distinct ids).
+  std::vector<std::pair<std::uint16_t, EntryPricingKeys>> pricing_by_id;
   {
-    auto t = root.table("strategy");
-    rc.strategy = t.choice<StrategyKind>("kind", StrategyKind::imbalance,
-                                         {{"imbalance", StrategyKind::imbalance},
-                                          {"confluence", StrategyKind::confluence},
-                                          {"mean-reversion", StrategyKind::mean_reversion}});
-    strategy::StrategyCommonConfig common;
-    read_common(t, common, rc);
-    std::array<EntryPricingKeys, 3> pricing{};  // by StrategyKind
-    if (auto s = t.optional_table("imbalance")) {
-      auto& c = rc.imbalance;
-      pricing[static_cast<std::size_t>(StrategyKind::imbalance)] = read_entry_pricing(*s);
-      c.depth = static_cast<std::uint32_t>(s->integer("depth", c.depth, 1, 50));
-      c.entry_imbalance = s->real("entry_imbalance", c.entry_imbalance, 0.0, 1.0);
-      c.exit_imbalance = s->real("exit_imbalance", c.exit_imbalance, 0.0, 1.0);
-      c.confirm_updates = static_cast<std::uint32_t>(s->integer("confirm_updates", c.confirm_updates, 1, 1000));
-      c.max_spread_bps = s->real("max_spread_bps", c.max_spread_bps, 0.0, 10000.0);
-      c.cooldown_ns = s->integer("cooldown_ms", c.cooldown_ns / 1'000'000, 0, 86'400'000) * 1'000'000;
-      c.stop_ticks = static_cast<std::uint32_t>(s->integer("stop_ticks", c.stop_ticks, 1, 1'000'000));
-      c.take_profit_ticks =
-          static_cast<std::uint32_t>(s->integer("take_profit_ticks", c.take_profit_ticks, 1, 1'000'000));
-      if (!(c.exit_imbalance < c.entry_imbalance))
-        s->fail("exit_imbalance", "exit_imbalance = " + std::to_string(c.exit_imbalance) +
-                                      " must be below entry_imbalance = " + std::to_string(c.entry_imbalance) +
-                                      " (else every entry exits on the next update)");
-      s->finish();
-    }
-    if (auto s = t.optional_table("mean_reversion")) {
-      auto& c = rc.mean_reversion;
-      pricing[static_cast<std::size_t>(StrategyKind::mean_reversion)] = read_entry_pricing(*s);
-      c.market_orders = s->boolean("market_orders", c.market_orders);
-      read_timeframes(*s, c.candles);
-      c.rsi_period = static_cast<int>(s->integer("rsi_period", c.rsi_period, 2, 1000));
-      c.rsi_oversold = s->real("rsi_oversold", c.rsi_oversold, 0.0, 100.0);
-      c.rsi_overbought = s->real("rsi_overbought", c.rsi_overbought, 0.0, 100.0);
-      c.bb_period = static_cast<int>(s->integer("bb_period", c.bb_period, 2, 1000));
-      c.bb_sigma = s->real("bb_sigma", c.bb_sigma, 0.1, 10.0);
-      if (!(c.rsi_oversold < c.rsi_overbought))
-        s->fail("rsi_oversold", "rsi_oversold = " + std::to_string(c.rsi_oversold) +
-                                    " must be below rsi_overbought = " + std::to_string(c.rsi_overbought));
-      s->finish();
-    }
-    if (auto s = t.optional_table("confluence")) {
-      auto& c = rc.confluence;
-      pricing[static_cast<std::size_t>(StrategyKind::confluence)] = read_entry_pricing(*s);
-      c.market_orders = s->boolean("market_orders", c.market_orders);
-      read_timeframes(*s, c.candles);
-      c.stop_atr_mult = s->real("stop_atr_mult", c.stop_atr_mult, 0.1, 100.0);
-      c.take_profit_atr_mult = s->real("take_profit_atr_mult", c.take_profit_atr_mult, 0.1, 100.0);
-      c.require_full_alignment = s->boolean("require_full_alignment", c.require_full_alignment);
-      c.accuracy_horizon_bars =
-          static_cast<int>(s->integer("accuracy_horizon_bars", c.accuracy_horizon_bars, 1, 100'000));
-      s->finish();
-    }
-    t.finish();
-    rc.imbalance.common = common;
-    rc.confluence.common = common;
-    rc.mean_reversion.common = common;
-    // The run's strategy: its full validation now, so a bad combination fails before anything starts.
-    try {
-      switch (rc.strategy) {
-        case StrategyKind::imbalance:
-          rc.imbalance.validate();
-          break;
-        case StrategyKind::confluence:
-          rc.confluence.validate();
-          break;
-        case StrategyKind::mean_reversion:
-          rc.mean_reversion.validate();
-          break;
+    const toml::node* node = doc.table().get("strategy");
+    if (node != nullptr && node->is_array_of_tables()) {
+      std::size_t i = 0;
+      for (auto t : root.table_array("strategy")) {
+        const std::string what = "[[strategy]] #" + std::to_string(i + 1);
+        StrategyInstance s;
+        const EntryPricingKeys pricing = read_strategy(t, rc, s, what, static_cast<std::int64_t>(i));
+        const auto& c = s.common();
+        const std::vector<StrategyInstance> earlier = i == 0 ? std::vector<StrategyInstance>{} : rc.strategy_instances();
+        for (std::size_t j = 0; j < earlier.size(); ++j) {
+          if (earlier[j].common().strategy_id == c.strategy_id)
+            t.fail("id", "id " + std::to_string(c.strategy_id) + " is already used by [[strategy]] #" +
+                             std::to_string(j + 1) + " (each instance needs its own id)");
+          if (earlier[j].common().instrument == c.instrument)
+            t.fail("instrument", "instrument " + std::to_string(c.instrument) + " ('" +
+                                     sym_text(rc.instruments[c.instrument].spec) +
+                                     "') is already traded by [[strategy]] #" + std::to_string(j + 1) +
+                                     ": positions are kept per instrument, so one instance per instrument");
+        }
+        if (i == 0) {
+          rc.strategy = s.kind;
+          rc.imbalance = s.imbalance;
+          rc.confluence = s.confluence;
+          rc.mean_reversion = s.mean_reversion;
+        } else {
+          rc.more_strategies.push_back(s);
+        }
+        pricing_by_id.emplace_back(c.strategy_id, pricing);
+        ++i;
       }
-    } catch (const Error& e) {
-      throw Error(source_name + ": [strategy]: " + e.what());
+      if (i == 0) root.fail("strategy", "the [[strategy]] array is empty");
+    } else {
+      auto t = root.table("strategy");
+      StrategyInstance s;
+      const EntryPricingKeys pricing = read_strategy(t, rc, s, "[strategy]", 0);
+      rc.strategy = s.kind;
+      rc.imbalance = s.imbalance;
+      rc.confluence = s.confluence;
+      rc.mean_reversion = s.mean_reversion;
+      pricing_by_id.emplace_back(s.common().strategy_id, pricing);
     }
-    chosen_pricing = pricing[static_cast<std::size_t>(rc.strategy)];
-    chosen_strategy_id = common.strategy_id;
   }
 
   {
@@ -261,7 +299,7 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
     if (auto t = root.optional_table("risk")) {
       r.max_open_orders = static_cast<std::uint32_t>(t->integer("max_open_orders", r.max_open_orders, 1, 100000));
       r.max_concurrent_positions =
-          static_cast<std::uint32_t>(t->integer("max_concurrent_positions", r.max_concurrent_positions, 1, 1000));
+          static_cast<std::uint32_t>(t->integer("max_concurrent_positions", r.max_concurrent_positions, 0, 1000));
       r.price_collar_bps = static_cast<std::uint32_t>(t->integer("price_collar_bps", r.price_collar_bps, 1, 10000));
       r.max_order_notional = t->decimal<Notional>("max_order_notional", r.max_order_notional, Notional::from_raw(1));
       r.max_total_exposure = t->decimal<Notional>("max_total_exposure", r.max_total_exposure, Notional::from_raw(1));
@@ -370,11 +408,11 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
     t->finish();
   }
   // Entry pricing per strategy id, fixed before the run (on_intent indexes it).
-  {
-    oms::StrategyEntryPricing& e = rc.trading.entry_by_strategy[chosen_strategy_id];
-    e.mode = chosen_pricing.mode;
+  for (const auto& [id, pricing] : pricing_by_id) {
+    oms::StrategyEntryPricing& e = rc.trading.entry_by_strategy[id];
+    e.mode = pricing.mode;
     e.level_index = static_cast<std::uint8_t>(
-        chosen_pricing.level ? *chosen_pricing.level - 1 : static_cast<std::int64_t>(rc.trading.entry.level_index));
+        pricing.level ? *pricing.level - 1 : static_cast<std::int64_t>(rc.trading.entry.level_index));
   }
   if (auto t = root.optional_table("admin")) {
     rc.admin.enabled = t->boolean("enabled", false);
@@ -539,19 +577,52 @@ void RunConfig::fill_registry(InstrumentRegistry& registry) const {
   }
 }
 
-std::vector<strategy::AnyStrategy> RunConfig::make_strategies() const {
-  std::vector<strategy::AnyStrategy> out;
-  switch (strategy) {
+std::string_view to_string(StrategyKind k) noexcept {
+  switch (k) {
     case StrategyKind::imbalance:
-      out.emplace_back(std::in_place_type<strategy::ImbalanceTaker>, imbalance);
-      break;
+      return "imbalance";
     case StrategyKind::confluence:
-      out.emplace_back(std::in_place_type<strategy::ConfluenceStrategy>, confluence);
-      break;
+      return "confluence";
     case StrategyKind::mean_reversion:
-      out.emplace_back(std::in_place_type<strategy::MeanReversionStrategy>, mean_reversion);
+      return "mean-reversion";
+  }
+  return "?";
+}
+
+const strategy::StrategyCommonConfig& StrategyInstance::common() const noexcept {
+  switch (kind) {
+    case StrategyKind::confluence:
+      return confluence.common;
+    case StrategyKind::mean_reversion:
+      return mean_reversion.common;
+    case StrategyKind::imbalance:
       break;
   }
+  return imbalance.common;
+}
+
+strategy::AnyStrategy StrategyInstance::make() const {
+  switch (kind) {
+    case StrategyKind::confluence:
+      return strategy::AnyStrategy(std::in_place_type<strategy::ConfluenceStrategy>, confluence);
+    case StrategyKind::mean_reversion:
+      return strategy::AnyStrategy(std::in_place_type<strategy::MeanReversionStrategy>, mean_reversion);
+    case StrategyKind::imbalance:
+      break;
+  }
+  return strategy::AnyStrategy(std::in_place_type<strategy::ImbalanceTaker>, imbalance);
+}
+
+std::vector<StrategyInstance> RunConfig::strategy_instances() const {
+  std::vector<StrategyInstance> out;
+  out.push_back({strategy, imbalance, confluence, mean_reversion});
+  out.insert(out.end(), more_strategies.begin(), more_strategies.end());
+  return out;
+}
+
+std::vector<strategy::AnyStrategy> RunConfig::make_strategies() const {
+  std::vector<strategy::AnyStrategy> out;
+  for (const StrategyInstance& s : strategy_instances()) out.push_back(s.make());
   return out;
 }
 
@@ -582,16 +653,10 @@ PaperOptions paper_options(const RunConfig& rc, const std::string& run_dir) {
   return p;
 }
 
-std::string_view RunConfig::strategy_name() const noexcept {
-  switch (strategy) {
-    case StrategyKind::imbalance:
-      return "imbalance";
-    case StrategyKind::confluence:
-      return "confluence";
-    case StrategyKind::mean_reversion:
-      return "mean-reversion";
-  }
-  return "?";
+std::string RunConfig::strategy_name() const {
+  std::string out(to_string(strategy));
+  for (const StrategyInstance& s : more_strategies) out += "+" + std::string(to_string(s.kind));
+  return out;
 }
 
 }  // namespace enigma::engine

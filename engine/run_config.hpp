@@ -19,6 +19,18 @@
 namespace enigma::engine {
 
 enum class StrategyKind : std::uint8_t { imbalance, confluence, mean_reversion };
+[[nodiscard]] std::string_view to_string(StrategyKind k) noexcept;
+
+// One strategy instance of a run: a `[strategy]` table or one `[[strategy]]` entry. Only the config of
+// `kind` is used; the others keep their defaults (or what the entry's other sub-tables set).
+struct StrategyInstance {
+  StrategyKind kind{StrategyKind::imbalance};
+  strategy::ImbalanceTakerConfig imbalance{};
+  strategy::ConfluenceConfig confluence{};
+  strategy::MeanReversionConfig mean_reversion{};
+  [[nodiscard]] const strategy::StrategyCommonConfig& common() const noexcept;
+  [[nodiscard]] strategy::AnyStrategy make() const;  // throws enigma::Error (the strategy's validation)
+};
 
 struct InstrumentEntry {
   InstrumentSpec spec;
@@ -94,11 +106,13 @@ struct RunConfig {
   std::string runs_dir{"runs"};
   // [[instrument]]
   std::vector<InstrumentEntry> instruments;
-  // [strategy]
+  // [strategy], or the first [[strategy]] entry (single-strategy code and tests edit these fields)
   StrategyKind strategy{StrategyKind::imbalance};
   strategy::ImbalanceTakerConfig imbalance{};
   strategy::ConfluenceConfig confluence{};
   strategy::MeanReversionConfig mean_reversion{};
+  // [[strategy]] entries after the first (a portfolio: one instance per instrument, distinct ids)
+  std::vector<StrategyInstance> more_strategies;
   // [risk], [sim], [oms]
   TradingCoreConfig trading{};
   // [admin]
@@ -134,9 +148,13 @@ struct RunConfig {
 
   // The instrument registry described by [[instrument]] (ids in file order).
   void fill_registry(InstrumentRegistry& registry) const;
-  // Strategies for the run, built from [strategy].
+  // Every strategy instance of the run in file order: the first from `strategy`/`imbalance`/..., then
+  // `more_strategies`.
+  [[nodiscard]] std::vector<StrategyInstance> strategy_instances() const;
+  // Strategies for the run, built from [strategy] or the [[strategy]] entries.
   [[nodiscard]] std::vector<strategy::AnyStrategy> make_strategies() const;
-  [[nodiscard]] std::string_view strategy_name() const noexcept;
+  // The kind of the run's strategy; a portfolio's kinds joined with '+' ("imbalance+mean-reversion").
+  [[nodiscard]] std::string strategy_name() const;
 };
 
 // WebSocket and snapshot settings of a paper/live run from [feed], and its recording from [record]: into

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -78,6 +79,21 @@ std::vector<Stage> stages_of(const StageHistograms& h) {
 
 void write_file(const std::string& path, const std::string& text) { write_file_atomic(path, text); }
 
+// The strategy instance trading each configured instrument (a portfolio has at most one per instrument);
+// nullptr where none does.
+std::vector<const StrategyInstance*> strategy_by_instrument(const std::vector<StrategyInstance>& all, std::size_t n) {
+  std::vector<const StrategyInstance*> out(n, nullptr);
+  for (const StrategyInstance& s : all)
+    if (s.common().instrument < n) out[s.common().instrument] = &s;
+  return out;
+}
+
+// A JSON number that is null for NaN and infinities.
+std::string json_num(double v) {
+  if (!std::isfinite(v)) return "null";
+  return fmt::format("{}", v);
+}
+
 }  // namespace
 
 std::string json_escape(std::string_view in) {
@@ -148,6 +164,7 @@ std::string run_metrics_json(const RunSummaryInput& in) {
   // of them in exit order.
   std::vector<strategy::RoundTrip> trips;
   std::vector<strategy::TradeFill> fills;
+  std::vector<std::size_t> trip_instrument;  // instrument id of each entry of `trips`, before the sort
   for (std::size_t id = 0; id < in.registry->size(); ++id) {
     fills.clear();
     const double multiplier = in.registry->get(static_cast<InstrumentId>(id)).multiplier.to_double();
@@ -157,7 +174,30 @@ std::string run_metrics_json(const RunSummaryInput& in) {
                          t.fee.to_double(), t.expected.to_double()});
     const auto closed = strategy::round_trips_from_fills(fills);
     trips.insert(trips.end(), closed.begin(), closed.end());
+    trip_instrument.insert(trip_instrument.end(), closed.size(), id);
   }
+  // A portfolio's split: each configured instrument's FIFO round trips (and the strategy trading it).
+  std::string by_instrument = "  \"by_instrument\": [";
+  {
+    const std::vector<StrategyInstance> all = in.config->strategy_instances();
+    const auto owner = strategy_by_instrument(all, core.traded_count());
+    std::size_t begin = 0;
+    for (std::size_t id = 0; id < core.traded_count(); ++id) {
+      std::size_t end = begin;
+      while (end < trips.size() && trip_instrument[end] == id) ++end;
+      const strategy::TradeStats ts = strategy::trade_stats(std::span(trips).subspan(begin, end - begin));
+      const auto f = core.figures(static_cast<InstrumentId>(id));
+      by_instrument += fmt::format(
+          "{}\n    {{\"symbol\": \"{}\", \"strategy_id\": {}, \"strategy\": {}, \"trades\": {}, \"win_rate\": {}, "
+          "\"profit_factor\": {}, \"expectancy\": {}, \"net_pnl\": {}}}",
+          id ? "," : "", json_escape(in.registry->get(static_cast<InstrumentId>(id)).symbol.view()),
+          owner[id] ? std::to_string(owner[id]->common().strategy_id) : std::string("null"),
+          owner[id] ? "\"" + std::string(to_string(owner[id]->kind)) + "\"" : std::string("null"), ts.trades,
+          json_num(ts.win_rate), json_num(ts.profit_factor), json_num(ts.expectancy), f.net.to_string(2));
+      begin = end;
+    }
+  }
+  by_instrument += "\n  ],\n";
   std::stable_sort(trips.begin(), trips.end(), [](const auto& a, const auto& b) { return a.exit_ns < b.exit_ns; });
   std::vector<strategy::EquityPoint> curve;
   std::vector<strategy::PricePoint> prices;  // instrument 0's mid at each equity sample: the buy-and-hold baseline
@@ -189,7 +229,8 @@ std::string run_metrics_json(const RunSummaryInput& in) {
     a.accuracy.accuracy = a.accuracy.votes
                               ? static_cast<double>(a.accuracy.agreed) / static_cast<double>(a.accuracy.votes)
                               : std::numeric_limits<double>::quiet_NaN();
-  return strategy::metrics_json(m);
+  // by_instrument goes in as the object's first field: metrics_json's text opens with "{\n".
+  return "{\n" + by_instrument + strategy::metrics_json(m).substr(2);
 }
 
 void write_run_files(const std::string& dir, const RunSummaryInput& in) {
@@ -213,10 +254,18 @@ void write_run_files(const std::string& dir, const RunSummaryInput& in) {
   }
   {
     std::ostringstream o;
-    o << "time_ns,equity,balance,position\n";
-    for (const auto& e : core.equity())
-      o << e.time_ns << ',' << e.equity.to_string(2) << ',' << e.balance.to_string(2) << ',' << e.position.to_string()
-        << '\n';
+    // Then one column per configured instrument: its net P&L so far (realized + unrealized - fees - funding);
+    // they sum to equity - initial balance.
+    o << "time_ns,equity,balance,position";
+    for (std::size_t i = 0; i < core.traded_count(); ++i)
+      o << ",pnl_" << in.registry->get(static_cast<InstrumentId>(i)).symbol.view();
+    o << '\n';
+    for (std::size_t row = 0; row < core.equity().size(); ++row) {
+      const EquityRow& e = core.equity()[row];
+      o << e.time_ns << ',' << e.equity.to_string(2) << ',' << e.balance.to_string(2) << ',' << e.position.to_string();
+      for (const Notional& pnl : core.equity_by_instrument(row)) o << ',' << pnl.to_string(2);
+      o << '\n';
+    }
     write_file(dir + "/equity.csv", o.str());
   }
   for (const auto& s : stages_of(r.hist))
@@ -267,6 +316,31 @@ void write_run_files(const std::string& dir, const RunSummaryInput& in) {
   j << "  \"pnl\": {\"initial_balance\": " << money(initial) << ", \"final_equity\": " << money(equity)
     << ", \"net_pnl\": " << money(net) << ", \"fees\": " << money(acct.fees_paid)
     << ", \"funding\": " << money(acct.funding_paid) << ", \"max_drawdown\": " << money(core.max_drawdown()) << "},\n";
+  {  // a portfolio's split: per configured instrument, then per strategy instance (each trades one instrument)
+    const std::vector<StrategyInstance> all = in.config->strategy_instances();
+    const auto owner = strategy_by_instrument(all, core.traded_count());
+    j << "  \"instruments\": [";
+    for (std::size_t i = 0; i < core.traded_count(); ++i) {
+      const auto f = core.figures(static_cast<InstrumentId>(i));
+      j << (i ? ", " : "") << "{\"symbol\": \"" << json_escape(in.registry->get(static_cast<InstrumentId>(i)).symbol.view())
+        << "\", \"strategy_id\": "
+        << (owner[i] ? std::to_string(owner[i]->common().strategy_id) : std::string("null")) << ", \"orders\": " << f.orders
+        << ", \"fills\": " << f.fills << ", \"round_trips\": " << f.round_trips << ", \"losing_trips\": " << f.losing_trips
+        << ", \"realized\": " << money(f.realized) << ", \"unrealized\": " << money(f.unrealized)
+        << ", \"fees\": " << money(f.fees) << ", \"funding\": " << money(f.funding) << ", \"net_pnl\": " << money(f.net)
+        << ", \"position\": \"" << core.position(static_cast<InstrumentId>(i)).qty.to_string() << "\"}";
+    }
+    j << "],\n  \"strategies\": [";
+    for (std::size_t k = 0; k < all.size(); ++k) {
+      const auto& c = all[k].common();
+      const auto f = core.figures(c.instrument);
+      j << (k ? ", " : "") << "{\"id\": " << c.strategy_id << ", \"kind\": \"" << to_string(all[k].kind)
+        << "\", \"symbol\": \"" << json_escape(in.registry->get(c.instrument).symbol.view())
+        << "\", \"orders\": " << f.orders << ", \"fills\": " << f.fills << ", \"round_trips\": " << f.round_trips
+        << ", \"net_pnl\": " << money(f.net) << "}";
+    }
+    j << "],\n";
+  }
   {  // the supervisor: lifecycle at the end, emergency stops by cause, the plan's limits, protection at exit
     j << "  \"supervisor\": {\"lifecycle\": \"" << to_string(core.lifecycle())
       << "\", \"emergency_stops\": " << c.emergency_stops << ", \"emergency_causes\": {";
@@ -423,6 +497,22 @@ std::string format_summary(const RunSummaryInput& in, const std::string& dir) {
   o << "  P&L net of fees and funding: " << (equity - initial).to_string(2) << "  (fees "
     << core.account().fees_paid.to_string(2) << ", funding " << core.account().funding_paid.to_string(2)
     << ", max drawdown " << core.max_drawdown().to_string(2) << ")\n";
+  {  // per instrument and the strategy instance trading it (their nets sum to the line above)
+    const std::vector<StrategyInstance> all = in.config->strategy_instances();
+    const auto owner = strategy_by_instrument(all, core.traded_count());
+    for (std::size_t i = 0; i < core.traded_count(); ++i) {
+      const auto f = core.figures(static_cast<InstrumentId>(i));
+      const std::string who = owner[i] ? "strategy " + std::to_string(owner[i]->common().strategy_id) + " " +
+                                             std::string(to_string(owner[i]->kind))
+                                       : std::string("no strategy");
+      std::snprintf(line, sizeof line,
+                    "    %-12s %-26s orders %llu  fills %llu  round trips %llu  net P&L %s  (fees %s)\n",
+                    std::string(in.registry->get(static_cast<InstrumentId>(i)).symbol.view()).c_str(), who.c_str(),
+                    (unsigned long long)f.orders, (unsigned long long)f.fills, (unsigned long long)f.round_trips,
+                    f.net.to_string(2).c_str(), f.fees.to_string(2).c_str());
+      o << line;
+    }
+  }
   o << "  latency (ns)        count      p50      p90      p99    p99.9      max\n";
   for (const auto& s : stages_of(r.hist)) {
     if (s.h->count() == 0) continue;

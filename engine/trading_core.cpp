@@ -82,6 +82,7 @@ TradingCore::TradingCore(const InstrumentRegistry& registry, TradingCoreConfig c
   cancel_buf_.resize(cfg_.risk.max_open_orders + 1);
   peak_equity_ = cfg_.sim.initial_balance;
   watch_.assign(traded_count_, InstrumentWatch{});
+  equity_by_instrument_.reserve(equity_.capacity() * traded_count_);
   estop_ = std::make_unique<risk::EmergencyStop>(*risk_);
   estop_actions_ = std::make_unique<EmergencyActionsImpl>(*this);
   warm_id_ = risk::ClientOrderId::from("warmdryrun").value;
@@ -232,6 +233,7 @@ bool TradingCore::send(oms::OrderSpec spec, strategy::IntentReason reason, std::
   }
   ++counters_.orders;
   ++day_stats_.orders;
+  if (spec.req.instrument < watch_.size()) ++watch_[spec.req.instrument].orders;
   ENIGMA_LOG_INFO("oms", "order_sent id={} side={} type={} qty={} price={} stop={} reduce_only={} instrument={}", spec.req.client_id.view(),
                   side_text(spec.req.side), LogLiteral{risk::to_string(spec.req.type)}, spec.req.qty, spec.req.price,
                   spec.req.stop_price, spec.req.reduce_only, spec.req.instrument);
@@ -689,6 +691,23 @@ Notional TradingCore::unrealized(InstrumentId id) const noexcept {
   return p.qty.raw() > 0 ? value.value - p.entry_notional : p.entry_notional - value.value;
 }
 
+TradingCore::InstrumentFigures TradingCore::figures(InstrumentId id) const noexcept {
+  InstrumentFigures f;
+  if (id >= traded_count_) return f;
+  const InstrumentWatch& w = watch_[id];
+  const oms::SimPosition& p = position(id);
+  f.orders = w.orders;
+  f.fills = w.fills;
+  f.round_trips = w.trips;
+  f.losing_trips = w.losing_trips;
+  f.realized = p.realized_pnl;
+  f.unrealized = unrealized(id);
+  f.fees = p.fees;
+  f.funding = p.funding;
+  f.net = f.realized + f.unrealized - f.fees - f.funding;
+  return f;
+}
+
 Notional TradingCore::last_equity() const noexcept {
   Notional u{};
   for (std::size_t i = 0; i < traded_count_; ++i) u += unrealized(static_cast<InstrumentId>(i));
@@ -704,8 +723,12 @@ void TradingCore::mark(InstrumentId id, Price mid, std::int64_t now_ns) noexcept
   const Notional eq = last_equity();
   if (eq > peak_equity_) peak_equity_ = eq;
   if (peak_equity_ - eq > max_drawdown_) max_drawdown_ = peak_equity_ - eq;
-  if (equity_.size() < equity_.capacity()) equity_.push_back({now_ns, eq, account().balance, position(0).qty, marks_[0]});
-  else ++counters_.dropped_rows;
+  if (equity_.size() < equity_.capacity()) {
+    equity_.push_back({now_ns, eq, account().balance, position(0).qty, marks_[0]});
+    for (std::size_t i = 0; i < traded_count_; ++i) equity_by_instrument_.push_back(figures(static_cast<InstrumentId>(i)).net);
+  } else {
+    ++counters_.dropped_rows;
+  }
   supervise(now_ns);
 }
 
@@ -760,6 +783,7 @@ void TradingCore::handle_report(const oms::ExecReport& r, std::int64_t now_ns, s
     ++day_stats_.fills;
     day_stats_.fees += a.fill_fee.to_double();
     const InstrumentId inst = o.spec.req.instrument;
+    if (inst < watch_.size()) ++watch_[inst].fills;
     ENIGMA_LOG_INFO("oms", "fill id={} side={} qty={} price={} fee={} maker={} status={} instrument={}", id.view(), side_text(o.spec.req.side),
                     a.fill_qty, a.fill_px, a.fill_fee, r.maker, LogLiteral{oms::to_string(o.status)}, inst);
     if (live_ != nullptr) [[unlikely]] book_live_fill(inst, o.spec.req.side, a.fill_px, a.fill_qty, a.fill_fee);
@@ -925,6 +949,7 @@ void TradingCore::book_live_fill(InstrumentId id, Side side, Price px, Qty qty, 
     return n.ok() ? n.value : Notional::max();
   };
   oms::SimPosition& p = live_pos_[id];
+  p.fees += fee;
   live_account_.fees_paid += fee;
   live_account_.balance -= fee;
   const Qty signed_qty = side == Side::buy ? qty : -qty;
@@ -1085,6 +1110,8 @@ void TradingCore::on_position_change(InstrumentId id, Side side, Price px, Qty q
       const Notional pnl = w.trip_cash;
       ++counters_.round_trips;
       if (pnl.raw() < 0) ++counters_.losing_trips;
+      ++w.trips;
+      if (pnl.raw() < 0) ++w.losing_trips;
       const double p = pnl.to_double();
       DailyStats& d = day_stats_;
       if (d.trips == 0 || p > d.best_trip) d.best_trip = p;

@@ -227,6 +227,19 @@ class TradingCore {
 
   [[nodiscard]] const std::vector<TradeRow>& trades() const noexcept { return trades_; }
   [[nodiscard]] const std::vector<EquityRow>& equity() const noexcept { return equity_; }
+  // Each equity sample's per-instrument net P&L (figures().net at that time): traded_count() values per row of
+  // equity(), instrument ids in order. Their sum is the row's equity less the initial balance.
+  [[nodiscard]] std::span<const Notional> equity_by_instrument(std::size_t row) const noexcept {
+    return {equity_by_instrument_.data() + row * traded_count_, traded_count_};
+  }
+  // One instrument's share of the run (a portfolio's per-instrument and per-strategy lines): orders sent and
+  // fills on it, round trips closed (flat to flat, as counters().round_trips), and its net P&L: realized +
+  // unrealized - fees - funding. The instruments' nets sum to equity - initial balance.
+  struct InstrumentFigures {
+    std::uint64_t orders{0}, fills{0}, round_trips{0}, losing_trips{0};
+    Notional realized, unrealized, fees, funding, net;
+  };
+  [[nodiscard]] InstrumentFigures figures(InstrumentId id) const noexcept;
   [[nodiscard]] const oms::SimExchange& sim() const noexcept { return sim_; }
   [[nodiscard]] const risk::RiskGate& risk() const noexcept { return *risk_; }
   [[nodiscard]] risk::RiskGate& risk() noexcept { return *risk_; }
@@ -368,6 +381,7 @@ class TradingCore {
   std::vector<oms::ExecReport> report_buf_;
   std::vector<TradeRow> trades_;
   std::vector<EquityRow> equity_;
+  std::vector<Notional> equity_by_instrument_;  // traded_count_ per equity_ row (reserved with it)
   std::vector<Price> marks_;
   std::vector<risk::ClientOrderId> cancel_buf_;
   std::array<char, 4096> wire_{};
@@ -421,6 +435,8 @@ class TradingCore {
     std::int64_t window_start_ns{0};
     Price last_sample;                 // volatility: mid at the last equity sample
     double ewma_var{0};                // of per-second log returns
+    // figures(): this instrument's share of the run's counters.
+    std::uint64_t orders{0}, fills{0}, trips{0}, losing_trips{0};
   };
   std::vector<InstrumentWatch> watch_;
   // Alerts (check_alerts, on_position_change, on_feed_health, the emergency sequence).

@@ -341,6 +341,7 @@ void SimExchange::fill(std::uint32_t slot, Qty qty, Price px, bool maker, std::i
   const Notional fee = apply_rate(value, maker ? fees.maker : fees.taker);
   account_.fees_paid += fee;
   account_.balance -= fee;
+  p.fees += fee;
 
   // Position: add on the same side, realize PnL against the average entry on the other.
   const Qty signed_qty = r.side == Side::buy ? qty : -qty;

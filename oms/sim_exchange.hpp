@@ -67,6 +67,7 @@ struct SimPosition {
   Notional entry_notional;  // |qty| x average entry (x multiplier applied), for margin and PnL
   Notional realized_pnl;
   Notional funding;     // sum of funding paid (positive) / received (negative)
+  Notional fees;        // sum of fees paid on this instrument's fills (negative = net rebates)
   std::uint16_t leverage{1};
 };
 

@@ -45,7 +45,6 @@ void RiskConfig::validate() const {
   if (max_instruments < 1 || max_instruments > 65535) fail("risk.max_instruments", "must be in 1..65535");
   if (max_strategies < 1) fail("risk.max_strategies", "must be >= 1");
   if (max_open_orders < 1 || max_open_orders > (1u << 24)) fail("risk.max_open_orders", "must be in 1..16777216");
-  if (max_concurrent_positions < 1) fail("risk.max_concurrent_positions", "must be >= 1");
   if (price_collar_bps < 1 || price_collar_bps > 10'000) fail("risk.price_collar_bps", "must be in 1..10000");
   if (max_order_notional.raw() <= 0 || max_order_notional > Notional::from_units(kMaxNotionalUnits)) {
     fail("risk.max_order_notional", "must be in (0, 1e10]");

@@ -33,7 +33,7 @@ struct RiskConfig {
   std::uint16_t max_strategies{64};     // strategy ids 0..max_strategies-1; >= 1
   // Account-wide limits.
   std::uint32_t max_open_orders{256};          // working orders at once (also the kill-switch registry size)
-  std::uint32_t max_concurrent_positions{5};   // instruments with a position or working orders
+  std::uint32_t max_concurrent_positions{5};   // instruments with a position or working orders; 0 = no limit
   std::uint32_t price_collar_bps{200};         // |limit - reference| / reference; 1..10000
   Notional max_order_notional{Notional::from_units(100'000)};
   Notional max_total_exposure{Notional::from_units(500'000)};  // <= 10^10 currency units

@@ -178,7 +178,7 @@ RiskDecision RiskGate::check_and_reserve(const OrderRequest& o, std::int64_t now
     }
     if (total_exposure_ - in.exposure + new_exposure > max_exposure_pq_) return reject(RejectReason::max_exposure);
     if (over_group_cap(in, new_exposure)) return reject(RejectReason::max_group_exposure);
-    if (!in.engaged && engaged_ >= cfg_.max_concurrent_positions) return reject(RejectReason::max_positions);
+    if (cfg_.max_concurrent_positions != 0 && !in.engaged && engaged_ >= cfg_.max_concurrent_positions) return reject(RejectReason::max_positions);
   }
   if (kill_.orders().size() >= cfg_.max_open_orders) return reject(RejectReason::max_open_orders);
   // -- leverage safety (opening orders)

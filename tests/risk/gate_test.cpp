@@ -241,6 +241,19 @@ TEST_F(GateTest, MaxConcurrentPositions) {
   EXPECT_EQ(send(x), RejectReason::none);
 }
 
+TEST_F(GateTest, MaxConcurrentPositionsZeroIsNoLimit) {
+  RiskConfig c = loose_config();
+  c.max_concurrent_positions = 0;
+  make(c);
+  for (InstrumentId i = 0; i < 3; ++i) {
+    OrderRequest o = order();
+    o.instrument = i;
+    EXPECT_EQ(send(o), RejectReason::none) << i;
+  }
+  EXPECT_EQ(gate_->engaged_instruments(), 3u);
+  EXPECT_EQ(gate_->reject_count(RejectReason::max_positions), 0u);
+}
+
 TEST_F(GateTest, VenueMessageBudgetRefillsOnInjectedTime) {
   RiskConfig c = loose_config();
   c.venue_submit = {1, 3};  // 1/s, burst 3
