@@ -379,8 +379,8 @@ void print_gates(const Evidence& e) {
 // the objective around the chosen point (research/report.hpp).
 void write_report_html(const std::string& dir, const char* command, const std::string& header, const ParamSpace& space,
                        const std::vector<Trial>& trials, const Trial& chosen, const Selection& sel, const Evidence& e,
-                       std::vector<double> equity) {
-  ResearchReport r;
+                       ResearchReport charts) {
+  ResearchReport r = std::move(charts);  // the equity, drawdown and price charts' data
   r.title = std::string("enigma ") + command;
   // The best.toml header's lines ("# key: value" or "# text"), then the chosen parameters.
   std::istringstream lines(header + evidence_comment(e));
@@ -403,7 +403,6 @@ void write_report_html(const std::string& dir, const char* command, const std::s
   r.chosen = &chosen;
   r.selection = sel;
   r.deflated_threshold = e.dsr.result.expected_max_sharpe * std::sqrt(365.0);  // per-day SR0, annualised as trials are
-  r.equity = std::move(equity);
   write_file_atomic(dir + "/report.html", research_report_html(r));
 }
 
@@ -601,8 +600,19 @@ int cmd_optimize() {
   write_metrics_json(dir + "/metrics.json", "optimize", s, bt.space().at(best.idx), trials.size(), ev,
                      "  \"train\": " + metrics_json_text(best.train) + ",\n" +
                          (best.test ? "  \"test\": " + metrics_json_text(*best.test) + ",\n" : std::string()));
-  write_report_html(dir, "optimize", evidence_header(s, bt.bars(), "optimize", trials.size(), threads), bt.space(),
-                    trials, best, s.selection, ev, {});
+  {
+    ResearchReport charts;  // the chosen parameters' round trips, on the train span and the test span
+    charts.bars = &bt.bars();
+    charts.price_span = {0, n};
+    (void)bt.run(best.idx, train, nullptr, nullptr, &charts.fills);
+    if (test) (void)bt.run(best.idx, *test, nullptr, nullptr, &charts.fills);
+    charts.price_caption = "Closes of all " + std::to_string(n) + " candles; the chosen parameters' round trips" +
+                           (test ? " on the train span [0, " + std::to_string(train.end) + ") and the test span [" +
+                                       std::to_string(test->begin) + ", " + std::to_string(test->end) + ")"
+                                 : std::string(" on the train span"));
+    write_report_html(dir, "optimize", evidence_header(s, bt.bars(), "optimize", trials.size(), threads), bt.space(),
+                      trials, best, s.selection, ev, std::move(charts));
+  }
   std::printf("  output: %s/trials.csv, %s/best.toml, %s/metrics.json, %s/report.html\n", dir.c_str(), dir.c_str(),
               dir.c_str(), dir.c_str());
   record_run(s, dir, "optimize", n, trials.size(), bt.space().at(best.idx), best.train, ev, bt.space(),
@@ -746,8 +756,22 @@ int cmd_walkforward() {
                          ",\n  \"evidence_window\": " + std::to_string(r.windows.size() - 1) +
                          ",\n  \"evidence_window_trials\": " + std::to_string(deployed.all.size()) +
                          ",\n  \"out_of_sample\": " + metrics_json_text(r.out_of_sample) + ",\n");
-  write_report_html(dir, "walkforward", evidence_header(s, B, "walkforward", r.trials, threads), bt.space(),
-                    deployed.all, deployed.chosen, s.selection, ev, r.oos_equity);
+  {
+    ResearchReport charts;  // each window's chosen parameters on its test span
+    charts.equity = r.oos_equity;
+    charts.equity_first_candle = r.windows.front().window.test.begin;
+    charts.bars = &B;
+    charts.price_span = {r.windows.front().window.test.begin, r.windows.back().window.test.end};
+    for (const WindowResult& wr : r.windows) {
+      charts.window_starts.push_back(wr.window.test.begin);
+      (void)bt.run(wr.chosen.idx, wr.window.test, nullptr, nullptr, &charts.fills);
+    }
+    charts.price_caption = "Closes over the out-of-sample candles [" + std::to_string(charts.price_span.begin) + ", " +
+                           std::to_string(charts.price_span.end) +
+                           "); each window's chosen parameters' round trips on its test span";
+    write_report_html(dir, "walkforward", evidence_header(s, B, "walkforward", r.trials, threads), bt.space(),
+                      deployed.all, deployed.chosen, s.selection, ev, std::move(charts));
+  }
   std::printf("  output: %s/walkforward.csv, trials.csv, oos_equity.csv, best.toml, metrics.json, report.html\n",
               dir.c_str());
   {
