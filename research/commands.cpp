@@ -557,6 +557,8 @@ int cmd_optimize() {
                                   : run_bayes(bt, train, test, s.selection, s.bayes, report);
   const double total_s = progress.elapsed();
   if (mpi::rank() != 0) return 0;  // every rank holds every trial; rank 0 writes the outputs
+  if (!a.merge.empty())
+    std::printf("optimize --merge: %zu shards checked, %zu trials\n", a.merge.size(), trials.size());
   const Trial& best = trials[best_trial(trials, s.selection)];
   std::uint64_t feasible = 0;
   for (const Trial& t : trials) feasible += s.selection.feasible(t.train) ? 1 : 0;
@@ -653,7 +655,11 @@ int cmd_walkforward() {
     return mpi::rank() == 0 ? finish_shard(a, s, shard, parts) : 0;
   }
   std::vector<std::vector<Trial>> merged;
-  if (!a.merge.empty()) merged = merge_shards(a.merge, shard, bt.space());
+  if (!a.merge.empty()) {
+    merged = merge_shards(a.merge, shard, bt.space());
+    std::printf("walkforward --merge: %zu shards checked, %llu trials in each of %zu windows\n", a.merge.size(),
+                static_cast<unsigned long long>(shard.grid), windows.size());
+  }
   WindowTrials given;
   if (!a.merge.empty()) given = [&](std::size_t w) { return std::move(merged[w]); };
   const WalkForwardResult r = run_walkforward(

@@ -155,6 +155,48 @@ TEST_F(OptimizeSlurm, MissingDuplicatedAndForeignShardsAreRefusedNamingTheShard)
   EXPECT_NE(o.text.find("not `enigma walkforward`"), std::string::npos) << o.text;
 }
 
+// scripts/slurm/submit.sh against a stand-in sbatch on PATH that runs each job at once (the array's tasks with
+// the SLURM_ARRAY_* values Slurm would set): the array is 0-2, the merge job depends on the array job (afterok),
+// and the merged run holds all 80 trials.
+TEST_F(OptimizeSlurm, SubmitShSubmitsTheArrayAndAMergeThatWaitsForIt) {
+  const fs::path bin = dir_ / "bin", log = dir_ / "sbatch.log", runs = dir_ / "submitted";
+  fs::create_directories(bin);
+  std::ofstream(bin / "sbatch")
+      << "#!/usr/bin/env bash\n"
+         "echo \"$*\" >> \"$SBATCH_LOG\"\n"
+         "id=$((1000 + $(wc -l < \"$SBATCH_LOG\")))\n"
+         "array=\n"
+         "while [[ $1 == --* ]]; do case $1 in --array=*) array=${1#--array=} ;; esac; shift; done\n"
+         "if [ -n \"$array\" ]; then\n"
+         "  lo=${array%-*} hi=${array#*-}\n"
+         "  for ((t = lo; t <= hi; t++)); do\n"
+         "    SLURM_ARRAY_JOB_ID=$id SLURM_ARRAY_TASK_ID=$t SLURM_ARRAY_TASK_MIN=$lo \\\n"
+         "      SLURM_ARRAY_TASK_COUNT=$((hi - lo + 1)) bash \"$@\" >> \"$SBATCH_LOG.out\" 2>&1 || exit 1\n"
+         "  done\n"
+         "else\n"
+         "  bash \"$@\" >> \"$SBATCH_LOG.out\" 2>&1 || exit 1\n"
+         "fi\n"
+         "echo \"$id\"\n";
+  fs::permissions(bin / "sbatch", fs::perms::owner_all);
+  const Out o = shell("env PATH=" + bin.string() + ":$PATH SBATCH_LOG=" + log.string() +
+                      " SLURM_CPUS_PER_TASK=1 ENIGMA=" ENIGMA_BINARY " bash " ENIGMA_SOURCE_DIR
+                      "/scripts/slurm/submit.sh 3 optimize " +
+                      cfg_ + " " + runs.string() + " --quiet");
+  ASSERT_EQ(o.code, 0) << o.text << slurp(log.string() + ".out");
+  EXPECT_NE(o.text.find("array job 1001"), std::string::npos) << o.text;
+  const std::string calls = slurp(log);
+  EXPECT_NE(calls.find("--array=0-2 " ENIGMA_SOURCE_DIR "/scripts/slurm/optimize.sbatch optimize " + cfg_),
+            std::string::npos)
+      << calls;
+  EXPECT_NE(calls.find("--dependency=afterok:1001 " ENIGMA_SOURCE_DIR "/scripts/slurm/merge.sbatch optimize " + cfg_ +
+                       " " + runs.string() + " 1001"),
+            std::string::npos)
+      << calls;
+  const auto merged = run_dirs(runs);
+  ASSERT_EQ(merged.size(), 1u) << slurp(log.string() + ".out");
+  EXPECT_EQ(lines_of(slurp(merged[0] / "trials.csv")), 1u + 80u);
+}
+
 TEST_F(OptimizeSlurm, SequentialMethodsAndBadShardsAreUsageErrors) {
   Out o = run_enigma("optimize --config " + cfg_ + " --method genetic --shard 0/3 --runs-dir " + (dir_ / "g").string());
   EXPECT_EQ(o.code, 2) << o.text;
