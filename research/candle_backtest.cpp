@@ -132,7 +132,8 @@ CandleBacktest::CandleBacktest(std::vector<strategy::Bar> bars, ParamSpace space
 }
 
 TrialMetrics CandleBacktest::run(const ParamIndex& idx, Span span, std::vector<double>* equity_out,
-                                 std::vector<strategy::HeldTrade>* trades_out) const {
+                                 std::vector<strategy::HeldTrade>* trades_out,
+                                 std::vector<TradeFill>* fills_out) const {
   TrialMetrics m;
   if (span.begin >= span.end || span.end > bars_.size()) return m;
   const std::vector<double>& score = signals_.scores(idx);
@@ -160,6 +161,7 @@ TrialMetrics CandleBacktest::run(const ParamIndex& idx, Span span, std::vector<d
     const double trade = pnl - entry_fee;
     ++m.trades;
     if (trades_out) trades_out->push_back({entry_i, i - entry_i, dir});
+    if (fills_out) fills_out->push_back({entry_i, i, dir, entry, px});
     if (trade > 0.0) {
       ++m.wins;
       gross_profit += trade;

@@ -92,6 +92,14 @@ class SignalCache {
   std::vector<std::vector<double>> series_;
 };
 
+// One round trip of a trial, for the report's price chart: entered at candle entry_index's close, left at
+// exit_index (its open, the stop, the target or its close, as the rules above say).
+struct TradeFill {
+  std::size_t entry_index = 0, exit_index = 0;
+  int side = 1;  // +1 long, -1 short
+  double entry_price = 0.0, exit_price = 0.0;
+};
+
 // Evaluates trials over spans of one candle series. Thread-safe (const after construction).
 class CandleBacktest {
  public:
@@ -100,9 +108,11 @@ class CandleBacktest {
 
   // One trial over `span`. `equity_out`, when given, receives the marked-to-market equity after each candle
   // (relative to the span's start, 1.0 = flat). `trades_out`, when given, receives each round trip as
-  // (entry candle index, candles held, side), for the random-entry permutation test.
+  // (entry candle index, candles held, side), for the random-entry permutation test; `fills_out` each round
+  // trip with its prices (report.html). The optimizer's trials pass none of them: no allocation per trial.
   [[nodiscard]] TrialMetrics run(const ParamIndex& idx, Span span, std::vector<double>* equity_out = nullptr,
-                                 std::vector<strategy::HeldTrade>* trades_out = nullptr) const;
+                                 std::vector<strategy::HeldTrade>* trades_out = nullptr,
+                                 std::vector<TradeFill>* fills_out = nullptr) const;
 
   [[nodiscard]] const std::vector<strategy::Bar>& bars() const noexcept { return bars_; }
   [[nodiscard]] const ParamSpace& space() const noexcept { return space_; }

@@ -28,6 +28,7 @@
 #include "research/param_space.hpp"
 #include "research/report.hpp"
 #include "research/runs_db.hpp"
+#include "research/shards.hpp"
 #include "research/walkforward.hpp"
 #include "strategy/csv.hpp"
 
@@ -42,6 +43,8 @@ struct Args {
   std::optional<std::uint32_t> trials;  // bayes budget
   std::string runs_dir;
   bool quiet = false;
+  std::string shard;               // "K/N": evaluate this share of the grid, write a shard directory
+  std::vector<std::string> merge;  // shard directories to merge into one run
 };
 Args g_optimize, g_walkforward;
 CLI::App* g_optimize_cmd = nullptr;
@@ -376,8 +379,8 @@ void print_gates(const Evidence& e) {
 // the objective around the chosen point (research/report.hpp).
 void write_report_html(const std::string& dir, const char* command, const std::string& header, const ParamSpace& space,
                        const std::vector<Trial>& trials, const Trial& chosen, const Selection& sel, const Evidence& e,
-                       std::vector<double> equity) {
-  ResearchReport r;
+                       ResearchReport charts) {
+  ResearchReport r = std::move(charts);  // the equity, drawdown and price charts' data
   r.title = std::string("enigma ") + command;
   // The best.toml header's lines ("# key: value" or "# text"), then the chosen parameters.
   std::istringstream lines(header + evidence_comment(e));
@@ -400,7 +403,6 @@ void write_report_html(const std::string& dir, const char* command, const std::s
   r.chosen = &chosen;
   r.selection = sel;
   r.deflated_threshold = e.dsr.result.expected_max_sharpe * std::sqrt(365.0);  // per-day SR0, annualised as trials are
-  r.equity = std::move(equity);
   write_file_atomic(dir + "/report.html", research_report_html(r));
 }
 
@@ -483,9 +485,49 @@ void write_params_table(std::ofstream& f, const ParamSet& p) {
   for (std::size_t i = 0; i < kParamCount; ++i) f << kParamNames[i] << " = " << num(p.v[i]) << "\n";
 }
 
+// ---- Shards (research/shards.hpp) ---------------------------------------------------------------------------
+
+// --shard / --merge split the grid only: exit 2 (usage) for genetic and bayes, whose next points depend on the
+// results so far.
+bool refuse_unsplittable(const Args& a, const Setup& s, const char* command) {
+  if ((a.shard.empty() && a.merge.empty()) || s.method == Method::grid) return false;
+  std::fprintf(stderr,
+               "enigma %s: %s splits the grid only; method %s is sequential (each next point depends on the results "
+               "so far): run it in one process (oneTBB) or under mpirun\n",
+               command, a.shard.empty() ? "--merge" : "--shard", s.method == Method::genetic ? "genetic" : "bayes");
+  return true;
+}
+
+ShardHeader shard_header(const Args& a, const char* command, const CandleBacktest& bt, std::size_t windows, bool test) {
+  ShardHeader h;
+  h.command = command;
+  h.grid = bt.space().grid_size();
+  h.windows = windows;
+  h.test = test;
+  h.candles = bt.bars().size();
+  h.config_hash = config_fingerprint(a.config, "method grid");
+  h.data_hash = data_fingerprint(bt.bars());
+  return h;
+}
+
+// Writes <runs-dir>/shard-K-of-N/ and says how to merge it.
+int finish_shard(const Args& a, const Setup& s, ShardHeader h, const std::vector<std::vector<Trial>>& parts) {
+  h.id = *parse_shard(a.shard);
+  const auto [from, to] = shard_range(h.id, h.grid);
+  const std::string dir = s.runs_dir + "/shard-" + std::to_string(h.id.k) + "-of-" + std::to_string(h.id.n);
+  write_shard(dir, h, parts);
+  std::printf("%s --shard %u/%u: grid points [%llu, %llu) of %llu in %zu window(s) on %zu candles\n", h.command.c_str(),
+              h.id.k, h.id.n, static_cast<unsigned long long>(from), static_cast<unsigned long long>(to),
+              static_cast<unsigned long long>(h.grid), h.windows, h.candles);
+  std::printf("  output: %s/trials.csv, %s/shard.txt (then: enigma %s --config %s --merge <every shard directory>)\n",
+              dir.c_str(), dir.c_str(), h.command.c_str(), a.config.c_str());
+  return 0;
+}
+
 int cmd_optimize() {
   const Args& a = g_optimize;
   const Setup s = read_setup(a);
+  if (refuse_unsplittable(a, s, "optimize")) return 2;
   mpi::init_if_launched();  // under mpirun: this rank evaluates its share of every batch
   const unsigned threads = thread_count(a);
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
@@ -501,12 +543,22 @@ int cmd_optimize() {
   const Span train{0, train_end};
   const std::optional<Span> test = train_end < n ? std::optional<Span>(Span{train_end, n}) : std::nullopt;
   auto report = [&](std::uint64_t d, std::uint64_t t) { progress(d, t); };
-  std::vector<Trial> trials = s.method == Method::grid ? run_grid(bt, train, test, report)
+  const bool sharded = !a.shard.empty() || !a.merge.empty();
+  const ShardHeader shard = sharded ? shard_header(a, "optimize", bt, 1, test.has_value()) : ShardHeader{};
+  if (!a.shard.empty()) {
+    const auto [from, to] = shard_range(*parse_shard(a.shard), shard.grid);
+    const std::vector<std::vector<Trial>> part{run_grid_part(bt, train, test, from, to, report)};
+    return mpi::rank() == 0 ? finish_shard(a, s, shard, part) : 0;
+  }
+  std::vector<Trial> trials = !a.merge.empty()           ? std::move(merge_shards(a.merge, shard, bt.space())[0])
+                              : s.method == Method::grid ? run_grid(bt, train, test, report)
                               : s.method == Method::genetic
                                   ? run_genetic(bt, train, test, s.selection, s.genetic, report)
                                   : run_bayes(bt, train, test, s.selection, s.bayes, report);
   const double total_s = progress.elapsed();
   if (mpi::rank() != 0) return 0;  // every rank holds every trial; rank 0 writes the outputs
+  if (!a.merge.empty())
+    std::printf("optimize --merge: %zu shards checked, %zu trials\n", a.merge.size(), trials.size());
   const Trial& best = trials[best_trial(trials, s.selection)];
   std::uint64_t feasible = 0;
   for (const Trial& t : trials) feasible += s.selection.feasible(t.train) ? 1 : 0;
@@ -550,8 +602,19 @@ int cmd_optimize() {
   write_metrics_json(dir + "/metrics.json", "optimize", s, bt.space().at(best.idx), trials.size(), ev,
                      "  \"train\": " + metrics_json_text(best.train) + ",\n" +
                          (best.test ? "  \"test\": " + metrics_json_text(*best.test) + ",\n" : std::string()));
-  write_report_html(dir, "optimize", evidence_header(s, bt.bars(), "optimize", trials.size(), threads), bt.space(),
-                    trials, best, s.selection, ev, {});
+  {
+    ResearchReport charts;  // the chosen parameters' round trips, on the train span and the test span
+    charts.bars = &bt.bars();
+    charts.price_span = {0, n};
+    (void)bt.run(best.idx, train, nullptr, nullptr, &charts.fills);
+    if (test) (void)bt.run(best.idx, *test, nullptr, nullptr, &charts.fills);
+    charts.price_caption = "Closes of all " + std::to_string(n) + " candles; the chosen parameters' round trips" +
+                           (test ? " on the train span [0, " + std::to_string(train.end) + ") and the test span [" +
+                                       std::to_string(test->begin) + ", " + std::to_string(test->end) + ")"
+                                 : std::string(" on the train span"));
+    write_report_html(dir, "optimize", evidence_header(s, bt.bars(), "optimize", trials.size(), threads), bt.space(),
+                      trials, best, s.selection, ev, std::move(charts));
+  }
   std::printf("  output: %s/trials.csv, %s/best.toml, %s/metrics.json, %s/report.html\n", dir.c_str(), dir.c_str(),
               dir.c_str(), dir.c_str());
   record_run(s, dir, "optimize", n, trials.size(), bt.space().at(best.idx), best.train, ev, bt.space(),
@@ -568,6 +631,7 @@ int cmd_optimize() {
 int cmd_walkforward() {
   const Args& a = g_walkforward;
   const Setup s = read_setup(a);
+  if (refuse_unsplittable(a, s, "walkforward")) return 2;
   mpi::init_if_launched();  // under mpirun: this rank evaluates its share of every batch
   const unsigned threads = thread_count(a);
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
@@ -576,12 +640,31 @@ int cmd_walkforward() {
   std::vector<strategy::Bar> bars = load_candles(s);
   const std::size_t n = bars.size();
   // Checked before the signal series are computed: a bad window config fails at once.
-  (void)walkforward_windows(n, s.walkforward);
+  const std::vector<Window> windows = walkforward_windows(n, s.walkforward);
   const CandleBacktest bt(std::move(bars), s.space, s.model);
   const double prep_s = progress.elapsed();
+  const bool sharded = !a.shard.empty() || !a.merge.empty();
+  const ShardHeader shard = sharded ? shard_header(a, "walkforward", bt, windows.size(), true) : ShardHeader{};
+  if (!a.shard.empty()) {  // this share of every window's grid, on its train and test spans
+    const auto [from, to] = shard_range(*parse_shard(a.shard), shard.grid);
+    std::vector<std::vector<Trial>> parts;
+    for (std::size_t w = 0; w < windows.size(); ++w)
+      parts.push_back(run_grid_part(
+          bt, windows[w].train, windows[w].test, from, to,
+          [&](std::uint64_t d, std::uint64_t) { progress(w * (to - from) + d, windows.size() * (to - from)); }));
+    return mpi::rank() == 0 ? finish_shard(a, s, shard, parts) : 0;
+  }
+  std::vector<std::vector<Trial>> merged;
+  if (!a.merge.empty()) {
+    merged = merge_shards(a.merge, shard, bt.space());
+    std::printf("walkforward --merge: %zu shards checked, %llu trials in each of %zu windows\n", a.merge.size(),
+                static_cast<unsigned long long>(shard.grid), windows.size());
+  }
+  WindowTrials given;
+  if (!a.merge.empty()) given = [&](std::size_t w) { return std::move(merged[w]); };
   const WalkForwardResult r = run_walkforward(
       bt, s.walkforward, s.selection, s.method, s.genetic, [&](std::uint64_t d, std::uint64_t t) { progress(d, t); },
-      s.bayes);
+      s.bayes, given);
   const double total_s = progress.elapsed();
   if (mpi::rank() != 0) return 0;  // every rank holds every trial; rank 0 writes the outputs
 
@@ -679,8 +762,22 @@ int cmd_walkforward() {
                          ",\n  \"evidence_window\": " + std::to_string(r.windows.size() - 1) +
                          ",\n  \"evidence_window_trials\": " + std::to_string(deployed.all.size()) +
                          ",\n  \"out_of_sample\": " + metrics_json_text(r.out_of_sample) + ",\n");
-  write_report_html(dir, "walkforward", evidence_header(s, B, "walkforward", r.trials, threads), bt.space(),
-                    deployed.all, deployed.chosen, s.selection, ev, r.oos_equity);
+  {
+    ResearchReport charts;  // each window's chosen parameters on its test span
+    charts.equity = r.oos_equity;
+    charts.equity_first_candle = r.windows.front().window.test.begin;
+    charts.bars = &B;
+    charts.price_span = {r.windows.front().window.test.begin, r.windows.back().window.test.end};
+    for (const WindowResult& wr : r.windows) {
+      charts.window_starts.push_back(wr.window.test.begin);
+      (void)bt.run(wr.chosen.idx, wr.window.test, nullptr, nullptr, &charts.fills);
+    }
+    charts.price_caption = "Closes over the out-of-sample candles [" + std::to_string(charts.price_span.begin) + ", " +
+                           std::to_string(charts.price_span.end) +
+                           "); each window's chosen parameters' round trips on its test span";
+    write_report_html(dir, "walkforward", evidence_header(s, B, "walkforward", r.trials, threads), bt.space(),
+                      deployed.all, deployed.chosen, s.selection, ev, std::move(charts));
+  }
   std::printf("  output: %s/walkforward.csv, trials.csv, oos_equity.csv, best.toml, metrics.json, report.html\n",
               dir.c_str());
   {
@@ -715,6 +812,19 @@ void add_common(CLI::App* c, Args& a) {
       ->check(CLI::Range(1u, 100'000u));
   c->add_option("--runs-dir", a.runs_dir, "Where <UTC>-optimize/ or <UTC>-walkforward/ is created (default: runs)");
   c->add_flag("--quiet", a.quiet, "No progress lines");
+  CLI::Option* shard =
+      c->add_option("--shard", a.shard,
+                    "K/N (0 <= K < N): evaluate only grid points [G*K/N, G*(K+1)/N) of the G-point grid (in every "
+                    "walk-forward window) and write <runs-dir>/shard-K-of-N/ for --merge; grid only (scripts/slurm/)")
+          ->check(CLI::Validator(
+              [](std::string& v) {
+                return parse_shard(v) ? std::string() : std::string("must be K/N with 0 <= K < N");
+              },
+              "K/N"));
+  c->add_option("--merge", a.merge,
+                "Shard directories of one --shard run (each K of N exactly once, same config and data): write the "
+                "run folder and runs.db entry a single process writes, from their trials")
+      ->excludes(shard);
 }
 
 struct RunsArgs {

@@ -80,12 +80,18 @@ std::size_t best_trial(const std::vector<Trial>& trials, const Selection& sel) n
 }
 
 std::vector<Trial> run_grid(const CandleBacktest& bt, Span train, std::optional<Span> test, const Progress& progress) {
+  return run_grid_part(bt, train, test, 0, bt.space().grid_size(), progress);
+}
+
+std::vector<Trial> run_grid_part(const CandleBacktest& bt, Span train, std::optional<Span> test, std::uint64_t first,
+                                 std::uint64_t last, const Progress& progress) {
   const ParamSpace& space = bt.space();
-  const std::uint64_t n = space.grid_size();
+  if (first > last || last > space.grid_size()) throw Error("grid part out of range");
+  const std::uint64_t n = last - first;
   std::vector<Trial> trials(n);
   for (std::uint64_t k = 0; k < n; ++k) {
-    trials[k].idx = space.index_of(k);
-    trials[k].grid_index = k;
+    trials[k].idx = space.index_of(first + k);
+    trials[k].grid_index = first + k;
   }
   for (std::uint64_t from = 0; from < n; from += kBatch) {
     const std::uint64_t to = std::min(n, from + kBatch);

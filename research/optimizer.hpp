@@ -49,6 +49,9 @@ using Progress = std::function<void(std::uint64_t, std::uint64_t)>;
 // Every point of the grid, in grid order, evaluated on `train` (and `test` when given).
 [[nodiscard]] std::vector<Trial> run_grid(const CandleBacktest& bt, Span train, std::optional<Span> test,
                                           const Progress& progress = {});
+// Grid points [from, to) only, in grid order (a `--shard K/N` run's share; research/shards.hpp).
+[[nodiscard]] std::vector<Trial> run_grid_part(const CandleBacktest& bt, Span train, std::optional<Span> test,
+                                               std::uint64_t from, std::uint64_t to, const Progress& progress = {});
 
 // Genetic search; returns every distinct point evaluated, in order of first evaluation. Fitness: feasible
 // trials rank above infeasible ones, then by the objective, then the lower grid index (a total order, so

@@ -136,21 +136,97 @@ std::string objective_slice(const ResearchReport& r, std::size_t a, std::size_t 
   return s.str();
 }
 
-std::string equity_chart(const std::vector<double>& eq) {
+// The out-of-sample equity, and below it its drawdown from the running peak (starting at 1); window
+// boundaries marked on both.
+std::string equity_chart(const ResearchReport& r) {
+  const std::vector<double>& eq = r.equity;
   const double lo = *std::min_element(eq.begin(), eq.end()), hi0 = *std::max_element(eq.begin(), eq.end());
   const double hi = hi0 > lo ? hi0 : lo + 1;
   const double pw = kW - kL - kR, ph = kH - kT - kB;
+  const std::size_t n = eq.size();
+  std::vector<double> dd(n);
+  double peak = 1.0, max_dd = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    peak = std::max(peak, eq[i]);
+    dd[i] = 1.0 - eq[i] / peak;
+    max_dd = std::max(max_dd, dd[i]);
+  }
+  auto px = [&](std::size_t i) {
+    return kL + pw * static_cast<double>(i) / static_cast<double>(std::max<std::size_t>(1, n - 1));
+  };
+  const std::size_t step = std::max<std::size_t>(1, n / 1500);  // at most ~1500 points drawn
+  auto window_marks = [&](std::ostringstream& s, bool with_values) {
+    for (std::size_t w = 0; w < r.window_starts.size(); ++w) {
+      const std::size_t first = r.window_starts[w] - r.equity_first_candle;
+      const std::size_t last =
+          w + 1 < r.window_starts.size() ? r.window_starts[w + 1] - r.equity_first_candle : n;  // exclusive
+      double wdd = 0.0;
+      for (std::size_t i = first; i < last && i < n; ++i) wdd = std::max(wdd, dd[i]);
+      s << "<line"
+        << (with_values ? " class='window-mark' data-window='" + std::to_string(w) + "' data-candle='" +
+                              std::to_string(r.window_starts[w]) + "' data-max-drawdown='" + num(wdd) + "'"
+                        : std::string())
+        << " x1='" << px(first) << "' y1='" << kT << "' x2='" << px(first) << "' y2='" << kT + ph
+        << "' stroke='#999' stroke-dasharray='4 3'/>\n";
+      s << "<text x='" << px(first) + 3 << "' y='" << kT + 10 << "' fill='#777'>window " << w
+        << (with_values ? " (max drawdown " + num(wdd) + ")" : std::string()) << "</text>\n";
+    }
+  };
   std::ostringstream s;
   s << "<svg width='" << kW << "' height='" << kH << "' xmlns='http://www.w3.org/2000/svg' font-size='11'>\n";
   s << "<text x='" << kL << "' y='16' font-size='13'>Out-of-sample equity (test spans chained, start 1)</text>\n";
+  window_marks(s, false);
   s << "<polyline class='equity' fill='none' stroke='#2c3e50' stroke-width='1.5' points='";
-  const std::size_t n = eq.size();
-  const std::size_t step = std::max<std::size_t>(1, n / 1500);  // at most ~1500 points drawn
-  for (std::size_t i = 0; i < n; i += step)
-    s << kL + pw * static_cast<double>(i) / static_cast<double>(std::max<std::size_t>(1, n - 1)) << ","
-      << kT + ph - (eq[i] - lo) / (hi - lo) * ph << " ";
+  for (std::size_t i = 0; i < n; i += step) s << px(i) << "," << kT + ph - (eq[i] - lo) / (hi - lo) * ph << " ";
   s << "'/>\n<text x='4' y='" << kT + 10 << "'>" << num(hi0) << "</text><text x='4' y='" << kT + ph << "'>" << num(lo)
     << "</text>\n</svg>\n";
+  // Drawdown: 0 at the top, the largest at the bottom.
+  const double dmax = max_dd > 0 ? max_dd : 1.0;
+  s << "<svg width='" << kW << "' height='" << kH << "' xmlns='http://www.w3.org/2000/svg' font-size='11'>\n";
+  s << "<text x='" << kL << "' y='16' font-size='13'>Out-of-sample drawdown from the running peak (max " << num(max_dd)
+    << ")</text>\n";
+  window_marks(s, true);
+  s << "<polyline class='drawdown' data-max='" << num(max_dd) << "' fill='none' stroke='#c0392b' stroke-width='1.5' "
+    << "points='";
+  for (std::size_t i = 0; i < n; i += step) s << px(i) << "," << kT + dd[i] / dmax * ph << " ";
+  s << "'/>\n<text x='4' y='" << kT + 10 << "'>0</text><text x='4' y='" << kT + ph << "'>" << num(-max_dd)
+    << "</text>\n</svg>\n";
+  return s.str();
+}
+
+// The closes over the span (at most ~1500 points), entries as triangles (up: long, down: short) and exits as
+// crosses, at their candles and prices.
+std::string price_chart(const ResearchReport& r) {
+  const std::vector<strategy::Bar>& B = *r.bars;
+  const Span sp = r.price_span;
+  double lo = INFINITY, hi = -INFINITY;
+  for (std::size_t i = sp.begin; i < sp.end; ++i) lo = std::min(lo, B[i].low), hi = std::max(hi, B[i].high);
+  if (!(hi > lo)) hi = lo + 1;
+  const double pw = kW - kL - kR, ph = kH - kT - kB;
+  auto px = [&](std::size_t i) {
+    return kL + pw * static_cast<double>(i - sp.begin) / static_cast<double>(std::max<std::size_t>(1, sp.size() - 1));
+  };
+  auto py = [&](double p) { return kT + ph - (p - lo) / (hi - lo) * ph; };
+  std::ostringstream s;
+  s << "<svg width='" << kW << "' height='" << kH << "' xmlns='http://www.w3.org/2000/svg' font-size='11'>\n";
+  s << "<text x='" << kL << "' y='16' font-size='13'>" << esc(r.price_caption) << "</text>\n";
+  s << "<polyline class='price' data-first='" << sp.begin << "' data-last='" << sp.end - 1
+    << "' fill='none' stroke='#555' stroke-width='1' points='";
+  const std::size_t step = std::max<std::size_t>(1, sp.size() / 1500);
+  for (std::size_t i = sp.begin; i < sp.end; i += step) s << px(i) << "," << py(B[i].close) << " ";
+  s << "'/>\n";
+  for (const TradeFill& f : r.fills) {
+    const double x = px(f.entry_index), y = py(f.entry_price), d = f.side > 0 ? 6.0 : -6.0;
+    s << "<path class='entry' data-candle='" << f.entry_index << "' data-price='" << num(f.entry_price)
+      << "' data-side='" << f.side << "' d='M" << x << "," << y << " l-4," << d << " l8,0 z' fill='"
+      << (f.side > 0 ? "#27ae60" : "#c0392b") << "'/>\n";
+    const double ex = px(f.exit_index), ey = py(f.exit_price);
+    s << "<path class='exit' data-candle='" << f.exit_index << "' data-price='" << num(f.exit_price) << "' d='M"
+      << ex - 3 << "," << ey - 3 << " l6,6 m0,-6 l-6,6' stroke='#2c3e50' stroke-width='1.5'/>\n";
+  }
+  s << "<text x='4' y='" << kT + 10 << "'>" << num(hi) << "</text><text x='4' y='" << kT + ph << "'>" << num(lo)
+    << "</text>\n<text x='" << kL << "' y='" << kH - 6 << "'>" << r.fills.size()
+    << " round trips: triangles entries (up long, down short), crosses exits</text>\n</svg>\n";
   return s.str();
 }
 
@@ -169,7 +245,8 @@ std::string research_report_html(const ResearchReport& r) {
     << "<p>A chosen Sharpe near or below the deflated threshold is what picking the best of this many trials of no "
        "skill would give.</p>\n"
     << sharpe_histogram(r);
-  if (!r.equity.empty()) h << "<h2>Out-of-sample equity</h2>\n" << equity_chart(r.equity);
+  if (!r.equity.empty()) h << "<h2>Out-of-sample equity and drawdown</h2>\n" << equity_chart(r);
+  if (r.bars != nullptr && r.price_span.size() > 0) h << "<h2>Price and trades</h2>\n" << price_chart(r);
   h << "<h2>Objective around the chosen parameters</h2>\n";
   std::vector<std::size_t> varying;
   for (std::size_t d = 0; d < kParamCount; ++d)

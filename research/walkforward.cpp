@@ -30,7 +30,7 @@ std::vector<Window> walkforward_windows(std::size_t candles, const WalkForwardCo
 
 WalkForwardResult run_walkforward(const CandleBacktest& bt, const WalkForwardConfig& cfg, const Selection& sel,
                                   Method method, const GeneticConfig& genetic, const Progress& progress,
-                                  const BayesConfig& bayes) {
+                                  const BayesConfig& bayes, const WindowTrials& given) {
   const std::vector<Window> windows = walkforward_windows(bt.bars().size(), cfg);
   WalkForwardResult r;
   const std::uint64_t per_window = method == Method::grid ? bt.space().grid_size()
@@ -45,7 +45,8 @@ WalkForwardResult run_walkforward(const CandleBacktest& bt, const WalkForwardCon
     const Window& win = windows[w];
     Progress window_progress;
     if (progress) window_progress = [&](std::uint64_t done, std::uint64_t) { progress(w * per_window + done, total); };
-    std::vector<Trial> trials = method == Method::grid ? run_grid(bt, win.train, win.test, window_progress)
+    std::vector<Trial> trials = given                    ? given(w)
+                                : method == Method::grid ? run_grid(bt, win.train, win.test, window_progress)
                                 : method == Method::genetic
                                     ? run_genetic(bt, win.train, win.test, sel, genetic, window_progress)
                                     : run_bayes(bt, win.train, win.test, sel, bayes, window_progress);

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "research/bayes.hpp"
@@ -51,9 +52,14 @@ struct WalkForwardResult {
   std::uint64_t trials = 0;  // trials run in all windows
 };
 
-// Progress counts trials over all windows.
+// Window w's trials (train and test metrics) already evaluated elsewhere: `enigma walkforward --merge` hands
+// in the shards' trials (research/shards.hpp) instead of running the search.
+using WindowTrials = std::function<std::vector<Trial>(std::size_t w)>;
+
+// Progress counts trials over all windows. With `given`, each window's trials come from it (no search runs).
 [[nodiscard]] WalkForwardResult run_walkforward(const CandleBacktest& bt, const WalkForwardConfig& cfg,
                                                 const Selection& sel, Method method, const GeneticConfig& genetic,
-                                                const Progress& progress = {}, const BayesConfig& bayes = {});
+                                                const Progress& progress = {}, const BayesConfig& bayes = {},
+                                                const WindowTrials& given = {});
 
 }  // namespace enigma::research

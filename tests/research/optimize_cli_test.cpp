@@ -418,6 +418,10 @@ TEST_F(OptimizeCli, ReportHtmlDrawsTheTrialsTheChosenPointAndTheDeflatedThreshol
   for (const std::string& c : attr_values(html, "bin", "count")) drawn += std::stoul(c);
   EXPECT_EQ(drawn, finite);
   EXPECT_EQ(attr_values(html, "chosen", "value"), std::vector<std::string>{rows[best][sharpe]});
+  // The price chart: the chosen parameters' round trips on the train span and on the test span.
+  EXPECT_EQ(attr_values(html, "entry", "candle").size(),
+            std::stoul(rows[best][column(h, "train_trades")]) + std::stoul(rows[best][column(h, "test_trades")]));
+  EXPECT_EQ(attr_values(html, "exit", "candle").size(), attr_values(html, "entry", "candle").size());
   const auto threshold = attr_values(html, "deflated-threshold", "value");
   ASSERT_EQ(threshold.size(), 1u);
   const double sr0 = json_number(slurp(run_dir / "metrics.json"), "deflated_sharpe", "expected_max_sharpe");
@@ -456,6 +460,87 @@ TEST_F(OptimizeCli, ReportHtmlDrawsTheTrialsTheChosenPointAndTheDeflatedThreshol
         ++k;
       }
   }
+}
+
+// report.html of a walk-forward (issue 14 item 9): the drawdown of the chained out-of-sample equity and each
+// window's largest drawdown, recomputed here from oos_equity.csv (running peak from 1); the window boundaries at
+// walkforward.csv's test_begin; the price chart's round trips: as many per window as its test_trades, each
+// entered at its candle's close (the bundled data file read here) and left inside the window at a price within
+// its exit candle's low..high, one trade at a time.
+TEST_F(OptimizeCli, WalkForwardReportDrawsDrawdownWindowBoundariesAndTrades) {
+  const std::string cfg =
+      write_config("wfr.toml", "pbo_partitions = 2\npermutations = 100", kParams,
+                   "\n[walkforward]\ntrain_fraction = 0.7\nwindows = 3\nmin_trades_per_window = 3\n");
+  const Out o = run_enigma("walkforward --config " + cfg + " --threads 2 --quiet --runs-dir " + (dir_ / "w").string());
+  ASSERT_EQ(o.code, 0) << o.text;
+  const fs::path run_dir = only_run("w");
+  const std::string html = slurp(run_dir / "report.html");
+  const auto wf = csv_rows(slurp(run_dir / "walkforward.csv"));
+  ASSERT_EQ(wf.size(), 1u + 3u + 1u);
+  const auto& h = wf[0];
+  const auto eq = csv_rows(slurp(run_dir / "oos_equity.csv"));
+  ASSERT_GT(eq.size(), 1u);
+
+  // Drawdown from the running peak (starting at 1), overall and per window.
+  double peak = 1.0, overall = 0.0;
+  std::vector<double> per_window(3, 0.0);
+  for (std::size_t r = 1; r < eq.size(); ++r) {
+    const double e = std::stod(eq[r][column(eq[0], "equity")]);
+    peak = std::max(peak, e);
+    const double dd = 1.0 - e / peak;
+    overall = std::max(overall, dd);
+    const std::size_t w = std::stoul(eq[r][column(eq[0], "window")]);
+    ASSERT_LT(w, 3u);
+    per_window[w] = std::max(per_window[w], dd);
+  }
+  const auto drawn_max = attr_values(html, "drawdown", "max");
+  ASSERT_EQ(drawn_max.size(), 1u) << "no drawdown chart";
+  EXPECT_NEAR(std::stod(drawn_max[0]), overall, 1e-8);
+  EXPECT_NEAR(std::stod(drawn_max[0]), std::stod(wf[4][column(h, "test_max_drawdown")]), 1e-8);  // the oos row
+  const auto marks = attr_values(html, "window-mark", "candle");
+  const auto mark_dd = attr_values(html, "window-mark", "max-drawdown");
+  ASSERT_EQ(marks.size(), 3u);
+  ASSERT_EQ(mark_dd.size(), 3u);
+  for (std::size_t w = 0; w < 3; ++w) {
+    EXPECT_EQ(marks[w], wf[1 + w][column(h, "test_begin")]) << "window " << w;
+    EXPECT_NEAR(std::stod(mark_dd[w]), per_window[w], 1e-8) << "window " << w;
+  }
+
+  // The candles themselves, from the bundled file (datetime,open,high,low,close,volume).
+  const Out raw = enigma::testing::shell(std::string("zcat ") + ENIGMA_SOURCE_DIR +
+                                         "/data/candles/kheus_spot_BTCUSDT_5m_20250602_20250807.csv.gz | head -n 3001");
+  const auto candles = csv_rows(raw.text);
+  ASSERT_EQ(candles.size(), 3001u);
+  auto bar = [&](std::size_t i, int field) { return std::stod(candles[1 + i][field]); };  // 2 high, 3 low, 4 close
+
+  const auto price_first = attr_values(html, "price", "first"), price_last = attr_values(html, "price", "last");
+  ASSERT_EQ(price_first.size(), 1u);
+  EXPECT_EQ(price_first[0], wf[1][column(h, "test_begin")]);
+  EXPECT_EQ(std::stoul(price_last.at(0)), std::stoul(wf[3][column(h, "test_end")]) - 1);
+  const auto entry_at = attr_values(html, "entry", "candle"), entry_px = attr_values(html, "entry", "price");
+  const auto exit_at = attr_values(html, "exit", "candle"), exit_px = attr_values(html, "exit", "price");
+  ASSERT_EQ(entry_at.size(), exit_at.size());
+  std::size_t k = 0, last_exit = 0;
+  for (std::size_t w = 0; w < 3; ++w) {
+    const std::size_t begin = std::stoul(wf[1 + w][column(h, "test_begin")]);
+    const std::size_t end = std::stoul(wf[1 + w][column(h, "test_end")]);
+    const int trades = std::stoi(wf[1 + w][column(h, "test_trades")]);
+    for (int t = 0; t < trades; ++t, ++k) {
+      ASSERT_LT(k, entry_at.size()) << "window " << w << " draws fewer trades than its test_trades";
+      const std::size_t in = std::stoul(entry_at[k]), out = std::stoul(exit_at[k]);
+      EXPECT_GE(in, begin);
+      EXPECT_GE(in, last_exit) << "trade " << k << " overlaps the previous one";
+      EXPECT_GT(out, in);
+      EXPECT_LT(out, end);
+      EXPECT_NEAR(std::stod(entry_px[k]), bar(in, 4), 1e-6) << "trade " << k << " enters at its candle's close";
+      const double x = std::stod(exit_px[k]);
+      EXPECT_GE(x, bar(out, 3) - 1e-6) << "trade " << k;
+      EXPECT_LE(x, bar(out, 2) + 1e-6) << "trade " << k;
+      last_exit = out;
+    }
+  }
+  EXPECT_EQ(k, entry_at.size()) << "more trades drawn than walkforward.csv counts";
+  EXPECT_GT(k, 0u);
 }
 
 TEST_F(OptimizeCli, WalkForwardEvidenceUsesTheDeployedWindowAndTheOutOfSampleTrades) {

@@ -27,3 +27,11 @@ enigma_add_test(engine_optimize_mpi_test
   LABELS integration TIMEOUT 600)
 add_dependencies(engine_optimize_mpi_test enigma)
 target_compile_definitions(engine_optimize_mpi_test PRIVATE ENIGMA_BINARY="$<TARGET_FILE:enigma>")
+# A sweep as a Slurm job array without Slurm: scripts/slurm/optimize.sbatch under bash once per array task
+# (SLURM_ARRAY_* set, N = 3), then merge.sbatch; byte-identical to the single-process run (optimize and
+# walkforward); missing / duplicated / foreign shards exit 3 naming the shard (research/shards.hpp).
+enigma_add_test(engine_optimize_slurm_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/optimize_slurm_test.cpp
+  LABELS integration TIMEOUT 300)
+add_dependencies(engine_optimize_slurm_test enigma)
+target_compile_definitions(engine_optimize_slurm_test PRIVATE ENIGMA_BINARY="$<TARGET_FILE:enigma>")
