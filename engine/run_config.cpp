@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "core/error.hpp"
+#include "engine/tuned_params.hpp"
 
 namespace enigma::engine {
 
@@ -35,6 +36,45 @@ risk::TokenBucketConfig read_bucket(config::TableReader& t, std::string_view pre
 }
 
 // `default_id`: 0 for [strategy]; a [[strategy]] entry's index, so entries without an id get distinct ones.
+// [strategy.confluence] include = "<best.toml>" (engine/tuned_params.hpp), or the same seven keys inline:
+// all of them or none, and never one both ways.
+void read_tuned_keys(config::TableReader& s, strategy::ConfluenceConfig& c) {
+  static constexpr std::array<std::string_view, 7> kKeys{"rsi_period",    "rsi_oversold",    "rsi_overbought", "min_score",
+                                                         "stop_loss_roi", "take_profit_roi", "leverage"};
+  std::size_t inline_keys = 0;
+  for (std::string_view k : kKeys) inline_keys += s.has(k) ? 1 : 0;
+  if (s.has("include")) {
+    const std::string path = s.string("include", std::nullopt);
+    if (inline_keys != 0)
+      for (std::string_view k : kKeys)
+        if (s.has(k))
+          s.fail(k, std::string(k) + " is set here and by include = \"" + path + "\": give it one way");
+    TunedParams p;
+    try {
+      p = read_tuned_params(path);
+    } catch (const Error& e) {
+      s.fail("include", std::string("cannot use the tuned parameters: ") + e.what());
+    }
+    apply_tuned_params(p, c);
+    return;
+  }
+  if (inline_keys == 0) return;
+  if (inline_keys != kKeys.size())
+    for (std::string_view k : kKeys)
+      if (!s.has(k))
+        s.fail(k, "the tuned-parameter keys go together (rsi_period, rsi_oversold, rsi_overbought, min_score, "
+                  "stop_loss_roi, take_profit_roi, leverage): " + std::string(k) + " is missing");
+  TunedParams p;
+  p.rsi_period = static_cast<int>(s.integer("rsi_period", std::nullopt, 2, 1000));
+  p.rsi_oversold = s.real("rsi_oversold", std::nullopt, 0.0, 100.0);
+  p.rsi_overbought = s.real("rsi_overbought", std::nullopt, 0.0, 100.0);
+  p.min_score = s.real("min_score", std::nullopt, 0.0, 130.0);
+  p.stop_loss_roi = s.real("stop_loss_roi", std::nullopt, 0.0, 1000.0);
+  p.take_profit_roi = s.real("take_profit_roi", std::nullopt, 0.0, 1000.0);
+  p.leverage = s.real("leverage", std::nullopt, 1.0, 1000.0);
+  apply_tuned_params(p, c);
+}
+
 void read_common(config::TableReader& t, strategy::StrategyCommonConfig& c, const RunConfig& rc,
                  std::int64_t default_id) {
   c.strategy_id = static_cast<std::uint16_t>(t.integer(
@@ -156,6 +196,7 @@ EntryPricingKeys read_strategy(config::TableReader& t, const RunConfig& rc, Stra
     c.require_full_alignment = s->boolean("require_full_alignment", c.require_full_alignment);
     c.accuracy_horizon_bars =
         static_cast<int>(s->integer("accuracy_horizon_bars", c.accuracy_horizon_bars, 1, 100'000));
+    read_tuned_keys(*s, c);
     s->finish();
   }
   t.finish();

@@ -76,6 +76,10 @@ void ConfluenceConfig::validate() const {
   if (!(take_profit_atr_mult > 0.0)) throw Error("confluence config: take_profit_atr_mult: must be > 0");
   if (intent_timeout_bars < 1) throw Error("confluence config: intent_timeout_bars: must be >= 1");
   if (accuracy_horizon_bars < 1) throw Error("confluence config: accuracy_horizon_bars: must be >= 1");
+  if (roi_leverage < 0.0) throw Error("confluence config: roi_leverage: must be >= 0");
+  if (roi_leverage > 0.0 && !(stop_loss_roi > 0.0 && stop_loss_roi < roi_leverage))
+    throw Error("confluence config: stop_loss_roi: must be in (0, roi_leverage) with ROI stops");
+  if (roi_leverage > 0.0 && !(take_profit_roi > 0.0)) throw Error("confluence config: take_profit_roi: must be > 0");
 }
 
 ConfluenceStrategy::ConfluenceStrategy(const ConfluenceConfig& config)
@@ -171,10 +175,13 @@ void ConfluenceStrategy::decide(std::uint64_t tsc, IntentBuffer& out) noexcept {
   const Side side = m.direction == Direction::long_ ? Side::buy : Side::sell;
   const double dir = side == Side::buy ? 1.0 : -1.0;
   const Price limit = config_.market_orders ? Price{} : price_on_tick(low.close, common.tick, toward_passive(side));
-  const Price stop =
-      price_on_tick(low.close - dir * config_.stop_atr_mult * low.atr, common.tick, toward_passive(side));
-  const Price tp =
-      price_on_tick(low.close + dir * config_.take_profit_atr_mult * low.atr, common.tick, Rounding::nearest);
+  const bool roi = config_.roi_leverage > 0.0;
+  const double stop_dist =
+      roi ? low.close * config_.stop_loss_roi / config_.roi_leverage : config_.stop_atr_mult * low.atr;
+  const double tp_dist =
+      roi ? low.close * config_.take_profit_roi / config_.roi_leverage : config_.take_profit_atr_mult * low.atr;
+  const Price stop = price_on_tick(low.close - dir * stop_dist, common.tick, toward_passive(side));
+  const Price tp = price_on_tick(low.close + dir * tp_dist, common.tick, Rounding::nearest);
   last_entry_ = make_intent(common, side, IntentReason::signal_entry, false, common.order_qty, limit,
                             price_on_tick(low.close, common.tick, Rounding::nearest), stop, tp, tsc);
   // The regime's leverage cap travels with the entry; the risk side bounds the order's leverage by it.

@@ -4,7 +4,9 @@
 // per timeframe. When a bar of the lowest timeframe closes (after any higher bar closing with it):
 //   * flat, no intent pending, every timeframe ready, combined direction long/short, and (by default) the
 //     timeframes in full alignment -> entry intent (market by default), stop = close -/+ stop_atr_mult * ATR,
-//     take-profit = close +/- take_profit_atr_mult * ATR (both on the tick grid);
+//     take-profit = close +/- take_profit_atr_mult * ATR (both on the tick grid); with roi_leverage > 0 the
+//     research candle backtest's ROI stops instead (research/candle_backtest.hpp): stop = close -/+ close *
+//     stop_loss_roi / roi_leverage, take-profit = close +/- close * take_profit_roi / roi_leverage;
 //   * holding a position and the lowest timeframe's direction turns against it -> reduce-only exit of the
 //     whole position.
 // The order-flow term of the score uses features updated from every book and trade event.
@@ -37,6 +39,11 @@ struct ConfluenceConfig {
   bool market_orders = true;      // else a limit at the bar close
   int intent_timeout_bars = 3;    // forget a pending intent that got no fill after this many lowest bars
   int accuracy_horizon_bars = 5;  // per-indicator accuracy: a vote is judged by the close this many lowest bars on
+  // ROI stops, as `enigma optimize` tunes them (a best.toml included by [strategy.confluence] include): 0 = the
+  // ATR multiples above. The ROI is a fraction of the margin at roi_leverage, so 0.5 at 50x is a 1 % price move.
+  double roi_leverage = 0.0;
+  double stop_loss_roi = 0.0;
+  double take_profit_roi = 0.0;
 
   void validate() const;  // throws enigma::Error naming the field
 };

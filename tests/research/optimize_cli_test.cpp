@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -717,6 +718,84 @@ TEST_F(OptimizeCli, BadTomlExitsThreeNamingTheKey) {
                  " --runs-dir " + (dir_ / "bad").string());
   EXPECT_EQ(wf.code, 3) << wf.text;
   EXPECT_NE(wf.text.find("walkforward.windows"), std::string::npos) << wf.text;
+}
+
+// best.toml is what a replay, paper or live config includes: `[strategy.confluence] include = "best.toml"` runs the
+// engine's confluence strategy with the chosen parameters. The include trades exactly as the same seven values
+// written inline (read back here from best.toml's text), differently from the defaults; the ROI stop the engine
+// sends equals the entry bar's close less close * stop_loss_roi / leverage on the tick grid, recomputed here from
+// the run's own take-profit (both come from the same close); a key given both ways, a missing file and a partial
+// inline set exit 3 naming the key.
+TEST_F(OptimizeCli, BestTomlIncludedByAReplayConfigDrivesTheConfluenceStrategy) {
+  const std::string cfg = write_config("grid.toml", "train_fraction = 0.7");
+  const Out opt = run_enigma("optimize --config " + cfg + " --quiet --runs-dir " + (dir_ / "opt").string());
+  ASSERT_EQ(opt.code, 0) << opt.text;
+  const fs::path best = only_run("opt") / "best.toml";
+  const std::string best_text = slurp(best);
+  std::string inline_keys;
+  std::map<std::string, double> value;
+  {
+    std::istringstream in(best_text.substr(best_text.find("[optimize.params]\n") + 18));
+    for (std::string line; std::getline(in, line);) {
+      if (line.empty()) continue;
+      inline_keys += line + "\n";
+      value[line.substr(0, line.find(" = "))] = std::stod(line.substr(line.find(" = ") + 3));
+    }
+  }
+  ASSERT_EQ(value.size(), 7u) << best_text;
+
+  std::string base = slurp(fs::path(ENIGMA_SOURCE_DIR) / "config/replay.toml");
+  base.replace(base.find("kind = \"imbalance\""), 18, "kind = \"confluence\"");
+  const std::string data = std::string(ENIGMA_SOURCE_DIR) +
+                           "/data/binance/hftbacktest_usdm_BTCUSDT_ws_depth_trade_bookTicker_raw_20240808.gz";
+  // 5 s bars: the bundled 6-minute session is too short for 60 s bars to get past the indicators' lookbacks.
+  auto replay = [&](const std::string& name, const std::string& confluence) {
+    const fs::path p = dir_ / (name + ".toml");
+    std::ofstream(p) << base << "\n[strategy.confluence]\ntimeframes_s = [5]\n" << confluence;
+    return run_enigma("replay --quiet --config " + p.string() + " --data " + data + " --runs-dir " +
+                      (dir_ / name).string());
+  };
+  auto trades = [&](const std::string& name) { return slurp(only_run(name) / "trades.csv"); };
+  const Out inc = replay("inc", "include = \"" + best.string() + "\"\n");
+  ASSERT_EQ(inc.code, 0) << inc.text;
+  const Out inl = replay("inline", inline_keys);
+  ASSERT_EQ(inl.code, 0) << inl.text;
+  const Out def = replay("default", "");
+  ASSERT_EQ(def.code, 0) << def.text;
+  const std::string t_inc = trades("inc");
+  ASSERT_GT(csv_rows(t_inc).size(), 1u) << inc.text;  // it traded
+  EXPECT_EQ(t_inc, trades("inline"));
+  EXPECT_NE(t_inc, trades("default"));
+
+  // The first bracket in the run's log: stop and take-profit trigger prices.
+  const std::string log = slurp(only_run("inc") / "logs/enigma.log");
+  auto trigger_of = [&](const std::string& type) {
+    const std::size_t at = log.find("type=" + type);
+    EXPECT_NE(at, std::string::npos) << type;
+    const std::size_t st = log.find("stop=", at);
+    return std::stod(log.substr(st + 5));
+  };
+  const double stop = trigger_of("STOP_MARKET"), tp = trigger_of("TAKE_PROFIT_MARKET");
+  const bool long_entry = log.find("side=buy type=MARKET") < log.find("side=sell type=MARKET");
+  const double lev = value["leverage"], sl = value["stop_loss_roi"], tpr = value["take_profit_roi"];
+  // tp = close * (1 +/- tpr / lev) on the 0.1 tick (nearest), so the close is within half a tick of this:
+  const double close = tp / (1.0 + (long_entry ? 1 : -1) * tpr / lev);
+  const double expect_stop = close * (1.0 - (long_entry ? 1 : -1) * sl / lev);
+  EXPECT_NEAR(stop, expect_stop, 0.1 + 0.05 * (1.0 + sl / lev)) << log.substr(0, 2000);
+
+  struct Bad {
+    std::string confluence, expect;
+  };
+  const Bad bad[] = {
+      {"include = \"" + best.string() + "\"\nmin_score = 40\n", "strategy.confluence.min_score' "},
+      {"include = \"" + (dir_ / "nope.toml").string() + "\"\n", "strategy.confluence.include'"},
+      {"rsi_period = 7\n", "is missing"},
+  };
+  for (const Bad& b : bad) {
+    const Out o = replay("bad", b.confluence);
+    EXPECT_EQ(o.code, 3) << o.text;
+    EXPECT_NE(o.text.find(b.expect), std::string::npos) << o.text;
+  }
 }
 
 TEST_F(OptimizeCli, HelpNamesTheOptions) {
