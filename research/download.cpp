@@ -333,7 +333,7 @@ class VenueClient {
         ++retries;
         ++report_.retried;
         std::fprintf(stderr, "download: %s; retry %d of %d\n", e.what(), retries, opt_.max_retries);
-        std::this_thread::sleep_for(std::chrono::milliseconds(200 << std::min(retries, 6)));
+        std::this_thread::sleep_for(std::chrono::milliseconds(125 << std::min(retries, 6)));  // 250 ms, doubling
         continue;
       }
       ++requests_;
@@ -365,7 +365,7 @@ class VenueClient {
         ++retries;
         ++report_.retried;
         std::fprintf(stderr, "download: HTTP %d from the venue; retry %d of %d\n", r.status, retries, opt_.max_retries);
-        std::this_thread::sleep_for(std::chrono::milliseconds(200 << std::min(retries, 6)));
+        std::this_thread::sleep_for(std::chrono::milliseconds(125 << std::min(retries, 6)));  // 250 ms, doubling
         continue;
       }
       throw Error("GET " + url + ": HTTP " + std::to_string(r.status) + ": " + r.body.substr(0, 300));
@@ -506,6 +506,7 @@ SeriesReport download_candles(const DownloadOptions& opt, VenueClient& venue, st
   Progress progress(opt.progress, total);
   const std::uint64_t requests0 = venue.requests();
   std::vector<Row> fetched;
+  try {
   for (const DownloadGap& g : todo) {
     const std::int64_t end = g.last_ms + step;  // exclusive
     for (std::int64_t cursor = g.first_ms; cursor < end;) {
@@ -525,6 +526,15 @@ SeriesReport download_candles(const DownloadOptions& opt, VenueClient& venue, st
       progress.add(next - cursor, fetched.size(), venue.requests() - requests0);
       cursor = next;
     }
+  }
+  } catch (const Error& e) {
+    // Keep what arrived: the file stays valid (sorted, checked rows) and the next run asks only for the rest.
+    if (fetched.empty()) throw;
+    const std::size_t n = fetched.size();
+    std::filesystem::create_directories(opt.out_dir);
+    write_series(rep.path, merge_rows(std::move(rows), std::move(fetched), rep.duplicates), false);
+    throw Error(std::string(e.what()) + " (the " + std::to_string(n) + " candles fetched before it are saved in " +
+                rep.path + "; run again to fetch the rest)");
   }
   progress.add(0, fetched.size(), venue.requests() - requests0, true);
   rep.fetched = fetched.size();

@@ -168,6 +168,9 @@ class FakeVenue {
   void rate_limit_next(int n) { std::lock_guard lk(mu_); limit_next_ = n; }
   // Candles with open times in [from, to] are missing from the venue's data.
   void set_hole(std::int64_t from, std::int64_t to) { std::lock_guard lk(mu_); hole_ = {from, to}; }
+  // The next n requests are answered 503; after `ok` more answers, every request is (-1: never).
+  void fail_next(int n) { std::lock_guard lk(mu_); fail_next_ = n; }
+  void fail_after(int ok) { std::lock_guard lk(mu_); fail_after_ = ok; }
   std::vector<Request> requests() const { std::lock_guard lk(mu_); return log_; }
   void clear() { std::lock_guard lk(mu_); log_.clear(); }
 
@@ -219,6 +222,15 @@ class FakeVenue {
     const bool binance = path.rfind("/fapi/", 0) == 0;
     r.from = std::stoll(q[binance ? "startTime" : "from"]);
     r.to = std::stoll(q[binance ? "endTime" : "to"]);
+    if (fail_next_ > 0 || fail_after_ == 0) {
+      fail_next_ -= fail_next_ > 0 ? 1 : 0;
+      res.result(http::status::service_unavailable);
+      res.body() = R"({"code":-1001,"msg":"test 503"})";
+      r.status = 503;
+      log_.push_back(r);
+      return res;
+    }
+    if (fail_after_ > 0) --fail_after_;
     if (limit_next_ > 0) {
       --limit_next_;
       res.result(http::status::too_many_requests);
@@ -276,6 +288,8 @@ class FakeVenue {
   std::uint16_t port_{0};
   mutable std::mutex mu_;
   int limit_next_{0};
+  int fail_next_{0};
+  int fail_after_{-1};
   std::pair<std::int64_t, std::int64_t> hole_{-1, -1};
   std::vector<Request> log_;
 };
@@ -368,8 +382,10 @@ TEST_F(Download, BinanceCandlesPageWaitOutA429AndFetchOnlyWhatIsMissing) {
 TEST_F(Download, HoleInTheVenueDataIsReportedAsAGap) {
   FakeVenue v(1000);
   v.set_hole(source()[1100].t, source()[1111].t);
+  v.fail_next(2);  // two 503s: retried
   const Out a = download(v, "--symbol BTCUSDT " + range(1000, 1200));
   ASSERT_EQ(a.code, 0) << a.text;
+  EXPECT_NE(a.text.find("0 rate-limit waits (429), 2 retries"), std::string::npos) << a.text;
   EXPECT_NE(a.text.find("1 gap)"), std::string::npos) << a.text;
   EXPECT_NE(a.text.find("gap: " + source()[1100].datetime + " .. " + source()[1111].datetime + " (12 candles missing)"),
             std::string::npos)
@@ -377,6 +393,27 @@ TEST_F(Download, HoleInTheVenueDataIsReportedAsAGap) {
   std::vector<Candle> want = slice(1000, 1100);
   for (const Candle& c : slice(1112, 1200)) want.push_back(c);
   EXPECT_EQ(read_candles((dir_ / "data" / "binance_usdm_BTCUSDT_5m.csv").string()), want);
+}
+
+// The venue fails for good after two pages: exit 3 naming the request, the two pages kept in the file,
+// and the next run asks only for the third.
+TEST_F(Download, FailureKeepsWhatArrivedAndTheNextRunResumes) {
+  FakeVenue v(100);
+  v.fail_after(2);
+  const Out a = download(v, "--symbol BTCUSDT --retries 1 " + range(1000, 1300));
+  EXPECT_EQ(a.code, 3) << a.text;
+  EXPECT_NE(a.text.find("HTTP 503"), std::string::npos) << a.text;
+  EXPECT_EQ(v.requests().size(), 4u);  // two pages, a 503 and its one retry
+  const fs::path file = dir_ / "data" / "binance_usdm_BTCUSDT_5m.csv";
+  EXPECT_EQ(read_candles(file.string()), slice(1000, 1200));
+  v.fail_after(-1);
+  v.clear();
+  const Out b = download(v, "--symbol BTCUSDT " + range(1000, 1300));
+  ASSERT_EQ(b.code, 0) << b.text;
+  EXPECT_EQ(read_candles(file.string()), slice(1000, 1300));
+  const auto reqs = v.requests();
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_EQ(reqs[0].from, source()[1200].t);
 }
 
 // KuCoin Futures' dialect: granularity in minutes, from/to, numbers as JSON numbers, {"code","data"}.
@@ -412,7 +449,9 @@ TEST_F(Download, BinanceFundingHistory) {
       want.push_back(dt_text(f.t) + "," + std::to_string(f.t) + "," + f.rate);
   EXPECT_EQ(want.size(), 30u);
   EXPECT_EQ(got, want);
-  for (const auto& r : v.requests()) EXPECT_EQ(r.path, "/fapi/v1/fundingRate");
+  const auto reqs = v.requests();
+  EXPECT_EQ(reqs.size(), 4u);  // three capped pages of 10, then an empty answer after the last settlement
+  for (const auto& r : reqs) EXPECT_EQ(r.path, "/fapi/v1/fundingRate");
 }
 
 // Usage errors exit 2 (http base URL, bad date); a file that is not ours, or unsorted, exits 3 naming it.
