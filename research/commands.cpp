@@ -785,11 +785,12 @@ int cmd_download() {
   };
   if (r.candles) {
     const SeriesReport& s = *r.candles;
-    std::printf("candles: %s: %llu rows, %s (had %llu; fetched %llu in %llu requests; %llu duplicates dropped; %zu gap%s)\n",
-                s.path.c_str(), static_cast<unsigned long long>(s.rows), span(s).c_str(),
-                static_cast<unsigned long long>(s.had), static_cast<unsigned long long>(s.fetched),
-                static_cast<unsigned long long>(s.requests), static_cast<unsigned long long>(s.duplicates),
-                s.gaps.size(), s.gaps.size() == 1 ? "" : "s");
+    std::printf(
+        "candles: %s: %llu rows, %s (had %llu; fetched %llu in %llu requests; %llu duplicates dropped; %zu gap%s)\n",
+        s.path.c_str(), static_cast<unsigned long long>(s.rows), span(s).c_str(),
+        static_cast<unsigned long long>(s.had), static_cast<unsigned long long>(s.fetched),
+        static_cast<unsigned long long>(s.requests), static_cast<unsigned long long>(s.duplicates), s.gaps.size(),
+        s.gaps.size() == 1 ? "" : "s");
     for (const DownloadGap& g : s.gaps)
       std::printf("gap: %s .. %s (%llu candles missing)\n", utc_datetime(g.first_ms).c_str(),
                   utc_datetime(g.last_ms).c_str(), static_cast<unsigned long long>(g.missing));
@@ -816,23 +817,28 @@ void add_download(CLI::App& app) {
   DownloadArgs& a = g_download;
   auto utc_check = CLI::Validator(
       [](std::string& s) {
-        return parse_utc_ms(s) ? std::string() : "'" + s + "' is not a UTC date/time (2025-06-02, 2025-06-02T04:50:00Z)";
+        return parse_utc_ms(s) ? std::string()
+                               : "'" + s + "' is not a UTC date/time (2025-06-02, 2025-06-02T04:50:00Z)";
       },
       "UTC");
-  c->add_option("--venue", a.venue, "binance_usdm (GET /fapi/v1/klines, /fapi/v1/fundingRate) | kucoin_futures "
-                                    "(GET /api/v1/kline/query, /api/v1/contract/funding-rates); default binance_usdm")
+  c->add_option("--venue", a.venue,
+                "binance_usdm (GET /fapi/v1/klines, /fapi/v1/fundingRate) | kucoin_futures "
+                "(GET /api/v1/kline/query, /api/v1/contract/funding-rates); default binance_usdm")
       ->check(CLI::IsMember({"binance_usdm", "kucoin_futures"}));
-  c->add_option("--symbol", a.symbol, "The venue's symbol (BTCUSDT on Binance, XBTUSDTM on KuCoin Futures)")->required();
+  c->add_option("--symbol", a.symbol, "The venue's symbol (BTCUSDT on Binance, XBTUSDTM on KuCoin Futures)")
+      ->required();
   c->add_option("--interval", a.interval, "Candle interval: 1m, 5m, 15m, 1h, 4h, 1d (default 5m)")
       ->check(CLI::IsMember({"1m", "5m", "15m", "1h", "4h", "1d"}));
-  c->add_option("--from", a.from, "First candle / funding time wanted, UTC: 2025-06-02, \"2025-06-02 04:50\", "
-                                  "2025-06-02T04:50:00Z")
+  c->add_option("--from", a.from,
+                "First candle / funding time wanted, UTC: 2025-06-02, \"2025-06-02 04:50\", "
+                "2025-06-02T04:50:00Z")
       ->required()
       ->check(utc_check);
   c->add_option("--to", a.to, "End of the range, UTC, exclusive (default: now; only closed candles)")->check(utc_check);
   c->add_option("--out", a.out, "Output folder (default data/downloads; created when missing)");
-  c->add_option("--base-url", a.base_url,
-                "The venue's REST base URL (default https://fapi.binance.com or https://api-futures.kucoin.com); https only")
+  c->add_option(
+       "--base-url", a.base_url,
+       "The venue's REST base URL (default https://fapi.binance.com or https://api-futures.kucoin.com); https only")
       ->check(CLI::Validator(
           [](std::string& s) { return s.rfind("https://", 0) == 0 ? std::string() : "--base-url must be https://..."; },
           "HTTPS URL"));

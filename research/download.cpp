@@ -30,9 +30,7 @@ std::int64_t wall_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
-double mono_s() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
+double mono_s() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
 // One row of a series: its time and the cells after the time column, joined by commas as written
 // ("open,high,low,close,volume" for candles, "funding_rate" for funding).
@@ -47,7 +45,7 @@ struct VenueSpec {
   std::uint32_t candle_page{0};   // rows per klines request
   std::uint32_t funding_page{0};  // rows per funding request
   oms::RequestBudgetConfig candle_budget, funding_budget;
-  bool shared_budget{false};      // candles and funding draw from one pool
+  bool shared_budget{false};  // candles and funding draw from one pool
 };
 
 VenueSpec spec_of(DownloadVenue v) {
@@ -98,8 +96,9 @@ class Progress {
     const double el = now - t0_;
     const double f = static_cast<double>(done_) / static_cast<double>(total_);
     const double eta = f > 0 ? el / f * (1.0 - f) : 0.0;
-    std::fprintf(stderr, "download: %.0f%% of the missing range, %llu rows in %llu requests, %.1f s elapsed, ETA %.1f s\n",
-                 100.0 * f, static_cast<unsigned long long>(rows_), static_cast<unsigned long long>(requests_), el, eta);
+    std::fprintf(
+        stderr, "download: %.0f%% of the missing range, %llu rows in %llu requests, %.1f s elapsed, ETA %.1f s\n",
+        100.0 * f, static_cast<unsigned long long>(rows_), static_cast<unsigned long long>(requests_), el, eta);
   }
 
  private:
@@ -241,8 +240,10 @@ class VenueClient {
       for (auto field : k) {
         od::value v;
         if (field.get(v)) throw Error("GET " + url + ": malformed kline");
-        if (i == 0) t = integer_of(v, "GET " + url + " kline time");
-        else if (i <= 5) c[i - 1] = number_text(v, "GET " + url + " kline field " + std::to_string(i));
+        if (i == 0)
+          t = integer_of(v, "GET " + url + " kline time");
+        else if (i <= 5)
+          c[i - 1] = number_text(v, "GET " + url + " kline field " + std::to_string(i));
         if (++i > 5 && opt_.venue == DownloadVenue::kucoin_futures) break;
       }
       if (i < 6) throw Error("GET " + url + ": a kline has " + std::to_string(i) + " fields, expected at least 6");
@@ -324,7 +325,8 @@ class VenueClient {
     for (;;) {
       for (std::int64_t now = wall_ns();
            budget.try_take(oms::RequestPriority::other, {weight, 0}, now) != oms::BudgetVerdict::ok; now = wall_ns())
-        std::this_thread::sleep_for(std::chrono::nanoseconds(std::max<std::int64_t>(budget.next_window_ns(now) - now, 1'000'000)));
+        std::this_thread::sleep_for(
+            std::chrono::nanoseconds(std::max<std::int64_t>(budget.next_window_ns(now) - now, 1'000'000)));
       feed::HttpsResponse r;
       try {
         r = http_.get(url);
@@ -359,8 +361,8 @@ class VenueClient {
         continue;
       }
       if (r.status == 418)
-        throw Error("GET " + url + ": the venue banned this IP (418, Retry-After " + std::string(r.header("Retry-After")) +
-                    " s): " + r.body.substr(0, 200));
+        throw Error("GET " + url + ": the venue banned this IP (418, Retry-After " +
+                    std::string(r.header("Retry-After")) + " s): " + r.body.substr(0, 200));
       if (r.status >= 500 && retries < opt_.max_retries) {
         ++retries;
         ++report_.retried;
@@ -507,26 +509,26 @@ SeriesReport download_candles(const DownloadOptions& opt, VenueClient& venue, st
   const std::uint64_t requests0 = venue.requests();
   std::vector<Row> fetched;
   try {
-  for (const DownloadGap& g : todo) {
-    const std::int64_t end = g.last_ms + step;  // exclusive
-    for (std::int64_t cursor = g.first_ms; cursor < end;) {
-      const std::int64_t wend = std::min(end, cursor + static_cast<std::int64_t>(venue.spec().candle_page) * step);
-      std::vector<Row> page = venue.candles(cursor, wend - step, step, rep.duplicates);
-      std::int64_t last = -1;
-      for (Row& r : page) {
-        if (r.t < cursor || r.t >= wend) continue;  // outside what was asked: the next request gets it
-        if (r.t % step != 0)
-          throw Error("venue answered candle " + utc_datetime(r.t) + " off the " + opt.interval + " grid");
-        last = r.t;
-        fetched.push_back(std::move(r));
+    for (const DownloadGap& g : todo) {
+      const std::int64_t end = g.last_ms + step;  // exclusive
+      for (std::int64_t cursor = g.first_ms; cursor < end;) {
+        const std::int64_t wend = std::min(end, cursor + static_cast<std::int64_t>(venue.spec().candle_page) * step);
+        std::vector<Row> page = venue.candles(cursor, wend - step, step, rep.duplicates);
+        std::int64_t last = -1;
+        for (Row& r : page) {
+          if (r.t < cursor || r.t >= wend) continue;  // outside what was asked: the next request gets it
+          if (r.t % step != 0)
+            throw Error("venue answered candle " + utc_datetime(r.t) + " off the " + opt.interval + " grid");
+          last = r.t;
+          fetched.push_back(std::move(r));
+        }
+        // A page shorter than the window (the venue's own cap, or a hole at its end): ask again from after
+        // its last row; an empty page means nothing more in this window.
+        const std::int64_t next = last < 0 || last + step >= wend ? wend : last + step;
+        progress.add(next - cursor, fetched.size(), venue.requests() - requests0);
+        cursor = next;
       }
-      // A page shorter than the window (the venue's own cap, or a hole at its end): ask again from after
-      // its last row; an empty page means nothing more in this window.
-      const std::int64_t next = last < 0 || last + step >= wend ? wend : last + step;
-      progress.add(next - cursor, fetched.size(), venue.requests() - requests0);
-      cursor = next;
     }
-  }
   } catch (const Error& e) {
     // Keep what arrived: the file stays valid (sorted, checked rows) and the next run asks only for the rest.
     if (fetched.empty()) throw;
@@ -644,12 +646,10 @@ std::optional<std::int64_t> parse_utc_ms(std::string_view s) noexcept {
     out = x;
     return true;
   };
-  if (!digits(0, 4, f[0]) || s.size() < 10 || s[4] != '-' || !digits(5, 2, f[1]) || s[7] != '-' ||
-      !digits(8, 2, f[2]))
+  if (!digits(0, 4, f[0]) || s.size() < 10 || s[4] != '-' || !digits(5, 2, f[1]) || s[7] != '-' || !digits(8, 2, f[2]))
     return std::nullopt;
   if (s.size() > 10) {
-    if ((s[10] != ' ' && s[10] != 'T') || s.size() < 16 || !digits(11, 2, f[3]) || s[13] != ':' ||
-        !digits(14, 2, f[4]))
+    if ((s[10] != ' ' && s[10] != 'T') || s.size() < 16 || !digits(11, 2, f[3]) || s[13] != ':' || !digits(14, 2, f[4]))
       return std::nullopt;
     if (s.size() > 16 && (s.size() != 19 || s[16] != ':' || !digits(17, 2, f[5]))) return std::nullopt;
   }

@@ -34,11 +34,11 @@ struct DownloadOptions {
   std::int64_t from_ms{0};      // first candle open time / funding time wanted (inclusive)
   std::int64_t to_ms{0};        // end of the range (exclusive)
   std::string out_dir = "data/downloads";
-  std::string base_url;         // empty: default_base_url(venue); must be https
-  std::string ca_file;          // extra trust anchor (tests' self-signed venue)
+  std::string base_url;  // empty: default_base_url(venue); must be https
+  std::string ca_file;   // extra trust anchor (tests' self-signed venue)
   DownloadWhat what{DownloadWhat::candles};
-  int max_retries = 5;          // per request, for 5xx answers and failed connections
-  bool progress = true;         // progress lines with ETA on stderr
+  int max_retries = 5;   // per request, for 5xx answers and failed connections
+  bool progress = true;  // progress lines with ETA on stderr
 };
 
 // A run of missing candles: open times of the first and the last missing one.
