@@ -174,6 +174,12 @@ class FakeVenue {
     std::lock_guard lk(mu_);
     hole_ = {from, to};
   }
+  // Every klines answer repeats its first candle (duplicate) or swaps its 2nd and 3rd (unordered).
+  enum class Quirk { none, duplicate, unordered };
+  void set_quirk(Quirk q) {
+    std::lock_guard lk(mu_);
+    quirk_ = q;
+  }
   // The next n requests are answered 503; after `ok` more answers, every request is (-1: never).
   void fail_next(int n) {
     std::lock_guard lk(mu_);
@@ -263,16 +269,21 @@ class FakeVenue {
     std::string body = binance ? "[" : R"({"code":"200000","data":[)";
     if (path == "/fapi/v1/klines" || path == "/api/v1/kline/query") {
       EXPECT_EQ(binance ? q["interval"] : q["granularity"], binance ? "5m" : "5") << target;
+      std::vector<std::string> items;
       for (const Candle& c : source()) {
         if (c.t < r.from || c.t > r.to || (c.t >= hole_.first && c.t <= hole_.second)) continue;
-        if (r.rows == cap) break;
-        if (r.rows++ > 0) body += ",";
+        if (items.size() == cap) break;
         if (binance)  // open time, O, H, L, C, V as strings, close time, quote volume, trades, taker volumes
-          body += "[" + std::to_string(c.t) + ",\"" + c.o + "\",\"" + c.h + "\",\"" + c.l + "\",\"" + c.c + "\",\"" +
-                  c.v + "\"," + std::to_string(c.t + kStep - 1) + ",\"0\",0,\"0\",\"0\",\"0\"]";
+          items.push_back("[" + std::to_string(c.t) + ",\"" + c.o + "\",\"" + c.h + "\",\"" + c.l + "\",\"" + c.c +
+                          "\",\"" + c.v + "\"," + std::to_string(c.t + kStep - 1) + ",\"0\",0,\"0\",\"0\",\"0\"]");
         else  // time, O, H, L, C, V, turnover as numbers
-          body += "[" + std::to_string(c.t) + "," + c.o + "," + c.h + "," + c.l + "," + c.c + "," + c.v + ",0]";
+          items.push_back("[" + std::to_string(c.t) + "," + c.o + "," + c.h + "," + c.l + "," + c.c + "," + c.v +
+                          ",0]");
       }
+      r.rows = items.size();
+      if (quirk_ == Quirk::duplicate && !items.empty()) items.insert(items.begin() + 1, items.front());
+      if (quirk_ == Quirk::unordered && items.size() >= 3) std::swap(items[1], items[2]);
+      for (std::size_t i = 0; i < items.size(); ++i) body += (i ? "," : "") + items[i];
     } else if (path == "/fapi/v1/fundingRate" || path == "/api/v1/contract/funding-rates") {
       for (const Funding& f : funding_) {
         if (f.t < r.from || f.t > r.to) continue;
@@ -308,6 +319,7 @@ class FakeVenue {
   int limit_next_{0};
   int fail_next_{0};
   int fail_after_{-1};
+  Quirk quirk_{Quirk::none};
   std::pair<std::int64_t, std::int64_t> hole_{-1, -1};
   std::vector<Request> log_;
 };
@@ -473,6 +485,21 @@ TEST_F(Download, KucoinFuturesCandles) {
     EXPECT_LE((r.to - r.from) / kStep + 1, 200) << "more than KuCoin's 200 candles per request";
   }
   EXPECT_EQ(reqs.size(), 6u);  // windows of 200 and 100 candles, 50 per answer
+
+  // A venue repeating a candle: dropped and counted, the file unchanged in content.
+  v.set_quirk(FakeVenue::Quirk::duplicate);
+  const Out b = download(v, "--venue kucoin_futures --symbol XBTUSDTM --interval 5m " + range(1900, 2300));
+  ASSERT_EQ(b.code, 0) << b.text;
+  EXPECT_NE(b.text.find("had 300; fetched 100 in 2 requests; 2 duplicates dropped"), std::string::npos) << b.text;
+  EXPECT_EQ(read_candles((dir_ / "data" / "kucoin_futures_XBTUSDTM_5m.csv").string()), slice(1900, 2300));
+
+  // Rows out of order: refused (exit 3 naming the request), nothing written.
+  v.set_quirk(FakeVenue::Quirk::unordered);
+  const Out c = download(v, "--venue kucoin_futures --symbol ETHUSDTM --interval 5m " + range(2000, 2100));
+  EXPECT_EQ(c.code, 3) << c.text;
+  EXPECT_NE(c.text.find("/api/v1/kline/query?symbol=ETHUSDTM"), std::string::npos) << c.text;
+  EXPECT_NE(c.text.find("rows out of order"), std::string::npos) << c.text;
+  EXPECT_FALSE(fs::exists(dir_ / "data" / "kucoin_futures_ETHUSDTM_5m.csv"));
 }
 
 // Binance funding history with the venue capping pages at 10: every settlement in the range, in order.
@@ -494,6 +521,16 @@ TEST_F(Download, BinanceFundingHistory) {
   const auto reqs = v.requests();
   EXPECT_EQ(reqs.size(), 4u);  // three capped pages of 10, then an empty answer after the last settlement
   for (const auto& r : reqs) EXPECT_EQ(r.path, "/fapi/v1/fundingRate");
+
+  // A longer range: only before the first settlement held and after the last one are asked for.
+  v.clear();
+  const Out b = download(v, "--symbol BTCUSDT --what funding --from 2025-06-02 --to 2025-06-15");
+  ASSERT_EQ(b.code, 0) << b.text;
+  for (const auto& r : v.requests())
+    EXPECT_TRUE(r.to < parse_dt("2025-06-03 00:00:00") || r.from > parse_dt("2025-06-12 16:00:00"))
+        << dt_text(r.from) << " .. " << dt_text(r.to);
+  EXPECT_NE(b.text.find("39 rows, 2025-06-02 00:00:00 .. 2025-06-14 16:00:00 (had 30; fetched 9"), std::string::npos)
+      << b.text;
 }
 
 // Usage errors exit 2 (http base URL, bad date); a file that is not ours, or unsorted, exits 3 naming it.
