@@ -116,10 +116,17 @@ struct HttpsClient::Impl {
     if (!done) throw Error(what + ": timed out after " + std::to_string(opt.timeout_ns / 1'000'000) + " ms");
     HttpsResponse r;
     r.status = static_cast<int>(parser.get().result_int());
+    for (const auto& f : parser.get()) r.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
     r.body = std::move(parser.get().body());
     return r;
   }
 };
+
+std::string_view HttpsResponse::header(std::string_view name) const noexcept {
+  for (const auto& [k, v] : headers)
+    if (beast::iequals(k, name)) return v;
+  return {};
+}
 
 HttpsClient::HttpsClient(HttpsOptions opt) : impl_(new Impl(std::move(opt))) {}
 HttpsClient::~HttpsClient() { delete impl_; }

@@ -34,6 +34,9 @@ struct TlsOptions {
 struct HttpsResponse {
   int status{0};
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // as received (names as the server spelt them)
+  // The first header named `name` (ASCII case-insensitive); empty when absent.
+  [[nodiscard]] std::string_view header(std::string_view name) const noexcept;
 };
 
 struct HttpsOptions {

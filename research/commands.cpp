@@ -22,6 +22,7 @@
 #include "core/error.hpp"
 #include "core/files.hpp"
 #include "research/candle_backtest.hpp"
+#include "research/download.hpp"
 #include "research/evidence.hpp"
 #include "research/mpi_world.hpp"
 #include "research/optimizer.hpp"
@@ -851,6 +852,115 @@ int cmd_runs() {
   return 0;
 }
 
+struct DownloadArgs {
+  std::string venue = "binance_usdm";
+  std::string symbol, interval = "5m", from, to, out = "data/downloads", base_url, ca_file, what = "candles";
+  int retries = 5;
+  bool quiet = false;
+};
+DownloadArgs g_download;
+CLI::App* g_download_cmd = nullptr;
+
+int cmd_download() {
+  const DownloadArgs& a = g_download;
+  DownloadOptions o;
+  o.venue = a.venue == "kucoin_futures" ? DownloadVenue::kucoin_futures : DownloadVenue::binance_usdm;
+  o.symbol = a.symbol;
+  o.interval = a.interval;
+  o.from_ms = *parse_utc_ms(a.from);  // the option's check parsed it already
+  if (a.to.empty()) {
+    // Now, so only closed candles are asked for (the one still open ends after now).
+    const std::int64_t now_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    const std::int64_t step = *interval_ms(a.interval);
+    o.to_ms = now_ms / step * step;
+  } else {
+    o.to_ms = *parse_utc_ms(a.to);
+  }
+  if (o.to_ms <= o.from_ms) {
+    std::fprintf(stderr, "enigma download: --to (%s) must be after --from (%s)\n", utc_datetime(o.to_ms).c_str(),
+                 utc_datetime(o.from_ms).c_str());
+    return 2;
+  }
+  o.out_dir = a.out;
+  o.base_url = a.base_url;
+  o.ca_file = a.ca_file;
+  o.what = a.what == "funding" ? DownloadWhat::funding : a.what == "both" ? DownloadWhat::both : DownloadWhat::candles;
+  o.max_retries = a.retries;
+  o.progress = !a.quiet;
+  const DownloadReport r = run_download(o);
+  auto span = [](const SeriesReport& s) {
+    return s.rows == 0 ? std::string("no rows") : utc_datetime(s.first_ms) + " .. " + utc_datetime(s.last_ms);
+  };
+  if (r.candles) {
+    const SeriesReport& s = *r.candles;
+    std::printf(
+        "candles: %s: %llu rows, %s (had %llu; fetched %llu in %llu requests; %llu duplicates dropped; %zu gap%s)\n",
+        s.path.c_str(), static_cast<unsigned long long>(s.rows), span(s).c_str(),
+        static_cast<unsigned long long>(s.had), static_cast<unsigned long long>(s.fetched),
+        static_cast<unsigned long long>(s.requests), static_cast<unsigned long long>(s.duplicates), s.gaps.size(),
+        s.gaps.size() == 1 ? "" : "s");
+    for (const DownloadGap& g : s.gaps)
+      std::printf("gap: %s .. %s (%llu candles missing)\n", utc_datetime(g.first_ms).c_str(),
+                  utc_datetime(g.last_ms).c_str(), static_cast<unsigned long long>(g.missing));
+  }
+  if (r.funding) {
+    const SeriesReport& s = *r.funding;
+    std::printf("funding: %s: %llu rows, %s (had %llu; fetched %llu in %llu requests; %llu duplicates dropped)\n",
+                s.path.c_str(), static_cast<unsigned long long>(s.rows), span(s).c_str(),
+                static_cast<unsigned long long>(s.had), static_cast<unsigned long long>(s.fetched),
+                static_cast<unsigned long long>(s.requests), static_cast<unsigned long long>(s.duplicates));
+  }
+  if (r.rate_limited + r.retried > 0)
+    std::printf("venue: %llu rate-limit waits (429), %llu retries (5xx / connection)\n",
+                static_cast<unsigned long long>(r.rate_limited), static_cast<unsigned long long>(r.retried));
+  return 0;
+}
+
+void add_download(CLI::App& app) {
+  CLI::App* c = g_download_cmd = app.add_subcommand(
+      "download",
+      "Fetch candles (klines) and funding-rate history from a venue's public REST API into "
+      "<out>/<venue>_<SYMBOL>_<interval>.csv and <out>/<venue>_<SYMBOL>_funding.csv; a second run fetches only "
+      "what the files lack; gaps are reported with their times");
+  DownloadArgs& a = g_download;
+  auto utc_check = CLI::Validator(
+      [](std::string& s) {
+        return parse_utc_ms(s) ? std::string()
+                               : "'" + s + "' is not a UTC date/time (2025-06-02, 2025-06-02T04:50:00Z)";
+      },
+      "UTC");
+  c->add_option("--venue", a.venue,
+                "binance_usdm (GET /fapi/v1/klines, /fapi/v1/fundingRate) | kucoin_futures "
+                "(GET /api/v1/kline/query, /api/v1/contract/funding-rates); default binance_usdm")
+      ->check(CLI::IsMember({"binance_usdm", "kucoin_futures"}));
+  c->add_option("--symbol", a.symbol, "The venue's symbol (BTCUSDT on Binance, XBTUSDTM on KuCoin Futures)")
+      ->required();
+  c->add_option("--interval", a.interval, "Candle interval: 1m, 5m, 15m, 1h, 4h, 1d (default 5m)")
+      ->check(CLI::IsMember({"1m", "5m", "15m", "1h", "4h", "1d"}));
+  c->add_option("--from", a.from,
+                "First candle / funding time wanted, UTC: 2025-06-02, \"2025-06-02 04:50\", "
+                "2025-06-02T04:50:00Z")
+      ->required()
+      ->check(utc_check);
+  c->add_option("--to", a.to, "End of the range, UTC, exclusive (default: now; only closed candles)")->check(utc_check);
+  c->add_option("--out", a.out, "Output folder (default data/downloads; created when missing)");
+  c->add_option(
+       "--base-url", a.base_url,
+       "The venue's REST base URL (default https://fapi.binance.com or https://api-futures.kucoin.com); https only")
+      ->check(CLI::Validator(
+          [](std::string& s) { return s.rfind("https://", 0) == 0 ? std::string() : "--base-url must be https://..."; },
+          "HTTPS URL"));
+  c->add_option("--ca-file", a.ca_file, "PEM file of extra trust anchors for the venue's certificate (tests)")
+      ->check(CLI::ExistingFile);
+  c->add_option("--what", a.what, "candles | funding | both (default candles)")
+      ->check(CLI::IsMember({"candles", "funding", "both"}));
+  c->add_option("--retries", a.retries, "Retries per request after a 5xx answer or a failed connection (default 5)")
+      ->check(CLI::Range(0, 100));
+  c->add_flag("--quiet", a.quiet, "No progress lines");
+}
+
 }  // namespace
 
 void register_commands(CLI::App& app) {
@@ -877,12 +987,14 @@ void register_commands(CLI::App& app) {
   g_runs_compare = g_runs_cmd->add_subcommand("compare", "Two runs side by side (differences marked *)");
   g_runs_compare->add_option("ids", g_runs.ids, "Two run ids (from `enigma runs list`)")->required()->expected(2);
   for (CLI::App* sub : {g_runs_list, g_runs_best, g_runs_compare}) sub->fallthrough();  // --runs-dir after the verb
+  add_download(app);
 }
 
 std::optional<int> run_selected_command(CLI::App&) {
   if (g_optimize_cmd && g_optimize_cmd->parsed()) return cmd_optimize();
   if (g_walkforward_cmd && g_walkforward_cmd->parsed()) return cmd_walkforward();
   if (g_runs_cmd && g_runs_cmd->parsed()) return cmd_runs();
+  if (g_download_cmd && g_download_cmd->parsed()) return cmd_download();
   return std::nullopt;
 }
 

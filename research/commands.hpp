@@ -1,4 +1,4 @@
-// The research commands of the `enigma` binary: `optimize` and `walkforward` (cold path).
+// The research commands of the `enigma` binary: `optimize`, `walkforward`, `runs` and `download` (cold path).
 #pragma once
 
 #include <optional>

@@ -35,3 +35,13 @@ enigma_add_test(engine_optimize_slurm_test
   LABELS integration TIMEOUT 300)
 add_dependencies(engine_optimize_slurm_test enigma)
 target_compile_definitions(engine_optimize_slurm_test PRIVATE ENIGMA_BINARY="$<TARGET_FILE:enigma>")
+
+# `enigma download` through the binary against a local TLS venue (Binance USD-M and KuCoin Futures dialects)
+# serving a slice of the bundled candles: paging under a page cap, a 429 with Retry-After, incremental runs
+# asking only for missing candles, a hole reported as a gap, funding history, optimize on the result.
+enigma_add_test(research_download_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/download_test.cpp
+  DEPS enigma::strategy enigma_ws_test_server
+  LABELS integration TIMEOUT 120)
+add_dependencies(research_download_test enigma)
+target_compile_definitions(research_download_test PRIVATE ENIGMA_BINARY="$<TARGET_FILE:enigma>")
