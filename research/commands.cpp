@@ -853,7 +853,7 @@ int cmd_runs() {
 }
 
 struct DownloadArgs {
-  std::string venue = "binance_usdm";
+  std::string venue = "binance-usdm";
   std::string symbol, interval = "5m", from, to, out = "data/downloads", base_url, ca_file, what = "candles";
   int retries = 5;
   bool quiet = false;
@@ -864,7 +864,7 @@ CLI::App* g_download_cmd = nullptr;
 int cmd_download() {
   const DownloadArgs& a = g_download;
   DownloadOptions o;
-  o.venue = a.venue == "kucoin_futures" ? DownloadVenue::kucoin_futures : DownloadVenue::binance_usdm;
+  o.venue = a.venue == "kucoin-futures" ? DownloadVenue::kucoin_futures : DownloadVenue::binance_usdm;
   o.symbol = a.symbol;
   o.interval = a.interval;
   o.from_ms = *parse_utc_ms(a.from);  // the option's check parsed it already
@@ -932,9 +932,9 @@ void add_download(CLI::App& app) {
       },
       "UTC");
   c->add_option("--venue", a.venue,
-                "binance_usdm (GET /fapi/v1/klines, /fapi/v1/fundingRate) | kucoin_futures "
-                "(GET /api/v1/kline/query, /api/v1/contract/funding-rates); default binance_usdm")
-      ->check(CLI::IsMember({"binance_usdm", "kucoin_futures"}));
+                "binance-usdm (GET /fapi/v1/klines, /fapi/v1/fundingRate) | kucoin-futures "
+                "(GET /api/v1/kline/query, /api/v1/contract/funding-rates); default binance-usdm")
+      ->check(CLI::IsMember({"binance-usdm", "kucoin-futures"}));
   c->add_option("--symbol", a.symbol, "The venue's symbol (BTCUSDT on Binance, XBTUSDTM on KuCoin Futures)")
       ->required();
   c->add_option("--interval", a.interval, "Candle interval: 1m, 5m, 15m, 1h, 4h, 1d (default 5m)")

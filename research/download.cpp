@@ -613,7 +613,7 @@ SeriesReport download_funding(const DownloadOptions& opt, VenueClient& venue) {
 }  // namespace
 
 std::string_view to_string(DownloadVenue v) noexcept {
-  return v == DownloadVenue::binance_usdm ? "binance_usdm" : "kucoin_futures";
+  return v == DownloadVenue::binance_usdm ? "binance-usdm" : "kucoin-futures";
 }
 
 std::string default_base_url(DownloadVenue v) {

@@ -24,7 +24,7 @@ namespace enigma::research {
 enum class DownloadVenue : std::uint8_t { binance_usdm, kucoin_futures };
 enum class DownloadWhat : std::uint8_t { candles, funding, both };
 
-[[nodiscard]] std::string_view to_string(DownloadVenue v) noexcept;  // "binance_usdm" / "kucoin_futures"
+[[nodiscard]] std::string_view to_string(DownloadVenue v) noexcept;  // "binance-usdm" / "kucoin-futures"
 [[nodiscard]] std::string default_base_url(DownloadVenue v);
 
 struct DownloadOptions {

@@ -356,10 +356,10 @@ TEST_F(Download, BinanceCandlesPageWaitOutA429AndFetchOnlyWhatIsMissing) {
   FakeVenue v(100);
   v.rate_limit_next(1);
   const auto t0 = std::chrono::steady_clock::now();
-  const Out a = download(v, "--venue binance_usdm --symbol BTCUSDT --interval 5m " + range(1000, 1600));
+  const Out a = download(v, "--venue binance-usdm --symbol BTCUSDT --interval 5m " + range(1000, 1600));
   const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   ASSERT_EQ(a.code, 0) << a.text;
-  const fs::path file = dir_ / "data" / "binance_usdm_BTCUSDT_5m.csv";
+  const fs::path file = dir_ / "data" / "binance-usdm_BTCUSDT_5m.csv";
   EXPECT_EQ(read_candles(file.string()), slice(1000, 1600));
   // 429 first (Retry-After: 1 s waited), then the same range again, and six pages of 100.
   const auto r1 = v.requests();
@@ -375,7 +375,7 @@ TEST_F(Download, BinanceCandlesPageWaitOutA429AndFetchOnlyWhatIsMissing) {
 
   // 200 candles before and 300 after: only those are asked for and served.
   v.clear();
-  const Out b = download(v, "--venue binance_usdm --symbol BTCUSDT --interval 5m " + range(800, 1900));
+  const Out b = download(v, "--venue binance-usdm --symbol BTCUSDT --interval 5m " + range(800, 1900));
   ASSERT_EQ(b.code, 0) << b.text;
   EXPECT_EQ(read_candles(file.string()), slice(800, 1900));
   std::size_t served = 0;
@@ -389,7 +389,7 @@ TEST_F(Download, BinanceCandlesPageWaitOutA429AndFetchOnlyWhatIsMissing) {
 
   // A third run over the same range asks for nothing.
   v.clear();
-  const Out c = download(v, "--venue binance_usdm --symbol BTCUSDT --interval 5m " + range(800, 1900));
+  const Out c = download(v, "--venue binance-usdm --symbol BTCUSDT --interval 5m " + range(800, 1900));
   ASSERT_EQ(c.code, 0) << c.text;
   EXPECT_TRUE(v.requests().empty());
 
@@ -418,7 +418,7 @@ TEST_F(Download, WholeBundledFileInDocumentedPages) {
   const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   ASSERT_EQ(a.code, 0) << a.text;
   std::printf("download of %zu candles in %zu requests: %.3f s\n", s.size(), v.requests().size(), took);
-  const fs::path file = dir_ / "data" / "binance_usdm_BTCUSDT_5m.csv";
+  const fs::path file = dir_ / "data" / "binance-usdm_BTCUSDT_5m.csv";
   EXPECT_EQ(read_candles(file.string()), s);
   EXPECT_EQ(v.requests().size(), (s.size() + 1499) / 1500);
   for (const auto& r : v.requests()) EXPECT_LE(r.rows, 1500u);
@@ -446,7 +446,7 @@ TEST_F(Download, HoleInTheVenueDataIsReportedAsAGap) {
       << a.text;
   std::vector<Candle> want = slice(1000, 1100);
   for (const Candle& c : slice(1112, 1200)) want.push_back(c);
-  EXPECT_EQ(read_candles((dir_ / "data" / "binance_usdm_BTCUSDT_5m.csv").string()), want);
+  EXPECT_EQ(read_candles((dir_ / "data" / "binance-usdm_BTCUSDT_5m.csv").string()), want);
 }
 
 // The venue fails for good after two pages: exit 3 naming the request, the two pages kept in the file,
@@ -458,7 +458,7 @@ TEST_F(Download, FailureKeepsWhatArrivedAndTheNextRunResumes) {
   EXPECT_EQ(a.code, 3) << a.text;
   EXPECT_NE(a.text.find("HTTP 503"), std::string::npos) << a.text;
   EXPECT_EQ(v.requests().size(), 4u);  // two pages, a 503 and its one retry
-  const fs::path file = dir_ / "data" / "binance_usdm_BTCUSDT_5m.csv";
+  const fs::path file = dir_ / "data" / "binance-usdm_BTCUSDT_5m.csv";
   EXPECT_EQ(read_candles(file.string()), slice(1000, 1200));
   v.fail_after(-1);
   v.clear();
@@ -473,11 +473,11 @@ TEST_F(Download, FailureKeepsWhatArrivedAndTheNextRunResumes) {
 // KuCoin Futures' dialect: granularity in minutes, from/to, numbers as JSON numbers, {"code","data"}.
 TEST_F(Download, KucoinFuturesCandles) {
   FakeVenue v(50);
-  const Out a = download(v, "--venue kucoin_futures --symbol XBTUSDTM --interval 5m " + range(2000, 2300), false);
+  const Out a = download(v, "--venue kucoin-futures --symbol XBTUSDTM --interval 5m " + range(2000, 2300), false);
   ASSERT_EQ(a.code, 0) << a.text;
   EXPECT_NE(a.text.find("download: 100% of the missing range, 300 rows in 6 requests"), std::string::npos) << a.text;
   EXPECT_NE(a.text.find("ETA"), std::string::npos) << a.text;
-  EXPECT_EQ(read_candles((dir_ / "data" / "kucoin_futures_XBTUSDTM_5m.csv").string()), slice(2000, 2300));
+  EXPECT_EQ(read_candles((dir_ / "data" / "kucoin-futures_XBTUSDTM_5m.csv").string()), slice(2000, 2300));
   const auto reqs = v.requests();
   ASSERT_FALSE(reqs.empty());
   for (const auto& r : reqs) {
@@ -488,18 +488,18 @@ TEST_F(Download, KucoinFuturesCandles) {
 
   // A venue repeating a candle: dropped and counted, the file unchanged in content.
   v.set_quirk(FakeVenue::Quirk::duplicate);
-  const Out b = download(v, "--venue kucoin_futures --symbol XBTUSDTM --interval 5m " + range(1900, 2300));
+  const Out b = download(v, "--venue kucoin-futures --symbol XBTUSDTM --interval 5m " + range(1900, 2300));
   ASSERT_EQ(b.code, 0) << b.text;
   EXPECT_NE(b.text.find("had 300; fetched 100 in 2 requests; 2 duplicates dropped"), std::string::npos) << b.text;
-  EXPECT_EQ(read_candles((dir_ / "data" / "kucoin_futures_XBTUSDTM_5m.csv").string()), slice(1900, 2300));
+  EXPECT_EQ(read_candles((dir_ / "data" / "kucoin-futures_XBTUSDTM_5m.csv").string()), slice(1900, 2300));
 
   // Rows out of order: refused (exit 3 naming the request), nothing written.
   v.set_quirk(FakeVenue::Quirk::unordered);
-  const Out c = download(v, "--venue kucoin_futures --symbol ETHUSDTM --interval 5m " + range(2000, 2100));
+  const Out c = download(v, "--venue kucoin-futures --symbol ETHUSDTM --interval 5m " + range(2000, 2100));
   EXPECT_EQ(c.code, 3) << c.text;
   EXPECT_NE(c.text.find("/api/v1/kline/query?symbol=ETHUSDTM"), std::string::npos) << c.text;
   EXPECT_NE(c.text.find("rows out of order"), std::string::npos) << c.text;
-  EXPECT_FALSE(fs::exists(dir_ / "data" / "kucoin_futures_ETHUSDTM_5m.csv"));
+  EXPECT_FALSE(fs::exists(dir_ / "data" / "kucoin-futures_ETHUSDTM_5m.csv"));
 }
 
 // Binance funding history with the venue capping pages at 10: every settlement in the range, in order.
@@ -507,7 +507,7 @@ TEST_F(Download, BinanceFundingHistory) {
   FakeVenue v(10);
   const Out a = download(v, "--symbol BTCUSDT --what funding --from 2025-06-03 --to 2025-06-13");
   ASSERT_EQ(a.code, 0) << a.text;
-  std::ifstream in(dir_ / "data" / "binance_usdm_BTCUSDT_funding.csv");
+  std::ifstream in(dir_ / "data" / "binance-usdm_BTCUSDT_funding.csv");
   std::string line;
   std::getline(in, line);
   EXPECT_EQ(line, "datetime,time_ms,funding_rate");
@@ -540,7 +540,7 @@ TEST_F(Download, RefusesBadArgumentsAndBadFiles) {
   EXPECT_EQ(run_enigma("download --help").code, 0);
   FakeVenue v(100);
   fs::create_directories(dir_ / "data");
-  const fs::path file = dir_ / "data" / "binance_usdm_BTCUSDT_5m.csv";
+  const fs::path file = dir_ / "data" / "binance-usdm_BTCUSDT_5m.csv";
   std::ofstream(file) << "datetime,open,high,low,close,volume\n"
                       << source()[1001].datetime << ",1,1,1,1,1\n"
                       << source()[1000].datetime << ",1,1,1,1,1\n";

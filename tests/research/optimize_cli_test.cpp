@@ -727,7 +727,10 @@ TEST_F(OptimizeCli, BadTomlExitsThreeNamingTheKey) {
 // the run's own take-profit (both come from the same close); a key given both ways, a missing file and a partial
 // inline set exit 3 naming the key.
 TEST_F(OptimizeCli, BestTomlIncludedByAReplayConfigDrivesTheConfluenceStrategy) {
-  const std::string cfg = write_config("grid.toml", "train_fraction = 0.7");
+  // A small space whose every point trades on the 6-minute session below (a low min_score).
+  const std::string cfg = write_config("grid.toml", "train_fraction = 0.7",
+                                       "rsi_period = [7]\nrsi_oversold = [30]\nrsi_overbought = [70]\nmin_score = [30]\n"
+                                       "stop_loss_roi = [0.5]\ntake_profit_roi = [1.5, 2.5]\nleverage = [25, 50]\n");
   const Out opt = run_enigma("optimize --config " + cfg + " --quiet --runs-dir " + (dir_ / "opt").string());
   ASSERT_EQ(opt.code, 0) << opt.text;
   const fs::path best = only_run("opt") / "best.toml";
@@ -755,7 +758,9 @@ TEST_F(OptimizeCli, BestTomlIncludedByAReplayConfigDrivesTheConfluenceStrategy) 
     return run_enigma("replay --quiet --config " + p.string() + " --data " + data + " --runs-dir " +
                       (dir_ / name).string());
   };
-  auto trades = [&](const std::string& name) { return slurp(only_run(name) / "trades.csv"); };
+  // A replay's run directory (its runs dir also holds the `latest` link).
+  auto run_dir = [&](const std::string& name) { return dir_ / name / "latest"; };
+  auto trades = [&](const std::string& name) { return slurp(run_dir(name) / "trades.csv"); };
   const Out inc = replay("inc", "include = \"" + best.string() + "\"\n");
   ASSERT_EQ(inc.code, 0) << inc.text;
   const Out inl = replay("inline", inline_keys);
@@ -768,7 +773,7 @@ TEST_F(OptimizeCli, BestTomlIncludedByAReplayConfigDrivesTheConfluenceStrategy) 
   EXPECT_NE(t_inc, trades("default"));
 
   // The first bracket in the run's log: stop and take-profit trigger prices.
-  const std::string log = slurp(only_run("inc") / "logs/enigma.log");
+  const std::string log = slurp(run_dir("inc") / "logs/enigma.log");
   auto trigger_of = [&](const std::string& type) {
     const std::size_t at = log.find("type=" + type);
     EXPECT_NE(at, std::string::npos) << type;
@@ -787,7 +792,7 @@ TEST_F(OptimizeCli, BestTomlIncludedByAReplayConfigDrivesTheConfluenceStrategy) 
     std::string confluence, expect;
   };
   const Bad bad[] = {
-      {"include = \"" + best.string() + "\"\nmin_score = 40\n", "strategy.confluence.min_score' "},
+      {"include = \"" + best.string() + "\"\nmin_score = 40\n", "strategy.confluence.min_score': min_score is set here and by include"},
       {"include = \"" + (dir_ / "nope.toml").string() + "\"\n", "strategy.confluence.include'"},
       {"rsi_period = 7\n", "is missing"},
   };
