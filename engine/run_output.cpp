@@ -383,6 +383,7 @@ void write_run_files(const std::string& dir, const RunSummaryInput& in) {
     j << "  \"latency_model\": {\"order\": {\"model\": \"" << u.order_model << "\", \"parameters\": "
       << json_string(u.order_describe) << ", \"messages\": " << u.order_count << ", \"p50_us\": " << us_text(u.order_p50)
       << ", \"p99_us\": " << us_text(u.order_p99) << ", \"max_us\": " << us_text(u.order_max)
+      << ", \"held_back\": " << (in.mode == "live" ? 0 : core.sim().held_back())
       << ", \"rows_dropped\": " << core.sim().dropped_latency_rows() << "}, \"feed\": {\"model\": \"" << u.feed_model
       << "\", \"frames\": " << u.feed_frames << ", \"frames_without_time\": " << u.feed_frames_without_time
       << ", \"clock_offset_ns\": " << u.feed_offset << ", \"p50_us\": " << us_text(u.feed_p50)

@@ -61,9 +61,11 @@ SimExchange::SimExchange(const InstrumentRegistry& registry, SimConfig cfg)
 
 std::int64_t SimExchange::arrival_of(const ClientOrderId& id, std::int64_t now_ns, bool cancel) noexcept {
   // One ordered connection: a message never reaches the matching engine before an earlier one.
-  const std::int64_t arrival = std::max(now_ns + latency_.next(), last_arrival_ns_);
+  const std::int64_t draw = latency_.next();
+  latency_hist_.record(draw);
+  if (now_ns + draw < last_arrival_ns_) ++held_back_;
+  const std::int64_t arrival = std::max(now_ns + draw, last_arrival_ns_);
   last_arrival_ns_ = arrival;
-  latency_hist_.record(arrival - now_ns);
   if (latency_rows_.size() < latency_rows_.capacity()) latency_rows_.push_back({id, now_ns, arrival, cancel});
   else ++dropped_latency_rows_;
   return arrival;

@@ -9,8 +9,9 @@
 //    one draw per message from the configured model (oms/latency_model.hpp: constant, uniform, normal,
 //    lognormal, a recorded file). Messages travel one ordered connection, so a message never overtakes an
 //    earlier one: its arrival is max(t + draw, the previous message's arrival) (with a constant latency that
-//    is t + latency). Every message's send and arrival time is kept (order_latency(); capacity
-//    max_latency_rows, overflow counted) and its latency recorded in order_latency_hist().
+//    is t + latency; held_back() counts the messages that rule delayed). Every message's send and arrival
+//    time is kept (order_latency(); capacity max_latency_rows, overflow counted) and every draw recorded in
+//    order_latency_hist().
 //    A report emitted at exchange time x is delivered by poll_reports() from x + the report latency on
 //    (feed_latency, or what set_report_latency() last set), never before an earlier report.
 //  * Taker: market/IOC/FOK and the crossing part of a limit walk the opposite side (FOK all-or-nothing).
@@ -124,10 +125,12 @@ class SimExchange {
   // Delivery latency of reports emitted from now on (the driver's per-frame feed latency, feed = capture).
   void set_report_latency(std::int64_t ns) noexcept { report_latency_ns_ = ns < 0 ? 0 : ns; }
   [[nodiscard]] const LatencyModel& order_latency_model() const noexcept { return latency_; }
-  // Every order-entry message in send order (up to max_latency_rows) and the histogram of all their
-  // latencies (arrival - send, ns).
+  // Every order-entry message in send order (up to max_latency_rows; arrival - send may exceed the draw, see
+  // held_back()), the histogram of all the latencies drawn (ns), and how many messages arrived later than
+  // their draw because an earlier message was still on its way.
   [[nodiscard]] const std::vector<SimOrderLatency>& order_latency() const noexcept { return latency_rows_; }
   [[nodiscard]] const LatencyHistogram& order_latency_hist() const noexcept { return latency_hist_; }
+  [[nodiscard]] std::uint64_t held_back() const noexcept { return held_back_; }
   [[nodiscard]] std::uint64_t dropped_latency_rows() const noexcept { return dropped_latency_rows_; }
   // Displayed qty at `px` on `side` of the simulated book (0 if no level).
   [[nodiscard]] Qty level_qty(InstrumentId id, Side side, Price px) const noexcept;
@@ -224,6 +227,7 @@ class SimExchange {
   std::vector<SimOrderLatency> latency_rows_;
   LatencyHistogram latency_hist_;
   std::uint64_t dropped_latency_rows_{0};
+  std::uint64_t held_back_{0};
 };
 
 }  // namespace enigma::oms

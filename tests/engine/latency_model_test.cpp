@@ -134,12 +134,40 @@ TEST(EngineLatencyModel, UniformLatenciesLieInTheirBoundsWithTheirMean) {
   EXPECT_EQ(std::string_view(s["latency_model"]["order"]["model"].get_string()), "uniform");
   EXPECT_EQ(number(s["latency_model"]["order"]["messages"]), n);
   EXPECT_EQ(number(s["orders"]["orders"]) + number(s["orders"]["cancels"]), n);
-  std::vector<std::int64_t> v;
-  for (const Msg& m : msgs) v.push_back(m.latency);
-  std::sort(v.begin(), v.end());
-  EXPECT_DOUBLE_EQ(number(s["latency_model"]["order"]["max_us"]), static_cast<double>(v.back()) / 1000.0);
-  EXPECT_NEAR(number(s["latency_model"]["order"]["p50_us"]), static_cast<double>(v[v.size() / 2]) / 1000.0,
-              0.02 * 1800 + 1);  // histogram: two significant digits, and the median of a finite sample
+  // Its percentiles are of the draws: inside the bounds, the median near 1000 us (5 standard errors of a
+  // sample median: 1.2533 x 462 / sqrt(n)); messages held back by an earlier one are those that arrived in
+  // the same nanosecond as the one before (a uniform draw in ns hardly ever lands exactly there).
+  const auto order = s["latency_model"]["order"];
+  EXPECT_GE(number(order["max_us"]), 200.0);
+  EXPECT_LE(number(order["max_us"]), 1800.0);
+  EXPECT_NEAR(number(order["p50_us"]), 1000.0, 5 * 1.2533 * 461.88 / std::sqrt(n) + 10);
+  double same_instant = 0;
+  for (std::size_t i = 1; i < msgs.size(); ++i) same_instant += msgs[i].venue == msgs[i - 1].venue;
+  EXPECT_EQ(number(order["held_back"]), same_instant);
+}
+
+TEST(EngineLatencyModel, NormalAndLognormalDrawTheirDistributions) {
+  // Normal (mean 800, sd 300, truncated at 0): no negative latency; the drawn median near 800 us.
+  const Replayed nr = replay("normal", "order_latency = { dist = \"normal\", mean_us = 800, stddev_us = 300 }");
+  ASSERT_EQ(nr.out.code, 0) << nr.out.text;
+  const auto nm = messages(nr.dir);
+  ASSERT_GE(nm.size(), 30u);
+  for (const Msg& m : nm) EXPECT_GE(m.latency, 0) << m.id;
+  simdjson::dom::parser p;
+  std::string keep;
+  const auto ns = summary(p, nr.dir, keep);
+  const double n = static_cast<double>(nm.size());
+  EXPECT_EQ(std::string_view(ns["latency_model"]["order"]["model"].get_string()), "normal");
+  EXPECT_NEAR(number(ns["latency_model"]["order"]["p50_us"]), 800.0, 5 * 1.2533 * 300 / std::sqrt(n) + 10) << keep;
+  // Lognormal (median 600 us, sigma 0.5): the drawn median near 600 us (5 standard errors in log space), and
+  // its p99 near 600 x e^(2.326 x 0.5) = 1920 us.
+  const Replayed lr = replay("lognormal", "order_latency = { dist = \"lognormal\", median_us = 600, sigma = 0.5 }");
+  ASSERT_EQ(lr.out.code, 0) << lr.out.text;
+  simdjson::dom::parser p2;
+  const auto ls = summary(p2, lr.dir, keep);
+  const double med = number(ls["latency_model"]["order"]["p50_us"]);
+  EXPECT_NEAR(std::log(med / 600.0), 0.0, 5 * 1.2533 * 0.5 / std::sqrt(n)) << keep;
+  EXPECT_GT(number(ls["latency_model"]["order"]["p99_us"]), 1000.0) << keep;
 }
 
 TEST(EngineLatencyModel, SameSeedSameTradesAnotherSeedOthers) {
