@@ -119,7 +119,9 @@ static void read_order_latency(config::TableReader& t, oms::SimConfig& s) {
                                          {"normal", oms::LatencyDist::normal},
                                          {"lognormal", oms::LatencyDist::lognormal}});
     switch (m.dist) {
-      case oms::LatencyDist::constant: s.order_latency_ns = d.integer("us", std::nullopt, 0, kMaxUs) * 1000; break;
+      case oms::LatencyDist::constant:
+        s.order_latency_ns = d.integer("us", std::nullopt, 0, kMaxUs) * 1000;
+        break;
       case oms::LatencyDist::uniform:
         m.a_ns = d.integer("min_us", std::nullopt, 0, kMaxUs) * 1000;
         m.b_ns = d.integer("max_us", std::nullopt, 0, kMaxUs) * 1000;
@@ -133,7 +135,8 @@ static void read_order_latency(config::TableReader& t, oms::SimConfig& s) {
         m.a_ns = d.integer("median_us", std::nullopt, 1, kMaxUs) * 1000;  // mu = ln(median)
         m.sigma = d.real("sigma", std::nullopt, 0.0, 5.0);
         break;
-      case oms::LatencyDist::file: break;
+      case oms::LatencyDist::file:
+        break;
     }
     d.finish();
   } else if (has_file) {
@@ -344,8 +347,7 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
       s.order_latency_ns = t->integer("order_latency_us", s.order_latency_ns / 1000, 0, 10'000'000) * 1000;
       read_order_latency(*t, s);
       s.feed_latency_ns = t->integer("feed_latency_us", s.feed_latency_ns / 1000, 0, 10000000) * 1000;
-      s.feed_latency_capture =
-          t->choice<bool>("feed_latency", false, {{"constant", false}, {"capture", true}});
+      s.feed_latency_capture = t->choice<bool>("feed_latency", false, {{"constant", false}, {"capture", true}});
       s.cancels_proportional_from_ahead =
           t->boolean("cancels_proportional_from_ahead", s.cancels_proportional_from_ahead);
       const Rate maker = t->decimal<Rate>("maker_fee", Rate::from_raw(Rate::kScale / 10000 * 2),

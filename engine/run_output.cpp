@@ -200,7 +200,7 @@ struct LatencyUsed {
   std::string order_describe;  // parameters, one line
   std::uint64_t order_count{0};
   std::int64_t order_p50{0}, order_p99{0}, order_max{0};  // ns
-  std::string feed_model;      // constant | capture | venue (live)
+  std::string feed_model;                                 // constant | capture | venue (live)
   std::uint64_t feed_frames{0}, feed_frames_without_time{0};
   std::int64_t feed_p50{0}, feed_p99{0}, feed_max{0}, feed_offset{0};
 };
@@ -380,9 +380,10 @@ void write_run_files(const std::string& dir, const RunSummaryInput& in) {
     << "},\n";
   {  // which latency model ran and what it drew (us); feed "capture": per frame receive - exchange time
     const LatencyUsed u = latency_used(in);
-    j << "  \"latency_model\": {\"order\": {\"model\": \"" << u.order_model << "\", \"parameters\": "
-      << json_string(u.order_describe) << ", \"messages\": " << u.order_count << ", \"p50_us\": " << us_text(u.order_p50)
-      << ", \"p99_us\": " << us_text(u.order_p99) << ", \"max_us\": " << us_text(u.order_max)
+    j << "  \"latency_model\": {\"order\": {\"model\": \"" << u.order_model
+      << "\", \"parameters\": " << json_string(u.order_describe) << ", \"messages\": " << u.order_count
+      << ", \"p50_us\": " << us_text(u.order_p50) << ", \"p99_us\": " << us_text(u.order_p99)
+      << ", \"max_us\": " << us_text(u.order_max)
       << ", \"held_back\": " << (in.mode == "live" ? 0 : core.sim().held_back())
       << ", \"rows_dropped\": " << core.sim().dropped_latency_rows() << "}, \"feed\": {\"model\": \"" << u.feed_model
       << "\", \"frames\": " << u.feed_frames << ", \"frames_without_time\": " << u.feed_frames_without_time

@@ -13,11 +13,16 @@ namespace enigma::oms {
 
 std::string_view to_string(LatencyDist d) noexcept {
   switch (d) {
-    case LatencyDist::constant: return "constant";
-    case LatencyDist::uniform: return "uniform";
-    case LatencyDist::normal: return "normal";
-    case LatencyDist::lognormal: return "lognormal";
-    case LatencyDist::file: return "file";
+    case LatencyDist::constant:
+      return "constant";
+    case LatencyDist::uniform:
+      return "uniform";
+    case LatencyDist::normal:
+      return "normal";
+    case LatencyDist::lognormal:
+      return "lognormal";
+    case LatencyDist::file:
+      return "file";
   }
   return "?";
 }
@@ -33,7 +38,8 @@ LatencyModel::LatencyModel(LatencyModelConfig cfg) : cfg_(std::move(cfg)), rng_{
 
 std::int64_t LatencyModel::next() noexcept {
   switch (cfg_.dist) {
-    case LatencyDist::constant: return cfg_.a_ns;
+    case LatencyDist::constant:
+      return cfg_.a_ns;
     case LatencyDist::uniform:
       return cfg_.a_ns + static_cast<std::int64_t>(rng_.below(static_cast<std::uint64_t>(cfg_.b_ns - cfg_.a_ns) + 1));
     case LatencyDist::normal: {
@@ -67,14 +73,16 @@ std::int64_t LatencyModel::next() noexcept {
 std::string LatencyModel::describe() const {
   const auto us = [](std::int64_t ns) { return static_cast<double>(ns) / 1000.0; };
   switch (cfg_.dist) {
-    case LatencyDist::constant: return fmt::format("constant us={}", us(cfg_.a_ns));
+    case LatencyDist::constant:
+      return fmt::format("constant us={}", us(cfg_.a_ns));
     case LatencyDist::uniform:
       return fmt::format("uniform min_us={} max_us={} seed={}", us(cfg_.a_ns), us(cfg_.b_ns), cfg_.seed);
     case LatencyDist::normal:
       return fmt::format("normal mean_us={} stddev_us={} seed={}", us(cfg_.a_ns), us(cfg_.b_ns), cfg_.seed);
     case LatencyDist::lognormal:
       return fmt::format("lognormal median_us={} sigma={} seed={}", us(cfg_.a_ns), cfg_.sigma, cfg_.seed);
-    case LatencyDist::file: return fmt::format("file {} ({} latencies)", cfg_.file, cfg_.recorded_ns.size());
+    case LatencyDist::file:
+      return fmt::format("file {} ({} latencies)", cfg_.file, cfg_.recorded_ns.size());
   }
   return "?";
 }
@@ -117,8 +125,10 @@ std::vector<std::int64_t> load_latency_file(const std::string& path) {
       std::size_t i = 0;
       while (i < fields.size() && fields[i] != "latency_ns") ++i;
       if (i == fields.size())
-        throw Error(fmt::format("{}:{}: the header names no latency_ns column (want e.g. 'latency_ns' or "
-                                "'kind,client_order_id,send_ns,venue_ns,ack_ns,latency_ns')", path, lineno));
+        throw Error(
+            fmt::format("{}:{}: the header names no latency_ns column (want e.g. 'latency_ns' or "
+                        "'kind,client_order_id,send_ns,venue_ns,ack_ns,latency_ns')",
+                        path, lineno));
       column = i;
       have_header = true;
       continue;

@@ -24,10 +24,10 @@ enum class LatencyDist : std::uint8_t { constant, uniform, normal, lognormal, fi
 
 struct LatencyModelConfig {
   LatencyDist dist{LatencyDist::constant};
-  std::int64_t a_ns{0};    // constant: the value; uniform: min; normal: mean; lognormal: median
-  std::int64_t b_ns{0};    // uniform: max; normal: standard deviation
-  double sigma{0};         // lognormal: standard deviation of ln(latency)
-  std::uint64_t seed{1};   // [sim] latency_seed
+  std::int64_t a_ns{0};                   // constant: the value; uniform: min; normal: mean; lognormal: median
+  std::int64_t b_ns{0};                   // uniform: max; normal: standard deviation
+  double sigma{0};                        // lognormal: standard deviation of ln(latency)
+  std::uint64_t seed{1};                  // [sim] latency_seed
   std::vector<std::int64_t> recorded_ns;  // file: the latencies in file order (non-empty)
   std::string file;                       // file: its path (for the summary)
 };

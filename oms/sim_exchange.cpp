@@ -66,8 +66,10 @@ std::int64_t SimExchange::arrival_of(const ClientOrderId& id, std::int64_t now_n
   if (now_ns + draw < last_arrival_ns_) ++held_back_;
   const std::int64_t arrival = std::max(now_ns + draw, last_arrival_ns_);
   last_arrival_ns_ = arrival;
-  if (latency_rows_.size() < latency_rows_.capacity()) latency_rows_.push_back({id, now_ns, arrival, cancel});
-  else ++dropped_latency_rows_;
+  if (latency_rows_.size() < latency_rows_.capacity())
+    latency_rows_.push_back({id, now_ns, arrival, cancel});
+  else
+    ++dropped_latency_rows_;
   return arrival;
 }
 

@@ -40,8 +40,8 @@
 #include "core/error.hpp"
 #include "core/events.hpp"
 #include "core/fixed_point.hpp"
-#include "core/instrument.hpp"
 #include "core/histogram.hpp"
+#include "core/instrument.hpp"
 #include "oms/exec_report.hpp"
 #include "oms/latency_model.hpp"
 #include "oms/order_spec.hpp"
@@ -59,7 +59,7 @@ struct SimConfig {
   std::int64_t order_latency_ns{0};             // order-entry latency (send -> matching engine), constant model
   // Another model (uniform, normal, lognormal, file); dist constant uses order_latency_ns.
   LatencyModelConfig order_latency_model{};
-  std::int64_t feed_latency_ns{0};            // exchange -> us: execution reports
+  std::int64_t feed_latency_ns{0};  // exchange -> us: execution reports
   // Read by the driver (engine TradingCore): market data reaches the matching engine at the frame's exchange
   // time and reports take the frame's measured feed latency; feed_latency_ns only where a frame has none.
   bool feed_latency_capture{false};

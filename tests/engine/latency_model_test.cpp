@@ -97,7 +97,8 @@ double number(simdjson::dom::element e) {
 }
 
 TEST(EngineLatencyModel, UniformLatenciesLieInTheirBoundsWithTheirMean) {
-  const Replayed r = replay("uniform", "order_latency = { dist = \"uniform\", min_us = 200, max_us = 1800 }\nlatency_seed = 7");
+  const Replayed r =
+      replay("uniform", "order_latency = { dist = \"uniform\", min_us = 200, max_us = 1800 }\nlatency_seed = 7");
   ASSERT_EQ(r.out.code, 0) << r.out.text;
   const auto msgs = messages(r.dir);
   ASSERT_GE(msgs.size(), 30u) << "the capture trades: a meaningful check needs orders";
@@ -217,7 +218,8 @@ TEST(EngineLatencyModel, RecordedFileIsReplayedInOrder) {
   EXPECT_EQ(std::string_view(s["latency_model"]["order"]["model"].get_string()), "file");
 
   // The run's own order_latency.csv is itself a latency file: replayed, it gives the same latencies.
-  const Replayed again = replay("file-again", "order_latency_file = \"" + (r.dir / "order_latency.csv").string() + "\"");
+  const Replayed again =
+      replay("file-again", "order_latency_file = \"" + (r.dir / "order_latency.csv").string() + "\"");
   ASSERT_EQ(again.out.code, 0) << again.out.text;
   EXPECT_EQ(slurp(again.dir / "order_latency.csv"), slurp(r.dir / "order_latency.csv"));
 }
@@ -273,7 +275,9 @@ TEST(EngineLatencyModel, CaptureFeedLatencyIsTheCapturesOwnReceiveMinusExchangeT
   const std::int64_t max = *std::max_element(lat.begin(), lat.end());
   std::vector<std::int64_t> sorted = lat;
   std::sort(sorted.begin(), sorted.end());
-  const auto pct = [&](double q) { return static_cast<double>(sorted[static_cast<std::size_t>(q * (sorted.size() - 1))]); };
+  const auto pct = [&](double q) {
+    return static_cast<double>(sorted[static_cast<std::size_t>(q * (sorted.size() - 1))]);
+  };
 
   simdjson::dom::parser p;
   std::string keep;
