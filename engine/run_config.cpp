@@ -214,6 +214,56 @@ EntryPricingKeys read_strategy(config::TableReader& t, const RunConfig& rc, Stra
 
 }  // namespace
 
+// [sim] order_latency = { dist = ..., ... } | order_latency_file = "path", latency_seed (oms/latency_model.hpp).
+static void read_order_latency(config::TableReader& t, oms::SimConfig& s) {
+  auto& m = s.order_latency_model;
+  const bool has_dist = t.has("order_latency");
+  const bool has_file = t.has("order_latency_file");
+  if (has_dist && has_file) t.fail("order_latency_file", "give either order_latency or order_latency_file, not both");
+  if ((has_dist || has_file) && t.has("order_latency_us"))
+    t.fail("order_latency_us", std::string("order_latency_us is the constant model; ") +
+                                   (has_file ? "order_latency_file" : "order_latency") + " replaces it");
+  constexpr std::int64_t kMaxUs = 10'000'000;
+  if (has_dist) {
+    config::TableReader d = t.table("order_latency");
+    m.dist = d.choice<oms::LatencyDist>("dist", std::nullopt,
+                                        {{"constant", oms::LatencyDist::constant},
+                                         {"uniform", oms::LatencyDist::uniform},
+                                         {"normal", oms::LatencyDist::normal},
+                                         {"lognormal", oms::LatencyDist::lognormal}});
+    switch (m.dist) {
+      case oms::LatencyDist::constant:
+        s.order_latency_ns = d.integer("us", std::nullopt, 0, kMaxUs) * 1000;
+        break;
+      case oms::LatencyDist::uniform:
+        m.a_ns = d.integer("min_us", std::nullopt, 0, kMaxUs) * 1000;
+        m.b_ns = d.integer("max_us", std::nullopt, 0, kMaxUs) * 1000;
+        if (m.a_ns > m.b_ns) d.fail("max_us", "must be >= min_us");
+        break;
+      case oms::LatencyDist::normal:
+        m.a_ns = d.integer("mean_us", std::nullopt, 0, kMaxUs) * 1000;
+        m.b_ns = d.integer("stddev_us", std::nullopt, 0, kMaxUs) * 1000;
+        break;
+      case oms::LatencyDist::lognormal:
+        m.a_ns = d.integer("median_us", std::nullopt, 1, kMaxUs) * 1000;  // mu = ln(median)
+        m.sigma = d.real("sigma", std::nullopt, 0.0, 5.0);
+        break;
+      case oms::LatencyDist::file:
+        break;
+    }
+    d.finish();
+  } else if (has_file) {
+    m.dist = oms::LatencyDist::file;
+    m.file = t.string("order_latency_file", std::nullopt);
+    m.recorded_ns = oms::load_latency_file(m.file);  // throws "path:line: why"
+  }
+  const bool random = m.dist == oms::LatencyDist::uniform || m.dist == oms::LatencyDist::normal ||
+                      m.dist == oms::LatencyDist::lognormal;
+  if (t.has("latency_seed") && !random)
+    t.fail("latency_seed", "only a random order_latency (uniform, normal, lognormal) draws from a seed");
+  m.seed = static_cast<std::uint64_t>(t.integer("latency_seed", 1, 0));
+}
+
 RunConfig RunConfig::parse(std::string_view text, const std::string& source_name) {
   const config::Document doc = config::Document::parse(text, source_name);
   auto root = doc.root();
@@ -374,7 +424,9 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
     if (auto t = root.optional_table("sim")) {
       s.initial_balance = t->decimal<Notional>("initial_balance", s.initial_balance, Notional::from_raw(1));
       s.order_latency_ns = t->integer("order_latency_us", s.order_latency_ns / 1000, 0, 10'000'000) * 1000;
+      read_order_latency(*t, s);
       s.feed_latency_ns = t->integer("feed_latency_us", s.feed_latency_ns / 1000, 0, 10000000) * 1000;
+      s.feed_latency_capture = t->choice<bool>("feed_latency", false, {{"constant", false}, {"capture", true}});
       s.cancels_proportional_from_ahead =
           t->boolean("cancels_proportional_from_ahead", s.cancels_proportional_from_ahead);
       const Rate maker = t->decimal<Rate>("maker_fee", Rate::from_raw(Rate::kScale / 10000 * 2),

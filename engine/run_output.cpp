@@ -233,6 +233,76 @@ std::string run_metrics_json(const RunSummaryInput& in) {
   return "{\n" + by_instrument + strategy::metrics_json(m).substr(2);
 }
 
+namespace {
+
+// The latency model a run used and what it drew ([sim] order_latency*, feed_latency; live: the venue's).
+struct LatencyUsed {
+  std::string order_model;     // constant | uniform | normal | lognormal | file | venue (live)
+  std::string order_describe;  // parameters, one line
+  std::uint64_t order_count{0};
+  std::int64_t order_p50{0}, order_p99{0}, order_max{0};  // ns
+  std::string feed_model;                                 // constant | capture | venue (live)
+  std::uint64_t feed_frames{0}, feed_frames_without_time{0};
+  std::int64_t feed_p50{0}, feed_p99{0}, feed_max{0}, feed_offset{0};
+};
+
+// One live row's latency: the venue's own time on its first answer minus our send time when the venue
+// stamped it and the clocks agree (>= 0), else half the round trip.
+std::int64_t live_latency_ns(const TradingCore::LiveOrderLatency& r) {
+  if (r.venue_ns > 0 && r.venue_ns >= r.send_ns) return r.venue_ns - r.send_ns;
+  return (r.ack_ns - r.send_ns) / 2;
+}
+
+LatencyUsed latency_used(const RunSummaryInput& in) {
+  const TradingCore& core = *in.core;
+  const oms::SimConfig& sc = in.config->trading.sim;
+  LatencyUsed u;
+  if (in.mode == "live") {
+    std::vector<std::int64_t> v;
+    for (const auto& r : core.live_order_latency()) v.push_back(live_latency_ns(r));
+    std::sort(v.begin(), v.end());
+    u.order_model = "venue";
+    u.order_describe = "measured: the venue's answer time - send time (half the round trip without a venue time)";
+    u.order_count = v.size();
+    const auto at = [&](double p) {
+      return v.empty() ? 0 : v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
+    };
+    u.order_p50 = at(0.5);
+    u.order_p99 = at(0.99);
+    u.order_max = v.empty() ? 0 : v.back();
+    u.feed_model = "venue";
+    return u;
+  }
+  const oms::LatencyModel& m = core.sim().order_latency_model();
+  const LatencyHistogram& h = core.sim().order_latency_hist();
+  u.order_model = std::string(oms::to_string(m.config().dist));
+  u.order_describe = m.describe();
+  u.order_count = h.count();
+  u.order_p50 = h.percentile(50);
+  u.order_p99 = h.percentile(99);
+  u.order_max = h.max_value();
+  if (sc.feed_latency_capture) {
+    const LatencyHistogram& f = core.feed_latency_hist();
+    u.feed_model = "capture";
+    u.feed_frames = f.count();
+    u.feed_frames_without_time = core.feed_frames_without_time();
+    u.feed_p50 = f.percentile(50);
+    u.feed_p99 = f.percentile(99);
+    u.feed_max = f.max_value();
+    u.feed_offset = core.feed_clock_offset_ns();
+  } else {
+    u.feed_model = "constant";
+    u.feed_p50 = u.feed_p99 = u.feed_max = sc.feed_latency_ns;
+  }
+  return u;
+}
+
+double us(std::int64_t ns) { return static_cast<double>(ns) / 1000.0; }
+// Microseconds to the nanosecond in JSON ("1798.905"): exact, where the default stream precision would round.
+std::string us_text(std::int64_t ns) { return fmt::format("{:.3f}", us(ns)); }
+
+}  // namespace
+
 void write_run_files(const std::string& dir, const RunSummaryInput& in) {
   const PipelineResult& r = *in.result;
   const TradingCore& core = *in.core;
@@ -270,6 +340,22 @@ void write_run_files(const std::string& dir, const RunSummaryInput& in) {
   }
   for (const auto& s : stages_of(r.hist))
     if (s.h->count() > 0) write_file(dir + "/" + s.name + ".hgrm", s.h->hgrm(1000.0));
+  // order_latency.csv: every order-entry message in send order (simulated: new orders and cancels, arrival at
+  // the matching engine; live: new orders and the venue's first answer). [sim] order_latency_file reads it.
+  {
+    std::ostringstream o;
+    o << "kind,client_order_id,send_ns,venue_ns,ack_ns,latency_ns\n";
+    if (in.mode == "live") {
+      for (const auto& l : core.live_order_latency())
+        o << "new," << l.id.view() << ',' << l.send_ns << ',' << l.venue_ns << ',' << l.ack_ns << ','
+          << live_latency_ns(l) << '\n';
+    } else {
+      for (const auto& l : core.sim().order_latency())
+        o << (l.cancel ? "cancel," : "new,") << l.id.view() << ',' << l.send_ns << ',' << l.arrival_ns << ",,"
+          << l.arrival_ns - l.send_ns << '\n';
+    }
+    write_file(dir + "/order_latency.csv", o.str());
+  }
 
   std::ostringstream j;
   const auto& c = r.orders;
@@ -366,6 +452,18 @@ void write_run_files(const std::string& dir, const RunSummaryInput& in) {
   j << "  \"dropped\": {\"intents\": " << r.intents_dropped << ", \"rows\": " << c.dropped_rows
     << ", \"sim_reports\": " << core.sim().dropped_reports() << ", \"sim_levels\": " << core.sim().dropped_levels()
     << "},\n";
+  {  // which latency model ran and what it drew (us); feed "capture": per frame receive - exchange time
+    const LatencyUsed u = latency_used(in);
+    j << "  \"latency_model\": {\"order\": {\"model\": \"" << u.order_model
+      << "\", \"parameters\": " << json_string(u.order_describe) << ", \"messages\": " << u.order_count
+      << ", \"p50_us\": " << us_text(u.order_p50) << ", \"p99_us\": " << us_text(u.order_p99)
+      << ", \"max_us\": " << us_text(u.order_max)
+      << ", \"held_back\": " << (in.mode == "live" ? 0 : core.sim().held_back())
+      << ", \"rows_dropped\": " << core.sim().dropped_latency_rows() << "}, \"feed\": {\"model\": \"" << u.feed_model
+      << "\", \"frames\": " << u.feed_frames << ", \"frames_without_time\": " << u.feed_frames_without_time
+      << ", \"clock_offset_ns\": " << u.feed_offset << ", \"p50_us\": " << us_text(u.feed_p50)
+      << ", \"p99_us\": " << us_text(u.feed_p99) << ", \"max_us\": " << us_text(u.feed_max) << "}},\n";
+  }
   if (r.recorded) {  // paper/live: the session's own recording ([record]); null when not recorded
     const auto& rec = r.recording;
     j << "  \"recording\": {\"frames\": " << rec.frames << ", \"dropped_frames\": " << rec.dropped_frames
@@ -510,6 +608,24 @@ std::string format_summary(const RunSummaryInput& in, const std::string& dir) {
                     std::string(in.registry->get(static_cast<InstrumentId>(i)).symbol.view()).c_str(), who.c_str(),
                     (unsigned long long)f.orders, (unsigned long long)f.fills, (unsigned long long)f.round_trips,
                     f.net.to_string(2).c_str(), f.fees.to_string(2).c_str());
+      o << line;
+    }
+  }
+  {
+    const LatencyUsed u = latency_used(in);
+    std::snprintf(line, sizeof line, "  order latency: %s, %llu messages, p50 %.1f us  p99 %.1f us  max %.1f us\n",
+                  u.order_describe.c_str(), (unsigned long long)u.order_count, us(u.order_p50), us(u.order_p99),
+                  us(u.order_max));
+    o << line;
+    if (u.feed_model == "capture") {
+      std::snprintf(line, sizeof line,
+                    "  feed latency: capture, %llu frames (%llu without exchange time), p50 %.1f us  p99 %.1f us  max "
+                    "%.1f us (clock offset %.3f ms)\n",
+                    (unsigned long long)u.feed_frames, (unsigned long long)u.feed_frames_without_time, us(u.feed_p50),
+                    us(u.feed_p99), us(u.feed_max), static_cast<double>(u.feed_offset) / 1e6);
+      o << line;
+    } else if (u.feed_model == "constant") {
+      std::snprintf(line, sizeof line, "  feed latency: constant %.1f us\n", us(u.feed_p50));
       o << line;
     }
   }

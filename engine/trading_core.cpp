@@ -206,6 +206,7 @@ bool TradingCore::send(oms::OrderSpec spec, strategy::IntentReason reason, std::
   }
   if (live_ != nullptr) [[unlikely]] {
     // Live: the signed bytes go to the gateway thread; the venue's answer comes back through poll().
+    slot->sent_ns = now_ns;  // order_latency.csv: the first answer completes the row
     if (!n.ok() || !send_live(oms::binance_futures::RestRequest::new_order, spec.req.client_id, spec.req.instrument,
                               n.value, spec.req.reduce_only)) {
       // Never left: reject locally so the order, its position and the risk reservation are released.
@@ -286,6 +287,7 @@ void TradingCore::go_live(LiveGateway& gateway, std::string api_key, const oms::
   live_pos_.assign(registry_.size(), oms::SimPosition{});
   live_account_ = oms::SimAccount{};
   live_account_.balance = cfg_.sim.initial_balance;
+  live_latency_.reserve(cfg_.sim.max_latency_rows);
   live_ = &gateway;
 }
 
@@ -680,7 +682,35 @@ void TradingCore::cancel_exits(InstrumentId id, std::int64_t now_ns) noexcept {
 }
 
 void TradingCore::on_market(const Event& e, std::int64_t now_ns) noexcept {
-  if (live_ == nullptr) sim_.on_event(e, now_ns);  // live: the venue matches, not us
+  if (live_ != nullptr) return;  // live: the venue matches, not us
+  if (cfg_.sim.feed_latency_capture && e.h.recv_tsc != feed_frame_tsc_) {
+    // First event of a frame: its feed latency is the capture's receive time minus the venue's event time,
+    // less the clock offset between the two clocks, taken as the smallest difference seen so far (the
+    // fastest frame counts as 0). A frame without a venue time takes the constant feed_latency.
+    feed_frame_tsc_ = e.h.recv_tsc;
+    std::int64_t lat = cfg_.sim.feed_latency_ns;
+    if (e.h.venue_time_ns > 0) {
+      const std::int64_t d = now_ns - e.h.venue_time_ns;
+      if (!feed_offset_known_ || d < feed_offset_ns_) {
+        feed_offset_ns_ = d;
+        feed_offset_known_ = true;
+      }
+      lat = d - feed_offset_ns_;
+      feed_latency_hist_.record(lat);
+    } else {
+      ++feed_frames_fallback_;
+    }
+    feed_latency_now_ns_ = lat;
+    sim_.set_report_latency(lat);  // the private stream travels the same route as this frame
+  }
+  sim_.on_event(e, sim_time(now_ns));
+}
+
+std::int64_t TradingCore::sim_time(std::int64_t now_ns) noexcept {
+  if (!cfg_.sim.feed_latency_capture) return now_ns;
+  // The matching engine saw this data feed_latency before we did; its clock never runs backwards.
+  sim_time_ns_ = std::max(sim_time_ns_, now_ns - feed_latency_now_ns_);
+  return sim_time_ns_;
 }
 
 Notional TradingCore::unrealized(InstrumentId id) const noexcept {
@@ -742,6 +772,14 @@ void TradingCore::expire_entries(std::int64_t now_ns) noexcept {
 void TradingCore::handle_report(const oms::ExecReport& r, std::int64_t now_ns, std::uint64_t poll_tsc, FillFn on_fill,
                                 void* ctx) noexcept {
   Slot* s = find(r.client_id);
+  if (s != nullptr && s->sent_ns != 0 && live_ != nullptr) [[unlikely]] {
+    // Live: the order's first answer (ack, reject or fill) completes its order_latency.csv row.
+    if (live_latency_.size() < live_latency_.capacity())
+      live_latency_.push_back({r.client_id, s->sent_ns, r.venue_time_ns, now_ns});
+    else
+      ++counters_.dropped_rows;
+    s->sent_ns = 0;
+  }
   const oms::ReportOutcome out = om_.on_report(r, now_ns);  // journaled, applied, OCO paired
   if (s == nullptr || out.order == nullptr) return;  // not ours (simulation never does this)
   const oms::OrderState& o = *out.order;
@@ -813,7 +851,7 @@ void TradingCore::poll(std::int64_t now_ns, FillFn on_fill, void* ctx) noexcept 
     poll_live(now_ns, poll_tsc, on_fill, ctx);
     return;
   }
-  sim_.advance(now_ns);
+  sim_.advance(sim_time(now_ns));
   expire_entries(now_ns);
   for (;;) {
     const std::size_t n = sim_.poll_reports(now_ns, report_buf_);

@@ -241,6 +241,19 @@ class TradingCore {
   };
   [[nodiscard]] InstrumentFigures figures(InstrumentId id) const noexcept;
   [[nodiscard]] const oms::SimExchange& sim() const noexcept { return sim_; }
+  // Live: one row per order, its send time and first answer (order_latency.csv; capacity max_latency_rows).
+  struct LiveOrderLatency {
+    risk::ClientOrderId id;
+    std::int64_t send_ns;
+    std::int64_t venue_ns;  // the venue's time on its first answer (0 if none)
+    std::int64_t ack_ns;    // local time that answer was handled
+  };
+  [[nodiscard]] const std::vector<LiveOrderLatency>& live_order_latency() const noexcept { return live_latency_; }
+  // [sim] feed_latency = "capture": per frame with an exchange time, receive - exchange time - clock offset
+  // (the smallest receive - exchange time seen so far), ns; frames without one take feed_latency_ns.
+  [[nodiscard]] const LatencyHistogram& feed_latency_hist() const noexcept { return feed_latency_hist_; }
+  [[nodiscard]] std::uint64_t feed_frames_without_time() const noexcept { return feed_frames_fallback_; }
+  [[nodiscard]] std::int64_t feed_clock_offset_ns() const noexcept { return feed_offset_ns_; }
   [[nodiscard]] const risk::RiskGate& risk() const noexcept { return *risk_; }
   [[nodiscard]] risk::RiskGate& risk() noexcept { return *risk_; }
 
@@ -301,7 +314,11 @@ class TradingCore {
     bool verify;              // live: query once after a reconnect (reports may have been missed)
     std::int64_t expires_ns;  // resting entry: cancel when still unfilled at this time (0 = never)
     std::int64_t query_at_ns;  // live: outcome UNKNOWN (or verify), query the venue at this time (0 = not needed)
+    std::int64_t sent_ns{0};   // live: when the order left (order_latency.csv); 0 once its first answer is logged
   };
+  // The matching engine's time for data arriving at `now_ns` ([sim] feed_latency = "capture": the frame's
+  // exchange time; otherwise now_ns).
+  [[nodiscard]] std::int64_t sim_time(std::int64_t now_ns) noexcept;
   // `forced`: already entered in the risk gate (emergency closes), so the checks are skipped.
   bool send(oms::OrderSpec spec, strategy::IntentReason reason, std::int64_t now_ns, std::uint64_t frame_tsc,
             bool forced = false) noexcept;
@@ -370,6 +387,14 @@ class TradingCore {
   TradingCoreConfig cfg_;
   std::unique_ptr<risk::RiskGate> risk_;
   oms::SimExchange sim_;
+  std::vector<LiveOrderLatency> live_latency_;
+  LatencyHistogram feed_latency_hist_;
+  std::uint64_t feed_frames_fallback_{0};
+  std::uint64_t feed_frame_tsc_{0};
+  std::int64_t feed_offset_ns_{0};
+  std::int64_t feed_latency_now_ns_{0};
+  std::int64_t sim_time_ns_{INT64_MIN};
+  bool feed_offset_known_{false};
   oms::OrderManager om_;
   oms::ClientIdGenerator ids_;
   std::unique_ptr<oms::binance_futures::Encoder> binance_;

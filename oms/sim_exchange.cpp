@@ -37,7 +37,13 @@ SimExchange::SimExchange(const InstrumentRegistry& registry, SimConfig cfg)
       orders_(cfg.max_orders),
       index_(static_cast<std::uint32_t>(cfg.max_orders)),
       actions_(cfg.max_orders * 2),
-      reports_(cfg.max_reports) {
+      reports_(cfg.max_reports),
+      latency_([&] {
+        LatencyModelConfig m = cfg.order_latency_model;
+        if (m.dist == LatencyDist::constant) m.a_ns = cfg.order_latency_ns;
+        return m;
+      }()),
+      report_latency_ns_(cfg.feed_latency_ns) {
   if (cfg.max_orders == 0 || cfg.max_levels == 0 || cfg.max_reports == 0) {
     throw Error("sim exchange: max_orders, max_levels and max_reports must be > 0");
   }
@@ -50,6 +56,21 @@ SimExchange::SimExchange(const InstrumentRegistry& registry, SimConfig cfg)
   for (std::size_t i = cfg.max_orders; i-- > 0;) free_slots_.push_back(static_cast<std::uint32_t>(i));
   live_.reserve(cfg.max_orders);
   account_.balance = cfg.initial_balance;
+  latency_rows_.reserve(cfg.max_latency_rows);
+}
+
+std::int64_t SimExchange::arrival_of(const ClientOrderId& id, std::int64_t now_ns, bool cancel) noexcept {
+  // One ordered connection: a message never reaches the matching engine before an earlier one.
+  const std::int64_t draw = latency_.next();
+  latency_hist_.record(draw);
+  if (now_ns + draw < last_arrival_ns_) ++held_back_;
+  const std::int64_t arrival = std::max(now_ns + draw, last_arrival_ns_);
+  last_arrival_ns_ = arrival;
+  if (latency_rows_.size() < latency_rows_.capacity())
+    latency_rows_.push_back({id, now_ns, arrival, cancel});
+  else
+    ++dropped_latency_rows_;
+  return arrival;
 }
 
 // ---- book ----------------------------------------------------------------------------------------
@@ -258,7 +279,7 @@ Errc SimExchange::submit(const OrderSpec& spec, std::int64_t now_ns) noexcept {
   Order& o = orders_[slot];
   o = Order{};
   o.spec = spec;
-  o.arrival_ns = now_ns + cfg_.order_latency_ns;
+  o.arrival_ns = arrival_of(spec.req.client_id, now_ns, false);
   o.venue_id = next_venue_id_++;
   o.phase = OrderPhase::in_flight;
   index_.insert(spec.req.client_id.hash(), slot);
@@ -269,8 +290,7 @@ Errc SimExchange::submit(const OrderSpec& spec, std::int64_t now_ns) noexcept {
 
 Errc SimExchange::cancel(const ClientOrderId& id, std::int64_t now_ns) noexcept {
   if (action_count_ == actions_.size()) return Errc::capacity;
-  actions_[(action_head_ + action_count_) % actions_.size()] =
-      Action{now_ns + cfg_.order_latency_ns, 0, true, id};
+  actions_[(action_head_ + action_count_) % actions_.size()] = Action{arrival_of(id, now_ns, true), 0, true, id};
   ++action_count_;
   return Errc::ok;
 }
@@ -409,7 +429,9 @@ void SimExchange::emit(const Order& o, ExecKind kind, Reason reason, Qty last_qt
     case ExecKind::expired: r.status = OrderStatus::expired; break;
     default: r.status = o.filled.raw() > 0 ? OrderStatus::partially_filled : OrderStatus::accepted; break;
   }
-  reports_[(report_head_ + report_count_) % reports_.size()] = Pending{r, t + cfg_.feed_latency_ns};
+  // The report stream is ordered too: a report is never delivered before an earlier one.
+  last_deliver_ns_ = std::max(t + report_latency_ns_, last_deliver_ns_);
+  reports_[(report_head_ + report_count_) % reports_.size()] = Pending{r, last_deliver_ns_};
   ++report_count_;
 }
 

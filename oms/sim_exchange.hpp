@@ -5,10 +5,15 @@
 //  * Book: its own price-level book per instrument from core Events (BookBatch snapshot/delta + BookLevel,
 //    or Bbo as a one-level book when an instrument has no depth feed). Our taker fills consume displayed
 //    qty until the next update of that level.
-//  * Latency: an order or cancel sent at local time t reaches the matching engine at t + order_latency;
-//    a report emitted at exchange time x is delivered by poll_reports() from x + feed_latency on. The
-//    replay driver delays market data to the strategy by the same feed_latency (feed_latency_ns()), so
-//    the strategy always acts on a book that is that old.
+//  * Latency: an order or cancel sent at local time t reaches the matching engine at t + order_latency,
+//    one draw per message from the configured model (oms/latency_model.hpp: constant, uniform, normal,
+//    lognormal, a recorded file). Messages travel one ordered connection, so a message never overtakes an
+//    earlier one: its arrival is max(t + draw, the previous message's arrival) (with a constant latency that
+//    is t + latency; held_back() counts the messages that rule delayed). Every message's send and arrival
+//    time is kept (order_latency(); capacity max_latency_rows, overflow counted) and every draw recorded in
+//    order_latency_hist().
+//    A report emitted at exchange time x is delivered by poll_reports() from x + the report latency on
+//    (feed_latency, or what set_report_latency() last set), never before an earlier report.
 //  * Taker: market/IOC/FOK and the crossing part of a limit walk the opposite side (FOK all-or-nothing).
 //    Post-only that would cross is rejected.
 //  * Maker queue: a resting limit joins behind the qty displayed at its price at placement. Trades at the
@@ -35,8 +40,10 @@
 #include "core/error.hpp"
 #include "core/events.hpp"
 #include "core/fixed_point.hpp"
+#include "core/histogram.hpp"
 #include "core/instrument.hpp"
 #include "oms/exec_report.hpp"
+#include "oms/latency_model.hpp"
 #include "oms/order_spec.hpp"
 #include "risk/flat_map.hpp"
 
@@ -49,8 +56,13 @@ struct SimFees {
 
 struct SimConfig {
   std::array<SimFees, kVenueCount> fees{};      // indexed by Venue
-  std::int64_t order_latency_ns{0};             // order-entry latency (send -> matching engine)
-  std::int64_t feed_latency_ns{0};            // exchange -> us: execution reports (and market data, in the driver)
+  std::int64_t order_latency_ns{0};             // order-entry latency (send -> matching engine), constant model
+  // Another model (uniform, normal, lognormal, file); dist constant uses order_latency_ns.
+  LatencyModelConfig order_latency_model{};
+  std::int64_t feed_latency_ns{0};  // exchange -> us: execution reports
+  // Read by the driver (engine TradingCore): market data reaches the matching engine at the frame's exchange
+  // time and reports take the frame's measured feed latency; feed_latency_ns only where a frame has none.
+  bool feed_latency_capture{false};
   bool cancels_proportional_from_ahead{false};  // false = conservative queue model
   Notional initial_balance{Notional::from_units(10'000)};
   // Funding schedule used when an instrument gets no MarkFunding events: every `funding_interval_ns`
@@ -60,6 +72,15 @@ struct SimConfig {
   std::size_t max_orders{4096};      // live + in-flight orders
   std::size_t max_levels{2048};      // per book side; deeper levels are dropped (and counted)
   std::size_t max_reports{1 << 16};  // undelivered reports; overflow is counted, never silent
+  std::size_t max_latency_rows{1 << 16};  // order_latency() rows kept; more are counted, not kept
+};
+
+// One order-entry message as the simulated exchange saw it (order_latency.csv).
+struct SimOrderLatency {
+  ClientOrderId id;
+  std::int64_t send_ns;
+  std::int64_t arrival_ns;  // at the matching engine
+  bool cancel;
 };
 
 struct SimPosition {
@@ -102,6 +123,16 @@ class SimExchange {
   [[nodiscard]] const SimAccount& account() const noexcept { return account_; }
   [[nodiscard]] Notional free_margin() const noexcept;
   [[nodiscard]] std::int64_t feed_latency_ns() const noexcept { return cfg_.feed_latency_ns; }
+  // Delivery latency of reports emitted from now on (the driver's per-frame feed latency, feed = capture).
+  void set_report_latency(std::int64_t ns) noexcept { report_latency_ns_ = ns < 0 ? 0 : ns; }
+  [[nodiscard]] const LatencyModel& order_latency_model() const noexcept { return latency_; }
+  // Every order-entry message in send order (up to max_latency_rows; arrival - send may exceed the draw, see
+  // held_back()), the histogram of all the latencies drawn (ns), and how many messages arrived later than
+  // their draw because an earlier message was still on its way.
+  [[nodiscard]] const std::vector<SimOrderLatency>& order_latency() const noexcept { return latency_rows_; }
+  [[nodiscard]] const LatencyHistogram& order_latency_hist() const noexcept { return latency_hist_; }
+  [[nodiscard]] std::uint64_t held_back() const noexcept { return held_back_; }
+  [[nodiscard]] std::uint64_t dropped_latency_rows() const noexcept { return dropped_latency_rows_; }
   // Displayed qty at `px` on `side` of the simulated book (0 if no level).
   [[nodiscard]] Qty level_qty(InstrumentId id, Side side, Price px) const noexcept;
   // Queue ahead of a resting order (0 if unknown / not resting).
@@ -148,6 +179,8 @@ class SimExchange {
   };
 
   void process_until(std::int64_t t) noexcept;
+  // Arrival time of a message sent at `now_ns` (one draw, FIFO after the previous one), recorded.
+  std::int64_t arrival_of(const ClientOrderId& id, std::int64_t now_ns, bool cancel) noexcept;
   void apply_funding(Book& b, InstrumentId id, std::int64_t t) noexcept;
   void on_arrival(std::uint32_t slot, std::int64_t t) noexcept;
   void on_cancel_arrival(const Action& a, std::int64_t t) noexcept;
@@ -173,7 +206,7 @@ class SimExchange {
   std::vector<std::uint32_t> free_slots_;
   std::vector<std::uint32_t> live_;          // slots resting/untriggered, in placement order
   mutable risk::detail::FlatMap64 index_;    // client id hash -> slot
-  std::vector<Action> actions_;              // FIFO ring (constant latency keeps it time-ordered)
+  std::vector<Action> actions_;              // FIFO ring (arrivals are non-decreasing: arrival_of)
   std::size_t action_head_{0};
   std::size_t action_count_{0};
   std::vector<Pending> reports_;             // FIFO ring
@@ -188,6 +221,14 @@ class SimExchange {
   std::uint64_t report_seq_{0};
   std::uint64_t dropped_reports_{0};
   std::uint64_t dropped_levels_{0};
+  LatencyModel latency_;
+  std::int64_t last_arrival_ns_{INT64_MIN};
+  std::int64_t report_latency_ns_{0};
+  std::int64_t last_deliver_ns_{INT64_MIN};
+  std::vector<SimOrderLatency> latency_rows_;
+  LatencyHistogram latency_hist_;
+  std::uint64_t dropped_latency_rows_{0};
+  std::uint64_t held_back_{0};
 };
 
 }  // namespace enigma::oms

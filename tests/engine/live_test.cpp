@@ -1250,6 +1250,31 @@ TEST_P(EngineLiveBinaryEntry, MissedFillsAreRecoveredAfterTheUserStreamReconnect
     }
   }
   EXPECT_TRUE(j.open_orders().empty());
+  // order_latency.csv: one row per order we sent that the venue answered (kind,client_order_id,send_ns,venue_ns,
+  // ack_ns,latency_ns), latency = the venue's answer time - send time, or half the round trip when the venue's
+  // time is earlier than our send (clocks apart); both bracket legs are there, every id is one we journaled.
+  {
+    std::ifstream lat(run + "/order_latency.csv");
+    std::string line;
+    ASSERT_TRUE(std::getline(lat, line));
+    EXPECT_EQ(line, "kind,client_order_id,send_ns,venue_ns,ack_ns,latency_ns");
+    const auto ids = journal_ids(j);
+    bool stop_seen = false, tp_seen = false;
+    while (std::getline(lat, line)) {
+      std::vector<std::string> c;
+      std::stringstream ss(line);
+      for (std::string cell; std::getline(ss, cell, ',');) c.push_back(cell);
+      ASSERT_EQ(c.size(), 6u) << line;
+      EXPECT_EQ(c[0], "new");
+      EXPECT_TRUE(ids.count(c[1])) << line;
+      const long long send = std::stoll(c[2]), venue_ns = std::stoll(c[3]), ack = std::stoll(c[4]);
+      EXPECT_LE(send, ack) << line;
+      EXPECT_EQ(std::stoll(c[5]), venue_ns > 0 && venue_ns >= send ? venue_ns - send : (ack - send) / 2) << line;
+      stop_seen |= c[1] == stop_id;
+      tp_seen |= c[1] == tp_id;
+    }
+    EXPECT_TRUE(stop_seen && tp_seen) << slurp(run + "/order_latency.csv");
+  }
   EXPECT_EQ(venue.bad_signatures(), 0);
   if (GetParam() == "ws-api") {  // orders, queries and cancels went over the WebSocket API after one Ed25519 logon
     EXPECT_EQ(venue.ws_api_logons(), 1);
