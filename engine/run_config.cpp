@@ -64,15 +64,7 @@ void read_tuned_keys(config::TableReader& s, strategy::ConfluenceConfig& c) {
       if (!s.has(k))
         s.fail(k, "the tuned-parameter keys go together (rsi_period, rsi_oversold, rsi_overbought, min_score, "
                   "stop_loss_roi, take_profit_roi, leverage): " + std::string(k) + " is missing");
-  TunedParams p;
-  p.rsi_period = static_cast<int>(s.integer("rsi_period", std::nullopt, 2, 1000));
-  p.rsi_oversold = s.real("rsi_oversold", std::nullopt, 0.0, 100.0);
-  p.rsi_overbought = s.real("rsi_overbought", std::nullopt, 0.0, 100.0);
-  p.min_score = s.real("min_score", std::nullopt, 0.0, 130.0);
-  p.stop_loss_roi = s.real("stop_loss_roi", std::nullopt, 0.0, 1000.0);
-  p.take_profit_roi = s.real("take_profit_roi", std::nullopt, 0.0, 1000.0);
-  p.leverage = s.real("leverage", std::nullopt, 1.0, 1000.0);
-  apply_tuned_params(p, c);
+  apply_tuned_params(engine::read_tuned_keys(s), c);
 }
 
 void read_common(config::TableReader& t, strategy::StrategyCommonConfig& c, const RunConfig& rc,

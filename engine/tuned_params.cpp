@@ -9,6 +9,14 @@ TunedParams read_tuned_params(const std::string& best_toml_path) {
   config::TableReader root = doc.root();
   config::TableReader optimize = root.table("optimize");
   config::TableReader t = optimize.table("params");
+  const TunedParams p = read_tuned_keys(t);
+  t.finish();
+  optimize.finish();
+  root.finish();
+  return p;
+}
+
+TunedParams read_tuned_keys(config::TableReader& t) {
   TunedParams p;
   p.rsi_period = static_cast<int>(t.integer("rsi_period", std::nullopt, 2, 1000));
   p.rsi_oversold = t.real("rsi_oversold", std::nullopt, 0.0, 100.0);
@@ -17,9 +25,6 @@ TunedParams read_tuned_params(const std::string& best_toml_path) {
   p.stop_loss_roi = t.real("stop_loss_roi", std::nullopt, 0.0, 1000.0);
   p.take_profit_roi = t.real("take_profit_roi", std::nullopt, 0.0, 1000.0);
   p.leverage = t.real("leverage", std::nullopt, 1.0, 1000.0);
-  t.finish();
-  optimize.finish();
-  root.finish();
   return p;
 }
 

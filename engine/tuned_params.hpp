@@ -12,6 +12,7 @@
 
 #include <string>
 
+#include "core/config.hpp"
 #include "strategy/strategies/confluence.hpp"
 
 namespace enigma::engine {
@@ -28,6 +29,8 @@ struct TunedParams {
 // Reads best.toml's [optimize.params] (every one of the seven keys required, no other key allowed).
 // Throws enigma::Error naming the file, line and key.
 [[nodiscard]] TunedParams read_tuned_params(const std::string& best_toml_path);
+// The seven keys from `t` (best.toml's [optimize.params], or [strategy.confluence] written inline), each required.
+[[nodiscard]] TunedParams read_tuned_keys(config::TableReader& t);
 
 // Sets the confluence strategy's scorer, threshold and ROI stops from `p` (see above).
 void apply_tuned_params(const TunedParams& p, strategy::ConfluenceConfig& c) noexcept;
