@@ -502,14 +502,14 @@ SeriesReport download_candles(const DownloadOptions& opt, VenueClient& venue, st
       throw Error(rep.path + ": candle " + utc_datetime(r.t) + " is not on the " + opt.interval + " grid");
   // Candles whose open time lies in [from, to): the grid from the first open time at or after `from`.
   const std::int64_t from = floor_div(opt.from_ms + step - 1, step) * step;
-  const std::vector<DownloadGap> todo = missing_runs(rows, from, opt.to_ms, step);
+  const std::vector<DownloadGap> missing = missing_runs(rows, from, opt.to_ms, step);
   std::int64_t total = 0;
-  for (const DownloadGap& g : todo) total += g.last_ms + step - g.first_ms;
+  for (const DownloadGap& g : missing) total += g.last_ms + step - g.first_ms;
   Progress progress(opt.progress, total);
   const std::uint64_t requests0 = venue.requests();
   std::vector<Row> fetched;
   try {
-    for (const DownloadGap& g : todo) {
+    for (const DownloadGap& g : missing) {
       const std::int64_t end = g.last_ms + step;  // exclusive
       for (std::int64_t cursor = g.first_ms; cursor < end;) {
         const std::int64_t wend = std::min(end, cursor + static_cast<std::int64_t>(venue.spec().candle_page) * step);
@@ -565,21 +565,21 @@ SeriesReport download_funding(const DownloadOptions& opt, VenueClient& venue) {
   rep.had = rows.size();
   // Funding times follow no fixed grid (intervals differ per symbol and change): fetch before the file's
   // first settlement and after its last.
-  std::vector<std::pair<std::int64_t, std::int64_t>> todo;  // [from, to)
+  std::vector<std::pair<std::int64_t, std::int64_t>> ranges;  // [from, to)
   if (rows.empty()) {
-    todo.emplace_back(opt.from_ms, opt.to_ms);
+    ranges.emplace_back(opt.from_ms, opt.to_ms);
   } else {
-    if (opt.from_ms < rows.front().t) todo.emplace_back(opt.from_ms, std::min(opt.to_ms, rows.front().t));
-    if (opt.to_ms > rows.back().t + 1) todo.emplace_back(std::max(opt.from_ms, rows.back().t + 1), opt.to_ms);
+    if (opt.from_ms < rows.front().t) ranges.emplace_back(opt.from_ms, std::min(opt.to_ms, rows.front().t));
+    if (opt.to_ms > rows.back().t + 1) ranges.emplace_back(std::max(opt.from_ms, rows.back().t + 1), opt.to_ms);
   }
   std::int64_t total = 0;
-  for (const auto& [a, b] : todo) total += b - a;
+  for (const auto& [a, b] : ranges) total += b - a;
   Progress progress(opt.progress, total);
   const std::uint64_t requests0 = venue.requests();
   std::vector<Row> fetched;
   // Windows of page-size hours hold at most a page of settlements (none is more frequent than hourly).
   const std::int64_t window = static_cast<std::int64_t>(venue.spec().funding_page) * kHourMs;
-  for (const auto& [a, b] : todo) {
+  for (const auto& [a, b] : ranges) {
     for (std::int64_t cursor = a; cursor < b;) {
       const std::int64_t wend = std::min(b, cursor + window);
       std::vector<Row> page = venue.funding(cursor, wend - 1, rep.duplicates);
