@@ -37,7 +37,8 @@ SimExchange::SimExchange(const InstrumentRegistry& registry, SimConfig cfg)
       orders_(cfg.max_orders),
       index_(static_cast<std::uint32_t>(cfg.max_orders)),
       actions_(cfg.max_orders * 2),
-      reports_(cfg.max_reports) {
+      reports_(static_cast<Pending*>(::operator new(cfg.max_reports * sizeof(Pending), std::align_val_t{alignof(Pending)}))),
+      report_cap_(cfg.max_reports) {
   if (cfg.max_orders == 0 || cfg.max_levels == 0 || cfg.max_reports == 0) {
     throw Error("sim exchange: max_orders, max_levels and max_reports must be > 0");
   }
@@ -373,7 +374,7 @@ void SimExchange::fill(std::uint32_t slot, Qty qty, Price px, bool maker, std::i
 
 void SimExchange::emit(const Order& o, ExecKind kind, Reason reason, Qty last_qty, Price last_px, Notional fee,
                        bool maker, std::int64_t t) noexcept {
-  if (report_count_ == reports_.size()) {
+  if (report_count_ == report_cap_) {
     ++dropped_reports_;
     return;
   }
@@ -409,7 +410,7 @@ void SimExchange::emit(const Order& o, ExecKind kind, Reason reason, Qty last_qt
     case ExecKind::expired: r.status = OrderStatus::expired; break;
     default: r.status = o.filled.raw() > 0 ? OrderStatus::partially_filled : OrderStatus::accepted; break;
   }
-  reports_[(report_head_ + report_count_) % reports_.size()] = Pending{r, t + cfg_.feed_latency_ns};
+  reports_[(report_head_ + report_count_) % report_cap_] = Pending{r, t + cfg_.feed_latency_ns};
   ++report_count_;
 }
 
@@ -567,7 +568,7 @@ std::size_t SimExchange::poll_reports(std::int64_t now_ns, std::span<ExecReport>
   std::size_t n = 0;
   while (n < out.size() && report_count_ > 0 && reports_[report_head_].deliver_ns <= now_ns) {
     out[n++] = reports_[report_head_].report;
-    report_head_ = (report_head_ + 1) % reports_.size();
+    report_head_ = (report_head_ + 1) % report_cap_;
     --report_count_;
   }
   return n;
