@@ -8,6 +8,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <new>
 #include <type_traits>
 
 #include "core/attributes.hpp"
@@ -121,6 +123,20 @@ struct alignas(kCacheLine) Event {
 
 static_assert(sizeof(Event) == kCacheLine, "one event per cache line (DESIGN.md hot-path rule)");
 static_assert(std::is_trivially_copyable_v<Event>, "events are copied by memcpy through rings");
+static_assert(std::is_trivially_destructible_v<Event>, "EventStorage (below) frees events without destroying them");
 static_assert(sizeof(Candle) <= 40 && sizeof(Bbo) <= 40 && sizeof(BookBatch) <= 40, "payload budget is 40 bytes");
+
+// Fixed event storage that is allocated but not written: Event's constructor zeroes it, so `new Event[n]`
+// makes every page of a worst-case buffer resident up front (a Binance book sync's 65,536-event snapshot
+// buffer is 4 MiB per instrument, nearly all of it never used). Storage from here becomes resident only
+// where events are stored. Event is trivially copyable with a trivial destructor (an implicit-lifetime
+// type), so assigning into the raw storage is defined; a slot holds no event until one is stored.
+struct EventStorageDelete {
+  void operator()(Event* p) const noexcept { ::operator delete(p, std::align_val_t{kCacheLine}); }
+};
+using EventStorage = std::unique_ptr<Event[], EventStorageDelete>;
+[[nodiscard]] inline EventStorage make_event_storage(std::size_t n) {
+  return EventStorage(static_cast<Event*>(::operator new(n * sizeof(Event), std::align_val_t{kCacheLine})));
+}
 
 }  // namespace enigma

@@ -276,6 +276,8 @@ RunConfig load_run_config(const RunArgs& a) {
 
 // What every trading run (replay, paper) sets up around the pipeline: its run directory and log, the
 // instruments, strategies and trading core, the optional admin endpoint, and signal handling.
+constexpr std::size_t kReplayJournalRecords = 4096;
+
 struct RunSession {
   const RunConfig& rc;
   std::string dir;
@@ -354,6 +356,10 @@ struct RunSession {
       trading.client_id_epoch = static_cast<std::uint64_t>(wall_s.count());  // ids never repeat across restarts
     } else {
       trading.journal_path = dir + "/journal.bin";
+      // A replay's journal is a record of the run, not state to resume: segments of 4096 records (1 MiB,
+      // prefaulted) instead of 65,536 (16 MiB resident from the start); a longer run rolls over to the next
+      // segment file. A config that sets [oms] journal_segment_records to anything but the default keeps it.
+      if (trading.journal.max_records == TradingCoreConfig{}.journal.max_records) trading.journal.max_records = kReplayJournalRecords;
     }
     if (rc.rollout.enabled) {
       RolloutStage stage = rc.rollout.initial;

@@ -37,7 +37,8 @@ SimExchange::SimExchange(const InstrumentRegistry& registry, SimConfig cfg)
       orders_(cfg.max_orders),
       index_(static_cast<std::uint32_t>(cfg.max_orders)),
       actions_(cfg.max_orders * 2),
-      reports_(cfg.max_reports),
+      reports_(static_cast<Pending*>(::operator new(cfg.max_reports * sizeof(Pending), std::align_val_t{alignof(Pending)}))),
+      report_cap_(cfg.max_reports),
       latency_([&] {
         LatencyModelConfig m = cfg.order_latency_model;
         if (m.dist == LatencyDist::constant) m.a_ns = cfg.order_latency_ns;
@@ -393,7 +394,7 @@ void SimExchange::fill(std::uint32_t slot, Qty qty, Price px, bool maker, std::i
 
 void SimExchange::emit(const Order& o, ExecKind kind, Reason reason, Qty last_qty, Price last_px, Notional fee,
                        bool maker, std::int64_t t) noexcept {
-  if (report_count_ == reports_.size()) {
+  if (report_count_ == report_cap_) {
     ++dropped_reports_;
     return;
   }
@@ -431,7 +432,7 @@ void SimExchange::emit(const Order& o, ExecKind kind, Reason reason, Qty last_qt
   }
   // The report stream is ordered too: a report is never delivered before an earlier one.
   last_deliver_ns_ = std::max(t + report_latency_ns_, last_deliver_ns_);
-  reports_[(report_head_ + report_count_) % reports_.size()] = Pending{r, last_deliver_ns_};
+  reports_[(report_head_ + report_count_) % report_cap_] = Pending{r, last_deliver_ns_};
   ++report_count_;
 }
 
@@ -589,7 +590,7 @@ std::size_t SimExchange::poll_reports(std::int64_t now_ns, std::span<ExecReport>
   std::size_t n = 0;
   while (n < out.size() && report_count_ > 0 && reports_[report_head_].deliver_ns <= now_ns) {
     out[n++] = reports_[report_head_].report;
-    report_head_ = (report_head_ + 1) % reports_.size();
+    report_head_ = (report_head_ + 1) % report_cap_;
     --report_count_;
   }
   return n;

@@ -33,6 +33,8 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <new>
 #include <span>
 #include <vector>
 
@@ -177,6 +179,11 @@ class SimExchange {
     ExecReport report;
     std::int64_t deliver_ns;
   };
+  static_assert(std::is_trivially_copyable_v<Pending> && std::is_trivially_destructible_v<Pending>,
+                "the report ring is raw storage (see reports_)");
+  struct PendingDelete {
+    void operator()(Pending* p) const noexcept { ::operator delete(p, std::align_val_t{alignof(Pending)}); }
+  };
 
   void process_until(std::int64_t t) noexcept;
   // Arrival time of a message sent at `now_ns` (one draw, FIFO after the previous one), recorded.
@@ -209,7 +216,10 @@ class SimExchange {
   std::vector<Action> actions_;              // FIFO ring (arrivals are non-decreasing: arrival_of)
   std::size_t action_head_{0};
   std::size_t action_count_{0};
-  std::vector<Pending> reports_;             // FIFO ring
+  // FIFO ring of max_reports entries: raw storage, written slot by slot (a value-initialized vector made all
+  // of it, ~10 MB at the default, resident at start-up).
+  std::unique_ptr<Pending[], PendingDelete> reports_;
+  std::size_t report_cap_{0};
   std::size_t report_head_{0};
   std::size_t report_count_{0};
   SimAccount account_{};

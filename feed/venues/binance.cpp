@@ -378,7 +378,7 @@ ENIGMA_HOT DecodeResult Decoder::decode_impl(std::string_view frame, std::size_t
 
 BookSync::BookSync(Venue venue, InstrumentId instrument, std::size_t max_levels_per_side, std::size_t buffer_events)
     : book_(max_levels_per_side),
-      buf_(new Event[buffer_events]),
+      buf_(make_event_storage(buffer_events)),
       buf_cap_(buffer_events),
       instrument_(instrument),
       futures_(is_futures(venue)) {

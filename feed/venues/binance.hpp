@@ -121,7 +121,7 @@ class BookSync {
   void buffer(const Event& e) noexcept;
 
   L2Book book_;
-  std::unique_ptr<Event[]> buf_;
+  EventStorage buf_;  // untouched until diffs are buffered
   std::size_t buf_cap_;
   std::size_t buf_size_{0};
   InstrumentId instrument_;

@@ -709,7 +709,7 @@ BookSync::BookSync(Venue venue, InstrumentId instrument, std::size_t max_levels_
     : venue_(venue),
       instrument_(instrument),
       book_(max_levels_per_side),
-      buffer_(new Event[buffer_events]),
+      buffer_(make_event_storage(buffer_events)),
       buffer_cap_(buffer_events) {}
 
 void BookSync::reset() noexcept {

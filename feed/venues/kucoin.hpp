@@ -171,7 +171,7 @@ class BookSync {
   Venue venue_;
   InstrumentId instrument_;
   L2Book book_;
-  std::unique_ptr<Event[]> buffer_;
+  EventStorage buffer_;  // untouched until diffs are buffered
   std::size_t buffer_cap_;
   std::size_t buffered_{0};
   bool buffer_overflowed_{false};

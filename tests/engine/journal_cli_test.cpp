@@ -51,11 +51,11 @@ const std::string kReplay = "replay --quiet --config " + kSrc + "/config/replay.
 
 }  // namespace
 
-// A 2 MiB tmpfs cannot hold the 16 MiB journal the engine reserves at start: the run must stop at once
+// A 512 KiB tmpfs cannot hold the 1 MiB journal a replay reserves at start: the run must stop at once
 // with exit 3 and a message naming the journal file and the bytes it needs, not die of SIGBUS later.
 TEST(EngineJournalCli, DiskTooSmallForTheJournalIsAStartupErrorNotSigbus) {
   const std::string mnt = fresh_dir("journal-tmpfs");
-  if (std::system(("mount -t tmpfs -o size=2m tmpfs " + mnt + " 2>/dev/null").c_str()) != 0) {
+  if (std::system(("mount -t tmpfs -o size=512k tmpfs " + mnt + " 2>/dev/null").c_str()) != 0) {
     GTEST_SKIP() << "cannot mount a tmpfs at " << mnt << " (needs root / CAP_SYS_ADMIN); skipping the disk-full test";
   }
   const Out o = run_enigma(kReplay + " --data " + kUsdm + " --runs-dir " + mnt, "2>&1 >/dev/null");
@@ -67,8 +67,9 @@ TEST(EngineJournalCli, DiskTooSmallForTheJournalIsAStartupErrorNotSigbus) {
   EXPECT_EQ(o.code, 3) << "exit " << o.code << " (above 128: killed by signal code - 128)\n" << o.text;
   ASSERT_FALSE(journal.empty()) << o.text;
   EXPECT_NE(o.text.find(journal), std::string::npos) << o.text;
-  // 65,536 records of 256 bytes plus the header slot (TradingCoreConfig::journal).
-  EXPECT_NE(o.text.find("cannot reserve 16777472 bytes"), std::string::npos) << o.text;
+  // A replay's segment: 4,096 records of 256 bytes plus the header slot (the config leaves
+  // [oms] journal_segment_records at its default).
+  EXPECT_NE(o.text.find("cannot reserve 1048832 bytes"), std::string::npos) << o.text;
   EXPECT_NE(o.text.find("bytes missing"), std::string::npos) << o.text;
 }
 
