@@ -1346,7 +1346,10 @@ PipelineResult run_pipeline(const std::vector<std::string>& files, InstrumentReg
                             strategy::StrategyStage& strategies, TradingCore& core, const PipelineOptions& opt) {
   // The wall time covers reading and decompressing too: the reader thread overlaps them with the replay.
   const auto t0 = std::chrono::steady_clock::now();
-  feed::FrameStream stream(files, feed::CaptureReadOptions{.strict = opt.strict});
+  std::vector<feed::CaptureReadOptions> per_file = opt.file_options;
+  if (per_file.empty()) per_file.assign(files.size(), feed::CaptureReadOptions{});
+  for (feed::CaptureReadOptions& o : per_file) o.strict = o.strict || opt.strict;
+  feed::FrameStream stream(files, std::move(per_file));
   ReplaySource frames{stream, stream.next(), nullptr};
   if (!frames.first) throw Error("no market-data frames in the given files");
   PipelineResult r;

@@ -6,10 +6,20 @@
 
 namespace enigma::feed {
 
-FrameStream::FrameStream(const std::vector<std::string>& files, CaptureReadOptions options) {
+FrameStream::FrameStream(const std::vector<std::string>& files, CaptureReadOptions options)
+    : FrameStream(files, std::vector<CaptureReadOptions>(files.size(), options)) {}
+
+FrameStream::FrameStream(const std::vector<std::string>& files, std::vector<CaptureReadOptions> per_file) {
   if (files.size() >= kLiveSource) throw Error("too many capture files (" + std::to_string(files.size()) + "); at most 65534");
-  options.streaming = true;
-  for (const std::string& path : files) readers_.push_back(std::make_unique<CaptureReader>(path, options));
+  if (per_file.size() != files.size()) throw Error("frame stream: one option set per file");
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    per_file[i].streaming = true;
+    readers_.push_back(std::make_unique<CaptureReader>(files[i], per_file[i]));
+  }
+  start();
+}
+
+void FrameStream::start() {
   for (Batch& b : batches_) {
     b.frames.reserve(kBatchFrames);
     b.bytes = std::make_unique<char[]>(kBatchBytes);

@@ -27,6 +27,9 @@ class FrameStream {
   // Opens every file and detects its format on the calling thread (a missing or unrecognised file throws
   // here, naming it), then starts the reader thread.
   FrameStream(const std::vector<std::string>& files, CaptureReadOptions options);
+  // Each file with its own options (`per_file[i]` for `files[i]`: a backtest's candle and funding CSVs name
+  // their instrument there); streaming is set on all.
+  FrameStream(const std::vector<std::string>& files, std::vector<CaptureReadOptions> per_file);
   ~FrameStream();  // stops and joins the reader thread
   FrameStream(const FrameStream&) = delete;
   FrameStream& operator=(const FrameStream&) = delete;
@@ -48,6 +51,7 @@ class FrameStream {
     std::size_t capacity{0}, used{0};
     bool last{false};  // the reader thread's final batch (after it: the end, or error_)
   };
+  void start();
   void produce();
   Batch& acquire();
   static bool append(Batch& b, const CapturedFrame& f);
