@@ -881,7 +881,7 @@ std::vector<CapturedFrame> read_merged(const std::vector<std::string>& files,
 //   T + I/3    the first extreme  L when close >= open (a rising bar dips first), else H: diff + trade
 //   T + 2I/3   the other extreme  diff + trade
 //   T + I - 1ms the close C       diff + trade, then the kline (the closed candle)
-// The very first row is preceded by a REST depth snapshot (lastUpdateId 2; the diffs count from 2) so the book syncs. So a market
+// Each file's first row is preceded by a REST depth snapshot so the book syncs; update ids are the data time in ms. So a market
 // buy fills at the last synthetic price (the ask), a market sell one tick under it; a resting limit fills at
 // its own price once a synthetic trade reaches it; a stop triggers on a synthetic trade through it and fills
 // as a market order against the book of that same point.
@@ -1080,8 +1080,8 @@ bool CaptureReader::next_synthetic(CapturedFrame& out) {
     ms = s.open_ms;
     s.bid = s.o - s.tick;
     s.ask = s.o;
-    s.update_id = 1;
-    b = "{\"lastUpdateId\":2,\"E\":" + std::to_string(ms) + ",\"T\":" + std::to_string(ms) + ",\"bids\":[[\"" + s.bid.to_string() +
+    s.update_id = static_cast<std::uint64_t>(ms);  // the first diff (same time) straddles it
+    b = "{\"lastUpdateId\":" + std::to_string(ms) + ",\"E\":" + std::to_string(ms) + ",\"T\":" + std::to_string(ms) + ",\"bids\":[[\"" + s.bid.to_string() +
         "\",\"1000\"]],\"asks\":[[\"" + s.ask.to_string() + "\",\"1000\"]]}";
     out.kind = FrameKind::rest_body;
     out.url = s.url;
@@ -1099,12 +1099,15 @@ bool CaptureReader::next_synthetic(CapturedFrame& out) {
       bids += "[\"" + nb.to_string() + "\",\"1000\"]";
       if (na != s.ask) asks = "[\"" + s.ask.to_string() + "\",\"0\"],";
       asks += "[\"" + na.to_string() + "\",\"1000\"]";
-      const std::uint64_t u = ++s.update_id;
+      // Update ids are the data time in ms: they rise across rows and across a history's files, so the
+      // book's duplicate filter and chain check hold when the next day's file takes over.
+      const std::uint64_t pu = s.update_id, u = static_cast<std::uint64_t>(ms);
       b = "{\"stream\":\"" + s.stream + "@depth@0ms\",\"data\":{\"e\":\"depthUpdate\",\"E\":" + std::to_string(ms) + ",\"T\":" +
           std::to_string(ms) + ",\"s\":\"" + s.symbol + "\",\"U\":" + std::to_string(u) + ",\"u\":" + std::to_string(u) +
-          ",\"pu\":" + std::to_string(u - 1) + ",\"b\":[" + bids + "],\"a\":[" + asks + "]}}";
+          ",\"pu\":" + std::to_string(pu) + ",\"b\":[" + bids + "],\"a\":[" + asks + "]}}";
       s.bid = nb;
       s.ask = na;
+      s.update_id = u;
     } else {  // a trade at it; the aggressor is the side that moved the price (a seller on a fall)
       const bool seller = s.last.raw() > 0 && p < s.last;
       b = "{\"stream\":\"" + s.stream + "@trade\",\"data\":{\"e\":\"trade\",\"E\":" + std::to_string(ms) + ",\"T\":" + std::to_string(ms) +
