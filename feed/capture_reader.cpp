@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <optional>
@@ -491,6 +492,7 @@ class GzipInflater {
 #endif
   }
   [[nodiscard]] bool finished() const noexcept { return finished_; }
+  [[nodiscard]] std::uint64_t bytes_read() const noexcept { return read_; }
   std::string damage;
 
  private:
@@ -521,7 +523,19 @@ std::size_t CaptureReader::size_bytes() const noexcept {
   return recording_ ? recording_->size_bytes() : data_.size() - kPadding;
 }
 
+std::uint64_t CaptureReader::input_bytes_done() const noexcept {
+  if (gz_) return gz_->bytes_read();
+  if (recording_ || data_.size() <= kPadding) return 0;
+  const std::size_t content = data_.size() - kPadding;
+  return static_cast<std::uint64_t>(static_cast<double>(file_bytes_) * static_cast<double>(std::min(pos_, content)) / static_cast<double>(content));
+}
+
 CaptureReader::CaptureReader(std::string path, CaptureReadOptions options) : path_(std::move(path)), options_(options) {
+  {
+    std::error_code ec;
+    const auto n = std::filesystem::file_size(path_, ec);
+    file_bytes_ = ec ? 0 : static_cast<std::uint64_t>(n);
+  }
   std::size_t content = 0;
   if (options_.streaming) {
     std::ifstream probe(path_, std::ios::binary);

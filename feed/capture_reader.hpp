@@ -105,6 +105,10 @@ class CaptureReader {
   [[nodiscard]] const std::string& path() const noexcept { return path_; }
   [[nodiscard]] std::size_t size_bytes() const noexcept;
   [[nodiscard]] std::size_t position() const noexcept { return pos_; }
+  // Progress: bytes of the file on disk read so far (a .gz: compressed bytes inflated; a whole-file text:
+  // in proportion to the lines read; a recording: 0) and its size on disk.
+  [[nodiscard]] std::uint64_t input_bytes_done() const noexcept;
+  [[nodiscard]] std::uint64_t input_bytes_total() const noexcept { return file_bytes_; }
 
   static constexpr std::size_t kPadding = 64;  // >= simdjson::SIMDJSON_PADDING
 
@@ -135,6 +139,7 @@ class CaptureReader {
   bool line_end(std::size_t& e);
   void refill();
   void skip_long_line();
+  std::uint64_t file_bytes_{0};
   std::unique_ptr<SyntheticFrames> synth_;  // candle / funding CSV: the row being turned into frames
   bool next_synthetic(CapturedFrame& out);
   void init_synthetic(std::size_t content);
