@@ -18,6 +18,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <glob.h>
 #include <functional>
 #include <iostream>
 #include <optional>
@@ -160,6 +161,7 @@ struct RunArgs {
   bool strict = false;
 };
 RunArgs g_replay;
+RunArgs g_backtest{.config = "config/backtest.toml"};
 RunArgs g_bench;
 RunArgs g_tune;
 bool g_tune_quick = false;
@@ -270,8 +272,70 @@ RunConfig load_run_config(const RunArgs& a) {
   if (!a.topology.empty()) rc.engine.topology = a.topology == "pipelined" ? Topology::pipelined : Topology::fused;
   if (!a.venue.empty()) rc.venue = *venue_from_string(a.venue);  // checked by the option's validator
   if (!a.runs_dir.empty()) rc.runs_dir = a.runs_dir;
+  if (!rc.backtest.empty()) throw Error(a.config + ": [backtest] is read by `enigma backtest` (replay takes [replay] data)");
   if (rc.data.empty()) throw Error(a.config + ": [replay] data is empty and no --data was given");
   return rc;
+}
+
+// A [[backtest.input]] path list: files as given, directories as their files in name order (candle and
+// funding lists: only *.csv / *.csv.gz), globs as their matches in name order. Nothing matching is an error
+// naming the key.
+std::vector<std::string> expand_inputs(const std::string& source, const std::string& key, const std::vector<std::string>& in, bool csv_only) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> out;
+  auto wanted = [&](const std::string& name) {
+    return !csv_only || name.ends_with(".csv") || name.ends_with(".csv.gz");
+  };
+  for (const std::string& p : in) {
+    const std::size_t before = out.size();
+    std::error_code ec;
+    if (p.find_first_of("*?[") != std::string::npos) {
+      glob_t g{};
+      if (::glob(p.c_str(), 0, nullptr, &g) == 0)
+        for (std::size_t i = 0; i < g.gl_pathc; ++i)
+          if (fs::is_regular_file(g.gl_pathv[i], ec)) out.emplace_back(g.gl_pathv[i]);
+      ::globfree(&g);
+    } else if (fs::is_directory(p, ec)) {
+      std::vector<std::string> files;
+      for (const auto& e : fs::directory_iterator(p, ec))
+        if (e.is_regular_file(ec) && wanted(e.path().filename().string())) files.push_back(e.path().string());
+      std::sort(files.begin(), files.end());
+      out.insert(out.end(), files.begin(), files.end());
+    } else if (fs::is_regular_file(p, ec)) {
+      out.push_back(p);
+    }
+    if (out.size() == before) throw Error(source + ": key '" + key + "': '" + p + "' names no readable file");
+  }
+  return out;
+}
+
+// The backtest's input: every [[backtest.input]]'s files with their read options (candle and funding CSVs
+// become frames of their instrument), merged by time in the replay's stream.
+void backtest_inputs(const RunConfig& rc, std::vector<std::string>& files, std::vector<feed::CaptureReadOptions>& opts) {
+  using Synthetic = feed::CaptureReadOptions::Synthetic;
+  for (std::size_t i = 0; i < rc.backtest.size(); ++i) {
+    const BacktestInput& b = rc.backtest[i];
+    const InstrumentSpec& spec = rc.instruments[b.instrument].spec;
+    const std::string key = "backtest.input[" + std::to_string(i) + "].";
+    if ((!b.candles.empty() || !b.funding.empty()) && (rc.venue != Venue::binance_usdm || spec.venue != Venue::binance_usdm))
+      throw Error(rc.source + ": key '" + key + "candles': candle and funding CSVs are replayed as Binance USD-M frames: set [replay] venue "
+                  "and the instrument's venue to \"binance-usdm\"");
+    for (const std::string& f : expand_inputs(rc.source, key + "candles", b.candles, true)) {
+      files.push_back(f);
+      opts.push_back(feed::CaptureReadOptions{.synthetic = Synthetic::candles,
+                                              .symbol = std::string(spec.symbol.view()),
+                                              .interval_ms = b.interval_s * 1000,
+                                              .tick = spec.tick.to_string()});
+    }
+    for (const std::string& f : expand_inputs(rc.source, key + "funding", b.funding, true)) {
+      files.push_back(f);
+      opts.push_back(feed::CaptureReadOptions{.synthetic = Synthetic::funding, .symbol = std::string(spec.symbol.view())});
+    }
+    for (const std::string& f : expand_inputs(rc.source, key + "captures", b.captures, false)) {
+      files.push_back(f);
+      opts.push_back(feed::CaptureReadOptions{});
+    }
+  }
 }
 
 // What every trading run (replay, paper) sets up around the pipeline: its run directory and log, the
@@ -348,7 +412,7 @@ struct RunSession {
     TradingCoreConfig trading = rc.trading;
     // The OMS journals every order before it leaves: a replay into its run directory; paper and live into
     // their account's locked state directory, which the next start-up resumes from.
-    const bool keeps_state = std::string_view(mode) != "replay";
+    const bool keeps_state = std::string_view(mode) != "replay" && std::string_view(mode) != "backtest";
     if (keeps_state) {
       state = std::make_unique<StateDirLock>(rc.state_dir.empty() ? default_state_dir(mode, rc.venue) : rc.state_dir);
       trading.journal_path = state->journal_path();
@@ -532,6 +596,34 @@ int cmd_replay() {
   return s.guarded([&] {
     PipelineResult r = run_pipeline(rc.data, s.registry, *s.strategies, *s.core, s.po);
     return s.finish(r, "replay");
+  });
+}
+
+// Backtest: replay's run over [[backtest.input]]'s files (candle CSVs, captures, funding CSVs of several
+// instruments), merged by time and streamed through the same pipeline and simulated exchange.
+int cmd_backtest() {
+  RunConfig rc = RunConfig::load(g_backtest.config);
+  if (!g_backtest.runs_dir.empty()) rc.runs_dir = g_backtest.runs_dir;
+  if (rc.backtest.empty()) throw Error(g_backtest.config + ": no [[backtest.input]]: name each instrument's candle CSVs or captures");
+  if (!g_backtest.data.empty()) {  // --data: the first input's files (its candles when it has candles)
+    BacktestInput& b = rc.backtest.front();
+    (b.candles.empty() ? b.captures : b.candles) = g_backtest.data;
+  }
+  std::vector<feed::CaptureReadOptions> opts;
+  std::vector<std::string> files;
+  backtest_inputs(rc, files, opts);
+  rc.data = files;
+  check_engine_for_run(rc, rc.engine.topology);
+  RunSession s(rc, "", "backtest", /*pipeline_reports_status=*/true);
+  s.po.progress = !g_backtest.quiet;
+  s.po.file_options = std::move(opts);
+  ENIGMA_LOG_INFO("engine", "backtest start venue={} files={} instruments={} topology={}", to_string(rc.venue), files.size(),
+                  rc.backtest.size(), to_string(rc.engine.topology));
+  std::fprintf(stderr, "enigma backtest: %zu file(s), %zu instrument input(s), %s topology -> %s\n", files.size(), rc.backtest.size(),
+               std::string(to_string(rc.engine.topology)).c_str(), s.dir.c_str());
+  return s.guarded([&] {
+    PipelineResult r = run_pipeline(files, s.registry, *s.strategies, *s.core, s.po);
+    return s.finish(r, "backtest");
   });
 }
 
@@ -883,6 +975,18 @@ void register_commands(CLI::App& app) {
     c->add_flag("--strict", g_replay.strict,
                 "Stop at the first bad line or damaged file (exit 3 naming file and line or offset) instead of skipping it");
     g_commands.emplace_back(c, cmd_replay);
+  }
+  {
+    auto* c = app.add_subcommand("backtest",
+                                 "Backtest over long histories: candle CSVs (.csv/.csv.gz), L2 captures and funding CSVs of several "
+                                 "instruments ([[backtest.input]]), streamed through replay's pipeline and simulated exchange");
+    c->add_option("--config", g_backtest.config, "TOML config with [[backtest.input]] entries")->capture_default_str()->check(CLI::ExistingFile);
+    c->add_option("--data", g_backtest.data, "Files for the first [[backtest.input]] (its candles, else its captures); overrides the config's")
+        ->check(CLI::ExistingFile);
+    c->add_option("--runs-dir", g_backtest.runs_dir, "Where run directories are created (default from config: runs)");
+    c->add_flag("--quiet", g_backtest.quiet, "No progress lines");
+    add_log_format_option(c);
+    g_commands.emplace_back(c, cmd_backtest);
   }
   {
     auto* c = app.add_subcommand("paper", "Paper trading: live market data over TLS WebSocket, simulated exchange fills");

@@ -62,6 +62,9 @@ struct PipelineOptions {
   // Replay: each frame that sent an order is appended here while it has spare capacity (the caller reserves
   // it: nothing is allocated on the hot path). nullptr: not collected.
   std::vector<OrderFrame>* order_frames{nullptr};
+  // Replay: per-file read options (one per file; `enigma backtest` names each candle / funding CSV's
+  // instrument here). Empty: every file is a capture read with `strict`.
+  std::vector<feed::CaptureReadOptions> file_options;
 };
 
 // Every histogram is in TSC ticks while recording; results() converts to nanoseconds.

@@ -168,6 +168,8 @@ EntryPricingKeys read_strategy(config::TableReader& t, const RunConfig& rc, Stra
     pricing[static_cast<std::size_t>(StrategyKind::mean_reversion)] = read_entry_pricing(*s);
     c.market_orders = s->boolean("market_orders", c.market_orders);
     read_timeframes(*s, c.candles);
+    c.bar_source = s->choice<strategy::BarSource>("bar_source", c.bar_source,
+                                                  {{"trades", strategy::BarSource::trades}, {"venue-candles", strategy::BarSource::venue_candles}});
     c.rsi_period = static_cast<int>(s->integer("rsi_period", c.rsi_period, 2, 1000));
     c.rsi_oversold = s->real("rsi_oversold", c.rsi_oversold, 0.0, 100.0);
     c.rsi_overbought = s->real("rsi_overbought", c.rsi_overbought, 0.0, 100.0);
@@ -183,6 +185,8 @@ EntryPricingKeys read_strategy(config::TableReader& t, const RunConfig& rc, Stra
     pricing[static_cast<std::size_t>(StrategyKind::confluence)] = read_entry_pricing(*s);
     c.market_orders = s->boolean("market_orders", c.market_orders);
     read_timeframes(*s, c.candles);
+    c.bar_source = s->choice<strategy::BarSource>("bar_source", c.bar_source,
+                                                  {{"trades", strategy::BarSource::trades}, {"venue-candles", strategy::BarSource::venue_candles}});
     c.stop_atr_mult = s->real("stop_atr_mult", c.stop_atr_mult, 0.1, 100.0);
     c.take_profit_atr_mult = s->real("take_profit_atr_mult", c.take_profit_atr_mult, 0.1, 100.0);
     c.require_full_alignment = s->boolean("require_full_alignment", c.require_full_alignment);
@@ -632,6 +636,25 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
   }
   if (auto t = root.optional_table("state")) {
     rc.state_dir = t->string("dir", std::string());
+    t->finish();
+  }
+  if (auto t = root.optional_table("backtest")) {
+    for (auto in : t->table_array("input")) {
+      BacktestInput b;
+      b.instrument = static_cast<std::size_t>(in.integer("instrument", std::nullopt, 0, 65'535));
+      if (b.instrument >= rc.instruments.size())
+        in.fail("instrument", "no [[instrument]] with index " + std::to_string(b.instrument) + " (" +
+                                  std::to_string(rc.instruments.size()) + " configured)");
+      b.candles = in.string_list("candles", std::vector<std::string>{});
+      b.captures = in.string_list("captures", std::vector<std::string>{});
+      b.funding = in.string_list("funding", std::vector<std::string>{});
+      b.interval_s = in.integer("interval_s", b.candles.empty() ? std::optional<std::int64_t>(0) : std::nullopt, 0, 7 * 86'400);
+      if (!b.candles.empty() && (b.interval_s <= 0 || b.interval_s % 60 != 0))
+        in.fail("interval_s", "the candles' bar length must be a positive multiple of 60 seconds");
+      if (b.candles.empty() && b.captures.empty()) in.fail("candles", "an input needs candles or captures");
+      in.finish();
+      rc.backtest.push_back(std::move(b));
+    }
     t->finish();
   }
   root.finish();

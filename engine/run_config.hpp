@@ -93,6 +93,16 @@ struct RecordSettings {
   std::uint64_t ring_bytes{64ull << 20};     // trading thread -> writer thread buffer (power of two)
 };
 
+// [[backtest.input]] (enigma backtest): one instrument's data. Paths may be files, directories (their *.csv,
+// *.csv.gz / capture files in name order) or globs; the command expands them.
+struct BacktestInput {
+  std::size_t instrument{0};           // index into [[instrument]]
+  std::vector<std::string> candles;    // candle CSVs datetime,open,high,low,close,volume (several days: several files)
+  std::vector<std::string> captures;   // recorded L2 captures, as [replay] data
+  std::vector<std::string> funding;    // funding CSVs datetime,time_ms,funding_rate: charged at their timestamps
+  std::int64_t interval_s{0};          // the candles' bar length
+};
+
 struct RunConfig {
   std::string source;                 // config file path (for messages)
   EngineConfig engine;                // [engine]
@@ -106,6 +116,8 @@ struct RunConfig {
   std::string runs_dir{"runs"};
   // [[instrument]]
   std::vector<InstrumentEntry> instruments;
+  // [backtest] (enigma backtest only; replay refuses it)
+  std::vector<BacktestInput> backtest;
   // [strategy], or the first [[strategy]] entry (single-strategy code and tests edit these fields)
   StrategyKind strategy{StrategyKind::imbalance};
   strategy::ImbalanceTakerConfig imbalance{};

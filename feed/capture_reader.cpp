@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <optional>
@@ -17,6 +18,7 @@
 #include <type_traits>
 
 #include "core/error.hpp"
+#include "core/fixed_point.hpp"
 #include "feed/recorder.hpp"
 
 namespace enigma::feed {
@@ -28,6 +30,8 @@ std::string_view to_string(CaptureFormat f) noexcept {
     case CaptureFormat::responses_jsonl: return "responses-jsonl";
     case CaptureFormat::json_lines: return "json-lines";
     case CaptureFormat::enigma_recording: return "enigma-recording";
+    case CaptureFormat::candle_csv: return "candle-csv";
+    case CaptureFormat::funding_csv: return "funding-csv";
   }
   return "unknown";
 }
@@ -488,6 +492,7 @@ class GzipInflater {
 #endif
   }
   [[nodiscard]] bool finished() const noexcept { return finished_; }
+  [[nodiscard]] std::uint64_t bytes_read() const noexcept { return read_; }
   std::string damage;
 
  private:
@@ -518,7 +523,19 @@ std::size_t CaptureReader::size_bytes() const noexcept {
   return recording_ ? recording_->size_bytes() : data_.size() - kPadding;
 }
 
+std::uint64_t CaptureReader::input_bytes_done() const noexcept {
+  if (gz_) return gz_->bytes_read();
+  if (recording_ || data_.size() <= kPadding) return 0;
+  const std::size_t content = data_.size() - kPadding;
+  return static_cast<std::uint64_t>(static_cast<double>(file_bytes_) * static_cast<double>(std::min(pos_, content)) / static_cast<double>(content));
+}
+
 CaptureReader::CaptureReader(std::string path, CaptureReadOptions options) : path_(std::move(path)), options_(options) {
+  {
+    std::error_code ec;
+    const auto n = std::filesystem::file_size(path_, ec);
+    file_bytes_ = ec ? 0 : static_cast<std::uint64_t>(n);
+  }
   std::size_t content = 0;
   if (options_.streaming) {
     std::ifstream probe(path_, std::ios::binary);
@@ -560,6 +577,10 @@ CaptureReader::CaptureReader(std::string path, CaptureReadOptions options) : pat
   content = data_.size();
   data_.append(kPadding, ' ');
   }
+  if (options_.synthetic != CaptureReadOptions::Synthetic::none) {
+    init_synthetic(content);
+    return;
+  }
   // Detect from the first line of a known shape among the first few, so a bad first line is skipped like
   // any other bad line (when read) instead of making the whole file unreadable.
   auto detect = [](std::string_view l) -> std::optional<CaptureFormat> {
@@ -599,6 +620,7 @@ CaptureReader::CaptureReader(std::string path, CaptureReadOptions options) : pat
 }
 
 bool CaptureReader::next(CapturedFrame& out) {
+  if (synth_) return next_synthetic(out);
   if (recording_) {
     RecordedFrame r;
     while (recording_->next(r)) {
@@ -743,7 +765,9 @@ bool CaptureReader::next(CapturedFrame& out) {
         out.kind = FrameKind::ws_received;
         out.payload = line;
         break;
-      case CaptureFormat::enigma_recording: break;  // read by recording_ above
+      case CaptureFormat::enigma_recording:  // read by recording_ above
+      case CaptureFormat::candle_csv:        // read by synth_ (next_synthetic)
+      case CaptureFormat::funding_csv: break;
     }
     // A frame without payload (a cryptofeed connect line) still points into the buffer, so its padded
     // capacity is real (it was measured from a null pointer: found by fuzz_capture_reader).
@@ -833,7 +857,7 @@ void CaptureReader::skip_long_line() {
 void CaptureReader::bad_line(std::string_view why, std::string_view quoted) {
   if (options_.strict)
     throw Error("'" + path_ + "': line " + std::to_string(line_no_) + ": " + std::string(why) + ": '" + quote_input(quoted) +
-                "' (--strict)");
+                (synth_ ? "'" : "' (--strict)"));
   if (bad_lines_++ < options_.max_quoted)
     std::fprintf(stderr, "warning: %s:%zu: %s: '%s' (line skipped)\n", path_.c_str(), line_no_, std::string(why).c_str(),
                  quote_input(quoted).c_str());
@@ -860,6 +884,266 @@ std::vector<CapturedFrame> read_merged(const std::vector<std::string>& files,
   std::stable_sort(frames.begin(), frames.end(),
                    [](const CapturedFrame& a, const CapturedFrame& b) { return a.recv_ns < b.recv_ns; });
   return frames;
+}
+
+
+// ------------------------------------------------------------------------------------------------
+// Backtest inputs: candle and funding CSVs as Binance USD-M frames (README "enigma backtest").
+//
+// A candle row (open time T, bar length I) becomes, all stamped with their data time:
+//   T          the open O         a depth diff (bid O - tick, ask O, 1000 each) then a trade at O
+//   T + I/3    the first extreme  L when close >= open (a rising bar dips first), else H: diff + trade
+//   T + 2I/3   the other extreme  diff + trade
+//   T + I - 1ms the close C       diff + trade, then the kline (the closed candle)
+// Each file's first row is preceded by a REST depth snapshot so the book syncs; update ids are the data time in ms. So a market
+// buy fills at the last synthetic price (the ask), a market sell one tick under it; a resting limit fills at
+// its own price once a synthetic trade reaches it; a stop triggers on a synthetic trade through it and fills
+// as a market order against the book of that same point.
+// A funding row `datetime,time_ms,funding_rate` becomes a markPriceUpdate 1 ms before time_ms announcing that
+// rate for funding time time_ms (mark price 0: the simulated exchange values the position at the last trade).
+struct SyntheticFrames {
+  std::string symbol, stream;  // stream: the lower-case symbol of the combined-stream names
+  std::string interval;        // "5m"
+  std::int64_t interval_ms{0};
+  Price tick;
+  bool candles{true};
+  // the row being emitted
+  std::int64_t open_ms{0}, prev_ms{INT64_MIN};
+  Price px[4];  // the four synthetic prices in time order
+  Price o, h, l, c;
+  std::string volume;
+  std::string rate;
+  int step{0}, steps{0};
+  bool snapshot_sent{false};
+  Price bid, ask;
+  std::uint64_t update_id{0}, trade_id{0};
+  Price last;
+  std::string buf, url;
+};
+
+namespace {
+
+// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's civil-from-days inverse, public domain facts).
+std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) noexcept {
+  y -= m <= 2;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+// "2025-06-02 04:50:00" (or with 'T') as UTC -> ms since the epoch; false when it is not that shape.
+bool parse_datetime_ms(std::string_view s, std::int64_t& ms) noexcept {
+  if (s.size() < 19 || (s[10] != ' ' && s[10] != 'T') || s[4] != '-' || s[7] != '-' || s[13] != ':' || s[16] != ':') return false;
+  auto num = [&](std::size_t at, std::size_t n, int& v) {
+    v = 0;
+    for (std::size_t i = at; i < at + n; ++i) {
+      if (!is_digit(s[i])) return false;
+      v = v * 10 + (s[i] - '0');
+    }
+    return true;
+  };
+  int y, mo, d, hh, mi, ss;
+  if (!num(0, 4, y) || !num(5, 2, mo) || !num(8, 2, d) || !num(11, 2, hh) || !num(14, 2, mi) || !num(17, 2, ss)) return false;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || hh > 23 || mi > 59 || ss > 60) return false;
+  std::string_view rest = s.substr(19);
+  if (!rest.empty() && rest != "Z" && rest != "+00:00") return false;
+  ms = (days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 + hh * 3600 + mi * 60 + ss) * 1000;
+  return true;
+}
+
+// The CSV's fields (at most 8), split at commas.
+std::size_t split_csv(std::string_view line, std::string_view* f, std::size_t max) noexcept {
+  std::size_t n = 0;
+  for (;;) {
+    const std::size_t c = line.find(',');
+    if (n == max) return max + 1;
+    f[n++] = line.substr(0, c);
+    if (c == std::string_view::npos) return n;
+    line.remove_prefix(c + 1);
+  }
+}
+
+}  // namespace
+
+void CaptureReader::init_synthetic(std::size_t content) {
+  const bool candles = options_.synthetic == CaptureReadOptions::Synthetic::candles;
+  format_ = candles ? CaptureFormat::candle_csv : CaptureFormat::funding_csv;
+  // Frames are built one at a time in one buffer: only a streaming reader (FrameStream copies each) fits.
+  if (!options_.streaming) throw Error("'" + path_ + "': candle and funding CSVs are read by the streaming replay only");
+  options_.strict = true;
+  std::size_t e = data_.find('\n');
+  if (e == std::string::npos || e > content) e = content;
+  std::string_view header(data_.data(), e);
+  if (!header.empty() && header.back() == '\r') header.remove_suffix(1);
+  const std::string_view want = candles ? "datetime,open,high,low,close,volume" : "datetime,time_ms,funding_rate";
+  if (header != want)
+    throw Error("'" + path_ + "': line 1: not a " + std::string(candles ? "candle" : "funding") + " CSV: expected the header '" +
+                std::string(want) + "', found '" + quote_input(header) + "'");
+  if (options_.symbol.empty()) throw Error("'" + path_ + "': no instrument symbol for this CSV");
+  auto s = std::make_unique<SyntheticFrames>();
+  s->candles = candles;
+  s->symbol = options_.symbol;
+  for (const char ch : s->symbol) s->stream.push_back(static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch));
+  if (candles) {
+    const std::int64_t sec = options_.interval_ms / 1000;
+    if (options_.interval_ms <= 0 || options_.interval_ms % 60'000 != 0)
+      throw Error("'" + path_ + "': candle interval must be a positive multiple of 60 s");
+    s->interval_ms = options_.interval_ms;
+    s->interval = sec % 86400 == 0 ? std::to_string(sec / 86400) + "d"
+                  : sec % 3600 == 0 ? std::to_string(sec / 3600) + "h"
+                                    : std::to_string(sec / 60) + "m";
+    const auto t = Price::parse(options_.tick);
+    if (!t || t.value.raw() <= 0) throw Error("'" + path_ + "': tick '" + options_.tick + "' is not a positive decimal");
+    s->tick = t.value;
+  }
+  s->buf.reserve(1024);
+  s->url = "https://fapi.binance.com/fapi/v1/depth?symbol=" + s->symbol + "&limit=1000";
+  synth_ = std::move(s);
+}
+
+bool CaptureReader::next_synthetic(CapturedFrame& out) {
+  SyntheticFrames& s = *synth_;
+  while (s.step >= s.steps) {  // the next row
+    std::size_t e = 0;
+    if (!line_end(e)) return false;
+    std::string_view line(data_.data() + pos_, e - pos_);
+    pos_ = e + 1;
+    ++line_no_;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line_no_ == 1 || line.empty()) continue;  // the header (checked when opened)
+    std::string_view f[8];
+    const std::size_t n = split_csv(line, f, 7);
+    std::int64_t t = 0;
+    if (n != (s.candles ? 6u : 3u)) {
+      bad_line(s.candles ? "expected 6 fields datetime,open,high,low,close,volume" : "expected 3 fields datetime,time_ms,funding_rate", line);
+      continue;
+    }
+    if (s.candles) {
+      if (!parse_datetime_ms(f[0], t)) {
+        bad_line("datetime is not 'YYYY-MM-DD HH:MM:SS' (UTC)", line);
+        continue;
+      }
+      Price v[4];
+      bool ok = true;
+      for (int i = 0; i < 4 && ok; ++i) {
+        const auto p = Price::parse(f[1 + i]);
+        ok = p && p.value.raw() > 0;
+        if (ok) v[i] = p.value;
+      }
+      const auto vol = Qty::parse(f[5]);
+      if (!ok || !vol || vol.value.raw() < 0) {
+        bad_line("open, high, low, close must be positive decimals and volume a decimal >= 0", line);
+        continue;
+      }
+      const Price o = v[0], h = v[1], l = v[2], c = v[3];
+      if (h < std::max(o, c) || l > std::min(o, c)) {
+        bad_line("high below open/close or low above them", line);
+        continue;
+      }
+      if (t <= s.prev_ms) {
+        bad_line("candle time not after the previous row's", line);
+        continue;
+      }
+      s.prev_ms = t;
+      s.open_ms = t;
+      s.o = o, s.h = h, s.l = l, s.c = c;
+      const bool rising = c >= o;
+      s.px[0] = o;
+      s.px[1] = rising ? l : h;
+      s.px[2] = rising ? h : l;
+      s.px[3] = c;
+      s.volume = std::string(f[5]);
+      s.step = s.snapshot_sent ? 0 : -1;
+      s.steps = 9;
+    } else {
+      std::int64_t ms = 0;
+      bool ok = !f[1].empty();
+      for (const char ch : f[1]) {
+        if (!is_digit(ch) || __builtin_mul_overflow(ms, std::int64_t{10}, &ms) || __builtin_add_overflow(ms, std::int64_t{ch - '0'}, &ms)) ok = false;
+      }
+      const auto r = Rate::parse(f[2]);
+      if (!ok || ms <= 0 || ms > INT64_MAX / 1'000'000 || !r) {
+        bad_line("time_ms must be a positive integer and funding_rate a decimal", line);
+        continue;
+      }
+      if (ms <= s.prev_ms) {
+        bad_line("funding time not after the previous row's", line);
+        continue;
+      }
+      s.prev_ms = ms;
+      s.open_ms = ms;
+      s.rate = std::string(f[2]);
+      s.step = 0;
+      s.steps = 1;
+    }
+  }
+  out = CapturedFrame{};
+  out.line_no = line_no_;
+  out.kind = FrameKind::ws_received;
+  std::string& b = s.buf;
+  b.clear();
+  std::int64_t ms = 0;
+  if (!s.candles) {
+    ms = s.open_ms - 1;
+    b = ("{\"stream\":\"" + s.stream + "@markPrice\",\"data\":{\"e\":\"markPriceUpdate\",\"E\":" + std::to_string(ms) +
+                      ",\"s\":\"" + s.symbol + "\",\"p\":\"0\",\"r\":\"" + s.rate + "\",\"T\":" + std::to_string(s.open_ms) + "}}");
+    ++s.step;
+  } else if (s.step < 0) {  // the first row: a REST snapshot the book syncs from
+    ms = s.open_ms;
+    s.bid = s.o - s.tick;
+    s.ask = s.o;
+    s.update_id = static_cast<std::uint64_t>(ms);  // the first diff (same time) straddles it
+    b = "{\"lastUpdateId\":" + std::to_string(ms) + ",\"E\":" + std::to_string(ms) + ",\"T\":" + std::to_string(ms) + ",\"bids\":[[\"" + s.bid.to_string() +
+        "\",\"1000\"]],\"asks\":[[\"" + s.ask.to_string() + "\",\"1000\"]]}";
+    out.kind = FrameKind::rest_body;
+    out.url = s.url;
+    s.snapshot_sent = true;
+    ++s.step;
+  } else if (s.step < 8) {
+    const int point = s.step / 2;
+    static constexpr std::int64_t kNum[4] = {0, 1, 2, 3};
+    ms = point == 3 ? s.open_ms + s.interval_ms - 1 : s.open_ms + s.interval_ms * kNum[point] / 3;
+    const Price p = s.px[point];
+    if (s.step % 2 == 0) {  // the book moves to this price: bid p - tick, ask p
+      const Price nb = p - s.tick, na = p;
+      std::string bids, asks;
+      if (nb != s.bid) bids = "[\"" + s.bid.to_string() + "\",\"0\"],";
+      bids += "[\"" + nb.to_string() + "\",\"1000\"]";
+      if (na != s.ask) asks = "[\"" + s.ask.to_string() + "\",\"0\"],";
+      asks += "[\"" + na.to_string() + "\",\"1000\"]";
+      // Update ids are the data time in ms: they rise across rows and across a history's files, so the
+      // book's duplicate filter and chain check hold when the next day's file takes over.
+      const std::uint64_t pu = s.update_id, u = static_cast<std::uint64_t>(ms);
+      b = "{\"stream\":\"" + s.stream + "@depth@0ms\",\"data\":{\"e\":\"depthUpdate\",\"E\":" + std::to_string(ms) + ",\"T\":" +
+          std::to_string(ms) + ",\"s\":\"" + s.symbol + "\",\"U\":" + std::to_string(u) + ",\"u\":" + std::to_string(u) +
+          ",\"pu\":" + std::to_string(pu) + ",\"b\":[" + bids + "],\"a\":[" + asks + "]}}";
+      s.bid = nb;
+      s.ask = na;
+      s.update_id = u;
+    } else {  // a trade at it; the aggressor is the side that moved the price (a seller on a fall)
+      const bool seller = s.last.raw() > 0 && p < s.last;
+      b = "{\"stream\":\"" + s.stream + "@trade\",\"data\":{\"e\":\"trade\",\"E\":" + std::to_string(ms) + ",\"T\":" + std::to_string(ms) +
+          ",\"s\":\"" + s.symbol + "\",\"t\":" + std::to_string(++s.trade_id) + ",\"p\":\"" + p.to_string() +
+          "\",\"q\":\"1000\",\"m\":" + (seller ? "true" : "false") + "}}";
+      s.last = p;
+    }
+    ++s.step;
+  } else {  // the closed candle
+    ms = s.open_ms + s.interval_ms - 1;
+    b = "{\"stream\":\"" + s.stream + "@kline_" + s.interval + "\",\"data\":{\"e\":\"kline\",\"E\":" + std::to_string(ms) +
+        ",\"s\":\"" + s.symbol + "\",\"k\":{\"t\":" + std::to_string(s.open_ms) + ",\"T\":" + std::to_string(ms) + ",\"s\":\"" +
+        s.symbol + "\",\"i\":\"" + s.interval + "\",\"o\":\"" + s.o.to_string() + "\",\"c\":\"" + s.c.to_string() + "\",\"h\":\"" +
+        s.h.to_string() + "\",\"l\":\"" + s.l.to_string() + "\",\"v\":\"" + s.volume + "\",\"x\":true}}}";
+    ++s.step;
+  }
+  const std::size_t len = b.size();
+  b.append(kPadding, ' ');  // simdjson padding: the view's capacity covers it
+  out.payload = std::string_view(b.data(), len);
+  out.padded_capacity = b.size();
+  out.recv_ns = ms * 1'000'000;
+  return true;
 }
 
 }  // namespace enigma::feed

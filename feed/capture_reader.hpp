@@ -32,7 +32,7 @@
 
 namespace enigma::feed {
 
-enum class CaptureFormat : std::uint8_t { hftbacktest, cryptofeed_raw, responses_jsonl, json_lines, enigma_recording };
+enum class CaptureFormat : std::uint8_t { hftbacktest, cryptofeed_raw, responses_jsonl, json_lines, enigma_recording, candle_csv, funding_csv };
 [[nodiscard]] std::string_view to_string(CaptureFormat f) noexcept;
 
 enum class FrameKind : std::uint8_t {
@@ -55,6 +55,7 @@ inline constexpr std::uint16_t kLiveSource = 0xffff;
 
 class RecordReader;
 class GzipInflater;
+struct SyntheticFrames;
 
 inline constexpr std::size_t kMaxLineBytes = std::size_t{16} << 20;
 
@@ -66,6 +67,15 @@ struct CaptureReadOptions {
   // window, grown only for a longer line); a frame's views then stay valid only until the next call to
   // next(). Damage is reported (or, strict, thrown) when the reader reaches it. Other containers load whole.
   bool streaming{false};
+  // Backtest inputs (`enigma backtest`): the file is not a capture but a CSV of one instrument that the reader
+  // turns into Binance USD-M frames (feed/candle_frames.hpp says which), so the pipeline and the simulated
+  // exchange run on it unchanged. Such a file is always read strictly: a bad row is an error naming file and
+  // line (a skipped candle would silently change the result).
+  enum class Synthetic : std::uint8_t { none, candles, funding };
+  Synthetic synthetic{Synthetic::none};
+  std::string symbol{};           // the instrument the CSV is about (venue spelling, e.g. BTCUSDT)
+  std::int64_t interval_ms{0};    // candles: the bar length (a multiple of 60 s)
+  std::string tick{"0.01"};       // candles: the synthetic book's spread (bid = price - tick, ask = price)
 };
 
 // Untrusted bytes for an error or warning message: printable ASCII as is, every other byte (control
@@ -95,6 +105,10 @@ class CaptureReader {
   [[nodiscard]] const std::string& path() const noexcept { return path_; }
   [[nodiscard]] std::size_t size_bytes() const noexcept;
   [[nodiscard]] std::size_t position() const noexcept { return pos_; }
+  // Progress: bytes of the file on disk read so far (a .gz: compressed bytes inflated; a whole-file text:
+  // in proportion to the lines read; a recording: 0) and its size on disk.
+  [[nodiscard]] std::uint64_t input_bytes_done() const noexcept;
+  [[nodiscard]] std::uint64_t input_bytes_total() const noexcept { return file_bytes_; }
 
   static constexpr std::size_t kPadding = 64;  // >= simdjson::SIMDJSON_PADDING
 
@@ -125,6 +139,10 @@ class CaptureReader {
   bool line_end(std::size_t& e);
   void refill();
   void skip_long_line();
+  std::uint64_t file_bytes_{0};
+  std::unique_ptr<SyntheticFrames> synth_;  // candle / funding CSV: the row being turned into frames
+  bool next_synthetic(CapturedFrame& out);
+  void init_synthetic(std::size_t content);
 };
 
 // Reads every file (readers keep the bytes alive) and merges their frames by receive time; stable, so

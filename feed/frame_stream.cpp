@@ -1,15 +1,35 @@
 #include "feed/frame_stream.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/error.hpp"
 
 namespace enigma::feed {
 
-FrameStream::FrameStream(const std::vector<std::string>& files, CaptureReadOptions options) {
+FrameStream::FrameStream(const std::vector<std::string>& files, CaptureReadOptions options)
+    : FrameStream(files, std::vector<CaptureReadOptions>(files.size(), options)) {}
+
+FrameStream::FrameStream(const std::vector<std::string>& files, std::vector<CaptureReadOptions> per_file) {
   if (files.size() >= kLiveSource) throw Error("too many capture files (" + std::to_string(files.size()) + "); at most 65534");
-  options.streaming = true;
-  for (const std::string& path : files) readers_.push_back(std::make_unique<CaptureReader>(path, options));
+  if (per_file.size() != files.size()) throw Error("frame stream: one option set per file");
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    per_file[i].streaming = true;
+    readers_.push_back(std::make_unique<CaptureReader>(files[i], per_file[i]));
+  }
+  for (const auto& r : readers_) {
+    bytes_total_ += r->input_bytes_total();
+    if (r->format() == CaptureFormat::enigma_recording) size_known_ = false;
+  }
+  start();
+}
+
+double FrameStream::fraction_read() const noexcept {
+  if (!size_known_ || bytes_total_ == 0) return -1;
+  return std::min(1.0, static_cast<double>(bytes_done_.load(std::memory_order_relaxed)) / static_cast<double>(bytes_total_));
+}
+
+void FrameStream::start() {
   for (Batch& b : batches_) {
     b.frames.reserve(kBatchFrames);
     b.bytes = std::make_unique<char[]>(kBatchBytes);
@@ -43,6 +63,9 @@ FrameStream::Batch& FrameStream::acquire() {
 }
 
 void FrameStream::publish() {
+  std::uint64_t done = 0;
+  for (const auto& r : readers_) done += r->input_bytes_done();
+  bytes_done_.store(done, std::memory_order_relaxed);
   ++filling_;
   published_.store(filling_, std::memory_order_release);
   published_.notify_one();

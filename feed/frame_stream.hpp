@@ -27,6 +27,9 @@ class FrameStream {
   // Opens every file and detects its format on the calling thread (a missing or unrecognised file throws
   // here, naming it), then starts the reader thread.
   FrameStream(const std::vector<std::string>& files, CaptureReadOptions options);
+  // Each file with its own options (`per_file[i]` for `files[i]`: a backtest's candle and funding CSVs name
+  // their instrument there); streaming is set on all.
+  FrameStream(const std::vector<std::string>& files, std::vector<CaptureReadOptions> per_file);
   ~FrameStream();  // stops and joins the reader thread
   FrameStream(const FrameStream&) = delete;
   FrameStream& operator=(const FrameStream&) = delete;
@@ -36,6 +39,9 @@ class FrameStream {
   const CapturedFrame* next();
   // Bad lines skipped by all files (complete once next() has returned nullptr).
   [[nodiscard]] std::size_t bad_lines() const noexcept;
+  // The share of the input's bytes on disk the reader has consumed (0..1; ahead of the consumer by at most
+  // the batches), for progress with ETA; -1 when the size is not known (a recording).
+  [[nodiscard]] double fraction_read() const noexcept;
 
   static constexpr std::size_t kBatches = 4;
   static constexpr std::size_t kBatchFrames = 4096;
@@ -48,6 +54,7 @@ class FrameStream {
     std::size_t capacity{0}, used{0};
     bool last{false};  // the reader thread's final batch (after it: the end, or error_)
   };
+  void start();
   void produce();
   Batch& acquire();
   static bool append(Batch& b, const CapturedFrame& f);
@@ -59,6 +66,9 @@ class FrameStream {
   std::atomic<std::uint64_t> published_{0};  // batches handed to the consumer
   std::atomic<std::uint64_t> released_{0};   // batches the consumer has finished with
   std::atomic<bool> stop_{false};
+  std::atomic<std::uint64_t> bytes_done_{0};  // reader thread: input bytes consumed, at each publish
+  std::uint64_t bytes_total_{0};
+  bool size_known_{true};
   std::exception_ptr error_;                 // written before the last batch is published
   std::uint64_t reading_{0};                 // consumer: batch being read (valid while < published_)
   std::size_t at_{0};                        // consumer: next frame in it

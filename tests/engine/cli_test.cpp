@@ -251,7 +251,7 @@ TEST(EngineCli, IndicatorsReplacesTheOutputOnlyWhenComplete) {
 TEST(EngineCli, UsageErrorsNameWhatIsValid) {
   const Out cmd = run_enigma("frobnicate");
   EXPECT_EQ(cmd.code, 2);
-  EXPECT_NE(cmd.text.find("unknown command 'frobnicate'; commands: replay, paper, live, bench, book-check, indicators"),
+  EXPECT_NE(cmd.text.find("unknown command 'frobnicate'; commands: replay, backtest, paper, live, bench, book-check, indicators"),
             std::string::npos)
       << cmd.text;
   const Out venue = run_enigma("replay --venue nowhere");
