@@ -10,8 +10,8 @@
 // and registers it with one line `ENIGMA_REGISTER_STRATEGY(S);` at namespace scope. CMake scans the headers
 // for that line at configure time (cmake/strategy_registry.cmake) and generates
 // <build>/generated/strategy/registered_strategies.hpp, which includes them and defines
-// `RegisteredStrategies = StrategyList<S...>` (included by strategy/strategy.hpp): the variant the hot path dispatches on, the tuple of configs
-// the config parser fills and the name table the CLI lists.
+// `RegisteredStrategies = StrategyList<S...>` (included by strategy/strategy.hpp): the variant the hot path dispatches
+// on, the tuple of configs the config parser fills and the name table the CLI lists.
 #pragma once
 
 #include <array>
@@ -37,11 +37,12 @@ concept RegisteredStrategy = requires(typename S::Config& c, config::TableReader
   { c.common } -> std::convertible_to<StrategyCommonConfig&>;
   c.read(t);
   static_cast<const typename S::Config&>(c).validate();
-} && std::constructible_from<S, const typename S::Config&> && std::default_initializable<typename S::Config>;
+}
+&&std::constructible_from<S, const typename S::Config&>&& std::default_initializable<typename S::Config>;
 
 // The line CMake looks for (one per strategy header, at namespace scope, starting its line).
-#define ENIGMA_REGISTER_STRATEGY(Type)                                    \
-  static_assert(::enigma::strategy::RegisteredStrategy<Type>,           \
+#define ENIGMA_REGISTER_STRATEGY(Type)                        \
+  static_assert(::enigma::strategy::RegisteredStrategy<Type>, \
                 #Type " lacks kName, kSummary, Config (common, read, validate) or a constructor from Config")
 
 template <class... S>
@@ -60,9 +61,8 @@ struct StrategyList {
   // f(std::type_identity<S>{}, index) for every strategy in registry order.
   template <class F>
   static void for_each(F&& f) {
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-      (f(std::type_identity<S>{}, I), ...);
-    }(std::index_sequence_for<S...>{});
+    [&]<std::size_t... I>(std::index_sequence<I...>) { (f(std::type_identity<S>{}, I), ...); }
+    (std::index_sequence_for<S...>{});
   }
   // The strategy of registry index `kind`, built from its config (throws what the constructor throws).
   [[nodiscard]] static Variant make(std::size_t kind, const Configs& configs) {

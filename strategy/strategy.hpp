@@ -8,8 +8,8 @@
 #pragma once
 
 #include <concepts>
-#include <type_traits>
 #include <cstddef>
+#include <type_traits>
 #include <variant>
 #include <vector>
 

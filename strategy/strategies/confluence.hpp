@@ -55,7 +55,8 @@ struct ConfluenceConfig {
 class ConfluenceStrategy {
  public:
   static constexpr std::string_view kName = "confluence";
-  static constexpr std::string_view kSummary = "indicator-confluence score on one or more bar timeframes, ATR or ROI stops";
+  static constexpr std::string_view kSummary =
+      "indicator-confluence score on one or more bar timeframes, ATR or ROI stops";
   using Config = ConfluenceConfig;
   explicit ConfluenceStrategy(const ConfluenceConfig& config);  // throws enigma::Error
 

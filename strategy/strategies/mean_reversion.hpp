@@ -33,13 +33,14 @@ struct MeanReversionConfig {
   int intent_timeout_bars = 3;
 
   void read(config::TableReader& t);  // [strategy.mean_reversion]
-  void validate() const;  // throws enigma::Error naming the field
+  void validate() const;              // throws enigma::Error naming the field
 };
 
 class MeanReversionStrategy {
  public:
   static constexpr std::string_view kName = "mean-reversion";
-  static constexpr std::string_view kSummary = "RSI extremes confirmed by a close outside the Bollinger Bands, exit at the middle band";
+  static constexpr std::string_view kSummary =
+      "RSI extremes confirmed by a close outside the Bollinger Bands, exit at the middle band";
   using Config = MeanReversionConfig;
   explicit MeanReversionStrategy(const MeanReversionConfig& config);  // throws enigma::Error
 

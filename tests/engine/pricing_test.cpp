@@ -73,7 +73,8 @@ const oms::OrderState* find(const std::vector<oms::OrderState>& orders, const ri
 
 TEST(EnginePricing, ImbalanceEntriesTakeLiquidityAsIocOrders) {
   const RunConfig rc = bundled_config();  // imbalance, entry_pricing defaults to "intent"
-  ASSERT_EQ(rc.trading.entry_by_strategy[rc.strategy_config<strategy::ImbalanceTakerConfig>().common.strategy_id].mode, oms::EntryMode::intent);
+  ASSERT_EQ(rc.trading.entry_by_strategy[rc.strategy_config<strategy::ImbalanceTakerConfig>().common.strategy_id].mode,
+            oms::EntryMode::intent);
   const ReplayRun r = replay(rc);
   std::size_t entries = 0;
   for (const auto& o : r.orders) {
@@ -96,7 +97,8 @@ TEST(EnginePricing, ImbalanceEntriesTakeLiquidityAsIocOrders) {
 
 TEST(EnginePricing, LevelPricingStillRestsAtTheNinthLevel) {
   RunConfig rc = bundled_config();
-  rc.trading.entry_by_strategy[rc.strategy_config<strategy::ImbalanceTakerConfig>().common.strategy_id] = {oms::EntryMode::level, 8};
+  rc.trading.entry_by_strategy[rc.strategy_config<strategy::ImbalanceTakerConfig>().common.strategy_id] = {
+      oms::EntryMode::level, 8};
   const ReplayRun r = replay(rc);
   std::size_t entries = 0;
   for (const auto& o : r.orders) {
@@ -120,7 +122,8 @@ TEST(EnginePricing, ConfluenceRestsAtTheStrategysOwnPrice) {
   rc.strategy_config<strategy::ConfluenceConfig>().market_orders = false;  // a limit at the bar close
   rc.strategy_config<strategy::ConfluenceConfig>().require_full_alignment = false;
   rc.strategy_config<strategy::ConfluenceConfig>().candles.timeframes_s[0] = 5;  // enough bars in the 6-minute session
-  rc.strategy_config<strategy::ConfluenceConfig>().take_profit_atr_mult = 20.0;  // a target past the fee round trip (risk: below_break_even)
+  rc.strategy_config<strategy::ConfluenceConfig>().take_profit_atr_mult =
+      20.0;  // a target past the fee round trip (risk: below_break_even)
   const ReplayRun r = replay(rc);
   const strategy::OrderIntent& want = r.last_confluence_entry;
   ASSERT_FALSE(want.limit.is_zero()) << "the strategy emitted no limit entry";

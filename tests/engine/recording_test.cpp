@@ -47,7 +47,8 @@ struct Engine {
     // The session arrives in about a second of wall time (its data time), so the default 2 s cooldown and
     // 5 s pending wait would allow one entry; the comparison wants dozens of trades.
     rc.strategy_config<strategy::ImbalanceTakerConfig>().cooldown_ns = 0;
-    rc.strategy_config<strategy::ImbalanceTakerConfig>().stop_ticks = 5;  // tight stops: positions close (and reopen) within the session
+    rc.strategy_config<strategy::ImbalanceTakerConfig>().stop_ticks =
+        5;  // tight stops: positions close (and reopen) within the session
     rc.strategy_config<strategy::ImbalanceTakerConfig>().entry_imbalance = 0.4;
     rc.strategy_config<strategy::ImbalanceTakerConfig>().exit_imbalance = 0.2;
     rc.strategy_config<strategy::ImbalanceTakerConfig>().confirm_updates = 1;
