@@ -76,7 +76,23 @@ const toml::node* TableReader::lookup(std::string_view key) {
 
 void TableReader::ignore(std::string_view key) { declared_.emplace(key); }
 
+void TableReader::note(std::string_view key, std::string dflt, std::string range) const {
+  if (schema_ != nullptr) schema_->push_back({std::string(key), std::move(dflt), std::move(range)});
+}
+
+namespace {
+std::string range_text(std::int64_t min, std::int64_t max) {
+  if (min == std::numeric_limits<std::int64_t>::min() && max == std::numeric_limits<std::int64_t>::max()) return {};
+  return fmt::format("[{}, {}]", min, max);
+}
+std::string range_text(double min, double max) {
+  if (!std::isfinite(min) && !std::isfinite(max)) return {};
+  return fmt::format("[{}, {}]", min, max);
+}
+}  // namespace
+
 bool TableReader::boolean(std::string_view key, std::optional<bool> dflt) {
+  note(key, dflt ? (*dflt ? "true" : "false") : "", "");
   const toml::node* n = lookup(key);
   if (!n) {
     if (!dflt) fail_missing(key);
@@ -88,6 +104,7 @@ bool TableReader::boolean(std::string_view key, std::optional<bool> dflt) {
 
 std::int64_t TableReader::integer(std::string_view key, std::optional<std::int64_t> dflt, std::int64_t min,
                                   std::int64_t max) {
+  note(key, dflt ? std::to_string(*dflt) : "", range_text(min, max));
   const toml::node* n = lookup(key);
   if (!n) {
     if (!dflt) fail_missing(key);
@@ -100,6 +117,7 @@ std::int64_t TableReader::integer(std::string_view key, std::optional<std::int64
 }
 
 double TableReader::real(std::string_view key, std::optional<double> dflt, double min, double max) {
+  note(key, dflt ? fmt::format("{}", *dflt) : "", range_text(min, max));
   const toml::node* n = lookup(key);
   if (!n) {
     if (!dflt) fail_missing(key);
@@ -118,6 +136,7 @@ double TableReader::real(std::string_view key, std::optional<double> dflt, doubl
 }
 
 std::string TableReader::string(std::string_view key, std::optional<std::string> dflt, bool allow_empty) {
+  note(key, dflt ? quoted(*dflt) : "", "");
   const toml::node* n = lookup(key);
   if (!n) {
     if (!dflt) fail_missing(key);
@@ -168,6 +187,9 @@ std::uint64_t TableReader::size_bytes(std::string_view key, std::optional<std::u
 std::int64_t TableReader::decimal_raw(std::string_view key, std::optional<std::int64_t> dflt,
                                       std::optional<std::int64_t> min, std::optional<std::int64_t> max,
                                       ParseFn parse, FormatFn format) {
+  note(key, dflt ? quoted(format(*dflt)) : "",
+       min || max ? fmt::format("[{}, {}]", min ? format(*min) : std::string("-inf"), max ? format(*max) : std::string("inf"))
+                  : "");
   const toml::node* n = lookup(key);
   if (!n) {
     if (!dflt) fail_missing(key);
@@ -198,14 +220,16 @@ std::int64_t TableReader::decimal_raw(std::string_view key, std::optional<std::i
 }
 
 std::optional<std::size_t> TableReader::choice_index(std::string_view key, bool has_default,
-                                                     const std::vector<std::string_view>& names) {
+                                                     const std::vector<std::string_view>& names,
+                                                     std::string_view dflt_name) {
+  std::string joined;
+  for (std::string_view name : names) joined += (joined.empty() ? "" : "|") + std::string(name);
+  note(key, dflt_name.empty() ? std::string() : quoted(dflt_name), joined);
   const toml::node* n = lookup(key);
   if (!n) {
     if (!has_default) fail_missing(key);
     return std::nullopt;
   }
-  std::string joined;
-  for (std::string_view name : names) joined += (joined.empty() ? "" : "|") + std::string(name);
   if (!n->is_string()) fail_type(*n, key, fmt::format("one of {}", joined));
   const std::string& v = n->as_string()->get();
   for (std::size_t i = 0; i < names.size(); ++i) {
@@ -216,6 +240,12 @@ std::optional<std::size_t> TableReader::choice_index(std::string_view key, bool 
 
 std::vector<std::int64_t> TableReader::integer_list(std::string_view key, std::optional<std::vector<std::int64_t>> dflt,
                                                     std::int64_t min, std::int64_t max, bool unique) {
+  if (schema_ != nullptr) {
+    std::string d;
+    if (dflt)
+      for (std::int64_t v : *dflt) d += (d.empty() ? "" : ", ") + std::to_string(v);
+    note(key, dflt ? "[" + d + "]" : "", range_text(min, max));
+  }
   const toml::node* n = lookup(key);
   if (!n) {
     if (!dflt) fail_missing(key);

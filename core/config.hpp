@@ -35,6 +35,13 @@ namespace enigma::config {
 
 // Reads one TOML table. Not thread-safe; cold path only. All getters throw Error on a wrong type, a value
 // out of range, or a missing key without default (`std::nullopt` default = required).
+// One key a reader asked for, as `enigma strategies` lists a config schema (TableReader::document_into).
+struct KeyDoc {
+  std::string key;
+  std::string dflt;   // "" when required
+  std::string range;  // "" when unbounded
+};
+
 class TableReader {
  public:
   // `source` names the file in messages; `prefix` is the dotted path of this table ("" for the root).
@@ -72,8 +79,12 @@ class TableReader {
   [[nodiscard]] E choice(std::string_view key, std::optional<E> dflt,
                          std::initializer_list<std::pair<std::string_view, E>> options) {
     std::vector<std::string_view> names;
-    for (const auto& o : options) names.push_back(o.first);
-    const std::optional<std::size_t> i = choice_index(key, dflt.has_value(), names);
+    std::string_view dflt_name;
+    for (const auto& o : options) {
+      names.push_back(o.first);
+      if (dflt && dflt_name.empty() && o.second == *dflt) dflt_name = o.first;
+    }
+    const std::optional<std::size_t> i = choice_index(key, dflt.has_value(), names, dflt_name);
     if (!i) return *dflt;
     return (options.begin() + *i)->second;
   }
@@ -101,6 +112,8 @@ class TableReader {
   [[noreturn]] void fail(std::string_view key, std::string_view why) const;
   [[nodiscard]] std::string dotted(std::string_view key) const;
   [[nodiscard]] const std::string& source() const noexcept { return source_; }
+  // From now on every getter also appends its key, default and range to `out` (a schema listing).
+  void document_into(std::vector<KeyDoc>* out) noexcept { schema_ = out; }
 
  private:
   using ParseFn = bool (*)(std::string_view, std::int64_t&);
@@ -118,7 +131,7 @@ class TableReader {
   std::int64_t decimal_raw(std::string_view key, std::optional<std::int64_t> dflt, std::optional<std::int64_t> min,
                            std::optional<std::int64_t> max, ParseFn parse, FormatFn format);
   std::optional<std::size_t> choice_index(std::string_view key, bool has_default,
-                                          const std::vector<std::string_view>& names);
+                                          const std::vector<std::string_view>& names, std::string_view dflt_name = {});
   // The node for `key` (marked as declared), or nullptr when absent.
   const toml::node* lookup(std::string_view key);
   [[noreturn]] void fail_at(const toml::source_region& where, std::string_view key, std::string_view why) const;
@@ -129,6 +142,8 @@ class TableReader {
   std::string source_;
   std::string prefix_;
   std::set<std::string, std::less<>> declared_;
+  std::vector<KeyDoc>* schema_ = nullptr;
+  void note(std::string_view key, std::string dflt, std::string range) const;
 };
 
 // A parsed TOML file (owns the tree the readers point into).

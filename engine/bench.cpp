@@ -200,7 +200,7 @@ void run_bench_into(const std::string& dir, const RunConfig& base, bool quiet, c
     TradingCore core(registry, trading);
     PipelineOptions po;
     po.venue = rc.venue;
-    po.traded = rc.imbalance.common.instrument;
+    po.traded = rc.strategy.common().instrument;
     po.topology = c.topology;
     po.speed = c.speed;
     po.idle = rc.engine.idle;

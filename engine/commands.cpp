@@ -478,7 +478,7 @@ struct RunSession {
       }
       status = std::make_unique<StatusPublisher>(*admin, registry, mode, rc.admin.publish_ms * 1'000'000);
       if (rc.rollout.enabled) status->set_rollout_stage(to_string(rollout ? rollout->stage : rc.rollout.initial).data());
-      status->set_timeframes(rc.confluence.candles, rc.mean_reversion.candles);
+      status->set_timeframes(rc.strategy_config<strategy::ConfluenceConfig>().candles, rc.strategy_config<strategy::MeanReversionConfig>().candles);
       po.status = status.get();
     }
     if (alerts && rc.alerts.control.enabled) {
@@ -492,7 +492,7 @@ struct RunSession {
                     LogLiteral{to_string(sv.on_kill)}, LogLiteral{to_string(sv.on_stop)}, rc.trading.risk.max_daily_drawdown.to_double(),
                     sv.max_total_drawdown.to_double(), sv.max_trades_per_day, sv.feed_down_ns / 1'000'000'000);
     po.venue = rc.venue;
-    po.traded = rc.imbalance.common.instrument;
+    po.traded = rc.strategy.common().instrument;
     po.topology = rc.engine.topology;
     po.speed = rc.speed;
     po.idle = rc.engine.idle;
@@ -972,6 +972,7 @@ void register_commands(CLI::App& app) {
   {
     auto* c = app.add_subcommand("replay", "Backtest: replay recorded data through the full pipeline against the simulated exchange");
     add_run_options(c, g_replay);
+    c->footer("Strategies ([strategy] kind): " + strategy_kinds_text() + " (enigma strategies: their keys and defaults)");
     c->add_flag("--strict", g_replay.strict,
                 "Stop at the first bad line or damaged file (exit 3 naming file and line or offset) instead of skipping it");
     g_commands.emplace_back(c, cmd_replay);
@@ -1063,6 +1064,13 @@ void register_commands(CLI::App& app) {
     c->add_option("--runs-dir", g_tune.runs_dir, "Where runs/tune-<UTC>/ is created (default from config: runs)");
     c->add_flag("--quick", g_tune_quick, "Short probes and one pinned CPU (a few seconds; tests and CI)");
     g_commands.emplace_back(c, cmd_tune_report);
+  }
+  {
+    auto* c = app.add_subcommand("strategies", "List the registered strategies (strategy/strategies/): kind, summary, config keys with defaults and ranges");
+    g_commands.emplace_back(c, [] {
+      print_strategies(std::cout);
+      return 0;
+    });
   }
 }
 

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <array>
+#include <ostream>
 #include <optional>
+#include <type_traits>
 
 #include "core/error.hpp"
 #include "engine/tuned_params.hpp"
@@ -111,21 +113,6 @@ EntryPricingKeys read_entry_pricing(config::TableReader& s) {
   return k;
 }
 
-// `timeframes_s`: the bar timeframes (seconds, lowest first); CandleConfig::validate checks the grid.
-void read_timeframes(config::TableReader& s, strategy::CandleConfig& c) {
-  if (!s.has("timeframes_s")) return;
-  const auto tf = s.integer_list("timeframes_s", std::nullopt, 1, 86400, true);
-  if (tf.empty() || tf.size() > strategy::kMaxTimeframes)
-    s.fail("timeframes_s", "1 to " + std::to_string(strategy::kMaxTimeframes) + " timeframes");
-  for (std::size_t i = 0; i < tf.size(); ++i) c.timeframes_s[i] = static_cast<std::uint32_t>(tf[i]);
-  c.timeframe_count = tf.size();
-  try {
-    c.validate();
-  } catch (const Error& e) {
-    s.fail("timeframes_s", e.what());
-  }
-}
-
 // A decimal fraction in (0, 1] from a string such as "0.5".
 Rate parse_fraction(config::TableReader& t, std::string_view key, const std::string& text) {
   const Result<Rate> r = Rate::parse(text);
@@ -134,78 +121,40 @@ Rate parse_fraction(config::TableReader& t, std::string_view key, const std::str
   return r.value;
 }
 
-// One strategy instance from `t` (`[strategy]` or a `[[strategy]]` entry, named `what` in errors): its kind,
-// common keys and parameter sub-tables; returns the entry pricing of its kind.
+// One strategy instance from `t` (`[strategy]` or a `[[strategy]]` entry, named `what` in errors): its kind
+// (a registered strategy's name), common keys and the sub-table of every registered strategy present (each
+// read by its Config::read, so a bad key fails even in a kind not used); returns the entry pricing of its kind.
 EntryPricingKeys read_strategy(config::TableReader& t, const RunConfig& rc, StrategyInstance& out,
                                const std::string& what, std::int64_t default_id) {
-  out.kind = t.choice<StrategyKind>("kind", StrategyKind::imbalance,
-                                    {{"imbalance", StrategyKind::imbalance},
-                                     {"confluence", StrategyKind::confluence},
-                                     {"mean-reversion", StrategyKind::mean_reversion}});
+  using Registry = strategy::RegisteredStrategies;
+  const std::string kind = t.string("kind", "imbalance");
+  if (const auto k = Registry::find(kind)) {
+    out.kind = *k;
+  } else {
+    t.fail("kind", "expected one of " + strategy_kinds_text("|") + ", got \"" + kind + "\" (enigma strategies lists them)");
+  }
   strategy::StrategyCommonConfig common;
   read_common(t, common, rc, default_id);
-  std::array<EntryPricingKeys, 3> pricing{};  // by StrategyKind
-  if (auto s = t.optional_table("imbalance")) {
-    auto& c = out.imbalance;
-    pricing[static_cast<std::size_t>(StrategyKind::imbalance)] = read_entry_pricing(*s);
-    c.depth = static_cast<std::uint32_t>(s->integer("depth", c.depth, 1, 50));
-    c.entry_imbalance = s->real("entry_imbalance", c.entry_imbalance, 0.0, 1.0);
-    c.exit_imbalance = s->real("exit_imbalance", c.exit_imbalance, 0.0, 1.0);
-    c.confirm_updates = static_cast<std::uint32_t>(s->integer("confirm_updates", c.confirm_updates, 1, 1000));
-    c.max_spread_bps = s->real("max_spread_bps", c.max_spread_bps, 0.0, 10000.0);
-    c.cooldown_ns = s->integer("cooldown_ms", c.cooldown_ns / 1'000'000, 0, 86'400'000) * 1'000'000;
-    c.stop_ticks = static_cast<std::uint32_t>(s->integer("stop_ticks", c.stop_ticks, 1, 1'000'000));
-    c.take_profit_ticks =
-        static_cast<std::uint32_t>(s->integer("take_profit_ticks", c.take_profit_ticks, 1, 1'000'000));
-    if (!(c.exit_imbalance < c.entry_imbalance))
-      s->fail("exit_imbalance", "exit_imbalance = " + std::to_string(c.exit_imbalance) +
-                                    " must be below entry_imbalance = " + std::to_string(c.entry_imbalance) +
-                                    " (else every entry exits on the next update)");
-    s->finish();
-  }
-  if (auto s = t.optional_table("mean_reversion")) {
-    auto& c = out.mean_reversion;
-    pricing[static_cast<std::size_t>(StrategyKind::mean_reversion)] = read_entry_pricing(*s);
-    c.market_orders = s->boolean("market_orders", c.market_orders);
-    read_timeframes(*s, c.candles);
-    c.bar_source = s->choice<strategy::BarSource>("bar_source", c.bar_source,
-                                                  {{"trades", strategy::BarSource::trades}, {"venue-candles", strategy::BarSource::venue_candles}});
-    c.rsi_period = static_cast<int>(s->integer("rsi_period", c.rsi_period, 2, 1000));
-    c.rsi_oversold = s->real("rsi_oversold", c.rsi_oversold, 0.0, 100.0);
-    c.rsi_overbought = s->real("rsi_overbought", c.rsi_overbought, 0.0, 100.0);
-    c.bb_period = static_cast<int>(s->integer("bb_period", c.bb_period, 2, 1000));
-    c.bb_sigma = s->real("bb_sigma", c.bb_sigma, 0.1, 10.0);
-    if (!(c.rsi_oversold < c.rsi_overbought))
-      s->fail("rsi_oversold", "rsi_oversold = " + std::to_string(c.rsi_oversold) +
-                                  " must be below rsi_overbought = " + std::to_string(c.rsi_overbought));
-    s->finish();
-  }
-  if (auto s = t.optional_table("confluence")) {
-    auto& c = out.confluence;
-    pricing[static_cast<std::size_t>(StrategyKind::confluence)] = read_entry_pricing(*s);
-    c.market_orders = s->boolean("market_orders", c.market_orders);
-    read_timeframes(*s, c.candles);
-    c.bar_source = s->choice<strategy::BarSource>("bar_source", c.bar_source,
-                                                  {{"trades", strategy::BarSource::trades}, {"venue-candles", strategy::BarSource::venue_candles}});
-    c.stop_atr_mult = s->real("stop_atr_mult", c.stop_atr_mult, 0.1, 100.0);
-    c.take_profit_atr_mult = s->real("take_profit_atr_mult", c.take_profit_atr_mult, 0.1, 100.0);
-    c.require_full_alignment = s->boolean("require_full_alignment", c.require_full_alignment);
-    c.accuracy_horizon_bars =
-        static_cast<int>(s->integer("accuracy_horizon_bars", c.accuracy_horizon_bars, 1, 100'000));
-    read_tuned_keys(*s, c);
-    s->finish();
-  }
+  std::array<EntryPricingKeys, Registry::size> pricing{};  // by kind
+  Registry::for_each([&]<class S>(std::type_identity<S>, std::size_t i) {
+    auto& c = out.config<typename S::Config>();
+    if (auto s = t.optional_table(strategy::table_key(S::kName))) {
+      pricing[i] = read_entry_pricing(*s);
+      c.read(*s);
+      // The engine's own extra for one strategy: best.toml includes (engine/tuned_params.hpp).
+      if constexpr (std::is_same_v<S, strategy::ConfluenceStrategy>) read_tuned_keys(*s, c);
+      s->finish();
+    }
+    c.common = common;
+  });
   t.finish();
-  out.imbalance.common = common;
-  out.confluence.common = common;
-  out.mean_reversion.common = common;
   // The strategy's full validation now, so a bad combination fails before anything starts.
   try {
     (void)out.make();
   } catch (const Error& e) {
     throw Error(t.source() + ": " + what + ": " + e.what());
   }
-  return pricing[static_cast<std::size_t>(out.kind)];
+  return pricing[out.kind];
 }
 
 }  // namespace
@@ -358,10 +307,7 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
                                      ": positions are kept per instrument, so one instance per instrument");
         }
         if (i == 0) {
-          rc.strategy = s.kind;
-          rc.imbalance = s.imbalance;
-          rc.confluence = s.confluence;
-          rc.mean_reversion = s.mean_reversion;
+          rc.strategy = s;
         } else {
           rc.more_strategies.push_back(s);
         }
@@ -373,10 +319,7 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
       auto t = root.table("strategy");
       StrategyInstance s;
       const EntryPricingKeys pricing = read_strategy(t, rc, s, "[strategy]", 0);
-      rc.strategy = s.kind;
-      rc.imbalance = s.imbalance;
-      rc.confluence = s.confluence;
-      rc.mean_reversion = s.mean_reversion;
+      rc.strategy = s;
       pricing_by_id.emplace_back(s.common().strategy_id, pricing);
     }
   }
@@ -685,45 +628,56 @@ void RunConfig::fill_registry(InstrumentRegistry& registry) const {
   }
 }
 
-std::string_view to_string(StrategyKind k) noexcept {
-  switch (k) {
-    case StrategyKind::imbalance:
-      return "imbalance";
-    case StrategyKind::confluence:
-      return "confluence";
-    case StrategyKind::mean_reversion:
-      return "mean-reversion";
-  }
-  return "?";
+StrategyKind strategy_kind(std::string_view name) {
+  if (const auto k = strategy::RegisteredStrategies::find(name)) return *k;
+  throw Error("unknown strategy kind '" + std::string(name) + "' (registered: " + strategy_kinds_text() + ")");
+}
+
+std::string_view to_string_kind(StrategyKind k) noexcept {
+  return k < strategy::RegisteredStrategies::size ? strategy::RegisteredStrategies::names[k] : "?";
+}
+
+std::string strategy_kinds_text(std::string_view sep) {
+  std::string out;
+  for (std::string_view n : strategy::RegisteredStrategies::names) out += (out.empty() ? "" : std::string(sep)) + std::string(n);
+  return out;
 }
 
 const strategy::StrategyCommonConfig& StrategyInstance::common() const noexcept {
-  switch (kind) {
-    case StrategyKind::confluence:
-      return confluence.common;
-    case StrategyKind::mean_reversion:
-      return mean_reversion.common;
-    case StrategyKind::imbalance:
-      break;
-  }
-  return imbalance.common;
+  const strategy::StrategyCommonConfig* out = nullptr;
+  strategy::RegisteredStrategies::for_each([&]<class S>(std::type_identity<S>, std::size_t i) {
+    if (i == kind) out = &config<typename S::Config>().common;
+  });
+  return *out;
 }
 
-strategy::AnyStrategy StrategyInstance::make() const {
-  switch (kind) {
-    case StrategyKind::confluence:
-      return strategy::AnyStrategy(std::in_place_type<strategy::ConfluenceStrategy>, confluence);
-    case StrategyKind::mean_reversion:
-      return strategy::AnyStrategy(std::in_place_type<strategy::MeanReversionStrategy>, mean_reversion);
-    case StrategyKind::imbalance:
-      break;
-  }
-  return strategy::AnyStrategy(std::in_place_type<strategy::ImbalanceTaker>, imbalance);
+strategy::AnyStrategy StrategyInstance::make() const { return strategy::RegisteredStrategies::make(kind, configs); }
+
+void print_strategies(std::ostream& out) {
+  out << "Strategies (kind = \"<name>\" in [strategy] or a [[strategy]] entry; keys of its [strategy.<table>]):\n";
+  strategy::RegisteredStrategies::for_each([&]<class S>(std::type_identity<S>, std::size_t) {
+    const std::string table = strategy::table_key(S::kName);
+    out << "\n" << S::kName << "  " << S::kSummary << "\n  [strategy." << table << "]\n";
+    // The schema is what read() asks for: run it over an empty table with the defaults.
+    toml::table empty;
+    config::TableReader r(empty, "(defaults)", "strategy." + table);
+    std::vector<config::KeyDoc> keys{{"entry_pricing", "\"intent\"", "intent|level"}, {"entry_level", "[oms] entry_level", "[1, 10]"}};
+    r.document_into(&keys);
+    typename S::Config c;
+    c.read(r);
+    for (const config::KeyDoc& k : keys)
+      out << "    " << k.key << " = " << (k.dflt.empty() ? "(required)" : k.dflt) << (k.range.empty() ? "" : "  " + k.range) << "\n";
+    if constexpr (std::is_same_v<S, strategy::ConfluenceStrategy>)
+      out << "    include = \"<best.toml>\", or rsi_period, rsi_oversold, rsi_overbought, min_score, stop_loss_roi, "
+             "take_profit_roi, leverage inline (all or none; engine/tuned_params.hpp)\n";
+  });
+  out << "\nEvery strategy table also has: kind = \"imbalance\"  " << strategy_kinds_text("|")
+      << ", id = its index, instrument = 0, order_qty = \"1\"\n";
 }
 
 std::vector<StrategyInstance> RunConfig::strategy_instances() const {
   std::vector<StrategyInstance> out;
-  out.push_back({strategy, imbalance, confluence, mean_reversion});
+  out.push_back(strategy);
   out.insert(out.end(), more_strategies.begin(), more_strategies.end());
   return out;
 }
@@ -762,8 +716,8 @@ PaperOptions paper_options(const RunConfig& rc, const std::string& run_dir) {
 }
 
 std::string RunConfig::strategy_name() const {
-  std::string out(to_string(strategy));
-  for (const StrategyInstance& s : more_strategies) out += "+" + std::string(to_string(s.kind));
+  std::string out(to_string_kind(strategy.kind));
+  for (const StrategyInstance& s : more_strategies) out += "+" + std::string(to_string_kind(s.kind));
   return out;
 }
 

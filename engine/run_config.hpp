@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <iosfwd>
 #include <string>
 #include <vector>
 
@@ -18,16 +19,28 @@
 
 namespace enigma::engine {
 
-enum class StrategyKind : std::uint8_t { imbalance, confluence, mean_reversion };
-[[nodiscard]] std::string_view to_string(StrategyKind k) noexcept;
+// A strategy kind: its index in the registry (strategy/registry.hpp), named by its `kind` string.
+using StrategyKind = std::size_t;
+// The kind named `name` ("imbalance", "mean-reversion", ...); throws enigma::Error listing the registered kinds.
+[[nodiscard]] StrategyKind strategy_kind(std::string_view name);
+[[nodiscard]] std::string_view to_string_kind(StrategyKind k) noexcept;
+// The registered kinds joined with `sep` (for --help and messages).
+[[nodiscard]] std::string strategy_kinds_text(std::string_view sep = ", ");
 
-// One strategy instance of a run: a `[strategy]` table or one `[[strategy]]` entry. Only the config of
-// `kind` is used; the others keep their defaults (or what the entry's other sub-tables set).
+// One strategy instance of a run: a `[strategy]` table or one `[[strategy]]` entry. It holds one config of
+// every registered strategy; only the config of `kind` is used, the others keep their defaults (or what the
+// entry's other sub-tables set). The common keys (id, instrument, order_qty) are in every one of them.
 struct StrategyInstance {
-  StrategyKind kind{StrategyKind::imbalance};
-  strategy::ImbalanceTakerConfig imbalance{};
-  strategy::ConfluenceConfig confluence{};
-  strategy::MeanReversionConfig mean_reversion{};
+  StrategyKind kind{strategy_kind("imbalance")};
+  strategy::RegisteredStrategies::Configs configs{};
+  template <class C>
+  [[nodiscard]] C& config() noexcept {
+    return std::get<C>(configs);
+  }
+  template <class C>
+  [[nodiscard]] const C& config() const noexcept {
+    return std::get<C>(configs);
+  }
   [[nodiscard]] const strategy::StrategyCommonConfig& common() const noexcept;
   [[nodiscard]] strategy::AnyStrategy make() const;  // throws enigma::Error (the strategy's validation)
 };
@@ -118,11 +131,17 @@ struct RunConfig {
   std::vector<InstrumentEntry> instruments;
   // [backtest] (enigma backtest only; replay refuses it)
   std::vector<BacktestInput> backtest;
-  // [strategy], or the first [[strategy]] entry (single-strategy code and tests edit these fields)
-  StrategyKind strategy{StrategyKind::imbalance};
-  strategy::ImbalanceTakerConfig imbalance{};
-  strategy::ConfluenceConfig confluence{};
-  strategy::MeanReversionConfig mean_reversion{};
+  // [strategy], or the first [[strategy]] entry (single-strategy code and tests edit it)
+  StrategyInstance strategy{};
+  // The first instance's config of strategy type C's config (e.g. strategy::ConfluenceConfig).
+  template <class C>
+  [[nodiscard]] C& strategy_config() noexcept {
+    return strategy.config<C>();
+  }
+  template <class C>
+  [[nodiscard]] const C& strategy_config() const noexcept {
+    return strategy.config<C>();
+  }
   // [[strategy]] entries after the first (a portfolio: one instance per instrument, distinct ids)
   std::vector<StrategyInstance> more_strategies;
   // [risk], [sim], [oms]
@@ -160,7 +179,7 @@ struct RunConfig {
 
   // The instrument registry described by [[instrument]] (ids in file order).
   void fill_registry(InstrumentRegistry& registry) const;
-  // Every strategy instance of the run in file order: the first from `strategy`/`imbalance`/..., then
+  // Every strategy instance of the run in file order: the first (`strategy`), then
   // `more_strategies`.
   [[nodiscard]] std::vector<StrategyInstance> strategy_instances() const;
   // Strategies for the run, built from [strategy] or the [[strategy]] entries.
@@ -168,6 +187,10 @@ struct RunConfig {
   // The kind of the run's strategy; a portfolio's kinds joined with '+' ("imbalance+mean-reversion").
   [[nodiscard]] std::string strategy_name() const;
 };
+
+// `enigma strategies`: every registered strategy (kind, summary, its sub-table's keys with defaults and
+// ranges, as its Config::read asks for them) and the keys every strategy table has.
+void print_strategies(std::ostream& out);
 
 // WebSocket and snapshot settings of a paper/live run from [feed], and its recording from [record]: into
 // [record] dir, else into `run_dir`; not recorded when [record] enabled = false or both are empty.

@@ -192,7 +192,7 @@ std::string run_metrics_json(const RunSummaryInput& in) {
           "\"profit_factor\": {}, \"expectancy\": {}, \"net_pnl\": {}}}",
           id ? "," : "", json_escape(in.registry->get(static_cast<InstrumentId>(id)).symbol.view()),
           owner[id] ? std::to_string(owner[id]->common().strategy_id) : std::string("null"),
-          owner[id] ? "\"" + std::string(to_string(owner[id]->kind)) + "\"" : std::string("null"), ts.trades,
+          owner[id] ? "\"" + std::string(to_string_kind(owner[id]->kind)) + "\"" : std::string("null"), ts.trades,
           json_num(ts.win_rate), json_num(ts.profit_factor), json_num(ts.expectancy), f.net.to_string(2));
       begin = end;
     }
@@ -420,7 +420,7 @@ void write_run_files(const std::string& dir, const RunSummaryInput& in) {
     for (std::size_t k = 0; k < all.size(); ++k) {
       const auto& c = all[k].common();
       const auto f = core.figures(c.instrument);
-      j << (k ? ", " : "") << "{\"id\": " << c.strategy_id << ", \"kind\": \"" << to_string(all[k].kind)
+      j << (k ? ", " : "") << "{\"id\": " << c.strategy_id << ", \"kind\": \"" << to_string_kind(all[k].kind)
         << "\", \"symbol\": \"" << json_escape(in.registry->get(c.instrument).symbol.view())
         << "\", \"orders\": " << f.orders << ", \"fills\": " << f.fills << ", \"round_trips\": " << f.round_trips
         << ", \"net_pnl\": " << money(f.net) << "}";
@@ -601,7 +601,7 @@ std::string format_summary(const RunSummaryInput& in, const std::string& dir) {
     for (std::size_t i = 0; i < core.traded_count(); ++i) {
       const auto f = core.figures(static_cast<InstrumentId>(i));
       const std::string who = owner[i] ? "strategy " + std::to_string(owner[i]->common().strategy_id) + " " +
-                                             std::string(to_string(owner[i]->kind))
+                                             std::string(to_string_kind(owner[i]->kind))
                                        : std::string("no strategy");
       std::snprintf(line, sizeof line,
                     "    %-12s %-26s orders %llu  fills %llu  round trips %llu  net P&L %s  (fees %s)\n",

@@ -196,7 +196,9 @@ void StatusPublisher::fill_signals(SignalSnapshot& s, strategy::StrategyStage& s
                        v->norm = st.rsi().ready() ? (50.0 - v->score) / 50.0 : 0.0;
                        v->ready = st.rsi().ready();
                      }
-                   }},
+                   },
+                   // Any other registered strategy publishes no signal column.
+                   [](auto&) {}},
                strategies.at(i));
   }
   s.published_at_ns = wall_ns();

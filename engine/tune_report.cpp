@@ -39,7 +39,7 @@ void run_layout(const RunConfig& base, const std::string& dir, LayoutRun& lr) {
   TradingCore core(registry, trading);
   PipelineOptions po;
   po.venue = rc.venue;
-  po.traded = rc.imbalance.common.instrument;
+  po.traded = rc.strategy.common().instrument;
   po.topology = Topology::fused;
   po.speed = Speed::max;
   po.idle = lr.idle;

@@ -1,4 +1,4 @@
-// The three bundled strategies (headers in strategy/strategies/) and the intent helpers.
+// The bundled strategies' out-of-line code (headers in strategy/strategies/) and the intent helpers.
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -66,6 +66,16 @@ Rounding toward_passive(Side side) noexcept { return side == Side::buy ? Roundin
 }  // namespace
 
 // ---- ConfluenceStrategy ------------------------------------------------------------------------------
+
+void ConfluenceConfig::read(config::TableReader& s) {
+  market_orders = s.boolean("market_orders", market_orders);
+  read_timeframes(s, candles);
+  bar_source = read_bar_source(s, bar_source);
+  stop_atr_mult = s.real("stop_atr_mult", stop_atr_mult, 0.1, 100.0);
+  take_profit_atr_mult = s.real("take_profit_atr_mult", take_profit_atr_mult, 0.1, 100.0);
+  require_full_alignment = s.boolean("require_full_alignment", require_full_alignment);
+  accuracy_horizon_bars = static_cast<int>(s.integer("accuracy_horizon_bars", accuracy_horizon_bars, 1, 100'000));
+}
 
 void ConfluenceConfig::validate() const {
   common.validate("confluence");
@@ -192,6 +202,20 @@ void ConfluenceStrategy::decide(std::uint64_t tsc, IntentBuffer& out) noexcept {
 
 // ---- MeanReversionStrategy ---------------------------------------------------------------------------
 
+void MeanReversionConfig::read(config::TableReader& s) {
+  market_orders = s.boolean("market_orders", market_orders);
+  read_timeframes(s, candles);
+  bar_source = read_bar_source(s, bar_source);
+  rsi_period = static_cast<int>(s.integer("rsi_period", rsi_period, 2, 1000));
+  rsi_oversold = s.real("rsi_oversold", rsi_oversold, 0.0, 100.0);
+  rsi_overbought = s.real("rsi_overbought", rsi_overbought, 0.0, 100.0);
+  bb_period = static_cast<int>(s.integer("bb_period", bb_period, 2, 1000));
+  bb_sigma = s.real("bb_sigma", bb_sigma, 0.1, 10.0);
+  if (!(rsi_oversold < rsi_overbought))
+    s.fail("rsi_oversold", "rsi_oversold = " + std::to_string(rsi_oversold) +
+                               " must be below rsi_overbought = " + std::to_string(rsi_overbought));
+}
+
 void MeanReversionConfig::validate() const {
   common.validate("mean-reversion");
   candles.validate();
@@ -269,6 +293,21 @@ void MeanReversionStrategy::on_bar(const Bar& bar, std::uint64_t tsc, IntentBuff
 }
 
 // ---- ImbalanceTaker ----------------------------------------------------------------------------------
+
+void ImbalanceTakerConfig::read(config::TableReader& s) {
+  depth = static_cast<std::uint32_t>(s.integer("depth", depth, 1, 50));
+  entry_imbalance = s.real("entry_imbalance", entry_imbalance, 0.0, 1.0);
+  exit_imbalance = s.real("exit_imbalance", exit_imbalance, 0.0, 1.0);
+  confirm_updates = static_cast<std::uint32_t>(s.integer("confirm_updates", confirm_updates, 1, 1000));
+  max_spread_bps = s.real("max_spread_bps", max_spread_bps, 0.0, 10000.0);
+  cooldown_ns = s.integer("cooldown_ms", cooldown_ns / 1'000'000, 0, 86'400'000) * 1'000'000;
+  stop_ticks = static_cast<std::uint32_t>(s.integer("stop_ticks", stop_ticks, 1, 1'000'000));
+  take_profit_ticks = static_cast<std::uint32_t>(s.integer("take_profit_ticks", take_profit_ticks, 1, 1'000'000));
+  if (!(exit_imbalance < entry_imbalance))
+    s.fail("exit_imbalance", "exit_imbalance = " + std::to_string(exit_imbalance) +
+                                 " must be below entry_imbalance = " + std::to_string(entry_imbalance) +
+                                 " (else every entry exits on the next update)");
+}
 
 void ImbalanceTakerConfig::validate() const {
   common.validate("imbalance-taker");

@@ -1,6 +1,7 @@
 // The strategy stage: what the engine calls on book, trade and candle events and on fills.
 //
-// Strategies are concrete types checked against the StrategyLike concept and held in a std::variant, so the
+// Strategies are concrete types checked against the StrategyLike concept and held in a std::variant of every
+// registered strategy (strategy/registry.hpp: generated from strategy/strategies/ at configure time), so the
 // per-event call is a switch on the variant index plus inlinable direct calls: no virtual dispatch on the hot
 // path. Each strategy filters events by its own instrument and fills by its strategy id. Intents are
 // appended to the caller's IntentBuffer; the engine forwards them to risk.
@@ -8,15 +9,15 @@
 
 #include <concepts>
 #include <cstddef>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
 #include "core/events.hpp"
 #include "strategy/intent.hpp"
 #include "strategy/order_flow.hpp"
-#include "strategy/strategies/confluence.hpp"
-#include "strategy/strategies/imbalance_taker.hpp"
-#include "strategy/strategies/mean_reversion.hpp"
+#include "strategy/registered_strategies.hpp"  // generated: every strategy of strategy/strategies/
+#include "strategy/registry.hpp"
 
 namespace enigma::strategy {
 
@@ -34,11 +35,12 @@ concept StrategyLike = requires(S& s, const EventHeader& h, const BookTop& b, co
   { s.id() } -> std::same_as<std::uint16_t>;
   { s.instrument() } -> std::same_as<InstrumentId>;
 };
-static_assert(StrategyLike<ConfluenceStrategy>);
-static_assert(StrategyLike<MeanReversionStrategy>);
-static_assert(StrategyLike<ImbalanceTaker>);
 
-using AnyStrategy = std::variant<ConfluenceStrategy, MeanReversionStrategy, ImbalanceTaker>;
+// Every registered strategy, as the hot path holds it: a switch on the index, then direct calls.
+using AnyStrategy = RegisteredStrategies::Variant;
+static_assert([]<class... S>(std::type_identity<std::variant<S...>>) { return (StrategyLike<S> && ...); }(
+                  std::type_identity<AnyStrategy>{}),
+              "every registered strategy has the noexcept hot-path calls of StrategyLike");
 
 class StrategyStage {
  public:

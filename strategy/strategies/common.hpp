@@ -2,9 +2,13 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
+#include "core/config.hpp"
+#include "core/error.hpp"
 #include "core/events.hpp"
 #include "core/fixed_point.hpp"
+#include "strategy/candles.hpp"
 
 namespace enigma::strategy {
 
@@ -21,5 +25,27 @@ enum class BarSource : std::uint8_t { trades, venue_candles };
 
 // The event's time for bar building: the venue's timestamp when it gave one.
 [[nodiscard]] inline std::int64_t event_time_ns(const EventHeader& h) noexcept { return h.venue_time_ns; }
+
+// `bar_source`: where a bar-driven strategy's bars come from ("trades" or "venue-candles").
+[[nodiscard]] inline BarSource read_bar_source(config::TableReader& s, BarSource now) {
+  return s.choice<BarSource>("bar_source", now, {{"trades", BarSource::trades}, {"venue-candles", BarSource::venue_candles}});
+}
+
+// `timeframes_s`: the bar timeframes (seconds, lowest first) of a bar-driven strategy's table; the grid is
+// checked by CandleConfig::validate, and its error names the key.
+inline void read_timeframes(config::TableReader& s, CandleConfig& c) {
+  std::vector<std::int64_t> now;
+  for (std::size_t i = 0; i < c.timeframe_count; ++i) now.push_back(c.timeframes_s[i]);
+  const auto tf = s.integer_list("timeframes_s", now, 1, 86400, true);
+  if (tf.empty() || tf.size() > kMaxTimeframes)
+    s.fail("timeframes_s", "1 to " + std::to_string(kMaxTimeframes) + " timeframes");
+  for (std::size_t i = 0; i < tf.size(); ++i) c.timeframes_s[i] = static_cast<std::uint32_t>(tf[i]);
+  c.timeframe_count = tf.size();
+  try {
+    c.validate();
+  } catch (const Error& e) {
+    s.fail("timeframes_s", e.what());
+  }
+}
 
 }  // namespace enigma::strategy

@@ -21,6 +21,7 @@
 #include "strategy/indicator_accuracy.hpp"
 #include "strategy/intent.hpp"
 #include "strategy/order_flow.hpp"
+#include "strategy/registry.hpp"
 #include "strategy/signal.hpp"
 #include "strategy/strategies/common.hpp"
 
@@ -45,11 +46,18 @@ struct ConfluenceConfig {
   double stop_loss_roi = 0.0;
   double take_profit_roi = 0.0;
 
+  // [strategy.confluence]; the tuned-parameter keys (include = "<best.toml>" or the seven inline) are the
+  // engine's (engine/tuned_params.hpp).
+  void read(config::TableReader& t);
   void validate() const;  // throws enigma::Error naming the field
 };
 
 class ConfluenceStrategy {
  public:
+  static constexpr std::string_view kName = "confluence";
+  static constexpr std::string_view kSummary =
+      "indicator-confluence score on one or more bar timeframes, ATR or ROI stops";
+  using Config = ConfluenceConfig;
   explicit ConfluenceStrategy(const ConfluenceConfig& config);  // throws enigma::Error
 
   void on_book(const EventHeader& h, const BookTop& book, IntentBuffer& out) noexcept;
@@ -87,5 +95,7 @@ class ConfluenceStrategy {
   OrderIntent last_entry_{};
   OnlineComponentAccuracy accuracy_;
 };
+
+ENIGMA_REGISTER_STRATEGY(ConfluenceStrategy);
 
 }  // namespace enigma::strategy

@@ -14,6 +14,7 @@
 #include "core/events.hpp"
 #include "strategy/intent.hpp"
 #include "strategy/order_flow.hpp"
+#include "strategy/registry.hpp"
 #include "strategy/strategies/common.hpp"
 
 namespace enigma::strategy {
@@ -31,11 +32,15 @@ struct ImbalanceTakerConfig {
   std::uint32_t stop_ticks = 50;
   std::uint32_t take_profit_ticks = 50;
 
+  void read(config::TableReader& t);  // [strategy.imbalance]
   void validate() const;  // throws enigma::Error naming the field
 };
 
 class ImbalanceTaker {
  public:
+  static constexpr std::string_view kName = "imbalance";
+  static constexpr std::string_view kSummary = "top-of-book imbalance taker: crosses the spread when resting size is one-sided";
+  using Config = ImbalanceTakerConfig;
   explicit ImbalanceTaker(const ImbalanceTakerConfig& config);  // throws enigma::Error
 
   void on_book(const EventHeader& h, const BookTop& book, IntentBuffer& out) noexcept;
@@ -57,5 +62,7 @@ class ImbalanceTaker {
   std::int64_t cooldown_until_ns_ = 0;
   std::int64_t pending_until_ns_ = 0;  // an intent awaits its fill until then
 };
+
+ENIGMA_REGISTER_STRATEGY(ImbalanceTaker);
 
 }  // namespace enigma::strategy

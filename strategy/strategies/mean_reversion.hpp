@@ -13,6 +13,7 @@
 #include "strategy/indicators.hpp"
 #include "strategy/intent.hpp"
 #include "strategy/order_flow.hpp"
+#include "strategy/registry.hpp"
 #include "strategy/strategies/common.hpp"
 
 namespace enigma::strategy {
@@ -31,11 +32,16 @@ struct MeanReversionConfig {
   bool market_orders = false;
   int intent_timeout_bars = 3;
 
-  void validate() const;  // throws enigma::Error naming the field
+  void read(config::TableReader& t);  // [strategy.mean_reversion]
+  void validate() const;              // throws enigma::Error naming the field
 };
 
 class MeanReversionStrategy {
  public:
+  static constexpr std::string_view kName = "mean-reversion";
+  static constexpr std::string_view kSummary =
+      "RSI extremes confirmed by a close outside the Bollinger Bands, exit at the middle band";
+  using Config = MeanReversionConfig;
   explicit MeanReversionStrategy(const MeanReversionConfig& config);  // throws enigma::Error
 
   void on_book(const EventHeader& h, const BookTop& book, IntentBuffer& out) noexcept {}
@@ -63,5 +69,7 @@ class MeanReversionStrategy {
   PositionTracker position_;
   int pending_bars_ = 0;
 };
+
+ENIGMA_REGISTER_STRATEGY(MeanReversionStrategy);
 
 }  // namespace enigma::strategy

@@ -536,10 +536,10 @@ LiveGatewayOptions gateway_options(const FakeBinance& venue) {
 // The bundled replay config with an imbalance strategy that trades often (the test needs orders, not P&L).
 RunConfig trading_config() {
   RunConfig rc = RunConfig::load(std::string(ENIGMA_SOURCE_DIR) + "/config/replay.toml");
-  rc.imbalance.entry_imbalance = 0.3;
-  rc.imbalance.confirm_updates = 1;
-  rc.imbalance.cooldown_ns = 50'000'000;
-  rc.imbalance.pending_timeout_ns = 50'000'000;  // data time is wall time here: forget refused intents fast
+  rc.strategy_config<strategy::ImbalanceTakerConfig>().entry_imbalance = 0.3;
+  rc.strategy_config<strategy::ImbalanceTakerConfig>().confirm_updates = 1;
+  rc.strategy_config<strategy::ImbalanceTakerConfig>().cooldown_ns = 50'000'000;
+  rc.strategy_config<strategy::ImbalanceTakerConfig>().pending_timeout_ns = 50'000'000;  // data time is wall time here: forget refused intents fast
   rc.trading.unknown_query_delay_ns = 100'000'000;
   return rc;
 }

@@ -26,14 +26,14 @@ namespace {
 std::vector<strategy::AnyStrategy> eager_strategies(const RunConfig& rc) {
   std::vector<strategy::AnyStrategy> out;
   for (std::uint16_t id = 7; id <= 1000; ++id) {
-    strategy::ImbalanceTakerConfig c = rc.imbalance;
+    strategy::ImbalanceTakerConfig c = rc.strategy_config<strategy::ImbalanceTakerConfig>();
     c.common.strategy_id = id;
     c.confirm_updates = 1u << 30;  // never
     c.depth = 10;
     out.emplace_back(std::in_place_type<strategy::ImbalanceTaker>, c);
   }
   for (std::uint16_t id = 1; id <= 6; ++id) {
-    strategy::ImbalanceTakerConfig c = rc.imbalance;
+    strategy::ImbalanceTakerConfig c = rc.strategy_config<strategy::ImbalanceTakerConfig>();
     c.common.strategy_id = id;
     c.entry_imbalance = 0.2;
     c.exit_imbalance = 0.1;

@@ -73,7 +73,8 @@ const oms::OrderState* find(const std::vector<oms::OrderState>& orders, const ri
 
 TEST(EnginePricing, ImbalanceEntriesTakeLiquidityAsIocOrders) {
   const RunConfig rc = bundled_config();  // imbalance, entry_pricing defaults to "intent"
-  ASSERT_EQ(rc.trading.entry_by_strategy[rc.imbalance.common.strategy_id].mode, oms::EntryMode::intent);
+  ASSERT_EQ(rc.trading.entry_by_strategy[rc.strategy_config<strategy::ImbalanceTakerConfig>().common.strategy_id].mode,
+            oms::EntryMode::intent);
   const ReplayRun r = replay(rc);
   std::size_t entries = 0;
   for (const auto& o : r.orders) {
@@ -96,7 +97,8 @@ TEST(EnginePricing, ImbalanceEntriesTakeLiquidityAsIocOrders) {
 
 TEST(EnginePricing, LevelPricingStillRestsAtTheNinthLevel) {
   RunConfig rc = bundled_config();
-  rc.trading.entry_by_strategy[rc.imbalance.common.strategy_id] = {oms::EntryMode::level, 8};
+  rc.trading.entry_by_strategy[rc.strategy_config<strategy::ImbalanceTakerConfig>().common.strategy_id] = {
+      oms::EntryMode::level, 8};
   const ReplayRun r = replay(rc);
   std::size_t entries = 0;
   for (const auto& o : r.orders) {
@@ -116,11 +118,12 @@ TEST(EnginePricing, LevelPricingStillRestsAtTheNinthLevel) {
 
 TEST(EnginePricing, ConfluenceRestsAtTheStrategysOwnPrice) {
   RunConfig rc = bundled_config();
-  rc.strategy = StrategyKind::confluence;
-  rc.confluence.market_orders = false;  // a limit at the bar close
-  rc.confluence.require_full_alignment = false;
-  rc.confluence.candles.timeframes_s[0] = 5;  // enough bars in the 6-minute session
-  rc.confluence.take_profit_atr_mult = 20.0;  // a target past the fee round trip (risk: below_break_even)
+  rc.strategy.kind = strategy_kind("confluence");
+  rc.strategy_config<strategy::ConfluenceConfig>().market_orders = false;  // a limit at the bar close
+  rc.strategy_config<strategy::ConfluenceConfig>().require_full_alignment = false;
+  rc.strategy_config<strategy::ConfluenceConfig>().candles.timeframes_s[0] = 5;  // enough bars in the 6-minute session
+  rc.strategy_config<strategy::ConfluenceConfig>().take_profit_atr_mult =
+      20.0;  // a target past the fee round trip (risk: below_break_even)
   const ReplayRun r = replay(rc);
   const strategy::OrderIntent& want = r.last_confluence_entry;
   ASSERT_FALSE(want.limit.is_zero()) << "the strategy emitted no limit entry";
@@ -141,11 +144,11 @@ TEST(EnginePricing, ConfluenceRestsAtTheStrategysOwnPrice) {
 // bounds the leverage the order is sent with, below [risk] leverage = 20.
 TEST(EnginePricing, ConfluenceEntryLeverageIsBoundedByTheRegimeCap) {
   RunConfig rc = bundled_config();
-  rc.strategy = StrategyKind::confluence;
-  rc.confluence.market_orders = false;
-  rc.confluence.require_full_alignment = false;
-  rc.confluence.candles.timeframes_s[0] = 5;
-  rc.confluence.take_profit_atr_mult = 20.0;
+  rc.strategy.kind = strategy_kind("confluence");
+  rc.strategy_config<strategy::ConfluenceConfig>().market_orders = false;
+  rc.strategy_config<strategy::ConfluenceConfig>().require_full_alignment = false;
+  rc.strategy_config<strategy::ConfluenceConfig>().candles.timeframes_s[0] = 5;
+  rc.strategy_config<strategy::ConfluenceConfig>().take_profit_atr_mult = 20.0;
   rc.trading.leverage = 20;
   rc.trading.risk.reference_volatility = Rate::from_units(1);  // the volatility cap never binds here
   const ReplayRun r = replay(rc);
@@ -253,7 +256,7 @@ TEST(EnginePricing, TakeProfitLadderLegsReachTheExchange) {
 
 TEST(EnginePricing, LargeEntrySplitsIntoChildrenByDisplayedDepth) {
   RunConfig rc = bundled_config();
-  rc.imbalance.common.order_qty = Qty::parse("0.05").value;
+  rc.strategy_config<strategy::ImbalanceTakerConfig>().common.order_qty = Qty::parse("0.05").value;
   rc.trading.exits.split_depth_fraction = Rate::parse("0.02").value;
   rc.trading.risk.strategy_submit.burst = 100;  // children and their bracket legs: more messages per signal
   rc.trading.risk.venue_submit.burst = 100;

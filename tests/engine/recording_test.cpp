@@ -46,12 +46,13 @@ struct Engine {
   Engine() {
     // The session arrives in about a second of wall time (its data time), so the default 2 s cooldown and
     // 5 s pending wait would allow one entry; the comparison wants dozens of trades.
-    rc.imbalance.cooldown_ns = 0;
-    rc.imbalance.stop_ticks = 5;  // tight stops: positions close (and reopen) within the session
-    rc.imbalance.entry_imbalance = 0.4;
-    rc.imbalance.exit_imbalance = 0.2;
-    rc.imbalance.confirm_updates = 1;
-    rc.imbalance.pending_timeout_ns = 2'000'000;
+    rc.strategy_config<strategy::ImbalanceTakerConfig>().cooldown_ns = 0;
+    rc.strategy_config<strategy::ImbalanceTakerConfig>().stop_ticks =
+        5;  // tight stops: positions close (and reopen) within the session
+    rc.strategy_config<strategy::ImbalanceTakerConfig>().entry_imbalance = 0.4;
+    rc.strategy_config<strategy::ImbalanceTakerConfig>().exit_imbalance = 0.2;
+    rc.strategy_config<strategy::ImbalanceTakerConfig>().confirm_updates = 1;
+    rc.strategy_config<strategy::ImbalanceTakerConfig>().pending_timeout_ns = 2'000'000;
     // The message budgets count data time, which the burst compresses about 80-fold.
     rc.trading.risk.strategy_submit = {100'000, 1'000};
     rc.trading.risk.strategy_cancel = {100'000, 1'000};
@@ -63,7 +64,7 @@ struct Engine {
     trading.journal_path = fresh_path("journal");
     core = std::make_unique<TradingCore>(registry, trading);
     po.venue = Venue::binance_usdm;
-    po.traded = rc.imbalance.common.instrument;
+    po.traded = rc.strategy.common().instrument;
     po.progress = false;
   }
 };
