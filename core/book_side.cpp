@@ -17,12 +17,22 @@ constexpr std::uint32_t kMerge = BookSide::kBlock * 3 / 4;
 
 BookSide::BookSide(Side side, std::size_t max_levels)
     : sign_(side == Side::buy ? -1 : 1), side_(side), max_levels_(max_levels) {
-  const std::size_t blocks = max_levels / (kBlock / 4) + 2;
-  pool_.resize(blocks);
-  dir_.resize(blocks);
-  worst_key_.resize(blocks);
-  free_.reserve(blocks);
-  for (std::size_t i = blocks; i-- > 0;) free_.push_back(static_cast<std::uint32_t>(i));
+  blocks_ = max_levels / (kBlock / 4) + 2;
+  pool_.reserve(blocks_);
+  dir_.resize(blocks_);
+  worst_key_.resize(blocks_);
+  free_.reserve(blocks_);
+}
+
+std::uint32_t BookSide::take_block() noexcept {
+  if (!free_.empty()) {
+    const std::uint32_t id = free_.back();
+    free_.pop_back();
+    return id;
+  }
+  if (pool_.size() == blocks_) return kNoBlock;
+  pool_.emplace_back();  // within the reserved capacity: constructs in place, never reallocates
+  return static_cast<std::uint32_t>(pool_.size() - 1);
 }
 
 // Both searches count the keys below k rather than bisect: diff streams land at unpredictable depths, and
@@ -115,9 +125,9 @@ bool BookSide::set(Price price, Qty qty, Qty* old) noexcept {
   if (ndir_ == 0) {
     if (old) *old = Qty{};
     if (qty.raw() <= 0) return true;
-    if (max_levels_ == 0 || free_.empty()) return false;
-    const std::uint32_t id = free_.back();
-    free_.pop_back();
+    if (max_levels_ == 0) return false;
+    const std::uint32_t id = take_block();
+    if (id == kNoBlock) return false;
     pool_[id].n = 1;
     pool_[id].keys[0] = k;
     pool_[id].lv[0] = PriceLevel{price, qty};
@@ -140,9 +150,8 @@ bool BookSide::set(Price price, Qty qty, Qty* old) noexcept {
   }
   if (size_ >= max_levels_) return false;
   if (b->n == kBlock) {  // split: the worse half moves to a new block right after this one
-    if (free_.empty()) [[unlikely]] return false;
-    const std::uint32_t id = free_.back();
-    free_.pop_back();
+    const std::uint32_t id = take_block();
+    if (id == kNoBlock) [[unlikely]] return false;
     constexpr std::uint32_t half = kBlock / 2;
     Block& upper = pool_[id];
     move_tail(*b, half, upper);
