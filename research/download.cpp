@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -32,12 +33,7 @@ std::int64_t wall_ns() {
 }
 double mono_s() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
-// One row of a series: its time and the cells after the time column, joined by commas as written
-// ("open,high,low,close,volume" for candles, "funding_rate" for funding).
-struct Row {
-  std::int64_t t{0};
-  std::string cells;
-};
+using Row = SeriesRow;
 
 // What each venue documents, in one place.
 struct VenueSpec {
@@ -137,22 +133,28 @@ std::int64_t integer_of(od::value v, const std::string& what) {
   if (type == od::json_type::string) {
     std::string_view s;
     if (v.get_string().get(s)) throw Error(what + ": malformed string");
-    char* end = nullptr;
-    const std::string str(s);
-    const long long x = std::strtoll(str.c_str(), &end, 10);
-    if (end == str.c_str() || *end != '\0') throw Error(what + ": '" + str + "' is not an integer");
+    std::int64_t x = 0;
+    const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), x);
+    if (s.empty() || ec != std::errc{} || p != s.data() + s.size())
+      throw Error(what + ": '" + std::string(s) + "' is not an integer");
     return x;
   }
   std::int64_t x = 0;
   if (v.get_int64().get(x)) {
     double d = 0;  // some venues write times as 1.7e12
-    if (v.get_double().get(d) || d != std::floor(d)) throw Error(what + ": expected an integer time");
+    if (v.get_double().get(d) || d != std::floor(d) || !(std::fabs(d) < 9.2e18))
+      throw Error(what + ": expected an integer time");
     x = static_cast<std::int64_t>(d);
   }
   return x;
 }
 
+// A decimal as written into the CSVs: digits with an optional sign, point and exponent, nothing else (strtod
+// alone would also take leading whitespace, a newline included, hex and "infinity", which the files and
+// the backtest's reader cannot hold).
 double parse_double(const std::string& s, bool& ok) {
+  ok = !s.empty() && s.find_first_not_of("0123456789+-.eE") == std::string::npos;
+  if (!ok) return 0;
   char* end = nullptr;
   const double x = std::strtod(s.c_str(), &end);
   ok = end != s.c_str() && *end == '\0' && std::isfinite(x);
@@ -191,6 +193,24 @@ std::vector<Row> ordered_page(std::vector<Row> rows, std::uint64_t& duplicates, 
   return out;
 }
 
+// The array an answer carries: Binance's answer is the array; KuCoin wraps every answer as
+// {"code":"200000","data":[...]} ("200" on the funding-rates page's example).
+od::array answer_array(od::document& doc, DownloadVenue venue, std::string_view body, const std::string& what) {
+  const auto head = [&](std::size_t n) { return std::string(body.substr(0, n)); };
+  od::array arr;
+  if (venue == DownloadVenue::binance_usdm) {
+    if (doc.get_array().get(arr)) throw Error(what + ": expected a JSON array: " + head(200));
+    return arr;
+  }
+  od::object root;
+  if (doc.get_object().get(root)) throw Error(what + ": expected a JSON object: " + head(200));
+  std::string_view code;
+  if (root["code"].get_string().get(code) || (code != "200000" && code != "200"))
+    throw Error(what + ": venue error: " + head(300));
+  if (root["data"].get_array().get(arr)) throw Error(what + ": no data array: " + head(200));
+  return arr;
+}
+
 class VenueClient {
  public:
   VenueClient(const DownloadOptions& opt, DownloadReport& report)
@@ -220,37 +240,7 @@ class VenueClient {
       url += "&granularity=" + std::to_string(step / 60'000) + "&from=" + std::to_string(from) +
              "&to=" + std::to_string(to);
     }
-    const std::string body = get(url, weight, candle_budget_);
-    std::vector<Row> rows;
-    simdjson::padded_string padded(body);
-    od::document doc;
-    od::array arr;
-    if (parser_.iterate(padded).get(doc)) throw Error("GET " + url + ": answer is not JSON");
-    if (opt_.venue == DownloadVenue::binance_usdm) {
-      if (doc.get_array().get(arr)) throw Error("GET " + url + ": expected an array of klines: " + body.substr(0, 200));
-    } else {
-      arr = kucoin_data(doc, url, body);
-    }
-    for (auto item : arr) {
-      od::array k;
-      if (item.get_array().get(k)) throw Error("GET " + url + ": a kline is not an array");
-      std::int64_t t = 0;
-      std::string c[5];
-      int i = 0;
-      for (auto field : k) {
-        od::value v;
-        if (field.get(v)) throw Error("GET " + url + ": malformed kline");
-        if (i == 0)
-          t = integer_of(v, "GET " + url + " kline time");
-        else if (i <= 5)
-          c[i - 1] = number_text(v, "GET " + url + " kline field " + std::to_string(i));
-        if (++i > 5 && opt_.venue == DownloadVenue::kucoin_futures) break;
-      }
-      if (i < 6) throw Error("GET " + url + ": a kline has " + std::to_string(i) + " fields, expected at least 6");
-      check_candle(t, c, "GET " + url);
-      rows.push_back({t, c[0] + "," + c[1] + "," + c[2] + "," + c[3] + "," + c[4]});
-    }
-    return ordered_page(std::move(rows), duplicates, "GET " + url);
+    return parse_klines_answer(opt_.venue, get(url, weight, candle_budget_), "GET " + url, duplicates);
   }
 
   // Funding settlements in [from, to] (inclusive).
@@ -264,38 +254,8 @@ class VenueClient {
     } else {
       url += "&from=" + std::to_string(from) + "&to=" + std::to_string(to);
     }
-    const std::string body = get(url, weight, spec_.shared_budget ? candle_budget_ : funding_budget_);
-    std::vector<Row> rows;
-    simdjson::padded_string padded(body);
-    od::document doc;
-    od::array arr;
-    if (parser_.iterate(padded).get(doc)) throw Error("GET " + url + ": answer is not JSON");
-    if (opt_.venue == DownloadVenue::binance_usdm) {
-      if (doc.get_array().get(arr)) throw Error("GET " + url + ": expected an array: " + body.substr(0, 200));
-    } else {
-      arr = kucoin_data(doc, url, body);
-    }
-    for (auto item : arr) {
-      od::object o;
-      if (item.get_object().get(o)) throw Error("GET " + url + ": a funding entry is not an object");
-      std::optional<std::int64_t> t;
-      std::string rate;
-      for (auto field : o) {
-        std::string_view key;
-        od::value v;
-        if (field.unescaped_key().get(key) || field.value().get(v)) throw Error("GET " + url + ": malformed entry");
-        // Binance: fundingTime; KuCoin: timepoint (its field table spells it timePoint).
-        if (key == "fundingTime" || key == "timepoint" || key == "timePoint")
-          t = integer_of(v, "GET " + url + " " + std::string(key));
-        else if (key == "fundingRate")
-          rate = number_text(v, "GET " + url + " fundingRate");
-      }
-      bool ok = false;
-      parse_double(rate, ok);
-      if (!t || !ok) throw Error("GET " + url + ": a funding entry lacks its time or a numeric fundingRate");
-      rows.push_back({*t, rate});
-    }
-    return ordered_page(std::move(rows), duplicates, "GET " + url);
+    return parse_funding_answer(opt_.venue, get(url, weight, spec_.shared_budget ? candle_budget_ : funding_budget_),
+                                "GET " + url, duplicates);
   }
 
  private:
@@ -304,18 +264,6 @@ class VenueClient {
     h.tls.ca_file = opt.ca_file;
     h.timeout_ns = 30'000'000'000;
     return h;
-  }
-
-  // KuCoin wraps every answer: {"code":"200000","data":[...]} ("200" on the funding-rates page's example).
-  od::array kucoin_data(od::document& doc, const std::string& url, const std::string& body) {
-    od::object root;
-    if (doc.get_object().get(root)) throw Error("GET " + url + ": expected a JSON object: " + body.substr(0, 200));
-    std::string_view code;
-    if (root["code"].get_string().get(code) || (code != "200000" && code != "200"))
-      throw Error("GET " + url + ": venue error: " + body.substr(0, 300));
-    od::array arr;
-    if (root["data"].get_array().get(arr)) throw Error("GET " + url + ": no data array: " + body.substr(0, 200));
-    return arr;
   }
 
   // One GET with the budget, 429 waits and bounded retries; returns the body of a 200 answer.
@@ -380,7 +328,6 @@ class VenueClient {
   feed::HttpsClient http_;
   oms::RequestBudget candle_budget_, funding_budget_;
   DownloadReport& report_;
-  od::parser parser_;
   std::uint64_t requests_{0};
 };
 
@@ -391,47 +338,13 @@ std::int64_t floor_div(std::int64_t a, std::int64_t b) { return a / b - ((a % b 
 // Reads a file this command wrote (candles: datetime,open,high,low,close,volume; funding:
 // datetime,time_ms,funding_rate). Missing file: empty. Rows must be strictly increasing in time.
 std::vector<Row> read_series(const std::string& path, bool funding) {
-  std::vector<Row> rows;
-  std::ifstream in(path);
-  if (!in) return rows;
-  const std::string want = funding ? "datetime,time_ms,funding_rate" : "datetime,open,high,low,close,volume";
-  std::string line;
-  std::size_t n = 0;
-  while (std::getline(in, line)) {
-    ++n;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    const std::string where = path + ":" + std::to_string(n);
-    if (n == 1) {
-      if (line != want)
-        throw Error(where + ": header '" + line + "' is not '" + want + "' (not a file `enigma download` wrote)");
-      continue;
-    }
-    if (line.empty()) continue;
-    const std::size_t comma = line.find(',');
-    if (comma == std::string::npos) throw Error(where + ": expected " + want);
-    Row r;
-    if (funding) {
-      const std::size_t c2 = line.find(',', comma + 1);
-      if (c2 == std::string::npos) throw Error(where + ": expected " + want);
-      char* end = nullptr;
-      const std::string ms = line.substr(comma + 1, c2 - comma - 1);
-      r.t = std::strtoll(ms.c_str(), &end, 10);
-      if (ms.empty() || *end != '\0') throw Error(where + ": time_ms '" + ms + "' is not an integer");
-      r.cells = line.substr(c2 + 1);
-    } else {
-      const auto t = parse_utc_ms(std::string_view(line).substr(0, comma));
-      if (!t) throw Error(where + ": datetime '" + line.substr(0, comma) + "' is not YYYY-MM-DD HH:MM:SS");
-      r.t = *t;
-      r.cells = line.substr(comma + 1);
-      if (std::count(r.cells.begin(), r.cells.end(), ',') != 4) throw Error(where + ": expected " + want);
-    }
-    if (!rows.empty() && r.t <= rows.back().t)
-      throw Error(where + ": time " + utc_datetime(r.t) + " is not after the previous row's " +
-                  utc_datetime(rows.back().t) + " (unsorted or duplicate rows)");
-    rows.push_back(std::move(r));
-  }
+  if (!std::filesystem::exists(path)) return {};
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path + ": cannot open");
+  std::ostringstream text;
+  text << in.rdbuf();
   if (in.bad()) throw Error(path + ": read error");
-  return rows;
+  return parse_series_csv(text.str(), funding, path);
 }
 
 void write_series(const std::string& path, const std::vector<Row>& rows, bool funding) {
@@ -611,6 +524,124 @@ SeriesReport download_funding(const DownloadOptions& opt, VenueClient& venue) {
 }
 
 }  // namespace
+
+std::vector<SeriesRow> parse_klines_answer(DownloadVenue venue, std::string_view body, const std::string& what,
+                                           std::uint64_t& duplicates) {
+  const simdjson::padded_string padded(body);
+  od::parser parser;
+  od::document doc;
+  if (parser.iterate(padded).get(doc)) throw Error(what + ": answer is not JSON");
+  std::vector<Row> rows;
+  for (auto item : answer_array(doc, venue, body, what)) {
+    od::array k;
+    if (item.get_array().get(k)) throw Error(what + ": a kline is not an array");
+    std::int64_t t = 0;
+    std::string c[5];
+    int i = 0;
+    for (auto field : k) {
+      od::value v;
+      if (field.get(v)) throw Error(what + ": malformed kline");
+      if (i == 0)
+        t = integer_of(v, what + " kline time");
+      else if (i <= 5)
+        c[i - 1] = number_text(v, what + " kline field " + std::to_string(i));
+      if (++i > 5 && venue == DownloadVenue::kucoin_futures) break;
+    }
+    if (i < 6) throw Error(what + ": a kline has " + std::to_string(i) + " fields, expected at least 6");
+    check_candle(t, c, what);
+    rows.push_back({t, c[0] + "," + c[1] + "," + c[2] + "," + c[3] + "," + c[4]});
+  }
+  return ordered_page(std::move(rows), duplicates, what);
+}
+
+std::vector<SeriesRow> parse_funding_answer(DownloadVenue venue, std::string_view body, const std::string& what,
+                                            std::uint64_t& duplicates) {
+  const simdjson::padded_string padded(body);
+  od::parser parser;
+  od::document doc;
+  if (parser.iterate(padded).get(doc)) throw Error(what + ": answer is not JSON");
+  std::vector<Row> rows;
+  for (auto item : answer_array(doc, venue, body, what)) {
+    od::object o;
+    if (item.get_object().get(o)) throw Error(what + ": a funding entry is not an object");
+    std::optional<std::int64_t> t;
+    std::string rate;
+    for (auto field : o) {
+      std::string_view key;
+      od::value v;
+      if (field.unescaped_key().get(key) || field.value().get(v)) throw Error(what + ": malformed entry");
+      // Binance: fundingTime; KuCoin: timepoint (its field table spells it timePoint).
+      if (key == "fundingTime" || key == "timepoint" || key == "timePoint")
+        t = integer_of(v, what + " " + std::string(key));
+      else if (key == "fundingRate")
+        rate = number_text(v, what + " fundingRate");
+    }
+    bool ok = false;
+    parse_double(rate, ok);
+    if (!t || !ok) throw Error(what + ": a funding entry lacks its time or a numeric fundingRate");
+    rows.push_back({*t, rate});
+  }
+  return ordered_page(std::move(rows), duplicates, what);
+}
+
+std::vector<SeriesRow> parse_series_csv(std::string_view text, bool funding, const std::string& source) {
+  std::vector<Row> rows;
+  const std::string want = funding ? "datetime,time_ms,funding_rate" : "datetime,open,high,low,close,volume";
+  std::size_t n = 0;
+  for (std::size_t pos = 0; pos < text.size();) {
+    std::size_t e = text.find('\n', pos);
+    if (e == std::string_view::npos) e = text.size();
+    std::string_view line = text.substr(pos, e - pos);
+    pos = e + 1;
+    ++n;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    const std::string where = source + ":" + std::to_string(n);
+    if (n == 1) {
+      if (line != want)
+        throw Error(where + ": header '" + std::string(line.substr(0, 200)) + "' is not '" + want +
+                    "' (not a file `enigma download` wrote)");
+      continue;
+    }
+    if (line.empty()) continue;
+    const std::size_t comma = line.find(',');
+    if (comma == std::string_view::npos) throw Error(where + ": expected " + want);
+    Row r;
+    if (funding) {
+      const std::size_t c2 = line.find(',', comma + 1);
+      if (c2 == std::string_view::npos) throw Error(where + ": expected " + want);
+      const std::string_view ms = line.substr(comma + 1, c2 - comma - 1);
+      const auto [p, ec] = std::from_chars(ms.data(), ms.data() + ms.size(), r.t);
+      if (ms.empty() || ec != std::errc{} || p != ms.data() + ms.size())
+        throw Error(where + ": time_ms '" + std::string(ms.substr(0, 40)) + "' is not an integer");
+      r.cells = std::string(line.substr(c2 + 1));
+      bool ok = false;
+      parse_double(r.cells, ok);
+      if (!ok) throw Error(where + ": funding_rate '" + r.cells.substr(0, 40) + "' is not a number");
+    } else {
+      const auto t = parse_utc_ms(line.substr(0, comma));
+      if (!t)
+        throw Error(where + ": datetime '" + std::string(line.substr(0, std::min<std::size_t>(comma, 40))) +
+                    "' is not YYYY-MM-DD HH:MM:SS");
+      r.t = *t;
+      r.cells = std::string(line.substr(comma + 1));
+      std::string c[5];
+      std::size_t k = 0, from = 0;
+      for (; k < 5; ++k) {
+        const std::size_t to = k < 4 ? r.cells.find(',', from) : r.cells.size();
+        if (to == std::string::npos) break;
+        c[k] = r.cells.substr(from, to - from);
+        from = to + 1;
+      }
+      if (k != 5 || c[4].find(',') != std::string::npos) throw Error(where + ": expected " + want);
+      check_candle(r.t, c, where);
+    }
+    if (!rows.empty() && r.t <= rows.back().t)
+      throw Error(where + ": time " + utc_datetime(r.t) + " is not after the previous row's " +
+                  utc_datetime(rows.back().t) + " (unsorted or duplicate rows)");
+    rows.push_back(std::move(r));
+  }
+  return rows;
+}
 
 std::string_view to_string(DownloadVenue v) noexcept {
   return v == DownloadVenue::binance_usdm ? "binance-usdm" : "kucoin-futures";
