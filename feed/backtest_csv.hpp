@@ -25,7 +25,7 @@ struct CandleCsvRow {
 };
 // `datetime,time_ms,funding_rate` (the datetime column is not read: time_ms is the funding time).
 struct FundingCsvRow {
-  std::int64_t time_ms{0};     // positive
+  std::int64_t time_ms{0};  // positive
   Rate rate;
   std::string_view rate_text;  // as written (a view into the line)
 };

@@ -100,6 +100,11 @@ struct SeriesRow {
 // "<source>:<line>: why".
 [[nodiscard]] std::vector<SeriesRow> parse_series_csv(std::string_view text, bool funding, const std::string& source);
 
+// Division rounding toward minus infinity (b > 0).
+[[nodiscard]] constexpr std::int64_t floor_div(std::int64_t a, std::int64_t b) noexcept {
+  return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
+}
+
 // Runs one download. Throws enigma::Error (naming the request, file and line, or the venue's answer) on a
 // runtime failure; the files are then left as they were.
 [[nodiscard]] DownloadReport run_download(const DownloadOptions& opt);
