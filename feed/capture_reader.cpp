@@ -19,6 +19,7 @@
 
 #include "core/error.hpp"
 #include "core/fixed_point.hpp"
+#include "feed/backtest_csv.hpp"
 #include "feed/recorder.hpp"
 
 namespace enigma::feed {
@@ -967,6 +968,46 @@ std::size_t split_csv(std::string_view line, std::string_view* f, std::size_t ma
 
 }  // namespace
 
+const char* parse_candle_csv_row(std::string_view line, CandleCsvRow& out) noexcept {
+  std::string_view f[8];
+  if (split_csv(line, f, 7) != 6u) return "expected 6 fields datetime,open,high,low,close,volume";
+  std::int64_t t = 0;
+  if (!parse_datetime_ms(f[0], t)) return "datetime is not 'YYYY-MM-DD HH:MM:SS' (UTC)";
+  if (t < 0 || t > kMaxCsvTimeMs) return "datetime before 1970 or after 2261";
+  Price v[4];
+  bool ok = true;
+  for (int i = 0; i < 4 && ok; ++i) {
+    const auto p = Price::parse(f[1 + i]);
+    ok = p && p.value.raw() > 0;
+    if (ok) v[i] = p.value;
+  }
+  const auto vol = Qty::parse(f[5]);
+  if (!ok || !vol || vol.value.raw() < 0) return "open, high, low, close must be positive decimals and volume a decimal >= 0";
+  const Price o = v[0], h = v[1], l = v[2], c = v[3];
+  if (h < std::max(o, c) || l > std::min(o, c)) return "high below open/close or low above them";
+  out.open_ms = t;
+  out.open = o, out.high = h, out.low = l, out.close = c;
+  out.volume = vol.value;
+  out.volume_text = f[5];
+  return nullptr;
+}
+
+const char* parse_funding_csv_row(std::string_view line, FundingCsvRow& out) noexcept {
+  std::string_view f[8];
+  if (split_csv(line, f, 7) != 3u) return "expected 3 fields datetime,time_ms,funding_rate";
+  std::int64_t ms = 0;
+  bool ok = !f[1].empty();
+  for (const char ch : f[1]) {
+    if (!is_digit(ch) || __builtin_mul_overflow(ms, std::int64_t{10}, &ms) || __builtin_add_overflow(ms, std::int64_t{ch - '0'}, &ms)) ok = false;
+  }
+  const auto r = Rate::parse(f[2]);
+  if (!ok || ms <= 0 || ms > kMaxCsvTimeMs || !r) return "time_ms must be a positive integer and funding_rate a decimal";
+  out.time_ms = ms;
+  out.rate = r.value;
+  out.rate_text = f[2];
+  return nullptr;
+}
+
 void CaptureReader::init_synthetic(std::size_t content) {
   const bool candles = options_.synthetic == CaptureReadOptions::Synthetic::candles;
   format_ = candles ? CaptureFormat::candle_csv : CaptureFormat::funding_csv;
@@ -988,8 +1029,8 @@ void CaptureReader::init_synthetic(std::size_t content) {
   for (const char ch : s->symbol) s->stream.push_back(static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch));
   if (candles) {
     const std::int64_t sec = options_.interval_ms / 1000;
-    if (options_.interval_ms <= 0 || options_.interval_ms % 60'000 != 0)
-      throw Error("'" + path_ + "': candle interval must be a positive multiple of 60 s");
+    if (options_.interval_ms <= 0 || options_.interval_ms % 60'000 != 0 || options_.interval_ms > kMaxCsvIntervalMs)
+      throw Error("'" + path_ + "': candle interval must be a positive multiple of 60 s, at most 366 days");
     s->interval_ms = options_.interval_ms;
     s->interval = sec % 86400 == 0 ? std::to_string(sec / 86400) + "d"
                   : sec % 3600 == 0 ? std::to_string(sec / 3600) + "h"
@@ -1013,68 +1054,44 @@ bool CaptureReader::next_synthetic(CapturedFrame& out) {
     ++line_no_;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line_no_ == 1 || line.empty()) continue;  // the header (checked when opened)
-    std::string_view f[8];
-    const std::size_t n = split_csv(line, f, 7);
-    std::int64_t t = 0;
-    if (n != (s.candles ? 6u : 3u)) {
-      bad_line(s.candles ? "expected 6 fields datetime,open,high,low,close,volume" : "expected 3 fields datetime,time_ms,funding_rate", line);
-      continue;
-    }
     if (s.candles) {
-      if (!parse_datetime_ms(f[0], t)) {
-        bad_line("datetime is not 'YYYY-MM-DD HH:MM:SS' (UTC)", line);
+      CandleCsvRow row;
+      if (const char* why = parse_candle_csv_row(line, row)) {
+        bad_line(why, line);
         continue;
       }
-      Price v[4];
-      bool ok = true;
-      for (int i = 0; i < 4 && ok; ++i) {
-        const auto p = Price::parse(f[1 + i]);
-        ok = p && p.value.raw() > 0;
-        if (ok) v[i] = p.value;
-      }
-      const auto vol = Qty::parse(f[5]);
-      if (!ok || !vol || vol.value.raw() < 0) {
-        bad_line("open, high, low, close must be positive decimals and volume a decimal >= 0", line);
+      // A candle that opens before the previous one closed would put its frames before the previous
+      // candle's last ones (rows out of time order, or overlapping bars).
+      if (s.prev_ms != INT64_MIN && row.open_ms < s.prev_ms + s.interval_ms) {
+        bad_line(row.open_ms <= s.prev_ms ? "candle time not after the previous row's"
+                                          : "candle opens before the previous candle's close (rows overlap)",
+                 line);
         continue;
       }
-      const Price o = v[0], h = v[1], l = v[2], c = v[3];
-      if (h < std::max(o, c) || l > std::min(o, c)) {
-        bad_line("high below open/close or low above them", line);
-        continue;
-      }
-      if (t <= s.prev_ms) {
-        bad_line("candle time not after the previous row's", line);
-        continue;
-      }
-      s.prev_ms = t;
-      s.open_ms = t;
-      s.o = o, s.h = h, s.l = l, s.c = c;
-      const bool rising = c >= o;
-      s.px[0] = o;
-      s.px[1] = rising ? l : h;
-      s.px[2] = rising ? h : l;
-      s.px[3] = c;
-      s.volume = std::string(f[5]);
+      s.prev_ms = row.open_ms;
+      s.open_ms = row.open_ms;
+      s.o = row.open, s.h = row.high, s.l = row.low, s.c = row.close;
+      const bool rising = s.c >= s.o;
+      s.px[0] = s.o;
+      s.px[1] = rising ? s.l : s.h;
+      s.px[2] = rising ? s.h : s.l;
+      s.px[3] = s.c;
+      s.volume = std::string(row.volume_text);
       s.step = s.snapshot_sent ? 0 : -1;
       s.steps = 9;
     } else {
-      std::int64_t ms = 0;
-      bool ok = !f[1].empty();
-      for (const char ch : f[1]) {
-        if (!is_digit(ch) || __builtin_mul_overflow(ms, std::int64_t{10}, &ms) || __builtin_add_overflow(ms, std::int64_t{ch - '0'}, &ms)) ok = false;
-      }
-      const auto r = Rate::parse(f[2]);
-      if (!ok || ms <= 0 || ms > INT64_MAX / 1'000'000 || !r) {
-        bad_line("time_ms must be a positive integer and funding_rate a decimal", line);
+      FundingCsvRow row;
+      if (const char* why = parse_funding_csv_row(line, row)) {
+        bad_line(why, line);
         continue;
       }
-      if (ms <= s.prev_ms) {
+      if (row.time_ms <= s.prev_ms) {
         bad_line("funding time not after the previous row's", line);
         continue;
       }
-      s.prev_ms = ms;
-      s.open_ms = ms;
-      s.rate = std::string(f[2]);
+      s.prev_ms = row.time_ms;
+      s.open_ms = row.time_ms;
+      s.rate = std::string(row.rate_text);
       s.step = 0;
       s.steps = 1;
     }

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <fstream>
 #include <numbers>
+#include <sstream>
 
 #include <fmt/format.h>
 
@@ -108,16 +109,25 @@ std::vector<std::string_view> split_csv(std::string_view line) {
 }  // namespace
 
 std::vector<std::int64_t> load_latency_file(const std::string& path) {
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(fmt::format("{}: cannot open the recorded latency file ([sim] order_latency_file)", path));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw Error(fmt::format("{}: read error", path));
+  return parse_latency_csv(text.str(), path);
+}
+
+std::vector<std::int64_t> parse_latency_csv(std::string_view text, const std::string& path) {
   std::vector<std::int64_t> out;
-  std::string line;
   std::size_t lineno = 0;
   std::size_t column = 0;
   bool have_header = false;
-  while (std::getline(in, line)) {
+  for (std::size_t pos = 0; pos < text.size();) {
+    std::size_t e = text.find('\n', pos);
+    if (e == std::string_view::npos) e = text.size();
+    std::string_view l = text.substr(pos, e - pos);
+    pos = e + 1;
     ++lineno;
-    std::string_view l = line;
     if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
     if (l.empty() || l.front() == '#') continue;
     const auto fields = split_csv(l);
@@ -139,7 +149,8 @@ std::vector<std::int64_t> load_latency_file(const std::string& path) {
     std::int64_t v = -1;
     const auto [p, ec] = std::from_chars(f.data(), f.data() + f.size(), v);
     if (ec != std::errc{} || p != f.data() + f.size() || f.empty() || v < 0)
-      throw Error(fmt::format("{}:{}: latency_ns '{}' is not a non-negative integer (nanoseconds)", path, lineno, f));
+      throw Error(fmt::format("{}:{}: latency_ns '{}' is not a non-negative integer (nanoseconds)", path, lineno,
+                              f.substr(0, 40)));
     out.push_back(v);
   }
   if (out.empty()) throw Error(fmt::format("{}:{}: no latencies (a header and at least one row)", path, lineno));

@@ -54,5 +54,7 @@ class LatencyModel {
 // file, a header without latency_ns, a row without that column, or a value that is not a non-negative
 // integer; and on a file with no rows.
 [[nodiscard]] std::vector<std::int64_t> load_latency_file(const std::string& path);
+// The same from the file's text (`source` names it in errors): the parser load_latency_file uses, pure.
+[[nodiscard]] std::vector<std::int64_t> parse_latency_csv(std::string_view text, const std::string& source);
 
 }  // namespace enigma::oms

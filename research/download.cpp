@@ -1,13 +1,10 @@
 #include "research/download.hpp"
 
-#include <simdjson.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -22,8 +19,6 @@
 namespace enigma::research {
 namespace {
 
-namespace od = simdjson::ondemand;
-
 constexpr std::int64_t kHourMs = 3'600'000;
 
 std::int64_t wall_ns() {
@@ -32,12 +27,7 @@ std::int64_t wall_ns() {
 }
 double mono_s() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
-// One row of a series: its time and the cells after the time column, joined by commas as written
-// ("open,high,low,close,volume" for candles, "funding_rate" for funding).
-struct Row {
-  std::int64_t t{0};
-  std::string cells;
-};
+using Row = SeriesRow;
 
 // What each venue documents, in one place.
 struct VenueSpec {
@@ -110,87 +100,6 @@ class Progress {
   std::uint64_t rows_{0}, requests_{0};
 };
 
-std::string trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\n' || s.front() == '\t' || s.front() == '\r'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\t' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return std::string(s);
-}
-
-// A JSON value that is a number or a string holding one, as its decimal text (verbatim: no double round trip).
-std::string number_text(od::value v, const std::string& what) {
-  od::json_type type;
-  if (v.type().get(type)) throw Error(what + ": malformed JSON");
-  if (type == od::json_type::string) {
-    std::string_view s;
-    if (v.get_string().get(s)) throw Error(what + ": malformed string");
-    return std::string(s);
-  }
-  if (type == od::json_type::number) return trim(v.raw_json_token());
-  throw Error(what + ": expected a number");
-}
-
-std::int64_t integer_of(od::value v, const std::string& what) {
-  od::json_type type;
-  if (v.type().get(type)) throw Error(what + ": malformed JSON");
-  if (type == od::json_type::string) {
-    std::string_view s;
-    if (v.get_string().get(s)) throw Error(what + ": malformed string");
-    char* end = nullptr;
-    const std::string str(s);
-    const long long x = std::strtoll(str.c_str(), &end, 10);
-    if (end == str.c_str() || *end != '\0') throw Error(what + ": '" + str + "' is not an integer");
-    return x;
-  }
-  std::int64_t x = 0;
-  if (v.get_int64().get(x)) {
-    double d = 0;  // some venues write times as 1.7e12
-    if (v.get_double().get(d) || d != std::floor(d)) throw Error(what + ": expected an integer time");
-    x = static_cast<std::int64_t>(d);
-  }
-  return x;
-}
-
-double parse_double(const std::string& s, bool& ok) {
-  char* end = nullptr;
-  const double x = std::strtod(s.c_str(), &end);
-  ok = end != s.c_str() && *end == '\0' && std::isfinite(x);
-  return x;
-}
-
-// Refuses a candle a backtest could not use (the same rules strategy/csv's reader applies).
-void check_candle(std::int64_t t, const std::string (&c)[5], const std::string& what) {
-  double v[5];
-  for (int i = 0; i < 5; ++i) {
-    bool ok = false;
-    v[i] = parse_double(c[i], ok);
-    if (!ok) throw Error(what + ": candle " + utc_datetime(t) + ": '" + c[i] + "' is not a number");
-  }
-  const double o = v[0], h = v[1], l = v[2], cl = v[3], vol = v[4];
-  if (o <= 0 || h <= 0 || l <= 0 || cl <= 0 || vol < 0 || h < l || o < l || o > h || cl < l || cl > h)
-    throw Error(what + ": candle " + utc_datetime(t) + " is inconsistent (open " + c[0] + ", high " + c[1] + ", low " +
-                c[2] + ", close " + c[3] + ", volume " + c[4] + ")");
-}
-
-// A page must be sorted one way: ascending, or descending (reversed here). Equal neighbours are duplicates
-// (dropped, counted); anything else is refused.
-std::vector<Row> ordered_page(std::vector<Row> rows, std::uint64_t& duplicates, const std::string& what) {
-  if (rows.size() > 1 && rows.front().t > rows.back().t) std::reverse(rows.begin(), rows.end());
-  std::vector<Row> out;
-  out.reserve(rows.size());
-  for (Row& r : rows) {
-    if (!out.empty() && r.t == out.back().t) {
-      ++duplicates;
-      continue;
-    }
-    if (!out.empty() && r.t < out.back().t)
-      throw Error(what + ": rows out of order (" + utc_datetime(r.t) + " after " + utc_datetime(out.back().t) + ")");
-    out.push_back(std::move(r));
-  }
-  return out;
-}
-
 class VenueClient {
  public:
   VenueClient(const DownloadOptions& opt, DownloadReport& report)
@@ -220,37 +129,7 @@ class VenueClient {
       url += "&granularity=" + std::to_string(step / 60'000) + "&from=" + std::to_string(from) +
              "&to=" + std::to_string(to);
     }
-    const std::string body = get(url, weight, candle_budget_);
-    std::vector<Row> rows;
-    simdjson::padded_string padded(body);
-    od::document doc;
-    od::array arr;
-    if (parser_.iterate(padded).get(doc)) throw Error("GET " + url + ": answer is not JSON");
-    if (opt_.venue == DownloadVenue::binance_usdm) {
-      if (doc.get_array().get(arr)) throw Error("GET " + url + ": expected an array of klines: " + body.substr(0, 200));
-    } else {
-      arr = kucoin_data(doc, url, body);
-    }
-    for (auto item : arr) {
-      od::array k;
-      if (item.get_array().get(k)) throw Error("GET " + url + ": a kline is not an array");
-      std::int64_t t = 0;
-      std::string c[5];
-      int i = 0;
-      for (auto field : k) {
-        od::value v;
-        if (field.get(v)) throw Error("GET " + url + ": malformed kline");
-        if (i == 0)
-          t = integer_of(v, "GET " + url + " kline time");
-        else if (i <= 5)
-          c[i - 1] = number_text(v, "GET " + url + " kline field " + std::to_string(i));
-        if (++i > 5 && opt_.venue == DownloadVenue::kucoin_futures) break;
-      }
-      if (i < 6) throw Error("GET " + url + ": a kline has " + std::to_string(i) + " fields, expected at least 6");
-      check_candle(t, c, "GET " + url);
-      rows.push_back({t, c[0] + "," + c[1] + "," + c[2] + "," + c[3] + "," + c[4]});
-    }
-    return ordered_page(std::move(rows), duplicates, "GET " + url);
+    return parse_klines_answer(opt_.venue, get(url, weight, candle_budget_), "GET " + url, duplicates);
   }
 
   // Funding settlements in [from, to] (inclusive).
@@ -264,38 +143,8 @@ class VenueClient {
     } else {
       url += "&from=" + std::to_string(from) + "&to=" + std::to_string(to);
     }
-    const std::string body = get(url, weight, spec_.shared_budget ? candle_budget_ : funding_budget_);
-    std::vector<Row> rows;
-    simdjson::padded_string padded(body);
-    od::document doc;
-    od::array arr;
-    if (parser_.iterate(padded).get(doc)) throw Error("GET " + url + ": answer is not JSON");
-    if (opt_.venue == DownloadVenue::binance_usdm) {
-      if (doc.get_array().get(arr)) throw Error("GET " + url + ": expected an array: " + body.substr(0, 200));
-    } else {
-      arr = kucoin_data(doc, url, body);
-    }
-    for (auto item : arr) {
-      od::object o;
-      if (item.get_object().get(o)) throw Error("GET " + url + ": a funding entry is not an object");
-      std::optional<std::int64_t> t;
-      std::string rate;
-      for (auto field : o) {
-        std::string_view key;
-        od::value v;
-        if (field.unescaped_key().get(key) || field.value().get(v)) throw Error("GET " + url + ": malformed entry");
-        // Binance: fundingTime; KuCoin: timepoint (its field table spells it timePoint).
-        if (key == "fundingTime" || key == "timepoint" || key == "timePoint")
-          t = integer_of(v, "GET " + url + " " + std::string(key));
-        else if (key == "fundingRate")
-          rate = number_text(v, "GET " + url + " fundingRate");
-      }
-      bool ok = false;
-      parse_double(rate, ok);
-      if (!t || !ok) throw Error("GET " + url + ": a funding entry lacks its time or a numeric fundingRate");
-      rows.push_back({*t, rate});
-    }
-    return ordered_page(std::move(rows), duplicates, "GET " + url);
+    return parse_funding_answer(opt_.venue, get(url, weight, spec_.shared_budget ? candle_budget_ : funding_budget_),
+                                "GET " + url, duplicates);
   }
 
  private:
@@ -304,18 +153,6 @@ class VenueClient {
     h.tls.ca_file = opt.ca_file;
     h.timeout_ns = 30'000'000'000;
     return h;
-  }
-
-  // KuCoin wraps every answer: {"code":"200000","data":[...]} ("200" on the funding-rates page's example).
-  od::array kucoin_data(od::document& doc, const std::string& url, const std::string& body) {
-    od::object root;
-    if (doc.get_object().get(root)) throw Error("GET " + url + ": expected a JSON object: " + body.substr(0, 200));
-    std::string_view code;
-    if (root["code"].get_string().get(code) || (code != "200000" && code != "200"))
-      throw Error("GET " + url + ": venue error: " + body.substr(0, 300));
-    od::array arr;
-    if (root["data"].get_array().get(arr)) throw Error("GET " + url + ": no data array: " + body.substr(0, 200));
-    return arr;
   }
 
   // One GET with the budget, 429 waits and bounded retries; returns the body of a 200 answer.
@@ -380,58 +217,21 @@ class VenueClient {
   feed::HttpsClient http_;
   oms::RequestBudget candle_budget_, funding_budget_;
   DownloadReport& report_;
-  od::parser parser_;
   std::uint64_t requests_{0};
 };
 
 // ---- files ----
 
-std::int64_t floor_div(std::int64_t a, std::int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
-
 // Reads a file this command wrote (candles: datetime,open,high,low,close,volume; funding:
 // datetime,time_ms,funding_rate). Missing file: empty. Rows must be strictly increasing in time.
 std::vector<Row> read_series(const std::string& path, bool funding) {
-  std::vector<Row> rows;
-  std::ifstream in(path);
-  if (!in) return rows;
-  const std::string want = funding ? "datetime,time_ms,funding_rate" : "datetime,open,high,low,close,volume";
-  std::string line;
-  std::size_t n = 0;
-  while (std::getline(in, line)) {
-    ++n;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    const std::string where = path + ":" + std::to_string(n);
-    if (n == 1) {
-      if (line != want)
-        throw Error(where + ": header '" + line + "' is not '" + want + "' (not a file `enigma download` wrote)");
-      continue;
-    }
-    if (line.empty()) continue;
-    const std::size_t comma = line.find(',');
-    if (comma == std::string::npos) throw Error(where + ": expected " + want);
-    Row r;
-    if (funding) {
-      const std::size_t c2 = line.find(',', comma + 1);
-      if (c2 == std::string::npos) throw Error(where + ": expected " + want);
-      char* end = nullptr;
-      const std::string ms = line.substr(comma + 1, c2 - comma - 1);
-      r.t = std::strtoll(ms.c_str(), &end, 10);
-      if (ms.empty() || *end != '\0') throw Error(where + ": time_ms '" + ms + "' is not an integer");
-      r.cells = line.substr(c2 + 1);
-    } else {
-      const auto t = parse_utc_ms(std::string_view(line).substr(0, comma));
-      if (!t) throw Error(where + ": datetime '" + line.substr(0, comma) + "' is not YYYY-MM-DD HH:MM:SS");
-      r.t = *t;
-      r.cells = line.substr(comma + 1);
-      if (std::count(r.cells.begin(), r.cells.end(), ',') != 4) throw Error(where + ": expected " + want);
-    }
-    if (!rows.empty() && r.t <= rows.back().t)
-      throw Error(where + ": time " + utc_datetime(r.t) + " is not after the previous row's " +
-                  utc_datetime(rows.back().t) + " (unsorted or duplicate rows)");
-    rows.push_back(std::move(r));
-  }
+  if (!std::filesystem::exists(path)) return {};
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path + ": cannot open");
+  std::ostringstream text;
+  text << in.rdbuf();
   if (in.bad()) throw Error(path + ": read error");
-  return rows;
+  return parse_series_csv(text.str(), funding, path);
 }
 
 void write_series(const std::string& path, const std::vector<Row>& rows, bool funding) {
@@ -611,7 +411,6 @@ SeriesReport download_funding(const DownloadOptions& opt, VenueClient& venue) {
 }
 
 }  // namespace
-
 std::string_view to_string(DownloadVenue v) noexcept {
   return v == DownloadVenue::binance_usdm ? "binance-usdm" : "kucoin-futures";
 }
@@ -629,50 +428,6 @@ std::optional<std::int64_t> interval_ms(std::string_view interval) noexcept {
   if (interval == "4h") return 240 * m;
   if (interval == "1d") return 1440 * m;
   return std::nullopt;
-}
-
-std::optional<std::int64_t> parse_utc_ms(std::string_view s) noexcept {
-  if (!s.empty() && (s.back() == 'Z' || s.back() == 'z')) s.remove_suffix(1);
-  int f[6] = {0, 0, 0, 0, 0, 0};
-  // Fields: YYYY-MM-DD, then optional [ T]HH:MM, then optional :SS.
-  auto digits = [&](std::size_t pos, std::size_t n, int& out) {
-    if (pos + n > s.size()) return false;
-    int x = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-      const char c = s[pos + i];
-      if (c < '0' || c > '9') return false;
-      x = x * 10 + (c - '0');
-    }
-    out = x;
-    return true;
-  };
-  if (!digits(0, 4, f[0]) || s.size() < 10 || s[4] != '-' || !digits(5, 2, f[1]) || s[7] != '-' || !digits(8, 2, f[2]))
-    return std::nullopt;
-  if (s.size() > 10) {
-    if ((s[10] != ' ' && s[10] != 'T') || s.size() < 16 || !digits(11, 2, f[3]) || s[13] != ':' || !digits(14, 2, f[4]))
-      return std::nullopt;
-    if (s.size() > 16 && (s.size() != 19 || s[16] != ':' || !digits(17, 2, f[5]))) return std::nullopt;
-  }
-  if (f[1] < 1 || f[1] > 12 || f[2] < 1 || f[2] > 31 || f[3] > 23 || f[4] > 59 || f[5] > 60) return std::nullopt;
-  std::tm tm{};
-  tm.tm_year = f[0] - 1900;
-  tm.tm_mon = f[1] - 1;
-  tm.tm_mday = f[2];
-  tm.tm_hour = f[3];
-  tm.tm_min = f[4];
-  tm.tm_sec = f[5];
-  const std::time_t t = ::timegm(&tm);
-  if (tm.tm_mday != f[2]) return std::nullopt;  // 2025-02-30 normalised to March
-  return static_cast<std::int64_t>(t) * 1000;
-}
-
-std::string utc_datetime(std::int64_t ms) {
-  const std::time_t t = static_cast<std::time_t>(floor_div(ms, 1000));
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-  return buf;
 }
 
 DownloadReport run_download(const DownloadOptions& opt) {

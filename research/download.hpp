@@ -74,6 +74,37 @@ struct DownloadReport {
 // Unix ms -> "2025-06-02 04:50:00" (the datetime column; whole seconds).
 [[nodiscard]] std::string utc_datetime(std::int64_t ms);
 
+// ---- parsers of outside input (pure: bytes in, rows out; the download uses them and
+// tests/fuzz/download_parse.cpp fuzzes them) ----
+
+// One row of a series: its time (candle open time / funding time, Unix ms) and the cells after the time
+// column, joined by commas as written ("open,high,low,close,volume" for candles, "funding_rate" for funding).
+struct SeriesRow {
+  std::int64_t t{0};
+  std::string cells;
+};
+
+// A klines answer (Binance USD-M: a JSON array of [openTime, "open", "high", "low", "close", "volume", ...];
+// KuCoin Futures: {"code":"200000","data":[[time, open, high, low, close, volume], ...]}) as a page in
+// ascending time: a page sorted either way is accepted, equal neighbours are dropped and counted in
+// `duplicates`. Every candle is checked as a backtest needs it (positive prices, low <= open/close <= high,
+// volume >= 0). Throws enigma::Error "<what>: why" (what: the request, e.g. "GET https://...").
+[[nodiscard]] std::vector<SeriesRow> parse_klines_answer(DownloadVenue venue, std::string_view body,
+                                                         const std::string& what, std::uint64_t& duplicates);
+// A funding-rate answer (Binance USD-M: [{"fundingTime":..,"fundingRate":".."},...]; KuCoin Futures:
+// {"code":"200000","data":[{"timepoint":..,"fundingRate":..},...]}), ordered like parse_klines_answer.
+[[nodiscard]] std::vector<SeriesRow> parse_funding_answer(DownloadVenue venue, std::string_view body,
+                                                          const std::string& what, std::uint64_t& duplicates);
+// The text of a CSV this command wrote (candles: datetime,open,high,low,close,volume; funding:
+// datetime,time_ms,funding_rate), rows strictly increasing in time. Throws enigma::Error
+// "<source>:<line>: why".
+[[nodiscard]] std::vector<SeriesRow> parse_series_csv(std::string_view text, bool funding, const std::string& source);
+
+// Division rounding toward minus infinity (b > 0).
+[[nodiscard]] constexpr std::int64_t floor_div(std::int64_t a, std::int64_t b) noexcept {
+  return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
+}
+
 // Runs one download. Throws enigma::Error (naming the request, file and line, or the venue's answer) on a
 // runtime failure; the files are then left as they were.
 [[nodiscard]] DownloadReport run_download(const DownloadOptions& opt);

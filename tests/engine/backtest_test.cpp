@@ -312,6 +312,28 @@ TEST_F(Backtest, BadCandleRowExitsThreeNamingFileAndLine) {
   EXPECT_NE(r.text.find("line 4"), std::string::npos) << r.text;
 }
 
+// Found by fuzz_backtest_csv's invariants: a candle opening before the previous one's close put its frames
+// before that candle's last ones, and a time after 2262 overflowed the frames' nanosecond receive times.
+TEST_F(Backtest, OverlappingOrOutOfRangeCandleRowExitsThreeNamingTheLine) {
+  const std::string head = "datetime,open,high,low,close,volume\n"
+                           "2025-06-02 04:50:00,104890.99,104890.99,104700.03,104700.04,24.4\n";
+  const struct {
+    std::string row, why;
+  } cases[] = {{"2025-06-02 04:51:00,104700.04,104765.48,104700.03,104765.48,15.1\n", "overlap"},
+               {"2300-01-01 00:00:00,104700.04,104765.48,104700.03,104765.48,15.1\n", "after 2261"}};
+  int i = 0;
+  for (const auto& c : cases) {
+    const std::string path = tmp("bad-" + std::to_string(++i) + ".csv");
+    std::ofstream(path) << head << c.row;
+    const auto r = run_enigma("backtest --quiet --config '" + kConfig + "' --runs-dir '" + tmp("runs-bad-" + std::to_string(i)) +
+                              "' --data '" + path + "'");
+    EXPECT_EQ(r.code, 3) << r.text;
+    EXPECT_NE(r.text.find(path), std::string::npos) << r.text;
+    EXPECT_NE(r.text.find("line 3"), std::string::npos) << r.text;
+    EXPECT_NE(r.text.find(c.why), std::string::npos) << r.text;
+  }
+}
+
 TEST_F(Backtest, ReplayRefusesABacktestConfig) {
   const auto r = run_enigma("replay --quiet --config '" + kConfig + "' --runs-dir '" + tmp("runs-replay") + "'");
   EXPECT_EQ(r.code, 3) << r.text;

@@ -548,6 +548,15 @@ TEST_F(Download, RefusesBadArgumentsAndBadFiles) {
   EXPECT_EQ(a.code, 3) << a.text;
   EXPECT_NE(a.text.find(file.string() + ":3:"), std::string::npos) << a.text;
   EXPECT_TRUE(v.requests().empty());
+  // A row read back is checked as a fetched one is: low above high, or a number with a leading space, is
+  // refused (it would otherwise be written back into the file as it is).
+  for (const std::string row : {",1,1,2,1,1", ", 1,1,1,1,1"}) {
+    std::ofstream(file) << "datetime,open,high,low,close,volume\n" << source()[1000].datetime << row << "\n";
+    const Out b = download(v, "--symbol BTCUSDT " + range(1000, 1100));
+    EXPECT_EQ(b.code, 3) << b.text;
+    EXPECT_NE(b.text.find(file.string() + ":2:"), std::string::npos) << b.text;
+    EXPECT_TRUE(v.requests().empty());
+  }
 }
 
 }  // namespace
