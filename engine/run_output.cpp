@@ -9,6 +9,7 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <iterator>
 #include <limits>
 #include <sstream>
 
@@ -158,47 +159,87 @@ std::string engine_layout(const EngineConfig& e, std::string_view topology) {
   return out;
 }
 
-std::string run_metrics_json(const RunSummaryInput& in) {
-  const TradingCore& core = *in.core;
-  // Round trips per instrument (FIFO over its fills, quantity in base units: contracts x multiplier), then all
-  // of them in exit order.
+namespace {
+
+// The run's round trips: FIFO per instrument over its fills (quantity in base units: contracts x multiplier),
+// each carrying the funding the simulated exchange charged while it was open (payments ordered among the
+// fills by the exchange's fill count), all in exit order; and where the run's funding went.
+struct RunTrips {
   std::vector<strategy::RoundTrip> trips;
+  std::vector<std::size_t> instrument;  // of each trip
+  strategy::BacktestMetrics::FundingSplit funding;
+};
+
+RunTrips run_round_trips(const RunSummaryInput& in) {
+  const TradingCore& core = *in.core;
+  RunTrips by_id;
   std::vector<strategy::TradeFill> fills;
-  std::vector<std::size_t> trip_instrument;  // instrument id of each entry of `trips`, before the sort
+  std::vector<strategy::FundingPayment> payments;
   for (std::size_t id = 0; id < in.registry->size(); ++id) {
     fills.clear();
+    payments.clear();
     const double multiplier = in.registry->get(static_cast<InstrumentId>(id)).multiplier.to_double();
     for (const TradeRow& t : core.trades())
       if (t.instrument == id)
         fills.push_back({t.time_ns, t.side == Side::buy ? 1 : -1, t.qty.to_double() * multiplier, t.price.to_double(),
                          t.fee.to_double(), t.expected.to_double()});
-    const auto closed = strategy::round_trips_from_fills(fills);
-    trips.insert(trips.end(), closed.begin(), closed.end());
-    trip_instrument.insert(trip_instrument.end(), closed.size(), id);
+    for (const oms::SimFundingPayment& p : core.sim().funding_payments())  // none live (the venue books it)
+      if (p.instrument == id) payments.push_back({static_cast<std::size_t>(p.fills_before), p.amount.to_double()});
+    strategy::FundingLeft left;
+    const auto closed = strategy::round_trips_from_fills(fills, payments, &left);
+    by_id.trips.insert(by_id.trips.end(), closed.begin(), closed.end());
+    by_id.instrument.insert(by_id.instrument.end(), closed.size(), id);
+    by_id.funding.open_at_end += left.open;
+    by_id.funding.unattributed += left.flat;
   }
+  std::vector<std::size_t> order(by_id.trips.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return by_id.trips[a].exit_ns < by_id.trips[b].exit_ns; });
+  RunTrips out;
+  out.funding = by_id.funding;
+  for (const std::size_t i : order) {
+    out.trips.push_back(by_id.trips[i]);
+    out.instrument.push_back(by_id.instrument[i]);
+    out.funding.round_trips += by_id.trips[i].funding;
+  }
+  out.funding.unattributed += core.live() ? 0.0 : core.sim().unkept_funding().to_double();
+  out.funding.run_total = core.account().funding_paid.to_double();
+  return out;
+}
+
+}  // namespace
+
+std::string run_metrics_json(const RunSummaryInput& in) {
+  const TradingCore& core = *in.core;
+  const RunTrips run = run_round_trips(in);
+  const std::vector<strategy::RoundTrip>& trips = run.trips;
   // A portfolio's split: each configured instrument's FIFO round trips (and the strategy trading it).
   std::string by_instrument = "  \"by_instrument\": [";
   {
     const std::vector<StrategyInstance> all = in.config->strategy_instances();
     const auto owner = strategy_by_instrument(all, core.traded_count());
-    std::size_t begin = 0;
+    std::vector<strategy::RoundTrip> mine;
     for (std::size_t id = 0; id < core.traded_count(); ++id) {
-      std::size_t end = begin;
-      while (end < trips.size() && trip_instrument[end] == id) ++end;
-      const strategy::TradeStats ts = strategy::trade_stats(std::span(trips).subspan(begin, end - begin));
+      mine.clear();
+      double funding = 0;
+      for (std::size_t i = 0; i < trips.size(); ++i)
+        if (run.instrument[i] == id) {
+          mine.push_back(trips[i]);
+          funding += trips[i].funding;
+        }
+      const strategy::TradeStats ts = strategy::trade_stats(mine);
       const auto f = core.figures(static_cast<InstrumentId>(id));
       by_instrument += fmt::format(
           "{}\n    {{\"symbol\": \"{}\", \"strategy_id\": {}, \"strategy\": {}, \"trades\": {}, \"win_rate\": {}, "
-          "\"profit_factor\": {}, \"expectancy\": {}, \"net_pnl\": {}}}",
+          "\"profit_factor\": {}, \"expectancy\": {}, \"trip_funding\": {}, \"net_pnl\": {}}}",
           id ? "," : "", json_escape(in.registry->get(static_cast<InstrumentId>(id)).symbol.view()),
           owner[id] ? std::to_string(owner[id]->common().strategy_id) : std::string("null"),
           owner[id] ? "\"" + std::string(to_string_kind(owner[id]->kind)) + "\"" : std::string("null"), ts.trades,
-          json_num(ts.win_rate), json_num(ts.profit_factor), json_num(ts.expectancy), f.net.to_string(2));
-      begin = end;
+          json_num(ts.win_rate), json_num(ts.profit_factor), json_num(ts.expectancy), json_num(funding), f.net.to_string(2));
     }
   }
   by_instrument += "\n  ],\n";
-  std::stable_sort(trips.begin(), trips.end(), [](const auto& a, const auto& b) { return a.exit_ns < b.exit_ns; });
   std::vector<strategy::EquityPoint> curve;
   std::vector<strategy::PricePoint> prices;  // instrument 0's mid at each equity sample: the buy-and-hold baseline
   for (const EquityRow& e : core.equity()) {
@@ -206,11 +247,9 @@ std::string run_metrics_json(const RunSummaryInput& in) {
     if (!e.mark.is_zero()) prices.push_back({e.time_ns, e.mark.to_double()});
   }
   strategy::BacktestMetrics m = strategy::compute_metrics(trips, curve, prices);
-  // Funding is booked by the account, not per fill: the run's total is what funding costs as a share of gross
-  // (round trips' own net P&L carries fees only).
-  m.trades.total_funding = core.account().funding_paid.to_double();
-  m.trades.funding_share_of_gross = m.trades.total_gross > 0 ? m.trades.total_funding / m.trades.total_gross
-                                                             : std::numeric_limits<double>::quiet_NaN();
+  // Each trip's net already carries the funding charged while it was open; the split says where the rest went.
+  m.funding_split = run.funding;
+  m.has_funding_split = true;
   // Per-indicator accuracy of the confluence strategies' votes, summed over their instruments.
   for (std::size_t i = 0; in.strategies != nullptr && i < in.strategies->size(); ++i) {
     const auto* st = std::get_if<strategy::ConfluenceStrategy>(&in.strategies->at(i));
@@ -321,6 +360,23 @@ void write_run_files(const std::string& dir, const RunSummaryInput& in) {
         << t.fee.to_string() << ',' << (t.maker ? "maker" : "taker") << ',' << t.client_id.view() << ','
         << strategy::to_string(t.reason) << ',' << t.expected.to_string() << '\n';
     write_file(dir + "/trades.csv", o.str());
+  }
+  // round_trips.csv: metrics.json's round trips in exit order (qty in base units), net = gross - fees - funding.
+  {
+    const RunTrips run = run_round_trips(in);
+    const std::vector<StrategyInstance> all = in.config->strategy_instances();
+    const auto owner = strategy_by_instrument(all, core.traded_count());
+    std::string o = "entry_ns,exit_ns,symbol,strategy_id,side,qty,entry_price,exit_price,gross,fees,funding,net\n";
+    for (std::size_t i = 0; i < run.trips.size(); ++i) {
+      const strategy::RoundTrip& t = run.trips[i];
+      const std::size_t id = run.instrument[i];
+      fmt::format_to(std::back_inserter(o), "{},{},{},{},{},{},{},{},{},{},{},{}\n", t.entry_ns, t.exit_ns,
+                     in.registry->get(static_cast<InstrumentId>(id)).symbol.view(),
+                     id < owner.size() && owner[id] ? std::to_string(owner[id]->common().strategy_id) : std::string(),
+                     t.side > 0 ? "long" : "short", t.qty, t.entry_price, t.exit_price, strategy::gross_pnl(t), t.fees,
+                     t.funding, strategy::net_pnl(t));
+    }
+    write_file(dir + "/round_trips.csv", o);
   }
   {
     std::ostringstream o;
@@ -637,7 +693,7 @@ std::string format_summary(const RunSummaryInput& in, const std::string& dir) {
                   (long long)s.h->percentile(99), (long long)s.h->percentile(99.9), (long long)s.h->max_value());
     o << line;
   }
-  o << "  run directory: " << dir << "  (report.html, summary.json, trades.csv, equity.csv, *.hgrm, logs/enigma.log)\n";
+  o << "  run directory: " << dir << "  (report.html, summary.json, metrics.json, trades.csv, round_trips.csv, equity.csv, *.hgrm, logs/enigma.log)\n";
   for (const std::string& w : data_warnings(in)) o << "  WARN: " << w << "\n";
   return o.str();
 }

@@ -43,11 +43,12 @@ struct RunSummaryInput {
 // none), the idle policy, mlockall and the warm-up interval.
 [[nodiscard]] std::string engine_layout(const EngineConfig& e, std::string_view topology);
 
-// summary.json, metrics.json, trades.csv, equity.csv and one <stage>.hgrm per stage with samples.
-// Deterministic fields first; wall-clock-dependent ones live under "timing" and "latency_ns".
+// summary.json, metrics.json, trades.csv, round_trips.csv, equity.csv and one <stage>.hgrm per stage with
+// samples. Deterministic fields first; wall-clock-dependent ones live under "timing" and "latency_ns".
 void write_run_files(const std::string& run_dir, const RunSummaryInput& in);
-// metrics.json's text: strategy/metrics over the run's fills (round trips, FIFO per instrument) and equity
-// curve, instrument 0's mid as the buy-and-hold baseline, the account's funding total, the plan's gates.
+// metrics.json's text: strategy/metrics over the run's fills (round trips, FIFO per instrument, each charged
+// the funding the simulated exchange booked while it was open) and equity curve, instrument 0's mid as the
+// buy-and-hold baseline, where the account's funding went (funding_split), the plan's gates.
 [[nodiscard]] std::string run_metrics_json(const RunSummaryInput& in);
 // Data problems that make a run meaningless without failing it: a configured symbol that never appeared in
 // the data, a venue decoder that produced no events. One line each (printed last in the summary, logged).

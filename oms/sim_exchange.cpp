@@ -58,6 +58,7 @@ SimExchange::SimExchange(const InstrumentRegistry& registry, SimConfig cfg)
   live_.reserve(cfg.max_orders);
   account_.balance = cfg.initial_balance;
   latency_rows_.reserve(cfg.max_latency_rows);
+  funding_rows_.reserve(cfg.max_funding_rows);
 }
 
 std::int64_t SimExchange::arrival_of(const ClientOrderId& id, std::int64_t now_ns, bool cancel) noexcept {
@@ -158,6 +159,10 @@ void SimExchange::apply_funding(Book& b, InstrumentId id, std::int64_t t) noexce
     p.funding += pay;
     account_.funding_paid += pay;
     account_.balance -= pay;
+    if (funding_rows_.size() < funding_rows_.capacity())
+      funding_rows_.push_back({t, b.fills, id, p.qty, px, rate, pay});
+    else
+      unkept_funding_ += pay;
   }
   if (b.has_funding_feed) {
     b.next_funding_ns = 0;  // the feed announces the next one
@@ -388,6 +393,7 @@ void SimExchange::fill(std::uint32_t slot, Qty qty, Price px, bool maker, std::i
   }
 
   o.filled += qty;
+  ++b.fills;
   emit(o, ExecKind::fill, Reason::none, qty, px, fee, maker, t);
   if (o.filled >= r.qty) finish(slot, ExecKind::fill, Reason::none, t);
 }

@@ -27,7 +27,10 @@
 //    reduce-only orders that would add exposure are rejected and never trade past flat.
 //  * Fees: maker/taker rates per venue on each fill's notional (negative rate = rebate).
 //  * Funding (perpetuals): at each funding time the position pays qty x multiplier x mark x rate (longs pay
-//    a positive rate), from MarkFunding events or, without them, a configured schedule.
+//    a positive rate), from MarkFunding events or, without them, a configured schedule. The mark is the
+//    event's mark price, or the last trade when no mark price came. Every payment is kept
+//    (funding_payments()) with the number of fills the instrument had by then, so that it can be charged to
+//    the round trip open at that moment.
 #pragma once
 
 #include <array>
@@ -75,6 +78,7 @@ struct SimConfig {
   std::size_t max_levels{2048};      // per book side; deeper levels are dropped (and counted)
   std::size_t max_reports{1 << 16};  // undelivered reports; overflow is counted, never silent
   std::size_t max_latency_rows{1 << 16};  // order_latency() rows kept; more are counted, not kept
+  std::size_t max_funding_rows{1 << 16};  // funding_payments() rows kept; more are summed, not kept
 };
 
 // One order-entry message as the simulated exchange saw it (order_latency.csv).
@@ -92,6 +96,17 @@ struct SimPosition {
   Notional funding;     // sum of funding paid (positive) / received (negative)
   Notional fees;        // sum of fees paid on this instrument's fills (negative = net rebates)
   std::uint16_t leverage{1};
+};
+
+// One funding payment as booked (funding_payments()): a position that was open at a funding time.
+struct SimFundingPayment {
+  std::int64_t time_ns;        // the funding time (exchange time)
+  std::uint64_t fills_before;  // fills on this instrument before the payment (orders it among the fills)
+  InstrumentId instrument;
+  Qty position;                // signed position it was charged on
+  Price price;                 // mark (or last trade) the position was valued at
+  Rate rate;
+  Notional amount;             // paid (positive) / received (negative)
 };
 
 struct SimAccount {
@@ -135,6 +150,9 @@ class SimExchange {
   [[nodiscard]] const LatencyHistogram& order_latency_hist() const noexcept { return latency_hist_; }
   [[nodiscard]] std::uint64_t held_back() const noexcept { return held_back_; }
   [[nodiscard]] std::uint64_t dropped_latency_rows() const noexcept { return dropped_latency_rows_; }
+  // Every funding payment in booking order (up to max_funding_rows); the amount of those not kept.
+  [[nodiscard]] const std::vector<SimFundingPayment>& funding_payments() const noexcept { return funding_rows_; }
+  [[nodiscard]] Notional unkept_funding() const noexcept { return unkept_funding_; }
   // Displayed qty at `px` on `side` of the simulated book (0 if no level).
   [[nodiscard]] Qty level_qty(InstrumentId id, Side side, Price px) const noexcept;
   // Queue ahead of a resting order (0 if unknown / not resting).
@@ -153,6 +171,7 @@ class SimExchange {
     Rate funding_rate;
     std::int64_t next_funding_ns{0};
     std::uint32_t pending_levels{0};  // BookLevel events still expected for the current batch
+    std::uint64_t fills{0};           // fills on this instrument so far (SimFundingPayment::fills_before)
     bool has_depth{false};
     bool has_funding_feed{false};
   };
@@ -238,6 +257,8 @@ class SimExchange {
   std::vector<SimOrderLatency> latency_rows_;
   LatencyHistogram latency_hist_;
   std::uint64_t dropped_latency_rows_{0};
+  std::vector<SimFundingPayment> funding_rows_;  // reserved max_funding_rows
+  Notional unkept_funding_;
   std::uint64_t held_back_{0};
 };
 

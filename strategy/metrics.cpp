@@ -338,10 +338,9 @@ std::string metrics_json(const BacktestMetrics& m, const Gates& g) {
   j << "  \"conventions\": {\"sharpe\": \"per-period simple returns of the equity curve sampled every period_s, "
        "annualised by sqrt(periods_per_year), 365-day year, risk-free 0, sample stdev\", \"sortino\": \"downside "
        "deviation sqrt(mean(min(r,0)^2)) over all periods\", \"calmar\": \"annual_return (mean period return * "
-       "periods_per_year) / max_drawdown\", \"win\": \"net pnl > 0 after fees and the funding attributed to the trip "
-       "(engine runs attribute none: "
-       "funding is then the account total over the run)\", \"null\": "
-       "\"undefined for this run\"},\n";
+       "periods_per_year) / max_drawdown\", \"trip_net\": \"gross_pnl - fees - funding charged while the trip "
+       "was open; wins, losses, win_rate, profit_factor, expectancy, avg_win, avg_loss, net_pnl and by_instrument "
+       "use it\", \"win\": \"trip_net > 0\", \"null\": \"undefined for this run\"},\n";
   j << "  \"start_ns\": " << m.start_ns << ",\n  \"end_ns\": " << m.end_ns << ",\n";
   j << "  \"initial_equity\": " << num(m.initial_equity) << ",\n  \"final_equity\": " << num(m.final_equity) << ",\n";
   j << "  \"trades\": " << t.trades << ",\n  \"wins\": " << t.wins << ",\n  \"losses\": " << t.losses << ",\n";
@@ -356,6 +355,13 @@ std::string metrics_json(const BacktestMetrics& m, const Gates& g) {
   j << "  \"gross_profit\": " << num(t.gross_profit) << ",\n  \"gross_loss\": " << num(t.gross_loss) << ",\n";
   j << "  \"gross_pnl\": " << num(t.total_gross) << ",\n  \"fees\": " << num(t.total_fees)
     << ",\n  \"funding\": " << num(t.total_funding) << ",\n  \"net_pnl\": " << num(t.total_net) << ",\n";
+  if (m.has_funding_split)
+    j << "  \"funding_split\": {\"run_total\": " << num(m.funding_split.run_total)
+      << ", \"round_trips\": " << num(m.funding_split.round_trips)
+      << ", \"open_at_end\": " << num(m.funding_split.open_at_end)
+      << ", \"unattributed\": " << num(m.funding_split.unattributed) << "},\n";
+  else
+    j << "  \"funding_split\": null,\n";
   j << "  \"fees_share_of_gross\": " << num(t.fees_share_of_gross)
     << ",\n  \"funding_share_of_gross\": " << num(t.funding_share_of_gross) << ",\n";
   j << "  \"avg_trade_duration_s\": " << num(t.avg_duration_s) << ",\n";
@@ -400,8 +406,8 @@ std::string metrics_json(const BacktestMetrics& m, const Gates& g) {
   return j.str();
 }
 
-std::vector<RoundTrip> round_trips_from_fills(std::span<const TradeFill> fills,
-                                              std::span<const FundingPayment> funding) {
+std::vector<RoundTrip> round_trips_from_fills(std::span<const TradeFill> fills, std::span<const FundingPayment> funding,
+                                              FundingLeft* left) {
   // Open entry lots, oldest first. Each lot remembers its share of the entry fee per unit of quantity.
   struct Lot {
     std::int64_t time_ns;
@@ -410,34 +416,46 @@ std::vector<RoundTrip> round_trips_from_fills(std::span<const TradeFill> fills,
   };
   std::deque<Lot> open;
   std::vector<RoundTrip> out;
+  FundingLeft rest;
   std::size_t next_funding = 0;
-  auto charge_funding_until = [&](std::int64_t t) {
-    // A payment at or before this fill's time is charged to the lots open then, by quantity.
-    for (; next_funding < funding.size() && funding[next_funding].time_ns <= t; ++next_funding) {
+  auto charge_funding_until = [&](std::size_t fills_done) {
+    // Payments made after `fills_done` fills go to the lots open then, by quantity.
+    for (; next_funding < funding.size() && funding[next_funding].after_fills <= fills_done; ++next_funding) {
       double total = 0;
       for (const Lot& l : open) total += l.qty;
-      if (total <= 0) continue;
+      if (total <= 0) {
+        rest.flat += funding[next_funding].amount;
+        continue;
+      }
       for (Lot& l : open) l.funding += funding[next_funding].amount * l.qty / total;
     }
   };
   constexpr double kEps = 1e-12;
-  for (const TradeFill& f : fills) {
-    charge_funding_until(f.time_ns);
-    double left = f.qty;
+  for (std::size_t i = 0; i < fills.size(); ++i) {
+    const TradeFill& f = fills[i];
+    charge_funding_until(i);
+    double left_qty = f.qty;
     const double fee_per_qty = f.qty > 0 ? f.fee / f.qty : 0;
-    while (left > kEps && !open.empty() && open.front().side != f.side) {
+    while (left_qty > kEps && !open.empty() && open.front().side != f.side) {
       Lot& lot = open.front();
-      const double q = std::min(left, lot.qty);
+      const double q = std::min(left_qty, lot.qty);
       const double funding_part = lot.funding * q / lot.qty;
       out.push_back({lot.time_ns, f.time_ns, lot.side, q, lot.price, f.price, (lot.fee_per_qty + fee_per_qty) * q,
                      funding_part, lot.expected, f.expected_price});
       lot.funding -= funding_part;
       lot.qty -= q;
-      left -= q;
-      if (lot.qty <= kEps) open.pop_front();
+      left_qty -= q;
+      if (lot.qty <= kEps) {
+        // A residue below kEps closes with the lot: its funding goes to the trip just closed.
+        out.back().funding += lot.funding;
+        open.pop_front();
+      }
     }
-    if (left > kEps) open.push_back({f.time_ns, f.side, left, f.price, fee_per_qty, f.expected_price, 0});
+    if (left_qty > kEps) open.push_back({f.time_ns, f.side, left_qty, f.price, fee_per_qty, f.expected_price, 0});
   }
+  charge_funding_until(std::numeric_limits<std::size_t>::max());  // payments after the last fill
+  for (const Lot& l : open) rest.open += l.funding;
+  if (left != nullptr) *left = rest;
   return out;
 }
 

@@ -3,8 +3,8 @@
 // (rolling_win_rate_summary, compute_metrics, evaluate_gates), the JSON text and the round-trip builder do, once.
 //
 // Conventions (also in README "Backtest metrics"):
-// - A round trip's gross P&L is side * qty * (exit - entry) in quote; its net P&L subtracts fees and funding.
-//   A trade wins when its net P&L is > 0 (a zero-P&L trade is not a win).
+// - A round trip's gross P&L is side * qty * (exit - entry) in quote; its net P&L subtracts fees and the funding
+//   charged while it was open. A trade wins when its net P&L is > 0 (a zero-P&L trade is not a win).
 // - Sharpe and Sortino: per-period simple returns of the equity curve sampled at a fixed period P (the equity
 //   at t0 + k*P is the last curve point at or before it), annualised by sqrt(periods per year) with 365-day
 //   years (crypto trades every day), risk-free rate 0, sample standard deviation (n - 1). Sortino's downside
@@ -167,6 +167,14 @@ struct BacktestMetrics {
   };
   std::vector<NamedAccuracy> indicator_accuracy;
   std::size_t indicator_horizon_bars = 0;
+  // Where the run's funding went (filled by the caller; has_funding_split false: null in JSON): the account's
+  // total = the round trips' funding (trades.total_funding) + funding on positions still open at the end +
+  // funding not attributed to any round trip (charged with no trip open; 0 when attribution is complete).
+  struct FundingSplit {
+    double run_total = 0, round_trips = 0, open_at_end = 0, unattributed = 0;
+  };
+  FundingSplit funding_split;
+  bool has_funding_split = false;
 };
 // Everything above. `curve` sorted by time; `trades` sorted by exit time; `prices` may be empty (no
 // baseline). period_ns 0: choose_sampling_period over the curve's span.
@@ -186,8 +194,10 @@ struct GateResult {
 
 // Round trips from fills in time order for one instrument (FIFO: an exit closes the oldest open entry first;
 // a fill that crosses zero closes the position and opens the rest the other way). Fees are split across
-// round trips by quantity. Funding (quote, positive = paid) events at their times are charged to the round
-// trips open then, by quantity. Fills still open at the end produce no round trip.
+// round trips by quantity. Each funding payment (quote, positive = paid) is charged to the entry lots open
+// after the first `after_fills` fills, by quantity, and travels with them into their round trips (a partial
+// close takes its share). Fills still open at the end produce no round trip; `left`, when given, receives the
+// funding still on those open lots and the funding of payments that found no lot open.
 struct TradeFill {
   std::int64_t time_ns = 0;
   int side = 1;    // +1 buy, -1 sell
@@ -197,10 +207,15 @@ struct TradeFill {
   double expected_price = 0;  // 0 = unknown
 };
 struct FundingPayment {
-  std::int64_t time_ns = 0;
-  double amount = 0;  // quote paid by the position (negative: received)
+  std::size_t after_fills = 0;  // charged on the position after this many of the fills (non-decreasing)
+  double amount = 0;            // quote paid by the position (negative: received)
+};
+struct FundingLeft {
+  double open = 0;  // on lots still open after the last fill
+  double flat = 0;  // payments made when no lot was open (the fills and the payments disagree)
 };
 [[nodiscard]] std::vector<RoundTrip> round_trips_from_fills(std::span<const TradeFill> fills,
-                                                            std::span<const FundingPayment> funding = {});
+                                                            std::span<const FundingPayment> funding = {},
+                                                            FundingLeft* left = nullptr);
 
 }  // namespace enigma::strategy

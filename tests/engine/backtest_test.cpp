@@ -2,8 +2,8 @@
 // pipeline and simulated exchange. Expectations come from the candle CSV itself (read here) and hand
 // computations, never from the figures under test: every fill obeys the documented candle-fill rules, a
 // split history trades exactly as the whole, two instruments' pnl columns add up to the portfolio's, a
-// funding CSV is charged at its timestamps, a bad row is exit 3 naming file and line, and peak memory does
-// not grow with the length of the history.
+// funding CSV is charged at its timestamps and to the round trip open then (round_trips.csv, metrics.json), a bad
+// row is exit 3 naming file and line, and peak memory does not grow with the length of the history.
 #include <gtest/gtest.h>
 #include <fcntl.h>
 #include <sys/resource.h>
@@ -298,6 +298,217 @@ TEST_F(Backtest, FundingCsvIsChargedAtItsTimestamps) {
   ASSERT_NE(p, std::string::npos);
   const double got = std::stod(summary.substr(p + 10));
   EXPECT_NEAR(got, expected, 1e-6) << charged << " funding payments";
+}
+
+// A number after `"key": ` in a JSON text, searching from `from` (the writer's own spacing; null is NaN).
+double json_number(const std::string& text, const std::string& key, std::size_t from = 0) {
+  const std::size_t p = text.find("\"" + key + "\": ", from);
+  if (p == std::string::npos) {
+    ADD_FAILURE() << "no " << key;
+    return NAN;
+  }
+  const std::string v = text.substr(p + key.size() + 4);
+  return v.starts_with("null") ? NAN : std::stod(v);
+}
+
+// FIFO round trips by hand over trades.csv (one instrument, multiplier 1), each charged the funding paid while
+// its lot was open: a payment goes to the lots open at its time, by quantity.
+struct HandTrip {
+  std::int64_t entry_ns, exit_ns;
+  int side;
+  double qty, gross, fees, funding;
+};
+struct HandPayment {
+  std::int64_t t;
+  double amount;  // paid by the position (negative: received)
+};
+std::vector<HandTrip> hand_trips(const std::vector<std::vector<std::string>>& fills, const std::vector<HandPayment>& pays,
+                                 double* funding_left) {
+  struct Lot {
+    std::int64_t t;
+    int side;
+    double qty, price, fee_per_qty, funding;
+  };
+  std::vector<Lot> open;  // oldest first
+  std::vector<HandTrip> trips;
+  std::size_t next = 0;
+  auto charge_until = [&](std::int64_t t) {  // payments strictly before t (no fill shares a funding time here)
+    for (; next < pays.size() && pays[next].t < t; ++next) {
+      double total = 0;
+      for (const Lot& l : open) total += l.qty;
+      if (total <= 0) {
+        *funding_left += pays[next].amount;
+        continue;
+      }
+      for (Lot& l : open) l.funding += pays[next].amount * l.qty / total;
+    }
+  };
+  for (const auto& f : fills) {
+    const std::int64_t t = std::stoll(f[0]);
+    charge_until(t);
+    const int side = f[2] == "buy" ? 1 : -1;
+    const double price = std::stod(f[3]), fee = std::stod(f[5]);
+    double qty = std::stod(f[4]);
+    const double fee_per_qty = fee / qty;
+    while (qty > 1e-12 && !open.empty() && open.front().side != side) {
+      Lot& lot = open.front();
+      const double q = std::min(qty, lot.qty);
+      const double funding = lot.funding * q / lot.qty;
+      trips.push_back({lot.t, t, lot.side, q, lot.side * q * (price - lot.price), (lot.fee_per_qty + fee_per_qty) * q, funding});
+      lot.funding -= funding;
+      lot.qty -= q;
+      qty -= q;
+      if (lot.qty <= 1e-12) open.erase(open.begin());
+    }
+    if (qty > 1e-12) open.push_back({t, side, qty, price, fee_per_qty, 0});
+  }
+  charge_until(INT64_MAX);
+  for (const Lot& l : open) *funding_left += l.funding;
+  std::stable_sort(trips.begin(), trips.end(), [](const HandTrip& a, const HandTrip& b) { return a.exit_ns < b.exit_ns; });
+  return trips;
+}
+
+TEST_F(Backtest, FundingIsChargedToTheRoundTripOpenAtItsTime) {
+  const auto bars = candles();
+  // Run A without funding: its round trips (by hand) pick the trip that a funding payment will turn from a
+  // winner after fees into a loser.
+  const fs::path plain = backtest(edited("no-funding", {{"funding_interval_s = 28800", "funding_interval_s = 0"}}),
+                                  tmp("runs-no-funding"));
+  const auto plain_fills = read_csv(plain / "trades.csv");
+  double none = 0;
+  const auto plain_trips = hand_trips(plain_fills, {}, &none);
+  ASSERT_GT(plain_trips.size(), 50u);
+  // Funding times as in FundingCsvIsChargedAtItsTimestamps (every 8 h, 150 s into a candle, so that the last trade
+  // before it is the candle's first extreme: L for a rising candle, H for a falling one).
+  struct Due {
+    std::int64_t t;
+    std::string rate;
+    std::size_t bar;
+  };
+  std::vector<Due> dues;
+  const char* rates[] = {"0.00010000", "-0.00020000", "0.00030000", "0.00005000"};
+  for (std::size_t i = 12, k = 0; i + 1 < bars.size(); i += 96, ++k) dues.push_back({bars[i].t + 150'000'000'000, rates[k % 4], i});
+  auto first_extreme = [&](std::size_t bar) {
+    const Candle& c = bars[bar];
+    return static_cast<double>(c.c >= c.o ? c.l : c.h) / 100.0;
+  };
+  auto position_before = [](const std::vector<std::vector<std::string>>& fills, std::int64_t t) {
+    double pos = 0;
+    for (const auto& f : fills)
+      if (std::stoll(f[0]) < t) pos += (f[2] == "buy" ? 1 : -1) * std::stod(f[4]);
+    return pos;
+  };
+  // The target: a trip that wins after fees, with no scheduled funding time inside it, the only lot open at some
+  // candle's 150 s point inside it. There it pays a rate that costs its net after fees plus 1 (longs pay a
+  // positive rate, shorts a negative one).
+  std::size_t target = plain_trips.size();
+  for (std::size_t k = 0; k < plain_trips.size() && target == plain_trips.size(); ++k) {
+    const HandTrip& tr = plain_trips[k];
+    if (tr.gross - tr.fees < 0.5) continue;
+    bool scheduled_inside = false;
+    for (const Due& d : dues) scheduled_inside = scheduled_inside || (d.t > tr.entry_ns && d.t < tr.exit_ns);
+    if (scheduled_inside) continue;
+    for (std::size_t b = 0; b + 1 < bars.size(); ++b) {
+      const std::int64_t t = bars[b].t + 150'000'000'000;
+      if (t <= tr.entry_ns || t >= tr.exit_ns) continue;
+      if (std::fabs(position_before(plain_fills, t) - tr.side * tr.qty) > 1e-12) continue;
+      const double px = first_extreme(b);
+      const double rate = std::ceil((tr.gross - tr.fees + 1.0) / (tr.qty * px) * 1e8) / 1e8;
+      char text[32];
+      std::snprintf(text, sizeof text, "%.8f", tr.side * rate);
+      dues.push_back({t, text, b});
+      target = k;
+      break;
+    }
+  }
+  ASSERT_LT(target, plain_trips.size()) << "no trip to turn into a loser";
+  std::sort(dues.begin(), dues.end(), [](const Due& a, const Due& b) { return a.t < b.t; });
+  std::string csv = "datetime,time_ms,funding_rate\n";
+  for (const Due& d : dues) csv += "x," + std::to_string(d.t / 1'000'000) + "," + d.rate + "\n";
+  const std::string path = tmp("funding-trips.csv");
+  std::ofstream(path) << csv;
+  const fs::path dir = backtest(edited("funding-trips", {{"# funding = []", "funding = [\"" + path + "\"]"},
+                                                         {"funding_interval_s = 28800", "funding_interval_s = 0"}}),
+                                tmp("runs-funding-trips"));
+  const auto fills = read_csv(dir / "trades.csv");
+  ASSERT_TRUE(slurp(dir / "trades.csv") == slurp(plain / "trades.csv")) << "a few dollars of funding change no order";
+
+  // Each payment by hand: position before the funding time x the last trade's price x the rate.
+  std::vector<HandPayment> pays;
+  double run_total = 0;
+  std::size_t charged = 0;
+  for (const Due& d : dues) {
+    const double pos = position_before(fills, d.t);
+    if (std::fabs(pos) < 1e-12) continue;
+    ++charged;
+    pays.push_back({d.t, pos * first_extreme(d.bar) * std::stod(d.rate)});
+    run_total += pays.back().amount;
+  }
+  ASSERT_GT(charged, 3u);
+  double left = 0;
+  const auto want = hand_trips(fills, pays, &left);
+  EXPECT_NEAR(left, 0.0, 1e-9) << "the end of the data flattens: no funding outside a round trip";
+
+  // round_trips.csv: entry_ns,exit_ns,symbol,strategy_id,side,qty,entry_price,exit_price,gross,fees,funding,net
+  const auto got = read_csv(dir / "round_trips.csv");
+  ASSERT_EQ(got.size(), want.size());
+  double sum_funding = 0;
+  std::size_t with_funding = 0, wins = 0, wins_before_funding = 0;
+  double won = 0, lost = 0, net_total = 0;
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    const auto& g = got[i];
+    const HandTrip& w = want[i];
+    ASSERT_EQ(g.size(), 12u);
+    EXPECT_EQ(std::stoll(g[0]), w.entry_ns) << "trip " << i;
+    EXPECT_EQ(std::stoll(g[1]), w.exit_ns) << "trip " << i;
+    EXPECT_EQ(g[4], w.side > 0 ? "long" : "short") << "trip " << i;
+    EXPECT_NEAR(std::stod(g[5]), w.qty, 1e-12) << "trip " << i;
+    EXPECT_NEAR(std::stod(g[8]), w.gross, 1e-6) << "trip " << i;
+    EXPECT_NEAR(std::stod(g[9]), w.fees, 1e-6) << "trip " << i;
+    EXPECT_NEAR(std::stod(g[10]), w.funding, 1e-6) << "trip " << i;
+    const double net = w.gross - w.fees - w.funding;
+    EXPECT_NEAR(std::stod(g[11]), net, 1e-6) << "trip " << i;
+    sum_funding += std::stod(g[10]);
+    with_funding += w.funding != 0;
+    wins += net > 0;
+    wins_before_funding += w.gross - w.fees > 0;
+    (net > 0 ? won : lost) += std::fabs(net);
+    net_total += net;
+  }
+  EXPECT_GT(with_funding, 3u);
+  // The target trip: a winner after fees, a loser after its funding.
+  const HandTrip& tgt = plain_trips[target];
+  const auto it = std::find_if(want.begin(), want.end(), [&](const HandTrip& w) { return w.entry_ns == tgt.entry_ns && w.exit_ns == tgt.exit_ns; });
+  ASSERT_NE(it, want.end());
+  EXPECT_GT(it->gross - it->fees, 0.5);
+  EXPECT_LT(it->gross - it->fees - it->funding, -0.9);
+  EXPECT_LT(wins, wins_before_funding) << "the target counts as a loss";
+
+  // The run's total (summary.json) = the trips' funding + nothing outside them; metrics.json says the same.
+  const std::string summary = slurp(dir / "summary.json");
+  const double total = json_number(summary, "funding", summary.find("\"pnl\""));
+  EXPECT_NEAR(total, run_total, 1e-6);
+  EXPECT_NEAR(sum_funding, total, 1e-6);
+  const std::string metrics = slurp(dir / "metrics.json");
+  const std::size_t top = metrics.find("\"start_ns\"");
+  ASSERT_NE(top, std::string::npos);
+  const std::size_t split_at = metrics.find("\"funding_split\"");
+  ASSERT_NE(split_at, std::string::npos);
+  EXPECT_NEAR(json_number(metrics, "run_total", split_at), total, 1e-6);
+  EXPECT_NEAR(json_number(metrics, "round_trips", split_at), sum_funding, 1e-6);
+  EXPECT_EQ(json_number(metrics, "open_at_end", split_at), 0.0);
+  EXPECT_EQ(json_number(metrics, "unattributed", split_at), 0.0);
+  // Win rate, profit factor and expectancy over the trips' net after fees and funding.
+  const double n = static_cast<double>(want.size());
+  EXPECT_EQ(json_number(metrics, "trades", top), n);
+  EXPECT_EQ(json_number(metrics, "wins", top), static_cast<double>(wins));
+  EXPECT_NEAR(json_number(metrics, "win_rate", top), static_cast<double>(wins) / n, 1e-12);
+  EXPECT_NEAR(json_number(metrics, "profit_factor", top), won / lost, 1e-9);
+  EXPECT_NEAR(json_number(metrics, "expectancy", top), net_total / n, 1e-9);
+  EXPECT_NEAR(json_number(metrics, "funding", top), sum_funding, 1e-6);
+  EXPECT_NEAR(json_number(metrics, "win_rate", metrics.find("\"by_instrument\"")), static_cast<double>(wins) / n, 1e-12);
+  std::printf("%zu trips, %zu charged funding (total %.6f); wins %zu after funding vs %zu after fees only\n", want.size(),
+              with_funding, total, wins, wins_before_funding);
 }
 
 TEST_F(Backtest, BadCandleRowExitsThreeNamingFileAndLine) {

@@ -119,7 +119,7 @@ TEST(EngineMetrics, ReplayMetricsJsonMatchesItsOwnTradesAndEquity) {
   std::size_t wins = 0, losses = 0;
   double won = 0, lost = 0, gross = 0, fees = 0, duration_ns = 0;
   for (const Trip& r : trips) {
-    const double net = r.gross - r.fees;  // a replay books no funding per trip
+    const double net = r.gross - r.fees;  // no funding time falls in this capture: trips carry no funding
     gross += r.gross;
     fees += r.fees;
     duration_ns += static_cast<double>(r.exit_ns - r.entry_ns);

@@ -294,6 +294,35 @@ TEST_F(SimFixture, FundingFromConfiguredScheduleShortReceives) {
   EXPECT_EQ(sim.account().funding_paid, -N("0.152"));
 }
 
+TEST_F(SimFixture, FundingPaymentsAreKeptWithTheFillsBeforeThemAndOnlyWhileAPositionIsOpen) {
+  cfg.funding_interval_ns = 8 * 3600 * 1'000'000'000LL;
+  cfg.scheduled_funding_rate = Rate::parse("0.0001").value;
+  cfg.max_funding_rows = 1;  // the second payment is summed, not kept
+  SimExchange sim(registry, cfg);
+  load_book(sim, 1);
+  sim.advance(cfg.funding_interval_ns);  // flat: nothing paid, nothing kept
+  EXPECT_TRUE(sim.funding_payments().empty());
+  ASSERT_EQ(sim.submit(order(Side::sell, OrderType::market, TimeInForce::gtc, "100"), cfg.funding_interval_ns + 1), Errc::ok);
+  sim.advance(cfg.funding_interval_ns + 2);
+  std::uint64_t fills = 0;  // the sell's fill reports (it walks the bids)
+  for (const ExecReport& r : drain(sim)) fills += r.kind == ExecKind::fill;
+  ASSERT_GE(fills, 1u);
+  sim.on_event(trade(P("7.6"), Q("1"), Side::sell), cfg.funding_interval_ns + 3);
+  sim.advance(2 * cfg.funding_interval_ns);
+  ASSERT_EQ(sim.funding_payments().size(), 1u);
+  const SimFundingPayment& p = sim.funding_payments()[0];
+  EXPECT_EQ(p.time_ns, 2 * cfg.funding_interval_ns);
+  EXPECT_EQ(p.fills_before, fills);
+  EXPECT_EQ(p.instrument, 0);
+  EXPECT_EQ(p.position, -Q("100"));
+  EXPECT_EQ(p.price, P("7.6"));
+  EXPECT_EQ(p.amount, -N("0.076"));  // 100 x 7.6 x 0.0001, the short receives
+  sim.advance(3 * cfg.funding_interval_ns);
+  EXPECT_EQ(sim.funding_payments().size(), 1u);
+  EXPECT_EQ(sim.unkept_funding(), -N("0.076"));
+  EXPECT_EQ(sim.account().funding_paid, -N("0.152"));
+}
+
 TEST_F(SimFixture, StopLossTriggersOnTradeAndClosesReduceOnly) {
   SimExchange sim(registry, cfg);
   load_book(sim);

@@ -242,13 +242,16 @@ TEST(Gates, PlanThresholdsStrict) {
 }
 
 TEST(RoundTripsFromFills, FifoWithFeeAndFundingSplitAndFlip) {
-  // buy 2 @ 100 (fee .2, expected 99), buy 1 @ 103 (fee .1); funding .3 at t=3 while 2 + 1 are open: .2 and .1;
+  // buy 2 @ 100 (fee .2, expected 99), buy 1 @ 103 (fee .1); funding .3 after those two fills, while 2 + 1 are
+  // open: .2 and .1;
   // sell 4 @ 110 (fee .4 = .1 per unit, expected 111): closes 2 @ 100 and 1 @ 103, opens a 1 short at 110;
   // buy 1 @ 105 (fee .1) closes the short.
   const std::vector<TradeFill> fills{
       {1, +1, 2, 100, 0.2, 99}, {2, +1, 1, 103, 0.1, 0}, {4, -1, 4, 110, 0.4, 111}, {5, +1, 1, 105, 0.1, 0}};
-  const std::vector<FundingPayment> funding{{3, 0.3}};
-  const auto rt = round_trips_from_fills(fills, funding);
+  // Then -.05 received after the third fill (the 1 short alone), and .07 after the last (flat: unattributed).
+  const std::vector<FundingPayment> funding{{2, 0.3}, {3, -0.05}, {4, 0.07}};
+  FundingLeft left;
+  const auto rt = round_trips_from_fills(fills, funding, &left);
   ASSERT_EQ(rt.size(), 3u);
   EXPECT_EQ(rt[0].entry_ns, 1);
   EXPECT_EQ(rt[0].exit_ns, 4);
@@ -271,7 +274,28 @@ TEST(RoundTripsFromFills, FifoWithFeeAndFundingSplitAndFlip) {
   EXPECT_DOUBLE_EQ(rt[2].exit_price, 105);
   EXPECT_NEAR(rt[2].fees, 0.2, 1e-12);
   EXPECT_DOUBLE_EQ(rt[2].expected_entry_price, 111);
-  EXPECT_NEAR(net_pnl(rt[2]), 5 - 0.2, 1e-12);  // short 1 from 110 to 105
+  EXPECT_NEAR(rt[2].funding, -0.05, 1e-12);
+  EXPECT_NEAR(net_pnl(rt[2]), 5 - 0.2 + 0.05, 1e-12);  // short 1 from 110 to 105, funding received
+  EXPECT_NEAR(left.flat, 0.07, 1e-12);
+  EXPECT_EQ(left.open, 0.0);
+}
+
+TEST(RoundTripsFromFills, FundingOnAPartlyClosedLotStaysWithTheRest) {
+  // buy 4; 0.8 paid while 4 are open; sell 1 (takes .2); 0.3 paid on the 3 left; sell 2 (takes 2/3 of .6 + .3);
+  // the last 1 stays open with the remaining .3.
+  const std::vector<TradeFill> fills{{1, +1, 4, 100, 0, 0}, {3, -1, 1, 101, 0, 0}, {5, -1, 2, 99, 0, 0}};
+  const std::vector<FundingPayment> funding{{1, 0.8}, {2, 0.3}};
+  FundingLeft left;
+  const auto rt = round_trips_from_fills(fills, funding, &left);
+  ASSERT_EQ(rt.size(), 2u);
+  EXPECT_NEAR(rt[0].funding, 0.2, 1e-12);
+  EXPECT_NEAR(rt[1].funding, 0.6, 1e-12);
+  EXPECT_NEAR(left.open, 0.3, 1e-12);
+  EXPECT_EQ(left.flat, 0.0);
+  EXPECT_NEAR(rt[0].funding + rt[1].funding + left.open + left.flat, 0.8 + 0.3, 1e-12);
+  // Net = gross - fees (0 here) - funding.
+  EXPECT_NEAR(net_pnl(rt[0]), 1 - 0.2, 1e-12);
+  EXPECT_NEAR(net_pnl(rt[1]), -2 - 0.6, 1e-12);
 }
 
 }  // namespace
