@@ -24,19 +24,15 @@ using enigma::testing::slurp;
 const std::string kSrc = ENIGMA_SOURCE_DIR;
 const std::string kData = kSrc + "/data/binance/hftbacktest_usdm_BTCUSDT_ws_depth_trade_bookTicker_raw_20240808.gz";
 
-// config/replay.toml with its [strategy] tables replaced by `strategy` and `risk_edit` applied to the rest.
+// config/replay.toml with its [strategy] tables replaced by `strategy`, and no emergency stop after a run of
+// losing round trips (every signal should reach the venue).
 std::string config_with(const std::string& strategy) {
-  const std::string base = slurp(kSrc + "/config/replay.toml");
-  const auto a = base.find("[strategy]");
-  const auto b = base.find("[risk]");
-  EXPECT_NE(a, std::string::npos);
-  EXPECT_NE(b, std::string::npos);
-  std::string rest = base.substr(b);
-  // Every signal should reach the venue: no emergency stop after a run of losing round trips.
-  const auto l = rest.find("max_consecutive_losses = 5");
+  std::string text = enigma::testing::with_strategy_tables(slurp(kSrc + "/config/replay.toml"), strategy);
+  EXPECT_FALSE(text.empty()) << "config/replay.toml lost its [strategy] or [risk] table";
+  const auto l = text.find("max_consecutive_losses = 5");
   EXPECT_NE(l, std::string::npos);
-  if (l != std::string::npos) rest.replace(l, 26, "max_consecutive_losses = 1000");
-  return base.substr(0, a) + strategy + "\n" + rest;
+  if (l != std::string::npos) text.replace(l, 26, "max_consecutive_losses = 1000");
+  return text;
 }
 
 std::string write(const std::string& name, const std::string& text) {

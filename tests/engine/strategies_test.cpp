@@ -25,12 +25,9 @@ const std::string kData = kSrc + "/data/binance/hftbacktest_usdm_BTCUSDT_ws_dept
 
 // config/replay.toml with its [strategy] tables replaced by `strategy` (everything from [strategy] to [risk]).
 std::string config_with(const std::string& strategy) {
-  const std::string base = slurp(kSrc + "/config/replay.toml");
-  const auto a = base.find("[strategy]");
-  const auto b = base.find("[risk]");
-  EXPECT_NE(a, std::string::npos);
-  EXPECT_NE(b, std::string::npos);
-  return base.substr(0, a) + strategy + "\n" + base.substr(b);
+  const std::string text = enigma::testing::with_strategy_tables(slurp(kSrc + "/config/replay.toml"), strategy);
+  EXPECT_FALSE(text.empty()) << "config/replay.toml lost its [strategy] or [risk] table";
+  return text;
 }
 
 std::string write(const std::string& name, const std::string& text) {

@@ -97,4 +97,13 @@ inline std::filesystem::path first_run_dir(const std::string& runs) {
   return {};
 }
 
+// `config` (a replay config's text, e.g. config/replay.toml) with everything from `[strategy]` up to `[risk]`
+// replaced by `strategy`; empty when either table is missing.
+inline std::string with_strategy_tables(const std::string& config, const std::string& strategy) {
+  const auto a = config.find("[strategy]");
+  const auto b = config.find("[risk]");
+  if (a == std::string::npos || b == std::string::npos || b < a) return {};
+  return config.substr(0, a) + strategy + "\n" + config.substr(b);
+}
+
 }  // namespace enigma::testing
