@@ -160,32 +160,27 @@ TEST(EngineCvdDivergence, EntersWhereTheCaptureDiverges) {
   // trades.csv: time_ns,symbol,side,price,qty,fee,liquidity,client_order_id,reason,expected_price. A market order
   // fills [sim] order_latency_us = 500 after the trade that triggered it. A bracket's fill (the stop or the
   // take-profit the OMS holds) carries its entry's reason; its expected price is that entry's level.
-  std::istringstream csv(slurp(dir / "trades.csv"));
-  std::string row;
-  std::getline(csv, row);
   std::size_t filled = 0, brackets = 0;
-  while (std::getline(csv, row)) {
-    std::vector<std::string> c;
-    std::stringstream ss(row);
-    for (std::string cell; std::getline(ss, cell, ',');) c.push_back(cell);
-    ASSERT_EQ(c.size(), 10u) << row;
-    if (c[8] != "signal_entry" && c[8] != "signal_exit") continue;  // the end-of-data flatten
-    const std::int64_t at = std::stoll(c[0]) - 500'000;
+  for (const auto& c : enigma::testing::read_trades_csv(dir)) {
+    const std::string row = c.time_ns + "," + c.side + "," + c.reason + "," + c.expected_price;
+    ASSERT_EQ(c.cells, 10u) << row;
+    if (c.reason != "signal_entry" && c.reason != "signal_exit") continue;  // the end-of-data flatten
+    const std::int64_t at = std::stoll(c.time_ns) - 500'000;
     const auto it = expected.find(at);
     if (it != expected.end()) {
-      EXPECT_EQ(it->second.first == 'b' ? "buy" : "sell", c[2]) << row;
-      EXPECT_EQ(c[8], it->second.second ? "signal_entry" : "signal_exit") << row;
+      EXPECT_EQ(it->second.first == 'b' ? "buy" : "sell", c.side) << row;
+      EXPECT_EQ(c.reason, it->second.second ? "signal_entry" : "signal_exit") << row;
       ++filled;
       continue;
     }
     // Not at a divergence: it must close the last hand-computed entry before it at its stop or take-profit.
-    ASSERT_EQ(c[8], "signal_entry") << "a fill at no hand-computed divergence: " << row;
+    ASSERT_EQ(c.reason, "signal_entry") << "a fill at no hand-computed divergence: " << row;
     auto e = entries.upper_bound(at);
     ASSERT_NE(e, entries.begin()) << row;
     --e;
     const auto [side, ref] = e->second;
-    EXPECT_EQ(c[2], side > 0 ? "sell" : "buy") << row;
-    const std::int64_t level = e8(c[9]);
+    EXPECT_EQ(c.side, side > 0 ? "sell" : "buy") << row;
+    const std::int64_t level = e8(c.expected_price);
     EXPECT_TRUE(level == ref - side * stop * tick || level == ref + side * tp * tick) << ref << " " << row;
     ++brackets;
   }

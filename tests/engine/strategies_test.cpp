@@ -117,21 +117,16 @@ TEST(EngineStrategies, ExampleSmaCrossTradesAtTheCrossesOfTheData) {
       << "expected " << intents << " intents\n"
       << summary;
   // trades.csv: time_ns,symbol,side,price,qty,fee,liquidity,client_order_id,reason,expected_price
-  std::istringstream csv(slurp(dir / "trades.csv"));
-  std::string row;
-  std::getline(csv, row);
   std::size_t entries = 0, exits = 0;
-  while (std::getline(csv, row)) {
-    std::vector<std::string> c;
-    std::stringstream ss(row);
-    for (std::string cell; std::getline(ss, cell, ',');) c.push_back(cell);
-    ASSERT_EQ(c.size(), 10u) << row;
-    if (c[8] != "signal_entry" && c[8] != "signal_exit") continue;  // the end-of-data flatten
-    const auto it = expected.find(std::stoll(c[0]) - 500'000);
+  for (const auto& c : enigma::testing::read_trades_csv(dir)) {
+    const std::string row = c.time_ns + "," + c.side + "," + c.reason;
+    ASSERT_EQ(c.cells, 10u) << row;
+    if (c.reason != "signal_entry" && c.reason != "signal_exit") continue;  // the end-of-data flatten
+    const auto it = expected.find(std::stoll(c.time_ns) - 500'000);
     ASSERT_NE(it, expected.end()) << "a fill at no hand-computed cross: " << row;
-    EXPECT_EQ(it->second == 'b' ? "buy" : "sell", c[2]) << row;
-    EXPECT_EQ(c[8], it->second == 'b' ? "signal_entry" : "signal_exit") << row;
-    (c[8] == "signal_entry" ? entries : exits) += 1;
+    EXPECT_EQ(it->second == 'b' ? "buy" : "sell", c.side) << row;
+    EXPECT_EQ(c.reason, it->second == 'b' ? "signal_entry" : "signal_exit") << row;
+    (c.reason == "signal_entry" ? entries : exits) += 1;
   }
   EXPECT_GE(entries, intents / 4) << "most crosses fill";
   EXPECT_GE(exits, intents / 4);

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -104,6 +105,33 @@ inline std::string with_strategy_tables(const std::string& config, const std::st
   const auto b = config.find("[risk]");
   if (a == std::string::npos || b == std::string::npos || b < a) return {};
   return config.substr(0, a) + strategy + "\n" + config.substr(b);
+}
+
+// One row of a run directory's trades.csv (time_ns,symbol,side,price,qty,fee,liquidity,client_order_id,reason,
+// expected_price), as text: tests compare it with expectations derived from the raw data themselves.
+struct TradeRow {
+  std::string time_ns, symbol, side, price, qty, fee, liquidity, client_order_id, reason, expected_price;
+  std::size_t cells{0};  // cells on the line (10 in a well-formed row)
+};
+
+// Every row of `run_dir`/trades.csv after its header.
+inline std::vector<TradeRow> read_trades_csv(const std::filesystem::path& run_dir) {
+  std::istringstream csv(slurp(run_dir / "trades.csv"));
+  std::vector<TradeRow> rows;
+  std::string line;
+  std::getline(csv, line);
+  while (std::getline(csv, line)) {
+    TradeRow r;
+    std::string* const cols[] = {&r.time_ns, &r.symbol, &r.side, &r.price, &r.qty, &r.fee, &r.liquidity,
+                                 &r.client_order_id, &r.reason, &r.expected_price};
+    std::stringstream ss(line);
+    for (std::string cell; std::getline(ss, cell, ',');) {
+      if (r.cells < std::size(cols)) *cols[r.cells] = cell;
+      ++r.cells;
+    }
+    rows.push_back(std::move(r));
+  }
+  return rows;
 }
 
 }  // namespace enigma::testing
