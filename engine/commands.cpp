@@ -310,31 +310,35 @@ std::vector<std::string> expand_inputs(const std::string& source, const std::str
 }
 
 // The backtest's input: every [[backtest.input]]'s files with their read options (candle and funding CSVs
-// become frames of their instrument), merged by time in the replay's stream.
-void backtest_inputs(const RunConfig& rc, std::vector<std::string>& files, std::vector<feed::CaptureReadOptions>& opts) {
+// become frames of their instrument) and venues, merged by time in the replay's stream.
+void backtest_inputs(const RunConfig& rc, std::vector<std::string>& files, std::vector<feed::CaptureReadOptions>& opts,
+                     std::vector<Venue>& venues) {
   using Synthetic = feed::CaptureReadOptions::Synthetic;
   for (std::size_t i = 0; i < rc.backtest.size(); ++i) {
     const BacktestInput& b = rc.backtest[i];
-    const InstrumentSpec& spec = rc.instruments[b.instrument].spec;
     const std::string key = "backtest.input[" + std::to_string(i) + "].";
-    if ((!b.candles.empty() || !b.funding.empty()) && (rc.venue != Venue::binance_usdm || spec.venue != Venue::binance_usdm))
-      throw Error(rc.source + ": key '" + key + "candles': candle and funding CSVs are replayed as Binance USD-M frames: set [replay] venue "
-                  "and the instrument's venue to \"binance-usdm\"");
-    for (const std::string& f : expand_inputs(rc.source, key + "candles", b.candles, true)) {
+    if (!same_feed_family(rc.venue, b.venue))
+      throw Error(rc.source + ": key '" + key + "venue': " + std::string(to_string(b.venue)) + " captures cannot be read in a " +
+                  std::string(to_string(rc.venue)) + " run ([replay] venue): one run reads one venue family");
+    const auto add = [&](const std::string& f, feed::CaptureReadOptions o) {
       files.push_back(f);
-      opts.push_back(feed::CaptureReadOptions{.synthetic = Synthetic::candles,
-                                              .symbol = std::string(spec.symbol.view()),
-                                              .interval_ms = b.interval_s * 1000,
-                                              .tick = spec.tick.to_string()});
+      opts.push_back(std::move(o));
+      venues.push_back(b.venue);
+    };
+    if (b.instrument) {
+      const InstrumentSpec& spec = rc.instruments[*b.instrument].spec;
+      if ((!b.candles.empty() || !b.funding.empty()) && (rc.venue != Venue::binance_usdm || spec.venue != Venue::binance_usdm))
+        throw Error(rc.source + ": key '" + key + "candles': candle and funding CSVs are replayed as Binance USD-M frames: set [replay] venue "
+                    "and the instrument's venue to \"binance-usdm\"");
+      for (const std::string& f : expand_inputs(rc.source, key + "candles", b.candles, true))
+        add(f, feed::CaptureReadOptions{.synthetic = Synthetic::candles,
+                                        .symbol = std::string(spec.symbol.view()),
+                                        .interval_ms = b.interval_s * 1000,
+                                        .tick = spec.tick.to_string()});
+      for (const std::string& f : expand_inputs(rc.source, key + "funding", b.funding, true))
+        add(f, feed::CaptureReadOptions{.synthetic = Synthetic::funding, .symbol = std::string(spec.symbol.view())});
     }
-    for (const std::string& f : expand_inputs(rc.source, key + "funding", b.funding, true)) {
-      files.push_back(f);
-      opts.push_back(feed::CaptureReadOptions{.synthetic = Synthetic::funding, .symbol = std::string(spec.symbol.view())});
-    }
-    for (const std::string& f : expand_inputs(rc.source, key + "captures", b.captures, false)) {
-      files.push_back(f);
-      opts.push_back(feed::CaptureReadOptions{});
-    }
+    for (const std::string& f : expand_inputs(rc.source, key + "captures", b.captures, false)) add(f, feed::CaptureReadOptions{});
   }
 }
 
@@ -611,15 +615,17 @@ int cmd_backtest() {
   }
   std::vector<feed::CaptureReadOptions> opts;
   std::vector<std::string> files;
-  backtest_inputs(rc, files, opts);
+  std::vector<Venue> venues;
+  backtest_inputs(rc, files, opts, venues);
   rc.data = files;
   check_engine_for_run(rc, rc.engine.topology);
   RunSession s(rc, "", "backtest", /*pipeline_reports_status=*/true);
   s.po.progress = !g_backtest.quiet;
   s.po.file_options = std::move(opts);
-  ENIGMA_LOG_INFO("engine", "backtest start venue={} files={} instruments={} topology={}", to_string(rc.venue), files.size(),
+  s.po.file_venues = std::move(venues);
+  ENIGMA_LOG_INFO("engine", "backtest start venue={} files={} inputs={} topology={}", to_string(rc.venue), files.size(),
                   rc.backtest.size(), to_string(rc.engine.topology));
-  std::fprintf(stderr, "enigma backtest: %zu file(s), %zu instrument input(s), %s topology -> %s\n", files.size(), rc.backtest.size(),
+  std::fprintf(stderr, "enigma backtest: %zu file(s), %zu input(s), %s topology -> %s\n", files.size(), rc.backtest.size(),
                std::string(to_string(rc.engine.topology)).c_str(), s.dir.c_str());
   return s.guarded([&] {
     PipelineResult r = run_pipeline(files, s.registry, *s.strategies, *s.core, s.po);

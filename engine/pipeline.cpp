@@ -149,12 +149,25 @@ class FeedStage {
   using Sync = typename F::Sync;
 
  public:
-  FeedStage(Venue venue, InstrumentRegistry& registry, InstrumentId traded)
+  // file_venues: replay, each file's venue when the files are of several venues of one family (Binance
+  // spot and USD-M captures in one run); empty, or Venue::unknown for a file: `venue`.
+  FeedStage(Venue venue, InstrumentRegistry& registry, InstrumentId traded, const std::vector<Venue>& file_venues = {})
       : decoder_(venue, registry), registry_(registry), venue_(venue), traded_(traded), buf_(1 << 15) {
     syncs_.resize(1024);
     held_.resize(1024);
     per_.resize(1024);
     file_book_.assign(kTrackedFiles, kInvalidInstrument);
+    file_venue_.assign(kTrackedFiles, venue);
+    file_decoder_.assign(kTrackedFiles, &decoder_);
+    if (file_venues.size() > kTrackedFiles) throw Error("more than " + std::to_string(kTrackedFiles) + " input files of several venues");
+    for (std::size_t i = 0; i < file_venues.size(); ++i) {
+      const Venue v = file_venues[i];
+      if (v == Venue::unknown || v == venue) continue;
+      auto it = std::find_if(other_decoders_.begin(), other_decoders_.end(), [&](const auto& d) { return d.first == v; });
+      if (it == other_decoders_.end()) it = other_decoders_.insert(other_decoders_.end(), {v, std::make_unique<Decoder>(v, registry)});
+      file_venue_[i] = v;
+      file_decoder_[i] = it->second.get();
+    }
   }
 
   struct Output {
@@ -177,7 +190,8 @@ class FeedStage {
       out.done_tsc = rdtsc();
       return out;
     }
-    const feed::DecodeResult d = decode_frame(decoder_, f, tsc, snap, buf_);
+    Decoder& decoder = f.source < file_decoder_.size() ? *file_decoder_[f.source] : decoder_;
+    const feed::DecodeResult d = decode_frame(decoder, f, tsc, snap, buf_);
     const std::uint64_t t1 = rdtsc();
     h.decode.record(static_cast<std::int64_t>(t1 - tsc));
     if (!d.ok()) {
@@ -281,16 +295,18 @@ class FeedStage {
       const std::uint64_t held = held_[id].count;
       r.quotes_uncompared += held;
       if (id < registry_.size())
-        r.books.push_back(InstrumentBookStats{std::string(registry_.get(id).symbol.view()), p.updates, p.snapshots, p.checks,
+        r.books.push_back(InstrumentBookStats{std::string(registry_.get(id).symbol.view()), std::string(to_string(registry_.get(id).venue)), p.updates, p.snapshots, p.checks,
                                               p.mismatches, p.uncompared + held, gap_count(*s), p.resyncs,
                                               s->state() == feed::SyncState::synced});
     }
     r.duplicates += decoder_duplicates(decoder_);
+    for (const auto& d : other_decoders_) r.duplicates += decoder_duplicates(*d.second);
   }
 
  private:
   Sync& sync(InstrumentId id) noexcept {
-    if (!syncs_[id]) [[unlikely]] syncs_[id] = std::make_unique<Sync>(venue_, id);  // first sight: cold
+    if (!syncs_[id]) [[unlikely]]  // first sight: cold. The book's rules are its instrument's venue's (spot or futures).
+      syncs_[id] = std::make_unique<Sync>(id < registry_.size() ? registry_.get(id).venue : venue_, id);
     return *syncs_[id];
   }
   // Which instrument a REST depth body belongs to when the body does not say (Binance): the URL's
@@ -301,7 +317,8 @@ class FeedStage {
     if (const auto p = f.url.find("symbol="); p != std::string_view::npos) {
       std::string_view sym = f.url.substr(p + 7);
       sym = sym.substr(0, sym.find('&'));
-      if (const auto id = registry_.find(venue_, sym)) return *id;
+      const Venue v = f.source < file_venue_.size() ? file_venue_[f.source] : venue_;
+      if (const auto id = registry_.find(v, sym)) return *id;
       return kInvalidInstrument;
     }
     if (f.source == feed::kLiveSource) return traded_;
@@ -399,6 +416,10 @@ class FeedStage {
   static constexpr std::size_t kTrackedFiles = 1024;
   static constexpr InstrumentId kAmbiguousInstrument = kInvalidInstrument - 1;
   std::vector<InstrumentId> file_book_;
+  // Per capture file: its venue and the decoder that reads it (decoder_, or one of other_decoders_).
+  std::vector<Venue> file_venue_;
+  std::vector<Decoder*> file_decoder_;
+  std::vector<std::pair<Venue, std::unique_ptr<Decoder>>> other_decoders_;
 };
 
 // A replay's frames: the market-data frames of the files merged by receive time, streamed from a reader
@@ -579,7 +600,7 @@ class FusedEngine {
  public:
   FusedEngine(InstrumentRegistry& registry, strategy::StrategyStage& strategies, TradingCore& core, const PipelineOptions& opt,
               PipelineResult& r)
-      : feed_(opt.venue, registry, opt.traded), strategies_(strategies), core_(core), opt_(opt), r_(r),
+      : feed_(opt.venue, registry, opt.traded, opt.file_venues), strategies_(strategies), core_(core), opt_(opt), r_(r),
         fill_ctx_{&strategies, &fill_intents_}, heartbeat_(opt.heartbeat_ns, registry), warm_ticks_(warm_interval_ticks(opt)) {
     // engine.cores in the fused topology: the one thread that runs every stage (checked at start-up).
     if (!opt.cores.empty()) pin_current_thread(opt.cores[0]);
@@ -927,7 +948,7 @@ void run_pipelined(ReplaySource& frames, InstrumentRegistry& registry,
   oms_runner.start(StageOptions{"enigma-oms", core_at(2), false, 50, false, opt.idle}, oloop);
   if (core_at(0) >= 0) pin_current_thread(core_at(0));
 
-  FeedStage<F> feed(opt.venue, registry, opt.traded);
+  FeedStage<F> feed(opt.venue, registry, opt.traded, opt.file_venues);
   BookView view;
   MarketMsg m{};
   const std::uint64_t feed_allocs = drive_frames(frames, opt, r, [&](const feed::CapturedFrame& f) {
@@ -1263,6 +1284,12 @@ void with_venue_feed(Venue venue, Fn&& fn) {
 
 }  // namespace
 
+bool same_feed_family(Venue a, Venue b) {
+  bool same = false;
+  with_venue_feed(a, [&]<class A>() { with_venue_feed(b, [&]<class B>() { same = std::is_same_v<A, B>; }); });
+  return same;
+}
+
 namespace {
 // The live-frame loop both paper and live run (the order side differs only inside the trading core).
 PipelineResult run_live_frames(const PaperOptions& popt, InstrumentRegistry& registry, strategy::StrategyStage& strategies,
@@ -1364,6 +1391,10 @@ PipelineResult run_pipeline(const std::vector<std::string>& files, InstrumentReg
   feed::FrameStream stream(files, std::move(per_file));
   ReplaySource frames{stream, stream.next(), nullptr};
   if (!frames.first) throw Error("no market-data frames in the given files");
+  for (std::size_t i = 0; i < opt.file_venues.size(); ++i)
+    if (opt.file_venues[i] != Venue::unknown && !same_feed_family(opt.venue, opt.file_venues[i]))
+      throw Error(files[i] + ": a " + std::string(to_string(opt.file_venues[i])) + " file cannot be read in a " +
+                  std::string(to_string(opt.venue)) + " run (one run reads one venue family)");
   PipelineResult r;
   r.data_start_ns = frames.first->recv_ns;
   with_venue_feed(opt.venue, [&]<class F>() { run_topology<F>(frames, registry, strategies, core, opt, r); });

@@ -65,7 +65,14 @@ struct PipelineOptions {
   // Replay: per-file read options (one per file; `enigma backtest` names each candle / funding CSV's
   // instrument here). Empty: every file is a capture read with `strict`.
   std::vector<feed::CaptureReadOptions> file_options;
+  // Replay: each file's venue, for a run over several venues of one feed family (same_feed_family): Binance
+  // spot and USD-M captures together, each instrument keyed by venue and symbol. Empty: every file is `venue`.
+  std::vector<Venue> file_venues;
 };
+
+// Whether one replay can read captures of both venues (one decoder family: binance-spot/-usdm/-coinm,
+// kucoin-spot/-futures, kraken-spot/-futures).
+[[nodiscard]] bool same_feed_family(Venue a, Venue b);
 
 // Every histogram is in TSC ticks while recording; results() converts to nanoseconds.
 struct StageHistograms {
@@ -88,6 +95,7 @@ struct StageHistograms {
 // One instrument's book over the run (the summary's per-instrument lines).
 struct InstrumentBookStats {
   std::string symbol;
+  std::string venue;
   std::uint64_t updates{0};     // book changes published to the strategies
   std::uint64_t snapshots{0};   // depth snapshots applied (REST bodies, or the venue's in-stream snapshots)
   std::uint64_t checks{0}, mismatches{0};  // venue top-of-book quotes compared at the same update id / differing

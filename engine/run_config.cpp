@@ -584,10 +584,22 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
   if (auto t = root.optional_table("backtest")) {
     for (auto in : t->table_array("input")) {
       BacktestInput b;
-      b.instrument = static_cast<std::size_t>(in.integer("instrument", std::nullopt, 0, 65'535));
-      if (b.instrument >= rc.instruments.size())
-        in.fail("instrument", "no [[instrument]] with index " + std::to_string(b.instrument) + " (" +
-                                  std::to_string(rc.instruments.size()) + " configured)");
+      if (in.has("instrument")) {
+        b.instrument = static_cast<std::size_t>(in.integer("instrument", std::nullopt, 0, 65'535));
+        if (*b.instrument >= rc.instruments.size())
+          in.fail("instrument", "no [[instrument]] with index " + std::to_string(*b.instrument) + " (" +
+                                    std::to_string(rc.instruments.size()) + " configured)");
+        b.venue = rc.instruments[*b.instrument].spec.venue;
+        if (in.has("venue") && read_venue(in, "venue", std::nullopt) != b.venue)
+          in.fail("venue", "differs from instrument " + std::to_string(*b.instrument) + "'s venue \"" +
+                               std::string(to_string(b.venue)) + "\" (give one of the two)");
+      } else if (in.has("venue")) {
+        b.venue = read_venue(in, "venue", std::nullopt);
+        if (in.has("candles") || in.has("funding"))
+          in.fail("venue", "candles and funding are one instrument's: name it with `instrument` instead of `venue`");
+      } else {
+        in.fail("instrument", "an input names its instrument (an [[instrument]] index), or `venue` for captures of every symbol they carry");
+      }
       b.candles = in.string_list("candles", std::vector<std::string>{});
       b.captures = in.string_list("captures", std::vector<std::string>{});
       b.funding = in.string_list("funding", std::vector<std::string>{});

@@ -106,10 +106,12 @@ struct RecordSettings {
   std::uint64_t ring_bytes{64ull << 20};     // trading thread -> writer thread buffer (power of two)
 };
 
-// [[backtest.input]] (enigma backtest): one instrument's data. Paths may be files, directories (their *.csv,
-// *.csv.gz / capture files in name order) or globs; the command expands them.
+// [[backtest.input]] (enigma backtest): one instrument's data, or (venue without instrument) captures of every
+// symbol they carry on one venue. Paths may be files, directories (their *.csv, *.csv.gz / capture files in
+// name order) or globs; the command expands them.
 struct BacktestInput {
-  std::size_t instrument{0};           // index into [[instrument]]
+  std::optional<std::size_t> instrument;  // index into [[instrument]]; none: captures only, of `venue`
+  Venue venue{Venue::unknown};         // the captures' venue: the instrument's, or the `venue` key
   std::vector<std::string> candles;    // candle CSVs datetime,open,high,low,close,volume (several days: several files)
   std::vector<std::string> captures;   // recorded L2 captures, as [replay] data
   std::vector<std::string> funding;    // funding CSVs datetime,time_ms,funding_rate: charged at their timestamps

@@ -533,7 +533,7 @@ void write_run_files(const std::string& dir, const RunSummaryInput& in) {
   j << "  \"books\": [";
   for (std::size_t i = 0; i < r.books.size(); ++i) {
     const InstrumentBookStats& b = r.books[i];
-    j << (i ? ", " : "") << "{\"symbol\": \"" << json_escape(b.symbol)
+    j << (i ? ", " : "") << "{\"symbol\": \"" << json_escape(b.symbol) << "\", \"venue\": \"" << json_escape(b.venue)
       << "\", \"synced\": " << (b.synced ? "true" : "false") << ", \"snapshots\": " << b.snapshots
       << ", \"updates\": " << b.updates << ", \"checks\": " << b.checks << ", \"mismatches\": " << b.mismatches
       << ", \"quotes_uncompared\": " << b.quotes_uncompared << ", \"gaps\": " << b.gaps
@@ -605,11 +605,15 @@ std::string format_summary(const RunSummaryInput& in, const std::string& dir) {
       (unsigned long long)r.book_checks, (unsigned long long)r.gaps, (unsigned long long)r.duplicates,
       (unsigned long long)r.resyncs, (unsigned long long)r.crossed);
   o << line;
+  // A run over several venues (Binance spot and USD-M captures) names each book's venue: BTCUSDT is two books.
+  const bool several_venues =
+      std::any_of(r.books.begin(), r.books.end(), [&](const InstrumentBookStats& b) { return b.venue != r.books.front().venue; });
   for (const InstrumentBookStats& b : r.books) {
+    const std::string name = several_venues ? b.venue + " " + b.symbol : b.symbol;
     std::snprintf(line, sizeof line,
-                  "    %-12s %s  snapshots %llu  updates %llu  checks %llu/%llu agree  quotes not compared %llu  gaps "
+                  "    %-*s %s  snapshots %llu  updates %llu  checks %llu/%llu agree  quotes not compared %llu  gaps "
                   "%llu  resyncs %llu\n",
-                  b.symbol.c_str(), b.synced ? "synced    " : "not synced", (unsigned long long)b.snapshots,
+                  several_venues ? 26 : 12, name.c_str(), b.synced ? "synced    " : "not synced", (unsigned long long)b.snapshots,
                   (unsigned long long)b.updates, (unsigned long long)(b.checks - b.mismatches),
                   (unsigned long long)b.checks, (unsigned long long)b.quotes_uncompared, (unsigned long long)b.gaps,
                   (unsigned long long)b.resyncs);
