@@ -125,16 +125,26 @@ od::array answer_array(od::document& doc, DownloadVenue venue, std::string_view 
   return arr;
 }
 
-}  // namespace
-
-std::vector<SeriesRow> parse_klines_answer(DownloadVenue venue, std::string_view body, const std::string& what,
-                                           std::uint64_t& duplicates) {
+// Calls fn(item) for every item of the answer's array (answer_array), parsed once here.
+template <class Fn>
+void for_each_answer_item(DownloadVenue venue, std::string_view body, const std::string& what, Fn&& fn) {
   const simdjson::padded_string padded(body);
   od::parser parser;
   od::document doc;
   if (parser.iterate(padded).get(doc)) throw Error(what + ": answer is not JSON");
-  std::vector<Row> rows;
   for (auto item : answer_array(doc, venue, body, what)) {
+    od::value v;
+    if (item.get(v)) throw Error(what + ": malformed answer item");
+    fn(v);
+  }
+}
+
+}  // namespace
+
+std::vector<SeriesRow> parse_klines_answer(DownloadVenue venue, std::string_view body, const std::string& what,
+                                           std::uint64_t& duplicates) {
+  std::vector<Row> rows;
+  for_each_answer_item(venue, body, what, [&](od::value item) {
     od::array k;
     if (item.get_array().get(k)) throw Error(what + ": a kline is not an array");
     std::int64_t t = 0;
@@ -152,18 +162,14 @@ std::vector<SeriesRow> parse_klines_answer(DownloadVenue venue, std::string_view
     if (i < 6) throw Error(what + ": a kline has " + std::to_string(i) + " fields, expected at least 6");
     check_candle(t, c, what);
     rows.push_back({t, c[0] + "," + c[1] + "," + c[2] + "," + c[3] + "," + c[4]});
-  }
+  });
   return ordered_page(std::move(rows), duplicates, what);
 }
 
 std::vector<SeriesRow> parse_funding_answer(DownloadVenue venue, std::string_view body, const std::string& what,
                                             std::uint64_t& duplicates) {
-  const simdjson::padded_string padded(body);
-  od::parser parser;
-  od::document doc;
-  if (parser.iterate(padded).get(doc)) throw Error(what + ": answer is not JSON");
   std::vector<Row> rows;
-  for (auto item : answer_array(doc, venue, body, what)) {
+  for_each_answer_item(venue, body, what, [&](od::value item) {
     od::object o;
     if (item.get_object().get(o)) throw Error(what + ": a funding entry is not an object");
     std::optional<std::int64_t> t;
@@ -182,7 +188,7 @@ std::vector<SeriesRow> parse_funding_answer(DownloadVenue venue, std::string_vie
     parse_double(rate, ok);
     if (!t || !ok) throw Error(what + ": a funding entry lacks its time or a numeric fundingRate");
     rows.push_back({*t, rate});
-  }
+  });
   return ordered_page(std::move(rows), duplicates, what);
 }
 
