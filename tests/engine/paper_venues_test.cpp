@@ -202,6 +202,8 @@ void run_venue(Dialect dialect, Faults faults = {}) {
   EXPECT_EQ(r.crossed, 0u);
   EXPECT_GE(r.reconnects, 2u) << where();
   EXPECT_GE(r.resyncs, faults.checksum ? 2u : 1u);
+  // Kraken: the venue's checksums (computed by the test venue) and the engine's agree on every other update.
+  if (dialect == Dialect::kraken_spot) EXPECT_EQ(r.resyncs, 2u) << "the lost diff and the corrupt checksum only";
   if (pp.snapshot_url.empty()) {
     EXPECT_GE(r.resubscribes, faults.checksum ? 2u : 1u);
     if (dialect == Dialect::kraken_spot) {  // Kraken v2's unsubscribe: the subscription's params, method unsubscribe
@@ -231,6 +233,29 @@ TEST(EnginePaperVenues, KrakenResubscribesAfterAGapAndAChecksumFailure) {
   run_venue(Dialect::kraken_spot, Faults{.checksum = true, .heartbeats = true});
 }
 TEST(EnginePaperVenues, KucoinFuturesFromTheBulletTokenFlow) { run_venue(Dialect::kucoin_futures); }
+
+// `enigma paper --config config/paper-kraken-spot.toml` from the config alone: Kraken spot v2's endpoint, no
+// REST snapshot, no client ping (heartbeats), and the frames sent after a checksum failure are the `book`
+// subscription's unsubscribe then the subscription again (Kraken v2: same params, method "unsubscribe"),
+// never the trade subscription's. Kraken Futures v1 the same way with "event".
+TEST(EnginePaperVenues, KrakenSpotConfigResubscribesItsBookChannel) {
+  const RunConfig rc = RunConfig::load(std::string(ENIGMA_SOURCE_DIR) + "/config/paper-kraken-spot.toml");
+  EXPECT_EQ(rc.venue, Venue::kraken_spot);
+  const PaperOptions p = paper_options(rc);
+  EXPECT_EQ(p.ws.url, "wss://ws.kraken.com/v2");
+  EXPECT_TRUE(p.snapshot_url.empty());
+  EXPECT_EQ(p.ws.ping, feed::PingPolicy::none);
+  EXPECT_TRUE(p.resubscribe.empty());  // derived from the subscriptions at run time
+  const std::string book = R"({"method":"subscribe","params":{"channel":"book","symbol":["BTC/USD"],"depth":25}})";
+  ASSERT_EQ(p.ws.subscriptions.size(), 2u);
+  EXPECT_EQ(p.ws.subscriptions[0], book);
+  EXPECT_EQ(book_resubscribe_frames(rc.venue, p.ws.subscriptions),
+            (std::vector<std::string>{R"({"method":"unsubscribe","params":{"channel":"book","symbol":["BTC/USD"],"depth":25}})", book}));
+  const std::string futures_book = R"({"event":"subscribe","feed":"book","product_ids":["PF_XBTUSD"]})";
+  EXPECT_EQ(book_resubscribe_frames(Venue::kraken_futures,
+                                    {futures_book, R"({"event":"subscribe","feed":"trade","product_ids":["PF_XBTUSD"]})"}),
+            (std::vector<std::string>{R"({"event":"unsubscribe","feed":"book","product_ids":["PF_XBTUSD"]})", futures_book}));
+}
 
 // Bybit closes a connection that sends no ping: the engine sends {"op":"ping"} on its interval and the
 // venue's pong keeps the connection (and counts as data for the stale detector).
