@@ -1310,6 +1310,8 @@ std::vector<std::string> book_resubscribe_frames(Venue venue, const std::vector<
     case Venue::okx: verb = "\"op\""; markers = {"\"books"}; break;
     case Venue::bybit: verb = "\"op\""; markers = {"orderbook."}; break;
     case Venue::coinbase: verb = "\"type\""; markers = {"\"level2\"", "\"l2_data\"", "\"level2_batch\""}; break;
+    case Venue::kraken_spot: verb = "\"method\""; markers = {"\"book\""}; break;  // v2: {"method":..,"params":{"channel":"book",..}}
+    case Venue::kraken_futures: verb = "\"event\""; markers = {"\"book\""}; break;  // v1: {"event":..,"feed":"book",..}
     default: return {};
   }
   std::vector<std::string> out;

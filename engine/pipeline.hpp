@@ -149,9 +149,9 @@ PipelineResult run_pipeline(const std::vector<std::string>& files, InstrumentReg
 
 // The text frames that make a venue send a fresh book snapshot on the live connection, derived from the
 // run's subscriptions: for each book subscription its unsubscribe, then the subscription again. OKX
-// (`books*` channels, "op"), Bybit (`orderbook.*` topics, "op") and Coinbase (`level2` / `l2_data`,
-// "type"); empty for venues whose snapshot is a REST request (Binance, KuCoin) and for subscriptions that
-// name no book channel.
+// (`books*` channels, "op"), Bybit (`orderbook.*` topics, "op"), Coinbase (`level2` / `l2_data`, "type"),
+// Kraken spot v2 (`book` channel, "method") and Kraken Futures (`book` feed, "event"); empty for venues
+// whose snapshot is a REST request (Binance, KuCoin) and for subscriptions that name no book channel.
 [[nodiscard]] std::vector<std::string> book_resubscribe_frames(Venue venue, const std::vector<std::string>& subscriptions);
 
 struct PaperOptions {

@@ -1,13 +1,15 @@
 // Paper trading for every venue with a market-data decoder (issue 13 item 4), through run_paper against the
 // local TLS venue (tests/support/market_data_venue.hpp) speaking each venue's dialect: a lost message (a
-// sequence gap), an OKX checksum failure, a dropped connection and a silent feed. After a gap the engine
-// recovers on the SAME connection (OKX/Bybit/Coinbase resubscribe, Binance/KuCoin fetch a REST snapshot on
-// the fetcher thread); a drop and a silence reconnect; and at the end the engine's book equals the venue's
-// own book (computed by the test venue, not by the engine's code).
+// sequence gap; on Kraken spot, which has no sequence numbers, a checksum that no longer matches), an OKX or
+// Kraken checksum failure, a dropped connection and a silent feed. After a gap the engine recovers on the
+// SAME connection (OKX/Bybit/Coinbase/Kraken resubscribe, Binance/KuCoin fetch a REST snapshot on the fetcher
+// thread); a drop and a silence reconnect; and at the end the engine's book equals the venue's own book
+// (computed by the test venue, not by the engine's code).
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <string>
 #include <thread>
 
@@ -37,7 +39,8 @@ void expect_levels(const std::vector<PriceLevel>& got, const std::vector<PriceLe
 }
 
 struct Faults {
-  bool checksum = false;  // OKX: one update whose checksum does not match the book
+  bool checksum = false;    // OKX, Kraken: one update whose checksum does not match the book
+  bool heartbeats = false;  // Kraken: heartbeats alone (no book data) for longer than the stale limit
 };
 
 void run_venue(Dialect dialect, Faults faults = {}) {
@@ -56,7 +59,7 @@ void run_venue(Dialect dialect, Faults faults = {}) {
 
   PaperOptions pp;
   const std::string base = "https://127.0.0.1:" + std::to_string(server.port());
-  if (dialect == Dialect::kucoin_spot) pp.ws.kucoin_bullet_url = base + venue.bullet_path();
+  if (!venue.bullet_path().empty()) pp.ws.kucoin_bullet_url = base + venue.bullet_path();
   else pp.ws.url = server.url(venue.ws_path());
   pp.ws.subscriptions = venue.subscriptions();
   pp.ws.ping = venue.ping();
@@ -145,6 +148,13 @@ void run_venue(Dialect dialect, Faults faults = {}) {
     }
     return wait_for(caught_up, 20000);
   };
+  if (dialect == Dialect::kraken_spot) {
+    // Kraken spot has no sequence numbers: a loss is seen when the next update's checksum (best 10 levels)
+    // disagrees, so the lost diff is one that changes them (a deeper one goes unnoticed on the venue too).
+    for (int i = 0; i < 50 && !venue.loss_shows_in_checksum(at); ++i) send(1);
+    ASSERT_TRUE(venue.loss_shows_in_checksum(at));
+    ASSERT_TRUE(wait_for(caught_up, 20000)) << where();
+  }
   skip(1);
   send(1);
   ASSERT_TRUE(served(2)) << where();
@@ -161,6 +171,16 @@ void run_venue(Dialect dialect, Faults faults = {}) {
     send(40);
     ASSERT_TRUE(wait_for(caught_up, 20000)) << where();
     EXPECT_EQ(server.connections(), 1) << "a checksum failure must not cost a reconnect";
+  }
+
+  // Kraken: no book data for 1.5 s (stale limit 1 s) but its heartbeat channel every 250 ms: no reconnect.
+  if (faults.heartbeats) {
+    for (int i = 0; i < 6; ++i) {
+      server.send_raw(R"({"channel":"heartbeat"})");
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    ASSERT_TRUE(wait_for(caught_up, 20000)) << where();
+    EXPECT_EQ(server.connections(), 1) << "heartbeats are data for the stale detector";
   }
 
   // 3. The connection drops (no close frame): reconnect, resubscribe, new snapshot.
@@ -182,8 +202,16 @@ void run_venue(Dialect dialect, Faults faults = {}) {
   EXPECT_EQ(r.crossed, 0u);
   EXPECT_GE(r.reconnects, 2u) << where();
   EXPECT_GE(r.resyncs, faults.checksum ? 2u : 1u);
+  // Kraken: the venue's checksums (computed by the test venue) and the engine's agree on every other update.
+  if (dialect == Dialect::kraken_spot) EXPECT_EQ(r.resyncs, 2u) << "the lost diff and the corrupt checksum only";
   if (pp.snapshot_url.empty()) {
     EXPECT_GE(r.resubscribes, faults.checksum ? 2u : 1u);
+    if (dialect == Dialect::kraken_spot) {  // Kraken v2's unsubscribe: the subscription's params, method unsubscribe
+      const auto rx = server.received();
+      EXPECT_NE(std::find(rx.begin(), rx.end(),
+                          std::string(R"({"method":"unsubscribe","params":{"channel":"book","symbol":["BTC/USD"],"depth":100}})")),
+                rx.end());
+    }
   } else {
     EXPECT_EQ(r.resubscribes, 0u);
     EXPECT_GE(r.snapshots_fetched, 4u);  // first connect, the gap, two reconnects
@@ -201,6 +229,33 @@ TEST(EnginePaperVenues, KucoinSpotFromTheBulletTokenFlow) { run_venue(Dialect::k
 TEST(EnginePaperVenues, OkxResubscribesAfterAGapAndAChecksumFailure) { run_venue(Dialect::okx, Faults{.checksum = true}); }
 TEST(EnginePaperVenues, BybitResubscribesAfterAGap) { run_venue(Dialect::bybit); }
 TEST(EnginePaperVenues, CoinbaseResubscribesAfterAGap) { run_venue(Dialect::coinbase); }
+TEST(EnginePaperVenues, KrakenResubscribesAfterAGapAndAChecksumFailure) {
+  run_venue(Dialect::kraken_spot, Faults{.checksum = true, .heartbeats = true});
+}
+TEST(EnginePaperVenues, KucoinFuturesFromTheBulletTokenFlow) { run_venue(Dialect::kucoin_futures); }
+
+// `enigma paper --config config/paper-kraken-spot.toml` from the config alone: Kraken spot v2's endpoint, no
+// REST snapshot, no client ping (heartbeats), and the frames sent after a checksum failure are the `book`
+// subscription's unsubscribe then the subscription again (Kraken v2: same params, method "unsubscribe"),
+// never the trade subscription's. Kraken Futures v1 the same way with "event".
+TEST(EnginePaperVenues, KrakenSpotConfigResubscribesItsBookChannel) {
+  const RunConfig rc = RunConfig::load(std::string(ENIGMA_SOURCE_DIR) + "/config/paper-kraken-spot.toml");
+  EXPECT_EQ(rc.venue, Venue::kraken_spot);
+  const PaperOptions p = paper_options(rc);
+  EXPECT_EQ(p.ws.url, "wss://ws.kraken.com/v2");
+  EXPECT_TRUE(p.snapshot_url.empty());
+  EXPECT_EQ(p.ws.ping, feed::PingPolicy::none);
+  EXPECT_TRUE(p.resubscribe.empty());  // derived from the subscriptions at run time
+  const std::string book = R"({"method":"subscribe","params":{"channel":"book","symbol":["BTC/USD"],"depth":25}})";
+  ASSERT_EQ(p.ws.subscriptions.size(), 2u);
+  EXPECT_EQ(p.ws.subscriptions[0], book);
+  EXPECT_EQ(book_resubscribe_frames(rc.venue, p.ws.subscriptions),
+            (std::vector<std::string>{R"({"method":"unsubscribe","params":{"channel":"book","symbol":["BTC/USD"],"depth":25}})", book}));
+  const std::string futures_book = R"({"event":"subscribe","feed":"book","product_ids":["PF_XBTUSD"]})";
+  EXPECT_EQ(book_resubscribe_frames(Venue::kraken_futures,
+                                    {futures_book, R"({"event":"subscribe","feed":"trade","product_ids":["PF_XBTUSD"]})"}),
+            (std::vector<std::string>{R"({"event":"unsubscribe","feed":"book","product_ids":["PF_XBTUSD"]})", futures_book}));
+}
 
 // Bybit closes a connection that sends no ping: the engine sends {"op":"ping"} on its interval and the
 // venue's pong keeps the connection (and counts as data for the stale detector).

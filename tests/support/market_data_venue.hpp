@@ -1,15 +1,16 @@
 // A local market-data venue for paper tests: one deterministic order book, evolved by `updates` random
-// changes, spoken in each venue's own dialect (Binance USD-M, KuCoin spot, OKX, Bybit, Coinbase Advanced
-// Trade) through the local TLS WebSocket + HTTPS server (ws_test_server.hpp).
+// changes, spoken in each venue's own dialect (Binance USD-M, KuCoin spot and Futures, OKX, Bybit, Coinbase
+// Advanced Trade, Kraken spot WebSocket v2) through the local TLS WebSocket + HTTPS server (ws_test_server.hpp).
 //
 // The server's recorded frames are the book's diffs, in order; the server's cursor says how many of them the
 // venue has "published". Whatever the engine asks for is answered at that cursor, as a venue would: the REST
 // snapshot (Binance, KuCoin), or the snapshot that follows a (re)subscription on the stream (OKX, Bybit,
-// Coinbase), so a test injects faults with the server's own commands (skip = a lost message, fault = a
-// dropped connection, silence = nothing sent) plus corrupt_checksum() for OKX, and then compares the
+// Coinbase, Kraken), so a test injects faults with the server's own commands (skip = a lost message, fault = a
+// dropped connection, silence = nothing sent) plus corrupt_checksum() for OKX and Kraken, and then compares the
 // engine's book with book_after(cursor): the venue's own book, computed here independently of the engine.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <map>
@@ -24,7 +25,7 @@
 
 namespace enigma::testing {
 
-enum class Dialect { binance_usdm, kucoin_spot, okx, bybit, coinbase };
+enum class Dialect { binance_usdm, kucoin_spot, okx, bybit, coinbase, kraken_spot, kucoin_futures };
 
 class MarketDataVenue {
  public:
@@ -40,7 +41,8 @@ class MarketDataVenue {
     books_.push_back(b);
     for (std::size_t i = 1; i <= updates; ++i) {
       Change ch;
-      const int n = 1 + static_cast<int>(rng() % 3);
+      int n = 1 + static_cast<int>(rng() % 3);
+      if (d == Dialect::kucoin_futures) n = 1;  // its level2 message carries exactly one change
       for (int j = 0; j < n; ++j) {
         const bool bid = rng() % 2 == 0;
         const int off = static_cast<int>(rng() % 50);
@@ -70,6 +72,8 @@ class MarketDataVenue {
       case Dialect::okx: return Venue::okx;
       case Dialect::bybit: return Venue::bybit;
       case Dialect::coinbase: return Venue::coinbase;
+      case Dialect::kraken_spot: return Venue::kraken_spot;
+      case Dialect::kucoin_futures: return Venue::kucoin_futures;
     }
     return Venue::unknown;
   }
@@ -80,6 +84,8 @@ class MarketDataVenue {
       case Dialect::okx: return "BTC-USDT-SWAP";
       case Dialect::bybit: return "BTCUSDT";
       case Dialect::coinbase: return "BTC-USD";
+      case Dialect::kraken_spot: return "BTC/USD";
+      case Dialect::kucoin_futures: return "XBTUSDTM";
     }
     return {};
   }
@@ -87,7 +93,8 @@ class MarketDataVenue {
     InstrumentSpec s;
     s.venue = venue();
     s.symbol = Symbol(symbol());
-    s.kind = d_ == Dialect::kucoin_spot || d_ == Dialect::coinbase ? InstrumentKind::spot : InstrumentKind::linear_perpetual;
+    s.kind = d_ == Dialect::kucoin_spot || d_ == Dialect::coinbase || d_ == Dialect::kraken_spot ? InstrumentKind::spot
+                                                                                                   : InstrumentKind::linear_perpetual;
     s.tick = Price::parse("0.1").value;
     s.lot = Qty::parse("0.001").value;
     return s;
@@ -99,6 +106,8 @@ class MarketDataVenue {
       case Dialect::okx: return feed::PingPolicy::okx;
       case Dialect::bybit: return feed::PingPolicy::bybit;
       case Dialect::coinbase: return feed::PingPolicy::none;  // its heartbeats channel keeps the stream alive
+      case Dialect::kraken_spot: return feed::PingPolicy::none;  // heartbeats come with any subscription
+      case Dialect::kucoin_futures: return feed::PingPolicy::kucoin;
     }
     return feed::PingPolicy::none;
   }
@@ -109,7 +118,9 @@ class MarketDataVenue {
       case Dialect::okx: return "/ws/v5/public";
       case Dialect::bybit: return "/v5/public/linear";
       case Dialect::coinbase: return "/ws";
-      case Dialect::kucoin_spot: return {};
+      case Dialect::kraken_spot: return "/v2";
+      case Dialect::kucoin_spot:
+      case Dialect::kucoin_futures: return {};
     }
     return {};
   }
@@ -122,6 +133,10 @@ class MarketDataVenue {
       case Dialect::coinbase:
         return {R"({"type":"subscribe","product_ids":["BTC-USD"],"channel":"level2"})",
                 R"({"type":"subscribe","channel":"heartbeats"})"};
+      // Depth 100 holds the whole book (at most 50 levels a side), so no level ever falls out of scope.
+      case Dialect::kraken_spot: return {R"({"method":"subscribe","params":{"channel":"book","symbol":["BTC/USD"],"depth":100}})"};
+      case Dialect::kucoin_futures:
+        return {R"({"id":"1","type":"subscribe","topic":"/contractMarket/level2:XBTUSDTM","response":true})"};
     }
     return {};
   }
@@ -129,15 +144,17 @@ class MarketDataVenue {
   [[nodiscard]] std::string snapshot_path() const {
     if (d_ == Dialect::binance_usdm) return "/fapi/v1/depth?symbol=BTCUSDT&limit=1000";
     if (d_ == Dialect::kucoin_spot) return "/api/v1/market/orderbook/level2_100?symbol=BTC-USDT";
+    if (d_ == Dialect::kucoin_futures) return "/api/v1/level2/snapshot?symbol=XBTUSDTM";
     return {};
   }
-  [[nodiscard]] std::string bullet_path() const { return d_ == Dialect::kucoin_spot ? "/api/v1/bullet-public" : ""; }
+  [[nodiscard]] bool kucoin() const { return d_ == Dialect::kucoin_spot || d_ == Dialect::kucoin_futures; }
+  [[nodiscard]] std::string bullet_path() const { return kucoin() ? "/api/v1/bullet-public" : ""; }
 
   // ---- the server side ----
   [[nodiscard]] const std::vector<std::string>& frames() const { return frames_; }
   [[nodiscard]] WsTestServerOptions server_options() const {
     WsTestServerOptions o;
-    o.kucoin_welcome = d_ == Dialect::kucoin_spot;
+    o.kucoin_welcome = kucoin();
     o.stamp_sequence = d_ == Dialect::coinbase;
     o.bullet_body =
         R"({"code":"200000","data":{"token":"test-token","instanceServers":[{"endpoint":"{ENDPOINT}","encrypt":true,)"
@@ -146,8 +163,25 @@ class MarketDataVenue {
     o.on_client_text = [this](const std::string& text, std::size_t cursor) { return answer(text, cursor); };
     return o;
   }
-  // Diff `index` (0-based into frames()) with a checksum that does not match the book (OKX).
+  // Diff `index` (0-based into frames()) with a checksum that does not match the book (OKX, Kraken).
   [[nodiscard]] std::string corrupt_checksum(std::size_t index) const { return diff_frame(index + 1, /*bad_checksum=*/true); }
+
+  // Kraken: whether losing diff `index` (0-based into frames()) shows in the checksum of the diff after it.
+  // Kraken spot has no sequence numbers and its checksum covers the best 10 levels only: a lost change deeper
+  // in the book (or one the next diff overwrites) is invisible there, as on the real venue.
+  [[nodiscard]] bool loss_shows_in_checksum(std::size_t index) const {
+    Book b = books_.at(index);  // before the lost diff
+    const Change& next = changes_.at(index + 1);
+    const auto apply = [](std::map<std::int64_t, std::int64_t>& side, const std::vector<Level>& ls) {
+      for (const Level& l : ls) {
+        if (l.qty == 0) side.erase(l.px);
+        else side[l.px] = l.qty;
+      }
+    };
+    apply(b.bids, next.bids);
+    apply(b.asks, next.asks);
+    return kraken_checksum(b) != kraken_checksum(books_.at(index + 2));
+  }
 
   // The venue's book after the first `k` diffs: up to `n` levels per side, best first.
   [[nodiscard]] std::vector<PriceLevel> bids_after(std::size_t k, std::size_t n) const { return top(books_.at(k).bids, n, true); }
@@ -218,12 +252,55 @@ class MarketDataVenue {
       if (i < bids.size()) put(bids[i]);
       if (i < asks.size()) put(asks[i]);
     }
+    return static_cast<std::int32_t>(crc32(text));
+  }
+
+  // CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), bit by bit.
+  static std::uint32_t crc32(const std::string& text) {
     std::uint32_t crc = 0xFFFFFFFFu;
     for (unsigned char c : text) {
       crc ^= c;
       for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
     }
-    return static_cast<std::int32_t>(~crc);
+    return ~crc;
+  }
+
+  // Kraken spot v2 prints every price and size with the pair's full precision (BTC/USD: 1 and 8 decimals),
+  // as JSON numbers.
+  static std::string kraken_px(std::int64_t ticks) { return std::to_string(ticks / 10) + "." + std::to_string(ticks % 10); }
+  static std::string kraken_qty(std::int64_t milli) {
+    std::string f = std::to_string(milli % 1000);
+    f.insert(0, 3 - f.size(), '0');
+    return std::to_string(milli / 1000) + "." + f + "00000";
+  }
+  static std::string kraken_levels(const std::vector<Level>& ls) {
+    std::string s = "[";
+    for (const Level& l : ls) {
+      if (s.size() > 1) s += ',';
+      s += R"({"price":)" + kraken_px(l.px) + R"(,"qty":)" + kraken_qty(l.qty) + "}";
+    }
+    return s + "]";
+  }
+  // Kraken spot v2 checksum (docs.kraken.com, "Book checksum (WebSocket v2)"): CRC-32 of the best 10 asks
+  // (low to high) then the best 10 bids (high to low), each level as its price then its qty text with the
+  // '.' removed and leading zeros stripped; unsigned.
+  static std::uint32_t kraken_checksum(const Book& b) {
+    const auto digits = [](std::string t) {
+      t.erase(std::remove(t.begin(), t.end(), '.'), t.end());
+      const std::size_t nz = t.find_first_not_of('0');
+      return nz == std::string::npos ? std::string() : t.substr(nz);
+    };
+    std::string text;
+    const auto bids = all(b.bids, true), asks = all(b.asks, false);
+    for (std::size_t i = 0; i < 10 && i < asks.size(); ++i) text += digits(kraken_px(asks[i].px)) + digits(kraken_qty(asks[i].qty));
+    for (std::size_t i = 0; i < 10 && i < bids.size(); ++i) text += digits(kraken_px(bids[i].px)) + digits(kraken_qty(bids[i].qty));
+    return crc32(text);
+  }
+  static std::string kraken_book(const char* type, const std::vector<Level>& bids, const std::vector<Level>& asks,
+                                 std::uint32_t checksum, const std::string& ts) {
+    return std::string(R"({"channel":"book","type":")") + type + R"(","data":[{"symbol":"BTC/USD","bids":)" +
+           kraken_levels(bids) + R"(,"asks":)" + kraken_levels(asks) + R"(,"checksum":)" + std::to_string(checksum) +
+           R"(,"timestamp":")" + ts + R"("}]})";
   }
 
   // Diff i (1-based): the change that turns books_[i-1] into books_[i].
@@ -267,6 +344,17 @@ class MarketDataVenue {
                std::to_string(5000 + i) + R"(},"cts":)" + ts + "}";
       case Dialect::coinbase:
         return coinbase_l2("update", c.bids, c.asks);
+      case Dialect::kraken_spot:
+        return kraken_book("update", c.bids, c.asks, kraken_checksum(books_.at(i)) + (bad_checksum ? 1u : 0u),
+                           "2026-04-07T14:30:01.456789Z");
+      case Dialect::kucoin_futures: {
+        // {"sequence":N,"change":"price,side,size","timestamp":ms}: one change per message, sequence +1 each.
+        const Level& l = c.bids.empty() ? c.asks.front() : c.bids.front();
+        const std::string seq = std::to_string(1000 + i);
+        return R"({"topic":"/contractMarket/level2:XBTUSDTM","type":"message","subject":"level2","sn":)" + seq +
+               R"(,"data":{"sequence":)" + seq + R"(,"change":")" + px_text(l.px) + (c.bids.empty() ? ",sell," : ",buy,") +
+               qty_text(l.qty) + R"(","timestamp":)" + ts + "}}";
+      }
     }
     return {};
   }
@@ -305,6 +393,8 @@ class MarketDataVenue {
                R"(,"seq":)" + std::to_string(5000 + k) + R"(},"cts":1760000000000})";
       case Dialect::coinbase:
         return coinbase_l2("snapshot", all(b.bids, true), all(b.asks, false));
+      case Dialect::kraken_spot:
+        return kraken_book("snapshot", all(b.bids, true), all(b.asks, false), kraken_checksum(b), "2026-04-07T14:30:01.456789Z");
       default:
         return {};
     }
@@ -319,6 +409,15 @@ class MarketDataVenue {
     if (d_ == Dialect::kucoin_spot)
       return R"({"code":"200000","data":{"time":1760000000000,"sequence":")" + std::to_string(kucoin_seq_before(k + 1)) +
              R"(","bids":)" + levels(all(b.bids, true)) + R"(,"asks":)" + levels(all(b.asks, false)) + "}}";
+    if (d_ == Dialect::kucoin_futures) {  // numbers, not strings; sequence = the last change in the book
+      const auto numbers = [](const std::vector<Level>& ls) {
+        std::string s = "[";
+        for (const Level& l : ls) s += (s.size() > 1 ? ",[" : "[") + px_text(l.px) + "," + qty_text(l.qty) + "]";
+        return s + "]";
+      };
+      return R"({"code":"200000","data":{"sequence":)" + std::to_string(1000 + k) + R"(,"symbol":"XBTUSDTM","bids":)" +
+             numbers(all(b.bids, true)) + R"(,"asks":)" + numbers(all(b.asks, false)) + R"(,"ts":1760000000000000000}})";
+    }
     return R"({"code":"404"})";
   }
 
@@ -345,7 +444,17 @@ class MarketDataVenue {
           return {R"({"channel":"heartbeats","client_id":"","timestamp":"2026-04-07T14:30:01.456789Z","sequence_num":{SEQ},"events":[{"current_time":"2026-04-07 14:30:01.4 +0000 UTC","heartbeat_counter":1}]})"};
         return {};
       case Dialect::kucoin_spot:
+      case Dialect::kucoin_futures:
         if (sub) return {R"({"id":"1","type":"ack"})"};
+        return {};
+      case Dialect::kraken_spot:
+        if (unsub)
+          return {R"({"method":"unsubscribe","result":{"channel":"book","depth":100,"symbol":"BTC/USD"},"success":true,)"
+                  R"("time_in":"2026-04-07T14:30:01.456789Z","time_out":"2026-04-07T14:30:01.456800Z"})"};
+        if (sub)  // the answer, the snapshot at the cursor, and the heartbeat that every subscription starts
+          return {R"({"method":"subscribe","result":{"channel":"book","depth":100,"snapshot":true,"symbol":"BTC/USD"},)"
+                  R"("success":true,"time_in":"2026-04-07T14:30:01.456789Z","time_out":"2026-04-07T14:30:01.456800Z"})",
+                  stream_snapshot(k), R"({"channel":"heartbeat"})"};
         return {};
       case Dialect::binance_usdm:
         return {};
