@@ -194,7 +194,7 @@ void run_bench_into(const std::string& dir, const RunConfig& base, bool quiet, c
     rc.engine.topology = c.topology;
     InstrumentRegistry registry;
     rc.fill_registry(registry);
-    strategy::StrategyStage strategies(rc.make_strategies());
+    strategy::StrategyStage strategies(rc.make_strategies(), rc.selector);
     TradingCoreConfig trading = rc.trading;
     trading.journal_path = dir + "/journal-" + c.name + ".bin";
     TradingCore core(registry, trading);

@@ -412,7 +412,7 @@ struct RunSession {
     const TscClock& clk = TscClock::instance();
     if (!clk.warning().empty()) ENIGMA_LOG_WARN("engine", "{}", clk.warning());
     rc.fill_registry(registry);
-    strategies = std::make_unique<strategy::StrategyStage>(rc.make_strategies());
+    strategies = std::make_unique<strategy::StrategyStage>(rc.make_strategies(), rc.selector);
     TradingCoreConfig trading = rc.trading;
     // The OMS journals every order before it leaves: a replay into its run directory; paper and live into
     // their account's locked state directory, which the next start-up resumes from.

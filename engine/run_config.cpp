@@ -285,6 +285,39 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
   if (rc.instruments.empty()) root.fail("instrument", "at least one [[instrument]] is required");
 
   // [strategy] (one instance) or [[strategy]] (a portfolio: one instance per instrument, distinct ids).
+  // [selector] (strategy/selector.hpp): read before the strategies, whose one-instance-per-instrument rule
+  // its members are exempt from; checked against them after.
+  std::optional<config::TableReader> selector_table = root.optional_table("selector");
+  if (selector_table) {
+    auto& t = *selector_table;
+    auto& c = rc.selector;
+    using K = strategy::SelectorConfig::Kind;
+    c.kind = t.choice<K>("kind", std::nullopt, {{"ucb", K::ucb}, {"committee", K::committee}});
+    for (const std::int64_t id : t.integer_list("members", std::nullopt, 0, 65'535, /*unique=*/true))
+      c.members.push_back(static_cast<std::uint16_t>(id));
+    if (c.members.size() < 2 || c.members.size() > strategy::SelectorConfig::kMaxArms)
+      t.fail("members", "a selector needs 2 to " + std::to_string(strategy::SelectorConfig::kMaxArms) + " strategy ids");
+    c.reward = t.choice<strategy::SelectorConfig::Reward>(
+        "reward", strategy::SelectorConfig::Reward::pnl,
+        {{"pnl", strategy::SelectorConfig::Reward::pnl}, {"return", strategy::SelectorConfig::Reward::ret}});
+    c.pending_timeout_ns = t.integer("pending_timeout_ms", 10'000, 1, 86'400'000) * 1'000'000;
+    if (c.kind == K::ucb) {
+      c.exploration = t.real("exploration", c.exploration, 0.0, 1e9);
+    } else {
+      const auto w = t.integer_list("weights", std::vector<std::int64_t>(c.members.size(), 1), 1, 1'000'000);
+      if (w.size() != c.members.size())
+        t.fail("weights", "one weight per member (" + std::to_string(c.members.size()) + "), got " + std::to_string(w.size()));
+      for (const std::int64_t x : w) c.weights.push_back(static_cast<double>(x));
+      c.quorum = t.real("quorum", c.quorum, 0.0, 1.0);
+      if (c.quorum <= 0.0) t.fail("quorum", "must be above 0 (a share of the members' total weight)");
+      c.vote_window_ns = t.integer("vote_window_ms", 1'000, 1, 86'400'000) * 1'000'000;
+    }
+    t.finish();
+  }
+  const auto selector_member = [&](std::uint16_t id) {
+    return std::find(rc.selector.members.begin(), rc.selector.members.end(), id) != rc.selector.members.end();
+  };
+
   std::vector<std::pair<std::uint16_t, EntryPricingKeys>> pricing_by_id;
   {
     const toml::node* node = doc.table().get("strategy");
@@ -300,7 +333,8 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
           if (earlier[j].common().strategy_id == c.strategy_id)
             t.fail("id", "id " + std::to_string(c.strategy_id) + " is already used by [[strategy]] #" +
                              std::to_string(j + 1) + " (each instance needs its own id)");
-          if (earlier[j].common().instrument == c.instrument)
+          if (earlier[j].common().instrument == c.instrument &&
+              !(selector_member(c.strategy_id) && selector_member(earlier[j].common().strategy_id)))
             t.fail("instrument", "instrument " + std::to_string(c.instrument) + " ('" +
                                      sym_text(rc.instruments[c.instrument].spec) +
                                      "') is already traded by [[strategy]] #" + std::to_string(j + 1) +
@@ -321,6 +355,18 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
       const EntryPricingKeys pricing = read_strategy(t, rc, s, "[strategy]", 0);
       rc.strategy = s;
       pricing_by_id.emplace_back(s.common().strategy_id, pricing);
+    }
+  }
+  if (selector_table) {
+    // Every member is a configured strategy, and they share one instrument (whose position they take turns at).
+    const std::vector<StrategyInstance> all = rc.strategy_instances();
+    std::optional<InstrumentId> on;
+    for (const std::uint16_t id : rc.selector.members) {
+      const auto it = std::find_if(all.begin(), all.end(), [&](const StrategyInstance& s) { return s.common().strategy_id == id; });
+      if (it == all.end()) selector_table->fail("members", "no strategy has id " + std::to_string(id));
+      if (on && *on != it->common().instrument)
+        selector_table->fail("members", "members must trade one instrument (strategy " + std::to_string(id) + " trades another)");
+      on = it->common().instrument;
     }
   }
 

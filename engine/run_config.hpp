@@ -146,6 +146,8 @@ struct RunConfig {
   }
   // [[strategy]] entries after the first (a portfolio: one instance per instrument, distinct ids)
   std::vector<StrategyInstance> more_strategies;
+  // [selector]: ucb / committee over strategy instances of one instrument (strategy/selector.hpp)
+  strategy::SelectorConfig selector;
   // [risk], [sim], [oms]
   TradingCoreConfig trading{};
   // [admin]

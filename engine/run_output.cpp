@@ -483,6 +483,18 @@ void write_run_files(const std::string& dir, const RunSummaryInput& in) {
     }
     j << "],\n";
   }
+  if (in.strategies != nullptr && in.strategies->selector().active()) {  // [selector]: each arm's entries and rewards
+    const strategy::Selector& sel = in.strategies->selector();
+    j << "  \"selector\": {\"kind\": \"" << strategy::to_string(sel.kind()) << "\", \"lapsed\": " << sel.lapsed() << ", \"arms\": [";
+    for (std::size_t k = 0; k < sel.arms().size(); ++k) {
+      const auto& a = sel.arms()[k];
+      j << (k ? ", " : "") << "{\"strategy_id\": " << a.strategy_id << ", \"entries\": " << a.entries << ", \"round_trips\": " << a.trips
+        << ", \"reward_sum\": " << a.reward_sum << ", \"suppressed\": " << a.suppressed << "}";
+    }
+    j << "]},\n";
+  } else {
+    j << "  \"selector\": null,\n";
+  }
   {  // the supervisor: lifecycle at the end, emergency stops by cause, the plan's limits, protection at exit
     j << "  \"supervisor\": {\"lifecycle\": \"" << to_string(core.lifecycle())
       << "\", \"emergency_stops\": " << c.emergency_stops << ", \"emergency_causes\": {";
@@ -668,6 +680,16 @@ std::string format_summary(const RunSummaryInput& in, const std::string& dir) {
                     std::string(in.registry->get(static_cast<InstrumentId>(i)).symbol.view()).c_str(), who.c_str(),
                     (unsigned long long)f.orders, (unsigned long long)f.fills, (unsigned long long)f.round_trips,
                     f.net.to_string(2).c_str(), f.fees.to_string(2).c_str());
+      o << line;
+    }
+  }
+  if (in.strategies != nullptr && in.strategies->selector().active()) {  // [selector]: who got the entries
+    const strategy::Selector& sel = in.strategies->selector();
+    o << "  selector " << strategy::to_string(sel.kind()) << ": entries lapsed unfilled " << sel.lapsed() << "\n";
+    for (const auto& a : sel.arms()) {
+      std::snprintf(line, sizeof line, "    strategy %-4u entries %llu  round trips %llu  mean reward %.6g  intents held back %llu\n",
+                    static_cast<unsigned>(a.strategy_id), (unsigned long long)a.entries, (unsigned long long)a.trips, a.mean(),
+                    (unsigned long long)a.suppressed);
       o << line;
     }
   }

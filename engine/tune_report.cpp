@@ -33,7 +33,7 @@ void run_layout(const RunConfig& base, const std::string& dir, LayoutRun& lr) {
   RunConfig rc = base;
   InstrumentRegistry registry;
   rc.fill_registry(registry);
-  strategy::StrategyStage strategies(rc.make_strategies());
+  strategy::StrategyStage strategies(rc.make_strategies(), rc.selector);
   TradingCoreConfig trading = rc.trading;
   trading.journal_path = dir + "/journal-" + lr.name + ".bin";
   TradingCore core(registry, trading);

@@ -18,6 +18,7 @@
 #include "strategy/order_flow.hpp"
 #include "strategy/registered_strategies.hpp"  // generated: every strategy of strategy/strategies/
 #include "strategy/registry.hpp"
+#include "strategy/selector.hpp"
 
 namespace enigma::strategy {
 
@@ -44,20 +45,31 @@ static_assert([]<class... S>(std::type_identity<std::variant<S...>>) { return (S
 
 class StrategyStage {
  public:
-  // Cold path: takes the configured strategies (constructed, hence validated) for the run.
-  explicit StrategyStage(std::vector<AnyStrategy> strategies) : strategies_(std::move(strategies)) {}
+  // Cold path: takes the configured strategies (constructed, hence validated) for the run, and the selector
+  // over some of them (strategy/selector.hpp; none by default).
+  explicit StrategyStage(std::vector<AnyStrategy> strategies, const SelectorConfig& selector = {})
+      : strategies_(std::move(strategies)), selector_(selector) {}
 
   void on_book(const EventHeader& h, const BookTop& book, IntentBuffer& out) noexcept {
-    for (AnyStrategy& s : strategies_) std::visit([&](auto& x) { x.on_book(h, book, out); }, s);
+    IntentBuffer& o = sink(out);
+    for (AnyStrategy& s : strategies_) std::visit([&](auto& x) { x.on_book(h, book, o); }, s);
+    select(out, h.venue_time_ns);
   }
   void on_trade(const EventHeader& h, const Trade& trade, IntentBuffer& out) noexcept {
-    for (AnyStrategy& s : strategies_) std::visit([&](auto& x) { x.on_trade(h, trade, out); }, s);
+    IntentBuffer& o = sink(out);
+    for (AnyStrategy& s : strategies_) std::visit([&](auto& x) { x.on_trade(h, trade, o); }, s);
+    select(out, h.venue_time_ns);
   }
   void on_candle(const EventHeader& h, const Candle& candle, IntentBuffer& out) noexcept {
-    for (AnyStrategy& s : strategies_) std::visit([&](auto& x) { x.on_candle(h, candle, out); }, s);
+    IntentBuffer& o = sink(out);
+    for (AnyStrategy& s : strategies_) std::visit([&](auto& x) { x.on_candle(h, candle, o); }, s);
+    select(out, h.venue_time_ns);
   }
   void on_fill(const Fill& fill, IntentBuffer& out) noexcept {
-    for (AnyStrategy& s : strategies_) std::visit([&](auto& x) { x.on_fill(fill, out); }, s);
+    if (selector_.active()) selector_.on_fill(fill);
+    IntentBuffer& o = sink(out);
+    for (AnyStrategy& s : strategies_) std::visit([&](auto& x) { x.on_fill(fill, o); }, s);
+    select(out, last_ns_);
   }
   // Trade and candle events straight from a ring; book events go through the book stage, which calls
   // on_book with its top-N view. Other event types are ignored.
@@ -72,9 +84,25 @@ class StrategyStage {
   [[nodiscard]] std::size_t size() const noexcept { return strategies_.size(); }
   [[nodiscard]] AnyStrategy& at(std::size_t i) noexcept { return strategies_[i]; }
   [[nodiscard]] const AnyStrategy& at(std::size_t i) const noexcept { return strategies_[i]; }
+  [[nodiscard]] const Selector& selector() const noexcept { return selector_; }
 
  private:
+  // With a selector the strategies write into scratch_, which the selector filters into the caller's buffer.
+  IntentBuffer& sink(IntentBuffer& out) noexcept {
+    if (!selector_.active()) return out;
+    scratch_.clear();
+    return scratch_;
+  }
+  void select(IntentBuffer& out, std::int64_t now_ns) noexcept {
+    if (!selector_.active()) return;
+    if (now_ns > last_ns_) last_ns_ = now_ns;
+    if (!scratch_.empty()) selector_.filter(scratch_.view(), out, last_ns_);
+  }
+
   std::vector<AnyStrategy> strategies_;
+  Selector selector_;
+  IntentBuffer scratch_;
+  std::int64_t last_ns_{0};  // data time of the latest event (fills carry none)
 };
 
 }  // namespace enigma::strategy
