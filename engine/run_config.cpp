@@ -338,7 +338,7 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
             t.fail("instrument", "instrument " + std::to_string(c.instrument) + " ('" +
                                      sym_text(rc.instruments[c.instrument].spec) +
                                      "') is already traded by [[strategy]] #" + std::to_string(j + 1) +
-                                     ": positions are kept per instrument, so one instance per instrument");
+                                     ": positions are kept per instrument, so one instance per instrument (or several as [selector] members)");
         }
         if (i == 0) {
           rc.strategy = s;
