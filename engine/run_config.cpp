@@ -509,7 +509,8 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
     rc.snapshot_url = t->string("snapshot_url", std::string(), true);
     rc.ping = t->choice<std::string>(
         "ping", std::string("binance"),
-        {{"none", "none"}, {"binance", "binance"}, {"kucoin", "kucoin"}, {"okx", "okx"}, {"bybit", "bybit"}});
+        {{"none", "none"}, {"binance", "binance"}, {"kucoin", "kucoin"}, {"okx", "okx"}, {"bybit", "bybit"},
+         {"kraken-futures", "kraken-futures"}});
     rc.bullet_url = t->string("bullet_url", std::string());
     rc.resubscribe = t->string_list("resubscribe", std::vector<std::string>{});
     rc.stale_after_ms = t->integer("stale_after_ms", rc.stale_after_ms, 0, 3'600'000);
@@ -758,14 +759,16 @@ PaperOptions paper_options(const RunConfig& rc, const std::string& run_dir) {
   p.ws.subscriptions = rc.subscribe;
   p.ws.tls.ca_file = rc.ca_file;
   p.ws.stale_after_ns = rc.stale_after_ms * 1'000'000;
-  p.ws.ping = rc.ping == "kucoin"  ? feed::PingPolicy::kucoin
-              : rc.ping == "okx"   ? feed::PingPolicy::okx
-              : rc.ping == "bybit" ? feed::PingPolicy::bybit
-              : rc.ping == "none"  ? feed::PingPolicy::none
-                                   : feed::PingPolicy::binance;
+  p.ws.ping = rc.ping == "kucoin"           ? feed::PingPolicy::kucoin
+              : rc.ping == "okx"            ? feed::PingPolicy::okx
+              : rc.ping == "bybit"          ? feed::PingPolicy::bybit
+              : rc.ping == "kraken-futures" ? feed::PingPolicy::kraken_futures
+              : rc.ping == "none"           ? feed::PingPolicy::none
+                                            : feed::PingPolicy::binance;
   p.ws.transport = rc.feed_transport;
   p.ws.hardware_timestamps = rc.hardware_timestamps;
   if (p.ws.ping == feed::PingPolicy::bybit) p.ws.ping_interval_ns = 20'000'000'000;  // Bybit: a ping every 20 s
+  if (p.ws.ping == feed::PingPolicy::kraken_futures) p.ws.ping_interval_ns = 30'000'000'000;  // Kraken Futures: <= 60 s
   p.ws.kucoin_bullet_url = rc.bullet_url;
   p.resubscribe = rc.resubscribe;
   p.snapshot_url = rc.snapshot_url;

@@ -45,6 +45,7 @@ std::string_view to_string(PingPolicy p) noexcept {
     case PingPolicy::kucoin: return "kucoin";
     case PingPolicy::okx: return "okx";
     case PingPolicy::bybit: return "bybit";
+    case PingPolicy::kraken_futures: return "kraken-futures";
   }
   return "?";
 }
@@ -119,6 +120,7 @@ struct Session {
   beast::flat_buffer buf;
   std::deque<std::string> outq;
   bool writing = false;
+  bool pinging = false;  // a ping control frame is being written (Beast allows one at a time)
   Session(net::io_context& io, ssl::context& ctx) : ws(io, ctx) {}
 };
 
@@ -251,10 +253,14 @@ struct WsClient::Impl {
       sess->ws.auto_fragment(false);
       detail::prepare_client_tls(sess->ws.next_layer(), url.host, opt.tls);
       sess->ws.control_callback([this](websocket::frame_type kind, beast::string_view) {
-        if (kind == websocket::frame_type::ping) ++stats.server_pings;
-        // Control frames are data too: a venue that only pings is alive.
-        last_rx = now();
         ping_outstanding = false;
+        if (kind == websocket::frame_type::pong) {  // the answer to our ping: the link lives, the feed may not
+          ++stats.pongs_consumed;
+          return;
+        }
+        if (kind == websocket::frame_type::ping) ++stats.server_pings;
+        // The venue's own control frames are data too: a venue that only pings is alive.
+        last_rx = now();
       });
     } catch (const std::exception& e) {
       fail(DisconnectCause::connect_failed, std::string("connecting: ") + e.what());
@@ -425,6 +431,14 @@ struct WsClient::Impl {
       enqueue("{\"id\":\"" + std::to_string(++ping_id) + "\",\"type\":\"ping\"}");
     } else if (opt.ping == PingPolicy::bybit) {
       enqueue("{\"op\":\"ping\"}");
+    } else if (opt.ping == PingPolicy::kraken_futures) {
+      if (sess->pinging) return;  // the previous one is still being written
+      sess->pinging = true;
+      sess->ws.async_ping({}, [this, s = sess, g = gen](const error_code& ec) {
+        if (g != gen) return;
+        s->pinging = false;
+        if (ec) fail(classify(ec), "pinging " + where() + ": " + ec.message());
+      });
     } else {
       enqueue("ping");
     }
@@ -456,13 +470,16 @@ struct WsClient::Impl {
           fail(DisconnectCause::stale, "stale feed: no data from " + where() + " for " + std::to_string(silent / 1'000'000) + " ms");
           return;
         }
-        if (opt.ping == PingPolicy::kucoin || opt.ping == PingPolicy::okx || opt.ping == PingPolicy::bybit) {
+        if (opt.ping == PingPolicy::kucoin || opt.ping == PingPolicy::okx || opt.ping == PingPolicy::bybit ||
+            opt.ping == PingPolicy::kraken_futures) {
           if (ping_outstanding && t - ping_outstanding_since > ping_timeout_ns) {
             fail(DisconnectCause::ping_timeout, "no data from " + where() + " for " + std::to_string((t - ping_outstanding_since) / 1'000'000) +
                                                    " ms after our ping (timeout " + std::to_string(ping_timeout_ns / 1'000'000) + " ms)");
             return;
           }
-          if ((opt.ping == PingPolicy::kucoin || opt.ping == PingPolicy::bybit) && t - last_ping >= ping_interval_ns) send_ping(t);
+          if ((opt.ping == PingPolicy::kucoin || opt.ping == PingPolicy::bybit || opt.ping == PingPolicy::kraken_futures) &&
+              t - last_ping >= ping_interval_ns)
+            send_ping(t);
           if (opt.ping == PingPolicy::okx && !ping_outstanding && silent >= opt.okx_idle_ping_ns) send_ping(t);
         }
         return;

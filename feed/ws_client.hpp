@@ -28,6 +28,11 @@
 //   bybit:   {"op":"ping"} every ping_interval_ns (Bybit asks for one every 20 s); its {"op":"pong"} /
 //            "ret_msg":"pong" reply is delivered (the decoder counts it as control); no frame for
 //            ping_timeout_ns after the ping drops the connection.
+//   kraken_futures: a WebSocket ping control frame (RFC 6455, empty payload) every ping_interval_ns (Kraken
+//            Futures wants a ping at least every 60 s; the engine uses 30 s), answered by the server's pong
+//            control frame; no frame or pong for ping_timeout_ns after the ping drops the connection. The
+//            venue's data counts for the stale detector, the pong to our own ping does not (subscribe to
+//            the `heartbeat` feed).
 //   coinbase has no ping of its own: subscribe to its `heartbeats` channel and set stale_after_ns.
 // Timing uses the injected clock (WsClock) and is checked on every poll_once() and on a tick timer in run().
 #pragma once
@@ -45,7 +50,7 @@
 
 namespace enigma::feed {
 
-enum class PingPolicy : std::uint8_t { none, binance, kucoin, okx, bybit };
+enum class PingPolicy : std::uint8_t { none, binance, kucoin, okx, bybit, kraken_futures };
 [[nodiscard]] std::string_view to_string(PingPolicy p) noexcept;
 
 // Deterministic exponential backoff with jitter: attempt k waits base_k * (1 - jitter * u), where
@@ -132,8 +137,10 @@ struct WsClientOptions {
   std::size_t initial_buffer_bytes = 256u << 10;
   std::int64_t connect_timeout_ns = 10'000'000'000;
   std::int64_t stale_after_ns = 0;              // 0: no stale detector
-  std::int64_t ping_interval_ns = 18'000'000'000;  // kucoin (overridden by the bullet response); bybit: set 20 s
-  std::int64_t ping_timeout_ns = 10'000'000'000;   // kucoin (overridden by the bullet response), okx and bybit
+  std::int64_t ping_interval_ns = 18'000'000'000;  // kucoin (overridden by the bullet response); bybit: set 20 s;
+                                                   // kraken_futures: set 30 s
+  std::int64_t ping_timeout_ns = 10'000'000'000;   // kucoin (overridden by the bullet response), okx, bybit,
+                                                   // kraken_futures
   std::int64_t okx_idle_ping_ns = 25'000'000'000;  // okx: must be < 30 s
   std::int64_t tick_ns = 1'000'000;                // run(): how often timers are checked
   Backoff::Options backoff;
@@ -175,7 +182,7 @@ struct WsStats {
   std::uint64_t stale_events{0};
   std::uint64_t oversized_frames{0};
   std::uint64_t pings_sent{0};
-  std::uint64_t pongs_consumed{0}; // okx "pong" replies not delivered
+  std::uint64_t pongs_consumed{0}; // okx "pong" replies and pong control frames: not delivered
   std::uint64_t server_pings{0};   // ping control frames received (Beast answers each with a pong)
 };
 

@@ -2,9 +2,9 @@
 // local TLS venue (tests/support/market_data_venue.hpp) speaking each venue's dialect: a lost message (a
 // sequence gap; on Kraken spot, which has no sequence numbers, a checksum that no longer matches), an OKX or
 // Kraken checksum failure, a dropped connection and a silent feed. After a gap the engine recovers on the
-// SAME connection (OKX/Bybit/Coinbase/Kraken resubscribe, Binance/KuCoin fetch a REST snapshot on the fetcher
-// thread); a drop and a silence reconnect; and at the end the engine's book equals the venue's own book
-// (computed by the test venue, not by the engine's code).
+// SAME connection (OKX/Bybit/Coinbase/Kraken spot and Futures resubscribe, Binance/KuCoin fetch a REST
+// snapshot on the fetcher thread); a drop and a silence reconnect; and at the end the engine's book equals
+// the venue's own book (computed by the test venue, not by the engine's code).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -66,6 +66,9 @@ void run_venue(Dialect dialect, Faults faults = {}) {
   pp.ws.tls.ca_file = server.ca_file();
   pp.ws.backoff.initial_ns = 20'000'000;
   pp.ws.stale_after_ns = 1'000'000'000;  // the silence below is 1 s + ; OKX/KuCoin/Bybit pings come later
+  // Kraken Futures: a ping control frame every 200 ms (the venue's pong is no data: the silence still shows).
+  constexpr std::int64_t kKrakenPingNs = 200'000'000;
+  if (dialect == Dialect::kraken_futures) pp.ws.ping_interval_ns = kKrakenPingNs;
   if (!venue.snapshot_path().empty()) pp.snapshot_url = base + venue.snapshot_path();
   pp.run_seconds = 60;  // bound, never reached when the test passes
   PipelineOptions po;
@@ -98,6 +101,7 @@ void run_venue(Dialect dialect, Faults faults = {}) {
   };
 
   PipelineResult r;
+  const auto started = std::chrono::steady_clock::now();
   std::thread engine([&] { r = run_paper(pp, registry, strategies, core, po); });
   struct JoinOnExit {  // a failed ASSERT returns early: stop the engine before its state goes away
     std::atomic<bool>& stop;
@@ -197,6 +201,7 @@ void run_venue(Dialect dialect, Faults faults = {}) {
   ASSERT_TRUE(wait_for(caught_up, 20000)) << where();
   stop.store(true);
   engine.join();
+  const double ran_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
   EXPECT_EQ(r.decode_errors, 0u);
   EXPECT_EQ(r.crossed, 0u);
@@ -204,6 +209,15 @@ void run_venue(Dialect dialect, Faults faults = {}) {
   EXPECT_GE(r.resyncs, faults.checksum ? 2u : 1u);
   // Kraken: the venue's checksums (computed by the test venue) and the engine's agree on every other update.
   if (dialect == Dialect::kraken_spot) EXPECT_EQ(r.resyncs, 2u) << "the lost diff and the corrupt checksum only";
+  if (dialect == Dialect::kraken_futures) {
+    EXPECT_EQ(r.resyncs, 1u) << "the skipped seq only";
+    // One ping per interval on a live connection (the first an interval after each connect): at least a
+    // quarter of the intervals that passed (a loaded CI box), never more than one per interval.
+    const int pings = server.pings_received();
+    const double intervals = ran_s * 1e9 / static_cast<double>(kKrakenPingNs);
+    EXPECT_GE(pings, std::max(3, static_cast<int>(intervals / 4))) << "ran " << ran_s << " s";
+    EXPECT_LE(pings, static_cast<int>(intervals) + 1) << "ran " << ran_s << " s";
+  }
   if (pp.snapshot_url.empty()) {
     EXPECT_GE(r.resubscribes, faults.checksum ? 2u : 1u);
     if (dialect == Dialect::kraken_spot) {  // Kraken v2's unsubscribe: the subscription's params, method unsubscribe
@@ -211,6 +225,11 @@ void run_venue(Dialect dialect, Faults faults = {}) {
       EXPECT_NE(std::find(rx.begin(), rx.end(),
                           std::string(R"({"method":"unsubscribe","params":{"channel":"book","symbol":["BTC/USD"],"depth":100}})")),
                 rx.end());
+    }
+    if (dialect == Dialect::kraken_futures) {  // Futures v1: the book feed's event unsubscribe; heartbeat kept
+      const auto rx = server.received();
+      EXPECT_EQ(std::count(rx.begin(), rx.end(), std::string(R"({"event":"unsubscribe","feed":"book","product_ids":["PF_XBTUSD"]})")), 1);
+      EXPECT_EQ(unsubscribes(), 1);
     }
   } else {
     EXPECT_EQ(r.resubscribes, 0u);
@@ -233,6 +252,7 @@ TEST(EnginePaperVenues, KrakenResubscribesAfterAGapAndAChecksumFailure) {
   run_venue(Dialect::kraken_spot, Faults{.checksum = true, .heartbeats = true});
 }
 TEST(EnginePaperVenues, KucoinFuturesFromTheBulletTokenFlow) { run_venue(Dialect::kucoin_futures); }
+TEST(EnginePaperVenues, KrakenFuturesResubscribesAfterAGap) { run_venue(Dialect::kraken_futures); }
 
 // `enigma paper --config config/paper-kraken-spot.toml` from the config alone: Kraken spot v2's endpoint, no
 // REST snapshot, no client ping (heartbeats), and the frames sent after a checksum failure are the `book`
@@ -255,6 +275,28 @@ TEST(EnginePaperVenues, KrakenSpotConfigResubscribesItsBookChannel) {
   EXPECT_EQ(book_resubscribe_frames(Venue::kraken_futures,
                                     {futures_book, R"({"event":"subscribe","feed":"trade","product_ids":["PF_XBTUSD"]})"}),
             (std::vector<std::string>{R"({"event":"unsubscribe","feed":"book","product_ids":["PF_XBTUSD"]})", futures_book}));
+}
+
+// `enigma paper --config config/paper-kraken-futures.toml` from the config alone: Kraken Futures v1's
+// endpoint, no REST snapshot, a ping control frame every 30 s (the venue wants one at least every 60 s), the
+// heartbeat feed subscribed, and after a seq gap only the `book` feed is unsubscribed and subscribed again.
+TEST(EnginePaperVenues, KrakenFuturesConfigPingsAndResubscribesItsBookFeed) {
+  const RunConfig rc = RunConfig::load(std::string(ENIGMA_SOURCE_DIR) + "/config/paper-kraken-futures.toml");
+  EXPECT_EQ(rc.venue, Venue::kraken_futures);
+  ASSERT_EQ(rc.instruments.size(), 1u);
+  EXPECT_EQ(rc.instruments[0].spec.symbol.view(), "PF_XBTUSD");
+  const PaperOptions p = paper_options(rc);
+  EXPECT_EQ(p.ws.url, "wss://futures.kraken.com/ws/v1");
+  EXPECT_TRUE(p.snapshot_url.empty());
+  EXPECT_EQ(p.ws.ping, feed::PingPolicy::kraken_futures);
+  EXPECT_EQ(p.ws.ping_interval_ns, 30'000'000'000);
+  EXPECT_GT(p.ws.stale_after_ns, 0);
+  const std::string book = R"({"event":"subscribe","feed":"book","product_ids":["PF_XBTUSD"]})";
+  ASSERT_EQ(p.ws.subscriptions.size(), 3u);
+  EXPECT_EQ(p.ws.subscriptions[0], book);
+  EXPECT_EQ(p.ws.subscriptions[2], R"({"event":"subscribe","feed":"heartbeat"})");
+  EXPECT_EQ(book_resubscribe_frames(rc.venue, p.ws.subscriptions),
+            (std::vector<std::string>{R"({"event":"unsubscribe","feed":"book","product_ids":["PF_XBTUSD"]})", book}));
 }
 
 // Bybit closes a connection that sends no ping: the engine sends {"op":"ping"} on its interval and the

@@ -425,6 +425,38 @@ TEST(FeedWsClient, OkxIdlePingAndPongIsConsumed) {
   EXPECT_TRUE(sink.disconnects.empty());
 }
 
+// Kraken Futures wants a ping at least every 60 s: a WebSocket ping control frame every ping_interval_ns,
+// answered by the server's pong control frame (consumed, not delivered). The pong proves the link, not the
+// feed: with no data the stale detector still fires, although pongs kept arriving.
+TEST(FeedWsClient, KrakenFuturesPingControlFramesEveryIntervalAndPongsAreNotData) {
+  WsTestServer srv(recorded().frames);
+  Sink sink;
+  WsClientOptions o = binance_options(srv);
+  o.ping = PingPolicy::kraken_futures;
+  o.ping_interval_ns = 40'000'000;
+  o.stale_after_ns = 600'000'000;
+  WsClient c(o, sink.handlers());
+  c.start();
+  ASSERT_TRUE(pump_until(c, [&] { return sink.connects == 1; }));
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(pump_until(c, [&] { return srv.pings_received() >= 3 && c.stats().pongs_consumed >= 3; }));
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_GE(ms, 2 * 40.0 * 0.9) << "the third ping comes no sooner than two intervals after the first";
+  EXPECT_EQ(sink.count(), 0u);  // control frames only: nothing delivered
+  EXPECT_TRUE(sink.disconnects.empty());
+  for (const auto& t : srv.received()) EXPECT_EQ(t, kSubscribe);  // no text ping
+  ASSERT_TRUE(pump_until(c, [&] {
+    std::lock_guard lk(sink.mu);
+    return !sink.disconnects.empty();
+  }));
+  {
+    std::lock_guard lk(sink.mu);
+    EXPECT_EQ(sink.disconnects[0].cause, DisconnectCause::stale) << sink.reasons[0];
+  }
+  EXPECT_GE(c.stats().pongs_consumed, 6u) << "pongs kept coming while the feed was silent";
+  EXPECT_LE(static_cast<std::uint64_t>(srv.pings_received()), c.stats().pings_sent);
+}
+
 TEST(FeedWsClient, BackoffIsExponentialJitteredBoundedAndSeeded) {
   Backoff::Options bo;
   bo.initial_ns = 100;

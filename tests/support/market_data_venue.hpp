@@ -1,6 +1,7 @@
 // A local market-data venue for paper tests: one deterministic order book, evolved by `updates` random
 // changes, spoken in each venue's own dialect (Binance USD-M, KuCoin spot and Futures, OKX, Bybit, Coinbase
-// Advanced Trade, Kraken spot WebSocket v2) through the local TLS WebSocket + HTTPS server (ws_test_server.hpp).
+// Advanced Trade, Kraken spot WebSocket v2, Kraken Futures WebSocket v1) through the local TLS WebSocket +
+// HTTPS server (ws_test_server.hpp).
 //
 // The server's recorded frames are the book's diffs, in order; the server's cursor says how many of them the
 // venue has "published". Whatever the engine asks for is answered at that cursor, as a venue would: the REST
@@ -25,7 +26,7 @@
 
 namespace enigma::testing {
 
-enum class Dialect { binance_usdm, kucoin_spot, okx, bybit, coinbase, kraken_spot, kucoin_futures };
+enum class Dialect { binance_usdm, kucoin_spot, okx, bybit, coinbase, kraken_spot, kucoin_futures, kraken_futures };
 
 class MarketDataVenue {
  public:
@@ -42,7 +43,8 @@ class MarketDataVenue {
     for (std::size_t i = 1; i <= updates; ++i) {
       Change ch;
       int n = 1 + static_cast<int>(rng() % 3);
-      if (d == Dialect::kucoin_futures) n = 1;  // its level2 message carries exactly one change
+      // KuCoin Futures' level2 and Kraken Futures' book message carry exactly one change.
+      if (d == Dialect::kucoin_futures || d == Dialect::kraken_futures) n = 1;
       for (int j = 0; j < n; ++j) {
         const bool bid = rng() % 2 == 0;
         const int off = static_cast<int>(rng() % 50);
@@ -74,6 +76,7 @@ class MarketDataVenue {
       case Dialect::coinbase: return Venue::coinbase;
       case Dialect::kraken_spot: return Venue::kraken_spot;
       case Dialect::kucoin_futures: return Venue::kucoin_futures;
+      case Dialect::kraken_futures: return Venue::kraken_futures;
     }
     return Venue::unknown;
   }
@@ -86,6 +89,7 @@ class MarketDataVenue {
       case Dialect::coinbase: return "BTC-USD";
       case Dialect::kraken_spot: return "BTC/USD";
       case Dialect::kucoin_futures: return "XBTUSDTM";
+      case Dialect::kraken_futures: return "PF_XBTUSD";
     }
     return {};
   }
@@ -108,6 +112,7 @@ class MarketDataVenue {
       case Dialect::coinbase: return feed::PingPolicy::none;  // its heartbeats channel keeps the stream alive
       case Dialect::kraken_spot: return feed::PingPolicy::none;  // heartbeats come with any subscription
       case Dialect::kucoin_futures: return feed::PingPolicy::kucoin;
+      case Dialect::kraken_futures: return feed::PingPolicy::kraken_futures;  // ping control frames; Beast pongs
     }
     return feed::PingPolicy::none;
   }
@@ -119,6 +124,7 @@ class MarketDataVenue {
       case Dialect::bybit: return "/v5/public/linear";
       case Dialect::coinbase: return "/ws";
       case Dialect::kraken_spot: return "/v2";
+      case Dialect::kraken_futures: return "/ws/v1";
       case Dialect::kucoin_spot:
       case Dialect::kucoin_futures: return {};
     }
@@ -137,6 +143,8 @@ class MarketDataVenue {
       case Dialect::kraken_spot: return {R"({"method":"subscribe","params":{"channel":"book","symbol":["BTC/USD"],"depth":100}})"};
       case Dialect::kucoin_futures:
         return {R"({"id":"1","type":"subscribe","topic":"/contractMarket/level2:XBTUSDTM","response":true})"};
+      case Dialect::kraken_futures:
+        return {R"({"event":"subscribe","feed":"book","product_ids":["PF_XBTUSD"]})", R"({"event":"subscribe","feed":"heartbeat"})"};
     }
     return {};
   }
@@ -347,6 +355,13 @@ class MarketDataVenue {
       case Dialect::kraken_spot:
         return kraken_book("update", c.bids, c.asks, kraken_checksum(books_.at(i)) + (bad_checksum ? 1u : 0u),
                            "2026-04-07T14:30:01.456789Z");
+      case Dialect::kraken_futures: {
+        // One change per message, seq +1 each (diff i: 1000 + i; the snapshot after k diffs: 1000 + k).
+        const Level& l = c.bids.empty() ? c.asks.front() : c.bids.front();
+        return R"({"feed":"book","product_id":"PF_XBTUSD","side":")" + std::string(c.bids.empty() ? "sell" : "buy") +
+               R"(","seq":)" + std::to_string(1000 + i) + R"(,"price":)" + px_text(l.px) + R"(,"qty":)" + qty_text(l.qty) +
+               R"(,"timestamp":)" + ts + "}";
+      }
       case Dialect::kucoin_futures: {
         // {"sequence":N,"change":"price,side,size","timestamp":ms}: one change per message, sequence +1 each.
         const Level& l = c.bids.empty() ? c.asks.front() : c.bids.front();
@@ -378,7 +393,7 @@ class MarketDataVenue {
            R"("events":[{"type":")" + type + R"(","product_id":"BTC-USD","updates":[)" + u + "]}]}";
   }
 
-  // The book after `k` diffs as the stream's snapshot message (OKX, Bybit, Coinbase).
+  // The book after `k` diffs as the stream's snapshot message (OKX, Bybit, Coinbase, Kraken).
   std::string stream_snapshot(std::size_t k) const {
     const Book& b = books_.at(k);
     switch (d_) {
@@ -395,6 +410,15 @@ class MarketDataVenue {
         return coinbase_l2("snapshot", all(b.bids, true), all(b.asks, false));
       case Dialect::kraken_spot:
         return kraken_book("snapshot", all(b.bids, true), all(b.asks, false), kraken_checksum(b), "2026-04-07T14:30:01.456789Z");
+      case Dialect::kraken_futures: {  // levels as {"price":p,"qty":q} JSON numbers
+        const auto objects = [](const std::vector<Level>& ls) {
+          std::string s = "[";
+          for (const Level& l : ls) s += (s.size() > 1 ? "," : "") + std::string(R"({"price":)") + px_text(l.px) + R"(,"qty":)" + qty_text(l.qty) + "}";
+          return s + "]";
+        };
+        return R"({"feed":"book_snapshot","product_id":"PF_XBTUSD","timestamp":1760000000000,"seq":)" + std::to_string(1000 + k) +
+               R"(,"tickSize":null,"bids":)" + objects(all(b.bids, true)) + R"(,"asks":)" + objects(all(b.asks, false)) + "}";
+      }
       default:
         return {};
     }
@@ -455,6 +479,14 @@ class MarketDataVenue {
           return {R"({"method":"subscribe","result":{"channel":"book","depth":100,"snapshot":true,"symbol":"BTC/USD"},)"
                   R"("success":true,"time_in":"2026-04-07T14:30:01.456789Z","time_out":"2026-04-07T14:30:01.456800Z"})",
                   stream_snapshot(k), R"({"channel":"heartbeat"})"};
+        return {};
+      case Dialect::kraken_futures:  // pings are control frames: the server's WebSocket layer answers them
+        if (text.find(R"("feed":"heartbeat")") != std::string::npos) {
+          if (sub) return {R"({"event":"subscribed","feed":"heartbeat"})", R"({"feed":"heartbeat","time":1760000000000})"};
+          return {};
+        }
+        if (unsub) return {R"({"event":"unsubscribed","feed":"book","product_ids":["PF_XBTUSD"]})"};
+        if (sub) return {R"({"event":"subscribed","feed":"book","product_ids":["PF_XBTUSD"]})", stream_snapshot(k)};
         return {};
       case Dialect::binance_usdm:
         return {};

@@ -180,6 +180,7 @@ struct WsTestServer::Impl {
       }
       ws.control_callback([this](websocket::frame_type kind, beast::string_view) {
         if (kind == websocket::frame_type::pong) ++srv.pongs;
+        if (kind == websocket::frame_type::ping) ++srv.pings;  // Beast answers it with a pong
       });
       auto self = shared_from_this();
       ws.async_accept(req, [self](const error_code& ec) {
@@ -295,6 +296,7 @@ struct WsTestServer::Impl {
   std::vector<std::string> targets;
   std::atomic<int> connections{0};
   std::atomic<int> pongs{0};
+  std::atomic<int> pings{0};
   std::atomic<int> rest_requests{0};
   std::atomic<std::uint64_t> written{0};
   std::atomic<int> snapshots_served{0};
@@ -434,6 +436,7 @@ std::vector<std::string> WsTestServer::targets() const {
   return impl_->targets;
 }
 int WsTestServer::pongs_received() const { return impl_->pongs; }
+int WsTestServer::pings_received() const { return impl_->pings; }
 int WsTestServer::rest_requests() const { return impl_->rest_requests; }
 std::uint64_t WsTestServer::frames_written() const { return impl_->written; }
 int WsTestServer::snapshots_served() const { return impl_->snapshots_served; }

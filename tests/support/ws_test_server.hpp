@@ -81,6 +81,7 @@ class WsTestServer {
   [[nodiscard]] std::vector<std::string> received() const;  // text frames from clients, in order
   [[nodiscard]] std::vector<std::string> targets() const;   // upgrade request targets
   [[nodiscard]] int pongs_received() const;
+  [[nodiscard]] int pings_received() const;         // WebSocket ping control frames from clients (each answered)
   [[nodiscard]] int rest_requests() const;
   [[nodiscard]] bool text_before_welcome() const;   // a client text frame arrived before the welcome
   [[nodiscard]] std::size_t cursor() const;         // recorded frames sent or skipped
