@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/capture_text.hpp"
 #include "tests/support/enigma_process.hpp"
 
 namespace {
@@ -20,42 +21,12 @@ namespace fs = std::filesystem;
 using enigma::testing::run_enigma;
 using enigma::testing::shell;
 using enigma::testing::slurp;
+using enigma::testing::e8;
+using enigma::testing::replay_config_with;
+using enigma::testing::write_temp;
 
 const std::string kSrc = ENIGMA_SOURCE_DIR;
 const std::string kData = kSrc + "/data/binance/hftbacktest_usdm_BTCUSDT_ws_depth_trade_bookTicker_raw_20240808.gz";
-
-// config/replay.toml with its [strategy] tables replaced by `strategy`, and no emergency stop after a run of
-// losing round trips (every signal should reach the venue).
-std::string config_with(const std::string& strategy) {
-  std::string text = enigma::testing::with_strategy_tables(slurp(kSrc + "/config/replay.toml"), strategy);
-  EXPECT_FALSE(text.empty()) << "config/replay.toml lost its [strategy] or [risk] table";
-  const auto l = text.find("max_consecutive_losses = 5");
-  EXPECT_NE(l, std::string::npos);
-  if (l != std::string::npos) text.replace(l, 26, "max_consecutive_losses = 1000");
-  return text;
-}
-
-std::string write(const std::string& name, const std::string& text) {
-  const std::string p = ::testing::TempDir() + "/" + name;
-  std::ofstream(p) << text;
-  return p;
-}
-
-// A decimal string as an integer in units of 1e-8 ("61800.3" -> 6180030000000).
-std::int64_t e8(const std::string& s) {
-  const auto dot = s.find('.');
-  std::string frac = dot == std::string::npos ? "" : s.substr(dot + 1);
-  frac.resize(8, '0');
-  return std::stoll(s.substr(0, dot)) * 100'000'000 + std::stoll(frac);
-}
-
-// The string value of "key":"..." in a frame line.
-std::string field(const std::string& line, const std::string& key) {
-  const std::string k = "\"" + key + "\":\"";
-  const auto p = line.find(k);
-  if (p == std::string::npos) return {};
-  return line.substr(p + k.size(), line.find('"', p + k.size()) - p - k.size());
-}
 
 struct Tape {
   std::int64_t local_ns;
@@ -78,8 +49,8 @@ TEST(EngineCvdDivergence, ListedWithItsKeys) {
 // 20 trades of the last intent are ignored; an opposite signal exits; a position is also over at the first later
 // trade at/through its stop (400 ticks of 0.1) or take-profit (800 ticks).
 TEST(EngineCvdDivergence, EntersWhereTheCaptureDiverges) {
-  const std::string cfg = write(
-      "cvd.toml", config_with("[strategy]\nkind = \"cvd-divergence\"\ninstrument = 0\norder_qty = \"0.01\"\n\n"
+  const std::string cfg = write_temp(
+      "cvd.toml", replay_config_with(kSrc, "[strategy]\nkind = \"cvd-divergence\"\ninstrument = 0\norder_qty = \"0.01\"\n\n"
                               "[strategy.cvd_divergence]\nwindow_trades = 150\nmin_divergence = \"0.2\"\n"
                               "large_trade_qty = \"1\"\nstop_ticks = 400\ntake_profit_ticks = 800\n"
                               "cooldown_trades = 20\n"));
@@ -94,7 +65,7 @@ TEST(EngineCvdDivergence, EntersWhereTheCaptureDiverges) {
   std::vector<Tape> tape;
   std::istringstream in(z.text);
   for (std::string line; std::getline(in, line);) {
-    const std::string p = field(line, "p"), q = field(line, "q");
+    const std::string p = enigma::testing::frame_field(line, "p"), q = enigma::testing::frame_field(line, "q");
     ASSERT_FALSE(p.empty() || q.empty()) << line;
     const bool buyer_maker = line.find("\"m\":true") != std::string::npos;
     ASSERT_TRUE(buyer_maker || line.find("\"m\":false") != std::string::npos) << line;
@@ -205,7 +176,7 @@ TEST(EngineCvdDivergence, ConfigErrorsNameTheKey) {
            {"stop_ticks = 0", "strategy.cvd_divergence.stop_ticks"},
            {"cooldown_trades = -1", "strategy.cvd_divergence.cooldown_trades"},
            {"window = 10", "strategy.cvd_divergence.window"}}) {
-    const std::string bad = write("cvd-bad.toml", config_with(head + line + "\n"));
+    const std::string bad = write_temp("cvd-bad.toml", replay_config_with(kSrc, head + line + "\n"));
     const auto o = run_enigma("replay --quiet --config " + bad + " --data " + kData + " --runs-dir " +
                               ::testing::TempDir() + "/runs-cvd-bad");
     EXPECT_EQ(o.code, 3) << line << "\n" << o.text;

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "tests/support/capture_text.hpp"
 #include "tests/support/enigma_process.hpp"
 
 namespace {
@@ -23,42 +24,12 @@ namespace fs = std::filesystem;
 using enigma::testing::run_enigma;
 using enigma::testing::shell;
 using enigma::testing::slurp;
+using enigma::testing::e8;
+using enigma::testing::replay_config_with;
+using enigma::testing::write_temp;
 
 const std::string kSrc = ENIGMA_SOURCE_DIR;
 const std::string kData = kSrc + "/data/binance/hftbacktest_usdm_BTCUSDT_ws_depth_trade_bookTicker_raw_20240808.gz";
-
-// config/replay.toml with its [strategy] tables replaced by `strategy`, and no emergency stop after a run of
-// losing round trips (every signal should reach the venue).
-std::string config_with(const std::string& strategy) {
-  std::string text = enigma::testing::with_strategy_tables(slurp(kSrc + "/config/replay.toml"), strategy);
-  EXPECT_FALSE(text.empty()) << "config/replay.toml lost its [strategy] or [risk] table";
-  const auto l = text.find("max_consecutive_losses = 5");
-  EXPECT_NE(l, std::string::npos);
-  if (l != std::string::npos) text.replace(l, 26, "max_consecutive_losses = 1000");
-  return text;
-}
-
-std::string write(const std::string& name, const std::string& text) {
-  const std::string p = ::testing::TempDir() + "/" + name;
-  std::ofstream(p) << text;
-  return p;
-}
-
-// A decimal string as an integer in units of 1e-8 ("61800.3" -> 6180030000000).
-std::int64_t e8(const std::string& s) {
-  const auto dot = s.find('.');
-  std::string frac = dot == std::string::npos ? "" : s.substr(dot + 1);
-  frac.resize(8, '0');
-  return std::stoll(s.substr(0, dot)) * 100'000'000 + std::stoll(frac);
-}
-
-// The string value of "key":"..." in a frame line.
-std::string field(const std::string& line, const std::string& key) {
-  const std::string k = "\"" + key + "\":\"";
-  const auto p = line.find(k);
-  if (p == std::string::npos) return {};
-  return line.substr(p + k.size(), line.find('"', p + k.size()) - p - k.size());
-}
 
 // The integer value of "key":123 in a frame line (-1 when absent).
 std::int64_t number(const std::string& line, const std::string& key) {
@@ -119,7 +90,7 @@ std::vector<Step> read_capture() {
   for (std::string line; std::getline(in, line);) {
     const std::int64_t t = std::stoll(line.substr(0, line.find(' ')));
     if (line.find("\"e\":\"trade\"") != std::string::npos) {
-      steps.push_back({t, true, e8(field(line, "p")), e8(field(line, "q")), {}, {}});
+      steps.push_back({t, true, e8(enigma::testing::frame_field(line, "p")), e8(enigma::testing::frame_field(line, "q")), {}, {}});
     } else if (line.find("\"lastUpdateId\"") != std::string::npos) {
       EXPECT_EQ(snapshot_id, -1) << "one REST snapshot in this capture";
       snapshot_id = number(line, "lastUpdateId");
@@ -174,8 +145,8 @@ TEST(EngineLiquidityHunter, ListedWithItsKeys) {
 // trades of the last intent do nothing; flat -> entry with a bracket 400 / 800 ticks of 0.1 from the last trade
 // price, the other side held -> exit; the position is over at a trade at/through its stop or take-profit.
 TEST(EngineLiquidityHunter, EntersWhereWallsArePulledEatenOrAbsorb) {
-  const std::string cfg = write(
-      "lh.toml", config_with("[strategy]\nkind = \"liquidity-hunter\"\ninstrument = 0\norder_qty = \"0.01\"\n\n"
+  const std::string cfg = write_temp(
+      "lh.toml", replay_config_with(kSrc, "[strategy]\nkind = \"liquidity-hunter\"\ninstrument = 0\norder_qty = \"0.01\"\n\n"
                              "[strategy.liquidity_hunter]\ndepth_levels = 10\nwall_mult = \"8\"\nmin_wall_qty = \"8\"\n"
                              "eat_fraction = \"0.5\"\npull_fraction = \"0.6\"\nabsorb_qty = \"2\"\n"
                              "stop_ticks = 400\ntake_profit_ticks = 800\ncooldown_trades = 10\n"));
@@ -369,7 +340,7 @@ TEST(EngineLiquidityHunter, ConfigErrorsNameTheKey) {
            {"take_profit_ticks = 0", "strategy.liquidity_hunter.take_profit_ticks"},
            {"cooldown_trades = -1", "strategy.liquidity_hunter.cooldown_trades"},
            {"wall = 10", "strategy.liquidity_hunter.wall"}}) {
-    const std::string bad = write("lh-bad.toml", config_with(head + line + "\n"));
+    const std::string bad = write_temp("lh-bad.toml", replay_config_with(kSrc, head + line + "\n"));
     const auto o = run_enigma("replay --quiet --config " + bad + " --data " + kData + " --runs-dir " +
                               ::testing::TempDir() + "/runs-lh-bad");
     EXPECT_EQ(o.code, 3) << line << "\n" << o.text;

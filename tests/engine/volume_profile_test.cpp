@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "tests/support/capture_text.hpp"
 #include "tests/support/enigma_process.hpp"
 
 namespace {
@@ -23,44 +24,12 @@ namespace fs = std::filesystem;
 using enigma::testing::run_enigma;
 using enigma::testing::shell;
 using enigma::testing::slurp;
+using enigma::testing::e8;
+using enigma::testing::replay_config_with;
+using enigma::testing::write_temp;
 
 const std::string kSrc = ENIGMA_SOURCE_DIR;
 const std::string kData = kSrc + "/data/binance/hftbacktest_usdm_BTCUSDT_ws_depth_trade_bookTicker_raw_20240808.gz";
-
-// config/replay.toml with its [strategy] tables replaced by `strategy`, and no emergency stop after a run of
-// losing round trips (every signal should reach the venue).
-std::string config_with(const std::string& strategy) {
-  std::string text = enigma::testing::with_strategy_tables(slurp(kSrc + "/config/replay.toml"), strategy);
-  EXPECT_FALSE(text.empty()) << "config/replay.toml lost its [strategy] or [risk] table";
-  const auto l = text.find("max_consecutive_losses = 5");
-  EXPECT_NE(l, std::string::npos);
-  if (l != std::string::npos) text.replace(l, 26, "max_consecutive_losses = 1000");
-  return text;
-}
-
-std::string write(const std::string& name, const std::string& text) {
-  const std::string p = ::testing::TempDir() + "/" + name;
-  std::ofstream(p) << text;
-  return p;
-}
-
-// A decimal string as an integer in units of 1e-8 ("61800.3" -> 6180030000000).
-std::int64_t e8(const std::string& s) {
-  const auto dot = s.find('.');
-  std::string frac = dot == std::string::npos ? "" : s.substr(dot + 1);
-  frac.resize(8, '0');
-  return std::stoll(s.substr(0, dot)) * 100'000'000 + std::stoll(frac);
-}
-
-// The value of "key":"..." (or "key":123) in a frame line.
-std::string field(const std::string& line, const std::string& key) {
-  const std::string k = "\"" + key + "\":";
-  auto p = line.find(k);
-  if (p == std::string::npos) return {};
-  p += k.size();
-  if (line[p] == '"') return line.substr(p + 1, line.find('"', p + 1) - p - 1);
-  return line.substr(p, line.find_first_of(",}", p) - p);
-}
 
 struct Tape {
   std::int64_t local_ns;
@@ -76,7 +45,7 @@ std::vector<Tape> read_tape() {
   std::vector<Tape> tape;
   std::istringstream in(z.text);
   for (std::string line; std::getline(in, line);) {
-    const std::string p = field(line, "p"), q = field(line, "q"), t = field(line, "T"), e = field(line, "E");
+    const std::string p = enigma::testing::frame_field(line, "p"), q = enigma::testing::frame_field(line, "q"), t = enigma::testing::frame_field(line, "T"), e = enigma::testing::frame_field(line, "E");
     EXPECT_FALSE(p.empty() || q.empty() || t.empty() || e.empty()) << line;
     if (p.empty() || q.empty() || t.empty() || e.empty()) return {};
     // Event and trade time fall on the same UTC day, so either may stamp the trade.
@@ -205,7 +174,7 @@ Expected expect(const std::vector<Tape>& tape, const Params& x) {
 // Replays the capture with `table` and checks every entry and exit fill against `e`; returns the run dir.
 fs::path check_run(const std::string& name, const std::string& table, const Params& x, const Expected& e) {
   const std::string cfg =
-      write(name + ".toml", config_with("[strategy]\nkind = \"volume-profile\"\ninstrument = 0\norder_qty = \"0.01\"\n\n"
+      write_temp(name + ".toml", replay_config_with(kSrc, "[strategy]\nkind = \"volume-profile\"\ninstrument = 0\norder_qty = \"0.01\"\n\n"
                                         "[strategy.volume_profile]\n" + table));
   const std::string runs = ::testing::TempDir() + "/runs-" + name;
   fs::remove_all(runs);
@@ -336,7 +305,7 @@ TEST(EngineVolumeProfile, ConfigErrorsNameTheKey) {
            {"breakout_ticks = -1", "strategy.volume_profile.breakout_ticks"},
            {"cooldown_ms = -5", "strategy.volume_profile.cooldown_ms"},
            {"poc_ticks = 3", "strategy.volume_profile.poc_ticks"}}) {
-    const std::string bad = write("vp-bad.toml", config_with(head + line + "\n"));
+    const std::string bad = write_temp("vp-bad.toml", replay_config_with(kSrc, head + line + "\n"));
     const auto o = run_enigma("replay --quiet --config " + bad + " --data " + kData + " --runs-dir " +
                               ::testing::TempDir() + "/runs-vp-bad");
     EXPECT_EQ(o.code, 3) << line << "\n" << o.text;
