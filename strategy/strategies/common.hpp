@@ -9,6 +9,7 @@
 #include "core/events.hpp"
 #include "core/fixed_point.hpp"
 #include "strategy/candles.hpp"
+#include "strategy/intent.hpp"
 
 namespace enigma::strategy {
 
@@ -21,6 +22,20 @@ enum class BarSource : std::uint8_t { trades, venue_candles };
   const Result<Price> p = Price::from_double(v, mode);
   if (!p.ok()) return Price{};
   return p.value.round_to(tick, mode);
+}
+
+// A market order (limit 0) of the strategy's order_qty on its instrument, caused by event `h`.
+[[nodiscard]] inline OrderIntent market_intent(const StrategyCommonConfig& c, const EventHeader& h, Side side, IntentReason reason,
+                                               bool reduce_only) noexcept {
+  OrderIntent i{};
+  i.trigger_tsc = h.recv_tsc;
+  i.qty = c.order_qty;
+  i.instrument = c.instrument;
+  i.strategy_id = c.strategy_id;
+  i.side = side;
+  i.reason = reason;
+  i.reduce_only = reduce_only;
+  return i;
 }
 
 // The event's time for bar building: the venue's timestamp when it gave one.

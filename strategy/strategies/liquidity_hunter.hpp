@@ -43,6 +43,7 @@
 #include "strategy/intent.hpp"
 #include "strategy/order_flow.hpp"
 #include "strategy/registry.hpp"
+#include "strategy/strategies/common.hpp"
 
 namespace enigma::strategy {
 
@@ -207,7 +208,7 @@ class LiquidityHunter {
     const Side side = signal > 0 ? Side::buy : Side::sell;
     if (holding_ == 0) {
       const Price ref = Price::from_raw(last_price_);
-      OrderIntent i = intent(h, side, IntentReason::signal_entry, false);
+      OrderIntent i = market_intent(config_.common, h, side, IntentReason::signal_entry, false);
       i.entry = ref;
       i.stop = ref - c.tick * (config_.stop_ticks * signal);
       i.take_profit = ref + c.tick * (config_.take_profit_ticks * signal);
@@ -216,7 +217,7 @@ class LiquidityHunter {
       stop_ = i.stop.raw();
       take_profit_ = i.take_profit.raw();
     } else if (holding_ == -signal) {
-      if (!out.push(intent(h, side, IntentReason::signal_exit, true))) return;
+      if (!out.push(market_intent(config_.common, h, side, IntentReason::signal_exit, true))) return;
       holding_ = 0;
     } else {
       return;
@@ -225,19 +226,6 @@ class LiquidityHunter {
     last_intent_ = trades_;
   }
 
-  // A market order (limit 0) of order_qty for this strategy and instrument.
-  [[nodiscard]] OrderIntent intent(const EventHeader& h, Side side, IntentReason reason,
-                                   bool reduce_only) const noexcept {
-    OrderIntent i{};
-    i.trigger_tsc = h.recv_tsc;
-    i.qty = config_.common.order_qty;
-    i.instrument = config_.common.instrument;
-    i.strategy_id = config_.common.strategy_id;
-    i.side = side;
-    i.reason = reason;
-    i.reduce_only = reduce_only;
-    return i;
-  }
 
   Config config_;
   Wall walls_[2]{};              // [0] bid side, [1] ask side

@@ -43,6 +43,7 @@
 #include "core/events.hpp"
 #include "strategy/intent.hpp"
 #include "strategy/registry.hpp"
+#include "strategy/strategies/common.hpp"
 
 namespace enigma::strategy {
 
@@ -184,7 +185,7 @@ class VolumeProfile {
     const StrategyCommonConfig& c = config_.common;
     const Side side = signal > 0 ? Side::buy : Side::sell;
     if (holding_ == 0) {
-      OrderIntent i = intent(h, side, IntentReason::signal_entry, false);
+      OrderIntent i = market_intent(config_.common, h, side, IntentReason::signal_entry, false);
       i.entry = trade.price;
       i.stop = trade.price - c.tick * (config_.stop_ticks * signal);
       i.take_profit = trade.price + c.tick * (config_.take_profit_ticks * signal);
@@ -193,7 +194,7 @@ class VolumeProfile {
       stop_ = i.stop.raw();
       take_profit_ = i.take_profit.raw();
     } else if (holding_ == -signal) {
-      if (!out.push(intent(h, side, IntentReason::signal_exit, true))) return;
+      if (!out.push(market_intent(config_.common, h, side, IntentReason::signal_exit, true))) return;
       holding_ = 0;
     } else {
       return;
@@ -277,19 +278,6 @@ class VolumeProfile {
     while (hi_ > lo_ && vol_[slot(hi_)] == 0) --hi_;
   }
 
-  // A market order (limit 0) of order_qty for this strategy and instrument.
-  [[nodiscard]] OrderIntent intent(const EventHeader& h, Side side, IntentReason reason,
-                                   bool reduce_only) const noexcept {
-    OrderIntent i{};
-    i.trigger_tsc = h.recv_tsc;
-    i.qty = config_.common.order_qty;
-    i.instrument = config_.common.instrument;
-    i.strategy_id = config_.common.strategy_id;
-    i.side = side;
-    i.reason = reason;
-    i.reduce_only = reduce_only;
-    return i;
-  }
 
   Config config_;
   std::int64_t width_;                                    // raw price width of a bucket
