@@ -17,6 +17,8 @@ namespace enigma::strategy {
 enum class Regime : std::uint8_t { ranging = 0, trending_up, trending_down, volatile_ };
 inline constexpr std::size_t kRegimeCount = 4;
 [[nodiscard]] const char* to_string(Regime r) noexcept;  // "RANGING", "TRENDING_UP", "TRENDING_DOWN", "VOLATILE"
+// The config and summary name: "ranging", "trending_up", "trending_down", "volatile".
+[[nodiscard]] const char* regime_key(Regime r) noexcept;
 
 struct RegimeAdjustment {
   double signal_threshold;  // minimum |score| to open a position in this regime
