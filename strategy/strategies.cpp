@@ -177,9 +177,9 @@ void ConfluenceStrategy::score_bar(std::size_t tf_index, const Bar& bar) noexcep
       // in Component order; a text too long for one log record goes on a regime_weights line of its own).
       const std::size_t r = static_cast<std::size_t>(now.regime);
       const bool fits = weights_text_len_[r] <= logdetail::kMaxStringChars;
-      ENIGMA_LOG_INFO("strategy", "regime_change timeframe={} from={} to={} close={} atr={} threshold={} leverage_cap={} weights={}",
+      ENIGMA_LOG_INFO("strategy", "regime_change timeframe={} from={} to={} bar_time={} atr={} threshold={} leverage_cap={} weights={}",
                       static_cast<std::uint32_t>(tf_index), LogLiteral{before.ready ? to_string(before.regime) : "none"},
-                      LogLiteral{to_string(now.regime)}, now.close, now.atr, now.threshold, now.leverage_cap,
+                      LogLiteral{to_string(now.regime)}, bar.time_ns, now.atr, now.threshold, now.leverage_cap,
                       fits ? std::string_view(weights_text_[r].data(), weights_text_len_[r])
                            : std::string_view("regime_weights"));
       if (!fits) {
