@@ -295,6 +295,18 @@ TEST(EngineRegime, ARegimeWeightOfZeroEverywhereTradesAsTheBaseWeightKeyAtZero) 
   EXPECT_NE(ranging0, base0);
 }
 
+// `enigma strategies` lists what ConfluenceConfig::read asks for: the regime tables' keys with their defaults.
+TEST(EngineRegime, StrategiesListsTheRegimeKeysWithTheirDefaults) {
+  const auto r = run_enigma("strategies");
+  ASSERT_EQ(r.code, 0) << r.text;
+  for (const std::string& line :
+       {"    weights.rsi = 15  [0, 130]", "    regime.volatile_atr_pct = 3", "    regime.trend_adx = 25",
+        "    regime.ranging.threshold = 40", "    regime.ranging.leverage_cap = 5", "    regime.trending_up.threshold = 30",
+        "    regime.trending_down.leverage_cap = 10", "    regime.volatile.threshold = 60",
+        "    regime.volatile.leverage_cap = 2", "    regime.volatile.weights.order_flow = 10"})
+    EXPECT_NE(r.text.find(line), std::string::npos) << line;
+}
+
 TEST(EngineRegime, BadRegimeKeysExitThreeNamingTheKey) {
   const std::vector<std::pair<std::string, std::string>> cases{
       {"[strategy.confluence.regime.volatile]\ntreshold = 50\n", "strategy.confluence.regime.volatile.treshold"},
