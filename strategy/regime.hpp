@@ -6,7 +6,9 @@
 //   TRENDING_DOWN  ADX >= trend_adx and -DI > +DI
 //   RANGING        otherwise (also while the indicators are still inside their lookback)
 // Each regime carries the signal threshold a strategy must reach to act (|score| on the [-130, 130] scale)
-// and the leverage cap risk should apply.
+// and the leverage cap risk should apply; the score's weights per regime are SignalConfig::regime_weights
+// (signal.hpp). All of it is configurable in [strategy.confluence.regime] (README "Confluence: regime
+// adaptation").
 #pragma once
 
 #include <array>

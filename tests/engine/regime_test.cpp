@@ -266,8 +266,6 @@ TEST(EngineRegime, EveryBarVolatileEntriesCarryTheVolatileLeverageCap) {
     EXPECT_EQ(changes[0].threshold, "30");
     EXPECT_EQ(changes[0].leverage_cap, std::to_string(cap));
   }
-  const std::string j2 = slurp(runs[2] / "summary.json"), j5 = slurp(runs[5] / "summary.json");
-  EXPECT_NE(j2.find("\"orders\": "), std::string::npos);
   EXPECT_TRUE(read_trades_csv(runs[2]).empty()) << "no entry is affordable at 2x";
   EXPECT_GT(read_trades_csv(runs[5]).size(), 20u) << "entries fill at 5x";
 }

@@ -326,7 +326,9 @@ TEST(StrategySignal, ARegimeWeightActsOnlyInItsRegime) {
       EXPECT_EQ(r.contributions[bb], 0.0);
       double sum = 0.0;
       for (std::size_t k = 0; k < kComponentCount; ++k) {
-        if (k != bb) EXPECT_EQ(r.contributions[k], b.contributions[k]);
+        if (k != bb) {
+          EXPECT_EQ(r.contributions[k], b.contributions[k]);
+        }
         sum += r.contributions[k];
       }
       EXPECT_NEAR(r.score, std::clamp(sum, -130.0, 130.0), 1e-9);
