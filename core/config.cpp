@@ -77,7 +77,7 @@ const toml::node* TableReader::lookup(std::string_view key) {
 void TableReader::ignore(std::string_view key) { declared_.emplace(key); }
 
 void TableReader::note(std::string_view key, std::string dflt, std::string range) const {
-  if (schema_ != nullptr) schema_->push_back({std::string(key), std::move(dflt), std::move(range)});
+  if (schema_ != nullptr) schema_->push_back({schema_prefix_ + std::string(key), std::move(dflt), std::move(range)});
 }
 
 namespace {
@@ -297,6 +297,16 @@ std::optional<TableReader> TableReader::optional_table(std::string_view key) {
   if (!n) return std::nullopt;
   if (!n->is_table()) fail_type(*n, key, "table");
   return TableReader(*n->as_table(), source_, dotted(key));
+}
+
+TableReader TableReader::table_or_empty(std::string_view key) {
+  static const toml::table kEmpty;
+  const toml::node* n = lookup(key);
+  if (n && !n->is_table()) fail_type(*n, key, "table");
+  TableReader r(n ? *n->as_table() : kEmpty, source_, dotted(key));
+  r.schema_ = schema_;
+  r.schema_prefix_ = schema_prefix_ + std::string(key) + ".";
+  return r;
 }
 
 std::vector<TableReader> TableReader::table_array(std::string_view key) {

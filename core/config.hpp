@@ -99,6 +99,9 @@ class TableReader {
   // Sub-tables. table() requires it; optional_table() returns nullopt when absent.
   [[nodiscard]] TableReader table(std::string_view key);
   [[nodiscard]] std::optional<TableReader> optional_table(std::string_view key);
+  // An optional sub-table read as empty when absent (every getter returns its default); its keys go into
+  // this reader's schema listing (document_into) as "<key>.<name>".
+  [[nodiscard]] TableReader table_or_empty(std::string_view key);
   // [[key]] arrays of tables (e.g. instruments); empty when absent.
   [[nodiscard]] std::vector<TableReader> table_array(std::string_view key);
   // Marks a key as handled by someone else (e.g. a section read by another module later).
@@ -143,6 +146,7 @@ class TableReader {
   std::string prefix_;
   std::set<std::string, std::less<>> declared_;
   std::vector<KeyDoc>* schema_ = nullptr;
+  std::string schema_prefix_;  // prepended to the keys noted into schema_ (table_or_empty readers)
   void note(std::string_view key, std::string dflt, std::string range) const;
 };
 

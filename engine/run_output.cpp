@@ -483,6 +483,24 @@ void write_run_files(const std::string& dir, const RunSummaryInput& in) {
     }
     j << "],\n";
   }
+  {  // confluence: per strategy and timeframe, scored bars in each market regime and the changes between them
+    j << "  \"regimes\": [";
+    bool first = true;
+    for (std::size_t i = 0; in.strategies != nullptr && i < in.strategies->size(); ++i) {
+      const auto* st = std::get_if<strategy::ConfluenceStrategy>(&in.strategies->at(i));
+      if (st == nullptr) continue;
+      for (std::size_t tf = 0; tf < st->timeframe_count(); ++tf) {
+        const strategy::RegimeStats& rs = st->regime_stats(tf);
+        j << (first ? "" : ", ") << "{\"strategy_id\": " << st->id() << ", \"timeframe_s\": " << st->timeframe_s(tf)
+          << ", \"bars\": {";
+        for (std::size_t r = 0; r < strategy::kRegimeCount; ++r)
+          j << (r ? ", " : "") << "\"" << strategy::regime_key(static_cast<strategy::Regime>(r)) << "\": " << rs.bars[r];
+        j << "}, \"changes\": " << rs.changes << "}";
+        first = false;
+      }
+    }
+    j << "],\n";
+  }
   if (in.strategies != nullptr && in.strategies->selector().active()) {  // [selector]: each arm's entries and rewards
     const strategy::Selector& sel = in.strategies->selector();
     j << "  \"selector\": {\"kind\": \"" << strategy::to_string(sel.kind()) << "\", \"lapsed\": " << sel.lapsed() << ", \"arms\": [";
@@ -681,6 +699,17 @@ std::string format_summary(const RunSummaryInput& in, const std::string& dir) {
                     (unsigned long long)f.orders, (unsigned long long)f.fills, (unsigned long long)f.round_trips,
                     f.net.to_string(2).c_str(), f.fees.to_string(2).c_str());
       o << line;
+    }
+  }
+  for (std::size_t i = 0; in.strategies != nullptr && i < in.strategies->size(); ++i) {  // confluence regimes
+    const auto* st = std::get_if<strategy::ConfluenceStrategy>(&in.strategies->at(i));
+    if (st == nullptr) continue;
+    for (std::size_t tf = 0; tf < st->timeframe_count(); ++tf) {
+      const strategy::RegimeStats& rs = st->regime_stats(tf);
+      o << "    strategy " << st->id() << " regimes (" << st->timeframe_s(tf) << " s bars):";
+      for (std::size_t r = 0; r < strategy::kRegimeCount; ++r)
+        o << " " << strategy::regime_key(static_cast<strategy::Regime>(r)) << " " << rs.bars[r];
+      o << "  changes " << rs.changes << "\n";
     }
   }
   if (in.strategies != nullptr && in.strategies->selector().active()) {  // [selector]: who got the entries

@@ -20,6 +20,16 @@ const char* to_string(Regime r) noexcept {
   return "?";
 }
 
+const char* regime_key(Regime r) noexcept {
+  switch (r) {
+    case Regime::ranging: return "ranging";
+    case Regime::trending_up: return "trending_up";
+    case Regime::trending_down: return "trending_down";
+    case Regime::volatile_: return "volatile";
+  }
+  return "?";
+}
+
 void RegimeConfig::validate() const {
   if (!(volatile_atr_pct > 0.0)) throw Error("regime config: volatile_atr_pct must be > 0");
   if (!(trend_adx > 0.0 && trend_adx < 100.0)) throw Error("regime config: trend_adx must be in (0, 100)");

@@ -6,7 +6,9 @@
 //   TRENDING_DOWN  ADX >= trend_adx and -DI > +DI
 //   RANGING        otherwise (also while the indicators are still inside their lookback)
 // Each regime carries the signal threshold a strategy must reach to act (|score| on the [-130, 130] scale)
-// and the leverage cap risk should apply.
+// and the leverage cap risk should apply; the score's weights per regime are SignalConfig::regime_weights
+// (signal.hpp). All of it is configurable in [strategy.confluence.regime] (README "Confluence: regime
+// adaptation").
 #pragma once
 
 #include <array>
@@ -17,6 +19,8 @@ namespace enigma::strategy {
 enum class Regime : std::uint8_t { ranging = 0, trending_up, trending_down, volatile_ };
 inline constexpr std::size_t kRegimeCount = 4;
 [[nodiscard]] const char* to_string(Regime r) noexcept;  // "RANGING", "TRENDING_UP", "TRENDING_DOWN", "VOLATILE"
+// The config and summary name: "ranging", "trending_up", "trending_down", "volatile".
+[[nodiscard]] const char* regime_key(Regime r) noexcept;
 
 struct RegimeAdjustment {
   double signal_threshold;  // minimum |score| to open a position in this regime

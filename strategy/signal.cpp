@@ -38,6 +38,14 @@ double SignalConfig::weight_sum() const noexcept {
   return s;
 }
 
+std::array<double, kComponentCount> SignalConfig::weights_in(Regime r) const noexcept {
+  std::array<double, kComponentCount> w = weights;
+  const auto& over = regime_weights[static_cast<std::size_t>(r)];
+  for (std::size_t i = 0; i < kComponentCount; ++i)
+    if (over[i] >= 0.0) w[i] = over[i];
+  return w;
+}
+
 void SignalConfig::validate() const {
   auto fail = [](const std::string& field, const std::string& why) {
     throw Error("signal config: " + field + ": " + why);
@@ -47,6 +55,17 @@ void SignalConfig::validate() const {
   }
   const double sum = weight_sum();
   if (!(sum > 0.0) || sum > kMaxSignalScore + 1e-9) fail("weights", "must sum to a value in (0, 130]");
+  for (std::size_t r = 0; r < kRegimeCount; ++r) {
+    const auto regime = static_cast<Regime>(r);
+    const std::string where = std::string("regime_weights.") + to_string(regime);
+    for (std::size_t i = 0; i < kComponentCount; ++i) {
+      const double w = regime_weights[r][i];
+      if (!(w >= 0.0 || w == kBaseWeight)) fail(where + "." + to_string(static_cast<Component>(i)), "must be >= 0");
+    }
+    double rs = 0.0;
+    for (double w : weights_in(regime)) rs += w;
+    if (!(rs > 0.0) || rs > kMaxSignalScore + 1e-9) fail(where, "must sum to a value in (0, 130]");
+  }
   if (!(rsi_oversold > 0.0 && rsi_oversold < 50.0)) fail("rsi_oversold", "must be in (0, 50)");
   if (!(rsi_overbought > 50.0 && rsi_overbought < 100.0)) fail("rsi_overbought", "must be in (50, 100)");
   if (!(stoch_oversold > 0.0 && stoch_oversold < 50.0)) fail("stoch_oversold", "must be in (0, 50)");
@@ -78,7 +97,13 @@ SignalScorer::SignalScorer(const SignalConfig& config)
       div_{DivergenceDetector(config.divergence), DivergenceDetector(config.divergence),
            DivergenceDetector(config.divergence)},
       obv_ring_(static_cast<std::size_t>(config.volume_window) + 1, 0.0),
-      vol_ring_(static_cast<std::size_t>(config.volume_window), 0.0) {}
+      vol_ring_(static_cast<std::size_t>(config.volume_window), 0.0) {
+  for (std::size_t r = 0; r < kRegimeCount; ++r) {
+    weights_[r] = config.weights_in(static_cast<Regime>(r));
+    weight_sums_[r] = 0.0;
+    for (double w : weights_[r]) weight_sums_[r] += w;
+  }
+}
 
 void SignalScorer::reset() noexcept {
   rsi_.reset();
@@ -169,8 +194,19 @@ void SignalScorer::update(const Bar& bar) noexcept {
 SignalResult SignalScorer::evaluate(const OrderFlowFeatures* flow) const noexcept {
   SignalResult r;
   auto& c = r.contributions;
-  const auto& w = config_.weights;
   auto idx = [](Component k) { return static_cast<std::size_t>(k); };
+
+  // The regime first: its weights score this bar.
+  RegimeInputs in;
+  in.close = close_;
+  in.atr = atr_.value();
+  in.atr_ready = atr_.ready();
+  in.adx = adx_.value();
+  in.plus_di = adx_.plus_di();
+  in.minus_di = adx_.minus_di();
+  in.adx_ready = adx_.ready();
+  r.regime = classify_regime(in, config_.regime);
+  const auto& w = weights_[static_cast<std::size_t>(r.regime)];
 
   if (rsi_.ready()) {
     c[idx(Component::rsi)] = w[idx(Component::rsi)] * level_score(rsi_.value(), config_.rsi_oversold, config_.rsi_overbought);
@@ -228,17 +264,9 @@ SignalResult SignalScorer::evaluate(const OrderFlowFeatures* flow) const noexcep
   }
   r.score = std::clamp(sum, -kMaxSignalScore, kMaxSignalScore);
   const double agreement = abs_sum > 0.0 ? std::fabs(sum) / abs_sum : 0.0;
-  r.confidence = std::min(100.0, 100.0 * std::sqrt(std::fabs(r.score) / config_.weight_sum()) * agreement);
+  r.confidence = std::min(
+      100.0, 100.0 * std::sqrt(std::fabs(r.score) / weight_sums_[static_cast<std::size_t>(r.regime)]) * agreement);
 
-  RegimeInputs in;
-  in.close = close_;
-  in.atr = atr_.value();
-  in.atr_ready = atr_.ready();
-  in.adx = adx_.value();
-  in.plus_di = adx_.plus_di();
-  in.minus_di = adx_.minus_di();
-  in.adx_ready = adx_.ready();
-  r.regime = classify_regime(in, config_.regime);
   const RegimeAdjustment& adj = config_.regime.adjustment(r.regime);
   r.threshold = config_.use_regime_threshold ? adj.signal_threshold : config_.signal_threshold;
   r.leverage_cap = adj.leverage_cap;

@@ -26,6 +26,10 @@
 //   Order flow         [10]  w * clamp((book imbalance + trade imbalance) / 2) when order-flow features with
 //                            a valid book are given, else 0.
 //
+// Regime weights: each regime (regime.hpp) may replace any weight for the bars classified in it
+// (`regime_weights`, a negative entry = the base `weights`); the regime is classified first, then every term
+// uses that regime's weight w_i and W below is that regime's sum.
+//
 // Direction: long when score >= threshold, short when score <= -threshold, else neutral; the threshold is
 // the current regime's (regime.hpp) or a fixed one. Confidence (0-100 %) = 100 * sqrt(|score| / W) * A,
 // W = sum of weights, A = |sum c_i| / sum |c_i| (1 when every indicator agrees): it grows with the score
@@ -80,12 +84,26 @@ struct SignalConfig {
   DivergenceConfig divergence{};
   int divergence_memory_bars = 10;
 
+  // Per regime (indexed by Regime), the weights in force while a bar is classified in it; a negative entry
+  // (kBaseWeight) keeps the base weight above. Each regime's weights must also sum to a value in (0, 130].
+  static constexpr double kBaseWeight = -1.0;
+  std::array<std::array<double, kComponentCount>, kRegimeCount> regime_weights = all_base_weights();
+
   bool use_regime_threshold = true;  // direction threshold from the regime; else `signal_threshold`
   double signal_threshold = 30.0;
   RegimeConfig regime{};
 
   void validate() const;  // throws enigma::Error naming the field
   [[nodiscard]] double weight_sum() const noexcept;
+  // The weights in force in regime `r` (base weights with that regime's replacements).
+  [[nodiscard]] std::array<double, kComponentCount> weights_in(Regime r) const noexcept;
+
+  static constexpr std::array<std::array<double, kComponentCount>, kRegimeCount> all_base_weights() noexcept {
+    std::array<std::array<double, kComponentCount>, kRegimeCount> a{};
+    for (auto& row : a)
+      for (double& w : row) w = kBaseWeight;
+    return a;
+  }
 };
 
 struct SignalResult {
@@ -124,6 +142,10 @@ class SignalScorer {
 
   [[nodiscard]] const SignalConfig& config() const noexcept { return config_; }
   [[nodiscard]] std::int64_t bars() const noexcept { return bars_; }
+  // The weights in force in regime `r` (config().weights_in(r), resolved at construction).
+  [[nodiscard]] const std::array<double, kComponentCount>& weights(Regime r) const noexcept {
+    return weights_[static_cast<std::size_t>(r)];
+  }
   // The divergences confirmed on the last bar, per source (0 RSI, 1 MACD, 2 OBV).
   [[nodiscard]] const DivergenceDetector::Update& last_divergence(std::size_t source) const noexcept {
     return last_div_[source];
@@ -131,6 +153,8 @@ class SignalScorer {
 
  private:
   SignalConfig config_;
+  std::array<std::array<double, kComponentCount>, kRegimeCount> weights_{};  // weights_in(r) per regime
+  std::array<double, kRegimeCount> weight_sums_{};
   Rsi rsi_;
   Macd macd_;
   BollingerBands bb_;

@@ -1,6 +1,8 @@
 // The bundled strategies' out-of-line code (headers in strategy/strategies/) and the intent helpers.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstring>
 #include <string>
 
 #include "core/error.hpp"
@@ -75,6 +77,45 @@ void ConfluenceConfig::read(config::TableReader& s) {
   take_profit_atr_mult = s.real("take_profit_atr_mult", take_profit_atr_mult, 0.1, 100.0);
   require_full_alignment = s.boolean("require_full_alignment", require_full_alignment);
   accuracy_horizon_bars = static_cast<int>(s.integer("accuracy_horizon_bars", accuracy_horizon_bars, 1, 100'000));
+  read_weights(s.table_or_empty("weights"), signal.weights, nullptr);
+  if (!(signal.weight_sum() > 0.0 && signal.weight_sum() <= kMaxSignalScore + 1e-9)) {
+    // The table's own position when given, else [strategy.confluence]'s.
+    s.fail("weights", "the weights must sum to a value in (0, 130], got " + std::to_string(signal.weight_sum()));
+  }
+  config::TableReader rt = s.table_or_empty("regime");
+  RegimeConfig& rc = signal.regime;
+  rc.volatile_atr_pct = rt.real("volatile_atr_pct", rc.volatile_atr_pct, 0.001, 1000.0);
+  rc.trend_adx = rt.real("trend_adx", rc.trend_adx, 1.0, 99.0);
+  for (std::size_t r = 0; r < kRegimeCount; ++r) {
+    config::TableReader t = rt.table_or_empty(regime_key(static_cast<Regime>(r)));
+    RegimeAdjustment& adj = rc.adjustments[r];
+    regime_threshold_set[r] = t.has("threshold");
+    adj.signal_threshold = t.real("threshold", adj.signal_threshold, 0.001, kMaxSignalScore);
+    adj.leverage_cap = t.real("leverage_cap", adj.leverage_cap, 1.0, 125.0);
+    read_weights(t.table_or_empty("weights"), signal.regime_weights[r], &signal.weights);
+    double sum = 0.0;
+    for (double w : signal.weights_in(static_cast<Regime>(r))) sum += w;
+    if (!(sum > 0.0 && sum <= kMaxSignalScore + 1e-9))
+      t.fail("weights", std::string("the weights in force in ") + regime_key(static_cast<Regime>(r)) +
+                            " (its own and the base weights) must sum to a value in (0, 130], got " + std::to_string(sum));
+    t.finish();
+  }
+  rt.finish();
+}
+
+void ConfluenceConfig::read_weights(config::TableReader t, std::array<double, kComponentCount>& into,
+                                    const std::array<double, kComponentCount>* base) {
+  for (std::size_t i = 0; i < kComponentCount; ++i) {
+    const char* name = to_string(static_cast<Component>(i));
+    if (base == nullptr) {
+      into[i] = t.real(name, into[i], 0.0, kMaxSignalScore);
+    } else if (t.has(name)) {
+      into[i] = t.real(name, std::nullopt, 0.0, kMaxSignalScore);
+    } else {
+      (void)t.real(name, (*base)[i], 0.0, kMaxSignalScore);  // listed with the base weight as its default
+    }
+  }
+  t.finish();
 }
 
 void ConfluenceConfig::validate() const {
@@ -90,6 +131,11 @@ void ConfluenceConfig::validate() const {
   if (roi_leverage > 0.0 && !(stop_loss_roi > 0.0 && stop_loss_roi < roi_leverage))
     throw Error("confluence config: stop_loss_roi: must be in (0, roi_leverage) with ROI stops");
   if (roi_leverage > 0.0 && !(take_profit_roi > 0.0)) throw Error("confluence config: take_profit_roi: must be > 0");
+  for (std::size_t r = 0; r < kRegimeCount; ++r)
+    if (regime_threshold_set[r] && !signal.use_regime_threshold)
+      throw Error(std::string("confluence config: regime.") + regime_key(static_cast<Regime>(r)) +
+                  ".threshold: has no effect: the tuned parameters' min_score is the threshold in every regime "
+                  "(give one or the other)");
 }
 
 ConfluenceStrategy::ConfluenceStrategy(const ConfluenceConfig& config)
@@ -100,6 +146,16 @@ ConfluenceStrategy::ConfluenceStrategy(const ConfluenceConfig& config)
       accuracy_(static_cast<std::size_t>(config.accuracy_horizon_bars)) {
   scorers_.reserve(config.candles.timeframe_count);
   for (std::size_t i = 0; i < config.candles.timeframe_count; ++i) scorers_.emplace_back(config.signal);
+  for (std::size_t r = 0; r < kRegimeCount; ++r) {  // the regime_change line's weights text
+    std::string text;
+    for (double w : config.signal.weights_in(static_cast<Regime>(r))) {
+      char num[32];
+      std::snprintf(num, sizeof num, "%.6g", w);
+      text += (text.empty() ? "" : "/") + std::string(num);
+    }
+    weights_text_len_[r] = text.size();
+    std::memcpy(weights_text_[r].data(), text.data(), std::min(text.size(), weights_text_[r].size()));
+  }
 }
 
 void ConfluenceStrategy::on_book(const EventHeader& h, const BookTop& book, IntentBuffer&) noexcept {
@@ -112,10 +168,30 @@ void ConfluenceStrategy::score_bar(std::size_t tf_index, const Bar& bar) noexcep
   const SignalResult before = results_[tf_index];
   results_[tf_index] = scorers_[tf_index].on_bar(bar, f);
   const SignalResult& now = results_[tf_index];
-  if (now.ready && (!before.ready || now.regime != before.regime)) [[unlikely]]
-    ENIGMA_LOG_INFO("strategy", "regime_change timeframe={} from={} to={} close={} atr={} threshold={} leverage_cap={}",
-                    tf_index, LogLiteral{before.ready ? to_string(before.regime) : "none"},
-                    LogLiteral{to_string(now.regime)}, now.close, now.atr, now.threshold, now.leverage_cap);
+  if (now.ready) {
+    RegimeStats& st = regime_stats_[tf_index];
+    ++st.bars[static_cast<std::size_t>(now.regime)];
+    if (!before.ready || now.regime != before.regime) [[unlikely]] {
+      if (before.ready) ++st.changes;
+      // What the new regime puts in force: its threshold, leverage cap and the score's weights (slash-separated
+      // in Component order; a text too long for one log record goes on a regime_weights line of its own).
+      const std::size_t r = static_cast<std::size_t>(now.regime);
+      const bool fits = weights_text_len_[r] <= logdetail::kMaxStringChars;
+      ENIGMA_LOG_INFO("strategy", "regime_change timeframe={} from={} to={} bar_time={} atr={} threshold={} leverage_cap={} weights={}",
+                      static_cast<std::uint32_t>(tf_index), LogLiteral{before.ready ? to_string(before.regime) : "none"},
+                      LogLiteral{to_string(now.regime)}, bar.time_ns, now.atr, now.threshold, now.leverage_cap,
+                      fits ? std::string_view(weights_text_[r].data(), weights_text_len_[r])
+                           : std::string_view("regime_weights"));
+      if (!fits) {
+        const auto& w = scorers_[tf_index].weights(now.regime);
+        ENIGMA_LOG_INFO("strategy",
+                        "regime_weights timeframe={} regime={} rsi={} macd={} bollinger={} stochastic={} kdj={} "
+                        "ema_trend={} adx={} volume={} divergence={} order_flow={}",
+                        static_cast<std::uint32_t>(tf_index), LogLiteral{to_string(now.regime)}, w[0], w[1], w[2], w[3],
+                        w[4], w[5], w[6], w[7], w[8], w[9]);
+      }
+    }
+  }
   if (tf_index == 0) {
     lowest_closed_ = true;
     accuracy_.on_bar(now);

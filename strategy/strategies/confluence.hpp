@@ -46,10 +46,26 @@ struct ConfluenceConfig {
   double stop_loss_roi = 0.0;
   double take_profit_roi = 0.0;
 
-  // [strategy.confluence]; the tuned-parameter keys (include = "<best.toml>" or the seven inline) are the
+  // regime.<ranging|trending_up|trending_down|volatile>.threshold given (refused with the tuned min_score).
+  std::array<bool, kRegimeCount> regime_threshold_set{};
+
+  // [strategy.confluence] with its [.weights] and [.regime] (volatile_atr_pct, trend_adx and per regime
+  // [.regime.<name>] threshold, leverage_cap, [.regime.<name>.weights]); the tuned-parameter keys (include = "<best.toml>" or the seven inline) are the
   // engine's (engine/tuned_params.hpp).
   void read(config::TableReader& t);
   void validate() const;  // throws enigma::Error naming the field
+
+ private:
+  // A weights table (one key per Component, [0, 130]); `base` set: a regime's table (absent keys keep the base).
+  static void read_weights(config::TableReader t, std::array<double, kComponentCount>& into,
+                           const std::array<double, kComponentCount>* base);
+};
+
+// Per timeframe: closed bars (once the scorer is ready) in each regime and the changes of regime between
+// them (the first classification is not a change).
+struct RegimeStats {
+  std::array<std::uint64_t, kRegimeCount> bars{};
+  std::uint64_t changes = 0;
 };
 
 class ConfluenceStrategy {
@@ -78,6 +94,11 @@ class ConfluenceStrategy {
   // How often each component's vote on a lowest-timeframe bar agreed with the sign of the close-to-close
   // return accuracy_horizon_bars later (metrics.json indicator_accuracy).
   [[nodiscard]] const OnlineComponentAccuracy& accuracy() const noexcept { return accuracy_; }
+  [[nodiscard]] const RegimeStats& regime_stats(std::size_t tf_index) const noexcept { return regime_stats_[tf_index]; }
+  [[nodiscard]] std::size_t timeframe_count() const noexcept { return scorers_.size(); }
+  [[nodiscard]] std::uint32_t timeframe_s(std::size_t tf_index) const noexcept {
+    return config_.candles.timeframes_s[tf_index];
+  }
 
  private:
   void score_bar(std::size_t tf_index, const Bar& bar) noexcept;
@@ -94,6 +115,9 @@ class ConfluenceStrategy {
   bool lowest_closed_ = false;
   OrderIntent last_entry_{};
   OnlineComponentAccuracy accuracy_;
+  std::array<RegimeStats, kMaxTimeframes> regime_stats_{};
+  std::array<std::array<char, 64>, kRegimeCount> weights_text_{};  // "15/15/10/...": weights_in(r), Component order
+  std::array<std::size_t, kRegimeCount> weights_text_len_{};
 };
 
 ENIGMA_REGISTER_STRATEGY(ConfluenceStrategy);

@@ -252,3 +252,31 @@ TEST(Secrets, FifoAndNonPrintableValuesAreRefused) {
   EXPECT_EQ(s.reveal(), "abcDEF123-_");
   EXPECT_EQ(s.origin(), "file '" + good + "'");
 }
+
+// table_or_empty: an absent sub-table reads as its defaults and still lists its keys (as "<table>.<key>",
+// nested tables too); a present one reads its values, and its unknown keys and wrong type name the dotted key.
+TEST(Config, TableOrEmptyReadsDefaultsAndListsNestedKeys) {
+  auto read = [](const std::string& text, std::vector<config::KeyDoc>* schema) {
+    const auto doc = Document::parse(text, "t.toml");
+    TableReader root = doc.root();
+    if (schema != nullptr) root.document_into(schema);
+    TableReader a = root.table_or_empty("a");
+    const double x = a.real("x", 1.5);
+    TableReader b = a.table_or_empty("b");
+    const auto y = b.integer("y", 7, 0, 9);
+    b.finish();
+    a.finish();
+    root.finish();
+    return std::pair{x, y};
+  };
+  std::vector<config::KeyDoc> schema;
+  EXPECT_EQ(read("", &schema), (std::pair{1.5, std::int64_t{7}}));
+  ASSERT_EQ(schema.size(), 2u);
+  EXPECT_EQ(schema[0].key, "a.x");
+  EXPECT_EQ(schema[1].key, "a.b.y");
+  EXPECT_EQ(schema[1].range, "[0, 9]");
+  EXPECT_EQ(read("[a]\nx = 2\n[a.b]\ny = 3\n", nullptr), (std::pair{2.0, std::int64_t{3}}));
+  EXPECT_NE(error_of([&] { read("[a.b]\nz = 1\n", nullptr); }).find("a.b.z"), std::string::npos);
+  EXPECT_NE(error_of([&] { read("a = 3\n", nullptr); }).find("'a'"), std::string::npos);
+  EXPECT_NE(error_of([&] { read("[a.b]\ny = 10\n", nullptr); }).find("a.b.y"), std::string::npos);
+}

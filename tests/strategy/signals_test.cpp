@@ -1,6 +1,7 @@
 // Divergence, regime and signal scoring on real Coinbase BTC-USD 4h candles (data/candles/).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -276,6 +277,81 @@ TEST(StrategySignal, ConfigValidation) {
   c = {};
   c.divergence.max_bars_between = 3;
   EXPECT_THROW(c.validate(), Error);
+}
+
+// Regime weights, by hand: closes rising by 1 every bar (high/low +-0.5) have no losses, so RSI(14) = 100 and
+// its term is -w (full overbought). With volatile_atr_pct tiny every bar past the ATR lookback is VOLATILE
+// (ATR 1.5 on ~120); the volatile regime keeps only rsi = 7, so the score is -7 (the base weight would give
+// -15), every other term is 0, and confidence = 100 * sqrt(7 / 7) * 1 = 100.
+TEST(StrategySignal, RegimeWeightsReplaceTheBaseWeightsInTheirRegime) {
+  SignalConfig c;
+  c.regime.volatile_atr_pct = 0.001;
+  auto& vw = c.regime_weights[static_cast<std::size_t>(Regime::volatile_)];
+  vw.fill(0.0);
+  vw[static_cast<std::size_t>(Component::rsi)] = 7.0;
+  SignalScorer scorer(c);
+  SignalScorer base{SignalConfig{}};
+  SignalResult r, b;
+  for (int i = 0; i < 40; ++i) {
+    const double close = 100.0 + i;
+    const Bar bar{i * 60'000'000'000LL, close - 1.0, close + 0.5, close - 0.5, close, 10.0};
+    r = scorer.on_bar(bar);
+    b = base.on_bar(bar);
+  }
+  EXPECT_EQ(r.regime, Regime::volatile_);
+  EXPECT_DOUBLE_EQ(r.contribution(Component::rsi), -7.0);
+  EXPECT_DOUBLE_EQ(b.contribution(Component::rsi), -15.0);
+  for (std::size_t k = 1; k < kComponentCount; ++k) EXPECT_EQ(r.contributions[k], 0.0) << k;
+  EXPECT_DOUBLE_EQ(r.score, -7.0);
+  EXPECT_DOUBLE_EQ(r.confidence, 100.0);
+  EXPECT_EQ(scorer.weights(Regime::volatile_)[0], 7.0);
+  EXPECT_EQ(scorer.weights(Regime::ranging)[0], 15.0) << "other regimes keep the base weights";
+}
+
+// On nine years of real candles: a Bollinger weight of 0 in TRENDING_UP only. On those bars every term but
+// Bollinger equals the base scorer's and the score is their sum; on every other bar the two scorers agree.
+TEST(StrategySignal, ARegimeWeightActsOnlyInItsRegime) {
+  SignalConfig c;
+  c.regime_weights[static_cast<std::size_t>(Regime::trending_up)][static_cast<std::size_t>(Component::bollinger)] = 0.0;
+  SignalScorer scorer(c);
+  SignalScorer base{SignalConfig{}};
+  const std::size_t bb = static_cast<std::size_t>(Component::bollinger);
+  int trending_with_bollinger = 0;
+  for (const Bar& bar : coinbase_bars()) {
+    const SignalResult r = scorer.on_bar(bar);
+    const SignalResult b = base.on_bar(bar);
+    ASSERT_EQ(r.regime, b.regime);
+    if (r.regime == Regime::trending_up) {
+      trending_with_bollinger += b.contributions[bb] != 0.0;
+      EXPECT_EQ(r.contributions[bb], 0.0);
+      double sum = 0.0;
+      for (std::size_t k = 0; k < kComponentCount; ++k) {
+        if (k != bb) {
+          EXPECT_EQ(r.contributions[k], b.contributions[k]);
+        }
+        sum += r.contributions[k];
+      }
+      EXPECT_NEAR(r.score, std::clamp(sum, -130.0, 130.0), 1e-9);
+      EXPECT_NEAR(r.score, b.score - b.contributions[bb], 1e-9);
+    } else {
+      EXPECT_EQ(r.score, b.score);
+    }
+  }
+  EXPECT_GT(trending_with_bollinger, 100);
+}
+
+TEST(StrategySignal, RegimeWeightValidation) {
+  SignalConfig c;
+  c.regime_weights[1][0] = 16;  // trending up: 16 + 115 = 131 > 130
+  EXPECT_THROW(SignalScorer{c}, Error);
+  c = {};
+  c.regime_weights[2][3] = -0.5;  // only the "base" marker (-1) may be negative
+  EXPECT_THROW(c.validate(), Error);
+  c = {};
+  c.regime_weights[3].fill(0.0);  // nothing left to score with
+  EXPECT_THROW(c.validate(), Error);
+  c.regime_weights[3][5] = 130.0;
+  EXPECT_NO_THROW(c.validate());
 }
 
 }  // namespace
