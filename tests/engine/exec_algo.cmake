@@ -1,0 +1,10 @@
+# Execution algorithms (issue 15 item 6): replays of the bundled Binance capture with the imbalance strategy's
+# entries sliced by TWAP and iceberg; the children's times and sizes are checked against a single-order run's
+# entries and the config; an interval past the data's end leaves every later child unsent (counted); bad keys
+# exit 3 naming the key. Four ~0.6 s replays.
+enigma_add_test(engine_exec_algo_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/exec_algo_test.cpp
+  DEPS enigma::engine
+  LABELS integration TIMEOUT 120)
+add_dependencies(engine_exec_algo_test enigma)
+target_compile_definitions(engine_exec_algo_test PRIVATE ENIGMA_BINARY="$<TARGET_FILE:enigma>")

@@ -1,0 +1,233 @@
+// Execution algorithms (issue 15 item 6): `enigma replay` of the bundled Binance USD-M session with the imbalance
+// strategy's entries sliced by TWAP or iceberg. The expectations come from a run with execution = "single" (its
+// entry times and sides) and the config (order_qty, slices, interval, display_qty, the lot, the 500 us latencies),
+// never from the slicing code: the children's quantities are recomputed here and looked up in trades.csv.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "tests/support/enigma_process.hpp"
+
+namespace {
+
+using enigma::testing::Out;
+using enigma::testing::shell;
+using enigma::testing::slurp;
+namespace fs = std::filesystem;
+
+constexpr std::int64_t kMs = 1'000'000;
+// Quantities in lots of 0.001 (the bundled config's BTCUSDT lot): order_qty "0.01" is 10 lots.
+constexpr std::int64_t kOrderLots = 10;
+
+struct Row {
+  std::int64_t t;
+  bool buy;
+  std::int64_t lots;  // qty / 0.001
+  std::string reason;
+};
+
+// The bundled config with each (from, to) replaced (each must occur once), written to a temp file. Every run
+// uses exit_imbalance = 0.59 so the strategy holds its positions a few seconds: long enough for most parents
+// to complete.
+std::string config(const std::string& name, std::vector<std::pair<std::string, std::string>> edits) {
+  std::string s = slurp(std::string(ENIGMA_SOURCE_DIR) + "/config/replay.toml");
+  edits.emplace_back("entry_imbalance = 0.6\n", "entry_imbalance = 0.6\nexit_imbalance = 0.59\n");
+  for (const auto& [from, to] : edits) {
+    const auto at = s.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    if (at != std::string::npos) s.replace(at, from.size(), to);
+  }
+  const std::string path = ::testing::TempDir() + "/exec-" + name + ".toml";
+  std::ofstream(path) << s;
+  return path;
+}
+
+std::vector<std::pair<std::string, std::string>> execution(const std::string& keys) {
+  return {{"# entry_level = 9 ", keys + "\n# entry_level = 9 "}};
+}
+
+struct ReplayRun {
+  Out out;
+  std::vector<Row> rows;
+  std::string summary;
+};
+
+// `enigma replay` from the source tree (the config's data path is relative to it).
+ReplayRun replay(const std::string& cfg, const std::string& name) {
+  const std::string runs = ::testing::TempDir() + "/exec-runs-" + name;
+  fs::remove_all(runs);
+  ReplayRun r;
+  r.out = shell("cd " + std::string(ENIGMA_SOURCE_DIR) + " && " + ENIGMA_BINARY + " replay --quiet --config " + cfg +
+                " --runs-dir " + runs);
+  if (r.out.code != 0 || !fs::exists(runs)) return r;
+  fs::path dir;
+  for (const auto& e : fs::directory_iterator(runs)) dir = e.path();
+  std::istringstream in(slurp(dir / "trades.csv"));
+  std::string line;
+  std::getline(in, line);  // time_ns,symbol,side,price,qty,fee,liquidity,client_order_id,reason,expected_price
+  while (std::getline(in, line)) {
+    std::vector<std::string> f;
+    std::stringstream ls(line);
+    for (std::string x; std::getline(ls, x, ',');) f.push_back(x);
+    if (f.size() < 10) continue;
+    r.rows.push_back({std::stoll(f[0]), f[2] == "buy", static_cast<std::int64_t>(std::llround(std::stod(f[4]) * 1000)), f[8]});
+  }
+  r.summary = slurp(dir / "summary.json");
+  return r;
+}
+
+// A counter of summary.json ("key": N).
+std::int64_t counter(const std::string& summary, const std::string& key) {
+  const auto at = summary.find("\"" + key + "\": ");
+  if (at == std::string::npos) return -1;
+  return std::stoll(summary.substr(at + key.size() + 4));
+}
+
+// Entries of a run: fills that take the position away from flat (the running position is rebuilt here).
+struct Entry {
+  std::int64_t t;
+  bool buy;
+};
+std::vector<Entry> entries_of(const std::vector<Row>& rows) {
+  std::vector<Entry> out;
+  std::int64_t pos = 0;
+  for (const Row& r : rows) {
+    if (pos == 0) out.push_back({r.t, r.buy});
+    pos += r.buy ? r.lots : -r.lots;
+  }
+  return out;
+}
+
+const ReplayRun& single_run() {
+  static const ReplayRun r = replay(config("single", {}), "single");
+  return r;
+}
+
+}  // namespace
+
+TEST(EngineExecAlgo, TwapSendsEqualChildrenEveryIntervalSummingToTheOrderQty) {
+  const ReplayRun& single = single_run();
+  ASSERT_EQ(single.out.code, 0) << single.out.text;
+  const std::vector<Entry> entries = entries_of(single.rows);
+  ASSERT_GE(entries.size(), 20u);
+  constexpr int kSlices = 4;
+  constexpr std::int64_t kInterval = 1000 * kMs;
+  const ReplayRun twap = replay(config("twap", execution("execution = \"twap\"\nslices = 4\nslice_interval_ms = 1000")), "twap");
+  ASSERT_EQ(twap.out.code, 0) << twap.out.text;
+  // 0.01 / 4 = 0.0025, down to the lot: 0.002 x 3 and the remainder 0.004 last.
+  const std::int64_t child = kOrderLots / kSlices;
+  const std::int64_t last = kOrderLots - child * (kSlices - 1);
+  // Child k leaves at the first event at or after the first child's send time + k x interval and fills
+  // 500 us later (order latency): at or after t + k x interval, and before the next frames (< 100 ms).
+  constexpr std::int64_t kSlack = 100 * kMs;
+  std::size_t matched = 0, complete = 0, ended_by_exit = 0, unexplained = 0;
+  for (const Entry& e : entries) {
+    std::int64_t sum = 0;
+    bool ended = false;
+    for (int k = 0; k < kSlices; ++k) {
+      const std::int64_t lo = e.t + k * kInterval, hi = k == 0 ? e.t + 1 : lo + kSlack;
+      const std::int64_t want = k == kSlices - 1 ? last : child;
+      const Row* hit = nullptr;
+      for (const Row& r : twap.rows)
+        if (r.t >= lo && r.t < hi && r.buy == e.buy && r.lots == want && r.reason == "imbalance_entry") hit = &r;
+      if (ended) {
+        EXPECT_EQ(hit, nullptr) << "a child after its parent ended, entry at " << e.t << " child " << k;
+        continue;
+      }
+      if (hit != nullptr) {
+        ++matched;
+        sum += hit->lots;
+        continue;
+      }
+      ASSERT_NE(k, 0) << "no first child at the single run's entry time " << e.t;
+      // A missing child: its parent ended first, by a fill against the position (strategy exit, stop or
+      // take-profit) since the entry, or the risk gate refused the child.
+      bool exit_before = false;
+      for (const Row& r : twap.rows) exit_before |= r.t > e.t && r.t < hi && r.buy != e.buy;
+      (exit_before ? ended_by_exit : unexplained) += 1;
+      ended = true;
+    }
+    if (!ended) {
+      EXPECT_EQ(sum, kOrderLots) << "entry at " << e.t;
+      ++complete;
+    }
+  }
+  EXPECT_GE(complete, 10u) << "ended by an exit " << ended_by_exit;
+  EXPECT_LE(static_cast<std::int64_t>(unexplained), counter(twap.summary, "risk_rejects"));
+  EXPECT_EQ(static_cast<std::int64_t>(matched), counter(twap.summary, "exec_children")) << twap.summary;
+  EXPECT_EQ(counter(single.summary, "exec_children"), 0);
+}
+
+TEST(EngineExecAlgo, IcebergSendsEachDisplayedChildAfterThePreviousFilled) {
+  const ReplayRun& single = single_run();
+  ASSERT_EQ(single.out.code, 0) << single.out.text;
+  const std::vector<Entry> entries = entries_of(single.rows);
+  const ReplayRun ice = replay(config("iceberg", execution("execution = \"iceberg\"\ndisplay_qty = \"0.003\"")), "iceberg");
+  ASSERT_EQ(ice.out.code, 0) << ice.out.text;
+  // 0.01 shown 0.003 at a time: 0.003, 0.003, 0.003, then 0.001.
+  const std::vector<std::int64_t> want{3, 3, 3, 1};
+  // A child leaves once the previous fill's report is back (500 us feed latency) and fills 500 us later.
+  constexpr std::int64_t kAfterFill = 1 * kMs;
+  std::size_t matched = 0, complete = 0;
+  for (const Entry& e : entries) {
+    std::size_t k = 0;
+    std::int64_t sum = 0, prev = 0;
+    for (const Row& r : ice.rows) {
+      if (r.t < e.t) continue;
+      if (r.buy != e.buy) break;  // the position is being closed: the parent has ended
+      if (k == want.size()) break;
+      ASSERT_EQ(r.lots, want[k]) << "entry at " << e.t << " child " << k;
+      if (k == 0) EXPECT_EQ(r.t, e.t);
+      else EXPECT_GE(r.t, prev + kAfterFill) << "child " << k << " of the entry at " << e.t << " before its predecessor's fill came back";
+      prev = r.t;
+      sum += r.lots;
+      ++k;
+    }
+    ASSERT_GE(k, 1u) << "no first child at the single run's entry time " << e.t;
+    matched += k;
+    if (sum == kOrderLots) ++complete;
+  }
+  EXPECT_GE(complete, 10u);
+  EXPECT_EQ(static_cast<std::int64_t>(matched), counter(ice.summary, "exec_children")) << ice.summary;
+  EXPECT_EQ(counter(ice.summary, "risk_rejects"), 0) << "children are paced so no bracket leg meets the rate limit";
+}
+
+TEST(EngineExecAlgo, ParentsEndingFirstCancelTheirUnsentChildren) {
+  // An interval longer than the 6-minute session: every parent's later children are still unsent when it
+  // ends (strategy exit, stop, or the end-of-data stop), so each entry is one 0.002 child and 3 never leave.
+  const ReplayRun r = replay(config("twap-long", execution("execution = \"twap\"\nslices = 4\nslice_interval_ms = 600000")), "twap-long");
+  ASSERT_EQ(r.out.code, 0) << r.out.text;
+  const std::vector<Entry> entries = entries_of(r.rows);
+  ASSERT_GT(entries.size(), 0u);
+  std::int64_t pos = 0;
+  for (const Row& row : r.rows) {
+    if (pos == 0 || (pos > 0) == row.buy) EXPECT_EQ(row.lots, 2) << "an entry fill other than the first child at " << row.t;
+    pos += row.buy ? row.lots : -row.lots;
+  }
+  EXPECT_EQ(counter(r.summary, "exec_children"), static_cast<std::int64_t>(entries.size()));
+  EXPECT_EQ(counter(r.summary, "exec_children_cancelled"), 3 * static_cast<std::int64_t>(entries.size())) << r.summary;
+}
+
+TEST(EngineExecAlgo, BadKeysAreStartUpErrorsNamingTheKey) {
+  const auto expect_error = [](const std::string& name, const std::string& keys, const std::vector<std::string>& needles) {
+    const Out o = shell("cd " + std::string(ENIGMA_SOURCE_DIR) + " && " + ENIGMA_BINARY + " replay --quiet --config " +
+                        config(name, execution(keys)) + " --runs-dir " + ::testing::TempDir() + "/exec-runs-bad");
+    EXPECT_EQ(o.code, 3) << keys << ": " << o.text;
+    for (const auto& n : needles) EXPECT_NE(o.text.find(n), std::string::npos) << "missing '" << n << "' in: " << o.text;
+  };
+  expect_error("vwap", "execution = \"vwap\"", {"execution", "vwap"});
+  expect_error("slices-single", "slices = 4", {"slices", "only used with execution = \"twap\""});
+  expect_error("twap-no-interval", "execution = \"twap\"\nslices = 4", {"slice_interval_ms", "required"});
+  expect_error("twap-tiny", "execution = \"twap\"\nslices = 20\nslice_interval_ms = 100", {"slices", "0.01", "lot 0.001"});
+  expect_error("ice-no-display", "execution = \"iceberg\"", {"display_qty", "required"});
+  expect_error("ice-off-lot", "execution = \"iceberg\"\ndisplay_qty = \"0.0025\"", {"display_qty", "0.0025", "lot 0.001"});
+  expect_error("ice-whole", "execution = \"iceberg\"\ndisplay_qty = \"0.01\"", {"display_qty", "below"});
+  expect_error("display-twap", "execution = \"twap\"\nslices = 2\nslice_interval_ms = 100\ndisplay_qty = \"0.002\"",
+               {"display_qty", "only used with execution = \"iceberg\""});
+}
