@@ -12,6 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "engine/pipeline.hpp"
+#include "engine/run_config.hpp"
+#include "tests/support/engine_test_support.hpp"
 #include "tests/support/enigma_process.hpp"
 
 namespace {
@@ -35,7 +38,7 @@ struct Row {
 // The bundled config with each (from, to) replaced (each must occur once), written to a temp file. Every run
 // uses exit_imbalance = 0.59 so the strategy holds its positions a few seconds: long enough for most parents
 // to complete.
-std::string config(const std::string& name, std::vector<std::pair<std::string, std::string>> edits) {
+std::string edited(const std::string& name, std::vector<std::pair<std::string, std::string>> edits) {
   std::string s = slurp(std::string(ENIGMA_SOURCE_DIR) + "/config/replay.toml");
   edits.emplace_back("entry_imbalance = 0.6\n", "entry_imbalance = 0.6\nexit_imbalance = 0.59\n");
   for (const auto& [from, to] : edits) {
@@ -105,7 +108,7 @@ std::vector<Entry> entries_of(const std::vector<Row>& rows) {
 }
 
 const ReplayRun& single_run() {
-  static const ReplayRun r = replay(config("single", {}), "single");
+  static const ReplayRun r = replay(edited("single", {}), "single");
   return r;
 }
 
@@ -118,7 +121,7 @@ TEST(EngineExecAlgo, TwapSendsEqualChildrenEveryIntervalSummingToTheOrderQty) {
   ASSERT_GE(entries.size(), 20u);
   constexpr int kSlices = 4;
   constexpr std::int64_t kInterval = 1000 * kMs;
-  const ReplayRun twap = replay(config("twap", execution("execution = \"twap\"\nslices = 4\nslice_interval_ms = 1000")), "twap");
+  const ReplayRun twap = replay(edited("twap", execution("execution = \"twap\"\nslices = 4\nslice_interval_ms = 1000")), "twap");
   ASSERT_EQ(twap.out.code, 0) << twap.out.text;
   // 0.01 / 4 = 0.0025, down to the lot: 0.002 x 3 and the remainder 0.004 last.
   const std::int64_t child = kOrderLots / kSlices;
@@ -168,7 +171,7 @@ TEST(EngineExecAlgo, IcebergSendsEachDisplayedChildAfterThePreviousFilled) {
   const ReplayRun& single = single_run();
   ASSERT_EQ(single.out.code, 0) << single.out.text;
   const std::vector<Entry> entries = entries_of(single.rows);
-  const ReplayRun ice = replay(config("iceberg", execution("execution = \"iceberg\"\ndisplay_qty = \"0.003\"")), "iceberg");
+  const ReplayRun ice = replay(edited("iceberg", execution("execution = \"iceberg\"\ndisplay_qty = \"0.003\"")), "iceberg");
   ASSERT_EQ(ice.out.code, 0) << ice.out.text;
   // 0.01 shown 0.003 at a time: 0.003, 0.003, 0.003, then 0.001.
   const std::vector<std::int64_t> want{3, 3, 3, 1};
@@ -201,7 +204,7 @@ TEST(EngineExecAlgo, IcebergSendsEachDisplayedChildAfterThePreviousFilled) {
 TEST(EngineExecAlgo, ParentsEndingFirstCancelTheirUnsentChildren) {
   // An interval longer than the 6-minute session: every parent's later children are still unsent when it
   // ends (strategy exit, stop, or the end-of-data stop), so each entry is one 0.002 child and 3 never leave.
-  const ReplayRun r = replay(config("twap-long", execution("execution = \"twap\"\nslices = 4\nslice_interval_ms = 600000")), "twap-long");
+  const ReplayRun r = replay(edited("twap-long", execution("execution = \"twap\"\nslices = 4\nslice_interval_ms = 600000")), "twap-long");
   ASSERT_EQ(r.out.code, 0) << r.out.text;
   const std::vector<Entry> entries = entries_of(r.rows);
   ASSERT_GT(entries.size(), 0u);
@@ -217,7 +220,7 @@ TEST(EngineExecAlgo, ParentsEndingFirstCancelTheirUnsentChildren) {
 TEST(EngineExecAlgo, BadKeysAreStartUpErrorsNamingTheKey) {
   const auto expect_error = [](const std::string& name, const std::string& keys, const std::vector<std::string>& needles) {
     const Out o = shell("cd " + std::string(ENIGMA_SOURCE_DIR) + " && " + ENIGMA_BINARY + " replay --quiet --config " +
-                        config(name, execution(keys)) + " --runs-dir " + ::testing::TempDir() + "/exec-runs-bad");
+                        edited(name, execution(keys)) + " --runs-dir " + ::testing::TempDir() + "/exec-runs-bad");
     EXPECT_EQ(o.code, 3) << keys << ": " << o.text;
     for (const auto& n : needles) EXPECT_NE(o.text.find(n), std::string::npos) << "missing '" << n << "' in: " << o.text;
   };
@@ -230,4 +233,49 @@ TEST(EngineExecAlgo, BadKeysAreStartUpErrorsNamingTheKey) {
   expect_error("ice-whole", "execution = \"iceberg\"\ndisplay_qty = \"0.01\"", {"display_qty", "below"});
   expect_error("display-twap", "execution = \"twap\"\nslices = 2\nslice_interval_ms = 100\ndisplay_qty = \"0.002\"",
                {"display_qty", "only used with execution = \"iceberg\""});
+}
+
+// The end of the data stops the engine (on_stop): a parent still running then never sends its later children.
+// In-process with a 2 s data window: the first entry (0.37 s after the data's first event) has sent the children due before
+// the window's last event and no more; the rest are counted as never sent.
+TEST(EngineExecAlgo, StopAtTheEndOfTheDataCancelsTheUnsentChildren) {
+  using namespace enigma;
+  using namespace enigma::engine;
+  const auto run = [](const std::string& cfg, std::vector<TradeRow>* trades, TradingCore::Counters* counters) {
+    RunConfig rc = RunConfig::load(cfg);
+    rc.data = {enigma::testing::kBinanceSession};
+    InstrumentRegistry registry;
+    rc.fill_registry(registry);
+    strategy::StrategyStage strategies(rc.make_strategies());
+    TradingCoreConfig trading = rc.trading;
+    trading.journal_path = enigma::testing::fresh_path("exec-journal");
+    TradingCore core(registry, trading);
+    PipelineOptions po;
+    po.venue = rc.venue;
+    po.progress = false;
+    po.data_window_ns = 2'000'000'000;
+    const PipelineResult r = run_pipeline(rc.data, registry, strategies, core, po);
+    *trades = core.trades();
+    *counters = core.counters();
+    return r;
+  };
+  std::vector<TradeRow> single_trades, twap_trades;
+  TradingCore::Counters single_c{}, twap_c{};
+  (void)run(edited("window-single", {}), &single_trades, &single_c);
+  ASSERT_FALSE(single_trades.empty()) << "no entry in the first 2 s";
+  const std::int64_t t0 = single_trades.front().time_ns;  // the first entry's fill (sent 500 us before)
+  const PipelineResult r =
+      run(edited("window-twap", execution("execution = \"twap\"\nslices = 4\nslice_interval_ms = 1000")), &twap_trades, &twap_c);
+  // Child k is due at the first child's send time + k x 1 s; only those due by the data's last event leave.
+  std::int64_t due = 0;
+  for (int k = 0; k < 4; ++k) due += t0 - 500'000 + k * 1000 * kMs <= r.data_end_ns ? 1 : 0;
+  ASSERT_GT(due, 0);
+  ASSERT_LT(due, 4) << "the window must end while the parent is still running: entry " << t0 - r.data_start_ns << " ns in, data ends " << r.data_end_ns - r.data_start_ns;
+  std::int64_t exits = 0;
+  for (const TradeRow& t : twap_trades) exits += t.side != single_trades.front().side && t.time_ns <= r.data_end_ns;  // not the end-of-data flatten
+  ASSERT_EQ(exits, 0) << "the parent must not end by an exit inside the window (the test's premise)";
+  EXPECT_EQ(twap_c.exec_children, static_cast<std::uint64_t>(due));
+  EXPECT_EQ(twap_c.exec_children_cancelled, static_cast<std::uint64_t>(4 - due));
+  for (const TradeRow& t : twap_trades)
+    if (t.side == single_trades.front().side) EXPECT_LE(t.time_ns, r.data_end_ns + 1 * kMs) << "an entry child after the stop";
 }
