@@ -10,9 +10,12 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "engine/admin.hpp"
 #include "engine/pipeline.hpp"
+#include "engine/status.hpp"
 #include "engine/run_config.hpp"
 #include "tests/support/engine_test_support.hpp"
 #include "tests/support/enigma_process.hpp"
@@ -278,4 +281,53 @@ TEST(EngineExecAlgo, StopAtTheEndOfTheDataCancelsTheUnsentChildren) {
   EXPECT_EQ(twap_c.exec_children_cancelled, static_cast<std::uint64_t>(4 - due));
   for (const TradeRow& t : twap_trades)
     if (t.side == single_trades.front().side) EXPECT_LE(t.time_ns, r.data_end_ns + 1 * kMs) << "an entry child after the stop";
+}
+
+// POST /kill while a TWAP parent runs (recorded pace, a 4 s window): the first entry opens ~0.37 s in, its later
+// children are due 1, 2 and 3 s after it; the kill comes as soon as /positions shows the position, so at least
+// the last child is still unsent then. The kill latches, ends the parent, and no entry fill follows it.
+TEST(EngineExecAlgo, KillCancelsTheUnsentChildren) {
+  using namespace enigma;
+  using namespace enigma::engine;
+  namespace http = boost::beast::http;
+  RunConfig rc = RunConfig::load(edited("kill-twap", execution("execution = \"twap\"\nslices = 4\nslice_interval_ms = 1000")));
+  rc.data = {enigma::testing::kBinanceSession};
+  rc.trading.supervisor.on_kill = StopPolicy::keep_protected;
+  rc.trading.supervisor.on_stop = StopPolicy::keep_protected;
+  InstrumentRegistry registry;
+  rc.fill_registry(registry);
+  strategy::StrategyStage strategies(rc.make_strategies());
+  TradingCoreConfig trading = rc.trading;
+  trading.journal_path = enigma::testing::fresh_path("exec-kill-journal");
+  TradingCore core(registry, trading);
+  PipelineOptions po;
+  po.venue = rc.venue;
+  po.progress = false;
+  po.speed = Speed::recorded;
+  po.data_window_ns = 4'000'000'000;
+  SpscRing<AdminCommand> ring(64);
+  AdminServer server("127.0.0.1", 0, "tok", ring);
+  server.start();
+  StatusPublisher status(server, registry, "replay", 10'000'000);
+  po.admin = &ring;
+  po.status = &status;
+  PipelineResult r;
+  std::thread run([&] { r = run_pipeline(rc.data, registry, strategies, core, po); });
+  const bool in_position = enigma::testing::wait_for(
+      [&] { return enigma::testing::http_get_or_empty(server.port(), "/positions").find("\"symbol\"") != std::string::npos; }, 10000);
+  const auto answer = enigma::testing::http_request(server.port(), http::verb::post, "/kill", "tok");
+  run.join();
+  server.stop();
+  ASSERT_TRUE(in_position) << "no position in the first 4 s of data";
+  EXPECT_EQ(answer.result_int(), 202) << answer.body();
+  EXPECT_TRUE(core.risk().kill_switch().latched());
+  const TradingCore::Counters& c = core.counters();
+  EXPECT_EQ(c.exec_children + c.exec_children_cancelled, 4u) << "one parent of 4 children";
+  EXPECT_GE(c.exec_children_cancelled, 1u) << "the kill came before the last child was due";
+  std::int64_t entry_lots = 0;
+  for (const TradeRow& t : core.trades())
+    if (t.side == core.trades().front().side) entry_lots += t.qty.raw() / (Qty::kScale / 1000);
+  // What filled on the entry side is what the children sent: 0.002 each, 0.004 for the last (never sent here).
+  EXPECT_EQ(entry_lots, static_cast<std::int64_t>(c.exec_children) * 2) << "children sent " << c.exec_children;
+  EXPECT_EQ(core.unprotected_positions(), 0u);
 }
