@@ -227,6 +227,8 @@ TEST(EngineExecAlgo, BadKeysAreStartUpErrorsNamingTheKey) {
     EXPECT_EQ(o.code, 3) << keys << ": " << o.text;
     for (const auto& n : needles) EXPECT_NE(o.text.find(n), std::string::npos) << "missing '" << n << "' in: " << o.text;
   };
+  const Out list = enigma::testing::run_enigma("strategies");
+  EXPECT_NE(list.text.find("execution = \"single\"  single|twap|iceberg"), std::string::npos) << list.text;
   expect_error("vwap", "execution = \"vwap\"", {"execution", "vwap"});
   expect_error("slices-single", "slices = 4", {"slices", "only used with execution = \"twap\""});
   expect_error("twap-no-interval", "execution = \"twap\"\nslices = 4", {"slice_interval_ms", "required"});
