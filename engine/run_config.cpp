@@ -106,6 +106,7 @@ struct EntryPricingKeys {
   std::uint16_t slices{1};
   std::int64_t slice_interval_ns{0};
   Qty display_qty{};
+  std::int64_t vwap_horizon_ns{0};
 };
 
 EntryPricingKeys read_entry_pricing(config::TableReader& s, const strategy::StrategyCommonConfig& c, Qty min_qty) {
@@ -117,13 +118,18 @@ EntryPricingKeys read_entry_pricing(config::TableReader& s, const strategy::Stra
     if (k.mode != oms::EntryMode::level) s.fail("entry_level", "only used with entry_pricing = \"level\"");
   }
   k.exec = s.choice<oms::ExecAlgo>("execution", oms::ExecAlgo::single,
-                                   {{"single", oms::ExecAlgo::single}, {"twap", oms::ExecAlgo::twap}, {"iceberg", oms::ExecAlgo::iceberg}});
-  const bool twap = k.exec == oms::ExecAlgo::twap;
+                                   {{"single", oms::ExecAlgo::single}, {"twap", oms::ExecAlgo::twap}, {"iceberg", oms::ExecAlgo::iceberg},
+                                    {"vwap", oms::ExecAlgo::vwap}});
+  const bool vwap = k.exec == oms::ExecAlgo::vwap;
+  const bool twap = k.exec == oms::ExecAlgo::twap || vwap;  // vwap keeps the TWAP schedule
   const bool iceberg = k.exec == oms::ExecAlgo::iceberg;
   const std::string qty = "order_qty \"" + c.order_qty.to_string() + "\"";
   for (const char* key : {"slices", "slice_interval_ms"})
     if (s.has(key) != twap)
-      s.fail(key, twap ? "required with execution = \"twap\"" : "only used with execution = \"twap\"");
+      s.fail(key, twap ? "required with execution = \"twap\" or \"vwap\"" : "only used with execution = \"twap\" or \"vwap\"");
+  if (s.has("vwap_horizon_ms") != vwap)
+    s.fail("vwap_horizon_ms", vwap ? "required with execution = \"vwap\"" : "only used with execution = \"vwap\"");
+  if (vwap) k.vwap_horizon_ns = s.integer("vwap_horizon_ms", 60'000, 1, 86'400'000) * 1'000'000;
   if (s.has("display_qty") != iceberg)
     s.fail("display_qty", iceberg ? "required with execution = \"iceberg\"" : "only used with execution = \"iceberg\"");
   if (twap) {
@@ -531,6 +537,7 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
     e.slices = pricing.slices;
     e.slice_interval_ns = pricing.slice_interval_ns;
     e.display_qty = pricing.display_qty;
+    e.vwap_horizon_ns = pricing.vwap_horizon_ns;
   }
   if (auto t = root.optional_table("admin")) {
     rc.admin.enabled = t->boolean("enabled", false);
@@ -761,9 +768,10 @@ void print_strategies(std::ostream& out) {
     toml::table empty;
     config::TableReader r(empty, "(defaults)", "strategy." + table);
     std::vector<config::KeyDoc> keys{{"entry_pricing", "\"intent\"", "intent|level"}, {"entry_level", "[oms] entry_level", "[1, 10]"},
-                                    {"execution", "\"single\"", "single|twap|iceberg"},
-                                    {"slices", "(twap: required)", "[2, " + std::to_string(oms::kMaxExecSlices) + "]"},
-                                    {"slice_interval_ms", "(twap: required)", "[1, 86400000]"},
+                                    {"execution", "\"single\"", "single|twap|iceberg|vwap"},
+                                    {"slices", "(twap, vwap: required)", "[2, " + std::to_string(oms::kMaxExecSlices) + "]"},
+                                    {"slice_interval_ms", "(twap, vwap: required)", "[1, 86400000]"},
+                                    {"vwap_horizon_ms", "(vwap: required)", "[1, 86400000]"},
                                     {"display_qty", "(iceberg: required)", "lot multiple below order_qty"}};
     r.document_into(&keys);
     typename S::Config c;

@@ -83,6 +83,11 @@ TradingCore::TradingCore(const InstrumentRegistry& registry, TradingCoreConfig c
   peak_equity_ = cfg_.sim.initial_balance;
   watch_.assign(traded_count_, InstrumentWatch{});
   equity_by_instrument_.reserve(equity_.capacity() * traded_count_);
+  if (std::any_of(cfg_.entry_by_strategy.begin(), cfg_.entry_by_strategy.end(),
+                  [](const oms::StrategyEntryPricing& p) { return p.exec == oms::ExecAlgo::vwap; })) {
+    tape_.resize(traded_count_ * kTapeCap);
+    tape_count_.assign(traded_count_, 0);
+  }
   estop_ = std::make_unique<risk::EmergencyStop>(*risk_);
   estop_actions_ = std::make_unique<EmergencyActionsImpl>(*this);
   warm_id_ = risk::ClientOrderId::from("warmdryrun").value;
@@ -561,7 +566,7 @@ bool TradingCore::send_sliced(const oms::OrderSpec& spec, const oms::StrategyEnt
   const Qty qty = spec.req.qty;
   Qty child{};
   std::int64_t n = 0;
-  if (pricing.exec == oms::ExecAlgo::twap) {
+  if (pricing.exec == oms::ExecAlgo::twap || pricing.exec == oms::ExecAlgo::vwap) {
     child = Qty::from_raw(qty.raw() / std::max<std::int64_t>(1, pricing.slices) / lot * lot);
     n = pricing.slices;
   } else {
@@ -584,6 +589,11 @@ bool TradingCore::send_sliced(const oms::OrderSpec& spec, const oms::StrategyEnt
   p->to_send = static_cast<std::uint16_t>(n);
   p->interval_ns = pricing.slice_interval_ns;
   p->next_ns = now_ns;
+  p->total = static_cast<std::uint16_t>(n);
+  if (pricing.exec == oms::ExecAlgo::vwap &&
+      !vwap_sizes(spec.req.instrument, now_ns, pricing.vwap_horizon_ns, static_cast<std::size_t>(n), qty,
+                  std::span<Qty>(p->sizes.data(), static_cast<std::size_t>(n))))
+    ++counters_.vwap_fallbacks;
   if (!send_child(*p, true, now_ns, frame_tsc)) return false;  // refused (counted): no parent
   if (p->algo == oms::ExecAlgo::iceberg) p->next_ns = INT64_MAX;  // the next child waits for this one's fill
   if (p->to_send != 0) {
@@ -607,7 +617,9 @@ bool TradingCore::send_child(ExecParent& p, bool first, std::int64_t now_ns, std
       if (!mark.is_zero()) child.req.reference_price = mark;
     }
   }
-  const Qty q = p.to_send == 1 ? p.left : std::min(p.child_qty, p.left);
+  const Qty q = p.to_send == 1                  ? p.left
+                : p.algo == oms::ExecAlgo::vwap ? std::min(p.sizes[p.total - p.to_send], p.left)
+                                                : std::min(p.child_qty, p.left);
   child.req.qty = q;
   child.req.split_child = true;  // equal children are not duplicate orders
   child.position_id = p.position_id;
@@ -629,7 +641,49 @@ bool TradingCore::send_child(ExecParent& p, bool first, std::int64_t now_ns, std
     }
   }
   ENIGMA_LOG_INFO("oms", "exec_child id={} algo={} qty={} left={} children_left={} position={}", child.req.client_id.view(),
-                  LogLiteral{p.algo == oms::ExecAlgo::twap ? "twap" : "iceberg"}, q, p.left, p.to_send, p.position_id);
+                  LogLiteral{p.algo == oms::ExecAlgo::twap ? "twap" : p.algo == oms::ExecAlgo::vwap ? "vwap" : "iceberg"}, q, p.left,
+                  p.to_send, p.position_id);
+  return true;
+}
+
+bool TradingCore::vwap_sizes(InstrumentId id, std::int64_t now_ns, std::int64_t horizon_ns, std::size_t n, Qty qty,
+                             std::span<Qty> out) noexcept {
+  const InstrumentSpec& inst = registry_.get(id);
+  const std::int64_t lot = std::max<std::int64_t>(1, inst.lot.raw());
+  const auto equal = [&] {
+    const std::int64_t each = qty.raw() / static_cast<std::int64_t>(n) / lot * lot;
+    for (std::size_t k = 0; k + 1 < n; ++k) out[k] = Qty::from_raw(each);
+    out[n - 1] = Qty::from_raw(qty.raw() - each * static_cast<std::int64_t>(n - 1));
+    return false;
+  };
+  if (tape_.empty() || id >= traded_count_ || horizon_ns <= 0) return equal();
+  const std::int64_t from = now_ns - horizon_ns;
+  const std::uint64_t count = tape_count_[id];
+  const std::uint64_t kept = std::min<std::uint64_t>(count, kTapeCap);
+  const TapeTrade* ring = tape_.data() + id * kTapeCap;
+  // Overflowed within the horizon: the oldest trade kept is inside it, so older ones in it were lost.
+  if (count > kTapeCap && ring[(count - kept) % kTapeCap].t >= from) return equal();
+  std::array<int128, oms::kMaxExecSlices> vol{};
+  int128 total = 0;
+  for (std::uint64_t i = count - kept; i < count; ++i) {
+    const TapeTrade& tr = ring[i % kTapeCap];
+    if (tr.t < from || tr.t >= now_ns) continue;
+    const auto k = static_cast<std::size_t>(static_cast<int128>(tr.t - from) * static_cast<int128>(n) / horizon_ns);
+    vol[k] += tr.qty.raw();
+    total += tr.qty.raw();
+  }
+  if (total <= 0) return equal();
+  // Every child at least the smallest lot multiple the venue accepts; the rest by volume share, to the lot.
+  const std::int64_t base = (std::max(inst.min_qty.raw(), lot) + lot - 1) / lot * lot;
+  const std::int64_t extra = qty.raw() - base * static_cast<std::int64_t>(n);
+  if (extra < 0) return equal();
+  std::int64_t sum = 0;
+  for (std::size_t k = 0; k + 1 < n; ++k) {
+    const auto share = static_cast<std::int64_t>(static_cast<int128>(extra) * vol[k] / total / lot * lot);
+    out[k] = Qty::from_raw(base + share);
+    sum += base + share;
+  }
+  out[n - 1] = Qty::from_raw(qty.raw() - sum);
   return true;
 }
 
@@ -822,6 +876,11 @@ void TradingCore::cancel_exits(InstrumentId id, std::int64_t now_ns) noexcept {
 }
 
 void TradingCore::on_market(const Event& e, std::int64_t now_ns) noexcept {
+  if (!tape_.empty() && e.h.type == EventType::trade && e.h.instrument < traded_count_) {
+    std::uint64_t& n = tape_count_[e.h.instrument];
+    tape_[e.h.instrument * kTapeCap + n % kTapeCap] = {now_ns, e.trade.qty};
+    ++n;
+  }
   if (live_ != nullptr) return;  // live: the venue matches, not us
   if (cfg_.sim.feed_latency_capture && e.h.recv_tsc != feed_frame_tsc_) {
     // First event of a frame: its feed latency is the capture's receive time minus the venue's event time,

@@ -4,6 +4,7 @@
 // never from the slicing code: the children's quantities are recomputed here and looked up in trades.csv.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -117,28 +118,31 @@ const ReplayRun& single_run() {
 
 }  // namespace
 
-TEST(EngineExecAlgo, TwapSendsEqualChildrenEveryIntervalSummingToTheOrderQty) {
-  const ReplayRun& single = single_run();
-  ASSERT_EQ(single.out.code, 0) << single.out.text;
-  const std::vector<Entry> entries = entries_of(single.rows);
-  ASSERT_GE(entries.size(), 20u);
-  constexpr int kSlices = 4;
-  constexpr std::int64_t kInterval = 1000 * kMs;
-  const ReplayRun twap = replay(edited("twap", execution("execution = \"twap\"\nslices = 4\nslice_interval_ms = 1000")), "twap");
-  ASSERT_EQ(twap.out.code, 0) << twap.out.text;
-  // 0.01 / 4 = 0.0025, down to the lot: 0.002 x 3 and the remainder 0.004 last.
-  const std::int64_t child = kOrderLots / kSlices;
-  const std::int64_t last = kOrderLots - child * (kSlices - 1);
+struct TimedResult {
+  std::size_t matched{0}, complete{0}, ended_by_exit{0}, unexplained{0};
+};
+
+// Children of a timed parent (TWAP, VWAP) in `run` for each entry of the single run: child k of size want(e)[k].
+template <class Want>
+TimedResult check_timed(const ReplayRun& run, const std::vector<Entry>& entries, int slices, std::int64_t interval, Want want_of) {
+  TimedResult res;
+  const std::int64_t kInterval = interval;
+  const int kSlices = slices;
+  const auto& twap = run;
+  std::size_t& matched = res.matched;
+  std::size_t& complete = res.complete;
+  std::size_t& ended_by_exit = res.ended_by_exit;
+  std::size_t& unexplained = res.unexplained;
   // Child k leaves at the first event at or after the first child's send time + k x interval and fills
   // 500 us later (order latency): at or after t + k x interval, and before the next frames (< 100 ms).
   constexpr std::int64_t kSlack = 100 * kMs;
-  std::size_t matched = 0, complete = 0, ended_by_exit = 0, unexplained = 0;
   for (const Entry& e : entries) {
+    const std::vector<std::int64_t> sizes = want_of(e);
     std::int64_t sum = 0;
     bool ended = false;
     for (int k = 0; k < kSlices; ++k) {
       const std::int64_t lo = e.t + k * kInterval, hi = k == 0 ? e.t + 1 : lo + kSlack;
-      const std::int64_t want = k == kSlices - 1 ? last : child;
+      const std::int64_t want = sizes[static_cast<std::size_t>(k)];
       const Row* hit = nullptr;
       for (const Row& r : twap.rows)
         if (r.t >= lo && r.t < hi && r.buy == e.buy && r.lots == want && r.reason == "imbalance_entry") hit = &r;
@@ -151,7 +155,7 @@ TEST(EngineExecAlgo, TwapSendsEqualChildrenEveryIntervalSummingToTheOrderQty) {
         sum += hit->lots;
         continue;
       }
-      ASSERT_NE(k, 0) << "no first child at the single run's entry time " << e.t;
+      EXPECT_NE(k, 0) << "no first child at the single run's entry time " << e.t;
       // A missing child: its parent ended first, by a fill against the position (strategy exit, stop or
       // take-profit) since the entry, or the risk gate refused the child.
       bool exit_before = false;
@@ -164,10 +168,83 @@ TEST(EngineExecAlgo, TwapSendsEqualChildrenEveryIntervalSummingToTheOrderQty) {
       ++complete;
     }
   }
+  return res;
+}
+
+TEST(EngineExecAlgo, TwapSendsEqualChildrenEveryIntervalSummingToTheOrderQty) {
+  const ReplayRun& single = single_run();
+  ASSERT_EQ(single.out.code, 0) << single.out.text;
+  const std::vector<Entry> entries = entries_of(single.rows);
+  ASSERT_GE(entries.size(), 20u);
+  constexpr int kSlices = 4;
+  constexpr std::int64_t kInterval = 1000 * kMs;
+  const ReplayRun twap = replay(edited("twap", execution("execution = \"twap\"\nslices = 4\nslice_interval_ms = 1000")), "twap");
+  ASSERT_EQ(twap.out.code, 0) << twap.out.text;
+  // 0.01 / 4 = 0.0025, down to the lot: 0.002 x 3 and the remainder 0.004 last.
+  const std::int64_t child = kOrderLots / kSlices;
+  const std::int64_t last = kOrderLots - child * (kSlices - 1);
+  const TimedResult res = check_timed(twap, entries, kSlices, kInterval, [&](const Entry&) {
+    return std::vector<std::int64_t>{child, child, child, last};
+  });
+  const std::size_t matched = res.matched, complete = res.complete, ended_by_exit = res.ended_by_exit,
+                    unexplained = res.unexplained;
   EXPECT_GE(complete, 10u) << "ended by an exit " << ended_by_exit;
   EXPECT_LE(static_cast<std::int64_t>(unexplained), counter(twap.summary, "risk_rejects"));
   EXPECT_EQ(static_cast<std::int64_t>(matched), counter(twap.summary, "exec_children")) << twap.summary;
   EXPECT_EQ(counter(single.summary, "exec_children"), 0);
+}
+
+// VWAP: the TWAP schedule, child k sized by the capture's own trade volume in the k-th quarter of the minute
+// before the entry was sent (read here from the raw frames: local receive time, "q"): one lot each, the other
+// 6 lots by volume share (down to the lot), the remainder on the last.
+TEST(EngineExecAlgo, VwapSizesChildrenByTheTradeTapeOverTheHorizon) {
+  const ReplayRun& single = single_run();
+  ASSERT_EQ(single.out.code, 0) << single.out.text;
+  const std::vector<Entry> entries = entries_of(single.rows);
+  const ReplayRun vwap = replay(
+      edited("vwap", execution("execution = \"vwap\"\nslices = 4\nslice_interval_ms = 1000\nvwap_horizon_ms = 60000")), "vwap");
+  ASSERT_EQ(vwap.out.code, 0) << vwap.out.text;
+  const Out z = shell("zcat " + enigma::testing::kBinanceSession + " | grep '\"e\":\"trade\"'");
+  ASSERT_EQ(z.code, 0);
+  std::vector<std::pair<std::int64_t, std::int64_t>> tape;  // (local ns, qty in lots of 0.001)
+  {
+    std::istringstream in(z.text);
+    for (std::string line; std::getline(in, line);) {
+      const auto q = line.find("\"q\":\"");
+      ASSERT_NE(q, std::string::npos) << line;
+      const std::string qty = line.substr(q + 5, line.find('"', q + 5) - q - 5);
+      tape.emplace_back(std::stoll(line.substr(0, line.find(' '))), std::llround(std::stod(qty) * 1000));
+    }
+  }
+  ASSERT_GT(tape.size(), 1000u);
+  constexpr std::int64_t kHorizon = 60'000 * kMs;
+  std::size_t uneven = 0;
+  const auto sizes_for = [&](const Entry& e) {
+    const std::int64_t sent = e.t - 500'000;  // the entry left [sim] order_latency_us before its fill
+    std::array<std::int64_t, 4> vol{};
+    std::int64_t total = 0;
+    for (const auto& [t, q] : tape)
+      if (t >= sent - kHorizon && t < sent) {
+        vol[static_cast<std::size_t>((t - (sent - kHorizon)) * 4 / kHorizon)] += q;
+        total += q;
+      }
+    std::vector<std::int64_t> out;
+    if (total == 0) return std::vector<std::int64_t>{2, 2, 2, 4};  // no volume: equal children, as TWAP
+    std::int64_t sum = 0;
+    for (std::size_t k = 0; k < 3; ++k) {
+      out.push_back(1 + 6 * vol[k] / total);
+      sum += out.back();
+    }
+    out.push_back(kOrderLots - sum);
+    if (out != std::vector<std::int64_t>{2, 2, 2, 4}) ++uneven;
+    return out;
+  };
+  const TimedResult res = check_timed(vwap, entries, 4, 1000 * kMs, sizes_for);
+  EXPECT_GE(res.complete, 10u) << "ended by an exit " << res.ended_by_exit;
+  EXPECT_GE(uneven, 10u) << "the profile must shape the children";
+  EXPECT_LE(static_cast<std::int64_t>(res.unexplained), counter(vwap.summary, "risk_rejects"));
+  EXPECT_EQ(static_cast<std::int64_t>(res.matched), counter(vwap.summary, "exec_children")) << vwap.summary;
+  EXPECT_EQ(counter(vwap.summary, "vwap_fallbacks"), 0);
 }
 
 TEST(EngineExecAlgo, IcebergSendsEachDisplayedChildAfterThePreviousFilled) {
@@ -228,8 +305,11 @@ TEST(EngineExecAlgo, BadKeysAreStartUpErrorsNamingTheKey) {
     for (const auto& n : needles) EXPECT_NE(o.text.find(n), std::string::npos) << "missing '" << n << "' in: " << o.text;
   };
   const Out list = enigma::testing::run_enigma("strategies");
-  EXPECT_NE(list.text.find("execution = \"single\"  single|twap|iceberg"), std::string::npos) << list.text;
-  expect_error("vwap", "execution = \"vwap\"", {"execution", "vwap"});
+  EXPECT_NE(list.text.find("execution = \"single\"  single|twap|iceberg|vwap"), std::string::npos) << list.text;
+  expect_error("bad-execution", "execution = \"pov\"", {"execution", "pov"});
+  expect_error("vwap-no-horizon", "execution = \"vwap\"\nslices = 4\nslice_interval_ms = 100", {"vwap_horizon_ms", "required"});
+  expect_error("horizon-twap", "execution = \"twap\"\nslices = 4\nslice_interval_ms = 100\nvwap_horizon_ms = 1000",
+               {"vwap_horizon_ms", "only used with execution = \"vwap\""});
   expect_error("slices-single", "slices = 4", {"slices", "only used with execution = \"twap\""});
   expect_error("twap-no-interval", "execution = \"twap\"\nslices = 4", {"slice_interval_ms", "required"});
   expect_error("twap-tiny", "execution = \"twap\"\nslices = 20\nslice_interval_ms = 100", {"slices", "0.01", "lot 0.001"});
