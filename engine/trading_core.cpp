@@ -621,7 +621,7 @@ bool TradingCore::send_child(ExecParent& p, bool first, std::int64_t now_ns, std
                 : p.algo == oms::ExecAlgo::vwap ? std::min(p.sizes[p.total - p.to_send], p.left)
                                                 : std::min(p.child_qty, p.left);
   child.req.qty = q;
-  child.req.split_child = true;  // equal children are not duplicate orders
+  child.req.split_child = true;  // children of one parent are not duplicate orders of each other
   child.position_id = p.position_id;
   if (!send(child, p.reason, now_ns, frame_tsc)) return false;
   ++counters_.exec_children;
