@@ -97,18 +97,60 @@ void read_common(config::TableReader& t, strategy::StrategyCommonConfig& c, cons
 
 // `entry_pricing` / `entry_level` of one strategy's table: "intent" (the strategy's own price and order
 // kind; default) or "level" (a passive limit at the entry_level-th book level, [oms] entry_level by default).
+// `execution` ("single" | "twap" | "iceberg") with `slices` + `slice_interval_ms` (twap) or `display_qty`
+// (iceberg): how the entry is sliced (oms::ExecAlgo). `c` (the common keys, read first) sizes the children.
 struct EntryPricingKeys {
   oms::EntryMode mode{oms::EntryMode::intent};
   std::optional<std::int64_t> level;  // 1-based
+  oms::ExecAlgo exec{oms::ExecAlgo::single};
+  std::uint16_t slices{1};
+  std::int64_t slice_interval_ns{0};
+  Qty display_qty{};
+  std::int64_t vwap_horizon_ns{0};
 };
 
-EntryPricingKeys read_entry_pricing(config::TableReader& s) {
+EntryPricingKeys read_entry_pricing(config::TableReader& s, const strategy::StrategyCommonConfig& c, Qty min_qty) {
   EntryPricingKeys k;
   k.mode = s.choice<oms::EntryMode>("entry_pricing", oms::EntryMode::intent,
                                     {{"intent", oms::EntryMode::intent}, {"level", oms::EntryMode::level}});
   if (s.has("entry_level")) {
     k.level = s.integer("entry_level", 9, 1, 10);
     if (k.mode != oms::EntryMode::level) s.fail("entry_level", "only used with entry_pricing = \"level\"");
+  }
+  k.exec = s.choice<oms::ExecAlgo>("execution", oms::ExecAlgo::single,
+                                   {{"single", oms::ExecAlgo::single}, {"twap", oms::ExecAlgo::twap}, {"iceberg", oms::ExecAlgo::iceberg},
+                                    {"vwap", oms::ExecAlgo::vwap}});
+  const bool vwap = k.exec == oms::ExecAlgo::vwap;
+  const bool twap = k.exec == oms::ExecAlgo::twap || vwap;  // vwap keeps the TWAP schedule
+  const bool iceberg = k.exec == oms::ExecAlgo::iceberg;
+  const std::string qty = "order_qty \"" + c.order_qty.to_string() + "\"";
+  for (const char* key : {"slices", "slice_interval_ms"})
+    if (s.has(key) != twap)
+      s.fail(key, twap ? "required with execution = \"twap\" or \"vwap\"" : "only used with execution = \"twap\" or \"vwap\"");
+  if (s.has("vwap_horizon_ms") != vwap)
+    s.fail("vwap_horizon_ms", vwap ? "required with execution = \"vwap\"" : "only used with execution = \"vwap\"");
+  if (vwap) k.vwap_horizon_ns = s.integer("vwap_horizon_ms", 60'000, 1, 86'400'000) * 1'000'000;
+  if (s.has("display_qty") != iceberg)
+    s.fail("display_qty", iceberg ? "required with execution = \"iceberg\"" : "only used with execution = \"iceberg\"");
+  if (twap) {
+    k.slices = static_cast<std::uint16_t>(s.integer("slices", 2, 2, oms::kMaxExecSlices));
+    k.slice_interval_ns = s.integer("slice_interval_ms", 1000, 1, 86'400'000) * 1'000'000;
+    // The equal children are order_qty / slices rounded down to the lot; each must be a valid order.
+    const std::int64_t lot = std::max<std::int64_t>(1, c.lot.raw());
+    const Qty child = Qty::from_raw(c.order_qty.raw() / k.slices / lot * lot);
+    if (child.raw() <= 0 || child < min_qty)
+      s.fail("slices", qty + " in " + std::to_string(k.slices) + " slices is " + child.to_string() +
+                           " per child, below the instrument's lot " + c.lot.to_string() + " / min_qty " + min_qty.to_string());
+  }
+  if (iceberg) {
+    k.display_qty = s.decimal<Qty>("display_qty", std::nullopt, Qty::from_raw(1));
+    const std::string shown = "display_qty \"" + k.display_qty.to_string() + "\"";
+    if (!k.display_qty.is_multiple_of(c.lot))
+      s.fail("display_qty", shown + " is not a multiple of the instrument's lot " + c.lot.to_string());
+    if (k.display_qty < min_qty) s.fail("display_qty", shown + " is below the instrument's min_qty " + min_qty.to_string());
+    if (k.display_qty >= c.order_qty) s.fail("display_qty", shown + " must be below " + qty + " (else it is one order)");
+    if (c.order_qty.raw() / k.display_qty.raw() + 1 > oms::kMaxExecSlices)
+      s.fail("display_qty", shown + " cuts " + qty + " into more than " + std::to_string(oms::kMaxExecSlices) + " children");
   }
   return k;
 }
@@ -139,7 +181,7 @@ EntryPricingKeys read_strategy(config::TableReader& t, const RunConfig& rc, Stra
   Registry::for_each([&]<class S>(std::type_identity<S>, std::size_t i) {
     auto& c = out.config<typename S::Config>();
     if (auto s = t.optional_table(strategy::table_key(S::kName))) {
-      pricing[i] = read_entry_pricing(*s);
+      pricing[i] = read_entry_pricing(*s, common, rc.instruments[common.instrument].spec.min_qty);
       c.read(*s);
       // The engine's own extra for one strategy: best.toml includes (engine/tuned_params.hpp).
       if constexpr (std::is_same_v<S, strategy::ConfluenceStrategy>) read_tuned_keys(*s, c);
@@ -491,6 +533,11 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
     e.mode = pricing.mode;
     e.level_index = static_cast<std::uint8_t>(
         pricing.level ? *pricing.level - 1 : static_cast<std::int64_t>(rc.trading.entry.level_index));
+    e.exec = pricing.exec;
+    e.slices = pricing.slices;
+    e.slice_interval_ns = pricing.slice_interval_ns;
+    e.display_qty = pricing.display_qty;
+    e.vwap_horizon_ns = pricing.vwap_horizon_ns;
   }
   if (auto t = root.optional_table("admin")) {
     rc.admin.enabled = t->boolean("enabled", false);
@@ -720,7 +767,12 @@ void print_strategies(std::ostream& out) {
     // The schema is what read() asks for: run it over an empty table with the defaults.
     toml::table empty;
     config::TableReader r(empty, "(defaults)", "strategy." + table);
-    std::vector<config::KeyDoc> keys{{"entry_pricing", "\"intent\"", "intent|level"}, {"entry_level", "[oms] entry_level", "[1, 10]"}};
+    std::vector<config::KeyDoc> keys{{"entry_pricing", "\"intent\"", "intent|level"}, {"entry_level", "[oms] entry_level", "[1, 10]"},
+                                    {"execution", "\"single\"", "single|twap|iceberg|vwap"},
+                                    {"slices", "(twap, vwap: required)", "[2, " + std::to_string(oms::kMaxExecSlices) + "]"},
+                                    {"slice_interval_ms", "(twap, vwap: required)", "[1, 86400000]"},
+                                    {"vwap_horizon_ms", "(vwap: required)", "[1, 86400000]"},
+                                    {"display_qty", "(iceberg: required)", "lot multiple below order_qty"}};
     r.document_into(&keys);
     typename S::Config c;
     c.read(r);

@@ -437,7 +437,9 @@ void write_run_files(const std::string& dir, const RunSummaryInput& in) {
     << ", \"risk_rejects\": " << c.risk_rejects << ", \"pricing_rejects\": " << c.pricing_rejects
     << ", \"venue_rejects\": " << c.venue_rejects << ", \"cancels\": " << c.cancels
     << ", \"encode_errors\": " << c.encode_errors << ", \"unknown_outcomes\": " << c.unknown_outcomes
-    << ", \"queries\": " << c.queries << ", \"reconnect_reconciliations\": " << c.reconnect_reconciliations << "},\n";
+    << ", \"queries\": " << c.queries << ", \"reconnect_reconciliations\": " << c.reconnect_reconciliations
+    << ", \"exec_children\": " << c.exec_children << ", \"exec_children_cancelled\": " << c.exec_children_cancelled << ", \"exec_paced\": " << c.exec_paced
+    << ", \"vwap_fallbacks\": " << c.vwap_fallbacks << "},\n";
   // Live: the venue's own request counters from its last answer, its 429/418 answers, local refusals.
   j << "  \"venue_rate_limits\": {\"used_weight_1m\": " << c.venue_used_weight_1m
     << ", \"order_count_10s\": " << c.venue_order_count_10s << ", \"order_count_1m\": " << c.venue_order_count_1m
@@ -667,6 +669,9 @@ std::string format_summary(const RunSummaryInput& in, const std::string& dir) {
                 (unsigned long long)c.risk_rejects, (unsigned long long)c.pricing_rejects,
                 (unsigned long long)c.cancels);
   o << line;
+  if (c.exec_children != 0 || c.exec_children_cancelled != 0)
+    o << "  execution: " << c.exec_children << " sliced children sent, " << c.exec_children_cancelled
+      << " never sent (parent ended first)\n";
   std::string reasons;
   for (int k = 1; k < risk::kRejectReasonCount; ++k) {
     const auto reason = static_cast<risk::RejectReason>(k);

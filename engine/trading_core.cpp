@@ -83,6 +83,11 @@ TradingCore::TradingCore(const InstrumentRegistry& registry, TradingCoreConfig c
   peak_equity_ = cfg_.sim.initial_balance;
   watch_.assign(traded_count_, InstrumentWatch{});
   equity_by_instrument_.reserve(equity_.capacity() * traded_count_);
+  if (std::any_of(cfg_.entry_by_strategy.begin(), cfg_.entry_by_strategy.end(),
+                  [](const oms::StrategyEntryPricing& p) { return p.exec == oms::ExecAlgo::vwap; })) {
+    tape_.resize(traded_count_ * kTapeCap);
+    tape_count_.assign(traded_count_, 0);
+  }
   estop_ = std::make_unique<risk::EmergencyStop>(*risk_);
   estop_actions_ = std::make_unique<EmergencyActionsImpl>(*this);
   warm_id_ = risk::ClientOrderId::from("warmdryrun").value;
@@ -435,6 +440,11 @@ bool TradingCore::on_intent(const strategy::OrderIntent& in, std::span<const oms
   o.req.tif = as_market || in.tif == strategy::IntentTif::ioc ? risk::TimeInForce::ioc : risk::TimeInForce::gtc;
   o.req.price = in.limit;
   if (in.reduce_only) {
+    // The strategy's exit ends its sliced entries on this instrument: no child may reopen what it closes.
+    if (active_parents_ != 0)
+      for (auto& p : parents_)
+        if (p.used && p.spec.req.instrument == in.instrument && p.spec.req.strategy == in.strategy_id)
+          drop_parent(p, "strategy_exit");
     // Exits never rest (a resting reduce-only order would outlive the strategy's intent): market, or the
     // strategy's IOC limit when it capped the price.
     if (o.req.tif != risk::TimeInForce::ioc) {
@@ -464,7 +474,8 @@ bool TradingCore::on_intent(const strategy::OrderIntent& in, std::span<const oms
     o.req.tif = risk::TimeInForce::gtc;
     o.req.price = q.price;
   }
-  const bool sent = send_entry(o, in.reason, bids, asks, now_ns, frame_tsc);
+  const bool sent = pricing.exec == oms::ExecAlgo::single ? send_entry(o, in.reason, bids, asks, now_ns, frame_tsc)
+                                                          : send_sliced(o, pricing, in.reason, now_ns, frame_tsc);
   if (sent && !in.reduce_only) ++trades_today_;
   return sent;
 }
@@ -543,6 +554,189 @@ bool TradingCore::send_entry(const oms::OrderSpec& spec, strategy::IntentReason 
     }
   }
   return any;
+}
+
+bool TradingCore::send_sliced(const oms::OrderSpec& spec, const oms::StrategyEntryPricing& pricing,
+                              strategy::IntentReason reason, std::int64_t now_ns, std::uint64_t frame_tsc) noexcept {
+  ExecParent* p = nullptr;
+  for (auto& x : parents_)
+    if (!x.used) { p = &x; break; }
+  const InstrumentSpec& inst = registry_.get(spec.req.instrument);
+  const std::int64_t lot = std::max<std::int64_t>(1, inst.lot.raw());
+  const Qty qty = spec.req.qty;
+  Qty child{};
+  std::int64_t n = 0;
+  if (pricing.exec == oms::ExecAlgo::twap || pricing.exec == oms::ExecAlgo::vwap) {
+    child = Qty::from_raw(qty.raw() / std::max<std::int64_t>(1, pricing.slices) / lot * lot);
+    n = pricing.slices;
+  } else {
+    child = std::min(pricing.display_qty, qty);
+    n = child.raw() > 0 ? (qty.raw() + child.raw() - 1) / child.raw() : 0;
+  }
+  // Start-up checks make this rare (a rollout size_scale can shrink the parent below its slices).
+  if (p == nullptr || child.raw() <= 0 || child < inst.min_qty || n <= 0 || n > oms::kMaxExecSlices) [[unlikely]] {
+    ++counters_.pricing_rejects;
+    ENIGMA_LOG_INFO("oms", "pricing_reject reason={} side={} qty={} child={}", LogLiteral{p == nullptr ? "exec_parents_full" : "slice_too_small"},
+                    side_text(spec.req.side), qty, child);
+    return false;
+  }
+  *p = ExecParent{};
+  p->algo = pricing.exec;
+  p->spec = spec;
+  p->reason = reason;
+  p->left = qty;
+  p->child_qty = child;
+  p->to_send = static_cast<std::uint16_t>(n);
+  p->interval_ns = pricing.slice_interval_ns;
+  p->next_ns = now_ns;
+  p->total = static_cast<std::uint16_t>(n);
+  if (pricing.exec == oms::ExecAlgo::vwap &&
+      !vwap_sizes(spec.req.instrument, now_ns, pricing.vwap_horizon_ns, static_cast<std::size_t>(n), qty,
+                  std::span<Qty>(p->sizes.data(), static_cast<std::size_t>(n))))
+    ++counters_.vwap_fallbacks;
+  if (!send_child(*p, true, now_ns, frame_tsc)) return false;  // refused (counted): no parent
+  if (p->algo == oms::ExecAlgo::iceberg) p->next_ns = INT64_MAX;  // the next child waits for this one's fill
+  if (p->to_send != 0) {
+    p->used = true;
+    ++active_parents_;
+  }
+  return true;
+}
+
+bool TradingCore::send_child(ExecParent& p, bool first, std::int64_t now_ns, std::uint64_t frame_tsc) noexcept {
+  oms::OrderSpec child = p.spec;
+  if (!first) {
+    child.req.client_id = ids_.next();
+    child.req.tsc = frame_tsc;
+    // A taking parent's later children take at the market then (the intent's price cap belonged to its
+    // book); a resting parent's children rest at its price.
+    if (child.req.tif == risk::TimeInForce::ioc) {
+      child.req.type = risk::OrderType::market;
+      child.req.price = Price{};
+      const Price mark = marks_[child.req.instrument];
+      if (!mark.is_zero()) child.req.reference_price = mark;
+    }
+  }
+  const Qty q = p.to_send == 1                  ? p.left
+                : p.algo == oms::ExecAlgo::vwap ? std::min(p.sizes[p.total - p.to_send], p.left)
+                                                : std::min(p.child_qty, p.left);
+  child.req.qty = q;
+  child.req.split_child = true;  // children of one parent are not duplicate orders of each other
+  child.position_id = p.position_id;
+  if (!send(child, p.reason, now_ns, frame_tsc)) return false;
+  ++counters_.exec_children;
+  p.left -= q;
+  --p.to_send;
+  if (first) p.next_ns = now_ns + p.interval_ns;
+  if (first) {
+    const oms::OrderState* o = om_.find(child.req.client_id);
+    p.position_id = o != nullptr ? o->spec.position_id : 0;
+    if (p.position_id == 0) p.to_send = 0;  // cannot happen for an entry: no children without its position
+  } else if (child.req.type == risk::OrderType::limit && child.req.tif == risk::TimeInForce::gtc) {
+    // send() gives the resting-entry timeout only to the order that opened the position.
+    Slot* s = find(child.req.client_id);
+    if (s != nullptr && s->expires_ns == 0) {
+      s->expires_ns = now_ns + cfg_.entry_timeout_ns;
+      ++resting_entries_;
+    }
+  }
+  ENIGMA_LOG_INFO("oms", "exec_child id={} algo={} qty={} left={} children_left={} position={}", child.req.client_id.view(),
+                  LogLiteral{p.algo == oms::ExecAlgo::twap ? "twap" : p.algo == oms::ExecAlgo::vwap ? "vwap" : "iceberg"}, q, p.left,
+                  p.to_send, p.position_id);
+  return true;
+}
+
+bool TradingCore::vwap_sizes(InstrumentId id, std::int64_t now_ns, std::int64_t horizon_ns, std::size_t n, Qty qty,
+                             std::span<Qty> out) noexcept {
+  const InstrumentSpec& inst = registry_.get(id);
+  const std::int64_t lot = std::max<std::int64_t>(1, inst.lot.raw());
+  const auto equal = [&] {
+    const std::int64_t each = qty.raw() / static_cast<std::int64_t>(n) / lot * lot;
+    for (std::size_t k = 0; k + 1 < n; ++k) out[k] = Qty::from_raw(each);
+    out[n - 1] = Qty::from_raw(qty.raw() - each * static_cast<std::int64_t>(n - 1));
+    return false;
+  };
+  if (tape_.empty() || id >= traded_count_ || horizon_ns <= 0) return equal();
+  const std::int64_t from = now_ns - horizon_ns;
+  const std::uint64_t count = tape_count_[id];
+  const std::uint64_t kept = std::min<std::uint64_t>(count, kTapeCap);
+  const TapeTrade* ring = tape_.data() + id * kTapeCap;
+  // Overflowed within the horizon: the oldest trade kept is inside it, so older ones in it were lost.
+  if (count > kTapeCap && ring[(count - kept) % kTapeCap].t >= from) return equal();
+  std::array<int128, oms::kMaxExecSlices> vol{};
+  int128 total = 0;
+  for (std::uint64_t i = count - kept; i < count; ++i) {
+    const TapeTrade& tr = ring[i % kTapeCap];
+    if (tr.t < from || tr.t >= now_ns) continue;
+    const auto k = static_cast<std::size_t>(static_cast<int128>(tr.t - from) * static_cast<int128>(n) / horizon_ns);
+    vol[k] += tr.qty.raw();
+    total += tr.qty.raw();
+  }
+  if (total <= 0) return equal();
+  // Every child at least the smallest lot multiple the venue accepts; the rest by volume share, to the lot.
+  const std::int64_t base = (std::max(inst.min_qty.raw(), lot) + lot - 1) / lot * lot;
+  const std::int64_t extra = qty.raw() - base * static_cast<std::int64_t>(n);
+  if (extra < 0) return equal();
+  std::int64_t sum = 0;
+  for (std::size_t k = 0; k + 1 < n; ++k) {
+    const auto share = static_cast<std::int64_t>(static_cast<int128>(extra) * vol[k] / total / lot * lot);
+    out[k] = Qty::from_raw(base + share);
+    sum += base + share;
+  }
+  out[n - 1] = Qty::from_raw(qty.raw() - sum);
+  return true;
+}
+
+void TradingCore::drop_parent(ExecParent& p, const char* why) noexcept {
+  if (!p.used) return;
+  if (p.to_send != 0) {
+    counters_.exec_children_cancelled += p.to_send;
+    ENIGMA_LOG_INFO("oms", "exec_parent_cancelled position={} unsent_children={} unsent_qty={} why={}", p.position_id, p.to_send,
+                    p.left, LogLiteral{why});
+  }
+  p.used = false;
+  --active_parents_;
+}
+
+void TradingCore::run_parents(std::int64_t now_ns) noexcept {
+  // A child and its bracket legs (stop, take-profit legs) must fit the submit budget together: otherwise
+  // the child waits (a later poll), so no leg of a filled child is ever refused for the rate.
+  const std::int64_t legs = cfg_.bracket_exits ? 1 + std::max<std::int64_t>(1, static_cast<std::int64_t>(cfg_.exits.ladder_legs)) : 0;
+  for (auto& p : parents_) {
+    if (!p.used || now_ns < p.next_ns) continue;
+    const oms::Position* pos = om_.position(p.position_id);
+    if (pos == nullptr || pos->state == oms::PositionState::closed) {
+      drop_parent(p, "position_closed");  // stopped out or exited before the parent completed
+      continue;
+    }
+    if (risk_->submit_room(p.spec.req.strategy, p.spec.req.venue, now_ns) < 1 + legs) {
+      ++counters_.exec_paced;
+      continue;
+    }
+    const std::int64_t due = p.next_ns;
+    if (!send_child(p, false, now_ns, rdtsc())) {
+      drop_parent(p, "child_refused");
+      continue;
+    }
+    if (p.algo == oms::ExecAlgo::iceberg) p.next_ns = INT64_MAX;  // until this child fills
+    else p.next_ns = due + p.interval_ns;                        // the schedule, not the send time
+    if (p.to_send == 0) drop_parent(p, "complete");
+  }
+}
+
+void TradingCore::on_child_done(std::uint32_t position_id, bool filled, std::int64_t now_ns) noexcept {
+  for (auto& p : parents_) {
+    if (!p.used || p.position_id != position_id) continue;
+    if (!filled) {
+      drop_parent(p, "child_unfilled");  // IOC remainder, entry timeout, venue reject or cancel
+      return;
+    }
+    if (p.algo == oms::ExecAlgo::iceberg) {
+      p.next_ns = now_ns;  // the next child goes now (or when the budget has room)
+      run_parents(now_ns);
+    }
+    return;
+  }
 }
 
 void TradingCore::place_brackets(const oms::OrderState& entry, strategy::IntentReason reason, Qty qty,
@@ -682,6 +876,11 @@ void TradingCore::cancel_exits(InstrumentId id, std::int64_t now_ns) noexcept {
 }
 
 void TradingCore::on_market(const Event& e, std::int64_t now_ns) noexcept {
+  if (!tape_.empty() && e.h.type == EventType::trade && e.h.instrument < traded_count_) {
+    std::uint64_t& n = tape_count_[e.h.instrument];
+    tape_[e.h.instrument * kTapeCap + n % kTapeCap] = {now_ns, e.trade.qty};
+    ++n;
+  }
   if (live_ != nullptr) return;  // live: the venue matches, not us
   if (cfg_.sim.feed_latency_capture && e.h.recv_tsc != feed_frame_tsc_) {
     // First event of a frame: its feed latency is the capture's receive time minus the venue's event time,
@@ -842,6 +1041,9 @@ void TradingCore::handle_report(const oms::ExecReport& r, std::int64_t now_ns, s
     if (s->expires_ns) --resting_entries_;
     if (s->query_at_ns) --pending_queries_;
     s->used = false;
+    // A child of a sliced entry ended: the iceberg's next child goes, or an unfilled child ends its parent.
+    if (active_parents_ != 0 && !o.spec.req.reduce_only && o.spec.position_id != 0)
+      on_child_done(o.spec.position_id, o.filled == o.spec.req.qty, now_ns);
   }
 }
 
@@ -853,6 +1055,7 @@ void TradingCore::poll(std::int64_t now_ns, FillFn on_fill, void* ctx) noexcept 
   }
   sim_.advance(sim_time(now_ns));
   expire_entries(now_ns);
+  if (active_parents_ != 0) run_parents(now_ns);
   for (;;) {
     const std::size_t n = sim_.poll_reports(now_ns, report_buf_);
     for (std::size_t i = 0; i < n; ++i) handle_report(report_buf_[i], now_ns, poll_tsc, on_fill, ctx);
@@ -862,6 +1065,7 @@ void TradingCore::poll(std::int64_t now_ns, FillFn on_fill, void* ctx) noexcept 
 
 void TradingCore::poll_live(std::int64_t now_ns, std::uint64_t poll_tsc, FillFn on_fill, void* ctx) noexcept {
   expire_entries(now_ns);
+  if (active_parents_ != 0) run_parents(now_ns);
   if (cfg_.deadman_countdown_ns > 0 && now_ns >= next_deadman_ns_) [[unlikely]]
     refresh_deadman(now_ns, cfg_.deadman_countdown_ns / 1'000'000);
   if (kill_retry_ns_ != 0 && now_ns >= kill_retry_ns_) [[unlikely]] retry_kill_cancels(now_ns);
@@ -1066,6 +1270,9 @@ void TradingCore::stop(std::int64_t now_ns) noexcept {
 }
 
 void TradingCore::cancel_entries(std::int64_t now_ns) noexcept {
+  // Sliced entries first: their unsent children never leave.
+  if (active_parents_ != 0)
+    for (auto& p : parents_) drop_parent(p, "entries_cancelled");
   for (auto& s : used_slots()) {
     if (!s.used) continue;
     const oms::OrderState* o = om_.find(s.id);
@@ -1360,6 +1567,8 @@ void TradingCore::emergency_stop(EmergencyCause cause, std::int64_t now_ns) noex
   ENIGMA_LOG_ERROR("supervisor", "emergency_stop cause={} equity={} working={}", LogLiteral{to_string(cause)}, last_equity(),
                    working_orders());
   set_lifecycle(Lifecycle::emergency_stop);
+  if (active_parents_ != 0)
+    for (auto& p : parents_) drop_parent(p, "emergency_stop");
   estop_actions_->now_ns = now_ns;
   try {  // cold path; the procedure's buffers are preallocated, nothing here is expected to throw
     (void)estop_->run(*estop_actions_, to_string(cause), now_ns);
@@ -1424,6 +1633,8 @@ std::size_t TradingCore::working_orders() const noexcept {
 }
 
 void TradingCore::cancel_all(std::int64_t now_ns) noexcept {
+  if (active_parents_ != 0)
+    for (auto& p : parents_) drop_parent(p, "cancel_all");
   for (auto& s : used_slots())
     if (s.used) cancel_order(s.id, now_ns);
 }

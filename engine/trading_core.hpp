@@ -272,6 +272,11 @@ class TradingCore {
     // refused locally by the venue budget, a 429 back-off or a ban.
     std::uint64_t venue_used_weight_1m{0}, venue_order_count_10s{0}, venue_order_count_1m{0};
     std::uint64_t venue_http_429{0}, venue_http_418{0}, venue_rate_refusals{0};
+    // Execution algorithms ([strategy.<table>] execution): TWAP / iceberg children sent, and children never
+    // sent because their parent ended first (kill, stop, halt, a child that did not fill, its position closed).
+    // exec_paced: polls at which a due child waited for the submit budget (room for it and its legs).
+    // vwap_fallbacks: VWAP parents sized equally (no volume on the tape within the horizon, or it overflowed).
+    std::uint64_t exec_children{0}, exec_children_cancelled{0}, exec_paced{0}, vwap_fallbacks{0};
     std::uint64_t rollout_rejects{0};  // orders the rollout stage scaled below the instrument's minimum  // live: working orders queried after a venue reconnect
     std::int32_t last_venue_code{0};  // Binance code of the last refused request (e.g. -2019 margin)
     // Supervisor: closed round trips (wins/losses), trading days rolled, entries refused by the plan's
@@ -359,6 +364,42 @@ class TradingCore {
   // An entry, split into children by displayed depth when [oms] split_depth_fraction is set.
   bool send_entry(const oms::OrderSpec& spec, strategy::IntentReason reason, std::span<const oms::PriceLevel> bids,
                   std::span<const oms::PriceLevel> asks, std::int64_t now_ns, std::uint64_t frame_tsc) noexcept;
+  // A parent entry sliced by its strategy's execution algorithm (TWAP, iceberg): the first child now, the
+  // rest from run_parents() (TWAP, by the clock) or on_child_done() (iceberg, when the previous filled).
+  struct ExecParent {
+    bool used{false};
+    oms::ExecAlgo algo{oms::ExecAlgo::single};
+    oms::OrderSpec spec{};             // the children's template (id and qty set per child)
+    strategy::IntentReason reason{};
+    Qty left{};                        // not sent yet
+    Qty child_qty{};                   // TWAP: every child but the last (which takes the remainder); iceberg: display_qty
+    std::uint16_t to_send{0};          // children not sent yet
+    std::int64_t interval_ns{0};       // TWAP
+    std::int64_t next_ns{0};           // TWAP: when the next child goes
+    std::uint32_t position_id{0};      // the position the first child opened (every child adds to it)
+    std::uint16_t total{0};            // children in all
+    std::array<Qty, oms::kMaxExecSlices> sizes{};  // vwap: each child's qty (from the trade tape)
+  };
+  // VWAP: the trade tape of each traded instrument (time, qty), a fixed ring filled by on_market; allocated
+  // at start-up only when a strategy uses execution = "vwap".
+  struct TapeTrade {
+    std::int64_t t;
+    Qty qty;
+  };
+  static constexpr std::size_t kTapeCap = 1 << 15;
+  // Child sizes for a VWAP parent at `now_ns`: one lot-rounded minimum each, the rest in proportion to the
+  // tape's volume in each of `n` equal parts of [now - horizon, now), the remainder on the last. False (and
+  // equal sizes) when the tape is empty there or has overflowed within the horizon.
+  bool vwap_sizes(InstrumentId id, std::int64_t now_ns, std::int64_t horizon_ns, std::size_t n, Qty qty,
+                  std::span<Qty> out) noexcept;
+  static constexpr std::size_t kMaxExecParents = 32;
+  bool send_sliced(const oms::OrderSpec& spec, const oms::StrategyEntryPricing& pricing, strategy::IntentReason reason,
+                   std::int64_t now_ns, std::uint64_t frame_tsc) noexcept;
+  bool send_child(ExecParent& p, bool first, std::int64_t now_ns, std::uint64_t frame_tsc) noexcept;
+  void run_parents(std::int64_t now_ns) noexcept;  // TWAP children that are due
+  // An entry of `position_id` ended (`filled`: completely): the iceberg's next child, or the parent ends.
+  void on_child_done(std::uint32_t position_id, bool filled, std::int64_t now_ns) noexcept;
+  void drop_parent(ExecParent& p, const char* why) noexcept;  // its unsent children are cancelled
   // Take-profit legs of a bracket: one at the target, or the configured ladder.
   void place_take_profits(const oms::OrderSpec& exit, Price entry_px, Price target, Qty qty,
                           strategy::IntentReason reason, std::int64_t now_ns, std::uint64_t cause_tsc) noexcept;
@@ -419,6 +460,10 @@ class TradingCore {
   std::int64_t next_equity_ns_{0};
   std::int64_t next_expiry_scan_ns_{0};
   std::uint32_t resting_entries_{0};
+  std::array<ExecParent, kMaxExecParents> parents_{};
+  std::vector<TapeTrade> tape_;           // traded_count_ rings of kTapeCap (empty: no strategy uses vwap)
+  std::vector<std::uint64_t> tape_count_;  // trades ever recorded per instrument
+  std::uint32_t active_parents_{0};
   std::size_t traded_count_{0};  // instruments with limits: ids below this
   Notional peak_equity_{};
   Notional max_drawdown_{};

@@ -28,10 +28,26 @@ struct EntryPricingConfig {
 
 enum class EntryMode : std::uint8_t { intent, level };
 
+// How an entry (the parent order) reaches the venue (README "Execution algorithms"):
+//   single   one order (split by displayed depth when [oms] split_depth_fraction is set);
+//   twap     `slices` children of parent / slices (lot-rounded down, the remainder on the last), one now and
+//            one every `slice_interval_ns` of the run's clock;
+//   iceberg  children of `display_qty`, each sent when the previous one has filled (sliced by the engine:
+//            the venues traded here offer no native iceberg for these orders);
+//   vwap     the TWAP schedule, child k sized by the share of the instrument's traded volume that fell in
+//            the k-th of `slices` equal parts of the last `vwap_horizon_ns` (the trade tape).
+enum class ExecAlgo : std::uint8_t { single, twap, iceberg, vwap };
+inline constexpr std::int64_t kMaxExecSlices = 64;  // children of one parent at most
+
 // One strategy's choice; `level_index` (0-based, 8 = the 9th level) is used by EntryMode::level.
 struct StrategyEntryPricing {
   EntryMode mode{EntryMode::intent};
   std::uint8_t level_index{8};
+  ExecAlgo exec{ExecAlgo::single};
+  std::uint16_t slices{1};             // twap, vwap
+  std::int64_t slice_interval_ns{0};   // twap, vwap
+  std::int64_t vwap_horizon_ns{0};     // vwap
+  Qty display_qty{};                   // iceberg
 };
 inline constexpr std::size_t kMaxEntryStrategies = 64;  // strategy ids 0..63 (the config's range)
 // Built once at start-up; the per-intent lookup is an index, no allocation.

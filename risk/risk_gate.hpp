@@ -24,6 +24,7 @@
 // instrument/strategy id) and take time as an argument, so tests run on virtual time. Not thread-safe.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <string_view>
@@ -99,6 +100,18 @@ class RiskGate {
   void enable_strategy(StrategyId s) noexcept;
   // none when enabled, else strategy_disabled / execution_throttle / consecutive_losses.
   [[nodiscard]] RejectReason strategy_block(StrategyId s) const noexcept { return strategies_[s].blocked; }
+  // New orders strategy `s` may send on `v` at `now_ns` before a submit budget (strategy or venue) refuses
+  // one: the fewer of the two buckets' whole tokens (refilled, nothing taken). An execution algorithm paces
+  // its children by it, so each child's bracket legs fit the budget too.
+  [[nodiscard]] std::int64_t submit_room(StrategyId s, Venue v, std::int64_t now_ns) noexcept {
+    const auto vi = static_cast<std::size_t>(v);
+    if (s >= strategies_.size() || vi >= kVenueCount) return 0;
+    TokenBucket& sb = strategies_[s].submit;
+    TokenBucket& vb = venues_[vi].submit;
+    sb.refill(now_ns);
+    vb.refill(now_ns);
+    return std::min(sb.available(), vb.available());
+  }
   // Start-up reconciliation: the venue's position and a mark price for an instrument.
   void set_position(InstrumentId id, Qty position, Price mark) noexcept;
   // Enters an order that bypassed the checks (emergency-stop closes) so its fills update the position.
