@@ -1,5 +1,8 @@
 #include "core/instrument.hpp"
 
+#include <algorithm>
+#include <string>
+
 namespace enigma {
 
 namespace {
@@ -17,6 +20,46 @@ std::optional<Venue> venue_from_string(std::string_view s) noexcept {
   for (std::size_t i = 1; i < kVenueNames.size(); ++i)
     if (kVenueNames[i] == s) return static_cast<Venue>(i);
   return std::nullopt;
+}
+
+std::string_view to_string(SpecSource s) noexcept {
+  switch (s) {
+    case SpecSource::config: return "config";
+    case SpecSource::exchange_info: return "exchange-info";
+    case SpecSource::seen: break;
+  }
+  return "data";
+}
+
+namespace {
+bool catalogue_less(const InstrumentSpec& a, Venue v, std::string_view sym) noexcept {
+  return a.venue != v ? a.venue < v : a.symbol.view() < sym;
+}
+}  // namespace
+
+void InstrumentRegistry::set_catalogue(std::vector<InstrumentSpec> specs) {
+  std::stable_sort(specs.begin(), specs.end(), [](const InstrumentSpec& a, const InstrumentSpec& b) {
+    return catalogue_less(a, b.venue, b.symbol.view());
+  });
+  for (std::size_t i = 1; i < specs.size(); ++i)
+    if (specs[i].venue == specs[i - 1].venue && specs[i].symbol == specs[i - 1].symbol)
+      throw Error(std::string(to_string(specs[i].venue)) + " lists '" + std::string(specs[i].symbol.view()) +
+                  "' twice in its exchange info (two files of one venue that share a symbol: Bybit spot and linear "
+                  "both name BTCUSDT; give the category you trade)");
+  catalogue_ = std::move(specs);
+}
+
+const InstrumentSpec* InstrumentRegistry::catalogued(Venue venue, std::string_view symbol) const noexcept {
+  const auto it = std::lower_bound(catalogue_.begin(), catalogue_.end(), 0, [&](const InstrumentSpec& a, int) {
+    return catalogue_less(a, venue, symbol);
+  });
+  if (it == catalogue_.end() || it->venue != venue || it->symbol.view() != symbol) return nullptr;
+  return &*it;
+}
+
+Result<InstrumentId> InstrumentRegistry::add_seen(const InstrumentSpec& seen) noexcept {
+  const InstrumentSpec* listed = catalogued(seen.venue, seen.symbol.view());
+  return add(listed != nullptr ? *listed : seen);
 }
 
 InstrumentRegistry::InstrumentRegistry(std::size_t capacity) : capacity_(capacity) {

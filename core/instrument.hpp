@@ -56,6 +56,11 @@ struct Symbol {
 
 enum class InstrumentKind : std::uint8_t { spot, linear_perpetual, inverse_perpetual, future };
 
+// Where a spec's tick and lot came from: `[[instrument]]` in the config, the venue's exchange-info file
+// (feed/exchange_info.hpp), or neither (a symbol first seen in the data: tick and lot one raw unit, unset).
+enum class SpecSource : std::uint8_t { seen, config, exchange_info };
+[[nodiscard]] std::string_view to_string(SpecSource s) noexcept;
+
 struct InstrumentSpec {
   Venue venue{Venue::unknown};
   Symbol symbol{};
@@ -66,6 +71,7 @@ struct InstrumentSpec {
   Qty max_qty{Qty::max()};
   // Base-currency amount per unit of size: 1 for spot and Binance linear, 0.001 for KuCoin XBTUSDTM.
   Qty multiplier{Qty::from_units(1)};
+  SpecSource source{SpecSource::seen};
 };
 
 // Fixed capacity, allocated once; ids are dense and stable for the life of the process.
@@ -79,8 +85,17 @@ class InstrumentRegistry {
   [[nodiscard]] const InstrumentSpec& get(InstrumentId id) const noexcept { return specs_[id]; }
   [[nodiscard]] std::size_t size() const noexcept { return specs_.size(); }
 
+  // The venues' instrument lists (exchange-info files), set at start-up before any decoder runs. A symbol
+  // first seen in the data is added with its listed spec (add_seen) instead of an unset tick and lot.
+  // Throws enigma::Error when one venue lists a symbol twice.
+  void set_catalogue(std::vector<InstrumentSpec> specs);
+  [[nodiscard]] const InstrumentSpec* catalogued(Venue venue, std::string_view symbol) const noexcept;
+  // add() of the catalogue's spec for `seen`'s venue and symbol when listed, else of `seen` itself.
+  [[nodiscard]] Result<InstrumentId> add_seen(const InstrumentSpec& seen) noexcept;
+
  private:
   std::vector<InstrumentSpec> specs_;
+  std::vector<InstrumentSpec> catalogue_;  // sorted by venue, then symbol
   std::size_t capacity_;
 };
 

@@ -412,6 +412,9 @@ struct RunSession {
     const TscClock& clk = TscClock::instance();
     if (!clk.warning().empty()) ENIGMA_LOG_WARN("engine", "{}", clk.warning());
     rc.fill_registry(registry);
+    for (const RunConfig::ExchangeInfoFile& f : rc.exchange_info)
+      ENIGMA_LOG_INFO("engine", "exchange_info venue={} instruments={} options_skipped={} unrepresentable={}",
+                      LogLiteral{to_string(f.venue)}, f.instruments, f.skipped_options, f.unrepresentable.size());
     strategies = std::make_unique<strategy::StrategyStage>(rc.make_strategies(), rc.selector);
     TradingCoreConfig trading = rc.trading;
     // The OMS journals every order before it leaves: a replay into its run directory; paper and live into

@@ -294,10 +294,14 @@ class FeedStage {
       // A quote still held at the end was waiting for an id the data never reached.
       const std::uint64_t held = held_[id].count;
       r.quotes_uncompared += held;
-      if (id < registry_.size())
-        r.books.push_back(InstrumentBookStats{std::string(registry_.get(id).symbol.view()), std::string(to_string(registry_.get(id).venue)), p.updates, p.snapshots, p.checks,
+      if (id < registry_.size()) {
+        const InstrumentSpec& spec = registry_.get(id);
+        const bool known = spec.source != SpecSource::seen;
+        r.books.push_back(InstrumentBookStats{std::string(spec.symbol.view()), std::string(to_string(spec.venue)), p.updates, p.snapshots, p.checks,
                                               p.mismatches, p.uncompared + held, gap_count(*s), p.resyncs,
-                                              s->state() == feed::SyncState::synced});
+                                              s->state() == feed::SyncState::synced, known ? spec.tick.to_string() : "",
+                                              known ? spec.lot.to_string() : "", std::string(to_string(spec.source))});
+      }
     }
     r.duplicates += decoder_duplicates(decoder_);
     for (const auto& d : other_decoders_) r.duplicates += decoder_duplicates(*d.second);

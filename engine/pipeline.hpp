@@ -102,6 +102,9 @@ struct InstrumentBookStats {
   std::uint64_t quotes_uncompared{0};      // venue quotes with an update id our book never stood at while held
   std::uint64_t gaps{0}, resyncs{0};
   bool synced{false};           // at the end of the data
+  // The registry's spec: tick and lot, and where they came from (config, exchange-info, or data: first seen
+  // in the capture, unset).
+  std::string tick, lot, spec;
 };
 
 struct PipelineResult {

@@ -7,6 +7,7 @@
 #include <type_traits>
 
 #include "core/error.hpp"
+#include "feed/exchange_info.hpp"
 #include "engine/tuned_params.hpp"
 
 namespace enigma::engine {
@@ -273,6 +274,41 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
     t.finish();
   }
 
+  // [exchange_info]: venue name = [files]. Read before [[instrument]], whose tick, lot, min_qty, kind and
+  // (linear contracts) multiplier default to the venue's listing and must agree with it when given.
+  InstrumentRegistry listing(0);
+  if (auto t = root.optional_table("exchange_info")) {
+    for (int v = 1; v < kVenueCount; ++v) {
+      const Venue venue = static_cast<Venue>(v);
+      const std::string key(to_string(venue));
+      if (!t->has(key)) continue;
+      const std::vector<std::string> files = t->string_list(key, std::nullopt);
+      if (files.empty()) t->fail(key, "names no file");
+      for (const std::string& path : files) {
+        feed::ExchangeInfo info;
+        try {
+          info = feed::load_exchange_info(venue, path);
+        } catch (const Error& e) {
+          t->fail(key, e.what());
+        }
+        rc.exchange_info.push_back({venue, path, info.specs.size(), info.skipped_options, info.unrepresentable});
+        rc.catalogue.insert(rc.catalogue.end(), info.specs.begin(), info.specs.end());
+      }
+    }
+    t->finish();
+    try {
+      listing.set_catalogue(rc.catalogue);
+    } catch (const Error& e) {
+      throw Error(rc.source + ": [exchange_info]: " + e.what());
+    }
+  }
+  const auto listed_files = [&](Venue v) {
+    std::string out;
+    for (const auto& f : rc.exchange_info)
+      if (f.venue == v) out += (out.empty() ? "'" : ", '") + f.path + "'";
+    return out;
+  };
+
   std::vector<std::string> group_names;  // [[instrument]] group, in order of first use (ids from 1)
   for (auto t : root.table_array("instrument")) {
     InstrumentEntry e;
@@ -280,15 +316,51 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
     const std::string sym = t.string("symbol", std::nullopt);
     if (!Symbol::fits(sym)) t.fail("symbol", "longer than " + std::to_string(Symbol::kCapacity) + " characters");
     e.spec.symbol = Symbol(sym);
-    e.spec.kind = t.choice<InstrumentKind>("kind", InstrumentKind::linear_perpetual,
+    const InstrumentSpec* listed = listing.catalogued(e.spec.venue, sym);
+    const std::string files = listed_files(e.spec.venue);
+    for (const auto& f : rc.exchange_info)
+      if (listed == nullptr && f.venue == e.spec.venue &&
+          std::find(f.unrepresentable.begin(), f.unrepresentable.end(), sym) != f.unrepresentable.end())
+        t.fail("symbol", "'" + sym + "' is listed in '" + f.path +
+                             "' with a tick, lot or minimum size finer than enigma's 10 decimals: it cannot be traded");
+    if (listed == nullptr && !files.empty())
+      t.fail("symbol", "'" + sym + "' is not listed in " + std::string(to_string(e.spec.venue)) + "'s exchange info (" +
+                           files + ")");
+    // A value the config gives must be the venue's: a stale tick or lot would price or size every order wrong.
+    const auto agree = [&](std::string_view key, auto given, auto venue_value) {
+      if (listed != nullptr && t.has(key) && given != venue_value)
+        t.fail(key, "\"" + given.to_string() + "\" differs from the venue's " + venue_value.to_string() +
+                        " in its exchange info (" + files + "); leave the key out to take the venue's");
+    };
+    e.spec.kind = t.choice<InstrumentKind>("kind", listed ? listed->kind : InstrumentKind::linear_perpetual,
                                            {{"spot", InstrumentKind::spot},
                                             {"linear-perpetual", InstrumentKind::linear_perpetual},
                                             {"inverse-perpetual", InstrumentKind::inverse_perpetual},
                                             {"future", InstrumentKind::future}});
-    e.spec.tick = t.decimal<Price>("tick", std::nullopt, Price::from_raw(1));
-    e.spec.lot = t.decimal<Qty>("lot", std::nullopt, Qty::from_raw(1));
-    e.spec.min_qty = t.decimal<Qty>("min_qty", e.spec.lot, Qty{});
-    e.spec.multiplier = t.decimal<Qty>("multiplier", Qty::from_units(1), Qty::from_raw(1));
+    if (listed != nullptr && t.has("kind") && e.spec.kind != listed->kind) {
+      const auto name = [](InstrumentKind k) {
+        return std::string(k == InstrumentKind::spot                ? "spot"
+                           : k == InstrumentKind::linear_perpetual  ? "linear-perpetual"
+                           : k == InstrumentKind::inverse_perpetual ? "inverse-perpetual"
+                                                                    : "future");
+      };
+      t.fail("kind", "\"" + name(e.spec.kind) + "\" differs from the venue's " + name(listed->kind) +
+                         " in its exchange info (" + files + "); leave the key out to take the venue's");
+    }
+    const auto from_listing = [&](auto value) { return listed ? std::optional(value) : std::nullopt; };
+    e.spec.tick = t.decimal<Price>("tick", from_listing(listed ? listed->tick : Price{}), Price::from_raw(1));
+    agree("tick", e.spec.tick, listed ? listed->tick : Price{});
+    e.spec.lot = t.decimal<Qty>("lot", from_listing(listed ? listed->lot : Qty{}), Qty::from_raw(1));
+    agree("lot", e.spec.lot, listed ? listed->lot : Qty{});
+    e.spec.min_qty = t.decimal<Qty>("min_qty", listed ? listed->min_qty : e.spec.lot, Qty{});
+    agree("min_qty", e.spec.min_qty, listed ? listed->min_qty : Qty{});
+    const bool listed_multiplier = listed != nullptr && listed->kind != InstrumentKind::inverse_perpetual &&
+                                   !(listed->kind == InstrumentKind::future && e.spec.venue == Venue::binance_coinm);
+    e.spec.multiplier = t.decimal<Qty>("multiplier", listed_multiplier ? listed->multiplier : Qty::from_units(1),
+                                       Qty::from_raw(1));
+    if (listed_multiplier) agree("multiplier", e.spec.multiplier, listed->multiplier);
+    if (listed != nullptr) e.spec.max_qty = listed->max_qty;
+    e.spec.source = listed != nullptr ? SpecSource::exchange_info : SpecSource::config;
     e.limits.venue = e.spec.venue;
     e.limits.multiplier = e.spec.multiplier;
     e.limits.tick = e.spec.tick;
@@ -318,6 +390,9 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
     if (!e.limits.max_order_qty.is_multiple_of(e.spec.lot))
       t.fail("max_order_qty", "max_order_qty = \"" + e.limits.max_order_qty.to_string() +
                                   "\" is not a multiple of lot " + e.spec.lot.to_string() + of_sym);
+    if (e.limits.max_order_qty > e.spec.max_qty)
+      t.fail("max_order_qty", "max_order_qty = \"" + e.limits.max_order_qty.to_string() + "\" is above the venue's maximum order size " +
+                                  e.spec.max_qty.to_string() + of_sym + " (exchange info " + files + ")");
     if (e.limits.max_order_qty < e.spec.min_qty)
       t.fail("max_order_qty", "max_order_qty = \"" + e.limits.max_order_qty.to_string() + "\" is below min_qty " +
                                   e.spec.min_qty.to_string() + of_sym);
@@ -353,6 +428,7 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
       c.quorum = t.real("quorum", c.quorum, 0.0, 1.0);
       if (c.quorum <= 0.0) t.fail("quorum", "must be above 0 (a share of the members' total weight)");
       c.vote_window_ns = t.integer("vote_window_ms", 1'000, 1, 86'400'000) * 1'000'000;
+      c.learn_accuracy = t.choice<bool>("learn", false, {{"none", false}, {"accuracy", true}});
     }
     t.finish();
   }
@@ -726,6 +802,7 @@ RunConfig RunConfig::load(const std::string& path) {
 }
 
 void RunConfig::fill_registry(InstrumentRegistry& registry) const {
+  registry.set_catalogue(catalogue);  // checked for duplicates when parsed
   for (const auto& e : instruments) {
     const auto r = registry.add(e.spec);
     if (!r.ok())

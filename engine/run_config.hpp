@@ -129,6 +129,16 @@ struct RunConfig {
   std::vector<std::string> data;      // recorded files (relative paths are from the working directory)
   Speed speed{Speed::max};
   std::string runs_dir{"runs"};
+  // [exchange_info]: per venue, the exchange-info files read (feed/exchange_info.hpp) and, merged, their
+  // instruments: the defaults and the check of [[instrument]], and the registry's catalogue.
+  struct ExchangeInfoFile {
+    Venue venue{Venue::unknown};
+    std::string path;
+    std::size_t instruments{0}, skipped_options{0};
+    std::vector<std::string> unrepresentable;  // listed finer than enigma's 10 decimals: skipped
+  };
+  std::vector<ExchangeInfoFile> exchange_info;
+  std::vector<InstrumentSpec> catalogue;
   // [[instrument]]
   std::vector<InstrumentEntry> instruments;
   // [backtest] (enigma backtest only; replay refuses it)

@@ -509,7 +509,8 @@ void write_run_files(const std::string& dir, const RunSummaryInput& in) {
     for (std::size_t k = 0; k < sel.arms().size(); ++k) {
       const auto& a = sel.arms()[k];
       j << (k ? ", " : "") << "{\"strategy_id\": " << a.strategy_id << ", \"entries\": " << a.entries << ", \"round_trips\": " << a.trips
-        << ", \"reward_sum\": " << a.reward_sum << ", \"suppressed\": " << a.suppressed << "}";
+        << ", \"wins\": " << a.wins << ", \"reward_sum\": " << a.reward_sum << ", \"suppressed\": " << a.suppressed
+        << ", \"vote_weight\": " << sel.vote_weight(a) << "}";
     }
     j << "]},\n";
   } else {
@@ -569,7 +570,8 @@ void write_run_files(const std::string& dir, const RunSummaryInput& in) {
       << "\", \"synced\": " << (b.synced ? "true" : "false") << ", \"snapshots\": " << b.snapshots
       << ", \"updates\": " << b.updates << ", \"checks\": " << b.checks << ", \"mismatches\": " << b.mismatches
       << ", \"quotes_uncompared\": " << b.quotes_uncompared << ", \"gaps\": " << b.gaps
-      << ", \"resyncs\": " << b.resyncs << "}";
+      << ", \"resyncs\": " << b.resyncs << ", \"tick\": " << (b.tick.empty() ? std::string("null") : json_string(b.tick))
+      << ", \"lot\": " << (b.lot.empty() ? std::string("null") : json_string(b.lot)) << ", \"spec\": \"" << b.spec << "\"}";
   }
   j << "],\n";
   j << "  \"hot_path_allocations_after_warmup\": " << r.hot_allocations << ",\n";
@@ -719,11 +721,16 @@ std::string format_summary(const RunSummaryInput& in, const std::string& dir) {
   }
   if (in.strategies != nullptr && in.strategies->selector().active()) {  // [selector]: who got the entries
     const strategy::Selector& sel = in.strategies->selector();
-    o << "  selector " << strategy::to_string(sel.kind()) << ": entries lapsed unfilled " << sel.lapsed() << "\n";
+    o << "  selector " << strategy::to_string(sel.kind()) << (sel.learns() ? " (weights x realized accuracy)" : "")
+      << ": entries lapsed unfilled " << sel.lapsed() << "\n";
     for (const auto& a : sel.arms()) {
-      std::snprintf(line, sizeof line, "    strategy %-4u entries %llu  round trips %llu  mean reward %.6g  intents held back %llu\n",
-                    static_cast<unsigned>(a.strategy_id), (unsigned long long)a.entries, (unsigned long long)a.trips, a.mean(),
-                    (unsigned long long)a.suppressed);
+      std::snprintf(line, sizeof line,
+                    "    strategy %-4u entries %llu  round trips %llu (%llu won)  mean reward %.6g  intents held back %llu%s\n",
+                    static_cast<unsigned>(a.strategy_id), (unsigned long long)a.entries, (unsigned long long)a.trips,
+                    (unsigned long long)a.wins, a.mean(), (unsigned long long)a.suppressed,
+                    sel.kind() == strategy::SelectorConfig::Kind::committee
+                        ? ("  vote weight " + std::to_string(sel.vote_weight(a))).c_str()
+                        : "");
       o << line;
     }
   }

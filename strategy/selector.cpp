@@ -16,12 +16,11 @@ const char* to_string(SelectorConfig::Kind k) noexcept {
 
 Selector::Selector(const SelectorConfig& c)
     : kind_(c.kind), reward_(c.reward), exploration_(c.exploration), quorum_(c.quorum),
-      vote_window_ns_(c.vote_window_ns), pending_timeout_ns_(c.pending_timeout_ns) {
+      learn_accuracy_(c.learn_accuracy), vote_window_ns_(c.vote_window_ns), pending_timeout_ns_(c.pending_timeout_ns) {
   n_ = c.members.size() < arms_.size() ? c.members.size() : arms_.size();
   for (std::size_t i = 0; i < n_; ++i) {
     arms_[i].strategy_id = c.members[i];
     arms_[i].weight = i < c.weights.size() ? c.weights[i] : 1.0;
-    total_weight_ += arms_[i].weight;
   }
 }
 
@@ -105,13 +104,15 @@ void Selector::filter(std::span<const OrderIntent> in, IntentBuffer& out, std::i
     // committee
     a.vote_side = it.side;
     a.vote_ns = now_ns;
-    double net = 0;
+    double net = 0, total = 0;
     for (std::size_t i = 0; i < n_; ++i) {
       const Arm& v = arms_[i];
+      const double w = vote_weight(v);
+      total += w;
       if (v.vote_ns == 0 || now_ns - v.vote_ns > vote_window_ns_) continue;
-      net += v.vote_side == it.side ? v.weight : -v.weight;
+      net += v.vote_side == it.side ? w : -w;
     }
-    if (net >= quorum_ * total_weight_) {
+    if (net >= quorum_ * total) {
       take(arm, now_ns);
       out.push(it);
     } else {
@@ -135,6 +136,7 @@ void Selector::on_fill(const Fill& f) noexcept {
   const double reward = reward_ == SelectorConfig::Reward::pnl ? flow_ : (entry_value_ > 0 ? flow_ / entry_value_ : 0.0);
   a.reward_sum += reward;
   ++a.trips;
+  if (reward > 1e-9) ++a.wins;
   ++total_trips_;
   flow_ = 0;
   entry_value_ = 0;

@@ -19,7 +19,10 @@
 //   `vote_window_ms` of data time (a later vote of the same arm replaces it). An entry passes when the
 //   weights of the arms voting for its side, minus those voting against, reach quorum x the sum of all the
 //   members' weights; the arm whose entry completed the quorum owns the position. Votes are cleared then.
-//   The risk gate still checks (and may veto) the entry like any other.
+//   The risk gate still checks (and may veto) the entry like any other. With `learn = "accuracy"` an arm's
+//   vote weighs its configured weight x its realized accuracy, (wins + 1) / (round trips + 2) (a win: a round
+//   trip of reward above 1e-9; Laplace's rule, so 1/2 before any trip); the quorum is then a share of the
+//   members' current weights. An arm is scored on the round trips it owned (whose entry completed a quorum).
 // Reward of a round trip (`reward`): "pnl" = the price P&L of its fills in quote currency (sell value minus
 // buy value, before fees); "return" = that divided by the value of its entry fills.
 //
@@ -47,6 +50,7 @@ struct SelectorConfig {
   double exploration = 1.4142135623730951;  // ucb: sqrt(2), UCB1's constant
   Reward reward = Reward::pnl;
   std::vector<double> weights;              // committee: one per member (empty: all 1)
+  bool learn_accuracy = false;              // committee: weights x realized accuracy
   double quorum = 0.5;                      // committee: net weight for a side / total weight
   std::int64_t vote_window_ns = 1'000'000'000;
   std::int64_t pending_timeout_ns = 10'000'000'000;
@@ -59,6 +63,7 @@ class Selector {
     std::uint16_t strategy_id{0};
     double weight{1.0};
     std::uint64_t trips{0};
+    std::uint64_t wins{0};        // round trips of reward above 1e-9
     double reward_sum{0.0};
     std::uint64_t entries{0};     // entries that passed (the arm became the owner)
     std::uint64_t suppressed{0};  // its intents held back
@@ -66,6 +71,9 @@ class Selector {
     Side vote_side{Side::buy};
     std::int64_t vote_ns{0};
     [[nodiscard]] double mean() const noexcept { return trips == 0 ? 0.0 : reward_sum / static_cast<double>(trips); }
+    [[nodiscard]] double accuracy() const noexcept {
+      return (static_cast<double>(wins) + 1.0) / (static_cast<double>(trips) + 2.0);
+    }
   };
 
   Selector() = default;
@@ -81,6 +89,9 @@ class Selector {
   [[nodiscard]] std::span<const Arm> arms() const noexcept { return {arms_.data(), n_}; }
   [[nodiscard]] int owner() const noexcept { return owner_; }  // arm index, -1: none
   [[nodiscard]] std::uint64_t lapsed() const noexcept { return lapsed_; }
+  [[nodiscard]] bool learns() const noexcept { return learn_accuracy_; }
+  // committee: what the arm's vote weighs now (its weight, x its accuracy when learning).
+  [[nodiscard]] double vote_weight(const Arm& a) const noexcept { return learn_accuracy_ ? a.weight * a.accuracy() : a.weight; }
 
  private:
   [[nodiscard]] int arm_of(std::uint16_t strategy_id) const noexcept;
@@ -90,7 +101,8 @@ class Selector {
 
   SelectorConfig::Kind kind_{SelectorConfig::Kind::none};
   SelectorConfig::Reward reward_{SelectorConfig::Reward::pnl};
-  double exploration_{0}, quorum_{0}, total_weight_{0};
+  double exploration_{0}, quorum_{0};
+  bool learn_accuracy_{false};
   std::int64_t vote_window_ns_{0}, pending_timeout_ns_{0};
   std::array<Arm, SelectorConfig::kMaxArms> arms_{};
   std::size_t n_{0};

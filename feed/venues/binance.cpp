@@ -238,7 +238,7 @@ InstrumentId Decoder::lookup(std::string_view symbol) noexcept {
     spec.kind = venue_ == Venue::binance_spot    ? InstrumentKind::spot
                 : venue_ == Venue::binance_coinm ? InstrumentKind::inverse_perpetual
                                                  : InstrumentKind::linear_perpetual;
-    const Result<InstrumentId> r = registry_->add(spec);
+    const Result<InstrumentId> r = registry_->add_seen(spec);
     if (r) id = r.value;
   }
   if (!id) return kInvalidInstrument;

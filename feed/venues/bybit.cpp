@@ -180,7 +180,7 @@ InstrumentId Decoder::lookup(std::string_view symbol) noexcept {
     spec.venue = Venue::bybit;
     spec.symbol = Symbol(symbol);
     spec.kind = InstrumentKind::linear_perpetual;
-    const Result<InstrumentId> r = registry_->add(spec);
+    const Result<InstrumentId> r = registry_->add_seen(spec);
     if (r) id = r.value;
   }
   if (!id) return kInvalidInstrument;

@@ -86,7 +86,7 @@ InstrumentId Decoder::lookup(std::string_view product) noexcept {
     spec.venue = Venue::coinbase;
     spec.symbol = Symbol(product);
     spec.kind = InstrumentKind::spot;
-    const Result<InstrumentId> r = registry_->add(spec);
+    const Result<InstrumentId> r = registry_->add_seen(spec);
     if (r) id = r.value;
   }
   if (!id) return kInvalidInstrument;

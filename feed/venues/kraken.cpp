@@ -195,7 +195,7 @@ Decoder::CacheEntry* Decoder::lookup(std::string_view sym) noexcept {
                     : sym.starts_with("PI_")     ? InstrumentKind::inverse_perpetual
                     : sym.starts_with("PF_")     ? InstrumentKind::linear_perpetual
                                                  : InstrumentKind::future;
-        const auto added = registry_.add(spec);
+        const auto added = registry_.add_seen(spec);
         if (added.ok()) found = added.value;
       }
       if (!found) return nullptr;

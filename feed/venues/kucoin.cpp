@@ -264,7 +264,7 @@ InstrumentId Decoder::lookup(std::string_view symbol) noexcept {
         spec.venue = venue_;
         spec.symbol = Symbol(symbol);
         spec.kind = venue_ == Venue::kucoin_spot ? InstrumentKind::spot : InstrumentKind::linear_perpetual;
-        const auto added = registry_.add(spec);
+        const auto added = registry_.add_seen(spec);
         if (added.ok()) found = added.value;
       }
       if (!found) return kInvalidInstrument;

@@ -181,7 +181,7 @@ InstrumentId Decoder::lookup(std::string_view inst) noexcept {
         spec.kind = inst.ends_with("-SWAP") ? InstrumentKind::linear_perpetual
                     : std::count(inst.begin(), inst.end(), '-') >= 2 ? InstrumentKind::future
                                                                      : InstrumentKind::spot;
-        const auto added = registry_.add(spec);
+        const auto added = registry_.add_seen(spec);
         if (added.ok()) found = added.value;
       }
       if (!found) return kInvalidInstrument;

@@ -3,7 +3,8 @@
 // round trip's price P&L when it is flat again, and recomputes UCB1 (mean + c * sqrt(ln N / n), untried arms
 // first) before every entry from flat: each must be the arm the formula picks. Committee: with one arm's weight
 // alone above the quorum and a 1 ms vote window every entry is that arm's, and the other way round with the
-// weights swapped. Bad [selector] keys exit 3 naming the key.
+// weights swapped; with learned weights every entry's arm holds at least half the accuracy-weighted vote
+// (recomputed from trades.csv). Bad [selector] keys exit 3 naming the key.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -79,6 +80,10 @@ int arm_of(const std::string& reason) {
 // UCB1 over the round trips booked before it.
 struct Walk {
   std::vector<int> chosen;  // arm of each entry from flat that was a selector's decision
+  // The chosen arm's share of the learned vote weights ((wins + 1) / (trips + 2) each, weights 1) when it
+  // entered, from the round trips booked before it (a win: P&L above 1e-9).
+  std::vector<double> learned_share;
+  std::uint64_t wins[2] = {0, 0};
   std::size_t continuations = 0;  // entries from flat sent while the owner still held the position (a reversal)
 };
 
@@ -113,6 +118,9 @@ Walk walk(const fs::path& dir, double ucb_c) {
           }
           EXPECT_EQ(arm, pick) << "entry at " << c.time_ns << " after " << n[0] << "+" << n[1] << " trips";
         }
+        const double acc0 = (static_cast<double>(w.wins[0]) + 1) / (static_cast<double>(n[0]) + 2);
+        const double acc1 = (static_cast<double>(w.wins[1]) + 1) / (static_cast<double>(n[1]) + 2);
+        w.learned_share.push_back((arm == 0 ? acc0 : acc1) / (acc0 + acc1));
         w.chosen.push_back(arm);
       }
       owner = arm;
@@ -124,6 +132,7 @@ Walk walk(const fs::path& dir, double ucb_c) {
     if (std::fabs(net) < 1e-12 && owner >= 0) {
       sum[owner] += flow;
       ++n[owner];
+      if (flow > 1e-9) ++w.wins[owner];
       flow = 0;
       flat_at = t;
     }
@@ -175,6 +184,40 @@ TEST(EngineSelector, CommitteeEntriesAreTheArmWhoseWeightAloneMakesTheQuorum) {
   std::printf("committee: %zu entries with imbalance weighted 3, %zu with volume-profile weighted 3\n", each[0], each[1]);
 }
 
+// learn = "accuracy": with equal weights and quorum 0.5 an arm voting alone (1 ms window) passes only while its
+// Laplace accuracy is at least the other's; the test recomputes both from trades.csv before every entry.
+TEST(EngineSelector, LearnedCommitteeLetsAnArmEnterOnlyWhileItsAccuracyHoldsHalfTheWeight) {
+  const fs::path dir = replay(write_config("learn", "[selector]\nkind = \"committee\"\nmembers = [0, 1]\nweights = [1, 1]\n"
+                                                    "quorum = 0.5\nvote_window_ms = 1\nlearn = \"accuracy\"\n"),
+                              "learn");
+  const std::string summary = slurp(dir / "summary.json");
+  const std::size_t sel = summary.find("\"selector\": {\"kind\": \"committee\"");
+  ASSERT_NE(sel, std::string::npos) << summary;
+  ASSERT_EQ(json_number(summary, "lapsed", sel), 0u) << summary;  // unfilled entries: trips the fills cannot show
+  const Walk w = walk(dir, -1);
+  ASSERT_EQ(w.chosen.size(), w.learned_share.size());
+  std::size_t unequal = 0, picks[2] = {0, 0};
+  for (std::size_t i = 0; i < w.chosen.size(); ++i) {
+    EXPECT_GE(w.learned_share[i], 0.5 - 1e-12) << "entry " << i << " by arm " << w.chosen[i];
+    if (std::fabs(w.learned_share[i] - 0.5) > 1e-12) ++unequal;
+    ++picks[w.chosen[i]];
+  }
+  std::printf("learned committee: %zu entries (imbalance %zu, volume-profile %zu), %zu decided by unequal accuracies; "
+              "wins %llu / %llu\n",
+              w.chosen.size(), picks[0], picks[1], unequal, (unsigned long long)w.wins[0], (unsigned long long)w.wins[1]);
+  EXPECT_GE(w.chosen.size(), 5u);
+  EXPECT_GE(unequal, 3u) << "the learned weights never decided an entry";
+  // summary.json: each arm's vote weight at the end is (wins + 1) / (round trips + 2) of its own counts.
+  for (const int id : {0, 1}) {
+    const std::size_t arm = summary.find("\"strategy_id\": " + std::to_string(id), sel);
+    const double wins = static_cast<double>(json_number(summary, "wins", arm));
+    const double trips = static_cast<double>(json_number(summary, "round_trips", arm));
+    const std::size_t p = summary.find("\"vote_weight\": ", arm);
+    ASSERT_NE(p, std::string::npos);
+    EXPECT_NEAR(std::stod(summary.substr(p + 15)), (wins + 1) / (trips + 2), 1e-6) << summary.substr(sel, 600);
+  }
+}
+
 TEST(EngineSelector, BadSelectorKeysExitThreeNamingTheKey) {
   struct Case {
     std::string selector, key;
@@ -184,6 +227,8 @@ TEST(EngineSelector, BadSelectorKeysExitThreeNamingTheKey) {
                         Case{"[selector]\nkind = \"bandit\"\nmembers = [0, 1]\n", "selector.kind"},
                         Case{"[selector]\nkind = \"committee\"\nmembers = [0, 1]\nweights = [1]\n", "selector.weights"},
                         Case{"[selector]\nkind = \"committee\"\nmembers = [0, 1]\nquorum = 0\n", "selector.quorum"},
+                        Case{"[selector]\nkind = \"committee\"\nmembers = [0, 1]\nlearn = \"votes\"\n", "selector.learn"},
+                        Case{"[selector]\nkind = \"ucb\"\nmembers = [0, 1]\nlearn = \"accuracy\"\n", "selector.learn"},
                         Case{"[selector]\nkind = \"ucb\"\nmembers = [0, 1]\nquorum = 0.5\n", "quorum"},
                         Case{"", "strategy"}}) {  // no selector: two instances on one instrument are refused
     const auto r = run_enigma("replay --quiet --config '" + write_config("bad", c.selector) + "' --data '" + kData +

@@ -149,6 +149,34 @@ TEST(Selector, CommitteeNeedsTheQuorumOfWeightsWithinTheWindow) {
   EXPECT_EQ(offer(s, entry(2, Side::buy), 7 * kSec), 0u);  // 1 < 4
 }
 
+// learn = accuracy: vote weight = weight x (wins + 1) / (trips + 2), worked out by hand.
+TEST(Selector, LearnedCommitteeWeighsVotesByRealizedAccuracy) {
+  SelectorConfig c;
+  c.kind = SelectorConfig::Kind::committee;
+  c.members = {1, 2};
+  c.weights = {1, 1};
+  c.quorum = 0.5;
+  c.vote_window_ns = 1;  // every vote alone
+  c.learn_accuracy = true;
+  Selector s(c);
+  // No trip yet: 1/2 each, 0.5 >= 0.5 x 1: arm 1 passes alone, wins (100 -> 110).
+  trip(s, 1, 100, 110, 1 * kSec);
+  // 1: (1+1)/(1+2) = 2/3; 2: 1/2. Arm 2 alone: 1/2 < 0.5 x 7/6 = 7/12.
+  EXPECT_DOUBLE_EQ(s.vote_weight(s.arms()[0]), 2.0 / 3.0);
+  EXPECT_EQ(offer(s, entry(2, Side::buy), 2 * kSec), 0u);
+  // Arm 1 loses twice (110 -> 100): after the first, (1+1)/(2+2) = 1/2 ties arm 2 and still passes;
+  trip(s, 1, 110, 100, 3 * kSec);
+  EXPECT_DOUBLE_EQ(s.vote_weight(s.arms()[0]), 0.5);
+  trip(s, 1, 110, 100, 4 * kSec);
+  // after the second, (1+1)/(3+2) = 2/5 < 0.5 x (2/5 + 1/2) = 0.45: held back, and arm 2 (1/2 >= 0.45) passes.
+  EXPECT_DOUBLE_EQ(s.vote_weight(s.arms()[0]), 0.4);
+  EXPECT_EQ(s.arms()[0].wins, 1u);
+  EXPECT_EQ(s.arms()[0].trips, 3u);
+  EXPECT_EQ(offer(s, entry(1, Side::buy), 5 * kSec), 0u);
+  EXPECT_EQ(offer(s, entry(2, Side::buy), 6 * kSec), 1u);
+  EXPECT_EQ(s.owner(), 1);
+}
+
 TEST(Selector, NonMembersPassUntouched) {
   SelectorConfig c;
   c.kind = SelectorConfig::Kind::ucb;
