@@ -414,6 +414,42 @@ std::string write_report(const std::string& run_dir) {
       }
   }
 
+  // The multi-timeframe heatmap (summary.json "alignment"): per confluence instance, each timeframe's last
+  // score (colour: its sign and size out of 130), the combined score and alignment, and the run's counts.
+  struct MtfCell {
+    std::string text;
+    double norm;  // [-1, 1]; NaN: not a score
+  };
+  std::vector<std::vector<MtfCell>> mtf_rows;
+  std::vector<std::string> mtf_timeframes;
+  if (simdjson::dom::array al; !summary["alignment"].get(al))
+    for (simdjson::dom::element a : al) {
+      simdjson::dom::array tfs;
+      if (a["timeframes"].get(tfs) || tfs.size() < 2) continue;  // one timeframe: nothing to align
+      std::string_view sym = "?", alignment = "?";
+      double score = 0;
+      std::uint64_t id = 0, full = 0, partial = 0, divergent = 0, changes = 0;
+      (void)a["symbol"].get(sym), (void)a["alignment"].get(alignment), (void)a["score"].get(score), (void)a["strategy_id"].get(id);
+      (void)a["decisions"]["full"].get(full), (void)a["decisions"]["partial"].get(partial);
+      (void)a["decisions"]["divergent"].get(divergent), (void)a["changes"].get(changes);
+      std::vector<MtfCell> row{{std::string(sym) + " (strategy " + std::to_string(id) + ")", NAN}};
+      std::vector<std::string> names;
+      for (simdjson::dom::element t : tfs) {
+        std::uint64_t secs = 0;
+        double sc = 0;
+        (void)t["timeframe_s"].get(secs), (void)t["score"].get(sc);
+        names.push_back(secs % 3600 == 0 ? std::to_string(secs / 3600) + " h" : secs % 60 == 0 ? std::to_string(secs / 60) + " m" : std::to_string(secs) + " s");
+        row.push_back({fmt_num(sc), std::clamp(sc / 130.0, -1.0, 1.0)});
+      }
+      if (mtf_timeframes.empty() || names.size() > mtf_timeframes.size()) mtf_timeframes = names;
+      row.push_back({fmt_num(score), std::clamp(score / 130.0, -1.0, 1.0)});
+      row.push_back({std::string(alignment), NAN});
+      row.push_back({std::to_string(full) + " / " + std::to_string(partial) + " / " + std::to_string(divergent) + " (" +
+                         std::to_string(changes) + " changes)",
+                     NAN});
+      mtf_rows.push_back(std::move(row));
+    }
+
   std::string host_check;
   {
     std::ifstream hc(run_dir + "/host-check.txt");
@@ -465,6 +501,18 @@ std::string write_report(const std::string& run_dir) {
       md << "\n";
     }
   }
+  if (!mtf_rows.empty()) {
+    md << "\n\n## Multi-timeframe signals (confluence, last decision)\n\n| instrument |";
+    for (const auto& t : mtf_timeframes) md << " " << t << " |";
+    md << " combined | alignment | full / partial / divergent decisions |\n|---|";
+    for (std::size_t i = 0; i < mtf_timeframes.size() + 3; ++i) md << "---:|";
+    md << "\n";
+    for (const auto& r : mtf_rows) {
+      md << "|";
+      for (const auto& c : r) md << " " << c.text << " |";
+      md << "\n";
+    }
+  }
   md << "\n\n## Summary\n\n| field | value |\n|---|---|\n";
   for (const auto& [k, v] : rows) md << "| " << k << " | " << v << " |\n";
   if (!metric_rows.empty()) {
@@ -508,6 +556,25 @@ std::string write_report(const std::string& run_dir) {
     for (const auto& r : inst_rows) {
       html << "<tr>";
       for (const auto& c : r) html << "<td>" << html_escape(c) << "</td>";
+      html << "</tr>\n";
+    }
+    html << "</table>\n";
+  }
+  if (!mtf_rows.empty()) {  // a heatmap: green long, red short, by the score's size out of 130
+    html << "<h2>Multi-timeframe signals (confluence, last decision)</h2><table><tr><th>instrument</th>";
+    for (const auto& t : mtf_timeframes) html << "<th>" << html_escape(t) << "</th>";
+    html << "<th>combined</th><th>alignment</th><th>full / partial / divergent decisions</th></tr>\n";
+    for (const auto& r : mtf_rows) {
+      html << "<tr>";
+      for (const auto& c : r) {
+        if (std::isnan(c.norm)) {
+          html << "<td>" << html_escape(c.text) << "</td>";
+          continue;
+        }
+        char style[96];
+        std::snprintf(style, sizeof style, "background:rgba(%s,%.2f)", c.norm >= 0 ? "0,160,0" : "200,0,0", std::fabs(c.norm));
+        html << "<td style='" << style << "'>" << html_escape(c.text) << "</td>";
+      }
       html << "</tr>\n";
     }
     html << "</table>\n";

@@ -503,6 +503,31 @@ void write_run_files(const std::string& dir, const RunSummaryInput& in) {
     }
     j << "],\n";
   }
+  {  // confluence: the multi-timeframe view at the last decision (each timeframe's score: the heatmap's row) and
+     // how often each alignment came
+    j << "  \"alignment\": [";
+    bool first = true;
+    for (std::size_t i = 0; in.strategies != nullptr && i < in.strategies->size(); ++i) {
+      const auto* st = std::get_if<strategy::ConfluenceStrategy>(&in.strategies->at(i));
+      if (st == nullptr) continue;
+      const strategy::MultiTimeframeSignal& m = st->combined();
+      const strategy::AlignmentStats& as = st->alignment_stats();
+      j << (first ? "" : ", ") << "{\"strategy_id\": " << st->id() << ", \"symbol\": \""
+        << json_escape(in.registry->get(st->instrument()).symbol.view()) << "\", \"ready\": " << (st->combined_ready() ? "true" : "false")
+        << ", \"score\": " << m.score << ", \"alignment\": \"" << strategy::to_string(m.alignment) << "\", \"direction\": \""
+        << strategy::to_string(m.direction) << "\", \"confidence\": " << m.confidence << ", \"decisions\": {\"full\": "
+        << as.decisions[0] << ", \"partial\": " << as.decisions[1] << ", \"divergent\": " << as.decisions[2]
+        << "}, \"changes\": " << as.changes << ", \"timeframes\": [";
+      for (std::size_t tf = 0; tf < st->timeframe_count(); ++tf) {
+        const strategy::SignalResult& r = st->last_signal(tf);
+        j << (tf ? ", " : "") << "{\"timeframe_s\": " << st->timeframe_s(tf) << ", \"score\": " << r.score
+          << ", \"direction\": \"" << strategy::to_string(r.direction) << "\", \"ready\": " << (r.ready ? "true" : "false") << "}";
+      }
+      j << "]}";
+      first = false;
+    }
+    j << "],\n";
+  }
   if (in.strategies != nullptr && in.strategies->selector().active()) {  // [selector]: each arm's entries and rewards
     const strategy::Selector& sel = in.strategies->selector();
     j << "  \"selector\": {\"kind\": \"" << strategy::to_string(sel.kind()) << "\", \"lapsed\": " << sel.lapsed() << ", \"arms\": [";
@@ -717,6 +742,19 @@ std::string format_summary(const RunSummaryInput& in, const std::string& dir) {
       for (std::size_t r = 0; r < strategy::kRegimeCount; ++r)
         o << " " << strategy::regime_key(static_cast<strategy::Regime>(r)) << " " << rs.bars[r];
       o << "  changes " << rs.changes << "\n";
+    }
+    if (st->timeframe_count() > 1 && st->combined_ready()) {  // the multi-timeframe view
+      const strategy::AlignmentStats& as = st->alignment_stats();
+      const strategy::MultiTimeframeSignal& m = st->combined();
+      std::snprintf(line, sizeof line, "    strategy %u alignment: full %llu  partial %llu  divergent %llu  changes %llu; last %s score %+.1f (",
+                    static_cast<unsigned>(st->id()), (unsigned long long)as.decisions[0], (unsigned long long)as.decisions[1],
+                    (unsigned long long)as.decisions[2], (unsigned long long)as.changes, strategy::to_string(m.alignment), m.score);
+      o << line;
+      for (std::size_t tf = 0; tf < st->timeframe_count(); ++tf) {
+        std::snprintf(line, sizeof line, "%s%u s %+.1f", tf ? ", " : "", st->timeframe_s(tf), st->last_signal(tf).score);
+        o << line;
+      }
+      o << ")\n";
     }
   }
   if (in.strategies != nullptr && in.strategies->selector().active()) {  // [selector]: who got the entries

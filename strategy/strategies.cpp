@@ -242,6 +242,23 @@ void ConfluenceStrategy::decide(std::uint64_t tsc, IntentBuffer& out) noexcept {
   }
   const SignalResult& low = results_[0];
   const auto& common = config_.common;
+  // The multi-timeframe view at every decision, flat or not: counted, and a change of alignment logged with
+  // the score of each timeframe (one line each: the heatmap's row for this instrument).
+  const MultiTimeframeSignal m = combine_timeframes({results_.data(), n});
+  ++alignment_stats_.decisions[static_cast<std::size_t>(m.alignment)];
+  if (!combined_ready_ || m.alignment != combined_.alignment) [[unlikely]] {
+    if (combined_ready_) ++alignment_stats_.changes;
+    ENIGMA_LOG_INFO("strategy", "alignment_change strategy={} from={} to={} score={} confidence={} direction={} timeframes={}",
+                    common.strategy_id, LogLiteral{combined_ready_ ? to_string(combined_.alignment) : "none"},
+                    LogLiteral{to_string(m.alignment)}, m.score, m.confidence, LogLiteral{to_string(m.direction)},
+                    static_cast<std::uint32_t>(n));
+    for (std::size_t i = 0; i < n; ++i)
+      ENIGMA_LOG_INFO("strategy", "mtf_score strategy={} timeframe_s={} score={} direction={} threshold={}",
+                      common.strategy_id, config_.candles.timeframes_s[i], results_[i].score,
+                      LogLiteral{to_string(results_[i].direction)}, results_[i].threshold);
+  }
+  combined_ = m;
+  combined_ready_ = true;
 
   if (!position_.flat()) {
     const bool against = (position_.long_() && low.direction == Direction::short_) ||
@@ -255,7 +272,6 @@ void ConfluenceStrategy::decide(std::uint64_t tsc, IntentBuffer& out) noexcept {
     return;
   }
 
-  const MultiTimeframeSignal m = combine_timeframes({results_.data(), n});
   if (m.direction == Direction::neutral) return;
   if (config_.require_full_alignment && m.alignment != Alignment::full) return;
   const Side side = m.direction == Direction::long_ ? Side::buy : Side::sell;

@@ -68,6 +68,13 @@ struct RegimeStats {
   std::uint64_t changes = 0;
 };
 
+// The timeframes combined (combine_timeframes) at each decision with every timeframe ready: how often each
+// alignment came, and the changes between them (the first is not a change).
+struct AlignmentStats {
+  std::array<std::uint64_t, 3> decisions{};  // by Alignment: full, partial, divergent
+  std::uint64_t changes = 0;
+};
+
 class ConfluenceStrategy {
  public:
   static constexpr std::string_view kName = "confluence";
@@ -96,6 +103,11 @@ class ConfluenceStrategy {
   [[nodiscard]] const OnlineComponentAccuracy& accuracy() const noexcept { return accuracy_; }
   [[nodiscard]] const RegimeStats& regime_stats(std::size_t tf_index) const noexcept { return regime_stats_[tf_index]; }
   [[nodiscard]] std::size_t timeframe_count() const noexcept { return scorers_.size(); }
+  // The last decision's combined signal (mean score, alignment, confidence) and the run's alignment counts;
+  // combined_ready() is false until every timeframe has been ready at a decision.
+  [[nodiscard]] const MultiTimeframeSignal& combined() const noexcept { return combined_; }
+  [[nodiscard]] bool combined_ready() const noexcept { return combined_ready_; }
+  [[nodiscard]] const AlignmentStats& alignment_stats() const noexcept { return alignment_stats_; }
   [[nodiscard]] std::uint32_t timeframe_s(std::size_t tf_index) const noexcept {
     return config_.candles.timeframes_s[tf_index];
   }
@@ -116,6 +128,9 @@ class ConfluenceStrategy {
   OrderIntent last_entry_{};
   OnlineComponentAccuracy accuracy_;
   std::array<RegimeStats, kMaxTimeframes> regime_stats_{};
+  MultiTimeframeSignal combined_{};
+  bool combined_ready_ = false;
+  AlignmentStats alignment_stats_{};
   std::array<std::array<char, 64>, kRegimeCount> weights_text_{};  // "15/15/10/...": weights_in(r), Component order
   std::array<std::size_t, kRegimeCount> weights_text_len_{};
 };
