@@ -894,6 +894,10 @@ std::string AdminServer::signals_json(const SignalSnapshot& s) {
     json_num(o, g.norm);
     o += ",\"ready\":";
     o += boolean(g.ready);
+    if (g.alignment[0] != '\0') {
+      o += ",\"alignment\":";
+      json_str(o, field(g.alignment));
+    }
     o += '}';
   }
   o += "]}";

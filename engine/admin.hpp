@@ -108,6 +108,7 @@ struct SignalView {
   double score;      // the strategy's own scale (imbalance [-1, 1], confluence [-130, 130], RSI [0, 100])
   double norm;       // the same mapped to [-1, 1] (colour of the heatmap cell)
   bool ready;        // false while the strategy's indicators are still in their lookback
+  char alignment[12];  // "confluence mtf" (several timeframes combined): full | partial | divergent; else ""
 };
 
 struct SignalSnapshot {

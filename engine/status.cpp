@@ -163,6 +163,7 @@ void StatusPublisher::fill_signals(SignalSnapshot& s, strategy::StrategyStage& s
     if (s.nsignals >= s.signals.size()) return nullptr;
     SignalView& v = s.signals[s.nsignals++];
     copy_text(v.instrument, registry_.get(id).symbol.view());
+    v.alignment[0] = '\0';
     return &v;
   };
   for (std::size_t i = 0; i < strategies.size(); ++i) {
@@ -186,6 +187,16 @@ void StatusPublisher::fill_signals(SignalSnapshot& s, strategy::StrategyStage& s
                        v->score = r.score;
                        v->norm = r.score / 130.0;
                        v->ready = r.ready;
+                     }
+                     // Several timeframes: their combined score and alignment at the last decision.
+                     if (st.timeframe_count() > 1) {
+                       SignalView* v = cell(st.instrument());
+                       if (v == nullptr) return;
+                       copy_text(v->column, "confluence mtf");
+                       v->score = st.combined().score;
+                       v->norm = v->score / 130.0;
+                       v->ready = st.combined_ready();
+                       copy_text(v->alignment, st.combined_ready() ? strategy::to_string(st.combined().alignment) : "");
                      }
                    },
                    // RSI in [0, 100]; below 50 leans long for a mean-reversion strategy, so norm = (50 - RSI) / 50.

@@ -175,6 +175,7 @@ TEST(EngineAdminWs, SignalsJsonCarriesEachCell) {
   std::snprintf(g.signals[1].column, sizeof g.signals[1].column, "confluence 1m");
   g.signals[1].score = 65;
   g.signals[1].norm = 0.5;
+  std::snprintf(g.signals[1].alignment, sizeof g.signals[1].alignment, "full");
   g.published_at_ns = 12;
   simdjson::dom::parser p;
   const simdjson::dom::element doc = p.parse(AdminServer::signals_json(g));
@@ -186,6 +187,8 @@ TEST(EngineAdminWs, SignalsJsonCarriesEachCell) {
   EXPECT_EQ(cells.at(1)["column"].get_string().value(), "confluence 1m");
   EXPECT_EQ(cells.at(1)["norm"].get_double().value(), 0.5);
   EXPECT_FALSE(cells.at(1)["ready"].get_bool().value());
+  EXPECT_EQ(cells.at(1)["alignment"].get_string().value(), "full");  // the combined timeframes' cell
+  EXPECT_TRUE(cells.at(0)["alignment"].error());                      // no alignment: no key
 }
 
 TEST(EngineAdminWs, WebSocketPushesEveryChannelThenOnlyWhatWasSubscribed) {
