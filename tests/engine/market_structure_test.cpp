@@ -26,6 +26,7 @@ namespace {
 namespace fs = std::filesystem;
 using enigma::testing::e8;
 using enigma::testing::first_run_dir;
+using enigma::testing::log_fields;
 using enigma::testing::read_trades_csv;
 using enigma::testing::run_enigma;
 using enigma::testing::shell;
@@ -44,12 +45,22 @@ std::string tmp(const std::string& name) {
   return p.string();
 }
 
-std::map<std::string, std::string> fields(const std::string& line) {
-  std::map<std::string, std::string> out;
-  std::istringstream in(line);
-  for (std::string w; in >> w;)
-    if (const auto eq = w.find('='); eq != std::string::npos) out[w.substr(0, eq)] = w.substr(eq + 1);
-  return out;
+// config/backtest.toml with a market-structure strategy on 5-minute candles, plus `keys` in its table.
+std::string config_with(const std::string& name, const std::string& keys) {
+  const std::string cfg = tmp(name);
+  std::ofstream(cfg) << with_strategy_tables(slurp(kSrc + "/config/backtest.toml"), R"([strategy]
+kind = "market-structure"
+instrument = 0
+order_qty = "0.01"
+
+[strategy.market_structure]
+bar_source = "venue-candles"
+timeframes_s = [300]
+)" + keys + "\n" +
+                                  // No heartbeat / position lines (~108,000 over 66 days of data time): the log
+                                  // ring then holds every line even if the logger thread is starved.
+                                  "\n[log]\nheartbeat_s = 0\n");
+  return cfg;
 }
 
 struct Candle {
@@ -127,17 +138,7 @@ void derive(const std::vector<Candle>& k, std::vector<Break>& breaks, std::vecto
 }
 
 TEST(EngineMarketStructure, LoggedStructureMatchesTheCandlesAndEveryBreakIsTradedByTheRules) {
-  const std::string cfg = tmp("ms.toml");
-  std::ofstream(cfg) << with_strategy_tables(slurp(kSrc + "/config/backtest.toml"), R"([strategy]
-kind = "market-structure"
-instrument = 0
-order_qty = "0.01"
-
-[strategy.market_structure]
-bar_source = "venue-candles"
-timeframes_s = [300]
-fvg_min_pct = 0.1
-)");
+  const std::string cfg = config_with("ms.toml", "fvg_min_pct = 0.1");
   const std::string runs = tmp("runs");
   const auto r = run_enigma("backtest --quiet --config '" + cfg + "' --runs-dir '" + runs + "'");
   ASSERT_EQ(r.code, 0) << r.text;
@@ -153,15 +154,16 @@ fvg_min_pct = 0.1
     if (line.find(" INFO risk risk_reject ") != std::string::npos && !logged_breaks.empty())
       rejected.insert(std::get<0>(logged_breaks.back()));
     if (line.find(" INFO strategy structure_break ") != std::string::npos) {
-      auto f = fields(line);
+      auto f = log_fields(line);
       logged_breaks.emplace_back(std::stoll(f.at("bar_time")), f.at("kind"), f.at("direction"), e8(f.at("level")),
                                  e8(f.at("close")), e8(f.at("order_block_low")), e8(f.at("order_block_high")),
                                  std::stoll(f.at("order_block_time")));
     } else if (line.find(" INFO strategy fair_value_gap ") != std::string::npos) {
-      auto f = fields(line);
+      auto f = log_fields(line);
       logged_gaps.emplace_back(std::stoll(f.at("bar_time")), f.at("direction"), e8(f.at("low")), e8(f.at("high")));
     }
   }
+  EXPECT_EQ(slurp(run / "logs" / "enigma.log").find("log_dropped"), std::string::npos) << "the log lost lines";
   const std::vector<Candle> candles = read_candles();
   ASSERT_GT(candles.size(), 19'000u);
   std::vector<Break> breaks;
@@ -239,17 +241,7 @@ fvg_min_pct = 0.1
 }
 
 TEST(EngineMarketStructure, BadKeysExit3NamingTheKey) {
-  const std::string cfg = tmp("bad.toml");
-  std::ofstream(cfg) << with_strategy_tables(slurp(kSrc + "/config/backtest.toml"), R"([strategy]
-kind = "market-structure"
-instrument = 0
-order_qty = "0.01"
-
-[strategy.market_structure]
-bar_source = "venue-candles"
-timeframes_s = [300]
-entry = "sometimes"
-)");
+  const std::string cfg = config_with("bad.toml", "entry = \"sometimes\"");
   const auto r = run_enigma("backtest --quiet --config '" + cfg + "' --runs-dir '" + tmp("bad-runs") + "'");
   EXPECT_EQ(r.code, 3) << r.text;
   EXPECT_NE(r.text.find("entry"), std::string::npos) << r.text;

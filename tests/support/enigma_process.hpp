@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -105,6 +106,15 @@ inline std::string with_strategy_tables(const std::string& config, const std::st
   const auto b = config.find("[risk]");
   if (a == std::string::npos || b == std::string::npos || b < a) return {};
   return config.substr(0, a) + strategy + "\n" + config.substr(b);
+}
+
+// The key=value words of a log line ("... alignment_change strategy=0 from=none ..." -> {strategy: 0, from: none}).
+inline std::map<std::string, std::string> log_fields(const std::string& line) {
+  std::map<std::string, std::string> out;
+  std::istringstream in(line);
+  for (std::string w; in >> w;)
+    if (const auto eq = w.find('='); eq != std::string::npos) out[w.substr(0, eq)] = w.substr(eq + 1);
+  return out;
 }
 
 // One row of a run directory's trades.csv (time_ns,symbol,side,price,qty,fee,liquidity,client_order_id,reason,
