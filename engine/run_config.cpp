@@ -498,6 +498,14 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
       r.max_order_notional = t->decimal<Notional>("max_order_notional", r.max_order_notional, Notional::from_raw(1));
       r.max_total_exposure = t->decimal<Notional>("max_total_exposure", r.max_total_exposure, Notional::from_raw(1));
       r.max_group_exposure = t->decimal<Notional>("max_group_exposure", r.max_group_exposure, Notional{});
+      r.correlation_window = static_cast<std::uint32_t>(t->integer("correlation_window", r.correlation_window, 0, 100'000));
+      if (r.correlation_window == 1) t->fail("correlation_window", "0 (off) or at least 2 intervals");
+      r.correlation_interval_ns =
+          t->integer("correlation_interval_s", r.correlation_interval_ns / 1'000'000'000, 1, 86'400) * 1'000'000'000;
+      r.correlation_threshold = t->real("correlation_threshold", r.correlation_threshold, -1.0, 1.0);
+      r.correlation_sizing = t->boolean("correlation_sizing", r.correlation_sizing);
+      if (r.correlation_sizing && r.correlation_window == 0)
+        t->fail("correlation_sizing", "needs correlation_window > 0 (the correlation it sizes by)");
       r.venue_submit = read_bucket(*t, "venue_submit", r.venue_submit);
       r.strategy_submit = read_bucket(*t, "strategy_submit", r.strategy_submit);
       r.max_fills_in_window = static_cast<std::uint32_t>(

@@ -439,7 +439,9 @@ void write_run_files(const std::string& dir, const RunSummaryInput& in) {
     << ", \"encode_errors\": " << c.encode_errors << ", \"unknown_outcomes\": " << c.unknown_outcomes
     << ", \"queries\": " << c.queries << ", \"reconnect_reconciliations\": " << c.reconnect_reconciliations
     << ", \"exec_children\": " << c.exec_children << ", \"exec_children_cancelled\": " << c.exec_children_cancelled << ", \"exec_paced\": " << c.exec_paced
-    << ", \"vwap_fallbacks\": " << c.vwap_fallbacks << "},\n";
+    << ", \"vwap_fallbacks\": " << c.vwap_fallbacks << ", \"correlation_changes\": " << c.correlation_changes
+    << ", \"correlation_sized\": " << c.correlation_sized << ", \"correlation_size_rejects\": " << c.correlation_size_rejects
+    << "},\n";
   // Live: the venue's own request counters from its last answer, its 429/418 answers, local refusals.
   j << "  \"venue_rate_limits\": {\"used_weight_1m\": " << c.venue_used_weight_1m
     << ", \"order_count_10s\": " << c.venue_order_count_10s << ", \"order_count_1m\": " << c.venue_order_count_1m

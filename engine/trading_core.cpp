@@ -66,6 +66,7 @@ TradingCore::TradingCore(const InstrumentRegistry& registry, TradingCoreConfig c
   for (const oms::OrderState& o : om_.orders()) next_oco_ = std::max(next_oco_, o.spec.oco_group + 1);
   for (std::size_t i = 0; i < cfg_.limits.size() && i < registry.size(); ++i)
     risk_->set_instrument(static_cast<InstrumentId>(i), cfg_.limits[i]);
+  risk_->track_correlation(std::min(cfg_.limits.size(), registry.size()));
   const oms::Secret secret(kSimKey);
   const oms::Secret pass(kSimKey);
   binance_ = std::make_unique<oms::binance_futures::Encoder>(registry, "sim-api-key", secret);
@@ -119,7 +120,8 @@ double TradingCore::limit_of(risk::RejectReason r, InstrumentId id) const noexce
     case R::max_position: return known ? cfg_.limits[id].max_position_qty.to_double() : 0;
     case R::max_order_notional: return rc.max_order_notional.to_double();
     case R::max_exposure: return rc.max_total_exposure.to_double();
-    case R::max_group_exposure: return rc.max_group_exposure.to_double();
+    case R::max_group_exposure:
+    case R::correlated_exposure: return rc.max_group_exposure.to_double();
     case R::max_open_orders: return rc.max_open_orders;
     case R::max_positions: return rc.max_concurrent_positions;
     case R::price_collar: return rc.price_collar_bps;  // basis points of the reference price
@@ -424,6 +426,25 @@ bool TradingCore::on_intent(const strategy::OrderIntent& in, std::span<const oms
     if (o.req.qty.raw() <= 0 || o.req.qty < spec.min_qty) {
       ++counters_.rollout_rejects;
       return false;
+    }
+  }
+  if (cfg_.risk.correlation_sizing && !in.reduce_only) [[unlikely]] {
+    // Portfolio sizing: an entry on an instrument that moves with k others already engaged takes 1/(k+1) of
+    // its size, down to whole lots, so the correlated group holds about one entry's worth.
+    const std::uint32_t k = risk_->correlated_engaged(in.instrument);
+    if (k != 0) {
+      const std::int64_t lot = std::max<std::int64_t>(1, spec.lot.raw());
+      const Qty from = o.req.qty;
+      o.req.qty = Qty::from_raw(o.req.qty.raw() / (k + 1) / lot * lot);
+      if (o.req.qty.raw() <= 0 || o.req.qty < spec.min_qty) {
+        ++counters_.correlation_size_rejects;
+        ENIGMA_LOG_INFO("risk", "correlation_sizing instrument={} qty_from={} qty_to={} correlated={} refused=true",
+                        spec.symbol, from, o.req.qty, k);
+        return false;
+      }
+      ++counters_.correlation_sized;
+      ENIGMA_LOG_INFO("risk", "correlation_sizing instrument={} qty_from={} qty_to={} correlated={} refused=false",
+                      spec.symbol, from, o.req.qty, k);
     }
   }
   // The volatility-adjusted cap (risk gate) bounds the leverage actually used for margin and sizing.
@@ -881,6 +902,9 @@ void TradingCore::on_market(const Event& e, std::int64_t now_ns) noexcept {
     tape_[e.h.instrument * kTapeCap + n % kTapeCap] = {now_ns, e.trade.qty};
     ++n;
   }
+  if (e.h.type == EventType::trade && e.h.instrument < traded_count_ &&
+      risk_->on_trade_price(e.h.instrument, e.trade.price, now_ns) != 0) [[unlikely]]
+    log_correlation_changes();
   if (live_ != nullptr) return;  // live: the venue matches, not us
   if (cfg_.sim.feed_latency_capture && e.h.recv_tsc != feed_frame_tsc_) {
     // First event of a frame: its feed latency is the capture's receive time minus the venue's event time,
@@ -903,6 +927,24 @@ void TradingCore::on_market(const Event& e, std::int64_t now_ns) noexcept {
     sim_.set_report_latency(lat);  // the private stream travels the same route as this frame
   }
   sim_.on_event(e, sim_time(now_ns));
+}
+
+void TradingCore::log_correlation_changes() noexcept {
+  const risk::ReturnCorrelation* c = risk_->correlation();
+  const std::size_t n = c->instruments();
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t j = i + 1; j < n; ++j) {
+      const double rho = c->rho(i, j);
+      const bool now = c->ready() && rho >= cfg_.risk.correlation_threshold;
+      const std::uint32_t bit = 1u << j;
+      if (now == ((correlated_[i] & bit) != 0)) continue;
+      correlated_[i] ^= bit;
+      ++counters_.correlation_changes;
+      ENIGMA_LOG_INFO("risk", "correlation a={} b={} rho={} correlated={} threshold={} interval_end={} rows={}",
+                      registry_.get(static_cast<InstrumentId>(i)).symbol, registry_.get(static_cast<InstrumentId>(j)).symbol,
+                      rho, now, cfg_.risk.correlation_threshold, c->last_close_ns(), c->rows());
+    }
+  }
 }
 
 std::int64_t TradingCore::sim_time(std::int64_t now_ns) noexcept {

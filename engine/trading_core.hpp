@@ -146,6 +146,7 @@ class TradingCore {
   void on_admin(const AdminCommand& cmd, std::int64_t now_ns) noexcept;
   // Mark-to-market and an equity sample when due (day roll, drawdown limits, volatility, invariants).
   void mark(InstrumentId id, Price mid, std::int64_t now_ns) noexcept;
+  void log_correlation_changes() noexcept;  // after the rolling correlation closed an interval
   // Shutdown: cancel every working order (cancel_on_stop) and flush reports up to `now_ns`.
   void cancel_all(std::int64_t now_ns) noexcept;
   // Shutdown by [supervisor] on_stop: cancel entries, then flatten (closes; stops cancelled once flat) or
@@ -277,6 +278,9 @@ class TradingCore {
     // exec_paced: polls at which a due child waited for the submit budget (room for it and its legs).
     // vwap_fallbacks: VWAP parents sized equally (no volume on the tape within the horizon, or it overflowed).
     std::uint64_t exec_children{0}, exec_children_cancelled{0}, exec_paced{0}, vwap_fallbacks{0};
+    // [risk] correlation_window: changes of a pair's correlated state (logged), entries the correlation sizing
+    // shrank, and entries it would have shrunk below the lot / min_qty (refused).
+    std::uint64_t correlation_changes{0}, correlation_sized{0}, correlation_size_rejects{0};
     std::uint64_t rollout_rejects{0};  // orders the rollout stage scaled below the instrument's minimum  // live: working orders queried after a venue reconnect
     std::int32_t last_venue_code{0};  // Binance code of the last refused request (e.g. -2019 margin)
     // Supervisor: closed round trips (wins/losses), trading days rolled, entries refused by the plan's
@@ -468,6 +472,8 @@ class TradingCore {
   Notional peak_equity_{};
   Notional max_drawdown_{};
   std::uint32_t next_oco_{1};
+  // Pairs (i < j) whose correlation was at or above [risk] correlation_threshold at the last closed interval.
+  std::array<std::uint32_t, risk::ReturnCorrelation::kMaxInstruments> correlated_{};
   Counters counters_;
   std::uint64_t stop_moves_{0};
   // manage_stops: the most favourable mid since the position opened (stops only move on a new extreme).

@@ -38,8 +38,9 @@ enum class RejectReason : std::uint8_t {
   off_lot,               // quantity is not a multiple of the instrument's lot size
   off_tick,              // limit or trigger price is not a multiple of the instrument's tick
   max_group_exposure,    // worst-case exposure of the instrument's correlation group above its cap
+  correlated_exposure,   // worst-case exposure of the instruments now correlated with it above max_group_exposure
 };
-inline constexpr int kRejectReasonCount = 31;
+inline constexpr int kRejectReasonCount = 32;
 
 [[nodiscard]] std::string_view to_string(RejectReason r) noexcept;
 

@@ -45,6 +45,10 @@ void RiskConfig::validate() const {
   if (max_instruments < 1 || max_instruments > 65535) fail("risk.max_instruments", "must be in 1..65535");
   if (max_strategies < 1) fail("risk.max_strategies", "must be >= 1");
   if (max_open_orders < 1 || max_open_orders > (1u << 24)) fail("risk.max_open_orders", "must be in 1..16777216");
+  if (correlation_window == 1 || correlation_window > 100'000) fail("risk.correlation_window", "must be 0 (off) or in 2..100000");
+  if (correlation_interval_ns <= 0) fail("risk.correlation_interval_s", "must be > 0");
+  if (!(correlation_threshold >= -1.0 && correlation_threshold <= 1.0)) fail("risk.correlation_threshold", "must be in [-1, 1]");
+  if (correlation_sizing && correlation_window == 0) fail("risk.correlation_sizing", "needs correlation_window > 0");
   if (price_collar_bps < 1 || price_collar_bps > 10'000) fail("risk.price_collar_bps", "must be in 1..10000");
   if (max_order_notional.raw() <= 0 || max_order_notional > Notional::from_units(kMaxNotionalUnits)) {
     fail("risk.max_order_notional", "must be in (0, 1e10]");
@@ -130,6 +134,7 @@ std::string_view to_string(RejectReason r) noexcept {
     case RejectReason::off_lot: return "off_lot";
     case RejectReason::off_tick: return "off_tick";
     case RejectReason::max_group_exposure: return "max_group_exposure";
+    case RejectReason::correlated_exposure: return "correlated_exposure";
     case RejectReason::venue_rate_limit: return "venue_rate_limit";
     case RejectReason::strategy_rate_limit: return "strategy_rate_limit";
   }

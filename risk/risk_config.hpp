@@ -41,6 +41,15 @@ struct RiskConfig {
   // 0 = no group cap.
   Notional max_group_exposure{};
   static constexpr std::uint8_t kMaxGroups = 16;
+  // Rolling correlation of the instruments' returns (risk/correlation.hpp): correlation_window rows of
+  // correlation_interval_ns; 0 = off. With it, an opening order's correlated group is its instrument plus
+  // every other instrument holding a position or working orders whose correlation with it is at least
+  // correlation_threshold: max_group_exposure (when > 0) caps that group's worst-case exposure
+  // (correlated_exposure), and with correlation_sizing the entry's size is divided by the group's size.
+  std::uint32_t correlation_window{0};
+  std::int64_t correlation_interval_ns{60'000'000'000};
+  double correlation_threshold{0.8};
+  bool correlation_sizing{false};
   // Message budgets (RTS 6: submit, modify and cancel), per venue and per strategy.
   TokenBucketConfig venue_submit{100, 20};
   TokenBucketConfig venue_modify{100, 20};

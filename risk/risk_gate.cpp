@@ -178,6 +178,7 @@ RiskDecision RiskGate::check_and_reserve(const OrderRequest& o, std::int64_t now
     }
     if (total_exposure_ - in.exposure + new_exposure > max_exposure_pq_) return reject(RejectReason::max_exposure);
     if (over_group_cap(in, new_exposure)) return reject(RejectReason::max_group_exposure);
+    if (over_correlated_cap(o.instrument, new_exposure)) return reject(RejectReason::correlated_exposure);
     if (cfg_.max_concurrent_positions != 0 && !in.engaged && engaged_ >= cfg_.max_concurrent_positions) return reject(RejectReason::max_positions);
   }
   if (kill_.orders().size() >= cfg_.max_open_orders) return reject(RejectReason::max_open_orders);
@@ -484,6 +485,28 @@ bool RiskGate::register_forced(const OrderRequest& o, std::int64_t now_ns) noexc
   if (o.reference_price.raw() > 0) in.mark = o.reference_price;
   refresh_instrument(in);
   return true;
+}
+
+void RiskGate::track_correlation(std::size_t instruments) {
+  if (cfg_.correlation_window == 0) return;
+  correlation_ = std::make_unique<ReturnCorrelation>(instruments, cfg_.correlation_window, cfg_.correlation_interval_ns);
+}
+
+std::uint32_t RiskGate::correlated_engaged(InstrumentId id) const noexcept {
+  if (!correlation_ || !correlation_->ready()) return 0;
+  std::uint32_t n = 0;
+  for (std::size_t j = 0; j < correlation_->instruments(); ++j)
+    if (j != id && instruments_[j].engaged && correlation_->rho(id, j) >= cfg_.correlation_threshold) ++n;
+  return n;
+}
+
+bool RiskGate::over_correlated_cap(InstrumentId id, int128 new_exposure) const noexcept {
+  if (max_group_exposure_pq_ == 0 || !correlation_ || !correlation_->ready()) return false;
+  int128 group = new_exposure;
+  for (std::size_t j = 0; j < correlation_->instruments(); ++j)
+    if (j != id && instruments_[j].engaged && correlation_->rho(id, j) >= cfg_.correlation_threshold)
+      group += instruments_[j].exposure;
+  return group > max_group_exposure_pq_;
 }
 
 Notional RiskGate::group_exposure(std::uint8_t group) const noexcept {

@@ -27,11 +27,13 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string_view>
 #include <vector>
 
 #include "core/fixed_point.hpp"
 #include "risk/circuit_breaker.hpp"
+#include "risk/correlation.hpp"
 #include "risk/flat_map.hpp"
 #include "risk/kill_switch.hpp"
 #include "risk/order_request.hpp"
@@ -52,6 +54,9 @@ class RiskGate {
 
   // Cold path: limits for one instrument (validated; throws enigma::Error). Required before trading it.
   void set_instrument(InstrumentId id, const InstrumentLimits& limits);
+  // Cold path, with [risk] correlation_window > 0: track the returns of instruments 0..instruments-1 (the
+  // traded ones; at most ReturnCorrelation::kMaxInstruments) from on_trade_price.
+  void track_correlation(std::size_t instruments);
 
   // ---- hot path -------------------------------------------------------------------------------------
   // Checks a new order; on acceptance reserves it (counts it against every limit and budget and enters
@@ -129,6 +134,15 @@ class RiskGate {
   [[nodiscard]] Price mark(InstrumentId id) const noexcept { return instruments_[id].mark; }
   [[nodiscard]] Venue venue_of(InstrumentId id) const noexcept { return instruments_[id].venue; }
   [[nodiscard]] std::uint16_t leverage_cap(InstrumentId id) const noexcept { return instruments_[id].leverage_cap; }
+  // Rolling correlation (track_correlation): a trade price at the run's clock; returns the intervals it closed
+  // (the matrix changed when non-zero). No-op when not tracking.
+  std::size_t on_trade_price(InstrumentId id, Price price, std::int64_t now_ns) noexcept {
+    return correlation_ ? correlation_->on_price(id, price, now_ns) : 0;
+  }
+  [[nodiscard]] const ReturnCorrelation* correlation() const noexcept { return correlation_.get(); }
+  // Other instruments holding a position or working orders whose correlation with `id` is at least the
+  // threshold (0 when not tracking or not ready).
+  [[nodiscard]] std::uint32_t correlated_engaged(InstrumentId id) const noexcept;
   // Worst-case exposure over all instruments (positions plus working orders, at each instrument's mark).
   [[nodiscard]] Notional total_exposure() const noexcept;
   // The same over one correlation group.
@@ -226,6 +240,9 @@ class RiskGate {
   [[nodiscard]] bool over_group_cap(const InstrumentState& in, int128 new_exposure) const noexcept {
     return max_group_exposure_pq_ > 0 && in.group != 0 && group_exposure_[in.group] - in.exposure + new_exposure > max_group_exposure_pq_;
   }
+  // [risk] correlation_window: the group of an opening order is every engaged instrument correlated with it.
+  std::unique_ptr<ReturnCorrelation> correlation_;
+  [[nodiscard]] bool over_correlated_cap(InstrumentId id, int128 new_exposure) const noexcept;
   std::uint32_t engaged_{0};
   TradingState state_{TradingState::active};
   RejectReason state_cause_{RejectReason::none};
