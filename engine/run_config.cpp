@@ -107,6 +107,7 @@ struct EntryPricingKeys {
   std::uint16_t slices{1};
   std::int64_t slice_interval_ns{0};
   Qty display_qty{};
+  bool iceberg_native{true};
   std::int64_t vwap_horizon_ns{0};
 };
 
@@ -133,6 +134,8 @@ EntryPricingKeys read_entry_pricing(config::TableReader& s, const strategy::Stra
   if (vwap) k.vwap_horizon_ns = s.integer("vwap_horizon_ms", 60'000, 1, 86'400'000) * 1'000'000;
   if (s.has("display_qty") != iceberg)
     s.fail("display_qty", iceberg ? "required with execution = \"iceberg\"" : "only used with execution = \"iceberg\"");
+  if (s.has("iceberg_native") && !iceberg) s.fail("iceberg_native", "only used with execution = \"iceberg\"");
+  if (iceberg) k.iceberg_native = s.boolean("iceberg_native", true);
   if (twap) {
     k.slices = static_cast<std::uint16_t>(s.integer("slices", 2, 2, oms::kMaxExecSlices));
     k.slice_interval_ns = s.integer("slice_interval_ms", 1000, 1, 86'400'000) * 1'000'000;
@@ -621,6 +624,7 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
     e.slices = pricing.slices;
     e.slice_interval_ns = pricing.slice_interval_ns;
     e.display_qty = pricing.display_qty;
+    e.iceberg_native = pricing.iceberg_native;
     e.vwap_horizon_ns = pricing.vwap_horizon_ns;
   }
   if (auto t = root.optional_table("admin")) {
@@ -857,7 +861,8 @@ void print_strategies(std::ostream& out) {
                                     {"slices", "(twap, vwap: required)", "[2, " + std::to_string(oms::kMaxExecSlices) + "]"},
                                     {"slice_interval_ms", "(twap, vwap: required)", "[1, 86400000]"},
                                     {"vwap_horizon_ms", "(vwap: required)", "[1, 86400000]"},
-                                    {"display_qty", "(iceberg: required)", "lot multiple below order_qty"}};
+                                    {"display_qty", "(iceberg: required)", "lot multiple below order_qty"},
+                                    {"iceberg_native", "true", "iceberg: the venue's own where offered (KuCoin Futures), else sliced"}};
     r.document_into(&keys);
     typename S::Config c;
     c.read(r);

@@ -438,6 +438,7 @@ void write_run_files(const std::string& dir, const RunSummaryInput& in) {
     << ", \"venue_rejects\": " << c.venue_rejects << ", \"cancels\": " << c.cancels
     << ", \"encode_errors\": " << c.encode_errors << ", \"unknown_outcomes\": " << c.unknown_outcomes
     << ", \"queries\": " << c.queries << ", \"reconnect_reconciliations\": " << c.reconnect_reconciliations
+    << ", \"native_icebergs\": " << c.native_icebergs << ", \"native_iceberg_unfit\": " << c.native_iceberg_unfit
     << ", \"exec_children\": " << c.exec_children << ", \"exec_children_cancelled\": " << c.exec_children_cancelled << ", \"exec_paced\": " << c.exec_paced
     << ", \"vwap_fallbacks\": " << c.vwap_fallbacks << ", \"correlation_changes\": " << c.correlation_changes
     << ", \"correlation_sized\": " << c.correlation_sized << ", \"correlation_size_rejects\": " << c.correlation_size_rejects
@@ -701,6 +702,9 @@ std::string format_summary(const RunSummaryInput& in, const std::string& dir) {
   if (c.exec_children != 0 || c.exec_children_cancelled != 0)
     o << "  execution: " << c.exec_children << " sliced children sent, " << c.exec_children_cancelled
       << " never sent (parent ended first)\n";
+  if (c.native_icebergs != 0 || c.native_iceberg_unfit != 0)
+    o << "  iceberg: " << c.native_icebergs << " sent as the venue's own, " << c.native_iceberg_unfit
+      << " sliced (outside the venue's iceberg rules)\n";
   std::string reasons;
   for (int k = 1; k < risk::kRejectReasonCount; ++k) {
     const auto reason = static_cast<risk::RejectReason>(k);

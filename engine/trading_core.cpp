@@ -579,6 +579,26 @@ bool TradingCore::send_entry(const oms::OrderSpec& spec, strategy::IntentReason 
 
 bool TradingCore::send_sliced(const oms::OrderSpec& spec, const oms::StrategyEntryPricing& pricing,
                               strategy::IntentReason reason, std::int64_t now_ns, std::uint64_t frame_tsc) noexcept {
+  // An iceberg goes as the venue's own where it offers one and the order fits its rules: one order that
+  // shows display_qty at a time, refilled by the venue (no child waits for our fill report).
+  if (pricing.exec == oms::ExecAlgo::iceberg && pricing.iceberg_native && oms::native_iceberg(spec.req.venue).offered)
+      [[unlikely]] {
+    if (oms::native_iceberg_fits(spec, pricing.display_qty)) {
+      oms::OrderSpec o = spec;
+      o.display_qty = pricing.display_qty;
+      if (!send(o, reason, now_ns, frame_tsc)) return false;
+      ++counters_.native_icebergs;
+      ENIGMA_LOG_INFO("oms", "iceberg_native id={} venue={} qty={} visible={}", o.req.client_id.view(),
+                      LogLiteral{to_string(o.req.venue)}, o.req.qty, o.display_qty);
+      return true;
+    }
+    ++counters_.native_iceberg_unfit;
+    ENIGMA_LOG_INFO("oms", "iceberg_sliced venue={} qty={} visible={} why={}", LogLiteral{to_string(spec.req.venue)},
+                    spec.req.qty, pricing.display_qty,
+                    LogLiteral{spec.req.type != risk::OrderType::limit || spec.req.tif != risk::TimeInForce::gtc
+                                   ? "not_a_gtc_limit"
+                                   : "visible_size_outside_venue_rule"});
+  }
   ExecParent* p = nullptr;
   for (auto& x : parents_)
     if (!x.used) { p = &x; break; }
@@ -778,7 +798,8 @@ void TradingCore::place_brackets(const oms::OrderState& entry, strategy::IntentR
   exit.req.take_profit = Price{};
   exit.req.qty = qty;
   exit.req.reduce_only = true;
-  exit.req.split_child = req.split_child;  // equal children get equal legs: not repeats either
+  // Equal children get equal legs: not repeats either. So do a native iceberg's equal visible parts.
+  exit.req.split_child = req.split_child || entry.spec.display_qty.raw() > 0;
   exit.oco_group = oco;
   exit.position_id = position_id;
   if (!req.stop_loss.is_zero()) {

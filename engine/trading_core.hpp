@@ -278,6 +278,9 @@ class TradingCore {
     // exec_paced: polls at which a due child waited for the submit budget (room for it and its legs).
     // vwap_fallbacks: VWAP parents sized equally (no volume on the tape within the horizon, or it overflowed).
     std::uint64_t exec_children{0}, exec_children_cancelled{0}, exec_paced{0}, vwap_fallbacks{0};
+    // execution = "iceberg": entries sent as the venue's own iceberg (one order showing display_qty), and
+    // entries sliced by the engine on a venue that offers one because the order did not fit its rules.
+    std::uint64_t native_icebergs{0}, native_iceberg_unfit{0};
     // [risk] correlation_window: changes of a pair's correlated state (logged), entries the correlation sizing
     // shrank, and entries it would have shrunk below the lot / min_qty (refused).
     std::uint64_t correlation_changes{0}, correlation_sized{0}, correlation_size_rejects{0};

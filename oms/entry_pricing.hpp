@@ -32,8 +32,9 @@ enum class EntryMode : std::uint8_t { intent, level };
 //   single   one order (split by displayed depth when [oms] split_depth_fraction is set);
 //   twap     `slices` children of parent / slices (lot-rounded down, the remainder on the last), one now and
 //            one every `slice_interval_ns` of the run's clock;
-//   iceberg  children of `display_qty`, each sent when the previous one has filled (sliced by the engine:
-//            the venues traded here offer no native iceberg for these orders);
+//   iceberg  the venue's own iceberg where it offers one and the order fits its rules (one order showing
+//            `display_qty`: native_iceberg in order_spec.hpp), unless `iceberg_native` is off; else
+//            children of `display_qty`, each sent when the previous one has filled (sliced by the engine);
 //   vwap     the TWAP schedule, child k sized by the share of the instrument's traded volume that fell in
 //            the k-th of `slices` equal parts of the last `vwap_horizon_ns` (the trade tape).
 enum class ExecAlgo : std::uint8_t { single, twap, iceberg, vwap };
@@ -48,6 +49,7 @@ struct StrategyEntryPricing {
   std::int64_t slice_interval_ns{0};   // twap, vwap
   std::int64_t vwap_horizon_ns{0};     // vwap
   Qty display_qty{};                   // iceberg
+  bool iceberg_native{true};           // iceberg: the venue's own where it offers one
 };
 inline constexpr std::size_t kMaxEntryStrategies = 64;  // strategy ids 0..63 (the config's range)
 // Built once at start-up; the per-intent lookup is an index, no allocation.

@@ -42,7 +42,7 @@ static_assert(sizeof(ExecReport) <= kPayloadCapacity, "ExecReport must fit one j
 static_assert(sizeof(Position) <= kPayloadCapacity, "Position must fit one journal record");
 
 // A snapshot order record: OrderState without its padding, last_venue_seq in the header's aux and
-// last_venue_time_ns in its time field (the struct itself is 232 bytes, the payload room 216).
+// last_venue_time_ns in its time field (the struct with its padding would not fit the payload room of 216).
 constexpr std::size_t kPackedOrderSize = sizeof(OrderSpec) + sizeof(VenueOrderId) + 3 * sizeof(std::int64_t) + 3;
 static_assert(kPackedOrderSize <= kPayloadCapacity, "a packed OrderState must fit one snapshot record");
 

@@ -66,7 +66,7 @@ enum class RecordType : std::uint16_t {  // stored in files: never renumber
 inline constexpr std::size_t kJournalRecordSize = 256;
 // Every segment starts with one record-sized header slot ("ENIGJRN1", version, capacity, snapshot info).
 inline constexpr char kJournalMagic[8] = {'E', 'N', 'I', 'G', 'J', 'R', 'N', '1'};
-inline constexpr std::uint32_t kJournalVersion = 1;
+inline constexpr std::uint32_t kJournalVersion = 2;  // 2: OrderSpec::display_qty
 
 // CRC-32C (Castagnoli) of `n` bytes, hardware-accelerated where the build targets SSE4.2.
 [[nodiscard]] std::uint32_t crc32c(const void* data, std::size_t n, std::uint32_t crc = 0) noexcept;

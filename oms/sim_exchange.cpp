@@ -364,7 +364,9 @@ void SimExchange::fill(std::uint32_t slot, Qty qty, Price px, bool maker, std::i
   const Qty mult = registry_.get(r.instrument).multiplier;
   const Notional value = value_of(px, qty, mult);
   const SimFees& fees = cfg_.fees[static_cast<std::size_t>(r.venue)];
-  const Notional fee = apply_rate(value, maker ? fees.maker : fees.taker);
+  // A native iceberg pays the taker rate where the venue charges it (KuCoin Futures), resting or not.
+  const bool taker_rate = !maker || (o.spec.display_qty.raw() > 0 && native_iceberg(r.venue).taker_fee);
+  const Notional fee = apply_rate(value, taker_rate ? fees.taker : fees.maker);
   account_.fees_paid += fee;
   account_.balance -= fee;
   p.fees += fee;
@@ -515,6 +517,7 @@ void SimExchange::on_arrival(std::uint32_t slot, std::int64_t t) noexcept {
       }
       o.phase = OrderPhase::resting;
       o.queue_ahead = level_qty(r.instrument, r.side, r.price);
+      if (o.spec.display_qty.raw() > 0) o.visible_left = std::min(o.spec.display_qty, r.qty - o.filled);
       return;
     }
     default:
@@ -580,12 +583,22 @@ void SimExchange::on_trade(Book& b, InstrumentId id, const Trade& tr, std::int64
         o.queue_ahead -= tr.qty;
         o.traded_at_level += tr.qty;
       } else {
+        // A native iceberg trades its visible part only; the refill joins the back of the level.
+        const bool iceberg = o.spec.display_qty.raw() > 0;
         const Qty left = tr.qty - ahead;
-        const Qty mine = std::min(left, r.qty - o.filled);
+        const Qty mine = std::min(left, iceberg ? o.visible_left : r.qty - o.filled);
         o.queue_ahead = Qty{};
         o.traded_at_level += tr.qty - mine;
         fill(slot, mine, r.price, true, t);
         if (o.phase == OrderPhase::done) continue;
+        if (iceberg) {
+          o.visible_left -= mine;
+          if (o.visible_left.raw() <= 0) {
+            o.visible_left = std::min(o.spec.display_qty, r.qty - o.filled);
+            o.queue_ahead = level_qty(r.instrument, r.side, r.price);
+            ++iceberg_refills_;
+          }
+        }
       }
     }
     ++k;

@@ -25,7 +25,11 @@
 //  * Margin: every order that is not reduce-only needs price x qty x multiplier / leverage of free margin
 //    (balance minus position margin minus what working orders reserve), else INSUFFICIENT_MARGIN;
 //    reduce-only orders that would add exposure are rejected and never trade past flat.
-//  * Fees: maker/taker rates per venue on each fill's notional (negative rate = rebate).
+//  * Native iceberg (OrderSpec::display_qty, where the venue offers one): a resting limit whose trades at its
+//    price fill at most the visible part; the refill (display_qty, or what is left) joins the back of the
+//    level (behind its displayed qty then). A trade through the price fills the rest.
+//  * Fees: maker/taker rates per venue on each fill's notional (negative rate = rebate); a native iceberg
+//    pays the taker rate where the venue says so (KuCoin Futures).
 //  * Funding (perpetuals): at each funding time the position pays qty x multiplier x mark x rate (longs pay
 //    a positive rate), from MarkFunding events or, without them, a configured schedule. The mark is the
 //    event's mark price, or the last trade when no mark price came. Every payment is kept
@@ -158,6 +162,8 @@ class SimExchange {
   // Queue ahead of a resting order (0 if unknown / not resting).
   [[nodiscard]] Qty queue_ahead(const ClientOrderId& id) const noexcept;
   [[nodiscard]] std::uint64_t dropped_reports() const noexcept { return dropped_reports_; }
+  // Native icebergs whose visible part traded out and was shown again (at the back of its level).
+  [[nodiscard]] std::uint64_t iceberg_refills() const noexcept { return iceberg_refills_; }
   [[nodiscard]] std::uint64_t dropped_levels() const noexcept { return dropped_levels_; }
 
  private:
@@ -181,6 +187,7 @@ class SimExchange {
     Qty filled;
     Qty queue_ahead;
     Qty traded_at_level;   // trades at our price not yet matched by a level decrease (cancel accounting)
+    Qty visible_left;      // native iceberg (spec.display_qty > 0): what its visible part has left
     Price trail_extreme;   // trailing stop: best price seen since activation
     Notional reserved_margin;
     std::int64_t arrival_ns{0};
@@ -249,6 +256,7 @@ class SimExchange {
   std::uint64_t next_venue_id_{1};
   std::uint64_t report_seq_{0};
   std::uint64_t dropped_reports_{0};
+  std::uint64_t iceberg_refills_{0};
   std::uint64_t dropped_levels_{0};
   LatencyModel latency_;
   std::int64_t last_arrival_ns_{INT64_MIN};

@@ -78,6 +78,8 @@ Result<std::size_t> Encoder::finish(Method m, std::string_view path, BufWriter& 
 
 Result<std::size_t> Encoder::encode_new(const OrderSpec& o, std::int64_t timestamp_ms, char* out,
                                         std::size_t cap) noexcept {
+  // Binance futures have no iceberg: an order that should show only part of itself is never sent whole.
+  if (o.display_qty.raw() > 0) return Result<std::size_t>::failure(Errc::out_of_range);
   if (ws_api_) return ws_api_->encode_new(o, timestamp_ms, out, cap);
   const OrderRequest& r = o.req;
   if (r.instrument >= registry_.size() || r.qty.raw() <= 0 ||

@@ -32,7 +32,8 @@ class Encoder {
   Encoder(const InstrumentRegistry& registry, std::string api_key, const Secret& secret, Config cfg = {});
 
   // POST /fapi/v1/order with the parameters in a form body. Returns the request length, or
-  //  Errc::out_of_range: invalid client id (Binance: <= 36 of [A-Za-z0-9_-]), unknown instrument, qty <= 0;
+  //  Errc::out_of_range: invalid client id (Binance: <= 36 of [A-Za-z0-9_-]), unknown instrument, qty <= 0,
+  //    an iceberg (display_qty > 0: futures have none);
   //  Errc::capacity: `cap` too small.
   [[nodiscard]] Result<std::size_t> encode_new(const OrderSpec& o, std::int64_t timestamp_ms, char* out,
                                                std::size_t cap) noexcept;

@@ -75,6 +75,11 @@ Result<std::size_t> Encoder::encode_new(const OrderSpec& o, std::int64_t timesta
       r.type == OrderType::trailing_stop || !is_valid_client_id(r.client_id.view(), kKucoinMaxClientIdLen)) {
     return Result<std::size_t>::failure(Errc::out_of_range);
   }
+  // An iceberg: a GTC limit (the venue refuses it with postOnly) in whole contracts, visible size below the
+  // order size and at least 1/20 of it (native_iceberg_fits).
+  const bool iceberg = o.display_qty.raw() > 0;
+  if (iceberg && (o.display_qty.raw() % Qty::kScale != 0 || !native_iceberg_fits(o, o.display_qty)))
+    return Result<std::size_t>::failure(Errc::out_of_range);
   BufWriter b(body_, sizeof body_);
   b.put("{\"clientOid\":\"");
   b.put(r.client_id.view());
@@ -93,6 +98,10 @@ Result<std::size_t> Encoder::encode_new(const OrderSpec& o, std::int64_t timesta
   if (r.type == OrderType::limit) {
     b.put(r.tif == TimeInForce::ioc ? ",\"timeInForce\":\"IOC\"" : ",\"timeInForce\":\"GTC\"");
     if (r.tif == TimeInForce::post_only) b.put(",\"postOnly\":true");
+    if (iceberg) {
+      b.put(",\"iceberg\":true,\"visibleSize\":");
+      b.put_int(o.display_qty.raw() / Qty::kScale);
+    }
   }
   if (r.type == OrderType::stop_market || r.type == OrderType::take_profit_market) {
     b.put(",\"stop\":\"");

@@ -31,7 +31,9 @@ class Encoder {
 
   // POST /api/v1/orders with a JSON body. Sizes are whole contracts (lots). Returns the request length, or
   //  Errc::out_of_range: invalid clientOid (<= 40 of [A-Za-z0-9_-]), unknown instrument, qty not a
-  //    positive whole number of lots, or an order KuCoin Futures does not take (FOK, trailing stop);
+  //    positive whole number of lots, or an order KuCoin Futures does not take (FOK, trailing stop, an
+  //    iceberg (display_qty > 0: `"iceberg":true,"visibleSize":N`) that is not a GTC limit or whose visible
+  //    size is not whole, not below the size or below 1/20 of it);
   //  Errc::capacity: `cap` too small.
   [[nodiscard]] Result<std::size_t> encode_new(const OrderSpec& o, std::int64_t timestamp_ms, char* out,
                                                std::size_t cap) noexcept;

@@ -413,3 +413,160 @@ TEST(EngineExecAlgo, KillCancelsTheUnsentChildren) {
   EXPECT_EQ(entry_lots, static_cast<std::int64_t>(c.exec_children) * 2) << "children sent " << c.exec_children;
   EXPECT_EQ(core.unprotected_positions(), 0u);
 }
+
+// Venue-native iceberg (issue 15 item 6) through `enigma replay` on KuCoin Futures, whose order entry takes
+// `iceberg` + `visibleSize` on a GTC limit. The capture is written here in cryptofeed's raw format with the
+// venue's own message shapes (REST level2 snapshot, /contractMarket/level2 and /execution): XBTUSDTM, five bid
+// levels of 100 contracts at 49999.9 .. 49999.5 and five ask levels of 10 from 50000.0, so the book imbalance
+// (450/550) is long from the first book; the third book event completes confirm_updates = 3 and the imbalance
+// strategy buys 40 contracts resting at the best bid (entry_pricing = "level", entry_level = 1), showing 2.
+// Then sells trade at 49999.9: 100, 3, 100, 1, 1, and one trade through at 49999.8. Worked by hand:
+//   native (one order, the sim's iceberg model): 100 clears the queue ahead; of 3 the visible 2 fill and the
+//     refill goes behind the level's 100; 100 clears it; 1 + 1 fill the next visible 2 (refill behind 100);
+//     the trade through fills the other 36. Fills 2, 1, 1, 36 of one client order id; each pays the taker
+//     rate (KuCoin charges iceberg orders as takers): 2 x 0.001 x 49999.9 x 0.0004 = 0.03999992.
+//   iceberg_native = false (sliced by the engine): a child leaves when its predecessor's fill report is back
+//     (the book frame after the trade that filled it). Child 1 (2) fills on the 3, child 2 rests behind 100
+//     and fills 1 + 1, child 3 rests behind 100 and fills its 2 on the trade through: fills 2, 1, 1, 2 of
+//     three client order ids at the maker rate (2 x 0.001 x 49999.9 x 0.0002 = 0.01999996).
+namespace {
+
+std::string kucoin_iceberg_capture() {
+  const std::string ws = "wss://ws-api-futures.kucoin.com/endpoint?token=TOKEN";
+  std::ostringstream f;
+  f << ws << " <-> 1700000000.000000\n";
+  f << "https://api-futures.kucoin.com/api/v1/level2/snapshot?symbol=XBTUSDTM -> 1700000000.100000: "
+    << R"({"code":"200000","data":{"sequence":100,"symbol":"XBTUSDTM","bids":[[49999.9,100],[49999.8,100],[49999.7,100],[49999.6,100],[49999.5,100]],)"
+    << R"("asks":[[50000,10],[50000.1,10],[50000.2,10],[50000.3,10],[50000.4,10]],"ts":1700000000100000000}})" << "\n";
+  // Frames 100 ms apart, each stamped by the venue 1 ms before we received it.
+  std::int64_t seq = 100;
+  std::int64_t t_ms = 1700000000200;
+  std::int64_t venue_ms = 0;
+  const auto stamp = [&] {
+    char ts[32];
+    std::snprintf(ts, sizeof ts, "%lld.%03lld000", static_cast<long long>(t_ms / 1000), static_cast<long long>(t_ms % 1000));
+    venue_ms = t_ms - 1;
+    t_ms += 100;
+    return std::string(ts);
+  };
+  // Book changes far from the touch (bids stay 100 each at the top five; the asks' sixth level changes).
+  int far_size = 5;
+  const auto far_change = [&] {
+    ++seq;
+    f << stamp() << ": "
+      << R"({"topic":"/contractMarket/level2:XBTUSDTM","type":"message","subject":"level2","sn":)" << seq
+      << R"(,"data":{"sequence":)" << seq << R"(,"change":"50000.9,sell,)" << far_size++ << R"(","timestamp":)" << venue_ms << "}}\n";
+  };
+  for (int i = 0; i < 4; ++i) far_change();
+  const auto trade = [&](const char* price, int size) {
+    ++seq;
+    f << stamp() << ": "
+      << R"({"topic":"/contractMarket/execution:XBTUSDTM","type":"message","subject":"match","sn":)" << seq
+      << R"(,"data":{"symbol":"XBTUSDTM","sequence":)" << seq << R"(,"side":"sell","size":)" << size << R"(,"price":")" << price
+      << R"(","takerOrderId":"1","makerOrderId":"2","tradeId":")" << seq << R"(","ts":)" << venue_ms * 1'000'000 << "}}\n";
+  };
+  // A book frame after the fill of each sliced child: the next child leaves then, before the next trade.
+  trade("49999.9", 100);
+  trade("49999.9", 3);
+  far_change();
+  for (int size : {100, 1, 1}) trade("49999.9", size);
+  far_change();
+  trade("49999.8", 50);
+  const std::string path = ::testing::TempDir() + "/kucoin-iceberg.raw.txt";
+  std::ofstream(path) << f.str();
+  return path;
+}
+
+struct FillRow {
+  std::string id;
+  std::int64_t contracts;
+  std::string fee;
+  std::string liquidity;
+  std::string reason;
+};
+
+std::vector<FillRow> entry_fills(const std::string& runs) {
+  fs::path dir;
+  for (const auto& e : fs::directory_iterator(runs)) dir = e.path();
+  std::istringstream in(slurp(dir / "trades.csv"));
+  std::string line;
+  std::getline(in, line);
+  std::vector<FillRow> out;
+  while (std::getline(in, line)) {
+    std::vector<std::string> f;
+    std::stringstream ls(line);
+    for (std::string x; std::getline(ls, x, ',');) f.push_back(x);
+    if (f.size() < 10 || f[2] != "buy") continue;  // the entry's fills (the end-of-data flatten sells)
+    out.push_back({f[7], std::stoll(f[4]), f[5], f[6], f[8]});
+  }
+  return out;
+}
+
+Out kucoin_replay(const std::string& name, const std::string& display, const std::string& extra) {
+  const std::string cfg = edited(name, {{"venue = \"binance-usdm\"", "venue = \"kucoin-futures\""},
+                                        {"data = [\"data/binance/hftbacktest_usdm_BTCUSDT_ws_depth_trade_bookTicker_raw_20240808.gz\"]",
+                                         "data = [\"" + kucoin_iceberg_capture() + "\"]"},
+                                        {"symbol = \"BTCUSDT\"", "symbol = \"XBTUSDTM\"\nmultiplier = \"0.001\""},
+                                        {"lot = \"0.001\"", "lot = \"1\""},
+                                        {"max_order_qty = \"0.05\"", "max_order_qty = \"100\""},
+                                        {"max_position_qty = \"0.1\"", "max_position_qty = \"100\""},
+                                        {"order_qty = \"0.01\"", "order_qty = \"40\""},
+                                        {"entry_pricing = \"intent\"", "entry_pricing = \"level\"\nentry_level = 1\nexecution = \"iceberg\"\n"
+                                                                       "display_qty = \"" + display + "\"\n" + extra}});
+  const std::string runs = ::testing::TempDir() + "/exec-runs-" + name;
+  fs::remove_all(runs);
+  Out o = shell("cd " + std::string(ENIGMA_SOURCE_DIR) + " && " + ENIGMA_BINARY + " replay --quiet --config " + cfg +
+                " --runs-dir " + runs);
+  if (o.code == 0 && fs::exists(runs)) o.text += slurp(fs::directory_iterator(runs)->path() / "logs" / "enigma.log");
+  return o;
+}
+
+}  // namespace
+
+TEST(EngineExecAlgo, KucoinFuturesIcebergIsTheVenuesOwnOrderElseSliced) {
+  const std::string native_runs = ::testing::TempDir() + "/exec-runs-kucoin-native";
+  const Out native = kucoin_replay("kucoin-native", "2", "");
+  ASSERT_EQ(native.code, 0) << native.text;
+  const std::vector<FillRow> nf = entry_fills(native_runs);
+  ASSERT_EQ(nf.size(), 4u) << native.text;
+  const std::int64_t want_native[] = {2, 1, 1, 36};
+  for (std::size_t i = 0; i < nf.size(); ++i) {
+    EXPECT_EQ(nf[i].contracts, want_native[i]) << i;
+    EXPECT_EQ(nf[i].id, nf[0].id) << "one order, refilled by the venue";
+    EXPECT_EQ(nf[i].liquidity, "maker") << i;
+    EXPECT_EQ(nf[i].reason, "imbalance_entry") << i;
+  }
+  EXPECT_EQ(std::stod(nf[0].fee), 0.03999992);  // the taker rate on a resting fill
+  EXPECT_NE(native.text.find("iceberg_native id=" + nf[0].id + " venue=kucoin-futures qty=40 visible=2"), std::string::npos)
+      << native.text;
+  const std::string ns = slurp(fs::directory_iterator(native_runs)->path() / "summary.json");
+  EXPECT_EQ(counter(ns, "native_icebergs"), 1) << ns;
+  // The equal visible parts (1 and 1) get equal bracket legs; neither is refused as a repeat of the other.
+  EXPECT_EQ(native.text.find("reason=duplicate_order"), std::string::npos) << native.text;
+  EXPECT_EQ(counter(ns, "exec_children"), 0) << ns;
+
+  const std::string sliced_runs = ::testing::TempDir() + "/exec-runs-kucoin-sliced";
+  const Out sliced = kucoin_replay("kucoin-sliced", "2", "iceberg_native = false\n");
+  ASSERT_EQ(sliced.code, 0) << sliced.text;
+  const std::vector<FillRow> sf = entry_fills(sliced_runs);
+  ASSERT_EQ(sf.size(), 4u) << sliced.text;
+  const std::int64_t want_sliced[] = {2, 1, 1, 2};
+  for (std::size_t i = 0; i < sf.size(); ++i) EXPECT_EQ(sf[i].contracts, want_sliced[i]) << i;
+  EXPECT_NE(sf[0].id, sf[1].id);
+  EXPECT_EQ(sf[1].id, sf[2].id);
+  EXPECT_NE(sf[2].id, sf[3].id);
+  EXPECT_EQ(std::stod(sf[0].fee), 0.01999996);  // the maker rate
+  EXPECT_EQ(sliced.text.find("iceberg_native"), std::string::npos);
+  const std::string ss = slurp(fs::directory_iterator(sliced_runs)->path() / "summary.json");
+  EXPECT_EQ(counter(ss, "native_icebergs"), 0) << ss;
+  EXPECT_EQ(counter(ss, "exec_children"), 3) << ss;
+
+  // 40 showing 1 is below KuCoin's 1/20 minimum visible size: the engine slices it and says why.
+  const Out unfit = kucoin_replay("kucoin-unfit", "1", "");
+  ASSERT_EQ(unfit.code, 0) << unfit.text;
+  EXPECT_NE(unfit.text.find("iceberg_sliced venue=kucoin-futures qty=40 visible=1 why=visible_size_outside_venue_rule"),
+            std::string::npos) << unfit.text;
+  const std::string us = slurp(fs::directory_iterator(::testing::TempDir() + "/exec-runs-kucoin-unfit")->path() / "summary.json");
+  EXPECT_EQ(counter(us, "native_iceberg_unfit"), 1) << us;
+  EXPECT_EQ(counter(us, "native_icebergs"), 0) << us;
+}

@@ -96,6 +96,7 @@ struct Fixture : ::testing::Test {
     OrderSpec o{};
     o.req.client_id = ClientOrderId::from(cid).value;
     o.req.instrument = id;
+    o.req.venue = registry.get(id).venue;
     o.req.side = Side::buy;
     o.req.type = OrderType::limit;
     o.req.tif = TimeInForce::gtc;
@@ -294,6 +295,52 @@ TEST_F(Fixture, KucoinStopsCancelQueryAndUnsupported) {
   EXPECT_EQ(enc.encode_new(o, 1, buf, sizeof buf).error, Errc::out_of_range);
   EXPECT_EQ(enc.encode_new(limit_order(xbtusdtm, std::string(40, 'a')), 1, buf, sizeof buf).error, Errc::ok);
   EXPECT_EQ(enc.encode_new(limit_order(xbtusdtm, "a.b"), 1, buf, sizeof buf).error, Errc::out_of_range);
+}
+
+// KuCoin Futures' own iceberg (docs "Place an Order": limit-order parameters `iceberg` and `visibleSize`, "not
+// allowed" with postOnly; "the minimum visible size is 1/20 of the order size"): 40 contracts showing 2 is the
+// smallest display the venue takes, 1 is refused, as are a non-limit, post-only and IOC order and a display
+// that is the whole order.
+TEST_F(Fixture, KucoinIcebergSendsVisibleSizeWithinTheVenueRules) {
+  const std::string_view secret = "s3cr3t";
+  kucoin_futures::Encoder enc(registry, "k", Secret(secret), Secret("p"));
+  char buf[2048];
+  OrderSpec o = limit_order(xbtusdtm, "ice1");
+  o.req.qty = Qty::from_units(40);
+  o.req.price = Price::parse("43210.5").value;
+  o.display_qty = Qty::from_units(2);
+  const auto n = enc.encode_new(o, 1547015186532, buf, sizeof buf);
+  ASSERT_TRUE(n.ok());
+  const std::string body = body_of({buf, n.value});
+  EXPECT_EQ(body, R"({"clientOid":"ice1","side":"buy","symbol":"XBTUSDTM","type":"limit","leverage":5,)"
+                  R"("price":"43210.5","size":40,"timeInForce":"GTC","iceberg":true,"visibleSize":2})");
+  EXPECT_EQ(header_value({buf, n.value}, "KC-API-SIGN"), openssl_hmac(secret, "1547015186532POST/api/v1/orders" + body, true));
+
+  const auto refused = [&](OrderSpec x) { return enc.encode_new(x, 1, buf, sizeof buf).error == Errc::out_of_range; };
+  OrderSpec x = o;
+  x.display_qty = Qty::from_units(1);  // 1/40 of the order: below the venue's 1/20
+  EXPECT_TRUE(refused(x));
+  x = o;
+  x.display_qty = Qty::parse("2.5").value;  // not whole contracts
+  EXPECT_TRUE(refused(x));
+  x = o;
+  x.display_qty = o.req.qty;  // nothing hidden
+  EXPECT_TRUE(refused(x));
+  x = o;
+  x.req.tif = TimeInForce::post_only;
+  EXPECT_TRUE(refused(x));
+  x = o;
+  x.req.tif = TimeInForce::ioc;
+  EXPECT_TRUE(refused(x));
+  x = o;
+  x.req.type = OrderType::market;
+  EXPECT_TRUE(refused(x));
+  // Binance futures have no iceberg: such an order is refused, never sent whole.
+  binance_futures::Encoder bin(registry, "k", Secret(secret));
+  x = limit_order(ltcbtc, "ice2");
+  x.req.qty = Qty::from_units(40);
+  x.display_qty = Qty::from_units(2);
+  EXPECT_EQ(bin.encode_new(x, 1, buf, sizeof buf).error, Errc::out_of_range);
 }
 
 TEST(OmsClientIds, GeneratorIsDeterministicAndValid) {

@@ -159,6 +159,58 @@ TEST_F(SimFixture, QueuePositionTradesConsumeAheadThenFillUsPartially) {
   EXPECT_EQ(r[2].status, OrderStatus::filled);
 }
 
+// A KuCoin Futures native iceberg: 10 showing 3 behind the 6 displayed at 7.6110. Trades at the price fill at
+// most the visible part; each refill goes behind the level's displayed qty again (6: the feed has not updated
+// it), and every fill pays the taker rate (the venue's rule for iceberg orders). Worked by hand:
+//   sell 4: 6 ahead -> 2;  sell 5: 2 ahead, 3 to us (visible 3 used: refill 3, 6 ahead);
+//   sell 8: 6 ahead, 2 to us (visible 1 left);  sell 1: 1 to us (refill min(3, 4) = 3, 6 ahead);
+//   a trade through the price fills the last 4.
+TEST_F(SimFixture, NativeIcebergFillsItsVisiblePartThenRequeuesAtTakerFees) {
+  cfg.fees[static_cast<std::size_t>(Venue::kucoin_futures)] = SimFees{Rate::parse("0.0002").value, Rate::parse("0.0006").value};
+  SimExchange sim(registry, cfg);
+  load_book(sim);
+  OrderSpec o = order(Side::buy, OrderType::limit, TimeInForce::gtc, "10", "7.6110");
+  o.req.venue = Venue::kucoin_futures;
+  o.display_qty = Q("3");
+  ASSERT_EQ(sim.submit(o, 0), Errc::ok);
+  sim.advance(0);
+  EXPECT_EQ(sim.queue_ahead(o.req.client_id), Q("6"));
+  sim.on_event(trade(P("7.6110"), Q("4"), Side::sell), 1);
+  sim.on_event(trade(P("7.6110"), Q("5"), Side::sell), 2);
+  EXPECT_EQ(sim.queue_ahead(o.req.client_id), Q("6"));  // the refill is behind the level
+  sim.on_event(trade(P("7.6110"), Q("8"), Side::sell), 3);
+  sim.on_event(trade(P("7.6110"), Q("1"), Side::sell), 4);
+  EXPECT_EQ(sim.iceberg_refills(), 2u);
+  sim.on_event(trade(P("7.6100"), Q("100"), Side::sell), 5);
+  const auto r = drain(sim);
+  ASSERT_EQ(r.size(), 5u);
+  const char* want[] = {"3", "2", "1", "4"};
+  for (std::size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(r[i + 1].kind, ExecKind::fill) << i;
+    EXPECT_EQ(r[i + 1].last_qty, Q(want[i])) << i;
+    EXPECT_EQ(r[i + 1].last_px, P("7.6110")) << i;
+    EXPECT_TRUE(r[i + 1].maker) << i;  // it rested ...
+  }
+  EXPECT_EQ(r[1].fee, N("0.0136998"));  // ... yet pays the taker rate: 3 x 7.611 x 0.0006
+  EXPECT_EQ(r[4].status, OrderStatus::filled);
+  EXPECT_EQ(sim.account().fees_paid, N("0.045666"));  // 10 x 7.611 x 0.0006
+
+  // The same order without display_qty takes the whole 3 + 8 + 1 the trades leave it, at the maker rate.
+  SimExchange plain(registry, cfg);
+  load_book(plain);
+  o.display_qty = Qty{};
+  o.req.client_id = ClientOrderId::from("plain").value;
+  ASSERT_EQ(plain.submit(o, 0), Errc::ok);
+  plain.advance(0);
+  for (const char* q : {"4", "5", "8"}) plain.on_event(trade(P("7.6110"), Q(q), Side::sell), 1);
+  const auto pr = drain(plain);
+  ASSERT_EQ(pr.size(), 3u);
+  EXPECT_EQ(pr[1].last_qty, Q("3"));
+  EXPECT_EQ(pr[2].last_qty, Q("7"));
+  EXPECT_EQ(plain.account().fees_paid, N("0.015222"));  // 10 x 7.611 x 0.0002
+  EXPECT_EQ(plain.iceberg_refills(), 0u);
+}
+
 TEST_F(SimFixture, ConservativeQueueIgnoresCancelsProportionalOptionDoesNot) {
   for (const bool proportional : {false, true}) {
     cfg.cancels_proportional_from_ahead = proportional;
