@@ -6,7 +6,16 @@
 // previous to); summary.json's "alignment" counts the changes, ends on the last logged alignment and holds
 // one score per timeframe; report.md and report.html carry the heatmap row.
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <regex>
+#include <set>
+#include <thread>
 
 #include <filesystem>
 #include <fstream>
@@ -15,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/engine_test_support.hpp"
 #include "tests/support/enigma_process.hpp"
 
 namespace {
@@ -109,6 +119,83 @@ TEST(EngineAlignment, EveryLoggedAlignmentFollowsFromItsTimeframesAndTheSummaryA
   EXPECT_NE(md.find("| BTCUSDT (strategy 0) |"), std::string::npos);
   EXPECT_NE(md.find(" | " + last + " | "), std::string::npos);
   EXPECT_NE(slurp(run / "report.html").find("<h2>Multi-timeframe signals"), std::string::npos);
+}
+
+// The admin endpoint during the same backtest (the alignment reaches the admin snapshot, issue 15 item 3):
+// GET /api/signals, polled while `enigma backtest` runs with publish_ms = 10, carries a "confluence mtf"
+// cell once the three timeframes are ready. In every such answer its score is the mean of the three
+// timeframe cells' scores published with it (the README's rule, computed here) and its alignment is one the
+// run logged (alignment_change ... to=).
+TEST(EngineAlignment, TheAdminSignalsCarryTheCombinedCellWhileTheBacktestRuns) {
+  std::uint16_t port = 0;
+  {  // a free loopback port (the kernel's choice), released for the engine
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+    port = ntohs(a.sin_port);
+    ::close(fd);
+  }
+  std::string text = slurp(kSrc + "/config/backtest.toml");
+  text.replace(text.find("timeframes_s = [300]"), 20, "timeframes_s = [300, 900, 3600]");
+  text.replace(text.find("\"data/"), 6, "\"" + kSrc + "/data/");  // the child runs outside the source tree
+  const std::string cfg = tmp("mtf-admin.toml");
+  std::ofstream(cfg) << text << "\n[log]\nheartbeat_s = 0\n\n[admin]\nenabled = true\naddress = \"127.0.0.1\"\nport = " << port
+                     << "\npublish_ms = 10\n";
+  const std::string runs = tmp("runs-admin");
+  enigma::testing::Child child({"backtest", "--quiet", "--config", cfg, "--runs-dir", runs}, tmp("admin.out"));
+
+  const std::regex cell_re(R"re("column":"([^"]+)","score":([-+0-9.eE]+),"norm":[^,]+,"ready":(true|false)(,"alignment":"([a-z]+)")?)re");
+  struct Seen {
+    double tf_mean;
+    double mtf;
+    std::string alignment;
+  };
+  std::vector<Seen> seen;
+  int status = -1;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int st = 0;
+    if (::waitpid(child.pid, &st, WNOHANG) == child.pid) {
+      child.pid = -1;
+      status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+      break;
+    }
+    const std::string body = enigma::testing::http_get_or_empty(port, "/api/signals");
+    if (body.find("\"confluence mtf\"") == std::string::npos) continue;
+    double sum = 0;
+    int tfs = 0;
+    Seen s{0, 0, ""};
+    for (std::sregex_iterator it(body.begin(), body.end(), cell_re), end; it != end; ++it) {
+      const std::string column = (*it)[1];
+      if (column == "confluence mtf") {
+        if ((*it)[3] != "true") break;
+        s.mtf = std::stod((*it)[2]);
+        s.alignment = (*it)[5];
+      } else if (column.starts_with("confluence ")) {
+        sum += std::stod((*it)[2]);
+        ++tfs;
+      }
+    }
+    if (s.alignment.empty() || tfs != 3) continue;
+    s.tf_mean = sum / 3;
+    seen.push_back(s);
+  }
+  ASSERT_EQ(status, 0) << child.output();
+
+  std::set<std::string> logged;
+  std::istringstream log(slurp(first_run_dir(runs) / "logs" / "enigma.log"));
+  for (std::string line; std::getline(log, line);)
+    if (line.find(" INFO strategy alignment_change ") != std::string::npos) logged.insert(log_fields(line).at("to"));
+  std::printf("admin /api/signals answers with the combined cell: %zu\n", seen.size());
+  ASSERT_GE(seen.size(), 1u) << "no answer carried a ready 'confluence mtf' cell";
+  for (const Seen& s : seen) {
+    EXPECT_NEAR(s.mtf, s.tf_mean, 1e-9);
+    EXPECT_TRUE(logged.contains(s.alignment)) << s.alignment;
+  }
 }
 
 }  // namespace
