@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstring>
 #include <cstdint>
 #include <initializer_list>
 #include <iosfwd>
@@ -123,8 +124,23 @@ struct BufWriter {
   bool overflow{false};
 
   BufWriter(char* b, std::size_t n) noexcept : begin(b), cur(b), end(b + n) {}
-  void put(std::string_view s) noexcept;
-  void put(char c) noexcept;
+  // Inline: a literal's length is then a constant and its copy a few moves (the order path writes ~10 per
+  // request).
+  void put(std::string_view s) noexcept {
+    if (static_cast<std::size_t>(end - cur) < s.size()) {
+      overflow = true;
+      return;
+    }
+    if (!s.empty()) std::memcpy(cur, s.data(), s.size());  // memcpy from a null view is undefined even for 0 bytes
+    cur += s.size();
+  }
+  void put(char c) noexcept {
+    if (cur == end) {
+      overflow = true;
+      return;
+    }
+    *cur++ = c;
+  }
   void put_uint(std::uint64_t v) noexcept;
   void put_int(std::int64_t v) noexcept;
   // Exact shortest decimal of a fixed-point value (Price/Qty/...): uses T::format.

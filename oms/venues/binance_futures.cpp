@@ -36,6 +36,33 @@ Encoder::Encoder(const InstrumentRegistry& registry, std::string api_key, const 
   if (api_key_.empty() || has_crlf(api_key_)) throw Error("binance futures encoder: api key is empty or has CR/LF");
   if (cfg_.host.empty() || has_crlf(cfg_.host)) throw Error("binance futures encoder: host is empty or has CR/LF");
   if (secret.empty()) throw Error("binance futures encoder: api secret is empty");
+  recv_window_param_ = "&recvWindow=" + std::to_string(cfg_.recv_window_ms) + "&timestamp=";
+  request_tail_ = " HTTP/1.1\r\nHost: " + cfg_.host + "\r\nX-MBX-APIKEY: " + api_key_ + "\r\n\r\n";
+}
+
+Result<std::size_t> Encoder::by_client_id(Method m, std::string_view path, InstrumentId instrument,
+                                          const ClientOrderId& id, std::int64_t timestamp_ms, char* out,
+                                          std::size_t cap) noexcept {
+  BufWriter w(out, cap);
+  w.put(m == Method::del ? "DELETE " : "GET ");
+  w.put(path);
+  w.put('?');
+  char* const params = w.cur;
+  w.put("symbol=");
+  w.put(registry_.get(instrument).symbol.view());
+  w.put("&origClientOrderId=");
+  w.put(id.view());
+  w.put(recv_window_param_);
+  w.put_int(timestamp_ms);
+  if (w.overflow) return Result<std::size_t>::failure(Errc::capacity);
+  const std::string_view signed_part(params, static_cast<std::size_t>(w.cur - params));
+  w.put("&signature=");
+  if (static_cast<std::size_t>(w.end - w.cur) < kSha256HexSize) return Result<std::size_t>::failure(Errc::capacity);
+  sign(signed_part, w.cur);  // the hex lands where it is sent
+  w.cur += kSha256HexSize;
+  w.put(request_tail_);
+  if (w.overflow) return Result<std::size_t>::failure(Errc::capacity);
+  return Result<std::size_t>::success(w.size());
 }
 
 void Encoder::sign(std::string_view params, char out[kSha256HexSize]) const noexcept {
@@ -130,16 +157,7 @@ Result<std::size_t> Encoder::encode_cancel(InstrumentId instrument, const Client
   if (instrument >= registry_.size() || !is_valid_client_id(id.view(), kBinanceMaxClientIdLen)) {
     return Result<std::size_t>::failure(Errc::out_of_range);
   }
-  BufWriter p(params_, sizeof params_);
-  p.put("symbol=");
-  p.put(registry_.get(instrument).symbol.view());
-  p.put("&origClientOrderId=");
-  p.put(id.view());
-  p.put("&recvWindow=");
-  p.put_int(cfg_.recv_window_ms);
-  p.put("&timestamp=");
-  p.put_int(timestamp_ms);
-  return finish(Method::del, "/fapi/v1/order", p, out, cap);
+  return by_client_id(Method::del, "/fapi/v1/order", instrument, id, timestamp_ms, out, cap);
 }
 
 Result<std::size_t> Encoder::encode_cancel_batch(InstrumentId instrument, std::span<const ClientOrderId> ids,
@@ -171,16 +189,7 @@ Result<std::size_t> Encoder::encode_query(InstrumentId instrument, const ClientO
   if (instrument >= registry_.size() || !is_valid_client_id(id.view(), kBinanceMaxClientIdLen)) {
     return Result<std::size_t>::failure(Errc::out_of_range);
   }
-  BufWriter p(params_, sizeof params_);
-  p.put("symbol=");
-  p.put(registry_.get(instrument).symbol.view());
-  p.put("&origClientOrderId=");
-  p.put(id.view());
-  p.put("&recvWindow=");
-  p.put_int(cfg_.recv_window_ms);
-  p.put("&timestamp=");
-  p.put_int(timestamp_ms);
-  return finish(Method::get, "/fapi/v1/order", p, out, cap);
+  return by_client_id(Method::get, "/fapi/v1/order", instrument, id, timestamp_ms, out, cap);
 }
 
 Result<std::size_t> Encoder::encode_signed(bool del, std::string_view path, std::string_view params,

@@ -80,11 +80,19 @@ class Encoder {
   enum class Method : std::uint8_t { get, post, del };
   [[nodiscard]] Result<std::size_t> finish(Method m, std::string_view path, BufWriter& params, char* out,
                                            std::size_t cap) noexcept;
+  // GET / DELETE `path`?symbol=..&origClientOrderId=..: the parameters are written straight into `out`,
+  // signed where they lie, then followed by the signature and the request's constant tail (the cancel and
+  // query path: no copy of the parameters, two puts for the constant parts).
+  [[nodiscard]] Result<std::size_t> by_client_id(Method m, std::string_view path, InstrumentId instrument,
+                                                 const ClientOrderId& id, std::int64_t timestamp_ms, char* out,
+                                                 std::size_t cap) noexcept;
 
   const InstrumentRegistry& registry_;
   std::string api_key_;
   HmacSha256 hmac_;
   Config cfg_;
+  std::string recv_window_param_;  // "&recvWindow=<ms>&timestamp="
+  std::string request_tail_;       // " HTTP/1.1\r\nHost: <host>\r\nX-MBX-APIKEY: <key>\r\n\r\n" (GET / DELETE)
   char params_[1024];
   std::unique_ptr<WsApiEncoder> ws_api_;
 };

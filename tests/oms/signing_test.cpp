@@ -129,6 +129,48 @@ TEST(OmsSigning, MultiPartEqualsConcatenationAndLongKeysAreHashed) {
   EXPECT_EQ(std::string_view(hex, sizeof hex), openssl_hmac(long_key, "1547015186532POST/api/v1/orders{}", false));
 }
 
+// hex_encode (16 bytes at a time where SSSE3 is there, then byte by byte) against printf's %02x, for every
+// byte value and every length from 0 to 40 (whole blocks, a block plus a tail, tails alone).
+TEST(OmsSigning, HexEncodeMatchesPrintfForEveryByteAndLength) {
+  std::array<unsigned char, 256> all{};
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = static_cast<unsigned char>(i * 7 + 3);
+  for (std::size_t n : {std::size_t{256}, std::size_t{0}, std::size_t{1}, std::size_t{15}, std::size_t{16}, std::size_t{17},
+                        std::size_t{31}, std::size_t{32}, std::size_t{33}, std::size_t{40}}) {
+    std::string want;
+    char two[3];
+    for (std::size_t i = 0; i < n; ++i) {
+      std::snprintf(two, sizeof two, "%02x", all[i]);
+      want += two;
+    }
+    std::string got(2 * n + 1, '#');  // one guard byte: nothing is written past 2n
+    hex_encode(all.data(), n, got.data());
+    EXPECT_EQ(got.substr(0, 2 * n), want) << n;
+    EXPECT_EQ(got.back(), '#') << n;
+  }
+}
+
+// BufWriter's integers (two digits per division) against std::to_string at every digit-count edge, and a
+// number that does not fit is refused whole.
+TEST(OmsSigning, BufWriterIntegersMatchToString) {
+  for (std::int64_t v : {std::int64_t{0}, std::int64_t{7}, std::int64_t{9}, std::int64_t{10}, std::int64_t{99}, std::int64_t{100},
+                         std::int64_t{101}, std::int64_t{999}, std::int64_t{1000}, std::int64_t{1700000000123},
+                         std::int64_t{-1}, std::int64_t{-10}, INT64_MAX, INT64_MIN}) {
+    char buf[32];
+    BufWriter w(buf, sizeof buf);
+    w.put_int(v);
+    EXPECT_EQ(std::string(w.view()), std::to_string(v));
+  }
+  char buf[40];
+  BufWriter u(buf, sizeof buf);
+  u.put_uint(UINT64_MAX);
+  EXPECT_EQ(std::string(u.view()), std::to_string(UINT64_MAX));
+  char small[3];
+  BufWriter s3(small, sizeof small);
+  s3.put_uint(1234);
+  EXPECT_TRUE(s3.overflow);
+  EXPECT_EQ(s3.size(), 0u);
+}
+
 TEST(OmsSigning, Base64MatchesRfc4648Vectors) {
   const auto b64 = [](std::string_view s) {
     char out[16];
