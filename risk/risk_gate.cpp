@@ -493,19 +493,15 @@ void RiskGate::track_correlation(std::size_t instruments) {
 }
 
 std::uint32_t RiskGate::correlated_engaged(InstrumentId id) const noexcept {
-  if (!correlation_ || !correlation_->ready()) return 0;
   std::uint32_t n = 0;
-  for (std::size_t j = 0; j < correlation_->instruments(); ++j)
-    if (j != id && instruments_[j].engaged && correlation_->rho(id, j) >= cfg_.correlation_threshold) ++n;
+  for_each_correlated_engaged(id, [&](std::size_t) { ++n; });
   return n;
 }
 
 bool RiskGate::over_correlated_cap(InstrumentId id, int128 new_exposure) const noexcept {
-  if (max_group_exposure_pq_ == 0 || !correlation_ || !correlation_->ready()) return false;
+  if (max_group_exposure_pq_ == 0) return false;
   int128 group = new_exposure;
-  for (std::size_t j = 0; j < correlation_->instruments(); ++j)
-    if (j != id && instruments_[j].engaged && correlation_->rho(id, j) >= cfg_.correlation_threshold)
-      group += instruments_[j].exposure;
+  for_each_correlated_engaged(id, [&](std::size_t j) { group += instruments_[j].exposure; });
   return group > max_group_exposure_pq_;
 }
 

@@ -242,6 +242,14 @@ class RiskGate {
   }
   // [risk] correlation_window: the group of an opening order is every engaged instrument correlated with it.
   std::unique_ptr<ReturnCorrelation> correlation_;
+  // Calls fn(j) for every other engaged instrument j whose return correlation with `id` reaches the
+  // threshold (none before the correlation is ready): the correlated group of an entry on `id`.
+  template <class Fn>
+  void for_each_correlated_engaged(InstrumentId id, Fn&& fn) const noexcept {
+    if (!correlation_ || !correlation_->ready()) return;
+    for (std::size_t j = 0; j < correlation_->instruments(); ++j)
+      if (j != id && instruments_[j].engaged && correlation_->rho(id, j) >= cfg_.correlation_threshold) fn(j);
+  }
   [[nodiscard]] bool over_correlated_cap(InstrumentId id, int128 new_exposure) const noexcept;
   std::uint32_t engaged_{0};
   TradingState state_{TradingState::active};

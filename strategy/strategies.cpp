@@ -43,25 +43,6 @@ void StrategyCommonConfig::validate(const char* strategy) const {
 
 namespace {
 
-OrderIntent make_intent(const StrategyCommonConfig& c, Side side, IntentReason reason, bool reduce_only, Qty qty,
-                        Price limit, Price entry, Price stop, Price tp, std::uint64_t tsc,
-                        IntentTif tif = IntentTif::gtc) noexcept {
-  OrderIntent i{};
-  i.tif = tif;
-  i.trigger_tsc = tsc;
-  i.limit = limit;
-  i.qty = qty;
-  i.entry = entry;
-  i.stop = stop;
-  i.take_profit = tp;
-  i.instrument = c.instrument;
-  i.strategy_id = c.strategy_id;
-  i.side = side;
-  i.reason = reason;
-  i.reduce_only = reduce_only;
-  return i;
-}
-
 // Rounding that keeps a suggested price on the conservative side for the order's side.
 Rounding toward_passive(Side side) noexcept { return side == Side::buy ? Rounding::down : Rounding::up; }
 

@@ -24,18 +24,31 @@ enum class BarSource : std::uint8_t { trades, venue_candles };
   return p.value.round_to(tick, mode);
 }
 
-// A market order (limit 0) of the strategy's order_qty on its instrument, caused by event `h`.
-[[nodiscard]] inline OrderIntent market_intent(const StrategyCommonConfig& c, const EventHeader& h, Side side, IntentReason reason,
-                                               bool reduce_only) noexcept {
+// An intent of the strategy on its instrument: `limit` 0 is a market order; `entry`, `stop`, `tp` (0 = none)
+// are the reference price and the planned protective stop and take-profit; `tsc` the causing event's TSC.
+[[nodiscard]] inline OrderIntent make_intent(const StrategyCommonConfig& c, Side side, IntentReason reason, bool reduce_only,
+                                             Qty qty, Price limit, Price entry, Price stop, Price tp, std::uint64_t tsc,
+                                             IntentTif tif = IntentTif::gtc) noexcept {
   OrderIntent i{};
-  i.trigger_tsc = h.recv_tsc;
-  i.qty = c.order_qty;
+  i.tif = tif;
+  i.trigger_tsc = tsc;
+  i.limit = limit;
+  i.qty = qty;
+  i.entry = entry;
+  i.stop = stop;
+  i.take_profit = tp;
   i.instrument = c.instrument;
   i.strategy_id = c.strategy_id;
   i.side = side;
   i.reason = reason;
   i.reduce_only = reduce_only;
   return i;
+}
+
+// A market order (limit 0) of the strategy's order_qty on its instrument, caused by event `h`.
+[[nodiscard]] inline OrderIntent market_intent(const StrategyCommonConfig& c, const EventHeader& h, Side side, IntentReason reason,
+                                               bool reduce_only) noexcept {
+  return make_intent(c, side, reason, reduce_only, c.order_qty, Price{}, Price{}, Price{}, Price{}, h.recv_tsc);
 }
 
 // The event's time for bar building: the venue's timestamp when it gave one.

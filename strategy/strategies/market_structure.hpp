@@ -141,19 +141,8 @@ class MarketStructureStrategy {
  private:
   [[nodiscard]] OrderIntent intent(Side side, IntentReason reason, bool reduce_only, Qty qty, double close, Price stop,
                                    Price tp, std::uint64_t tsc) const noexcept {
-    const auto& c = config_.common;
-    OrderIntent i{};
-    i.trigger_tsc = tsc;
-    i.qty = qty;
-    i.entry = price_on_tick(close, c.tick, Rounding::nearest);
-    i.stop = stop;
-    i.take_profit = tp;
-    i.instrument = c.instrument;
-    i.strategy_id = c.strategy_id;
-    i.side = side;
-    i.reason = reason;
-    i.reduce_only = reduce_only;
-    return i;  // limit 0: a market order
+    const auto& c = config_.common;  // limit 0: a market order
+    return make_intent(c, side, reason, reduce_only, qty, Price{}, price_on_tick(close, c.tick, Rounding::nearest), stop, tp, tsc);
   }
 
   // One line per break and per reported gap (the swings at debug level).
