@@ -63,14 +63,26 @@ std::size_t pack_order(const OrderState& o, unsigned char* out) noexcept {
   return static_cast<std::size_t>(p - out);
 }
 
-OrderState unpack_order(const unsigned char* in, std::uint64_t last_venue_seq, std::int64_t last_venue_time_ns) noexcept {
+// An order record's OrderSpec as written: version 1 (before OrderSpec::display_qty) wrote 8 bytes fewer, and
+// a record's payload_size says which; the fields a shorter spec lacks stay zero (no iceberg).
+constexpr std::size_t kOrderSpecV1Size = sizeof(OrderSpec) - sizeof(Qty);
+static_assert(offsetof(OrderSpec, display_qty) == kOrderSpecV1Size, "display_qty must stay OrderSpec's last field");
+constexpr std::size_t kPackedTail = kPackedOrderSize - sizeof(OrderSpec);  // what follows the spec in a packed order
+
+[[nodiscard]] std::size_t spec_bytes(std::size_t written) noexcept { return written < sizeof(OrderSpec) ? kOrderSpecV1Size : sizeof(OrderSpec); }
+
+// `payload_size`: the record's, so a version-1 snapshot (shorter spec) unpacks too.
+OrderState unpack_order(const unsigned char* in, std::size_t payload_size, std::uint64_t last_venue_seq,
+                        std::int64_t last_venue_time_ns) noexcept {
   OrderState o{};
   const unsigned char* p = in;
   auto get = [&p](auto& v) {
     std::memcpy(&v, p, sizeof v);
     p += sizeof v;
   };
-  get(o.spec);
+  const std::size_t spec = spec_bytes(payload_size - kPackedTail);
+  std::memcpy(&o.spec, p, spec);
+  p += spec;
   get(o.venue_order_id);
   get(o.filled);
   get(o.filled_notional);
@@ -195,14 +207,14 @@ class StateBuilder {
     switch (type) {
       case RecordType::order: {
         OrderState o{};
-        std::memcpy(&o.spec, payload, sizeof o.spec);
+        std::memcpy(&o.spec, payload, spec_bytes(h.payload_size));
         (void)mark_sent(o);  // journaled just before sending
         add_order(o);
         if (h.aux > out_.next_client_counter) out_.next_client_counter = h.aux;
         break;
       }
       case RecordType::snapshot_order: {
-        add_order(unpack_order(payload, h.aux, h.time_ns));
+        add_order(unpack_order(payload, h.payload_size, h.aux, h.time_ns));
         break;
       }
       case RecordType::cancel: {
@@ -337,7 +349,10 @@ SegmentScan scan_segment(const std::string& path, std::uint64_t expected_index, 
   std::memcpy(&h, data, sizeof h);
   if (std::memcmp(h.magic, kJournalMagic, sizeof h.magic) != 0) return damaged(0, "not an enigma journal (no ENIGJRN1 magic)");
   if (slot_crc(data, offsetof(SegmentHeader, crc)) != h.crc) return damaged(0, "segment header CRC mismatch");
-  if (h.version != kJournalVersion) return damaged(8, "unsupported journal version " + std::to_string(h.version));
+  // Version 1 segments (before the iceberg display size) are read as they are: each record's payload_size
+  // tells its OrderSpec's length, so an upgraded engine resumes an older journal and appends to it.
+  if (h.version != kJournalVersion && h.version != 1)
+    return damaged(8, "unsupported journal version " + std::to_string(h.version));
   if (h.record_size != kJournalRecordSize) return damaged(12, "record size " + std::to_string(h.record_size) + " is not 256");
   if (h.index != expected_index) {
     return damaged(16, "header says segment " + std::to_string(h.index) + ", file name says " + std::to_string(expected_index));

@@ -596,3 +596,101 @@ TEST(OmsJournal, ZeroedMagicAndForeignFilesAreRefused) {
 
 }  // namespace
 }  // namespace enigma::oms
+
+namespace enigma::oms {
+namespace {
+
+// A journal written before OrderSpec::display_qty (format version 1) is resumed, not refused. The test writes
+// a journal, then turns it into version 1 by hand from the on-disk format (header slot: version at byte 8,
+// CRC-32C of the slot with its crc field (byte 52) zero; each record: 40-byte header with crc at byte 4, type
+// at 32, payload_size at 34, the payload after it, CRC-32C of the 256-byte slot with crc zero): order
+// records lose the spec's last 8 bytes. Replay rebuilds the same orders with no display size; an engine that
+// opens it appends a version-2 order (an iceberg) to the same segment and both read back.
+TEST(OmsJournal, VersionOneJournalIsResumedAndExtended) {
+  const std::string path = temp_path("oms_v1_");
+  ClientIdGenerator ids("v", 1);
+  std::vector<OrderSpec> specs;
+  {
+    Journal j(path, {1024, FsyncPolicy::none, 0});
+    for (int i = 0; i < 3; ++i) {
+      specs.push_back(spec(ids, i % 2 ? Side::sell : Side::buy, 10 + i, static_cast<std::uint32_t>(i + 1)));
+      ASSERT_EQ(j.append_order(specs.back(), ids.next_counter(), i), Errc::ok);
+    }
+    OrderState first{};
+    first.spec = specs[0];
+    ASSERT_EQ(j.append_report(report_for(first, ExecKind::fill, Qty::from_units(4), Qty::from_units(4)), 10), Errc::ok);
+  }
+  constexpr std::size_t kV1Spec = sizeof(OrderSpec) - sizeof(Qty);
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    std::vector<unsigned char> slot(kJournalRecordSize);
+    const auto read_slot = [&](std::size_t k) { f.seekg(static_cast<std::streamoff>(k * kJournalRecordSize)); f.read(reinterpret_cast<char*>(slot.data()), kJournalRecordSize); };
+    const auto write_slot = [&](std::size_t k, std::size_t crc_at) {
+      std::memset(slot.data() + crc_at, 0, 4);
+      const std::uint32_t crc = crc32c(slot.data(), slot.size());
+      std::memcpy(slot.data() + crc_at, &crc, 4);
+      f.seekp(static_cast<std::streamoff>(k * kJournalRecordSize));
+      f.write(reinterpret_cast<const char*>(slot.data()), kJournalRecordSize);
+    };
+    read_slot(0);
+    const std::uint32_t v1 = 1;
+    std::memcpy(slot.data() + 8, &v1, 4);
+    write_slot(0, 52);
+    for (std::size_t k = 1; k <= 4; ++k) {
+      read_slot(k);
+      std::uint16_t type = 0, size = 0;
+      std::memcpy(&type, slot.data() + 32, 2);
+      std::memcpy(&size, slot.data() + 34, 2);
+      if (type != static_cast<std::uint16_t>(RecordType::order)) continue;
+      ASSERT_EQ(size, sizeof(OrderSpec));
+      size = static_cast<std::uint16_t>(kV1Spec);
+      std::memcpy(slot.data() + 34, &size, 2);
+      std::memset(slot.data() + 40 + kV1Spec, 0, sizeof(Qty));
+      write_slot(k, 4);
+    }
+  }
+  JournalReplay r = Journal::replay(path);
+  ASSERT_EQ(r.orders.size(), 3u);
+  EXPECT_FALSE(r.torn_tail);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(r.orders[i].spec.req.client_id, specs[i].req.client_id) << i;
+    EXPECT_EQ(r.orders[i].spec.req.qty, specs[i].req.qty) << i;
+    EXPECT_EQ(r.orders[i].spec.position_id, specs[i].position_id) << i;
+    EXPECT_EQ(r.orders[i].spec.display_qty, Qty{}) << i;
+  }
+  EXPECT_EQ(r.orders[0].filled, Qty::from_units(4));
+  OrderSpec ice = spec(ids, Side::buy, 40, 9);
+  ice.display_qty = Qty::from_units(2);
+  {
+    Journal j(path, {1024, FsyncPolicy::none, 0});
+    EXPECT_EQ(j.records(), 4u);
+    ASSERT_EQ(j.append_order(ice, ids.next_counter(), 20), Errc::ok);
+  }
+  r = Journal::replay(path);
+  ASSERT_EQ(r.orders.size(), 4u);
+  EXPECT_EQ(r.orders[0].filled, Qty::from_units(4));
+  EXPECT_EQ(r.orders[3].spec.req.client_id, ice.req.client_id);
+  EXPECT_EQ(r.orders[3].spec.display_qty, Qty::from_units(2));
+  EXPECT_FALSE(inspect_journal(path).damage.has_value());
+
+  // An unknown version is still refused, by name.
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    std::vector<unsigned char> slot(kJournalRecordSize);
+    f.read(reinterpret_cast<char*>(slot.data()), kJournalRecordSize);
+    const std::uint32_t v9 = 9;
+    std::memcpy(slot.data() + 8, &v9, 4);
+    std::memset(slot.data() + 52, 0, 4);
+    const std::uint32_t crc = crc32c(slot.data(), slot.size());
+    std::memcpy(slot.data() + 52, &crc, 4);
+    f.seekp(0);
+    f.write(reinterpret_cast<const char*>(slot.data()), kJournalRecordSize);
+  }
+  const JournalInspection bad = inspect_journal(path);
+  ASSERT_TRUE(bad.damage.has_value());
+  EXPECT_NE(bad.damage->reason.find("unsupported journal version 9"), std::string::npos) << bad.damage->reason;
+  std::remove(path.c_str());
+}
+
+}  // namespace
+}  // namespace enigma::oms
