@@ -23,6 +23,8 @@ Encoder::Encoder(const InstrumentRegistry& registry, std::string api_key, const 
   unsigned char mac[kSha256Size];
   hmac_.sign(passphrase.reveal(), mac);
   base64_encode(mac, sizeof mac, passphrase_sig_);
+  head_ = " HTTP/1.1\r\nHost: " + cfg_.host + "\r\nKC-API-KEY: " + api_key_ + "\r\nKC-API-SIGN: ";
+  tail_ = "\r\nKC-API-PASSPHRASE: " + std::string(signed_passphrase()) + "\r\nKC-API-KEY-VERSION: 2\r\n";
 }
 
 void Encoder::sign(std::string_view timestamp, std::string_view method, std::string_view endpoint,
@@ -37,24 +39,18 @@ Result<std::size_t> Encoder::finish(std::string_view method, std::string_view en
   char ts_buf[24];
   BufWriter ts(ts_buf, sizeof ts_buf);
   ts.put_int(timestamp_ms);
-  char sig[kSha256Base64Size];
-  sign(ts.view(), method, endpoint, body, sig);
 
   BufWriter w(out, cap);
   w.put(method);
   w.put(' ');
   w.put(endpoint);
-  w.put(" HTTP/1.1\r\nHost: ");
-  w.put(cfg_.host);
-  w.put("\r\nKC-API-KEY: ");
-  w.put(api_key_);
-  w.put("\r\nKC-API-SIGN: ");
-  w.put(std::string_view(sig, sizeof sig));
+  w.put(head_);
+  if (static_cast<std::size_t>(w.end - w.cur) < kSha256Base64Size) return Result<std::size_t>::failure(Errc::capacity);
+  sign(ts.view(), method, endpoint, body, w.cur);  // the signature lands where it is sent
+  w.cur += kSha256Base64Size;
   w.put("\r\nKC-API-TIMESTAMP: ");
   w.put(ts.view());
-  w.put("\r\nKC-API-PASSPHRASE: ");
-  w.put(signed_passphrase());
-  w.put("\r\nKC-API-KEY-VERSION: 2\r\n");
+  w.put(tail_);
   if (!body.empty()) {
     w.put("Content-Type: application/json\r\nContent-Length: ");
     w.put_uint(body.size());

@@ -63,6 +63,9 @@ class Encoder {
   HmacSha256 hmac_;
   Config cfg_;
   char passphrase_sig_[kSha256Base64Size];
+  // The constant parts of every request, built once: " HTTP/1.1\r\nHost: ..\r\nKC-API-KEY: ..\r\nKC-API-SIGN: "
+  // and "\r\nKC-API-PASSPHRASE: ..\r\nKC-API-KEY-VERSION: 2\r\n".
+  std::string head_, tail_;
   char body_[1024];
   char endpoint_[256];
 };
