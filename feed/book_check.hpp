@@ -8,6 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "core/instrument.hpp"
+#include "feed/l2_book.hpp"
+
 namespace enigma::feed {
 
 // Venue quotes that could not be compared with our book, by why (Binance bookTicker; see README).
@@ -31,6 +34,12 @@ struct BookCheckResult {
   std::uint64_t errors{0};      // frames that failed to decode (each also named in `notes`)
   std::uint64_t duplicates{0};  // updates already in the book (the same data twice), dropped
   std::uint64_t bad_lines{0};   // capture lines skipped as unreadable (CaptureReader)
+  // --exchange-info: levels of the final books whose price is off their symbol's listed tick, whose size is
+  // off its lot, and symbols the listing does not have. Reported, not failures: a venue's book keeps orders
+  // placed before a tick-size change, and KuCoin spot sizes are remainders finer than the order increment.
+  std::uint64_t off_tick{0};
+  std::uint64_t off_lot{0};
+  std::uint64_t unlisted{0};
   std::vector<std::string> notes;  // human-readable details: first mismatches, decode errors, per-symbol stats
 };
 
@@ -38,6 +47,37 @@ struct BookCheckOptions {
   std::size_t max_notes{20};  // cap on detail lines collected
   bool verbose{false};
   bool strict{false};  // a bad line or a damaged file is an error (CaptureReadOptions::strict)
+  // The venue's instrument list (`book-check --exchange-info`): it fills the registry's catalogue, so each
+  // symbol gets the venue's tick and lot, and the levels of its final book off that grid are counted.
+  std::vector<InstrumentSpec> exchange_info;
 };
+
+// --exchange-info: the final book of symbol `id` against its listed tick and lot (counted into `r`); the
+// text to append to the symbol's summary note (empty without a listing), naming the first level off the grid.
+inline std::string grid_check(const BookCheckOptions& opt, const InstrumentRegistry& registry, InstrumentId id,
+                              const L2Book& book, BookCheckResult& r) {
+  if (opt.exchange_info.empty()) return "";
+  const InstrumentSpec& s = registry.get(id);
+  if (s.source != SpecSource::exchange_info) {
+    ++r.unlisted;
+    return " (not in the exchange info: grid not checked)";
+  }
+  std::uint64_t off_tick = 0, off_lot = 0;
+  std::string first;
+  for (const Side side : {Side::buy, Side::sell})
+    for (std::size_t i = 0; i < book.depth(side); ++i) {
+      const Level& l = book.level(side, i);
+      const bool tick_ok = l.price.is_multiple_of(s.tick), lot_ok = l.qty.is_multiple_of(s.lot);
+      if (tick_ok && lot_ok) continue;
+      if (off_tick + off_lot == 0)
+        first = std::string(side == Side::buy ? " (first: bid " : " (first: ask ") + l.price.to_string() + " x " + l.qty.to_string() + ")";
+      off_tick += !tick_ok;
+      off_lot += !lot_ok;
+    }
+  r.off_tick += off_tick;
+  r.off_lot += off_lot;
+  return " tick=" + s.tick.to_string() + " lot=" + s.lot.to_string() + " off_tick=" + std::to_string(off_tick) +
+         " off_lot=" + std::to_string(off_lot) + first;
+}
 
 }  // namespace enigma::feed

@@ -660,6 +660,7 @@ BookCheckResult check(const std::vector<std::string>& files, Venue venue, const 
   }
 
   InstrumentRegistry registry(4096);
+  if (!opt.exchange_info.empty()) registry.set_catalogue(opt.exchange_info);  // the venue's tick and lot per symbol
   Decoder decoder(venue, registry, /*auto_register=*/true);
   EventBuffer out(1u << 16);
   std::map<InstrumentId, SymbolState> syms;
@@ -781,6 +782,7 @@ BookCheckResult check(const std::vector<std::string>& files, Venue venue, const 
                        " crossed=" + std::to_string(st.crossed) +
                        " levels=" + std::to_string(s.sync->book().depth(Side::buy)) + "/" +
                        std::to_string(s.sync->book().depth(Side::sell));
+    line += grid_check(opt, registry, id, s.sync->book(), r);
     if (s.snapshots == 0) line += " (no REST depth snapshot in the capture: book never built)";
     add_note(r, opt, std::move(line));
   }

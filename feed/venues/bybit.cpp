@@ -454,6 +454,7 @@ BookCheckResult check(const std::vector<std::string>& files, Venue venue, const 
   r.frames = frames.size();
   r.bad_lines = bad_lines(readers);
   InstrumentRegistry registry(4096);
+  if (!opt.exchange_info.empty()) registry.set_catalogue(opt.exchange_info);  // the venue's tick and lot per symbol
   Decoder decoder(registry, true);
   EventBuffer out(1u << 16);
   std::map<InstrumentId, std::unique_ptr<BookSync>> books;
@@ -499,7 +500,8 @@ BookCheckResult check(const std::vector<std::string>& files, Venue venue, const 
     note(std::string(registry.get(id).symbol.view()) + ": " + (sync->synced() ? "synced" : "not synced") +
          " snapshots=" + std::to_string(sync->stats().snapshots) + " applied=" + std::to_string(sync->stats().applied) +
          " last_u=" + std::to_string(sync->last_update_id()) + " levels=" +
-         std::to_string(sync->book().depth(Side::buy)) + "/" + std::to_string(sync->book().depth(Side::sell)));
+         std::to_string(sync->book().depth(Side::buy)) + "/" + std::to_string(sync->book().depth(Side::sell)) +
+         grid_check(opt, registry, id, sync->book(), r));
   }
   r.check_kind = "book updates applied without crossing (no venue top of book compared)";
   return r;

@@ -950,6 +950,7 @@ BookCheckResult check(const std::vector<std::string>& files, Venue venue, const 
   res.bad_lines = bad_lines(readers);
 
   InstrumentRegistry registry(4096);
+  if (!opt.exchange_info.empty()) registry.set_catalogue(opt.exchange_info);  // the venue's tick and lot per symbol
   Decoder decoder(venue, registry, /*auto_register=*/true);
   EventBuffer out(1 << 16);
   struct PerSymbol {
@@ -1052,6 +1053,7 @@ BookCheckResult check(const std::vector<std::string>& files, Venue venue, const 
       note(sym + ": no level-2 snapshot in the files; book never synced");
       continue;
     }
+    if (const std::string g = grid_check(opt, registry, id, ps.sync->book(), res); !g.empty()) note(sym + ":" + g);
     if (opt.verbose)
       note(sym + ": " + (ps.sync->state() == SyncState::synced ? "synced" : "unsynced") + " at sequence " +
            std::to_string(ps.sync->last_seq()) + ", checked " + std::to_string(ps.checked) + ", mismatched " +

@@ -669,6 +669,7 @@ BookCheckResult check(const std::vector<std::string>& files, Venue venue, const 
   std::stable_sort(frames.begin(), frames.end(), [](const TimedFrame& a, const TimedFrame& b) { return a.recv_ns < b.recv_ns; });
 
   InstrumentRegistry registry(4096);
+  if (!opt.exchange_info.empty()) registry.set_catalogue(opt.exchange_info);  // the venue's tick and lot per symbol
   Decoder decoder(registry, /*auto_register=*/true);
   EventBuffer out(1 << 16);
   std::map<InstrumentId, std::unique_ptr<BookSync>> books;
@@ -706,6 +707,8 @@ BookCheckResult check(const std::vector<std::string>& files, Venue venue, const 
   }
   res.bad_lines = bad_lines(readers);
   for (const auto& [id, sync] : books) {
+    if (const std::string g = grid_check(opt, registry, id, sync->book(), res); !g.empty())
+      note(std::string(registry.get(id).symbol.view()) + ":" + g);
     if (sync->checksums_checked() == 0 && sync->state() != SyncState::synced)
       note(std::string(registry.get(id).symbol.view()) + ": no snapshot in the files; book never synced");
     else if (opt.verbose)

@@ -177,3 +177,44 @@ TEST(BookCheckVerdict, NothingVerifiedExitsOne) {
   const long long quotes = count_lines(f, "@bookTicker");
   EXPECT_NE(o.text.find("unreached=" + std::to_string(quotes) + ")"), std::string::npos) << o.text;
 }
+
+// book-check --exchange-info: the bundled USD-M exchangeInfo gives each symbol of the 4-symbol capture the
+// venue's tick and lot (PRICE_FILTER tickSize / LOT_SIZE stepSize, read by hand from the file: SUSHIUSDT 0.001,
+// AKROUSDT 0.00001, KEEPUSDT 0.0001, CTKUSDT 0.001, lot 1 each), and the levels of each final book off that grid
+// are counted. CTKUSDT's REST snapshot holds levels on a finer grid (orders older than a tick-size change): the
+// test counts them in the venue's own snapshot body (a price with more than 3 decimals once trailing zeros go),
+// and the far levels they sit at are never touched by the diffs, so the final book has the same number. The
+// exit code stays the book comparison's. A venue without an exchange-info reader is refused, naming the file.
+TEST(BookCheckVerdict, ExchangeInfoGivesTickAndLotAndCountsLevelsOffTheGrid) {
+  const std::string d = kSrc + "/data/binance/";
+  const std::string depth = d + "cryptofeed_usdm_rest_depth_snapshots_4sym_20210722.responses.jsonl.gz";
+  const Out o = run_enigma("book-check --venue binance-usdm --exchange-info " + d + "cryptofeed_usdm_rest_exchangeInfo_20210722.json.zst " +
+                           d + "cryptofeed_usdm_ws_depth100ms_bookTicker_kline_aggTrade_4sym_20210722.raw.txt.gz " + depth);
+  EXPECT_EQ(o.code, 0) << o.text;
+  const std::string body = shell("zcat '" + depth + "' | grep -F 'symbol=CTKUSDT'").text;
+  long long finer = 0;
+  for (std::size_t at = body.find("[\""); at != std::string::npos; at = body.find("[\"", at + 2)) {
+    const std::string price = body.substr(at + 2, body.find('"', at + 2) - at - 2);
+    const std::size_t dot = price.find('.');
+    if (dot == std::string::npos) continue;
+    const std::size_t last = price.find_last_not_of('0');
+    if (last > dot + 3) ++finer;
+  }
+  ASSERT_GT(finer, 0) << "the snapshot was expected to hold levels off the 0.001 grid";
+  for (const auto& [sym, tick, off] : std::vector<std::tuple<std::string, std::string, long long>>{
+           {"SUSHIUSDT", "0.001", 0}, {"AKROUSDT", "0.00001", 0}, {"KEEPUSDT", "0.0001", 0}, {"CTKUSDT", "0.001", finer}}) {
+    const std::size_t at = o.text.find("  " + sym + ": synced");
+    ASSERT_NE(at, std::string::npos) << sym << ": " << o.text;
+    const std::string line = o.text.substr(at, o.text.find('\n', at) - at);
+    EXPECT_NE(line.find(" tick=" + tick + " lot=1 off_tick=" + std::to_string(off) + " off_lot=0"), std::string::npos) << line;
+  }
+  EXPECT_NE(o.text.find("book-check: exchange info: levels off the listed tick " + std::to_string(finer) +
+                        ", off the listed lot 0, symbols not listed 0"),
+            std::string::npos)
+      << o.text;
+
+  const Out refused = run_enigma("book-check --venue coinbase --exchange-info " + d + "cryptofeed_usdm_rest_exchangeInfo_20210722.json.zst " +
+                                 kSrc + "/data/coinbase/cryptofeed_pro_ws_level2_l2update_match_ticker_10sym_20210417.raw.txt.gz");
+  EXPECT_EQ(refused.code, 3) << refused.text;
+  EXPECT_NE(refused.text.find("no exchange-info reader for coinbase"), std::string::npos) << refused.text;
+}
