@@ -144,9 +144,7 @@ Result<std::size_t> Encoder::encode_new(const OrderSpec& o, std::int64_t timesta
   if (r.reduce_only) p.put("&reduceOnly=true");
   p.put("&newClientOrderId=");
   p.put(r.client_id.view());
-  p.put("&recvWindow=");
-  p.put_int(cfg_.recv_window_ms);
-  p.put("&timestamp=");
+  p.put(recv_window_param_);
   p.put_int(timestamp_ms);
   return finish(Method::post, "/fapi/v1/order", p, out, cap);
 }
@@ -176,9 +174,8 @@ Result<std::size_t> Encoder::encode_cancel_batch(InstrumentId instrument, std::s
     p.put(ids[i].view());
     p.put("%22");
   }
-  p.put("%5D&recvWindow=");
-  p.put_int(cfg_.recv_window_ms);
-  p.put("&timestamp=");
+  p.put("%5D");
+  p.put(recv_window_param_);
   p.put_int(timestamp_ms);
   return finish(Method::del, "/fapi/v1/batchOrders", p, out, cap);
 }
@@ -195,13 +192,9 @@ Result<std::size_t> Encoder::encode_query(InstrumentId instrument, const ClientO
 Result<std::size_t> Encoder::encode_signed(bool del, std::string_view path, std::string_view params,
                                            std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept {
   BufWriter p(params_, sizeof params_);
-  if (!params.empty()) {
-    p.put(params);
-    p.put('&');
-  }
-  p.put("recvWindow=");
-  p.put_int(cfg_.recv_window_ms);
-  p.put("&timestamp=");
+  p.put(params);
+  // "&recvWindow=..&timestamp=", without its '&' when it opens the query
+  p.put(params.empty() ? std::string_view(recv_window_param_).substr(1) : std::string_view(recv_window_param_));
   p.put_int(timestamp_ms);
   return finish(del ? Method::del : Method::get, path, p, out, cap);
 }
@@ -212,9 +205,7 @@ Result<std::size_t> Encoder::encode_cancel_all(InstrumentId instrument, std::int
   BufWriter p(params_, sizeof params_);
   p.put("symbol=");
   p.put(registry_.get(instrument).symbol.view());
-  p.put("&recvWindow=");
-  p.put_int(cfg_.recv_window_ms);
-  p.put("&timestamp=");
+  p.put(recv_window_param_);
   p.put_int(timestamp_ms);
   return finish(Method::del, "/fapi/v1/allOpenOrders", p, out, cap);
 }
@@ -228,9 +219,7 @@ Result<std::size_t> Encoder::encode_countdown_cancel_all(InstrumentId instrument
   p.put(registry_.get(instrument).symbol.view());
   p.put("&countdownTime=");
   p.put_int(countdown_ms);
-  p.put("&recvWindow=");
-  p.put_int(cfg_.recv_window_ms);
-  p.put("&timestamp=");
+  p.put(recv_window_param_);
   p.put_int(timestamp_ms);
   return finish(Method::post, "/fapi/v1/countdownCancelAll", p, out, cap);
 }
