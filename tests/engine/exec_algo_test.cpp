@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -431,7 +432,9 @@ TEST(EngineExecAlgo, KillCancelsTheUnsentChildren) {
 //     three client order ids at the maker rate (2 x 0.001 x 49999.9 x 0.0002 = 0.01999996).
 namespace {
 
-std::string kucoin_iceberg_capture() {
+// `partials`: the trades after the queue ahead cleared are 1 and 1 (100 ms apart) and then the trade through,
+// for the bracket test below.
+std::string kucoin_iceberg_capture(bool partials = false) {
   const std::string ws = "wss://ws-api-futures.kucoin.com/endpoint?token=TOKEN";
   std::ostringstream f;
   f << ws << " <-> 1700000000.000000\n";
@@ -466,13 +469,18 @@ std::string kucoin_iceberg_capture() {
       << R"(","takerOrderId":"1","makerOrderId":"2","tradeId":")" << seq << R"(","ts":)" << venue_ms * 1'000'000 << "}}\n";
   };
   // A book frame after the fill of each sliced child: the next child leaves then, before the next trade.
-  trade("49999.9", 100);
-  trade("49999.9", 3);
-  far_change();
-  for (int size : {100, 1, 1}) trade("49999.9", size);
+  if (partials) {
+    for (int size : {100, 1, 1}) trade("49999.9", size);
+  } else {
+    trade("49999.9", 100);
+    trade("49999.9", 3);
+    far_change();
+    for (int size : {100, 1, 1}) trade("49999.9", size);
+  }
   far_change();
   trade("49999.8", 50);
-  const std::string path = ::testing::TempDir() + "/kucoin-iceberg.raw.txt";
+  if (partials) far_change();  // the last fill's report is back (and its legs sent) before the data ends
+  const std::string path = ::testing::TempDir() + (partials ? "/kucoin-partials.raw.txt" : "/kucoin-iceberg.raw.txt");
   std::ofstream(path) << f.str();
   return path;
 }
@@ -502,23 +510,27 @@ std::vector<FillRow> entry_fills(const std::string& runs) {
   return out;
 }
 
-Out kucoin_replay(const std::string& name, const std::string& display, const std::string& extra) {
+// `execution`: the strategy keys after entry_level (an execution algorithm, or none).
+Out kucoin_run(const std::string& name, const std::string& execution, bool partials) {
   const std::string cfg = edited(name, {{"venue = \"binance-usdm\"", "venue = \"kucoin-futures\""},
                                         {"data = [\"data/binance/hftbacktest_usdm_BTCUSDT_ws_depth_trade_bookTicker_raw_20240808.gz\"]",
-                                         "data = [\"" + kucoin_iceberg_capture() + "\"]"},
+                                         "data = [\"" + kucoin_iceberg_capture(partials) + "\"]"},
                                         {"symbol = \"BTCUSDT\"", "symbol = \"XBTUSDTM\"\nmultiplier = \"0.001\""},
                                         {"lot = \"0.001\"", "lot = \"1\""},
                                         {"max_order_qty = \"0.05\"", "max_order_qty = \"100\""},
                                         {"max_position_qty = \"0.1\"", "max_position_qty = \"100\""},
                                         {"order_qty = \"0.01\"", "order_qty = \"40\""},
-                                        {"entry_pricing = \"intent\"", "entry_pricing = \"level\"\nentry_level = 1\nexecution = \"iceberg\"\n"
-                                                                       "display_qty = \"" + display + "\"\n" + extra}});
+                                        {"entry_pricing = \"intent\"", "entry_pricing = \"level\"\nentry_level = 1\n" + execution}});
   const std::string runs = ::testing::TempDir() + "/exec-runs-" + name;
   fs::remove_all(runs);
   Out o = shell("cd " + std::string(ENIGMA_SOURCE_DIR) + " && " + ENIGMA_BINARY + " replay --quiet --config " + cfg +
                 " --runs-dir " + runs);
   if (o.code == 0 && fs::exists(runs)) o.text += slurp(fs::directory_iterator(runs)->path() / "logs" / "enigma.log");
   return o;
+}
+
+Out kucoin_replay(const std::string& name, const std::string& display, const std::string& extra) {
+  return kucoin_run(name, "execution = \"iceberg\"\ndisplay_qty = \"" + display + "\"\n" + extra, false);
 }
 
 }  // namespace
@@ -569,4 +581,38 @@ TEST(EngineExecAlgo, KucoinFuturesIcebergIsTheVenuesOwnOrderElseSliced) {
   const std::string us = slurp(fs::directory_iterator(::testing::TempDir() + "/exec-runs-kucoin-unfit")->path() / "summary.json");
   EXPECT_EQ(counter(us, "native_iceberg_unfit"), 1) << us;
   EXPECT_EQ(counter(us, "native_icebergs"), 0) << us;
+}
+
+// Each fill of an entry gets its own protective legs. Two equal partial fills of one ordinary resting entry,
+// 100 ms apart (inside the risk gate's 500 ms duplicate window), get equal legs: both pairs must go out, or
+// half of the position is unprotected. The KuCoin Futures capture above with `partials`: the 40-contract bid
+// rests behind 100 at 49999.9; trades of 100 (the queue ahead), 1 and 1, then 50 through the level: fills
+// 1, 1 and 38 of one client order id, each followed by a stop and a take-profit of its own size.
+TEST(EngineBrackets, EqualPartialFillsOfOneRestingEntryEachGetTheirLegs) {
+  const std::string runs = ::testing::TempDir() + "/exec-runs-kucoin-partials";
+  const Out o = kucoin_run("kucoin-partials", "", true);
+  ASSERT_EQ(o.code, 0) << o.text;
+  const std::vector<FillRow> f = entry_fills(runs);
+  ASSERT_EQ(f.size(), 3u) << o.text;
+  const std::int64_t want[] = {1, 1, 38};
+  for (std::size_t i = 0; i < f.size(); ++i) {
+    EXPECT_EQ(f[i].contracts, want[i]) << i;
+    EXPECT_EQ(f[i].id, f[0].id) << "one resting entry";
+  }
+  EXPECT_EQ(o.text.find("reason=duplicate_order"), std::string::npos) << o.text;
+  // The legs as sent: a stop and a take-profit for each fill, sized like it.
+  std::map<std::string, std::vector<std::string>> legs;  // type -> qty of each
+  std::istringstream log(o.text);
+  for (std::string line; std::getline(log, line);) {
+    if (line.find("order_sent") == std::string::npos || line.find("reduce_only=true") == std::string::npos) continue;
+    const auto field = [&](const std::string& key) {
+      const auto at = line.find(" " + key + "=");
+      if (at == std::string::npos) return std::string();
+      const auto from = at + key.size() + 2;
+      return line.substr(from, line.find(' ', from) - from);
+    };
+    legs[field("type")].push_back(field("qty"));
+  }
+  EXPECT_EQ(legs["STOP_MARKET"], (std::vector<std::string>{"1", "1", "38"})) << o.text;
+  EXPECT_EQ(legs["TAKE_PROFIT_MARKET"], (std::vector<std::string>{"1", "1", "38"})) << o.text;
 }
