@@ -49,6 +49,7 @@
 #include "feed/exchange_info.hpp"
 #include "feed/capture_reader.hpp"
 #include "feed/transport.hpp"
+#include "feed/uring.hpp"
 #include "feed/recorder.hpp"
 #include "feed/venues/binance.hpp"
 #include "feed/venues/bybit.hpp"
@@ -638,6 +639,14 @@ int cmd_backtest() {
   });
 }
 
+// io_uring needs a kernel (and seccomp policy) that lets the process set up a ring: refused at start-up
+// with the kernel's reason rather than found out by every connection attempt.
+void check_feed_transport(const RunConfig& rc) {
+  if (rc.feed_transport != feed::Transport::io_uring) return;
+  if (std::string why = feed::uring_unavailable_reason(); !why.empty())
+    throw Error(rc.source + ": [feed] transport = \"io_uring\": " + why + "; use \"asio\" or \"busy_poll\"");
+}
+
 // Which socket stack carries this run's connections (kernel, or a bypass stack preloaded by
 // scripts/run-bypass.sh) and the transports chosen: one start-up line for paper and live.
 void log_network_stack(const RunConfig& rc, bool live) {
@@ -656,6 +665,7 @@ int cmd_paper() {
   if (rc.ws_url.empty() && rc.bullet_url.empty())
     throw Error(g_paper.config + ": [feed] url (or bullet_url for KuCoin) is required for paper trading");
   check_paper_topology(rc, "paper");
+  check_feed_transport(rc);
   check_engine_for_run(rc, Topology::fused);
   RunSession s(rc, "paper-", "paper");
   log_network_stack(rc, false);
@@ -682,6 +692,7 @@ int cmd_live() {
     if (e.spec.venue != Venue::binance_usdm)
       throw Error(g_live.config + ": instrument '" + std::string(e.spec.symbol.view()) + "' is not on binance-usdm");
   check_paper_topology(rc, "live");
+  check_feed_transport(rc);
   check_engine_for_run(rc, Topology::fused);
   // Credentials: environment or an owner-only file, never the TOML; errors name the variable, not the value.
   const config::Secret key = config::load_secret(rc.live.api_key_env, rc.live.api_key_file);

@@ -1158,8 +1158,12 @@ void run_paper_fused(const PaperOptions& popt, InstrumentRegistry& registry, str
     x->engine->on_frame(f, w.recv_tsc);
     if (x->frames_taken) x->frames_taken->store(x->r->frames + x->r->snapshots_fetched, std::memory_order_release);
   };
-  h.on_connected = [&ctx, &popt] {
-    ENIGMA_LOG_INFO("feed", "feed_connected reconnect={} frames_before={}", ctx.r->frames > 0, ctx.r->frames);
+  feed::WsClient* ws_client = nullptr;  // set below: the connected socket's options go in the log line
+  h.on_connected = [&ctx, &popt, &ws_client] {
+    if (Logger* lg = Logger::global())  // cold: the whole option list, not a record's 31 characters
+      lg->write_text(LogLevel::info, "feed",
+                     fmt::format("feed_connected reconnect={} frames_before={} {}", ctx.r->frames > 0, ctx.r->frames,
+                                 ws_client != nullptr ? ws_client->socket_options().to_string() : std::string()));
     ctx.want_snapshot = true;  // every (re)connect: buffer diffs, then a fresh snapshot aligns the book
     ctx.engine->feed().on_connected();
     ctx.want_resubscribe = false;  // the new connection's subscriptions bring fresh snapshots
@@ -1176,6 +1180,7 @@ void run_paper_fused(const PaperOptions& popt, InstrumentRegistry& registry, str
     ENIGMA_LOG_WARN("feed", "feed_stale silent_ms={} action=reconnect", silent_ns / 1'000'000);
   };
   feed::WsClient client(popt.ws, h);
+  ws_client = &client;
   std::unique_ptr<SnapshotFetcher> fetcher;
   if (!popt.snapshot_url.empty()) fetcher = std::make_unique<SnapshotFetcher>(popt.snapshot_url, popt.ws.tls);
   const std::vector<std::string> resubscribe =

@@ -652,6 +652,9 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
     rc.feed_transport =
         feed::parse_transport(t->string("transport", std::string("asio")), rc.source + ": [feed] transport");
     rc.hardware_timestamps = t->boolean("hardware_timestamps", false);
+    rc.feed_io_uring_sqpoll = t->boolean("io_uring_sqpoll", false);
+    if (rc.feed_io_uring_sqpoll && rc.feed_transport != feed::Transport::io_uring)
+      throw Error(rc.source + ": [feed] io_uring_sqpoll = true needs transport = \"io_uring\"");
     t->finish();
   }
   if (auto t = root.optional_table("live")) {
@@ -672,6 +675,11 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
     rc.live.ca_file = t->string("ca_file", std::string(), true);
     rc.live.transport =
         feed::parse_transport(t->string("transport", std::string("asio")), rc.source + ": [live] transport");
+    // The order connection is Beast's own TLS stream over a tcp_stream (engine/live_gateway.cpp), not our
+    // socket layer: io_uring reaches market data only so far.
+    if (rc.live.transport == feed::Transport::io_uring)
+      throw Error(rc.source + ": [live] transport = \"io_uring\": the order connection has no io_uring path yet (it "
+                  "is built for [feed] connections); use \"asio\" or \"busy_poll\"");
     rc.live.unknown_orders = t->choice<UnknownOrderPolicy>("unknown_orders", UnknownOrderPolicy::report,
                                                            {{"report", UnknownOrderPolicy::report},
                                                             {"cancel", UnknownOrderPolicy::cancel},
@@ -909,6 +917,7 @@ PaperOptions paper_options(const RunConfig& rc, const std::string& run_dir) {
                                             : feed::PingPolicy::binance;
   p.ws.transport = rc.feed_transport;
   p.ws.hardware_timestamps = rc.hardware_timestamps;
+  p.ws.io_uring_sqpoll = rc.feed_io_uring_sqpoll;
   if (p.ws.ping == feed::PingPolicy::bybit) p.ws.ping_interval_ns = 20'000'000'000;  // Bybit: a ping every 20 s
   if (p.ws.ping == feed::PingPolicy::kraken_futures) p.ws.ping_interval_ns = 30'000'000'000;  // Kraken Futures: <= 60 s
   p.ws.kucoin_bullet_url = rc.bullet_url;

@@ -172,7 +172,8 @@ struct RunConfig {
   std::string bullet_url;
   std::vector<std::string> resubscribe;  // after a gap (OKX/Bybit/Coinbase); empty: derived from `subscribe`
   std::int64_t stale_after_ms{5000};  // no data this long while connected: reconnect
-  feed::Transport feed_transport{feed::Transport::asio};  // [feed] transport: asio | busy_poll (io_uring: refused)
+  feed::Transport feed_transport{feed::Transport::asio};  // [feed] transport: asio | busy_poll | io_uring
+  bool feed_io_uring_sqpoll{false};                       // [feed] io_uring_sqpoll: SQPOLL kernel thread
   bool hardware_timestamps{false};    // [feed] hardware_timestamps: ask the NIC for RX_HARDWARE stamps too
   std::vector<std::string> subscribe; // frames sent after connect
   double run_seconds{0};              // paper/live: stop after this long (0 = until SIGINT/SIGTERM)

@@ -798,8 +798,10 @@ void TradingCore::place_brackets(const oms::OrderState& entry, strategy::IntentR
   exit.req.take_profit = Price{};
   exit.req.qty = qty;
   exit.req.reduce_only = true;
-  // Equal children get equal legs: not repeats either. So do a native iceberg's equal visible parts.
-  exit.req.split_child = req.split_child || entry.spec.display_qty.raw() > 0;
+  // Each fill gets its own legs, so equal fills (of split children, of a native iceberg's visible parts, or
+  // two equal partial fills of one resting entry) get equal legs. They protect different parts of the
+  // position, not repeats: refusing the second pair as duplicate_order would leave that part unprotected.
+  exit.req.split_child = true;
   exit.oco_group = oco;
   exit.position_id = position_id;
   if (!req.stop_loss.is_zero()) {

@@ -41,11 +41,7 @@ std::string_view to_string(Transport t) noexcept {
 Transport parse_transport(std::string_view text, std::string_view where) {
   if (text == "asio") return Transport::asio;
   if (text == "busy_poll") return Transport::busy_poll;
-  if (text == "io_uring") {
-    throw Error(std::string(where) +
-                " = \"io_uring\": this build has no io_uring transport (liburing support is not "
-                "implemented yet); use \"asio\" or \"busy_poll\"");
-  }
+  if (text == "io_uring") return Transport::io_uring;
   throw Error(std::string(where) + " = \"" + std::string(text) +
               "\": expected \"asio\", \"busy_poll\" or \"io_uring\"");
 }
@@ -77,7 +73,12 @@ ssize_t recv_timestamped(int fd, iovec* iov, int iovcnt, RxStamp& stamp, int fla
   msg.msg_controllen = sizeof control;
   const ssize_t n = ::recvmsg(fd, &msg, flags | MSG_DONTWAIT);
   if (n <= 0) return n;
-  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+  read_rx_stamp(msg, stamp);
+  return n;
+}
+
+void read_rx_stamp(const msghdr& msg, RxStamp& stamp) noexcept {
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(const_cast<msghdr*>(&msg), c)) {
     if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING) {
       scm_timestamping ts;
       std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
@@ -86,7 +87,6 @@ ssize_t recv_timestamped(int fd, iovec* iov, int iovcnt, RxStamp& stamp, int fla
       if (ts.ts[2].tv_sec != 0 || ts.ts[2].tv_nsec != 0) stamp.hardware_ns = to_ns(ts.ts[2]);
     }
   }
-  return n;
 }
 
 // ---- transmit timestamps -------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@
 //    from the environment and the loaded libraries, so the start-up log says which stack carries the sockets.
 #pragma once
 
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 
@@ -30,12 +31,12 @@ namespace enigma::feed {
 //   asio      - the reactor (epoll) wakes the read; the default.
 //   busy_poll - non-blocking socket read directly by the polling (pinned) thread on every poll, with
 //               SO_BUSY_POLL / SO_PREFER_BUSY_POLL so the kernel polls the NIC queue in the read.
-//   io_uring  - liburing with registered buffers (optional SQPOLL). Not built in this version: parsing it is
-//               an error that says so.
+//   io_uring  - receives are io_uring RECVMSG operations into a registered ring of provided buffers
+//               (feed/uring.hpp), their completions reaped by the polling thread; optional SQPOLL.
 enum class Transport : std::uint8_t { asio, busy_poll, io_uring };
 [[nodiscard]] std::string_view to_string(Transport t) noexcept;
 // "asio" | "busy_poll" | "io_uring". Throws enigma::Error naming `where` (e.g. "[feed] transport") and the
-// accepted values for anything else, and for io_uring while this build has no liburing support.
+// accepted values for anything else.
 [[nodiscard]] Transport parse_transport(std::string_view text, std::string_view where);
 
 // Kernel receive time of the bytes a recvmsg returned, CLOCK_REALTIME nanoseconds; 0 when absent.
@@ -52,6 +53,8 @@ struct RxStamp {
 // recvmsg into `iov` with MSG_DONTWAIT | `flags`; fills `stamp` from SCM_TIMESTAMPING when present (left
 // unchanged otherwise). Returns what recvmsg returns (-1 with errno on error, EAGAIN when nothing is ready).
 [[nodiscard]] ssize_t recv_timestamped(int fd, iovec* iov, int iovcnt, RxStamp& stamp, int flags = 0) noexcept;
+// The SCM_TIMESTAMPING control message of a received msghdr into `stamp` (fields left unchanged when absent).
+void read_rx_stamp(const msghdr& msg, RxStamp& stamp) noexcept;
 
 // Asks for software transmit timestamps with OPT_ID (each stamp carries the byte counter of the send's last
 // byte) and OPT_TSONLY (the error queue gets the stamp, not a copy of the packet). False when refused.

@@ -79,7 +79,9 @@ std::string_view to_string(WsState s) noexcept {
 }
 
 std::string SocketOptionReport::to_string() const {
-  return std::string("transport=") + std::string(feed::to_string(transport)) + " TCP_NODELAY=" + (tcp_nodelay ? "on" : "off") +
+  return std::string("transport=") + std::string(feed::to_string(transport)) +
+         (transport == Transport::io_uring ? (io_uring_sqpoll ? " io_uring=sqpoll" : " io_uring=submit") : "") +
+         " TCP_NODELAY=" + (tcp_nodelay ? "on" : "off") +
          " SO_BUSY_POLL=" + (so_busy_poll ? "on" : "off") + " SO_PREFER_BUSY_POLL=" + (prefer_busy_poll ? "on" : "off") +
          " SO_TIMESTAMPING=" + (rx_timestamping ? (hardware_timestamping ? "software+hardware" : "software") : "off");
 }
@@ -272,7 +274,7 @@ struct WsClient::Impl {
       net::async_connect(beast::get_lowest_layer(sess->ws), res, [this, g](const error_code& ec2, const tcp::endpoint&) {
         if (g != gen) return;
         if (ec2) return fail(DisconnectCause::connect_failed, "TCP connect to " + where() + ": " + ec2.message());
-        apply_socket_options();
+        if (std::string err = apply_socket_options(); !err.empty()) return fail(DisconnectCause::connect_failed, err);
         sess->ws.next_layer().async_handshake(ssl::stream_base::client, [this, g](const error_code& ec3) {
           if (g != gen) return;
           if (ec3) {
@@ -298,7 +300,8 @@ struct WsClient::Impl {
     });
   }
 
-  void apply_socket_options() {
+  // "" when the connection is set up as configured; else why not (the connection fails with it).
+  std::string apply_socket_options() {
     auto& sock = beast::get_lowest_layer(sess->ws);
     error_code ec;
     sock.set_option(tcp::no_delay(true), ec);
@@ -310,6 +313,16 @@ struct WsClient::Impl {
     sockopts.so_busy_poll = bp.busy_poll;
     sockopts.prefer_busy_poll = bp.prefer_busy_poll;
     sess->ws.next_layer().next_layer().set_busy_poll(busy);
+    sockopts.io_uring_sqpoll = false;
+    if (opt.transport == Transport::io_uring) {
+      std::string err;
+      UringOptions uo;
+      uo.sqpoll = opt.io_uring_sqpoll;
+      auto receiver = UringReceiver::create(fd, uo, err);
+      if (!receiver) return "transport io_uring on " + where() + ": " + err;
+      sockopts.io_uring_sqpoll = receiver->sqpoll();
+      sess->ws.next_layer().next_layer().set_uring(std::move(receiver));
+    }
     sockopts.rx_timestamping = false;
     sockopts.hardware_timestamping = false;
     if (opt.rx_timestamps) {
@@ -318,6 +331,7 @@ struct WsClient::Impl {
       // A NIC without hardware stamping refuses the hardware flags: keep the software stamps.
       if (!sockopts.rx_timestamping && opt.hardware_timestamps) sockopts.rx_timestamping = enable_rx_timestamping(fd, false);
     }
+    return {};
   }
 
   // Upgrade done (and welcome seen for KuCoin): subscribe and tell the owner to resync.
@@ -558,6 +572,11 @@ bool WsClient::send_text(std::string text) {
 WsState WsClient::state() const noexcept { return impl_->state; }
 const WsStats& WsClient::stats() const noexcept { return impl_->stats; }
 SocketOptionReport WsClient::socket_options() const noexcept { return impl_->sockopts; }
+std::uint64_t WsClient::io_uring_receives() const noexcept {
+  if (!impl_->sess) return 0;
+  const UringReceiver* u = impl_->sess->ws.next_layer().next_layer().uring();
+  return u != nullptr ? u->submits() : 0;
+}
 std::string WsClient::last_error() const { return impl_->last_error; }
 
 }  // namespace enigma::feed

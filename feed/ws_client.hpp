@@ -151,8 +151,9 @@ struct WsClientOptions {
   std::string connect_id;                 // KuCoin connectId; empty: generated from the backoff seed
   int busy_poll_us = 50;                  // SO_BUSY_POLL value; 0: leave unset
   // asio: reads wait on the reactor; busy_poll: poll_once() retries recvmsg itself (no epoll) and the socket
-  // gets SO_PREFER_BUSY_POLL too. io_uring is refused by parse_transport() in this build.
+  // gets SO_PREFER_BUSY_POLL too; io_uring: reads are io_uring receives whose completions poll_once() reaps.
   Transport transport = Transport::asio;
+  bool io_uring_sqpoll = false;  // io_uring: a kernel thread takes the submissions (IORING_SETUP_SQPOLL)
   // SO_TIMESTAMPING on the socket, read with every recvmsg into WsFrame::kernel_rx_ns.
   bool rx_timestamps = true;
   // Also ask for RX_HARDWARE|RAW_HARDWARE (NICs that stamp in hardware; see `enigma check-host`). The NIC only
@@ -170,6 +171,7 @@ struct SocketOptionReport {
   bool prefer_busy_poll{false};
   bool rx_timestamping{false};        // SO_TIMESTAMPING accepted
   bool hardware_timestamping{false};  // ... with the hardware flags
+  bool io_uring_sqpoll{false};        // io_uring: the ring has an SQPOLL thread
   [[nodiscard]] std::string to_string() const;
 };
 
@@ -216,6 +218,8 @@ class WsClient {
   [[nodiscard]] WsState state() const noexcept;
   [[nodiscard]] const WsStats& stats() const noexcept;
   [[nodiscard]] SocketOptionReport socket_options() const noexcept;
+  // io_uring: receives submitted to the current connection's ring (0 for the other transports).
+  [[nodiscard]] std::uint64_t io_uring_receives() const noexcept;
   [[nodiscard]] std::string last_error() const;
 
  private:

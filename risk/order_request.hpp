@@ -80,7 +80,7 @@ struct OrderRequest {
   OrderType type{OrderType::limit};
   TimeInForce tif{TimeInForce::gtc};
   bool reduce_only{false};
-  bool split_child{false};  // one of several child orders of one entry: depth split or an execution algorithm (exempt from duplicate_order)
+  bool split_child{false};  // one of several orders the engine derives from one entry: depth split, execution-algorithm children, a fill's protective legs (exempt from duplicate_order)
 };
 static_assert(std::is_trivially_copyable_v<OrderRequest>);
 

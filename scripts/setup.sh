@@ -20,6 +20,7 @@ PACKAGES=(
   zlib1g-dev
   libzstd-dev               # recordings: zstd-compressed segments
   libisal-dev               # ISA-L igzip: fast .gz inflate for streaming replay (zlib fallback)
+  liburing-dev              # the io_uring transport ([feed] transport = "io_uring")
   clang libclang-rt-14-dev  # libFuzzer + sanitizer runtimes
   openssl                   # CLI used by signing tests as an independent reference
   python3

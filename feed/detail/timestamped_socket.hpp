@@ -7,6 +7,8 @@
 //   busy_poll - on EAGAIN the read parks itself here (in place, no allocation) and poll_pending(), called by
 //               the owner's poll loop on the pinned thread, retries recvmsg directly: no epoll on the path,
 //               the kernel busy-polls the NIC queue inside the read when SO_BUSY_POLL is set.
+//   io_uring  - reads are io_uring receives (feed/uring.hpp); one still in flight parks the read exactly as
+//               busy_poll does, and poll_pending() reaps its completion from the ring (no syscall).
 //
 // beast::get_lowest_layer() of a stream built on this returns the tcp::socket (next_layer()), so connect,
 // socket options and close work as before.
@@ -23,11 +25,13 @@
 #include <boost/beast/websocket/teardown.hpp>
 #include <cerrno>
 #include <cstddef>
+#include <memory>
 #include <new>
 #include <type_traits>
 #include <utility>
 
 #include "feed/transport.hpp"
+#include "feed/uring.hpp"
 
 namespace enigma::feed::detail {
 
@@ -50,6 +54,9 @@ class TimestampedSocket {
   lowest_layer_type& lowest_layer() noexcept { return sock_.lowest_layer(); }
 
   void set_busy_poll(bool on) noexcept { busy_poll_ = on; }
+  // io_uring: reads go through `receiver` (set after connect, before the first read).
+  void set_uring(std::unique_ptr<UringReceiver> receiver) noexcept { uring_ = std::move(receiver); }
+  [[nodiscard]] const UringReceiver* uring() const noexcept { return uring_.get(); }
   // Kernel receive time of the most recent read that returned data (TCP reports the last segment read).
   [[nodiscard]] const RxStamp& last_rx() const noexcept { return last_rx_; }
   [[nodiscard]] std::uint64_t bytes_sent() const noexcept { return bytes_sent_; }
@@ -62,8 +69,10 @@ class TimestampedSocket {
     parked_invoke_ = nullptr;
     (void)invoke(parked_, this, false);
   }
-  // Completes a parked read with operation_aborted (through the executor), e.g. when the connection closes.
+  // Completes a parked read with operation_aborted (through the executor), e.g. when the connection closes;
+  // an io_uring receive still in flight is cancelled.
   void abort_pending() {
+    if (uring_) uring_->cancel();
     if (parked_invoke_ == nullptr) return;
     auto invoke = parked_invoke_;
     parked_invoke_ = nullptr;
@@ -118,7 +127,10 @@ class TimestampedSocket {
       iovec iov[kMaxIov];
       const int cnt = to_iov(buffers, iov);
       ssize_t r = 0;
-      if (cnt > 0) r = recv_timestamped(s->sock_.native_handle(), iov, cnt, s->last_rx_);
+      if (cnt > 0) {
+        r = s->uring_ ? s->uring_->read(iov, cnt, s->last_rx_)
+                      : recv_timestamped(s->sock_.native_handle(), iov, cnt, s->last_rx_);
+      }
       if (cnt == 0) {
         ec = {};
         n = 0;
@@ -129,7 +141,7 @@ class TimestampedSocket {
         ec = boost::asio::error::eof;
       } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
         step = Step::retry;
-        if (s->busy_poll_) return s->park(std::move(self));
+        if (s->busy_poll_ || s->uring_) return s->park(std::move(self));
         return s->sock_.async_wait(tcp::socket::wait_read, std::move(self));
       } else {
         ec = error_code(errno, boost::system::system_category());
@@ -213,6 +225,7 @@ class TimestampedSocket {
   bool (*parked_invoke_)(void*, TimestampedSocket*, bool) = nullptr;
   void (*parked_destroy_)(void*) = nullptr;
   alignas(std::max_align_t) unsigned char parked_[kParkBytes];
+  std::unique_ptr<UringReceiver> uring_;  // declared last: gone (its receive cancelled) before sock_ closes
 };
 
 // WebSocket close on a plain (non-TLS) stream over this socket: Beast's teardown of the TCP socket. Under TLS

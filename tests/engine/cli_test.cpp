@@ -311,6 +311,20 @@ TEST(EngineCli, ConfigKeysWithoutEffectOrImpossibleValuesAreRefused) {
   const Out p = run_enigma("paper --config " + paper + " --runs-dir " + runs.string());
   EXPECT_EQ(p.code, 3) << p.text;
   EXPECT_NE(p.text.find("key 'engine.topology': paper runs the fused topology"), std::string::npos) << p.text;
+  // io_uring carries market data; the order connection and SQPOLL without io_uring are refused by name.
+  const Case live_cases[] = {
+      {"uring-orders", "transport = \"asio\"                    # order connection",
+       "transport = \"io_uring\"                    # order connection",
+       "[live] transport = \"io_uring\": the order connection has no io_uring path yet"},
+      {"sqpoll-asio", "hardware_timestamps = false", "hardware_timestamps = false\nio_uring_sqpoll = true",
+       "[feed] io_uring_sqpoll = true needs transport = \"io_uring\""},
+  };
+  for (const Case& c : live_cases) {
+    const std::string cfg = config_file(dir, "live", [&](std::string t) { return replaced(t, c.from, c.to); });
+    const Out o = run_enigma("paper --config " + cfg + " --runs-dir " + runs.string());
+    EXPECT_EQ(o.code, 3) << c.name << "\n" << o.text;
+    EXPECT_NE(o.text.find(c.expected), std::string::npos) << c.name << "\n" << o.text;
+  }
 }
 
 // A run that fails after its directory exists says so in its log and in summary.json; `latest` is not moved.

@@ -15,6 +15,7 @@
 #include "engine/status.hpp"
 #include "engine/run_config.hpp"
 #include "feed/capture_reader.hpp"
+#include "feed/uring.hpp"
 #include "tests/support/ws_test_server.hpp"
 #include "tests/support/engine_test_support.hpp"
 
@@ -27,6 +28,8 @@ using enigma::testing::wait_for;
 class EnginePaperTransport : public ::testing::TestWithParam<feed::Transport> {};
 
 TEST_P(EnginePaperTransport, TradesLiveFramesAndRecoversFromADroppedConnection) {
+  if (GetParam() == feed::Transport::io_uring && !feed::uring_unavailable_reason().empty())
+    GTEST_SKIP() << "this kernel refuses io_uring: " << feed::uring_unavailable_reason();
   const enigma::testing::RecordedSession rec = enigma::testing::load_binance_session(6000);
   ASSERT_FALSE(rec.snapshot.empty());
   enigma::testing::WsTestServerOptions so;
@@ -91,7 +94,8 @@ TEST_P(EnginePaperTransport, TradesLiveFramesAndRecoversFromADroppedConnection) 
   EXPECT_EQ(r.crossed, 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Transports, EnginePaperTransport, ::testing::Values(feed::Transport::asio, feed::Transport::busy_poll),
+INSTANTIATE_TEST_SUITE_P(Transports, EnginePaperTransport,
+                         ::testing::Values(feed::Transport::asio, feed::Transport::busy_poll, feed::Transport::io_uring),
                          [](const auto& info) { return std::string(feed::to_string(info.param)); });
 
 // The feed goes quiet while connected: after [supervisor] feed_down_s without a frame the engine runs its

@@ -258,10 +258,15 @@ INSTANTIATE_TEST_SUITE_P(Faults, FeedWsClientFault,
                                            FaultCase{"reset", DisconnectCause::closed_by_peer, Transport::busy_poll},
                                            FaultCase{"close_frame", DisconnectCause::closed_by_peer,
                                                      Transport::busy_poll},
-                                           FaultCase{"silence", DisconnectCause::stale, Transport::busy_poll}),
+                                           FaultCase{"silence", DisconnectCause::stale, Transport::busy_poll},
+                                           // io_uring: a receive still in flight in the ring is cancelled
+                                           FaultCase{"reset", DisconnectCause::closed_by_peer, Transport::io_uring},
+                                           FaultCase{"close_frame", DisconnectCause::closed_by_peer,
+                                                     Transport::io_uring},
+                                           FaultCase{"silence", DisconnectCause::stale, Transport::io_uring}),
                          [](const auto& info) {
                            return std::string(info.param.name) +
-                                  (info.param.transport == Transport::asio ? "" : "_busy_poll");
+                                  (info.param.transport == Transport::asio ? "" : "_" + std::string(to_string(info.param.transport)));
                          });
 
 TEST(FeedWsClient, SequenceGapAndInvalidJsonArePassedThroughWithoutDisconnect) {
@@ -860,8 +865,16 @@ TEST_P(FeedWsTransport, DeliversFramesWithKernelRxStampsAndNoAllocation) {
   }
   ASSERT_EQ(st.n, 1500u);
   EXPECT_EQ(allocs, 0u) << "allocations while receiving 1000 frames over " << to_string(GetParam());
+  // io_uring: the frames came through the ring's receives (at least one per batch the server wrote), the
+  // other transports submit none.
+  if (GetParam() == Transport::io_uring) {
+    EXPECT_GT(c.io_uring_receives(), 10u);
+    EXPECT_EQ(so.to_string().find("transport=io_uring io_uring=submit "), 0u) << so.to_string();
+  } else {
+    EXPECT_EQ(c.io_uring_receives(), 0u);
+  }
   std::printf("%s\n", so.to_string().c_str());
 }
 
-INSTANTIATE_TEST_SUITE_P(Transports, FeedWsTransport, ::testing::Values(Transport::asio, Transport::busy_poll),
+INSTANTIATE_TEST_SUITE_P(Transports, FeedWsTransport, ::testing::Values(Transport::asio, Transport::busy_poll, Transport::io_uring),
                          [](const auto& info) { return std::string(to_string(info.param)); });
