@@ -15,6 +15,8 @@ namespace {
 constexpr std::uint64_t kRecvTag = 1;
 constexpr std::uint64_t kCancelTag = 2;
 constexpr int kBufferGroup = 0;  // one group per ring: each connection has its own ring
+// Room for the control message in each receive buffer: SCM_TIMESTAMPING is CMSG_SPACE(3 timespecs) = 64.
+constexpr unsigned kControlBytes = 128;
 }  // namespace
 
 struct UringReceiver::Impl {
@@ -28,18 +30,19 @@ struct UringReceiver::Impl {
   std::size_t br_bytes{0};
   bool br_registered{false};
   std::vector<unsigned char> pool;  // buffers x buffer_bytes, the provided receive buffers
-  // The receive in flight: the kernel picks its data buffer from the ring; the control buffer is ours.
+  // The multishot receive: the kernel writes each completion's header, control message and payload into a
+  // buffer it takes from the ring; this msghdr only says how much room the control message gets.
   msghdr msg{};
-  iovec iov{};
-  alignas(cmsghdr) char control[256]{};
-  bool in_flight{false};
-  // The completed receive being handed out.
+  bool armed{false};
+  // The completion being handed out.
   int cur_bid{-1};
+  const unsigned char* cur_data{nullptr};
   std::uint32_t cur_len{0};
   std::uint32_t cur_off{0};
   RxStamp cur_stamp{};
   int end{1};  // 1: open; 0: end of stream seen; < 0: -errno of a failed receive (both sticky)
-  std::uint64_t submits{0};
+  std::uint64_t arms{0};
+  std::uint64_t receives{0};
 
   ~Impl() {
     cancel_in_flight();
@@ -58,30 +61,35 @@ struct UringReceiver::Impl {
     io_uring_buf_ring_advance(br, 1);
   }
 
-  bool submit() noexcept {
+  // Arms the multishot receive: it stays armed, posting one completion per arrival, until the stream ends,
+  // an error, or the buffers run out (then the next read arms it again).
+  bool arm() noexcept {
     io_uring_sqe* sqe = io_uring_get_sqe(&ring);
-    if (sqe == nullptr) return false;  // cannot happen with one receive in flight; reported as EAGAIN
-    iov.iov_base = nullptr;
-    iov.iov_len = buffer_bytes;
+    if (sqe == nullptr) return false;  // cannot happen with one receive armed; reported as EAGAIN
     msg = msghdr{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    io_uring_prep_recvmsg(sqe, fd, &msg, 0);
+    msg.msg_controllen = kControlBytes;
+    io_uring_prep_recvmsg_multishot(sqe, fd, &msg, 0);
     sqe->flags |= IOSQE_BUFFER_SELECT;
     sqe->buf_group = kBufferGroup;
     io_uring_sqe_set_data64(sqe, kRecvTag);
-    // Without SQPOLL this is one io_uring_enter (the kernel tries the receive at once); with SQPOLL it is
-    // a store to the submission ring (and a wake-up call only when the kernel thread went idle).
+    // Without SQPOLL one io_uring_enter; with SQPOLL a store to the submission ring (and a wake-up call
+    // only when the kernel thread went idle).
     if (io_uring_submit(&ring) < 0) return false;
-    in_flight = true;
-    ++submits;
+    armed = true;
+    ++arms;
     return true;
   }
 
-  // Takes completed receives off the completion ring (no syscall). True when one finished.
+  // Takes a completed receive off the completion ring. True when one was taken. No syscall, except when
+  // the kernel flags finished work that waits for us to enter it (COOP_TASKRUN, see create()): then one.
   bool reap() noexcept {
+    if (take_completion()) return true;
+    if (sqpoll || (IO_URING_READ_ONCE(*ring.sq.kflags) & IORING_SQ_TASKRUN) == 0) return false;
+    (void)io_uring_get_events(&ring);
+    return take_completion();
+  }
+
+  bool take_completion() noexcept {
     io_uring_cqe* cqe = nullptr;
     while (io_uring_peek_cqe(&ring, &cqe) == 0 && cqe != nullptr) {
       const std::uint64_t tag = io_uring_cqe_get_data64(cqe);
@@ -89,18 +97,31 @@ struct UringReceiver::Impl {
       const unsigned flags = cqe->flags;
       io_uring_cqe_seen(&ring, cqe);
       if (tag != kRecvTag) continue;  // a cancel's own completion
-      in_flight = false;
+      if ((flags & IORING_CQE_F_MORE) == 0) armed = false;
       if (res > 0 && (flags & IORING_CQE_F_BUFFER) != 0) {
-        cur_bid = static_cast<int>(flags >> IORING_CQE_BUFFER_SHIFT);
-        cur_len = static_cast<std::uint32_t>(res);
+        const unsigned bid = flags >> IORING_CQE_BUFFER_SHIFT;
+        io_uring_recvmsg_out* out = io_uring_recvmsg_validate(buffer(bid), res, &msg);
+        const std::uint32_t payload = out != nullptr ? io_uring_recvmsg_payload_length(out, res, &msg) : 0;
+        if (out == nullptr || payload == 0) {  // the stream's end (a receive of 0 bytes)
+          recycle(bid);
+          end = out == nullptr ? -EIO : 0;
+          return true;
+        }
+        cur_bid = static_cast<int>(bid);
+        cur_data = static_cast<const unsigned char*>(io_uring_recvmsg_payload(out, &msg));
+        cur_len = payload;
         cur_off = 0;
         cur_stamp = RxStamp{};
-        read_rx_stamp(msg, cur_stamp);
+        msghdr control{};  // the control message as the kernel wrote it, for the shared SCM_TIMESTAMPING reader
+        control.msg_control = static_cast<unsigned char*>(io_uring_recvmsg_name(out)) + out->namelen;
+        control.msg_controllen = out->controllen;
+        read_rx_stamp(control, cur_stamp);
+        ++receives;
       } else if (res == 0) {
         end = 0;
       } else if (res != -EAGAIN && res != -ENOBUFS && res != -ECANCELED) {
         end = res < 0 ? res : -EIO;
-      }  // EAGAIN / ENOBUFS / ECANCELED: nothing received; the next read submits again
+      }  // EAGAIN / ENOBUFS (all buffers handed out) / ECANCELED: nothing received; the next read re-arms
       return true;
     }
     return false;
@@ -110,7 +131,7 @@ struct UringReceiver::Impl {
     std::size_t copied = 0;
     for (int i = 0; i < n && cur_off < cur_len; ++i) {
       const std::size_t k = std::min<std::size_t>(out[i].iov_len, cur_len - cur_off);
-      std::memcpy(out[i].iov_base, buffer(static_cast<unsigned>(cur_bid)) + cur_off, k);
+      std::memcpy(out[i].iov_base, cur_data + cur_off, k);
       cur_off += static_cast<std::uint32_t>(k);
       copied += k;
     }
@@ -123,20 +144,24 @@ struct UringReceiver::Impl {
     return static_cast<ssize_t>(copied);
   }
 
-  // Closing: the ring holds a reference to the socket while a receive is in flight, so that receive is
-  // cancelled (and its completion waited for, bounded) before the connection goes away.
+  // Closing: the ring holds a reference to the socket while the receive is armed, so it is cancelled (and
+  // its last completion waited for, bounded) before the connection goes away. Data still queued is dropped.
   void cancel_in_flight() noexcept {
-    if (!ring_ok || !in_flight) return;
+    if (!ring_ok || !armed) return;
     if (io_uring_sqe* sqe = io_uring_get_sqe(&ring); sqe != nullptr) {
       io_uring_prep_cancel64(sqe, kRecvTag, 0);
       io_uring_sqe_set_data64(sqe, kCancelTag);
       (void)io_uring_submit(&ring);
     }
-    for (int i = 0; i < 4 && in_flight; ++i) {
+    for (int i = 0; i < 16 && armed; ++i) {
       __kernel_timespec ts{0, 50'000'000};
       io_uring_cqe* cqe = nullptr;
       if (io_uring_wait_cqe_timeout(&ring, &cqe, &ts) != 0) continue;
-      (void)reap();
+      (void)take_completion();
+      if (cur_bid >= 0) {
+        recycle(static_cast<unsigned>(cur_bid));
+        cur_bid = -1;
+      }
     }
   }
 };
@@ -149,6 +174,10 @@ std::unique_ptr<UringReceiver> UringReceiver::create(int fd, const UringOptions&
     error = "io_uring: the receive buffer count must be a power of two up to 32768";
     return nullptr;
   }
+  if (opt.buffer_bytes < 2 * (sizeof(io_uring_recvmsg_out) + kControlBytes)) {
+    error = "io_uring: receive buffers must hold the receive header, its control message and data";
+    return nullptr;
+  }
   auto m = std::make_unique<Impl>();
   m->fd = fd;
   m->buffers = opt.buffers;
@@ -157,6 +186,11 @@ std::unique_ptr<UringReceiver> UringReceiver::create(int fd, const UringOptions&
   if (opt.sqpoll) {
     p.flags |= IORING_SETUP_SQPOLL;
     p.sq_thread_idle = static_cast<unsigned>(std::max(1, opt.sqpoll_idle_ms));
+  } else {
+    // Completions of a socket receive run as task work of the submitting thread. By default the kernel
+    // interrupts the (spinning) thread with an IPI to run it; cooperatively, it only raises IORING_SQ_TASKRUN
+    // and the poll loop enters the kernel when it sees the flag (reap()): measured 2x faster on loopback.
+    p.flags |= IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
   }
   if (const int rc = io_uring_queue_init_params(8, &m->ring, &p); rc < 0) {
     error = std::string("io_uring_setup") + (opt.sqpoll ? " with SQPOLL" : "") + " refused: " + std::strerror(-rc);
@@ -192,7 +226,7 @@ std::unique_ptr<UringReceiver> UringReceiver::create(int fd, const UringOptions&
 
 ssize_t UringReceiver::read(iovec* iov, int iovcnt, RxStamp& stamp) noexcept {
   Impl& m = *impl_;
-  // Bounded: at most a submit and a reap per pass (an EAGAIN/ENOBUFS completion submits once more).
+  // Bounded: a completion is taken, or the receive armed, at most once per pass.
   for (int pass = 0; pass < 3; ++pass) {
     if (m.cur_bid >= 0) return m.hand_out(iov, iovcnt, stamp);
     if (m.end <= 0) {
@@ -200,8 +234,8 @@ ssize_t UringReceiver::read(iovec* iov, int iovcnt, RxStamp& stamp) noexcept {
       errno = -m.end;
       return -1;
     }
-    if (!m.in_flight && !m.submit()) break;
-    if (!m.reap()) break;  // still in flight: the caller parks and polls again
+    if (m.reap()) continue;              // a receive (or the stream's end) came in
+    if (m.armed || !m.arm()) break;      // nothing yet: the caller parks and polls again
   }
   errno = EAGAIN;
   return -1;
@@ -209,7 +243,8 @@ ssize_t UringReceiver::read(iovec* iov, int iovcnt, RxStamp& stamp) noexcept {
 
 void UringReceiver::cancel() noexcept { impl_->cancel_in_flight(); }
 bool UringReceiver::sqpoll() const noexcept { return impl_->sqpoll; }
-std::uint64_t UringReceiver::submits() const noexcept { return impl_->submits; }
+std::uint64_t UringReceiver::arms() const noexcept { return impl_->arms; }
+std::uint64_t UringReceiver::receives() const noexcept { return impl_->receives; }
 
 std::string uring_unavailable_reason() {
   io_uring ring{};

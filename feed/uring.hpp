@@ -1,12 +1,14 @@
-// The io_uring receive path of one socket (config `transport = "io_uring"`): liburing, receives into a
-// registered ring of provided buffers (IORING_REGISTER_PBUF_RING) with IORING_OP_RECVMSG, so the kernel's
-// SO_TIMESTAMPING control message still arrives with the data. Optional SQPOLL: a kernel thread takes the
-// submissions, so neither submitting a receive nor reaping its completion is a syscall.
+// The io_uring receive path of one socket (config `transport = "io_uring"`): liburing, one multishot
+// IORING_OP_RECVMSG armed once per connection (Linux 6.0+) that fills buffers the kernel takes from a
+// registered ring of provided buffers (IORING_REGISTER_PBUF_RING, 5.19+). Each completion carries the
+// kernel's SO_TIMESTAMPING control message with its data. Reaping a completion is a read of shared memory;
+// the kernel runs finished receives cooperatively (COOP_TASKRUN: no interrupt of the spinning thread, one
+// io_uring_enter when it flags work). Optional SQPOLL: a kernel thread takes the submissions.
 //
 // Used by feed/detail/timestamped_socket.hpp on the polling (pinned) thread: read() has recvmsg's contract
 // (bytes, 0 at end of stream, -1 with errno; EAGAIN while the receive is still in flight), so a pending read
-// parks and is retried by poll_pending() exactly as under busy_poll. One receive is in flight at a time (a TLS
-// stream never reads twice at once); bytes the caller had no room for stay in their buffer for the next read.
+// parks and is retried by poll_pending() exactly as under busy_poll. Completions are taken one at a time, in
+// order; bytes the caller had no room for stay in their buffer for the next read.
 // Everything is allocated and registered at connect (create); read() allocates nothing.
 #pragma once
 
@@ -44,7 +46,8 @@ class UringReceiver {
   void cancel() noexcept;
 
   [[nodiscard]] bool sqpoll() const noexcept;
-  [[nodiscard]] std::uint64_t submits() const noexcept;  // receives submitted
+  [[nodiscard]] std::uint64_t arms() const noexcept;      // multishot receives armed (one per connection, normally)
+  [[nodiscard]] std::uint64_t receives() const noexcept;  // completions that brought data
 
  private:
   struct Impl;

@@ -80,7 +80,7 @@ std::string_view to_string(WsState s) noexcept {
 
 std::string SocketOptionReport::to_string() const {
   return std::string("transport=") + std::string(feed::to_string(transport)) +
-         (transport == Transport::io_uring ? (io_uring_sqpoll ? " io_uring=sqpoll" : " io_uring=submit") : "") +
+         (transport == Transport::io_uring ? (io_uring_sqpoll ? " io_uring=multishot+sqpoll" : " io_uring=multishot") : "") +
          " TCP_NODELAY=" + (tcp_nodelay ? "on" : "off") +
          " SO_BUSY_POLL=" + (so_busy_poll ? "on" : "off") + " SO_PREFER_BUSY_POLL=" + (prefer_busy_poll ? "on" : "off") +
          " SO_TIMESTAMPING=" + (rx_timestamping ? (hardware_timestamping ? "software+hardware" : "software") : "off");
@@ -575,7 +575,7 @@ SocketOptionReport WsClient::socket_options() const noexcept { return impl_->soc
 std::uint64_t WsClient::io_uring_receives() const noexcept {
   if (!impl_->sess) return 0;
   const UringReceiver* u = impl_->sess->ws.next_layer().next_layer().uring();
-  return u != nullptr ? u->submits() : 0;
+  return u != nullptr ? u->receives() : 0;
 }
 std::string WsClient::last_error() const { return impl_->last_error; }
 

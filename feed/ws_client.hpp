@@ -218,7 +218,7 @@ class WsClient {
   [[nodiscard]] WsState state() const noexcept;
   [[nodiscard]] const WsStats& stats() const noexcept;
   [[nodiscard]] SocketOptionReport socket_options() const noexcept;
-  // io_uring: receives submitted to the current connection's ring (0 for the other transports).
+  // io_uring: receives that brought data on the current connection (0 for the other transports).
   [[nodiscard]] std::uint64_t io_uring_receives() const noexcept;
   [[nodiscard]] std::string last_error() const;
 

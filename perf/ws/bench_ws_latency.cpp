@@ -1,7 +1,9 @@
 // One-way loopback latency of a market-data frame:
-//   BM_WsTlsFrame    : test server (Beast, TLS) stamps CLOCK_MONOTONIC_RAW just before its write; the client
-//                      (busy-poll mode) stamps in on_frame. Includes TLS encrypt/decrypt, WebSocket framing,
-//                      two kernel socket paths and the client's epoll/read loop.
+//   BM_WsTlsFrame/T  : test server (Beast, TLS) stamps CLOCK_MONOTONIC_RAW just before its write; the client
+//                      (poll_once driven) stamps in on_frame. Includes TLS encrypt/decrypt, WebSocket framing,
+//                      two kernel socket paths and the client's read path for transport T: 0 asio (epoll),
+//                      1 busy_poll (recvmsg retried), 2 io_uring (RECVMSG reaped from the ring), 3 io_uring
+//                      with SQPOLL.
 //   BM_TcpFloor      : the same bytes over a plain loopback TCP socket, sender thread -> busy-polling recv():
 //                      the kernel floor the TLS WebSocket path sits on.
 // Each iteration is one frame, sent only after the previous one arrived (latency, not throughput).
@@ -69,6 +71,9 @@ void BM_WsTlsFrame(benchmark::State& state) {
   WsClientOptions o;
   o.url = srv.url("/ws");
   o.tls.ca_file = srv.ca_file();
+  const auto arg = state.range(0);
+  o.transport = arg == 0 ? Transport::asio : arg == 1 ? Transport::busy_poll : Transport::io_uring;
+  o.io_uring_sqpoll = arg == 3;
   WsClient c(o, h);
   c.start();
   while (!up) c.poll_once();
@@ -145,5 +150,5 @@ void BM_TcpFloor(benchmark::State& state) {
 }  // namespace
 
 BENCHMARK(BM_TcpFloor)->Iterations(10000)->UseManualTime()->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_WsTlsFrame)->Iterations(10000)->UseManualTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_WsTlsFrame)->DenseRange(0, 3)->Iterations(10000)->UseManualTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK_MAIN();

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <ctime>
 #include <string>
+#include <vector>
 
 #include "core/error.hpp"
 #include "feed/uring.hpp"
@@ -205,7 +206,7 @@ TEST(IoUring, ReceivesKeepTheirKernelStampAndHandOutWhatDidNotFit) {
     errno = 0;
     EXPECT_EQ(u->read(&iov, 1, rx), -1);
     EXPECT_EQ(errno, EAGAIN);
-    EXPECT_EQ(u->submits(), 1u);
+    EXPECT_EQ(u->arms(), 1u);
     const std::int64_t before_send = realtime_ns();
     ASSERT_EQ(::send(p.client, "0123456789", 10, 0), 10);
     // 4 bytes of room: the rest stays in the provided buffer for the next reads (no new receive).
@@ -221,7 +222,7 @@ TEST(IoUring, ReceivesKeepTheirKernelStampAndHandOutWhatDidNotFit) {
     EXPECT_EQ(u->read(two, 2, rx2), 6);
     EXPECT_EQ(std::string(a, 3) + std::string(b, 3), "456789");
     EXPECT_EQ(rx2.software_ns, rx.software_ns) << "the same receive, the same stamp";
-    EXPECT_EQ(u->submits(), 1u);
+    EXPECT_EQ(u->receives(), 1u);
     // More receives than buffers: each buffer goes back to the ring once handed out.
     for (int i = 0; i < 10; ++i) {
       const std::string msg = "frame-" + std::to_string(i);
@@ -234,7 +235,22 @@ TEST(IoUring, ReceivesKeepTheirKernelStampAndHandOutWhatDidNotFit) {
       }
       EXPECT_EQ(got, msg);
     }
-    EXPECT_GE(u->submits(), 11u);
+    EXPECT_GE(u->receives(), 11u);
+    EXPECT_EQ(u->arms(), 1u) << "the multishot receive stays armed while buffers come back";
+    // More data than all buffers hold at once: the receive ends when the ring is empty (ENOBUFS) and the
+    // next read arms it again; nothing is lost or reordered.
+    std::string burst(6 * o.buffer_bytes, '\0');
+    for (std::size_t i = 0; i < burst.size(); ++i) burst[i] = static_cast<char>('a' + i % 26);
+    ASSERT_EQ(::send(p.client, burst.data(), burst.size(), 0), static_cast<ssize_t>(burst.size()));
+    std::string got;
+    std::vector<char> big(8192);
+    for (int i = 0; i < 1000 && got.size() < burst.size(); ++i) {
+      const ssize_t r = uring_read(*u, big.data(), big.size(), rx);
+      ASSERT_GT(r, 0) << std::strerror(errno);
+      got.append(big.data(), static_cast<std::size_t>(r));
+    }
+    EXPECT_EQ(got, burst);
+    EXPECT_GE(u->arms(), 2u) << "6 buffers' worth in 4 buffers needs a re-arm";
     // End of stream is 0, and stays 0.
     ::shutdown(p.client, SHUT_WR);
     EXPECT_EQ(uring_read(*u, buf, sizeof buf, rx), 0);
