@@ -821,6 +821,15 @@ int cmd_check_host() {
                     stack.name + (stack.evidence.empty() ? "" : " (" + stack.evidence + ")") +
                         (stack.name == "kernel" ? "; kernel bypass: scripts/run-bypass.sh" : ""),
                     ""});
+  // io_uring ([feed] transport = "io_uring"): kernels can switch it off (kernel.io_uring_disabled, 6.6+) and
+  // container seccomp profiles often refuse io_uring_setup.
+  if (const std::string why = feed::uring_unavailable_reason(); why.empty()) {
+    checks.push_back({"io_uring", tuning::CheckStatus::ok, "available: [feed] transport = \"io_uring\" can be used", ""});
+  } else {
+    checks.push_back({"io_uring", tuning::CheckStatus::info,
+                      why + " (kernel.io_uring_disabled or a seccomp profile); [feed] transport = \"io_uring\" is refused here",
+                      ""});
+  }
   std::fputs(tuning::format_checks(checks).c_str(), stdout);
   int warns = 0;
   for (const auto& c : checks) warns += c.status == tuning::CheckStatus::warn;

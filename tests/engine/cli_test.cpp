@@ -2,10 +2,12 @@
 // the indicators command, and a replay that leaves the run directory promised in the README.
 #include <gtest/gtest.h>
 
+#include <linux/io_uring.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -277,6 +279,14 @@ TEST(EngineCli, CheckHostReportsTimestampingPerInterfaceAndTheSocketStack) {
   EXPECT_NE(o.text.find("nic_timestamping  lo: software rx+tx, hardware none (no PTP clock)"), std::string::npos)
       << o.text;
   EXPECT_NE(o.text.find("socket_stack      kernel"), std::string::npos) << o.text;
+  // io_uring as the kernel answers this process: asked here with the raw system call.
+  io_uring_params params{};
+  const long fd = ::syscall(SYS_io_uring_setup, 2, &params);
+  if (fd >= 0) ::close(static_cast<int>(fd));
+  EXPECT_NE(o.text.find(fd >= 0 ? "io_uring          available: [feed] transport = \"io_uring\" can be used"
+                                : "io_uring          io_uring_setup refused: "),
+            std::string::npos)
+      << o.text;
 }
 
 // Every [engine] key acts or is refused; what cannot work on this host or topology is refused before a run
