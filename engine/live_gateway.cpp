@@ -19,6 +19,7 @@
 #include "core/clock.hpp"
 #include "core/logger.hpp"
 #include "core/stage_runner.hpp"
+#include "feed/detail/timestamped_socket.hpp"
 #include "feed/detail/tls.hpp"
 #include "feed/ws_client.hpp"
 
@@ -112,13 +113,17 @@ std::string printable(std::string_view s, std::size_t max = 200) {
 }  // namespace
 
 // One keep-alive TLS connection to the REST host, driven synchronously on the gateway thread: each step is
-// an async operation on a private io_context run to completion, so the tcp_stream deadline bounds it.
+// an async operation on a private io_context driven to completion within its deadline (drive()). Below TLS
+// is the market data's own socket layer (feed/detail/timestamped_socket.hpp), so the order connection reads
+// the way its `transport` says: the reactor (asio), recvmsg retried by this thread (busy_poll), or io_uring
+// completions reaped by this thread (io_uring).
 struct RestConnection {
+  using TlsStream = net::ssl::stream<feed::detail::TimestampedSocket>;
   net::io_context io;
   net::ssl::context ctx;
   feed::ParsedUrl url;
   feed::TlsOptions tls;
-  std::optional<beast::ssl_stream<beast::tcp_stream>> stream;
+  std::optional<TlsStream> stream;
   beast::flat_buffer buffer;
   std::int64_t last_used_ns{0};
   std::uint64_t served{0};  // answers read on this connection
@@ -136,7 +141,37 @@ struct RestConnection {
   RestConnection(feed::ParsedUrl u, feed::TlsOptions t)
       : ctx(feed::detail::make_client_tls_context(t)), url(std::move(u)), tls(std::move(t)) {}
 
-  int fd() { return beast::get_lowest_layer(*stream).socket().native_handle(); }
+  feed::detail::TimestampedSocket& sock() { return stream->next_layer(); }
+  int fd() { return sock().next_layer().native_handle(); }
+
+  // Runs what was started on `io` to completion, or until `timeout_ns` passed: then the socket is closed, so
+  // what is pending completes with an error. False on the timeout. asio waits in the reactor; busy_poll and
+  // io_uring spin, retrying the parked read themselves (poll_pending), as the market-data thread does.
+  bool drive(std::int64_t timeout_ns) {
+    io.restart();
+    bool in_time = true;
+    if (transport == feed::Transport::asio) {
+      io.run_for(std::chrono::nanoseconds(timeout_ns));
+      in_time = io.stopped();
+    } else {
+      const std::int64_t deadline = monotonic_ns() + timeout_ns;
+      while (!io.stopped()) {
+        if (monotonic_ns() >= deadline) {
+          in_time = false;
+          break;
+        }
+        sock().poll_pending();
+        (void)io.poll();
+      }
+    }
+    if (in_time) return true;
+    sock().abort_pending();
+    boost::system::error_code ignored;
+    sock().next_layer().close(ignored);
+    io.restart();
+    io.run();  // the aborted operations' handlers (they only record the error)
+    return false;
+  }
 
   // Every stamp queued since the last call; the latest is the request's last byte (one request in flight).
   void collect_tx_stamp() noexcept {
@@ -152,7 +187,10 @@ struct RestConnection {
   void close() noexcept {
     if (stream) {
       boost::system::error_code ec;
-      beast::get_lowest_layer(*stream).socket().close(ec);
+      sock().abort_pending();
+      sock().next_layer().close(ec);
+      io.restart();
+      (void)io.poll();  // an aborted parked read's handler, before the stream it refers to goes
       stream.reset();
     }
     buffer.clear();
@@ -178,16 +216,18 @@ struct RestConnection {
       close();
       return false;
     }
-    auto& low = beast::get_lowest_layer(*stream);
-    low.expires_after(std::chrono::nanoseconds(timeout_ns));
     bool ok = false;
-    low.async_connect(endpoints, [&](const boost::system::error_code& e1, const tcp::endpoint&) {
+    net::async_connect(sock().next_layer(), endpoints, [&](const boost::system::error_code& e1, const tcp::endpoint&) {
       if (e1) {
         last_error = "connecting to " + url.host + ":" + url.port + ": " + e1.message();
         return;
       }
       boost::system::error_code ignored;
-      low.socket().set_option(tcp::no_delay(true), ignored);
+      sock().next_layer().set_option(tcp::no_delay(true), ignored);
+      if (std::string why = apply_transport(); !why.empty()) {
+        last_error = why;
+        return;
+      }
       stream->async_handshake(net::ssl::stream_base::client, [&](const boost::system::error_code& e2) {
         if (e2) {
           last_error = "TLS handshake with " + url.host + ": " + feed::detail::describe_tls_error(*stream, e2);
@@ -196,18 +236,29 @@ struct RestConnection {
         ok = true;
       });
     });
-    io.restart();
-    io.run();
+    if (!drive(timeout_ns)) last_error = "connecting to " + url.host + ":" + url.port + ": timed out";
     if (!ok) {
       close();
       return false;
     }
     // After the handshake, so only request bytes are stamped.
-    if (transport == feed::Transport::busy_poll) (void)feed::enable_busy_poll(fd(), busy_poll_us, true);
     tx_stamps = want_tx_stamps && feed::enable_tx_timestamping(fd());
-    low.expires_never();
     last_used_ns = monotonic_ns();
     return true;
+  }
+
+  // The read path of `transport` on the connected socket: "" when set up, else why not.
+  std::string apply_transport() {
+    if (transport == feed::Transport::busy_poll) {
+      (void)feed::enable_busy_poll(fd(), busy_poll_us, true);
+      sock().set_busy_poll(true);
+    } else if (transport == feed::Transport::io_uring) {
+      std::string err;
+      auto receiver = feed::UringReceiver::create(fd(), feed::UringOptions{}, err);
+      if (!receiver) return "order connection to " + url.host + ": transport io_uring: " + err;
+      sock().set_uring(std::move(receiver));
+    }
+    return {};
   }
 
   // Writes one complete request and reads its answer. Returns the HTTP status, or 0 when no answer was
@@ -216,8 +267,6 @@ struct RestConnection {
   int exchange(std::string_view request, std::string& body, bool& written, std::int64_t timeout_ns,
                std::uint64_t& write_done_tsc) {
     written = false;
-    auto& low = beast::get_lowest_layer(*stream);
-    low.expires_after(std::chrono::nanoseconds(timeout_ns));
     http::response_parser<http::string_body> parser;
     parser.body_limit(1u << 20);
     int status = 0;
@@ -237,15 +286,13 @@ struct RestConnection {
                          status = static_cast<int>(parser.get().result_int());
                        });
                      });
-    io.restart();
-    io.run();
+    if (!drive(timeout_ns) && status == 0) last_error = (written ? "reading the answer: " : "writing the request: ") + std::string("timed out");
     if (written) collect_tx_stamp();
     limits = LimitHeaders{};
     if (status == 0) {
       close();
       return 0;
     }
-    low.expires_never();
     {
       const auto& h = parser.get();  // field lookup is case-insensitive
       limits.used_weight_1m = header_int(h["X-MBX-USED-WEIGHT-1M"]);
@@ -706,7 +753,7 @@ bool LiveGateway::try_send(RestRequest kind, const oms::ClientOrderId& id, Instr
 void LiveGateway::io_loop() noexcept {
   Impl& im = *impl_;
   const TscClock& clk = TscClock::instance();
-  const bool spin = opt_.spin || opt_.transport == feed::Transport::busy_poll;
+  const bool spin = opt_.spin || opt_.transport != feed::Transport::asio;
   GatewayReport gr;
   for (;;) {
     bool worked = im.ws->poll_once() > 0;

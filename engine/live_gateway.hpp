@@ -10,7 +10,8 @@
 // user-data stream (POST /fapi/v1/listenKey, WebSocket <user_ws_url>/<listenKey>, PUT keep-alive every
 // keepalive_interval_ns, a new key after listenKeyExpired). The thread sleeps idle_sleep_ns when nothing
 // happened (backoff; shared machines and CI), so its latency floor is that sleep plus the round trip; with
-// transport "busy_poll" (or spin) it spins instead and picks signed bytes up as soon as they are pushed.
+// transport "busy_poll" or "io_uring" (or spin) it spins instead and picks signed bytes up as soon as they are
+// pushed, and waits for each answer spinning on its own read path instead of in the reactor.
 //
 // Outcomes (RELIABILITY.md): a request that could not be written (connect / TLS failed) is a local
 // reject (venue_code 0, Reason::venue_error); once written, a 5xx, a timeout or a lost connection is
@@ -55,8 +56,10 @@ struct LiveGatewayOptions {
   std::int64_t idle_reconnect_ns{50'000'000'000};      // reconnect before reusing an older idle connection
   std::int64_t keepalive_interval_ns{30LL * 60 * 1'000'000'000};  // listenKey PUT (Binance: every 30 min)
   std::int64_t idle_sleep_ns{50'000};                  // backoff only (transport "asio" without spin)
-  // Order connection transport: "busy_poll" sets SO_BUSY_POLL / SO_PREFER_BUSY_POLL on the order socket and
-  // makes the gateway thread spin (pause, no sleep) between polls, so signed bytes are picked up at once.
+  // Order connection transport (the read path under TLS, as for market data; feed/transport.hpp): "busy_poll"
+  // retries recvmsg on this thread and sets SO_BUSY_POLL / SO_PREFER_BUSY_POLL on the order socket,
+  // "io_uring" reaps io_uring receive completions on this thread; both make the gateway thread spin (pause,
+  // no sleep) between polls, so signed bytes are picked up at once.
   feed::Transport transport{feed::Transport::asio};
   bool spin{false};                                    // spin without busy_poll socket options
   int busy_poll_us{50};

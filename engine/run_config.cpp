@@ -675,11 +675,6 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
     rc.live.ca_file = t->string("ca_file", std::string(), true);
     rc.live.transport =
         feed::parse_transport(t->string("transport", std::string("asio")), rc.source + ": [live] transport");
-    // The order connection is Beast's own TLS stream over a tcp_stream (engine/live_gateway.cpp), not our
-    // socket layer: io_uring reaches market data only so far.
-    if (rc.live.transport == feed::Transport::io_uring)
-      throw Error(rc.source + ": [live] transport = \"io_uring\": the order connection has no io_uring path yet (it "
-                  "is built for [feed] connections); use \"asio\" or \"busy_poll\"");
     rc.live.unknown_orders = t->choice<UnknownOrderPolicy>("unknown_orders", UnknownOrderPolicy::report,
                                                            {{"report", UnknownOrderPolicy::report},
                                                             {"cancel", UnknownOrderPolicy::cancel},

@@ -321,11 +321,8 @@ TEST(EngineCli, ConfigKeysWithoutEffectOrImpossibleValuesAreRefused) {
   const Out p = run_enigma("paper --config " + paper + " --runs-dir " + runs.string());
   EXPECT_EQ(p.code, 3) << p.text;
   EXPECT_NE(p.text.find("key 'engine.topology': paper runs the fused topology"), std::string::npos) << p.text;
-  // io_uring carries market data; the order connection and SQPOLL without io_uring are refused by name.
+  // SQPOLL without io_uring is refused by name.
   const Case live_cases[] = {
-      {"uring-orders", "transport = \"asio\"                    # order connection",
-       "transport = \"io_uring\"                    # order connection",
-       "[live] transport = \"io_uring\": the order connection has no io_uring path yet"},
       {"sqpoll-asio", "hardware_timestamps = false", "hardware_timestamps = false\nio_uring_sqpoll = true",
        "[feed] io_uring_sqpoll = true needs transport = \"io_uring\""},
   };

@@ -28,6 +28,7 @@
 #include <set>
 #include <sstream>
 #include <thread>
+#include <utility>
 
 #include "engine/admin.hpp"
 #include "engine/key_permissions.hpp"
@@ -131,7 +132,8 @@ class FakeBinance {
   void lose_next_ws_api_answer() { std::lock_guard lk(mu_); lose_ws_api_answer_ = true; }
   [[nodiscard]] const std::string& ca_file() const { return ca_file_; }
 
-  // The n-th POST /fapi/v1/order (1-based) is answered with HTTP `status` and Binance `code` instead.
+  // The n-th POST /fapi/v1/order (1-based) is answered with HTTP `status` and Binance `code` instead;
+  // status 0: the venue books the order and never answers that request (the connection stays open).
   void script(int n, int status, int code) {
     std::lock_guard lk(mu_);
     scripted_[n] = {status, code};
@@ -223,6 +225,10 @@ class FakeBinance {
         if (ec) return;
         if (websocket::is_upgrade(self->req)) return self->accept_ws();
         self->res = self->v.serve(self->req);
+        {
+          std::lock_guard lk(self->v.mu_);
+          if (std::exchange(self->v.silence_answer_, false)) return self->read_request();  // no answer
+        }
         self->v.add_limit_headers(self->res);
         self->res.keep_alive(true);
         self->res.prepare_payload();
@@ -456,6 +462,11 @@ class FakeBinance {
       const int n = ++posts_;
       Order o{p["newClientOrderId"], p["side"], p["type"], p["quantity"], p.count("price") ? p["price"] : "0", next_id_++};
       if (auto it = scripted_.find(n); it != scripted_.end()) {
+        if (it->second.first == 0) {
+          orders_[o.client_id] = o;  // booked, resting; the answer never comes
+          silence_answer_ = true;
+          return answer(200, order_json(o));
+        }
         if (it->second.first >= 500) {
           orders_[o.client_id] = o;  // the venue took it, but the answer is lost: only a query tells
           return answer(it->second.first, R"({"code":-1000,"msg":"An unknown error occurred while processing the request."})");
@@ -516,6 +527,7 @@ class FakeBinance {
   int stream_accepts_{0};
   int ws_api_requests_{0}, ws_api_logons_{0}, ws_api_connections_{0};
   bool lose_ws_api_answer_{false};
+  bool silence_answer_{false};
   int foreign() const { return posts_ >= foreign_from_post_ ? foreign_weight_ : 0; }  // mu_ held
   int used_weight_{0}, foreign_weight_{0}, foreign_from_post_{0}, retry_after_s_{1}, restriction_queries_{0};
   bool key_can_withdraw_{false};
@@ -600,7 +612,7 @@ TEST_P(EngineLiveEntry, OrdersReachTheVenueSignedAndFillsComeBack) {
   trading.journal_path = fresh_path("journal");
   TradingCore core(registry, trading);
   LiveGatewayOptions go = gateway_options(venue);
-  go.transport = transport == feed::Transport::io_uring ? feed::Transport::asio : transport;  // [feed] only
+  go.transport = transport;
   auto ws_api = use_order_entry(entry, venue, registry, go);
   LiveGateway gateway(registry, go);
   core.go_live(gateway, kKey, oms::Secret(kSecret), "127.0.0.1:" + venue.rest_url().substr(venue.rest_url().rfind(':') + 1),
@@ -773,6 +785,62 @@ INSTANTIATE_TEST_SUITE_P(OrderEntries, EngineLiveEntry,
                            return std::string(feed::to_string(i.param.transport)) + "_" +
                                   order_entry_name({i.param.entry, i.index});
                          });
+
+// A REST answer that never comes, for every order-connection transport: after request_timeout the order is
+// UNKNOWN (the venue has it; no report may call it rejected), the connection is replaced, and the query by
+// client id over the new one finds it resting.
+class EngineLiveTimeout : public ::testing::TestWithParam<feed::Transport> {};
+
+TEST_P(EngineLiveTimeout, AnUnansweredOrderIsUnknownUntilQueried) {
+  if (GetParam() == feed::Transport::io_uring && !feed::uring_unavailable_reason().empty())
+    GTEST_SKIP() << "this kernel refuses io_uring: " << feed::uring_unavailable_reason();
+  FakeBinance venue;
+  venue.script(1, 0, 0);
+  InstrumentRegistry registry;
+  trading_config().fill_registry(registry);
+  LiveGatewayOptions go = gateway_options(venue);
+  go.transport = GetParam();
+  go.request_timeout_ns = 300'000'000;
+  LiveGateway gateway(registry, go);
+  gateway.start();
+  oms::binance_futures::Encoder enc(registry, kKey, oms::Secret(kSecret));
+  oms::OrderSpec o{};
+  o.req.client_id = risk::ClientOrderId::from("ensilent1").value;
+  o.req.instrument = 0;
+  o.req.side = Side::buy;
+  o.req.type = risk::OrderType::limit;
+  o.req.tif = risk::TimeInForce::gtc;
+  o.req.qty = Qty::parse("0.01").value;
+  o.req.price = Price::parse("60000").value;
+  char buf[2048];
+  const auto n = enc.encode_new(o, 1723075200000, buf, sizeof buf);
+  ASSERT_TRUE(n.ok());
+  const auto sent = std::chrono::steady_clock::now();
+  ASSERT_TRUE(gateway.try_send(oms::binance_futures::RestRequest::new_order, o.req.client_id, 0,
+                               std::string_view(buf, n.value), rdtsc()));
+  // The user stream's NEW event is not sent for a silent answer, so the first report is the gateway's.
+  GatewayReport g;
+  ASSERT_TRUE(wait_for([&] { return gateway.try_pop(g); }, 10000));
+  const auto waited = std::chrono::steady_clock::now() - sent;
+  EXPECT_TRUE(g.unknown);
+  EXPECT_EQ(g.report.status, oms::OrderStatus::unknown);
+  EXPECT_EQ(g.report.client_id, o.req.client_id);
+  EXPECT_GE(waited, std::chrono::milliseconds(300)) << "UNKNOWN before the timeout";
+  ASSERT_EQ(venue.orders().count("ensilent1"), 1u) << "the venue booked the order";
+  const auto q = enc.encode_query(0, o.req.client_id, 1723075200100, buf, sizeof buf);
+  ASSERT_TRUE(q.ok());
+  ASSERT_TRUE(gateway.try_send(oms::binance_futures::RestRequest::query, o.req.client_id, 0, std::string_view(buf, q.value), rdtsc()));
+  ASSERT_TRUE(wait_for([&] { return gateway.try_pop(g) && g.report.kind == oms::ExecKind::status; }, 10000));
+  gateway.stop();
+  EXPECT_FALSE(g.unknown);
+  EXPECT_EQ(g.report.status, oms::OrderStatus::accepted);
+  EXPECT_EQ(venue.queries(), 1);
+  EXPECT_GE(gateway.stats().rest_connects.load(), 2u) << "the silent connection was replaced";
+}
+
+INSTANTIATE_TEST_SUITE_P(Transports, EngineLiveTimeout,
+                         ::testing::Values(feed::Transport::asio, feed::Transport::busy_poll, feed::Transport::io_uring),
+                         [](const auto& info) { return std::string(feed::to_string(info.param)); });
 
 TEST(EngineLive, ABadSignatureIsAVenueReject) {
   FakeBinance venue;
