@@ -589,7 +589,8 @@ void LiveGateway::open_ws_api() {
   wo.url = opt_.ws_api_url;
   wo.tls = opt_.tls;
   wo.ping = feed::PingPolicy::binance;  // the server pings; Beast answers
-  wo.busy_poll_us = 0;
+  wo.transport = opt_.transport;        // answers come in on the order connection's read path
+  wo.busy_poll_us = opt_.transport == feed::Transport::busy_poll ? opt_.busy_poll_us : 0;
   wo.initial_buffer_bytes = 64u << 10;
   wo.connect_timeout_ns = opt_.connect_timeout_ns;
   feed::WsHandlers h;
@@ -686,7 +687,8 @@ void LiveGateway::open_stream() {
   wo.url = opt_.user_ws_url + "/" + im.listen_key;
   wo.tls = opt_.tls;
   wo.ping = feed::PingPolicy::binance;  // the server pings; Beast answers
-  wo.busy_poll_us = 0;
+  wo.transport = opt_.transport;        // fills come in on the order connection's read path
+  wo.busy_poll_us = opt_.transport == feed::Transport::busy_poll ? opt_.busy_poll_us : 0;
   feed::WsHandlers h;
   h.ctx = this;
   h.on_frame = [](void* c, const feed::WsFrame& f) noexcept {

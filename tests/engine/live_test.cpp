@@ -780,7 +780,8 @@ INSTANTIATE_TEST_SUITE_P(OrderEntries, EngineLiveEntry,
                                            LiveCase{feed::Transport::busy_poll, OrderEntry::rest},
                                            LiveCase{feed::Transport::io_uring, OrderEntry::rest},
                                            LiveCase{feed::Transport::asio, OrderEntry::ws_api_hmac},
-                                           LiveCase{feed::Transport::asio, OrderEntry::ws_api_ed25519}),
+                                           LiveCase{feed::Transport::asio, OrderEntry::ws_api_ed25519},
+                                           LiveCase{feed::Transport::io_uring, OrderEntry::ws_api_ed25519}),
                          [](const ::testing::TestParamInfo<LiveCase>& i) {
                            return std::string(feed::to_string(i.param.transport)) + "_" +
                                   order_entry_name({i.param.entry, i.index});
