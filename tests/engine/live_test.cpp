@@ -547,6 +547,19 @@ LiveGatewayOptions gateway_options(const FakeBinance& venue) {
 }
 
 // The bundled replay config with an imbalance strategy that trades often (the test needs orders, not P&L).
+// A GTC limit buy of 0.01 BTCUSDT at 60000 with client order id `id` (the gateway tests' order).
+oms::OrderSpec limit_buy(const char* id) {
+  oms::OrderSpec o{};
+  o.req.client_id = risk::ClientOrderId::from(id).value;
+  o.req.instrument = 0;
+  o.req.side = Side::buy;
+  o.req.type = risk::OrderType::limit;
+  o.req.tif = risk::TimeInForce::gtc;
+  o.req.qty = Qty::parse("0.01").value;
+  o.req.price = Price::parse("60000").value;
+  return o;
+}
+
 RunConfig trading_config() {
   RunConfig rc = RunConfig::load(std::string(ENIGMA_SOURCE_DIR) + "/config/replay.toml");
   rc.strategy_config<strategy::ImbalanceTakerConfig>().entry_imbalance = 0.3;
@@ -805,14 +818,7 @@ TEST_P(EngineLiveTimeout, AnUnansweredOrderIsUnknownUntilQueried) {
   LiveGateway gateway(registry, go);
   gateway.start();
   oms::binance_futures::Encoder enc(registry, kKey, oms::Secret(kSecret));
-  oms::OrderSpec o{};
-  o.req.client_id = risk::ClientOrderId::from("ensilent1").value;
-  o.req.instrument = 0;
-  o.req.side = Side::buy;
-  o.req.type = risk::OrderType::limit;
-  o.req.tif = risk::TimeInForce::gtc;
-  o.req.qty = Qty::parse("0.01").value;
-  o.req.price = Price::parse("60000").value;
+  const oms::OrderSpec o = limit_buy("ensilent1");
   char buf[2048];
   const auto n = enc.encode_new(o, 1723075200000, buf, sizeof buf);
   ASSERT_TRUE(n.ok());
@@ -850,14 +856,7 @@ TEST(EngineLive, ABadSignatureIsAVenueReject) {
   LiveGateway gateway(registry, gateway_options(venue));
   gateway.start();
   oms::binance_futures::Encoder wrong(registry, kKey, oms::Secret("not-the-secret"));
-  oms::OrderSpec o{};
-  o.req.client_id = risk::ClientOrderId::from("enbad1").value;
-  o.req.instrument = 0;
-  o.req.side = Side::buy;
-  o.req.type = risk::OrderType::limit;
-  o.req.tif = risk::TimeInForce::gtc;
-  o.req.qty = Qty::parse("0.01").value;
-  o.req.price = Price::parse("60000").value;
+  const oms::OrderSpec o = limit_buy("enbad1");
   char buf[2048];
   const auto n = wrong.encode_new(o, 1723075200000, buf, sizeof buf);
   ASSERT_TRUE(n.ok());
@@ -884,14 +883,7 @@ TEST(EngineLive, ABadWsApiSignatureIsAVenueReject) {
   LiveGateway gateway(registry, go);
   gateway.start();
   oms::binance_futures::WsApiEncoder wrong(registry, kKey, oms::Secret("not-the-secret"), oms::binance_futures::WsApiAuth::hmac);
-  oms::OrderSpec o{};
-  o.req.client_id = risk::ClientOrderId::from("enbad2").value;
-  o.req.instrument = 0;
-  o.req.side = Side::buy;
-  o.req.type = risk::OrderType::limit;
-  o.req.tif = risk::TimeInForce::gtc;
-  o.req.qty = Qty::parse("0.01").value;
-  o.req.price = Price::parse("60000").value;
+  const oms::OrderSpec o = limit_buy("enbad2");
   char buf[2048];
   const auto n = wrong.encode_new(o, 1723075200000, buf, sizeof buf);
   ASSERT_TRUE(n.ok());
@@ -946,14 +938,7 @@ TEST(EngineLive, AWsApiAnswerLostWithTheConnectionIsUnknownUntilQueried) {
   auto enc = use_order_entry(OrderEntry::ws_api_ed25519, venue, registry, go);
   LiveGateway gateway(registry, go);
   gateway.start();
-  oms::OrderSpec o{};
-  o.req.client_id = risk::ClientOrderId::from("enlost1").value;
-  o.req.instrument = 0;
-  o.req.side = Side::buy;
-  o.req.type = risk::OrderType::limit;
-  o.req.tif = risk::TimeInForce::gtc;
-  o.req.qty = Qty::parse("0.01").value;
-  o.req.price = Price::parse("60000").value;
+  const oms::OrderSpec o = limit_buy("enlost1");
   char buf[2048];
   venue.lose_next_ws_api_answer();
   const auto n = enc->encode_new(o, 1723075200000, buf, sizeof buf);
