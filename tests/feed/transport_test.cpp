@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <ctime>
 #include <string>
@@ -175,10 +176,12 @@ TEST(Transport, ParsesTheConfigNamesAndExplainsTheRest) {
       GTEST_SKIP() << "this kernel refuses io_uring: " << why;                 \
   } while (0)
 
-// Reads through the receiver the way the socket layer does: retry while the receive is in flight (bounded).
+// Reads through the receiver the way the socket layer does: retry while the receive is in flight, for at
+// most 5 s (a loaded machine, e.g. a sanitizer build beside other jobs, can take milliseconds to deliver).
 ssize_t uring_read(UringReceiver& u, char* buf, std::size_t n, RxStamp& stamp) {
   iovec iov{buf, n};
-  for (int i = 0; i < 200000; ++i) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (std::chrono::steady_clock::now() < deadline) {
     const ssize_t r = u.read(&iov, 1, stamp);
     if (r >= 0 || errno != EAGAIN) return r;
   }
