@@ -723,6 +723,7 @@ int cmd_live() {
     go.api_key = std::string(key.reveal());
     go.tls.ca_file = rc.live.ca_file.empty() ? rc.ca_file : rc.live.ca_file;
     go.request_timeout_ns = rc.live.request_timeout_ms * 1'000'000;
+    go.order_connections = static_cast<int>(rc.live.order_connections);
     go.transport = rc.live.transport;
     go.budget.weight.limit = static_cast<std::uint32_t>(rc.live.request_weight_per_minute);
     go.budget.orders_short.limit = static_cast<std::uint32_t>(rc.live.orders_per_10s);

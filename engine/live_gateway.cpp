@@ -112,19 +112,21 @@ std::string printable(std::string_view s, std::size_t max = 200) {
 
 }  // namespace
 
-// One keep-alive TLS connection to the REST host, driven synchronously on the gateway thread: each step is
-// an async operation on a private io_context driven to completion within its deadline (drive()). Below TLS
-// is the market data's own socket layer (feed/detail/timestamped_socket.hpp), so the order connection reads
+// One keep-alive TLS connection to the REST host, owned by the gateway thread, with at most one request in
+// flight. Below TLS is the market data's own socket layer (feed/detail/timestamped_socket.hpp), so it reads
 // the way its `transport` says: the reactor (asio), recvmsg retried by this thread (busy_poll), or io_uring
-// completions reaped by this thread (io_uring).
+// completions reaped by this thread (io_uring). The gateway's connections share one io_context: start() puts
+// a request on the wire and returns; progress() advances it without blocking; exchange() is the blocking
+// form (start-up and keep-alive requests). Every step has a deadline; past it the socket is closed.
 struct RestConnection {
   using TlsStream = net::ssl::stream<feed::detail::TimestampedSocket>;
-  net::io_context io;
+  net::io_context& io;
   net::ssl::context ctx;
   feed::ParsedUrl url;
   feed::TlsOptions tls;
   std::optional<TlsStream> stream;
   beast::flat_buffer buffer;
+  std::string body;  // the last answer's body
   std::int64_t last_used_ns{0};
   std::uint64_t served{0};  // answers read on this connection
   std::string last_error;
@@ -137,46 +139,53 @@ struct RestConnection {
   struct LimitHeaders {
     std::int64_t used_weight_1m{-1}, order_count_10s{-1}, order_count_1m{-1}, retry_after_s{-1};
   } limits;
+  // The request in flight.
+  struct Exchange {
+    bool busy{false};     // started, its outcome not yet taken (finish())
+    bool done{false};     // its handlers are through (answer read, or failed)
+    bool written{false};  // the request's bytes left
+    int status{0};
+    int attempt{0};
+    bool connect_failed{false};
+    std::uint64_t write_tsc{0};
+    std::int64_t deadline_ns{0};
+    std::optional<http::response_parser<http::string_body>> parser;
+    OutboundRequest rq;  // the gateway loop's request (its bytes are what is written)
+  } ex;
+  int ops{0};  // handlers not yet run (the stream must outlive them)
 
-  RestConnection(feed::ParsedUrl u, feed::TlsOptions t)
-      : ctx(feed::detail::make_client_tls_context(t)), url(std::move(u)), tls(std::move(t)) {}
+  RestConnection(net::io_context& shared, feed::ParsedUrl u, feed::TlsOptions t)
+      : io(shared), ctx(feed::detail::make_client_tls_context(t)), url(std::move(u)), tls(std::move(t)) {}
 
   feed::detail::TimestampedSocket& sock() { return stream->next_layer(); }
   int fd() { return sock().next_layer().native_handle(); }
 
-  // Runs what was started on `io` to completion, or until `timeout_ns` passed: then the socket is closed, so
-  // what is pending completes with an error. False on the timeout. asio waits in the reactor; busy_poll and
-  // io_uring spin, retrying the parked read themselves (poll_pending), as the market-data thread does.
-  bool drive(std::int64_t timeout_ns) {
-    io.restart();
-    bool in_time = true;
-    if (transport == feed::Transport::asio) {
-      io.run_for(std::chrono::nanoseconds(timeout_ns));
-      in_time = io.stopped();
-    } else {
-      const std::int64_t deadline = monotonic_ns() + timeout_ns;
-      while (!io.stopped()) {
-        if (monotonic_ns() >= deadline) {
-          in_time = false;
-          break;
-        }
-        sock().poll_pending();
-        (void)io.poll();
+  // Runs ready handlers without blocking; busy_poll / io_uring: retries this socket's parked read first.
+  void poll() {
+    if (io.stopped()) io.restart();
+    if (stream && transport != feed::Transport::asio) sock().poll_pending();
+    (void)io.poll();
+  }
+  // Until `flag` or the deadline (false then). asio waits in the reactor; the others spin on their read path.
+  bool wait_until(const bool& flag, std::int64_t deadline_ns) {
+    while (!flag) {
+      const std::int64_t now = monotonic_ns();
+      if (now >= deadline_ns) return false;
+      if (transport == feed::Transport::asio) {
+        if (io.stopped()) io.restart();
+        (void)io.run_one_for(std::chrono::nanoseconds(std::min<std::int64_t>(deadline_ns - now, 1'000'000)));
+      } else {
+        poll();
       }
     }
-    if (in_time) return true;
-    sock().abort_pending();
-    boost::system::error_code ignored;
-    sock().next_layer().close(ignored);
-    io.restart();
-    io.run();  // the aborted operations' handlers (they only record the error)
-    return false;
+    return true;
   }
 
   // Every stamp queued since the last call; the latest is the request's last byte (one request in flight).
   void collect_tx_stamp() noexcept {
     last_tx_ns = 0;
     if (!tx_stamps) return;
+    last_tx_ns = sock().take_tx_stamp();  // taken off the error queue while the answer was awaited
     feed::TxStamp st[16];
     for (std::size_t n; (n = feed::drain_tx_timestamps(fd(), st, 16)) > 0;)
       for (std::size_t i = 0; i < n; ++i) last_tx_ns = std::max(last_tx_ns, st[i].ns);
@@ -184,13 +193,16 @@ struct RestConnection {
 
   [[nodiscard]] bool open() const noexcept { return stream.has_value(); }
 
+  // Closes the socket; what is pending completes with an error and its handlers run before the stream goes.
   void close() noexcept {
     if (stream) {
       boost::system::error_code ec;
       sock().abort_pending();
       sock().next_layer().close(ec);
-      io.restart();
-      (void)io.poll();  // an aborted parked read's handler, before the stream it refers to goes
+      for (int i = 0; i < 1000 && ops > 0; ++i) {
+        if (io.stopped()) io.restart();
+        (void)io.run_one_for(std::chrono::milliseconds(1));
+      }
       stream.reset();
     }
     buffer.clear();
@@ -216,29 +228,37 @@ struct RestConnection {
       close();
       return false;
     }
-    bool ok = false;
+    bool ok = false, finished = false;
+    ++ops;
     net::async_connect(sock().next_layer(), endpoints, [&](const boost::system::error_code& e1, const tcp::endpoint&) {
       if (e1) {
         last_error = "connecting to " + url.host + ":" + url.port + ": " + e1.message();
+        --ops;
+        finished = true;
         return;
       }
       boost::system::error_code ignored;
       sock().next_layer().set_option(tcp::no_delay(true), ignored);
       if (std::string why = apply_transport(); !why.empty()) {
         last_error = why;
+        --ops;
+        finished = true;
         return;
       }
       stream->async_handshake(net::ssl::stream_base::client, [&](const boost::system::error_code& e2) {
         if (e2) {
           last_error = "TLS handshake with " + url.host + ": " + feed::detail::describe_tls_error(*stream, e2);
-          return;
+        } else {
+          ok = true;
         }
-        ok = true;
+        --ops;
+        finished = true;
       });
     });
-    if (!drive(timeout_ns)) last_error = "connecting to " + url.host + ":" + url.port + ": timed out";
+    if (!wait_until(finished, monotonic_ns() + timeout_ns))
+      last_error = "connecting to " + url.host + ":" + url.port + ": timed out";
     if (!ok) {
-      close();
+      close();  // runs the handlers of a timed-out attempt (they refer to this frame's locals)
       return false;
     }
     // After the handshake, so only request bytes are stamped.
@@ -261,50 +281,84 @@ struct RestConnection {
     return {};
   }
 
-  // Writes one complete request and reads its answer. Returns the HTTP status, or 0 when no answer was
-  // read (`written` then says whether the request left). Closes the connection on any failure and when
-  // the venue asks for it (Connection: close).
-  int exchange(std::string_view request, std::string& body, bool& written, std::int64_t timeout_ns,
-               std::uint64_t& write_done_tsc) {
-    written = false;
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(1u << 20);
-    int status = 0;
+  // Writes `request` (kept alive by the caller until done) and reads its answer, asynchronously.
+  void start(std::string_view request, std::int64_t timeout_ns) {
+    ex.busy = true;
+    ex.done = false;
+    ex.written = false;
+    ex.status = 0;
+    ex.write_tsc = 0;
+    ex.deadline_ns = monotonic_ns() + timeout_ns;
+    ex.parser.emplace();
+    ex.parser->body_limit(1u << 20);
+    ++ops;
     net::async_write(*stream, net::buffer(request.data(), request.size()),
-                     [&](const boost::system::error_code& e1, std::size_t) {
+                     [this](const boost::system::error_code& e1, std::size_t) {
                        if (e1) {
                          last_error = "writing the request: " + e1.message();
+                         --ops;
+                         ex.done = true;
                          return;
                        }
-                       written = true;
-                       write_done_tsc = rdtsc();
-                       http::async_read(*stream, buffer, parser, [&](const boost::system::error_code& e2, std::size_t) {
+                       ex.written = true;
+                       ex.write_tsc = rdtsc();
+                       http::async_read(*stream, buffer, *ex.parser, [this](const boost::system::error_code& e2, std::size_t) {
                          if (e2) {
                            last_error = "reading the answer: " + e2.message();
-                           return;
+                         } else {
+                           ex.status = static_cast<int>(ex.parser->get().result_int());
                          }
-                         status = static_cast<int>(parser.get().result_int());
+                         --ops;
+                         ex.done = true;
                        });
                      });
-    if (!drive(timeout_ns) && status == 0) last_error = (written ? "reading the answer: " : "writing the request: ") + std::string("timed out");
-    if (written) collect_tx_stamp();
+  }
+
+  // Advances the request in flight without blocking; past its deadline the connection is closed.
+  void progress() {
+    if (!ex.busy || ex.done) return;
+    poll();
+    if (!ex.done && monotonic_ns() >= ex.deadline_ns) expire();
+  }
+
+  void expire() {
+    const bool written = ex.written;
+    close();
+    last_error = std::string(written ? "reading the answer" : "writing the request") + ": timed out";
+    ex.done = true;
+  }
+
+  // Takes the outcome of the finished request: the HTTP status (0: no answer; ex.written says whether the
+  // request left), `body` and `limits`. Closes the connection on failure and when the venue asks for it.
+  int finish() {
+    ex.busy = false;
+    if (ex.written && open()) collect_tx_stamp();
     limits = LimitHeaders{};
+    const int status = ex.status;
     if (status == 0) {
       close();
       return 0;
     }
-    {
-      const auto& h = parser.get();  // field lookup is case-insensitive
-      limits.used_weight_1m = header_int(h["X-MBX-USED-WEIGHT-1M"]);
-      limits.order_count_10s = header_int(h["X-MBX-ORDER-COUNT-10S"]);
-      limits.order_count_1m = header_int(h["X-MBX-ORDER-COUNT-1M"]);
-      limits.retry_after_s = header_int(h[http::field::retry_after]);
-    }
-    body = std::move(parser.get().body());
+    const auto& h = ex.parser->get();  // field lookup is case-insensitive
+    limits.used_weight_1m = header_int(h["X-MBX-USED-WEIGHT-1M"]);
+    limits.order_count_10s = header_int(h["X-MBX-ORDER-COUNT-10S"]);
+    limits.order_count_1m = header_int(h["X-MBX-ORDER-COUNT-1M"]);
+    limits.retry_after_s = header_int(h[http::field::retry_after]);
+    body = std::move(ex.parser->get().body());
     ++served;
     last_used_ns = monotonic_ns();
-    if (!parser.get().keep_alive()) close();
+    if (!h.keep_alive()) close();
     return status;
+  }
+
+  // Blocking form: writes one complete request and reads its answer. Returns the HTTP status, or 0 when no
+  // answer was read (`written` then says whether the request left).
+  int exchange(std::string_view request, bool& written, std::int64_t timeout_ns, std::uint64_t& write_done_tsc) {
+    start(request, timeout_ns);
+    if (!wait_until(ex.done, ex.deadline_ns)) expire();
+    written = ex.written;
+    write_done_tsc = ex.write_tsc;
+    return finish();
   }
 };
 
@@ -312,11 +366,14 @@ struct LiveGateway::Impl {
   const InstrumentRegistry& registry;
   feed::ParsedUrl rest;
   oms::binance_futures::UserStreamDecoder decoder;
-  RestConnection conn;
+  net::io_context io;  // the REST connections' (gateway thread)
+  // conns[0]: the control connection (cancels, cancel-all, queries, the dead-man timer, listenKey, call());
+  // conns[1..]: the order connections (new orders), [live] order_connections of them.
+  std::vector<std::unique_ptr<RestConnection>> conns;
   std::unique_ptr<feed::WsClient> ws;
   std::string listen_key;
-  std::string body;  // answer scratch (I/O thread)
   std::int64_t next_keepalive_ns{0};
+  RestConnection::LimitHeaders limits;  // the rate-limit headers of the answer being handled (venue_answered)
   bool renew_key{false};
   bool conn_lost{false};  // the REST connection failed since it last worked (its next connect is a reconnect)
   oms::RequestBudget budget;
@@ -343,14 +400,20 @@ struct LiveGateway::Impl {
   std::string wsapi_text;   // send scratch
 
   Impl(const InstrumentRegistry& r, const LiveGatewayOptions& o)
-      : registry(r), rest(feed::parse_url(o.rest_url)), decoder(r, o.venue), conn(rest, o.tls), budget(o.budget) {
-    conn.transport = o.transport;
-    conn.busy_poll_us = o.busy_poll_us;
-    conn.want_tx_stamps = o.tx_timestamps;
+      : registry(r), rest(feed::parse_url(o.rest_url)), decoder(r, o.venue), budget(o.budget) {
+    for (int i = 0; i <= o.order_connections; ++i) {
+      conns.push_back(std::make_unique<RestConnection>(io, rest, o.tls));
+      conns.back()->transport = o.transport;
+      conns.back()->busy_poll_us = o.busy_poll_us;
+      conns.back()->want_tx_stamps = o.tx_timestamps;
+    }
   }
 
-  // A cold-path listenKey request (POST creates, PUT extends) on the REST connection. Returns status.
+  RestConnection& control() { return *conns[0]; }
+
+  // A cold-path listenKey request (POST creates, PUT extends) on the control connection. Returns status.
   int listen_key_request(const LiveGatewayOptions& o, std::string_view method) {
+    RestConnection& conn = control();
     std::string req;
     req.append(method).append(" ").append(kListenKeyPath).append(" HTTP/1.1\r\nHost: ").append(host_header(rest));
     req.append("\r\nX-MBX-APIKEY: ").append(o.api_key).append("\r\nContent-Length: 0\r\n\r\n");
@@ -359,7 +422,7 @@ struct LiveGateway::Impl {
       bool written = false;
       std::uint64_t tsc = 0;
       const bool reused = conn.served > 0;
-      const int st = conn.exchange(req, body, written, o.request_timeout_ns, tsc);
+      const int st = conn.exchange(req, written, o.request_timeout_ns, tsc);
       if (st != 0 || !reused) return st;  // a reused connection may have been closed by the venue: once more
     }
     return 0;
@@ -378,6 +441,8 @@ LiveGateway::LiveGateway(const InstrumentRegistry& registry, LiveGatewayOptions 
     throw Error("live gateway: ws_api_url '" + opt_.ws_api_url + "' must be wss://");
   if (opt_.request_timeout_ns <= 0 || opt_.connect_timeout_ns <= 0 || opt_.keepalive_interval_ns <= 0)
     throw Error("live gateway: timeouts and the keep-alive interval must be positive");
+  if (opt_.order_connections < 1 || opt_.order_connections > 8)
+    throw Error("live gateway: order_connections must be 1 to 8, not " + std::to_string(opt_.order_connections));
   impl_ = std::make_unique<Impl>(registry, opt_);
 }
 
@@ -463,7 +528,7 @@ LiveGateway::Admission LiveGateway::admit(const OutboundRequest& rq) noexcept {
 void LiveGateway::venue_answered(int status, std::int64_t retry_after_s) noexcept {
   Impl& im = *impl_;
   const std::int64_t now = wall_ns();
-  const RestConnection::LimitHeaders& h = im.conn.limits;
+  const RestConnection::LimitHeaders& h = im.limits;
   if (h.used_weight_1m >= 0) {
     im.budget.observe_used_weight(static_cast<std::uint32_t>(h.used_weight_1m), now);
     stats_.used_weight_1m.store(static_cast<std::uint64_t>(h.used_weight_1m), std::memory_order_relaxed);
@@ -540,7 +605,7 @@ void LiveGateway::ws_api_answer(std::string_view msg, std::size_t padded_capacit
   }
   if (a.id < 0) return;
   if (a.status == 429 || a.status == 418) {
-    impl_->conn.limits = RestConnection::LimitHeaders{};  // ws-fapi answers carry no headers
+    impl_->limits = RestConnection::LimitHeaders{};  // ws-fapi answers carry no headers
     venue_answered(a.status, -1);
   }
   Impl::Pending& p = im.pending[static_cast<std::size_t>(a.id) % Impl::kMaxInFlight];
@@ -625,19 +690,29 @@ void LiveGateway::open_ws_api() {
 
 void LiveGateway::start() {
   Impl& im = *impl_;
-  if (!im.conn.connect(opt_.connect_timeout_ns))
-    throw Error("live gateway: cannot connect to " + opt_.rest_url + ": " + im.conn.last_error);
-  ++stats_.rest_connects;
+  RestConnection& conn = im.control();
+  if (!conn.open()) {
+    if (!conn.connect(opt_.connect_timeout_ns))
+      throw Error("live gateway: cannot connect to " + opt_.rest_url + ": " + conn.last_error);
+    ++stats_.rest_connects;
+  }
+  // The order connections are ready before the first order (a connect on the order path costs a handshake).
+  for (std::size_t i = 1; i < im.conns.size(); ++i) {
+    if (!im.conns[i]->connect(opt_.connect_timeout_ns))
+      throw Error("live gateway: cannot connect to " + opt_.rest_url + ": " + im.conns[i]->last_error);
+    ++stats_.rest_connects;
+  }
   (void)im.budget.try_take(oms::RequestPriority::other, {1, 0}, wall_ns());  // listenKey POST: weight 1
   const int st = im.listen_key_request(opt_, "POST");
-  venue_answered(st, im.conn.limits.retry_after_s);
+  im.limits = conn.limits;
+  venue_answered(st, conn.limits.retry_after_s);
   if (st != 200) {
     throw Error("live gateway: POST " + opt_.rest_url + std::string(kListenKeyPath) + " (user-data stream key) " +
-                (st == 0 ? "got no answer: " + im.conn.last_error
-                         : "answered HTTP " + std::to_string(st) + ": " + printable(im.body)));
+                (st == 0 ? "got no answer: " + conn.last_error
+                         : "answered HTTP " + std::to_string(st) + ": " + printable(conn.body)));
   }
-  im.listen_key = parse_listen_key(im.body);
-  if (im.listen_key.empty()) throw Error("live gateway: the listenKey answer has no listenKey: " + printable(im.body));
+  im.listen_key = parse_listen_key(conn.body);
+  if (im.listen_key.empty()) throw Error("live gateway: the listenKey answer has no listenKey: " + printable(conn.body));
   im.next_keepalive_ns = monotonic_ns() + opt_.keepalive_interval_ns;
 
   open_stream();
@@ -660,10 +735,11 @@ void LiveGateway::start() {
 int LiveGateway::call(std::string_view request, std::string& body) {
   Impl& im = *impl_;
   if (im.thread.joinable()) throw Error("live gateway: call() after start(): the I/O thread owns the connection");
+  RestConnection& conn = im.control();
   for (int attempt = 0; attempt < 2; ++attempt) {
-    if (!im.conn.open()) {
-      if (!im.conn.connect(opt_.connect_timeout_ns))
-        throw Error("live gateway: cannot connect to " + opt_.rest_url + ": " + im.conn.last_error);
+    if (!conn.open()) {
+      if (!conn.connect(opt_.connect_timeout_ns))
+        throw Error("live gateway: cannot connect to " + opt_.rest_url + ": " + conn.last_error);
       ++stats_.rest_connects;
     }
     // Cold path: wait for the window rather than go over the venue's limit.
@@ -672,13 +748,17 @@ int LiveGateway::call(std::string_view request, std::string& body) {
       std::this_thread::sleep_for(std::chrono::nanoseconds(im.budget.next_window_ns(wall_ns()) - wall_ns()));
     bool written = false;
     std::uint64_t tsc = 0;
-    const bool reused = im.conn.served > 0;
-    const int st = im.conn.exchange(request, body, written, opt_.request_timeout_ns, tsc);
-    venue_answered(st, im.conn.limits.retry_after_s);
-    if (st != 0) return st;
+    const bool reused = conn.served > 0;
+    const int st = conn.exchange(request, written, opt_.request_timeout_ns, tsc);
+    im.limits = conn.limits;
+    venue_answered(st, conn.limits.retry_after_s);
+    if (st != 0) {
+      body = std::move(conn.body);
+      return st;
+    }
     if (!reused) break;  // a reused connection may have been closed by the venue: once more on a new one
   }
-  throw Error("live gateway: no answer from " + opt_.rest_url + ": " + im.conn.last_error);
+  throw Error("live gateway: no answer from " + opt_.rest_url + ": " + conn.last_error);
 }
 
 void LiveGateway::open_stream() {
@@ -734,7 +814,7 @@ void LiveGateway::stop() {
   impl_->thread.join();
   if (impl_->ws) impl_->ws->stop();
   if (impl_->wsapi) impl_->wsapi->stop();
-  impl_->conn.close();
+  for (auto& c : impl_->conns) c->close();
 }
 
 bool LiveGateway::try_send(RestRequest kind, const oms::ClientOrderId& id, InstrumentId instrument,
@@ -752,18 +832,153 @@ bool LiveGateway::try_send(RestRequest kind, const oms::ClientOrderId& id, Instr
   return requests_.try_push(staging_);
 }
 
-void LiveGateway::io_loop() noexcept {
+namespace {
+
+// The connection a request goes out on, or nullptr while it must wait. New orders take a free order
+// connection; everything else takes the control connection, so a cancel or the kill never queues behind an
+// order's answer. Never overtaking: a cancel or query of an order waits for the answer to its placement (the
+// venue would not know the order yet), a cancel-all or dead-man request for the answers to the new orders of
+// its instrument in flight.
+RestConnection* pick_connection(LiveGateway::Impl& im, const OutboundRequest& rq);
+
+}  // namespace
+
+void LiveGateway::rest_send(RestConnection& c) noexcept {
+  Impl& im = *impl_;
+  c.ex.connect_failed = false;
+  try {
+    // A connection idle for long may have been dropped by the venue without us noticing: reconnect first
+    // rather than risk an UNKNOWN outcome.
+    if (c.open() && monotonic_ns() - c.last_used_ns > opt_.idle_reconnect_ns) c.close();
+    if (!c.open()) {
+      if (!c.connect(opt_.connect_timeout_ns)) {
+        im.conn_lost = true;
+        c.ex.connect_failed = true;
+      } else {
+        ++stats_.rest_connects;
+        if (im.conn_lost) {  // back after a failure: answers to other orders may have been lost with it
+          im.conn_lost = false;
+          ENIGMA_LOG_WARN("live", "order_connection_reconnected then=query_working_orders");
+          resync_epoch_.fetch_add(1, std::memory_order_release);
+        }
+      }
+    }
+    if (!c.ex.connect_failed) {
+      c.start(std::string_view(c.ex.rq.bytes, c.ex.rq.size), opt_.request_timeout_ns);
+      return;
+    }
+  } catch (const std::exception& e) {  // allocation failure in Beast: the outcome is not known
+    c.last_error = e.what();
+    c.close();
+    im.conn_lost = true;
+    c.ex.connect_failed = !c.ex.written;
+  }
+  c.ex.busy = true;  // finished at once: rest_done() reports it
+  c.ex.done = true;
+  c.ex.status = 0;
+}
+
+void LiveGateway::rest_done(RestConnection& c) noexcept {
   Impl& im = *impl_;
   const TscClock& clk = TscClock::instance();
-  const bool spin = opt_.spin || opt_.transport != feed::Transport::asio;
+  // Never written on a connection that was open: the venue may have closed it while idle; once more on a
+  // new one (a failed connect is not retried here).
+  if (!c.ex.written && !c.ex.connect_failed && c.ex.attempt == 0) {
+    (void)c.finish();
+    c.ex.attempt = 1;
+    rest_send(c);
+    if (!c.ex.done) return;
+  }
+  const OutboundRequest& rq = c.ex.rq;
+  const bool written = c.ex.written;
+  const std::uint64_t write_tsc = c.ex.write_tsc;
+  const int status = c.finish();
+  if (status == 0) im.conn_lost = true;
+  im.limits = c.limits;
+  venue_answered(status, c.limits.retry_after_s);
+  if (written) {
+    hist_write_.record(clk.ticks_to_ns(write_tsc - rq.enqueue_tsc));
+    if (status != 0) hist_answer_.record(clk.ticks_to_ns(rdtsc() - write_tsc));
+    tx_timestamping_.store(c.tx_stamps, std::memory_order_release);
+    if (c.last_tx_ns != 0) {
+      // Both kernel stamps are CLOCK_REALTIME; the enqueue TSC is converted with the start-up calibration.
+      hist_kernel_tx_.record(c.last_tx_ns - clk.tsc_to_wall_ns(rq.enqueue_tsc));
+      if (rq.cause_kernel_rx_ns != 0) hist_tick_to_wire_.record(c.last_tx_ns - rq.cause_kernel_rx_ns);
+    }
+  }
   GatewayReport gr;
+  if (oms::binance_futures::is_instrument_request(rq.kind)) {
+    // Cancel-all / dead-man timer: only a failure is news for the OMS (a report with no client id).
+    oms::binance_futures::RestAnswer a;
+    if (written) (void)im.decoder.decode_rest(rq.kind, status, c.body, rq.client_id, rq.instrument, a);
+    if (written && !a.unknown && a.venue_code == 0) {
+      ++stats_.answers;
+      return;
+    }
+    if (!written) ++stats_.not_sent;
+    ENIGMA_LOG_WARN("live", "{} for instrument {} failed: HTTP {} code {} {}",
+                    rq.kind == RestRequest::cancel_all ? "cancel-all" : "dead-man timer", rq.instrument, status,
+                    a.venue_code, written ? printable(c.body) : c.last_error);
+    gr.report.instrument = rq.instrument;
+    gr.report.kind = oms::ExecKind::status;
+    gr.venue_code = a.venue_code;
+    gr.unknown = true;
+  } else if (!written) {
+    // Never left: a new order is refused locally, a cancel leaves the order as it was, a query
+    // stays unresolved.
+    ++stats_.not_sent;
+    gr = unsent_report(rq, oms::Reason::venue_error);
+    ENIGMA_LOG_WARN("live", "request for {} not sent: {}", rq.client_id.view(), c.last_error);
+  } else {
+    oms::binance_futures::RestAnswer a;
+    (void)im.decoder.decode_rest(rq.kind, status, c.body, rq.client_id, rq.instrument, a);
+    ++stats_.answers;
+    if (a.unknown) {
+      ++stats_.unknown_outcomes;
+      ENIGMA_LOG_WARN("live", "order {}: outcome unknown (HTTP {}{}{})", rq.client_id.view(), status,
+                      status == 0 ? ", " : "", status == 0 ? c.last_error : std::string());
+    } else if (a.venue_code != 0) {
+      ENIGMA_LOG_WARN("live", "order {}: venue refused with code {} (HTTP {}): {}", rq.client_id.view(),
+                      a.venue_code, status, printable(c.body));
+    }
+    gr = GatewayReport{a.report, a.venue_code, a.unknown};
+  }
+  // The OMS drains this ring every iteration; a full ring means it stopped polling.
+  while (!reports_.try_push(gr)) {
+    ++stats_.reports_dropped;
+    if (stop_.load(std::memory_order_acquire)) break;
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+  (void)im.ws->poll_once();  // stream reports of this order are likely waiting already
+}
+
+void LiveGateway::io_loop() noexcept {
+  Impl& im = *impl_;
+  const bool spin = opt_.spin || opt_.transport != feed::Transport::asio;
   for (;;) {
     bool worked = im.ws->poll_once() > 0;
     if (im.wsapi) {
       worked = im.wsapi->poll_once() > 0 || worked;
       ws_api_fail_pending(true);
     }
+    // The answers of the requests in flight, one per connection.
+    for (auto& c : im.conns) {
+      if (!c->ex.busy) continue;
+      try {
+        c->progress();
+      } catch (const std::exception& e) {  // allocation failure in Beast: the outcome is not known
+        c->expire();
+        c->last_error = e.what();
+      }
+      if (c->ex.done) {
+        rest_done(*c);
+        worked = true;
+      }
+    }
     while (const OutboundRequest* rq = requests_.front()) {
+      const bool json = im.wsapi && rq->size > 0 && rq->bytes[0] == '{';  // WebSocket API JSON, not HTTP
+      RestConnection* c = json ? nullptr : pick_connection(im, *rq);
+      if (!json && c == nullptr) break;  // its connection is busy, or it must not overtake what is in flight
       // Every request passes the venue's budget first: a refused one is answered locally, a waiting one
       // (a cancel or query over the window's limit) keeps the ring's head until the window rolls.
       const Admission adm = admit(*rq);
@@ -774,104 +989,25 @@ void LiveGateway::io_loop() noexcept {
         continue;
       }
       ++stats_.requests;
-      if (im.wsapi && rq->size > 0 && rq->bytes[0] == '{') {  // WebSocket API JSON, not HTTP
+      if (json) {
         ws_api_send(*rq);
         requests_.pop_front();
         continue;
       }
-      const std::string_view bytes(rq->bytes, rq->size);
-      int status = 0;
-      bool written = false;
-      std::uint64_t write_tsc = 0;
-      try {
-        for (int attempt = 0; attempt < 2 && !written; ++attempt) {
-          // A connection idle for long may have been dropped by the venue without us noticing: reconnect
-          // first rather than risk an UNKNOWN outcome.
-          if (im.conn.open() && monotonic_ns() - im.conn.last_used_ns > opt_.idle_reconnect_ns) im.conn.close();
-          if (!im.conn.open()) {
-            if (!im.conn.connect(opt_.connect_timeout_ns)) {
-              im.conn_lost = true;
-              break;
-            }
-            ++stats_.rest_connects;
-            if (im.conn_lost) {  // back after a failure: answers to other orders may have been lost with it
-              im.conn_lost = false;
-              ENIGMA_LOG_WARN("live", "order_connection_reconnected then=query_working_orders");
-              resync_epoch_.fetch_add(1, std::memory_order_release);
-            }
-          }
-          status = im.conn.exchange(bytes, im.body, written, opt_.request_timeout_ns, write_tsc);
-          if (status == 0) im.conn_lost = true;
-          venue_answered(status, im.conn.limits.retry_after_s);
-        }
-      } catch (const std::exception& e) {  // allocation failure in Beast: the outcome is not known
-        im.conn.last_error = e.what();
-        im.conn.close();
-        im.conn_lost = true;
-      }
-      if (written) {
-        hist_write_.record(clk.ticks_to_ns(write_tsc - rq->enqueue_tsc));
-        if (status != 0) hist_answer_.record(clk.ticks_to_ns(rdtsc() - write_tsc));
-        tx_timestamping_.store(im.conn.tx_stamps, std::memory_order_release);
-        if (im.conn.last_tx_ns != 0) {
-          // Both kernel stamps are CLOCK_REALTIME; the enqueue TSC is converted with the start-up calibration.
-          hist_kernel_tx_.record(im.conn.last_tx_ns - clk.tsc_to_wall_ns(rq->enqueue_tsc));
-          if (rq->cause_kernel_rx_ns != 0) hist_tick_to_wire_.record(im.conn.last_tx_ns - rq->cause_kernel_rx_ns);
-        }
-      }
-      if (oms::binance_futures::is_instrument_request(rq->kind)) {
-        // Cancel-all / dead-man timer: only a failure is news for the OMS (a report with no client id).
-        oms::binance_futures::RestAnswer a;
-        if (written) (void)im.decoder.decode_rest(rq->kind, status, im.body, rq->client_id, rq->instrument, a);
-        if (written && !a.unknown && a.venue_code == 0) {
-          ++stats_.answers;
-          requests_.pop_front();
-          continue;
-        }
-        if (!written) ++stats_.not_sent;
-        ENIGMA_LOG_WARN("live", "{} for instrument {} failed: HTTP {} code {} {}",
-                        rq->kind == RestRequest::cancel_all ? "cancel-all" : "dead-man timer", rq->instrument, status,
-                        a.venue_code, written ? printable(im.body) : im.conn.last_error);
-        gr = GatewayReport{};
-        gr.report.instrument = rq->instrument;
-        gr.report.kind = oms::ExecKind::status;
-        gr.venue_code = a.venue_code;
-        gr.unknown = true;
-      } else if (!written) {
-        // Never left: a new order is refused locally, a cancel leaves the order as it was, a query
-        // stays unresolved.
-        ++stats_.not_sent;
-        gr = unsent_report(*rq, oms::Reason::venue_error);
-        ENIGMA_LOG_WARN("live", "request for {} not sent: {}", rq->client_id.view(), im.conn.last_error);
-      } else {
-        oms::binance_futures::RestAnswer a;
-        (void)im.decoder.decode_rest(rq->kind, status, im.body, rq->client_id, rq->instrument, a);
-        ++stats_.answers;
-        if (a.unknown) {
-          ++stats_.unknown_outcomes;
-          ENIGMA_LOG_WARN("live", "order {}: outcome unknown (HTTP {}{}{})", rq->client_id.view(), status,
-                          status == 0 ? ", " : "", status == 0 ? im.conn.last_error : std::string());
-        } else if (a.venue_code != 0) {
-          ENIGMA_LOG_WARN("live", "order {}: venue refused with code {} (HTTP {}): {}", rq->client_id.view(),
-                          a.venue_code, status, printable(im.body));
-        }
-        gr = GatewayReport{a.report, a.venue_code, a.unknown};
-      }
-      // The OMS drains this ring every iteration; a full ring means it stopped polling.
-      while (!reports_.try_push(gr)) {
-        ++stats_.reports_dropped;
-        if (stop_.load(std::memory_order_acquire)) break;
-        std::this_thread::sleep_for(std::chrono::microseconds(100));
-      }
+      c->ex.rq = *rq;  // the connection's own copy: the ring slot is the OMS's again
+      c->ex.attempt = 0;
       requests_.pop_front();
-      (void)im.ws->poll_once();  // stream reports of this order are likely waiting already
+      rest_send(*c);
+      if (c->ex.done) rest_done(*c);  // it never left (no connection)
     }
+    bool in_flight = false;
+    for (const auto& c : im.conns) in_flight = in_flight || c->ex.busy;
     if (stop_.load(std::memory_order_acquire) && (requests_.front() == nullptr || im.budget.banned()) &&
-        im.pending_count == 0)
+        im.pending_count == 0 && !in_flight)
       break;  // after a ban nothing queued could be sent before its end
     try {
       const std::int64_t now = monotonic_ns();
-      if (now >= im.next_keepalive_ns || im.renew_key) {
+      if ((now >= im.next_keepalive_ns || im.renew_key) && !im.control().ex.busy) {
         const bool renew = im.renew_key;
         if (im.budget.try_take(oms::RequestPriority::other, {1, 0}, wall_ns()) != oms::BudgetVerdict::ok) {
           // Over the window or banned: the key lives 60 min and is extended every 30, so a later try is fine.
@@ -882,12 +1018,13 @@ void LiveGateway::io_loop() noexcept {
         im.renew_key = false;
         im.next_keepalive_ns = now + opt_.keepalive_interval_ns;
         const int st = im.listen_key_request(opt_, renew ? "POST" : "PUT");
-        venue_answered(st, im.conn.limits.retry_after_s);
+        im.limits = im.control().limits;
+        venue_answered(st, im.control().limits.retry_after_s);
         ++stats_.keepalives;
         // -1125 "This listenKey does not exist": make a new one (and reconnect the stream to it).
         if (!renew && st != 200) im.renew_key = true;
         if (renew && st == 200) {
-          const std::string key = parse_listen_key(im.body);
+          const std::string key = parse_listen_key(im.control().body);
           if (!key.empty() && key != im.listen_key) {
             im.listen_key = key;
             ++stats_.listen_key_renewals;
@@ -908,11 +1045,34 @@ void LiveGateway::io_loop() noexcept {
     if (!worked) {
       if (spin) {
         cpu_relax();
+      } else if (in_flight) {
+        // asio: wait for an answer in the reactor (woken by it), at most the idle sleep.
+        if (im.io.stopped()) im.io.restart();
+        (void)im.io.run_one_for(std::chrono::nanoseconds(opt_.idle_sleep_ns));
       } else {
         std::this_thread::sleep_for(std::chrono::nanoseconds(opt_.idle_sleep_ns));
       }
     }
   }
 }
+
+namespace {
+
+RestConnection* pick_connection(LiveGateway::Impl& im, const OutboundRequest& rq) {
+  const bool instrument_wide = oms::binance_futures::is_instrument_request(rq.kind);
+  for (const auto& c : im.conns) {
+    if (!c->ex.busy) continue;
+    const OutboundRequest& f = c->ex.rq;
+    if (instrument_wide ? (f.kind == RestRequest::new_order && f.instrument == rq.instrument)
+                        : (!oms::binance_futures::is_instrument_request(f.kind) && f.client_id == rq.client_id))
+      return nullptr;
+  }
+  if (rq.kind != RestRequest::new_order) return im.conns[0]->ex.busy ? nullptr : im.conns[0].get();
+  for (std::size_t i = 1; i < im.conns.size(); ++i)
+    if (!im.conns[i]->ex.busy) return im.conns[i].get();
+  return nullptr;
+}
+
+}  // namespace
 
 }  // namespace enigma::engine

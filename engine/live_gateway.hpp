@@ -4,9 +4,11 @@
 //   requests  OMS -> gateway: complete signed HTTP/1.1 requests (oms::binance_futures::Encoder output) in
 //             fixed 2 KB slots, with the client order id they concern;
 //   reports   gateway -> OMS: ExecReports from the REST answers and from the user-data stream.
-// One gateway I/O thread owns everything that blocks: a keep-alive TLS connection to the REST host
-// (certificate verification on; reconnects on error and before reusing a connection idle for longer than
-// idle_reconnect_ns, so a keep-alive the venue dropped never turns an order into an UNKNOWN), and the
+// One gateway I/O thread owns everything that blocks: keep-alive TLS connections to the REST host, each
+// with one request in flight (order_connections for new orders, one control connection for cancels,
+// cancel-all, queries and the dead-man timer; certificate verification on; reconnects on error and before
+// reusing a connection idle for longer than idle_reconnect_ns, so a keep-alive the venue dropped never
+// turns an order into an UNKNOWN), and the
 // user-data stream (POST /fapi/v1/listenKey, WebSocket <user_ws_url>/<listenKey>, PUT keep-alive every
 // keepalive_interval_ns, a new key after listenKeyExpired). The thread sleeps idle_sleep_ns when nothing
 // happened (backoff; shared machines and CI), so its latency floor is that sleep plus the round trip; with
@@ -45,6 +47,8 @@
 
 namespace enigma::engine {
 
+struct RestConnection;  // one keep-alive TLS connection to the REST host (live_gateway.cpp)
+
 struct LiveGatewayOptions {
   std::string rest_url{"https://fapi.binance.com"};    // scheme, host and port of the order requests
   std::string user_ws_url{"wss://fstream.binance.com/ws"};  // the stream is <user_ws_url>/<listenKey>
@@ -54,6 +58,10 @@ struct LiveGatewayOptions {
   std::int64_t request_timeout_ns{5'000'000'000};      // write + answer; later: UNKNOWN
   std::int64_t connect_timeout_ns{5'000'000'000};
   std::int64_t idle_reconnect_ns{50'000'000'000};      // reconnect before reusing an older idle connection
+  // Keep-alive REST connections for new orders, each with one request in flight: with more than one, a slow
+  // answer does not hold the next order back. Cancels, cancel-all, queries and the dead-man timer have a
+  // connection of their own (the control connection), so they never wait behind an order's answer.
+  int order_connections{1};
   std::int64_t keepalive_interval_ns{30LL * 60 * 1'000'000'000};  // listenKey PUT (Binance: every 30 min)
   std::int64_t idle_sleep_ns{50'000};                  // backoff only (transport "asio" without spin)
   // Order connection transport (the read path under TLS, as for market data; feed/transport.hpp): "busy_poll"
@@ -175,6 +183,8 @@ class LiveGateway {
   void ws_api_answer(std::string_view msg, std::size_t padded_capacity) noexcept;
   void ws_api_fail_pending(bool expired_only) noexcept;  // pending requests -> UNKNOWN
   void not_sent(const OutboundRequest& rq, std::string_view why) noexcept;
+  void rest_send(RestConnection& c) noexcept;  // puts the connection's request on the wire (connects first)
+  void rest_done(RestConnection& c) noexcept;  // its outcome: report, histograms, budget
   enum class Admission : std::uint8_t { send, wait, refused };
   Admission admit(const OutboundRequest& rq) noexcept;           // the request budget, before each request
   void venue_answered(int status, std::int64_t retry_after_s) noexcept;  // headers / 429 / 418 of an answer

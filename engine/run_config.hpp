@@ -77,6 +77,8 @@ struct LiveSettings {
   std::string api_secret_file;
   std::int64_t request_timeout_ms{5000};   // no answer by then: the order's outcome is UNKNOWN
   std::int64_t drain_ms{3000};             // at shutdown: how long to wait for the answers to our cancels
+  // Keep-alive REST connections for new orders (cancels, queries and the kill have one of their own).
+  std::int64_t order_connections{1};
   std::string ca_file;                     // extra trusted CA of the order hosts; empty: [feed] ca_file
   // Order connection: "asio" (gateway thread sleeps between polls) or "busy_poll" (SO_BUSY_POLL and
   // SO_PREFER_BUSY_POLL on the order socket, the gateway thread spins).

@@ -60,6 +60,9 @@ class TimestampedSocket {
   // Kernel receive time of the most recent read that returned data (TCP reports the last segment read).
   [[nodiscard]] const RxStamp& last_rx() const noexcept { return last_rx_; }
   [[nodiscard]] std::uint64_t bytes_sent() const noexcept { return bytes_sent_; }
+  // The latest kernel transmit stamp (CLOCK_REALTIME ns) a read took off the error queue since the last call
+  // (0: none); the owner drains the rest itself (drain_tx_timestamps).
+  [[nodiscard]] std::int64_t take_tx_stamp() noexcept { return std::exchange(latest_tx_ns_, 0); }
 
   // busy_poll: retries a parked read once (it parks itself again when nothing is there). Touches nothing of
   // `this` after the retry: its completion may close the connection and destroy this socket.
@@ -140,8 +143,14 @@ class TimestampedSocket {
       } else if (r == 0) {
         ec = boost::asio::error::eof;
       } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        if (s->busy_poll_ || s->uring_) {
+          step = Step::retry;
+          return s->park(std::move(self));
+        }
+        // Woken with nothing to read: transmit stamps on the error queue make the socket poll as ready (an
+        // order connection with SO_TIMESTAMPING). Take them off, or the wait would end at once, forever.
+        if (step == Step::retry) s->drain_error_queue();
         step = Step::retry;
-        if (s->busy_poll_ || s->uring_) return s->park(std::move(self));
         return s->sock_.async_wait(tcp::socket::wait_read, std::move(self));
       } else {
         ec = error_code(errno, boost::system::system_category());
@@ -211,6 +220,11 @@ class TimestampedSocket {
     };
     parked_destroy_ = [](void* p) { static_cast<S*>(p)->~S(); };
   }
+  void drain_error_queue() noexcept {
+    TxStamp st[8];
+    for (std::size_t n; (n = drain_tx_timestamps(sock_.native_handle(), st, 8)) > 0;)
+      for (std::size_t i = 0; i < n; ++i) latest_tx_ns_ = latest_tx_ns_ > st[i].ns ? latest_tx_ns_ : st[i].ns;
+  }
   void destroy_parked() noexcept {
     if (parked_invoke_ != nullptr) {
       parked_destroy_(parked_);
@@ -221,6 +235,7 @@ class TimestampedSocket {
   tcp::socket sock_;
   RxStamp last_rx_{};
   std::uint64_t bytes_sent_{0};
+  std::int64_t latest_tx_ns_{0};
   bool busy_poll_{false};
   bool (*parked_invoke_)(void*, TimestampedSocket*, bool) = nullptr;
   void (*parked_destroy_)(void*) = nullptr;

@@ -845,6 +845,79 @@ TEST_P(EngineLiveTimeout, AnUnansweredOrderIsUnknownUntilQueried) {
   EXPECT_GE(gateway.stats().rest_connects.load(), 2u) << "the silent connection was replaced";
 }
 
+// Order entry that does not queue: while one order's answer is slow (the venue books it and stays silent),
+// a cancel goes out on the control connection and the next order on a second order connection, both
+// answered long before the slow one times out. With one order connection the next order waits for the slow
+// answer (what order_connections changes); the cancel still does not. (Requests leave in the OMS's order: a
+// cancel queued behind a new order that waits for a connection waits with it.)
+TEST(EngineLive, ASlowAnswerHoldsBackNeitherTheNextOrderNorACancel) {
+  for (const int order_connections : {2, 1}) {
+    SCOPED_TRACE("order_connections = " + std::to_string(order_connections));
+    FakeBinance venue;
+    venue.script(2, 0, 0);  // the second POST: booked, never answered
+    InstrumentRegistry registry;
+    trading_config().fill_registry(registry);
+    LiveGatewayOptions go = gateway_options(venue);
+    go.order_connections = order_connections;
+    go.request_timeout_ns = 2'000'000'000;
+    LiveGateway gateway(registry, go);
+    gateway.start();
+    ASSERT_TRUE(wait_for([&] { return gateway.stream_connected() && venue.stream_open(); }));
+    oms::binance_futures::Encoder enc(registry, kKey, oms::Secret(kSecret));
+    char buf[2048];
+    using Clock = std::chrono::steady_clock;
+    std::map<std::string, Clock::time_point> answered;  // "<client id>/<kind>" -> when its report came
+    const auto pump = [&] {
+      GatewayReport g;
+      while (gateway.try_pop(g))
+        answered.try_emplace(std::string(g.report.client_id.view()) + "/" +
+                                 (g.unknown ? "unknown" : std::to_string(static_cast<int>(g.report.kind))),
+                             Clock::now());
+    };
+    using oms::binance_futures::RestRequest;
+  const auto send = [&](RestRequest kind, const oms::OrderSpec& o) {
+      const auto n = kind == RestRequest::new_order ? enc.encode_new(o, 1723075200000, buf, sizeof buf)
+                                                    : enc.encode_cancel(0, o.req.client_id, 1723075200000, buf, sizeof buf);
+      ASSERT_TRUE(n.ok());
+      ASSERT_TRUE(gateway.try_send(kind, o.req.client_id, 0, std::string_view(buf, n.value), rdtsc()));
+    };
+    // A resting take-profit (this venue fills everything else at once), answered before the slow order.
+    oms::OrderSpec resting = limit_buy("enrest1");
+    resting.req.type = risk::OrderType::take_profit_market;
+    resting.req.side = Side::sell;
+    resting.req.reduce_only = true;
+    resting.req.stop_price = Price::parse("70000").value;
+    send(RestRequest::new_order, resting);
+    ASSERT_TRUE(wait_for([&] { pump(); return answered.count("enrest1/0") == 1; }));
+    const Clock::time_point t0 = Clock::now();
+    send(RestRequest::new_order, limit_buy("enslow1"));
+    oms::OrderSpec next = limit_buy("ennext1");
+    next.req.type = risk::OrderType::take_profit_market;
+    next.req.side = Side::sell;
+    next.req.reduce_only = true;
+    next.req.stop_price = Price::parse("71000").value;
+    send(RestRequest::cancel, resting);
+    send(RestRequest::new_order, next);
+    ASSERT_TRUE(wait_for([&] {
+      pump();
+      return answered.count("enslow1/unknown") == 1 && answered.count("ennext1/0") == 1 && answered.count("enrest1/2") == 1;
+    }, 10000)) << "reports: " << answered.size();
+    gateway.stop();
+    const Clock::time_point slow = answered["enslow1/unknown"];
+    EXPECT_GE(slow - t0, std::chrono::milliseconds(2000)) << "the slow order is UNKNOWN at its timeout";
+    EXPECT_LT(answered["enrest1/2"], slow) << "the cancel waited for the slow order's answer";
+    EXPECT_LT(answered["enrest1/2"] - t0, std::chrono::milliseconds(1000));
+    if (order_connections == 2) {
+      EXPECT_LT(answered["ennext1/0"], slow) << "the next order waited for the slow order's answer";
+    } else {
+      EXPECT_GT(answered["ennext1/0"], slow) << "one order connection: the next order goes after the slow one";
+    }
+    EXPECT_EQ(venue.orders().at("enrest1").status, "CANCELED");
+    EXPECT_EQ(venue.orders().at("ennext1").status, "NEW");
+    EXPECT_EQ(venue.orders().count("enslow1"), 1u);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Transports, EngineLiveTimeout,
                          ::testing::Values(feed::Transport::asio, feed::Transport::busy_poll, feed::Transport::io_uring),
                          [](const auto& info) { return std::string(feed::to_string(info.param)); });
