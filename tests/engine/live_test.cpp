@@ -881,21 +881,22 @@ TEST(EngineLive, ASlowAnswerHoldsBackNeitherTheNextOrderNorACancel) {
       ASSERT_TRUE(n.ok());
       ASSERT_TRUE(gateway.try_send(kind, o.req.client_id, 0, std::string_view(buf, n.value), rdtsc()));
     };
-    // A resting take-profit (this venue fills everything else at once), answered before the slow order.
-    oms::OrderSpec resting = limit_buy("enrest1");
-    resting.req.type = risk::OrderType::take_profit_market;
-    resting.req.side = Side::sell;
-    resting.req.reduce_only = true;
-    resting.req.stop_price = Price::parse("70000").value;
+    // Take-profits rest at this venue (it fills everything else at once).
+    const auto take_profit = [](const char* id, const char* trigger) {
+      oms::OrderSpec o = limit_buy(id);
+      o.req.type = risk::OrderType::take_profit_market;
+      o.req.side = Side::sell;
+      o.req.reduce_only = true;
+      o.req.stop_price = Price::parse(trigger).value;
+      return o;
+    };
+    // One resting take-profit, answered before the slow order.
+    const oms::OrderSpec resting = take_profit("enrest1", "70000");
     send(RestRequest::new_order, resting);
     ASSERT_TRUE(wait_for([&] { pump(); return answered.count("enrest1/0") == 1; }));
     const Clock::time_point t0 = Clock::now();
     send(RestRequest::new_order, limit_buy("enslow1"));
-    oms::OrderSpec next = limit_buy("ennext1");
-    next.req.type = risk::OrderType::take_profit_market;
-    next.req.side = Side::sell;
-    next.req.reduce_only = true;
-    next.req.stop_price = Price::parse("71000").value;
+    const oms::OrderSpec next = take_profit("ennext1", "71000");
     send(RestRequest::cancel, resting);
     send(RestRequest::new_order, next);
     ASSERT_TRUE(wait_for([&] {
