@@ -38,7 +38,7 @@ function(enigma_add_test name)
     set(A_LABELS unit)
   endif()
   add_executable(${name} ${A_SOURCES})
-  target_link_libraries(${name} PRIVATE ${A_DEPS} enigma_test_http GTest::gtest GTest::gtest_main GTest::gmock enigma::options)
+  target_link_libraries(${name} PRIVATE ${A_DEPS} enigma_test_http enigma_test_main GTest::gtest GTest::gmock enigma::options)
   target_compile_definitions(${name} PRIVATE ENIGMA_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
   # The code under test is the libraries, built -O3; the test's own code (GoogleTest, Beast test venues) gains
   # nothing from -O3 and compiles about twice as fast at -O1, which is most of CI's build time.
@@ -61,3 +61,13 @@ function(enigma_add_fuzzer name)
   target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
 endfunction()
 include(${CMAKE_CURRENT_LIST_DIR}/folder_library.cmake)
+
+# The local Beast TLS WebSocket/HTTPS test server (tests/support/ws_test_server.cpp) as a static library for
+# suites and benchmarks alike; whichever area asks first defines it.
+function(enigma_ws_test_server_library)
+  if(NOT TARGET enigma_ws_test_server)
+    add_library(enigma_ws_test_server STATIC ${PROJECT_SOURCE_DIR}/tests/support/ws_test_server.cpp)
+    target_include_directories(enigma_ws_test_server PUBLIC ${PROJECT_SOURCE_DIR})
+    target_link_libraries(enigma_ws_test_server PUBLIC enigma::options Boost::headers OpenSSL::SSL OpenSSL::Crypto Threads::Threads)
+  endif()
+endfunction()
