@@ -18,12 +18,14 @@ namespace enigma::engine {
 // TLS venue (market data in, orders out, fills back). All histograms in ns.
 struct LiveTransportFigures {
   std::string transport;             // asio | busy_poll | io_uring | ...
-  std::uint64_t orders{0};
+  std::uint64_t orders{0};            // orders sent (entries and their protective legs)
   LatencyHistogram signed_to_kernel;  // signed bytes ready -> handed to the kernel
   LatencyHistogram tick_to_wire;      // kernel rx of the frame -> kernel tx of the order
 };
-// The bench's live section from those figures (markdown); with none, one line saying it was not measured.
-[[nodiscard]] std::string format_live_section(const std::vector<LiveTransportFigures>& figures);
+// The bench's live section from those figures (markdown): `method` (how they were measured), one row per
+// transport, and the targets judged on the transport with the lowest tick-to-wire p50. With no
+// figures, one line saying they were not measured.
+[[nodiscard]] std::string format_live_section(const std::vector<LiveTransportFigures>& figures, const std::string& method = {});
 
 struct BenchOptions {
   std::int64_t recorded_pace_window_ns{20'000'000'000};  // data replayed at recorded pace (keeps the run < 2 min)
@@ -31,6 +33,7 @@ struct BenchOptions {
   // The live loopback section: called once with the bench's run directory; returns one entry per transport.
   // Empty (default): the report says the live figures were not measured by this bench.
   std::function<std::vector<LiveTransportFigures>(const std::string& run_dir)> live;
+  std::string live_method;  // a paragraph on how `live` measured, printed above its table
 };
 
 // Returns the process exit code.

@@ -21,6 +21,7 @@
 #include <sstream>
 #include <string>
 
+#include "engine/bench.hpp"
 #include "engine/pipeline.hpp"
 #include "engine/run_config.hpp"
 #include "oms/journal.hpp"
@@ -203,4 +204,24 @@ TEST(OrderPath, TuneReportQuickWritesEverySectionAndALoadableEngineBlock) {
   if (block.find("cores = [") != std::string::npos) {
     EXPECT_FALSE(rc.engine.cores.empty());
   }
+}
+
+// The bench's live loopback section (filled by perf/live/bench_tick_to_wire per transport): a row per
+// transport with its percentiles, and the targets judged on the transport with the lowest tick-to-wire p50,
+// here io_uring (97 of 100 at 12 us and 3 at 60 us: p50 12 us, p99 60 us; signed -> kernel 1.5 us), by hand.
+TEST(OrderPath, BenchLiveSectionJudgesTheTargetsOnTheBestTransport) {
+  using enigma::engine::LiveTransportFigures;
+  EXPECT_NE(enigma::engine::format_live_section({}).find("Not measured"), std::string::npos);
+  LiveTransportFigures asio{"asio", 3, {}, {}};
+  for (long long v : {80'000, 90'000, 100'000}) asio.tick_to_wire.record(v), asio.signed_to_kernel.record(50'000);
+  LiveTransportFigures uring{"io_uring", 5, {}, {}};
+  for (int i = 0; i < 100; ++i) uring.tick_to_wire.record(i < 97 ? 12'000 : 60'000), uring.signed_to_kernel.record(1'500);
+  const std::string md = enigma::engine::format_live_section({asio, uring}, "how it was measured");
+  EXPECT_NE(md.find("how it was measured"), std::string::npos) << md;
+  EXPECT_NE(md.find("| asio | 3 | 3 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| io_uring | 5 | 100 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("best transport (io_uring"), std::string::npos) << md;
+  EXPECT_NE(md.find("signed -> kernel p50 <= 2000 ns: met"), std::string::npos) << md;
+  EXPECT_NE(md.find("tick-to-wire p50 <= 15000 ns: met"), std::string::npos) << md;
+  EXPECT_NE(md.find("p99 <= 50000 ns: NOT met"), std::string::npos) << md;
 }

@@ -1,10 +1,6 @@
 # TLS WebSocket client + HTTPS client against a local Beast TLS server with fault injection (issue 3 item 7).
 # The server is a reusable static library for other suites and benchmarks (perf/ws.cmake).
-if(NOT TARGET enigma_ws_test_server)
-  add_library(enigma_ws_test_server STATIC ${PROJECT_SOURCE_DIR}/tests/support/ws_test_server.cpp)
-  target_include_directories(enigma_ws_test_server PUBLIC ${PROJECT_SOURCE_DIR})
-  target_link_libraries(enigma_ws_test_server PUBLIC enigma::options Boost::headers OpenSSL::SSL OpenSSL::Crypto Threads::Threads)
-endif()
+enigma_ws_test_server_library()
 set(_ws_test_deps enigma::feed enigma_ws_test_server)
 if(TARGET enigma_test_alloc)
   list(APPEND _ws_test_deps enigma_test_alloc)

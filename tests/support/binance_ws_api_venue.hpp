@@ -1,4 +1,4 @@
-// The WebSocket API side of the local Binance USD-M test venue (tests/engine/live_test.cpp FakeBinance),
+// The WebSocket API side of the local Binance USD-M test venue (tests/support/fake_binance.hpp),
 // in its own translation unit so live_test.cpp's compile stays split: parses one ws-fapi request
 // ({"id":..,"method":..,"params":{..}}), authenticates it as the venue does and answers in the venue's
 // documented shapes ({"id":..,"status":200,"result":{..},"rateLimits":[..]} / {"id":..,"status":4xx,

@@ -1,0 +1,522 @@
+// A Binance USD-M futures venue in miniature for `enigma live` against loopback (tests/engine/live_test.cpp,
+// perf/live/bench_tick_to_wire.cpp): Beast, TLS with a self-signed certificate made at start, HTTPS
+// POST/PUT /fapi/v1/listenKey, POST/DELETE/GET /fapi/v1/order with the HMAC-SHA256 signature VERIFIED
+// against the test secret (a bad one gets 401 -1022), the WebSocket API (binance_ws_api_venue.hpp) and a
+// user-data WebSocket that pushes ORDER_TRADE_UPDATE NEW then TRADE for accepted limit and market orders.
+// Header-only: two translation units use it.
+#pragma once
+
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "core/fixed_point.hpp"
+#include "oms/signing.hpp"
+#include "tests/support/binance_ws_api_venue.hpp"
+#include "tests/support/engine_test_support.hpp"
+#include "tests/support/ws_test_server.hpp"
+
+namespace enigma::testing {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+namespace net = boost::asio;
+namespace ssl = net::ssl;
+using tcp = net::ip::tcp;
+using error_code = boost::system::error_code;
+
+inline constexpr const char* kKey = "test-api-key-7c1f";
+inline constexpr const char* kSecret = "test-secret-NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
+// A test-only Ed25519 key pair (openssl genpkey -algorithm ed25519): the private key as the PEM's body line,
+// the public key the venue "registered" for kEdApiKey.
+inline constexpr const char* kEdApiKey = "test-ed25519-api-key-5d2e";
+inline constexpr const char* kEdPrivate = "MC4CAQAwBQYDK2VwBCIEIDCx/LH8+eAP5HlakFV3JsxaSfbPyZj23iqaxfDi2PzF";
+inline constexpr const char* kEdPublic = "MCowBQYDK2VwAyEACTwgfV38Z9Cf9k0mkTsRD86k3zQWgcXDypdYy4+leVY=";
+
+inline std::map<std::string, std::string> parse_params(std::string_view s) {
+  std::map<std::string, std::string> m;
+  while (!s.empty()) {
+    const std::size_t amp = s.find('&');
+    const std::string_view kv = s.substr(0, amp);
+    const std::size_t eq = kv.find('=');
+    if (eq != std::string_view::npos) m[std::string(kv.substr(0, eq))] = std::string(kv.substr(eq + 1));
+    if (amp == std::string_view::npos) break;
+    s.remove_prefix(amp + 1);
+  }
+  return m;
+}
+
+// A Binance USD-M futures venue in miniature: one io thread, keep-alive HTTPS and the user-data stream on
+// the same port. Orders fill at once when they are LIMIT (at their price) or MARKET (at the last limit
+// price); so do STOP_MARKET orders (at the last limit price: the position closes and the strategy can
+// trade again), while TAKE_PROFIT_MARKET orders rest. Scripted answers by the order's 1-based arrival number.
+class FakeBinance {
+ public:
+  struct Order {
+    std::string client_id, side, type, qty, price;
+    std::uint64_t id{0};
+    std::string status{"NEW"};
+  };
+
+  FakeBinance() : hmac_(kSecret) {
+    const auto cert = enigma::testing::make_self_signed_cert();
+    ctx_.use_certificate_chain(net::buffer(cert.cert_pem));
+    ctx_.use_private_key(net::buffer(cert.key_pem), ssl::context::pem);
+    ca_file_ = fresh_path("ca") + ".pem";
+    std::ofstream(ca_file_) << cert.cert_pem;
+    const tcp::endpoint ep(net::ip::make_address("127.0.0.1"), 0);
+    acceptor_.open(ep.protocol());
+    acceptor_.set_option(net::socket_base::reuse_address(true));
+    acceptor_.bind(ep);
+    acceptor_.listen();
+    port_ = acceptor_.local_endpoint().port();
+    accept();
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  ~FakeBinance() {
+    net::post(io_, [this] {
+      error_code ec;
+      acceptor_.close(ec);
+      io_.stop();
+    });
+    thread_.join();
+    std::error_code ec;
+    std::filesystem::remove(ca_file_, ec);
+  }
+
+  [[nodiscard]] std::string rest_url() const { return "https://127.0.0.1:" + std::to_string(port_); }
+  [[nodiscard]] std::string ws_url() const { return "wss://127.0.0.1:" + std::to_string(port_) + "/ws"; }
+  [[nodiscard]] std::string ws_api_url() const { return "wss://127.0.0.1:" + std::to_string(port_) + "/ws-fapi/v1"; }
+  // WebSocket API order entry: requests handed to the order book, accepted session.logons, connections.
+  int ws_api_requests() const { std::lock_guard lk(mu_); return ws_api_requests_; }
+  int ws_api_logons() const { std::lock_guard lk(mu_); return ws_api_logons_; }
+  int ws_api_connections() const { std::lock_guard lk(mu_); return ws_api_connections_; }
+  // The next WebSocket-API request is carried out (an order is booked) but its answer is lost: the venue
+  // closes that connection instead of answering.
+  void lose_next_ws_api_answer() { std::lock_guard lk(mu_); lose_ws_api_answer_ = true; }
+  [[nodiscard]] const std::string& ca_file() const { return ca_file_; }
+
+  // The n-th POST /fapi/v1/order (1-based) is answered with HTTP `status` and Binance `code` instead;
+  // status 0: the venue books the order and never answers that request (the connection stays open).
+  void script(int n, int status, int code) {
+    std::lock_guard lk(mu_);
+    scripted_[n] = {status, code};
+  }
+  int posts() const { std::lock_guard lk(mu_); return posts_; }
+  // Rate limits as Binance answers them: every REST answer carries X-MBX-USED-WEIGHT-1M (the weight this
+  // venue counted, by each endpoint's documented weight) and X-MBX-ORDER-COUNT-10S/-1M; a scripted 429 or
+  // 418 carries Retry-After: `retry_after_s`. Arrival times of the POSTs and of the last 429/418 answer.
+  void set_retry_after(int s) { std::lock_guard lk(mu_); retry_after_s_ = s; }
+  int used_weight() const { std::lock_guard lk(mu_); return used_weight_ + foreign(); }
+  // Weight other sessions on the same IP spent: added to what the headers report once `from_post` new
+  // orders arrived (the answer to that POST carries it already).
+  void set_foreign_weight(int w, int from_post) {
+    std::lock_guard lk(mu_);
+    foreign_weight_ = w;
+    foreign_from_post_ = from_post;
+  }
+  std::vector<std::chrono::steady_clock::time_point> post_times() const { std::lock_guard lk(mu_); return post_times_; }
+  std::chrono::steady_clock::time_point limited_at() const { std::lock_guard lk(mu_); return limited_at_; }
+  // GET /sapi/v1/account/apiRestrictions (signed): what the key may do, and how often it was asked.
+  void set_key_can_withdraw(bool on) { std::lock_guard lk(mu_); key_can_withdraw_ = on; }
+  int restriction_queries() const { std::lock_guard lk(mu_); return restriction_queries_; }
+  int deletes() const { std::lock_guard lk(mu_); return deletes_; }
+  int cancel_alls() const { std::lock_guard lk(mu_); return cancel_alls_; }
+  std::vector<long long> countdowns() const { std::lock_guard lk(mu_); return countdowns_; }
+  int queries() const { std::lock_guard lk(mu_); return queries_; }
+  int bad_signatures() const { std::lock_guard lk(mu_); return bad_signatures_; }
+  int listen_keys() const { std::lock_guard lk(mu_); return listen_keys_; }
+  bool stream_open() const { std::lock_guard lk(mu_); return stream_ != nullptr; }
+  std::vector<std::string> bodies() const { std::lock_guard lk(mu_); return bodies_; }
+  std::map<std::string, Order> orders() const { std::lock_guard lk(mu_); return orders_; }
+  // Start-up reconciliation: STOP_MARKET orders rest (instead of filling at once) so a bracket stays
+  // working; the account's net position (from fills) and wallet balance; changes made while the engine was
+  // down (an order of ours filled, an order someone else placed).
+  void set_rest_stops(bool on) { std::lock_guard lk(mu_); rest_stops_ = on; }
+  std::string position() const { std::lock_guard lk(mu_); return position_.to_string(); }
+  void set_balance(std::string b) { std::lock_guard lk(mu_); balance_ = std::move(b); }
+  int open_order_queries() const { std::lock_guard lk(mu_); return open_order_queries_; }
+  // Closes the user-data stream's connection (the client reconnects); nothing is pushed until it does.
+  void drop_stream() {
+    std::shared_ptr<Session> s;
+    {
+      std::lock_guard lk(mu_);
+      s = std::move(stream_);
+      stream_ = nullptr;
+    }
+    if (s) net::post(io_, [s] {
+      error_code ec;
+      beast::get_lowest_layer(s->tls).socket().close(ec);
+    });
+  }
+  int stream_accepts() const { std::lock_guard lk(mu_); return stream_accepts_; }
+  void fill_while_down(const std::string& client_id) {
+    std::lock_guard lk(mu_);
+    Order& o = orders_.at(client_id);
+    o.status = "FILLED";
+    book_fill(o);
+  }
+  std::uint64_t add_foreign_order(const std::string& client_id) {
+    std::lock_guard lk(mu_);
+    Order o{client_id, "BUY", "LIMIT", "0.005", "50000.0", next_id_++};
+    orders_[client_id] = o;
+    return o.id;
+  }
+
+ private:
+  struct Session : std::enable_shared_from_this<Session> {
+    FakeBinance& v;
+    beast::ssl_stream<beast::tcp_stream> tls;
+    std::unique_ptr<websocket::stream<beast::ssl_stream<beast::tcp_stream>&>> ws;
+    std::unique_ptr<enigma::testing::WsApiVenueSession> api;  // set on a /ws-fapi/v1 connection
+    beast::flat_buffer buf;
+    http::request<http::string_body> req;
+    http::response<http::string_body> res;
+    std::deque<std::string> outq;
+    bool writing = false;
+
+    Session(FakeBinance& venue, tcp::socket s) : v(venue), tls(std::move(s), venue.ctx_) {}
+    void start() {
+      auto self = shared_from_this();
+      tls.async_handshake(ssl::stream_base::server, [self](const error_code& ec) {
+        if (!ec) self->read_request();
+      });
+    }
+    void read_request() {
+      req = {};
+      auto self = shared_from_this();
+      http::async_read(tls, buf, req, [self](const error_code& ec, std::size_t) {
+        if (ec) return;
+        if (websocket::is_upgrade(self->req)) return self->accept_ws();
+        self->res = self->v.serve(self->req);
+        {
+          std::lock_guard lk(self->v.mu_);
+          if (std::exchange(self->v.silence_answer_, false)) return self->read_request();  // no answer
+        }
+        self->v.add_limit_headers(self->res);
+        self->res.keep_alive(true);
+        self->res.prepare_payload();
+        http::async_write(self->tls, self->res, [self](const error_code& ec2, std::size_t) {
+          if (!ec2) self->read_request();
+        });
+      });
+    }
+    void accept_ws() {
+      ws = std::make_unique<websocket::stream<beast::ssl_stream<beast::tcp_stream>&>>(tls);
+      auto self = shared_from_this();
+      if (req.target().starts_with("/ws-fapi/v1")) {
+        api = std::make_unique<enigma::testing::WsApiVenueSession>(
+            v.ws_api_keys_, [this](std::string_view verb, const std::map<std::string, std::string>& p, const std::string& text) {
+              const http::verb m = verb == "POST" ? http::verb::post : verb == "DELETE" ? http::verb::delete_ : http::verb::get;
+              if (verb == "PUT") return std::pair<int, std::string>{400, R"({"code":-1102,"msg":"order.modify: not in this venue"})"};
+              const auto r = v.order_endpoint(m, p, text, false, false);  // v.mu_ is held by read_ws
+              return std::pair<int, std::string>{static_cast<int>(r.result_int()), r.body()};
+            });
+      }
+      ws->async_accept(req, [self](const error_code& ec) {
+        if (ec) return;
+        {
+          std::lock_guard lk(self->v.mu_);
+          if (self->api) {
+            ++self->v.ws_api_connections_;
+          } else {
+            self->v.stream_ = self;
+            ++self->v.stream_accepts_;
+          }
+        }
+        self->read_ws();
+      });
+    }
+    void read_ws() {
+      auto self = shared_from_this();
+      ws->async_read(buf, [self](const error_code& ec, std::size_t) {
+        if (ec) return;
+        if (self->api) {  // one ws-fapi request -> its answer
+          std::string out;
+          {
+            std::lock_guard lk(self->v.mu_);
+            const int bad = self->api->bad_signatures, logons = self->api->logons, reqs = self->api->requests;
+            out = self->api->handle(beast::buffers_to_string(self->buf.data()));
+            self->v.bad_signatures_ += self->api->bad_signatures - bad;
+            self->v.ws_api_logons_ += self->api->logons - logons;
+            self->v.ws_api_requests_ += self->api->requests - reqs;
+            if (self->v.lose_ws_api_answer_ && self->api->requests > reqs) {
+              self->v.lose_ws_api_answer_ = false;
+              error_code ignored;
+              beast::get_lowest_layer(self->tls).socket().close(ignored);
+              return;
+            }
+          }
+          self->push(std::move(out));
+        }
+        self->buf.consume(self->buf.size());
+        self->read_ws();
+      });
+    }
+    void push(std::string text) {
+      outq.push_back(std::move(text));
+      if (!writing) write_next();
+    }
+    void write_next() {
+      if (outq.empty()) {
+        writing = false;
+        return;
+      }
+      writing = true;
+      ws->text(true);
+      auto self = shared_from_this();
+      ws->async_write(net::buffer(outq.front()), [self](const error_code& ec, std::size_t) {
+        if (ec) return;
+        self->outq.pop_front();
+        self->write_next();
+      });
+    }
+  };
+
+  void accept() {
+    acceptor_.async_accept([this](const error_code& ec, tcp::socket s) {
+      if (ec) return;
+      std::make_shared<Session>(*this, std::move(s))->start();
+      accept();
+    });
+  }
+
+  static http::response<http::string_body> answer(int status, std::string body) {
+    http::response<http::string_body> r{static_cast<http::status>(status), 11};
+    r.set(http::field::content_type, "application/json");
+    r.body() = std::move(body);
+    return r;
+  }
+
+  // True when `params` ends with &signature=<hex HMAC-SHA256 of everything before it>.
+  bool signed_ok(std::string_view params) const {
+    const std::size_t at = params.rfind("&signature=");
+    if (at == std::string_view::npos) return false;
+    unsigned char mac[oms::kSha256Size];
+    hmac_.sign(params.substr(0, at), mac);
+    char hex[oms::kSha256HexSize];
+    oms::hex_encode(mac, sizeof mac, hex);
+    return params.substr(at + 11) == std::string_view(hex, sizeof hex);
+  }
+
+  std::string order_json(const Order& o) const {
+    return R"({"orderId":)" + std::to_string(o.id) + R"(,"symbol":"BTCUSDT","status":")" + o.status +
+           R"(","clientOrderId":")" + o.client_id + R"(","price":")" + o.price + R"(","avgPrice":")" + (o.status == "FILLED" ? fill_px(o) : std::string("0.00")) +
+           R"(","origQty":")" + o.qty + R"(","executedQty":")" + (o.status == "FILLED" ? o.qty : std::string("0")) +
+           R"(","cumQuote":"0","timeInForce":"GTC","type":")" + o.type +
+           R"(","reduceOnly":false,"side":")" + o.side + R"(","stopPrice":"0","origType":")" + o.type +
+           R"(","updateTime":1723075200123})";
+  }
+  std::string fill_px(const Order& o) const { return o.type == "LIMIT" ? o.price : last_px_; }
+  void book_fill(const Order& o) {
+    const Qty q = Qty::parse(o.qty).value;
+    position_ += o.side == "BUY" ? q : -q;
+  }
+  std::string update(const Order& o, const char* x, const char* X, const std::string& last_qty,
+                     const std::string& last_px, const char* commission, bool maker) {
+    return R"({"e":"ORDER_TRADE_UPDATE","T":1723075200200,"E":1723075200201,"o":{"s":"BTCUSDT","c":")" + o.client_id +
+           R"(","S":")" + o.side + R"(","o":")" + o.type + R"(","f":"GTC","q":")" + o.qty + R"(","p":")" + o.price +
+           R"(","ap":"0","sp":"0","x":")" + x + R"(","X":")" + X + R"(","i":)" + std::to_string(o.id) + R"(,"l":")" +
+           last_qty + R"(","z":")" + last_qty + R"(","L":")" + last_px + R"(","N":"USDT","n":")" + commission +
+           R"(","T":1723075200200,"t":)" + std::to_string(++trade_id_) + R"(,"b":"0","a":"0","m":)" +
+           (maker ? "true" : "false") + R"(,"R":false,"wt":"CONTRACT_PRICE","ot":")" + o.type +
+           R"(","ps":"BOTH","cp":false,"rp":"0","pP":false,"si":0,"ss":0}})";
+  }
+
+  void add_limit_headers(http::response<http::string_body>& r) {
+    std::lock_guard lk(mu_);
+    r.set("X-MBX-USED-WEIGHT-1M", std::to_string(used_weight_ + foreign()));
+    r.set("X-MBX-ORDER-COUNT-10S", std::to_string(posts_));
+    r.set("X-MBX-ORDER-COUNT-1M", std::to_string(posts_));
+    if (r.result_int() == 429 || r.result_int() == 418) {
+      r.set(http::field::retry_after, std::to_string(retry_after_s_));
+      limited_at_ = std::chrono::steady_clock::now();
+    }
+  }
+
+  // The documented REQUEST_WEIGHT of a USD-M endpoint (a new order weighs 0 there: it counts as an order).
+  static int weight_of(http::verb m, const std::string& target) {
+    if (target.rfind("/fapi/v1/order", 0) == 0) return m == http::verb::post ? 0 : 1;
+    if (target.rfind("/fapi/v1/countdownCancelAll", 0) == 0) return 10;
+    if (target.rfind("/fapi/v2/positionRisk", 0) == 0 || target.rfind("/fapi/v2/balance", 0) == 0) return 5;
+    if (target.rfind("/fapi/v1/openOrders", 0) == 0) return target.find("symbol=") == std::string::npos ? 40 : 1;
+    return 1;
+  }
+
+  http::response<http::string_body> serve(const http::request<http::string_body>& rq) {
+    std::lock_guard lk(mu_);
+    const std::string target(rq.target());
+    const bool key_ok = rq["X-MBX-APIKEY"] == kKey;
+    used_weight_ += weight_of(rq.method(), target);
+    if (target.rfind("/sapi/v1/account/apiRestrictions", 0) == 0) {  // api.binance.com in reality
+      const std::size_t q = target.find('?');
+      if (!key_ok || q == std::string::npos || !signed_ok(target.substr(q + 1))) {
+        ++bad_signatures_;
+        return answer(401, R"({"code":-1022,"msg":"Signature for this request is not valid."})");
+      }
+      ++restriction_queries_;
+      const char* w = key_can_withdraw_ ? "true" : "false";
+      return answer(200, std::string(R"({"ipRestrict":false,"createTime":1698645219000,"enableReading":true,"enableWithdrawals":)") + w +
+                             R"(,"enableInternalTransfer":false,"enableMargin":false,"enableFutures":true,"permitsUniversalTransfer":false,)"
+                             R"("enableVanillaOptions":false,"enableFixApiTrade":false,"enableFixReadOnly":false,"enableSpotAndMarginTrading":false,)"
+                             R"("enablePortfolioMarginTrading":false})");
+    }
+    if (target.rfind("/fapi/v1/listenKey", 0) == 0) {
+      if (!key_ok) return answer(401, R"({"code":-2015,"msg":"Invalid API-key, IP, or permissions for action."})");
+      ++listen_keys_;
+      return answer(200, rq.method() == http::verb::put ? "{}" : R"({"listenKey":"lk0123456789abcdef"})");
+    }
+    const bool account = target.rfind("/fapi/v1/openOrders", 0) == 0 || target.rfind("/fapi/v2/positionRisk", 0) == 0 ||
+                         target.rfind("/fapi/v2/balance", 0) == 0;
+    if (account) {  // signed account queries of the start-up reconciliation
+      const std::size_t q = target.find('?');
+      if (!key_ok || q == std::string::npos || !signed_ok(target.substr(q + 1))) {
+        ++bad_signatures_;
+        return answer(401, R"({"code":-1022,"msg":"Signature for this request is not valid."})");
+      }
+      if (target.rfind("/fapi/v1/openOrders", 0) == 0) {
+        ++open_order_queries_;
+        std::string body = "[";
+        for (const auto& [id, o] : orders_)
+          if (o.status == "NEW") body += (body.size() > 1 ? "," : "") + order_json(o);
+        return answer(200, body + "]");
+      }
+      if (target.rfind("/fapi/v2/positionRisk", 0) == 0) {
+        return answer(200, R"([{"symbol":"ETHUSDT","positionAmt":"0.000","entryPrice":"0.0"},{"symbol":"BTCUSDT","positionAmt":")" +
+                               position_.to_string() + R"(","entryPrice":")" + last_px_ + R"(","markPrice":")" + last_px_ +
+                               R"(","unRealizedProfit":"0","leverage":"5","positionSide":"BOTH"}])");
+      }
+      return answer(200, R"([{"accountAlias":"x","asset":"BNB","balance":"1.5"},{"accountAlias":"x","asset":"USDT","balance":")" +
+                             balance_ + R"(","crossWalletBalance":")" + balance_ + R"(","availableBalance":")" + balance_ + R"("}])");
+    }
+    const bool all_open = target.rfind("/fapi/v1/allOpenOrders", 0) == 0;
+    const bool countdown = target.rfind("/fapi/v1/countdownCancelAll", 0) == 0;
+    if (target.rfind("/fapi/v1/order", 0) != 0 && !all_open && !countdown)
+      return answer(404, R"({"code":-1,"msg":"no such endpoint"})");
+    const std::size_t q = target.find('?');
+    const std::string params = rq.method() == http::verb::post ? rq.body() : q == std::string::npos ? "" : target.substr(q + 1);
+    if (!key_ok || !signed_ok(params)) {
+      ++bad_signatures_;
+      return answer(401, R"({"code":-1022,"msg":"Signature for this request is not valid."})");
+    }
+    return order_endpoint(rq.method(), parse_params(params), params, all_open, countdown);
+  }
+
+  // POST / DELETE / GET /fapi/v1/order, allOpenOrders and countdownCancelAll after authentication (REST, and
+  // the WebSocket API's order.place / order.cancel / order.status). `params` as a REST body. mu_ held.
+  http::response<http::string_body> order_endpoint(http::verb method, std::map<std::string, std::string> p,
+                                                   const std::string& params, bool all_open, bool countdown) {
+    if (p["symbol"] != "BTCUSDT" || p["timestamp"].empty()) return answer(400, R"({"code":-1102,"msg":"Mandatory parameter missing."})");
+    if (countdown) {  // the dead-man switch: remember each countdown the client set
+      countdowns_.push_back(std::stoll(p["countdownTime"]));
+      return answer(200, R"({"symbol":"BTCUSDT","countdownTime":")" + p["countdownTime"] + R"("})");
+    }
+    if (all_open) {  // DELETE allOpenOrders: every resting order of the symbol, one CANCELED event each
+      ++cancel_alls_;
+      for (auto& [id, o] : orders_) {
+        if (o.status != "NEW") continue;
+        o.status = "CANCELED";
+        if (stream_) stream_->push(update(o, "CANCELED", "CANCELED", "0", "0", "0", false));
+      }
+      return answer(200, R"({"code":200,"msg":"The operation of cancel all open order is done."})");
+    }
+    if (method == http::verb::post) {
+      bodies_.push_back(params);
+      post_times_.push_back(std::chrono::steady_clock::now());
+      const int n = ++posts_;
+      Order o{p["newClientOrderId"], p["side"], p["type"], p["quantity"], p.count("price") ? p["price"] : "0", next_id_++};
+      if (auto it = scripted_.find(n); it != scripted_.end()) {
+        if (it->second.first == 0) {
+          orders_[o.client_id] = o;  // booked, resting; the answer never comes
+          silence_answer_ = true;
+          return answer(200, order_json(o));
+        }
+        if (it->second.first >= 500) {
+          orders_[o.client_id] = o;  // the venue took it, but the answer is lost: only a query tells
+          return answer(it->second.first, R"({"code":-1000,"msg":"An unknown error occurred while processing the request."})");
+        }
+        const char* msg = it->second.first == 429 || it->second.first == 418 ? "Too many requests; please use the websocket for live updates."
+                                                                            : "Margin is insufficient.";
+        return answer(it->second.first, R"({"code":)" + std::to_string(it->second.second) + R"(,"msg":")" + msg + R"("})");
+      }
+      orders_[o.client_id] = o;
+      if (o.type == "LIMIT") last_px_ = o.price;
+      if (stream_) {
+        stream_->push(update(o, "NEW", "NEW", "0", "0", "0", false));
+        stream_->push(R"({"e":"ACCOUNT_UPDATE","E":1723075200202,"T":1723075200200,"a":{"m":"ORDER","B":[],"P":[]}})");
+        if (o.type != "TAKE_PROFIT_MARKET" && !(rest_stops_ && o.type == "STOP_MARKET")) {
+          orders_[o.client_id].status = "FILLED";
+          book_fill(o);
+          stream_->push(update(o, "TRADE", "FILLED", o.qty, o.type == "LIMIT" ? o.price : last_px_, "0.01234567", o.type == "LIMIT"));
+        }
+      }
+      return answer(200, order_json(o));
+    }
+    auto it = orders_.find(p["origClientOrderId"]);
+    if (p.count("orderId") != 0)  // cancel / query by the venue's order id (orders we never sent)
+      it = std::find_if(orders_.begin(), orders_.end(), [&](const auto& kv) { return std::to_string(kv.second.id) == p["orderId"]; });
+    if (method == http::verb::delete_) {
+      ++deletes_;
+      if (it == orders_.end() || it->second.status != "NEW") return answer(400, R"({"code":-2011,"msg":"Unknown order sent."})");
+      it->second.status = "CANCELED";
+      if (stream_) stream_->push(update(it->second, "CANCELED", "CANCELED", "0", "0", "0", false));
+      return answer(200, order_json(it->second));
+    }
+    ++queries_;
+    if (it == orders_.end()) return answer(400, R"({"code":-2013,"msg":"Order does not exist."})");
+    return answer(200, order_json(it->second));
+  }
+
+  net::io_context io_;
+  ssl::context ctx_{ssl::context::tls_server};
+  tcp::acceptor acceptor_{io_};
+  std::thread thread_;
+  std::string ca_file_;
+  std::uint16_t port_{0};
+  oms::HmacSha256 hmac_;
+  mutable std::mutex mu_;
+  std::shared_ptr<Session> stream_;
+  std::map<int, std::pair<int, int>> scripted_;
+  std::map<std::string, Order> orders_;
+  std::vector<std::string> bodies_;
+  std::string last_px_{"60000.0"};
+  std::uint64_t next_id_{4000001};
+  std::uint64_t trade_id_{700};
+  int posts_{0}, deletes_{0}, queries_{0}, bad_signatures_{0}, listen_keys_{0}, cancel_alls_{0};
+  std::vector<long long> countdowns_;
+  bool rest_stops_{false};
+  Qty position_{};
+  std::string balance_{"1000"};
+  int open_order_queries_{0};
+  int stream_accepts_{0};
+  int ws_api_requests_{0}, ws_api_logons_{0}, ws_api_connections_{0};
+  bool lose_ws_api_answer_{false};
+  bool silence_answer_{false};
+  int foreign() const { return posts_ >= foreign_from_post_ ? foreign_weight_ : 0; }  // mu_ held
+  int used_weight_{0}, foreign_weight_{0}, foreign_from_post_{0}, retry_after_s_{1}, restriction_queries_{0};
+  bool key_can_withdraw_{false};
+  std::vector<std::chrono::steady_clock::time_point> post_times_;
+  std::chrono::steady_clock::time_point limited_at_{};
+  enigma::testing::WsApiVenueKeys ws_api_keys_{kKey, kSecret, kEdApiKey, kEdPublic};
+};
+
+}  // namespace enigma::testing
