@@ -378,6 +378,32 @@ struct LiveGateway::Impl {
   bool conn_lost{false};  // the REST connection failed since it last worked (its next connect is a reconnect)
   oms::RequestBudget budget;
   bool budget_waiting{false};  // the ring's head waits for the next budget window (logged once)
+  // New orders taken off the OMS's ring while every order connection was busy: a FIFO in the OMS's order,
+  // so a cancel or query queued behind them goes out on the control connection without waiting for a free
+  // order connection. A request that depends on a held order (a cancel or query of it, a cancel-all of its
+  // instrument) still waits for it, and a later new order queues behind them. Slots reserved at start.
+  static constexpr std::size_t kHeld = 32;
+  std::vector<OutboundRequest> held = std::vector<OutboundRequest>(kHeld);
+  std::size_t held_head{0}, held_count{0};
+  [[nodiscard]] const OutboundRequest& held_front() const noexcept { return held[held_head]; }
+  bool hold(const OutboundRequest& rq) noexcept {
+    if (held_count == kHeld) return false;
+    held[(held_head + held_count) % kHeld] = rq;
+    ++held_count;
+    return true;
+  }
+  void pop_held() noexcept {
+    held_head = (held_head + 1) % kHeld;
+    --held_count;
+  }
+  [[nodiscard]] bool depends_on_held(const OutboundRequest& rq) const noexcept {
+    const bool instrument_wide = oms::binance_futures::is_instrument_request(rq.kind);
+    for (std::size_t i = 0; i < held_count; ++i) {
+      const OutboundRequest& h = held[(held_head + i) % kHeld];
+      if (instrument_wide ? h.instrument == rq.instrument : h.client_id == rq.client_id) return true;
+    }
+    return false;
+  }
   std::thread thread;
 
   // WebSocket API order entry ([live] order_entry = "ws-api"). Requests in flight are kept in a fixed table
@@ -975,10 +1001,43 @@ void LiveGateway::io_loop() noexcept {
         worked = true;
       }
     }
+    // Held new orders first, in order: each takes the next free order connection.
+    while (im.held_count != 0) {
+      const OutboundRequest& rq = im.held_front();
+      RestConnection* c = pick_connection(im, rq);
+      if (c == nullptr) break;
+      const Admission adm = admit(rq);
+      if (adm == Admission::wait) break;
+      worked = true;
+      if (adm == Admission::send) {
+        ++stats_.requests;
+        c->ex.rq = rq;
+        c->ex.attempt = 0;
+      }
+      im.pop_held();
+      if (adm == Admission::send) {
+        rest_send(*c);
+        if (c->ex.done) rest_done(*c);  // it never left (no connection)
+      }
+    }
     while (const OutboundRequest* rq = requests_.front()) {
       const bool json = im.wsapi && rq->size > 0 && rq->bytes[0] == '{';  // WebSocket API JSON, not HTTP
+      const bool new_order = rq->kind == RestRequest::new_order;
+      // A new order keeps its place behind the held ones; a request that depends on a held order waits.
+      if (!json && (new_order ? im.held_count != 0 : im.depends_on_held(*rq))) {
+        if (!new_order || !im.hold(*rq)) break;
+        requests_.pop_front();
+        worked = true;
+        continue;
+      }
       RestConnection* c = json ? nullptr : pick_connection(im, *rq);
-      if (!json && c == nullptr) break;  // its connection is busy, or it must not overtake what is in flight
+      if (!json && c == nullptr) {
+        // Every order connection is busy: hold the new order so that what follows it need not wait.
+        if (!new_order || !im.hold(*rq)) break;  // its connection is busy, or it must not overtake what is in flight
+        requests_.pop_front();
+        worked = true;
+        continue;
+      }
       // Every request passes the venue's budget first: a refused one is answered locally, a waiting one
       // (a cancel or query over the window's limit) keeps the ring's head until the window rolls.
       const Admission adm = admit(*rq);
@@ -1003,7 +1062,7 @@ void LiveGateway::io_loop() noexcept {
     bool in_flight = false;
     for (const auto& c : im.conns) in_flight = in_flight || c->ex.busy;
     if (stop_.load(std::memory_order_acquire) && (requests_.front() == nullptr || im.budget.banned()) &&
-        im.pending_count == 0 && !in_flight)
+        im.held_count == 0 && im.pending_count == 0 && !in_flight)
       break;  // after a ban nothing queued could be sent before its end
     try {
       const std::int64_t now = monotonic_ns();

@@ -383,13 +383,13 @@ TEST_P(EngineLiveTimeout, AnUnansweredOrderIsUnknownUntilQueried) {
 // Order entry that does not queue: while one order's answer is slow (the venue books it and stays silent),
 // a cancel goes out on the control connection and the next order on a second order connection, both
 // answered long before the slow one times out. With one order connection the next order waits for the slow
-// answer (what order_connections changes); the cancel still does not. (Requests leave in the OMS's order: a
-// cancel queued behind a new order that waits for a connection waits with it.)
+// answer (what order_connections changes); the cancels still do not, not even one queued behind that
+// waiting order. A cancel of an order still waiting for a connection goes after its placement.
 TEST(EngineLive, ASlowAnswerHoldsBackNeitherTheNextOrderNorACancel) {
   for (const int order_connections : {2, 1}) {
     SCOPED_TRACE("order_connections = " + std::to_string(order_connections));
     FakeBinance venue;
-    venue.script(2, 0, 0);  // the second POST: booked, never answered
+    venue.script(3, 0, 0);  // the third POST (enslow1): booked, never answered
     InstrumentRegistry registry;
     trading_config().fill_registry(registry);
     LiveGatewayOptions go = gateway_options(venue);
@@ -429,26 +429,39 @@ TEST(EngineLive, ASlowAnswerHoldsBackNeitherTheNextOrderNorACancel) {
     const oms::OrderSpec resting = take_profit("enrest1", "70000");
     send(RestRequest::new_order, resting);
     ASSERT_TRUE(wait_for([&] { pump(); return answered.count("enrest1/0") == 1; }));
+    const oms::OrderSpec resting2 = take_profit("enrest2", "70500");
+    send(RestRequest::new_order, resting2);
+    ASSERT_TRUE(wait_for([&] { pump(); return answered.count("enrest2/0") == 1; }));
     const Clock::time_point t0 = Clock::now();
     send(RestRequest::new_order, limit_buy("enslow1"));
     const oms::OrderSpec next = take_profit("ennext1", "71000");
+    const oms::OrderSpec gone = take_profit("engone1", "72000");
     send(RestRequest::cancel, resting);
     send(RestRequest::new_order, next);
+    send(RestRequest::cancel, resting2);  // behind a new order that may wait for a free order connection
+    send(RestRequest::new_order, gone);
+    send(RestRequest::cancel, gone);  // of an order that may still wait for a connection: after its placement
     ASSERT_TRUE(wait_for([&] {
       pump();
-      return answered.count("enslow1/unknown") == 1 && answered.count("ennext1/0") == 1 && answered.count("enrest1/2") == 1;
+      return answered.count("enslow1/unknown") == 1 && answered.count("ennext1/0") == 1 && answered.count("enrest1/2") == 1 &&
+             answered.count("enrest2/2") == 1 && answered.count("engone1/0") == 1 && answered.count("engone1/2") == 1;
     }, 10000)) << "reports: " << answered.size();
     gateway.stop();
     const Clock::time_point slow = answered["enslow1/unknown"];
     EXPECT_GE(slow - t0, std::chrono::milliseconds(2000)) << "the slow order is UNKNOWN at its timeout";
     EXPECT_LT(answered["enrest1/2"], slow) << "the cancel waited for the slow order's answer";
     EXPECT_LT(answered["enrest1/2"] - t0, std::chrono::milliseconds(1000));
+    EXPECT_LT(answered["enrest2/2"], slow) << "the cancel behind a waiting new order waited for the slow answer";
+    EXPECT_LT(answered["enrest2/2"] - t0, std::chrono::milliseconds(1000));
+    EXPECT_GT(answered["engone1/2"], answered["engone1/0"]) << "a cancel overtook the placement of its order";
     if (order_connections == 2) {
       EXPECT_LT(answered["ennext1/0"], slow) << "the next order waited for the slow order's answer";
     } else {
       EXPECT_GT(answered["ennext1/0"], slow) << "one order connection: the next order goes after the slow one";
     }
     EXPECT_EQ(venue.orders().at("enrest1").status, "CANCELED");
+    EXPECT_EQ(venue.orders().at("enrest2").status, "CANCELED");
+    EXPECT_EQ(venue.orders().at("engone1").status, "CANCELED");
     EXPECT_EQ(venue.orders().at("ennext1").status, "NEW");
     EXPECT_EQ(venue.orders().count("enslow1"), 1u);
   }
