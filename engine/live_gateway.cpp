@@ -147,12 +147,17 @@ struct RestConnection {
     int status{0};
     int attempt{0};
     bool connect_failed{false};
+    bool awaiting_connect{false};  // its connection is being (re)connected: rest_connected() starts it
     std::uint64_t write_tsc{0};
     std::int64_t deadline_ns{0};
     std::optional<http::response_parser<http::string_body>> parser;
     OutboundRequest rq;  // the gateway loop's request (its bytes are what is written)
   } ex;
   int ops{0};  // handlers not yet run (the stream must outlive them)
+  // The connect in progress (start_connect / poll_connect): its handlers set connect_done and connect_ok.
+  bool connecting{false}, connect_done{false}, connect_ok{false};
+  std::int64_t connect_deadline_ns{0};
+  tcp::resolver::results_type endpoints;  // resolved at the first connect
 
   RestConnection(net::io_context& shared, feed::ParsedUrl u, feed::TlsOptions t)
       : io(shared), ctx(feed::detail::make_client_tls_context(t)), url(std::move(u)), tls(std::move(t)) {}
@@ -207,34 +212,44 @@ struct RestConnection {
     }
     buffer.clear();
     served = 0;
+    connecting = false;
   }
 
-  // Resolve, TCP connect (TCP_NODELAY), TLS handshake with certificate and host-name verification.
-  bool connect(std::int64_t timeout_ns) {
+  // Resolve (once: the venue's addresses are kept), TCP connect (TCP_NODELAY), TLS handshake with certificate
+  // and host-name verification, without blocking: the handlers run in poll() / the gateway's io loop and
+  // poll_connect() takes the outcome. False when it could not even start (last_error says why).
+  bool start_connect(std::int64_t timeout_ns) {
     close();
+    connecting = true;
+    connect_done = connect_ok = false;
+    connect_deadline_ns = monotonic_ns() + timeout_ns;
     try {
       stream.emplace(io, ctx);
       feed::detail::prepare_client_tls(*stream, url.host, tls);
     } catch (const std::exception& e) {
       last_error = e.what();
       stream.reset();
+      connecting = false;
       return false;
     }
-    boost::system::error_code ec;
-    tcp::resolver resolver(io);
-    const auto endpoints = resolver.resolve(url.host, url.port, ec);
-    if (ec) {
-      last_error = "resolving " + url.host + ": " + ec.message();
-      close();
-      return false;
+    if (endpoints.empty()) {
+      boost::system::error_code ec;
+      tcp::resolver resolver(io);
+      endpoints = resolver.resolve(url.host, url.port, ec);
+      if (ec) {
+        last_error = "resolving " + url.host + ": " + ec.message();
+        endpoints = {};
+        close();
+        connecting = false;
+        return false;
+      }
     }
-    bool ok = false, finished = false;
     ++ops;
-    net::async_connect(sock().next_layer(), endpoints, [&](const boost::system::error_code& e1, const tcp::endpoint&) {
+    net::async_connect(sock().next_layer(), endpoints, [this](const boost::system::error_code& e1, const tcp::endpoint&) {
       if (e1) {
         last_error = "connecting to " + url.host + ":" + url.port + ": " + e1.message();
         --ops;
-        finished = true;
+        connect_done = true;
         return;
       }
       boost::system::error_code ignored;
@@ -242,29 +257,46 @@ struct RestConnection {
       if (std::string why = apply_transport(); !why.empty()) {
         last_error = why;
         --ops;
-        finished = true;
+        connect_done = true;
         return;
       }
-      stream->async_handshake(net::ssl::stream_base::client, [&](const boost::system::error_code& e2) {
+      stream->async_handshake(net::ssl::stream_base::client, [this](const boost::system::error_code& e2) {
         if (e2) {
           last_error = "TLS handshake with " + url.host + ": " + feed::detail::describe_tls_error(*stream, e2);
         } else {
-          ok = true;
+          connect_ok = true;
         }
         --ops;
-        finished = true;
+        connect_done = true;
       });
     });
-    if (!wait_until(finished, monotonic_ns() + timeout_ns))
-      last_error = "connecting to " + url.host + ":" + url.port + ": timed out";
-    if (!ok) {
-      close();  // runs the handlers of a timed-out attempt (they refer to this frame's locals)
-      return false;
+    return true;
+  }
+
+  // The connect started by start_connect(): 0 still connecting, 1 connected, -1 failed (closed; last_error).
+  int poll_connect() {
+    if (!connecting) return open() ? 1 : -1;
+    if (!connect_done) {
+      poll();
+      if (!connect_done && monotonic_ns() < connect_deadline_ns) return 0;
+    }
+    connecting = false;
+    if (!connect_ok) {
+      if (!connect_done) last_error = "connecting to " + url.host + ":" + url.port + ": timed out";
+      close();  // runs the handlers of a timed-out attempt before the stream goes
+      return -1;
     }
     // After the handshake, so only request bytes are stamped.
     tx_stamps = want_tx_stamps && feed::enable_tx_timestamping(fd());
     last_used_ns = monotonic_ns();
-    return true;
+    return 1;
+  }
+
+  // Blocking form (start-up, cold paths): until connected, failed or timed out.
+  bool connect(std::int64_t timeout_ns) {
+    if (!start_connect(timeout_ns)) return false;
+    (void)wait_until(connect_done, connect_deadline_ns);
+    return poll_connect() == 1;
   }
 
   // The read path of `transport` on the connected socket: "" when set up, else why not.
@@ -870,23 +902,23 @@ RestConnection* pick_connection(LiveGateway::Impl& im, const OutboundRequest& rq
 }  // namespace
 
 void LiveGateway::rest_send(RestConnection& c) noexcept {
-  Impl& im = *impl_;
   c.ex.connect_failed = false;
+  c.ex.awaiting_connect = false;
   try {
     // A connection idle for long may have been dropped by the venue without us noticing: reconnect first
     // rather than risk an UNKNOWN outcome.
-    if (c.open() && monotonic_ns() - c.last_used_ns > opt_.idle_reconnect_ns) c.close();
-    if (!c.open()) {
-      if (!c.connect(opt_.connect_timeout_ns)) {
-        im.conn_lost = true;
+    if (c.open() && !c.connecting && monotonic_ns() - c.last_used_ns > opt_.idle_reconnect_ns) c.close();
+    if (!c.open() || c.connecting) {
+      // The (re)connect runs in the io loop (rest_connected) while the thread serves the other connections.
+      if (!c.connecting && !c.start_connect(opt_.connect_timeout_ns)) {
+        impl_->conn_lost = true;
         c.ex.connect_failed = true;
       } else {
-        ++stats_.rest_connects;
-        if (im.conn_lost) {  // back after a failure: answers to other orders may have been lost with it
-          im.conn_lost = false;
-          ENIGMA_LOG_WARN("live", "order_connection_reconnected then=query_working_orders");
-          resync_epoch_.fetch_add(1, std::memory_order_release);
-        }
+        c.ex.busy = true;
+        c.ex.done = false;
+        c.ex.written = false;
+        c.ex.awaiting_connect = true;
+        return;
       }
     }
     if (!c.ex.connect_failed) {
@@ -896,12 +928,41 @@ void LiveGateway::rest_send(RestConnection& c) noexcept {
   } catch (const std::exception& e) {  // allocation failure in Beast: the outcome is not known
     c.last_error = e.what();
     c.close();
-    im.conn_lost = true;
+    impl_->conn_lost = true;
     c.ex.connect_failed = !c.ex.written;
   }
   c.ex.busy = true;  // finished at once: rest_done() reports it
   c.ex.done = true;
   c.ex.status = 0;
+}
+
+void LiveGateway::rest_connected(RestConnection& c) noexcept {
+  Impl& im = *impl_;
+  const int r = c.poll_connect();
+  if (r == 0) return;
+  c.ex.awaiting_connect = false;
+  if (r < 0) {
+    im.conn_lost = true;
+    c.ex.connect_failed = true;
+    c.ex.done = true;
+    c.ex.status = 0;
+    return;
+  }
+  ++stats_.rest_connects;
+  if (im.conn_lost) {  // back after a failure: answers to other orders may have been lost with it
+    im.conn_lost = false;
+    ENIGMA_LOG_WARN("live", "order_connection_reconnected then=query_working_orders");
+    resync_epoch_.fetch_add(1, std::memory_order_release);
+  }
+  try {
+    c.start(std::string_view(c.ex.rq.bytes, c.ex.rq.size), opt_.request_timeout_ns);
+  } catch (const std::exception& e) {  // allocation failure in Beast: the outcome is not known
+    c.last_error = e.what();
+    c.close();
+    im.conn_lost = true;
+    c.ex.done = true;
+    c.ex.status = 0;
+  }
 }
 
 void LiveGateway::rest_done(RestConnection& c) noexcept {
@@ -990,6 +1051,11 @@ void LiveGateway::io_loop() noexcept {
     // The answers of the requests in flight, one per connection.
     for (auto& c : im.conns) {
       if (!c->ex.busy) continue;
+      if (c->ex.awaiting_connect) {
+        rest_connected(*c);
+        if (c->ex.awaiting_connect) continue;
+        worked = true;
+      }
       try {
         c->progress();
       } catch (const std::exception& e) {  // allocation failure in Beast: the outcome is not known

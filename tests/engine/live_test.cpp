@@ -467,6 +467,59 @@ TEST(EngineLive, ASlowAnswerHoldsBackNeitherTheNextOrderNorACancel) {
   }
 }
 
+// A reconnect does not stop the gateway thread: the silent order's connection is replaced for the next
+// order while the venue takes 1.5 s to accept new connections, and a cancel queued behind that order goes
+// out on the (open) control connection and is answered at once.
+TEST(EngineLive, AReconnectDoesNotHoldBackACancel) {
+  FakeBinance venue;
+  venue.script(2, 0, 0);  // the second POST: booked, never answered
+  InstrumentRegistry registry;
+  trading_config().fill_registry(registry);
+  LiveGatewayOptions go = gateway_options(venue);
+  go.request_timeout_ns = 300'000'000;
+  LiveGateway gateway(registry, go);
+  gateway.start();
+  ASSERT_TRUE(wait_for([&] { return gateway.stream_connected() && venue.stream_open(); }));
+  oms::binance_futures::Encoder enc(registry, kKey, oms::Secret(kSecret));
+  char buf[2048];
+  using Clock = std::chrono::steady_clock;
+  std::map<std::string, Clock::time_point> answered;  // "<client id>/<kind>" -> when its report came
+  const auto pump = [&] {
+    GatewayReport g;
+    while (gateway.try_pop(g))
+      answered.try_emplace(std::string(g.report.client_id.view()) + "/" +
+                               (g.unknown ? "unknown" : std::to_string(static_cast<int>(g.report.kind))),
+                           Clock::now());
+  };
+  using oms::binance_futures::RestRequest;
+  const auto send = [&](RestRequest kind, const oms::OrderSpec& o) {
+    const auto n = kind == RestRequest::new_order ? enc.encode_new(o, 1723075200000, buf, sizeof buf)
+                                                  : enc.encode_cancel(0, o.req.client_id, 1723075200000, buf, sizeof buf);
+    ASSERT_TRUE(n.ok());
+    ASSERT_TRUE(gateway.try_send(kind, o.req.client_id, 0, std::string_view(buf, n.value), rdtsc()));
+  };
+  oms::OrderSpec resting = limit_buy("enrest3");  // a take-profit: it rests at this venue
+  resting.req.type = risk::OrderType::take_profit_market;
+  resting.req.side = Side::sell;
+  resting.req.reduce_only = true;
+  resting.req.stop_price = Price::parse("70000").value;
+  send(RestRequest::new_order, resting);
+  ASSERT_TRUE(wait_for([&] { pump(); return answered.count("enrest3/0") == 1; }));
+  send(RestRequest::new_order, limit_buy("ensilent3"));
+  ASSERT_TRUE(wait_for([&] { pump(); return answered.count("ensilent3/unknown") == 1; }));  // its connection closed
+  venue.delay_handshakes(1500);
+  const Clock::time_point t0 = Clock::now();
+  send(RestRequest::new_order, limit_buy("enafter3"));  // needs a new order connection: 1.5 s
+  send(RestRequest::cancel, resting);
+  ASSERT_TRUE(wait_for([&] { pump(); return answered.count("enafter3/0") == 1 && answered.count("enrest3/2") == 1; }, 10000))
+      << "reports: " << answered.size();
+  gateway.stop();
+  EXPECT_GE(answered["enafter3/0"] - t0, std::chrono::milliseconds(1500)) << "the reconnect did not wait for the venue";
+  EXPECT_LT(answered["enrest3/2"] - t0, std::chrono::milliseconds(700)) << "the cancel waited for the other connection's reconnect";
+  EXPECT_EQ(venue.orders().at("enrest3").status, "CANCELED");
+  EXPECT_GE(gateway.stats().rest_connects.load(), 3u);  // control + order connection at start, the reconnect
+}
+
 INSTANTIATE_TEST_SUITE_P(Transports, EngineLiveTimeout,
                          ::testing::Values(feed::Transport::asio, feed::Transport::busy_poll, feed::Transport::io_uring),
                          [](const auto& info) { return std::string(feed::to_string(info.param)); });

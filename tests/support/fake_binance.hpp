@@ -113,6 +113,9 @@ class FakeBinance {
   // The next WebSocket-API request is carried out (an order is booked) but its answer is lost: the venue
   // closes that connection instead of answering.
   void lose_next_ws_api_answer() { std::lock_guard lk(mu_); lose_ws_api_answer_ = true; }
+  // Connections accepted from now on wait `ms` before their TLS handshake (a slow venue edge); the venue's
+  // io thread serves the others meanwhile.
+  void delay_handshakes(int ms) { std::lock_guard lk(mu_); handshake_delay_ms_ = ms; }
   [[nodiscard]] const std::string& ca_file() const { return ca_file_; }
 
   // The n-th POST /fapi/v1/order (1-based) is answered with HTTP `status` and Binance `code` instead;
@@ -194,8 +197,24 @@ class FakeBinance {
     std::deque<std::string> outq;
     bool writing = false;
 
+    std::unique_ptr<net::steady_timer> delay;
+
     Session(FakeBinance& venue, tcp::socket s) : v(venue), tls(std::move(s), venue.ctx_) {}
     void start() {
+      auto self = shared_from_this();
+      int delay_ms = 0;
+      {
+        std::lock_guard lk(v.mu_);
+        delay_ms = v.handshake_delay_ms_;
+      }
+      if (delay_ms > 0) {
+        delay = std::make_unique<net::steady_timer>(v.io_, std::chrono::milliseconds(delay_ms));
+        delay->async_wait([self](const error_code&) { self->handshake(); });
+        return;
+      }
+      handshake();
+    }
+    void handshake() {
       auto self = shared_from_this();
       tls.async_handshake(ssl::stream_base::server, [self](const error_code& ec) {
         if (!ec) self->read_request();
@@ -510,6 +529,7 @@ class FakeBinance {
   int stream_accepts_{0};
   int ws_api_requests_{0}, ws_api_logons_{0}, ws_api_connections_{0};
   bool lose_ws_api_answer_{false};
+  int handshake_delay_ms_{0};
   bool silence_answer_{false};
   int foreign() const { return posts_ >= foreign_from_post_ ? foreign_weight_ : 0; }  // mu_ held
   int used_weight_{0}, foreign_weight_{0}, foreign_from_post_{0}, retry_after_s_{1}, restriction_queries_{0};
