@@ -39,6 +39,8 @@ namespace {
 
 std::string errno_text(int err) { return std::string(std::strerror(err)); }
 
+}  // namespace
+
 // Checks the core against the process's affinity mask so the error names the real cause.
 void check_core_allowed(int core) {
   if (core < 0 || core >= CPU_SETSIZE) throw Error(fmt::format("core {} is not a valid CPU number", core));
@@ -54,8 +56,6 @@ void check_core_allowed(int core) {
     throw Error(fmt::format("core {} is not available to this process (allowed cores: {})", core, allowed));
   }
 }
-
-}  // namespace
 
 int allowed_cpu_count() {
   cpu_set_t mask;

@@ -79,6 +79,8 @@ struct StageOptions {
 // Pins the calling thread to `core`; throws Error when the core does not exist or is outside the
 // process's affinity mask (e.g. excluded by taskset or a cgroup cpuset).
 void pin_current_thread(int core);
+// The check pin_current_thread makes, for a thread not started yet: throws Error naming the real cause.
+void check_core_allowed(int core);
 // Number of CPUs the process may run on (its affinity mask).
 [[nodiscard]] int allowed_cpu_count();
 

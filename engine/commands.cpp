@@ -724,6 +724,9 @@ int cmd_live() {
     go.tls.ca_file = rc.live.ca_file.empty() ? rc.ca_file : rc.live.ca_file;
     go.request_timeout_ns = rc.live.request_timeout_ms * 1'000'000;
     go.order_connections = static_cast<int>(rc.live.order_connections);
+    go.core = static_cast<int>(rc.live.gateway_core);
+    if (go.core >= 0 && std::find(rc.engine.cores.begin(), rc.engine.cores.end(), go.core) != rc.engine.cores.end())
+      ENIGMA_LOG_WARN("live", "gateway_core={} is also an [engine] core: two spinning threads share it", go.core);
     go.transport = rc.live.transport;
     go.budget.weight.limit = static_cast<std::uint32_t>(rc.live.request_weight_per_minute);
     go.budget.orders_short.limit = static_cast<std::uint32_t>(rc.live.orders_per_10s);

@@ -1,5 +1,6 @@
 #include "engine/live_gateway.hpp"
 
+#include <pthread.h>
 #include <simdjson.h>
 
 #include <array>
@@ -787,7 +788,19 @@ void LiveGateway::start() {
       throw Error("live gateway: WebSocket API " + opt_.ws_api_url + " not ready: " + why);
     }
   }
-  im.thread = std::thread([this] { io_loop(); });
+  if (opt_.core >= 0) check_core_allowed(opt_.core);  // throws Error: the start fails, naming the core
+  im.thread = std::thread([this] {
+    (void)pthread_setname_np(pthread_self(), "enigma-gateway");
+    if (opt_.core >= 0) {
+      try {
+        pin_current_thread(opt_.core);
+        ENIGMA_LOG_INFO("live", "gateway_thread pinned core={} transport={}", opt_.core, LogLiteral{feed::to_string(opt_.transport)});
+      } catch (const std::exception& e) {
+        ENIGMA_LOG_ERROR("live", "gateway_thread not pinned: {}", e.what());
+      }
+    }
+    io_loop();
+  });
 }
 
 int LiveGateway::call(std::string_view request, std::string& body) {

@@ -70,6 +70,7 @@ struct LiveGatewayOptions {
   // no sleep) between polls, so signed bytes are picked up at once.
   feed::Transport transport{feed::Transport::asio};
   bool spin{false};                                    // spin without busy_poll socket options
+  int core{-1};  // [live] gateway_core: the gateway thread ("enigma-gateway") is pinned to it; -1: not pinned
   int busy_poll_us{50};
   // SOF_TIMESTAMPING_TX_SOFTWARE | OPT_ID | OPT_TSONLY on the order socket: each request's kernel transmit
   // time is read from the error queue after its answer (off the OMS thread).

@@ -673,6 +673,7 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
     rc.live.request_timeout_ms = t->integer("request_timeout_ms", rc.live.request_timeout_ms, 100, 60'000);
     rc.live.drain_ms = t->integer("drain_ms", rc.live.drain_ms, 0, 60'000);
     rc.live.order_connections = t->integer("order_connections", rc.live.order_connections, 1, 8);
+    rc.live.gateway_core = t->integer("gateway_core", rc.live.gateway_core, -1, 1023);
     rc.live.ca_file = t->string("ca_file", std::string(), true);
     rc.live.transport =
         feed::parse_transport(t->string("transport", std::string("asio")), rc.source + ": [live] transport");

@@ -79,6 +79,9 @@ struct LiveSettings {
   std::int64_t drain_ms{3000};             // at shutdown: how long to wait for the answers to our cancels
   // Keep-alive REST connections for new orders (cancels, queries and the kill have one of their own).
   std::int64_t order_connections{1};
+  // The gateway thread's CPU (it spins with busy_poll / io_uring): -1 = not pinned. Checked against the
+  // process's affinity mask at start (exit 3 naming the core).
+  std::int64_t gateway_core{-1};
   std::string ca_file;                     // extra trusted CA of the order hosts; empty: [feed] ca_file
   // Order connection: "asio" (gateway thread sleeps between polls) or "busy_poll" (SO_BUSY_POLL and
   // SO_PREFER_BUSY_POLL on the order socket, the gateway thread spins).

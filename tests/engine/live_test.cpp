@@ -5,6 +5,7 @@
 // data is the recorded Binance session replayed by the paper test's server.
 #include <gtest/gtest.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -518,6 +519,66 @@ TEST(EngineLive, AReconnectDoesNotHoldBackACancel) {
   EXPECT_LT(answered["enrest3/2"] - t0, std::chrono::milliseconds(700)) << "the cancel waited for the other connection's reconnect";
   EXPECT_EQ(venue.orders().at("enrest3").status, "CANCELED");
   EXPECT_GE(gateway.stats().rest_connects.load(), 3u);  // control + order connection at start, the reconnect
+}
+
+// [live] gateway_core: the gateway thread (named "enigma-gateway") runs on that CPU only, as the kernel
+// reports it in /proc; a core outside the process's affinity mask stops the start with its number. The key
+// is read from config and range-checked there.
+TEST(EngineLive, TheGatewayThreadIsPinnedToItsCore) {
+  cpu_set_t mask;
+  CPU_ZERO(&mask);
+  ASSERT_EQ(sched_getaffinity(0, sizeof mask, &mask), 0);
+  int core = -1;
+  for (int c = CPU_SETSIZE - 1; c >= 0 && core < 0; --c)
+    if (CPU_ISSET(c, &mask)) core = c;  // the last allowed CPU
+  ASSERT_GE(core, 0);
+  FakeBinance venue;
+  InstrumentRegistry registry;
+  trading_config().fill_registry(registry);
+  {
+    LiveGatewayOptions go = gateway_options(venue);
+    go.core = 4000;
+    LiveGateway refused(registry, go);
+    try {
+      refused.start();
+      ADD_FAILURE() << "started on core 4000";
+    } catch (const std::exception& e) {
+      EXPECT_NE(std::string(e.what()).find("core 4000"), std::string::npos) << e.what();
+    }
+  }
+  LiveGatewayOptions go = gateway_options(venue);
+  go.core = core;
+  LiveGateway gateway(registry, go);
+  gateway.start();
+  std::string allowed;  // the gateway thread's Cpus_allowed_list
+  ASSERT_TRUE(wait_for([&] {
+    for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+      if (slurp(task.path().string() + "/comm").rfind("enigma-gateway", 0) != 0) continue;
+      std::istringstream status(slurp(task.path().string() + "/status"));
+      for (std::string line; std::getline(status, line);)
+        if (line.rfind("Cpus_allowed_list:", 0) == 0) allowed = line.substr(line.find_first_not_of(" \t", 18));
+    }
+    return allowed == std::to_string(core);
+  })) << "the gateway thread's allowed CPUs: '" << allowed << "', want " << core;
+  gateway.stop();
+  const std::string cfg = fresh_path("gateway-core") + ".toml";
+  std::ofstream(cfg) << slurp(std::string(ENIGMA_SOURCE_DIR) + "/config/live.toml") << "\n";
+  const auto with = [&](const std::string& value) {
+    std::string text = slurp(cfg);
+    const std::size_t at = text.find("gateway_core = -1");  // the sample's line
+    text.replace(at, 17, "gateway_core = " + value);
+    const std::string path = cfg + "." + value + ".toml";
+    std::ofstream(path) << text;
+    return path;
+  };
+  EXPECT_EQ(RunConfig::load(with("1")).live.gateway_core, 1);
+  EXPECT_EQ(RunConfig::load(cfg).live.gateway_core, -1);  // the sample's: not pinned
+  try {
+    (void)RunConfig::load(with("-2"));
+    ADD_FAILURE() << "gateway_core = -2 accepted";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("gateway_core"), std::string::npos) << e.what();
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Transports, EngineLiveTimeout,
