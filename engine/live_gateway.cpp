@@ -149,6 +149,8 @@ struct RestConnection {
     int attempt{0};
     bool connect_failed{false};
     bool awaiting_connect{false};  // its connection is being (re)connected: rest_connected() starts it
+    bool listen_key{false};        // the user-data stream's listenKey keep-alive (PUT) or renewal (POST)
+    bool listen_key_renew{false};
     std::uint64_t write_tsc{0};
     std::int64_t deadline_ns{0};
     std::optional<http::response_parser<http::string_body>> parser;
@@ -470,12 +472,19 @@ struct LiveGateway::Impl {
 
   RestConnection& control() { return *conns[0]; }
 
-  // A cold-path listenKey request (POST creates, PUT extends) on the control connection. Returns status.
-  int listen_key_request(const LiveGatewayOptions& o, std::string_view method) {
-    RestConnection& conn = control();
+  // The listenKey request (POST creates, PUT extends): unsigned, the API key in a header.
+  std::string listen_key_text(const LiveGatewayOptions& o, std::string_view method) const {
     std::string req;
     req.append(method).append(" ").append(kListenKeyPath).append(" HTTP/1.1\r\nHost: ").append(host_header(rest));
     req.append("\r\nX-MBX-APIKEY: ").append(o.api_key).append("\r\nContent-Length: 0\r\n\r\n");
+    return req;
+  }
+
+  // Blocking form, at start-up only (the io loop sends its keep-alives as exchanges of the control
+  // connection): returns the HTTP status.
+  int listen_key_request(const LiveGatewayOptions& o, std::string_view method) {
+    RestConnection& conn = control();
+    const std::string req = listen_key_text(o, method);
     for (int attempt = 0; attempt < 2; ++attempt) {
       if (!conn.open() && !conn.connect(o.connect_timeout_ns)) return 0;
       bool written = false;
@@ -978,6 +987,41 @@ void LiveGateway::rest_connected(RestConnection& c) noexcept {
   }
 }
 
+void LiveGateway::listen_key_done(RestConnection& c) noexcept {
+  Impl& im = *impl_;
+  const bool renew = c.ex.listen_key_renew;
+  c.ex.listen_key = false;
+  const int st = c.finish();
+  im.limits = c.limits;
+  venue_answered(st, c.limits.retry_after_s);
+  ++stats_.keepalives;
+  if (!renew && st != 200) {  // -1125 "This listenKey does not exist" (or no answer): make a new one
+    ENIGMA_LOG_WARN("live", "listen_key_keepalive_failed http={} then=new_key", st);
+    im.renew_key = true;
+    return;
+  }
+  if (!renew) return;
+  const std::string key = st == 200 ? parse_listen_key(c.body) : std::string();
+  if (key.empty()) {
+    im.renew_key = true;  // try again after the connect timeout
+    im.next_keepalive_ns = monotonic_ns() + opt_.connect_timeout_ns;
+    return;
+  }
+  if (key == im.listen_key) return;
+  try {
+    im.listen_key = key;
+    ++stats_.listen_key_renewals;
+    ENIGMA_LOG_WARN("live", "listen_key_renewed then=reconnect_user_stream");
+    // The WsClient's URL is fixed: replace it (cold path, rare).
+    im.ws->stop();
+    im.ws.reset();
+    stream_up_.store(false, std::memory_order_release);
+    open_stream();
+  } catch (const std::exception& e) {
+    ENIGMA_LOG_ERROR("live", "user-data stream for the new listenKey: {}", e.what());
+  }
+}
+
 void LiveGateway::rest_done(RestConnection& c) noexcept {
   Impl& im = *impl_;
   const TscClock& clk = TscClock::instance();
@@ -988,6 +1032,10 @@ void LiveGateway::rest_done(RestConnection& c) noexcept {
     c.ex.attempt = 1;
     rest_send(c);
     if (!c.ex.done) return;
+  }
+  if (c.ex.listen_key) {
+    listen_key_done(c);
+    return;
   }
   const OutboundRequest& rq = c.ex.rq;
   const bool written = c.ex.written;
@@ -1155,27 +1203,19 @@ void LiveGateway::io_loop() noexcept {
         }
         im.renew_key = false;
         im.next_keepalive_ns = now + opt_.keepalive_interval_ns;
-        const int st = im.listen_key_request(opt_, renew ? "POST" : "PUT");
-        im.limits = im.control().limits;
-        venue_answered(st, im.control().limits.retry_after_s);
-        ++stats_.keepalives;
-        // -1125 "This listenKey does not exist": make a new one (and reconnect the stream to it).
-        if (!renew && st != 200) im.renew_key = true;
-        if (renew && st == 200) {
-          const std::string key = parse_listen_key(im.control().body);
-          if (!key.empty() && key != im.listen_key) {
-            im.listen_key = key;
-            ++stats_.listen_key_renewals;
-            // The WsClient's URL is fixed: replace it (cold path, rare).
-            im.ws->stop();
-            im.ws.reset();
-            stream_up_.store(false, std::memory_order_release);
-            open_stream();
-          }
-        } else if (renew) {
-          im.renew_key = true;  // try again at the next interval
-          im.next_keepalive_ns = now + opt_.connect_timeout_ns;
-        }
+        // An exchange of the control connection like any request: the thread serves the others meanwhile.
+        RestConnection& c = im.control();
+        const std::string text = im.listen_key_text(opt_, renew ? "POST" : "PUT");
+        c.ex.rq = OutboundRequest{};
+        c.ex.rq.kind = RestRequest::query;  // no client id: nothing waits on it but the control connection
+        c.ex.rq.enqueue_tsc = rdtsc();
+        c.ex.rq.size = static_cast<std::uint16_t>(std::min(text.size(), OutboundRequest::kMaxBytes));
+        std::memcpy(c.ex.rq.bytes, text.data(), c.ex.rq.size);
+        c.ex.attempt = 0;
+        c.ex.listen_key = true;
+        c.ex.listen_key_renew = renew;
+        rest_send(c);
+        if (c.ex.done) rest_done(c);
       }
     } catch (const std::exception& e) {
       ENIGMA_LOG_ERROR("live", "listenKey keep-alive failed: {}", e.what());

@@ -185,7 +185,8 @@ class LiveGateway {
   void ws_api_fail_pending(bool expired_only) noexcept;  // pending requests -> UNKNOWN
   void not_sent(const OutboundRequest& rq, std::string_view why) noexcept;
   void rest_send(RestConnection& c) noexcept;  // puts the connection's request on the wire (connects first)
-  void rest_connected(RestConnection& c) noexcept;  // a (re)connect in progress for a waiting request: when it ends, sends or fails it
+  void rest_connected(RestConnection& c) noexcept;
+  void listen_key_done(RestConnection& c) noexcept;  // the answer to a listenKey keep-alive / renewal  // a (re)connect in progress for a waiting request: when it ends, sends or fails it
   void rest_done(RestConnection& c) noexcept;  // its outcome: report, histograms, budget
   enum class Admission : std::uint8_t { send, wait, refused };
   Admission admit(const OutboundRequest& rq) noexcept;           // the request budget, before each request

@@ -581,6 +581,43 @@ TEST(EngineLive, TheGatewayThreadIsPinnedToItsCore) {
   }
 }
 
+// The listenKey keep-alive is an exchange of the control connection like any other request: while the venue
+// takes 1 s to answer one, a new order goes out and is answered at once. When the venue has forgotten the
+// key (the PUT is answered 400 -1125), a new key is made and the user-data stream reconnects to it.
+TEST(EngineLive, TheListenKeyKeepAliveBlocksNoOrderAndARenewedKeyReconnectsTheStream) {
+  FakeBinance venue;
+  InstrumentRegistry registry;
+  trading_config().fill_registry(registry);
+  LiveGatewayOptions go = gateway_options(venue);
+  go.keepalive_interval_ns = 200'000'000;
+  LiveGateway gateway(registry, go);
+  gateway.start();
+  ASSERT_TRUE(wait_for([&] { return gateway.stream_connected() && venue.stream_open(); }));
+  EXPECT_EQ(venue.last_stream_target(), "/ws/lk0123456789abcdef");
+  venue.delay_listen_key_answers(1000);
+  const int puts = venue.listen_key_puts();
+  ASSERT_TRUE(wait_for([&] { return venue.listen_key_puts() > puts; }));  // a PUT waits for its answer now
+  oms::binance_futures::Encoder enc(registry, kKey, oms::Secret(kSecret));
+  char buf[2048];
+  const oms::OrderSpec o = limit_buy("enka1");
+  const auto n = enc.encode_new(o, 1723075200000, buf, sizeof buf);
+  ASSERT_TRUE(n.ok());
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(gateway.try_send(oms::binance_futures::RestRequest::new_order, o.req.client_id, 0, std::string_view(buf, n.value), rdtsc()));
+  GatewayReport g;
+  ASSERT_TRUE(wait_for([&] { return gateway.try_pop(g); }, 5000));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(500)) << "the order waited for the keep-alive's answer";
+  EXPECT_EQ(g.report.client_id, o.req.client_id);
+  EXPECT_FALSE(g.unknown);
+  venue.delay_listen_key_answers(0);
+  venue.expire_listen_key();
+  ASSERT_TRUE(wait_for([&] {
+    return gateway.stats().listen_key_renewals.load() == 1 && venue.stream_accepts() == 2 && gateway.stream_connected();
+  })) << "renewals " << gateway.stats().listen_key_renewals.load() << ", stream accepts " << venue.stream_accepts();
+  EXPECT_EQ(venue.last_stream_target(), "/ws/lk0123456789abcdef1");
+  gateway.stop();
+}
+
 INSTANTIATE_TEST_SUITE_P(Transports, EngineLiveTimeout,
                          ::testing::Values(feed::Transport::asio, feed::Transport::busy_poll, feed::Transport::io_uring),
                          [](const auto& info) { return std::string(feed::to_string(info.param)); });

@@ -148,6 +148,14 @@ class FakeBinance {
   int queries() const { std::lock_guard lk(mu_); return queries_; }
   int bad_signatures() const { std::lock_guard lk(mu_); return bad_signatures_; }
   int listen_keys() const { std::lock_guard lk(mu_); return listen_keys_; }
+  int listen_key_puts() const { std::lock_guard lk(mu_); return listen_key_puts_; }
+  // The venue forgets the key: the next PUT is answered 400 -1125 and a POST creates a new key.
+  void expire_listen_key() { std::lock_guard lk(mu_); listen_key_expired_ = true; }
+  // listenKey answers (POST and PUT) are written `ms` after the request arrived (the io thread serves the
+  // other connections meanwhile).
+  void delay_listen_key_answers(int ms) { std::lock_guard lk(mu_); listen_key_delay_ms_ = ms; }
+  // The target of the last user-data stream connection ("/ws/<listenKey>").
+  std::string last_stream_target() const { std::lock_guard lk(mu_); return last_stream_target_; }
   bool stream_open() const { std::lock_guard lk(mu_); return stream_ != nullptr; }
   std::vector<std::string> bodies() const { std::lock_guard lk(mu_); return bodies_; }
   std::map<std::string, Order> orders() const { std::lock_guard lk(mu_); return orders_; }
@@ -234,9 +242,23 @@ class FakeBinance {
         self->v.add_limit_headers(self->res);
         self->res.keep_alive(true);
         self->res.prepare_payload();
-        http::async_write(self->tls, self->res, [self](const error_code& ec2, std::size_t) {
-          if (!ec2) self->read_request();
-        });
+        int delay_ms = 0;
+        if (self->req.target().starts_with("/fapi/v1/listenKey")) {
+          std::lock_guard lk(self->v.mu_);
+          delay_ms = self->v.listen_key_delay_ms_;
+        }
+        if (delay_ms > 0) {
+          self->delay = std::make_unique<net::steady_timer>(self->v.io_, std::chrono::milliseconds(delay_ms));
+          self->delay->async_wait([self](const error_code&) { self->write_answer(); });
+          return;
+        }
+        self->write_answer();
+      });
+    }
+    void write_answer() {
+      auto self = shared_from_this();
+      http::async_write(tls, res, [self](const error_code& ec2, std::size_t) {
+        if (!ec2) self->read_request();
       });
     }
     void accept_ws() {
@@ -260,6 +282,7 @@ class FakeBinance {
           } else {
             self->v.stream_ = self;
             ++self->v.stream_accepts_;
+            self->v.last_stream_target_ = std::string(self->req.target());
           }
         }
         self->read_ws();
@@ -402,7 +425,16 @@ class FakeBinance {
     if (target.rfind("/fapi/v1/listenKey", 0) == 0) {
       if (!key_ok) return answer(401, R"({"code":-2015,"msg":"Invalid API-key, IP, or permissions for action."})");
       ++listen_keys_;
-      return answer(200, rq.method() == http::verb::put ? "{}" : R"({"listenKey":"lk0123456789abcdef"})");
+      if (rq.method() == http::verb::put) {
+        ++listen_key_puts_;
+        if (std::exchange(listen_key_expired_, false)) {
+          ++listen_key_generation_;
+          return answer(400, R"({"code":-1125,"msg":"This listenKey does not exist."})");
+        }
+        return answer(200, "{}");
+      }
+      return answer(200, R"({"listenKey":"lk0123456789abcdef)" +
+                             (listen_key_generation_ == 0 ? std::string() : std::to_string(listen_key_generation_)) + "\"}");
     }
     const bool account = target.rfind("/fapi/v1/openOrders", 0) == 0 || target.rfind("/fapi/v2/positionRisk", 0) == 0 ||
                          target.rfind("/fapi/v2/balance", 0) == 0;
@@ -527,6 +559,9 @@ class FakeBinance {
   std::string balance_{"1000"};
   int open_order_queries_{0};
   int stream_accepts_{0};
+  int listen_key_puts_{0}, listen_key_generation_{0}, listen_key_delay_ms_{0};
+  bool listen_key_expired_{false};
+  std::string last_stream_target_;
   int ws_api_requests_{0}, ws_api_logons_{0}, ws_api_connections_{0};
   bool lose_ws_api_answer_{false};
   int handshake_delay_ms_{0};
