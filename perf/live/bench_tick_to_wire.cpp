@@ -91,6 +91,7 @@ LoopbackRun run_loopback(const RunConfig& base, feed::Transport transport, const
   go.tls.ca_file = venue.ca_file();
   go.request_timeout_ns = 2'000'000'000;
   go.transport = transport;
+  go.core = static_cast<int>(rc.live.gateway_core);  // [live] gateway_core of the bench's config, if any
   LiveGateway gateway(registry, go);
   core.go_live(gateway, enigma::testing::kKey, oms::Secret(enigma::testing::kSecret),
                "127.0.0.1:" + venue.rest_url().substr(venue.rest_url().rfind(':') + 1));
