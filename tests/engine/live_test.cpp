@@ -96,6 +96,42 @@ oms::OrderSpec limit_buy(const char* id) {
   return o;
 }
 
+// A resting order at this venue (it fills everything else at once): a reduce-only take-profit sell.
+oms::OrderSpec take_profit(const char* id, const char* trigger) {
+  oms::OrderSpec o = limit_buy(id);
+  o.req.type = risk::OrderType::take_profit_market;
+  o.req.side = Side::sell;
+  o.req.reduce_only = true;
+  o.req.stop_price = Price::parse(trigger).value;
+  return o;
+}
+
+// Drives a started LiveGateway as the OMS would: new orders and cancels encoded and signed into its ring,
+// and its reports by "<client id>/<kind>" ("/unknown" for an unknown outcome) with when each first came.
+struct GatewayDriver {
+  using Clock = std::chrono::steady_clock;
+  LiveGateway& gateway;
+  oms::binance_futures::Encoder enc;
+  std::map<std::string, Clock::time_point> answered;
+  char buf[2048];
+
+  GatewayDriver(LiveGateway& g, const InstrumentRegistry& registry) : gateway(g), enc(registry, kKey, oms::Secret(kSecret)) {}
+  void pump() {
+    GatewayReport g;
+    while (gateway.try_pop(g))
+      answered.try_emplace(std::string(g.report.client_id.view()) + "/" +
+                               (g.unknown ? "unknown" : std::to_string(static_cast<int>(g.report.kind))),
+                           Clock::now());
+  }
+  // False when the request could not be encoded or queued.
+  bool send(oms::binance_futures::RestRequest kind, const oms::OrderSpec& o) {
+    const auto n = kind == oms::binance_futures::RestRequest::new_order
+                       ? enc.encode_new(o, 1723075200000, buf, sizeof buf)
+                       : enc.encode_cancel(0, o.req.client_id, 1723075200000, buf, sizeof buf);
+    return n.ok() && gateway.try_send(kind, o.req.client_id, 0, std::string_view(buf, n.value), rdtsc());
+  }
+};
+
 RunConfig trading_config() {
   RunConfig rc = RunConfig::load(std::string(ENIGMA_SOURCE_DIR) + "/config/replay.toml");
   rc.strategy_config<strategy::ImbalanceTakerConfig>().entry_imbalance = 0.3;
@@ -399,33 +435,12 @@ TEST(EngineLive, ASlowAnswerHoldsBackNeitherTheNextOrderNorACancel) {
     LiveGateway gateway(registry, go);
     gateway.start();
     ASSERT_TRUE(wait_for([&] { return gateway.stream_connected() && venue.stream_open(); }));
-    oms::binance_futures::Encoder enc(registry, kKey, oms::Secret(kSecret));
-    char buf[2048];
-    using Clock = std::chrono::steady_clock;
-    std::map<std::string, Clock::time_point> answered;  // "<client id>/<kind>" -> when its report came
-    const auto pump = [&] {
-      GatewayReport g;
-      while (gateway.try_pop(g))
-        answered.try_emplace(std::string(g.report.client_id.view()) + "/" +
-                                 (g.unknown ? "unknown" : std::to_string(static_cast<int>(g.report.kind))),
-                             Clock::now());
-    };
+    GatewayDriver drive(gateway, registry);
+    using Clock = GatewayDriver::Clock;
+    auto& answered = drive.answered;
+    const auto pump = [&] { drive.pump(); };
     using oms::binance_futures::RestRequest;
-  const auto send = [&](RestRequest kind, const oms::OrderSpec& o) {
-      const auto n = kind == RestRequest::new_order ? enc.encode_new(o, 1723075200000, buf, sizeof buf)
-                                                    : enc.encode_cancel(0, o.req.client_id, 1723075200000, buf, sizeof buf);
-      ASSERT_TRUE(n.ok());
-      ASSERT_TRUE(gateway.try_send(kind, o.req.client_id, 0, std::string_view(buf, n.value), rdtsc()));
-    };
-    // Take-profits rest at this venue (it fills everything else at once).
-    const auto take_profit = [](const char* id, const char* trigger) {
-      oms::OrderSpec o = limit_buy(id);
-      o.req.type = risk::OrderType::take_profit_market;
-      o.req.side = Side::sell;
-      o.req.reduce_only = true;
-      o.req.stop_price = Price::parse(trigger).value;
-      return o;
-    };
+    const auto send = [&](RestRequest kind, const oms::OrderSpec& o) { ASSERT_TRUE(drive.send(kind, o)); };
     // One resting take-profit, answered before the slow order.
     const oms::OrderSpec resting = take_profit("enrest1", "70000");
     send(RestRequest::new_order, resting);
@@ -481,29 +496,13 @@ TEST(EngineLive, AReconnectDoesNotHoldBackACancel) {
   LiveGateway gateway(registry, go);
   gateway.start();
   ASSERT_TRUE(wait_for([&] { return gateway.stream_connected() && venue.stream_open(); }));
-  oms::binance_futures::Encoder enc(registry, kKey, oms::Secret(kSecret));
-  char buf[2048];
-  using Clock = std::chrono::steady_clock;
-  std::map<std::string, Clock::time_point> answered;  // "<client id>/<kind>" -> when its report came
-  const auto pump = [&] {
-    GatewayReport g;
-    while (gateway.try_pop(g))
-      answered.try_emplace(std::string(g.report.client_id.view()) + "/" +
-                               (g.unknown ? "unknown" : std::to_string(static_cast<int>(g.report.kind))),
-                           Clock::now());
-  };
+  GatewayDriver drive(gateway, registry);
+  using Clock = GatewayDriver::Clock;
+  auto& answered = drive.answered;
+  const auto pump = [&] { drive.pump(); };
   using oms::binance_futures::RestRequest;
-  const auto send = [&](RestRequest kind, const oms::OrderSpec& o) {
-    const auto n = kind == RestRequest::new_order ? enc.encode_new(o, 1723075200000, buf, sizeof buf)
-                                                  : enc.encode_cancel(0, o.req.client_id, 1723075200000, buf, sizeof buf);
-    ASSERT_TRUE(n.ok());
-    ASSERT_TRUE(gateway.try_send(kind, o.req.client_id, 0, std::string_view(buf, n.value), rdtsc()));
-  };
-  oms::OrderSpec resting = limit_buy("enrest3");  // a take-profit: it rests at this venue
-  resting.req.type = risk::OrderType::take_profit_market;
-  resting.req.side = Side::sell;
-  resting.req.reduce_only = true;
-  resting.req.stop_price = Price::parse("70000").value;
+  const auto send = [&](RestRequest kind, const oms::OrderSpec& o) { ASSERT_TRUE(drive.send(kind, o)); };
+  const oms::OrderSpec resting = take_profit("enrest3", "70000");
   send(RestRequest::new_order, resting);
   ASSERT_TRUE(wait_for([&] { pump(); return answered.count("enrest3/0") == 1; }));
   send(RestRequest::new_order, limit_buy("ensilent3"));
