@@ -285,8 +285,9 @@ struct RestConnection {
     }
     connecting = false;
     if (!connect_ok) {
-      if (!connect_done) last_error = "connecting to " + url.host + ":" + url.port + ": timed out";
-      close();  // runs the handlers of a timed-out attempt before the stream goes
+      const bool timed_out = !connect_done;
+      close();  // runs the handlers of a timed-out attempt before the stream goes (they set last_error)
+      if (timed_out) last_error = "connecting to " + url.host + ":" + url.port + ": timed out";
       return -1;
     }
     // After the handshake, so only request bytes are stamped.

@@ -617,6 +617,26 @@ TEST(EngineLive, TheListenKeyKeepAliveBlocksNoOrderAndARenewedKeyReconnectsTheSt
   gateway.stop();
 }
 
+// A venue that accepts the TCP connection but never finishes the TLS handshake within connect_timeout: the
+// start fails and says it timed out (not the cancellation the timeout caused).
+TEST(EngineLive, AConnectThatTimesOutSaysSo) {
+  FakeBinance venue;
+  venue.delay_handshakes(3000);
+  InstrumentRegistry registry;
+  trading_config().fill_registry(registry);
+  LiveGatewayOptions go = gateway_options(venue);
+  go.connect_timeout_ns = 300'000'000;
+  LiveGateway gateway(registry, go);
+  try {
+    gateway.start();
+    ADD_FAILURE() << "started against a venue that never finishes its handshake";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot connect to " + venue.rest_url() + ": connecting to 127.0.0.1:"), std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find(": timed out"), std::string::npos) << e.what();
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Transports, EngineLiveTimeout,
                          ::testing::Values(feed::Transport::asio, feed::Transport::busy_poll, feed::Transport::io_uring),
                          [](const auto& info) { return std::string(feed::to_string(info.param)); });
