@@ -123,12 +123,13 @@ struct GatewayDriver {
                                (g.unknown ? "unknown" : std::to_string(static_cast<int>(g.report.kind))),
                            Clock::now());
   }
-  // False when the request could not be encoded or queued.
-  bool send(oms::binance_futures::RestRequest kind, const oms::OrderSpec& o) {
+  // A request that cannot be encoded or queued fails the test.
+  void send(oms::binance_futures::RestRequest kind, const oms::OrderSpec& o) {
     const auto n = kind == oms::binance_futures::RestRequest::new_order
                        ? enc.encode_new(o, 1723075200000, buf, sizeof buf)
                        : enc.encode_cancel(0, o.req.client_id, 1723075200000, buf, sizeof buf);
-    return n.ok() && gateway.try_send(kind, o.req.client_id, 0, std::string_view(buf, n.value), rdtsc());
+    ASSERT_TRUE(n.ok());
+    ASSERT_TRUE(gateway.try_send(kind, o.req.client_id, 0, std::string_view(buf, n.value), rdtsc()));
   }
 };
 
@@ -436,44 +437,40 @@ TEST(EngineLive, ASlowAnswerHoldsBackNeitherTheNextOrderNorACancel) {
     gateway.start();
     ASSERT_TRUE(wait_for([&] { return gateway.stream_connected() && venue.stream_open(); }));
     GatewayDriver drive(gateway, registry);
-    using Clock = GatewayDriver::Clock;
-    auto& answered = drive.answered;
-    const auto pump = [&] { drive.pump(); };
     using oms::binance_futures::RestRequest;
-    const auto send = [&](RestRequest kind, const oms::OrderSpec& o) { ASSERT_TRUE(drive.send(kind, o)); };
     // One resting take-profit, answered before the slow order.
     const oms::OrderSpec resting = take_profit("enrest1", "70000");
-    send(RestRequest::new_order, resting);
-    ASSERT_TRUE(wait_for([&] { pump(); return answered.count("enrest1/0") == 1; }));
+    drive.send(RestRequest::new_order, resting);
+    ASSERT_TRUE(wait_for([&] { drive.pump(); return drive.answered.count("enrest1/0") == 1; }));
     const oms::OrderSpec resting2 = take_profit("enrest2", "70500");
-    send(RestRequest::new_order, resting2);
-    ASSERT_TRUE(wait_for([&] { pump(); return answered.count("enrest2/0") == 1; }));
-    const Clock::time_point t0 = Clock::now();
-    send(RestRequest::new_order, limit_buy("enslow1"));
+    drive.send(RestRequest::new_order, resting2);
+    ASSERT_TRUE(wait_for([&] { drive.pump(); return drive.answered.count("enrest2/0") == 1; }));
+    const GatewayDriver::Clock::time_point t0 = GatewayDriver::Clock::now();
+    drive.send(RestRequest::new_order, limit_buy("enslow1"));
     const oms::OrderSpec next = take_profit("ennext1", "71000");
     const oms::OrderSpec gone = take_profit("engone1", "72000");
-    send(RestRequest::cancel, resting);
-    send(RestRequest::new_order, next);
-    send(RestRequest::cancel, resting2);  // behind a new order that may wait for a free order connection
-    send(RestRequest::new_order, gone);
-    send(RestRequest::cancel, gone);  // of an order that may still wait for a connection: after its placement
+    drive.send(RestRequest::cancel, resting);
+    drive.send(RestRequest::new_order, next);
+    drive.send(RestRequest::cancel, resting2);  // behind a new order that may wait for a free order connection
+    drive.send(RestRequest::new_order, gone);
+    drive.send(RestRequest::cancel, gone);  // of an order that may still wait for a connection: after its placement
     ASSERT_TRUE(wait_for([&] {
-      pump();
-      return answered.count("enslow1/unknown") == 1 && answered.count("ennext1/0") == 1 && answered.count("enrest1/2") == 1 &&
-             answered.count("enrest2/2") == 1 && answered.count("engone1/0") == 1 && answered.count("engone1/2") == 1;
-    }, 10000)) << "reports: " << answered.size();
+      drive.pump();
+      return drive.answered.count("enslow1/unknown") == 1 && drive.answered.count("ennext1/0") == 1 && drive.answered.count("enrest1/2") == 1 &&
+             drive.answered.count("enrest2/2") == 1 && drive.answered.count("engone1/0") == 1 && drive.answered.count("engone1/2") == 1;
+    }, 10000)) << "reports: " << drive.answered.size();
     gateway.stop();
-    const Clock::time_point slow = answered["enslow1/unknown"];
+    const GatewayDriver::Clock::time_point slow = drive.answered["enslow1/unknown"];
     EXPECT_GE(slow - t0, std::chrono::milliseconds(2000)) << "the slow order is UNKNOWN at its timeout";
-    EXPECT_LT(answered["enrest1/2"], slow) << "the cancel waited for the slow order's answer";
-    EXPECT_LT(answered["enrest1/2"] - t0, std::chrono::milliseconds(1000));
-    EXPECT_LT(answered["enrest2/2"], slow) << "the cancel behind a waiting new order waited for the slow answer";
-    EXPECT_LT(answered["enrest2/2"] - t0, std::chrono::milliseconds(1000));
-    EXPECT_GT(answered["engone1/2"], answered["engone1/0"]) << "a cancel overtook the placement of its order";
+    EXPECT_LT(drive.answered["enrest1/2"], slow) << "the cancel waited for the slow order's answer";
+    EXPECT_LT(drive.answered["enrest1/2"] - t0, std::chrono::milliseconds(1000));
+    EXPECT_LT(drive.answered["enrest2/2"], slow) << "the cancel behind a waiting new order waited for the slow answer";
+    EXPECT_LT(drive.answered["enrest2/2"] - t0, std::chrono::milliseconds(1000));
+    EXPECT_GT(drive.answered["engone1/2"], drive.answered["engone1/0"]) << "a cancel overtook the placement of its order";
     if (order_connections == 2) {
-      EXPECT_LT(answered["ennext1/0"], slow) << "the next order waited for the slow order's answer";
+      EXPECT_LT(drive.answered["ennext1/0"], slow) << "the next order waited for the slow order's answer";
     } else {
-      EXPECT_GT(answered["ennext1/0"], slow) << "one order connection: the next order goes after the slow one";
+      EXPECT_GT(drive.answered["ennext1/0"], slow) << "one order connection: the next order goes after the slow one";
     }
     EXPECT_EQ(venue.orders().at("enrest1").status, "CANCELED");
     EXPECT_EQ(venue.orders().at("enrest2").status, "CANCELED");
@@ -497,25 +494,21 @@ TEST(EngineLive, AReconnectDoesNotHoldBackACancel) {
   gateway.start();
   ASSERT_TRUE(wait_for([&] { return gateway.stream_connected() && venue.stream_open(); }));
   GatewayDriver drive(gateway, registry);
-  using Clock = GatewayDriver::Clock;
-  auto& answered = drive.answered;
-  const auto pump = [&] { drive.pump(); };
   using oms::binance_futures::RestRequest;
-  const auto send = [&](RestRequest kind, const oms::OrderSpec& o) { ASSERT_TRUE(drive.send(kind, o)); };
   const oms::OrderSpec resting = take_profit("enrest3", "70000");
-  send(RestRequest::new_order, resting);
-  ASSERT_TRUE(wait_for([&] { pump(); return answered.count("enrest3/0") == 1; }));
-  send(RestRequest::new_order, limit_buy("ensilent3"));
-  ASSERT_TRUE(wait_for([&] { pump(); return answered.count("ensilent3/unknown") == 1; }));  // its connection closed
+  drive.send(RestRequest::new_order, resting);
+  ASSERT_TRUE(wait_for([&] { drive.pump(); return drive.answered.count("enrest3/0") == 1; }));
+  drive.send(RestRequest::new_order, limit_buy("ensilent3"));
+  ASSERT_TRUE(wait_for([&] { drive.pump(); return drive.answered.count("ensilent3/unknown") == 1; }));  // its connection closed
   venue.delay_handshakes(1500);
-  const Clock::time_point t0 = Clock::now();
-  send(RestRequest::new_order, limit_buy("enafter3"));  // needs a new order connection: 1.5 s
-  send(RestRequest::cancel, resting);
-  ASSERT_TRUE(wait_for([&] { pump(); return answered.count("enafter3/0") == 1 && answered.count("enrest3/2") == 1; }, 10000))
-      << "reports: " << answered.size();
+  const GatewayDriver::Clock::time_point t0 = GatewayDriver::Clock::now();
+  drive.send(RestRequest::new_order, limit_buy("enafter3"));  // needs a new order connection: 1.5 s
+  drive.send(RestRequest::cancel, resting);
+  ASSERT_TRUE(wait_for([&] { drive.pump(); return drive.answered.count("enafter3/0") == 1 && drive.answered.count("enrest3/2") == 1; }, 10000))
+      << "reports: " << drive.answered.size();
   gateway.stop();
-  EXPECT_GE(answered["enafter3/0"] - t0, std::chrono::milliseconds(1500)) << "the reconnect did not wait for the venue";
-  EXPECT_LT(answered["enrest3/2"] - t0, std::chrono::milliseconds(700)) << "the cancel waited for the other connection's reconnect";
+  EXPECT_GE(drive.answered["enafter3/0"] - t0, std::chrono::milliseconds(1500)) << "the reconnect did not wait for the venue";
+  EXPECT_LT(drive.answered["enrest3/2"] - t0, std::chrono::milliseconds(700)) << "the cancel waited for the other connection's reconnect";
   EXPECT_EQ(venue.orders().at("enrest3").status, "CANCELED");
   EXPECT_GE(gateway.stats().rest_connects.load(), 3u);  // control + order connection at start, the reconnect
 }
@@ -596,13 +589,10 @@ TEST(EngineLive, TheListenKeyKeepAliveBlocksNoOrderAndARenewedKeyReconnectsTheSt
   venue.delay_listen_key_answers(1000);
   const int puts = venue.listen_key_puts();
   ASSERT_TRUE(wait_for([&] { return venue.listen_key_puts() > puts; }));  // a PUT waits for its answer now
-  oms::binance_futures::Encoder enc(registry, kKey, oms::Secret(kSecret));
-  char buf[2048];
+  GatewayDriver drive(gateway, registry);
   const oms::OrderSpec o = limit_buy("enka1");
-  const auto n = enc.encode_new(o, 1723075200000, buf, sizeof buf);
-  ASSERT_TRUE(n.ok());
   const auto t0 = std::chrono::steady_clock::now();
-  ASSERT_TRUE(gateway.try_send(oms::binance_futures::RestRequest::new_order, o.req.client_id, 0, std::string_view(buf, n.value), rdtsc()));
+  drive.send(oms::binance_futures::RestRequest::new_order, o);
   GatewayReport g;
   ASSERT_TRUE(wait_for([&] { return gateway.try_pop(g); }, 5000));
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(500)) << "the order waited for the keep-alive's answer";
