@@ -780,6 +780,7 @@ int cmd_live() {
     gateway.stop();
     r.hist.signed_to_kernel.merge(gateway.signed_to_kernel_latency());
     r.hist.tick_to_wire.merge(gateway.tick_to_wire_latency());
+    r.hist.kill_to_wire.merge(gateway.kill_to_wire_latency());
     const auto& c = r.orders;
     ENIGMA_LOG_INFO("live", "gateway requests={} answers={} unknown={} venue_rejects={} last_code={} stream_reports={} stream_connects={} "
                     "reconnect_reconciliations={}",

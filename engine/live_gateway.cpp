@@ -81,6 +81,8 @@ std::string_view kind_name(RestRequest k) noexcept {
       return "cancel_all";
     case RestRequest::countdown:
       return "deadman";
+    case RestRequest::cancel_batch:
+      return "cancel_batch";
   }
   return "?";
 }
@@ -436,7 +438,7 @@ struct LiveGateway::Impl {
     const bool instrument_wide = oms::binance_futures::is_instrument_request(rq.kind);
     for (std::size_t i = 0; i < held_count; ++i) {
       const OutboundRequest& h = held[(held_head + i) % kHeld];
-      if (instrument_wide ? h.instrument == rq.instrument : h.client_id == rq.client_id) return true;
+      if (instrument_wide ? h.instrument == rq.instrument : rq.concerns(h.client_id)) return true;
     }
     return false;
   }
@@ -538,7 +540,7 @@ GatewayReport unsent_report(const OutboundRequest& rq, oms::Reason reason) noexc
   if (rq.kind == RestRequest::new_order) {
     gr.report.kind = oms::ExecKind::rejected;
     gr.report.status = oms::OrderStatus::rejected;
-  } else if (rq.kind == RestRequest::cancel) {
+  } else if (rq.kind == RestRequest::cancel || rq.kind == RestRequest::cancel_batch) {
     gr.report.kind = oms::ExecKind::cancel_rejected;
   } else {
     gr.report.kind = oms::ExecKind::status;
@@ -554,7 +556,46 @@ GatewayReport unsent_report(const OutboundRequest& rq, oms::Reason reason) noexc
 void LiveGateway::not_sent(const OutboundRequest& rq, std::string_view why) noexcept {
   ++stats_.not_sent;
   ENIGMA_LOG_WARN("live", "request for {} not sent over the WebSocket API: {}", rq.client_id.view(), why);
-  push_report(unsent_report(rq, oms::Reason::venue_error));
+  push_unsent(rq, oms::Reason::venue_error);
+}
+
+void LiveGateway::push_unsent(const OutboundRequest& rq, oms::Reason reason) noexcept {
+  GatewayReport gr = unsent_report(rq, reason);
+  if (oms::binance_futures::is_instrument_request(rq.kind)) gr.report.client_id = oms::ClientOrderId{};
+  if (rq.kind != RestRequest::cancel_batch) {
+    push_report(gr);
+    return;
+  }
+  for (std::size_t i = 0; i < rq.batch_count; ++i) {
+    gr.report.client_id = rq.batch[i];
+    push_report(gr);
+  }
+}
+
+void LiveGateway::batch_done(const OutboundRequest& rq, bool written, int status, std::string_view body,
+                             std::string_view error) noexcept {
+  const std::span<const oms::ClientOrderId> ids(rq.batch, rq.batch_count);
+  if (!written) {
+    ++stats_.not_sent;
+    ENIGMA_LOG_WARN("live", "batch cancel of {} orders ({} ...) not sent: {}", ids.size(), rq.client_id.view(), error);
+    push_unsent(rq, oms::Reason::venue_error);
+    return;
+  }
+  ++stats_.answers;
+  std::array<oms::binance_futures::RestAnswer, OutboundRequest::kMaxBatch> answers;
+  const Errc e = impl_->decoder.decode_rest_batch(status, body, ids, rq.instrument, answers);
+  if (e != Errc::ok)
+    ENIGMA_LOG_WARN("live", "batch cancel answer (HTTP {}) not fully readable: {}: {}", status, LogLiteral{to_string(e)}, printable(body));
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const oms::binance_futures::RestAnswer& a = answers[i];
+    if (a.unknown) {
+      ++stats_.unknown_outcomes;
+      ENIGMA_LOG_WARN("live", "cancel of {}: outcome unknown (batch, HTTP {})", ids[i].view(), status);
+    } else if (a.venue_code != 0) {
+      ENIGMA_LOG_WARN("live", "cancel of {}: venue refused with code {} (batch, HTTP {})", ids[i].view(), a.venue_code, status);
+    }
+    push_report(GatewayReport{a.report, a.venue_code, a.unknown});
+  }
 }
 
 LiveGateway::Admission LiveGateway::admit(const OutboundRequest& rq) noexcept {
@@ -585,12 +626,10 @@ LiveGateway::Admission LiveGateway::admit(const OutboundRequest& rq) noexcept {
                                           : stats_.budget_refusals)
       .fetch_add(1, std::memory_order_relaxed);
   ++stats_.not_sent;
-  GatewayReport gr = unsent_report(rq, oms::Reason::rate_limited);
-  // Cancel-all / dead-man: a failure for the instrument, reported with no client id.
-  if (oms::binance_futures::is_instrument_request(rq.kind)) gr.report.client_id = oms::ClientOrderId{};
   ENIGMA_LOG_WARN("live", "request_refused_locally id={} kind={} cause={} backoff_until_ns={}", rq.client_id.view(),
                   LogLiteral{kind_name(rq.kind)}, LogLiteral{to_string(v)}, im.budget.backoff_until_ns());
-  push_report(gr);
+  // Cancel-all / dead-man: a failure for the instrument, reported with no client id; a batch: one per order.
+  push_unsent(rq, oms::Reason::rate_limited);
   return Admission::refused;
 }
 
@@ -898,18 +937,35 @@ void LiveGateway::stop() {
   for (auto& c : impl_->conns) c->close();
 }
 
-bool LiveGateway::try_send(RestRequest kind, const oms::ClientOrderId& id, InstrumentId instrument,
-                           std::string_view request, std::uint64_t tsc, bool protective) noexcept {
+bool LiveGateway::stage(RestRequest kind, const oms::ClientOrderId& id, InstrumentId instrument, std::string_view request,
+                        std::uint64_t tsc, bool protective, std::uint64_t kill_tsc) noexcept {
   if (request.size() > OutboundRequest::kMaxBytes) [[unlikely]]
     return false;
   staging_.client_id = id;
   staging_.instrument = instrument;
   staging_.kind = kind;
   staging_.protective = protective;
+  staging_.batch_count = 0;
   staging_.size = static_cast<std::uint16_t>(request.size());
   staging_.enqueue_tsc = tsc;
   staging_.cause_kernel_rx_ns = feed::current_frame_kernel_rx_ns();  // fused: the frame being handled
+  staging_.kill_tsc = kill_tsc;
   std::memcpy(staging_.bytes, request.data(), request.size());
+  return true;
+}
+
+bool LiveGateway::try_send(RestRequest kind, const oms::ClientOrderId& id, InstrumentId instrument,
+                           std::string_view request, std::uint64_t tsc, bool protective, std::uint64_t kill_tsc) noexcept {
+  return stage(kind, id, instrument, request, tsc, protective, kill_tsc) && requests_.try_push(staging_);
+}
+
+bool LiveGateway::try_send_cancel_batch(std::span<const oms::ClientOrderId> ids, InstrumentId instrument,
+                                        std::string_view request, std::uint64_t tsc, std::uint64_t kill_tsc) noexcept {
+  if (ids.empty() || ids.size() > OutboundRequest::kMaxBatch) [[unlikely]]
+    return false;
+  if (!stage(RestRequest::cancel_batch, ids[0], instrument, request, tsc, false, kill_tsc)) return false;
+  staging_.batch_count = static_cast<std::uint8_t>(ids.size());
+  std::copy(ids.begin(), ids.end(), staging_.batch);
   return requests_.try_push(staging_);
 }
 
@@ -1054,6 +1110,21 @@ void LiveGateway::rest_done(RestConnection& c) noexcept {
       hist_kernel_tx_.record(c.last_tx_ns - clk.tsc_to_wall_ns(rq.enqueue_tsc));
       if (rq.cause_kernel_rx_ns != 0) hist_tick_to_wire_.record(c.last_tx_ns - rq.cause_kernel_rx_ns);
     }
+    if (rq.kill_tsc != 0) {
+      // The kill's requests: from the OMS taking the command to the kernel's tx stamp (the write without one).
+      const bool kernel = c.last_tx_ns != 0;
+      const std::int64_t after_ns =
+          kernel ? c.last_tx_ns - clk.tsc_to_wall_ns(rq.kill_tsc) : clk.ticks_to_ns(write_tsc - rq.kill_tsc);
+      hist_kill_to_wire_.record(after_ns);
+      ENIGMA_LOG_INFO("live", "kill_request_on_wire kind={} orders={} after_ns={} stamp={} http={}",
+                      LogLiteral{kind_name(rq.kind)}, rq.kind == RestRequest::cancel_batch ? rq.batch_count : 1,
+                      after_ns, LogLiteral{kernel ? "kernel" : "user"}, status);
+    }
+  }
+  if (rq.kind == RestRequest::cancel_batch) {
+    batch_done(rq, written, status, c.body, c.last_error);
+    (void)im.ws->poll_once();
+    return;
   }
   GatewayReport gr;
   if (oms::binance_futures::is_instrument_request(rq.kind)) {
@@ -1243,7 +1314,8 @@ RestConnection* pick_connection(LiveGateway::Impl& im, const OutboundRequest& rq
     if (!c->ex.busy) continue;
     const OutboundRequest& f = c->ex.rq;
     if (instrument_wide ? (f.kind == RestRequest::new_order && f.instrument == rq.instrument)
-                        : (!oms::binance_futures::is_instrument_request(f.kind) && f.client_id == rq.client_id))
+                        : (!oms::binance_futures::is_instrument_request(f.kind) &&
+                           (f.concerns(rq.client_id) || rq.concerns(f.client_id))))
       return nullptr;
   }
   if (rq.kind != RestRequest::new_order) return im.conns[0]->ex.busy ? nullptr : im.conns[0].get();

@@ -32,6 +32,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -88,17 +89,30 @@ struct LiveGatewayOptions {
   std::size_t report_ring{4096};                       // power of two
 };
 
-// One request slot (fixed size so the ring is preallocated; Binance order requests are ~500 bytes).
+// One request slot (fixed size so the ring is preallocated; Binance order requests are ~500 bytes, a batch
+// cancel of 10 orders ~700).
 struct OutboundRequest {
-  static constexpr std::size_t kMaxBytes = 2048 - 72;
-  oms::ClientOrderId client_id;
+  static constexpr std::size_t kMaxBatch = 10;  // Binance batchOrders: at most 10 orders per request
+  static constexpr std::size_t kMaxBytes = 2048 - 80 - kMaxBatch * sizeof(oms::ClientOrderId);
+  oms::ClientOrderId client_id;  // a batch cancel: its first order
   InstrumentId instrument;
   oms::binance_futures::RestRequest kind;
   bool protective;  // a reduce-only new order (a stop, a flattening close): budget priority like a cancel
+  std::uint8_t batch_count;  // cancel_batch: the orders it cancels, in the request's order, in batch[]
   std::uint16_t size;
   std::uint64_t enqueue_tsc;
   std::int64_t cause_kernel_rx_ns;  // kernel rx of the market-data frame that caused it (0: none / unknown)
+  std::uint64_t kill_tsc;  // sent by the kill switch: the TSC when the OMS took the kill (0: not)
+  oms::ClientOrderId batch[kMaxBatch];
   char bytes[kMaxBytes];
+
+  // The request concerns order `id` (its own, or one of a batch cancel's).
+  [[nodiscard]] bool concerns(const oms::ClientOrderId& id) const noexcept {
+    if (client_id == id) return true;
+    for (std::size_t i = 0; i < batch_count; ++i)
+      if (batch[i] == id) return true;
+    return false;
+  }
 };
 static_assert(sizeof(OutboundRequest) <= 2048, "request slots are 2 KB");
 
@@ -146,9 +160,15 @@ class LiveGateway {
   // is larger than a slot (the caller rejects the order locally). noexcept, no allocation, no syscall.
   // `protective`: a reduce-only new order, which the venue budget lets through like a cancel (the reserve,
   // a 429 back-off) since it only closes or protects a position.
+  // `kill_tsc`: the request is part of the kill switch's sequence, taken at that TSC (kill_to_wire_latency).
   [[nodiscard]] bool try_send(oms::binance_futures::RestRequest kind, const oms::ClientOrderId& id,
                               InstrumentId instrument, std::string_view request, std::uint64_t tsc,
-                              bool protective = false) noexcept;
+                              bool protective = false, std::uint64_t kill_tsc = 0) noexcept;
+  // OMS thread (hot path): a batch cancel (DELETE /fapi/v1/batchOrders) of `ids` (1..kMaxBatch orders of
+  // `instrument`, in the request's order); each order gets its own report from the answer.
+  [[nodiscard]] bool try_send_cancel_batch(std::span<const oms::ClientOrderId> ids, InstrumentId instrument,
+                                           std::string_view request, std::uint64_t tsc,
+                                           std::uint64_t kill_tsc = 0) noexcept;
   // OMS thread: the next report, if any.
   [[nodiscard]] bool try_pop(GatewayReport& out) noexcept { return reports_.try_pop(out); }
 
@@ -171,6 +191,9 @@ class LiveGateway {
   // a frame callback, i.e. the fused topology; see feed::current_frame_kernel_rx_ns). Valid after stop().
   [[nodiscard]] const LatencyHistogram& signed_to_kernel_latency() const noexcept { return hist_kernel_tx_; }
   [[nodiscard]] const LatencyHistogram& tick_to_wire_latency() const noexcept { return hist_tick_to_wire_; }
+  // The kill switch: the OMS taking the kill command -> kernel tx of each request it caused (the cancels of
+  // the working entries, the flattening close). Valid after stop().
+  [[nodiscard]] const LatencyHistogram& kill_to_wire_latency() const noexcept { return hist_kill_to_wire_; }
   // The kernel accepted tx timestamping on the order socket (last connect).
   [[nodiscard]] bool tx_timestamping() const noexcept { return tx_timestamping_.load(std::memory_order_acquire); }
 
@@ -192,13 +215,19 @@ class LiveGateway {
   Admission admit(const OutboundRequest& rq) noexcept;           // the request budget, before each request
   void venue_answered(int status, std::int64_t retry_after_s) noexcept;  // headers / 429 / 418 of an answer
   void push_report(const GatewayReport& gr) noexcept;
+  // Fills staging_ (false: larger than a slot).
+  [[nodiscard]] bool stage(oms::binance_futures::RestRequest kind, const oms::ClientOrderId& id, InstrumentId instrument,
+                           std::string_view request, std::uint64_t tsc, bool protective, std::uint64_t kill_tsc) noexcept;
+  void push_unsent(const OutboundRequest& rq, oms::Reason reason) noexcept;  // one report per order it concerns
+  void batch_done(const OutboundRequest& rq, bool written, int status, std::string_view body,
+                  std::string_view error) noexcept;  // a batch cancel's outcome, order by order
 
   LiveGatewayOptions opt_;
   SpscRing<OutboundRequest> requests_;
   SpscRing<GatewayReport> reports_;
   OutboundRequest staging_{};  // producer side: filled then pushed (one copy into the ring)
   LiveGatewayStats stats_;
-  LatencyHistogram hist_write_, hist_answer_, hist_kernel_tx_, hist_tick_to_wire_;
+  LatencyHistogram hist_write_, hist_answer_, hist_kernel_tx_, hist_tick_to_wire_, hist_kill_to_wire_;
   std::atomic<bool> tx_timestamping_{false};
   std::atomic<bool> stop_{false};
   std::atomic<std::uint64_t> resync_epoch_{0};

@@ -90,6 +90,7 @@ struct StageHistograms {
   // kernel tx of the order it caused (tick-to-wire).
   LatencyHistogram signed_to_kernel;
   LatencyHistogram tick_to_wire;
+  LatencyHistogram kill_to_wire;  // live: the OMS taking a kill -> kernel tx of each request it sent
 };
 
 // One instrument's book over the run (the summary's per-instrument lines).

@@ -75,7 +75,8 @@ std::vector<Stage> stages_of(const StageHistograms& h) {
           {"frame", &h.frame},
           {"ring_hop", &h.hop},
           {"signed_to_kernel", &h.signed_to_kernel},
-          {"tick_to_wire", &h.tick_to_wire}};
+          {"tick_to_wire", &h.tick_to_wire},
+          {"kill_to_wire", &h.kill_to_wire}};
 }
 
 void write_file(const std::string& path, const std::string& text) { write_file_atomic(path, text); }

@@ -282,7 +282,7 @@ std::size_t TradingCore::warm_order_path(std::int64_t now_ns) noexcept {
 
 bool TradingCore::send_live(oms::binance_futures::RestRequest kind, const risk::ClientOrderId& id,
                             InstrumentId instrument, std::size_t n, bool protective) noexcept {
-  return live_->try_send(kind, id, instrument, std::string_view(wire_.data(), n), rdtsc(), protective);
+  return live_->try_send(kind, id, instrument, std::string_view(wire_.data(), n), rdtsc(), protective, kill_tsc_);
 }
 
 void TradingCore::go_live(LiveGateway& gateway, std::string api_key, const oms::Secret& secret, std::string rest_host,
@@ -1284,11 +1284,15 @@ void TradingCore::on_admin(const AdminCommand& cmd, std::int64_t now_ns) noexcep
   switch (cmd.kind) {
     case AdminCommandKind::kill: {
       ++day_stats_.kills;
+      // Every request below carries the kill's TSC: the gateway measures kill -> each request on the wire.
+      kill_tsc_ = rdtsc();
       // Latch first (no new entries), then cancel the working entries; positions are flattened or keep
       // their stops by [supervisor] on_kill. Reduce-only exits still pass the latched switch.
       (void)risk_->kill_switch().trigger(risk::KillScope::everything(), cancel_buf_);
-      ENIGMA_LOG_WARN("supervisor", "kill_latched policy={} working={}", LogLiteral{to_string(cfg_.supervisor.on_kill)}, working_orders());
       apply_policy(cfg_.supervisor.on_kill, now_ns);
+      kill_tsc_ = 0;
+      // Logged after the requests left the OMS: formatting the line must not delay them.
+      ENIGMA_LOG_WARN("supervisor", "kill_latched policy={} working={}", LogLiteral{to_string(cfg_.supervisor.on_kill)}, working_orders());
       if (live_ != nullptr) kill_retry_ns_ = now_ns + 2'000'000'000;
       break;
     }
@@ -1338,11 +1342,61 @@ void TradingCore::cancel_entries(std::int64_t now_ns) noexcept {
   // Sliced entries first: their unsent children never leave.
   if (active_parents_ != 0)
     for (auto& p : parents_) drop_parent(p, "entries_cancelled");
+  if (live_ != nullptr) {
+    // Live: the entries of one instrument leave together, up to 10 per batch cancel, so the last cancel is on
+    // the wire one request after the first (one at a time, each waited for its answer).
+    for (std::size_t i = 0; i < traded_count_; ++i) cancel_entries_of(static_cast<InstrumentId>(i), now_ns);
+    return;
+  }
   for (auto& s : used_slots()) {
     if (!s.used) continue;
     const oms::OrderState* o = om_.find(s.id);
     if (o != nullptr && !o->spec.req.reduce_only) cancel_order(s.id, now_ns);
   }
+}
+
+void TradingCore::cancel_entries_of(InstrumentId id, std::int64_t now_ns) noexcept {
+  static_assert(OutboundRequest::kMaxBatch == oms::binance_futures::Encoder::kMaxBatchCancel);
+  std::array<risk::ClientOrderId, OutboundRequest::kMaxBatch> batch;
+  std::size_t n = 0;
+  const auto flush = [&] {
+    if (n == 0) return;
+    bool sent = false;
+    if (n == 1) {
+      const auto bytes = binance_->encode_cancel(id, batch[0], now_ns / 1'000'000, wire_.data(), wire_.size());
+      sent = bytes.ok() && send_live(oms::binance_futures::RestRequest::cancel, batch[0], id, bytes.value);
+    } else {
+      const std::span<const risk::ClientOrderId> ids(batch.data(), n);
+      const auto bytes = binance_->encode_cancel_batch(id, ids, now_ns / 1'000'000, wire_.data(), wire_.size());
+      sent = bytes.ok() && live_->try_send_cancel_batch(ids, id, std::string_view(wire_.data(), bytes.value), rdtsc(), kill_tsc_);
+    }
+    if (sent) {
+      counters_.cancels += n;
+    } else {
+      // Never left: each order is as it was (the kill's retry tries again, one by one).
+      ++counters_.gateway_full;
+      for (std::size_t k = 0; k < n; ++k) {
+        oms::ExecReport r{};
+        r.client_id = batch[k];
+        r.instrument = id;
+        r.kind = oms::ExecKind::cancel_rejected;
+        r.venue_time_ns = now_ns;
+        (void)om_.on_report(r, now_ns);
+      }
+    }
+    n = 0;
+  };
+  for (auto& s : used_slots()) {
+    if (!s.used) continue;
+    const oms::OrderState* o = om_.find(s.id);
+    if (o == nullptr || o->spec.req.instrument != id || o->spec.req.reduce_only || !oms::is_working(o->status) ||
+        o->status == oms::OrderStatus::pending_cancel)
+      continue;
+    if (!risk_->check_cancel(s.id, now_ns) || om_.cancel(s.id, now_ns) != Errc::ok) continue;  // journaled first
+    batch[n++] = s.id;
+    if (n == batch.size()) flush();
+  }
+  flush();
 }
 
 void TradingCore::flatten(std::int64_t now_ns) noexcept {

@@ -338,6 +338,8 @@ class TradingCore {
   [[nodiscard]] double limit_of(risk::RejectReason r, InstrumentId id) const noexcept;
   // Cancels every working entry (orders that are not reduce-only); exits stay.
   void cancel_entries(std::int64_t now_ns) noexcept;
+  // Live: the working entries of one instrument, in batch cancels of up to 10 (one alone: a plain cancel).
+  void cancel_entries_of(InstrumentId id, std::int64_t now_ns) noexcept;
   // One reduce-only market order per open position (positions the closes already cover are skipped).
   void flatten(std::int64_t now_ns) noexcept;
   void apply_policy(StopPolicy p, std::int64_t now_ns) noexcept;
@@ -488,6 +490,7 @@ class TradingCore {
   bool venue_ban_seen_{false};          // live: the emergency stop for the venue's ban ran
   std::uint64_t seen_resync_epoch_{0};  // live: LiveGateway::resync_epoch() last acted on
   std::int64_t next_deadman_ns_{0};   // live: when the dead-man timer is refreshed next
+  std::uint64_t kill_tsc_{0};  // while the kill's requests are sent: the TSC when it was taken (else 0)
   std::int64_t kill_retry_ns_{0};     // live: after a kill, per-order cancels for what is still working
   // Supervisor state.
   Lifecycle lifecycle_{Lifecycle::initializing};

@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -302,7 +303,8 @@ struct UserStreamDecoder::Impl {
           if (const Errc pe = parse_opt(f.avg_px, r.last_px); pe != Errc::ok) return unknown(pe);
           break;
         case RestRequest::cancel_all:
-        case RestRequest::countdown: break;
+        case RestRequest::countdown:
+        case RestRequest::cancel_batch: break;  // decode_rest_batch
       }
       return Errc::ok;
     }
@@ -324,7 +326,8 @@ struct UserStreamDecoder::Impl {
     r.reason = reason_from_code(out.venue_code);
     switch (kind) {
       case RestRequest::new_order: r.kind = ExecKind::rejected; r.status = OrderStatus::rejected; break;
-      case RestRequest::cancel: r.kind = ExecKind::cancel_rejected; break;
+      case RestRequest::cancel:
+      case RestRequest::cancel_batch: r.kind = ExecKind::cancel_rejected; break;
       case RestRequest::query:
         if (e != Errc::ok) return unknown(e);
         r.kind = ExecKind::status;
@@ -336,6 +339,71 @@ struct UserStreamDecoder::Impl {
     }
     return Errc::ok;
   }
+
+  Errc decode_rest_batch(int http, std::string_view body, std::span<const ClientOrderId> ids, InstrumentId inst,
+                         std::span<RestAnswer> out) noexcept {
+    const std::size_t n = std::min(ids.size(), out.size());
+    for (std::size_t i = 0; i < n; ++i) {  // undecided until the answer says otherwise
+      out[i] = RestAnswer{};
+      ExecReport& r = out[i].report;
+      r.client_id = ids[i];
+      r.instrument = inst;
+      r.kind = ExecKind::status;
+      r.status = OrderStatus::unknown;
+      r.reason = Reason::timeout;
+      out[i].unknown = true;
+    }
+    const auto refused = [&](std::size_t i, std::int64_t code) {
+      RestAnswer& a = out[i];
+      a.unknown = false;
+      a.venue_code = static_cast<std::int32_t>(code);
+      a.report.kind = ExecKind::cancel_rejected;
+      a.report.status = OrderStatus::unknown;  // the cancel's refusal says nothing of the order itself
+      a.report.reason = reason_from_code(a.venue_code);
+    };
+    if (http == 0 || http >= 500) return Errc::ok;
+    od::document doc;
+    if (const Errc e = open(body, body.size(), doc); e != Errc::ok) return e;
+    if (http < 200 || http >= 300) {  // the whole request refused: {"code":-1022,"msg":...}
+      od::object obj;
+      std::int64_t code = 0;
+      if (doc.get_object().get(obj) || obj.find_field_unordered("code").get_int64().get(code) || code == 0)
+        return Errc::bad_format;
+      for (std::size_t i = 0; i < n; ++i) refused(i, code);
+      return Errc::ok;
+    }
+    od::array arr;
+    if (doc.get_array().get(arr)) return Errc::wrong_type;
+    std::size_t i = 0;
+    for (auto elem : arr) {
+      if (i == n) return Errc::bad_format;  // more results than orders: the rest stays unknown
+      od::object obj;
+      if (elem.get_object().get(obj)) return Errc::wrong_type;
+      // One element: {"code":-2011,"msg":"Unknown order sent."} or the cancelled order's JSON.
+      std::int64_t code = 0;
+      od::value code_value;
+      const simdjson::error_code found = obj.find_field_unordered("code").get(code_value);
+      if (found == simdjson::SUCCESS) {
+        if (code_value.get_int64().get(code) || code == 0) return Errc::wrong_type;
+        refused(i, code);
+      } else {
+        bool rewound = false;
+        if (found != simdjson::NO_SUCH_FIELD || obj.reset().get(rewound)) return Errc::bad_format;
+        OrderFields f;
+        ExecReport r{};
+        if (Errc e = walk_order(obj, false, f); e != Errc::ok) return e;
+        if (Errc e = fill_common(f, inst, r); e != Errc::ok) return e;
+        // The answers come in the request's order; one that names another order leaves this one unknown.
+        if (!(r.client_id == ids[i])) return Errc::bad_format;
+        out[i].unknown = false;
+        out[i].report = r;
+        out[i].report.kind = ExecKind::canceled;
+        out[i].report.status = OrderStatus::canceled;
+      }
+      ++i;
+    }
+    return i == n ? Errc::ok : Errc::missing_field;
+  }
 };
 
 UserStreamDecoder::UserStreamDecoder(const InstrumentRegistry& registry, Venue venue, std::size_t max_message_bytes)
@@ -344,6 +412,11 @@ UserStreamDecoder::~UserStreamDecoder() = default;
 
 Result<UserEvent> UserStreamDecoder::decode(std::string_view msg, std::size_t padded_capacity, ExecReport& out) noexcept {
   return impl_->decode(msg, padded_capacity, out);
+}
+
+Errc UserStreamDecoder::decode_rest_batch(int http_status, std::string_view body, std::span<const ClientOrderId> ids,
+                                          InstrumentId instrument, std::span<RestAnswer> out) noexcept {
+  return impl_->decode_rest_batch(http_status, body, ids, instrument, out);
 }
 
 Errc UserStreamDecoder::decode_rest(RestRequest kind, int http_status, std::string_view body, const ClientOrderId& id,

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string_view>
 
 #include "core/error.hpp"
@@ -27,8 +28,9 @@ enum class UserEvent : std::uint8_t {
 
 // Which request a REST answer belongs to. cancel_all (DELETE /fapi/v1/allOpenOrders) and countdown
 // (POST /fapi/v1/countdownCancelAll, the dead-man switch) concern an instrument, not one order: their
-// answer carries no report, only success, a venue code or UNKNOWN.
-enum class RestRequest : std::uint8_t { new_order, cancel, query, cancel_all, countdown };
+// answer carries no report, only success, a venue code or UNKNOWN. cancel_batch (DELETE
+// /fapi/v1/batchOrders) cancels up to 10 orders of one instrument: its answer is one result per order.
+enum class RestRequest : std::uint8_t { new_order, cancel, query, cancel_all, countdown, cancel_batch };
 [[nodiscard]] constexpr bool is_instrument_request(RestRequest k) noexcept {
   return k == RestRequest::cancel_all || k == RestRequest::countdown;
 }
@@ -72,6 +74,13 @@ class UserStreamDecoder {
   // body is not an order JSON (the answer is then unknown too: `out.unknown` is set).
   [[nodiscard]] Errc decode_rest(RestRequest kind, int http_status, std::string_view body, const ClientOrderId& id,
                                  InstrumentId instrument, RestAnswer& out) noexcept;
+  // The answer to a batch cancel of `ids` (DELETE /fapi/v1/batchOrders): out[i] for ids[i] (`out` at least as
+  // long as `ids`). 200 + an array with one element per id, in the request's order: an order JSON ->
+  // canceled, {"code","msg"} -> cancel_rejected with the code kept. A 4xx {"code","msg"} (the whole request
+  // refused, e.g. a bad signature) -> cancel_rejected for every id. 5xx / 0 / anything unreadable -> unknown
+  // for the ids it leaves undecided (Errc::bad_format or the parse error is returned then).
+  [[nodiscard]] Errc decode_rest_batch(int http_status, std::string_view body, std::span<const ClientOrderId> ids,
+                                       InstrumentId instrument, std::span<RestAnswer> out) noexcept;
 
  private:
   struct Impl;

@@ -18,6 +18,7 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 #include <algorithm>
+#include <functional>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -1222,10 +1223,13 @@ struct LiveRateRig {
   std::thread engine;
   std::size_t sent = 0;
 
-  explicit LiveRateRig(const oms::RequestBudgetConfig& budget = oms::binance_usdm_budget()) {
+  // `tune`: changes to the trading config before the engine is built.
+  explicit LiveRateRig(const oms::RequestBudgetConfig& budget = oms::binance_usdm_budget(),
+                       const std::function<void(RunConfig&)>& tune = {}) {
     enigma::testing::WsTestServerOptions so;
     so.snapshot_body = rec.snapshot;
     market = std::make_unique<enigma::testing::WsTestServer>(rec.frames, so);
+    if (tune) tune(rc);
     rc.fill_registry(registry);
     strategies = std::make_unique<strategy::StrategyStage>(rc.make_strategies());
     TradingCoreConfig trading = rc.trading;
@@ -1386,6 +1390,61 @@ TEST(EngineLive, KeyRestrictionsThatMoveFundsOut) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("'enableWithdrawals'"), std::string::npos) << e.what();
   }
+}
+
+// The kill puts every resting entry's cancel on the wire at once (issue 12: kill -> cancels on the wire):
+// entries priced at the 9th book level rest at the venue; the kill sends one DELETE /fapi/v1/batchOrders
+// naming all of them (not one DELETE each, every one waiting for the answer to the one before), the venue
+// verifies its signature and cancels them, and each order is cancelled in the OMS from its own result.
+TEST(EngineLive, TheKillCancelsTheRestingEntriesInOneBatch) {
+  LiveRateRig t(oms::binance_usdm_budget(), [](RunConfig& rc) { rc.trading.entry_by_strategy[0].mode = oms::EntryMode::level; });
+  t.venue.set_rest_limits(true);
+  ASSERT_TRUE(t.start());
+  const auto resting = [&] {
+    std::vector<std::string> ids;
+    for (const auto& [id, o] : t.venue.orders())
+      if (o.status == "NEW" && o.type == "LIMIT") ids.push_back(id);
+    return ids;
+  };
+  ASSERT_TRUE(t.feed_until([&] { return resting().size() >= 3; }, 100, 20))
+      << "only " << resting().size() << " entries rest after " << t.sent << " frames";
+  // No frame until the kill is taken: the entries resting now are the ones it must cancel.
+  ASSERT_TRUE(wait_for([&] { return t.core->working_orders() == resting().size(); }));
+  std::vector<std::string> before = resting();
+  const int deletes = t.venue.deletes();
+  ASSERT_TRUE(t.commands.try_push(AdminCommand{AdminCommandKind::kill, 1}));
+  t.market->send_next(1);  // the OMS polls its commands between frames
+  ASSERT_TRUE(wait_for([&] { return resting().empty() && t.core->working_orders() == 0; }))
+      << "resting " << resting().size() << " working " << t.core->working_orders();
+  t.finish();
+  const std::vector<std::vector<std::string>> batches = t.venue.batch_cancels();
+  ASSERT_EQ(batches.size(), (before.size() + 9) / 10) << "one batch per 10 entries";
+  std::vector<std::string> cancelled;
+  for (const auto& b : batches) cancelled.insert(cancelled.end(), b.begin(), b.end());
+  std::sort(before.begin(), before.end());
+  std::sort(cancelled.begin(), cancelled.end());
+  EXPECT_EQ(cancelled, before);
+  EXPECT_EQ(t.venue.deletes(), deletes) << "no entry was cancelled on its own";
+  EXPECT_EQ(t.venue.bad_signatures(), 0);
+  for (const std::string& id : before) {
+    const oms::OrderState* o = t.core->order(risk::ClientOrderId::from(id).value);
+    ASSERT_NE(o, nullptr) << id;
+    EXPECT_EQ(o->status, oms::OrderStatus::canceled) << id;
+  }
+  EXPECT_EQ(t.core->counters().cancels, before.size());
+  // Kill -> each request on the wire, measured by the gateway (kernel tx stamp); the batch is one request.
+  const LatencyHistogram& k2w = t.gateway->kill_to_wire_latency();
+  EXPECT_EQ(k2w.count(), batches.size());
+  EXPECT_GT(k2w.min_value(), 0);
+  std::printf("kill -> %zu cancels on the wire in %zu request(s): %lld ns (information, not an assertion)\n", before.size(),
+              batches.size(), static_cast<long long>(k2w.max_value()));
+  // As `enigma live` does after gateway.stop(): the figure goes into summary.json.
+  t.r.hist.kill_to_wire.merge(k2w);
+  const std::string dir = fresh_path("run");
+  std::filesystem::create_directories(dir);
+  write_run_files(dir, RunSummaryInput{&t.rc, &t.registry, &t.r, t.core.get(), "live", "fused"});
+  EXPECT_NE(slurp(dir + "/summary.json").find("\"kill_to_wire\": {\"count\": " + std::to_string(batches.size()) + ","),
+            std::string::npos);
 }
 
 // Cancels, the kill and protective (reduce-only) orders go first (issue 17 item 3): from the answer to the

@@ -30,5 +30,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)dec.decode_rest(kind, 200, msg, id, 0, a);
     (void)dec.decode_rest(kind, 400, msg, id, 0, a);
   }
+  // A batch cancel's answer: an array with one result per id.
+  const oms::ClientOrderId ids[3] = {id, oms::ClientOrderId::from("en2").value, oms::ClientOrderId::from("en3").value};
+  oms::binance_futures::RestAnswer answers[3];
+  (void)dec.decode_rest_batch(200, msg, ids, 0, answers);
+  (void)dec.decode_rest_batch(400, msg, ids, 0, answers);
   return 0;
 }

@@ -64,7 +64,63 @@ TEST(OmsBinanceUser, RestCancelAllAndCountdownAnswers) {
   EXPECT_TRUE(a.unknown);
 }
 
+// A REST order body as DELETE /fapi/v1/batchOrders returns it for a cancelled order (Binance's docs example,
+// with our ids).
+std::string cancelled_order(const std::string& id) {
+  return R"({"clientOrderId":")" + id + R"(","cumQty":"0","cumQuote":"0","executedQty":"0","orderId":283194212,"origQty":"0.010",)"
+         R"("origType":"LIMIT","price":"61797.6","reduceOnly":false,"side":"BUY","positionSide":"BOTH","status":"CANCELED",)"
+         R"("stopPrice":"0","closePosition":false,"symbol":"BTCUSDT","timeInForce":"GTC","type":"LIMIT","activatePrice":"0",)"
+         R"("priceRate":"0","updateTime":1571110484038,"workingType":"CONTRACT_PRICE","priceProtect":false})";
+}
+
 }  // namespace
+
+// Batch cancel (the kill's cancels of one instrument): one result per id, in the request's order.
+TEST(OmsBinanceUser, RestBatchCancelAnswersOnePerOrder) {
+  UserStreamDecoder d(registry());
+  const ClientOrderId ids[3] = {cid("en1"), cid("en2"), cid("en3")};
+  RestAnswer a[3];
+  const std::string mixed = "[" + cancelled_order("en1") + R"(,{"code":-2011,"msg":"Unknown order sent."},)" + cancelled_order("en3") + "]";
+  ASSERT_EQ(d.decode_rest_batch(200, mixed, ids, 0, a), Errc::ok);
+  EXPECT_FALSE(a[0].unknown);
+  EXPECT_EQ(a[0].report.kind, ExecKind::canceled);
+  EXPECT_EQ(a[0].report.status, OrderStatus::canceled);
+  EXPECT_EQ(a[0].report.client_id, ids[0]);
+  EXPECT_EQ(a[0].report.venue_time_ns, 1571110484038LL * 1'000'000);
+  EXPECT_FALSE(a[1].unknown);
+  EXPECT_EQ(a[1].report.kind, ExecKind::cancel_rejected);
+  EXPECT_EQ(a[1].report.client_id, ids[1]);
+  EXPECT_EQ(a[1].venue_code, -2011);
+  EXPECT_EQ(a[2].report.kind, ExecKind::canceled);
+  EXPECT_EQ(a[2].report.client_id, ids[2]);
+
+  // The whole request refused (a bad signature): every cancel is refused with that code.
+  ASSERT_EQ(d.decode_rest_batch(401, R"({"code":-1022,"msg":"Signature for this request is not valid."})", ids, 0, a), Errc::ok);
+  for (const RestAnswer& x : a) {
+    EXPECT_FALSE(x.unknown);
+    EXPECT_EQ(x.report.kind, ExecKind::cancel_rejected);
+    EXPECT_EQ(x.venue_code, -1022);
+  }
+  // No answer, or a 5xx: every outcome is unknown (the OMS queries each order).
+  ASSERT_EQ(d.decode_rest_batch(0, "", ids, 0, a), Errc::ok);
+  for (const RestAnswer& x : a) EXPECT_TRUE(x.unknown);
+  ASSERT_EQ(d.decode_rest_batch(502, "<html>", ids, 0, a), Errc::ok);
+  for (const RestAnswer& x : a) EXPECT_TRUE(x.unknown);
+  // Fewer results than orders: the ones without a result stay unknown.
+  EXPECT_EQ(d.decode_rest_batch(200, "[" + cancelled_order("en1") + "]", ids, 0, a), Errc::missing_field);
+  EXPECT_FALSE(a[0].unknown);
+  EXPECT_TRUE(a[1].unknown);
+  EXPECT_TRUE(a[2].unknown);
+  // A result naming another order than the one at its place: that one and those after it stay unknown.
+  EXPECT_EQ(d.decode_rest_batch(200, "[" + cancelled_order("en1") + "," + cancelled_order("en3") + "," + cancelled_order("en2") + "]", ids, 0, a),
+            Errc::bad_format);
+  EXPECT_EQ(a[0].report.kind, ExecKind::canceled);
+  EXPECT_TRUE(a[1].unknown);
+  EXPECT_TRUE(a[2].unknown);
+  // Not JSON at all.
+  EXPECT_NE(d.decode_rest_batch(200, "not json", ids, 0, a), Errc::ok);
+  for (const RestAnswer& x : a) EXPECT_TRUE(x.unknown);
+}
 
 TEST(OmsBinanceUser, NewIsAccepted) {
   UserStreamDecoder d(registry());

@@ -1,6 +1,6 @@
 // A Binance USD-M futures venue in miniature for `enigma live` against loopback (tests/engine/live_test.cpp,
 // perf/live/bench_tick_to_wire.cpp): Beast, TLS with a self-signed certificate made at start, HTTPS
-// POST/PUT /fapi/v1/listenKey, POST/DELETE/GET /fapi/v1/order with the HMAC-SHA256 signature VERIFIED
+// POST/PUT /fapi/v1/listenKey, POST/DELETE/GET /fapi/v1/order and DELETE /fapi/v1/batchOrders with the HMAC-SHA256 signature VERIFIED
 // against the test secret (a bad one gets 401 -1022), the WebSocket API (binance_ws_api_venue.hpp) and a
 // user-data WebSocket that pushes ORDER_TRADE_UPDATE NEW then TRADE for accepted limit and market orders.
 // Header-only: two translation units use it.
@@ -63,6 +63,37 @@ inline std::map<std::string, std::string> parse_params(std::string_view s) {
     s.remove_prefix(amp + 1);
   }
   return m;
+}
+
+// %XX escapes of a query parameter decoded ("%5B%22a%22%5D" -> ["a"]); a bad escape is kept as is.
+inline std::string url_decode(std::string_view s) {
+  std::string out;
+  const auto hex = [](char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1; };
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
+      out += static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2]));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+// A JSON list of strings as batchOrders takes it (["a","b"]); empty when it is not one.
+inline std::vector<std::string> parse_id_list(std::string_view s) {
+  std::vector<std::string> ids;
+  if (s.size() < 2 || s.front() != '[' || s.back() != ']') return {};
+  s = s.substr(1, s.size() - 2);
+  while (!s.empty()) {
+    const std::size_t comma = s.find(',');
+    const std::string_view item = s.substr(0, comma);
+    if (item.size() < 3 || item.front() != '"' || item.back() != '"') return {};
+    ids.emplace_back(item.substr(1, item.size() - 2));
+    if (comma == std::string_view::npos) break;
+    s.remove_prefix(comma + 1);
+  }
+  return ids;
 }
 
 // A Binance USD-M futures venue in miniature: one io thread, keep-alive HTTPS and the user-data stream on
@@ -144,6 +175,10 @@ class FakeBinance {
   int restriction_queries() const { std::lock_guard lk(mu_); return restriction_queries_; }
   int deletes() const { std::lock_guard lk(mu_); return deletes_; }
   int cancel_alls() const { std::lock_guard lk(mu_); return cancel_alls_; }
+  // DELETE /fapi/v1/batchOrders: the client ids of each batch cancel, in arrival order.
+  std::vector<std::vector<std::string>> batch_cancels() const { std::lock_guard lk(mu_); return batch_cancels_; }
+  // LIMIT orders that are not IOC/FOK rest (NEW) instead of filling at once: entries priced at a book level.
+  void set_rest_limits(bool on) { std::lock_guard lk(mu_); rest_limits_ = on; }
   std::vector<long long> countdowns() const { std::lock_guard lk(mu_); return countdowns_; }
   int queries() const { std::lock_guard lk(mu_); return queries_; }
   int bad_signatures() const { std::lock_guard lk(mu_); return bad_signatures_; }
@@ -461,7 +496,8 @@ class FakeBinance {
     }
     const bool all_open = target.rfind("/fapi/v1/allOpenOrders", 0) == 0;
     const bool countdown = target.rfind("/fapi/v1/countdownCancelAll", 0) == 0;
-    if (target.rfind("/fapi/v1/order", 0) != 0 && !all_open && !countdown)
+    const bool batch = target.rfind("/fapi/v1/batchOrders", 0) == 0 && rq.method() == http::verb::delete_;
+    if (target.rfind("/fapi/v1/order", 0) != 0 && !all_open && !countdown && !batch)
       return answer(404, R"({"code":-1,"msg":"no such endpoint"})");
     const std::size_t q = target.find('?');
     const std::string params = rq.method() == http::verb::post ? rq.body() : q == std::string::npos ? "" : target.substr(q + 1);
@@ -469,6 +505,7 @@ class FakeBinance {
       ++bad_signatures_;
       return answer(401, R"({"code":-1022,"msg":"Signature for this request is not valid."})");
     }
+    if (batch) return batch_cancel(parse_params(params));
     return order_endpoint(rq.method(), parse_params(params), params, all_open, countdown);
   }
 
@@ -514,7 +551,8 @@ class FakeBinance {
       if (stream_) {
         stream_->push(update(o, "NEW", "NEW", "0", "0", "0", false));
         stream_->push(R"({"e":"ACCOUNT_UPDATE","E":1723075200202,"T":1723075200200,"a":{"m":"ORDER","B":[],"P":[]}})");
-        if (o.type != "TAKE_PROFIT_MARKET" && !(rest_stops_ && o.type == "STOP_MARKET")) {
+        const bool resting_limit = rest_limits_ && o.type == "LIMIT" && p["timeInForce"] != "IOC" && p["timeInForce"] != "FOK";
+        if (o.type != "TAKE_PROFIT_MARKET" && !(rest_stops_ && o.type == "STOP_MARKET") && !resting_limit) {
           orders_[o.client_id].status = "FILLED";
           book_fill(o);
           stream_->push(update(o, "TRADE", "FILLED", o.qty, o.type == "LIMIT" ? o.price : last_px_, "0.01234567", o.type == "LIMIT"));
@@ -537,6 +575,29 @@ class FakeBinance {
     return answer(200, order_json(it->second));
   }
 
+  // DELETE /fapi/v1/batchOrders after authentication: one result per listed id, in the list's order (the
+  // cancelled order's JSON, or -2011 for an order that does not rest here). mu_ held.
+  http::response<http::string_body> batch_cancel(std::map<std::string, std::string> p) {
+    if (p["symbol"] != "BTCUSDT" || p["timestamp"].empty()) return answer(400, R"({"code":-1102,"msg":"Mandatory parameter missing."})");
+    const std::vector<std::string> ids = parse_id_list(url_decode(p["origClientOrderIdList"]));
+    if (ids.empty() || ids.size() > 10)
+      return answer(400, R"({"code":-1130,"msg":"Data sent for parameter 'origClientOrderIdList' is not valid."})");
+    batch_cancels_.push_back(ids);
+    std::string body = "[";
+    for (const std::string& id : ids) {
+      if (body.size() > 1) body += ',';
+      auto it = orders_.find(id);
+      if (it == orders_.end() || it->second.status != "NEW") {
+        body += R"({"code":-2011,"msg":"Unknown order sent."})";
+        continue;
+      }
+      it->second.status = "CANCELED";
+      if (stream_) stream_->push(update(it->second, "CANCELED", "CANCELED", "0", "0", "0", false));
+      body += order_json(it->second);
+    }
+    return answer(200, body + "]");
+  }
+
   net::io_context io_;
   ssl::context ctx_{ssl::context::tls_server};
   tcp::acceptor acceptor_{io_};
@@ -553,6 +614,8 @@ class FakeBinance {
   std::uint64_t next_id_{4000001};
   std::uint64_t trade_id_{700};
   int posts_{0}, deletes_{0}, queries_{0}, bad_signatures_{0}, listen_keys_{0}, cancel_alls_{0};
+  std::vector<std::vector<std::string>> batch_cancels_;
+  bool rest_limits_{false};
   std::vector<long long> countdowns_;
   bool rest_stops_{false};
   Qty position_{};
