@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -31,6 +32,10 @@ void Idler::idle_slow() noexcept {
     return;
   }
   // Stay in the sleep phase until reset(): a quiet feed costs one wake-up per kSleepMicros.
+  if (!fine_slack_) [[unlikely]] {
+    use_fine_timer_slack();
+    fine_slack_ = true;
+  }
   timespec ts{0, static_cast<long>(kSleepMicros) * 1000};
   nanosleep(&ts, nullptr);
 }
@@ -56,6 +61,8 @@ void check_core_allowed(int core) {
     throw Error(fmt::format("core {} is not available to this process (allowed cores: {})", core, allowed));
   }
 }
+
+void use_fine_timer_slack() noexcept { (void)prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL); }
 
 int allowed_cpu_count() {
   cpu_set_t mask;

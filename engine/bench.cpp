@@ -174,6 +174,24 @@ std::string format_live_section(const std::vector<LiveTransportFigures>& figures
        << verdict(s50, 2000) << " (" << s50 << " ns); tick-to-wire p50 <= 15000 ns: " << verdict(t50, 15000) << " (" << t50
        << " ns); p99 <= 50000 ns: " << verdict(t99, 50000) << " (" << t99 << " ns).\n";
   }
+  // The kill switch: every cancel on the wire, judged on the transport with the lowest kill -> wire p99.
+  const LiveTransportFigures* best_kill = nullptr;
+  for (const LiveTransportFigures& f : figures)
+    if (f.kill_to_wire.count() != 0 && (best_kill == nullptr || p(f.kill_to_wire, 99) < p(best_kill->kill_to_wire, 99))) best_kill = &f;
+  if (best_kill != nullptr) {
+    md << "\n### Kill switch: kill -> cancels on the wire\n\n"
+       << "| transport | kills | entries cancelled | requests | kill -> wire p50 (ns) | p90 | p99 | max |\n"
+       << "|---|---:|---:|---:|---:|---:|---:|---:|\n";
+    for (const LiveTransportFigures& f : figures) {
+      if (f.kill_to_wire.count() == 0) continue;
+      md << "| " << f.transport << " | " << f.kills << " | " << f.kill_cancels << " | " << f.kill_to_wire.count() << " | "
+         << p(f.kill_to_wire, 50) << " | " << p(f.kill_to_wire, 90) << " | " << p(f.kill_to_wire, 99) << " | "
+         << f.kill_to_wire.max_value() << " |\n";
+    }
+    const long long k99 = p(best_kill->kill_to_wire, 99);
+    md << "\nTarget, best transport (" << best_kill->transport << ", lowest p99): kill -> every cancel on the wire <= 50000 ns: "
+       << (k99 <= 50'000 ? "met" : "NOT met") << " (p99 " << k99 << " ns).\n";
+  }
   return md.str();
 }
 

@@ -21,6 +21,11 @@ struct LiveTransportFigures {
   std::uint64_t orders{0};            // orders sent (entries and their protective legs)
   LatencyHistogram signed_to_kernel;  // signed bytes ready -> handed to the kernel
   LatencyHistogram tick_to_wire;      // kernel rx of the frame -> kernel tx of the order
+  // The kill switch with entries resting: kills taken, entries they cancelled, and the OMS taking the kill ->
+  // kernel tx of each request it sent (with up to 10 entries per instrument, one batch cancel per kill).
+  std::uint64_t kills{0};
+  std::uint64_t kill_cancels{0};
+  LatencyHistogram kill_to_wire;
 };
 // The bench's live section from those figures (markdown): `method` (how they were measured), one row per
 // transport, and the targets judged on the transport with the lowest tick-to-wire p50. With no

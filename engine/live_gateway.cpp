@@ -840,6 +840,7 @@ void LiveGateway::start() {
   if (opt_.core >= 0) check_core_allowed(opt_.core);  // throws Error: the start fails, naming the core
   im.thread = std::thread([this] {
     (void)pthread_setname_np(pthread_self(), "enigma-gateway");
+    use_fine_timer_slack();  // its idle sleeps (asio transport) wake close to idle_sleep_ns, not 50 us later
     if (opt_.core >= 0) {
       try {
         pin_current_thread(opt_.core);

@@ -20,6 +20,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -59,103 +61,169 @@ struct LoopbackRun {
   std::string error;
 };
 
+// The engine in live mode (`run_live`, fused) against the local TLS venue and a local market-data server, on
+// one transport. `tune` changes the replay config's trading before the engine is built.
+struct LoopbackRig {
+  enigma::testing::FakeBinance venue;
+  std::unique_ptr<enigma::testing::WsTestServer> market;
+  RunConfig rc;
+  InstrumentRegistry registry;
+  std::unique_ptr<strategy::StrategyStage> strategies;
+  std::unique_ptr<TradingCore> core;
+  std::unique_ptr<LiveGateway> gateway;
+  SpscRing<AdminCommand> admin{16};
+  std::atomic<std::uint64_t> frames_taken{0};
+  std::atomic<bool> stop{false};
+  PipelineResult r;
+  std::thread engine;
+  std::size_t sent = 0;
+  std::size_t total = 0;  // frames in the session
+
+  LoopbackRig(const RunConfig& base, feed::Transport transport, const enigma::testing::RecordedSession& rec,
+              const std::string& journal_path, const std::function<void(RunConfig&)>& tune = {})
+      : rc(base), total(rec.frames.size()) {
+    enigma::testing::WsTestServerOptions so;
+    so.snapshot_body = rec.snapshot;
+    market = std::make_unique<enigma::testing::WsTestServer>(rec.frames, so);
+    // Wall time is data time here and the session plays in a few seconds: the strategy's cooldowns are cut so
+    // that it trades often enough to give a distribution (the bench needs orders, not P&L).
+    auto& st = rc.strategy_config<strategy::ImbalanceTakerConfig>();
+    st.entry_imbalance = 0.3;
+    st.confirm_updates = 1;
+    st.cooldown_ns = 50'000'000;
+    st.pending_timeout_ns = 50'000'000;
+    if (tune) tune(rc);
+    rc.fill_registry(registry);
+    strategies = std::make_unique<strategy::StrategyStage>(rc.make_strategies());
+    TradingCoreConfig trading = rc.trading;
+    trading.journal_path = journal_path;
+    std::filesystem::remove_all(trading.journal_path);
+    core = std::make_unique<TradingCore>(registry, trading);
+    LiveGatewayOptions go;
+    go.rest_url = venue.rest_url();
+    go.user_ws_url = venue.ws_url();
+    go.api_key = enigma::testing::kKey;
+    go.tls.ca_file = venue.ca_file();
+    go.request_timeout_ns = 2'000'000'000;
+    go.transport = transport;
+    go.core = static_cast<int>(rc.live.gateway_core);  // [live] gateway_core of the bench's config, if any
+    gateway = std::make_unique<LiveGateway>(registry, go);
+  }
+  ~LoopbackRig() { finish(); }
+
+  // Connects the gateway, starts the engine and lets the first frame and the REST snapshot in; "" or why not.
+  std::string start(feed::Transport transport) {
+    core->go_live(*gateway, enigma::testing::kKey, oms::Secret(enigma::testing::kSecret),
+                  "127.0.0.1:" + venue.rest_url().substr(venue.rest_url().rfind(':') + 1));
+    gateway->start();
+    if (!spin_until([&] { return gateway->stream_connected() && venue.stream_open(); }, 10'000))
+      return "the user-data stream did not connect";
+    PaperOptions pp;
+    pp.ws.transport = transport;
+    pp.ws.url = market->url("/stream?streams=btcusdt@depth@0ms/btcusdt@bookTicker/btcusdt@trade");
+    pp.ws.tls.ca_file = market->ca_file();
+    pp.ws.ping = feed::PingPolicy::binance;
+    pp.snapshot_url = "https://127.0.0.1:" + std::to_string(market->port()) + "/fapi/v1/depth?symbol=BTCUSDT&limit=1000";
+    pp.ws_frames_taken = &frames_taken;
+    pp.run_seconds = 120;  // bound; the run ends on `stop`
+    PipelineOptions po;
+    po.venue = Venue::binance_usdm;
+    po.progress = false;
+    po.admin = &admin;
+    po.stop = &stop;
+    engine = std::thread([this, pp, po] { r = run_live(pp, registry, *strategies, *core, po, 2'000'000'000); });
+    if (!spin_until([&] { return market->live(); }, 10'000)) return "the local market-data server stalled";
+    market->send_next(1);
+    sent = 1;
+    // The engine holds the REST snapshot before the diffs that follow it (one frame + the snapshot).
+    if (!spin_until([&] { return frames_taken.load(std::memory_order_acquire) >= 2; }, 30'000))
+      return "the engine did not take the first frame and the snapshot";
+    return {};
+  }
+  // `n` more frames, written out before this returns; false when the server stalled or the session ended.
+  bool send(std::size_t n) {
+    n = std::min(n, total - sent);
+    if (n == 0) return false;
+    market->send_next(n);
+    sent += n;
+    return spin_until([&] { return market->cursor() == sent && market->queued() == 0; }, 10'000);
+  }
+  void finish() {
+    stop = true;
+    if (engine.joinable()) engine.join();
+    if (gateway) gateway->stop();
+  }
+};
+
 LoopbackRun run_loopback(const RunConfig& base, feed::Transport transport, const enigma::testing::RecordedSession& rec,
                          const std::string& run_dir) {
   LoopbackRun out;
   out.figures.transport = std::string(feed::to_string(transport));
-  enigma::testing::FakeBinance venue;
-  enigma::testing::WsTestServerOptions so;
-  so.snapshot_body = rec.snapshot;
-  enigma::testing::WsTestServer market(rec.frames, so);
-
-  RunConfig rc = base;
-  // Wall time is data time here and the session plays in a few seconds: the strategy's cooldowns are cut so
-  // that it trades often enough to give a distribution (the bench needs orders, not P&L).
-  auto& st = rc.strategy_config<strategy::ImbalanceTakerConfig>();
-  st.entry_imbalance = 0.3;
-  st.confirm_updates = 1;
-  st.cooldown_ns = 50'000'000;
-  st.pending_timeout_ns = 50'000'000;
-  InstrumentRegistry registry;
-  rc.fill_registry(registry);
-  strategy::StrategyStage strategies(rc.make_strategies());
-  TradingCoreConfig trading = rc.trading;
-  trading.journal_path = run_dir + "/live-" + out.figures.transport + ".journal";
-  std::filesystem::remove_all(trading.journal_path);
-  TradingCore core(registry, trading);
-
-  LiveGatewayOptions go;
-  go.rest_url = venue.rest_url();
-  go.user_ws_url = venue.ws_url();
-  go.api_key = enigma::testing::kKey;
-  go.tls.ca_file = venue.ca_file();
-  go.request_timeout_ns = 2'000'000'000;
-  go.transport = transport;
-  go.core = static_cast<int>(rc.live.gateway_core);  // [live] gateway_core of the bench's config, if any
-  LiveGateway gateway(registry, go);
-  core.go_live(gateway, enigma::testing::kKey, oms::Secret(enigma::testing::kSecret),
-               "127.0.0.1:" + venue.rest_url().substr(venue.rest_url().rfind(':') + 1));
-  gateway.start();
-  if (!spin_until([&] { return gateway.stream_connected() && venue.stream_open(); }, 10'000)) {
-    gateway.stop();
-    out.error = "the user-data stream did not connect";
-    return out;
-  }
-
-  PaperOptions pp;
-  pp.ws.transport = transport;
-  pp.ws.url = market.url("/stream?streams=btcusdt@depth@0ms/btcusdt@bookTicker/btcusdt@trade");
-  pp.ws.tls.ca_file = market.ca_file();
-  pp.ws.ping = feed::PingPolicy::binance;
-  pp.snapshot_url = "https://127.0.0.1:" + std::to_string(market.port()) + "/fapi/v1/depth?symbol=BTCUSDT&limit=1000";
-  std::atomic<std::uint64_t> frames_taken{0};
-  pp.ws_frames_taken = &frames_taken;
-  pp.run_seconds = 120;  // bound; the run ends on `stop` below
-  SpscRing<AdminCommand> admin(16);
-  PipelineOptions po;
-  po.venue = Venue::binance_usdm;
-  po.progress = false;
-  po.admin = &admin;
-  std::atomic<bool> stop{false};
-  po.stop = &stop;
-  PipelineResult r;
-  std::thread engine([&] { r = run_live(pp, registry, strategies, core, po, 2'000'000'000); });
-
-  bool paced = spin_until([&] { return market.live(); }, 10'000);
-  if (paced) {
-    market.send_next(1);
-    // The engine holds the REST snapshot before the diffs that follow it (one frame + the snapshot).
-    paced = spin_until([&] { return frames_taken.load(std::memory_order_acquire) >= 2; }, 30'000);
-  }
+  LoopbackRig rig(base, transport, rec, run_dir + "/live-" + out.figures.transport + ".journal");
+  out.error = rig.start(transport);
   // The session at about 20 k frames/s in groups of 4, each group written out before the next: an order's
   // frame meets an engine that has caught up, as on a venue feed, not a backlog of thousands of frames.
-  std::size_t sent = 1;
-  while (paced && sent < rec.frames.size()) {
-    const std::size_t n = std::min<std::size_t>(4, rec.frames.size() - sent);
-    market.send_next(n);
-    sent += n;
-    paced = spin_until([&] { return market.cursor() == sent && market.queued() == 0; }, 10'000);
+  bool paced = out.error.empty();
+  while (paced && rig.sent < rec.frames.size()) {
+    paced = rig.send(4);
     std::this_thread::sleep_for(std::chrono::microseconds(150));
   }
-  spin_until([&] { return frames_taken.load(std::memory_order_acquire) >= sent + 1; }, 10'000);
-  stop = true;
-  engine.join();
-  gateway.stop();
-  if (!paced) out.error = "the local market-data server stalled";
+  if (out.error.empty() && !paced) out.error = "the local market-data server stalled";
+  spin_until([&] { return rig.frames_taken.load(std::memory_order_acquire) >= rig.sent + 1; }, 10'000);
+  rig.finish();
 
-  out.figures.orders = core.counters().orders;
-  out.figures.signed_to_kernel.merge(gateway.signed_to_kernel_latency());
-  out.figures.tick_to_wire.merge(gateway.tick_to_wire_latency());
+  out.figures.orders = rig.core->counters().orders;
+  out.figures.signed_to_kernel.merge(rig.gateway->signed_to_kernel_latency());
+  out.figures.tick_to_wire.merge(rig.gateway->tick_to_wire_latency());
   if (out.error.empty() && out.figures.tick_to_wire.count() == 0) out.error = "no order carried a tick-to-wire (no kernel stamps?)";
-  if (venue.bad_signatures() != 0) out.error = "the venue refused " + std::to_string(venue.bad_signatures()) + " signature(s)";
+  if (rig.venue.bad_signatures() != 0) out.error = "the venue refused " + std::to_string(rig.venue.bad_signatures()) + " signature(s)";
   if (out.figures.tick_to_wire.count() != 0)
     std::ofstream(run_dir + "/live-" + out.figures.transport + ".tick_to_wire.hgrm") << out.figures.tick_to_wire.hgrm(1000.0);
   std::fprintf(stderr, "enigma bench: live loopback %s: %llu orders, %llu with tick-to-wire, frames %llu/%zu%s%s\n",
                out.figures.transport.c_str(), static_cast<unsigned long long>(out.figures.orders),
                static_cast<unsigned long long>(out.figures.tick_to_wire.count()),
-               static_cast<unsigned long long>(frames_taken.load()), rec.frames.size() + 1, out.error.empty() ? "" : ": ",
+               static_cast<unsigned long long>(rig.frames_taken.load()), rec.frames.size() + 1, out.error.empty() ? "" : ": ",
                out.error.c_str());
   return out;
+}
+
+// The kill switch on `transport`, `kills` times: entries priced at the 9th book level rest at the venue
+// (3 or more), POST /kill's command reaches the OMS, every resting entry is cancelled (one batch cancel), then
+// the kill is reset and trading resumes until entries rest again. Fills the kill figures of `figures`.
+std::string measure_kills(const RunConfig& base, feed::Transport transport, const enigma::testing::RecordedSession& rec,
+                          const std::string& run_dir, int kills, LiveTransportFigures& figures) {
+  LoopbackRig rig(base, transport, rec, run_dir + "/kill-" + figures.transport + ".journal",
+                  [](RunConfig& rc) { rc.trading.entry_by_strategy[0].mode = oms::EntryMode::level; });
+  rig.venue.set_rest_limits(true);
+  if (std::string e = rig.start(transport); !e.empty()) return e;
+  const auto resting = [&] {
+    std::size_t n = 0;
+    for (const auto& [id, o] : rig.venue.orders()) n += o.status == "NEW" && o.type == "LIMIT";
+    return n;
+  };
+  std::string error;
+  for (int k = 0; k < kills && error.empty(); ++k) {
+    while (resting() < 3 && error.empty()) {
+      if (!rig.send(50)) error = "the session ended after " + std::to_string(k) + " kills";
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (!error.empty()) break;
+    figures.kill_cancels += resting();
+    (void)rig.admin.try_push(AdminCommand{AdminCommandKind::kill, 1});
+    rig.send(1);  // the OMS takes its commands between frames
+    if (!spin_until([&] { return resting() == 0; }, 10'000)) error = "the kill left entries resting";
+    ++figures.kills;
+    (void)rig.admin.try_push(AdminCommand{AdminCommandKind::kill_reset, 1});
+    (void)rig.admin.try_push(AdminCommand{AdminCommandKind::trading_start, 1});
+  }
+  rig.finish();
+  figures.kill_to_wire.merge(rig.gateway->kill_to_wire_latency());
+  if (rig.venue.bad_signatures() != 0) error = "the venue refused " + std::to_string(rig.venue.bad_signatures()) + " signature(s)";
+  std::fprintf(stderr, "enigma bench: kill switch %s: %llu kills, %llu entries cancelled in %llu request(s)%s%s\n",
+               figures.transport.c_str(), static_cast<unsigned long long>(figures.kills),
+               static_cast<unsigned long long>(figures.kill_cancels),
+               static_cast<unsigned long long>(figures.kill_to_wire.count()), error.empty() ? "" : ": ", error.c_str());
+  return error;
 }
 
 int usage() {
@@ -213,7 +281,9 @@ int main(int argc, char** argv) {
         continue;
       }
       LoopbackRun run = run_loopback(rc, t, rec, run_dir);
-      if (run.error.empty()) out.push_back(std::move(run.figures));
+      if (!run.error.empty()) continue;
+      (void)measure_kills(rc, t, rec, run_dir, 20, run.figures);  // its figures stay empty on failure
+      out.push_back(std::move(run.figures));
     }
     return out;
   };

@@ -224,4 +224,18 @@ TEST(OrderPath, BenchLiveSectionJudgesTheTargetsOnTheBestTransport) {
   EXPECT_NE(md.find("signed -> kernel p50 <= 2000 ns: met"), std::string::npos) << md;
   EXPECT_NE(md.find("tick-to-wire p50 <= 15000 ns: met"), std::string::npos) << md;
   EXPECT_NE(md.find("p99 <= 50000 ns: NOT met"), std::string::npos) << md;
+  EXPECT_EQ(md.find("Kill switch"), std::string::npos) << "no kill figures, no kill table";
+  // The kill table: asio 10 kills all at 80 us; io_uring 10 kills, 9 at 20 us and one at 70 us. io_uring has
+  // the lower p99 (70 us), still over the 50 us target; with all 10 at 20 us it meets it.
+  asio.kills = 10, asio.kill_cancels = 30;
+  uring.kills = 10, uring.kill_cancels = 40;
+  for (int i = 0; i < 10; ++i) asio.kill_to_wire.record(80'000), uring.kill_to_wire.record(i < 9 ? 20'000 : 70'000);
+  const std::string kill_md = enigma::engine::format_live_section({asio, uring});
+  EXPECT_NE(kill_md.find("| asio | 10 | 30 | 10 |"), std::string::npos) << kill_md;
+  EXPECT_NE(kill_md.find("| io_uring | 10 | 40 | 10 |"), std::string::npos) << kill_md;
+  EXPECT_NE(kill_md.find("best transport (io_uring, lowest p99): kill -> every cancel on the wire <= 50000 ns: NOT met"),
+            std::string::npos) << kill_md;
+  uring.kill_to_wire = {};
+  for (int i = 0; i < 10; ++i) uring.kill_to_wire.record(20'000);
+  EXPECT_NE(enigma::engine::format_live_section({asio, uring}).find("<= 50000 ns: met (p99 "), std::string::npos);
 }
