@@ -1070,11 +1070,9 @@ void LiveGateway::listen_key_done(RestConnection& c) noexcept {
     im.listen_key = key;
     ++stats_.listen_key_renewals;
     ENIGMA_LOG_WARN("live", "listen_key_renewed then=reconnect_user_stream");
-    // The WsClient's URL is fixed: replace it (cold path, rare).
-    im.ws->stop();
-    im.ws.reset();
+    // The same client connects to the new key's URL; its connect runs in the io loop like the REST ones.
     stream_up_.store(false, std::memory_order_release);
-    open_stream();
+    im.ws->reconnect_to(opt_.user_ws_url + "/" + key);
   } catch (const std::exception& e) {
     ENIGMA_LOG_ERROR("live", "user-data stream for the new listenKey: {}", e.what());
   }

@@ -563,6 +563,18 @@ void WsClient::stop() {
   net::post(impl_->io, [m = impl_] { m->do_stop(); });
 }
 
+void WsClient::reconnect_to(const std::string& url) {
+  Impl& m = *impl_;
+  ParsedUrl u = parse_url(url);
+  if (u.scheme != "wss") throw Error("ws: URL '" + url + "': only wss:// is supported");
+  if (m.state == WsState::stopped || m.stop_requested.load(std::memory_order_relaxed)) return;
+  m.close_session();
+  m.url = std::move(u);
+  m.opt.url = url;
+  m.backoff.reset();
+  m.begin_connect();
+}
+
 bool WsClient::send_text(std::string text) {
   if (impl_->state != WsState::connected || !impl_->sess) return false;
   impl_->enqueue(std::move(text));

@@ -212,6 +212,11 @@ class WsClient {
   void run();
   // Closes the connection and ends run(); no reconnect afterwards. Thread-safe.
   void stop();
+  // Owner thread: drops the current connection (no on_disconnected: the owner asked) and starts connecting to
+  // `url` at once, same options otherwise (a Binance user-data stream after a listenKey renewal). The TLS
+  // context and the io loop stay; the connect runs in run()/poll_once() like any other. Throws Error when
+  // `url` is not wss:// (the client is then unchanged); no-op after stop().
+  void reconnect_to(const std::string& url);
   // Queues a text frame on the live connection (cold path; e.g. a late subscription). False when not connected.
   bool send_text(std::string text);
 

@@ -600,10 +600,19 @@ TEST(EngineLive, TheListenKeyKeepAliveBlocksNoOrderAndARenewedKeyReconnectsTheSt
   EXPECT_EQ(g.report.client_id, o.req.client_id);
   EXPECT_FALSE(g.unknown);
   venue.delay_listen_key_answers(0);
+  // The stream's new connection takes 1 s to get through its TLS handshake: an order meanwhile is not held.
+  venue.delay_handshakes(1000);
   venue.expire_listen_key();
-  ASSERT_TRUE(wait_for([&] {
-    return gateway.stats().listen_key_renewals.load() == 1 && venue.stream_accepts() == 2 && gateway.stream_connected();
-  })) << "renewals " << gateway.stats().listen_key_renewals.load() << ", stream accepts " << venue.stream_accepts();
+  ASSERT_TRUE(wait_for([&] { return gateway.stats().listen_key_renewals.load() == 1; }));
+  const oms::OrderSpec o2 = limit_buy("enka2");
+  const auto t1 = std::chrono::steady_clock::now();
+  drive.send(oms::binance_futures::RestRequest::new_order, o2);
+  const std::string accepted = "enka2/" + std::to_string(static_cast<int>(oms::ExecKind::accepted));
+  ASSERT_TRUE(wait_for([&] { return drive.pump(), drive.answered.count(accepted) == 1; }, 5000));
+  EXPECT_LT(drive.answered[accepted] - t1, std::chrono::milliseconds(500)) << "the order waited for the stream's reconnect";
+  EXPECT_FALSE(gateway.stream_connected());
+  ASSERT_TRUE(wait_for([&] { return venue.stream_accepts() == 2 && gateway.stream_connected(); }))
+      << "renewals " << gateway.stats().listen_key_renewals.load() << ", stream accepts " << venue.stream_accepts();
   EXPECT_EQ(venue.last_stream_target(), "/ws/lk0123456789abcdef1");
   gateway.stop();
 }
