@@ -346,7 +346,7 @@ TEST_P(EngineLiveEntry, OrdersReachTheVenueSignedAndFillsComeBack) {
     if (st != nullptr && st->status == oms::OrderStatus::unknown) unknown_left = true;
   }
   EXPECT_FALSE(unknown_left);
-  // The kill (on_kill = flatten) cancelled the resting entries one by one - never a cancel-all, which would
+  // The kill (on_kill = flatten) cancelled the resting entries (per order, or in batch cancels) - never a cancel-all, which would
   // take the stops with it - closed the position, and nothing is left working or unprotected here.
   EXPECT_EQ(venue.cancel_alls(), cancel_alls_before);
   EXPECT_EQ(c.cancel_alls, 0u);
