@@ -389,15 +389,19 @@ void TradingCore::cancel_order(const risk::ClientOrderId& id, std::int64_t now_n
     }
     // The cancel never left: the order is as it was (the next expiry scan or kill tries again).
     ++counters_.gateway_full;
-    oms::ExecReport r{};
-    r.client_id = id;
-    r.instrument = inst;
-    r.kind = oms::ExecKind::cancel_rejected;
-    r.venue_time_ns = now_ns;
-    (void)om_.on_report(r, now_ns);
+    cancel_not_sent(id, inst, now_ns);
     return;
   }
   if (sim_.cancel(id, now_ns) == Errc::ok) ++counters_.cancels;
+}
+
+void TradingCore::cancel_not_sent(const risk::ClientOrderId& id, InstrumentId instrument, std::int64_t now_ns) noexcept {
+  oms::ExecReport r{};
+  r.client_id = id;
+  r.instrument = instrument;
+  r.kind = oms::ExecKind::cancel_rejected;
+  r.venue_time_ns = now_ns;
+  (void)om_.on_report(r, now_ns);
 }
 
 bool TradingCore::on_intent(const strategy::OrderIntent& in, std::span<const oms::PriceLevel> bids,
@@ -1375,14 +1379,7 @@ void TradingCore::cancel_entries_of(InstrumentId id, std::int64_t now_ns) noexce
     } else {
       // Never left: each order is as it was (the kill's retry tries again, one by one).
       ++counters_.gateway_full;
-      for (std::size_t k = 0; k < n; ++k) {
-        oms::ExecReport r{};
-        r.client_id = batch[k];
-        r.instrument = id;
-        r.kind = oms::ExecKind::cancel_rejected;
-        r.venue_time_ns = now_ns;
-        (void)om_.on_report(r, now_ns);
-      }
+      for (std::size_t k = 0; k < n; ++k) cancel_not_sent(batch[k], id, now_ns);
     }
     n = 0;
   };

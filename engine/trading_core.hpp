@@ -338,6 +338,8 @@ class TradingCore {
   [[nodiscard]] double limit_of(risk::RejectReason r, InstrumentId id) const noexcept;
   // Cancels every working entry (orders that are not reduce-only); exits stay.
   void cancel_entries(std::int64_t now_ns) noexcept;
+  // Live: a cancel that never reached the gateway: the order goes back from pending-cancel to what it was.
+  void cancel_not_sent(const risk::ClientOrderId& id, InstrumentId instrument, std::int64_t now_ns) noexcept;
   // Live: the working entries of one instrument, in batch cancels of up to 10 (one alone: a plain cancel).
   void cancel_entries_of(InstrumentId id, std::int64_t now_ns) noexcept;
   // One reduce-only market order per open position (positions the closes already cover are skipped).

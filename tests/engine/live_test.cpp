@@ -10,13 +10,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <boost/asio.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
-#include <boost/beast/websocket.hpp>
-#include <boost/beast/websocket/ssl.hpp>
 #include <algorithm>
 #include <functional>
 #include <atomic>
@@ -56,14 +49,6 @@ using enigma::testing::fresh_path;
 using enigma::testing::Child;
 using enigma::testing::slurp;
 using enigma::testing::wait_for;
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace websocket = beast::websocket;
-namespace net = boost::asio;
-namespace ssl = net::ssl;
-using tcp = net::ip::tcp;
-using error_code = boost::system::error_code;
-
 namespace {
 
 using enigma::testing::FakeBinance;
