@@ -41,6 +41,13 @@ ENIGMA_ALWAYS_INLINE std::string_view raw_text(const char* s) noexcept {
 
 ENIGMA_ALWAYS_INLINE std::string_view key_of(od::field& f) noexcept { return raw_text(f.key().raw()); }
 
+// `s` equals the literal: a length check and a compare of constant size the compiler inlines (string_view's
+// == calls memcmp with a run-time length).
+template <std::size_t N>
+ENIGMA_ALWAYS_INLINE bool is(std::string_view s, const char (&lit)[N]) noexcept {
+  return s.size() == N - 1 && __builtin_memcmp(s.data(), lit, N - 1) == 0;
+}
+
 // String value without unescaping; Errc::wrong_type when the value is not a string.
 ENIGMA_ALWAYS_INLINE Errc get_text(od::value v, std::string_view& out) noexcept {
   od::raw_json_string r;

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "feed/capture_reader.hpp"
+#include "feed/venues/json_fields.hpp"
 
 namespace enigma::feed::kucoin {
 
@@ -27,6 +28,73 @@ Errc text_of(od::value v, std::string_view& out) noexcept {
   return Errc::ok;
 }
 
+// Raw text of a JSON string (no unescaping: KuCoin's numbers, sides, ids and symbols never hold escapes,
+// and one that did would fail its parse) or the raw token of a JSON number. Hot path.
+Errc raw_text_of(od::value v, std::string_view& out) noexcept {
+  if (json::get_text(v, out) == Errc::ok) [[likely]] return Errc::ok;  // a string (a miss consumes nothing)
+  od::json_type t{};
+  if (v.type().get(t) || t != od::json_type::number) return Errc::wrong_type;
+  std::string_view raw = v.raw_json_token();
+  while (!raw.empty() && static_cast<unsigned char>(raw.back()) <= ' ') raw.remove_suffix(1);
+  out = raw;
+  return Errc::ok;
+}
+
+// The text of the last `"key":"<text>"` member in `frame` (empty when there is none): where KuCoin puts
+// the envelope's topic, after the data. The text ends at the next quote (topics hold no escapes; one that
+// did would not match the envelope's own field, which the caller checks). Quotes are found 16 bytes at a
+// time from the end (a byte loop over the ~40 bytes after the topic cost a fifth of a ticker's decode).
+template <std::size_t N>
+std::string_view last_string_member(std::string_view frame, const char (&key)[N]) noexcept {
+  constexpr std::size_t n = N - 1;
+  const char* const begin = frame.data();
+  const auto found = [&](const char* p) noexcept {
+    const std::size_t from = static_cast<std::size_t>(p - begin) + n;
+    const std::size_t to = frame.find('"', from);
+    return to == std::string_view::npos ? std::string_view{} : frame.substr(from, to - from);
+  };
+  std::size_t end = frame.size();  // candidates start before `end - n + 1`
+  if (end < n) return {};
+  end -= n - 1;
+#if defined(__SSE2__)
+  while (end >= 16) {
+    const char* block = begin + end - 16;
+    auto quotes = static_cast<unsigned>(
+        _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block)), _mm_set1_epi8('"'))));
+    while (quotes != 0) {
+      const int bit = 31 - __builtin_clz(quotes);
+      if (__builtin_memcmp(block + bit, key, n) == 0) return found(block + bit);
+      quotes &= ~(1u << bit);
+    }
+    end -= 16;
+  }
+#endif
+  for (const char* p = begin + end; p-- != begin;)
+    if (*p == '"' && __builtin_memcmp(p, key, n) == 0) return found(p);
+  return {};
+}
+
+// Topics whose data is read with the push's subject: instrument pushes (mark or funding) and the
+// all-symbols ticker (the symbol is the subject).
+bool needs_subject(std::string_view topic) noexcept {
+  return topic.starts_with("/contract/instrument") || topic.ends_with(":all");
+}
+
+// A REST depth snapshot pushed whole over the WebSocket: read by decode_snapshot_data (by name).
+bool pushed_whole(std::string_view topic) noexcept { return topic.starts_with("/contractMarket/level2Snapshot"); }
+
+// Calls on(key, value) for each member of `obj` in document order (one pass, nothing looked up by name);
+// stops at the first error.
+template <class Fn>
+Errc each_field(od::object obj, Fn&& on) noexcept {
+  for (auto item : obj) {
+    od::field fld;
+    if (std::move(item).get(fld)) return Errc::bad_format;
+    if (const Errc e = on(json::key_of(fld), fld.value()); e != Errc::ok) return e;
+  }
+  return Errc::ok;
+}
+
 Errc digits_u64(std::string_view s, std::uint64_t& out) noexcept {
   if (s.empty() || s.size() > 19) return s.empty() ? Errc::empty : Errc::overflow;
   std::uint64_t v = 0;
@@ -45,7 +113,7 @@ Errc u64_of(od::value v, std::uint64_t& out) noexcept {
   if (t == od::json_type::number) return v.get_uint64().get(out) ? Errc::wrong_type : Errc::ok;
   if (t != od::json_type::string) return Errc::wrong_type;
   std::string_view s;
-  if (v.get_string().get(s)) return Errc::wrong_type;
+  if (json::get_text(v, s) != Errc::ok) return Errc::wrong_type;
   return digits_u64(s, out);
 }
 
@@ -81,14 +149,14 @@ Errc field_text(Obj& obj, std::string_view key, std::string_view& out) noexcept 
 
 template <class F>
 Errc parse_fixed(std::string_view s, F& out) noexcept {
-  const auto r = F::parse(s);
+  const auto r = F::parse_padded(s);  // every text parsed here lies in simdjson's padded input
   out = r.value;
   return r.error;
 }
 
 // Book quantity: exact when it fits 10 decimals, else rounded away from zero (see kucoin.hpp).
 Errc parse_qty(std::string_view s, Qty& out, std::uint64_t& rounded) noexcept {
-  const auto r = Qty::parse(s);
+  const auto r = Qty::parse_padded(s);
   if (r.ok()) [[likely]] {
     out = r.value;
     return Errc::ok;
@@ -100,6 +168,13 @@ Errc parse_qty(std::string_view s, Qty& out, std::uint64_t& rounded) noexcept {
   out = cut.value + Qty::from_raw(cut.value.raw() < 0 || (cut.value.is_zero() && s.front() == '-') ? -1 : 1);
   ++rounded;
   return Errc::ok;
+}
+
+template <class F>
+Errc value_fixed(od::value v, F& out) noexcept {
+  std::string_view s;
+  if (const Errc e = raw_text_of(v, s); e != Errc::ok) return e;
+  return parse_fixed(s, out);
 }
 
 template <class Obj, class F>
@@ -136,10 +211,14 @@ std::uint32_t interval_seconds(std::string_view name) noexcept {
   return 0;
 }
 
-std::uint64_t fnv1a(std::string_view s) noexcept {
-  std::uint64_t h = 1469598103934665603ULL;
-  for (const char c : s) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
-  return h;
+// Slot hash of a symbol for the decoder's cache: its first and last (up to) 8 bytes and its length, mixed
+// by two multiplies (a byte-at-a-time hash was a dependent chain as long as the symbol).
+std::uint64_t symbol_hash(std::string_view s) noexcept {
+  std::uint64_t head = 0, tail = 0;
+  const std::size_t n = std::min<std::size_t>(8, s.size());
+  std::memcpy(&head, s.data(), n);
+  std::memcpy(&tail, s.data() + s.size() - n, n);
+  return ((head * 0x9E3779B97F4A7C15ULL) ^ (tail * 0xC2B2AE3D27D4EB4FULL) ^ s.size()) >> 32;
 }
 
 // Appends events for one message and rolls them back if the message fails half-way.
@@ -188,7 +267,7 @@ Errc snapshot_side(od::array levels, Side side, Writer& w, std::int64_t ts, std:
     for (auto part : pair) {
       od::value pv;
       if (part.get(pv)) return Errc::wrong_type;
-      if (const Errc e = text_of(pv, k == 0 ? ps : qs); e != Errc::ok) return e;
+      if (const Errc e = raw_text_of(pv, k == 0 ? ps : qs); e != Errc::ok) return e;
       if (++k == 2) break;
     }
     if (k < 2) return Errc::missing_field;
@@ -253,7 +332,7 @@ Decoder::Decoder(Venue venue, InstrumentRegistry& registry, bool auto_register, 
 
 InstrumentId Decoder::lookup(std::string_view symbol) noexcept {
   if (symbol.empty() || !Symbol::fits(symbol)) return kInvalidInstrument;
-  std::size_t slot = fnv1a(symbol) & (kCacheSize - 1);
+  std::size_t slot = symbol_hash(symbol) & (kCacheSize - 1);
   for (std::size_t probe = 0; probe < kCacheSize; ++probe, slot = (slot + 1) & (kCacheSize - 1)) {
     CacheEntry& c = cache_[slot];
     if (c.id == kInvalidInstrument) {
@@ -272,7 +351,7 @@ InstrumentId Decoder::lookup(std::string_view symbol) noexcept {
       c.id = *found;
       return c.id;
     }
-    if (c.symbol.view() == symbol) return c.id;
+    if (c.symbol.view() == symbol) [[likely]] return c.id;
   }
   return registry_.find(venue_, symbol).value_or(kInvalidInstrument);
 }
@@ -281,14 +360,61 @@ DecodeResult Decoder::decode(std::string_view frame, std::size_t padded_capacity
                              EventBuffer& out) noexcept {
   if (padded_capacity < frame.size() + simdjson::SIMDJSON_PADDING) [[unlikely]]
     return failed(Errc::out_of_range, ErrorAction::skip);
+  const simdjson::padded_string_view bytes(frame.data(), frame.size(), padded_capacity);
+  const std::size_t first = out.size();
+  od::document doc;
+  if (parser_.iterate(bytes).get(doc)) return failed(Errc::bad_format, ErrorAction::skip);
+  // Market-data pushes, nearly every frame, are read in one pass in document order.
+  DecodeResult r;
+  if (decode_push(frame, doc, recv_tsc, out, r)) [[likely]] return reject_impossible_values(r, out, first);
+  // Anything else (control frames, a push whose data comes before its topic, anything malformed) is checked
+  // by the DOM parser first (see validate_json), then its envelope is read by name.
   simdjson::dom::element checked;
   if (validate_json_ && validator_.parse(frame.data(), frame.size(), false).get(checked))
     return failed(Errc::bad_format, ErrorAction::skip);
-  od::document doc;
-  if (parser_.iterate(simdjson::padded_string_view(frame.data(), frame.size(), padded_capacity)).get(doc))
-    return failed(Errc::bad_format, ErrorAction::skip);
-  const std::size_t first = out.size();
+  if (parser_.iterate(bytes).get(doc)) return failed(Errc::bad_format, ErrorAction::skip);
   return reject_impossible_values(decode_message(doc, recv_tsc, out), out, first);
+}
+
+bool Decoder::decode_push(std::string_view frame, od::document& doc, std::uint64_t recv_tsc, EventBuffer& out,
+                          DecodeResult& r) noexcept {
+  od::object top;
+  if (doc.get_object().get(top)) return false;
+  const std::size_t start = out.size();
+  const auto fall_back = [&] {
+    out.truncate(start);
+    return false;
+  };
+  // KuCoin sends "data" first, before the topic that says how to read it. So the topic is first taken from
+  // the frame's tail (a short backward search), the data read with it in this one pass, and the guess
+  // checked against the envelope's own topic when it comes: any difference rolls the frame back to the slow
+  // path. The few topics whose data also needs the subject (instrument pushes, the all-symbols ticker) go
+  // to the slow path unless the subject came first.
+  const std::string_view tail_topic = last_string_member(frame, R"("topic":")");
+  std::string_view type, topic, subject;
+  bool decoded = false;
+  for (auto item : top) {
+    od::field fld;
+    if (std::move(item).get(fld)) return fall_back();
+    const std::string_view k = json::key_of(fld);
+    od::value v = fld.value();
+    if (json::is(k, "type")) {
+      if (json::get_text(v, type) != Errc::ok || !json::is(type, "message")) return fall_back();
+    } else if (json::is(k, "topic")) {
+      if (json::get_text(v, topic) != Errc::ok || topic != tail_topic) return fall_back();
+    } else if (json::is(k, "subject")) {
+      if (json::get_text(v, subject) != Errc::ok) return fall_back();
+    } else if (json::is(k, "data")) {
+      if (decoded || tail_topic.empty() || pushed_whole(tail_topic)) return fall_back();
+      if (subject.empty() && needs_subject(tail_topic)) return fall_back();
+      r = decode_data(&v, tail_topic, subject, recv_tsc, out);
+      decoded = true;
+    }
+  }
+  // The slow path reads what this pass does not: no "data", no "type":"message", no topic, or a REST
+  // snapshot pushed whole.
+  if (!decoded || type.empty() || topic.empty()) return fall_back();
+  return true;
 }
 
 DecodeResult Decoder::decode_message(od::document& doc, std::uint64_t recv_tsc, EventBuffer& out) noexcept {
@@ -339,10 +465,7 @@ DecodeResult Decoder::decode_message(od::document& doc, std::uint64_t recv_tsc, 
     if (const Errc e = field(doc, "topic", tv); e != Errc::ok) return failed(e, ErrorAction::skip);
     if (tv.get_string().get(topic)) return failed(Errc::wrong_type, ErrorAction::skip);
   }
-  const std::size_t colon = topic.find(':');
-  const std::string_view channel = topic.substr(0, colon);
-  std::string_view symbol = colon == std::string_view::npos ? std::string_view{} : topic.substr(colon + 1);
-  // `topic` points into the frame; `subject` into the parser's string buffer: both stay valid below.
+  // `topic` and `subject` lie in the parser's string buffer: both stay valid below.
   std::string_view subject;
   {
     od::value sv;
@@ -350,28 +473,40 @@ DecodeResult Decoder::decode_message(od::document& doc, std::uint64_t recv_tsc, 
     if (opt(doc, "subject", sv, found) != Errc::ok) return failed(Errc::bad_format, ErrorAction::skip);
     if (found && sv.get_string().get(subject)) return failed(Errc::wrong_type, ErrorAction::skip);
   }
+  od::value dv;
+  bool has_data = false;
+  if (opt(doc, "data", dv, has_data) != Errc::ok) return failed(Errc::bad_format, ErrorAction::skip);
+  return decode_data(has_data ? &dv : nullptr, topic, subject, recv_tsc, out);
+}
+
+DecodeResult Decoder::decode_data(od::value* dv, std::string_view topic, std::string_view subject,
+                                  std::uint64_t recv_tsc, EventBuffer& out) noexcept {
+  const std::size_t colon = topic.find(':');
+  const std::string_view channel = topic.substr(0, colon);
+  std::string_view symbol = colon == std::string_view::npos ? std::string_view{} : topic.substr(colon + 1);
 
   enum class Kind { l2_delta, depth_n, bbo, trade, candle, mark, rest_snapshot, spot_l2, spot_level1, none };
   Kind kind = Kind::none;
   std::uint32_t depth = 0;
   std::uint32_t interval = 0;
-  if (venue_ == Venue::kucoin_futures) {
-    if (channel == "/contractMarket/level2") kind = Kind::l2_delta;
-    else if (channel == "/contractMarket/level2Depth5") kind = Kind::depth_n, depth = 5;
-    else if (channel == "/contractMarket/level2Depth50") kind = Kind::depth_n, depth = 50;
-    else if (channel == "/contractMarket/tickerV2" || channel == "/contractMarket/ticker") kind = Kind::bbo;
-    else if (channel == "/contractMarket/execution") kind = Kind::trade;
-    else if (channel == "/contractMarket/limitCandle" || channel == "/contractMarket/candle") kind = Kind::candle;
-    else if (channel == "/contract/instrument") kind = Kind::mark;
-    else if (channel == "/contractMarket/level2Snapshot") kind = Kind::rest_snapshot;
+  const bool fut = venue_ == Venue::kucoin_futures;
+  if (fut) {
+    if (json::is(channel, "/contractMarket/level2")) kind = Kind::l2_delta;
+    else if (json::is(channel, "/contractMarket/level2Depth5")) kind = Kind::depth_n, depth = 5;
+    else if (json::is(channel, "/contractMarket/level2Depth50")) kind = Kind::depth_n, depth = 50;
+    else if (json::is(channel, "/contractMarket/tickerV2") || json::is(channel, "/contractMarket/ticker")) kind = Kind::bbo;
+    else if (json::is(channel, "/contractMarket/execution")) kind = Kind::trade;
+    else if (json::is(channel, "/contractMarket/limitCandle") || json::is(channel, "/contractMarket/candle")) kind = Kind::candle;
+    else if (json::is(channel, "/contract/instrument")) kind = Kind::mark;
+    else if (json::is(channel, "/contractMarket/level2Snapshot")) kind = Kind::rest_snapshot;
   } else {
-    if (channel == "/market/level2") kind = Kind::spot_l2;
-    else if (channel == "/market/ticker") kind = Kind::bbo;
-    else if (channel == "/market/match") kind = Kind::trade;
-    else if (channel == "/market/candles") kind = Kind::candle;
-    else if (channel == "/spotMarket/level2Depth5") kind = Kind::depth_n, depth = 5;
-    else if (channel == "/spotMarket/level2Depth50") kind = Kind::depth_n, depth = 50;
-    else if (channel == "/spotMarket/level1") kind = Kind::spot_level1;
+    if (json::is(channel, "/market/level2")) kind = Kind::spot_l2;
+    else if (json::is(channel, "/market/ticker")) kind = Kind::bbo;
+    else if (json::is(channel, "/market/match")) kind = Kind::trade;
+    else if (json::is(channel, "/market/candles")) kind = Kind::candle;
+    else if (json::is(channel, "/spotMarket/level2Depth5")) kind = Kind::depth_n, depth = 5;
+    else if (json::is(channel, "/spotMarket/level2Depth50")) kind = Kind::depth_n, depth = 50;
+    else if (json::is(channel, "/spotMarket/level1")) kind = Kind::spot_level1;
   }
   if (kind == Kind::none) return ignored();
   if (kind == Kind::candle) {
@@ -381,33 +516,36 @@ DecodeResult Decoder::decode_message(od::document& doc, std::uint64_t recv_tsc, 
     interval = interval_seconds(symbol.substr(us + 1));
     symbol = symbol.substr(0, us);
   }
-  if (kind == Kind::bbo && symbol == "all") symbol = subject;  // /market/ticker:all names the symbol in subject
-  if (kind == Kind::mark && subject != "mark.index.price" && subject != "funding.rate") return ignored();
+  if (kind == Kind::bbo && json::is(symbol, "all")) symbol = subject;  // /market/ticker:all names the symbol in subject
+  if (kind == Kind::mark && !json::is(subject, "mark.index.price") && !json::is(subject, "funding.rate")) return ignored();
 
   const bool is_book = kind == Kind::l2_delta || kind == Kind::spot_l2 || kind == Kind::rest_snapshot;
   const ErrorAction bad = is_book ? ErrorAction::resync : ErrorAction::skip;
   const InstrumentId id = lookup(symbol);
   if (id == kInvalidInstrument) return ignored();
 
+  if (dv == nullptr) return failed(Errc::missing_field, bad);
   od::object data;
-  {
-    od::value dv;
-    if (const Errc e = field(doc, "data", dv); e != Errc::ok) return failed(e, bad);
-    if (dv.get_object().get(data)) return failed(Errc::wrong_type, bad);
-  }
-  bool found = false;
+  if (dv->get_object().get(data)) return failed(Errc::wrong_type, bad);
   if (kind == Kind::rest_snapshot) return decode_snapshot_data(data, symbol, recv_tsc, out);
 
+  // Every kind reads the data object once, in document order: `has` collects which fields came.
   Writer w{out, out.size(), venue_, id, recv_tsc};
+  std::uint32_t has = 0;
   Errc e = Errc::ok;
   switch (kind) {
     case Kind::l2_delta: {
       // {"sequence":N,"change":"price,side,size","timestamp":ms}
       std::uint64_t seq = 0, ts = 0;
       std::string_view change;
-      if ((e = field_u64(data, "sequence", seq)) != Errc::ok) break;
-      if ((e = field_text(data, "change", change)) != Errc::ok) break;
-      (void)field_u64(data, "timestamp", ts);
+      e = each_field(data, [&](std::string_view k, od::value v) noexcept {
+        if (json::is(k, "sequence")) { has |= 1; return u64_of(v, seq); }
+        if (json::is(k, "change")) { has |= 2; return raw_text_of(v, change); }
+        if (json::is(k, "timestamp")) (void)u64_of(v, ts);
+        return Errc::ok;
+      });
+      if (e != Errc::ok) break;
+      if (has != 3) { e = Errc::missing_field; break; }
       const std::size_t c1 = change.find(','), c2 = change.rfind(',');
       if (c1 == std::string_view::npos || c1 == c2) { e = Errc::bad_format; break; }
       Event* b = w.push(EventType::book_batch, to_ns(ts));
@@ -422,89 +560,105 @@ DecodeResult Decoder::decode_message(od::document& doc, std::uint64_t recv_tsc, 
       break;
     }
     case Kind::spot_l2: {
-      // {"sequenceStart":A,"sequenceEnd":B,"symbol":..,"changes":{"asks":[[p,s,seq]..],"bids":[..]},"time":ms}
+      // {"changes":{"asks":[[p,s,seq]..],"bids":[..]},"sequenceEnd":B,"sequenceStart":A,"symbol":..,"time":ms}
+      // The changes come before the range that places them, so each level first carries its change
+      // sequence in venue_time_ns and is finished once the whole object has been read.
       std::uint64_t start = 0, end = 0, ts = 0;
-      if ((e = field_u64(data, "sequenceStart", start)) != Errc::ok) break;
-      if ((e = field_u64(data, "sequenceEnd", end)) != Errc::ok) break;
-      if (end < start) { e = Errc::out_of_range; break; }
-      od::value tv;
-      if ((e = opt(data, "time", tv, found)) != Errc::ok) break;
-      if (found) (void)u64_of(tv, ts);
-      od::object changes;
-      od::value cv;
-      if ((e = field(data, "changes", cv)) != Errc::ok) break;
-      if (cv.get_object().get(changes)) { e = Errc::wrong_type; break; }
-      Event* b = w.push(EventType::book_batch, to_ns(ts));
+      Event* b = w.push(EventType::book_batch, 0);
       if (!b) { e = Errc::capacity; break; }
       const std::size_t batch_index = out.size() - 1;
       std::uint32_t n = 0;
-      for (auto field : changes) {
-        std::string_view key;
-        if (field.unescaped_key().get(key)) { e = Errc::wrong_type; break; }
-        Side side;
-        if (key == "asks") side = Side::sell;
-        else if (key == "bids") side = Side::buy;
-        else continue;
-        od::array levels;
-        if (field.value().get_array().get(levels)) { e = Errc::wrong_type; break; }
-        for (auto item : levels) {
-          od::array triple;
-          if (item.get_array().get(triple)) { e = Errc::wrong_type; break; }
-          std::string_view ps, qs;
-          std::uint64_t cseq = 0;
-          int k = 0;
-          for (auto part : triple) {
-            od::value pv;
-            if (part.get(pv)) { e = Errc::wrong_type; break; }
-            if (k == 0) e = text_of(pv, ps);
-            else if (k == 1) e = text_of(pv, qs);
-            else if (k == 2) e = u64_of(pv, cseq);
-            if (e != Errc::ok) break;
-            ++k;
+      e = each_field(data, [&](std::string_view k, od::value v) noexcept {
+        if (json::is(k, "sequenceStart")) { has |= 1; return u64_of(v, start); }
+        if (json::is(k, "sequenceEnd")) { has |= 2; return u64_of(v, end); }
+        if (json::is(k, "time")) { (void)u64_of(v, ts); return Errc::ok; }
+        if (!json::is(k, "changes")) return Errc::ok;
+        has |= 4;
+        od::object changes;
+        if (v.get_object().get(changes)) return Errc::wrong_type;
+        return each_field(changes, [&](std::string_view key, od::value lv) noexcept {
+          Side side;
+          if (json::is(key, "asks")) side = Side::sell;
+          else if (json::is(key, "bids")) side = Side::buy;
+          else return Errc::ok;
+          od::array levels;
+          if (lv.get_array().get(levels)) return Errc::wrong_type;
+          for (auto item : levels) {
+            od::array triple;
+            if (item.get_array().get(triple)) return Errc::wrong_type;
+            std::string_view ps, qs;
+            std::uint64_t cseq = 0;
+            int k3 = 0;
+            for (auto part : triple) {
+              od::value pv;
+              if (part.get(pv)) return Errc::wrong_type;
+              Errc pe = Errc::ok;
+              if (k3 == 0) pe = raw_text_of(pv, ps);
+              else if (k3 == 1) pe = raw_text_of(pv, qs);
+              else if (k3 == 2) pe = u64_of(pv, cseq);
+              if (pe != Errc::ok) return pe;
+              ++k3;
+            }
+            if (k3 < 3) return Errc::missing_field;
+            // Price "0" marks a sequence-only change (nothing to apply, but the sequence advances).
+            if (ps == "0") continue;
+            Event* l = w.push(EventType::book_level, 0);
+            if (!l) return Errc::capacity;
+            l->h.venue_time_ns = static_cast<std::int64_t>(cseq);  // finished below
+            l->level = BookLevel{};
+            l->level.side = side;
+            if (const Errc pe = parse_fixed(ps, l->level.price); pe != Errc::ok) return pe;
+            if (const Errc pe = parse_qty(qs, l->level.qty, rounded_levels_); pe != Errc::ok) return pe;
+            ++n;
           }
-          if (e != Errc::ok) break;
-          if (k < 3) { e = Errc::missing_field; break; }
-          // Price "0" marks a sequence-only change (nothing to apply, but the sequence advances).
-          if (ps == "0") continue;
-          Event* l = w.push(EventType::book_level, to_ns(ts));
-          if (!l) { e = Errc::capacity; break; }
-          // Offset of this change inside [start, end]; a change sequence outside the range (seen in
-          // recorded data) is treated as the message's first change rather than being dropped.
-          const std::uint64_t off = cseq >= start && cseq <= end && cseq - start <= 0xFFFFFFFFu ? cseq - start : 0;
-          l->h.aux = static_cast<std::uint32_t>(off);
-          l->level = BookLevel{};
-          l->level.side = side;
-          if ((e = parse_fixed(ps, l->level.price)) != Errc::ok) break;
-          if ((e = parse_qty(qs, l->level.qty, rounded_levels_)) != Errc::ok) break;
-          ++n;
-        }
-        if (e != Errc::ok) break;
-      }
+          return Errc::ok;
+        });
+      });
       if (e != Errc::ok) break;
+      if (has != 7) { e = Errc::missing_field; break; }
+      if (end < start) { e = Errc::out_of_range; break; }
       Event& be = const_cast<Event&>(out[batch_index]);
       be.batch = BookBatch{end, start, 0, n, 0, BookBatchKind::delta, false, false};
+      be.h.venue_time_ns = to_ns(ts);
+      for (std::size_t i = batch_index + 1; i < out.size(); ++i) {
+        Event& l = const_cast<Event&>(out[i]);
+        // Offset of this change inside [start, end]; a change sequence outside the range (seen in
+        // recorded data) is treated as the message's first change rather than being dropped.
+        const auto cseq = static_cast<std::uint64_t>(l.h.venue_time_ns);
+        l.h.aux = cseq >= start && cseq <= end && cseq - start <= 0xFFFFFFFFu ? static_cast<std::uint32_t>(cseq - start) : 0;
+        l.h.venue_time_ns = to_ns(ts);
+      }
       break;
     }
     case Kind::depth_n: {
       // Partial top-N book: {"asks":[[p,s]..],"bids":[[p,s]..],"timestamp"|"ts":ms[,"sequence":N]}
       std::uint64_t seq = 0, ts = 0;
-      od::value v;
-      if ((e = opt(data, "sequence", v, found)) != Errc::ok) break;
-      if (found) (void)u64_of(v, seq);
-      if ((e = opt(data, "timestamp", v, found)) != Errc::ok) break;
-      if (found) (void)u64_of(v, ts);
-      Event* b = w.push(EventType::book_batch, to_ns(ts), depth);
+      Event* b = w.push(EventType::book_batch, 0, depth);
       if (!b) { e = Errc::capacity; break; }
       const std::size_t batch_index = out.size() - 1;
       std::uint32_t n = 0;
-      for (const auto& [key, side] : {std::pair{std::string_view("bids"), Side::buy}, std::pair{std::string_view("asks"), Side::sell}}) {
+      std::size_t bids_from = 0, bids_to = 0;  // where the bids landed in `out`
+      e = each_field(data, [&](std::string_view k, od::value v) noexcept {
+        if (json::is(k, "sequence")) { (void)u64_of(v, seq); return Errc::ok; }
+        if (json::is(k, "timestamp")) { (void)u64_of(v, ts); return Errc::ok; }
+        const bool bids = json::is(k, "bids");
+        if (!bids && !json::is(k, "asks")) return Errc::ok;
+        has |= bids ? 1 : 2;
         od::array levels;
-        od::value lv;
-        if ((e = field(data, key, lv)) != Errc::ok) break;
-        if (lv.get_array().get(levels)) { e = Errc::wrong_type; break; }
-        if ((e = snapshot_side(levels, side, w, to_ns(ts), n, rounded_levels_)) != Errc::ok) break;
-      }
+        if (v.get_array().get(levels)) return Errc::wrong_type;
+        if (bids) bids_from = out.size();
+        const Errc se = snapshot_side(levels, bids ? Side::buy : Side::sell, w, 0, n, rounded_levels_);
+        if (bids) bids_to = out.size();
+        return se;
+      });
       if (e != Errc::ok) break;
+      if (has != 3) { e = Errc::missing_field; break; }
+      // Bids first, then asks, whatever the order in the message (KuCoin sends asks first).
+      if (bids_from > batch_index + 1) {
+        Event* base = const_cast<Event*>(&out[0]);
+        std::rotate(base + batch_index + 1, base + bids_from, base + bids_to);
+      }
+      for (std::size_t i = batch_index; i < out.size(); ++i) const_cast<Event&>(out[i]).h.venue_time_ns = to_ns(ts);
       Event& be = const_cast<Event&>(out[batch_index]);
       be.batch = BookBatch{seq, seq, 0, n, 0, BookBatchKind::snapshot, false, false};
       break;
@@ -512,21 +666,22 @@ DecodeResult Decoder::decode_message(od::document& doc, std::uint64_t recv_tsc, 
     case Kind::bbo: {
       // Futures: sequence, bestBidPrice/bestBidSize/bestAskPrice/bestAskSize (sizes are numbers), ts ns.
       // Spot: sequence (string), bestBid/bestBidSize/bestAsk/bestAskSize, time ms ("Time" in the docs).
-      const bool fut = venue_ == Venue::kucoin_futures;
       Event* ev = w.push(EventType::bbo, 0);
       if (!ev) { e = Errc::capacity; break; }
       ev->bbo = Bbo{};
-      if ((e = field_u64(data, "sequence", ev->bbo.seq)) != Errc::ok) break;
-      if ((e = field_fixed(data, fut ? "bestBidPrice" : "bestBid", ev->bbo.bid_price)) != Errc::ok) break;
-      if ((e = field_fixed(data, "bestBidSize", ev->bbo.bid_qty)) != Errc::ok) break;
-      if ((e = field_fixed(data, fut ? "bestAskPrice" : "bestAsk", ev->bbo.ask_price)) != Errc::ok) break;
-      if ((e = field_fixed(data, "bestAskSize", ev->bbo.ask_qty)) != Errc::ok) break;
-      std::uint64_t ts = 0;
-      od::value v;
-      if ((e = opt(data, fut ? "ts" : "time", v, found)) != Errc::ok) break;
-      if (!found && !fut && (e = opt(data, "Time", v, found)) != Errc::ok) break;
-      if (found) (void)u64_of(v, ts);
-      ev->h.venue_time_ns = to_ns(ts);
+      std::uint64_t ts = 0, ts_upper = 0;
+      e = each_field(data, [&](std::string_view k, od::value v) noexcept {
+        if (json::is(k, "sequence")) { has |= 1; return u64_of(v, ev->bbo.seq); }
+        if (fut ? json::is(k, "bestBidPrice") : json::is(k, "bestBid")) { has |= 2; return value_fixed(v, ev->bbo.bid_price); }
+        if (json::is(k, "bestBidSize")) { has |= 4; return value_fixed(v, ev->bbo.bid_qty); }
+        if (fut ? json::is(k, "bestAskPrice") : json::is(k, "bestAsk")) { has |= 8; return value_fixed(v, ev->bbo.ask_price); }
+        if (json::is(k, "bestAskSize")) { has |= 16; return value_fixed(v, ev->bbo.ask_qty); }
+        if (fut ? json::is(k, "ts") : json::is(k, "time")) (void)u64_of(v, ts);
+        else if (!fut && json::is(k, "Time")) (void)u64_of(v, ts_upper);
+        return Errc::ok;
+      });
+      if (e == Errc::ok && has != 31) e = Errc::missing_field;
+      ev->h.venue_time_ns = to_ns(ts != 0 ? ts : ts_upper);
       break;
     }
     case Kind::spot_level1: {
@@ -534,25 +689,26 @@ DecodeResult Decoder::decode_message(od::document& doc, std::uint64_t recv_tsc, 
       Event* ev = w.push(EventType::bbo, 0);
       if (!ev) { e = Errc::capacity; break; }
       ev->bbo = Bbo{};
-      for (const auto& [key, side] : {std::pair{std::string_view("asks"), Side::sell}, std::pair{std::string_view("bids"), Side::buy}}) {
+      std::uint64_t ts = 0;
+      e = each_field(data, [&](std::string_view k, od::value v) noexcept {
+        if (json::is(k, "timestamp")) { (void)u64_of(v, ts); return Errc::ok; }
+        const bool bid = json::is(k, "bids");
+        if (!bid && !json::is(k, "asks")) return Errc::ok;
+        has |= bid ? 1 : 2;
         od::array pair;
-        od::value pv0;
-        if ((e = field(data, key, pv0)) != Errc::ok) break;
-        if (pv0.get_array().get(pair)) { e = Errc::wrong_type; break; }
+        if (v.get_array().get(pair)) return Errc::wrong_type;
         std::string_view ps, qs;
-        int k = 0;
+        int k2 = 0;
         for (auto part : pair) {
           od::value pv;
-          if (part.get(pv) || text_of(pv, k == 0 ? ps : qs) != Errc::ok) { e = Errc::wrong_type; break; }
-          if (++k == 2) break;
+          if (part.get(pv) || raw_text_of(pv, k2 == 0 ? ps : qs) != Errc::ok) return Errc::wrong_type;
+          if (++k2 == 2) break;
         }
-        if (e != Errc::ok) break;
-        if (k < 2) { e = Errc::missing_field; break; }
-        if ((e = parse_fixed(ps, side == Side::buy ? ev->bbo.bid_price : ev->bbo.ask_price)) != Errc::ok) break;
-        if ((e = parse_fixed(qs, side == Side::buy ? ev->bbo.bid_qty : ev->bbo.ask_qty)) != Errc::ok) break;
-      }
-      std::uint64_t ts = 0;
-      if (e == Errc::ok) (void)field_u64(data, "timestamp", ts);
+        if (k2 < 2) return Errc::missing_field;
+        if (const Errc pe = parse_fixed(ps, bid ? ev->bbo.bid_price : ev->bbo.ask_price); pe != Errc::ok) return pe;
+        return parse_fixed(qs, bid ? ev->bbo.bid_qty : ev->bbo.ask_qty);
+      });
+      if (e == Errc::ok && has != 3) e = Errc::missing_field;
       ev->h.venue_time_ns = to_ns(ts);
       break;
     }
@@ -564,17 +720,19 @@ DecodeResult Decoder::decode_message(od::document& doc, std::uint64_t recv_tsc, 
       ev->trade = Trade{};
       std::string_view side, tid;
       std::uint64_t seq = 0, ts = 0;
-      if ((e = field_text(data, "side", side)) != Errc::ok) break;
+      e = each_field(data, [&](std::string_view k, od::value v) noexcept {
+        if (json::is(k, "side")) { has |= 1; return raw_text_of(v, side); }
+        if (json::is(k, "price")) { has |= 2; return value_fixed(v, ev->trade.price); }
+        if (json::is(k, "size")) { has |= 4; return value_fixed(v, ev->trade.qty); }
+        if (json::is(k, "sequence")) { has |= 8; return u64_of(v, seq); }
+        if (json::is(k, "tradeId")) (void)raw_text_of(v, tid);
+        else if (fut ? json::is(k, "ts") : json::is(k, "time")) (void)u64_of(v, ts);
+        return Errc::ok;
+      });
+      if (e != Errc::ok) break;
+      if (has != 15) { e = Errc::missing_field; break; }
       if ((e = side_of(side, ev->trade.aggressor)) != Errc::ok) break;
-      if ((e = field_fixed(data, "price", ev->trade.price)) != Errc::ok) break;
-      if ((e = field_fixed(data, "size", ev->trade.qty)) != Errc::ok) break;
-      if ((e = field_u64(data, "sequence", seq)) != Errc::ok) break;
-      const Errc te = field_text(data, "tradeId", tid);
-      if (te == Errc::bad_format) { e = te; break; }
-      if (te != Errc::ok || digits_u64(tid, ev->trade.trade_id) != Errc::ok) ev->trade.trade_id = seq;
-      od::value v;
-      if ((e = opt(data, venue_ == Venue::kucoin_futures ? "ts" : "time", v, found)) != Errc::ok) break;
-      if (found) (void)u64_of(v, ts);
+      if (tid.empty() || digits_u64(tid, ev->trade.trade_id) != Errc::ok) ev->trade.trade_id = seq;
       ev->h.venue_time_ns = to_ns(ts);
       break;
     }
@@ -582,43 +740,47 @@ DecodeResult Decoder::decode_message(od::document& doc, std::uint64_t recv_tsc, 
       Event* ev = w.push(EventType::candle, 0, interval);
       if (!ev) { e = Errc::capacity; break; }
       ev->candle = Candle{};
-      od::array arr;
-      od::value cv;
-      if ((e = opt(data, "candles", cv, found)) != Errc::ok) break;
-      if (found) {
-        if (cv.get_array().get(arr)) { e = Errc::wrong_type; break; }
-        // ["start s", open, close, high, low, volume, turnover] (spot and futures limitCandle).
-        std::string_view parts[6];
-        int k = 0;
-        for (auto part : arr) {
-          od::value pv;
-          if (part.get(pv) || text_of(pv, parts[k]) != Errc::ok) { e = Errc::wrong_type; break; }
-          if (++k == 6) break;
+      // limitCandle / spot: "candles":["start s", open, close, high, low, volume, turnover]; the legacy
+      // /contractMarket/candle object: open/high/low/close/volume, time ms, granularity minutes.
+      std::string_view parts[6];
+      std::uint64_t t = 0, gran = 0;
+      e = each_field(data, [&](std::string_view k, od::value v) noexcept {
+        if (json::is(k, "candles")) {
+          has |= 1;
+          od::array arr;
+          if (v.get_array().get(arr)) return Errc::wrong_type;
+          int k6 = 0;
+          for (auto part : arr) {
+            od::value pv;
+            if (part.get(pv) || raw_text_of(pv, parts[k6]) != Errc::ok) return Errc::wrong_type;
+            if (++k6 == 6) break;
+          }
+          return k6 < 6 ? Errc::missing_field : Errc::ok;
         }
-        if (e != Errc::ok) break;
-        if (k < 6) { e = Errc::missing_field; break; }
-        std::uint64_t start = 0;
-        if ((e = digits_u64(parts[0], start)) != Errc::ok) break;
-        ev->h.venue_time_ns = static_cast<std::int64_t>(start * 1'000'000'000ULL);  // wraps only on corrupt input
+        if (json::is(k, "open")) { has |= 2; return value_fixed(v, ev->candle.open); }
+        if (json::is(k, "high")) { has |= 4; return value_fixed(v, ev->candle.high); }
+        if (json::is(k, "low")) { has |= 8; return value_fixed(v, ev->candle.low); }
+        if (json::is(k, "close")) { has |= 16; return value_fixed(v, ev->candle.close); }
+        if (json::is(k, "volume")) { has |= 32; return value_fixed(v, ev->candle.volume); }
+        if (json::is(k, "time")) { has |= 64; return u64_of(v, t); }
+        if (json::is(k, "granularity") && u64_of(v, gran) == Errc::ok) has |= 128;
+        return Errc::ok;
+      });
+      if (e != Errc::ok) break;
+      if (has & 1) {
+        std::uint64_t start_s = 0;
+        if ((e = digits_u64(parts[0], start_s)) != Errc::ok) break;
+        ev->h.venue_time_ns = static_cast<std::int64_t>(start_s * 1'000'000'000ULL);  // wraps only on corrupt input
         if ((e = parse_fixed(parts[1], ev->candle.open)) != Errc::ok) break;
         if ((e = parse_fixed(parts[2], ev->candle.close)) != Errc::ok) break;
         if ((e = parse_fixed(parts[3], ev->candle.high)) != Errc::ok) break;
         if ((e = parse_fixed(parts[4], ev->candle.low)) != Errc::ok) break;
         e = parse_qty(parts[5], ev->candle.volume, rounded_levels_);
-      } else {
-        // Legacy /contractMarket/candle object: open/high/low/close/volume, time ms, granularity minutes.
-        std::uint64_t t = 0, gran = 0;
-        if ((e = field_fixed(data, "open", ev->candle.open)) != Errc::ok) break;
-        if ((e = field_fixed(data, "high", ev->candle.high)) != Errc::ok) break;
-        if ((e = field_fixed(data, "low", ev->candle.low)) != Errc::ok) break;
-        if ((e = field_fixed(data, "close", ev->candle.close)) != Errc::ok) break;
-        if ((e = field_fixed(data, "volume", ev->candle.volume)) != Errc::ok) break;
-        if ((e = field_u64(data, "time", t)) != Errc::ok) break;
-        const Errc ge = field_u64(data, "granularity", gran);
-        if (ge == Errc::bad_format) { e = ge; break; }
-        if (ge == Errc::ok && gran <= 0xFFFFFFFFu / 60) ev->h.aux = static_cast<std::uint32_t>(gran * 60);
-        ev->h.venue_time_ns = to_ns(t);
+        break;
       }
+      if ((has & 126) != 126) { e = Errc::missing_field; break; }
+      if ((has & 128) && gran <= 0xFFFFFFFFu / 60) ev->h.aux = static_cast<std::uint32_t>(gran * 60);
+      ev->h.venue_time_ns = to_ns(t);
       break;
     }
     case Kind::mark: {
@@ -627,17 +789,19 @@ DecodeResult Decoder::decode_message(od::document& doc, std::uint64_t recv_tsc, 
       Event* ev = w.push(EventType::mark, 0);
       if (!ev) { e = Errc::capacity; break; }
       ev->mark = MarkFunding{};
-      if (subject == "mark.index.price") {
-        if ((e = field_fixed(data, "markPrice", ev->mark.mark_price)) != Errc::ok) break;
-        if ((e = field_fixed(data, "indexPrice", ev->mark.index_price)) != Errc::ok) break;
-      } else {
-        if ((e = field_fixed(data, "fundingRate", ev->mark.funding_rate)) != Errc::ok) break;
-      }
+      const bool mark = subject == "mark.index.price";
       std::uint64_t gran = 0, ts = 0;
-      const Errc ge = field_u64(data, "granularity", gran);
-      if (ge == Errc::bad_format) { e = ge; break; }
-      if (ge == Errc::ok) ev->h.aux = static_cast<std::uint32_t>(std::min<std::uint64_t>(gran / 1000, 0xFFFFFFFFu));
-      if ((e = field_u64(data, "timestamp", ts)) != Errc::ok) break;
+      e = each_field(data, [&](std::string_view k, od::value v) noexcept {
+        if (mark && json::is(k, "markPrice")) { has |= 1; return value_fixed(v, ev->mark.mark_price); }
+        if (mark && json::is(k, "indexPrice")) { has |= 2; return value_fixed(v, ev->mark.index_price); }
+        if (!mark && json::is(k, "fundingRate")) { has |= 3; return value_fixed(v, ev->mark.funding_rate); }
+        if (json::is(k, "timestamp")) { has |= 4; return u64_of(v, ts); }
+        if (json::is(k, "granularity") && u64_of(v, gran) == Errc::ok) has |= 8;
+        return Errc::ok;
+      });
+      if (e != Errc::ok) break;
+      if ((has & 7) != 7) { e = Errc::missing_field; break; }
+      if (has & 8) ev->h.aux = static_cast<std::uint32_t>(std::min<std::uint64_t>(gran / 1000, 0xFFFFFFFFu));
       ev->h.venue_time_ns = to_ns(ts);
       break;
     }

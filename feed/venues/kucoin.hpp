@@ -76,9 +76,12 @@ class Decoder {
   // With `auto_register`, symbols missing from the registry are added on first sight (tick and lot left
   // at their smallest values); without it messages for unknown symbols are MessageKind::ignored.
   //
-  // `validate_json`: simdjson 3.0.1 On-Demand can crash when it skips over malformed-but-balanced JSON
-  // (found by fuzz_kucoin_decoder), so by default each frame is first checked by a reused DOM parser
-  // (no allocation after construction); pass false only for input already known to be valid JSON.
+  // Market-data pushes are read in one pass in document order (decode_push), the data object with the
+  // topic found at the frame's tail and checked against the envelope. Every other frame takes the slow path,
+  // which looks fields up by name. `validate_json`: simdjson 3.0.1 On-Demand can crash when such lookups
+  // skip over malformed-but-balanced JSON (found by fuzz_kucoin_decoder), so by default a frame that takes
+  // the slow path is first checked by a reused DOM parser (no allocation after construction); pass false
+  // only for input already known to be valid JSON.
   Decoder(Venue venue, InstrumentRegistry& registry, bool auto_register = false, bool validate_json = true);
 
   // Decodes one WebSocket frame; `padded_capacity` readable bytes must start at frame.data()
@@ -109,7 +112,15 @@ class Decoder {
   static constexpr std::size_t kCacheSize = 512;  // power of two; far above any subscription count
 
   InstrumentId lookup(std::string_view symbol) noexcept;
+  // The one-pass read of a push {"type":"message","topic":..,"subject":..,"data":{..}}: true when it decoded
+  // the frame (`r` says how); false, with nothing left in `out`, when the frame needs decode_message.
+  bool decode_push(std::string_view frame, simdjson::ondemand::document& doc, std::uint64_t recv_tsc, EventBuffer& out,
+                   DecodeResult& r) noexcept;
+  // The slow path: any frame, its envelope looked up by name (control frames, other field orders).
   DecodeResult decode_message(simdjson::ondemand::document& doc, std::uint64_t recv_tsc, EventBuffer& out) noexcept;
+  // A push's data object (nullptr: the push has none), read in document order.
+  DecodeResult decode_data(simdjson::ondemand::value* data, std::string_view topic, std::string_view subject,
+                           std::uint64_t recv_tsc, EventBuffer& out) noexcept;
   DecodeResult decode_snapshot_data(simdjson::ondemand::object data, std::string_view symbol,
                                     std::uint64_t recv_tsc, EventBuffer& out) noexcept;
 
