@@ -14,6 +14,12 @@ namespace enigma::feed::binance {
 
 namespace {
 
+InstrumentKind binance_kind(Venue venue, std::string_view) noexcept {
+  return venue == Venue::binance_spot ? InstrumentKind::spot
+         : venue == Venue::binance_coinm ? InstrumentKind::inverse_perpetual
+                                         : InstrumentKind::linear_perpetual;
+}
+
 namespace od = simdjson::ondemand;
 using json::get_fixed;
 using json::get_text;
@@ -219,32 +225,12 @@ DecodeResult failure(Errc e, ErrorAction a) noexcept { return DecodeResult{e, a,
 }  // namespace
 
 Decoder::Decoder(Venue venue, InstrumentRegistry& registry, bool auto_register)
-    : registry_(&registry), venue_(venue), futures_(is_futures(venue)), auto_register_(auto_register) {
+    : symbols_(registry, venue, auto_register, &binance_kind), venue_(venue), futures_(is_futures(venue)) {
   if (venue != Venue::binance_usdm && venue != Venue::binance_coinm && venue != Venue::binance_spot)
     throw Error("binance::Decoder: venue '" + std::string(to_string(venue)) + "' is not a Binance venue");
   // Size the parser's buffers once so that no frame up to this size allocates (REST snapshots of 1000
   // levels per side are ~60 KB; 4 MB leaves room for limit=5000 spot snapshots).
   if (parser_.allocate(4u << 20)) throw Error("binance::Decoder: cannot allocate simdjson parser buffers");
-}
-
-InstrumentId Decoder::lookup(std::string_view symbol) noexcept {
-  if (cached_id_ != kInvalidInstrument && cached_symbol_.view() == symbol) [[likely]] return cached_id_;
-  if (!Symbol::fits(symbol) || symbol.empty()) return kInvalidInstrument;
-  std::optional<InstrumentId> id = registry_->find(venue_, symbol);
-  if (!id && auto_register_) {
-    InstrumentSpec spec;
-    spec.venue = venue_;
-    spec.symbol = Symbol(symbol);
-    spec.kind = venue_ == Venue::binance_spot    ? InstrumentKind::spot
-                : venue_ == Venue::binance_coinm ? InstrumentKind::inverse_perpetual
-                                                 : InstrumentKind::linear_perpetual;
-    const Result<InstrumentId> r = registry_->add_seen(spec);
-    if (r) id = r.value;
-  }
-  if (!id) return kInvalidInstrument;
-  cached_symbol_ = Symbol(symbol);
-  cached_id_ = *id;
-  return *id;
 }
 
 DecodeResult Decoder::decode(std::string_view frame, std::size_t padded_capacity, std::uint64_t recv_tsc,
@@ -295,7 +281,7 @@ ENIGMA_HOT DecodeResult Decoder::decode_impl(std::string_view frame, std::size_t
       out.truncate(start);
       return failure(Errc::missing_field, ErrorAction::resync);
     }
-    const InstrumentId id = lookup(f.s);
+    const InstrumentId id = symbols_.find(f.s);
     if (id == kInvalidInstrument) {
       out.truncate(start);
       return DecodeResult{Errc::ok, ErrorAction::none, MessageKind::ignored, 0};
@@ -337,7 +323,7 @@ ENIGMA_HOT DecodeResult Decoder::decode_impl(std::string_view frame, std::size_t
     case Kind::none: break;
   }
   if (!has_all(f.has, want) || f.s.empty()) [[unlikely]] return failure(Errc::missing_field, ErrorAction::skip);
-  const InstrumentId id = lookup(f.s);
+  const InstrumentId id = symbols_.find(f.s);
   if (id == kInvalidInstrument) return DecodeResult{Errc::ok, ErrorAction::none, MessageKind::ignored, 0};
   Event* ev = out.push();
   if (ev == nullptr) [[unlikely]] return failure(Errc::capacity, ErrorAction::skip);

@@ -22,6 +22,7 @@
 #include "core/instrument.hpp"
 #include "feed/book_check.hpp"
 #include "feed/event_buffer.hpp"
+#include "feed/venues/symbol_cache.hpp"
 #include "feed/l2_book.hpp"
 
 namespace enigma::feed::binance {
@@ -61,17 +62,12 @@ class Decoder {
  private:
   [[nodiscard]] DecodeResult decode_impl(std::string_view frame, std::size_t padded_capacity, std::uint64_t recv_tsc,
                                          InstrumentId forced, EventBuffer& out) noexcept;
-  [[nodiscard]] InstrumentId lookup(std::string_view symbol) noexcept;
 
   simdjson::ondemand::parser parser_;
-  InstrumentRegistry* registry_;
+  SymbolCache symbols_;
   Venue venue_;
   bool futures_;
-  bool auto_register_;
   InstrumentId snapshot_instrument_{kInvalidInstrument};
-  // One-entry cache: a connection usually carries one symbol, so the registry scan is rare.
-  Symbol cached_symbol_{};
-  InstrumentId cached_id_{kInvalidInstrument};
 };
 
 struct BookSyncStats {

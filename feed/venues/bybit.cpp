@@ -12,6 +12,8 @@ namespace enigma::feed::bybit {
 
 namespace {
 
+InstrumentKind bybit_kind(Venue, std::string_view) noexcept { return InstrumentKind::linear_perpetual; }
+
 namespace od = simdjson::ondemand;
 using json::get_fixed;
 using json::get_text;
@@ -162,31 +164,13 @@ DecodeResult failure(Errc e, ErrorAction a) noexcept { return DecodeResult{e, a,
 }  // namespace
 
 Decoder::Decoder(InstrumentRegistry& registry, bool auto_register)
-    : registry_(&registry), auto_register_(auto_register), tickers_(kMaxMergedInstruments) {
+    : symbols_(registry, Venue::bybit, auto_register, &bybit_kind), tickers_(kMaxMergedInstruments) {
   // A 500-level snapshot is ~25 KB; size once so no frame allocates.
   if (parser_.allocate(1u << 20)) throw Error("bybit::Decoder: cannot allocate simdjson parser buffers");
 }
 
 void Decoder::reset() noexcept {
   for (TickerState& t : tickers_) t = TickerState{};
-}
-
-InstrumentId Decoder::lookup(std::string_view symbol) noexcept {
-  if (cached_id_ != kInvalidInstrument && cached_symbol_.view() == symbol) [[likely]] return cached_id_;
-  if (!Symbol::fits(symbol) || symbol.empty()) return kInvalidInstrument;
-  std::optional<InstrumentId> id = registry_->find(Venue::bybit, symbol);
-  if (!id && auto_register_) {
-    InstrumentSpec spec;
-    spec.venue = Venue::bybit;
-    spec.symbol = Symbol(symbol);
-    spec.kind = InstrumentKind::linear_perpetual;
-    const Result<InstrumentId> r = registry_->add_seen(spec);
-    if (r) id = r.value;
-  }
-  if (!id) return kInvalidInstrument;
-  cached_symbol_ = Symbol(symbol);
-  cached_id_ = *id;
-  return *id;
 }
 
 DecodeResult Decoder::decode(std::string_view frame, std::size_t padded_capacity, std::uint64_t recv_tsc,
@@ -253,7 +237,7 @@ ENIGMA_HOT DecodeResult Decoder::decode_unchecked(std::string_view frame, std::s
           err = parse_trade(tobj, out, f, sym, trade_time, ev);
           // Each trade is stamped with its own symbol and time now (symbols may differ inside one frame).
           if (err == Errc::ok) {
-            const InstrumentId id = lookup(sym);
+            const InstrumentId id = symbols_.find(sym);
             ev->h = EventHeader{recv_tsc, trade_time, id, Venue::bybit, EventType::trade, 0};
           }
         }
@@ -285,7 +269,7 @@ ENIGMA_HOT DecodeResult Decoder::decode_unchecked(std::string_view frame, std::s
       out.truncate(start);
       return failure(Errc::missing_field, ErrorAction::resync);
     }
-    const InstrumentId id = lookup(f.s);
+    const InstrumentId id = symbols_.find(f.s);
     if (id == kInvalidInstrument) {
       out.truncate(start);
       return DecodeResult{Errc::ok, ErrorAction::none, MessageKind::ignored, 0};
@@ -316,7 +300,7 @@ ENIGMA_HOT DecodeResult Decoder::decode_unchecked(std::string_view frame, std::s
   // tickers
   out.truncate(start);
   if (f.s.empty()) return failure(Errc::missing_field, ErrorAction::skip);
-  const InstrumentId id = lookup(f.s);
+  const InstrumentId id = symbols_.find(f.s);
   if (id == kInvalidInstrument) return DecodeResult{Errc::ok, ErrorAction::none, MessageKind::ignored, 0};
   TickerState merged{};
   TickerState* st = id < tickers_.size() ? &tickers_[id] : &merged;

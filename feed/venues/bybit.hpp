@@ -19,6 +19,7 @@
 #include "core/instrument.hpp"
 #include "feed/book_check.hpp"
 #include "feed/event_buffer.hpp"
+#include "feed/venues/symbol_cache.hpp"
 #include "feed/l2_book.hpp"
 
 namespace enigma::feed::bybit {
@@ -56,13 +57,9 @@ class Decoder {
     std::int64_t next_funding_ns{0};
     std::uint32_t have{0};
   };
-  [[nodiscard]] InstrumentId lookup(std::string_view symbol) noexcept;
 
   simdjson::ondemand::parser parser_;
-  InstrumentRegistry* registry_;
-  bool auto_register_;
-  Symbol cached_symbol_{};
-  InstrumentId cached_id_{kInvalidInstrument};
+  SymbolCache symbols_;
   std::vector<TickerState> tickers_;
 };
 

@@ -12,6 +12,8 @@ namespace enigma::feed::coinbase {
 
 namespace {
 
+InstrumentKind coinbase_kind(Venue, std::string_view) noexcept { return InstrumentKind::spot; }
+
 namespace od = simdjson::ondemand;
 using json::get_fixed;
 using json::get_text;
@@ -72,27 +74,10 @@ struct Decoder::EventCtx {
   std::int64_t msg_time{0};
 };
 
-Decoder::Decoder(InstrumentRegistry& registry, bool auto_register) : registry_(&registry), auto_register_(auto_register) {
+Decoder::Decoder(InstrumentRegistry& registry, bool auto_register)
+    : symbols_(registry, Venue::coinbase, auto_register, &coinbase_kind) {
   // Legacy level2 snapshots hold every price level (hundreds of KB for BTC-USD); size the parser once.
   if (parser_.allocate(16u << 20)) throw Error("coinbase::Decoder: cannot allocate simdjson parser buffers");
-}
-
-InstrumentId Decoder::lookup(std::string_view product) noexcept {
-  if (cached_id_ != kInvalidInstrument && cached_symbol_.view() == product) [[likely]] return cached_id_;
-  if (!Symbol::fits(product) || product.empty()) return kInvalidInstrument;
-  std::optional<InstrumentId> id = registry_->find(Venue::coinbase, product);
-  if (!id && auto_register_) {
-    InstrumentSpec spec;
-    spec.venue = Venue::coinbase;
-    spec.symbol = Symbol(product);
-    spec.kind = InstrumentKind::spot;
-    const Result<InstrumentId> r = registry_->add_seen(spec);
-    if (r) id = r.value;
-  }
-  if (!id) return kInvalidInstrument;
-  cached_symbol_ = Symbol(product);
-  cached_id_ = *id;
-  return *id;
 }
 
 namespace {
@@ -252,7 +237,7 @@ Errc Decoder::parse_at_event(od::object evobj, EventCtx& c, EventBuffer& out) no
           if (te != Errc::ok) return te;
         }
         if (seen != 31) return Errc::missing_field;
-        const InstrumentId id = lookup(prod);
+        const InstrumentId id = symbols_.find(prod);
         if (id == kInvalidInstrument) continue;
         Event* ev = out.push();
         if (ev == nullptr) return Errc::capacity;
@@ -269,7 +254,7 @@ Errc Decoder::parse_at_event(od::object evobj, EventCtx& c, EventBuffer& out) no
   }
   if (batch != nullptr) {
     if (product.empty() || (type != "snapshot" && type != "update")) return Errc::missing_field;
-    const InstrumentId id = lookup(product);
+    const InstrumentId id = symbols_.find(product);
     if (id == kInvalidInstrument) {
       out.truncate(static_cast<std::size_t>(batch - out.begin()));
       return Errc::ok;
@@ -408,7 +393,7 @@ ENIGMA_HOT DecodeResult Decoder::decode_unchecked(std::string_view frame, std::s
       out.truncate(start);
       return failure(Errc::missing_field, ErrorAction::resync);
     }
-    const InstrumentId id = lookup(product);
+    const InstrumentId id = symbols_.find(product);
     if (id == kInvalidInstrument) {
       out.truncate(start);
       return DecodeResult{Errc::ok, ErrorAction::none, MessageKind::ignored, 0};
@@ -424,7 +409,7 @@ ENIGMA_HOT DecodeResult Decoder::decode_unchecked(std::string_view frame, std::s
     const bool ticker = type == "ticker";
     const std::uint32_t want = ticker ? (8u | 16u) : (1u | 2u | 4u);
     if ((has & want) != want || product.empty()) return failure(Errc::missing_field, ErrorAction::skip);
-    const InstrumentId id = lookup(product);
+    const InstrumentId id = symbols_.find(product);
     if (id == kInvalidInstrument) return DecodeResult{Errc::ok, ErrorAction::none, MessageKind::ignored, 0};
     Event* ev = out.push();
     if (ev == nullptr) return failure(Errc::capacity, ErrorAction::skip);

@@ -20,6 +20,7 @@
 #include "core/instrument.hpp"
 #include "feed/book_check.hpp"
 #include "feed/event_buffer.hpp"
+#include "feed/venues/symbol_cache.hpp"
 #include "feed/l2_book.hpp"
 
 namespace enigma::feed::coinbase {
@@ -51,19 +52,15 @@ class Decoder {
   // decode() without the price/size sanity check (reject_impossible_values) it applies afterwards.
   [[nodiscard]] DecodeResult decode_unchecked(std::string_view frame, std::size_t padded_capacity, std::uint64_t recv_tsc,
                                               EventBuffer& out) noexcept;
-  [[nodiscard]] InstrumentId lookup(std::string_view product) noexcept;
   struct EventCtx;
   [[nodiscard]] Errc parse_at_event(simdjson::ondemand::object ev, EventCtx& c, EventBuffer& out) noexcept;
 
   simdjson::ondemand::parser parser_;
-  InstrumentRegistry* registry_;
-  bool auto_register_;
+  SymbolCache symbols_;
   bool have_seq_{false};
   std::uint64_t last_seq_{0};
   std::uint64_t seq_gaps_{0};
   std::uint64_t duplicates_{0};
-  Symbol cached_symbol_{};
-  InstrumentId cached_id_{kInvalidInstrument};
 };
 
 struct BookSyncStats {

@@ -48,6 +48,18 @@ ENIGMA_ALWAYS_INLINE bool is(std::string_view s, const char (&lit)[N]) noexcept 
   return s.size() == N - 1 && __builtin_memcmp(s.data(), lit, N - 1) == 0;
 }
 
+// Calls on(key, value) for each member of `obj` in document order (one pass, nothing looked up by name);
+// stops at the first error (Errc::bad_format when the object itself is malformed).
+template <class Fn>
+ENIGMA_ALWAYS_INLINE Errc each_field(od::object obj, Fn&& on) noexcept {
+  for (auto item : obj) {
+    od::field fld;
+    if (std::move(item).get(fld)) return Errc::bad_format;
+    if (const Errc e = on(key_of(fld), fld.value()); e != Errc::ok) return e;
+  }
+  return Errc::ok;
+}
+
 // String value without unescaping; Errc::wrong_type when the value is not a string.
 ENIGMA_ALWAYS_INLINE Errc get_text(od::value v, std::string_view& out) noexcept {
   od::raw_json_string r;

@@ -14,6 +14,10 @@ namespace od = simdjson::ondemand;
 
 namespace {
 
+InstrumentKind kucoin_kind(Venue venue, std::string_view) noexcept {
+  return venue == Venue::kucoin_spot ? InstrumentKind::spot : InstrumentKind::linear_perpetual;
+}
+
 // ---- JSON field helpers (no allocation: strings land in the parser's own buffer) -------------------
 
 // Text of a JSON string or the raw token of a JSON number (KuCoin sends prices both ways).
@@ -83,17 +87,6 @@ bool needs_subject(std::string_view topic) noexcept {
 // A REST depth snapshot pushed whole over the WebSocket: read by decode_snapshot_data (by name).
 bool pushed_whole(std::string_view topic) noexcept { return topic.starts_with("/contractMarket/level2Snapshot"); }
 
-// Calls on(key, value) for each member of `obj` in document order (one pass, nothing looked up by name);
-// stops at the first error.
-template <class Fn>
-Errc each_field(od::object obj, Fn&& on) noexcept {
-  for (auto item : obj) {
-    od::field fld;
-    if (std::move(item).get(fld)) return Errc::bad_format;
-    if (const Errc e = on(json::key_of(fld), fld.value()); e != Errc::ok) return e;
-  }
-  return Errc::ok;
-}
 
 Errc digits_u64(std::string_view s, std::uint64_t& out) noexcept {
   if (s.empty() || s.size() > 19) return s.empty() ? Errc::empty : Errc::overflow;
@@ -211,16 +204,6 @@ std::uint32_t interval_seconds(std::string_view name) noexcept {
   return 0;
 }
 
-// Slot hash of a symbol for the decoder's cache: its first and last (up to) 8 bytes and its length, mixed
-// by two multiplies (a byte-at-a-time hash was a dependent chain as long as the symbol).
-std::uint64_t symbol_hash(std::string_view s) noexcept {
-  std::uint64_t head = 0, tail = 0;
-  const std::size_t n = std::min<std::size_t>(8, s.size());
-  std::memcpy(&head, s.data(), n);
-  std::memcpy(&tail, s.data() + s.size() - n, n);
-  return ((head * 0x9E3779B97F4A7C15ULL) ^ (tail * 0xC2B2AE3D27D4EB4FULL) ^ s.size()) >> 32;
-}
-
 // Appends events for one message and rolls them back if the message fails half-way.
 struct Writer {
   EventBuffer& out;
@@ -319,41 +302,13 @@ BulletInfo parse_bullet(std::string_view body) {
 
 Decoder::Decoder(Venue venue, InstrumentRegistry& registry, bool auto_register, bool validate_json)
     : venue_(venue),
-      registry_(registry),
-      auto_register_(auto_register),
-      validate_json_(validate_json),
-      cache_(new CacheEntry[kCacheSize]) {
+      symbols_(registry, venue, auto_register, &kucoin_kind),
+      validate_json_(validate_json) {
   if (venue != Venue::kucoin_futures && venue != Venue::kucoin_spot)
     throw Error("kucoin::Decoder: venue must be kucoin-futures or kucoin-spot, got " + std::string(to_string(venue)));
   // Sized for the largest REST snapshot we expect; bigger documents make simdjson grow once (cold).
   if (parser_.allocate(4u << 20) || validator_.allocate(4u << 20))
     throw Error("kucoin::Decoder: cannot allocate the JSON parser");
-}
-
-InstrumentId Decoder::lookup(std::string_view symbol) noexcept {
-  if (symbol.empty() || !Symbol::fits(symbol)) return kInvalidInstrument;
-  std::size_t slot = symbol_hash(symbol) & (kCacheSize - 1);
-  for (std::size_t probe = 0; probe < kCacheSize; ++probe, slot = (slot + 1) & (kCacheSize - 1)) {
-    CacheEntry& c = cache_[slot];
-    if (c.id == kInvalidInstrument) {
-      // Miss: ask the registry (and register when allowed); remember the answer only when found.
-      auto found = registry_.find(venue_, symbol);
-      if (!found && auto_register_) [[unlikely]] {
-        InstrumentSpec spec;
-        spec.venue = venue_;
-        spec.symbol = Symbol(symbol);
-        spec.kind = venue_ == Venue::kucoin_spot ? InstrumentKind::spot : InstrumentKind::linear_perpetual;
-        const auto added = registry_.add_seen(spec);
-        if (added.ok()) found = added.value;
-      }
-      if (!found) return kInvalidInstrument;
-      c.symbol = Symbol(symbol);
-      c.id = *found;
-      return c.id;
-    }
-    if (c.symbol.view() == symbol) [[likely]] return c.id;
-  }
-  return registry_.find(venue_, symbol).value_or(kInvalidInstrument);
 }
 
 DecodeResult Decoder::decode(std::string_view frame, std::size_t padded_capacity, std::uint64_t recv_tsc,
@@ -521,7 +476,7 @@ DecodeResult Decoder::decode_data(od::value* dv, std::string_view topic, std::st
 
   const bool is_book = kind == Kind::l2_delta || kind == Kind::spot_l2 || kind == Kind::rest_snapshot;
   const ErrorAction bad = is_book ? ErrorAction::resync : ErrorAction::skip;
-  const InstrumentId id = lookup(symbol);
+  const InstrumentId id = symbols_.find(symbol);
   if (id == kInvalidInstrument) return ignored();
 
   if (dv == nullptr) return failed(Errc::missing_field, bad);
@@ -538,7 +493,7 @@ DecodeResult Decoder::decode_data(od::value* dv, std::string_view topic, std::st
       // {"sequence":N,"change":"price,side,size","timestamp":ms}
       std::uint64_t seq = 0, ts = 0;
       std::string_view change;
-      e = each_field(data, [&](std::string_view k, od::value v) noexcept {
+      e = json::each_field(data, [&](std::string_view k, od::value v) noexcept {
         if (json::is(k, "sequence")) { has |= 1; return u64_of(v, seq); }
         if (json::is(k, "change")) { has |= 2; return raw_text_of(v, change); }
         if (json::is(k, "timestamp")) (void)u64_of(v, ts);
@@ -568,7 +523,7 @@ DecodeResult Decoder::decode_data(od::value* dv, std::string_view topic, std::st
       if (!b) { e = Errc::capacity; break; }
       const std::size_t batch_index = out.size() - 1;
       std::uint32_t n = 0;
-      e = each_field(data, [&](std::string_view k, od::value v) noexcept {
+      e = json::each_field(data, [&](std::string_view k, od::value v) noexcept {
         if (json::is(k, "sequenceStart")) { has |= 1; return u64_of(v, start); }
         if (json::is(k, "sequenceEnd")) { has |= 2; return u64_of(v, end); }
         if (json::is(k, "time")) { (void)u64_of(v, ts); return Errc::ok; }
@@ -576,7 +531,7 @@ DecodeResult Decoder::decode_data(od::value* dv, std::string_view topic, std::st
         has |= 4;
         od::object changes;
         if (v.get_object().get(changes)) return Errc::wrong_type;
-        return each_field(changes, [&](std::string_view key, od::value lv) noexcept {
+        return json::each_field(changes, [&](std::string_view key, od::value lv) noexcept {
           Side side;
           if (json::is(key, "asks")) side = Side::sell;
           else if (json::is(key, "bids")) side = Side::buy;
@@ -638,7 +593,7 @@ DecodeResult Decoder::decode_data(od::value* dv, std::string_view topic, std::st
       const std::size_t batch_index = out.size() - 1;
       std::uint32_t n = 0;
       std::size_t bids_from = 0, bids_to = 0;  // where the bids landed in `out`
-      e = each_field(data, [&](std::string_view k, od::value v) noexcept {
+      e = json::each_field(data, [&](std::string_view k, od::value v) noexcept {
         if (json::is(k, "sequence")) { (void)u64_of(v, seq); return Errc::ok; }
         if (json::is(k, "timestamp")) { (void)u64_of(v, ts); return Errc::ok; }
         const bool bids = json::is(k, "bids");
@@ -670,7 +625,7 @@ DecodeResult Decoder::decode_data(od::value* dv, std::string_view topic, std::st
       if (!ev) { e = Errc::capacity; break; }
       ev->bbo = Bbo{};
       std::uint64_t ts = 0, ts_upper = 0;
-      e = each_field(data, [&](std::string_view k, od::value v) noexcept {
+      e = json::each_field(data, [&](std::string_view k, od::value v) noexcept {
         if (json::is(k, "sequence")) { has |= 1; return u64_of(v, ev->bbo.seq); }
         if (fut ? json::is(k, "bestBidPrice") : json::is(k, "bestBid")) { has |= 2; return value_fixed(v, ev->bbo.bid_price); }
         if (json::is(k, "bestBidSize")) { has |= 4; return value_fixed(v, ev->bbo.bid_qty); }
@@ -690,7 +645,7 @@ DecodeResult Decoder::decode_data(od::value* dv, std::string_view topic, std::st
       if (!ev) { e = Errc::capacity; break; }
       ev->bbo = Bbo{};
       std::uint64_t ts = 0;
-      e = each_field(data, [&](std::string_view k, od::value v) noexcept {
+      e = json::each_field(data, [&](std::string_view k, od::value v) noexcept {
         if (json::is(k, "timestamp")) { (void)u64_of(v, ts); return Errc::ok; }
         const bool bid = json::is(k, "bids");
         if (!bid && !json::is(k, "asks")) return Errc::ok;
@@ -720,7 +675,7 @@ DecodeResult Decoder::decode_data(od::value* dv, std::string_view topic, std::st
       ev->trade = Trade{};
       std::string_view side, tid;
       std::uint64_t seq = 0, ts = 0;
-      e = each_field(data, [&](std::string_view k, od::value v) noexcept {
+      e = json::each_field(data, [&](std::string_view k, od::value v) noexcept {
         if (json::is(k, "side")) { has |= 1; return raw_text_of(v, side); }
         if (json::is(k, "price")) { has |= 2; return value_fixed(v, ev->trade.price); }
         if (json::is(k, "size")) { has |= 4; return value_fixed(v, ev->trade.qty); }
@@ -744,7 +699,7 @@ DecodeResult Decoder::decode_data(od::value* dv, std::string_view topic, std::st
       // /contractMarket/candle object: open/high/low/close/volume, time ms, granularity minutes.
       std::string_view parts[6];
       std::uint64_t t = 0, gran = 0;
-      e = each_field(data, [&](std::string_view k, od::value v) noexcept {
+      e = json::each_field(data, [&](std::string_view k, od::value v) noexcept {
         if (json::is(k, "candles")) {
           has |= 1;
           od::array arr;
@@ -791,7 +746,7 @@ DecodeResult Decoder::decode_data(od::value* dv, std::string_view topic, std::st
       ev->mark = MarkFunding{};
       const bool mark = subject == "mark.index.price";
       std::uint64_t gran = 0, ts = 0;
-      e = each_field(data, [&](std::string_view k, od::value v) noexcept {
+      e = json::each_field(data, [&](std::string_view k, od::value v) noexcept {
         if (mark && json::is(k, "markPrice")) { has |= 1; return value_fixed(v, ev->mark.mark_price); }
         if (mark && json::is(k, "indexPrice")) { has |= 2; return value_fixed(v, ev->mark.index_price); }
         if (!mark && json::is(k, "fundingRate")) { has |= 3; return value_fixed(v, ev->mark.funding_rate); }
@@ -843,7 +798,7 @@ DecodeResult Decoder::decode_snapshot_data(od::object data, std::string_view sym
   bool found = false;
   if (opt(data, "symbol", v, found) != Errc::ok) return failed(Errc::bad_format, ErrorAction::resync);
   if (found && text_of(v, body_symbol) == Errc::ok && !body_symbol.empty()) symbol = body_symbol;
-  const InstrumentId id = lookup(symbol);
+  const InstrumentId id = symbols_.find(symbol);
   if (id == kInvalidInstrument) return ignored();
   std::uint64_t seq = 0, ts = 0;
   if (const Errc e = field_u64(data, "sequence", seq); e != Errc::ok) return failed(e, ErrorAction::resync);

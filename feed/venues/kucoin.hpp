@@ -44,6 +44,7 @@
 #include "core/instrument.hpp"
 #include "feed/book_check.hpp"
 #include "feed/event_buffer.hpp"
+#include "feed/venues/symbol_cache.hpp"
 #include "feed/l2_book.hpp"
 
 namespace enigma::feed::kucoin {
@@ -105,13 +106,7 @@ class Decoder {
   [[nodiscard]] Venue venue() const noexcept { return venue_; }
 
  private:
-  struct CacheEntry {
-    Symbol symbol;
-    InstrumentId id{kInvalidInstrument};
-  };
-  static constexpr std::size_t kCacheSize = 512;  // power of two; far above any subscription count
 
-  InstrumentId lookup(std::string_view symbol) noexcept;
   // The one-pass read of a push {"type":"message","topic":..,"subject":..,"data":{..}}: true when it decoded
   // the frame (`r` says how); false, with nothing left in `out`, when the frame needs decode_message.
   bool decode_push(std::string_view frame, simdjson::ondemand::document& doc, std::uint64_t recv_tsc, EventBuffer& out,
@@ -125,12 +120,10 @@ class Decoder {
                                     std::uint64_t recv_tsc, EventBuffer& out) noexcept;
 
   Venue venue_;
-  InstrumentRegistry& registry_;
-  bool auto_register_;
+  SymbolCache symbols_;
   bool validate_json_;
   simdjson::ondemand::parser parser_;
   simdjson::dom::parser validator_;
-  std::unique_ptr<CacheEntry[]> cache_;
   ControlFrame control_{};
   std::uint64_t rounded_levels_{0};
 };

@@ -8,6 +8,7 @@
 
 #include "feed/capture_reader.hpp"
 #include "feed/detail/crc32.hpp"
+#include "feed/venues/json_fields.hpp"
 
 namespace enigma::feed::okx {
 
@@ -15,11 +16,18 @@ namespace od = simdjson::ondemand;
 
 namespace {
 
+// OKX instIds say what they are: BTC-USDT-SWAP, BTC-USD-220624 (a future), BTC-USDT (spot).
+InstrumentKind okx_kind(Venue, std::string_view inst) noexcept {
+  return inst.ends_with("-SWAP") ? InstrumentKind::linear_perpetual
+         : std::count(inst.begin(), inst.end(), '-') >= 2 ? InstrumentKind::future
+                                                          : InstrumentKind::spot;
+}
+
 // Text of a JSON string, or the raw token of a JSON number.
 Errc text_of(od::value v, std::string_view& out) noexcept {
   od::json_type t{};
   if (v.type().get(t)) return Errc::wrong_type;
-  if (t == od::json_type::string) return v.get_string().get(out) ? Errc::wrong_type : Errc::ok;
+  if (t == od::json_type::string) return json::get_text(v, out);  // raw: OKX texts hold no escapes
   if (t != od::json_type::number) return Errc::wrong_type;
   std::string_view raw = v.raw_json_token();
   while (!raw.empty() && static_cast<unsigned char>(raw.back()) <= ' ') raw.remove_suffix(1);
@@ -82,16 +90,14 @@ std::int64_t ms_to_ns(std::int64_t ms) noexcept {
 
 template <class F>
 Errc parse_fixed(std::string_view s, F& out) noexcept {
-  const auto r = F::parse(s);
+  const auto r = F::parse_padded(s);  // every text parsed here lies in simdjson's padded input
   out = r.value;
   return r.error;
 }
 
 // `empty_is_zero`: OKX tickers send "" for a side with no quote (options with no bid).
-template <class Obj, class F>
-Errc field_fixed(Obj& obj, std::string_view key, F& out, bool empty_is_zero = false) noexcept {
-  od::value v;
-  if (const Errc e = field(obj, key, v); e != Errc::ok) return e;
+template <class F>
+Errc value_fixed(od::value v, F& out, bool empty_is_zero = false) noexcept {
   std::string_view s;
   if (const Errc e = text_of(v, s); e != Errc::ok) return e;
   if (s.empty() && empty_is_zero) {
@@ -102,10 +108,7 @@ Errc field_fixed(Obj& obj, std::string_view key, F& out, bool empty_is_zero = fa
 }
 
 // Funding rates come with up to 16 decimals ("0.0000734174532791"); Rate keeps 10, so round to nearest.
-template <class Obj>
-Errc field_rate(Obj& obj, std::string_view key, Rate& out) noexcept {
-  od::value v;
-  if (const Errc e = field(obj, key, v); e != Errc::ok) return e;
+Errc value_rate(od::value v, Rate& out) noexcept {
   std::string_view s;
   if (const Errc e = text_of(v, s); e != Errc::ok) return e;
   auto r = Rate::parse(s);
@@ -118,12 +121,6 @@ Errc field_rate(Obj& obj, std::string_view key, Rate& out) noexcept {
   }
   out = r.value;
   return r.error;
-}
-
-std::uint64_t fnv1a(std::string_view s) noexcept {
-  std::uint64_t h = 1469598103934665603ULL;
-  for (const char c : s) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
-  return h;
 }
 
 DecodeResult result(MessageKind k, Errc e = Errc::ok, ErrorAction a = ErrorAction::none) noexcept {
@@ -162,36 +159,9 @@ Errc levels_of(od::array arr, Side side, EventBuffer& out, const EventHeader& h,
 }  // namespace
 
 Decoder::Decoder(InstrumentRegistry& registry, bool auto_register, bool validate_json)
-    : registry_(registry), auto_register_(auto_register), validate_json_(validate_json), cache_(new CacheEntry[kCacheSize]) {
+    : symbols_(registry, Venue::okx, auto_register, &okx_kind), validate_json_(validate_json) {
   if (parser_.allocate(4u << 20) || validator_.allocate(4u << 20))
     throw Error("okx::Decoder: cannot allocate the JSON parser");
-}
-
-InstrumentId Decoder::lookup(std::string_view inst) noexcept {
-  if (inst.empty() || !Symbol::fits(inst)) return kInvalidInstrument;
-  std::size_t slot = fnv1a(inst) & (kCacheSize - 1);
-  for (std::size_t probe = 0; probe < kCacheSize; ++probe, slot = (slot + 1) & (kCacheSize - 1)) {
-    CacheEntry& c = cache_[slot];
-    if (c.id == kInvalidInstrument) {
-      auto found = registry_.find(Venue::okx, inst);
-      if (!found && auto_register_) [[unlikely]] {
-        InstrumentSpec spec;
-        spec.venue = Venue::okx;
-        spec.symbol = Symbol(inst);
-        spec.kind = inst.ends_with("-SWAP") ? InstrumentKind::linear_perpetual
-                    : std::count(inst.begin(), inst.end(), '-') >= 2 ? InstrumentKind::future
-                                                                     : InstrumentKind::spot;
-        const auto added = registry_.add_seen(spec);
-        if (added.ok()) found = added.value;
-      }
-      if (!found) return kInvalidInstrument;
-      c.symbol = Symbol(inst);
-      c.id = *found;
-      return c.id;
-    }
-    if (c.symbol.view() == inst) return c.id;
-  }
-  return registry_.find(Venue::okx, inst).value_or(kInvalidInstrument);
 }
 
 DecodeResult Decoder::decode(std::string_view frame, std::size_t padded_capacity, std::uint64_t recv_tsc,
@@ -206,12 +176,18 @@ DecodeResult Decoder::decode_unchecked(std::string_view frame, std::size_t padde
   if (frame == "pong") return result(MessageKind::control);
   if (padded_capacity < frame.size() + simdjson::SIMDJSON_PADDING) [[unlikely]]
     return result(MessageKind::market_data, Errc::out_of_range, ErrorAction::skip);
+  const simdjson::padded_string_view bytes(frame.data(), frame.size(), padded_capacity);
+  od::document doc;
+  if (parser_.iterate(bytes).get(doc)) return result(MessageKind::market_data, Errc::bad_format, ErrorAction::skip);
+  // Channel pushes, nearly every frame, are read in one pass in document order.
+  DecodeResult r;
+  if (decode_push(doc, recv_tsc, out, r)) [[likely]] return r;
+  // Anything else (events, other field orders, anything malformed) is checked by the DOM parser first
+  // (see validate_json), then its envelope is read by name.
   simdjson::dom::element checked;
   if (validate_json_ && validator_.parse(frame.data(), frame.size(), false).get(checked))
     return result(MessageKind::market_data, Errc::bad_format, ErrorAction::skip);
-  od::document doc;
-  if (parser_.iterate(simdjson::padded_string_view(frame.data(), frame.size(), padded_capacity)).get(doc))
-    return result(MessageKind::market_data, Errc::bad_format, ErrorAction::skip);
+  if (parser_.iterate(bytes).get(doc)) return result(MessageKind::market_data, Errc::bad_format, ErrorAction::skip);
   od::object root;
   if (doc.get_object().get(root)) return result(MessageKind::market_data, Errc::bad_format, ErrorAction::skip);
 
@@ -248,6 +224,57 @@ DecodeResult Decoder::decode_unchecked(std::string_view frame, std::size_t padde
     if (opt(root, "event", ev, found) != Errc::ok) return malformed();
     if (found) return result(MessageKind::control);  // subscribe ack
   }
+  od::value dv;
+  bool has_action = false, has_data = false;
+  if (opt(root, "action", dv, has_action) != Errc::ok) return malformed();
+  if (has_action && dv.get_string().get(action)) return result(MessageKind::market_data, Errc::wrong_type, ErrorAction::skip);
+  if (opt(root, "data", dv, has_data) != Errc::ok) return malformed();
+  return decode_data(channel, inst, has_action ? &action : nullptr, has_data ? &dv : nullptr, recv_tsc, out);
+}
+
+bool Decoder::decode_push(od::document& doc, std::uint64_t recv_tsc, EventBuffer& out, DecodeResult& r) noexcept {
+  od::object root;
+  if (doc.get_object().get(root)) return false;
+  const std::size_t start = out.size();
+  const auto fall_back = [&] {
+    out.truncate(start);
+    return false;
+  };
+  std::string_view channel, inst, action;
+  bool has_arg = false, has_action = false, decoded = false;
+  for (auto item : root) {
+    od::field fld;
+    if (std::move(item).get(fld)) return fall_back();
+    const std::string_view k = json::key_of(fld);
+    od::value v = fld.value();
+    if (json::is(k, "arg")) {
+      od::object arg;
+      if (v.get_object().get(arg)) return fall_back();
+      for (auto a : arg) {
+        od::field af;
+        if (std::move(a).get(af)) return fall_back();
+        const std::string_view ak = json::key_of(af);
+        if (json::is(ak, "channel") && json::get_text(af.value(), channel) != Errc::ok) return fall_back();
+        if (json::is(ak, "instId") && json::get_text(af.value(), inst) != Errc::ok) return fall_back();
+      }
+      has_arg = true;
+    } else if (json::is(k, "action")) {
+      if (json::get_text(v, action) != Errc::ok) return fall_back();
+      has_action = true;
+    } else if (json::is(k, "data")) {
+      // OKX sends arg, action, data in this order; any other order takes the slow path.
+      if (!has_arg || channel.empty() || decoded) return fall_back();
+      r = decode_data(channel, inst, has_action ? &action : nullptr, &v, recv_tsc, out);
+      decoded = true;
+    } else if (json::is(k, "event")) {
+      return fall_back();  // an event frame (ack, error, login): the slow path
+    }
+  }
+  return decoded || fall_back();
+}
+
+DecodeResult Decoder::decode_data(std::string_view channel, std::string_view inst, const std::string_view* action,
+                                  od::value* dv, std::uint64_t recv_tsc, EventBuffer& out) noexcept {
   enum class Kind { book, book5, bbo, ticker, trades, mark, funding, none };
   Kind kind = Kind::none;
   if (channel == "books" || channel == "books-l2-tbt" || channel == "books50-l2-tbt") kind = Kind::book;
@@ -261,21 +288,18 @@ DecodeResult Decoder::decode_unchecked(std::string_view frame, std::size_t padde
   const bool is_book = kind == Kind::book;
   const ErrorAction bad = is_book ? ErrorAction::resync : ErrorAction::skip;
   // `inst` points into the parser's string buffer and stays valid for this document.
-  const InstrumentId id = lookup(inst);
+  const InstrumentId id = symbols_.find(inst);
   if (id == kInvalidInstrument) return result(MessageKind::ignored);
   bool snapshot = kind != Kind::book;
   if (is_book) {
-    if (const Errc e = field_str(root, "action", action); e != Errc::ok) return result(MessageKind::market_data, e, bad);
-    if (action == "snapshot") snapshot = true;
-    else if (action == "update") snapshot = false;
+    if (action == nullptr) return result(MessageKind::market_data, Errc::missing_field, bad);
+    if (json::is(*action, "snapshot")) snapshot = true;
+    else if (json::is(*action, "update")) snapshot = false;
     else return result(MessageKind::market_data, Errc::out_of_range, bad);
   }
   od::array data;
-  {
-    od::value dv;
-    if (const Errc e = field(root, "data", dv); e != Errc::ok) return result(MessageKind::market_data, e, bad);
-    if (dv.get_array().get(data)) return result(MessageKind::market_data, Errc::wrong_type, bad);
-  }
+  if (dv == nullptr) return result(MessageKind::market_data, Errc::missing_field, bad);
+  if (dv->get_array().get(data)) return result(MessageKind::market_data, Errc::wrong_type, bad);
 
   const std::size_t start = out.size();
   auto fail = [&](Errc e) noexcept {
@@ -297,30 +321,30 @@ DecodeResult Decoder::decode_unchecked(std::string_view frame, std::size_t padde
       BookBatch batch{0, 0, 0, 0, 0, snapshot ? BookBatchKind::snapshot : BookBatchKind::delta, false, false};
       std::int64_t ts = 0;
       std::uint32_t n = 0;
-      for (auto field : d) {
-        std::string_view key;
-        if (field.unescaped_key().get(key)) return fail(Errc::wrong_type);
-        od::value v;
-        if (field.value().get(v)) return fail(Errc::wrong_type);
+      for (auto item : d) {
+        od::field field;
+        if (std::move(item).get(field)) return fail(Errc::bad_format);
+        const std::string_view key = json::key_of(field);
+        od::value v = field.value();
         Errc e = Errc::ok;
-        if (key == "asks" || key == "bids") {
+        if (json::is(key, "asks") || json::is(key, "bids")) {
           od::array arr;
           if (v.get_array().get(arr)) return fail(Errc::wrong_type);
-          e = levels_of(arr, key == "asks" ? Side::sell : Side::buy, out, base, n);
-        } else if (key == "ts") {
+          e = levels_of(arr, json::is(key, "asks") ? Side::sell : Side::buy, out, base, n);
+        } else if (json::is(key, "ts")) {
           e = i64_of(v, ts);
-        } else if (key == "checksum") {
+        } else if (json::is(key, "checksum")) {
           std::int64_t c = 0;
           e = i64_of(v, c);
           if (e == Errc::ok && (c < INT32_MIN || c > INT32_MAX)) e = Errc::out_of_range;
           batch.checksum = static_cast<std::int32_t>(c);
           batch.has_checksum = true;
-        } else if (key == "seqId") {
+        } else if (json::is(key, "seqId")) {
           std::int64_t s = 0;
           e = i64_of(v, s);
           if (e == Errc::ok && s < 0) e = Errc::out_of_range;
           batch.seq = batch.first_seq = static_cast<std::uint64_t>(s);
-        } else if (key == "prevSeqId") {
+        } else if (json::is(key, "prevSeqId")) {
           std::int64_t s = 0;
           e = i64_of(v, s);
           // The snapshot's prevSeqId is -1: no predecessor.
@@ -355,59 +379,57 @@ DecodeResult Decoder::decode_unchecked(std::string_view frame, std::size_t padde
     Event* ev = out.push();
     if (!ev) return fail(Errc::capacity);
     ev->h = base;
+    // One pass over the element in document order; `has` collects the required fields that came.
+    std::uint32_t has = 0, want = 0;
+    std::int64_t ts = 0, tid = 0, next_funding = 0;
+    std::string_view side;
+    bool has_ts = false;
     Errc e = Errc::ok;
-    std::int64_t ts = 0;
-    od::value tv;
     switch (kind) {
-      case Kind::ticker: {
-        ev->h.type = EventType::bbo;
-        ev->bbo = Bbo{};
-        if ((e = field_fixed(d, "askPx", ev->bbo.ask_price, true)) != Errc::ok) break;
-        if ((e = field_fixed(d, "askSz", ev->bbo.ask_qty, true)) != Errc::ok) break;
-        if ((e = field_fixed(d, "bidPx", ev->bbo.bid_price, true)) != Errc::ok) break;
-        if ((e = field_fixed(d, "bidSz", ev->bbo.bid_qty, true)) != Errc::ok) break;
-        break;
+      case Kind::ticker: ev->h.type = EventType::bbo; ev->bbo = Bbo{}; want = 15; break;
+      case Kind::trades: ev->h.type = EventType::trade; ev->trade = Trade{}; want = 15; break;
+      case Kind::mark: ev->h.type = EventType::mark; ev->mark = MarkFunding{}; want = 1; break;
+      case Kind::funding: ev->h.type = EventType::mark; ev->mark = MarkFunding{}; want = 1; break;
+      default: break;
+    }
+    e = json::each_field(d, [&](std::string_view k, od::value v) noexcept {
+      if (json::is(k, "ts")) {
+        has_ts = i64_of(v, ts) == Errc::ok;
+        return Errc::ok;
       }
-      case Kind::trades: {
-        ev->h.type = EventType::trade;
-        ev->trade = Trade{};
-        std::string_view side;
-        std::int64_t tid = 0;
-        od::value v;
-        if ((e = field(d, "tradeId", v)) != Errc::ok || (e = i64_of(v, tid)) != Errc::ok) break;
-        ev->trade.trade_id = static_cast<std::uint64_t>(tid);
-        if ((e = field_fixed(d, "px", ev->trade.price)) != Errc::ok) break;
-        if ((e = field_fixed(d, "sz", ev->trade.qty)) != Errc::ok) break;
-        if ((e = field_str(d, "side", side)) != Errc::ok) break;
-        if (side == "buy") ev->trade.aggressor = Side::buy;
-        else if (side == "sell") ev->trade.aggressor = Side::sell;
-        else e = Errc::out_of_range;
-        break;
+      switch (kind) {
+        case Kind::ticker:
+          if (json::is(k, "askPx")) { has |= 1; return value_fixed(v, ev->bbo.ask_price, true); }
+          if (json::is(k, "askSz")) { has |= 2; return value_fixed(v, ev->bbo.ask_qty, true); }
+          if (json::is(k, "bidPx")) { has |= 4; return value_fixed(v, ev->bbo.bid_price, true); }
+          if (json::is(k, "bidSz")) { has |= 8; return value_fixed(v, ev->bbo.bid_qty, true); }
+          break;
+        case Kind::trades:
+          if (json::is(k, "tradeId")) { has |= 1; return i64_of(v, tid); }
+          if (json::is(k, "px")) { has |= 2; return value_fixed(v, ev->trade.price); }
+          if (json::is(k, "sz")) { has |= 4; return value_fixed(v, ev->trade.qty); }
+          if (json::is(k, "side")) { has |= 8; return json::get_text(v, side); }
+          break;
+        case Kind::mark:
+          if (json::is(k, "markPx")) { has |= 1; return value_fixed(v, ev->mark.mark_price); }
+          break;
+        case Kind::funding:
+          if (json::is(k, "fundingRate")) { has |= 1; return value_rate(v, ev->mark.funding_rate); }
+          if (json::is(k, "fundingTime") && i64_of(v, next_funding) == Errc::ok) ev->mark.next_funding_time_ns = ms_to_ns(next_funding);
+          break;
+        default: break;
       }
-      case Kind::mark: {
-        ev->h.type = EventType::mark;
-        ev->mark = MarkFunding{};
-        e = field_fixed(d, "markPx", ev->mark.mark_price);
-        break;
-      }
-      case Kind::funding: {
-        ev->h.type = EventType::mark;
-        ev->mark = MarkFunding{};
-        if ((e = field_rate(d, "fundingRate", ev->mark.funding_rate)) != Errc::ok) break;
-        std::int64_t next = 0;
-        od::value v;
-        bool found = false;
-        if ((e = opt(d, "fundingTime", v, found)) != Errc::ok) break;
-        if (found && i64_of(v, next) == Errc::ok) ev->mark.next_funding_time_ns = ms_to_ns(next);
-        break;
-      }
-      default:
-        break;
+      return Errc::ok;
+    });
+    if (e == Errc::ok && (has & want) != want) e = Errc::missing_field;
+    if (e == Errc::ok && kind == Kind::trades) {
+      ev->trade.trade_id = static_cast<std::uint64_t>(tid);
+      if (json::is(side, "buy")) ev->trade.aggressor = Side::buy;
+      else if (json::is(side, "sell")) ev->trade.aggressor = Side::sell;
+      else e = Errc::out_of_range;
     }
     if (e != Errc::ok) return fail(e);
-    bool has_ts = false;
-    if (opt(d, "ts", tv, has_ts) != Errc::ok) return fail(Errc::bad_format);
-    if (has_ts && i64_of(tv, ts) == Errc::ok) ev->h.venue_time_ns = ms_to_ns(ts);
+    if (has_ts) ev->h.venue_time_ns = ms_to_ns(ts);
   }
   return DecodeResult{Errc::ok, ErrorAction::none, MessageKind::market_data,
                       static_cast<std::uint32_t>(out.size() - start)};

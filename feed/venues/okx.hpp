@@ -31,6 +31,7 @@
 #include "core/instrument.hpp"
 #include "feed/book_check.hpp"
 #include "feed/event_buffer.hpp"
+#include "feed/venues/symbol_cache.hpp"
 #include "feed/l2_book.hpp"
 
 namespace enigma::feed::okx {
@@ -39,8 +40,10 @@ class Decoder {
  public:
   // With `auto_register`, unknown instIds are added to the registry on first sight; without it their
   // messages are MessageKind::ignored.
-  // `validate_json`: see kucoin::Decoder (simdjson 3.0.1 On-Demand can crash skipping malformed JSON, so
-  // each frame is first checked by a reused DOM parser unless the input is known to be valid JSON).
+  // Channel pushes are read in one pass in document order; every other frame (events, other field orders)
+  // takes the slow path, which looks fields up by name. `validate_json`: see kucoin::Decoder (simdjson 3.0.1
+  // On-Demand can crash when such lookups skip malformed JSON, so a frame that takes the slow path is first
+  // checked by a reused DOM parser unless the input is known to be valid JSON).
   explicit Decoder(InstrumentRegistry& registry, bool auto_register = false, bool validate_json = true);
 
   // Decodes one frame (`padded_capacity` readable bytes from frame.data(), >= size + 64). On failure
@@ -55,19 +58,17 @@ class Decoder {
   // decode() without the price/size sanity check (reject_impossible_values) it applies afterwards.
   [[nodiscard]] DecodeResult decode_unchecked(std::string_view frame, std::size_t padded_capacity, std::uint64_t recv_tsc,
                                               EventBuffer& out) noexcept;
-  struct CacheEntry {
-    Symbol symbol;
-    InstrumentId id{kInvalidInstrument};
-  };
-  static constexpr std::size_t kCacheSize = 512;
-  InstrumentId lookup(std::string_view inst) noexcept;
+  // The one-pass read of a channel push {"arg":{..},"action":..,"data":[..]}: true when it decoded the frame
+  // (`r` says how); false, with nothing left in `out`, when the frame needs the slow path (by name).
+  bool decode_push(simdjson::ondemand::document& doc, std::uint64_t recv_tsc, EventBuffer& out, DecodeResult& r) noexcept;
+  // A push's data array (nullptr: none) for its channel, instrument and action (nullptr: none).
+  DecodeResult decode_data(std::string_view channel, std::string_view inst, const std::string_view* action,
+                           simdjson::ondemand::value* data, std::uint64_t recv_tsc, EventBuffer& out) noexcept;
 
-  InstrumentRegistry& registry_;
-  bool auto_register_;
+  SymbolCache symbols_;
   bool validate_json_;
   simdjson::ondemand::parser parser_;
   simdjson::dom::parser validator_;
-  std::unique_ptr<CacheEntry[]> cache_;
   int last_error_code_{0};
 };
 
