@@ -619,6 +619,43 @@ const std::vector<std::string> kSpotFiles = {
     data_path("cryptofeed_spot_ws_level2_ticker_match_candles_10sym_20210425.raw.txt.gz"),
     data_path("cryptofeed_spot_rest_level2_snapshots_9sym_20210425.raw.txt.gz")};
 
+// KuCoin puts "data" before the topic that says how to read it; the decoder reads such a push in one pass
+// with the topic found at the frame's tail. The same push with its envelope in another order (read by the
+// by-name path), or with a decoy `"topic":"` after the real one (the tail guess is wrong and the frame is
+// rolled back to the by-name path), must give the same event. Values read by hand from the capture line.
+TEST(KucoinSpot, EnvelopeOrderAndADecoyTopicGiveTheSameTicker) {
+  const std::string data =
+      R"({"sequence":"1612844051653","bestAsk":"0.00028717","size":"0.01745248","bestBidSize":"3.70422021",)"
+      R"("price":"0.00028676","time":1619378326323,"bestAskSize":"14.04274325","bestBid":"0.00028678"})";
+  const std::string recorded =  // as recorded (cryptofeed_spot_ws_level2_ticker_match_candles_10sym_20210425)
+      R"({"data":)" + data + R"(,"subject":"trade.ticker","topic":"/market/ticker:SNX-BTC","type":"message"})";
+  const std::string reordered =
+      R"({"type":"message","topic":"/market/ticker:SNX-BTC","subject":"trade.ticker","data":)" + data + "}";
+  const std::string decoy = R"({"data":)" + data +
+                            R"(,"subject":"trade.ticker","topic":"/market/ticker:SNX-BTC","type":"message",)"
+                            R"("note":{"topic":"/market/match:SNX-BTC"}})";
+  for (const std::string* msg : {&recorded, &reordered, &decoy}) {
+    Fixture f(Venue::kucoin_spot);
+    const DecodeResult r = f.decode(*msg);
+    ASSERT_TRUE(r.ok()) << *msg;
+    ASSERT_EQ(f.out.size(), 1u) << *msg;
+    const Event& e = f.out[0];
+    EXPECT_EQ(e.h.type, EventType::bbo);
+    EXPECT_EQ(f.registry.get(e.h.instrument).symbol.view(), "SNX-BTC");
+    EXPECT_EQ(e.bbo.seq, 1612844051653u);
+    EXPECT_EQ(e.bbo.bid_price, P("0.00028678"));
+    EXPECT_EQ(e.bbo.bid_qty, Q("3.70422021"));
+    EXPECT_EQ(e.bbo.ask_price, P("0.00028717"));
+    EXPECT_EQ(e.bbo.ask_qty, Q("14.04274325"));
+    EXPECT_EQ(e.h.venue_time_ns, 1619378326323LL * 1'000'000);
+  }
+  // A push whose envelope names no topic is not market data, whatever its tail says.
+  Fixture f(Venue::kucoin_spot);
+  const DecodeResult r = f.decode(R"({"data":)" + data + R"(,"subject":"trade.ticker","type":"message"})");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(f.out.size(), 0u);
+}
+
 TEST(KucoinSpotCheck, CaptureRebuildsNineBooksAndMatchesEveryTicker) {
   BookCheckOptions opt;
   opt.verbose = true;

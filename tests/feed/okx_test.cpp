@@ -64,6 +64,33 @@ TEST(Okx, CaptureChecksumsAllMatch) {
   EXPECT_EQ(r.errors, 0u);
 }
 
+// Channel pushes are read in one pass (arg, data in the order OKX sends them); the same push in another
+// order, or an event frame, goes the by-name way. Both must agree. Values read by hand from the capture.
+TEST(Okx, EnvelopeOrderGivesTheSameTrade) {
+  const std::string arg = R"("arg":{"channel":"trades","instId":"BTC-USD-220527"})";
+  const std::string data =
+      R"("data":[{"instId":"BTC-USD-220527","tradeId":"7849","px":"30218.8","sz":"1","side":"buy","ts":"1652459199958"}])";
+  for (const std::string& msg : {"{" + arg + "," + data + "}", "{" + data + "," + arg + "}"}) {
+    Fixture f;
+    const DecodeResult r = f.decode(msg);
+    ASSERT_TRUE(r.ok()) << msg;
+    ASSERT_EQ(f.out.size(), 1u) << msg;
+    const Event& e = f.out[0];
+    EXPECT_EQ(e.h.type, EventType::trade);
+    EXPECT_EQ(e.h.instrument, f.id("BTC-USD-220527"));
+    EXPECT_EQ(e.trade.trade_id, 7849u);
+    EXPECT_EQ(e.trade.price, P("30218.8"));
+    EXPECT_EQ(e.trade.qty, Q("1"));
+    EXPECT_EQ(e.trade.aggressor, Side::buy);
+    EXPECT_EQ(e.h.venue_time_ns, 1652459199958LL * 1'000'000);
+  }
+  // The subscribe ack (arg + event, no data) is a control frame either way round.
+  Fixture f;
+  EXPECT_EQ(f.decode(R"({"event":"subscribe",)" + arg + "}").kind, MessageKind::control);
+  EXPECT_EQ(f.decode("{" + arg + R"(,"event":"subscribe"})").kind, MessageKind::control);
+  EXPECT_EQ(f.out.size(), 0u);
+}
+
 TEST(Okx, BookMessagesDecodeFieldByField) {
   Fixture f;
   auto r = f.decode(read_all("nautilus_crate_ws_books_snapshot.json"));
