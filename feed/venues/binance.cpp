@@ -181,25 +181,25 @@ ENIGMA_HOT Errc walk(od::object obj, Fields& f, EventBuffer& out, bool top) noex
         }
         default: break;
       }
-    } else if (k == "pu") {
+    } else if (json::is(k, "pu")) {
       e = get_u64(v, f.pu);
       f.has |= kpu;
-    } else if (top && k == "data") {
+    } else if (top && json::is(k, "data")) {
       od::object inner;
       if (v.get_object().get(inner)) return Errc::wrong_type;
       e = walk(inner, f, out, false);
-    } else if (top && k == "stream") {
+    } else if (top && json::is(k, "stream")) {
       std::string_view s;
       e = get_text(v, s);
       if (s.find("@depth") != std::string_view::npos) f.has |= kDepthStream;
-    } else if (k == "bids" || k == "asks") {
+    } else if (json::is(k, "bids") || json::is(k, "asks")) {
       e = parse_levels(v, k[0] == 'b' ? Side::buy : Side::sell, out, f);
-    } else if (k == "lastUpdateId") {
+    } else if (json::is(k, "lastUpdateId")) {
       e = get_u64(v, f.last_update_id);
       f.has |= kLastUpdateId;
-    } else if (top && k == "result") {
+    } else if (top && json::is(k, "result")) {
       f.has |= kResult;
-    } else if (top && (k == "error" || k == "code")) {
+    } else if (top && (json::is(k, "error") || json::is(k, "code"))) {
       f.has |= kError;
     }
     if (e != Errc::ok) [[unlikely]] return e;
@@ -258,7 +258,7 @@ ENIGMA_HOT DecodeResult Decoder::decode_impl(std::string_view frame, std::size_t
 
   Fields f;
   Errc err = walk(obj, f, out, true);
-  const bool book_msg = f.e == "depthUpdate" || (f.has & (kLastUpdateId | kDepthStream)) != 0;
+  const bool book_msg = json::is(f.e, "depthUpdate") || (f.has & (kLastUpdateId | kDepthStream)) != 0;
   if (err != Errc::ok) [[unlikely]] {
     out.truncate(start);
     return failure(err, book_msg || err == Errc::capacity ? ErrorAction::resync : ErrorAction::skip);
@@ -275,7 +275,7 @@ ENIGMA_HOT DecodeResult Decoder::decode_impl(std::string_view frame, std::size_t
     stamp(f.first, 1 + f.levels, recv_tsc, (f.has & kE) ? json::ms_to_ns(f.E) : 0, id, venue_);
     return DecodeResult{Errc::ok, ErrorAction::none, MessageKind::market_data, 1 + f.levels};
   }
-  if (f.e == "depthUpdate") {
+  if (json::is(f.e, "depthUpdate")) {
     const std::uint32_t want = kE | kU | ku | (futures_ ? kpu : 0u);
     if (!has_all(f.has, want) || f.first == nullptr || f.s.empty()) [[unlikely]] {
       out.truncate(start);
@@ -296,15 +296,15 @@ ENIGMA_HOT DecodeResult Decoder::decode_impl(std::string_view frame, std::size_t
   enum class Kind { bbo, trade, agg_trade, kline, mark, none } kind = Kind::none;
   if (f.e.empty()) {
     if ((f.has & (kBidPx | kAskPx)) && (f.has & ku)) kind = Kind::bbo;  // spot bookTicker carries no "e"
-  } else if (f.e == "bookTicker") {
+  } else if (json::is(f.e, "bookTicker")) {
     kind = Kind::bbo;
-  } else if (f.e == "trade") {
+  } else if (json::is(f.e, "trade")) {
     kind = Kind::trade;
-  } else if (f.e == "aggTrade") {
+  } else if (json::is(f.e, "aggTrade")) {
     kind = Kind::agg_trade;
-  } else if (f.e == "kline") {
+  } else if (json::is(f.e, "kline")) {
     kind = Kind::kline;
-  } else if (f.e == "markPriceUpdate") {
+  } else if (json::is(f.e, "markPriceUpdate")) {
     kind = Kind::mark;
   }
   if (kind == Kind::none) {

@@ -99,22 +99,22 @@ Errc parse_trade(od::object obj, EventBuffer& out, Fields& f, std::string_view& 
     if (std::move(fr).get(fld)) return Errc::bad_format;
     const std::string_view k = key_of(fld);
     Errc e = Errc::ok;
-    if (k == "p") { e = get_fixed(fld.value(), p); seen |= 1; }
-    else if (k == "v") { e = get_fixed(fld.value(), q); seen |= 2; }
-    else if (k == "T") { e = get_u64(fld.value(), t); seen |= 4; }
-    else if (k == "S") {
+    if (json::is(k, "p")) { e = get_fixed(fld.value(), p); seen |= 1; }
+    else if (json::is(k, "v")) { e = get_fixed(fld.value(), q); seen |= 2; }
+    else if (json::is(k, "T")) { e = get_u64(fld.value(), t); seen |= 4; }
+    else if (json::is(k, "S")) {
       std::string_view s;
       e = get_text(fld.value(), s);
-      if (s == "Buy") side = Side::buy;
-      else if (s == "Sell") side = Side::sell;
+      if (json::is(s, "Buy")) side = Side::buy;
+      else if (json::is(s, "Sell")) side = Side::sell;
       else e = Errc::bad_format;
       seen |= 8;
-    } else if (k == "i") {
+    } else if (json::is(k, "i")) {
       std::string_view s;
       e = get_text(fld.value(), s);
       id = json::id_from_text(s);
       seen |= 16;
-    } else if (k == "s") {
+    } else if (json::is(k, "s")) {
       e = get_text(fld.value(), symbol);
       seen |= 32;
     }
@@ -139,18 +139,18 @@ ENIGMA_HOT Errc walk_data_object(od::object obj, Fields& f, EventBuffer& out) no
     od::value v = fld.value();
     Errc e = Errc::ok;
     std::uint32_t bit = 0;
-    if (k == "b") e = parse_levels(v, Side::buy, out, f);
-    else if (k == "a") e = parse_levels(v, Side::sell, out, f);
-    else if (k == "u") { e = get_u64(v, f.u); f.has_u = true; }
-    else if (k == "s" || k == "symbol") e = get_text(v, f.s);
-    else if (k == "bid1Price") { e = get_fixed(v, f.bid_px); bit = kBidPx; }
-    else if (k == "bid1Size") { e = get_fixed(v, f.bid_qty); bit = kBidQty; }
-    else if (k == "ask1Price") { e = get_fixed(v, f.ask_px); bit = kAskPx; }
-    else if (k == "ask1Size") { e = get_fixed(v, f.ask_qty); bit = kAskQty; }
-    else if (k == "markPrice") { e = get_fixed(v, f.mark); bit = kMark; }
-    else if (k == "indexPrice") { e = get_fixed(v, f.index); bit = kIndex; }
-    else if (k == "fundingRate") { e = get_fixed(v, f.funding); bit = kFunding; }
-    else if (k == "nextFundingTime") { e = json::get_u64_text(v, f.next_funding_ms); bit = kNextFunding; }
+    if (json::is(k, "b")) e = parse_levels(v, Side::buy, out, f);
+    else if (json::is(k, "a")) e = parse_levels(v, Side::sell, out, f);
+    else if (json::is(k, "u")) { e = get_u64(v, f.u); f.has_u = true; }
+    else if (json::is(k, "s") || json::is(k, "symbol")) e = get_text(v, f.s);
+    else if (json::is(k, "bid1Price")) { e = get_fixed(v, f.bid_px); bit = kBidPx; }
+    else if (json::is(k, "bid1Size")) { e = get_fixed(v, f.bid_qty); bit = kBidQty; }
+    else if (json::is(k, "ask1Price")) { e = get_fixed(v, f.ask_px); bit = kAskPx; }
+    else if (json::is(k, "ask1Size")) { e = get_fixed(v, f.ask_qty); bit = kAskQty; }
+    else if (json::is(k, "markPrice")) { e = get_fixed(v, f.mark); bit = kMark; }
+    else if (json::is(k, "indexPrice")) { e = get_fixed(v, f.index); bit = kIndex; }
+    else if (json::is(k, "fundingRate")) { e = get_fixed(v, f.funding); bit = kFunding; }
+    else if (json::is(k, "nextFundingTime")) { e = json::get_u64_text(v, f.next_funding_ms); bit = kNextFunding; }
     // An empty string means "not applicable" in Bybit tickers (spot has no funding): the field is absent.
     if (bit != 0 && e == Errc::empty) e = Errc::ok;
     else if (bit != 0 && e == Errc::ok) f.ticker_has |= bit;
@@ -201,20 +201,20 @@ ENIGMA_HOT DecodeResult Decoder::decode_unchecked(std::string_view frame, std::s
     }
     const std::string_view k = key_of(fld);
     od::value v = fld.value();
-    if (k == "topic") {
+    if (json::is(k, "topic")) {
       std::string_view t;
       err = get_text(v, t);
       f.topic = topic_of(t);
-    } else if (k == "type") {
+    } else if (json::is(k, "type")) {
       std::string_view t;
       err = get_text(v, t);
-      f.snapshot = t == "snapshot";
-    } else if (k == "ts") {
+      f.snapshot = json::is(t, "snapshot");
+    } else if (json::is(k, "ts")) {
       err = get_u64(v, f.ts);
       f.has_ts = true;
-    } else if (k == "cs") {
+    } else if (json::is(k, "cs")) {
       err = get_u64(v, f.cs);
-    } else if (k == "data") {
+    } else if (json::is(k, "data")) {
       f.data_seen = true;
       od::json_type t;
       if (v.type().get(t)) {
@@ -242,10 +242,10 @@ ENIGMA_HOT DecodeResult Decoder::decode_unchecked(std::string_view frame, std::s
           }
         }
       }
-    } else if (k == "success") {
+    } else if (json::is(k, "success")) {
       f.has_success = true;
       err = v.get_bool().get(f.success) ? Errc::wrong_type : Errc::ok;
-    } else if (k == "op") {
+    } else if (json::is(k, "op")) {
       f.has_op = true;
     }
     if (err != Errc::ok) break;

@@ -105,8 +105,8 @@ Errc parse_legacy_levels(od::value v, int side_hint, EventBuffer& out, Event*& b
       if (i == 0) {
         std::string_view s;
         e = get_text(xv, s);
-        if (s == "buy") side = Side::buy;
-        else if (s == "sell") side = Side::sell;
+        if (json::is(s, "buy")) side = Side::buy;
+        else if (json::is(s, "sell")) side = Side::sell;
         else if (e == Errc::ok) e = Errc::bad_format;
       } else if (i == 1) {
         e = get_fixed(xv, px);
@@ -147,11 +147,11 @@ Errc Decoder::parse_at_event(od::object evobj, EventCtx& c, EventBuffer& out) no
     const std::string_view k = key_of(fld);
     od::value v = fld.value();
     Errc e = Errc::ok;
-    if (k == "type") {
+    if (json::is(k, "type")) {
       e = get_text(v, type);
-    } else if (k == "product_id") {
+    } else if (json::is(k, "product_id")) {
       e = get_text(v, product);
-    } else if (k == "updates") {
+    } else if (json::is(k, "updates")) {
       od::array arr;
       if (v.get_array().get(arr)) return Errc::wrong_type;
       batch = out.push();
@@ -169,20 +169,20 @@ Errc Decoder::parse_at_event(od::object evobj, EventCtx& c, EventBuffer& out) no
           if (std::move(ufr).get(uf)) return Errc::bad_format;
           const std::string_view uk = key_of(uf);
           Errc ue = Errc::ok;
-          if (uk == "side") {
+          if (json::is(uk, "side")) {
             std::string_view s;
             ue = get_text(uf.value(), s);
-            if (s == "bid") side = Side::buy;
-            else if (s == "offer" || s == "ask") side = Side::sell;
+            if (json::is(s, "bid")) side = Side::buy;
+            else if (json::is(s, "offer") || json::is(s, "ask")) side = Side::sell;
             else if (ue == Errc::ok) ue = Errc::bad_format;
             seen |= 1;
-          } else if (uk == "price_level") {
+          } else if (json::is(uk, "price_level")) {
             ue = get_fixed(uf.value(), px);
             seen |= 2;
-          } else if (uk == "new_quantity") {
+          } else if (json::is(uk, "new_quantity")) {
             ue = get_fixed(uf.value(), qty);
             seen |= 4;
-          } else if (uk == "event_time") {
+          } else if (json::is(uk, "event_time")) {
             std::string_view s;
             ue = get_text(uf.value(), s);
             const Result<std::int64_t> t = parse_time(s);
@@ -197,8 +197,8 @@ Errc Decoder::parse_at_event(od::object evobj, EventCtx& c, EventBuffer& out) no
         lv->level = BookLevel{px, qty, side};
         ++levels;
       }
-    } else if (k == "trades" || k == "tickers") {
-      const bool trades = k == "trades";
+    } else if (json::is(k, "trades") || json::is(k, "tickers")) {
+      const bool trades = json::is(k, "trades");
       od::array arr;
       if (v.get_array().get(arr)) return Errc::wrong_type;
       for (auto t : arr) {
@@ -215,25 +215,25 @@ Errc Decoder::parse_at_event(od::object evobj, EventCtx& c, EventBuffer& out) no
           if (std::move(tfr).get(tf)) return Errc::bad_format;
           const std::string_view tk = key_of(tf);
           Errc te = Errc::ok;
-          if (tk == "product_id") { te = get_text(tf.value(), prod); seen |= 1; }
-          else if (trades && tk == "price") { te = get_fixed(tf.value(), px); seen |= 2; }
-          else if (trades && tk == "size") { te = get_fixed(tf.value(), qty); seen |= 4; }
-          else if (trades && tk == "trade_id") { te = get_text(tf.value(), id_text); seen |= 8; }
-          else if (trades && tk == "side") {
+          if (json::is(tk, "product_id")) { te = get_text(tf.value(), prod); seen |= 1; }
+          else if (trades && json::is(tk, "price")) { te = get_fixed(tf.value(), px); seen |= 2; }
+          else if (trades && json::is(tk, "size")) { te = get_fixed(tf.value(), qty); seen |= 4; }
+          else if (trades && json::is(tk, "trade_id")) { te = get_text(tf.value(), id_text); seen |= 8; }
+          else if (trades && json::is(tk, "side")) {
             std::string_view s;
             te = get_text(tf.value(), s);
-            side = s == "SELL" ? Side::sell : Side::buy;  // the taker's side
-            if (te == Errc::ok && s != "SELL" && s != "BUY") te = Errc::bad_format;
+            side = json::is(s, "SELL") ? Side::sell : Side::buy;  // the taker's side
+            if (te == Errc::ok && !json::is(s, "SELL") && !json::is(s, "BUY")) te = Errc::bad_format;
             seen |= 16;
-          } else if (trades && tk == "time") {
+          } else if (trades && json::is(tk, "time")) {
             std::string_view s;
             te = get_text(tf.value(), s);
             const Result<std::int64_t> tt = parse_time(s);
             if (tt) time = tt.value;
-          } else if (!trades && tk == "best_bid") { te = get_fixed(tf.value(), bid); seen |= 2; }
-          else if (!trades && tk == "best_ask") { te = get_fixed(tf.value(), ask); seen |= 4; }
-          else if (!trades && tk == "best_bid_quantity") { te = get_fixed(tf.value(), bidq); seen |= 8; }
-          else if (!trades && tk == "best_ask_quantity") { te = get_fixed(tf.value(), askq); seen |= 16; }
+          } else if (!trades && json::is(tk, "best_bid")) { te = get_fixed(tf.value(), bid); seen |= 2; }
+          else if (!trades && json::is(tk, "best_ask")) { te = get_fixed(tf.value(), ask); seen |= 4; }
+          else if (!trades && json::is(tk, "best_bid_quantity")) { te = get_fixed(tf.value(), bidq); seen |= 8; }
+          else if (!trades && json::is(tk, "best_ask_quantity")) { te = get_fixed(tf.value(), askq); seen |= 16; }
           if (te != Errc::ok) return te;
         }
         if (seen != 31) return Errc::missing_field;
@@ -253,14 +253,14 @@ Errc Decoder::parse_at_event(od::object evobj, EventCtx& c, EventBuffer& out) no
     if (e != Errc::ok) return e;
   }
   if (batch != nullptr) {
-    if (product.empty() || (type != "snapshot" && type != "update")) return Errc::missing_field;
+    if (product.empty() || (!json::is(type, "snapshot") && !json::is(type, "update"))) return Errc::missing_field;
     const InstrumentId id = symbols_.find(product);
     if (id == kInvalidInstrument) {
       out.truncate(static_cast<std::size_t>(batch - out.begin()));
       return Errc::ok;
     }
     batch->batch = BookBatch{c.seq, c.seq, 0, levels, 0,
-                             type == "snapshot" ? BookBatchKind::snapshot : BookBatchKind::delta, false, false};
+                             json::is(type, "snapshot") ? BookBatchKind::snapshot : BookBatchKind::delta, false, false};
     stamp(batch, 1 + levels, c.recv_tsc, last_event_time, id);
   }
   return Errc::ok;
@@ -304,28 +304,28 @@ ENIGMA_HOT DecodeResult Decoder::decode_unchecked(std::string_view frame, std::s
     }
     const std::string_view k = key_of(fld);
     od::value v = fld.value();
-    if (k == "type") err = get_text(v, type);
-    else if (k == "product_id") err = get_text(v, product);
-    else if (k == "bids") { book_msg = true; err = parse_legacy_levels(v, 0, out, batch, levels); }
-    else if (k == "asks") { book_msg = true; err = parse_legacy_levels(v, 1, out, batch, levels); }
-    else if (k == "changes") { book_msg = true; err = parse_legacy_levels(v, -1, out, batch, levels); }
-    else if (k == "time") err = get_text(v, time_text);
-    else if (k == "price") { err = get_fixed(v, price); has |= 1; }
-    else if (k == "size") { err = get_fixed(v, size); has |= 2; }
-    else if (k == "trade_id") { err = get_u64(v, trade_id); has |= 4; }
-    else if (k == "side") err = get_text(v, side_text);
-    else if (k == "sequence") err = get_u64(v, sequence);
-    else if (k == "best_bid") { err = get_fixed(v, best_bid); has |= 8; }
-    else if (k == "best_ask") { err = get_fixed(v, best_ask); has |= 16; }
-    else if (k == "best_bid_size") { err = get_fixed(v, best_bid_size); has |= 32; }
-    else if (k == "best_ask_size") { err = get_fixed(v, best_ask_size); has |= 64; }
-    else if (k == "channel") { advanced = true; err = get_text(v, channel); book_msg = channel == "l2_data"; }
-    else if (k == "timestamp") {
+    if (json::is(k, "type")) err = get_text(v, type);
+    else if (json::is(k, "product_id")) err = get_text(v, product);
+    else if (json::is(k, "bids")) { book_msg = true; err = parse_legacy_levels(v, 0, out, batch, levels); }
+    else if (json::is(k, "asks")) { book_msg = true; err = parse_legacy_levels(v, 1, out, batch, levels); }
+    else if (json::is(k, "changes")) { book_msg = true; err = parse_legacy_levels(v, -1, out, batch, levels); }
+    else if (json::is(k, "time")) err = get_text(v, time_text);
+    else if (json::is(k, "price")) { err = get_fixed(v, price); has |= 1; }
+    else if (json::is(k, "size")) { err = get_fixed(v, size); has |= 2; }
+    else if (json::is(k, "trade_id")) { err = get_u64(v, trade_id); has |= 4; }
+    else if (json::is(k, "side")) err = get_text(v, side_text);
+    else if (json::is(k, "sequence")) err = get_u64(v, sequence);
+    else if (json::is(k, "best_bid")) { err = get_fixed(v, best_bid); has |= 8; }
+    else if (json::is(k, "best_ask")) { err = get_fixed(v, best_ask); has |= 16; }
+    else if (json::is(k, "best_bid_size")) { err = get_fixed(v, best_bid_size); has |= 32; }
+    else if (json::is(k, "best_ask_size")) { err = get_fixed(v, best_ask_size); has |= 64; }
+    else if (json::is(k, "channel")) { advanced = true; err = get_text(v, channel); book_msg = json::is(channel, "l2_data"); }
+    else if (json::is(k, "timestamp")) {
       std::string_view s;
       err = get_text(v, s);
       const Result<std::int64_t> t = parse_time(s);
       if (t) c.msg_time = t.value;
-    } else if (k == "sequence_num") {
+    } else if (json::is(k, "sequence_num")) {
       err = get_u64(v, c.seq);
       // Contiguity of the connection's numbering: a break means messages were lost, books are unknown.
       if (err == Errc::ok) {
@@ -348,7 +348,7 @@ ENIGMA_HOT DecodeResult Decoder::decode_unchecked(std::string_view frame, std::s
         have_seq_ = true;
         last_seq_ = c.seq;
       }
-    } else if (k == "events") {
+    } else if (json::is(k, "events")) {
       od::array arr;
       if (v.get_array().get(arr)) {
         err = Errc::wrong_type;
@@ -374,7 +374,7 @@ ENIGMA_HOT DecodeResult Decoder::decode_unchecked(std::string_view frame, std::s
   if (advanced) {
     const auto n = static_cast<std::uint32_t>(out.size() - start);
     if (n) return DecodeResult{Errc::ok, ErrorAction::none, MessageKind::market_data, n};
-    const bool control = channel == "heartbeats" || channel == "subscriptions";
+    const bool control = json::is(channel, "heartbeats") || json::is(channel, "subscriptions");
     return DecodeResult{Errc::ok, ErrorAction::none, control ? MessageKind::control : MessageKind::ignored, 0};
   }
 
@@ -388,7 +388,7 @@ ENIGMA_HOT DecodeResult Decoder::decode_unchecked(std::string_view frame, std::s
     }
     t_ns = t.value;
   }
-  if (type == "snapshot" || type == "l2update") {
+  if (json::is(type, "snapshot") || json::is(type, "l2update")) {
     if (batch == nullptr || product.empty()) {
       out.truncate(start);
       return failure(Errc::missing_field, ErrorAction::resync);
@@ -399,14 +399,14 @@ ENIGMA_HOT DecodeResult Decoder::decode_unchecked(std::string_view frame, std::s
       return DecodeResult{Errc::ok, ErrorAction::none, MessageKind::ignored, 0};
     }
     batch->batch = BookBatch{0, 0, 0, levels, 0,
-                             type == "snapshot" ? BookBatchKind::snapshot : BookBatchKind::delta, false, false};
+                             json::is(type, "snapshot") ? BookBatchKind::snapshot : BookBatchKind::delta, false, false};
     stamp(batch, 1 + levels, recv_tsc, t_ns, id);
     // Count what is in the buffer: a gap Status from a `sequence_num` field may precede the batch.
     return DecodeResult{Errc::ok, ErrorAction::none, MessageKind::market_data, static_cast<std::uint32_t>(out.size() - start)};
   }
   out.truncate(start);
-  if (type == "match" || type == "last_match" || type == "ticker") {
-    const bool ticker = type == "ticker";
+  if (json::is(type, "match") || json::is(type, "last_match") || json::is(type, "ticker")) {
+    const bool ticker = json::is(type, "ticker");
     const std::uint32_t want = ticker ? (8u | 16u) : (1u | 2u | 4u);
     if ((has & want) != want || product.empty()) return failure(Errc::missing_field, ErrorAction::skip);
     const InstrumentId id = symbols_.find(product);
@@ -427,8 +427,8 @@ ENIGMA_HOT DecodeResult Decoder::decode_unchecked(std::string_view frame, std::s
     }
     return DecodeResult{Errc::ok, ErrorAction::none, MessageKind::market_data, 1};
   }
-  if (type == "error") return DecodeResult{Errc::unknown_message, ErrorAction::fatal, MessageKind::control, 0};
-  if (type == "subscriptions" || type == "heartbeat")
+  if (json::is(type, "error")) return DecodeResult{Errc::unknown_message, ErrorAction::fatal, MessageKind::control, 0};
+  if (json::is(type, "subscriptions") || json::is(type, "heartbeat"))
     return DecodeResult{Errc::ok, ErrorAction::none, MessageKind::control, 0};
   return DecodeResult{Errc::ok, ErrorAction::none, MessageKind::ignored, 0};
 }
