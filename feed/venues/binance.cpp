@@ -31,13 +31,14 @@ enum : std::uint32_t {
   kE = 1u << 0, kT = 1u << 1, kU = 1u << 2, ku = 1u << 3, kpu = 1u << 4, kt = 1u << 5, kAggId = 1u << 6,
   kLastUpdateId = 1u << 7, km = 1u << 8, kp = 1u << 9, kq = 1u << 10, kBidPx = 1u << 11, kBidQty = 1u << 12,
   kAskPx = 1u << 13, kAskQty = 1u << 14, kIndex = 1u << 15, kRate = 1u << 16, kKline = 1u << 17,
-  kResult = 1u << 18, kError = 1u << 19, kDepthStream = 1u << 20,
+  kResult = 1u << 18, kError = 1u << 19,
 };
 
 struct Fields {
   std::uint32_t has{0};
   std::string_view e;  // event type ("depthUpdate", ...); empty for spot bookTicker and REST bodies
   std::string_view s;  // symbol
+  std::string_view stream;  // the combined-stream envelope's stream name ("btcusdt@depth@0ms")
   std::uint64_t E{0}, T{0}, U{0}, u{0}, pu{0}, t{0}, agg_id{0}, last_update_id{0};
   bool m{false};
   Price p{}, bid_px{}, ask_px{}, index{};
@@ -162,20 +163,21 @@ ENIGMA_HOT Errc walk(od::object obj, Fields& f, EventBuffer& out, bool top) noex
         case 'm': e = v.get_bool().get(f.m) ? Errc::wrong_type : Errc::ok; f.has |= km; break;
         case 'b':
         case 'a': {
-          // "b"/"a" are level arrays in depthUpdate, price strings in bookTicker, and "a" is the id in aggTrade.
+          // Price strings in bookTicker (the common case, tried first: a miss consumes nothing), level
+          // arrays in depthUpdate, and "a" is the id in aggTrade.
+          const bool bid = k[0] == 'b';
+          e = bid ? get_fixed(v, f.bid_px) : get_fixed(v, f.ask_px);
+          if (e != Errc::wrong_type) {
+            f.has |= bid ? kBidPx : kAskPx;
+            break;
+          }
           od::json_type t;
           if (v.type().get(t)) return Errc::bad_format;
-          const bool bid = k[0] == 'b';
           if (t == od::json_type::array) {
             e = parse_levels(v, bid ? Side::buy : Side::sell, out, f);
-          } else if (t == od::json_type::string) {
-            e = bid ? get_fixed(v, f.bid_px) : get_fixed(v, f.ask_px);
-            f.has |= bid ? kBidPx : kAskPx;
           } else if (!bid && t == od::json_type::number) {
             e = get_u64(v, f.agg_id);
             f.has |= kAggId;
-          } else {
-            e = Errc::wrong_type;
           }
           break;
         }
@@ -189,9 +191,7 @@ ENIGMA_HOT Errc walk(od::object obj, Fields& f, EventBuffer& out, bool top) noex
       if (v.get_object().get(inner)) return Errc::wrong_type;
       e = walk(inner, f, out, false);
     } else if (top && json::is(k, "stream")) {
-      std::string_view s;
-      e = get_text(v, s);
-      if (s.find("@depth") != std::string_view::npos) f.has |= kDepthStream;
+      e = get_text(v, f.stream);  // looked at only when the frame fails (is it a depth stream's?)
     } else if (json::is(k, "bids") || json::is(k, "asks")) {
       e = parse_levels(v, k[0] == 'b' ? Side::buy : Side::sell, out, f);
     } else if (json::is(k, "lastUpdateId")) {
@@ -258,8 +258,9 @@ ENIGMA_HOT DecodeResult Decoder::decode_impl(std::string_view frame, std::size_t
 
   Fields f;
   Errc err = walk(obj, f, out, true);
-  const bool book_msg = json::is(f.e, "depthUpdate") || (f.has & (kLastUpdateId | kDepthStream)) != 0;
   if (err != Errc::ok) [[unlikely]] {
+    const bool book_msg = json::is(f.e, "depthUpdate") || (f.has & kLastUpdateId) != 0 ||
+                          f.stream.find("@depth") != std::string_view::npos;
     out.truncate(start);
     return failure(err, book_msg || err == Errc::capacity ? ErrorAction::resync : ErrorAction::skip);
   }
