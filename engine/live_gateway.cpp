@@ -1,5 +1,7 @@
 #include "engine/live_gateway.hpp"
 
+#include "engine/pipeline.hpp"
+
 #include <pthread.h>
 #include <simdjson.h>
 
@@ -35,6 +37,7 @@ using oms::binance_futures::RestRequest;
 namespace {
 
 constexpr std::string_view kListenKeyPath = "/fapi/v1/listenKey";
+constexpr std::uint64_t kSendWarmupRequests = 4;  // LiveGatewayStats::send_allocations starts after these
 
 // "host" or "host:port" when the port is not the scheme's default (the HTTP Host header).
 std::string host_header(const feed::ParsedUrl& u) { return u.port == "443" ? u.host : u.host + ":" + u.port; }
@@ -461,7 +464,6 @@ struct LiveGateway::Impl {
   std::size_t pending_count{0};
   bool wsapi_ready{false};  // connected, and logged on when a logon is configured
   std::string wsapi_error;  // why the connection is not ready (start-up error text)
-  std::string wsapi_text;   // send scratch
 
   Impl(const InstrumentRegistry& r, const LiveGatewayOptions& o)
       : registry(r), rest(feed::parse_url(o.rest_url)), decoder(r, o.venue), budget(o.budget) {
@@ -681,8 +683,7 @@ void LiveGateway::ws_api_send(const OutboundRequest& rq) noexcept {
   Impl::Pending& slot = im.pending[static_cast<std::size_t>(id) % Impl::kMaxInFlight];
   if (slot.id != -1) return not_sent(rq, "too many requests in flight");
   try {
-    im.wsapi_text.assign(bytes);
-    if (!im.wsapi->send_text(im.wsapi_text)) return not_sent(rq, "not connected");
+    if (!im.wsapi->send_text(bytes)) return not_sent(rq, "not connected or too many frames waiting");
   } catch (const std::exception& e) {
     return not_sent(rq, e.what());
   }
@@ -1245,9 +1246,12 @@ void LiveGateway::io_loop() noexcept {
         requests_.pop_front();
         continue;
       }
-      ++stats_.requests;
+      // Allocations while a request goes on the wire, past the first few (they warm Asio's handler memory).
+      const bool count_allocs = ++stats_.requests > kSendWarmupRequests;
+      const std::uint64_t allocs_before = thread_allocations();
       if (json) {
         ws_api_send(*rq);
+        if (count_allocs) stats_.send_allocations += thread_allocations() - allocs_before;
         requests_.pop_front();
         continue;
       }
@@ -1255,6 +1259,7 @@ void LiveGateway::io_loop() noexcept {
       c->ex.attempt = 0;
       requests_.pop_front();
       rest_send(*c);
+      if (count_allocs) stats_.send_allocations += thread_allocations() - allocs_before;
       if (c->ex.done) rest_done(*c);  // it never left (no connection)
     }
     bool in_flight = false;

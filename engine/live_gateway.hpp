@@ -135,6 +135,10 @@ struct LiveGatewayStats {
   // Requests refused locally: new orders over their share of the budget, new orders during a 429
   // back-off, anything refused after a ban; and times a cancel / query / keep-alive waited for a window.
   std::atomic<std::uint64_t> budget_refusals{0}, backoff_refusals{0}, ban_refusals{0}, budget_waits{0};
+  // Heap allocations on the I/O thread while putting requests on the wire (the send of each REST or WebSocket
+  // API request, not its answer) after the first four requests (they warm Asio's handler memory), as counted
+  // by engine::set_thread_alloc_counter (tests; 0 without one). Must stay 0.
+  std::atomic<std::uint64_t> send_allocations{0};
 };
 
 class LiveGateway {

@@ -33,10 +33,7 @@ namespace enigma::engine {
 namespace {
 
 std::atomic<ThreadAllocCounter> g_alloc_counter{nullptr};
-std::uint64_t thread_allocs() noexcept {
-  const ThreadAllocCounter f = g_alloc_counter.load(std::memory_order_relaxed);
-  return f ? f() : 0;
-}
+std::uint64_t thread_allocs() noexcept { return thread_allocations(); }
 
 constexpr std::size_t kTopLevels = 10;  // the OMS prices entries at the 9th level
 
@@ -1391,6 +1388,11 @@ std::vector<feed::CapturedFrame> load_market_frames(const std::vector<std::strin
 }
 
 void set_thread_alloc_counter(ThreadAllocCounter fn) noexcept { g_alloc_counter.store(fn); }
+
+std::uint64_t thread_allocations() noexcept {
+  const ThreadAllocCounter f = g_alloc_counter.load(std::memory_order_relaxed);
+  return f ? f() : 0;
+}
 
 PipelineResult run_pipeline(const std::vector<std::string>& files, InstrumentRegistry& registry,
                             strategy::StrategyStage& strategies, TradingCore& core, const PipelineOptions& opt) {

@@ -195,5 +195,7 @@ void finish_result(PipelineResult& r, const TradingCore& core);
 // report the count of the calling thread here. Default: always 0 (no counter installed).
 using ThreadAllocCounter = std::uint64_t (*)() noexcept;
 void set_thread_alloc_counter(ThreadAllocCounter fn) noexcept;
+// This thread's heap allocations so far by that counter (0 when none is set).
+[[nodiscard]] std::uint64_t thread_allocations() noexcept;
 
 }  // namespace enigma::engine

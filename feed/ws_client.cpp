@@ -15,7 +15,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
-#include <deque>
+#include <array>
 #include <memory>
 
 #include "core/clock.hpp"
@@ -118,12 +118,19 @@ using WsStream = websocket::stream<ssl::stream<detail::TimestampedSocket>>;
 // One connection. Completion handlers hold a shared_ptr to it, so a torn-down connection lives until its
 // aborted operations have completed; the client ignores them by connection generation.
 struct Session {
+  // Text frames waiting to be written, oldest first: a fixed ring of buffers whose capacity is reserved when
+  // the connection is made, so queueing a frame (a WebSocket API order) copies into place without allocating.
+  static constexpr std::size_t kOutSlots = 64;
+  static constexpr std::size_t kOutReserve = 4096;  // bytes per slot before a (cold) longer frame allocates
   WsStream ws;
   beast::flat_buffer buf;
-  std::deque<std::string> outq;
+  std::array<std::string, kOutSlots> out;
+  std::size_t out_head = 0, out_count = 0;
   bool writing = false;
   bool pinging = false;  // a ping control frame is being written (Beast allows one at a time)
-  Session(net::io_context& io, ssl::context& ctx) : ws(io, ctx) {}
+  Session(net::io_context& io, ssl::context& ctx) : ws(io, ctx) {
+    for (std::string& slot : out) slot.reserve(kOutReserve);
+  }
 };
 
 std::int64_t default_now(void*) noexcept { return monotonic_ns(); }
@@ -336,7 +343,7 @@ struct WsClient::Impl {
 
   // Upgrade done (and welcome seen for KuCoin): subscribe and tell the owner to resync.
   void on_ready() {
-    for (const auto& s : opt.subscriptions) enqueue(s);
+    for (const auto& s : opt.subscriptions) (void)enqueue(s);
     state = WsState::connected;
     const std::int64_t t = now();
     last_rx = t;
@@ -346,19 +353,24 @@ struct WsClient::Impl {
     if (h.on_connected) h.on_connected();
   }
 
-  void enqueue(std::string text) {
-    sess->outq.push_back(std::move(text));
-    if (!sess->writing) do_write();
+  // False when Session::kOutSlots frames are already waiting (the frame is not queued).
+  bool enqueue(std::string_view text) {
+    Session& se = *sess;
+    if (se.out_count == Session::kOutSlots) return false;
+    se.out[(se.out_head + se.out_count) % Session::kOutSlots].assign(text);
+    ++se.out_count;
+    if (!se.writing) do_write();
+    return true;
   }
 
   void do_write() {
     sess->writing = true;
     sess->ws.text(true);
-    sess->ws.async_write(net::buffer(sess->outq.front()), [this, s = sess, g = gen](const error_code& ec, std::size_t) {
+    sess->ws.async_write(net::buffer(sess->out[sess->out_head]), [this, s = sess, g = gen](const error_code& ec, std::size_t) {
       if (g != gen) return;
       if (ec) return fail(classify(ec), "sending to " + where() + ": " + ec.message());
-      s->outq.pop_front();
-      if (s->outq.empty()) {
+      s->out_head = (s->out_head + 1) % Session::kOutSlots;
+      if (--s->out_count == 0) {
         s->writing = false;
       } else {
         do_write();
@@ -442,9 +454,9 @@ struct WsClient::Impl {
 
   void send_ping(std::int64_t t) {
     if (opt.ping == PingPolicy::kucoin) {
-      enqueue("{\"id\":\"" + std::to_string(++ping_id) + "\",\"type\":\"ping\"}");
+      (void)enqueue("{\"id\":\"" + std::to_string(++ping_id) + "\",\"type\":\"ping\"}");
     } else if (opt.ping == PingPolicy::bybit) {
-      enqueue("{\"op\":\"ping\"}");
+      (void)enqueue("{\"op\":\"ping\"}");
     } else if (opt.ping == PingPolicy::kraken_futures) {
       if (sess->pinging) return;  // the previous one is still being written
       sess->pinging = true;
@@ -454,7 +466,7 @@ struct WsClient::Impl {
         if (ec) fail(classify(ec), "pinging " + where() + ": " + ec.message());
       });
     } else {
-      enqueue("ping");
+      (void)enqueue("ping");
     }
     ++stats.pings_sent;
     last_ping = t;
@@ -575,10 +587,9 @@ void WsClient::reconnect_to(const std::string& url) {
   m.begin_connect();
 }
 
-bool WsClient::send_text(std::string text) {
+bool WsClient::send_text(std::string_view text) {
   if (impl_->state != WsState::connected || !impl_->sess) return false;
-  impl_->enqueue(std::move(text));
-  return true;
+  return impl_->enqueue(text);
 }
 
 WsState WsClient::state() const noexcept { return impl_->state; }

@@ -217,8 +217,10 @@ class WsClient {
   // context and the io loop stay; the connect runs in run()/poll_once() like any other. Throws Error when
   // `url` is not wss:// (the client is then unchanged); no-op after stop().
   void reconnect_to(const std::string& url);
-  // Queues a text frame on the live connection (cold path; e.g. a late subscription). False when not connected.
-  bool send_text(std::string text);
+  // Queues a text frame on the live connection (a late subscription, a WebSocket API request): copied into a
+  // buffer reserved at connect, so a frame up to 4 KB queues without allocating. False when not connected or
+  // when 64 frames already wait to be written.
+  bool send_text(std::string_view text);
 
   [[nodiscard]] WsState state() const noexcept;
   [[nodiscard]] const WsStats& stats() const noexcept;

@@ -165,6 +165,7 @@ TEST_P(EngineLiveEntry, OrdersReachTheVenueSignedAndFillsComeBack) {
   const OrderEntry entry = GetParam().entry;
   if (transport == feed::Transport::io_uring && !feed::uring_unavailable_reason().empty())
     GTEST_SKIP() << "this kernel refuses io_uring: " << feed::uring_unavailable_reason();
+  set_thread_alloc_counter(+[]() noexcept -> std::uint64_t { return test::thread_allocations_ever(); });  // the gateway thread's
   FakeBinance venue;
   // Orders go entry, stop, take-profit, entry, stop, ...: the first take-profit is refused for margin, the
   // second stop gets a 5xx (the venue has it, resting: UNKNOWN until the query finds it).
@@ -345,6 +346,10 @@ TEST_P(EngineLiveEntry, OrdersReachTheVenueSignedAndFillsComeBack) {
   EXPECT_EQ(cd.back(), 0);
   EXPECT_EQ(c.instrument_request_failures, 0u);
   for (const auto& [id, o] : venue.orders()) EXPECT_NE(o.status, "NEW") << id << " still rests at the venue";
+  // Nothing allocated on the gateway thread while the requests after the first four went on the wire (the
+  // WebSocket API's frames used to be copied into a new string and a queue node each).
+  EXPECT_GT(gateway.stats().requests.load(), 8u);
+  EXPECT_EQ(gateway.stats().send_allocations.load(), 0u);
 }
 
 INSTANTIATE_TEST_SUITE_P(OrderEntries, EngineLiveEntry,

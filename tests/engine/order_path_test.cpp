@@ -56,7 +56,7 @@ std::string slurp(const fs::path& p) {
 using enigma::testing::Out;
 using enigma::testing::run_enigma;
 
-std::uint64_t counting() noexcept { return test::thread_allocation_count(); }
+std::uint64_t counting() noexcept { return test::thread_allocations_ever(); }
 
 struct Replay {
   PipelineResult result;

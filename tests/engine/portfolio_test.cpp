@@ -249,7 +249,7 @@ TEST(EnginePortfolio, BadStrategyEntriesAreStartupErrorsNamingTheEntry) {
   EXPECT_NE(o.text.find("strategy[1].imbalance.take_profit_tick"), std::string::npos) << o.text;
 }
 
-std::uint64_t counting() noexcept { return enigma::test::thread_allocation_count(); }
+std::uint64_t counting() noexcept { return enigma::test::thread_allocations_ever(); }
 
 class EnginePortfolioAlloc : public ::testing::TestWithParam<enigma::Topology> {};
 

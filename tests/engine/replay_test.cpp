@@ -22,7 +22,7 @@ namespace {
 
 const std::string& kData = enigma::testing::kBinanceSession;
 
-std::uint64_t counting() noexcept { return test::thread_allocation_count(); }
+std::uint64_t counting() noexcept { return test::thread_allocations_ever(); }
 
 RunConfig test_config() {
   RunConfig rc = RunConfig::load(std::string(ENIGMA_SOURCE_DIR) + "/config/replay.toml");

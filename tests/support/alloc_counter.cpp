@@ -10,9 +10,11 @@ namespace {
 // initializer that could itself allocate.
 constinit thread_local int t_depth = 0;
 constinit thread_local std::uint64_t t_count = 0;
+constinit thread_local std::uint64_t t_all = 0;  // every allocation of the thread, scope or not
 
 void* counted_alloc(std::size_t n, std::size_t align) {
   if (t_depth > 0) ++t_count;
+  ++t_all;
   if (n == 0) n = 1;
   void* p = align <= alignof(std::max_align_t) ? std::malloc(n)
                                                 : std::aligned_alloc(align, (n + align - 1) / align * align);
@@ -24,6 +26,7 @@ AllocationScope::AllocationScope() noexcept : start_(t_count) { ++t_depth; }
 AllocationScope::~AllocationScope() { --t_depth; }
 std::uint64_t AllocationScope::count() const noexcept { return t_count - start_; }
 std::uint64_t thread_allocation_count() noexcept { return t_count; }
+std::uint64_t thread_allocations_ever() noexcept { return t_all; }
 
 }  // namespace enigma::test
 

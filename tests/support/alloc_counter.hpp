@@ -29,5 +29,8 @@ class AllocationScope {
 
 // Allocations counted on this thread so far (only while some scope was active).
 [[nodiscard]] std::uint64_t thread_allocation_count() noexcept;
+// Every allocation this thread made since it started, scope or not: for threads the code under test starts
+// itself (engine::set_thread_alloc_counter), where no test can open a scope.
+[[nodiscard]] std::uint64_t thread_allocations_ever() noexcept;
 
 }  // namespace enigma::test
