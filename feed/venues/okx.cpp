@@ -227,7 +227,7 @@ DecodeResult Decoder::decode_unchecked(std::string_view frame, std::size_t padde
   od::value dv;
   bool has_action = false, has_data = false;
   if (opt(root, "action", dv, has_action) != Errc::ok) return malformed();
-  if (has_action && dv.get_string().get(action)) return result(MessageKind::market_data, Errc::wrong_type, ErrorAction::skip);
+  if (has_action && dv.get_string().get(action)) has_action = false;  // only books read it: missing there
   if (opt(root, "data", dv, has_data) != Errc::ok) return malformed();
   return decode_data(channel, inst, has_action ? &action : nullptr, has_data ? &dv : nullptr, recv_tsc, out);
 }
