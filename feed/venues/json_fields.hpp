@@ -68,6 +68,26 @@ ENIGMA_ALWAYS_INLINE Errc get_text(od::value v, std::string_view& out) noexcept 
   return Errc::ok;
 }
 
+// Raw text of a JSON string, or the raw token of a JSON number (venues send prices both ways); a string is
+// tried first (a miss consumes nothing). Errc::wrong_type for anything else.
+ENIGMA_ALWAYS_INLINE Errc get_text_or_number(od::value v, std::string_view& out) noexcept {
+  if (get_text(v, out) == Errc::ok) [[likely]] return Errc::ok;
+  od::json_type t{};
+  if (v.type().get(t) || t != od::json_type::number) return Errc::wrong_type;
+  std::string_view raw = v.raw_json_token();
+  while (!raw.empty() && static_cast<unsigned char>(raw.back()) <= ' ') raw.remove_suffix(1);
+  out = raw;
+  return Errc::ok;
+}
+
+// Decimal text into a fixed-point type; `s` must lie in simdjson's padded input (the SIMD parse reads past it).
+template <class T>
+ENIGMA_ALWAYS_INLINE Errc parse_fixed_padded(std::string_view s, T& out) noexcept {
+  const Result<T> r = T::parse_padded(s);
+  out = r.value;
+  return r.error;
+}
+
 // Decimal string ("61800.20") into a fixed-point type. The text lies in simdjson's padded input, so the
 // SIMD parse may read past it.
 template <class T>

@@ -32,18 +32,6 @@ Errc text_of(od::value v, std::string_view& out) noexcept {
   return Errc::ok;
 }
 
-// Raw text of a JSON string (no unescaping: KuCoin's numbers, sides, ids and symbols never hold escapes,
-// and one that did would fail its parse) or the raw token of a JSON number. Hot path.
-Errc raw_text_of(od::value v, std::string_view& out) noexcept {
-  if (json::get_text(v, out) == Errc::ok) [[likely]] return Errc::ok;  // a string (a miss consumes nothing)
-  od::json_type t{};
-  if (v.type().get(t) || t != od::json_type::number) return Errc::wrong_type;
-  std::string_view raw = v.raw_json_token();
-  while (!raw.empty() && static_cast<unsigned char>(raw.back()) <= ' ') raw.remove_suffix(1);
-  out = raw;
-  return Errc::ok;
-}
-
 // The text of the last `"key":"<text>"` member in `frame` (empty when there is none): where KuCoin puts
 // the envelope's topic, after the data. The text ends at the next quote (topics hold no escapes; one that
 // did would not match the envelope's own field, which the caller checks). Quotes are found 16 bytes at a
@@ -140,13 +128,6 @@ Errc field_text(Obj& obj, std::string_view key, std::string_view& out) noexcept 
   return text_of(v, out);
 }
 
-template <class F>
-Errc parse_fixed(std::string_view s, F& out) noexcept {
-  const auto r = F::parse_padded(s);  // every text parsed here lies in simdjson's padded input
-  out = r.value;
-  return r.error;
-}
-
 // Book quantity: exact when it fits 10 decimals, else rounded away from zero (see kucoin.hpp).
 Errc parse_qty(std::string_view s, Qty& out, std::uint64_t& rounded) noexcept {
   const auto r = Qty::parse_padded(s);
@@ -166,15 +147,15 @@ Errc parse_qty(std::string_view s, Qty& out, std::uint64_t& rounded) noexcept {
 template <class F>
 Errc value_fixed(od::value v, F& out) noexcept {
   std::string_view s;
-  if (const Errc e = raw_text_of(v, s); e != Errc::ok) return e;
-  return parse_fixed(s, out);
+  if (const Errc e = json::get_text_or_number(v, s); e != Errc::ok) return e;
+  return json::parse_fixed_padded(s, out);
 }
 
 template <class Obj, class F>
 Errc field_fixed(Obj& obj, std::string_view key, F& out) noexcept {
   std::string_view s;
   if (const Errc e = field_text(obj, key, s); e != Errc::ok) return e;
-  return parse_fixed(s, out);
+  return json::parse_fixed_padded(s, out);
 }
 
 // KuCoin mixes ms, us and ns timestamps between channels (and over the years); epoch magnitudes tell
@@ -250,7 +231,7 @@ Errc snapshot_side(od::array levels, Side side, Writer& w, std::int64_t ts, std:
     for (auto part : pair) {
       od::value pv;
       if (part.get(pv)) return Errc::wrong_type;
-      if (const Errc e = raw_text_of(pv, k == 0 ? ps : qs); e != Errc::ok) return e;
+      if (const Errc e = json::get_text_or_number(pv, k == 0 ? ps : qs); e != Errc::ok) return e;
       if (++k == 2) break;
     }
     if (k < 2) return Errc::missing_field;
@@ -258,7 +239,7 @@ Errc snapshot_side(od::array levels, Side side, Writer& w, std::int64_t ts, std:
     if (!ev) return Errc::capacity;
     ev->level = BookLevel{};
     ev->level.side = side;
-    if (const Errc e = parse_fixed(ps, ev->level.price); e != Errc::ok) return e;
+    if (const Errc e = json::parse_fixed_padded(ps, ev->level.price); e != Errc::ok) return e;
     if (const Errc e = parse_qty(qs, ev->level.qty, rounded); e != Errc::ok) return e;
     ++n;
   }
@@ -495,7 +476,7 @@ DecodeResult Decoder::decode_data(od::value* dv, std::string_view topic, std::st
       std::string_view change;
       e = json::each_field(data, [&](std::string_view k, od::value v) noexcept {
         if (json::is(k, "sequence")) { has |= 1; return u64_of(v, seq); }
-        if (json::is(k, "change")) { has |= 2; return raw_text_of(v, change); }
+        if (json::is(k, "change")) { has |= 2; return json::get_text_or_number(v, change); }
         if (json::is(k, "timestamp")) (void)u64_of(v, ts);
         return Errc::ok;
       });
@@ -510,7 +491,7 @@ DecodeResult Decoder::decode_data(od::value* dv, std::string_view topic, std::st
       if (!l) { e = Errc::capacity; break; }
       l->level = BookLevel{};
       if ((e = side_of(change.substr(c1 + 1, c2 - c1 - 1), l->level.side)) != Errc::ok) break;
-      if ((e = parse_fixed(change.substr(0, c1), l->level.price)) != Errc::ok) break;
+      if ((e = json::parse_fixed_padded(change.substr(0, c1), l->level.price)) != Errc::ok) break;
       e = parse_qty(change.substr(c2 + 1), l->level.qty, rounded_levels_);
       break;
     }
@@ -548,8 +529,8 @@ DecodeResult Decoder::decode_data(od::value* dv, std::string_view topic, std::st
               od::value pv;
               if (part.get(pv)) return Errc::wrong_type;
               Errc pe = Errc::ok;
-              if (k3 == 0) pe = raw_text_of(pv, ps);
-              else if (k3 == 1) pe = raw_text_of(pv, qs);
+              if (k3 == 0) pe = json::get_text_or_number(pv, ps);
+              else if (k3 == 1) pe = json::get_text_or_number(pv, qs);
               else if (k3 == 2) pe = u64_of(pv, cseq);
               if (pe != Errc::ok) return pe;
               ++k3;
@@ -562,7 +543,7 @@ DecodeResult Decoder::decode_data(od::value* dv, std::string_view topic, std::st
             l->h.venue_time_ns = static_cast<std::int64_t>(cseq);  // finished below
             l->level = BookLevel{};
             l->level.side = side;
-            if (const Errc pe = parse_fixed(ps, l->level.price); pe != Errc::ok) return pe;
+            if (const Errc pe = json::parse_fixed_padded(ps, l->level.price); pe != Errc::ok) return pe;
             if (const Errc pe = parse_qty(qs, l->level.qty, rounded_levels_); pe != Errc::ok) return pe;
             ++n;
           }
@@ -656,12 +637,12 @@ DecodeResult Decoder::decode_data(od::value* dv, std::string_view topic, std::st
         int k2 = 0;
         for (auto part : pair) {
           od::value pv;
-          if (part.get(pv) || raw_text_of(pv, k2 == 0 ? ps : qs) != Errc::ok) return Errc::wrong_type;
+          if (part.get(pv) || json::get_text_or_number(pv, k2 == 0 ? ps : qs) != Errc::ok) return Errc::wrong_type;
           if (++k2 == 2) break;
         }
         if (k2 < 2) return Errc::missing_field;
-        if (const Errc pe = parse_fixed(ps, bid ? ev->bbo.bid_price : ev->bbo.ask_price); pe != Errc::ok) return pe;
-        return parse_fixed(qs, bid ? ev->bbo.bid_qty : ev->bbo.ask_qty);
+        if (const Errc pe = json::parse_fixed_padded(ps, bid ? ev->bbo.bid_price : ev->bbo.ask_price); pe != Errc::ok) return pe;
+        return json::parse_fixed_padded(qs, bid ? ev->bbo.bid_qty : ev->bbo.ask_qty);
       });
       if (e == Errc::ok && has != 3) e = Errc::missing_field;
       ev->h.venue_time_ns = to_ns(ts);
@@ -676,11 +657,11 @@ DecodeResult Decoder::decode_data(od::value* dv, std::string_view topic, std::st
       std::string_view side, tid;
       std::uint64_t seq = 0, ts = 0;
       e = json::each_field(data, [&](std::string_view k, od::value v) noexcept {
-        if (json::is(k, "side")) { has |= 1; return raw_text_of(v, side); }
+        if (json::is(k, "side")) { has |= 1; return json::get_text_or_number(v, side); }
         if (json::is(k, "price")) { has |= 2; return value_fixed(v, ev->trade.price); }
         if (json::is(k, "size")) { has |= 4; return value_fixed(v, ev->trade.qty); }
         if (json::is(k, "sequence")) { has |= 8; return u64_of(v, seq); }
-        if (json::is(k, "tradeId")) (void)raw_text_of(v, tid);
+        if (json::is(k, "tradeId")) (void)json::get_text_or_number(v, tid);
         else if (fut ? json::is(k, "ts") : json::is(k, "time")) (void)u64_of(v, ts);
         return Errc::ok;
       });
@@ -707,7 +688,7 @@ DecodeResult Decoder::decode_data(od::value* dv, std::string_view topic, std::st
           int k6 = 0;
           for (auto part : arr) {
             od::value pv;
-            if (part.get(pv) || raw_text_of(pv, parts[k6]) != Errc::ok) return Errc::wrong_type;
+            if (part.get(pv) || json::get_text_or_number(pv, parts[k6]) != Errc::ok) return Errc::wrong_type;
             if (++k6 == 6) break;
           }
           return k6 < 6 ? Errc::missing_field : Errc::ok;
@@ -726,10 +707,10 @@ DecodeResult Decoder::decode_data(od::value* dv, std::string_view topic, std::st
         std::uint64_t start_s = 0;
         if ((e = digits_u64(parts[0], start_s)) != Errc::ok) break;
         ev->h.venue_time_ns = static_cast<std::int64_t>(start_s * 1'000'000'000ULL);  // wraps only on corrupt input
-        if ((e = parse_fixed(parts[1], ev->candle.open)) != Errc::ok) break;
-        if ((e = parse_fixed(parts[2], ev->candle.close)) != Errc::ok) break;
-        if ((e = parse_fixed(parts[3], ev->candle.high)) != Errc::ok) break;
-        if ((e = parse_fixed(parts[4], ev->candle.low)) != Errc::ok) break;
+        if ((e = json::parse_fixed_padded(parts[1], ev->candle.open)) != Errc::ok) break;
+        if ((e = json::parse_fixed_padded(parts[2], ev->candle.close)) != Errc::ok) break;
+        if ((e = json::parse_fixed_padded(parts[3], ev->candle.high)) != Errc::ok) break;
+        if ((e = json::parse_fixed_padded(parts[4], ev->candle.low)) != Errc::ok) break;
         e = parse_qty(parts[5], ev->candle.volume, rounded_levels_);
         break;
       }

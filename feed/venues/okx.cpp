@@ -23,18 +23,6 @@ InstrumentKind okx_kind(Venue, std::string_view inst) noexcept {
                                                           : InstrumentKind::spot;
 }
 
-// Text of a JSON string, or the raw token of a JSON number.
-Errc text_of(od::value v, std::string_view& out) noexcept {
-  od::json_type t{};
-  if (v.type().get(t)) return Errc::wrong_type;
-  if (t == od::json_type::string) return json::get_text(v, out);  // raw: OKX texts hold no escapes
-  if (t != od::json_type::number) return Errc::wrong_type;
-  std::string_view raw = v.raw_json_token();
-  while (!raw.empty() && static_cast<unsigned char>(raw.back()) <= ' ') raw.remove_suffix(1);
-  out = raw;
-  return Errc::ok;
-}
-
 Errc digits_i64(std::string_view s, std::int64_t& out) noexcept {
   bool neg = false;
   if (!s.empty() && s.front() == '-') {
@@ -55,7 +43,7 @@ Errc digits_i64(std::string_view s, std::int64_t& out) noexcept {
 // Integer sent as a JSON number or a decimal string ("1652459225464").
 Errc i64_of(od::value v, std::int64_t& out) noexcept {
   std::string_view s;
-  if (const Errc e = text_of(v, s); e != Errc::ok) return e;
+  if (const Errc e = json::get_text_or_number(v, s); e != Errc::ok) return e;
   return digits_i64(s, out);
 }
 
@@ -88,29 +76,22 @@ std::int64_t ms_to_ns(std::int64_t ms) noexcept {
   return ms > 0 && ms < INT64_MAX / 1'000'000 ? ms * 1'000'000 : 0;
 }
 
-template <class F>
-Errc parse_fixed(std::string_view s, F& out) noexcept {
-  const auto r = F::parse_padded(s);  // every text parsed here lies in simdjson's padded input
-  out = r.value;
-  return r.error;
-}
-
 // `empty_is_zero`: OKX tickers send "" for a side with no quote (options with no bid).
 template <class F>
 Errc value_fixed(od::value v, F& out, bool empty_is_zero = false) noexcept {
   std::string_view s;
-  if (const Errc e = text_of(v, s); e != Errc::ok) return e;
+  if (const Errc e = json::get_text_or_number(v, s); e != Errc::ok) return e;
   if (s.empty() && empty_is_zero) {
     out = F{};
     return Errc::ok;
   }
-  return parse_fixed(s, out);
+  return json::parse_fixed_padded(s, out);
 }
 
 // Funding rates come with up to 16 decimals ("0.0000734174532791"); Rate keeps 10, so round to nearest.
 Errc value_rate(od::value v, Rate& out) noexcept {
   std::string_view s;
-  if (const Errc e = text_of(v, s); e != Errc::ok) return e;
+  if (const Errc e = json::get_text_or_number(v, s); e != Errc::ok) return e;
   auto r = Rate::parse(s);
   if (r.error == Errc::too_many_digits) {
     const std::size_t dot = s.find('.');
@@ -138,7 +119,7 @@ Errc levels_of(od::array arr, Side side, EventBuffer& out, const EventHeader& h,
       od::value pv;
       if (part.get(pv)) return Errc::wrong_type;
       if (k < 2) {
-        if (const Errc e = text_of(pv, k == 0 ? px : sz); e != Errc::ok) return e;
+        if (const Errc e = json::get_text_or_number(pv, k == 0 ? px : sz); e != Errc::ok) return e;
       }
       ++k;
     }
@@ -149,8 +130,8 @@ Errc levels_of(od::array arr, Side side, EventBuffer& out, const EventHeader& h,
     ev->h.type = EventType::book_level;
     ev->level = BookLevel{};
     ev->level.side = side;
-    if (const Errc e = parse_fixed(px, ev->level.price); e != Errc::ok) return e;
-    if (const Errc e = parse_fixed(sz, ev->level.qty); e != Errc::ok) return e;
+    if (const Errc e = json::parse_fixed_padded(px, ev->level.price); e != Errc::ok) return e;
+    if (const Errc e = json::parse_fixed_padded(sz, ev->level.qty); e != Errc::ok) return e;
     ++n;
   }
   return Errc::ok;
