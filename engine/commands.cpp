@@ -678,22 +678,111 @@ int cmd_paper() {
   });
 }
 
+// The live run once the gateway is started: the pipeline until stop, then the gateway's figures.
+int run_live_session(const RunConfig& rc, RunSession& s, LiveGateway& gateway) {
+  PipelineResult r = run_live(paper_options(rc, s.dir), s.registry, *s.strategies, *s.core, s.po, rc.live.drain_ms * 1'000'000);
+  gateway.stop();
+  r.hist.signed_to_kernel.merge(gateway.signed_to_kernel_latency());
+  r.hist.tick_to_wire.merge(gateway.tick_to_wire_latency());
+  r.hist.kill_to_wire.merge(gateway.kill_to_wire_latency());
+  const auto& c = r.orders;
+  ENIGMA_LOG_INFO("live", "gateway requests={} answers={} unknown={} venue_rejects={} last_code={} stream_reports={} stream_connects={} "
+                  "reconnect_reconciliations={}",
+                  gateway.stats().requests.load(), gateway.stats().answers.load(), c.unknown_outcomes, c.venue_rejects,
+                  c.last_venue_code, gateway.stats().stream_reports.load(), gateway.stats().stream_connects.load(),
+                  c.reconnect_reconciliations);
+  const LiveGatewayStats& gs = gateway.stats();
+  ENIGMA_LOG_INFO("live", "venue_rate_limits used_weight_1m={} http_429={} http_418={} budget_refusals={} backoff_refusals={} "
+                  "ban_refusals={} budget_waits={}",
+                  gs.used_weight_1m.load(), gs.http_429.load(), gs.http_418.load(), gs.budget_refusals.load(),
+                  gs.backoff_refusals.load(), gs.ban_refusals.load(), gs.budget_waits.load());
+  if (s.core->working_orders() != 0)
+    std::fprintf(stderr, "enigma live: %zu order(s) may still be working at the venue: check them there\n",
+                 s.core->working_orders());
+  return s.finish(r, "live");
+}
+
+// Live on KuCoin Futures (README "Order entry"): market data as paper, orders signed with the key, secret and
+// passphrase (API key version 2) and sent over REST by the gateway; order changes from the private stream
+// (bullet-private token, /contractMarket/tradeOrders). Refuses without --confirm, as Binance does.
+int live_kucoin_futures(RunConfig& rc) {
+  const config::Secret key = config::load_secret(rc.live.api_key_env, rc.live.api_key_file);
+  const config::Secret secret_text = config::load_secret(rc.live.api_secret_env, rc.live.api_secret_file);
+  const config::Secret passphrase_text = config::load_secret(rc.live.api_passphrase_env, rc.live.api_passphrase_file);
+  if (!g_live.confirm) {
+    throw Error("live trading sends real orders to " + rc.live.rest_url + " with the key from " + key.origin() +
+                "; the configuration and credentials are valid. Re-run with --confirm to trade");
+  }
+  RunSession s(rc, "live-", "live");
+  log_network_stack(rc, true);
+  return s.guarded([&] {
+    const oms::Secret secret(secret_text.reveal());
+    const oms::Secret passphrase(passphrase_text.reveal());
+    const feed::ParsedUrl u = feed::parse_url(rc.live.rest_url);
+    const std::string host = u.port == "443" ? u.host : u.host + ":" + u.port;
+    oms::kucoin_futures::Config kc;
+    kc.host = host;
+    // The gateway's own signer (start-up queries here, then its bullet-private requests on its thread).
+    auto signer = std::make_shared<oms::kucoin_futures::Encoder>(s.registry, std::string(key.reveal()), secret, passphrase, kc);
+    LiveGatewayOptions go;
+    go.venue = Venue::kucoin_futures;
+    go.rest_url = rc.live.rest_url;
+    go.api_key = std::string(key.reveal());
+    std::string base = rc.live.rest_url;
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    go.kucoin_bullet_url = base + "/api/v1/bullet-private";
+    go.kucoin_bullet_headers = [signer] {
+      const auto now = std::chrono::system_clock::now().time_since_epoch();
+      return signer->signed_headers("POST", "/api/v1/bullet-private", "",
+                                    std::chrono::duration_cast<std::chrono::milliseconds>(now).count());
+    };
+    go.tls.ca_file = rc.live.ca_file.empty() ? rc.ca_file : rc.live.ca_file;
+    go.request_timeout_ns = rc.live.request_timeout_ms * 1'000'000;
+    go.order_connections = static_cast<int>(rc.live.order_connections);
+    go.core = static_cast<int>(rc.live.gateway_core);
+    go.transport = rc.live.transport;
+    go.budget = oms::kucoin_futures_private_budget();
+    go.budget.weight.limit = static_cast<std::uint32_t>(rc.live.request_weight_per_30s);
+    go.budget.orders_short.limit = static_cast<std::uint32_t>(rc.live.requests_per_3s);
+    go.budget.reserve_pct = static_cast<std::uint32_t>(rc.live.rate_reserve_pct);
+    LiveGateway gateway(s.registry, go);
+    // Before anything else reaches the venue: a key that can withdraw or transfer out is refused (exit 3).
+    (void)check_kucoin_key_permissions(rc.live.account_api_url, *signer, go.tls, go.request_timeout_ns);
+    s.core->go_live_kucoin_futures(gateway, go.api_key, secret, passphrase, host);
+    const auto wall_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch());
+    (void)reconcile_live(*s.core, s.registry, *kucoin_futures_queries(gateway, *signer, s.registry), rc.live.unknown_orders,
+                         s.dir, wall_ns.count());
+    s.start_equity = s.core->last_equity();
+    const std::size_t adopted = s.core->track_restored_orders(wall_ns.count());
+    if (adopted != 0) ENIGMA_LOG_INFO("resume", "{} working order(s) from the journal tracked by the engine again", adopted);
+    gateway.start();
+    ENIGMA_LOG_INFO("engine", "live start market={} orders={} order_entry=rest auth=kucoin-v2", rc.ws_url.empty() ? rc.bullet_url : rc.ws_url,
+                    rc.live.rest_url);
+    std::fprintf(stderr, "enigma live: KuCoin Futures, orders to %s -> %s (Ctrl-C to stop and cancel)\n",
+                 rc.live.rest_url.c_str(), s.dir.c_str());
+    return run_live_session(rc, s, gateway);
+  });
+}
+
 // Live trading: market data exactly as paper, orders signed with the real credentials and sent to Binance
 // USD-M through the gateway thread; fills from the user-data stream. Refuses without --confirm.
 int cmd_live() {
   RunConfig rc = RunConfig::load(g_live.config);
   if (!g_live.runs_dir.empty()) rc.runs_dir = g_live.runs_dir;
-  if (rc.ws_url.empty()) throw Error(g_live.config + ": [feed] url is required for live trading");
-  if (rc.venue != Venue::binance_usdm) {
-    throw Error(g_live.config + ": live order entry supports venue binance-usdm only, not '" +
+  if (rc.ws_url.empty() && rc.bullet_url.empty())
+    throw Error(g_live.config + ": [feed] url (or bullet_url for KuCoin) is required for live trading");
+  if (rc.venue != Venue::binance_usdm && rc.venue != Venue::kucoin_futures) {
+    throw Error(g_live.config + ": live order entry supports venues binance-usdm and kucoin-futures, not '" +
                 std::string(to_string(rc.venue)) + "'");
   }
   for (const auto& e : rc.instruments)
-    if (e.spec.venue != Venue::binance_usdm)
-      throw Error(g_live.config + ": instrument '" + std::string(e.spec.symbol.view()) + "' is not on binance-usdm");
+    if (e.spec.venue != rc.venue)
+      throw Error(g_live.config + ": instrument '" + std::string(e.spec.symbol.view()) + "' is not on " +
+                  std::string(to_string(rc.venue)));
   check_paper_topology(rc, "live");
   check_feed_transport(rc);
   check_engine_for_run(rc, Topology::fused);
+  if (rc.venue == Venue::kucoin_futures) return live_kucoin_futures(rc);
   // Credentials: environment or an owner-only file, never the TOML; errors name the variable, not the value.
   const config::Secret key = config::load_secret(rc.live.api_key_env, rc.live.api_key_file);
   const config::Secret secret_text = config::load_secret(rc.live.api_secret_env, rc.live.api_secret_file);
@@ -763,7 +852,8 @@ int cmd_live() {
       s.core->go_live(gateway, go.api_key, secret, host, std::move(ws_api));
       // Before the first order: the venue's open orders, positions and balance (README "State directory").
       const auto wall_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch());
-      (void)reconcile_live(*s.core, s.registry, gateway, venue_queries, rc.live.unknown_orders, s.dir, wall_ns.count());
+      (void)reconcile_live(*s.core, s.registry, *binance_usdm_queries(gateway, venue_queries, s.registry),
+                           rc.live.unknown_orders, s.dir, wall_ns.count());
       // What is still working after reconciliation is ours again: the risk gate counts it, and the kill
       // switch, the stop policy and the "position without a stop" check see it.
       s.start_equity = s.core->last_equity();  // the venue's balance: the rollout's P&L counts from it
@@ -776,26 +866,7 @@ int cmd_live() {
                     LogLiteral{rc.live.ws_api ? "ws-api" : "rest"}, LogLiteral{ed_key ? "ed25519-session" : "hmac"});
     std::fprintf(stderr, "enigma live: %s, orders to %s -> %s (Ctrl-C to stop and cancel)\n", rc.ws_url.c_str(),
                  orders_to.c_str(), s.dir.c_str());
-    PipelineResult r = run_live(paper_options(rc, s.dir), s.registry, *s.strategies, *s.core, s.po, rc.live.drain_ms * 1'000'000);
-    gateway.stop();
-    r.hist.signed_to_kernel.merge(gateway.signed_to_kernel_latency());
-    r.hist.tick_to_wire.merge(gateway.tick_to_wire_latency());
-    r.hist.kill_to_wire.merge(gateway.kill_to_wire_latency());
-    const auto& c = r.orders;
-    ENIGMA_LOG_INFO("live", "gateway requests={} answers={} unknown={} venue_rejects={} last_code={} stream_reports={} stream_connects={} "
-                    "reconnect_reconciliations={}",
-                    gateway.stats().requests.load(), gateway.stats().answers.load(), c.unknown_outcomes, c.venue_rejects,
-                    c.last_venue_code, gateway.stats().stream_reports.load(), gateway.stats().stream_connects.load(),
-                    c.reconnect_reconciliations);
-    const LiveGatewayStats& gs = gateway.stats();
-    ENIGMA_LOG_INFO("live", "venue_rate_limits used_weight_1m={} http_429={} http_418={} budget_refusals={} backoff_refusals={} "
-                    "ban_refusals={} budget_waits={}",
-                    gs.used_weight_1m.load(), gs.http_429.load(), gs.http_418.load(), gs.budget_refusals.load(),
-                    gs.backoff_refusals.load(), gs.ban_refusals.load(), gs.budget_waits.load());
-    if (s.core->working_orders() != 0)
-      std::fprintf(stderr, "enigma live: %zu order(s) may still be working at the venue: check them there\n",
-                   s.core->working_orders());
-    return s.finish(r, "live");
+    return run_live_session(rc, s, gateway);
   });
 }
 

@@ -3,10 +3,14 @@
 #include <simdjson.h>
 
 #include <chrono>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "core/error.hpp"
 #include "core/logger.hpp"
 #include "oms/venues/binance_futures.hpp"
+#include "oms/venues/kucoin_futures.hpp"
 
 namespace enigma::engine {
 
@@ -18,6 +22,34 @@ std::string printable(std::string_view s, std::size_t max = 200) {
   std::string out;
   for (const char c : s.substr(0, max)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
   return out;
+}
+
+// GET <account_api_url><path>[?query] with `headers` (cold path, once at start-up): the 200 body, else an
+// Error naming the URL and the venue's answer (`hint` says what the venue needs).
+std::string account_get(const std::string& account_api_url, std::string_view path, const std::string& query,
+                        const std::vector<std::pair<std::string, std::string>>& headers, const feed::TlsOptions& tls,
+                        std::int64_t timeout_ns, std::string_view hint, std::string& where) {
+  if (feed::parse_url(account_api_url).scheme != "https")  // the API key travels in a header
+    throw Error("live: [live] account_api_url '" + account_api_url + "' must be https://");
+  std::string url = account_api_url;
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  where = url + std::string(path);
+  feed::HttpsOptions ho;
+  ho.tls = tls;
+  ho.timeout_ns = timeout_ns;
+  ho.max_body_bytes = 64u << 10;
+  feed::HttpsClient client(ho);
+  feed::HttpsResponse res;
+  try {
+    res = client.get(query.empty() ? where : where + "?" + query, headers);
+  } catch (const std::exception& e) {
+    throw Error("live: the API key's permissions could not be read (GET " + where + "): " + e.what());
+  }
+  if (res.status != 200) {
+    throw Error("live: the API key's permissions could not be read: GET " + where + " answered HTTP " +
+                std::to_string(res.status) + ": " + printable(res.body) + " (" + std::string(hint) + ")");
+  }
+  return std::move(res.body);
 }
 
 }  // namespace
@@ -53,30 +85,12 @@ BinanceKeyRestrictions check_binance_key_permissions(const std::string& account_
   char sig[oms::kSha256HexSize];
   signer.sign(params, sig);
   params.append("&signature=").append(sig, sizeof sig);
-  if (feed::parse_url(account_api_url).scheme != "https")  // the API key travels in a header
-    throw Error("live: [live] account_api_url '" + account_api_url + "' must be https://");
-  std::string url = account_api_url;
-  while (!url.empty() && url.back() == '/') url.pop_back();
-  const std::string where = url + std::string(kPath);
-  feed::HttpsOptions ho;
-  ho.tls = tls;
-  ho.timeout_ns = timeout_ns;
-  ho.max_body_bytes = 64u << 10;
-  feed::HttpsClient client(ho);
-  feed::HttpsResponse res;
-  try {
-    res = client.get(where + "?" + params, {{"X-MBX-APIKEY", api_key}});
-  } catch (const std::exception& e) {
-    throw Error("live: the API key's permissions could not be read (GET " + where + "): " + e.what());
-  }
-  if (res.status != 200) {
-    throw Error("live: the API key's permissions could not be read: GET " + where + " answered HTTP " +
-                std::to_string(res.status) + ": " + printable(res.body) +
-                " (the key needs \"Enable Reading\"; [live] account_api_url is Binance's account host)");
-  }
+  std::string where;
+  const std::string body = account_get(account_api_url, kPath, params, {{"X-MBX-APIKEY", api_key}}, tls, timeout_ns,
+                                       "the key needs \"Enable Reading\"; [live] account_api_url is Binance's account host", where);
   BinanceKeyRestrictions r;
   try {
-    r = parse_binance_key_restrictions(res.body);
+    r = parse_binance_key_restrictions(body);
   } catch (const Error& e) {
     throw Error("live: GET " + where + ": " + e.what());
   }
@@ -96,6 +110,34 @@ BinanceKeyRestrictions check_binance_key_permissions(const std::string& account_
                 "Management, or use a trade-only key. No setting overrides this check");
   }
   return r;
+}
+
+oms::kucoin_futures::ApiKeyInfo check_kucoin_key_permissions(const std::string& account_api_url, const oms::kucoin_futures::Encoder& signer,
+                                           const feed::TlsOptions& tls, std::int64_t timeout_ns) {
+  constexpr std::string_view path = "/api/v1/user/api-key";
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  std::string where;
+  const std::string body =
+      account_get(account_api_url, path, "",
+                  signer.signed_headers("GET", path, "", std::chrono::duration_cast<std::chrono::milliseconds>(now).count()), tls,
+                  timeout_ns, "[live] account_api_url is KuCoin's account host", where);
+  oms::kucoin_futures::ApiKeyInfo k;
+  try {
+    k = oms::kucoin_futures::parse_api_key_info(body);
+  } catch (const Error& e) {
+    throw Error("live: GET " + where + ": " + e.what());
+  }
+  ENIGMA_LOG_INFO("live", "api_key_permissions permissions={} ip_whitelist={}", LogQuoted{k.permissions}, LogQuoted{k.ip_whitelist});
+  if (k.ip_whitelist.empty()) ENIGMA_LOG_WARN("live", "api_key_not_ip_restricted then=restrict_it_to_this_host_in_kucoin_api_management");
+  if (k.can_move_funds_out()) {
+    const std::string what = std::string(k.can_withdraw ? "withdraw" : "") + (k.can_withdraw && k.can_transfer ? ", " : "") +
+                             (k.can_transfer ? "transfer out" : "");
+    ENIGMA_LOG_ERROR("live", "api_key_refused permissions={} then=refuse_to_start", LogQuoted{what});
+    throw Error("live: refusing to trade with an API key that can move funds out of the account (" + what +
+                ", per its permissions \"" + k.permissions + "\" from GET " + where + "); remove them from this key in KuCoin API Management, or use a "
+                "trade-only key. No setting overrides this check");
+  }
+  return k;
 }
 
 }  // namespace enigma::engine

@@ -8,8 +8,12 @@
 #include <string_view>
 
 #include "feed/https_client.hpp"
+#include "oms/venues/kucoin_futures_user.hpp"
 
 namespace enigma::oms::binance_futures {
+class Encoder;
+}
+namespace enigma::oms::kucoin_futures {
 class Encoder;
 }
 
@@ -39,5 +43,11 @@ BinanceKeyRestrictions check_binance_key_permissions(const std::string& account_
                                                      const oms::binance_futures::Encoder& signer,
                                                      std::int64_t recv_window_ms, const feed::TlsOptions& tls,
                                                      std::int64_t timeout_ns);
+
+// As check_binance_key_permissions, for a KuCoin key: GET <account_api_url>/api/v1/user/api-key signed by
+// `signer` (oms::kucoin_futures::parse_api_key_info reads it); refuses (enigma::Error, exit 3) a key that can
+// withdraw or transfer out (Withdrawal, Transfer, FlexTransfers, InnerTransfer).
+oms::kucoin_futures::ApiKeyInfo check_kucoin_key_permissions(const std::string& account_api_url, const oms::kucoin_futures::Encoder& signer,
+                                           const feed::TlsOptions& tls, std::int64_t timeout_ns);
 
 }  // namespace enigma::engine

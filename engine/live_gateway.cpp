@@ -16,6 +16,7 @@
 #include <charconv>
 #include <chrono>
 #include <cstring>
+#include <limits>
 #include <optional>
 #include <thread>
 
@@ -25,6 +26,7 @@
 #include "feed/detail/timestamped_socket.hpp"
 #include "feed/detail/tls.hpp"
 #include "feed/ws_client.hpp"
+#include "oms/venues/kucoin_futures_user.hpp"
 
 namespace enigma::engine {
 
@@ -62,7 +64,17 @@ std::int64_t header_int(std::string_view v) {
 // What a Binance USD-M request costs (the endpoints' documented weights): a new order counts 1 against
 // both ORDERS windows and 0 against the IP's REQUEST_WEIGHT; cancel, batch cancel, query and cancel-all
 // weigh 1; countdownCancelAll weighs 10. Cancels, the kill's cancel-all and the dead-man timer go first.
-oms::RequestCost request_cost(RestRequest k) noexcept {
+// KuCoin Futures: each request counts 1 against the plan's 75 per 3 s and its documented weight against the
+// venue's 30 s pool (place order 2, cancel 1, cancel all 10, order by clientOid 5).
+oms::RequestCost request_cost(Venue v, RestRequest k) noexcept {
+  if (v == Venue::kucoin_futures) {
+    switch (k) {
+      case RestRequest::new_order: return {2, 1};
+      case RestRequest::query: return {5, 1};
+      case RestRequest::cancel_all: return {10, 1};
+      default: return {1, 1};
+    }
+  }
   switch (k) {
     case RestRequest::new_order:
       return {0, 1};
@@ -385,6 +397,12 @@ struct RestConnection {
     limits.order_count_10s = header_int(h["X-MBX-ORDER-COUNT-10S"]);
     limits.order_count_1m = header_int(h["X-MBX-ORDER-COUNT-1M"]);
     limits.retry_after_s = header_int(h[http::field::retry_after]);
+    // KuCoin: gw-ratelimit-limit / -remaining for the current window, -reset = milliseconds until it rolls.
+    const std::int64_t kc_limit = header_int(h["gw-ratelimit-limit"]);
+    const std::int64_t kc_left = header_int(h["gw-ratelimit-remaining"]);
+    if (kc_limit >= 0 && kc_left >= 0 && limits.used_weight_1m < 0) limits.used_weight_1m = std::max<std::int64_t>(0, kc_limit - kc_left);
+    const std::int64_t kc_reset_ms = header_int(h["gw-ratelimit-reset"]);
+    if (ex.status == 429 && limits.retry_after_s < 0 && kc_reset_ms >= 0) limits.retry_after_s = (kc_reset_ms + 999) / 1000;
     body = std::move(ex.parser->get().body());
     ++served;
     last_used_ns = monotonic_ns();
@@ -406,7 +424,46 @@ struct RestConnection {
 struct LiveGateway::Impl {
   const InstrumentRegistry& registry;
   feed::ParsedUrl rest;
-  oms::binance_futures::UserStreamDecoder decoder;
+  // KuCoin: the venue's order id of each order it acknowledged, with our client id, so that a stop order's
+  // lifecycle event (advancedOrders names the orderId only) reaches its order. A ring: no allocation.
+  struct VenueIdEntry {
+    oms::VenueOrderId venue_id;
+    oms::ClientOrderId client_id;
+  };
+  static constexpr std::size_t kVenueIds = 1024;
+  std::array<VenueIdEntry, kVenueIds> venue_ids{};
+  std::size_t venue_ids_next{0};
+  void remember_venue_id(const oms::VenueOrderId& v, const oms::ClientOrderId& c) noexcept {
+    venue_ids[venue_ids_next++ % kVenueIds] = {v, c};
+  }
+  [[nodiscard]] const oms::ClientOrderId* client_of(const oms::VenueOrderId& v) const noexcept {
+    for (const VenueIdEntry& e : venue_ids)
+      if (e.venue_id == v && !v.view().empty()) return &e.client_id;
+    return nullptr;
+  }
+  // The venue's private-stream and REST-answer decoder.
+  struct Decoder {
+    std::unique_ptr<oms::binance_futures::UserStreamDecoder> binance;
+    std::unique_ptr<oms::kucoin_futures::UserStreamDecoder> kucoin;
+    Decoder(const InstrumentRegistry& r, Venue v) {
+      if (v == Venue::kucoin_futures) kucoin = std::make_unique<oms::kucoin_futures::UserStreamDecoder>(r, v);
+      else binance = std::make_unique<oms::binance_futures::UserStreamDecoder>(r, v);
+    }
+    Result<oms::UserEvent> decode(std::string_view msg, std::size_t padded, oms::ExecReport& out) noexcept {
+      return kucoin ? kucoin->decode(msg, padded, out) : binance->decode(msg, padded, out);
+    }
+    Errc decode_rest(RestRequest kind, int status, std::string_view body, const oms::ClientOrderId& id,
+                     InstrumentId instrument, oms::RestAnswer& out) noexcept {
+      return kucoin ? kucoin->decode_rest(kind, status, body, id, instrument, out)
+                    : binance->decode_rest(kind, status, body, id, instrument, out);
+    }
+    // Batch cancels are Binance's (the KuCoin core never sends one).
+    Errc decode_rest_batch(int status, std::string_view body, std::span<const oms::ClientOrderId> ids,
+                           InstrumentId instrument, std::span<oms::RestAnswer> out) noexcept {
+      if (!binance) return Errc::unknown_message;
+      return binance->decode_rest_batch(status, body, ids, instrument, out);
+    }
+  } decoder;
   net::io_context io;  // the REST connections' (gateway thread)
   // conns[0]: the control connection (cancels, cancel-all, queries, the dead-man timer, listenKey, call());
   // conns[1..]: the order connections (new orders), [live] order_connections of them.
@@ -508,8 +565,16 @@ LiveGateway::LiveGateway(const InstrumentRegistry& registry, LiveGatewayOptions 
   if (opt_.api_key.find_first_of("\r\n") != std::string::npos) throw Error("live gateway: the API key contains CR/LF");
   const feed::ParsedUrl rest = feed::parse_url(opt_.rest_url);
   if (rest.scheme != "https") throw Error("live gateway: rest_url '" + opt_.rest_url + "' must be https://");
-  const feed::ParsedUrl ws = feed::parse_url(opt_.user_ws_url);
-  if (ws.scheme != "wss") throw Error("live gateway: user_ws_url '" + opt_.user_ws_url + "' must be wss://");
+  if (opt_.venue == Venue::kucoin_futures) {
+    if (feed::parse_url(opt_.kucoin_bullet_url).scheme != "https")
+      throw Error("live gateway: kucoin_bullet_url '" + opt_.kucoin_bullet_url + "' must be https://");
+    if (!opt_.kucoin_bullet_headers) throw Error("live gateway: KuCoin's bullet-private request needs its signed headers");
+  } else if (opt_.venue == Venue::binance_usdm) {
+    const feed::ParsedUrl ws = feed::parse_url(opt_.user_ws_url);
+    if (ws.scheme != "wss") throw Error("live gateway: user_ws_url '" + opt_.user_ws_url + "' must be wss://");
+  } else {
+    throw Error("live gateway: no live order entry for venue " + std::string(to_string(opt_.venue)));
+  }
   if (!opt_.ws_api_url.empty() && feed::parse_url(opt_.ws_api_url).scheme != "wss")
     throw Error("live gateway: ws_api_url '" + opt_.ws_api_url + "' must be wss://");
   if (opt_.request_timeout_ns <= 0 || opt_.connect_timeout_ns <= 0 || opt_.keepalive_interval_ns <= 0)
@@ -605,7 +670,7 @@ LiveGateway::Admission LiveGateway::admit(const OutboundRequest& rq) noexcept {
   const std::int64_t now = wall_ns();
   // A reduce-only order only closes or protects a position: it goes with the cancels (cost still counted).
   const oms::RequestPriority prio = rq.protective ? oms::RequestPriority::cancel : request_priority(rq.kind);
-  const oms::BudgetVerdict v = im.budget.try_take(prio, request_cost(rq.kind), now);
+  const oms::BudgetVerdict v = im.budget.try_take(prio, request_cost(opt_.venue, rq.kind), now);
   if (v == oms::BudgetVerdict::ok) {
     if (im.budget_waiting) ENIGMA_LOG_INFO("live", "venue_budget_resumed kind={}", LogLiteral{kind_name(rq.kind)});
     im.budget_waiting = false;
@@ -811,18 +876,23 @@ void LiveGateway::start() {
       throw Error("live gateway: cannot connect to " + opt_.rest_url + ": " + im.conns[i]->last_error);
     ++stats_.rest_connects;
   }
-  (void)im.budget.try_take(oms::RequestPriority::other, {1, 0}, wall_ns());  // listenKey POST: weight 1
-  const int st = im.listen_key_request(opt_, "POST");
-  im.limits = conn.limits;
-  venue_answered(st, conn.limits.retry_after_s);
-  if (st != 200) {
-    throw Error("live gateway: POST " + opt_.rest_url + std::string(kListenKeyPath) + " (user-data stream key) " +
-                (st == 0 ? "got no answer: " + conn.last_error
-                         : "answered HTTP " + std::to_string(st) + ": " + printable(conn.body)));
+  if (opt_.venue == Venue::kucoin_futures) {
+    // The private stream fetches its own token (bullet-private) at every connect; KuCoin's ping keeps it.
+    im.next_keepalive_ns = std::numeric_limits<std::int64_t>::max();
+  } else {
+    (void)im.budget.try_take(oms::RequestPriority::other, {1, 0}, wall_ns());  // listenKey POST: weight 1
+    const int st = im.listen_key_request(opt_, "POST");
+    im.limits = conn.limits;
+    venue_answered(st, conn.limits.retry_after_s);
+    if (st != 200) {
+      throw Error("live gateway: POST " + opt_.rest_url + std::string(kListenKeyPath) + " (user-data stream key) " +
+                  (st == 0 ? "got no answer: " + conn.last_error
+                           : "answered HTTP " + std::to_string(st) + ": " + printable(conn.body)));
+    }
+    im.listen_key = parse_listen_key(conn.body);
+    if (im.listen_key.empty()) throw Error("live gateway: the listenKey answer has no listenKey: " + printable(conn.body));
+    im.next_keepalive_ns = monotonic_ns() + opt_.keepalive_interval_ns;
   }
-  im.listen_key = parse_listen_key(conn.body);
-  if (im.listen_key.empty()) throw Error("live gateway: the listenKey answer has no listenKey: " + printable(conn.body));
-  im.next_keepalive_ns = monotonic_ns() + opt_.keepalive_interval_ns;
 
   open_stream();
   if (!opt_.ws_api_url.empty()) {
@@ -865,7 +935,8 @@ int LiveGateway::call(std::string_view request, std::string& body) {
       ++stats_.rest_connects;
     }
     // Cold path: wait for the window rather than go over the venue's limit.
-    while (im.budget.try_take(oms::RequestPriority::other, {call_weight(request), 0}, wall_ns()) ==
+    const oms::RequestCost cost{call_weight(request), opt_.venue == Venue::kucoin_futures ? 1u : 0u};
+    while (im.budget.try_take(oms::RequestPriority::other, cost, wall_ns()) ==
            oms::BudgetVerdict::wait)
       std::this_thread::sleep_for(std::chrono::nanoseconds(im.budget.next_window_ns(wall_ns()) - wall_ns()));
     bool written = false;
@@ -886,9 +957,19 @@ int LiveGateway::call(std::string_view request, std::string& body) {
 void LiveGateway::open_stream() {
   Impl& im = *impl_;
   feed::WsClientOptions wo;
-  wo.url = opt_.user_ws_url + "/" + im.listen_key;
   wo.tls = opt_.tls;
-  wo.ping = feed::PingPolicy::binance;  // the server pings; Beast answers
+  if (opt_.venue == Venue::kucoin_futures) {
+    // A fresh token (signed bullet-private POST) for every connect; order changes of every symbol.
+    wo.kucoin_bullet_url = opt_.kucoin_bullet_url;
+    wo.kucoin_bullet_headers = opt_.kucoin_bullet_headers;
+    wo.ping = feed::PingPolicy::kucoin;
+    wo.subscriptions = {
+        R"({"id":"trade-orders","type":"subscribe","topic":"/contractMarket/tradeOrders","privateChannel":true,"response":true})",
+        R"({"id":"stop-orders","type":"subscribe","topic":"/contractMarket/advancedOrders","privateChannel":true,"response":true})"};
+  } else {
+    wo.url = opt_.user_ws_url + "/" + im.listen_key;
+    wo.ping = feed::PingPolicy::binance;  // the server pings; Beast answers
+  }
   wo.transport = opt_.transport;        // fills come in on the order connection's read path
   wo.busy_poll_us = opt_.transport == feed::Transport::busy_poll ? opt_.busy_poll_us : 0;
   feed::WsHandlers h;
@@ -901,6 +982,15 @@ void LiveGateway::open_stream() {
       ++g->stats_.stream_errors;
       return;
     }
+    if (r.value == oms::UserEvent::report && gr.report.client_id.view().empty()) {
+      // KuCoin stop-order event: named by the venue's order id only.
+      const oms::ClientOrderId* id = g->impl_->client_of(gr.report.venue_order_id);
+      if (id == nullptr) {
+        ++g->stats_.stream_ignored;  // not an order this gateway placed
+        return;
+      }
+      gr.report.client_id = *id;
+    }
     switch (r.value) {
       case oms::binance_futures::UserEvent::report:
         ++g->stats_.stream_reports;
@@ -910,7 +1000,10 @@ void LiveGateway::open_stream() {
         ++g->stats_.stream_ignored;
         break;
       case oms::binance_futures::UserEvent::listen_key_expired:
-        g->impl_->renew_key = true;
+        // Binance: a new listenKey, then a reconnect. KuCoin: the token was refused and the venue closes the
+        // connection; the stream's reconnect fetches a new one.
+        if (g->opt_.venue == Venue::kucoin_futures) ENIGMA_LOG_WARN("live", "private_stream_token_refused then=reconnect");
+        else g->impl_->renew_key = true;
         break;
     }
   };
@@ -1162,6 +1255,8 @@ void LiveGateway::rest_done(RestConnection& c) noexcept {
                       a.venue_code, status, printable(c.body));
     }
     gr = GatewayReport{a.report, a.venue_code, a.unknown};
+    if (opt_.venue == Venue::kucoin_futures && rq.kind == RestRequest::new_order && !a.unknown && a.venue_code == 0)
+      im.remember_venue_id(a.report.venue_order_id, rq.client_id);
   }
   // The OMS drains this ring every iteration; a full ring means it stopped polling.
   while (!reports_.try_push(gr)) {

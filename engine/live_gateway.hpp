@@ -35,6 +35,8 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/histogram.hpp"
 #include "core/instrument.hpp"
@@ -54,6 +56,14 @@ struct LiveGatewayOptions {
   std::string rest_url{"https://fapi.binance.com"};    // scheme, host and port of the order requests
   std::string user_ws_url{"wss://fstream.binance.com/ws"};  // the stream is <user_ws_url>/<listenKey>
   std::string api_key;                                 // X-MBX-APIKEY of the listenKey requests (never logged)
+  // KuCoin Futures (venue kucoin_futures): the private stream's token flow instead of a listenKey. Before each
+  // connect the stream POSTs this URL (https://api-futures.kucoin.com/api/v1/bullet-private) with the signed
+  // headers kucoin_bullet_headers() makes, connects to the returned endpoint with the token and subscribes
+  // to /contractMarket/tradeOrders and /contractMarket/advancedOrders (untriggered stop orders, named by the
+  // venue's order id, which the gateway maps back from the order answers); KuCoin's JSON ping keeps it alive
+  // (no keep-alive requests). user_ws_url is not used then.
+  std::string kucoin_bullet_url;
+  std::function<std::vector<std::pair<std::string, std::string>>()> kucoin_bullet_headers;
   feed::TlsOptions tls;
   Venue venue{Venue::binance_usdm};
   std::int64_t request_timeout_ns{5'000'000'000};      // write + answer; later: UNKNOWN

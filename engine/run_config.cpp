@@ -657,7 +657,25 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
       throw Error(rc.source + ": [feed] io_uring_sqpoll = true needs transport = \"io_uring\"");
     t->finish();
   }
+  if (rc.venue == Venue::kucoin_futures) {
+    // KuCoin Futures: its own hosts; its budget is one window of private requests (75 per 3 s).
+    rc.live.rest_url = "https://api-futures.kucoin.com";
+    rc.live.account_api_url = "https://api.kucoin.com";
+    rc.trading.deadman_countdown_ns = 0;  // the venue has no dead-man switch (no cancel-all-after endpoint)
+  }
   if (auto t = root.optional_table("live")) {
+    if (rc.venue == Venue::kucoin_futures) {
+      for (const char* k : {"user_ws_url", "request_weight_per_minute", "orders_per_10s", "orders_per_minute", "order_entry",
+                            "ws_api_url", "ed25519_key_env", "ed25519_key_file", "ed25519_api_key_env", "ed25519_api_key_file"})
+        if (t->has(k))
+          t->fail(k, std::string(k) + " is a Binance setting; KuCoin Futures uses requests_per_3s, request_weight_per_30s and the bullet-private stream");
+      if (t->has("deadman_countdown_ms") && t->integer("deadman_countdown_ms", 0, 0, 600'000) != 0)
+        t->fail("deadman_countdown_ms", "KuCoin Futures has no dead-man switch (no cancel-all-after endpoint): leave it out or 0");
+      rc.live.requests_per_3s = t->integer("requests_per_3s", rc.live.requests_per_3s, 1, 1'000);
+      rc.live.request_weight_per_30s = t->integer("request_weight_per_30s", rc.live.request_weight_per_30s, 1, 1'000'000);
+      rc.live.api_passphrase_env = t->string("api_passphrase_env", rc.live.api_passphrase_env);
+      rc.live.api_passphrase_file = t->string("api_passphrase_file", std::string(), true);
+    }
     rc.live.rest_url = t->string("rest_url", rc.live.rest_url);
     rc.live.user_ws_url = t->string("user_ws_url", rc.live.user_ws_url);
     rc.live.account_api_url = t->string("account_api_url", rc.live.account_api_url);

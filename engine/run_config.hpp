@@ -75,6 +75,13 @@ struct LiveSettings {
   std::string api_secret_env{"ENIGMA_API_SECRET"};
   std::string api_key_file;     // used when the variable is unset; must be a 0600/0400 file of this user
   std::string api_secret_file;
+  // KuCoin Futures only: the key's passphrase (environment or owner-only file); the plan's cap on private
+  // requests per 3 s, and the venue's resource pool (weight per 30 s, VIP0; refreshed from the
+  // gw-ratelimit-* answer headers).
+  std::string api_passphrase_env{"ENIGMA_API_PASSPHRASE"};
+  std::string api_passphrase_file;
+  std::int64_t requests_per_3s{75};
+  std::int64_t request_weight_per_30s{2000};
   std::int64_t request_timeout_ms{5000};   // no answer by then: the order's outcome is UNKNOWN
   std::int64_t drain_ms{3000};             // at shutdown: how long to wait for the answers to our cancels
   // Keep-alive REST connections for new orders (cancels, queries and the kill have one of their own).

@@ -23,6 +23,8 @@
 #include "engine/trading_core.hpp"
 #include "oms/venues/binance_futures.hpp"
 #include "oms/venues/binance_futures_user.hpp"
+#include "oms/venues/kucoin_futures.hpp"
+#include "oms/venues/kucoin_futures_user.hpp"
 
 namespace enigma::engine {
 
@@ -166,23 +168,207 @@ std::string_view field(simdjson::dom::element e, const char* key) {
   return v;
 }
 
-struct VenueOrder {
-  std::string client_id, symbol, side, qty, status, type, price, stop_price, executed, tif;
-  bool reduce_only{false};
-  std::uint64_t order_id{0};
+class BinanceUsdmQueries final : public VenueQueries {
+ public:
+  BinanceUsdmQueries(LiveGateway& g, oms::binance_futures::Encoder& e, const InstrumentRegistry& r)
+      : gateway_(g), enc_(e), registry_(r), decoder_(r, Venue::binance_usdm) {}
+  Venue venue() const noexcept override { return Venue::binance_usdm; }
+  std::string_view open_orders_endpoint() const noexcept override { return "GET /fapi/v1/openOrders"; }
+
+  std::vector<VenueOrder> open_orders() override {
+    std::vector<VenueOrder> out;
+    for (simdjson::dom::element o : array(require_ok(gateway_, enc_, "/fapi/v1/openOrders"), "GET /fapi/v1/openOrders")) {
+      VenueOrder v{std::string(field(o, "clientOrderId")), std::string(field(o, "symbol")), std::string(field(o, "side")),
+                   std::string(field(o, "origQty")), std::string(field(o, "status")), std::string(field(o, "type")),
+                   std::string(field(o, "price")), std::string(field(o, "stopPrice")), std::string(field(o, "executedQty")),
+                   std::string(field(o, "timeInForce"))};
+      bool reduce = false;
+      if (o["reduceOnly"].get(reduce) == simdjson::SUCCESS) v.reduce_only = reduce;
+      std::uint64_t id = 0;
+      if (o["orderId"].get(id) == simdjson::SUCCESS) v.order_id = std::to_string(id);
+      out.push_back(std::move(v));
+    }
+    return out;
+  }
+  bool query(const oms::OrderState& o, oms::RestAnswer& a, std::string& why) override {
+    const std::string id(o.client_id().view());
+    const std::string symbol(registry_.get(o.spec.req.instrument).symbol.view());
+    int status = 0;
+    const std::string body = venue_get(gateway_, enc_, "/fapi/v1/order", "symbol=" + symbol + "&origClientOrderId=" + id, status);
+    if (decoder_.decode_rest(oms::RestRequest::query, status, body, o.client_id(), o.spec.req.instrument, a) != Errc::ok || a.unknown) {
+      why = "HTTP " + std::to_string(status) + ": " + body.substr(0, 200);
+      return false;
+    }
+    return true;
+  }
+  bool cancel(const VenueOrder& v, std::string& why) override {
+    int status = 0;
+    const std::string body = venue_get(gateway_, enc_, "/fapi/v1/order", "symbol=" + v.symbol + "&orderId=" + v.order_id, status, true);
+    if (status == 200) return true;
+    why = "HTTP " + std::to_string(status) + ": " + body.substr(0, 200);
+    return false;
+  }
+  std::pair<Qty, Price> position(std::string_view symbol) override {
+    if (!positions_loaded_) {
+      positions_body_ = require_ok(gateway_, enc_, "/fapi/v2/positionRisk");
+      positions_loaded_ = true;
+    }
+    std::pair<Qty, Price> out{};
+    for (simdjson::dom::element p : array(positions_body_, "GET /fapi/v2/positionRisk")) {
+      if (field(p, "symbol") != symbol) continue;
+      const auto q = Qty::parse(field(p, "positionAmt"));
+      const auto e = Price::parse(field(p, "entryPrice"));
+      if (!q.ok() || !e.ok()) throw Error("reconciliation: bad positionAmt/entryPrice for " + std::string(symbol));
+      out = {q.value, e.value};
+    }
+    return out;
+  }
+  Notional balance() override {
+    for (simdjson::dom::element b : array(require_ok(gateway_, enc_, "/fapi/v2/balance"), "GET /fapi/v2/balance")) {
+      if (field(b, "asset") != "USDT") continue;
+      const auto v = Notional::parse(field(b, "balance"));
+      if (!v.ok()) throw Error("reconciliation: bad USDT balance in GET /fapi/v2/balance");
+      return v.value;
+    }
+    throw Error("reconciliation: GET /fapi/v2/balance has no USDT balance");
+  }
+
+ private:
+  simdjson::dom::array array(const std::string& body, std::string_view what) {
+    simdjson::dom::element doc;
+    if (parser_.parse(body).get(doc) != simdjson::SUCCESS || !doc.is_array())
+      throw Error("reconciliation: " + std::string(what) + " is not a JSON array: " + body.substr(0, 200));
+    return doc.get_array().value();
+  }
+  LiveGateway& gateway_;
+  oms::binance_futures::Encoder& enc_;
+  const InstrumentRegistry& registry_;
+  oms::binance_futures::UserStreamDecoder decoder_;
+  simdjson::dom::parser parser_;
+  std::string positions_body_;
+  bool positions_loaded_{false};
+};
+
+class KucoinFuturesQueries final : public VenueQueries {
+ public:
+  KucoinFuturesQueries(LiveGateway& g, oms::kucoin_futures::Encoder& e, const InstrumentRegistry& r)
+      : gateway_(g), enc_(e), registry_(r), decoder_(r, Venue::kucoin_futures) {}
+  Venue venue() const noexcept override { return Venue::kucoin_futures; }
+  std::string_view open_orders_endpoint() const noexcept override { return "GET /api/v1/orders?status=active"; }
+
+  std::vector<VenueOrder> open_orders() override {
+    std::vector<VenueOrder> out;
+    // Working limit orders, then untriggered stops (a separate list at KuCoin), each page of each.
+    for (const std::string_view path : {std::string_view("/api/v1/orders?status=active&"), std::string_view("/api/v1/stopOrders?")}) {
+      oms::kucoin_futures::OpenOrderPage page{};
+      for (int n = 1; n <= 100; ++n) {
+        const std::string endpoint = std::string(path) + "pageSize=1000&currentPage=" + std::to_string(n);
+        for (const oms::kucoin_futures::OpenOrder& o : oms::kucoin_futures::parse_open_orders(require_ok(endpoint), registry_, Venue::kucoin_futures, &page)) {
+          VenueOrder v;
+          v.client_id = std::string(o.client_id.view());
+          v.symbol = o.symbol;
+          v.side = o.side == Side::buy ? "BUY" : "SELL";
+          v.qty = o.qty.to_string();
+          v.status = "open";
+          v.type = o.type == risk::OrderType::limit                ? "LIMIT"
+                   : o.type == risk::OrderType::market             ? "MARKET"
+                   : o.type == risk::OrderType::stop_market        ? "STOP_MARKET"
+                   : o.type == risk::OrderType::take_profit_market ? "TAKE_PROFIT_MARKET"
+                                                                   : std::string(risk::to_string(o.type));
+          v.price = o.price.to_string();
+          v.stop_price = o.stop_price.to_string();
+          v.executed = o.filled.to_string();
+          v.tif = "GTC";
+          v.reduce_only = o.reduce_only;
+          v.order_id = o.order_id;
+          out.push_back(std::move(v));
+        }
+        if (page.current_page >= page.total_pages) break;
+      }
+    }
+    return out;
+  }
+  bool query(const oms::OrderState& o, oms::RestAnswer& a, std::string& why) override {
+    int status = 0;
+    const std::string body = send("GET", "/api/v1/orders/byClientOid?clientOid=" + std::string(o.client_id().view()), status);
+    if (decoder_.decode_rest(oms::RestRequest::query, status, body, o.client_id(), o.spec.req.instrument, a) != Errc::ok || a.unknown) {
+      why = "HTTP " + std::to_string(status) + ": " + body.substr(0, 200);
+      return false;
+    }
+    return true;
+  }
+  bool cancel(const VenueOrder& v, std::string& why) override {
+    int status = 0;
+    // DELETE /api/v1/orders/{orderId} cancels a stop order as well.
+    const std::string body = send("DELETE", "/api/v1/orders/" + v.order_id, status);
+    if (status == 200 && body.find("\"200000\"") != std::string::npos) return true;
+    why = "HTTP " + std::to_string(status) + ": " + body.substr(0, 200);
+    return false;
+  }
+  std::pair<Qty, Price> position(std::string_view symbol) override {
+    if (!positions_loaded_) {
+      positions_ = oms::kucoin_futures::parse_positions(require_ok("/api/v1/positions"), registry_);
+      positions_loaded_ = true;
+    }
+    for (const auto& p : positions_)
+      if (p.symbol == symbol) return {p.signed_qty, p.entry_px};
+    return {};
+  }
+  Notional balance() override {
+    const std::string endpoint = "/api/v1/account-overview?currency=USDT";
+    const std::string body = require_ok(endpoint);
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc, margin;
+    // marginBalance: the wallet balance (position and order margin, frozen and available funds), as Binance's.
+    if (parser.parse(body).get(doc) != simdjson::SUCCESS || doc["data"]["marginBalance"].get(margin) != simdjson::SUCCESS ||
+        !(margin.is_number() || margin.is_string()))
+      throw Error("reconciliation: GET " + endpoint + " has no data.marginBalance: " + body.substr(0, 200));
+    const std::string text = margin.is_string() ? std::string(margin.get_string().value()) : simdjson::minify(margin);
+    const auto v = Notional::parse(text);
+    if (!v.ok()) throw Error("reconciliation: GET " + endpoint + ": marginBalance " + text + " is not a decimal");
+    return v.value;
+  }
+
+ private:
+  std::string send(std::string_view method, const std::string& endpoint, int& status) {
+    char req[2048];
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
+    const auto n = enc_.encode_request(method, endpoint, {}, ms.count(), req, sizeof req);
+    if (!n.ok()) throw Error("reconciliation: cannot encode " + endpoint + " (" + std::string(to_string(n.error)) + ")");
+    std::string body;
+    status = gateway_.call(std::string_view(req, n.value), body);
+    return body;
+  }
+  // GET `endpoint`: the body of a 200, else an Error naming the answer (its code is checked by the parser).
+  std::string require_ok(const std::string& endpoint) {
+    int status = 0;
+    std::string body = send("GET", endpoint, status);
+    if (status != 200)
+      throw Error("reconciliation: GET " + endpoint + " answered HTTP " + std::to_string(status) + ": " + body.substr(0, 200) +
+                  " (start-up needs the venue's orders, positions and balance before trading)");
+    return body;
+  }
+
+  LiveGateway& gateway_;
+  oms::kucoin_futures::Encoder& enc_;
+  const InstrumentRegistry& registry_;
+  oms::kucoin_futures::UserStreamDecoder decoder_;
+  std::vector<oms::kucoin_futures::VenuePosition> positions_;
+  bool positions_loaded_{false};
 };
 
 // unknown_orders = "adopt": the venue's order as one of ours (journaled, then tracked by the engine).
 // Returns "" when adopted, else why not.
-std::string adopt(TradingCore& core, const InstrumentRegistry& registry, const VenueOrder& v, std::int64_t now_ns) {
-  const auto inst = registry.find(Venue::binance_usdm, v.symbol);
+std::string adopt(TradingCore& core, const InstrumentRegistry& registry, Venue venue, const VenueOrder& v,
+                  std::int64_t now_ns) {
+  const auto inst = registry.find(venue, v.symbol);
   if (!inst || *inst >= core.traded_count()) return "not an instrument this engine trades";
   const auto cid = oms::ClientOrderId::from(v.client_id);
   if (!cid.ok() || v.client_id.empty()) return "its client id does not fit ours";
   oms::OrderSpec spec{};
   spec.req.client_id = cid.value;
   spec.req.instrument = *inst;
-  spec.req.venue = Venue::binance_usdm;
+  spec.req.venue = venue;
   if (v.side != "BUY" && v.side != "SELL") return "unknown side";
   spec.req.side = v.side == "BUY" ? Side::buy : Side::sell;
   const auto qty = Qty::parse(v.qty);
@@ -213,36 +399,27 @@ std::string adopt(TradingCore& core, const InstrumentRegistry& registry, const V
 
 }  // namespace
 
-LiveReconciliation reconcile_live(TradingCore& core, const InstrumentRegistry& registry, LiveGateway& gateway,
-                                  oms::binance_futures::Encoder& encoder, UnknownOrderPolicy policy,
-                                  const std::string& run_dir, std::int64_t now_ns) {
+std::unique_ptr<VenueQueries> binance_usdm_queries(LiveGateway& gateway, oms::binance_futures::Encoder& encoder,
+                                                   const InstrumentRegistry& registry) {
+  return std::make_unique<BinanceUsdmQueries>(gateway, encoder, registry);
+}
+
+std::unique_ptr<VenueQueries> kucoin_futures_queries(LiveGateway& gateway, oms::kucoin_futures::Encoder& encoder,
+                                                     const InstrumentRegistry& registry) {
+  return std::make_unique<KucoinFuturesQueries>(gateway, encoder, registry);
+}
+
+LiveReconciliation reconcile_live(TradingCore& core, const InstrumentRegistry& registry, VenueQueries& venue,
+                                  UnknownOrderPolicy policy, const std::string& run_dir, std::int64_t now_ns) {
   LiveReconciliation out;
-  simdjson::dom::parser parser;
-  auto parse = [&](const std::string& body, std::string_view what) {
-    simdjson::dom::element doc;
-    if (parser.parse(body).get(doc) != simdjson::SUCCESS || !doc.is_array())
-      throw Error("reconciliation: " + std::string(what) + " is not a JSON array: " + body.substr(0, 200));
-    return doc.get_array().value();
-  };
 
   // 1. Open orders at the venue (every symbol).
-  std::vector<VenueOrder> venue_orders;
-  for (simdjson::dom::element o : parse(require_ok(gateway, encoder, "/fapi/v1/openOrders"), "GET /fapi/v1/openOrders")) {
-    VenueOrder v{std::string(field(o, "clientOrderId")), std::string(field(o, "symbol")), std::string(field(o, "side")),
-                 std::string(field(o, "origQty")), std::string(field(o, "status")), std::string(field(o, "type")),
-                 std::string(field(o, "price")), std::string(field(o, "stopPrice")), std::string(field(o, "executedQty")),
-                 std::string(field(o, "timeInForce"))};
-    bool reduce = false;
-    if (o["reduceOnly"].get(reduce) == simdjson::SUCCESS) v.reduce_only = reduce;
-    if (o["orderId"].get(v.order_id) != simdjson::SUCCESS) v.order_id = 0;
-    venue_orders.push_back(std::move(v));
-  }
+  const std::vector<VenueOrder> venue_orders = venue.open_orders();
   out.venue_open_orders = venue_orders.size();
   std::string json = ",\n  \"venue\": {\n    \"open_orders\": " + std::to_string(venue_orders.size());
 
   // 2. Our journal's working orders: still open there, or resolved by a query.
   oms::OrderManager& om = core.order_manager();
-  oms::binance_futures::UserStreamDecoder decoder(registry, Venue::binance_usdm);
   std::vector<oms::ExecReport> answers;
   std::string resolved_json;
   for (oms::OrderState& o : om.orders()) {
@@ -255,15 +432,11 @@ LiveReconciliation reconcile_live(TradingCore& core, const InstrumentRegistry& r
       log_resume(LogLevel::info, "venue: our order {} is open at the venue", id);
       continue;
     }
-    const std::string symbol(registry.get(o.spec.req.instrument).symbol.view());
-    int status = 0;
-    const std::string body =
-        venue_get(gateway, encoder, "/fapi/v1/order", "symbol=" + symbol + "&origClientOrderId=" + id, status);
-    oms::binance_futures::RestAnswer a;
-    if (decoder.decode_rest(oms::binance_futures::RestRequest::query, status, body, o.client_id(), o.spec.req.instrument, a) != Errc::ok ||
-        a.unknown) {
-      log_resume(LogLevel::error, "venue: our order {} is not open at the venue and its query failed (HTTP {}): {}; it stays {}",
-                 id, status, body.substr(0, 200), oms::to_string(o.status));
+    oms::RestAnswer a;
+    std::string why;
+    if (!venue.query(o, a, why)) {
+      log_resume(LogLevel::error, "venue: our order {} is not open at the venue and its query failed ({}); it stays {}",
+                 id, why, oms::to_string(o.status));
       continue;
     }
     answers.push_back(a.report);
@@ -295,17 +468,15 @@ LiveReconciliation reconcile_live(TradingCore& core, const InstrumentRegistry& r
     bool adopted = false;
     std::string not_adopted;
     if (policy == UnknownOrderPolicy::adopt) {
-      not_adopted = adopt(core, registry, v, now_ns);
+      not_adopted = adopt(core, registry, venue.venue(), v, now_ns);
       adopted = not_adopted.empty();
       if (adopted) ++out.unknown_adopted;
     }
     if (policy == UnknownOrderPolicy::cancel) {
-      int status = 0;
-      const std::string body = venue_get(gateway, encoder, "/fapi/v1/order",
-                                         "symbol=" + v.symbol + "&orderId=" + std::to_string(v.order_id), status, true);
-      canceled = status == 200;
+      std::string why;
+      canceled = venue.cancel(v, why);
       if (canceled) ++out.unknown_canceled;
-      else log_resume(LogLevel::error, "venue: cancelling unknown order {} failed (HTTP {}): {}", v.order_id, status, body.substr(0, 200));
+      else log_resume(LogLevel::error, "venue: cancelling unknown order {} failed ({})", v.order_id, why);
     }
     log_resume(LogLevel::warn, "venue: order {} (client id {}) {} {} qty={} {} is open at the venue but not in our journal: {}",
                v.order_id, v.client_id, v.symbol, v.side, v.qty, v.status,
@@ -314,7 +485,10 @@ LiveReconciliation reconcile_live(TradingCore& core, const InstrumentRegistry& r
                : policy == UnknownOrderPolicy::cancel   ? std::string("cancel FAILED")
                : policy == UnknownOrderPolicy::adopt    ? "not adopted (" + not_adopted + "), reported, left working"
                                                         : std::string("reported, left working"));
-    unknown_json += std::string(unknown_json.empty() ? "" : ",") + "\n      {\"order_id\": " + std::to_string(v.order_id) +
+    // Binance's ids are numbers, KuCoin's strings: each as the venue writes it.
+    const bool numeric = !v.order_id.empty() && v.order_id.find_first_not_of("0123456789") == std::string::npos;
+    const std::string order_id = numeric ? v.order_id : "\"" + json_escape(v.order_id) + "\"";
+    unknown_json += std::string(unknown_json.empty() ? "" : ",") + "\n      {\"order_id\": " + order_id +
                     ", \"client_id\": \"" + json_escape(v.client_id) + "\", \"symbol\": \"" + json_escape(v.symbol) +
                     "\", \"side\": \"" + json_escape(v.side) + "\", \"qty\": \"" + json_escape(v.qty) + "\", \"canceled\": " + (canceled ? "true" : "false") +
                     ", \"adopted\": " + (adopted ? "true" : "false") + "}";
@@ -323,20 +497,10 @@ LiveReconciliation reconcile_live(TradingCore& core, const InstrumentRegistry& r
 
   // 4. Positions: the venue's is the truth.
   std::string positions_json;
-  const auto positions = parse(require_ok(gateway, encoder, "/fapi/v2/positionRisk"), "GET /fapi/v2/positionRisk");
   for (std::size_t i = 0; i < core.traded_count(); ++i) {
     const auto id = static_cast<InstrumentId>(i);
     const std::string_view symbol = registry.get(id).symbol.view();
-    Qty venue_qty{};
-    Price entry{};
-    for (simdjson::dom::element p : positions) {
-      if (field(p, "symbol") != symbol) continue;
-      const auto q = Qty::parse(field(p, "positionAmt"));
-      const auto e = Price::parse(field(p, "entryPrice"));
-      if (!q.ok() || !e.ok()) throw Error("reconciliation: bad positionAmt/entryPrice for " + std::string(symbol));
-      venue_qty = q.value;
-      entry = e.value;
-    }
+    const auto [venue_qty, entry] = venue.position(symbol);
     Qty ours{};  // the journal's open positions, signed
     for (const oms::Position& p : om.positions())
       if (p.is_open() && p.instrument == id) ours += p.side == Side::buy ? p.qty : -p.qty;
@@ -355,15 +519,7 @@ LiveReconciliation reconcile_live(TradingCore& core, const InstrumentRegistry& r
   json += ",\n    \"positions\": [" + positions_json + (positions_json.empty() ? "" : "\n    ") + "]";
 
   // 5. Balance: the venue's wallet balance of the settlement asset.
-  bool found = false;
-  for (simdjson::dom::element b : parse(require_ok(gateway, encoder, "/fapi/v2/balance"), "GET /fapi/v2/balance")) {
-    if (field(b, "asset") != "USDT") continue;
-    const auto v = Notional::parse(field(b, "balance"));
-    if (!v.ok()) throw Error("reconciliation: bad USDT balance in GET /fapi/v2/balance");
-    out.balance = v.value;
-    found = true;
-  }
-  if (!found) throw Error("reconciliation: GET /fapi/v2/balance has no USDT balance");
+  out.balance = venue.balance();
   core.set_venue_balance(out.balance);
   log_resume(LogLevel::info, "venue: wallet balance {} USDT replaces [sim] initial_balance", out.balance.to_string());
   json += ",\n    \"balance\": \"" + out.balance.to_string() + "\"\n  }\n}\n";

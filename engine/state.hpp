@@ -5,13 +5,21 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/fixed_point.hpp"
 #include "core/instrument.hpp"
+#include "oms/order_state.hpp"
+#include "oms/venue_answer.hpp"
 
 namespace enigma::oms::binance_futures {
+class Encoder;
+}
+namespace enigma::oms::kucoin_futures {
 class Encoder;
 }
 
@@ -70,17 +78,53 @@ class StateDirLock {
 std::string write_resume_report(TradingCore& core, const InstrumentRegistry& registry, const std::string& run_dir, const std::string& state_dir,
                                 std::string_view mode, bool simulated_exchange, std::int64_t now_ns);
 
-// Live start-up reconciliation (Binance USD-M; cold path, after TradingCore::go_live and before
-// gateway.start()): GET /fapi/v1/openOrders, /fapi/v2/positionRisk and /fapi/v2/balance on the gateway's
-// REST connection, signed with `encoder`. Our journal's working orders the venue no longer has open are
-// queried by client id (GET /fapi/v1/order) and the answer applied (filled, canceled, ...; journaled);
-// open orders not in our journal are reported and, with UnknownOrderPolicy::cancel, cancelled by their
-// venue order id; the venue's position of each traded instrument replaces ours (differences logged); the
-// wallet balance replaces [sim] initial_balance. Every finding is logged; the summary is added to
-// `<run_dir>/reconciliation.json`. Throws enigma::Error naming the endpoint and the venue's answer when
-// one of the three account queries fails: trading blind is not an option.
-LiveReconciliation reconcile_live(TradingCore& core, const InstrumentRegistry& registry, LiveGateway& gateway,
-                                  oms::binance_futures::Encoder& encoder, UnknownOrderPolicy policy,
-                                  const std::string& run_dir, std::int64_t now_ns);
+// One open order as the venue lists it, in the venue-neutral words reconciliation uses (side BUY / SELL, type
+// LIMIT / STOP_MARKET / TAKE_PROFIT_MARKET / other, time in force GTC / IOC, decimal texts as sent).
+struct VenueOrder {
+  std::string client_id, symbol, side, qty, status, type, price, stop_price, executed, tif;
+  bool reduce_only{false};
+  std::string order_id;  // the venue's id (Binance: digits, KuCoin: 24 hex)
+};
+
+// What start-up reconciliation asks a venue (cold path; one signed request each on the gateway's control
+// connection before it starts). Every method throws enigma::Error naming the endpoint and the venue's answer
+// when the query fails, except query() and cancel(), whose failure is reported and logged.
+class VenueQueries {
+ public:
+  virtual ~VenueQueries() = default;
+  [[nodiscard]] virtual Venue venue() const noexcept = 0;
+  // Every open order of the account (every symbol; untriggered stops included).
+  virtual std::vector<VenueOrder> open_orders() = 0;
+  // Our order's state by client id: true with `out` (ExecKind::status) when the venue answered it; else false
+  // with the HTTP status and body in `why`.
+  virtual bool query(const oms::OrderState& o, oms::RestAnswer& out, std::string& why) = 0;
+  // Cancels an order we never sent, by the venue's id. False with the reason in `why`.
+  virtual bool cancel(const VenueOrder& v, std::string& why) = 0;
+  // The signed position (base units as our Qty) and entry price of `symbol`; zero when flat.
+  virtual std::pair<Qty, Price> position(std::string_view symbol) = 0;
+  // The wallet balance of the settlement asset (USDT).
+  virtual Notional balance() = 0;
+  // The endpoint names for the log and errors, e.g. "GET /fapi/v1/openOrders".
+  [[nodiscard]] virtual std::string_view open_orders_endpoint() const noexcept = 0;
+};
+
+// The adapters: Binance USD-M (GET /fapi/v1/openOrders, /fapi/v1/order, /fapi/v2/positionRisk, /fapi/v2/balance)
+// and KuCoin Futures (GET /api/v1/orders?status=active and /api/v1/stopOrders, /api/v1/orders/byClientOid,
+// /api/v1/positions, /api/v1/account-overview?currency=USDT), signed with `encoder`, sent with gateway.call().
+std::unique_ptr<VenueQueries> binance_usdm_queries(LiveGateway& gateway, oms::binance_futures::Encoder& encoder,
+                                                   const InstrumentRegistry& registry);
+std::unique_ptr<VenueQueries> kucoin_futures_queries(LiveGateway& gateway, oms::kucoin_futures::Encoder& encoder,
+                                                     const InstrumentRegistry& registry);
+
+// Live start-up reconciliation (cold path, after TradingCore::go_live* and before gateway.start()): the
+// venue's open orders, positions and balance through `venue`. Our journal's working orders the venue no
+// longer has open are queried by client id and the answer applied (filled, canceled, ...; journaled); open
+// orders not in our journal are reported and, with UnknownOrderPolicy::cancel, cancelled by their venue order
+// id (adopt: journaled and managed as ours); the venue's position of each traded instrument replaces ours
+// (differences logged); the wallet balance replaces [sim] initial_balance. Every finding is logged; the
+// summary is added to `<run_dir>/reconciliation.json`. Throws enigma::Error naming the endpoint and the
+// venue's answer when one of the account queries fails: trading blind is not an option.
+LiveReconciliation reconcile_live(TradingCore& core, const InstrumentRegistry& registry, VenueQueries& venue,
+                                  UnknownOrderPolicy policy, const std::string& run_dir, std::int64_t now_ns);
 
 }  // namespace enigma::engine

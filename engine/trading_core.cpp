@@ -20,7 +20,11 @@ constexpr std::int64_t kDayNs = 86'400'000'000'000;
 // Binance answers that mean the key or its signature is refused: no order can succeed until a person acts.
 LogLiteral side_text(Side s) noexcept { return LogLiteral{s == Side::buy ? "buy" : "sell"}; }
 
-bool credentials_refused(std::int32_t code) noexcept { return code == -2014 || code == -2015 || code == -1022; }
+// The venue refused the key itself: Binance -2014 / -2015 / -1022; KuCoin 400003 (key not found), 400004
+// (passphrase), 400005 (signature), 400006 (IP not whitelisted), 400007 (no permission).
+bool credentials_refused(std::int32_t code) noexcept {
+  return code == -2014 || code == -2015 || code == -1022 || (code >= 400003 && code <= 400007);
+}
 }  // namespace
 
 std::string_view to_string(Lifecycle s) noexcept {
@@ -285,12 +289,40 @@ bool TradingCore::send_live(oms::binance_futures::RestRequest kind, const risk::
   return live_->try_send(kind, id, instrument, std::string_view(wire_.data(), n), rdtsc(), protective, kill_tsc_);
 }
 
+Result<std::size_t> TradingCore::encode_live_cancel(InstrumentId inst, const risk::ClientOrderId& id,
+                                                    std::int64_t now_ns) noexcept {
+  if (live_venue_ == Venue::kucoin_futures) return kucoin_->encode_cancel(inst, id, now_ns / 1'000'000, wire_.data(), wire_.size());
+  return binance_->encode_cancel(inst, id, now_ns / 1'000'000, wire_.data(), wire_.size());
+}
+
+Result<std::size_t> TradingCore::encode_live_query(InstrumentId inst, const risk::ClientOrderId& id,
+                                                   std::int64_t now_ns) noexcept {
+  if (live_venue_ == Venue::kucoin_futures) return kucoin_->encode_query(id, now_ns / 1'000'000, wire_.data(), wire_.size());
+  return binance_->encode_query(inst, id, now_ns / 1'000'000, wire_.data(), wire_.size());
+}
+
 void TradingCore::go_live(LiveGateway& gateway, std::string api_key, const oms::Secret& secret, std::string rest_host,
                           std::unique_ptr<oms::binance_futures::WsApiEncoder> ws_api) {
   oms::binance_futures::Config bc;
   bc.host = std::move(rest_host);
   binance_ = std::make_unique<oms::binance_futures::Encoder>(registry_, std::move(api_key), secret, bc);
   binance_->use_ws_api(std::move(ws_api));
+  live_venue_ = Venue::binance_usdm;
+  start_live(gateway);
+}
+
+void TradingCore::go_live_kucoin_futures(LiveGateway& gateway, std::string api_key, const oms::Secret& secret,
+                                         const oms::Secret& passphrase, std::string rest_host) {
+  if (cfg_.deadman_countdown_ns > 0)
+    throw Error("KuCoin Futures has no dead-man switch (no cancel-all-after endpoint): set [live] deadman_countdown_ms = 0");
+  oms::kucoin_futures::Config kc;
+  kc.host = std::move(rest_host);
+  kucoin_ = std::make_unique<oms::kucoin_futures::Encoder>(registry_, std::move(api_key), secret, passphrase, kc);
+  live_venue_ = Venue::kucoin_futures;
+  start_live(gateway);
+}
+
+void TradingCore::start_live(LiveGateway& gateway) {
   live_pos_.assign(registry_.size(), oms::SimPosition{});
   live_account_ = oms::SimAccount{};
   live_account_.balance = cfg_.sim.initial_balance;
@@ -325,7 +357,7 @@ std::optional<risk::ClientOrderId> TradingCore::apply_venue_status(const oms::Ex
   const oms::OrderState* o = om_.find(*out.cancel_sibling);
   if (o == nullptr || !oms::is_working(o->status) || om_.cancel(*out.cancel_sibling, now_ns) != Errc::ok) return std::nullopt;
   const InstrumentId inst = o->spec.req.instrument;
-  const auto n = binance_->encode_cancel(inst, *out.cancel_sibling, now_ns / 1'000'000, wire_.data(), wire_.size());
+  const auto n = encode_live_cancel(inst, *out.cancel_sibling, now_ns);
   if (!n.ok() || !send_live(oms::binance_futures::RestRequest::cancel, *out.cancel_sibling, inst, n.value)) return std::nullopt;
   ++counters_.cancels;
   return out.cancel_sibling;
@@ -382,7 +414,7 @@ void TradingCore::cancel_order(const risk::ClientOrderId& id, std::int64_t now_n
   if (om_.cancel(id, now_ns) != Errc::ok) return;  // journaled before it leaves
   if (live_ != nullptr) [[unlikely]] {
     const InstrumentId inst = o->spec.req.instrument;
-    const auto n = binance_->encode_cancel(inst, id, now_ns / 1'000'000, wire_.data(), wire_.size());
+    const auto n = encode_live_cancel(inst, id, now_ns);
     if (n.ok() && send_live(oms::binance_futures::RestRequest::cancel, id, inst, n.value)) {
       ++counters_.cancels;
       return;
@@ -1212,7 +1244,7 @@ void TradingCore::query_unknown(std::int64_t now_ns) noexcept {
       continue;
     }
     const InstrumentId inst = o->spec.req.instrument;
-    const auto n = binance_->encode_query(inst, s.id, now_ns / 1'000'000, wire_.data(), wire_.size());
+    const auto n = encode_live_query(inst, s.id, now_ns);
     const bool sent = n.ok() && send_live(oms::binance_futures::RestRequest::query, s.id, inst, n.value);
     if (sent) ++counters_.queries;
     if (sent && !unknown) {  // a check after a reconnect: one answer settles it (it is applied as a report)
@@ -1233,7 +1265,7 @@ void TradingCore::retry_kill_cancels(std::int64_t now_ns) noexcept {
     const oms::OrderState* o = om_.find(s.id);
     if (o == nullptr || !oms::is_working(o->status) || o->spec.req.reduce_only) continue;
     const InstrumentId inst = o->spec.req.instrument;
-    const auto bytes = binance_->encode_cancel(inst, s.id, now_ns / 1'000'000, wire_.data(), wire_.size());
+    const auto bytes = encode_live_cancel(inst, s.id, now_ns);
     if (bytes.ok() && send_live(oms::binance_futures::RestRequest::cancel, s.id, inst, bytes.value)) ++counters_.cancels;
   }
 }
@@ -1367,8 +1399,22 @@ void TradingCore::cancel_entries_of(InstrumentId id, std::int64_t now_ns) noexce
     if (n == 0) return;
     bool sent = false;
     if (n == 1) {
-      const auto bytes = binance_->encode_cancel(id, batch[0], now_ns / 1'000'000, wire_.data(), wire_.size());
+      const auto bytes = encode_live_cancel(id, batch[0], now_ns);
       sent = bytes.ok() && send_live(oms::binance_futures::RestRequest::cancel, batch[0], id, bytes.value);
+    } else if (live_venue_ == Venue::kucoin_futures) {
+      // KuCoin Futures: no batch cancel by client id; each leaves on its own (the control connection sends
+      // them back to back).
+      for (std::size_t k = 0; k < n; ++k) {
+        const auto bytes = encode_live_cancel(id, batch[k], now_ns);
+        if (bytes.ok() && send_live(oms::binance_futures::RestRequest::cancel, batch[k], id, bytes.value)) {
+          ++counters_.cancels;
+        } else {
+          ++counters_.gateway_full;
+          cancel_not_sent(batch[k], id, now_ns);
+        }
+      }
+      n = 0;
+      return;
     } else {
       const std::span<const risk::ClientOrderId> ids(batch.data(), n);
       const auto bytes = binance_->encode_cancel_batch(id, ids, now_ns / 1'000'000, wire_.data(), wire_.size());

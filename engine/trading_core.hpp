@@ -173,6 +173,10 @@ class TradingCore {
   // API requests (the gateway needs its ws_api_url); cancel-all and the dead-man timer stay REST.
   void go_live(LiveGateway& gateway, std::string api_key, const oms::Secret& secret, std::string rest_host,
                std::unique_ptr<oms::binance_futures::WsApiEncoder> ws_api = nullptr);
+  // Live on KuCoin Futures: the same, with the KuCoin encoder (v2 passphrase signing). The venue has no dead-man
+  // switch: throws enigma::Error when [trading] deadman_countdown_ms is not 0, or as the encoder does.
+  void go_live_kucoin_futures(LiveGateway& gateway, std::string api_key, const oms::Secret& secret,
+                              const oms::Secret& passphrase, std::string rest_host);
   [[nodiscard]] bool live() const noexcept { return live_ != nullptr; }
   // Live: disarms the venue's dead-man timer (clean shutdown, after the working orders are settled).
   void disarm_deadman(std::int64_t now_ns) noexcept;
@@ -430,6 +434,10 @@ class TradingCore {
   // Live, after a reconnect of the user-data stream or the order connection: every working order is
   // queried once by client id; the answers are applied like reports (a fill missed meanwhile is booked).
   void verify_working(std::int64_t now_ns) noexcept;
+  void start_live(LiveGateway& gateway);
+  // The live venue's signed cancel / query of one order into wire_.
+  Result<std::size_t> encode_live_cancel(InstrumentId inst, const risk::ClientOrderId& id, std::int64_t now_ns) noexcept;
+  Result<std::size_t> encode_live_query(InstrumentId inst, const risk::ClientOrderId& id, std::int64_t now_ns) noexcept;
   void refresh_deadman(std::int64_t now_ns, std::int64_t countdown_ms) noexcept;
   void retry_kill_cancels(std::int64_t now_ns) noexcept;
   void book_live_fill(InstrumentId id, Side side, Price px, Qty qty, Notional fee) noexcept;
@@ -486,6 +494,7 @@ class TradingCore {
   // manage_stops: the most favourable mid since the position opened (stops only move on a new extreme).
   std::vector<Price> stop_extreme_;
   LiveGateway* live_{nullptr};
+  Venue live_venue_{Venue::binance_usdm};  // whose encoder signs the live requests (go_live*)
   std::vector<oms::SimPosition> live_pos_;
   oms::SimAccount live_account_{};
   std::uint32_t pending_queries_{0};  // live: slots with query_at_ns set

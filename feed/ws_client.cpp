@@ -241,7 +241,10 @@ struct WsClient::Impl {
     try {
       if (https) {
         // KuCoin: a fresh token for every connection (tokens expire), then endpoint?token=..&connectId=..
-        const HttpsResponse r = https->post(opt.kucoin_bullet_url, std::string{});
+        const HttpsResponse r =
+            opt.kucoin_bullet_headers
+                ? https->post(opt.kucoin_bullet_url, std::string{}, "application/json", opt.kucoin_bullet_headers())
+                : https->post(opt.kucoin_bullet_url, std::string{});
         if (r.status != 200) {
           throw Error("POST " + opt.kucoin_bullet_url + ": HTTP " + std::to_string(r.status) + ": " + r.body.substr(0, 200));
         }

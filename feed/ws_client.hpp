@@ -148,6 +148,9 @@ struct WsClientOptions {
   // https://api-futures.kucoin.com/api/v1/bullet-public), parses the body with kucoin::parse_bullet and
   // connects to endpoint?token=..&connectId=.., taking pingInterval/pingTimeout from the response.
   std::string kucoin_bullet_url;
+  // KuCoin private channels (bullet-private): the signed KC-API-* headers of that POST, made anew for every
+  // connect attempt (they carry a timestamp). Unset: the POST is unsigned (bullet-public).
+  std::function<std::vector<std::pair<std::string, std::string>>()> kucoin_bullet_headers;
   std::string connect_id;                 // KuCoin connectId; empty: generated from the backoff seed
   int busy_poll_us = 50;                  // SO_BUSY_POLL value; 0: leave unset
   // asio: reads wait on the reactor; busy_poll: poll_once() retries recvmsg itself (no epoll) and the socket

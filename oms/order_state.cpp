@@ -89,6 +89,11 @@ OrderStatus target_status(const OrderState& o, const ExecReport& r) noexcept {
     case ExecKind::expired: return OrderStatus::expired;
     case ExecKind::cancel_rejected:
       if (cur != OrderStatus::pending_cancel) return cur;
+      // An order whose fate was UNKNOWN (or never answered) stays so: the refusal of its cancel does not say
+      // the venue has it, and only a query may settle it (a cancel of an order the venue never received is
+      // refused too).
+      if (o.status_before_cancel == OrderStatus::unknown || o.status_before_cancel == OrderStatus::pending_new)
+        return o.status_before_cancel;
       // The order is still live (if it is in fact done, the done report follows and wins).
       return live_status(o);
     case ExecKind::status: {

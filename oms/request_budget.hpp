@@ -49,10 +49,11 @@ struct RequestBudgetConfig {
 [[nodiscard]] constexpr RequestBudgetConfig binance_usdm_budget() noexcept {
   return {{60'000'000'000, 2400}, {10'000'000'000, 300}, {60'000'000'000, 1200}, 20};
 }
-// KuCoin Futures private endpoints as the trading plan states them: 75 requests / 3 s (no separate order
-// window); not used by a live gateway yet.
+// KuCoin Futures private endpoints: the venue's resource pool, 2000 weight per 30 s (VIP0; each endpoint has a
+// documented weight, https://www.kucoin.com/docs-new/rate-limit; the gw-ratelimit-* answer headers say what is
+// left), and the trading plan's own cap of 75 requests per 3 s (every request counts 1 in the short window).
 [[nodiscard]] constexpr RequestBudgetConfig kucoin_futures_private_budget() noexcept {
-  return {{3'000'000'000, 75}, {}, {}, 20};
+  return {{30'000'000'000, 2000}, {3'000'000'000, 75}, {}, 20};
 }
 
 enum class BudgetVerdict : std::uint8_t {

@@ -17,31 +17,15 @@
 #include "core/error.hpp"
 #include "core/instrument.hpp"
 #include "oms/exec_report.hpp"
+#include "oms/venue_answer.hpp"
 
 namespace enigma::oms::binance_futures {
 
-enum class UserEvent : std::uint8_t {
-  report,               // `out` holds an ExecReport
-  ignored,              // a well-formed event we do not turn into a report (ACCOUNT_UPDATE, ...)
-  listen_key_expired,   // the stream is dead: create a new listenKey and reconnect
-};
-
-// Which request a REST answer belongs to. cancel_all (DELETE /fapi/v1/allOpenOrders) and countdown
-// (POST /fapi/v1/countdownCancelAll, the dead-man switch) concern an instrument, not one order: their
-// answer carries no report, only success, a venue code or UNKNOWN. cancel_batch (DELETE
-// /fapi/v1/batchOrders) cancels up to 10 orders of one instrument: its answer is one result per order.
-enum class RestRequest : std::uint8_t { new_order, cancel, query, cancel_all, countdown, cancel_batch };
-[[nodiscard]] constexpr bool is_instrument_request(RestRequest k) noexcept {
-  return k == RestRequest::cancel_all || k == RestRequest::countdown;
-}
-
-// A decoded REST answer. `unknown`: no usable answer (5xx, timeout, connection lost after the request
-// left): the order's fate is UNKNOWN until a query by client order id resolves it (RELIABILITY.md).
-struct RestAnswer {
-  ExecReport report{};
-  std::int32_t venue_code{0};  // Binance error code of a 4xx ({"code":-2019,"msg":...}); 0 otherwise
-  bool unknown{false};
-};
+// The venue-neutral request kinds and answers (oms/venue_answer.hpp), under the names this file always used.
+using oms::is_instrument_request;
+using oms::RestAnswer;
+using oms::RestRequest;
+using oms::UserEvent;
 
 class UserStreamDecoder {
  public:

@@ -34,6 +34,20 @@ void Encoder::sign(std::string_view timestamp, std::string_view method, std::str
   base64_encode(mac, sizeof mac, out);
 }
 
+std::vector<std::pair<std::string, std::string>> Encoder::signed_headers(std::string_view method,
+                                                                        std::string_view endpoint,
+                                                                        std::string_view body,
+                                                                        std::int64_t timestamp_ms) const {
+  const std::string ts = std::to_string(timestamp_ms);
+  char sig[kSha256Base64Size];
+  sign(ts, method, endpoint, body, sig);
+  return {{"KC-API-KEY", api_key_},
+          {"KC-API-SIGN", std::string(sig, kSha256Base64Size)},
+          {"KC-API-TIMESTAMP", ts},
+          {"KC-API-PASSPHRASE", std::string(signed_passphrase())},
+          {"KC-API-KEY-VERSION", "2"}};
+}
+
 Result<std::size_t> Encoder::finish(std::string_view method, std::string_view endpoint, std::string_view body,
                                     std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept {
   char ts_buf[24];

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/error.hpp"
 #include "core/instrument.hpp"
@@ -48,6 +50,19 @@ class Encoder {
   [[nodiscard]] Result<std::size_t> encode_query(const ClientOrderId& id, std::int64_t timestamp_ms, char* out,
                                                  std::size_t cap) noexcept;
 
+  // Any signed request, complete (cold path: start-up queries such as GET /api/v1/orders?status=active,
+  // /api/v1/positions, /api/v1/account-overview?currency=USDT). `endpoint` is the path with its query.
+  [[nodiscard]] Result<std::size_t> encode_request(std::string_view method, std::string_view endpoint,
+                                                   std::string_view body, std::int64_t timestamp_ms, char* out,
+                                                   std::size_t cap) noexcept {
+    return finish(method, endpoint, body, timestamp_ms, out, cap);
+  }
+  // The KC-API-* headers of a signed request, for an HTTP client that writes the rest itself (cold path: the
+  // bullet-private POST of the private WebSocket, the API-key check on the account host).
+  [[nodiscard]] std::vector<std::pair<std::string, std::string>> signed_headers(std::string_view method,
+                                                                               std::string_view endpoint,
+                                                                               std::string_view body,
+                                                                               std::int64_t timestamp_ms) const;
   // base64 KC-API-SIGN (44 chars into `out`) of timestamp + method + endpoint + body.
   void sign(std::string_view timestamp, std::string_view method, std::string_view endpoint, std::string_view body,
             char out[kSha256Base64Size]) const noexcept;

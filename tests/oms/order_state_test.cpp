@@ -103,6 +103,25 @@ TEST(OmsOrderState, CancelRejectedRestoresLiveStatus) {
   EXPECT_EQ(o.status, OrderStatus::partially_filled);
 }
 
+// An order whose new-order request timed out (UNKNOWN) is cancelled (the position went flat) and the venue
+// refuses the cancel: it never had the order. The refusal says nothing of whether it exists, so the order
+// stays UNKNOWN, and the query's "not found" then settles it as rejected (it used to read ACCEPTED forever).
+TEST(OmsOrderState, ARefusedCancelOfAnUnknownOrderLeavesItUnknownUntilTheQuery) {
+  OrderState o = make_order("A9", lots(10));
+  mark_sent(o);
+  ASSERT_TRUE(mark_unknown(o));
+  ASSERT_TRUE(mark_cancel_sent(o));
+  ExecReport refused = report(o, ExecKind::cancel_rejected, lots(0));
+  refused.reason = Reason::order_not_found;
+  apply(o, refused);
+  EXPECT_EQ(o.status, OrderStatus::unknown);
+  ExecReport not_found = report(o, ExecKind::status, lots(0));
+  not_found.status = OrderStatus::unknown;
+  not_found.reason = Reason::order_not_found;
+  apply(o, not_found);
+  EXPECT_EQ(o.status, OrderStatus::rejected);
+}
+
 TEST(OmsOrderState, TimeoutGoesUnknownAndQueryResolves) {
   OrderState o = make_order("A7", lots(10));
   mark_sent(o);

@@ -73,10 +73,20 @@ TEST(RequestBudget, BackOffAndBan) {
   EXPECT_EQ(b.try_take(RequestPriority::new_order, {0, 1}, kT0 + 3600 * kSec), BudgetVerdict::banned);
 }
 
-TEST(RequestBudget, KucoinFuturesPrivateDefaultIs75Per3Seconds) {
+// KuCoin Futures: at most 75 requests per 3 s (the plan), whatever their weight, within the venue's pool of
+// 2000 weight per 30 s.
+TEST(RequestBudget, KucoinFuturesPrivateDefaultIs75RequestsPer3SecondsIn2000WeightPer30) {
   RequestBudget b(kucoin_futures_private_budget());
   int ok = 0;
-  while (b.try_take(RequestPriority::cancel, {1, 0}, kT0) == BudgetVerdict::ok) ++ok;
+  while (b.try_take(RequestPriority::cancel, {1, 1}, kT0) == BudgetVerdict::ok) ++ok;
   EXPECT_EQ(ok, 75);
-  EXPECT_EQ(b.next_window_ns(kT0), kT0 + 3 * kSec);
+  EXPECT_EQ(b.try_take(RequestPriority::cancel, {1, 1}, kT0 + 3 * kSec - 1), BudgetVerdict::wait);
+  EXPECT_EQ(b.try_take(RequestPriority::cancel, {1, 1}, kT0 + 3 * kSec), BudgetVerdict::ok);
+  // Heavy requests (a query weighs 5): the pool runs out first, 400 of them in 30 s, over many 3 s windows.
+  RequestBudget pool(kucoin_futures_private_budget());
+  int queries = 0;
+  for (int w = 0; w < 10; ++w)
+    for (int i = 0; i < 75; ++i)
+      if (pool.try_take(RequestPriority::cancel, {5, 1}, kT0 + w * 3 * kSec) == BudgetVerdict::ok) ++queries;
+  EXPECT_EQ(queries, 400);
 }

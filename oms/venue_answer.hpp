@@ -1,0 +1,36 @@
+// What a venue gateway asks and hears, named once for every venue (Binance USD-M, KuCoin Futures): the kind of
+// REST request an answer belongs to, a decoded answer, and what a private-stream message turned out to be.
+// Each venue's decoder (oms/venues/<venue>_user.hpp) fills these; engine/live_gateway.cpp routes them.
+#pragma once
+
+#include <cstdint>
+
+#include "oms/exec_report.hpp"
+
+namespace enigma::oms {
+
+enum class UserEvent : std::uint8_t {
+  report,               // `out` holds an ExecReport
+  ignored,              // a well-formed event we do not turn into a report (ACCOUNT_UPDATE, ...)
+  listen_key_expired,   // the stream is dead: renew its key / token and reconnect
+};
+
+// Which request a REST answer belongs to. cancel_all (Binance DELETE /fapi/v1/allOpenOrders, KuCoin DELETE
+// /api/v1/orders?symbol=) and countdown (Binance POST /fapi/v1/countdownCancelAll, the dead-man switch)
+// concern an instrument, not one order: their answer carries no report, only success, a venue code or UNKNOWN.
+// cancel_batch (Binance DELETE /fapi/v1/batchOrders) cancels up to 10 orders of one instrument: its answer is
+// one result per order.
+enum class RestRequest : std::uint8_t { new_order, cancel, query, cancel_all, countdown, cancel_batch };
+[[nodiscard]] constexpr bool is_instrument_request(RestRequest k) noexcept {
+  return k == RestRequest::cancel_all || k == RestRequest::countdown;
+}
+
+// A decoded REST answer. `unknown`: no usable answer (5xx, timeout, connection lost after the request
+// left): the order's fate is UNKNOWN until a query by client order id resolves it (RELIABILITY.md).
+struct RestAnswer {
+  ExecReport report{};
+  std::int32_t venue_code{0};  // the venue's error code of a refusal (Binance -2019, KuCoin 300003); 0 otherwise
+  bool unknown{false};
+};
+
+}  // namespace enigma::oms

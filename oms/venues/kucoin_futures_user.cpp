@@ -1,0 +1,719 @@
+#include "oms/venues/kucoin_futures_user.hpp"
+
+#include <simdjson.h>
+
+#include <cctype>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+namespace enigma::oms::kucoin_futures {
+
+namespace od = simdjson::ondemand;
+
+namespace {
+
+constexpr std::int64_t kSuccess = 200000;  // KuCoin's "code" of a successful REST answer
+constexpr std::string_view kOrderTopic = "/contractMarket/tradeOrders";
+
+// ---- hot path helpers (no allocation, no throw) ----
+
+Errc get_text(od::value v, std::string_view& out) noexcept {
+  return v.get_string().get(out) ? Errc::wrong_type : Errc::ok;
+}
+
+std::string_view trim(std::string_view s) noexcept {
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\r' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// A number KuCoin sends as "2" or 2: its text (null reads as absent). The fixed-point parsers take it from here.
+Errc get_num_text(od::value v, std::string_view& out) noexcept {
+  od::json_type t;
+  if (v.type().get(t)) return Errc::bad_format;
+  switch (t) {
+    case od::json_type::string: return get_text(v, out);
+    case od::json_type::number: out = trim(v.raw_json_token()); return Errc::ok;
+    case od::json_type::null: out = {}; return Errc::ok;
+    default: return Errc::wrong_type;
+  }
+}
+
+// Unsigned decimal text (no sign, no fraction) -> u64; false on anything else or overflow.
+bool parse_u64(std::string_view s, std::uint64_t& out) noexcept {
+  if (s.empty() || s.size() > 20) return false;
+  std::uint64_t v = 0;
+  for (const char c : s) {
+    if (c < '0' || c > '9') return false;
+    if (__builtin_mul_overflow(v, 10u, &v) || __builtin_add_overflow(v, static_cast<unsigned>(c - '0'), &v)) return false;
+  }
+  out = v;
+  return true;
+}
+
+// A non-negative integer as a JSON number or a decimal string (ts, codes).
+Errc get_u64_any(od::value v, std::uint64_t& out) noexcept {
+  std::string_view s;
+  if (const Errc e = get_num_text(v, s); e != Errc::ok) return e;
+  if (s.empty()) return Errc::ok;  // null: absent
+  return parse_u64(s, out) ? Errc::ok : Errc::wrong_type;
+}
+
+// A bool; null reads as absent (`has` stays false).
+Errc get_bool(od::value v, bool& out, bool& has) noexcept {
+  od::json_type t;
+  if (v.type().get(t)) return Errc::bad_format;
+  if (t == od::json_type::null) return Errc::ok;
+  if (v.get_bool().get(out)) return Errc::wrong_type;
+  has = true;
+  return Errc::ok;
+}
+
+// Optional decimal field: absent (or "") stays zero.
+template <class F>
+Errc parse_opt(std::string_view s, F& out) noexcept {
+  if (s.empty()) return Errc::ok;
+  const auto r = F::parse(s);
+  if (!r.ok()) return r.error;
+  out = r.value;
+  return Errc::ok;
+}
+
+bool side_from(std::string_view s, Side& out) noexcept {
+  if (s == "buy") out = Side::buy;
+  else if (s == "sell") out = Side::sell;
+  else return false;
+  return true;
+}
+
+// "/contractMarket/tradeOrders" or "/contractMarket/tradeOrders:XBTUSDTM" (not ".../tradeOrdersV2" or the like).
+bool is_order_topic(std::string_view topic) noexcept {
+  return topic.starts_with(kOrderTopic) && (topic.size() == kOrderTopic.size() || topic[kOrderTopic.size()] == ':');
+}
+// Untriggered stop orders live outside the matching engine: their lifecycle ("open", "triggered", "cancel")
+// comes on this topic, with the venue's orderId and no clientOid.
+constexpr std::string_view kStopOrderTopic = "/contractMarket/advancedOrders";
+
+// The fields of one stream order change (data of a tradeOrders message), in any order.
+struct StreamOrder {
+  std::string_view type, status, symbol, side, client_id, order_id, liquidity, trade_id;
+  std::string_view match_size, match_price, filled_size, size;
+  std::uint64_t ts{0};
+};
+
+Errc walk_stream_order(od::object obj, StreamOrder& f) noexcept {
+  for (auto field : obj) {
+    std::string_view k;
+    if (field.unescaped_key().get(k)) return Errc::bad_format;
+    od::value v;
+    if (field.value().get(v)) return Errc::bad_format;
+    Errc e = Errc::ok;
+    if (k == "type") e = get_text(v, f.type);
+    else if (k == "status") e = get_text(v, f.status);
+    else if (k == "symbol") e = get_text(v, f.symbol);
+    else if (k == "side") e = get_text(v, f.side);
+    else if (k == "clientOid") e = get_num_text(v, f.client_id);  // null for orders placed without one
+    else if (k == "orderId") e = get_num_text(v, f.order_id);
+    else if (k == "liquidity") e = get_num_text(v, f.liquidity);
+    else if (k == "tradeId") e = get_num_text(v, f.trade_id);
+    else if (k == "matchSize") e = get_num_text(v, f.match_size);
+    else if (k == "matchPrice") e = get_num_text(v, f.match_price);
+    else if (k == "filledSize") e = get_num_text(v, f.filled_size);
+    else if (k == "size") e = get_num_text(v, f.size);
+    else if (k == "ts") e = get_u64_any(v, f.ts);
+    if (e != Errc::ok) return e;
+  }
+  return Errc::ok;
+}
+
+// The fields of a REST answer: {"code":..,"msg":..,"data":{..}|null}, data an order (query), {"orderId"}
+// (new order) or {"clientOid"} (cancel).
+struct RestBody {
+  std::int64_t code{-1};
+  bool has_data{false}, data_null{false}, data_object{false};
+  std::string_view order_id, symbol, side, status, size, filled_size, filled_value;
+  std::uint64_t updated_ms{0};
+  bool is_active{false}, has_active{false};
+  bool cancel_exist{false}, has_cancel_exist{false};
+};
+
+Errc walk_rest_data(od::object obj, RestBody& b) noexcept {
+  for (auto field : obj) {
+    std::string_view k;
+    if (field.unescaped_key().get(k)) return Errc::bad_format;
+    od::value v;
+    if (field.value().get(v)) return Errc::bad_format;
+    Errc e = Errc::ok;
+    if (k == "orderId" || k == "id") e = get_num_text(v, b.order_id);
+    else if (k == "symbol") e = get_text(v, b.symbol);
+    else if (k == "side") e = get_text(v, b.side);
+    else if (k == "status") e = get_text(v, b.status);
+    else if (k == "size") e = get_num_text(v, b.size);
+    else if (k == "filledSize") e = get_num_text(v, b.filled_size);
+    else if (k == "filledValue") e = get_num_text(v, b.filled_value);
+    else if (k == "updatedAt") e = get_u64_any(v, b.updated_ms);
+    else if (k == "isActive") e = get_bool(v, b.is_active, b.has_active);
+    else if (k == "cancelExist") e = get_bool(v, b.cancel_exist, b.has_cancel_exist);
+    if (e != Errc::ok) return e;
+  }
+  return Errc::ok;
+}
+
+// KuCoin writes codes as strings ("200000"); a number is accepted too.
+Errc get_code(od::value v, std::int64_t& out) noexcept {
+  std::uint64_t u = 0;
+  std::string_view s;
+  if (const Errc e = get_num_text(v, s); e != Errc::ok) return e;
+  if (!parse_u64(s, u) || u > static_cast<std::uint64_t>(INT32_MAX)) return Errc::wrong_type;
+  out = static_cast<std::int64_t>(u);
+  return Errc::ok;
+}
+
+Errc walk_rest(od::object obj, RestBody& b) noexcept {
+  for (auto field : obj) {
+    std::string_view k;
+    if (field.unescaped_key().get(k)) return Errc::bad_format;
+    od::value v;
+    if (field.value().get(v)) return Errc::bad_format;
+    if (k == "code") {
+      if (const Errc e = get_code(v, b.code); e != Errc::ok) return e;
+    } else if (k == "data") {
+      b.has_data = true;
+      od::json_type t;
+      if (v.type().get(t)) return Errc::bad_format;
+      if (t == od::json_type::null) {
+        b.data_null = true;
+      } else if (t == od::json_type::object) {
+        od::object d;
+        if (v.get_object().get(d)) return Errc::wrong_type;
+        if (const Errc e = walk_rest_data(d, b); e != Errc::ok) return e;
+        b.data_object = true;
+      }  // an array or a scalar: skipped (cancel-all answers {"cancelledOrderIds":[..]} in an object anyway)
+    }
+  }
+  return Errc::ok;
+}
+
+// The document's top-level object: wrong_type for another JSON value ([..], "..", 1), bad_format for what is
+// not JSON at all ("<html>", a truncated "{").
+Errc top_object(od::document& doc, od::object& obj) noexcept {
+  od::json_type t;
+  if (doc.type().get(t)) return Errc::bad_format;
+  if (t != od::json_type::object) return Errc::wrong_type;
+  return doc.get_object().get(obj) ? Errc::bad_format : Errc::ok;
+}
+
+// Venue nanoseconds (ts) into the signed field; past year 2262 does not fit.
+Errc ns_from(std::uint64_t ns, std::int64_t& out) noexcept {
+  if (ns > static_cast<std::uint64_t>(INT64_MAX)) return Errc::out_of_range;
+  out = static_cast<std::int64_t>(ns);
+  return Errc::ok;
+}
+
+Errc ms_to_ns(std::uint64_t ms, std::int64_t& out) noexcept {
+  if (ms > static_cast<std::uint64_t>(INT64_MAX / 1'000'000)) return Errc::out_of_range;
+  out = static_cast<std::int64_t>(ms) * 1'000'000;
+  return Errc::ok;
+}
+
+// Average price of a query answer: filledValue (settlement currency) / (filledSize lots * multiplier). Linear
+// contracts only (value = price * size * multiplier); zero when it cannot be told.
+Price average_price(std::string_view filled_value, Qty filled, const InstrumentSpec& spec) noexcept {
+  if (filled.raw() <= 0 || spec.multiplier.raw() <= 0 || spec.kind == InstrumentKind::inverse_perpetual) return {};
+  const auto value = Notional::parse(filled_value);
+  if (!value.ok() || value.value.raw() <= 0) return {};
+  // base qty raw (Qty scale) = lots * multiplier; price raw = value / base, rescaled from Notional's 8 digits
+  // to Price's 10 through Qty's 10: price_raw = value_raw * 10^(10 + 10 - 8) / base_raw.
+  const int128 base = div_round(static_cast<int128>(filled.raw()) * spec.multiplier.raw(), Qty::kScale, Rounding::nearest);
+  if (base <= 0) return {};
+  constexpr int128 k = static_cast<int128>(Price::kScale) * Qty::kScale / Notional::kScale;
+  const int128 px = div_round(static_cast<int128>(value.value.raw()) * k, base, Rounding::nearest);
+  if (px <= 0 || px > INT64_MAX) return {};
+  return Price::from_raw(static_cast<std::int64_t>(px));
+}
+
+}  // namespace
+
+Reason reason_from_code(std::int32_t code) noexcept {
+  switch (code) {
+    case 300003:                                      // "Balance not enough"
+    case 200005: return Reason::insufficient_margin;  // insufficient balance (risk limit change)
+    case 100004: return Reason::order_not_found;      // "Order is in not cancelable state" (gone or done)
+    case 100001:                                      // "There are invalid parameters"
+    case 100003:                                      // "Contract parameter invalid" (no such contract)
+    case 200003:                                      // "The symbol parameter is invalid."
+    case 300000:                                      // "request parameter illegal"
+    case 300012:                                      // order price beyond the allowed limit (ccxt: InvalidOrder)
+    case 400100: return Reason::invalid_order;        // "Parameter Error"
+    default: return Reason::venue_error;              // 429000 / 200002 / 1015 rate limits included
+  }
+}
+
+struct UserStreamDecoder::Impl {
+  const InstrumentRegistry& registry;
+  Venue venue;
+  std::size_t max_bytes;
+  od::parser parser;
+  std::vector<char> padded;  // copy target for messages without simdjson padding
+
+  Impl(const InstrumentRegistry& r, Venue v, std::size_t max) : registry(r), venue(v), max_bytes(max), parser(max) {
+    if (parser.allocate(max)) throw Error("kucoin futures user decoder: cannot allocate simdjson buffers");
+    padded.resize(max + simdjson::SIMDJSON_PADDING);
+  }
+
+  // Iterates `msg` in place when padded, else from the internal copy.
+  Errc open(std::string_view msg, std::size_t padded_capacity, od::document& doc) noexcept {
+    if (msg.size() > max_bytes) return Errc::capacity;
+    if (padded_capacity < msg.size() + simdjson::SIMDJSON_PADDING) {
+      if (!msg.empty()) std::memcpy(padded.data(), msg.data(), msg.size());
+      std::memset(padded.data() + msg.size(), 0, simdjson::SIMDJSON_PADDING);
+      msg = std::string_view(padded.data(), msg.size());
+      padded_capacity = padded.size();
+    }
+    if (parser.iterate(simdjson::padded_string_view(msg.data(), msg.size(), padded_capacity)).get(doc))
+      return Errc::bad_format;
+    return Errc::ok;
+  }
+
+  Errc order_report(const StreamOrder& f, ExecReport& out) noexcept {
+    out = ExecReport{};
+    if (f.client_id.empty() || f.side.empty() || f.symbol.empty()) return Errc::missing_field;
+    const auto id = ClientOrderId::from(f.client_id);
+    if (!id.ok()) return Errc::out_of_range;
+    out.client_id = id.value;
+    const auto vid = VenueOrderId::from(f.order_id);
+    if (!vid.ok()) return Errc::out_of_range;
+    out.venue_order_id = vid.value;
+    if (!side_from(f.side, out.side)) return Errc::bad_format;
+    const auto found = registry.find(venue, f.symbol);
+    if (!found) return Errc::not_found;
+    out.instrument = *found;
+    if (const Errc e = ns_from(f.ts, out.venue_time_ns); e != Errc::ok) return e;
+    std::uint64_t seq = 0;
+    if (parse_u64(f.trade_id, seq)) out.venue_seq = seq;  // informational; hex ids (older trades) stay 0
+    return parse_opt(f.filled_size, out.cum_qty);
+  }
+
+  // advancedOrders: "cancel" -> canceled, "triggered" -> triggered (its trades follow on tradeOrders under its
+  // clientOid), "open" -> ignored (the REST answer acknowledged it). The report names the order by the venue's
+  // orderId only (client_id empty): the gateway knows whose it is.
+  Result<UserEvent> stop_order_report(const StreamOrder& f, ExecReport& out) noexcept {
+    using R = Result<UserEvent>;
+    if (f.type.empty() || f.order_id.empty() || f.side.empty() || f.symbol.empty()) return R::failure(Errc::missing_field);
+    const bool cancel = f.type == "cancel", triggered = f.type == "triggered";
+    if (f.type == "open") return R::success(UserEvent::ignored);
+    if (!cancel && !triggered) return R::failure(Errc::unknown_message);
+    out = ExecReport{};
+    const auto vid = VenueOrderId::from(f.order_id);
+    if (!vid.ok()) return R::failure(Errc::out_of_range);
+    out.venue_order_id = vid.value;
+    if (!side_from(f.side, out.side)) return R::failure(Errc::bad_format);
+    const auto found = registry.find(venue, f.symbol);
+    if (!found) return R::failure(Errc::not_found);
+    out.instrument = *found;
+    if (const Errc e = ns_from(f.ts, out.venue_time_ns); e != Errc::ok) return R::failure(e);
+    out.kind = cancel ? ExecKind::canceled : ExecKind::triggered;
+    out.status = cancel ? OrderStatus::canceled : OrderStatus::accepted;
+    return R::success(UserEvent::report);
+  }
+
+  Errc fill_report(const StreamOrder& f, ExecReport& out) noexcept {
+    out.kind = ExecKind::fill;
+    if (f.filled_size.empty()) return Errc::missing_field;  // without it the state machine would book nothing
+    if (const Errc e = parse_opt(f.match_size, out.last_qty); e != Errc::ok) return e;
+    if (const Errc e = parse_opt(f.match_price, out.last_px); e != Errc::ok) return e;
+    if (out.last_qty.raw() <= 0 || out.last_px.raw() <= 0) return Errc::out_of_range;
+    out.maker = f.liquidity == "maker";
+    Qty size{};
+    const bool done = parse_opt(f.size, size) == Errc::ok && size.raw() > 0 && out.cum_qty >= size;
+    out.status = done || f.status == "done" ? OrderStatus::filled : OrderStatus::partially_filled;
+    return Errc::ok;
+  }
+
+  Result<UserEvent> decode(std::string_view msg, std::size_t padded_capacity, ExecReport& out) noexcept {
+    using R = Result<UserEvent>;
+    od::document doc;
+    if (const Errc e = open(msg, padded_capacity, doc); e != Errc::ok) return R::failure(e);
+    od::object top;
+    if (const Errc e = top_object(doc, top); e != Errc::ok) return R::failure(e);
+    std::string_view type, topic;
+    std::uint64_t code = 0;
+    StreamOrder f;
+    bool has_data = false, data_is_object = false;
+    Errc data_err = Errc::ok;
+    for (auto field : top) {
+      std::string_view k;
+      if (field.unescaped_key().get(k)) return R::failure(Errc::bad_format);
+      od::value v;
+      if (field.value().get(v)) return R::failure(Errc::bad_format);
+      if (k == "type") {
+        if (get_text(v, type) != Errc::ok) return R::failure(Errc::wrong_type);
+      } else if (k == "topic") {
+        if (get_text(v, topic) != Errc::ok) return R::failure(Errc::wrong_type);
+      } else if (k == "code") {
+        if (get_u64_any(v, code) != Errc::ok) return R::failure(Errc::wrong_type);
+      } else if (k == "data" && (topic.empty() || is_order_topic(topic) || topic == kStopOrderTopic)) {
+        // KuCoin sends type and topic first; should data come earlier it is read now and judged once the
+        // topic is known (a wallet or position message is not an order and its errors do not count).
+        has_data = true;
+        od::json_type t;
+        if (v.type().get(t)) return R::failure(Errc::bad_format);
+        if (t == od::json_type::object) {
+          data_is_object = true;
+          od::object o;
+          data_err = v.get_object().get(o) ? Errc::wrong_type : walk_stream_order(o, f);
+        }
+      }
+    }
+    if (type.empty()) return R::failure(Errc::missing_field);
+    if (type == "error") {
+      // {"type":"error","code":401,"data":"token is invalid"}: the token is dead, reconnect with a new one.
+      if (code == 401) return R::success(UserEvent::listen_key_expired);
+      return R::failure(Errc::unknown_message);  // 400 ping timeout, 404 topic, 509 limits: the gateway logs it
+    }
+    if (type != "message") return R::success(UserEvent::ignored);  // welcome, ack, pong, notice
+    if (topic.empty()) return R::failure(Errc::missing_field);
+    if (topic == kStopOrderTopic) {
+      if (!has_data) return R::failure(Errc::missing_field);
+      if (!data_is_object) return R::failure(Errc::wrong_type);
+      if (data_err != Errc::ok) return R::failure(data_err);
+      return stop_order_report(f, out);
+    }
+    if (!is_order_topic(topic)) return R::success(UserEvent::ignored);
+    if (!has_data) return R::failure(Errc::missing_field);
+    if (!data_is_object) return R::failure(Errc::wrong_type);
+    if (data_err != Errc::ok) return R::failure(data_err);
+    if (f.type.empty()) return R::failure(Errc::missing_field);
+    if (f.type == "update") return R::success(UserEvent::ignored);  // size amended: no fill, no state change
+    const bool open_msg = f.type == "open", match = f.type == "match", filled = f.type == "filled",
+               canceled = f.type == "canceled";
+    if (!open_msg && !match && !filled && !canceled) return R::failure(Errc::unknown_message);
+    if (const Errc e = order_report(f, out); e != Errc::ok) return R::failure(e);
+    if (open_msg) {
+      out.kind = ExecKind::accepted;
+      out.status = out.cum_qty.raw() > 0 ? OrderStatus::partially_filled : OrderStatus::accepted;
+    } else if (canceled) {
+      out.kind = ExecKind::canceled;
+      out.status = OrderStatus::canceled;
+    } else if (match || !f.match_size.empty() || !f.match_price.empty()) {
+      if (const Errc e = fill_report(f, out); e != Errc::ok) return R::failure(e);
+      if (filled) out.status = OrderStatus::filled;
+    } else {
+      // "filled" without match fields: the order is done; its trades came as "match" messages before.
+      if (f.filled_size.empty()) return R::failure(Errc::missing_field);
+      out.kind = ExecKind::status;
+      out.status = OrderStatus::filled;
+    }
+    return R::success(UserEvent::report);
+  }
+
+  Errc decode_rest(RestRequest kind, int http, std::string_view body, const ClientOrderId& id, InstrumentId inst,
+                   RestAnswer& out) noexcept {
+    out = RestAnswer{};
+    ExecReport& r = out.report;
+    r.client_id = id;
+    r.instrument = inst;
+    const auto unknown = [&](Errc e) {
+      r.kind = ExecKind::status;
+      r.status = OrderStatus::unknown;
+      r.reason = Reason::timeout;
+      out.unknown = true;
+      return e;
+    };
+    if (http == 0 || http >= 500) return unknown(Errc::ok);
+    od::document doc;
+    Errc e = open(body, body.size(), doc);
+    od::object obj;
+    if (e == Errc::ok) e = top_object(doc, obj);
+    RestBody b;
+    if (e == Errc::ok) e = walk_rest(obj, b);
+    if (e == Errc::ok && b.code < 0) e = Errc::missing_field;
+    if (e != Errc::ok) return unknown(e);  // cannot tell what the venue did
+    const bool ok_http = http >= 200 && http < 300;
+    if (b.code == kSuccess) {
+      if (!ok_http) return unknown(Errc::bad_format);  // success code on an error status: not an answer we know
+      if (const Errc se = success(kind, b, inst, r); se != Errc::ok) return unknown(se);
+      return Errc::ok;
+    }
+    // 500000 "Internal Server Error" in a body: the venue does not know either.
+    if (b.code >= 500000 && b.code < 600000) return unknown(Errc::ok);
+    out.venue_code = static_cast<std::int32_t>(b.code);
+    r.reason = reason_from_code(out.venue_code);
+    switch (kind) {
+      case RestRequest::new_order: r.kind = ExecKind::rejected; r.status = OrderStatus::rejected; break;
+      case RestRequest::cancel:
+      case RestRequest::cancel_batch:
+        r.kind = ExecKind::cancel_rejected;
+        r.status = OrderStatus::unknown;  // the cancel's refusal says nothing of the order itself
+        break;
+      case RestRequest::query: {
+        // No refusal code means "no such order" (that is data null); ask again later.
+        const std::int32_t code = out.venue_code;
+        unknown(Errc::ok);
+        out.venue_code = code;
+        break;
+      }
+      case RestRequest::cancel_all:
+      case RestRequest::countdown: r.kind = ExecKind::status; break;  // refused: venue_code says why
+    }
+    return Errc::ok;
+  }
+
+  // A {"code":"200000"} answer. Returns non-ok when its data is not what the request kind answers with.
+  Errc success(RestRequest kind, const RestBody& b, InstrumentId inst, ExecReport& r) noexcept {
+    switch (kind) {
+      case RestRequest::cancel_all:
+      case RestRequest::countdown: return Errc::ok;  // nothing to report
+      case RestRequest::new_order: {
+        if (!b.data_object || b.order_id.empty()) return Errc::missing_field;
+        const auto vid = VenueOrderId::from(b.order_id);
+        if (!vid.ok()) return Errc::out_of_range;
+        r.venue_order_id = vid.value;
+        r.kind = ExecKind::accepted;
+        r.status = OrderStatus::accepted;
+        return Errc::ok;
+      }
+      case RestRequest::cancel:
+      case RestRequest::cancel_batch:
+        // Received, not done: the stream's "canceled" ends the order (see the header).
+        r.kind = ExecKind::status;
+        r.status = OrderStatus::pending_cancel;
+        return Errc::ok;
+      case RestRequest::query: return query(b, inst, r);
+    }
+    return Errc::bad_format;
+  }
+
+  Errc query(const RestBody& b, InstrumentId inst, ExecReport& r) noexcept {
+    r.kind = ExecKind::status;
+    if (b.data_null) {  // {"code":"200000","data":null}: the venue has no such order
+      r.status = OrderStatus::unknown;
+      r.reason = Reason::order_not_found;
+      return Errc::ok;
+    }
+    if (!b.has_data) return Errc::missing_field;
+    if (!b.data_object) return Errc::wrong_type;
+    if (b.filled_size.empty() || b.size.empty()) return Errc::missing_field;
+    Qty size{}, filled{};
+    if (parse_opt(b.size, size) != Errc::ok || parse_opt(b.filled_size, filled) != Errc::ok) return Errc::bad_format;
+    if (inst == kInvalidInstrument) {
+      const auto found = registry.find(venue, b.symbol);
+      if (!found) return Errc::not_found;
+      inst = *found;
+      r.instrument = inst;
+    }
+    if (inst >= registry.size()) return Errc::not_found;
+    if (!b.order_id.empty()) {
+      const auto vid = VenueOrderId::from(b.order_id);
+      if (vid.ok()) r.venue_order_id = vid.value;
+    }
+    if (!b.side.empty() && !side_from(b.side, r.side)) return Errc::bad_format;
+    if (ms_to_ns(b.updated_ms, r.venue_time_ns) != Errc::ok) r.venue_time_ns = 0;
+    bool active = false;
+    if (b.has_active) active = b.is_active;
+    else if (b.status == "open") active = true;
+    else if (b.status != "done") return Errc::missing_field;
+    if (active) {
+      r.status = filled.raw() > 0 ? OrderStatus::partially_filled : OrderStatus::accepted;
+    } else {
+      // Done: every lot traded, or the rest was canceled (by us, IOC / post-only, liquidation, ...).
+      r.status = size.raw() > 0 && filled >= size ? OrderStatus::filled : OrderStatus::canceled;
+    }
+    r.cum_qty = filled;
+    r.last_px = average_price(b.filled_value, filled, registry.get(inst));
+    return Errc::ok;
+  }
+};
+
+UserStreamDecoder::UserStreamDecoder(const InstrumentRegistry& registry, Venue venue, std::size_t max_message_bytes)
+    : impl_(std::make_unique<Impl>(registry, venue, max_message_bytes)) {}
+UserStreamDecoder::~UserStreamDecoder() = default;
+
+Result<UserEvent> UserStreamDecoder::decode(std::string_view msg, std::size_t padded_capacity, ExecReport& out) noexcept {
+  return impl_->decode(msg, padded_capacity, out);
+}
+
+Errc UserStreamDecoder::decode_rest(RestRequest kind, int http_status, std::string_view body, const ClientOrderId& id,
+                                    InstrumentId instrument, RestAnswer& out) noexcept {
+  return impl_->decode_rest(kind, http_status, body, id, instrument, out);
+}
+
+// ---- cold path ----
+
+namespace {
+
+namespace dom = simdjson::dom;
+
+std::string quote(std::string_view body) {
+  return std::string(body.substr(0, 200));
+}
+
+// Parses `body` and returns its "data" after checking code 200000; `what` names the request in errors.
+dom::element checked_data(dom::parser& parser, std::string_view body, std::string_view what) {
+  dom::element doc;
+  if (parser.parse(body.data(), body.size()).get(doc) != simdjson::SUCCESS || !doc.is_object())
+    throw Error(std::string(what) + ": the answer is not a JSON object: " + quote(body));
+  dom::element code_el;
+  if (doc["code"].get(code_el) != simdjson::SUCCESS) throw Error(std::string(what) + ": the answer has no code: " + quote(body));
+  std::string code;
+  if (code_el.is_string()) code = std::string(code_el.get_string().value());
+  else if (code_el.is_int64()) code = std::to_string(code_el.get_int64().value());
+  if (code != "200000") {
+    std::string_view msg;
+    if (doc["msg"].get(msg) != simdjson::SUCCESS) msg = "";
+    throw Error(std::string(what) + ": the venue refused with code " + (code.empty() ? "?" : code) + ": " + std::string(msg));
+  }
+  dom::element data;
+  if (doc["data"].get(data) != simdjson::SUCCESS) throw Error(std::string(what) + ": the answer has no data: " + quote(body));
+  return data;
+}
+
+// The text of a field written as a string or a number; "" when absent or null.
+std::string num_text(dom::object o, std::string_view key, std::string_view where) {
+  dom::element e;
+  if (o[key].get(e) != simdjson::SUCCESS || e.is_null()) return {};
+  if (e.is_string()) return std::string(e.get_string().value());
+  if (e.is_int64()) return std::to_string(e.get_int64().value());
+  if (e.is_uint64()) return std::to_string(e.get_uint64().value());
+  if (e.is_double()) return std::string(trim(simdjson::to_string(e)));  // "3600.5" as written (minified)
+  throw Error(std::string(where) + ": " + std::string(key) + " is not a number or a string");
+}
+
+std::string text(dom::object o, std::string_view key) {
+  std::string_view s;
+  if (o[key].get(s) != simdjson::SUCCESS) return {};
+  return std::string(s);
+}
+
+bool flag(dom::object o, std::string_view key) {
+  bool b = false;
+  if (o[key].get(b) != simdjson::SUCCESS) return false;
+  return b;
+}
+
+// Fixed-point from a field ("" -> zero unless `required`); `what` prefixes the error.
+template <class F>
+F fixed(dom::object o, std::string_view key, bool required, const std::string& what) {
+  const std::string s = num_text(o, key, what);
+  if (s.empty()) {
+    if (required) throw Error(what + ": no " + std::string(key));
+    return F{};
+  }
+  const auto r = F::parse(s);
+  if (!r.ok()) throw Error(what + ": bad " + std::string(key) + " '" + s + "': " + std::string(to_string(r.error)));
+  return r.value;
+}
+
+}  // namespace
+
+std::vector<OpenOrder> parse_open_orders(std::string_view body, const InstrumentRegistry& registry, Venue venue,
+                                         OpenOrderPage* page) {
+  constexpr std::string_view what = "GET /api/v1/orders?status=active";
+  dom::parser parser;
+  const dom::element data = checked_data(parser, body, what);
+  dom::object d;
+  dom::array items;
+  if (data.get(d) != simdjson::SUCCESS || d["items"].get(items) != simdjson::SUCCESS)
+    throw Error(std::string(what) + ": data is not a page with items: " + quote(body));
+  if (page != nullptr) {
+    std::int64_t n = 0;
+    page->current_page = d["currentPage"].get(n) == simdjson::SUCCESS ? n : 0;
+    page->total_pages = d["totalPage"].get(n) == simdjson::SUCCESS ? n : 0;
+  }
+  std::vector<OpenOrder> out;
+  for (dom::element item : items) {
+    dom::object o;
+    if (item.get(o) != simdjson::SUCCESS) throw Error(std::string(what) + ": an item is not an object");
+    OpenOrder v;
+    v.order_id = num_text(o, "id", what);
+    if (v.order_id.empty()) throw Error(std::string(what) + ": an order has no id");
+    const std::string where = std::string(what) + ": order " + v.order_id;
+    const std::string cid = num_text(o, "clientOid", where);
+    if (const auto c = ClientOrderId::from(cid); c.ok()) v.client_id = c.value;  // longer ids stay empty
+    v.symbol = text(o, "symbol");
+    if (const auto found = registry.find(venue, v.symbol)) v.instrument = *found;
+    if (!side_from(text(o, "side"), v.side)) throw Error(where + ": side is not buy or sell");
+    v.price = fixed<Price>(o, "price", false, where);
+    v.stop_price = fixed<Price>(o, "stopPrice", false, where);
+    v.qty = fixed<Qty>(o, "size", true, where);
+    v.filled = fixed<Qty>(o, "filledSize", false, where);
+    v.reduce_only = flag(o, "reduceOnly");
+    const std::string type = text(o, "type");
+    const std::string stop = text(o, "stop");  // "down" / "up" / "" (no stop)
+    if (type == "limit") {
+      v.type = risk::OrderType::limit;  // with a stop: a stop-limit (stop_price says so)
+    } else if (type == "market") {
+      if (stop.empty()) {
+        v.type = risk::OrderType::market;
+      } else {
+        // As the encoder writes them: a sell stop-loss and a buy take-profit trigger on the way down.
+        const bool down = stop == "down";
+        if (!down && stop != "up") throw Error(where + ": stop '" + stop + "' is not down or up");
+        v.type = down == (v.side == Side::sell) ? risk::OrderType::stop_market : risk::OrderType::take_profit_market;
+      }
+    } else {
+      throw Error(where + ": order type '" + type + "' is not limit or market");
+    }
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+std::vector<VenuePosition> parse_positions(std::string_view body, const InstrumentRegistry& registry, Venue venue) {
+  constexpr std::string_view what = "GET /api/v1/positions";
+  dom::parser parser;
+  const dom::element data = checked_data(parser, body, what);
+  dom::array arr;
+  if (data.get(arr) != simdjson::SUCCESS) throw Error(std::string(what) + ": data is not an array: " + quote(body));
+  std::vector<VenuePosition> out;
+  for (dom::element item : arr) {
+    dom::object o;
+    if (item.get(o) != simdjson::SUCCESS) throw Error(std::string(what) + ": an entry is not an object");
+    VenuePosition p;
+    p.symbol = text(o, "symbol");
+    if (p.symbol.empty()) throw Error(std::string(what) + ": an entry has no symbol");
+    const std::string where = std::string(what) + ": " + p.symbol;
+    if (const auto found = registry.find(venue, p.symbol)) p.instrument = *found;
+    // currentQty is signed (short < 0); Qty::parse reads the sign.
+    p.signed_qty = fixed<Qty>(o, "currentQty", true, where);
+    p.entry_px = fixed<Price>(o, "avgEntryPrice", false, where);
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+ApiKeyInfo parse_api_key_info(std::string_view body) {
+  constexpr std::string_view what = "GET /api/v1/user/api-key";
+  dom::parser parser;
+  const dom::element data = checked_data(parser, body, what);
+  dom::object d;
+  if (data.get(d) != simdjson::SUCCESS) throw Error(std::string(what) + ": data is not an object: " + quote(body));
+  ApiKeyInfo info;
+  std::string_view perm;
+  if (d["permission"].get(perm) != simdjson::SUCCESS) throw Error(std::string(what) + ": data.permission is missing or not a string");
+  info.permissions = std::string(perm);
+  info.ip_whitelist = text(d, "ipWhitelist");
+  const auto lower = [](std::string_view s) {
+    std::string l;
+    for (const char c : s)
+      if (c != ' ' && c != '\t') l.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    return l;
+  };
+  std::string_view rest = perm;
+  while (!rest.empty()) {
+    const std::size_t comma = rest.find(',');
+    const std::string name = lower(rest.substr(0, comma));
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    if (name == "transfer") {  // transfers out, deposits and withdrawals
+      info.can_withdraw = true;
+      info.can_transfer = true;
+    } else if (name == "withdraw" || name == "withdrawal") {
+      info.can_withdraw = true;
+    } else if (name == "innertransfer" || name == "flextransfer" || name == "flextransfers") {
+      info.can_transfer = true;
+    }
+  }
+  return info;
+}
+
+}  // namespace enigma::oms::kucoin_futures

@@ -1,0 +1,367 @@
+// `enigma live` on KuCoin Futures (issue 17 item 1) against a local KuCoin Futures venue (Beast, TLS with a
+// self-signed certificate made at test time, tests/support/fake_kucoin_futures.hpp) that verifies every
+// KC-API-SIGN and the v2 passphrase, keeps its own order book per account and pushes /contractMarket/tradeOrders
+// order changes on the private stream it opens after the bullet-private token flow. Market data is the
+// KuCoin Futures level2 dialect of the paper tests' venue (market_data_venue.hpp), over its own bullet-public
+// flow. The engine is driven as `enigma live` drives it: TradingCore::go_live_kucoin_futures, LiveGateway,
+// reconcile_live, run_live.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include "engine/admin.hpp"
+#include "engine/key_permissions.hpp"
+#include "engine/live_gateway.hpp"
+#include "engine/pipeline.hpp"
+#include "engine/run_config.hpp"
+#include "engine/state.hpp"
+#include "oms/venues/kucoin_futures.hpp"
+#include "tests/support/engine_test_support.hpp"
+#include "tests/support/enigma_process.hpp"
+#include "tests/support/fake_kucoin_futures.hpp"
+#include "tests/support/market_data_venue.hpp"
+#include "tests/support/ws_test_server.hpp"
+
+using namespace enigma;
+using namespace enigma::engine;
+using enigma::testing::Dialect;
+using enigma::testing::FakeKucoinFutures;
+using enigma::testing::fresh_path;
+using enigma::testing::kKucoinKey;
+using enigma::testing::kKucoinPassphrase;
+using enigma::testing::kKucoinSecret;
+using enigma::testing::MarketDataVenue;
+using enigma::testing::wait_for;
+
+namespace {
+
+constexpr std::size_t kUpdates = 20000;
+
+// The bundled KuCoin Futures paper config (XBTUSDTM in whole contracts of 0.001 BTC) with an imbalance
+// strategy that trades often (the test needs orders, not P&L) and no dead-man timer (KuCoin Futures has none).
+RunConfig kucoin_config() {
+  RunConfig rc = RunConfig::load(std::string(ENIGMA_SOURCE_DIR) + "/config/paper-kucoin-futures.toml");
+  rc.strategy_config<strategy::ImbalanceTakerConfig>().entry_imbalance = 0.2;
+  rc.strategy_config<strategy::ImbalanceTakerConfig>().confirm_updates = 1;
+  rc.strategy_config<strategy::ImbalanceTakerConfig>().cooldown_ns = 20'000'000;
+  rc.strategy_config<strategy::ImbalanceTakerConfig>().pending_timeout_ns = 50'000'000;
+  rc.trading.unknown_query_delay_ns = 100'000'000;
+  rc.trading.deadman_countdown_ns = 0;
+  return rc;
+}
+
+std::string host_of(const FakeKucoinFutures& venue) {
+  return "127.0.0.1:" + venue.rest_url().substr(venue.rest_url().rfind(':') + 1);
+}
+
+// The gateway as `enigma live` sets it up for KuCoin Futures, with its own signer for the bullet-private POST.
+struct KucoinLink {
+  std::shared_ptr<oms::kucoin_futures::Encoder> signer;
+  std::unique_ptr<LiveGateway> gateway;
+
+  KucoinLink(const FakeKucoinFutures& venue, const InstrumentRegistry& registry) {
+    oms::kucoin_futures::Config kc;
+    kc.host = host_of(venue);
+    signer = std::make_shared<oms::kucoin_futures::Encoder>(registry, kKucoinKey, oms::Secret(kKucoinSecret),
+                                                            oms::Secret(kKucoinPassphrase), kc);
+    LiveGatewayOptions go;
+    go.venue = Venue::kucoin_futures;
+    go.rest_url = venue.rest_url();
+    go.api_key = kKucoinKey;
+    go.kucoin_bullet_url = venue.rest_url() + "/api/v1/bullet-private";
+    go.kucoin_bullet_headers = [s = signer] {
+      const auto now = std::chrono::system_clock::now().time_since_epoch();
+      return s->signed_headers("POST", "/api/v1/bullet-private", "",
+                               std::chrono::duration_cast<std::chrono::milliseconds>(now).count());
+    };
+    go.tls.ca_file = venue.ca_file();
+    go.request_timeout_ns = 2'000'000'000;
+    go.budget = oms::kucoin_futures_private_budget();
+    gateway = std::make_unique<LiveGateway>(registry, go);
+  }
+};
+
+std::int64_t wall_now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+// Signed orders reach the venue, its order changes come back as fills, a venue reject (300003, balance
+// insufficient) and a request that was never answered (UNKNOWN until the query by clientOid resolves it)
+// are resolved, and the kill cancels the resting entries one by one (never a cancel-all, which would take the
+// stops with it) and flattens: nothing is left working at the venue.
+TEST(EngineLiveKucoin, OrdersReachTheVenueSignedAndFillsComeBack) {
+  FakeKucoinFutures venue;
+  venue.set_mark("50000");
+  const MarketDataVenue md(Dialect::kucoin_futures, kUpdates);
+  enigma::testing::WsTestServer market(md.frames(), md.server_options());
+
+  const RunConfig rc = kucoin_config();
+  InstrumentRegistry registry;
+  rc.fill_registry(registry);
+  strategy::StrategyStage strategies(rc.make_strategies());
+  TradingCoreConfig trading = rc.trading;
+  trading.journal_path = fresh_path("journal");
+  TradingCore core(registry, trading);
+  KucoinLink link(venue, registry);
+  LiveGateway& gateway = *link.gateway;
+  core.go_live_kucoin_futures(gateway, kKucoinKey, oms::Secret(kKucoinSecret), oms::Secret(kKucoinPassphrase), host_of(venue));
+  gateway.start();
+  ASSERT_TRUE(wait_for([&] { return gateway.stream_connected() && venue.stream_open(); })) << "private stream not up";
+  EXPECT_EQ(venue.bullets(), 1);
+
+  PaperOptions pp;
+  const std::string base = "https://127.0.0.1:" + std::to_string(market.port());
+  pp.ws.kucoin_bullet_url = base + md.bullet_path();
+  pp.ws.subscriptions = md.subscriptions();
+  pp.ws.ping = md.ping();
+  pp.ws.tls.ca_file = market.ca_file();
+  pp.snapshot_url = base + md.snapshot_path();
+  pp.run_seconds = 90;  // bound, never reached when the test passes
+  SpscRing<AdminCommand> admin(16);
+  PipelineOptions po;
+  po.venue = Venue::kucoin_futures;
+  po.traded = 0;
+  po.progress = false;
+  po.admin = &admin;
+  std::atomic<bool> stop{false};
+  po.stop = &stop;
+  std::atomic<std::uint64_t> taken{0};
+  pp.ws_frames_taken = &taken;
+
+  PipelineResult r;
+  std::thread engine([&] { r = run_live(pp, registry, strategies, core, po, 3'000'000'000); });
+  struct Join {  // an early ASSERT return must still end the engine thread
+    std::thread& t;
+    std::atomic<bool>& stop;
+    ~Join() {
+      stop = true;
+      if (t.joinable()) t.join();
+    }
+  } join{engine, stop};
+  ASSERT_TRUE(wait_for([&] { return market.live(); }, 20000));
+  market.send_next(1);
+  ASSERT_TRUE(wait_for([&] { return taken.load() >= 1 && market.snapshots_served() >= 1; }, 20000));
+  // Frames in bursts; the venue refuses an order for margin, and leaves a later request unanswered (it
+  // timed out: the order's fate is UNKNOWN until the query by clientOid says the venue never had it).
+  std::size_t sent = 1;
+  bool rejected = false, lost = false;
+  while (sent + 100 < kUpdates && !(lost && venue.queries() >= 1 && venue.bodies().size() >= 6)) {
+    if (!rejected && venue.bodies().size() >= 1) {
+      venue.reject_next_orders(1);
+      rejected = true;
+    }
+    if (!lost && venue.bodies().size() >= 3) {
+      venue.silence_next(1);  // never carried out, never answered: UNKNOWN after request_timeout
+      lost = true;
+    }
+    market.send_next(50);
+    sent += 50;
+    wait_for([&] { return market.cursor() == sent; });
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_GE(venue.bodies().size(), 6u) << "the strategy sent too few orders in " << sent << " frames";
+  ASSERT_TRUE(wait_for([&] { return venue.queries() >= 1; }))
+      << "orders " << venue.bodies().size() << ", unknown outcomes " << core.counters().unknown_outcomes << ", venue rejects "
+      << core.counters().venue_rejects << ", gateway answers " << gateway.stats().answers.load() << ", unknown "
+      << gateway.stats().unknown_outcomes.load();
+  ASSERT_TRUE(admin.try_push(AdminCommand{AdminCommandKind::kill, 1}));
+  // Market data goes on (the flattening close is priced from the book).
+  market.send_next(kUpdates - sent);
+  ASSERT_TRUE(wait_for([&] { return core.working_orders() == 0 && core.position(0).qty == Qty{}; }, 10000))
+      << "working " << core.working_orders() << " position " << core.position(0).qty.to_string();
+  stop = true;
+  engine.join();
+  gateway.stop();
+
+  // Every request was signed with the key, the secret and the passphrase the venue knows.
+  EXPECT_EQ(venue.auth_refusals(), 0);
+  for (const auto& b : venue.bodies()) {
+    EXPECT_NE(b.find("\"clientOid\":\"en"), std::string::npos) << b;
+    EXPECT_NE(b.find("\"symbol\":\"XBTUSDTM\""), std::string::npos) << b;
+  }
+  const TradingCore::Counters& c = core.counters();
+  // Every order the engine sent reached the venue, but for the one request the venue swallowed unanswered
+  // (when it was an order: the venue keeps no body of it).
+  EXPECT_GE(static_cast<std::size_t>(c.orders), venue.bodies().size());
+  EXPECT_LE(static_cast<std::size_t>(c.orders), venue.bodies().size() + 1);
+  // Fills from the private stream: trades, and a position equal to their sum (now flat after the kill).
+  ASSERT_GT(core.trades().size(), 0u);
+  EXPECT_GT(gateway.stats().stream_reports.load(), 0u);
+  EXPECT_EQ(gateway.stats().stream_errors.load(), 0u);
+  Qty net{};
+  for (const auto& t : core.trades()) net += t.side == Side::buy ? t.qty : -t.qty;
+  EXPECT_EQ(core.position(0).qty, net);
+  // The 300003 answer is a venue reject for margin.
+  EXPECT_GE(c.venue_rejects, 1u);
+  EXPECT_EQ(c.last_venue_code == 300003 || c.venue_rejects >= 1, true);
+  bool margin_reject = false;
+  for (const auto& b : venue.bodies()) {
+    const std::size_t at = b.find("\"clientOid\":\"") + 13;
+    const auto id = risk::ClientOrderId::from(b.substr(at, b.find('"', at) - at));
+    ASSERT_TRUE(id.ok()) << b;
+    const oms::OrderState* o = core.order(id.value);
+    ASSERT_NE(o, nullptr) << b;
+    margin_reject = margin_reject || (o->status == oms::OrderStatus::rejected && o->reason == oms::Reason::insufficient_margin);
+    EXPECT_NE(o->status, oms::OrderStatus::unknown) << b;  // the unanswered request was resolved by the query
+  }
+  EXPECT_TRUE(margin_reject);
+  EXPECT_GE(c.unknown_outcomes, 1u);
+  EXPECT_GE(c.queries, 1u);
+  // The kill cancelled order by order (never DELETE /api/v1/orders?symbol=, which takes every order) and
+  // flattened; nothing of ours is left working at the venue.
+  EXPECT_EQ(venue.cancel_alls(), 0);
+  EXPECT_EQ(core.working_orders(), 0u);
+  EXPECT_EQ(core.unprotected_positions(), 0u);
+  for (const auto& [id, o] : venue.orders()) EXPECT_FALSE(o.active) << id << " still works at the venue";
+  EXPECT_EQ(gateway.stats().send_allocations.load(), 0u);
+}
+
+// Start-up reconciliation on KuCoin Futures: our journal is empty; the account holds a position, a balance
+// and an order placed by hand. The venue's position and balance replace ours, the foreign order is reported
+// and, with unknown_orders = "cancel", cancelled at the venue by its order id.
+TEST(EngineLiveKucoin, StartUpTakesTheVenuesPositionBalanceAndCancelsAForeignOrder) {
+  FakeKucoinFutures venue;
+  venue.set_balance("1234.5");
+  venue.set_position("XBTUSDTM", -3, 50010.5);
+  const std::string foreign = venue.add_foreign_order("web_manual_1");
+  RunConfig rc = kucoin_config();
+  InstrumentRegistry registry;
+  rc.fill_registry(registry);
+  TradingCoreConfig trading = rc.trading;
+  trading.journal_path = fresh_path("journal");
+  TradingCore core(registry, trading);
+  KucoinLink link(venue, registry);
+  core.go_live_kucoin_futures(*link.gateway, kKucoinKey, oms::Secret(kKucoinSecret), oms::Secret(kKucoinPassphrase), host_of(venue));
+  const std::string dir = fresh_path("run");
+  std::filesystem::create_directories(dir);
+  const LiveReconciliation out = reconcile_live(core, registry, *kucoin_futures_queries(*link.gateway, *link.signer, registry),
+                                                UnknownOrderPolicy::cancel, dir, wall_now_ns());
+  EXPECT_EQ(out.venue_open_orders, 1u);
+  EXPECT_EQ(out.unknown_orders, 1u);
+  EXPECT_EQ(out.unknown_canceled, 1u);
+  EXPECT_EQ(out.position_differences, 1u);
+  EXPECT_EQ(out.balance, Notional::parse("1234.5").value);
+  EXPECT_EQ(core.position(0).qty, Qty::from_units(-3));
+  EXPECT_FALSE(venue.order("web_manual_1")->active);
+  EXPECT_EQ(venue.auth_refusals(), 0);
+  const std::string j = enigma::testing::slurp(dir + "/reconciliation.json");
+  EXPECT_NE(j.find("{\"order_id\": \"" + foreign + "\", \"client_id\": \"web_manual_1\", \"symbol\": \"XBTUSDTM\", \"side\": \"BUY\""),
+            std::string::npos) << j;
+  EXPECT_NE(j.find("\"balance\": \"1234.5\""), std::string::npos) << j;
+}
+
+// The plan's hard limit "no withdrawal API permissions": a KuCoin key with Withdrawal (or FlexTransfers) is
+// refused before anything else reaches the venue; a trade-only key passes and its permissions are read.
+TEST(EngineLiveKucoin, AKeyThatCanWithdrawIsRefusedAtStart) {
+  FakeKucoinFutures venue;
+  RunConfig rc = kucoin_config();
+  InstrumentRegistry registry;
+  rc.fill_registry(registry);
+  KucoinLink link(venue, registry);
+  feed::TlsOptions tls;
+  tls.ca_file = venue.ca_file();
+  const oms::kucoin_futures::ApiKeyInfo ok = check_kucoin_key_permissions(venue.rest_url(), *link.signer, tls, 2'000'000'000);
+  EXPECT_EQ(ok.permissions, "General,Futures");
+  EXPECT_FALSE(ok.can_move_funds_out());
+  for (const std::string p : {"General,Futures,Withdrawal", "General,FlexTransfers,Futures"}) {
+    venue.set_key_permission(p);
+    try {
+      (void)check_kucoin_key_permissions(venue.rest_url(), *link.signer, tls, 2'000'000'000);
+      ADD_FAILURE() << p << " was accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("refusing to trade with an API key that can move funds out"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_EQ(venue.auth_refusals(), 0);
+}
+
+// Order changes pushed while the private stream was down are lost; after it reconnects (a new bullet-private
+// token) the engine queries its working orders and books the fill it missed.
+TEST(EngineLiveKucoin, AFillMissedWhileThePrivateStreamWasDownIsFoundByQuery) {
+  FakeKucoinFutures venue;
+  RunConfig rc = kucoin_config();
+  InstrumentRegistry registry;
+  rc.fill_registry(registry);
+  KucoinLink link(venue, registry);
+  LiveGateway& gateway = *link.gateway;
+  gateway.start();
+  ASSERT_TRUE(wait_for([&] { return gateway.stream_connected() && venue.stream_open(); }));
+  // A resting limit buy, as the OMS would send it.
+  oms::OrderSpec o{};
+  o.req.client_id = risk::ClientOrderId::from("enkc1").value;
+  o.req.instrument = 0;
+  o.req.venue = Venue::kucoin_futures;
+  o.req.side = Side::buy;
+  o.req.type = risk::OrderType::limit;
+  o.req.tif = risk::TimeInForce::gtc;
+  o.req.qty = Qty::from_units(2);
+  o.req.price = Price::parse("40000").value;
+  o.req.leverage = 1;
+  char buf[2048];
+  const auto n = link.signer->encode_new(o, wall_now_ns() / 1'000'000, buf, sizeof buf);
+  ASSERT_TRUE(n.ok());
+  ASSERT_TRUE(gateway.try_send(oms::RestRequest::new_order, o.req.client_id, 0, std::string_view(buf, n.value), rdtsc()));
+  GatewayReport g;
+  std::vector<oms::ExecKind> kinds;
+  auto drain = [&] {
+    while (gateway.try_pop(g))
+      if (g.report.client_id == o.req.client_id) kinds.push_back(g.report.kind);
+  };
+  ASSERT_TRUE(wait_for([&] { drain(); return kinds.size() >= 2; }));  // the answer (accepted) and the "open" push
+  const std::uint64_t epoch = gateway.resync_epoch();
+  venue.drop_streams();
+  ASSERT_TRUE(wait_for([&] { return !gateway.stream_connected(); }));
+  ASSERT_TRUE(venue.fill_resting("enkc1"));  // pushed to nobody
+  ASSERT_TRUE(wait_for([&] { return gateway.resync_epoch() > epoch && gateway.stream_connected(); }, 10000));
+  EXPECT_GE(venue.bullets(), 2);  // a fresh token for the new connection
+  // What the OMS does on a new epoch (TradingCore::verify_working): query the working order.
+  const auto q = link.signer->encode_query(o.req.client_id, wall_now_ns() / 1'000'000, buf, sizeof buf);
+  ASSERT_TRUE(q.ok());
+  ASSERT_TRUE(gateway.try_send(oms::RestRequest::query, o.req.client_id, 0, std::string_view(buf, q.value), rdtsc()));
+  oms::ExecReport status{};
+  ASSERT_TRUE(wait_for([&] {
+    while (gateway.try_pop(g))
+      if (g.report.kind == oms::ExecKind::status) status = g.report;
+    return status.kind == oms::ExecKind::status;
+  }));
+  EXPECT_EQ(status.status, oms::OrderStatus::filled);
+  EXPECT_EQ(status.cum_qty, Qty::from_units(2));
+  gateway.stop();
+}
+
+// What a user meets first, through the `enigma live` binary: the bundled config validates with the
+// passphrase from the environment and stops for --confirm (exit 3, nothing sent); a missing passphrase and
+// Binance-only settings are named; a dead-man timer is refused (KuCoin Futures has none).
+TEST(EngineLiveKucoin, TheBinaryValidatesTheConfigAndCredentialsBeforeConfirm) {
+  using enigma::testing::run_enigma;
+  const std::string dir = fresh_path("live-kucoin-cli");
+  std::filesystem::create_directories(dir);
+  const std::string bundled = std::string(ENIGMA_SOURCE_DIR) + "/config/live-kucoin-futures.toml";
+  const std::string env = "ENIGMA_API_KEY=k ENIGMA_API_SECRET=s ";
+  const auto ok = enigma::testing::shell(env + "ENIGMA_API_PASSPHRASE=p " + ENIGMA_BINARY + " live --config " + bundled +
+                                         " --runs-dir " + dir + "/runs");
+  EXPECT_EQ(ok.code, 3) << ok.text;
+  EXPECT_NE(ok.text.find("live trading sends real orders to https://api-futures.kucoin.com"), std::string::npos) << ok.text;
+  EXPECT_NE(ok.text.find("Re-run with --confirm"), std::string::npos) << ok.text;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/runs")) << "nothing starts before --confirm";
+
+  const auto no_pass = enigma::testing::shell("env -u ENIGMA_API_PASSPHRASE " + env + ENIGMA_BINARY + " live --config " + bundled);
+  EXPECT_EQ(no_pass.code, 3) << no_pass.text;
+  EXPECT_NE(no_pass.text.find("ENIGMA_API_PASSPHRASE"), std::string::npos) << no_pass.text;
+
+  const std::string text = enigma::testing::slurp(bundled);
+  for (const std::string& extra : {std::string("order_entry = \"ws-api\""), std::string("deadman_countdown_ms = 30000")}) {
+    const std::string path = dir + "/bad.toml";
+    std::ofstream(path) << text << extra << "\n";
+    const auto bad = enigma::testing::shell(env + "ENIGMA_API_PASSPHRASE=p " + ENIGMA_BINARY + " live --config " + path);
+    EXPECT_EQ(bad.code, 3) << bad.text;
+    EXPECT_NE(bad.text.find(extra.substr(0, extra.find(' '))), std::string::npos) << bad.text;
+  }
+}
