@@ -11,6 +11,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 #include <thread>
 
@@ -364,4 +365,57 @@ TEST(EngineLiveKucoin, TheBinaryValidatesTheConfigAndCredentialsBeforeConfirm) {
     EXPECT_EQ(bad.code, 3) << bad.text;
     EXPECT_NE(bad.text.find(extra.substr(0, extra.find(' '))), std::string::npos) << bad.text;
   }
+}
+
+// A venue 429 (429000, "Too Many Requests") on KuCoin Futures: the order it refused is a venue reject; new
+// orders are then refused locally until the venue's window resets (gw-ratelimit-reset), no POST reaching it,
+// and the venue's spent pool (gw-ratelimit-remaining 0) is taken into our count.
+TEST(EngineLiveKucoin, AVenue429BacksOffNewOrdersUntilTheWindowResets) {
+  FakeKucoinFutures venue;
+  RunConfig rc = kucoin_config();
+  InstrumentRegistry registry;
+  rc.fill_registry(registry);
+  KucoinLink link(venue, registry);
+  LiveGateway& gateway = *link.gateway;
+  gateway.start();
+  ASSERT_TRUE(wait_for([&] { return gateway.stream_connected() && venue.stream_open(); }));
+  char buf[2048];
+  const auto send_new = [&](const char* id, const char* price) {
+    oms::OrderSpec o{};
+    o.req.client_id = risk::ClientOrderId::from(id).value;
+    o.req.instrument = 0;
+    o.req.venue = Venue::kucoin_futures;
+    o.req.side = Side::buy;
+    o.req.type = risk::OrderType::limit;
+    o.req.tif = risk::TimeInForce::gtc;
+    o.req.qty = Qty::from_units(1);
+    o.req.price = Price::parse(price).value;
+    o.req.leverage = 1;
+    const auto n = link.signer->encode_new(o, wall_now_ns() / 1'000'000, buf, sizeof buf);
+    return n.ok() && gateway.try_send(oms::RestRequest::new_order, o.req.client_id, 0, std::string_view(buf, n.value), rdtsc());
+  };
+  std::map<std::string, GatewayReport> last;
+  const auto drain = [&] {
+    GatewayReport g;
+    while (gateway.try_pop(g)) last[std::string(g.report.client_id.view())] = g;
+  };
+  ASSERT_TRUE(send_new("enrl1", "40000"));  // rests
+  ASSERT_TRUE(wait_for([&] { drain(); return last.count("enrl1") != 0; }));
+  venue.rate_limit_next(1);
+  ASSERT_TRUE(send_new("enrl2", "40000"));
+  ASSERT_TRUE(wait_for([&] { drain(); return last.count("enrl2") != 0; }));
+  EXPECT_EQ(last["enrl2"].report.kind, oms::ExecKind::rejected);
+  EXPECT_EQ(last["enrl2"].venue_code, 429000);
+  EXPECT_EQ(gateway.stats().http_429.load(), 1u);
+  const int posts = venue.requests("POST /api/v1/orders");
+  ASSERT_TRUE(send_new("enrl3", "40000"));  // inside the back-off: refused here
+  ASSERT_TRUE(wait_for([&] { drain(); return last.count("enrl3") != 0; }));
+  EXPECT_EQ(last["enrl3"].report.kind, oms::ExecKind::rejected);
+  EXPECT_EQ(last["enrl3"].report.reason, oms::Reason::rate_limited);
+  EXPECT_EQ(gateway.stats().backoff_refusals.load(), 1u);
+  EXPECT_EQ(venue.requests("POST /api/v1/orders"), posts);
+  // The answer said the venue's pool is spent (gw-ratelimit-remaining 0): our count took it.
+  EXPECT_EQ(gateway.stats().used_weight_1m.load(), 2000u);
+  EXPECT_EQ(venue.auth_refusals(), 0);
+  gateway.stop();
 }
