@@ -87,6 +87,21 @@ struct KucoinLink {
   }
 };
 
+// A GTC limit buy of `lots` XBTUSDTM contracts at `price`, as the OMS would send it.
+oms::OrderSpec limit_buy(const char* id, std::int64_t lots, const char* price) {
+  oms::OrderSpec o{};
+  o.req.client_id = risk::ClientOrderId::from(id).value;
+  o.req.instrument = 0;
+  o.req.venue = Venue::kucoin_futures;
+  o.req.side = Side::buy;
+  o.req.type = risk::OrderType::limit;
+  o.req.tif = risk::TimeInForce::gtc;
+  o.req.qty = Qty::from_units(lots);
+  o.req.price = Price::parse(price).value;
+  o.req.leverage = 1;
+  return o;
+}
+
 std::int64_t wall_now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
@@ -294,17 +309,7 @@ TEST(EngineLiveKucoin, AFillMissedWhileThePrivateStreamWasDownIsFoundByQuery) {
   LiveGateway& gateway = *link.gateway;
   gateway.start();
   ASSERT_TRUE(wait_for([&] { return gateway.stream_connected() && venue.stream_open(); }));
-  // A resting limit buy, as the OMS would send it.
-  oms::OrderSpec o{};
-  o.req.client_id = risk::ClientOrderId::from("enkc1").value;
-  o.req.instrument = 0;
-  o.req.venue = Venue::kucoin_futures;
-  o.req.side = Side::buy;
-  o.req.type = risk::OrderType::limit;
-  o.req.tif = risk::TimeInForce::gtc;
-  o.req.qty = Qty::from_units(2);
-  o.req.price = Price::parse("40000").value;
-  o.req.leverage = 1;
+  const oms::OrderSpec o = limit_buy("enkc1", 2, "40000");  // rests
   char buf[2048];
   const auto n = link.signer->encode_new(o, wall_now_ns() / 1'000'000, buf, sizeof buf);
   ASSERT_TRUE(n.ok());
@@ -381,16 +386,7 @@ TEST(EngineLiveKucoin, AVenue429BacksOffNewOrdersUntilTheWindowResets) {
   ASSERT_TRUE(wait_for([&] { return gateway.stream_connected() && venue.stream_open(); }));
   char buf[2048];
   const auto send_new = [&](const char* id, const char* price) {
-    oms::OrderSpec o{};
-    o.req.client_id = risk::ClientOrderId::from(id).value;
-    o.req.instrument = 0;
-    o.req.venue = Venue::kucoin_futures;
-    o.req.side = Side::buy;
-    o.req.type = risk::OrderType::limit;
-    o.req.tif = risk::TimeInForce::gtc;
-    o.req.qty = Qty::from_units(1);
-    o.req.price = Price::parse(price).value;
-    o.req.leverage = 1;
+    const oms::OrderSpec o = limit_buy(id, 1, price);
     const auto n = link.signer->encode_new(o, wall_now_ns() / 1'000'000, buf, sizeof buf);
     return n.ok() && gateway.try_send(oms::RestRequest::new_order, o.req.client_id, 0, std::string_view(buf, n.value), rdtsc());
   };
