@@ -1096,6 +1096,7 @@ void LiveGateway::rest_send(RestConnection& c) noexcept {
       }
     }
     if (!c.ex.connect_failed) {
+      if (!c.ex.listen_key) refresh_signature(c.ex.rq);
       c.start(std::string_view(c.ex.rq.bytes, c.ex.rq.size), opt_.request_timeout_ns);
       return;
     }
@@ -1108,6 +1109,20 @@ void LiveGateway::rest_send(RestConnection& c) noexcept {
   c.ex.busy = true;  // finished at once: rest_done() reports it
   c.ex.done = true;
   c.ex.status = 0;
+}
+
+void LiveGateway::refresh_signature(OutboundRequest& rq) noexcept {
+  // Hot path when nothing waited: one rdtsc and a compare.
+  const std::int64_t waited_ns = TscClock::instance().ticks_to_ns(rdtsc() - rq.enqueue_tsc);
+  if (!resign_ || waited_ns <= kResignAfterNs) return;
+  if (resign_(rq.bytes, rq.size, wall_ns() / 1'000'000)) {
+    stats_.resigned.fetch_add(1, std::memory_order_relaxed);
+    ENIGMA_LOG_INFO("live", "request_resigned id={} kind={} waited_ms={}", rq.client_id.view(),
+                    LogLiteral{kind_name(rq.kind)}, waited_ns / 1'000'000);
+  } else {
+    ENIGMA_LOG_WARN("live", "request_not_resigned id={} kind={} waited_ms={} (the venue may refuse its timestamp)",
+                    rq.client_id.view(), LogLiteral{kind_name(rq.kind)}, waited_ns / 1'000'000);
+  }
 }
 
 void LiveGateway::rest_connected(RestConnection& c) noexcept {
@@ -1129,6 +1144,7 @@ void LiveGateway::rest_connected(RestConnection& c) noexcept {
     resync_epoch_.fetch_add(1, std::memory_order_release);
   }
   try {
+    if (!c.ex.listen_key) refresh_signature(c.ex.rq);  // the connect took time too
     c.start(std::string_view(c.ex.rq.bytes, c.ex.rq.size), opt_.request_timeout_ns);
   } catch (const std::exception& e) {  // allocation failure in Beast: the outcome is not known
     c.last_error = e.what();

@@ -145,6 +145,8 @@ struct LiveGatewayStats {
   // Requests refused locally: new orders over their share of the budget, new orders during a 429
   // back-off, anything refused after a ban; and times a cancel / query / keep-alive waited for a window.
   std::atomic<std::uint64_t> budget_refusals{0}, backoff_refusals{0}, ban_refusals{0}, budget_waits{0};
+  // REST requests signed again as they left because they had waited past LiveGateway::kResignAfterNs.
+  std::atomic<std::uint64_t> resigned{0};
   // Heap allocations on the I/O thread while putting requests on the wire (the send of each REST or WebSocket
   // API request, not its answer) after the first four requests (they warm Asio's handler memory), as counted
   // by engine::set_thread_alloc_counter (tests; 0 without one). Must stay 0.
@@ -169,6 +171,15 @@ class LiveGateway {
   int call(std::string_view request, std::string& body);
   // Ends the I/O thread after it has written every queued request and read its answer. Idempotent.
   void stop();
+
+  // Signs a REST request again in place with a new millisecond timestamp (same length); false when it could
+  // not. Set by TradingCore::go_live* with the venue encoder's resign, before start().
+  using Resigner = std::function<bool(char* bytes, std::size_t size, std::int64_t timestamp_ms)>;
+  void set_resigner(Resigner r) noexcept { resign_ = std::move(r); }
+  // A REST request that waited longer than this since the OMS queued it (the venue's budget window, a busy
+  // or reconnecting connection) is signed again as it leaves: the venues refuse a timestamp older than their
+  // window (Binance recvWindow, 5 s by default; KuCoin 5 s), and a kill's cancels must not be refused so.
+  static constexpr std::int64_t kResignAfterNs = 1'000'000'000;
 
   // OMS thread (hot path): copies `request` into a ring slot. False when the ring is full or the request
   // is larger than a slot (the caller rejects the order locally). noexcept, no allocation, no syscall.
@@ -222,6 +233,7 @@ class LiveGateway {
   void ws_api_fail_pending(bool expired_only) noexcept;  // pending requests -> UNKNOWN
   void not_sent(const OutboundRequest& rq, std::string_view why) noexcept;
   void rest_send(RestConnection& c) noexcept;  // puts the connection's request on the wire (connects first)
+  void refresh_signature(OutboundRequest& rq) noexcept;  // signs it again when it waited (kResignAfterNs)
   void rest_connected(RestConnection& c) noexcept;
   void listen_key_done(RestConnection& c) noexcept;  // the answer to a listenKey keep-alive / renewal  // a (re)connect in progress for a waiting request: when it ends, sends or fails it
   void rest_done(RestConnection& c) noexcept;  // its outcome: report, histograms, budget
@@ -237,6 +249,7 @@ class LiveGateway {
                   std::string_view error) noexcept;  // a batch cancel's outcome, order by order
 
   LiveGatewayOptions opt_;
+  Resigner resign_;
   SpscRing<OutboundRequest> requests_;
   SpscRing<GatewayReport> reports_;
   OutboundRequest staging_{};  // producer side: filled then pushed (one copy into the ring)

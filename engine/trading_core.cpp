@@ -305,6 +305,9 @@ void TradingCore::go_live(LiveGateway& gateway, std::string api_key, const oms::
                           std::unique_ptr<oms::binance_futures::WsApiEncoder> ws_api) {
   oms::binance_futures::Config bc;
   bc.host = std::move(rest_host);
+  // The gateway's own signer (its thread only) for a request that waited before it could leave.
+  auto resigner = std::make_shared<const oms::binance_futures::Encoder>(registry_, api_key, secret, bc);
+  gateway.set_resigner([resigner](char* b, std::size_t n, std::int64_t ms) { return resigner->resign(b, n, ms); });
   binance_ = std::make_unique<oms::binance_futures::Encoder>(registry_, std::move(api_key), secret, bc);
   binance_->use_ws_api(std::move(ws_api));
   live_venue_ = Venue::binance_usdm;
@@ -317,6 +320,8 @@ void TradingCore::go_live_kucoin_futures(LiveGateway& gateway, std::string api_k
     throw Error("KuCoin Futures has no dead-man switch (no cancel-all-after endpoint): set [live] deadman_countdown_ms = 0");
   oms::kucoin_futures::Config kc;
   kc.host = std::move(rest_host);
+  auto resigner = std::make_shared<const oms::kucoin_futures::Encoder>(registry_, api_key, secret, passphrase, kc);
+  gateway.set_resigner([resigner](char* b, std::size_t n, std::int64_t ms) { return resigner->resign(b, n, ms); });
   kucoin_ = std::make_unique<oms::kucoin_futures::Encoder>(registry_, std::move(api_key), secret, passphrase, kc);
   live_venue_ = Venue::kucoin_futures;
   start_live(gateway);

@@ -9,6 +9,7 @@
 #include <openssl/x509.h>
 
 #include <array>
+#include <charconv>
 #include <cstdlib>
 #if defined(__SSSE3__)
 #include <immintrin.h>
@@ -271,6 +272,14 @@ void BufWriter::put_int(std::int64_t v) noexcept {
   } else {
     put_uint(static_cast<std::uint64_t>(v));
   }
+}
+
+bool overwrite_decimal(char* at, std::size_t len, std::int64_t value) noexcept {
+  char digits[24];
+  const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, value);
+  if (ec != std::errc{} || static_cast<std::size_t>(end - digits) != len) return false;
+  std::memcpy(at, digits, len);
+  return true;
 }
 
 }  // namespace enigma::oms

@@ -56,6 +56,10 @@ struct ApiCredentials {
 };
 std::ostream& operator<<(std::ostream& os, const ApiCredentials&);
 
+// Writes `value` in decimal over the `len` characters at `at` when it has exactly `len` digits (a millisecond
+// timestamp re-signed in place keeps its 13 digits until the year 2286); false, nothing written, otherwise.
+[[nodiscard]] bool overwrite_decimal(char* at, std::size_t len, std::int64_t value) noexcept;
+
 inline constexpr std::size_t kSha256Size = 32;
 inline constexpr std::size_t kSha256HexSize = 64;
 inline constexpr std::size_t kSha256Base64Size = 44;

@@ -65,6 +65,35 @@ Result<std::size_t> Encoder::by_client_id(Method m, std::string_view path, Instr
   return Result<std::size_t>::success(w.size());
 }
 
+bool Encoder::resign(char* bytes, std::size_t size, std::int64_t timestamp_ms) const noexcept {
+  constexpr std::size_t npos = std::string_view::npos;
+  const std::string_view rq(bytes, size);
+  // The signed parameters: the body of a POST, the query of anything else (finish() and by_client_id()).
+  std::size_t begin = 0, end = size;
+  if (rq.starts_with("POST ")) {
+    begin = rq.find("\r\n\r\n");
+    if (begin == npos) return false;
+    begin += 4;
+  } else {
+    begin = rq.find('?');
+    end = rq.find(" HTTP/1.1\r\n");
+    if (begin == npos || end == npos || begin > end) return false;
+    ++begin;
+  }
+  const std::string_view params = rq.substr(begin, end - begin);
+  constexpr std::string_view kSig = "&signature=";
+  const std::size_t sig = params.rfind(kSig);
+  if (sig == npos || params.size() - sig - kSig.size() != kSha256HexSize) return false;
+  // "timestamp=" opens the parameters (encode_signed with none) or follows recvWindow.
+  std::size_t ts = params.starts_with("timestamp=") ? 0 : params.find("&timestamp=");
+  if (ts == npos) return false;
+  ts += params[ts] == '&' ? 11 : 10;
+  const std::size_t ts_end = params.find('&', ts);
+  if (ts_end != sig || !overwrite_decimal(bytes + begin + ts, ts_end - ts, timestamp_ms)) return false;
+  sign(params.substr(0, sig), bytes + begin + sig + kSig.size());
+  return true;
+}
+
 void Encoder::sign(std::string_view params, char out[kSha256HexSize]) const noexcept {
   unsigned char mac[kSha256Size];
   hmac_.sign(params, mac);

@@ -73,6 +73,12 @@ class Encoder {
   void use_ws_api(std::unique_ptr<WsApiEncoder> ws) noexcept { ws_api_ = std::move(ws); }
   [[nodiscard]] bool ws_api() const noexcept { return ws_api_ != nullptr; }
 
+  // Signs a REST request of this encoder again, in place, with `timestamp_ms` (cold path: a request that
+  // waited in the gateway for the venue's budget or a connection would otherwise reach the venue with a
+  // timestamp older than recvWindow and be refused, -1021). The length does not change. False, nothing
+  // changed, when `bytes` is not such a request (a WebSocket API request, a timestamp of another length).
+  [[nodiscard]] bool resign(char* bytes, std::size_t size, std::int64_t timestamp_ms) const noexcept;
+
   // Hex HMAC-SHA256 of `params` (64 chars into `out`), as appended after `&signature=`.
   void sign(std::string_view params, char out[kSha256HexSize]) const noexcept;
 

@@ -48,6 +48,27 @@ std::vector<std::pair<std::string, std::string>> Encoder::signed_headers(std::st
           {"KC-API-KEY-VERSION", "2"}};
 }
 
+bool Encoder::resign(char* bytes, std::size_t size, std::int64_t timestamp_ms) const noexcept {
+  constexpr std::size_t npos = std::string_view::npos;
+  const std::string_view rq(bytes, size);
+  // "METHOD endpoint HTTP/1.1\r\n" headers "\r\n\r\n" body, as finish() writes it.
+  const std::size_t method_end = rq.find(' ');
+  const std::size_t line_end = rq.find(" HTTP/1.1\r\n");
+  const std::size_t head_end = rq.find("\r\n\r\n");
+  if (method_end == npos || line_end == npos || head_end == npos || method_end >= line_end || line_end > head_end)
+    return false;
+  constexpr std::string_view kSign = "\r\nKC-API-SIGN: ", kTimestamp = "\r\nKC-API-TIMESTAMP: ";
+  const std::size_t sig = rq.find(kSign);
+  const std::size_t ts = rq.find(kTimestamp);
+  if (sig == npos || ts == npos || sig + kSign.size() + kSha256Base64Size > head_end || ts > head_end) return false;
+  const std::size_t ts_begin = ts + kTimestamp.size();
+  const std::size_t ts_end = rq.find("\r\n", ts_begin);
+  if (!overwrite_decimal(bytes + ts_begin, ts_end - ts_begin, timestamp_ms)) return false;
+  sign(rq.substr(ts_begin, ts_end - ts_begin), rq.substr(0, method_end), rq.substr(method_end + 1, line_end - method_end - 1),
+       rq.substr(head_end + 4), bytes + sig + kSign.size());
+  return true;
+}
+
 Result<std::size_t> Encoder::finish(std::string_view method, std::string_view endpoint, std::string_view body,
                                     std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept {
   char ts_buf[24];

@@ -63,6 +63,11 @@ class Encoder {
                                                                                std::string_view endpoint,
                                                                                std::string_view body,
                                                                                std::int64_t timestamp_ms) const;
+  // Signs a request of this encoder again, in place: a new KC-API-TIMESTAMP (`timestamp_ms`, same length) and
+  // its KC-API-SIGN (cold path: a request that waited in the gateway for the venue's budget or a connection
+  // would otherwise reach the venue more than 5 s after its timestamp and be refused, 400002). False,
+  // nothing changed, when `bytes` is not such a request.
+  [[nodiscard]] bool resign(char* bytes, std::size_t size, std::int64_t timestamp_ms) const noexcept;
   // base64 KC-API-SIGN (44 chars into `out`) of timestamp + method + endpoint + body.
   void sign(std::string_view timestamp, std::string_view method, std::string_view endpoint, std::string_view body,
             char out[kSha256Base64Size]) const noexcept;

@@ -14,6 +14,7 @@
 #include <map>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "engine/admin.hpp"
 #include "engine/key_permissions.hpp"
@@ -65,7 +66,8 @@ struct KucoinLink {
   std::shared_ptr<oms::kucoin_futures::Encoder> signer;
   std::unique_ptr<LiveGateway> gateway;
 
-  KucoinLink(const FakeKucoinFutures& venue, const InstrumentRegistry& registry) {
+  // `requests_per_3s`: the trading plan's cap on requests per 3 s window ([live] requests_per_3s).
+  KucoinLink(const FakeKucoinFutures& venue, const InstrumentRegistry& registry, std::uint32_t requests_per_3s = 75) {
     oms::kucoin_futures::Config kc;
     kc.host = host_of(venue);
     signer = std::make_shared<oms::kucoin_futures::Encoder>(registry, kKucoinKey, oms::Secret(kKucoinSecret),
@@ -83,6 +85,7 @@ struct KucoinLink {
     go.tls.ca_file = venue.ca_file();
     go.request_timeout_ns = 2'000'000'000;
     go.budget = oms::kucoin_futures_private_budget();
+    go.budget.orders_short.limit = requests_per_3s;
     gateway = std::make_unique<LiveGateway>(registry, go);
   }
 };
@@ -412,6 +415,64 @@ TEST(EngineLiveKucoin, AVenue429BacksOffNewOrdersUntilTheWindowResets) {
   EXPECT_EQ(venue.requests("POST /api/v1/orders"), posts);
   // The answer said the venue's pool is spent (gw-ratelimit-remaining 0): our count took it.
   EXPECT_EQ(gateway.stats().used_weight_1m.load(), 2000u);
+  EXPECT_EQ(venue.auth_refusals(), 0);
+  gateway.stop();
+}
+
+// Requests that waited for the trading plan's request window (here 4 per 3 s) leave signed again: the venue
+// (here strict: 1 s) would otherwise refuse their old KC-API-TIMESTAMP (400002) and a kill's cancels would
+// leave the orders working. The engine installs the signer (TradingCore::go_live_kucoin_futures).
+TEST(EngineLiveKucoin, RequestsThatWaitedForTheBudgetAreSignedAgainAsTheyLeave) {
+  FakeKucoinFutures venue;
+  venue.set_timestamp_window_ms(1000);
+  RunConfig rc = kucoin_config();
+  InstrumentRegistry registry;
+  rc.fill_registry(registry);
+  TradingCoreConfig trading = rc.trading;
+  trading.journal_path = fresh_path("journal");
+  TradingCore core(registry, trading);
+  KucoinLink link(venue, registry, 4);
+  LiveGateway& gateway = *link.gateway;
+  core.go_live_kucoin_futures(gateway, kKucoinKey, oms::Secret(kKucoinSecret), oms::Secret(kKucoinPassphrase), host_of(venue));
+  gateway.start();
+  ASSERT_TRUE(wait_for([&] { return gateway.stream_connected() && venue.stream_open(); }));
+  std::map<std::string, GatewayReport> last;
+  const auto drain = [&] {
+    GatewayReport g;
+    while (gateway.try_pop(g)) last[std::string(g.report.client_id.view())] = g;
+  };
+  // Start right after a 3 s window opens (the windows are aligned to the epoch), so that what overflows it
+  // waits about 3 s, well past the venue's 1 s.
+  constexpr std::int64_t kWindow = 3'000'000'000;
+  std::this_thread::sleep_for(std::chrono::nanoseconds(kWindow - wall_now_ns() % kWindow + 20'000'000));
+  char buf[2048];
+  const std::vector<std::string> ids{"enrs1", "enrs2", "enrs3"};
+  for (const std::string& id : ids) {  // three new orders: all a new order may take of 4 (20 % is reserved)
+    const oms::OrderSpec o = limit_buy(id.c_str(), 1, "40000");
+    const auto n = link.signer->encode_new(o, wall_now_ns() / 1'000'000, buf, sizeof buf);
+    ASSERT_TRUE(n.ok());
+    ASSERT_TRUE(gateway.try_send(oms::RestRequest::new_order, o.req.client_id, 0, std::string_view(buf, n.value), rdtsc()));
+  }
+  ASSERT_TRUE(wait_for([&] {
+    drain();
+    return last.size() == ids.size();
+  }));
+  for (const std::string& id : ids) ASSERT_EQ(last[id].report.kind, oms::ExecKind::accepted) << id;
+  ASSERT_LT(wall_now_ns() % kWindow, 1'500'000'000) << "the orders took too long: the window rolled";
+  // The kill's cancels, signed now: one fits the window, two wait for the next.
+  for (const std::string& id : ids) {
+    const auto cid = risk::ClientOrderId::from(id).value;
+    const auto n = link.signer->encode_cancel(0, cid, wall_now_ns() / 1'000'000, buf, sizeof buf);
+    ASSERT_TRUE(n.ok());
+    ASSERT_TRUE(gateway.try_send(oms::RestRequest::cancel, cid, 0, std::string_view(buf, n.value), rdtsc()));
+  }
+  ASSERT_TRUE(wait_for([&] {
+    for (const std::string& id : ids)
+      if (venue.order(id).value_or(FakeKucoinFutures::Order{}).active) return false;
+    return true;
+  }, 10000)) << "refused as stale: " << venue.refusals("400002");
+  EXPECT_GE(gateway.stats().budget_waits.load(), 1u);
+  EXPECT_EQ(gateway.stats().resigned.load(), 2u);
   EXPECT_EQ(venue.auth_refusals(), 0);
   gateway.stop();
 }

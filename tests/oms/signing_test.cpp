@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -444,6 +445,71 @@ TEST(OmsSecrets, MissingEnvironmentErrorNamesVariableOnly) {
   const ApiCredentials c = ApiCredentials::from_env("ENIGMA_TEST_OMS_");
   EXPECT_EQ(c.secret.reveal(), "secret-value-xyz");
   EXPECT_TRUE(c.passphrase.empty());
+}
+
+// A request that waited in the gateway is signed again in place: byte for byte what encoding it at the new
+// time gives (new order in the body, cancel, batch cancel, start-up query in the query string), the
+// signature checked against the openssl CLI; anything else is left alone and refused.
+TEST_F(Fixture, BinanceResignEqualsAFreshEncodeAtTheNewTime) {
+  binance_futures::Encoder enc(registry, "k", Secret("s"));
+  const OrderSpec o = limit_order(ltcbtc, "rs1");
+  const std::array<ClientOrderId, 2> ids{ClientOrderId::from("rs1").value, ClientOrderId::from("rs2").value};
+  constexpr std::int64_t t0 = 1764931200000, t1 = 1764931203456;  // 13 digits, as a wall clock gives
+  using Encode = std::function<Result<std::size_t>(std::int64_t, char*)>;
+  const std::vector<Encode> encodes{
+      [&](std::int64_t t, char* b) { return enc.encode_new(o, t, b, 2048); },
+      [&](std::int64_t t, char* b) { return enc.encode_cancel(ltcbtc, o.req.client_id, t, b, 2048); },
+      [&](std::int64_t t, char* b) { return enc.encode_cancel_batch(ltcbtc, ids, t, b, 2048); },
+      [&](std::int64_t t, char* b) { return enc.encode_signed(false, "/fapi/v2/balance", "", t, b, 2048); },
+  };
+  for (const Encode& e : encodes) {
+    char old_bytes[2048], fresh[2048];
+    const auto n = e(t0, old_bytes);
+    const auto m = e(t1, fresh);
+    ASSERT_TRUE(n.ok() && m.ok());
+    ASSERT_TRUE(enc.resign(old_bytes, n.value, t1)) << std::string_view(old_bytes, n.value);
+    EXPECT_EQ(std::string_view(old_bytes, n.value), std::string_view(fresh, m.value));
+  }
+  char buf[2048];
+  const auto q = enc.encode_cancel(ltcbtc, o.req.client_id, t0, buf, sizeof buf);
+  ASSERT_TRUE(q.ok() && enc.resign(buf, q.value, t1));
+  const std::string params = "symbol=LTCBTC&origClientOrderId=rs1&recvWindow=5000&timestamp=1764931203456";
+  EXPECT_TRUE(std::string_view(buf, q.value)
+                  .starts_with("DELETE /fapi/v1/order?" + params + "&signature=" + openssl_hmac("s", params, false)));
+  const std::string before(buf, q.value);
+  EXPECT_FALSE(enc.resign(buf, q.value, 99));  // another length: refused, nothing written
+  EXPECT_EQ(std::string_view(buf, q.value), before);
+  std::string json = R"({"id":"1","method":"order.place","params":{"timestamp":1764931200000}})";
+  EXPECT_FALSE(enc.resign(json.data(), json.size(), t1));
+}
+
+TEST_F(Fixture, KucoinResignEqualsAFreshEncodeAtTheNewTime) {
+  kucoin_futures::Encoder enc(registry, "k", Secret("s"), Secret("p"));
+  const OrderSpec o = limit_order(xbtusdtm, "rs1");
+  constexpr std::int64_t t0 = 1764931200000, t1 = 1764931203456;
+  using Encode = std::function<Result<std::size_t>(std::int64_t, char*)>;
+  const std::vector<Encode> encodes{
+      [&](std::int64_t t, char* b) { return enc.encode_new(o, t, b, 2048); },
+      [&](std::int64_t t, char* b) { return enc.encode_cancel(xbtusdtm, o.req.client_id, t, b, 2048); },
+      [&](std::int64_t t, char* b) { return enc.encode_query(o.req.client_id, t, b, 2048); },
+      [&](std::int64_t t, char* b) { return enc.encode_cancel_all(xbtusdtm, true, t, b, 2048); },
+  };
+  for (const Encode& e : encodes) {
+    char old_bytes[2048], fresh[2048];
+    const auto n = e(t0, old_bytes);
+    const auto m = e(t1, fresh);
+    ASSERT_TRUE(n.ok() && m.ok());
+    ASSERT_TRUE(enc.resign(old_bytes, n.value, t1)) << std::string_view(old_bytes, n.value);
+    EXPECT_EQ(std::string_view(old_bytes, n.value), std::string_view(fresh, m.value));
+  }
+  char buf[2048];
+  const auto n = enc.encode_new(o, t0, buf, sizeof buf);
+  ASSERT_TRUE(n.ok());
+  const std::string before(buf, n.value);
+  EXPECT_FALSE(enc.resign(buf, n.value, 99));
+  EXPECT_EQ(std::string_view(buf, n.value), before);
+  std::string not_a_request = "GET /api/v1/orders HTTP/1.1\r\n\r\n";
+  EXPECT_FALSE(enc.resign(not_a_request.data(), not_a_request.size(), t1));
 }
 
 TEST_F(Fixture, EncodeAndSignAllocateNothing) {

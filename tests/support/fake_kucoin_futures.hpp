@@ -383,6 +383,9 @@ class FakeKucoinFutures {
   void set_rate_limit(int limit) { std::lock_guard lk(mu_); rate_limit_ = limit; }
   // Refuse requests whose KC-API-TIMESTAMP is more than 5 s off (on by default, as KuCoin does).
   void set_check_timestamp(bool on) { std::lock_guard lk(mu_); check_timestamp_ = on; }
+  // How far KC-API-TIMESTAMP may be from the venue's clock (KuCoin: 5 s); a test shortens it to see a request
+  // that waited in the gateway refused unless it was signed again.
+  void set_timestamp_window_ms(long long ms) { std::lock_guard lk(mu_); timestamp_window_ms_ = ms; }
 
   // ---- Faults -------------------------------------------------------------------------------------------
   // The next n REST requests (any) are answered HTTP 429 {"code":"429000","msg":"Too Many Requests"} and
@@ -801,7 +804,7 @@ class FakeKucoinFutures {
     if (key != kKucoinKey) return refused("400003", "KC-API-KEY not exists");
     if (version != "2") return refused("400009", "Invalid KC-API-KEY-VERSION");
     long long ts_ms = 0;
-    if (!kucoin_fake::positive_int(ts, ts_ms) || (check_timestamp_ && std::llabs(ts_ms - kucoin_fake::now_ms()) > 5000))
+    if (!kucoin_fake::positive_int(ts, ts_ms) || (check_timestamp_ && std::llabs(ts_ms - kucoin_fake::now_ms()) > timestamp_window_ms_))
       return refused("400002", "KC-API-TIMESTAMP Invalid");
     // The signature before the passphrase: a wrong secret (which also garbles the signed passphrase) reads
     // 400005, a wrong passphrase with the right secret 400004.
@@ -1254,6 +1257,7 @@ class FakeKucoinFutures {
   bool window_started_{false};
   std::chrono::steady_clock::time_point window_start_{};
   bool check_timestamp_{true};
+  long long timestamp_window_ms_{5000};
 
   int rate_limit_next_{0}, fail_next_{0}, fail_status_{503}, silence_next_{0}, delay_ms_{0};
   bool lose_order_{false};
