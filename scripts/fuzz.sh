@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets (clang, ASan + UBSan; tests/fuzz/) and runs each one in turn from its seed
-# corpus (tests/fuzz/corpus/<target without fuzz_>/), for a bounded time. A crash, leak or sanitizer report
-# stops the run with a non-zero exit and leaves the input in build/fuzz/artifacts/ (replay it with
+# Builds the libFuzzer targets (clang, ASan + UBSan; tests/fuzz/) and runs them, ENIGMA_JOBS at a time, each
+# from its seed corpus (tests/fuzz/corpus/<target without fuzz_>/), for a bounded time. A crash, leak or
+# sanitizer report fails the run (exit 1, after the other targets) and leaves the input in build/fuzz/artifacts/ (replay it with
 # `build/fuzz/tests/fuzz_<name> build/fuzz/artifacts/<file>`).
 #
 #   scripts/fuzz.sh [REGEX]          every target (or those matching REGEX) for ENIGMA_FUZZ_SECONDS each (default 10);
@@ -25,16 +25,25 @@ mapfile -t targets < <(ninja -C build/fuzz -t targets all | sed -n 's/^\(fuzz_[A
 [ "${#targets[@]}" -gt 0 ] || { echo "no fuzz target matches '$FILTER'" >&2; exit 2; }
 cmake --build build/fuzz -j "$JOBS" --target "${targets[@]}"
 mkdir -p build/fuzz/work build/fuzz/artifacts
-echo "fuzz: ${#targets[@]} target(s), ${SECONDS_EACH}s each$([ "$LONG" = 1 ] && echo ' (long)')"
-for name in "${targets[@]}"; do
-  f="build/fuzz/tests/$name"
-  [ -x "$f" ] || { echo "missing $f" >&2; exit 1; }
-  corpus_src="tests/fuzz/corpus/${name#fuzz_}"
-  work="build/fuzz/work/${name}"
+echo "fuzz: ${#targets[@]} target(s), ${SECONDS_EACH}s each, ${JOBS} at a time$([ "$LONG" = 1 ] && echo ' (long)')"
+# One target: its corpus seeded from the repository's, then libFuzzer for SECONDS_EACH; its last two lines are
+# printed when it ends (whole, so that targets running side by side do not interleave their output).
+run_target() {
+  set -o pipefail
+  local name="$1" f="build/fuzz/tests/$1" work="build/fuzz/work/$1" corpus_src="tests/fuzz/corpus/${1#fuzz_}" out rc=0
+  [ -x "$f" ] || { echo "-- $name: missing $f" >&2; return 1; }
   mkdir -p "$work"
   [ -d "$corpus_src" ] && cp -r "$corpus_src"/. "$work"/ 2>/dev/null || true
-  echo "-- $name"
-  "$f" "$work" -max_total_time="$SECONDS_EACH" -rss_limit_mb=2048 -print_final_stats=0 \
-    -artifact_prefix="build/fuzz/artifacts/${name}-" 2>&1 | tail -n 2
-done
+  out=$("$f" "$work" -max_total_time="$SECONDS_EACH" -rss_limit_mb=2048 -print_final_stats=0 \
+        -artifact_prefix="build/fuzz/artifacts/${name}-" 2>&1 | tail -n 2) || rc=$?
+  printf -- '-- %s%s\n%s\n' "$name" "$([ "$rc" = 0 ] || echo " FAILED (exit $rc)")" "$out"
+  return "$rc"
+}
+export -f run_target
+export SECONDS_EACH
+# Each target is one single-threaded process: JOBS of them at once (xargs exits non-zero if any failed).
+if ! printf '%s\n' "${targets[@]}" | xargs -P "$JOBS" -I{} bash -c 'run_target "$1"' _ {}; then
+  echo "fuzz: a target failed (its input is in build/fuzz/artifacts/)" >&2
+  exit 1
+fi
 echo "fuzz: all ${#targets[@]} target(s) ran clean"

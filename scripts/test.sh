@@ -6,7 +6,8 @@
 #   scripts/test.sh --quick    release build and ctest only
 #
 # Environment: ENIGMA_JOBS (build parallelism, default nproc), ENIGMA_FUZZ_SECONDS (per fuzzer, default 6: 25 targets; scripts/fuzz.sh --long for hours).
-# Cold on the 2-core VM (no ccache): release build 14.5 min + ctest 5, ASan build 18.5 + ctest 10, TSan 7.5, fuzz 7.
+# Cold on the 2-core VM (no ccache): release build 14.5 min + ctest 5, ASan build 18.5 + ctest 10, TSan 7.5, fuzz 7 (5.5 with
+# the fuzzers two at a time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
