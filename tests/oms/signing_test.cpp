@@ -447,21 +447,12 @@ TEST(OmsSecrets, MissingEnvironmentErrorNamesVariableOnly) {
   EXPECT_TRUE(c.passphrase.empty());
 }
 
-// A request that waited in the gateway is signed again in place: byte for byte what encoding it at the new
-// time gives (new order in the body, cancel, batch cancel, start-up query in the query string), the
-// signature checked against the openssl CLI; anything else is left alone and refused.
-TEST_F(Fixture, BinanceResignEqualsAFreshEncodeAtTheNewTime) {
-  binance_futures::Encoder enc(registry, "k", Secret("s"));
-  const OrderSpec o = limit_order(ltcbtc, "rs1");
-  const std::array<ClientOrderId, 2> ids{ClientOrderId::from("rs1").value, ClientOrderId::from("rs2").value};
-  constexpr std::int64_t t0 = 1764931200000, t1 = 1764931203456;  // 13 digits, as a wall clock gives
-  using Encode = std::function<Result<std::size_t>(std::int64_t, char*)>;
-  const std::vector<Encode> encodes{
-      [&](std::int64_t t, char* b) { return enc.encode_new(o, t, b, 2048); },
-      [&](std::int64_t t, char* b) { return enc.encode_cancel(ltcbtc, o.req.client_id, t, b, 2048); },
-      [&](std::int64_t t, char* b) { return enc.encode_cancel_batch(ltcbtc, ids, t, b, 2048); },
-      [&](std::int64_t t, char* b) { return enc.encode_signed(false, "/fapi/v2/balance", "", t, b, 2048); },
-  };
+using Encode = std::function<Result<std::size_t>(std::int64_t, char*)>;
+
+// Each request encoded at t0 and re-signed to t1 is byte for byte the same request encoded at t1.
+template <class Encoder>
+void expect_resign_equals_fresh_encode(const Encoder& enc, const std::vector<Encode>& encodes, std::int64_t t0,
+                                       std::int64_t t1) {
   for (const Encode& e : encodes) {
     char old_bytes[2048], fresh[2048];
     const auto n = e(t0, old_bytes);
@@ -470,6 +461,23 @@ TEST_F(Fixture, BinanceResignEqualsAFreshEncodeAtTheNewTime) {
     ASSERT_TRUE(enc.resign(old_bytes, n.value, t1)) << std::string_view(old_bytes, n.value);
     EXPECT_EQ(std::string_view(old_bytes, n.value), std::string_view(fresh, m.value));
   }
+}
+
+// A request that waited in the gateway is signed again in place: byte for byte what encoding it at the new
+// time gives (new order in the body, cancel, batch cancel, start-up query in the query string), the
+// signature checked against the openssl CLI; anything else is left alone and refused.
+TEST_F(Fixture, BinanceResignEqualsAFreshEncodeAtTheNewTime) {
+  binance_futures::Encoder enc(registry, "k", Secret("s"));
+  const OrderSpec o = limit_order(ltcbtc, "rs1");
+  const std::array<ClientOrderId, 2> ids{ClientOrderId::from("rs1").value, ClientOrderId::from("rs2").value};
+  constexpr std::int64_t t0 = 1764931200000, t1 = 1764931203456;  // 13 digits, as a wall clock gives
+  const std::vector<Encode> encodes{
+      [&](std::int64_t t, char* b) { return enc.encode_new(o, t, b, 2048); },
+      [&](std::int64_t t, char* b) { return enc.encode_cancel(ltcbtc, o.req.client_id, t, b, 2048); },
+      [&](std::int64_t t, char* b) { return enc.encode_cancel_batch(ltcbtc, ids, t, b, 2048); },
+      [&](std::int64_t t, char* b) { return enc.encode_signed(false, "/fapi/v2/balance", "", t, b, 2048); },
+  };
+  expect_resign_equals_fresh_encode(enc, encodes, t0, t1);
   char buf[2048];
   const auto q = enc.encode_cancel(ltcbtc, o.req.client_id, t0, buf, sizeof buf);
   ASSERT_TRUE(q.ok() && enc.resign(buf, q.value, t1));
@@ -487,21 +495,13 @@ TEST_F(Fixture, KucoinResignEqualsAFreshEncodeAtTheNewTime) {
   kucoin_futures::Encoder enc(registry, "k", Secret("s"), Secret("p"));
   const OrderSpec o = limit_order(xbtusdtm, "rs1");
   constexpr std::int64_t t0 = 1764931200000, t1 = 1764931203456;
-  using Encode = std::function<Result<std::size_t>(std::int64_t, char*)>;
   const std::vector<Encode> encodes{
       [&](std::int64_t t, char* b) { return enc.encode_new(o, t, b, 2048); },
       [&](std::int64_t t, char* b) { return enc.encode_cancel(xbtusdtm, o.req.client_id, t, b, 2048); },
       [&](std::int64_t t, char* b) { return enc.encode_query(o.req.client_id, t, b, 2048); },
       [&](std::int64_t t, char* b) { return enc.encode_cancel_all(xbtusdtm, true, t, b, 2048); },
   };
-  for (const Encode& e : encodes) {
-    char old_bytes[2048], fresh[2048];
-    const auto n = e(t0, old_bytes);
-    const auto m = e(t1, fresh);
-    ASSERT_TRUE(n.ok() && m.ok());
-    ASSERT_TRUE(enc.resign(old_bytes, n.value, t1)) << std::string_view(old_bytes, n.value);
-    EXPECT_EQ(std::string_view(old_bytes, n.value), std::string_view(fresh, m.value));
-  }
+  expect_resign_equals_fresh_encode(enc, encodes, t0, t1);
   char buf[2048];
   const auto n = enc.encode_new(o, t0, buf, sizeof buf);
   ASSERT_TRUE(n.ok());
