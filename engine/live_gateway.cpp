@@ -433,6 +433,8 @@ struct LiveGateway::Impl {
   static constexpr std::size_t kVenueIds = 1024;
   std::array<VenueIdEntry, kVenueIds> venue_ids{};
   std::size_t venue_ids_next{0};
+  // A WebSocket API request that waited, signed again here: its ring slot is only read (the OMS's once popped).
+  OutboundRequest resigned{};
   void remember_venue_id(const oms::VenueOrderId& v, const oms::ClientOrderId& c) noexcept {
     venue_ids[venue_ids_next++ % kVenueIds] = {v, c};
   }
@@ -1111,6 +1113,11 @@ void LiveGateway::rest_send(RestConnection& c) noexcept {
   c.ex.status = 0;
 }
 
+void LiveGateway::learn_venue_order_id(const oms::VenueOrderId& venue_id, const oms::ClientOrderId& client_id) noexcept {
+  if (venue_id.view().empty() || client_id.view().empty() || impl_->client_of(venue_id) != nullptr) return;
+  impl_->remember_venue_id(venue_id, client_id);
+}
+
 void LiveGateway::refresh_signature(OutboundRequest& rq) noexcept {
   // Hot path when nothing waited: one rdtsc and a compare.
   const std::int64_t waited_ns = TscClock::instance().ticks_to_ns(rdtsc() - rq.enqueue_tsc);
@@ -1271,7 +1278,10 @@ void LiveGateway::rest_done(RestConnection& c) noexcept {
                       a.venue_code, status, printable(c.body));
     }
     gr = GatewayReport{a.report, a.venue_code, a.unknown};
-    if (opt_.venue == Venue::kucoin_futures && rq.kind == RestRequest::new_order && !a.unknown && a.venue_code == 0)
+    // KuCoin names a stop order's lifecycle events by its order id only: learn it from the order's answer,
+    // or from the query that resolved a lost one.
+    if (opt_.venue == Venue::kucoin_futures && !a.unknown && a.venue_code == 0 && !a.report.venue_order_id.view().empty() &&
+        (rq.kind == RestRequest::new_order || rq.kind == RestRequest::query) && im.client_of(a.report.venue_order_id) == nullptr)
       im.remember_venue_id(a.report.venue_order_id, rq.client_id);
   }
   // The OMS drains this ring every iteration; a full ring means it stopped polling.
@@ -1361,7 +1371,13 @@ void LiveGateway::io_loop() noexcept {
       const bool count_allocs = ++stats_.requests > kSendWarmupRequests;
       const std::uint64_t allocs_before = thread_allocations();
       if (json) {
-        ws_api_send(*rq);
+        const OutboundRequest* out = rq;
+        if (resign_ && TscClock::instance().ticks_to_ns(rdtsc() - rq->enqueue_tsc) > kResignAfterNs) {  // cold
+          im.resigned = *rq;
+          refresh_signature(im.resigned);
+          out = &im.resigned;
+        }
+        ws_api_send(*out);
         if (count_allocs) stats_.send_allocations += thread_allocations() - allocs_before;
         requests_.pop_front();
         continue;

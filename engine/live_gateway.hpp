@@ -145,7 +145,8 @@ struct LiveGatewayStats {
   // Requests refused locally: new orders over their share of the budget, new orders during a 429
   // back-off, anything refused after a ban; and times a cancel / query / keep-alive waited for a window.
   std::atomic<std::uint64_t> budget_refusals{0}, backoff_refusals{0}, ban_refusals{0}, budget_waits{0};
-  // REST requests signed again as they left because they had waited past LiveGateway::kResignAfterNs.
+  // Requests (REST and WebSocket API) signed again as they left because they had waited past
+  // LiveGateway::kResignAfterNs.
   std::atomic<std::uint64_t> resigned{0};
   // Heap allocations on the I/O thread while putting requests on the wire (the send of each REST or WebSocket
   // API request, not its answer) after the first four requests (they warm Asio's handler memory), as counted
@@ -172,11 +173,14 @@ class LiveGateway {
   // Ends the I/O thread after it has written every queued request and read its answer. Idempotent.
   void stop();
 
-  // Signs a REST request again in place with a new millisecond timestamp (same length); false when it could
-  // not. Set by TradingCore::go_live* with the venue encoder's resign, before start().
+  // Signs a request (REST, or WebSocket API JSON) again in place with a new millisecond timestamp (same
+  // length); false when it could not. Set by TradingCore::go_live* with the venue encoders' resign, before start().
   using Resigner = std::function<bool(char* bytes, std::size_t size, std::int64_t timestamp_ms)>;
+  // The venue's id of an order of ours found at start-up (reconciliation's open-order lists and queries),
+  // before start(): KuCoin names a stop order's lifecycle events (triggered, cancel) by that id only.
+  void learn_venue_order_id(const oms::VenueOrderId& venue_id, const oms::ClientOrderId& client_id) noexcept;
   void set_resigner(Resigner r) noexcept { resign_ = std::move(r); }
-  // A REST request that waited longer than this since the OMS queued it (the venue's budget window, a busy
+  // A request that waited longer than this since the OMS queued it (the venue's budget window, a busy
   // or reconnecting connection) is signed again as it leaves: the venues refuse a timestamp older than their
   // window (Binance recvWindow, 5 s by default; KuCoin 5 s), and a kill's cancels must not be refused so.
   static constexpr std::int64_t kResignAfterNs = 1'000'000'000;

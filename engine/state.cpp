@@ -199,6 +199,7 @@ class BinanceUsdmQueries final : public VenueQueries {
       why = "HTTP " + std::to_string(status) + ": " + body.substr(0, 200);
       return false;
     }
+    gateway_.learn_venue_order_id(a.report.venue_order_id, o.client_id());
     return true;
   }
   bool cancel(const VenueOrder& v, std::string& why) override {
@@ -281,6 +282,7 @@ class KucoinFuturesQueries final : public VenueQueries {
           v.tif = "GTC";
           v.reduce_only = o.reduce_only;
           v.order_id = o.order_id;
+          if (const auto vid = oms::VenueOrderId::from(o.order_id); vid.ok()) gateway_.learn_venue_order_id(vid.value, o.client_id);
           out.push_back(std::move(v));
         }
         if (page.current_page >= page.total_pages) break;

@@ -306,8 +306,14 @@ void TradingCore::go_live(LiveGateway& gateway, std::string api_key, const oms::
   oms::binance_futures::Config bc;
   bc.host = std::move(rest_host);
   // The gateway's own signer (its thread only) for a request that waited before it could leave.
+  // Its WebSocket API twin signs the JSON requests ('{' first) with the same key and authentication.
   auto resigner = std::make_shared<const oms::binance_futures::Encoder>(registry_, api_key, secret, bc);
-  gateway.set_resigner([resigner](char* b, std::size_t n, std::int64_t ms) { return resigner->resign(b, n, ms); });
+  std::shared_ptr<const oms::binance_futures::WsApiEncoder> ws_resigner;
+  if (ws_api) ws_resigner = std::make_shared<const oms::binance_futures::WsApiEncoder>(registry_, ws_api->api_key(), secret, ws_api->auth());
+  gateway.set_resigner([resigner, ws_resigner](char* b, std::size_t n, std::int64_t ms) {
+    if (n > 0 && b[0] == '{') return ws_resigner != nullptr && ws_resigner->resign(b, n, ms);
+    return resigner->resign(b, n, ms);
+  });
   binance_ = std::make_unique<oms::binance_futures::Encoder>(registry_, std::move(api_key), secret, bc);
   binance_->use_ws_api(std::move(ws_api));
   live_venue_ = Venue::binance_usdm;

@@ -16,6 +16,8 @@
 #include <cmath>
 #include <cstring>
 #include <array>
+#include <chrono>
+#include <future>
 #include <memory>
 
 #include "core/clock.hpp"
@@ -150,6 +152,10 @@ struct WsClient::Impl {
   std::shared_ptr<Session> sess;
   Backoff backoff;
   std::unique_ptr<HttpsClient> https;  // KuCoin bullet requests
+  // The bullet POST of the connect in progress, on a thread of its own: the polling thread (the live
+  // gateway's, which writes orders; the trading thread in paper) never waits for it. Declared after `https`
+  // so that it is destroyed first (its destructor waits for the POST, bounded by connect_timeout).
+  std::future<HttpsResponse> token;
 
   WsState state = WsState::idle;
   std::uint64_t gen = 0;  // bumped on every teardown; stale completions compare against it
@@ -238,13 +244,31 @@ struct WsClient::Impl {
     ++stats.connect_attempts;
     got_frame_since_connect = false;
     connect_deadline = now() + opt.connect_timeout_ns;
+    if (https) {
+      // KuCoin: a fresh token for every connection (tokens expire), fetched off this thread; check_timers
+      // goes on with open_session() once it has come. A POST still running from an attempt that timed
+      // out is waited for rather than doubled (its token is as fresh).
+      try {
+        if (!token.valid()) {
+          std::vector<std::pair<std::string, std::string>> headers;
+          if (opt.kucoin_bullet_headers) headers = opt.kucoin_bullet_headers();  // signed here, sent there
+          token = std::async(std::launch::async, [this, headers = std::move(headers)] {
+            return https->post(opt.kucoin_bullet_url, std::string{}, "application/json", headers);
+          });
+        }
+      } catch (const std::exception& e) {
+        fail(DisconnectCause::connect_failed, std::string("connecting: ") + e.what());
+      }
+      return;
+    }
+    open_session();
+  }
+
+  // The bullet POST has answered: its token and endpoint, then the WebSocket connect.
+  void token_arrived() {
     try {
-      if (https) {
-        // KuCoin: a fresh token for every connection (tokens expire), then endpoint?token=..&connectId=..
-        const HttpsResponse r =
-            opt.kucoin_bullet_headers
-                ? https->post(opt.kucoin_bullet_url, std::string{}, "application/json", opt.kucoin_bullet_headers())
-                : https->post(opt.kucoin_bullet_url, std::string{});
+      {
+        const HttpsResponse r = token.get();
         if (r.status != 200) {
           throw Error("POST " + opt.kucoin_bullet_url + ": HTTP " + std::to_string(r.status) + ": " + r.body.substr(0, 200));
         }
@@ -257,6 +281,15 @@ struct WsClient::Impl {
         url = parse_url(u);
         if (url.scheme != "wss") throw Error("KuCoin bullet endpoint '" + b.endpoint + "' is not wss://");
       }
+    } catch (const std::exception& e) {
+      fail(DisconnectCause::connect_failed, std::string("connecting: ") + e.what());
+      return;
+    }
+    open_session();
+  }
+
+  void open_session() {
+    try {
       sess = std::make_shared<Session>(io, ctx);
       sess->buf.reserve(opt.initial_buffer_bytes);
       // Unlimited in Beast: the limit is enforced in on_read. Beast's own limit answers with a close frame and
@@ -484,10 +517,16 @@ struct WsClient::Impl {
         return;
       case WsState::connecting:
       case WsState::awaiting_welcome:
+        if (state == WsState::connecting && token.valid() && !sess &&
+            token.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+          token_arrived();
+          return;
+        }
         if (t > connect_deadline) {
           fail(DisconnectCause::connect_timeout,
-               std::string("connecting to ") + where() + " timed out after " + std::to_string(opt.connect_timeout_ns / 1'000'000) +
-                   " ms" + (state == WsState::awaiting_welcome ? " (no KuCoin welcome)" : ""));
+               (token.valid() ? "fetching the KuCoin token from " + opt.kucoin_bullet_url : "connecting to " + where()) +
+                   " timed out after " + std::to_string(opt.connect_timeout_ns / 1'000'000) + " ms" +
+                   (state == WsState::awaiting_welcome ? " (no KuCoin welcome)" : ""));
         }
         return;
       case WsState::connected: {

@@ -3,6 +3,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -114,6 +115,63 @@ Result<std::size_t> WsApiEncoder::finish(WsApiWriter& w) noexcept {
   if (w.json.overflow) return Result<std::size_t>::failure(Errc::capacity);
   ++next_id_;
   return Result<std::size_t>::success(w.json.size());
+}
+
+bool WsApiEncoder::resign(char* bytes, std::size_t size, std::int64_t timestamp_ms) const noexcept {
+  constexpr std::size_t npos = std::string_view::npos;
+  constexpr std::string_view kParams = "\"params\":{", kTimestamp = "\"timestamp\":", kSig = ",\"signature\":\"";
+  const std::string_view rq(bytes, size);
+  const std::size_t params = rq.find(kParams);
+  if (params == npos || !rq.ends_with("}}")) return false;
+  const std::size_t from = params + kParams.size();
+  // finish() writes the signature last: `,"signature":"<64 hex>"}}`; session requests end their params at `}}`.
+  const bool hmac = auth_ == WsApiAuth::hmac;
+  const std::size_t sig = hmac ? rq.rfind(kSig) : size - 2;
+  if (sig == npos || sig < from || (hmac && size - 3 - (sig + kSig.size()) != kSha256HexSize)) return false;
+  std::size_t ts = rq.find(kTimestamp, from);
+  if (ts == npos || ts >= sig) return false;
+  ts += kTimestamp.size();
+  std::size_t ts_end = ts;
+  while (ts_end < sig && bytes[ts_end] >= '0' && bytes[ts_end] <= '9') ++ts_end;
+  char old[24];
+  const std::size_t len = ts_end - ts;
+  if (len == 0 || len > sizeof old) return false;
+  std::memcpy(old, bytes + ts, len);
+  if (!overwrite_decimal(bytes + ts, len, timestamp_ms)) return false;
+  if (!hmac) return true;
+  // The signed text again: the params as `k=v&k=v` in their written (sorted) order, strings unquoted. The
+  // encoder's values never hold a quote or a comma (printable tokens, decimals, names).
+  char query[sizeof query_];
+  BufWriter q(query, sizeof query);
+  std::string_view rest = rq.substr(from, sig - from);
+  bool ok = true;
+  while (ok && !rest.empty()) {
+    const std::size_t key_end = rest.find("\":");
+    ok = rest[0] == '"' && key_end != npos;
+    if (!ok) break;
+    if (q.size() != 0) q.put('&');
+    q.put(rest.substr(1, key_end - 1));
+    q.put('=');
+    rest.remove_prefix(key_end + 2);
+    const bool quoted = !rest.empty() && rest[0] == '"';
+    const std::size_t value_end = quoted ? rest.find('"', 1) : std::min(rest.find(','), rest.size());
+    ok = value_end != npos;
+    if (!ok) break;
+    q.put(quoted ? rest.substr(1, value_end - 1) : rest.substr(0, value_end));
+    rest.remove_prefix(quoted ? value_end + 1 : value_end);
+    if (!rest.empty()) {
+      ok = rest[0] == ',';
+      rest.remove_prefix(1);
+    }
+  }
+  if (!ok || q.overflow) {
+    std::memcpy(bytes + ts, old, len);  // not a request of ours: leave it as it was
+    return false;
+  }
+  unsigned char mac[kSha256Size];
+  hmac_.sign(q.view(), mac);
+  hex_encode(mac, sizeof mac, bytes + sig + kSig.size());
+  return true;
 }
 
 Result<std::size_t> WsApiEncoder::encode_new(const OrderSpec& o, std::int64_t timestamp_ms, char* out,

@@ -54,7 +54,14 @@ class WsApiEncoder {
                                                   Qty qty, Price price, std::int64_t timestamp_ms, char* out,
                                                   std::size_t cap) noexcept;
 
+  // A request of this encoder signed again at `timestamp_ms`, in place (a request that waited for the
+  // venue's budget would otherwise be refused for its old timestamp, -1021): the `timestamp` param's digits
+  // and, for hmac, the signature over the params as they now read. Same length, no allocation. False,
+  // nothing changed, when `bytes` is not such a request or the new timestamp has another digit count.
+  [[nodiscard]] bool resign(char* bytes, std::size_t size, std::int64_t timestamp_ms) const noexcept;
+
   [[nodiscard]] WsApiAuth auth() const noexcept { return auth_; }
+  [[nodiscard]] const std::string& api_key() const noexcept { return api_key_; }
   [[nodiscard]] std::uint64_t last_id() const noexcept { return next_id_ - 1; }
 
  private:

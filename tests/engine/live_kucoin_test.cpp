@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -342,6 +343,126 @@ TEST(EngineLiveKucoin, AFillMissedWhileThePrivateStreamWasDownIsFoundByQuery) {
   }));
   EXPECT_EQ(status.status, oms::OrderStatus::filled);
   EXPECT_EQ(status.cum_qty, Qty::from_units(2));
+  gateway.stop();
+}
+
+// KuCoin names an untriggered stop's lifecycle events (advancedOrders: triggered, cancel) by its order id
+// only. A stop whose answer was lost (HTTP 500; the venue booked it) is UNKNOWN until the query by clientOid
+// resolves it; that answer teaches the gateway the stop's order id, so the trigger reaches the order.
+TEST(EngineLiveKucoin, AStopWhoseAnswerWasLostIsFollowedOnceQueried) {
+  FakeKucoinFutures venue;
+  RunConfig rc = kucoin_config();
+  InstrumentRegistry registry;
+  rc.fill_registry(registry);
+  KucoinLink link(venue, registry);
+  LiveGateway& gateway = *link.gateway;
+  gateway.start();
+  ASSERT_TRUE(wait_for([&] { return gateway.stream_connected() && venue.stream_open(); }));
+  oms::OrderSpec o = limit_buy("enst1", 1, "40000");
+  o.req.type = risk::OrderType::stop_market;
+  o.req.side = Side::sell;
+  o.req.price = Price{};
+  o.req.stop_price = Price::parse("39000").value;
+  venue.lose_next_order_answer(500);
+  char buf[2048];
+  const auto n = link.signer->encode_new(o, wall_now_ns() / 1'000'000, buf, sizeof buf);
+  ASSERT_TRUE(n.ok());
+  ASSERT_TRUE(gateway.try_send(oms::RestRequest::new_order, o.req.client_id, 0, std::string_view(buf, n.value), rdtsc()));
+  GatewayReport g;
+  std::vector<GatewayReport> seen;
+  const auto drain = [&] {
+    while (gateway.try_pop(g))
+      if (g.report.client_id == o.req.client_id) seen.push_back(g);
+  };
+  ASSERT_TRUE(wait_for([&] { drain(); return !seen.empty(); }));
+  ASSERT_TRUE(seen.back().unknown) << "the lost answer must leave the stop UNKNOWN";
+  const std::size_t before_query = seen.size();
+  const auto q = link.signer->encode_query(o.req.client_id, wall_now_ns() / 1'000'000, buf, sizeof buf);
+  ASSERT_TRUE(q.ok());
+  ASSERT_TRUE(gateway.try_send(oms::RestRequest::query, o.req.client_id, 0, std::string_view(buf, q.value), rdtsc()));
+  ASSERT_TRUE(wait_for([&] { drain(); return seen.size() > before_query; }));
+  EXPECT_EQ(seen.back().report.kind, oms::ExecKind::status);
+  EXPECT_EQ(seen.back().report.status, oms::OrderStatus::accepted);
+  ASSERT_TRUE(venue.trigger_stop("enst1"));
+  ASSERT_TRUE(wait_for([&] {
+    drain();
+    return std::any_of(seen.begin(), seen.end(), [](const GatewayReport& r) { return r.report.kind == oms::ExecKind::triggered; });
+  })) << "the trigger event never reached the order";
+  gateway.stop();
+}
+
+// After a restart the gateway knows no order id: start-up reconciliation's open-order lists (the untriggered
+// stops are a list of their own) teach it each stop's order id, so a trigger after the restart still reaches
+// the order it belongs to.
+TEST(EngineLiveKucoin, AStopPlacedBeforeARestartIsFollowedAfterIt) {
+  FakeKucoinFutures venue;
+  RunConfig rc = kucoin_config();
+  InstrumentRegistry registry;
+  rc.fill_registry(registry);
+  oms::OrderSpec o = limit_buy("enst2", 1, "40000");
+  o.req.type = risk::OrderType::stop_market;
+  o.req.side = Side::sell;
+  o.req.price = Price{};
+  o.req.stop_price = Price::parse("39000").value;
+  {
+    KucoinLink before(venue, registry);
+    before.gateway->start();
+    char buf[2048];
+    const auto n = before.signer->encode_new(o, wall_now_ns() / 1'000'000, buf, sizeof buf);
+    ASSERT_TRUE(n.ok());
+    ASSERT_TRUE(before.gateway->try_send(oms::RestRequest::new_order, o.req.client_id, 0, std::string_view(buf, n.value), rdtsc()));
+    GatewayReport g;
+    ASSERT_TRUE(wait_for([&] { return before.gateway->try_pop(g) && g.report.kind == oms::ExecKind::accepted; }));
+    before.gateway->stop();
+  }
+  KucoinLink after(venue, registry);
+  const auto orders = kucoin_futures_queries(*after.gateway, *after.signer, registry)->open_orders();
+  ASSERT_EQ(orders.size(), 1u);
+  EXPECT_EQ(orders[0].type, "STOP_MARKET");
+  after.gateway->start();
+  ASSERT_TRUE(wait_for([&] { return after.gateway->stream_connected() && venue.stream_open(); }));
+  ASSERT_TRUE(venue.trigger_stop("enst2"));
+  GatewayReport g;
+  bool triggered = false;
+  ASSERT_TRUE(wait_for([&] {
+    while (after.gateway->try_pop(g)) triggered = triggered || (g.report.client_id == o.req.client_id && g.report.kind == oms::ExecKind::triggered);
+    return triggered;
+  })) << "the trigger event never reached the order";
+  after.gateway->stop();
+}
+
+// The private stream's token (the signed bullet-private POST) is fetched off the gateway thread: while a
+// reconnect waits 3 s for a slow token service, a new order still leaves and is answered at once; then the
+// token comes and the stream is back.
+TEST(EngineLiveKucoin, ASlowTokenDuringAReconnectHoldsNoOrder) {
+  FakeKucoinFutures venue;
+  RunConfig rc = kucoin_config();
+  InstrumentRegistry registry;
+  rc.fill_registry(registry);
+  KucoinLink link(venue, registry);
+  LiveGateway& gateway = *link.gateway;
+  gateway.start();
+  ASSERT_TRUE(wait_for([&] { return gateway.stream_connected() && venue.stream_open(); }));
+  venue.delay_bullets(3000);
+  const int bullets = venue.bullets();
+  venue.drop_streams();
+  ASSERT_TRUE(wait_for([&] { return venue.bullets() > bullets; }, 10000));  // the reconnect's POST is in flight
+  const oms::OrderSpec o = limit_buy("enkt1", 1, "40000");
+  char buf[2048];
+  const auto n = link.signer->encode_new(o, wall_now_ns() / 1'000'000, buf, sizeof buf);
+  ASSERT_TRUE(n.ok());
+  const auto sent = std::chrono::steady_clock::now();
+  ASSERT_TRUE(gateway.try_send(oms::RestRequest::new_order, o.req.client_id, 0, std::string_view(buf, n.value), rdtsc()));
+  GatewayReport g;
+  bool accepted = false;
+  ASSERT_TRUE(wait_for([&] {
+    while (gateway.try_pop(g)) accepted = accepted || (g.report.client_id == o.req.client_id && g.report.kind == oms::ExecKind::accepted);
+    return accepted;
+  }, 10000));
+  const auto took = std::chrono::steady_clock::now() - sent;
+  EXPECT_LT(took, std::chrono::milliseconds(1500)) << "the order waited for the token";
+  EXPECT_FALSE(gateway.stream_connected()) << "the token came before the order's answer: nothing was shown";
+  ASSERT_TRUE(wait_for([&] { return gateway.stream_connected() && venue.stream_open(); }, 15000));
   gateway.stop();
 }
 

@@ -364,6 +364,81 @@ INSTANTIATE_TEST_SUITE_P(OrderEntries, EngineLiveEntry,
                                   order_entry_name({i.param.entry, i.index});
                          });
 
+// Requests that waited for the venue's budget leave signed at the time they leave (issue 17), for every order
+// entry: the venue checks timestamps (here against 1 s, -1021 past it) and the budget passes one cancel per
+// 3 s window, so the second cancel waits about 3 s. Without the fresh signature the venue refuses it and the
+// order stays working. The windows are the gateway's own (the venue's cumulative X-MBX counters are off).
+class EngineLiveResign : public ::testing::TestWithParam<OrderEntry> {};
+
+TEST_P(EngineLiveResign, RequestsThatWaitedForTheBudgetAreSignedAgainAsTheyLeave) {
+  FakeBinance venue;
+  venue.set_rest_limits(true);  // the limit orders rest until cancelled
+  venue.set_timestamp_window_ms(1000);
+  venue.set_limit_headers(false);
+  InstrumentRegistry registry;
+  trading_config().fill_registry(registry);
+  TradingCoreConfig trading = trading_config().trading;
+  trading.journal_path = fresh_path("journal");
+  TradingCore core(registry, trading);
+  LiveGatewayOptions go = gateway_options(venue);
+  constexpr std::int64_t kWindow = 3'000'000'000;
+  go.budget = {{kWindow, 1}, {kWindow, 10}, {}, 20};  // cancels weigh 1, new orders 0 (they count as orders)
+  auto ws_api = use_order_entry(GetParam(), venue, registry, go);
+  auto signer = use_order_entry(GetParam(), venue, registry, go);  // the test's twin of the engine's encoder
+  oms::binance_futures::Encoder rest(registry, kKey, oms::Secret(kSecret));
+  LiveGateway gateway(registry, go);
+  core.go_live(gateway, kKey, oms::Secret(kSecret), "127.0.0.1:" + venue.rest_url().substr(venue.rest_url().rfind(':') + 1),
+               std::move(ws_api));
+  gateway.start();
+  ASSERT_TRUE(wait_for([&] { return gateway.stream_connected() && venue.stream_open(); }));
+  ASSERT_TRUE(wait_for([&] { return GetParam() != OrderEntry::ws_api_ed25519 || venue.ws_api_logons() == 1; }));
+  const auto wall_ms = [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  };
+  std::map<std::string, GatewayReport> last;
+  const auto drain = [&] {
+    GatewayReport g;
+    while (gateway.try_pop(g)) last[std::string(g.report.client_id.view())] = g;
+  };
+  // Start right after a window opens (they are aligned to the epoch), so that what overflows it waits ~3 s.
+  std::this_thread::sleep_for(std::chrono::milliseconds(kWindow / 1'000'000 - wall_ms() % (kWindow / 1'000'000) + 20));
+  char buf[2048];
+  const std::vector<std::string> ids{"bnrs1", "bnrs2"};
+  for (const std::string& id : ids) {
+    const oms::OrderSpec o = limit_buy(id.c_str());
+    const auto n = signer ? signer->encode_new(o, wall_ms(), buf, sizeof buf) : rest.encode_new(o, wall_ms(), buf, sizeof buf);
+    ASSERT_TRUE(n.ok());
+    ASSERT_TRUE(gateway.try_send(oms::RestRequest::new_order, o.req.client_id, 0, std::string_view(buf, n.value), rdtsc()));
+  }
+  ASSERT_TRUE(wait_for([&] {
+    drain();
+    return last.size() == ids.size();
+  }));
+  for (const std::string& id : ids) ASSERT_EQ(last[id].report.kind, oms::ExecKind::accepted) << id;
+  ASSERT_LT(wall_ms() % (kWindow / 1'000'000), 1500) << "the orders took too long: the window rolled";
+  // Two cancels signed now: one fits the window, the other waits for the next.
+  for (const std::string& id : ids) {
+    const auto cid = risk::ClientOrderId::from(id).value;
+    const auto n = signer ? signer->encode_cancel(0, cid, wall_ms(), buf, sizeof buf) : rest.encode_cancel(0, cid, wall_ms(), buf, sizeof buf);
+    ASSERT_TRUE(n.ok());
+    ASSERT_TRUE(gateway.try_send(oms::RestRequest::cancel, cid, 0, std::string_view(buf, n.value), rdtsc()));
+  }
+  ASSERT_TRUE(wait_for([&] { return venue.deletes() + venue.stale_timestamps() == 2; }, 10000)) << "deletes " << venue.deletes();
+  EXPECT_EQ(venue.stale_timestamps(), 0) << "a cancel reached the venue with its old timestamp";
+  EXPECT_EQ(venue.bad_signatures(), 0);
+  ASSERT_TRUE(wait_for([&] {
+    drain();
+    return last["bnrs1"].report.kind == oms::ExecKind::canceled && last["bnrs2"].report.kind == oms::ExecKind::canceled;
+  }));
+  EXPECT_GE(gateway.stats().budget_waits.load(), 1u);
+  EXPECT_EQ(gateway.stats().resigned.load(), 1u);
+  gateway.stop();
+}
+
+INSTANTIATE_TEST_SUITE_P(OrderEntries, EngineLiveResign,
+                         ::testing::Values(OrderEntry::rest, OrderEntry::ws_api_hmac, OrderEntry::ws_api_ed25519),
+                         order_entry_name);
+
 // A REST answer that never comes, for every order-connection transport: after request_timeout the order is
 // UNKNOWN (the venue has it; no report may call it rejected), the connection is replaced, and the query by
 // client id over the new one finds it resting.

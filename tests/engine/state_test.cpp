@@ -57,11 +57,18 @@ std::uint64_t epoch_of(const std::string& id) {
 
 
 // One paper session: the server plays the recorded frames on a fresh connection from the start.
-void play_session(enigma::testing::WsTestServer& server, int connection, int snapshot) {
+// `runs`: the engine's --runs-dir. The burst waits until the engine logged that it holds the snapshot: on a
+// loaded machine it could take the answer after its diff buffer overflowed, and the server's one recorded
+// snapshot never lines up again (the book never syncs, no order is ever placed).
+void play_session(enigma::testing::WsTestServer& server, int connection, int snapshot, const std::string& runs) {
   ASSERT_TRUE(wait_for([&] { return server.connections() >= connection && server.live(); }, 30000));
   server.seek(0);
   server.send_next(1);
   ASSERT_TRUE(wait_for([&] { return server.rest_requests() >= snapshot; }, 30000));
+  ASSERT_TRUE(wait_for([&] {
+    const fs::path d = first_run_dir(runs);
+    return !d.empty() && slurp(d / "logs" / "enigma.log").find("snapshot_received") != std::string::npos;
+  }, 30000));
   server.send_next(19999);
 }
 
@@ -92,7 +99,7 @@ TEST(EngineState, SecondEngineRefusedAndRestartAfterSigkillResumesWithNewIds) {
   // First engine: trades until its journal holds an entry and its working exits.
   const std::time_t first_start = std::time(nullptr);
   Child first(paper("first"), root + "/first.out");
-  play_session(server, 1, 1);
+  play_session(server, 1, 1, root + "/runs-first");
   ASSERT_TRUE(wait_for([&] { return journal_state(state).open_orders().size() >= 2; }, 30000)) << first.output();
 
   // Second engine on the same state: refused while the first runs.
@@ -124,7 +131,7 @@ TEST(EngineState, SecondEngineRefusedAndRestartAfterSigkillResumesWithNewIds) {
   ASSERT_TRUE(wait_for([&] { return static_cast<std::uint64_t>(std::time(nullptr)) > first_epoch; }, 3000));
   Child third(paper("third"), root + "/third.out");
   // The engine connects to the venue only after its set-up wrote reconciliation.json.
-  play_session(server, 2, 2);
+  play_session(server, 2, 2, root + "/runs-third");
   const fs::path run = first_run_dir(root + "/runs-third");
   ASSERT_FALSE(run.empty()) << third.output();
   const std::string rj = slurp(run / "reconciliation.json");

@@ -9,8 +9,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "oms/signing.hpp"
 #include "oms/venues/binance_futures.hpp"
@@ -141,6 +143,65 @@ TEST_F(WsApi, StopAndModifyRequestsCarryTheirParams) {
   EXPECT_EQ(enc.encode_cancel(btc, ClientOrderId::from("bad id").value, 1, buf, sizeof buf).error, Errc::out_of_range);
   EXPECT_EQ(enc.encode_cancel(9, ClientOrderId::from("en7").value, 1, buf, sizeof buf).error, Errc::out_of_range);
   EXPECT_EQ(enc.encode_new(stop, 1, buf, 100).error, Errc::capacity);
+}
+
+// A WS-API request that waited in the gateway is signed again in place (issue 17): byte for byte what a twin
+// encoder (same ids) writes at the new time, for each request kind and both authentications; the resigned
+// signature checked by the openssl CLI; a REST request, a timestamp of another length or a damaged request
+// is refused and left as it was.
+TEST_F(WsApi, ResignEqualsAFreshEncodeAtTheNewTime) {
+  constexpr std::int64_t t0 = 1764931200000, t1 = 1764931203456;
+  OrderSpec stop = limit_buy("rs2");
+  stop.req.type = OrderType::stop_market;
+  stop.req.stop_price = Price::parse("59000").value;
+  stop.req.reduce_only = true;
+  const ClientOrderId id = ClientOrderId::from("rs1").value;
+  for (const WsApiAuth auth : {WsApiAuth::hmac, WsApiAuth::session}) {
+    const Secret secret(auth == WsApiAuth::hmac ? kSecret : "");
+    WsApiEncoder then(registry, "k", secret, auth), now(registry, "k", secret, auth);
+    const WsApiEncoder gateway(registry, "k", secret, auth);  // the gateway's own signer, as in production
+    using Encode = std::function<Result<std::size_t>(WsApiEncoder&, std::int64_t, char*)>;
+    const std::vector<Encode> encodes{
+        [&](WsApiEncoder& e, std::int64_t t, char* b) { return e.encode_new(limit_buy("rs1"), t, b, 2048); },
+        [&](WsApiEncoder& e, std::int64_t t, char* b) { return e.encode_new(stop, t, b, 2048); },
+        [&](WsApiEncoder& e, std::int64_t t, char* b) { return e.encode_cancel(btc, id, t, b, 2048); },
+        [&](WsApiEncoder& e, std::int64_t t, char* b) { return e.encode_query(btc, id, t, b, 2048); },
+        [&](WsApiEncoder& e, std::int64_t t, char* b) {
+          return e.encode_modify(btc, id, Side::buy, Qty::parse("0.003").value, Price::parse("60100").value, t, b, 2048);
+        },
+    };
+    for (const Encode& e : encodes) {
+      char old_bytes[2048], fresh[2048];
+      const auto n = e(then, t0, old_bytes);
+      const auto m = e(now, t1, fresh);
+      ASSERT_TRUE(n.ok() && m.ok());
+      ASSERT_TRUE(gateway.resign(old_bytes, n.value, t1)) << std::string_view(old_bytes, n.value);
+      EXPECT_EQ(std::string_view(old_bytes, n.value), std::string_view(fresh, m.value));
+    }
+    char buf[2048];
+    const auto c = then.encode_cancel(btc, id, t0, buf, sizeof buf);
+    ASSERT_TRUE(c.ok());
+    const std::string before(buf, c.value);
+    EXPECT_FALSE(gateway.resign(buf, c.value, 99));  // another digit count: refused, nothing written
+    EXPECT_EQ(std::string_view(buf, c.value), before);
+    if (auth == WsApiAuth::hmac) {
+      ASSERT_TRUE(gateway.resign(buf, c.value, t1));
+      EXPECT_EQ(field(std::string_view(buf, c.value), "signature"),
+                openssl_hmac_hex(kSecret, "apiKey=k&origClientOrderId=rs1&recvWindow=5000&symbol=BTCUSDT&timestamp=1764931203456"));
+      std::string damaged = before;
+      damaged.replace(damaged.find("\"symbol\""), 8, "symbol\":");  // a key without its opening quote
+      const std::string kept = damaged;
+      EXPECT_FALSE(gateway.resign(damaged.data(), damaged.size(), t1));
+      EXPECT_EQ(damaged, kept);
+    } else {
+      EXPECT_EQ(field(std::string_view(buf, c.value), "signature"), "");  // session requests carry none
+    }
+  }
+  binance_futures::Encoder rest(registry, "k", Secret(kSecret));
+  char http[2048];
+  const auto r = rest.encode_cancel(btc, id, t0, http, sizeof http);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(WsApiEncoder(registry, "k", Secret(kSecret), WsApiAuth::hmac).resign(http, r.value, t1));
 }
 
 TEST_F(WsApi, SessionAuthSendsNeitherKeyNorSignatureAndLogonIsEd25519Signed) {

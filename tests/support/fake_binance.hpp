@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -156,6 +157,14 @@ class FakeBinance {
     scripted_[n] = {status, code};
   }
   int posts() const { std::lock_guard lk(mu_); return posts_; }
+  // The venue's recvWindow rule on order requests (REST and WebSocket API): a timestamp more than
+  // min(recvWindow, `ms`) old, or over 1 s ahead, is refused with -1021. Off by default (0): most tests sign
+  // with a fixed 2024 timestamp.
+  void set_timestamp_window_ms(long long ms) { std::lock_guard lk(mu_); timestamp_window_ms_ = ms; }
+  int stale_timestamps() const { std::lock_guard lk(mu_); return stale_timestamps_; }
+  // Answers without the X-MBX-* counters (they count since the venue started, not per window): for a test
+  // that gives the gateway a budget of its own.
+  void set_limit_headers(bool on) { std::lock_guard lk(mu_); limit_headers_ = on; }
   // Rate limits as Binance answers them: every REST answer carries X-MBX-USED-WEIGHT-1M (the weight this
   // venue counted, by each endpoint's documented weight) and X-MBX-ORDER-COUNT-10S/-1M; a scripted 429 or
   // 418 carries Retry-After: `retry_after_s`. Arrival times of the POSTs and of the last 429/418 answer.
@@ -421,9 +430,11 @@ class FakeBinance {
 
   void add_limit_headers(http::response<http::string_body>& r) {
     std::lock_guard lk(mu_);
-    r.set("X-MBX-USED-WEIGHT-1M", std::to_string(used_weight_ + foreign()));
-    r.set("X-MBX-ORDER-COUNT-10S", std::to_string(posts_));
-    r.set("X-MBX-ORDER-COUNT-1M", std::to_string(posts_));
+    if (limit_headers_) {
+      r.set("X-MBX-USED-WEIGHT-1M", std::to_string(used_weight_ + foreign()));
+      r.set("X-MBX-ORDER-COUNT-10S", std::to_string(posts_));
+      r.set("X-MBX-ORDER-COUNT-1M", std::to_string(posts_));
+    }
     if (r.result_int() == 429 || r.result_int() == 418) {
       r.set(http::field::retry_after, std::to_string(retry_after_s_));
       limited_at_ = std::chrono::steady_clock::now();
@@ -514,6 +525,16 @@ class FakeBinance {
   http::response<http::string_body> order_endpoint(http::verb method, std::map<std::string, std::string> p,
                                                    const std::string& params, bool all_open, bool countdown) {
     if (p["symbol"] != "BTCUSDT" || p["timestamp"].empty()) return answer(400, R"({"code":-1102,"msg":"Mandatory parameter missing."})");
+    if (timestamp_window_ms_ > 0) {
+      const long long now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch()).count();
+      const long long window = std::min(timestamp_window_ms_, p.count("recvWindow") ? std::atoll(p["recvWindow"].c_str()) : 5000LL);
+      const long long ts = std::atoll(p["timestamp"].c_str());
+      if (ts > now_ms + 1000 || now_ms - ts > window) {
+        ++stale_timestamps_;
+        return answer(400, R"({"code":-1021,"msg":"Timestamp for this request is outside of the recvWindow."})");
+      }
+    }
     if (countdown) {  // the dead-man switch: remember each countdown the client set
       countdowns_.push_back(std::stoll(p["countdownTime"]));
       return answer(200, R"({"symbol":"BTCUSDT","countdownTime":")" + p["countdownTime"] + R"("})");
@@ -614,6 +635,9 @@ class FakeBinance {
   std::uint64_t next_id_{4000001};
   std::uint64_t trade_id_{700};
   int posts_{0}, deletes_{0}, queries_{0}, bad_signatures_{0}, listen_keys_{0}, cancel_alls_{0};
+  long long timestamp_window_ms_{0};
+  bool limit_headers_{true};
+  int stale_timestamps_{0};
   std::vector<std::vector<std::string>> batch_cancels_;
   bool rest_limits_{false};
   std::vector<long long> countdowns_;

@@ -407,6 +407,8 @@ class FakeKucoinFutures {
   }
   // Every REST answer is written `ms` after its request arrived (the other connections go on meanwhile).
   void delay_answers(int ms) { std::lock_guard lk(mu_); delay_ms_ = ms; }
+  // The bullet-private answers only are written `ms` after their request arrived (a slow token service).
+  void delay_bullets(int ms) { std::lock_guard lk(mu_); bullet_delay_ms_ = ms; }
   // Closes every private WebSocket connection (no close frame): what is pushed until the client reconnects
   // is lost.
   void drop_streams() {
@@ -752,6 +754,7 @@ class FakeKucoinFutures {
     const std::string path = target.substr(0, q);
     const std::string query = q == std::string::npos ? "" : target.substr(q + 1);
     ++requests_[method + " " + path];
+    if (path == "/api/v1/bullet-private") delay_ms = std::max(delay_ms, bullet_delay_ms_);
     const auto now = std::chrono::steady_clock::now();
     if (!window_started_ || now - window_start_ >= std::chrono::seconds(30)) {
       window_started_ = true;
@@ -1259,7 +1262,7 @@ class FakeKucoinFutures {
   bool check_timestamp_{true};
   long long timestamp_window_ms_{5000};
 
-  int rate_limit_next_{0}, fail_next_{0}, fail_status_{503}, silence_next_{0}, delay_ms_{0};
+  int rate_limit_next_{0}, fail_next_{0}, fail_status_{503}, silence_next_{0}, delay_ms_{0}, bullet_delay_ms_{0};
   bool lose_order_{false};
   int lose_order_status_{0};
   int reject_next_{0};
