@@ -243,6 +243,79 @@ TEST(EngineLiveKucoin, OrdersReachTheVenueSignedAndFillsComeBack) {
   EXPECT_EQ(gateway.stats().send_allocations.load(), 0u);
 }
 
+// Credentials the venue refuses (here the orders are signed with another secret: 400005, Invalid
+// KC-API-SIGN) raise the engine's emergency stop in a live run: halted, and nothing new reaches the venue
+// however much market data follows.
+TEST(EngineLiveKucoin, RefusedCredentialsRaiseTheEmergencyStop) {
+  FakeKucoinFutures venue;
+  venue.set_mark("50000");
+  const MarketDataVenue md(Dialect::kucoin_futures, kUpdates);
+  enigma::testing::WsTestServer market(md.frames(), md.server_options());
+  const RunConfig rc = kucoin_config();
+  InstrumentRegistry registry;
+  rc.fill_registry(registry);
+  strategy::StrategyStage strategies(rc.make_strategies());
+  TradingCoreConfig trading = rc.trading;
+  trading.journal_path = fresh_path("journal");
+  TradingCore core(registry, trading);
+  KucoinLink link(venue, registry);  // its own signer (the private stream's token) has the right secret
+  LiveGateway& gateway = *link.gateway;
+  core.go_live_kucoin_futures(gateway, kKucoinKey, oms::Secret("not-the-venue-secret"), oms::Secret(kKucoinPassphrase),
+                              host_of(venue));
+  gateway.start();
+  ASSERT_TRUE(wait_for([&] { return gateway.stream_connected() && venue.stream_open(); }));
+  PaperOptions pp;
+  const std::string base = "https://127.0.0.1:" + std::to_string(market.port());
+  pp.ws.kucoin_bullet_url = base + md.bullet_path();
+  pp.ws.subscriptions = md.subscriptions();
+  pp.ws.ping = md.ping();
+  pp.ws.tls.ca_file = market.ca_file();
+  pp.snapshot_url = base + md.snapshot_path();
+  pp.run_seconds = 90;  // bound
+  PipelineOptions po;
+  po.venue = Venue::kucoin_futures;
+  po.traded = 0;
+  po.progress = false;
+  std::atomic<bool> stop{false};
+  po.stop = &stop;
+  std::atomic<std::uint64_t> taken{0};
+  pp.ws_frames_taken = &taken;
+  PipelineResult r;
+  std::thread engine([&] { r = run_live(pp, registry, strategies, core, po, 3'000'000'000); });
+  struct Join {
+    std::thread& t;
+    std::atomic<bool>& stop;
+    ~Join() {
+      stop = true;
+      if (t.joinable()) t.join();
+    }
+  } join{engine, stop};
+  ASSERT_TRUE(wait_for([&] { return market.live(); }, 20000));
+  market.send_next(1);
+  ASSERT_TRUE(wait_for([&] { return taken.load() >= 1 && market.snapshots_served() >= 1; }, 20000));
+  std::size_t sent = 1;
+  while (sent + 100 < kUpdates && venue.bad_signatures() == 0) {
+    market.send_next(50);
+    sent += 50;
+    wait_for([&] { return market.cursor() == sent; });
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_GE(venue.bad_signatures(), 1) << "no order reached the venue in " << sent << " frames";
+  ASSERT_TRUE(wait_for([&] { return core.emergency_count(EmergencyCause::credentials) == 1; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // answers of requests already in flight
+  const int refused_at_stop = venue.auth_refusals();
+  market.send_next(kUpdates - sent);  // more market data: no new entry may follow
+  wait_for([&] { return market.cursor() == kUpdates; });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  stop = true;
+  engine.join();
+  gateway.stop();
+  EXPECT_EQ(core.emergency_count(EmergencyCause::credentials), 1u);
+  EXPECT_EQ(core.risk().state(), risk::TradingState::halted);
+  EXPECT_EQ(venue.auth_refusals(), refused_at_stop) << "nothing new after the venue refused the credentials";
+  EXPECT_EQ(venue.bodies().size(), 0u) << "no order was carried out";
+}
+
 // Start-up reconciliation on KuCoin Futures: our journal is empty; the account holds a position, a balance
 // and an order placed by hand. The venue's position and balance replace ours, the foreign order is reported
 // and, with unknown_orders = "cancel", cancelled at the venue by its order id.
