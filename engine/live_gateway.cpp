@@ -681,11 +681,16 @@ LiveGateway::Admission LiveGateway::admit(const OutboundRequest& rq) noexcept {
   if (v == oms::BudgetVerdict::wait) {  // a cancel, query or the kill: it goes out as soon as the window rolls
     if (!im.budget_waiting) {
       ++stats_.budget_waits;
-      ENIGMA_LOG_WARN(
-          "live",
-          "venue_budget_exhausted kind={} used_weight_1m={} orders_10s={} orders_1m={} then=wait_for_next_window",
-          LogLiteral{kind_name(rq.kind)}, im.budget.used_weight(now), im.budget.orders_short(now),
-          im.budget.orders_long(now));
+      // Each window as used/limit@seconds (Binance: weight per 60 s, orders per 10 s and 60 s; KuCoin: the
+      // weight pool per 30 s, the plan's requests per 3 s).
+      const oms::RequestBudgetConfig& b = opt_.budget;
+      ENIGMA_LOG_WARN("live",
+                      "venue_budget_exhausted kind={} weight={}/{}@{}s orders_short={}/{}@{}s orders_long={}/{}@{}s "
+                      "then=wait_for_next_window",
+                      LogLiteral{kind_name(rq.kind)}, im.budget.used_weight(now), b.weight.limit,
+                      b.weight.window_ns / 1'000'000'000, im.budget.orders_short(now), b.orders_short.limit,
+                      b.orders_short.window_ns / 1'000'000'000, im.budget.orders_long(now), b.orders_long.limit,
+                      b.orders_long.window_ns / 1'000'000'000);
     }
     im.budget_waiting = true;
     return Admission::wait;

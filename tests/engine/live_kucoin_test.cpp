@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/logger.hpp"
 #include "engine/admin.hpp"
 #include "engine/key_permissions.hpp"
 #include "engine/live_gateway.hpp"
@@ -617,6 +618,16 @@ TEST(EngineLiveKucoin, AVenue429BacksOffNewOrdersUntilTheWindowResets) {
 // (here strict: 1 s) would otherwise refuse their old KC-API-TIMESTAMP (400002) and a kill's cancels would
 // leave the orders working. The engine installs the signer (TradingCore::go_live_kucoin_futures).
 TEST(EngineLiveKucoin, RequestsThatWaitedForTheBudgetAreSignedAgainAsTheyLeave) {
+  // The log a person tails says what waited and why (each window as used/limit@seconds).
+  const std::string log_path = fresh_path("log") + ".log";
+  LoggerOptions lo;
+  lo.path = log_path;
+  lo.install_signal_handlers = false;
+  Logger logger(lo);
+  Logger::set_global(&logger);
+  struct Unset {
+    ~Unset() { Logger::set_global(nullptr); }
+  } unset;
   FakeKucoinFutures venue;
   venue.set_timestamp_window_ms(1000);
   RunConfig rc = kucoin_config();
@@ -669,4 +680,12 @@ TEST(EngineLiveKucoin, RequestsThatWaitedForTheBudgetAreSignedAgainAsTheyLeave) 
   EXPECT_EQ(gateway.stats().resigned.load(), 2u);
   EXPECT_EQ(venue.auth_refusals(), 0);
   gateway.stop();
+  logger.flush();
+  const std::string log = enigma::testing::slurp(log_path);
+  // Three orders and a cancel took the plan's 4 requests of the 3 s window (the weight is the venue's count,
+  // its token POST included).
+  const std::size_t at = log.find("WARN live venue_budget_exhausted kind=cancel weight=");
+  ASSERT_NE(at, std::string::npos) << log;
+  EXPECT_NE(log.find("/2000@30s orders_short=4/4@3s orders_long=0/0@0s then=wait_for_next_window\n", at), std::string::npos) << log;
+  EXPECT_NE(log.find("INFO live request_resigned id=enrs2 kind=cancel waited_ms="), std::string::npos) << log;
 }
