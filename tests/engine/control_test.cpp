@@ -8,6 +8,7 @@
 //  * /status shows frames growing during a recorded-pace replay and, at the end, the run's own totals.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <fstream>
 #include <iterator>
 #include <regex>
@@ -226,6 +227,8 @@ TEST_P(EngineControlCommands, NoPositionIsLeftWithoutItsStop) {
   StatusPublisher status(server, e.registry, "replay", 10'000'000);
   e.po.admin = &ring;
   e.po.status = &status;
+  std::atomic<bool> stop{false};
+  e.po.stop = &stop;
 
   PipelineResult r;
   std::thread run([&] { r = e.run(rc); });
@@ -238,6 +241,19 @@ TEST_P(EngineControlCommands, NoPositionIsLeftWithoutItsStop) {
   const bool in_position = wait_for([&] { return enigma::testing::http_get_or_empty(server.port(), "/positions").find("\"symbol\"") != std::string::npos; }, 20000);
   const char* target = c.command == Command::halt ? "/trading/stop" : c.command == Command::emergency ? "/emergency" : "/kill";
   const auto answer = request(server.port(), http::verb::post, target, "tok");
+  // Once /status shows the command's effect (and a flattening one has closed the position), one more second
+  // of market data (no entry may follow, the protective legs are acknowledged), then the run ends: the rest
+  // of the 12 s window would only cost CI time (the end-of-run stop policy keeps what is protected).
+  const bool flattens = c.command == Command::kill_flatten || c.command == Command::emergency;
+  const std::string effect = c.command == Command::halt        ? "\"trading_state\":\"halted\""
+                             : c.command == Command::emergency ? "\"emergency\":{\"stops\":1"
+                                                               : "\"kill_switch\":true";
+  (void)wait_for([&] {
+    if (enigma::testing::http_get_or_empty(server.port(), "/status").find(effect) == std::string::npos) return false;
+    return !flattens || enigma::testing::http_get_or_empty(server.port(), "/positions").find("\"symbol\"") == std::string::npos;
+  }, 10000);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  stop = true;
   run.join();
   server.stop();
   ASSERT_TRUE(in_position) << "no position opened in the first 12 s of data";
