@@ -199,7 +199,6 @@ class BinanceUsdmQueries final : public VenueQueries {
       why = "HTTP " + std::to_string(status) + ": " + body.substr(0, 200);
       return false;
     }
-    gateway_.learn_venue_order_id(a.report.venue_order_id, o.client_id());
     return true;
   }
   bool cancel(const VenueOrder& v, std::string& why) override {
@@ -297,6 +296,7 @@ class KucoinFuturesQueries final : public VenueQueries {
       why = "HTTP " + std::to_string(status) + ": " + body.substr(0, 200);
       return false;
     }
+    gateway_.learn_venue_order_id(a.report.venue_order_id, o.client_id());  // a stop's events name only that id
     return true;
   }
   bool cancel(const VenueOrder& v, std::string& why) override {
