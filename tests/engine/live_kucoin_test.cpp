@@ -111,6 +111,68 @@ std::int64_t wall_now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
+// `run_live` against the KuCoin Futures test venue: market data from the local TLS server in KuCoin's dialect,
+// orders signed by the engine with `secret` (the gateway's own signer, for the private stream's token, has the
+// venue's). The engine's state is its thread's until finish(); the destructor finishes (an early ASSERT too).
+struct KucoinLiveRun {
+  FakeKucoinFutures venue;
+  const MarketDataVenue md{Dialect::kucoin_futures, kUpdates};
+  enigma::testing::WsTestServer market{md.frames(), md.server_options()};
+  InstrumentRegistry registry;
+  std::unique_ptr<strategy::StrategyStage> strategies;
+  std::unique_ptr<TradingCore> core;
+  std::unique_ptr<KucoinLink> link;
+  SpscRing<AdminCommand> admin{16};
+  std::atomic<bool> stop{false};
+  std::atomic<std::uint64_t> taken{0};  // market-data frames the engine took
+  PipelineResult r;
+  std::thread engine;
+
+  KucoinLiveRun() {
+    venue.set_mark("50000");
+    const RunConfig rc = kucoin_config();
+    rc.fill_registry(registry);
+    strategies = std::make_unique<strategy::StrategyStage>(rc.make_strategies());
+    TradingCoreConfig trading = rc.trading;
+    trading.journal_path = fresh_path("journal");
+    core = std::make_unique<TradingCore>(registry, trading);
+    link = std::make_unique<KucoinLink>(venue, registry);
+  }
+  ~KucoinLiveRun() { finish(); }
+  LiveGateway& gateway() { return *link->gateway; }
+
+  // Gateway up (its private stream connected), then the engine, then the first frame and its snapshot.
+  bool start(const char* secret) {
+    core->go_live_kucoin_futures(gateway(), kKucoinKey, oms::Secret(secret), oms::Secret(kKucoinPassphrase), host_of(venue));
+    gateway().start();
+    if (!wait_for([&] { return gateway().stream_connected() && venue.stream_open(); })) return false;
+    PaperOptions pp;
+    const std::string base = "https://127.0.0.1:" + std::to_string(market.port());
+    pp.ws.kucoin_bullet_url = base + md.bullet_path();
+    pp.ws.subscriptions = md.subscriptions();
+    pp.ws.ping = md.ping();
+    pp.ws.tls.ca_file = market.ca_file();
+    pp.snapshot_url = base + md.snapshot_path();
+    pp.run_seconds = 90;  // bound, never reached when the test passes
+    pp.ws_frames_taken = &taken;
+    PipelineOptions po;
+    po.venue = Venue::kucoin_futures;
+    po.traded = 0;
+    po.progress = false;
+    po.admin = &admin;
+    po.stop = &stop;
+    engine = std::thread([this, pp, po] { r = run_live(pp, registry, *strategies, *core, po, 3'000'000'000); });
+    if (!wait_for([&] { return market.live(); }, 20000)) return false;
+    market.send_next(1);
+    return wait_for([&] { return taken.load() >= 1 && market.snapshots_served() >= 1; }, 20000);
+  }
+  void finish() {
+    stop = true;
+    if (engine.joinable()) engine.join();
+    gateway().stop();
+  }
+};
+
 }  // namespace
 
 // Signed orders reach the venue, its order changes come back as fills, a venue reject (300003, balance
@@ -118,57 +180,13 @@ std::int64_t wall_now_ns() {
 // are resolved, and the kill cancels the resting entries one by one (never a cancel-all, which would take the
 // stops with it) and flattens: nothing is left working at the venue.
 TEST(EngineLiveKucoin, OrdersReachTheVenueSignedAndFillsComeBack) {
-  FakeKucoinFutures venue;
-  venue.set_mark("50000");
-  const MarketDataVenue md(Dialect::kucoin_futures, kUpdates);
-  enigma::testing::WsTestServer market(md.frames(), md.server_options());
-
-  const RunConfig rc = kucoin_config();
-  InstrumentRegistry registry;
-  rc.fill_registry(registry);
-  strategy::StrategyStage strategies(rc.make_strategies());
-  TradingCoreConfig trading = rc.trading;
-  trading.journal_path = fresh_path("journal");
-  TradingCore core(registry, trading);
-  KucoinLink link(venue, registry);
-  LiveGateway& gateway = *link.gateway;
-  core.go_live_kucoin_futures(gateway, kKucoinKey, oms::Secret(kKucoinSecret), oms::Secret(kKucoinPassphrase), host_of(venue));
-  gateway.start();
-  ASSERT_TRUE(wait_for([&] { return gateway.stream_connected() && venue.stream_open(); })) << "private stream not up";
-  EXPECT_EQ(venue.bullets(), 1);
-
-  PaperOptions pp;
-  const std::string base = "https://127.0.0.1:" + std::to_string(market.port());
-  pp.ws.kucoin_bullet_url = base + md.bullet_path();
-  pp.ws.subscriptions = md.subscriptions();
-  pp.ws.ping = md.ping();
-  pp.ws.tls.ca_file = market.ca_file();
-  pp.snapshot_url = base + md.snapshot_path();
-  pp.run_seconds = 90;  // bound, never reached when the test passes
-  SpscRing<AdminCommand> admin(16);
-  PipelineOptions po;
-  po.venue = Venue::kucoin_futures;
-  po.traded = 0;
-  po.progress = false;
-  po.admin = &admin;
-  std::atomic<bool> stop{false};
-  po.stop = &stop;
-  std::atomic<std::uint64_t> taken{0};
-  pp.ws_frames_taken = &taken;
-
-  PipelineResult r;
-  std::thread engine([&] { r = run_live(pp, registry, strategies, core, po, 3'000'000'000); });
-  struct Join {  // an early ASSERT return must still end the engine thread
-    std::thread& t;
-    std::atomic<bool>& stop;
-    ~Join() {
-      stop = true;
-      if (t.joinable()) t.join();
-    }
-  } join{engine, stop};
-  ASSERT_TRUE(wait_for([&] { return market.live(); }, 20000));
-  market.send_next(1);
-  ASSERT_TRUE(wait_for([&] { return taken.load() >= 1 && market.snapshots_served() >= 1; }, 20000));
+  KucoinLiveRun t;
+  ASSERT_TRUE(t.start(kKucoinSecret)) << "private stream, engine or first snapshot not up";
+  EXPECT_EQ(t.venue.bullets(), 1);
+  FakeKucoinFutures& venue = t.venue;
+  enigma::testing::WsTestServer& market = t.market;
+  TradingCore& core = *t.core;
+  LiveGateway& gateway = t.gateway();
   // Frames in bursts; the venue refuses an order for margin, and leaves a later request unanswered (it
   // timed out: the order's fate is UNKNOWN until the query by clientOid says the venue never had it).
   std::size_t sent = 1;
@@ -192,7 +210,7 @@ TEST(EngineLiveKucoin, OrdersReachTheVenueSignedAndFillsComeBack) {
       << "orders " << venue.bodies().size() << ", unknown outcomes " << core.counters().unknown_outcomes << ", venue rejects "
       << core.counters().venue_rejects << ", gateway answers " << gateway.stats().answers.load() << ", unknown "
       << gateway.stats().unknown_outcomes.load();
-  ASSERT_TRUE(admin.try_push(AdminCommand{AdminCommandKind::kill, 1}));
+  ASSERT_TRUE(t.admin.try_push(AdminCommand{AdminCommandKind::kill, 1}));
   // Market data goes on (the flattening close is priced from the book).
   market.send_next(kUpdates - sent);
   // Watched at the venue (the engine's own state is its thread's until it has stopped): flat, nothing working;
@@ -204,9 +222,7 @@ TEST(EngineLiveKucoin, OrdersReachTheVenueSignedAndFillsComeBack) {
     return true;
   }, 10000)) << "the venue still holds a position or a working order after the kill";
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  stop = true;
-  engine.join();
-  gateway.stop();
+  t.finish();
 
   // Every request was signed with the key, the secret and the passphrase the venue knows.
   EXPECT_EQ(venue.auth_refusals(), 0);
@@ -255,52 +271,10 @@ TEST(EngineLiveKucoin, OrdersReachTheVenueSignedAndFillsComeBack) {
 // KC-API-SIGN) raise the engine's emergency stop in a live run: halted, and nothing new reaches the venue
 // however much market data follows.
 TEST(EngineLiveKucoin, RefusedCredentialsRaiseTheEmergencyStop) {
-  FakeKucoinFutures venue;
-  venue.set_mark("50000");
-  const MarketDataVenue md(Dialect::kucoin_futures, kUpdates);
-  enigma::testing::WsTestServer market(md.frames(), md.server_options());
-  const RunConfig rc = kucoin_config();
-  InstrumentRegistry registry;
-  rc.fill_registry(registry);
-  strategy::StrategyStage strategies(rc.make_strategies());
-  TradingCoreConfig trading = rc.trading;
-  trading.journal_path = fresh_path("journal");
-  TradingCore core(registry, trading);
-  KucoinLink link(venue, registry);  // its own signer (the private stream's token) has the right secret
-  LiveGateway& gateway = *link.gateway;
-  core.go_live_kucoin_futures(gateway, kKucoinKey, oms::Secret("not-the-venue-secret"), oms::Secret(kKucoinPassphrase),
-                              host_of(venue));
-  gateway.start();
-  ASSERT_TRUE(wait_for([&] { return gateway.stream_connected() && venue.stream_open(); }));
-  PaperOptions pp;
-  const std::string base = "https://127.0.0.1:" + std::to_string(market.port());
-  pp.ws.kucoin_bullet_url = base + md.bullet_path();
-  pp.ws.subscriptions = md.subscriptions();
-  pp.ws.ping = md.ping();
-  pp.ws.tls.ca_file = market.ca_file();
-  pp.snapshot_url = base + md.snapshot_path();
-  pp.run_seconds = 90;  // bound
-  PipelineOptions po;
-  po.venue = Venue::kucoin_futures;
-  po.traded = 0;
-  po.progress = false;
-  std::atomic<bool> stop{false};
-  po.stop = &stop;
-  std::atomic<std::uint64_t> taken{0};
-  pp.ws_frames_taken = &taken;
-  PipelineResult r;
-  std::thread engine([&] { r = run_live(pp, registry, strategies, core, po, 3'000'000'000); });
-  struct Join {
-    std::thread& t;
-    std::atomic<bool>& stop;
-    ~Join() {
-      stop = true;
-      if (t.joinable()) t.join();
-    }
-  } join{engine, stop};
-  ASSERT_TRUE(wait_for([&] { return market.live(); }, 20000));
-  market.send_next(1);
-  ASSERT_TRUE(wait_for([&] { return taken.load() >= 1 && market.snapshots_served() >= 1; }, 20000));
+  KucoinLiveRun t;
+  ASSERT_TRUE(t.start("not-the-venue-secret")) << "private stream, engine or first snapshot not up";
+  FakeKucoinFutures& venue = t.venue;
+  enigma::testing::WsTestServer& market = t.market;
   std::size_t sent = 1;
   while (sent + 100 < kUpdates && venue.bad_signatures() == 0) {
     market.send_next(50);
@@ -316,11 +290,9 @@ TEST(EngineLiveKucoin, RefusedCredentialsRaiseTheEmergencyStop) {
   market.send_next(kUpdates - sent);  // more market data: no new entry may follow
   wait_for([&] { return market.cursor() == kUpdates; });
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  stop = true;
-  engine.join();
-  gateway.stop();
-  EXPECT_EQ(core.emergency_count(EmergencyCause::credentials), 1u);
-  EXPECT_EQ(core.risk().state(), risk::TradingState::halted);
+  t.finish();
+  EXPECT_EQ(t.core->emergency_count(EmergencyCause::credentials), 1u);
+  EXPECT_EQ(t.core->risk().state(), risk::TradingState::halted);
   EXPECT_EQ(venue.auth_refusals(), refused_at_stop) << "nothing new after the venue refused the credentials";
   EXPECT_EQ(venue.bodies().size(), 0u) << "no order was carried out";
 }
