@@ -968,7 +968,13 @@ void LiveGateway::open_stream() {
   if (opt_.venue == Venue::kucoin_futures) {
     // A fresh token (signed bullet-private POST) for every connect; order changes of every symbol.
     wo.kucoin_bullet_url = opt_.kucoin_bullet_url;
-    wo.kucoin_bullet_headers = opt_.kucoin_bullet_headers;
+    // The token POST is a request like any other to the venue (weight 10, one of the plan's requests per 3 s):
+    // charged as it is signed, on this thread; never held back, since without the stream no fill reaches us.
+    wo.kucoin_bullet_headers = [this] {
+      impl_->budget.charge({10, 1}, wall_ns());
+      stats_.token_requests.fetch_add(1, std::memory_order_relaxed);
+      return opt_.kucoin_bullet_headers();
+    };
     wo.ping = feed::PingPolicy::kucoin;
     wo.subscriptions = {
         R"({"id":"trade-orders","type":"subscribe","topic":"/contractMarket/tradeOrders","privateChannel":true,"response":true})",
@@ -1121,6 +1127,10 @@ void LiveGateway::rest_send(RestConnection& c) noexcept {
 void LiveGateway::learn_venue_order_id(const oms::VenueOrderId& venue_id, const oms::ClientOrderId& client_id) noexcept {
   if (venue_id.view().empty() || client_id.view().empty() || impl_->client_of(venue_id) != nullptr) return;
   impl_->remember_venue_id(venue_id, client_id);
+}
+
+void LiveGateway::set_fee_rates(InstrumentId instrument, const oms::FeeRates& rates) {
+  if (impl_->decoder.kucoin) impl_->decoder.kucoin->set_fee_rates(instrument, rates);
 }
 
 void LiveGateway::refresh_signature(OutboundRequest& rq) noexcept {

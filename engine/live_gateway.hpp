@@ -148,6 +148,8 @@ struct LiveGatewayStats {
   // Requests (REST and WebSocket API) signed again as they left because they had waited past
   // LiveGateway::kResignAfterNs.
   std::atomic<std::uint64_t> resigned{0};
+  // KuCoin private-stream token POSTs (bullet-private), each charged to the request budget.
+  std::atomic<std::uint64_t> token_requests{0};
   // Heap allocations on the I/O thread while putting requests on the wire (the send of each REST or WebSocket
   // API request, not its answer) after the first four requests (they warm Asio's handler memory), as counted
   // by engine::set_thread_alloc_counter (tests; 0 without one). Must stay 0.
@@ -179,6 +181,10 @@ class LiveGateway {
   // The venue's id of an order of ours found at start-up (reconciliation's open-order lists and queries),
   // before start(): KuCoin names a stop order's lifecycle events (triggered, cancel) by that id only.
   void learn_venue_order_id(const oms::VenueOrderId& venue_id, const oms::ClientOrderId& client_id) noexcept;
+  // The account's fee rates on `instrument`, read at start-up (reconciliation), before start(): KuCoin's
+  // private stream carries no fee, so its decoder prices each fill with them. Ignored for Binance, whose
+  // fills carry their commission.
+  void set_fee_rates(InstrumentId instrument, const oms::FeeRates& rates);
   void set_resigner(Resigner r) noexcept { resign_ = std::move(r); }
   // A request that waited longer than this since the OMS queued it (the venue's budget window, a busy
   // or reconnecting connection) is signed again as it leaves: the venues refuse a timestamp older than their

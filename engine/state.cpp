@@ -232,6 +232,7 @@ class BinanceUsdmQueries final : public VenueQueries {
     }
     throw Error("reconciliation: GET /fapi/v2/balance has no USDT balance");
   }
+  std::optional<oms::FeeRates> fee_rates(InstrumentId) override { return std::nullopt; }  // each fill carries "n"
 
  private:
   simdjson::dom::array array(const std::string& body, std::string_view what) {
@@ -329,6 +330,13 @@ class KucoinFuturesQueries final : public VenueQueries {
     const auto v = Notional::parse(text);
     if (!v.ok()) throw Error("reconciliation: GET " + endpoint + ": marginBalance " + text + " is not a decimal");
     return v.value;
+  }
+  std::optional<oms::FeeRates> fee_rates(InstrumentId instrument) override {
+    const std::string_view symbol = registry_.get(instrument).symbol.view();
+    const oms::FeeRates r =
+        oms::kucoin_futures::parse_trade_fees(require_ok("/api/v1/trade-fees?symbol=" + std::string(symbol)), symbol);
+    gateway_.set_fee_rates(instrument, r);
+    return r;
   }
 
  private:
@@ -519,6 +527,20 @@ LiveReconciliation reconcile_live(TradingCore& core, const InstrumentRegistry& r
                       "\", \"entry_price\": \"" + entry.to_string() + "\"}";
   }
   json += ",\n    \"positions\": [" + positions_json + (positions_json.empty() ? "" : "\n    ") + "]";
+
+  // 4b. Fee rates, where the venue's fills carry no fee (KuCoin): the account's own, per traded instrument.
+  std::string fees_json;
+  for (std::size_t i = 0; i < core.traded_count(); ++i) {
+    const auto id = static_cast<InstrumentId>(i);
+    const std::optional<oms::FeeRates> r = venue.fee_rates(id);
+    if (!r) continue;
+    const std::string_view symbol = registry.get(id).symbol.view();
+    log_resume(LogLevel::info, "venue: fee rates {} maker {} taker {}: each fill's fee is its value at the rate of its side", symbol,
+               r->maker.to_string(), r->taker.to_string());
+    fees_json += std::string(fees_json.empty() ? "" : ",") + "\n      {\"symbol\": \"" + std::string(symbol) + "\", \"maker\": \"" +
+                 r->maker.to_string() + "\", \"taker\": \"" + r->taker.to_string() + "\"}";
+  }
+  if (!fees_json.empty()) json += ",\n    \"fee_rates\": [" + fees_json + "\n    ]";
 
   // 5. Balance: the venue's wallet balance of the settlement asset.
   out.balance = venue.balance();

@@ -94,6 +94,17 @@ class RequestBudget {
     return BudgetVerdict::ok;
   }
 
+  // Takes `cost` from every window whatever is left (a request that leaves anyway and that the venue counts:
+  // KuCoin's private-stream token POST, without which no fill reaches us). May put a window over its limit;
+  // what follows then waits (or is refused) as try_take says.
+  void charge(RequestCost cost, std::int64_t now_ns) noexcept {
+    for (auto [w, n] : {std::pair{&weight_, cost.weight}, std::pair{&short_, cost.orders}, std::pair{&long_, cost.orders}}) {
+      if (w->cfg.limit == 0) continue;
+      w->roll(now_ns);
+      w->used += n;
+    }
+  }
+
   // The venue's own count for the current window (it may include other sessions' requests): ours becomes
   // the larger of the two.
   void observe_used_weight(std::uint32_t used, std::int64_t now_ns) noexcept { weight_.observe(used, now_ns); }

@@ -33,4 +33,12 @@ struct RestAnswer {
   bool unknown{false};
 };
 
+// The account's fee rates on one instrument, as the venue states them (a fraction of the fill's value;
+// negative maker = rebate). For venues whose private stream carries no fee (KuCoin Futures): the decoder
+// prices each fill with them (oms/venues/kucoin_futures_user.hpp).
+struct FeeRates {
+  Rate maker;
+  Rate taker;
+};
+
 }  // namespace enigma::oms

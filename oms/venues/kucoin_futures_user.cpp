@@ -255,6 +255,9 @@ struct UserStreamDecoder::Impl {
   std::size_t max_bytes;
   od::parser parser;
   std::vector<char> padded;  // copy target for messages without simdjson padding
+  // The account's rates per instrument id (set_fee_rates, before decoding starts); has_fees[i] false: none.
+  std::vector<FeeRates> fees;
+  std::vector<bool> has_fees;
 
   Impl(const InstrumentRegistry& r, Venue v, std::size_t max) : registry(r), venue(v), max_bytes(max), parser(max) {
     if (parser.allocate(max)) throw Error("kucoin futures user decoder: cannot allocate simdjson buffers");
@@ -324,6 +327,16 @@ struct UserStreamDecoder::Impl {
     if (const Errc e = parse_opt(f.match_price, out.last_px); e != Errc::ok) return e;
     if (out.last_qty.raw() <= 0 || out.last_px.raw() <= 0) return Errc::out_of_range;
     out.maker = f.liquidity == "maker";
+    // KuCoin sends no fee: the match's value at the account's rate for its liquidity (linear contracts).
+    if (out.instrument < has_fees.size() && has_fees[out.instrument]) {
+      const InstrumentSpec& spec = registry.get(out.instrument);
+      const auto value = notional_of(out.last_px, out.last_qty, spec.multiplier);
+      if (spec.kind != InstrumentKind::inverse_perpetual && value.ok()) {
+        const Rate rate = out.maker ? fees[out.instrument].maker : fees[out.instrument].taker;
+        out.fee = Notional::from_raw(static_cast<std::int64_t>(
+            div_round(static_cast<int128>(value.value.raw()) * rate.raw(), Rate::kScale, Rounding::nearest)));
+      }
+    }
     Qty size{};
     const bool done = parse_opt(f.size, size) == Errc::ok && size.raw() > 0 && out.cum_qty >= size;
     out.status = done || f.status == "done" ? OrderStatus::filled : OrderStatus::partially_filled;
@@ -529,6 +542,15 @@ UserStreamDecoder::UserStreamDecoder(const InstrumentRegistry& registry, Venue v
     : impl_(std::make_unique<Impl>(registry, venue, max_message_bytes)) {}
 UserStreamDecoder::~UserStreamDecoder() = default;
 
+void UserStreamDecoder::set_fee_rates(InstrumentId instrument, FeeRates rates) {
+  if (instrument >= impl_->fees.size()) {
+    impl_->fees.resize(static_cast<std::size_t>(instrument) + 1);
+    impl_->has_fees.resize(static_cast<std::size_t>(instrument) + 1, false);
+  }
+  impl_->fees[instrument] = rates;
+  impl_->has_fees[instrument] = true;
+}
+
 Result<UserEvent> UserStreamDecoder::decode(std::string_view msg, std::size_t padded_capacity, ExecReport& out) noexcept {
   return impl_->decode(msg, padded_capacity, out);
 }
@@ -714,6 +736,22 @@ ApiKeyInfo parse_api_key_info(std::string_view body) {
     }
   }
   return info;
+}
+
+FeeRates parse_trade_fees(std::string_view body, std::string_view symbol) {
+  const std::string what = "GET /api/v1/trade-fees?symbol=" + std::string(symbol);
+  dom::parser parser;
+  const dom::element data = checked_data(parser, body, what);
+  dom::object d;
+  if (data.get(d) != simdjson::SUCCESS) throw Error(what + ": data is not an object: " + quote(body));
+  if (const std::string named = text(d, "symbol"); named != symbol)
+    throw Error(what + ": the answer is for symbol '" + named + "'");
+  FeeRates r;
+  r.maker = fixed<Rate>(d, "makerFeeRate", true, what);
+  r.taker = fixed<Rate>(d, "takerFeeRate", true, what);
+  for (const Rate x : {r.maker, r.taker})
+    if (x.raw() > Rate::kScale || x.raw() < -Rate::kScale) throw Error(what + ": a fee rate outside -1..1: " + x.to_string());
+  return r;
 }
 
 }  // namespace enigma::oms::kucoin_futures

@@ -16,8 +16,10 @@
 //
 // Sizes are whole contracts (lots): a Qty of value N is N lots, as the encoder writes r.qty.raw()/Qty::kScale.
 // Numbers may come as JSON strings or JSON numbers; both are read, without a double on the way.
-// The order stream carries no fee (only "feeType": takerFee/makerFee): reports have fee 0 and the fee is
-// left to the account ledger. Decoding is noexcept and allocation-free (one simdjson On-Demand parser
+// The order stream carries no fee (only "feeType": takerFee/makerFee and "liquidity"): a fill's fee is its
+// value (matchSize x multiplier x matchPrice) at the account's rate for its liquidity, as read at start-up
+// from GET /api/v1/trade-fees (parse_trade_fees, set_fee_rates); fee 0 on an instrument without rates and on
+// inverse contracts (whose fee is in the base coin). Decoding is noexcept and allocation-free (one simdjson On-Demand parser
 // preallocated per decoder); malformed input gives an Errc, never a throw.
 #pragma once
 
@@ -39,6 +41,7 @@ namespace enigma::oms::kucoin_futures {
 using oms::is_instrument_request;
 using oms::RestAnswer;
 using oms::RestRequest;
+using oms::FeeRates;
 using oms::UserEvent;
 
 class UserStreamDecoder {
@@ -52,11 +55,17 @@ class UserStreamDecoder {
   UserStreamDecoder(const UserStreamDecoder&) = delete;
   UserStreamDecoder& operator=(const UserStreamDecoder&) = delete;
 
+  // The account's rates on `instrument` (cold path, before decoding starts; allocates): every later "match"
+  // of a linear contract carries fee = matchSize x multiplier x matchPrice x (maker or taker rate, by
+  // "liquidity"), rounded to the Notional resolution.
+  void set_fee_rates(InstrumentId instrument, FeeRates rates);
+
   // One private-stream message. When `padded_capacity` (readable bytes at `msg.data()`) is below
   // msg.size() + 64 the message is first copied into an internal padded buffer.
   //   data.type "open" -> accepted; "match" -> fill (last_qty = matchSize, last_px = matchPrice,
   //   cum_qty = filledSize, maker = liquidity "maker"); "canceled" -> canceled (cum_qty = filledSize);
-  //   "filled" -> a fill when it carries matchSize/matchPrice, else status (status filled,
+  //   fee = the match's value at the instrument's rate (set_fee_rates), else 0;
+//   "filled" -> a fill when it carries matchSize/matchPrice, else status (status filled,
   //   cum_qty = filledSize, last_px 0); "update" (size amended) -> ignored.
   //   A fill is never booked twice: KuCoin sends one "match" per trade and then "filled" when the order
   //   is done; every report carries the venue's cumulative filledSize and the order state machine books
@@ -174,5 +183,11 @@ struct ApiKeyInfo {
 
 // Throws enigma::Error when the body is not JSON, the code is not 200000, or data.permission is missing.
 [[nodiscard]] ApiKeyInfo parse_api_key_info(std::string_view body);
+
+// GET /api/v1/trade-fees?symbol=S (futures host; https://www.kucoin.com/docs/rest/funding/trade-fee/trading-pair-actual-fee-futures):
+// {"code":"200000","data":{"symbol":"XBTUSDTM","takerFeeRate":"0.0006","makerFeeRate":"0.0002"}}, the
+// account's actual rates. Throws enigma::Error when the body is not JSON, the code is not 200000, data names
+// another symbol than `symbol`, or a rate is missing, unreadable or outside -1..1.
+[[nodiscard]] FeeRates parse_trade_fees(std::string_view body, std::string_view symbol);
 
 }  // namespace enigma::oms::kucoin_futures

@@ -43,5 +43,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   try { (void)kf::parse_open_orders(msg, reg); } catch (const Error&) {}
   try { (void)kf::parse_positions(msg, reg); } catch (const Error&) {}
   try { (void)kf::parse_api_key_info(msg); } catch (const Error&) {}
+  try { (void)kf::parse_trade_fees(msg, "XBTUSDTM"); } catch (const Error&) {}
   return 0;
 }

@@ -100,6 +100,31 @@ TEST(OmsKucoinUser, MatchesArePartialFills) {
   EXPECT_EQ(r.venue_seq, 1784277229880u);
 }
 
+// With the account's rates (GET /api/v1/trade-fees at start-up) each match carries its fee, by liquidity:
+// 2 contracts x 0.001 XBT x 3600.5 = 7.201 USDT at the maker rate 0.0002 = 0.0014402; 3 x 0.001 x 3600 =
+// 10.8 at the taker rate 0.0006 = 0.00648. A maker rebate (negative rate) is a negative fee. The inverse
+// contract's fee would be in XBT, not USDT: none.
+TEST(OmsKucoinUser, MatchesCarryTheFeeAtTheAccountsRate) {
+  UserStreamDecoder d(registry());
+  d.set_fee_rates(0, FeeRates{Rate::parse("0.0002").value, Rate::parse("0.0006").value});
+  ExecReport r;
+  ASSERT_TRUE(decode(d, order_change(R"("type":"match","status":"open","matchSize":"2","matchPrice":"3600.5","filledSize":"2","liquidity":"maker")"), r).ok());
+  EXPECT_EQ(r.fee, Notional::parse("0.0014402").value);
+  ASSERT_TRUE(decode(d, order_change(R"("type":"match","status":"match","matchSize":"3","matchPrice":"3600","filledSize":"5","liquidity":"taker")"), r).ok());
+  EXPECT_EQ(r.fee, Notional::parse("0.00648").value);
+  d.set_fee_rates(0, FeeRates{Rate::parse("-0.0001").value, Rate::parse("0.0006").value});
+  ASSERT_TRUE(decode(d, order_change(R"("type":"match","status":"open","matchSize":"2","matchPrice":"3600.5","filledSize":"7","liquidity":"maker")"), r).ok());
+  EXPECT_EQ(r.fee, Notional::parse("-0.0007201").value);
+  // Statuses carry no fee.
+  ASSERT_TRUE(decode(d, order_change(R"("type":"filled","status":"done","remainSize":"0","filledSize":"20")"), r).ok());
+  EXPECT_EQ(r.fee, Notional{});
+  d.set_fee_rates(1, FeeRates{Rate::parse("0.0002").value, Rate::parse("0.0006").value});
+  const std::string inverse = R"({"type":"message","topic":"/contractMarket/tradeOrders","subject":"orderChange","data":{"orderId":"o2","symbol":"XBTUSDM","type":"match","status":"open","matchSize":"100","matchPrice":"50000","filledSize":"100","liquidity":"taker","side":"sell","size":"100","clientOid":"inv1","ts":1545914149935808589}})";
+  ASSERT_TRUE(decode(d, inverse, r).ok());
+  EXPECT_EQ(r.instrument, 1);
+  EXPECT_EQ(r.fee, Notional{});
+}
+
 // The same match with every number as a JSON number instead of a string.
 TEST(OmsKucoinUser, NumbersAsJsonNumbers) {
   UserStreamDecoder d(registry());
@@ -343,6 +368,7 @@ TEST(OmsKucoinUser, PaddedInputIsReadInPlace) {
 
 TEST(OmsKucoinUser, DecodeDoesNotAllocateAfterWarmUp) {
   UserStreamDecoder d(registry());
+  d.set_fee_rates(0, FeeRates{Rate::parse("0.0002").value, Rate::parse("0.0006").value});  // the fee path too
   ExecReport r;
   RestAnswer a;
   const std::string match = order_change(R"("type":"match","status":"open","matchSize":"2","matchPrice":"3600.5","filledSize":"2","liquidity":"maker")");
@@ -673,4 +699,18 @@ TEST(OmsKucoinUser, ParseApiKeyInfo) {
   EXPECT_THROW((void)parse_api_key_info(R"({"code":"400007","msg":"Access denied, requires more permission."})"), Error);
   EXPECT_THROW((void)parse_api_key_info(R"({"code":"200000","data":{"apiKey":"k"}})"), Error);
   EXPECT_THROW((void)parse_api_key_info("]"), Error);
+}
+
+// The documented example answer (https://www.kucoin.com/docs/rest/funding/trade-fee/trading-pair-actual-fee-futures).
+TEST(OmsKucoinUser, ParseTradeFees) {
+  const FeeRates r = parse_trade_fees(R"({"code":"200000","data":{"symbol":"XBTUSDTM","takerFeeRate":"0.0006","makerFeeRate":"0.0002"}})", "XBTUSDTM");
+  EXPECT_EQ(r.maker, Rate::parse("0.0002").value);
+  EXPECT_EQ(r.taker, Rate::parse("0.0006").value);
+  EXPECT_EQ(parse_trade_fees(R"({"code":"200000","data":{"symbol":"XBTUSDTM","takerFeeRate":0.0005,"makerFeeRate":-0.0001}})", "XBTUSDTM").maker,
+            Rate::parse("-0.0001").value);
+  EXPECT_THROW((void)parse_trade_fees(R"({"code":"200000","data":{"symbol":"ETHUSDTM","takerFeeRate":"0.0006","makerFeeRate":"0.0002"}})", "XBTUSDTM"), Error);
+  EXPECT_THROW((void)parse_trade_fees(R"({"code":"200000","data":{"symbol":"XBTUSDTM","takerFeeRate":"0.0006"}})", "XBTUSDTM"), Error);
+  EXPECT_THROW((void)parse_trade_fees(R"({"code":"200000","data":{"symbol":"XBTUSDTM","takerFeeRate":"2","makerFeeRate":"0.0002"}})", "XBTUSDTM"), Error);
+  EXPECT_THROW((void)parse_trade_fees(R"({"code":"100003","msg":"Contract parameter invalid"})", "XBTUSDTM"), Error);
+  EXPECT_THROW((void)parse_trade_fees("[", "XBTUSDTM"), Error);
 }

@@ -90,3 +90,18 @@ TEST(RequestBudget, KucoinFuturesPrivateDefaultIs75RequestsPer3SecondsIn2000Weig
       if (pool.try_take(RequestPriority::cancel, {5, 1}, kT0 + w * 3 * kSec) == BudgetVerdict::ok) ++queries;
   EXPECT_EQ(queries, 400);
 }
+
+// charge() takes what a request that leaves anyway costs (KuCoin's token POST), even past the limit: what
+// follows in the window waits; the next window starts clean.
+TEST(RequestBudget, ChargeTakesEvenPastTheLimit) {
+  RequestBudget b({{kMinute, 10}, {10 * kSec, 2}, {}, 0});
+  b.charge({10, 1}, kT0);
+  EXPECT_EQ(b.used_weight(kT0), 10u);
+  EXPECT_EQ(b.orders_short(kT0), 1u);
+  EXPECT_EQ(b.try_take(RequestPriority::cancel, {1, 1}, kT0 + 1), BudgetVerdict::wait);  // the weight is spent
+  b.charge({3, 2}, kT0 + 2);
+  EXPECT_EQ(b.used_weight(kT0 + 2), 13u);
+  EXPECT_EQ(b.orders_short(kT0 + 2), 3u);
+  EXPECT_EQ(b.try_take(RequestPriority::cancel, {1, 1}, kT0 + kMinute), BudgetVerdict::ok);
+  EXPECT_EQ(b.used_weight(kT0 + kMinute), 1u);
+}

@@ -20,6 +20,7 @@
 //   GET    /api/v1/positions, GET /api/v1/position?symbol=S   from the venue's own fills
 //   GET    /api/v1/account-overview?currency=USDT
 //   GET    /api/v1/user/api-key                  the key's permission string (set_key_permission)
+//   GET    /api/v1/trade-fees?symbol=S           the account's rates (set_fee_rates; 100003 unlisted symbol)
 //   POST   /api/v1/bullet-private (signed), POST /api/v1/bullet-public (unsigned)   token + endpoint
 // Every answer carries gw-ratelimit-limit / -remaining / -reset (ms until the 30 s window resets), as
 // https://www.kucoin.com/docs-new/rate-limit describes; a used-up quota (or rate_limit_next) answers
@@ -374,6 +375,12 @@ class FakeKucoinFutures {
   // GET /api/v1/user/api-key's "permission" ("General,Futures" by default). KuCoin's permission names
   // (docs "api-permission"): General, Spot, Margin, Futures, Earn, Withdrawal, FlexTransfers (older keys:
   // Trade, Transfer).
+  // The account's fee rates, as GET /api/v1/trade-fees states them (decimal texts).
+  void set_fee_rates(std::string maker, std::string taker) {
+    std::lock_guard lk(mu_);
+    maker_fee_ = std::move(maker);
+    taker_fee_ = std::move(taker);
+  }
   void set_key_permission(std::string p) { std::lock_guard lk(mu_); permission_ = std::move(p); }
   void set_key_can_withdraw(bool on) { set_key_permission(on ? "General,Futures,Withdrawal" : "General,Futures"); }
   // The bullet answers' pingInterval / pingTimeout (ms).
@@ -510,6 +517,13 @@ class FakeKucoinFutures {
     return it == orders_.end() ? std::nullopt : std::optional<Order>(it->second);
   }
   [[nodiscard]] std::vector<std::string> bodies() const { std::lock_guard lk(mu_); return bodies_; }  // POST /api/v1/orders
+  // Every match the venue made, in order (each "match" push).
+  struct Match {
+    std::string client_oid, symbol, price;
+    long long size{0};
+    bool maker{false};
+  };
+  [[nodiscard]] std::vector<Match> matches() const { std::lock_guard lk(mu_); return matches_; }
   [[nodiscard]] int cancels() const { std::lock_guard lk(mu_); return cancels_; }  // DELETE client-order/..
   [[nodiscard]] int cancel_alls() const { std::lock_guard lk(mu_); return cancel_alls_; }  // DELETE /api/v1/orders
   [[nodiscard]] int stop_cancel_alls() const { std::lock_guard lk(mu_); return stop_cancel_alls_; }
@@ -732,6 +746,7 @@ class FakeKucoinFutures {
     if (path == "/api/v1/positions" || path == "/api/v1/position") return 2;
     if (path == "/api/v1/account-overview") return 5;
     if (path == "/api/v1/user/api-key") return 20;
+    if (path == "/api/v1/trade-fees") return 3;
     if (path.rfind("/api/v1/bullet-", 0) == 0) return 10;
     return 1;
   }
@@ -833,7 +848,7 @@ class FakeKucoinFutures {
                         (method == "GET" || method == "DELETE")) ||
                        (path == "/api/v1/stopOrders" && (method == "GET" || method == "DELETE")) ||
                        ((path == "/api/v1/positions" || path == "/api/v1/position" || path == "/api/v1/account-overview" ||
-                         path == "/api/v1/user/api-key") && method == "GET") ||
+                         path == "/api/v1/user/api-key" || path == "/api/v1/trade-fees") && method == "GET") ||
                        (path == "/api/v1/bullet-private" && method == "POST");
     if (!known) return refuse(404, "404000", "Url Not Found");
     if (auto refused = authenticate(rq, method)) return *refused;
@@ -911,6 +926,12 @@ class FakeKucoinFutures {
       return ok(R"({"accountEquity":)" + bal + R"(,"unrealisedPNL":0,"marginBalance":)" + bal +
                 R"(,"positionMargin":0,"orderMargin":0,"frozenFunds":0,"availableBalance":)" + bal + R"(,"currency":")" +
                 kucoin_fake::json_escape(currency) + R"(","riskRatio":0,"maxWithdrawAmount":)" + bal + "}");
+    }
+    if (path == "/api/v1/trade-fees") {
+      const std::string symbol = param("symbol");
+      if (symbols_.count(symbol) == 0) return answer(200, R"({"code":"100003","msg":"Contract parameter invalid"})");
+      return ok(R"({"symbol":")" + kucoin_fake::json_escape(symbol) + R"(","takerFeeRate":")" + taker_fee_ +
+                R"(","makerFeeRate":")" + maker_fee_ + R"("})");
     }
     // GET /api/v1/user/api-key
     return ok(R"({"remark":"test","apiKey":")" + std::string(kKucoinKey) + R"(","apiVersion":3,"permission":")" +
@@ -1029,6 +1050,7 @@ class FakeKucoinFutures {
       o.filled_value += static_cast<double>(part) * mult * px;
       o.updated_ms = kucoin_fake::now_ms();
       book_fill(o.symbol, o.side == "buy" ? part : -part, px);
+      matches_.push_back({o.client_oid, o.symbol, price, part, maker});
       const char* status = o.remaining() == 0 ? "match" : maker ? "open" : "match";
       broadcast(o, change(o, "match", status, part, price, next_trade_id(), maker ? "maker" : "taker"));
     }
@@ -1246,6 +1268,8 @@ class FakeKucoinFutures {
   std::map<std::string, Position> positions_;
   std::string balance_{"10000"};
   std::string permission_{"General,Futures"};
+  std::string maker_fee_{"0.0002"}, taker_fee_{"0.0006"};  // KuCoin Futures' base rates
+  std::vector<Match> matches_;
   int fill_parts_{1};
   std::uint64_t order_seq_{0}, trade_seq_{0};
 
