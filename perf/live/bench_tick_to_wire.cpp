@@ -11,7 +11,7 @@
 // market and order connections both use the transport. Tick-to-wire is the gateway's own histogram: the
 // kernel's receive stamp of the frame that caused an order to the kernel's transmit stamp of that order.
 //
-//   bench_tick_to_wire --config config/replay.toml [--frames N] [--quiet]
+//   bench_tick_to_wire --config config/replay.toml [--frames N] [--runs-dir DIR] [--quiet]
 #include <sched.h>
 
 #include <atomic>
@@ -228,10 +228,11 @@ std::string measure_kills(const RunConfig& base, feed::Transport transport, cons
 
 int usage() {
   std::fprintf(stderr,
-               "usage: bench_tick_to_wire --config FILE [--frames N] [--quiet]\n"
+               "usage: bench_tick_to_wire --config FILE [--frames N] [--runs-dir DIR] [--quiet]\n"
                "  `enigma bench --config FILE` plus live loopback runs against the local TLS test venue, one per\n"
                "  transport (asio, busy_poll, io_uring): tick-to-wire (kernel rx of a frame -> kernel tx of its order)\n"
-               "  in the bench report's live section. --frames: frames of the bundled session per run (default 30000)\n");
+               "  in the bench report's live section. --frames: frames of the bundled session per run (default 30000);\n"
+               "  --runs-dir: where the bench's run directory is made (default: the config's, runs)\n");
   return 2;
 }
 
@@ -240,6 +241,7 @@ int usage() {
 int main(int argc, char** argv) {
   std::string config;
   std::size_t frames = 30'000;
+  std::string runs_dir;
   bool quiet = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -253,6 +255,8 @@ int main(int argc, char** argv) {
         return 2;
       }
       frames = v;
+    } else if (a == "--runs-dir" && i + 1 < argc) {
+      runs_dir = argv[++i];
     } else if (a == "--quiet") {
       quiet = true;
     } else if (a == "--help" || a == "-h") {
@@ -271,6 +275,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "bench_tick_to_wire: %s\n", e.what());
     return 3;
   }
+  if (!runs_dir.empty()) rc.runs_dir = runs_dir;
   BenchOptions bo;
   bo.live = [&rc, frames](const std::string& run_dir) {
     const enigma::testing::RecordedSession rec = enigma::testing::load_binance_session(frames);
@@ -295,5 +300,10 @@ int main(int argc, char** argv) {
                    "while their frame was handled (a bracket's legs go out on fills and are not counted there). Every "
                    "thread of the run (engine, gateway, both servers' io threads, the pacing thread) shares this host's "
                    "CPUs; on a 2-core VM the spinning transports compete with the servers for them.";
-  return run_bench(rc, quiet, bo);
+  try {
+    return run_bench(rc, quiet, bo);
+  } catch (const std::exception& e) {  // a data file that cannot be read, a run directory that cannot be made
+    std::fprintf(stderr, "bench_tick_to_wire: %s\n", e.what());
+    return 3;
+  }
 }
