@@ -521,7 +521,19 @@ struct LiveGateway::Impl {
   oms::binance_futures::WsApiAnswerDecoder wsapi_decoder;
   std::array<Pending, kMaxInFlight> pending{};
   std::size_t pending_count{0};
+  // WebSocket API requests written and awaiting their kernel transmit stamp, oldest first (the WsClient
+  // returns stamps in write order, tagged with the request id).
+  struct TxWait {
+    std::int64_t id;
+    std::uint64_t enqueue_tsc, kill_tsc;
+    std::int64_t cause_kernel_rx_ns;
+    RestRequest kind;
+  };
+  static constexpr std::size_t kTxWaitSlots = 256;
+  std::array<TxWait, kTxWaitSlots> tx_wait{};
+  std::size_t tx_wait_head{0}, tx_wait_count{0};
   bool wsapi_ready{false};  // connected, and logged on when a logon is configured
+  bool wsapi_tx_stamps{false};  // the kernel accepted tx timestamping on the WebSocket API connection
   std::string wsapi_error;  // why the connection is not ready (start-up error text)
 
   Impl(const InstrumentRegistry& r, const LiveGatewayOptions& o)
@@ -755,7 +767,7 @@ void LiveGateway::ws_api_send(const OutboundRequest& rq) noexcept {
   Impl::Pending& slot = im.pending[static_cast<std::size_t>(id) % Impl::kMaxInFlight];
   if (slot.id != -1) return not_sent(rq, "too many requests in flight");
   try {
-    if (!im.wsapi->send_text(bytes)) return not_sent(rq, "not connected or too many frames waiting");
+    if (!im.wsapi->send_text(bytes, static_cast<std::uint64_t>(id))) return not_sent(rq, "not connected or too many frames waiting");
   } catch (const std::exception& e) {
     return not_sent(rq, e.what());
   }
@@ -763,6 +775,42 @@ void LiveGateway::ws_api_send(const OutboundRequest& rq) noexcept {
   slot = Impl::Pending{id, rq.kind, rq.client_id, rq.instrument, rdtsc(), monotonic_ns() + opt_.request_timeout_ns};
   ++im.pending_count;
   hist_write_.record(TscClock::instance().ticks_to_ns(slot.sent_tsc - rq.enqueue_tsc));
+  if (im.wsapi_tx_stamps) {
+    if (im.tx_wait_count == Impl::kTxWaitSlots) {  // stamps not coming (refused): forget the oldest
+      im.tx_wait_head = (im.tx_wait_head + 1) % Impl::kTxWaitSlots;
+      --im.tx_wait_count;
+    }
+    im.tx_wait[(im.tx_wait_head + im.tx_wait_count++) % Impl::kTxWaitSlots] =
+        Impl::TxWait{id, rq.enqueue_tsc, rq.kill_tsc, rq.cause_kernel_rx_ns, rq.kind};
+  }
+}
+
+void LiveGateway::collect_ws_api_tx_stamps() noexcept {
+  Impl& im = *impl_;
+  if (!im.wsapi || im.tx_wait_count == 0) return;
+  const TscClock& clk = TscClock::instance();
+  std::uint64_t tag = 0;
+  std::int64_t tx_ns = 0;
+  while (im.tx_wait_count != 0 && im.wsapi->take_tx_stamp(tag, tx_ns)) {
+    // Requests are stamped in the order they were written: older ones without a stamp (their connection
+    // was lost) are passed over.
+    while (im.tx_wait_count != 0) {
+      const Impl::TxWait w = im.tx_wait[im.tx_wait_head];
+      im.tx_wait_head = (im.tx_wait_head + 1) % Impl::kTxWaitSlots;
+      --im.tx_wait_count;
+      if (static_cast<std::uint64_t>(w.id) != tag) continue;
+      // Both kernel stamps are CLOCK_REALTIME; the enqueue TSC is converted with the start-up calibration.
+      hist_kernel_tx_.record(tx_ns - clk.tsc_to_wall_ns(w.enqueue_tsc));
+      if (w.cause_kernel_rx_ns != 0) hist_tick_to_wire_.record(tx_ns - w.cause_kernel_rx_ns);
+      if (w.kill_tsc != 0) {
+        const std::int64_t after_ns = tx_ns - clk.tsc_to_wall_ns(w.kill_tsc);
+        hist_kill_to_wire_.record(after_ns);
+        ENIGMA_LOG_INFO("live", "kill_request_on_wire kind={} orders=1 after_ns={} stamp=kernel via=ws-api",
+                        LogLiteral{kind_name(w.kind)}, after_ns);
+      }
+      break;
+    }
+  }
 }
 
 void LiveGateway::ws_api_answer(std::string_view msg, std::size_t padded_capacity) noexcept {
@@ -839,6 +887,7 @@ void LiveGateway::open_ws_api() {
   wo.busy_poll_us = opt_.transport == feed::Transport::busy_poll ? opt_.busy_poll_us : 0;
   wo.initial_buffer_bytes = 64u << 10;
   wo.connect_timeout_ns = opt_.connect_timeout_ns;
+  wo.tx_timestamps = opt_.tx_timestamps;
   feed::WsHandlers h;
   h.ctx = this;
   h.on_frame = [](void* c, const feed::WsFrame& f) noexcept {
@@ -846,6 +895,8 @@ void LiveGateway::open_ws_api() {
   };
   h.on_connected = [this] {
     Impl& m = *impl_;
+    m.wsapi_tx_stamps = m.wsapi->socket_options().tx_timestamping;
+    tx_timestamping_.store(m.wsapi_tx_stamps, std::memory_order_release);
     if (++stats_.ws_api_connects > 1) {  // answers in flight were lost with the old connection
       ENIGMA_LOG_WARN("live", "ws_api_reconnected connects={} then=query_working_orders",
                       stats_.ws_api_connects.load());
@@ -1040,6 +1091,7 @@ void LiveGateway::stop() {
   if (!impl_ || !impl_->thread.joinable()) return;
   stop_.store(true, std::memory_order_release);
   impl_->thread.join();
+  collect_ws_api_tx_stamps();  // the last requests' stamps, on the joined thread's behalf
   if (impl_->ws) impl_->ws->stop();
   if (impl_->wsapi) impl_->wsapi->stop();
   for (auto& c : impl_->conns) c->close();
@@ -1439,6 +1491,7 @@ void LiveGateway::io_loop() noexcept {
       ENIGMA_LOG_ERROR("live", "listenKey keep-alive failed: {}", e.what());
     }
     if (!worked) {
+      collect_ws_api_tx_stamps();  // idle: reading the error queue delays nothing
       if (spin) {
         cpu_relax();
       } else if (in_flight) {

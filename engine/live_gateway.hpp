@@ -241,6 +241,9 @@ class LiveGateway {
   void ws_api_send(const OutboundRequest& rq) noexcept;
   void ws_api_answer(std::string_view msg, std::size_t padded_capacity) noexcept;
   void ws_api_fail_pending(bool expired_only) noexcept;  // pending requests -> UNKNOWN
+  // The kernel transmit stamps of WebSocket API requests that came (off the send path: when idle, and at stop)
+  // into the same histograms as the REST connection's.
+  void collect_ws_api_tx_stamps() noexcept;
   void not_sent(const OutboundRequest& rq, std::string_view why) noexcept;
   void rest_send(RestConnection& c) noexcept;  // puts the connection's request on the wire (connects first)
   void refresh_signature(OutboundRequest& rq) noexcept;  // signs it again when it waited (kResignAfterNs)

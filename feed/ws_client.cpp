@@ -85,7 +85,8 @@ std::string SocketOptionReport::to_string() const {
          (transport == Transport::io_uring ? (io_uring_sqpoll ? " io_uring=multishot+sqpoll" : " io_uring=multishot") : "") +
          " TCP_NODELAY=" + (tcp_nodelay ? "on" : "off") +
          " SO_BUSY_POLL=" + (so_busy_poll ? "on" : "off") + " SO_PREFER_BUSY_POLL=" + (prefer_busy_poll ? "on" : "off") +
-         " SO_TIMESTAMPING=" + (rx_timestamping ? (hardware_timestamping ? "software+hardware" : "software") : "off");
+         " SO_TIMESTAMPING=" + (rx_timestamping ? (hardware_timestamping ? "software+hardware" : "software") : "off") +
+         (tx_timestamping ? " TX_TIMESTAMPING=software" : "");
 }
 
 // ---- Backoff -----------------------------------------------------------------------------------------------
@@ -127,7 +128,21 @@ struct Session {
   WsStream ws;
   beast::flat_buffer buf;
   std::array<std::string, kOutSlots> out;
+  std::array<std::uint64_t, kOutSlots> out_tag{};  // WsClient::send_text's tag of each waiting frame (0: none)
   std::size_t out_head = 0, out_count = 0;
+  // Tagged frames written whole, oldest first, awaiting their kernel transmit stamp: the tag and the OPT_ID
+  // key of the frame's last byte (WsClient::take_tx_stamp).
+  struct Sent {
+    std::uint64_t tag;
+    std::uint32_t last_key;
+  };
+  static constexpr std::size_t kSentSlots = 256;
+  std::array<Sent, kSentSlots> sent{};
+  std::size_t sent_head = 0, sent_count = 0;
+  // Stamps taken off the error queue, not yet matched (oldest first).
+  static constexpr std::size_t kStampSlots = 64;
+  std::array<TxStamp, kStampSlots> stamps{};
+  std::size_t stamp_count = 0;
   bool writing = false;
   bool pinging = false;  // a ping control frame is being written (Beast allows one at a time)
   Session(net::io_context& io, ssl::context& ctx) : ws(io, ctx) {
@@ -374,6 +389,9 @@ struct WsClient::Impl {
       // A NIC without hardware stamping refuses the hardware flags: keep the software stamps.
       if (!sockopts.rx_timestamping && opt.hardware_timestamps) sockopts.rx_timestamping = enable_rx_timestamping(fd, false);
     }
+    // After the receive flags: SO_TIMESTAMPING is one mask, which enable_tx_timestamping extends.
+    sockopts.tx_timestamping = opt.tx_timestamps && enable_tx_timestamping(fd);
+    if (sockopts.tx_timestamping) sess->ws.next_layer().next_layer().mark_tx_base();
     return {};
   }
 
@@ -390,10 +408,11 @@ struct WsClient::Impl {
   }
 
   // False when Session::kOutSlots frames are already waiting (the frame is not queued).
-  bool enqueue(std::string_view text) {
+  bool enqueue(std::string_view text, std::uint64_t tag = 0) {
     Session& se = *sess;
     if (se.out_count == Session::kOutSlots) return false;
     se.out[(se.out_head + se.out_count) % Session::kOutSlots].assign(text);
+    se.out_tag[(se.out_head + se.out_count) % Session::kOutSlots] = sockopts.tx_timestamping ? tag : 0;
     ++se.out_count;
     if (!se.writing) do_write();
     return true;
@@ -405,6 +424,14 @@ struct WsClient::Impl {
     sess->ws.async_write(net::buffer(sess->out[sess->out_head]), [this, s = sess, g = gen](const error_code& ec, std::size_t) {
       if (g != gen) return;
       if (ec) return fail(classify(ec), "sending to " + where() + ": " + ec.message());
+      if (const std::uint64_t tag = s->out_tag[s->out_head]; tag != 0) {
+        // Written whole: every byte of the frame is in the kernel; the last one's key names its stamp.
+        if (s->sent_count == Session::kSentSlots) {  // the owner stopped taking stamps: drop the oldest
+          s->sent_head = (s->sent_head + 1) % Session::kSentSlots;
+          --s->sent_count;
+        }
+        s->sent[(s->sent_head + s->sent_count++) % Session::kSentSlots] = {tag, s->ws.next_layer().next_layer().last_byte_key()};
+      }
       s->out_head = (s->out_head + 1) % Session::kOutSlots;
       if (--s->out_count == 0) {
         s->writing = false;
@@ -629,9 +656,34 @@ void WsClient::reconnect_to(const std::string& url) {
   m.begin_connect();
 }
 
-bool WsClient::send_text(std::string_view text) {
+bool WsClient::send_text(std::string_view text, std::uint64_t tag) {
   if (impl_->state != WsState::connected || !impl_->sess) return false;
-  return impl_->enqueue(text);
+  return impl_->enqueue(text, tag);
+}
+
+bool WsClient::take_tx_stamp(std::uint64_t& tag, std::int64_t& kernel_tx_ns) noexcept {
+  Session* se = impl_->sess.get();
+  if (se == nullptr || se->sent_count == 0) return false;
+  if (se->stamp_count < Session::kStampSlots)
+    se->stamp_count += se->ws.next_layer().next_layer().take_tx_stamps(se->stamps.data() + se->stamp_count,
+                                                                      Session::kStampSlots - se->stamp_count);
+  const Session::Sent& oldest = se->sent[se->sent_head];
+  // Stamps come in key order: those before the frame's last byte are earlier sends (its first records, a
+  // pong); the first at or past it is the frame's (keys wrap at 2^32).
+  std::size_t i = 0;
+  while (i < se->stamp_count && static_cast<std::int32_t>(se->stamps[i].byte_key - oldest.last_key) < 0) ++i;
+  if (i == se->stamp_count) {
+    se->stamp_count = 0;  // all before the frame: not needed again
+    return false;
+  }
+  tag = oldest.tag;
+  kernel_tx_ns = se->stamps[i].ns;
+  se->sent_head = (se->sent_head + 1) % Session::kSentSlots;
+  --se->sent_count;
+  std::copy(se->stamps.begin() + static_cast<std::ptrdiff_t>(i), se->stamps.begin() + static_cast<std::ptrdiff_t>(se->stamp_count),
+            se->stamps.begin());
+  se->stamp_count -= i;
+  return true;
 }
 
 WsState WsClient::state() const noexcept { return impl_->state; }

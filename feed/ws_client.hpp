@@ -163,6 +163,9 @@ struct WsClientOptions {
   // stamps once its receive filter is on (SIOCSHWTSTAMP, root); frames without a hardware stamp keep the
   // software one. Falls back to software-only when the kernel refuses the flags.
   bool hardware_timestamps = false;
+  // Kernel transmit stamps (SOF_TIMESTAMPING_TX_SOFTWARE with OPT_ID) of the text frames queued with a tag:
+  // take_tx_stamp() gives each one's, in the order they were written (a WebSocket API order connection).
+  bool tx_timestamps = false;
   WsClock clock;
 };
 
@@ -174,6 +177,7 @@ struct SocketOptionReport {
   bool prefer_busy_poll{false};
   bool rx_timestamping{false};        // SO_TIMESTAMPING accepted
   bool hardware_timestamping{false};  // ... with the hardware flags
+  bool tx_timestamping{false};        // transmit stamps accepted (WsClientOptions::tx_timestamps)
   bool io_uring_sqpoll{false};        // io_uring: the ring has an SQPOLL thread
   [[nodiscard]] std::string to_string() const;
 };
@@ -223,7 +227,13 @@ class WsClient {
   // Queues a text frame on the live connection (a late subscription, a WebSocket API request): copied into a
   // buffer reserved at connect, so a frame up to 4 KB queues without allocating. False when not connected or
   // when 64 frames already wait to be written.
-  bool send_text(std::string_view text);
+  // `tag` (non-zero, with WsClientOptions::tx_timestamps): the frame's kernel transmit stamp is kept for
+  // take_tx_stamp().
+  bool send_text(std::string_view text, std::uint64_t tag = 0);
+  // Owner thread, off the hot path (it reads the socket's error queue): the next tagged frame, in write order,
+  // whose last byte the kernel has stamped: its tag and the stamp (CLOCK_REALTIME ns). False when none is due
+  // yet. A frame whose stamp never comes (a connection lost first) is dropped with the connection.
+  bool take_tx_stamp(std::uint64_t& tag, std::int64_t& kernel_tx_ns) noexcept;
 
   [[nodiscard]] WsState state() const noexcept;
   [[nodiscard]] const WsStats& stats() const noexcept;

@@ -63,6 +63,17 @@ class TimestampedSocket {
   // The latest kernel transmit stamp (CLOCK_REALTIME ns) a read took off the error queue since the last call
   // (0: none); the owner drains the rest itself (drain_tx_timestamps).
   [[nodiscard]] std::int64_t take_tx_stamp() noexcept { return std::exchange(latest_tx_ns_, 0); }
+  // Transmit stamps with their byte keys, oldest first: those a read took off the error queue (kept here, up
+  // to kKeptStamps, the oldest dropped beyond), then what the error queue holds now. Returns how many.
+  std::size_t take_tx_stamps(TxStamp* out, std::size_t max) noexcept {
+    std::size_t n = 0;
+    for (; n < max && kept_count_ > 0; ++n, --kept_count_) out[n] = kept_[(kept_head_ + kKeptStamps - kept_count_) % kKeptStamps];
+    return n + drain_tx_timestamps(sock_.native_handle(), out + n, max - n);
+  }
+  // The OPT_ID key the kernel gives the last byte written so far (keys count from mark_tx_base(), the moment
+  // transmit timestamping was enabled), modulo 2^32.
+  void mark_tx_base() noexcept { tx_base_ = bytes_sent_; }
+  [[nodiscard]] std::uint32_t last_byte_key() const noexcept { return static_cast<std::uint32_t>(bytes_sent_ - tx_base_ - 1); }
 
   // busy_poll: retries a parked read once (it parks itself again when nothing is there). Touches nothing of
   // `this` after the retry: its completion may close the connection and destroy this socket.
@@ -223,7 +234,12 @@ class TimestampedSocket {
   void drain_error_queue() noexcept {
     TxStamp st[8];
     for (std::size_t n; (n = drain_tx_timestamps(sock_.native_handle(), st, 8)) > 0;)
-      for (std::size_t i = 0; i < n; ++i) latest_tx_ns_ = latest_tx_ns_ > st[i].ns ? latest_tx_ns_ : st[i].ns;
+      for (std::size_t i = 0; i < n; ++i) {
+        latest_tx_ns_ = latest_tx_ns_ > st[i].ns ? latest_tx_ns_ : st[i].ns;
+        kept_[kept_head_] = st[i];
+        kept_head_ = (kept_head_ + 1) % kKeptStamps;
+        kept_count_ = kept_count_ < kKeptStamps ? kept_count_ + 1 : kKeptStamps;
+      }
   }
   void destroy_parked() noexcept {
     if (parked_invoke_ != nullptr) {
@@ -235,7 +251,11 @@ class TimestampedSocket {
   tcp::socket sock_;
   RxStamp last_rx_{};
   std::uint64_t bytes_sent_{0};
+  std::uint64_t tx_base_{0};
   std::int64_t latest_tx_ns_{0};
+  static constexpr std::size_t kKeptStamps = 64;
+  TxStamp kept_[kKeptStamps]{};
+  std::size_t kept_head_{0}, kept_count_{0};
   bool busy_poll_{false};
   bool (*parked_invoke_)(void*, TimestampedSocket*, bool) = nullptr;
   void (*parked_destroy_)(void*) = nullptr;

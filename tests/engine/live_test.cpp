@@ -281,22 +281,20 @@ TEST_P(EngineLiveEntry, OrdersReachTheVenueSignedAndFillsComeBack) {
   r.hist.tick_to_wire.merge(gateway.tick_to_wire_latency());
   write_run_files(dir, RunSummaryInput{&rc, &registry, &r, &core, "live", "fused"});
   const std::string summary = slurp(dir + "/summary.json");
-  // Kernel transmit stamps are taken on the REST order connection only: the WebSocket-API connection
-  // carries none yet (README, "Not there yet").
-  if (entry == OrderEntry::rest) {
-    EXPECT_NE(summary.find("\"tick_to_wire\": {\"count\": " + std::to_string(gateway.tick_to_wire_latency().count())),
-              std::string::npos) << summary;
-    EXPECT_NE(summary.find("\"signed_to_kernel\": {\"count\": "), std::string::npos);
-  }
+  // Kernel transmit stamps on either order connection: REST, or the WebSocket API's.
+  EXPECT_NE(summary.find("\"tick_to_wire\": {\"count\": " + std::to_string(gateway.tick_to_wire_latency().count())),
+            std::string::npos) << summary;
+  EXPECT_NE(summary.find("\"signed_to_kernel\": {\"count\": "), std::string::npos);
   std::ifstream csv(dir + "/trades.csv");
   std::string line;
   std::size_t rows = 0;
   while (std::getline(csv, line)) ++rows;
   EXPECT_EQ(rows, core.trades().size() + 1);  // header + one row per fill
-  if (entry == OrderEntry::rest) {
+  {
     // Kernel transmit stamps (issue 12): every request that left has one, taken after the bytes were signed;
     // the orders placed while a frame was being handled (fused) have a tick-to-wire, and the kernel sent each
-    // of them after it received the frame that caused it.
+    // of them after it received the frame that caused it. The same over the WebSocket API (each request
+    // matched to its stamp by the key of its frame's last byte).
     EXPECT_TRUE(gateway.tx_timestamping());
     const LatencyHistogram& s2k = gateway.signed_to_kernel_latency();
     EXPECT_EQ(s2k.count(), gateway.write_latency().count()) << "a written request without a kernel tx stamp";
