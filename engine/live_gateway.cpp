@@ -26,6 +26,8 @@
 #include "feed/detail/timestamped_socket.hpp"
 #include "feed/detail/tls.hpp"
 #include "feed/ws_client.hpp"
+#include "oms/venues/bybit_linear.hpp"
+#include "oms/venues/bybit_linear_user.hpp"
 #include "oms/venues/kucoin_futures_user.hpp"
 
 namespace enigma::engine {
@@ -67,6 +69,7 @@ std::int64_t header_int(std::string_view v) {
 // KuCoin Futures: each request counts 1 against the plan's 75 per 3 s and its documented weight against the
 // venue's 30 s pool (place order 2, cancel 1, cancel all 10, order by clientOid 5).
 oms::RequestCost request_cost(Venue v, RestRequest k) noexcept {
+  if (v == Venue::bybit) return {0, 1};  // one of the UID's requests per second, whatever the endpoint
   if (v == Venue::kucoin_futures) {
     switch (k) {
       case RestRequest::new_order: return {2, 1};
@@ -447,15 +450,22 @@ struct LiveGateway::Impl {
   struct Decoder {
     std::unique_ptr<oms::binance_futures::UserStreamDecoder> binance;
     std::unique_ptr<oms::kucoin_futures::UserStreamDecoder> kucoin;
+    std::unique_ptr<oms::bybit_linear::UserStreamDecoder> bybit;
     Decoder(const InstrumentRegistry& r, Venue v) {
       if (v == Venue::kucoin_futures) kucoin = std::make_unique<oms::kucoin_futures::UserStreamDecoder>(r, v);
+      else if (v == Venue::bybit) bybit = std::make_unique<oms::bybit_linear::UserStreamDecoder>(r, v);
       else binance = std::make_unique<oms::binance_futures::UserStreamDecoder>(r, v);
     }
-    Result<oms::UserEvent> decode(std::string_view msg, std::size_t padded, oms::ExecReport& out) noexcept {
+    // Element `index` of a message (Bybit batches several orders or executions in one; the others one each).
+    Result<oms::UserEvent> decode(std::string_view msg, std::size_t padded, oms::ExecReport& out, std::size_t index = 0) noexcept {
+      if (bybit) return bybit->decode(msg, padded, out, index);
       return kucoin ? kucoin->decode(msg, padded, out) : binance->decode(msg, padded, out);
     }
+    // Elements of the message last decoded (1 but for Bybit's batches).
+    [[nodiscard]] std::size_t count() const noexcept { return bybit ? std::max<std::size_t>(bybit->last_count(), 1) : 1; }
     Errc decode_rest(RestRequest kind, int status, std::string_view body, const oms::ClientOrderId& id,
                      InstrumentId instrument, oms::RestAnswer& out) noexcept {
+      if (bybit) return bybit->decode_rest(kind, status, body, id, instrument, out);
       return kucoin ? kucoin->decode_rest(kind, status, body, id, instrument, out)
                     : binance->decode_rest(kind, status, body, id, instrument, out);
     }
@@ -583,6 +593,10 @@ LiveGateway::LiveGateway(const InstrumentRegistry& registry, LiveGatewayOptions 
     if (feed::parse_url(opt_.kucoin_bullet_url).scheme != "https")
       throw Error("live gateway: kucoin_bullet_url '" + opt_.kucoin_bullet_url + "' must be https://");
     if (!opt_.kucoin_bullet_headers) throw Error("live gateway: KuCoin's bullet-private request needs its signed headers");
+  } else if (opt_.venue == Venue::bybit) {
+    if (feed::parse_url(opt_.user_ws_url).scheme != "wss")
+      throw Error("live gateway: user_ws_url '" + opt_.user_ws_url + "' must be wss://");
+    if (!opt_.bybit_auth) throw Error("live gateway: Bybit's private stream needs its auth message");
   } else if (opt_.venue == Venue::binance_usdm) {
     const feed::ParsedUrl ws = feed::parse_url(opt_.user_ws_url);
     if (ws.scheme != "wss") throw Error("live gateway: user_ws_url '" + opt_.user_ws_url + "' must be wss://");
@@ -934,8 +948,9 @@ void LiveGateway::start() {
       throw Error("live gateway: cannot connect to " + opt_.rest_url + ": " + im.conns[i]->last_error);
     ++stats_.rest_connects;
   }
-  if (opt_.venue == Venue::kucoin_futures) {
-    // The private stream fetches its own token (bullet-private) at every connect; KuCoin's ping keeps it.
+  if (opt_.venue == Venue::kucoin_futures || opt_.venue == Venue::bybit) {
+    // KuCoin: the private stream fetches its own token (bullet-private) at every connect; Bybit: it signs an
+    // auth op. Their pings keep the stream: no keep-alive requests.
     im.next_keepalive_ns = std::numeric_limits<std::int64_t>::max();
   } else {
     (void)im.budget.try_take(oms::RequestPriority::other, {1, 0}, wall_ns());  // listenKey POST: weight 1
@@ -1030,6 +1045,9 @@ void LiveGateway::open_stream() {
     wo.subscriptions = {
         R"({"id":"trade-orders","type":"subscribe","topic":"/contractMarket/tradeOrders","privateChannel":true,"response":true})",
         R"({"id":"stop-orders","type":"subscribe","topic":"/contractMarket/advancedOrders","privateChannel":true,"response":true})"};
+  } else if (opt_.venue == Venue::bybit) {
+    wo.url = opt_.user_ws_url;
+    wo.ping = feed::PingPolicy::bybit;  // {"op":"ping"} every 20 s
   } else {
     wo.url = opt_.user_ws_url + "/" + im.listen_key;
     wo.ping = feed::PingPolicy::binance;  // the server pings; Beast answers
@@ -1040,8 +1058,16 @@ void LiveGateway::open_stream() {
   h.ctx = this;
   h.on_frame = [](void* c, const feed::WsFrame& f) noexcept {
     auto* g = static_cast<LiveGateway*>(c);
+    for (std::size_t i = 0; i == 0 || i < g->impl_->decoder.count(); ++i) g->stream_message(f, i);
+  };
+  open_stream_handlers(wo, h);
+}
+
+void LiveGateway::stream_message(const feed::WsFrame& f, std::size_t index) noexcept {
+  LiveGateway* g = this;
+  {
     GatewayReport gr;
-    const auto r = g->impl_->decoder.decode(f.payload, f.padded_capacity, gr.report);
+    const auto r = g->impl_->decoder.decode(f.payload, f.padded_capacity, gr.report, index);
     if (!r.ok()) {
       ++g->stats_.stream_errors;
       return;
@@ -1067,11 +1093,26 @@ void LiveGateway::open_stream() {
         // Binance: a new listenKey, then a reconnect. KuCoin: the token was refused and the venue closes the
         // connection; the stream's reconnect fetches a new one.
         if (g->opt_.venue == Venue::kucoin_futures) ENIGMA_LOG_WARN("live", "private_stream_token_refused then=reconnect");
+        else if (g->opt_.venue == Venue::bybit)
+          ENIGMA_LOG_ERROR("live", "private_stream_auth_refused ret_code={} then=reconnect", g->impl_->decoder.bybit->last_ret_code());
         else g->impl_->renew_key = true;
         break;
     }
-  };
+  }
+}
+
+void LiveGateway::open_stream_handlers(feed::WsClientOptions& wo, feed::WsHandlers& h) {
+  Impl& im = *impl_;
   h.on_connected = [this] {
+    if (opt_.venue == Venue::bybit) {
+      // Auth (a fresh expiry each connect), then the topics; the venue answers each with an op reply.
+      try {
+        if (!impl_->ws->send_text(opt_.bybit_auth()) || !impl_->ws->send_text(oms::bybit_linear::Encoder::subscribe_message()))
+          ENIGMA_LOG_ERROR("live", "private_stream_auth_not_sent");
+      } catch (const std::exception& e) {
+        ENIGMA_LOG_ERROR("live", "private_stream_auth_not_sent: {}", e.what());
+      }
+    }
     if (++stats_.stream_connects > 1) {
       ENIGMA_LOG_WARN("live", "user_stream_reconnected connects={} then=query_working_orders",
                       stats_.stream_connects.load());

@@ -48,6 +48,12 @@
 #include "oms/venues/binance_futures_user.hpp"
 #include "oms/venues/binance_futures_ws_api.hpp"
 
+namespace enigma::feed {
+struct WsClientOptions;
+struct WsHandlers;
+struct WsFrame;
+}  // namespace enigma::feed
+
 namespace enigma::engine {
 
 struct RestConnection;  // one keep-alive TLS connection to the REST host (live_gateway.cpp)
@@ -64,6 +70,10 @@ struct LiveGatewayOptions {
   // (no keep-alive requests). user_ws_url is not used then.
   std::string kucoin_bullet_url;
   std::function<std::vector<std::pair<std::string, std::string>>()> kucoin_bullet_headers;
+  // Bybit (venue bybit): the private stream is user_ws_url itself (wss://stream.bybit.com/v5/private); each
+  // connect sends bybit_auth() ({"op":"auth",..} with a fresh expiry, oms::bybit_linear::Encoder::auth_message)
+  // and then subscribes to the order and execution topics. No keep-alive requests.
+  std::function<std::string()> bybit_auth;
   feed::TlsOptions tls;
   Venue venue{Venue::binance_usdm};
   std::int64_t request_timeout_ns{5'000'000'000};      // write + answer; later: UNKNOWN
@@ -237,6 +247,8 @@ class LiveGateway {
  private:
   void io_loop() noexcept;
   void open_stream();  // user-data WebSocket to <user_ws_url>/<listen key>
+  void open_stream_handlers(feed::WsClientOptions& wo, feed::WsHandlers& h);
+  void stream_message(const feed::WsFrame& f, std::size_t index) noexcept;  // one element of a private-stream message
   void open_ws_api();  // order entry WebSocket to <ws_api_url>
   void ws_api_send(const OutboundRequest& rq) noexcept;
   void ws_api_answer(std::string_view msg, std::size_t padded_capacity) noexcept;

@@ -8,6 +8,7 @@
 #include "core/error.hpp"
 #include "core/logger.hpp"
 #include "engine/live_gateway.hpp"
+#include "oms/venues/bybit_linear_user.hpp"
 
 namespace enigma::engine {
 
@@ -22,8 +23,10 @@ LogLiteral side_text(Side s) noexcept { return LogLiteral{s == Side::buy ? "buy"
 
 // The venue refused the key itself: Binance -2014 / -2015 / -1022; KuCoin 400003 (key not found), 400004
 // (passphrase), 400005 (signature), 400006 (IP not whitelisted), 400007 (no permission).
+// Bybit: 10003 / 10004 / 10005 / 10007 / 10009 / 10010 / 33004 (oms/venues/bybit_linear_user.hpp).
 bool credentials_refused(std::int32_t code) noexcept {
-  return code == -2014 || code == -2015 || code == -1022 || (code >= 400003 && code <= 400007);
+  return code == -2014 || code == -2015 || code == -1022 || (code >= 400003 && code <= 400007) ||
+         oms::bybit_linear::credentials_refused(code);
 }
 }  // namespace
 
@@ -203,6 +206,7 @@ bool TradingCore::send(oms::OrderSpec spec, strategy::IntentReason reason, std::
   const Venue v = spec.req.venue;
   Result<std::size_t> n = Result<std::size_t>::failure(Errc::not_found);
   if (v == Venue::kucoin_futures) n = kucoin_->encode_new(spec, now_ns / 1'000'000, wire_.data(), wire_.size());
+  else if (v == Venue::bybit && bybit_) n = bybit_->encode_new(spec, now_ns / 1'000'000, wire_.data(), wire_.size());
   else if (v == Venue::binance_usdm || v == Venue::binance_coinm || v == Venue::binance_spot)
     n = binance_->encode_new(spec, now_ns / 1'000'000, wire_.data(), wire_.size());
   const std::uint64_t t_enc = rdtsc();
@@ -276,6 +280,7 @@ std::size_t TradingCore::warm_order_path(std::int64_t now_ns) noexcept {
     oms::encode_order_record_scratch(warm_record_.data(), o, 0, now_ns);
     const Venue v = spec.venue;
     if (v == Venue::kucoin_futures) (void)kucoin_->encode_new(o, now_ns / 1'000'000, warm_wire_.data(), warm_wire_.size());
+    else if (v == Venue::bybit && bybit_) (void)bybit_->encode_new(o, now_ns / 1'000'000, warm_wire_.data(), warm_wire_.size());
     else if (v == Venue::binance_usdm || v == Venue::binance_coinm || v == Venue::binance_spot)
       (void)binance_->encode_new(o, now_ns / 1'000'000, warm_wire_.data(), warm_wire_.size());
     ++warmed;
@@ -292,12 +297,14 @@ bool TradingCore::send_live(oms::binance_futures::RestRequest kind, const risk::
 Result<std::size_t> TradingCore::encode_live_cancel(InstrumentId inst, const risk::ClientOrderId& id,
                                                     std::int64_t now_ns) noexcept {
   if (live_venue_ == Venue::kucoin_futures) return kucoin_->encode_cancel(inst, id, now_ns / 1'000'000, wire_.data(), wire_.size());
+  if (live_venue_ == Venue::bybit) return bybit_->encode_cancel(inst, id, now_ns / 1'000'000, wire_.data(), wire_.size());
   return binance_->encode_cancel(inst, id, now_ns / 1'000'000, wire_.data(), wire_.size());
 }
 
 Result<std::size_t> TradingCore::encode_live_query(InstrumentId inst, const risk::ClientOrderId& id,
                                                    std::int64_t now_ns) noexcept {
   if (live_venue_ == Venue::kucoin_futures) return kucoin_->encode_query(id, now_ns / 1'000'000, wire_.data(), wire_.size());
+  if (live_venue_ == Venue::bybit) return bybit_->encode_query(id, now_ns / 1'000'000, wire_.data(), wire_.size());
   return binance_->encode_query(inst, id, now_ns / 1'000'000, wire_.data(), wire_.size());
 }
 
@@ -330,6 +337,18 @@ void TradingCore::go_live_kucoin_futures(LiveGateway& gateway, std::string api_k
   gateway.set_resigner([resigner](char* b, std::size_t n, std::int64_t ms) { return resigner->resign(b, n, ms); });
   kucoin_ = std::make_unique<oms::kucoin_futures::Encoder>(registry_, std::move(api_key), secret, passphrase, kc);
   live_venue_ = Venue::kucoin_futures;
+  start_live(gateway);
+}
+
+void TradingCore::go_live_bybit(LiveGateway& gateway, std::string api_key, const oms::Secret& secret, std::string rest_host) {
+  if (cfg_.deadman_countdown_ns > 0)
+    throw Error("Bybit's dead-man switch (DCP) is not wired into enigma live yet: set [live] deadman_countdown_ms = 0");
+  oms::bybit_linear::Config bc;
+  bc.host = std::move(rest_host);
+  auto resigner = std::make_shared<const oms::bybit_linear::Encoder>(registry_, api_key, secret, bc);
+  gateway.set_resigner([resigner](char* b, std::size_t n, std::int64_t ms) { return resigner->resign(b, n, ms); });
+  bybit_ = std::make_unique<oms::bybit_linear::Encoder>(registry_, std::move(api_key), secret, bc);
+  live_venue_ = Venue::bybit;
   start_live(gateway);
 }
 
@@ -1412,9 +1431,9 @@ void TradingCore::cancel_entries_of(InstrumentId id, std::int64_t now_ns) noexce
     if (n == 1) {
       const auto bytes = encode_live_cancel(id, batch[0], now_ns);
       sent = bytes.ok() && send_live(oms::binance_futures::RestRequest::cancel, batch[0], id, bytes.value);
-    } else if (live_venue_ == Venue::kucoin_futures) {
-      // KuCoin Futures: no batch cancel by client id; each leaves on its own (the control connection sends
-      // them back to back).
+    } else if (live_venue_ == Venue::kucoin_futures || live_venue_ == Venue::bybit) {
+      // KuCoin Futures, Bybit (its batch cancel is for UTA/options accounts): no batch cancel by client id
+      // here; each leaves on its own (the control connection sends them back to back).
       for (std::size_t k = 0; k < n; ++k) {
         const auto bytes = encode_live_cancel(id, batch[k], now_ns);
         if (bytes.ok() && send_live(oms::binance_futures::RestRequest::cancel, batch[k], id, bytes.value)) {
@@ -1813,3 +1832,4 @@ void TradingCore::cancel_all(std::int64_t now_ns) noexcept {
 }
 
 }  // namespace enigma::engine
+

@@ -28,6 +28,7 @@
 #include "oms/sim_exchange.hpp"
 #include "oms/venues/binance_futures.hpp"
 #include "oms/venues/binance_futures_user.hpp"
+#include "oms/venues/bybit_linear.hpp"
 #include "oms/venues/kucoin_futures.hpp"
 #include "risk/emergency_stop.hpp"
 #include "risk/risk_config.hpp"
@@ -177,6 +178,9 @@ class TradingCore {
   // switch: throws enigma::Error when [trading] deadman_countdown_ms is not 0, or as the encoder does.
   void go_live_kucoin_futures(LiveGateway& gateway, std::string api_key, const oms::Secret& secret,
                               const oms::Secret& passphrase, std::string rest_host);
+  // Live on Bybit V5 linear perpetuals (X-BAPI-SIGN HMAC signing). Its dead-man switch (DCP) is not wired yet:
+  // throws enigma::Error when [trading] deadman_countdown_ms is not 0, or as the encoder does.
+  void go_live_bybit(LiveGateway& gateway, std::string api_key, const oms::Secret& secret, std::string rest_host);
   [[nodiscard]] bool live() const noexcept { return live_ != nullptr; }
   // Live: disarms the venue's dead-man timer (clean shutdown, after the working orders are settled).
   void disarm_deadman(std::int64_t now_ns) noexcept;
@@ -459,6 +463,7 @@ class TradingCore {
   oms::ClientIdGenerator ids_;
   std::unique_ptr<oms::binance_futures::Encoder> binance_;
   std::unique_ptr<oms::kucoin_futures::Encoder> kucoin_;
+  std::unique_ptr<oms::bybit_linear::Encoder> bybit_;  // live on Bybit only (replay and paper encode no Bybit bytes)
   std::vector<Slot> slots_;
   std::size_t slots_high_water_{0};  // slots at or past this index were never used: scans stop here
   std::span<Slot> used_slots() noexcept { return {slots_.data(), slots_high_water_}; }

@@ -56,6 +56,12 @@ struct RequestBudgetConfig {
   return {{30'000'000'000, 2000}, {3'000'000'000, 75}, {}, 20};
 }
 
+// Bybit V5 (https://bybit-exchange.github.io/docs/v5/rate-limit): per UID, each trade endpoint (create,
+// cancel, cancel-all) 10 requests / s for linear; counted here as one window of 10 requests per second.
+[[nodiscard]] constexpr RequestBudgetConfig bybit_linear_budget() noexcept {
+  return {{}, {1'000'000'000, 10}, {}, 20};
+}
+
 enum class BudgetVerdict : std::uint8_t {
   ok,           // taken: send it
   wait,         // a cancel / query / keep-alive over the window's limit: send it once next_window_ns() passed

@@ -1,0 +1,8 @@
+# `run_live` on Bybit V5 linear perpetuals: gateway, private stream (auth op) and the order path against a
+# local Bybit TLS venue (tests/support/fake_bybit.hpp).
+enigma_add_test(engine_live_bybit_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/live_bybit_test.cpp
+  DEPS enigma::engine enigma_ws_test_server
+  LABELS integration TIMEOUT 120)
+# Loopback servers and timers: never share the 2 cores.
+set_tests_properties(engine_live_bybit_test PROPERTIES RUN_SERIAL TRUE)

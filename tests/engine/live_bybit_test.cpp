@@ -1,0 +1,209 @@
+// Live trading on Bybit V5 linear perpetuals through `run_live` (the engine's live mode, fused) against the
+// local Bybit venue (tests/support/fake_bybit.hpp: X-BAPI-SIGN checked on every request, its own order book,
+// fills with Bybit's fees on its private stream after the auth op) with market data from the local TLS
+// WebSocket server in Bybit's dialect. Every wait is bounded.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/admin.hpp"
+#include "engine/live_gateway.hpp"
+#include "engine/pipeline.hpp"
+#include "engine/run_config.hpp"
+#include "oms/venues/bybit_linear.hpp"
+#include "tests/support/engine_test_support.hpp"
+#include "tests/support/fake_bybit.hpp"
+#include "tests/support/market_data_venue.hpp"
+#include "tests/support/ws_test_server.hpp"
+
+using namespace enigma;
+using namespace enigma::engine;
+using enigma::testing::Dialect;
+using enigma::testing::FakeBybit;
+using enigma::testing::fresh_path;
+using enigma::testing::kBybitKey;
+using enigma::testing::kBybitSecret;
+using enigma::testing::MarketDataVenue;
+using enigma::testing::wait_for;
+
+namespace {
+
+constexpr std::size_t kUpdates = 20000;
+
+// The bundled Bybit paper config (BTCUSDT, lot 0.001) with an imbalance strategy that trades often (the test
+// needs orders, not P&L) and no dead-man timer (Bybit's DCP is not wired yet).
+RunConfig bybit_config() {
+  RunConfig rc = RunConfig::load(std::string(ENIGMA_SOURCE_DIR) + "/config/paper-bybit.toml");
+  rc.strategy_config<strategy::ImbalanceTakerConfig>().entry_imbalance = 0.2;
+  rc.strategy_config<strategy::ImbalanceTakerConfig>().confirm_updates = 1;
+  rc.strategy_config<strategy::ImbalanceTakerConfig>().cooldown_ns = 20'000'000;
+  rc.strategy_config<strategy::ImbalanceTakerConfig>().pending_timeout_ns = 50'000'000;
+  rc.trading.unknown_query_delay_ns = 100'000'000;
+  rc.trading.deadman_countdown_ns = 0;
+  return rc;
+}
+
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// `run_live` against the Bybit test venue: the gateway as `enigma live` would set it up, orders signed by
+// the engine with `secret`. The engine's state is its thread's until finish().
+struct BybitLiveRun {
+  FakeBybit venue;
+  const MarketDataVenue md{Dialect::bybit, kUpdates};
+  enigma::testing::WsTestServer market{md.frames(), md.server_options()};
+  InstrumentRegistry registry;
+  std::unique_ptr<strategy::StrategyStage> strategies;
+  std::unique_ptr<TradingCore> core;
+  std::shared_ptr<oms::bybit_linear::Encoder> signer;  // the gateway's, for the private stream's auth op
+  std::unique_ptr<LiveGateway> gateway;
+  SpscRing<AdminCommand> admin{16};
+  std::atomic<bool> stop{false};
+  std::atomic<std::uint64_t> taken{0};
+  PipelineResult r;
+  std::thread engine;
+
+  BybitLiveRun() {
+    venue.set_mark("50000");
+    const RunConfig rc = bybit_config();
+    rc.fill_registry(registry);
+    strategies = std::make_unique<strategy::StrategyStage>(rc.make_strategies());
+    TradingCoreConfig trading = rc.trading;
+    trading.journal_path = fresh_path("journal");
+    core = std::make_unique<TradingCore>(registry, trading);
+    oms::bybit_linear::Config bc;
+    bc.host = host();
+    signer = std::make_shared<oms::bybit_linear::Encoder>(registry, kBybitKey, oms::Secret(kBybitSecret), bc);
+    LiveGatewayOptions go;
+    go.venue = Venue::bybit;
+    go.rest_url = venue.rest_url();
+    go.user_ws_url = venue.private_ws_url();
+    go.api_key = kBybitKey;
+    go.bybit_auth = [s = signer] { return s->auth_message(wall_ms() + 10'000); };
+    go.tls.ca_file = venue.ca_file();
+    go.request_timeout_ns = 2'000'000'000;
+    go.budget = oms::bybit_linear_budget();
+    gateway = std::make_unique<LiveGateway>(registry, go);
+  }
+  ~BybitLiveRun() { finish(); }
+  std::string host() const { return "127.0.0.1:" + std::to_string(venue.port()); }
+
+  bool start(const char* secret) {
+    core->go_live_bybit(*gateway, kBybitKey, oms::Secret(secret), host());
+    gateway->start();
+    if (!wait_for([&] { return gateway->stream_connected() && venue.stream_open() && venue.ws_auths() >= 1; })) return false;
+    PaperOptions pp;
+    pp.ws.url = market.url(md.ws_path());
+    pp.ws.subscriptions = md.subscriptions();
+    pp.ws.ping = md.ping();
+    pp.ws.tls.ca_file = market.ca_file();
+    pp.run_seconds = 90;  // bound, never reached when the test passes
+    pp.ws_frames_taken = &taken;
+    PipelineOptions po;
+    po.venue = Venue::bybit;
+    po.traded = 0;
+    po.progress = false;
+    po.admin = &admin;
+    po.stop = &stop;
+    engine = std::thread([this, pp, po] { r = run_live(pp, registry, *strategies, *core, po, 3'000'000'000); });
+    if (!wait_for([&] { return market.live(); }, 20000)) return false;
+    market.send_next(1);
+    return wait_for([&] { return taken.load() >= 1; }, 20000);
+  }
+  void finish() {
+    stop = true;
+    if (engine.joinable()) engine.join();
+    gateway->stop();
+  }
+};
+
+}  // namespace
+
+// Signed orders reach the venue and its executions come back as fills with Bybit's own fees (the stream
+// carries execFee), a venue reject (110007, insufficient balance) is a reject for margin, and the kill
+// cancels the resting entries and flattens: nothing is left working at the venue, the position is flat.
+TEST(EngineLiveBybit, OrdersReachTheVenueSignedAndFillsComeBackWithTheirFees) {
+  BybitLiveRun t;
+  ASSERT_TRUE(t.start(kBybitSecret)) << "private stream, engine or first frame not up";
+  FakeBybit& venue = t.venue;
+  std::size_t sent = 1;
+  bool rejected = false;
+  while (sent + 100 < kUpdates && !(rejected && venue.fills().size() >= 3 && venue.bodies().size() >= 6)) {
+    if (!rejected && venue.bodies().size() >= 1) {
+      venue.reject_next_orders(1);
+      rejected = true;
+    }
+    t.market.send_next(50);
+    sent += 50;
+    wait_for([&] { return t.market.cursor() == sent; });
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_GE(venue.bodies().size(), 6u) << "the strategy sent too few orders in " << sent << " frames";
+  ASSERT_GE(venue.fills().size(), 1u);
+  ASSERT_TRUE(t.admin.try_push(AdminCommand{AdminCommandKind::kill, 1}));
+  t.market.send_next(kUpdates - sent);
+  ASSERT_TRUE(wait_for([&] {
+    if (venue.position("BTCUSDT") != "0") return false;
+    for (const auto& o : venue.orders())
+      if (o.open()) return false;
+    return true;
+  }, 10000)) << "the venue still holds a position (" << venue.position("BTCUSDT") << ") or a working order after the kill";
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  t.finish();
+
+  EXPECT_EQ(venue.bad_signatures(), 0);
+  for (const auto& b : venue.bodies()) EXPECT_NE(b.find("\"orderLinkId\":\"en"), std::string::npos) << b;
+  const TradingCore& core = *t.core;
+  // Every execution at the venue is a trade of the engine's, with the venue's fee (execFee) to the digit.
+  ASSERT_EQ(core.trades().size(), venue.fills().size());
+  long double venue_fees = 0, our_fees = 0;
+  for (const auto& f : venue.fills()) venue_fees += std::stold(f.fee);
+  for (const auto& tr : core.trades()) our_fees += std::stold(tr.fee.to_string());
+  std::printf("bybit: %zu orders at the venue, %zu executions, fees %.8Lf (venue) %.8Lf (engine), %llu venue rejects\n",
+              venue.bodies().size(), venue.fills().size(), venue_fees, our_fees,
+              static_cast<unsigned long long>(core.counters().venue_rejects));
+  EXPECT_GT(venue_fees, 0.0L);
+  EXPECT_NEAR(static_cast<double>(our_fees), static_cast<double>(venue_fees), 1e-9);
+  Qty net{};
+  for (const auto& tr : core.trades()) net += tr.side == Side::buy ? tr.qty : -tr.qty;
+  EXPECT_EQ(core.position(0).qty, net);
+  EXPECT_EQ(net, Qty{});
+  EXPECT_GE(core.counters().venue_rejects, 1u);
+  EXPECT_EQ(core.working_orders(), 0u);
+  EXPECT_EQ(t.gateway->stats().stream_errors.load(), 0u);
+  EXPECT_GT(t.gateway->stats().stream_reports.load(), 0u);
+  EXPECT_EQ(t.gateway->stats().send_allocations.load(), 0u);
+}
+
+// Orders signed with a secret the venue does not know are refused (10004, signature error): the engine raises
+// its emergency stop for credentials, and however much market data follows no new order reaches the venue.
+TEST(EngineLiveBybit, RefusedCredentialsRaiseTheEmergencyStop) {
+  BybitLiveRun t;
+  ASSERT_TRUE(t.start("not-the-secret-the-venue-knows-00000")) << "private stream, engine or first frame not up";
+  FakeBybit& venue = t.venue;
+  std::size_t sent = 1;
+  while (sent + 100 < kUpdates && venue.bad_signatures() == 0) {
+    t.market.send_next(50);
+    sent += 50;
+    wait_for([&] { return t.market.cursor() == sent; });
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_GE(venue.bad_signatures(), 1) << "no order reached the venue in " << sent << " frames";
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const int refused = venue.bad_signatures();
+  t.market.send_next(kUpdates - sent);
+  ASSERT_TRUE(wait_for([&] { return t.market.cursor() == kUpdates; }, 20000));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  t.finish();
+  EXPECT_EQ(venue.bad_signatures(), refused) << "orders kept coming after the venue refused the credentials";
+  EXPECT_EQ(t.core->emergency_count(EmergencyCause::credentials), 1u);
+  EXPECT_EQ(t.core->risk().state(), risk::TradingState::halted);
+  EXPECT_EQ(venue.orders().size(), 0u) << "no order was carried out";
+}
