@@ -10,6 +10,8 @@
 #include "core/error.hpp"
 #include "core/logger.hpp"
 #include "oms/venues/binance_futures.hpp"
+#include "oms/venues/bybit_linear.hpp"
+#include "oms/venues/bybit_linear_user.hpp"
 #include "oms/venues/kucoin_futures.hpp"
 
 namespace enigma::engine {
@@ -138,6 +140,34 @@ oms::kucoin_futures::ApiKeyInfo check_kucoin_key_permissions(const std::string& 
                 "trade-only key. No setting overrides this check");
   }
   return k;
+}
+
+void check_bybit_key_permissions(const std::string& account_api_url, const oms::bybit_linear::Encoder& signer,
+                                 const feed::TlsOptions& tls, std::int64_t timeout_ns) {
+  constexpr std::string_view path = "/v5/user/query-api";
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  std::string where;
+  const std::string body =
+      account_get(account_api_url, path, "", signer.signed_headers("", std::chrono::duration_cast<std::chrono::milliseconds>(now).count()),
+                  tls, timeout_ns, "[live] account_api_url is Bybit's API host", where);
+  oms::bybit_linear::ApiKeyInfo k;
+  try {
+    k = oms::bybit_linear::parse_api_key_info(body);
+  } catch (const Error& e) {
+    throw Error("live: GET " + where + ": " + e.what());
+  }
+  ENIGMA_LOG_INFO("live", "api_key_permissions permissions={} read_only={} ips={}", LogQuoted{k.permissions}, k.read_only,
+                  LogQuoted{k.ip_whitelist});
+  if (k.ip_whitelist.empty()) ENIGMA_LOG_WARN("live", "api_key_not_ip_restricted then=restrict_it_to_this_host_in_bybit_api_management");
+  if (k.can_move_funds_out()) {
+    const std::string what = std::string(k.can_withdraw ? "withdraw" : "") + (k.can_withdraw && k.can_transfer ? ", " : "") +
+                             (k.can_transfer ? "transfer out" : "");
+    ENIGMA_LOG_ERROR("live", "api_key_refused permissions={} then=refuse_to_start", LogQuoted{what});
+    throw Error("live: refusing to trade with an API key that can move funds out of the account (" + what + ", per its permissions \"" +
+                k.permissions + "\" from GET " + where + "); remove them from this key in Bybit API Management, or use a "
+                "trade-only key. No setting overrides this check");
+  }
+  if (k.read_only) throw Error("live: the API key is read-only (GET " + where + "): it cannot place orders; use a key with Contract trade permission");
 }
 
 }  // namespace enigma::engine

@@ -16,6 +16,10 @@ class Encoder;
 namespace enigma::oms::kucoin_futures {
 class Encoder;
 }
+namespace enigma::oms::bybit_linear {
+class Encoder;
+struct ApiKeyInfo;
+}
 
 namespace enigma::engine {
 
@@ -49,5 +53,11 @@ BinanceKeyRestrictions check_binance_key_permissions(const std::string& account_
 // withdraw or transfer out (Withdrawal, Transfer, FlexTransfers, InnerTransfer).
 oms::kucoin_futures::ApiKeyInfo check_kucoin_key_permissions(const std::string& account_api_url, const oms::kucoin_futures::Encoder& signer,
                                            const feed::TlsOptions& tls, std::int64_t timeout_ns);
+
+// As check_binance_key_permissions, for a Bybit key: GET <account_api_url>/v5/user/query-api signed by `signer`
+// (oms::bybit_linear::parse_api_key_info reads it); refuses (enigma::Error, exit 3) a key that can withdraw or
+// transfer out (Withdraw, AccountTransfer, SubMemberTransfer) and a read-only key (it cannot trade).
+void check_bybit_key_permissions(const std::string& account_api_url, const oms::bybit_linear::Encoder& signer,
+                                 const feed::TlsOptions& tls, std::int64_t timeout_ns);
 
 }  // namespace enigma::engine

@@ -663,7 +663,23 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
     rc.live.account_api_url = "https://api.kucoin.com";
     rc.trading.deadman_countdown_ns = 0;  // the venue has no dead-man switch (no cancel-all-after endpoint)
   }
+  if (rc.venue == Venue::bybit) {
+    // Bybit V5: one host for REST and the key check, the private stream apart; no dead-man timer here yet.
+    rc.live.rest_url = "https://api.bybit.com";
+    rc.live.account_api_url = "https://api.bybit.com";
+    rc.live.user_ws_url = "wss://stream.bybit.com/v5/private";
+    rc.trading.deadman_countdown_ns = 0;
+  }
   if (auto t = root.optional_table("live")) {
+    if (rc.venue == Venue::bybit) {
+      for (const char* k : {"request_weight_per_minute", "orders_per_10s", "orders_per_minute", "order_entry", "ws_api_url",
+                            "ed25519_key_env", "ed25519_key_file", "ed25519_api_key_env", "ed25519_api_key_file", "requests_per_3s",
+                            "request_weight_per_30s", "api_passphrase_env", "api_passphrase_file"})
+        if (t->has(k)) t->fail(k, std::string(k) + " is not a Bybit setting; Bybit uses requests_per_s and the private stream at user_ws_url");
+      if (t->has("deadman_countdown_ms") && t->integer("deadman_countdown_ms", 0, 0, 600'000) != 0)
+        t->fail("deadman_countdown_ms", "Bybit's dead-man switch (DCP) is not wired into enigma live yet: leave it out or 0");
+      rc.live.requests_per_s = t->integer("requests_per_s", rc.live.requests_per_s, 1, 1'000);
+    }
     if (rc.venue == Venue::kucoin_futures) {
       for (const char* k : {"user_ws_url", "request_weight_per_minute", "orders_per_10s", "orders_per_minute", "order_entry",
                             "ws_api_url", "ed25519_key_env", "ed25519_key_file", "ed25519_api_key_env", "ed25519_api_key_file"})

@@ -82,6 +82,9 @@ struct LiveSettings {
   std::string api_passphrase_file;
   std::int64_t requests_per_3s{75};
   std::int64_t request_weight_per_30s{2000};
+  // Bybit only: the account's trade requests per second (create / cancel / cancel-all, per UID; 10 at the
+  // default tier).
+  std::int64_t requests_per_s{10};
   std::int64_t request_timeout_ms{5000};   // no answer by then: the order's outcome is UNKNOWN
   std::int64_t drain_ms{3000};             // at shutdown: how long to wait for the answers to our cancels
   // Keep-alive REST connections for new orders (cancels, queries and the kill have one of their own).

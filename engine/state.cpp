@@ -23,6 +23,8 @@
 #include "engine/trading_core.hpp"
 #include "oms/venues/binance_futures.hpp"
 #include "oms/venues/binance_futures_user.hpp"
+#include "oms/venues/bybit_linear.hpp"
+#include "oms/venues/bybit_linear_user.hpp"
 #include "oms/venues/kucoin_futures.hpp"
 #include "oms/venues/kucoin_futures_user.hpp"
 
@@ -367,6 +369,131 @@ class KucoinFuturesQueries final : public VenueQueries {
   bool positions_loaded_{false};
 };
 
+class BybitLinearQueries final : public VenueQueries {
+ public:
+  BybitLinearQueries(LiveGateway& g, oms::bybit_linear::Encoder& e, const InstrumentRegistry& r)
+      : gateway_(g), enc_(e), registry_(r), decoder_(r, Venue::bybit) {}
+  Venue venue() const noexcept override { return Venue::bybit; }
+  std::string_view open_orders_endpoint() const noexcept override { return "GET /v5/order/realtime?category=linear"; }
+
+  std::vector<VenueOrder> open_orders() override {
+    std::vector<VenueOrder> out;
+    std::string cursor;
+    // Open and untriggered orders of every USDT-settled symbol, page by page (cursor).
+    for (int n = 0; n < 100; ++n) {
+      const std::string endpoint = "/v5/order/realtime?category=linear&settleCoin=USDT&limit=50" + (cursor.empty() ? "" : "&cursor=" + cursor);
+      std::string next;
+      for (const oms::bybit_linear::OpenOrder& o : oms::bybit_linear::parse_open_orders(require_ok(endpoint), registry_, Venue::bybit, &next)) {
+        VenueOrder v;
+        v.client_id = std::string(o.client_id.view());
+        v.symbol = o.symbol;
+        v.side = o.side == Side::buy ? "BUY" : "SELL";
+        v.qty = o.qty.to_string();
+        v.status = "open";
+        v.type = o.type == risk::OrderType::limit                ? "LIMIT"
+                 : o.type == risk::OrderType::market             ? "MARKET"
+                 : o.type == risk::OrderType::stop_market        ? "STOP_MARKET"
+                 : o.type == risk::OrderType::take_profit_market ? "TAKE_PROFIT_MARKET"
+                                                                 : std::string(risk::to_string(o.type));
+        v.price = o.price.to_string();
+        v.stop_price = o.stop_price.to_string();
+        v.executed = o.filled.to_string();
+        v.tif = "GTC";
+        v.reduce_only = o.reduce_only;
+        v.order_id = o.order_id;
+        out.push_back(std::move(v));
+      }
+      if (next.empty() || next == cursor) break;
+      cursor = next;
+    }
+    return out;
+  }
+  bool query(const oms::OrderState& o, oms::RestAnswer& a, std::string& why) override {
+    // Open orders first; an order no longer open is among the recently closed ones (openOnly=1).
+    for (const bool closed : {false, true}) {
+      int status = 0;
+      const std::string body = send("GET", "/v5/order/realtime?category=linear&orderLinkId=" + std::string(o.client_id().view()) +
+                                               (closed ? "&openOnly=1" : ""), status);
+      if (decoder_.decode_rest(oms::RestRequest::query, status, body, o.client_id(), o.spec.req.instrument, a) != Errc::ok || a.unknown) {
+        why = "HTTP " + std::to_string(status) + ": " + body.substr(0, 200);
+        return false;
+      }
+      if (a.report.reason != oms::Reason::order_not_found) return true;
+    }
+    return true;  // in neither list: the venue never had it
+  }
+  bool cancel(const VenueOrder& v, std::string& why) override {
+    int status = 0;
+    const std::string body = send("POST", "/v5/order/cancel",
+                                  R"({"category":"linear","symbol":")" + v.symbol + R"(","orderId":")" + v.order_id + R"("})", status);
+    if (status == 200 && body.find("\"retCode\":0") != std::string::npos) return true;
+    why = "HTTP " + std::to_string(status) + ": " + body.substr(0, 200);
+    return false;
+  }
+  std::pair<Qty, Price> position(std::string_view symbol) override {
+    if (!positions_loaded_) {
+      positions_ = oms::bybit_linear::parse_positions(require_ok("/v5/position/list?category=linear&settleCoin=USDT"), registry_);
+      positions_loaded_ = true;
+    }
+    for (const auto& p : positions_)
+      if (p.symbol == symbol) return {p.signed_qty, p.entry_px};
+    return {};
+  }
+  Notional balance() override {
+    const std::string endpoint = "/v5/account/wallet-balance?accountType=UNIFIED";
+    const std::string body = require_ok(endpoint);
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    std::int64_t code = -1;
+    if (parser.parse(body).get(doc) != simdjson::SUCCESS || doc["retCode"].get(code) != simdjson::SUCCESS || code != 0)
+      throw Error("reconciliation: GET " + endpoint + " refused: " + body.substr(0, 200));
+    simdjson::dom::array accounts;
+    if (doc["result"]["list"].get(accounts) == simdjson::SUCCESS)
+      for (simdjson::dom::element acc : accounts) {
+        simdjson::dom::array coins;
+        if (acc["coin"].get(coins) != simdjson::SUCCESS) continue;
+        for (simdjson::dom::element c : coins) {
+          if (field(c, "coin") != "USDT") continue;
+          // walletBalance: deposits + realised P&L - fees, as Binance's balance.
+          const auto v = Notional::parse(field(c, "walletBalance"));
+          if (!v.ok()) throw Error("reconciliation: GET " + endpoint + ": walletBalance of USDT is not a decimal");
+          return v.value;
+        }
+      }
+    throw Error("reconciliation: GET " + endpoint + " has no USDT coin: " + body.substr(0, 200));
+  }
+  std::optional<oms::FeeRates> fee_rates(InstrumentId) override { return std::nullopt; }  // each execution carries execFee
+
+ private:
+  std::string send(std::string_view method, const std::string& endpoint, int& status, const std::string& body = {}) {
+    char req[2048];
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
+    const auto n = enc_.encode_request(method, endpoint, body, ms.count(), req, sizeof req);
+    if (!n.ok()) throw Error("reconciliation: cannot encode " + endpoint + " (" + std::string(to_string(n.error)) + ")");
+    std::string answer;
+    status = gateway_.call(std::string_view(req, n.value), answer);
+    return answer;
+  }
+  std::string send(std::string_view method, const std::string& endpoint, const std::string& body, int& status) {
+    return send(method, endpoint, status, body);
+  }
+  std::string require_ok(const std::string& endpoint) {
+    int status = 0;
+    std::string body = send("GET", endpoint, status);
+    if (status != 200)
+      throw Error("reconciliation: GET " + endpoint + " answered HTTP " + std::to_string(status) + ": " + body.substr(0, 200) +
+                  " (start-up needs the venue's orders, positions and balance before trading)");
+    return body;
+  }
+
+  LiveGateway& gateway_;
+  oms::bybit_linear::Encoder& enc_;
+  const InstrumentRegistry& registry_;
+  oms::bybit_linear::UserStreamDecoder decoder_;
+  std::vector<oms::bybit_linear::VenuePosition> positions_;
+  bool positions_loaded_{false};
+};
+
 // unknown_orders = "adopt": the venue's order as one of ours (journaled, then tracked by the engine).
 // Returns "" when adopted, else why not.
 std::string adopt(TradingCore& core, const InstrumentRegistry& registry, Venue venue, const VenueOrder& v,
@@ -417,6 +544,11 @@ std::unique_ptr<VenueQueries> binance_usdm_queries(LiveGateway& gateway, oms::bi
 std::unique_ptr<VenueQueries> kucoin_futures_queries(LiveGateway& gateway, oms::kucoin_futures::Encoder& encoder,
                                                      const InstrumentRegistry& registry) {
   return std::make_unique<KucoinFuturesQueries>(gateway, encoder, registry);
+}
+
+std::unique_ptr<VenueQueries> bybit_linear_queries(LiveGateway& gateway, oms::bybit_linear::Encoder& encoder,
+                                                   const InstrumentRegistry& registry) {
+  return std::make_unique<BybitLinearQueries>(gateway, encoder, registry);
 }
 
 LiveReconciliation reconcile_live(TradingCore& core, const InstrumentRegistry& registry, VenueQueries& venue,

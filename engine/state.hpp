@@ -23,6 +23,9 @@ class Encoder;
 namespace enigma::oms::kucoin_futures {
 class Encoder;
 }
+namespace enigma::oms::bybit_linear {
+class Encoder;
+}
 
 namespace enigma::engine {
 
@@ -119,6 +122,10 @@ std::unique_ptr<VenueQueries> binance_usdm_queries(LiveGateway& gateway, oms::bi
                                                    const InstrumentRegistry& registry);
 std::unique_ptr<VenueQueries> kucoin_futures_queries(LiveGateway& gateway, oms::kucoin_futures::Encoder& encoder,
                                                      const InstrumentRegistry& registry);
+// Bybit V5 linear: GET /v5/order/realtime (settleCoin=USDT pages; by orderLinkId, open then openOnly=1),
+// POST /v5/order/cancel by orderId, GET /v5/position/list, GET /v5/account/wallet-balance (USDT walletBalance).
+std::unique_ptr<VenueQueries> bybit_linear_queries(LiveGateway& gateway, oms::bybit_linear::Encoder& encoder,
+                                                   const InstrumentRegistry& registry);
 
 // Live start-up reconciliation (cold path, after TradingCore::go_live* and before gateway.start()): the
 // venue's open orders, positions and balance through `venue`. Our journal's working orders the venue no

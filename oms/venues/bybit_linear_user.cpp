@@ -793,12 +793,12 @@ ApiKeyInfo parse_api_key_info(std::string_view body) {
       if (p.get(name) != simdjson::SUCCESS) throw Error(std::string(what) + ": a permission is not a string");
       if (!group.empty()) group += ',';
       group += name;
-      // Bybit puts these under "Wallet"; a name that moves funds counts wherever it is (the check exists to
-      // refuse such keys, so a miss is the dangerous error).
+      // Bybit puts these under "Wallet"; a name that moves funds out counts wherever it is (the check exists to
+      // refuse such keys, so a miss is the dangerous error). AccountTransfer moves funds between the same
+      // UID's own accounts (unified, funding): nothing leaves the account holder, so it is not refused.
       if (iequals(name, "Withdraw"))
         info.can_withdraw = true;
-      else if (iequals(name, "AccountTransfer") || iequals(name, "SubMemberTransfer") ||
-               iequals(name, "SubMemberTransferList"))
+      else if (iequals(name, "SubMemberTransfer") || iequals(name, "SubMemberTransferList"))
         info.can_transfer = true;
     }
     if (group.empty()) continue;

@@ -197,7 +197,8 @@ struct VenuePosition {
 
 // GET /v5/user/query-api: what the key may do. Bybit lists permissions per group
 // ({"Wallet":["AccountTransfer","SubMemberTransfer"],"ContractTrade":["Order","Position"],..}): "Withdraw"
-// sets can_withdraw, "AccountTransfer" / "SubMemberTransfer" / "SubMemberTransferList" set can_transfer
+// sets can_withdraw, "SubMemberTransfer" / "SubMemberTransferList" (to or from other UIDs) set can_transfer;
+// "AccountTransfer" (between the same UID's own accounts) does not
 // (Bybit lists them under "Wallet"; they count in any group, names compared case-insensitively). readOnly 1 = the key
 // cannot trade. ips ["*"] (or none) means no IP restriction.
 struct ApiKeyInfo {

@@ -6,3 +6,6 @@ enigma_add_test(engine_live_bybit_test
   LABELS integration TIMEOUT 120)
 # Loopback servers and timers: never share the 2 cores.
 set_tests_properties(engine_live_bybit_test PROPERTIES RUN_SERIAL TRUE)
+# The binary case drives `enigma live` with config/live-bybit.toml.
+add_dependencies(engine_live_bybit_test enigma)
+target_compile_definitions(engine_live_bybit_test PRIVATE ENIGMA_BINARY="$<TARGET_FILE:enigma>")

@@ -6,6 +6,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -18,6 +21,7 @@
 #include "engine/run_config.hpp"
 #include "oms/venues/bybit_linear.hpp"
 #include "tests/support/engine_test_support.hpp"
+#include "tests/support/enigma_process.hpp"
 #include "tests/support/fake_bybit.hpp"
 #include "tests/support/market_data_venue.hpp"
 #include "tests/support/ws_test_server.hpp"
@@ -206,4 +210,69 @@ TEST(EngineLiveBybit, RefusedCredentialsRaiseTheEmergencyStop) {
   EXPECT_EQ(t.core->emergency_count(EmergencyCause::credentials), 1u);
   EXPECT_EQ(t.core->risk().state(), risk::TradingState::halted);
   EXPECT_EQ(venue.orders().size(), 0u) << "no order was carried out";
+}
+
+// `enigma live` with the bundled config/live-bybit.toml pointed at the loopback venue and market data: it
+// refuses without --confirm; a key that can withdraw is refused before any order (exit 3); with --confirm it
+// reads the key's permissions, reconciles (the venue's balance), trades (orders signed, executions back), and
+// SIGTERM ends it with the kill sequence: flat, nothing working at the venue.
+TEST(EngineLiveBybit, TheBinaryTradesOnBybitAndStopsFlat) {
+  using enigma::testing::Child;
+  FakeBybit venue;
+  venue.set_mark("50000");
+  venue.set_balance("765.4");
+  const MarketDataVenue md{Dialect::bybit, kUpdates};
+  enigma::testing::WsTestServer market{md.frames(), md.server_options()};
+  const std::string root = fresh_path("live-bybit-binary");
+  std::filesystem::create_directories(root);
+  ::setenv("ENIGMA_API_KEY", kBybitKey, 1);
+  ::setenv("ENIGMA_API_SECRET", kBybitSecret, 1);
+  std::string cfg = enigma::testing::slurp(std::string(ENIGMA_SOURCE_DIR) + "/config/live-bybit.toml");
+  const auto set = [&](const std::string& from, const std::string& to) {
+    const std::size_t at = cfg.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    cfg.replace(at, from.size(), to);
+  };
+  set("entry_imbalance = 0.6", "entry_imbalance = 0.2");
+  set("confirm_updates = 3", "confirm_updates = 1");
+  set("cooldown_ms = 2000", "cooldown_ms = 20");
+  set("[admin]\nenabled = true", "[admin]\nenabled = false");
+  set("url = \"wss://stream.bybit.com/v5/public/linear\"", "url = \"" + market.url(md.ws_path()) + "\"\nca_file = \"" + market.ca_file() + "\"");
+  set("rest_url = \"https://api.bybit.com\"", "rest_url = \"" + venue.rest_url() + "\"\nca_file = \"" + venue.ca_file() + "\"");
+  set("user_ws_url = \"wss://stream.bybit.com/v5/private\"", "user_ws_url = \"" + venue.private_ws_url() + "\"");
+  set("account_api_url = \"https://api.bybit.com\"", "account_api_url = \"" + venue.rest_url() + "\"");
+  set("drain_ms = 3000", "drain_ms = 500");
+  set("unknown_orders = \"report\"", "unknown_orders = \"report\"\n\n[state]\ndir = \"" + root + "/state\"");
+  const std::string config = root + "/live.toml";
+  std::ofstream(config) << cfg;
+
+  const auto unconfirmed = enigma::testing::run_enigma("live --config " + config + " --runs-dir " + root + "/runs-0");
+  EXPECT_EQ(unconfirmed.code, 3) << unconfirmed.text;
+  EXPECT_NE(unconfirmed.text.find("Re-run with --confirm"), std::string::npos) << unconfirmed.text;
+  venue.set_key_can_withdraw(true);
+  const auto withdraw = enigma::testing::run_enigma("live --confirm --config " + config + " --runs-dir " + root + "/runs-1");
+  EXPECT_EQ(withdraw.code, 3) << withdraw.text;
+  EXPECT_NE(withdraw.text.find("can move funds out of the account"), std::string::npos) << withdraw.text;
+  EXPECT_EQ(venue.bodies().size(), 0u);
+  venue.set_key_can_withdraw(false);
+
+  Child engine({"live", "--confirm", "--config", config, "--runs-dir", root + "/runs-2"}, root + "/engine.out");
+  ASSERT_TRUE(wait_for([&] { return market.live(); }, 30000)) << engine.output();
+  std::size_t sent = 0;
+  while (sent + 100 < kUpdates && venue.fills().size() < 2) {
+    market.send_next(50);
+    sent += 50;
+    wait_for([&] { return market.cursor() == sent; });
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_GE(venue.fills().size(), 2u) << engine.output();
+  ASSERT_EQ(::kill(engine.pid, SIGTERM), 0);
+  EXPECT_EQ(engine.wait(), 128 + SIGTERM) << engine.output();
+  EXPECT_EQ(venue.position("BTCUSDT"), "0") << "the stop sequence flattens";
+  for (const auto& o : venue.orders()) EXPECT_FALSE(o.open()) << o.order_link_id << " still works at the venue";
+  EXPECT_EQ(venue.bad_signatures(), 0);
+  const std::string log = enigma::testing::slurp(std::filesystem::path(root) / "runs-2" / "latest" / "logs" / "enigma.log");
+  EXPECT_NE(log.find("auth=bybit-hmac"), std::string::npos) << log;
+  EXPECT_NE(log.find("wallet balance 765.4 USDT"), std::string::npos) << log;
+  EXPECT_NE(log.find("api_key_permissions"), std::string::npos) << log;
 }

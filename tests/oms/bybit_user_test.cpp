@@ -877,7 +877,7 @@ TEST(OmsBybitColdPath, ApiKeyInfo) {
   const std::string body = fixture("nautilus_crate_http_get_user_query_api.json");
   ApiKeyInfo k = parse_api_key_info(body);
   EXPECT_FALSE(k.can_withdraw);
-  EXPECT_TRUE(k.can_transfer);  // Wallet: AccountTransfer, SubMemberTransfer
+  EXPECT_TRUE(k.can_transfer);  // Wallet: AccountTransfer, SubMemberTransfer (the latter moves funds to other UIDs)
   EXPECT_TRUE(k.can_move_funds_out());
   EXPECT_TRUE(k.read_only);
   EXPECT_EQ(k.ip_whitelist, "18.181.170.164,13.212.45.47,13.212.45.48");
@@ -896,6 +896,11 @@ TEST(OmsBybitColdPath, ApiKeyInfo) {
   EXPECT_FALSE(k.can_transfer);
   EXPECT_FALSE(k.read_only);
   EXPECT_EQ(k.ip_whitelist, "");
+  // AccountTransfer alone moves funds between the key holder's own accounts only: not out.
+  k = parse_api_key_info(replace(body, R"("AccountTransfer",
+        "SubMemberTransfer")",
+                                 R"("AccountTransfer")"));
+  EXPECT_FALSE(k.can_move_funds_out());
   // A trade-only key moves nothing out.
   k = parse_api_key_info(replace(body, R"("AccountTransfer",
         "SubMemberTransfer")",
