@@ -1064,40 +1064,37 @@ void LiveGateway::open_stream() {
 }
 
 void LiveGateway::stream_message(const feed::WsFrame& f, std::size_t index) noexcept {
-  LiveGateway* g = this;
-  {
-    GatewayReport gr;
-    const auto r = g->impl_->decoder.decode(f.payload, f.padded_capacity, gr.report, index);
-    if (!r.ok()) {
-      ++g->stats_.stream_errors;
+  GatewayReport gr;
+  const auto r = impl_->decoder.decode(f.payload, f.padded_capacity, gr.report, index);
+  if (!r.ok()) {
+    ++stats_.stream_errors;
+    return;
+  }
+  if (r.value == oms::UserEvent::report && gr.report.client_id.view().empty()) {
+    // KuCoin stop-order event: named by the venue's order id only.
+    const oms::ClientOrderId* id = impl_->client_of(gr.report.venue_order_id);
+    if (id == nullptr) {
+      ++stats_.stream_ignored;  // not an order this gateway placed
       return;
     }
-    if (r.value == oms::UserEvent::report && gr.report.client_id.view().empty()) {
-      // KuCoin stop-order event: named by the venue's order id only.
-      const oms::ClientOrderId* id = g->impl_->client_of(gr.report.venue_order_id);
-      if (id == nullptr) {
-        ++g->stats_.stream_ignored;  // not an order this gateway placed
-        return;
-      }
-      gr.report.client_id = *id;
-    }
-    switch (r.value) {
-      case oms::binance_futures::UserEvent::report:
-        ++g->stats_.stream_reports;
-        if (!g->reports_.try_push(gr)) ++g->stats_.reports_dropped;
-        break;
-      case oms::binance_futures::UserEvent::ignored:
-        ++g->stats_.stream_ignored;
-        break;
-      case oms::binance_futures::UserEvent::listen_key_expired:
-        // Binance: a new listenKey, then a reconnect. KuCoin: the token was refused and the venue closes the
-        // connection; the stream's reconnect fetches a new one.
-        if (g->opt_.venue == Venue::kucoin_futures) ENIGMA_LOG_WARN("live", "private_stream_token_refused then=reconnect");
-        else if (g->opt_.venue == Venue::bybit)
-          ENIGMA_LOG_ERROR("live", "private_stream_auth_refused ret_code={} then=reconnect", g->impl_->decoder.bybit->last_ret_code());
-        else g->impl_->renew_key = true;
-        break;
-    }
+    gr.report.client_id = *id;
+  }
+  switch (r.value) {
+    case oms::binance_futures::UserEvent::report:
+      ++stats_.stream_reports;
+      if (!reports_.try_push(gr)) ++stats_.reports_dropped;
+      break;
+    case oms::binance_futures::UserEvent::ignored:
+      ++stats_.stream_ignored;
+      break;
+    case oms::binance_futures::UserEvent::listen_key_expired:
+      // Binance: a new listenKey, then a reconnect. KuCoin: the token was refused and the venue closes the
+      // connection; the stream's reconnect fetches a new one.
+      if (opt_.venue == Venue::kucoin_futures) ENIGMA_LOG_WARN("live", "private_stream_token_refused then=reconnect");
+      else if (opt_.venue == Venue::bybit)
+        ENIGMA_LOG_ERROR("live", "private_stream_auth_refused ret_code={} then=reconnect", impl_->decoder.bybit->last_ret_code());
+      else impl_->renew_key = true;
+      break;
   }
 }
 

@@ -252,10 +252,39 @@ class BinanceUsdmQueries final : public VenueQueries {
   bool positions_loaded_{false};
 };
 
-class KucoinFuturesQueries final : public VenueQueries {
+// Signed requests of the start-up queries, sent with gateway.call() (KuCoin Futures, Bybit: their encoders
+// write a complete signed HTTP request from method, endpoint and body).
+template <class Encoder>
+class SignedRequests {
+ protected:
+  SignedRequests(LiveGateway& g, Encoder& e) : gateway_(g), enc_(e) {}
+  std::string send(std::string_view method, const std::string& endpoint, int& status, const std::string& body = {}) {
+    char req[2048];
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
+    const auto n = enc_.encode_request(method, endpoint, body, ms.count(), req, sizeof req);
+    if (!n.ok()) throw Error("reconciliation: cannot encode " + endpoint + " (" + std::string(to_string(n.error)) + ")");
+    std::string answer;
+    status = gateway_.call(std::string_view(req, n.value), answer);
+    return answer;
+  }
+  // GET `endpoint`: the body of a 200, else an Error naming the answer (its code is checked by the parser).
+  std::string require_ok(const std::string& endpoint) {
+    int status = 0;
+    std::string body = send("GET", endpoint, status);
+    if (status != 200)
+      throw Error("reconciliation: GET " + endpoint + " answered HTTP " + std::to_string(status) + ": " + body.substr(0, 200) +
+                  " (start-up needs the venue's orders, positions and balance before trading)");
+    return body;
+  }
+
+  LiveGateway& gateway_;
+  Encoder& enc_;
+};
+
+class KucoinFuturesQueries final : public VenueQueries, private SignedRequests<oms::kucoin_futures::Encoder> {
  public:
   KucoinFuturesQueries(LiveGateway& g, oms::kucoin_futures::Encoder& e, const InstrumentRegistry& r)
-      : gateway_(g), enc_(e), registry_(r), decoder_(r, Venue::kucoin_futures) {}
+      : SignedRequests(g, e), registry_(r), decoder_(r, Venue::kucoin_futures) {}
   Venue venue() const noexcept override { return Venue::kucoin_futures; }
   std::string_view open_orders_endpoint() const noexcept override { return "GET /api/v1/orders?status=active"; }
 
@@ -342,37 +371,16 @@ class KucoinFuturesQueries final : public VenueQueries {
   }
 
  private:
-  std::string send(std::string_view method, const std::string& endpoint, int& status) {
-    char req[2048];
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
-    const auto n = enc_.encode_request(method, endpoint, {}, ms.count(), req, sizeof req);
-    if (!n.ok()) throw Error("reconciliation: cannot encode " + endpoint + " (" + std::string(to_string(n.error)) + ")");
-    std::string body;
-    status = gateway_.call(std::string_view(req, n.value), body);
-    return body;
-  }
-  // GET `endpoint`: the body of a 200, else an Error naming the answer (its code is checked by the parser).
-  std::string require_ok(const std::string& endpoint) {
-    int status = 0;
-    std::string body = send("GET", endpoint, status);
-    if (status != 200)
-      throw Error("reconciliation: GET " + endpoint + " answered HTTP " + std::to_string(status) + ": " + body.substr(0, 200) +
-                  " (start-up needs the venue's orders, positions and balance before trading)");
-    return body;
-  }
-
-  LiveGateway& gateway_;
-  oms::kucoin_futures::Encoder& enc_;
   const InstrumentRegistry& registry_;
   oms::kucoin_futures::UserStreamDecoder decoder_;
   std::vector<oms::kucoin_futures::VenuePosition> positions_;
   bool positions_loaded_{false};
 };
 
-class BybitLinearQueries final : public VenueQueries {
+class BybitLinearQueries final : public VenueQueries, private SignedRequests<oms::bybit_linear::Encoder> {
  public:
   BybitLinearQueries(LiveGateway& g, oms::bybit_linear::Encoder& e, const InstrumentRegistry& r)
-      : gateway_(g), enc_(e), registry_(r), decoder_(r, Venue::bybit) {}
+      : SignedRequests(g, e), registry_(r), decoder_(r, Venue::bybit) {}
   Venue venue() const noexcept override { return Venue::bybit; }
   std::string_view open_orders_endpoint() const noexcept override { return "GET /v5/order/realtime?category=linear"; }
 
@@ -424,8 +432,8 @@ class BybitLinearQueries final : public VenueQueries {
   }
   bool cancel(const VenueOrder& v, std::string& why) override {
     int status = 0;
-    const std::string body = send("POST", "/v5/order/cancel",
-                                  R"({"category":"linear","symbol":")" + v.symbol + R"(","orderId":")" + v.order_id + R"("})", status);
+    const std::string body = send("POST", "/v5/order/cancel", status,
+                                  R"({"category":"linear","symbol":")" + v.symbol + R"(","orderId":")" + v.order_id + R"("})");
     if (status == 200 && body.find("\"retCode\":0") != std::string::npos) return true;
     why = "HTTP " + std::to_string(status) + ": " + body.substr(0, 200);
     return false;
@@ -465,29 +473,6 @@ class BybitLinearQueries final : public VenueQueries {
   std::optional<oms::FeeRates> fee_rates(InstrumentId) override { return std::nullopt; }  // each execution carries execFee
 
  private:
-  std::string send(std::string_view method, const std::string& endpoint, int& status, const std::string& body = {}) {
-    char req[2048];
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
-    const auto n = enc_.encode_request(method, endpoint, body, ms.count(), req, sizeof req);
-    if (!n.ok()) throw Error("reconciliation: cannot encode " + endpoint + " (" + std::string(to_string(n.error)) + ")");
-    std::string answer;
-    status = gateway_.call(std::string_view(req, n.value), answer);
-    return answer;
-  }
-  std::string send(std::string_view method, const std::string& endpoint, const std::string& body, int& status) {
-    return send(method, endpoint, status, body);
-  }
-  std::string require_ok(const std::string& endpoint) {
-    int status = 0;
-    std::string body = send("GET", endpoint, status);
-    if (status != 200)
-      throw Error("reconciliation: GET " + endpoint + " answered HTTP " + std::to_string(status) + ": " + body.substr(0, 200) +
-                  " (start-up needs the venue's orders, positions and balance before trading)");
-    return body;
-  }
-
-  LiveGateway& gateway_;
-  oms::bybit_linear::Encoder& enc_;
   const InstrumentRegistry& registry_;
   oms::bybit_linear::UserStreamDecoder decoder_;
   std::vector<oms::bybit_linear::VenuePosition> positions_;

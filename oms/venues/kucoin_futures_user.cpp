@@ -7,9 +7,12 @@
 #include <cstring>
 #include <vector>
 
+#include "oms/venues/venue_json.hpp"
+
 namespace enigma::oms::kucoin_futures {
 
 namespace od = simdjson::ondemand;
+using namespace venue_json;  // the decoders' shared JSON helpers
 
 namespace {
 
@@ -17,39 +20,6 @@ constexpr std::int64_t kSuccess = 200000;  // KuCoin's "code" of a successful RE
 constexpr std::string_view kOrderTopic = "/contractMarket/tradeOrders";
 
 // ---- hot path helpers (no allocation, no throw) ----
-
-Errc get_text(od::value v, std::string_view& out) noexcept {
-  return v.get_string().get(out) ? Errc::wrong_type : Errc::ok;
-}
-
-std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\r' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-// A number KuCoin sends as "2" or 2: its text (null reads as absent). The fixed-point parsers take it from here.
-Errc get_num_text(od::value v, std::string_view& out) noexcept {
-  od::json_type t;
-  if (v.type().get(t)) return Errc::bad_format;
-  switch (t) {
-    case od::json_type::string: return get_text(v, out);
-    case od::json_type::number: out = trim(v.raw_json_token()); return Errc::ok;
-    case od::json_type::null: out = {}; return Errc::ok;
-    default: return Errc::wrong_type;
-  }
-}
-
-// Unsigned decimal text (no sign, no fraction) -> u64; false on anything else or overflow.
-bool parse_u64(std::string_view s, std::uint64_t& out) noexcept {
-  if (s.empty() || s.size() > 20) return false;
-  std::uint64_t v = 0;
-  for (const char c : s) {
-    if (c < '0' || c > '9') return false;
-    if (__builtin_mul_overflow(v, 10u, &v) || __builtin_add_overflow(v, static_cast<unsigned>(c - '0'), &v)) return false;
-  }
-  out = v;
-  return true;
-}
 
 // A non-negative integer as a JSON number or a decimal string (ts, codes).
 Errc get_u64_any(od::value v, std::uint64_t& out) noexcept {
@@ -66,16 +36,6 @@ Errc get_bool(od::value v, bool& out, bool& has) noexcept {
   if (t == od::json_type::null) return Errc::ok;
   if (v.get_bool().get(out)) return Errc::wrong_type;
   has = true;
-  return Errc::ok;
-}
-
-// Optional decimal field: absent (or "") stays zero.
-template <class F>
-Errc parse_opt(std::string_view s, F& out) noexcept {
-  if (s.empty()) return Errc::ok;
-  const auto r = F::parse(s);
-  if (!r.ok()) return r.error;
-  out = r.value;
   return Errc::ok;
 }
 
@@ -566,10 +526,6 @@ namespace {
 
 namespace dom = simdjson::dom;
 
-std::string quote(std::string_view body) {
-  return std::string(body.substr(0, 200));
-}
-
 // Parses `body` and returns its "data" after checking code 200000; `what` names the request in errors.
 dom::element checked_data(dom::parser& parser, std::string_view body, std::string_view what) {
   dom::element doc;
@@ -588,42 +544,6 @@ dom::element checked_data(dom::parser& parser, std::string_view body, std::strin
   dom::element data;
   if (doc["data"].get(data) != simdjson::SUCCESS) throw Error(std::string(what) + ": the answer has no data: " + quote(body));
   return data;
-}
-
-// The text of a field written as a string or a number; "" when absent or null.
-std::string num_text(dom::object o, std::string_view key, std::string_view where) {
-  dom::element e;
-  if (o[key].get(e) != simdjson::SUCCESS || e.is_null()) return {};
-  if (e.is_string()) return std::string(e.get_string().value());
-  if (e.is_int64()) return std::to_string(e.get_int64().value());
-  if (e.is_uint64()) return std::to_string(e.get_uint64().value());
-  if (e.is_double()) return std::string(trim(simdjson::to_string(e)));  // "3600.5" as written (minified)
-  throw Error(std::string(where) + ": " + std::string(key) + " is not a number or a string");
-}
-
-std::string text(dom::object o, std::string_view key) {
-  std::string_view s;
-  if (o[key].get(s) != simdjson::SUCCESS) return {};
-  return std::string(s);
-}
-
-bool flag(dom::object o, std::string_view key) {
-  bool b = false;
-  if (o[key].get(b) != simdjson::SUCCESS) return false;
-  return b;
-}
-
-// Fixed-point from a field ("" -> zero unless `required`); `what` prefixes the error.
-template <class F>
-F fixed(dom::object o, std::string_view key, bool required, const std::string& what) {
-  const std::string s = num_text(o, key, what);
-  if (s.empty()) {
-    if (required) throw Error(what + ": no " + std::string(key));
-    return F{};
-  }
-  const auto r = F::parse(s);
-  if (!r.ok()) throw Error(what + ": bad " + std::string(key) + " '" + s + "': " + std::string(to_string(r.error)));
-  return r.value;
 }
 
 }  // namespace
