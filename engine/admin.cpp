@@ -969,9 +969,9 @@ std::string AdminServer::metrics_text(const StatusSnapshot& s) {
   m.counter("feed_resyncs_total", "Order book resynchronizations.", s.resyncs);
   m.gauge("venue_used_weight_1m", "Request weight the venue counted for this IP in the current minute (its last answer; live).",
           static_cast<double>(s.venue_used_weight_1m));
-  m.gauge("venue_order_count_10s", "Orders the venue counted in the current 10 s (its last answer; live).", static_cast<double>(s.venue_order_count_10s));
+  m.gauge("venue_order_count_10s", "Orders the venue counted in its short window (its last answer; live): Binance 10 s, Bybit the endpoint's 1 s (X-Bapi-Limit - X-Bapi-Limit-Status).", static_cast<double>(s.venue_order_count_10s));
   m.gauge("venue_order_count_1m", "Orders the venue counted in the current minute (its last answer; live).", static_cast<double>(s.venue_order_count_1m));
-  m.counter("venue_http_429_total", "Venue answers HTTP 429 (too many requests: new orders back off for Retry-After).", s.venue_http_429);
+  m.counter("venue_http_429_total", "Venue answers HTTP 429, or Bybit's retCode 10006 (too many requests: new orders back off for Retry-After / the reset time).", s.venue_http_429);
   m.counter("venue_http_418_total", "Venue answers HTTP 418 (IP banned: new orders stop, emergency stop).", s.venue_http_418);
   m.counter("venue_rate_refusals_total", "Requests refused locally by the venue budget, a 429 back-off or a ban.", s.venue_rate_refusals);
   m.gauge("snapshot_timestamp_seconds", "Wall-clock time when these values were taken (Unix seconds).", ns_to_seconds(s.published_at_ns));

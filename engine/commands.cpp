@@ -57,6 +57,7 @@
 #include "feed/venues/kraken.hpp"
 #include "feed/venues/kucoin.hpp"
 #include "oms/venues/bybit_linear.hpp"
+#include "oms/venues/bybit_linear_user.hpp"
 #include "feed/venues/okx.hpp"
 #include "strategy/csv.hpp"
 #include "strategy/indicator_table.hpp"
@@ -765,6 +766,32 @@ int live_kucoin_futures(RunConfig& rc) {
   });
 }
 
+// Bybit's dead-man switch (README "Bybit"): sets the DCP window for derivatives once, before any order. A
+// refusal (DCP not enabled for the account, a window Bybit does not take) stops the start: the user asked for
+// a dead-man switch and would trade without one.
+void arm_bybit_dcp(LiveGateway& gateway, oms::bybit_linear::Encoder& signer, const InstrumentRegistry& registry,
+                   std::int64_t window_s) {
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  std::string request(2048, '\0');
+  const auto n = signer.encode_dead_man(static_cast<std::uint32_t>(window_s),
+                                        std::chrono::duration_cast<std::chrono::milliseconds>(now).count(),
+                                        request.data(), request.size());
+  if (!n.ok()) throw Error("[live] deadman_countdown_ms: Bybit's DCP window must be 3..300 s, not " + std::to_string(window_s));
+  request.resize(n.value);
+  std::string body;
+  const int status = gateway.call(request, body);
+  oms::bybit_linear::UserStreamDecoder decoder(registry);
+  oms::RestAnswer answer;
+  const Errc e = decoder.decode_rest(oms::RestRequest::countdown, status, body, oms::ClientOrderId{}, kInvalidInstrument, answer);
+  if (e != Errc::ok || answer.unknown || answer.venue_code != 0) {
+    throw Error("Bybit refused the dead-man switch (POST /v5/order/disconnected-cancel-all timeWindow " +
+                std::to_string(window_s) + " s, HTTP " + std::to_string(status) + "): " + body.substr(0, 200) +
+                ". DCP must be enabled for the account by Bybit; set [live] deadman_countdown_ms = 0 to trade without it");
+  }
+  ENIGMA_LOG_INFO("venue", "dead-man switch armed: Bybit DCP window {} s for derivatives (orders cancelled once the private stream is gone that long)",
+                  window_s);
+}
+
 // Live on Bybit V5 linear perpetuals (README "Order entry"): market data as paper, orders signed with the key
 // and secret (X-BAPI-SIGN) and sent over REST by the gateway; order changes and executions (with their fees)
 // from the private stream after its auth op. Refuses without --confirm, as Binance does.
@@ -802,9 +829,11 @@ int live_bybit(RunConfig& rc) {
     go.budget = oms::bybit_linear_budget();
     go.budget.orders_short.limit = static_cast<std::uint32_t>(rc.live.requests_per_s);
     go.budget.reserve_pct = static_cast<std::uint32_t>(rc.live.rate_reserve_pct);
+    go.bybit_dcp = rc.live.bybit_dcp_window_s > 0;
     LiveGateway gateway(s.registry, go);
     // Before anything else reaches the venue: a key that can withdraw or transfer out is refused (exit 3).
     check_bybit_key_permissions(rc.live.account_api_url, *signer, go.tls, go.request_timeout_ns);
+    if (go.bybit_dcp) arm_bybit_dcp(gateway, *signer, s.registry, rc.live.bybit_dcp_window_s);
     s.core->go_live_bybit(gateway, go.api_key, secret, host);
     const auto wall_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch());
     (void)reconcile_live(*s.core, s.registry, *bybit_linear_queries(gateway, *signer, s.registry), rc.live.unknown_orders, s.dir,

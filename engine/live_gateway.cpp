@@ -159,6 +159,9 @@ struct RestConnection {
   // The venue's rate-limit headers of the last answer (-1: absent).
   struct LimitHeaders {
     std::int64_t used_weight_1m{-1}, order_count_10s{-1}, order_count_1m{-1}, retry_after_s{-1};
+    // The venue refused for its rate limit in an HTTP 200 answer (Bybit retCode 10006 "Too many visits!"):
+    // treated as a 429.
+    bool rate_limited{false};
   } limits;
   // The request in flight.
   struct Exchange {
@@ -406,7 +409,20 @@ struct RestConnection {
     if (kc_limit >= 0 && kc_left >= 0 && limits.used_weight_1m < 0) limits.used_weight_1m = std::max<std::int64_t>(0, kc_limit - kc_left);
     const std::int64_t kc_reset_ms = header_int(h["gw-ratelimit-reset"]);
     if (ex.status == 429 && limits.retry_after_s < 0 && kc_reset_ms >= 0) limits.retry_after_s = (kc_reset_ms + 999) / 1000;
+    // Bybit: X-Bapi-Limit (the endpoint's requests per second for this UID), X-Bapi-Limit-Status (what is
+    // left after this request), X-Bapi-Limit-Reset-Timestamp (ms, when the window frees a request). The used
+    // count is the short window's (our Bybit budget is one 1 s window across endpoints, so the busiest
+    // endpoint's count is a floor for it). A refusal for the limit comes as HTTP 200 with retCode 10006.
+    const std::int64_t by_limit = header_int(h["X-Bapi-Limit"]);
+    const std::int64_t by_left = header_int(h["X-Bapi-Limit-Status"]);
+    if (by_limit >= 0 && by_left >= 0 && limits.order_count_10s < 0) limits.order_count_10s = std::max<std::int64_t>(0, by_limit - by_left);
     body = std::move(ex.parser->get().body());
+    if (by_limit >= 0 && body.find("\"retCode\":10006") != std::string::npos) {
+      limits.rate_limited = true;
+      const std::int64_t reset_ms = header_int(h["X-Bapi-Limit-Reset-Timestamp"]);
+      const std::int64_t now_ms = wall_ns() / 1'000'000;
+      if (reset_ms > now_ms) limits.retry_after_s = (reset_ms - now_ms + 999) / 1000;
+    }
     ++served;
     last_used_ns = monotonic_ns();
     if (!h.keep_alive()) close();
@@ -749,12 +765,13 @@ void LiveGateway::venue_answered(int status, std::int64_t retry_after_s) noexcep
     im.budget.observe_orders_long(static_cast<std::uint32_t>(h.order_count_1m), now);
     stats_.order_count_1m.store(static_cast<std::uint64_t>(h.order_count_1m), std::memory_order_relaxed);
   }
-  if (status == 429) {
-    // Binance: "back off"; without Retry-After, until the weight window rolls.
+  if (status == 429 || h.rate_limited) {
+    // Binance: "back off"; without Retry-After, until the weight window rolls. Bybit's 10006: until its reset
+    // timestamp.
     ++stats_.http_429;
     const std::int64_t until = retry_after_s >= 0 ? now + retry_after_s * 1'000'000'000 : im.budget.next_window_ns(now);
     im.budget.back_off_until(until);
-    ENIGMA_LOG_WARN("live", "venue_rate_limited http=429 retry_after_s={} backoff_ms={} then=refuse_new_orders",
+    ENIGMA_LOG_WARN("live", "venue_rate_limited http={} retry_after_s={} backoff_ms={} then=refuse_new_orders", status,
                     retry_after_s, (until - now) / 1'000'000);
   } else if (status == 418) {
     // Binance bans an IP that kept sending after 429s (2 minutes to 3 days): sending more prolongs it.
@@ -1104,7 +1121,7 @@ void LiveGateway::open_stream_handlers(feed::WsClientOptions& wo, feed::WsHandle
     if (opt_.venue == Venue::bybit) {
       // Auth (a fresh expiry each connect), then the topics; the venue answers each with an op reply.
       try {
-        if (!impl_->ws->send_text(opt_.bybit_auth()) || !impl_->ws->send_text(oms::bybit_linear::Encoder::subscribe_message()))
+        if (!impl_->ws->send_text(opt_.bybit_auth()) || !impl_->ws->send_text(oms::bybit_linear::Encoder::subscribe_message(opt_.bybit_dcp)))
           ENIGMA_LOG_ERROR("live", "private_stream_auth_not_sent");
       } catch (const std::exception& e) {
         ENIGMA_LOG_ERROR("live", "private_stream_auth_not_sent: {}", e.what());

@@ -74,6 +74,10 @@ struct LiveGatewayOptions {
   // connect sends bybit_auth() ({"op":"auth",..} with a fresh expiry, oms::bybit_linear::Encoder::auth_message)
   // and then subscribes to the order and execution topics. No keep-alive requests.
   std::function<std::string()> bybit_auth;
+  // Bybit: the stream also subscribes to "dcp", so the venue's disconnection protection (set at start-up with
+  // POST /v5/order/disconnected-cancel-all) counts this connection: once it is gone for the window, Bybit
+  // cancels every derivatives order.
+  bool bybit_dcp{false};
   feed::TlsOptions tls;
   Venue venue{Venue::binance_usdm};
   std::int64_t request_timeout_ns{5'000'000'000};      // write + answer; later: UNKNOWN

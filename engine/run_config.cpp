@@ -664,7 +664,8 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
     rc.trading.deadman_countdown_ns = 0;  // the venue has no dead-man switch (no cancel-all-after endpoint)
   }
   if (rc.venue == Venue::bybit) {
-    // Bybit V5: one host for REST and the key check, the private stream apart; no dead-man timer here yet.
+    // Bybit V5: one host for REST and the key check, the private stream apart; its dead-man switch is DCP
+    // ([live] deadman_countdown_ms -> live.bybit_dcp_window_s), not the core's countdown.
     rc.live.rest_url = "https://api.bybit.com";
     rc.live.account_api_url = "https://api.bybit.com";
     rc.live.user_ws_url = "wss://stream.bybit.com/v5/private";
@@ -676,8 +677,12 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
                             "ed25519_key_env", "ed25519_key_file", "ed25519_api_key_env", "ed25519_api_key_file", "requests_per_3s",
                             "request_weight_per_30s", "api_passphrase_env", "api_passphrase_file"})
         if (t->has(k)) t->fail(k, std::string(k) + " is not a Bybit setting; Bybit uses requests_per_s and the private stream at user_ws_url");
-      if (t->has("deadman_countdown_ms") && t->integer("deadman_countdown_ms", 0, 0, 600'000) != 0)
-        t->fail("deadman_countdown_ms", "Bybit's dead-man switch (DCP) is not wired into enigma live yet: leave it out or 0");
+      // Bybit's dead-man switch is DCP: a window the venue waits after the private stream is lost, set once at
+      // start-up (not a countdown the engine refreshes), so the core's countdown stays 0.
+      const std::int64_t dcp_ms = t->integer("deadman_countdown_ms", 0, 0, 300'000);
+      if (dcp_ms != 0 && (dcp_ms < 3'000 || dcp_ms % 1'000 != 0))
+        t->fail("deadman_countdown_ms", "Bybit's dead-man switch (DCP) takes whole seconds from 3 to 300 (3000..300000 ms), or 0 for none");
+      rc.live.bybit_dcp_window_s = dcp_ms / 1'000;
       rc.live.requests_per_s = t->integer("requests_per_s", rc.live.requests_per_s, 1, 1'000);
     }
     if (rc.venue == Venue::kucoin_futures) {
@@ -721,8 +726,9 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
     rc.live.ed25519_key_file = t->string("ed25519_key_file", std::string(), true);
     rc.live.ed25519_api_key_env = t->string("ed25519_api_key_env", rc.live.ed25519_api_key_env);
     rc.live.ed25519_api_key_file = t->string("ed25519_api_key_file", std::string(), true);
-    rc.trading.deadman_countdown_ns =
-        t->integer("deadman_countdown_ms", rc.trading.deadman_countdown_ns / 1'000'000, 0, 600'000) * 1'000'000;
+    if (rc.venue != Venue::bybit)
+      rc.trading.deadman_countdown_ns =
+          t->integer("deadman_countdown_ms", rc.trading.deadman_countdown_ns / 1'000'000, 0, 600'000) * 1'000'000;
     t->finish();
   }
   if (auto t = root.optional_table("record")) {

@@ -85,6 +85,10 @@ struct LiveSettings {
   // Bybit only: the account's trade requests per second (create / cancel / cancel-all, per UID; 10 at the
   // default tier).
   std::int64_t requests_per_s{10};
+  // Bybit only: the disconnection-protection window (DCP, POST /v5/order/disconnected-cancel-all, product
+  // DERIVATIVES) set at start-up from [live] deadman_countdown_ms (3..300 s, whole seconds; 0 = not used).
+  // Bybit must have enabled DCP for the account; the private stream subscribes to "dcp" so it counts.
+  std::int64_t bybit_dcp_window_s{0};
   std::int64_t request_timeout_ms{5000};   // no answer by then: the order's outcome is UNKNOWN
   std::int64_t drain_ms{3000};             // at shutdown: how long to wait for the answers to our cancels
   // Keep-alive REST connections for new orders (cancels, queries and the kill have one of their own).

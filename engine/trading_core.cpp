@@ -342,7 +342,7 @@ void TradingCore::go_live_kucoin_futures(LiveGateway& gateway, std::string api_k
 
 void TradingCore::go_live_bybit(LiveGateway& gateway, std::string api_key, const oms::Secret& secret, std::string rest_host) {
   if (cfg_.deadman_countdown_ns > 0)
-    throw Error("Bybit's dead-man switch (DCP) is not wired into enigma live yet: set [live] deadman_countdown_ms = 0");
+    throw Error("Bybit has no dead-man countdown to refresh: its DCP window is set at start-up (live_bybit), the core's deadman_countdown_ns must be 0");
   oms::bybit_linear::Config bc;
   bc.host = std::move(rest_host);
   auto resigner = std::make_shared<const oms::bybit_linear::Encoder>(registry_, api_key, secret, bc);

@@ -178,8 +178,9 @@ class TradingCore {
   // switch: throws enigma::Error when [trading] deadman_countdown_ms is not 0, or as the encoder does.
   void go_live_kucoin_futures(LiveGateway& gateway, std::string api_key, const oms::Secret& secret,
                               const oms::Secret& passphrase, std::string rest_host);
-  // Live on Bybit V5 linear perpetuals (X-BAPI-SIGN HMAC signing). Its dead-man switch (DCP) is not wired yet:
-  // throws enigma::Error when [trading] deadman_countdown_ms is not 0, or as the encoder does.
+  // Live on Bybit V5 linear perpetuals (X-BAPI-SIGN HMAC signing). Its dead-man switch (DCP) is a window set
+  // once at start-up (enigma live, LiveGatewayOptions::bybit_dcp), not a countdown the core refreshes: throws
+  // enigma::Error when the core's deadman_countdown_ns is not 0, or as the encoder does.
   void go_live_bybit(LiveGateway& gateway, std::string api_key, const oms::Secret& secret, std::string rest_host);
   [[nodiscard]] bool live() const noexcept { return live_ != nullptr; }
   // Live: disarms the venue's dead-man timer (clean shutdown, after the working orders are settled).

@@ -41,7 +41,7 @@ namespace {
 constexpr std::size_t kUpdates = 20000;
 
 // The bundled Bybit paper config (BTCUSDT, lot 0.001) with an imbalance strategy that trades often (the test
-// needs orders, not P&L) and no dead-man timer (Bybit's DCP is not wired yet).
+// needs orders, not P&L) and no dead-man timer (Bybit's DCP is a window set by enigma live: see the DCP test).
 RunConfig bybit_config() {
   RunConfig rc = RunConfig::load(std::string(ENIGMA_SOURCE_DIR) + "/config/paper-bybit.toml");
   rc.strategy_config<strategy::ImbalanceTakerConfig>().entry_imbalance = 0.2;
@@ -138,11 +138,16 @@ TEST(EngineLiveBybit, OrdersReachTheVenueSignedAndFillsComeBackWithTheirFees) {
   ASSERT_TRUE(t.start(kBybitSecret)) << "private stream, engine or first frame not up";
   FakeBybit& venue = t.venue;
   std::size_t sent = 1;
-  bool rejected = false;
-  while (sent + 100 < kUpdates && !(rejected && venue.fills().size() >= 3 && venue.bodies().size() >= 6)) {
+  bool rejected = false, limited = false;
+  while (sent + 100 < kUpdates &&
+         !(rejected && limited && venue.rate_limited() >= 1 && venue.fills().size() >= 3 && venue.bodies().size() >= 6)) {
     if (!rejected && venue.bodies().size() >= 1) {
       venue.reject_next_orders(1);
       rejected = true;
+    }
+    if (rejected && !limited && venue.bodies().size() >= 3) {
+      venue.rate_limit_next(1);  // Bybit's limit answer: HTTP 200, retCode 10006
+      limited = true;
     }
     t.market.send_next(50);
     sent += 50;
@@ -184,6 +189,10 @@ TEST(EngineLiveBybit, OrdersReachTheVenueSignedAndFillsComeBackWithTheirFees) {
   EXPECT_EQ(t.gateway->stats().stream_errors.load(), 0u);
   EXPECT_GT(t.gateway->stats().stream_reports.load(), 0u);
   EXPECT_EQ(t.gateway->stats().send_allocations.load(), 0u);
+  // The 10006 answer backs new orders off as a 429 does, and the X-Bapi-Limit headers are read: the last
+  // answer's used count (limit - status, the request itself included) is at least 1.
+  EXPECT_GE(t.gateway->stats().http_429.load(), 1u);
+  EXPECT_GE(t.gateway->stats().order_count_10s.load(), 1u);
 }
 
 // Orders signed with a secret the venue does not know are refused (10004, signature error): the engine raises
@@ -216,22 +225,20 @@ TEST(EngineLiveBybit, RefusedCredentialsRaiseTheEmergencyStop) {
 // refuses without --confirm; a key that can withdraw is refused before any order (exit 3); with --confirm it
 // reads the key's permissions, reconciles (the venue's balance), trades (orders signed, executions back), and
 // SIGTERM ends it with the kill sequence: flat, nothing working at the venue.
-TEST(EngineLiveBybit, TheBinaryTradesOnBybitAndStopsFlat) {
-  using enigma::testing::Child;
-  FakeBybit venue;
-  venue.set_mark("50000");
-  venue.set_balance("765.4");
-  const MarketDataVenue md{Dialect::bybit, kUpdates};
-  enigma::testing::WsTestServer market{md.frames(), md.server_options()};
-  const std::string root = fresh_path("live-bybit-binary");
+namespace {
+// config/live-bybit.toml pointed at the loopback venue and market data, trading often, its state under `root`;
+// `deadman_ms` replaces [live] deadman_countdown_ms (Bybit's DCP window). Written to <root>/live.toml, whose path
+// is returned.
+std::string binary_config(const FakeBybit& venue, const MarketDataVenue& md, const enigma::testing::WsTestServer& market,
+                          const std::string& root, const std::string& deadman_ms = "0") {
   std::filesystem::create_directories(root);
   ::setenv("ENIGMA_API_KEY", kBybitKey, 1);
   ::setenv("ENIGMA_API_SECRET", kBybitSecret, 1);
   std::string cfg = enigma::testing::slurp(std::string(ENIGMA_SOURCE_DIR) + "/config/live-bybit.toml");
   const auto set = [&](const std::string& from, const std::string& to) {
     const std::size_t at = cfg.find(from);
-    ASSERT_NE(at, std::string::npos) << from;
-    cfg.replace(at, from.size(), to);
+    EXPECT_NE(at, std::string::npos) << from;
+    if (at != std::string::npos) cfg.replace(at, from.size(), to);
   };
   set("entry_imbalance = 0.6", "entry_imbalance = 0.2");
   set("confirm_updates = 3", "confirm_updates = 1");
@@ -242,9 +249,23 @@ TEST(EngineLiveBybit, TheBinaryTradesOnBybitAndStopsFlat) {
   set("user_ws_url = \"wss://stream.bybit.com/v5/private\"", "user_ws_url = \"" + venue.private_ws_url() + "\"");
   set("account_api_url = \"https://api.bybit.com\"", "account_api_url = \"" + venue.rest_url() + "\"");
   set("drain_ms = 3000", "drain_ms = 500");
+  set("deadman_countdown_ms = 0 ", "deadman_countdown_ms = " + deadman_ms + " ");
   set("unknown_orders = \"report\"", "unknown_orders = \"report\"\n\n[state]\ndir = \"" + root + "/state\"");
   const std::string config = root + "/live.toml";
   std::ofstream(config) << cfg;
+  return config;
+}
+}  // namespace
+
+TEST(EngineLiveBybit, TheBinaryTradesOnBybitAndStopsFlat) {
+  using enigma::testing::Child;
+  FakeBybit venue;
+  venue.set_mark("50000");
+  venue.set_balance("765.4");
+  const MarketDataVenue md{Dialect::bybit, kUpdates};
+  enigma::testing::WsTestServer market{md.frames(), md.server_options()};
+  const std::string root = fresh_path("live-bybit-binary");
+  const std::string config = binary_config(venue, md, market, root);
 
   const auto unconfirmed = enigma::testing::run_enigma("live --config " + config + " --runs-dir " + root + "/runs-0");
   EXPECT_EQ(unconfirmed.code, 3) << unconfirmed.text;
@@ -275,4 +296,49 @@ TEST(EngineLiveBybit, TheBinaryTradesOnBybitAndStopsFlat) {
   EXPECT_NE(log.find("auth=bybit-hmac"), std::string::npos) << log;
   EXPECT_NE(log.find("wallet balance 765.4 USDT"), std::string::npos) << log;
   EXPECT_NE(log.find("api_key_permissions"), std::string::npos) << log;
+}
+
+// Bybit's dead-man switch through the binary: [live] deadman_countdown_ms = 3000 sets the DCP window (3 s,
+// derivatives) before any order and the private stream subscribes to "dcp". When the engine dies (SIGKILL:
+// no kill sequence, no cancels), the venue itself cancels every working order once the stream has been gone
+// for the window. A window Bybit does not take is refused at start (exit 3).
+TEST(EngineLiveBybit, ADeadEnginesOrdersAreCancelledByBybitsDcp) {
+  using enigma::testing::Child;
+  FakeBybit venue;
+  venue.set_mark("50000");
+  const MarketDataVenue md{Dialect::bybit, kUpdates};
+  enigma::testing::WsTestServer market{md.frames(), md.server_options()};
+  const std::string root = fresh_path("live-bybit-dcp");
+  const std::string bad = binary_config(venue, md, market, root + "/bad", "2500");
+  const auto refused = enigma::testing::run_enigma("live --confirm --config " + bad + " --runs-dir " + root + "/runs-0");
+  EXPECT_EQ(refused.code, 3) << refused.text;
+  EXPECT_NE(refused.text.find("whole seconds from 3 to 300"), std::string::npos) << refused.text;
+  EXPECT_EQ(venue.bodies().size(), 0u);
+
+  const std::string config = binary_config(venue, md, market, root, "3000");
+  Child engine({"live", "--confirm", "--config", config, "--runs-dir", root + "/runs-1"}, root + "/engine.out");
+  ASSERT_TRUE(wait_for([&] { return market.live(); }, 30000)) << engine.output();
+  EXPECT_EQ(venue.dcp_window("DERIVATIVES"), 3) << "the window is set before trading";
+  const auto working = [&] {
+    std::size_t n = 0;
+    for (const auto& o : venue.orders()) n += o.open() ? 1 : 0;
+    return n;
+  };
+  std::size_t sent = 0;
+  while (sent + 100 < kUpdates && working() == 0) {
+    market.send_next(50);
+    sent += 50;
+    wait_for([&] { return market.cursor() == sent; });
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_GE(working(), 1u) << "no order rested at the venue in " << sent << " frames\n" << engine.output();
+  ASSERT_EQ(::kill(engine.pid, SIGKILL), 0);
+  EXPECT_EQ(engine.wait(), 128 + SIGKILL);
+  const std::size_t left_working = working();
+  EXPECT_GE(left_working, 1u) << "a killed engine cancels nothing itself";
+  ASSERT_TRUE(wait_for([&] { return venue.dcp_trips() == 1 && working() == 0; }, 10000))
+      << working() << " order(s) still working " << venue.dcp_trips() << " DCP trip(s) after the window";
+  EXPECT_EQ(venue.bad_signatures(), 0);
+  const std::string log = enigma::testing::slurp(std::filesystem::path(root) / "runs-1" / "latest" / "logs" / "enigma.log");
+  EXPECT_NE(log.find("dead-man switch armed: Bybit DCP window 3 s"), std::string::npos) << log;
 }
