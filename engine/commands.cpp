@@ -58,6 +58,7 @@
 #include "feed/venues/kucoin.hpp"
 #include "oms/venues/bybit_linear.hpp"
 #include "oms/venues/bybit_linear_user.hpp"
+#include "oms/venues/okx_swap.hpp"
 #include "feed/venues/okx.hpp"
 #include "strategy/csv.hpp"
 #include "strategy/indicator_table.hpp"
@@ -849,6 +850,73 @@ int live_bybit(RunConfig& rc) {
   });
 }
 
+// Live on OKX V5 USDT swaps (README "Order entry"): market data as paper, orders signed with the key, secret
+// and passphrase (OK-ACCESS-SIGN) and sent over REST by the gateway; order changes and fills (with their fee)
+// from the private stream after its login op, untriggered stops from the business stream. Refuses without
+// --confirm, as Binance does.
+int live_okx(RunConfig& rc) {
+  const config::Secret key = config::load_secret(rc.live.api_key_env, rc.live.api_key_file);
+  const config::Secret secret_text = config::load_secret(rc.live.api_secret_env, rc.live.api_secret_file);
+  const config::Secret passphrase_text = config::load_secret(rc.live.api_passphrase_env, rc.live.api_passphrase_file);
+  if (!g_live.confirm) {
+    throw Error("live trading sends real orders to " + rc.live.rest_url + " with the key from " + key.origin() +
+                "; the configuration and credentials are valid. Re-run with --confirm to trade");
+  }
+  RunSession s(rc, "live-", "live");
+  log_network_stack(rc, true);
+  return s.guarded([&] {
+    const oms::Secret secret(secret_text.reveal());
+    const oms::Secret passphrase(passphrase_text.reveal());
+    const feed::ParsedUrl u = feed::parse_url(rc.live.rest_url);
+    oms::okx_swap::Config oc;
+    oc.host = u.port == "443" ? u.host : u.host + ":" + u.port;
+    oc.simulated = rc.live.okx_simulated;
+    oc.td_mode = rc.live.okx_td_mode == "isolated" ? oms::okx_swap::TdMode::isolated : oms::okx_swap::TdMode::cross;
+    // The gateway's own signer (start-up queries here, then the private streams' login on its thread).
+    auto signer = std::make_shared<oms::okx_swap::Encoder>(s.registry, std::string(key.reveal()), secret, passphrase, oc);
+    LiveGatewayOptions go;
+    go.venue = Venue::okx;
+    go.rest_url = rc.live.rest_url;
+    go.user_ws_url = rc.live.user_ws_url;
+    // The business endpoint (algo orders) sits beside the private one: .../ws/v5/private -> .../ws/v5/business.
+    go.okx_business_ws_url = rc.live.user_ws_url;
+    if (const std::size_t at = go.okx_business_ws_url.rfind("/private"); at != std::string::npos)
+      go.okx_business_ws_url.replace(at, 8, "/business");
+    else
+      throw Error("[live] user_ws_url '" + rc.live.user_ws_url + "' must end in /ws/v5/private (OKX's private stream; algo orders come from /ws/v5/business beside it)");
+    go.api_key = std::string(key.reveal());
+    go.okx_login = [signer] {
+      const auto now = std::chrono::system_clock::now().time_since_epoch();
+      return signer->login_message(std::chrono::duration_cast<std::chrono::seconds>(now).count());
+    };
+    go.tls.ca_file = rc.live.ca_file.empty() ? rc.ca_file : rc.live.ca_file;
+    go.request_timeout_ns = rc.live.request_timeout_ms * 1'000'000;
+    go.order_connections = static_cast<int>(rc.live.order_connections);
+    go.core = static_cast<int>(rc.live.gateway_core);
+    go.transport = rc.live.transport;
+    go.budget = oms::okx_swap_budget();
+    go.budget.orders_short.limit = static_cast<std::uint32_t>(rc.live.requests_per_2s);
+    go.budget.reserve_pct = static_cast<std::uint32_t>(rc.live.rate_reserve_pct);
+    LiveGateway gateway(s.registry, go);
+    // Before anything else reaches the venue: a key that can withdraw is refused (exit 3), and so is an account
+    // in long/short position mode.
+    check_okx_key_permissions(rc.live.account_api_url, *signer, go.tls, go.request_timeout_ns);
+    s.core->go_live_okx(gateway, go.api_key, secret, passphrase, oc);
+    const auto wall_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch());
+    (void)reconcile_live(*s.core, s.registry, *okx_swap_queries(gateway, *signer, s.registry), rc.live.unknown_orders, s.dir,
+                         wall_ns.count());
+    s.start_equity = s.core->last_equity();
+    const std::size_t adopted = s.core->track_restored_orders(wall_ns.count());
+    if (adopted != 0) ENIGMA_LOG_INFO("resume", "{} working order(s) from the journal tracked by the engine again", adopted);
+    gateway.start();
+    ENIGMA_LOG_INFO("engine", "live start market={} orders={} order_entry=rest auth=okx-hmac{}", rc.ws_url, rc.live.rest_url,
+                    LogLiteral{rc.live.okx_simulated ? " simulated=1" : ""});
+    std::fprintf(stderr, "enigma live: OKX swaps, orders to %s -> %s (Ctrl-C to stop and cancel)\n", rc.live.rest_url.c_str(),
+                 s.dir.c_str());
+    return run_live_session(rc, s, gateway);
+  });
+}
+
 // Live trading: market data exactly as paper, orders signed with the real credentials and sent to Binance
 // USD-M through the gateway thread; fills from the user-data stream. Refuses without --confirm.
 int cmd_live() {
@@ -856,8 +924,8 @@ int cmd_live() {
   if (!g_live.runs_dir.empty()) rc.runs_dir = g_live.runs_dir;
   if (rc.ws_url.empty() && rc.bullet_url.empty())
     throw Error(g_live.config + ": [feed] url (or bullet_url for KuCoin) is required for live trading");
-  if (rc.venue != Venue::binance_usdm && rc.venue != Venue::kucoin_futures && rc.venue != Venue::bybit) {
-    throw Error(g_live.config + ": live order entry supports venues binance-usdm, kucoin-futures and bybit, not '" +
+  if (rc.venue != Venue::binance_usdm && rc.venue != Venue::kucoin_futures && rc.venue != Venue::bybit && rc.venue != Venue::okx) {
+    throw Error(g_live.config + ": live order entry supports venues binance-usdm, kucoin-futures, bybit and okx, not '" +
                 std::string(to_string(rc.venue)) + "'");
   }
   for (const auto& e : rc.instruments)
@@ -869,6 +937,7 @@ int cmd_live() {
   check_engine_for_run(rc, Topology::fused);
   if (rc.venue == Venue::kucoin_futures) return live_kucoin_futures(rc);
   if (rc.venue == Venue::bybit) return live_bybit(rc);
+  if (rc.venue == Venue::okx) return live_okx(rc);
   // Credentials: environment or an owner-only file, never the TOML; errors name the variable, not the value.
   const config::Secret key = config::load_secret(rc.live.api_key_env, rc.live.api_key_file);
   const config::Secret secret_text = config::load_secret(rc.live.api_secret_env, rc.live.api_secret_file);

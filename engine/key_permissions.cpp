@@ -12,6 +12,8 @@
 #include "oms/venues/binance_futures.hpp"
 #include "oms/venues/bybit_linear.hpp"
 #include "oms/venues/bybit_linear_user.hpp"
+#include "oms/venues/okx_swap.hpp"
+#include "oms/venues/okx_swap_user.hpp"
 #include "oms/venues/kucoin_futures.hpp"
 
 namespace enigma::engine {
@@ -168,6 +170,38 @@ void check_bybit_key_permissions(const std::string& account_api_url, const oms::
                 "trade-only key. No setting overrides this check");
   }
   if (k.read_only) throw Error("live: the API key is read-only (GET " + where + "): it cannot place orders; use a key with Contract trade permission");
+}
+
+void check_okx_key_permissions(const std::string& account_api_url, const oms::okx_swap::Encoder& signer,
+                               const feed::TlsOptions& tls, std::int64_t timeout_ns) {
+  constexpr std::string_view path = "/api/v5/account/config";
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  std::string where;
+  const std::string body =
+      account_get(account_api_url, path, "",
+                  signer.signed_headers("GET", path, "", std::chrono::duration_cast<std::chrono::milliseconds>(now).count()), tls,
+                  timeout_ns, "[live] account_api_url is OKX's API host", where);
+  oms::okx_swap::ApiKeyInfo k;
+  try {
+    k = oms::okx_swap::parse_account_config(body);
+  } catch (const Error& e) {
+    throw Error("live: GET " + where + ": " + e.what());
+  }
+  ENIGMA_LOG_INFO("live", "api_key_permissions permissions={} ips={} pos_mode={}", LogQuoted{k.permissions},
+                  LogQuoted{k.ip_whitelist}, LogQuoted{k.pos_mode});
+  if (k.ip_whitelist.empty()) ENIGMA_LOG_WARN("live", "api_key_not_ip_restricted then=restrict_it_to_this_host_in_okx_api_management");
+  if (k.can_move_funds_out()) {
+    ENIGMA_LOG_ERROR("live", "api_key_refused permissions={} then=refuse_to_start", LogQuoted{k.permissions});
+    throw Error("live: refusing to trade with an API key that can move funds out of the account (withdraw, per its permissions \"" +
+                k.permissions + "\" from GET " + where + "); remove Withdraw from this key in OKX API management, or use a "
+                "trade-only key. No setting overrides this check");
+  }
+  if (!k.can_trade)
+    throw Error("live: the API key cannot trade (permissions \"" + k.permissions + "\" from GET " + where + "); use a key with the Trade permission");
+  if (!k.net_mode())
+    throw Error("live: the OKX account is in position mode \"" + k.pos_mode + "\" (GET " + where +
+                "): enigma sends orders without posSide, which needs net mode (one-way); switch it in OKX's settings or with "
+                "POST /api/v5/account/set-position-mode while no position or order is open");
 }
 
 }  // namespace enigma::engine

@@ -16,6 +16,9 @@ class Encoder;
 namespace enigma::oms::kucoin_futures {
 class Encoder;
 }
+namespace enigma::oms::okx_swap {
+class Encoder;
+}
 namespace enigma::oms::bybit_linear {
 class Encoder;
 struct ApiKeyInfo;
@@ -59,5 +62,12 @@ oms::kucoin_futures::ApiKeyInfo check_kucoin_key_permissions(const std::string& 
 // transfer out (Withdraw, AccountTransfer, SubMemberTransfer) and a read-only key (it cannot trade).
 void check_bybit_key_permissions(const std::string& account_api_url, const oms::bybit_linear::Encoder& signer,
                                  const feed::TlsOptions& tls, std::int64_t timeout_ns);
+
+// As check_binance_key_permissions, for an OKX key: GET <account_api_url>/api/v5/account/config signed by
+// `signer` (oms::okx_swap::parse_account_config reads it); refuses (enigma::Error, exit 3) a key with the
+// withdraw permission, a key without trade, and an account in long/short position mode (the orders go without
+// posSide, which only net mode takes).
+void check_okx_key_permissions(const std::string& account_api_url, const oms::okx_swap::Encoder& signer,
+                               const feed::TlsOptions& tls, std::int64_t timeout_ns);
 
 }  // namespace enigma::engine

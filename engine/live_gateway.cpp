@@ -28,6 +28,8 @@
 #include "feed/ws_client.hpp"
 #include "oms/venues/bybit_linear.hpp"
 #include "oms/venues/bybit_linear_user.hpp"
+#include "oms/venues/okx_swap.hpp"
+#include "oms/venues/okx_swap_user.hpp"
 #include "oms/venues/kucoin_futures_user.hpp"
 
 namespace enigma::engine {
@@ -69,7 +71,8 @@ std::int64_t header_int(std::string_view v) {
 // KuCoin Futures: each request counts 1 against the plan's 75 per 3 s and its documented weight against the
 // venue's 30 s pool (place order 2, cancel 1, cancel all 10, order by clientOid 5).
 oms::RequestCost request_cost(Venue v, RestRequest k) noexcept {
-  if (v == Venue::bybit) return {0, 1};  // one of the UID's requests per second, whatever the endpoint
+  // Bybit: one of the UID's requests per second, whatever the endpoint; OKX: one of its 60 per 2 s.
+  if (v == Venue::bybit || v == Venue::okx) return {0, 1};
   if (v == Venue::kucoin_futures) {
     switch (k) {
       case RestRequest::new_order: return {2, 1};
@@ -467,27 +470,36 @@ struct LiveGateway::Impl {
     std::unique_ptr<oms::binance_futures::UserStreamDecoder> binance;
     std::unique_ptr<oms::kucoin_futures::UserStreamDecoder> kucoin;
     std::unique_ptr<oms::bybit_linear::UserStreamDecoder> bybit;
+    std::unique_ptr<oms::okx_swap::UserStreamDecoder> okx;
     Decoder(const InstrumentRegistry& r, Venue v) {
       if (v == Venue::kucoin_futures) kucoin = std::make_unique<oms::kucoin_futures::UserStreamDecoder>(r, v);
       else if (v == Venue::bybit) bybit = std::make_unique<oms::bybit_linear::UserStreamDecoder>(r, v);
+      else if (v == Venue::okx) okx = std::make_unique<oms::okx_swap::UserStreamDecoder>(r, v);
       else binance = std::make_unique<oms::binance_futures::UserStreamDecoder>(r, v);
     }
-    // Element `index` of a message (Bybit batches several orders or executions in one; the others one each).
+    // Element `index` of a message (Bybit and OKX batch several orders in one; the others one each).
     Result<oms::UserEvent> decode(std::string_view msg, std::size_t padded, oms::ExecReport& out, std::size_t index = 0) noexcept {
       if (bybit) return bybit->decode(msg, padded, out, index);
+      if (okx) return okx->decode(msg, padded, out, index);
       return kucoin ? kucoin->decode(msg, padded, out) : binance->decode(msg, padded, out);
     }
-    // Elements of the message last decoded (1 but for Bybit's batches).
-    [[nodiscard]] std::size_t count() const noexcept { return bybit ? std::max<std::size_t>(bybit->last_count(), 1) : 1; }
+    // Elements of the message last decoded (1 but for Bybit's and OKX's batches).
+    [[nodiscard]] std::size_t count() const noexcept {
+      if (bybit) return std::max<std::size_t>(bybit->last_count(), 1);
+      if (okx) return std::max<std::size_t>(okx->last_count(), 1);
+      return 1;
+    }
     Errc decode_rest(RestRequest kind, int status, std::string_view body, const oms::ClientOrderId& id,
                      InstrumentId instrument, oms::RestAnswer& out) noexcept {
       if (bybit) return bybit->decode_rest(kind, status, body, id, instrument, out);
+      if (okx) return okx->decode_rest(kind, status, body, id, instrument, out);
       return kucoin ? kucoin->decode_rest(kind, status, body, id, instrument, out)
                     : binance->decode_rest(kind, status, body, id, instrument, out);
     }
-    // Batch cancels are Binance's (the KuCoin core never sends one).
+    // Batch cancels are Binance's and OKX's (the KuCoin and Bybit cores never send one).
     Errc decode_rest_batch(int status, std::string_view body, std::span<const oms::ClientOrderId> ids,
                            InstrumentId instrument, std::span<oms::RestAnswer> out) noexcept {
+      if (okx) return okx->decode_rest_batch(status, body, ids, instrument, out);
       if (!binance) return Errc::unknown_message;
       return binance->decode_rest_batch(status, body, ids, instrument, out);
     }
@@ -497,6 +509,7 @@ struct LiveGateway::Impl {
   // conns[1..]: the order connections (new orders), [live] order_connections of them.
   std::vector<std::unique_ptr<RestConnection>> conns;
   std::unique_ptr<feed::WsClient> ws;
+  std::unique_ptr<feed::WsClient> ws_business;  // OKX: the orders-algo channel's connection
   std::string listen_key;
   std::int64_t next_keepalive_ns{0};
   RestConnection::LimitHeaders limits;  // the rate-limit headers of the answer being handled (venue_answered)
@@ -613,6 +626,12 @@ LiveGateway::LiveGateway(const InstrumentRegistry& registry, LiveGatewayOptions 
     if (feed::parse_url(opt_.user_ws_url).scheme != "wss")
       throw Error("live gateway: user_ws_url '" + opt_.user_ws_url + "' must be wss://");
     if (!opt_.bybit_auth) throw Error("live gateway: Bybit's private stream needs its auth message");
+  } else if (opt_.venue == Venue::okx) {
+    if (feed::parse_url(opt_.user_ws_url).scheme != "wss")
+      throw Error("live gateway: user_ws_url '" + opt_.user_ws_url + "' must be wss://");
+    if (!opt_.okx_business_ws_url.empty() && feed::parse_url(opt_.okx_business_ws_url).scheme != "wss")
+      throw Error("live gateway: okx_business_ws_url '" + opt_.okx_business_ws_url + "' must be wss://");
+    if (!opt_.okx_login) throw Error("live gateway: OKX's private stream needs its login message");
   } else if (opt_.venue == Venue::binance_usdm) {
     const feed::ParsedUrl ws = feed::parse_url(opt_.user_ws_url);
     if (ws.scheme != "wss") throw Error("live gateway: user_ws_url '" + opt_.user_ws_url + "' must be wss://");
@@ -965,9 +984,9 @@ void LiveGateway::start() {
       throw Error("live gateway: cannot connect to " + opt_.rest_url + ": " + im.conns[i]->last_error);
     ++stats_.rest_connects;
   }
-  if (opt_.venue == Venue::kucoin_futures || opt_.venue == Venue::bybit) {
-    // KuCoin: the private stream fetches its own token (bullet-private) at every connect; Bybit: it signs an
-    // auth op. Their pings keep the stream: no keep-alive requests.
+  if (opt_.venue == Venue::kucoin_futures || opt_.venue == Venue::bybit || opt_.venue == Venue::okx) {
+    // KuCoin: the private stream fetches its own token (bullet-private) at every connect; Bybit and OKX: it
+    // signs an auth / login op. Their pings keep the stream: no keep-alive requests.
     im.next_keepalive_ns = std::numeric_limits<std::int64_t>::max();
   } else {
     (void)im.budget.try_take(oms::RequestPriority::other, {1, 0}, wall_ns());  // listenKey POST: weight 1
@@ -1065,6 +1084,9 @@ void LiveGateway::open_stream() {
   } else if (opt_.venue == Venue::bybit) {
     wo.url = opt_.user_ws_url;
     wo.ping = feed::PingPolicy::bybit;  // {"op":"ping"} every 20 s
+  } else if (opt_.venue == Venue::okx) {
+    wo.url = opt_.user_ws_url;
+    wo.ping = feed::PingPolicy::okx;  // text "ping" after 25 s without a frame (OKX drops a connection silent for 30 s)
   } else {
     wo.url = opt_.user_ws_url + "/" + im.listen_key;
     wo.ping = feed::PingPolicy::binance;  // the server pings; Beast answers
@@ -1075,9 +1097,53 @@ void LiveGateway::open_stream() {
   h.ctx = this;
   h.on_frame = [](void* c, const feed::WsFrame& f) noexcept {
     auto* g = static_cast<LiveGateway*>(c);
+    if (g->opt_.venue == Venue::okx && g->okx_login_answer(f.payload, *g->impl_->ws, oms::okx_swap::Encoder::subscribe_message()))
+      return;
     for (std::size_t i = 0; i == 0 || i < g->impl_->decoder.count(); ++i) g->stream_message(f, i);
   };
   open_stream_handlers(wo, h);
+  if (opt_.venue == Venue::okx && !opt_.okx_business_ws_url.empty()) open_okx_business_stream(wo);
+}
+
+// OKX's second private connection: orders-algo (the engine's untriggered stops) lives on /ws/v5/business only.
+// Same login, its own subscription; its messages go through the same decoder. Its state is logged, not
+// counted as the stream's (the orders connection carries the fills; a triggered stop's order is reported there).
+void LiveGateway::open_okx_business_stream(feed::WsClientOptions wo) {
+  Impl& im = *impl_;
+  wo.url = opt_.okx_business_ws_url;
+  feed::WsHandlers h;
+  h.ctx = this;
+  h.on_frame = [](void* c, const feed::WsFrame& f) noexcept {
+    auto* g = static_cast<LiveGateway*>(c);
+    if (g->okx_login_answer(f.payload, *g->impl_->ws_business, oms::okx_swap::Encoder::business_subscribe_message())) return;
+    for (std::size_t i = 0; i == 0 || i < g->impl_->decoder.count(); ++i) g->stream_message(f, i);
+  };
+  h.on_connected = [this] {
+    try {
+      if (!impl_->ws_business->send_text(opt_.okx_login())) ENIGMA_LOG_ERROR("live", "business_stream_login_not_sent");
+    } catch (const std::exception& e) {
+      ENIGMA_LOG_ERROR("live", "business_stream_login_not_sent: {}", e.what());
+    }
+    ENIGMA_LOG_INFO("live", "business_stream_connected url={} then=login,subscribe_orders_algo", opt_.okx_business_ws_url);
+  };
+  h.on_disconnected = [this](const feed::WsDisconnect& d) {
+    ENIGMA_LOG_WARN("live", "business stream (algo orders) down ({}): {}", to_string(d.cause), d.reason);
+  };
+  im.ws_business = std::make_unique<feed::WsClient>(wo, h);
+  im.ws_business->start();
+}
+
+// OKX: the answer to a login op. On success the channels are subscribed (OKX refuses a private subscription
+// before the login is through: 60011). True when `payload` was the login answer (nothing else to decode).
+bool LiveGateway::okx_login_answer(std::string_view payload, feed::WsClient& ws, const std::string& subscribe) noexcept {
+  if (payload.find("\"event\":\"login\"") == std::string_view::npos) return false;
+  if (payload.find("\"code\":\"0\"") == std::string_view::npos) return false;  // a refusal: the decoder reports it
+  try {
+    if (!ws.send_text(subscribe)) ENIGMA_LOG_ERROR("live", "private_stream_subscribe_not_sent");
+  } catch (const std::exception& e) {
+    ENIGMA_LOG_ERROR("live", "private_stream_subscribe_not_sent: {}", e.what());
+  }
+  return true;
 }
 
 void LiveGateway::stream_message(const feed::WsFrame& f, std::size_t index) noexcept {
@@ -1110,6 +1176,8 @@ void LiveGateway::stream_message(const feed::WsFrame& f, std::size_t index) noex
       if (opt_.venue == Venue::kucoin_futures) ENIGMA_LOG_WARN("live", "private_stream_token_refused then=reconnect");
       else if (opt_.venue == Venue::bybit)
         ENIGMA_LOG_ERROR("live", "private_stream_auth_refused ret_code={} then=reconnect", impl_->decoder.bybit->last_ret_code());
+      else if (opt_.venue == Venue::okx)
+        ENIGMA_LOG_ERROR("live", "private_stream_login_refused code={} then=reconnect", impl_->decoder.okx->last_code());
       else impl_->renew_key = true;
       break;
   }
@@ -1125,6 +1193,13 @@ void LiveGateway::open_stream_handlers(feed::WsClientOptions& wo, feed::WsHandle
           ENIGMA_LOG_ERROR("live", "private_stream_auth_not_sent");
       } catch (const std::exception& e) {
         ENIGMA_LOG_ERROR("live", "private_stream_auth_not_sent: {}", e.what());
+      }
+    } else if (opt_.venue == Venue::okx) {
+      // Login (signed with the current time); the subscription follows its answer (okx_login_answer).
+      try {
+        if (!impl_->ws->send_text(opt_.okx_login())) ENIGMA_LOG_ERROR("live", "private_stream_login_not_sent");
+      } catch (const std::exception& e) {
+        ENIGMA_LOG_ERROR("live", "private_stream_login_not_sent: {}", e.what());
       }
     }
     if (++stats_.stream_connects > 1) {
@@ -1148,6 +1223,7 @@ void LiveGateway::stop() {
   impl_->thread.join();
   collect_ws_api_tx_stamps();  // the last requests' stamps, on the joined thread's behalf
   if (impl_->ws) impl_->ws->stop();
+  if (impl_->ws_business) impl_->ws_business->stop();
   if (impl_->wsapi) impl_->wsapi->stop();
   for (auto& c : impl_->conns) c->close();
 }
@@ -1420,6 +1496,7 @@ void LiveGateway::io_loop() noexcept {
   const bool spin = opt_.spin || opt_.transport != feed::Transport::asio;
   for (;;) {
     bool worked = im.ws->poll_once() > 0;
+    if (im.ws_business) worked = im.ws_business->poll_once() > 0 || worked;
     if (im.wsapi) {
       worked = im.wsapi->poll_once() > 0 || worked;
       ws_api_fail_pending(true);

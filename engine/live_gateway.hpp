@@ -52,6 +52,7 @@ namespace enigma::feed {
 struct WsClientOptions;
 struct WsHandlers;
 struct WsFrame;
+class WsClient;
 }  // namespace enigma::feed
 
 namespace enigma::engine {
@@ -78,6 +79,13 @@ struct LiveGatewayOptions {
   // POST /v5/order/disconnected-cancel-all) counts this connection: once it is gone for the window, Bybit
   // cancels every derivatives order.
   bool bybit_dcp{false};
+  // OKX (venue okx): the private stream is user_ws_url itself (wss://ws.okx.com:8443/ws/v5/private). Each
+  // connect sends okx_login() ({"op":"login",..} signed with the current time, oms::okx_swap::Encoder::
+  // login_message) and, once the venue accepts it, subscribes to orders / positions / account. Untriggered algo
+  // orders (the engine's stops) are reported on the "business" endpoint only: a second logged-in connection to
+  // okx_business_ws_url (.../ws/v5/business, channel orders-algo). Text "ping" keeps both.
+  std::function<std::string()> okx_login;
+  std::string okx_business_ws_url;
   feed::TlsOptions tls;
   Venue venue{Venue::binance_usdm};
   std::int64_t request_timeout_ns{5'000'000'000};      // write + answer; later: UNKNOWN
@@ -252,6 +260,8 @@ class LiveGateway {
   void io_loop() noexcept;
   void open_stream();  // user-data WebSocket to <user_ws_url>/<listen key>
   void open_stream_handlers(feed::WsClientOptions& wo, feed::WsHandlers& h);
+  void open_okx_business_stream(feed::WsClientOptions wo);
+  bool okx_login_answer(std::string_view payload, feed::WsClient& ws, const std::string& subscribe) noexcept;
   void stream_message(const feed::WsFrame& f, std::size_t index) noexcept;  // one element of a private-stream message
   void open_ws_api();  // order entry WebSocket to <ws_api_url>
   void ws_api_send(const OutboundRequest& rq) noexcept;

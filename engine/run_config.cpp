@@ -1,6 +1,7 @@
 #include "engine/run_config.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <array>
 #include <ostream>
 #include <optional>
@@ -562,6 +563,12 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
     rc.trading.entry.max_slippage =
         t->decimal<Rate>("max_slippage", rc.trading.entry.max_slippage, Rate::from_raw(1), Rate::from_units(1));
     rc.trading.client_id_prefix = t->string("client_id_prefix", rc.trading.client_id_prefix);
+    if (rc.venue == Venue::okx) {
+      const std::string& p = rc.trading.client_id_prefix;
+      const bool alnum = !p.empty() && std::isalpha(static_cast<unsigned char>(p[0])) &&
+                         std::all_of(p.begin(), p.end(), [](unsigned char c) { return std::isalnum(c) != 0; });
+      if (!alnum) t->fail("client_id_prefix", "OKX client order ids are letters and digits only, a letter first: \"" + p + "\" will not do");
+    }
     rc.trading.journal.fsync = t->choice<oms::FsyncPolicy>("journal_fsync", oms::FsyncPolicy::none,
                                                            {{"none", oms::FsyncPolicy::none},
                                                             {"interval", oms::FsyncPolicy::interval},
@@ -671,7 +678,30 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
     rc.live.user_ws_url = "wss://stream.bybit.com/v5/private";
     rc.trading.deadman_countdown_ns = 0;
   }
+  if (rc.venue == Venue::okx) {
+    rc.trading.client_id_alphanumeric = true;  // clOrdId: [A-Za-z0-9] only
+    // OKX V5: REST and the key check on one host, the private stream apart; the dead-man switch is
+    // cancel-all-after, a countdown the core refreshes (10..120 s).
+    rc.live.rest_url = "https://www.okx.com";
+    rc.live.account_api_url = "https://www.okx.com";
+    rc.live.user_ws_url = "wss://ws.okx.com:8443/ws/v5/private";
+  }
   if (auto t = root.optional_table("live")) {
+    if (rc.venue == Venue::okx) {
+      for (const char* k : {"request_weight_per_minute", "orders_per_10s", "orders_per_minute", "order_entry", "ws_api_url",
+                            "ed25519_key_env", "ed25519_key_file", "ed25519_api_key_env", "ed25519_api_key_file", "requests_per_3s",
+                            "request_weight_per_30s", "requests_per_s"})
+        if (t->has(k)) t->fail(k, std::string(k) + " is not an OKX setting; OKX uses requests_per_2s and the private stream at user_ws_url");
+      const std::int64_t deadman_ms = t->integer("deadman_countdown_ms", rc.trading.deadman_countdown_ns / 1'000'000, 0, 120'000);
+      if (deadman_ms != 0 && (deadman_ms < 10'000 || deadman_ms % 1'000 != 0))
+        t->fail("deadman_countdown_ms", "OKX's cancel-all-after takes whole seconds from 10 to 120 (10000..120000 ms), or 0 for none");
+      rc.trading.deadman_countdown_ns = deadman_ms * 1'000'000;
+      rc.live.requests_per_2s = t->integer("requests_per_2s", rc.live.requests_per_2s, 1, 1'000);
+      rc.live.okx_td_mode = t->choice<std::string>("td_mode", "cross", {{"cross", "cross"}, {"isolated", "isolated"}});
+      rc.live.okx_simulated = t->boolean("simulated", false);
+      rc.live.api_passphrase_env = t->string("api_passphrase_env", rc.live.api_passphrase_env);
+      rc.live.api_passphrase_file = t->string("api_passphrase_file", std::string(), true);
+    }
     if (rc.venue == Venue::bybit) {
       for (const char* k : {"request_weight_per_minute", "orders_per_10s", "orders_per_minute", "order_entry", "ws_api_url",
                             "ed25519_key_env", "ed25519_key_file", "ed25519_api_key_env", "ed25519_api_key_file", "requests_per_3s",
@@ -726,7 +756,7 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
     rc.live.ed25519_key_file = t->string("ed25519_key_file", std::string(), true);
     rc.live.ed25519_api_key_env = t->string("ed25519_api_key_env", rc.live.ed25519_api_key_env);
     rc.live.ed25519_api_key_file = t->string("ed25519_api_key_file", std::string(), true);
-    if (rc.venue != Venue::bybit)
+    if (rc.venue != Venue::bybit && rc.venue != Venue::okx)
       rc.trading.deadman_countdown_ns =
           t->integer("deadman_countdown_ms", rc.trading.deadman_countdown_ns / 1'000'000, 0, 600'000) * 1'000'000;
     t->finish();

@@ -89,6 +89,11 @@ struct LiveSettings {
   // DERIVATIVES) set at start-up from [live] deadman_countdown_ms (3..300 s, whole seconds; 0 = not used).
   // Bybit must have enabled DCP for the account; the private stream subscribes to "dcp" so it counts.
   std::int64_t bybit_dcp_window_s{0};
+  // OKX only: the account's trade requests per 2 s (place / cancel / order details, 60 each per the docs), the
+  // margin mode of every order ("cross" or "isolated") and demo trading (the x-simulated-trading header).
+  std::int64_t requests_per_2s{60};
+  std::string okx_td_mode{"cross"};
+  bool okx_simulated{false};
   std::int64_t request_timeout_ms{5000};   // no answer by then: the order's outcome is UNKNOWN
   std::int64_t drain_ms{3000};             // at shutdown: how long to wait for the answers to our cancels
   // Keep-alive REST connections for new orders (cancels, queries and the kill have one of their own).

@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -25,6 +26,8 @@
 #include "oms/venues/binance_futures_user.hpp"
 #include "oms/venues/bybit_linear.hpp"
 #include "oms/venues/bybit_linear_user.hpp"
+#include "oms/venues/okx_swap.hpp"
+#include "oms/venues/okx_swap_user.hpp"
 #include "oms/venues/kucoin_futures.hpp"
 #include "oms/venues/kucoin_futures_user.hpp"
 
@@ -479,6 +482,109 @@ class BybitLinearQueries final : public VenueQueries, private SignedRequests<oms
   bool positions_loaded_{false};
 };
 
+class OkxSwapQueries final : public VenueQueries, private SignedRequests<oms::okx_swap::Encoder> {
+ public:
+  OkxSwapQueries(LiveGateway& g, oms::okx_swap::Encoder& e, const InstrumentRegistry& r)
+      : SignedRequests(g, e), registry_(r), decoder_(r, Venue::okx) {}
+  Venue venue() const noexcept override { return Venue::okx; }
+  std::string_view open_orders_endpoint() const noexcept override { return "GET /api/v5/trade/orders-pending?instType=SWAP"; }
+
+  std::vector<VenueOrder> open_orders() override {
+    std::vector<VenueOrder> out;
+    // The book's orders, then the untriggered algo orders (stops: a list of their own), page by page (after=).
+    for (const bool algo : {false, true}) {
+      std::string after;
+      for (int n = 0; n < 100; ++n) {
+        const std::string endpoint = std::string(algo ? "/api/v5/trade/orders-algo-pending?ordType=conditional&instType=SWAP"
+                                                      : "/api/v5/trade/orders-pending?instType=SWAP") +
+                                     (after.empty() ? "" : "&after=" + after);
+        std::string next;
+        const std::string body = require_ok(endpoint);
+        const auto page = algo ? oms::okx_swap::parse_open_algo_orders(body, registry_, Venue::okx, &next)
+                               : oms::okx_swap::parse_open_orders(body, registry_, Venue::okx, &next);
+        for (const oms::okx_swap::OpenOrder& o : page) {
+          VenueOrder v;
+          v.client_id = std::string(o.client_id.view());
+          v.symbol = o.symbol;
+          v.side = o.side == Side::buy ? "BUY" : "SELL";
+          v.qty = o.qty.to_string();
+          v.status = "open";
+          v.type = o.type == risk::OrderType::limit                ? "LIMIT"
+                   : o.type == risk::OrderType::market             ? "MARKET"
+                   : o.type == risk::OrderType::stop_market        ? "STOP_MARKET"
+                   : o.type == risk::OrderType::take_profit_market ? "TAKE_PROFIT_MARKET"
+                                                                   : std::string(risk::to_string(o.type));
+          v.price = o.price.to_string();
+          v.stop_price = o.stop_price.to_string();
+          v.executed = o.filled.to_string();
+          v.tif = o.tif == risk::TimeInForce::ioc ? "IOC" : "GTC";
+          v.reduce_only = o.reduce_only;
+          v.order_id = o.order_id;
+          if (o.algo) algo_ids_.push_back(o.order_id);
+          out.push_back(std::move(v));
+        }
+        if (next.empty() || next == after) break;
+        after = next;
+      }
+    }
+    return out;
+  }
+  bool query(const oms::OrderState& o, oms::RestAnswer& a, std::string& why) override {
+    const bool algo = o.spec.req.type == risk::OrderType::stop_market || o.spec.req.type == risk::OrderType::take_profit_market;
+    const std::string id(o.client_id().view());
+    const std::string endpoint = algo ? "/api/v5/trade/order-algo?algoClOrdId=" + id
+                                      : "/api/v5/trade/order?instId=" + std::string(registry_.get(o.spec.req.instrument).symbol.view()) +
+                                            "&clOrdId=" + id;
+    int status = 0;
+    const std::string body = send("GET", endpoint, status);
+    if (decoder_.decode_rest(oms::RestRequest::query, status, body, o.client_id(), o.spec.req.instrument, a) != Errc::ok || a.unknown) {
+      why = "HTTP " + std::to_string(status) + ": " + body.substr(0, 200);
+      return false;
+    }
+    return true;
+  }
+  bool cancel(const VenueOrder& v, std::string& why) override {
+    const bool algo = std::find(algo_ids_.begin(), algo_ids_.end(), v.order_id) != algo_ids_.end();
+    int status = 0;
+    const std::string body =
+        algo ? send("POST", "/api/v5/trade/cancel-algos", status, R"([{"instId":")" + v.symbol + R"(","algoId":")" + v.order_id + R"("}])")
+             : send("POST", "/api/v5/trade/cancel-order", status, R"({"instId":")" + v.symbol + R"(","ordId":")" + v.order_id + R"("})");
+    if (status == 200 && body.find("\"sCode\":\"0\"") != std::string::npos) return true;
+    why = "HTTP " + std::to_string(status) + ": " + body.substr(0, 200);
+    return false;
+  }
+  std::pair<Qty, Price> position(std::string_view symbol) override {
+    if (!positions_loaded_) {
+      positions_ = oms::okx_swap::parse_positions(require_ok("/api/v5/account/positions?instType=SWAP"), registry_);
+      positions_loaded_ = true;
+    }
+    Qty q{};
+    Price px{};
+    for (const auto& p : positions_)
+      if (p.symbol == symbol) {
+        q += p.signed_qty;  // net mode: one entry (long/short mode would give two, refused at the key check)
+        px = p.entry_px;
+      }
+    return {q, px};
+  }
+  Notional balance() override {
+    const std::string endpoint = "/api/v5/account/balance?ccy=USDT";
+    try {
+      return oms::okx_swap::parse_balance(require_ok(endpoint));
+    } catch (const Error& e) {
+      throw Error("reconciliation: GET " + endpoint + ": " + e.what());
+    }
+  }
+  std::optional<oms::FeeRates> fee_rates(InstrumentId) override { return std::nullopt; }  // each fill carries fillFee
+
+ private:
+  const InstrumentRegistry& registry_;
+  oms::okx_swap::UserStreamDecoder decoder_;
+  std::vector<oms::okx_swap::VenuePosition> positions_;
+  std::vector<std::string> algo_ids_;  // the algoIds among open_orders(): cancelled with cancel-algos
+  bool positions_loaded_{false};
+};
+
 // unknown_orders = "adopt": the venue's order as one of ours (journaled, then tracked by the engine).
 // Returns "" when adopted, else why not.
 std::string adopt(TradingCore& core, const InstrumentRegistry& registry, Venue venue, const VenueOrder& v,
@@ -534,6 +640,11 @@ std::unique_ptr<VenueQueries> kucoin_futures_queries(LiveGateway& gateway, oms::
 std::unique_ptr<VenueQueries> bybit_linear_queries(LiveGateway& gateway, oms::bybit_linear::Encoder& encoder,
                                                    const InstrumentRegistry& registry) {
   return std::make_unique<BybitLinearQueries>(gateway, encoder, registry);
+}
+
+std::unique_ptr<VenueQueries> okx_swap_queries(LiveGateway& gateway, oms::okx_swap::Encoder& encoder,
+                                               const InstrumentRegistry& registry) {
+  return std::make_unique<OkxSwapQueries>(gateway, encoder, registry);
 }
 
 LiveReconciliation reconcile_live(TradingCore& core, const InstrumentRegistry& registry, VenueQueries& venue,

@@ -23,6 +23,9 @@ class Encoder;
 namespace enigma::oms::kucoin_futures {
 class Encoder;
 }
+namespace enigma::oms::okx_swap {
+class Encoder;
+}
 namespace enigma::oms::bybit_linear {
 class Encoder;
 }
@@ -126,6 +129,11 @@ std::unique_ptr<VenueQueries> kucoin_futures_queries(LiveGateway& gateway, oms::
 // POST /v5/order/cancel by orderId, GET /v5/position/list, GET /v5/account/wallet-balance (USDT walletBalance).
 std::unique_ptr<VenueQueries> bybit_linear_queries(LiveGateway& gateway, oms::bybit_linear::Encoder& encoder,
                                                    const InstrumentRegistry& registry);
+// OKX V5 swaps: GET /api/v5/trade/orders-pending and orders-algo-pending (after= pages), GET /api/v5/trade/order
+// (order-algo for a stop) by client id, POST cancel-order / cancel-algos by the venue's id,
+// GET /api/v5/account/positions?instType=SWAP, GET /api/v5/account/balance?ccy=USDT (eq).
+std::unique_ptr<VenueQueries> okx_swap_queries(LiveGateway& gateway, oms::okx_swap::Encoder& encoder,
+                                               const InstrumentRegistry& registry);
 
 // Live start-up reconciliation (cold path, after TradingCore::go_live* and before gateway.start()): the
 // venue's open orders, positions and balance through `venue`. Our journal's working orders the venue no

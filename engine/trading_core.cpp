@@ -9,6 +9,8 @@
 #include "core/logger.hpp"
 #include "engine/live_gateway.hpp"
 #include "oms/venues/bybit_linear_user.hpp"
+#include "oms/venues/okx_swap.hpp"
+#include "oms/venues/okx_swap_user.hpp"
 
 namespace enigma::engine {
 
@@ -24,9 +26,10 @@ LogLiteral side_text(Side s) noexcept { return LogLiteral{s == Side::buy ? "buy"
 // The venue refused the key itself: Binance -2014 / -2015 / -1022; KuCoin 400003 (key not found), 400004
 // (passphrase), 400005 (signature), 400006 (IP not whitelisted), 400007 (no permission).
 // Bybit: 10003 / 10004 / 10005 / 10007 / 10009 / 10010 / 33004 (oms/venues/bybit_linear_user.hpp).
+// OKX: 50100 .. 50120 and the login codes (oms/venues/okx_swap_user.hpp).
 bool credentials_refused(std::int32_t code) noexcept {
   return code == -2014 || code == -2015 || code == -1022 || (code >= 400003 && code <= 400007) ||
-         oms::bybit_linear::credentials_refused(code);
+         oms::bybit_linear::credentials_refused(code) || oms::okx_swap::credentials_refused(code);
 }
 }  // namespace
 
@@ -66,8 +69,12 @@ TradingCore::TradingCore(const InstrumentRegistry& registry, TradingCoreConfig c
       risk_(std::make_unique<risk::RiskGate>(cfg_.risk)),
       sim_(registry, cfg_.sim),
       om_(oms::OrderManagerConfig{static_cast<std::uint32_t>(cfg_.max_orders), 256, 1024, cfg_.journal_path, cfg_.journal}),
-      ids_(cfg_.client_id_epoch != 0 ? oms::session_client_id_prefix(cfg_.client_id_prefix, cfg_.client_id_epoch)
-                                      : cfg_.client_id_prefix) {
+      ids_(cfg_.client_id_epoch != 0
+               ? oms::session_client_id_prefix(cfg_.client_id_prefix, cfg_.client_id_epoch,
+                                               cfg_.client_id_alphanumeric ? oms::kOkxMaxClientIdLen : oms::kBinanceMaxClientIdLen,
+                                               cfg_.client_id_alphanumeric ? 'X' : '-')
+               : cfg_.client_id_prefix,
+           1, cfg_.client_id_alphanumeric ? oms::kOkxMaxClientIdLen : oms::kBinanceMaxClientIdLen) {
   ids_.resume_from(om_.next_client_counter());  // never reuse an id the journal already holds
   // Nor an OCO group of a restored bracket: a new pair with the same group would pair with its legs.
   for (const oms::OrderState& o : om_.orders()) next_oco_ = std::max(next_oco_, o.spec.oco_group + 1);
@@ -207,6 +214,7 @@ bool TradingCore::send(oms::OrderSpec spec, strategy::IntentReason reason, std::
   Result<std::size_t> n = Result<std::size_t>::failure(Errc::not_found);
   if (v == Venue::kucoin_futures) n = kucoin_->encode_new(spec, now_ns / 1'000'000, wire_.data(), wire_.size());
   else if (v == Venue::bybit && bybit_) n = bybit_->encode_new(spec, now_ns / 1'000'000, wire_.data(), wire_.size());
+  else if (v == Venue::okx && okx_) n = okx_->encode_new(spec, now_ns / 1'000'000, wire_.data(), wire_.size());
   else if (v == Venue::binance_usdm || v == Venue::binance_coinm || v == Venue::binance_spot)
     n = binance_->encode_new(spec, now_ns / 1'000'000, wire_.data(), wire_.size());
   const std::uint64_t t_enc = rdtsc();
@@ -281,6 +289,7 @@ std::size_t TradingCore::warm_order_path(std::int64_t now_ns) noexcept {
     const Venue v = spec.venue;
     if (v == Venue::kucoin_futures) (void)kucoin_->encode_new(o, now_ns / 1'000'000, warm_wire_.data(), warm_wire_.size());
     else if (v == Venue::bybit && bybit_) (void)bybit_->encode_new(o, now_ns / 1'000'000, warm_wire_.data(), warm_wire_.size());
+    else if (v == Venue::okx && okx_) (void)okx_->encode_new(o, now_ns / 1'000'000, warm_wire_.data(), warm_wire_.size());
     else if (v == Venue::binance_usdm || v == Venue::binance_coinm || v == Venue::binance_spot)
       (void)binance_->encode_new(o, now_ns / 1'000'000, warm_wire_.data(), warm_wire_.size());
     ++warmed;
@@ -298,6 +307,7 @@ Result<std::size_t> TradingCore::encode_live_cancel(InstrumentId inst, const ris
                                                     std::int64_t now_ns) noexcept {
   if (live_venue_ == Venue::kucoin_futures) return kucoin_->encode_cancel(inst, id, now_ns / 1'000'000, wire_.data(), wire_.size());
   if (live_venue_ == Venue::bybit) return bybit_->encode_cancel(inst, id, now_ns / 1'000'000, wire_.data(), wire_.size());
+  if (live_venue_ == Venue::okx) return okx_->encode_cancel(inst, id, okx_algo(id), now_ns / 1'000'000, wire_.data(), wire_.size());
   return binance_->encode_cancel(inst, id, now_ns / 1'000'000, wire_.data(), wire_.size());
 }
 
@@ -305,6 +315,7 @@ Result<std::size_t> TradingCore::encode_live_query(InstrumentId inst, const risk
                                                    std::int64_t now_ns) noexcept {
   if (live_venue_ == Venue::kucoin_futures) return kucoin_->encode_query(id, now_ns / 1'000'000, wire_.data(), wire_.size());
   if (live_venue_ == Venue::bybit) return bybit_->encode_query(id, now_ns / 1'000'000, wire_.data(), wire_.size());
+  if (live_venue_ == Venue::okx) return okx_->encode_query(inst, id, okx_algo(id), now_ns / 1'000'000, wire_.data(), wire_.size());
   return binance_->encode_query(inst, id, now_ns / 1'000'000, wire_.data(), wire_.size());
 }
 
@@ -350,6 +361,27 @@ void TradingCore::go_live_bybit(LiveGateway& gateway, std::string api_key, const
   bybit_ = std::make_unique<oms::bybit_linear::Encoder>(registry_, std::move(api_key), secret, bc);
   live_venue_ = Venue::bybit;
   start_live(gateway);
+}
+
+void TradingCore::go_live_okx(LiveGateway& gateway, std::string api_key, const oms::Secret& secret,
+                              const oms::Secret& passphrase, oms::okx_swap::Config cfg) {
+  if (cfg_.deadman_countdown_ns != 0 &&
+      (cfg_.deadman_countdown_ns < 10'000'000'000 || cfg_.deadman_countdown_ns > 120'000'000'000))
+    throw Error("OKX's dead-man switch (cancel-all-after) takes 10 to 120 s: set [live] deadman_countdown_ms accordingly, or 0");
+  if (!cfg_.client_id_alphanumeric)
+    throw Error("OKX client order ids are letters and digits only: the core needs client_id_alphanumeric");
+  auto resigner = std::make_shared<const oms::okx_swap::Encoder>(registry_, api_key, secret, passphrase, cfg);
+  gateway.set_resigner([resigner](char* b, std::size_t n, std::int64_t ms) { return resigner->resign(b, n, ms); });
+  okx_ = std::make_unique<oms::okx_swap::Encoder>(registry_, std::move(api_key), secret, passphrase, std::move(cfg));
+  live_venue_ = Venue::okx;
+  start_live(gateway);
+}
+
+// OKX keeps stops in a book of their own (algo orders): cancelled and asked for at other endpoints.
+bool TradingCore::okx_algo(const risk::ClientOrderId& id) noexcept {
+  const oms::OrderState* o = om_.find(id);
+  return o != nullptr &&
+         (o->spec.req.type == risk::OrderType::stop_market || o->spec.req.type == risk::OrderType::take_profit_market);
 }
 
 void TradingCore::start_live(LiveGateway& gateway) {
@@ -1205,6 +1237,9 @@ void TradingCore::poll_live(std::int64_t now_ns, std::uint64_t poll_tsc, FillFn 
     if (g.report.client_id.empty()) {  // a cancel-all or dead-man request failed (the gateway logged it)
       ++counters_.instrument_request_failures;
       if (g.venue_code != 0) counters_.last_venue_code = g.venue_code;
+      // The dead-man refresh is often the first signed request of a run: a key the venue refuses there is
+      // refused for orders too, so the stop comes before the first order rather than after it.
+      if (credentials_refused(g.venue_code)) [[unlikely]] emergency_stop(EmergencyCause::credentials, now_ns);
       continue;
     }
     if (g.venue_code != 0) counters_.last_venue_code = g.venue_code;
@@ -1302,6 +1337,13 @@ void TradingCore::retry_kill_cancels(std::int64_t now_ns) noexcept {
 
 void TradingCore::refresh_deadman(std::int64_t now_ns, std::int64_t countdown_ms) noexcept {
   next_deadman_ns_ = now_ns + cfg_.deadman_countdown_ns / 3;
+  if (live_venue_ == Venue::okx) {
+    // OKX: one countdown for the whole account (cancel-all-after), in whole seconds; 0 disarms it.
+    const auto bytes = okx_->encode_dead_man(static_cast<std::uint32_t>(countdown_ms / 1000), now_ns / 1'000'000, wire_.data(), wire_.size());
+    if (bytes.ok() && send_live(oms::binance_futures::RestRequest::countdown, {}, 0, bytes.value)) ++counters_.deadman_refreshes;
+    else ++counters_.instrument_request_failures;
+    return;
+  }
   for (std::size_t i = 0; i < traded_count_; ++i) {
     const auto inst = static_cast<InstrumentId>(i);
     const auto bytes = binance_->encode_countdown_cancel_all(inst, countdown_ms, now_ns / 1'000'000, wire_.data(), wire_.size());
@@ -1431,9 +1473,11 @@ void TradingCore::cancel_entries_of(InstrumentId id, std::int64_t now_ns) noexce
     if (n == 1) {
       const auto bytes = encode_live_cancel(id, batch[0], now_ns);
       sent = bytes.ok() && send_live(oms::binance_futures::RestRequest::cancel, batch[0], id, bytes.value);
-    } else if (live_venue_ == Venue::kucoin_futures || live_venue_ == Venue::bybit) {
+    } else if (live_venue_ == Venue::kucoin_futures || live_venue_ == Venue::bybit ||
+               (live_venue_ == Venue::okx && std::any_of(batch.begin(), batch.begin() + n, [&](const auto& c) { return okx_algo(c); }))) {
       // KuCoin Futures, Bybit (its batch cancel is for UTA/options accounts): no batch cancel by client id
-      // here; each leaves on its own (the control connection sends them back to back).
+      // here; each leaves on its own (the control connection sends them back to back). OKX: an algo entry
+      // (a stop) is cancelled at another endpoint than the book's orders, so such a batch goes one by one too.
       for (std::size_t k = 0; k < n; ++k) {
         const auto bytes = encode_live_cancel(id, batch[k], now_ns);
         if (bytes.ok() && send_live(oms::binance_futures::RestRequest::cancel, batch[k], id, bytes.value)) {
@@ -1445,6 +1489,11 @@ void TradingCore::cancel_entries_of(InstrumentId id, std::int64_t now_ns) noexce
       }
       n = 0;
       return;
+    } else if (live_venue_ == Venue::okx) {
+      // POST /api/v5/trade/cancel-batch-orders: up to 20 by clOrdId (10 here, the gateway's batch).
+      const std::span<const risk::ClientOrderId> ids(batch.data(), n);
+      const auto bytes = okx_->encode_cancel_batch(id, ids, false, now_ns / 1'000'000, wire_.data(), wire_.size());
+      sent = bytes.ok() && live_->try_send_cancel_batch(ids, id, std::string_view(wire_.data(), bytes.value), rdtsc(), kill_tsc_);
     } else {
       const std::span<const risk::ClientOrderId> ids(batch.data(), n);
       const auto bytes = binance_->encode_cancel_batch(id, ids, now_ns / 1'000'000, wire_.data(), wire_.size());

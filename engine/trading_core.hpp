@@ -29,6 +29,7 @@
 #include "oms/venues/binance_futures.hpp"
 #include "oms/venues/binance_futures_user.hpp"
 #include "oms/venues/bybit_linear.hpp"
+#include "oms/venues/okx_swap.hpp"
 #include "oms/venues/kucoin_futures.hpp"
 #include "risk/emergency_stop.hpp"
 #include "risk/risk_config.hpp"
@@ -112,6 +113,9 @@ struct TradingCoreConfig {
   // Paper/live: the session's start (Unix seconds); ids become `<prefix><epoch base 36>-<n>` so they never
   // repeat across restarts (oms::session_client_id_prefix). 0 (replays): `<prefix><n>`, deterministic.
   std::uint64_t client_id_epoch{0};
+  // OKX takes clOrdId of [A-Za-z0-9] only, up to 32: its sessions end the prefix with 'X' (base 36 digits are
+  // lower case, so the id still reads <time>X<n> unambiguously) and the generator checks 32.
+  bool client_id_alphanumeric{false};
   std::string journal_path;                    // required: every order is journaled before it leaves
   // Replays need no durability, so the default writes the mmapped journal without fsync (no syscall on the
   // order path); [oms] journal_fsync = "interval" | "every_record" for paper/live.
@@ -182,6 +186,13 @@ class TradingCore {
   // once at start-up (enigma live, LiveGatewayOptions::bybit_dcp), not a countdown the core refreshes: throws
   // enigma::Error when the core's deadman_countdown_ns is not 0, or as the encoder does.
   void go_live_bybit(LiveGateway& gateway, std::string api_key, const oms::Secret& secret, std::string rest_host);
+  // Live on OKX V5 USDT swaps (OK-ACCESS-SIGN with the passphrase). Its dead-man switch is cancel-all-after, a
+  // countdown refreshed like Binance's (one for the account): throws enigma::Error when [live]
+  // deadman_countdown_ms is neither 0 nor 10..120 s, when the ids are not alphanumeric
+  // (client_id_alphanumeric), or as the encoder does. Kill batches go out as cancel-batch-orders; stops are
+  // algo orders (cancel-algos, order-algo).
+  void go_live_okx(LiveGateway& gateway, std::string api_key, const oms::Secret& secret, const oms::Secret& passphrase,
+                   oms::okx_swap::Config cfg);
   [[nodiscard]] bool live() const noexcept { return live_ != nullptr; }
   // Live: disarms the venue's dead-man timer (clean shutdown, after the working orders are settled).
   void disarm_deadman(std::int64_t now_ns) noexcept;
@@ -464,6 +475,8 @@ class TradingCore {
   oms::ClientIdGenerator ids_;
   std::unique_ptr<oms::binance_futures::Encoder> binance_;
   std::unique_ptr<oms::kucoin_futures::Encoder> kucoin_;
+  std::unique_ptr<oms::okx_swap::Encoder> okx_;  // live on OKX only
+  [[nodiscard]] bool okx_algo(const risk::ClientOrderId& id) noexcept;
   std::unique_ptr<oms::bybit_linear::Encoder> bybit_;  // live on Bybit only (replay and paper encode no Bybit bytes)
   std::vector<Slot> slots_;
   std::size_t slots_high_water_{0};  // slots at or past this index were never used: scans stop here

@@ -18,7 +18,7 @@ ClientIdGenerator::ClientIdGenerator(std::string_view prefix, std::uint64_t next
   prefix_len_ = prefix.size();
 }
 
-std::string session_client_id_prefix(std::string_view prefix, std::uint64_t epoch_s, std::size_t max_len) {
+std::string session_client_id_prefix(std::string_view prefix, std::uint64_t epoch_s, std::size_t max_len, char separator) {
   char digits[16];
   int n = 0;
   do {
@@ -28,7 +28,7 @@ std::string session_client_id_prefix(std::string_view prefix, std::uint64_t epoc
   } while (epoch_s != 0);
   std::string out(prefix);
   while (n > 0) out.push_back(digits[--n]);
-  out.push_back('-');
+  out.push_back(separator);
   (void)ClientIdGenerator(out, 1, max_len);  // the same length and alphabet checks, with the full prefix
   return out;
 }

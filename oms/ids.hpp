@@ -21,6 +21,8 @@ namespace enigma::oms {
 // [.A-Z:/a-z0-9_-]; we generate from the common subset so one id is valid on both.
 inline constexpr std::size_t kKucoinMaxClientIdLen = 40;
 inline constexpr std::size_t kBinanceMaxClientIdLen = 36;
+// OKX clOrdId / algoClOrdId: up to 32 of [A-Za-z0-9] (oms/venues/okx_swap.hpp).
+inline constexpr std::size_t kOkxMaxClientIdLen = 32;
 
 // True when `s` is 1..max_len characters of [A-Za-z0-9_-].
 [[nodiscard]] constexpr bool is_valid_client_id(std::string_view s, std::size_t max_len) noexcept {
@@ -73,8 +75,9 @@ using VenueOrderId = FixedId<VenueIdTag>;
 // if the journal that carries the counter were lost (the journaled counter alone already prevents reuse). Replays keep the
 // bare prefix: their ids must be byte-identical across runs. Throws enigma::Error as ClientIdGenerator when
 // the result cannot carry a 20-digit counter within `max_len`.
+// `separator` ends the prefix ('-'; 'X' for venues whose ids are alphanumeric only, OKX).
 [[nodiscard]] std::string session_client_id_prefix(std::string_view prefix, std::uint64_t epoch_s,
-                                                   std::size_t max_len = kBinanceMaxClientIdLen);
+                                                   std::size_t max_len = kBinanceMaxClientIdLen, char separator = '-');
 
 // Deterministic client order ids: `<prefix><counter>`, counter in decimal starting at `next_counter`.
 // The constructor validates that prefix + the longest counter (20 digits) stays within `max_len` and the

@@ -62,6 +62,13 @@ struct RequestBudgetConfig {
   return {{}, {1'000'000'000, 10}, {}, 20};
 }
 
+// OKX V5 (https://www.okx.com/docs-v5/en/, each endpoint's "Rate Limit"): place order, cancel order and order
+// details 60 requests / 2 s each (per instrument for orders; per UID); counted here as one window of 60
+// requests per 2 s across them, the strictest of the trade endpoints.
+[[nodiscard]] constexpr RequestBudgetConfig okx_swap_budget() noexcept {
+  return {{}, {2'000'000'000, 60}, {}, 20};
+}
+
 enum class BudgetVerdict : std::uint8_t {
   ok,           // taken: send it
   wait,         // a cancel / query / keep-alive over the window's limit: send it once next_window_ns() passed

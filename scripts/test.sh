@@ -26,20 +26,20 @@ scripts/setup.sh
 ASAN_SUITES='^(core|feed|strategy|risk|oms|engine|research)_[a-z0-9_]*test$'
 # Not built under ASan: the load suites (labelled slow: minutes of the same paper paths the engine suites
 # already cover under ASan; they are about throughput and growth, which a sanitizer build distorts).
-# engine_kucoin_venue_test and engine_bybit_venue_test check the test venues themselves
-# (tests/support/fake_kucoin_futures.hpp, fake_bybit.hpp); the engine code they serve runs under ASan in
-# engine_live_kucoin_test and engine_live_bybit_test.
+# engine_kucoin_venue_test, engine_bybit_venue_test and engine_okx_venue_test check the test venues themselves
+# (tests/support/fake_kucoin_futures.hpp, fake_bybit.hpp, fake_okx.hpp); the engine code they serve runs under
+# ASan in engine_live_kucoin_test, engine_live_bybit_test and engine_live_okx_test.
 # engine_optimize_mpi_test is not built under ASan either: Open MPI's MPI_Init keeps ~120 KB it never frees,
 # which LeakSanitizer reports (a plain run never initialises MPI; engine_optimize_test covers those paths).
-ASAN_SKIP='^engine_(stress|soak|optimize_mpi|kucoin_venue|bybit_venue)_test$'
+ASAN_SKIP='^engine_(stress|soak|optimize_mpi|kucoin_venue|bybit_venue|okx_venue)_test$'
 # engine_live_test is out of the TSan list for CI time (about 100 s to run, minutes to build) and because
 # TheKillCancelsTheRestingEntriesInOneBatch reads the engine from the test thread while run_live runs (a race
 # in the test, not the engine); its 418 case also found no order within its frames once under TSan.
 # The KuCoin Futures and Bybit live suites (gateway, private streams, reconciliation, the binary) are in.
-TSAN_SUITES='^(core_(spsc_ring|logger|stage_runner|alloc)_test|oms_journal_test|feed_ws_client_test|engine_(replay|pipelined_intents|admin|paper|live_kucoin|live_bybit)_test)$'
+TSAN_SUITES='^(core_(spsc_ring|logger|stage_runner|alloc)_test|oms_journal_test|feed_ws_client_test|engine_(replay|pipelined_intents|admin|paper|live_kucoin|live_bybit|live_okx)_test)$'
 # The only suites a failure may be retried for: loopback network servers with reconnect, stale, ping and
 # request timers (RUN_SERIAL in tests/*/*.cmake). Any other failure fails the run at once.
-RETRY_SUITES='^(feed_ws_client_test|engine_paper_test|engine_paper_venues_test|engine_live_test|engine_live_kucoin_test|engine_live_bybit_test|engine_admin_test|engine_dashboard_test)$'
+RETRY_SUITES='^(feed_ws_client_test|engine_paper_test|engine_paper_venues_test|engine_live_test|engine_live_kucoin_test|engine_live_bybit_test|engine_live_okx_test|engine_admin_test|engine_dashboard_test)$'
 RETRIED=()
 report_retries() { echo "retries: ${#RETRIED[@]}${RETRIED[0]+ (${RETRIED[*]})}"; }
 trap report_retries EXIT

@@ -206,4 +206,11 @@ TEST(EngineState, SessionClientIdsCarryTheStartTimeAndFitTheVenues) {
   EXPECT_TRUE(enigma::oms::is_valid_client_id(id.view(), enigma::oms::kBinanceMaxClientIdLen));
   // A prefix that leaves no room for a 20-digit counter is refused at start-up, never truncated.
   EXPECT_THROW((void)enigma::oms::session_client_id_prefix("enigma_strat", 1796268227), enigma::Error);
+  // OKX: letters and digits only, 32 at most: 'X' ends the prefix (base 36 digits are lower case), and the
+  // largest counter still fits (2 + 6 + 1 + 20 = 29).
+  enigma::oms::ClientIdGenerator okx(enigma::oms::session_client_id_prefix("en", 1796268227, enigma::oms::kOkxMaxClientIdLen, 'X'),
+                                     UINT64_MAX, enigma::oms::kOkxMaxClientIdLen);
+  EXPECT_EQ(okx.next().view(), "entpg9fnX18446744073709551615");
+  EXPECT_THROW((void)enigma::oms::session_client_id_prefix("enigmastrat", 1796268227, enigma::oms::kOkxMaxClientIdLen, 'X'),
+               enigma::Error);
 }

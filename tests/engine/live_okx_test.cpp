@@ -1,0 +1,369 @@
+// Live trading on OKX V5 USDT swaps through `run_live` (the engine's live mode, fused) and the `enigma live`
+// binary against the local OKX venue (tests/support/fake_okx.hpp: OK-ACCESS-SIGN checked on every request, its
+// own order book, fills with OKX's fees on its private stream after the login op) with market data from the
+// local TLS WebSocket server in OKX's dialect. Every wait is bounded.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/admin.hpp"
+#include "engine/live_gateway.hpp"
+#include "engine/pipeline.hpp"
+#include "engine/run_config.hpp"
+#include "oms/venues/okx_swap.hpp"
+#include "tests/support/engine_test_support.hpp"
+#include "tests/support/enigma_process.hpp"
+#include "tests/support/fake_okx.hpp"
+#include "tests/support/market_data_venue.hpp"
+#include "tests/support/ws_test_server.hpp"
+
+using namespace enigma;
+using namespace enigma::engine;
+using enigma::testing::Dialect;
+using enigma::testing::FakeOkx;
+using enigma::testing::fresh_path;
+using enigma::testing::kOkxKey;
+using enigma::testing::kOkxPassphrase;
+using enigma::testing::kOkxSecret;
+using enigma::testing::MarketDataVenue;
+using enigma::testing::wait_for;
+
+namespace {
+
+constexpr std::size_t kUpdates = 20000;
+const std::string kInst = "BTC-USDT-SWAP";
+
+// The bundled OKX paper config (BTC-USDT-SWAP, 1 contract = 0.01 BTC) with an imbalance strategy that trades
+// often (the test needs orders, not P&L) and OKX's client ids and dead-man countdown (10 s) as `enigma live`
+// sets them.
+RunConfig okx_config() {
+  RunConfig rc = RunConfig::load(std::string(ENIGMA_SOURCE_DIR) + "/config/paper-okx.toml");
+  rc.strategy_config<strategy::ImbalanceTakerConfig>().entry_imbalance = 0.2;
+  rc.strategy_config<strategy::ImbalanceTakerConfig>().confirm_updates = 1;
+  rc.strategy_config<strategy::ImbalanceTakerConfig>().cooldown_ns = 20'000'000;
+  rc.strategy_config<strategy::ImbalanceTakerConfig>().pending_timeout_ns = 50'000'000;
+  rc.trading.unknown_query_delay_ns = 100'000'000;
+  rc.trading.deadman_countdown_ns = 10'000'000'000;
+  rc.trading.client_id_epoch = 1'796'268'227;  // a session's ids: <prefix><time base 36>X<n>
+  return rc;
+}
+
+std::int64_t wall_s() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+oms::okx_swap::Config okx_encoder_config(const FakeOkx& venue) {
+  oms::okx_swap::Config oc;
+  oc.host = "127.0.0.1:" + std::to_string(venue.port());
+  return oc;
+}
+
+std::string business_url(const FakeOkx& venue) {
+  std::string u = venue.private_ws_url();
+  u.replace(u.rfind("/private"), 8, "/business");
+  return u;
+}
+
+// `run_live` against the OKX test venue: the gateway as `enigma live` would set it up, orders signed by the
+// engine with `secret`. The engine's state is its thread's until finish().
+struct OkxLiveRun {
+  FakeOkx venue;
+  const MarketDataVenue md{Dialect::okx, kUpdates};
+  enigma::testing::WsTestServer market{md.frames(), md.server_options()};
+  InstrumentRegistry registry;
+  std::unique_ptr<strategy::StrategyStage> strategies;
+  std::unique_ptr<TradingCore> core;
+  std::shared_ptr<oms::okx_swap::Encoder> signer;  // the gateway's, for the private streams' login
+  std::unique_ptr<LiveGateway> gateway;
+  SpscRing<AdminCommand> admin{16};
+  std::atomic<bool> stop{false};
+  std::atomic<std::uint64_t> taken{0};
+  PipelineResult r;
+  std::thread engine;
+
+  OkxLiveRun() {
+    venue.set_mark(kInst, "50000");
+    const RunConfig rc = okx_config();
+    rc.fill_registry(registry);
+    strategies = std::make_unique<strategy::StrategyStage>(rc.make_strategies());
+    TradingCoreConfig trading = rc.trading;
+    trading.journal_path = fresh_path("journal");
+    core = std::make_unique<TradingCore>(registry, trading);
+    signer = std::make_shared<oms::okx_swap::Encoder>(registry, kOkxKey, oms::Secret(kOkxSecret), oms::Secret(kOkxPassphrase),
+                                                      okx_encoder_config(venue));
+    LiveGatewayOptions go;
+    go.venue = Venue::okx;
+    go.rest_url = venue.rest_url();
+    go.user_ws_url = venue.private_ws_url();
+    go.okx_business_ws_url = business_url(venue);
+    go.api_key = kOkxKey;
+    go.okx_login = [s = signer] { return s->login_message(wall_s()); };
+    go.tls.ca_file = venue.ca_file();
+    go.request_timeout_ns = 2'000'000'000;
+    go.budget = oms::okx_swap_budget();
+    gateway = std::make_unique<LiveGateway>(registry, go);
+  }
+  ~OkxLiveRun() { finish(); }
+
+  bool start(const char* secret) {
+    core->go_live_okx(*gateway, kOkxKey, oms::Secret(secret), oms::Secret(kOkxPassphrase), okx_encoder_config(venue));
+    gateway->start();
+    if (!wait_for([&] { return gateway->stream_connected() && venue.stream_open() && venue.ws_logins() >= 2; })) return false;
+    PaperOptions pp;
+    pp.ws.url = market.url(md.ws_path());
+    pp.ws.subscriptions = md.subscriptions();
+    pp.ws.ping = md.ping();
+    pp.ws.tls.ca_file = market.ca_file();
+    pp.run_seconds = 90;  // bound, never reached when the test passes
+    pp.ws_frames_taken = &taken;
+    PipelineOptions po;
+    po.venue = Venue::okx;
+    po.traded = 0;
+    po.progress = false;
+    po.admin = &admin;
+    po.stop = &stop;
+    engine = std::thread([this, pp, po] { r = run_live(pp, registry, *strategies, *core, po, 3'000'000'000); });
+    if (!wait_for([&] { return market.live(); }, 20000)) return false;
+    market.send_next(1);
+    return wait_for([&] { return taken.load() >= 1; }, 20000);
+  }
+  void finish() {
+    stop = true;
+    if (engine.joinable()) engine.join();
+    gateway->stop();
+  }
+};
+
+std::size_t working(const FakeOkx& venue) {
+  std::size_t n = venue.open_orders().size();
+  for (const auto& a : venue.algos()) n += a.live() ? 1 : 0;
+  return n;
+}
+
+}  // namespace
+
+// Signed orders reach the venue and its fills come back with OKX's own fees (fillFee, sign flipped: positive =
+// paid), a 429 (50011) backs new orders off, the dead-man countdown (cancel-all-after) is armed while trading and
+// disarmed at the end, and the kill cancels the resting entries and flattens: nothing is left working at the
+// venue, the position is flat.
+TEST(EngineLiveOkx, OrdersReachTheVenueSignedAndFillsComeBackWithTheirFees) {
+  OkxLiveRun t;
+  ASSERT_TRUE(t.start(kOkxSecret)) << "private streams, engine or first frame not up";
+  FakeOkx& venue = t.venue;
+  std::size_t sent = 1;
+  bool limited = false;
+  while (sent + 100 < kUpdates && !(limited && venue.rate_limited() >= 1 && venue.fills().size() >= 3 && venue.bodies().size() >= 6)) {
+    if (!limited && venue.bodies().size() >= 3) {
+      venue.rate_limit_next(1);
+      limited = true;
+    }
+    t.market.send_next(50);
+    sent += 50;
+    wait_for([&] { return t.market.cursor() == sent; });
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_GE(venue.bodies().size(), 6u) << "the strategy sent too few orders in " << sent << " frames";
+  ASSERT_GE(venue.fills().size(), 1u);
+  EXPECT_TRUE(venue.countdown_armed()) << "cancel-all-after is refreshed while trading";
+  EXPECT_EQ(venue.countdown_timeout_s(), 10);
+  ASSERT_TRUE(t.admin.try_push(AdminCommand{AdminCommandKind::kill, 1}));
+  t.market.send_next(kUpdates - sent);
+  ASSERT_TRUE(wait_for([&] { return venue.position(kInst) == "0" && venue.open_orders().empty(); }, 10000))
+      << "the venue still holds a position (" << venue.position(kInst) << ") or a working order after the kill";
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  t.finish();
+
+  EXPECT_EQ(venue.bad_signatures(), 0);
+  // Every order the venue holds is the engine's: its session id, letters and digits only (<prefix><time>X<n>),
+  // or empty on the market order a triggered stop placed (named by algoClOrdId).
+  for (const auto& o : venue.orders())
+    EXPECT_TRUE(o.cl_ord_id.rfind("entpg9fnX", 0) == 0 || (o.cl_ord_id.empty() && o.algo_cl_ord_id.rfind("entpg9fnX", 0) == 0))
+        << o.cl_ord_id << " / " << o.algo_cl_ord_id;
+  const TradingCore& core = *t.core;
+  // Every fill at the venue is a trade of the engine's, with the venue's fee to the digit (OKX: negative =
+  // charged; the engine's positive = paid).
+  ASSERT_EQ(core.trades().size(), venue.fills().size());
+  long double venue_fees = 0, our_fees = 0;
+  for (const auto& f : venue.fills()) venue_fees -= std::stold(f.fee);
+  for (const auto& tr : core.trades()) our_fees += std::stold(tr.fee.to_string());
+  std::size_t algos_live = 0;
+  for (const auto& a : venue.algos()) algos_live += a.live() ? 1 : 0;
+  std::printf("okx: %zu requests at the venue, %zu fills, %zu stops (algo orders, %zu still live), fees %.8Lf (venue) "
+              "%.8Lf (engine), %d rate-limited\n",
+              venue.bodies().size(), venue.fills().size(), venue.algos().size(), algos_live, venue_fees, our_fees,
+              venue.rate_limited());
+  // The entries' brackets went out as algo orders (order-algo), and none is left live once the position is flat.
+  EXPECT_GE(venue.algos().size(), 2u);
+  EXPECT_EQ(algos_live, 0u);
+  EXPECT_GT(venue_fees, 0.0L);
+  EXPECT_NEAR(static_cast<double>(our_fees), static_cast<double>(venue_fees), 1e-9);
+  Qty net{};
+  for (const auto& tr : core.trades()) net += tr.side == Side::buy ? tr.qty : -tr.qty;
+  EXPECT_EQ(core.position(0).qty, net);
+  EXPECT_EQ(net, Qty{});
+  EXPECT_EQ(core.working_orders(), 0u);
+  EXPECT_GE(t.gateway->stats().http_429.load(), 1u);
+  EXPECT_EQ(t.gateway->stats().stream_errors.load(), 0u);
+  EXPECT_GT(t.gateway->stats().stream_reports.load(), 0u);
+  EXPECT_EQ(t.gateway->stats().send_allocations.load(), 0u);
+  EXPECT_GE(core.counters().deadman_refreshes, 2u);
+  EXPECT_FALSE(venue.countdown_armed()) << "a clean stop disarms cancel-all-after";
+}
+
+// Requests signed with a secret the venue does not know are refused (50113, invalid signature): the engine
+// raises its emergency stop for credentials, and however much market data follows no order reaches the venue.
+TEST(EngineLiveOkx, RefusedCredentialsRaiseTheEmergencyStop) {
+  OkxLiveRun t;
+  ASSERT_TRUE(t.start("NOT0THE0SECRET0THE0VENUE0KNOWS00")) << "private streams, engine or first frame not up";
+  FakeOkx& venue = t.venue;
+  std::size_t sent = 1;
+  while (sent + 100 < kUpdates && venue.bad_signatures() == 0) {
+    t.market.send_next(50);
+    sent += 50;
+    wait_for([&] { return t.market.cursor() == sent; });
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_GE(venue.bad_signatures(), 1) << "no order reached the venue in " << sent << " frames";
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // The first signed request is the dead-man countdown (armed before any market data); an order may leave while
+  // its refusal is on the way back, none after it.
+  const int orders = venue.requests("POST /api/v5/trade/order");
+  t.market.send_next(kUpdates - sent);
+  ASSERT_TRUE(wait_for([&] { return t.market.cursor() == kUpdates; }, 20000));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  t.finish();
+  EXPECT_EQ(venue.requests("POST /api/v5/trade/order"), orders) << "orders went out after the venue refused the credentials";
+  EXPECT_EQ(t.core->emergency_count(EmergencyCause::credentials), 1u);
+  EXPECT_EQ(t.core->risk().state(), risk::TradingState::halted);
+  EXPECT_EQ(venue.orders().size(), 0u) << "no order was carried out";
+}
+
+namespace {
+// config/live-okx.toml pointed at the loopback venue and market data, trading often, its state under `root`;
+// `deadman_ms` replaces [live] deadman_countdown_ms. Written to <root>/live.toml, whose path is returned.
+std::string binary_config(const FakeOkx& venue, const MarketDataVenue& md, const enigma::testing::WsTestServer& market,
+                          const std::string& root, const std::string& deadman_ms = "30000") {
+  std::filesystem::create_directories(root);
+  ::setenv("ENIGMA_API_KEY", kOkxKey, 1);
+  ::setenv("ENIGMA_API_SECRET", kOkxSecret, 1);
+  ::setenv("ENIGMA_API_PASSPHRASE", kOkxPassphrase, 1);
+  std::string cfg = enigma::testing::slurp(std::string(ENIGMA_SOURCE_DIR) + "/config/live-okx.toml");
+  const auto set = [&](const std::string& from, const std::string& to) {
+    const std::size_t at = cfg.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    if (at != std::string::npos) cfg.replace(at, from.size(), to);
+  };
+  set("entry_imbalance = 0.6", "entry_imbalance = 0.2");
+  set("confirm_updates = 3", "confirm_updates = 1");
+  set("cooldown_ms = 2000", "cooldown_ms = 20");
+  set("[admin]\nenabled = true", "[admin]\nenabled = false");
+  set("url = \"wss://ws.okx.com:8443/ws/v5/public\"", "url = \"" + market.url(md.ws_path()) + "\"\nca_file = \"" + market.ca_file() + "\"");
+  set("rest_url = \"https://www.okx.com\"", "rest_url = \"" + venue.rest_url() + "\"\nca_file = \"" + venue.ca_file() + "\"");
+  set("user_ws_url = \"wss://ws.okx.com:8443/ws/v5/private\"", "user_ws_url = \"" + venue.private_ws_url() + "\"");
+  set("account_api_url = \"https://www.okx.com\"", "account_api_url = \"" + venue.rest_url() + "\"");
+  set("drain_ms = 3000", "drain_ms = 500");
+  set("deadman_countdown_ms = 30000 ", "deadman_countdown_ms = " + deadman_ms + " ");
+  set("unknown_orders = \"report\"", "unknown_orders = \"report\"\n\n[state]\ndir = \"" + root + "/state\"");
+  const std::string config = root + "/live.toml";
+  std::ofstream(config) << cfg;
+  return config;
+}
+}  // namespace
+
+// `enigma live` with the bundled config/live-okx.toml pointed at the loopback venue and market data: it refuses
+// without --confirm; a key that can withdraw, and an account in long/short position mode, are refused before
+// any order (exit 3); with --confirm it reads the account config, reconciles (the venue's balance), trades
+// (orders signed, fills back), and SIGTERM ends it with the kill sequence: flat, nothing working at the venue.
+TEST(EngineLiveOkx, TheBinaryTradesOnOkxAndStopsFlat) {
+  using enigma::testing::Child;
+  FakeOkx venue;
+  venue.set_mark(kInst, "50000");
+  venue.set_balance("765.4");
+  const MarketDataVenue md{Dialect::okx, kUpdates};
+  enigma::testing::WsTestServer market{md.frames(), md.server_options()};
+  const std::string root = fresh_path("live-okx-binary");
+  const std::string config = binary_config(venue, md, market, root);
+
+  const auto unconfirmed = enigma::testing::run_enigma("live --config " + config + " --runs-dir " + root + "/runs-0");
+  EXPECT_EQ(unconfirmed.code, 3) << unconfirmed.text;
+  EXPECT_NE(unconfirmed.text.find("Re-run with --confirm"), std::string::npos) << unconfirmed.text;
+  venue.set_key_can_withdraw(true);
+  const auto withdraw = enigma::testing::run_enigma("live --confirm --config " + config + " --runs-dir " + root + "/runs-1");
+  EXPECT_EQ(withdraw.code, 3) << withdraw.text;
+  EXPECT_NE(withdraw.text.find("can move funds out of the account"), std::string::npos) << withdraw.text;
+  venue.set_key_can_withdraw(false);
+  venue.set_pos_mode("long_short_mode");
+  const auto hedge = enigma::testing::run_enigma("live --confirm --config " + config + " --runs-dir " + root + "/runs-2");
+  EXPECT_EQ(hedge.code, 3) << hedge.text;
+  EXPECT_NE(hedge.text.find("needs net mode"), std::string::npos) << hedge.text;
+  venue.set_pos_mode("net_mode");
+  EXPECT_EQ(venue.bodies().size(), 0u);
+
+  Child engine({"live", "--confirm", "--config", config, "--runs-dir", root + "/runs-3"}, root + "/engine.out");
+  ASSERT_TRUE(wait_for([&] { return market.live(); }, 30000)) << engine.output();
+  std::size_t sent = 0;
+  while (sent + 100 < kUpdates && venue.fills().size() < 2) {
+    market.send_next(50);
+    sent += 50;
+    wait_for([&] { return market.cursor() == sent; });
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_GE(venue.fills().size(), 2u) << engine.output();
+  EXPECT_TRUE(venue.countdown_armed());
+  EXPECT_EQ(venue.countdown_timeout_s(), 30);
+  ASSERT_EQ(::kill(engine.pid, SIGTERM), 0);
+  EXPECT_EQ(engine.wait(), 128 + SIGTERM) << engine.output();
+  EXPECT_EQ(venue.position(kInst), "0") << "the stop sequence flattens";
+  EXPECT_EQ(venue.open_orders().size(), 0u) << "nothing works at the venue after the stop";
+  EXPECT_EQ(venue.bad_signatures(), 0);
+  for (const auto& o : venue.orders())
+    if (!o.cl_ord_id.empty()) EXPECT_EQ(o.cl_ord_id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"), std::string::npos) << o.cl_ord_id;
+  const std::string log = enigma::testing::slurp(std::filesystem::path(root) / "runs-3" / "latest" / "logs" / "enigma.log");
+  EXPECT_NE(log.find("auth=okx-hmac"), std::string::npos) << log;
+  EXPECT_NE(log.find("api_key_permissions"), std::string::npos) << log;
+  EXPECT_NE(log.find("765.4"), std::string::npos) << "the venue's balance replaces the configured one\n" << log;
+}
+
+// OKX's dead-man switch through the binary: cancel-all-after is refreshed while the engine runs; when it dies
+// (SIGKILL: no kill sequence, no cancels) the countdown runs out and the venue cancels every working order.
+// The countdown's seconds are shortened at the venue (set_countdown_scale), not in the engine.
+TEST(EngineLiveOkx, ADeadEnginesOrdersAreCancelledByCancelAllAfter) {
+  using enigma::testing::Child;
+  FakeOkx venue;
+  venue.set_mark(kInst, "50000");
+  venue.set_countdown_scale(100);  // one countdown second lasts 100 ms: the 10 s countdown runs out in 1 s
+  const MarketDataVenue md{Dialect::okx, kUpdates};
+  enigma::testing::WsTestServer market{md.frames(), md.server_options()};
+  const std::string root = fresh_path("live-okx-deadman");
+  const std::string bad = binary_config(venue, md, market, root + "/bad", "5000");
+  const auto refused = enigma::testing::run_enigma("live --confirm --config " + bad + " --runs-dir " + root + "/runs-0");
+  EXPECT_EQ(refused.code, 3) << refused.text;
+  EXPECT_NE(refused.text.find("whole seconds from 10 to 120"), std::string::npos) << refused.text;
+
+  const std::string config = binary_config(venue, md, market, root, "10000");
+  Child engine({"live", "--confirm", "--config", config, "--runs-dir", root + "/runs-1"}, root + "/engine.out");
+  ASSERT_TRUE(wait_for([&] { return market.live(); }, 30000)) << engine.output();
+  std::size_t sent = 0;
+  while (sent + 100 < kUpdates && working(venue) == 0) {
+    market.send_next(50);
+    sent += 50;
+    wait_for([&] { return market.cursor() == sent; });
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_GE(working(venue), 1u) << "no order rested at the venue in " << sent << " frames\n" << engine.output();
+  ASSERT_EQ(::kill(engine.pid, SIGKILL), 0);
+  EXPECT_EQ(engine.wait(), 128 + SIGKILL);
+  EXPECT_GE(working(venue), 1u) << "a killed engine cancels nothing itself";
+  ASSERT_TRUE(wait_for([&] { return venue.countdown_trips() >= 1 && working(venue) == 0; }, 10000))
+      << working(venue) << " order(s) still working after the countdown";
+  EXPECT_EQ(venue.bad_signatures(), 0);
+}
