@@ -21,14 +21,6 @@ constexpr std::string_view kOrderTopic = "/contractMarket/tradeOrders";
 
 // ---- hot path helpers (no allocation, no throw) ----
 
-// A non-negative integer as a JSON number or a decimal string (ts, codes).
-Errc get_u64_any(od::value v, std::uint64_t& out) noexcept {
-  std::string_view s;
-  if (const Errc e = get_num_text(v, s); e != Errc::ok) return e;
-  if (s.empty()) return Errc::ok;  // null: absent
-  return parse_u64(s, out) ? Errc::ok : Errc::wrong_type;
-}
-
 // A bool; null reads as absent (`has` stays false).
 Errc get_bool(od::value v, bool& out, bool& has) noexcept {
   od::json_type t;
@@ -154,25 +146,10 @@ Errc walk_rest(od::object obj, RestBody& b) noexcept {
   return Errc::ok;
 }
 
-// The document's top-level object: wrong_type for another JSON value ([..], "..", 1), bad_format for what is
-// not JSON at all ("<html>", a truncated "{").
-Errc top_object(od::document& doc, od::object& obj) noexcept {
-  od::json_type t;
-  if (doc.type().get(t)) return Errc::bad_format;
-  if (t != od::json_type::object) return Errc::wrong_type;
-  return doc.get_object().get(obj) ? Errc::bad_format : Errc::ok;
-}
-
 // Venue nanoseconds (ts) into the signed field; past year 2262 does not fit.
 Errc ns_from(std::uint64_t ns, std::int64_t& out) noexcept {
   if (ns > static_cast<std::uint64_t>(INT64_MAX)) return Errc::out_of_range;
   out = static_cast<std::int64_t>(ns);
-  return Errc::ok;
-}
-
-Errc ms_to_ns(std::uint64_t ms, std::int64_t& out) noexcept {
-  if (ms > static_cast<std::uint64_t>(INT64_MAX / 1'000'000)) return Errc::out_of_range;
-  out = static_cast<std::int64_t>(ms) * 1'000'000;
   return Errc::ok;
 }
 
@@ -212,30 +189,15 @@ Reason reason_from_code(std::int32_t code) noexcept {
 struct UserStreamDecoder::Impl {
   const InstrumentRegistry& registry;
   Venue venue;
-  std::size_t max_bytes;
-  od::parser parser;
-  std::vector<char> padded;  // copy target for messages without simdjson padding
+  venue_json::PaddedParser json;
   // The account's rates per instrument id (set_fee_rates, before decoding starts); has_fees[i] false: none.
   std::vector<FeeRates> fees;
   std::vector<bool> has_fees;
 
-  Impl(const InstrumentRegistry& r, Venue v, std::size_t max) : registry(r), venue(v), max_bytes(max), parser(max) {
-    if (parser.allocate(max)) throw Error("kucoin futures user decoder: cannot allocate simdjson buffers");
-    padded.resize(max + simdjson::SIMDJSON_PADDING);
-  }
+  Impl(const InstrumentRegistry& r, Venue v, std::size_t max) : registry(r), venue(v), json(max, "kucoin futures user decoder") {}
 
-  // Iterates `msg` in place when padded, else from the internal copy.
   Errc open(std::string_view msg, std::size_t padded_capacity, od::document& doc) noexcept {
-    if (msg.size() > max_bytes) return Errc::capacity;
-    if (padded_capacity < msg.size() + simdjson::SIMDJSON_PADDING) {
-      if (!msg.empty()) std::memcpy(padded.data(), msg.data(), msg.size());
-      std::memset(padded.data() + msg.size(), 0, simdjson::SIMDJSON_PADDING);
-      msg = std::string_view(padded.data(), msg.size());
-      padded_capacity = padded.size();
-    }
-    if (parser.iterate(simdjson::padded_string_view(msg.data(), msg.size(), padded_capacity)).get(doc))
-      return Errc::bad_format;
-    return Errc::ok;
+    return json.open(msg, padded_capacity, doc);
   }
 
   Errc order_report(const StreamOrder& f, ExecReport& out) noexcept {

@@ -18,14 +18,6 @@ namespace {
 
 // ---- hot path helpers (no allocation, no throw) ----
 
-// A non-negative integer as a JSON number or a decimal string (times); null or "" reads as absent.
-Errc get_u64_any(od::value v, std::uint64_t& out) noexcept {
-  std::string_view s;
-  if (const Errc e = get_num_text(v, s); e != Errc::ok) return e;
-  if (s.empty()) return Errc::ok;
-  return parse_u64(s, out) ? Errc::ok : Errc::wrong_type;
-}
-
 // An OKX code: "0", "51008", or with a sub-code "51008_1000" (error-code docs: "51008 is the error code and 1000
 // is the error sub-code"), which our reasons do not need. False on anything else or above INT32_MAX.
 bool parse_code(std::string_view s, std::int64_t& out) noexcept {
@@ -147,39 +139,6 @@ Errc walk_element(od::object obj, Element& f) noexcept {
   return Errc::ok;
 }
 
-// Walks element `index` of `arr` (skipping the others unread) and counts them all.
-Errc walk_array(od::array arr, std::size_t index, Element& f, std::size_t& count, bool& found,
-                Errc& elem_err) noexcept {
-  std::size_t i = 0;
-  for (auto item : arr) {
-    od::value v;
-    if (item.get(v)) return Errc::bad_format;
-    if (i == index) {
-      found = true;
-      od::object o;
-      elem_err = v.get_object().get(o) ? Errc::wrong_type : walk_element(o, f);
-    }
-    ++i;
-  }
-  count = i;
-  return Errc::ok;
-}
-
-// The document's top-level object: wrong_type for another JSON value ([..], "..", 1), bad_format for what is not
-// JSON at all ("<html>", a truncated "{").
-Errc top_object(od::document& doc, od::object& obj) noexcept {
-  od::json_type t;
-  if (doc.type().get(t)) return Errc::bad_format;
-  if (t != od::json_type::object) return Errc::wrong_type;
-  return doc.get_object().get(obj) ? Errc::bad_format : Errc::ok;
-}
-
-Errc ms_to_ns(std::uint64_t ms, std::int64_t& out) noexcept {
-  if (ms > static_cast<std::uint64_t>(INT64_MAX / 1'000'000)) return Errc::out_of_range;
-  out = static_cast<std::int64_t>(ms) * 1'000'000;
-  return Errc::ok;
-}
-
 // Login refusals on the private / business WebSocket: the session is not logged in (error-code docs, 600xx).
 bool login_refused(std::int64_t code) noexcept {
   switch (code) {
@@ -255,7 +214,7 @@ Errc walk_rest(od::object obj, RestBody& b) noexcept {
         od::array arr;
         if (v.get_array().get(arr)) return Errc::bad_format;
         bool found = false;
-        if (const Errc e = walk_array(arr, 0, b.first, b.count, found, b.first_err); e != Errc::ok) return e;
+        if (const Errc e = walk_array(arr, 0, b.first, b.count, found, b.first_err, walk_element); e != Errc::ok) return e;
         b.has_data = true;
       }  // null / {} on some refusals: nothing to read
     }
@@ -348,29 +307,14 @@ Reason reason_from_code(std::int32_t code) noexcept {
 struct UserStreamDecoder::Impl {
   const InstrumentRegistry& registry;
   Venue venue;
-  std::size_t max_bytes;
-  od::parser parser;
-  std::vector<char> padded;  // copy target for messages without simdjson padding
+  venue_json::PaddedParser json;
   std::size_t last_count{0};
   std::int32_t last_code{0};
 
-  Impl(const InstrumentRegistry& r, Venue v, std::size_t max) : registry(r), venue(v), max_bytes(max), parser(max) {
-    if (parser.allocate(max)) throw Error("okx swap user decoder: cannot allocate simdjson buffers");
-    padded.resize(max + simdjson::SIMDJSON_PADDING);
-  }
+  Impl(const InstrumentRegistry& r, Venue v, std::size_t max) : registry(r), venue(v), json(max, "okx swap user decoder") {}
 
-  // Iterates `msg` in place when padded, else from the internal copy.
   Errc open(std::string_view msg, std::size_t padded_capacity, od::document& doc) noexcept {
-    if (msg.size() > max_bytes) return Errc::capacity;
-    if (padded_capacity < msg.size() + simdjson::SIMDJSON_PADDING) {
-      if (!msg.empty()) std::memcpy(padded.data(), msg.data(), msg.size());
-      std::memset(padded.data() + msg.size(), 0, simdjson::SIMDJSON_PADDING);
-      msg = std::string_view(padded.data(), msg.size());
-      padded_capacity = padded.size();
-    }
-    if (parser.iterate(simdjson::padded_string_view(msg.data(), msg.size(), padded_capacity)).get(doc))
-      return Errc::bad_format;
-    return Errc::ok;
+    return json.open(msg, padded_capacity, doc);
   }
 
   // The fields every report carries: ids, side, instrument. `algo_channel`: an element of orders-algo.
@@ -530,7 +474,7 @@ struct UserStreamDecoder::Impl {
           data_is_array = true;
           od::array arr;
           if (v.get_array().get(arr)) return R::failure(Errc::bad_format);
-          if (const Errc e = walk_array(arr, index, f, count, found, elem_err); e != Errc::ok) return R::failure(e);
+          if (const Errc e = walk_array(arr, index, f, count, found, elem_err, walk_element); e != Errc::ok) return R::failure(e);
         }
       }
     }

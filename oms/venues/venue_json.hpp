@@ -6,9 +6,12 @@
 
 #include <simdjson.h>
 
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/error.hpp"
 
@@ -53,6 +56,80 @@ inline bool parse_u64(std::string_view s, std::uint64_t& out) noexcept {
 }
 
 // Optional decimal field: absent (or "") stays zero.
+// One simdjson On-Demand parser allocated once for messages up to `max` bytes, and the padded copy used for a
+// message read where simdjson's padding cannot be assumed: decoding never allocates.
+class PaddedParser {
+ public:
+  // Throws enigma::Error ("<who>: cannot allocate simdjson buffers").
+  PaddedParser(std::size_t max, const char* who) : max_(max), parser_(max) {
+    if (parser_.allocate(max)) throw Error(std::string(who) + ": cannot allocate simdjson buffers");
+    padded_.resize(max + simdjson::SIMDJSON_PADDING);
+  }
+  // Iterates `msg` in place when `padded_capacity` (readable bytes at msg.data()) covers the padding, else from
+  // the internal copy. Errc::capacity above `max` bytes, Errc::bad_format when simdjson refuses it.
+  Errc open(std::string_view msg, std::size_t padded_capacity, od::document& doc) noexcept {
+    if (msg.size() > max_) return Errc::capacity;
+    if (padded_capacity < msg.size() + simdjson::SIMDJSON_PADDING) {
+      if (!msg.empty()) std::memcpy(padded_.data(), msg.data(), msg.size());
+      std::memset(padded_.data() + msg.size(), 0, simdjson::SIMDJSON_PADDING);
+      msg = std::string_view(padded_.data(), msg.size());
+      padded_capacity = padded_.size();
+    }
+    if (parser_.iterate(simdjson::padded_string_view(msg.data(), msg.size(), padded_capacity)).get(doc))
+      return Errc::bad_format;
+    return Errc::ok;
+  }
+
+ private:
+  std::size_t max_;
+  od::parser parser_;
+  std::vector<char> padded_;
+};
+
+// A non-negative integer as a JSON number or a decimal string (times, codes); null or "" reads as absent.
+inline Errc get_u64_any(od::value v, std::uint64_t& out) noexcept {
+  std::string_view s;
+  if (const Errc e = get_num_text(v, s); e != Errc::ok) return e;
+  if (s.empty()) return Errc::ok;
+  return parse_u64(s, out) ? Errc::ok : Errc::wrong_type;
+}
+
+// The document's top-level object: wrong_type for another JSON value ([..], "..", 1), bad_format for what is
+// not JSON at all ("<html>", a truncated "{").
+inline Errc top_object(od::document& doc, od::object& obj) noexcept {
+  od::json_type t;
+  if (doc.type().get(t)) return Errc::bad_format;
+  if (t != od::json_type::object) return Errc::wrong_type;
+  return doc.get_object().get(obj) ? Errc::bad_format : Errc::ok;
+}
+
+// Venue milliseconds into signed nanoseconds; past year 2262 does not fit.
+inline Errc ms_to_ns(std::uint64_t ms, std::int64_t& out) noexcept {
+  if (ms > static_cast<std::uint64_t>(INT64_MAX / 1'000'000)) return Errc::out_of_range;
+  out = static_cast<std::int64_t>(ms) * 1'000'000;
+  return Errc::ok;
+}
+
+// Walks element `index` of `arr` with walk(object, f) (skipping the others unread) and counts them all: one
+// element of a batched private-stream message (Bybit, OKX) without allocation.
+template <class Element, class Walk>
+Errc walk_array(od::array arr, std::size_t index, Element& f, std::size_t& count, bool& found, Errc& elem_err,
+                Walk walk) noexcept {
+  std::size_t i = 0;
+  for (auto item : arr) {
+    od::value v;
+    if (item.get(v)) return Errc::bad_format;
+    if (i == index) {
+      found = true;
+      od::object o;
+      elem_err = v.get_object().get(o) ? Errc::wrong_type : walk(o, f);
+    }
+    ++i;
+  }
+  count = i;
+  return Errc::ok;
+}
+
 template <class F>
 Errc parse_opt(std::string_view s, F& out) noexcept {
   if (s.empty()) return Errc::ok;
