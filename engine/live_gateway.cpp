@@ -512,6 +512,7 @@ struct LiveGateway::Impl {
   std::unique_ptr<feed::WsClient> ws_business;  // OKX: the orders-algo channel's connection
   std::string listen_key;
   std::int64_t next_keepalive_ns{0};
+  std::int64_t next_countdown_ns{0};  // OKX: the earliest wall time the next cancel-all-after may leave (1 per s)
   RestConnection::LimitHeaders limits;  // the rate-limit headers of the answer being handled (venue_answered)
   bool renew_key{false};
   bool conn_lost{false};  // the REST connection failed since it last worked (its next connect is a reconnect)
@@ -731,9 +732,13 @@ void LiveGateway::batch_done(const OutboundRequest& rq, bool written, int status
 LiveGateway::Admission LiveGateway::admit(const OutboundRequest& rq) noexcept {
   Impl& im = *impl_;
   const std::int64_t now = wall_ns();
+  // OKX takes one cancel-all-after per second: a second one within it (the disarm right after a refresh) waits
+  // for the second to pass rather than be refused with 50011 and leave the countdown armed.
+  if (opt_.venue == Venue::okx && rq.kind == RestRequest::countdown && now < im.next_countdown_ns) return Admission::wait;
   // A reduce-only order only closes or protects a position: it goes with the cancels (cost still counted).
   const oms::RequestPriority prio = rq.protective ? oms::RequestPriority::cancel : request_priority(rq.kind);
   const oms::BudgetVerdict v = im.budget.try_take(prio, request_cost(opt_.venue, rq.kind), now);
+  if (v == oms::BudgetVerdict::ok && rq.kind == RestRequest::countdown) im.next_countdown_ns = now + 1'000'000'000;
   if (v == oms::BudgetVerdict::ok) {
     if (im.budget_waiting) ENIGMA_LOG_INFO("live", "venue_budget_resumed kind={}", LogLiteral{kind_name(rq.kind)});
     im.budget_waiting = false;

@@ -217,6 +217,8 @@ TEST(EngineLiveOkx, OrdersReachTheVenueSignedAndFillsComeBackWithTheirFees) {
   EXPECT_EQ(t.gateway->stats().send_allocations.load(), 0u);
   EXPECT_GE(core.counters().deadman_refreshes, 2u);
   EXPECT_FALSE(venue.countdown_armed()) << "a clean stop disarms cancel-all-after";
+  // Only the injected 429: the disarm waits out OKX's one cancel-all-after per second after the last refresh.
+  EXPECT_EQ(venue.rate_limited(), 1);
 }
 
 // Requests signed with a secret the venue does not know are refused (50113, invalid signature): the engine
