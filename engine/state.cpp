@@ -284,6 +284,17 @@ class SignedRequests {
   Encoder& enc_;
 };
 
+// The order type of a venue's open order in the names VenueOrder carries (Binance's, as adopt() reads them).
+std::string venue_order_type(risk::OrderType t) {
+  switch (t) {
+    case risk::OrderType::limit: return "LIMIT";
+    case risk::OrderType::market: return "MARKET";
+    case risk::OrderType::stop_market: return "STOP_MARKET";
+    case risk::OrderType::take_profit_market: return "TAKE_PROFIT_MARKET";
+    default: return std::string(risk::to_string(t));
+  }
+}
+
 class KucoinFuturesQueries final : public VenueQueries, private SignedRequests<oms::kucoin_futures::Encoder> {
  public:
   KucoinFuturesQueries(LiveGateway& g, oms::kucoin_futures::Encoder& e, const InstrumentRegistry& r)
@@ -305,11 +316,7 @@ class KucoinFuturesQueries final : public VenueQueries, private SignedRequests<o
           v.side = o.side == Side::buy ? "BUY" : "SELL";
           v.qty = o.qty.to_string();
           v.status = "open";
-          v.type = o.type == risk::OrderType::limit                ? "LIMIT"
-                   : o.type == risk::OrderType::market             ? "MARKET"
-                   : o.type == risk::OrderType::stop_market        ? "STOP_MARKET"
-                   : o.type == risk::OrderType::take_profit_market ? "TAKE_PROFIT_MARKET"
-                                                                   : std::string(risk::to_string(o.type));
+          v.type = venue_order_type(o.type);
           v.price = o.price.to_string();
           v.stop_price = o.stop_price.to_string();
           v.executed = o.filled.to_string();
@@ -401,11 +408,7 @@ class BybitLinearQueries final : public VenueQueries, private SignedRequests<oms
         v.side = o.side == Side::buy ? "BUY" : "SELL";
         v.qty = o.qty.to_string();
         v.status = "open";
-        v.type = o.type == risk::OrderType::limit                ? "LIMIT"
-                 : o.type == risk::OrderType::market             ? "MARKET"
-                 : o.type == risk::OrderType::stop_market        ? "STOP_MARKET"
-                 : o.type == risk::OrderType::take_profit_market ? "TAKE_PROFIT_MARKET"
-                                                                 : std::string(risk::to_string(o.type));
+        v.type = venue_order_type(o.type);
         v.price = o.price.to_string();
         v.stop_price = o.stop_price.to_string();
         v.executed = o.filled.to_string();
@@ -509,11 +512,7 @@ class OkxSwapQueries final : public VenueQueries, private SignedRequests<oms::ok
           v.side = o.side == Side::buy ? "BUY" : "SELL";
           v.qty = o.qty.to_string();
           v.status = "open";
-          v.type = o.type == risk::OrderType::limit                ? "LIMIT"
-                   : o.type == risk::OrderType::market             ? "MARKET"
-                   : o.type == risk::OrderType::stop_market        ? "STOP_MARKET"
-                   : o.type == risk::OrderType::take_profit_market ? "TAKE_PROFIT_MARKET"
-                                                                   : std::string(risk::to_string(o.type));
+          v.type = venue_order_type(o.type);
           v.price = o.price.to_string();
           v.stop_price = o.stop_price.to_string();
           v.executed = o.filled.to_string();
@@ -530,7 +529,7 @@ class OkxSwapQueries final : public VenueQueries, private SignedRequests<oms::ok
     return out;
   }
   bool query(const oms::OrderState& o, oms::RestAnswer& a, std::string& why) override {
-    const bool algo = o.spec.req.type == risk::OrderType::stop_market || o.spec.req.type == risk::OrderType::take_profit_market;
+    const bool algo = oms::okx_swap::is_algo(o.spec.req.type);
     const std::string id(o.client_id().view());
     const std::string endpoint = algo ? "/api/v5/trade/order-algo?algoClOrdId=" + id
                                       : "/api/v5/trade/order?instId=" + std::string(registry_.get(o.spec.req.instrument).symbol.view()) +

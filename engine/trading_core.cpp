@@ -380,8 +380,7 @@ void TradingCore::go_live_okx(LiveGateway& gateway, std::string api_key, const o
 // OKX keeps stops in a book of their own (algo orders): cancelled and asked for at other endpoints.
 bool TradingCore::okx_algo(const risk::ClientOrderId& id) noexcept {
   const oms::OrderState* o = om_.find(id);
-  return o != nullptr &&
-         (o->spec.req.type == risk::OrderType::stop_market || o->spec.req.type == risk::OrderType::take_profit_market);
+  return o != nullptr && oms::okx_swap::is_algo(o->spec.req.type);
 }
 
 void TradingCore::start_live(LiveGateway& gateway) {

@@ -228,7 +228,7 @@ Result<std::size_t> Encoder::encode_new(const OrderSpec& o, std::int64_t timesta
   // lotSz: the venue refuses other sizes (51121 "Order quantity must be a multiple of the lot size").
   if (spec.lot.raw() > 0 && r.qty.raw() % spec.lot.raw() != 0) return Result<std::size_t>::failure(Errc::out_of_range);
   const bool limit = r.type == OrderType::limit;
-  const bool conditional = r.type == OrderType::stop_market || r.type == OrderType::take_profit_market;
+  const bool conditional = is_algo(r.type);
   if ((limit && r.price.raw() <= 0) || (conditional && r.stop_price.raw() <= 0))
     return Result<std::size_t>::failure(Errc::out_of_range);
   BufWriter b(body_, sizeof body_);

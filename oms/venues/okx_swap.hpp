@@ -52,6 +52,12 @@ using oms::kOkxMaxClientIdLen;  // 32 (oms/ids.hpp: the engine's id generator ch
   return true;
 }
 
+// Whether an order of this type is an OKX algo order (order-algo / cancel-algos / the orders-algo channel): the
+// engine's stop-market and take-profit-market orders.
+[[nodiscard]] constexpr bool is_algo(risk::OrderType t) noexcept {
+  return t == risk::OrderType::stop_market || t == risk::OrderType::take_profit_market;
+}
+
 // tdMode of every order: cross or isolated margin (the "cash" mode is spot only).
 enum class TdMode : std::uint8_t { cross, isolated };
 
