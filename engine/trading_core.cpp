@@ -223,6 +223,7 @@ bool TradingCore::send(oms::OrderSpec spec, strategy::IntentReason reason, std::
     hist_order.record(static_cast<std::int64_t>(t_enc - frame_tsc));
     last_encoded_ = spec;
     last_encoded_tsc_ = t_enc;
+    last_encoded_len_ = n.value;
     day_stats_.record_order_latency(t_enc - frame_tsc);
   } else if (n.error != Errc::not_found) {
     ++counters_.encode_errors;

@@ -330,6 +330,9 @@ class TradingCore {
   // The last order whose bytes were encoded and signed, and when (TSC) they were ready.
   [[nodiscard]] const oms::OrderSpec& last_encoded() const noexcept { return last_encoded_; }
   [[nodiscard]] std::uint64_t last_encoded_tsc() const noexcept { return last_encoded_tsc_; }
+  // Those bytes (the venue's HTTP request or WebSocket-API text) in replay and paper; in live the buffer is
+  // reused for cancels and queries, so this is only the last new order's until the next request.
+  [[nodiscard]] std::string_view last_encoded_bytes() const noexcept { return {wire_.data(), last_encoded_len_}; }
 
   LatencyHistogram hist_risk;      // intent -> risk decision
   LatencyHistogram hist_journal;   // open position + journal the order (before it leaves)
@@ -494,6 +497,7 @@ class TradingCore {
   std::uint64_t warm_runs_{0};
   oms::OrderSpec last_encoded_{};
   std::uint64_t last_encoded_tsc_{0};
+  std::size_t last_encoded_len_{0};
   risk::ClientOrderId warm_id_{};
   std::int64_t next_equity_ns_{0};
   std::int64_t next_expiry_scan_ns_{0};

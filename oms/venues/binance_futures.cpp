@@ -20,6 +20,18 @@ std::string_view type_name(OrderType t) noexcept {
   return "LIMIT";
 }
 
+// Spot's names (post-only, LIMIT_MAKER, is decided by the caller; trailing stops are refused before this).
+std::string_view spot_type_name(OrderType t) noexcept {
+  switch (t) {
+    case OrderType::limit: return "LIMIT";
+    case OrderType::market: return "MARKET";
+    case OrderType::stop_market: return "STOP_LOSS";
+    case OrderType::take_profit_market: return "TAKE_PROFIT";
+    case OrderType::trailing_stop: break;
+  }
+  return "LIMIT";
+}
+
 // Binance has no separate post-only flag on futures: timeInForce GTX ("good till crossing") is post-only.
 std::string_view tif_name(TimeInForce t) noexcept {
   switch (t) {
@@ -33,11 +45,15 @@ std::string_view tif_name(TimeInForce t) noexcept {
 
 Encoder::Encoder(const InstrumentRegistry& registry, std::string api_key, const Secret& secret, Config cfg)
     : registry_(registry), api_key_(std::move(api_key)), hmac_(secret.reveal()), cfg_(std::move(cfg)) {
-  if (api_key_.empty() || has_crlf(api_key_)) throw Error("binance futures encoder: api key is empty or has CR/LF");
-  if (cfg_.host.empty() || has_crlf(cfg_.host)) throw Error("binance futures encoder: host is empty or has CR/LF");
-  if (secret.empty()) throw Error("binance futures encoder: api secret is empty");
+  if (api_key_.empty() || has_crlf(api_key_)) throw Error("binance encoder: api key is empty or has CR/LF");
+  if (has_crlf(cfg_.host)) throw Error("binance encoder: host has CR/LF");
+  if (secret.empty()) throw Error("binance encoder: api secret is empty");
   recv_window_param_ = "&recvWindow=" + std::to_string(cfg_.recv_window_ms) + "&timestamp=";
-  request_tail_ = " HTTP/1.1\r\nHost: " + cfg_.host + "\r\nX-MBX-APIKEY: " + api_key_ + "\r\n\r\n";
+  static constexpr std::string_view kHosts[kProducts] = {"fapi.binance.com", "dapi.binance.com", "api.binance.com"};
+  for (int p = 0; p < kProducts; ++p) {
+    hosts_[p] = cfg_.host.empty() ? std::string(kHosts[p]) : cfg_.host;
+    request_tails_[p] = " HTTP/1.1\r\nHost: " + hosts_[p] + "\r\nX-MBX-APIKEY: " + api_key_ + "\r\n\r\n";
+  }
 }
 
 Result<std::size_t> Encoder::by_client_id(Method m, std::string_view path, InstrumentId instrument,
@@ -60,7 +76,7 @@ Result<std::size_t> Encoder::by_client_id(Method m, std::string_view path, Instr
   if (static_cast<std::size_t>(w.end - w.cur) < kSha256HexSize) return Result<std::size_t>::failure(Errc::capacity);
   sign(signed_part, w.cur);  // the hex lands where it is sent
   w.cur += kSha256HexSize;
-  w.put(request_tail_);
+  w.put(request_tails_[product(instrument)]);
   if (w.overflow) return Result<std::size_t>::failure(Errc::capacity);
   return Result<std::size_t>::success(w.size());
 }
@@ -101,7 +117,7 @@ void Encoder::sign(std::string_view params, char out[kSha256HexSize]) const noex
 }
 
 Result<std::size_t> Encoder::finish(Method m, std::string_view path, BufWriter& params, char* out,
-                                    std::size_t cap) noexcept {
+                                    std::size_t cap, Product prod) noexcept {
   // The signature covers exactly the parameter bytes that go on the wire, then is appended to them.
   char sig[kSha256HexSize];
   sign(params.view(), sig);
@@ -117,7 +133,7 @@ Result<std::size_t> Encoder::finish(Method m, std::string_view path, BufWriter& 
     w.put(params.view());
   }
   w.put(" HTTP/1.1\r\nHost: ");
-  w.put(cfg_.host);
+  w.put(hosts_[prod]);
   w.put("\r\nX-MBX-APIKEY: ");
   w.put(api_key_);
   if (m == Method::post) {
@@ -134,28 +150,46 @@ Result<std::size_t> Encoder::finish(Method m, std::string_view path, BufWriter& 
 
 Result<std::size_t> Encoder::encode_new(const OrderSpec& o, std::int64_t timestamp_ms, char* out,
                                         std::size_t cap) noexcept {
-  // Binance futures have no iceberg: an order that should show only part of itself is never sent whole.
-  if (o.display_qty.raw() > 0) return Result<std::size_t>::failure(Errc::out_of_range);
-  if (ws_api_) return ws_api_->encode_new(o, timestamp_ms, out, cap);
   const OrderRequest& r = o.req;
-  if (r.instrument >= registry_.size() || r.qty.raw() <= 0 ||
-      !is_valid_client_id(r.client_id.view(), kBinanceMaxClientIdLen)) {
+  if (r.instrument >= registry_.size()) return Result<std::size_t>::failure(Errc::out_of_range);
+  const Product prod = product(r.instrument);
+  // Futures have no iceberg: an order that should show only part of itself is never sent whole. Spot's
+  // icebergQty needs a GTC limit; its trailing stop (trailingDelta in basis points) is not modelled.
+  if (o.display_qty.raw() > 0 && (prod != spot || r.type != OrderType::limit || r.tif != TimeInForce::gtc))
+    return Result<std::size_t>::failure(Errc::out_of_range);
+  if (prod == spot && r.type == OrderType::trailing_stop) return Result<std::size_t>::failure(Errc::out_of_range);
+  if (ws_api_ && prod == usdm) return ws_api_->encode_new(o, timestamp_ms, out, cap);
+  if (r.qty.raw() <= 0 || !is_valid_client_id(r.client_id.view(), kBinanceMaxClientIdLen)) {
     return Result<std::size_t>::failure(Errc::out_of_range);
   }
   BufWriter p(params_, sizeof params_);
   p.put("symbol=");
   p.put(registry_.get(r.instrument).symbol.view());
   p.put(r.side == Side::buy ? "&side=BUY&type=" : "&side=SELL&type=");
-  p.put(type_name(r.type));
-  if (r.type == OrderType::limit) {
-    p.put("&timeInForce=");
-    p.put(tif_name(r.tif));
+  if (prod == spot) {
+    // Spot's names: post-only is its own type (no timeInForce), stops trigger a market order.
+    const bool maker = r.type == OrderType::limit && r.tif == TimeInForce::post_only;
+    p.put(maker ? std::string_view("LIMIT_MAKER") : spot_type_name(r.type));
+    if (r.type == OrderType::limit && !maker) {
+      p.put("&timeInForce=");
+      p.put(tif_name(r.tif));
+    }
+  } else {
+    p.put(type_name(r.type));
+    if (r.type == OrderType::limit) {
+      p.put("&timeInForce=");
+      p.put(tif_name(r.tif));
+    }
   }
   p.put("&quantity=");
   p.put_fixed(r.qty);
   if (r.type == OrderType::limit) {
     p.put("&price=");
     p.put_fixed(r.price);
+  }
+  if (o.display_qty.raw() > 0) {  // spot only (checked above)
+    p.put("&icebergQty=");
+    p.put_fixed(o.display_qty);
   }
   if (r.type == OrderType::stop_market || r.type == OrderType::take_profit_market) {
     p.put("&stopPrice=");
@@ -170,26 +204,28 @@ Result<std::size_t> Encoder::encode_new(const OrderSpec& o, std::int64_t timesta
       p.put_fixed(r.stop_price);
     }
   }
-  if (r.reduce_only) p.put("&reduceOnly=true");
+  // Spot has no reduce-only flag: a spot sell can only sell what the account holds.
+  if (r.reduce_only && prod != spot) p.put("&reduceOnly=true");
   p.put("&newClientOrderId=");
   p.put(r.client_id.view());
   p.put(recv_window_param_);
   p.put_int(timestamp_ms);
-  return finish(Method::post, "/fapi/v1/order", p, out, cap);
+  return finish(Method::post, kEndpoints[prod].order, p, out, cap, prod);
 }
 
 Result<std::size_t> Encoder::encode_cancel(InstrumentId instrument, const ClientOrderId& id, std::int64_t timestamp_ms,
                                            char* out, std::size_t cap) noexcept {
-  if (ws_api_) return ws_api_->encode_cancel(instrument, id, timestamp_ms, out, cap);
   if (instrument >= registry_.size() || !is_valid_client_id(id.view(), kBinanceMaxClientIdLen)) {
     return Result<std::size_t>::failure(Errc::out_of_range);
   }
-  return by_client_id(Method::del, "/fapi/v1/order", instrument, id, timestamp_ms, out, cap);
+  if (ws_api_ && product(instrument) == usdm) return ws_api_->encode_cancel(instrument, id, timestamp_ms, out, cap);
+  return by_client_id(Method::del, kEndpoints[product(instrument)].order, instrument, id, timestamp_ms, out, cap);
 }
 
 Result<std::size_t> Encoder::encode_cancel_batch(InstrumentId instrument, std::span<const ClientOrderId> ids,
                                                  std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept {
-  if (instrument >= registry_.size() || ids.empty() || ids.size() > kMaxBatchCancel) {
+  if (instrument >= registry_.size() || ids.empty() || ids.size() > kMaxBatchCancel ||
+      kEndpoints[product(instrument)].batch.empty()) {
     return Result<std::size_t>::failure(Errc::out_of_range);
   }
   BufWriter p(params_, sizeof params_);
@@ -206,16 +242,16 @@ Result<std::size_t> Encoder::encode_cancel_batch(InstrumentId instrument, std::s
   p.put("%5D");
   p.put(recv_window_param_);
   p.put_int(timestamp_ms);
-  return finish(Method::del, "/fapi/v1/batchOrders", p, out, cap);
+  return finish(Method::del, kEndpoints[product(instrument)].batch, p, out, cap, product(instrument));
 }
 
 Result<std::size_t> Encoder::encode_query(InstrumentId instrument, const ClientOrderId& id, std::int64_t timestamp_ms,
                                           char* out, std::size_t cap) noexcept {
-  if (ws_api_) return ws_api_->encode_query(instrument, id, timestamp_ms, out, cap);
   if (instrument >= registry_.size() || !is_valid_client_id(id.view(), kBinanceMaxClientIdLen)) {
     return Result<std::size_t>::failure(Errc::out_of_range);
   }
-  return by_client_id(Method::get, "/fapi/v1/order", instrument, id, timestamp_ms, out, cap);
+  if (ws_api_ && product(instrument) == usdm) return ws_api_->encode_query(instrument, id, timestamp_ms, out, cap);
+  return by_client_id(Method::get, kEndpoints[product(instrument)].order, instrument, id, timestamp_ms, out, cap);
 }
 
 Result<std::size_t> Encoder::encode_signed(bool del, std::string_view path, std::string_view params,
@@ -225,7 +261,9 @@ Result<std::size_t> Encoder::encode_signed(bool del, std::string_view path, std:
   // "&recvWindow=..&timestamp=", without its '&' when it opens the query
   p.put(params.empty() ? std::string_view(recv_window_param_).substr(1) : std::string_view(recv_window_param_));
   p.put_int(timestamp_ms);
-  return finish(del ? Method::del : Method::get, path, p, out, cap);
+  // The host follows the path: /dapi is COIN-M's, /api and /sapi are api.binance.com's.
+  const Product prod = path.starts_with("/dapi/") ? coinm : path.starts_with("/api/") || path.starts_with("/sapi/") ? spot : usdm;
+  return finish(del ? Method::del : Method::get, path, p, out, cap, prod);
 }
 
 Result<std::size_t> Encoder::encode_cancel_all(InstrumentId instrument, std::int64_t timestamp_ms, char* out,
@@ -236,13 +274,14 @@ Result<std::size_t> Encoder::encode_cancel_all(InstrumentId instrument, std::int
   p.put(registry_.get(instrument).symbol.view());
   p.put(recv_window_param_);
   p.put_int(timestamp_ms);
-  return finish(Method::del, "/fapi/v1/allOpenOrders", p, out, cap);
+  return finish(Method::del, kEndpoints[product(instrument)].cancel_all, p, out, cap, product(instrument));
 }
 
 Result<std::size_t> Encoder::encode_countdown_cancel_all(InstrumentId instrument, std::int64_t countdown_ms,
                                                          std::int64_t timestamp_ms, char* out,
                                                          std::size_t cap) noexcept {
-  if (instrument >= registry_.size() || countdown_ms < 0) return Result<std::size_t>::failure(Errc::out_of_range);
+  if (instrument >= registry_.size() || countdown_ms < 0 || kEndpoints[product(instrument)].countdown.empty())
+    return Result<std::size_t>::failure(Errc::out_of_range);
   BufWriter p(params_, sizeof params_);
   p.put("symbol=");
   p.put(registry_.get(instrument).symbol.view());
@@ -250,7 +289,7 @@ Result<std::size_t> Encoder::encode_countdown_cancel_all(InstrumentId instrument
   p.put_int(countdown_ms);
   p.put(recv_window_param_);
   p.put_int(timestamp_ms);
-  return finish(Method::post, "/fapi/v1/countdownCancelAll", p, out, cap);
+  return finish(Method::post, kEndpoints[product(instrument)].countdown, p, out, cap, product(instrument));
 }
 
 }  // namespace enigma::oms::binance_futures

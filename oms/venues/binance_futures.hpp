@@ -1,6 +1,12 @@
-// Binance USD-M futures order entry: signed REST requests (SIGNED endpoints: the parameters plus
+// Binance order entry: signed REST requests (SIGNED endpoints: the parameters plus
 // `&signature=<hex HMAC-SHA256 of exactly those bytes>`), written as complete HTTP/1.1 requests into a
-// caller buffer with no allocation. https://developers.binance.com/docs/derivatives/usds-margined-futures
+// caller buffer with no allocation. Each instrument's product picks its endpoints (registry venue):
+//   binance-usdm  USD-M futures  /fapi/v1/...  https://developers.binance.com/docs/derivatives/usds-margined-futures
+//   binance-coinm COIN-M futures /dapi/v1/...  https://developers.binance.com/docs/derivatives/coin-margined-futures
+//   binance-spot  spot           /api/v3/...   https://developers.binance.com/docs/binance-spot-api-docs/rest-api
+// Spot differs in more than the path: no reduceOnly, no position side, post-only is type LIMIT_MAKER, stops
+// are STOP_LOSS / TAKE_PROFIT, an iceberg shows icebergQty, and there is neither a batch cancel by id list
+// nor a dead-man timer (those encoders answer Errc::out_of_range for a spot instrument).
 #pragma once
 
 #include <cstddef>
@@ -20,7 +26,8 @@
 namespace enigma::oms::binance_futures {
 
 struct Config {
-  std::string host{"fapi.binance.com"};
+  // The Host header of every request; empty: each product's own (fapi / dapi / api.binance.com).
+  std::string host;
   std::int64_t recv_window_ms{5000};
 };
 
@@ -28,12 +35,14 @@ struct Config {
 class Encoder {
  public:
   // `registry` must outlive the encoder. The secret is copied into the HMAC key schedule only.
-  // Throws enigma::Error when the api key or host is empty or contains CR/LF (header injection).
+  // Throws enigma::Error when the api key is empty or the key or host contains CR/LF (header injection).
   Encoder(const InstrumentRegistry& registry, std::string api_key, const Secret& secret, Config cfg = {});
 
-  // POST /fapi/v1/order with the parameters in a form body. Returns the request length, or
+  // POST /fapi/v1/order (/dapi/v1/order, /api/v3/order) with the parameters in a form body. Returns the
+  // request length, or
   //  Errc::out_of_range: invalid client id (Binance: <= 36 of [A-Za-z0-9_-]), unknown instrument, qty <= 0,
-  //    an iceberg (display_qty > 0: futures have none);
+  //    an iceberg on futures (display_qty > 0: futures have none; spot sends icebergQty on a GTC limit),
+  //    a trailing stop on spot (its trailingDelta is not modelled);
   //  Errc::capacity: `cap` too small.
   [[nodiscard]] Result<std::size_t> encode_new(const OrderSpec& o, std::int64_t timestamp_ms, char* out,
                                                std::size_t cap) noexcept;
@@ -49,12 +58,13 @@ class Encoder {
   // GET /fapi/v1/order?symbol=..&origClientOrderId=..: resolves an UNKNOWN outcome.
   [[nodiscard]] Result<std::size_t> encode_query(InstrumentId instrument, const ClientOrderId& id,
                                                  std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept;
-  // DELETE /fapi/v1/allOpenOrders?symbol=..: every open order of the instrument in one request (the kill
+  // DELETE /fapi/v1/allOpenOrders?symbol=.. (/dapi/v1/allOpenOrders, spot /api/v3/openOrders): every open order of the instrument in one request (the kill
   // switch's fast path when its scope covers a whole instrument).
   [[nodiscard]] Result<std::size_t> encode_cancel_all(InstrumentId instrument, std::int64_t timestamp_ms, char* out,
                                                       std::size_t cap) noexcept;
   // POST /fapi/v1/countdownCancelAll: the venue's dead-man switch (cancel all after `countdown_ms`
-  // without a refresh; 0 disarms), the kill switch's backstop when our connection is down.
+  // without a refresh; 0 disarms), the kill switch's backstop when our connection is down. COIN-M has it
+  // (/dapi/v1/countdownCancelAll); spot has none (Errc::out_of_range).
   [[nodiscard]] Result<std::size_t> encode_countdown_cancel_all(InstrumentId instrument, std::int64_t countdown_ms,
                                                                 std::int64_t timestamp_ms, char* out,
                                                                 std::size_t cap) noexcept;
@@ -84,8 +94,22 @@ class Encoder {
 
  private:
   enum class Method : std::uint8_t { get, post, del };
+  // The three products, indexed by product_of(venue): their endpoints and request tails.
+  enum Product : std::uint8_t { usdm, coinm, spot, kProducts };
+  struct Endpoints {
+    std::string_view order, batch, cancel_all, countdown;  // empty: the product has no such endpoint
+  };
+  static constexpr Endpoints kEndpoints[kProducts] = {
+      {"/fapi/v1/order", "/fapi/v1/batchOrders", "/fapi/v1/allOpenOrders", "/fapi/v1/countdownCancelAll"},
+      {"/dapi/v1/order", "/dapi/v1/batchOrders", "/dapi/v1/allOpenOrders", "/dapi/v1/countdownCancelAll"},
+      {"/api/v3/order", {}, "/api/v3/openOrders", {}},
+  };
+  [[nodiscard]] static Product product_of(Venue v) noexcept {
+    return v == Venue::binance_coinm ? coinm : v == Venue::binance_spot ? spot : usdm;
+  }
+  [[nodiscard]] Product product(InstrumentId id) const noexcept { return product_of(registry_.get(id).venue); }
   [[nodiscard]] Result<std::size_t> finish(Method m, std::string_view path, BufWriter& params, char* out,
-                                           std::size_t cap) noexcept;
+                                           std::size_t cap, Product prod) noexcept;
   // GET / DELETE `path`?symbol=..&origClientOrderId=..: the parameters are written straight into `out`,
   // signed where they lie, then followed by the signature and the request's constant tail (the cancel and
   // query path: no copy of the parameters, two puts for the constant parts).
@@ -98,7 +122,8 @@ class Encoder {
   HmacSha256 hmac_;
   Config cfg_;
   std::string recv_window_param_;  // "&recvWindow=<ms>&timestamp="
-  std::string request_tail_;       // " HTTP/1.1\r\nHost: <host>\r\nX-MBX-APIKEY: <key>\r\n\r\n" (GET / DELETE)
+  std::string hosts_[kProducts];          // each product's Host header value
+  std::string request_tails_[kProducts];  // " HTTP/1.1\r\nHost: <host>\r\nX-MBX-APIKEY: <key>\r\n\r\n" (GET / DELETE)
   char params_[1024];
   std::unique_ptr<WsApiEncoder> ws_api_;
 };

@@ -128,6 +128,46 @@ TEST(OrderPath, WarmDryRunSendsAndCountsNothingAndAllocatesNothingFused) {
   EXPECT_LE(warm.result.hist.order_frame.count(), warm.result.orders.orders);
 }
 
+// Each Binance product's orders are encoded for its own endpoints in a replay (the bytes a live gateway would
+// send, timed as the order path's encode stage): spot to POST /api/v3/order at api.binance.com with spot's
+// parameter names, USD-M to /fapi/v1/order. Every order of the run encoded (no encode error).
+TEST(OrderPath, ReplayEncodesEachBinanceProductsOwnOrderRequest) {
+  struct Case {
+    std::string venue, data, request;
+  };
+  const std::string d = kSrc + "/data/binance/";
+  for (const Case& c : {Case{"binance-spot", d + "hftbacktest_spot_BTCUSDT_ws_depth_trade_bookTicker_raw_20240808.gz",
+                             "POST /api/v3/order HTTP/1.1\r\nHost: api.binance.com\r\n"},
+                        Case{"binance-usdm", kData, "POST /fapi/v1/order HTTP/1.1\r\nHost: fapi.binance.com\r\n"}}) {
+    SCOPED_TRACE(c.venue);
+    const std::string cfg = fresh_dir("product") + "/replay.toml";
+    {
+      std::string text = slurp(kSrc + "/config/replay.toml");
+      const std::string from = "venue = \"binance-usdm\"";
+      text.replace(text.find(from), from.size(), "venue = \"" + c.venue + "\"");
+      std::ofstream(cfg) << text;
+    }
+    RunConfig rc = RunConfig::load(cfg);
+    rc.data = {c.data};
+    InstrumentRegistry registry;
+    rc.fill_registry(registry);
+    strategy::StrategyStage strategies(rc.make_strategies());
+    TradingCoreConfig trading = rc.trading;
+    trading.journal_path = fresh_dir("journal") + "/journal.bin";
+    TradingCore core(registry, trading);
+    PipelineOptions po;
+    po.venue = rc.venue;
+    po.progress = false;
+    const PipelineResult r = run_pipeline(rc.data, registry, strategies, core, po);
+    ASSERT_GT(r.orders.orders, 0u);
+    EXPECT_EQ(core.counters().encode_errors, 0u);
+    const std::string bytes(core.last_encoded_bytes());
+    EXPECT_TRUE(bytes.starts_with(c.request)) << bytes.substr(0, 200);
+    EXPECT_NE(bytes.find("symbol=BTCUSDT&side="), std::string::npos) << bytes;
+    EXPECT_EQ(bytes.find("reduceOnly") != std::string::npos && c.venue == "binance-spot", false) << bytes;
+  }
+}
+
 TEST(OrderPath, WarmDryRunSendsAndCountsNothingAndAllocatesNothingPipelined) {
   const Replay warm = replay(Topology::pipelined, 1000);
   EXPECT_GT(warm.warm_runs, 0u);  // the OMS thread warms while its ring is empty

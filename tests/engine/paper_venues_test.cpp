@@ -244,6 +244,8 @@ void run_venue(Dialect dialect, Faults faults = {}) {
 }  // namespace
 
 TEST(EnginePaperVenues, BinanceRefetchesTheSnapshotOffTheTradingThread) { run_venue(Dialect::binance_usdm); }
+TEST(EnginePaperVenues, BinanceCoinmRefetchesItsSnapshot) { run_venue(Dialect::binance_coinm); }
+TEST(EnginePaperVenues, BinanceSpotSeesAGapWithoutPuAndRefetches) { run_venue(Dialect::binance_spot); }
 TEST(EnginePaperVenues, KucoinSpotFromTheBulletTokenFlow) { run_venue(Dialect::kucoin_spot); }
 TEST(EnginePaperVenues, OkxResubscribesAfterAGapAndAChecksumFailure) { run_venue(Dialect::okx, Faults{.checksum = true}); }
 TEST(EnginePaperVenues, BybitResubscribesAfterAGap) { run_venue(Dialect::bybit); }
@@ -253,6 +255,37 @@ TEST(EnginePaperVenues, KrakenResubscribesAfterAGapAndAChecksumFailure) {
 }
 TEST(EnginePaperVenues, KucoinFuturesFromTheBulletTokenFlow) { run_venue(Dialect::kucoin_futures); }
 TEST(EnginePaperVenues, KrakenFuturesResubscribesAfterAGap) { run_venue(Dialect::kraken_futures); }
+
+// `enigma paper --config config/paper-binance-coinm.toml` / `paper-binance-spot.toml` from the config alone:
+// each product's own stream host and REST depth endpoint (dstream + /dapi/v1/depth, stream.binance.com +
+// /api/v3/depth), the instrument on that venue, and a configuration the engine accepts for paper.
+TEST(EnginePaperVenues, BinanceCoinmAndSpotConfigsUseTheirProductsEndpoints) {
+  struct Case {
+    std::string file;
+    Venue venue;
+    std::string symbol, url, snapshot;
+    InstrumentKind kind;
+  };
+  for (const Case& c :
+       {Case{"paper-binance-coinm.toml", Venue::binance_coinm, "BTCUSD_PERP",
+             "wss://dstream.binance.com/stream?streams=btcusd_perp@depth@100ms/btcusd_perp@bookTicker/btcusd_perp@aggTrade",
+             "https://dapi.binance.com/dapi/v1/depth?symbol=BTCUSD_PERP&limit=1000", InstrumentKind::inverse_perpetual},
+        Case{"paper-binance-spot.toml", Venue::binance_spot, "BTCUSDT",
+             "wss://stream.binance.com:9443/stream?streams=btcusdt@depth@100ms/btcusdt@bookTicker/btcusdt@trade",
+             "https://api.binance.com/api/v3/depth?symbol=BTCUSDT&limit=1000", InstrumentKind::spot}}) {
+    SCOPED_TRACE(c.file);
+    const RunConfig rc = RunConfig::load(std::string(ENIGMA_SOURCE_DIR) + "/config/" + c.file);
+    EXPECT_EQ(rc.venue, c.venue);
+    ASSERT_EQ(rc.instruments.size(), 1u);
+    EXPECT_EQ(rc.instruments[0].spec.symbol.view(), c.symbol);
+    EXPECT_EQ(rc.instruments[0].spec.venue, c.venue);
+    EXPECT_EQ(rc.instruments[0].spec.kind, c.kind);
+    const PaperOptions p = paper_options(rc);
+    EXPECT_EQ(p.ws.url, c.url);
+    EXPECT_EQ(p.snapshot_url, c.snapshot);
+    EXPECT_EQ(p.ws.ping, feed::PingPolicy::binance);
+  }
+}
 
 // `enigma paper --config config/paper-kraken-spot.toml` from the config alone: Kraken spot v2's endpoint, no
 // REST snapshot, no client ping (heartbeats), and the frames sent after a checksum failure are the `book`

@@ -261,6 +261,113 @@ TEST_F(Fixture, BinanceBatchCancelSignsTheEncodedList) {
   EXPECT_EQ(enc.encode_cancel_batch(ltcbtc, {}, 9, buf, sizeof buf).error, Errc::out_of_range);
 }
 
+// Spot and COIN-M orders go to their own products' endpoints and hosts (/api/v3 on api.binance.com, /dapi/v1
+// on dapi.binance.com), each signed over exactly the bytes sent (the openssl CLI's HMAC), with spot's own
+// parameter names (Binance spot REST docs, "New order": LIMIT_MAKER, STOP_LOSS, TAKE_PROFIT, icebergQty).
+TEST_F(Fixture, BinanceSpotAndCoinmUseTheirOwnEndpoints) {
+  InstrumentSpec s{};
+  s.venue = Venue::binance_spot;
+  s.symbol = Symbol("LTCBTC");
+  s.kind = InstrumentKind::spot;
+  const InstrumentId spot = registry.add(s).value;
+  s.venue = Venue::binance_coinm;
+  s.symbol = Symbol("BTCUSD_PERP");
+  s.kind = InstrumentKind::inverse_perpetual;
+  const InstrumentId coinm = registry.add(s).value;
+  binance_futures::Encoder enc(registry, "test-api-key", Secret(kBinanceSecret));
+  char buf[2048];
+  auto request = [&](Result<std::size_t> n) {
+    EXPECT_TRUE(n.ok()) << to_string(n.error);
+    return std::string(buf, n.ok() ? n.value : 0);
+  };
+
+  // Spot limit GTC: the documented example's parameters, plus our client id, signed over the body sent.
+  std::string req = request(enc.encode_new(limit_order(spot, "enigma42"), 1499827319559, buf, sizeof buf));
+  EXPECT_TRUE(req.starts_with("POST /api/v3/order HTTP/1.1\r\nHost: api.binance.com\r\n")) << req;
+  std::string params =
+      "symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1&newClientOrderId=enigma42"
+      "&recvWindow=5000&timestamp=1499827319559";
+  EXPECT_EQ(body_of(req), params + "&signature=" + openssl_hmac(kBinanceSecret, params, false));
+
+  // Post-only is type LIMIT_MAKER with no timeInForce; spot has no reduceOnly (a sell sells what is held).
+  OrderSpec o = limit_order(spot, "c1");
+  o.req.tif = TimeInForce::post_only;
+  o.req.side = Side::sell;
+  o.req.reduce_only = true;
+  EXPECT_TRUE(body_of(request(enc.encode_new(o, 1, buf, sizeof buf)))
+                  .starts_with("symbol=LTCBTC&side=SELL&type=LIMIT_MAKER&quantity=1&price=0.1&newClientOrderId=c1&"));
+  o.req.type = OrderType::stop_market;
+  o.req.stop_price = Price::parse("95.5").value;
+  EXPECT_TRUE(body_of(request(enc.encode_new(o, 1, buf, sizeof buf)))
+                  .starts_with("symbol=LTCBTC&side=SELL&type=STOP_LOSS&quantity=1&stopPrice=95.5&newClientOrderId=c1&"));
+  o.req.type = OrderType::take_profit_market;
+  EXPECT_TRUE(body_of(request(enc.encode_new(o, 1, buf, sizeof buf)))
+                  .starts_with("symbol=LTCBTC&side=SELL&type=TAKE_PROFIT&quantity=1&stopPrice=95.5&newClientOrderId=c1&"));
+  // An iceberg shows icebergQty on a GTC limit; on IOC, on futures, or as a trailing stop on spot: refused.
+  OrderSpec ice = limit_order(spot, "c2");
+  ice.display_qty = Qty::parse("0.25").value;
+  EXPECT_TRUE(body_of(request(enc.encode_new(ice, 1, buf, sizeof buf)))
+                  .starts_with("symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1&icebergQty=0.25&"));
+  ice.req.tif = TimeInForce::ioc;
+  EXPECT_EQ(enc.encode_new(ice, 1, buf, sizeof buf).error, Errc::out_of_range);
+  ice = limit_order(coinm, "c3");
+  ice.display_qty = Qty::parse("0.25").value;
+  EXPECT_EQ(enc.encode_new(ice, 1, buf, sizeof buf).error, Errc::out_of_range);
+  o.req.type = OrderType::trailing_stop;
+  o.callback_rate = Rate::parse("0.012").value;
+  EXPECT_EQ(enc.encode_new(o, 1, buf, sizeof buf).error, Errc::out_of_range);
+
+  // Cancel, query and cancel-all on spot; no batch cancel by id list and no dead-man timer there.
+  params = "symbol=LTCBTC&origClientOrderId=c1&recvWindow=5000&timestamp=7";
+  const std::string sig = openssl_hmac(kBinanceSecret, params, false);
+  EXPECT_EQ(request(enc.encode_cancel(spot, o.req.client_id, 7, buf, sizeof buf)),
+            "DELETE /api/v3/order?" + params + "&signature=" + sig +
+                " HTTP/1.1\r\nHost: api.binance.com\r\nX-MBX-APIKEY: test-api-key\r\n\r\n");
+  EXPECT_TRUE(request(enc.encode_query(spot, o.req.client_id, 7, buf, sizeof buf))
+                  .starts_with("GET /api/v3/order?" + params + "&signature=" + sig + " HTTP/1.1\r\n"));
+  params = "symbol=LTCBTC&recvWindow=5000&timestamp=8";
+  EXPECT_TRUE(request(enc.encode_cancel_all(spot, 8, buf, sizeof buf))
+                  .starts_with("DELETE /api/v3/openOrders?" + params + "&signature=" +
+                               openssl_hmac(kBinanceSecret, params, false) + " HTTP/1.1\r\nHost: api.binance.com\r\n"));
+  const std::array<ClientOrderId, 1> one{o.req.client_id};
+  EXPECT_EQ(enc.encode_cancel_batch(spot, one, 9, buf, sizeof buf).error, Errc::out_of_range);
+  EXPECT_EQ(enc.encode_countdown_cancel_all(spot, 30000, 9, buf, sizeof buf).error, Errc::out_of_range);
+
+  // COIN-M: USD-M's parameters (GTX post-only, reduceOnly) on /dapi/v1 at dapi.binance.com.
+  OrderSpec c = limit_order(coinm, "c4");
+  c.req.tif = TimeInForce::post_only;
+  c.req.reduce_only = true;
+  req = request(enc.encode_new(c, 10, buf, sizeof buf));
+  EXPECT_TRUE(req.starts_with("POST /dapi/v1/order HTTP/1.1\r\nHost: dapi.binance.com\r\n")) << req;
+  params = "symbol=BTCUSD_PERP&side=BUY&type=LIMIT&timeInForce=GTX&quantity=1&price=0.1&reduceOnly=true"
+           "&newClientOrderId=c4&recvWindow=5000&timestamp=10";
+  EXPECT_EQ(body_of(req), params + "&signature=" + openssl_hmac(kBinanceSecret, params, false));
+  EXPECT_TRUE(request(enc.encode_cancel(coinm, c.req.client_id, 11, buf, sizeof buf)).starts_with("DELETE /dapi/v1/order?symbol=BTCUSD_PERP&"));
+  EXPECT_TRUE(request(enc.encode_query(coinm, c.req.client_id, 11, buf, sizeof buf)).starts_with("GET /dapi/v1/order?symbol=BTCUSD_PERP&"));
+  EXPECT_TRUE(request(enc.encode_cancel_all(coinm, 11, buf, sizeof buf)).starts_with("DELETE /dapi/v1/allOpenOrders?symbol=BTCUSD_PERP&"));
+  const std::array<ClientOrderId, 1> four{c.req.client_id};
+  EXPECT_TRUE(request(enc.encode_cancel_batch(coinm, four, 11, buf, sizeof buf))
+                  .starts_with("DELETE /dapi/v1/batchOrders?symbol=BTCUSD_PERP&origClientOrderIdList=%5B%22c4%22%5D&"));
+  params = "symbol=BTCUSD_PERP&countdownTime=30000&recvWindow=5000&timestamp=12";
+  req = request(enc.encode_countdown_cancel_all(coinm, 30000, 12, buf, sizeof buf));
+  EXPECT_TRUE(req.starts_with("POST /dapi/v1/countdownCancelAll HTTP/1.1\r\nHost: dapi.binance.com\r\n")) << req;
+  EXPECT_EQ(body_of(req), params + "&signature=" + openssl_hmac(kBinanceSecret, params, false));
+
+  // USD-M is unchanged (fapi.binance.com), and a signed query's host follows its path.
+  EXPECT_TRUE(request(enc.encode_new(limit_order(ltcbtc, "c5"), 1, buf, sizeof buf))
+                  .starts_with("POST /fapi/v1/order HTTP/1.1\r\nHost: fapi.binance.com\r\n"));
+  EXPECT_NE(request(enc.encode_signed(false, "/dapi/v1/positionRisk", "", 1, buf, sizeof buf)).find("\r\nHost: dapi.binance.com\r\n"),
+            std::string::npos);
+  EXPECT_NE(request(enc.encode_signed(false, "/api/v3/account", "", 1, buf, sizeof buf)).find("\r\nHost: api.binance.com\r\n"),
+            std::string::npos);
+  // A configured host (the live REST URL's) is every request's Host.
+  binance_futures::Config cfg;
+  cfg.host = "127.0.0.1:8443";
+  binance_futures::Encoder local(registry, "k", Secret("s"), cfg);
+  EXPECT_NE(request(local.encode_new(limit_order(spot, "c6"), 1, buf, sizeof buf)).find("\r\nHost: 127.0.0.1:8443\r\n"),
+            std::string::npos);
+}
+
 TEST_F(Fixture, BinanceRejectsBadInputs) {
   binance_futures::Encoder enc(registry, "k", Secret("s"));
   char buf[2048];

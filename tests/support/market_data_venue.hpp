@@ -1,5 +1,5 @@
 // A local market-data venue for paper tests: one deterministic order book, evolved by `updates` random
-// changes, spoken in each venue's own dialect (Binance USD-M, KuCoin spot and Futures, OKX, Bybit, Coinbase
+// changes, spoken in each venue's own dialect (Binance USD-M, COIN-M and spot, KuCoin spot and Futures, OKX, Bybit, Coinbase
 // Advanced Trade, Kraken spot WebSocket v2, Kraken Futures WebSocket v1) through the local TLS WebSocket +
 // HTTPS server (ws_test_server.hpp).
 //
@@ -26,7 +26,7 @@
 
 namespace enigma::testing {
 
-enum class Dialect { binance_usdm, kucoin_spot, okx, bybit, coinbase, kraken_spot, kucoin_futures, kraken_futures };
+enum class Dialect { binance_usdm, kucoin_spot, okx, bybit, coinbase, kraken_spot, kucoin_futures, kraken_futures, binance_coinm, binance_spot };
 
 class MarketDataVenue {
  public:
@@ -70,6 +70,8 @@ class MarketDataVenue {
   [[nodiscard]] Venue venue() const {
     switch (d_) {
       case Dialect::binance_usdm: return Venue::binance_usdm;
+      case Dialect::binance_coinm: return Venue::binance_coinm;
+      case Dialect::binance_spot: return Venue::binance_spot;
       case Dialect::kucoin_spot: return Venue::kucoin_spot;
       case Dialect::okx: return Venue::okx;
       case Dialect::bybit: return Venue::bybit;
@@ -83,6 +85,8 @@ class MarketDataVenue {
   [[nodiscard]] std::string symbol() const {
     switch (d_) {
       case Dialect::binance_usdm: return "BTCUSDT";
+      case Dialect::binance_coinm: return "BTCUSD_PERP";
+      case Dialect::binance_spot: return "BTCUSDT";
       case Dialect::kucoin_spot: return "BTC-USDT";
       case Dialect::okx: return "BTC-USDT-SWAP";
       case Dialect::bybit: return "BTCUSDT";
@@ -97,15 +101,19 @@ class MarketDataVenue {
     InstrumentSpec s;
     s.venue = venue();
     s.symbol = Symbol(symbol());
-    s.kind = d_ == Dialect::kucoin_spot || d_ == Dialect::coinbase || d_ == Dialect::kraken_spot ? InstrumentKind::spot
-                                                                                                   : InstrumentKind::linear_perpetual;
+    s.kind = d_ == Dialect::kucoin_spot || d_ == Dialect::coinbase || d_ == Dialect::kraken_spot || d_ == Dialect::binance_spot
+                 ? InstrumentKind::spot
+             : d_ == Dialect::binance_coinm ? InstrumentKind::inverse_perpetual
+                                            : InstrumentKind::linear_perpetual;
     s.tick = Price::parse("0.1").value;
     s.lot = Qty::parse("0.001").value;
     return s;
   }
   [[nodiscard]] feed::PingPolicy ping() const {
     switch (d_) {
-      case Dialect::binance_usdm: return feed::PingPolicy::binance;
+      case Dialect::binance_usdm:
+      case Dialect::binance_coinm:
+      case Dialect::binance_spot: return feed::PingPolicy::binance;
       case Dialect::kucoin_spot: return feed::PingPolicy::kucoin;
       case Dialect::okx: return feed::PingPolicy::okx;
       case Dialect::bybit: return feed::PingPolicy::bybit;
@@ -120,6 +128,8 @@ class MarketDataVenue {
   [[nodiscard]] std::string ws_path() const {
     switch (d_) {
       case Dialect::binance_usdm: return "/stream?streams=btcusdt@depth@0ms";
+      case Dialect::binance_coinm: return "/stream?streams=btcusd_perp@depth@100ms";
+      case Dialect::binance_spot: return "/stream?streams=btcusdt@depth@100ms";
       case Dialect::okx: return "/ws/v5/public";
       case Dialect::bybit: return "/v5/public/linear";
       case Dialect::coinbase: return "/ws";
@@ -132,7 +142,9 @@ class MarketDataVenue {
   }
   [[nodiscard]] std::vector<std::string> subscriptions() const {
     switch (d_) {
-      case Dialect::binance_usdm: return {};
+      case Dialect::binance_usdm:
+      case Dialect::binance_coinm:
+      case Dialect::binance_spot: return {};
       case Dialect::kucoin_spot: return {R"({"id":"1","type":"subscribe","topic":"/market/level2:BTC-USDT","response":true})"};
       case Dialect::okx: return {R"({"op":"subscribe","args":[{"channel":"books","instId":"BTC-USDT-SWAP"}]})"};
       case Dialect::bybit: return {R"({"op":"subscribe","args":["orderbook.50.BTCUSDT"]})"};
@@ -151,6 +163,8 @@ class MarketDataVenue {
   // REST snapshot path (Binance, KuCoin); empty where the stream carries the snapshot.
   [[nodiscard]] std::string snapshot_path() const {
     if (d_ == Dialect::binance_usdm) return "/fapi/v1/depth?symbol=BTCUSDT&limit=1000";
+    if (d_ == Dialect::binance_coinm) return "/dapi/v1/depth?symbol=BTCUSD_PERP&limit=1000";
+    if (d_ == Dialect::binance_spot) return "/api/v3/depth?symbol=BTCUSDT&limit=1000";
     if (d_ == Dialect::kucoin_spot) return "/api/v1/market/orderbook/level2_100?symbol=BTC-USDT";
     if (d_ == Dialect::kucoin_futures) return "/api/v1/level2/snapshot?symbol=XBTUSDTM";
     return {};
@@ -321,6 +335,16 @@ class MarketDataVenue {
         return R"({"stream":"btcusdt@depth@0ms","data":{"e":"depthUpdate","E":)" + ts + R"(,"T":)" + ts +
                R"(,"s":"BTCUSDT","U":)" + std::to_string(10 * i + 1) + R"(,"u":)" + std::to_string(10 * i + 10) +
                R"(,"pu":)" + std::to_string(10 * i) + R"(,"b":)" + levels(c.bids) + R"(,"a":)" + levels(c.asks) + "}}";
+      case Dialect::binance_coinm:
+        // COIN-M's depthUpdate: USD-M's fields plus the pair "ps" (Binance COIN-M "Diff. Book Depth Streams").
+        return R"({"stream":"btcusd_perp@depth@100ms","data":{"e":"depthUpdate","E":)" + ts + R"(,"T":)" + ts +
+               R"(,"s":"BTCUSD_PERP","ps":"BTCUSD","U":)" + std::to_string(10 * i + 1) + R"(,"u":)" + std::to_string(10 * i + 10) +
+               R"(,"pu":)" + std::to_string(10 * i) + R"(,"b":)" + levels(c.bids) + R"(,"a":)" + levels(c.asks) + "}}";
+      case Dialect::binance_spot:
+        // Spot's depthUpdate has no "pu" and no "T": a gap shows as U != the previous u + 1.
+        return R"({"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":)" + ts +
+               R"(,"s":"BTCUSDT","U":)" + std::to_string(10 * i + 1) + R"(,"u":)" + std::to_string(10 * i + 10) +
+               R"(,"b":)" + levels(c.bids) + R"(,"a":)" + levels(c.asks) + "}}";
       case Dialect::kucoin_spot: {
         // One sequence number per change, numbered on from the previous diff's last.
         std::uint64_t seq = kucoin_seq_before(i);
@@ -430,6 +454,13 @@ class MarketDataVenue {
     if (d_ == Dialect::binance_usdm)  // lastUpdateId inside the next diff's range [10k+11, 10k+20]
       return R"({"lastUpdateId":)" + std::to_string(10 * k + 11) + R"(,"E":1760000000000,"T":1760000000000,"bids":)" +
              levels(all(b.bids, true)) + R"(,"asks":)" + levels(all(b.asks, false)) + "}";
+    if (d_ == Dialect::binance_coinm)  // COIN-M's body names its symbol and pair
+      return R"({"lastUpdateId":)" + std::to_string(10 * k + 11) +
+             R"(,"symbol":"BTCUSD_PERP","pair":"BTCUSD","E":1760000000000,"T":1760000000000,"bids":)" +
+             levels(all(b.bids, true)) + R"(,"asks":)" + levels(all(b.asks, false)) + "}";
+    if (d_ == Dialect::binance_spot)  // spot: lastUpdateId and the levels only
+      return R"({"lastUpdateId":)" + std::to_string(10 * k + 11) + R"(,"bids":)" + levels(all(b.bids, true)) +
+             R"(,"asks":)" + levels(all(b.asks, false)) + "}";
     if (d_ == Dialect::kucoin_spot)
       return R"({"code":"200000","data":{"time":1760000000000,"sequence":")" + std::to_string(kucoin_seq_before(k + 1)) +
              R"(","bids":)" + levels(all(b.bids, true)) + R"(,"asks":)" + levels(all(b.asks, false)) + "}}";
@@ -489,6 +520,8 @@ class MarketDataVenue {
         if (sub) return {R"({"event":"subscribed","feed":"book","product_ids":["PF_XBTUSD"]})", stream_snapshot(k)};
         return {};
       case Dialect::binance_usdm:
+      case Dialect::binance_coinm:
+      case Dialect::binance_spot:
         return {};
     }
     return {};
