@@ -7,7 +7,9 @@
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
+#include <concepts>
 #include <thread>
+#include <type_traits>
 
 #include <time.h>
 
@@ -95,26 +97,26 @@ struct SingleVenueSync : S {
   SingleVenueSync(Venue, InstrumentId id) : S(id) {}
 };
 
-// The venues' book syncs name their counters slightly differently. 0 = the venue has no update id that
-// its top-of-book quotes share (Coinbase legacy), so no same-id comparison is possible.
-std::uint64_t synced_seq(const feed::binance::BookSync& s) noexcept { return s.last_update_id(); }
-std::uint64_t synced_seq(const feed::kucoin::BookSync& s) noexcept { return s.last_seq(); }
-std::uint64_t synced_seq(const feed::okx::BookSync& s) noexcept { return s.last_seq(); }
-std::uint64_t synced_seq(const feed::bybit::BookSync& s) noexcept { return s.last_update_id(); }
-std::uint64_t synced_seq(const feed::coinbase::BookSync&) noexcept { return 0; }
-std::uint64_t synced_seq(const feed::kraken::BookSync&) noexcept { return 0; }  // its tickers carry no book sequence
-std::uint64_t gap_count(const feed::binance::BookSync& s) noexcept { return s.stats().gaps; }
-std::uint64_t gap_count(const feed::kucoin::BookSync& s) noexcept { return s.gaps(); }
-std::uint64_t gap_count(const feed::okx::BookSync& s) noexcept { return s.gaps(); }
-std::uint64_t gap_count(const feed::bybit::BookSync& s) noexcept { return s.stats().gaps; }
-std::uint64_t gap_count(const feed::coinbase::BookSync& s) noexcept { return s.stats().gaps; }
-std::uint64_t gap_count(const feed::kraken::BookSync& s) noexcept { return s.gaps(); }
-std::uint64_t duplicate_count(const feed::binance::BookSync& s) noexcept { return s.stats().duplicates; }
-std::uint64_t duplicate_count(const feed::kucoin::BookSync& s) noexcept { return s.duplicates(); }
-std::uint64_t duplicate_count(const feed::okx::BookSync& s) noexcept { return s.duplicates(); }
-std::uint64_t duplicate_count(const feed::bybit::BookSync& s) noexcept { return s.stats().duplicates; }
-std::uint64_t duplicate_count(const feed::coinbase::BookSync&) noexcept { return 0; }  // its decoder drops them
-std::uint64_t duplicate_count(const feed::kraken::BookSync& s) noexcept { return s.duplicates(); }
+// Every venue's book sync answers to the same names, so the pipeline needs no per-venue adapter for them.
+template <class S>
+concept VenueBookSync = requires(const S& s) {
+  { s.gaps() } -> std::same_as<std::uint64_t>;
+  { s.resyncs() } -> std::same_as<std::uint64_t>;
+  { s.duplicates() } -> std::same_as<std::uint64_t>;
+  { s.state() } -> std::same_as<feed::SyncState>;
+  s.book();
+};
+static_assert(VenueBookSync<feed::binance::BookSync> && VenueBookSync<feed::kucoin::BookSync> &&
+              VenueBookSync<feed::okx::BookSync> && VenueBookSync<feed::bybit::BookSync> &&
+              VenueBookSync<feed::coinbase::BookSync> && VenueBookSync<feed::kraken::BookSync>);
+
+// The sequence a venue's top-of-book quotes share with its book (0: none, so no same-sequence comparison):
+// Coinbase legacy's quotes have no update id, and Kraken's tickers carry no book sequence.
+template <class S>
+std::uint64_t synced_seq(const S& s) noexcept {
+  if constexpr (std::is_base_of_v<feed::coinbase::BookSync, S> || std::is_base_of_v<feed::kraken::BookSync, S>) return 0;
+  else return s.last_seq();
+}
 // Coinbase numbers a connection's messages, so its decoder drops repeats; the other venues' syncs do.
 template <class D>
 std::uint64_t decoder_duplicates(const D& d) noexcept {
@@ -285,8 +287,8 @@ class FeedStage {
     for (InstrumentId id = 0; id < syncs_.size(); ++id) {
       const auto& s = syncs_[id];
       if (!s) continue;
-      r.gaps += gap_count(*s);
-      r.duplicates += duplicate_count(*s);
+      r.gaps += s->gaps();
+      r.duplicates += s->duplicates();
       const PerInstrument& p = per_[id];
       // A quote still held at the end was waiting for an id the data never reached.
       const std::uint64_t held = held_[id].count;
@@ -295,7 +297,7 @@ class FeedStage {
         const InstrumentSpec& spec = registry_.get(id);
         const bool known = spec.source != SpecSource::seen;
         r.books.push_back(InstrumentBookStats{std::string(spec.symbol.view()), std::string(to_string(spec.venue)), p.updates, p.snapshots, p.checks,
-                                              p.mismatches, p.uncompared + held, gap_count(*s), p.resyncs,
+                                              p.mismatches, p.uncompared + held, s->gaps(), p.resyncs,
                                               s->state() == feed::SyncState::synced, known ? spec.tick.to_string() : "",
                                               known ? spec.lot.to_string() : "", std::string(to_string(spec.source))});
       }

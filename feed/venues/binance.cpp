@@ -678,7 +678,7 @@ BookCheckResult check(const std::vector<std::string>& files, Venue venue, const 
   };
   // After a verified diff: settle the held bookTickers up to its id.
   auto settle = [&](SymbolState& s) {
-    const std::uint64_t u = s.sync->last_update_id();
+    const std::uint64_t u = s.sync->last_seq();
     if (!s.was_synced) s.synced_from = u;  // (re)synced by this batch: the snapshot's id, or the first diff's end
     s.was_synced = true;
     while (!s.pending.empty() && s.pending.front().seq <= u) {
@@ -742,8 +742,8 @@ BookCheckResult check(const std::vector<std::string>& files, Venue venue, const 
         const BookSync& sync = *s.sync;
         ++s.quotes;
         ++r.quotes;
-        if (sync.synced() && e.bbo.seq == sync.last_update_id()) compare(s, e.bbo);
-        else if (sync.synced() && e.bbo.seq < sync.last_update_id()) passed(s, e.bbo);
+        if (sync.synced() && e.bbo.seq == sync.last_seq()) compare(s, e.bbo);
+        else if (sync.synced() && e.bbo.seq < sync.last_seq()) passed(s, e.bbo);
         else s.pending.push_back(e.bbo);
       }
     }
@@ -760,7 +760,7 @@ BookCheckResult check(const std::vector<std::string>& files, Venue venue, const 
     r.duplicates += st.duplicates;
     std::string line = std::string(registry.get(id).symbol.view()) + ": " +
                        (s.sync->synced() ? "synced" : "not synced") + ", snapshots=" + std::to_string(s.snapshots) +
-                       " last_u=" + std::to_string(s.sync->last_update_id()) +
+                       " last_u=" + std::to_string(s.sync->last_seq()) +
                        " bookTickers=" + std::to_string(s.quotes) + " checked=" + std::to_string(s.checked) +
                        " mismatched=" + std::to_string(s.mismatched) + " not_compared: inside_diff=" +
                        std::to_string(s.uncompared.inside_diff) + " before_sync=" + std::to_string(s.uncompared.before_sync) +

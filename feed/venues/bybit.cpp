@@ -469,10 +469,10 @@ BookCheckResult check(const std::vector<std::string>& files, Venue venue, const 
       if (sr.need_snapshot && sr.error == Errc::crossed_book) {
         ++r.checked;
         ++r.mismatched;
-        note("line " + std::to_string(f.line_no) + ": book crossed after u=" + std::to_string(sync->last_update_id()));
+        note("line " + std::to_string(f.line_no) + ": book crossed after u=" + std::to_string(sync->last_seq()));
       } else if (sr.need_snapshot && sr.error == Errc::sequence_gap) {
         note("line " + std::to_string(f.line_no) + ": gap at u=" + std::to_string(e.batch.seq) + " after " +
-             std::to_string(sync->last_update_id()));
+             std::to_string(sync->last_seq()));
       }
     }
     if (!book_seen) ++r.skipped;
@@ -483,7 +483,7 @@ BookCheckResult check(const std::vector<std::string>& files, Venue venue, const 
     r.duplicates += sync->stats().duplicates;
     note(std::string(registry.get(id).symbol.view()) + ": " + (sync->synced() ? "synced" : "not synced") +
          " snapshots=" + std::to_string(sync->stats().snapshots) + " applied=" + std::to_string(sync->stats().applied) +
-         " last_u=" + std::to_string(sync->last_update_id()) + " levels=" +
+         " last_u=" + std::to_string(sync->last_seq()) + " levels=" +
          std::to_string(sync->book().depth(Side::buy)) + "/" + std::to_string(sync->book().depth(Side::sell)) +
          grid_check(opt, registry, id, sync->book(), r));
   }

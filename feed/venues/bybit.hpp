@@ -85,7 +85,12 @@ class BookSync {
   [[nodiscard]] const L2Book& book() const noexcept { return book_; }
   [[nodiscard]] SyncState state() const noexcept { return state_; }
   [[nodiscard]] bool synced() const noexcept { return state_ == SyncState::synced; }
-  [[nodiscard]] std::uint64_t last_update_id() const noexcept { return last_u_; }
+  // The venue's update id (u) of the last diff or snapshot in the book.
+  [[nodiscard]] std::uint64_t last_seq() const noexcept { return last_u_; }
+  // The counters every venue's book sync names alike (feed/venues: last_seq, gaps, resyncs, duplicates).
+  [[nodiscard]] std::uint64_t gaps() const noexcept { return stats_.gaps; }
+  [[nodiscard]] std::uint64_t resyncs() const noexcept { return stats_.resyncs; }
+  [[nodiscard]] std::uint64_t duplicates() const noexcept { return stats_.duplicates; }
   [[nodiscard]] const BookSyncStats& stats() const noexcept { return stats_; }
   [[nodiscard]] InstrumentId instrument() const noexcept { return instrument_; }
 

@@ -574,7 +574,7 @@ BookCheckResult check(const std::vector<std::string>& files, Venue venue, const 
       }
     }
   }
-  r.gaps = decoder.sequence_gaps();
+  r.gaps = decoder.gaps();
   r.duplicates = decoder.duplicates();
   for (const auto& [id, b] : books) r.resyncs += b->stats().resyncs;
   note("ticker agreement (arrival order): " + std::to_string(tickers_agree) + "/" + std::to_string(tickers));

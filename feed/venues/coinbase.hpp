@@ -44,7 +44,7 @@ class Decoder {
 
   // New connection: the next sequence_num starts a new chain.
   void reset() noexcept { have_seq_ = false; }
-  [[nodiscard]] std::uint64_t sequence_gaps() const noexcept { return seq_gaps_; }
+  [[nodiscard]] std::uint64_t gaps() const noexcept { return seq_gaps_; }
   // Advanced Trade messages dropped because their sequence_num was already seen (reported as ignored).
   [[nodiscard]] std::uint64_t duplicates() const noexcept { return duplicates_; }
 
@@ -84,6 +84,11 @@ class BookSync {
   [[nodiscard]] SyncState state() const noexcept { return state_; }
   [[nodiscard]] bool synced() const noexcept { return state_ == SyncState::synced; }
   [[nodiscard]] const BookSyncStats& stats() const noexcept { return stats_; }
+  // The counters every venue's book sync names alike; Coinbase's decoder drops repeated messages (by their
+  // connection sequence number), so the sync sees none.
+  [[nodiscard]] std::uint64_t gaps() const noexcept { return stats_.gaps; }
+  [[nodiscard]] std::uint64_t resyncs() const noexcept { return stats_.resyncs; }
+  [[nodiscard]] std::uint64_t duplicates() const noexcept { return 0; }
   [[nodiscard]] InstrumentId instrument() const noexcept { return instrument_; }
 
  private:

@@ -415,7 +415,7 @@ TEST(BinanceCorruption, FreshSnapshotAfterGapResyncs) {
   ASSERT_TRUE(clean.synced());
   std::vector<Event> snap;
   Event b = d.frames[d.snapshot_index][0];
-  b.batch.seq = b.batch.first_seq = clean.last_update_id();
+  b.batch.seq = b.batch.first_seq = clean.last_seq();
   b.batch.level_count = static_cast<std::uint32_t>(clean.book().depth(Side::buy) + clean.book().depth(Side::sell));
   snap.push_back(b);
   for (Side s : {Side::buy, Side::sell})
@@ -432,7 +432,7 @@ TEST(BinanceCorruption, FreshSnapshotAfterGapResyncs) {
   BookSync ref(Venue::binance_usdm, 0);
   for (std::size_t i = 0; i < k + 50; ++i)
     for (const Event& e : d.frames[i]) (void)ref.on_event(e);
-  EXPECT_EQ(sync.last_update_id(), ref.last_update_id());
+  EXPECT_EQ(sync.last_seq(), ref.last_seq());
   EXPECT_EQ(sync.book().best_bid()->price, ref.book().best_bid()->price);
   EXPECT_EQ(sync.book().best_ask()->qty, ref.book().best_ask()->qty);
   EXPECT_EQ(sync.book().depth(Side::buy), ref.book().depth(Side::buy));

@@ -171,7 +171,7 @@ TEST(BybitBook, FiveHundredLevelsPerSideAtTheEnd) {
     }
   EXPECT_EQ(changed, 50u);
   EXPECT_TRUE(sync.synced());
-  EXPECT_EQ(sync.last_update_id(), 20254918u);
+  EXPECT_EQ(sync.last_seq(), 20254918u);
   EXPECT_EQ(sync.book().depth(Side::buy), 500u);
   EXPECT_EQ(sync.book().depth(Side::sell), 500u);
 }

@@ -116,7 +116,7 @@ TEST(CoinbaseDecoder, AdvancedTradeL2DataAndTrades) {
   EXPECT_EQ(out[1].trade.trade_id, 995098700u);
   EXPECT_EQ(out[1].trade.aggressor, Side::buy);
   EXPECT_EQ(out[2].trade.aggressor, Side::sell);
-  EXPECT_EQ(dec.sequence_gaps(), 1u);
+  EXPECT_EQ(dec.gaps(), 1u);
 }
 
 TEST(CoinbaseBook, AdvancedTradeGapStopsPublishingUntilSnapshot) {

@@ -611,7 +611,7 @@ TEST(FeedWsClient, BinanceBookVerifiesAgainAfterEachFault) {
       }
       if (!r.book_changed) return;
       ++published;
-      const std::uint64_t u = sync->last_update_id();
+      const std::uint64_t u = sync->last_seq();
       for (std::size_t i = 0; i < pending.size();) {
         if (pending[i].seq < u) {
           pending.erase(pending.begin() + static_cast<long>(i));  // its diff was covered by the snapshot
@@ -634,9 +634,9 @@ TEST(FeedWsClient, BinanceBookVerifiesAgainAfterEachFault) {
     // A bookTicker usually precedes the diff with its update id (held until applied); when it follows it,
     // it is compared at once.
     void on_bbo(const Bbo& q) {
-      if (sync->synced() && q.seq == sync->last_update_id()) {
+      if (sync->synced() && q.seq == sync->last_seq()) {
         compare(q);
-      } else if (!sync->synced() || q.seq > sync->last_update_id()) {
+      } else if (!sync->synced() || q.seq > sync->last_seq()) {
         pending.push_back(q);
       }
     }

@@ -73,7 +73,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (r.book_changed) {
         if (broken && !is_snapshot) std::abort();  // published after a gap without a snapshot
         if (sync.book().crossed()) std::abort();
-        const auto it = history.find(sync.last_update_id());
+        const auto it = history.find(sync.last_seq());
         if (it == history.end() || !same(sync.book(), it->second)) std::abort();  // stale or wrong book
       }
     }
@@ -86,7 +86,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   };
   auto deliver_diff = [&](const Diff& d) {
     // A diff that does not continue the applied chain (and is not already covered) must stop publishing.
-    if (sync.synced() && d.pu != sync.last_update_id() && d.u > sync.last_update_id()) broken = true;
+    if (sync.synced() && d.pu != sync.last_seq() && d.u > sync.last_seq()) broken = true;
     deliver(diff_events(d), false);
   };
 
