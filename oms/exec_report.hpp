@@ -74,7 +74,8 @@ struct ExecReport {
   Qty cum_qty;                 // venue cumulative filled qty after this report (monotone at the venue)
   Price last_px;               // fill price (fill) / average price (status), zero otherwise
   Qty last_qty;                // this fill's qty (fill), zero otherwise
-  Notional fee;                // fee for this fill in quote currency; negative = rebate
+  Notional fee;                // fill: this fill's fee in quote currency, negative = rebate; status: the
+                               // order's cumulative fee at the venue where its answer gives one (0: none)
   std::uint64_t venue_seq;     // venue's per-order or per-stream sequence (informational)
   std::int64_t venue_time_ns;  // venue (or simulated) time
   InstrumentId instrument;

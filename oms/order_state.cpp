@@ -152,6 +152,11 @@ ApplyResult apply(OrderState& o, const ExecReport& r) noexcept {
     if (r.kind == ExecKind::fill) {
       res.fill_fee = r.fee;
       o.fees += r.fee;
+    } else if (r.kind == ExecKind::status && r.fee.raw() != 0) {
+      // A status past our count (fills missed on the stream, found by a query) books the venue's cumulative
+      // fee less what our fills already paid, so the missed fills carry their fee too.
+      res.fill_fee = r.fee - o.fees;
+      o.fees = r.fee;
     }
   }
 

@@ -58,7 +58,7 @@ bool is_execution_topic(std::string_view t) noexcept { return t == "execution" |
 // (they share their names), read in any order.
 struct Element {
   std::string_view category, symbol, side, order_id, link_id, order_status, reject_reason, cum_exec_qty, avg_price;
-  std::string_view exec_type, exec_id, exec_qty, exec_price, exec_fee, order_qty, leaves_qty;
+  std::string_view exec_type, exec_id, exec_qty, exec_price, exec_fee, order_qty, leaves_qty, cum_exec_fee;
   std::uint64_t updated_ms{0}, exec_ms{0};
   bool is_maker{false}, has_maker{false};
 };
@@ -98,6 +98,8 @@ Errc walk_element(od::object obj, Element& f) noexcept {
       e = get_num_text(v, f.exec_price);
     else if (k == "execFee")
       e = get_num_text(v, f.exec_fee);
+    else if (k == "cumExecFee")
+      e = get_num_text(v, f.cum_exec_fee);
     else if (k == "orderQty")
       e = get_num_text(v, f.order_qty);
     else if (k == "leavesQty")
@@ -490,6 +492,8 @@ struct UserStreamDecoder::Impl {
     if (!status_from(f.order_status, filled, r.status)) return Errc::unknown_message;
     r.cum_qty = filled;
     if (parse_opt(f.avg_price, r.last_px) != Errc::ok) r.last_px = Price{};
+    // The order's fees so far (cumExecFee, positive = paid): they reach fills the stream never delivered.
+    if (parse_opt(f.cum_exec_fee, r.fee) != Errc::ok) r.fee = Notional{};
     return Errc::ok;
   }
 };

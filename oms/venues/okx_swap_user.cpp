@@ -637,6 +637,11 @@ struct UserStreamDecoder::Impl {
     if (!order_status_from(f.state, filled, r.status)) return Errc::unknown_message;
     r.cum_qty = filled;
     if (parse_opt(f.avg_px, r.last_px) != Errc::ok) r.last_px = Price{};
+    // The order's fees so far ("fee", OKX: negative = charged), in the quote currency only: they reach fills
+    // the stream never delivered.
+    const bool quote_fee = f.fee_ccy.empty() || f.fee_ccy == quote_of(f.inst_id);
+    Notional venue_fee{};
+    r.fee = quote_fee && !f.fee.empty() && parse_rounded(f.fee, venue_fee) == Errc::ok ? -venue_fee : Notional{};
     return Errc::ok;
   }
 

@@ -781,6 +781,12 @@ TEST(OmsBybitRest, QueryFromRealtimeFixture) {
   EXPECT_EQ(a.report.status, OrderStatus::partially_filled);
   EXPECT_EQ(a.report.cum_qty, qty("0.004"));
   EXPECT_EQ(a.report.last_px, px("3930.41"));
+  EXPECT_EQ(a.report.fee, Notional{});  // "cumExecFee": "0"
+  // The order's fees so far (cumExecFee, positive = paid) travel with the status.
+  ASSERT_EQ(d.decode_rest(RestRequest::query, 200, replace(part, R"("cumExecFee": "0")", R"("cumExecFee": "0.00864690")"),
+                          cid("client-open-1"), 1, a),
+            Errc::ok);
+  EXPECT_EQ(a.report.fee, Notional::parse("0.0086469").value);
   ASSERT_EQ(
       d.decode_rest(RestRequest::query, 200, replace(body, R"("orderStatus": "New")", R"("orderStatus": "Cancelled")"),
                     cid("client-open-1"), 1, a),

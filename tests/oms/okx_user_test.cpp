@@ -1059,6 +1059,15 @@ TEST(OmsOkxRest, QueryAnOrder) {
   EXPECT_EQ(a.report.status, OrderStatus::partially_filled);
   EXPECT_EQ(a.report.cum_qty, qty("0.04"));
   EXPECT_EQ(a.report.last_px, px("103480.2"));
+  EXPECT_EQ(a.report.fee, Notional{});  // "fee": "0"
+  // The order's fees so far (OKX: negative = charged) become ours (positive = paid); another coin's are not.
+  const std::string charged = replace(part, R"("fee": "0")", R"("fee": "-2.0696")");
+  ASSERT_EQ(d.decode_rest(RestRequest::query, 200, charged, cid("client-order-1"), 0, a), Errc::ok);
+  EXPECT_EQ(a.report.fee, Notional::parse("2.0696").value);
+  ASSERT_EQ(d.decode_rest(RestRequest::query, 200, replace(charged, R"("feeCcy": "USDT")", R"("feeCcy": "BTC")"),
+                          cid("client-order-1"), 0, a),
+            Errc::ok);
+  EXPECT_EQ(a.report.fee, Notional{});
   ASSERT_EQ(
       d.decode_rest(RestRequest::query, 200, replace(part, R"("state": "partially_filled")", R"("state": "canceled")"),
                     cid("client-order-1"), 0, a),

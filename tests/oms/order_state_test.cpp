@@ -136,6 +136,34 @@ TEST(OmsOrderState, TimeoutGoesUnknownAndQueryResolves) {
   EXPECT_EQ(o.reason, Reason::none);
 }
 
+// A status that carries the order's cumulative fee (Bybit cumExecFee, OKX fee) books what our fills have
+// not paid yet with the missed quantity; a later stream fill of that quantity books nothing twice.
+TEST(OmsOrderState, QueryPastOurCountBooksTheVenuesCumulativeFeeLessOurs) {
+  OrderState o = make_order("A7f", lots(10));
+  mark_sent(o);
+  ExecReport f = report(o, ExecKind::fill, lots(4), lots(4), px(100));
+  f.fee = Notional::parse("0.4").value;
+  EXPECT_EQ(apply(o, f).fill_fee, Notional::parse("0.4").value);
+  ExecReport q = report(o, ExecKind::status, lots(10), {}, px(100));
+  q.status = OrderStatus::filled;
+  q.fee = Notional::parse("1.05").value;  // 0.4 paid on the stream + 0.65 on the 6 lots it missed
+  const ApplyResult a = apply(o, q);
+  EXPECT_EQ(a.fill_qty, lots(6));
+  EXPECT_EQ(a.fill_fee, Notional::parse("0.65").value);
+  EXPECT_EQ(o.fees, Notional::parse("1.05").value);
+  ExecReport late = report(o, ExecKind::fill, lots(10), lots(6), px(100));
+  late.fee = Notional::parse("0.65").value;
+  EXPECT_EQ(apply(o, late).fill_fee, Notional{});
+  EXPECT_EQ(o.fees, Notional::parse("1.05").value);
+  // A status without a fee (Binance, KuCoin answers) books the quantity only, as before.
+  OrderState p = make_order("A7g", lots(10));
+  mark_sent(p);
+  ExecReport s = report(p, ExecKind::status, lots(10), {}, px(100));
+  s.status = OrderStatus::filled;
+  EXPECT_EQ(apply(p, s).fill_fee, Notional{});
+  EXPECT_EQ(p.fees, Notional{});
+}
+
 TEST(OmsOrderState, QueryNotFoundAfterTimeoutMeansRejected) {
   OrderState o = make_order("A8", lots(10));
   mark_sent(o);
