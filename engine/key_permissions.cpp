@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "feed/capture_reader.hpp"
 #include "core/logger.hpp"
 #include "oms/venues/binance_futures.hpp"
 #include "oms/venues/bybit_linear.hpp"
@@ -21,12 +22,6 @@ namespace enigma::engine {
 namespace {
 
 constexpr std::string_view kPath = "/sapi/v1/account/apiRestrictions";
-
-std::string printable(std::string_view s, std::size_t max = 200) {
-  std::string out;
-  for (const char c : s.substr(0, max)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
-  return out;
-}
 
 // GET <account_api_url><path>[?query] with `headers` (cold path, once at start-up): the 200 body, else an
 // Error naming the URL and the venue's answer (`hint` says what the venue needs).
@@ -51,7 +46,7 @@ std::string account_get(const std::string& account_api_url, std::string_view pat
   }
   if (res.status != 200) {
     throw Error("live: the API key's permissions could not be read: GET " + where + " answered HTTP " +
-                std::to_string(res.status) + ": " + printable(res.body) + " (" + std::string(hint) + ")");
+                std::to_string(res.status) + ": " + feed::quote_input(res.body, 200) + " (" + std::string(hint) + ")");
   }
   return std::move(res.body);
 }
@@ -62,10 +57,10 @@ BinanceKeyRestrictions parse_binance_key_restrictions(std::string_view body) {
   simdjson::ondemand::parser parser;
   const simdjson::padded_string text(body);
   simdjson::ondemand::document doc;
-  if (parser.iterate(text).get(doc)) throw Error("apiRestrictions answer is not JSON: " + printable(body));
+  if (parser.iterate(text).get(doc)) throw Error("apiRestrictions answer is not JSON: " + feed::quote_input(body, 200));
   const auto flag = [&](const char* name) {
     bool v = false;
-    if (doc[name].get_bool().get(v)) throw Error(std::string("apiRestrictions answer has no boolean '") + name + "': " + printable(body));
+    if (doc[name].get_bool().get(v)) throw Error(std::string("apiRestrictions answer has no boolean '") + name + "': " + feed::quote_input(body, 200));
     doc.rewind();  // fields are looked up in any order
     return v;
   };

@@ -23,6 +23,7 @@
 #include "core/clock.hpp"
 #include "core/logger.hpp"
 #include "core/stage_runner.hpp"
+#include "feed/capture_reader.hpp"
 #include "feed/detail/timestamped_socket.hpp"
 #include "feed/detail/tls.hpp"
 #include "feed/ws_client.hpp"
@@ -125,13 +126,6 @@ std::uint32_t call_weight(std::string_view request) noexcept {
     return line.find("symbol=") == std::string_view::npos ? 40 : 1;
   if (line.find("/positionRisk") != std::string_view::npos || line.find("/balance") != std::string_view::npos) return 5;
   return 1;
-}
-
-// Keeps only printable ASCII of a venue message (it ends up in an exception text and the log).
-std::string printable(std::string_view s, std::size_t max = 200) {
-  std::string out;
-  for (const char c : s.substr(0, max)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
-  return out;
 }
 
 }  // namespace
@@ -716,7 +710,7 @@ void LiveGateway::batch_done(const OutboundRequest& rq, bool written, int status
   std::array<oms::binance_futures::RestAnswer, OutboundRequest::kMaxBatch> answers;
   const Errc e = impl_->decoder.decode_rest_batch(status, body, ids, rq.instrument, answers);
   if (e != Errc::ok)
-    ENIGMA_LOG_WARN("live", "batch cancel answer (HTTP {}) not fully readable: {}: {}", status, LogLiteral{to_string(e)}, printable(body));
+    ENIGMA_LOG_WARN("live", "batch cancel answer (HTTP {}) not fully readable: {}: {}", status, LogLiteral{to_string(e)}, feed::quote_input(body, 200));
   for (std::size_t i = 0; i < ids.size(); ++i) {
     const oms::binance_futures::RestAnswer& a = answers[i];
     if (a.unknown) {
@@ -873,7 +867,7 @@ void LiveGateway::ws_api_answer(std::string_view msg, std::size_t padded_capacit
   oms::binance_futures::WsApiAnswer a;
   if (im.wsapi_decoder.decode(msg, padded_capacity, a) != Errc::ok) {
     ++stats_.stream_errors;
-    ENIGMA_LOG_WARN("live", "ws-api answer not understood: {}", printable(msg));
+    ENIGMA_LOG_WARN("live", "ws-api answer not understood: {}", feed::quote_input(msg, 200));
     return;
   }
   if (a.id == 0) {  // session.logon
@@ -882,7 +876,7 @@ void LiveGateway::ws_api_answer(std::string_view msg, std::size_t padded_capacit
       im.wsapi_error.clear();
       ++stats_.ws_api_logons;
     } else {
-      im.wsapi_error = "session.logon refused with status " + std::to_string(a.status) + ": " + printable(a.body);
+      im.wsapi_error = "session.logon refused with status " + std::to_string(a.status) + ": " + feed::quote_input(a.body, 200);
       ENIGMA_LOG_ERROR("live", "ws-api {}", im.wsapi_error);
     }
     return;
@@ -903,7 +897,7 @@ void LiveGateway::ws_api_answer(std::string_view msg, std::size_t padded_capacit
     ENIGMA_LOG_WARN("live", "order {}: outcome unknown (ws-api status {})", p.client_id.view(), a.status);
   } else if (ra.venue_code != 0) {
     ENIGMA_LOG_WARN("live", "order {}: venue refused with code {} (ws-api status {}): {}", p.client_id.view(),
-                    ra.venue_code, a.status, printable(a.body));
+                    ra.venue_code, a.status, feed::quote_input(a.body, 200));
   }
   p.id = -1;
   --im.pending_count;
@@ -1001,10 +995,10 @@ void LiveGateway::start() {
     if (st != 200) {
       throw Error("live gateway: POST " + opt_.rest_url + std::string(kListenKeyPath) + " (user-data stream key) " +
                   (st == 0 ? "got no answer: " + conn.last_error
-                           : "answered HTTP " + std::to_string(st) + ": " + printable(conn.body)));
+                           : "answered HTTP " + std::to_string(st) + ": " + feed::quote_input(conn.body, 200)));
     }
     im.listen_key = parse_listen_key(conn.body);
-    if (im.listen_key.empty()) throw Error("live gateway: the listenKey answer has no listenKey: " + printable(conn.body));
+    if (im.listen_key.empty()) throw Error("live gateway: the listenKey answer has no listenKey: " + feed::quote_input(conn.body, 200));
     im.next_keepalive_ns = monotonic_ns() + opt_.keepalive_interval_ns;
   }
 
@@ -1457,7 +1451,7 @@ void LiveGateway::rest_done(RestConnection& c) noexcept {
     if (!written) ++stats_.not_sent;
     ENIGMA_LOG_WARN("live", "{} for instrument {} failed: HTTP {} code {} {}",
                     rq.kind == RestRequest::cancel_all ? "cancel-all" : "dead-man timer", rq.instrument, status,
-                    a.venue_code, written ? printable(c.body) : c.last_error);
+                    a.venue_code, written ? feed::quote_input(c.body, 200) : c.last_error);
     gr.report.instrument = rq.instrument;
     gr.report.kind = oms::ExecKind::status;
     gr.venue_code = a.venue_code;
@@ -1478,7 +1472,7 @@ void LiveGateway::rest_done(RestConnection& c) noexcept {
                       status == 0 ? ", " : "", status == 0 ? c.last_error : std::string());
     } else if (a.venue_code != 0) {
       ENIGMA_LOG_WARN("live", "order {}: venue refused with code {} (HTTP {}): {}", rq.client_id.view(),
-                      a.venue_code, status, printable(c.body));
+                      a.venue_code, status, feed::quote_input(c.body, 200));
     }
     gr = GatewayReport{a.report, a.venue_code, a.unknown};
     // KuCoin names a stop order's lifecycle events by its order id only: learn it from the order's answer,
