@@ -23,6 +23,7 @@
 #include "tests/support/engine_test_support.hpp"
 #include "tests/support/enigma_process.hpp"
 #include "tests/support/fake_bybit.hpp"
+#include "tests/support/live_suite.hpp"
 #include "tests/support/market_data_venue.hpp"
 #include "tests/support/ws_test_server.hpp"
 
@@ -130,6 +131,28 @@ struct BybitLiveRun {
   }
 };
 
+// What the shared live-suite cases (tests/support/live_suite.hpp) need to know of the Bybit test venue.
+struct BybitSuite {
+  static constexpr std::string_view kIdKey = "\"orderLinkId\":\"";
+  static std::string resting_entry(const FakeBybit& v) {
+    for (const auto& o : v.orders())
+      if (o.open() && !o.untriggered() && !o.reduce_only && o.order_type == "Limit") return o.order_link_id;
+    return {};
+  }
+  static bool flat(const FakeBybit& v) {
+    if (v.position("BTCUSDT") != "0") return false;
+    for (const auto& o : v.orders())
+      if (o.open()) return false;
+    return true;
+  }
+  static long double fee_paid(const FakeBybit::Fill& f) { return std::stold(f.fee); }  // execFee: positive = paid
+  static std::vector<std::string> client_ids(const FakeBybit& v) {
+    std::vector<std::string> ids;
+    for (const auto& o : v.orders()) ids.push_back(o.order_link_id);
+    return ids;
+  }
+};
+
 }  // namespace
 
 // Signed orders reach the venue and its executions come back as fills with Bybit's own fees (the stream
@@ -158,14 +181,8 @@ TEST(EngineLiveBybit, OrdersReachTheVenueSignedAndFillsComeBackWithTheirFees) {
   }
   ASSERT_GE(venue.bodies().size(), 6u) << "the strategy sent too few orders in " << sent << " frames";
   ASSERT_GE(venue.fills().size(), 1u);
-  ASSERT_TRUE(t.admin.try_push(AdminCommand{AdminCommandKind::kill, 1}));
-  t.market.send_next(kUpdates - sent);
-  ASSERT_TRUE(wait_for([&] {
-    if (venue.position("BTCUSDT") != "0") return false;
-    for (const auto& o : venue.orders())
-      if (o.open()) return false;
-    return true;
-  }, 10000)) << "the venue still holds a position (" << venue.position("BTCUSDT") << ") or a working order after the kill";
+  ASSERT_TRUE(enigma::testing::kill_until_flat<BybitSuite>(t, sent, kUpdates))
+      << "the venue still holds a position (" << venue.position("BTCUSDT") << ") or a working order after the kill";
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   t.finish();
 
@@ -174,9 +191,7 @@ TEST(EngineLiveBybit, OrdersReachTheVenueSignedAndFillsComeBackWithTheirFees) {
   const TradingCore& core = *t.core;
   // Every execution at the venue is a trade of the engine's, with the venue's fee (execFee) to the digit.
   ASSERT_EQ(core.trades().size(), venue.fills().size());
-  long double venue_fees = 0, our_fees = 0;
-  for (const auto& f : venue.fills()) venue_fees += std::stold(f.fee);
-  for (const auto& tr : core.trades()) our_fees += std::stold(tr.fee.to_string());
+  const auto [venue_fees, our_fees] = enigma::testing::fee_totals<BybitSuite>(venue, core);
   std::printf("bybit: %zu orders at the venue, %zu executions, fees %.8Lf (venue) %.8Lf (engine), %llu venue rejects\n",
               venue.bodies().size(), venue.fills().size(), venue_fees, our_fees,
               static_cast<unsigned long long>(core.counters().venue_rejects));
@@ -197,79 +212,13 @@ TEST(EngineLiveBybit, OrdersReachTheVenueSignedAndFillsComeBackWithTheirFees) {
   EXPECT_GE(t.gateway->stats().order_count_10s.load(), 1u);
 }
 
-// The live suite's continuity cases on Bybit, through run_live:
-//  * an order whose answer was lost (HTTP 500; the venue booked it) is UNKNOWN until the engine's query by
-//    orderLinkId resolves it;
-//  * a resting entry that filled while the private stream was down (its execution pushed to nobody) is
-//    found after the reconnect, when the engine queries its working orders, and booked with the venue's fee.
-// At the end the engine's trades, fees and position equal the venue's own record, and no order is UNKNOWN.
-TEST(EngineLiveBybit, ALostAnswerIsQueriedAndAFillMissedWhileTheStreamWasDownIsBooked) {
+// The live suite's continuity case (live_suite.hpp) on Bybit: a 110007 reject is a margin reject, a lost
+// order answer is UNKNOWN until the query by orderLinkId, and a resting entry filled while the private stream
+// was down is booked after the reconnect with the venue's execFee (cumExecFee of the query's answer).
+TEST(EngineLiveBybit, ARejectALostAnswerAndAFillMissedWhileTheStreamWasDown) {
   BybitLiveRun t([](RunConfig& rc) { rc.trading.entry_by_strategy[0].mode = oms::EntryMode::level; });
   ASSERT_TRUE(t.start(kBybitSecret)) << "private stream, engine or first frame not up";
-  FakeBybit& venue = t.venue;
-  std::size_t sent = 1;
-  const auto feed = [&](std::size_t n) {
-    t.market.send_next(n);
-    sent += n;
-    wait_for([&] { return t.market.cursor() == sent; });
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  };
-  // 1. The first order's answer is lost: booked at the venue, answered HTTP 500.
-  venue.lose_next_order_answer(500);
-  while (sent + 200 < kUpdates && venue.bodies().empty()) feed(50);
-  ASSERT_FALSE(venue.bodies().empty()) << "no order in " << sent << " frames";
-  // 2. A resting entry (no reduce-only) fills while the private stream is down.
-  const auto resting_entry = [&] {
-    for (const auto& o : venue.orders())
-      if (o.open() && !o.untriggered() && !o.reduce_only && o.order_type == "Limit") return o.order_link_id;
-    return std::string();
-  };
-  std::string entry;
-  while (sent + 200 < kUpdates && (entry = resting_entry()).empty()) feed(20);
-  ASSERT_FALSE(entry.empty()) << "no resting entry in " << sent << " frames";
-  const std::size_t fills_before = venue.fills().size();
-  const std::uint64_t connects = t.gateway->stats().stream_connects.load();
-  venue.drop_streams();
-  ASSERT_TRUE(wait_for([&] { return !t.gateway->stream_connected(); }));
-  ASSERT_TRUE(venue.fill_resting(entry));  // pushed to nobody
-  ASSERT_TRUE(wait_for([&] { return t.gateway->stream_connected() && t.gateway->stats().stream_connects.load() > connects; }, 10000));
-  ASSERT_GT(venue.fills().size(), fills_before);
-  feed(100);
-  ASSERT_TRUE(t.admin.try_push(AdminCommand{AdminCommandKind::kill, 1}));
-  t.market.send_next(kUpdates - sent);
-  ASSERT_TRUE(wait_for([&] {
-    if (venue.position("BTCUSDT") != "0") return false;
-    for (const auto& o : venue.orders())
-      if (o.open()) return false;
-    return true;
-  }, 10000)) << "the venue still holds a position (" << venue.position("BTCUSDT") << ") or a working order after the kill";
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  t.finish();
-
-  EXPECT_EQ(venue.bad_signatures(), 0);
-  const TradingCore& core = *t.core;
-  const auto& c = core.counters();
-  std::printf("bybit: %zu orders, %zu executions, unknown outcomes %llu, queries %llu, reconnect reconciliations %llu\n",
-              venue.orders().size(), venue.fills().size(), static_cast<unsigned long long>(c.unknown_outcomes),
-              static_cast<unsigned long long>(c.queries), static_cast<unsigned long long>(c.reconnect_reconciliations));
-  EXPECT_GE(c.unknown_outcomes, 1u);
-  EXPECT_GE(c.reconnect_reconciliations, 1u);
-  // The missed execution and every other one are the engine's trades, with the venue's fees to the digit.
-  ASSERT_EQ(core.trades().size(), venue.fills().size());
-  long double venue_fees = 0, our_fees = 0;
-  for (const auto& f : venue.fills()) venue_fees += std::stold(f.fee);
-  for (const auto& tr : core.trades()) our_fees += std::stold(tr.fee.to_string());
-  EXPECT_NEAR(static_cast<double>(our_fees), static_cast<double>(venue_fees), 1e-9);
-  bool entry_booked = false;
-  for (const auto& tr : core.trades()) entry_booked = entry_booked || tr.client_id.view() == entry;
-  EXPECT_TRUE(entry_booked) << entry;
-  EXPECT_EQ(core.position(0).qty, Qty{});
-  EXPECT_EQ(core.working_orders(), 0u);
-  for (const auto& o : venue.orders()) {
-    const oms::OrderState* s = t.core->order(risk::ClientOrderId::from(o.order_link_id).value);
-    ASSERT_NE(s, nullptr) << o.order_link_id;
-    EXPECT_NE(s->status, oms::OrderStatus::unknown) << o.order_link_id;
-  }
+  enigma::testing::reject_lost_answer_and_missed_fill<BybitSuite>(t, *t.gateway, kUpdates, "bybit");
 }
 
 // Orders signed with a secret the venue does not know are refused (10004, signature error): the engine raises

@@ -23,6 +23,7 @@
 #include "tests/support/engine_test_support.hpp"
 #include "tests/support/enigma_process.hpp"
 #include "tests/support/fake_okx.hpp"
+#include "tests/support/live_suite.hpp"
 #include "tests/support/market_data_venue.hpp"
 #include "tests/support/ws_test_server.hpp"
 
@@ -151,6 +152,24 @@ std::size_t working(const FakeOkx& venue) {
   return n;
 }
 
+// What the shared live-suite cases (tests/support/live_suite.hpp) need to know of the OKX test venue.
+struct OkxSuite {
+  static constexpr std::string_view kIdKey = "\"clOrdId\":\"";
+  static std::string resting_entry(const FakeOkx& v) {
+    for (const auto& o : v.orders())
+      if (o.open() && !o.reduce_only && o.ord_type == "limit" && o.algo_id.empty()) return o.cl_ord_id;
+    return {};
+  }
+  static bool flat(const FakeOkx& v) { return v.position(kInst) == "0" && v.open_orders().empty(); }
+  static long double fee_paid(const FakeOkx::Fill& f) { return -std::stold(f.fee); }  // OKX: negative = charged
+  static std::vector<std::string> client_ids(const FakeOkx& v) {
+    std::vector<std::string> ids;
+    for (const auto& o : v.orders())
+      if (!o.cl_ord_id.empty()) ids.push_back(o.cl_ord_id);  // a triggered stop's order is named by algoClOrdId
+    return ids;
+  }
+};
+
 }  // namespace
 
 // Signed orders reach the venue and its fills come back with OKX's own fees (fillFee, sign flipped: positive =
@@ -177,9 +196,7 @@ TEST(EngineLiveOkx, OrdersReachTheVenueSignedAndFillsComeBackWithTheirFees) {
   ASSERT_GE(venue.fills().size(), 1u);
   EXPECT_TRUE(venue.countdown_armed()) << "cancel-all-after is refreshed while trading";
   EXPECT_EQ(venue.countdown_timeout_s(), 10);
-  ASSERT_TRUE(t.admin.try_push(AdminCommand{AdminCommandKind::kill, 1}));
-  t.market.send_next(kUpdates - sent);
-  ASSERT_TRUE(wait_for([&] { return venue.position(kInst) == "0" && venue.open_orders().empty(); }, 10000))
+  ASSERT_TRUE(enigma::testing::kill_until_flat<OkxSuite>(t, sent, kUpdates))
       << "the venue still holds a position (" << venue.position(kInst) << ") or a working order after the kill";
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   t.finish();
@@ -194,9 +211,7 @@ TEST(EngineLiveOkx, OrdersReachTheVenueSignedAndFillsComeBackWithTheirFees) {
   // Every fill at the venue is a trade of the engine's, with the venue's fee to the digit (OKX: negative =
   // charged; the engine's positive = paid).
   ASSERT_EQ(core.trades().size(), venue.fills().size());
-  long double venue_fees = 0, our_fees = 0;
-  for (const auto& f : venue.fills()) venue_fees -= std::stold(f.fee);
-  for (const auto& tr : core.trades()) our_fees += std::stold(tr.fee.to_string());
+  const auto [venue_fees, our_fees] = enigma::testing::fee_totals<OkxSuite>(venue, core);
   std::size_t algos_live = 0;
   for (const auto& a : venue.algos()) algos_live += a.live() ? 1 : 0;
   std::printf("okx: %zu requests at the venue, %zu fills, %zu stops (algo orders, %zu still live), fees %.8Lf (venue) "
@@ -223,91 +238,13 @@ TEST(EngineLiveOkx, OrdersReachTheVenueSignedAndFillsComeBackWithTheirFees) {
   EXPECT_EQ(venue.rate_limited(), 1);
 }
 
-// The live suite's continuity cases on OKX, through run_live:
-//  * a venue reject (51008, insufficient margin) is a reject for margin;
-//  * an order whose answer was lost (HTTP 500; the venue booked it) is UNKNOWN until the engine's query by
-//    clOrdId resolves it;
-//  * a resting entry that filled while the private streams were down (its push went to nobody) is found after
-//    the reconnect, when the engine queries its working orders, and booked with the venue's fee.
-// At the end the engine's trades, fees and position equal the venue's own record, and no order is UNKNOWN.
+// The live suite's continuity case (live_suite.hpp) on OKX: a 51008 reject is a margin reject, a lost
+// order answer is UNKNOWN until the query by clOrdId, and a resting entry filled while the private streams
+// were down is booked after the reconnect with the venue's fillFee (the query answer's "fee").
 TEST(EngineLiveOkx, ARejectALostAnswerAndAFillMissedWhileTheStreamWasDown) {
   OkxLiveRun t([](RunConfig& rc) { rc.trading.entry_by_strategy[0].mode = oms::EntryMode::level; });
   ASSERT_TRUE(t.start(kOkxSecret)) << "private streams, engine or first frame not up";
-  FakeOkx& venue = t.venue;
-  std::size_t sent = 1;
-  const auto feed = [&](std::size_t n) {
-    t.market.send_next(n);
-    sent += n;
-    wait_for([&] { return t.market.cursor() == sent; });
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  };
-  // 1. The first order is refused for margin; 2. the next one's answer is lost (booked, answered HTTP 500).
-  venue.reject_next_orders(1);
-  while (sent + 200 < kUpdates && venue.bodies().empty()) feed(50);
-  ASSERT_FALSE(venue.bodies().empty()) << "no order in " << sent << " frames";
-  venue.lose_next_order_answer(500);
-  const std::size_t asked = venue.orders().size();
-  while (sent + 200 < kUpdates && venue.orders().size() <= asked) feed(20);
-  // 3. A resting entry (no reduce-only) fills while the private streams are down.
-  const auto resting_entry = [&] {
-    for (const auto& o : venue.orders())
-      if (o.open() && !o.reduce_only && o.ord_type == "limit" && o.algo_id.empty()) return o.cl_ord_id;
-    return std::string();
-  };
-  std::string entry;
-  while (sent + 200 < kUpdates && (entry = resting_entry()).empty()) feed(20);
-  ASSERT_FALSE(entry.empty()) << "no resting entry in " << sent << " frames";
-  const std::size_t fills_before = venue.fills().size();
-  const std::uint64_t connects = t.gateway->stats().stream_connects.load();
-  venue.drop_streams();
-  ASSERT_TRUE(wait_for([&] { return !t.gateway->stream_connected(); }));
-  ASSERT_TRUE(venue.fill_resting(entry));  // pushed to nobody
-  ASSERT_TRUE(wait_for([&] { return t.gateway->stream_connected() && t.gateway->stats().stream_connects.load() > connects; }, 10000));
-  ASSERT_GT(venue.fills().size(), fills_before);
-  feed(100);
-  ASSERT_TRUE(t.admin.try_push(AdminCommand{AdminCommandKind::kill, 1}));
-  t.market.send_next(kUpdates - sent);
-  ASSERT_TRUE(wait_for([&] { return venue.position(kInst) == "0" && venue.open_orders().empty(); }, 10000))
-      << "the venue still holds a position (" << venue.position(kInst) << ") or a working order after the kill";
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  t.finish();
-
-  EXPECT_EQ(venue.bad_signatures(), 0);
-  const TradingCore& core = *t.core;
-  const auto& c = core.counters();
-  std::printf("okx: %zu orders, %zu fills, venue rejects %llu, unknown outcomes %llu, queries %llu, reconnect reconciliations %llu\n",
-              venue.orders().size(), venue.fills().size(), static_cast<unsigned long long>(c.venue_rejects),
-              static_cast<unsigned long long>(c.unknown_outcomes), static_cast<unsigned long long>(c.queries),
-              static_cast<unsigned long long>(c.reconnect_reconciliations));
-  EXPECT_GE(c.venue_rejects, 1u);
-  EXPECT_GE(c.unknown_outcomes, 1u);
-  EXPECT_GE(c.reconnect_reconciliations, 1u);
-  // The missed fill and every other one are the engine's trades, with the venue's fees to the digit.
-  ASSERT_EQ(core.trades().size(), venue.fills().size());
-  long double venue_fees = 0, our_fees = 0;
-  for (const auto& f : venue.fills()) venue_fees -= std::stold(f.fee);
-  for (const auto& tr : core.trades()) our_fees += std::stold(tr.fee.to_string());
-  EXPECT_NEAR(static_cast<double>(our_fees), static_cast<double>(venue_fees), 1e-9);
-  bool entry_booked = false;
-  for (const auto& tr : core.trades()) entry_booked = entry_booked || tr.client_id.view() == entry;
-  EXPECT_TRUE(entry_booked) << entry;
-  EXPECT_EQ(core.position(0).qty, Qty{});
-  EXPECT_EQ(core.working_orders(), 0u);
-  bool margin_reject = false;
-  for (const auto& o : venue.orders()) {
-    if (o.cl_ord_id.empty()) continue;  // a triggered stop's market order, named by algoClOrdId
-    const oms::OrderState* s = t.core->order(risk::ClientOrderId::from(o.cl_ord_id).value);
-    ASSERT_NE(s, nullptr) << o.cl_ord_id;
-    EXPECT_NE(s->status, oms::OrderStatus::unknown) << o.cl_ord_id;
-  }
-  for (const auto& b : venue.bodies()) {
-    const auto at = b.find("\"clOrdId\":\"");
-    if (at == std::string::npos) continue;
-    const std::string id = b.substr(at + 11, b.find('"', at + 11) - at - 11);
-    if (const oms::OrderState* s = t.core->order(risk::ClientOrderId::from(id).value))
-      margin_reject = margin_reject || (s->status == oms::OrderStatus::rejected && s->reason == oms::Reason::insufficient_margin);
-  }
-  EXPECT_TRUE(margin_reject);
+  enigma::testing::reject_lost_answer_and_missed_fill<OkxSuite>(t, *t.gateway, kUpdates, "okx");
 }
 
 // Requests signed with a secret the venue does not know are refused (50113, invalid signature): the engine
