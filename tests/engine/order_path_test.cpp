@@ -64,11 +64,22 @@ struct Replay {
   std::uint64_t warm_runs{0};
   std::uint64_t risk_accepted_rejects{0};
   std::uint64_t journal_records{0};
+  std::uint64_t encode_errors{0};
+  std::string last_order_bytes;  // the last order request the core encoded and signed
 };
 
-Replay replay(Topology topology, std::int64_t warm_interval_ns) {
-  RunConfig rc = RunConfig::load(kSrc + "/config/replay.toml");
-  rc.data = {kData};
+// config/replay.toml over `data` (its venue set to `venue`).
+Replay replay(Topology topology, std::int64_t warm_interval_ns, const std::string& venue = "binance-usdm",
+              const std::string& data = kData) {
+  const std::string cfg = fresh_dir("config") + "/replay.toml";
+  {
+    std::string text = slurp(kSrc + "/config/replay.toml");
+    const std::string from = "venue = \"binance-usdm\"";
+    text.replace(text.find(from), from.size(), "venue = \"" + venue + "\"");
+    std::ofstream(cfg) << text;
+  }
+  RunConfig rc = RunConfig::load(cfg);
+  rc.data = {data};
   InstrumentRegistry registry;
   rc.fill_registry(registry);
   strategy::StrategyStage strategies(rc.make_strategies());
@@ -94,6 +105,8 @@ Replay replay(Topology topology, std::int64_t warm_interval_ns) {
     rejects += core.risk().reject_count(static_cast<risk::RejectReason>(i));
   r.risk_accepted_rejects = rejects;
   r.journal_records = core.order_manager().journal().records();
+  r.encode_errors = core.counters().encode_errors;
+  r.last_order_bytes = std::string(core.last_encoded_bytes());
   return r;
 }
 
@@ -140,28 +153,10 @@ TEST(OrderPath, ReplayEncodesEachBinanceProductsOwnOrderRequest) {
                              "POST /api/v3/order HTTP/1.1\r\nHost: api.binance.com\r\n"},
                         Case{"binance-usdm", kData, "POST /fapi/v1/order HTTP/1.1\r\nHost: fapi.binance.com\r\n"}}) {
     SCOPED_TRACE(c.venue);
-    const std::string cfg = fresh_dir("product") + "/replay.toml";
-    {
-      std::string text = slurp(kSrc + "/config/replay.toml");
-      const std::string from = "venue = \"binance-usdm\"";
-      text.replace(text.find(from), from.size(), "venue = \"" + c.venue + "\"");
-      std::ofstream(cfg) << text;
-    }
-    RunConfig rc = RunConfig::load(cfg);
-    rc.data = {c.data};
-    InstrumentRegistry registry;
-    rc.fill_registry(registry);
-    strategy::StrategyStage strategies(rc.make_strategies());
-    TradingCoreConfig trading = rc.trading;
-    trading.journal_path = fresh_dir("journal") + "/journal.bin";
-    TradingCore core(registry, trading);
-    PipelineOptions po;
-    po.venue = rc.venue;
-    po.progress = false;
-    const PipelineResult r = run_pipeline(rc.data, registry, strategies, core, po);
-    ASSERT_GT(r.orders.orders, 0u);
-    EXPECT_EQ(core.counters().encode_errors, 0u);
-    const std::string bytes(core.last_encoded_bytes());
+    const Replay r = replay(Topology::fused, 0, c.venue, c.data);
+    ASSERT_GT(r.result.orders.orders, 0u);
+    EXPECT_EQ(r.encode_errors, 0u);
+    const std::string& bytes = r.last_order_bytes;
     EXPECT_TRUE(bytes.starts_with(c.request)) << bytes.substr(0, 200);
     EXPECT_NE(bytes.find("symbol=BTCUSDT&side="), std::string::npos) << bytes;
     EXPECT_EQ(bytes.find("reduceOnly") != std::string::npos && c.venue == "binance-spot", false) << bytes;
