@@ -26,7 +26,8 @@ static_assert(std::is_trivially_copyable_v<OrderSpec>);
 // where the venue offers one on the order paths enigma has. KuCoin Futures POST /api/v1/orders: `iceberg`
 // + `visibleSize` on limit orders, not with postOnly; the visible size at least 1/20 of the order size;
 // iceberg (and hidden) orders pay the taker fee on every fill. Binance USD-M and COIN-M futures have no
-// iceberg (Binance spot's `icebergQty` waits for the spot order path, issue 17).
+// iceberg. Binance spot's encoder takes `icebergQty` on a GTC limit, but its rules (the symbol's ICEBERG_PARTS
+// filter) are not modelled here yet, so the execution algorithm slices icebergs there.
 struct NativeIceberg {
   bool offered{false};
   std::int64_t min_visible_den{1};  // visible size >= order size / this
