@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "engine/admin.hpp"
@@ -322,6 +323,75 @@ TEST(EngineLiveBybit, TheBinaryTradesOnBybitAndStopsFlat) {
   EXPECT_NE(log.find("auth=bybit-hmac"), std::string::npos) << log;
   EXPECT_NE(log.find("wallet balance 765.4 USDT"), std::string::npos) << log;
   EXPECT_NE(log.find("api_key_permissions"), std::string::npos) << log;
+}
+
+// A restart is not blind on Bybit, through the `enigma live` binary (config/live-bybit.toml pointed at the
+// loopback venue): the first engine trades until an entry's bracket rests at the venue (stop-loss and
+// take-profit, both untriggered conditionals) and is SIGKILLed. While it is down the take-profit triggers
+// and fills. The restart on the same state directory reads the venue before trading: the stop-loss
+// still rests (matched), the take-profit's fill is found by the query by orderLinkId, the venue's flat
+// position replaces our journal's, the balance is the account's (its fees and P&L). Trading then cancels the stop-loss whose
+// sibling filled, and SIGTERM ends the run with nothing working and no position at the venue.
+TEST(EngineLiveBybit, ARestartThroughTheBinaryReconcilesWithTheVenue) {
+  using enigma::testing::Child;
+  FakeBybit venue;
+  venue.set_mark("50000");
+  venue.set_balance("765.4");
+  const MarketDataVenue md{Dialect::bybit, kUpdates};
+  enigma::testing::WsTestServer market{md.frames(), md.server_options()};
+  const std::string root = fresh_path("live-bybit-restart");
+  const std::string config = binary_config(venue, md, market, root);
+  const auto args = [&](const std::string& name) {
+    return std::vector<std::string>{"live", "--confirm", "--config", config, "--runs-dir", root + "/runs-" + name};
+  };
+  // The engine's resting protective legs at the venue, both untriggered conditionals: {stop-loss,
+  // take-profit} order link ids. A stop-loss triggers against the position: a buy's above the mark (50000).
+  const auto bracket = [&] {
+    std::pair<std::string, std::string> b;
+    for (const auto& o : venue.orders()) {
+      if (!o.untriggered() || !o.reduce_only || o.order_link_id.rfind("en", 0) != 0) continue;
+      const bool stop_loss = (o.side == "Buy") == (o.trigger_price > *enigma::testing::bybit_fake::parse_dec("50000"));
+      (stop_loss ? b.first : b.second) = o.order_link_id;
+    }
+    return b;
+  };
+  std::string stop_id, tp_id;
+  {
+    Child first(args("first"), root + "/first.out");
+    ASSERT_TRUE(wait_for([&] { return market.live(); }, 30000)) << first.output();
+    std::size_t sent = 0;
+    while (sent + 100 < kUpdates && (bracket().first.empty() || bracket().second.empty())) {
+      market.send_next(50);
+      sent += 50;
+      wait_for([&] { return market.cursor() == sent; });
+      wait_for([&] { return !bracket().first.empty() && !bracket().second.empty(); }, 20);
+    }
+    std::tie(stop_id, tp_id) = bracket();
+    ASSERT_FALSE(stop_id.empty()) << first.output();
+    ASSERT_FALSE(tp_id.empty()) << first.output();
+    ASSERT_EQ(::kill(first.pid, SIGKILL), 0);  // no shutdown sequence: the bracket stays at the venue
+    EXPECT_EQ(first.wait(), 128 + SIGKILL);
+  }
+  ASSERT_NE(venue.position("BTCUSDT"), "0");
+  ASSERT_TRUE(venue.trigger_stop(tp_id));  // while the engine is down: the take-profit closes the position
+  ASSERT_EQ(venue.position("BTCUSDT"), "0");
+
+  Child second(args("second"), root + "/second.out");
+  ASSERT_TRUE(wait_for([&] { return !enigma::testing::venue_reconciliation(root + "/runs-second").empty(); }, 30000))
+      << second.output();
+  const std::string j = enigma::testing::venue_reconciliation(root + "/runs-second");
+  EXPECT_NE(j.find("\"open_orders\": 1,"), std::string::npos) << j;  // our stop-loss
+  EXPECT_NE(j.find("\"matched\": 1,"), std::string::npos) << j;
+  EXPECT_NE(j.find("{\"client_id\": \"" + tp_id + "\", \"status\": \"FILLED\""), std::string::npos) << j;
+  EXPECT_NE(j.find("{\"symbol\": \"BTCUSDT\", \"venue\": \"0\""), std::string::npos) << j;
+  EXPECT_NE(j.find("\"balance\": \"" + venue.wallet_balance() + "\""), std::string::npos) << j;  // after the fees and P&L
+  // The take-profit's fill closed the position: its sibling, the stop-loss, is cancelled at the venue.
+  ASSERT_TRUE(wait_for([&] { return !venue.order(stop_id)->open(); }, 20000)) << second.output();
+  ASSERT_EQ(::kill(second.pid, SIGTERM), 0);
+  EXPECT_EQ(second.wait(), 128 + SIGTERM) << second.output();
+  EXPECT_EQ(venue.position("BTCUSDT"), "0");
+  for (const auto& o : venue.orders()) EXPECT_FALSE(o.open()) << o.order_link_id << " still works at the venue";
+  EXPECT_EQ(venue.bad_signatures(), 0);
 }
 
 // Bybit's dead-man switch through the binary: [live] deadman_countdown_ms = 3000 sets the DCP window (3 s,

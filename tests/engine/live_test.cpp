@@ -126,7 +126,20 @@ RunConfig trading_config() {
   rc.strategy_config<strategy::ImbalanceTakerConfig>().cooldown_ns = 50'000'000;
   rc.strategy_config<strategy::ImbalanceTakerConfig>().pending_timeout_ns = 50'000'000;  // data time is wall time here: forget refused intents fast
   rc.trading.unknown_query_delay_ns = 100'000'000;
+  // A journal segment of 4096 records (1 MiB) instead of 2^16 (16 MiB): a test here journals a few dozen, and
+  // a new journal's segment is reserved, prefaulted and scanned at start-up (seconds under a sanitizer).
+  rc.trading.journal.max_records = 1 << 12;
   return rc;
+}
+
+// The first `n` frames (at most 40000) of the bundled session. It is decompressed once per process (seconds
+// under a sanitizer), then each test gets its own copy of the frames it plays.
+enigma::testing::RecordedSession recorded_session(std::size_t n) {
+  static const enigma::testing::RecordedSession all = enigma::testing::load_binance_session(40000);
+  enigma::testing::RecordedSession r;
+  r.snapshot = all.snapshot;
+  r.frames.assign(all.frames.begin(), all.frames.begin() + static_cast<std::ptrdiff_t>(std::min(n, all.frames.size())));
+  return r;
 }
 
 }  // namespace
@@ -171,7 +184,10 @@ TEST_P(EngineLiveEntry, OrdersReachTheVenueSignedAndFillsComeBack) {
   // second stop gets a 5xx (the venue has it, resting: UNKNOWN until the query finds it).
   venue.script(3, 400, -2019);
   venue.script(5, 500, -1000);
-  const enigma::testing::RecordedSession rec = enigma::testing::load_binance_session(40000);
+  // 10000 frames: the scripted orders come within the first ~1500 (release and sanitizer builds alike); the
+  // rest keep the market going after the kill until the run ends with the data (every frame is a cost under
+  // a sanitizer).
+  const enigma::testing::RecordedSession rec = recorded_session(10000);
   ASSERT_FALSE(rec.snapshot.empty());
   enigma::testing::WsTestServerOptions so;
   so.snapshot_body = rec.snapshot;
@@ -901,7 +917,7 @@ std::set<std::string> journal_ids(const oms::JournalReplay& j) {
 // WebSocket server (market data), on one state directory; stop-market legs rest so a bracket stays working.
 struct LiveBinary {
   FakeBinance venue;
-  enigma::testing::RecordedSession rec = enigma::testing::load_binance_session(20000);
+  enigma::testing::RecordedSession rec = recorded_session(20000);
   std::unique_ptr<enigma::testing::WsTestServer> market;
   std::string root, state;
   std::string order_entry{"rest"};  // [live] order_entry; "ws-api" logs on with the test Ed25519 key
@@ -922,7 +938,13 @@ struct LiveBinary {
   std::string write_config(const std::string& unknown_orders) const {
     const std::string path = root + "/live-" + unknown_orders + ".toml";
     std::ofstream f(path);
-    f << slurp(std::string(ENIGMA_SOURCE_DIR) + "/config/replay.toml") << "\n[feed]\nurl = \""
+    // A 1 MiB journal segment (4096 records, not 2^16) and a 4 MiB recording ring (not 64 MiB): a run here
+    // journals a few dozen records and records a few thousand frames, and every start reserves and touches
+    // both (seconds under a sanitizer).
+    std::string base = slurp(std::string(ENIGMA_SOURCE_DIR) + "/config/replay.toml");
+    const std::string fsync_line = "journal_fsync = \"none\"";
+    base.insert(base.find(fsync_line) + fsync_line.size(), "\njournal_segment_records = 4096");
+    f << base << "\n[record]\nring_bytes = \"4MiB\"\n\n[feed]\nurl = \""
       << market->url("/stream?streams=btcusdt@depth@0ms/btcusdt@bookTicker/btcusdt@trade") << "\"\nca_file = \"" << market->ca_file()
       << "\"\nsnapshot_url = \"https://127.0.0.1:" << market->port() << "/fapi/v1/depth?symbol=BTCUSDT&limit=1000\"\n"
       << "\n[live]\nrest_url = \"" << venue.rest_url() << "\"\nuser_ws_url = \"" << venue.ws_url()
@@ -1205,7 +1227,7 @@ INSTANTIATE_TEST_SUITE_P(OrderEntries, EngineLiveBinaryEntry, ::testing::Values(
 // engine's emergency stop in a live run: halted, nothing new is sent after the refusal.
 TEST(EngineLive, RefusedCredentialsRaiseTheEmergencyStop) {
   FakeBinance venue;
-  const enigma::testing::RecordedSession rec = enigma::testing::load_binance_session(20000);
+  const enigma::testing::RecordedSession rec = recorded_session(20000);
   enigma::testing::WsTestServerOptions so;
   so.snapshot_body = rec.snapshot;
   enigma::testing::WsTestServer market(rec.frames, so);
@@ -1279,7 +1301,7 @@ namespace {
 // endpoint, for the rate-limit scenarios: the venue's answers, not the test, decide what the engine may send.
 struct LiveRateRig {
   FakeBinance venue;
-  enigma::testing::RecordedSession rec = enigma::testing::load_binance_session(40000);
+  enigma::testing::RecordedSession rec = recorded_session(40000);
   std::unique_ptr<enigma::testing::WsTestServer> market;
   RunConfig rc = trading_config();
   InstrumentRegistry registry;
@@ -1291,6 +1313,7 @@ struct LiveRateRig {
   std::unique_ptr<AdminServer> admin;
   std::unique_ptr<StatusPublisher> status;
   std::atomic<bool> stop{false};
+  std::atomic<std::uint64_t> frames_taken{0};  // frames + snapshots the engine has handled (its thread stores it)
   PipelineResult r;
   std::thread engine;
   std::size_t sent = 0;
@@ -1326,6 +1349,7 @@ struct LiveRateRig {
     pp.ws.tls.ca_file = market->ca_file();
     pp.snapshot_url = "https://127.0.0.1:" + std::to_string(market->port()) + "/fapi/v1/depth?symbol=BTCUSDT&limit=1000";
     pp.max_frames = rec.frames.size();
+    pp.ws_frames_taken = &frames_taken;
     pp.run_seconds = 60;  // bound
     PipelineOptions po;
     po.venue = Venue::binance_usdm;
@@ -1337,7 +1361,11 @@ struct LiveRateRig {
     if (!wait_for([&] { return market->live(); })) return false;
     market->send_next(1);
     sent = 1;
-    return wait_for([&] { return market->rest_requests() >= 1; });
+    if (!wait_for([&] { return market->rest_requests() >= 1; })) return false;
+    // The engine holds the snapshot (frame + snapshot taken) before more diffs come: a slow (sanitizer) build
+    // that took it late would overflow its diff buffer, and the test venue's one recorded snapshot can never
+    // bridge later diffs (the book would never sync, and no order would come).
+    return wait_for([&] { return frames_taken.load(std::memory_order_acquire) >= 2; }, 30000);
   }
   // Market data in chunks of `chunk` frames, `pause_ms` apart, until `done` or the recording runs out.
   template <class Pred>
@@ -1480,15 +1508,27 @@ TEST(EngineLive, TheKillCancelsTheRestingEntriesInOneBatch) {
   };
   ASSERT_TRUE(t.feed_until([&] { return resting().size() >= 3; }, 100, 20))
       << "only " << resting().size() << " entries rest after " << t.sent << " frames";
-  // No frame until the kill is taken: the entries resting now are the ones it must cancel.
-  ASSERT_TRUE(wait_for([&] { return t.core->working_orders() == resting().size(); }));
+  // No frame until the kill is taken: the entries resting now are the ones it must cancel. The engine's own
+  // count is its status snapshot (published by the OMS thread after each frame), read over HTTP, never from
+  // its memory while it runs: once a snapshot has seen every frame sent (and the REST snapshot), no order is
+  // still to come, and every order the OMS sent rests at the venue (none is cancelled, rejected or filled
+  // here before the kill).
+  std::string status;
+  ASSERT_TRUE(wait_for([&] {
+    status = enigma::testing::http_get_or_empty(t.admin->port(), "/status");
+    const long long frames = enigma::testing::json_number(status, "frames");
+    return frames >= static_cast<long long>(t.sent) + t.market->snapshots_served() &&
+           enigma::testing::json_number(status, "orders") == static_cast<long long>(resting().size());
+  })) << "resting " << resting().size() << ", frames sent " << t.sent << ", status " << status;
   std::vector<std::string> before = resting();
   const int deletes = t.venue.deletes();
   ASSERT_TRUE(t.commands.try_push(AdminCommand{AdminCommandKind::kill, 1}));
   t.market->send_next(1);  // the OMS polls its commands between frames
-  ASSERT_TRUE(wait_for([&] { return resting().empty() && t.core->working_orders() == 0; }))
-      << "resting " << resting().size() << " working " << t.core->working_orders();
+  // Watched at the venue; the run's stop then waits (drain) until the OMS has taken each cancel's result,
+  // and the OMS's side is checked once the run has ended.
+  ASSERT_TRUE(wait_for([&] { return resting().empty(); })) << "resting " << resting().size();
   t.finish();
+  EXPECT_EQ(t.core->working_orders(), 0u);
   const std::vector<std::vector<std::string>> batches = t.venue.batch_cancels();
   ASSERT_EQ(batches.size(), (before.size() + 9) / 10) << "one batch per 10 entries";
   std::vector<std::string> cancelled;

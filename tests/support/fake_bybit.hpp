@@ -664,6 +664,11 @@ class FakeBybit {
     std::lock_guard lk(mu_);
     return pings_;
   }
+  // The USDT wallet balance as GET /v5/account/wallet-balance shows it (balance - fees + realised PnL).
+  [[nodiscard]] std::string wallet_balance() const {
+    std::lock_guard lk(mu_);
+    return bybit_fake::dec(balance_ - fees_paid_ + realised_);
+  }
   [[nodiscard]] int stream_drops() const {
     std::lock_guard lk(mu_);
     return stream_drops_;

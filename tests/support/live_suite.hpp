@@ -18,6 +18,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
@@ -26,8 +27,21 @@
 #include "engine/live_gateway.hpp"
 #include "engine/trading_core.hpp"
 #include "tests/support/engine_test_support.hpp"
+#include "tests/support/enigma_process.hpp"
 
 namespace enigma::testing {
+
+// The reconciliation.json of the run under `runs` once the start-up read the venue (it has the venue's
+// balance and is complete), else empty.
+inline std::string venue_reconciliation(const std::string& runs) {
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(runs, ec)) {
+    if (!e.is_directory() || e.is_symlink()) continue;
+    const std::string j = slurp(e.path() / "reconciliation.json");
+    if (j.find("\"balance\"") != std::string::npos && j.size() > 2 && j.substr(j.size() - 2) == "}\n") return j;
+  }
+  return {};
+}
 
 // Sends `n` more market-data frames and waits until the market server has written them.
 template <class Run>
