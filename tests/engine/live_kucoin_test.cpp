@@ -29,6 +29,7 @@
 #include "tests/support/engine_test_support.hpp"
 #include "tests/support/enigma_process.hpp"
 #include "tests/support/fake_kucoin_futures.hpp"
+#include "tests/support/live_suite.hpp"
 #include "tests/support/market_data_venue.hpp"
 #include "tests/support/ws_test_server.hpp"
 
@@ -738,21 +739,6 @@ TEST(EngineLiveKucoin, RequestsThatWaitedForTheBudgetAreSignedAgainAsTheyLeave) 
   EXPECT_NE(log.find("INFO live request_resigned id=enrs2 kind=cancel waited_ms="), std::string::npos) << log;
 }
 
-namespace {
-
-// The reconciliation report of the run under `runs` once its venue section is written (empty until then).
-std::string kucoin_venue_reconciliation(const std::string& runs) {
-  std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator(runs, ec)) {
-    if (!e.is_directory() || e.is_symlink()) continue;
-    const std::string j = enigma::testing::slurp(e.path() / "reconciliation.json");
-    if (j.find("\"balance\"") != std::string::npos && j.size() > 2 && j.substr(j.size() - 2) == "}\n") return j;
-  }
-  return {};
-}
-
-}  // namespace
-
 // A restart is not blind on KuCoin Futures either, through the `enigma live` binary (the bundled
 // config/live-kucoin-futures.toml pointed at the loopback venue and market data): the first engine trades
 // until an entry's bracket rests at the venue (both legs untriggered stop orders, which KuCoin lists apart),
@@ -838,8 +824,8 @@ TEST(EngineLiveKucoin, ARestartThroughTheBinaryReconcilesWithTheVenue) {
   const std::string manual = venue.add_foreign_order("web_manual_7");
 
   Child second(args("second"), root + "/second.out");
-  ASSERT_TRUE(wait_for([&] { return !kucoin_venue_reconciliation(root + "/runs-second").empty(); }, 30000)) << second.output();
-  const std::string j = kucoin_venue_reconciliation(root + "/runs-second");
+  ASSERT_TRUE(wait_for([&] { return !enigma::testing::venue_reconciliation(root + "/runs-second").empty(); }, 30000)) << second.output();
+  const std::string j = enigma::testing::venue_reconciliation(root + "/runs-second");
   EXPECT_NE(j.find("\"open_orders\": 2,"), std::string::npos) << j;  // our stop-loss and the hand-placed order
   EXPECT_NE(j.find("\"matched\": 1,"), std::string::npos) << j;      // the stop-loss
   EXPECT_NE(j.find("{\"client_id\": \"" + tp_id + "\", \"status\": \"FILLED\""), std::string::npos) << j;
