@@ -727,12 +727,14 @@ LiveGateway::Admission LiveGateway::admit(const OutboundRequest& rq) noexcept {
   Impl& im = *impl_;
   const std::int64_t now = wall_ns();
   // OKX takes one cancel-all-after per second: a second one within it (the disarm right after a refresh) waits
-  // for the second to pass rather than be refused with 50011 and leave the countdown armed.
+  // for the second to pass rather than be refused with 50011 and leave the countdown armed. The venue counts
+  // from its own receive times, so the spacing has slack for a first request that left late (it waited for
+  // its connection; seen under TSan).
   if (opt_.venue == Venue::okx && rq.kind == RestRequest::countdown && now < im.next_countdown_ns) return Admission::wait;
   // A reduce-only order only closes or protects a position: it goes with the cancels (cost still counted).
   const oms::RequestPriority prio = rq.protective ? oms::RequestPriority::cancel : request_priority(rq.kind);
   const oms::BudgetVerdict v = im.budget.try_take(prio, request_cost(opt_.venue, rq.kind), now);
-  if (v == oms::BudgetVerdict::ok && rq.kind == RestRequest::countdown) im.next_countdown_ns = now + 1'000'000'000;
+  if (v == oms::BudgetVerdict::ok && rq.kind == RestRequest::countdown) im.next_countdown_ns = now + 1'250'000'000;
   if (v == oms::BudgetVerdict::ok) {
     if (im.budget_waiting) ENIGMA_LOG_INFO("live", "venue_budget_resumed kind={}", LogLiteral{kind_name(rq.kind)});
     im.budget_waiting = false;
