@@ -282,17 +282,28 @@ std::string binary_config(const FakeBybit& venue, const MarketDataVenue& md, con
   std::ofstream(config) << cfg;
   return config;
 }
+// The binary's run against the Bybit test venue: marked at 50000 with a 765.4 USDT wallet, the market data's
+// server, and config/live-bybit.toml pointed at both with its state under a fresh `root`.
+struct BybitBinary {
+  FakeBybit venue;
+  const MarketDataVenue md{Dialect::bybit, kUpdates};
+  enigma::testing::WsTestServer market{md.frames(), md.server_options()};
+  std::string root, config;
+  explicit BybitBinary(const std::string& name) : root(fresh_path(name)) {
+    venue.set_mark("50000");
+    venue.set_balance("765.4");
+    config = binary_config(venue, md, market, root);
+  }
+};
 }  // namespace
 
 TEST(EngineLiveBybit, TheBinaryTradesOnBybitAndStopsFlat) {
   using enigma::testing::Child;
-  FakeBybit venue;
-  venue.set_mark("50000");
-  venue.set_balance("765.4");
-  const MarketDataVenue md{Dialect::bybit, kUpdates};
-  enigma::testing::WsTestServer market{md.frames(), md.server_options()};
-  const std::string root = fresh_path("live-bybit-binary");
-  const std::string config = binary_config(venue, md, market, root);
+  BybitBinary b("live-bybit-binary");
+  FakeBybit& venue = b.venue;
+  enigma::testing::WsTestServer& market = b.market;
+  const std::string& root = b.root;
+  const std::string& config = b.config;
 
   const auto unconfirmed = enigma::testing::run_enigma("live --config " + config + " --runs-dir " + root + "/runs-0");
   EXPECT_EQ(unconfirmed.code, 3) << unconfirmed.text;
@@ -334,13 +345,11 @@ TEST(EngineLiveBybit, TheBinaryTradesOnBybitAndStopsFlat) {
 // sibling filled, and SIGTERM ends the run with nothing working and no position at the venue.
 TEST(EngineLiveBybit, ARestartThroughTheBinaryReconcilesWithTheVenue) {
   using enigma::testing::Child;
-  FakeBybit venue;
-  venue.set_mark("50000");
-  venue.set_balance("765.4");
-  const MarketDataVenue md{Dialect::bybit, kUpdates};
-  enigma::testing::WsTestServer market{md.frames(), md.server_options()};
-  const std::string root = fresh_path("live-bybit-restart");
-  const std::string config = binary_config(venue, md, market, root);
+  BybitBinary b("live-bybit-restart");
+  FakeBybit& venue = b.venue;
+  enigma::testing::WsTestServer& market = b.market;
+  const std::string& root = b.root;
+  const std::string& config = b.config;
   const auto args = [&](const std::string& name) {
     return std::vector<std::string>{"live", "--confirm", "--config", config, "--runs-dir", root + "/runs-" + name};
   };

@@ -42,6 +42,7 @@
 #include "tests/support/engine_test_support.hpp"
 #include "tests/support/enigma_process.hpp"
 #include "tests/support/fake_binance.hpp"
+#include "tests/support/live_suite.hpp"
 
 using namespace enigma;
 using namespace enigma::engine;
@@ -887,18 +888,6 @@ TEST(EngineLive, SendPathDoesNotAllocate) {
 
 namespace {
 
-
-// The reconciliation.json of the one run under `runs` once its venue section is complete ("" until then).
-std::string venue_reconciliation(const std::string& runs) {
-  std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator(runs, ec)) {
-    if (!e.is_directory() || e.is_symlink()) continue;
-    const std::string j = slurp(e.path() / "reconciliation.json");
-    if (j.find("\"balance\"") != std::string::npos && j.size() > 2 && j.substr(j.size() - 2) == "}\n") return j;
-  }
-  return {};
-}
-
 std::set<std::string> journal_ids(const oms::JournalReplay& j) {
   std::set<std::string> ids;
   for (const auto& o : j.orders) ids.insert(std::string(o.client_id().view()));
@@ -1052,8 +1041,8 @@ TEST(EngineLive, RestartReconcilesJournalWithTheVenue) {
   // Restart with unknown_orders = "report": the hand-placed order is reported and left working.
   {
     Child second(live("report", "second"), root + "/second.out");
-    ASSERT_TRUE(wait_for([&] { return !venue_reconciliation(root + "/runs-second").empty(); }, 30000)) << second.output();
-    const std::string j = venue_reconciliation(root + "/runs-second");
+    ASSERT_TRUE(wait_for([&] { return !enigma::testing::venue_reconciliation(root + "/runs-second").empty(); }, 30000)) << second.output();
+    const std::string j = enigma::testing::venue_reconciliation(root + "/runs-second");
     check_common(j);
     EXPECT_NE(j.find("{\"symbol\": \"BTCUSDT\", \"venue\": \"0.005\", \"journal\": \"0\""), std::string::npos) << j;
     EXPECT_NE(j.find("{\"client_id\": \"" + tp_id + "\", \"status\": \"FILLED\""), std::string::npos) << j;
@@ -1081,8 +1070,8 @@ TEST(EngineLive, RestartReconcilesJournalWithTheVenue) {
   // Restart with unknown_orders = "cancel": reported and cancelled at the venue.
   {
     Child third(live("cancel", "third"), root + "/third.out");
-    ASSERT_TRUE(wait_for([&] { return !venue_reconciliation(root + "/runs-third").empty(); }, 30000)) << third.output();
-    const std::string j = venue_reconciliation(root + "/runs-third");
+    ASSERT_TRUE(wait_for([&] { return !enigma::testing::venue_reconciliation(root + "/runs-third").empty(); }, 30000)) << third.output();
+    const std::string j = enigma::testing::venue_reconciliation(root + "/runs-third");
     EXPECT_NE(j.find("\"client_id\": \"web_manual_7\""), std::string::npos) << j;
     EXPECT_NE(j.find("\"canceled\": true"), std::string::npos) << j;
     EXPECT_NE(j.find("\"balance\": \"987.65\""), std::string::npos) << j;
@@ -1103,8 +1092,8 @@ TEST(EngineLive, RestartReconcilesJournalWithTheVenue) {
   (void)venue.add_foreign_order("web_manual_9");
   {
     Child fourth(live("adopt", "fourth"), root + "/fourth.out");
-    ASSERT_TRUE(wait_for([&] { return !venue_reconciliation(root + "/runs-fourth").empty(); }, 30000)) << fourth.output();
-    const std::string j = venue_reconciliation(root + "/runs-fourth");
+    ASSERT_TRUE(wait_for([&] { return !enigma::testing::venue_reconciliation(root + "/runs-fourth").empty(); }, 30000)) << fourth.output();
+    const std::string j = enigma::testing::venue_reconciliation(root + "/runs-fourth");
     EXPECT_NE(j.find("\"client_id\": \"web_manual_9\", \"symbol\": \"BTCUSDT\", \"side\": \"BUY\", \"qty\": \"0.005\", "
                      "\"canceled\": false, \"adopted\": true"),
               std::string::npos)
