@@ -967,10 +967,11 @@ std::string AdminServer::metrics_text(const StatusSnapshot& s) {
   m.counter("feed_reconnects_total", "Feed reconnections.", s.reconnects);
   m.counter("feed_gaps_total", "Sequence gaps detected in the feed.", s.gaps);
   m.counter("feed_resyncs_total", "Order book resynchronizations.", s.resyncs);
-  m.gauge("venue_used_weight_1m", "Request weight the venue counted for this IP in the current minute (its last answer; live).",
-          static_cast<double>(s.venue_used_weight_1m));
-  m.gauge("venue_order_count_10s", "Orders the venue counted in its short window (its last answer; live): Binance 10 s, Bybit the endpoint's 1 s (X-Bapi-Limit - X-Bapi-Limit-Status).", static_cast<double>(s.venue_order_count_10s));
-  m.gauge("venue_order_count_1m", "Orders the venue counted in the current minute (its last answer; live).", static_cast<double>(s.venue_order_count_1m));
+  // One name per quantity whatever the venue; the help says which of its windows and headers feeds it.
+  m.gauge("venue_used_weight", "Request weight the venue counted in its window (its last answer; live): Binance's IP weight per minute (X-MBX-USED-WEIGHT-1M), KuCoin's pool per 30 s (gw-ratelimit-limit - gw-ratelimit-remaining).",
+          static_cast<double>(s.venue_used_weight));
+  m.gauge("venue_order_count_short", "Orders the venue counted in its short window (its last answer; live): Binance 10 s (X-MBX-ORDER-COUNT-10S), Bybit the endpoint's 1 s (X-Bapi-Limit - X-Bapi-Limit-Status).", static_cast<double>(s.venue_order_count_short));
+  m.gauge("venue_order_count_long", "Orders the venue counted in its long window (its last answer; live): Binance 1 min (X-MBX-ORDER-COUNT-1M).", static_cast<double>(s.venue_order_count_long));
   m.counter("venue_http_429_total", "Venue answers HTTP 429, or Bybit's retCode 10006 (too many requests: new orders back off for Retry-After / the reset time).", s.venue_http_429);
   m.counter("venue_http_418_total", "Venue answers HTTP 418 (IP banned: new orders stop, emergency stop).", s.venue_http_418);
   m.counter("venue_rate_refusals_total", "Requests refused locally by the venue budget, a 429 back-off or a ban.", s.venue_rate_refusals);

@@ -86,7 +86,7 @@ struct StatusSnapshot {
   std::uint64_t reconnects{0}, gaps{0}, resyncs{0};
   // Live: the venue's request counters from its last answer (Binance X-MBX-USED-WEIGHT-1M, ORDER-COUNT-10S/1M),
   // its 429 / 418 answers, and requests refused locally by the venue budget, a back-off or a ban.
-  std::uint64_t venue_used_weight_1m{0}, venue_order_count_10s{0}, venue_order_count_1m{0};
+  std::uint64_t venue_used_weight{0}, venue_order_count_short{0}, venue_order_count_long{0};
   std::uint64_t venue_http_429{0}, venue_http_418{0}, venue_rate_refusals{0};
   std::int64_t published_at_ns{0};              // wall clock when this snapshot was taken
   bool kill_latched{false};

@@ -695,9 +695,9 @@ int run_live_session(const RunConfig& rc, RunSession& s, LiveGateway& gateway) {
                   c.last_venue_code, gateway.stats().stream_reports.load(), gateway.stats().stream_connects.load(),
                   c.reconnect_reconciliations);
   const LiveGatewayStats& gs = gateway.stats();
-  ENIGMA_LOG_INFO("live", "venue_rate_limits used_weight_1m={} http_429={} http_418={} budget_refusals={} backoff_refusals={} "
+  ENIGMA_LOG_INFO("live", "venue_rate_limits used_weight={} http_429={} http_418={} budget_refusals={} backoff_refusals={} "
                   "ban_refusals={} budget_waits={}",
-                  gs.used_weight_1m.load(), gs.http_429.load(), gs.http_418.load(), gs.budget_refusals.load(),
+                  gs.used_weight.load(), gs.http_429.load(), gs.http_418.load(), gs.budget_refusals.load(),
                   gs.backoff_refusals.load(), gs.ban_refusals.load(), gs.budget_waits.load());
   if (s.core->working_orders() != 0)
     std::fprintf(stderr, "enigma live: %zu order(s) may still be working at the venue: check them there\n",

@@ -155,7 +155,7 @@ struct RestConnection {
   std::int64_t last_tx_ns{0};  // kernel tx time of the last request's last byte (0: no stamp)
   // The venue's rate-limit headers of the last answer (-1: absent).
   struct LimitHeaders {
-    std::int64_t used_weight_1m{-1}, order_count_10s{-1}, order_count_1m{-1}, retry_after_s{-1};
+    std::int64_t used_weight{-1}, order_count_short{-1}, order_count_long{-1}, retry_after_s{-1};
     // The venue refused for its rate limit in an HTTP 200 answer (Bybit retCode 10006 "Too many visits!"):
     // treated as a 429.
     bool rate_limited{false};
@@ -396,14 +396,14 @@ struct RestConnection {
       return 0;
     }
     const auto& h = ex.parser->get();  // field lookup is case-insensitive
-    limits.used_weight_1m = header_int(h["X-MBX-USED-WEIGHT-1M"]);
-    limits.order_count_10s = header_int(h["X-MBX-ORDER-COUNT-10S"]);
-    limits.order_count_1m = header_int(h["X-MBX-ORDER-COUNT-1M"]);
+    limits.used_weight = header_int(h["X-MBX-USED-WEIGHT-1M"]);
+    limits.order_count_short = header_int(h["X-MBX-ORDER-COUNT-10S"]);
+    limits.order_count_long = header_int(h["X-MBX-ORDER-COUNT-1M"]);
     limits.retry_after_s = header_int(h[http::field::retry_after]);
     // KuCoin: gw-ratelimit-limit / -remaining for the current window, -reset = milliseconds until it rolls.
     const std::int64_t kc_limit = header_int(h["gw-ratelimit-limit"]);
     const std::int64_t kc_left = header_int(h["gw-ratelimit-remaining"]);
-    if (kc_limit >= 0 && kc_left >= 0 && limits.used_weight_1m < 0) limits.used_weight_1m = std::max<std::int64_t>(0, kc_limit - kc_left);
+    if (kc_limit >= 0 && kc_left >= 0 && limits.used_weight < 0) limits.used_weight = std::max<std::int64_t>(0, kc_limit - kc_left);
     const std::int64_t kc_reset_ms = header_int(h["gw-ratelimit-reset"]);
     if (ex.status == 429 && limits.retry_after_s < 0 && kc_reset_ms >= 0) limits.retry_after_s = (kc_reset_ms + 999) / 1000;
     // Bybit: X-Bapi-Limit (the endpoint's requests per second for this UID), X-Bapi-Limit-Status (what is
@@ -412,7 +412,7 @@ struct RestConnection {
     // endpoint's count is a floor for it). A refusal for the limit comes as HTTP 200 with retCode 10006.
     const std::int64_t by_limit = header_int(h["X-Bapi-Limit"]);
     const std::int64_t by_left = header_int(h["X-Bapi-Limit-Status"]);
-    if (by_limit >= 0 && by_left >= 0 && limits.order_count_10s < 0) limits.order_count_10s = std::max<std::int64_t>(0, by_limit - by_left);
+    if (by_limit >= 0 && by_left >= 0 && limits.order_count_short < 0) limits.order_count_short = std::max<std::int64_t>(0, by_limit - by_left);
     body = std::move(ex.parser->get().body());
     if (by_limit >= 0 && body.find("\"retCode\":10006") != std::string::npos) {
       limits.rate_limited = true;
@@ -773,17 +773,17 @@ void LiveGateway::venue_answered(int status, std::int64_t retry_after_s) noexcep
   Impl& im = *impl_;
   const std::int64_t now = wall_ns();
   const RestConnection::LimitHeaders& h = im.limits;
-  if (h.used_weight_1m >= 0) {
-    im.budget.observe_used_weight(static_cast<std::uint32_t>(h.used_weight_1m), now);
-    stats_.used_weight_1m.store(static_cast<std::uint64_t>(h.used_weight_1m), std::memory_order_relaxed);
+  if (h.used_weight >= 0) {
+    im.budget.observe_used_weight(static_cast<std::uint32_t>(h.used_weight), now);
+    stats_.used_weight.store(static_cast<std::uint64_t>(h.used_weight), std::memory_order_relaxed);
   }
-  if (h.order_count_10s >= 0) {
-    im.budget.observe_orders_short(static_cast<std::uint32_t>(h.order_count_10s), now);
-    stats_.order_count_10s.store(static_cast<std::uint64_t>(h.order_count_10s), std::memory_order_relaxed);
+  if (h.order_count_short >= 0) {
+    im.budget.observe_orders_short(static_cast<std::uint32_t>(h.order_count_short), now);
+    stats_.order_count_short.store(static_cast<std::uint64_t>(h.order_count_short), std::memory_order_relaxed);
   }
-  if (h.order_count_1m >= 0) {
-    im.budget.observe_orders_long(static_cast<std::uint32_t>(h.order_count_1m), now);
-    stats_.order_count_1m.store(static_cast<std::uint64_t>(h.order_count_1m), std::memory_order_relaxed);
+  if (h.order_count_long >= 0) {
+    im.budget.observe_orders_long(static_cast<std::uint32_t>(h.order_count_long), now);
+    stats_.order_count_long.store(static_cast<std::uint64_t>(h.order_count_long), std::memory_order_relaxed);
   }
   if (status == 429 || h.rate_limited) {
     // Binance: "back off"; without Retry-After, until the weight window rolls. Bybit's 10006: until its reset
@@ -1315,6 +1315,7 @@ void LiveGateway::learn_venue_order_id(const oms::VenueOrderId& venue_id, const 
 
 void LiveGateway::set_fee_rates(InstrumentId instrument, const oms::FeeRates& rates) {
   if (impl_->decoder.kucoin) impl_->decoder.kucoin->set_fee_rates(instrument, rates);
+  if (impl_->decoder.binance) impl_->decoder.binance->set_fee_rates(instrument, rates);
 }
 
 void LiveGateway::refresh_signature(OutboundRequest& rq) noexcept {

@@ -161,7 +161,7 @@ struct LiveGatewayStats {
   std::atomic<std::uint64_t> ws_api_requests{0}, ws_api_connects{0}, ws_api_logons{0};
   // The venue's counters from its last answer that carried them (Binance X-MBX-USED-WEIGHT-1M,
   // X-MBX-ORDER-COUNT-10S, X-MBX-ORDER-COUNT-1M): gauges.
-  std::atomic<std::uint64_t> used_weight_1m{0}, order_count_10s{0}, order_count_1m{0};
+  std::atomic<std::uint64_t> used_weight{0}, order_count_short{0}, order_count_long{0};
   // Answers HTTP 429 (too many requests) and 418 (IP banned).
   std::atomic<std::uint64_t> http_429{0}, http_418{0};
   // Requests refused locally: new orders over their share of the budget, new orders during a 429
@@ -204,8 +204,8 @@ class LiveGateway {
   // before start(): KuCoin names a stop order's lifecycle events (triggered, cancel) by that id only.
   void learn_venue_order_id(const oms::VenueOrderId& venue_id, const oms::ClientOrderId& client_id) noexcept;
   // The account's fee rates on `instrument`, read at start-up (reconciliation), before start(): KuCoin's
-  // private stream carries no fee, so its decoder prices each fill with them. Ignored for Binance, whose
-  // fills carry their commission.
+  // private stream carries no fee, so its decoder prices each fill with them; neither KuCoin's nor Binance's
+  // order answers do, so a fill found by a query (after a reconnect) is priced with them too.
   void set_fee_rates(InstrumentId instrument, const oms::FeeRates& rates);
   void set_resigner(Resigner r) noexcept { resign_ = std::move(r); }
   // A request that waited longer than this since the OMS queued it (the venue's budget window, a busy

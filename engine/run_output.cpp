@@ -445,8 +445,8 @@ void write_run_files(const std::string& dir, const RunSummaryInput& in) {
     << ", \"correlation_sized\": " << c.correlation_sized << ", \"correlation_size_rejects\": " << c.correlation_size_rejects
     << "},\n";
   // Live: the venue's own request counters from its last answer, its 429/418 answers, local refusals.
-  j << "  \"venue_rate_limits\": {\"used_weight_1m\": " << c.venue_used_weight_1m
-    << ", \"order_count_10s\": " << c.venue_order_count_10s << ", \"order_count_1m\": " << c.venue_order_count_1m
+  j << "  \"venue_rate_limits\": {\"used_weight\": " << c.venue_used_weight
+    << ", \"order_count_short\": " << c.venue_order_count_short << ", \"order_count_long\": " << c.venue_order_count_long
     << ", \"http_429\": " << c.venue_http_429 << ", \"http_418\": " << c.venue_http_418
     << ", \"refused_locally\": " << c.venue_rate_refusals << "},\n";
   j << "  \"risk_rejects_by_reason\": {";

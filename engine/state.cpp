@@ -158,12 +158,13 @@ std::string venue_get(LiveGateway& gateway, oms::binance_futures::Encoder& enc, 
   return body;
 }
 
-std::string require_ok(LiveGateway& gateway, oms::binance_futures::Encoder& enc, std::string_view path) {
+std::string require_ok(LiveGateway& gateway, oms::binance_futures::Encoder& enc, std::string_view path, std::string_view params = {}) {
   int status = 0;
-  std::string body = venue_get(gateway, enc, path, "", status);
+  std::string body = venue_get(gateway, enc, path, params, status);
   if (status != 200)
-    throw Error("reconciliation: GET " + std::string(path) + " answered HTTP " + std::to_string(status) + ": " +
-                body.substr(0, 200) + " (start-up needs the venue's orders, positions and balance before trading)");
+    throw Error("reconciliation: GET " + std::string(path) + (params.empty() ? "" : "?") + std::string(params) + " answered HTTP " +
+                std::to_string(status) + ": " + body.substr(0, 200) +
+                " (start-up needs the venue's orders, positions, fee rates and balance before trading)");
   return body;
 }
 
@@ -237,7 +238,16 @@ class BinanceUsdmQueries final : public VenueQueries {
     }
     throw Error("reconciliation: GET /fapi/v2/balance has no USDT balance");
   }
-  std::optional<oms::FeeRates> fee_rates(InstrumentId) override { return std::nullopt; }  // each fill carries "n"
+  // Each stream fill carries its commission ("n"); an order answer does not, so a fill found by a query is
+  // priced at these (the gateway's decoder for the reconnect's queries, ours for the start-up's).
+  std::optional<oms::FeeRates> fee_rates(InstrumentId instrument) override {
+    const std::string symbol(registry_.get(instrument).symbol.view());
+    const oms::FeeRates r = oms::binance_futures::parse_commission_rate(
+        require_ok(gateway_, enc_, "/fapi/v1/commissionRate", "symbol=" + symbol), symbol);
+    decoder_.set_fee_rates(instrument, r);
+    gateway_.set_fee_rates(instrument, r);
+    return r;
+  }
 
  private:
   simdjson::dom::array array(const std::string& body, std::string_view what) {
@@ -276,7 +286,7 @@ class SignedRequests {
     std::string body = send("GET", endpoint, status);
     if (status != 200)
       throw Error("reconciliation: GET " + endpoint + " answered HTTP " + std::to_string(status) + ": " + body.substr(0, 200) +
-                  " (start-up needs the venue's orders, positions and balance before trading)");
+                  " (start-up needs the venue's orders, positions, fee rates and balance before trading)");
     return body;
   }
 
@@ -376,6 +386,7 @@ class KucoinFuturesQueries final : public VenueQueries, private SignedRequests<o
     const std::string_view symbol = registry_.get(instrument).symbol.view();
     const oms::FeeRates r =
         oms::kucoin_futures::parse_trade_fees(require_ok("/api/v1/trade-fees?symbol=" + std::string(symbol)), symbol);
+    decoder_.set_fee_rates(instrument, r);
     gateway_.set_fee_rates(instrument, r);
     return r;
   }
@@ -531,16 +542,14 @@ class OkxSwapQueries final : public VenueQueries, private SignedRequests<oms::ok
   bool query(const oms::OrderState& o, oms::RestAnswer& a, std::string& why) override {
     const bool algo = oms::okx_swap::is_algo(o.spec.req.type);
     const std::string id(o.client_id().view());
-    const std::string endpoint = algo ? "/api/v5/trade/order-algo?algoClOrdId=" + id
-                                      : "/api/v5/trade/order?instId=" + std::string(registry_.get(o.spec.req.instrument).symbol.view()) +
-                                            "&clOrdId=" + id;
-    int status = 0;
-    const std::string body = send("GET", endpoint, status);
-    if (decoder_.decode_rest(oms::RestRequest::query, status, body, o.client_id(), o.spec.req.instrument, a) != Errc::ok || a.unknown) {
-      why = "HTTP " + std::to_string(status) + ": " + body.substr(0, 200);
-      return false;
-    }
-    return true;
+    const std::string order = "/api/v5/trade/order?instId=" + std::string(registry_.get(o.spec.req.instrument).symbol.view());
+    std::string body;
+    if (!ask(o, algo ? "/api/v5/trade/order-algo?algoClOrdId=" + id : order + "&clOrdId=" + id, a, why, body)) return false;
+    if (!algo) return true;
+    // A fired stop's answer says only that it fired ("effective"): its fills are those of the order it placed,
+    // whose ordId it names, and that order's answer carries our id in algoClOrdId.
+    const std::string placed = placed_order_id(body);
+    return placed.empty() || ask(o, order + "&ordId=" + placed, a, why, body);
   }
   bool cancel(const VenueOrder& v, std::string& why) override {
     const bool algo = std::find(algo_ids_.begin(), algo_ids_.end(), v.order_id) != algo_ids_.end();
@@ -577,6 +586,27 @@ class OkxSwapQueries final : public VenueQueries, private SignedRequests<oms::ok
   std::optional<oms::FeeRates> fee_rates(InstrumentId) override { return std::nullopt; }  // each fill carries fillFee
 
  private:
+  // One query's answer for `o` into `a` (its body into `body`); false, with why, when it tells nothing.
+  bool ask(const oms::OrderState& o, const std::string& endpoint, oms::RestAnswer& a, std::string& why, std::string& body) {
+    int status = 0;
+    body = send("GET", endpoint, status);
+    if (decoder_.decode_rest(oms::RestRequest::query, status, body, o.client_id(), o.spec.req.instrument, a) != Errc::ok || a.unknown) {
+      why = "HTTP " + std::to_string(status) + ": " + body.substr(0, 200);
+      return false;
+    }
+    return true;
+  }
+  // The order a fired algo order placed, from its answer (GET /api/v5/trade/order-algo): ordIdList's first entry
+  // (the docs list more "when there is TP/SL splitting order"; ours is one leg of one order, and the ordId beside
+  // the list "will be deprecated"); "" before it fired.
+  static std::string placed_order_id(const std::string& body) {
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    std::string_view id;
+    if (parser.parse(body).get(doc) != simdjson::SUCCESS || doc["data"].at(0)["ordIdList"].at(0).get(id) != simdjson::SUCCESS) return {};
+    return std::string(id);
+  }
+
   const InstrumentRegistry& registry_;
   oms::okx_swap::UserStreamDecoder decoder_;
   std::vector<oms::okx_swap::VenuePosition> positions_;
@@ -655,6 +685,21 @@ LiveReconciliation reconcile_live(TradingCore& core, const InstrumentRegistry& r
   out.venue_open_orders = venue_orders.size();
   std::string json = ",\n  \"venue\": {\n    \"open_orders\": " + std::to_string(venue_orders.size());
 
+  // 1b. Fee rates, before any query: the venue's order answers carry no fee (Binance, KuCoin; KuCoin's fills
+  // neither), so a fill found by a query is priced at the account's own rate, per traded instrument.
+  std::string fees_json;
+  for (std::size_t i = 0; i < core.traded_count(); ++i) {
+    const auto id = static_cast<InstrumentId>(i);
+    const std::optional<oms::FeeRates> r = venue.fee_rates(id);
+    if (!r) continue;
+    const std::string_view symbol = registry.get(id).symbol.view();
+    log_resume(LogLevel::info, "venue: fee rates {} maker {} taker {}: a fill without the venue's fee is priced at the rate of its side",
+               symbol, r->maker.to_string(), r->taker.to_string());
+    fees_json += std::string(fees_json.empty() ? "" : ",") + "\n      {\"symbol\": \"" + std::string(symbol) + "\", \"maker\": \"" +
+                 r->maker.to_string() + "\", \"taker\": \"" + r->taker.to_string() + "\"}";
+  }
+  if (!fees_json.empty()) json += ",\n    \"fee_rates\": [" + fees_json + "\n    ]";
+
   // 2. Our journal's working orders: still open there, or resolved by a query.
   oms::OrderManager& om = core.order_manager();
   std::vector<oms::ExecReport> answers;
@@ -685,8 +730,8 @@ LiveReconciliation reconcile_live(TradingCore& core, const InstrumentRegistry& r
     const oms::OrderState* o = core.order(r.client_id);
     const std::string status(o != nullptr ? oms::to_string(o->status) : "?");
     ++out.resolved;
-    log_resume(LogLevel::warn, "venue: our order {} was no longer open at the venue: {} (filled {}), applied to the journal",
-               r.client_id.view(), status, r.cum_qty.to_string());
+    log_resume(LogLevel::warn, "venue: our order {} was no longer open at the venue: {} (filled {}, fees {}), applied to the journal",
+               r.client_id.view(), status, r.cum_qty.to_string(), o != nullptr ? o->fees.to_string() : std::string("?"));
     if (sibling) log_resume(LogLevel::warn, "venue: its OCO sibling {} is cancelled (the request leaves when the gateway starts)", sibling->view());
     resolved_json += std::string(resolved_json.empty() ? "" : ",") + "\n      {\"client_id\": \"" +
                      std::string(r.client_id.view()) + "\", \"status\": \"" + status + "\", \"filled\": \"" +
@@ -754,20 +799,6 @@ LiveReconciliation reconcile_live(TradingCore& core, const InstrumentRegistry& r
                       "\", \"entry_price\": \"" + entry.to_string() + "\"}";
   }
   json += ",\n    \"positions\": [" + positions_json + (positions_json.empty() ? "" : "\n    ") + "]";
-
-  // 4b. Fee rates, where the venue's fills carry no fee (KuCoin): the account's own, per traded instrument.
-  std::string fees_json;
-  for (std::size_t i = 0; i < core.traded_count(); ++i) {
-    const auto id = static_cast<InstrumentId>(i);
-    const std::optional<oms::FeeRates> r = venue.fee_rates(id);
-    if (!r) continue;
-    const std::string_view symbol = registry.get(id).symbol.view();
-    log_resume(LogLevel::info, "venue: fee rates {} maker {} taker {}: each fill's fee is its value at the rate of its side", symbol,
-               r->maker.to_string(), r->taker.to_string());
-    fees_json += std::string(fees_json.empty() ? "" : ",") + "\n      {\"symbol\": \"" + std::string(symbol) + "\", \"maker\": \"" +
-                 r->maker.to_string() + "\", \"taker\": \"" + r->taker.to_string() + "\"}";
-  }
-  if (!fees_json.empty()) json += ",\n    \"fee_rates\": [" + fees_json + "\n    ]";
 
   // 5. Balance: the venue's wallet balance of the settlement asset.
   out.balance = venue.balance();

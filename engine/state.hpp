@@ -111,8 +111,10 @@ class VenueQueries {
   virtual std::pair<Qty, Price> position(std::string_view symbol) = 0;
   // The wallet balance of the settlement asset (USDT).
   virtual Notional balance() = 0;
-  // The account's fee rates on `instrument` where the venue's fills carry no fee (KuCoin Futures: GET
-  // /api/v1/trade-fees), handed to the gateway's decoder; nullopt where each fill carries its own (Binance).
+  // The account's fee rates on `instrument` where the venue's fills or order answers carry no fee (KuCoin
+  // Futures: GET /api/v1/trade-fees; Binance's order answers: GET /fapi/v1/commissionRate), handed to the
+  // gateway's decoder and the queries' own (fills found by a query are priced at them); nullopt where every
+  // fill and answer carries its own (Bybit, OKX).
   virtual std::optional<oms::FeeRates> fee_rates(InstrumentId instrument) = 0;
   // The endpoint names for the log and errors, e.g. "GET /fapi/v1/openOrders".
   [[nodiscard]] virtual std::string_view open_orders_endpoint() const noexcept = 0;

@@ -118,9 +118,9 @@ void StatusPublisher::fill(StatusSnapshot& s, TradingCore& core, const FeedView&
   s.reconnects = feed.reconnects;
   s.gaps = feed.gaps;
   s.resyncs = feed.resyncs;
-  s.venue_used_weight_1m = c.venue_used_weight_1m;
-  s.venue_order_count_10s = c.venue_order_count_10s;
-  s.venue_order_count_1m = c.venue_order_count_1m;
+  s.venue_used_weight = c.venue_used_weight;
+  s.venue_order_count_short = c.venue_order_count_short;
+  s.venue_order_count_long = c.venue_order_count_long;
   s.venue_http_429 = c.venue_http_429;
   s.venue_http_418 = c.venue_http_418;
   s.venue_rate_refusals = c.venue_rate_refusals;

@@ -1237,6 +1237,9 @@ void TradingCore::poll_live(std::int64_t now_ns, std::uint64_t poll_tsc, FillFn 
     if (g.report.client_id.empty()) {  // a cancel-all or dead-man request failed (the gateway logged it)
       ++counters_.instrument_request_failures;
       if (g.venue_code != 0) counters_.last_venue_code = g.venue_code;
+      // The dead-man timer may be unarmed now (OKX refuses a second cancel-all-after within a second with
+      // 50011, as after a quick restart; a 5xx): it is sent again shortly, not a third of the countdown later.
+      if (cfg_.deadman_countdown_ns > 0) next_deadman_ns_ = std::min(next_deadman_ns_, now_ns + kDeadmanRetryNs);
       // The dead-man refresh is often the first signed request of a run: a key the venue refuses there is
       // refused for orders too, so the stop comes before the first order rather than after it.
       if (credentials_refused(g.venue_code)) [[unlikely]] emergency_stop(EmergencyCause::credentials, now_ns);
@@ -1261,9 +1264,9 @@ void TradingCore::poll_live(std::int64_t now_ns, std::uint64_t poll_tsc, FillFn 
   }
   {  // the venue's view of our request rate (relaxed loads of the gateway's counters; no syscall)
     const LiveGatewayStats& gs = live_->stats();
-    counters_.venue_used_weight_1m = gs.used_weight_1m.load(std::memory_order_relaxed);
-    counters_.venue_order_count_10s = gs.order_count_10s.load(std::memory_order_relaxed);
-    counters_.venue_order_count_1m = gs.order_count_1m.load(std::memory_order_relaxed);
+    counters_.venue_used_weight = gs.used_weight.load(std::memory_order_relaxed);
+    counters_.venue_order_count_short = gs.order_count_short.load(std::memory_order_relaxed);
+    counters_.venue_order_count_long = gs.order_count_long.load(std::memory_order_relaxed);
     counters_.venue_http_429 = gs.http_429.load(std::memory_order_relaxed);
     counters_.venue_http_418 = gs.http_418.load(std::memory_order_relaxed);
     counters_.venue_rate_refusals = gs.budget_refusals.load(std::memory_order_relaxed) + gs.backoff_refusals.load(std::memory_order_relaxed) +

@@ -291,7 +291,7 @@ class TradingCore {
     // Live mode, copied from the gateway each poll: the venue's own counters (Binance used weight per
     // minute, orders per 10 s and per minute) from its last answer, its 429 and 418 answers, and requests
     // refused locally by the venue budget, a 429 back-off or a ban.
-    std::uint64_t venue_used_weight_1m{0}, venue_order_count_10s{0}, venue_order_count_1m{0};
+    std::uint64_t venue_used_weight{0}, venue_order_count_short{0}, venue_order_count_long{0};
     std::uint64_t venue_http_429{0}, venue_http_418{0}, venue_rate_refusals{0};
     // Execution algorithms ([strategy.<table>] execution): TWAP / iceberg children sent, and children never
     // sent because their parent ended first (kill, stop, halt, a child that did not fill, its position closed).
@@ -524,6 +524,9 @@ class TradingCore {
   bool venue_ban_seen_{false};          // live: the emergency stop for the venue's ban ran
   std::uint64_t seen_resync_epoch_{0};  // live: LiveGateway::resync_epoch() last acted on
   std::int64_t next_deadman_ns_{0};   // live: when the dead-man timer is refreshed next
+  // live: how soon a failed dead-man or cancel-all request is followed by a refresh (OKX's cancel-all-after
+  // takes one per second; the gateway spaces them 1.25 s).
+  static constexpr std::int64_t kDeadmanRetryNs = 1'500'000'000;
   std::uint64_t kill_tsc_{0};  // while the kill's requests are sent: the TSC when it was taken (else 0)
   std::int64_t kill_retry_ns_{0};     // live: after a kill, per-order cancels for what is still working
   // Supervisor state.

@@ -75,7 +75,8 @@ struct ExecReport {
   Price last_px;               // fill price (fill) / average price (status), zero otherwise
   Qty last_qty;                // this fill's qty (fill), zero otherwise
   Notional fee;                // fill: this fill's fee in quote currency, negative = rebate; status: the
-                               // order's cumulative fee at the venue where its answer gives one (0: none)
+                               // order's cumulative fee at the venue where its answer gives one, or as
+                               // priced (fee_priced); 0: none
   std::uint64_t venue_seq;     // venue's per-order or per-stream sequence (informational)
   std::int64_t venue_time_ns;  // venue (or simulated) time
   InstrumentId instrument;
@@ -84,7 +85,14 @@ struct ExecReport {
   Reason reason;
   Side side;
   bool maker;                  // the fill provided liquidity
+  // Status only: the venue's answer has no fee (Binance, KuCoin Futures), so the decoder priced the order's
+  // whole filled value at the account's rate for the order's liquidity (a limit order rests: maker; any
+  // other, taker). Fills missed on the stream then book their share of it, not `fee` less what ours paid
+  // (that would charge the missed part at the resting rate for fills that took liquidity on arrival).
+  bool fee_priced;
 };
 static_assert(std::is_trivially_copyable_v<ExecReport>, "reports are copied through rings and journals");
+// The journal stores reports as their bytes (oms/journal.cpp): fee_priced took padding, the size is unchanged.
+static_assert(sizeof(ExecReport) == 144, "a change of ExecReport's size changes the journal's record format");
 
 }  // namespace enigma::oms

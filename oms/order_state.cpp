@@ -153,10 +153,13 @@ ApplyResult apply(OrderState& o, const ExecReport& r) noexcept {
       res.fill_fee = r.fee;
       o.fees += r.fee;
     } else if (r.kind == ExecKind::status && r.fee.raw() != 0) {
-      // A status past our count (fills missed on the stream, found by a query) books the venue's cumulative
-      // fee less what our fills already paid, so the missed fills carry their fee too.
-      res.fill_fee = r.fee - o.fees;
-      o.fees = r.fee;
+      // A status past our count (fills missed on the stream, found by a query): the missed fills carry their
+      // fee too. The venue's cumulative fee less what our fills already paid; or, priced by the decoder
+      // (fee_priced), the missed quantity's share of the priced fee of the whole filled quantity.
+      res.fill_fee = r.fee_priced ? Notional::from_raw(static_cast<std::int64_t>(div_round(
+                                        static_cast<int128>(r.fee.raw()) * delta.raw(), r.cum_qty.raw(), Rounding::nearest)))
+                                  : r.fee - o.fees;
+      o.fees += res.fill_fee;
     }
   }
 

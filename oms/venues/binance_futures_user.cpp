@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <vector>
 
 namespace enigma::oms::binance_futures {
@@ -23,6 +24,7 @@ struct OrderFields {
   std::string_view type;          // o / "type"
   std::string_view orig_type;     // ot / "origType"
   std::string_view last_qty, last_px, cum_qty, avg_px, commission;
+  std::string_view cum_quote;     // "cumQuote" (REST only): the filled value in USDT
   std::uint64_t order_id{0};
   std::uint64_t trade_time_ms{0};  // T / "updateTime"
   std::uint64_t trade_id{0};       // t
@@ -80,6 +82,7 @@ Errc walk_order(od::object obj, bool stream, OrderFields& f) noexcept {
       else if (k == "origType") e = get_text(v, f.orig_type);
       else if (k == "executedQty") e = get_text(v, f.cum_qty);
       else if (k == "avgPrice") e = get_text(v, f.avg_px);
+      else if (k == "cumQuote") e = get_text(v, f.cum_quote);
       else if (k == "updateTime") e = get_u64(v, f.trade_time_ms);
       else if (k == "orderId") {
         e = get_u64(v, f.order_id);
@@ -132,6 +135,26 @@ VenueOrderId venue_id_of(std::uint64_t n) noexcept {
 
 }  // namespace
 
+FeeRates parse_commission_rate(std::string_view body, std::string_view symbol) {
+  const std::string what = "GET /fapi/v1/commissionRate?symbol=" + std::string(symbol);
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(body.data(), body.size()).get(doc) != simdjson::SUCCESS || !doc.is_object())
+    throw Error(what + ": not a JSON object: " + std::string(body.substr(0, 200)));
+  std::string_view sym;
+  if (doc["symbol"].get(sym) != simdjson::SUCCESS || sym != symbol)
+    throw Error(what + ": the answer is not for " + std::string(symbol) + ": " + std::string(body.substr(0, 200)));
+  const auto rate = [&](const char* key) {
+    std::string_view text;
+    if (doc[key].get(text) != simdjson::SUCCESS) throw Error(what + ": no " + key + ": " + std::string(body.substr(0, 200)));
+    const auto x = Rate::parse(text);
+    if (!x.ok()) throw Error(what + ": " + key + " '" + std::string(text) + "' is not a decimal");
+    if (x.value.raw() > Rate::kScale || x.value.raw() < -Rate::kScale) throw Error(what + ": a fee rate outside -1..1: " + x.value.to_string());
+    return x.value;
+  };
+  return FeeRates{rate("makerCommissionRate"), rate("takerCommissionRate")};
+}
+
 Reason reason_from_code(std::int32_t code) noexcept {
   switch (code) {
     case -2019: return Reason::insufficient_margin;      // "Margin is insufficient."
@@ -153,6 +176,9 @@ struct UserStreamDecoder::Impl {
   std::size_t max_bytes;
   od::parser parser;
   std::vector<char> padded;  // copy target for messages without simdjson padding
+  // The account's rates per instrument id (set_fee_rates, before decoding starts); has_fees[i] false: none.
+  std::vector<FeeRates> fees;
+  std::vector<bool> has_fees;
 
   Impl(const InstrumentRegistry& r, Venue v, std::size_t max) : registry(r), venue(v), max_bytes(max), parser(max) {
     if (parser.allocate(max)) throw Error("binance futures user decoder: cannot allocate simdjson buffers");
@@ -297,11 +323,23 @@ struct UserStreamDecoder::Impl {
           r.kind = ExecKind::canceled;
           r.status = OrderStatus::canceled;
           break;
-        case RestRequest::query:
+        case RestRequest::query: {
           r.kind = ExecKind::status;
           if (const Errc pe = parse_opt(f.cum_qty, r.cum_qty); pe != Errc::ok) return unknown(pe);
           if (const Errc pe = parse_opt(f.avg_px, r.last_px); pe != Errc::ok) return unknown(pe);
+          // No commission in the answer: the filled value (cumQuote) priced at the account's rate
+          // (ExecReport::fee_priced). A plain limit order rests (maker); a market or stop order takes (taker).
+          Notional value{};
+          if (r.cum_qty.raw() > 0 && parse_opt(f.cum_quote, value) == Errc::ok && r.instrument < has_fees.size() &&
+              has_fees[r.instrument]) {
+            const bool maker = (f.orig_type.empty() ? f.type : f.orig_type) == "LIMIT";
+            const Rate rate = maker ? fees[r.instrument].maker : fees[r.instrument].taker;
+            r.fee = Notional::from_raw(static_cast<std::int64_t>(
+                div_round(static_cast<int128>(value.raw()) * rate.raw(), Rate::kScale, Rounding::nearest)));
+            r.fee_priced = r.fee.raw() != 0;
+          }
           break;
+        }
         case RestRequest::cancel_all:
         case RestRequest::countdown:
         case RestRequest::cancel_batch: break;  // decode_rest_batch
@@ -409,6 +447,15 @@ struct UserStreamDecoder::Impl {
 UserStreamDecoder::UserStreamDecoder(const InstrumentRegistry& registry, Venue venue, std::size_t max_message_bytes)
     : impl_(std::make_unique<Impl>(registry, venue, max_message_bytes)) {}
 UserStreamDecoder::~UserStreamDecoder() = default;
+
+void UserStreamDecoder::set_fee_rates(InstrumentId instrument, FeeRates rates) {
+  if (instrument >= impl_->fees.size()) {
+    impl_->fees.resize(static_cast<std::size_t>(instrument) + 1);
+    impl_->has_fees.resize(static_cast<std::size_t>(instrument) + 1, false);
+  }
+  impl_->fees[instrument] = rates;
+  impl_->has_fees[instrument] = true;
+}
 
 Result<UserEvent> UserStreamDecoder::decode(std::string_view msg, std::size_t padded_capacity, ExecReport& out) noexcept {
   return impl_->decode(msg, padded_capacity, out);

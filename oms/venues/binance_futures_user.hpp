@@ -65,11 +65,19 @@ class UserStreamDecoder {
   // for the ids it leaves undecided (Errc::bad_format or the parse error is returned then).
   [[nodiscard]] Errc decode_rest_batch(int http_status, std::string_view body, std::span<const ClientOrderId> ids,
                                        InstrumentId instrument, std::span<RestAnswer> out) noexcept;
+  // The account's fee rates on `instrument` (GET /fapi/v1/commissionRate, before decoding starts). The
+  // stream's fills carry their own commission; a query's answer does not, so its filled value (cumQuote) is
+  // priced at these rates (ExecReport::fee_priced): a found fill missed on the stream books its fee.
+  void set_fee_rates(InstrumentId instrument, FeeRates rates);
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// The rates of a GET /fapi/v1/commissionRate?symbol=S answer ({"symbol","makerCommissionRate",
+// "takerCommissionRate"}). Throws enigma::Error naming the endpoint and what is wrong.
+[[nodiscard]] FeeRates parse_commission_rate(std::string_view body, std::string_view symbol);
 
 // Binance error code -> our reject reason (-2019 margin, -5022 post-only, -2022 reduce-only, ...).
 [[nodiscard]] Reason reason_from_code(std::int32_t code) noexcept;

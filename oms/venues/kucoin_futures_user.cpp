@@ -83,7 +83,7 @@ Errc walk_stream_order(od::object obj, StreamOrder& f) noexcept {
 struct RestBody {
   std::int64_t code{-1};
   bool has_data{false}, data_null{false}, data_object{false};
-  std::string_view order_id, symbol, side, status, size, filled_size, filled_value;
+  std::string_view order_id, symbol, side, status, size, filled_size, filled_value, type, stop;
   std::uint64_t updated_ms{0};
   bool is_active{false}, has_active{false};
   bool cancel_exist{false}, has_cancel_exist{false};
@@ -103,6 +103,8 @@ Errc walk_rest_data(od::object obj, RestBody& b) noexcept {
     else if (k == "size") e = get_num_text(v, b.size);
     else if (k == "filledSize") e = get_num_text(v, b.filled_size);
     else if (k == "filledValue") e = get_num_text(v, b.filled_value);
+    else if (k == "type") e = get_text(v, b.type);
+    else if (k == "stop") e = get_num_text(v, b.stop);  // "down", "up", or "" / null: not a stop
     else if (k == "updatedAt") e = get_u64_any(v, b.updated_ms);
     else if (k == "isActive") e = get_bool(v, b.is_active, b.has_active);
     else if (k == "cancelExist") e = get_bool(v, b.cancel_exist, b.has_cancel_exist);
@@ -242,6 +244,13 @@ struct UserStreamDecoder::Impl {
     return R::success(UserEvent::report);
   }
 
+  // `value` at the account's rate for the liquidity (linear contracts; zero without rates or for inverse ones).
+  Notional priced_fee(InstrumentId inst, Notional value, bool maker) const noexcept {
+    if (inst >= has_fees.size() || !has_fees[inst] || registry.get(inst).kind == InstrumentKind::inverse_perpetual) return {};
+    const Rate rate = maker ? fees[inst].maker : fees[inst].taker;
+    return Notional::from_raw(static_cast<std::int64_t>(div_round(static_cast<int128>(value.raw()) * rate.raw(), Rate::kScale, Rounding::nearest)));
+  }
+
   Errc fill_report(const StreamOrder& f, ExecReport& out) noexcept {
     out.kind = ExecKind::fill;
     if (f.filled_size.empty()) return Errc::missing_field;  // without it the state machine would book nothing
@@ -249,16 +258,9 @@ struct UserStreamDecoder::Impl {
     if (const Errc e = parse_opt(f.match_price, out.last_px); e != Errc::ok) return e;
     if (out.last_qty.raw() <= 0 || out.last_px.raw() <= 0) return Errc::out_of_range;
     out.maker = f.liquidity == "maker";
-    // KuCoin sends no fee: the match's value at the account's rate for its liquidity (linear contracts).
-    if (out.instrument < has_fees.size() && has_fees[out.instrument]) {
-      const InstrumentSpec& spec = registry.get(out.instrument);
-      const auto value = notional_of(out.last_px, out.last_qty, spec.multiplier);
-      if (spec.kind != InstrumentKind::inverse_perpetual && value.ok()) {
-        const Rate rate = out.maker ? fees[out.instrument].maker : fees[out.instrument].taker;
-        out.fee = Notional::from_raw(static_cast<std::int64_t>(
-            div_round(static_cast<int128>(value.value.raw()) * rate.raw(), Rate::kScale, Rounding::nearest)));
-      }
-    }
+    // KuCoin sends no fee: the match's value at the account's rate for its liquidity.
+    if (const auto value = notional_of(out.last_px, out.last_qty, registry.get(out.instrument).multiplier); value.ok())
+      out.fee = priced_fee(out.instrument, value.value, out.maker);
     Qty size{};
     const bool done = parse_opt(f.size, size) == Errc::ok && size.raw() > 0 && out.cum_qty >= size;
     out.status = done || f.status == "done" ? OrderStatus::filled : OrderStatus::partially_filled;
@@ -456,6 +458,12 @@ struct UserStreamDecoder::Impl {
     }
     r.cum_qty = filled;
     r.last_px = average_price(b.filled_value, filled, registry.get(inst));
+    // No fee in the answer: the filled value priced at the account's rate (ExecReport::fee_priced). A plain
+    // limit order rests (maker); a market or stop order takes liquidity (taker).
+    if (const auto value = Notional::parse(b.filled_value); filled.raw() > 0 && value.ok()) {
+      r.fee = priced_fee(inst, value.value, b.type == "limit" && b.stop.empty());
+      r.fee_priced = r.fee.raw() != 0;
+    }
     return Errc::ok;
   }
 };

@@ -210,7 +210,7 @@ TEST(EngineLiveBybit, OrdersReachTheVenueSignedAndFillsComeBackWithTheirFees) {
   // The 10006 answer backs new orders off as a 429 does, and the X-Bapi-Limit headers are read: the last
   // answer's used count (limit - status, the request itself included) is at least 1.
   EXPECT_GE(t.gateway->stats().http_429.load(), 1u);
-  EXPECT_GE(t.gateway->stats().order_count_10s.load(), 1u);
+  EXPECT_GE(t.gateway->stats().order_count_short.load(), 1u);
 }
 
 // The live suite's continuity case (live_suite.hpp) on Bybit: a 110007 reject is a margin reject, a lost

@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "engine/admin.hpp"
@@ -238,6 +239,26 @@ TEST(EngineLiveOkx, OrdersReachTheVenueSignedAndFillsComeBackWithTheirFees) {
   EXPECT_EQ(venue.rate_limited(), 1);
 }
 
+// A refused cancel-all-after leaves the account without its dead-man switch: OKX takes one per second, so
+// the first one of an engine restarted within a second of the last is refused (429, 50011). The engine sends
+// it again within 1.5 s, not a third of the countdown (here 30 s / 3) later.
+TEST(EngineLiveOkx, ARefusedDeadManSwitchIsArmedAgainWithinTwoSeconds) {
+  OkxLiveRun t([](RunConfig& rc) { rc.trading.deadman_countdown_ns = 30'000'000'000; });
+  FakeOkx& venue = t.venue;
+  venue.rate_limit_next(1);  // the first signed REST request: the first cancel-all-after
+  const auto started = std::chrono::steady_clock::now();
+  ASSERT_TRUE(t.start(kOkxSecret)) << "private streams, engine or first frame not up";
+  ASSERT_TRUE(wait_for([&] { return venue.rate_limited() == 1; }, 5000));
+  EXPECT_FALSE(venue.countdown_armed());
+  ASSERT_TRUE(wait_for([&] { return venue.countdown_armed(); }, 3000)) << "the dead-man switch stayed unarmed";
+  const double armed_after_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  EXPECT_EQ(venue.countdown_timeout_s(), 30);
+  t.finish();
+  EXPECT_GE(t.core->counters().instrument_request_failures, 1u);
+  EXPECT_GE(t.core->counters().deadman_refreshes, 2u);
+  std::printf("okx: dead-man switch armed %.2f s after the start, after one refusal\n", armed_after_s);
+}
+
 // The live suite's continuity case (live_suite.hpp) on OKX: a 51008 reject is a margin reject, a lost
 // order answer is UNKNOWN until the query by clOrdId, and a resting entry filled while the private streams
 // were down is booked after the reconnect with the venue's fillFee (the query answer's "fee").
@@ -305,6 +326,19 @@ std::string binary_config(const FakeOkx& venue, const MarketDataVenue& md, const
   std::ofstream(config) << cfg;
   return config;
 }
+// The binary's run against the OKX test venue: marked at 50000 with a 765.4 USDT balance, the market data's
+// server, and config/live-okx.toml pointed at both with its state under a fresh `root`.
+struct OkxBinary {
+  FakeOkx venue;
+  const MarketDataVenue md{Dialect::okx, kUpdates};
+  enigma::testing::WsTestServer market{md.frames(), md.server_options()};
+  std::string root, config;
+  explicit OkxBinary(const std::string& name) : root(fresh_path(name)) {
+    venue.set_mark(kInst, "50000");
+    venue.set_balance("765.4");
+    config = binary_config(venue, md, market, root);
+  }
+};
 }  // namespace
 
 // `enigma live` with the bundled config/live-okx.toml pointed at the loopback venue and market data: it refuses
@@ -313,13 +347,11 @@ std::string binary_config(const FakeOkx& venue, const MarketDataVenue& md, const
 // (orders signed, fills back), and SIGTERM ends it with the kill sequence: flat, nothing working at the venue.
 TEST(EngineLiveOkx, TheBinaryTradesOnOkxAndStopsFlat) {
   using enigma::testing::Child;
-  FakeOkx venue;
-  venue.set_mark(kInst, "50000");
-  venue.set_balance("765.4");
-  const MarketDataVenue md{Dialect::okx, kUpdates};
-  enigma::testing::WsTestServer market{md.frames(), md.server_options()};
-  const std::string root = fresh_path("live-okx-binary");
-  const std::string config = binary_config(venue, md, market, root);
+  OkxBinary b("live-okx-binary");
+  FakeOkx& venue = b.venue;
+  enigma::testing::WsTestServer& market = b.market;
+  const std::string& root = b.root;
+  const std::string& config = b.config;
 
   const auto unconfirmed = enigma::testing::run_enigma("live --config " + config + " --runs-dir " + root + "/runs-0");
   EXPECT_EQ(unconfirmed.code, 3) << unconfirmed.text;
@@ -359,6 +391,93 @@ TEST(EngineLiveOkx, TheBinaryTradesOnOkxAndStopsFlat) {
   EXPECT_NE(log.find("auth=okx-hmac"), std::string::npos) << log;
   EXPECT_NE(log.find("api_key_permissions"), std::string::npos) << log;
   EXPECT_NE(log.find("765.4"), std::string::npos) << "the venue's balance replaces the configured one\n" << log;
+}
+
+// A restart is not blind on OKX, through the `enigma live` binary (config/live-okx.toml pointed at the loopback
+// venue): the first engine trades until an entry's bracket rests at the venue (stop-loss and take-profit, both
+// live algo orders) and is SIGKILLed. While it is down the take-profit triggers and the order it placed fills.
+// The restart on the same state directory reads the venue before trading: the stop-loss still rests (matched),
+// the take-profit's fill is found by the query (its algo order's answer names the order it placed, whose answer
+// has the fill), the journal's position closes as the venue's is, the balance is the account's (its fees and
+// P&L). The stop-loss whose sibling filled is then cancelled at the venue, and SIGTERM ends the run with nothing
+// working and no position at the venue.
+TEST(EngineLiveOkx, ARestartThroughTheBinaryReconcilesWithTheVenue) {
+  using enigma::testing::Child;
+  OkxBinary b("live-okx-restart");
+  FakeOkx& venue = b.venue;
+  enigma::testing::WsTestServer& market = b.market;
+  const std::string& root = b.root;
+  const std::string& config = b.config;
+  const auto args = [&](const std::string& name) {
+    return std::vector<std::string>{"live", "--confirm", "--config", config, "--runs-dir", root + "/runs-" + name};
+  };
+  // The engine's live protective legs at the venue, each an algo order of one leg: {stop-loss, take-profit}
+  // algoClOrdIds.
+  const auto bracket = [&] {
+    std::pair<std::string, std::string> b;
+    for (const auto& a : venue.algos()) {
+      if (!a.live() || !a.reduce_only || a.algo_cl_ord_id.rfind("en", 0) != 0) continue;
+      (a.sl_trigger_px.empty() ? b.second : b.first) = a.algo_cl_ord_id;
+    }
+    return b;
+  };
+  std::string stop_id, tp_id;
+  {
+    Child first(args("first"), root + "/first.out");
+    ASSERT_TRUE(wait_for([&] { return market.live(); }, 30000)) << first.output();
+    // Small bursts, and none once the bracket rests with the position open: the strategy's exits are
+    // decided on frames, so the position stays open until the kill.
+    const auto protected_position = [&] {
+      return !bracket().first.empty() && !bracket().second.empty() && venue.position(kInst) != "0";
+    };
+    std::size_t sent = 0;
+    while (sent + 100 < kUpdates && !protected_position()) {
+      market.send_next(10);
+      sent += 10;
+      wait_for([&] { return market.cursor() == sent; });
+      wait_for(protected_position, 20);
+    }
+    std::tie(stop_id, tp_id) = bracket();
+    ASSERT_FALSE(stop_id.empty()) << first.output();
+    ASSERT_FALSE(tp_id.empty()) << first.output();
+    ASSERT_EQ(::kill(first.pid, SIGKILL), 0);  // no shutdown sequence: the bracket stays at the venue
+    EXPECT_EQ(first.wait(), 128 + SIGKILL);
+  }
+  ASSERT_NE(venue.position(kInst), "0");
+  ASSERT_TRUE(venue.trigger_algo(tp_id));  // while the engine is down: the take-profit closes the position
+  ASSERT_EQ(venue.position(kInst), "0");
+  const std::string tp_order = venue.algo(tp_id)->ord_id;  // the market order the take-profit placed
+  ASSERT_EQ(venue.order_by_id(tp_order)->state, "filled");
+
+  Child second(args("second"), root + "/second.out");
+  ASSERT_TRUE(wait_for([&] { return !enigma::testing::venue_reconciliation(root + "/runs-second").empty(); }, 30000))
+      << second.output();
+  const std::string j = enigma::testing::venue_reconciliation(root + "/runs-second");
+  EXPECT_NE(j.find("\"open_orders\": 1,"), std::string::npos) << j;  // our stop-loss
+  EXPECT_NE(j.find("\"matched\": 1,"), std::string::npos) << j;
+  EXPECT_NE(j.find("{\"client_id\": \"" + tp_id + "\", \"status\": \"FILLED\", \"filled\": \"" +
+                   venue.order_by_id(tp_order)->acc_fill_sz_str() + "\"}"),
+            std::string::npos)
+      << j;
+  EXPECT_NE(j.find("{\"symbol\": \"" + kInst + "\", \"venue\": \"0\", \"journal\": \"0\""), std::string::npos) << j;
+  EXPECT_NE(j.find("\"balance\": \"" + venue.cash_balance() + "\""), std::string::npos) << j;  // after the fees and P&L
+  const auto asked = [&](const std::string& target) {
+    for (const auto& r : venue.request_log())
+      if (r.method == "GET" && r.target == target) return true;
+    return false;
+  };
+  EXPECT_TRUE(asked("/api/v5/trade/order-algo?algoClOrdId=" + tp_id));
+  EXPECT_TRUE(asked("/api/v5/trade/order?instId=" + kInst + "&ordId=" + tp_order));
+  // The take-profit's fill closed the position: its sibling, the stop-loss, is cancelled at the venue.
+  ASSERT_TRUE(wait_for([&] { return venue.algo(stop_id)->state == "canceled"; }, 20000)) << second.output();
+  ASSERT_EQ(::kill(second.pid, SIGTERM), 0);
+  EXPECT_EQ(second.wait(), 128 + SIGTERM) << second.output();
+  EXPECT_EQ(venue.position(kInst), "0");
+  EXPECT_EQ(working(venue), 0u) << "nothing works at the venue after the stop";
+  EXPECT_EQ(venue.bad_signatures(), 0);
+  const std::string log = enigma::testing::slurp(std::filesystem::path(root) / "runs-second" / "latest" / "logs" / "enigma.log");
+  EXPECT_NE(log.find("venue: our order " + stop_id + " is open at the venue"), std::string::npos) << log;
+  EXPECT_NE(log.find("venue: our order " + tp_id + " was no longer open at the venue: FILLED"), std::string::npos) << log;
 }
 
 // OKX's dead-man switch through the binary: cancel-all-after is refreshed while the engine runs; when it dies

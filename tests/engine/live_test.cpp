@@ -31,6 +31,7 @@
 #include "engine/pipeline.hpp"
 #include "engine/run_config.hpp"
 #include "engine/run_output.hpp"
+#include "engine/state.hpp"
 #include "engine/status.hpp"
 #include "feed/capture_reader.hpp"
 #include "feed/uring.hpp"
@@ -284,7 +285,9 @@ TEST_P(EngineLiveEntry, OrdersReachTheVenueSignedAndFillsComeBack) {
   EXPECT_EQ(static_cast<int>(c.orders), venue.posts());
   // Fills from the user-data stream: trades, position and the run's trades.csv.
   ASSERT_GT(core.trades().size(), 0u);
-  EXPECT_EQ(core.trades().front().fee, Notional::parse("0.01234567").value);
+  // Each with the commission the venue charged (its stream's "n": the fill's value at the account's rate).
+  for (const auto& tr : core.trades())
+    EXPECT_EQ(tr.fee, Notional::parse(venue.orders().at(std::string(tr.client_id.view())).commission).value) << tr.client_id.view();
   EXPECT_GT(gateway.stats().stream_reports.load(), 0u);
   EXPECT_GT(gateway.stats().stream_ignored.load(), 0u);  // ACCOUNT_UPDATE is not an error
   EXPECT_EQ(gateway.stats().stream_errors.load(), 0u);
@@ -1064,6 +1067,9 @@ TEST(EngineLive, RestartReconcilesJournalWithTheVenue) {
   for (const auto& o : mid.orders) {
     if (std::string(o.client_id().view()) == tp_id) {
       EXPECT_EQ(o.status, oms::OrderStatus::filled);
+      // Found by the start-up query, with what the venue charged for it: the answer's cumQuote at the taker
+      // rate GET /fapi/v1/commissionRate stated (read before the queries).
+      EXPECT_EQ(o.fees, Notional::parse(venue.orders().at(tp_id).commission).value);
     }
   }
 
@@ -1147,6 +1153,7 @@ TEST_P(EngineLiveBinaryEntry, MissedFillsAreRecoveredAfterTheUserStreamReconnect
   EXPECT_EQ(venue.position(), "0");
   ASSERT_EQ(::kill(engine.pid, SIGTERM), 0);
   EXPECT_EQ(engine.wait(), 128 + SIGTERM) << engine.output();
+  EXPECT_EQ(venue.commission_rate_queries(), 1);  // start-up: the account's rates for BTCUSDT
   const std::string run = std::filesystem::canonical(t.root + "/runs-one/latest").string();
   const std::string log = slurp(run + "/logs/enigma.log");
   EXPECT_NE(log.find("live user_stream_reconnected"), std::string::npos) << log;
@@ -1157,7 +1164,7 @@ TEST_P(EngineLiveBinaryEntry, MissedFillsAreRecoveredAfterTheUserStreamReconnect
   // reached summary.json (REST answers carry it; the ws-api order entry still uses REST for the rest).
   EXPECT_EQ(venue.restriction_queries(), 1);
   EXPECT_NE(log.find("api_key_permissions ip_restrict=false"), std::string::npos) << log;
-  const std::string weight_key = "\"venue_rate_limits\": {\"used_weight_1m\": ";
+  const std::string weight_key = "\"venue_rate_limits\": {\"used_weight\": ";
   const std::size_t w = summary.find(weight_key);
   ASSERT_NE(w, std::string::npos) << summary;
   const long long weight = std::stoll(summary.substr(w + weight_key.size()));
@@ -1169,6 +1176,11 @@ TEST_P(EngineLiveBinaryEntry, MissedFillsAreRecoveredAfterTheUserStreamReconnect
     const std::string id(o.client_id().view());
     if (id == tp_id) {
       EXPECT_EQ(o.status, oms::OrderStatus::filled);
+      // The fill only the query found carries what the venue charged for it (a take-profit market order: the
+      // taker rate on its value), priced from the answer's cumQuote at the rate read at start-up.
+      const std::string charged = venue.orders().at(tp_id).commission;
+      EXPECT_NE(charged, "0");
+      EXPECT_EQ(o.fees, Notional::parse(charged).value) << charged;
     } else if (id == stop_id) {
       EXPECT_EQ(o.status, oms::OrderStatus::canceled);
     }
@@ -1328,9 +1340,20 @@ struct LiveRateRig {
   }
   ~LiveRateRig() { finish(); }
 
-  // Starts the engine and lets the first frame (and its REST snapshot) in.
-  bool start() {
-    core->go_live(*gateway, kKey, oms::Secret(kSecret), "127.0.0.1:" + venue.rest_url().substr(venue.rest_url().rfind(':') + 1));
+  // Starts the engine and lets the first frame (and its REST snapshot) in. With `reconcile`, first the start-up
+  // reconciliation `enigma live` runs (open orders, commission rates, positions, balance from the venue).
+  bool start(bool reconcile = false) {
+    const std::string host = "127.0.0.1:" + venue.rest_url().substr(venue.rest_url().rfind(':') + 1);
+    core->go_live(*gateway, kKey, oms::Secret(kSecret), host);
+    if (reconcile) {
+      oms::binance_futures::Config bc;
+      bc.host = host;
+      oms::binance_futures::Encoder queries(registry, kKey, oms::Secret(kSecret), bc);
+      const std::string dir = fresh_path("run");
+      std::filesystem::create_directories(dir);
+      (void)reconcile_live(*core, registry, *binance_usdm_queries(*gateway, queries, registry), UnknownOrderPolicy::report, dir,
+                           std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+    }
     gateway->start();
     if (!wait_for([&] { return gateway->stream_connected() && venue.stream_open(); })) return false;
     PaperOptions pp;
@@ -1375,7 +1398,53 @@ struct LiveRateRig {
   }
 };
 
+// The shared live-suite cases (tests/support/live_suite.hpp) on a LiveRateRig: the names they use for its
+// parts, and what they need to know of FakeBinance.
+struct BinanceSuiteRun {
+  LiveRateRig& rig;
+  FakeBinance& venue = rig.venue;
+  enigma::testing::WsTestServer& market = *rig.market;
+  std::unique_ptr<TradingCore>& core = rig.core;
+  SpscRing<AdminCommand>& admin = rig.commands;
+  void finish() { rig.finish(); }
+};
+struct BinanceSuite {
+  static constexpr std::string_view kIdKey = "newClientOrderId=";
+  static std::string resting_entry(const FakeBinance& v) {
+    for (const auto& [id, o] : v.orders())
+      if (o.status == "NEW" && o.type == "LIMIT" && !o.reduce_only && id.rfind("en", 0) == 0) return id;
+    return {};
+  }
+  static bool flat(const FakeBinance& v) {
+    if (v.position() != "0") return false;
+    for (const auto& [id, o] : v.orders())
+      if (o.status == "NEW") return false;
+    return true;
+  }
+  static long double fee_paid(const FakeBinance::Fill& f) { return std::stold(f.commission); }
+  static std::vector<std::string> client_ids(const FakeBinance& v) {
+    std::vector<std::string> ids;
+    for (const auto& [id, o] : v.orders()) ids.push_back(id);
+    return ids;
+  }
+};
+
 }  // namespace
+
+// The live suite's continuity case (live_suite.hpp) on Binance USD-M: a -2019 reject is a margin reject, a
+// lost order answer (HTTP 500, booked) is UNKNOWN until the query by origClientOrderId, and a resting entry
+// filled while the user-data stream was down is booked after the reconnect with the commission Binance
+// charged (the order answer has none: its cumQuote at the maker rate from GET /fapi/v1/commissionRate).
+TEST(EngineLive, ARejectALostAnswerAndAFillMissedWhileTheStreamWasDown) {
+  LiveRateRig rig(oms::binance_usdm_budget(), [](RunConfig& rc) { rc.trading.entry_by_strategy[0].mode = oms::EntryMode::level; });
+  rig.venue.set_rest_limits(true);
+  rig.venue.set_rest_stops(true);
+  rig.venue.set_commission_rates("0.00018", "0.00045");  // not the engine's [sim] defaults
+  ASSERT_TRUE(rig.start(/*reconcile=*/true));  // the commission rates, which price a fill only a query finds
+  EXPECT_EQ(rig.venue.commission_rate_queries(), 1);
+  BinanceSuiteRun t{rig};
+  enigma::testing::reject_lost_answer_and_missed_fill<BinanceSuite>(t, *rig.gateway, rig.rec.frames.size(), "binance");
+}
 
 // A venue's 429 (issue 17 item 3): the entry it refused is a venue reject; for Retry-After (1 s) new orders
 // are refused locally (counted, logged), no POST reaches the venue; then orders flow again. The venue's
@@ -1400,7 +1469,7 @@ TEST(EngineLive, AVenue429BacksOffNewOrdersThenTheyResume) {
   ASSERT_TRUE(wait_for([&] {
     metrics = enigma::testing::http_get_or_empty(t.admin->port(), "/metrics");
     return t.venue.used_weight() > 0 && metrics.find("enigma_venue_http_429_total 1\n") != std::string::npos &&
-           metrics.find("enigma_venue_used_weight_1m " + std::to_string(t.venue.used_weight()) + "\n") != std::string::npos;
+           metrics.find("enigma_venue_used_weight " + std::to_string(t.venue.used_weight()) + "\n") != std::string::npos;
   })) << "venue weight " << t.venue.used_weight() << "\n" << metrics;
   const std::string path = fresh_path("metrics") + ".txt";
   std::ofstream(path) << metrics;
@@ -1574,7 +1643,7 @@ TEST(EngineLive, TheKillStillCancelsAndFlattensWhenTheVenueWeightIsNearlySpent) 
   t.finish();
   EXPECT_GE(t.venue.deletes() - deletes, 2) << "both bracket legs cancelled one by one";
   EXPECT_EQ(t.venue.posts() - posts, 1) << "one reduce-only close";
-  EXPECT_GT(t.gateway->stats().used_weight_1m.load(), 800u) << "the venue's weight was past the entries' share";
+  EXPECT_GT(t.gateway->stats().used_weight.load(), 800u) << "the venue's weight was past the entries' share";
   EXPECT_EQ(t.gateway->stats().budget_waits.load(), 0u);
   EXPECT_EQ(t.core->position(0).qty, Qty{});
 }

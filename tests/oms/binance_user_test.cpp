@@ -246,6 +246,40 @@ TEST(OmsBinanceUser, RestNewOrderAnswers) {
   EXPECT_TRUE(a.unknown);
 }
 
+// Binance's order answer has no commission: with the account's rates (GET /fapi/v1/commissionRate) the
+// decoder prices the filled value (cumQuote) at the rate for the order's liquidity. A plain limit order
+// rests: maker; a market or stop order took liquidity: taker.
+TEST(OmsBinanceUser, RestQueryPricesTheFilledValueAtTheAccountsRate) {
+  UserStreamDecoder d(registry());
+  RestAnswer a;
+  const std::string filled = R"({"clientOrderId":"en42","cumQuote":"617.976","executedQty":"0.010","avgPrice":"61797.6","orderId":283194212,"origQty":"0.010","origType":"LIMIT","price":"61797.6","reduceOnly":false,"side":"SELL","status":"FILLED","stopPrice":"0","symbol":"BTCUSDT","timeInForce":"GTC","type":"LIMIT","updateTime":1571110484038})";
+  ASSERT_EQ(d.decode_rest(RestRequest::query, 200, filled, cid("en42"), 0, a), Errc::ok);
+  EXPECT_EQ(a.report.fee, Notional{});  // no rates yet
+  EXPECT_FALSE(a.report.fee_priced);
+  d.set_fee_rates(0, parse_commission_rate(R"({"symbol":"BTCUSDT","makerCommissionRate":"0.0002","takerCommissionRate":"0.0005"})", "BTCUSDT"));
+  ASSERT_EQ(d.decode_rest(RestRequest::query, 200, filled, cid("en42"), 0, a), Errc::ok);
+  EXPECT_EQ(a.report.fee, Notional::parse("0.1235952").value);  // 617.976 * 0.0002
+  EXPECT_TRUE(a.report.fee_priced);
+  std::string stop = filled;
+  stop.replace(stop.find(R"("origType":"LIMIT")"), 18, R"("origType":"STOP_MARKET")");
+  stop.replace(stop.find(R"("type":"LIMIT")"), 14, R"("type":"MARKET")");
+  ASSERT_EQ(d.decode_rest(RestRequest::query, 200, stop, cid("en42"), 0, a), Errc::ok);
+  EXPECT_EQ(a.report.fee, Notional::parse("0.308988").value);  // 617.976 * 0.0005
+  // The rates' answer is checked: another symbol, a missing or bad rate name what is wrong.
+  const auto refused = [](const char* body) {
+    try {
+      (void)parse_commission_rate(body, "BTCUSDT");
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_NE(refused(R"({"symbol":"ETHUSDT","makerCommissionRate":"0.0002","takerCommissionRate":"0.0005"})").find("not for BTCUSDT"), std::string::npos);
+  EXPECT_NE(refused(R"({"symbol":"BTCUSDT","makerCommissionRate":"0.0002"})").find("no takerCommissionRate"), std::string::npos);
+  EXPECT_NE(refused(R"({"symbol":"BTCUSDT","makerCommissionRate":"x","takerCommissionRate":"0.0005"})").find("makerCommissionRate 'x' is not a decimal"), std::string::npos);
+  EXPECT_NE(refused("[]").find("GET /fapi/v1/commissionRate?symbol=BTCUSDT: not a JSON object"), std::string::npos);
+}
+
 TEST(OmsBinanceUser, RestCancelAndQueryAnswers) {
   UserStreamDecoder d(registry());
   RestAnswer a;

@@ -498,6 +498,35 @@ std::string order_json(const std::string& fields) {
 }
 }  // namespace
 
+// KuCoin's order answer has no fee: with the account's rates the decoder prices the filled value (filledValue)
+// at the rate for the order's liquidity, as a status whose fee is priced (oms::apply books the missed part's
+// share). A plain limit order rests: maker; a market or stop order took liquidity: taker.
+TEST(OmsKucoinUser, RestQueryPricesTheFilledValueAtTheAccountsRate) {
+  UserStreamDecoder d(registry());
+  RestAnswer a;
+  const ClientOrderId id = cid("abc123");
+  const std::string done = R"("size":20,"filledSize":20,"filledValue":"72.01","status":"done","isActive":false,"cancelExist":false)";
+  // No rates yet: no fee.
+  ASSERT_EQ(d.decode_rest(RestRequest::query, 200, order_json(done), id, 0, a), Errc::ok);
+  EXPECT_EQ(a.report.fee, Notional{});
+  EXPECT_FALSE(a.report.fee_priced);
+  d.set_fee_rates(0, FeeRates{Rate::parse("0.0002").value, Rate::parse("0.0006").value});
+  ASSERT_EQ(d.decode_rest(RestRequest::query, 200, order_json(done), id, 0, a), Errc::ok);
+  EXPECT_EQ(a.report.fee, Notional::parse("0.014402").value);  // 72.01 * 0.0002
+  EXPECT_TRUE(a.report.fee_priced);
+  std::string market = order_json(done);
+  market.replace(market.find(R"("type":"limit")"), 14, R"("type":"market")");
+  ASSERT_EQ(d.decode_rest(RestRequest::query, 200, market, id, 0, a), Errc::ok);
+  EXPECT_EQ(a.report.fee, Notional::parse("0.043206").value);  // 72.01 * 0.0006
+  ASSERT_EQ(d.decode_rest(RestRequest::query, 200, order_json(std::string(R"("stop":"down",)") + done), id, 0, a), Errc::ok);
+  EXPECT_EQ(a.report.fee, Notional::parse("0.043206").value);  // a stop limit that fired
+  ASSERT_EQ(d.decode_rest(RestRequest::query, 200, order_json(std::string(R"("stop":null,)") + done), id, 0, a), Errc::ok);
+  EXPECT_EQ(a.report.fee, Notional::parse("0.014402").value);
+  // Nothing filled: nothing priced.
+  ASSERT_EQ(d.decode_rest(RestRequest::query, 200, order_json(R"("size":20,"filledSize":0,"filledValue":"0","status":"open","isActive":true)"), id, 0, a), Errc::ok);
+  EXPECT_FALSE(a.report.fee_priced);
+}
+
 TEST(OmsKucoinUser, RestQuery) {
   UserStreamDecoder d(registry());
   RestAnswer a;

@@ -155,13 +155,36 @@ TEST(OmsOrderState, QueryPastOurCountBooksTheVenuesCumulativeFeeLessOurs) {
   late.fee = Notional::parse("0.65").value;
   EXPECT_EQ(apply(o, late).fill_fee, Notional{});
   EXPECT_EQ(o.fees, Notional::parse("1.05").value);
-  // A status without a fee (Binance, KuCoin answers) books the quantity only, as before.
+  // A status without any fee books the quantity only.
   OrderState p = make_order("A7g", lots(10));
   mark_sent(p);
   ExecReport s = report(p, ExecKind::status, lots(10), {}, px(100));
   s.status = OrderStatus::filled;
   EXPECT_EQ(apply(p, s).fill_fee, Notional{});
   EXPECT_EQ(p.fees, Notional{});
+}
+
+// A status whose fee the decoder priced (Binance, KuCoin: the answer has none) books the missed quantity's
+// share of it: the 4 lots that took liquidity on arrival paid the taker fee on the stream (0.4); the 6
+// missed lots, at the resting (maker) rate the whole 10 lots were priced at (0.2 for 10 lots), pay 0.12 --
+// not 0.2 - 0.4, which the venue-cumulative rule above would book.
+TEST(OmsOrderState, QueryPastOurCountBooksThePricedFeesShareOfTheMissedQuantity) {
+  OrderState o = make_order("A7h", lots(10));
+  mark_sent(o);
+  ExecReport f = report(o, ExecKind::fill, lots(4), lots(4), px(100));
+  f.fee = Notional::parse("0.4").value;
+  (void)apply(o, f);
+  ExecReport q = report(o, ExecKind::status, lots(10), {}, px(100));
+  q.status = OrderStatus::filled;
+  q.fee = Notional::parse("0.2").value;
+  q.fee_priced = true;
+  const ApplyResult a = apply(o, q);
+  EXPECT_EQ(a.fill_qty, lots(6));
+  EXPECT_EQ(a.fill_fee, Notional::parse("0.12").value);
+  EXPECT_EQ(o.fees, Notional::parse("0.52").value);
+  // Nothing missed: nothing more to book.
+  EXPECT_EQ(apply(o, q).fill_fee, Notional{});
+  EXPECT_EQ(o.fees, Notional::parse("0.52").value);
 }
 
 TEST(OmsOrderState, QueryNotFoundAfterTimeoutMeansRejected) {

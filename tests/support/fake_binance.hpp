@@ -107,6 +107,14 @@ class FakeBinance {
     std::string client_id, side, type, qty, price;
     std::uint64_t id{0};
     std::string status{"NEW"};
+    std::string commission{"0"};  // what the venue charged for its fill (USDT), once FILLED
+    std::string filled_at;        // its fill's price, once FILLED
+    bool reduce_only{false};
+  };
+  // One fill the venue made (each order fills whole here), with the commission it charged.
+  struct Fill {
+    std::string client_id, qty, price, commission;
+    bool maker{false};
   };
 
   FakeBinance() : hmac_(kSecret) {
@@ -157,6 +165,16 @@ class FakeBinance {
     scripted_[n] = {status, code};
   }
   int posts() const { std::lock_guard lk(mu_); return posts_; }
+  // The shared live suite's faults (tests/support/live_suite.hpp), as scripts of the next new orders: refused
+  // for margin (-2019), or booked with the answer lost (`status`, 5xx).
+  void reject_next_orders(int n) {
+    std::lock_guard lk(mu_);
+    for (int i = 1; i <= n; ++i) scripted_[posts_ + i] = {400, -2019};
+  }
+  void lose_next_order_answer(int status) {
+    std::lock_guard lk(mu_);
+    scripted_[posts_ + 1] = {status, -1000};
+  }
   // The venue's recvWindow rule on order requests (REST and WebSocket API): a timestamp more than
   // min(recvWindow, `ms`) old, or over 1 s ahead, is refused with -1021. Off by default (0): most tests sign
   // with a fixed 2024 timestamp.
@@ -207,6 +225,14 @@ class FakeBinance {
   // working; the account's net position (from fills) and wallet balance; changes made while the engine was
   // down (an order of ours filled, an order someone else placed).
   void set_rest_stops(bool on) { std::lock_guard lk(mu_); rest_stops_ = on; }
+  // The account's commission rates (GET /fapi/v1/commissionRate): a fill is charged its value at the maker
+  // rate for a LIMIT order, the taker rate for any other.
+  void set_commission_rates(std::string maker, std::string taker) {
+    std::lock_guard lk(mu_);
+    maker_rate_ = std::move(maker);
+    taker_rate_ = std::move(taker);
+  }
+  int commission_rate_queries() const { std::lock_guard lk(mu_); return commission_rate_queries_; }
   std::string position() const { std::lock_guard lk(mu_); return position_.to_string(); }
   void set_balance(std::string b) { std::lock_guard lk(mu_); balance_ = std::move(b); }
   int open_order_queries() const { std::lock_guard lk(mu_); return open_order_queries_; }
@@ -223,7 +249,21 @@ class FakeBinance {
       beast::get_lowest_layer(s->tls).socket().close(ec);
     });
   }
+  void drop_streams() { drop_stream(); }
   int stream_accepts() const { std::lock_guard lk(mu_); return stream_accepts_; }
+  // A resting LIMIT order fills (maker), pushed on the user-data stream when it is connected. False when no
+  // such order rests.
+  bool fill_resting(const std::string& client_id) {
+    std::lock_guard lk(mu_);
+    const auto it = orders_.find(client_id);
+    if (it == orders_.end() || it->second.status != "NEW" || it->second.type != "LIMIT") return false;
+    Order& o = it->second;
+    o.status = "FILLED";
+    book_fill(o);
+    if (stream_) stream_->push(update(o, "TRADE", "FILLED", o.qty, fill_px(o), o.commission.c_str(), true));
+    return true;
+  }
+  std::vector<Fill> fills() const { std::lock_guard lk(mu_); return fills_; }
   void fill_while_down(const std::string& client_id) {
     std::lock_guard lk(mu_);
     Order& o = orders_.at(client_id);
@@ -408,14 +448,24 @@ class FakeBinance {
     return R"({"orderId":)" + std::to_string(o.id) + R"(,"symbol":"BTCUSDT","status":")" + o.status +
            R"(","clientOrderId":")" + o.client_id + R"(","price":")" + o.price + R"(","avgPrice":")" + (o.status == "FILLED" ? fill_px(o) : std::string("0.00")) +
            R"(","origQty":")" + o.qty + R"(","executedQty":")" + (o.status == "FILLED" ? o.qty : std::string("0")) +
-           R"(","cumQuote":"0","timeInForce":"GTC","type":")" + o.type +
+           R"(","cumQuote":")" + (o.status == "FILLED" ? decimal(value_of(o)) : std::string("0")) + R"(","timeInForce":"GTC","type":")" + o.type +
            R"(","reduceOnly":false,"side":")" + o.side + R"(","stopPrice":"0","origType":")" + o.type +
            R"(","updateTime":1723075200123})";
   }
-  std::string fill_px(const Order& o) const { return o.type == "LIMIT" ? o.price : last_px_; }
-  void book_fill(const Order& o) {
+  std::string fill_px(const Order& o) const { return !o.filled_at.empty() ? o.filled_at : o.type == "LIMIT" ? o.price : last_px_; }
+  // Books the order's fill into the position and charges its commission. mu_ held.
+  void book_fill(Order& o) {
     const Qty q = Qty::parse(o.qty).value;
     position_ += o.side == "BUY" ? q : -q;
+    o.filled_at = fill_px(o);
+    o.commission = decimal(value_of(o) * std::stold(o.type == "LIMIT" ? maker_rate_ : taker_rate_));
+    fills_.push_back({o.client_id, o.qty, o.filled_at, o.commission, o.type == "LIMIT"});
+  }
+  long double value_of(const Order& o) const { return std::stold(o.qty) * std::stold(fill_px(o)); }
+  static std::string decimal(long double x) {
+    char b[64];
+    std::snprintf(b, sizeof b, "%.8Lf", x);
+    return b;
   }
   std::string update(const Order& o, const char* x, const char* X, const std::string& last_qty,
                      const std::string& last_px, const char* commission, bool maker) {
@@ -446,6 +496,7 @@ class FakeBinance {
     if (target.rfind("/fapi/v1/order", 0) == 0) return m == http::verb::post ? 0 : 1;
     if (target.rfind("/fapi/v1/countdownCancelAll", 0) == 0) return 10;
     if (target.rfind("/fapi/v2/positionRisk", 0) == 0 || target.rfind("/fapi/v2/balance", 0) == 0) return 5;
+    if (target.rfind("/fapi/v1/commissionRate", 0) == 0) return 20;
     if (target.rfind("/fapi/v1/openOrders", 0) == 0) return target.find("symbol=") == std::string::npos ? 40 : 1;
     return 1;
   }
@@ -483,7 +534,7 @@ class FakeBinance {
                              (listen_key_generation_ == 0 ? std::string() : std::to_string(listen_key_generation_)) + "\"}");
     }
     const bool account = target.rfind("/fapi/v1/openOrders", 0) == 0 || target.rfind("/fapi/v2/positionRisk", 0) == 0 ||
-                         target.rfind("/fapi/v2/balance", 0) == 0;
+                         target.rfind("/fapi/v2/balance", 0) == 0 || target.rfind("/fapi/v1/commissionRate", 0) == 0;
     if (account) {  // signed account queries of the start-up reconciliation
       const std::size_t q = target.find('?');
       if (!key_ok || q == std::string::npos || !signed_ok(target.substr(q + 1))) {
@@ -496,6 +547,13 @@ class FakeBinance {
         for (const auto& [id, o] : orders_)
           if (o.status == "NEW") body += (body.size() > 1 ? "," : "") + order_json(o);
         return answer(200, body + "]");
+      }
+      if (target.rfind("/fapi/v1/commissionRate", 0) == 0) {
+        const std::string symbol = parse_params(target.substr(q + 1))["symbol"];
+        if (symbol != "BTCUSDT") return answer(400, R"({"code":-1121,"msg":"Invalid symbol."})");
+        ++commission_rate_queries_;
+        return answer(200, R"({"symbol":"BTCUSDT","makerCommissionRate":")" + maker_rate_ + R"(","takerCommissionRate":")" +
+                               taker_rate_ + R"("})");
       }
       if (target.rfind("/fapi/v2/positionRisk", 0) == 0) {
         return answer(200, R"([{"symbol":"ETHUSDT","positionAmt":"0.000","entryPrice":"0.0"},{"symbol":"BTCUSDT","positionAmt":")" +
@@ -553,6 +611,7 @@ class FakeBinance {
       post_times_.push_back(std::chrono::steady_clock::now());
       const int n = ++posts_;
       Order o{p["newClientOrderId"], p["side"], p["type"], p["quantity"], p.count("price") ? p["price"] : "0", next_id_++};
+      o.reduce_only = p["reduceOnly"] == "true";
       if (auto it = scripted_.find(n); it != scripted_.end()) {
         if (it->second.first == 0) {
           orders_[o.client_id] = o;  // booked, resting; the answer never comes
@@ -574,9 +633,10 @@ class FakeBinance {
         stream_->push(R"({"e":"ACCOUNT_UPDATE","E":1723075200202,"T":1723075200200,"a":{"m":"ORDER","B":[],"P":[]}})");
         const bool resting_limit = rest_limits_ && o.type == "LIMIT" && p["timeInForce"] != "IOC" && p["timeInForce"] != "FOK";
         if (o.type != "TAKE_PROFIT_MARKET" && !(rest_stops_ && o.type == "STOP_MARKET") && !resting_limit) {
-          orders_[o.client_id].status = "FILLED";
-          book_fill(o);
-          stream_->push(update(o, "TRADE", "FILLED", o.qty, o.type == "LIMIT" ? o.price : last_px_, "0.01234567", o.type == "LIMIT"));
+          Order& f = orders_[o.client_id];
+          f.status = "FILLED";
+          book_fill(f);
+          stream_->push(update(f, "TRADE", "FILLED", f.qty, fill_px(f), f.commission.c_str(), f.type == "LIMIT"));
         }
       }
       return answer(200, order_json(o));
@@ -644,6 +704,9 @@ class FakeBinance {
   bool rest_stops_{false};
   Qty position_{};
   std::string balance_{"1000"};
+  std::string maker_rate_{"0.0002"}, taker_rate_{"0.0005"};  // USD-M's base rates
+  std::vector<Fill> fills_;
+  int commission_rate_queries_{0};
   int open_order_queries_{0};
   int stream_accepts_{0};
   int listen_key_puts_{0}, listen_key_generation_{0}, listen_key_delay_ms_{0};

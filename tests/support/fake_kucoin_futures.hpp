@@ -517,13 +517,16 @@ class FakeKucoinFutures {
     return it == orders_.end() ? std::nullopt : std::optional<Order>(it->second);
   }
   [[nodiscard]] std::vector<std::string> bodies() const { std::lock_guard lk(mu_); return bodies_; }  // POST /api/v1/orders
-  // Every match the venue made, in order (each "match" push).
-  struct Match {
+  // Every match the venue made, in order (each "match" push), with the fee it charged: the match's value at
+  // the account's rate for its liquidity (set_fee_rates), to 8 decimals. KuCoin pushes no fee on the order
+  // channel; its fills endpoint states this one.
+  struct Fill {
     std::string client_oid, symbol, price;
     long long size{0};
     bool maker{false};
+    std::string fee;
   };
-  [[nodiscard]] std::vector<Match> matches() const { std::lock_guard lk(mu_); return matches_; }
+  [[nodiscard]] std::vector<Fill> fills() const { std::lock_guard lk(mu_); return fills_; }
   [[nodiscard]] int cancels() const { std::lock_guard lk(mu_); return cancels_; }  // DELETE client-order/..
   [[nodiscard]] int cancel_alls() const { std::lock_guard lk(mu_); return cancel_alls_; }  // DELETE /api/v1/orders
   [[nodiscard]] int stop_cancel_alls() const { std::lock_guard lk(mu_); return stop_cancel_alls_; }
@@ -1050,7 +1053,10 @@ class FakeKucoinFutures {
       o.filled_value += static_cast<double>(part) * mult * px;
       o.updated_ms = kucoin_fake::now_ms();
       book_fill(o.symbol, o.side == "buy" ? part : -part, px);
-      matches_.push_back({o.client_oid, o.symbol, price, part, maker});
+      char fee[64];
+      std::snprintf(fee, sizeof fee, "%.8Lf",
+                    static_cast<long double>(part) * mult * std::stold(price) * std::stold(maker ? maker_fee_ : taker_fee_));
+      fills_.push_back({o.client_oid, o.symbol, price, part, maker, fee});
       const char* status = o.remaining() == 0 ? "match" : maker ? "open" : "match";
       broadcast(o, change(o, "match", status, part, price, next_trade_id(), maker ? "maker" : "taker"));
     }
@@ -1269,7 +1275,7 @@ class FakeKucoinFutures {
   std::string balance_{"10000"};
   std::string permission_{"General,Futures"};
   std::string maker_fee_{"0.0002"}, taker_fee_{"0.0006"};  // KuCoin Futures' base rates
-  std::vector<Match> matches_;
+  std::vector<Fill> fills_;
   int fill_parts_{1};
   std::uint64_t order_seq_{0}, trade_seq_{0};
 

@@ -10,8 +10,9 @@
 //   static bool flat(const V&)                   no position and no working order at the venue
 //   static long double fee_paid(const Fill&)     a fill's fee as the engine books it (positive = paid)
 //   static std::vector<std::string> client_ids(const V&)   the client ids of the orders the venue booked
-//   static constexpr std::string_view kIdKey     the client-id key of an order request's JSON body (bodies()
-//                                                 without it, e.g. the dead-man's, are not order requests)
+//   static constexpr std::string_view kIdKey     what precedes the client id in an order request's body (a
+//                                                 JSON key, or a form field for Binance); bodies() without it,
+//                                                 e.g. the dead-man's, are not order requests
 #pragma once
 
 #include <gtest/gtest.h>
@@ -87,14 +88,15 @@ void reject_lost_answer_and_missed_fill(Run& t, engine::LiveGateway& gateway, st
     for (const std::string& b : venue.bodies())
       if (const std::size_t at = b.find(Traits::kIdKey); at != std::string::npos) {
         const std::size_t from = at + Traits::kIdKey.size();
-        ids.push_back(b.substr(from, b.find('"', from) - from));
+        ids.push_back(b.substr(from, b.find_first_of("\"&", from) - from));  // a JSON string or a form value
       }
     return ids;
   };
+  const std::size_t before = order_ids().size();  // orders sent with the first frames, before the fault
   venue.reject_next_orders(1);
-  while (sent + 200 < updates && order_ids().empty()) feed_frames(t, sent, 50);
-  ASSERT_FALSE(order_ids().empty()) << "no order in " << sent << " frames";
-  const std::string rejected = order_ids().front();
+  while (sent + 200 < updates && order_ids().size() <= before) feed_frames(t, sent, 50);
+  ASSERT_GT(order_ids().size(), before) << "no order in " << sent << " frames";
+  const std::string rejected = order_ids()[before];
   venue.lose_next_order_answer(500);
   const std::size_t asked = order_ids().size();
   while (sent + 200 < updates && order_ids().size() <= asked) feed_frames(t, sent, 20);
