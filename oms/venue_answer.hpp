@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "oms/exec_report.hpp"
 
@@ -39,6 +40,31 @@ struct RestAnswer {
 struct FeeRates {
   Rate maker;
   Rate taker;
+};
+
+// The account's rates per instrument, for a decoder whose venue leaves fees out of what it sends (KuCoin's
+// fills, Binance's and KuCoin's order answers): a value is priced at the rate of its side.
+class FeeTable {
+ public:
+  // Before decoding starts (it allocates).
+  void set(InstrumentId instrument, FeeRates rates) {
+    if (instrument >= rates_.size()) {
+      rates_.resize(static_cast<std::size_t>(instrument) + 1);
+      known_.resize(static_cast<std::size_t>(instrument) + 1, false);
+    }
+    rates_[instrument] = rates;
+    known_[instrument] = true;
+  }
+  // `value` at the maker or taker rate of `instrument`, to the nearest unit; zero where no rates were set.
+  [[nodiscard]] Notional price(InstrumentId instrument, Notional value, bool maker) const noexcept {
+    if (instrument >= known_.size() || !known_[instrument]) return {};
+    const Rate rate = maker ? rates_[instrument].maker : rates_[instrument].taker;
+    return Notional::from_raw(static_cast<std::int64_t>(div_round(static_cast<int128>(value.raw()) * rate.raw(), Rate::kScale, Rounding::nearest)));
+  }
+
+ private:
+  std::vector<FeeRates> rates_;
+  std::vector<bool> known_;
 };
 
 }  // namespace enigma::oms

@@ -176,9 +176,7 @@ struct UserStreamDecoder::Impl {
   std::size_t max_bytes;
   od::parser parser;
   std::vector<char> padded;  // copy target for messages without simdjson padding
-  // The account's rates per instrument id (set_fee_rates, before decoding starts); has_fees[i] false: none.
-  std::vector<FeeRates> fees;
-  std::vector<bool> has_fees;
+  FeeTable fees;  // the account's rates (set_fee_rates): a query answer's filled value is priced at them
 
   Impl(const InstrumentRegistry& r, Venue v, std::size_t max) : registry(r), venue(v), max_bytes(max), parser(max) {
     if (parser.allocate(max)) throw Error("binance futures user decoder: cannot allocate simdjson buffers");
@@ -330,12 +328,8 @@ struct UserStreamDecoder::Impl {
           // No commission in the answer: the filled value (cumQuote) priced at the account's rate
           // (ExecReport::fee_priced). A plain limit order rests (maker); a market or stop order takes (taker).
           Notional value{};
-          if (r.cum_qty.raw() > 0 && parse_opt(f.cum_quote, value) == Errc::ok && r.instrument < has_fees.size() &&
-              has_fees[r.instrument]) {
-            const bool maker = (f.orig_type.empty() ? f.type : f.orig_type) == "LIMIT";
-            const Rate rate = maker ? fees[r.instrument].maker : fees[r.instrument].taker;
-            r.fee = Notional::from_raw(static_cast<std::int64_t>(
-                div_round(static_cast<int128>(value.raw()) * rate.raw(), Rate::kScale, Rounding::nearest)));
+          if (r.cum_qty.raw() > 0 && parse_opt(f.cum_quote, value) == Errc::ok) {
+            r.fee = fees.price(r.instrument, value, (f.orig_type.empty() ? f.type : f.orig_type) == "LIMIT");
             r.fee_priced = r.fee.raw() != 0;
           }
           break;
@@ -448,14 +442,7 @@ UserStreamDecoder::UserStreamDecoder(const InstrumentRegistry& registry, Venue v
     : impl_(std::make_unique<Impl>(registry, venue, max_message_bytes)) {}
 UserStreamDecoder::~UserStreamDecoder() = default;
 
-void UserStreamDecoder::set_fee_rates(InstrumentId instrument, FeeRates rates) {
-  if (instrument >= impl_->fees.size()) {
-    impl_->fees.resize(static_cast<std::size_t>(instrument) + 1);
-    impl_->has_fees.resize(static_cast<std::size_t>(instrument) + 1, false);
-  }
-  impl_->fees[instrument] = rates;
-  impl_->has_fees[instrument] = true;
-}
+void UserStreamDecoder::set_fee_rates(InstrumentId instrument, FeeRates rates) { impl_->fees.set(instrument, rates); }
 
 Result<UserEvent> UserStreamDecoder::decode(std::string_view msg, std::size_t padded_capacity, ExecReport& out) noexcept {
   return impl_->decode(msg, padded_capacity, out);

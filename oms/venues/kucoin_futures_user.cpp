@@ -192,9 +192,7 @@ struct UserStreamDecoder::Impl {
   const InstrumentRegistry& registry;
   Venue venue;
   venue_json::PaddedParser json;
-  // The account's rates per instrument id (set_fee_rates, before decoding starts); has_fees[i] false: none.
-  std::vector<FeeRates> fees;
-  std::vector<bool> has_fees;
+  FeeTable fees;  // the account's rates (set_fee_rates): each fill and a query answer's filled value are priced at them
 
   Impl(const InstrumentRegistry& r, Venue v, std::size_t max) : registry(r), venue(v), json(max, "kucoin futures user decoder") {}
 
@@ -244,11 +242,11 @@ struct UserStreamDecoder::Impl {
     return R::success(UserEvent::report);
   }
 
-  // `value` at the account's rate for the liquidity (linear contracts; zero without rates or for inverse ones).
+  // `value` at the account's rate for the liquidity (linear contracts; zero without rates, and for inverse
+  // ones, whose fee is in the base coin).
   Notional priced_fee(InstrumentId inst, Notional value, bool maker) const noexcept {
-    if (inst >= has_fees.size() || !has_fees[inst] || registry.get(inst).kind == InstrumentKind::inverse_perpetual) return {};
-    const Rate rate = maker ? fees[inst].maker : fees[inst].taker;
-    return Notional::from_raw(static_cast<std::int64_t>(div_round(static_cast<int128>(value.raw()) * rate.raw(), Rate::kScale, Rounding::nearest)));
+    if (registry.get(inst).kind == InstrumentKind::inverse_perpetual) return {};
+    return fees.price(inst, value, maker);
   }
 
   Errc fill_report(const StreamOrder& f, ExecReport& out) noexcept {
@@ -472,14 +470,7 @@ UserStreamDecoder::UserStreamDecoder(const InstrumentRegistry& registry, Venue v
     : impl_(std::make_unique<Impl>(registry, venue, max_message_bytes)) {}
 UserStreamDecoder::~UserStreamDecoder() = default;
 
-void UserStreamDecoder::set_fee_rates(InstrumentId instrument, FeeRates rates) {
-  if (instrument >= impl_->fees.size()) {
-    impl_->fees.resize(static_cast<std::size_t>(instrument) + 1);
-    impl_->has_fees.resize(static_cast<std::size_t>(instrument) + 1, false);
-  }
-  impl_->fees[instrument] = rates;
-  impl_->has_fees[instrument] = true;
-}
+void UserStreamDecoder::set_fee_rates(InstrumentId instrument, FeeRates rates) { impl_->fees.set(instrument, rates); }
 
 Result<UserEvent> UserStreamDecoder::decode(std::string_view msg, std::size_t padded_capacity, ExecReport& out) noexcept {
   return impl_->decode(msg, padded_capacity, out);

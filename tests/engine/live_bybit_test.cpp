@@ -13,7 +13,6 @@
 #include <memory>
 #include <string>
 #include <thread>
-#include <tuple>
 #include <vector>
 
 #include "engine/admin.hpp"
@@ -364,28 +363,12 @@ TEST(EngineLiveBybit, ARestartThroughTheBinaryReconcilesWithTheVenue) {
     }
     return b;
   };
-  std::string stop_id, tp_id;
-  {
-    Child first(args("first"), root + "/first.out");
-    ASSERT_TRUE(wait_for([&] { return market.live(); }, 30000)) << first.output();
-    // Small bursts, and none once the bracket rests with the position open: the strategy's exits are
-    // decided on frames, so the position stays open until the kill.
-    const auto protected_position = [&] {
-      return !bracket().first.empty() && !bracket().second.empty() && venue.position("BTCUSDT") != "0";
-    };
-    std::size_t sent = 0;
-    while (sent + 100 < kUpdates && !protected_position()) {
-      market.send_next(10);
-      sent += 10;
-      wait_for([&] { return market.cursor() == sent; });
-      wait_for(protected_position, 20);
-    }
-    std::tie(stop_id, tp_id) = bracket();
-    ASSERT_FALSE(stop_id.empty()) << first.output();
-    ASSERT_FALSE(tp_id.empty()) << first.output();
-    ASSERT_EQ(::kill(first.pid, SIGKILL), 0);  // no shutdown sequence: the bracket stays at the venue
-    EXPECT_EQ(first.wait(), 128 + SIGKILL);
-  }
+  std::pair<std::string, std::string> legs;
+  enigma::testing::trade_until_bracket_then_kill(args("first"), root + "/first.out", market, kUpdates, bracket,
+                                                 [&] { return venue.position("BTCUSDT") != "0"; }, legs);
+  if (::testing::Test::HasFatalFailure()) return;
+  const std::string& stop_id = legs.first;
+  const std::string& tp_id = legs.second;
   ASSERT_NE(venue.position("BTCUSDT"), "0");
   ASSERT_TRUE(venue.trigger_stop(tp_id));  // while the engine is down: the take-profit closes the position
   ASSERT_EQ(venue.position("BTCUSDT"), "0");

@@ -18,10 +18,12 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "engine/admin.hpp"
@@ -29,6 +31,7 @@
 #include "engine/trading_core.hpp"
 #include "tests/support/engine_test_support.hpp"
 #include "tests/support/enigma_process.hpp"
+#include "tests/support/ws_test_server.hpp"
 
 namespace enigma::testing {
 
@@ -68,6 +71,33 @@ bool kill_until_flat(Run& t, std::size_t sent, std::size_t updates) {
   if (!t.admin.try_push(engine::AdminCommand{engine::AdminCommandKind::kill, 1})) return false;
   t.market.send_next(updates - sent);
   return wait_for([&] { return Traits::flat(t.venue); }, 10000);
+}
+
+// The first half of a restart case through the binary: `enigma live` with `args` (output to `out`) trades on
+// market data sent in bursts of 10 frames until `bracket()` names both protective legs resting at the venue
+// ({stop-loss, take-profit}) while `position_open()`, then is SIGKILLed: no shutdown sequence, so the bracket
+// stays at the venue for what the test does while the engine is down. The legs' ids go to `legs`.
+template <class Bracket, class Open>
+void trade_until_bracket_then_kill(const std::vector<std::string>& args, const std::string& out, WsTestServer& market,
+                                   std::size_t updates, Bracket bracket, Open position_open,
+                                   std::pair<std::string, std::string>& legs) {
+  Child first(args, out);
+  ASSERT_TRUE(wait_for([&] { return market.live(); }, 30000)) << first.output();
+  // Small bursts, and none once the bracket rests with the position open: the strategy's exits are decided
+  // on frames, so the position stays open until the kill.
+  const auto protected_position = [&] { return !bracket().first.empty() && !bracket().second.empty() && position_open(); };
+  std::size_t sent = 0;
+  while (sent + 100 < updates && !protected_position()) {
+    market.send_next(10);
+    sent += 10;
+    wait_for([&] { return market.cursor() == sent; });
+    wait_for(protected_position, 20);
+  }
+  legs = bracket();
+  ASSERT_FALSE(legs.first.empty()) << first.output();
+  ASSERT_FALSE(legs.second.empty()) << first.output();
+  ASSERT_EQ(::kill(first.pid, SIGKILL), 0);
+  EXPECT_EQ(first.wait(), 128 + SIGKILL);
 }
 
 // Continuity, through run_live with resting entries (the rig built with EntryMode::level):
