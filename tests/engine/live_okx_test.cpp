@@ -241,7 +241,7 @@ TEST(EngineLiveOkx, OrdersReachTheVenueSignedAndFillsComeBackWithTheirFees) {
 // A refused cancel-all-after leaves the account without its dead-man switch: OKX takes one per second, so
 // the first one of an engine restarted within a second of the last is refused (429, 50011). The engine sends
 // it again within 1.5 s, not a third of the countdown (here 30 s / 3) later.
-TEST(EngineLiveOkx, ARefusedDeadManSwitchIsArmedAgainWithinTwoSeconds) {
+TEST(EngineLiveOkx, ARefusedDeadManSwitchIsArmedAgainWithinSeconds) {
   OkxLiveRun t([](RunConfig& rc) { rc.trading.deadman_countdown_ns = 30'000'000'000; });
   FakeOkx& venue = t.venue;
   venue.rate_limit_next(1);  // the first signed REST request: the first cancel-all-after
@@ -249,7 +249,8 @@ TEST(EngineLiveOkx, ARefusedDeadManSwitchIsArmedAgainWithinTwoSeconds) {
   ASSERT_TRUE(t.start(kOkxSecret)) << "private streams, engine or first frame not up";
   ASSERT_TRUE(wait_for([&] { return venue.rate_limited() == 1; }, 5000));
   EXPECT_FALSE(venue.countdown_armed());
-  ASSERT_TRUE(wait_for([&] { return venue.countdown_armed(); }, 3000)) << "the dead-man switch stayed unarmed";
+  // 1.5 s in the engine, 1.75-2.5 s measured here (release, TSan); the next refresh would come 10 s later.
+  ASSERT_TRUE(wait_for([&] { return venue.countdown_armed(); }, 6000)) << "the dead-man switch stayed unarmed";
   const double armed_after_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   EXPECT_EQ(venue.countdown_timeout_s(), 30);
   t.finish();
