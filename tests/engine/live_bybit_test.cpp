@@ -293,6 +293,10 @@ struct BybitBinary {
     venue.set_balance("765.4");
     config = binary_config(venue, md, market, root);
   }
+  // `enigma live --confirm` on this config, its run directories under root/runs-<name>.
+  std::vector<std::string> args(const std::string& name) const {
+    return {"live", "--confirm", "--config", config, "--runs-dir", root + "/runs-" + name};
+  }
 };
 }  // namespace
 
@@ -348,10 +352,6 @@ TEST(EngineLiveBybit, ARestartThroughTheBinaryReconcilesWithTheVenue) {
   FakeBybit& venue = b.venue;
   enigma::testing::WsTestServer& market = b.market;
   const std::string& root = b.root;
-  const std::string& config = b.config;
-  const auto args = [&](const std::string& name) {
-    return std::vector<std::string>{"live", "--confirm", "--config", config, "--runs-dir", root + "/runs-" + name};
-  };
   // The engine's resting protective legs at the venue, both untriggered conditionals: {stop-loss,
   // take-profit} order link ids. A stop-loss triggers against the position: a buy's above the mark (50000).
   const auto bracket = [&] {
@@ -364,7 +364,7 @@ TEST(EngineLiveBybit, ARestartThroughTheBinaryReconcilesWithTheVenue) {
     return b;
   };
   std::pair<std::string, std::string> legs;
-  enigma::testing::trade_until_bracket_then_kill(args("first"), root + "/first.out", market, kUpdates, bracket,
+  enigma::testing::trade_until_bracket_then_kill(b.args("first"), root + "/first.out", market, kUpdates, bracket,
                                                  [&] { return venue.position("BTCUSDT") != "0"; }, legs);
   if (::testing::Test::HasFatalFailure()) return;
   const std::string& stop_id = legs.first;
@@ -373,7 +373,7 @@ TEST(EngineLiveBybit, ARestartThroughTheBinaryReconcilesWithTheVenue) {
   ASSERT_TRUE(venue.trigger_stop(tp_id));  // while the engine is down: the take-profit closes the position
   ASSERT_EQ(venue.position("BTCUSDT"), "0");
 
-  Child second(args("second"), root + "/second.out");
+  Child second(b.args("second"), root + "/second.out");
   ASSERT_TRUE(wait_for([&] { return !enigma::testing::venue_reconciliation(root + "/runs-second").empty(); }, 30000))
       << second.output();
   const std::string j = enigma::testing::venue_reconciliation(root + "/runs-second");

@@ -338,6 +338,10 @@ struct OkxBinary {
     venue.set_balance("765.4");
     config = binary_config(venue, md, market, root);
   }
+  // `enigma live --confirm` on this config, its run directories under root/runs-<name>.
+  std::vector<std::string> args(const std::string& name) const {
+    return {"live", "--confirm", "--config", config, "--runs-dir", root + "/runs-" + name};
+  }
 };
 }  // namespace
 
@@ -407,10 +411,6 @@ TEST(EngineLiveOkx, ARestartThroughTheBinaryReconcilesWithTheVenue) {
   FakeOkx& venue = b.venue;
   enigma::testing::WsTestServer& market = b.market;
   const std::string& root = b.root;
-  const std::string& config = b.config;
-  const auto args = [&](const std::string& name) {
-    return std::vector<std::string>{"live", "--confirm", "--config", config, "--runs-dir", root + "/runs-" + name};
-  };
   // The engine's live protective legs at the venue, each an algo order of one leg: {stop-loss, take-profit}
   // algoClOrdIds.
   const auto bracket = [&] {
@@ -422,7 +422,7 @@ TEST(EngineLiveOkx, ARestartThroughTheBinaryReconcilesWithTheVenue) {
     return b;
   };
   std::pair<std::string, std::string> legs;
-  enigma::testing::trade_until_bracket_then_kill(args("first"), root + "/first.out", market, kUpdates, bracket,
+  enigma::testing::trade_until_bracket_then_kill(b.args("first"), root + "/first.out", market, kUpdates, bracket,
                                                  [&] { return venue.position(kInst) != "0"; }, legs);
   if (::testing::Test::HasFatalFailure()) return;
   const std::string& stop_id = legs.first;
@@ -433,7 +433,7 @@ TEST(EngineLiveOkx, ARestartThroughTheBinaryReconcilesWithTheVenue) {
   const std::string tp_order = venue.algo(tp_id)->ord_id;  // the market order the take-profit placed
   ASSERT_EQ(venue.order_by_id(tp_order)->state, "filled");
 
-  Child second(args("second"), root + "/second.out");
+  Child second(b.args("second"), root + "/second.out");
   ASSERT_TRUE(wait_for([&] { return !enigma::testing::venue_reconciliation(root + "/runs-second").empty(); }, 30000))
       << second.output();
   const std::string j = enigma::testing::venue_reconciliation(root + "/runs-second");
