@@ -504,6 +504,7 @@ struct LiveGateway::Impl {
   std::vector<std::unique_ptr<RestConnection>> conns;
   std::unique_ptr<feed::WsClient> ws;
   std::unique_ptr<feed::WsClient> ws_business;  // OKX: the orders-algo channel's connection
+  std::atomic<std::uint64_t> business_connects{0};  // OKX: its connects (the first is not a reconnect)
   std::string listen_key;
   std::int64_t next_keepalive_ns{0};
   std::int64_t next_countdown_ns{0};  // OKX: the earliest wall time the next cancel-all-after may leave (1 per s)
@@ -1100,6 +1101,10 @@ void LiveGateway::open_stream() {
     auto* g = static_cast<LiveGateway*>(c);
     if (g->opt_.venue == Venue::okx && g->okx_login_answer(f.payload, *g->impl_->ws, oms::okx_swap::Encoder::subscribe_message()))
       return;
+    if (g->opt_.venue == Venue::okx && okx_subscribed(f.payload, "orders")) {
+      g->okx_stream_subscribed("user", g->stats_.stream_connects.load());
+      return;
+    }
     for (std::size_t i = 0; i == 0 || i < g->impl_->decoder.count(); ++i) g->stream_message(f, i);
   };
   open_stream_handlers(wo, h);
@@ -1117,6 +1122,10 @@ void LiveGateway::open_okx_business_stream(feed::WsClientOptions wo) {
   h.on_frame = [](void* c, const feed::WsFrame& f) noexcept {
     auto* g = static_cast<LiveGateway*>(c);
     if (g->okx_login_answer(f.payload, *g->impl_->ws_business, oms::okx_swap::Encoder::business_subscribe_message())) return;
+    if (okx_subscribed(f.payload, "orders-algo")) {
+      g->okx_stream_subscribed("business", g->impl_->business_connects.load());
+      return;
+    }
     for (std::size_t i = 0; i == 0 || i < g->impl_->decoder.count(); ++i) g->stream_message(f, i);
   };
   h.on_connected = [this] {
@@ -1125,6 +1134,7 @@ void LiveGateway::open_okx_business_stream(feed::WsClientOptions wo) {
     } catch (const std::exception& e) {
       ENIGMA_LOG_ERROR("live", "business_stream_login_not_sent: {}", e.what());
     }
+    ++impl_->business_connects;
     ENIGMA_LOG_INFO("live", "business_stream_connected url={} then=login,subscribe_orders_algo", opt_.okx_business_ws_url);
   };
   h.on_disconnected = [this](const feed::WsDisconnect& d) {
@@ -1145,6 +1155,24 @@ bool LiveGateway::okx_login_answer(std::string_view payload, feed::WsClient& ws,
     ENIGMA_LOG_ERROR("live", "private_stream_subscribe_not_sent: {}", e.what());
   }
   return true;
+}
+
+// OKX: the venue's answer to the subscription of `channel` ({"event":"subscribe","arg":{"channel":..}}).
+bool LiveGateway::okx_subscribed(std::string_view payload, std::string_view channel) noexcept {
+  if (payload.find("\"event\":\"subscribe\"") == std::string_view::npos) return false;
+  const std::size_t at = payload.find("\"channel\":\"");
+  if (at == std::string_view::npos) return false;
+  const std::string_view rest = payload.substr(at + 11);
+  return rest.size() > channel.size() && rest.substr(0, channel.size()) == channel && rest[channel.size()] == '"';
+}
+
+// OKX: a private channel is subscribed again after a reconnect. Pushes sent while that connection was down
+// (or before the venue took the subscription) are lost, so the working orders are queried from here: a stop
+// cancelled while the business stream was away is found by its query, not waited for.
+void LiveGateway::okx_stream_subscribed(const char* stream, std::uint64_t connects) noexcept {
+  if (connects <= 1) return;
+  ENIGMA_LOG_WARN("live", "{}_stream_resubscribed connects={} then=query_working_orders", LogLiteral{stream}, connects);
+  resync_epoch_.fetch_add(1, std::memory_order_release);
 }
 
 void LiveGateway::stream_message(const feed::WsFrame& f, std::size_t index) noexcept {
@@ -1203,7 +1231,7 @@ void LiveGateway::open_stream_handlers(feed::WsClientOptions& wo, feed::WsHandle
         ENIGMA_LOG_ERROR("live", "private_stream_login_not_sent: {}", e.what());
       }
     }
-    if (++stats_.stream_connects > 1) {
+    if (++stats_.stream_connects > 1 && opt_.venue != Venue::okx) {  // OKX: once subscribed (okx_stream_subscribed)
       ENIGMA_LOG_WARN("live", "user_stream_reconnected connects={} then=query_working_orders",
                       stats_.stream_connects.load());
       resync_epoch_.fetch_add(1, std::memory_order_release);

@@ -1173,8 +1173,22 @@ void TradingCore::handle_report(const oms::ExecReport& r, std::int64_t now_ns, s
     case oms::ExecKind::cancel_rejected:
       ENIGMA_LOG_WARN("oms", "cancel_rejected id={} reason={} status={}", id.view(), LogLiteral{oms::to_string(r.reason)},
                       LogLiteral{oms::to_string(o.status)});
+      // "Already filled, canceled or unknown": the push that says which may never come (its stream was down).
+      // Unless it comes first, a query a little later settles the order.
+      if (live_ != nullptr && r.reason == oms::Reason::order_not_found && oms::is_working(o.status)) {
+        if (s->query_at_ns == 0) ++pending_queries_;
+        s->verify = true;
+        s->query_at_ns = now_ns + cfg_.unknown_query_delay_ns;
+      }
       break;
     case oms::ExecKind::triggered: ENIGMA_LOG_INFO("oms", "order_triggered id={}", id.view()); break;
+    case oms::ExecKind::status:
+      // The venue's answer to a query (a lost answer, a reconnect's check). An order it ended without a fill
+      // to come (canceled, expired, rejected, never booked) is released from the gate here, as a pushed cancel
+      // would be; a fill it reports is booked below.
+      if (oms::is_terminal(o.status) && o.status != oms::OrderStatus::filled) (void)risk_->on_cancel(id, now_ns);
+      ENIGMA_LOG_INFO("oms", "order_status id={} status={} filled={} source=query", id.view(), LogLiteral{oms::to_string(o.status)}, o.filled);
+      break;
     default: break;
   }
   if (out.cancel_sibling) cancel_order(*out.cancel_sibling, now_ns);

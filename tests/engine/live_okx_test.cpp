@@ -268,6 +268,66 @@ TEST(EngineLiveOkx, ARejectALostAnswerAndAFillMissedWhileTheStreamWasDown) {
   enigma::testing::reject_lost_answer_and_missed_fill<OkxSuite>(t, *t.gateway, kUpdates, "okx");
 }
 
+// OKX pushes a stop's state on a connection of its own (/ws/v5/business, orders-algo). A stop the venue cancels
+// while only that connection is down (the orders connection stays up: nothing else asks for a query) is found
+// once the channel is subscribed again, by the query of the working orders that follows; the push is lost.
+TEST(EngineLiveOkx, AStopCancelledWhileTheAlgoStreamWasDownIsFoundByAQuery) {
+  enigma::testing::CaseLog log;  // outlives the engine: the canceled stop is read from the engine's log line
+  OkxLiveRun t;
+  ASSERT_TRUE(t.start(kOkxSecret)) << "private streams, engine or first frame not up";
+  FakeOkx& venue = t.venue;
+  const auto live_stop = [&] {
+    for (const auto& a : venue.algos())
+      if (a.live()) return a.algo_cl_ord_id;
+    return std::string{};
+  };
+  std::size_t sent = 1;
+  std::string stop;
+  // A protected position: its exits are decided on frames, and none is sent until the end.
+  while (sent + 200 < kUpdates && ((stop = live_stop()).empty() || venue.position(kInst) == "0"))
+    enigma::testing::feed_frames(t, sent, 10);
+  ASSERT_FALSE(stop.empty()) << "no protected position in " << sent << " frames";
+  const int logins = venue.ws_logins();
+  const int queries = venue.requests("GET /api/v5/trade/order-algo");
+  venue.drop_streams(/*business_only=*/true);
+  ASSERT_TRUE(venue.cancel_algo_by_venue(stop));  // its push goes to nobody
+  ASSERT_TRUE(wait_for([&] { return venue.ws_logins() > logins; }, 10000)) << "the business stream never came back";
+  EXPECT_TRUE(wait_for([&] { return log.contains("order_status id=" + stop + " status=CANCELED"); }, 10000))
+      << "the engine never learned that its stop " << stop << " was cancelled\n" << log.tail(40);
+  EXPECT_GT(venue.requests("GET /api/v5/trade/order-algo"), queries);
+  t.finish();
+  EXPECT_GE(t.core->counters().reconnect_reconciliations, 1u);
+  EXPECT_EQ(venue.bad_signatures(), 0);
+}
+
+// A cancel the venue refuses as "already filled, canceled or does not exist" (51400) leaves the order's fate
+// to a push. Here that push was lost (the venue cancelled the entry while its stream wrote nothing, the
+// connection up: no reconnect, so no reconnect query): the engine queries the order and learns it was cancelled.
+TEST(EngineLiveOkx, ACancelRefusedForAnOrderAlreadyGoneIsSettledByAQuery) {
+  enigma::testing::CaseLog log;  // outlives the engine: the query's answer is read from the engine's log line
+  OkxLiveRun t([](RunConfig& rc) { rc.trading.entry_by_strategy[0].mode = oms::EntryMode::level; });
+  ASSERT_TRUE(t.start(kOkxSecret)) << "private streams, engine or first frame not up";
+  FakeOkx& venue = t.venue;
+  std::size_t sent = 1;
+  std::string entry;
+  while (sent + 200 < kUpdates && (entry = OkxSuite::resting_entry(venue)).empty()) enigma::testing::feed_frames(t, sent, 20);
+  ASSERT_FALSE(entry.empty()) << "no resting entry in " << sent << " frames";
+  const int connects = venue.ws_logins();
+  venue.set_stream_silent(true);
+  ASSERT_TRUE(venue.cancel_by_venue(entry));  // its push is lost
+  venue.set_stream_silent(false);
+  ASSERT_TRUE(t.admin.try_push(AdminCommand{AdminCommandKind::kill, 1}));  // cancels the entry: 51400
+  EXPECT_TRUE(wait_for([&] { return log.contains("order_status id=" + entry + " status=CANCELED"); }, 10000))
+      << "the engine never learned that its entry " << entry << " was cancelled\n" << log.tail(40);
+  EXPECT_TRUE(log.contains("cancel_rejected id=" + entry + " reason=ORDER_NOT_FOUND"));
+  EXPECT_EQ(venue.ws_logins(), connects) << "the streams reconnected: their query, not the refused cancel's, settled it";
+  t.finish();
+  EXPECT_EQ(t.core->working_orders(), 0u) << enigma::testing::working_orders_text(*t.core);
+  // The settled order no longer counts against the risk limits (nor is it a kill switch's to cancel).
+  EXPECT_EQ(t.core->risk().kill_switch().orders().size(), 0u);
+  EXPECT_EQ(venue.bad_signatures(), 0);
+}
+
 // Requests signed with a secret the venue does not know are refused (50113, invalid signature): the engine
 // raises its emergency stop for credentials, and however much market data follows no order reaches the venue.
 TEST(EngineLiveOkx, RefusedCredentialsRaiseTheEmergencyStop) {

@@ -736,13 +736,13 @@ class FakeOkx {
     delay_ms_ = ms;
   }
   // Closes every private WebSocket connection (no close frame): what is pushed until the client reconnects
-  // is lost.
-  void drop_streams() {
+  // is lost. business_only: only the /ws/v5/business ones (orders-algo); the orders connection stays up.
+  void drop_streams(bool business_only = false) {
     std::vector<std::shared_ptr<Session>> victims;
     {
       std::lock_guard lk(mu_);
       for (auto& w : ws_sessions_)
-        if (auto s = w.lock(); s && s->open) {
+        if (auto s = w.lock(); s && s->open && (s->business || !business_only)) {
           s->open = false;
           victims.push_back(std::move(s));
         }
@@ -811,6 +811,15 @@ class FakeOkx {
     Order* o = find_cl(cl_ord_id);
     if (o == nullptr || !o->open()) return false;
     cancel(*o, cancel_source);
+    flush_pushes();
+    return true;
+  }
+  // The venue cancels a live algo itself (state canceled, pushed on orders-algo). False when no such live algo.
+  bool cancel_algo_by_venue(const std::string& algo_cl_ord_id) {
+    std::lock_guard lk(mu_);
+    Algo* a = find_algo_cl(algo_cl_ord_id);
+    if (a == nullptr || !a->live()) return false;
+    cancel_algo(*a);
     flush_pushes();
     return true;
   }

@@ -21,11 +21,14 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include "core/logger.hpp"
 #include "engine/admin.hpp"
 #include "engine/live_gateway.hpp"
 #include "engine/trading_core.hpp"
@@ -45,6 +48,53 @@ inline std::string venue_reconciliation(const std::string& runs) {
     if (j.find("\"balance\"") != std::string::npos && j.size() > 2 && j.substr(j.size() - 2) == "}\n") return j;
   }
   return {};
+}
+
+// The engine's log for one case, in the test's scratch directory (kept when the run fails), installed as the
+// global logger while it lives; a failed check prints its tail, so a failure seen only on CI can be read there.
+class CaseLog {
+ public:
+  CaseLog() : path_(fresh_path("engine") + ".log"), logger_(options(path_)) { Logger::set_global(&logger_); }
+  ~CaseLog() { Logger::set_global(nullptr); }
+  CaseLog(const CaseLog&) = delete;
+  CaseLog& operator=(const CaseLog&) = delete;
+  // True once a line written so far contains `text`.
+  bool contains(std::string_view text) {
+    logger_.flush();
+    return slurp(path_).find(text) != std::string::npos;
+  }
+  // The last `n` lines written so far (but the kill switch's refusals of new entries, one per frame).
+  std::string tail(std::size_t n) {
+    logger_.flush();
+    std::ifstream in(path_);
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(in, line);)
+      if (line.find("reason=kill_switch") == std::string::npos) lines.push_back(std::move(line));  // the latch's refusals
+    std::string out = "last lines of " + path_ + ":\n";
+    for (std::size_t i = lines.size() > n ? lines.size() - n : 0; i < lines.size(); ++i) out += lines[i] + "\n";
+    return out;
+  }
+
+ private:
+  static LoggerOptions options(const std::string& path) {
+    LoggerOptions o;
+    o.path = path;
+    o.install_signal_handlers = false;
+    return o;
+  }
+  std::string path_;
+  Logger logger_;
+};
+
+// The engine's working orders, one per line (client id, status, type, reduce-only, filled / qty).
+inline std::string working_orders_text(engine::TradingCore& core) {
+  std::ostringstream out;
+  for (const oms::OrderState& o : core.order_manager().orders())
+    if (oms::is_working(o.status))
+      out << "working: " << o.client_id().view() << ' ' << oms::to_string(o.status) << " type="
+          << risk::to_string(o.spec.req.type) << " reduce_only=" << o.spec.req.reduce_only << " filled="
+          << o.filled.to_string() << '/' << o.spec.req.qty.to_string() << '\n';
+  return out.str();
 }
 
 // Sends `n` more market-data frames and waits until the market server has written them.
@@ -110,6 +160,11 @@ void trade_until_bracket_then_kill(const std::vector<std::string>& args, const s
 // and no order the venue booked is UNKNOWN to the engine.
 template <class Traits, class Run>
 void reject_lost_answer_and_missed_fill(Run& t, engine::LiveGateway& gateway, std::size_t updates, const char* name) {
+  CaseLog log;
+  struct Finish {  // the engine's threads end before the log does, however the case ends
+    Run& t;
+    ~Finish() { t.finish(); }
+  } finish{t};
   auto& venue = t.venue;
   std::size_t sent = 1;
   // The client ids of the order requests the venue received (other requests, e.g. the dead-man's, have none).
@@ -167,7 +222,8 @@ void reject_lost_answer_and_missed_fill(Run& t, engine::LiveGateway& gateway, st
   for (const auto& tr : core.trades()) entry_booked = entry_booked || tr.client_id.view() == entry;
   EXPECT_TRUE(entry_booked) << entry;
   EXPECT_EQ(core.position(0).qty, Qty{});
-  EXPECT_EQ(core.working_orders(), 0u);
+  EXPECT_EQ(core.working_orders(), 0u) << working_orders_text(core) << log.tail(80);
+  EXPECT_EQ(core.risk().kill_switch().orders().size(), 0u) << "orders still reserved in the risk gate";
   for (const std::string& id : Traits::client_ids(venue)) {
     const oms::OrderState* s = core.order(risk::ClientOrderId::from(id).value);
     ASSERT_NE(s, nullptr) << id;
