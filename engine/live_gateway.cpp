@@ -1505,7 +1505,7 @@ void LiveGateway::rest_done(RestConnection& c) noexcept {
       ENIGMA_LOG_WARN("live", "order {}: venue refused with code {} (HTTP {}): {}", rq.client_id.view(),
                       a.venue_code, status, feed::quote_input(c.body, 200));
     }
-    gr = GatewayReport{a.report, a.venue_code, a.unknown};
+    gr = GatewayReport{a.report, a.venue_code, a.unknown, a.placed_order};
     // KuCoin names a stop order's lifecycle events by its order id only: learn it from the order's answer,
     // or from the query that resolved a lost one.
     if (opt_.venue == Venue::kucoin_futures && !a.unknown && a.venue_code == 0 && !a.report.venue_order_id.view().empty() &&

@@ -152,6 +152,7 @@ struct GatewayReport {
   oms::ExecReport report;
   std::int32_t venue_code{0};  // Binance error code of a refused request
   bool unknown{false};         // outcome unknown: query the client order id
+  oms::VenueOrderId placed_order{};  // a query's answer about a stop that fired: the order it placed (OKX)
 };
 
 struct LiveGatewayStats {

@@ -1274,6 +1274,7 @@ void TradingCore::poll_live(std::int64_t now_ns, std::uint64_t poll_tsc, FillFn 
       }
       continue;
     }
+    if (!g.placed_order.view().empty()) [[unlikely]] query_placed(g, now_ns);
     handle_report(g.report, now_ns, poll_tsc, on_fill, ctx);
   }
   {  // the venue's view of our request rate (relaxed loads of the gateway's counters; no syscall)
@@ -1337,6 +1338,20 @@ void TradingCore::query_unknown(std::int64_t now_ns) noexcept {
     }
     s.query_at_ns = now_ns + cfg_.unknown_query_delay_ns;  // again if this answer does not settle it
   }
+}
+
+// A query found one of our stops fired (OKX: an algo order "effective"): what the order it placed did (its
+// fills, their fee) is in that order's own answer, which is asked for now and applied as our stop's report.
+// A stream that was down when the stop fired leaves no other way to learn of its fill.
+void TradingCore::query_placed(const GatewayReport& g, std::int64_t now_ns) noexcept {
+  const risk::ClientOrderId& id = g.report.client_id;
+  const oms::OrderState* o = om_.find(id);
+  if (okx_ == nullptr || o == nullptr || !oms::is_working(o->status)) return;
+  const InstrumentId inst = o->spec.req.instrument;
+  const auto n = okx_->encode_query_placed(inst, g.placed_order.view(), now_ns / 1'000'000, wire_.data(), wire_.size());
+  const bool sent = n.ok() && send_live(oms::binance_futures::RestRequest::query, id, inst, n.value);
+  if (sent) ++counters_.queries;
+  ENIGMA_LOG_WARN("live", "stop_fired id={} placed_order={} then=query sent={}", id.view(), g.placed_order.view(), sent);
 }
 
 // Live: a little after a kill, every entry still working (a refused or lost cancel) gets its cancel again.

@@ -39,7 +39,8 @@
 
 namespace enigma::engine {
 
-class LiveGateway;  // engine/live_gateway.hpp
+class LiveGateway;     // engine/live_gateway.hpp
+struct GatewayReport;  // engine/live_gateway.hpp
 
 // One fill as written to trades.csv (deterministic: data time only).
 struct TradeRow {
@@ -480,6 +481,7 @@ class TradingCore {
   std::unique_ptr<oms::kucoin_futures::Encoder> kucoin_;
   std::unique_ptr<oms::okx_swap::Encoder> okx_;  // live on OKX only
   [[nodiscard]] bool okx_algo(const risk::ClientOrderId& id) noexcept;
+  void query_placed(const GatewayReport& g, std::int64_t now_ns) noexcept;
   std::unique_ptr<oms::bybit_linear::Encoder> bybit_;  // live on Bybit only (replay and paper encode no Bybit bytes)
   std::vector<Slot> slots_;
   std::size_t slots_high_water_{0};  // slots at or past this index were never used: scans stop here

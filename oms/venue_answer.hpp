@@ -32,6 +32,9 @@ struct RestAnswer {
   ExecReport report{};
   std::int32_t venue_code{0};  // the venue's error code of a refusal (Binance -2019, KuCoin 300003); 0 otherwise
   bool unknown{false};
+  // A query's answer about a stop that fired (OKX: an algo order "effective"): the venue's id of the order it
+  // placed, whose own query has the fills; empty otherwise.
+  VenueOrderId placed_order{};
 };
 
 // The account's fee rates on one instrument, as the venue states them (a fraction of the fill's value;

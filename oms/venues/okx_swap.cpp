@@ -1,5 +1,7 @@
 #include "oms/venues/okx_swap.hpp"
 
+#include <algorithm>
+
 #include <openssl/crypto.h>
 
 #include <cstring>
@@ -319,6 +321,19 @@ Result<std::size_t> Encoder::encode_query(InstrumentId instrument, const ClientO
     e.put("&clOrdId=");
   }
   e.put(id.view());  // [A-Za-z0-9] and the symbol's [A-Z0-9-]: nothing to URL-encode
+  if (e.overflow) return Result<std::size_t>::failure(Errc::capacity);
+  return finish("GET", e.view(), {}, timestamp_ms, out, cap);
+}
+
+Result<std::size_t> Encoder::encode_query_placed(InstrumentId instrument, std::string_view ord_id,
+                                                 std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept {
+  const bool digits = !ord_id.empty() && std::all_of(ord_id.begin(), ord_id.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (instrument >= registry_.size() || !digits) return Result<std::size_t>::failure(Errc::out_of_range);
+  BufWriter e(endpoint_, sizeof endpoint_);
+  e.put("/api/v5/trade/order?instId=");
+  e.put(registry_.get(instrument).symbol.view());
+  e.put("&ordId=");
+  e.put(ord_id);
   if (e.overflow) return Result<std::size_t>::failure(Errc::capacity);
   return finish("GET", e.view(), {}, timestamp_ms, out, cap);
 }

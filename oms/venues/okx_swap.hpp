@@ -121,6 +121,11 @@ class Encoder {
   // `instrument` is still checked). Errc::out_of_range: unknown instrument, invalid id; Errc::capacity.
   [[nodiscard]] Result<std::size_t> encode_query(InstrumentId instrument, const ClientOrderId& id, bool algo,
                                                  std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept;
+  // The order a fired algo order placed, by the venue's id (RestAnswer::placed_order of the algo order's query):
+  // GET /api/v5/trade/order?instId=..&ordId=.. . Its answer names our algo order in algoClOrdId.
+  // Errc::out_of_range: unknown instrument, an id not all digits; Errc::capacity.
+  [[nodiscard]] Result<std::size_t> encode_query_placed(InstrumentId instrument, std::string_view ord_id,
+                                                        std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept;
   // POST /api/v5/trade/cancel-all-after {"timeOut":"N"}: OKX's dead-man switch, a countdown like Binance's
   // countdownCancelAll: unless refreshed within N seconds (10..120; 0 disarms it) the venue cancels every pending
   // order-book order of the account (the docs advise a refresh every second; it says nothing of untriggered algo

@@ -74,6 +74,7 @@ struct Element {
   std::string_view inst_type, inst_id, side, ord_id, cl_ord_id, algo_id, algo_cl_ord_id, state, category;
   std::string_view acc_fill_sz, fill_sz, fill_px, trade_id, fill_fee, fill_fee_ccy, fee, fee_ccy, avg_px;
   std::string_view exec_type, cancel_source, fail_code, s_code;
+  std::string_view first_placed;  // an algo order's ordIdList[0]: the order it placed once fired
   std::uint64_t u_time{0}, fill_time{0};
   bool has_acc_fill{false};  // an order (not an algo order) answer
 };
@@ -99,6 +100,16 @@ Errc walk_element(od::object obj, Element& f) noexcept {
       e = get_num_text(v, f.algo_id);
     else if (k == "algoClOrdId")
       e = get_num_text(v, f.algo_cl_ord_id);
+    else if (k == "ordIdList") {
+      od::array list;
+      if (v.get_array().get(list)) return Errc::wrong_type;
+      for (auto item : list) {
+        od::value x;
+        if (item.get(x)) return Errc::bad_format;
+        if (f.first_placed.empty()) e = get_num_text(x, f.first_placed);
+        if (e != Errc::ok) break;
+      }
+    }
     else if (k == "state")
       e = get_text(v, f.state);
     else if (k == "category")
@@ -534,6 +545,13 @@ struct UserStreamDecoder::Impl {
     if (code == 0) {
       if (!ok_http) return unknown(Errc::bad_format);  // success code on an error status: not an answer we know
       if (const Errc se = success(kind, b, id, inst, r); se != Errc::ok) return unknown(se);
+      // A stop that fired: the order it placed (ordIdList's first; the ordId beside it "will be deprecated"),
+      // whose own answer has the fills and fees (the engine queries it: TradingCore::query_placed).
+      const bool fired = b.first.state == "effective" || b.first.state == "partially_effective";
+      if (kind == RestRequest::query && !b.first.has_acc_fill && fired) {
+        const std::string_view placed = b.first.first_placed.empty() ? b.first.ord_id : b.first.first_placed;
+        if (const auto vid = VenueOrderId::from(placed); !placed.empty() && vid.ok()) out.placed_order = vid.value;
+      }
       return Errc::ok;
     }
     if (venue_does_not_know(code)) return unknown(Errc::ok);

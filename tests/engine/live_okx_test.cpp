@@ -300,6 +300,47 @@ TEST(EngineLiveOkx, AStopCancelledWhileTheAlgoStreamWasDownIsFoundByAQuery) {
   EXPECT_EQ(venue.bad_signatures(), 0);
 }
 
+// A stop that fires while both private streams are down: the fill of the market order it placed is pushed to
+// nobody. After the reconnect the engine's query of the stop answers "effective" with that order's id; the
+// engine asks for that order and books its fill with the venue's fee, and cancels the bracket's other leg.
+TEST(EngineLiveOkx, AStopThatFiredWhileTheStreamsWereDownIsBookedFromTheOrderItPlaced) {
+  enigma::testing::CaseLog log;
+  OkxLiveRun t;
+  ASSERT_TRUE(t.start(kOkxSecret)) << "private streams, engine or first frame not up";
+  FakeOkx& venue = t.venue;
+  const auto live_algos = [&] {
+    std::vector<std::string> ids;
+    for (const auto& a : venue.algos())
+      if (a.live()) ids.push_back(a.algo_cl_ord_id);
+    return ids;
+  };
+  std::size_t sent = 1;
+  // A protected position (both legs live): its exits are decided on frames, and none is sent until the end.
+  while (sent + 200 < kUpdates && (live_algos().size() < 2 || venue.position(kInst) == "0"))
+    enigma::testing::feed_frames(t, sent, 10);
+  ASSERT_EQ(live_algos().size(), 2u) << "no protected position in " << sent << " frames";
+  const std::string stop = live_algos().front();
+  const std::uint64_t connects = t.gateway->stats().stream_connects.load();
+  venue.drop_streams();
+  ASSERT_TRUE(wait_for([&] { return !t.gateway->stream_connected(); }));
+  ASSERT_TRUE(venue.trigger_algo(stop));  // its order fills: pushed to nobody
+  ASSERT_EQ(venue.position(kInst), "0");
+  ASSERT_TRUE(wait_for([&] { return t.gateway->stream_connected() && t.gateway->stats().stream_connects.load() > connects; }, 10000));
+  EXPECT_TRUE(wait_for([&] { return live_algos().empty(); }, 10000)) << "the other leg is still live\n" << log.tail(40);
+  EXPECT_TRUE(log.contains("stop_fired id=" + stop + " "));
+  t.finish();
+  const TradingCore& core = *t.core;
+  ASSERT_EQ(core.trades().size(), venue.fills().size()) << log.tail(40);
+  const auto [venue_fees, our_fees] = enigma::testing::fee_totals<OkxSuite>(venue, core);
+  EXPECT_NEAR(static_cast<double>(our_fees), static_cast<double>(venue_fees), 1e-9);
+  EXPECT_EQ(core.position(0).qty, Qty{});
+  const oms::OrderState* s = t.core->order(risk::ClientOrderId::from(stop).value);
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->status, oms::OrderStatus::filled);
+  EXPECT_EQ(core.working_orders(), 0u) << enigma::testing::working_orders_text(*t.core);
+  EXPECT_EQ(venue.bad_signatures(), 0);
+}
+
 // A cancel the venue refuses as "already filled, canceled or does not exist" (51400) leaves the order's fate
 // to a push. Here that push was lost (the venue cancelled the entry while its stream wrote nothing, the
 // connection up: no reconnect, so no reconnect query): the engine queries the order and learns it was cancelled.

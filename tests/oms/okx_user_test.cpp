@@ -369,6 +369,16 @@ TEST(OmsOkxEncoder, CancelBatchQueryDeadMan) {
   EXPECT_TRUE(rq.starts_with("GET /api/v5/trade/order-algo?algoClOrdId=sl7 HTTP/1.1\r\n")) << rq;
   EXPECT_EQ(header_value(rq, "OK-ACCESS-SIGN"), expected_sign(rq));
 
+  // The order a fired stop placed, by the venue's id.
+  n = e.encode_query_placed(0, "700037894679157082", kTs, buf, sizeof buf);
+  ASSERT_TRUE(n.ok());
+  rq.assign(buf, n.value);
+  EXPECT_TRUE(rq.starts_with("GET /api/v5/trade/order?instId=BTC-USDT-SWAP&ordId=700037894679157082 HTTP/1.1\r\n")) << rq;
+  EXPECT_EQ(header_value(rq, "OK-ACCESS-SIGN"), expected_sign(rq));
+  EXPECT_FALSE(e.encode_query_placed(0, "", kTs, buf, sizeof buf).ok());
+  EXPECT_FALSE(e.encode_query_placed(0, "12&x=1", kTs, buf, sizeof buf).ok());
+  EXPECT_FALSE(e.encode_query_placed(7, "123", kTs, buf, sizeof buf).ok());
+
   n = e.encode_dead_man(60, kTs, buf, sizeof buf);
   ASSERT_TRUE(n.ok());
   rq.assign(buf, n.value);
@@ -1113,7 +1123,25 @@ TEST(OmsOkxRest, QueryAnAlgoOrder) {
   ASSERT_EQ(d.decode_rest(RestRequest::query, 200, replace(body, R"("state": "live")", R"("state": "effective")"),
                           cid("client_algo_1"), 0, a),
             Errc::ok);
-  EXPECT_EQ(a.report.status, OrderStatus::accepted);  // fired: its order's fate is on the stream
+  EXPECT_EQ(a.report.status, OrderStatus::accepted);  // fired: its order's fate is that order's
+  EXPECT_TRUE(a.placed_order.view().empty());          // the fixture names no order placed ("ordId": "")
+  // The order it placed: ordIdList's first entry, else the ordId beside it (to be deprecated, says OKX).
+  const std::string fired = replace(body, R"("state": "live")", R"("state": "effective")");
+  ASSERT_EQ(d.decode_rest(RestRequest::query, 200, replace(fired, R"("ordId": "")", R"("ordId": "555", "ordIdList": ["777", "888"])"),
+                          cid("client_algo_1"), 0, a),
+            Errc::ok);
+  EXPECT_EQ(a.report.status, OrderStatus::accepted);
+  EXPECT_EQ(a.placed_order.view(), "777");
+  EXPECT_EQ(a.report.venue_order_id.view(), "123456789");  // still the algo order's own id
+  ASSERT_EQ(d.decode_rest(RestRequest::query, 200, replace(fired, R"("ordId": "")", R"("ordId": "555", "ordIdList": [])"),
+                          cid("client_algo_1"), 0, a),
+            Errc::ok);
+  EXPECT_EQ(a.placed_order.view(), "555");
+  // Not fired: nothing to follow, whatever the fields say.
+  ASSERT_EQ(d.decode_rest(RestRequest::query, 200, replace(body, R"("ordId": "")", R"("ordId": "555", "ordIdList": ["777"])"),
+                          cid("client_algo_1"), 0, a),
+            Errc::ok);
+  EXPECT_TRUE(a.placed_order.view().empty());
   ASSERT_EQ(d.decode_rest(RestRequest::query, 200, replace(body, R"("state": "live")", R"("state": "canceled")"),
                           cid("client_algo_1"), 0, a),
             Errc::ok);
