@@ -1,11 +1,11 @@
 // A Binance USD-M futures venue in miniature for `enigma live` against loopback (tests/engine/live_test.cpp,
 // perf/live/bench_tick_to_wire.cpp): Beast, TLS with a self-signed certificate made at start, HTTPS
 // POST/PUT /fapi/v1/listenKey, POST/DELETE/GET /fapi/v1/order, DELETE /fapi/v1/batchOrders and /fapi/v1/allOpenOrders,
-// POST /fapi/v1/countdownCancelAll, GET /fapi/v1/openOrders, /fapi/v2/positionRisk, /fapi/v2/balance and
-// /fapi/v1/commissionRate (the account's maker/taker rates, which price every fill's commission) with the
-// HMAC-SHA256 signature VERIFIED against the test secret (a bad one gets 401 -1022), the WebSocket API
-// (binance_ws_api_venue.hpp) and a user-data WebSocket that pushes ORDER_TRADE_UPDATE NEW then TRADE for
-// accepted limit and market orders.
+// POST /fapi/v1/countdownCancelAll, GET /fapi/v1/openOrders, /fapi/v2/positionRisk, /fapi/v2/balance,
+// /fapi/v1/commissionRate (the account's maker/taker rates, which price every fill's commission) and
+// /sapi/v1/account/apiRestrictions, with the HMAC-SHA256 signature VERIFIED against the test secret (a bad one
+// gets 401 -1022), the WebSocket API (binance_ws_api_venue.hpp) and a user-data WebSocket that pushes
+// ORDER_TRADE_UPDATE NEW then TRADE for accepted limit and market orders.
 // Header-only: two translation units use it.
 #pragma once
 
