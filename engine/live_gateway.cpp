@@ -1099,11 +1099,12 @@ void LiveGateway::open_stream() {
   h.ctx = this;
   h.on_frame = [](void* c, const feed::WsFrame& f) noexcept {
     auto* g = static_cast<LiveGateway*>(c);
-    if (g->opt_.venue == Venue::okx && g->okx_login_answer(f.payload, *g->impl_->ws, oms::okx_swap::Encoder::subscribe_message()))
-      return;
-    if (g->opt_.venue == Venue::okx && okx_subscribed(f.payload, "orders")) {
-      g->okx_stream_subscribed("user", g->stats_.stream_connects.load());
-      return;
+    if (g->opt_.venue == Venue::okx) {
+      if (g->okx_login_answer(f.payload, *g->impl_->ws, oms::okx_swap::Encoder::subscribe_message())) return;
+      if (okx_subscribed(f.payload, "orders")) {
+        g->okx_stream_subscribed("user", g->stats_.stream_connects.load());
+        return;
+      }
     }
     for (std::size_t i = 0; i == 0 || i < g->impl_->decoder.count(); ++i) g->stream_message(f, i);
   };

@@ -146,11 +146,15 @@ struct OkxLiveRun {
   }
 };
 
-std::size_t working(const FakeOkx& venue) {
-  std::size_t n = venue.open_orders().size();
-  for (const auto& a : venue.algos()) n += a.live() ? 1 : 0;
-  return n;
+// The algoClOrdIds of the venue's live (untriggered, not cancelled) algo orders.
+std::vector<std::string> live_algos(const FakeOkx& venue) {
+  std::vector<std::string> ids;
+  for (const auto& a : venue.algos())
+    if (a.live()) ids.push_back(a.algo_cl_ord_id);
+  return ids;
 }
+
+std::size_t working(const FakeOkx& venue) { return venue.open_orders().size() + live_algos(venue).size(); }
 
 // What the shared live-suite cases (tests/support/live_suite.hpp) need to know of the OKX test venue.
 struct OkxSuite {
@@ -212,8 +216,7 @@ TEST(EngineLiveOkx, OrdersReachTheVenueSignedAndFillsComeBackWithTheirFees) {
   // charged; the engine's positive = paid).
   ASSERT_EQ(core.trades().size(), venue.fills().size());
   const auto [venue_fees, our_fees] = enigma::testing::fee_totals<OkxSuite>(venue, core);
-  std::size_t algos_live = 0;
-  for (const auto& a : venue.algos()) algos_live += a.live() ? 1 : 0;
+  const std::size_t algos_live = live_algos(venue).size();
   std::printf("okx: %zu requests at the venue, %zu fills, %zu stops (algo orders, %zu still live), fees %.8Lf (venue) "
               "%.8Lf (engine), %d rate-limited\n",
               venue.bodies().size(), venue.fills().size(), venue.algos().size(), algos_live, venue_fees, our_fees,
@@ -276,17 +279,12 @@ TEST(EngineLiveOkx, AStopCancelledWhileTheAlgoStreamWasDownIsFoundByAQuery) {
   OkxLiveRun t;
   ASSERT_TRUE(t.start(kOkxSecret)) << "private streams, engine or first frame not up";
   FakeOkx& venue = t.venue;
-  const auto live_stop = [&] {
-    for (const auto& a : venue.algos())
-      if (a.live()) return a.algo_cl_ord_id;
-    return std::string{};
-  };
   std::size_t sent = 1;
-  std::string stop;
   // A protected position: its exits are decided on frames, and none is sent until the end.
-  while (sent + 200 < kUpdates && ((stop = live_stop()).empty() || venue.position(kInst) == "0"))
+  while (sent + 200 < kUpdates && (live_algos(venue).empty() || venue.position(kInst) == "0"))
     enigma::testing::feed_frames(t, sent, 10);
-  ASSERT_FALSE(stop.empty()) << "no protected position in " << sent << " frames";
+  ASSERT_FALSE(live_algos(venue).empty()) << "no protected position in " << sent << " frames";
+  const std::string stop = live_algos(venue).front();
   const int logins = venue.ws_logins();
   const int queries = venue.requests("GET /api/v5/trade/order-algo");
   venue.drop_streams(/*business_only=*/true);
@@ -308,25 +306,19 @@ TEST(EngineLiveOkx, AStopThatFiredWhileTheStreamsWereDownIsBookedFromTheOrderItP
   OkxLiveRun t;
   ASSERT_TRUE(t.start(kOkxSecret)) << "private streams, engine or first frame not up";
   FakeOkx& venue = t.venue;
-  const auto live_algos = [&] {
-    std::vector<std::string> ids;
-    for (const auto& a : venue.algos())
-      if (a.live()) ids.push_back(a.algo_cl_ord_id);
-    return ids;
-  };
   std::size_t sent = 1;
   // A protected position (both legs live): its exits are decided on frames, and none is sent until the end.
-  while (sent + 200 < kUpdates && (live_algos().size() < 2 || venue.position(kInst) == "0"))
+  while (sent + 200 < kUpdates && (live_algos(venue).size() < 2 || venue.position(kInst) == "0"))
     enigma::testing::feed_frames(t, sent, 10);
-  ASSERT_EQ(live_algos().size(), 2u) << "no protected position in " << sent << " frames";
-  const std::string stop = live_algos().front();
+  ASSERT_EQ(live_algos(venue).size(), 2u) << "no protected position in " << sent << " frames";
+  const std::string stop = live_algos(venue).front();
   const std::uint64_t connects = t.gateway->stats().stream_connects.load();
   venue.drop_streams();
   ASSERT_TRUE(wait_for([&] { return !t.gateway->stream_connected(); }));
   ASSERT_TRUE(venue.trigger_algo(stop));  // its order fills: pushed to nobody
   ASSERT_EQ(venue.position(kInst), "0");
   ASSERT_TRUE(wait_for([&] { return t.gateway->stream_connected() && t.gateway->stats().stream_connects.load() > connects; }, 10000));
-  EXPECT_TRUE(wait_for([&] { return live_algos().empty(); }, 10000)) << "the other leg is still live\n" << log.tail(40);
+  EXPECT_TRUE(wait_for([&] { return live_algos(venue).empty(); }, 10000)) << "the other leg is still live\n" << log.tail(40);
   EXPECT_TRUE(log.contains("stop_fired id=" + stop + " "));
   t.finish();
   const TradingCore& core = *t.core;

@@ -21,7 +21,6 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -66,7 +65,7 @@ class CaseLog {
   // The last `n` lines written so far (but the kill switch's refusals of new entries, one per frame).
   std::string tail(std::size_t n) {
     logger_.flush();
-    std::ifstream in(path_);
+    std::istringstream in(slurp(path_));
     std::vector<std::string> lines;
     for (std::string line; std::getline(in, line);)
       if (line.find("reason=kill_switch") == std::string::npos) lines.push_back(std::move(line));  // the latch's refusals
