@@ -15,8 +15,11 @@
 #include <cstdint>
 #include <cstdio>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "core/book_side.hpp"
@@ -32,7 +35,13 @@ class MarketDataVenue {
  public:
   // Levels are integer ticks of 0.1 and sizes integer thousandths; bids live in [49995.0, 49999.9], asks in
   // [50000.1, 50005.0], so the book never crosses whatever the changes do.
-  MarketDataVenue(Dialect d, std::size_t updates, std::uint32_t seed = 7) : d_(d) {
+  // The history is built once per (dialect, updates, seed) in a process and shared by every venue made with
+  // them: a suite's cases each make the same venue, and under the sanitizers building 20 000 books and
+  // checksums took more of a live case's CPU than the engine did.
+  MarketDataVenue(Dialect d, std::size_t updates, std::uint32_t seed = 7) : d_(d), h_(shared_history(d, updates, seed)) {
+    static std::mutex building;
+    const std::lock_guard<std::mutex> lock(building);
+    if (!books_.empty()) return;  // built by an earlier venue
     std::mt19937 rng(seed);
     Book b;
     for (int i = 0; i < 30; ++i) {
@@ -527,10 +536,25 @@ class MarketDataVenue {
     return {};
   }
 
+  struct History {
+    std::vector<Book> books;     // books[k]: after k diffs
+    std::vector<Change> changes; // changes[i-1]: diff i
+    std::vector<std::string> frames;
+  };
+  static std::shared_ptr<History> shared_history(Dialect d, std::size_t updates, std::uint32_t seed) {
+    static std::mutex m;
+    static std::map<std::tuple<Dialect, std::size_t, std::uint32_t>, std::shared_ptr<History>> made;
+    const std::lock_guard<std::mutex> lock(m);
+    auto& h = made[{d, updates, seed}];
+    if (!h) h = std::make_shared<History>();
+    return h;
+  }
+
   Dialect d_;
-  std::vector<Book> books_;     // books_[k]: after k diffs
-  std::vector<Change> changes_; // changes_[i-1]: diff i
-  std::vector<std::string> frames_;
+  std::shared_ptr<History> h_;
+  std::vector<Book>& books_ = h_->books;
+  std::vector<Change>& changes_ = h_->changes;
+  std::vector<std::string>& frames_ = h_->frames;
 };
 
 }  // namespace enigma::testing
