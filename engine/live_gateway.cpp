@@ -1099,12 +1099,11 @@ void LiveGateway::open_stream() {
   h.ctx = this;
   h.on_frame = [](void* c, const feed::WsFrame& f) noexcept {
     auto* g = static_cast<LiveGateway*>(c);
-    if (g->opt_.venue == Venue::okx) {
-      if (g->okx_login_answer(f.payload, *g->impl_->ws, oms::okx_swap::Encoder::subscribe_message())) return;
-      if (okx_subscribed(f.payload, "orders")) {
-        g->okx_stream_subscribed("user", g->stats_.stream_connects.load());
-        return;
-      }
+    if (g->opt_.venue == Venue::okx && g->okx_login_answer(f.payload, *g->impl_->ws, oms::okx_swap::Encoder::subscribe_message()))
+      return;
+    if (g->order_channels_subscribed(f.payload)) {
+      g->stream_subscribed("user", g->stats_.stream_connects.load());
+      return;
     }
     for (std::size_t i = 0; i == 0 || i < g->impl_->decoder.count(); ++i) g->stream_message(f, i);
   };
@@ -1124,7 +1123,7 @@ void LiveGateway::open_okx_business_stream(feed::WsClientOptions wo) {
     auto* g = static_cast<LiveGateway*>(c);
     if (g->okx_login_answer(f.payload, *g->impl_->ws_business, oms::okx_swap::Encoder::business_subscribe_message())) return;
     if (okx_subscribed(f.payload, "orders-algo")) {
-      g->okx_stream_subscribed("business", g->impl_->business_connects.load());
+      g->stream_subscribed("business", g->impl_->business_connects.load());
       return;
     }
     for (std::size_t i = 0; i == 0 || i < g->impl_->decoder.count(); ++i) g->stream_message(f, i);
@@ -1167,10 +1166,24 @@ bool LiveGateway::okx_subscribed(std::string_view payload, std::string_view chan
   return rest.size() > channel.size() && rest.substr(0, channel.size()) == channel && rest[channel.size()] == '"';
 }
 
-// OKX: a private channel is subscribed again after a reconnect. Pushes sent while that connection was down
-// (or before the venue took the subscription) are lost, so the working orders are queried from here: a stop
-// cancelled while the business stream was away is found by its query, not waited for.
-void LiveGateway::okx_stream_subscribed(const char* stream, std::uint64_t connects) noexcept {
+// The venue's answer that the order channels a connect subscribes are taken, so pushes flow from here on:
+// OKX's "orders" subscribe event, Bybit's subscribe op reply (one request names every topic), KuCoin's ack of
+// the last subscription sent (advancedOrders, after tradeOrders; acks come in order). A refusal is not this:
+// it goes on to the decoder, which reports it.
+bool LiveGateway::order_channels_subscribed(std::string_view payload) const noexcept {
+  const auto has = [&](std::string_view text) { return payload.find(text) != std::string_view::npos; };
+  switch (opt_.venue) {
+    case Venue::okx: return okx_subscribed(payload, "orders");
+    case Venue::bybit: return has("\"op\":\"subscribe\"") && has("\"success\":true");
+    case Venue::kucoin_futures: return has("\"type\":\"ack\"") && has("\"id\":\"stop-orders\"");
+    default: return false;  // Binance: the listenKey's stream needs no subscription
+  }
+}
+
+// A private channel is subscribed again after a reconnect. Pushes sent while that connection was down (or
+// before the venue took the subscription) are lost, so the working orders are queried from here, not from
+// the connect: a fill or a cancel pushed between the two would reach neither the stream nor the query.
+void LiveGateway::stream_subscribed(const char* stream, std::uint64_t connects) noexcept {
   if (connects <= 1) return;
   ENIGMA_LOG_WARN("live", "{}_stream_resubscribed connects={} then=query_working_orders", LogLiteral{stream}, connects);
   resync_epoch_.fetch_add(1, std::memory_order_release);
@@ -1232,10 +1245,15 @@ void LiveGateway::open_stream_handlers(feed::WsClientOptions& wo, feed::WsHandle
         ENIGMA_LOG_ERROR("live", "private_stream_login_not_sent: {}", e.what());
       }
     }
-    if (++stats_.stream_connects > 1 && opt_.venue != Venue::okx) {  // OKX: once subscribed (okx_stream_subscribed)
+    // Binance's stream is live once connected; the others once the venue takes the subscription
+    // (stream_subscribed), and the working orders are queried from there.
+    const bool subscribes = opt_.venue == Venue::okx || opt_.venue == Venue::bybit || opt_.venue == Venue::kucoin_futures;
+    if (++stats_.stream_connects > 1 && !subscribes) {
       ENIGMA_LOG_WARN("live", "user_stream_reconnected connects={} then=query_working_orders",
                       stats_.stream_connects.load());
       resync_epoch_.fetch_add(1, std::memory_order_release);
+    } else if (stats_.stream_connects > 1) {
+      ENIGMA_LOG_WARN("live", "user_stream_reconnected connects={} then=subscribe", stats_.stream_connects.load());
     }
     stream_up_.store(true, std::memory_order_release);
   };

@@ -264,7 +264,8 @@ class LiveGateway {
   void open_okx_business_stream(feed::WsClientOptions wo);
   bool okx_login_answer(std::string_view payload, feed::WsClient& ws, const std::string& subscribe) noexcept;
   static bool okx_subscribed(std::string_view payload, std::string_view channel) noexcept;
-  void okx_stream_subscribed(const char* stream, std::uint64_t connects) noexcept;
+  bool order_channels_subscribed(std::string_view payload) const noexcept;
+  void stream_subscribed(const char* stream, std::uint64_t connects) noexcept;
   void stream_message(const feed::WsFrame& f, std::size_t index) noexcept;  // one element of a private-stream message
   void open_ws_api();  // order entry WebSocket to <ws_api_url>
   void ws_api_send(const OutboundRequest& rq) noexcept;

@@ -221,6 +221,14 @@ TEST(EngineLiveBybit, ARejectALostAnswerAndAFillMissedWhileTheStreamWasDown) {
   enigma::testing::reject_lost_answer_and_missed_fill<BybitSuite>(t, *t.gateway, kUpdates, "bybit");
 }
 
+// The live suite's resubscription case (live_suite.hpp) on Bybit: an entry filled after the private stream's
+// reconnect but before the venue answered its subscribe op is found by the query sent on that answer.
+TEST(EngineLiveBybit, AFillBeforeTheResubscriptionIsFoundByAQuery) {
+  BybitLiveRun t([](RunConfig& rc) { rc.trading.entry_by_strategy[0].mode = oms::EntryMode::level; });
+  ASSERT_TRUE(t.start(kBybitSecret)) << "private stream, engine or first frame not up";
+  enigma::testing::a_fill_before_the_resubscription_is_found_by_query<BybitSuite>(t, *t.gateway, kUpdates);
+}
+
 // Orders signed with a secret the venue does not know are refused (10004, signature error): the engine raises
 // its emergency stop for credentials, and however much market data follows no new order reaches the venue.
 TEST(EngineLiveBybit, RefusedCredentialsRaiseTheEmergencyStop) {

@@ -217,6 +217,15 @@ TEST(EngineLiveKucoin, ARejectALostAnswerAndAFillMissedWhileTheStreamWasDown) {
   enigma::testing::reject_lost_answer_and_missed_fill<KucoinSuite>(t, t.gateway(), kUpdates, "kucoin");
 }
 
+// The live suite's resubscription case (live_suite.hpp) on KuCoin Futures: an entry filled after the private
+// stream's reconnect but before the venue acked its subscriptions (tradeOrders, then advancedOrders) is found
+// by the query sent on the last ack.
+TEST(EngineLiveKucoin, AFillBeforeTheResubscriptionIsFoundByAQuery) {
+  KucoinLiveRun t([](RunConfig& rc) { rc.trading.entry_by_strategy[0].mode = oms::EntryMode::level; });
+  ASSERT_TRUE(t.start(kKucoinSecret)) << "private stream, engine or first snapshot not up";
+  enigma::testing::a_fill_before_the_resubscription_is_found_by_query<KucoinSuite>(t, t.gateway(), kUpdates);
+}
+
 // Signed orders reach the venue, its order changes come back as fills, a venue reject (300003, balance
 // insufficient) and a request that was never answered (UNKNOWN until the query by clientOid resolves it)
 // are resolved, and the kill cancels the resting entries one by one (never a cancel-all, which would take the
@@ -472,7 +481,7 @@ TEST(EngineLiveKucoin, AStopWhoseAnswerWasLostIsFollowedOnceQueried) {
   KucoinLink link(venue, registry);
   LiveGateway& gateway = *link.gateway;
   gateway.start();
-  ASSERT_TRUE(wait_for([&] { return gateway.stream_connected() && venue.stream_open(); }));
+  ASSERT_TRUE(wait_for([&] { return gateway.stream_connected() && venue.stream_open() && venue.stop_stream_open(); }));
   oms::OrderSpec o = limit_buy("enst1", 1, "40000");
   o.req.type = risk::OrderType::stop_market;
   o.req.side = Side::sell;
@@ -535,7 +544,8 @@ TEST(EngineLiveKucoin, AStopPlacedBeforeARestartIsFollowedAfterIt) {
   ASSERT_EQ(orders.size(), 1u);
   EXPECT_EQ(orders[0].type, "STOP_MARKET");
   after.gateway->start();
-  ASSERT_TRUE(wait_for([&] { return after.gateway->stream_connected() && venue.stream_open(); }));
+  // Both channels: a trigger pushed before the stop-order channel's subscription would reach no one.
+  ASSERT_TRUE(wait_for([&] { return after.gateway->stream_connected() && venue.stream_open() && venue.stop_stream_open(); }));
   ASSERT_TRUE(venue.trigger_stop("enst2"));
   GatewayReport g;
   bool triggered = false;

@@ -271,6 +271,14 @@ TEST(EngineLiveOkx, ARejectALostAnswerAndAFillMissedWhileTheStreamWasDown) {
   enigma::testing::reject_lost_answer_and_missed_fill<OkxSuite>(t, *t.gateway, kUpdates, "okx");
 }
 
+// The live suite's resubscription case (live_suite.hpp) on OKX: an entry filled after the private streams'
+// reconnect but before the venue answered the "orders" subscription is found by the query sent on that answer.
+TEST(EngineLiveOkx, AFillBeforeTheResubscriptionIsFoundByAQuery) {
+  OkxLiveRun t([](RunConfig& rc) { rc.trading.entry_by_strategy[0].mode = oms::EntryMode::level; });
+  ASSERT_TRUE(t.start(kOkxSecret)) << "private streams, engine or first frame not up";
+  enigma::testing::a_fill_before_the_resubscription_is_found_by_query<OkxSuite>(t, *t.gateway, kUpdates);
+}
+
 // OKX pushes a stop's state on a connection of its own (/ws/v5/business, orders-algo). A stop the venue cancels
 // while only that connection is down (the orders connection stays up: nothing else asks for a query) is found
 // once the channel is subscribed again, by the query of the working orders that follows; the push is lost.

@@ -416,6 +416,36 @@ class FakeKucoinFutures {
   void delay_answers(int ms) { std::lock_guard lk(mu_); delay_ms_ = ms; }
   // The bullet-private answers only are written `ms` after their request arrived (a slow token service).
   void delay_bullets(int ms) { std::lock_guard lk(mu_); bullet_delay_ms_ = ms; }
+  // Subscriptions that arrive from now on are held, neither in force nor answered (what the venue pushes in
+  // the meantime reaches no one), until release_subscriptions() takes them in order as if they came then:
+  // the window after a reconnect before the venue has the subscription.
+  void hold_subscriptions() {
+    std::lock_guard lk(mu_);
+    holding_subscriptions_ = true;
+  }
+  void release_subscriptions() {
+    std::lock_guard lk(mu_);
+    holding_subscriptions_ = false;
+    net::post(io_, [this, held = std::move(held_subscriptions_)] {
+      for (const auto& [w, text] : held) {
+        const auto s = w.lock();
+        if (!s) continue;
+        std::vector<std::string> answers;
+        {
+          std::lock_guard lk2(mu_);
+          if (!s->open) continue;
+          answers = on_client_text(*s, text);
+        }
+        for (auto& a : answers) s->push(std::move(a));
+      }
+    });
+    held_subscriptions_.clear();
+  }
+  [[nodiscard]] std::size_t held_subscriptions() const {
+    std::lock_guard lk(mu_);
+    return held_subscriptions_.size();
+  }
+
   // Closes every private WebSocket connection (no close frame): what is pushed until the client reconnects
   // is lost.
   void drop_streams() {
@@ -548,6 +578,13 @@ class FakeKucoinFutures {
       if (auto s = w.lock(); s && s->open && (s->orders_all || !s->order_symbols.empty())) return true;
     return false;
   }
+  // A live connection subscribed to the stop-order channel (advancedOrders: where trigger_stop's event goes).
+  [[nodiscard]] bool stop_stream_open() const {
+    std::lock_guard lk(mu_);
+    for (const auto& w : ws_sessions_)
+      if (auto s = w.lock(); s && s->open && s->stop_orders) return true;
+    return false;
+  }
   // Polls `p` every 2 ms for up to `timeout_ms`; true once it holds.
   template <class Pred>
   bool wait_until(Pred p, int timeout_ms = 5000) const {
@@ -677,7 +714,9 @@ class FakeKucoinFutures {
         {
           std::lock_guard lk(self->v.mu_);
           if (!self->open) return;
-          answers = self->v.on_client_text(*self, text);
+          if (self->v.holding_subscriptions_ && text.find("\"subscribe\"") != std::string::npos)
+            self->v.held_subscriptions_.emplace_back(self, text);  // release_subscriptions() takes it
+          else answers = self->v.on_client_text(*self, text);
         }
         for (auto& a : answers) self->push(std::move(a));
         self->read_ws();
@@ -1281,6 +1320,8 @@ class FakeKucoinFutures {
 
   std::map<std::string, bool> tokens_;  // token -> private
   std::vector<std::weak_ptr<Session>> ws_sessions_;
+  bool holding_subscriptions_ = false;
+  std::vector<std::pair<std::weak_ptr<Session>, std::string>> held_subscriptions_;
   std::shared_ptr<std::atomic<std::size_t>> live_connections_{std::make_shared<std::atomic<std::size_t>>(0)};
   int ping_interval_ms_{18000}, ping_timeout_ms_{10000};
   bool answer_pings_{true};

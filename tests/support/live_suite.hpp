@@ -230,4 +230,51 @@ void reject_lost_answer_and_missed_fill(Run& t, engine::LiveGateway& gateway, st
   }
 }
 
+// A fill pushed after a reconnect but before the venue has taken the order channel's subscription again
+// reaches no one: through run_live with resting entries, the test venue holds the new connection's
+// subscription while a resting entry fills, then takes it. The engine queries its working orders once the
+// subscription is answered (not at the connect, which would ask before the fill), and books the fill there,
+// with the venue's fee, before any kill or cancel could turn it up. Needs the test venue's
+// hold_subscriptions / release_subscriptions / held_subscriptions.
+template <class Traits, class Run>
+void a_fill_before_the_resubscription_is_found_by_query(Run& t, engine::LiveGateway& gateway, std::size_t updates) {
+  CaseLog log;
+  struct Finish {
+    Run& t;
+    ~Finish() { t.finish(); }
+  } finish{t};
+  auto& venue = t.venue;
+  std::size_t sent = 1;
+  std::string entry;
+  while (sent + 200 < updates && (entry = Traits::resting_entry(venue)).empty()) feed_frames(t, sent, 20);
+  ASSERT_FALSE(entry.empty()) << "no resting entry in " << sent << " frames";
+  const std::uint64_t connects = gateway.stats().stream_connects.load();
+  venue.hold_subscriptions();
+  venue.drop_streams();
+  ASSERT_TRUE(wait_for([&] { return gateway.stats().stream_connects.load() > connects && venue.held_subscriptions() > 0; }, 10000))
+      << "no new private connection asked for its subscription";
+  // Whatever the engine asks at the connect is answered before the fill.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const std::size_t fills_before = venue.fills().size();
+  ASSERT_TRUE(venue.fill_resting(entry));  // pushed to nobody: no subscription is in force
+  ASSERT_GT(venue.fills().size(), fills_before);
+  venue.release_subscriptions();
+  const std::string booked = "order_status id=" + entry + " status=FILLED";
+  EXPECT_TRUE(wait_for([&] { return log.contains(booked); }, 10000))
+      << "the entry's fill was not found after the subscription was answered\n" << log.tail(40);
+  // Found by that query, not later when a cancel of the entry is refused as "already gone" (that settles an
+  // order too, seconds on, once the entry's time is up).
+  EXPECT_FALSE(log.contains("cancel_rejected id=" + entry)) << "the fill was found only after a refused cancel\n" << log.tail(40);
+  feed_frames(t, sent, 50);
+  ASSERT_TRUE(kill_until_flat<Traits>(t, sent, updates)) << "the venue still holds a position or a working order after the kill";
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  t.finish();
+  engine::TradingCore& core = *t.core;
+  ASSERT_EQ(core.trades().size(), venue.fills().size());
+  const auto [venue_fees, our_fees] = fee_totals<Traits>(venue, core);
+  EXPECT_NEAR(static_cast<double>(our_fees), static_cast<double>(venue_fees), 1e-9);
+  EXPECT_EQ(core.position(0).qty, Qty{});
+  EXPECT_EQ(core.working_orders(), 0u) << working_orders_text(core) << log.tail(60);
+}
+
 }  // namespace enigma::testing
