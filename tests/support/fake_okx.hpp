@@ -157,6 +157,7 @@
 
 #include "core/fixed_point.hpp"
 #include "oms/signing.hpp"
+#include "tests/support/subscription_hold.hpp"
 #include "tests/support/ws_test_server.hpp"
 
 namespace enigma::testing {
@@ -735,35 +736,23 @@ class FakeOkx {
     std::lock_guard lk(mu_);
     delay_ms_ = ms;
   }
-  // Subscriptions that arrive from now on are held, neither in force nor answered (what the venue pushes in
-  // the meantime reaches no one), until release_subscriptions() takes them in order as if they came then:
-  // the window after a reconnect before the venue has the subscription.
+  // Subscriptions that arrive from now on are held unanswered until release_subscriptions()
+  // (tests/support/subscription_hold.hpp).
   void hold_subscriptions() {
     std::lock_guard lk(mu_);
-    holding_subscriptions_ = true;
+    subscription_hold_.hold();
   }
   void release_subscriptions() {
     std::lock_guard lk(mu_);
-    holding_subscriptions_ = false;
-    net::post(io_, [this, held = std::move(held_subscriptions_)] {
-      for (const auto& [w, text] : held) {
-        const auto s = w.lock();
-        if (!s) continue;
-        std::vector<std::string> answers;
-        {
-          std::lock_guard lk2(mu_);
-          if (!s->open) continue;
-          bool close_after = false;
-            answers = on_client_text(*s, text, close_after);
-        }
-        for (auto& a : answers) s->push(std::move(a));
-      }
+    subscription_hold_.release(io_, [this](Session& s, const std::string& text) {
+      std::lock_guard lk2(mu_);
+      bool close_after = false;
+      return s.open ? on_client_text(s, text, close_after) : std::vector<std::string>{};
     });
-    held_subscriptions_.clear();
   }
   [[nodiscard]] std::size_t held_subscriptions() const {
     std::lock_guard lk(mu_);
-    return held_subscriptions_.size();
+    return subscription_hold_.size();
   }
 
   // Closes every private WebSocket connection (no close frame): what is pushed until the client reconnects
@@ -1132,9 +1121,7 @@ class FakeOkx {
         {
           std::lock_guard lk(self->v.mu_);
           if (!self->open) return;
-          if (self->v.holding_subscriptions_ && text.find("\"subscribe\"") != std::string::npos)
-            self->v.held_subscriptions_.emplace_back(self, text);  // release_subscriptions() takes it
-          else answers = self->v.on_client_text(*self, text, close_after);
+          if (!self->v.subscription_hold_.held(self, text)) answers = self->v.on_client_text(*self, text, close_after);
           if (close_after) self->open = false;
         }
         for (auto& a : answers) self->push(std::move(a));
@@ -2276,8 +2263,7 @@ class FakeOkx {
   std::uint64_t id_seq_{0}, trade_seq_{0};
 
   std::vector<std::weak_ptr<Session>> ws_sessions_;
-  bool holding_subscriptions_ = false;
-  std::vector<std::pair<std::weak_ptr<Session>, std::string>> held_subscriptions_;
+  SubscriptionHold<Session> subscription_hold_;
   std::shared_ptr<std::atomic<std::size_t>> live_connections_{std::make_shared<std::atomic<std::size_t>>(0)};
   std::vector<PushItem> pending_;
   bool answer_pings_{true}, stream_silent_{false}, batch_pushes_{false};
