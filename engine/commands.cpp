@@ -56,7 +56,9 @@
 #include "feed/venues/coinbase.hpp"
 #include "feed/venues/kraken.hpp"
 #include "feed/venues/kucoin.hpp"
+#include "oms/venues/binance_futures.hpp"
 #include "oms/venues/bybit_linear.hpp"
+#include "oms/venues/kucoin_futures.hpp"
 #include "oms/venues/bybit_linear_user.hpp"
 #include "oms/venues/okx_swap.hpp"
 #include "feed/venues/okx.hpp"
@@ -751,7 +753,7 @@ int live_kucoin_futures(RunConfig& rc) {
     LiveGateway gateway(s.registry, go);
     // Before anything else reaches the venue: a key that can withdraw or transfer out is refused (exit 3).
     (void)check_kucoin_key_permissions(rc.live.account_api_url, *signer, go.tls, go.request_timeout_ns);
-    s.core->go_live_kucoin_futures(gateway, go.api_key, secret, passphrase, host);
+    s.core->go_live(gateway, std::make_unique<oms::kucoin_futures::OrderEntry>(s.registry, go.api_key, secret, passphrase, kc));
     const auto wall_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch());
     (void)reconcile_live(*s.core, s.registry, *kucoin_futures_queries(gateway, *signer, s.registry), rc.live.unknown_orders,
                          s.dir, wall_ns.count());
@@ -835,7 +837,7 @@ int live_bybit(RunConfig& rc) {
     // Before anything else reaches the venue: a key that can withdraw or transfer out is refused (exit 3).
     check_bybit_key_permissions(rc.live.account_api_url, *signer, go.tls, go.request_timeout_ns);
     if (go.bybit_dcp) arm_bybit_dcp(gateway, *signer, s.registry, rc.live.bybit_dcp_window_s);
-    s.core->go_live_bybit(gateway, go.api_key, secret, host);
+    s.core->go_live(gateway, std::make_unique<oms::bybit_linear::OrderEntry>(s.registry, go.api_key, secret, bc));
     const auto wall_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch());
     (void)reconcile_live(*s.core, s.registry, *bybit_linear_queries(gateway, *signer, s.registry), rc.live.unknown_orders, s.dir,
                          wall_ns.count());
@@ -901,7 +903,7 @@ int live_okx(RunConfig& rc) {
     // Before anything else reaches the venue: a key that can withdraw is refused (exit 3), and so is an account
     // in long/short position mode.
     check_okx_key_permissions(rc.live.account_api_url, *signer, go.tls, go.request_timeout_ns);
-    s.core->go_live_okx(gateway, go.api_key, secret, passphrase, oc);
+    s.core->go_live(gateway, std::make_unique<oms::okx_swap::OrderEntry>(s.registry, go.api_key, secret, passphrase, oc));
     const auto wall_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch());
     (void)reconcile_live(*s.core, s.registry, *okx_swap_queries(gateway, *signer, s.registry), rc.live.unknown_orders, s.dir,
                          wall_ns.count());
@@ -997,14 +999,11 @@ int cmd_live() {
       // Before anything else reaches the venue: a key that can withdraw or transfer out is refused (exit 3).
       (void)check_binance_key_permissions(rc.live.account_api_url, go.api_key, venue_queries, bc.recv_window_ms, go.tls,
                                           go.request_timeout_ns);
-      std::unique_ptr<oms::binance_futures::WsApiEncoder> ws_api;
-      if (rc.live.ws_api) {
-        ws_api = ed_key ? std::make_unique<oms::binance_futures::WsApiEncoder>(s.registry, ed_api_key, oms::Secret(),
-                                                                              oms::binance_futures::WsApiAuth::session)
-                        : std::make_unique<oms::binance_futures::WsApiEncoder>(s.registry, go.api_key, secret,
-                                                                              oms::binance_futures::WsApiAuth::hmac);
-      }
-      s.core->go_live(gateway, go.api_key, secret, host, std::move(ws_api));
+      std::optional<oms::binance_futures::WsApiEntry> ws_api;
+      if (rc.live.ws_api)
+        ws_api = oms::binance_futures::WsApiEntry{ed_key ? oms::binance_futures::WsApiAuth::session : oms::binance_futures::WsApiAuth::hmac,
+                                                  ed_key ? ed_api_key : go.api_key};
+      s.core->go_live(gateway, std::make_unique<oms::binance_futures::OrderEntry>(s.registry, go.api_key, secret, bc, ws_api));
       // Before the first order: the venue's open orders, positions and balance (README "State directory").
       const auto wall_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch());
       (void)reconcile_live(*s.core, s.registry, *binance_usdm_queries(gateway, venue_queries, s.registry),
@@ -1269,7 +1268,7 @@ void register_commands(CLI::App& app) {
     g_commands.emplace_back(c, cmd_paper);
   }
   {
-    auto* c = app.add_subcommand("live", "Live trading on Binance USD-M: live market data, real orders (needs --confirm; an API key that can withdraw or transfer out is refused)");
+    auto* c = app.add_subcommand("live", "Live trading on Binance USD-M, KuCoin Futures, Bybit linear or OKX swaps ([replay] venue): live market data, real orders (needs --confirm; an API key that can withdraw or transfer out is refused)");
     c->add_option("--config", g_live.config, "TOML config with [feed] and [live] sections")->required()->check(CLI::ExistingFile);
     c->add_option("--runs-dir", g_live.runs_dir, "Where run directories are created");
     add_log_format_option(c);

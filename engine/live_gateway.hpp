@@ -199,7 +199,7 @@ class LiveGateway {
   void stop();
 
   // Signs a request (REST, or WebSocket API JSON) again in place with a new millisecond timestamp (same
-  // length); false when it could not. Set by TradingCore::go_live* with the venue encoders' resign, before start().
+  // length); false when it could not. Set by TradingCore::go_live from the venue order entry's resigner(), before start().
   using Resigner = std::function<bool(char* bytes, std::size_t size, std::int64_t timestamp_ms)>;
   // The venue's id of an order of ours found at start-up (reconciliation's open-order lists and queries),
   // before start(): KuCoin names a stop order's lifecycle events (triggered, cancel) by that id only.

@@ -137,7 +137,7 @@ std::unique_ptr<VenueQueries> bybit_linear_queries(LiveGateway& gateway, oms::by
 std::unique_ptr<VenueQueries> okx_swap_queries(LiveGateway& gateway, oms::okx_swap::Encoder& encoder,
                                                const InstrumentRegistry& registry);
 
-// Live start-up reconciliation (cold path, after TradingCore::go_live* and before gateway.start()): the
+// Live start-up reconciliation (cold path, after TradingCore::go_live and before gateway.start()): the
 // venue's open orders, positions and balance through `venue`. Our journal's working orders the venue no
 // longer has open are queried by client id and the answer applied (filled, canceled, ...; journaled); open
 // orders not in our journal are reported and, with UnknownOrderPolicy::cancel, cancelled by their venue order

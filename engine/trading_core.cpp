@@ -8,29 +8,14 @@
 #include "core/error.hpp"
 #include "core/logger.hpp"
 #include "engine/live_gateway.hpp"
-#include "oms/venues/bybit_linear_user.hpp"
-#include "oms/venues/okx_swap.hpp"
-#include "oms/venues/okx_swap_user.hpp"
+#include "oms/venues/simulated_order_entry.hpp"
 
 namespace enigma::engine {
 
 namespace {
-// Replay and paper runs sign with a throwaway key: the HMAC work is real (it is part of the measured
-// order path), the credential is not. Live mode passes real credentials from the environment.
-constexpr std::string_view kSimKey = "enigma-simulation-key";
 constexpr std::int64_t kDayNs = 86'400'000'000'000;
 
-// Binance answers that mean the key or its signature is refused: no order can succeed until a person acts.
 LogLiteral side_text(Side s) noexcept { return LogLiteral{s == Side::buy ? "buy" : "sell"}; }
-
-// The venue refused the key itself: Binance -2014 / -2015 / -1022; KuCoin 400003 (key not found), 400004
-// (passphrase), 400005 (signature), 400006 (IP not whitelisted), 400007 (no permission).
-// Bybit: 10003 / 10004 / 10005 / 10007 / 10009 / 10010 / 33004 (oms/venues/bybit_linear_user.hpp).
-// OKX: 50100 .. 50120 and the login codes (oms/venues/okx_swap_user.hpp).
-bool credentials_refused(std::int32_t code) noexcept {
-  return code == -2014 || code == -2015 || code == -1022 || (code >= 400003 && code <= 400007) ||
-         oms::bybit_linear::credentials_refused(code) || oms::okx_swap::credentials_refused(code);
-}
 }  // namespace
 
 std::string_view to_string(Lifecycle s) noexcept {
@@ -81,10 +66,19 @@ TradingCore::TradingCore(const InstrumentRegistry& registry, TradingCoreConfig c
   for (std::size_t i = 0; i < cfg_.limits.size() && i < registry.size(); ++i)
     risk_->set_instrument(static_cast<InstrumentId>(i), cfg_.limits[i]);
   risk_->track_correlation(std::min(cfg_.limits.size(), registry.size()));
-  const oms::Secret secret(kSimKey);
-  const oms::Secret pass(kSimKey);
-  binance_ = std::make_unique<oms::binance_futures::Encoder>(registry, "sim-api-key", secret);
-  kucoin_ = std::make_unique<oms::kucoin_futures::Encoder>(registry, "sim-api-key", secret, pass);
+  // The traded instruments' venues sign with their simulated order entry (one per entry: Binance's serves
+  // its three products).
+  for (std::size_t i = 0; i < std::min(registry.size(), cfg_.limits.size()); ++i) {
+    const Venue v = registry.get(static_cast<InstrumentId>(i)).venue;
+    if (entry_for_[static_cast<std::size_t>(v)] != nullptr) continue;
+    for (const auto& e : entries_)
+      if (e->serves(v)) entry_for_[static_cast<std::size_t>(v)] = e.get();
+    if (entry_for_[static_cast<std::size_t>(v)] != nullptr) continue;
+    if (auto e = oms::simulated_order_entry(v, registry)) {
+      entry_for_[static_cast<std::size_t>(v)] = e.get();
+      entries_.push_back(std::move(e));
+    }
+  }
   slots_.resize(cfg_.max_orders);
   report_buf_.resize(256);
   trades_.reserve(cfg_.max_trade_rows);
@@ -210,13 +204,9 @@ bool TradingCore::send(oms::OrderSpec spec, strategy::IntentReason reason, std::
   const std::uint64_t t_journal = rdtsc();
   hist_journal.record(static_cast<std::int64_t>(t_journal - t_risk1));
   // Encode and sign the exact bytes a live gateway would write to the socket.
-  const Venue v = spec.req.venue;
-  Result<std::size_t> n = Result<std::size_t>::failure(Errc::not_found);
-  if (v == Venue::kucoin_futures) n = kucoin_->encode_new(spec, now_ns / 1'000'000, wire_.data(), wire_.size());
-  else if (v == Venue::bybit && bybit_) n = bybit_->encode_new(spec, now_ns / 1'000'000, wire_.data(), wire_.size());
-  else if (v == Venue::okx && okx_) n = okx_->encode_new(spec, now_ns / 1'000'000, wire_.data(), wire_.size());
-  else if (v == Venue::binance_usdm || v == Venue::binance_coinm || v == Venue::binance_spot)
-    n = binance_->encode_new(spec, now_ns / 1'000'000, wire_.data(), wire_.size());
+  oms::VenueOrderEntry* const signer = entry_for_[static_cast<std::size_t>(spec.req.venue)];
+  const Result<std::size_t> n = signer != nullptr ? signer->encode_new(spec, now_ns / 1'000'000, wire_.data(), wire_.size())
+                                                 : Result<std::size_t>::failure(Errc::not_found);
   const std::uint64_t t_enc = rdtsc();
   if (n.ok()) {
     hist_encode.record(static_cast<std::int64_t>(t_enc - t_journal));
@@ -231,7 +221,7 @@ bool TradingCore::send(oms::OrderSpec spec, strategy::IntentReason reason, std::
   if (live_ != nullptr) [[unlikely]] {
     // Live: the signed bytes go to the gateway thread; the venue's answer comes back through poll().
     slot->sent_ns = now_ns;  // order_latency.csv: the first answer completes the row
-    if (!n.ok() || !send_live(oms::binance_futures::RestRequest::new_order, spec.req.client_id, spec.req.instrument,
+    if (!n.ok() || !send_live(oms::RestRequest::new_order, spec.req.client_id, spec.req.instrument,
                               n.value, spec.req.reduce_only)) {
       // Never left: reject locally so the order, its position and the risk reservation are released.
       if (n.ok()) ++counters_.gateway_full;
@@ -287,101 +277,48 @@ std::size_t TradingCore::warm_order_path(std::int64_t now_ns) noexcept {
     o.req.leverage = cfg_.leverage;
     (void)risk_->check_dry(o.req, now_ns);
     oms::encode_order_record_scratch(warm_record_.data(), o, 0, now_ns);
-    const Venue v = spec.venue;
-    if (v == Venue::kucoin_futures) (void)kucoin_->encode_new(o, now_ns / 1'000'000, warm_wire_.data(), warm_wire_.size());
-    else if (v == Venue::bybit && bybit_) (void)bybit_->encode_new(o, now_ns / 1'000'000, warm_wire_.data(), warm_wire_.size());
-    else if (v == Venue::okx && okx_) (void)okx_->encode_new(o, now_ns / 1'000'000, warm_wire_.data(), warm_wire_.size());
-    else if (v == Venue::binance_usdm || v == Venue::binance_coinm || v == Venue::binance_spot)
-      (void)binance_->encode_new(o, now_ns / 1'000'000, warm_wire_.data(), warm_wire_.size());
+    if (oms::VenueOrderEntry* const entry = entry_for_[static_cast<std::size_t>(spec.venue)])
+      (void)entry->encode_new(o, now_ns / 1'000'000, warm_wire_.data(), warm_wire_.size());
     ++warmed;
   }
   warm_runs_ += warmed != 0;
   return warmed;
 }
 
-bool TradingCore::send_live(oms::binance_futures::RestRequest kind, const risk::ClientOrderId& id,
+bool TradingCore::send_live(oms::RestRequest kind, const risk::ClientOrderId& id,
                             InstrumentId instrument, std::size_t n, bool protective) noexcept {
   return live_->try_send(kind, id, instrument, std::string_view(wire_.data(), n), rdtsc(), protective, kill_tsc_);
 }
 
 Result<std::size_t> TradingCore::encode_live_cancel(InstrumentId inst, const risk::ClientOrderId& id,
                                                     std::int64_t now_ns) noexcept {
-  if (live_venue_ == Venue::kucoin_futures) return kucoin_->encode_cancel(inst, id, now_ns / 1'000'000, wire_.data(), wire_.size());
-  if (live_venue_ == Venue::bybit) return bybit_->encode_cancel(inst, id, now_ns / 1'000'000, wire_.data(), wire_.size());
-  if (live_venue_ == Venue::okx) return okx_->encode_cancel(inst, id, okx_algo(id), now_ns / 1'000'000, wire_.data(), wire_.size());
-  return binance_->encode_cancel(inst, id, now_ns / 1'000'000, wire_.data(), wire_.size());
+  return live_entry_->encode_cancel(inst, id, type_of(id), now_ns / 1'000'000, wire_.data(), wire_.size());
 }
 
 Result<std::size_t> TradingCore::encode_live_query(InstrumentId inst, const risk::ClientOrderId& id,
                                                    std::int64_t now_ns) noexcept {
-  if (live_venue_ == Venue::kucoin_futures) return kucoin_->encode_query(id, now_ns / 1'000'000, wire_.data(), wire_.size());
-  if (live_venue_ == Venue::bybit) return bybit_->encode_query(id, now_ns / 1'000'000, wire_.data(), wire_.size());
-  if (live_venue_ == Venue::okx) return okx_->encode_query(inst, id, okx_algo(id), now_ns / 1'000'000, wire_.data(), wire_.size());
-  return binance_->encode_query(inst, id, now_ns / 1'000'000, wire_.data(), wire_.size());
+  return live_entry_->encode_query(inst, id, type_of(id), now_ns / 1'000'000, wire_.data(), wire_.size());
 }
 
-void TradingCore::go_live(LiveGateway& gateway, std::string api_key, const oms::Secret& secret, std::string rest_host,
-                          std::unique_ptr<oms::binance_futures::WsApiEncoder> ws_api) {
-  oms::binance_futures::Config bc;
-  bc.host = std::move(rest_host);
-  // The gateway's own signer (its thread only) for a request that waited before it could leave.
-  // Its WebSocket API twin signs the JSON requests ('{' first) with the same key and authentication.
-  auto resigner = std::make_shared<const oms::binance_futures::Encoder>(registry_, api_key, secret, bc);
-  std::shared_ptr<const oms::binance_futures::WsApiEncoder> ws_resigner;
-  if (ws_api) ws_resigner = std::make_shared<const oms::binance_futures::WsApiEncoder>(registry_, ws_api->api_key(), secret, ws_api->auth());
-  gateway.set_resigner([resigner, ws_resigner](char* b, std::size_t n, std::int64_t ms) {
-    if (n > 0 && b[0] == '{') return ws_resigner != nullptr && ws_resigner->resign(b, n, ms);
-    return resigner->resign(b, n, ms);
-  });
-  binance_ = std::make_unique<oms::binance_futures::Encoder>(registry_, std::move(api_key), secret, bc);
-  binance_->use_ws_api(std::move(ws_api));
-  live_venue_ = Venue::binance_usdm;
+void TradingCore::go_live(LiveGateway& gateway, std::unique_ptr<oms::VenueOrderEntry> entry) {
+  if (const std::string why = entry->dead_man_refusal(cfg_.deadman_countdown_ns); !why.empty()) throw Error(why);
+  if (entry->alphanumeric_client_ids() && !cfg_.client_id_alphanumeric)
+    throw Error("the venue's client order ids are letters and digits only: the core needs client_id_alphanumeric");
+  gateway.set_resigner(entry->resigner());
+  // Live orders go to the live venue only: an order of another venue's instrument is not encoded (rejected
+  // locally) rather than signed with a simulation key and sent.
+  entry_for_.fill(nullptr);
+  for (std::size_t v = 0; v < entry_for_.size(); ++v)
+    if (entry->serves(static_cast<Venue>(v))) entry_for_[v] = entry.get();
+  live_entry_ = entry.get();
+  entries_.clear();
+  entries_.push_back(std::move(entry));
   start_live(gateway);
 }
 
-void TradingCore::go_live_kucoin_futures(LiveGateway& gateway, std::string api_key, const oms::Secret& secret,
-                                         const oms::Secret& passphrase, std::string rest_host) {
-  if (cfg_.deadman_countdown_ns > 0)
-    throw Error("KuCoin Futures has no dead-man switch (no cancel-all-after endpoint): set [live] deadman_countdown_ms = 0");
-  oms::kucoin_futures::Config kc;
-  kc.host = std::move(rest_host);
-  auto resigner = std::make_shared<const oms::kucoin_futures::Encoder>(registry_, api_key, secret, passphrase, kc);
-  gateway.set_resigner([resigner](char* b, std::size_t n, std::int64_t ms) { return resigner->resign(b, n, ms); });
-  kucoin_ = std::make_unique<oms::kucoin_futures::Encoder>(registry_, std::move(api_key), secret, passphrase, kc);
-  live_venue_ = Venue::kucoin_futures;
-  start_live(gateway);
-}
-
-void TradingCore::go_live_bybit(LiveGateway& gateway, std::string api_key, const oms::Secret& secret, std::string rest_host) {
-  if (cfg_.deadman_countdown_ns > 0)
-    throw Error("Bybit has no dead-man countdown to refresh: its DCP window is set at start-up (live_bybit), the core's deadman_countdown_ns must be 0");
-  oms::bybit_linear::Config bc;
-  bc.host = std::move(rest_host);
-  auto resigner = std::make_shared<const oms::bybit_linear::Encoder>(registry_, api_key, secret, bc);
-  gateway.set_resigner([resigner](char* b, std::size_t n, std::int64_t ms) { return resigner->resign(b, n, ms); });
-  bybit_ = std::make_unique<oms::bybit_linear::Encoder>(registry_, std::move(api_key), secret, bc);
-  live_venue_ = Venue::bybit;
-  start_live(gateway);
-}
-
-void TradingCore::go_live_okx(LiveGateway& gateway, std::string api_key, const oms::Secret& secret,
-                              const oms::Secret& passphrase, oms::okx_swap::Config cfg) {
-  if (cfg_.deadman_countdown_ns != 0 &&
-      (cfg_.deadman_countdown_ns < 10'000'000'000 || cfg_.deadman_countdown_ns > 120'000'000'000))
-    throw Error("OKX's dead-man switch (cancel-all-after) takes 10 to 120 s: set [live] deadman_countdown_ms accordingly, or 0");
-  if (!cfg_.client_id_alphanumeric)
-    throw Error("OKX client order ids are letters and digits only: the core needs client_id_alphanumeric");
-  auto resigner = std::make_shared<const oms::okx_swap::Encoder>(registry_, api_key, secret, passphrase, cfg);
-  gateway.set_resigner([resigner](char* b, std::size_t n, std::int64_t ms) { return resigner->resign(b, n, ms); });
-  okx_ = std::make_unique<oms::okx_swap::Encoder>(registry_, std::move(api_key), secret, passphrase, std::move(cfg));
-  live_venue_ = Venue::okx;
-  start_live(gateway);
-}
-
-// OKX keeps stops in a book of their own (algo orders): cancelled and asked for at other endpoints.
-bool TradingCore::okx_algo(const risk::ClientOrderId& id) noexcept {
+risk::OrderType TradingCore::type_of(const risk::ClientOrderId& id) noexcept {
   const oms::OrderState* o = om_.find(id);
-  return o != nullptr && oms::okx_swap::is_algo(o->spec.req.type);
+  return o != nullptr ? o->spec.req.type : risk::OrderType::limit;
 }
 
 void TradingCore::start_live(LiveGateway& gateway) {
@@ -420,7 +357,7 @@ std::optional<risk::ClientOrderId> TradingCore::apply_venue_status(const oms::Ex
   if (o == nullptr || !oms::is_working(o->status) || om_.cancel(*out.cancel_sibling, now_ns) != Errc::ok) return std::nullopt;
   const InstrumentId inst = o->spec.req.instrument;
   const auto n = encode_live_cancel(inst, *out.cancel_sibling, now_ns);
-  if (!n.ok() || !send_live(oms::binance_futures::RestRequest::cancel, *out.cancel_sibling, inst, n.value)) return std::nullopt;
+  if (!n.ok() || !send_live(oms::RestRequest::cancel, *out.cancel_sibling, inst, n.value)) return std::nullopt;
   ++counters_.cancels;
   return out.cancel_sibling;
 }
@@ -477,7 +414,7 @@ void TradingCore::cancel_order(const risk::ClientOrderId& id, std::int64_t now_n
   if (live_ != nullptr) [[unlikely]] {
     const InstrumentId inst = o->spec.req.instrument;
     const auto n = encode_live_cancel(inst, id, now_ns);
-    if (n.ok() && send_live(oms::binance_futures::RestRequest::cancel, id, inst, n.value)) {
+    if (n.ok() && send_live(oms::RestRequest::cancel, id, inst, n.value)) {
       ++counters_.cancels;
       return;
     }
@@ -1256,11 +1193,11 @@ void TradingCore::poll_live(std::int64_t now_ns, std::uint64_t poll_tsc, FillFn 
       if (cfg_.deadman_countdown_ns > 0) next_deadman_ns_ = std::min(next_deadman_ns_, now_ns + kDeadmanRetryNs);
       // The dead-man refresh is often the first signed request of a run: a key the venue refuses there is
       // refused for orders too, so the stop comes before the first order rather than after it.
-      if (credentials_refused(g.venue_code)) [[unlikely]] emergency_stop(EmergencyCause::credentials, now_ns);
+      if (live_entry_->credentials_refused(g.venue_code)) [[unlikely]] emergency_stop(EmergencyCause::credentials, now_ns);
       continue;
     }
     if (g.venue_code != 0) counters_.last_venue_code = g.venue_code;
-    if (credentials_refused(g.venue_code)) [[unlikely]] emergency_stop(EmergencyCause::credentials, now_ns);
+    if (live_entry_->credentials_refused(g.venue_code)) [[unlikely]] emergency_stop(EmergencyCause::credentials, now_ns);
     if (g.report.kind == oms::ExecKind::cancel_rejected) ++counters_.cancel_rejects;
     if (g.unknown) {
       // 5xx / timeout: the venue may or may not have the order. Keep it working (limits still count it)
@@ -1328,7 +1265,7 @@ void TradingCore::query_unknown(std::int64_t now_ns) noexcept {
     }
     const InstrumentId inst = o->spec.req.instrument;
     const auto n = encode_live_query(inst, s.id, now_ns);
-    const bool sent = n.ok() && send_live(oms::binance_futures::RestRequest::query, s.id, inst, n.value);
+    const bool sent = n.ok() && send_live(oms::RestRequest::query, s.id, inst, n.value);
     if (sent) ++counters_.queries;
     if (sent && !unknown) {  // a check after a reconnect: one answer settles it (it is applied as a report)
       s.verify = false;
@@ -1346,10 +1283,10 @@ void TradingCore::query_unknown(std::int64_t now_ns) noexcept {
 void TradingCore::query_placed(const GatewayReport& g, std::int64_t now_ns) noexcept {
   const risk::ClientOrderId& id = g.report.client_id;
   const oms::OrderState* o = om_.find(id);
-  if (okx_ == nullptr || o == nullptr || !oms::is_working(o->status)) return;
+  if (o == nullptr || !oms::is_working(o->status)) return;
   const InstrumentId inst = o->spec.req.instrument;
-  const auto n = okx_->encode_query_placed(inst, g.placed_order.view(), now_ns / 1'000'000, wire_.data(), wire_.size());
-  const bool sent = n.ok() && send_live(oms::binance_futures::RestRequest::query, id, inst, n.value);
+  const auto n = live_entry_->encode_query_placed(inst, g.placed_order.view(), now_ns / 1'000'000, wire_.data(), wire_.size());
+  const bool sent = n.ok() && send_live(oms::RestRequest::query, id, inst, n.value);
   if (sent) ++counters_.queries;
   ENIGMA_LOG_WARN("live", "stop_fired id={} placed_order={} then=query sent={}", id.view(), g.placed_order.view(), sent);
 }
@@ -1363,23 +1300,18 @@ void TradingCore::retry_kill_cancels(std::int64_t now_ns) noexcept {
     if (o == nullptr || !oms::is_working(o->status) || o->spec.req.reduce_only) continue;
     const InstrumentId inst = o->spec.req.instrument;
     const auto bytes = encode_live_cancel(inst, s.id, now_ns);
-    if (bytes.ok() && send_live(oms::binance_futures::RestRequest::cancel, s.id, inst, bytes.value)) ++counters_.cancels;
+    if (bytes.ok() && send_live(oms::RestRequest::cancel, s.id, inst, bytes.value)) ++counters_.cancels;
   }
 }
 
 void TradingCore::refresh_deadman(std::int64_t now_ns, std::int64_t countdown_ms) noexcept {
   next_deadman_ns_ = now_ns + cfg_.deadman_countdown_ns / 3;
-  if (live_venue_ == Venue::okx) {
-    // OKX: one countdown for the whole account (cancel-all-after), in whole seconds; 0 disarms it.
-    const auto bytes = okx_->encode_dead_man(static_cast<std::uint32_t>(countdown_ms / 1000), now_ns / 1'000'000, wire_.data(), wire_.size());
-    if (bytes.ok() && send_live(oms::binance_futures::RestRequest::countdown, {}, 0, bytes.value)) ++counters_.deadman_refreshes;
-    else ++counters_.instrument_request_failures;
-    return;
-  }
-  for (std::size_t i = 0; i < traded_count_; ++i) {
+  // One countdown for the account (its request names no instrument), or one per traded instrument.
+  const std::size_t timers = live_entry_->dead_man() == oms::DeadMan::per_account ? 1 : traded_count_;
+  for (std::size_t i = 0; i < timers; ++i) {
     const auto inst = static_cast<InstrumentId>(i);
-    const auto bytes = binance_->encode_countdown_cancel_all(inst, countdown_ms, now_ns / 1'000'000, wire_.data(), wire_.size());
-    if (bytes.ok() && send_live(oms::binance_futures::RestRequest::countdown, {}, inst, bytes.value)) ++counters_.deadman_refreshes;
+    const auto bytes = live_entry_->encode_dead_man(inst, countdown_ms, now_ns / 1'000'000, wire_.data(), wire_.size());
+    if (bytes.ok() && send_live(oms::RestRequest::countdown, {}, inst, bytes.value)) ++counters_.deadman_refreshes;
     else ++counters_.instrument_request_failures;
   }
 }
@@ -1496,23 +1428,27 @@ void TradingCore::cancel_entries(std::int64_t now_ns) noexcept {
 }
 
 void TradingCore::cancel_entries_of(InstrumentId id, std::int64_t now_ns) noexcept {
-  static_assert(OutboundRequest::kMaxBatch == oms::binance_futures::Encoder::kMaxBatchCancel);
   std::array<risk::ClientOrderId, OutboundRequest::kMaxBatch> batch;
+  // Orders leave in batches of what the venue and the gateway's request slot take; without a batch cancel,
+  // as many go back to back.
+  const std::size_t venue_batch = live_entry_->max_batch_cancel();
+  const std::size_t batch_cap = venue_batch == 0 ? batch.size() : std::min(venue_batch, batch.size());
+  const bool batch_cancels = venue_batch > 1;
   std::size_t n = 0;
   const auto flush = [&] {
     if (n == 0) return;
     bool sent = false;
     if (n == 1) {
       const auto bytes = encode_live_cancel(id, batch[0], now_ns);
-      sent = bytes.ok() && send_live(oms::binance_futures::RestRequest::cancel, batch[0], id, bytes.value);
-    } else if (live_venue_ == Venue::kucoin_futures || live_venue_ == Venue::bybit ||
-               (live_venue_ == Venue::okx && std::any_of(batch.begin(), batch.begin() + n, [&](const auto& c) { return okx_algo(c); }))) {
-      // KuCoin Futures, Bybit (its batch cancel is for UTA/options accounts): no batch cancel by client id
-      // here; each leaves on its own (the control connection sends them back to back). OKX: an algo entry
-      // (a stop) is cancelled at another endpoint than the book's orders, so such a batch goes one by one too.
+      sent = bytes.ok() && send_live(oms::RestRequest::cancel, batch[0], id, bytes.value);
+    } else if (!batch_cancels ||
+               std::any_of(batch.begin(), batch.begin() + n, [&](const auto& c) { return !live_entry_->batchable(type_of(c)); })) {
+      // No batch cancel by client id on this venue (KuCoin Futures; Bybit's is for UTA/options accounts), or an
+      // order of a type the venue cancels elsewhere (OKX's algo orders: stops): each leaves on its own (the
+      // control connection sends them back to back).
       for (std::size_t k = 0; k < n; ++k) {
         const auto bytes = encode_live_cancel(id, batch[k], now_ns);
-        if (bytes.ok() && send_live(oms::binance_futures::RestRequest::cancel, batch[k], id, bytes.value)) {
+        if (bytes.ok() && send_live(oms::RestRequest::cancel, batch[k], id, bytes.value)) {
           ++counters_.cancels;
         } else {
           ++counters_.gateway_full;
@@ -1521,14 +1457,9 @@ void TradingCore::cancel_entries_of(InstrumentId id, std::int64_t now_ns) noexce
       }
       n = 0;
       return;
-    } else if (live_venue_ == Venue::okx) {
-      // POST /api/v5/trade/cancel-batch-orders: up to 20 by clOrdId (10 here, the gateway's batch).
-      const std::span<const risk::ClientOrderId> ids(batch.data(), n);
-      const auto bytes = okx_->encode_cancel_batch(id, ids, false, now_ns / 1'000'000, wire_.data(), wire_.size());
-      sent = bytes.ok() && live_->try_send_cancel_batch(ids, id, std::string_view(wire_.data(), bytes.value), rdtsc(), kill_tsc_);
     } else {
       const std::span<const risk::ClientOrderId> ids(batch.data(), n);
-      const auto bytes = binance_->encode_cancel_batch(id, ids, now_ns / 1'000'000, wire_.data(), wire_.size());
+      const auto bytes = live_entry_->encode_cancel_batch(id, ids, now_ns / 1'000'000, wire_.data(), wire_.size());
       sent = bytes.ok() && live_->try_send_cancel_batch(ids, id, std::string_view(wire_.data(), bytes.value), rdtsc(), kill_tsc_);
     }
     if (sent) {
@@ -1548,7 +1479,7 @@ void TradingCore::cancel_entries_of(InstrumentId id, std::int64_t now_ns) noexce
       continue;
     if (!risk_->check_cancel(s.id, now_ns) || om_.cancel(s.id, now_ns) != Errc::ok) continue;  // journaled first
     batch[n++] = s.id;
-    if (n == batch.size()) flush();
+    if (n == batch_cap) flush();
   }
   flush();
 }

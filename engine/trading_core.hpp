@@ -26,11 +26,8 @@
 #include "oms/order_types.hpp"
 #include "oms/order_state.hpp"
 #include "oms/sim_exchange.hpp"
-#include "oms/venues/binance_futures.hpp"
-#include "oms/venues/binance_futures_user.hpp"
-#include "oms/venues/bybit_linear.hpp"
-#include "oms/venues/okx_swap.hpp"
-#include "oms/venues/kucoin_futures.hpp"
+#include "oms/venue_answer.hpp"
+#include "oms/venue_order_entry.hpp"
 #include "risk/emergency_stop.hpp"
 #include "risk/risk_config.hpp"
 #include "risk/risk_gate.hpp"
@@ -171,29 +168,13 @@ class TradingCore {
   // Positions with no working stop order right now (brackets on): must be 0 after any stop sequence.
   [[nodiscard]] std::size_t unprotected_positions() const noexcept;
 
-  // Live mode (cold path, before the run): orders are signed with the real credentials (Host header
-  // `rest_host`) and handed to `gateway` instead of the simulated exchange; reports come from the gateway;
-  // positions and the balance are tallied from our own fills (starting at [sim] initial_balance).
-  // Binance USD-M only. `gateway` must outlive the core. Throws enigma::Error as the Binance encoder does.
-  // With `ws_api` ([live] order_entry = "ws-api") new orders, cancels and queries are encoded as WebSocket
-  // API requests (the gateway needs its ws_api_url); cancel-all and the dead-man timer stay REST.
-  void go_live(LiveGateway& gateway, std::string api_key, const oms::Secret& secret, std::string rest_host,
-               std::unique_ptr<oms::binance_futures::WsApiEncoder> ws_api = nullptr);
-  // Live on KuCoin Futures: the same, with the KuCoin encoder (v2 passphrase signing). The venue has no dead-man
-  // switch: throws enigma::Error when [trading] deadman_countdown_ms is not 0, or as the encoder does.
-  void go_live_kucoin_futures(LiveGateway& gateway, std::string api_key, const oms::Secret& secret,
-                              const oms::Secret& passphrase, std::string rest_host);
-  // Live on Bybit V5 linear perpetuals (X-BAPI-SIGN HMAC signing). Its dead-man switch (DCP) is a window set
-  // once at start-up (enigma live, LiveGatewayOptions::bybit_dcp), not a countdown the core refreshes: throws
-  // enigma::Error when the core's deadman_countdown_ns is not 0, or as the encoder does.
-  void go_live_bybit(LiveGateway& gateway, std::string api_key, const oms::Secret& secret, std::string rest_host);
-  // Live on OKX V5 USDT swaps (OK-ACCESS-SIGN with the passphrase). Its dead-man switch is cancel-all-after, a
-  // countdown refreshed like Binance's (one for the account): throws enigma::Error when [live]
-  // deadman_countdown_ms is neither 0 nor 10..120 s, when the ids are not alphanumeric
-  // (client_id_alphanumeric), or as the encoder does. Kill batches go out as cancel-batch-orders; stops are
-  // algo orders (cancel-algos, order-algo).
-  void go_live_okx(LiveGateway& gateway, std::string api_key, const oms::Secret& secret, const oms::Secret& passphrase,
-                   oms::okx_swap::Config cfg);
+  // Live mode (cold path, before the run): orders are signed by `entry` (the venue's order entry with the real
+  // credentials: oms/venues/<venue>.hpp OrderEntry) and handed to `gateway` instead of the simulated exchange;
+  // reports come from the gateway; positions and the balance are tallied from our own fills (starting at [sim]
+  // initial_balance). The gateway's resigner is the entry's. `gateway` must outlive the core. Throws
+  // enigma::Error when the venue cannot keep the configured dead-man countdown (VenueOrderEntry::
+  // dead_man_refusal) or takes only alphanumeric client ids and the core's are not (client_id_alphanumeric).
+  void go_live(LiveGateway& gateway, std::unique_ptr<oms::VenueOrderEntry> entry);
   [[nodiscard]] bool live() const noexcept { return live_ != nullptr; }
   // Live: disarms the venue's dead-man timer (clean shutdown, after the working orders are settled).
   void disarm_deadman(std::int64_t now_ns) noexcept;
@@ -448,7 +429,7 @@ class TradingCore {
   void poll_live(std::int64_t now_ns, std::uint64_t poll_tsc, FillFn on_fill, void* ctx) noexcept;
   // Live: hands the request in wire_[0, n) to the gateway; false when its ring is full. `protective`: a
   // reduce-only order (budget priority like a cancel).
-  bool send_live(oms::binance_futures::RestRequest kind, const risk::ClientOrderId& id, InstrumentId instrument,
+  bool send_live(oms::RestRequest kind, const risk::ClientOrderId& id, InstrumentId instrument,
                  std::size_t n, bool protective = false) noexcept;
   void query_unknown(std::int64_t now_ns) noexcept;
   // Live, after a reconnect of the user-data stream or the order connection: every working order is
@@ -477,12 +458,14 @@ class TradingCore {
   bool feed_offset_known_{false};
   oms::OrderManager om_;
   oms::ClientIdGenerator ids_;
-  std::unique_ptr<oms::binance_futures::Encoder> binance_;
-  std::unique_ptr<oms::kucoin_futures::Encoder> kucoin_;
-  std::unique_ptr<oms::okx_swap::Encoder> okx_;  // live on OKX only
-  [[nodiscard]] bool okx_algo(const risk::ClientOrderId& id) noexcept;
+  // Who signs the orders of each venue's instruments: replay and paper, the simulated entries of the traded
+  // instruments' venues (oms::simulated_order_entry); live, the live venue's entry alone.
+  std::vector<std::unique_ptr<oms::VenueOrderEntry>> entries_;
+  std::array<oms::VenueOrderEntry*, kVenueCount> entry_for_{};
+  oms::VenueOrderEntry* live_entry_{nullptr};
+  // The order's type (a venue may cancel and query some types at endpoints of their own); limit when unknown.
+  [[nodiscard]] risk::OrderType type_of(const risk::ClientOrderId& id) noexcept;
   void query_placed(const GatewayReport& g, std::int64_t now_ns) noexcept;
-  std::unique_ptr<oms::bybit_linear::Encoder> bybit_;  // live on Bybit only (replay and paper encode no Bybit bytes)
   std::vector<Slot> slots_;
   std::size_t slots_high_water_{0};  // slots at or past this index were never used: scans stop here
   std::span<Slot> used_slots() noexcept { return {slots_.data(), slots_high_water_}; }
@@ -519,7 +502,6 @@ class TradingCore {
   // manage_stops: the most favourable mid since the position opened (stops only move on a new extreme).
   std::vector<Price> stop_extreme_;
   LiveGateway* live_{nullptr};
-  Venue live_venue_{Venue::binance_usdm};  // whose encoder signs the live requests (go_live*)
   std::vector<oms::SimPosition> live_pos_;
   oms::SimAccount live_account_{};
   std::uint32_t pending_queries_{0};  // live: slots with query_at_ns set

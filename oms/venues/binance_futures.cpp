@@ -292,4 +292,63 @@ Result<std::size_t> Encoder::encode_countdown_cancel_all(InstrumentId instrument
   return finish(Method::post, kEndpoints[product(instrument)].countdown, p, out, cap, product(instrument));
 }
 
+
+namespace {
+std::unique_ptr<WsApiEncoder> ws_api_encoder(const InstrumentRegistry& registry, const std::string& api_key,
+                                             const Secret& secret, const WsApiEntry& ws) {
+  if (ws.auth == WsApiAuth::session) return std::make_unique<WsApiEncoder>(registry, ws.api_key, Secret(), WsApiAuth::session);
+  return std::make_unique<WsApiEncoder>(registry, api_key, secret, WsApiAuth::hmac);
+}
+}  // namespace
+
+OrderEntry::OrderEntry(const InstrumentRegistry& registry, std::string api_key, const Secret& secret, Config cfg,
+                       std::optional<WsApiEntry> ws_api)
+    : enc_(registry, api_key, secret, cfg), twin_(std::make_shared<const Encoder>(registry, api_key, secret, cfg)) {
+  if (ws_api) {
+    enc_.use_ws_api(ws_api_encoder(registry, api_key, secret, *ws_api));
+    ws_twin_ = ws_api_encoder(registry, api_key, secret, *ws_api);
+  }
+}
+
+bool OrderEntry::serves(Venue venue) const noexcept {
+  return venue == Venue::binance_usdm || venue == Venue::binance_coinm || venue == Venue::binance_spot;
+}
+
+Result<std::size_t> OrderEntry::encode_new(const OrderSpec& o, std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept {
+  return enc_.encode_new(o, timestamp_ms, out, cap);
+}
+
+Result<std::size_t> OrderEntry::encode_cancel(InstrumentId instrument, const ClientOrderId& id, risk::OrderType,
+                                              std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept {
+  return enc_.encode_cancel(instrument, id, timestamp_ms, out, cap);
+}
+
+Result<std::size_t> OrderEntry::encode_query(InstrumentId instrument, const ClientOrderId& id, risk::OrderType,
+                                             std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept {
+  return enc_.encode_query(instrument, id, timestamp_ms, out, cap);
+}
+
+Result<std::size_t> OrderEntry::encode_cancel_batch(InstrumentId instrument, std::span<const ClientOrderId> ids,
+                                                    std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept {
+  return enc_.encode_cancel_batch(instrument, ids, timestamp_ms, out, cap);
+}
+
+std::string OrderEntry::dead_man_refusal(std::int64_t) const { return {}; }
+
+Result<std::size_t> OrderEntry::encode_dead_man(InstrumentId instrument, std::int64_t countdown_ms,
+                                                std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept {
+  return enc_.encode_countdown_cancel_all(instrument, countdown_ms, timestamp_ms, out, cap);
+}
+
+// -2014 / -2015: the API key is invalid, or lacks the permission or the IP; -1022: the signature is not valid.
+bool OrderEntry::credentials_refused(std::int32_t code) const noexcept { return code == -2014 || code == -2015 || code == -1022; }
+
+Resigner OrderEntry::resigner() const {
+  // A WebSocket API request is JSON ('{' first); a REST request is HTTP.
+  return [rest = twin_, ws = ws_twin_](char* b, std::size_t n, std::int64_t ms) {
+    if (n > 0 && b[0] == '{') return ws != nullptr && ws->resign(b, n, ms);
+    return rest->resign(b, n, ms);
+  };
+}
+
 }  // namespace enigma::oms::binance_futures

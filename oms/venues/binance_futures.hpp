@@ -21,6 +21,9 @@
 #include "oms/ids.hpp"
 #include "oms/order_spec.hpp"
 #include "oms/signing.hpp"
+#include "oms/venue_order_entry.hpp"
+#include <memory>
+#include <optional>
 #include "oms/venues/binance_futures_ws_api.hpp"
 
 namespace enigma::oms::binance_futures {
@@ -126,6 +129,46 @@ class Encoder {
   std::string request_tails_[kProducts];  // " HTTP/1.1\r\nHost: <host>\r\nX-MBX-APIKEY: <key>\r\n\r\n" (GET / DELETE)
   char params_[1024];
   std::unique_ptr<WsApiEncoder> ws_api_;
+};
+
+
+// The engine's order entry on Binance (oms/venue_order_entry.hpp): USD-M, COIN-M and spot instruments alike
+// (each request's path follows its instrument's product); batch cancels of up to 10; the dead-man switch is
+// countdownCancelAll per instrument.
+struct WsApiEntry {
+  WsApiAuth auth{WsApiAuth::hmac};
+  std::string api_key;  // session: the Ed25519 key's API key (hmac signs with the entry's key and secret)
+};
+class OrderEntry final : public VenueOrderEntry {
+ public:
+  // With `ws_api` ([live] order_entry = "ws-api") new orders, cancels and queries are WebSocket API requests;
+  // cancel-all, batch cancels and the dead-man timer stay REST. Throws enigma::Error as the encoders do.
+  OrderEntry(const InstrumentRegistry& registry, std::string api_key, const Secret& secret, Config cfg = {},
+             std::optional<WsApiEntry> ws_api = std::nullopt);
+
+  [[nodiscard]] bool serves(Venue venue) const noexcept override;
+  [[nodiscard]] Result<std::size_t> encode_new(const OrderSpec& o, std::int64_t timestamp_ms, char* out,
+                                               std::size_t cap) noexcept override;
+  [[nodiscard]] Result<std::size_t> encode_cancel(InstrumentId instrument, const ClientOrderId& id, risk::OrderType type,
+                                                  std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept override;
+  [[nodiscard]] Result<std::size_t> encode_query(InstrumentId instrument, const ClientOrderId& id, risk::OrderType type,
+                                                 std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept override;
+  [[nodiscard]] std::size_t max_batch_cancel() const noexcept override { return Encoder::kMaxBatchCancel; }
+  [[nodiscard]] Result<std::size_t> encode_cancel_batch(InstrumentId instrument, std::span<const ClientOrderId> ids,
+                                                        std::int64_t timestamp_ms, char* out,
+                                                        std::size_t cap) noexcept override;
+  [[nodiscard]] DeadMan dead_man() const noexcept override { return DeadMan::per_instrument; }
+  [[nodiscard]] std::string dead_man_refusal(std::int64_t countdown_ns) const override;
+  [[nodiscard]] Result<std::size_t> encode_dead_man(InstrumentId instrument, std::int64_t countdown_ms,
+                                                    std::int64_t timestamp_ms, char* out,
+                                                    std::size_t cap) noexcept override;
+  [[nodiscard]] bool credentials_refused(std::int32_t venue_code) const noexcept override;
+  [[nodiscard]] Resigner resigner() const override;
+
+ private:
+  Encoder enc_;
+  std::shared_ptr<const Encoder> twin_;             // the resigner's
+  std::shared_ptr<const WsApiEncoder> ws_twin_;     // the resigner's, with ws_api
 };
 
 }  // namespace enigma::oms::binance_futures

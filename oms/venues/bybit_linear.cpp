@@ -1,4 +1,5 @@
 #include "oms/venues/bybit_linear.hpp"
+#include "oms/venues/bybit_linear_user.hpp"
 
 namespace enigma::oms::bybit_linear {
 namespace {
@@ -228,6 +229,36 @@ Result<std::size_t> Encoder::encode_dead_man(std::uint32_t seconds, std::int64_t
   b.put('}');
   if (b.overflow) return Result<std::size_t>::failure(Errc::capacity);
   return post("/v5/order/disconnected-cancel-all", b.view(), timestamp_ms, out, cap);
+}
+
+
+OrderEntry::OrderEntry(const InstrumentRegistry& registry, std::string api_key, const Secret& secret, Config cfg)
+    : enc_(registry, api_key, secret, cfg), twin_(std::make_shared<const Encoder>(registry, api_key, secret, cfg)) {}
+
+Result<std::size_t> OrderEntry::encode_new(const OrderSpec& o, std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept {
+  return enc_.encode_new(o, timestamp_ms, out, cap);
+}
+
+Result<std::size_t> OrderEntry::encode_cancel(InstrumentId instrument, const ClientOrderId& id, risk::OrderType,
+                                              std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept {
+  return enc_.encode_cancel(instrument, id, timestamp_ms, out, cap);
+}
+
+Result<std::size_t> OrderEntry::encode_query(InstrumentId, const ClientOrderId& id, risk::OrderType,
+                                             std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept {
+  return enc_.encode_query(id, timestamp_ms, out, cap);
+}
+
+std::string OrderEntry::dead_man_refusal(std::int64_t countdown_ns) const {
+  if (countdown_ns == 0) return {};
+  return "Bybit has no dead-man countdown to refresh: its DCP window ([live] deadman_countdown_ms) is set once "
+         "at start-up, so the core's countdown must be 0";
+}
+
+bool OrderEntry::credentials_refused(std::int32_t code) const noexcept { return bybit_linear::credentials_refused(code); }
+
+Resigner OrderEntry::resigner() const {
+  return [twin = twin_](char* b, std::size_t n, std::int64_t ms) { return twin->resign(b, n, ms); };
 }
 
 }  // namespace enigma::oms::bybit_linear

@@ -1,4 +1,5 @@
 #include "oms/venues/okx_swap.hpp"
+#include "oms/venues/okx_swap_user.hpp"
 
 #include <algorithm>
 
@@ -347,6 +348,53 @@ Result<std::size_t> Encoder::encode_dead_man(std::uint32_t seconds, std::int64_t
   b.put("\"}");
   if (b.overflow) return Result<std::size_t>::failure(Errc::capacity);
   return post("/api/v5/trade/cancel-all-after", b.view(), timestamp_ms, out, cap);
+}
+
+
+OrderEntry::OrderEntry(const InstrumentRegistry& registry, std::string api_key, const Secret& secret,
+                       const Secret& passphrase, Config cfg)
+    : enc_(registry, api_key, secret, passphrase, cfg),
+      twin_(std::make_shared<const Encoder>(registry, api_key, secret, passphrase, cfg)) {}
+
+Result<std::size_t> OrderEntry::encode_new(const OrderSpec& o, std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept {
+  return enc_.encode_new(o, timestamp_ms, out, cap);
+}
+
+Result<std::size_t> OrderEntry::encode_cancel(InstrumentId instrument, const ClientOrderId& id, risk::OrderType type,
+                                              std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept {
+  return enc_.encode_cancel(instrument, id, is_algo(type), timestamp_ms, out, cap);
+}
+
+Result<std::size_t> OrderEntry::encode_query(InstrumentId instrument, const ClientOrderId& id, risk::OrderType type,
+                                             std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept {
+  return enc_.encode_query(instrument, id, is_algo(type), timestamp_ms, out, cap);
+}
+
+Result<std::size_t> OrderEntry::encode_cancel_batch(InstrumentId instrument, std::span<const ClientOrderId> ids,
+                                                    std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept {
+  return enc_.encode_cancel_batch(instrument, ids, false, timestamp_ms, out, cap);
+}
+
+std::string OrderEntry::dead_man_refusal(std::int64_t countdown_ns) const {
+  if (countdown_ns == 0 || (countdown_ns >= 10'000'000'000 && countdown_ns <= 120'000'000'000)) return {};
+  return "OKX's dead-man switch (cancel-all-after) takes 10 to 120 s: set [live] deadman_countdown_ms accordingly, or 0";
+}
+
+Result<std::size_t> OrderEntry::encode_dead_man(InstrumentId, std::int64_t countdown_ms, std::int64_t timestamp_ms,
+                                                char* out, std::size_t cap) noexcept {
+  // Whole seconds; 0 disarms.
+  return enc_.encode_dead_man(static_cast<std::uint32_t>(countdown_ms / 1000), timestamp_ms, out, cap);
+}
+
+Result<std::size_t> OrderEntry::encode_query_placed(InstrumentId instrument, std::string_view venue_order_id,
+                                                    std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept {
+  return enc_.encode_query_placed(instrument, venue_order_id, timestamp_ms, out, cap);
+}
+
+bool OrderEntry::credentials_refused(std::int32_t code) const noexcept { return okx_swap::credentials_refused(code); }
+
+Resigner OrderEntry::resigner() const {
+  return [twin = twin_](char* b, std::size_t n, std::int64_t ms) { return twin->resign(b, n, ms); };
 }
 
 }  // namespace enigma::oms::okx_swap

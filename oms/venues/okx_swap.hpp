@@ -36,6 +36,8 @@
 #include "oms/ids.hpp"
 #include "oms/order_spec.hpp"
 #include "oms/signing.hpp"
+#include "oms/venue_order_entry.hpp"
+#include <memory>
 
 namespace enigma::oms::okx_swap {
 
@@ -199,6 +201,45 @@ class Encoder {
   std::string head_;
   char body_[2048];  // 20 cancels of 32-character ids on a 23-character instrument: about 1.7 KB
   char endpoint_[256];
+};
+
+
+// The engine's order entry on OKX V5 USDT swaps (oms/venue_order_entry.hpp): stops are algo orders, cancelled
+// and asked for at the algo endpoints and never batched with book orders; batch cancels of book orders
+// (cancel-batch-orders); the dead-man switch is cancel-all-after, one countdown for the account (10..120 s);
+// client order ids are letters and digits only.
+class OrderEntry final : public VenueOrderEntry {
+ public:
+  OrderEntry(const InstrumentRegistry& registry, std::string api_key, const Secret& secret, const Secret& passphrase,
+             Config cfg = {});
+
+  [[nodiscard]] bool serves(Venue venue) const noexcept override { return venue == Venue::okx; }
+  [[nodiscard]] Result<std::size_t> encode_new(const OrderSpec& o, std::int64_t timestamp_ms, char* out,
+                                               std::size_t cap) noexcept override;
+  [[nodiscard]] Result<std::size_t> encode_cancel(InstrumentId instrument, const ClientOrderId& id, risk::OrderType type,
+                                                  std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept override;
+  [[nodiscard]] Result<std::size_t> encode_query(InstrumentId instrument, const ClientOrderId& id, risk::OrderType type,
+                                                 std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept override;
+  [[nodiscard]] std::size_t max_batch_cancel() const noexcept override { return Encoder::kMaxBatchCancel; }
+  [[nodiscard]] bool batchable(risk::OrderType type) const noexcept override { return !is_algo(type); }
+  [[nodiscard]] Result<std::size_t> encode_cancel_batch(InstrumentId instrument, std::span<const ClientOrderId> ids,
+                                                        std::int64_t timestamp_ms, char* out,
+                                                        std::size_t cap) noexcept override;
+  [[nodiscard]] DeadMan dead_man() const noexcept override { return DeadMan::per_account; }
+  [[nodiscard]] std::string dead_man_refusal(std::int64_t countdown_ns) const override;
+  [[nodiscard]] Result<std::size_t> encode_dead_man(InstrumentId instrument, std::int64_t countdown_ms,
+                                                    std::int64_t timestamp_ms, char* out,
+                                                    std::size_t cap) noexcept override;
+  [[nodiscard]] Result<std::size_t> encode_query_placed(InstrumentId instrument, std::string_view venue_order_id,
+                                                        std::int64_t timestamp_ms, char* out,
+                                                        std::size_t cap) noexcept override;
+  [[nodiscard]] bool credentials_refused(std::int32_t venue_code) const noexcept override;
+  [[nodiscard]] bool alphanumeric_client_ids() const noexcept override { return true; }
+  [[nodiscard]] Resigner resigner() const override;
+
+ private:
+  Encoder enc_;
+  std::shared_ptr<const Encoder> twin_;  // the resigner's
 };
 
 }  // namespace enigma::oms::okx_swap

@@ -34,6 +34,7 @@
 #include "engine/run_config.hpp"
 #include "engine/trading_core.hpp"
 #include "feed/uring.hpp"
+#include "oms/venues/binance_futures.hpp"
 #include "strategy/strategies/imbalance_taker.hpp"
 #include "tests/support/engine_test_support.hpp"
 #include "tests/support/fake_binance.hpp"
@@ -113,8 +114,9 @@ struct LoopbackRig {
 
   // Connects the gateway, starts the engine and lets the first frame and the REST snapshot in; "" or why not.
   std::string start(feed::Transport transport) {
-    core->go_live(*gateway, enigma::testing::kKey, oms::Secret(enigma::testing::kSecret),
-                  "127.0.0.1:" + venue.rest_url().substr(venue.rest_url().rfind(':') + 1));
+    core->go_live(*gateway, std::make_unique<oms::binance_futures::OrderEntry>(
+                                registry, enigma::testing::kKey, oms::Secret(enigma::testing::kSecret),
+                                oms::binance_futures::Config{"127.0.0.1:" + venue.rest_url().substr(venue.rest_url().rfind(':') + 1)}));
     gateway->start();
     if (!spin_until([&] { return gateway->stream_connected() && venue.stream_open(); }, 10'000))
       return "the user-data stream did not connect";

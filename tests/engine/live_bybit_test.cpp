@@ -103,7 +103,8 @@ struct BybitLiveRun {
   std::string host() const { return "127.0.0.1:" + std::to_string(venue.port()); }
 
   bool start(const char* secret) {
-    core->go_live_bybit(*gateway, kBybitKey, oms::Secret(secret), host());
+    core->go_live(*gateway, std::make_unique<oms::bybit_linear::OrderEntry>(registry, kBybitKey, oms::Secret(secret),
+                                                                          oms::bybit_linear::Config{host()}));
     gateway->start();
     if (!wait_for([&] { return gateway->stream_connected() && venue.stream_open() && venue.ws_auths() >= 1; })) return false;
     PaperOptions pp;

@@ -3,7 +3,7 @@
 // KC-API-SIGN and the v2 passphrase, keeps its own order book per account and pushes /contractMarket/tradeOrders
 // order changes on the private stream it opens after the bullet-private token flow. Market data is the
 // KuCoin Futures level2 dialect of the paper tests' venue (market_data_venue.hpp), over its own bullet-public
-// flow. The engine is driven as `enigma live` drives it: TradingCore::go_live_kucoin_futures, LiveGateway,
+// flow. The engine is driven as `enigma live` drives it: TradingCore::go_live (oms::kucoin_futures::OrderEntry), LiveGateway,
 // reconcile_live, run_live.
 #include <gtest/gtest.h>
 
@@ -63,6 +63,13 @@ RunConfig kucoin_config() {
 
 std::string host_of(const FakeKucoinFutures& venue) {
   return "127.0.0.1:" + venue.rest_url().substr(venue.rest_url().rfind(':') + 1);
+}
+
+// The engine's order entry, signed with `secret` (the venue's, or another to see a refusal).
+std::unique_ptr<oms::VenueOrderEntry> kucoin_entry(const InstrumentRegistry& registry, const char* secret,
+                                                   const FakeKucoinFutures& venue) {
+  return std::make_unique<oms::kucoin_futures::OrderEntry>(registry, kKucoinKey, oms::Secret(secret),
+                                                           oms::Secret(kKucoinPassphrase), oms::kucoin_futures::Config{host_of(venue)});
 }
 
 // The gateway as `enigma live` sets it up for KuCoin Futures, with its own signer for the bullet-private POST.
@@ -148,7 +155,7 @@ struct KucoinLiveRun {
   // As `enigma live` starts: start-up reconciliation (open orders, positions, fee rates, balance), the gateway
   // (its private stream connected), then the engine, then the first frame and its snapshot.
   bool start(const char* secret) {
-    core->go_live_kucoin_futures(gateway(), kKucoinKey, oms::Secret(secret), oms::Secret(kKucoinPassphrase), host_of(venue));
+    core->go_live(gateway(), kucoin_entry(registry, secret, venue));
     const std::string dir = fresh_path("run");
     std::filesystem::create_directories(dir);
     (void)reconcile_live(*core, registry, *kucoin_futures_queries(gateway(), *link->signer, registry), UnknownOrderPolicy::cancel,
@@ -381,7 +388,7 @@ TEST(EngineLiveKucoin, StartUpTakesTheVenuesPositionBalanceAndCancelsAForeignOrd
   trading.journal_path = fresh_path("journal");
   TradingCore core(registry, trading);
   KucoinLink link(venue, registry);
-  core.go_live_kucoin_futures(*link.gateway, kKucoinKey, oms::Secret(kKucoinSecret), oms::Secret(kKucoinPassphrase), host_of(venue));
+  core.go_live(*link.gateway, kucoin_entry(registry, kKucoinSecret, venue));
   const std::string dir = fresh_path("run");
   std::filesystem::create_directories(dir);
   const LiveReconciliation out = reconcile_live(core, registry, *kucoin_futures_queries(*link.gateway, *link.signer, registry),
@@ -710,7 +717,7 @@ TEST(EngineLiveKucoin, AReconnectsTokenPostCountsAgainstThePlansRequests) {
 
 // Requests that waited for the trading plan's request window (here 4 per 3 s) leave signed again: the venue
 // (here strict: 1 s) would otherwise refuse their old KC-API-TIMESTAMP (400002) and a kill's cancels would
-// leave the orders working. The engine installs the signer (TradingCore::go_live_kucoin_futures).
+// leave the orders working. The engine installs the signer (TradingCore::go_live, from the order entry).
 TEST(EngineLiveKucoin, RequestsThatWaitedForTheBudgetAreSignedAgainAsTheyLeave) {
   // The log a person tails says what waited and why (each window as used/limit@seconds).
   const std::string log_path = fresh_path("log") + ".log";
@@ -732,7 +739,7 @@ TEST(EngineLiveKucoin, RequestsThatWaitedForTheBudgetAreSignedAgainAsTheyLeave) 
   TradingCore core(registry, trading);
   KucoinLink link(venue, registry, 4);
   LiveGateway& gateway = *link.gateway;
-  core.go_live_kucoin_futures(gateway, kKucoinKey, oms::Secret(kKucoinSecret), oms::Secret(kKucoinPassphrase), host_of(venue));
+  core.go_live(gateway, kucoin_entry(registry, kKucoinSecret, venue));
   gateway.start();
   ASSERT_TRUE(wait_for([&] { return gateway.stream_connected() && venue.stream_open(); }));
   std::map<std::string, GatewayReport> last;

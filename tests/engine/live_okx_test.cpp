@@ -118,7 +118,8 @@ struct OkxLiveRun {
   ~OkxLiveRun() { finish(); }
 
   bool start(const char* secret) {
-    core->go_live_okx(*gateway, kOkxKey, oms::Secret(secret), oms::Secret(kOkxPassphrase), okx_encoder_config(venue));
+    core->go_live(*gateway, std::make_unique<oms::okx_swap::OrderEntry>(registry, kOkxKey, oms::Secret(secret), oms::Secret(kOkxPassphrase),
+                                                                      okx_encoder_config(venue)));
     gateway->start();
     if (!wait_for([&] { return gateway->stream_connected() && venue.stream_open() && venue.ws_logins() >= 2; })) return false;
     PaperOptions pp;

@@ -37,6 +37,7 @@
 #include "feed/uring.hpp"
 #include "oms/journal.hpp"
 #include "oms/signing.hpp"
+#include "oms/venues/binance_futures.hpp"
 #include "tests/support/alloc_counter.hpp"
 #include "tests/support/binance_ws_api_venue.hpp"
 #include "tests/support/ws_test_server.hpp"
@@ -165,6 +166,18 @@ std::unique_ptr<oms::binance_futures::WsApiEncoder> use_order_entry(OrderEntry e
   return std::make_unique<oms::binance_futures::WsApiEncoder>(registry, kEdApiKey, oms::Secret(), oms::binance_futures::WsApiAuth::session);
 }
 
+// The engine's order entry on the test venue as `enigma live` makes it: REST, or the WebSocket API of `entry`
+// (use_order_entry sets the gateway up for it); signed with `secret` (the venue's, or another to see a refusal).
+std::unique_ptr<oms::VenueOrderEntry> binance_entry(const InstrumentRegistry& registry, const FakeBinance& venue,
+                                                    OrderEntry entry = OrderEntry::rest, const char* secret = kSecret) {
+  namespace bf = oms::binance_futures;
+  std::optional<bf::WsApiEntry> ws;
+  if (entry == OrderEntry::ws_api_hmac) ws = bf::WsApiEntry{bf::WsApiAuth::hmac, kKey};
+  if (entry == OrderEntry::ws_api_ed25519) ws = bf::WsApiEntry{bf::WsApiAuth::session, kEdApiKey};
+  const std::string host = "127.0.0.1:" + venue.rest_url().substr(venue.rest_url().rfind(':') + 1);
+  return std::make_unique<bf::OrderEntry>(registry, kKey, oms::Secret(secret), bf::Config{host}, ws);
+}
+
 // Every transport (market data and order connection alike) and every order entry pass the full order-flow
 // scenario; the rest of the suite runs on the default (asio, REST) only, to keep CI time.
 struct LiveCase {
@@ -204,10 +217,9 @@ TEST_P(EngineLiveEntry, OrdersReachTheVenueSignedAndFillsComeBack) {
   TradingCore core(registry, trading);
   LiveGatewayOptions go = gateway_options(venue);
   go.transport = transport;
-  auto ws_api = use_order_entry(entry, venue, registry, go);
+  (void)use_order_entry(entry, venue, registry, go);
   LiveGateway gateway(registry, go);
-  core.go_live(gateway, kKey, oms::Secret(kSecret), "127.0.0.1:" + venue.rest_url().substr(venue.rest_url().rfind(':') + 1),
-               std::move(ws_api));
+  core.go_live(gateway, binance_entry(registry, venue, entry));
   gateway.start();
   ASSERT_EQ(venue.listen_keys(), 1);
   ASSERT_TRUE(wait_for([&] { return gateway.stream_connected() && venue.stream_open(); }));
@@ -401,12 +413,10 @@ TEST_P(EngineLiveResign, RequestsThatWaitedForTheBudgetAreSignedAgainAsTheyLeave
   LiveGatewayOptions go = gateway_options(venue);
   constexpr std::int64_t kWindow = 2'000'000'000;
   go.budget = {{kWindow, 1}, {kWindow, 10}, {}, 20};  // cancels weigh 1, new orders 0 (they count as orders)
-  auto ws_api = use_order_entry(GetParam(), venue, registry, go);
   auto signer = use_order_entry(GetParam(), venue, registry, go);  // the test's twin of the engine's encoder
   oms::binance_futures::Encoder rest(registry, kKey, oms::Secret(kSecret));
   LiveGateway gateway(registry, go);
-  core.go_live(gateway, kKey, oms::Secret(kSecret), "127.0.0.1:" + venue.rest_url().substr(venue.rest_url().rfind(':') + 1),
-               std::move(ws_api));
+  core.go_live(gateway, binance_entry(registry, venue, GetParam()));
   gateway.start();
   ASSERT_TRUE(wait_for([&] { return gateway.stream_connected() && venue.stream_open(); }));
   ASSERT_TRUE(wait_for([&] { return GetParam() != OrderEntry::ws_api_ed25519 || venue.ws_api_logons() == 1; }));
@@ -858,7 +868,7 @@ TEST(EngineLive, SendPathDoesNotAllocate) {
   trading.journal_path = fresh_path("journal");
   TradingCore core(registry, trading);
   LiveGateway gateway(registry, gateway_options(venue));
-  core.go_live(gateway, kKey, oms::Secret(kSecret), "127.0.0.1");
+  core.go_live(gateway, binance_entry(registry, venue));
   std::vector<PriceLevel> bids, asks;
   for (int i = 0; i < 10; ++i) {
     bids.push_back({Price::from_units(60000 - i), Qty::parse("1").value});
@@ -1240,8 +1250,7 @@ TEST(EngineLive, RefusedCredentialsRaiseTheEmergencyStop) {
   trading.journal_path = fresh_path("journal");
   TradingCore core(registry, trading);
   LiveGateway gateway(registry, gateway_options(venue));
-  core.go_live(gateway, kKey, oms::Secret("not-the-venue-secret"),
-               "127.0.0.1:" + venue.rest_url().substr(venue.rest_url().rfind(':') + 1));
+  core.go_live(gateway, binance_entry(registry, venue, OrderEntry::rest, "not-the-venue-secret"));
   gateway.start();
   ASSERT_TRUE(wait_for([&] { return gateway.stream_connected() && venue.stream_open(); }));
   PaperOptions pp;
@@ -1344,7 +1353,7 @@ struct LiveRateRig {
   // reconciliation `enigma live` runs (open orders, commission rates, positions, balance from the venue).
   bool start(bool reconcile = false) {
     const std::string host = "127.0.0.1:" + venue.rest_url().substr(venue.rest_url().rfind(':') + 1);
-    core->go_live(*gateway, kKey, oms::Secret(kSecret), host);
+    core->go_live(*gateway, binance_entry(registry, venue));
     if (reconcile) {
       oms::binance_futures::Config bc;
       bc.host = host;
