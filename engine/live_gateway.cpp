@@ -28,10 +28,8 @@
 #include "feed/detail/tls.hpp"
 #include "feed/ws_client.hpp"
 #include "oms/venues/bybit_linear.hpp"
-#include "oms/venues/bybit_linear_user.hpp"
 #include "oms/venues/okx_swap.hpp"
-#include "oms/venues/okx_swap_user.hpp"
-#include "oms/venues/kucoin_futures_user.hpp"
+#include "oms/venues/venue_kit.hpp"
 
 namespace enigma::engine {
 
@@ -66,31 +64,6 @@ std::int64_t header_int(std::string_view v) {
   return ec == std::errc{} && p == v.data() + v.size() && n >= 0 ? n : -1;
 }
 
-// What a Binance USD-M request costs (the endpoints' documented weights): a new order counts 1 against
-// both ORDERS windows and 0 against the IP's REQUEST_WEIGHT; cancel, batch cancel, query and cancel-all
-// weigh 1; countdownCancelAll weighs 10. Cancels, the kill's cancel-all and the dead-man timer go first.
-// KuCoin Futures: each request counts 1 against the plan's 75 per 3 s and its documented weight against the
-// venue's 30 s pool (place order 2, cancel 1, cancel all 10, order by clientOid 5).
-oms::RequestCost request_cost(Venue v, RestRequest k) noexcept {
-  // Bybit: one of the UID's requests per second, whatever the endpoint; OKX: one of its 60 per 2 s.
-  if (v == Venue::bybit || v == Venue::okx) return {0, 1};
-  if (v == Venue::kucoin_futures) {
-    switch (k) {
-      case RestRequest::new_order: return {2, 1};
-      case RestRequest::query: return {5, 1};
-      case RestRequest::cancel_all: return {10, 1};
-      default: return {1, 1};
-    }
-  }
-  switch (k) {
-    case RestRequest::new_order:
-      return {0, 1};
-    case RestRequest::countdown:
-      return {10, 0};
-    default:
-      return {1, 0};
-  }
-}
 std::string_view kind_name(RestRequest k) noexcept {
   switch (k) {
     case RestRequest::new_order:
@@ -459,45 +432,8 @@ struct LiveGateway::Impl {
       if (e.venue_id == v && !v.view().empty()) return &e.client_id;
     return nullptr;
   }
-  // The venue's private-stream and REST-answer decoder.
-  struct Decoder {
-    std::unique_ptr<oms::binance_futures::UserStreamDecoder> binance;
-    std::unique_ptr<oms::kucoin_futures::UserStreamDecoder> kucoin;
-    std::unique_ptr<oms::bybit_linear::UserStreamDecoder> bybit;
-    std::unique_ptr<oms::okx_swap::UserStreamDecoder> okx;
-    Decoder(const InstrumentRegistry& r, Venue v) {
-      if (v == Venue::kucoin_futures) kucoin = std::make_unique<oms::kucoin_futures::UserStreamDecoder>(r, v);
-      else if (v == Venue::bybit) bybit = std::make_unique<oms::bybit_linear::UserStreamDecoder>(r, v);
-      else if (v == Venue::okx) okx = std::make_unique<oms::okx_swap::UserStreamDecoder>(r, v);
-      else binance = std::make_unique<oms::binance_futures::UserStreamDecoder>(r, v);
-    }
-    // Element `index` of a message (Bybit and OKX batch several orders in one; the others one each).
-    Result<oms::UserEvent> decode(std::string_view msg, std::size_t padded, oms::ExecReport& out, std::size_t index = 0) noexcept {
-      if (bybit) return bybit->decode(msg, padded, out, index);
-      if (okx) return okx->decode(msg, padded, out, index);
-      return kucoin ? kucoin->decode(msg, padded, out) : binance->decode(msg, padded, out);
-    }
-    // Elements of the message last decoded (1 but for Bybit's and OKX's batches).
-    [[nodiscard]] std::size_t count() const noexcept {
-      if (bybit) return std::max<std::size_t>(bybit->last_count(), 1);
-      if (okx) return std::max<std::size_t>(okx->last_count(), 1);
-      return 1;
-    }
-    Errc decode_rest(RestRequest kind, int status, std::string_view body, const oms::ClientOrderId& id,
-                     InstrumentId instrument, oms::RestAnswer& out) noexcept {
-      if (bybit) return bybit->decode_rest(kind, status, body, id, instrument, out);
-      if (okx) return okx->decode_rest(kind, status, body, id, instrument, out);
-      return kucoin ? kucoin->decode_rest(kind, status, body, id, instrument, out)
-                    : binance->decode_rest(kind, status, body, id, instrument, out);
-    }
-    // Batch cancels are Binance's and OKX's (the KuCoin and Bybit cores never send one).
-    Errc decode_rest_batch(int status, std::string_view body, std::span<const oms::ClientOrderId> ids,
-                           InstrumentId instrument, std::span<oms::RestAnswer> out) noexcept {
-      if (okx) return okx->decode_rest_batch(status, body, ids, instrument, out);
-      if (!binance) return Errc::unknown_message;
-      return binance->decode_rest_batch(status, body, ids, instrument, out);
-    }
-  } decoder;
+  // The venue's private-stream and REST-answer decoder (oms::user_decoder).
+  std::unique_ptr<oms::VenueUserDecoder> decoder;
   net::io_context io;  // the REST connections' (gateway thread)
   // conns[0]: the control connection (cancels, cancel-all, queries, the dead-man timer, listenKey, call());
   // conns[1..]: the order connections (new orders), [live] order_connections of them.
@@ -572,7 +508,7 @@ struct LiveGateway::Impl {
   std::string wsapi_error;  // why the connection is not ready (start-up error text)
 
   Impl(const InstrumentRegistry& r, const LiveGatewayOptions& o)
-      : registry(r), rest(feed::parse_url(o.rest_url)), decoder(r, o.venue), budget(o.budget) {
+      : registry(r), rest(feed::parse_url(o.rest_url)), decoder(oms::user_decoder(o.venue, r)), budget(o.budget) {
     for (int i = 0; i <= o.order_connections; ++i) {
       conns.push_back(std::make_unique<RestConnection>(io, rest, o.tls));
       conns.back()->transport = o.transport;
@@ -709,7 +645,7 @@ void LiveGateway::batch_done(const OutboundRequest& rq, bool written, int status
   }
   ++stats_.answers;
   std::array<oms::binance_futures::RestAnswer, OutboundRequest::kMaxBatch> answers;
-  const Errc e = impl_->decoder.decode_rest_batch(status, body, ids, rq.instrument, answers);
+  const Errc e = impl_->decoder->decode_rest_batch(status, body, ids, rq.instrument, answers);
   if (e != Errc::ok)
     ENIGMA_LOG_WARN("live", "batch cancel answer (HTTP {}) not fully readable: {}: {}", status, LogLiteral{to_string(e)}, feed::quote_input(body, 200));
   for (std::size_t i = 0; i < ids.size(); ++i) {
@@ -734,7 +670,7 @@ LiveGateway::Admission LiveGateway::admit(const OutboundRequest& rq) noexcept {
   if (opt_.venue == Venue::okx && rq.kind == RestRequest::countdown && now < im.next_countdown_ns) return Admission::wait;
   // A reduce-only order only closes or protects a position: it goes with the cancels (cost still counted).
   const oms::RequestPriority prio = rq.protective ? oms::RequestPriority::cancel : request_priority(rq.kind);
-  const oms::BudgetVerdict v = im.budget.try_take(prio, request_cost(opt_.venue, rq.kind), now);
+  const oms::BudgetVerdict v = im.budget.try_take(prio, opt_.budget.cost(rq.kind), now);
   if (v == oms::BudgetVerdict::ok && rq.kind == RestRequest::countdown) im.next_countdown_ns = now + 1'250'000'000;
   if (v == oms::BudgetVerdict::ok) {
     if (im.budget_waiting) ENIGMA_LOG_INFO("live", "venue_budget_resumed kind={}", LogLiteral{kind_name(rq.kind)});
@@ -893,7 +829,7 @@ void LiveGateway::ws_api_answer(std::string_view msg, std::size_t padded_capacit
   if (p.id != a.id) return;  // answered after it timed out: it was UNKNOWN and gets queried
   hist_answer_.record(TscClock::instance().ticks_to_ns(rdtsc() - p.sent_tsc));
   oms::binance_futures::RestAnswer ra;
-  (void)im.decoder.decode_rest(p.kind, a.status, a.body, p.client_id, p.instrument, ra);
+  (void)im.decoder->decode_rest(p.kind, a.status, a.body, p.client_id, p.instrument, ra);
   ++stats_.answers;
   if (ra.unknown) {
     ++stats_.unknown_outcomes;
@@ -1105,7 +1041,7 @@ void LiveGateway::open_stream() {
       g->stream_subscribed("user", g->stats_.stream_connects.load());
       return;
     }
-    for (std::size_t i = 0; i == 0 || i < g->impl_->decoder.count(); ++i) g->stream_message(f, i);
+    for (std::size_t i = 0; i == 0 || i < g->impl_->decoder->last_count(); ++i) g->stream_message(f, i);
   };
   open_stream_handlers(wo, h);
   if (opt_.venue == Venue::okx && !opt_.okx_business_ws_url.empty()) open_okx_business_stream(wo);
@@ -1126,7 +1062,7 @@ void LiveGateway::open_okx_business_stream(feed::WsClientOptions wo) {
       g->stream_subscribed("business", g->impl_->business_connects.load());
       return;
     }
-    for (std::size_t i = 0; i == 0 || i < g->impl_->decoder.count(); ++i) g->stream_message(f, i);
+    for (std::size_t i = 0; i == 0 || i < g->impl_->decoder->last_count(); ++i) g->stream_message(f, i);
   };
   h.on_connected = [this] {
     try {
@@ -1191,7 +1127,7 @@ void LiveGateway::stream_subscribed(const char* stream, std::uint64_t connects) 
 
 void LiveGateway::stream_message(const feed::WsFrame& f, std::size_t index) noexcept {
   GatewayReport gr;
-  const auto r = impl_->decoder.decode(f.payload, f.padded_capacity, gr.report, index);
+  const auto r = impl_->decoder->decode(f.payload, f.padded_capacity, gr.report, index);
   if (!r.ok()) {
     ++stats_.stream_errors;
     return;
@@ -1216,12 +1152,11 @@ void LiveGateway::stream_message(const feed::WsFrame& f, std::size_t index) noex
     case oms::binance_futures::UserEvent::listen_key_expired:
       // Binance: a new listenKey, then a reconnect. KuCoin: the token was refused and the venue closes the
       // connection; the stream's reconnect fetches a new one.
-      if (opt_.venue == Venue::kucoin_futures) ENIGMA_LOG_WARN("live", "private_stream_token_refused then=reconnect");
-      else if (opt_.venue == Venue::bybit)
-        ENIGMA_LOG_ERROR("live", "private_stream_auth_refused ret_code={} then=reconnect", impl_->decoder.bybit->last_ret_code());
-      else if (opt_.venue == Venue::okx)
-        ENIGMA_LOG_ERROR("live", "private_stream_login_refused code={} then=reconnect", impl_->decoder.okx->last_code());
-      else impl_->renew_key = true;
+      // Bybit, OKX: the auth or login op was refused (its code is the venue's).
+      if (opt_.venue == Venue::binance_usdm) impl_->renew_key = true;
+      else if (const std::int32_t code = impl_->decoder->last_refusal_code(); code != 0)
+        ENIGMA_LOG_ERROR("live", "private_stream_login_refused venue_code={} then=reconnect", code);
+      else ENIGMA_LOG_WARN("live", "private_stream_token_refused then=reconnect");
       break;
   }
 }
@@ -1361,8 +1296,7 @@ void LiveGateway::learn_venue_order_id(const oms::VenueOrderId& venue_id, const 
 }
 
 void LiveGateway::set_fee_rates(InstrumentId instrument, const oms::FeeRates& rates) {
-  if (impl_->decoder.kucoin) impl_->decoder.kucoin->set_fee_rates(instrument, rates);
-  if (impl_->decoder.binance) impl_->decoder.binance->set_fee_rates(instrument, rates);
+  impl_->decoder->set_fee_rates(instrument, rates);
 }
 
 void LiveGateway::refresh_signature(OutboundRequest& rq) noexcept {
@@ -1493,7 +1427,7 @@ void LiveGateway::rest_done(RestConnection& c) noexcept {
   if (oms::binance_futures::is_instrument_request(rq.kind)) {
     // Cancel-all / dead-man timer: only a failure is news for the OMS (a report with no client id).
     oms::binance_futures::RestAnswer a;
-    if (written) (void)im.decoder.decode_rest(rq.kind, status, c.body, rq.client_id, rq.instrument, a);
+    if (written) (void)im.decoder->decode_rest(rq.kind, status, c.body, rq.client_id, rq.instrument, a);
     if (written && !a.unknown && a.venue_code == 0) {
       ++stats_.answers;
       return;
@@ -1514,7 +1448,7 @@ void LiveGateway::rest_done(RestConnection& c) noexcept {
     ENIGMA_LOG_WARN("live", "request for {} not sent: {}", rq.client_id.view(), c.last_error);
   } else {
     oms::binance_futures::RestAnswer a;
-    (void)im.decoder.decode_rest(rq.kind, status, c.body, rq.client_id, rq.instrument, a);
+    (void)im.decoder->decode_rest(rq.kind, status, c.body, rq.client_id, rq.instrument, a);
     ++stats_.answers;
     if (a.unknown) {
       ++stats_.unknown_outcomes;

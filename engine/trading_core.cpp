@@ -8,7 +8,7 @@
 #include "core/error.hpp"
 #include "core/logger.hpp"
 #include "engine/live_gateway.hpp"
-#include "oms/venues/simulated_order_entry.hpp"
+#include "oms/venues/venue_kit.hpp"
 
 namespace enigma::engine {
 

@@ -15,8 +15,11 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <string_view>
+
+#include "oms/venue_answer.hpp"
 
 namespace enigma::oms {
 
@@ -37,11 +40,21 @@ struct BudgetWindow {
   std::uint32_t limit{0};  // 0: no such window
 };
 
+// What each kind of request costs, indexed by RestRequest. The default is Binance USD-M's (the endpoints'
+// documented weights): a new order counts 1 against both ORDERS windows and 0 against the IP's
+// REQUEST_WEIGHT; cancel, batch cancel, query and cancel-all weigh 1; countdownCancelAll weighs 10.
+inline constexpr std::size_t kRestRequestKinds = 6;
+using RequestCosts = std::array<RequestCost, kRestRequestKinds>;
+static_assert(static_cast<std::size_t>(RestRequest::cancel_batch) + 1 == kRestRequestKinds);
+inline constexpr RequestCosts kBinanceUsdmCosts{{{0, 1}, {1, 0}, {1, 0}, {1, 0}, {10, 0}, {1, 0}}};
+
 struct RequestBudgetConfig {
   BudgetWindow weight;
   BudgetWindow orders_short;
   BudgetWindow orders_long;
   std::uint32_t reserve_pct{20};  // share of each window kept for cancels, the kill, queries, keep-alives
+  RequestCosts costs{kBinanceUsdmCosts};
+  [[nodiscard]] constexpr RequestCost cost(RestRequest k) const noexcept { return costs[static_cast<std::size_t>(k)]; }
 };
 
 // Binance USD-M futures (GET /fapi/v1/exchangeInfo rateLimits): REQUEST_WEIGHT 2400 / minute per IP,
@@ -52,21 +65,23 @@ struct RequestBudgetConfig {
 // KuCoin Futures private endpoints: the venue's resource pool, 2000 weight per 30 s (VIP0; each endpoint has a
 // documented weight, https://www.kucoin.com/docs-new/rate-limit; the gw-ratelimit-* answer headers say what is
 // left), and the trading plan's own cap of 75 requests per 3 s (every request counts 1 in the short window).
+// Each request counts 1 in the short window and its weight in the pool: place order 2, cancel 1, cancel all 10,
+// order by clientOid 5.
 [[nodiscard]] constexpr RequestBudgetConfig kucoin_futures_private_budget() noexcept {
-  return {{30'000'000'000, 2000}, {3'000'000'000, 75}, {}, 20};
+  return {{30'000'000'000, 2000}, {3'000'000'000, 75}, {}, 20, {{{2, 1}, {1, 1}, {5, 1}, {10, 1}, {1, 1}, {1, 1}}}};
 }
 
 // Bybit V5 (https://bybit-exchange.github.io/docs/v5/rate-limit): per UID, each trade endpoint (create,
 // cancel, cancel-all) 10 requests / s for linear; counted here as one window of 10 requests per second.
 [[nodiscard]] constexpr RequestBudgetConfig bybit_linear_budget() noexcept {
-  return {{}, {1'000'000'000, 10}, {}, 20};
+  return {{}, {1'000'000'000, 10}, {}, 20, {{{0, 1}, {0, 1}, {0, 1}, {0, 1}, {0, 1}, {0, 1}}}};
 }
 
 // OKX V5 (https://www.okx.com/docs-v5/en/, each endpoint's "Rate Limit"): place order, cancel order and order
 // details 60 requests / 2 s each (per instrument for orders; per UID); counted here as one window of 60
 // requests per 2 s across them, the strictest of the trade endpoints.
 [[nodiscard]] constexpr RequestBudgetConfig okx_swap_budget() noexcept {
-  return {{}, {2'000'000'000, 60}, {}, 20};
+  return {{}, {2'000'000'000, 60}, {}, 20, {{{0, 1}, {0, 1}, {0, 1}, {0, 1}, {0, 1}, {0, 1}}}};
 }
 
 enum class BudgetVerdict : std::uint8_t {

@@ -3,8 +3,13 @@
 // Each venue's decoder (oms/venues/<venue>_user.hpp) fills these; engine/live_gateway.cpp routes them.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <span>
+#include <string_view>
 #include <vector>
+
+#include "core/error.hpp"
 
 #include "oms/exec_report.hpp"
 
@@ -68,6 +73,36 @@ class FeeTable {
  private:
   std::vector<FeeRates> rates_;
   std::vector<bool> known_;
+};
+
+// What the live gateway hears from a venue, named once for every venue: each venue's private-stream and REST
+// answer decoder (oms/venues/<venue>_user.hpp, class UserStreamDecoder) implements it, so the gateway holds
+// this interface alone. Calls come from the gateway thread only; decode and decode_rest allocate nothing.
+class VenueUserDecoder {
+ public:
+  virtual ~VenueUserDecoder() = default;
+
+  // Element `index` of a private-stream message into `out` (Bybit and OKX batch several orders in one
+  // message; the others send one each, index 0). `msg` lies in a buffer of `padded_capacity` bytes.
+  [[nodiscard]] virtual Result<UserEvent> decode(std::string_view msg, std::size_t padded_capacity, ExecReport& out,
+                                                 std::size_t index = 0) noexcept = 0;
+  // Elements of the message last decoded: call decode for index 1 .. last_count() - 1 too.
+  [[nodiscard]] virtual std::size_t last_count() const noexcept { return 1; }
+  // The answer to a request of `kind` about order `id` (or, for cancel_all and countdown, `instrument`).
+  [[nodiscard]] virtual Errc decode_rest(RestRequest kind, int http_status, std::string_view body,
+                                         const ClientOrderId& id, InstrumentId instrument, RestAnswer& out) noexcept = 0;
+  // The answer to a batch cancel of `ids`: out[i] for ids[i]. Errc::unknown_message where the venue's core
+  // never sends one.
+  [[nodiscard]] virtual Errc decode_rest_batch(int, std::string_view, std::span<const ClientOrderId>, InstrumentId,
+                                               std::span<RestAnswer>) noexcept {
+    return Errc::unknown_message;
+  }
+  // The account's fee rates on `instrument`, before decoding starts, for a venue that leaves fees out of
+  // what it sends (KuCoin's fills, Binance's and KuCoin's order answers); ignored by the others.
+  virtual void set_fee_rates(InstrumentId, FeeRates) {}
+  // After UserEvent::listen_key_expired: the venue's code for a refused login or auth op (Bybit's retCode,
+  // OKX's code); 0 where the venue sent none (Binance's listenKeyExpired, KuCoin's refused token).
+  [[nodiscard]] virtual std::int32_t last_refusal_code() const noexcept { return 0; }
 };
 
 }  // namespace enigma::oms

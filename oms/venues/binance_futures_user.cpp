@@ -444,7 +444,8 @@ UserStreamDecoder::~UserStreamDecoder() = default;
 
 void UserStreamDecoder::set_fee_rates(InstrumentId instrument, FeeRates rates) { impl_->fees.set(instrument, rates); }
 
-Result<UserEvent> UserStreamDecoder::decode(std::string_view msg, std::size_t padded_capacity, ExecReport& out) noexcept {
+Result<UserEvent> UserStreamDecoder::decode(std::string_view msg, std::size_t padded_capacity, ExecReport& out,
+                                            std::size_t) noexcept {
   return impl_->decode(msg, padded_capacity, out);
 }
 

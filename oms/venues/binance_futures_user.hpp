@@ -27,7 +27,7 @@ using oms::RestAnswer;
 using oms::RestRequest;
 using oms::UserEvent;
 
-class UserStreamDecoder {
+class UserStreamDecoder final : public VenueUserDecoder {
  public:
   // `registry` must outlive the decoder; symbols are looked up under `venue`. `max_message_bytes` bounds
   // the messages decode() accepts (larger: Errc::capacity). Throws enigma::Error when simdjson cannot
@@ -47,7 +47,8 @@ class UserStreamDecoder {
   //   x=NEW -> accepted (or triggered when the order type `o` differs from the original type `ot`: a stop
   //   that fired and now works as a market order), TRADE -> fill (l/L/n/m/z), CANCELED -> canceled,
   //   EXPIRED -> expired, REJECTED -> rejected, CALCULATED (liquidation) -> fill.
-  [[nodiscard]] Result<UserEvent> decode(std::string_view msg, std::size_t padded_capacity, ExecReport& out) noexcept;
+  [[nodiscard]] Result<UserEvent> decode(std::string_view msg, std::size_t padded_capacity, ExecReport& out,
+                                         std::size_t index = 0) noexcept override;
 
   // The answer to a REST order request for `id` on `instrument`. `http_status` 0 means no answer
   // (timeout / connection lost). 200 + order JSON: new_order -> accepted (the stream reports fills; the
@@ -57,18 +58,18 @@ class UserStreamDecoder {
   // 5xx / 0 / an unparsable 4xx body on a new order or cancel -> unknown. Errc::bad_format when a 200
   // body is not an order JSON (the answer is then unknown too: `out.unknown` is set).
   [[nodiscard]] Errc decode_rest(RestRequest kind, int http_status, std::string_view body, const ClientOrderId& id,
-                                 InstrumentId instrument, RestAnswer& out) noexcept;
+                                 InstrumentId instrument, RestAnswer& out) noexcept override;
   // The answer to a batch cancel of `ids` (DELETE /fapi/v1/batchOrders): out[i] for ids[i] (`out` at least as
   // long as `ids`). 200 + an array with one element per id, in the request's order: an order JSON ->
   // canceled, {"code","msg"} -> cancel_rejected with the code kept. A 4xx {"code","msg"} (the whole request
   // refused, e.g. a bad signature) -> cancel_rejected for every id. 5xx / 0 / anything unreadable -> unknown
   // for the ids it leaves undecided (Errc::bad_format or the parse error is returned then).
   [[nodiscard]] Errc decode_rest_batch(int http_status, std::string_view body, std::span<const ClientOrderId> ids,
-                                       InstrumentId instrument, std::span<RestAnswer> out) noexcept;
+                                       InstrumentId instrument, std::span<RestAnswer> out) noexcept override;
   // The account's fee rates on `instrument` (GET /fapi/v1/commissionRate, before decoding starts). The
   // stream's fills carry their own commission; a query's answer does not, so its filled value (cumQuote) is
   // priced at these rates (ExecReport::fee_priced): a found fill missed on the stream books its fee.
-  void set_fee_rates(InstrumentId instrument, FeeRates rates);
+  void set_fee_rates(InstrumentId instrument, FeeRates rates) override;
 
  private:
   struct Impl;

@@ -508,7 +508,7 @@ Result<UserEvent> UserStreamDecoder::decode(std::string_view msg, std::size_t pa
 }
 
 std::size_t UserStreamDecoder::last_count() const noexcept { return impl_->last_count; }
-std::int32_t UserStreamDecoder::last_ret_code() const noexcept { return impl_->last_ret_code; }
+std::int32_t UserStreamDecoder::last_refusal_code() const noexcept { return impl_->last_ret_code; }
 
 Errc UserStreamDecoder::decode_rest(RestRequest kind, int http_status, std::string_view body, const ClientOrderId& id,
                                     InstrumentId instrument, RestAnswer& out) noexcept {

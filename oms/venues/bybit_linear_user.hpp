@@ -62,7 +62,7 @@ using oms::RestAnswer;
 using oms::RestRequest;
 using oms::UserEvent;
 
-class UserStreamDecoder {
+class UserStreamDecoder final : public VenueUserDecoder {
  public:
   // `registry` must outlive the decoder; symbols are looked up under `venue`. `max_message_bytes` bounds
   // the messages and REST bodies decoded (larger: Errc::capacity). Throws enigma::Error when simdjson cannot
@@ -91,7 +91,7 @@ class UserStreamDecoder {
   //   venue_order_id = orderId) and the instrument of "symbol".
   //   {"op":"auth","success":false,..} -> listen_key_expired: the venue refused the key or its signature and
   //     closes the connection; the gateway reconnects (a new `expires`, which cures a stale one). Its retCode
-  //     (10003 invalid key, 10004 sign, ...) is kept in last_ret_code() for credentials_refused().
+  //     (10003 invalid key, 10004 sign, ...) is kept in last_refusal_code() for credentials_refused().
   //   {"op":"subscribe","success":false} -> Errc::unknown_message (the gateway logs it); other "op" answers
   //     (auth success, subscribe ack, pong) -> ignored.
   // Errors: Errc::bad_format (not JSON, a side other than Buy/Sell), Errc::wrong_type, Errc::missing_field (no
@@ -101,12 +101,12 @@ class UserStreamDecoder {
   // orderLinkId or orderId over 40 characters, a non-positive trade, leavesQty above orderQty, a time past
   // 2262), Errc::capacity (too large); fixed-point parse errors as returned by Price/Qty/Notional::parse.
   [[nodiscard]] Result<UserEvent> decode(std::string_view msg, std::size_t padded_capacity, ExecReport& out,
-                                         std::size_t index = 0) noexcept;
+                                         std::size_t index = 0) noexcept override;
   // Elements in the "data" array of the message last given to decode() (0 for control messages and for a
   // message that could not be read).
-  [[nodiscard]] std::size_t last_count() const noexcept;
+  [[nodiscard]] std::size_t last_count() const noexcept override;
   // retCode of the last refused auth (0 when none yet).
-  [[nodiscard]] std::int32_t last_ret_code() const noexcept;
+  [[nodiscard]] std::int32_t last_refusal_code() const noexcept override;
 
   // The answer to a REST request for `id` on `instrument`. `http_status` 0 means no answer (timeout /
   // connection lost). Success is retCode 0 with HTTP 2xx:
@@ -129,7 +129,7 @@ class UserStreamDecoder {
   // 10016 (server error) / an unreadable body -> unknown. Errc::bad_format (or the parse error) when the body
   // is not the expected JSON (`out.unknown` is then set).
   [[nodiscard]] Errc decode_rest(RestRequest kind, int http_status, std::string_view body, const ClientOrderId& id,
-                                 InstrumentId instrument, RestAnswer& out) noexcept;
+                                 InstrumentId instrument, RestAnswer& out) noexcept override;
 
  private:
   struct Impl;

@@ -44,7 +44,7 @@ using oms::RestRequest;
 using oms::FeeRates;
 using oms::UserEvent;
 
-class UserStreamDecoder {
+class UserStreamDecoder final : public VenueUserDecoder {
  public:
   // `registry` must outlive the decoder; symbols are looked up under `venue`. `max_message_bytes` bounds
   // the messages and REST bodies decoded (larger: Errc::capacity). Throws enigma::Error when simdjson cannot
@@ -58,7 +58,7 @@ class UserStreamDecoder {
   // The account's rates on `instrument` (cold path, before decoding starts; allocates): every later "match"
   // of a linear contract carries fee = matchSize x multiplier x matchPrice x (maker or taker rate, by
   // "liquidity"), rounded to the Notional resolution.
-  void set_fee_rates(InstrumentId instrument, FeeRates rates);
+  void set_fee_rates(InstrumentId instrument, FeeRates rates) override;
 
   // One private-stream message. When `padded_capacity` (readable bytes at `msg.data()`) is below
   // msg.size() + 64 the message is first copied into an internal padded buffer.
@@ -83,7 +83,8 @@ class UserStreamDecoder {
   // message other than 401), Errc::not_found (symbol not in the registry), Errc::out_of_range (a client id
   // over 40 characters, a non-positive match, ts past 2262), Errc::capacity (too large); fixed-point parse
   // errors as returned by Price/Qty::parse.
-  [[nodiscard]] Result<UserEvent> decode(std::string_view msg, std::size_t padded_capacity, ExecReport& out) noexcept;
+  [[nodiscard]] Result<UserEvent> decode(std::string_view msg, std::size_t padded_capacity, ExecReport& out,
+                                         std::size_t index = 0) noexcept override;
 
   // The answer to a REST request for `id` on `instrument`. `http_status` 0 means no answer (timeout /
   // connection lost). Success is {"code":"200000",..} with HTTP 2xx:
@@ -107,7 +108,7 @@ class UserStreamDecoder {
   // 5xx / 0 / code 500000 (internal error) / an unreadable body -> unknown. Errc::bad_format (or the parse
   // error) when the body is not the expected JSON (`out.unknown` is then set).
   [[nodiscard]] Errc decode_rest(RestRequest kind, int http_status, std::string_view body, const ClientOrderId& id,
-                                 InstrumentId instrument, RestAnswer& out) noexcept;
+                                 InstrumentId instrument, RestAnswer& out) noexcept override;
 
  private:
   struct Impl;

@@ -66,7 +66,7 @@ using oms::RestAnswer;
 using oms::RestRequest;
 using oms::UserEvent;
 
-class UserStreamDecoder {
+class UserStreamDecoder final : public VenueUserDecoder {
  public:
   // `registry` must outlive the decoder; symbols (instId) are looked up under `venue`. `max_message_bytes` bounds
   // the messages and REST bodies decoded (larger: Errc::capacity). Throws enigma::Error when simdjson cannot
@@ -105,9 +105,9 @@ class UserStreamDecoder {
   //     expired, 60007 invalid sign, 60009 login failure, 60011 please log in, 60024 wrong passphrase, 60032 key
   //     does not exist, 63999 login failed: internal error), or {"event":"login"} with a code other than 0 ->
   //     listen_key_expired: the session is not logged in; the gateway reconnects and logs in again (a fresh
-  //     timestamp cures 60006). The code is kept in last_code() for credentials_refused().
+  //     timestamp cures 60006). The code is kept in last_refusal_code() for credentials_refused().
   //   {"event":"notice","code":"64008"} ("The connection will soon be closed for a service upgrade. Please
-  //     reconnect.") -> listen_key_expired too, last_code() 64008: reconnect before the venue drops us.
+  //     reconnect.") -> listen_key_expired too, last_refusal_code() 64008: reconnect before the venue drops us.
   //   Any other {"event":"error"} (60012 invalid request, 60018 no such channel, 64001 channel moved to
   //     /business, ...) and "channel-conn-count-error" -> Errc::unknown_message (the gateway logs it); other events
   //     (login success, subscribe / unsubscribe acks, channel-conn-count, other notices) and the plain text "pong"
@@ -118,12 +118,12 @@ class UserStreamDecoder {
   // Errc::out_of_range (a client or venue id over 40 characters, a fill at a non-positive price, a time past
   // 2262), Errc::capacity (too large); fixed-point parse errors as returned by Price/Qty/Notional::parse.
   [[nodiscard]] Result<UserEvent> decode(std::string_view msg, std::size_t padded_capacity, ExecReport& out,
-                                         std::size_t index = 0) noexcept;
+                                         std::size_t index = 0) noexcept override;
   // Elements in the "data" array of the message last given to decode() (0 for control messages and for a message
   // that could not be read).
-  [[nodiscard]] std::size_t last_count() const noexcept;
+  [[nodiscard]] std::size_t last_count() const noexcept override;
   // The code of the last login refusal or reconnect notice (0 when none yet).
-  [[nodiscard]] std::int32_t last_code() const noexcept;
+  [[nodiscard]] std::int32_t last_refusal_code() const noexcept override;
 
   // The answer to a REST request for `id` on `instrument`. `http_status` 0 means no answer (timeout / connection
   // lost). The outcome is data[0].sCode when the answer has one (OKX reports one order's refusal there, even under
@@ -152,7 +152,7 @@ class UserStreamDecoder {
   // venue_code 0. Errc::bad_format (or the parse error) when the body is not the expected JSON (`out.unknown` is
   // then set). For cancel_batch this reads data[0] only: decode_rest_batch reads every order.
   [[nodiscard]] Errc decode_rest(RestRequest kind, int http_status, std::string_view body, const ClientOrderId& id,
-                                 InstrumentId instrument, RestAnswer& out) noexcept;
+                                 InstrumentId instrument, RestAnswer& out) noexcept override;
   // The answer to a batch cancel of `ids` (POST /api/v5/trade/cancel-batch-orders or /cancel-algos, as
   // Encoder::encode_cancel_batch writes it): out[i] for ids[i] (`out` at least as long as `ids`; the API of
   // binance_futures_user.hpp). Each element of data: sCode 0 -> status pending_cancel (see cancel above), another
@@ -162,7 +162,7 @@ class UserStreamDecoder {
   // -> cancel_rejected for every id. 5xx / 0 / the "does not know" codes above / anything unreadable -> unknown for
   // the ids it leaves undecided (Errc::bad_format or the parse error is returned then).
   [[nodiscard]] Errc decode_rest_batch(int http_status, std::string_view body, std::span<const ClientOrderId> ids,
-                                       InstrumentId instrument, std::span<RestAnswer> out) noexcept;
+                                       InstrumentId instrument, std::span<RestAnswer> out) noexcept override;
 
  private:
   struct Impl;

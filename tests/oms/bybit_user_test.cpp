@@ -621,12 +621,12 @@ TEST(OmsBybitUser, ControlAndOtherTopics) {
 TEST(OmsBybitUser, AuthFailureIsListenKeyExpiredWithItsCode) {
   UserStreamDecoder d(registry());
   ExecReport r;
-  EXPECT_EQ(d.last_ret_code(), 0);
+  EXPECT_EQ(d.last_refusal_code(), 0);
   const auto e = decode(d, fixture("nautilus_crate_ws_auth_failure.json"), r);
   ASSERT_TRUE(e.ok()) << to_string(e.error);
   EXPECT_EQ(e.value, UserEvent::listen_key_expired);
-  EXPECT_EQ(d.last_ret_code(), 10003);
-  EXPECT_TRUE(credentials_refused(d.last_ret_code()));
+  EXPECT_EQ(d.last_refusal_code(), 10003);
+  EXPECT_TRUE(credentials_refused(d.last_refusal_code()));
 }
 
 TEST(OmsBybitUser, MalformedInputIsAnErrorNeverACrash) {

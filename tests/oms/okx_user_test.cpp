@@ -774,7 +774,7 @@ TEST(OmsOkxUser, VenueOrdersAndOtherChannelsAreIgnored) {
 TEST(OmsOkxUser, ControlMessagesAndLoginRefusals) {
   UserStreamDecoder d(registry());
   ExecReport r;
-  EXPECT_EQ(d.last_code(), 0);
+  EXPECT_EQ(d.last_refusal_code(), 0);
   for (const char* msg :
        {"pong", R"({"event":"login","code":"0","msg":"","connId":"a4d3ae55"})",
         R"({"id":"1512","event":"subscribe","arg":{"channel":"orders","instType":"SWAP"},"connId":"a4d3ae55"})",
@@ -788,19 +788,19 @@ TEST(OmsOkxUser, ControlMessagesAndLoginRefusals) {
   auto e = decode(d, R"({"event":"error","code":"60009","msg":"Login failed.","connId":"a4d3ae55"})", r);
   ASSERT_TRUE(e.ok());
   EXPECT_EQ(e.value, UserEvent::listen_key_expired);
-  EXPECT_EQ(d.last_code(), 60009);
-  EXPECT_FALSE(credentials_refused(d.last_code()));  // the generic refusal: retry
+  EXPECT_EQ(d.last_refusal_code(), 60009);
+  EXPECT_FALSE(credentials_refused(d.last_refusal_code()));  // the generic refusal: retry
   e = decode(d, R"({"event":"error","code":"60024","msg":"Wrong passphrase","connId":"a4d3ae55"})", r);
   ASSERT_TRUE(e.ok());
   EXPECT_EQ(e.value, UserEvent::listen_key_expired);
-  EXPECT_TRUE(credentials_refused(d.last_code()));
+  EXPECT_TRUE(credentials_refused(d.last_refusal_code()));
   e = decode(
       d,
       R"({"event":"notice","code":"64008","msg":"The connection will soon be closed for a service upgrade. Please reconnect.","connId":"a4d3ae55"})",
       r);
   ASSERT_TRUE(e.ok());
   EXPECT_EQ(e.value, UserEvent::listen_key_expired);
-  EXPECT_EQ(d.last_code(), 64008);
+  EXPECT_EQ(d.last_refusal_code(), 64008);
   // A subscription error after login: logged, not a reconnect.
   for (
       const char* msg :
@@ -811,7 +811,7 @@ TEST(OmsOkxUser, ControlMessagesAndLoginRefusals) {
     ASSERT_FALSE(e.ok()) << msg;
     EXPECT_EQ(e.error, Errc::unknown_message);
   }
-  EXPECT_EQ(d.last_code(), 64008);
+  EXPECT_EQ(d.last_refusal_code(), 64008);
 }
 
 // One message, three elements: two fills of one order and an ETH order accepted. decode(.., i) reads each;

@@ -105,3 +105,25 @@ TEST(RequestBudget, ChargeTakesEvenPastTheLimit) {
   EXPECT_EQ(b.try_take(RequestPriority::cancel, {1, 1}, kT0 + kMinute), BudgetVerdict::ok);
   EXPECT_EQ(b.used_weight(kT0 + kMinute), 1u);
 }
+
+// What each request costs, per venue, as the venues document it: Binance USD-M's endpoint weights (a new
+// order weighs 0 and counts as an order; countdownCancelAll weighs 10), KuCoin Futures' pool weights (place 2,
+// cancel 1, by clientOid 5, cancel all 10; every request one of the plan's 75 per 3 s), Bybit's and OKX's one
+// request each in their per-second window.
+TEST(RequestBudget, EachVenuesRequestsCostWhatItsDocumentationSays) {
+  const auto is = [](RequestCost c, std::uint32_t weight, std::uint32_t orders) { return c.weight == weight && c.orders == orders; };
+  const RequestBudgetConfig b = binance_usdm_budget();
+  EXPECT_TRUE(is(b.cost(RestRequest::new_order), 0, 1));
+  EXPECT_TRUE(is(b.cost(RestRequest::cancel), 1, 0));
+  EXPECT_TRUE(is(b.cost(RestRequest::cancel_batch), 1, 0));
+  EXPECT_TRUE(is(b.cost(RestRequest::query), 1, 0));
+  EXPECT_TRUE(is(b.cost(RestRequest::cancel_all), 1, 0));
+  EXPECT_TRUE(is(b.cost(RestRequest::countdown), 10, 0));
+  const RequestBudgetConfig k = kucoin_futures_private_budget();
+  EXPECT_TRUE(is(k.cost(RestRequest::new_order), 2, 1));
+  EXPECT_TRUE(is(k.cost(RestRequest::cancel), 1, 1));
+  EXPECT_TRUE(is(k.cost(RestRequest::query), 5, 1));
+  EXPECT_TRUE(is(k.cost(RestRequest::cancel_all), 10, 1));
+  for (const RequestBudgetConfig& c : {bybit_linear_budget(), okx_swap_budget()})
+    for (std::size_t i = 0; i < kRestRequestKinds; ++i) EXPECT_TRUE(is(c.costs[i], 0, 1)) << i;
+}

@@ -13,7 +13,7 @@
 #include "oms/venues/bybit_linear.hpp"
 #include "oms/venues/kucoin_futures.hpp"
 #include "oms/venues/okx_swap.hpp"
-#include "oms/venues/simulated_order_entry.hpp"
+#include "oms/venues/venue_kit.hpp"
 
 namespace {
 

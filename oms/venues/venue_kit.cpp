@@ -1,7 +1,11 @@
-#include "oms/venues/simulated_order_entry.hpp"
+#include "oms/venues/venue_kit.hpp"
 
 #include "oms/venues/binance_futures.hpp"
+#include "oms/venues/binance_futures_user.hpp"
+#include "oms/venues/bybit_linear_user.hpp"
 #include "oms/venues/kucoin_futures.hpp"
+#include "oms/venues/kucoin_futures_user.hpp"
+#include "oms/venues/okx_swap_user.hpp"
 
 namespace enigma::oms {
 
@@ -14,6 +18,16 @@ std::unique_ptr<VenueOrderEntry> simulated_order_entry(Venue venue, const Instru
     case Venue::binance_spot: return std::make_unique<binance_futures::OrderEntry>(registry, "sim-api-key", Secret(kKey));
     case Venue::kucoin_futures:
       return std::make_unique<kucoin_futures::OrderEntry>(registry, "sim-api-key", Secret(kKey), Secret(kKey));
+    default: return nullptr;
+  }
+}
+
+std::unique_ptr<VenueUserDecoder> user_decoder(Venue venue, const InstrumentRegistry& registry) {
+  switch (venue) {
+    case Venue::binance_usdm: return std::make_unique<binance_futures::UserStreamDecoder>(registry, venue);
+    case Venue::kucoin_futures: return std::make_unique<kucoin_futures::UserStreamDecoder>(registry, venue);
+    case Venue::bybit: return std::make_unique<bybit_linear::UserStreamDecoder>(registry, venue);
+    case Venue::okx: return std::make_unique<okx_swap::UserStreamDecoder>(registry, venue);
     default: return nullptr;
   }
 }

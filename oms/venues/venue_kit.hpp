@@ -1,0 +1,26 @@
+// The venue kit's table: for a venue, the parts the engine builds by venue, so the engine itself holds
+// interfaces only (oms/venue_order_entry.hpp, oms/venue_answer.hpp) and no code of its own per venue.
+// A venue is its encoder and order entry (oms/venues/<venue>.hpp) and its private-stream decoder
+// (oms/venues/<venue>_user.hpp), listed here.
+#pragma once
+
+#include <memory>
+
+#include "core/instrument.hpp"
+#include "oms/venue_answer.hpp"
+#include "oms/venue_order_entry.hpp"
+
+namespace enigma::oms {
+
+// The order entry replay and paper sign with: the venue's real encoder under a fixed simulation key, so the
+// order path encodes and signs the exact bytes a live gateway would write (and times them) while the
+// simulated exchange takes the order. Binance (USD-M, COIN-M, spot) and KuCoin Futures; nullptr for the
+// others: their orders go to the simulated exchange unencoded (Bybit's and OKX's bytes are made only live,
+// so a replay times no encode stage for them).
+[[nodiscard]] std::unique_ptr<VenueOrderEntry> simulated_order_entry(Venue venue, const InstrumentRegistry& registry);
+
+// The decoder of `venue`'s private stream and REST answers (live order entry: Binance USD-M, KuCoin Futures,
+// Bybit, OKX); nullptr for a venue without live order entry.
+[[nodiscard]] std::unique_ptr<VenueUserDecoder> user_decoder(Venue venue, const InstrumentRegistry& registry);
+
+}  // namespace enigma::oms
