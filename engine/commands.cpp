@@ -820,7 +820,7 @@ int live_bybit(RunConfig& rc) {
     go.rest_url = rc.live.rest_url;
     go.user_ws_url = rc.live.user_ws_url;
     go.api_key = std::string(key.reveal());
-    go.bybit_auth = [signer] {
+    go.stream_login = [signer] {
       const auto now = std::chrono::system_clock::now().time_since_epoch();
       return signer->auth_message(std::chrono::duration_cast<std::chrono::milliseconds>(now).count() + 10'000);
     };
@@ -881,13 +881,13 @@ int live_okx(RunConfig& rc) {
     go.rest_url = rc.live.rest_url;
     go.user_ws_url = rc.live.user_ws_url;
     // The business endpoint (algo orders) sits beside the private one: .../ws/v5/private -> .../ws/v5/business.
-    go.okx_business_ws_url = rc.live.user_ws_url;
-    if (const std::size_t at = go.okx_business_ws_url.rfind("/private"); at != std::string::npos)
-      go.okx_business_ws_url.replace(at, 8, "/business");
+    go.second_stream_url = rc.live.user_ws_url;
+    if (const std::size_t at = go.second_stream_url.rfind("/private"); at != std::string::npos)
+      go.second_stream_url.replace(at, 8, "/business");
     else
       throw Error("[live] user_ws_url '" + rc.live.user_ws_url + "' must end in /ws/v5/private (OKX's private stream; algo orders come from /ws/v5/business beside it)");
     go.api_key = std::string(key.reveal());
-    go.okx_login = [signer] {
+    go.stream_login = [signer] {
       const auto now = std::chrono::system_clock::now().time_since_epoch();
       return signer->login_message(std::chrono::duration_cast<std::chrono::seconds>(now).count());
     };

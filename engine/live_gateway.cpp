@@ -27,8 +27,6 @@
 #include "feed/detail/timestamped_socket.hpp"
 #include "feed/detail/tls.hpp"
 #include "feed/ws_client.hpp"
-#include "oms/venues/bybit_linear.hpp"
-#include "oms/venues/okx_swap.hpp"
 #include "oms/venues/venue_kit.hpp"
 
 namespace enigma::engine {
@@ -432,8 +430,11 @@ struct LiveGateway::Impl {
       if (e.venue_id == v && !v.view().empty()) return &e.client_id;
     return nullptr;
   }
-  // The venue's private-stream and REST-answer decoder (oms::user_decoder).
+  // The venue's private-stream and REST-answer decoder (oms::user_decoder) and how its private stream (and a
+  // second one, OKX's business endpoint) is kept (oms::private_stream, oms::second_private_stream).
   std::unique_ptr<oms::VenueUserDecoder> decoder;
+  std::unique_ptr<oms::VenueStreamDialect> dialect;
+  std::unique_ptr<oms::VenueStreamDialect> second_dialect;
   net::io_context io;  // the REST connections' (gateway thread)
   // conns[0]: the control connection (cancels, cancel-all, queries, the dead-man timer, listenKey, call());
   // conns[1..]: the order connections (new orders), [live] order_connections of them.
@@ -508,7 +509,10 @@ struct LiveGateway::Impl {
   std::string wsapi_error;  // why the connection is not ready (start-up error text)
 
   Impl(const InstrumentRegistry& r, const LiveGatewayOptions& o)
-      : registry(r), rest(feed::parse_url(o.rest_url)), decoder(oms::user_decoder(o.venue, r)), budget(o.budget) {
+      : registry(r), rest(feed::parse_url(o.rest_url)), decoder(oms::user_decoder(o.venue, r)),
+        dialect(oms::private_stream(o.venue, o.bybit_dcp)),
+        second_dialect(o.second_stream_url.empty() ? nullptr : oms::second_private_stream(o.venue)),
+        budget(o.budget) {
     for (int i = 0; i <= o.order_connections; ++i) {
       conns.push_back(std::make_unique<RestConnection>(io, rest, o.tls));
       conns.back()->transport = o.transport;
@@ -554,16 +558,10 @@ LiveGateway::LiveGateway(const InstrumentRegistry& registry, LiveGatewayOptions 
     if (feed::parse_url(opt_.kucoin_bullet_url).scheme != "https")
       throw Error("live gateway: kucoin_bullet_url '" + opt_.kucoin_bullet_url + "' must be https://");
     if (!opt_.kucoin_bullet_headers) throw Error("live gateway: KuCoin's bullet-private request needs its signed headers");
-  } else if (opt_.venue == Venue::bybit) {
+  } else if (opt_.venue == Venue::bybit || opt_.venue == Venue::okx) {
     if (feed::parse_url(opt_.user_ws_url).scheme != "wss")
       throw Error("live gateway: user_ws_url '" + opt_.user_ws_url + "' must be wss://");
-    if (!opt_.bybit_auth) throw Error("live gateway: Bybit's private stream needs its auth message");
-  } else if (opt_.venue == Venue::okx) {
-    if (feed::parse_url(opt_.user_ws_url).scheme != "wss")
-      throw Error("live gateway: user_ws_url '" + opt_.user_ws_url + "' must be wss://");
-    if (!opt_.okx_business_ws_url.empty() && feed::parse_url(opt_.okx_business_ws_url).scheme != "wss")
-      throw Error("live gateway: okx_business_ws_url '" + opt_.okx_business_ws_url + "' must be wss://");
-    if (!opt_.okx_login) throw Error("live gateway: OKX's private stream needs its login message");
+    if (!opt_.stream_login) throw Error("live gateway: the private stream of " + std::string(to_string(opt_.venue)) + " needs its login message");
   } else if (opt_.venue == Venue::binance_usdm) {
     const feed::ParsedUrl ws = feed::parse_url(opt_.user_ws_url);
     if (ws.scheme != "wss") throw Error("live gateway: user_ws_url '" + opt_.user_ws_url + "' must be wss://");
@@ -574,6 +572,10 @@ LiveGateway::LiveGateway(const InstrumentRegistry& registry, LiveGatewayOptions 
     throw Error("live gateway: ws_api_url '" + opt_.ws_api_url + "' must be wss://");
   if (opt_.request_timeout_ns <= 0 || opt_.connect_timeout_ns <= 0 || opt_.keepalive_interval_ns <= 0)
     throw Error("live gateway: timeouts and the keep-alive interval must be positive");
+  if (!opt_.second_stream_url.empty() && feed::parse_url(opt_.second_stream_url).scheme != "wss")
+    throw Error("live gateway: second_stream_url '" + opt_.second_stream_url + "' must be wss://");
+  if (!opt_.second_stream_url.empty() && !oms::second_private_stream(opt_.venue))
+    throw Error("live gateway: " + std::string(to_string(opt_.venue)) + " has no second private stream (second_stream_url)");
   if (opt_.order_connections < 1 || opt_.order_connections > 8)
     throw Error("live gateway: order_connections must be 1 to 8, not " + std::to_string(opt_.order_connections));
   impl_ = std::make_unique<Impl>(registry, opt_);
@@ -1016,9 +1018,6 @@ void LiveGateway::open_stream() {
       return opt_.kucoin_bullet_headers();
     };
     wo.ping = feed::PingPolicy::kucoin;
-    wo.subscriptions = {
-        R"({"id":"trade-orders","type":"subscribe","topic":"/contractMarket/tradeOrders","privateChannel":true,"response":true})",
-        R"({"id":"stop-orders","type":"subscribe","topic":"/contractMarket/advancedOrders","privateChannel":true,"response":true})"};
   } else if (opt_.venue == Venue::bybit) {
     wo.url = opt_.user_ws_url;
     wo.ping = feed::PingPolicy::bybit;  // {"op":"ping"} every 20 s
@@ -1029,91 +1028,75 @@ void LiveGateway::open_stream() {
     wo.url = opt_.user_ws_url + "/" + im.listen_key;
     wo.ping = feed::PingPolicy::binance;  // the server pings; Beast answers
   }
+  wo.subscriptions = im.dialect->after_welcome();
   wo.transport = opt_.transport;        // fills come in on the order connection's read path
   wo.busy_poll_us = opt_.transport == feed::Transport::busy_poll ? opt_.busy_poll_us : 0;
   feed::WsHandlers h;
   h.ctx = this;
   h.on_frame = [](void* c, const feed::WsFrame& f) noexcept {
     auto* g = static_cast<LiveGateway*>(c);
-    if (g->opt_.venue == Venue::okx && g->okx_login_answer(f.payload, *g->impl_->ws, oms::okx_swap::Encoder::subscribe_message()))
-      return;
-    if (g->order_channels_subscribed(f.payload)) {
-      g->stream_subscribed("user", g->stats_.stream_connects.load());
-      return;
-    }
+    if (g->stream_control(f, *g->impl_->dialect, *g->impl_->ws, "user", g->stats_.stream_connects.load())) return;
     for (std::size_t i = 0; i == 0 || i < g->impl_->decoder->last_count(); ++i) g->stream_message(f, i);
   };
   open_stream_handlers(wo, h);
-  if (opt_.venue == Venue::okx && !opt_.okx_business_ws_url.empty()) open_okx_business_stream(wo);
+  if (im.second_dialect) open_second_stream(wo);
 }
 
-// OKX's second private connection: orders-algo (the engine's untriggered stops) lives on /ws/v5/business only.
+// The second private connection (OKX: orders-algo, the engine's untriggered stops, lives on /ws/v5/business only).
 // Same login, its own subscription; its messages go through the same decoder. Its state is logged, not
 // counted as the stream's (the orders connection carries the fills; a triggered stop's order is reported there).
-void LiveGateway::open_okx_business_stream(feed::WsClientOptions wo) {
+void LiveGateway::open_second_stream(feed::WsClientOptions wo) {
   Impl& im = *impl_;
-  wo.url = opt_.okx_business_ws_url;
+  wo.url = opt_.second_stream_url;
+  wo.subscriptions = im.second_dialect->after_welcome();
   feed::WsHandlers h;
   h.ctx = this;
   h.on_frame = [](void* c, const feed::WsFrame& f) noexcept {
     auto* g = static_cast<LiveGateway*>(c);
-    if (g->okx_login_answer(f.payload, *g->impl_->ws_business, oms::okx_swap::Encoder::business_subscribe_message())) return;
-    if (okx_subscribed(f.payload, "orders-algo")) {
-      g->stream_subscribed("business", g->impl_->business_connects.load());
-      return;
-    }
+    if (g->stream_control(f, *g->impl_->second_dialect, *g->impl_->ws_business, "business", g->impl_->business_connects.load())) return;
     for (std::size_t i = 0; i == 0 || i < g->impl_->decoder->last_count(); ++i) g->stream_message(f, i);
   };
   h.on_connected = [this] {
-    try {
-      if (!impl_->ws_business->send_text(opt_.okx_login())) ENIGMA_LOG_ERROR("live", "business_stream_login_not_sent");
-    } catch (const std::exception& e) {
-      ENIGMA_LOG_ERROR("live", "business_stream_login_not_sent: {}", e.what());
-    }
+    send_connect_messages(*impl_->second_dialect, *impl_->ws_business, "business");
     ++impl_->business_connects;
-    ENIGMA_LOG_INFO("live", "business_stream_connected url={} then=login,subscribe_orders_algo", opt_.okx_business_ws_url);
+    ENIGMA_LOG_INFO("live", "business_stream_connected url={} then=login,subscribe", opt_.second_stream_url);
   };
   h.on_disconnected = [this](const feed::WsDisconnect& d) {
-    ENIGMA_LOG_WARN("live", "business stream (algo orders) down ({}): {}", to_string(d.cause), d.reason);
+    ENIGMA_LOG_WARN("live", "business stream down ({}): {}", to_string(d.cause), d.reason);
   };
   im.ws_business = std::make_unique<feed::WsClient>(wo, h);
   im.ws_business->start();
 }
 
-// OKX: the answer to a login op. On success the channels are subscribed (OKX refuses a private subscription
-// before the login is through: 60011). True when `payload` was the login answer (nothing else to decode).
-bool LiveGateway::okx_login_answer(std::string_view payload, feed::WsClient& ws, const std::string& subscribe) noexcept {
-  if (payload.find("\"event\":\"login\"") == std::string_view::npos) return false;
-  if (payload.find("\"code\":\"0\"") == std::string_view::npos) return false;  // a refusal: the decoder reports it
+void LiveGateway::send_connect_messages(const oms::VenueStreamDialect& dialect, feed::WsClient& ws, const char* stream) noexcept {
   try {
-    if (!ws.send_text(subscribe)) ENIGMA_LOG_ERROR("live", "private_stream_subscribe_not_sent");
+    for (const std::string& m : dialect.on_connect(opt_.stream_login ? opt_.stream_login() : std::string()))
+      if (!ws.send_text(m)) {
+        ENIGMA_LOG_ERROR("live", "{}_stream_login_not_sent", LogLiteral{stream});
+        return;
+      }
   } catch (const std::exception& e) {
-    ENIGMA_LOG_ERROR("live", "private_stream_subscribe_not_sent: {}", e.what());
+    ENIGMA_LOG_ERROR("live", "{}_stream_login_not_sent: {}", LogLiteral{stream}, e.what());
   }
-  return true;
 }
 
-// OKX: the venue's answer to the subscription of `channel` ({"event":"subscribe","arg":{"channel":..}}).
-bool LiveGateway::okx_subscribed(std::string_view payload, std::string_view channel) noexcept {
-  if (payload.find("\"event\":\"subscribe\"") == std::string_view::npos) return false;
-  const std::size_t at = payload.find("\"channel\":\"");
-  if (at == std::string_view::npos) return false;
-  const std::string_view rest = payload.substr(at + 11);
-  return rest.size() > channel.size() && rest.substr(0, channel.size()) == channel && rest[channel.size()] == '"';
-}
-
-// The venue's answer that the order channels a connect subscribes are taken, so pushes flow from here on:
-// OKX's "orders" subscribe event, Bybit's subscribe op reply (one request names every topic), KuCoin's ack of
-// the last subscription sent (advancedOrders, after tradeOrders; acks come in order). A refusal is not this:
-// it goes on to the decoder, which reports it.
-bool LiveGateway::order_channels_subscribed(std::string_view payload) const noexcept {
-  const auto has = [&](std::string_view text) { return payload.find(text) != std::string_view::npos; };
-  switch (opt_.venue) {
-    case Venue::okx: return okx_subscribed(payload, "orders");
-    case Venue::bybit: return has("\"op\":\"subscribe\"") && has("\"success\":true");
-    case Venue::kucoin_futures: return has("\"type\":\"ack\"") && has("\"id\":\"stop-orders\"");
-    default: return false;  // Binance: the listenKey's stream needs no subscription
+// The venue's answers to our login and subscription. An accepted login is followed by the subscription (OKX
+// refuses a private subscription before the login is through: 60011). The order channels' subscription taken
+// means pushes flow from here on. A refusal is neither: it goes on to the decoder, which reports it.
+bool LiveGateway::stream_control(const feed::WsFrame& f, const oms::VenueStreamDialect& dialect, feed::WsClient& ws,
+                                 const char* stream, std::uint64_t connects) noexcept {
+  switch (dialect.answer(f.payload)) {
+    case oms::VenueStreamDialect::Answer::other: return false;
+    case oms::VenueStreamDialect::Answer::login_accepted:
+      try {
+        if (!ws.send_text(dialect.after_login())) ENIGMA_LOG_ERROR("live", "{}_stream_subscribe_not_sent", LogLiteral{stream});
+      } catch (const std::exception& e) {
+        ENIGMA_LOG_ERROR("live", "{}_stream_subscribe_not_sent: {}", LogLiteral{stream}, e.what());
+      }
+      return true;
+    case oms::VenueStreamDialect::Answer::subscribed: stream_subscribed(stream, connects); return true;
   }
+  return false;
 }
 
 // A private channel is subscribed again after a reconnect. Pushes sent while that connection was down (or
@@ -1164,25 +1147,12 @@ void LiveGateway::stream_message(const feed::WsFrame& f, std::size_t index) noex
 void LiveGateway::open_stream_handlers(feed::WsClientOptions& wo, feed::WsHandlers& h) {
   Impl& im = *impl_;
   h.on_connected = [this] {
-    if (opt_.venue == Venue::bybit) {
-      // Auth (a fresh expiry each connect), then the topics; the venue answers each with an op reply.
-      try {
-        if (!impl_->ws->send_text(opt_.bybit_auth()) || !impl_->ws->send_text(oms::bybit_linear::Encoder::subscribe_message(opt_.bybit_dcp)))
-          ENIGMA_LOG_ERROR("live", "private_stream_auth_not_sent");
-      } catch (const std::exception& e) {
-        ENIGMA_LOG_ERROR("live", "private_stream_auth_not_sent: {}", e.what());
-      }
-    } else if (opt_.venue == Venue::okx) {
-      // Login (signed with the current time); the subscription follows its answer (okx_login_answer).
-      try {
-        if (!impl_->ws->send_text(opt_.okx_login())) ENIGMA_LOG_ERROR("live", "private_stream_login_not_sent");
-      } catch (const std::exception& e) {
-        ENIGMA_LOG_ERROR("live", "private_stream_login_not_sent: {}", e.what());
-      }
-    }
+    // Bybit: the auth op (a fresh expiry each connect), then the topics; OKX: the login op, the subscription
+    // follows its answer (stream_control).
+    send_connect_messages(*impl_->dialect, *impl_->ws, "user");
     // Binance's stream is live once connected; the others once the venue takes the subscription
     // (stream_subscribed), and the working orders are queried from there.
-    const bool subscribes = opt_.venue == Venue::okx || opt_.venue == Venue::bybit || opt_.venue == Venue::kucoin_futures;
+    const bool subscribes = impl_->dialect->subscribes();
     if (++stats_.stream_connects > 1 && !subscribes) {
       ENIGMA_LOG_WARN("live", "user_stream_reconnected connects={} then=query_working_orders",
                       stats_.stream_connects.load());

@@ -71,21 +71,20 @@ struct LiveGatewayOptions {
   // (no keep-alive requests). user_ws_url is not used then.
   std::string kucoin_bullet_url;
   std::function<std::vector<std::pair<std::string, std::string>>()> kucoin_bullet_headers;
-  // Bybit (venue bybit): the private stream is user_ws_url itself (wss://stream.bybit.com/v5/private); each
-  // connect sends bybit_auth() ({"op":"auth",..} with a fresh expiry, oms::bybit_linear::Encoder::auth_message)
-  // and then subscribes to the order and execution topics. No keep-alive requests.
-  std::function<std::string()> bybit_auth;
+  // Bybit and OKX (venues bybit, okx): the private stream is user_ws_url itself (wss://stream.bybit.com/v5/private,
+  // wss://ws.okx.com:8443/ws/v5/private) and each connect first sends stream_login(): the signed auth or login op
+  // made with the current time (oms::bybit_linear::Encoder::auth_message, oms::okx_swap::Encoder::login_message);
+  // what follows is the venue's (oms::private_stream: Bybit subscribes at once, OKX once the login is taken). No
+  // keep-alive requests.
+  std::function<std::string()> stream_login;
   // Bybit: the stream also subscribes to "dcp", so the venue's disconnection protection (set at start-up with
   // POST /v5/order/disconnected-cancel-all) counts this connection: once it is gone for the window, Bybit
   // cancels every derivatives order.
   bool bybit_dcp{false};
-  // OKX (venue okx): the private stream is user_ws_url itself (wss://ws.okx.com:8443/ws/v5/private). Each
-  // connect sends okx_login() ({"op":"login",..} signed with the current time, oms::okx_swap::Encoder::
-  // login_message) and, once the venue accepts it, subscribes to orders / positions / account. Untriggered algo
-  // orders (the engine's stops) are reported on the "business" endpoint only: a second logged-in connection to
-  // okx_business_ws_url (.../ws/v5/business, channel orders-algo). Text "ping" keeps both.
-  std::function<std::string()> okx_login;
-  std::string okx_business_ws_url;
+  // A second private connection, logged in the same way, for a venue that pushes some of our orders elsewhere
+  // (oms::second_private_stream): OKX's untriggered algo orders (the engine's stops) come on .../ws/v5/business
+  // only (channel orders-algo). Empty: none.
+  std::string second_stream_url;
   feed::TlsOptions tls;
   Venue venue{Venue::binance_usdm};
   std::int64_t request_timeout_ns{5'000'000'000};      // write + answer; later: UNKNOWN
@@ -261,10 +260,13 @@ class LiveGateway {
   void io_loop() noexcept;
   void open_stream();  // user-data WebSocket to <user_ws_url>/<listen key>
   void open_stream_handlers(feed::WsClientOptions& wo, feed::WsHandlers& h);
-  void open_okx_business_stream(feed::WsClientOptions wo);
-  bool okx_login_answer(std::string_view payload, feed::WsClient& ws, const std::string& subscribe) noexcept;
-  static bool okx_subscribed(std::string_view payload, std::string_view channel) noexcept;
-  bool order_channels_subscribed(std::string_view payload) const noexcept;
+  void open_second_stream(feed::WsClientOptions wo);
+  // A private-stream frame that answers our login or subscription (`dialect` says which): acted on (the
+  // subscription sent after an accepted login; a resync after the order channels' subscription), true.
+  bool stream_control(const feed::WsFrame& f, const oms::VenueStreamDialect& dialect, feed::WsClient& ws, const char* stream,
+                      std::uint64_t connects) noexcept;
+  // Sends `dialect`'s connect messages on `ws` (logged as `stream` when one cannot be sent).
+  void send_connect_messages(const oms::VenueStreamDialect& dialect, feed::WsClient& ws, const char* stream) noexcept;
   void stream_subscribed(const char* stream, std::uint64_t connects) noexcept;
   void stream_message(const feed::WsFrame& f, std::size_t index) noexcept;  // one element of a private-stream message
   void open_ws_api();  // order entry WebSocket to <ws_api_url>

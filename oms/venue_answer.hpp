@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -103,6 +104,31 @@ class VenueUserDecoder {
   // After UserEvent::listen_key_expired: the venue's code for a refused login or auth op (Bybit's retCode,
   // OKX's code); 0 where the venue sent none (Binance's listenKeyExpired, KuCoin's refused token).
   [[nodiscard]] virtual std::int32_t last_refusal_code() const noexcept { return 0; }
+};
+
+// How a venue's private stream is kept once a connection is up, named once for every venue: what each
+// connect sends and what the venue's answers to it mean. Each venue implements it in oms/venues/<venue>_user.hpp
+// (class PrivateStream); the gateway holds the interface (made by oms::private_stream, oms/venues/venue_kit.hpp).
+class VenueStreamDialect {
+ public:
+  enum class Answer : std::uint8_t {
+    other,           // not an answer to our control messages: for the decoder (which reports a refusal)
+    login_accepted,  // the login op was taken: send after_login() now (OKX refuses a subscription before it)
+    subscribed,      // the venue took the order channels' subscription: pushes flow from here on
+  };
+  virtual ~VenueStreamDialect() = default;
+
+  // Whether pushes flow only once the venue took a subscription (KuCoin, Bybit, OKX) rather than from the
+  // connect (Binance's listenKey stream needs none).
+  [[nodiscard]] virtual bool subscribes() const noexcept = 0;
+  // What a connect sends, in order, once it is up; `login` is the signed login or auth op made for this connect
+  // (LiveGatewayOptions::stream_login; empty where the venue has none).
+  [[nodiscard]] virtual std::vector<std::string> on_connect(const std::string& login) const = 0;
+  // What the stream client sends itself once the venue's welcome came (KuCoin's subscriptions wait for it).
+  [[nodiscard]] virtual std::vector<std::string> after_welcome() const { return {}; }
+  // What follows an accepted login.
+  [[nodiscard]] virtual std::string after_login() const { return {}; }
+  [[nodiscard]] virtual Answer answer(std::string_view payload) const noexcept = 0;
 };
 
 }  // namespace enigma::oms

@@ -83,4 +83,13 @@ class UserStreamDecoder final : public VenueUserDecoder {
 // Binance error code -> our reject reason (-2019 margin, -5022 post-only, -2022 reduce-only, ...).
 [[nodiscard]] Reason reason_from_code(std::int32_t code) noexcept;
 
+
+// The user-data stream (<ws>/<listenKey>): live from the connect, no login, no subscription.
+class PrivateStream final : public VenueStreamDialect {
+ public:
+  [[nodiscard]] bool subscribes() const noexcept override { return false; }
+  [[nodiscard]] std::vector<std::string> on_connect(const std::string&) const override { return {}; }
+  [[nodiscard]] Answer answer(std::string_view) const noexcept override { return Answer::other; }
+};
+
 }  // namespace enigma::oms::binance_futures

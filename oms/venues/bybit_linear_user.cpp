@@ -1,4 +1,5 @@
 #include "oms/venues/bybit_linear_user.hpp"
+#include "oms/venues/bybit_linear.hpp"
 
 #include <simdjson.h>
 
@@ -680,6 +681,16 @@ ApiKeyInfo parse_api_key_info(std::string_view body) {
     }
   }
   return info;
+}
+
+
+std::vector<std::string> PrivateStream::on_connect(const std::string& login) const {
+  return {login, Encoder::subscribe_message(dcp_)};
+}
+
+VenueStreamDialect::Answer PrivateStream::answer(std::string_view payload) const noexcept {
+  const auto has = [&](std::string_view text) { return payload.find(text) != std::string_view::npos; };
+  return has("\"op\":\"subscribe\"") && has("\"success\":true") ? Answer::subscribed : Answer::other;
 }
 
 }  // namespace enigma::oms::bybit_linear

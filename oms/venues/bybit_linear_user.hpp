@@ -213,4 +213,19 @@ struct ApiKeyInfo {
 // Throws enigma::Error when the body is not JSON, the retCode is not 0, or result.permissions is missing.
 [[nodiscard]] ApiKeyInfo parse_api_key_info(std::string_view body);
 
+
+// The private stream (wss://stream.bybit.com/v5/private): each connect sends the auth op and then one
+// subscription naming every topic (Encoder::subscribe_message, with "dcp" when the disconnect protection is
+// armed); the venue answers the subscription with one op reply.
+class PrivateStream final : public VenueStreamDialect {
+ public:
+  explicit PrivateStream(bool dcp) : dcp_(dcp) {}
+  [[nodiscard]] bool subscribes() const noexcept override { return true; }
+  [[nodiscard]] std::vector<std::string> on_connect(const std::string& login) const override;
+  [[nodiscard]] Answer answer(std::string_view payload) const noexcept override;
+
+ private:
+  bool dcp_;
+};
+
 }  // namespace enigma::oms::bybit_linear

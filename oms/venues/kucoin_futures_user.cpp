@@ -636,4 +636,15 @@ FeeRates parse_trade_fees(std::string_view body, std::string_view symbol) {
   return r;
 }
 
+
+std::vector<std::string> PrivateStream::after_welcome() const {
+  return {R"({"id":"trade-orders","type":"subscribe","topic":"/contractMarket/tradeOrders","privateChannel":true,"response":true})",
+          R"({"id":"stop-orders","type":"subscribe","topic":"/contractMarket/advancedOrders","privateChannel":true,"response":true})"};
+}
+
+VenueStreamDialect::Answer PrivateStream::answer(std::string_view payload) const noexcept {
+  const auto has = [&](std::string_view text) { return payload.find(text) != std::string_view::npos; };
+  return has("\"type\":\"ack\"") && has("\"id\":\"stop-orders\"") ? Answer::subscribed : Answer::other;
+}
+
 }  // namespace enigma::oms::kucoin_futures

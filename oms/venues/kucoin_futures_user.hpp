@@ -191,4 +191,16 @@ struct ApiKeyInfo {
 // another symbol than `symbol`, or a rate is missing, unreadable or outside -1..1.
 [[nodiscard]] FeeRates parse_trade_fees(std::string_view body, std::string_view symbol);
 
+
+// The private stream (bullet-private token): after the welcome, order changes of every symbol
+// (/contractMarket/tradeOrders) and stop orders (/contractMarket/advancedOrders), each acknowledged in order;
+// the second ack means both are in force.
+class PrivateStream final : public VenueStreamDialect {
+ public:
+  [[nodiscard]] bool subscribes() const noexcept override { return true; }
+  [[nodiscard]] std::vector<std::string> on_connect(const std::string&) const override { return {}; }
+  [[nodiscard]] std::vector<std::string> after_welcome() const override;
+  [[nodiscard]] Answer answer(std::string_view payload) const noexcept override;
+};
+
 }  // namespace enigma::oms::kucoin_futures

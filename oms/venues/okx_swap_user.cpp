@@ -1,4 +1,5 @@
 #include "oms/venues/okx_swap_user.hpp"
+#include "oms/venues/okx_swap.hpp"
 
 #include <simdjson.h>
 
@@ -1014,6 +1015,26 @@ ApiKeyInfo parse_account_config(std::string_view body) {
   info.pos_mode = text(o, "posMode");
   info.account_level = num_text(o, "acctLv", what);
   return info;
+}
+
+
+std::string PrivateStream::after_login() const {
+  return endpoint_ == Endpoint::business ? Encoder::business_subscribe_message() : Encoder::subscribe_message();
+}
+
+VenueStreamDialect::Answer PrivateStream::answer(std::string_view payload) const noexcept {
+  const auto has = [&](std::string_view text) { return payload.find(text) != std::string_view::npos; };
+  // A refused login ("code" not "0") is the decoder's to report.
+  if (has("\"event\":\"login\"")) return has("\"code\":\"0\"") ? Answer::login_accepted : Answer::other;
+  if (!has("\"event\":\"subscribe\"")) return Answer::other;
+  // {"event":"subscribe","arg":{"channel":"orders",..}}: the channel this connection's pushes come on.
+  const std::string_view channel = endpoint_ == Endpoint::business ? "orders-algo" : "orders";
+  const std::size_t at = payload.find("\"channel\":\"");
+  if (at == std::string_view::npos) return Answer::other;
+  const std::string_view rest = payload.substr(at + 11);
+  return rest.size() > channel.size() && rest.substr(0, channel.size()) == channel && rest[channel.size()] == '"'
+             ? Answer::subscribed
+             : Answer::other;
 }
 
 }  // namespace enigma::oms::okx_swap

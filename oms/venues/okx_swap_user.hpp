@@ -294,4 +294,22 @@ struct ApiKeyInfo {
 // Throws enigma::Error when the body is not JSON, the code is not 0, or data[0].perm is missing.
 [[nodiscard]] ApiKeyInfo parse_account_config(std::string_view body);
 
+
+// A private connection: /ws/v5/private (orders, positions, account) or /ws/v5/business (orders-algo, the
+// untriggered stops). Each connect sends the login op; the subscription follows its acceptance (OKX refuses a
+// private subscription before the login is through: 60011); the "orders" (or "orders-algo") subscribe event
+// says pushes flow.
+class PrivateStream final : public VenueStreamDialect {
+ public:
+  enum class Endpoint : std::uint8_t { private_orders, business };
+  explicit PrivateStream(Endpoint endpoint) : endpoint_(endpoint) {}
+  [[nodiscard]] bool subscribes() const noexcept override { return true; }
+  [[nodiscard]] std::vector<std::string> on_connect(const std::string& login) const override { return {login}; }
+  [[nodiscard]] std::string after_login() const override;
+  [[nodiscard]] Answer answer(std::string_view payload) const noexcept override;
+
+ private:
+  Endpoint endpoint_;
+};
+
 }  // namespace enigma::oms::okx_swap

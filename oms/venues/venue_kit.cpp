@@ -32,4 +32,19 @@ std::unique_ptr<VenueUserDecoder> user_decoder(Venue venue, const InstrumentRegi
   }
 }
 
+std::unique_ptr<VenueStreamDialect> private_stream(Venue venue, bool dead_man_stream) {
+  switch (venue) {
+    case Venue::binance_usdm: return std::make_unique<binance_futures::PrivateStream>();
+    case Venue::kucoin_futures: return std::make_unique<kucoin_futures::PrivateStream>();
+    case Venue::bybit: return std::make_unique<bybit_linear::PrivateStream>(dead_man_stream);
+    case Venue::okx: return std::make_unique<okx_swap::PrivateStream>(okx_swap::PrivateStream::Endpoint::private_orders);
+    default: return nullptr;
+  }
+}
+
+std::unique_ptr<VenueStreamDialect> second_private_stream(Venue venue) {
+  if (venue == Venue::okx) return std::make_unique<okx_swap::PrivateStream>(okx_swap::PrivateStream::Endpoint::business);
+  return nullptr;
+}
+
 }  // namespace enigma::oms

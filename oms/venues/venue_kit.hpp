@@ -23,4 +23,11 @@ namespace enigma::oms {
 // Bybit, OKX); nullptr for a venue without live order entry.
 [[nodiscard]] std::unique_ptr<VenueUserDecoder> user_decoder(Venue venue, const InstrumentRegistry& registry);
 
+// How `venue`'s private stream is kept (what a connect sends, what the answers mean); nullptr for a venue without
+// live order entry. `dead_man_stream`: the stream itself arms the venue's disconnect protection (Bybit's "dcp"
+// topic). second_private_stream: the dialect of a venue's second private connection (OKX's /ws/v5/business, where
+// its algo orders are pushed); nullptr where the venue has one connection.
+[[nodiscard]] std::unique_ptr<VenueStreamDialect> private_stream(Venue venue, bool dead_man_stream = false);
+[[nodiscard]] std::unique_ptr<VenueStreamDialect> second_private_stream(Venue venue);
+
 }  // namespace enigma::oms

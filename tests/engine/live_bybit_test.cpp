@@ -93,7 +93,7 @@ struct BybitLiveRun {
     go.rest_url = venue.rest_url();
     go.user_ws_url = venue.private_ws_url();
     go.api_key = kBybitKey;
-    go.bybit_auth = [s = signer] { return s->auth_message(wall_ms() + 10'000); };
+    go.stream_login = [s = signer] { return s->auth_message(wall_ms() + 10'000); };
     go.tls.ca_file = venue.ca_file();
     go.request_timeout_ns = 2'000'000'000;
     go.budget = oms::bybit_linear_budget();

@@ -107,9 +107,9 @@ struct OkxLiveRun {
     go.venue = Venue::okx;
     go.rest_url = venue.rest_url();
     go.user_ws_url = venue.private_ws_url();
-    go.okx_business_ws_url = business_url(venue);
+    go.second_stream_url = business_url(venue);
     go.api_key = kOkxKey;
-    go.okx_login = [s = signer] { return s->login_message(wall_s()); };
+    go.stream_login = [s = signer] { return s->login_message(wall_s()); };
     go.tls.ca_file = venue.ca_file();
     go.request_timeout_ns = 2'000'000'000;
     go.budget = oms::okx_swap_budget();

@@ -26,7 +26,7 @@ enigma_add_test(oms_ws_api_test
 enigma_add_test(oms_request_budget_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/request_budget_test.cpp
   DEPS enigma::oms)
-# The engine's one order-entry interface as each venue implements it (oms/venue_order_entry.hpp).
-enigma_add_test(oms_venue_order_entry_test
-  SOURCES ${CMAKE_CURRENT_LIST_DIR}/venue_order_entry_test.cpp
+# The venue kit: the order-entry and private-stream interfaces as each venue implements them.
+enigma_add_test(oms_venue_kit_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/venue_kit_test.cpp
   DEPS enigma::oms)

@@ -1,7 +1,9 @@
-// The engine's one order-entry interface (oms/venue_order_entry.hpp) as each venue implements it: which
+// The venue kit's interfaces as each venue implements them. Order entry (oms/venue_order_entry.hpp): which
 // requests a stop's cancel and query become, which orders leave in a batch, how the dead-man switch is kept
 // and which countdowns each venue refuses, which answer codes mean the key is refused, and the gateway's
-// resigner. Expectations are the venues' documented endpoints, limits and error codes.
+// resigner. Private stream (oms/venue_answer.hpp VenueStreamDialect): what a connect sends and which of the
+// venue's answers mean the login was taken or the order channels are subscribed. Expectations are the venues'
+// documented endpoints, limits, error codes and message examples.
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -225,6 +227,58 @@ TEST(OmsVenueOrderEntry, TheResignerSignsAgainAsTheEntryWouldAtTheNewTime) {
     char junk[] = "GET / HTTP/1.1\r\n\r\n";
     EXPECT_FALSE(resign(junk, sizeof junk - 1, kTs)) << to_string(o.req.venue);
   }
+}
+
+// The venues' own answers (their documentation's examples): only the answer that puts the order channels in
+// force counts as subscribed; a refusal is left to the decoder.
+TEST(OmsVenueStreamDialect, EachVenuesAnswersToLoginAndSubscription) {
+  using Answer = VenueStreamDialect::Answer;
+  auto binance_stream = private_stream(Venue::binance_usdm);
+  ASSERT_NE(binance_stream, nullptr);
+  EXPECT_FALSE(binance_stream->subscribes());
+  EXPECT_TRUE(binance_stream->on_connect("").empty());
+  EXPECT_EQ(binance_stream->answer(R"({"e":"listenKeyExpired","E":1576653824250})"), Answer::other);
+
+  // KuCoin: the two subscriptions go after the welcome; the second's ack ("stop-orders") puts both in force.
+  auto kucoin_stream = private_stream(Venue::kucoin_futures);
+  EXPECT_TRUE(kucoin_stream->subscribes());
+  const auto subs = kucoin_stream->after_welcome();
+  ASSERT_EQ(subs.size(), 2u);
+  EXPECT_NE(subs[0].find(R"("topic":"/contractMarket/tradeOrders")"), std::string::npos);
+  EXPECT_NE(subs[1].find(R"("topic":"/contractMarket/advancedOrders")"), std::string::npos);
+  EXPECT_EQ(kucoin_stream->answer(R"({"id":"trade-orders","type":"ack"})"), Answer::other);
+  EXPECT_EQ(kucoin_stream->answer(R"({"id":"stop-orders","type":"ack"})"), Answer::subscribed);
+  EXPECT_EQ(kucoin_stream->answer(R"({"id":"stop-orders","type":"error","code":401,"data":"token is expired"})"), Answer::other);
+
+  // Bybit: auth, then one subscription (with "dcp" when the disconnect protection is armed); its op reply.
+  auto bybit_stream = private_stream(Venue::bybit, true);
+  const auto hello = bybit_stream->on_connect(R"({"op":"auth","args":["k",1,"s"]})");
+  ASSERT_EQ(hello.size(), 2u);
+  EXPECT_EQ(hello[0], R"({"op":"auth","args":["k",1,"s"]})");
+  EXPECT_NE(hello[1].find(R"("dcp")"), std::string::npos) << hello[1];
+  EXPECT_EQ(private_stream(Venue::bybit, false)->on_connect("a")[1].find("dcp"), std::string::npos);
+  EXPECT_EQ(bybit_stream->answer(R"({"success":true,"ret_msg":"","op":"auth","conn_id":"cejreaspqfh3sjdnldmg-p"})"), Answer::other);
+  EXPECT_EQ(bybit_stream->answer(R"({"success":true,"ret_msg":"","op":"subscribe","conn_id":"cejreassvfrsfvb9v1a0-2m"})"), Answer::subscribed);
+  EXPECT_EQ(bybit_stream->answer(R"({"success":false,"ret_msg":"error:handler not found","op":"subscribe","conn_id":"x"})"), Answer::other);
+
+  // OKX: the login op alone at connect; its acceptance is answered with the subscription; the "orders" (business:
+  // "orders-algo") subscribe event puts the channels in force.
+  auto okx_stream = private_stream(Venue::okx);
+  EXPECT_EQ(okx_stream->on_connect("login"), std::vector<std::string>{"login"});
+  EXPECT_EQ(okx_stream->answer(R"({"event":"login","code":"0","msg":"","connId":"a4d3ae55"})"), Answer::login_accepted);
+  EXPECT_EQ(okx_stream->answer(R"({"event":"error","code":"60009","msg":"Login failed.","connId":"a4d3ae55"})"), Answer::other);
+  EXPECT_EQ(okx_stream->answer(R"({"event":"login","code":"60024","msg":"Wrong passphrase","connId":"a4d3ae55"})"), Answer::other);
+  EXPECT_NE(okx_stream->after_login().find(R"("channel":"orders")"), std::string::npos);
+  EXPECT_EQ(okx_stream->answer(R"({"event":"subscribe","arg":{"channel":"positions","instType":"SWAP"},"connId":"a4d3ae55"})"), Answer::other);
+  EXPECT_EQ(okx_stream->answer(R"({"event":"subscribe","arg":{"channel":"orders","instType":"SWAP"},"connId":"a4d3ae55"})"), Answer::subscribed);
+  EXPECT_EQ(okx_stream->answer(R"({"event":"subscribe","arg":{"channel":"orders-algo","instType":"SWAP"},"connId":"a4d3ae55"})"), Answer::other);
+  auto business = second_private_stream(Venue::okx);
+  ASSERT_NE(business, nullptr);
+  EXPECT_NE(business->after_login().find(R"("channel":"orders-algo")"), std::string::npos);
+  EXPECT_EQ(business->answer(R"({"event":"subscribe","arg":{"channel":"orders-algo","instType":"SWAP"},"connId":"b1"})"), Answer::subscribed);
+  EXPECT_EQ(business->answer(R"({"event":"subscribe","arg":{"channel":"orders","instType":"SWAP"},"connId":"b1"})"), Answer::other);
+  for (Venue v : {Venue::binance_usdm, Venue::kucoin_futures, Venue::bybit}) EXPECT_EQ(second_private_stream(v), nullptr);
+  EXPECT_EQ(private_stream(Venue::coinbase), nullptr);
 }
 
 }  // namespace
