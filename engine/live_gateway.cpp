@@ -35,7 +35,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
-using oms::binance_futures::RestRequest;
+using oms::RestRequest;
 
 namespace {
 
@@ -444,7 +444,7 @@ struct LiveGateway::Impl {
   std::atomic<std::uint64_t> business_connects{0};  // OKX: its connects (the first is not a reconnect)
   std::string listen_key;
   std::int64_t next_keepalive_ns{0};
-  std::int64_t next_countdown_ns{0};  // OKX: the earliest wall time the next cancel-all-after may leave (1 per s)
+  std::int64_t next_countdown_ns{0};  // the earliest wall time the next dead-man refresh may leave (budget.countdown_spacing_ns)
   RestConnection::LimitHeaders limits;  // the rate-limit headers of the answer being handled (venue_answered)
   bool renew_key{false};
   bool conn_lost{false};  // the REST connection failed since it last worked (its next connect is a reconnect)
@@ -469,7 +469,7 @@ struct LiveGateway::Impl {
     --held_count;
   }
   [[nodiscard]] bool depends_on_held(const OutboundRequest& rq) const noexcept {
-    const bool instrument_wide = oms::binance_futures::is_instrument_request(rq.kind);
+    const bool instrument_wide = oms::is_instrument_request(rq.kind);
     for (std::size_t i = 0; i < held_count; ++i) {
       const OutboundRequest& h = held[(held_head + i) % kHeld];
       if (instrument_wide ? h.instrument == rq.instrument : rq.concerns(h.client_id)) return true;
@@ -625,7 +625,7 @@ void LiveGateway::not_sent(const OutboundRequest& rq, std::string_view why) noex
 
 void LiveGateway::push_unsent(const OutboundRequest& rq, oms::Reason reason) noexcept {
   GatewayReport gr = unsent_report(rq, reason);
-  if (oms::binance_futures::is_instrument_request(rq.kind)) gr.report.client_id = oms::ClientOrderId{};
+  if (oms::is_instrument_request(rq.kind)) gr.report.client_id = oms::ClientOrderId{};
   if (rq.kind != RestRequest::cancel_batch) {
     push_report(gr);
     return;
@@ -646,12 +646,12 @@ void LiveGateway::batch_done(const OutboundRequest& rq, bool written, int status
     return;
   }
   ++stats_.answers;
-  std::array<oms::binance_futures::RestAnswer, OutboundRequest::kMaxBatch> answers;
+  std::array<oms::RestAnswer, OutboundRequest::kMaxBatch> answers;
   const Errc e = impl_->decoder->decode_rest_batch(status, body, ids, rq.instrument, answers);
   if (e != Errc::ok)
     ENIGMA_LOG_WARN("live", "batch cancel answer (HTTP {}) not fully readable: {}: {}", status, LogLiteral{to_string(e)}, feed::quote_input(body, 200));
   for (std::size_t i = 0; i < ids.size(); ++i) {
-    const oms::binance_futures::RestAnswer& a = answers[i];
+    const oms::RestAnswer& a = answers[i];
     if (a.unknown) {
       ++stats_.unknown_outcomes;
       ENIGMA_LOG_WARN("live", "cancel of {}: outcome unknown (batch, HTTP {})", ids[i].view(), status);
@@ -665,15 +665,13 @@ void LiveGateway::batch_done(const OutboundRequest& rq, bool written, int status
 LiveGateway::Admission LiveGateway::admit(const OutboundRequest& rq) noexcept {
   Impl& im = *impl_;
   const std::int64_t now = wall_ns();
-  // OKX takes one cancel-all-after per second: a second one within it (the disarm right after a refresh) waits
-  // for the second to pass rather than be refused with 50011 and leave the countdown armed. The venue counts
-  // from its own receive times, so the spacing has slack for a first request that left late (it waited for
-  // its connection; seen under TSan).
-  if (opt_.venue == Venue::okx && rq.kind == RestRequest::countdown && now < im.next_countdown_ns) return Admission::wait;
+  // A venue that takes one dead-man refresh per interval (OKX: one cancel-all-after per second): a second one
+  // within it (the disarm right after a refresh) waits rather than be refused and leave the countdown armed.
+  if (rq.kind == RestRequest::countdown && now < im.next_countdown_ns) return Admission::wait;
   // A reduce-only order only closes or protects a position: it goes with the cancels (cost still counted).
   const oms::RequestPriority prio = rq.protective ? oms::RequestPriority::cancel : request_priority(rq.kind);
   const oms::BudgetVerdict v = im.budget.try_take(prio, opt_.budget.cost(rq.kind), now);
-  if (v == oms::BudgetVerdict::ok && rq.kind == RestRequest::countdown) im.next_countdown_ns = now + 1'250'000'000;
+  if (v == oms::BudgetVerdict::ok && rq.kind == RestRequest::countdown) im.next_countdown_ns = now + opt_.budget.countdown_spacing_ns;
   if (v == oms::BudgetVerdict::ok) {
     if (im.budget_waiting) ENIGMA_LOG_INFO("live", "venue_budget_resumed kind={}", LogLiteral{kind_name(rq.kind)});
     im.budget_waiting = false;
@@ -830,7 +828,7 @@ void LiveGateway::ws_api_answer(std::string_view msg, std::size_t padded_capacit
   Impl::Pending& p = im.pending[static_cast<std::size_t>(a.id) % Impl::kMaxInFlight];
   if (p.id != a.id) return;  // answered after it timed out: it was UNKNOWN and gets queried
   hist_answer_.record(TscClock::instance().ticks_to_ns(rdtsc() - p.sent_tsc));
-  oms::binance_futures::RestAnswer ra;
+  oms::RestAnswer ra;
   (void)im.decoder->decode_rest(p.kind, a.status, a.body, p.client_id, p.instrument, ra);
   ++stats_.answers;
   if (ra.unknown) {
@@ -924,7 +922,7 @@ void LiveGateway::start() {
       throw Error("live gateway: cannot connect to " + opt_.rest_url + ": " + im.conns[i]->last_error);
     ++stats_.rest_connects;
   }
-  if (opt_.venue == Venue::kucoin_futures || opt_.venue == Venue::bybit || opt_.venue == Venue::okx) {
+  if (!im.dialect->listen_key()) {
     // KuCoin: the private stream fetches its own token (bullet-private) at every connect; Bybit and OKX: it
     // signs an auth / login op. Their pings keep the stream: no keep-alive requests.
     im.next_keepalive_ns = std::numeric_limits<std::int64_t>::max();
@@ -984,7 +982,7 @@ int LiveGateway::call(std::string_view request, std::string& body) {
       ++stats_.rest_connects;
     }
     // Cold path: wait for the window rather than go over the venue's limit.
-    const oms::RequestCost cost{call_weight(request), opt_.venue == Venue::kucoin_futures ? 1u : 0u};
+    const oms::RequestCost cost{call_weight(request), opt_.budget.call_orders};
     while (im.budget.try_take(oms::RequestPriority::other, cost, wall_ns()) ==
            oms::BudgetVerdict::wait)
       std::this_thread::sleep_for(std::chrono::nanoseconds(im.budget.next_window_ns(wall_ns()) - wall_ns()));
@@ -1125,18 +1123,18 @@ void LiveGateway::stream_message(const feed::WsFrame& f, std::size_t index) noex
     gr.report.client_id = *id;
   }
   switch (r.value) {
-    case oms::binance_futures::UserEvent::report:
+    case oms::UserEvent::report:
       ++stats_.stream_reports;
       if (!reports_.try_push(gr)) ++stats_.reports_dropped;
       break;
-    case oms::binance_futures::UserEvent::ignored:
+    case oms::UserEvent::ignored:
       ++stats_.stream_ignored;
       break;
-    case oms::binance_futures::UserEvent::listen_key_expired:
+    case oms::UserEvent::listen_key_expired:
       // Binance: a new listenKey, then a reconnect. KuCoin: the token was refused and the venue closes the
       // connection; the stream's reconnect fetches a new one.
       // Bybit, OKX: the auth or login op was refused (its code is the venue's).
-      if (opt_.venue == Venue::binance_usdm) impl_->renew_key = true;
+      if (impl_->dialect->listen_key()) impl_->renew_key = true;
       else if (const std::int32_t code = impl_->decoder->last_refusal_code(); code != 0)
         ENIGMA_LOG_ERROR("live", "private_stream_login_refused venue_code={} then=reconnect", code);
       else ENIGMA_LOG_WARN("live", "private_stream_token_refused then=reconnect");
@@ -1394,9 +1392,9 @@ void LiveGateway::rest_done(RestConnection& c) noexcept {
     return;
   }
   GatewayReport gr;
-  if (oms::binance_futures::is_instrument_request(rq.kind)) {
+  if (oms::is_instrument_request(rq.kind)) {
     // Cancel-all / dead-man timer: only a failure is news for the OMS (a report with no client id).
-    oms::binance_futures::RestAnswer a;
+    oms::RestAnswer a;
     if (written) (void)im.decoder->decode_rest(rq.kind, status, c.body, rq.client_id, rq.instrument, a);
     if (written && !a.unknown && a.venue_code == 0) {
       ++stats_.answers;
@@ -1417,7 +1415,7 @@ void LiveGateway::rest_done(RestConnection& c) noexcept {
     gr = unsent_report(rq, oms::Reason::venue_error);
     ENIGMA_LOG_WARN("live", "request for {} not sent: {}", rq.client_id.view(), c.last_error);
   } else {
-    oms::binance_futures::RestAnswer a;
+    oms::RestAnswer a;
     (void)im.decoder->decode_rest(rq.kind, status, c.body, rq.client_id, rq.instrument, a);
     ++stats_.answers;
     if (a.unknown) {
@@ -1431,7 +1429,7 @@ void LiveGateway::rest_done(RestConnection& c) noexcept {
     gr = GatewayReport{a.report, a.venue_code, a.unknown, a.placed_order};
     // KuCoin names a stop order's lifecycle events by its order id only: learn it from the order's answer,
     // or from the query that resolved a lost one.
-    if (opt_.venue == Venue::kucoin_futures && !a.unknown && a.venue_code == 0 && !a.report.venue_order_id.view().empty() &&
+    if (im.decoder->names_orders_by_venue_id() && !a.unknown && a.venue_code == 0 && !a.report.venue_order_id.view().empty() &&
         (rq.kind == RestRequest::new_order || rq.kind == RestRequest::query) && im.client_of(a.report.venue_order_id) == nullptr)
       im.remember_venue_id(a.report.venue_order_id, rq.client_id);
   }
@@ -1593,12 +1591,12 @@ void LiveGateway::io_loop() noexcept {
 namespace {
 
 RestConnection* pick_connection(LiveGateway::Impl& im, const OutboundRequest& rq) {
-  const bool instrument_wide = oms::binance_futures::is_instrument_request(rq.kind);
+  const bool instrument_wide = oms::is_instrument_request(rq.kind);
   for (const auto& c : im.conns) {
     if (!c->ex.busy) continue;
     const OutboundRequest& f = c->ex.rq;
     if (instrument_wide ? (f.kind == RestRequest::new_order && f.instrument == rq.instrument)
-                        : (!oms::binance_futures::is_instrument_request(f.kind) &&
+                        : (!oms::is_instrument_request(f.kind) &&
                            (f.concerns(rq.client_id) || rq.concerns(f.client_id))))
       return nullptr;
   }

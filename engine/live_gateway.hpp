@@ -1,7 +1,12 @@
-// The venue link of `enigma live` (Binance USD-M futures): order bytes out, execution reports in.
+// The venue link of `enigma live` (Binance USD-M, KuCoin Futures, Bybit linear, OKX swaps): order bytes out,
+// execution reports in. What differs by venue reaches it through the venue kit's interfaces (oms/venues/
+// venue_kit.hpp): the private stream's and REST answers' decoder (oms::VenueUserDecoder), how the private
+// stream is kept (oms::VenueStreamDialect), the request costs and spacing (oms::RequestBudgetConfig), the
+// resigner (oms::VenueOrderEntry, set by TradingCore::go_live).
 //
 // The OMS thread must not make syscalls (DESIGN.md), so it only touches two SPSC rings:
-//   requests  OMS -> gateway: complete signed HTTP/1.1 requests (oms::binance_futures::Encoder output) in
+//   requests  OMS -> gateway: complete signed requests (oms::VenueOrderEntry output: HTTP/1.1, or Binance
+//             WebSocket API JSON) in
 //             fixed 2 KB slots, with the client order id they concern;
 //   reports   gateway -> OMS: ExecReports from the REST answers and from the user-data stream.
 // One gateway I/O thread owns everything that blocks: keep-alive TLS connections to the REST host, each
@@ -9,8 +14,9 @@
 // cancel-all, queries and the dead-man timer; certificate verification on; reconnects on error and before
 // reusing a connection idle for longer than idle_reconnect_ns, so a keep-alive the venue dropped never
 // turns an order into an UNKNOWN), and the
-// user-data stream (POST /fapi/v1/listenKey, WebSocket <user_ws_url>/<listenKey>, PUT keep-alive every
-// keepalive_interval_ns, a new key after listenKeyExpired). The thread sleeps idle_sleep_ns when nothing
+// private stream (Binance: POST /fapi/v1/listenKey, WebSocket <user_ws_url>/<listenKey>, PUT keep-alive every
+// keepalive_interval_ns, a new key after listenKeyExpired; KuCoin: a bullet-private token per connect; Bybit,
+// OKX: a signed login op per connect). The thread sleeps idle_sleep_ns when nothing
 // happened (backoff; shared machines and CI), so its latency floor is that sleep plus the round trip; with
 // transport "busy_poll" or "io_uring" (or spin) it spins instead and picks signed bytes up as soon as they are
 // pushed, and waits for each answer spinning on its own read path instead of in the reactor.
@@ -127,7 +133,7 @@ struct OutboundRequest {
   static constexpr std::size_t kMaxBytes = 2048 - 80 - kMaxBatch * sizeof(oms::ClientOrderId);
   oms::ClientOrderId client_id;  // a batch cancel: its first order
   InstrumentId instrument;
-  oms::binance_futures::RestRequest kind;
+  oms::RestRequest kind;
   bool protective;  // a reduce-only new order (a stop, a flattening close): budget priority like a cancel
   std::uint8_t batch_count;  // cancel_batch: the orders it cancels, in the request's order, in batch[]
   std::uint16_t size;
@@ -218,7 +224,7 @@ class LiveGateway {
   // `protective`: a reduce-only new order, which the venue budget lets through like a cancel (the reserve,
   // a 429 back-off) since it only closes or protects a position.
   // `kill_tsc`: the request is part of the kill switch's sequence, taken at that TSC (kill_to_wire_latency).
-  [[nodiscard]] bool try_send(oms::binance_futures::RestRequest kind, const oms::ClientOrderId& id,
+  [[nodiscard]] bool try_send(oms::RestRequest kind, const oms::ClientOrderId& id,
                               InstrumentId instrument, std::string_view request, std::uint64_t tsc,
                               bool protective = false, std::uint64_t kill_tsc = 0) noexcept;
   // OMS thread (hot path): a batch cancel (DELETE /fapi/v1/batchOrders) of `ids` (1..kMaxBatch orders of
@@ -287,7 +293,7 @@ class LiveGateway {
   void venue_answered(int status, std::int64_t retry_after_s) noexcept;  // headers / 429 / 418 of an answer
   void push_report(const GatewayReport& gr) noexcept;
   // Fills staging_ (false: larger than a slot).
-  [[nodiscard]] bool stage(oms::binance_futures::RestRequest kind, const oms::ClientOrderId& id, InstrumentId instrument,
+  [[nodiscard]] bool stage(oms::RestRequest kind, const oms::ClientOrderId& id, InstrumentId instrument,
                            std::string_view request, std::uint64_t tsc, bool protective, std::uint64_t kill_tsc) noexcept;
   void push_unsent(const OutboundRequest& rq, oms::Reason reason) noexcept;  // one report per order it concerns
   void batch_done(const OutboundRequest& rq, bool written, int status, std::string_view body,

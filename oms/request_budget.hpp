@@ -54,6 +54,12 @@ struct RequestBudgetConfig {
   BudgetWindow orders_long;
   std::uint32_t reserve_pct{20};  // share of each window kept for cancels, the kill, queries, keep-alives
   RequestCosts costs{kBinanceUsdmCosts};
+  // What a start-up call (open orders, positions, fee rates) counts in the order windows besides its weight
+  // (KuCoin: every request is one of the plan's per 3 s; Binance counts only orders there).
+  std::uint32_t call_orders{0};
+  // The least time between two dead-man refreshes (OKX takes one cancel-all-after per second and refuses a
+  // second within it, 50011, leaving the countdown armed); 0: no spacing.
+  std::int64_t countdown_spacing_ns{0};
   [[nodiscard]] constexpr RequestCost cost(RestRequest k) const noexcept { return costs[static_cast<std::size_t>(k)]; }
 };
 
@@ -68,7 +74,7 @@ struct RequestBudgetConfig {
 // Each request counts 1 in the short window and its weight in the pool: place order 2, cancel 1, cancel all 10,
 // order by clientOid 5.
 [[nodiscard]] constexpr RequestBudgetConfig kucoin_futures_private_budget() noexcept {
-  return {{30'000'000'000, 2000}, {3'000'000'000, 75}, {}, 20, {{{2, 1}, {1, 1}, {5, 1}, {10, 1}, {1, 1}, {1, 1}}}};
+  return {{30'000'000'000, 2000}, {3'000'000'000, 75}, {}, 20, {{{2, 1}, {1, 1}, {5, 1}, {10, 1}, {1, 1}, {1, 1}}}, 1};
 }
 
 // Bybit V5 (https://bybit-exchange.github.io/docs/v5/rate-limit): per UID, each trade endpoint (create,
@@ -81,7 +87,9 @@ struct RequestBudgetConfig {
 // details 60 requests / 2 s each (per instrument for orders; per UID); counted here as one window of 60
 // requests per 2 s across them, the strictest of the trade endpoints.
 [[nodiscard]] constexpr RequestBudgetConfig okx_swap_budget() noexcept {
-  return {{}, {2'000'000'000, 60}, {}, 20, {{{0, 1}, {0, 1}, {0, 1}, {0, 1}, {0, 1}, {0, 1}}}};
+  // One cancel-all-after per second: spaced 1.25 s, since the venue counts from its own receive times and a
+  // first request may have left late (it waited for its connection; seen under TSan).
+  return {{}, {2'000'000'000, 60}, {}, 20, {{{0, 1}, {0, 1}, {0, 1}, {0, 1}, {0, 1}, {0, 1}}}, 0, 1'250'000'000};
 }
 
 enum class BudgetVerdict : std::uint8_t {

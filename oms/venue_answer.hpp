@@ -104,6 +104,9 @@ class VenueUserDecoder {
   // After UserEvent::listen_key_expired: the venue's code for a refused login or auth op (Bybit's retCode,
   // OKX's code); 0 where the venue sent none (Binance's listenKeyExpired, KuCoin's refused token).
   [[nodiscard]] virtual std::int32_t last_refusal_code() const noexcept { return 0; }
+  // Whether some private-stream events name our order by the venue's order id only (KuCoin's stop-order
+  // events): the gateway then learns each order's venue id from its answers and maps the events back.
+  [[nodiscard]] virtual bool names_orders_by_venue_id() const noexcept { return false; }
 };
 
 // How a venue's private stream is kept once a connection is up, named once for every venue: what each
@@ -121,6 +124,9 @@ class VenueStreamDialect {
   // Whether pushes flow only once the venue took a subscription (KuCoin, Bybit, OKX) rather than from the
   // connect (Binance's listenKey stream needs none).
   [[nodiscard]] virtual bool subscribes() const noexcept = 0;
+  // Whether the stream's URL holds a key the gateway asks for over REST, keeps alive and renews when the venue
+  // says it expired (Binance's listenKey); the others sign a login or fetch a token per connect instead.
+  [[nodiscard]] virtual bool listen_key() const noexcept { return false; }
   // What a connect sends, in order, once it is up; `login` is the signed login or auth op made for this connect
   // (LiveGatewayOptions::stream_login; empty where the venue has none).
   [[nodiscard]] virtual std::vector<std::string> on_connect(const std::string& login) const = 0;

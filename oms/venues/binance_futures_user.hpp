@@ -88,6 +88,7 @@ class UserStreamDecoder final : public VenueUserDecoder {
 class PrivateStream final : public VenueStreamDialect {
  public:
   [[nodiscard]] bool subscribes() const noexcept override { return false; }
+  [[nodiscard]] bool listen_key() const noexcept override { return true; }
   [[nodiscard]] std::vector<std::string> on_connect(const std::string&) const override { return {}; }
   [[nodiscard]] Answer answer(std::string_view) const noexcept override { return Answer::other; }
 };

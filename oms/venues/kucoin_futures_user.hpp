@@ -59,6 +59,8 @@ class UserStreamDecoder final : public VenueUserDecoder {
   // of a linear contract carries fee = matchSize x multiplier x matchPrice x (maker or taker rate, by
   // "liquidity"), rounded to the Notional resolution.
   void set_fee_rates(InstrumentId instrument, FeeRates rates) override;
+  // Stop-order events (/contractMarket/advancedOrders) carry the venue's order id only.
+  [[nodiscard]] bool names_orders_by_venue_id() const noexcept override { return true; }
 
   // One private-stream message. When `padded_capacity` (readable bytes at `msg.data()`) is below
   // msg.size() + 64 the message is first copied into an internal padded buffer.

@@ -109,7 +109,7 @@ TEST(RequestBudget, ChargeTakesEvenPastTheLimit) {
 // What each request costs, per venue, as the venues document it: Binance USD-M's endpoint weights (a new
 // order weighs 0 and counts as an order; countdownCancelAll weighs 10), KuCoin Futures' pool weights (place 2,
 // cancel 1, by clientOid 5, cancel all 10; every request one of the plan's 75 per 3 s), Bybit's and OKX's one
-// request each in their per-second window.
+// request each in their per-second window; what a start-up call counts; OKX's spacing of its dead-man refreshes.
 TEST(RequestBudget, EachVenuesRequestsCostWhatItsDocumentationSays) {
   const auto is = [](RequestCost c, std::uint32_t weight, std::uint32_t orders) { return c.weight == weight && c.orders == orders; };
   const RequestBudgetConfig b = binance_usdm_budget();
@@ -126,4 +126,10 @@ TEST(RequestBudget, EachVenuesRequestsCostWhatItsDocumentationSays) {
   EXPECT_TRUE(is(k.cost(RestRequest::cancel_all), 10, 1));
   for (const RequestBudgetConfig& c : {bybit_linear_budget(), okx_swap_budget()})
     for (std::size_t i = 0; i < kRestRequestKinds; ++i) EXPECT_TRUE(is(c.costs[i], 0, 1)) << i;
+  // A start-up call is one of KuCoin's requests per 3 s; Binance counts only orders in its order windows.
+  EXPECT_EQ(k.call_orders, 1u);
+  EXPECT_EQ(b.call_orders, 0u);
+  // OKX takes one cancel-all-after per second (a second within it is refused, 50011): spaced with slack.
+  EXPECT_GE(okx_swap_budget().countdown_spacing_ns, 1'000'000'000);
+  EXPECT_EQ(b.countdown_spacing_ns, 0);
 }
