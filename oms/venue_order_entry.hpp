@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -86,6 +87,27 @@ class VenueOrderEntry {
 
   // The gateway thread's signer (its own key schedule, made with this entry).
   [[nodiscard]] virtual Resigner resigner() const = 0;
+};
+
+// What every venue's entry shares: its encoder (the trading thread's) and a twin built from the same arguments
+// (the gateway thread's resigner: an encoder is not thread-safe), new orders signed as the encoder signs them.
+template <class Encoder>
+class EncoderOrderEntry : public VenueOrderEntry {
+ public:
+  template <class... Args>
+  explicit EncoderOrderEntry(const Args&... args) : enc_(args...), twin_(std::make_shared<const Encoder>(args...)) {}
+
+  [[nodiscard]] Result<std::size_t> encode_new(const OrderSpec& o, std::int64_t timestamp_ms, char* out,
+                                               std::size_t cap) noexcept override {
+    return enc_.encode_new(o, timestamp_ms, out, cap);
+  }
+  [[nodiscard]] Resigner resigner() const override {
+    return [twin = twin_](char* b, std::size_t n, std::int64_t ms) { return twin->resign(b, n, ms); };
+  }
+
+ protected:
+  Encoder enc_;
+  std::shared_ptr<const Encoder> twin_;
 };
 
 }  // namespace enigma::oms

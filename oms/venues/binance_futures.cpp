@@ -301,9 +301,9 @@ std::unique_ptr<WsApiEncoder> ws_api_encoder(const InstrumentRegistry& registry,
 }
 }  // namespace
 
-OrderEntry::OrderEntry(const InstrumentRegistry& registry, std::string api_key, const Secret& secret, Config cfg,
-                       std::optional<WsApiEntry> ws_api)
-    : enc_(registry, api_key, secret, cfg), twin_(std::make_shared<const Encoder>(registry, api_key, secret, cfg)) {
+OrderEntry::OrderEntry(const InstrumentRegistry& registry, const std::string& api_key, const Secret& secret,
+                       const Config& cfg, const std::optional<WsApiEntry>& ws_api)
+    : EncoderOrderEntry(registry, api_key, secret, cfg) {
   if (ws_api) {
     enc_.use_ws_api(ws_api_encoder(registry, api_key, secret, *ws_api));
     ws_twin_ = ws_api_encoder(registry, api_key, secret, *ws_api);
@@ -314,9 +314,6 @@ bool OrderEntry::serves(Venue venue) const noexcept {
   return venue == Venue::binance_usdm || venue == Venue::binance_coinm || venue == Venue::binance_spot;
 }
 
-Result<std::size_t> OrderEntry::encode_new(const OrderSpec& o, std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept {
-  return enc_.encode_new(o, timestamp_ms, out, cap);
-}
 
 Result<std::size_t> OrderEntry::encode_cancel(InstrumentId instrument, const ClientOrderId& id, risk::OrderType,
                                               std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept {

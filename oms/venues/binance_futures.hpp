@@ -139,16 +139,14 @@ struct WsApiEntry {
   WsApiAuth auth{WsApiAuth::hmac};
   std::string api_key;  // session: the Ed25519 key's API key (hmac signs with the entry's key and secret)
 };
-class OrderEntry final : public VenueOrderEntry {
+class OrderEntry final : public EncoderOrderEntry<Encoder> {
  public:
   // With `ws_api` ([live] order_entry = "ws-api") new orders, cancels and queries are WebSocket API requests;
   // cancel-all, batch cancels and the dead-man timer stay REST. Throws enigma::Error as the encoders do.
-  OrderEntry(const InstrumentRegistry& registry, std::string api_key, const Secret& secret, Config cfg = {},
-             std::optional<WsApiEntry> ws_api = std::nullopt);
+  OrderEntry(const InstrumentRegistry& registry, const std::string& api_key, const Secret& secret, const Config& cfg = {},
+             const std::optional<WsApiEntry>& ws_api = std::nullopt);
 
   [[nodiscard]] bool serves(Venue venue) const noexcept override;
-  [[nodiscard]] Result<std::size_t> encode_new(const OrderSpec& o, std::int64_t timestamp_ms, char* out,
-                                               std::size_t cap) noexcept override;
   [[nodiscard]] Result<std::size_t> encode_cancel(InstrumentId instrument, const ClientOrderId& id, risk::OrderType type,
                                                   std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept override;
   [[nodiscard]] Result<std::size_t> encode_query(InstrumentId instrument, const ClientOrderId& id, risk::OrderType type,
@@ -166,9 +164,7 @@ class OrderEntry final : public VenueOrderEntry {
   [[nodiscard]] Resigner resigner() const override;
 
  private:
-  Encoder enc_;
-  std::shared_ptr<const Encoder> twin_;             // the resigner's
-  std::shared_ptr<const WsApiEncoder> ws_twin_;     // the resigner's, with ws_api
+  std::shared_ptr<const WsApiEncoder> ws_twin_;  // the resigner's WebSocket API twin, with ws_api
 };
 
 }  // namespace enigma::oms::binance_futures

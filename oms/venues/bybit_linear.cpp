@@ -232,12 +232,7 @@ Result<std::size_t> Encoder::encode_dead_man(std::uint32_t seconds, std::int64_t
 }
 
 
-OrderEntry::OrderEntry(const InstrumentRegistry& registry, std::string api_key, const Secret& secret, Config cfg)
-    : enc_(registry, api_key, secret, cfg), twin_(std::make_shared<const Encoder>(registry, api_key, secret, cfg)) {}
 
-Result<std::size_t> OrderEntry::encode_new(const OrderSpec& o, std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept {
-  return enc_.encode_new(o, timestamp_ms, out, cap);
-}
 
 Result<std::size_t> OrderEntry::encode_cancel(InstrumentId instrument, const ClientOrderId& id, risk::OrderType,
                                               std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept {
@@ -257,8 +252,5 @@ std::string OrderEntry::dead_man_refusal(std::int64_t countdown_ns) const {
 
 bool OrderEntry::credentials_refused(std::int32_t code) const noexcept { return bybit_linear::credentials_refused(code); }
 
-Resigner OrderEntry::resigner() const {
-  return [twin = twin_](char* b, std::size_t n, std::int64_t ms) { return twin->resign(b, n, ms); };
-}
 
 }  // namespace enigma::oms::bybit_linear

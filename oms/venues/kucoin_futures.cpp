@@ -182,14 +182,7 @@ Result<std::size_t> Encoder::encode_query(const ClientOrderId& id, std::int64_t 
 }
 
 
-OrderEntry::OrderEntry(const InstrumentRegistry& registry, std::string api_key, const Secret& secret,
-                       const Secret& passphrase, Config cfg)
-    : enc_(registry, api_key, secret, passphrase, cfg),
-      twin_(std::make_shared<const Encoder>(registry, api_key, secret, passphrase, cfg)) {}
 
-Result<std::size_t> OrderEntry::encode_new(const OrderSpec& o, std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept {
-  return enc_.encode_new(o, timestamp_ms, out, cap);
-}
 
 Result<std::size_t> OrderEntry::encode_cancel(InstrumentId instrument, const ClientOrderId& id, risk::OrderType,
                                               std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept {
@@ -209,8 +202,5 @@ std::string OrderEntry::dead_man_refusal(std::int64_t countdown_ns) const {
 // 400003 key not found, 400004 passphrase, 400005 signature, 400006 IP not whitelisted, 400007 no permission.
 bool OrderEntry::credentials_refused(std::int32_t code) const noexcept { return code >= 400003 && code <= 400007; }
 
-Resigner OrderEntry::resigner() const {
-  return [twin = twin_](char* b, std::size_t n, std::int64_t ms) { return twin->resign(b, n, ms); };
-}
 
 }  // namespace enigma::oms::kucoin_futures

@@ -95,25 +95,19 @@ class Encoder {
 
 // The engine's order entry on KuCoin Futures (oms/venue_order_entry.hpp): no batch cancel by client id, no
 // dead-man switch.
-class OrderEntry final : public VenueOrderEntry {
+class OrderEntry final : public EncoderOrderEntry<Encoder> {
  public:
-  OrderEntry(const InstrumentRegistry& registry, std::string api_key, const Secret& secret, const Secret& passphrase,
-             Config cfg = {});
+  OrderEntry(const InstrumentRegistry& registry, const std::string& api_key, const Secret& secret,
+             const Secret& passphrase, const Config& cfg = {})
+      : EncoderOrderEntry(registry, api_key, secret, passphrase, cfg) {}
 
   [[nodiscard]] bool serves(Venue venue) const noexcept override { return venue == Venue::kucoin_futures; }
-  [[nodiscard]] Result<std::size_t> encode_new(const OrderSpec& o, std::int64_t timestamp_ms, char* out,
-                                               std::size_t cap) noexcept override;
   [[nodiscard]] Result<std::size_t> encode_cancel(InstrumentId instrument, const ClientOrderId& id, risk::OrderType type,
                                                   std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept override;
   [[nodiscard]] Result<std::size_t> encode_query(InstrumentId instrument, const ClientOrderId& id, risk::OrderType type,
                                                  std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept override;
   [[nodiscard]] std::string dead_man_refusal(std::int64_t countdown_ns) const override;
   [[nodiscard]] bool credentials_refused(std::int32_t venue_code) const noexcept override;
-  [[nodiscard]] Resigner resigner() const override;
-
- private:
-  Encoder enc_;
-  std::shared_ptr<const Encoder> twin_;  // the resigner's
 };
 
 }  // namespace enigma::oms::kucoin_futures

@@ -351,14 +351,7 @@ Result<std::size_t> Encoder::encode_dead_man(std::uint32_t seconds, std::int64_t
 }
 
 
-OrderEntry::OrderEntry(const InstrumentRegistry& registry, std::string api_key, const Secret& secret,
-                       const Secret& passphrase, Config cfg)
-    : enc_(registry, api_key, secret, passphrase, cfg),
-      twin_(std::make_shared<const Encoder>(registry, api_key, secret, passphrase, cfg)) {}
 
-Result<std::size_t> OrderEntry::encode_new(const OrderSpec& o, std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept {
-  return enc_.encode_new(o, timestamp_ms, out, cap);
-}
 
 Result<std::size_t> OrderEntry::encode_cancel(InstrumentId instrument, const ClientOrderId& id, risk::OrderType type,
                                               std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept {
@@ -393,8 +386,5 @@ Result<std::size_t> OrderEntry::encode_query_placed(InstrumentId instrument, std
 
 bool OrderEntry::credentials_refused(std::int32_t code) const noexcept { return okx_swap::credentials_refused(code); }
 
-Resigner OrderEntry::resigner() const {
-  return [twin = twin_](char* b, std::size_t n, std::int64_t ms) { return twin->resign(b, n, ms); };
-}
 
 }  // namespace enigma::oms::okx_swap

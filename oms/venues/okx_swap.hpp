@@ -208,14 +208,13 @@ class Encoder {
 // and asked for at the algo endpoints and never batched with book orders; batch cancels of book orders
 // (cancel-batch-orders); the dead-man switch is cancel-all-after, one countdown for the account (10..120 s);
 // client order ids are letters and digits only.
-class OrderEntry final : public VenueOrderEntry {
+class OrderEntry final : public EncoderOrderEntry<Encoder> {
  public:
-  OrderEntry(const InstrumentRegistry& registry, std::string api_key, const Secret& secret, const Secret& passphrase,
-             Config cfg = {});
+  OrderEntry(const InstrumentRegistry& registry, const std::string& api_key, const Secret& secret,
+             const Secret& passphrase, const Config& cfg = {})
+      : EncoderOrderEntry(registry, api_key, secret, passphrase, cfg) {}
 
   [[nodiscard]] bool serves(Venue venue) const noexcept override { return venue == Venue::okx; }
-  [[nodiscard]] Result<std::size_t> encode_new(const OrderSpec& o, std::int64_t timestamp_ms, char* out,
-                                               std::size_t cap) noexcept override;
   [[nodiscard]] Result<std::size_t> encode_cancel(InstrumentId instrument, const ClientOrderId& id, risk::OrderType type,
                                                   std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept override;
   [[nodiscard]] Result<std::size_t> encode_query(InstrumentId instrument, const ClientOrderId& id, risk::OrderType type,
@@ -235,11 +234,6 @@ class OrderEntry final : public VenueOrderEntry {
                                                         std::size_t cap) noexcept override;
   [[nodiscard]] bool credentials_refused(std::int32_t venue_code) const noexcept override;
   [[nodiscard]] bool alphanumeric_client_ids() const noexcept override { return true; }
-  [[nodiscard]] Resigner resigner() const override;
-
- private:
-  Encoder enc_;
-  std::shared_ptr<const Encoder> twin_;  // the resigner's
 };
 
 }  // namespace enigma::oms::okx_swap
