@@ -35,8 +35,8 @@
 #include "engine/bench.hpp"
 #include "engine/tune_report.hpp"
 #include "engine/journal_check.hpp"
-#include "engine/key_permissions.hpp"
 #include "engine/live_gateway.hpp"
+#include "engine/live_venues.hpp"
 #include "engine/pipeline.hpp"
 #include "engine/report.hpp"
 #include "engine/run_config.hpp"
@@ -56,11 +56,6 @@
 #include "feed/venues/coinbase.hpp"
 #include "feed/venues/kraken.hpp"
 #include "feed/venues/kucoin.hpp"
-#include "oms/venues/binance_futures.hpp"
-#include "oms/venues/bybit_linear.hpp"
-#include "oms/venues/kucoin_futures.hpp"
-#include "oms/venues/bybit_linear_user.hpp"
-#include "oms/venues/okx_swap.hpp"
 #include "feed/venues/okx.hpp"
 #include "strategy/csv.hpp"
 #include "strategy/indicator_table.hpp"
@@ -707,220 +702,9 @@ int run_live_session(const RunConfig& rc, RunSession& s, LiveGateway& gateway) {
   return s.finish(r, "live");
 }
 
-// Live on KuCoin Futures (README "Order entry"): market data as paper, orders signed with the key, secret and
-// passphrase (API key version 2) and sent over REST by the gateway; order changes from the private stream
-// (bullet-private token, /contractMarket/tradeOrders). Refuses without --confirm, as Binance does.
-int live_kucoin_futures(RunConfig& rc) {
-  const config::Secret key = config::load_secret(rc.live.api_key_env, rc.live.api_key_file);
-  const config::Secret secret_text = config::load_secret(rc.live.api_secret_env, rc.live.api_secret_file);
-  const config::Secret passphrase_text = config::load_secret(rc.live.api_passphrase_env, rc.live.api_passphrase_file);
-  if (!g_live.confirm) {
-    throw Error("live trading sends real orders to " + rc.live.rest_url + " with the key from " + key.origin() +
-                "; the configuration and credentials are valid. Re-run with --confirm to trade");
-  }
-  RunSession s(rc, "live-", "live");
-  log_network_stack(rc, true);
-  return s.guarded([&] {
-    const oms::Secret secret(secret_text.reveal());
-    const oms::Secret passphrase(passphrase_text.reveal());
-    const feed::ParsedUrl u = feed::parse_url(rc.live.rest_url);
-    const std::string host = u.port == "443" ? u.host : u.host + ":" + u.port;
-    oms::kucoin_futures::Config kc;
-    kc.host = host;
-    // The gateway's own signer (start-up queries here, then its bullet-private requests on its thread).
-    auto signer = std::make_shared<oms::kucoin_futures::Encoder>(s.registry, std::string(key.reveal()), secret, passphrase, kc);
-    LiveGatewayOptions go;
-    go.venue = Venue::kucoin_futures;
-    go.rest_url = rc.live.rest_url;
-    go.api_key = std::string(key.reveal());
-    std::string base = rc.live.rest_url;
-    while (!base.empty() && base.back() == '/') base.pop_back();
-    go.kucoin_bullet_url = base + "/api/v1/bullet-private";
-    go.kucoin_bullet_headers = [signer] {
-      const auto now = std::chrono::system_clock::now().time_since_epoch();
-      return signer->signed_headers("POST", "/api/v1/bullet-private", "",
-                                    std::chrono::duration_cast<std::chrono::milliseconds>(now).count());
-    };
-    go.tls.ca_file = rc.live.ca_file.empty() ? rc.ca_file : rc.live.ca_file;
-    go.request_timeout_ns = rc.live.request_timeout_ms * 1'000'000;
-    go.order_connections = static_cast<int>(rc.live.order_connections);
-    go.core = static_cast<int>(rc.live.gateway_core);
-    go.transport = rc.live.transport;
-    go.budget = oms::kucoin_futures_private_budget();
-    go.budget.weight.limit = static_cast<std::uint32_t>(rc.live.request_weight_per_30s);
-    go.budget.orders_short.limit = static_cast<std::uint32_t>(rc.live.requests_per_3s);
-    go.budget.reserve_pct = static_cast<std::uint32_t>(rc.live.rate_reserve_pct);
-    LiveGateway gateway(s.registry, go);
-    // Before anything else reaches the venue: a key that can withdraw or transfer out is refused (exit 3).
-    (void)check_kucoin_key_permissions(rc.live.account_api_url, *signer, go.tls, go.request_timeout_ns);
-    s.core->go_live(gateway, std::make_unique<oms::kucoin_futures::OrderEntry>(s.registry, go.api_key, secret, passphrase, kc));
-    const auto wall_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch());
-    (void)reconcile_live(*s.core, s.registry, *kucoin_futures_queries(gateway, *signer, s.registry), rc.live.unknown_orders,
-                         s.dir, wall_ns.count());
-    s.start_equity = s.core->last_equity();
-    const std::size_t adopted = s.core->track_restored_orders(wall_ns.count());
-    if (adopted != 0) ENIGMA_LOG_INFO("resume", "{} working order(s) from the journal tracked by the engine again", adopted);
-    gateway.start();
-    ENIGMA_LOG_INFO("engine", "live start market={} orders={} order_entry=rest auth=kucoin-v2", rc.ws_url.empty() ? rc.bullet_url : rc.ws_url,
-                    rc.live.rest_url);
-    std::fprintf(stderr, "enigma live: KuCoin Futures, orders to %s -> %s (Ctrl-C to stop and cancel)\n",
-                 rc.live.rest_url.c_str(), s.dir.c_str());
-    return run_live_session(rc, s, gateway);
-  });
-}
-
-// Bybit's dead-man switch (README "Bybit"): sets the DCP window for derivatives once, before any order. A
-// refusal (DCP not enabled for the account, a window Bybit does not take) stops the start: the user asked for
-// a dead-man switch and would trade without one.
-void arm_bybit_dcp(LiveGateway& gateway, oms::bybit_linear::Encoder& signer, const InstrumentRegistry& registry,
-                   std::int64_t window_s) {
-  const auto now = std::chrono::system_clock::now().time_since_epoch();
-  std::string request(2048, '\0');
-  const auto n = signer.encode_dead_man(static_cast<std::uint32_t>(window_s),
-                                        std::chrono::duration_cast<std::chrono::milliseconds>(now).count(),
-                                        request.data(), request.size());
-  if (!n.ok()) throw Error("[live] deadman_countdown_ms: Bybit's DCP window must be 3..300 s, not " + std::to_string(window_s));
-  request.resize(n.value);
-  std::string body;
-  const int status = gateway.call(request, body);
-  oms::bybit_linear::UserStreamDecoder decoder(registry);
-  oms::RestAnswer answer;
-  const Errc e = decoder.decode_rest(oms::RestRequest::countdown, status, body, oms::ClientOrderId{}, kInvalidInstrument, answer);
-  if (e != Errc::ok || answer.unknown || answer.venue_code != 0) {
-    throw Error("Bybit refused the dead-man switch (POST /v5/order/disconnected-cancel-all timeWindow " +
-                std::to_string(window_s) + " s, HTTP " + std::to_string(status) + "): " + body.substr(0, 200) +
-                ". DCP must be enabled for the account by Bybit; set [live] deadman_countdown_ms = 0 to trade without it");
-  }
-  ENIGMA_LOG_INFO("venue", "dead-man switch armed: Bybit DCP window {} s for derivatives (orders cancelled once the private stream is gone that long)",
-                  window_s);
-}
-
-// Live on Bybit V5 linear perpetuals (README "Order entry"): market data as paper, orders signed with the key
-// and secret (X-BAPI-SIGN) and sent over REST by the gateway; order changes and executions (with their fees)
-// from the private stream after its auth op. Refuses without --confirm, as Binance does.
-int live_bybit(RunConfig& rc) {
-  const config::Secret key = config::load_secret(rc.live.api_key_env, rc.live.api_key_file);
-  const config::Secret secret_text = config::load_secret(rc.live.api_secret_env, rc.live.api_secret_file);
-  if (!g_live.confirm) {
-    throw Error("live trading sends real orders to " + rc.live.rest_url + " with the key from " + key.origin() +
-                "; the configuration and credentials are valid. Re-run with --confirm to trade");
-  }
-  RunSession s(rc, "live-", "live");
-  log_network_stack(rc, true);
-  return s.guarded([&] {
-    const oms::Secret secret(secret_text.reveal());
-    const feed::ParsedUrl u = feed::parse_url(rc.live.rest_url);
-    const std::string host = u.port == "443" ? u.host : u.host + ":" + u.port;
-    oms::bybit_linear::Config bc;
-    bc.host = host;
-    // The gateway's own signer (start-up queries here, then the private stream's auth op on its thread).
-    auto signer = std::make_shared<oms::bybit_linear::Encoder>(s.registry, std::string(key.reveal()), secret, bc);
-    LiveGatewayOptions go;
-    go.venue = Venue::bybit;
-    go.rest_url = rc.live.rest_url;
-    go.user_ws_url = rc.live.user_ws_url;
-    go.api_key = std::string(key.reveal());
-    go.stream_login = [signer] {
-      const auto now = std::chrono::system_clock::now().time_since_epoch();
-      return signer->auth_message(std::chrono::duration_cast<std::chrono::milliseconds>(now).count() + 10'000);
-    };
-    go.tls.ca_file = rc.live.ca_file.empty() ? rc.ca_file : rc.live.ca_file;
-    go.request_timeout_ns = rc.live.request_timeout_ms * 1'000'000;
-    go.order_connections = static_cast<int>(rc.live.order_connections);
-    go.core = static_cast<int>(rc.live.gateway_core);
-    go.transport = rc.live.transport;
-    go.budget = oms::bybit_linear_budget();
-    go.budget.orders_short.limit = static_cast<std::uint32_t>(rc.live.requests_per_s);
-    go.budget.reserve_pct = static_cast<std::uint32_t>(rc.live.rate_reserve_pct);
-    go.bybit_dcp = rc.live.bybit_dcp_window_s > 0;
-    LiveGateway gateway(s.registry, go);
-    // Before anything else reaches the venue: a key that can withdraw or transfer out is refused (exit 3).
-    check_bybit_key_permissions(rc.live.account_api_url, *signer, go.tls, go.request_timeout_ns);
-    if (go.bybit_dcp) arm_bybit_dcp(gateway, *signer, s.registry, rc.live.bybit_dcp_window_s);
-    s.core->go_live(gateway, std::make_unique<oms::bybit_linear::OrderEntry>(s.registry, go.api_key, secret, bc));
-    const auto wall_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch());
-    (void)reconcile_live(*s.core, s.registry, *bybit_linear_queries(gateway, *signer, s.registry), rc.live.unknown_orders, s.dir,
-                         wall_ns.count());
-    s.start_equity = s.core->last_equity();
-    const std::size_t adopted = s.core->track_restored_orders(wall_ns.count());
-    if (adopted != 0) ENIGMA_LOG_INFO("resume", "{} working order(s) from the journal tracked by the engine again", adopted);
-    gateway.start();
-    ENIGMA_LOG_INFO("engine", "live start market={} orders={} order_entry=rest auth=bybit-hmac", rc.ws_url, rc.live.rest_url);
-    std::fprintf(stderr, "enigma live: Bybit linear, orders to %s -> %s (Ctrl-C to stop and cancel)\n", rc.live.rest_url.c_str(),
-                 s.dir.c_str());
-    return run_live_session(rc, s, gateway);
-  });
-}
-
-// Live on OKX V5 USDT swaps (README "Order entry"): market data as paper, orders signed with the key, secret
-// and passphrase (OK-ACCESS-SIGN) and sent over REST by the gateway; order changes and fills (with their fee)
-// from the private stream after its login op, untriggered stops from the business stream. Refuses without
-// --confirm, as Binance does.
-int live_okx(RunConfig& rc) {
-  const config::Secret key = config::load_secret(rc.live.api_key_env, rc.live.api_key_file);
-  const config::Secret secret_text = config::load_secret(rc.live.api_secret_env, rc.live.api_secret_file);
-  const config::Secret passphrase_text = config::load_secret(rc.live.api_passphrase_env, rc.live.api_passphrase_file);
-  if (!g_live.confirm) {
-    throw Error("live trading sends real orders to " + rc.live.rest_url + " with the key from " + key.origin() +
-                "; the configuration and credentials are valid. Re-run with --confirm to trade");
-  }
-  RunSession s(rc, "live-", "live");
-  log_network_stack(rc, true);
-  return s.guarded([&] {
-    const oms::Secret secret(secret_text.reveal());
-    const oms::Secret passphrase(passphrase_text.reveal());
-    const feed::ParsedUrl u = feed::parse_url(rc.live.rest_url);
-    oms::okx_swap::Config oc;
-    oc.host = u.port == "443" ? u.host : u.host + ":" + u.port;
-    oc.simulated = rc.live.okx_simulated;
-    oc.td_mode = rc.live.okx_td_mode == "isolated" ? oms::okx_swap::TdMode::isolated : oms::okx_swap::TdMode::cross;
-    // The gateway's own signer (start-up queries here, then the private streams' login on its thread).
-    auto signer = std::make_shared<oms::okx_swap::Encoder>(s.registry, std::string(key.reveal()), secret, passphrase, oc);
-    LiveGatewayOptions go;
-    go.venue = Venue::okx;
-    go.rest_url = rc.live.rest_url;
-    go.user_ws_url = rc.live.user_ws_url;
-    // The business endpoint (algo orders) sits beside the private one: .../ws/v5/private -> .../ws/v5/business.
-    go.second_stream_url = rc.live.user_ws_url;
-    if (const std::size_t at = go.second_stream_url.rfind("/private"); at != std::string::npos)
-      go.second_stream_url.replace(at, 8, "/business");
-    else
-      throw Error("[live] user_ws_url '" + rc.live.user_ws_url + "' must end in /ws/v5/private (OKX's private stream; algo orders come from /ws/v5/business beside it)");
-    go.api_key = std::string(key.reveal());
-    go.stream_login = [signer] {
-      const auto now = std::chrono::system_clock::now().time_since_epoch();
-      return signer->login_message(std::chrono::duration_cast<std::chrono::seconds>(now).count());
-    };
-    go.tls.ca_file = rc.live.ca_file.empty() ? rc.ca_file : rc.live.ca_file;
-    go.request_timeout_ns = rc.live.request_timeout_ms * 1'000'000;
-    go.order_connections = static_cast<int>(rc.live.order_connections);
-    go.core = static_cast<int>(rc.live.gateway_core);
-    go.transport = rc.live.transport;
-    go.budget = oms::okx_swap_budget();
-    go.budget.orders_short.limit = static_cast<std::uint32_t>(rc.live.requests_per_2s);
-    go.budget.reserve_pct = static_cast<std::uint32_t>(rc.live.rate_reserve_pct);
-    LiveGateway gateway(s.registry, go);
-    // Before anything else reaches the venue: a key that can withdraw is refused (exit 3), and so is an account
-    // in long/short position mode.
-    check_okx_key_permissions(rc.live.account_api_url, *signer, go.tls, go.request_timeout_ns);
-    s.core->go_live(gateway, std::make_unique<oms::okx_swap::OrderEntry>(s.registry, go.api_key, secret, passphrase, oc));
-    const auto wall_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch());
-    (void)reconcile_live(*s.core, s.registry, *okx_swap_queries(gateway, *signer, s.registry), rc.live.unknown_orders, s.dir,
-                         wall_ns.count());
-    s.start_equity = s.core->last_equity();
-    const std::size_t adopted = s.core->track_restored_orders(wall_ns.count());
-    if (adopted != 0) ENIGMA_LOG_INFO("resume", "{} working order(s) from the journal tracked by the engine again", adopted);
-    gateway.start();
-    ENIGMA_LOG_INFO("engine", "live start market={} orders={} order_entry=rest auth=okx-hmac{}", rc.ws_url, rc.live.rest_url,
-                    LogLiteral{rc.live.okx_simulated ? " simulated=1" : ""});
-    std::fprintf(stderr, "enigma live: OKX swaps, orders to %s -> %s (Ctrl-C to stop and cancel)\n", rc.live.rest_url.c_str(),
-                 s.dir.c_str());
-    return run_live_session(rc, s, gateway);
-  });
-}
-
-// Live trading: market data exactly as paper, orders signed with the real credentials and sent to Binance
-// USD-M through the gateway thread; fills from the user-data stream. Refuses without --confirm.
+// Live trading (README "Order entry"): market data exactly as paper, orders signed with the real credentials
+// and sent to the venue through the gateway thread; fills from the venue's private stream. The same sequence for
+// every live venue; what differs is the venue's LiveVenue (engine/live_venues.hpp). Refuses without --confirm.
 int cmd_live() {
   RunConfig rc = RunConfig::load(g_live.config);
   if (!g_live.runs_dir.empty()) rc.runs_dir = g_live.runs_dir;
@@ -937,27 +721,9 @@ int cmd_live() {
   check_paper_topology(rc, "live");
   check_feed_transport(rc);
   check_engine_for_run(rc, Topology::fused);
-  if (rc.venue == Venue::kucoin_futures) return live_kucoin_futures(rc);
-  if (rc.venue == Venue::bybit) return live_bybit(rc);
-  if (rc.venue == Venue::okx) return live_okx(rc);
-  // Credentials: environment or an owner-only file, never the TOML; errors name the variable, not the value.
-  const config::Secret key = config::load_secret(rc.live.api_key_env, rc.live.api_key_file);
-  const config::Secret secret_text = config::load_secret(rc.live.api_secret_env, rc.live.api_secret_file);
-  // WebSocket-API order entry with an Ed25519 key: session.logon once per connection (README "Order entry").
-  const char* ed_env = std::getenv(rc.live.ed25519_key_env.c_str());
-  const bool ed25519 = rc.live.ws_api && ((ed_env != nullptr && *ed_env != '\0') || !rc.live.ed25519_key_file.empty());
-  std::shared_ptr<const oms::Ed25519Signer> ed_key;
-  std::string ed_api_key, ed_origin;
-  if (ed25519) {
-    const config::Secret pem = config::load_secret(rc.live.ed25519_key_env, rc.live.ed25519_key_file);
-    ed_key = std::make_shared<const oms::Ed25519Signer>(oms::Secret(pem.reveal()));
-    const config::Secret ed_key_id = config::load_secret(rc.live.ed25519_api_key_env, rc.live.ed25519_api_key_file);
-    ed_api_key = std::string(ed_key_id.reveal());
-    ed_origin = ed_key_id.origin() + " (Ed25519 session.logon)";
-  }
+  const std::unique_ptr<LiveVenue> venue = live_venue(rc);  // the credentials, or an error naming what is missing
   if (!g_live.confirm) {
-    throw Error("live trading sends real orders to " + (rc.live.ws_api ? rc.live.ws_api_url : rc.live.rest_url) +
-                " with the key from " + (ed25519 ? ed_origin : key.origin()) +
+    throw Error("live trading sends real orders to " + venue->orders_to() + " with the key from " + venue->key_origin() +
                 "; the configuration and credentials are valid. Re-run with --confirm to trade");
   }
   RunSession s(rc, "live-", "live");
@@ -966,7 +732,7 @@ int cmd_live() {
     LiveGatewayOptions go;
     go.rest_url = rc.live.rest_url;
     go.user_ws_url = rc.live.user_ws_url;
-    go.api_key = std::string(key.reveal());
+    go.api_key = venue->api_key();
     go.tls.ca_file = rc.live.ca_file.empty() ? rc.ca_file : rc.live.ca_file;
     go.request_timeout_ns = rc.live.request_timeout_ms * 1'000'000;
     go.order_connections = static_cast<int>(rc.live.order_connections);
@@ -974,52 +740,31 @@ int cmd_live() {
     if (go.core >= 0 && std::find(rc.engine.cores.begin(), rc.engine.cores.end(), go.core) != rc.engine.cores.end())
       ENIGMA_LOG_WARN("live", "gateway_core={} is also an [engine] core: two spinning threads share it", go.core);
     go.transport = rc.live.transport;
-    go.budget.weight.limit = static_cast<std::uint32_t>(rc.live.request_weight_per_minute);
-    go.budget.orders_short.limit = static_cast<std::uint32_t>(rc.live.orders_per_10s);
-    go.budget.orders_long.limit = static_cast<std::uint32_t>(rc.live.orders_per_minute);
+    venue->configure(go, s.registry);
     go.budget.reserve_pct = static_cast<std::uint32_t>(rc.live.rate_reserve_pct);
-    if (rc.live.ws_api) {
-      go.ws_api_url = rc.live.ws_api_url;
-      if (ed_key) {
-        go.ws_api_logon = [ed_key, ed_api_key] {
-          const auto now = std::chrono::system_clock::now().time_since_epoch();
-          return oms::binance_futures::logon_request(ed_api_key, *ed_key,
-                                                     std::chrono::duration_cast<std::chrono::milliseconds>(now).count());
-        };
-      }
-    }
     LiveGateway gateway(s.registry, go);
-    {
-      const oms::Secret secret(secret_text.reveal());
-      const feed::ParsedUrl u = feed::parse_url(rc.live.rest_url);
-      const std::string host = u.port == "443" ? u.host : u.host + ":" + u.port;
-      oms::binance_futures::Config bc;
-      bc.host = host;
-      oms::binance_futures::Encoder venue_queries(s.registry, go.api_key, secret, bc);
-      // Before anything else reaches the venue: a key that can withdraw or transfer out is refused (exit 3).
-      (void)check_binance_key_permissions(rc.live.account_api_url, go.api_key, venue_queries, bc.recv_window_ms, go.tls,
-                                          go.request_timeout_ns);
-      std::optional<oms::binance_futures::WsApiEntry> ws_api;
-      if (rc.live.ws_api)
-        ws_api = oms::binance_futures::WsApiEntry{ed_key ? oms::binance_futures::WsApiAuth::session : oms::binance_futures::WsApiAuth::hmac,
-                                                  ed_key ? ed_api_key : go.api_key};
-      s.core->go_live(gateway, std::make_unique<oms::binance_futures::OrderEntry>(s.registry, go.api_key, secret, bc, ws_api));
-      // Before the first order: the venue's open orders, positions and balance (README "State directory").
-      const auto wall_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch());
-      (void)reconcile_live(*s.core, s.registry, *binance_usdm_queries(gateway, venue_queries, s.registry),
-                           rc.live.unknown_orders, s.dir, wall_ns.count());
-      // What is still working after reconciliation is ours again: the risk gate counts it, and the kill
-      // switch, the stop policy and the "position without a stop" check see it.
-      s.start_equity = s.core->last_equity();  // the venue's balance: the rollout's P&L counts from it
-      const std::size_t adopted = s.core->track_restored_orders(wall_ns.count());
-      if (adopted != 0) ENIGMA_LOG_INFO("resume", "{} working order(s) from the journal tracked by the engine again", adopted);
-    }
+    // Before anything else reaches the venue: a key that can withdraw or transfer out is refused (exit 3).
+    venue->check_key(go);
+    venue->arm(gateway, s.registry);
+    s.core->go_live(gateway, venue->order_entry(s.registry));
+    // Before the first order: the venue's open orders, positions and balance (README "State directory").
+    const auto wall_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch());
+    (void)reconcile_live(*s.core, s.registry, *venue->queries(gateway, s.registry), rc.live.unknown_orders, s.dir,
+                         wall_ns.count());
+    // What is still working after reconciliation is ours again: the risk gate counts it, and the kill switch,
+    // the stop policy and the "position without a stop" check see it.
+    s.start_equity = s.core->last_equity();  // the venue's balance: the rollout's P&L counts from it
+    const std::size_t adopted = s.core->track_restored_orders(wall_ns.count());
+    if (adopted != 0) ENIGMA_LOG_INFO("resume", "{} working order(s) from the journal tracked by the engine again", adopted);
     gateway.start();
-    const std::string& orders_to = rc.live.ws_api ? rc.live.ws_api_url : rc.live.rest_url;
-    ENIGMA_LOG_INFO("engine", "live start market={} orders={} order_entry={} auth={}", rc.ws_url, orders_to,
-                    LogLiteral{rc.live.ws_api ? "ws-api" : "rest"}, LogLiteral{ed_key ? "ed25519-session" : "hmac"});
-    std::fprintf(stderr, "enigma live: %s, orders to %s -> %s (Ctrl-C to stop and cancel)\n", rc.ws_url.c_str(),
-                 orders_to.c_str(), s.dir.c_str());
+    const std::string market = rc.ws_url.empty() ? rc.bullet_url : rc.ws_url;
+    const std::string orders_to = venue->orders_to();
+    if (Logger* lg = Logger::global())  // cold: whole URLs, not a record's truncated fields
+      lg->write_text(LogLevel::info, "engine",
+                     fmt::format("live start venue={} market={} orders={} order_entry={} auth={}", to_string(rc.venue),
+                                 log_quote(market), log_quote(orders_to), venue->order_entry_kind(), venue->auth()));
+    std::fprintf(stderr, "enigma live: %.*s, orders to %s -> %s (Ctrl-C to stop and cancel)\n",
+                 static_cast<int>(venue->name().size()), venue->name().data(), orders_to.c_str(), s.dir.c_str());
     return run_live_session(rc, s, gateway);
   });
 }
