@@ -51,6 +51,7 @@
 #include "feed/transport.hpp"
 #include "oms/exec_report.hpp"
 #include "oms/request_budget.hpp"
+#include "oms/venue_queries.hpp"
 #include "oms/venues/binance_futures_user.hpp"
 #include "oms/venues/binance_futures_ws_api.hpp"
 
@@ -184,7 +185,7 @@ struct LiveGatewayStats {
   std::atomic<std::uint64_t> send_allocations{0};
 };
 
-class LiveGateway {
+class LiveGateway final : public oms::VenueCalls {
  public:
   // Validates options (URLs, ring sizes, non-empty api key); throws enigma::Error. Nothing connects yet.
   LiveGateway(const InstrumentRegistry& registry, LiveGatewayOptions opt);
@@ -199,7 +200,7 @@ class LiveGateway {
   // Cold path, before start() (start-up reconciliation): writes one complete signed request on the REST
   // connection (connecting first) and reads its answer into `body`. Returns the HTTP status; throws
   // enigma::Error naming the URL and cause when no answer came, or when called after start().
-  int call(std::string_view request, std::string& body);
+  int call(std::string_view request, std::string& body) override;
   // Ends the I/O thread after it has written every queued request and read its answer. Idempotent.
   void stop();
 
@@ -208,11 +209,11 @@ class LiveGateway {
   using Resigner = std::function<bool(char* bytes, std::size_t size, std::int64_t timestamp_ms)>;
   // The venue's id of an order of ours found at start-up (reconciliation's open-order lists and queries),
   // before start(): KuCoin names a stop order's lifecycle events (triggered, cancel) by that id only.
-  void learn_venue_order_id(const oms::VenueOrderId& venue_id, const oms::ClientOrderId& client_id) noexcept;
+  void learn_venue_order_id(const oms::VenueOrderId& venue_id, const oms::ClientOrderId& client_id) noexcept override;
   // The account's fee rates on `instrument`, read at start-up (reconciliation), before start(): KuCoin's
   // private stream carries no fee, so its decoder prices each fill with them; neither KuCoin's nor Binance's
   // order answers do, so a fill found by a query (after a reconnect) is priced with them too.
-  void set_fee_rates(InstrumentId instrument, const oms::FeeRates& rates);
+  void set_fee_rates(InstrumentId instrument, const oms::FeeRates& rates) override;
   void set_resigner(Resigner r) noexcept { resign_ = std::move(r); }
   // A request that waited longer than this since the OMS queued it (the venue's budget window, a busy
   // or reconnecting connection) is signed again as it leaves: the venues refuse a timestamp older than their

@@ -15,6 +15,9 @@
 #include "oms/venues/binance_futures_ws_api.hpp"
 #include "oms/venues/bybit_linear.hpp"
 #include "oms/venues/bybit_linear_user.hpp"
+#include "oms/venues/okx_swap_user.hpp"
+#include "oms/venues/kucoin_futures_user.hpp"
+#include "oms/venues/binance_futures_user.hpp"
 #include "oms/venues/kucoin_futures.hpp"
 #include "oms/venues/okx_swap.hpp"
 
@@ -83,7 +86,7 @@ class BinanceUsdmLive final : public LiveVenue {
     return std::make_unique<oms::binance_futures::OrderEntry>(registry, api_key_, secret_, config_, ws_api);
   }
   std::unique_ptr<VenueQueries> queries(LiveGateway& gateway, const InstrumentRegistry& registry) override {
-    return binance_usdm_queries(gateway, *signer_, registry);
+    return oms::binance_futures::account_queries(gateway, *signer_, registry);
   }
 
  private:
@@ -126,7 +129,7 @@ class KucoinFuturesLive final : public LiveVenue {
     return std::make_unique<oms::kucoin_futures::OrderEntry>(registry, api_key_, secret_, passphrase_, config_);
   }
   std::unique_ptr<VenueQueries> queries(LiveGateway& gateway, const InstrumentRegistry& registry) override {
-    return kucoin_futures_queries(gateway, *signer_, registry);
+    return oms::kucoin_futures::account_queries(gateway, *signer_, registry);
   }
 
  private:
@@ -185,7 +188,7 @@ class BybitLinearLive final : public LiveVenue {
     return std::make_unique<oms::bybit_linear::OrderEntry>(registry, api_key_, secret_, config_);
   }
   std::unique_ptr<VenueQueries> queries(LiveGateway& gateway, const InstrumentRegistry& registry) override {
-    return bybit_linear_queries(gateway, *signer_, registry);
+    return oms::bybit_linear::account_queries(gateway, *signer_, registry);
   }
 
  private:
@@ -233,7 +236,7 @@ class OkxSwapLive final : public LiveVenue {
     return std::make_unique<oms::okx_swap::OrderEntry>(registry, api_key_, secret_, passphrase_, config_);
   }
   std::unique_ptr<VenueQueries> queries(LiveGateway& gateway, const InstrumentRegistry& registry) override {
-    return okx_swap_queries(gateway, *signer_, registry);
+    return oms::okx_swap::account_queries(gateway, *signer_, registry);
   }
 
  private:

@@ -16,24 +16,11 @@
 #include "core/instrument.hpp"
 #include "oms/order_state.hpp"
 #include "oms/venue_answer.hpp"
-
-namespace enigma::oms::binance_futures {
-class Encoder;
-}
-namespace enigma::oms::kucoin_futures {
-class Encoder;
-}
-namespace enigma::oms::okx_swap {
-class Encoder;
-}
-namespace enigma::oms::bybit_linear {
-class Encoder;
-}
+#include "oms/venue_queries.hpp"
 
 namespace enigma::engine {
 
 class TradingCore;
-class LiveGateway;
 
 // [live] unknown_orders: what start-up does with an open order at the venue that our journal does not
 // hold (placed by hand, by another program, or lost with a journal): report it, report and cancel it, or
@@ -85,57 +72,10 @@ class StateDirLock {
 std::string write_resume_report(TradingCore& core, const InstrumentRegistry& registry, const std::string& run_dir, const std::string& state_dir,
                                 std::string_view mode, bool simulated_exchange, std::int64_t now_ns);
 
-// One open order as the venue lists it, in the venue-neutral words reconciliation uses (side BUY / SELL, type
-// LIMIT / STOP_MARKET / TAKE_PROFIT_MARKET / other, time in force GTC / IOC, decimal texts as sent).
-struct VenueOrder {
-  std::string client_id, symbol, side, qty, status, type, price, stop_price, executed, tif;
-  bool reduce_only{false};
-  std::string order_id;  // the venue's id (Binance: digits, KuCoin: 24 hex)
-};
-
-// What start-up reconciliation asks a venue (cold path; one signed request each on the gateway's control
-// connection before it starts). Every method throws enigma::Error naming the endpoint and the venue's answer
-// when the query fails, except query() and cancel(), whose failure is reported and logged.
-class VenueQueries {
- public:
-  virtual ~VenueQueries() = default;
-  [[nodiscard]] virtual Venue venue() const noexcept = 0;
-  // Every open order of the account (every symbol; untriggered stops included).
-  virtual std::vector<VenueOrder> open_orders() = 0;
-  // Our order's state by client id: true with `out` (ExecKind::status) when the venue answered it; else false
-  // with the HTTP status and body in `why`.
-  virtual bool query(const oms::OrderState& o, oms::RestAnswer& out, std::string& why) = 0;
-  // Cancels an order we never sent, by the venue's id. False with the reason in `why`.
-  virtual bool cancel(const VenueOrder& v, std::string& why) = 0;
-  // The signed position (base units as our Qty) and entry price of `symbol`; zero when flat.
-  virtual std::pair<Qty, Price> position(std::string_view symbol) = 0;
-  // The wallet balance of the settlement asset (USDT).
-  virtual Notional balance() = 0;
-  // The account's fee rates on `instrument` where the venue's fills or order answers carry no fee (KuCoin
-  // Futures: GET /api/v1/trade-fees; Binance's order answers: GET /fapi/v1/commissionRate), handed to the
-  // gateway's decoder and the queries' own (fills found by a query are priced at them); nullopt where every
-  // fill and answer carries its own (Bybit, OKX).
-  virtual std::optional<oms::FeeRates> fee_rates(InstrumentId instrument) = 0;
-  // The endpoint names for the log and errors, e.g. "GET /fapi/v1/openOrders".
-  [[nodiscard]] virtual std::string_view open_orders_endpoint() const noexcept = 0;
-};
-
-// The adapters: Binance USD-M (GET /fapi/v1/openOrders, /fapi/v1/order, /fapi/v2/positionRisk, /fapi/v2/balance)
-// and KuCoin Futures (GET /api/v1/orders?status=active and /api/v1/stopOrders, /api/v1/orders/byClientOid,
-// /api/v1/positions, /api/v1/account-overview?currency=USDT), signed with `encoder`, sent with gateway.call().
-std::unique_ptr<VenueQueries> binance_usdm_queries(LiveGateway& gateway, oms::binance_futures::Encoder& encoder,
-                                                   const InstrumentRegistry& registry);
-std::unique_ptr<VenueQueries> kucoin_futures_queries(LiveGateway& gateway, oms::kucoin_futures::Encoder& encoder,
-                                                     const InstrumentRegistry& registry);
-// Bybit V5 linear: GET /v5/order/realtime (settleCoin=USDT pages; by orderLinkId, open then openOnly=1),
-// POST /v5/order/cancel by orderId, GET /v5/position/list, GET /v5/account/wallet-balance (USDT walletBalance).
-std::unique_ptr<VenueQueries> bybit_linear_queries(LiveGateway& gateway, oms::bybit_linear::Encoder& encoder,
-                                                   const InstrumentRegistry& registry);
-// OKX V5 swaps: GET /api/v5/trade/orders-pending and orders-algo-pending (after= pages), GET /api/v5/trade/order
-// (order-algo for a stop) by client id, POST cancel-order / cancel-algos by the venue's id,
-// GET /api/v5/account/positions?instType=SWAP, GET /api/v5/account/balance?ccy=USDT (eq).
-std::unique_ptr<VenueQueries> okx_swap_queries(LiveGateway& gateway, oms::okx_swap::Encoder& encoder,
-                                               const InstrumentRegistry& registry);
+// What start-up reconciliation asks the venue: oms/venue_queries.hpp, implemented by each venue
+// (oms::<venue>::account_queries).
+using VenueOrder = oms::VenueOrder;
+using VenueQueries = oms::VenueQueries;
 
 // Live start-up reconciliation (cold path, after TradingCore::go_live and before gateway.start()): the
 // venue's open orders, positions and balance through `venue`. Our journal's working orders the venue no

@@ -1,4 +1,6 @@
 #include "oms/venues/binance_futures_user.hpp"
+#include "oms/venues/account_queries.hpp"
+#include "oms/venues/binance_futures.hpp"
 
 #include <simdjson.h>
 
@@ -457,6 +459,134 @@ Errc UserStreamDecoder::decode_rest_batch(int http_status, std::string_view body
 Errc UserStreamDecoder::decode_rest(RestRequest kind, int http_status, std::string_view body, const ClientOrderId& id,
                                     InstrumentId instrument, RestAnswer& out) noexcept {
   return impl_->decode_rest(kind, http_status, body, id, instrument, out);
+}
+
+
+// ---- Start-up reconciliation's queries (oms/venue_queries.hpp) ----
+
+namespace {
+
+using account::field;
+using account::SignedRequests;
+using account::venue_order_type;
+
+// One signed request on the gateway's connection; the body of a 200, else an Error naming what failed.
+std::string venue_get(VenueCalls& calls, oms::binance_futures::Encoder& enc, std::string_view path,
+                      std::string_view params, int& status, bool del = false) {
+  char req[2048];
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
+  const auto n = enc.encode_signed(del, path, params, ms.count(), req, sizeof req);
+  if (!n.ok()) throw Error("reconciliation: cannot encode " + std::string(path) + " (" + std::string(to_string(n.error)) + ")");
+  std::string body;
+  status = calls.call(std::string_view(req, n.value), body);
+  return body;
+}
+
+std::string require_ok(VenueCalls& calls, oms::binance_futures::Encoder& enc, std::string_view path, std::string_view params = {}) {
+  int status = 0;
+  std::string body = venue_get(calls, enc, path, params, status);
+  if (status != 200)
+    throw Error("reconciliation: GET " + std::string(path) + (params.empty() ? "" : "?") + std::string(params) + " answered HTTP " +
+                std::to_string(status) + ": " + body.substr(0, 200) +
+                " (start-up needs the venue's orders, positions, fee rates and balance before trading)");
+  return body;
+}
+
+class BinanceUsdmQueries final : public VenueQueries {
+ public:
+  BinanceUsdmQueries(VenueCalls& g, oms::binance_futures::Encoder& e, const InstrumentRegistry& r)
+      : calls_(g), enc_(e), registry_(r), decoder_(r, Venue::binance_usdm) {}
+  Venue venue() const noexcept override { return Venue::binance_usdm; }
+  std::string_view open_orders_endpoint() const noexcept override { return "GET /fapi/v1/openOrders"; }
+
+  std::vector<VenueOrder> open_orders() override {
+    std::vector<VenueOrder> out;
+    for (simdjson::dom::element o : array(require_ok(calls_, enc_, "/fapi/v1/openOrders"), "GET /fapi/v1/openOrders")) {
+      VenueOrder v{std::string(field(o, "clientOrderId")), std::string(field(o, "symbol")), std::string(field(o, "side")),
+                   std::string(field(o, "origQty")), std::string(field(o, "status")), std::string(field(o, "type")),
+                   std::string(field(o, "price")), std::string(field(o, "stopPrice")), std::string(field(o, "executedQty")),
+                   std::string(field(o, "timeInForce"))};
+      bool reduce = false;
+      if (o["reduceOnly"].get(reduce) == simdjson::SUCCESS) v.reduce_only = reduce;
+      std::uint64_t id = 0;
+      if (o["orderId"].get(id) == simdjson::SUCCESS) v.order_id = std::to_string(id);
+      out.push_back(std::move(v));
+    }
+    return out;
+  }
+  bool query(const oms::OrderState& o, oms::RestAnswer& a, std::string& why) override {
+    const std::string id(o.client_id().view());
+    const std::string symbol(registry_.get(o.spec.req.instrument).symbol.view());
+    int status = 0;
+    const std::string body = venue_get(calls_, enc_, "/fapi/v1/order", "symbol=" + symbol + "&origClientOrderId=" + id, status);
+    if (decoder_.decode_rest(oms::RestRequest::query, status, body, o.client_id(), o.spec.req.instrument, a) != Errc::ok || a.unknown) {
+      why = "HTTP " + std::to_string(status) + ": " + body.substr(0, 200);
+      return false;
+    }
+    return true;
+  }
+  bool cancel(const VenueOrder& v, std::string& why) override {
+    int status = 0;
+    const std::string body = venue_get(calls_, enc_, "/fapi/v1/order", "symbol=" + v.symbol + "&orderId=" + v.order_id, status, true);
+    if (status == 200) return true;
+    why = "HTTP " + std::to_string(status) + ": " + body.substr(0, 200);
+    return false;
+  }
+  std::pair<Qty, Price> position(std::string_view symbol) override {
+    if (!positions_loaded_) {
+      positions_body_ = require_ok(calls_, enc_, "/fapi/v2/positionRisk");
+      positions_loaded_ = true;
+    }
+    std::pair<Qty, Price> out{};
+    for (simdjson::dom::element p : array(positions_body_, "GET /fapi/v2/positionRisk")) {
+      if (field(p, "symbol") != symbol) continue;
+      const auto q = Qty::parse(field(p, "positionAmt"));
+      const auto e = Price::parse(field(p, "entryPrice"));
+      if (!q.ok() || !e.ok()) throw Error("reconciliation: bad positionAmt/entryPrice for " + std::string(symbol));
+      out = {q.value, e.value};
+    }
+    return out;
+  }
+  Notional balance() override {
+    for (simdjson::dom::element b : array(require_ok(calls_, enc_, "/fapi/v2/balance"), "GET /fapi/v2/balance")) {
+      if (field(b, "asset") != "USDT") continue;
+      const auto v = Notional::parse(field(b, "balance"));
+      if (!v.ok()) throw Error("reconciliation: bad USDT balance in GET /fapi/v2/balance");
+      return v.value;
+    }
+    throw Error("reconciliation: GET /fapi/v2/balance has no USDT balance");
+  }
+  // Each stream fill carries its commission ("n"); an order answer does not, so a fill found by a query is
+  // priced at these (the gateway's decoder for the reconnect's queries, ours for the start-up's).
+  std::optional<oms::FeeRates> fee_rates(InstrumentId instrument) override {
+    const std::string symbol(registry_.get(instrument).symbol.view());
+    const oms::FeeRates r = oms::binance_futures::parse_commission_rate(
+        require_ok(calls_, enc_, "/fapi/v1/commissionRate", "symbol=" + symbol), symbol);
+    decoder_.set_fee_rates(instrument, r);
+    calls_.set_fee_rates(instrument, r);
+    return r;
+  }
+
+ private:
+  simdjson::dom::array array(const std::string& body, std::string_view what) {
+    simdjson::dom::element doc;
+    if (parser_.parse(body).get(doc) != simdjson::SUCCESS || !doc.is_array())
+      throw Error("reconciliation: " + std::string(what) + " is not a JSON array: " + body.substr(0, 200));
+    return doc.get_array().value();
+  }
+  VenueCalls& calls_;
+  oms::binance_futures::Encoder& enc_;
+  const InstrumentRegistry& registry_;
+  oms::binance_futures::UserStreamDecoder decoder_;
+  simdjson::dom::parser parser_;
+  std::string positions_body_;
+  bool positions_loaded_{false};
+};
+
+}  // namespace
+
+std::unique_ptr<VenueQueries> account_queries(VenueCalls& calls, Encoder& encoder, const InstrumentRegistry& registry) {
+  return std::make_unique<BinanceUsdmQueries>(calls, encoder, registry);
 }
 
 }  // namespace enigma::oms::binance_futures

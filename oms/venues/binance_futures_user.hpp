@@ -18,6 +18,7 @@
 #include "core/instrument.hpp"
 #include "oms/exec_report.hpp"
 #include "oms/venue_answer.hpp"
+#include "oms/venue_queries.hpp"
 
 namespace enigma::oms::binance_futures {
 
@@ -92,5 +93,11 @@ class PrivateStream final : public VenueStreamDialect {
   [[nodiscard]] std::vector<std::string> on_connect(const std::string&) const override { return {}; }
   [[nodiscard]] Answer answer(std::string_view) const noexcept override { return Answer::other; }
 };
+
+class Encoder;
+// The start-up reconciliation's queries on this venue (oms/venue_queries.hpp), sent with calls.call():
+// Binance USD-M: GET /fapi/v1/openOrders, /fapi/v1/order (by origClientOrderId; DELETE by orderId for a cancel),
+// /fapi/v2/positionRisk, /fapi/v2/balance and /fapi/v1/commissionRate, signed with `encoder`.
+[[nodiscard]] std::unique_ptr<VenueQueries> account_queries(VenueCalls& calls, Encoder& encoder, const InstrumentRegistry& registry);
 
 }  // namespace enigma::oms::binance_futures

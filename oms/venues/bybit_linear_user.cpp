@@ -1,4 +1,5 @@
 #include "oms/venues/bybit_linear_user.hpp"
+#include "oms/venues/account_queries.hpp"
 #include "oms/venues/bybit_linear.hpp"
 
 #include <simdjson.h>
@@ -691,6 +692,119 @@ std::vector<std::string> PrivateStream::on_connect(const std::string& login) con
 VenueStreamDialect::Answer PrivateStream::answer(std::string_view payload) const noexcept {
   const auto has = [&](std::string_view text) { return payload.find(text) != std::string_view::npos; };
   return has("\"op\":\"subscribe\"") && has("\"success\":true") ? Answer::subscribed : Answer::other;
+}
+
+
+// ---- Start-up reconciliation's queries (oms/venue_queries.hpp) ----
+
+namespace {
+
+using account::field;
+using account::SignedRequests;
+using account::venue_order_type;
+
+class BybitLinearQueries final : public VenueQueries, private SignedRequests<oms::bybit_linear::Encoder> {
+ public:
+  BybitLinearQueries(VenueCalls& g, oms::bybit_linear::Encoder& e, const InstrumentRegistry& r)
+      : SignedRequests(g, e), registry_(r), decoder_(r, Venue::bybit) {}
+  Venue venue() const noexcept override { return Venue::bybit; }
+  std::string_view open_orders_endpoint() const noexcept override { return "GET /v5/order/realtime?category=linear"; }
+
+  std::vector<VenueOrder> open_orders() override {
+    std::vector<VenueOrder> out;
+    std::string cursor;
+    // Open and untriggered orders of every USDT-settled symbol, page by page (cursor).
+    for (int n = 0; n < 100; ++n) {
+      const std::string endpoint = "/v5/order/realtime?category=linear&settleCoin=USDT&limit=50" + (cursor.empty() ? "" : "&cursor=" + cursor);
+      std::string next;
+      for (const oms::bybit_linear::OpenOrder& o : oms::bybit_linear::parse_open_orders(require_ok(endpoint), registry_, Venue::bybit, &next)) {
+        VenueOrder v;
+        v.client_id = std::string(o.client_id.view());
+        v.symbol = o.symbol;
+        v.side = o.side == Side::buy ? "BUY" : "SELL";
+        v.qty = o.qty.to_string();
+        v.status = "open";
+        v.type = venue_order_type(o.type);
+        v.price = o.price.to_string();
+        v.stop_price = o.stop_price.to_string();
+        v.executed = o.filled.to_string();
+        v.tif = "GTC";
+        v.reduce_only = o.reduce_only;
+        v.order_id = o.order_id;
+        out.push_back(std::move(v));
+      }
+      if (next.empty() || next == cursor) break;
+      cursor = next;
+    }
+    return out;
+  }
+  bool query(const oms::OrderState& o, oms::RestAnswer& a, std::string& why) override {
+    // Open orders first; an order no longer open is among the recently closed ones (openOnly=1).
+    for (const bool closed : {false, true}) {
+      int status = 0;
+      const std::string body = send("GET", "/v5/order/realtime?category=linear&orderLinkId=" + std::string(o.client_id().view()) +
+                                               (closed ? "&openOnly=1" : ""), status);
+      if (decoder_.decode_rest(oms::RestRequest::query, status, body, o.client_id(), o.spec.req.instrument, a) != Errc::ok || a.unknown) {
+        why = "HTTP " + std::to_string(status) + ": " + body.substr(0, 200);
+        return false;
+      }
+      if (a.report.reason != oms::Reason::order_not_found) return true;
+    }
+    return true;  // in neither list: the venue never had it
+  }
+  bool cancel(const VenueOrder& v, std::string& why) override {
+    int status = 0;
+    const std::string body = send("POST", "/v5/order/cancel", status,
+                                  R"({"category":"linear","symbol":")" + v.symbol + R"(","orderId":")" + v.order_id + R"("})");
+    if (status == 200 && body.find("\"retCode\":0") != std::string::npos) return true;
+    why = "HTTP " + std::to_string(status) + ": " + body.substr(0, 200);
+    return false;
+  }
+  std::pair<Qty, Price> position(std::string_view symbol) override {
+    if (!positions_loaded_) {
+      positions_ = oms::bybit_linear::parse_positions(require_ok("/v5/position/list?category=linear&settleCoin=USDT"), registry_);
+      positions_loaded_ = true;
+    }
+    for (const auto& p : positions_)
+      if (p.symbol == symbol) return {p.signed_qty, p.entry_px};
+    return {};
+  }
+  Notional balance() override {
+    const std::string endpoint = "/v5/account/wallet-balance?accountType=UNIFIED";
+    const std::string body = require_ok(endpoint);
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    std::int64_t code = -1;
+    if (parser.parse(body).get(doc) != simdjson::SUCCESS || doc["retCode"].get(code) != simdjson::SUCCESS || code != 0)
+      throw Error("reconciliation: GET " + endpoint + " refused: " + body.substr(0, 200));
+    simdjson::dom::array accounts;
+    if (doc["result"]["list"].get(accounts) == simdjson::SUCCESS)
+      for (simdjson::dom::element acc : accounts) {
+        simdjson::dom::array coins;
+        if (acc["coin"].get(coins) != simdjson::SUCCESS) continue;
+        for (simdjson::dom::element c : coins) {
+          if (field(c, "coin") != "USDT") continue;
+          // walletBalance: deposits + realised P&L - fees, as Binance's balance.
+          const auto v = Notional::parse(field(c, "walletBalance"));
+          if (!v.ok()) throw Error("reconciliation: GET " + endpoint + ": walletBalance of USDT is not a decimal");
+          return v.value;
+        }
+      }
+    throw Error("reconciliation: GET " + endpoint + " has no USDT coin: " + body.substr(0, 200));
+  }
+  std::optional<oms::FeeRates> fee_rates(InstrumentId) override { return std::nullopt; }  // each execution carries execFee
+
+ private:
+  const InstrumentRegistry& registry_;
+  oms::bybit_linear::UserStreamDecoder decoder_;
+  std::vector<oms::bybit_linear::VenuePosition> positions_;
+  bool positions_loaded_{false};
+};
+
+}  // namespace
+
+std::unique_ptr<VenueQueries> account_queries(VenueCalls& calls, Encoder& encoder, const InstrumentRegistry& registry) {
+  return std::make_unique<BybitLinearQueries>(calls, encoder, registry);
 }
 
 }  // namespace enigma::oms::bybit_linear

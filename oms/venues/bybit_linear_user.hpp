@@ -53,6 +53,7 @@
 #include "core/instrument.hpp"
 #include "oms/exec_report.hpp"
 #include "oms/venue_answer.hpp"
+#include "oms/venue_queries.hpp"
 #include "risk/order_request.hpp"
 
 namespace enigma::oms::bybit_linear {
@@ -227,5 +228,11 @@ class PrivateStream final : public VenueStreamDialect {
  private:
   bool dcp_;
 };
+
+class Encoder;
+// The start-up reconciliation's queries on this venue (oms/venue_queries.hpp), sent with calls.call():
+// Bybit V5 linear: GET /v5/order/realtime (settleCoin=USDT pages; by orderLinkId, open then openOnly=1),
+// POST /v5/order/cancel by orderId, GET /v5/position/list, GET /v5/account/wallet-balance (USDT walletBalance).
+[[nodiscard]] std::unique_ptr<VenueQueries> account_queries(VenueCalls& calls, Encoder& encoder, const InstrumentRegistry& registry);
 
 }  // namespace enigma::oms::bybit_linear

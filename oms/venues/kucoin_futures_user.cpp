@@ -1,4 +1,6 @@
 #include "oms/venues/kucoin_futures_user.hpp"
+#include "oms/venues/account_queries.hpp"
+#include "oms/venues/kucoin_futures.hpp"
 
 #include <simdjson.h>
 
@@ -645,6 +647,114 @@ std::vector<std::string> PrivateStream::after_welcome() const {
 VenueStreamDialect::Answer PrivateStream::answer(std::string_view payload) const noexcept {
   const auto has = [&](std::string_view text) { return payload.find(text) != std::string_view::npos; };
   return has("\"type\":\"ack\"") && has("\"id\":\"stop-orders\"") ? Answer::subscribed : Answer::other;
+}
+
+
+// ---- Start-up reconciliation's queries (oms/venue_queries.hpp) ----
+
+namespace {
+
+using account::field;
+using account::SignedRequests;
+using account::venue_order_type;
+
+class KucoinFuturesQueries final : public VenueQueries, private SignedRequests<oms::kucoin_futures::Encoder> {
+ public:
+  KucoinFuturesQueries(VenueCalls& g, oms::kucoin_futures::Encoder& e, const InstrumentRegistry& r)
+      : SignedRequests(g, e), registry_(r), decoder_(r, Venue::kucoin_futures) {}
+  Venue venue() const noexcept override { return Venue::kucoin_futures; }
+  std::string_view open_orders_endpoint() const noexcept override { return "GET /api/v1/orders?status=active"; }
+
+  std::vector<VenueOrder> open_orders() override {
+    std::vector<VenueOrder> out;
+    // Working limit orders, then untriggered stops (a separate list at KuCoin), each page of each.
+    for (const std::string_view path : {std::string_view("/api/v1/orders?status=active&"), std::string_view("/api/v1/stopOrders?")}) {
+      oms::kucoin_futures::OpenOrderPage page{};
+      for (int n = 1; n <= 100; ++n) {
+        const std::string endpoint = std::string(path) + "pageSize=1000&currentPage=" + std::to_string(n);
+        for (const oms::kucoin_futures::OpenOrder& o : oms::kucoin_futures::parse_open_orders(require_ok(endpoint), registry_, Venue::kucoin_futures, &page)) {
+          VenueOrder v;
+          v.client_id = std::string(o.client_id.view());
+          v.symbol = o.symbol;
+          v.side = o.side == Side::buy ? "BUY" : "SELL";
+          v.qty = o.qty.to_string();
+          v.status = "open";
+          v.type = venue_order_type(o.type);
+          v.price = o.price.to_string();
+          v.stop_price = o.stop_price.to_string();
+          v.executed = o.filled.to_string();
+          v.tif = "GTC";
+          v.reduce_only = o.reduce_only;
+          v.order_id = o.order_id;
+          if (const auto vid = oms::VenueOrderId::from(o.order_id); vid.ok()) calls_.learn_venue_order_id(vid.value, o.client_id);
+          out.push_back(std::move(v));
+        }
+        if (page.current_page >= page.total_pages) break;
+      }
+    }
+    return out;
+  }
+  bool query(const oms::OrderState& o, oms::RestAnswer& a, std::string& why) override {
+    int status = 0;
+    const std::string body = send("GET", "/api/v1/orders/byClientOid?clientOid=" + std::string(o.client_id().view()), status);
+    if (decoder_.decode_rest(oms::RestRequest::query, status, body, o.client_id(), o.spec.req.instrument, a) != Errc::ok || a.unknown) {
+      why = "HTTP " + std::to_string(status) + ": " + body.substr(0, 200);
+      return false;
+    }
+    calls_.learn_venue_order_id(a.report.venue_order_id, o.client_id());  // a stop's events name only that id
+    return true;
+  }
+  bool cancel(const VenueOrder& v, std::string& why) override {
+    int status = 0;
+    // DELETE /api/v1/orders/{orderId} cancels a stop order as well.
+    const std::string body = send("DELETE", "/api/v1/orders/" + v.order_id, status);
+    if (status == 200 && body.find("\"200000\"") != std::string::npos) return true;
+    why = "HTTP " + std::to_string(status) + ": " + body.substr(0, 200);
+    return false;
+  }
+  std::pair<Qty, Price> position(std::string_view symbol) override {
+    if (!positions_loaded_) {
+      positions_ = oms::kucoin_futures::parse_positions(require_ok("/api/v1/positions"), registry_);
+      positions_loaded_ = true;
+    }
+    for (const auto& p : positions_)
+      if (p.symbol == symbol) return {p.signed_qty, p.entry_px};
+    return {};
+  }
+  Notional balance() override {
+    const std::string endpoint = "/api/v1/account-overview?currency=USDT";
+    const std::string body = require_ok(endpoint);
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc, margin;
+    // marginBalance: the wallet balance (position and order margin, frozen and available funds), as Binance's.
+    if (parser.parse(body).get(doc) != simdjson::SUCCESS || doc["data"]["marginBalance"].get(margin) != simdjson::SUCCESS ||
+        !(margin.is_number() || margin.is_string()))
+      throw Error("reconciliation: GET " + endpoint + " has no data.marginBalance: " + body.substr(0, 200));
+    const std::string text = margin.is_string() ? std::string(margin.get_string().value()) : simdjson::minify(margin);
+    const auto v = Notional::parse(text);
+    if (!v.ok()) throw Error("reconciliation: GET " + endpoint + ": marginBalance " + text + " is not a decimal");
+    return v.value;
+  }
+  std::optional<oms::FeeRates> fee_rates(InstrumentId instrument) override {
+    const std::string_view symbol = registry_.get(instrument).symbol.view();
+    const oms::FeeRates r =
+        oms::kucoin_futures::parse_trade_fees(require_ok("/api/v1/trade-fees?symbol=" + std::string(symbol)), symbol);
+    decoder_.set_fee_rates(instrument, r);
+    calls_.set_fee_rates(instrument, r);
+    return r;
+  }
+
+ private:
+  const InstrumentRegistry& registry_;
+  oms::kucoin_futures::UserStreamDecoder decoder_;
+  std::vector<oms::kucoin_futures::VenuePosition> positions_;
+  bool positions_loaded_{false};
+};
+
+}  // namespace
+
+std::unique_ptr<VenueQueries> account_queries(VenueCalls& calls, Encoder& encoder, const InstrumentRegistry& registry) {
+  return std::make_unique<KucoinFuturesQueries>(calls, encoder, registry);
 }
 
 }  // namespace enigma::oms::kucoin_futures

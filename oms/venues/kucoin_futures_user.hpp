@@ -34,6 +34,7 @@
 #include "core/instrument.hpp"
 #include "oms/exec_report.hpp"
 #include "oms/venue_answer.hpp"
+#include "oms/venue_queries.hpp"
 #include "risk/order_request.hpp"
 
 namespace enigma::oms::kucoin_futures {
@@ -204,5 +205,11 @@ class PrivateStream final : public VenueStreamDialect {
   [[nodiscard]] std::vector<std::string> after_welcome() const override;
   [[nodiscard]] Answer answer(std::string_view payload) const noexcept override;
 };
+
+class Encoder;
+// The start-up reconciliation's queries on this venue (oms/venue_queries.hpp), sent with calls.call():
+// KuCoin Futures: GET /api/v1/orders?status=active and /api/v1/stopOrders, /api/v1/orders/byClientOid,
+// /api/v1/positions, /api/v1/account-overview?currency=USDT and /api/v1/trade-fees, signed with `encoder`.
+[[nodiscard]] std::unique_ptr<VenueQueries> account_queries(VenueCalls& calls, Encoder& encoder, const InstrumentRegistry& registry);
 
 }  // namespace enigma::oms::kucoin_futures

@@ -1,4 +1,5 @@
 #include "oms/venues/okx_swap_user.hpp"
+#include "oms/venues/account_queries.hpp"
 #include "oms/venues/okx_swap.hpp"
 
 #include <simdjson.h>
@@ -1035,6 +1036,139 @@ VenueStreamDialect::Answer PrivateStream::answer(std::string_view payload) const
   return rest.size() > channel.size() && rest.substr(0, channel.size()) == channel && rest[channel.size()] == '"'
              ? Answer::subscribed
              : Answer::other;
+}
+
+
+// ---- Start-up reconciliation's queries (oms/venue_queries.hpp) ----
+
+namespace {
+
+using account::field;
+using account::SignedRequests;
+using account::venue_order_type;
+
+class OkxSwapQueries final : public VenueQueries, private SignedRequests<oms::okx_swap::Encoder> {
+ public:
+  OkxSwapQueries(VenueCalls& g, oms::okx_swap::Encoder& e, const InstrumentRegistry& r)
+      : SignedRequests(g, e), registry_(r), decoder_(r, Venue::okx) {}
+  Venue venue() const noexcept override { return Venue::okx; }
+  std::string_view open_orders_endpoint() const noexcept override { return "GET /api/v5/trade/orders-pending?instType=SWAP"; }
+
+  std::vector<VenueOrder> open_orders() override {
+    std::vector<VenueOrder> out;
+    // The book's orders, then the untriggered algo orders (stops: a list of their own), page by page (after=).
+    for (const bool algo : {false, true}) {
+      std::string after;
+      for (int n = 0; n < 100; ++n) {
+        const std::string endpoint = std::string(algo ? "/api/v5/trade/orders-algo-pending?ordType=conditional&instType=SWAP"
+                                                      : "/api/v5/trade/orders-pending?instType=SWAP") +
+                                     (after.empty() ? "" : "&after=" + after);
+        std::string next;
+        const std::string body = require_ok(endpoint);
+        const auto page = algo ? oms::okx_swap::parse_open_algo_orders(body, registry_, Venue::okx, &next)
+                               : oms::okx_swap::parse_open_orders(body, registry_, Venue::okx, &next);
+        for (const oms::okx_swap::OpenOrder& o : page) {
+          VenueOrder v;
+          v.client_id = std::string(o.client_id.view());
+          v.symbol = o.symbol;
+          v.side = o.side == Side::buy ? "BUY" : "SELL";
+          v.qty = o.qty.to_string();
+          v.status = "open";
+          v.type = venue_order_type(o.type);
+          v.price = o.price.to_string();
+          v.stop_price = o.stop_price.to_string();
+          v.executed = o.filled.to_string();
+          v.tif = o.tif == risk::TimeInForce::ioc ? "IOC" : "GTC";
+          v.reduce_only = o.reduce_only;
+          v.order_id = o.order_id;
+          if (o.algo) algo_ids_.push_back(o.order_id);
+          out.push_back(std::move(v));
+        }
+        if (next.empty() || next == after) break;
+        after = next;
+      }
+    }
+    return out;
+  }
+  bool query(const oms::OrderState& o, oms::RestAnswer& a, std::string& why) override {
+    const bool algo = oms::okx_swap::is_algo(o.spec.req.type);
+    const std::string id(o.client_id().view());
+    const std::string order = "/api/v5/trade/order?instId=" + std::string(registry_.get(o.spec.req.instrument).symbol.view());
+    std::string body;
+    if (!ask(o, algo ? "/api/v5/trade/order-algo?algoClOrdId=" + id : order + "&clOrdId=" + id, a, why, body)) return false;
+    if (!algo) return true;
+    // A fired stop's answer says only that it fired ("effective"): its fills are those of the order it placed,
+    // whose ordId it names, and that order's answer carries our id in algoClOrdId.
+    const std::string placed = placed_order_id(body);
+    return placed.empty() || ask(o, order + "&ordId=" + placed, a, why, body);
+  }
+  bool cancel(const VenueOrder& v, std::string& why) override {
+    const bool algo = std::find(algo_ids_.begin(), algo_ids_.end(), v.order_id) != algo_ids_.end();
+    int status = 0;
+    const std::string body =
+        algo ? send("POST", "/api/v5/trade/cancel-algos", status, R"([{"instId":")" + v.symbol + R"(","algoId":")" + v.order_id + R"("}])")
+             : send("POST", "/api/v5/trade/cancel-order", status, R"({"instId":")" + v.symbol + R"(","ordId":")" + v.order_id + R"("})");
+    if (status == 200 && body.find("\"sCode\":\"0\"") != std::string::npos) return true;
+    why = "HTTP " + std::to_string(status) + ": " + body.substr(0, 200);
+    return false;
+  }
+  std::pair<Qty, Price> position(std::string_view symbol) override {
+    if (!positions_loaded_) {
+      positions_ = oms::okx_swap::parse_positions(require_ok("/api/v5/account/positions?instType=SWAP"), registry_);
+      positions_loaded_ = true;
+    }
+    Qty q{};
+    Price px{};
+    for (const auto& p : positions_)
+      if (p.symbol == symbol) {
+        q += p.signed_qty;  // net mode: one entry (long/short mode would give two, refused at the key check)
+        px = p.entry_px;
+      }
+    return {q, px};
+  }
+  Notional balance() override {
+    const std::string endpoint = "/api/v5/account/balance?ccy=USDT";
+    try {
+      return oms::okx_swap::parse_balance(require_ok(endpoint));
+    } catch (const Error& e) {
+      throw Error("reconciliation: GET " + endpoint + ": " + e.what());
+    }
+  }
+  std::optional<oms::FeeRates> fee_rates(InstrumentId) override { return std::nullopt; }  // each fill carries fillFee
+
+ private:
+  // One query's answer for `o` into `a` (its body into `body`); false, with why, when it tells nothing.
+  bool ask(const oms::OrderState& o, const std::string& endpoint, oms::RestAnswer& a, std::string& why, std::string& body) {
+    int status = 0;
+    body = send("GET", endpoint, status);
+    if (decoder_.decode_rest(oms::RestRequest::query, status, body, o.client_id(), o.spec.req.instrument, a) != Errc::ok || a.unknown) {
+      why = "HTTP " + std::to_string(status) + ": " + body.substr(0, 200);
+      return false;
+    }
+    return true;
+  }
+  // The order a fired algo order placed, from its answer (GET /api/v5/trade/order-algo): ordIdList's first entry
+  // (the docs list more "when there is TP/SL splitting order"; ours is one leg of one order, and the ordId beside
+  // the list "will be deprecated"); "" before it fired.
+  static std::string placed_order_id(const std::string& body) {
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    std::string_view id;
+    if (parser.parse(body).get(doc) != simdjson::SUCCESS || doc["data"].at(0)["ordIdList"].at(0).get(id) != simdjson::SUCCESS) return {};
+    return std::string(id);
+  }
+
+  const InstrumentRegistry& registry_;
+  oms::okx_swap::UserStreamDecoder decoder_;
+  std::vector<oms::okx_swap::VenuePosition> positions_;
+  std::vector<std::string> algo_ids_;  // the algoIds among open_orders(): cancelled with cancel-algos
+  bool positions_loaded_{false};
+};
+
+}  // namespace
+
+std::unique_ptr<VenueQueries> account_queries(VenueCalls& calls, Encoder& encoder, const InstrumentRegistry& registry) {
+  return std::make_unique<OkxSwapQueries>(calls, encoder, registry);
 }
 
 }  // namespace enigma::oms::okx_swap

@@ -57,6 +57,7 @@
 #include "core/instrument.hpp"
 #include "oms/exec_report.hpp"
 #include "oms/venue_answer.hpp"
+#include "oms/venue_queries.hpp"
 #include "risk/order_request.hpp"
 
 namespace enigma::oms::okx_swap {
@@ -311,5 +312,12 @@ class PrivateStream final : public VenueStreamDialect {
  private:
   Endpoint endpoint_;
 };
+
+class Encoder;
+// The start-up reconciliation's queries on this venue (oms/venue_queries.hpp), sent with calls.call():
+// OKX V5 swaps: GET /api/v5/trade/orders-pending and orders-algo-pending (after= pages), GET
+// /api/v5/trade/order (order-algo for a stop) by client id, POST cancel-order / cancel-algos by the venue's id,
+// GET /api/v5/account/positions?instType=SWAP, GET /api/v5/account/balance?ccy=USDT (eq).
+[[nodiscard]] std::unique_ptr<VenueQueries> account_queries(VenueCalls& calls, Encoder& encoder, const InstrumentRegistry& registry);
 
 }  // namespace enigma::oms::okx_swap

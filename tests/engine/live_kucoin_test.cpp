@@ -158,7 +158,7 @@ struct KucoinLiveRun {
     core->go_live(gateway(), kucoin_entry(registry, secret, venue));
     const std::string dir = fresh_path("run");
     std::filesystem::create_directories(dir);
-    (void)reconcile_live(*core, registry, *kucoin_futures_queries(gateway(), *link->signer, registry), UnknownOrderPolicy::cancel,
+    (void)reconcile_live(*core, registry, *oms::kucoin_futures::account_queries(gateway(), *link->signer, registry), UnknownOrderPolicy::cancel,
                          dir, wall_now_ns());
     gateway().start();
     if (!wait_for([&] { return gateway().stream_connected() && venue.stream_open(); })) return false;
@@ -391,7 +391,7 @@ TEST(EngineLiveKucoin, StartUpTakesTheVenuesPositionBalanceAndCancelsAForeignOrd
   core.go_live(*link.gateway, kucoin_entry(registry, kKucoinSecret, venue));
   const std::string dir = fresh_path("run");
   std::filesystem::create_directories(dir);
-  const LiveReconciliation out = reconcile_live(core, registry, *kucoin_futures_queries(*link.gateway, *link.signer, registry),
+  const LiveReconciliation out = reconcile_live(core, registry, *oms::kucoin_futures::account_queries(*link.gateway, *link.signer, registry),
                                                 UnknownOrderPolicy::cancel, dir, wall_now_ns());
   EXPECT_EQ(out.venue_open_orders, 1u);
   EXPECT_EQ(out.unknown_orders, 1u);
@@ -547,7 +547,7 @@ TEST(EngineLiveKucoin, AStopPlacedBeforeARestartIsFollowedAfterIt) {
     before.gateway->stop();
   }
   KucoinLink after(venue, registry);
-  const auto orders = kucoin_futures_queries(*after.gateway, *after.signer, registry)->open_orders();
+  const auto orders = oms::kucoin_futures::account_queries(*after.gateway, *after.signer, registry)->open_orders();
   ASSERT_EQ(orders.size(), 1u);
   EXPECT_EQ(orders[0].type, "STOP_MARKET");
   after.gateway->start();

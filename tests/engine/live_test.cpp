@@ -1360,7 +1360,7 @@ struct LiveRateRig {
       oms::binance_futures::Encoder queries(registry, kKey, oms::Secret(kSecret), bc);
       const std::string dir = fresh_path("run");
       std::filesystem::create_directories(dir);
-      (void)reconcile_live(*core, registry, *binance_usdm_queries(*gateway, queries, registry), UnknownOrderPolicy::report, dir,
+      (void)reconcile_live(*core, registry, *oms::binance_futures::account_queries(*gateway, queries, registry), UnknownOrderPolicy::report, dir,
                            std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
     }
     gateway->start();
