@@ -74,8 +74,9 @@ class BinanceUsdmLive final : public LiveVenue {
     signer_ = std::make_unique<oms::binance_futures::Encoder>(registry, api_key_, secret_, config_);
   }
   void check_key(const LiveGatewayOptions& go) override {
-    (void)check_binance_key_permissions(live_.account_api_url, api_key_, *signer_, config_.recv_window_ms, go.tls,
-                                        go.request_timeout_ns);
+    (void)check_key_permissions(live_.account_api_url,
+                                oms::binance_futures::key_permissions_request(*signer_, api_key_, config_.recv_window_ms, wall_ms()),
+                                go.tls, go.request_timeout_ns);
   }
   std::unique_ptr<oms::VenueOrderEntry> order_entry(const InstrumentRegistry& registry) override {
     std::optional<oms::binance_futures::WsApiEntry> ws_api;
@@ -123,7 +124,8 @@ class KucoinFuturesLive final : public LiveVenue {
     go.budget.orders_short.limit = limit(live_.requests_per_3s);
   }
   void check_key(const LiveGatewayOptions& go) override {
-    (void)check_kucoin_key_permissions(live_.account_api_url, *signer_, go.tls, go.request_timeout_ns);
+    (void)check_key_permissions(live_.account_api_url, oms::kucoin_futures::key_permissions_request(*signer_, wall_ms()), go.tls,
+                                go.request_timeout_ns);
   }
   std::unique_ptr<oms::VenueOrderEntry> order_entry(const InstrumentRegistry& registry) override {
     return std::make_unique<oms::kucoin_futures::OrderEntry>(registry, api_key_, secret_, passphrase_, config_);
@@ -159,7 +161,8 @@ class BybitLinearLive final : public LiveVenue {
     go.bybit_dcp = live_.bybit_dcp_window_s > 0;
   }
   void check_key(const LiveGatewayOptions& go) override {
-    check_bybit_key_permissions(live_.account_api_url, *signer_, go.tls, go.request_timeout_ns);
+    (void)check_key_permissions(live_.account_api_url, oms::bybit_linear::key_permissions_request(*signer_, wall_ms()), go.tls,
+                                go.request_timeout_ns);
   }
   // Sets the DCP window for derivatives once, before any order (README "Bybit"). A refusal (DCP not enabled
   // for the account, a window Bybit does not take) stops the start: the user asked for a dead-man switch and
@@ -230,7 +233,8 @@ class OkxSwapLive final : public LiveVenue {
   }
   // Also refuses an account in long/short position mode: our orders go without posSide, which only net mode takes.
   void check_key(const LiveGatewayOptions& go) override {
-    check_okx_key_permissions(live_.account_api_url, *signer_, go.tls, go.request_timeout_ns);
+    (void)check_key_permissions(live_.account_api_url, oms::okx_swap::key_permissions_request(*signer_, wall_ms()), go.tls,
+                                go.request_timeout_ns);
   }
   std::unique_ptr<oms::VenueOrderEntry> order_entry(const InstrumentRegistry& registry) override {
     return std::make_unique<oms::okx_swap::OrderEntry>(registry, api_key_, secret_, passphrase_, config_);

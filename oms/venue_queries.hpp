@@ -3,6 +3,7 @@
 // (oms::<venue>::account_queries in oms/venues/<venue>_user.hpp). The engine's reconcile_live reads it.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -62,6 +63,27 @@ class VenueQueries {
   virtual std::optional<FeeRates> fee_rates(InstrumentId instrument) = 0;
   // The endpoint names for the log and errors, e.g. "GET /fapi/v1/openOrders".
   [[nodiscard]] virtual std::string_view open_orders_endpoint() const noexcept = 0;
+};
+
+// The API key's own permissions, read at start-up of `live` before anything else reaches the venue (the plan's
+// hard limit "no withdrawal API permissions"), in words every venue's answer comes to.
+struct KeyPermissions {
+  std::string log_fields;       // what the venue said, "name=value ..." for the api_key_permissions log line
+  bool ip_restricted{false};    // the key works from listed addresses only
+  std::string moves_funds_out;  // the permissions that can move funds out, in the venue's words; empty: none
+  std::string cannot_trade;     // why our orders would be refused (a read-only key, an account mode); empty: none
+};
+
+// The signed GET of the key's permissions on the venue's account host ([live] account_api_url), and how its
+// answer reads. Made by oms::<venue>::key_permissions_request.
+struct KeyPermissionsRequest {
+  std::string path;   // "/sapi/v1/account/apiRestrictions"
+  std::string query;  // without '?'; empty: none
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string_view hint;     // what the venue needs when it refuses the request, for the error
+  std::string_view console;  // where a person changes the key, for the refusal ("Binance API Management")
+  // Reads the 200 answer's body; throws enigma::Error naming what is missing or malformed.
+  std::function<KeyPermissions(std::string_view body)> read;
 };
 
 }  // namespace enigma::oms

@@ -1,4 +1,5 @@
 #include "oms/venues/binance_futures_user.hpp"
+#include "core/logger.hpp"
 #include "oms/venues/account_queries.hpp"
 #include "oms/venues/binance_futures.hpp"
 
@@ -587,6 +588,59 @@ class BinanceUsdmQueries final : public VenueQueries {
 
 std::unique_ptr<VenueQueries> account_queries(VenueCalls& calls, Encoder& encoder, const InstrumentRegistry& registry) {
   return std::make_unique<BinanceUsdmQueries>(calls, encoder, registry);
+}
+
+
+// ---- The key's permissions (oms/venue_queries.hpp) ----
+
+KeyRestrictions parse_key_restrictions(std::string_view body) {
+  simdjson::ondemand::parser parser;
+  const simdjson::padded_string text(body);
+  simdjson::ondemand::document doc;
+  if (parser.iterate(text).get(doc)) throw Error("apiRestrictions answer is not JSON: " + std::string(body.substr(0, 200)));
+  const auto flag = [&](const char* name) {
+    bool v = false;
+    if (doc[name].get_bool().get(v))
+      throw Error(std::string("apiRestrictions answer has no boolean '") + name + "': " + std::string(body.substr(0, 200)));
+    doc.rewind();  // fields are looked up in any order
+    return v;
+  };
+  KeyRestrictions r;
+  r.ip_restrict = flag("ipRestrict");
+  r.enable_reading = flag("enableReading");
+  r.enable_futures = flag("enableFutures");
+  r.enable_withdrawals = flag("enableWithdrawals");
+  r.enable_internal_transfer = flag("enableInternalTransfer");
+  r.permits_universal_transfer = flag("permitsUniversalTransfer");
+  return r;
+}
+
+KeyPermissionsRequest key_permissions_request(const Encoder& signer, std::string_view api_key, std::int64_t recv_window_ms,
+                                              std::int64_t now_ms) {
+  KeyPermissionsRequest rq;
+  rq.path = "/sapi/v1/account/apiRestrictions";
+  rq.query = "recvWindow=" + std::to_string(recv_window_ms) + "&timestamp=" + std::to_string(now_ms);
+  char sig[kSha256HexSize];
+  signer.sign(rq.query, sig);
+  rq.query.append("&signature=").append(sig, sizeof sig);
+  rq.headers = {{"X-MBX-APIKEY", std::string(api_key)}};
+  rq.hint = "the key needs \"Enable Reading\"; [live] account_api_url is Binance's account host";
+  rq.console = "Binance API Management";
+  rq.read = [](std::string_view body) {
+    const KeyRestrictions r = parse_key_restrictions(body);
+    const auto b = [](bool v) { return v ? "true" : "false"; };
+    KeyPermissions k;
+    k.log_fields = std::string("ip_restrict=") + b(r.ip_restrict) + " reading=" + b(r.enable_reading) + " futures=" +
+                   b(r.enable_futures) + " withdrawals=" + b(r.enable_withdrawals) + " internal_transfer=" +
+                   b(r.enable_internal_transfer) + " universal_transfer=" + b(r.permits_universal_transfer);
+    k.ip_restricted = r.ip_restrict;
+    for (const auto& [on, name] : {std::pair{r.enable_withdrawals, "enableWithdrawals"}, std::pair{r.enable_internal_transfer, "enableInternalTransfer"},
+                                   std::pair{r.permits_universal_transfer, "permitsUniversalTransfer"}})
+      if (on) k.moves_funds_out += std::string(k.moves_funds_out.empty() ? "" : ", ") + name;
+    if (!k.moves_funds_out.empty()) k.moves_funds_out += " on";
+    return k;
+  };
+  return rq;
 }
 
 }  // namespace enigma::oms::binance_futures

@@ -100,4 +100,23 @@ class Encoder;
 // /fapi/v2/positionRisk, /fapi/v2/balance and /fapi/v1/commissionRate, signed with `encoder`.
 [[nodiscard]] std::unique_ptr<VenueQueries> account_queries(VenueCalls& calls, Encoder& encoder, const InstrumentRegistry& registry);
 
+// GET /sapi/v1/account/apiRestrictions (USER_DATA, signed; on the account host api.binance.com): what the key
+// may do.
+struct KeyRestrictions {
+  bool ip_restrict{false};
+  bool enable_reading{false};
+  bool enable_futures{false};
+  bool enable_withdrawals{false};
+  bool enable_internal_transfer{false};
+  bool permits_universal_transfer{false};
+  [[nodiscard]] bool can_move_funds_out() const noexcept {
+    return enable_withdrawals || enable_internal_transfer || permits_universal_transfer;
+  }
+};
+// Parses the endpoint's answer. Throws enigma::Error naming the field that is missing or not a boolean.
+[[nodiscard]] KeyRestrictions parse_key_restrictions(std::string_view body);
+// That request signed by `signer` (the key's HMAC secret) at `now_ms`, and how its answer reads.
+[[nodiscard]] KeyPermissionsRequest key_permissions_request(const Encoder& signer, std::string_view api_key,
+                                                            std::int64_t recv_window_ms, std::int64_t now_ms);
+
 }  // namespace enigma::oms::binance_futures

@@ -1,4 +1,5 @@
 #include "oms/venues/bybit_linear_user.hpp"
+#include "core/logger.hpp"
 #include "oms/venues/account_queries.hpp"
 #include "oms/venues/bybit_linear.hpp"
 
@@ -805,6 +806,30 @@ class BybitLinearQueries final : public VenueQueries, private SignedRequests<oms
 
 std::unique_ptr<VenueQueries> account_queries(VenueCalls& calls, Encoder& encoder, const InstrumentRegistry& registry) {
   return std::make_unique<BybitLinearQueries>(calls, encoder, registry);
+}
+
+
+// ---- The key's permissions (oms/venue_queries.hpp) ----
+
+KeyPermissionsRequest key_permissions_request(const Encoder& signer, std::int64_t now_ms) {
+  KeyPermissionsRequest rq;
+  rq.path = "/v5/user/query-api";
+  rq.headers = signer.signed_headers("", now_ms);
+  rq.hint = "[live] account_api_url is Bybit's API host";
+  rq.console = "Bybit API Management";
+  rq.read = [](std::string_view body) {
+    const ApiKeyInfo a = parse_api_key_info(body);
+    KeyPermissions k;
+    k.log_fields = "permissions=" + log_quote(a.permissions) + " read_only=" + (a.read_only ? "true" : "false") +
+                   " ips=" + log_quote(a.ip_whitelist);
+    k.ip_restricted = !a.ip_whitelist.empty();
+    if (a.can_move_funds_out())
+      k.moves_funds_out = std::string(a.can_withdraw ? "withdraw" : "") + (a.can_withdraw && a.can_transfer ? ", " : "") +
+                          (a.can_transfer ? "transfer out" : "") + ", per its permissions \"" + a.permissions + "\"";
+    if (a.read_only) k.cannot_trade = "the API key is read-only: it cannot place orders; use a key with Contract trade permission";
+    return k;
+  };
+  return rq;
 }
 
 }  // namespace enigma::oms::bybit_linear

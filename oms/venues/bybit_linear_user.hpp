@@ -235,4 +235,8 @@ class Encoder;
 // POST /v5/order/cancel by orderId, GET /v5/position/list, GET /v5/account/wallet-balance (USDT walletBalance).
 [[nodiscard]] std::unique_ptr<VenueQueries> account_queries(VenueCalls& calls, Encoder& encoder, const InstrumentRegistry& registry);
 
+// GET /v5/user/query-api (parse_api_key_info) signed by `signer` at `now_ms`, and how its answer reads: a read-only
+// key cannot trade.
+[[nodiscard]] KeyPermissionsRequest key_permissions_request(const Encoder& signer, std::int64_t now_ms);
+
 }  // namespace enigma::oms::bybit_linear

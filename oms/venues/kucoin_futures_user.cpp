@@ -1,4 +1,5 @@
 #include "oms/venues/kucoin_futures_user.hpp"
+#include "core/logger.hpp"
 #include "oms/venues/account_queries.hpp"
 #include "oms/venues/kucoin_futures.hpp"
 
@@ -755,6 +756,28 @@ class KucoinFuturesQueries final : public VenueQueries, private SignedRequests<o
 
 std::unique_ptr<VenueQueries> account_queries(VenueCalls& calls, Encoder& encoder, const InstrumentRegistry& registry) {
   return std::make_unique<KucoinFuturesQueries>(calls, encoder, registry);
+}
+
+
+// ---- The key's permissions (oms/venue_queries.hpp) ----
+
+KeyPermissionsRequest key_permissions_request(const Encoder& signer, std::int64_t now_ms) {
+  KeyPermissionsRequest rq;
+  rq.path = "/api/v1/user/api-key";
+  rq.headers = signer.signed_headers("GET", rq.path, "", now_ms);
+  rq.hint = "[live] account_api_url is KuCoin's account host";
+  rq.console = "KuCoin API Management";
+  rq.read = [](std::string_view body) {
+    const ApiKeyInfo a = parse_api_key_info(body);
+    KeyPermissions k;
+    k.log_fields = "permissions=" + log_quote(a.permissions) + " ip_whitelist=" + log_quote(a.ip_whitelist);
+    k.ip_restricted = !a.ip_whitelist.empty();
+    if (a.can_move_funds_out())
+      k.moves_funds_out = std::string(a.can_withdraw ? "withdraw" : "") + (a.can_withdraw && a.can_transfer ? ", " : "") +
+                          (a.can_transfer ? "transfer out" : "") + ", per its permissions \"" + a.permissions + "\"";
+    return k;
+  };
+  return rq;
 }
 
 }  // namespace enigma::oms::kucoin_futures

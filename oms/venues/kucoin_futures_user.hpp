@@ -212,4 +212,7 @@ class Encoder;
 // /api/v1/positions, /api/v1/account-overview?currency=USDT and /api/v1/trade-fees, signed with `encoder`.
 [[nodiscard]] std::unique_ptr<VenueQueries> account_queries(VenueCalls& calls, Encoder& encoder, const InstrumentRegistry& registry);
 
+// GET /api/v1/user/api-key (parse_api_key_info) signed by `signer` at `now_ms`, and how its answer reads.
+[[nodiscard]] KeyPermissionsRequest key_permissions_request(const Encoder& signer, std::int64_t now_ms);
+
 }  // namespace enigma::oms::kucoin_futures

@@ -1,4 +1,5 @@
 #include "oms/venues/okx_swap_user.hpp"
+#include "core/logger.hpp"
 #include "oms/venues/account_queries.hpp"
 #include "oms/venues/okx_swap.hpp"
 
@@ -1169,6 +1170,33 @@ class OkxSwapQueries final : public VenueQueries, private SignedRequests<oms::ok
 
 std::unique_ptr<VenueQueries> account_queries(VenueCalls& calls, Encoder& encoder, const InstrumentRegistry& registry) {
   return std::make_unique<OkxSwapQueries>(calls, encoder, registry);
+}
+
+
+// ---- The key's permissions (oms/venue_queries.hpp) ----
+
+KeyPermissionsRequest key_permissions_request(const Encoder& signer, std::int64_t now_ms) {
+  KeyPermissionsRequest rq;
+  rq.path = "/api/v5/account/config";
+  rq.headers = signer.signed_headers("GET", rq.path, "", now_ms);
+  rq.hint = "[live] account_api_url is OKX's API host";
+  rq.console = "OKX API management";
+  rq.read = [](std::string_view body) {
+    const ApiKeyInfo a = parse_account_config(body);
+    KeyPermissions k;
+    k.log_fields = "permissions=" + log_quote(a.permissions) + " ips=" + log_quote(a.ip_whitelist) + " pos_mode=" + log_quote(a.pos_mode);
+    k.ip_restricted = !a.ip_whitelist.empty();
+    if (a.can_move_funds_out()) k.moves_funds_out = "withdraw, per its permissions \"" + a.permissions + "\"";
+    if (!a.can_trade) {
+      k.cannot_trade = "the API key cannot trade (permissions \"" + a.permissions + "\"); use a key with the Trade permission";
+    } else if (!a.net_mode()) {
+      k.cannot_trade = "the OKX account is in position mode \"" + a.pos_mode +
+                       "\": enigma sends orders without posSide, which needs net mode (one-way); switch it in OKX's settings or "
+                       "with POST /api/v5/account/set-position-mode while no position or order is open";
+    }
+    return k;
+  };
+  return rq;
 }
 
 }  // namespace enigma::oms::okx_swap

@@ -320,4 +320,9 @@ class Encoder;
 // GET /api/v5/account/positions?instType=SWAP, GET /api/v5/account/balance?ccy=USDT (eq).
 [[nodiscard]] std::unique_ptr<VenueQueries> account_queries(VenueCalls& calls, Encoder& encoder, const InstrumentRegistry& registry);
 
+// GET /api/v5/account/config (parse_account_config) signed by `signer` at `now_ms`, and how its answer reads: a
+// key without trade cannot trade, and an account in long/short position mode refuses our orders (they go
+// without posSide, which only net mode takes).
+[[nodiscard]] KeyPermissionsRequest key_permissions_request(const Encoder& signer, std::int64_t now_ms);
+
 }  // namespace enigma::oms::okx_swap

@@ -26,6 +26,7 @@
 #include "engine/run_config.hpp"
 #include "engine/state.hpp"
 #include "oms/venues/kucoin_futures.hpp"
+#include "oms/venues/kucoin_futures_user.hpp"
 #include "tests/support/engine_test_support.hpp"
 #include "tests/support/enigma_process.hpp"
 #include "tests/support/fake_kucoin_futures.hpp"
@@ -418,13 +419,18 @@ TEST(EngineLiveKucoin, AKeyThatCanWithdrawIsRefusedAtStart) {
   KucoinLink link(venue, registry);
   feed::TlsOptions tls;
   tls.ca_file = venue.ca_file();
-  const oms::kucoin_futures::ApiKeyInfo ok = check_kucoin_key_permissions(venue.rest_url(), *link.signer, tls, 2'000'000'000);
-  EXPECT_EQ(ok.permissions, "General,Futures");
-  EXPECT_FALSE(ok.can_move_funds_out());
+  const auto now_ms = [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  };
+  const oms::KeyPermissions ok =
+      check_key_permissions(venue.rest_url(), oms::kucoin_futures::key_permissions_request(*link.signer, now_ms()), tls, 2'000'000'000);
+  EXPECT_NE(ok.log_fields.find("permissions=General,Futures "), std::string::npos) << ok.log_fields;
+  EXPECT_EQ(ok.moves_funds_out, "");
   for (const std::string p : {"General,Futures,Withdrawal", "General,FlexTransfers,Futures"}) {
     venue.set_key_permission(p);
     try {
-      (void)check_kucoin_key_permissions(venue.rest_url(), *link.signer, tls, 2'000'000'000);
+      (void)check_key_permissions(venue.rest_url(), oms::kucoin_futures::key_permissions_request(*link.signer, now_ms()), tls,
+                                  2'000'000'000);
       ADD_FAILURE() << p << " was accepted";
     } catch (const Error& e) {
       EXPECT_NE(std::string(e.what()).find("refusing to trade with an API key that can move funds out"), std::string::npos) << e.what();

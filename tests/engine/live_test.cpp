@@ -1541,9 +1541,9 @@ TEST(EngineLive, KeyRestrictionsThatMoveFundsOut) {
       const std::string off = std::string("\"") + field + "\":false";
       body.replace(body.find(off), off.size(), std::string("\"") + field + "\":true");
     }
-    return parse_binance_key_restrictions(body);
+    return oms::binance_futures::parse_key_restrictions(body);
   };
-  const BinanceKeyRestrictions trade_only = with(nullptr);
+  const oms::binance_futures::KeyRestrictions trade_only = with(nullptr);
   EXPECT_TRUE(trade_only.ip_restrict);
   EXPECT_TRUE(trade_only.enable_futures);
   EXPECT_FALSE(trade_only.can_move_funds_out());
@@ -1552,7 +1552,7 @@ TEST(EngineLive, KeyRestrictionsThatMoveFundsOut) {
   EXPECT_TRUE(with("permitsUniversalTransfer").can_move_funds_out());
   EXPECT_FALSE(with("enableMargin").can_move_funds_out());
   try {
-    (void)parse_binance_key_restrictions(R"({"ipRestrict":false,"enableReading":true,"enableFutures":true,"enableInternalTransfer":false,"permitsUniversalTransfer":false})");
+    (void)oms::binance_futures::parse_key_restrictions(R"({"ipRestrict":false,"enableReading":true,"enableFutures":true,"enableInternalTransfer":false,"permitsUniversalTransfer":false})");
     ADD_FAILURE() << "a missing enableWithdrawals was accepted";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("'enableWithdrawals'"), std::string::npos) << e.what();
