@@ -1,5 +1,7 @@
-// libFuzzer: Binance USD-M user-data stream messages and REST order answers (oms/venues/binance_futures_user).
+// libFuzzer: Binance USD-M user-data stream messages, REST order answers and the key-permission answer
+// (GET /sapi/v1/account/apiRestrictions) (oms/venues/binance_futures_user).
 #include <cstdint>
+#include <algorithm>
 #include <string_view>
 #include <vector>
 
@@ -35,5 +37,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   oms::binance_futures::RestAnswer answers[3];
   (void)dec.decode_rest_batch(200, msg, ids, 0, answers);
   (void)dec.decode_rest_batch(400, msg, ids, 0, answers);
+  try {
+    (void)oms::binance_futures::parse_key_restrictions(msg);
+  } catch (const Error&) {
+  }
   return 0;
 }
