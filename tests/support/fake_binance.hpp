@@ -9,26 +9,15 @@
 // Header-only: two translation units use it.
 #pragma once
 
-#include <boost/asio.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
-#include <boost/beast/websocket.hpp>
-#include <boost/beast/websocket/ssl.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <deque>
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -36,17 +25,10 @@
 #include "oms/signing.hpp"
 #include "tests/support/binance_ws_api_venue.hpp"
 #include "tests/support/engine_test_support.hpp"
-#include "tests/support/ws_test_server.hpp"
+#include "tests/support/tls_test_venue.hpp"
+#include "tests/support/venue_decimal_json.hpp"
 
 namespace enigma::testing {
-
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace websocket = beast::websocket;
-namespace net = boost::asio;
-namespace ssl = net::ssl;
-using tcp = net::ip::tcp;
-using error_code = boost::system::error_code;
 
 inline constexpr const char* kKey = "test-api-key-7c1f";
 inline constexpr const char* kSecret = "test-secret-NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
@@ -69,21 +51,6 @@ inline std::map<std::string, std::string> parse_params(std::string_view s) {
   return m;
 }
 
-// %XX escapes of a query parameter decoded ("%5B%22a%22%5D" -> ["a"]); a bad escape is kept as is.
-inline std::string url_decode(std::string_view s) {
-  std::string out;
-  const auto hex = [](char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1; };
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
-      out += static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2]));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
 // A JSON list of strings as batchOrders takes it (["a","b"]); empty when it is not one.
 inline std::vector<std::string> parse_id_list(std::string_view s) {
   std::vector<std::string> ids;
@@ -100,11 +67,22 @@ inline std::vector<std::string> parse_id_list(std::string_view s) {
   return ids;
 }
 
+namespace binance_fake {
+
+// What the venue keeps of one WebSocket connection (guarded by the venue's mutex).
+struct Connection {
+  std::unique_ptr<WsApiVenueSession> api;  // set on a /ws-fapi/v1 connection
+};
+
+}  // namespace binance_fake
+
 // A Binance USD-M futures venue in miniature: one io thread, keep-alive HTTPS and the user-data stream on
 // the same port. Orders fill at once when they are LIMIT (at their price) or MARKET (at the last limit
 // price); so do STOP_MARKET orders (at the last limit price: the position closes and the strategy can
 // trade again), while TAKE_PROFIT_MARKET orders rest. Scripted answers by the order's 1-based arrival number.
-class FakeBinance {
+class FakeBinance : public TlsTestVenue<FakeBinance, binance_fake::Connection> {
+  friend class TlsTestVenue<FakeBinance, binance_fake::Connection>;
+
  public:
   struct Order {
     std::string client_id, side, type, qty, price;
@@ -120,35 +98,19 @@ class FakeBinance {
     bool maker{false};
   };
 
-  FakeBinance() : hmac_(kSecret) {
-    const auto cert = enigma::testing::make_self_signed_cert();
-    ctx_.use_certificate_chain(net::buffer(cert.cert_pem));
-    ctx_.use_private_key(net::buffer(cert.key_pem), ssl::context::pem);
-    ca_file_ = fresh_path("ca") + ".pem";
-    std::ofstream(ca_file_) << cert.cert_pem;
-    const tcp::endpoint ep(net::ip::make_address("127.0.0.1"), 0);
-    acceptor_.open(ep.protocol());
-    acceptor_.set_option(net::socket_base::reuse_address(true));
-    acceptor_.bind(ep);
-    acceptor_.listen();
-    port_ = acceptor_.local_endpoint().port();
-    accept();
-    thread_ = std::thread([this] { io_.run(); });
+  // No connection cap or handshake timeout here, and every REST answer keeps the connection (as this venue
+  // always did).
+  FakeBinance()
+      : TlsTestVenue(fresh_path("ca") + ".pem",
+                     {.max_connections = 0, .handshake_timeout = false, .always_keep_alive = true}),
+        hmac_(kSecret) {
+    start_serving();
   }
-  ~FakeBinance() {
-    net::post(io_, [this] {
-      error_code ec;
-      acceptor_.close(ec);
-      io_.stop();
-    });
-    thread_.join();
-    std::error_code ec;
-    std::filesystem::remove(ca_file_, ec);
-  }
+  ~FakeBinance() { stop_serving(); }
 
-  [[nodiscard]] std::string rest_url() const { return "https://127.0.0.1:" + std::to_string(port_); }
-  [[nodiscard]] std::string ws_url() const { return "wss://127.0.0.1:" + std::to_string(port_) + "/ws"; }
-  [[nodiscard]] std::string ws_api_url() const { return "wss://127.0.0.1:" + std::to_string(port_) + "/ws-fapi/v1"; }
+  // port(), rest_url() and ca_file() come with the transport (tls_test_venue.hpp).
+  [[nodiscard]] std::string ws_url() const { return "wss://127.0.0.1:" + std::to_string(port()) + "/ws"; }
+  [[nodiscard]] std::string ws_api_url() const { return "wss://127.0.0.1:" + std::to_string(port()) + "/ws-fapi/v1"; }
   // WebSocket API order entry: requests handed to the order book, accepted session.logons, connections.
   int ws_api_requests() const { std::lock_guard lk(mu_); return ws_api_requests_; }
   int ws_api_logons() const { std::lock_guard lk(mu_); return ws_api_logons_; }
@@ -159,7 +121,6 @@ class FakeBinance {
   // Connections accepted from now on wait `ms` before their TLS handshake (a slow venue edge); the venue's
   // io thread serves the others meanwhile.
   void delay_handshakes(int ms) { std::lock_guard lk(mu_); handshake_delay_ms_ = ms; }
-  [[nodiscard]] const std::string& ca_file() const { return ca_file_; }
 
   // The n-th POST /fapi/v1/order (1-based) is answered with HTTP `status` and Binance `code` instead;
   // status 0: the venue books the order and never answers that request (the connection stays open).
@@ -281,152 +242,68 @@ class FakeBinance {
   }
 
  private:
-  struct Session : std::enable_shared_from_this<Session> {
-    FakeBinance& v;
-    beast::ssl_stream<beast::tcp_stream> tls;
-    std::unique_ptr<websocket::stream<beast::ssl_stream<beast::tcp_stream>&>> ws;
-    std::unique_ptr<enigma::testing::WsApiVenueSession> api;  // set on a /ws-fapi/v1 connection
-    beast::flat_buffer buf;
-    http::request<http::string_body> req;
-    http::response<http::string_body> res;
-    std::deque<std::string> outq;
-    bool writing = false;
+  using Session = TlsTestVenue::Session;
 
-    std::unique_ptr<net::steady_timer> delay;
-
-    Session(FakeBinance& venue, tcp::socket s) : v(venue), tls(std::move(s), venue.ctx_) {}
-    void start() {
-      auto self = shared_from_this();
-      int delay_ms = 0;
-      {
-        std::lock_guard lk(v.mu_);
-        delay_ms = v.handshake_delay_ms_;
-      }
-      if (delay_ms > 0) {
-        delay = std::make_unique<net::steady_timer>(v.io_, std::chrono::milliseconds(delay_ms));
-        delay->async_wait([self](const error_code&) { self->handshake(); });
-        return;
-      }
-      handshake();
+  // ---- The transport's hooks (tls_test_venue.hpp) --------------------------------------------------------------
+  int handshake_delay_ms() const {
+    std::lock_guard lk(mu_);
+    return handshake_delay_ms_;
+  }
+  // A REST request: answered (with the X-MBX-* counters), silenced by silence_next_answer(), or delayed when it
+  // is a listenKey request.
+  Response serve(const Request& rq, bool& silent, int& delay_ms) {
+    Response r = serve(rq);
+    {
+      std::lock_guard lk(mu_);
+      silent = std::exchange(silence_answer_, false);
     }
-    void handshake() {
-      auto self = shared_from_this();
-      tls.async_handshake(ssl::stream_base::server, [self](const error_code& ec) {
-        if (!ec) self->read_request();
-      });
+    if (silent) return r;
+    add_limit_headers(r);
+    if (rq.target().starts_with("/fapi/v1/listenKey")) {
+      std::lock_guard lk(mu_);
+      delay_ms = listen_key_delay_ms_;
     }
-    void read_request() {
-      req = {};
-      auto self = shared_from_this();
-      http::async_read(tls, buf, req, [self](const error_code& ec, std::size_t) {
-        if (ec) return;
-        if (websocket::is_upgrade(self->req)) return self->accept_ws();
-        self->res = self->v.serve(self->req);
-        {
-          std::lock_guard lk(self->v.mu_);
-          if (std::exchange(self->v.silence_answer_, false)) return self->read_request();  // no answer
-        }
-        self->v.add_limit_headers(self->res);
-        self->res.keep_alive(true);
-        self->res.prepare_payload();
-        int delay_ms = 0;
-        if (self->req.target().starts_with("/fapi/v1/listenKey")) {
-          std::lock_guard lk(self->v.mu_);
-          delay_ms = self->v.listen_key_delay_ms_;
-        }
-        if (delay_ms > 0) {
-          self->delay = std::make_unique<net::steady_timer>(self->v.io_, std::chrono::milliseconds(delay_ms));
-          self->delay->async_wait([self](const error_code&) { self->write_answer(); });
-          return;
-        }
-        self->write_answer();
-      });
+    return r;
+  }
+  // Every path upgrades: /ws-fapi/v1 is the WebSocket API, anything else the user-data stream. mu_ held.
+  bool on_upgrade(Session& s, const std::string& target) {
+    if (target.starts_with("/ws-fapi/v1")) {
+      s.api = std::make_unique<WsApiVenueSession>(
+          ws_api_keys_, [this](std::string_view verb, const std::map<std::string, std::string>& p, const std::string& text) {
+            const http::verb m = verb == "POST" ? http::verb::post : verb == "DELETE" ? http::verb::delete_ : http::verb::get;
+            if (verb == "PUT") return std::pair<int, std::string>{400, R"({"code":-1102,"msg":"order.modify: not in this venue"})"};
+            const auto r = order_endpoint(m, p, text, false, false);  // mu_ is held by on_client_text
+            return std::pair<int, std::string>{static_cast<int>(r.result_int()), r.body()};
+          });
     }
-    void write_answer() {
-      auto self = shared_from_this();
-      http::async_write(tls, res, [self](const error_code& ec2, std::size_t) {
-        if (!ec2) self->read_request();
-      });
+    return true;
+  }
+  // The newest user-data connection is the one pushed to. mu_ held.
+  std::vector<std::string> on_ws_open(Session& s) {
+    if (s.api) {
+      ++ws_api_connections_;
+    } else {
+      stream_ = s.shared_from_this();
+      ++stream_accepts_;
+      last_stream_target_ = std::string(s.req.target());
     }
-    void accept_ws() {
-      ws = std::make_unique<websocket::stream<beast::ssl_stream<beast::tcp_stream>&>>(tls);
-      auto self = shared_from_this();
-      if (req.target().starts_with("/ws-fapi/v1")) {
-        api = std::make_unique<enigma::testing::WsApiVenueSession>(
-            v.ws_api_keys_, [this](std::string_view verb, const std::map<std::string, std::string>& p, const std::string& text) {
-              const http::verb m = verb == "POST" ? http::verb::post : verb == "DELETE" ? http::verb::delete_ : http::verb::get;
-              if (verb == "PUT") return std::pair<int, std::string>{400, R"({"code":-1102,"msg":"order.modify: not in this venue"})"};
-              const auto r = v.order_endpoint(m, p, text, false, false);  // v.mu_ is held by read_ws
-              return std::pair<int, std::string>{static_cast<int>(r.result_int()), r.body()};
-            });
-      }
-      ws->async_accept(req, [self](const error_code& ec) {
-        if (ec) return;
-        {
-          std::lock_guard lk(self->v.mu_);
-          if (self->api) {
-            ++self->v.ws_api_connections_;
-          } else {
-            self->v.stream_ = self;
-            ++self->v.stream_accepts_;
-            self->v.last_stream_target_ = std::string(self->req.target());
-          }
-        }
-        self->read_ws();
-      });
+    return {};
+  }
+  // One ws-fapi request -> its answer (the user-data stream's client frames get none). mu_ held.
+  std::vector<std::string> on_client_text(Session& s, const std::string& text) {
+    if (!s.api) return {};
+    const int bad = s.api->bad_signatures, logons = s.api->logons, reqs = s.api->requests;
+    std::string out = s.api->handle(text);
+    bad_signatures_ += s.api->bad_signatures - bad;
+    ws_api_logons_ += s.api->logons - logons;
+    ws_api_requests_ += s.api->requests - reqs;
+    if (lose_ws_api_answer_ && s.api->requests > reqs) {
+      lose_ws_api_answer_ = false;
+      error_code ignored;
+      beast::get_lowest_layer(s.tls).socket().close(ignored);
+      return {};
     }
-    void read_ws() {
-      auto self = shared_from_this();
-      ws->async_read(buf, [self](const error_code& ec, std::size_t) {
-        if (ec) return;
-        if (self->api) {  // one ws-fapi request -> its answer
-          std::string out;
-          {
-            std::lock_guard lk(self->v.mu_);
-            const int bad = self->api->bad_signatures, logons = self->api->logons, reqs = self->api->requests;
-            out = self->api->handle(beast::buffers_to_string(self->buf.data()));
-            self->v.bad_signatures_ += self->api->bad_signatures - bad;
-            self->v.ws_api_logons_ += self->api->logons - logons;
-            self->v.ws_api_requests_ += self->api->requests - reqs;
-            if (self->v.lose_ws_api_answer_ && self->api->requests > reqs) {
-              self->v.lose_ws_api_answer_ = false;
-              error_code ignored;
-              beast::get_lowest_layer(self->tls).socket().close(ignored);
-              return;
-            }
-          }
-          self->push(std::move(out));
-        }
-        self->buf.consume(self->buf.size());
-        self->read_ws();
-      });
-    }
-    void push(std::string text) {
-      outq.push_back(std::move(text));
-      if (!writing) write_next();
-    }
-    void write_next() {
-      if (outq.empty()) {
-        writing = false;
-        return;
-      }
-      writing = true;
-      ws->text(true);
-      auto self = shared_from_this();
-      ws->async_write(net::buffer(outq.front()), [self](const error_code& ec, std::size_t) {
-        if (ec) return;
-        self->outq.pop_front();
-        self->write_next();
-      });
-    }
-  };
-
-  void accept() {
-    acceptor_.async_accept([this](const error_code& ec, tcp::socket s) {
-      if (ec) return;
-      std::make_shared<Session>(*this, std::move(s))->start();
-      accept();
-    });
+    return {std::move(out)};
   }
 
   static http::response<http::string_body> answer(int status, std::string body) {
@@ -663,7 +540,7 @@ class FakeBinance {
   // cancelled order's JSON, or -2011 for an order that does not rest here). mu_ held.
   http::response<http::string_body> batch_cancel(std::map<std::string, std::string> p) {
     if (p["symbol"] != "BTCUSDT" || p["timestamp"].empty()) return answer(400, R"({"code":-1102,"msg":"Mandatory parameter missing."})");
-    const std::vector<std::string> ids = parse_id_list(url_decode(p["origClientOrderIdList"]));
+    const std::vector<std::string> ids = parse_id_list(venue_text::url_decode(p["origClientOrderIdList"]));
     if (ids.empty() || ids.size() > 10)
       return answer(400, R"({"code":-1130,"msg":"Data sent for parameter 'origClientOrderIdList' is not valid."})");
     batch_cancels_.push_back(ids);
@@ -682,14 +559,7 @@ class FakeBinance {
     return answer(200, body + "]");
   }
 
-  net::io_context io_;
-  ssl::context ctx_{ssl::context::tls_server};
-  tcp::acceptor acceptor_{io_};
-  std::thread thread_;
-  std::string ca_file_;
-  std::uint16_t port_{0};
   oms::HmacSha256 hmac_;
-  mutable std::mutex mu_;
   std::shared_ptr<Session> stream_;
   std::map<int, std::pair<int, int>> scripted_;
   std::map<std::string, Order> orders_;

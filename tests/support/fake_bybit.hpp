@@ -83,17 +83,7 @@
 //   authorized" text is the one Bybit users report (nautilus_trader PR #2101), not a documented answer.
 #pragma once
 
-#include <unistd.h>
-#include <boost/asio.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
-#include <boost/beast/websocket.hpp>
-#include <boost/beast/websocket/ssl.hpp>
-
 #include <algorithm>
-#include <atomic>
 #include <cctype>
 #include <charconv>
 #include <chrono>
@@ -101,8 +91,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -111,14 +99,13 @@
 #include <set>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include "core/fixed_point.hpp"
 #include "oms/signing.hpp"
-#include "tests/support/subscription_hold.hpp"
-#include "tests/support/ws_test_server.hpp"
+#include "tests/support/tls_test_venue.hpp"
+#include "tests/support/venue_decimal_json.hpp"
 
 namespace enigma::testing {
 
@@ -128,199 +115,8 @@ inline constexpr const char* kBybitSecret = "Jb4nR8vQ2sLx7KmW5pTz9YcH3dGf6AeN1uV
 // Helpers of this fake only (their own namespace: the other fakes have same-named helpers).
 namespace bybit_fake {
 
-// An exact decimal as value * 1e10 (enigma::Price's scale) in 128 bits, so products stay exact.
-using Dec = enigma::int128;
-inline constexpr Dec kOne = 10'000'000'000;
-
-// A positive or zero decimal string ("0.001", "60000"); nothing for anything else.
-inline std::optional<Dec> parse_dec(std::string_view s) {
-  if (s.empty() || s.front() == '-') return std::nullopt;
-  const auto r = Price::parse(s);
-  if (!r.ok()) return std::nullopt;
-  return static_cast<Dec>(r.value.raw());
-}
-// Shortest exact text ("0.066", "60000", "-1.5").
-inline std::string dec(Dec v) {
-  const bool neg = v < 0;
-  if (neg) v = -v;
-  const Dec ip = v / kOne, fp = v % kOne;
-  std::string i;
-  Dec t = ip;
-  do {
-    i.insert(i.begin(), static_cast<char>('0' + static_cast<int>(t % 10)));
-    t /= 10;
-  } while (t > 0);
-  std::string f;
-  if (fp != 0) {
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "%010lld", static_cast<long long>(fp));
-    f = buf;
-    while (!f.empty() && f.back() == '0') f.pop_back();
-  }
-  return (neg ? "-" : "") + i + (f.empty() ? "" : "." + f);
-}
-inline Dec mul(Dec a, Dec b) { return div_round(a * b, kOne, Rounding::nearest); }
-inline Dec div(Dec a, Dec b) { return b == 0 ? 0 : div_round(a * kOne, b, Rounding::nearest); }
-
-// A flat JSON object (string, number, true/false/null values; a nested object or array is kept raw).
-struct JsonValue {
-  std::string text;
-  bool is_string{false};
-};
-using JsonObject = std::map<std::string, JsonValue>;
-
-// One JSON string at s[i] ('"' expected); escapes other than \uXXXX decoded. False when malformed.
-inline bool json_string(std::string_view s, std::size_t& i, std::string& out) {
-  if (i >= s.size() || s[i] != '"') return false;
-  for (++i; i < s.size() && s[i] != '"'; ++i) {
-    if (s[i] != '\\') {
-      out += s[i];
-      continue;
-    }
-    if (++i >= s.size()) return false;
-    const char e = s[i];
-    out += e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e == 'b' ? '\b' : e == 'f' ? '\f' : e;
-  }
-  if (i >= s.size()) return false;
-  ++i;
-  return true;
-}
-inline void json_ws(std::string_view s, std::size_t& i) {
-  while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n')) ++i;
-}
-// One value at s[i]: a string, a nested object/array (kept raw), or a literal/number.
-inline bool json_value(std::string_view s, std::size_t& i, JsonValue& v) {
-  if (i >= s.size()) return false;
-  if (s[i] == '"') {
-    v.is_string = true;
-    return json_string(s, i, v.text);
-  }
-  const std::size_t from = i;
-  if (s[i] == '{' || s[i] == '[') {
-    int depth = 0;
-    bool in_str = false;
-    for (; i < s.size(); ++i) {
-      const char c = s[i];
-      if (in_str) {
-        if (c == '\\')
-          ++i;
-        else if (c == '"')
-          in_str = false;
-      } else if (c == '"') {
-        in_str = true;
-      } else if (c == '{' || c == '[') {
-        ++depth;
-      } else if ((c == '}' || c == ']') && --depth == 0) {
-        ++i;
-        break;
-      }
-    }
-    if (depth != 0) return false;
-    v.text = std::string(s.substr(from, i - from));
-    return true;
-  }
-  while (i < s.size() && s[i] != ',' && s[i] != '}' && s[i] != ']' && s[i] != ' ' && s[i] != '\r' && s[i] != '\n' &&
-         s[i] != '\t')
-    ++i;
-  v.text = std::string(s.substr(from, i - from));
-  const std::string& t = v.text;
-  double d = 0;
-  return t == "true" || t == "false" || t == "null" ||
-         (!t.empty() && std::from_chars(t.data(), t.data() + t.size(), d).ptr == t.data() + t.size());
-}
-inline std::optional<JsonObject> parse_flat_json(std::string_view s) {
-  std::size_t i = 0;
-  JsonObject obj;
-  json_ws(s, i);
-  if (i >= s.size() || s[i] != '{') return std::nullopt;
-  ++i;
-  json_ws(s, i);
-  if (i < s.size() && s[i] == '}') {
-    ++i;
-    json_ws(s, i);
-    return i == s.size() ? std::optional<JsonObject>(obj) : std::nullopt;
-  }
-  while (true) {
-    json_ws(s, i);
-    std::string key;
-    if (!json_string(s, i, key)) return std::nullopt;
-    json_ws(s, i);
-    if (i >= s.size() || s[i] != ':') return std::nullopt;
-    ++i;
-    json_ws(s, i);
-    JsonValue v;
-    if (!json_value(s, i, v)) return std::nullopt;
-    if (obj.count(key) != 0) return std::nullopt;  // a duplicate key: refused as malformed
-    obj[key] = std::move(v);
-    json_ws(s, i);
-    if (i >= s.size()) return std::nullopt;
-    if (s[i] == ',') {
-      ++i;
-      continue;
-    }
-    if (s[i] != '}') return std::nullopt;
-    ++i;
-    json_ws(s, i);
-    return i == s.size() ? std::optional<JsonObject>(std::move(obj)) : std::nullopt;
-  }
-}
-// The elements of a flat JSON array ("args"): strings unquoted, numbers as written.
-inline std::optional<std::vector<JsonValue>> parse_flat_array(std::string_view s) {
-  std::size_t i = 0;
-  std::vector<JsonValue> out;
-  json_ws(s, i);
-  if (i >= s.size() || s[i] != '[') return std::nullopt;
-  ++i;
-  json_ws(s, i);
-  if (i < s.size() && s[i] == ']') return out;
-  while (true) {
-    json_ws(s, i);
-    JsonValue v;
-    if (!json_value(s, i, v)) return std::nullopt;
-    out.push_back(std::move(v));
-    json_ws(s, i);
-    if (i >= s.size()) return std::nullopt;
-    if (s[i] == ',') {
-      ++i;
-      continue;
-    }
-    if (s[i] != ']') return std::nullopt;
-    return out;
-  }
-}
-
-inline std::string json_escape(std::string_view s) {
-  std::string out;
-  for (const char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-inline std::map<std::string, std::string> parse_query(std::string_view s) {
-  std::map<std::string, std::string> m;
-  while (!s.empty()) {
-    const std::size_t amp = s.find('&');
-    const std::string_view kv = s.substr(0, amp);
-    const std::size_t eq = kv.find('=');
-    if (eq != std::string_view::npos)
-      m[std::string(kv.substr(0, eq))] = std::string(kv.substr(eq + 1));
-    else if (!kv.empty())
-      m[std::string(kv)] = "";
-    if (amp == std::string_view::npos) break;
-    s.remove_prefix(amp + 1);
-  }
-  return m;
-}
+// The decimals and flat JSON every test venue reads and writes (tests/support/venue_decimal_json.hpp).
+using namespace venue_text;
 
 // Lowercase hex HMAC-SHA256 (what X-BAPI-SIGN and the WebSocket auth carry).
 inline std::string hmac_hex(const oms::HmacSha256& h, std::initializer_list<std::string_view> parts) {
@@ -331,23 +127,23 @@ inline std::string hmac_hex(const oms::HmacSha256& h, std::initializer_list<std:
   return {hex, sizeof hex};
 }
 
-inline std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+// What the venue keeps of one private WebSocket connection (guarded by the venue's mutex).
+struct Connection {
+  bool authed = false;
+  bool gone = false;  // its disconnection was counted (DCP)
+  std::string conn_id;
+  std::set<std::string> topics;
+  [[nodiscard]] bool wants(const std::string& topic) const {
+    return topics.count(topic) != 0 || topics.count(topic + ".linear") != 0;
+  }
+  [[nodiscard]] bool dcp() const { return topics.count("dcp") != 0 || topics.count("dcp.future") != 0; }
+};
 
 }  // namespace bybit_fake
 
-// The same aliases as the other fakes (a namespace alias may be declared again for the same namespace).
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace websocket = beast::websocket;
-namespace net = boost::asio;
-namespace ssl = net::ssl;
-using tcp = net::ip::tcp;
-using error_code = boost::system::error_code;
+class FakeBybit : public TlsTestVenue<FakeBybit, bybit_fake::Connection> {
+  friend class TlsTestVenue<FakeBybit, bybit_fake::Connection>;
 
-class FakeBybit {
  public:
   using Dec = bybit_fake::Dec;
 
@@ -382,7 +178,7 @@ class FakeBybit {
     Dec tick{0}, lot{0};
   };
 
-  FakeBybit() : hmac_(kBybitSecret) {
+  FakeBybit() : TlsTestVenue(venue_ca_file("bybit")), hmac_(kBybitSecret) {
     symbols_["BTCUSDT"] = Symbol{*bybit_fake::parse_dec("0.1"), *bybit_fake::parse_dec("0.001")};
     symbols_["ETHUSDT"] = Symbol{*bybit_fake::parse_dec("0.01"), *bybit_fake::parse_dec("0.01")};
     limits_["/v5/order/create"] = {10, 1000};
@@ -393,45 +189,21 @@ class FakeBybit {
     limits_["/v5/account/wallet-balance"] = {50, 1000};
     limits_["/v5/user/query-api"] = {10, 1000};
     limits_["/v5/order/disconnected-cancel-all"] = {5, 1000};
-    const auto cert = make_self_signed_cert();
-    ctx_.use_certificate_chain(net::buffer(cert.cert_pem));
-    ctx_.use_private_key(net::buffer(cert.key_pem), ssl::context::pem);
-    const char* tmp = std::getenv("TEST_TMPDIR");
-    const std::filesystem::path dir =
-        tmp != nullptr && *tmp != '\0' ? std::filesystem::path(tmp) : std::filesystem::temp_directory_path();
-    static std::atomic<int> n{0};
-    ca_file_ = (dir / ("enigma-bybit-ca-" + std::to_string(::getpid()) + "-" + std::to_string(n++) + ".pem")).string();
-    std::ofstream(ca_file_) << cert.cert_pem;
-    const tcp::endpoint ep(net::ip::make_address("127.0.0.1"), 0);
-    acceptor_.open(ep.protocol());
-    acceptor_.set_option(net::socket_base::reuse_address(true));
-    acceptor_.bind(ep);
-    acceptor_.listen();
-    port_ = acceptor_.local_endpoint().port();
-    accept();
-    thread_ = std::thread([this] { io_.run(); });
+    start_serving();
   }
   ~FakeBybit() {
-    net::post(io_, [this] {
-      error_code ec;
-      acceptor_.close(ec);
+    stop_serving([this] {
       if (dcp_timer_) dcp_timer_->cancel();
-      io_.stop();
     });
-    thread_.join();
-    std::error_code ec;
-    std::filesystem::remove(ca_file_, ec);
   }
   FakeBybit(const FakeBybit&) = delete;
   FakeBybit& operator=(const FakeBybit&) = delete;
 
   // ---- Where it is --------------------------------------------------------------------------------------
-  [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
-  [[nodiscard]] std::string rest_url() const { return "https://127.0.0.1:" + std::to_string(port_); }
+  // port(), rest_url() and ca_file() (the PEM of its certificate) come with the transport (tls_test_venue.hpp).
   [[nodiscard]] std::string private_ws_url() const {
-    return "wss://127.0.0.1:" + std::to_string(port_) + "/v5/private";
+    return "wss://127.0.0.1:" + std::to_string(port()) + "/v5/private";
   }
-  [[nodiscard]] const std::string& ca_file() const noexcept { return ca_file_; }  // PEM of its certificate
 
   // ---- Market and account ------------------------------------------------------------------------------
   // The mark price market orders fill at and limit orders are checked against ("60000" by default).
@@ -533,42 +305,16 @@ class FakeBybit {
   }
   // Subscriptions that arrive from now on are held unanswered until release_subscriptions()
   // (tests/support/subscription_hold.hpp).
-  void hold_subscriptions() {
-    std::lock_guard lk(mu_);
-    subscription_hold_.hold();
-  }
-  void release_subscriptions() {
-    std::lock_guard lk(mu_);
-    subscription_hold_.release(io_, [this](Session& s, const std::string& text) {
-      std::lock_guard lk2(mu_);
-      return s.open ? on_client_text(s, text) : std::vector<std::string>{};
-    });
-  }
-  [[nodiscard]] std::size_t held_subscriptions() const {
-    std::lock_guard lk(mu_);
-    return subscription_hold_.size();
-  }
+  using TlsTestVenue::hold_subscriptions;
+  using TlsTestVenue::release_subscriptions;
+  using TlsTestVenue::held_subscriptions;
 
   // Closes every private WebSocket connection (no close frame): what is pushed until the client reconnects
   // is lost. Counts as a disconnection for DCP.
   void drop_streams() {
-    std::vector<std::shared_ptr<Session>> victims;
-    {
-      std::lock_guard lk(mu_);
-      for (auto& w : ws_sessions_)
-        if (auto s = w.lock(); s && s->open) {
-          s->open = false;
-          victims.push_back(std::move(s));
-        }
-      ++stream_drops_;
-    }
-    for (auto& s : victims)
-      net::post(io_, [this, s] {
-        error_code ec;
-        beast::get_lowest_layer(s->tls).socket().close(ec);
-        std::lock_guard lk(mu_);
-        connection_gone(*s);
-      });
+    std::lock_guard lk(mu_);
+    drop_ws_connections([](const Session&) { return true; });
+    ++stream_drops_;
   }
   // Pings are answered (true by default).
   void set_answer_pings(bool on) {
@@ -713,158 +459,12 @@ class FakeBybit {
       if (auto s = w.lock(); s && s->open && s->authed && s->wants("order")) return true;
     return false;
   }
-  // Polls `p` every 2 ms for up to `timeout_ms`; true once it holds.
-  template <class Pred>
-  bool wait_until(Pred p, int timeout_ms = 5000) const {
-    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    while (std::chrono::steady_clock::now() < until) {
-      if (p()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    return p();
-  }
+  using TlsTestVenue::wait_until;  // polls a condition every 2 ms (tls_test_venue.hpp)
 
  private:
-  static constexpr std::size_t kMaxConnections = 64;
-  static constexpr std::size_t kMaxRecorded = 20000;  // frames and bodies kept for the test
   static constexpr std::size_t kRecentClosed = 500;   // closed orders /v5/order/realtime still finds
 
-  struct Session : std::enable_shared_from_this<Session> {
-    FakeBybit& v;
-    beast::ssl_stream<beast::tcp_stream> tls;
-    std::unique_ptr<websocket::stream<beast::ssl_stream<beast::tcp_stream>&>> ws;
-    beast::flat_buffer buf;
-    http::request<http::string_body> req;
-    http::response<http::string_body> res;
-    std::unique_ptr<net::steady_timer> delay;
-    std::deque<std::string> outq;
-    bool writing = false;
-    std::shared_ptr<std::atomic<std::size_t>> live;  // the venue's connection count (outlives the venue's lock)
-    // Guarded by v.mu_:
-    bool open = false;  // an accepted WebSocket connection
-    bool authed = false;
-    bool gone = false;  // its disconnection was counted (DCP)
-    std::string conn_id;
-    std::set<std::string> topics;
-    [[nodiscard]] bool wants(const std::string& topic) const {
-      return topics.count(topic) != 0 || topics.count(topic + ".linear") != 0;
-    }
-    [[nodiscard]] bool dcp() const { return topics.count("dcp") != 0 || topics.count("dcp.future") != 0; }
-
-    Session(FakeBybit& venue, tcp::socket s) : v(venue), tls(std::move(s), venue.ctx_), live(venue.live_connections_) {}
-    // May run in the io_context's destructor, after the venue's other members are gone: touches only `live`.
-    ~Session() { --*live; }
-    void start() {
-      auto self = shared_from_this();
-      beast::get_lowest_layer(tls).expires_after(std::chrono::seconds(10));
-      tls.async_handshake(ssl::stream_base::server, [self](const error_code& ec) {
-        if (ec) return;
-        beast::get_lowest_layer(self->tls).expires_never();
-        self->read_request();
-      });
-    }
-    void read_request() {
-      req = {};
-      auto self = shared_from_this();
-      http::async_read(tls, buf, req, [self](const error_code& ec, std::size_t) {
-        if (ec) return;
-        if (websocket::is_upgrade(self->req)) return self->accept_ws();
-        bool silent = false;
-        int delay_ms = 0;
-        self->res = self->v.serve(self->req, silent, delay_ms);
-        if (silent) return self->read_request();  // never answered; the connection stays open
-        self->res.keep_alive(self->req.keep_alive());
-        self->res.prepare_payload();
-        if (delay_ms > 0) {
-          self->delay = std::make_unique<net::steady_timer>(self->v.io_, std::chrono::milliseconds(delay_ms));
-          self->delay->async_wait([self](const error_code&) { self->write_answer(); });
-          return;
-        }
-        self->write_answer();
-      });
-    }
-    void write_answer() {
-      auto self = shared_from_this();
-      http::async_write(tls, res, [self](const error_code& ec, std::size_t) {
-        if (!ec && self->res.keep_alive()) self->read_request();
-      });
-    }
-    void accept_ws() {
-      ws = std::make_unique<websocket::stream<beast::ssl_stream<beast::tcp_stream>&>>(tls);
-      const std::string target(req.target());
-      const std::string path = target.substr(0, target.find('?'));
-      {
-        std::lock_guard lk(v.mu_);
-        v.record(v.ws_targets_, target);
-      }
-      if (path != "/v5/private") {  // only the private stream lives here: refuse the upgrade
-        http::response<http::string_body> nf{http::status::not_found, 11};
-        nf.body() = "Not Found";
-        nf.keep_alive(false);
-        nf.prepare_payload();
-        res = std::move(nf);
-        return write_answer();
-      }
-      auto self = shared_from_this();
-      ws->async_accept(req, [self](const error_code& ec) {
-        if (ec) return;
-        {
-          std::lock_guard lk(self->v.mu_);
-          self->open = true;
-          char id[40];
-          std::snprintf(id, sizeof id, "d4f1b0%010llx-%x",
-                        static_cast<unsigned long long>(self->v.rng_() & 0xffffffffffULL),
-                        static_cast<unsigned>(++self->v.ws_connections_));
-          self->conn_id = id;
-          auto& list = self->v.ws_sessions_;
-          list.erase(
-              std::remove_if(list.begin(), list.end(), [](const std::weak_ptr<Session>& w) { return w.expired(); }),
-              list.end());
-          list.push_back(self);
-        }
-        self->read_ws();
-      });
-    }
-    void read_ws() {
-      auto self = shared_from_this();
-      ws->async_read(buf, [self](const error_code& ec, std::size_t) {
-        if (ec) {
-          std::lock_guard lk(self->v.mu_);
-          self->open = false;
-          self->v.connection_gone(*self);
-          return;
-        }
-        const std::string text = beast::buffers_to_string(self->buf.data());
-        self->buf.consume(self->buf.size());
-        std::vector<std::string> answers;
-        {
-          std::lock_guard lk(self->v.mu_);
-          if (!self->open) return;
-          if (!self->v.subscription_hold_.held(self, text)) answers = self->v.on_client_text(*self, text);
-        }
-        for (auto& a : answers) self->push(std::move(a));
-        self->read_ws();
-      });
-    }
-    void push(std::string text) {  // io thread only
-      outq.push_back(std::move(text));
-      if (!writing) write_next();
-    }
-    void write_next() {
-      if (outq.empty()) {
-        writing = false;
-        return;
-      }
-      writing = true;
-      ws->text(true);
-      auto self = shared_from_this();
-      ws->async_write(net::buffer(outq.front()), [self](const error_code& ec, std::size_t) {
-        if (ec) return;
-        self->outq.pop_front();
-        self->write_next();
-      });
-    }
-  };
+  using Session = TlsTestVenue::Session;
 
   struct Position {
     Dec size{0};  // base coin, negative short
@@ -878,28 +478,7 @@ class FakeBybit {
     int window_ms{1000};
   };
 
-  void accept() {
-    acceptor_.async_accept([this](const error_code& ec, tcp::socket s) {
-      if (ec) return;
-      if (live_connections_->load() < kMaxConnections) {
-        ++*live_connections_;
-        std::make_shared<Session>(*this, std::move(s))->start();
-      } else {
-        error_code ignored;
-        s.close(ignored);
-      }
-      accept();
-    });
-  }
-
-  template <class T>
-  void record(std::vector<T>& list, T item) {  // mu_ held
-    if (list.size() < kMaxRecorded) list.push_back(std::move(item));
-  }
-
   // ---- REST -----------------------------------------------------------------------------------------------
-  using Response = http::response<http::string_body>;
-
   static Response answer(int status, std::string body) {
     Response r{static_cast<http::status>(status), 11};
     r.set(http::field::content_type, "application/json; charset=utf-8");
@@ -1412,6 +991,21 @@ class FakeBybit {
     }
   }
 
+  // ---- WebSocket connections ---------------------------------------------------------------------------------
+  // Only the private stream lives here: an upgrade elsewhere is refused (404). mu_ held.
+  bool on_upgrade(Session&, const std::string& target) {
+    record(ws_targets_, target);
+    return target.substr(0, target.find('?')) == "/v5/private";
+  }
+  // A new connection's conn_id; nothing is sent before the client speaks. mu_ held.
+  std::vector<std::string> on_ws_open(Session& s) {
+    char id[40];
+    std::snprintf(id, sizeof id, "d4f1b0%010llx-%x", static_cast<unsigned long long>(rng_() & 0xffffffffffULL),
+                  static_cast<unsigned>(++ws_connections_));
+    s.conn_id = id;
+    return {};
+  }
+
   // ---- WebSocket client frames -----------------------------------------------------------------------------
   std::vector<std::string> on_client_text(Session& s, const std::string& text) {  // mu_ held
     record(ws_received_, text);
@@ -1501,14 +1095,7 @@ class FakeBybit {
   }
 
   // ---- State -------------------------------------------------------------------------------------------------
-  net::io_context io_;
-  ssl::context ctx_{ssl::context::tls_server};
-  tcp::acceptor acceptor_{io_};
-  std::thread thread_;
-  std::string ca_file_;
-  std::uint16_t port_{0};
   oms::HmacSha256 hmac_;
-  mutable std::mutex mu_;
   std::mt19937_64 rng_{std::random_device{}()};
 
   std::map<std::string, Symbol> symbols_;
@@ -1527,9 +1114,6 @@ class FakeBybit {
   std::uint64_t uuid_seq_{0}, push_seq_{0};
   mutable std::uint64_t seq_{0};
 
-  std::vector<std::weak_ptr<Session>> ws_sessions_;
-  SubscriptionHold<Session> subscription_hold_;
-  std::shared_ptr<std::atomic<std::size_t>> live_connections_{std::make_shared<std::atomic<std::size_t>>(0)};
   bool answer_pings_{true};
 
   std::map<std::string, Limit> limits_;
@@ -1540,7 +1124,7 @@ class FakeBybit {
   bool dcp_armed_{false};
   std::uint64_t dcp_gen_{0};
   int dcp_trips_{0};
-  std::unique_ptr<net::steady_timer> dcp_timer_;  // io thread only; declared after io_ so it dies first
+  std::unique_ptr<net::steady_timer> dcp_timer_;  // io thread only; dies before the transport's io_context
 
   int rate_limit_next_{0}, fail_next_{0}, fail_status_{503}, silence_next_{0}, delay_ms_{0};
   bool lose_order_{false};

@@ -53,17 +53,7 @@
 // connection are lost, never replayed.
 #pragma once
 
-#include <boost/asio.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
-#include <boost/beast/websocket.hpp>
-#include <boost/beast/websocket/ssl.hpp>
-#include <unistd.h>
-
 #include <algorithm>
-#include <atomic>
 #include <cctype>
 #include <charconv>
 #include <chrono>
@@ -71,9 +61,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <deque>
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -82,13 +69,12 @@
 #include <set>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include "oms/signing.hpp"
-#include "tests/support/subscription_hold.hpp"
-#include "tests/support/ws_test_server.hpp"
+#include "tests/support/tls_test_venue.hpp"
+#include "tests/support/venue_decimal_json.hpp"
 
 namespace enigma::testing {
 
@@ -99,151 +85,17 @@ inline constexpr const char* kKucoinPassphrase = "enigma-test-passphrase";
 // Helpers of this fake only (their own namespace: fake_binance.hpp has same-named helpers).
 namespace kucoin_fake {
 
-// A flat JSON object (string, number, true/false/null values; a nested object or array is kept raw).
-struct JsonValue {
-  std::string text;
-  bool is_string{false};
-};
-using JsonObject = std::map<std::string, JsonValue>;
+// The decimals and flat JSON every test venue reads and writes (tests/support/venue_decimal_json.hpp).
+using namespace venue_text;
 
+// KuCoin's venue keeps a \uXXXX escape as written.
 inline std::optional<JsonObject> parse_flat_json(std::string_view s) {
-  std::size_t i = 0;
-  const auto ws = [&] {
-    while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n')) ++i;
-  };
-  const auto str = [&](std::string& out) -> bool {
-    if (i >= s.size() || s[i] != '"') return false;
-    ++i;
-    while (i < s.size() && s[i] != '"') {
-      if (s[i] == '\\') {
-        if (++i >= s.size()) return false;
-        const char e = s[i];
-        out += e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e == 'b' ? '\b' : e == 'f' ? '\f' : e;
-        if (e == 'u') {  // kept as "\u" + 4 hex digits: never needed decoded here
-          out.back() = '\\';
-          out += 'u';
-        }
-      } else {
-        out += s[i];
-      }
-      ++i;
-    }
-    if (i >= s.size()) return false;
-    ++i;
-    return true;
-  };
-  JsonObject obj;
-  ws();
-  if (i >= s.size() || s[i] != '{') return std::nullopt;
-  ++i;
-  ws();
-  if (i < s.size() && s[i] == '}') {
-    ++i;
-    ws();
-    return i == s.size() ? std::optional<JsonObject>(obj) : std::nullopt;
-  }
-  while (true) {
-    ws();
-    std::string key;
-    if (!str(key)) return std::nullopt;
-    ws();
-    if (i >= s.size() || s[i] != ':') return std::nullopt;
-    ++i;
-    ws();
-    if (i >= s.size()) return std::nullopt;
-    JsonValue v;
-    if (s[i] == '"') {
-      v.is_string = true;
-      if (!str(v.text)) return std::nullopt;
-    } else if (s[i] == '{' || s[i] == '[') {
-      int depth = 0;
-      bool in_str = false;
-      const std::size_t from = i;
-      for (; i < s.size(); ++i) {
-        const char c = s[i];
-        if (in_str) {
-          if (c == '\\') ++i;
-          else if (c == '"') in_str = false;
-        } else if (c == '"') {
-          in_str = true;
-        } else if (c == '{' || c == '[') {
-          ++depth;
-        } else if ((c == '}' || c == ']') && --depth == 0) {
-          ++i;
-          break;
-        }
-      }
-      if (depth != 0) return std::nullopt;
-      v.text = std::string(s.substr(from, i - from));
-    } else {
-      const std::size_t from = i;
-      while (i < s.size() && s[i] != ',' && s[i] != '}' && s[i] != ' ' && s[i] != '\r' && s[i] != '\n' && s[i] != '\t') ++i;
-      v.text = std::string(s.substr(from, i - from));
-      const std::string& t = v.text;
-      const bool literal = t == "true" || t == "false" || t == "null";
-      double d = 0;
-      const bool number = !t.empty() && std::from_chars(t.data(), t.data() + t.size(), d).ptr == t.data() + t.size();
-      if (!literal && !number) return std::nullopt;
-    }
-    if (obj.count(key) != 0) return std::nullopt;  // a duplicate key: refused as malformed
-    obj[key] = std::move(v);
-    ws();
-    if (i >= s.size()) return std::nullopt;
-    if (s[i] == ',') {
-      ++i;
-      continue;
-    }
-    if (s[i] != '}') return std::nullopt;
-    ++i;
-    ws();
-    return i == s.size() ? std::optional<JsonObject>(std::move(obj)) : std::nullopt;
-  }
+  return venue_text::parse_flat_json(s, UnicodeEscape::kept);
 }
 
-inline std::string json_escape(std::string_view s) {
-  std::string out;
-  for (const char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-// %XX escapes decoded; a bad escape is kept as is (KuCoin signs the URL as it was before encoding).
-inline std::string url_decode(std::string_view s) {
-  std::string out;
-  const auto hex = [](char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1; };
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
-      out += static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2]));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
+// `a=1&b=2` with %XX escapes decoded (KuCoin signs the URL as it was before encoding).
 inline std::map<std::string, std::string> parse_query(std::string_view s) {
-  std::map<std::string, std::string> m;
-  while (!s.empty()) {
-    const std::size_t amp = s.find('&');
-    const std::string_view kv = s.substr(0, amp);
-    const std::size_t eq = kv.find('=');
-    if (eq != std::string_view::npos) m[url_decode(kv.substr(0, eq))] = url_decode(kv.substr(eq + 1));
-    else if (!kv.empty()) m[url_decode(kv)] = "";
-    if (amp == std::string_view::npos) break;
-    s.remove_prefix(amp + 1);
-  }
-  return m;
+  return venue_text::parse_query(s, QueryEscapes::decoded);
 }
 
 // Shortest decimal that reads back as `v` ("60000", "0.5", "30.00075").
@@ -265,25 +117,26 @@ inline bool positive_number(const std::string& t, double& out) {
   return r.ec == std::errc() && r.ptr == t.data() + t.size() && out > 0 && std::isfinite(out);
 }
 
-inline std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 inline std::int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
+// What the venue keeps of one WebSocket connection (guarded by the venue's mutex).
+struct Connection {
+  int token_kind = 0;      // of the token in the upgrade request: 0 unknown, 1 public, 2 private
+  std::string connect_id;  // the upgrade request's connectId (one made up when it has none)
+  bool private_token = false;
+  bool orders_all = false;
+  std::set<std::string> order_symbols;
+  bool stop_orders = false;  // subscribed to /contractMarket/advancedOrders (stop order lifecycle)
+};
+
 }  // namespace kucoin_fake
 
-// The same aliases as fake_binance.hpp (a namespace alias may be declared again for the same namespace).
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace websocket = beast::websocket;
-namespace net = boost::asio;
-namespace ssl = net::ssl;
-using tcp = net::ip::tcp;
-using error_code = boost::system::error_code;
 
-class FakeKucoinFutures {
+class FakeKucoinFutures : public TlsTestVenue<FakeKucoinFutures, kucoin_fake::Connection> {
+  friend class TlsTestVenue<FakeKucoinFutures, kucoin_fake::Connection>;
+
  public:
   // One order as the venue keeps it. `body`: the exact POST body received (empty for add_foreign_order).
   struct Order {
@@ -307,7 +160,7 @@ class FakeKucoinFutures {
     bool seen{false};
   };
 
-  FakeKucoinFutures() : hmac_(kKucoinSecret) {
+  FakeKucoinFutures() : TlsTestVenue(venue_ca_file("kucoin")), hmac_(kKucoinSecret) {
     unsigned char mac[oms::kSha256Size];
     hmac_.sign(kKucoinPassphrase, mac);
     char b64[oms::kSha256Base64Size];
@@ -315,43 +168,17 @@ class FakeKucoinFutures {
     signed_passphrase_.assign(b64, sizeof b64);
     symbols_["XBTUSDTM"] = 0.001;
     symbols_["ETHUSDTM"] = 0.01;
-    const auto cert = make_self_signed_cert();
-    ctx_.use_certificate_chain(net::buffer(cert.cert_pem));
-    ctx_.use_private_key(net::buffer(cert.key_pem), ssl::context::pem);
-    const char* tmp = std::getenv("TEST_TMPDIR");
-    const std::filesystem::path dir = tmp != nullptr && *tmp != '\0' ? std::filesystem::path(tmp) : std::filesystem::temp_directory_path();
-    static std::atomic<int> n{0};
-    ca_file_ = (dir / ("enigma-kucoin-ca-" + std::to_string(::getpid()) + "-" + std::to_string(n++) + ".pem")).string();
-    std::ofstream(ca_file_) << cert.cert_pem;
-    const tcp::endpoint ep(net::ip::make_address("127.0.0.1"), 0);
-    acceptor_.open(ep.protocol());
-    acceptor_.set_option(net::socket_base::reuse_address(true));
-    acceptor_.bind(ep);
-    acceptor_.listen();
-    port_ = acceptor_.local_endpoint().port();
-    accept();
-    thread_ = std::thread([this] { io_.run(); });
+    start_serving();
   }
-  ~FakeKucoinFutures() {
-    net::post(io_, [this] {
-      error_code ec;
-      acceptor_.close(ec);
-      io_.stop();
-    });
-    thread_.join();
-    std::error_code ec;
-    std::filesystem::remove(ca_file_, ec);
-  }
+  ~FakeKucoinFutures() { stop_serving(); }
   FakeKucoinFutures(const FakeKucoinFutures&) = delete;
   FakeKucoinFutures& operator=(const FakeKucoinFutures&) = delete;
 
   // ---- Where it is --------------------------------------------------------------------------------------
-  [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
-  [[nodiscard]] std::string rest_url() const { return "https://127.0.0.1:" + std::to_string(port_); }
+  // port(), rest_url() and ca_file() (the PEM of its certificate) come with the transport (tls_test_venue.hpp).
   [[nodiscard]] std::string bullet_private_url() const { return rest_url() + "/api/v1/bullet-private"; }
   [[nodiscard]] std::string bullet_public_url() const { return rest_url() + "/api/v1/bullet-public"; }
-  [[nodiscard]] std::string ws_endpoint() const { return "wss://127.0.0.1:" + std::to_string(port_) + "/endpoint"; }
-  [[nodiscard]] const std::string& ca_file() const noexcept { return ca_file_; }  // PEM of its certificate
+  [[nodiscard]] std::string ws_endpoint() const { return "wss://127.0.0.1:" + std::to_string(port()) + "/endpoint"; }
 
   // ---- Market and account ------------------------------------------------------------------------------
   // The mark price market orders fill at and limit orders are checked against ("60000" by default).
@@ -419,40 +246,16 @@ class FakeKucoinFutures {
   void delay_bullets(int ms) { std::lock_guard lk(mu_); bullet_delay_ms_ = ms; }
   // Subscriptions that arrive from now on are held unanswered until release_subscriptions()
   // (tests/support/subscription_hold.hpp).
-  void hold_subscriptions() {
-    std::lock_guard lk(mu_);
-    subscription_hold_.hold();
-  }
-  void release_subscriptions() {
-    std::lock_guard lk(mu_);
-    subscription_hold_.release(io_, [this](Session& s, const std::string& text) {
-      std::lock_guard lk2(mu_);
-      return s.open ? on_client_text(s, text) : std::vector<std::string>{};
-    });
-  }
-  [[nodiscard]] std::size_t held_subscriptions() const {
-    std::lock_guard lk(mu_);
-    return subscription_hold_.size();
-  }
+  using TlsTestVenue::hold_subscriptions;
+  using TlsTestVenue::release_subscriptions;
+  using TlsTestVenue::held_subscriptions;
 
   // Closes every private WebSocket connection (no close frame): what is pushed until the client reconnects
   // is lost.
   void drop_streams() {
-    std::vector<std::shared_ptr<Session>> victims;
-    {
-      std::lock_guard lk(mu_);
-      for (auto& w : ws_sessions_)
-        if (auto s = w.lock(); s && s->open) {
-          s->open = false;
-          victims.push_back(std::move(s));
-        }
-      ++stream_drops_;
-    }
-    for (auto& s : victims)
-      net::post(io_, [s] {
-        error_code ec;
-        beast::get_lowest_layer(s->tls).socket().close(ec);
-      });
+    std::lock_guard lk(mu_);
+    drop_ws_connections([](const Session&) { return true; });
+    ++stream_drops_;
   }
   // Tokens issued so far are no longer accepted (a WebSocket connect with one gets the 401 error frame).
   void expire_tokens() { std::lock_guard lk(mu_); tokens_.clear(); }
@@ -574,187 +377,13 @@ class FakeKucoinFutures {
       if (auto s = w.lock(); s && s->open && s->stop_orders) return true;
     return false;
   }
-  // Polls `p` every 2 ms for up to `timeout_ms`; true once it holds.
-  template <class Pred>
-  bool wait_until(Pred p, int timeout_ms = 5000) const {
-    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    while (std::chrono::steady_clock::now() < until) {
-      if (p()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    return p();
-  }
+  using TlsTestVenue::wait_until;  // polls a condition every 2 ms (tls_test_venue.hpp)
 
  private:
-  static constexpr std::size_t kMaxConnections = 64;
-  static constexpr std::size_t kMaxRecorded = 20000;  // frames and bodies kept for the test
 
-  struct Session : std::enable_shared_from_this<Session> {
-    FakeKucoinFutures& v;
-    beast::ssl_stream<beast::tcp_stream> tls;
-    std::unique_ptr<websocket::stream<beast::ssl_stream<beast::tcp_stream>&>> ws;
-    beast::flat_buffer buf;
-    http::request<http::string_body> req;
-    http::response<http::string_body> res;
-    std::unique_ptr<net::steady_timer> delay;
-    std::deque<std::string> outq;
-    bool writing = false;
-    bool closing = false;  // close the WebSocket once the queue is written
-    std::shared_ptr<std::atomic<std::size_t>> live;  // the venue's connection count (outlives the venue's lock)
-    // Guarded by v.mu_:
-    bool open = false;  // a welcomed WebSocket connection
-    bool private_token = false;
-    bool orders_all = false;
-    std::set<std::string> order_symbols;
-    bool stop_orders = false;  // subscribed to /contractMarket/advancedOrders (stop order lifecycle)
-
-    Session(FakeKucoinFutures& venue, tcp::socket s) : v(venue), tls(std::move(s), venue.ctx_), live(venue.live_connections_) {}
-    // May run in the io_context's destructor, after the venue's other members are gone: touches only `live`.
-    ~Session() { --*live; }
-    void start() {
-      auto self = shared_from_this();
-      beast::get_lowest_layer(tls).expires_after(std::chrono::seconds(10));
-      tls.async_handshake(ssl::stream_base::server, [self](const error_code& ec) {
-        if (ec) return;
-        beast::get_lowest_layer(self->tls).expires_never();
-        self->read_request();
-      });
-    }
-    void read_request() {
-      req = {};
-      auto self = shared_from_this();
-      http::async_read(tls, buf, req, [self](const error_code& ec, std::size_t) {
-        if (ec) return;
-        if (websocket::is_upgrade(self->req)) return self->accept_ws();
-        bool silent = false;
-        int delay_ms = 0;
-        self->res = self->v.serve(self->req, silent, delay_ms);
-        if (silent) return self->read_request();  // never answered; the connection stays open
-        self->res.keep_alive(self->req.keep_alive());
-        self->res.prepare_payload();
-        if (delay_ms > 0) {
-          self->delay = std::make_unique<net::steady_timer>(self->v.io_, std::chrono::milliseconds(delay_ms));
-          self->delay->async_wait([self](const error_code&) { self->write_answer(); });
-          return;
-        }
-        self->write_answer();
-      });
-    }
-    void write_answer() {
-      auto self = shared_from_this();
-      http::async_write(tls, res, [self](const error_code& ec, std::size_t) {
-        if (!ec && self->res.keep_alive()) self->read_request();
-      });
-    }
-    void accept_ws() {
-      ws = std::make_unique<websocket::stream<beast::ssl_stream<beast::tcp_stream>&>>(tls);
-      const std::string target(req.target());
-      const std::size_t q = target.find('?');
-      const std::string path = target.substr(0, q);
-      const auto params = kucoin_fake::parse_query(q == std::string::npos ? std::string_view() : std::string_view(target).substr(q + 1));
-      std::string connect_id = params.count("connectId") ? params.at("connectId") : "";
-      int token_kind = 0;  // 0 unknown, 1 public, 2 private
-      {
-        std::lock_guard lk(v.mu_);
-        v.record(v.ws_targets_, target);
-        if (path == "/endpoint" && params.count("token")) {
-          const auto it = v.tokens_.find(params.at("token"));
-          if (it != v.tokens_.end()) token_kind = it->second ? 2 : 1;
-        }
-        if (connect_id.empty()) connect_id = "c" + std::to_string(++v.anonymous_connects_);
-      }
-      auto self = shared_from_this();
-      ws->async_accept(req, [self, token_kind, connect_id](const error_code& ec) {
-        if (ec) return;
-        if (token_kind == 0) {
-          {
-            std::lock_guard lk(self->v.mu_);
-            ++self->v.ws_refused_;
-          }
-          self->closing = true;
-          self->push(R"({"id":")" + kucoin_fake::json_escape(connect_id) + R"(","type":"error","code":401,"data":"token is invalid"})");
-          return;
-        }
-        {
-          std::lock_guard lk(self->v.mu_);
-          self->open = true;
-          self->private_token = token_kind == 2;
-          self->v.ws_sessions_.erase(std::remove_if(self->v.ws_sessions_.begin(), self->v.ws_sessions_.end(),
-                                                    [](const std::weak_ptr<Session>& w) { return w.expired(); }),
-                                     self->v.ws_sessions_.end());
-          self->v.ws_sessions_.push_back(self);
-          ++self->v.ws_connections_;
-        }
-        self->push(R"({"id":")" + kucoin_fake::json_escape(connect_id) + R"(","type":"welcome"})");
-        self->read_ws();
-      });
-    }
-    void read_ws() {
-      auto self = shared_from_this();
-      ws->async_read(buf, [self](const error_code& ec, std::size_t) {
-        if (ec) {
-          std::lock_guard lk(self->v.mu_);
-          self->open = false;
-          return;
-        }
-        const std::string text = beast::buffers_to_string(self->buf.data());
-        self->buf.consume(self->buf.size());
-        std::vector<std::string> answers;
-        {
-          std::lock_guard lk(self->v.mu_);
-          if (!self->open) return;
-          if (!self->v.subscription_hold_.held(self, text)) answers = self->v.on_client_text(*self, text);
-        }
-        for (auto& a : answers) self->push(std::move(a));
-        self->read_ws();
-      });
-    }
-    void push(std::string text) {  // io thread only
-      outq.push_back(std::move(text));
-      if (!writing) write_next();
-    }
-    void write_next() {
-      if (outq.empty()) {
-        writing = false;
-        if (closing) {
-          auto self = shared_from_this();
-          ws->async_close(websocket::close_code::policy_error, [self](const error_code&) {});
-        }
-        return;
-      }
-      writing = true;
-      ws->text(true);
-      auto self = shared_from_this();
-      ws->async_write(net::buffer(outq.front()), [self](const error_code& ec, std::size_t) {
-        if (ec) return;
-        self->outq.pop_front();
-        self->write_next();
-      });
-    }
-  };
-
-  void accept() {
-    acceptor_.async_accept([this](const error_code& ec, tcp::socket s) {
-      if (ec) return;
-      if (live_connections_->load() < kMaxConnections) {
-        ++*live_connections_;
-        std::make_shared<Session>(*this, std::move(s))->start();
-      } else {
-        error_code ignored;
-        s.close(ignored);
-      }
-      accept();
-    });
-  }
-
-  template <class T>
-  void record(std::vector<T>& list, T item) {  // mu_ held
-    if (list.size() < kMaxRecorded) list.push_back(std::move(item));
-  }
+  using Session = TlsTestVenue::Session;
 
   // ---- REST -----------------------------------------------------------------------------------------------
-  using Response = http::response<http::string_body>;
-
   static Response answer(int status, std::string body) {
     Response r{static_cast<http::status>(status), 11};
     r.set(http::field::content_type, "application/json");
@@ -1237,6 +866,35 @@ class FakeKucoinFutures {
            R"(,"settleCurrency":"USDT","isInverse":false,"marginMode":"ISOLATED","positionSide":"BOTH"})";
   }
 
+  // ---- WebSocket connections ---------------------------------------------------------------------------------
+  // Any path upgrades; what the token in the query was issued for is checked here and told once the
+  // connection is open. mu_ held.
+  bool on_upgrade(Session& s, const std::string& target) {
+    const std::size_t q = target.find('?');
+    const std::string path = target.substr(0, q);
+    const auto params = kucoin_fake::parse_query(q == std::string::npos ? std::string_view() : std::string_view(target).substr(q + 1));
+    s.connect_id = params.count("connectId") ? params.at("connectId") : "";
+    s.token_kind = 0;
+    record(ws_targets_, target);
+    if (path == "/endpoint" && params.count("token")) {
+      const auto it = tokens_.find(params.at("token"));
+      if (it != tokens_.end()) s.token_kind = it->second ? 2 : 1;
+    }
+    if (s.connect_id.empty()) s.connect_id = "c" + std::to_string(++anonymous_connects_);
+    return true;
+  }
+  // The welcome, or for an unknown token the 401 error frame, after which the connection closes. mu_ held.
+  std::vector<std::string> on_ws_open(Session& s, bool& refused) {
+    if (s.token_kind == 0) {
+      ++ws_refused_;
+      refused = true;
+      return {R"({"id":")" + kucoin_fake::json_escape(s.connect_id) + R"(","type":"error","code":401,"data":"token is invalid"})"};
+    }
+    s.private_token = s.token_kind == 2;
+    ++ws_connections_;
+    return {R"({"id":")" + kucoin_fake::json_escape(s.connect_id) + R"(","type":"welcome"})"};
+  }
+
   // ---- WebSocket client frames -----------------------------------------------------------------------------
   std::vector<std::string> on_client_text(Session& s, const std::string& text) {  // mu_ held
     record(ws_received_, text);
@@ -1281,15 +939,8 @@ class FakeKucoinFutures {
   }
 
   // ---- State -------------------------------------------------------------------------------------------------
-  net::io_context io_;
-  ssl::context ctx_{ssl::context::tls_server};
-  tcp::acceptor acceptor_{io_};
-  std::thread thread_;
-  std::string ca_file_;
-  std::uint16_t port_{0};
   oms::HmacSha256 hmac_;
   std::string signed_passphrase_;
-  mutable std::mutex mu_;
   std::mt19937_64 rng_{std::random_device{}()};
 
   std::map<std::string, double> symbols_;  // symbol -> multiplier
@@ -1306,9 +957,6 @@ class FakeKucoinFutures {
   std::uint64_t order_seq_{0}, trade_seq_{0};
 
   std::map<std::string, bool> tokens_;  // token -> private
-  std::vector<std::weak_ptr<Session>> ws_sessions_;
-  SubscriptionHold<Session> subscription_hold_;
-  std::shared_ptr<std::atomic<std::size_t>> live_connections_{std::make_shared<std::atomic<std::size_t>>(0)};
   int ping_interval_ms_{18000}, ping_timeout_ms_{10000};
   bool answer_pings_{true};
   int anonymous_connects_{0};

@@ -122,17 +122,7 @@
 //   action into one message's data array. Frames of a dropped connection are lost, never replayed.
 #pragma once
 
-#include <unistd.h>
-#include <boost/asio.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
-#include <boost/beast/websocket.hpp>
-#include <boost/beast/websocket/ssl.hpp>
-
 #include <algorithm>
-#include <atomic>
 #include <cctype>
 #include <charconv>
 #include <chrono>
@@ -141,8 +131,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -151,14 +139,13 @@
 #include <set>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include "core/fixed_point.hpp"
 #include "oms/signing.hpp"
-#include "tests/support/subscription_hold.hpp"
-#include "tests/support/ws_test_server.hpp"
+#include "tests/support/tls_test_venue.hpp"
+#include "tests/support/venue_decimal_json.hpp"
 
 namespace enigma::testing {
 
@@ -169,217 +156,8 @@ inline constexpr const char* kOkxPassphrase = "Enigma-Test-Pass1";
 // Helpers of this fake only (their own namespace: the other fakes have same-named helpers).
 namespace okx_fake {
 
-// An exact decimal as value * 1e10 (enigma::Price's scale) in 128 bits, so products stay exact.
-using Dec = enigma::int128;
-inline constexpr Dec kOne = 10'000'000'000;
-
-// A decimal string, signed ("-0.0001") or not; nothing for anything else.
-inline std::optional<Dec> parse_signed_dec(std::string_view s) {
-  if (s.empty()) return std::nullopt;
-  const auto r = Price::parse(s);
-  if (!r.ok()) return std::nullopt;
-  return static_cast<Dec>(r.value.raw());
-}
-// A positive or zero decimal string ("0.01", "60000"); nothing for anything else.
-inline std::optional<Dec> parse_dec(std::string_view s) {
-  if (s.empty() || s.front() == '-') return std::nullopt;
-  return parse_signed_dec(s);
-}
-// Shortest exact text ("0.3", "60000", "-1.5").
-inline std::string dec(Dec v) {
-  const bool neg = v < 0;
-  if (neg) v = -v;
-  const Dec ip = v / kOne, fp = v % kOne;
-  std::string i;
-  Dec t = ip;
-  do {
-    i.insert(i.begin(), static_cast<char>('0' + static_cast<int>(t % 10)));
-    t /= 10;
-  } while (t > 0);
-  std::string f;
-  if (fp != 0) {
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "%010lld", static_cast<long long>(fp));
-    f = buf;
-    while (!f.empty() && f.back() == '0') f.pop_back();
-  }
-  return (neg && (ip != 0 || fp != 0) ? "-" : "") + i + (f.empty() ? "" : "." + f);
-}
-inline Dec mul(Dec a, Dec b) { return div_round(a * b, kOne, Rounding::nearest); }
-inline Dec div(Dec a, Dec b) { return b == 0 ? 0 : div_round(a * kOne, b, Rounding::nearest); }
-inline Dec abs(Dec v) { return v < 0 ? -v : v; }
-
-// A flat JSON object (string, number, true/false/null values; a nested object or array is kept raw).
-struct JsonValue {
-  std::string text;
-  bool is_string{false};
-};
-using JsonObject = std::map<std::string, JsonValue>;
-
-// One JSON string at s[i] ('"' expected); escapes other than \uXXXX decoded. False when malformed.
-inline bool json_string(std::string_view s, std::size_t& i, std::string& out) {
-  if (i >= s.size() || s[i] != '"') return false;
-  for (++i; i < s.size() && s[i] != '"'; ++i) {
-    if (s[i] != '\\') {
-      out += s[i];
-      continue;
-    }
-    if (++i >= s.size()) return false;
-    const char e = s[i];
-    out += e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e == 'b' ? '\b' : e == 'f' ? '\f' : e;
-  }
-  if (i >= s.size()) return false;
-  ++i;
-  return true;
-}
-inline void json_ws(std::string_view s, std::size_t& i) {
-  while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n')) ++i;
-}
-// One value at s[i]: a string, a nested object/array (kept raw), or a literal/number.
-inline bool json_value(std::string_view s, std::size_t& i, JsonValue& v) {
-  if (i >= s.size()) return false;
-  if (s[i] == '"') {
-    v.is_string = true;
-    return json_string(s, i, v.text);
-  }
-  const std::size_t from = i;
-  if (s[i] == '{' || s[i] == '[') {
-    int depth = 0;
-    bool in_str = false;
-    for (; i < s.size(); ++i) {
-      const char c = s[i];
-      if (in_str) {
-        if (c == '\\')
-          ++i;
-        else if (c == '"')
-          in_str = false;
-      } else if (c == '"') {
-        in_str = true;
-      } else if (c == '{' || c == '[') {
-        ++depth;
-      } else if ((c == '}' || c == ']') && --depth == 0) {
-        ++i;
-        break;
-      }
-    }
-    if (depth != 0) return false;
-    v.text = std::string(s.substr(from, i - from));
-    return true;
-  }
-  while (i < s.size() && s[i] != ',' && s[i] != '}' && s[i] != ']' && s[i] != ' ' && s[i] != '\r' && s[i] != '\n' &&
-         s[i] != '\t')
-    ++i;
-  v.text = std::string(s.substr(from, i - from));
-  const std::string& t = v.text;
-  double d = 0;
-  return t == "true" || t == "false" || t == "null" ||
-         (!t.empty() && std::from_chars(t.data(), t.data() + t.size(), d).ptr == t.data() + t.size());
-}
-inline std::optional<JsonObject> parse_flat_json(std::string_view s) {
-  std::size_t i = 0;
-  JsonObject obj;
-  json_ws(s, i);
-  if (i >= s.size() || s[i] != '{') return std::nullopt;
-  ++i;
-  json_ws(s, i);
-  if (i < s.size() && s[i] == '}') {
-    ++i;
-    json_ws(s, i);
-    return i == s.size() ? std::optional<JsonObject>(obj) : std::nullopt;
-  }
-  while (true) {
-    json_ws(s, i);
-    std::string key;
-    if (!json_string(s, i, key)) return std::nullopt;
-    json_ws(s, i);
-    if (i >= s.size() || s[i] != ':') return std::nullopt;
-    ++i;
-    json_ws(s, i);
-    JsonValue v;
-    if (!json_value(s, i, v)) return std::nullopt;
-    if (obj.count(key) != 0) return std::nullopt;  // a duplicate key: refused as malformed
-    obj[key] = std::move(v);
-    json_ws(s, i);
-    if (i >= s.size()) return std::nullopt;
-    if (s[i] == ',') {
-      ++i;
-      continue;
-    }
-    if (s[i] != '}') return std::nullopt;
-    ++i;
-    json_ws(s, i);
-    return i == s.size() ? std::optional<JsonObject>(std::move(obj)) : std::nullopt;
-  }
-}
-// The elements of a JSON array (objects kept raw, strings unquoted, numbers as written); nothing unless the
-// whole text is one array.
-inline std::optional<std::vector<JsonValue>> parse_flat_array(std::string_view s) {
-  std::size_t i = 0;
-  std::vector<JsonValue> out;
-  json_ws(s, i);
-  if (i >= s.size() || s[i] != '[') return std::nullopt;
-  ++i;
-  json_ws(s, i);
-  if (i < s.size() && s[i] == ']') {
-    ++i;
-    json_ws(s, i);
-    return i == s.size() ? std::optional<std::vector<JsonValue>>(out) : std::nullopt;
-  }
-  while (true) {
-    json_ws(s, i);
-    JsonValue v;
-    if (!json_value(s, i, v)) return std::nullopt;
-    out.push_back(std::move(v));
-    json_ws(s, i);
-    if (i >= s.size()) return std::nullopt;
-    if (s[i] == ',') {
-      ++i;
-      continue;
-    }
-    if (s[i] != ']') return std::nullopt;
-    ++i;
-    json_ws(s, i);
-    return i == s.size() ? std::optional<std::vector<JsonValue>>(std::move(out)) : std::nullopt;
-  }
-}
-// A member's text ("" when absent or null).
-inline std::string get(const JsonObject& j, const char* key) {
-  const auto it = j.find(key);
-  return it == j.end() || (!it->second.is_string && it->second.text == "null") ? std::string() : it->second.text;
-}
-
-inline std::string json_escape(std::string_view s) {
-  std::string out;
-  for (const char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-inline std::map<std::string, std::string> parse_query(std::string_view s) {
-  std::map<std::string, std::string> m;
-  while (!s.empty()) {
-    const std::size_t amp = s.find('&');
-    const std::string_view kv = s.substr(0, amp);
-    const std::size_t eq = kv.find('=');
-    if (eq != std::string_view::npos)
-      m[std::string(kv.substr(0, eq))] = std::string(kv.substr(eq + 1));
-    else if (!kv.empty())
-      m[std::string(kv)] = "";
-    if (amp == std::string_view::npos) break;
-    s.remove_prefix(amp + 1);
-  }
-  return m;
-}
+// The decimals and flat JSON every test venue reads and writes (tests/support/venue_decimal_json.hpp).
+using namespace venue_text;
 
 // Base64 HMAC-SHA256 (what OK-ACCESS-SIGN and the WebSocket login carry).
 inline std::string hmac_b64(const oms::HmacSha256& h, std::initializer_list<std::string_view> parts) {
@@ -390,10 +168,6 @@ inline std::string hmac_b64(const oms::HmacSha256& h, std::initializer_list<std:
   return {b64, sizeof b64};
 }
 
-inline std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 inline std::int64_t now_us() {
   return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
@@ -462,18 +236,25 @@ inline std::optional<std::uint64_t> id_number(std::string_view s) {
   return v;
 }
 
+// One channel subscription of a connection (the arg as sent, and its filters).
+struct Sub {
+  std::string inst_type, inst_id, ccy;
+};
+
+// What the venue keeps of one private WebSocket connection (guarded by the venue's mutex).
+struct Connection {
+  bool logged_in = false;
+  bool business = false;  // connected to /ws/v5/business (orders-algo) rather than /ws/v5/private
+  std::string conn_id;
+  std::map<std::string, Sub> subs;  // channel -> filters
+};
+
 }  // namespace okx_fake
 
-// The same aliases as the other fakes (a namespace alias may be declared again for the same namespace).
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace websocket = beast::websocket;
-namespace net = boost::asio;
-namespace ssl = net::ssl;
-using tcp = net::ip::tcp;
-using error_code = boost::system::error_code;
 
-class FakeOkx {
+class FakeOkx : public TlsTestVenue<FakeOkx, okx_fake::Connection> {
+  friend class TlsTestVenue<FakeOkx, okx_fake::Connection>;
+
  public:
   using Dec = okx_fake::Dec;
 
@@ -532,7 +313,7 @@ class FakeOkx {
     std::map<std::string, std::string> headers;
   };
 
-  FakeOkx() : hmac_(kOkxSecret) {
+  FakeOkx() : TlsTestVenue(venue_ca_file("okx")), hmac_(kOkxSecret) {
     instruments_["BTC-USDT-SWAP"] =
         Instrument{*okx_fake::parse_dec("0.1"), *okx_fake::parse_dec("0.01"), *okx_fake::parse_dec("0.01")};
     instruments_["ETH-USDT-SWAP"] =
@@ -552,51 +333,27 @@ class FakeOkx {
     limits_["GET /api/v5/account/config"] = {5, 2000, false};
     id_seq_ = 700'000'000'000'000'000ULL + rng_() % 100'000'000'000'000ULL;
     trade_seq_ = 400'000'000ULL + rng_() % 10'000'000ULL;
-    const auto cert = make_self_signed_cert();
-    ctx_.use_certificate_chain(net::buffer(cert.cert_pem));
-    ctx_.use_private_key(net::buffer(cert.key_pem), ssl::context::pem);
-    const char* tmp = std::getenv("TEST_TMPDIR");
-    const std::filesystem::path dir =
-        tmp != nullptr && *tmp != '\0' ? std::filesystem::path(tmp) : std::filesystem::temp_directory_path();
-    static std::atomic<int> n{0};
-    ca_file_ = (dir / ("enigma-okx-ca-" + std::to_string(::getpid()) + "-" + std::to_string(n++) + ".pem")).string();
-    std::ofstream(ca_file_) << cert.cert_pem;
-    const tcp::endpoint ep(net::ip::make_address("127.0.0.1"), 0);
-    acceptor_.open(ep.protocol());
-    acceptor_.set_option(net::socket_base::reuse_address(true));
-    acceptor_.bind(ep);
-    acceptor_.listen();
-    port_ = acceptor_.local_endpoint().port();
-    accept();
-    thread_ = std::thread([this] { io_.run(); });
+    start_serving();
   }
   ~FakeOkx() {
-    net::post(io_, [this] {
-      error_code ec;
-      acceptor_.close(ec);
+    stop_serving([this] {
       if (countdown_timer_) countdown_timer_->cancel();
-      io_.stop();
     });
-    thread_.join();
-    std::error_code ec;
-    std::filesystem::remove(ca_file_, ec);
   }
   FakeOkx(const FakeOkx&) = delete;
   FakeOkx& operator=(const FakeOkx&) = delete;
 
   // ---- Where it is --------------------------------------------------------------------------------------
-  [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
-  [[nodiscard]] std::string rest_url() const { return "https://127.0.0.1:" + std::to_string(port_); }
+  // port(), rest_url() and ca_file() (the PEM of its certificate) come with the transport (tls_test_venue.hpp).
   [[nodiscard]] std::string private_ws_url() const {
-    return "wss://127.0.0.1:" + std::to_string(port_) + "/ws/v5/private";
+    return "wss://127.0.0.1:" + std::to_string(port()) + "/ws/v5/private";
   }
   // Where orders-algo lives (OKX moved it off /private: subscribing there answers 64001, and the other
   // channels are refused here the same way). set_algo_channel_anywhere(true) lifts the split, for a suite that
   // reads the order and algo pushes in their order on one connection.
   [[nodiscard]] std::string business_ws_url() const {
-    return "wss://127.0.0.1:" + std::to_string(port_) + "/ws/v5/business";
+    return "wss://127.0.0.1:" + std::to_string(port()) + "/ws/v5/business";
   }
-  [[nodiscard]] const std::string& ca_file() const noexcept { return ca_file_; }  // PEM of its certificate
   [[nodiscard]] const std::string& uid() const noexcept { return uid_; }          // the account's uid
 
   // ---- Market and account ------------------------------------------------------------------------------
@@ -738,41 +495,16 @@ class FakeOkx {
   }
   // Subscriptions that arrive from now on are held unanswered until release_subscriptions()
   // (tests/support/subscription_hold.hpp).
-  void hold_subscriptions() {
-    std::lock_guard lk(mu_);
-    subscription_hold_.hold();
-  }
-  void release_subscriptions() {
-    std::lock_guard lk(mu_);
-    subscription_hold_.release(io_, [this](Session& s, const std::string& text) {
-      std::lock_guard lk2(mu_);
-      bool close_after = false;
-      return s.open ? on_client_text(s, text, close_after) : std::vector<std::string>{};
-    });
-  }
-  [[nodiscard]] std::size_t held_subscriptions() const {
-    std::lock_guard lk(mu_);
-    return subscription_hold_.size();
-  }
+  using TlsTestVenue::hold_subscriptions;
+  using TlsTestVenue::release_subscriptions;
+  using TlsTestVenue::held_subscriptions;
 
   // Closes every private WebSocket connection (no close frame): what is pushed until the client reconnects
   // is lost. business_only: only the /ws/v5/business ones (orders-algo); the orders connection stays up.
   void drop_streams(bool business_only = false) {
-    std::vector<std::shared_ptr<Session>> victims;
-    {
-      std::lock_guard lk(mu_);
-      for (auto& w : ws_sessions_)
-        if (auto s = w.lock(); s && s->open && (s->business || !business_only)) {
-          s->open = false;
-          victims.push_back(std::move(s));
-        }
-      ++stream_drops_;
-    }
-    for (auto& s : victims)
-      net::post(io_, [s] {
-        error_code ec;
-        beast::get_lowest_layer(s->tls).socket().close(ec);
-      });
+    std::lock_guard lk(mu_);
+    drop_ws_connections([business_only](const Session& s) { return s.business || !business_only; });
+    ++stream_drops_;
   }
   // "ping" is answered "pong" (true by default).
   void set_answer_pings(bool on) {
@@ -992,171 +724,12 @@ class FakeOkx {
       if (auto s = w.lock(); s && s->open && s->logged_in && s->subs.count("orders") != 0) return true;
     return false;
   }
-  // Polls `p` every 2 ms for up to `timeout_ms`; true once it holds.
-  template <class Pred>
-  bool wait_until(Pred p, int timeout_ms = 5000) const {
-    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    while (std::chrono::steady_clock::now() < until) {
-      if (p()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    return p();
-  }
+  using TlsTestVenue::wait_until;  // polls a condition every 2 ms (tls_test_venue.hpp)
 
  private:
-  static constexpr std::size_t kMaxConnections = 64;
-  static constexpr std::size_t kMaxRecorded = 20000;  // frames, requests and bodies kept for the test
 
-  // One channel subscription of a connection (the arg as sent, and its filters).
-  struct Sub {
-    std::string inst_type, inst_id, ccy;
-  };
-
-  struct Session : std::enable_shared_from_this<Session> {
-    FakeOkx& v;
-    beast::ssl_stream<beast::tcp_stream> tls;
-    std::unique_ptr<websocket::stream<beast::ssl_stream<beast::tcp_stream>&>> ws;
-    beast::flat_buffer buf;
-    http::request<http::string_body> req;
-    http::response<http::string_body> res;
-    std::unique_ptr<net::steady_timer> delay;
-    std::deque<std::string> outq;
-    bool writing = false;
-    bool close_when_flushed = false;  // io thread only: close once the queue is written (login refused)
-    bool closing = false;             // io thread only: the close handshake started; nothing more is written
-    std::shared_ptr<std::atomic<std::size_t>> live;  // the venue's connection count (outlives the venue's lock)
-    // Guarded by v.mu_:
-    bool open = false;  // an accepted WebSocket connection
-    bool logged_in = false;
-    bool business = false;  // connected to /ws/v5/business (orders-algo) rather than /ws/v5/private (set before open)
-    std::string conn_id;
-    std::map<std::string, Sub> subs;  // channel -> filters
-
-    Session(FakeOkx& venue, tcp::socket s) : v(venue), tls(std::move(s), venue.ctx_), live(venue.live_connections_) {}
-    // May run in the io_context's destructor, after the venue's other members are gone: touches only `live`.
-    ~Session() { --*live; }
-    void start() {
-      auto self = shared_from_this();
-      beast::get_lowest_layer(tls).expires_after(std::chrono::seconds(10));
-      tls.async_handshake(ssl::stream_base::server, [self](const error_code& ec) {
-        if (ec) return;
-        beast::get_lowest_layer(self->tls).expires_never();
-        self->read_request();
-      });
-    }
-    void read_request() {
-      req = {};
-      auto self = shared_from_this();
-      http::async_read(tls, buf, req, [self](const error_code& ec, std::size_t) {
-        if (ec) return;
-        if (websocket::is_upgrade(self->req)) return self->accept_ws();
-        bool silent = false;
-        int delay_ms = 0;
-        self->res = self->v.serve(self->req, silent, delay_ms);
-        if (silent) return self->read_request();  // never answered; the connection stays open
-        self->res.keep_alive(self->req.keep_alive());
-        self->res.prepare_payload();
-        if (delay_ms > 0) {
-          self->delay = std::make_unique<net::steady_timer>(self->v.io_, std::chrono::milliseconds(delay_ms));
-          self->delay->async_wait([self](const error_code&) { self->write_answer(); });
-          return;
-        }
-        self->write_answer();
-      });
-    }
-    void write_answer() {
-      auto self = shared_from_this();
-      http::async_write(tls, res, [self](const error_code& ec, std::size_t) {
-        if (!ec && self->res.keep_alive()) self->read_request();
-      });
-    }
-    void accept_ws() {
-      ws = std::make_unique<websocket::stream<beast::ssl_stream<beast::tcp_stream>&>>(tls);
-      const std::string target(req.target());
-      const std::string path = target.substr(0, target.find('?'));
-      {
-        std::lock_guard lk(v.mu_);
-        v.record(v.ws_targets_, target);
-      }
-      business = path == "/ws/v5/business";
-      if (path != "/ws/v5/private" && !business) {  // only the private streams live here: refuse the upgrade
-        http::response<http::string_body> nf{http::status::not_found, 11};
-        nf.body() = "Not Found";
-        nf.keep_alive(false);
-        nf.prepare_payload();
-        res = std::move(nf);
-        return write_answer();
-      }
-      auto self = shared_from_this();
-      ws->async_accept(req, [self](const error_code& ec) {
-        if (ec) return;
-        {
-          std::lock_guard lk(self->v.mu_);
-          self->open = true;
-          char id[16];
-          std::snprintf(id, sizeof id, "%08x", static_cast<unsigned>(self->v.rng_() & 0xffffffffU));
-          self->conn_id = id;
-          ++self->v.ws_connections_;
-          auto& list = self->v.ws_sessions_;
-          list.erase(
-              std::remove_if(list.begin(), list.end(), [](const std::weak_ptr<Session>& w) { return w.expired(); }),
-              list.end());
-          list.push_back(self);
-        }
-        self->read_ws();
-      });
-    }
-    void read_ws() {
-      auto self = shared_from_this();
-      ws->async_read(buf, [self](const error_code& ec, std::size_t) {
-        if (ec) {
-          std::lock_guard lk(self->v.mu_);
-          self->open = false;
-          return;
-        }
-        const std::string text = beast::buffers_to_string(self->buf.data());
-        self->buf.consume(self->buf.size());
-        std::vector<std::string> answers;
-        bool close_after = false;
-        {
-          std::lock_guard lk(self->v.mu_);
-          if (!self->open) return;
-          if (!self->v.subscription_hold_.held(self, text)) answers = self->v.on_client_text(*self, text, close_after);
-          if (close_after) self->open = false;
-        }
-        for (auto& a : answers) self->push(std::move(a));
-        if (close_after) {
-          self->close_when_flushed = true;
-          if (!self->writing) self->write_next();
-        }
-        self->read_ws();
-      });
-    }
-    void push(std::string text) {  // io thread only
-      if (closing || close_when_flushed) return;
-      outq.push_back(std::move(text));
-      if (!writing) write_next();
-    }
-    void write_next() {  // io thread only
-      if (outq.empty()) {
-        writing = false;
-        if (close_when_flushed && !closing) {
-          closing = true;
-          auto self = shared_from_this();
-          ws->async_close(websocket::close_code::policy_error, [self](const error_code&) {});
-        }
-        return;
-      }
-      writing = true;
-      ws->text(true);
-      auto self = shared_from_this();
-      ws->async_write(net::buffer(outq.front()), [self](const error_code& ec, std::size_t) {
-        if (ec) return;
-        self->outq.pop_front();
-        self->write_next();
-      });
-    }
-  };
+  using Sub = okx_fake::Sub;
+  using Session = TlsTestVenue::Session;
 
   struct Position {
     Dec pos{0};  // contracts, negative short
@@ -1176,28 +749,7 @@ class FakeOkx {
     std::string channel, inst_id, data;
   };
 
-  void accept() {
-    acceptor_.async_accept([this](const error_code& ec, tcp::socket s) {
-      if (ec) return;
-      if (live_connections_->load() < kMaxConnections) {
-        ++*live_connections_;
-        std::make_shared<Session>(*this, std::move(s))->start();
-      } else {
-        error_code ignored;
-        s.close(ignored);
-      }
-      accept();
-    });
-  }
-
-  template <class T>
-  void record(std::vector<T>& list, T item) {  // mu_ held
-    if (list.size() < kMaxRecorded) list.push_back(std::move(item));
-  }
-
   // ---- REST -----------------------------------------------------------------------------------------------
-  using Response = http::response<http::string_body>;
-
   static Response answer(int status, std::string body) {
     Response r{static_cast<http::status>(status), 11};
     r.set(http::field::content_type, "application/json");
@@ -2156,6 +1708,24 @@ class FakeOkx {
     });
   }
 
+  // ---- WebSocket connections ---------------------------------------------------------------------------------
+  // Only the private streams live here (/ws/v5/private, and /ws/v5/business for orders-algo): an upgrade
+  // elsewhere is refused (404). mu_ held.
+  bool on_upgrade(Session& s, const std::string& target) {
+    record(ws_targets_, target);
+    const std::string path = target.substr(0, target.find('?'));
+    s.business = path == "/ws/v5/business";
+    return path == "/ws/v5/private" || s.business;
+  }
+  // A new connection's connId; nothing is sent before the client speaks. mu_ held.
+  std::vector<std::string> on_ws_open(Session& s) {
+    char id[16];
+    std::snprintf(id, sizeof id, "%08x", static_cast<unsigned>(rng_() & 0xffffffffU));
+    s.conn_id = id;
+    ++ws_connections_;
+    return {};
+  }
+
   // ---- WebSocket client frames -----------------------------------------------------------------------------
   // The answers to one client frame; `close_after`: the connection closes once they are written. mu_ held.
   std::vector<std::string> on_client_text(Session& s, const std::string& text, bool& close_after) {
@@ -2235,14 +1805,7 @@ class FakeOkx {
   }
 
   // ---- State -------------------------------------------------------------------------------------------------
-  net::io_context io_;
-  ssl::context ctx_{ssl::context::tls_server};
-  tcp::acceptor acceptor_{io_};
-  std::thread thread_;
-  std::string ca_file_;
-  std::uint16_t port_{0};
   oms::HmacSha256 hmac_;
-  mutable std::mutex mu_;
   std::mt19937_64 rng_{std::random_device{}()};
   std::string uid_{"448715279360581632"};
   bool algo_channel_anywhere_{false};
@@ -2262,9 +1825,6 @@ class FakeOkx {
   int fill_parts_{1};
   std::uint64_t id_seq_{0}, trade_seq_{0};
 
-  std::vector<std::weak_ptr<Session>> ws_sessions_;
-  SubscriptionHold<Session> subscription_hold_;
-  std::shared_ptr<std::atomic<std::size_t>> live_connections_{std::make_shared<std::atomic<std::size_t>>(0)};
   std::vector<PushItem> pending_;
   bool answer_pings_{true}, stream_silent_{false}, batch_pushes_{false};
   int drop_next_pushes_{0}, push_delay_ms_{0}, dropped_pushes_{0};
@@ -2276,7 +1836,7 @@ class FakeOkx {
   bool countdown_armed_{false};
   std::uint64_t countdown_gen_{0};
   int countdown_timeout_s_{0}, countdown_trips_{0}, countdown_ms_per_s_{1000};
-  std::unique_ptr<net::steady_timer> countdown_timer_;  // io thread only; declared after io_ so it dies first
+  std::unique_ptr<net::steady_timer> countdown_timer_;  // io thread only; dies before the transport's io_context
 
   int rate_limit_next_{0}, fail_next_{0}, fail_status_{503}, silence_next_{0}, delay_ms_{0};
   bool lose_order_{false};
