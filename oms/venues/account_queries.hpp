@@ -59,4 +59,12 @@ inline std::string venue_order_type(risk::OrderType t) {
   }
 }
 
+// KeyPermissions::moves_funds_out for a key that can withdraw and/or transfer out, naming the permissions as the
+// venue wrote them ("withdraw, transfer out, per its permissions \"General,Transfer\""); empty when it can do neither.
+inline std::string funds_out(bool can_withdraw, bool can_transfer, std::string_view permissions) {
+  if (!can_withdraw && !can_transfer) return {};
+  return std::string(can_withdraw ? "withdraw" : "") + (can_withdraw && can_transfer ? ", " : "") +
+         (can_transfer ? "transfer out" : "") + ", per its permissions \"" + std::string(permissions) + "\"";
+}
+
 }  // namespace enigma::oms::account

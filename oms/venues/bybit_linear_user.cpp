@@ -823,9 +823,7 @@ KeyPermissionsRequest key_permissions_request(const Encoder& signer, std::int64_
     k.log_fields = "permissions=" + log_quote(a.permissions) + " read_only=" + (a.read_only ? "true" : "false") +
                    " ips=" + log_quote(a.ip_whitelist);
     k.ip_restricted = !a.ip_whitelist.empty();
-    if (a.can_move_funds_out())
-      k.moves_funds_out = std::string(a.can_withdraw ? "withdraw" : "") + (a.can_withdraw && a.can_transfer ? ", " : "") +
-                          (a.can_transfer ? "transfer out" : "") + ", per its permissions \"" + a.permissions + "\"";
+    k.moves_funds_out = account::funds_out(a.can_withdraw, a.can_transfer, a.permissions);
     if (a.read_only) k.cannot_trade = "the API key is read-only: it cannot place orders; use a key with Contract trade permission";
     return k;
   };
