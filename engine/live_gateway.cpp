@@ -554,20 +554,18 @@ LiveGateway::LiveGateway(const InstrumentRegistry& registry, LiveGatewayOptions 
   if (opt_.api_key.find_first_of("\r\n") != std::string::npos) throw Error("live gateway: the API key contains CR/LF");
   const feed::ParsedUrl rest = feed::parse_url(opt_.rest_url);
   if (rest.scheme != "https") throw Error("live gateway: rest_url '" + opt_.rest_url + "' must be https://");
-  if (opt_.venue == Venue::kucoin_futures) {
+  // What the venue's private stream needs to be reached (oms/venues/<venue>_user.hpp, PrivateStream).
+  const std::unique_ptr<oms::VenueStreamDialect> stream = oms::private_stream(opt_.venue);
+  if (!stream) throw Error("live gateway: no live order entry for venue " + std::string(to_string(opt_.venue)));
+  if (stream->access() == oms::VenueStreamDialect::Access::token) {
     if (feed::parse_url(opt_.kucoin_bullet_url).scheme != "https")
       throw Error("live gateway: kucoin_bullet_url '" + opt_.kucoin_bullet_url + "' must be https://");
-    if (!opt_.kucoin_bullet_headers) throw Error("live gateway: KuCoin's bullet-private request needs its signed headers");
-  } else if (opt_.venue == Venue::bybit || opt_.venue == Venue::okx) {
-    if (feed::parse_url(opt_.user_ws_url).scheme != "wss")
-      throw Error("live gateway: user_ws_url '" + opt_.user_ws_url + "' must be wss://");
-    if (!opt_.stream_login) throw Error("live gateway: the private stream of " + std::string(to_string(opt_.venue)) + " needs its login message");
-  } else if (opt_.venue == Venue::binance_usdm) {
-    const feed::ParsedUrl ws = feed::parse_url(opt_.user_ws_url);
-    if (ws.scheme != "wss") throw Error("live gateway: user_ws_url '" + opt_.user_ws_url + "' must be wss://");
-  } else {
-    throw Error("live gateway: no live order entry for venue " + std::string(to_string(opt_.venue)));
+    if (!opt_.kucoin_bullet_headers) throw Error("live gateway: the private stream's token request needs its signed headers");
+  } else if (feed::parse_url(opt_.user_ws_url).scheme != "wss") {
+    throw Error("live gateway: user_ws_url '" + opt_.user_ws_url + "' must be wss://");
   }
+  if (stream->access() == oms::VenueStreamDialect::Access::login && !opt_.stream_login)
+    throw Error("live gateway: the private stream of " + std::string(to_string(opt_.venue)) + " needs its login message");
   if (!opt_.ws_api_url.empty() && feed::parse_url(opt_.ws_api_url).scheme != "wss")
     throw Error("live gateway: ws_api_url '" + opt_.ws_api_url + "' must be wss://");
   if (opt_.request_timeout_ns <= 0 || opt_.connect_timeout_ns <= 0 || opt_.keepalive_interval_ns <= 0)
@@ -1001,31 +999,39 @@ int LiveGateway::call(std::string_view request, std::string& body) {
   throw Error("live gateway: no answer from " + opt_.rest_url + ": " + conn.last_error);
 }
 
+namespace {
+feed::PingPolicy ping_policy(oms::VenueStreamDialect::KeepAlive k) noexcept {
+  switch (k) {
+    case oms::VenueStreamDialect::KeepAlive::answer_venue_pings: return feed::PingPolicy::binance;
+    case oms::VenueStreamDialect::KeepAlive::json_ping_interval: return feed::PingPolicy::kucoin;
+    case oms::VenueStreamDialect::KeepAlive::json_ping_op: return feed::PingPolicy::bybit;
+    case oms::VenueStreamDialect::KeepAlive::text_ping_when_idle: return feed::PingPolicy::okx;
+  }
+  return feed::PingPolicy::none;
+}
+}  // namespace
+
 void LiveGateway::open_stream() {
   Impl& im = *impl_;
   feed::WsClientOptions wo;
   wo.tls = opt_.tls;
-  if (opt_.venue == Venue::kucoin_futures) {
-    // A fresh token (signed bullet-private POST) for every connect; order changes of every symbol.
-    wo.kucoin_bullet_url = opt_.kucoin_bullet_url;
-    // The token POST is a request like any other to the venue (weight 10, one of the plan's requests per 3 s):
-    // charged as it is signed, on this thread; never held back, since without the stream no fill reaches us.
-    wo.kucoin_bullet_headers = [this] {
-      impl_->budget.charge({10, 1}, wall_ns());
-      stats_.token_requests.fetch_add(1, std::memory_order_relaxed);
-      return opt_.kucoin_bullet_headers();
-    };
-    wo.ping = feed::PingPolicy::kucoin;
-  } else if (opt_.venue == Venue::bybit) {
-    wo.url = opt_.user_ws_url;
-    wo.ping = feed::PingPolicy::bybit;  // {"op":"ping"} every 20 s
-  } else if (opt_.venue == Venue::okx) {
-    wo.url = opt_.user_ws_url;
-    wo.ping = feed::PingPolicy::okx;  // text "ping" after 25 s without a frame (OKX drops a connection silent for 30 s)
-  } else {
-    wo.url = opt_.user_ws_url + "/" + im.listen_key;
-    wo.ping = feed::PingPolicy::binance;  // the server pings; Beast answers
+  switch (im.dialect->access()) {
+    case oms::VenueStreamDialect::Access::token:
+      // A fresh token (signed POST) for every connect, with the server to use.
+      wo.kucoin_bullet_url = opt_.kucoin_bullet_url;
+      // The token POST is a request like any other to the venue (KuCoin: weight 10, one of the plan's requests
+      // per 3 s): charged as it is signed, on this thread; never held back, since without the stream no fill
+      // reaches us.
+      wo.kucoin_bullet_headers = [this] {
+        impl_->budget.charge({10, 1}, wall_ns());
+        stats_.token_requests.fetch_add(1, std::memory_order_relaxed);
+        return opt_.kucoin_bullet_headers();
+      };
+      break;
+    case oms::VenueStreamDialect::Access::listen_key: wo.url = opt_.user_ws_url + "/" + im.listen_key; break;
+    case oms::VenueStreamDialect::Access::login: wo.url = opt_.user_ws_url; break;
   }
+  wo.ping = ping_policy(im.dialect->keep_alive());
   wo.subscriptions = im.dialect->after_welcome();
   wo.transport = opt_.transport;        // fills come in on the order connection's read path
   wo.busy_poll_us = opt_.transport == feed::Transport::busy_poll ? opt_.busy_poll_us : 0;

@@ -119,14 +119,29 @@ class VenueStreamDialect {
     login_accepted,  // the login op was taken: send after_login() now (OKX refuses a subscription before it)
     subscribed,      // the venue took the order channels' subscription: pushes flow from here on
   };
+  // How a connection is let in.
+  enum class Access : std::uint8_t {
+    listen_key,  // the URL holds a key the gateway asks for over REST, keeps alive and renews when the venue
+                 // says it expired (Binance's listenKey)
+    token,       // a token (and the server to use) fetched by a signed REST POST before every connect
+                 // (KuCoin's bullet-private)
+    login,       // a signed login or auth op sent on the connection (Bybit, OKX: LiveGatewayOptions::stream_login)
+  };
+  // Who keeps the connection alive, and how.
+  enum class KeepAlive : std::uint8_t {
+    answer_venue_pings,  // the venue pings; the WebSocket layer answers (Binance)
+    json_ping_interval,  // we send a JSON ping op at the interval the venue gave with the token (KuCoin)
+    json_ping_op,        // we send {"op":"ping"} every 20 s (Bybit)
+    text_ping_when_idle,  // we send the text "ping" after 25 s without a frame (OKX drops a connection silent for 30 s)
+  };
   virtual ~VenueStreamDialect() = default;
 
+  [[nodiscard]] virtual Access access() const noexcept = 0;
+  [[nodiscard]] virtual KeepAlive keep_alive() const noexcept = 0;
   // Whether pushes flow only once the venue took a subscription (KuCoin, Bybit, OKX) rather than from the
   // connect (Binance's listenKey stream needs none).
   [[nodiscard]] virtual bool subscribes() const noexcept = 0;
-  // Whether the stream's URL holds a key the gateway asks for over REST, keeps alive and renews when the venue
-  // says it expired (Binance's listenKey); the others sign a login or fetch a token per connect instead.
-  [[nodiscard]] virtual bool listen_key() const noexcept { return false; }
+  [[nodiscard]] bool listen_key() const noexcept { return access() == Access::listen_key; }
   // What a connect sends, in order, once it is up; `login` is the signed login or auth op made for this connect
   // (LiveGatewayOptions::stream_login; empty where the venue has none).
   [[nodiscard]] virtual std::vector<std::string> on_connect(const std::string& login) const = 0;

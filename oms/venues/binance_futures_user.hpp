@@ -89,7 +89,8 @@ class UserStreamDecoder final : public VenueUserDecoder {
 class PrivateStream final : public VenueStreamDialect {
  public:
   [[nodiscard]] bool subscribes() const noexcept override { return false; }
-  [[nodiscard]] bool listen_key() const noexcept override { return true; }
+  [[nodiscard]] Access access() const noexcept override { return Access::listen_key; }
+  [[nodiscard]] KeepAlive keep_alive() const noexcept override { return KeepAlive::answer_venue_pings; }
   [[nodiscard]] std::vector<std::string> on_connect(const std::string&) const override { return {}; }
   [[nodiscard]] Answer answer(std::string_view) const noexcept override { return Answer::other; }
 };

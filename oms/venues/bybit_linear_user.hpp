@@ -221,6 +221,8 @@ struct ApiKeyInfo {
 class PrivateStream final : public VenueStreamDialect {
  public:
   explicit PrivateStream(bool dcp) : dcp_(dcp) {}
+  [[nodiscard]] Access access() const noexcept override { return Access::login; }
+  [[nodiscard]] KeepAlive keep_alive() const noexcept override { return KeepAlive::json_ping_op; }
   [[nodiscard]] bool subscribes() const noexcept override { return true; }
   [[nodiscard]] std::vector<std::string> on_connect(const std::string& login) const override;
   [[nodiscard]] Answer answer(std::string_view payload) const noexcept override;

@@ -200,6 +200,8 @@ struct ApiKeyInfo {
 // the second ack means both are in force.
 class PrivateStream final : public VenueStreamDialect {
  public:
+  [[nodiscard]] Access access() const noexcept override { return Access::token; }
+  [[nodiscard]] KeepAlive keep_alive() const noexcept override { return KeepAlive::json_ping_interval; }
   [[nodiscard]] bool subscribes() const noexcept override { return true; }
   [[nodiscard]] std::vector<std::string> on_connect(const std::string&) const override { return {}; }
   [[nodiscard]] std::vector<std::string> after_welcome() const override;

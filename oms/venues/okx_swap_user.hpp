@@ -304,6 +304,8 @@ class PrivateStream final : public VenueStreamDialect {
  public:
   enum class Endpoint : std::uint8_t { private_orders, business };
   explicit PrivateStream(Endpoint endpoint) : endpoint_(endpoint) {}
+  [[nodiscard]] Access access() const noexcept override { return Access::login; }
+  [[nodiscard]] KeepAlive keep_alive() const noexcept override { return KeepAlive::text_ping_when_idle; }
   [[nodiscard]] bool subscribes() const noexcept override { return true; }
   [[nodiscard]] std::vector<std::string> on_connect(const std::string& login) const override { return {login}; }
   [[nodiscard]] std::string after_login() const override;

@@ -135,6 +135,7 @@ struct BybitLiveRun {
 // What the shared live-suite cases (tests/support/live_suite.hpp) need to know of the Bybit test venue.
 struct BybitSuite {
   static constexpr std::string_view kIdKey = "\"orderLinkId\":\"";
+  static int order_posts(const FakeBybit& v) { return v.requests("POST /v5/order/create"); }
   static std::string resting_entry(const FakeBybit& v) {
     for (const auto& o : v.orders())
       if (o.open() && !o.untriggered() && !o.reduce_only && o.order_type == "Limit") return o.order_link_id;
@@ -230,30 +231,12 @@ TEST(EngineLiveBybit, AFillBeforeTheResubscriptionIsFoundByAQuery) {
   enigma::testing::a_fill_before_the_resubscription_is_found_by_query<BybitSuite>(t, *t.gateway, kUpdates);
 }
 
-// Orders signed with a secret the venue does not know are refused (10004, signature error): the engine raises
-// its emergency stop for credentials, and however much market data follows no new order reaches the venue.
+// The live suite's credentials case (live_suite.hpp) on Bybit: orders signed with a secret the venue does not
+// know are refused (10004, signature error) and raise the emergency stop; no new order follows.
 TEST(EngineLiveBybit, RefusedCredentialsRaiseTheEmergencyStop) {
   BybitLiveRun t;
   ASSERT_TRUE(t.start("not-the-secret-the-venue-knows-00000")) << "private stream, engine or first frame not up";
-  FakeBybit& venue = t.venue;
-  std::size_t sent = 1;
-  while (sent + 100 < kUpdates && venue.bad_signatures() == 0) {
-    t.market.send_next(50);
-    sent += 50;
-    wait_for([&] { return t.market.cursor() == sent; });
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  ASSERT_GE(venue.bad_signatures(), 1) << "no order reached the venue in " << sent << " frames";
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  const int refused = venue.bad_signatures();
-  t.market.send_next(kUpdates - sent);
-  ASSERT_TRUE(wait_for([&] { return t.market.cursor() == kUpdates; }, 20000));
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  t.finish();
-  EXPECT_EQ(venue.bad_signatures(), refused) << "orders kept coming after the venue refused the credentials";
-  EXPECT_EQ(t.core->emergency_count(EmergencyCause::credentials), 1u);
-  EXPECT_EQ(t.core->risk().state(), risk::TradingState::halted);
-  EXPECT_EQ(venue.orders().size(), 0u) << "no order was carried out";
+  enigma::testing::refused_credentials_raise_the_emergency_stop<BybitSuite>(t, kUpdates);
 }
 
 // `enigma live` with the bundled config/live-bybit.toml pointed at the loopback venue and market data: it
@@ -320,12 +303,9 @@ TEST(EngineLiveBybit, TheBinaryTradesOnBybitAndStopsFlat) {
   const auto unconfirmed = enigma::testing::run_enigma("live --config " + config + " --runs-dir " + root + "/runs-0");
   EXPECT_EQ(unconfirmed.code, 3) << unconfirmed.text;
   EXPECT_NE(unconfirmed.text.find("Re-run with --confirm"), std::string::npos) << unconfirmed.text;
-  venue.set_key_can_withdraw(true);
-  const auto withdraw = enigma::testing::run_enigma("live --confirm --config " + config + " --runs-dir " + root + "/runs-1");
-  EXPECT_EQ(withdraw.code, 3) << withdraw.text;
-  EXPECT_NE(withdraw.text.find("can move funds out of the account"), std::string::npos) << withdraw.text;
+  enigma::testing::a_key_that_can_withdraw_is_refused<BybitSuite>(
+      venue, {"live", "--confirm", "--config", config, "--runs-dir", root + "/runs-1"}, root + "/withdraw.out");
   EXPECT_EQ(venue.bodies().size(), 0u);
-  venue.set_key_can_withdraw(false);
 
   Child engine({"live", "--confirm", "--config", config, "--runs-dir", root + "/runs-2"}, root + "/engine.out");
   ASSERT_TRUE(wait_for([&] { return market.live(); }, 30000)) << engine.output();

@@ -193,6 +193,7 @@ struct KucoinLiveRun {
 // What the shared live-suite cases (tests/support/live_suite.hpp) need to know of the KuCoin test venue.
 struct KucoinSuite {
   static constexpr std::string_view kIdKey = "\"clientOid\":\"";
+  static int order_posts(const FakeKucoinFutures& v) { return v.requests("POST /api/v1/orders"); }
   static std::string resting_entry(const FakeKucoinFutures& v) {
     for (const auto& [id, o] : v.orders())
       if (o.active && o.stop.empty() && !o.reduce_only && o.type == "limit" && !o.foreign) return id;
@@ -343,34 +344,12 @@ TEST(EngineLiveKucoin, OrdersReachTheVenueSignedAndFillsComeBack) {
   EXPECT_EQ(gateway.stats().send_allocations.load(), 0u);
 }
 
-// Credentials the venue refuses (here the orders are signed with another secret: 400005, Invalid
-// KC-API-SIGN) raise the engine's emergency stop in a live run: halted, and nothing new reaches the venue
-// however much market data follows.
+// The live suite's credentials case (live_suite.hpp) on KuCoin Futures: orders signed with another secret are
+// refused (400005, Invalid KC-API-SIGN) and raise the emergency stop; no new order follows.
 TEST(EngineLiveKucoin, RefusedCredentialsRaiseTheEmergencyStop) {
   KucoinLiveRun t;
   ASSERT_TRUE(t.start("not-the-venue-secret")) << "private stream, engine or first snapshot not up";
-  FakeKucoinFutures& venue = t.venue;
-  enigma::testing::WsTestServer& market = t.market;
-  std::size_t sent = 1;
-  while (sent + 100 < kUpdates && venue.bad_signatures() == 0) {
-    market.send_next(50);
-    sent += 50;
-    wait_for([&] { return market.cursor() == sent; });
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  ASSERT_GE(venue.bad_signatures(), 1) << "no order reached the venue in " << sent << " frames";
-  // The refusal reaches the engine, and the answers of requests already in flight come (the engine's state
-  // is read only once it has stopped).
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  const int refused_at_stop = venue.auth_refusals();
-  market.send_next(kUpdates - sent);  // more market data: no new entry may follow
-  wait_for([&] { return market.cursor() == kUpdates; });
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  t.finish();
-  EXPECT_EQ(t.core->emergency_count(EmergencyCause::credentials), 1u);
-  EXPECT_EQ(t.core->risk().state(), risk::TradingState::halted);
-  EXPECT_EQ(venue.auth_refusals(), refused_at_stop) << "nothing new after the venue refused the credentials";
-  EXPECT_EQ(venue.bodies().size(), 0u) << "no order was carried out";
+  enigma::testing::refused_credentials_raise_the_emergency_stop<KucoinSuite>(t, kUpdates);
 }
 
 // Start-up reconciliation on KuCoin Futures: our journal is empty; the account holds a position, a balance
@@ -798,7 +777,8 @@ TEST(EngineLiveKucoin, RequestsThatWaitedForTheBudgetAreSignedAgainAsTheyLeave) 
 }
 
 // A restart is not blind on KuCoin Futures either, through the `enigma live` binary (the bundled
-// config/live-kucoin-futures.toml pointed at the loopback venue and market data): the first engine trades
+// config/live-kucoin-futures.toml pointed at the loopback venue and market data): with a key that can withdraw
+// it exits 3 before any order (the live suite's key case); then the first engine trades
 // until an entry's bracket rests at the venue (both legs untriggered stop orders, which KuCoin lists apart),
 // and is SIGKILLed. While it is down the take-profit triggers and fills, and someone places an order by hand.
 // The restart on the same state directory reads the venue before trading: the stop-loss still rests
@@ -850,6 +830,8 @@ TEST(EngineLiveKucoin, ARestartThroughTheBinaryReconcilesWithTheVenue) {
       if (o.active && o.is_stop() && id.rfind("en", 0) == 0) r.push_back(o);
     return r;
   };
+  // The plan's hard limit first: a key with Withdrawal is refused before anything is traded.
+  enigma::testing::a_key_that_can_withdraw_is_refused<KucoinSuite>(venue, args("withdraw"), root + "/withdraw.out");
   std::string stop_id, tp_id;
   {
     Child first(args("first"), root + "/first.out");

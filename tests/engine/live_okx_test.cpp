@@ -160,6 +160,7 @@ std::size_t working(const FakeOkx& venue) { return venue.open_orders().size() + 
 // What the shared live-suite cases (tests/support/live_suite.hpp) need to know of the OKX test venue.
 struct OkxSuite {
   static constexpr std::string_view kIdKey = "\"clOrdId\":\"";
+  static int order_posts(const FakeOkx& v) { return v.requests("POST /api/v5/trade/order"); }
   static std::string resting_entry(const FakeOkx& v) {
     for (const auto& o : v.orders())
       if (o.open() && !o.reduce_only && o.ord_type == "limit" && o.algo_id.empty()) return o.cl_ord_id;
@@ -370,32 +371,12 @@ TEST(EngineLiveOkx, ACancelRefusedForAnOrderAlreadyGoneIsSettledByAQuery) {
   EXPECT_EQ(venue.bad_signatures(), 0);
 }
 
-// Requests signed with a secret the venue does not know are refused (50113, invalid signature): the engine
-// raises its emergency stop for credentials, and however much market data follows no order reaches the venue.
+// The live suite's credentials case (live_suite.hpp) on OKX: requests signed with a secret the venue does not
+// know are refused (50113, invalid signature) and raise the emergency stop; no new order follows.
 TEST(EngineLiveOkx, RefusedCredentialsRaiseTheEmergencyStop) {
   OkxLiveRun t;
   ASSERT_TRUE(t.start("NOT0THE0SECRET0THE0VENUE0KNOWS00")) << "private streams, engine or first frame not up";
-  FakeOkx& venue = t.venue;
-  std::size_t sent = 1;
-  while (sent + 100 < kUpdates && venue.bad_signatures() == 0) {
-    t.market.send_next(50);
-    sent += 50;
-    wait_for([&] { return t.market.cursor() == sent; });
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  ASSERT_GE(venue.bad_signatures(), 1) << "no order reached the venue in " << sent << " frames";
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  // The first signed request is the dead-man countdown (armed before any market data); an order may leave while
-  // its refusal is on the way back, none after it.
-  const int orders = venue.requests("POST /api/v5/trade/order");
-  t.market.send_next(kUpdates - sent);
-  ASSERT_TRUE(wait_for([&] { return t.market.cursor() == kUpdates; }, 20000));
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  t.finish();
-  EXPECT_EQ(venue.requests("POST /api/v5/trade/order"), orders) << "orders went out after the venue refused the credentials";
-  EXPECT_EQ(t.core->emergency_count(EmergencyCause::credentials), 1u);
-  EXPECT_EQ(t.core->risk().state(), risk::TradingState::halted);
-  EXPECT_EQ(venue.orders().size(), 0u) << "no order was carried out";
+  enigma::testing::refused_credentials_raise_the_emergency_stop<OkxSuite>(t, kUpdates);
 }
 
 namespace {
@@ -462,11 +443,8 @@ TEST(EngineLiveOkx, TheBinaryTradesOnOkxAndStopsFlat) {
   const auto unconfirmed = enigma::testing::run_enigma("live --config " + config + " --runs-dir " + root + "/runs-0");
   EXPECT_EQ(unconfirmed.code, 3) << unconfirmed.text;
   EXPECT_NE(unconfirmed.text.find("Re-run with --confirm"), std::string::npos) << unconfirmed.text;
-  venue.set_key_can_withdraw(true);
-  const auto withdraw = enigma::testing::run_enigma("live --confirm --config " + config + " --runs-dir " + root + "/runs-1");
-  EXPECT_EQ(withdraw.code, 3) << withdraw.text;
-  EXPECT_NE(withdraw.text.find("can move funds out of the account"), std::string::npos) << withdraw.text;
-  venue.set_key_can_withdraw(false);
+  enigma::testing::a_key_that_can_withdraw_is_refused<OkxSuite>(
+      venue, {"live", "--confirm", "--config", config, "--runs-dir", root + "/runs-1"}, root + "/withdraw.out");
   venue.set_pos_mode("long_short_mode");
   const auto hedge = enigma::testing::run_enigma("live --confirm --config " + config + " --runs-dir " + root + "/runs-2");
   EXPECT_EQ(hedge.code, 3) << hedge.text;

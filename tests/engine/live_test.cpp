@@ -1234,76 +1234,6 @@ TEST_P(EngineLiveBinaryEntry, MissedFillsAreRecoveredAfterTheUserStreamReconnect
 INSTANTIATE_TEST_SUITE_P(OrderEntries, EngineLiveBinaryEntry, ::testing::Values("rest", "ws-api"),
                          [](const auto& i) { return i.param == "rest" ? std::string("Rest") : std::string("WsApiEd25519"); });
 
-// Credentials refused by the venue (-1022: the signature does not verify with the venue's secret) raise the
-// engine's emergency stop in a live run: halted, nothing new is sent after the refusal.
-TEST(EngineLive, RefusedCredentialsRaiseTheEmergencyStop) {
-  FakeBinance venue;
-  const enigma::testing::RecordedSession rec = recorded_session(20000);
-  enigma::testing::WsTestServerOptions so;
-  so.snapshot_body = rec.snapshot;
-  enigma::testing::WsTestServer market(rec.frames, so);
-  const RunConfig rc = trading_config();
-  InstrumentRegistry registry;
-  rc.fill_registry(registry);
-  strategy::StrategyStage strategies(rc.make_strategies());
-  TradingCoreConfig trading = rc.trading;
-  trading.journal_path = fresh_path("journal");
-  TradingCore core(registry, trading);
-  LiveGateway gateway(registry, gateway_options(venue));
-  core.go_live(gateway, binance_entry(registry, venue, OrderEntry::rest, "not-the-venue-secret"));
-  gateway.start();
-  ASSERT_TRUE(wait_for([&] { return gateway.stream_connected() && venue.stream_open(); }));
-  PaperOptions pp;
-  pp.ws.url = market.url("/stream?streams=btcusdt@depth@0ms/btcusdt@bookTicker/btcusdt@trade");
-  pp.ws.tls.ca_file = market.ca_file();
-  pp.snapshot_url = "https://127.0.0.1:" + std::to_string(market.port()) + "/fapi/v1/depth?symbol=BTCUSDT&limit=1000";
-  pp.max_frames = rec.frames.size();
-  std::atomic<std::uint64_t> frames_taken{0};
-  pp.ws_frames_taken = &frames_taken;
-  pp.run_seconds = 60;  // bound
-  PipelineOptions po;
-  po.venue = Venue::binance_usdm;
-  po.progress = false;
-  std::atomic<bool> stop{false};
-  po.stop = &stop;
-  PipelineResult r;
-  std::thread engine([&] { r = run_live(pp, registry, strategies, core, po, 1'000'000'000); });
-  struct Join {
-    std::thread& t;
-    std::atomic<bool>& stop;
-    ~Join() {
-      stop = true;
-      if (t.joinable()) t.join();
-    }
-  } join{engine, stop};
-  ASSERT_TRUE(wait_for([&] { return market.live(); }));
-  market.send_next(1);
-  ASSERT_TRUE(wait_for([&] { return market.rest_requests() >= 1; }));
-  // The engine holds the snapshot (frame + snapshot taken) before more diffs come: see snapshots_taken().
-  ASSERT_TRUE(wait_for([&] { return frames_taken.load(std::memory_order_acquire) >= 2; }, 30000));
-  std::size_t sent = 1;
-  while (sent + 200 < rec.frames.size() && venue.bad_signatures() == 0) {
-    market.send_next(200);
-    sent += 200;
-    wait_for([&] { return market.cursor() == sent; });
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  ASSERT_GE(venue.bad_signatures(), 1) << "no order reached the venue in " << sent << " frames";
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the answer reaches the OMS thread
-  // Every signed request now fails the venue's check, so the refused count is the engine's request count.
-  const int refused_at_stop = venue.bad_signatures();
-  market.send_next(std::min<std::size_t>(4000, rec.frames.size() - sent));  // more market data: no new entry may follow
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  const int refused_after = venue.bad_signatures();
-  stop = true;
-  engine.join();
-  gateway.stop();
-  EXPECT_EQ(core.emergency_count(EmergencyCause::credentials), 1u);
-  EXPECT_EQ(core.risk().state(), risk::TradingState::halted);
-  EXPECT_EQ(refused_after, refused_at_stop) << "nothing new after the venue refused the credentials";
-  EXPECT_GT(r.orders.risk_rejects, 0u) << "the strategy kept signalling and the halted gate refused it";
-  EXPECT_EQ(core.position(0).qty, Qty{});
-}
 
 namespace {
 
@@ -1351,9 +1281,10 @@ struct LiveRateRig {
 
   // Starts the engine and lets the first frame (and its REST snapshot) in. With `reconcile`, first the start-up
   // reconciliation `enigma live` runs (open orders, commission rates, positions, balance from the venue).
-  bool start(bool reconcile = false) {
+  // `secret`: what the engine's orders are signed with (another than the venue's to see a refusal).
+  bool start(bool reconcile = false, const char* secret = kSecret) {
     const std::string host = "127.0.0.1:" + venue.rest_url().substr(venue.rest_url().rfind(':') + 1);
-    core->go_live(*gateway, binance_entry(registry, venue));
+    core->go_live(*gateway, binance_entry(registry, venue, OrderEntry::rest, secret));
     if (reconcile) {
       oms::binance_futures::Config bc;
       bc.host = host;
@@ -1419,6 +1350,9 @@ struct BinanceSuiteRun {
 };
 struct BinanceSuite {
   static constexpr std::string_view kIdKey = "newClientOrderId=";
+  // The venue counts a refused signature before it reads the path: every signed request refused, with the
+  // orders it took (stricter than new orders alone).
+  static int order_posts(const FakeBinance& v) { return v.posts() + v.bad_signatures(); }
   static std::string resting_entry(const FakeBinance& v) {
     for (const auto& [id, o] : v.orders())
       if (o.status == "NEW" && o.type == "LIMIT" && !o.reduce_only && id.rfind("en", 0) == 0) return id;
@@ -1453,6 +1387,16 @@ TEST(EngineLive, ARejectALostAnswerAndAFillMissedWhileTheStreamWasDown) {
   EXPECT_EQ(rig.venue.commission_rate_queries(), 1);
   BinanceSuiteRun t{rig};
   enigma::testing::reject_lost_answer_and_missed_fill<BinanceSuite>(t, *rig.gateway, rig.rec.frames.size(), "binance");
+}
+
+// The live suite's credentials case (live_suite.hpp) on Binance USD-M: orders signed with a secret the venue
+// does not know are refused (-1022, the signature does not verify) and raise the emergency stop; no new order
+// follows.
+TEST(EngineLive, RefusedCredentialsRaiseTheEmergencyStop) {
+  LiveRateRig rig;
+  ASSERT_TRUE(rig.start(/*reconcile=*/false, "not-the-venue-secret"));
+  BinanceSuiteRun t{rig};
+  enigma::testing::refused_credentials_raise_the_emergency_stop<BinanceSuite>(t, rig.rec.frames.size());
 }
 
 // A venue's 429 (issue 17 item 3): the entry it refused is a venue reject; for Retry-After (1 s) new orders
@@ -1518,13 +1462,9 @@ TEST(EngineLive, AVenue418RaisesTheEmergencyStopAndNoOrderFollows) {
 // before anything else reaches the venue — exit 3 with the reason, no listen key, no query, no order.
 TEST(EngineLive, AKeyThatCanWithdrawIsRefusedAtStart) {
   LiveBinary t("live-withdraw-key");
-  t.venue.set_key_can_withdraw(true);
-  Child engine(t.args("report", "refused"), t.root + "/refused.out");
-  EXPECT_EQ(engine.wait(), 3) << engine.output();
-  const std::string out = engine.output();
-  EXPECT_NE(out.find("refusing to trade with an API key that can move funds out of the account (enableWithdrawals"), std::string::npos) << out;
+  enigma::testing::a_key_that_can_withdraw_is_refused<BinanceSuite>(t.venue, t.args("report", "refused"), t.root + "/refused.out");
+  EXPECT_NE(enigma::testing::slurp(t.root + "/refused.out").find("(enableWithdrawals"), std::string::npos);
   EXPECT_EQ(t.venue.restriction_queries(), 1);
-  EXPECT_EQ(t.venue.bad_signatures(), 0) << "the permission request is signed like the others";
   EXPECT_EQ(t.venue.listen_keys(), 0);
   EXPECT_EQ(t.venue.open_order_queries(), 0);
   EXPECT_EQ(t.venue.posts(), 0);

@@ -5,7 +5,7 @@
 // A rig `Run` has: `venue` (the test venue), `market` (the market-data WsTestServer), `core`
 // (unique_ptr<TradingCore>), `admin` (the admin ring) and `finish()`; its LiveGateway is passed beside it.
 // The test venue has: lose_next_order_answer, reject_next_orders, drop_streams, fill_resting, bodies(),
-// fills(), bad_signatures(). `Traits` has:
+// fills(), bad_signatures(), set_key_can_withdraw. `Traits` has:
 //   static std::string resting_entry(const V&)   an open, untriggered, not reduce-only limit order's client id
 //   static bool flat(const V&)                   no position and no working order at the venue
 //   static long double fee_paid(const Fill&)     a fill's fee as the engine books it (positive = paid)
@@ -13,6 +13,7 @@
 //   static constexpr std::string_view kIdKey     what precedes the client id in an order request's body (a
 //                                                 JSON key, or a form field for Binance); bodies() without it,
 //                                                 e.g. the dead-man's, are not order requests
+//   static int order_posts(const V&)             new-order requests that reached the venue, refused ones too
 #pragma once
 
 #include <gtest/gtest.h>
@@ -275,6 +276,55 @@ void a_fill_before_the_resubscription_is_found_by_query(Run& t, engine::LiveGate
   EXPECT_NEAR(static_cast<double>(our_fees), static_cast<double>(venue_fees), 1e-9);
   EXPECT_EQ(core.position(0).qty, Qty{});
   EXPECT_EQ(core.working_orders(), 0u) << working_orders_text(core) << log.tail(60);
+}
+
+// The plan's hard limit "no withdrawal API permissions", through the binary: `enigma live` (`args`, output to
+// `out`) with a key the venue says can withdraw exits 3 before any order, saying why; the permission request
+// is signed like the others. The venue's key can no longer withdraw afterwards. Needs the test venue's
+// set_key_can_withdraw.
+template <class Traits, class V>
+void a_key_that_can_withdraw_is_refused(V& venue, const std::vector<std::string>& args, const std::string& out) {
+  venue.set_key_can_withdraw(true);
+  Child engine(args, out);
+  const int code = engine.wait();
+  venue.set_key_can_withdraw(false);
+  const std::string said = engine.output();
+  EXPECT_EQ(code, 3) << said;
+  EXPECT_NE(said.find("refusing to trade with an API key that can move funds out of the account"), std::string::npos) << said;
+  EXPECT_EQ(Traits::order_posts(venue), 0) << "an order reached the venue with a key that can withdraw";
+  EXPECT_EQ(venue.bad_signatures(), 0) << "the permission request is signed like the others";
+}
+
+// Credentials the venue refuses, through run_live (the rig started with a secret the venue does not know, so
+// every signed request fails its signature check): the first refusal raises the engine's emergency stop for
+// credentials; the gate halts, and however much market data follows, no new order reaches the venue and none
+// was carried out.
+template <class Traits, class Run>
+void refused_credentials_raise_the_emergency_stop(Run& t, std::size_t updates) {
+  CaseLog log;
+  struct Finish {
+    Run& t;
+    ~Finish() { t.finish(); }
+  } finish{t};
+  auto& venue = t.venue;
+  std::size_t sent = 1;
+  while (sent + 100 < updates && venue.bad_signatures() == 0) feed_frames(t, sent, 50);
+  ASSERT_GE(venue.bad_signatures(), 1) << "no order reached the venue in " << sent << " frames";
+  // The refusal reaches the engine, and the answers of requests already in flight come back (an order may
+  // leave while the refusal is on its way; none after it).
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const int orders = Traits::order_posts(venue);
+  t.market.send_next(updates - sent);  // more market data: the strategy keeps signalling
+  EXPECT_TRUE(wait_for([&] { return t.market.cursor() == updates; }, 20000));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // Counted before the stop, whose own requests (the dead-man's disarm) are refused too.
+  EXPECT_EQ(Traits::order_posts(venue), orders) << "orders went out after the venue refused the credentials";
+  t.finish();
+  EXPECT_EQ(t.core->emergency_count(engine::EmergencyCause::credentials), 1u);
+  EXPECT_EQ(t.core->risk().state(), risk::TradingState::halted);
+  EXPECT_GT(t.core->counters().risk_rejects, 0u) << "the strategy kept signalling and the halted gate refused it";
+  EXPECT_TRUE(Traits::client_ids(venue).empty()) << "an order was carried out";
+  EXPECT_EQ(t.core->position(0).qty, Qty{}) << log.tail(30);
 }
 
 }  // namespace enigma::testing
