@@ -2,9 +2,11 @@
 
 #include "oms/venues/binance_futures.hpp"
 #include "oms/venues/binance_futures_user.hpp"
+#include "oms/venues/bybit_linear.hpp"
 #include "oms/venues/bybit_linear_user.hpp"
 #include "oms/venues/kucoin_futures.hpp"
 #include "oms/venues/kucoin_futures_user.hpp"
+#include "oms/venues/okx_swap.hpp"
 #include "oms/venues/okx_swap_user.hpp"
 
 namespace enigma::oms {
@@ -18,6 +20,8 @@ std::unique_ptr<VenueOrderEntry> simulated_order_entry(Venue venue, const Instru
     case Venue::binance_spot: return std::make_unique<binance_futures::OrderEntry>(registry, "sim-api-key", Secret(kKey));
     case Venue::kucoin_futures:
       return std::make_unique<kucoin_futures::OrderEntry>(registry, "sim-api-key", Secret(kKey), Secret(kKey));
+    case Venue::bybit: return std::make_unique<bybit_linear::OrderEntry>(registry, "sim-api-key", Secret(kKey));
+    case Venue::okx: return std::make_unique<okx_swap::OrderEntry>(registry, "sim-api-key", Secret(kKey), Secret(kKey));
     default: return nullptr;
   }
 }

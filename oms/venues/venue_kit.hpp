@@ -14,9 +14,9 @@ namespace enigma::oms {
 
 // The order entry replay and paper sign with: the venue's real encoder under a fixed simulation key, so the
 // order path encodes and signs the exact bytes a live gateway would write (and times them) while the
-// simulated exchange takes the order. Binance (USD-M, COIN-M, spot) and KuCoin Futures; nullptr for the
-// others: their orders go to the simulated exchange unencoded (Bybit's and OKX's bytes are made only live,
-// so a replay times no encode stage for them).
+// simulated exchange takes the order. Every venue with live order entry: Binance (USD-M, COIN-M, spot),
+// KuCoin Futures, Bybit and OKX; nullptr for the others, whose orders go to the simulated exchange unencoded
+// (a replay times no encode stage for them).
 [[nodiscard]] std::unique_ptr<VenueOrderEntry> simulated_order_entry(Venue venue, const InstrumentRegistry& registry);
 
 // The decoder of `venue`'s private stream and REST answers (live order entry: Binance USD-M, KuCoin Futures,

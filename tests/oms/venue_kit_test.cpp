@@ -81,13 +81,14 @@ TEST(OmsVenueOrderEntry, EachEntryServesItsOwnVenues) {
   EXPECT_FALSE(bybit()->serves(Venue::okx));
   EXPECT_TRUE(okx()->serves(Venue::okx));
   EXPECT_FALSE(okx()->serves(Venue::binance_usdm));
-  // Replay and paper: Binance's three products and KuCoin Futures are encoded, the others are not.
-  for (Venue v : {Venue::binance_usdm, Venue::binance_coinm, Venue::binance_spot, Venue::kucoin_futures}) {
+  // Replay and paper: the venues with live order entry are encoded (Binance's three products, KuCoin Futures,
+  // Bybit and OKX), the others are not.
+  for (Venue v : {Venue::binance_usdm, Venue::binance_coinm, Venue::binance_spot, Venue::kucoin_futures, Venue::bybit, Venue::okx}) {
     auto e = simulated_order_entry(v, registry());
     ASSERT_NE(e, nullptr) << to_string(v);
     EXPECT_TRUE(e->serves(v));
   }
-  for (Venue v : {Venue::okx, Venue::bybit, Venue::coinbase, Venue::kucoin_spot, Venue::kraken_spot})
+  for (Venue v : {Venue::coinbase, Venue::kucoin_spot, Venue::kraken_spot})
     EXPECT_EQ(simulated_order_entry(v, registry()), nullptr) << to_string(v);
 }
 
