@@ -17,7 +17,9 @@
 #include "oms/ids.hpp"
 #include "oms/signing.hpp"
 #include "oms/venues/binance_futures.hpp"
+#include "oms/venues/bybit_linear.hpp"
 #include "oms/venues/kucoin_futures.hpp"
+#include "oms/venues/okx_swap.hpp"
 #include "tests/support/alloc_counter.hpp"
 
 namespace {
@@ -82,6 +84,8 @@ struct Fixture : ::testing::Test {
   InstrumentRegistry registry{16};
   InstrumentId ltcbtc{};
   InstrumentId xbtusdtm{};
+  InstrumentId bybit_btcusdt{};
+  InstrumentId okx_btc_swap{};
   void SetUp() override {
     InstrumentSpec s{};
     s.venue = Venue::binance_usdm;
@@ -92,6 +96,14 @@ struct Fixture : ::testing::Test {
     s.symbol = Symbol("XBTUSDTM");
     s.multiplier = Qty::parse("0.001").value;
     xbtusdtm = registry.add(s).value;
+    s.venue = Venue::bybit;
+    s.symbol = Symbol("BTCUSDT");
+    s.multiplier = Qty::parse("1").value;
+    bybit_btcusdt = registry.add(s).value;
+    s.venue = Venue::okx;
+    s.symbol = Symbol("BTC-USDT-SWAP");
+    s.multiplier = Qty::parse("0.01").value;
+    okx_btc_swap = registry.add(s).value;
   }
   OrderSpec limit_order(InstrumentId id, std::string_view cid) const {
     OrderSpec o{};
@@ -621,14 +633,21 @@ TEST_F(Fixture, KucoinResignEqualsAFreshEncodeAtTheNewTime) {
 
 TEST_F(Fixture, EncodeAndSignAllocateNothing) {
   ASSERT_EQ(g_mem_hooks_installed, 1) << "OpenSSL allocated before the counting hooks were installed";
+  // Every encoder a replay, paper or live run signs with (oms::simulated_order_entry, the live order entry).
   binance_futures::Encoder bn(registry, "k", Secret(kBinanceSecret));
   kucoin_futures::Encoder kc(registry, "k", Secret("s"), Secret("p"));
+  bybit_linear::Encoder by(registry, "k", Secret("s"));
+  okx_swap::Encoder ok(registry, "k", Secret("s"), Secret("p"));
   const OrderSpec b = limit_order(ltcbtc, "b1");
   const OrderSpec k = limit_order(xbtusdtm, "k1");
+  const OrderSpec y = limit_order(bybit_btcusdt, "y1");
+  const OrderSpec o = limit_order(okx_btc_swap, "o1");
   char buf[2048];
   // Warm up once (lazy one-time initialisation inside libcrypto is not per-request cost).
   ASSERT_TRUE(bn.encode_new(b, 1, buf, sizeof buf).ok());
   ASSERT_TRUE(kc.encode_new(k, 1, buf, sizeof buf).ok());
+  ASSERT_TRUE(by.encode_new(y, 1, buf, sizeof buf).ok());
+  ASSERT_TRUE(ok.encode_new(o, 1, buf, sizeof buf).ok());
   const std::uint64_t ossl_before = g_ossl_allocs;
   test::AllocationScope scope;
   for (int i = 0; i < 100; ++i) {
@@ -636,6 +655,10 @@ TEST_F(Fixture, EncodeAndSignAllocateNothing) {
     ASSERT_TRUE(bn.encode_cancel(ltcbtc, b.req.client_id, 1000 + i, buf, sizeof buf).ok());
     ASSERT_TRUE(kc.encode_new(k, 1000 + i, buf, sizeof buf).ok());
     ASSERT_TRUE(kc.encode_cancel(xbtusdtm, k.req.client_id, 1000 + i, buf, sizeof buf).ok());
+    ASSERT_TRUE(by.encode_new(y, 1000 + i, buf, sizeof buf).ok());
+    ASSERT_TRUE(by.encode_cancel(bybit_btcusdt, y.req.client_id, 1000 + i, buf, sizeof buf).ok());
+    ASSERT_TRUE(ok.encode_new(o, 1000 + i, buf, sizeof buf).ok());
+    ASSERT_TRUE(ok.encode_cancel(okx_btc_swap, o.req.client_id, /*algo=*/false, 1000 + i, buf, sizeof buf).ok());
   }
   EXPECT_EQ(scope.count(), 0u);
   EXPECT_EQ(g_ossl_allocs - ossl_before, 0u);
