@@ -158,6 +158,61 @@ FeeRates parse_commission_rate(std::string_view body, std::string_view symbol) {
   return FeeRates{rate("makerCommissionRate"), rate("takerCommissionRate")};
 }
 
+namespace {
+// The array a start-up query answers with (its elements live as long as `parser`).
+simdjson::dom::array answer_array(simdjson::dom::parser& parser, std::string_view body, std::string_view what) {
+  simdjson::dom::element doc;
+  if (parser.parse(body.data(), body.size()).get(doc) != simdjson::SUCCESS || !doc.is_array())
+    throw Error("reconciliation: " + std::string(what) + " is not a JSON array: " + std::string(body.substr(0, 200)));
+  return doc.get_array().value();
+}
+}  // namespace
+
+std::vector<VenueOrder> parse_open_orders(std::string_view body) {
+  using account::field;
+  simdjson::dom::parser parser;
+  std::vector<VenueOrder> out;
+  for (simdjson::dom::element o : answer_array(parser, body, "GET /fapi/v1/openOrders")) {
+    if (!o.is_object()) throw Error("reconciliation: GET /fapi/v1/openOrders holds a non-object: " + std::string(body.substr(0, 200)));
+    VenueOrder v{std::string(field(o, "clientOrderId")), std::string(field(o, "symbol")), std::string(field(o, "side")),
+                 std::string(field(o, "origQty")), std::string(field(o, "status")), std::string(field(o, "type")),
+                 std::string(field(o, "price")), std::string(field(o, "stopPrice")), std::string(field(o, "executedQty")),
+                 std::string(field(o, "timeInForce"))};
+    bool reduce = false;
+    if (o["reduceOnly"].get(reduce) == simdjson::SUCCESS) v.reduce_only = reduce;
+    std::uint64_t id = 0;
+    if (o["orderId"].get(id) == simdjson::SUCCESS) v.order_id = std::to_string(id);
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+std::pair<Qty, Price> parse_position(std::string_view body, std::string_view symbol) {
+  using account::field;
+  simdjson::dom::parser parser;
+  std::pair<Qty, Price> out{};
+  for (simdjson::dom::element p : answer_array(parser, body, "GET /fapi/v2/positionRisk")) {
+    if (!p.is_object() || field(p, "symbol") != symbol) continue;
+    const auto q = Qty::parse(field(p, "positionAmt"));
+    const auto e = Price::parse(field(p, "entryPrice"));
+    if (!q.ok() || !e.ok()) throw Error("reconciliation: bad positionAmt/entryPrice for " + std::string(symbol) + " in GET /fapi/v2/positionRisk");
+    out = {q.value, e.value};
+  }
+  return out;
+}
+
+Notional parse_usdt_balance(std::string_view body) {
+  using account::field;
+  simdjson::dom::parser parser;
+  for (simdjson::dom::element b : answer_array(parser, body, "GET /fapi/v2/balance")) {
+    if (!b.is_object() || field(b, "asset") != "USDT") continue;
+    const auto v = Notional::parse(field(b, "balance"));
+    if (!v.ok()) throw Error("reconciliation: bad USDT balance in GET /fapi/v2/balance");
+    return v.value;
+  }
+  throw Error("reconciliation: GET /fapi/v2/balance has no USDT balance");
+}
+
 Reason reason_from_code(std::int32_t code) noexcept {
   switch (code) {
     case -2019: return Reason::insufficient_margin;      // "Margin is insufficient."
@@ -501,19 +556,7 @@ class BinanceUsdmQueries final : public VenueQueries {
   std::string_view open_orders_endpoint() const noexcept override { return "GET /fapi/v1/openOrders"; }
 
   std::vector<VenueOrder> open_orders() override {
-    std::vector<VenueOrder> out;
-    for (simdjson::dom::element o : array(require_ok(calls_, enc_, "/fapi/v1/openOrders"), "GET /fapi/v1/openOrders")) {
-      VenueOrder v{std::string(field(o, "clientOrderId")), std::string(field(o, "symbol")), std::string(field(o, "side")),
-                   std::string(field(o, "origQty")), std::string(field(o, "status")), std::string(field(o, "type")),
-                   std::string(field(o, "price")), std::string(field(o, "stopPrice")), std::string(field(o, "executedQty")),
-                   std::string(field(o, "timeInForce"))};
-      bool reduce = false;
-      if (o["reduceOnly"].get(reduce) == simdjson::SUCCESS) v.reduce_only = reduce;
-      std::uint64_t id = 0;
-      if (o["orderId"].get(id) == simdjson::SUCCESS) v.order_id = std::to_string(id);
-      out.push_back(std::move(v));
-    }
-    return out;
+    return oms::binance_futures::parse_open_orders(require_ok(calls_, enc_, "/fapi/v1/openOrders"));
   }
   bool query(const oms::OrderState& o, oms::RestAnswer& a, std::string& why) override {
     const std::string id(o.client_id().view());
@@ -538,25 +581,9 @@ class BinanceUsdmQueries final : public VenueQueries {
       positions_body_ = require_ok(calls_, enc_, "/fapi/v2/positionRisk");
       positions_loaded_ = true;
     }
-    std::pair<Qty, Price> out{};
-    for (simdjson::dom::element p : array(positions_body_, "GET /fapi/v2/positionRisk")) {
-      if (field(p, "symbol") != symbol) continue;
-      const auto q = Qty::parse(field(p, "positionAmt"));
-      const auto e = Price::parse(field(p, "entryPrice"));
-      if (!q.ok() || !e.ok()) throw Error("reconciliation: bad positionAmt/entryPrice for " + std::string(symbol));
-      out = {q.value, e.value};
-    }
-    return out;
+    return oms::binance_futures::parse_position(positions_body_, symbol);
   }
-  Notional balance() override {
-    for (simdjson::dom::element b : array(require_ok(calls_, enc_, "/fapi/v2/balance"), "GET /fapi/v2/balance")) {
-      if (field(b, "asset") != "USDT") continue;
-      const auto v = Notional::parse(field(b, "balance"));
-      if (!v.ok()) throw Error("reconciliation: bad USDT balance in GET /fapi/v2/balance");
-      return v.value;
-    }
-    throw Error("reconciliation: GET /fapi/v2/balance has no USDT balance");
-  }
+  Notional balance() override { return oms::binance_futures::parse_usdt_balance(require_ok(calls_, enc_, "/fapi/v2/balance")); }
   // Each stream fill carries its commission ("n"); an order answer does not, so a fill found by a query is
   // priced at these (the gateway's decoder for the reconnect's queries, ours for the start-up's).
   std::optional<oms::FeeRates> fee_rates(InstrumentId instrument) override {
@@ -569,17 +596,10 @@ class BinanceUsdmQueries final : public VenueQueries {
   }
 
  private:
-  simdjson::dom::array array(const std::string& body, std::string_view what) {
-    simdjson::dom::element doc;
-    if (parser_.parse(body).get(doc) != simdjson::SUCCESS || !doc.is_array())
-      throw Error("reconciliation: " + std::string(what) + " is not a JSON array: " + body.substr(0, 200));
-    return doc.get_array().value();
-  }
   VenueCalls& calls_;
   oms::binance_futures::Encoder& enc_;
   const InstrumentRegistry& registry_;
   oms::binance_futures::UserStreamDecoder decoder_;
-  simdjson::dom::parser parser_;
   std::string positions_body_;
   bool positions_loaded_{false};
 };

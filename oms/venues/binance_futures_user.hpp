@@ -13,6 +13,8 @@
 #include <memory>
 #include <span>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/error.hpp"
 #include "core/instrument.hpp"
@@ -80,6 +82,15 @@ class UserStreamDecoder final : public VenueUserDecoder {
 // The rates of a GET /fapi/v1/commissionRate?symbol=S answer ({"symbol","makerCommissionRate",
 // "takerCommissionRate"}). Throws enigma::Error naming the endpoint and what is wrong.
 [[nodiscard]] FeeRates parse_commission_rate(std::string_view body, std::string_view symbol);
+
+// The start-up reconciliation's readers (account_queries). Each throws enigma::Error naming the endpoint and
+// what is wrong.
+// GET /fapi/v1/openOrders: the account's open orders, as the venue names them.
+[[nodiscard]] std::vector<VenueOrder> parse_open_orders(std::string_view body);
+// GET /fapi/v2/positionRisk: `symbol`'s position (positionAmt, signed; entryPrice); zero where it has none.
+[[nodiscard]] std::pair<Qty, Price> parse_position(std::string_view body, std::string_view symbol);
+// GET /fapi/v2/balance: the USDT asset's balance.
+[[nodiscard]] Notional parse_usdt_balance(std::string_view body);
 
 // Binance error code -> our reject reason (-2019 margin, -5022 post-only, -2022 reduce-only, ...).
 [[nodiscard]] Reason reason_from_code(std::int32_t code) noexcept;

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 using namespace enigma;
 using namespace enigma::oms;
@@ -302,4 +303,52 @@ TEST(OmsBinanceUser, RestCancelAndQueryAnswers) {
   EXPECT_EQ(a.report.kind, ExecKind::status);
   EXPECT_EQ(a.report.reason, Reason::order_not_found);
   EXPECT_FALSE(a.unknown);
+}
+
+// The start-up reconciliation's readers on the example answers of Binance's docs (GET /fapi/v1/openOrders,
+// /fapi/v2/positionRisk, /fapi/v2/balance, /fapi/v1/commissionRate; also the fuzz seeds in
+// tests/fuzz/corpus/binance_user), and what they say of answers they cannot read.
+TEST(OmsBinanceUser, StartUpReadersTakeTheDocumentedAnswers) {
+  const std::string open_orders =
+      R"([{"avgPrice":"0.00000","clientOrderId":"en12","cumQuote":"0","executedQty":"0","orderId":1917641,"origQty":"0.40",)"
+      R"("origType":"TRAILING_STOP_MARKET","price":"0","reduceOnly":false,"side":"BUY","positionSide":"SHORT","status":"NEW",)"
+      R"("stopPrice":"9300","closePosition":false,"symbol":"BTCUSDT","time":1579276756075,"timeInForce":"GTC","type":"STOP_MARKET"}])";
+  const std::vector<VenueOrder> orders = parse_open_orders(open_orders);
+  ASSERT_EQ(orders.size(), 1u);
+  EXPECT_EQ(orders[0].client_id, "en12");
+  EXPECT_EQ(orders[0].symbol, "BTCUSDT");
+  EXPECT_EQ(orders[0].side, "BUY");
+  EXPECT_EQ(orders[0].qty, "0.40");
+  EXPECT_EQ(orders[0].status, "NEW");
+  EXPECT_EQ(orders[0].type, "STOP_MARKET");
+  EXPECT_EQ(orders[0].stop_price, "9300");
+  EXPECT_EQ(orders[0].order_id, "1917641");
+  EXPECT_FALSE(orders[0].reduce_only);
+  EXPECT_TRUE(parse_open_orders("[]").empty());
+
+  const std::string risk = R"([{"entryPrice":"6563.66500","positionAmt":"-20.000","symbol":"BTCUSDT","positionSide":"BOTH"},)"
+                           R"({"entryPrice":"0.0","positionAmt":"0.000","symbol":"ETHUSDT","positionSide":"BOTH"}])";
+  const auto [qty, entry] = parse_position(risk, "BTCUSDT");
+  EXPECT_EQ(qty, Qty::parse("-20").value);
+  EXPECT_EQ(entry, Price::parse("6563.665").value);
+  EXPECT_EQ(parse_position(risk, "LTCUSDT").first, Qty{});  // none for it: flat
+
+  EXPECT_EQ(parse_usdt_balance(R"([{"accountAlias":"SgsR","asset":"BNB","balance":"1.5"},{"asset":"USDT","balance":"122607.35137903"}])"),
+            Notional::parse("122607.35137903").value);
+
+  const auto error_of = [](auto&& f) {
+    try {
+      f();
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(error_of([] { (void)parse_open_orders(R"({"code":-2015})"); }).find("GET /fapi/v1/openOrders is not a JSON array"), std::string::npos);
+  EXPECT_NE(error_of([] { (void)parse_open_orders("[1]"); }).find("non-object"), std::string::npos);
+  EXPECT_NE(error_of([] { (void)parse_position(R"([{"symbol":"BTCUSDT","positionAmt":"x","entryPrice":"1"}])", "BTCUSDT"); })
+                .find("bad positionAmt/entryPrice for BTCUSDT"),
+            std::string::npos);
+  EXPECT_NE(error_of([] { (void)parse_usdt_balance(R"([{"asset":"BNB","balance":"1"}])"); }).find("has no USDT balance"), std::string::npos);
+  EXPECT_NE(error_of([] { (void)parse_usdt_balance("not json"); }).find("GET /fapi/v2/balance is not a JSON array"), std::string::npos);
 }
