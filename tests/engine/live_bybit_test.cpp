@@ -136,6 +136,7 @@ struct BybitLiveRun {
 struct BybitSuite {
   static constexpr std::string_view kIdKey = "\"orderLinkId\":\"";
   static int order_posts(const FakeBybit& v) { return v.requests("POST /v5/order/create"); }
+  static void rate_limit_next(FakeBybit& v) { v.rate_limit_next(1); }  // retCode 10006, reset in 1 s
   static std::string resting_entry(const FakeBybit& v) {
     for (const auto& o : v.orders())
       if (o.open() && !o.untriggered() && !o.reduce_only && o.order_type == "Limit") return o.order_link_id;
@@ -229,6 +230,14 @@ TEST(EngineLiveBybit, AFillBeforeTheResubscriptionIsFoundByAQuery) {
   BybitLiveRun t([](RunConfig& rc) { rc.trading.entry_by_strategy[0].mode = oms::EntryMode::level; });
   ASSERT_TRUE(t.start(kBybitSecret)) << "private stream, engine or first frame not up";
   enigma::testing::a_fill_before_the_resubscription_is_found_by_query<BybitSuite>(t, *t.gateway, kUpdates);
+}
+
+// The live suite's rate-limit case (live_suite.hpp) on Bybit: a 10006 answer backs new orders off until its
+// X-Bapi-Limit-Reset-Timestamp; none reaches the venue meanwhile, and orders flow again after it.
+TEST(EngineLiveBybit, ARateLimitAnswerBacksOffNewOrders) {
+  BybitLiveRun t;
+  ASSERT_TRUE(t.start(kBybitSecret)) << "private stream, engine or first frame not up";
+  enigma::testing::a_rate_limit_answer_backs_off_new_orders<BybitSuite>(t, *t.gateway, kUpdates);
 }
 
 // The live suite's credentials case (live_suite.hpp) on Bybit: orders signed with a secret the venue does not

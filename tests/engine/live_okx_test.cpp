@@ -161,6 +161,7 @@ std::size_t working(const FakeOkx& venue) { return venue.open_orders().size() + 
 struct OkxSuite {
   static constexpr std::string_view kIdKey = "\"clOrdId\":\"";
   static int order_posts(const FakeOkx& v) { return v.requests("POST /api/v5/trade/order"); }
+  static void rate_limit_next(FakeOkx& v) { v.rate_limit_next(1); }  // HTTP 429, 50011
   static std::string resting_entry(const FakeOkx& v) {
     for (const auto& o : v.orders())
       if (o.open() && !o.reduce_only && o.ord_type == "limit" && o.algo_id.empty()) return o.cl_ord_id;
@@ -369,6 +370,14 @@ TEST(EngineLiveOkx, ACancelRefusedForAnOrderAlreadyGoneIsSettledByAQuery) {
   // The settled order no longer counts against the risk limits (nor is it a kill switch's to cancel).
   EXPECT_EQ(t.core->risk().kill_switch().orders().size(), 0u);
   EXPECT_EQ(venue.bad_signatures(), 0);
+}
+
+// The live suite's rate-limit case (live_suite.hpp) on OKX: a 429 (50011) backs new orders off until OKX's
+// 2 s window rolls; none reaches the venue meanwhile, and orders flow again after it.
+TEST(EngineLiveOkx, ARateLimitAnswerBacksOffNewOrders) {
+  OkxLiveRun t;
+  ASSERT_TRUE(t.start(kOkxSecret)) << "private streams, engine or first frame not up";
+  enigma::testing::a_rate_limit_answer_backs_off_new_orders<OkxSuite>(t, *t.gateway, kUpdates);
 }
 
 // The live suite's credentials case (live_suite.hpp) on OKX: requests signed with a secret the venue does not

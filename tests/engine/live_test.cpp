@@ -1353,6 +1353,10 @@ struct BinanceSuite {
   // The venue counts a refused signature before it reads the path: every signed request refused, with the
   // orders it took (stricter than new orders alone).
   static int order_posts(const FakeBinance& v) { return v.posts() + v.bad_signatures(); }
+  static void rate_limit_next(FakeBinance& v) {  // the next order: HTTP 429, -1003, Retry-After 1 s
+    v.script(1, 429, -1003);
+    v.set_retry_after(1);
+  }
   static std::string resting_entry(const FakeBinance& v) {
     for (const auto& [id, o] : v.orders())
       if (o.status == "NEW" && o.type == "LIMIT" && !o.reduce_only && id.rfind("en", 0) == 0) return id;
@@ -1387,6 +1391,16 @@ TEST(EngineLive, ARejectALostAnswerAndAFillMissedWhileTheStreamWasDown) {
   EXPECT_EQ(rig.venue.commission_rate_queries(), 1);
   BinanceSuiteRun t{rig};
   enigma::testing::reject_lost_answer_and_missed_fill<BinanceSuite>(t, *rig.gateway, rig.rec.frames.size(), "binance");
+}
+
+// The live suite's rate-limit case (live_suite.hpp) on Binance USD-M: a 429 (-1003) with Retry-After 1 s backs
+// new orders off; none reaches the venue meanwhile, and orders flow again after it (the /metrics side of the
+// same answer: AVenue429BacksOffNewOrdersThenTheyResume).
+TEST(EngineLive, ARateLimitAnswerBacksOffNewOrders) {
+  LiveRateRig rig;
+  ASSERT_TRUE(rig.start());
+  BinanceSuiteRun t{rig};
+  enigma::testing::a_rate_limit_answer_backs_off_new_orders<BinanceSuite>(t, *rig.gateway, rig.rec.frames.size());
 }
 
 // The live suite's credentials case (live_suite.hpp) on Binance USD-M: orders signed with a secret the venue

@@ -14,10 +14,12 @@
 //                                                 JSON key, or a form field for Binance); bodies() without it,
 //                                                 e.g. the dead-man's, are not order requests
 //   static int order_posts(const V&)             new-order requests that reached the venue, refused ones too
+//   static void rate_limit_next(V&)              the venue answers the next request with its rate-limit refusal
 #pragma once
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -63,6 +65,15 @@ class CaseLog {
     logger_.flush();
     return slurp(path_).find(text) != std::string::npos;
   }
+  // The lines written so far that contain `text`.
+  std::vector<std::string> lines_with(std::string_view text) {
+    logger_.flush();
+    std::istringstream in(slurp(path_));
+    std::vector<std::string> out;
+    for (std::string line; std::getline(in, line);)
+      if (line.find(text) != std::string::npos) out.push_back(std::move(line));
+    return out;
+  }
   // The last `n` lines written so far (but the kill switch's refusals of new entries, one per frame).
   std::string tail(std::size_t n) {
     logger_.flush();
@@ -104,6 +115,19 @@ void feed_frames(Run& t, std::size_t& sent, std::size_t n) {
   sent += n;
   wait_for([&] { return t.market.cursor() == sent; });
   std::this_thread::sleep_for(std::chrono::milliseconds(10));
+}
+
+// The client ids of the order requests the venue received, in order (other requests, e.g. the dead-man's, have
+// none).
+template <class Traits, class V>
+std::vector<std::string> order_ids(const V& venue) {
+  std::vector<std::string> ids;
+  for (const std::string& b : venue.bodies())
+    if (const std::size_t at = b.find(Traits::kIdKey); at != std::string::npos) {
+      const std::size_t from = at + Traits::kIdKey.size();
+      ids.push_back(b.substr(from, b.find_first_of("\"&", from) - from));  // a JSON string or a form value
+    }
+  return ids;
 }
 
 // The engine's fees and the venue's for every fill, summed (positive = paid).
@@ -167,16 +191,7 @@ void reject_lost_answer_and_missed_fill(Run& t, engine::LiveGateway& gateway, st
   } finish{t};
   auto& venue = t.venue;
   std::size_t sent = 1;
-  // The client ids of the order requests the venue received (other requests, e.g. the dead-man's, have none).
-  const auto order_ids = [&] {
-    std::vector<std::string> ids;
-    for (const std::string& b : venue.bodies())
-      if (const std::size_t at = b.find(Traits::kIdKey); at != std::string::npos) {
-        const std::size_t from = at + Traits::kIdKey.size();
-        ids.push_back(b.substr(from, b.find_first_of("\"&", from) - from));  // a JSON string or a form value
-      }
-    return ids;
-  };
+  const auto order_ids = [&] { return enigma::testing::order_ids<Traits>(venue); };
   const std::size_t before = order_ids().size();  // orders sent with the first frames, before the fault
   venue.reject_next_orders(1);
   while (sent + 200 < updates && order_ids().size() <= before) feed_frames(t, sent, 50);
@@ -276,6 +291,67 @@ void a_fill_before_the_resubscription_is_found_by_query(Run& t, engine::LiveGate
   EXPECT_NEAR(static_cast<double>(our_fees), static_cast<double>(venue_fees), 1e-9);
   EXPECT_EQ(core.position(0).qty, Qty{});
   EXPECT_EQ(core.working_orders(), 0u) << working_orders_text(core) << log.tail(60);
+}
+
+// The venue's rate-limit refusal, through run_live (Binance: 429 with Retry-After; KuCoin: 429000 with
+// gw-ratelimit-reset; Bybit: retCode 10006 with X-Bapi-Limit-Reset-Timestamp; OKX: 429, 50011, until the window
+// rolls): new orders are then refused here (counted, logged with cause=backing_off) and none of them reaches
+// the venue; once the venue's window has passed, orders reach it again. The kill leaves the venue flat, and
+// the engine's trades and fees are the venue's.
+template <class Traits, class Run>
+void a_rate_limit_answer_backs_off_new_orders(Run& t, engine::LiveGateway& gateway, std::size_t updates) {
+  CaseLog log;
+  struct Finish {
+    Run& t;
+    ~Finish() { t.finish(); }
+  } finish{t};
+  auto& venue = t.venue;
+  std::size_t sent = 1;
+  while (sent + 300 < updates && Traits::order_posts(venue) == 0) feed_frames(t, sent, 20);
+  ASSERT_GT(Traits::order_posts(venue), 0) << "no order in " << sent << " frames";
+  Traits::rate_limit_next(venue);
+  while (sent + 300 < updates && gateway.stats().http_429.load() == 0) feed_frames(t, sent, 20);
+  ASSERT_EQ(gateway.stats().http_429.load(), 1u) << "no request met the venue's limit in " << sent << " frames";
+  const auto limited_at = std::chrono::steady_clock::now();
+  // Market data through the back-off: the strategy keeps signalling, the gateway refuses its entries.
+  while (sent + 300 < updates && gateway.stats().backoff_refusals.load() == 0) feed_frames(t, sent, 20);
+  ASSERT_GE(gateway.stats().backoff_refusals.load(), 1u) << "no entry was held back in " << sent << " frames";
+  const std::vector<std::string> limited = log.lines_with("venue_rate_limited ");
+  ASSERT_EQ(limited.size(), 1u) << log.tail(30);
+  const std::size_t ms_at = limited[0].find("backoff_ms=");
+  ASSERT_NE(ms_at, std::string::npos) << limited[0];
+  const long backoff_ms = std::stol(limited[0].substr(ms_at + 11));
+  EXPECT_GT(backoff_ms, 0) << limited[0];
+  EXPECT_LE(backoff_ms, 10000) << "the test venue's window is short: " << limited[0];
+  // Orders only once the venue's window has passed.
+  std::this_thread::sleep_until(limited_at + std::chrono::milliseconds(std::min<long>(backoff_ms, 10000) + 100));
+  const int before_resume = Traits::order_posts(venue);
+  while (sent + 200 < updates && Traits::order_posts(venue) == before_resume) feed_frames(t, sent, 20);
+  ASSERT_GT(Traits::order_posts(venue), before_resume) << "no order reached the venue after the back-off";
+  ASSERT_TRUE(kill_until_flat<Traits>(t, sent, updates)) << "the venue still holds a position or a working order after the kill";
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // Each entry refused while backing off never reached the venue.
+  const std::vector<std::string> sent_ids = order_ids<Traits>(venue);
+  std::size_t refused = 0;
+  for (const std::string& line : log.lines_with("request_refused_locally id=")) {
+    if (line.find("cause=backing_off") == std::string::npos) continue;
+    const std::size_t from = line.find("id=") + 3;
+    const std::string id = line.substr(from, line.find(' ', from) - from);
+    ++refused;
+    EXPECT_EQ(std::find(sent_ids.begin(), sent_ids.end(), id), sent_ids.end()) << id << " reached the venue inside the back-off";
+  }
+  EXPECT_GE(refused, 1u) << log.tail(30);
+  t.finish();
+  EXPECT_EQ(venue.bad_signatures(), 0);
+  engine::TradingCore& core = *t.core;
+  EXPECT_EQ(core.counters().venue_http_429, 1u);
+  EXPECT_GE(core.counters().venue_rate_refusals, 1u);
+  EXPECT_EQ(core.counters().venue_http_418, 0u);
+  ASSERT_EQ(core.trades().size(), venue.fills().size());
+  const auto [venue_fees, our_fees] = fee_totals<Traits>(venue, core);
+  EXPECT_NEAR(static_cast<double>(our_fees), static_cast<double>(venue_fees), 1e-9);
+  EXPECT_EQ(core.position(0).qty, Qty{});
+  EXPECT_EQ(core.working_orders(), 0u) << working_orders_text(core) << log.tail(40);
 }
 
 // The plan's hard limit "no withdrawal API permissions", through the binary: `enigma live` (`args`, output to
