@@ -1354,7 +1354,7 @@ struct BinanceSuite {
   // orders it took (stricter than new orders alone).
   static int order_posts(const FakeBinance& v) { return v.posts() + v.bad_signatures(); }
   static void rate_limit_next(FakeBinance& v) {  // the next order: HTTP 429, -1003, Retry-After 1 s
-    v.script(1, 429, -1003);
+    v.script(v.posts() + 1, 429, -1003);
     v.set_retry_after(1);
   }
   static std::string resting_entry(const FakeBinance& v) {
@@ -1407,7 +1407,8 @@ TEST(EngineLive, ARateLimitAnswerBacksOffNewOrders) {
 // does not know are refused (-1022, the signature does not verify) and raise the emergency stop; no new order
 // follows.
 TEST(EngineLive, RefusedCredentialsRaiseTheEmergencyStop) {
-  LiveRateRig rig;
+  // No dead-man timer: its refreshes are signed requests too, and this venue counts every refused signature.
+  LiveRateRig rig(oms::binance_usdm_budget(), [](RunConfig& rc) { rc.trading.deadman_countdown_ns = 0; });
   ASSERT_TRUE(rig.start(/*reconcile=*/false, "not-the-venue-secret"));
   BinanceSuiteRun t{rig};
   enigma::testing::refused_credentials_raise_the_emergency_stop<BinanceSuite>(t, rig.rec.frames.size());
