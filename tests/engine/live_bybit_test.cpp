@@ -137,6 +137,7 @@ struct BybitSuite {
   static constexpr std::string_view kIdKey = "\"orderLinkId\":\"";
   static int order_posts(const FakeBybit& v) { return v.requests("POST /v5/order/create"); }
   static void rate_limit_next(FakeBybit& v) { v.rate_limit_next(1); }  // retCode 10006, reset in 1 s
+  static constexpr bool kResumesWithinSeconds = true;
   static std::string resting_entry(const FakeBybit& v) {
     for (const auto& o : v.orders())
       if (o.open() && !o.untriggered() && !o.reduce_only && o.order_type == "Limit") return o.order_link_id;

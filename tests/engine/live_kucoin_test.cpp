@@ -194,6 +194,11 @@ struct KucoinLiveRun {
 struct KucoinSuite {
   static constexpr std::string_view kIdKey = "\"clientOid\":\"";
   static int order_posts(const FakeKucoinFutures& v) { return v.requests("POST /api/v1/orders"); }
+  static void rate_limit_next(FakeKucoinFutures& v) { v.rate_limit_next(1); }  // HTTP 429, 429000
+  // The 429 says the pool of the venue's 30 s window is spent (gw-ratelimit-remaining 0): new orders wait for
+  // the window (up to 30 s), longer than this suite waits; AVenue429BacksOffNewOrdersUntilTheWindowResets and
+  // the budget's tests follow that window.
+  static constexpr bool kResumesWithinSeconds = false;
   static std::string resting_entry(const FakeKucoinFutures& v) {
     for (const auto& [id, o] : v.orders())
       if (o.active && o.stop.empty() && !o.reduce_only && o.type == "limit" && !o.foreign) return id;
@@ -342,6 +347,14 @@ TEST(EngineLiveKucoin, OrdersReachTheVenueSignedAndFillsComeBack) {
   EXPECT_EQ(core.unprotected_positions(), 0u);
   for (const auto& [id, o] : venue.orders()) EXPECT_FALSE(o.active) << id << " still works at the venue";
   EXPECT_EQ(gateway.stats().send_allocations.load(), 0u);
+}
+
+// The live suite's rate-limit case (live_suite.hpp) on KuCoin Futures, through run_live: a 429 (429000) backs
+// new orders off until gw-ratelimit-reset; none reaches the venue meanwhile.
+TEST(EngineLiveKucoin, ARateLimitAnswerBacksOffNewOrders) {
+  KucoinLiveRun t;
+  ASSERT_TRUE(t.start(kKucoinSecret)) << "private stream, engine or first snapshot not up";
+  enigma::testing::a_rate_limit_answer_backs_off_new_orders<KucoinSuite>(t, t.gateway(), kUpdates);
 }
 
 // The live suite's credentials case (live_suite.hpp) on KuCoin Futures: orders signed with another secret are

@@ -162,6 +162,7 @@ struct OkxSuite {
   static constexpr std::string_view kIdKey = "\"clOrdId\":\"";
   static int order_posts(const FakeOkx& v) { return v.requests("POST /api/v5/trade/order"); }
   static void rate_limit_next(FakeOkx& v) { v.rate_limit_next(1); }  // HTTP 429, 50011
+  static constexpr bool kResumesWithinSeconds = true;
   static std::string resting_entry(const FakeOkx& v) {
     for (const auto& o : v.orders())
       if (o.open() && !o.reduce_only && o.ord_type == "limit" && o.algo_id.empty()) return o.cl_ord_id;

@@ -1357,6 +1357,7 @@ struct BinanceSuite {
     v.script(v.posts() + 1, 429, -1003);
     v.set_retry_after(1);
   }
+  static constexpr bool kResumesWithinSeconds = true;
   static std::string resting_entry(const FakeBinance& v) {
     for (const auto& [id, o] : v.orders())
       if (o.status == "NEW" && o.type == "LIMIT" && !o.reduce_only && id.rfind("en", 0) == 0) return id;
