@@ -5,7 +5,9 @@
 // fill at once; the rest rests); reduce-only (only ever closes); fill splitting (set_fill_parts) and fee
 // rates (maker / taker). Exact decimals (venue_text::Dec, tests/support/venue_decimal_json.hpp) by default; the
 // templates also take KuCoin's integer lots and double prices (lots are KuCoin's unit, and its answers print
-// doubles), so that fake shares the rules without a digit of its output changing. Header-only.
+// doubles), so that fake shares the rules without a digit of its output changing. Header-only. Users: the
+// Bybit, OKX and KuCoin fakes (all of it); the Binance fake only its fee rates (that venue has no mark or
+// matching rule: an order fills whole at its own price).
 //
 // What stays in each fake is its venue's dialect: request parsing, signature check, the JSON of its answers
 // and pushes, its statuses, cancel types and reject reasons, the order its pushes go out in, and the faults it
