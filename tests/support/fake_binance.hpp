@@ -25,6 +25,7 @@
 #include "oms/signing.hpp"
 #include "tests/support/binance_ws_api_venue.hpp"
 #include "tests/support/engine_test_support.hpp"
+#include "tests/support/test_venue_account.hpp"
 #include "tests/support/tls_test_venue.hpp"
 #include "tests/support/venue_decimal_json.hpp"
 
@@ -193,8 +194,8 @@ class FakeBinance : public TlsTestVenue<FakeBinance, binance_fake::Connection> {
   // rate for a LIMIT order, the taker rate for any other.
   void set_commission_rates(std::string maker, std::string taker) {
     std::lock_guard lk(mu_);
-    maker_rate_ = std::move(maker);
-    taker_rate_ = std::move(taker);
+    fees_.maker = std::move(maker);
+    fees_.taker = std::move(taker);
   }
   int commission_rate_queries() const { std::lock_guard lk(mu_); return commission_rate_queries_; }
   std::string position() const { std::lock_guard lk(mu_); return position_.to_string(); }
@@ -338,7 +339,7 @@ class FakeBinance : public TlsTestVenue<FakeBinance, binance_fake::Connection> {
     const Qty q = Qty::parse(o.qty).value;
     position_ += o.side == "BUY" ? q : -q;
     o.filled_at = fill_px(o);
-    o.commission = decimal(value_of(o) * std::stold(o.type == "LIMIT" ? maker_rate_ : taker_rate_));
+    o.commission = decimal(value_of(o) * std::stold(fees_.rate(o.type == "LIMIT")));
     fills_.push_back({o.client_id, o.qty, o.filled_at, o.commission, o.type == "LIMIT"});
   }
   long double value_of(const Order& o) const { return std::stold(o.qty) * std::stold(fill_px(o)); }
@@ -432,8 +433,8 @@ class FakeBinance : public TlsTestVenue<FakeBinance, binance_fake::Connection> {
         const std::string symbol = parse_params(target.substr(q + 1))["symbol"];
         if (symbol != "BTCUSDT") return answer(400, R"({"code":-1121,"msg":"Invalid symbol."})");
         ++commission_rate_queries_;
-        return answer(200, R"({"symbol":"BTCUSDT","makerCommissionRate":")" + maker_rate_ + R"(","takerCommissionRate":")" +
-                               taker_rate_ + R"("})");
+        return answer(200, R"({"symbol":"BTCUSDT","makerCommissionRate":")" + fees_.maker + R"(","takerCommissionRate":")" +
+                               fees_.taker + R"("})");
       }
       if (target.rfind("/fapi/v2/positionRisk", 0) == 0) {
         return answer(200, R"([{"symbol":"ETHUSDT","positionAmt":"0.000","entryPrice":"0.0"},{"symbol":"BTCUSDT","positionAmt":")" +
@@ -577,7 +578,11 @@ class FakeBinance : public TlsTestVenue<FakeBinance, binance_fake::Connection> {
   bool rest_stops_{false};
   Qty position_{};
   std::string balance_{"1000"};
-  std::string maker_rate_{"0.0002"}, taker_rate_{"0.0005"};  // USD-M's base rates
+  // USD-M's base rates (taker, maker): the shared kit's fee rates (tests/support/test_venue_account.hpp), kept
+  // as the texts GET /fapi/v1/commissionRate prints. The rest of the kit is not used here: this venue has no
+  // mark or matching rule (an order fills whole at its own limit price, a market one at the last limit price)
+  // and keeps no entry price, only the net quantity (an exact Qty).
+  venue_kit::BasicFees<std::string> fees_{"0.0005", "0.0002"};
   std::vector<Fill> fills_;
   int commission_rate_queries_{0};
   int open_order_queries_{0};

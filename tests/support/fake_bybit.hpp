@@ -53,7 +53,8 @@
 // used-up quota or rate_limit_next answers HTTP 200 {"retCode":10006,"retMsg":"Too many visits!"} (HTTP 403
 // is Bybit's per-IP limit, not modelled).
 //
-// Matching, per symbol against a mark price (set_mark, default 60000): Market fills at the mark; a Limit that
+// Matching, per symbol against a mark price (set_mark, default 60000; the account, positions, fees and these
+// rules are the shared kit's, tests/support/test_venue_account.hpp): Market fills at the mark; a Limit that
 // crosses the mark (Buy >= mark, Sell <= mark) fills at the mark as taker unless PostOnly (then Cancelled,
 // rejectReason EC_PostOnlyWillTakeLiquidity); one that does not cross rests (New) unless IOC/FOK (Cancelled,
 // EC_NoImmediateQtyToFill / EC_CancelForNoFullFill; rejectReason values of the V5 enum page).
@@ -104,6 +105,7 @@
 
 #include "core/fixed_point.hpp"
 #include "oms/signing.hpp"
+#include "tests/support/test_venue_account.hpp"
 #include "tests/support/tls_test_venue.hpp"
 #include "tests/support/venue_decimal_json.hpp"
 
@@ -209,12 +211,11 @@ class FakeBybit : public TlsTestVenue<FakeBybit, bybit_fake::Connection> {
   // The mark price market orders fill at and limit orders are checked against ("60000" by default).
   void set_mark(const std::string& symbol, const std::string& price) {
     std::lock_guard lk(mu_);
-    marks_[symbol] = *bybit_fake::parse_dec(price);
+    marks_.set(symbol, *bybit_fake::parse_dec(price));
   }
   void set_mark(const std::string& price) {
     std::lock_guard lk(mu_);
-    default_mark_ = *bybit_fake::parse_dec(price);
-    marks_.clear();
+    marks_.set_all(*bybit_fake::parse_dec(price));
   }
   // A symbol the venue lists (BTCUSDT tick 0.1 lot 0.001 and ETHUSDT 0.01 / 0.01 from the start); others are
   // refused with 10001.
@@ -230,12 +231,12 @@ class FakeBybit : public TlsTestVenue<FakeBybit, bybit_fake::Connection> {
   // Fee rates as decimal strings (defaults: taker "0.00055", maker "0.0002").
   void set_fees(const std::string& taker, const std::string& maker) {
     std::lock_guard lk(mu_);
-    taker_fee_ = *bybit_fake::parse_dec(taker);
-    maker_fee_ = *bybit_fake::parse_dec(maker);
+    fees_.taker = *bybit_fake::parse_dec(taker);
+    fees_.maker = *bybit_fake::parse_dec(maker);
   }
   void set_balance(const std::string& usdt) {
     std::lock_guard lk(mu_);
-    balance_ = *bybit_fake::parse_dec(usdt);
+    account_.balance = *bybit_fake::parse_dec(usdt);
   }
   // GET /v5/user/query-api's "permissions" object, raw JSON (the default is a trading key without withdrawal).
   void set_key_permissions(std::string json_object) {
@@ -393,8 +394,7 @@ class FakeBybit : public TlsTestVenue<FakeBybit, bybit_fake::Connection> {
   // Signed position size of a symbol ("0.002", "-0.001", "0").
   [[nodiscard]] std::string position(const std::string& symbol) const {
     std::lock_guard lk(mu_);
-    const auto it = positions_.find(symbol);
-    return bybit_fake::dec(it == positions_.end() ? 0 : it->second.size);
+    return bybit_fake::dec(account_.position(symbol));
   }
   [[nodiscard]] std::vector<std::string> bodies() const {
     std::lock_guard lk(mu_);
@@ -432,7 +432,7 @@ class FakeBybit : public TlsTestVenue<FakeBybit, bybit_fake::Connection> {
   // The USDT wallet balance as GET /v5/account/wallet-balance shows it (balance - fees + realised PnL).
   [[nodiscard]] std::string wallet_balance() const {
     std::lock_guard lk(mu_);
-    return bybit_fake::dec(balance_ - fees_paid_ + realised_);
+    return bybit_fake::dec(account_.cash());
   }
   [[nodiscard]] int stream_drops() const {
     std::lock_guard lk(mu_);
@@ -466,10 +466,8 @@ class FakeBybit : public TlsTestVenue<FakeBybit, bybit_fake::Connection> {
 
   using Session = TlsTestVenue::Session;
 
-  struct Position {
-    Dec size{0};  // base coin, negative short
-    Dec entry{0};
-    Dec realised{0};
+  // The kit's net position (qty in base coin, negative short; entry; realised) and Bybit's times.
+  struct Position : venue_kit::Position {
     std::int64_t created_ms{0}, updated_ms{0};
     bool seen{false};
   };
@@ -674,10 +672,10 @@ class FakeBybit : public TlsTestVenue<FakeBybit, bybit_fake::Connection> {
       if (!symbol.empty() && symbols_.count(symbol) == 0) return invalid("params error: symbol invalid");
       std::string list;
       for (const auto& [sym, _] : symbols_) {
-        const auto it = positions_.find(sym);
-        if (!symbol.empty() ? sym != symbol : (it == positions_.end() || it->second.size == 0)) continue;
+        const auto it = account_.positions.find(sym);
+        if (!symbol.empty() ? sym != symbol : (it == account_.positions.end() || it->second.qty == 0)) continue;
         if (!list.empty()) list += ',';
-        list += position_json(sym, it == positions_.end() ? Position{} : it->second);
+        list += position_json(sym, it == account_.positions.end() ? Position{} : it->second);
       }
       return ok(R"({"list":[)" + list + R"(],"nextPageCursor":"","category":"linear"})");
     }
@@ -778,46 +776,53 @@ class FakeBybit : public TlsTestVenue<FakeBybit, bybit_fake::Connection> {
     return ok(result);
   }
 
-  // The matching rule for an order just booked (or just triggered). mu_ held. `o` stays valid: orders_ only
-  // grows in place() before this runs, never during it.
+  // The matching rule for an order just booked (or just triggered), the kit's (test_venue_account.hpp) in
+  // Bybit's words. mu_ held. `o` stays valid: orders_ only grows in place() before this runs, never during it.
   void match_new(Order& o) {
+    using venue_kit::Arrival;
+    using venue_kit::Tif;
     const Dec m = mark(o.symbol);
-    if (o.order_type == "Market") return fill(o, o.qty, m, false);
-    const bool crosses = o.side == "Buy" ? o.price >= m : o.price <= m;
-    if (crosses && o.time_in_force == "PostOnly") {
-      o.reject_reason = "EC_PostOnlyWillTakeLiquidity";
-      return cancel(o, "UNKNOWN");
+    const Tif tif = o.time_in_force == "PostOnly" ? Tif::post_only
+                    : o.time_in_force == "IOC"    ? Tif::ioc
+                    : o.time_in_force == "FOK"    ? Tif::fok
+                                                  : Tif::gtc;
+    switch (venue_kit::on_arrival(o.side == "Buy", o.order_type == "Market", o.price, tif, m)) {
+      case Arrival::fill:
+        return fill(o, o.qty, m, false);
+      case Arrival::cancel_post_only:
+        o.reject_reason = "EC_PostOnlyWillTakeLiquidity";
+        return cancel(o, "UNKNOWN");
+      case Arrival::cancel_ioc:
+        o.reject_reason = "EC_NoImmediateQtyToFill";
+        return cancel(o, "UNKNOWN");
+      case Arrival::cancel_fok:
+        o.reject_reason = "EC_CancelForNoFullFill";
+        return cancel(o, "UNKNOWN");
+      case Arrival::rest:
+        return push_order(o);  // New
     }
-    if (crosses) return fill(o, o.qty, m, false);
-    if (o.time_in_force == "IOC" || o.time_in_force == "FOK") {
-      o.reject_reason = o.time_in_force == "IOC" ? "EC_NoImmediateQtyToFill" : "EC_CancelForNoFullFill";
-      return cancel(o, "UNKNOWN");
-    }
-    push_order(o);  // New
   }
 
   // `q` of `o` fills at `px` (split into fill_parts_ executions). mu_ held.
   void fill(Order& o, Dec q, Dec px, bool maker) {
     if (o.reduce_only) {  // only ever closes: what would open or add is cancelled
-      const Dec pos = positions_[o.symbol].size;
-      const Dec closable = o.side == "Buy" ? -pos : pos;
-      q = std::min(q, std::max<Dec>(0, closable));
+      q = venue_kit::reduce_only_qty(o.side == "Buy", q, account_.position(o.symbol));
       if (q == 0) return cancel(o, "CancelByReduceOnly");
     }
     const Dec lot = symbols_.count(o.symbol) ? symbols_.at(o.symbol).lot : 1;
-    const Dec lots = q / lot;
-    const Dec parts = std::min<Dec>(fill_parts_, std::max<Dec>(1, lots));
-    const Dec rate = maker ? maker_fee_ : taker_fee_;
-    for (Dec i = 0; i < parts; ++i) {
-      const Dec part = (lots / parts + (i < lots % parts ? 1 : 0)) * lot;
-      const Dec value = bybit_fake::mul(part, px), fee = bybit_fake::mul(value, rate);
+    const Dec rate = fees_.rate(maker);
+    for (const Dec part : venue_kit::split_fill(q, lot, fill_parts_)) {
+      const Dec value = bybit_fake::mul(part, px), fee = fees_.on(value, maker);
       o.cum_qty += part;
       o.cum_value += value;
       o.cum_fee += fee;
       o.updated_ms = bybit_fake::now_ms();
       o.status = o.cum_qty == o.qty ? "Filled" : "PartiallyFilled";
-      const Dec closed = book_fill(o.symbol, o.side == "Buy" ? part : -part, px);
-      fees_paid_ += fee;
+      Position& p = account_.positions[o.symbol];
+      if (!p.seen) p.created_ms = o.updated_ms;
+      p.seen = true;
+      p.updated_ms = o.updated_ms;
+      const Dec closed = account_.book_fill(o.symbol, o.side == "Buy" ? part : -part, px, fee).closed;
       Fill f{o.order_link_id,
              o.order_id,
              next_uuid(),
@@ -832,10 +837,10 @@ class FakeBybit : public TlsTestVenue<FakeBybit, bybit_fake::Connection> {
       push("execution", execution_json(o, f, closed));
       record(fills_, std::move(f));
       push_order(o);
-      push("position", position_json(o.symbol, positions_[o.symbol], true));
+      push("position", position_json(o.symbol, account_.positions[o.symbol], true));
       push("wallet", wallet_json());
     }
-    if (o.open() && o.reduce_only && positions_[o.symbol].size == 0) cancel(o, "CancelByReduceOnly");
+    if (o.open() && o.reduce_only && account_.position(o.symbol) == 0) cancel(o, "CancelByReduceOnly");
   }
 
   void cancel(Order& o, const std::string& cancel_type) {  // mu_ held
@@ -845,35 +850,8 @@ class FakeBybit : public TlsTestVenue<FakeBybit, bybit_fake::Connection> {
     push_order(o);
   }
 
-  // Books a signed fill into the position; returns the size it closed. mu_ held.
-  Dec book_fill(const std::string& symbol, Dec signed_qty, Dec px) {
-    Position& p = positions_[symbol];
-    const std::int64_t now = bybit_fake::now_ms();
-    if (!p.seen) p.created_ms = now;
-    p.seen = true;
-    p.updated_ms = now;
-    if (p.size == 0 || (p.size > 0) == (signed_qty > 0)) {  // opens or adds
-      const Dec cost = bybit_fake::mul(p.size < 0 ? -p.size : p.size, p.entry) +
-                       bybit_fake::mul(signed_qty < 0 ? -signed_qty : signed_qty, px);
-      p.size += signed_qty;
-      p.entry = bybit_fake::div(cost, p.size < 0 ? -p.size : p.size);
-      return 0;
-    }
-    const Dec abs_size = p.size < 0 ? -p.size : p.size, abs_fill = signed_qty < 0 ? -signed_qty : signed_qty;
-    const Dec closed = std::min(abs_size, abs_fill);
-    realised_ += bybit_fake::mul(closed, px - p.entry) * (p.size > 0 ? 1 : -1);
-    p.realised += bybit_fake::mul(closed, px - p.entry) * (p.size > 0 ? 1 : -1);
-    p.size += signed_qty;
-    if (p.size == 0)
-      p.entry = 0;
-    else if ((p.size > 0) == (signed_qty > 0))
-      p.entry = px;  // flipped: the rest opened at px
-    return closed;
-  }
-
   [[nodiscard]] Dec mark(const std::string& symbol) const {  // mu_ held
-    const auto it = marks_.find(symbol);
-    return it == marks_.end() ? default_mark_ : it->second;
+    return marks_.of(symbol);
   }
   Order* find_link(const std::string& link) {  // mu_ held
     if (link.empty()) return nullptr;
@@ -940,10 +918,10 @@ class FakeBybit : public TlsTestVenue<FakeBybit, bybit_fake::Connection> {
   std::string position_json(const std::string& symbol, const Position& p, bool topic = false) const {  // mu_ held
     using bybit_fake::dec;
     const Dec mk = mark(symbol);
-    const Dec abs_size = p.size < 0 ? -p.size : p.size;
+    const Dec abs_size = bybit_fake::abs(p.qty);
     const Dec value = bybit_fake::mul(abs_size, p.entry);
-    const Dec upnl = bybit_fake::mul(p.size, mk - p.entry);
-    const std::string side = p.size > 0 ? "Buy" : p.size < 0 ? "Sell" : "";
+    const Dec upnl = bybit_fake::mul(p.qty, mk - p.entry);
+    const std::string side = p.qty > 0 ? "Buy" : p.qty < 0 ? "Sell" : "";
     std::string s =
         R"({"positionIdx":0,"tradeMode":0,"riskId":1,"riskLimitValue":"2000000","symbol":")" + symbol +
         R"(","side":")" + side + R"(","size":")" + dec(abs_size) + R"(",)" +
@@ -961,8 +939,8 @@ class FakeBybit : public TlsTestVenue<FakeBybit, bybit_fake::Connection> {
   std::string wallet_json() const {  // mu_ held
     using bybit_fake::dec;
     Dec upnl = 0;
-    for (const auto& [symbol, p] : positions_) upnl += bybit_fake::mul(p.size, mark(symbol) - p.entry);
-    const Dec wallet = balance_ - fees_paid_ + realised_;
+    for (const auto& [symbol, p] : account_.positions) upnl += bybit_fake::mul(p.qty, mark(symbol) - p.entry);
+    const Dec wallet = account_.cash();
     const Dec equity = wallet + upnl;
     return R"({"accountType":"UNIFIED","accountIMRate":"0","accountMMRate":"0","totalEquity":")" + dec(equity) +
            R"(","totalWalletBalance":")" + dec(wallet) + R"(","totalMarginBalance":")" + dec(equity) +
@@ -971,7 +949,7 @@ class FakeBybit : public TlsTestVenue<FakeBybit, bybit_fake::Connection> {
            dec(equity) + R"(","usdValue":")" + dec(equity) + R"(","walletBalance":")" + dec(wallet) +
            R"(","locked":"0","borrowAmount":"0",)"
            R"("accruedInterest":"0","totalOrderIM":"0","totalPositionIM":"0","totalPositionMM":"0","unrealisedPnl":")" +
-           dec(upnl) + R"(","cumRealisedPnl":")" + dec(realised_) +
+           dec(upnl) + R"(","cumRealisedPnl":")" + dec(account_.realised) +
            R"(","bonus":"0","marginCollateral":true,"collateralSwitch":true}]})";
   }
 
@@ -1099,13 +1077,11 @@ class FakeBybit : public TlsTestVenue<FakeBybit, bybit_fake::Connection> {
   std::mt19937_64 rng_{std::random_device{}()};
 
   std::map<std::string, Symbol> symbols_;
-  std::map<std::string, Dec> marks_;
-  Dec default_mark_{60000 * bybit_fake::kOne};
+  venue_kit::Marks marks_;     // 60000 for every symbol until set_mark
   std::vector<Order> orders_;  // arrival order; never erased (orderLinkId stays taken)
   std::vector<Fill> fills_;
-  std::map<std::string, Position> positions_;
-  Dec balance_{10000 * bybit_fake::kOne}, fees_paid_{0}, realised_{0};
-  Dec taker_fee_{5'500'000}, maker_fee_{2'000'000};  // 0.00055, 0.0002
+  venue_kit::Account<Position> account_;        // 10000 USDT
+  venue_kit::Fees fees_{5'500'000, 2'000'000};  // taker 0.00055, maker 0.0002
   std::string permissions_{
       R"({"ContractTrade":["Order","Position"],"Spot":["SpotTrade"],"Wallet":["AccountTransfer"],"Options":[],)"
       R"("Derivatives":["DerivativesTrade"],"CopyTrading":[],"BlockTrade":[],"Exchange":[],"NFT":[]})"};

@@ -26,9 +26,11 @@
 // https://www.kucoin.com/docs-new/rate-limit describes; a used-up quota (or rate_limit_next) answers
 // HTTP 429 {"code":"429000",..}. Per-endpoint weights are close to, not exactly, the documented ones.
 //
-// Matching, per symbol against a mark price (set_mark, default 60000): market orders fill at the mark; a
-// limit order that crosses the mark (buy >= mark, sell <= mark) fills at the mark as taker, unless postOnly
-// (then it is canceled at once); a limit order that does not cross rests (an IOC one is canceled at once).
+// Matching, per symbol against a mark price (set_mark, default 60000; positions and these rules are the shared
+// kit's, tests/support/test_venue_account.hpp, in KuCoin's integer lots and double prices): market orders
+// fill at the mark; a limit order that crosses the mark (buy >= mark, sell <= mark) fills at the mark as
+// taker, unless postOnly (then it is canceled at once); a limit order that does not cross rests (an IOC one
+// is canceled at once).
 // Stop orders ("stop":"down|up") rest untriggered in the stop-order book, without tradeOrders pushes
 // (trigger_stop fills one at the mark). set_fill_parts(n) splits a fill into n matches. A resting order
 // fills only when the test says so (fill_resting: maker matches at its price); set_mark does not re-match
@@ -73,6 +75,7 @@
 #include <vector>
 
 #include "oms/signing.hpp"
+#include "tests/support/test_venue_account.hpp"
 #include "tests/support/tls_test_venue.hpp"
 #include "tests/support/venue_decimal_json.hpp"
 
@@ -153,10 +156,9 @@ class FakeKucoinFutures : public TlsTestVenue<FakeKucoinFutures, kucoin_fake::Co
     [[nodiscard]] long long remaining() const noexcept { return size - filled - canceled; }
     [[nodiscard]] std::string status() const { return active ? "open" : "done"; }
   };
-  struct Position {
-    long long qty{0};  // contracts, negative short
-    double avg_entry{0};
-    double realised{0};
+  // The kit's net position (tests/support/test_venue_account.hpp) in KuCoin's units: qty in contracts
+  // (negative short), entry and realised PnL as doubles; `seen` once it was ever opened (GET /positions).
+  struct Position : venue_kit::BasicPosition<long long, double> {
     bool seen{false};
   };
 
@@ -182,8 +184,8 @@ class FakeKucoinFutures : public TlsTestVenue<FakeKucoinFutures, kucoin_fake::Co
 
   // ---- Market and account ------------------------------------------------------------------------------
   // The mark price market orders fill at and limit orders are checked against ("60000" by default).
-  void set_mark(const std::string& symbol, std::string price) { std::lock_guard lk(mu_); marks_[symbol] = std::move(price); }
-  void set_mark(std::string price) { std::lock_guard lk(mu_); default_mark_ = std::move(price); marks_.clear(); }
+  void set_mark(const std::string& symbol, std::string price) { std::lock_guard lk(mu_); marks_.set(symbol, std::move(price)); }
+  void set_mark(std::string price) { std::lock_guard lk(mu_); marks_.set_all(std::move(price)); }
   // A contract the venue lists (XBTUSDTM 0.001 and ETHUSDTM 0.01 are listed from the start); other symbols
   // are refused with 100003.
   void add_symbol(const std::string& symbol, double multiplier) { std::lock_guard lk(mu_); symbols_[symbol] = multiplier; }
@@ -193,7 +195,11 @@ class FakeKucoinFutures : public TlsTestVenue<FakeKucoinFutures, kucoin_fake::Co
   // A position the account holds before the test (positions, fills of reduce orders are booked against it).
   void set_position(const std::string& symbol, long long qty, double avg_entry) {
     std::lock_guard lk(mu_);
-    positions_[symbol] = Position{qty, avg_entry, 0, true};
+    Position p;
+    p.qty = qty;
+    p.entry = avg_entry;
+    p.seen = true;
+    positions_[symbol] = p;
   }
   [[nodiscard]] long long position(const std::string& symbol) const {
     std::lock_guard lk(mu_);
@@ -206,8 +212,8 @@ class FakeKucoinFutures : public TlsTestVenue<FakeKucoinFutures, kucoin_fake::Co
   // The account's fee rates, as GET /api/v1/trade-fees states them (decimal texts).
   void set_fee_rates(std::string maker, std::string taker) {
     std::lock_guard lk(mu_);
-    maker_fee_ = std::move(maker);
-    taker_fee_ = std::move(taker);
+    fees_.maker = std::move(maker);
+    fees_.taker = std::move(taker);
   }
   void set_key_permission(std::string p) { std::lock_guard lk(mu_); permission_ = std::move(p); }
   void set_key_can_withdraw(bool on) { set_key_permission(on ? "General,Futures,Withdrawal" : "General,Futures"); }
@@ -588,8 +594,8 @@ class FakeKucoinFutures : public TlsTestVenue<FakeKucoinFutures, kucoin_fake::Co
     if (path == "/api/v1/trade-fees") {
       const std::string symbol = param("symbol");
       if (symbols_.count(symbol) == 0) return answer(200, R"({"code":"100003","msg":"Contract parameter invalid"})");
-      return ok(R"({"symbol":")" + kucoin_fake::json_escape(symbol) + R"(","takerFeeRate":")" + taker_fee_ +
-                R"(","makerFeeRate":")" + maker_fee_ + R"("})");
+      return ok(R"({"symbol":")" + kucoin_fake::json_escape(symbol) + R"(","takerFeeRate":")" + fees_.taker +
+                R"(","makerFeeRate":")" + fees_.maker + R"("})");
     }
     // GET /api/v1/user/api-key
     return ok(R"({"remark":"test","apiKey":")" + std::string(kKucoinKey) + R"(","apiVersion":3,"permission":")" +
@@ -671,29 +677,33 @@ class FakeKucoinFutures : public TlsTestVenue<FakeKucoinFutures, kucoin_fake::Co
     return ok(data);
   }
 
-  // The matching rule for an order just booked. mu_ held.
+  // The matching rule for an order just booked, the kit's (test_venue_account.hpp) in KuCoin's words (no FOK
+  // here: only IOC is cancelled when it does not cross). mu_ held.
   void match_new(Order& o) {
+    using venue_kit::Arrival;
+    using venue_kit::Tif;
     if (o.is_stop()) {  // rests untriggered (stop orders are on advancedOrders, not on tradeOrders)
       stop_event(o, "open");
       return;
     }
     const std::string m = mark(o.symbol);
-    if (o.type == "market") return fill(o, o.size, m, false);
-    const double px = std::stod(o.price), mk = std::stod(m);
-    const bool crosses = o.side == "buy" ? px >= mk : px <= mk;
-    if (crosses && o.post_only) return cancel(o);
-    if (crosses) return fill(o, o.size, m, false);
-    if (o.time_in_force == "IOC") return cancel(o);
-    broadcast(o, change(o, "open", "open"));
+    const bool market = o.type == "market";
+    const Tif tif = o.post_only ? Tif::post_only : o.time_in_force == "IOC" ? Tif::ioc : Tif::gtc;
+    switch (venue_kit::on_arrival(o.side == "buy", market, market ? 0.0 : std::stod(o.price), tif,
+                                    market ? 0.0 : std::stod(m))) {
+      case Arrival::fill: return fill(o, o.size, m, false);
+      case Arrival::cancel_post_only:
+      case Arrival::cancel_ioc:
+      case Arrival::cancel_fok: return cancel(o);
+      case Arrival::rest: return broadcast(o, change(o, "open", "open"));
+    }
   }
 
   // `q` contracts of `o` fill at `price` (split into fill_parts_ matches). mu_ held.
   void fill(Order& o, long long q, const std::string& price, bool maker) {
     if (o.reduce_only) {
       // As KuCoin: a reduce-only order only ever closes; what would open or add is cancelled.
-      const long long pos = positions_[o.symbol].qty;
-      const long long closable = o.side == "buy" ? -pos : pos;
-      q = std::min(q, std::max(0LL, closable));
+      q = venue_kit::reduce_only_qty(o.side == "buy", q, positions_[o.symbol].qty);
       if (q == 0) {
         cancel(o);
         return;
@@ -701,16 +711,17 @@ class FakeKucoinFutures : public TlsTestVenue<FakeKucoinFutures, kucoin_fake::Co
     }
     const double px = std::stod(price);
     const double mult = symbols_.count(o.symbol) ? symbols_.at(o.symbol) : 1.0;
-    const long long parts = std::min<long long>(fill_parts_, q);
-    for (long long i = 0; i < parts; ++i) {
-      const long long part = q / parts + (i < q % parts ? 1 : 0);
+    for (const long long part : venue_kit::split_fill(q, 1LL, fill_parts_)) {  // lots: one contract each
       o.filled += part;
       o.filled_value += static_cast<double>(part) * mult * px;
       o.updated_ms = kucoin_fake::now_ms();
-      book_fill(o.symbol, o.side == "buy" ? part : -part, px);
+      Position& p = positions_[o.symbol];
+      p.seen = true;
+      venue_kit::book(p, o.side == "buy" ? part : -part, px, mult);
+      // KuCoin's fee text: long double of the decimal texts, 8 places.
       char fee[64];
       std::snprintf(fee, sizeof fee, "%.8Lf",
-                    static_cast<long double>(part) * mult * std::stold(price) * std::stold(maker ? maker_fee_ : taker_fee_));
+                    static_cast<long double>(part) * mult * std::stold(price) * std::stold(fees_.rate(maker)));
       fills_.push_back({o.client_oid, o.symbol, price, part, maker, fee});
       const char* status = o.remaining() == 0 ? "match" : maker ? "open" : "match";
       broadcast(o, change(o, "match", status, part, price, next_trade_id(), maker ? "maker" : "taker"));
@@ -748,26 +759,8 @@ class FakeKucoinFutures : public TlsTestVenue<FakeKucoinFutures, kucoin_fake::Co
     return ok(R"({"cancelledOrderIds":[)" + ids + "]}");
   }
 
-  void book_fill(const std::string& symbol, long long signed_qty, double px) {  // mu_ held
-    Position& p = positions_[symbol];
-    p.seen = true;
-    const double mult = symbols_.count(symbol) ? symbols_.at(symbol) : 1.0;
-    if (p.qty == 0 || (p.qty > 0) == (signed_qty > 0)) {  // opens or adds
-      const double cost = std::abs(static_cast<double>(p.qty)) * p.avg_entry + std::abs(static_cast<double>(signed_qty)) * px;
-      p.qty += signed_qty;
-      p.avg_entry = cost / std::abs(static_cast<double>(p.qty));
-      return;
-    }
-    const long long closed = std::min(std::llabs(p.qty), std::llabs(signed_qty));
-    p.realised += static_cast<double>(closed) * mult * (px - p.avg_entry) * (p.qty > 0 ? 1 : -1);
-    p.qty += signed_qty;
-    if (p.qty == 0) p.avg_entry = 0;
-    else if ((p.qty > 0) == (signed_qty > 0)) p.avg_entry = px;  // flipped: the rest opened at px
-  }
-
   [[nodiscard]] std::string mark(const std::string& symbol) const {  // mu_ held
-    const auto it = marks_.find(symbol);
-    return it == marks_.end() ? default_mark_ : it->second;
+    return marks_.of(symbol);
   }
 
   std::string next_order_id() {
@@ -855,14 +848,14 @@ class FakeKucoinFutures : public TlsTestVenue<FakeKucoinFutures, kucoin_fake::Co
     const double mult = symbols_.count(symbol) ? symbols_.at(symbol) : 1.0;
     const double mk = std::stod(mark(symbol));
     const double qty = static_cast<double>(p.qty);
-    const double cost = qty * mult * p.avg_entry, mark_value = qty * mult * mk;
+    const double cost = qty * mult * p.entry, mark_value = qty * mult * mk;
     const std::int64_t t = kucoin_fake::now_ms();
     return R"({"id":"pos-)" + symbol + R"(","symbol":")" + symbol + R"(","autoDeposit":false,"crossMode":false,"delevPercentage":0,)"
            R"("openingTimestamp":)" + std::to_string(t) + R"(,"currentTimestamp":)" + std::to_string(t) + R"(,"currentQty":)" +
            std::to_string(p.qty) + R"(,"currentCost":)" + kucoin_fake::num(cost) + R"(,"currentComm":0,"realisedCost":0,"isOpen":)" +
            (p.qty != 0 ? "true" : "false") + R"(,"markPrice":)" + kucoin_fake::num(mk) + R"(,"markValue":)" + kucoin_fake::num(mark_value) +
            R"(,"posCost":)" + kucoin_fake::num(cost) + R"(,"realisedPnl":)" + kucoin_fake::num(p.realised) + R"(,"unrealisedPnl":)" +
-           kucoin_fake::num(mark_value - cost) + R"(,"avgEntryPrice":)" + kucoin_fake::num(p.avg_entry) +
+           kucoin_fake::num(mark_value - cost) + R"(,"avgEntryPrice":)" + kucoin_fake::num(p.entry) +
            R"(,"settleCurrency":"USDT","isInverse":false,"marginMode":"ISOLATED","positionSide":"BOTH"})";
   }
 
@@ -944,14 +937,13 @@ class FakeKucoinFutures : public TlsTestVenue<FakeKucoinFutures, kucoin_fake::Co
   std::mt19937_64 rng_{std::random_device{}()};
 
   std::map<std::string, double> symbols_;  // symbol -> multiplier
-  std::map<std::string, std::string> marks_;
-  std::string default_mark_{"60000"};
+  venue_kit::BasicMarks<std::string> marks_{"60000"};  // the texts as set: a match price prints them back
   std::map<std::string, Order> orders_;
   std::vector<std::string> arrival_;  // client oids in arrival order
   std::map<std::string, Position> positions_;
   std::string balance_{"10000"};
   std::string permission_{"General,Futures"};
-  std::string maker_fee_{"0.0002"}, taker_fee_{"0.0006"};  // KuCoin Futures' base rates
+  venue_kit::BasicFees<std::string> fees_{"0.0006", "0.0002"};  // taker, maker: KuCoin Futures' base rates
   std::vector<Fill> fills_;
   int fill_parts_{1};
   std::uint64_t order_seq_{0}, trade_seq_{0};

@@ -85,7 +85,8 @@
 // documentation and throttle requests accordingly.","data":[]} (the docs list 50011 both as HTTP 200 with
 // this text and HTTP 429 "Too Many Requests"; we send this text with 429).
 //
-// Matching, per instrument against a mark price (set_mark, default 60000): market fills at the mark as taker;
+// Matching, per instrument against a mark price (set_mark, default 60000; the account, positions, fees and
+// these rules are the shared kit's, tests/support/test_venue_account.hpp): market fills at the mark as taker;
 // a limit / ioc / fok that crosses the mark (buy px >= mark, sell px <= mark) fills at the mark as taker; a
 // crossing post_only is accepted (sCode 0) and then canceled with cancelSource "31" (OKX accepts and cancels a
 // post-only that would take; the docs' cancelSource list); a non-crossing limit / post_only rests (state
@@ -144,6 +145,7 @@
 
 #include "core/fixed_point.hpp"
 #include "oms/signing.hpp"
+#include "tests/support/test_venue_account.hpp"
 #include "tests/support/tls_test_venue.hpp"
 #include "tests/support/venue_decimal_json.hpp"
 
@@ -369,14 +371,13 @@ class FakeOkx : public TlsTestVenue<FakeOkx, okx_fake::Connection> {
   // default). Live algos of the instrument whose trigger the new mark crosses trigger at once.
   void set_mark(const std::string& inst_id, const std::string& price) {
     std::lock_guard lk(mu_);
-    marks_[inst_id] = *okx_fake::parse_dec(price);
+    marks_.set(inst_id, *okx_fake::parse_dec(price));
     check_algos(inst_id);
     flush_pushes();
   }
   void set_mark(const std::string& price) {  // every instrument
     std::lock_guard lk(mu_);
-    default_mark_ = *okx_fake::parse_dec(price);
-    marks_.clear();
+    marks_.set_all(*okx_fake::parse_dec(price));
     for (const auto& [inst, _] : instruments_) check_algos(inst);
     flush_pushes();
   }
@@ -389,13 +390,13 @@ class FakeOkx : public TlsTestVenue<FakeOkx, okx_fake::Connection> {
   // maker rate is a rebate (a positive fillFee).
   void set_fee_rates(const std::string& maker, const std::string& taker) {
     std::lock_guard lk(mu_);
-    maker_fee_ = *okx_fake::parse_signed_dec(maker);
-    taker_fee_ = *okx_fake::parse_signed_dec(taker);
+    fees_.maker = *okx_fake::parse_signed_dec(maker);
+    fees_.taker = *okx_fake::parse_signed_dec(taker);
   }
   // The USDT the account starts with (10000 by default).
   void set_balance(const std::string& usdt) {
     std::lock_guard lk(mu_);
-    balance_ = *okx_fake::parse_signed_dec(usdt);
+    account_.balance = *okx_fake::parse_signed_dec(usdt);
   }
   // The leverage margins are computed with (10 by default).
   void set_leverage(int lever) {
@@ -653,8 +654,7 @@ class FakeOkx : public TlsTestVenue<FakeOkx, okx_fake::Connection> {
   // Signed net position of an instrument in contracts ("2", "-0.5", "0").
   [[nodiscard]] std::string position(const std::string& inst_id) const {
     std::lock_guard lk(mu_);
-    const auto it = positions_.find(inst_id);
-    return okx_fake::dec(it == positions_.end() ? 0 : it->second.pos);
+    return okx_fake::dec(account_.position(inst_id));
   }
   // cashBal: start balance + fees (negative) + realised PnL.
   [[nodiscard]] std::string cash_balance() const {
@@ -731,10 +731,9 @@ class FakeOkx : public TlsTestVenue<FakeOkx, okx_fake::Connection> {
   using Sub = okx_fake::Sub;
   using Session = TlsTestVenue::Session;
 
-  struct Position {
-    Dec pos{0};  // contracts, negative short
-    Dec avg{0};
-    Dec pnl{0};  // closing PnL of this position, USDT
+  // The kit's net position (qty in contracts, negative short; entry = avgPx; realised = the closing PnL of
+  // this position, USDT) and OKX's own fields.
+  struct Position : venue_kit::Position {
     Dec fee{0};  // fees of this position, OKX sign
     std::string pos_id, mgn_mode{"cross"}, trade_id;
     std::int64_t c_time{0}, u_time{0};
@@ -1284,8 +1283,8 @@ class FakeOkx : public TlsTestVenue<FakeOkx, okx_fake::Connection> {
       if (!type.empty() && type != "SWAP" && type != "MARGIN" && type != "FUTURES" && type != "OPTION")
         return refuse(51000, "Parameter instType error", 400);
       std::string list;
-      for (const auto& [id, pos] : positions_) {
-        if (pos.pos == 0 || (!type.empty() && type != "SWAP")) continue;
+      for (const auto& [id, pos] : account_.positions) {
+        if (pos.qty == 0 || (!type.empty() && type != "SWAP")) continue;
         if (!inst.empty() && ("," + inst + ",").find("," + id + ",") == std::string::npos) continue;
         if (!list.empty()) list += ',';
         list += position_json(id, pos);
@@ -1309,36 +1308,43 @@ class FakeOkx : public TlsTestVenue<FakeOkx, okx_fake::Connection> {
   }
 
   // ---- Matching -------------------------------------------------------------------------------------------
-  // The matching rule for an order just booked (or an algo's child just created). mu_ held. `o` stays valid:
-  // orders_ is a deque, only ever appended to.
+  // The matching rule for an order just booked (or an algo's child just created), the kit's
+  // (test_venue_account.hpp) in OKX's words. mu_ held. `o` stays valid: orders_ is a deque, only ever
+  // appended to.
   void match_new(Order& o) {
+    using venue_kit::Arrival;
+    using venue_kit::Tif;
     const Dec m = mark(o.inst_id);
-    if (o.ord_type == "market") return fill(o, o.sz, m, false);
-    const bool crosses = o.side == "buy" ? o.px >= m : o.px <= m;
-    if (crosses && o.ord_type == "post_only") return cancel(o, "31");
-    if (crosses) return fill(o, o.sz, m, false);
-    if (o.ord_type == "ioc") return cancel(o, "14");
-    if (o.ord_type == "fok") return cancel(o, "13");
-    o.state = "live";
-    push_order(o, false);
+    const Tif tif = o.ord_type == "post_only" ? Tif::post_only
+                    : o.ord_type == "ioc"     ? Tif::ioc
+                    : o.ord_type == "fok"     ? Tif::fok
+                                              : Tif::gtc;
+    switch (venue_kit::on_arrival(o.side == "buy", o.ord_type == "market", o.px, tif, m)) {
+      case Arrival::fill:
+        return fill(o, o.sz, m, false);
+      case Arrival::cancel_post_only:
+        return cancel(o, "31");
+      case Arrival::cancel_ioc:
+        return cancel(o, "14");
+      case Arrival::cancel_fok:
+        return cancel(o, "13");
+      case Arrival::rest:
+        o.state = "live";
+        return push_order(o, false);
+    }
   }
 
   // `q` contracts of `o` fill at `px` (split into fill_parts_ fills). mu_ held.
   void fill(Order& o, Dec q, Dec px, bool maker) {
     if (o.reduce_only) {  // only ever closes: what would open or add is canceled
-      const Dec pos = position_of(o.inst_id);
-      const Dec closable = o.side == "buy" ? -pos : pos;
-      q = std::min(q, std::max<Dec>(0, closable));
+      q = venue_kit::reduce_only_qty(o.side == "buy", q, position_of(o.inst_id));
       if (q == 0) return cancel(o, "22");
     }
     const Instrument& inst = instruments_.at(o.inst_id);
-    const Dec lots = q / inst.lot;
-    const Dec parts = std::min<Dec>(fill_parts_, std::max<Dec>(1, lots));
-    const Dec rate = maker ? maker_fee_ : taker_fee_;
-    for (Dec i = 0; i < parts; ++i) {
-      const Dec part = (lots / parts + (i < lots % parts ? 1 : 0)) * inst.lot;
+    const Dec rate = fees_.rate(maker);
+    for (const Dec part : venue_kit::split_fill(q, inst.lot, fill_parts_)) {
       const Dec notional = okx_fake::mul(okx_fake::mul(part, inst.ct_val), px);
-      const Dec fee = -okx_fake::mul(notional, rate);
+      const Dec fee = -fees_.on(notional, maker);  // OKX's sign: negative for a charge
       const std::int64_t now = okx_fake::now_ms();
       o.acc_fill_sz += part;
       o.fill_value += okx_fake::mul(part, px);
@@ -1352,12 +1358,11 @@ class FakeOkx : public TlsTestVenue<FakeOkx, okx_fake::Connection> {
       o.state = o.acc_fill_sz == o.sz ? "filled" : "partially_filled";
       o.fill_pnl = book_fill(o, o.side == "buy" ? part : -part, px, fee);
       o.pnl += o.fill_pnl;
-      fees_total_ += fee;
       record(fills_, Fill{o.cl_ord_id, o.ord_id, o.trade_id, o.inst_id, o.side, okx_fake::dec(px), okx_fake::dec(part),
                           okx_fake::dec(inst.ct_val), okx_fake::dec(notional), okx_fake::dec(fee), okx_fake::dec(rate),
                           o.exec_type, maker, now});
       push_order(o, true);
-      push("positions", o.inst_id, position_json(o.inst_id, positions_[o.inst_id]));
+      push("positions", o.inst_id, position_json(o.inst_id, account_.positions[o.inst_id]));
       push("account", "", account_json(true));
     }
     if (o.open() && o.reduce_only && position_of(o.inst_id) == 0) cancel(o, "22");
@@ -1423,12 +1428,12 @@ class FakeOkx : public TlsTestVenue<FakeOkx, okx_fake::Connection> {
     }
   }
 
-  // Books a signed fill of `o` into its instrument's net position; returns the PnL it closed. mu_ held.
+  // Books a signed fill of `o` into the account (the kit: position, realised PnL, fee) after OKX's own position
+  // fields; returns the PnL it closed. mu_ held.
   Dec book_fill(const Order& o, Dec signed_qty, Dec px, Dec fee) {
-    Position& p = positions_[o.inst_id];
-    const Dec ct = instruments_.at(o.inst_id).ct_val;
+    Position& p = account_.positions[o.inst_id];
     const std::int64_t now = okx_fake::now_ms();
-    if (p.pos == 0) {  // a new position: its own id, times and totals
+    if (p.qty == 0) {  // a new position: its own id, times and totals
       p = Position{};
       p.pos_id = next_id();
       p.mgn_mode = o.td_mode;
@@ -1437,33 +1442,12 @@ class FakeOkx : public TlsTestVenue<FakeOkx, okx_fake::Connection> {
     p.u_time = now;
     p.trade_id = o.trade_id;
     p.fee += fee;
-    if (p.pos == 0 || (p.pos > 0) == (signed_qty > 0)) {  // opens or adds
-      const Dec cost = okx_fake::mul(okx_fake::abs(p.pos), p.avg) + okx_fake::mul(okx_fake::abs(signed_qty), px);
-      p.pos += signed_qty;
-      p.avg = okx_fake::div(cost, okx_fake::abs(p.pos));
-      return 0;
-    }
-    const Dec closed = std::min(okx_fake::abs(p.pos), okx_fake::abs(signed_qty));
-    const Dec pnl = okx_fake::mul(okx_fake::mul(closed, ct), px - p.avg) * (p.pos > 0 ? 1 : -1);
-    realised_ += pnl;
-    p.pnl += pnl;
-    p.pos += signed_qty;
-    if (p.pos == 0)
-      p.avg = 0;
-    else if ((p.pos > 0) == (signed_qty > 0))
-      p.avg = px;  // flipped: the rest opened at px
-    return pnl;
+    return account_.book_fill(o.inst_id, signed_qty, px, -fee, instruments_.at(o.inst_id).ct_val).pnl;
   }
 
   // ---- Account arithmetic (mu_ held) -------------------------------------------------------------------------
-  [[nodiscard]] Dec mark(const std::string& inst_id) const {
-    const auto it = marks_.find(inst_id);
-    return it == marks_.end() ? default_mark_ : it->second;
-  }
-  [[nodiscard]] Dec position_of(const std::string& inst_id) const {
-    const auto it = positions_.find(inst_id);
-    return it == positions_.end() ? 0 : it->second.pos;
-  }
+  [[nodiscard]] Dec mark(const std::string& inst_id) const { return marks_.of(inst_id); }
+  [[nodiscard]] Dec position_of(const std::string& inst_id) const { return account_.position(inst_id); }
   [[nodiscard]] Dec ct_val(const std::string& inst_id) const {
     const auto it = instruments_.find(inst_id);
     return it == instruments_.end() ? okx_fake::kOne : it->second.ct_val;
@@ -1472,18 +1456,18 @@ class FakeOkx : public TlsTestVenue<FakeOkx, okx_fake::Connection> {
   [[nodiscard]] Dec margin_of(const std::string& inst_id, Dec contracts, Dec px) const {
     return okx_fake::mul(okx_fake::mul(contracts, ct_val(inst_id)), px) / lever_;
   }
-  [[nodiscard]] Dec cash() const { return balance_ + fees_total_ + realised_; }
+  [[nodiscard]] Dec cash() const { return account_.cash(); }  // start balance - fees paid + realised PnL
   [[nodiscard]] Dec upl_of(const std::string& inst_id, const Position& p) const {
-    return okx_fake::mul(okx_fake::mul(p.pos, ct_val(inst_id)), mark(inst_id) - p.avg);
+    return okx_fake::mul(okx_fake::mul(p.qty, ct_val(inst_id)), mark(inst_id) - p.entry);
   }
   [[nodiscard]] Dec upl() const {
     Dec u = 0;
-    for (const auto& [id, p] : positions_) u += upl_of(id, p);
+    for (const auto& [id, p] : account_.positions) u += upl_of(id, p);
     return u;
   }
   [[nodiscard]] Dec imr() const {
     Dec m = 0;
-    for (const auto& [id, p] : positions_) m += margin_of(id, okx_fake::abs(p.pos), mark(id));
+    for (const auto& [id, p] : account_.positions) m += margin_of(id, okx_fake::abs(p.qty), mark(id));
     return m;
   }
   [[nodiscard]] Dec ord_frozen() const {
@@ -1597,18 +1581,18 @@ class FakeOkx : public TlsTestVenue<FakeOkx, okx_fake::Connection> {
   std::string position_json(const std::string& inst_id, const Position& p) const {  // mu_ held
     using okx_fake::dec;
     const Dec mk = mark(inst_id);
-    const Dec im = margin_of(inst_id, okx_fake::abs(p.pos), mk);
+    const Dec im = margin_of(inst_id, okx_fake::abs(p.qty), mk);
     const Dec u = upl_of(inst_id, p);
-    const Dec notional = okx_fake::mul(okx_fake::mul(okx_fake::abs(p.pos), ct_val(inst_id)), mk);
+    const Dec notional = okx_fake::mul(okx_fake::mul(okx_fake::abs(p.qty), ct_val(inst_id)), mk);
     return R"({"instType":"SWAP","instId":")" + inst_id + R"(","mgnMode":")" + p.mgn_mode + R"(","posId":")" +
-           p.pos_id + R"(","posSide":"net","pos":")" + dec(p.pos) +
-           R"(","baseBal":"","quoteBal":"","posCcy":"","availPos":"","avgPx":")" + (p.pos == 0 ? "" : dec(p.avg)) +
+           p.pos_id + R"(","posSide":"net","pos":")" + dec(p.qty) +
+           R"(","baseBal":"","quoteBal":"","posCcy":"","availPos":"","avgPx":")" + (p.qty == 0 ? "" : dec(p.entry)) +
            R"(","markPx":")" + dec(mk) + R"(","upl":")" + dec(u) + R"(","uplRatio":")" +
            dec(im == 0 ? 0 : okx_fake::div(u, im)) + R"(","lever":")" + std::to_string(lever_) +
            R"(","liqPx":"","imr":")" + dec(im) + R"(","margin":"","mgnRatio":"","mmr":"0","notionalUsd":")" +
            dec(notional) + R"(","ccy":"USDT","last":")" + dec(mk) + R"(","idxPx":")" + dec(mk) + R"(","pnl":")" +
-           dec(p.pnl) + R"(","fee":")" + dec(p.fee) + R"(","fundingFee":"0","liqPenalty":"0","realizedPnl":")" +
-           dec(p.pnl + p.fee) + R"(","tradeId":")" + p.trade_id + R"(","cTime":")" + std::to_string(p.c_time) +
+           dec(p.realised) + R"(","fee":")" + dec(p.fee) + R"(","fundingFee":"0","liqPenalty":"0","realizedPnl":")" +
+           dec(p.realised + p.fee) + R"(","tradeId":")" + p.trade_id + R"(","cTime":")" + std::to_string(p.c_time) +
            R"(","uTime":")" + std::to_string(p.u_time) + R"("})";
   }
   // GET /api/v5/account/balance's data element and the account channel's (details empty unless `usdt`).
@@ -1811,15 +1795,13 @@ class FakeOkx : public TlsTestVenue<FakeOkx, okx_fake::Connection> {
   bool algo_channel_anywhere_{false};
 
   std::map<std::string, Instrument> instruments_;
-  std::map<std::string, Dec> marks_;
-  Dec default_mark_{60000 * okx_fake::kOne};
+  venue_kit::Marks marks_;    // 60000 for every instrument until set_mark
   std::deque<Order> orders_;  // arrival order; never erased; a deque so references survive appends
   std::deque<Algo> algos_;
   std::vector<Fill> fills_;
-  std::map<std::string, Position> positions_;
-  Dec balance_{10000 * okx_fake::kOne}, fees_total_{0}, realised_{0};
-  Dec maker_fee_{2'000'000}, taker_fee_{5'000'000};  // 0.0002, 0.0005
-  Dec price_limit_{500'000'000};                     // 0.05
+  venue_kit::Account<Position> account_;        // 10000 USDT; fees_paid positive (OKX prints them negative)
+  venue_kit::Fees fees_{5'000'000, 2'000'000};  // taker 0.0005, maker 0.0002
+  Dec price_limit_{500'000'000};                // 0.05
   int lever_{10};
   std::string perm_{"read_only,trade"}, pos_mode_{"net_mode"}, acct_lv_{"2"};
   int fill_parts_{1};
