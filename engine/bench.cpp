@@ -219,6 +219,7 @@ void run_bench_into(const std::string& dir, const RunConfig& base, bool quiet, c
   std::vector<OrderFrame> order_frames;
   order_frames.reserve(1 << 14);  // the fused full-rate run appends each frame that sent an order (no allocation there)
   for (const Case& c : cases) {
+    if (c.speed == Speed::recorded && bo.recorded_pace_window_ns <= 0) continue;
     RunConfig rc = base;
     rc.engine.topology = c.topology;
     InstrumentRegistry registry;
@@ -270,6 +271,7 @@ void run_bench_into(const std::string& dir, const RunConfig& base, bool quiet, c
     std::ofstream(dir + "/" + rows[i].name + ".frame.hgrm") << r.hist.frame.hgrm(1000.0);
     if (r.hist.order.count()) std::ofstream(dir + "/" + rows[i].name + ".frame_to_order.hgrm") << r.hist.order.hgrm(1000.0);
   }
+  if (bo.recorded_pace_window_ns <= 0) md << "\nRecorded-pace runs: not run (`--recorded-seconds 0`).\n";
   std::ofstream(dir + "/floor.hgrm") << floor.walk_plus_hops.hgrm(1000.0);
   js << "\n  }";
   // ---- the order path: frames that sent an order, against the same work done bare ----

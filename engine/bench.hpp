@@ -33,7 +33,8 @@ struct LiveTransportFigures {
 [[nodiscard]] std::string format_live_section(const std::vector<LiveTransportFigures>& figures, const std::string& method = {});
 
 struct BenchOptions {
-  std::int64_t recorded_pace_window_ns{20'000'000'000};  // data replayed at recorded pace (keeps the run < 2 min)
+  // Data time replayed at recorded pace per topology (keeps the run < 2 min); 0: no recorded-pace runs.
+  std::int64_t recorded_pace_window_ns{20'000'000'000};
   int floor_repeats{7};  // order-path floor: measured this many times (after a warm-up pass); median and spread
   // The live loopback section: called once with the bench's run directory; returns one entry per transport.
   // Empty (default): the report says the live figures were not measured by this bench.

@@ -51,12 +51,6 @@
 #include "feed/transport.hpp"
 #include "feed/uring.hpp"
 #include "feed/recorder.hpp"
-#include "feed/venues/binance.hpp"
-#include "feed/venues/bybit.hpp"
-#include "feed/venues/coinbase.hpp"
-#include "feed/venues/kraken.hpp"
-#include "feed/venues/kucoin.hpp"
-#include "feed/venues/okx.hpp"
 #include "strategy/csv.hpp"
 #include "strategy/indicator_table.hpp"
 #include "tuning/host_check.hpp"
@@ -165,6 +159,7 @@ struct RunArgs {
 RunArgs g_replay;
 RunArgs g_backtest{.config = "config/backtest.toml"};
 RunArgs g_bench;
+int g_bench_recorded_seconds = 20;
 RunArgs g_tune;
 bool g_tune_quick = false;
 RunArgs g_paper;
@@ -710,10 +705,7 @@ int cmd_live() {
   if (!g_live.runs_dir.empty()) rc.runs_dir = g_live.runs_dir;
   if (rc.ws_url.empty() && rc.bullet_url.empty())
     throw Error(g_live.config + ": [feed] url (or bullet_url for KuCoin) is required for live trading");
-  if (rc.venue != Venue::binance_usdm && rc.venue != Venue::kucoin_futures && rc.venue != Venue::bybit && rc.venue != Venue::okx) {
-    throw Error(g_live.config + ": live order entry supports venues binance-usdm, kucoin-futures, bybit and okx, not '" +
-                std::string(to_string(rc.venue)) + "'");
-  }
+  if (!has_live_order_entry(rc.venue)) refuse_live_order_entry(rc.venue, g_live.config);
   for (const auto& e : rc.instruments)
     if (e.spec.venue != rc.venue)
       throw Error(g_live.config + ": instrument '" + std::string(e.spec.symbol.view()) + "' is not on " +
@@ -772,7 +764,9 @@ int cmd_live() {
 int cmd_bench() {
   const RunConfig rc = load_run_config(g_bench);
   check_engine_for_run(rc, Topology::pipelined);  // bench runs both topologies; fused pins cores[0]
-  return run_bench(rc, g_bench.quiet);
+  BenchOptions bo;
+  bo.recorded_pace_window_ns = static_cast<std::int64_t>(g_bench_recorded_seconds) * 1'000'000'000;
+  return run_bench(rc, g_bench.quiet, bo);
 }
 
 int cmd_tune_report() {
@@ -830,20 +824,7 @@ int cmd_book_check() {
     std::fprintf(stderr, "book-check: %s: %zu instruments of %s\n", f.c_str(), info.specs.size(), g_book_check.venue.c_str());
     opt.exchange_info.insert(opt.exchange_info.end(), info.specs.begin(), info.specs.end());
   }
-  feed::BookCheckResult r;
-  switch (*v) {
-    case Venue::binance_usdm:
-    case Venue::binance_coinm:
-    case Venue::binance_spot: r = feed::binance::check(g_book_check.files, *v, opt); break;
-    case Venue::kucoin_spot:
-    case Venue::kucoin_futures: r = feed::kucoin::check(g_book_check.files, *v, opt); break;
-    case Venue::okx: r = feed::okx::check(g_book_check.files, *v, opt); break;
-    case Venue::bybit: r = feed::bybit::check(g_book_check.files, *v, opt); break;
-    case Venue::coinbase: r = feed::coinbase::check(g_book_check.files, *v, opt); break;
-    case Venue::kraken_spot:
-    case Venue::kraken_futures: r = feed::kraken::check(g_book_check.files, *v, opt); break;
-    default: throw Error("book-check does not support venue '" + g_book_check.venue + "'");
-  }
+  const feed::BookCheckResult r = book_check(*v, g_book_check.files, opt);
   // Notes name symbols taken from the data: escaped like every other quote of input.
   for (const auto& n : r.notes) std::fprintf(stderr, "  %s\n", feed::quote_input(n, 400).c_str());
   std::printf("book-check: checked=%llu mismatched=%llu gaps=%llu resyncs=%llu duplicates=%llu decode_errors=%llu bad_lines=%llu\n",
@@ -970,12 +951,15 @@ void add_log_format_option(CLI::App* c) {
       ->check(CLI::IsMember({"text", "json"}));
 }
 
-void add_run_options(CLI::App* c, RunArgs& a) {
+// `speed_and_topology`: false for bench, which runs both speeds and both topologies itself.
+void add_run_options(CLI::App* c, RunArgs& a, bool speed_and_topology = true) {
   c->add_option("--config", a.config, "TOML config")->capture_default_str()->check(CLI::ExistingFile);
   c->add_option("--data", a.data, "Recorded files (hftbacktest .gz, cryptofeed .raw.txt/.jsonl, zip); overrides [replay] data")
       ->check(CLI::ExistingFile);
-  c->add_option("--speed", a.speed, "max | recorded")->check(CLI::IsMember({"max", "recorded"}));
-  c->add_option("--topology", a.topology, "fused | pipelined")->check(CLI::IsMember({"fused", "pipelined"}));
+  if (speed_and_topology) {
+    c->add_option("--speed", a.speed, "max | recorded")->check(CLI::IsMember({"max", "recorded"}));
+    c->add_option("--topology", a.topology, "fused | pipelined")->check(CLI::IsMember({"fused", "pipelined"}));
+  }
   c->add_option("--venue", a.venue, "Venue of the data (binance-usdm, binance-spot, kucoin-futures, kucoin-spot, ...)")->check(kVenueName);
   c->add_option("--runs-dir", a.runs_dir, "Where run directories are created (default from config: runs)");
   c->add_flag("--quiet", a.quiet, "No progress lines");
@@ -1022,7 +1006,11 @@ void register_commands(CLI::App& app) {
   }
   {
     auto* c = app.add_subcommand("bench", "Latency benchmark: replay at full rate and recorded pace in both topologies, with the floor");
-    add_run_options(c, g_bench);
+    add_run_options(c, g_bench, false);
+    c->add_option("--recorded-seconds", g_bench_recorded_seconds,
+                  "Data time replayed at recorded pace per topology (0: no recorded-pace runs, the full-rate runs only)")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 3600));
     g_commands.emplace_back(c, cmd_bench);
   }
   {

@@ -568,31 +568,43 @@ struct BinanceFeed {
   using Decoder = VenueDecoder<feed::binance::Decoder>;
   using Sync = VenueSync<feed::binance::BookSync>;
   static constexpr bool snapshot_by_instrument = true;
+  static constexpr const feed::BookSubscription& book_subscription = feed::binance::kBookSubscription;
+  static constexpr auto book_check = &feed::binance::check;
 };
 struct KucoinFeed {
   using Decoder = VenueDecoder<feed::kucoin::Decoder>;
   using Sync = VenueSync<feed::kucoin::BookSync>;
   static constexpr bool snapshot_by_instrument = false;
+  static constexpr const feed::BookSubscription& book_subscription = feed::kucoin::kBookSubscription;
+  static constexpr auto book_check = &feed::kucoin::check;
 };
 struct OkxFeed {
   using Decoder = SingleVenueDecoder<feed::okx::Decoder>;
   using Sync = SingleVenueSync<feed::okx::BookSync>;
   static constexpr bool snapshot_by_instrument = false;
+  static constexpr const feed::BookSubscription& book_subscription = feed::okx::kBookSubscription;
+  static constexpr auto book_check = &feed::okx::check;
 };
 struct BybitFeed {
   using Decoder = SingleVenueDecoder<feed::bybit::Decoder>;
   using Sync = SingleVenueSync<feed::bybit::BookSync>;
   static constexpr bool snapshot_by_instrument = false;
+  static constexpr const feed::BookSubscription& book_subscription = feed::bybit::kBookSubscription;
+  static constexpr auto book_check = &feed::bybit::check;
 };
 struct CoinbaseFeed {
   using Decoder = SingleVenueDecoder<feed::coinbase::Decoder>;
   using Sync = SingleVenueSync<feed::coinbase::BookSync>;
   static constexpr bool snapshot_by_instrument = false;
+  static constexpr const feed::BookSubscription& book_subscription = feed::coinbase::kBookSubscription;
+  static constexpr auto book_check = &feed::coinbase::check;
 };
 struct KrakenFeed {
   using Decoder = VenueDecoder<feed::kraken::Decoder>;
   using Sync = VenueSync<feed::kraken::BookSync>;
   static constexpr bool snapshot_by_instrument = false;
+  static constexpr const feed::BookSubscription& book_subscription = feed::kraken::kBookSubscription;
+  static constexpr auto book_check = &feed::kraken::check;
 };
 
 // ---- fused topology -----------------------------------------------------------------------------------
@@ -1312,31 +1324,15 @@ PipelineResult run_live_frames(const PaperOptions& popt, InstrumentRegistry& reg
 }  // namespace
 
 std::vector<std::string> book_resubscribe_frames(Venue venue, const std::vector<std::string>& subscriptions) {
-  std::string_view verb;                  // the field whose value says subscribe / unsubscribe
-  std::vector<std::string_view> markers;  // a subscription naming one of these asks for a book
-  switch (venue) {
-    case Venue::okx: verb = "\"op\""; markers = {"\"books"}; break;
-    case Venue::bybit: verb = "\"op\""; markers = {"orderbook."}; break;
-    case Venue::coinbase: verb = "\"type\""; markers = {"\"level2\"", "\"l2_data\"", "\"level2_batch\""}; break;
-    case Venue::kraken_spot: verb = "\"method\""; markers = {"\"book\""}; break;  // v2: {"method":..,"params":{"channel":"book",..}}
-    case Venue::kraken_futures: verb = "\"event\""; markers = {"\"book\""}; break;  // v1: {"event":..,"feed":"book",..}
-    default: return {};
-  }
   std::vector<std::string> out;
-  for (const std::string& sub : subscriptions) {
-    if (std::none_of(markers.begin(), markers.end(), [&](std::string_view m) { return sub.find(m) != std::string::npos; }))
-      continue;
-    // `"op":"subscribe"` (any spacing after the colon) -> `"op":"unsubscribe"`.
-    const std::size_t k = sub.find(verb);
-    if (k == std::string::npos) continue;
-    const std::size_t v = sub.find("\"subscribe\"", k + verb.size());
-    if (v == std::string::npos) continue;
-    std::string unsub = sub;
-    unsub.insert(v + 1, "un");
-    out.push_back(std::move(unsub));
-    out.push_back(sub);
-  }
+  with_venue_feed(venue, [&]<class F>() { out = feed::book_resubscribe_frames(F::book_subscription, subscriptions); });
   return out;
+}
+
+feed::BookCheckResult book_check(Venue venue, const std::vector<std::string>& files, const feed::BookCheckOptions& opt) {
+  feed::BookCheckResult r;
+  with_venue_feed(venue, [&]<class F>() { r = F::book_check(files, venue, opt); });
+  return r;
 }
 
 PipelineResult run_paper(const PaperOptions& popt, InstrumentRegistry& registry, strategy::StrategyStage& strategies,

@@ -17,6 +17,7 @@
 #include "core/config.hpp"
 #include "core/stage_runner.hpp"
 #include "engine/trading_core.hpp"
+#include "feed/book_check.hpp"
 #include "feed/capture_reader.hpp"
 #include "feed/recorder.hpp"
 #include "feed/ws_client.hpp"
@@ -151,11 +152,15 @@ std::vector<feed::CapturedFrame> load_market_frames(const std::vector<std::strin
 PipelineResult run_pipeline(const std::vector<std::string>& files, InstrumentRegistry& registry,
                             strategy::StrategyStage& strategies, TradingCore& core, const PipelineOptions& opt);
 
+// `enigma book-check`: rebuilds `venue`'s books from `files` and verifies them (feed::<venue>::check).
+[[nodiscard]] feed::BookCheckResult book_check(Venue venue, const std::vector<std::string>& files, const feed::BookCheckOptions& opt);
+
 // The text frames that make a venue send a fresh book snapshot on the live connection, derived from the
 // run's subscriptions: for each book subscription its unsubscribe, then the subscription again. OKX
 // (`books*` channels, "op"), Bybit (`orderbook.*` topics, "op"), Coinbase (`level2` / `l2_data`, "type"),
 // Kraken spot v2 (`book` channel, "method") and Kraken Futures (`book` feed, "event"); empty for venues
-// whose snapshot is a REST request (Binance, KuCoin) and for subscriptions that name no book channel.
+// whose snapshot is a REST request (Binance, KuCoin) and for subscriptions that name no book channel. Each
+// venue's rule is its kBookSubscription (feed/venues/<venue>.hpp).
 [[nodiscard]] std::vector<std::string> book_resubscribe_frames(Venue venue, const std::vector<std::string>& subscriptions);
 
 struct PaperOptions {

@@ -22,10 +22,14 @@
 #include "core/instrument.hpp"
 #include "feed/book_check.hpp"
 #include "feed/event_buffer.hpp"
+#include "feed/venues/book_subscription.hpp"
 #include "feed/venues/symbol_cache.hpp"
 #include "feed/l2_book.hpp"
 
 namespace enigma::feed::binance {
+
+// Binance resyncs a book from a REST depth snapshot, not by resubscribing. (feed/venues/book_subscription.hpp)
+inline constexpr BookSubscription kBookSubscription{};
 
 // True for binance_usdm, binance_coinm (diffs carry pu) ; false for binance_spot.
 [[nodiscard]] constexpr bool is_futures(Venue v) noexcept {

@@ -19,10 +19,14 @@
 #include "core/instrument.hpp"
 #include "feed/book_check.hpp"
 #include "feed/event_buffer.hpp"
+#include "feed/venues/book_subscription.hpp"
 #include "feed/venues/symbol_cache.hpp"
 #include "feed/l2_book.hpp"
 
 namespace enigma::feed::bybit {
+
+// Bybit V5: {"op":"subscribe","args":["orderbook.50.BTCUSDT"]}. (feed/venues/book_subscription.hpp)
+inline constexpr BookSubscription kBookSubscription{{"\"op\""}, {"orderbook."}};
 
 class Decoder {
  public:

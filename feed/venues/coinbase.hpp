@@ -20,10 +20,14 @@
 #include "core/instrument.hpp"
 #include "feed/book_check.hpp"
 #include "feed/event_buffer.hpp"
+#include "feed/venues/book_subscription.hpp"
 #include "feed/venues/symbol_cache.hpp"
 #include "feed/l2_book.hpp"
 
 namespace enigma::feed::coinbase {
+
+// Coinbase: {"type":"subscribe","channels":["level2"],...} (Exchange) or {"type":"subscribe","channel":"level2"} (Advanced Trade). (feed/venues/book_subscription.hpp)
+inline constexpr BookSubscription kBookSubscription{{"\"type\""}, {"\"level2\"", "\"l2_data\"", "\"level2_batch\""}};
 
 // "2021-04-17T16:43:37.075687Z" -> ns since epoch; Errc::bad_format if it is not that shape.
 [[nodiscard]] Result<std::int64_t> parse_time(std::string_view s) noexcept;

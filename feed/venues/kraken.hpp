@@ -38,9 +38,13 @@
 #include "core/instrument.hpp"
 #include "feed/book_check.hpp"
 #include "feed/event_buffer.hpp"
+#include "feed/venues/book_subscription.hpp"
 #include "feed/l2_book.hpp"
 
 namespace enigma::feed::kraken {
+
+// Kraken spot v2: {"method":"subscribe","params":{"channel":"book",...}}; Kraken Futures v1: {"event":"subscribe","feed":"book",...}. (feed/venues/book_subscription.hpp)
+inline constexpr BookSubscription kBookSubscription{{"\"method\"", "\"event\""}, {"\"book\""}};
 
 // Depths a spot `book` subscription may ask for (docs: 10, 25, 100, 500, 1000; default 10).
 inline constexpr std::uint32_t kSpotDepths[] = {10, 25, 100, 500, 1000};

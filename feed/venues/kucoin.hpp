@@ -44,10 +44,14 @@
 #include "core/instrument.hpp"
 #include "feed/book_check.hpp"
 #include "feed/event_buffer.hpp"
+#include "feed/venues/book_subscription.hpp"
 #include "feed/venues/symbol_cache.hpp"
 #include "feed/l2_book.hpp"
 
 namespace enigma::feed::kucoin {
+
+// KuCoin resyncs a book from a REST snapshot (level2 has no snapshot in the stream), not by resubscribing. (feed/venues/book_subscription.hpp)
+inline constexpr BookSubscription kBookSubscription{};
 
 // What the bullet-public (or bullet-private) REST response says about connecting: the token to put in
 // the WebSocket URL, the first instance server, and the keep-alive timing.

@@ -31,10 +31,14 @@
 #include "core/instrument.hpp"
 #include "feed/book_check.hpp"
 #include "feed/event_buffer.hpp"
+#include "feed/venues/book_subscription.hpp"
 #include "feed/venues/symbol_cache.hpp"
 #include "feed/l2_book.hpp"
 
 namespace enigma::feed::okx {
+
+// OKX: {"op":"subscribe","args":[{"channel":"books",...}]} (books, books5, books50-l2-tbt, ...). (feed/venues/book_subscription.hpp)
+inline constexpr BookSubscription kBookSubscription{{"\"op\""}, {"\"books"}};
 
 class Decoder {
  public:

@@ -230,10 +230,11 @@ std::string measure_kills(const RunConfig& base, feed::Transport transport, cons
 
 int usage() {
   std::fprintf(stderr,
-               "usage: bench_tick_to_wire --config FILE [--frames N] [--runs-dir DIR] [--quiet]\n"
+               "usage: bench_tick_to_wire --config FILE [--frames N] [--recorded-seconds S] [--runs-dir DIR] [--quiet]\n"
                "  `enigma bench --config FILE` plus live loopback runs against the local TLS test venue, one per\n"
                "  transport (asio, busy_poll, io_uring): tick-to-wire (kernel rx of a frame -> kernel tx of its order)\n"
                "  in the bench report's live section. --frames: frames of the bundled session per run (default 30000);\n"
+               "  --recorded-seconds: data time of the recorded-pace replays (default 20; 0: none, as enigma bench's);\n"
                "  --runs-dir: where the bench's run directory is made (default: the config's, runs)\n");
   return 2;
 }
@@ -244,6 +245,7 @@ int main(int argc, char** argv) {
   std::string config;
   std::size_t frames = 30'000;
   std::string runs_dir;
+  long long recorded_seconds = 20;
   bool quiet = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -257,6 +259,13 @@ int main(int argc, char** argv) {
         return 2;
       }
       frames = v;
+    } else if (a == "--recorded-seconds" && i + 1 < argc) {
+      char* end = nullptr;
+      recorded_seconds = std::strtoll(argv[++i], &end, 10);
+      if (end == argv[i] || *end != '\0' || recorded_seconds < 0 || recorded_seconds > 3600) {
+        std::fprintf(stderr, "bench_tick_to_wire: --recorded-seconds wants 0..3600, got '%s'\n", argv[i]);
+        return 2;
+      }
     } else if (a == "--runs-dir" && i + 1 < argc) {
       runs_dir = argv[++i];
     } else if (a == "--quiet") {
@@ -279,6 +288,7 @@ int main(int argc, char** argv) {
   }
   if (!runs_dir.empty()) rc.runs_dir = runs_dir;
   BenchOptions bo;
+  bo.recorded_pace_window_ns = recorded_seconds * 1'000'000'000LL;
   bo.live = [&rc, frames](const std::string& run_dir) {
     const enigma::testing::RecordedSession rec = enigma::testing::load_binance_session(frames);
     std::vector<LiveTransportFigures> out;

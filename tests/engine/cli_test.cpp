@@ -387,6 +387,25 @@ TEST(EngineCli, FailedBenchLeavesAnExplainedDirectoryAndLatestUnmoved) {
   EXPECT_NE(summary.find("unrecognised capture format"), std::string::npos) << summary;
 }
 
+// bench runs both speeds and both topologies itself: replay's --speed and --topology are refused (they were
+// shown in its --help and ignored), and --recorded-seconds is range-checked.
+TEST(EngineCli, BenchRefusesOptionsItCannotHonour) {
+  for (const char* opt : {"--speed max", "--topology fused", "--recorded-seconds 99999"}) {
+    const Out o = run_enigma(std::string("bench --quiet --config ") + kSrc + "/config/replay.toml " + opt);
+    EXPECT_EQ(o.code, 2) << opt << ": " << o.text;
+    EXPECT_NE(o.text.find(std::string(opt).substr(0, std::string(opt).find(' '))), std::string::npos) << o.text;
+  }
+}
+
+// live on a venue without live order entry (Coinbase has market data and paper only): refused before any
+// credential is read, naming the config, the venue and the venues that have it.
+TEST(EngineCli, LiveOnAVenueWithoutOrderEntryIsRefused) {
+  const Out o = run_enigma("live --confirm --config " + kSrc + "/config/paper-coinbase.toml");
+  EXPECT_EQ(o.code, 3) << o.text;
+  EXPECT_NE(o.text.find("paper-coinbase.toml: live order entry supports venues binance-usdm, kucoin-futures, bybit and okx, not 'coinbase'"),
+            std::string::npos) << o.text;
+}
+
 // Credentials: a FIFO is refused at once (it used to block forever), a value with a space or a line break
 // is refused naming where it came from and never printing it, and the refusal without --confirm names
 // the file the key came from.

@@ -38,7 +38,7 @@ std::vector<std::string> row(const std::string& md, const std::string& first, st
 
 TEST(TickToWireBench, TheLiveLoopbackSectionAgreesWithTheRunsOwnRecords) {
   const std::string runs = fresh_path("ttw-bench");
-  const auto out = enigma::testing::shell(std::string(ENIGMA_TICK_TO_WIRE_BENCH) + " --config config/replay.toml --frames 2000 --quiet --runs-dir " + runs);
+  const auto out = enigma::testing::shell(std::string(ENIGMA_TICK_TO_WIRE_BENCH) + " --config config/replay.toml --frames 2000 --recorded-seconds 0 --quiet --runs-dir " + runs);
   ASSERT_EQ(out.code, 0) << out.text;
   const std::filesystem::path dir = std::filesystem::path(runs) / "latest";
   const std::string md = slurp(dir / "bench.md");
@@ -79,6 +79,10 @@ TEST(TickToWireBench, TheLiveLoopbackSectionAgreesWithTheRunsOwnRecords) {
     EXPECT_GT(std::stod(k[4]), 0);
   }
   EXPECT_NE(md.find("Targets, best transport ("), std::string::npos) << md;
+  // --recorded-seconds 0: the full-rate replays only (the recorded-pace pair would take 2 x 20 s here).
+  EXPECT_NE(md.find("Recorded-pace runs: not run"), std::string::npos) << md;
+  EXPECT_EQ(md.find("| fused-recorded |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| fused-max |"), std::string::npos) << md;
   EXPECT_NE(out.text.find("frames 2001/2001"), std::string::npos) << out.text;
 }
 
