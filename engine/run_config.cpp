@@ -1,6 +1,8 @@
 #include "engine/run_config.hpp"
 
 #include <algorithm>
+#include <string_view>
+#include <vector>
 #include <cctype>
 #include <array>
 #include <ostream>
@@ -30,6 +32,37 @@ Venue read_venue(config::TableReader& t, std::string_view key, std::optional<Ven
 }
 
 std::string sym_text(const InstrumentSpec& s) { return std::string(s.symbol.view()); }
+
+// The [live] keys only some venues take, per live venue (the rest, from rest_url to deadman_countdown_ms, every
+// live venue takes), and the venue's hosts where they are not Binance USD-M's (LiveSettings' defaults). A key
+// of another venue's is refused naming what this one takes.
+struct LiveVenueKeys {
+  Venue venue;
+  std::string_view name;
+  std::vector<std::string_view> keys;
+  std::string_view takes;  // for the refusal: what this venue takes instead
+  std::string_view rest_url, account_api_url, user_ws_url;
+  bool stream_url_setting{true};  // false: the private stream's URL comes from the venue (KuCoin's bullet token)
+};
+const LiveVenueKeys kLiveVenueKeys[] = {
+    {Venue::binance_usdm, "Binance USD-M",
+     {"request_weight_per_minute", "orders_per_10s", "orders_per_minute", "order_entry", "ws_api_url", "ed25519_key_env",
+      "ed25519_key_file", "ed25519_api_key_env", "ed25519_api_key_file"},
+     "request_weight_per_minute, orders_per_10s, orders_per_minute, order_entry and the listenKey stream at user_ws_url", {}, {}, {}},
+    {Venue::kucoin_futures, "KuCoin Futures", {"requests_per_3s", "request_weight_per_30s", "api_passphrase_env", "api_passphrase_file"},
+     "requests_per_3s, request_weight_per_30s, the passphrase and the bullet-private stream", "https://api-futures.kucoin.com",
+     "https://api.kucoin.com", {}, false},
+    {Venue::bybit, "Bybit", {"requests_per_s"}, "requests_per_s and the private stream at user_ws_url", "https://api.bybit.com",
+     "https://api.bybit.com", "wss://stream.bybit.com/v5/private"},
+    {Venue::okx, "OKX", {"requests_per_2s", "td_mode", "simulated", "api_passphrase_env", "api_passphrase_file"},
+     "requests_per_2s, td_mode, simulated, the passphrase and the private stream at user_ws_url", "https://www.okx.com",
+     "https://www.okx.com", "wss://ws.okx.com:8443/ws/v5/private"},
+};
+const LiveVenueKeys* live_venue_keys(Venue v) {
+  for (const LiveVenueKeys& k : kLiveVenueKeys)
+    if (k.venue == v) return &k;
+  return nullptr;
+}
 
 risk::TokenBucketConfig read_bucket(config::TableReader& t, std::string_view prefix, risk::TokenBucketConfig d) {
   const std::string ps = std::string(prefix) + "_per_second";
@@ -664,34 +697,33 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
       throw Error(rc.source + ": [feed] io_uring_sqpoll = true needs transport = \"io_uring\"");
     t->finish();
   }
-  if (rc.venue == Venue::kucoin_futures) {
-    // KuCoin Futures: its own hosts; its budget is one window of private requests (75 per 3 s).
-    rc.live.rest_url = "https://api-futures.kucoin.com";
-    rc.live.account_api_url = "https://api.kucoin.com";
-    rc.trading.deadman_countdown_ns = 0;  // the venue has no dead-man switch (no cancel-all-after endpoint)
+  const LiveVenueKeys* own = live_venue_keys(rc.venue);
+  if (own != nullptr) {
+    if (!own->rest_url.empty()) rc.live.rest_url = own->rest_url;
+    if (!own->account_api_url.empty()) rc.live.account_api_url = own->account_api_url;
+    if (!own->user_ws_url.empty()) rc.live.user_ws_url = own->user_ws_url;
   }
-  if (rc.venue == Venue::bybit) {
-    // Bybit V5: one host for REST and the key check, the private stream apart; its dead-man switch is DCP
-    // ([live] deadman_countdown_ms -> live.bybit_dcp_window_s), not the core's countdown.
-    rc.live.rest_url = "https://api.bybit.com";
-    rc.live.account_api_url = "https://api.bybit.com";
-    rc.live.user_ws_url = "wss://stream.bybit.com/v5/private";
-    rc.trading.deadman_countdown_ns = 0;
-  }
-  if (rc.venue == Venue::okx) {
-    rc.trading.client_id_alphanumeric = true;  // clOrdId: [A-Za-z0-9] only
-    // OKX V5: REST and the key check on one host, the private stream apart; the dead-man switch is
-    // cancel-all-after, a countdown the core refreshes (10..120 s).
-    rc.live.rest_url = "https://www.okx.com";
-    rc.live.account_api_url = "https://www.okx.com";
-    rc.live.user_ws_url = "wss://ws.okx.com:8443/ws/v5/private";
-  }
+  // KuCoin Futures and Bybit: no countdown the core refreshes (KuCoin has no dead-man switch; Bybit's is DCP,
+  // a window set once at start-up: [live] deadman_countdown_ms -> live.bybit_dcp_window_s).
+  if (rc.venue == Venue::kucoin_futures || rc.venue == Venue::bybit) rc.trading.deadman_countdown_ns = 0;
+  if (rc.venue == Venue::okx) rc.trading.client_id_alphanumeric = true;  // clOrdId: [A-Za-z0-9] only
   if (auto t = root.optional_table("live")) {
+    // Another venue's key is named, with what this venue takes instead.
+    if (own != nullptr) {
+      for (const LiveVenueKeys& other : kLiveVenueKeys) {
+        for (const std::string_view k : other.keys) {
+          const std::string key(k);
+          if (t->has(key) && std::find(own->keys.begin(), own->keys.end(), k) == own->keys.end())
+            t->fail(key, key + " is not a setting for " + std::string(own->name) + " (" + std::string(other.name) + " takes it); " +
+                             std::string(own->name) + " takes " + std::string(own->takes));
+        }
+      }
+      if (!own->stream_url_setting && t->has("user_ws_url"))
+        t->fail("user_ws_url", std::string(own->name) + "'s private stream comes from its bullet-private token; it takes " +
+                                   std::string(own->takes));
+    }
     if (rc.venue == Venue::okx) {
-      for (const char* k : {"request_weight_per_minute", "orders_per_10s", "orders_per_minute", "order_entry", "ws_api_url",
-                            "ed25519_key_env", "ed25519_key_file", "ed25519_api_key_env", "ed25519_api_key_file", "requests_per_3s",
-                            "request_weight_per_30s", "requests_per_s"})
-        if (t->has(k)) t->fail(k, std::string(k) + " is not an OKX setting; OKX uses requests_per_2s and the private stream at user_ws_url");
+      // OKX's dead-man switch is cancel-all-after, a countdown the core refreshes (10..120 s).
       const std::int64_t deadman_ms = t->integer("deadman_countdown_ms", rc.trading.deadman_countdown_ns / 1'000'000, 0, 120'000);
       if (deadman_ms != 0 && (deadman_ms < 10'000 || deadman_ms % 1'000 != 0))
         t->fail("deadman_countdown_ms", "OKX's cancel-all-after takes whole seconds from 10 to 120 (10000..120000 ms), or 0 for none");
@@ -699,14 +731,8 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
       rc.live.requests_per_2s = t->integer("requests_per_2s", rc.live.requests_per_2s, 1, 1'000);
       rc.live.okx_td_mode = t->choice<std::string>("td_mode", "cross", {{"cross", "cross"}, {"isolated", "isolated"}});
       rc.live.okx_simulated = t->boolean("simulated", false);
-      rc.live.api_passphrase_env = t->string("api_passphrase_env", rc.live.api_passphrase_env);
-      rc.live.api_passphrase_file = t->string("api_passphrase_file", std::string(), true);
     }
     if (rc.venue == Venue::bybit) {
-      for (const char* k : {"request_weight_per_minute", "orders_per_10s", "orders_per_minute", "order_entry", "ws_api_url",
-                            "ed25519_key_env", "ed25519_key_file", "ed25519_api_key_env", "ed25519_api_key_file", "requests_per_3s",
-                            "request_weight_per_30s", "api_passphrase_env", "api_passphrase_file"})
-        if (t->has(k)) t->fail(k, std::string(k) + " is not a Bybit setting; Bybit uses requests_per_s and the private stream at user_ws_url");
       // Bybit's dead-man switch is DCP: a window the venue waits after the private stream is lost, set once at
       // start-up (not a countdown the engine refreshes), so the core's countdown stays 0.
       const std::int64_t dcp_ms = t->integer("deadman_countdown_ms", 0, 0, 300'000);
@@ -716,14 +742,12 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
       rc.live.requests_per_s = t->integer("requests_per_s", rc.live.requests_per_s, 1, 1'000);
     }
     if (rc.venue == Venue::kucoin_futures) {
-      for (const char* k : {"user_ws_url", "request_weight_per_minute", "orders_per_10s", "orders_per_minute", "order_entry",
-                            "ws_api_url", "ed25519_key_env", "ed25519_key_file", "ed25519_api_key_env", "ed25519_api_key_file"})
-        if (t->has(k))
-          t->fail(k, std::string(k) + " is a Binance setting; KuCoin Futures uses requests_per_3s, request_weight_per_30s and the bullet-private stream");
       if (t->has("deadman_countdown_ms") && t->integer("deadman_countdown_ms", 0, 0, 600'000) != 0)
         t->fail("deadman_countdown_ms", "KuCoin Futures has no dead-man switch (no cancel-all-after endpoint): leave it out or 0");
       rc.live.requests_per_3s = t->integer("requests_per_3s", rc.live.requests_per_3s, 1, 1'000);
       rc.live.request_weight_per_30s = t->integer("request_weight_per_30s", rc.live.request_weight_per_30s, 1, 1'000'000);
+    }
+    if (rc.venue == Venue::kucoin_futures || rc.venue == Venue::okx) {
       rc.live.api_passphrase_env = t->string("api_passphrase_env", rc.live.api_passphrase_env);
       rc.live.api_passphrase_file = t->string("api_passphrase_file", std::string(), true);
     }

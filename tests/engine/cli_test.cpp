@@ -406,6 +406,30 @@ TEST(EngineCli, LiveOnAVenueWithoutOrderEntryIsRefused) {
             std::string::npos) << o.text;
 }
 
+// Each live venue's bundled config with another venue's [live] key: refused before credentials are read
+// (exit 3), naming the key, the venue that takes it and what this venue takes instead; a Binance key on
+// KuCoin Futures, a KuCoin one on Binance, an OKX one on Bybit and a Bybit one on OKX.
+TEST(EngineCli, AnotherVenuesLiveKeyIsRefusedNamingWhatThisVenueTakes) {
+  const fs::path dir = fresh_dir("live-keys");
+  struct Case {
+    std::string config, key, expected;
+  };
+  const Case cases[] = {
+      {"live-kucoin-futures", "orders_per_10s = 100",
+       "orders_per_10s is not a setting for KuCoin Futures (Binance USD-M takes it); KuCoin Futures takes requests_per_3s"},
+      {"live", "requests_per_3s = 10", "requests_per_3s is not a setting for Binance USD-M (KuCoin Futures takes it); Binance USD-M takes"},
+      {"live-bybit", "td_mode = \"isolated\"", "td_mode is not a setting for Bybit (OKX takes it); Bybit takes requests_per_s"},
+      {"live-okx", "requests_per_s = 5", "requests_per_s is not a setting for OKX (Bybit takes it); OKX takes requests_per_2s"},
+      {"live-kucoin-futures", "user_ws_url = \"wss://example.invalid/\"", "KuCoin Futures's private stream comes from its bullet-private token"},
+  };
+  for (const Case& c : cases) {
+    const std::string cfg = config_file(dir, c.config, [&](std::string t) { return replaced(t, "[live]\n", "[live]\n" + c.key + "\n"); });
+    const Out o = run_with_env(live_env(""), "live --config " + cfg);
+    EXPECT_EQ(o.code, 3) << c.key << "\n" << o.text;
+    EXPECT_NE(o.text.find(c.expected), std::string::npos) << c.key << "\n" << o.text;
+  }
+}
+
 // Credentials: a FIFO is refused at once (it used to block forever), a value with a space or a line break
 // is refused naming where it came from and never printing it, and the refusal without --confirm names
 // the file the key came from.
