@@ -280,13 +280,4 @@ std::unique_ptr<LiveVenue> live_venue(const RunConfig& rc) {
   }
 }
 
-bool has_live_order_entry(Venue venue) noexcept {
-  return venue == Venue::binance_usdm || venue == Venue::kucoin_futures || venue == Venue::bybit || venue == Venue::okx;
-}
-
-void refuse_live_order_entry(Venue venue, const std::string& config) {
-  throw Error(config + ": live order entry supports venues binance-usdm, kucoin-futures, bybit and okx, not '" +
-              std::string(to_string(venue)) + "'");
-}
-
 }  // namespace enigma::engine

@@ -53,11 +53,6 @@ class LiveVenue {
   std::string key_origin_;
 };
 
-// Whether `venue` has live order entry (Binance USD-M, KuCoin Futures, Bybit, OKX); the error for one that
-// has not, naming `config` (the config file's path).
-[[nodiscard]] bool has_live_order_entry(Venue venue) noexcept;
-[[noreturn]] void refuse_live_order_entry(Venue venue, const std::string& config);
-
 // Loads the credentials `rc`'s venue needs (environment or owner-only files: key, secret, and the passphrase
 // for KuCoin and OKX; Binance's Ed25519 session key with ws_api) and returns that venue's start-up. Throws
 // enigma::Error naming the variable or file that is missing, or the venue when it has no live order entry.

@@ -64,6 +64,17 @@ const LiveVenueKeys* live_venue_keys(Venue v) {
   return nullptr;
 }
 
+}  // namespace
+
+bool has_live_order_entry(Venue venue) noexcept { return live_venue_keys(venue) != nullptr; }
+
+void refuse_live_order_entry(Venue venue, const std::string& config) {
+  throw Error(config + ": live order entry supports venues binance-usdm, kucoin-futures, bybit and okx, not '" +
+              std::string(to_string(venue)) + "'");
+}
+
+namespace {
+
 risk::TokenBucketConfig read_bucket(config::TableReader& t, std::string_view prefix, risk::TokenBucketConfig d) {
   const std::string ps = std::string(prefix) + "_per_second";
   const std::string b = std::string(prefix) + "_burst";

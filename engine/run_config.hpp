@@ -121,6 +121,11 @@ struct LiveSettings {
   std::string ed25519_api_key_file;
 };
 
+// Whether `venue` has live order entry (Binance USD-M, KuCoin Futures, Bybit, OKX: the venues with [live]
+// settings of their own); the error for one that has not, naming `config` (the config file's path).
+[[nodiscard]] bool has_live_order_entry(Venue venue) noexcept;
+[[noreturn]] void refuse_live_order_entry(Venue venue, const std::string& config);
+
 // [record]: paper and live record every frame they receive (feed/recorder.hpp SessionRecorder).
 struct RecordSettings {
   bool enabled{true};

@@ -149,6 +149,15 @@ bool kill_until_flat(Run& t, std::size_t sent, std::size_t updates) {
   return wait_for([&] { return Traits::flat(t.venue); }, 10000);
 }
 
+// `pred()` now, and again after 300 ms without a frame: what the engine was still working on when it first
+// held (it decides only on frames) has not changed it.
+template <class Pred>
+bool still_true_after_a_pause(Pred pred) {
+  if (!pred()) return false;
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  return pred();
+}
+
 // A case's engine threads end before its log does, however the case ends (an ASSERT returns early).
 template <class Run>
 struct FinishAtExit {
@@ -183,11 +192,7 @@ void trade_until_bracket_then_kill(const std::vector<std::string>& args, const s
   // Protected, and still so once the engine has worked through the burst it was given: a frame of that burst
   // may yet decide an exit (seen under ASan, where the engine lags the test), and without frames nothing more is
   // decided.
-  const auto settled = [&] {
-    if (!protected_position()) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    return protected_position();
-  };
+  const auto settled = [&] { return still_true_after_a_pause(protected_position); };
   std::size_t sent = 0;
   while (sent + 100 < updates && !settled()) {
     market.send_next(10);
@@ -320,11 +325,7 @@ void a_rate_limit_answer_backs_off_new_orders(Run& t, engine::LiveGateway& gatew
   // The limit meets an entry made while flat, so the strategy keeps signalling through the back-off: armed once
   // the venue is flat with nothing of ours working and the engine has had no frame for a moment (nothing of
   // ours in flight: it decides only on frames), not while an entry is on its way (its bracket would meet it).
-  const auto settled_flat = [&] {
-    if (!Traits::flat(venue)) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    return Traits::flat(venue);
-  };
+  const auto settled_flat = [&] { return still_true_after_a_pause([&] { return Traits::flat(venue); }); };
   while (sent + 300 < updates && !settled_flat()) feed_frames(t, sent, 20);
   ASSERT_TRUE(Traits::flat(venue)) << "the venue never was flat in " << sent << " frames";
   Traits::rate_limit_next(venue);
