@@ -35,8 +35,8 @@
 #include "engine/bench.hpp"
 #include "engine/tune_report.hpp"
 #include "engine/journal_check.hpp"
+#include "engine/key_permissions.hpp"
 #include "engine/live_gateway.hpp"
-#include "engine/live_venues.hpp"
 #include "engine/pipeline.hpp"
 #include "engine/report.hpp"
 #include "engine/run_config.hpp"
@@ -47,10 +47,12 @@
 #include "engine/status.hpp"
 #include "feed/book_check.hpp"
 #include "feed/exchange_info.hpp"
+#include "feed/https_client.hpp"
 #include "feed/capture_reader.hpp"
 #include "feed/transport.hpp"
 #include "feed/uring.hpp"
 #include "feed/recorder.hpp"
+#include "oms/venues/venue_kit.hpp"
 #include "strategy/csv.hpp"
 #include "strategy/indicator_table.hpp"
 #include "tuning/host_check.hpp"
@@ -699,7 +701,7 @@ int run_live_session(const RunConfig& rc, RunSession& s, LiveGateway& gateway) {
 
 // Live trading (README "Order entry"): market data exactly as paper, orders signed with the real credentials
 // and sent to the venue through the gateway thread; fills from the venue's private stream. The same sequence for
-// every live venue; what differs is the venue's LiveVenue (engine/live_venues.hpp). Refuses without --confirm.
+// every live venue; what differs is the venue's oms::LiveVenue (oms/live_venue.hpp). Refuses without --confirm.
 int cmd_live() {
   RunConfig rc = RunConfig::load(g_live.config);
   if (!g_live.runs_dir.empty()) rc.runs_dir = g_live.runs_dir;
@@ -713,7 +715,11 @@ int cmd_live() {
   check_paper_topology(rc, "live");
   check_feed_transport(rc);
   check_engine_for_run(rc, Topology::fused);
-  const std::unique_ptr<LiveVenue> venue = live_venue(rc);  // the credentials, or an error naming what is missing
+  // The credentials, or an error naming what is missing. The venues sign their requests' Host: "host[:port]".
+  const feed::ParsedUrl rest = feed::parse_url(rc.live.rest_url);
+  const std::unique_ptr<oms::LiveVenue> venue =
+      oms::live_venue(rc.venue, rc.live, rest.port == "443" ? rest.host : rest.host + ":" + rest.port);
+  if (!venue) refuse_live_order_entry(rc.venue, g_live.config);
   if (!g_live.confirm) {
     throw Error("live trading sends real orders to " + venue->orders_to() + " with the key from " + venue->key_origin() +
                 "; the configuration and credentials are valid. Re-run with --confirm to trade");
@@ -732,11 +738,12 @@ int cmd_live() {
     if (go.core >= 0 && std::find(rc.engine.cores.begin(), rc.engine.cores.end(), go.core) != rc.engine.cores.end())
       ENIGMA_LOG_WARN("live", "gateway_core={} is also an [engine] core: two spinning threads share it", go.core);
     go.transport = rc.live.transport;
-    venue->configure(go, s.registry);
+    go.venue = rc.venue;
+    static_cast<oms::LiveAccess&>(go) = venue->access(s.registry);
     go.budget.reserve_pct = static_cast<std::uint32_t>(rc.live.rate_reserve_pct);
     LiveGateway gateway(s.registry, go);
     // Before anything else reaches the venue: a key that can withdraw or transfer out is refused (exit 3).
-    venue->check_key(go);
+    (void)check_key_permissions(rc.live.account_api_url, venue->key_permissions_request(), go.tls, go.request_timeout_ns);
     venue->arm(gateway, s.registry);
     s.core->go_live(gateway, venue->order_entry(s.registry));
     // Before the first order: the venue's open orders, positions and balance (README "State directory").

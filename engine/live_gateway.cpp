@@ -510,7 +510,7 @@ struct LiveGateway::Impl {
 
   Impl(const InstrumentRegistry& r, const LiveGatewayOptions& o)
       : registry(r), rest(feed::parse_url(o.rest_url)), decoder(oms::user_decoder(o.venue, r)),
-        dialect(oms::private_stream(o.venue, o.bybit_dcp)),
+        dialect(oms::private_stream(o.venue, o.dead_man_stream)),
         second_dialect(o.second_stream_url.empty() ? nullptr : oms::second_private_stream(o.venue)),
         budget(o.budget) {
     for (int i = 0; i <= o.order_connections; ++i) {
@@ -558,9 +558,9 @@ LiveGateway::LiveGateway(const InstrumentRegistry& registry, LiveGatewayOptions 
   const std::unique_ptr<oms::VenueStreamDialect> stream = oms::private_stream(opt_.venue);
   if (!stream) throw Error("live gateway: no live order entry for venue " + std::string(to_string(opt_.venue)));
   if (stream->access() == oms::VenueStreamDialect::Access::token) {
-    if (feed::parse_url(opt_.kucoin_bullet_url).scheme != "https")
-      throw Error("live gateway: kucoin_bullet_url '" + opt_.kucoin_bullet_url + "' must be https://");
-    if (!opt_.kucoin_bullet_headers) throw Error("live gateway: the private stream's token request needs its signed headers");
+    if (feed::parse_url(opt_.stream_token_url).scheme != "https")
+      throw Error("live gateway: stream_token_url '" + opt_.stream_token_url + "' must be https://");
+    if (!opt_.stream_token_headers) throw Error("live gateway: the private stream's token request needs its signed headers");
   } else if (feed::parse_url(opt_.user_ws_url).scheme != "wss") {
     throw Error("live gateway: user_ws_url '" + opt_.user_ws_url + "' must be wss://");
   }
@@ -721,10 +721,13 @@ void LiveGateway::venue_answered(int status, std::int64_t retry_after_s) noexcep
     stats_.order_count_long.store(static_cast<std::uint64_t>(h.order_count_long), std::memory_order_relaxed);
   }
   if (status == 429 || h.rate_limited) {
-    // Binance: "back off"; without Retry-After, until the weight window rolls. Bybit's 10006: until its reset
-    // timestamp.
+    // Binance: "back off"; without Retry-After, until the weight window rolls, and at least a second: the
+    // venue's window is not ours: a refusal near the end of our window (OKX's 50011, 66 ms before our 2 s
+    // window rolled) would back off for milliseconds while the venue's may still run. Bybit's 10006: until its
+    // reset timestamp.
     ++stats_.http_429;
-    const std::int64_t until = retry_after_s >= 0 ? now + retry_after_s * 1'000'000'000 : im.budget.next_window_ns(now);
+    const std::int64_t until = retry_after_s >= 0 ? now + retry_after_s * 1'000'000'000
+                                                  : std::max(im.budget.next_window_ns(now), now + 1'000'000'000);
     im.budget.back_off_until(until);
     ENIGMA_LOG_WARN("live", "venue_rate_limited http={} retry_after_s={} backoff_ms={} then=refuse_new_orders", status,
                     retry_after_s, (until - now) / 1'000'000);
@@ -1018,14 +1021,13 @@ void LiveGateway::open_stream() {
   switch (im.dialect->access()) {
     case oms::VenueStreamDialect::Access::token:
       // A fresh token (signed POST) for every connect, with the server to use.
-      wo.kucoin_bullet_url = opt_.kucoin_bullet_url;
-      // The token POST is a request like any other to the venue (KuCoin: weight 10, one of the plan's requests
-      // per 3 s): charged as it is signed, on this thread; never held back, since without the stream no fill
-      // reaches us.
+      wo.kucoin_bullet_url = opt_.stream_token_url;
+      // The token POST is a request like any other to the venue: charged as it is signed, on this thread;
+      // never held back, since without the stream no fill reaches us.
       wo.kucoin_bullet_headers = [this] {
-        impl_->budget.charge({10, 1}, wall_ns());
+        impl_->budget.charge(opt_.stream_token_cost, wall_ns());
         stats_.token_requests.fetch_add(1, std::memory_order_relaxed);
-        return opt_.kucoin_bullet_headers();
+        return opt_.stream_token_headers();
       };
       break;
     case oms::VenueStreamDialect::Access::listen_key: wo.url = opt_.user_ws_url + "/" + im.listen_key; break;

@@ -50,6 +50,7 @@
 #include "feed/https_client.hpp"
 #include "feed/transport.hpp"
 #include "oms/exec_report.hpp"
+#include "oms/live_venue.hpp"
 #include "oms/request_budget.hpp"
 #include "oms/venue_queries.hpp"
 #include "oms/venues/binance_futures_user.hpp"
@@ -66,32 +67,12 @@ namespace enigma::engine {
 
 struct RestConnection;  // one keep-alive TLS connection to the REST host (live_gateway.cpp)
 
-struct LiveGatewayOptions {
+// The venue's part (oms::LiveAccess: request budget, how the private stream and the WebSocket API are reached)
+// comes from oms::LiveVenue::access(); the rest is the engine's.
+struct LiveGatewayOptions : oms::LiveAccess {
   std::string rest_url{"https://fapi.binance.com"};    // scheme, host and port of the order requests
   std::string user_ws_url{"wss://fstream.binance.com/ws"};  // the stream is <user_ws_url>/<listenKey>
   std::string api_key;                                 // X-MBX-APIKEY of the listenKey requests (never logged)
-  // KuCoin Futures (venue kucoin_futures): the private stream's token flow instead of a listenKey. Before each
-  // connect the stream POSTs this URL (https://api-futures.kucoin.com/api/v1/bullet-private) with the signed
-  // headers kucoin_bullet_headers() makes, connects to the returned endpoint with the token and subscribes
-  // to /contractMarket/tradeOrders and /contractMarket/advancedOrders (untriggered stop orders, named by the
-  // venue's order id, which the gateway maps back from the order answers); KuCoin's JSON ping keeps it alive
-  // (no keep-alive requests). user_ws_url is not used then.
-  std::string kucoin_bullet_url;
-  std::function<std::vector<std::pair<std::string, std::string>>()> kucoin_bullet_headers;
-  // Bybit and OKX (venues bybit, okx): the private stream is user_ws_url itself (wss://stream.bybit.com/v5/private,
-  // wss://ws.okx.com:8443/ws/v5/private) and each connect first sends stream_login(): the signed auth or login op
-  // made with the current time (oms::bybit_linear::Encoder::auth_message, oms::okx_swap::Encoder::login_message);
-  // what follows is the venue's (oms::private_stream: Bybit subscribes at once, OKX once the login is taken). No
-  // keep-alive requests.
-  std::function<std::string()> stream_login;
-  // Bybit: the stream also subscribes to "dcp", so the venue's disconnection protection (set at start-up with
-  // POST /v5/order/disconnected-cancel-all) counts this connection: once it is gone for the window, Bybit
-  // cancels every derivatives order.
-  bool bybit_dcp{false};
-  // A second private connection, logged in the same way, for a venue that pushes some of our orders elsewhere
-  // (oms::second_private_stream): OKX's untriggered algo orders (the engine's stops) come on .../ws/v5/business
-  // only (channel orders-algo). Empty: none.
-  std::string second_stream_url;
   feed::TlsOptions tls;
   Venue venue{Venue::binance_usdm};
   std::int64_t request_timeout_ns{5'000'000'000};      // write + answer; later: UNKNOWN
@@ -114,15 +95,6 @@ struct LiveGatewayOptions {
   // SOF_TIMESTAMPING_TX_SOFTWARE | OPT_ID | OPT_TSONLY on the order socket: each request's kernel transmit
   // time is read from the error queue after its answer (off the OMS thread).
   bool tx_timestamps{true};
-  // [live] order_entry = "ws-api": requests whose bytes are WebSocket API JSON (they start with '{') go over
-  // one WebSocket connection to this URL (wss://ws-fapi.binance.com/ws-fapi/v1), answers matched by request
-  // id; HTTP requests (cancel-all, dead-man timer, listenKey) stay on the REST connection. Empty: REST only.
-  std::string ws_api_url;
-  // Builds the signed session.logon request (Ed25519), sent after every (re)connect of the WS-API
-  // connection; orders go out only once the venue accepted it. Unset: requests are HMAC-signed, no logon.
-  std::function<std::string()> ws_api_logon;
-  // The venue's request budget (oms/request_budget.hpp): every request passes it before it is written.
-  oms::RequestBudgetConfig budget{oms::binance_usdm_budget()};
   std::size_t request_ring{256};                       // power of two
   std::size_t report_ring{4096};                       // power of two
 };

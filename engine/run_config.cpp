@@ -12,6 +12,7 @@
 #include "core/error.hpp"
 #include "feed/exchange_info.hpp"
 #include "engine/tuned_params.hpp"
+#include "oms/venues/venue_kit.hpp"
 
 namespace enigma::engine {
 
@@ -33,40 +34,9 @@ Venue read_venue(config::TableReader& t, std::string_view key, std::optional<Ven
 
 std::string sym_text(const InstrumentSpec& s) { return std::string(s.symbol.view()); }
 
-// The [live] keys only some venues take, per live venue (the rest, from rest_url to deadman_countdown_ms, every
-// live venue takes), and the venue's hosts where they are not Binance USD-M's (LiveSettings' defaults). A key
-// of another venue's is refused naming what this one takes.
-struct LiveVenueKeys {
-  Venue venue;
-  std::string_view name;
-  std::vector<std::string_view> keys;
-  std::string_view takes;  // for the refusal: what this venue takes instead
-  std::string_view rest_url, account_api_url, user_ws_url;
-  bool stream_url_setting{true};  // false: the private stream's URL comes from the venue (KuCoin's bullet token)
-};
-const LiveVenueKeys kLiveVenueKeys[] = {
-    {Venue::binance_usdm, "Binance USD-M",
-     {"request_weight_per_minute", "orders_per_10s", "orders_per_minute", "order_entry", "ws_api_url", "ed25519_key_env",
-      "ed25519_key_file", "ed25519_api_key_env", "ed25519_api_key_file"},
-     "request_weight_per_minute, orders_per_10s, orders_per_minute, order_entry and the listenKey stream at user_ws_url", {}, {}, {}},
-    {Venue::kucoin_futures, "KuCoin Futures", {"requests_per_3s", "request_weight_per_30s", "api_passphrase_env", "api_passphrase_file"},
-     "requests_per_3s, request_weight_per_30s, the passphrase and the bullet-private stream", "https://api-futures.kucoin.com",
-     "https://api.kucoin.com", {}, false},
-    {Venue::bybit, "Bybit", {"requests_per_s"}, "requests_per_s and the private stream at user_ws_url", "https://api.bybit.com",
-     "https://api.bybit.com", "wss://stream.bybit.com/v5/private"},
-    {Venue::okx, "OKX", {"requests_per_2s", "td_mode", "simulated", "api_passphrase_env", "api_passphrase_file"},
-     "requests_per_2s, td_mode, simulated, the passphrase and the private stream at user_ws_url", "https://www.okx.com",
-     "https://www.okx.com", "wss://ws.okx.com:8443/ws/v5/private"},
-};
-const LiveVenueKeys* live_venue_keys(Venue v) {
-  for (const LiveVenueKeys& k : kLiveVenueKeys)
-    if (k.venue == v) return &k;
-  return nullptr;
-}
-
 }  // namespace
 
-bool has_live_order_entry(Venue venue) noexcept { return live_venue_keys(venue) != nullptr; }
+bool has_live_order_entry(Venue venue) noexcept { return oms::live_venue_rules(venue) != nullptr; }
 
 void refuse_live_order_entry(Venue venue, const std::string& config) {
   throw Error(config + ": live order entry supports venues binance-usdm, kucoin-futures, bybit and okx, not '" +
@@ -607,11 +577,13 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
     rc.trading.entry.max_slippage =
         t->decimal<Rate>("max_slippage", rc.trading.entry.max_slippage, Rate::from_raw(1), Rate::from_units(1));
     rc.trading.client_id_prefix = t->string("client_id_prefix", rc.trading.client_id_prefix);
-    if (rc.venue == Venue::okx) {
+    if (const oms::LiveVenueRules* rules = oms::live_venue_rules(rc.venue); rules != nullptr && rules->client_id_alphanumeric) {
       const std::string& p = rc.trading.client_id_prefix;
       const bool alnum = !p.empty() && std::isalpha(static_cast<unsigned char>(p[0])) &&
                          std::all_of(p.begin(), p.end(), [](unsigned char c) { return std::isalnum(c) != 0; });
-      if (!alnum) t->fail("client_id_prefix", "OKX client order ids are letters and digits only, a letter first: \"" + p + "\" will not do");
+      if (!alnum)
+        t->fail("client_id_prefix", std::string(rules->name) + " client order ids are letters and digits only, a letter first: \"" + p +
+                                        "\" will not do");
     }
     rc.trading.journal.fsync = t->choice<oms::FsyncPolicy>("journal_fsync", oms::FsyncPolicy::none,
                                                            {{"none", oms::FsyncPolicy::none},
@@ -708,24 +680,26 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
       throw Error(rc.source + ": [feed] io_uring_sqpoll = true needs transport = \"io_uring\"");
     t->finish();
   }
-  const LiveVenueKeys* own = live_venue_keys(rc.venue);
+  const oms::LiveVenueRules* own = oms::live_venue_rules(rc.venue);
+  // Without [live] order entry (paper on another venue) a [live] table still reads as Binance USD-M's defaults.
+  const oms::DeadManRule dead_man = own != nullptr ? own->dead_man : oms::DeadManRule{};
   if (own != nullptr) {
     if (!own->rest_url.empty()) rc.live.rest_url = own->rest_url;
     if (!own->account_api_url.empty()) rc.live.account_api_url = own->account_api_url;
     if (!own->user_ws_url.empty()) rc.live.user_ws_url = own->user_ws_url;
+    rc.trading.client_id_alphanumeric = own->client_id_alphanumeric;
   }
-  // KuCoin Futures and Bybit: no countdown the core refreshes (KuCoin has no dead-man switch; Bybit's is DCP,
-  // a window set once at start-up: [live] deadman_countdown_ms -> live.bybit_dcp_window_s).
-  if (rc.venue == Venue::kucoin_futures || rc.venue == Venue::bybit) rc.trading.deadman_countdown_ns = 0;
-  if (rc.venue == Venue::okx) rc.trading.client_id_alphanumeric = true;  // clOrdId: [A-Za-z0-9] only
+  // Only a countdown is refreshed by the core; a venue without one, or whose switch is a window set once at
+  // start-up, has none to refresh.
+  if (dead_man.kind != oms::DeadManRule::Kind::countdown) rc.trading.deadman_countdown_ns = 0;
   if (auto t = root.optional_table("live")) {
     // Another venue's key is named, with what this venue takes instead.
     if (own != nullptr) {
-      for (const LiveVenueKeys& other : kLiveVenueKeys) {
-        for (const std::string_view k : other.keys) {
+      for (const oms::LiveVenueRules* other : oms::live_venue_rules()) {
+        for (const std::string_view k : other->keys) {
           const std::string key(k);
           if (t->has(key) && std::find(own->keys.begin(), own->keys.end(), k) == own->keys.end())
-            t->fail(key, key + " is not a setting for " + std::string(own->name) + " (" + std::string(other.name) + " takes it); " +
+            t->fail(key, key + " is not a setting for " + std::string(own->name) + " (" + std::string(other->name) + " takes it); " +
                              std::string(own->name) + " takes " + std::string(own->takes));
         }
       }
@@ -733,35 +707,32 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
         t->fail("user_ws_url", std::string(own->name) + "'s private stream comes from its bullet-private token; it takes " +
                                    std::string(own->takes));
     }
-    if (rc.venue == Venue::okx) {
-      // OKX's dead-man switch is cancel-all-after, a countdown the core refreshes (10..120 s).
-      const std::int64_t deadman_ms = t->integer("deadman_countdown_ms", rc.trading.deadman_countdown_ns / 1'000'000, 0, 120'000);
-      if (deadman_ms != 0 && (deadman_ms < 10'000 || deadman_ms % 1'000 != 0))
-        t->fail("deadman_countdown_ms", "OKX's cancel-all-after takes whole seconds from 10 to 120 (10000..120000 ms), or 0 for none");
-      rc.trading.deadman_countdown_ns = deadman_ms * 1'000'000;
-      rc.live.requests_per_2s = t->integer("requests_per_2s", rc.live.requests_per_2s, 1, 1'000);
-      rc.live.okx_td_mode = t->choice<std::string>("td_mode", "cross", {{"cross", "cross"}, {"isolated", "isolated"}});
-      rc.live.okx_simulated = t->boolean("simulated", false);
+    // The dead-man switch, as the venue has it (oms::DeadManRule).
+    const std::int64_t deadman_ms = t->integer("deadman_countdown_ms", rc.trading.deadman_countdown_ns / 1'000'000, 0, 600'000);
+    if (deadman_ms != 0 && dead_man.kind == oms::DeadManRule::Kind::none)
+      t->fail("deadman_countdown_ms", std::string(own->name) + " has no dead-man switch (" + std::string(dead_man.what) +
+                                          "): leave it out or 0");
+    if (deadman_ms != 0 && (deadman_ms < dead_man.min_ms || deadman_ms > dead_man.max_ms ||
+                            (dead_man.whole_seconds && deadman_ms % 1'000 != 0))) {
+      t->fail("deadman_countdown_ms",
+              std::string(dead_man.what) + " takes " +
+                  (dead_man.whole_seconds ? "whole seconds from " + std::to_string(dead_man.min_ms / 1'000) + " to " +
+                                                std::to_string(dead_man.max_ms / 1'000) + " (" + std::to_string(dead_man.min_ms) +
+                                                ".." + std::to_string(dead_man.max_ms) + " ms)"
+                                          : std::to_string(dead_man.min_ms) + ".." + std::to_string(dead_man.max_ms) + " ms") +
+                  ", or 0 for none");
     }
-    if (rc.venue == Venue::bybit) {
-      // Bybit's dead-man switch is DCP: a window the venue waits after the private stream is lost, set once at
-      // start-up (not a countdown the engine refreshes), so the core's countdown stays 0.
-      const std::int64_t dcp_ms = t->integer("deadman_countdown_ms", 0, 0, 300'000);
-      if (dcp_ms != 0 && (dcp_ms < 3'000 || dcp_ms % 1'000 != 0))
-        t->fail("deadman_countdown_ms", "Bybit's dead-man switch (DCP) takes whole seconds from 3 to 300 (3000..300000 ms), or 0 for none");
-      rc.live.bybit_dcp_window_s = dcp_ms / 1'000;
-      rc.live.requests_per_s = t->integer("requests_per_s", rc.live.requests_per_s, 1, 1'000);
-    }
-    if (rc.venue == Venue::kucoin_futures) {
-      if (t->has("deadman_countdown_ms") && t->integer("deadman_countdown_ms", 0, 0, 600'000) != 0)
-        t->fail("deadman_countdown_ms", "KuCoin Futures has no dead-man switch (no cancel-all-after endpoint): leave it out or 0");
-      rc.live.requests_per_3s = t->integer("requests_per_3s", rc.live.requests_per_3s, 1, 1'000);
-      rc.live.request_weight_per_30s = t->integer("request_weight_per_30s", rc.live.request_weight_per_30s, 1, 1'000'000);
-    }
-    if (rc.venue == Venue::kucoin_futures || rc.venue == Venue::okx) {
-      rc.live.api_passphrase_env = t->string("api_passphrase_env", rc.live.api_passphrase_env);
-      rc.live.api_passphrase_file = t->string("api_passphrase_file", std::string(), true);
-    }
+    if (dead_man.kind == oms::DeadManRule::Kind::countdown) rc.trading.deadman_countdown_ns = deadman_ms * 1'000'000;
+    if (dead_man.kind == oms::DeadManRule::Kind::stream_window) rc.live.dead_man_window_s = deadman_ms / 1'000;
+    // Each venue's own keys (another venue's were refused above).
+    rc.live.requests_per_2s = t->integer("requests_per_2s", rc.live.requests_per_2s, 1, 1'000);
+    rc.live.okx_td_mode = t->choice<std::string>("td_mode", "cross", {{"cross", "cross"}, {"isolated", "isolated"}});
+    rc.live.okx_simulated = t->boolean("simulated", false);
+    rc.live.requests_per_s = t->integer("requests_per_s", rc.live.requests_per_s, 1, 1'000);
+    rc.live.requests_per_3s = t->integer("requests_per_3s", rc.live.requests_per_3s, 1, 1'000);
+    rc.live.request_weight_per_30s = t->integer("request_weight_per_30s", rc.live.request_weight_per_30s, 1, 1'000'000);
+    rc.live.api_passphrase_env = t->string("api_passphrase_env", rc.live.api_passphrase_env);
+    rc.live.api_passphrase_file = t->string("api_passphrase_file", std::string(), true);
     rc.live.rest_url = t->string("rest_url", rc.live.rest_url);
     rc.live.user_ws_url = t->string("user_ws_url", rc.live.user_ws_url);
     rc.live.account_api_url = t->string("account_api_url", rc.live.account_api_url);
@@ -791,9 +762,6 @@ RunConfig RunConfig::parse(std::string_view text, const std::string& source_name
     rc.live.ed25519_key_file = t->string("ed25519_key_file", std::string(), true);
     rc.live.ed25519_api_key_env = t->string("ed25519_api_key_env", rc.live.ed25519_api_key_env);
     rc.live.ed25519_api_key_file = t->string("ed25519_api_key_file", std::string(), true);
-    if (rc.venue != Venue::bybit && rc.venue != Venue::okx)
-      rc.trading.deadman_countdown_ns =
-          t->integer("deadman_countdown_ms", rc.trading.deadman_countdown_ns / 1'000'000, 0, 600'000) * 1'000'000;
     t->finish();
   }
   if (auto t = root.optional_table("record")) {

@@ -15,6 +15,7 @@
 #include "engine/state.hpp"
 #include "engine/trading_core.hpp"
 #include "feed/transport.hpp"
+#include "oms/live_venue.hpp"
 #include "strategy/strategy.hpp"
 
 namespace enigma::engine {
@@ -59,41 +60,12 @@ struct AdminSettings {
   std::int64_t publish_ms{200};                   // status snapshot interval (taken on the OMS thread)
 };
 
-// [live]: where orders go and where the credentials come from (never the values themselves).
-struct LiveSettings {
-  std::string rest_url{"https://fapi.binance.com"};        // Binance USD-M REST (orders, listenKey)
-  std::string user_ws_url{"wss://fstream.binance.com/ws"};  // user-data stream base (/<listenKey> appended)
-  // Binance's account (SAPI) host: GET /sapi/v1/account/apiRestrictions, the key-permission check at start-up.
-  std::string account_api_url{"https://api.binance.com"};
-  // The venue's request budget (oms/request_budget.hpp; Binance USD-M exchangeInfo defaults) and the share
-  // of it new orders may not use (kept for cancels, the kill, queries, keep-alives).
-  std::int64_t request_weight_per_minute{2400};
-  std::int64_t orders_per_10s{300};
-  std::int64_t orders_per_minute{1200};
+// [live]: where orders go and where the credentials come from (never the values themselves). What the venues
+// read (URLs, credential sources, each venue's limits and options) is oms::LiveAccount; the rest is the engine's.
+struct LiveSettings : oms::LiveAccount {
+  // The share of the venue's request budget new orders may not use (kept for cancels, the kill, queries,
+  // keep-alives).
   std::int64_t rate_reserve_pct{20};
-  std::string api_key_env{"ENIGMA_API_KEY"};
-  std::string api_secret_env{"ENIGMA_API_SECRET"};
-  std::string api_key_file;     // used when the variable is unset; must be a 0600/0400 file of this user
-  std::string api_secret_file;
-  // KuCoin Futures only: the key's passphrase (environment or owner-only file); the plan's cap on private
-  // requests per 3 s, and the venue's resource pool (weight per 30 s, VIP0; refreshed from the
-  // gw-ratelimit-* answer headers).
-  std::string api_passphrase_env{"ENIGMA_API_PASSPHRASE"};
-  std::string api_passphrase_file;
-  std::int64_t requests_per_3s{75};
-  std::int64_t request_weight_per_30s{2000};
-  // Bybit only: the account's trade requests per second (create / cancel / cancel-all, per UID; 10 at the
-  // default tier).
-  std::int64_t requests_per_s{10};
-  // Bybit only: the disconnection-protection window (DCP, POST /v5/order/disconnected-cancel-all, product
-  // DERIVATIVES) set at start-up from [live] deadman_countdown_ms (3..300 s, whole seconds; 0 = not used).
-  // Bybit must have enabled DCP for the account; the private stream subscribes to "dcp" so it counts.
-  std::int64_t bybit_dcp_window_s{0};
-  // OKX only: the account's trade requests per 2 s (place / cancel / order details, 60 each per the docs), the
-  // margin mode of every order ("cross" or "isolated") and demo trading (the x-simulated-trading header).
-  std::int64_t requests_per_2s{60};
-  std::string okx_td_mode{"cross"};
-  bool okx_simulated{false};
   std::int64_t request_timeout_ms{5000};   // no answer by then: the order's outcome is UNKNOWN
   std::int64_t drain_ms{3000};             // at shutdown: how long to wait for the answers to our cancels
   // Keep-alive REST connections for new orders (cancels, queries and the kill have one of their own).
@@ -108,17 +80,6 @@ struct LiveSettings {
   // Start-up reconciliation: an open order at the venue that our journal does not hold is reported,
   // reported and cancelled, or adopted (journaled and managed as ours: limits, kill switch, stop policy).
   UnknownOrderPolicy unknown_orders{UnknownOrderPolicy::report};
-  // Order entry: "rest" (POST/DELETE/GET /fapi/v1/order) or "ws-api" (order.place/cancel/status over the
-  // WebSocket API at ws_api_url; cancel-all, the dead-man timer and the listenKey stay REST). With an
-  // Ed25519 key (base64 PKCS#8, from ed25519_key_env or the owner-only ed25519_key_file) and its API key
-  // the connection authenticates once with session.logon; without one every request is HMAC-signed with
-  // the REST key and secret.
-  bool ws_api{false};
-  std::string ws_api_url{"wss://ws-fapi.binance.com/ws-fapi/v1"};
-  std::string ed25519_key_env{"ENIGMA_ED25519_KEY"};
-  std::string ed25519_key_file;
-  std::string ed25519_api_key_env{"ENIGMA_ED25519_API_KEY"};
-  std::string ed25519_api_key_file;
 };
 
 // Whether `venue` has live order entry (Binance USD-M, KuCoin Futures, Bybit, OKX: the venues with [live]

@@ -4,6 +4,7 @@
 #include <simdjson.h>
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -12,6 +13,11 @@
 #include "risk/order_request.hpp"
 
 namespace enigma::oms::account {
+
+// The wall clock in milliseconds: the timestamp the venues' signatures carry.
+inline std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
 
 inline std::string_view field(simdjson::dom::element e, const char* key) {
   std::string_view v;
@@ -27,8 +33,7 @@ class SignedRequests {
   SignedRequests(VenueCalls& g, Encoder& e) : calls_(g), enc_(e) {}
   std::string send(std::string_view method, const std::string& endpoint, int& status, const std::string& body = {}) {
     char req[2048];
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
-    const auto n = enc_.encode_request(method, endpoint, body, ms.count(), req, sizeof req);
+    const auto n = enc_.encode_request(method, endpoint, body, wall_ms(), req, sizeof req);
     if (!n.ok()) throw Error("reconciliation: cannot encode " + endpoint + " (" + std::string(to_string(n.error)) + ")");
     std::string answer;
     status = calls_.call(std::string_view(req, n.value), answer);

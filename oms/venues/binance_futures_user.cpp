@@ -1,11 +1,16 @@
 #include "oms/venues/binance_futures_user.hpp"
 #include "core/logger.hpp"
 #include "oms/venues/account_queries.hpp"
+#include "core/config.hpp"
+#include "oms/signing.hpp"
 #include "oms/venues/binance_futures.hpp"
+#include "oms/venues/binance_futures_ws_api.hpp"
 
 #include <simdjson.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <optional>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -530,8 +535,7 @@ using account::venue_order_type;
 std::string venue_get(VenueCalls& calls, oms::binance_futures::Encoder& enc, std::string_view path,
                       std::string_view params, int& status, bool del = false) {
   char req[2048];
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
-  const auto n = enc.encode_signed(del, path, params, ms.count(), req, sizeof req);
+  const auto n = enc.encode_signed(del, path, params, account::wall_ms(), req, sizeof req);
   if (!n.ok()) throw Error("reconciliation: cannot encode " + std::string(path) + " (" + std::string(to_string(n.error)) + ")");
   std::string body;
   status = calls.call(std::string_view(req, n.value), body);
@@ -661,6 +665,82 @@ KeyPermissionsRequest key_permissions_request(const Encoder& signer, std::string
     return k;
   };
   return rq;
+}
+
+
+namespace {
+
+// HMAC-signed REST (or WebSocket-API) order entry and the listenKey user-data stream; with ws_api and an
+// Ed25519 key, one session.logon per WebSocket-API connection (README "Order entry").
+class Live final : public LiveVenue {
+ public:
+  Live(const LiveAccount& a, std::string rest_host, config::Secret key, const config::Secret& secret)
+      : LiveVenue(a, std::move(rest_host), std::string(key.reveal()), key.origin()), secret_(secret.reveal()) {
+    const char* ed_env = std::getenv(a.ed25519_key_env.c_str());
+    if (a.ws_api && ((ed_env != nullptr && *ed_env != '\0') || !a.ed25519_key_file.empty())) {
+      const config::Secret pem = config::load_secret(a.ed25519_key_env, a.ed25519_key_file);
+      ed_key_ = std::make_shared<const Ed25519Signer>(Secret(pem.reveal()));
+      const config::Secret ed_key_id = config::load_secret(a.ed25519_api_key_env, a.ed25519_api_key_file);
+      ed_api_key_ = std::string(ed_key_id.reveal());
+      key_origin_ = ed_key_id.origin() + " (Ed25519 session.logon)";
+    }
+    config_.host = rest_host_;
+  }
+  [[nodiscard]] std::string_view name() const noexcept override { return "Binance USD-M"; }
+  [[nodiscard]] std::string orders_to() const override { return account_.ws_api ? account_.ws_api_url : account_.rest_url; }
+  [[nodiscard]] std::string_view order_entry_kind() const noexcept override { return account_.ws_api ? "ws-api" : "rest"; }
+  [[nodiscard]] std::string auth() const override { return ed_key_ ? "ed25519-session" : "hmac"; }
+
+  LiveAccess access(const InstrumentRegistry& registry) override {
+    LiveAccess a;
+    a.budget = binance_usdm_budget();
+    a.budget.weight.limit = static_cast<std::uint32_t>(account_.request_weight_per_minute);
+    a.budget.orders_short.limit = static_cast<std::uint32_t>(account_.orders_per_10s);
+    a.budget.orders_long.limit = static_cast<std::uint32_t>(account_.orders_per_minute);
+    if (account_.ws_api) {
+      a.ws_api_url = account_.ws_api_url;
+      if (ed_key_) a.ws_api_logon = [key = ed_key_, id = ed_api_key_] { return logon_request(id, *key, account::wall_ms()); };
+    }
+    signer_ = std::make_unique<Encoder>(registry, api_key_, secret_, config_);
+    return a;
+  }
+  KeyPermissionsRequest key_permissions_request() override {
+    return binance_futures::key_permissions_request(*signer_, api_key_, config_.recv_window_ms, account::wall_ms());
+  }
+  std::unique_ptr<VenueOrderEntry> order_entry(const InstrumentRegistry& registry) override {
+    std::optional<WsApiEntry> ws_api;
+    if (account_.ws_api) ws_api = WsApiEntry{ed_key_ ? WsApiAuth::session : WsApiAuth::hmac, ed_key_ ? ed_api_key_ : api_key_};
+    return std::make_unique<OrderEntry>(registry, api_key_, secret_, config_, ws_api);
+  }
+  std::unique_ptr<VenueQueries> queries(VenueCalls& calls, const InstrumentRegistry& registry) override {
+    return account_queries(calls, *signer_, registry);
+  }
+
+ private:
+  Secret secret_;
+  Config config_;
+  std::shared_ptr<const Ed25519Signer> ed_key_;
+  std::string ed_api_key_;
+  std::unique_ptr<Encoder> signer_;  // the key check and the start-up queries
+};
+
+}  // namespace
+
+std::unique_ptr<LiveVenue> live_venue(const LiveAccount& account, std::string rest_host) {
+  config::Secret key = config::load_secret(account.api_key_env, account.api_key_file);
+  return std::make_unique<Live>(account, std::move(rest_host), std::move(key),
+                                config::load_secret(account.api_secret_env, account.api_secret_file));
+}
+
+// [live] on Binance USD-M: its request budget, WebSocket-API order entry, and countdownCancelAll as the dead-man switch.
+const LiveVenueRules& live_rules() {
+  static const LiveVenueRules rules{Venue::binance_usdm, "Binance USD-M",
+      {"request_weight_per_minute", "orders_per_10s", "orders_per_minute", "order_entry", "ws_api_url", "ed25519_key_env",
+       "ed25519_key_file", "ed25519_api_key_env", "ed25519_api_key_file"},
+      "request_weight_per_minute, orders_per_10s, orders_per_minute, order_entry and the listenKey stream at user_ws_url",
+      {}, {}, {}, true,
+      {DeadManRule::Kind::countdown, "Binance's countdownCancelAll", 1, 600'000, false}};
+  return rules;
 }
 
 }  // namespace enigma::oms::binance_futures

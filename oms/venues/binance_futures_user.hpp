@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -19,6 +20,7 @@
 #include "core/error.hpp"
 #include "core/instrument.hpp"
 #include "oms/exec_report.hpp"
+#include "oms/live_venue.hpp"
 #include "oms/venue_answer.hpp"
 #include "oms/venue_queries.hpp"
 
@@ -130,5 +132,12 @@ struct KeyRestrictions {
 // That request signed by `signer` (the key's HMAC secret) at `now_ms`, and how its answer reads.
 [[nodiscard]] KeyPermissionsRequest key_permissions_request(const Encoder& signer, std::string_view api_key,
                                                             std::int64_t recv_window_ms, std::int64_t now_ms);
+
+// `enigma live` on this venue (oms/live_venue.hpp): loads the credentials [live] names (environment or an
+// owner-only file; errors name the variable or file, never a value). `rest_host` is "host" or "host:port" of
+// account.rest_url, which the signatures cover; `account` must outlive the result.
+[[nodiscard]] std::unique_ptr<LiveVenue> live_venue(const LiveAccount& account, std::string rest_host);
+// What this venue's [live] table takes (oms/live_venue.hpp LiveVenueRules).
+[[nodiscard]] const LiveVenueRules& live_rules();
 
 }  // namespace enigma::oms::binance_futures

@@ -1,4 +1,5 @@
 #include "oms/venues/bybit_linear_user.hpp"
+#include "core/config.hpp"
 #include "core/logger.hpp"
 #include "oms/venues/account_queries.hpp"
 #include "oms/venues/bybit_linear.hpp"
@@ -828,6 +829,85 @@ KeyPermissionsRequest key_permissions_request(const Encoder& signer, std::int64_
     return k;
   };
   return rq;
+}
+
+
+namespace {
+
+// REST order entry signed with key and secret (X-BAPI-SIGN); the private stream after its auth op; the
+// dead-man switch is DCP, a window set once at start-up.
+class Live final : public LiveVenue {
+ public:
+  Live(const LiveAccount& a, std::string rest_host, config::Secret key, const config::Secret& secret)
+      : LiveVenue(a, std::move(rest_host), std::string(key.reveal()), key.origin()), secret_(secret.reveal()) {
+    config_.host = rest_host_;
+  }
+  [[nodiscard]] std::string_view name() const noexcept override { return "Bybit linear"; }
+  [[nodiscard]] std::string auth() const override { return "bybit-hmac"; }
+
+  LiveAccess access(const InstrumentRegistry& registry) override {
+    // The gateway's own signer: start-up queries here, then the private stream's auth op on its thread.
+    signer_ = std::make_shared<Encoder>(registry, api_key_, secret_, config_);
+    LiveAccess a;
+    a.stream_login = [signer = signer_] { return signer->auth_message(account::wall_ms() + 10'000); };
+    a.budget = bybit_linear_budget();
+    a.budget.orders_short.limit = static_cast<std::uint32_t>(account_.requests_per_s);
+    a.dead_man_stream = account_.dead_man_window_s > 0;
+    return a;
+  }
+  KeyPermissionsRequest key_permissions_request() override {
+    return bybit_linear::key_permissions_request(*signer_, account::wall_ms());
+  }
+  // Sets the DCP window for derivatives once, before any order (README "Bybit"). A refusal (DCP not enabled
+  // for the account, a window Bybit does not take) stops the start: the user asked for a dead-man switch and
+  // would trade without one.
+  void arm(VenueCalls& calls, const InstrumentRegistry& registry) override {
+    const std::int64_t window_s = account_.dead_man_window_s;
+    if (window_s <= 0) return;
+    std::string request(2048, '\0');
+    const auto n = signer_->encode_dead_man(static_cast<std::uint32_t>(window_s), account::wall_ms(), request.data(), request.size());
+    if (!n.ok()) throw Error("[live] deadman_countdown_ms: Bybit's DCP window must be 3..300 s, not " + std::to_string(window_s));
+    request.resize(n.value);
+    std::string body;
+    const int status = calls.call(request, body);
+    UserStreamDecoder decoder(registry);
+    RestAnswer answer;
+    const Errc e = decoder.decode_rest(RestRequest::countdown, status, body, ClientOrderId{}, kInvalidInstrument, answer);
+    if (e != Errc::ok || answer.unknown || answer.venue_code != 0) {
+      throw Error("Bybit refused the dead-man switch (POST /v5/order/disconnected-cancel-all timeWindow " +
+                  std::to_string(window_s) + " s, HTTP " + std::to_string(status) + "): " + body.substr(0, 200) +
+                  ". DCP must be enabled for the account by Bybit; set [live] deadman_countdown_ms = 0 to trade without it");
+    }
+    ENIGMA_LOG_INFO("venue", "dead-man switch armed: Bybit DCP window {} s for derivatives (orders cancelled once the private stream is gone that long)",
+                    window_s);
+  }
+  std::unique_ptr<VenueOrderEntry> order_entry(const InstrumentRegistry& registry) override {
+    return std::make_unique<OrderEntry>(registry, api_key_, secret_, config_);
+  }
+  std::unique_ptr<VenueQueries> queries(VenueCalls& calls, const InstrumentRegistry& registry) override {
+    return account_queries(calls, *signer_, registry);
+  }
+
+ private:
+  Secret secret_;
+  Config config_;
+  std::shared_ptr<Encoder> signer_;
+};
+
+}  // namespace
+
+std::unique_ptr<LiveVenue> live_venue(const LiveAccount& account, std::string rest_host) {
+  config::Secret key = config::load_secret(account.api_key_env, account.api_key_file);
+  return std::make_unique<Live>(account, std::move(rest_host), std::move(key),
+                                config::load_secret(account.api_secret_env, account.api_secret_file));
+}
+
+// [live] on Bybit: its budget and the DCP window as the dead-man switch, set at start-up.
+const LiveVenueRules& live_rules() {
+  static const LiveVenueRules rules{Venue::bybit, "Bybit", {"requests_per_s"}, "requests_per_s and the private stream at user_ws_url",
+      "https://api.bybit.com", "https://api.bybit.com", "wss://stream.bybit.com/v5/private", true,
+      {DeadManRule::Kind::stream_window, "Bybit's dead-man switch (DCP)", 3'000, 300'000, true}};
+  return rules;
 }
 
 }  // namespace enigma::oms::bybit_linear

@@ -52,6 +52,7 @@
 #include "core/error.hpp"
 #include "core/instrument.hpp"
 #include "oms/exec_report.hpp"
+#include "oms/live_venue.hpp"
 #include "oms/venue_answer.hpp"
 #include "oms/venue_queries.hpp"
 #include "risk/order_request.hpp"
@@ -240,5 +241,12 @@ class Encoder;
 // GET /v5/user/query-api (parse_api_key_info) signed by `signer` at `now_ms`, and how its answer reads: a read-only
 // key cannot trade.
 [[nodiscard]] KeyPermissionsRequest key_permissions_request(const Encoder& signer, std::int64_t now_ms);
+
+// `enigma live` on this venue (oms/live_venue.hpp): loads the credentials [live] names (environment or an
+// owner-only file; errors name the variable or file, never a value). `rest_host` is "host" or "host:port" of
+// account.rest_url, which the signatures cover; `account` must outlive the result.
+[[nodiscard]] std::unique_ptr<LiveVenue> live_venue(const LiveAccount& account, std::string rest_host);
+// What this venue's [live] table takes (oms/live_venue.hpp LiveVenueRules).
+[[nodiscard]] const LiveVenueRules& live_rules();
 
 }  // namespace enigma::oms::bybit_linear

@@ -1,4 +1,5 @@
 #include "oms/venues/kucoin_futures_user.hpp"
+#include "core/config.hpp"
 #include "core/logger.hpp"
 #include "oms/venues/account_queries.hpp"
 #include "oms/venues/kucoin_futures.hpp"
@@ -776,6 +777,71 @@ KeyPermissionsRequest key_permissions_request(const Encoder& signer, std::int64_
     return k;
   };
   return rq;
+}
+
+
+namespace {
+
+// REST order entry signed with key, secret and passphrase (API key version 2); the private stream through the
+// bullet-private token flow (/contractMarket/tradeOrders).
+class Live final : public LiveVenue {
+ public:
+  Live(const LiveAccount& a, std::string rest_host, config::Secret key, const config::Secret& secret, const config::Secret& passphrase)
+      : LiveVenue(a, std::move(rest_host), std::string(key.reveal()), key.origin()),
+        secret_(secret.reveal()),
+        passphrase_(passphrase.reveal()) {
+    config_.host = rest_host_;
+  }
+  [[nodiscard]] std::string_view name() const noexcept override { return "KuCoin Futures"; }
+  [[nodiscard]] std::string auth() const override { return "kucoin-v2"; }
+
+  LiveAccess access(const InstrumentRegistry& registry) override {
+    // The gateway's own signer: start-up queries here, then its bullet-private requests on its thread.
+    signer_ = std::make_shared<Encoder>(registry, api_key_, secret_, passphrase_, config_);
+    LiveAccess a;
+    std::string base = account_.rest_url;
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    a.stream_token_url = base + "/api/v1/bullet-private";
+    a.stream_token_headers = [signer = signer_] { return signer->signed_headers("POST", "/api/v1/bullet-private", "", account::wall_ms()); };
+    a.stream_token_cost = {10, 1};  // POST /api/v1/bullet-private: weight 10, one of the plan's requests per 3 s
+    a.budget = kucoin_futures_private_budget();
+    a.budget.weight.limit = static_cast<std::uint32_t>(account_.request_weight_per_30s);
+    a.budget.orders_short.limit = static_cast<std::uint32_t>(account_.requests_per_3s);
+    return a;
+  }
+  KeyPermissionsRequest key_permissions_request() override {
+    return kucoin_futures::key_permissions_request(*signer_, account::wall_ms());
+  }
+  std::unique_ptr<VenueOrderEntry> order_entry(const InstrumentRegistry& registry) override {
+    return std::make_unique<OrderEntry>(registry, api_key_, secret_, passphrase_, config_);
+  }
+  std::unique_ptr<VenueQueries> queries(VenueCalls& calls, const InstrumentRegistry& registry) override {
+    return account_queries(calls, *signer_, registry);
+  }
+
+ private:
+  Secret secret_, passphrase_;
+  Config config_;
+  std::shared_ptr<Encoder> signer_;
+};
+
+}  // namespace
+
+std::unique_ptr<LiveVenue> live_venue(const LiveAccount& account, std::string rest_host) {
+  config::Secret key = config::load_secret(account.api_key_env, account.api_key_file);
+  const config::Secret secret = config::load_secret(account.api_secret_env, account.api_secret_file);
+  return std::make_unique<Live>(account, std::move(rest_host), std::move(key), secret,
+                                config::load_secret(account.api_passphrase_env, account.api_passphrase_file));
+}
+
+// [live] on KuCoin Futures: its budget, the passphrase, the bullet-private stream (no URL to set), no dead-man switch.
+const LiveVenueRules& live_rules() {
+  static const LiveVenueRules rules{Venue::kucoin_futures, "KuCoin Futures",
+      {"requests_per_3s", "request_weight_per_30s", "api_passphrase_env", "api_passphrase_file"},
+      "requests_per_3s, request_weight_per_30s, the passphrase and the bullet-private stream",
+      "https://api-futures.kucoin.com", "https://api.kucoin.com", {}, false,
+      {DeadManRule::Kind::none, "no cancel-all-after endpoint", 0, 0, false}};
+  return rules;
 }
 
 }  // namespace enigma::oms::kucoin_futures

@@ -1,4 +1,5 @@
 #include "oms/venues/okx_swap_user.hpp"
+#include "core/config.hpp"
 #include "core/logger.hpp"
 #include "oms/venues/account_queries.hpp"
 #include "oms/venues/okx_swap.hpp"
@@ -1197,6 +1198,79 @@ KeyPermissionsRequest key_permissions_request(const Encoder& signer, std::int64_
     return k;
   };
   return rq;
+}
+
+
+namespace {
+
+// REST order entry signed with key, secret and passphrase (OK-ACCESS-SIGN); order changes and fills from the
+// private stream after its login op, untriggered stops from the business stream beside it.
+class Live final : public LiveVenue {
+ public:
+  Live(const LiveAccount& a, std::string rest_host, config::Secret key, const config::Secret& secret, const config::Secret& passphrase)
+      : LiveVenue(a, std::move(rest_host), std::string(key.reveal()), key.origin()),
+        secret_(secret.reveal()),
+        passphrase_(passphrase.reveal()) {
+    config_.host = rest_host_;
+    config_.simulated = a.okx_simulated;
+    config_.td_mode = a.okx_td_mode == "isolated" ? TdMode::isolated : TdMode::cross;
+  }
+  [[nodiscard]] std::string_view name() const noexcept override { return "OKX swaps"; }
+  [[nodiscard]] std::string auth() const override { return account_.okx_simulated ? "okx-hmac simulated=1" : "okx-hmac"; }
+
+  LiveAccess access(const InstrumentRegistry& registry) override {
+    LiveAccess a;
+    // The business endpoint (algo orders) sits beside the private one: .../ws/v5/private -> .../ws/v5/business.
+    a.second_stream_url = account_.user_ws_url;
+    const std::size_t at = a.second_stream_url.rfind("/private");
+    if (at == std::string::npos) {
+      throw Error("[live] user_ws_url '" + account_.user_ws_url +
+                  "' must end in /ws/v5/private (OKX's private stream; algo orders come from /ws/v5/business beside it)");
+    }
+    a.second_stream_url.replace(at, 8, "/business");
+    // The gateway's own signer: start-up queries here, then the private streams' login on its thread.
+    signer_ = std::make_shared<Encoder>(registry, api_key_, secret_, passphrase_, config_);
+    a.stream_login = [signer = signer_] { return signer->login_message(account::wall_ms() / 1000); };
+    a.budget = okx_swap_budget();
+    a.budget.orders_short.limit = static_cast<std::uint32_t>(account_.requests_per_2s);
+    return a;
+  }
+  // Its answer also refuses an account in long/short position mode: our orders go without posSide, which only
+  // net mode takes.
+  KeyPermissionsRequest key_permissions_request() override {
+    return okx_swap::key_permissions_request(*signer_, account::wall_ms());
+  }
+  std::unique_ptr<VenueOrderEntry> order_entry(const InstrumentRegistry& registry) override {
+    return std::make_unique<OrderEntry>(registry, api_key_, secret_, passphrase_, config_);
+  }
+  std::unique_ptr<VenueQueries> queries(VenueCalls& calls, const InstrumentRegistry& registry) override {
+    return account_queries(calls, *signer_, registry);
+  }
+
+ private:
+  Secret secret_, passphrase_;
+  Config config_;
+  std::shared_ptr<Encoder> signer_;
+};
+
+}  // namespace
+
+std::unique_ptr<LiveVenue> live_venue(const LiveAccount& account, std::string rest_host) {
+  config::Secret key = config::load_secret(account.api_key_env, account.api_key_file);
+  const config::Secret secret = config::load_secret(account.api_secret_env, account.api_secret_file);
+  return std::make_unique<Live>(account, std::move(rest_host), std::move(key), secret,
+                                config::load_secret(account.api_passphrase_env, account.api_passphrase_file));
+}
+
+// [live] on OKX: its budget, margin mode, demo trading, the passphrase, cancel-all-after (whole seconds, 10..120)
+// as the dead-man switch, and clOrdId of letters and digits only.
+const LiveVenueRules& live_rules() {
+  static const LiveVenueRules rules{Venue::okx, "OKX", {"requests_per_2s", "td_mode", "simulated", "api_passphrase_env", "api_passphrase_file"},
+      "requests_per_2s, td_mode, simulated, the passphrase and the private stream at user_ws_url",
+      "https://www.okx.com", "https://www.okx.com", "wss://ws.okx.com:8443/ws/v5/private", true,
+      {DeadManRule::Kind::countdown, "OKX's cancel-all-after", 10'000, 120'000, true},
+      true};
+  return rules;
 }
 
 }  // namespace enigma::oms::okx_swap

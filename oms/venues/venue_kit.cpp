@@ -1,5 +1,7 @@
 #include "oms/venues/venue_kit.hpp"
 
+#include <utility>
+
 #include "oms/venues/binance_futures.hpp"
 #include "oms/venues/binance_futures_user.hpp"
 #include "oms/venues/bybit_linear.hpp"
@@ -48,6 +50,28 @@ std::unique_ptr<VenueStreamDialect> private_stream(Venue venue, bool dead_man_st
 
 std::unique_ptr<VenueStreamDialect> second_private_stream(Venue venue) {
   if (venue == Venue::okx) return std::make_unique<okx_swap::PrivateStream>(okx_swap::PrivateStream::Endpoint::business);
+  return nullptr;
+}
+
+std::unique_ptr<LiveVenue> live_venue(Venue venue, const LiveAccount& account, std::string rest_host) {
+  switch (venue) {
+    case Venue::binance_usdm: return binance_futures::live_venue(account, std::move(rest_host));
+    case Venue::kucoin_futures: return kucoin_futures::live_venue(account, std::move(rest_host));
+    case Venue::bybit: return bybit_linear::live_venue(account, std::move(rest_host));
+    case Venue::okx: return okx_swap::live_venue(account, std::move(rest_host));
+    default: return nullptr;
+  }
+}
+
+std::span<const LiveVenueRules* const> live_venue_rules() {
+  static const LiveVenueRules* const rules[] = {&binance_futures::live_rules(), &kucoin_futures::live_rules(),
+                                                &bybit_linear::live_rules(), &okx_swap::live_rules()};
+  return rules;
+}
+
+const LiveVenueRules* live_venue_rules(Venue venue) {
+  for (const LiveVenueRules* r : live_venue_rules())
+    if (r->venue == venue) return r;
   return nullptr;
 }
 

@@ -5,8 +5,12 @@
 #pragma once
 
 #include <memory>
+#include <span>
+
+#include <string>
 
 #include "core/instrument.hpp"
+#include "oms/live_venue.hpp"
 #include "oms/venue_answer.hpp"
 #include "oms/venue_order_entry.hpp"
 
@@ -29,5 +33,14 @@ namespace enigma::oms {
 // its algo orders are pushed); nullptr where the venue has one connection.
 [[nodiscard]] std::unique_ptr<VenueStreamDialect> private_stream(Venue venue, bool dead_man_stream = false);
 [[nodiscard]] std::unique_ptr<VenueStreamDialect> second_private_stream(Venue venue);
+
+// `enigma live` on `venue` (oms/live_venue.hpp), its credentials loaded as `account` names them (throws
+// enigma::Error naming the variable or file that is missing); nullptr for a venue without live order entry.
+// `rest_host`: "host" or "host:port" of account.rest_url. `account` must outlive the result.
+[[nodiscard]] std::unique_ptr<LiveVenue> live_venue(Venue venue, const LiveAccount& account, std::string rest_host);
+// What each live venue's [live] table takes (one entry per venue with live order entry), and `venue`'s (nullptr
+// for a venue without live order entry).
+[[nodiscard]] std::span<const LiveVenueRules* const> live_venue_rules();
+[[nodiscard]] const LiveVenueRules* live_venue_rules(Venue venue);
 
 }  // namespace enigma::oms

@@ -430,6 +430,50 @@ TEST(EngineCli, AnotherVenuesLiveKeyIsRefusedNamingWhatThisVenueTakes) {
   }
 }
 
+// [live] deadman_countdown_ms as each venue's dead-man switch takes it (oms::DeadManRule), through the binary:
+// OKX's cancel-all-after takes whole seconds from 10 to 120, Bybit's DCP window whole seconds from 3 to 300,
+// KuCoin Futures has none, Binance's countdownCancelAll up to 600000 ms (the config reader's own range).
+TEST(EngineCli, DeadManCountdownIsRefusedOutsideWhatTheVenueTakes) {
+  const fs::path dir = fresh_dir("live-deadman");
+  struct Case {
+    std::string config, value, expected;
+  };
+  const Case cases[] = {
+      {"live-okx", "5000", "OKX's cancel-all-after takes whole seconds from 10 to 120 (10000..120000 ms), or 0 for none"},
+      {"live-okx", "30500", "OKX's cancel-all-after takes whole seconds from 10 to 120"},
+      {"live-okx", "180000", "OKX's cancel-all-after takes whole seconds from 10 to 120"},
+      {"live-bybit", "2000", "Bybit's dead-man switch (DCP) takes whole seconds from 3 to 300 (3000..300000 ms), or 0 for none"},
+      {"live-bybit", "4500", "Bybit's dead-man switch (DCP) takes whole seconds from 3 to 300"},
+      {"live-kucoin-futures", "60000", "KuCoin Futures has no dead-man switch (no cancel-all-after endpoint): leave it out or 0"},
+      {"live", "700000", "deadman_countdown_ms"},
+  };
+  for (const Case& c : cases) {
+    const std::string cfg = config_file(dir, c.config, [&](std::string t) {
+      const std::size_t at = t.find("\ndeadman_countdown_ms = ");
+      if (at == std::string::npos) return replaced(t, "[live]\n", "[live]\ndeadman_countdown_ms = " + c.value + "\n");
+      const std::size_t end = t.find_first_of(" \n", at + 24);
+      return t.substr(0, at + 24) + c.value + t.substr(end);
+    });
+    const Out o = run_with_env(live_env(""), "live --config " + cfg);
+    EXPECT_EQ(o.code, 3) << c.config << " " << c.value << "\n" << o.text;
+    EXPECT_NE(o.text.find(c.expected), std::string::npos) << c.config << " " << c.value << "\n" << o.text;
+  }
+  // What each takes is taken: the configuration is valid and only --confirm is missing.
+  for (const auto& [config, value] : {std::pair<std::string, std::string>{"live-okx", "120000"}, {"live-bybit", "300000"},
+                                      {"live-kucoin-futures", "0"}, {"live", "1500"}}) {
+    const std::string cfg = config_file(dir, config, [&](std::string t) {
+      const std::size_t at = t.find("\ndeadman_countdown_ms = ");
+      if (at == std::string::npos) return replaced(t, "[live]\n", "[live]\ndeadman_countdown_ms = " + value + "\n");
+      const std::size_t end = t.find_first_of(" \n", at + 24);
+      return t.substr(0, at + 24) + value + t.substr(end);
+    });
+    const Out o = run_with_env(live_env("ENIGMA_API_KEY=KEYtest ENIGMA_API_SECRET=SECRETtest ENIGMA_API_PASSPHRASE=PASStest"),
+                               "live --config " + cfg);
+    EXPECT_EQ(o.code, 3) << o.text;  // valid, but no --confirm
+    EXPECT_NE(o.text.find("Re-run with --confirm to trade"), std::string::npos) << config << " " << value << "\n" << o.text;
+  }
+}
+
 // Credentials: a FIFO is refused at once (it used to block forever), a value with a space or a line break
 // is refused naming where it came from and never printing it, and the refusal without --confirm names
 // the file the key came from.

@@ -88,14 +88,15 @@ struct KucoinLink {
     go.venue = Venue::kucoin_futures;
     go.rest_url = venue.rest_url();
     go.api_key = kKucoinKey;
-    go.kucoin_bullet_url = venue.rest_url() + "/api/v1/bullet-private";
-    go.kucoin_bullet_headers = [s = signer] {
+    go.stream_token_url = venue.rest_url() + "/api/v1/bullet-private";
+    go.stream_token_headers = [s = signer] {
       const auto now = std::chrono::system_clock::now().time_since_epoch();
       return s->signed_headers("POST", "/api/v1/bullet-private", "",
                                std::chrono::duration_cast<std::chrono::milliseconds>(now).count());
     };
     go.tls.ca_file = venue.ca_file();
     go.request_timeout_ns = 2'000'000'000;
+    go.stream_token_cost = {10, 1};  // as the venue's own access() (oms/venues/kucoin_futures_user.cpp)
     go.budget = oms::kucoin_futures_private_budget();
     go.budget.orders_short.limit = requests_per_3s;
     gateway = std::make_unique<LiveGateway>(registry, go);
