@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 #include "core/clock.hpp"
@@ -13,9 +14,7 @@
 #include "engine/report.hpp"
 #include "engine/run_output.hpp"
 #include "feed/capture_reader.hpp"
-#include "oms/signing.hpp"
-#include "oms/venues/binance_futures.hpp"
-#include "oms/venues/kucoin_futures.hpp"
+#include "oms/venues/venue_kit.hpp"
 #include "tuning/host_check.hpp"
 #include "tuning/probes.hpp"
 
@@ -104,10 +103,9 @@ OrderFloor measure_order_floor(const std::vector<std::string>& files, const RunC
   const std::vector<feed::CapturedFrame> frames = load_market_frames(files, readers, false);
   InstrumentRegistry registry;
   rc.fill_registry(registry);
-  // The trading core's own replay signing: the same key length, so the same HMAC work.
-  const oms::Secret secret(std::string_view("enigma-simulation-key"));
-  oms::binance_futures::Encoder binance(registry, "sim-api-key", secret);
-  oms::kucoin_futures::Encoder kucoin(registry, "sim-api-key", secret, secret);
+  // The trading core's own replay signing (the venue's encoder under the simulation key: the same HMAC work);
+  // none for a venue whose replay orders go unencoded (Coinbase, Kraken).
+  const std::unique_ptr<oms::VenueOrderEntry> entry = oms::simulated_order_entry(rc.venue, registry);
   simdjson::ondemand::parser parser;
   std::array<char, 4096> wire{};
   std::uint64_t sink = 0;
@@ -123,11 +121,10 @@ OrderFloor measure_order_floor(const std::vector<std::string>& files, const RunC
         simdjson::ondemand::value v;
         if (!doc.get_value().get(v)) (void)walk(v, sink);
       }
-      const Venue v = of.spec.req.venue;
-      Result<std::size_t> n = Result<std::size_t>::failure(Errc::not_found);
-      if (v == Venue::kucoin_futures) n = kucoin.encode_new(of.spec, f.recv_ns / 1'000'000, wire.data(), wire.size());
-      else n = binance.encode_new(of.spec, f.recv_ns / 1'000'000, wire.data(), wire.size());
-      if (n.ok()) sink += static_cast<unsigned char>(wire[n.value - 1]);
+      if (entry) {
+        const Result<std::size_t> n = entry->encode_new(of.spec, f.recv_ns / 1'000'000, wire.data(), wire.size());
+        if (n.ok()) sink += static_cast<unsigned char>(wire[n.value - 1]);
+      }
       ticks.record(static_cast<std::int64_t>(rdtsc() - t0));
     }
     if (rep < 0) continue;

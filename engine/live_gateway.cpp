@@ -490,7 +490,6 @@ struct LiveGateway::Impl {
   };
   static constexpr std::size_t kMaxInFlight = 1024;
   std::unique_ptr<feed::WsClient> wsapi;
-  oms::binance_futures::WsApiAnswerDecoder wsapi_decoder;
   std::array<Pending, kMaxInFlight> pending{};
   std::size_t pending_count{0};
   // WebSocket API requests written and awaiting their kernel transmit stamp, oldest first (the WsClient
@@ -804,8 +803,8 @@ void LiveGateway::collect_ws_api_tx_stamps() noexcept {
 
 void LiveGateway::ws_api_answer(std::string_view msg, std::size_t padded_capacity) noexcept {
   Impl& im = *impl_;
-  oms::binance_futures::WsApiAnswer a;
-  if (im.wsapi_decoder.decode(msg, padded_capacity, a) != Errc::ok) {
+  oms::WsApiAnswer a;
+  if (im.decoder->decode_ws_api_answer(msg, padded_capacity, a) != Errc::ok) {
     ++stats_.stream_errors;
     ENIGMA_LOG_WARN("live", "ws-api answer not understood: {}", feed::quote_input(msg, 200));
     return;

@@ -53,8 +53,6 @@
 #include "oms/live_venue.hpp"
 #include "oms/request_budget.hpp"
 #include "oms/venue_queries.hpp"
-#include "oms/venues/binance_futures_user.hpp"
-#include "oms/venues/binance_futures_ws_api.hpp"
 
 namespace enigma::feed {
 struct WsClientOptions;

@@ -23,12 +23,7 @@
 #include "feed/frame_stream.hpp"
 #include "feed/https_client.hpp"
 #include "feed/ws_client.hpp"
-#include "feed/venues/binance.hpp"
-#include "feed/venues/bybit.hpp"
-#include "feed/venues/coinbase.hpp"
-#include "feed/venues/kraken.hpp"
-#include "feed/venues/kucoin.hpp"
-#include "feed/venues/okx.hpp"
+#include "feed/venues/venue_list.hpp"
 
 namespace enigma::engine {
 
@@ -38,46 +33,6 @@ std::atomic<ThreadAllocCounter> g_alloc_counter{nullptr};
 std::uint64_t thread_allocs() noexcept { return thread_allocations(); }
 
 constexpr std::size_t kTopLevels = 10;  // the OMS prices entries at the 9th level
-
-// ---- per-venue decoding of one captured frame ---------------------------------------------------------
-// REST bodies differ: Binance's depth snapshot names no symbol (the feed stage says whose it is:
-// snapshot_instrument); KuCoin's spot snapshot URL carries `symbol=`.
-feed::DecodeResult decode_frame(feed::binance::Decoder& d, const feed::CapturedFrame& f, std::uint64_t tsc,
-                                InstrumentId traded, feed::EventBuffer& out) noexcept {
-  if (f.kind == feed::FrameKind::rest_body) return d.decode_snapshot(f.payload, f.padded_capacity, traded, tsc, out);
-  return d.decode(f.payload, f.padded_capacity, tsc, out);
-}
-
-feed::DecodeResult decode_frame(feed::kucoin::Decoder& d, const feed::CapturedFrame& f, std::uint64_t tsc,
-                                InstrumentId, feed::EventBuffer& out) noexcept {
-  if (f.kind == feed::FrameKind::rest_body) {
-    std::string_view sym;
-    if (const auto p = f.url.find("symbol="); p != std::string_view::npos) {
-      sym = f.url.substr(p + 7);
-      sym = sym.substr(0, sym.find('&'));
-    }
-    return d.decode_snapshot(f.payload, f.padded_capacity, sym, tsc, out);
-  }
-  return d.decode(f.payload, f.padded_capacity, tsc, out);
-}
-
-// OKX, Bybit and Coinbase carry snapshots in the stream itself.
-feed::DecodeResult decode_frame(feed::okx::Decoder& d, const feed::CapturedFrame& f, std::uint64_t tsc, InstrumentId,
-                                feed::EventBuffer& out) noexcept {
-  return d.decode(f.payload, f.padded_capacity, tsc, out);
-}
-feed::DecodeResult decode_frame(feed::bybit::Decoder& d, const feed::CapturedFrame& f, std::uint64_t tsc, InstrumentId,
-                                feed::EventBuffer& out) noexcept {
-  return d.decode(f.payload, f.padded_capacity, tsc, out);
-}
-feed::DecodeResult decode_frame(feed::coinbase::Decoder& d, const feed::CapturedFrame& f, std::uint64_t tsc, InstrumentId,
-                                feed::EventBuffer& out) noexcept {
-  return d.decode(f.payload, f.padded_capacity, tsc, out);
-}
-feed::DecodeResult decode_frame(feed::kraken::Decoder& d, const feed::CapturedFrame& f, std::uint64_t tsc, InstrumentId,
-                                feed::EventBuffer& out) noexcept {
-  return d.decode(f.payload, f.padded_capacity, tsc, out);
-}
 
 // Venue constructors differ only in whether they take the Venue (one class serves several products).
 template <class D>
@@ -106,16 +61,12 @@ concept VenueBookSync = requires(const S& s) {
   { s.state() } -> std::same_as<feed::SyncState>;
   s.book();
 };
-static_assert(VenueBookSync<feed::binance::BookSync> && VenueBookSync<feed::kucoin::BookSync> &&
-              VenueBookSync<feed::okx::BookSync> && VenueBookSync<feed::bybit::BookSync> &&
-              VenueBookSync<feed::coinbase::BookSync> && VenueBookSync<feed::kraken::BookSync>);
 
-// The sequence a venue's top-of-book quotes share with its book (0: none, so no same-sequence comparison):
-// Coinbase legacy's quotes have no update id, and Kraken's tickers carry no book sequence.
-template <class S>
+// The sequence a venue's top-of-book quotes share with its book (0: none, so no same-sequence comparison).
+template <class F, class S>
 std::uint64_t synced_seq(const S& s) noexcept {
-  if constexpr (std::is_base_of_v<feed::coinbase::BookSync, S> || std::is_base_of_v<feed::kraken::BookSync, S>) return 0;
-  else return s.last_seq();
+  if constexpr (F::quotes_share_book_seq) return s.last_seq();
+  else return 0;
 }
 // Coinbase numbers a connection's messages, so its decoder drops repeats; the other venues' syncs do.
 template <class D>
@@ -190,7 +141,7 @@ class FeedStage {
       return out;
     }
     Decoder& decoder = f.source < file_decoder_.size() ? *file_decoder_[f.source] : decoder_;
-    const feed::DecodeResult d = decode_frame(decoder, f, tsc, snap, buf_);
+    const feed::DecodeResult d = F::decode(decoder, f, tsc, snap, buf_);
     const std::uint64_t t1 = rdtsc();
     h.decode.record(static_cast<std::int64_t>(t1 - tsc));
     if (!d.ok()) {
@@ -350,7 +301,7 @@ class FeedStage {
         has_bbo_ = true;
         continue;
       }
-      const std::uint64_t at = synced_seq(*syncs_[id]);
+      const std::uint64_t at = synced_seq<F>(*syncs_[id]);
       if (at == 0) {  // the venue's book has no id its quotes share (Coinbase legacy): nothing to compare at
         r.quotes_uncompared += h.count;
         per_[id].uncompared += h.count;
@@ -561,50 +512,19 @@ void fill_to_strategies(void* ctx, const strategy::Fill& f) noexcept {
   s->first->on_fill(f, *s->second);
 }
 
-// One type per venue family: its decoder and book sync (wrapped to a common constructor shape).
-// snapshot_by_instrument: the decoder is told whose REST depth body it reads (Binance's names no symbol; KuCoin
-// reads `symbol=` from the URL itself; the others carry snapshots in the stream).
-struct BinanceFeed {
-  using Decoder = VenueDecoder<feed::binance::Decoder>;
-  using Sync = VenueSync<feed::binance::BookSync>;
-  static constexpr bool snapshot_by_instrument = true;
-  static constexpr const feed::BookSubscription& book_subscription = feed::binance::kBookSubscription;
-  static constexpr auto book_check = &feed::binance::check;
-};
-struct KucoinFeed {
-  using Decoder = VenueDecoder<feed::kucoin::Decoder>;
-  using Sync = VenueSync<feed::kucoin::BookSync>;
-  static constexpr bool snapshot_by_instrument = false;
-  static constexpr const feed::BookSubscription& book_subscription = feed::kucoin::kBookSubscription;
-  static constexpr auto book_check = &feed::kucoin::check;
-};
-struct OkxFeed {
-  using Decoder = SingleVenueDecoder<feed::okx::Decoder>;
-  using Sync = SingleVenueSync<feed::okx::BookSync>;
-  static constexpr bool snapshot_by_instrument = false;
-  static constexpr const feed::BookSubscription& book_subscription = feed::okx::kBookSubscription;
-  static constexpr auto book_check = &feed::okx::check;
-};
-struct BybitFeed {
-  using Decoder = SingleVenueDecoder<feed::bybit::Decoder>;
-  using Sync = SingleVenueSync<feed::bybit::BookSync>;
-  static constexpr bool snapshot_by_instrument = false;
-  static constexpr const feed::BookSubscription& book_subscription = feed::bybit::kBookSubscription;
-  static constexpr auto book_check = &feed::bybit::check;
-};
-struct CoinbaseFeed {
-  using Decoder = SingleVenueDecoder<feed::coinbase::Decoder>;
-  using Sync = SingleVenueSync<feed::coinbase::BookSync>;
-  static constexpr bool snapshot_by_instrument = false;
-  static constexpr const feed::BookSubscription& book_subscription = feed::coinbase::kBookSubscription;
-  static constexpr auto book_check = &feed::coinbase::check;
-};
-struct KrakenFeed {
-  using Decoder = VenueDecoder<feed::kraken::Decoder>;
-  using Sync = VenueSync<feed::kraken::BookSync>;
-  static constexpr bool snapshot_by_instrument = false;
-  static constexpr const feed::BookSubscription& book_subscription = feed::kraken::kBookSubscription;
-  static constexpr auto book_check = &feed::kraken::check;
+// One type per venue family (feed::<venue>::Feed, feed/venues/venue_list.hpp): its decoder and book sync
+// wrapped to one constructor shape.
+template <class V>
+struct VenueFeed {
+  static_assert(VenueBookSync<typename V::BookSync>);
+  using Decoder =
+      std::conditional_t<V::takes_venue, VenueDecoder<typename V::Decoder>, SingleVenueDecoder<typename V::Decoder>>;
+  using Sync = std::conditional_t<V::takes_venue, VenueSync<typename V::BookSync>, SingleVenueSync<typename V::BookSync>>;
+  static constexpr bool snapshot_by_instrument = V::snapshot_by_instrument;
+  static constexpr const feed::BookSubscription& book_subscription = V::book_subscription;
+  static constexpr auto book_check = V::book_check;
+  static constexpr bool quotes_share_book_seq = V::quotes_share_book_seq;
+  static constexpr auto decode = V::decode;
 };
 
 // ---- fused topology -----------------------------------------------------------------------------------
@@ -1283,23 +1203,10 @@ void run_paper_fused(const PaperOptions& popt, InstrumentRegistry& registry, str
   engine.finish();
 }
 
-// Calls fn.template operator()<F>() with the feed types of `venue` (the one place venues are listed).
+// Calls fn.template operator()<F>() with the feed types of `venue` (listed in feed/venues/venue_list.hpp).
 template <class Fn>
 void with_venue_feed(Venue venue, Fn&& fn) {
-  switch (venue) {
-    case Venue::binance_usdm:
-    case Venue::binance_coinm:
-    case Venue::binance_spot: fn.template operator()<BinanceFeed>(); return;
-    case Venue::kucoin_futures:
-    case Venue::kucoin_spot: fn.template operator()<KucoinFeed>(); return;
-    case Venue::okx: fn.template operator()<OkxFeed>(); return;
-    case Venue::bybit: fn.template operator()<BybitFeed>(); return;
-    case Venue::coinbase: fn.template operator()<CoinbaseFeed>(); return;
-    case Venue::kraken_spot:
-    case Venue::kraken_futures: fn.template operator()<KrakenFeed>(); return;
-    case Venue::unknown: break;
-  }
-  throw Error("venue '" + std::string(to_string(venue)) + "' has no decoder");
+  feed::with_venue(venue, [&]<class V>() { fn.template operator()<VenueFeed<V>>(); });
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 
 #include "core/instrument.hpp"
 #include "oms/request_budget.hpp"
+#include "oms/signing.hpp"
 #include "oms/venue_order_entry.hpp"
 #include "oms/venue_queries.hpp"
 
@@ -160,14 +161,18 @@ class LiveVenue {
   [[nodiscard]] virtual std::unique_ptr<VenueQueries> queries(VenueCalls& calls, const InstrumentRegistry& registry) = 0;
 
  protected:
-  // `rest_host`: "host" or "host:port" of rest_url, what the venues' signatures cover.
-  LiveVenue(const LiveAccount& account, std::string rest_host, std::string api_key, std::string key_origin)
-      : account_(account), rest_host_(std::move(rest_host)), api_key_(std::move(api_key)), key_origin_(std::move(key_origin)) {}
+  // Loads the credentials `account` names: the key and its secret, and with `passphrase` the key's passphrase
+  // (KuCoin, OKX), each from its environment variable or owner-only file; throws enigma::Error naming the
+  // variable or file that is missing, never a value. `rest_host`: "host" or "host:port" of rest_url, what the
+  // venues' signatures cover.
+  LiveVenue(const LiveAccount& account, std::string rest_host, bool passphrase);
 
   const LiveAccount& account_;
   std::string rest_host_;
   std::string api_key_;
   std::string key_origin_;
+  Secret secret_;
+  Secret passphrase_;  // empty where the venue takes none
 };
 
 }  // namespace enigma::oms

@@ -79,6 +79,15 @@ class FeeTable {
 // What the live gateway hears from a venue, named once for every venue: each venue's private-stream and REST
 // answer decoder (oms/venues/<venue>_user.hpp, class UserStreamDecoder) implements it, so the gateway holds
 // this interface alone. Calls come from the gateway thread only; decode and decode_rest allocate nothing.
+// One answer on a venue's WebSocket API order connection (Binance USD-M's ws-fapi): the request id (-1 when
+// absent or not a number), the status (HTTP-like: 200, 4xx, 5xx) and the raw JSON of `result` or `error` (a
+// view into the message), as decode_rest() takes it.
+struct WsApiAnswer {
+  std::int64_t id{-1};
+  int status{0};
+  std::string_view body;
+};
+
 class VenueUserDecoder {
  public:
   virtual ~VenueUserDecoder() = default;
@@ -107,6 +116,13 @@ class VenueUserDecoder {
   // Whether some private-stream events name our order by the venue's order id only (KuCoin's stop-order
   // events): the gateway then learns each order's venue id from its answers and maps the events back.
   [[nodiscard]] virtual bool names_orders_by_venue_id() const noexcept { return false; }
+  // One message on the venue's WebSocket API order connection into `out` (`msg` in a buffer of
+  // `padded_capacity` bytes; out.body valid until the next call). Errc::unknown_message where the venue has no
+  // WebSocket API order entry.
+  [[nodiscard]] virtual Errc decode_ws_api_answer(std::string_view /*msg*/, std::size_t /*padded_capacity*/,
+                                                  WsApiAnswer& /*out*/) noexcept {
+    return Errc::unknown_message;
+  }
 };
 
 // How a venue's private stream is kept once a connection is up, named once for every venue: what each

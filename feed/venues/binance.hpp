@@ -21,6 +21,7 @@
 #include "core/events.hpp"
 #include "core/instrument.hpp"
 #include "feed/book_check.hpp"
+#include "feed/capture_reader.hpp"
 #include "feed/event_buffer.hpp"
 #include "feed/venues/book_subscription.hpp"
 #include "feed/venues/symbol_cache.hpp"
@@ -148,5 +149,22 @@ class BookSync {
 // A REST snapshot's symbol comes from its URL (`symbol=`) or, when the capture has a single symbol,
 // from that symbol. Throws enigma::Error for unreadable files.
 [[nodiscard]] BookCheckResult check(const std::vector<std::string>& files, Venue venue, const BookCheckOptions& opt);
+
+// What the engine builds for this venue (the members are described in feed/venues/venue_list.hpp).
+struct Feed {
+  using Decoder = binance::Decoder;
+  using BookSync = binance::BookSync;
+  static constexpr bool takes_venue = true;
+  static constexpr bool snapshot_by_instrument = true;
+  static constexpr const BookSubscription& book_subscription = kBookSubscription;
+  static constexpr auto book_check = &check;
+  static constexpr bool quotes_share_book_seq = true;
+  // A REST depth body names no symbol: the pipeline says whose it is (`traded`, from the request's URL).
+  static DecodeResult decode(Decoder& d, const CapturedFrame& f, std::uint64_t tsc, InstrumentId traded,
+                             EventBuffer& out) noexcept {
+    if (f.kind == FrameKind::rest_body) return d.decode_snapshot(f.payload, f.padded_capacity, traded, tsc, out);
+    return d.decode(f.payload, f.padded_capacity, tsc, out);
+  }
+};
 
 }  // namespace enigma::feed::binance

@@ -37,6 +37,7 @@
 #include "core/events.hpp"
 #include "core/instrument.hpp"
 #include "feed/book_check.hpp"
+#include "feed/capture_reader.hpp"
 #include "feed/event_buffer.hpp"
 #include "feed/venues/book_subscription.hpp"
 #include "feed/l2_book.hpp"
@@ -167,5 +168,21 @@ class BookSync {
 // Futures (no checksum on that feed): checked = updates whose seq continued the chain after a snapshot,
 // mismatched = updates that left the book crossed or locked; gaps = seq breaks.
 [[nodiscard]] BookCheckResult check(const std::vector<std::string>& files, Venue venue, const BookCheckOptions& opt);
+
+// What the engine builds for this venue (the members are described in feed/venues/venue_list.hpp).
+struct Feed {
+  using Decoder = kraken::Decoder;
+  using BookSync = kraken::BookSync;
+  static constexpr bool takes_venue = true;
+  static constexpr bool snapshot_by_instrument = false;
+  static constexpr const BookSubscription& book_subscription = kBookSubscription;
+  static constexpr auto book_check = &check;
+  static constexpr bool quotes_share_book_seq = false;  // its tickers carry no book sequence
+  // Snapshots come in the stream itself.
+  static DecodeResult decode(Decoder& d, const CapturedFrame& f, std::uint64_t tsc, InstrumentId /*traded*/,
+                             EventBuffer& out) noexcept {
+    return d.decode(f.payload, f.padded_capacity, tsc, out);
+  }
+};
 
 }  // namespace enigma::feed::kraken

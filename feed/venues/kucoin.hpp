@@ -43,6 +43,7 @@
 #include "core/events.hpp"
 #include "core/instrument.hpp"
 #include "feed/book_check.hpp"
+#include "feed/capture_reader.hpp"
 #include "feed/event_buffer.hpp"
 #include "feed/venues/book_subscription.hpp"
 #include "feed/venues/symbol_cache.hpp"
@@ -203,5 +204,29 @@ class BookSync {
 // book at the same sequence: best bid/ask price and size. `venue` is kucoin_spot or kucoin_futures.
 // Cold path; throws enigma::Error for unreadable files.
 [[nodiscard]] BookCheckResult check(const std::vector<std::string>& files, Venue venue, const BookCheckOptions& opt);
+
+// What the engine builds for this venue (the members are described in feed/venues/venue_list.hpp).
+struct Feed {
+  using Decoder = kucoin::Decoder;
+  using BookSync = kucoin::BookSync;
+  static constexpr bool takes_venue = true;
+  static constexpr bool snapshot_by_instrument = false;
+  static constexpr const BookSubscription& book_subscription = kBookSubscription;
+  static constexpr auto book_check = &check;
+  static constexpr bool quotes_share_book_seq = true;
+  // A REST snapshot's symbol is in its URL (`symbol=`).
+  static DecodeResult decode(Decoder& d, const CapturedFrame& f, std::uint64_t tsc, InstrumentId /*traded*/,
+                             EventBuffer& out) noexcept {
+    if (f.kind == FrameKind::rest_body) {
+      std::string_view sym;
+      if (const auto p = f.url.find("symbol="); p != std::string_view::npos) {
+        sym = f.url.substr(p + 7);
+        sym = sym.substr(0, sym.find('&'));
+      }
+      return d.decode_snapshot(f.payload, f.padded_capacity, sym, tsc, out);
+    }
+    return d.decode(f.payload, f.padded_capacity, tsc, out);
+  }
+};
 
 }  // namespace enigma::feed::kucoin

@@ -30,6 +30,7 @@
 #include "core/events.hpp"
 #include "core/instrument.hpp"
 #include "feed/book_check.hpp"
+#include "feed/capture_reader.hpp"
 #include "feed/event_buffer.hpp"
 #include "feed/venues/book_subscription.hpp"
 #include "feed/venues/symbol_cache.hpp"
@@ -157,5 +158,21 @@ class BookSync {
 // Rebuilds every `books` book in the captures and verifies each message's checksum (and seqIds when
 // present): checked = checksums compared, mismatched = those that differed. `venue` must be okx.
 [[nodiscard]] BookCheckResult check(const std::vector<std::string>& files, Venue venue, const BookCheckOptions& opt);
+
+// What the engine builds for this venue (the members are described in feed/venues/venue_list.hpp).
+struct Feed {
+  using Decoder = okx::Decoder;
+  using BookSync = okx::BookSync;
+  static constexpr bool takes_venue = false;
+  static constexpr bool snapshot_by_instrument = false;
+  static constexpr const BookSubscription& book_subscription = kBookSubscription;
+  static constexpr auto book_check = &check;
+  static constexpr bool quotes_share_book_seq = true;
+  // Snapshots come in the stream itself.
+  static DecodeResult decode(Decoder& d, const CapturedFrame& f, std::uint64_t tsc, InstrumentId /*traded*/,
+                             EventBuffer& out) noexcept {
+    return d.decode(f.payload, f.padded_capacity, tsc, out);
+  }
+};
 
 }  // namespace enigma::feed::okx

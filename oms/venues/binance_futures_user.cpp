@@ -240,8 +240,10 @@ struct UserStreamDecoder::Impl {
   od::parser parser;
   std::vector<char> padded;  // copy target for messages without simdjson padding
   FeeTable fees;  // the account's rates (set_fee_rates): a query answer's filled value is priced at them
+  WsApiAnswerDecoder ws_api;  // "ws-api" order entry's answers (decode_ws_api_answer)
 
-  Impl(const InstrumentRegistry& r, Venue v, std::size_t max) : registry(r), venue(v), max_bytes(max), parser(max) {
+  Impl(const InstrumentRegistry& r, Venue v, std::size_t max)
+      : registry(r), venue(v), max_bytes(max), parser(max), ws_api(max) {
     if (parser.allocate(max)) throw Error("binance futures user decoder: cannot allocate simdjson buffers");
     padded.resize(max + simdjson::SIMDJSON_PADDING);
   }
@@ -507,6 +509,10 @@ UserStreamDecoder::~UserStreamDecoder() = default;
 
 void UserStreamDecoder::set_fee_rates(InstrumentId instrument, FeeRates rates) { impl_->fees.set(instrument, rates); }
 
+Errc UserStreamDecoder::decode_ws_api_answer(std::string_view msg, std::size_t padded_capacity, WsApiAnswer& out) noexcept {
+  return impl_->ws_api.decode(msg, padded_capacity, out);
+}
+
 Result<UserEvent> UserStreamDecoder::decode(std::string_view msg, std::size_t padded_capacity, ExecReport& out,
                                             std::size_t) noexcept {
   return impl_->decode(msg, padded_capacity, out);
@@ -674,8 +680,7 @@ namespace {
 // Ed25519 key, one session.logon per WebSocket-API connection (README "Order entry").
 class Live final : public LiveVenue {
  public:
-  Live(const LiveAccount& a, std::string rest_host, config::Secret key, const config::Secret& secret)
-      : LiveVenue(a, std::move(rest_host), std::string(key.reveal()), key.origin()), secret_(secret.reveal()) {
+  Live(const LiveAccount& a, std::string rest_host) : LiveVenue(a, std::move(rest_host), false) {
     const char* ed_env = std::getenv(a.ed25519_key_env.c_str());
     if (a.ws_api && ((ed_env != nullptr && *ed_env != '\0') || !a.ed25519_key_file.empty())) {
       const config::Secret pem = config::load_secret(a.ed25519_key_env, a.ed25519_key_file);
@@ -717,7 +722,6 @@ class Live final : public LiveVenue {
   }
 
  private:
-  Secret secret_;
   Config config_;
   std::shared_ptr<const Ed25519Signer> ed_key_;
   std::string ed_api_key_;
@@ -727,9 +731,7 @@ class Live final : public LiveVenue {
 }  // namespace
 
 std::unique_ptr<LiveVenue> live_venue(const LiveAccount& account, std::string rest_host) {
-  config::Secret key = config::load_secret(account.api_key_env, account.api_key_file);
-  return std::make_unique<Live>(account, std::move(rest_host), std::move(key),
-                                config::load_secret(account.api_secret_env, account.api_secret_file));
+  return std::make_unique<Live>(account, std::move(rest_host));
 }
 
 // [live] on Binance USD-M: its request budget, WebSocket-API order entry, and countdownCancelAll as the dead-man switch.

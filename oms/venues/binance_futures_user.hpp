@@ -75,6 +75,8 @@ class UserStreamDecoder final : public VenueUserDecoder {
   // stream's fills carry their own commission; a query's answer does not, so its filled value (cumQuote) is
   // priced at these rates (ExecReport::fee_priced): a found fill missed on the stream books its fee.
   void set_fee_rates(InstrumentId instrument, FeeRates rates) override;
+  // An answer on the WebSocket API order connection ([live] order_entry = "ws-api"): WsApiAnswerDecoder's.
+  [[nodiscard]] Errc decode_ws_api_answer(std::string_view msg, std::size_t padded_capacity, WsApiAnswer& out) noexcept override;
 
  private:
   struct Impl;

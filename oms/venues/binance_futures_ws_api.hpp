@@ -25,6 +25,7 @@
 #include "oms/ids.hpp"
 #include "oms/order_spec.hpp"
 #include "oms/signing.hpp"
+#include "oms/venue_answer.hpp"
 
 namespace enigma::oms::binance_futures {
 
@@ -83,13 +84,7 @@ class WsApiEncoder {
 // `key` (cold path: on every (re)connect of the WS-API connection). Throws enigma::Error as the signer does.
 [[nodiscard]] std::string logon_request(std::string_view api_key, const Ed25519Signer& key, std::int64_t timestamp_ms);
 
-// One WS-API answer: the request id (-1 when absent or not a number), the status (HTTP-like: 200, 4xx, 5xx)
-// and the raw JSON of `result` or `error` (a view into the message), as decode_rest() takes it.
-struct WsApiAnswer {
-  std::int64_t id{-1};
-  int status{0};
-  std::string_view body;
-};
+using oms::WsApiAnswer;  // oms/venue_answer.hpp
 
 // Decodes answers with one preallocated simdjson parser; noexcept, no allocation for messages within
 // `max_message_bytes`. Errc::bad_format (not JSON / no status), Errc::capacity (too large).

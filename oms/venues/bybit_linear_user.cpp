@@ -1,5 +1,4 @@
 #include "oms/venues/bybit_linear_user.hpp"
-#include "core/config.hpp"
 #include "core/logger.hpp"
 #include "oms/venues/account_queries.hpp"
 #include "oms/venues/bybit_linear.hpp"
@@ -838,8 +837,7 @@ namespace {
 // dead-man switch is DCP, a window set once at start-up.
 class Live final : public LiveVenue {
  public:
-  Live(const LiveAccount& a, std::string rest_host, config::Secret key, const config::Secret& secret)
-      : LiveVenue(a, std::move(rest_host), std::string(key.reveal()), key.origin()), secret_(secret.reveal()) {
+  Live(const LiveAccount& a, std::string rest_host) : LiveVenue(a, std::move(rest_host), false) {
     config_.host = rest_host_;
   }
   [[nodiscard]] std::string_view name() const noexcept override { return "Bybit linear"; }
@@ -889,7 +887,6 @@ class Live final : public LiveVenue {
   }
 
  private:
-  Secret secret_;
   Config config_;
   std::shared_ptr<Encoder> signer_;
 };
@@ -897,9 +894,7 @@ class Live final : public LiveVenue {
 }  // namespace
 
 std::unique_ptr<LiveVenue> live_venue(const LiveAccount& account, std::string rest_host) {
-  config::Secret key = config::load_secret(account.api_key_env, account.api_key_file);
-  return std::make_unique<Live>(account, std::move(rest_host), std::move(key),
-                                config::load_secret(account.api_secret_env, account.api_secret_file));
+  return std::make_unique<Live>(account, std::move(rest_host));
 }
 
 // [live] on Bybit: its budget and the DCP window as the dead-man switch, set at start-up.

@@ -1,5 +1,4 @@
 #include "oms/venues/kucoin_futures_user.hpp"
-#include "core/config.hpp"
 #include "core/logger.hpp"
 #include "oms/venues/account_queries.hpp"
 #include "oms/venues/kucoin_futures.hpp"
@@ -786,10 +785,7 @@ namespace {
 // bullet-private token flow (/contractMarket/tradeOrders).
 class Live final : public LiveVenue {
  public:
-  Live(const LiveAccount& a, std::string rest_host, config::Secret key, const config::Secret& secret, const config::Secret& passphrase)
-      : LiveVenue(a, std::move(rest_host), std::string(key.reveal()), key.origin()),
-        secret_(secret.reveal()),
-        passphrase_(passphrase.reveal()) {
+  Live(const LiveAccount& a, std::string rest_host) : LiveVenue(a, std::move(rest_host), true) {
     config_.host = rest_host_;
   }
   [[nodiscard]] std::string_view name() const noexcept override { return "KuCoin Futures"; }
@@ -820,7 +816,6 @@ class Live final : public LiveVenue {
   }
 
  private:
-  Secret secret_, passphrase_;
   Config config_;
   std::shared_ptr<Encoder> signer_;
 };
@@ -828,10 +823,7 @@ class Live final : public LiveVenue {
 }  // namespace
 
 std::unique_ptr<LiveVenue> live_venue(const LiveAccount& account, std::string rest_host) {
-  config::Secret key = config::load_secret(account.api_key_env, account.api_key_file);
-  const config::Secret secret = config::load_secret(account.api_secret_env, account.api_secret_file);
-  return std::make_unique<Live>(account, std::move(rest_host), std::move(key), secret,
-                                config::load_secret(account.api_passphrase_env, account.api_passphrase_file));
+  return std::make_unique<Live>(account, std::move(rest_host));
 }
 
 // [live] on KuCoin Futures: its budget, the passphrase, the bullet-private stream (no URL to set), no dead-man switch.

@@ -1,5 +1,4 @@
 #include "oms/venues/okx_swap_user.hpp"
-#include "core/config.hpp"
 #include "core/logger.hpp"
 #include "oms/venues/account_queries.hpp"
 #include "oms/venues/okx_swap.hpp"
@@ -1207,10 +1206,7 @@ namespace {
 // private stream after its login op, untriggered stops from the business stream beside it.
 class Live final : public LiveVenue {
  public:
-  Live(const LiveAccount& a, std::string rest_host, config::Secret key, const config::Secret& secret, const config::Secret& passphrase)
-      : LiveVenue(a, std::move(rest_host), std::string(key.reveal()), key.origin()),
-        secret_(secret.reveal()),
-        passphrase_(passphrase.reveal()) {
+  Live(const LiveAccount& a, std::string rest_host) : LiveVenue(a, std::move(rest_host), true) {
     config_.host = rest_host_;
     config_.simulated = a.okx_simulated;
     config_.td_mode = a.okx_td_mode == "isolated" ? TdMode::isolated : TdMode::cross;
@@ -1248,7 +1244,6 @@ class Live final : public LiveVenue {
   }
 
  private:
-  Secret secret_, passphrase_;
   Config config_;
   std::shared_ptr<Encoder> signer_;
 };
@@ -1256,10 +1251,7 @@ class Live final : public LiveVenue {
 }  // namespace
 
 std::unique_ptr<LiveVenue> live_venue(const LiveAccount& account, std::string rest_host) {
-  config::Secret key = config::load_secret(account.api_key_env, account.api_key_file);
-  const config::Secret secret = config::load_secret(account.api_secret_env, account.api_secret_file);
-  return std::make_unique<Live>(account, std::move(rest_host), std::move(key), secret,
-                                config::load_secret(account.api_passphrase_env, account.api_passphrase_file));
+  return std::make_unique<Live>(account, std::move(rest_host));
 }
 
 // [live] on OKX: its budget, margin mode, demo trading, the passphrase, cancel-all-after (whole seconds, 10..120)

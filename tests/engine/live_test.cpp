@@ -38,6 +38,7 @@
 #include "oms/journal.hpp"
 #include "oms/signing.hpp"
 #include "oms/venues/binance_futures.hpp"
+#include "oms/venues/binance_futures_user.hpp"
 #include "tests/support/alloc_counter.hpp"
 #include "tests/support/binance_ws_api_venue.hpp"
 #include "tests/support/ws_test_server.hpp"
