@@ -432,7 +432,7 @@ TEST(EngineCli, AnotherVenuesLiveKeyIsRefusedNamingWhatThisVenueTakes) {
 
 // [live] deadman_countdown_ms as each venue's dead-man switch takes it (oms::DeadManRule), through the binary:
 // OKX's cancel-all-after takes whole seconds from 10 to 120, Bybit's DCP window whole seconds from 3 to 300,
-// KuCoin Futures has none, Binance's countdownCancelAll up to 600000 ms (the config reader's own range).
+// KuCoin Futures has none. (Six runs of the binary: each takes seconds under ASan.)
 TEST(EngineCli, DeadManCountdownIsRefusedOutsideWhatTheVenueTakes) {
   const fs::path dir = fresh_dir("live-deadman");
   struct Case {
@@ -440,12 +440,9 @@ TEST(EngineCli, DeadManCountdownIsRefusedOutsideWhatTheVenueTakes) {
   };
   const Case cases[] = {
       {"live-okx", "5000", "OKX's cancel-all-after takes whole seconds from 10 to 120 (10000..120000 ms), or 0 for none"},
-      {"live-okx", "30500", "OKX's cancel-all-after takes whole seconds from 10 to 120"},
       {"live-okx", "180000", "OKX's cancel-all-after takes whole seconds from 10 to 120"},
-      {"live-bybit", "2000", "Bybit's dead-man switch (DCP) takes whole seconds from 3 to 300 (3000..300000 ms), or 0 for none"},
-      {"live-bybit", "4500", "Bybit's dead-man switch (DCP) takes whole seconds from 3 to 300"},
+      {"live-bybit", "4500", "Bybit's dead-man switch (DCP) takes whole seconds from 3 to 300 (3000..300000 ms), or 0 for none"},
       {"live-kucoin-futures", "60000", "KuCoin Futures has no dead-man switch (no cancel-all-after endpoint): leave it out or 0"},
-      {"live", "700000", "deadman_countdown_ms"},
   };
   for (const Case& c : cases) {
     const std::string cfg = config_file(dir, c.config, [&](std::string t) {
@@ -459,8 +456,7 @@ TEST(EngineCli, DeadManCountdownIsRefusedOutsideWhatTheVenueTakes) {
     EXPECT_NE(o.text.find(c.expected), std::string::npos) << c.config << " " << c.value << "\n" << o.text;
   }
   // What each takes is taken: the configuration is valid and only --confirm is missing.
-  for (const auto& [config, value] : {std::pair<std::string, std::string>{"live-okx", "120000"}, {"live-bybit", "300000"},
-                                      {"live-kucoin-futures", "0"}, {"live", "1500"}}) {
+  for (const auto& [config, value] : {std::pair<std::string, std::string>{"live-okx", "120000"}, {"live-bybit", "300000"}}) {
     const std::string cfg = config_file(dir, config, [&](std::string t) {
       const std::size_t at = t.find("\ndeadman_countdown_ms = ");
       if (at == std::string::npos) return replaced(t, "[live]\n", "[live]\ndeadman_countdown_ms = " + value + "\n");
