@@ -34,6 +34,16 @@ function(enigma_add_library name)
   add_library(enigma::${name} ALIAS enigma_${name})
   target_include_directories(enigma_${name} PUBLIC ${PROJECT_SOURCE_DIR})
   target_link_libraries(enigma_${name} PUBLIC enigma::options ${A_DEPS})
+  if(ENIGMA_UNITY)
+    # Each library compiles as a few unity batches: the sources of a batch share one parse of the common
+    # headers (Beast, simdjson, fmt) and one copy of their inline code. A cold ASan build of the libraries
+    # takes 0.56 of the CPU time (1058 s -> 596 s). The sanitizer and fuzz presets turn it on; the release
+    # build keeps one unit per source (code generation exactly as measured, and a source that misses an
+    # include fails there).
+    set_target_properties(enigma_${name} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE 8)
+    # A class defined in a batched source counts as "in a header" to GCC's check: noise, not a finding.
+    target_compile_options(enigma_${name} PRIVATE $<$<CXX_COMPILER_ID:GNU>:-Wno-subobject-linkage>)
+  endif()
 endfunction()
 
 # enigma_add_test(<name> SOURCES ... [DEPS ...] [LABELS unit|integration|slow] [TIMEOUT s])

@@ -71,11 +71,11 @@ std::uint32_t binance_klines_weight(std::uint32_t limit) {
   return 10;
 }
 
-// Progress with ETA on stderr over the part of the time range that had to be fetched, at most about once a
+// Download progress with ETA on stderr over the part of the time range that had to be fetched, at most about once a
 // second (and at the end).
-class Progress {
+class DownloadProgress {
  public:
-  Progress(bool on, std::int64_t total_ms) : on_(on), total_(std::max<std::int64_t>(total_ms, 1)), t0_(mono_s()) {}
+  DownloadProgress(bool on, std::int64_t total_ms) : on_(on), total_(std::max<std::int64_t>(total_ms, 1)), t0_(mono_s()) {}
   void add(std::int64_t covered_ms, std::uint64_t rows, std::uint64_t requests, bool force = false) {
     done_ = std::min(total_, done_ + std::max<std::int64_t>(covered_ms, 0));
     rows_ = rows;
@@ -305,7 +305,7 @@ SeriesReport download_candles(const DownloadOptions& opt, VenueClient& venue, st
   const std::vector<DownloadGap> missing = missing_runs(rows, from, opt.to_ms, step);
   std::int64_t total = 0;
   for (const DownloadGap& g : missing) total += g.last_ms + step - g.first_ms;
-  Progress progress(opt.progress, total);
+  DownloadProgress progress(opt.progress, total);
   const std::uint64_t requests0 = venue.requests();
   std::vector<Row> fetched;
   try {
@@ -374,7 +374,7 @@ SeriesReport download_funding(const DownloadOptions& opt, VenueClient& venue) {
   }
   std::int64_t total = 0;
   for (const auto& [a, b] : ranges) total += b - a;
-  Progress progress(opt.progress, total);
+  DownloadProgress progress(opt.progress, total);
   const std::uint64_t requests0 = venue.requests();
   std::vector<Row> fetched;
   // Windows of page-size hours hold at most a page of settlements (none is more frequent than hourly).

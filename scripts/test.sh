@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# One command for a newcomer and for CI: install dependencies, build, run every test, then the
-# sanitizer builds of the suites that matter for memory and threading, then each fuzzer for a bounded time.
+# One command for a newcomer and for CI: install dependencies, build, run every test, then each fuzzer for a
+# bounded time.
 #
-#   scripts/test.sh            everything (release + asan + tsan + fuzz)
-#   scripts/test.sh --quick    release build and ctest only
+#   scripts/test.sh            everything: each suite once under ASan + UBSan (asserts and dev checks on), the
+#                              release build's own suites, the threaded suites again under TSan, then the fuzzers
+#   scripts/test.sh --quick    release build and every suite in it (the quick loop while developing)
+#
+# The full run builds each suite once, under ASan + UBSan, which checks everything a release build checks and
+# more. The release build compiles the shipped binary, the benchmarks and only the suites that need release
+# speed or cannot run under ASan (RELEASE_SUITES below), plus engine_cli_test, which drives the shipped binary.
 #
 # Environment: ENIGMA_JOBS (build parallelism, default nproc), ENIGMA_FUZZ_SECONDS (per fuzzer, default 6: 25 targets; scripts/fuzz.sh --long for hours).
-# Cold on the 2-core VM (no ccache, fresh clone, 2026-12-05): release build 15.8 min + ctest 5.5, ASan build 20.3 + ctest 9.2,
-# TSan build 7.2 + ctest 3.3, fuzz 5.6 (the fuzzers two at a time): 67 min in all there; CI's 2-core runner has taken
-# 0.6-0.9 of this VM's time.
+# Cold on the 2-core VM (no ccache, fresh clone, 2026-12-05, every suite in release too, linked by ld.bfd):
+# release build 15.8 min + ctest 5.5, ASan build 20.3 + ctest 9.2, TSan build 7.2 + ctest 3.3, fuzz 5.6: 67 min.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,16 +26,20 @@ step() { echo; echo "== [$(( $(date +%s) - start ))s] $*"; }
 step "setup"
 scripts/setup.sh
 
-# Suites built and run again under each sanitizer (executable name prefixes).
+# The suites only the release build runs (the full run builds them in release and not under ASan):
+# - engine_stress_test, engine_soak_test (labelled slow): throughput and RSS growth over minutes of the paper
+#   paths the engine suites cover under ASan; a sanitizer build distorts both;
+# - engine_tick_to_wire_bench_test: the harness of bench_tick_to_wire (benchmarks are release-only);
+# - engine_dashboard_test (slow): the dashboard in headless Chromium;
+# - engine_optimize_mpi_test: Open MPI's MPI_Init keeps ~120 KB it never frees, which LeakSanitizer reports
+#   (a plain run never initialises MPI; engine_optimize_test covers those paths under ASan);
+# - engine_kucoin_venue_test, engine_bybit_venue_test, engine_okx_venue_test: checks of the test venues
+#   themselves (tests/support/fake_*.hpp); the engine code they serve runs under ASan in the live suites.
+RELEASE_ONLY='^engine_(stress|soak|tick_to_wire_bench|dashboard|optimize_mpi|kucoin_venue|bybit_venue|okx_venue)_test$'
+# The release build also runs engine_cli_test: the shipped binary's commands, help and exit codes.
+RELEASE_SUITES='^(engine_cli_test|engine_(stress|soak|tick_to_wire_bench|dashboard|optimize_mpi|kucoin_venue|bybit_venue|okx_venue)_test)$'
+# Built and run under ASan + UBSan: every other suite (executable name prefixes).
 ASAN_SUITES='^(core|feed|strategy|risk|oms|engine|research)_[a-z0-9_]*test$'
-# Not built under ASan: the load suites (labelled slow: minutes of the same paper paths the engine suites
-# already cover under ASan; they are about throughput and growth, which a sanitizer build distorts).
-# engine_kucoin_venue_test, engine_bybit_venue_test and engine_okx_venue_test check the test venues themselves
-# (tests/support/fake_kucoin_futures.hpp, fake_bybit.hpp, fake_okx.hpp); the engine code they serve runs under
-# ASan in engine_live_kucoin_test, engine_live_bybit_test and engine_live_okx_test.
-# engine_optimize_mpi_test is not built under ASan either: Open MPI's MPI_Init keeps ~120 KB it never frees,
-# which LeakSanitizer reports (a plain run never initialises MPI; engine_optimize_test covers those paths).
-ASAN_SKIP='^engine_(stress|soak|optimize_mpi|kucoin_venue|bybit_venue|okx_venue)_test$'
 # The live suites (Binance, KuCoin Futures, Bybit, OKX: gateway, private streams, reconciliation, the binary)
 # are in. engine_live_test reads the engine only through what it publishes (the venue, /status, atomics) while
 # run_live runs, and its rate-limit rig waits for the snapshot before more diffs (a late one under TSan left
@@ -73,22 +81,27 @@ suite_targets() {  # <build dir> <regex>: test executables in that build matchin
 
 step "release: configure + build"
 cmake --preset release >/dev/null
-cmake --build build/release -j "$JOBS"
-
-step "release: ctest"
-run_ctest build/release
-
 if [ "$QUICK" = 1 ]; then
+  cmake --build build/release -j "$JOBS"
+  step "release: ctest"
+  run_ctest build/release
   step "done (quick)"; exit 0
 fi
+# The shipped binary, every benchmark, and RELEASE_SUITES.
+mapfile -t targets < <(suite_targets build/release "$RELEASE_SUITES"
+                       ninja -C build/release -t targets all | sed -n 's/^\(bench_[A-Za-z0-9_]*\): phony$/\1/p')
+cmake --build build/release -j "$JOBS" --target enigma "${targets[@]}"
+
+step "release: ctest"
+run_ctest build/release -R "$RELEASE_SUITES"
 
 step "asan+ubsan: build + ctest"
 cmake --preset asan >/dev/null
-mapfile -t targets < <(suite_targets build/asan "$ASAN_SUITES" | grep -vE "$ASAN_SKIP")
+mapfile -t targets < <(suite_targets build/asan "$ASAN_SUITES" | grep -vE "$RELEASE_ONLY")
 cmake --build build/asan -j "$JOBS" --target "${targets[@]}"
 regex=$(printf '%s|' "${targets[@]}"); regex="^(${regex%|})$"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  run_ctest build/asan -R "$regex" -LE slow
+  run_ctest build/asan -R "$regex"
 
 step "tsan: build + ctest"
 cmake --preset tsan >/dev/null
