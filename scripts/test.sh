@@ -11,8 +11,9 @@
 # speed or cannot run under ASan (RELEASE_SUITES below), plus engine_cli_test, which drives the shipped binary.
 #
 # Environment: ENIGMA_JOBS (build parallelism, default nproc), ENIGMA_FUZZ_SECONDS (per fuzzer, default 6: 25 targets; scripts/fuzz.sh --long for hours).
-# Cold on the 2-core VM (no ccache, fresh clone, 2026-12-05, every suite in release too, linked by ld.bfd):
-# release build 15.8 min + ctest 5.5, ASan build 20.3 + ctest 9.2, TSan build 7.2 + ctest 3.3, fuzz 5.6: 67 min.
+# Cold on the 2-core VM (fresh clone, CCACHE_DISABLE=1, 2026-12-07): release build 10.4 min + ctest 1.7, ASan
+# build 17.2 + ctest 8.7, TSan build 6.6 + ctest 5.8, fuzz 5.6: 56 min. Before (2026-12-05: every suite built
+# and run in release too, the sanitizer builds' libraries one unit per source, ld.bfd): 67 min.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
