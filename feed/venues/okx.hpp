@@ -33,6 +33,7 @@
 #include "feed/capture_reader.hpp"
 #include "feed/event_buffer.hpp"
 #include "feed/venues/book_subscription.hpp"
+#include "feed/venues/snapshots_in_stream.hpp"
 #include "feed/venues/symbol_cache.hpp"
 #include "feed/l2_book.hpp"
 
@@ -160,7 +161,7 @@ class BookSync {
 [[nodiscard]] BookCheckResult check(const std::vector<std::string>& files, Venue venue, const BookCheckOptions& opt);
 
 // What the engine builds for this venue (the members are described in feed/venues/venue_list.hpp).
-struct Feed {
+struct Feed : SnapshotsInStream<okx::Decoder> {
   using Decoder = okx::Decoder;
   using BookSync = okx::BookSync;
   static constexpr bool takes_venue = false;
@@ -168,11 +169,6 @@ struct Feed {
   static constexpr const BookSubscription& book_subscription = kBookSubscription;
   static constexpr auto book_check = &check;
   static constexpr bool quotes_share_book_seq = true;
-  // Snapshots come in the stream itself.
-  static DecodeResult decode(Decoder& d, const CapturedFrame& f, std::uint64_t tsc, InstrumentId /*traded*/,
-                             EventBuffer& out) noexcept {
-    return d.decode(f.payload, f.padded_capacity, tsc, out);
-  }
 };
 
 }  // namespace enigma::feed::okx
