@@ -25,7 +25,6 @@ PACKAGES=(
   openssl                   # CLI used by signing tests as an independent reference
   python3
   ccache                    # rebuilds of unchanged files come from the cache
-  lld                       # links the test executables about 4x faster than ld.bfd
   prometheus                # promtool: engine_admin_test checks /metrics with `promtool check metrics`
   chromium chromium-driver  # engine_dashboard_test drives the admin dashboard in headless Chromium (WebDriver)
 )
