@@ -12,9 +12,9 @@
 # engine_cli_test, which drives the shipped binary.
 #
 # Environment: ENIGMA_JOBS (build parallelism, default nproc), ENIGMA_FUZZ_SECONDS (per fuzzer, default 6: 25 targets; scripts/fuzz.sh --long for hours).
-# Cold on the 2-core VM (fresh clone, CCACHE_DISABLE=1, 2026-12-07): release build 10.4 min + ctest 1.7, ASan
-# build 17.2 + ctest 8.7, TSan build 6.6 + ctest 5.8, fuzz 5.6: 56 min. Before (2026-12-05: every suite built
-# and run in release too, the sanitizer builds' libraries one unit per source, ld.bfd): 67 min.
+# Cold on the 2-core VM (fresh clone, CCACHE_DISABLE=1, 2026-12-07): release build 11.5 min + ctest 1.8, ASan
+# build 16.8 + ctest 8.8, TSan build 6.8 + ctest 6.0, fuzz 4.5: 56 min. Before (2026-12-05: every suite built
+# and run in release too, the sanitizer builds' libraries one unit per source): 67 min.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
