@@ -1,6 +1,7 @@
 #include "core/book_side.hpp"
 
 #include <cstring>
+#include <numeric>
 
 #if defined(__AVX512F__)
 #include <immintrin.h>
@@ -12,10 +13,10 @@ namespace {
 // Two neighbouring blocks that fit in this many levels together are merged after a delete, so blocks stay
 // at least about a third full and the pool (sized for an average of kBlock / 4 per block) never runs out
 // before max_levels in practice. Below kBlock so that a merge is not undone by the next insert's split.
-constexpr std::uint32_t kMerge = BookSide::kBlock * 3 / 4;
+constexpr std::uint32_t kMerge = LevelBlocks::kBlock * 3 / 4;
 }  // namespace
 
-BookSide::BookSide(Side side, std::size_t max_levels)
+LevelBlocks::LevelBlocks(Side side, std::size_t max_levels)
     : sign_(side == Side::buy ? -1 : 1), side_(side), max_levels_(max_levels) {
   blocks_ = max_levels / (kBlock / 4) + 2;
   pool_.reserve(blocks_);
@@ -24,7 +25,7 @@ BookSide::BookSide(Side side, std::size_t max_levels)
   free_.reserve(blocks_);
 }
 
-std::uint32_t BookSide::take_block() noexcept {
+std::uint32_t LevelBlocks::take_block() noexcept {
   if (!free_.empty()) {
     const std::uint32_t id = free_.back();
     free_.pop_back();
@@ -38,7 +39,7 @@ std::uint32_t BookSide::take_block() noexcept {
 // Both searches count the keys below k rather than bisect: diff streams land at unpredictable depths, and
 // a chain of dependent loads and mispredicted compares cost more than a vectorized pass over a few hundred
 // keys.
-std::size_t BookSide::find_block(std::int64_t k) const noexcept {
+std::size_t LevelBlocks::find_block(std::int64_t k) const noexcept {
   if (k <= worst_key_[0]) return 0;  // the top block: most updates
   // Halve a deep directory (branch-free) down to a window of 32, then count within it.
   const std::int64_t* base = worst_key_.data();
@@ -53,7 +54,7 @@ std::size_t BookSide::find_block(std::int64_t k) const noexcept {
   return below < ndir_ ? below : ndir_ - 1;  // worse than every level: the last block
 }
 
-std::uint32_t BookSide::find_in_block(const Block& b, std::int64_t k) const noexcept {
+std::uint32_t LevelBlocks::find_in_block(const Block& b, std::int64_t k) const noexcept {
 #if defined(__AVX512F__)
   // Four 8-key compares into masks and one popcount: the compiler's own vectorization of the loop below
   // sums the lanes with a chain of shuffles that cost more than the compares.
@@ -71,7 +72,7 @@ std::uint32_t BookSide::find_in_block(const Block& b, std::int64_t k) const noex
 #endif
 }
 
-void BookSide::move_tail(Block& src, std::uint32_t from, Block& dst) noexcept {
+void LevelBlocks::move_tail(Block& src, std::uint32_t from, Block& dst) noexcept {
   const std::uint32_t count = src.n - from;
   std::memcpy(dst.keys + dst.n, src.keys + from, count * sizeof(std::int64_t));
   std::memcpy(dst.lv + dst.n, src.lv + from, count * sizeof(PriceLevel));
@@ -80,7 +81,7 @@ void BookSide::move_tail(Block& src, std::uint32_t from, Block& dst) noexcept {
   src.n = from;
 }
 
-void BookSide::insert_dir(std::size_t at, std::uint32_t block) noexcept {
+void LevelBlocks::insert_dir(std::size_t at, std::uint32_t block) noexcept {
   std::memmove(dir_.data() + at + 1, dir_.data() + at, (ndir_ - at) * sizeof(dir_[0]));
   std::memmove(worst_key_.data() + at + 1, worst_key_.data() + at, (ndir_ - at) * sizeof(worst_key_[0]));
   dir_[at] = block;
@@ -88,13 +89,13 @@ void BookSide::insert_dir(std::size_t at, std::uint32_t block) noexcept {
   refresh_worst(at);
 }
 
-void BookSide::erase_dir(std::size_t at) noexcept {
+void LevelBlocks::erase_dir(std::size_t at) noexcept {
   std::memmove(dir_.data() + at, dir_.data() + at + 1, (ndir_ - at - 1) * sizeof(dir_[0]));
   std::memmove(worst_key_.data() + at, worst_key_.data() + at + 1, (ndir_ - at - 1) * sizeof(worst_key_[0]));
   --ndir_;
 }
 
-void BookSide::erase_at(std::size_t d, std::uint32_t i) noexcept {
+void LevelBlocks::erase_at(std::size_t d, std::uint32_t i) noexcept {
   Block& b = pool_[dir_[d]];
   std::memmove(b.keys + i, b.keys + i + 1, (b.n - i - 1) * sizeof(std::int64_t));
   std::memmove(b.lv + i, b.lv + i + 1, (b.n - i - 1) * sizeof(PriceLevel));
@@ -120,7 +121,7 @@ void BookSide::erase_at(std::size_t d, std::uint32_t i) noexcept {
   }
 }
 
-bool BookSide::set(Price price, Qty qty, Qty* old) noexcept {
+bool LevelBlocks::set(Price price, Qty qty, Qty* old) noexcept {
   const std::int64_t k = key(price);
   if (ndir_ == 0) {
     if (old) *old = Qty{};
@@ -173,12 +174,12 @@ bool BookSide::set(Price price, Qty qty, Qty* old) noexcept {
   return true;
 }
 
-void BookSide::pop_worst() noexcept {
+void LevelBlocks::pop_worst() noexcept {
   if (size_ == 0) return;
   erase_at(ndir_ - 1, pool_[dir_[ndir_ - 1]].n - 1);
 }
 
-void BookSide::clear() noexcept {
+void LevelBlocks::clear() noexcept {
   for (std::size_t d = 0; d < ndir_; ++d) {
     Block& b = pool_[dir_[d]];
     for (std::uint32_t i = 0; i < b.n; ++i) b.keys[i] = kEmpty;
@@ -189,12 +190,253 @@ void BookSide::clear() noexcept {
   size_ = 0;
 }
 
-Qty BookSide::qty_at(Price price) const noexcept {
+Qty LevelBlocks::qty_at(Price price) const noexcept {
   if (ndir_ == 0) return Qty{};
   const std::int64_t k = key(price);
   const Block& b = pool_[dir_[find_block(k)]];
   const std::uint32_t i = find_in_block(b, k);
   return i < b.n && b.lv[i].price == price ? b.lv[i].qty : Qty{};
+}
+
+// ---- BookSide: the ladder in front of the blocks ----------------------------------------------------------
+
+BookSide::BookSide(Side side, std::size_t max_levels)
+    : sign_(side == Side::buy ? -1 : 1),
+      side_(side),
+      max_levels_(max_levels),
+      slots_(new PriceLevel[kLadder]),
+      used_(new std::uint64_t[kWords]()),
+      far_(side, max_levels) {}
+
+std::size_t BookSide::next_used(std::size_t j) const noexcept {
+  std::size_t w = j >> 6;
+  std::uint64_t m = (j & 63) == 63 ? 0 : used_[w] & (~std::uint64_t{0} << ((j & 63) + 1));
+  while (m == 0) {
+    if (++w == kWords) return kLadder;
+    m = used_[w];
+  }
+  return (w << 6) + static_cast<std::size_t>(__builtin_ctzll(m));
+}
+
+std::size_t BookSide::next_used_from(std::size_t j) const noexcept {
+  return j == 0 ? ((used_[0] & 1) ? 0 : next_used(0)) : next_used(j - 1);
+}
+
+std::size_t BookSide::last_used() const noexcept {
+  for (std::size_t w = kWords; w-- > 0;)
+    if (used_[w] != 0) return (w << 6) + 63 - static_cast<std::size_t>(__builtin_clzll(used_[w]));
+  return kLadder;
+}
+
+bool BookSide::base_before(std::int64_t k, std::uint64_t step, std::int64_t& base) const noexcept {
+  std::int64_t back;
+  if (step > static_cast<std::uint64_t>(INT64_MAX) / kLadder) return false;  // kLadder * step must fit
+  if (__builtin_mul_overflow(static_cast<std::int64_t>(step), static_cast<std::int64_t>(kMargin), &back)) return false;
+  if (__builtin_sub_overflow(k, back, &base)) return false;
+  // Keys up to kLadder steps past the base must not overflow either.
+  std::int64_t end;
+  return !__builtin_add_overflow(base, static_cast<std::int64_t>(step * kLadder), &end);
+}
+
+void BookSide::slide(std::int64_t by) noexcept {
+  const std::size_t n = static_cast<std::size_t>(by < 0 ? -by : by);
+  const std::size_t q = n >> 6, r = n & 63;
+  std::uint64_t bits[kWords];
+  if (by < 0) {
+    // Toward better keys: the last n slots leave the window, into the blocks (better than all there).
+    for (std::size_t w = (kLadder - n) >> 6; w < kWords; ++w) {
+      std::uint64_t m = used_[w];
+      if (w == (kLadder - n) >> 6) m &= ~std::uint64_t{0} << ((kLadder - n) & 63);
+      for (; m != 0; m &= m - 1) {
+        const PriceLevel& l = slots_[(w << 6) + static_cast<std::size_t>(__builtin_ctzll(m))];
+        (void)far_.set(l.price, l.qty);  // fits: the blocks hold max_levels and the total never exceeds it
+        --near_;
+      }
+    }
+    std::memmove(static_cast<void*>(slots_.get() + n), slots_.get(), (kLadder - n) * sizeof(PriceLevel));
+    for (std::size_t w = 0; w < kWords; ++w) {  // bit j -> j + n
+      const std::uint64_t hi = w >= q ? used_[w - q] << r : 0;
+      const std::uint64_t lo = r != 0 && w >= q + 1 ? used_[w - q - 1] >> (64 - r) : 0;
+      bits[w] = hi | lo;
+    }
+  } else {
+    // Toward worse keys: the first n slots are empty (the window starts at or before the best).
+    std::memmove(static_cast<void*>(slots_.get()), slots_.get() + n, (kLadder - n) * sizeof(PriceLevel));
+    for (std::size_t w = 0; w < kWords; ++w) {  // bit j -> j - n
+      const std::uint64_t lo = w + q < kWords ? used_[w + q] >> r : 0;
+      const std::uint64_t hi = r != 0 && w + q + 1 < kWords ? used_[w + q + 1] << (64 - r) : 0;
+      bits[w] = lo | hi;
+    }
+  }
+  std::memcpy(used_.get(), bits, sizeof bits);
+  base_ += by * static_cast<std::int64_t>(step_);
+  best_ = near_ ? next_used_from(0) : kLadder;
+  take_from_blocks();
+}
+
+void BookSide::take_from_blocks() noexcept {
+  // From the blocks' front, as far as the window reaches.
+  while (!far_.empty()) {
+    const PriceLevel l = *far_.best();
+    // base_ <= every key, so the unsigned difference is the distance.
+    const std::uint64_t d = static_cast<std::uint64_t>(key(l.price)) - static_cast<std::uint64_t>(base_);
+    if (d >= span_) break;
+    const std::size_t j = static_cast<std::size_t>(d / step_);
+    (void)far_.set(l.price, Qty{});
+    slots_[j] = l;
+    used_[j >> 6] |= std::uint64_t{1} << (j & 63);
+    ++near_;
+    if (j < best_) best_ = j;
+  }
+}
+
+void BookSide::rebuild(std::uint64_t step, std::int64_t base) noexcept {
+  // The same grid, a window moved by less than its length: slots move, and only the levels that cross
+  // the window's end change store.
+  if (span_ != 0 && step == step_) {
+    const std::int64_t by = (base - base_) / static_cast<std::int64_t>(step_);
+    if (by * static_cast<std::int64_t>(step_) == base - base_ && by > -static_cast<std::int64_t>(kLadder) &&
+        by < static_cast<std::int64_t>(kLadder)) {
+      ++slides_;
+      slide(by);
+      return;
+    }
+  }
+  ++rebuilds_;
+  // Into the blocks (in any order: they sort them).
+  for (std::size_t w = kWords; w-- > 0;) {
+    for (std::uint64_t m = used_[w]; m != 0; m &= m - 1) {
+      const PriceLevel& l = slots_[(w << 6) + static_cast<std::size_t>(__builtin_ctzll(m))];
+      (void)far_.set(l.price, l.qty);  // fits: the blocks hold max_levels and the total never exceeds it
+    }
+    used_[w] = 0;
+  }
+  near_ = 0;
+  best_ = kLadder;
+  if (step == 0) {
+    span_ = 0;
+    return;
+  }
+  step_ = step;
+  base_ = base;
+  span_ = step * kLadder;
+  take_from_blocks();
+}
+
+bool BookSide::far_set(Price price, Qty qty, Qty* old) noexcept {
+  // The blocks check their own count; the side's limit is on both stores together.
+  if (qty.raw() > 0 && size() >= max_levels_ && far_.qty_at(price).raw() == 0) {
+    if (old) *old = Qty{};
+    return false;
+  }
+  return far_.set(price, qty, old);
+}
+
+bool BookSide::set_slow(Price price, Qty qty, Qty* old) noexcept {
+  const std::int64_t k = key(price);
+  if (!ladder_on()) {
+    const bool ok = far_set(price, qty, old);
+    if (!ok || qty.raw() <= 0 || ladder_off_) return ok;
+    // Learning the tick: every key so far is first_key_ plus a multiple of grid_.
+    if (!has_first_) {
+      first_key_ = k;
+      has_first_ = true;
+      return ok;
+    }
+    std::int64_t d;
+    if (__builtin_sub_overflow(k, first_key_, &d)) {
+      ladder_off_ = true;
+      return ok;
+    }
+    grid_ = std::gcd(grid_, d < 0 ? 0 - static_cast<std::uint64_t>(d) : static_cast<std::uint64_t>(d));
+    std::int64_t base;
+    if (far_.size() >= kLearnLevels && grid_ != 0) {
+      if (base_before(key(far_.best()->price), grid_, base)) rebuild(grid_, base);
+      else ladder_off_ = true;
+    }
+    return ok;
+  }
+  std::int64_t d;
+  if (__builtin_sub_overflow(k, base_, &d)) {  // a price the ladder's arithmetic cannot place: blocks only
+    ladder_off_ = true;
+    rebuild(0, 0);
+    return far_set(price, qty, old);
+  }
+  const bool on_grid = d % static_cast<std::int64_t>(step_) == 0;
+  // A level off the grid or better than the ladder's first slot is absent (every level is on the grid,
+  // none is better than base_): removing it changes nothing.
+  if ((!on_grid || d < 0) && qty.raw() <= 0) {
+    if (old) *old = Qty{};
+    return true;
+  }
+  if (!on_grid || d < 0 || near_ == 0 || best_ > kLadder / 2) {
+    // A finer grid, a window that starts better, or one whose best has drifted deep (or out): rebuild
+    // around the better of this level and the current best, then place it.
+    if (!on_grid || size() < max_levels_) {
+      const std::uint64_t step = on_grid ? step_ : std::gcd(step_, d < 0 ? 0 - static_cast<std::uint64_t>(d) : static_cast<std::uint64_t>(d));
+      std::int64_t from = k;
+      if (const PriceLevel* b = best(); b != nullptr && key(b->price) < from) from = key(b->price);
+      std::int64_t base;
+      if (!base_before(from, step, base)) {
+        ladder_off_ = true;
+        rebuild(0, 0);
+        return far_set(price, qty, old);
+      }
+      rebuild(step, base);
+      std::int64_t nd;
+      if (!__builtin_sub_overflow(k, base_, &nd) && static_cast<std::uint64_t>(nd) < span_)
+        return set_near(static_cast<std::uint64_t>(nd) / step_, price, qty, old);
+    }
+  }
+  return far_set(price, qty, old);  // worse than the ladder's last slot (or a new level at capacity)
+}
+
+void BookSide::pop_worst() noexcept {
+  if (!far_.empty()) {
+    far_.pop_worst();
+    return;
+  }
+  if (near_ == 0) return;
+  const std::size_t j = last_used();
+  used_[j >> 6] &= ~(std::uint64_t{1} << (j & 63));
+  --near_;
+  if (j == best_) best_ = kLadder;
+}
+
+void BookSide::clear() noexcept {
+  for (std::size_t w = 0; w < kWords; ++w) used_[w] = 0;
+  near_ = 0;
+  best_ = kLadder;
+  far_.clear();
+}
+
+const PriceLevel* BookSide::worst() const noexcept {
+  if (!far_.empty()) return far_.worst();
+  return near_ ? &slots_[last_used()] : nullptr;
+}
+
+const PriceLevel& BookSide::level(std::size_t i) const noexcept {
+  if (i >= near_) return far_.level(i - near_);
+  std::size_t w = best_ >> 6;
+  std::uint64_t m = used_[w];
+  for (;;) {
+    const auto c = static_cast<std::size_t>(__builtin_popcountll(m));
+    if (i < c) break;
+    i -= c;
+    m = used_[++w];
+  }
+  for (; i != 0; --i) m &= m - 1;
+  return slots_[(w << 6) + static_cast<std::size_t>(__builtin_ctzll(m))];
+}
+
+Qty BookSide::qty_at(Price price) const noexcept {
+  std::int64_t d;
+  if (!__builtin_sub_overflow(key(price), base_, &d) && static_cast<std::uint64_t>(d) < span_) {
+    const std::uint64_t j = static_cast<std::uint64_t>(d) / step_;
+    if (j * step_ != static_cast<std::uint64_t>(d)) return Qty{};
+    return (used_[j >> 6] >> (j & 63)) & 1 ? slots_[j].qty : Qty{};
+  }
+  return far_.qty_at(price);
 }
 
 }  // namespace enigma

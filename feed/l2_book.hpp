@@ -1,7 +1,8 @@
-// L2 order book for one instrument: two core::BookSide (sorted blocks of levels, best first), so an update
-// anywhere in a deep book costs a couple of short binary searches and a move of at most BookSide::kBlock
-// levels, and best bid/ask are O(1). Capacity is fixed at construction; updates never allocate. The OMS
-// prices entries at the 9th level: level(side, i) walks the first block or two.
+// L2 order book for one instrument: two core::BookSide (a tick ladder near the top, sorted blocks of levels
+// behind it; best first), so an update near the top is one slot and one bit, one deep in the book a couple
+// of short searches and a move of at most LevelBlocks::kBlock levels, and best bid/ask are O(1). Capacity is
+// fixed at construction; updates never allocate. The OMS prices entries at the 9th level: level(side, i)
+// walks the ladder's occupancy bits.
 #pragma once
 
 #include <algorithm>

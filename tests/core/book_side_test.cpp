@@ -90,6 +90,80 @@ TEST_P(BookSideRandom, MatchesReferenceUnderMixedTopAndDeepUpdates) {
 
 INSTANTIATE_TEST_SUITE_P(BothSides, BookSideRandom, ::testing::Values(Side::buy, Side::sell));
 
+// The ladder's own edges against the same reference: a mid that wanders and jumps far enough to move the
+// ladder's window both ways many times, a finer tick appearing half-way (the grid must shrink), levels
+// far beyond the ladder's end, clear() and reuse, and a full side.
+class BookSideLadder : public ::testing::TestWithParam<Side> {};
+
+TEST_P(BookSideLadder, MatchesReferenceWhileTheWindowMovesAndTheTickShrinks) {
+  const Side side = GetParam();
+  const std::size_t cap = 6000;
+  BookSide s(side, cap);
+  Reference ref(side);
+  std::mt19937_64 rng(side == Side::buy ? 21 : 23);
+  std::int64_t mid = 5'000'000;  // in 1/10 ticks from step 30'000 on
+  std::int64_t unit = 10;        // tenths of a tick per price step: the tick is 1.0, then 0.1
+  std::size_t moved_to_ladder = 0;
+  for (int step = 0; step < 80'000; ++step) {
+    if (step == 30'000) unit = 1;
+    if (step % 2'000 == 1'999) mid += (rng() % 2 ? 1 : -1) * static_cast<std::int64_t>(rng() % 2 ? 300 + rng() % 3'000 : 5'000 + rng() % 20'000) * 10;  // a jump
+    mid += (static_cast<std::int64_t>(rng() % 7) - 3) * 10;                                                     // a drift
+    const std::uint64_t r = rng() % 100;
+    const std::int64_t dist = r < 60 ? static_cast<std::int64_t>(rng() % 60) : r < 90 ? static_cast<std::int64_t>(rng() % 5'000)
+                                                                                      : static_cast<std::int64_t>(rng() % 200'000);
+    const std::int64_t t = (side == Side::buy ? mid - dist * 10 : mid + dist * 10) + (unit == 1 ? static_cast<std::int64_t>(rng() % 10) : 0);
+    if (t <= 0) continue;
+    const Price p = Price::from_raw(t * 100'000'000);  // 1/10 tick = 0.01
+    const std::int64_t q = rng() % 3 == 0 ? 0 : static_cast<std::int64_t>(1 + rng() % 500);
+    const auto it = ref.m.find(p.raw());
+    const std::int64_t before = it == ref.m.end() ? 0 : it->second;
+    const bool fits = q == 0 || before != 0 || ref.m.size() < cap;
+    Qty old;
+    ASSERT_EQ(s.set(p, qty(q), &old), fits) << "step " << step;
+    EXPECT_EQ(old.raw(), fits ? before : 0);
+    if (fits) {
+      if (q == 0) ref.m.erase(p.raw());
+      else ref.m[p.raw()] = qty(q).raw();
+    }
+    EXPECT_EQ(s.qty_at(p).raw(), q != 0 && fits ? qty(q).raw() : (q == 0 ? 0 : before));
+    moved_to_ladder = std::max(moved_to_ladder, s.ladder_levels());
+    if (step % 1'999 == 0) expect_same(s, ref);
+    if (step == 60'000) {
+      s.clear();
+      ref.m.clear();
+    }
+  }
+  expect_same(s, ref);
+  // The ladder took part (not everything in the blocks), on the finer tick it learned.
+  EXPECT_GT(moved_to_ladder, 100u);
+  EXPECT_EQ(s.ladder_step(), 100'000'000);
+  // Both ways of moving the window ran: slots shifted on the same grid, and rebuilt on a new grid or far away.
+  EXPECT_GT(s.ladder_slides(), 3u);
+  EXPECT_GT(s.ladder_rebuilds(), 3u);
+  while (!s.empty()) {
+    ref.m.erase(s.worst()->price.raw());
+    s.pop_worst();
+    if (ref.m.size() % 97 == 0) expect_same(s, ref);
+  }
+  expect_same(s, ref);
+}
+
+INSTANTIATE_TEST_SUITE_P(BothSides, BookSideLadder, ::testing::Values(Side::buy, Side::sell));
+
+TEST(BookSide, PricesTooLargeForTheLaddersArithmeticStayExact) {
+  // Steps so large that kLadder of them overflow a 64-bit key: the side keeps every level in the blocks.
+  BookSide s(Side::sell, 64);
+  Reference ref(Side::sell);
+  const std::int64_t big = std::int64_t{1} << 60;
+  for (std::int64_t i = 0; i < 40; ++i) {
+    const Price p = Price::from_raw(i % 2 ? big + i * (big / 64) : i * (big / 64));
+    ASSERT_TRUE(s.set(p, qty(i + 1)));
+    ref.m[p.raw()] = qty(i + 1).raw();
+  }
+  EXPECT_EQ(s.ladder_step(), 0);
+  expect_same(s, ref);
+}
+
 TEST(BookSide, BidsBestIsHighestAsksBestIsLowest) {
   BookSide bids(Side::buy, 16), asks(Side::sell, 16);
   for (int t : {100, 105, 95}) {
