@@ -6,17 +6,20 @@
 // run (perf/feed_ratio.hpp) and x_walk is decode + book apply over the walk of the same frames (target
 // <= 1.3). Types: depthUpdate (every diff of the session), depthUpdate50 (45-55 levels), bookTicker,
 // trade, aggTrade (the 2021 USD-M capture: the 2024 one has none), snapshot (the REST depth body, 1000
-// levels a side, decoded into a cleared book).
+// levels a side, decoded into a cleared book). BM_SessionBookStoreLadderVsBlocks times the book store alone on
+// the session's level updates: BookSide (ladder + blocks) against LevelBlocks (blocks alone), x_blocks.
 //
 //   build/<dir>/perf/bench_feed_binance --benchmark_min_time=0.5
 //   build/<dir>/perf/bench_feed_binance --benchmark_filter=VsWalk   # the ratios only
 #include <benchmark/benchmark.h>
 
+#include <chrono>
 #include <string>
 #include <vector>
 
 #include <simdjson.h>
 
+#include "core/book_side.hpp"
 #include "feed/capture_reader.hpp"
 #include "feed/venues/binance.hpp"
 #include "perf/feed_ratio.hpp"
@@ -320,6 +323,79 @@ void BM_SessionVsWalk(benchmark::State& state) {
   if (!sync.synced()) state.SkipWithError("book not synced at the end of the session");
 }
 
+// The book store alone, on the session's own level updates (the REST snapshot's levels, then every diff's, in
+// order): BookSide (tick ladder in front of sorted blocks) against LevelBlocks (the sorted blocks alone,
+// BookSide's store before the ladder), one pass of each alternating, the fastest pass of each kept (as
+// run_paired). Counters per level: blocks_ns, ladder_ns, and ladder / blocks.
+struct LevelUpdate {
+  Side side;
+  Price price;
+  Qty qty;
+};
+
+const std::vector<LevelUpdate>& session_levels() {
+  static const std::vector<LevelUpdate> levels = [] {
+    Session& s = session();
+    std::vector<LevelUpdate> out;
+    InstrumentRegistry reg;
+    binance::Decoder dec(Venue::binance_usdm, reg, true);
+    EventBuffer buf(1u << 16);
+    const auto take = [&] {
+      for (const Event& e : buf)
+        if (e.h.type == EventType::book_level) out.push_back({e.level.side, e.level.price, e.level.qty});
+    };
+    buf.clear();
+    (void)dec.decode_snapshot(s.snapshot.payload, s.snapshot.padded_capacity, 0, 0, buf);
+    take();
+    for (const CapturedFrame& f : s.all) {
+      if (f.payload.rfind("{\"lastUpdateId\"", 0) == 0) continue;
+      buf.clear();
+      if (dec.decode(f.payload, f.padded_capacity, 0, buf).ok()) take();
+    }
+    return out;
+  }();
+  return levels;
+}
+
+template <class Store>
+void apply_all(Store& bids, Store& asks, const std::vector<LevelUpdate>& levels) noexcept {
+  bids.clear();
+  asks.clear();
+  for (const LevelUpdate& l : levels) (void)(l.side == Side::buy ? bids : asks).set(l.price, l.qty);
+}
+
+void BM_SessionBookStoreLadderVsBlocks(benchmark::State& state) {
+  using clock = std::chrono::steady_clock;
+  const std::vector<LevelUpdate>& levels = session_levels();
+  BookSide ladder_bids(Side::buy, 8192), ladder_asks(Side::sell, 8192);
+  LevelBlocks block_bids(Side::buy, 8192), block_asks(Side::sell, 8192);
+  clock::duration blocks = clock::duration::max(), ladder = clock::duration::max();
+  for (auto _ : state) {
+    const auto t0 = clock::now();
+    apply_all(block_bids, block_asks, levels);
+    const auto t1 = clock::now();
+    apply_all(ladder_bids, ladder_asks, levels);
+    const auto t2 = clock::now();
+    blocks = std::min(blocks, t1 - t0);
+    ladder = std::min(ladder, t2 - t1);
+    benchmark::DoNotOptimize(ladder_bids.best());
+    benchmark::DoNotOptimize(block_bids.best());
+  }
+  const double n = static_cast<double>(levels.size());
+  const double b = std::chrono::duration<double, std::nano>(blocks).count() / n;
+  const double l = std::chrono::duration<double, std::nano>(ladder).count() / n;
+  state.counters["levels"] = n;
+  state.counters["blocks_ns"] = b;
+  state.counters["ladder_ns"] = l;
+  state.counters["x_blocks"] = l / b;
+  state.counters["ladder_share"] = static_cast<double>(ladder_bids.ladder_levels() + ladder_asks.ladder_levels()) /
+                                   static_cast<double>(ladder_bids.size() + ladder_asks.size());
+  // The two stores must agree, level for level, or the comparison means nothing.
+  if (ladder_bids.size() != block_bids.size() || ladder_asks.size() != block_asks.size() ||
+      ladder_bids.best()->price != block_bids.best()->price || ladder_asks.best()->price != block_asks.best()->price)
+    state.SkipWithError("BookSide and LevelBlocks disagree");
+}
+
 BENCHMARK(BM_VsWalk)->DenseRange(0, 5);
 BENCHMARK(BM_SessionVsWalk)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_OnDemandWalk)->DenseRange(0, 2);
@@ -328,6 +404,7 @@ BENCHMARK(BM_Decode)->DenseRange(0, 2);
 BENCHMARK(BM_DecodeApply)->DenseRange(0, 2);
 BENCHMARK(BM_SessionOnDemandWalk)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_SessionDecodeBookSync)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SessionBookStoreLadderVsBlocks)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
