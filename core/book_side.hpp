@@ -156,7 +156,8 @@ class BookSide {
 
   // Sets the quantity at `price`; qty <= 0 removes the level (removing an absent one is a no-op). Returns
   // the quantity that was there before (zero when absent) through `old`. False only when a new level does
-  // not fit (at max_levels, or the block pool is exhausted); the side is then unchanged.
+  // not fit (at max_levels, or the block pool is exhausted); the side is then unchanged. `price` is any
+  // Price but INT64_MIN raw (which no parse or arithmetic of Fixed makes: its negation, a bid's key, overflows).
   bool set(Price price, Qty qty, Qty* old = nullptr) noexcept {
     std::int64_t d;
     if (!__builtin_sub_overflow(key(price), base_, &d) && static_cast<std::uint64_t>(d) < span_) [[likely]] {

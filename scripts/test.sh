@@ -11,7 +11,7 @@
 # and only the suites that need release speed or cannot run under ASan (RELEASE_ONLY below), plus
 # engine_cli_test, which drives the shipped binary.
 #
-# Environment: ENIGMA_JOBS (build parallelism, default nproc), ENIGMA_FUZZ_SECONDS (per fuzzer, default 6: 25 targets; scripts/fuzz.sh --long for hours).
+# Environment: ENIGMA_JOBS (build parallelism, default nproc), ENIGMA_FUZZ_SECONDS (per fuzzer, default 6: 28 targets; scripts/fuzz.sh --long for hours).
 # Cold on the 2-core VM (fresh clone, CCACHE_DISABLE=1, 2026-12-07): release build 11.5 min + ctest 1.8, ASan
 # build 16.8 + ctest 8.8, TSan build 6.8 + ctest 6.0, fuzz 4.5: 56 min. Before (2026-12-05: every suite built
 # and run in release too, the sanitizer builds' libraries one unit per source): 67 min.
