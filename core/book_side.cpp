@@ -204,7 +204,7 @@ BookSide::BookSide(Side side, std::size_t max_levels)
     : sign_(side == Side::buy ? -1 : 1),
       side_(side),
       max_levels_(max_levels),
-      slots_(new PriceLevel[kLadder]),
+      slots_(static_cast<PriceLevel*>(::operator new(kLadder * sizeof(PriceLevel)))),  // PriceLevel: implicit-lifetime
       used_(new std::uint64_t[kWords]()),
       far_(side, max_levels) {}
 

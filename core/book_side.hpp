@@ -28,6 +28,7 @@
 #include <climits>
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <vector>
 
 #include "core/attributes.hpp"
@@ -261,7 +262,13 @@ class BookSide {
   std::uint64_t span_{0};                 // kLadder * step_; 0: no ladder (learning, or prices out of range)
   std::size_t near_{0};                   // levels in the ladder
   std::size_t best_{kLadder};             // first occupied slot (kLadder when the ladder is empty)
-  std::unique_ptr<PriceLevel[]> slots_;   // kLadder, read only where used_ says so
+  // kLadder slots in raw storage, not constructed: a slot is written before it is read (used_ says which),
+  // so the pages of a side whose ladder is never used stay untouched (the simulator keeps a book for every
+  // instrument of the registry).
+  struct RawDelete {
+    void operator()(PriceLevel* p) const noexcept { ::operator delete(p); }
+  };
+  std::unique_ptr<PriceLevel[], RawDelete> slots_;
   std::unique_ptr<std::uint64_t[]> used_;
   // Learning the tick: gcd of the keys' distances from the first key seen.
   std::int64_t first_key_{0};
