@@ -10,6 +10,11 @@
 namespace enigma {
 
 namespace {
+// |d| without overflow (INT64_MIN included).
+std::uint64_t magnitude(std::int64_t d) noexcept {
+  return d < 0 ? 0 - static_cast<std::uint64_t>(d) : static_cast<std::uint64_t>(d);
+}
+
 // Two neighbouring blocks that fit in this many levels together are merged after a delete, so blocks stay
 // at least about a third full and the pool (sized for an average of kBlock / 4 per block) never runs out
 // before max_levels in practice. Below kBlock so that a merge is not undone by the next insert's split.
@@ -238,21 +243,27 @@ bool BookSide::base_before(std::int64_t k, std::uint64_t step, std::int64_t& bas
   return !__builtin_add_overflow(base, static_cast<std::int64_t>(step * kLadder), &end);
 }
 
+void BookSide::move_to_blocks(std::size_t from) noexcept {
+  // In any order: the blocks sort them.
+  for (std::size_t w = from >> 6; w < kWords; ++w) {
+    const std::uint64_t leaving = w == from >> 6 ? used_[w] & (~std::uint64_t{0} << (from & 63)) : used_[w];
+    for (std::uint64_t m = leaving; m != 0; m &= m - 1) {
+      const PriceLevel& l = slots_[(w << 6) + static_cast<std::size_t>(__builtin_ctzll(m))];
+      (void)far_.set(l.price, l.qty);  // fits: the blocks hold max_levels and the total never exceeds it
+      --near_;
+    }
+    used_[w] &= ~leaving;
+  }
+  if (near_ == 0) best_ = kLadder;
+}
+
 void BookSide::slide(std::int64_t by) noexcept {
   const std::size_t n = static_cast<std::size_t>(by < 0 ? -by : by);
   const std::size_t q = n >> 6, r = n & 63;
   std::uint64_t bits[kWords];
   if (by < 0) {
     // Toward better keys: the last n slots leave the window, into the blocks (better than all there).
-    for (std::size_t w = (kLadder - n) >> 6; w < kWords; ++w) {
-      std::uint64_t m = used_[w];
-      if (w == (kLadder - n) >> 6) m &= ~std::uint64_t{0} << ((kLadder - n) & 63);
-      for (; m != 0; m &= m - 1) {
-        const PriceLevel& l = slots_[(w << 6) + static_cast<std::size_t>(__builtin_ctzll(m))];
-        (void)far_.set(l.price, l.qty);  // fits: the blocks hold max_levels and the total never exceeds it
-        --near_;
-      }
-    }
+    move_to_blocks(kLadder - n);
     std::memmove(static_cast<void*>(slots_.get() + n), slots_.get(), (kLadder - n) * sizeof(PriceLevel));
     for (std::size_t w = 0; w < kWords; ++w) {  // bit j -> j + n
       const std::uint64_t hi = w >= q ? used_[w - q] << r : 0;
@@ -303,16 +314,7 @@ void BookSide::rebuild(std::uint64_t step, std::int64_t base) noexcept {
     }
   }
   ++rebuilds_;
-  // Into the blocks (in any order: they sort them).
-  for (std::size_t w = kWords; w-- > 0;) {
-    for (std::uint64_t m = used_[w]; m != 0; m &= m - 1) {
-      const PriceLevel& l = slots_[(w << 6) + static_cast<std::size_t>(__builtin_ctzll(m))];
-      (void)far_.set(l.price, l.qty);  // fits: the blocks hold max_levels and the total never exceeds it
-    }
-    used_[w] = 0;
-  }
-  near_ = 0;
-  best_ = kLadder;
+  move_to_blocks(0);
   if (step == 0) {
     span_ = 0;
     return;
@@ -348,7 +350,7 @@ bool BookSide::set_slow(Price price, Qty qty, Qty* old) noexcept {
       ladder_off_ = true;
       return ok;
     }
-    grid_ = std::gcd(grid_, d < 0 ? 0 - static_cast<std::uint64_t>(d) : static_cast<std::uint64_t>(d));
+    grid_ = std::gcd(grid_, magnitude(d));
     std::int64_t base;
     if (far_.size() >= kLearnLevels && grid_ != 0) {
       if (base_before(key(far_.best()->price), grid_, base)) rebuild(grid_, base);
@@ -373,7 +375,7 @@ bool BookSide::set_slow(Price price, Qty qty, Qty* old) noexcept {
     // A finer grid, a window that starts better, or one whose best has drifted deep (or out): rebuild
     // around the better of this level and the current best, then place it.
     if (!on_grid || size() < max_levels_) {
-      const std::uint64_t step = on_grid ? step_ : std::gcd(step_, d < 0 ? 0 - static_cast<std::uint64_t>(d) : static_cast<std::uint64_t>(d));
+      const std::uint64_t step = on_grid ? step_ : std::gcd(step_, magnitude(d));
       std::int64_t from = k;
       if (const PriceLevel* b = best(); b != nullptr && key(b->price) < from) from = key(b->price);
       std::int64_t base;

@@ -244,6 +244,8 @@ class BookSide {
   void rebuild(std::uint64_t step, std::int64_t base) noexcept;
   // The key kMargin steps better than `k` (false when the arithmetic does not fit).
   [[nodiscard]] bool base_before(std::int64_t k, std::uint64_t step, std::int64_t& base) const noexcept;
+  // Moves the ladder's levels at slots >= from into the blocks.
+  void move_to_blocks(std::size_t from) noexcept;
   // Moves the window `by` slots (< 0: toward better keys) on the same grid.
   void slide(std::int64_t by) noexcept;
   // Moves the blocks' best levels into the window while they fit.
