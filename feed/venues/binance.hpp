@@ -64,6 +64,13 @@ class Decoder {
   [[nodiscard]] InstrumentId snapshot_instrument() const noexcept { return snapshot_instrument_; }
   [[nodiscard]] Venue venue() const noexcept { return venue_; }
 
+  // Frames are first read by a strict one-pass scanner (feed/venues/json_scan.hpp) and only frames outside
+  // its JSON subset by simdjson On-Demand; both give the same events. false: simdjson for every frame (the
+  // differential fuzz target and the benchmarks compare the two).
+  void set_scanner(bool on) noexcept { scan_first_ = on; }
+  // Frames the scanner decoded (the others went to simdjson).
+  [[nodiscard]] std::uint64_t scanned_frames() const noexcept { return scanned_frames_; }
+
  private:
   [[nodiscard]] DecodeResult decode_impl(std::string_view frame, std::size_t padded_capacity, std::uint64_t recv_tsc,
                                          InstrumentId forced, EventBuffer& out) noexcept;
@@ -72,6 +79,8 @@ class Decoder {
   SymbolCache symbols_;
   Venue venue_;
   bool futures_;
+  bool scan_first_{true};
+  std::uint64_t scanned_frames_{0};
   InstrumentId snapshot_instrument_{kInvalidInstrument};
 };
 

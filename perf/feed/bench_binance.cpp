@@ -140,6 +140,7 @@ void BM_Decode(benchmark::State& state) {
   const auto& fr = frames_of(static_cast<int>(state.range(0)));
   InstrumentRegistry reg;
   binance::Decoder dec(Venue::binance_usdm, reg, true);
+  dec.set_scanner(state.range(1) != 0);
   EventBuffer out(4096);
   std::size_t i = 0;
   for (auto _ : state) {
@@ -148,7 +149,7 @@ void BM_Decode(benchmark::State& state) {
     auto r = dec.decode(f.payload, f.padded_capacity, 0, out);
     benchmark::DoNotOptimize(r);
   }
-  state.SetLabel(kKindName[state.range(0)]);
+  state.SetLabel(std::string(kKindName[state.range(0)]) + (state.range(1) ? " scanner" : " simdjson only"));
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
 }
 
@@ -400,7 +401,7 @@ BENCHMARK(BM_VsWalk)->DenseRange(0, 5);
 BENCHMARK(BM_SessionVsWalk)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_OnDemandWalk)->DenseRange(0, 2);
 BENCHMARK(BM_DomParse)->DenseRange(0, 2);
-BENCHMARK(BM_Decode)->DenseRange(0, 2);
+BENCHMARK(BM_Decode)->ArgsProduct({{0, 1, 2}, {0, 1}});
 BENCHMARK(BM_DecodeApply)->DenseRange(0, 2);
 BENCHMARK(BM_SessionOnDemandWalk)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_SessionDecodeBookSync)->Unit(benchmark::kMillisecond);

@@ -8,6 +8,7 @@
 
 #include "feed/capture_reader.hpp"
 #include "tests/support/alloc_counter.hpp"
+#include "tests/support/same_event.hpp"
 
 namespace enigma::feed::binance {
 namespace {
@@ -210,6 +211,56 @@ TEST(BinanceDecoder, MalformedFramesAreClassified) {
   r = run(R"({"e":"forceOrder","E":1,"o":{}})");
   EXPECT_TRUE(r.ok());
   EXPECT_EQ(r.kind, MessageKind::ignored);
+}
+
+// The one-pass scanner against simdjson on every recorded frame: the same result and the same events, and
+// the scanner takes every market-data frame except klines (a kline's nested object goes to simdjson).
+TEST(BinanceDecoder, ScannerAndSimdjsonAgreeOnEveryRecordedFrame) {
+  struct File {
+    std::string path;
+    Venue venue;
+    std::uint64_t at_least;  // market-data frames in the file, at least
+  };
+  const std::vector<File> files = {
+      {kUsdmBtc, Venue::binance_usdm, 90000},
+      {kSpot0808, Venue::binance_spot, 10000},
+      {data("cryptofeed_usdm_ws_depth100ms_bookTicker_kline_aggTrade_4sym_20210722.raw.txt.gz"), Venue::binance_usdm, 1000},
+      {data("cryptofeed_usdm_rest_depth_snapshots_4sym_20210722.responses.jsonl.gz"), Venue::binance_usdm, 4},
+      {data("cryptofeed_spot_ws_depth100ms_bookTicker_kline_aggTrade_4sym_20211012.raw.txt.gz"), Venue::binance_spot, 200},
+  };
+  for (const File& file : files) {
+    SCOPED_TRACE(file.path);
+    Capture cap(file.path);
+    InstrumentRegistry reg_a;
+    InstrumentRegistry reg_b;
+    Decoder scanned(file.venue, reg_a, true);
+    Decoder plain(file.venue, reg_b, true);
+    plain.set_scanner(false);
+    scanned.set_snapshot_instrument(0);
+    plain.set_snapshot_instrument(0);
+    EventBuffer a(1u << 16);
+    EventBuffer b(1u << 16);
+    std::uint64_t market_data = 0;
+    std::uint64_t klines = 0;
+    for (const CapturedFrame& f : cap.frames) {
+      a.clear();
+      b.clear();
+      const DecodeResult ra = scanned.decode(f.payload, f.padded_capacity, f.line_no, a);
+      const DecodeResult rb = plain.decode(f.payload, f.padded_capacity, f.line_no, b);
+      ASSERT_EQ(ra.error, rb.error) << "line " << f.line_no;
+      ASSERT_EQ(ra.kind, rb.kind) << "line " << f.line_no;
+      ASSERT_EQ(ra.events, rb.events) << "line " << f.line_no;
+      ASSERT_EQ(a.size(), b.size()) << "line " << f.line_no;
+      for (std::size_t i = 0; i < a.size(); ++i) ASSERT_TRUE(test::same_event(a[i], b[i])) << "line " << f.line_no << " event " << i;
+      if (rb.ok() && rb.kind == MessageKind::market_data) {
+        ++market_data;
+        if (b[0].h.type == EventType::candle) ++klines;
+      }
+    }
+    EXPECT_GE(market_data, file.at_least);
+    EXPECT_GE(scanned.scanned_frames(), market_data - klines);
+    EXPECT_EQ(plain.scanned_frames(), 0u);
+  }
 }
 
 TEST(BinanceDecoder, UnknownSymbolIgnoredWithoutAutoRegister) {

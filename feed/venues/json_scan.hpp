@@ -1,0 +1,190 @@
+// A strict single-pass scanner for compact venue JSON (hot path), used in front of simdjson where a venue's
+// usual frames have one fixed shape (Binance market data).
+//
+// It accepts only a subset of JSON: no whitespace inside the value, strings of printable ASCII without
+// escapes, unsigned integers of at most 19 digits. Every function returns false at the first byte outside
+// that subset, and the caller then decodes the whole frame with simdjson from the start, so a frame the
+// scanner accepts is valid JSON and anything else gets simdjson's full validation and error. Every read is
+// bounded by `end` except the 16-byte string loads, which may read up to 15 bytes past it (the frame lies
+// in simdjson's padded input).
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+#if defined(__SSE2__)
+#include <immintrin.h>
+#endif
+
+#include "core/attributes.hpp"
+
+namespace enigma::feed::json::scan {
+
+ENIGMA_ALWAYS_INLINE bool is_digit(char c) noexcept { return static_cast<unsigned>(c - '0') <= 9u; }
+
+// `c` at p, consumed.
+ENIGMA_ALWAYS_INLINE bool expect(const char*& p, const char* end, char c) noexcept {
+  if (p >= end || *p != c) return false;
+  ++p;
+  return true;
+}
+
+// A string at p (its opening quote); `out` is its text, p moves past the closing quote. Refuses escapes,
+// control characters and non-ASCII bytes (simdjson validates those).
+ENIGMA_ALWAYS_INLINE bool string(const char*& p, const char* end, std::string_view& out) noexcept {
+  if (p >= end || *p != '"') return false;
+  const char* const s = p + 1;
+#if defined(__SSE2__)
+  for (const char* c = s; c < end; c += 16) {
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(c));
+    const auto quote = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(b, _mm_set1_epi8('"'))));
+    // Signed compare: bytes below 0x20 and bytes 0x80..0xff (negative) alike.
+    const auto bad = static_cast<unsigned>(_mm_movemask_epi8(
+        _mm_or_si128(_mm_cmplt_epi8(b, _mm_set1_epi8(0x20)), _mm_cmpeq_epi8(b, _mm_set1_epi8('\\')))));
+    if (quote != 0) [[likely]] {
+      const unsigned at = static_cast<unsigned>(__builtin_ctz(quote));
+      if ((bad & ((1u << at) - 1u)) != 0 || c + at >= end) return false;
+      out = {s, static_cast<std::size_t>(c + at - s)};
+      p = c + at + 1;
+      return true;
+    }
+    if (bad != 0) return false;
+  }
+  return false;
+#else
+  for (const char* c = s; c < end; ++c) {
+    const auto u = static_cast<unsigned char>(*c);
+    if (u == '"') {
+      out = {s, static_cast<std::size_t>(c - s)};
+      p = c + 1;
+      return true;
+    }
+    if (u < 0x20 || u >= 0x80 || u == '\\') return false;
+  }
+  return false;
+#endif
+}
+
+// A member's key and its ':' (p moves to the value). Binance's keys are mostly one letter: `"x":` is
+// matched with one 4-byte compare before the general string scan.
+ENIGMA_ALWAYS_INLINE bool key(const char*& p, const char* end, std::string_view& out) noexcept {
+  if (end - p >= 4) [[likely]] {
+    std::uint32_t w;
+    std::memcpy(&w, p, 4);
+    const auto c = static_cast<unsigned char>(p[1]);
+    constexpr std::uint32_t kQuoteQuoteColon = 0x22u | (0x22u << 16) | (0x3au << 24);  // '"', any, '"', ':'
+    if ((w & 0xffff00ffu) == kQuoteQuoteColon && c >= 0x20 && c < 0x80 && c != '\\' && c != '"') {
+      out = {p + 1, 1};
+      p += 4;
+      return true;
+    }
+  }
+  return string(p, end, out) && expect(p, end, ':');
+}
+
+// An unsigned integer of at most 19 digits (no leading zero) ending at ',' or '}'.
+ENIGMA_ALWAYS_INLINE bool u64(const char*& p, const char* end, std::uint64_t& out) noexcept {
+  const char* c = p;
+  std::uint64_t x = 0;
+  if (c >= end || !is_digit(*c)) return false;
+#if defined(__SSSE3__) && defined(__SSE4_1__)
+  {
+    // Up to 16 digits at once (venue times and update ids have 13): the digit run's length from one
+    // compare, then the digits right-aligned and combined pairwise, as in Fixed::parse_padded. A serial
+    // x * 10 + d loop costs a multiply's latency per digit, which was most of a bookTicker's scan.
+    const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(c));
+    const __m128i d = _mm_sub_epi8(raw, _mm_set1_epi8('0'));
+    const __m128i digit = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d);
+    const auto run = static_cast<unsigned>(__builtin_ctz(~static_cast<unsigned>(_mm_movemask_epi8(digit)) | 0x10000u));
+    const auto room = static_cast<std::size_t>(end - c);
+    if (run < 16 && run < room) {
+      const char next = c[run];
+      if ((next != ',' && next != '}') || (run > 1 && *c == '0')) return false;
+      const __m128i iota = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+      // Lane j takes digit j - (16 - run); lanes before the number shuffle in zero (index high bit set).
+      const __m128i idx = _mm_sub_epi8(iota, _mm_set1_epi8(static_cast<char>(16 - run)));
+      const __m128i digits = _mm_shuffle_epi8(d, idx);
+      const __m128i two = _mm_maddubs_epi16(digits, _mm_setr_epi8(10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1));
+      const __m128i four = _mm_madd_epi16(two, _mm_setr_epi16(100, 1, 100, 1, 100, 1, 100, 1));
+      const __m128i packed = _mm_packus_epi32(four, four);
+      const __m128i eight = _mm_madd_epi16(packed, _mm_setr_epi16(10000, 1, 10000, 1, 10000, 1, 10000, 1));
+      out = static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_cvtsi128_si32(eight))) * 100000000ULL +
+            static_cast<std::uint32_t>(_mm_extract_epi32(eight, 1));
+      p = c + run;
+      return true;
+    }
+  }
+#endif
+  if (*c == '0') {
+    ++c;
+  } else {
+    const char* const stop = end - c > 19 ? c + 19 : end;
+    while (c < stop && is_digit(*c)) x = x * 10 + static_cast<unsigned>(*c++ - '0');
+  }
+  if (c >= end || (*c != ',' && *c != '}')) return false;  // a 20th digit, a fraction, an exponent
+  out = x;
+  p = c;
+  return true;
+}
+
+ENIGMA_ALWAYS_INLINE bool literal(const char*& p, const char* end, std::string_view lit) noexcept {
+  if (static_cast<std::size_t>(end - p) < lit.size() || std::memcmp(p, lit.data(), lit.size()) != 0) return false;
+  p += lit.size();
+  return true;
+}
+
+ENIGMA_ALWAYS_INLINE bool boolean(const char*& p, const char* end, bool& out) noexcept {
+  if (p < end && *p == 't' && literal(p, end, "true")) return out = true, true;
+  if (p < end && *p == 'f' && literal(p, end, "false")) return out = false, true;
+  return false;
+}
+
+// A JSON number of any form (skipped, not converted).
+inline bool skip_number(const char*& p, const char* end) noexcept {
+  const char* c = p;
+  if (c < end && *c == '-') ++c;
+  if (c >= end || !is_digit(*c)) return false;
+  if (*c == '0') ++c;
+  else
+    while (c < end && is_digit(*c)) ++c;
+  if (c < end && *c == '.') {
+    ++c;
+    if (c >= end || !is_digit(*c)) return false;
+    while (c < end && is_digit(*c)) ++c;
+  }
+  if (c < end && (*c == 'e' || *c == 'E')) {
+    ++c;
+    if (c < end && (*c == '+' || *c == '-')) ++c;
+    if (c >= end || !is_digit(*c)) return false;
+    while (c < end && is_digit(*c)) ++c;
+  }
+  p = c;
+  return true;
+}
+
+// A scalar value (string, number, true, false, null) skipped; objects and arrays are refused.
+inline bool skip_scalar(const char*& p, const char* end) noexcept {
+  if (p >= end) return false;
+  std::string_view ignored;
+  bool b = false;
+  switch (*p) {
+    case '"': return string(p, end, ignored);
+    case 't':
+    case 'f': return boolean(p, end, b);
+    case 'n': return literal(p, end, "null");
+    default: {
+      std::uint64_t x = 0;  // most are ids and times: the SIMD integer read, then any other number form
+      return u64(p, end, x) || skip_number(p, end);
+    }
+  }
+}
+
+// Only JSON whitespace from p to end.
+inline bool only_space(const char* p, const char* end) noexcept {
+  for (; p < end; ++p)
+    if (*p != ' ' && *p != '\n' && *p != '\r' && *p != '\t') return false;
+  return true;
+}
+
+}  // namespace enigma::feed::json::scan
