@@ -7,6 +7,7 @@
 #include "core/error.hpp"
 #include "feed/capture_reader.hpp"
 #include "feed/venues/json_fields.hpp"
+#include "feed/venues/json_scan.hpp"
 
 namespace enigma::feed::coinbase {
 
@@ -124,6 +125,78 @@ Errc parse_legacy_levels(od::value v, int side_hint, EventBuffer& out, Event*& b
     ++levels;
   }
   return Errc::ok;
+}
+
+// --- the scanner: the legacy feed's book messages (l2update, snapshot) in their usual compact form ---
+//
+// Reads `type`, `product_id`, `time` and the level arrays as the simdjson loop in decode_unchecked does, with
+// json::scan (the JSON subset it accepts is described there). Any other key (a ticker's or match's fields, the
+// Advanced Trade envelope and its sequence numbers), a value of another type or a level it would read
+// differently makes it give up, and the frame is decoded by simdjson from the start; so it takes only frames
+// whose events the simdjson path gives identically (fuzz_coinbase_decode decodes every input both ways).
+struct LegacyBook {
+  std::string_view type, product, time_text;
+  Event* batch{nullptr};
+  std::uint32_t levels{0};
+};
+
+// [side?, price, size] triples (side_hint < 0: "buy"/"sell" first) or [price, size] pairs.
+ENIGMA_HOT bool scan_legacy_levels(const char*& p, const char* end, int side_hint, EventBuffer& out, LegacyBook& b) noexcept {
+  namespace scan = json::scan;
+  if (!scan::expect(p, end, '[')) return false;
+  if (b.batch == nullptr) {
+    b.batch = out.push();
+    if (b.batch == nullptr) [[unlikely]] return false;
+    b.batch->h.type = EventType::book_batch;
+  }
+  if (p < end && *p == ']') return ++p, true;
+  for (;;) {
+    Side side = side_hint == 0 ? Side::buy : Side::sell;
+    std::string_view text;
+    if (!scan::expect(p, end, '[')) [[unlikely]] return false;
+    if (side_hint < 0) {
+      if (!scan::string(p, end, text) || !scan::expect(p, end, ',')) [[unlikely]] return false;
+      if (json::is(text, "buy")) side = Side::buy;
+      else if (json::is(text, "sell")) side = Side::sell;
+      else [[unlikely]] return false;
+    }
+    Price px{};
+    Qty qty{};
+    if (!scan::string(p, end, text) || json::parse_fixed_padded(text, px) != Errc::ok || !scan::expect(p, end, ',') ||
+        !scan::string(p, end, text) || json::parse_fixed_padded(text, qty) != Errc::ok || !scan::expect(p, end, ']'))
+      [[unlikely]] return false;
+    Event* ev = out.push();
+    if (ev == nullptr) [[unlikely]] return false;
+    ev->h.type = EventType::book_level;
+    ev->level = BookLevel{px, qty, side};
+    ++b.levels;
+    if (p >= end) [[unlikely]] return false;
+    const char c = *p++;
+    if (c == ']') return true;
+    if (c != ',') [[unlikely]] return false;
+  }
+}
+
+ENIGMA_HOT bool scan_legacy_book(std::string_view frame, EventBuffer& out, LegacyBook& b) noexcept {
+  namespace scan = json::scan;
+  const char* p = frame.data();
+  const char* const end = p + frame.size();
+  if (!scan::expect(p, end, '{')) return false;
+  for (;;) {
+    std::string_view k;
+    if (!scan::key(p, end, k)) [[unlikely]] return false;
+    bool ok = false;
+    if (json::is(k, "type")) ok = scan::string(p, end, b.type);
+    else if (json::is(k, "product_id")) ok = scan::string(p, end, b.product);
+    else if (json::is(k, "changes")) ok = scan_legacy_levels(p, end, -1, out, b);
+    else if (json::is(k, "time")) ok = scan::string(p, end, b.time_text);
+    else if (json::is(k, "bids")) ok = scan_legacy_levels(p, end, 0, out, b);
+    else if (json::is(k, "asks")) ok = scan_legacy_levels(p, end, 1, out, b);
+    if (!ok || p >= end) [[unlikely]] return false;
+    const char c = *p++;
+    if (c == '}') return b.batch != nullptr && scan::only_space(p, end);
+    if (c != ',') [[unlikely]] return false;
+  }
 }
 
 void stamp(Event* first, std::size_t n, std::uint64_t tsc, std::int64_t t, InstrumentId id) noexcept {
@@ -277,12 +350,6 @@ ENIGMA_HOT DecodeResult Decoder::decode_unchecked(std::string_view frame, std::s
   const std::size_t start = out.size();
   if (padded_capacity < frame.size() + simdjson::SIMDJSON_PADDING) [[unlikely]]
     return failure(Errc::out_of_range, ErrorAction::skip);
-  od::document doc;
-  if (parser_.iterate(simdjson::padded_string_view(frame.data(), frame.size(), padded_capacity)).get(doc))
-    [[unlikely]] return failure(Errc::bad_format, ErrorAction::skip);
-  od::object obj;
-  if (doc.get_object().get(obj)) [[unlikely]] return failure(Errc::wrong_type, ErrorAction::skip);
-
   // Legacy fields.
   std::string_view type, product, channel, time_text, side_text;
   Price price{}, best_bid{}, best_ask{};
@@ -296,76 +363,93 @@ ENIGMA_HOT DecodeResult Decoder::decode_unchecked(std::string_view frame, std::s
   EventCtx c;
   c.recv_tsc = recv_tsc;
   Errc err = Errc::ok;
-  for (auto fr : obj) {
-    od::field fld;
-    if (std::move(fr).get(fld)) [[unlikely]] {
-      err = Errc::bad_format;
-      break;
-    }
-    const std::string_view k = key_of(fld);
-    od::value v = fld.value();
-    if (json::is(k, "type")) err = get_text(v, type);
-    else if (json::is(k, "product_id")) err = get_text(v, product);
-    else if (json::is(k, "bids")) { book_msg = true; err = parse_legacy_levels(v, 0, out, batch, levels); }
-    else if (json::is(k, "asks")) { book_msg = true; err = parse_legacy_levels(v, 1, out, batch, levels); }
-    else if (json::is(k, "changes")) { book_msg = true; err = parse_legacy_levels(v, -1, out, batch, levels); }
-    else if (json::is(k, "time")) err = get_text(v, time_text);
-    else if (json::is(k, "price")) { err = get_fixed(v, price); has |= 1; }
-    else if (json::is(k, "size")) { err = get_fixed(v, size); has |= 2; }
-    else if (json::is(k, "trade_id")) { err = get_u64(v, trade_id); has |= 4; }
-    else if (json::is(k, "side")) err = get_text(v, side_text);
-    else if (json::is(k, "sequence")) err = get_u64(v, sequence);
-    else if (json::is(k, "best_bid")) { err = get_fixed(v, best_bid); has |= 8; }
-    else if (json::is(k, "best_ask")) { err = get_fixed(v, best_ask); has |= 16; }
-    else if (json::is(k, "best_bid_size")) { err = get_fixed(v, best_bid_size); has |= 32; }
-    else if (json::is(k, "best_ask_size")) { err = get_fixed(v, best_ask_size); has |= 64; }
-    else if (json::is(k, "channel")) { advanced = true; err = get_text(v, channel); book_msg = json::is(channel, "l2_data"); }
-    else if (json::is(k, "timestamp")) {
-      std::string_view s;
-      err = get_text(v, s);
-      const Result<std::int64_t> t = parse_time(s);
-      if (t) c.msg_time = t.value;
-    } else if (json::is(k, "sequence_num")) {
-      err = get_u64(v, c.seq);
-      // Contiguity of the connection's numbering: a break means messages were lost, books are unknown.
-      if (err == Errc::ok) {
-        if (have_seq_ && c.seq <= last_seq_) {
-          // Seen already (the same capture twice, overlapping captures, a repeated line): drop it whole.
-          ++duplicates_;
-          out.truncate(start);
-          return DecodeResult{Errc::ok, ErrorAction::none, MessageKind::ignored, 0};
+  LegacyBook scanned;
+  if (scan_first_ && scan_legacy_book(frame, out, scanned)) [[likely]] {
+    ++scanned_frames_;
+    type = scanned.type;
+    product = scanned.product;
+    time_text = scanned.time_text;
+    batch = scanned.batch;
+    levels = scanned.levels;
+    book_msg = true;
+  } else {
+    out.truncate(start);
+    od::document doc;
+    if (parser_.iterate(simdjson::padded_string_view(frame.data(), frame.size(), padded_capacity)).get(doc))
+      [[unlikely]] return failure(Errc::bad_format, ErrorAction::skip);
+    od::object obj;
+    if (doc.get_object().get(obj)) [[unlikely]] return failure(Errc::wrong_type, ErrorAction::skip);
+    for (auto fr : obj) {
+      od::field fld;
+      if (std::move(fr).get(fld)) [[unlikely]] {
+        err = Errc::bad_format;
+        break;
+      }
+      const std::string_view k = key_of(fld);
+      od::value v = fld.value();
+      if (json::is(k, "type")) err = get_text(v, type);
+      else if (json::is(k, "product_id")) err = get_text(v, product);
+      else if (json::is(k, "bids")) { book_msg = true; err = parse_legacy_levels(v, 0, out, batch, levels); }
+      else if (json::is(k, "asks")) { book_msg = true; err = parse_legacy_levels(v, 1, out, batch, levels); }
+      else if (json::is(k, "changes")) { book_msg = true; err = parse_legacy_levels(v, -1, out, batch, levels); }
+      else if (json::is(k, "time")) err = get_text(v, time_text);
+      else if (json::is(k, "price")) { err = get_fixed(v, price); has |= 1; }
+      else if (json::is(k, "size")) { err = get_fixed(v, size); has |= 2; }
+      else if (json::is(k, "trade_id")) { err = get_u64(v, trade_id); has |= 4; }
+      else if (json::is(k, "side")) err = get_text(v, side_text);
+      else if (json::is(k, "sequence")) err = get_u64(v, sequence);
+      else if (json::is(k, "best_bid")) { err = get_fixed(v, best_bid); has |= 8; }
+      else if (json::is(k, "best_ask")) { err = get_fixed(v, best_ask); has |= 16; }
+      else if (json::is(k, "best_bid_size")) { err = get_fixed(v, best_bid_size); has |= 32; }
+      else if (json::is(k, "best_ask_size")) { err = get_fixed(v, best_ask_size); has |= 64; }
+      else if (json::is(k, "channel")) { advanced = true; err = get_text(v, channel); book_msg = json::is(channel, "l2_data"); }
+      else if (json::is(k, "timestamp")) {
+        std::string_view s;
+        err = get_text(v, s);
+        const Result<std::int64_t> t = parse_time(s);
+        if (t) c.msg_time = t.value;
+      } else if (json::is(k, "sequence_num")) {
+        err = get_u64(v, c.seq);
+        // Contiguity of the connection's numbering: a break means messages were lost, books are unknown.
+        if (err == Errc::ok) {
+          if (have_seq_ && c.seq <= last_seq_) {
+            // Seen already (the same capture twice, overlapping captures, a repeated line): drop it whole.
+            ++duplicates_;
+            out.truncate(start);
+            return DecodeResult{Errc::ok, ErrorAction::none, MessageKind::ignored, 0};
+          }
+          if (have_seq_ && c.seq != last_seq_ + 1) {
+            ++seq_gaps_;
+            Event* st = out.push();
+            if (st == nullptr) {
+              err = Errc::capacity;
+            } else {
+              st->h = EventHeader{recv_tsc, 0, kInvalidInstrument, Venue::coinbase, EventType::status, 0};
+              st->status = Status{last_seq_ + 1, c.seq, StatusCode::gap};
+            }
+          }
+          have_seq_ = true;
+          last_seq_ = c.seq;
         }
-        if (have_seq_ && c.seq != last_seq_ + 1) {
-          ++seq_gaps_;
-          Event* st = out.push();
-          if (st == nullptr) {
-            err = Errc::capacity;
-          } else {
-            st->h = EventHeader{recv_tsc, 0, kInvalidInstrument, Venue::coinbase, EventType::status, 0};
-            st->status = Status{last_seq_ + 1, c.seq, StatusCode::gap};
+      } else if (json::is(k, "events")) {
+        od::array arr;
+        if (v.get_array().get(arr)) {
+          err = Errc::wrong_type;
+        } else {
+          c.advanced = true;
+          for (auto ev : arr) {
+            od::object eo;
+            if (ev.get_object().get(eo)) {
+              err = Errc::wrong_type;
+              break;
+            }
+            err = parse_at_event(eo, c, out);
+            if (err != Errc::ok) break;
           }
         }
-        have_seq_ = true;
-        last_seq_ = c.seq;
       }
-    } else if (json::is(k, "events")) {
-      od::array arr;
-      if (v.get_array().get(arr)) {
-        err = Errc::wrong_type;
-      } else {
-        c.advanced = true;
-        for (auto ev : arr) {
-          od::object eo;
-          if (ev.get_object().get(eo)) {
-            err = Errc::wrong_type;
-            break;
-          }
-          err = parse_at_event(eo, c, out);
-          if (err != Errc::ok) break;
-        }
-      }
+      if (err != Errc::ok) break;
     }
-    if (err != Errc::ok) break;
   }
   if (err != Errc::ok) [[unlikely]] {
     out.truncate(start);

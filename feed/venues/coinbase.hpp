@@ -54,6 +54,13 @@ class Decoder {
   // Advanced Trade messages dropped because their sequence_num was already seen (reported as ignored).
   [[nodiscard]] std::uint64_t duplicates() const noexcept { return duplicates_; }
 
+  // The legacy feed's book messages are first read by a strict one-pass scanner (feed/venues/json_scan.hpp);
+  // every other frame, and any the scanner cannot take, by simdjson On-Demand; both give the same events.
+  // false: simdjson for every frame (the differential fuzz target and the benchmarks compare the two).
+  void set_scanner(bool on) noexcept { scan_first_ = on; }
+  // Frames the scanner decoded (the others went to simdjson).
+  [[nodiscard]] std::uint64_t scanned_frames() const noexcept { return scanned_frames_; }
+
  private:
   // decode() without the price/size sanity check (reject_impossible_values) it applies afterwards.
   [[nodiscard]] DecodeResult decode_unchecked(std::string_view frame, std::size_t padded_capacity, std::uint64_t recv_tsc,
@@ -67,6 +74,8 @@ class Decoder {
   std::uint64_t last_seq_{0};
   std::uint64_t seq_gaps_{0};
   std::uint64_t duplicates_{0};
+  bool scan_first_{true};
+  std::uint64_t scanned_frames_{0};
 };
 
 struct BookSyncStats {

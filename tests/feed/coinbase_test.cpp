@@ -8,6 +8,7 @@
 
 #include "feed/capture_reader.hpp"
 #include "tests/support/alloc_counter.hpp"
+#include "tests/support/same_event.hpp"
 
 namespace enigma::feed::coinbase {
 namespace {
@@ -158,6 +159,35 @@ TEST(CoinbaseBook, AdvancedTradeGapStopsPublishingUntilSnapshot) {
   feed(resnap, changed, resync);
   EXPECT_EQ(changed, 1u);
   EXPECT_TRUE(sync.synced());
+}
+
+// The legacy book scanner against simdjson on every recorded frame: the same result and the same events;
+// the scanner takes every snapshot and l2update (9,729) and nothing else.
+TEST(CoinbaseDecoder, ScannerAndSimdjsonAgreeOnEveryRecordedFrame) {
+  Capture cap(kLegacy);
+  InstrumentRegistry reg_a;
+  InstrumentRegistry reg_b;
+  Decoder scanned(reg_a, true);
+  Decoder plain(reg_b, true);
+  plain.set_scanner(false);
+  EventBuffer a(1u << 16);
+  EventBuffer b(1u << 16);
+  std::uint64_t book_frames = 0;
+  for (const CapturedFrame& f : cap.frames) {
+    a.clear();
+    b.clear();
+    const DecodeResult ra = scanned.decode(f.payload, f.padded_capacity, f.line_no, a);
+    const DecodeResult rb = plain.decode(f.payload, f.padded_capacity, f.line_no, b);
+    ASSERT_EQ(ra.error, rb.error) << "line " << f.line_no;
+    ASSERT_EQ(ra.kind, rb.kind) << "line " << f.line_no;
+    ASSERT_EQ(ra.events, rb.events) << "line " << f.line_no;
+    ASSERT_EQ(a.size(), b.size()) << "line " << f.line_no;
+    for (std::size_t i = 0; i < a.size(); ++i) ASSERT_TRUE(test::same_event(a[i], b[i])) << "line " << f.line_no << " event " << i;
+    if (rb.ok() && b.size() > 0 && b[0].h.type == EventType::book_batch) ++book_frames;
+  }
+  EXPECT_EQ(book_frames, 9719u + 10u);
+  EXPECT_EQ(scanned.scanned_frames(), book_frames);
+  EXPECT_EQ(plain.scanned_frames(), 0u);
 }
 
 TEST(CoinbaseCheck, LegacyCaptureNeverCrossed) {

@@ -35,7 +35,9 @@ inline bool same_event(const Event& x, const Event& y) {
     case EventType::mark:
       return x.mark.mark_price == y.mark.mark_price && x.mark.index_price == y.mark.index_price &&
              x.mark.funding_rate == y.mark.funding_rate && x.mark.next_funding_time_ns == y.mark.next_funding_time_ns;
-    default: return false;  // the Binance decoder makes no other event
+    case EventType::status:
+      return x.status.expected == y.status.expected && x.status.got == y.status.got && x.status.code == y.status.code;
+    default: return false;  // no decoder makes another type
   }
 }
 
