@@ -32,7 +32,7 @@ double FrameStream::fraction_read() const noexcept {
 void FrameStream::start() {
   for (Batch& b : batches_) {
     b.frames.reserve(kBatchFrames);
-    b.bytes = std::make_unique<char[]>(kBatchBytes);
+    b.bytes = std::make_unique_for_overwrite<char[]>(kBatchBytes);  // append() writes every byte it hands out
     b.capacity = kBatchBytes;
   }
   thread_ = std::thread([this] { produce(); });
@@ -56,7 +56,7 @@ FrameStream::Batch& FrameStream::acquire() {
   b.frames.clear();
   b.used = 0;
   if (b.capacity > kBatchBytes) {  // grown for one huge frame: back to the usual size
-    b.bytes = std::make_unique<char[]>(kBatchBytes);
+    b.bytes = std::make_unique_for_overwrite<char[]>(kBatchBytes);  // append() writes every byte it hands out
     b.capacity = kBatchBytes;
   }
   return b;
@@ -78,7 +78,7 @@ bool FrameStream::append(Batch& b, const CapturedFrame& f) {
   if (b.frames.size() == kBatchFrames || b.used + need > b.capacity) {
     if (!b.frames.empty()) return false;
     if (need > b.capacity) {
-      b.bytes = std::make_unique<char[]>(need);
+      b.bytes = std::make_unique_for_overwrite<char[]>(need);
       b.capacity = need;
     }
   }

@@ -21,6 +21,7 @@
 
 #include "core/book_side.hpp"
 #include "feed/capture_reader.hpp"
+#include "feed/frame_stream.hpp"
 #include "feed/venues/binance.hpp"
 #include "perf/feed_ratio.hpp"
 
@@ -397,7 +398,30 @@ void BM_SessionBookStoreLadderVsBlocks(benchmark::State& state) {
     state.SkipWithError("BookSide and LevelBlocks disagree");
 }
 
+// The streaming replay's reader alone: the session's .gz inflated and split into frames on FrameStream's
+// reader thread, handed to this thread batch by batch (what `enigma replay` reads from). frames/s includes
+// decompression; arg 1 also decodes every frame here (the scanner), as the trading thread does.
+void BM_SessionStreamRead(benchmark::State& state) {
+  InstrumentRegistry reg;
+  binance::Decoder dec(Venue::binance_usdm, reg, true);
+  EventBuffer out(1u << 16);
+  std::size_t frames = 0;
+  for (auto _ : state) {
+    FrameStream stream({kSession}, CaptureReadOptions{});
+    while (const CapturedFrame* f = stream.next()) {
+      ++frames;
+      if (state.range(0) != 0) {
+        out.clear();
+        benchmark::DoNotOptimize(dec.decode(f->payload, f->padded_capacity, 0, out));
+      }
+    }
+  }
+  state.counters["frames_per_s"] = benchmark::Counter(static_cast<double>(frames), benchmark::Counter::kIsRate);
+  state.SetLabel(state.range(0) ? "read + decode" : "read");
+}
+
 BENCHMARK(BM_VsWalk)->DenseRange(0, 5);
+BENCHMARK(BM_SessionStreamRead)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_SessionVsWalk)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_OnDemandWalk)->DenseRange(0, 2);
 BENCHMARK(BM_DomParse)->DenseRange(0, 2);
