@@ -272,10 +272,9 @@ ENIGMA_HOT bool scan_levels(const char*& p, const char* end, Side side, EventBuf
     ev->h.type = EventType::book_level;
     ev->level = BookLevel{px, qty, side};
     ++f.levels;
-    if (p >= end) [[unlikely]] return false;
-    const char c = *p++;
-    if (c == ']') return true;
-    if (c != ',') [[unlikely]] return false;
+    bool more = false;
+    if (!scan::next(p, end, ']', more)) [[unlikely]] return false;
+    if (!more) return true;
   }
 }
 
@@ -337,10 +336,9 @@ ENIGMA_HOT bool scan_object(const char*& p, const char* end, Fields& f, EventBuf
       ok = !(top && (json::is(k, "result") || json::is(k, "error") || json::is(k, "code"))) &&
            scan::skip_scalar(p, end);
     }
-    if (!ok || p >= end) [[unlikely]] return false;
-    const char c = *p++;
-    if (c == '}') return true;
-    if (c != ',') [[unlikely]] return false;
+    bool more = false;
+    if (!ok || !scan::next(p, end, '}', more)) [[unlikely]] return false;
+    if (!more) return true;
   }
 }
 

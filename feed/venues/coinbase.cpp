@@ -170,10 +170,9 @@ ENIGMA_HOT bool scan_legacy_levels(const char*& p, const char* end, int side_hin
     ev->h.type = EventType::book_level;
     ev->level = BookLevel{px, qty, side};
     ++b.levels;
-    if (p >= end) [[unlikely]] return false;
-    const char c = *p++;
-    if (c == ']') return true;
-    if (c != ',') [[unlikely]] return false;
+    bool more = false;
+    if (!scan::next(p, end, ']', more)) [[unlikely]] return false;
+    if (!more) return true;
   }
 }
 
@@ -192,10 +191,9 @@ ENIGMA_HOT bool scan_legacy_book(std::string_view frame, EventBuffer& out, Legac
     else if (json::is(k, "time")) ok = scan::string(p, end, b.time_text);
     else if (json::is(k, "bids")) ok = scan_legacy_levels(p, end, 0, out, b);
     else if (json::is(k, "asks")) ok = scan_legacy_levels(p, end, 1, out, b);
-    if (!ok || p >= end) [[unlikely]] return false;
-    const char c = *p++;
-    if (c == '}') return b.batch != nullptr && scan::only_space(p, end);
-    if (c != ',') [[unlikely]] return false;
+    bool more = false;
+    if (!ok || !scan::next(p, end, '}', more)) [[unlikely]] return false;
+    if (!more) return b.batch != nullptr && scan::only_space(p, end);
   }
 }
 

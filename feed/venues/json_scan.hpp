@@ -66,6 +66,15 @@ ENIGMA_ALWAYS_INLINE bool string(const char*& p, const char* end, std::string_vi
 #endif
 }
 
+// After an element of an array (or a member of an object, with '}'): true at ',' (`more`: another follows)
+// or at `close` (the end); false at anything else.
+ENIGMA_ALWAYS_INLINE bool next(const char*& p, const char* end, char close, bool& more) noexcept {
+  if (p >= end) [[unlikely]] return false;
+  const char c = *p++;
+  more = c == ',';
+  return more || c == close;
+}
+
 // A member's key and its ':' (p moves to the value). Binance's keys are mostly one letter: `"x":` is
 // matched with one 4-byte compare before the general string scan.
 ENIGMA_ALWAYS_INLINE bool key(const char*& p, const char* end, std::string_view& out) noexcept {

@@ -8,7 +8,7 @@
 
 #include "feed/capture_reader.hpp"
 #include "tests/support/alloc_counter.hpp"
-#include "tests/support/same_event.hpp"
+#include "tests/support/decode_both.hpp"
 
 namespace enigma::feed::binance {
 namespace {
@@ -243,15 +243,8 @@ TEST(BinanceDecoder, ScannerAndSimdjsonAgreeOnEveryRecordedFrame) {
     std::uint64_t market_data = 0;
     std::uint64_t klines = 0;
     for (const CapturedFrame& f : cap.frames) {
-      a.clear();
-      b.clear();
-      const DecodeResult ra = scanned.decode(f.payload, f.padded_capacity, f.line_no, a);
-      const DecodeResult rb = plain.decode(f.payload, f.padded_capacity, f.line_no, b);
-      ASSERT_EQ(ra.error, rb.error) << "line " << f.line_no;
-      ASSERT_EQ(ra.kind, rb.kind) << "line " << f.line_no;
-      ASSERT_EQ(ra.events, rb.events) << "line " << f.line_no;
-      ASSERT_EQ(a.size(), b.size()) << "line " << f.line_no;
-      for (std::size_t i = 0; i < a.size(); ++i) ASSERT_TRUE(test::same_event(a[i], b[i])) << "line " << f.line_no << " event " << i;
+      DecodeResult rb;
+      ASSERT_TRUE(test::decode_both(scanned, plain, f, a, b, rb));
       if (rb.ok() && rb.kind == MessageKind::market_data) {
         ++market_data;
         if (b[0].h.type == EventType::candle) ++klines;
