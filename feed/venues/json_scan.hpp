@@ -18,6 +18,7 @@
 #endif
 
 #include "core/attributes.hpp"
+#include "core/fixed_point.hpp"  // detail::sixteen_digits, ENIGMA_PARSE_SIMD
 
 namespace enigma::feed::json::scan {
 
@@ -97,11 +98,11 @@ ENIGMA_ALWAYS_INLINE bool u64(const char*& p, const char* end, std::uint64_t& ou
   const char* c = p;
   std::uint64_t x = 0;
   if (c >= end || !is_digit(*c)) return false;
-#if defined(__SSSE3__) && defined(__SSE4_1__)
+#if defined(ENIGMA_PARSE_SIMD)
   {
     // Up to 16 digits at once (venue times and update ids have 13): the digit run's length from one
-    // compare, then the digits right-aligned and combined pairwise, as in Fixed::parse_padded. A serial
-    // x * 10 + d loop costs a multiply's latency per digit, which was most of a bookTicker's scan.
+    // compare, then the digits right-aligned and combined by detail::sixteen_digits, as parse_padded does.
+    // A serial x * 10 + d loop costs a multiply's latency per digit, which was most of a bookTicker's scan.
     const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(c));
     const __m128i d = _mm_sub_epi8(raw, _mm_set1_epi8('0'));
     const __m128i digit = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d);
@@ -113,13 +114,7 @@ ENIGMA_ALWAYS_INLINE bool u64(const char*& p, const char* end, std::uint64_t& ou
       const __m128i iota = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
       // Lane j takes digit j - (16 - run); lanes before the number shuffle in zero (index high bit set).
       const __m128i idx = _mm_sub_epi8(iota, _mm_set1_epi8(static_cast<char>(16 - run)));
-      const __m128i digits = _mm_shuffle_epi8(d, idx);
-      const __m128i two = _mm_maddubs_epi16(digits, _mm_setr_epi8(10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1));
-      const __m128i four = _mm_madd_epi16(two, _mm_setr_epi16(100, 1, 100, 1, 100, 1, 100, 1));
-      const __m128i packed = _mm_packus_epi32(four, four);
-      const __m128i eight = _mm_madd_epi16(packed, _mm_setr_epi16(10000, 1, 10000, 1, 10000, 1, 10000, 1));
-      out = static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_cvtsi128_si32(eight))) * 100000000ULL +
-            static_cast<std::uint32_t>(_mm_extract_epi32(eight, 1));
+      out = detail::sixteen_digits(_mm_shuffle_epi8(d, idx));
       p = c + run;
       return true;
     }
