@@ -55,6 +55,7 @@ FrameStream::Batch& FrameStream::acquire() {
   Batch& b = batches_[filling_ % kBatches];
   b.frames.clear();
   b.used = 0;
+  b.frame_limit = filling_ >= 4 ? kBatchFrames : std::min(kBatchFrames, kFirstBatchFrames << filling_);
   if (b.capacity > kBatchBytes) {  // grown for one huge frame: back to the usual size
     b.bytes = std::make_unique_for_overwrite<char[]>(kBatchBytes);  // append() writes every byte it hands out
     b.capacity = kBatchBytes;
@@ -75,7 +76,7 @@ void FrameStream::publish() {
 // is full. An empty batch takes any frame (its arena grows for a frame longer than it, up to the line limit).
 bool FrameStream::append(Batch& b, const CapturedFrame& f) {
   const std::size_t need = f.payload.size() + CaptureReader::kPadding + f.url.size();
-  if (b.frames.size() == kBatchFrames || b.used + need > b.capacity) {
+  if (b.frames.size() == b.frame_limit || b.used + need > b.capacity) {
     if (!b.frames.empty()) return false;
     if (need > b.capacity) {
       b.bytes = std::make_unique_for_overwrite<char[]>(need);
