@@ -152,10 +152,14 @@ std::string daily_html(const DailyStats& d) {
 
 DailyReporter::DailyReporter(std::string run_dir, std::size_t capacity) : dir_(std::move(run_dir) + "/daily"), ring_(capacity) {
   thread_ = std::thread([this] {
-    while (!stop_.load(std::memory_order_acquire)) {
+    std::unique_lock lock(stop_mu_);
+    while (!stop_) {
+      lock.unlock();
       drain();
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      lock.lock();
+      stop_cv_.wait_for(lock, std::chrono::milliseconds(200), [this] { return stop_; });
     }
+    lock.unlock();
     drain();
   });
 }
@@ -170,7 +174,11 @@ bool DailyReporter::submit(const DailyStats& d) noexcept {
 
 void DailyReporter::flush() {
   if (!thread_.joinable()) return;
-  stop_.store(true, std::memory_order_release);
+  {
+    std::lock_guard lock(stop_mu_);
+    stop_ = true;
+  }
+  stop_cv_.notify_one();
   thread_.join();
 }
 
