@@ -19,6 +19,7 @@
 #include <unordered_map>
 
 #include "core/logger.hpp"
+#include "core/prefault.hpp"
 
 namespace enigma::oms {
 namespace {
@@ -576,22 +577,6 @@ std::uint64_t free_bytes(const std::string& path) noexcept {
   return static_cast<std::uint64_t>(v.f_bavail) * v.f_frsize;
 }
 
-// Every page of a fresh segment would otherwise fault on the first record written to it (16 records per
-// 4 KiB page: a fault every few orders, 10-20 us each on a VM). MADV_POPULATE_WRITE (Linux 5.14) maps them
-// all writable now, off the order path; older kernels get the same effect from touching each page (a read
-// then the same byte written back: the file's content is unchanged).
-void prefault_writable(unsigned char* map, std::size_t bytes) noexcept {
-#ifdef MADV_POPULATE_WRITE
-  if (::madvise(map, bytes, MADV_POPULATE_WRITE) == 0) return;
-#endif
-  const long page = ::sysconf(_SC_PAGESIZE);
-  const std::size_t step = page > 0 ? static_cast<std::size_t>(page) : 4096;
-  for (std::size_t off = 0; off < bytes; off += step) {
-    volatile unsigned char* p = map + off;
-    *p = *p;
-  }
-}
-
 // Creates/opens `path`, reserves `bytes` on disk and maps it read-write. Throws enigma::Error naming the
 // file (`shown`, when the file is a temporary name for it) and, for a reservation failure, the bytes
 // needed and free.
@@ -616,6 +601,8 @@ void open_and_map(const std::string& path, std::size_t bytes, bool truncate, int
     throw Error("journal " + path + ": mmap failed: " + why);
   }
   map = static_cast<unsigned char*>(m);
+  // Every page of a fresh segment would otherwise fault on the first record written to it (16 records per
+  // 4 KiB page: a fault every few orders); the file's content is unchanged.
   prefault_writable(map, bytes);
 }
 
