@@ -2,6 +2,7 @@
 
 #include <time.h>
 
+#include <future>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -95,9 +96,22 @@ void TscClock::calibrate(int calibration_ms) {
   slot() = std::move(c);
 }
 
+namespace {
+std::future<TscClock>& pending() {  // the calibration start_calibration() began, until instance() takes it
+  static std::future<TscClock> f;
+  return f;
+}
+}  // namespace
+
+void TscClock::start_calibration() {
+  std::lock_guard lock(slot_mutex());
+  if (slot() || pending().valid()) return;
+  pending() = std::async(std::launch::async, [] { return make(50); });
+}
+
 const TscClock& TscClock::instance() {
   std::lock_guard lock(slot_mutex());
-  if (!slot()) slot() = make(50);
+  if (!slot()) slot() = pending().valid() ? pending().get() : make(50);
   return *slot();
 }
 

@@ -35,8 +35,11 @@ class TscClock {
  public:
   // Calibrates over `calibration_ms` of wall time (cold path; sleeps).
   static void calibrate(int calibration_ms = 50);
-  // Process-wide instance, calibrated on first use.
+  // Process-wide instance, calibrated on first use (waiting for a calibration start_calibration() began).
   [[nodiscard]] static const TscClock& instance();
+  // Begins the process-wide calibration on its own thread, so that the 50 ms it sleeps overlap the caller's
+  // start-up instead of adding to it; instance() then waits only for what is left of it. Idempotent.
+  static void start_calibration();
 
   [[nodiscard]] bool invariant() const noexcept { return invariant_; }
   [[nodiscard]] double ns_per_tick() const noexcept { return ns_per_tick_; }

@@ -237,9 +237,9 @@ Logger::Logger(LoggerOptions options)
     throw Error(fmt::format("logger: queue_capacity {} must be a power of two >= 2", cap));
   if (options_.keep_files < 1) throw Error(fmt::format("logger: keep_files {} must be >= 1", options_.keep_files));
   if (options_.poll_interval_us < 1) throw Error("logger: poll_interval_us must be >= 1");
-  // Calibrate here so the first log line's timestamp conversion never sleeps on the logger thread
-  // and the hot path only ever reads the TSC.
-  (void)TscClock::instance();
+  // The TSC calibration starts here, beside the rest of the start-up (the hot path only ever reads the
+  // TSC); the first timestamp conversion, on the logger thread, waits for what is left of its 50 ms.
+  TscClock::start_calibration();
   open_file();
   if (options_.install_signal_handlers) {
     std::call_once(g_handlers_once, install_fatal_handlers);

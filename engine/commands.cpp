@@ -409,8 +409,6 @@ struct RunSession {
   void set_up(const char* mode, bool pipeline_reports_status) {
     install_run_signal_handlers();
     watcher = std::make_unique<SignalWatcher>(*logger, pipeline_reports_status);
-    const TscClock& clk = TscClock::instance();
-    if (!clk.warning().empty()) ENIGMA_LOG_WARN("engine", "{}", clk.warning());
     rc.fill_registry(registry);
     for (const RunConfig::ExchangeInfoFile& f : rc.exchange_info)
       ENIGMA_LOG_INFO("engine", "exchange_info venue={} instruments={} options_skipped={} unrepresentable={}",
@@ -494,6 +492,9 @@ struct RunSession {
       const char* tok = std::getenv(rc.admin.token_env.c_str());
       alerts->start_telegram_control(admin->port(), tok ? tok : "");
     }
+    // The TSC calibration (begun by the logger) ran beside the set-up above; what is left of it is waited for here.
+    const TscClock& clk = TscClock::instance();
+    if (!clk.warning().empty()) ENIGMA_LOG_WARN("engine", "{}", clk.warning());
     const SupervisorConfig& sv = rc.trading.supervisor;
     ENIGMA_LOG_INFO("supervisor", "supervisor_config on_kill={} on_stop={} max_daily_drawdown={} max_total_drawdown={} max_trades_per_day={} feed_down_s={}",
                     LogLiteral{to_string(sv.on_kill)}, LogLiteral{to_string(sv.on_stop)}, rc.trading.risk.max_daily_drawdown.to_double(),
