@@ -62,8 +62,8 @@
 #include "core/attributes.hpp"
 #include "core/clock.hpp"
 #include "core/fixed_point.hpp"
-#include "core/prefault.hpp"
 #include "core/instrument.hpp"
+#include "core/prefault.hpp"
 #include "core/spsc_ring.hpp"
 
 // Set in ThreadSanitizer builds (GCC defines __SANITIZE_THREAD__, clang answers __has_feature).

@@ -15,8 +15,8 @@
 #include <new>
 
 #include "core/error.hpp"
-#include "core/prefault.hpp"
 #include "core/events.hpp"
+#include "core/prefault.hpp"
 
 namespace enigma::feed {
 

@@ -56,7 +56,8 @@ FrameStream::Batch& FrameStream::acquire() {
   Batch& b = batches_[filling_ % kBatches];
   b.frames.clear();
   b.used = 0;
-  b.frame_limit = filling_ >= 4 ? kBatchFrames : std::min(kBatchFrames, kFirstBatchFrames << filling_);
+  static_assert(kFirstBatchFrames << 4 == kBatchFrames);  // the fifth batch and every later one are full size
+  b.frame_limit = filling_ >= 4 ? kBatchFrames : kFirstBatchFrames << filling_;
   if (b.capacity > kBatchBytes) {  // grown for one huge frame: back to the usual size
     b.bytes = std::make_unique_for_overwrite<char[]>(kBatchBytes);  // append() writes every byte it hands out
     b.capacity = kBatchBytes;
