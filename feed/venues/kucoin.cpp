@@ -7,6 +7,7 @@
 
 #include "feed/capture_reader.hpp"
 #include "feed/venues/json_fields.hpp"
+#include "feed/venues/json_scan.hpp"
 
 namespace enigma::feed::kucoin {
 
@@ -246,6 +247,269 @@ Errc snapshot_side(od::array levels, Side side, Writer& w, std::int64_t ts, std:
   return Errc::ok;
 }
 
+// What a push's topic says about its data: how to read it and the symbol it names ("/market/level2:BTC-USDT").
+// decode_data and the scanner route alike.
+enum class Kind : std::uint8_t { l2_delta, depth_n, bbo, trade, candle, mark, rest_snapshot, spot_l2, spot_level1, none };
+
+struct Route {
+  Kind kind{Kind::none};
+  std::uint32_t depth{0};  // depth_n: 5 or 50
+  std::string_view symbol;  // the topic's text after ':' (a candle's still ends in "_1min")
+};
+
+Route route_of(std::string_view topic, bool fut) noexcept {
+  const std::size_t colon = topic.find(':');
+  const std::string_view channel = topic.substr(0, colon);
+  Route r;
+  r.symbol = colon == std::string_view::npos ? std::string_view{} : topic.substr(colon + 1);
+  if (fut) {
+    if (json::is(channel, "/contractMarket/level2")) r.kind = Kind::l2_delta;
+    else if (json::is(channel, "/contractMarket/level2Depth5")) r.kind = Kind::depth_n, r.depth = 5;
+    else if (json::is(channel, "/contractMarket/level2Depth50")) r.kind = Kind::depth_n, r.depth = 50;
+    else if (json::is(channel, "/contractMarket/tickerV2") || json::is(channel, "/contractMarket/ticker")) r.kind = Kind::bbo;
+    else if (json::is(channel, "/contractMarket/execution")) r.kind = Kind::trade;
+    else if (json::is(channel, "/contractMarket/limitCandle") || json::is(channel, "/contractMarket/candle")) r.kind = Kind::candle;
+    else if (json::is(channel, "/contract/instrument")) r.kind = Kind::mark;
+    else if (json::is(channel, "/contractMarket/level2Snapshot")) r.kind = Kind::rest_snapshot;
+  } else {
+    if (json::is(channel, "/market/level2")) r.kind = Kind::spot_l2;
+    else if (json::is(channel, "/market/ticker")) r.kind = Kind::bbo;
+    else if (json::is(channel, "/market/match")) r.kind = Kind::trade;
+    else if (json::is(channel, "/market/candles")) r.kind = Kind::candle;
+    else if (json::is(channel, "/spotMarket/level2Depth5")) r.kind = Kind::depth_n, r.depth = 5;
+    else if (json::is(channel, "/spotMarket/level2Depth50")) r.kind = Kind::depth_n, r.depth = 50;
+    else if (json::is(channel, "/spotMarket/level1")) r.kind = Kind::spot_level1;
+  }
+  return r;
+}
+
+// ---- what both paths do once a message's fields are read --------------------------------------------
+
+// A futures level2 change, "price,side,size" at `seq`, as a one-level delta.
+Errc put_l2_change(Writer& w, std::uint64_t seq, std::uint64_t ts, std::string_view change, std::uint64_t& rounded) noexcept {
+  const std::size_t c1 = change.find(','), c2 = change.rfind(',');
+  if (c1 == std::string_view::npos || c1 == c2) return Errc::bad_format;
+  Event* b = w.push(EventType::book_batch, to_ns(ts));
+  if (!b) return Errc::capacity;
+  b->batch = BookBatch{seq, seq, 0, 1, 0, BookBatchKind::delta, false, false};
+  Event* l = w.push(EventType::book_level, to_ns(ts));
+  if (!l) return Errc::capacity;
+  l->level = BookLevel{};
+  if (const Errc e = side_of(change.substr(c1 + 1, c2 - c1 - 1), l->level.side); e != Errc::ok) return e;
+  if (const Errc e = json::parse_fixed_padded(change.substr(0, c1), l->level.price); e != Errc::ok) return e;
+  return parse_qty(change.substr(c2 + 1), l->level.qty, rounded);
+}
+
+// One change of a spot l2update, [price, size, sequence]. The changes come before the range that places
+// them, so the level carries its change sequence in venue_time_ns until finish_spot_l2. Price "0" marks a
+// sequence-only change (nothing to apply, but the sequence advances).
+Errc put_spot_change(Writer& w, Side side, std::string_view ps, std::string_view qs, std::uint64_t cseq,
+                     std::uint32_t& n, std::uint64_t& rounded) noexcept {
+  if (ps == "0") return Errc::ok;
+  Event* l = w.push(EventType::book_level, 0);
+  if (!l) return Errc::capacity;
+  l->h.venue_time_ns = static_cast<std::int64_t>(cseq);
+  l->level = BookLevel{};
+  l->level.side = side;
+  if (const Errc e = json::parse_fixed_padded(ps, l->level.price); e != Errc::ok) return e;
+  if (const Errc e = parse_qty(qs, l->level.qty, rounded); e != Errc::ok) return e;
+  ++n;
+  return Errc::ok;
+}
+
+// A spot l2update's batch header (at batch_index) and its levels, once the whole object has been read
+// (`has`: 1 sequenceStart, 2 sequenceEnd, 4 changes).
+Errc finish_spot_l2(EventBuffer& out, std::size_t batch_index, std::uint32_t has, std::uint64_t start, std::uint64_t end,
+                    std::uint64_t ts, std::uint32_t n) noexcept {
+  if (has != 7) return Errc::missing_field;
+  if (end < start) return Errc::out_of_range;
+  Event& be = const_cast<Event&>(out[batch_index]);
+  be.batch = BookBatch{end, start, 0, n, 0, BookBatchKind::delta, false, false};
+  be.h.venue_time_ns = to_ns(ts);
+  for (std::size_t i = batch_index + 1; i < out.size(); ++i) {
+    Event& l = const_cast<Event&>(out[i]);
+    // Offset of this change inside [start, end]; a change sequence outside the range (seen in
+    // recorded data) is treated as the message's first change rather than being dropped.
+    const auto cseq = static_cast<std::uint64_t>(l.h.venue_time_ns);
+    l.h.aux = cseq >= start && cseq <= end && cseq - start <= 0xFFFFFFFFu ? static_cast<std::uint32_t>(cseq - start) : 0;
+    l.h.venue_time_ns = to_ns(ts);
+  }
+  return Errc::ok;
+}
+
+// A trade's side and id once read (`has`: 1 side, 2 price, 4 size, 8 sequence). tradeId is numeric on both
+// venues today; older ids were 24-hex ObjectIds, for which the message sequence (also unique) is the id.
+Errc finish_trade(Event& ev, std::uint32_t has, std::string_view side, std::string_view tid, std::uint64_t seq,
+                  std::uint64_t ts) noexcept {
+  if (has != 15) return Errc::missing_field;
+  if (const Errc e = side_of(side, ev.trade.aggressor); e != Errc::ok) return e;
+  if (tid.empty() || digits_u64(tid, ev.trade.trade_id) != Errc::ok) ev.trade.trade_id = seq;
+  ev.h.venue_time_ns = to_ns(ts);
+  return Errc::ok;
+}
+
+// ---- the scanner: market-data pushes in their usual compact form, read in one pass ------------------
+//
+// The same fields as decode_push and decode_data, read by json::scan (feed/venues/json_scan.hpp) instead
+// of simdjson, for the pushes that are nearly every frame: futures level2, spot l2update, tickers (futures
+// tickerV2 and ticker, spot ticker) and trades (futures execution, spot match). It gives up (false) at
+// anything outside the scanner's JSON subset or that the simdjson path reads differently or refuses: an
+// envelope member twice, a value of an unexpected type or that does not parse (even one the simdjson path
+// ignores), an object or array where nothing is read, another channel, an unknown symbol. decode() then
+// reads the frame with simdjson from the start, so a frame gives the same events either way
+// (fuzz_kucoin_decoder decodes every input both ways and compares).
+namespace scan = json::scan;
+
+// get_text_or_number's subset: a string's text or a number's token.
+ENIGMA_ALWAYS_INLINE bool scan_text_or_number(const char*& p, const char* end, std::string_view& out) noexcept {
+  if (p < end && *p == '"') return scan::string(p, end, out);
+  const char* const s = p;
+  if (!scan::skip_number(p, end)) return false;
+  out = {s, static_cast<std::size_t>(p - s)};
+  return true;
+}
+
+// u64_of's subset: a JSON integer (ending at ',' or '}') or a string of digits.
+ENIGMA_ALWAYS_INLINE bool scan_u64_of(const char*& p, const char* end, std::uint64_t& out) noexcept {
+  if (p < end && *p == '"') {
+    std::string_view s;
+    return scan::string(p, end, s) && scan::digit_text(s, out);  // digits_u64, 16 digits at a time
+  }
+  return scan::u64(p, end, out);
+}
+
+template <class F>
+ENIGMA_ALWAYS_INLINE bool scan_fixed(const char*& p, const char* end, F& out) noexcept {
+  std::string_view s;
+  return scan_text_or_number(p, end, s) && json::parse_fixed_padded(s, out) == Errc::ok;
+}
+
+// Calls on() at each member of the object at p; on() reads the member (key and value) and returns false at
+// anything it does not take. Known keys are matched whole with scan::key_is; any other member is read by
+// other_member().
+template <class Fn>
+ENIGMA_ALWAYS_INLINE bool scan_members(const char*& p, const char* end, Fn&& on) noexcept {
+  if (!scan::expect(p, end, '{')) return false;
+  if (p < end && *p == '}') return ++p, true;
+  for (;;) {
+    if (!on()) [[unlikely]] return false;
+    bool more = false;
+    if (!scan::next(p, end, '}', more)) [[unlikely]] return false;
+    if (!more) return true;
+  }
+}
+
+// A member no reader takes: any key, a scalar value (an object or array is left to simdjson).
+ENIGMA_ALWAYS_INLINE bool other_member(const char*& p, const char* end) noexcept {
+  std::string_view k;
+  return scan::key(p, end, k) && scan::skip_scalar(p, end);
+}
+
+// Futures level2: {"sequence":N,"change":"price,side,size","timestamp":ms}
+bool scan_l2_delta(const char*& p, const char* end, Writer& w, std::uint64_t& rounded) noexcept {
+  std::uint64_t seq = 0, ts = 0;
+  std::string_view change;
+  std::uint32_t has = 0;
+  return scan_members(p, end,
+                      [&]() noexcept {
+                        if (scan::key_is(p, end, R"("sequence":)")) { has |= 1; return scan_u64_of(p, end, seq); }
+                        if (scan::key_is(p, end, R"("change":)")) { has |= 2; return scan_text_or_number(p, end, change); }
+                        if (scan::key_is(p, end, R"("timestamp":)")) return scan_u64_of(p, end, ts);
+                        return other_member(p, end);
+                      }) &&
+         has == 3 && put_l2_change(w, seq, ts, change, rounded) == Errc::ok;
+}
+
+// Spot l2update: {"changes":{"asks":[[p,s,seq]..],"bids":[..]},"sequenceEnd":B,"sequenceStart":A,"symbol":..,"time":ms}
+bool scan_spot_l2(const char*& p, const char* end, Writer& w, std::uint64_t& rounded) noexcept {
+  std::uint64_t start = 0, last = 0, ts = 0;
+  std::uint32_t has = 0, n = 0;
+  if (!w.push(EventType::book_batch, 0)) return false;
+  const std::size_t batch_index = w.out.size() - 1;
+  const auto changes = [&](Side side) noexcept {
+    if (!scan::expect(p, end, '[')) return false;
+    if (p < end && *p == ']') return ++p, true;
+    for (;;) {
+      std::string_view ps, qs;
+      std::uint64_t cseq = 0;
+      bool more = false;
+      if (!scan::expect(p, end, '[') || !scan_text_or_number(p, end, ps) || !scan::expect(p, end, ',') ||
+          !scan_text_or_number(p, end, qs) || !scan::expect(p, end, ',') || !scan_u64_of(p, end, cseq) ||
+          !scan::expect(p, end, ']') || put_spot_change(w, side, ps, qs, cseq, n, rounded) != Errc::ok ||
+          !scan::next(p, end, ']', more)) [[unlikely]]
+        return false;
+      if (!more) return true;
+    }
+  };
+  return scan_members(p, end,
+                      [&]() noexcept {
+                        if (scan::key_is(p, end, R"("sequenceStart":)")) { has |= 1; return scan_u64_of(p, end, start); }
+                        if (scan::key_is(p, end, R"("sequenceEnd":)")) { has |= 2; return scan_u64_of(p, end, last); }
+                        if (scan::key_is(p, end, R"("time":)")) return scan_u64_of(p, end, ts);
+                        if (!scan::key_is(p, end, R"("changes":)")) return other_member(p, end);
+                        has |= 4;
+                        return scan_members(p, end, [&]() noexcept {
+                          if (scan::key_is(p, end, R"("asks":)")) return changes(Side::sell);
+                          if (scan::key_is(p, end, R"("bids":)")) return changes(Side::buy);
+                          return other_member(p, end);
+                        });
+                      }) &&
+         finish_spot_l2(w.out, batch_index, has, start, last, ts, n) == Errc::ok;
+}
+
+// Futures tickerV2/ticker: sequence, bestBidPrice/bestBidSize/bestAskPrice/bestAskSize, ts (ns).
+// Spot ticker: sequence, bestBid/bestBidSize/bestAsk/bestAskSize, time (ms; "Time" in the docs).
+bool scan_bbo(const char*& p, const char* end, Writer& w, bool fut) noexcept {
+  Event* ev = w.push(EventType::bbo, 0);
+  if (!ev) return false;
+  ev->bbo = Bbo{};
+  Bbo& q = ev->bbo;
+  std::uint64_t ts = 0, ts_upper = 0;
+  std::uint32_t has = 0;
+  if (!scan_members(p, end, [&]() noexcept {
+        if (scan::key_is(p, end, R"("sequence":)")) { has |= 1; return scan_u64_of(p, end, q.seq); }
+        if (scan::key_is(p, end, R"("bestBidSize":)")) { has |= 4; return scan_fixed(p, end, q.bid_qty); }
+        if (scan::key_is(p, end, R"("bestAskSize":)")) { has |= 16; return scan_fixed(p, end, q.ask_qty); }
+        if (fut) {
+          if (scan::key_is(p, end, R"("bestBidPrice":)")) { has |= 2; return scan_fixed(p, end, q.bid_price); }
+          if (scan::key_is(p, end, R"("bestAskPrice":)")) { has |= 8; return scan_fixed(p, end, q.ask_price); }
+          if (scan::key_is(p, end, R"("ts":)")) return scan_u64_of(p, end, ts);
+        } else {
+          if (scan::key_is(p, end, R"("bestBid":)")) { has |= 2; return scan_fixed(p, end, q.bid_price); }
+          if (scan::key_is(p, end, R"("bestAsk":)")) { has |= 8; return scan_fixed(p, end, q.ask_price); }
+          if (scan::key_is(p, end, R"("time":)")) return scan_u64_of(p, end, ts);
+          if (scan::key_is(p, end, R"("Time":)")) return scan_u64_of(p, end, ts_upper);
+        }
+        return other_member(p, end);
+      }) ||
+      has != 31)
+    return false;
+  ev->h.venue_time_ns = to_ns(ts != 0 ? ts : ts_upper);
+  return true;
+}
+
+// Futures execution (ts ns) and spot match (time ns, a string).
+bool scan_trade(const char*& p, const char* end, Writer& w, bool fut) noexcept {
+  Event* ev = w.push(EventType::trade, 0);
+  if (!ev) return false;
+  ev->trade = Trade{};
+  std::string_view side, tid;
+  std::uint64_t seq = 0, ts = 0;
+  std::uint32_t has = 0;
+  return scan_members(p, end,
+                      [&]() noexcept {
+                        if (scan::key_is(p, end, R"("side":)")) { has |= 1; return scan_text_or_number(p, end, side); }
+                        if (scan::key_is(p, end, R"("price":)")) { has |= 2; return scan_fixed(p, end, ev->trade.price); }
+                        if (scan::key_is(p, end, R"("size":)")) { has |= 4; return scan_fixed(p, end, ev->trade.qty); }
+                        if (scan::key_is(p, end, R"("sequence":)")) { has |= 8; return scan_u64_of(p, end, seq); }
+                        if (scan::key_is(p, end, R"("tradeId":)")) return scan_text_or_number(p, end, tid);
+                        if (fut ? scan::key_is(p, end, R"("ts":)") : scan::key_is(p, end, R"("time":)"))
+                          return scan_u64_of(p, end, ts);
+                        return other_member(p, end);
+                      }) &&
+         finish_trade(*ev, has, side, tid, seq, ts) == Errc::ok;
+}
+
 }  // namespace
 
 // ---- bullet ---------------------------------------------------------------------------------------
@@ -298,10 +562,15 @@ DecodeResult Decoder::decode(std::string_view frame, std::size_t padded_capacity
     return failed(Errc::out_of_range, ErrorAction::skip);
   const simdjson::padded_string_view bytes(frame.data(), frame.size(), padded_capacity);
   const std::size_t first = out.size();
+  DecodeResult r;
+  // Market-data pushes, nearly every frame, are read in one pass in document order: by the scanner when
+  // they are in its JSON subset, else by simdjson.
+  if (scan_first_ && scan_push(frame, recv_tsc, out, r)) [[likely]] {
+    ++scanned_frames_;
+    return reject_impossible_values(r, out, first);
+  }
   od::document doc;
   if (parser_.iterate(bytes).get(doc)) return failed(Errc::bad_format, ErrorAction::skip);
-  // Market-data pushes, nearly every frame, are read in one pass in document order.
-  DecodeResult r;
   if (decode_push(frame, doc, recv_tsc, out, r)) [[likely]] return reject_impossible_values(r, out, first);
   // Anything else (control frames, a push whose data comes before its topic, anything malformed) is checked
   // by the DOM parser first (see validate_json), then its envelope is read by name.
@@ -310,6 +579,55 @@ DecodeResult Decoder::decode(std::string_view frame, std::size_t padded_capacity
     return failed(Errc::bad_format, ErrorAction::skip);
   if (parser_.iterate(bytes).get(doc)) return failed(Errc::bad_format, ErrorAction::skip);
   return reject_impossible_values(decode_message(doc, recv_tsc, out), out, first);
+}
+
+bool Decoder::scan_push(std::string_view frame, std::uint64_t recv_tsc, EventBuffer& out, DecodeResult& r) noexcept {
+  const char* p = frame.data();
+  const char* const end = p + frame.size();
+  const std::size_t start = out.size();
+  const std::uint64_t rounded_before = rounded_levels_;
+  const bool fut = venue_ == Venue::kucoin_futures;
+  // The instrument is looked up once the whole frame has been read (a lookup may register the symbol, which
+  // the simdjson path must then do too); until then the events carry none.
+  Writer w{out, start, venue_, kInvalidInstrument, recv_tsc};
+  std::string_view type, topic, data_topic;
+  std::uint32_t seen = 0;  // 1 type, 2 topic, 4 subject, 8 data
+  Route route;
+  // Each envelope member at most once (the simdjson paths would read a repeated one differently).
+  const auto first_time = [&seen](std::uint32_t bit) noexcept { return (seen & bit) == 0 && (seen |= bit) != 0; };
+  const bool read = scan_members(p, end, [&]() noexcept {
+    std::string_view subject;  // read by the simdjson path only for the topics the scanner leaves to it
+    if (scan::key_is(p, end, R"("type":)")) return first_time(1) && scan::string(p, end, type);
+    if (scan::key_is(p, end, R"("subject":)")) return first_time(4) && scan::string(p, end, subject);
+    if (scan::key_is(p, end, R"("topic":)")) {
+      // After the data, the topic it was read with (the frame's last "topic" member) must be this one.
+      return first_time(2) && scan::string(p, end, topic) && (!(seen & 8) || topic == data_topic);
+    }
+    if (!scan::key_is(p, end, R"("data":)")) return other_member(p, end);
+    if (!first_time(8)) return false;
+    // KuCoin sends the data before the topic that says how to read it: then the topic is taken from the
+    // frame's tail, as decode_push does.
+    data_topic = (seen & 2) ? topic : last_string_member(frame, R"("topic":")");
+    route = route_of(data_topic, fut);
+    switch (route.kind) {
+      case Kind::l2_delta: return scan_l2_delta(p, end, w, rounded_levels_);
+      case Kind::spot_l2: return scan_spot_l2(p, end, w, rounded_levels_);
+      case Kind::bbo: return !json::is(route.symbol, "all") && scan_bbo(p, end, w, fut);  // "all": symbol in subject
+      case Kind::trade: return scan_trade(p, end, w, fut);
+      default: return false;  // depth, candles, instrument pushes, snapshots: simdjson reads them
+    }
+  });
+  const InstrumentId id = read && (seen & 10) == 10 && json::is(type, "message") && scan::only_space(p, end)
+                              ? symbols_.find(route.symbol)
+                              : kInvalidInstrument;
+  if (id == kInvalidInstrument) {
+    out.truncate(start);
+    rounded_levels_ = rounded_before;
+    return false;
+  }
+  for (std::size_t i = start; i < out.size(); ++i) const_cast<Event&>(out[i]).h.instrument = id;
+  r = w.done();
+  return true;
 }
 
 bool Decoder::decode_push(std::string_view frame, od::document& doc, std::uint64_t recv_tsc, EventBuffer& out,
@@ -417,33 +735,12 @@ DecodeResult Decoder::decode_message(od::document& doc, std::uint64_t recv_tsc, 
 
 DecodeResult Decoder::decode_data(od::value* dv, std::string_view topic, std::string_view subject,
                                   std::uint64_t recv_tsc, EventBuffer& out) noexcept {
-  const std::size_t colon = topic.find(':');
-  const std::string_view channel = topic.substr(0, colon);
-  std::string_view symbol = colon == std::string_view::npos ? std::string_view{} : topic.substr(colon + 1);
-
-  enum class Kind { l2_delta, depth_n, bbo, trade, candle, mark, rest_snapshot, spot_l2, spot_level1, none };
-  Kind kind = Kind::none;
-  std::uint32_t depth = 0;
-  std::uint32_t interval = 0;
   const bool fut = venue_ == Venue::kucoin_futures;
-  if (fut) {
-    if (json::is(channel, "/contractMarket/level2")) kind = Kind::l2_delta;
-    else if (json::is(channel, "/contractMarket/level2Depth5")) kind = Kind::depth_n, depth = 5;
-    else if (json::is(channel, "/contractMarket/level2Depth50")) kind = Kind::depth_n, depth = 50;
-    else if (json::is(channel, "/contractMarket/tickerV2") || json::is(channel, "/contractMarket/ticker")) kind = Kind::bbo;
-    else if (json::is(channel, "/contractMarket/execution")) kind = Kind::trade;
-    else if (json::is(channel, "/contractMarket/limitCandle") || json::is(channel, "/contractMarket/candle")) kind = Kind::candle;
-    else if (json::is(channel, "/contract/instrument")) kind = Kind::mark;
-    else if (json::is(channel, "/contractMarket/level2Snapshot")) kind = Kind::rest_snapshot;
-  } else {
-    if (json::is(channel, "/market/level2")) kind = Kind::spot_l2;
-    else if (json::is(channel, "/market/ticker")) kind = Kind::bbo;
-    else if (json::is(channel, "/market/match")) kind = Kind::trade;
-    else if (json::is(channel, "/market/candles")) kind = Kind::candle;
-    else if (json::is(channel, "/spotMarket/level2Depth5")) kind = Kind::depth_n, depth = 5;
-    else if (json::is(channel, "/spotMarket/level2Depth50")) kind = Kind::depth_n, depth = 50;
-    else if (json::is(channel, "/spotMarket/level1")) kind = Kind::spot_level1;
-  }
+  const Route route = route_of(topic, fut);
+  const Kind kind = route.kind;
+  const std::uint32_t depth = route.depth;
+  std::string_view symbol = route.symbol;
+  std::uint32_t interval = 0;
   if (kind == Kind::none) return ignored();
   if (kind == Kind::candle) {
     // "SYMBOL_1min": the symbol itself may contain '_' on neither venue, so split at the last one.
@@ -482,23 +779,11 @@ DecodeResult Decoder::decode_data(od::value* dv, std::string_view topic, std::st
       });
       if (e != Errc::ok) break;
       if (has != 3) { e = Errc::missing_field; break; }
-      const std::size_t c1 = change.find(','), c2 = change.rfind(',');
-      if (c1 == std::string_view::npos || c1 == c2) { e = Errc::bad_format; break; }
-      Event* b = w.push(EventType::book_batch, to_ns(ts));
-      if (!b) { e = Errc::capacity; break; }
-      b->batch = BookBatch{seq, seq, 0, 1, 0, BookBatchKind::delta, false, false};
-      Event* l = w.push(EventType::book_level, to_ns(ts));
-      if (!l) { e = Errc::capacity; break; }
-      l->level = BookLevel{};
-      if ((e = side_of(change.substr(c1 + 1, c2 - c1 - 1), l->level.side)) != Errc::ok) break;
-      if ((e = json::parse_fixed_padded(change.substr(0, c1), l->level.price)) != Errc::ok) break;
-      e = parse_qty(change.substr(c2 + 1), l->level.qty, rounded_levels_);
+      e = put_l2_change(w, seq, ts, change, rounded_levels_);
       break;
     }
     case Kind::spot_l2: {
       // {"changes":{"asks":[[p,s,seq]..],"bids":[..]},"sequenceEnd":B,"sequenceStart":A,"symbol":..,"time":ms}
-      // The changes come before the range that places them, so each level first carries its change
-      // sequence in venue_time_ns and is finished once the whole object has been read.
       std::uint64_t start = 0, end = 0, ts = 0;
       Event* b = w.push(EventType::book_batch, 0);
       if (!b) { e = Errc::capacity; break; }
@@ -536,34 +821,13 @@ DecodeResult Decoder::decode_data(od::value* dv, std::string_view topic, std::st
               ++k3;
             }
             if (k3 < 3) return Errc::missing_field;
-            // Price "0" marks a sequence-only change (nothing to apply, but the sequence advances).
-            if (ps == "0") continue;
-            Event* l = w.push(EventType::book_level, 0);
-            if (!l) return Errc::capacity;
-            l->h.venue_time_ns = static_cast<std::int64_t>(cseq);  // finished below
-            l->level = BookLevel{};
-            l->level.side = side;
-            if (const Errc pe = json::parse_fixed_padded(ps, l->level.price); pe != Errc::ok) return pe;
-            if (const Errc pe = parse_qty(qs, l->level.qty, rounded_levels_); pe != Errc::ok) return pe;
-            ++n;
+            if (const Errc pe = put_spot_change(w, side, ps, qs, cseq, n, rounded_levels_); pe != Errc::ok) return pe;
           }
           return Errc::ok;
         });
       });
       if (e != Errc::ok) break;
-      if (has != 7) { e = Errc::missing_field; break; }
-      if (end < start) { e = Errc::out_of_range; break; }
-      Event& be = const_cast<Event&>(out[batch_index]);
-      be.batch = BookBatch{end, start, 0, n, 0, BookBatchKind::delta, false, false};
-      be.h.venue_time_ns = to_ns(ts);
-      for (std::size_t i = batch_index + 1; i < out.size(); ++i) {
-        Event& l = const_cast<Event&>(out[i]);
-        // Offset of this change inside [start, end]; a change sequence outside the range (seen in
-        // recorded data) is treated as the message's first change rather than being dropped.
-        const auto cseq = static_cast<std::uint64_t>(l.h.venue_time_ns);
-        l.h.aux = cseq >= start && cseq <= end && cseq - start <= 0xFFFFFFFFu ? static_cast<std::uint32_t>(cseq - start) : 0;
-        l.h.venue_time_ns = to_ns(ts);
-      }
+      e = finish_spot_l2(out, batch_index, has, start, end, ts, n);
       break;
     }
     case Kind::depth_n: {
@@ -649,8 +913,7 @@ DecodeResult Decoder::decode_data(od::value* dv, std::string_view topic, std::st
       break;
     }
     case Kind::trade: {
-      // Futures execution: ts ns; spot l3match: time ns (string). tradeId is numeric on both today;
-      // older ids were 24-hex ObjectIds, for which the message sequence (also unique) is the id.
+      // Futures execution: ts ns; spot l3match: time ns (string).
       Event* ev = w.push(EventType::trade, 0);
       if (!ev) { e = Errc::capacity; break; }
       ev->trade = Trade{};
@@ -665,11 +928,7 @@ DecodeResult Decoder::decode_data(od::value* dv, std::string_view topic, std::st
         else if (fut ? json::is(k, "ts") : json::is(k, "time")) (void)u64_of(v, ts);
         return Errc::ok;
       });
-      if (e != Errc::ok) break;
-      if (has != 15) { e = Errc::missing_field; break; }
-      if ((e = side_of(side, ev->trade.aggressor)) != Errc::ok) break;
-      if (tid.empty() || digits_u64(tid, ev->trade.trade_id) != Errc::ok) ev->trade.trade_id = seq;
-      ev->h.venue_time_ns = to_ns(ts);
+      if (e == Errc::ok) e = finish_trade(*ev, has, side, tid, seq, ts);
       break;
     }
     case Kind::candle: {

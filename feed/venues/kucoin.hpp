@@ -110,7 +110,17 @@ class Decoder {
   [[nodiscard]] std::uint64_t rounded_levels() const noexcept { return rounded_levels_; }
   [[nodiscard]] Venue venue() const noexcept { return venue_; }
 
+  // Market-data pushes (futures level2, spot l2update, tickers, trades) are first read by a strict one-pass
+  // scanner (feed/venues/json_scan.hpp) and only frames outside its JSON subset by simdjson; both give the
+  // same events. false: simdjson for every frame (the differential fuzz target and the tests compare the two).
+  void set_scanner(bool on) noexcept { scan_first_ = on; }
+  // Frames the scanner decoded (the others went to simdjson).
+  [[nodiscard]] std::uint64_t scanned_frames() const noexcept { return scanned_frames_; }
+
  private:
+  // The scanner's read of a push: true when it decoded the frame (`r` says how); false, with nothing left in
+  // `out`, when simdjson must read it.
+  bool scan_push(std::string_view frame, std::uint64_t recv_tsc, EventBuffer& out, DecodeResult& r) noexcept;
 
   // The one-pass read of a push {"type":"message","topic":..,"subject":..,"data":{..}}: true when it decoded
   // the frame (`r` says how); false, with nothing left in `out`, when the frame needs decode_message.
@@ -131,6 +141,8 @@ class Decoder {
   simdjson::dom::parser validator_;
   ControlFrame control_{};
   std::uint64_t rounded_levels_{0};
+  bool scan_first_{true};
+  std::uint64_t scanned_frames_{0};
 };
 
 // Level-2 book sync for one instrument (KuCoin Futures and spot share one rule, because a futures

@@ -84,6 +84,46 @@ TEST(JsonScan, StringsAndKeys) {
   EXPECT_FALSE(key(p, k4.end(), k));
 }
 
+// KuCoin's sequences come as digit strings ("1613277183874"): the text alone is read, whatever follows it.
+TEST(JsonScan, DigitText) {
+  auto read = [](const std::string& s, std::uint64_t& v) {
+    const Input in(s);
+    return digit_text(std::string_view(in.begin(), in.size), v);
+  };
+  std::uint64_t v = 7;
+  EXPECT_TRUE(read("0", v));
+  EXPECT_EQ(v, 0u);
+  EXPECT_TRUE(read("1613277183874", v));
+  EXPECT_EQ(v, 1613277183874u);
+  EXPECT_TRUE(read("0012", v));  // leading zeros, as the simdjson path's digit strings allow
+  EXPECT_EQ(v, 12u);
+  EXPECT_TRUE(read("1234567890123456", v));  // 16: the widest the SIMD read takes
+  EXPECT_EQ(v, 1234567890123456u);
+  EXPECT_TRUE(read("9999999999999999999", v));  // 19: the serial read
+  EXPECT_EQ(v, 9999999999999999999u);
+  v = 7;
+  EXPECT_FALSE(read("", v));
+  EXPECT_FALSE(read("12345678901234567890", v));  // 20 digits
+  EXPECT_FALSE(read("12a4", v));
+  EXPECT_FALSE(read("-1", v));
+  EXPECT_FALSE(read("1.0", v));
+  EXPECT_FALSE(read("12345678901234:6", v));  // a non-digit in the 16th place
+  EXPECT_EQ(v, 7u);  // nothing written when refused
+}
+
+TEST(JsonScan, WholeKeys) {
+  const Input in(R"("bestBidSize":"1","bestBid":"2")");
+  const char* p = in.begin();
+  EXPECT_FALSE(key_is(p, in.end(), R"("bestBid":)"));  // a longer key with the same start
+  EXPECT_EQ(p, in.begin());
+  EXPECT_TRUE(key_is(p, in.end(), R"("bestBidSize":)"));
+  EXPECT_EQ(*p, '"');
+  const std::string cut = R"("bestBid":)";  // the colon lies past the end given
+  p = cut.data();
+  EXPECT_FALSE(key_is(p, cut.data() + cut.size() - 1, R"("bestBid":)"));
+  EXPECT_TRUE(key_is(p, cut.data() + cut.size(), R"("bestBid":)"));
+}
+
 TEST(JsonScan, SkippedScalars) {
   auto skip = [](const std::string& s) {
     const Input in(s);

@@ -12,6 +12,7 @@
 #include "feed/capture_reader.hpp"
 #include "feed/venues/kucoin.hpp"
 #include "tests/support/alloc_counter.hpp"
+#include "tests/support/decode_both.hpp"
 
 namespace enigma::feed::kucoin {
 namespace {
@@ -654,6 +655,63 @@ TEST(KucoinSpot, EnvelopeOrderAndADecoyTopicGiveTheSameTicker) {
   const DecodeResult r = f.decode(R"({"data":)" + data + R"(,"subject":"trade.ticker","type":"message"})");
   EXPECT_FALSE(r.ok());
   EXPECT_EQ(f.out.size(), 0u);
+}
+
+// The one-pass scanner against the simdjson path on every recorded and documented frame: the same result and
+// the same events, field by field. The scanner takes the pushes it reads (futures level2, tickerV2, ticker and
+// execution; spot l2update, ticker and match) and leaves every other frame to simdjson. Expected counts from
+// `grep -c` of those topics in the files; the spot `/market/ticker:all` pushes (the symbol is in the subject)
+// are left to simdjson.
+TEST(KucoinDecoder, ScannerAndSimdjsonAgreeOnEveryRecordedFrame) {
+  struct Source {
+    Venue venue;
+    const char* file;
+    const char* field;           // the doc files wrap each payload in {"example": ...}
+    std::uint64_t scanned;       // frames of the scanner's topics
+  };
+  const Source sources[] = {
+      {Venue::kucoin_futures, "tardis_mappertest_futures_messages.jsonl", nullptr, 2 + 4 + 1},
+      {Venue::kucoin_futures, "cryptocrawler_futures_ws_rest_samples.jsonl", nullptr, 3 + 3 + 3},
+      {Venue::kucoin_futures, "kucoin_official_futures_public_ws_examples.jsonl", "example", 1 + 1 + 1 + 1},
+      {Venue::kucoin_spot, "cryptocrawler_spot_ws_rest_samples.jsonl", nullptr, 2 + 1 + 1},
+      {Venue::kucoin_spot, "kucoin_official_spot_public_ws_examples.jsonl", "example", 1 + 1 + 1},
+  };
+  EventBuffer a(1u << 16), b(1u << 16);
+  for (const Source& src : sources) {
+    InstrumentRegistry reg_a(256), reg_b(256);
+    Decoder scanned(src.venue, reg_a, true);
+    Decoder plain(src.venue, reg_b, true);
+    plain.set_scanner(false);
+    const auto lines = load_lines(src.file, src.field);
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      const simdjson::padded_string padded(lines[i]);
+      CapturedFrame f;
+      f.payload = std::string_view(padded.data(), padded.size());
+      f.padded_capacity = padded.size() + simdjson::SIMDJSON_PADDING;
+      f.line_no = i + 1;
+      DecodeResult rb;
+      ASSERT_TRUE(test::decode_both(scanned, plain, f, a, b, rb)) << src.file;
+    }
+    EXPECT_EQ(scanned.scanned_frames(), src.scanned) << src.file;
+    EXPECT_EQ(plain.scanned_frames(), 0u);
+  }
+  // The recorded spot session: 3,853 l2update, 830 ticker and 18 match pushes of 4,736 lines.
+  CaptureReader cap(data_path("cryptofeed_spot_ws_level2_ticker_match_candles_10sym_20210425.raw.txt.gz"));
+  InstrumentRegistry reg_a(256), reg_b(256);
+  Decoder scanned(Venue::kucoin_spot, reg_a, true);
+  Decoder plain(Venue::kucoin_spot, reg_b, true);
+  plain.set_scanner(false);
+  CapturedFrame f;
+  std::uint64_t decoded = 0;
+  while (cap.next(f)) {
+    if (f.kind != FrameKind::ws_received) continue;
+    DecodeResult rb;
+    ASSERT_TRUE(test::decode_both(scanned, plain, f, a, b, rb));
+    decoded += rb.ok() && rb.events > 0;
+  }
+  EXPECT_EQ(scanned.scanned_frames(), 3853u + 830u + 18u);
+  EXPECT_EQ(scanned.rounded_levels(), plain.rounded_levels());
+  EXPECT_GE(decoded, scanned.scanned_frames());
 }
 
 TEST(KucoinSpotCheck, CaptureRebuildsNineBooksAndMatchesEveryTicker) {
