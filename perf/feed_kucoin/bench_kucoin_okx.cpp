@@ -111,6 +111,12 @@ const Capture& spot_l2() { static Capture c = load(kSpot, "trade.l2update"); ret
 const Capture& spot_ticker() { static Capture c = load(kSpot, "trade.ticker"); return c; }
 const Capture& okx_update() { static Capture c = load(kOkx, R"("action":"update")"); return c; }
 
+// The OKX BTC-USDT books stream from its snapshot on (the subscription's answer before it carries no book).
+const Capture& okx_btc_books() {
+  static Capture c = load(kOkx, R"("channel":"books","instId":"BTC-USDT"},"action":")");
+  return c;
+}
+
 void BM_KucoinSpotL2_FloorOnDemandWalk(benchmark::State& s) { floor_ondemand(s, spot_l2()); }
 void BM_KucoinSpotL2_FloorDom(benchmark::State& s) { floor_dom(s, spot_l2()); }
 void BM_KucoinSpotTicker_FloorOnDemandWalk(benchmark::State& s) { floor_ondemand(s, spot_ticker()); }
@@ -204,7 +210,7 @@ void BM_KucoinSpotL2_DecodeApply(benchmark::State& state) {
 
 // Decode + book sync + checksum over the OKX BTC-USDT books stream (snapshot re-applied at the end).
 void BM_OkxBooksUpdate_DecodeApply(benchmark::State& state) {
-  static Capture c = load(kOkx, R"("channel":"books","instId":"BTC-USDT"})");
+  static const Capture& c = okx_btc_books();
   InstrumentRegistry reg(64);
   okx::Decoder d(reg, true);
   EventBuffer out(16384), snap_events(16384);
@@ -234,7 +240,7 @@ void BM_OkxBooksUpdate_DecodeApply(benchmark::State& state) {
 // The OKX checksum alone (top 25 per side to text, CRC32) on the BTC-USDT book after each update of
 // the capture in turn (books precomputed outside the timed loop).
 void BM_OkxChecksum(benchmark::State& state) {
-  static Capture c = load(kOkx, R"("channel":"books","instId":"BTC-USDT"})");
+  static const Capture& c = okx_btc_books();
   InstrumentRegistry reg(64);
   okx::Decoder d(reg, true);
   EventBuffer out(16384);
@@ -344,7 +350,7 @@ void BM_KucoinSpotTicker_VsWalk(benchmark::State& state) {
 
 // OKX BTC-USDT books from its snapshot: decode + BookSync + checksum verified on every update.
 void BM_OkxBooks_VsWalk(benchmark::State& state) {
-  static Capture c = load(kOkx, R"("channel":"books","instId":"BTC-USDT"})");
+  static const Capture& c = okx_btc_books();
   InstrumentRegistry reg(64);
   okx::Decoder d(reg, true);
   EventBuffer out(16384);
