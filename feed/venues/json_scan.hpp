@@ -125,7 +125,7 @@ ENIGMA_ALWAYS_INLINE bool u64(const char*& p, const char* end, std::uint64_t& ou
       const __m128i iota = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
       // Lane j takes digit j - (16 - run); lanes before the number shuffle in zero (index high bit set).
       const __m128i idx = _mm_sub_epi8(iota, _mm_set1_epi8(static_cast<char>(16 - run)));
-      out = detail::sixteen_digits(_mm_shuffle_epi8(d, idx));
+      out = enigma::detail::sixteen_digits(_mm_shuffle_epi8(d, idx));
       p = c + run;
       return true;
     }
@@ -155,7 +155,7 @@ ENIGMA_ALWAYS_INLINE bool digit_text(std::string_view s, std::uint64_t& out) noe
     const unsigned want = (1u << n) - 1u;
     if ((static_cast<unsigned>(_mm_movemask_epi8(digit)) & want) != want) return false;
     const __m128i iota = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    out = detail::sixteen_digits(_mm_shuffle_epi8(d, _mm_sub_epi8(iota, _mm_set1_epi8(static_cast<char>(16 - n)))));
+    out = enigma::detail::sixteen_digits(_mm_shuffle_epi8(d, _mm_sub_epi8(iota, _mm_set1_epi8(static_cast<char>(16 - n)))));
     return true;
   }
 #endif
@@ -219,6 +219,36 @@ inline bool skip_scalar(const char*& p, const char* end) noexcept {
       return u64(p, end, x) || skip_number(p, end);
     }
   }
+}
+
+// A string's text or a number's token (what the simdjson paths' get_text_or_number gives).
+ENIGMA_ALWAYS_INLINE bool text_or_number(const char*& p, const char* end, std::string_view& out) noexcept {
+  if (p < end && *p == '"') return string(p, end, out);
+  const char* const s = p;
+  if (!skip_number(p, end)) return false;
+  out = {s, static_cast<std::size_t>(p - s)};
+  return true;
+}
+
+// Calls on() at each member of the object at p; on() reads the member (key and value) and returns false at
+// anything it does not take. Known keys are matched whole with key_is; any other member is read by
+// other_member().
+template <class Fn>
+ENIGMA_ALWAYS_INLINE bool members(const char*& p, const char* end, Fn&& on) noexcept {
+  if (!expect(p, end, '{')) return false;
+  if (p < end && *p == '}') return ++p, true;
+  for (;;) {
+    if (!on()) [[unlikely]] return false;
+    bool more = false;
+    if (!next(p, end, '}', more)) [[unlikely]] return false;
+    if (!more) return true;
+  }
+}
+
+// A member no reader takes: any key, a scalar value (an object or array is left to simdjson).
+inline bool other_member(const char*& p, const char* end) noexcept {
+  std::string_view k;
+  return key(p, end, k) && skip_scalar(p, end);
 }
 
 // Only JSON whitespace from p to end.

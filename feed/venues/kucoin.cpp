@@ -360,15 +360,6 @@ Errc finish_trade(Event& ev, std::uint32_t has, std::string_view side, std::stri
 // (fuzz_kucoin_decoder decodes every input both ways and compares).
 namespace scan = json::scan;
 
-// get_text_or_number's subset: a string's text or a number's token.
-ENIGMA_ALWAYS_INLINE bool scan_text_or_number(const char*& p, const char* end, std::string_view& out) noexcept {
-  if (p < end && *p == '"') return scan::string(p, end, out);
-  const char* const s = p;
-  if (!scan::skip_number(p, end)) return false;
-  out = {s, static_cast<std::size_t>(p - s)};
-  return true;
-}
-
 // u64_of's subset: a JSON integer (ending at ',' or '}') or a string of digits.
 ENIGMA_ALWAYS_INLINE bool scan_u64_of(const char*& p, const char* end, std::uint64_t& out) noexcept {
   if (p < end && *p == '"') {
@@ -381,28 +372,7 @@ ENIGMA_ALWAYS_INLINE bool scan_u64_of(const char*& p, const char* end, std::uint
 template <class F>
 ENIGMA_ALWAYS_INLINE bool scan_fixed(const char*& p, const char* end, F& out) noexcept {
   std::string_view s;
-  return scan_text_or_number(p, end, s) && json::parse_fixed_padded(s, out) == Errc::ok;
-}
-
-// Calls on() at each member of the object at p; on() reads the member (key and value) and returns false at
-// anything it does not take. Known keys are matched whole with scan::key_is; any other member is read by
-// other_member().
-template <class Fn>
-ENIGMA_ALWAYS_INLINE bool scan_members(const char*& p, const char* end, Fn&& on) noexcept {
-  if (!scan::expect(p, end, '{')) return false;
-  if (p < end && *p == '}') return ++p, true;
-  for (;;) {
-    if (!on()) [[unlikely]] return false;
-    bool more = false;
-    if (!scan::next(p, end, '}', more)) [[unlikely]] return false;
-    if (!more) return true;
-  }
-}
-
-// A member no reader takes: any key, a scalar value (an object or array is left to simdjson).
-ENIGMA_ALWAYS_INLINE bool other_member(const char*& p, const char* end) noexcept {
-  std::string_view k;
-  return scan::key(p, end, k) && scan::skip_scalar(p, end);
+  return scan::text_or_number(p, end, s) && json::parse_fixed_padded(s, out) == Errc::ok;
 }
 
 // Futures level2: {"sequence":N,"change":"price,side,size","timestamp":ms}
@@ -410,12 +380,12 @@ bool scan_l2_delta(const char*& p, const char* end, Writer& w, std::uint64_t& ro
   std::uint64_t seq = 0, ts = 0;
   std::string_view change;
   std::uint32_t has = 0;
-  return scan_members(p, end,
+  return scan::members(p, end,
                       [&]() noexcept {
                         if (scan::key_is(p, end, R"("sequence":)")) { has |= 1; return scan_u64_of(p, end, seq); }
-                        if (scan::key_is(p, end, R"("change":)")) { has |= 2; return scan_text_or_number(p, end, change); }
+                        if (scan::key_is(p, end, R"("change":)")) { has |= 2; return scan::text_or_number(p, end, change); }
                         if (scan::key_is(p, end, R"("timestamp":)")) return scan_u64_of(p, end, ts);
-                        return other_member(p, end);
+                        return scan::other_member(p, end);
                       }) &&
          has == 3 && put_l2_change(w, seq, ts, change, rounded) == Errc::ok;
 }
@@ -433,25 +403,25 @@ bool scan_spot_l2(const char*& p, const char* end, Writer& w, std::uint64_t& rou
       std::string_view ps, qs;
       std::uint64_t cseq = 0;
       bool more = false;
-      if (!scan::expect(p, end, '[') || !scan_text_or_number(p, end, ps) || !scan::expect(p, end, ',') ||
-          !scan_text_or_number(p, end, qs) || !scan::expect(p, end, ',') || !scan_u64_of(p, end, cseq) ||
+      if (!scan::expect(p, end, '[') || !scan::text_or_number(p, end, ps) || !scan::expect(p, end, ',') ||
+          !scan::text_or_number(p, end, qs) || !scan::expect(p, end, ',') || !scan_u64_of(p, end, cseq) ||
           !scan::expect(p, end, ']') || put_spot_change(w, side, ps, qs, cseq, n, rounded) != Errc::ok ||
           !scan::next(p, end, ']', more)) [[unlikely]]
         return false;
       if (!more) return true;
     }
   };
-  return scan_members(p, end,
+  return scan::members(p, end,
                       [&]() noexcept {
                         if (scan::key_is(p, end, R"("sequenceStart":)")) { has |= 1; return scan_u64_of(p, end, start); }
                         if (scan::key_is(p, end, R"("sequenceEnd":)")) { has |= 2; return scan_u64_of(p, end, last); }
                         if (scan::key_is(p, end, R"("time":)")) return scan_u64_of(p, end, ts);
-                        if (!scan::key_is(p, end, R"("changes":)")) return other_member(p, end);
+                        if (!scan::key_is(p, end, R"("changes":)")) return scan::other_member(p, end);
                         has |= 4;
-                        return scan_members(p, end, [&]() noexcept {
+                        return scan::members(p, end, [&]() noexcept {
                           if (scan::key_is(p, end, R"("asks":)")) return changes(Side::sell);
                           if (scan::key_is(p, end, R"("bids":)")) return changes(Side::buy);
-                          return other_member(p, end);
+                          return scan::other_member(p, end);
                         });
                       }) &&
          finish_spot_l2(w.out, batch_index, has, start, last, ts, n) == Errc::ok;
@@ -466,7 +436,7 @@ bool scan_bbo(const char*& p, const char* end, Writer& w, bool fut) noexcept {
   Bbo& q = ev->bbo;
   std::uint64_t ts = 0, ts_upper = 0;
   std::uint32_t has = 0;
-  if (!scan_members(p, end, [&]() noexcept {
+  if (!scan::members(p, end, [&]() noexcept {
         if (scan::key_is(p, end, R"("sequence":)")) { has |= 1; return scan_u64_of(p, end, q.seq); }
         if (scan::key_is(p, end, R"("bestBidSize":)")) { has |= 4; return scan_fixed(p, end, q.bid_qty); }
         if (scan::key_is(p, end, R"("bestAskSize":)")) { has |= 16; return scan_fixed(p, end, q.ask_qty); }
@@ -480,7 +450,7 @@ bool scan_bbo(const char*& p, const char* end, Writer& w, bool fut) noexcept {
           if (scan::key_is(p, end, R"("time":)")) return scan_u64_of(p, end, ts);
           if (scan::key_is(p, end, R"("Time":)")) return scan_u64_of(p, end, ts_upper);
         }
-        return other_member(p, end);
+        return scan::other_member(p, end);
       }) ||
       has != 31)
     return false;
@@ -496,16 +466,16 @@ bool scan_trade(const char*& p, const char* end, Writer& w, bool fut) noexcept {
   std::string_view side, tid;
   std::uint64_t seq = 0, ts = 0;
   std::uint32_t has = 0;
-  return scan_members(p, end,
+  return scan::members(p, end,
                       [&]() noexcept {
-                        if (scan::key_is(p, end, R"("side":)")) { has |= 1; return scan_text_or_number(p, end, side); }
+                        if (scan::key_is(p, end, R"("side":)")) { has |= 1; return scan::text_or_number(p, end, side); }
                         if (scan::key_is(p, end, R"("price":)")) { has |= 2; return scan_fixed(p, end, ev->trade.price); }
                         if (scan::key_is(p, end, R"("size":)")) { has |= 4; return scan_fixed(p, end, ev->trade.qty); }
                         if (scan::key_is(p, end, R"("sequence":)")) { has |= 8; return scan_u64_of(p, end, seq); }
-                        if (scan::key_is(p, end, R"("tradeId":)")) return scan_text_or_number(p, end, tid);
+                        if (scan::key_is(p, end, R"("tradeId":)")) return scan::text_or_number(p, end, tid);
                         if (fut ? scan::key_is(p, end, R"("ts":)") : scan::key_is(p, end, R"("time":)"))
                           return scan_u64_of(p, end, ts);
-                        return other_member(p, end);
+                        return scan::other_member(p, end);
                       }) &&
          finish_trade(*ev, has, side, tid, seq, ts) == Errc::ok;
 }
@@ -595,7 +565,7 @@ bool Decoder::scan_push(std::string_view frame, std::uint64_t recv_tsc, EventBuf
   Route route;
   // Each envelope member at most once (the simdjson paths would read a repeated one differently).
   const auto first_time = [&seen](std::uint32_t bit) noexcept { return (seen & bit) == 0 && (seen |= bit) != 0; };
-  const bool read = scan_members(p, end, [&]() noexcept {
+  const bool read = scan::members(p, end, [&]() noexcept {
     std::string_view subject;  // read by the simdjson path only for the topics the scanner leaves to it
     if (scan::key_is(p, end, R"("type":)")) return first_time(1) && scan::string(p, end, type);
     if (scan::key_is(p, end, R"("subject":)")) return first_time(4) && scan::string(p, end, subject);
@@ -603,7 +573,7 @@ bool Decoder::scan_push(std::string_view frame, std::uint64_t recv_tsc, EventBuf
       // After the data, the topic it was read with (the frame's last "topic" member) must be this one.
       return first_time(2) && scan::string(p, end, topic) && (!(seen & 8) || topic == data_topic);
     }
-    if (!scan::key_is(p, end, R"("data":)")) return other_member(p, end);
+    if (!scan::key_is(p, end, R"("data":)")) return scan::other_member(p, end);
     if (!first_time(8)) return false;
     // KuCoin sends the data before the topic that says how to read it: then the topic is taken from the
     // frame's tail, as decode_push does.

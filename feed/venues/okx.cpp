@@ -3,12 +3,14 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <map>
 
 #include "feed/capture_reader.hpp"
 #include "feed/detail/crc32.hpp"
 #include "feed/venues/json_fields.hpp"
+#include "feed/venues/json_scan.hpp"
 
 namespace enigma::feed::okx {
 
@@ -137,6 +139,146 @@ Errc levels_of(od::array arr, Side side, EventBuffer& out, const EventHeader& h,
   return Errc::ok;
 }
 
+// ---- the scanner: book pushes in their usual compact form, read in one pass --------------------------
+//
+// The same fields as decode_push and decode_data, read by json::scan (feed/venues/json_scan.hpp) instead of
+// simdjson, for the book channels, which carry most of OKX's bytes. It gives up (false) at anything outside
+// the scanner's JSON subset or that the simdjson path reads differently or refuses: an envelope member twice,
+// an "event", the action after the data, a value of an unexpected type or that does not parse, an object or
+// array where nothing is read, another channel, an unknown instrument. decode() then reads the frame with
+// simdjson from the start, so a frame gives the same events either way (fuzz_okx_decoder decodes every input
+// both ways and compares).
+namespace scan = json::scan;
+
+// i64_of's subset: an integer as a JSON number or a string, at most 18 digits after an optional '-'.
+ENIGMA_ALWAYS_INLINE bool scan_i64_of(const char*& p, const char* end, std::int64_t& out) noexcept {
+  std::string_view s;
+  if (!scan::text_or_number(p, end, s)) return false;
+  const bool neg = !s.empty() && s.front() == '-';
+  if (neg) s.remove_prefix(1);
+  std::uint64_t v = 0;
+  if (s.size() > 18 || !scan::digit_text(s, v)) return false;
+  out = neg ? -static_cast<std::int64_t>(v) : static_cast<std::int64_t>(v);
+  return true;
+}
+
+// One level, ["30243.5","1.44679","0","6"], in 64 bytes or less (every level of the bundled captures): its
+// eight quotes come from two 32-byte compares instead of four string scans. false (p unmoved): not that shape,
+// and the caller reads it piece by piece. The loads may pass `end` (the frame lies in padded input).
+ENIGMA_ALWAYS_INLINE bool scan_level_fast(const char*& p, const char* end, std::string_view& px, std::string_view& sz) noexcept {
+#if defined(__AVX2__)
+  const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32));
+  const auto bits = [](__m256i a, __m256i b) noexcept {
+    return static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm256_movemask_epi8(a))) |
+           static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm256_movemask_epi8(b))) << 32;
+  };
+  const __m256i quote = _mm256_set1_epi8('"'), space = _mm256_set1_epi8(0x20), backslash = _mm256_set1_epi8('\\');
+  std::uint64_t quotes = bits(_mm256_cmpeq_epi8(lo, quote), _mm256_cmpeq_epi8(hi, quote));
+  // What scan::string refuses inside a string: control bytes, non-ASCII (negative as signed) and escapes.
+  const std::uint64_t bad = bits(_mm256_or_si256(_mm256_cmpgt_epi8(space, lo), _mm256_cmpeq_epi8(lo, backslash)),
+                                 _mm256_or_si256(_mm256_cmpgt_epi8(space, hi), _mm256_cmpeq_epi8(hi, backslash)));
+  if (*p != '[' || (quotes & 3u) != 2u || std::popcount(quotes) < 8) return false;
+  unsigned q[8];
+  for (unsigned& at : q) {
+    at = static_cast<unsigned>(__builtin_ctzll(quotes));
+    quotes &= quotes - 1;
+  }
+  // `"px","sz","a","b"]`: each closing quote followed by ',' and the next opening quote, the last by ']'.
+  for (int i = 1; i < 7; i += 2)
+    if (p[q[i] + 1] != ',' || q[i + 1] != q[i] + 2) return false;
+  if (p[q[7] + 1] != ']' || static_cast<std::ptrdiff_t>(q[7]) + 1 >= end - p || (bad & ((std::uint64_t{2} << q[7]) - 1)) != 0)
+    return false;
+  px = {p + 2, q[1] - 2};
+  sz = {p + q[2] + 1, q[3] - q[2] - 1};
+  p += q[7] + 2;
+  return true;
+#else
+  (void)p, (void)end, (void)px, (void)sz;
+  return false;
+#endif
+}
+
+// A side's levels, [["px","sz","0","orders"],..]: the first two of each read, the rest skipped (as levels_of).
+bool scan_levels(const char*& p, const char* end, Side side, EventBuffer& out, const EventHeader& h, std::uint32_t& n) noexcept {
+  if (!scan::expect(p, end, '[')) return false;
+  if (p < end && *p == ']') return ++p, true;
+  for (;;) {
+    std::string_view px, sz;
+    bool more = false;
+    if (!scan_level_fast(p, end, px, sz)) {
+      if (!scan::expect(p, end, '[') || !scan::text_or_number(p, end, px) || !scan::expect(p, end, ',') ||
+          !scan::text_or_number(p, end, sz) || !scan::next(p, end, ']', more)) [[unlikely]]
+        return false;
+      while (more)
+        if (!scan::skip_scalar(p, end) || !scan::next(p, end, ']', more)) [[unlikely]] return false;
+    }
+    Event* ev = out.push();
+    if (!ev) [[unlikely]] return false;
+    ev->h = h;
+    ev->h.type = EventType::book_level;
+    ev->level = BookLevel{};
+    ev->level.side = side;
+    if (json::parse_fixed_padded(px, ev->level.price) != Errc::ok || json::parse_fixed_padded(sz, ev->level.qty) != Errc::ok)
+      [[unlikely]] return false;
+    ++n;
+    if (!scan::next(p, end, ']', more)) [[unlikely]] return false;
+    if (!more) return true;
+  }
+}
+
+// A book push's data array: one batch per element {asks, bids, ts, checksum, seqId, prevSeqId}.
+bool scan_books(const char*& p, const char* end, EventBuffer& out, const EventHeader& base, bool snapshot,
+                std::uint32_t aux) noexcept {
+  if (!scan::expect(p, end, '[')) return false;
+  if (p < end && *p == ']') return ++p, true;
+  for (;;) {
+    Event* b = out.push();
+    if (!b) return false;
+    const std::size_t bi = out.size() - 1;
+    b->h = base;
+    b->h.type = EventType::book_batch;
+    b->h.aux = aux;
+    BookBatch batch{0, 0, 0, 0, 0, snapshot ? BookBatchKind::snapshot : BookBatchKind::delta, false, false};
+    std::int64_t ts = 0;
+    std::uint32_t n = 0;
+    if (!scan::members(p, end, [&]() noexcept {
+          if (scan::key_is(p, end, R"("asks":)")) return scan_levels(p, end, Side::sell, out, base, n);
+          if (scan::key_is(p, end, R"("bids":)")) return scan_levels(p, end, Side::buy, out, base, n);
+          if (scan::key_is(p, end, R"("ts":)")) return scan_i64_of(p, end, ts);
+          std::int64_t v = 0;
+          if (scan::key_is(p, end, R"("checksum":)")) {
+            if (!scan_i64_of(p, end, v) || v < INT32_MIN || v > INT32_MAX) return false;
+            batch.checksum = static_cast<std::int32_t>(v);
+            batch.has_checksum = true;
+            return true;
+          }
+          if (scan::key_is(p, end, R"("seqId":)")) {
+            if (!scan_i64_of(p, end, v) || v < 0) return false;
+            batch.seq = batch.first_seq = static_cast<std::uint64_t>(v);
+            return true;
+          }
+          if (scan::key_is(p, end, R"("prevSeqId":)")) {
+            if (!scan_i64_of(p, end, v)) return false;
+            if (v >= 0) {  // the snapshot's prevSeqId is -1: no predecessor
+              batch.prev_seq = static_cast<std::uint64_t>(v);
+              batch.has_prev_seq = true;
+            }
+            return true;
+          }
+          return scan::other_member(p, end);
+        }))
+      return false;
+    const std::int64_t ts_ns = ms_to_ns(ts);
+    for (std::size_t i = bi; i < out.size(); ++i) const_cast<Event&>(out[i]).h.venue_time_ns = ts_ns;
+    batch.level_count = n;
+    const_cast<Event&>(out[bi]).batch = batch;
+    bool more = false;
+    if (!scan::next(p, end, ']', more)) return false;
+    if (!more) return true;
+  }
+}
+
 }  // namespace
 
 Decoder::Decoder(InstrumentRegistry& registry, bool auto_register, bool validate_json)
@@ -157,11 +299,16 @@ DecodeResult Decoder::decode_unchecked(std::string_view frame, std::size_t padde
   if (frame == "pong") return result(MessageKind::control);
   if (padded_capacity < frame.size() + simdjson::SIMDJSON_PADDING) [[unlikely]]
     return result(MessageKind::market_data, Errc::out_of_range, ErrorAction::skip);
+  // Channel pushes, nearly every frame, are read in one pass in document order: book pushes by the scanner
+  // when they are in its JSON subset, the rest by simdjson.
+  DecodeResult r;
+  if (scan_first_ && scan_push(frame, recv_tsc, out, r)) [[likely]] {
+    ++scanned_frames_;
+    return r;
+  }
   const simdjson::padded_string_view bytes(frame.data(), frame.size(), padded_capacity);
   od::document doc;
   if (parser_.iterate(bytes).get(doc)) return result(MessageKind::market_data, Errc::bad_format, ErrorAction::skip);
-  // Channel pushes, nearly every frame, are read in one pass in document order.
-  DecodeResult r;
   if (decode_push(doc, recv_tsc, out, r)) [[likely]] return r;
   // Anything else (events, other field orders, anything malformed) is checked by the DOM parser first
   // (see validate_json), then its envelope is read by name.
@@ -211,6 +358,46 @@ DecodeResult Decoder::decode_unchecked(std::string_view frame, std::size_t padde
   if (has_action && dv.get_string().get(action)) has_action = false;  // only books read it: missing there
   if (opt(root, "data", dv, has_data) != Errc::ok) return malformed();
   return decode_data(channel, inst, has_action ? &action : nullptr, has_data ? &dv : nullptr, recv_tsc, out);
+}
+
+bool Decoder::scan_push(std::string_view frame, std::uint64_t recv_tsc, EventBuffer& out, DecodeResult& r) noexcept {
+  const char* p = frame.data();
+  const char* const end = p + frame.size();
+  const std::size_t start = out.size();
+  // The instrument is looked up once the whole frame has been read (a lookup may register it, which the
+  // simdjson path must then do too); until then the events carry none.
+  const EventHeader base{recv_tsc, 0, kInvalidInstrument, Venue::okx, EventType::none, 0};
+  std::string_view channel, inst, action;
+  std::uint32_t seen = 0;  // 1 arg, 2 action, 4 data
+  // Each envelope member at most once (the simdjson paths would read a repeated one differently).
+  const auto first_time = [&seen](std::uint32_t bit) noexcept { return (seen & bit) == 0 && (seen |= bit) != 0; };
+  const bool read = scan::members(p, end, [&]() noexcept {
+    if (scan::key_is(p, end, R"("arg":)")) {
+      return first_time(1) && scan::members(p, end, [&]() noexcept {
+               if (scan::key_is(p, end, R"("channel":)")) return scan::string(p, end, channel);
+               if (scan::key_is(p, end, R"("instId":)")) return scan::string(p, end, inst);
+               return scan::other_member(p, end);
+             });
+    }
+    if (scan::key_is(p, end, R"("action":)")) return first_time(2) && scan::string(p, end, action);
+    if (scan::key_is(p, end, R"("event":)")) return false;  // an event frame (ack, error, login)
+    if (!scan::key_is(p, end, R"("data":)")) return scan::other_member(p, end);
+    // OKX sends arg, action, data in this order; decode_push reads the data with what came before it.
+    if ((seen & 1) == 0 || !first_time(4)) return false;
+    if (json::is(channel, "books5")) return scan_books(p, end, out, base, true, 5);
+    if (!json::is(channel, "books") && !json::is(channel, "books-l2-tbt") && !json::is(channel, "books50-l2-tbt"))
+      return false;  // tickers, trades, bbo, mark, funding: simdjson reads them
+    const bool snapshot = json::is(action, "snapshot");
+    return (seen & 2) != 0 && (snapshot || json::is(action, "update")) && scan_books(p, end, out, base, snapshot, 0);
+  });
+  const InstrumentId id = read && (seen & 4) != 0 && scan::only_space(p, end) ? symbols_.find(inst) : kInvalidInstrument;
+  if (id == kInvalidInstrument) {
+    out.truncate(start);
+    return false;
+  }
+  for (std::size_t i = start; i < out.size(); ++i) const_cast<Event&>(out[i]).h.instrument = id;
+  r = DecodeResult{Errc::ok, ErrorAction::none, MessageKind::market_data, static_cast<std::uint32_t>(out.size() - start)};
+  return true;
 }
 
 bool Decoder::decode_push(od::document& doc, std::uint64_t recv_tsc, EventBuffer& out, DecodeResult& r) noexcept {
@@ -498,8 +685,9 @@ std::int32_t crc_of(const char* buf, std::size_t len) noexcept {
 // The levels in checksum order: bid 1, ask 1, bid 2, ... (25 per side at most), each through
 // put(out, level) -> new end. A plain loop with `out` in a register: a lambda capturing it by reference
 // was not inlined and reloaded it from memory per level.
-template <class Put>
-ENIGMA_ALWAYS_INLINE char* put_checksum_levels(const L2Book& book, char* out, Put put) noexcept {
+// `touch(level)` sees every level first (ChecksumCache prefetches its entries there).
+template <class Put, class Touch>
+ENIGMA_ALWAYS_INLINE char* put_checksum_levels(const L2Book& book, char* out, Put put, Touch touch) noexcept {
   // Uninitialized: value-initializing 50 levels per update showed up in profiles (top() overwrites them).
   alignas(Level) unsigned char storage[2][25 * sizeof(Level)];
   Level* bids = reinterpret_cast<Level*>(storage[0]);
@@ -507,6 +695,8 @@ ENIGMA_ALWAYS_INLINE char* put_checksum_levels(const L2Book& book, char* out, Pu
   const std::size_t nb = book.top(Side::buy, bids, 25);
   const std::size_t na = book.top(Side::sell, asks, 25);
   const std::size_t n = std::max(nb, na);
+  for (std::size_t i = 0; i < nb; ++i) touch(bids[i]);
+  for (std::size_t i = 0; i < na; ++i) touch(asks[i]);
   for (std::size_t i = 0; i < n; ++i) {
     if (i < nb) out = put(out, bids[i]);
     if (i < na) out = put(out, asks[i]);
@@ -524,7 +714,7 @@ std::size_t book_checksum_text(const L2Book& book, char* buf) noexcept {
     p = put_canonical(p, l.qty.raw());
     *p++ = ':';
     return p;
-  });
+  }, [](const Level&) noexcept {});
   return end == buf ? 0 : static_cast<std::size_t>(end - buf - 1);  // no ':' after the last number
 }
 
@@ -537,11 +727,14 @@ ChecksumCache::ChecksumCache() : entries_(new Entry[kEntries]) {}
 
 std::size_t ChecksumCache::text(const L2Book& book, char* buf) noexcept {
   Entry* const entries = entries_.get();
-  char* const end = put_checksum_levels(book, buf, [entries](char* p, const Level& l) noexcept {
+  static_assert(kEntries == 512);
+  const auto slot = [](const Level& l) noexcept {  // top 9 bits of a multiplicative hash of the price
+    return (static_cast<std::uint64_t>(l.price.raw()) * 0x9E3779B97F4A7C15ULL) >> 55;
+  };
+  const auto put = [entries, slot](char* p, const Level& l) noexcept {
     const std::int64_t px = l.price.raw();
     const std::int64_t qty = l.qty.raw();
-    static_assert(kEntries == 512);
-    Entry& e = entries[(static_cast<std::uint64_t>(px) * 0x9E3779B97F4A7C15ULL) >> 55];  // top 9 bits
+    Entry& e = entries[slot(l)];
     if (e.price != px || e.qty != qty) [[unlikely]] {
       char* t = put_canonical(e.text, px);
       *t++ = ':';
@@ -553,7 +746,11 @@ std::size_t ChecksumCache::text(const L2Book& book, char* buf) noexcept {
     }
     std::memcpy(p, e.text, sizeof e.text);  // fixed size: the buffer has room past the end
     return p + e.len;
-  });
+  };
+  // The 50 entries are scattered over the table's 32 KiB: asking for all of them before the first is read lets
+  // their cache misses overlap.
+  const auto prefetch = [entries, slot](const Level& l) noexcept { __builtin_prefetch(&entries[slot(l)]); };
+  char* const end = put_checksum_levels(book, buf, put, prefetch);
   return end == buf ? 0 : static_cast<std::size_t>(end - buf - 1);
 }
 

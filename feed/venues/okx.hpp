@@ -60,7 +60,17 @@ class Decoder {
   // Code of the last {"event":"error"} frame (0 if none yet).
   [[nodiscard]] int last_error_code() const noexcept { return last_error_code_; }
 
+  // Book pushes (books, books-l2-tbt, books50-l2-tbt, books5) are first read by a strict one-pass scanner
+  // (feed/venues/json_scan.hpp) and only frames outside its JSON subset by simdjson; both give the same events.
+  // false: simdjson for every frame (the differential fuzz target and the tests compare the two).
+  void set_scanner(bool on) noexcept { scan_first_ = on; }
+  // Frames the scanner decoded (the others went to simdjson).
+  [[nodiscard]] std::uint64_t scanned_frames() const noexcept { return scanned_frames_; }
+
  private:
+  // The scanner's read of a book push: true when it decoded the frame (`r` says how); false, with nothing
+  // left in `out`, when simdjson must read it.
+  bool scan_push(std::string_view frame, std::uint64_t recv_tsc, EventBuffer& out, DecodeResult& r) noexcept;
   // decode() without the price/size sanity check (reject_impossible_values) it applies afterwards.
   [[nodiscard]] DecodeResult decode_unchecked(std::string_view frame, std::size_t padded_capacity, std::uint64_t recv_tsc,
                                               EventBuffer& out) noexcept;
@@ -76,6 +86,8 @@ class Decoder {
   simdjson::ondemand::parser parser_;
   simdjson::dom::parser validator_;
   int last_error_code_{0};
+  bool scan_first_{true};
+  std::uint64_t scanned_frames_{0};
 };
 
 // OKX checksum of a book: CRC32 over "bid1px:bid1sz:ask1px:ask1sz:bid2px:..." for the best 25 levels
