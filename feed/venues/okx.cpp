@@ -685,9 +685,8 @@ std::int32_t crc_of(const char* buf, std::size_t len) noexcept {
 // The levels in checksum order: bid 1, ask 1, bid 2, ... (25 per side at most), each through
 // put(out, level) -> new end. A plain loop with `out` in a register: a lambda capturing it by reference
 // was not inlined and reloaded it from memory per level.
-// `touch(level)` sees every level first (ChecksumCache prefetches its entries there).
-template <class Put, class Touch>
-ENIGMA_ALWAYS_INLINE char* put_checksum_levels(const L2Book& book, char* out, Put put, Touch touch) noexcept {
+template <class Put>
+ENIGMA_ALWAYS_INLINE char* put_checksum_levels(const L2Book& book, char* out, Put put) noexcept {
   // Uninitialized: value-initializing 50 levels per update showed up in profiles (top() overwrites them).
   alignas(Level) unsigned char storage[2][25 * sizeof(Level)];
   Level* bids = reinterpret_cast<Level*>(storage[0]);
@@ -695,8 +694,6 @@ ENIGMA_ALWAYS_INLINE char* put_checksum_levels(const L2Book& book, char* out, Pu
   const std::size_t nb = book.top(Side::buy, bids, 25);
   const std::size_t na = book.top(Side::sell, asks, 25);
   const std::size_t n = std::max(nb, na);
-  for (std::size_t i = 0; i < nb; ++i) touch(bids[i]);
-  for (std::size_t i = 0; i < na; ++i) touch(asks[i]);
   for (std::size_t i = 0; i < n; ++i) {
     if (i < nb) out = put(out, bids[i]);
     if (i < na) out = put(out, asks[i]);
@@ -714,7 +711,7 @@ std::size_t book_checksum_text(const L2Book& book, char* buf) noexcept {
     p = put_canonical(p, l.qty.raw());
     *p++ = ':';
     return p;
-  }, [](const Level&) noexcept {});
+  });
   return end == buf ? 0 : static_cast<std::size_t>(end - buf - 1);  // no ':' after the last number
 }
 
@@ -727,14 +724,11 @@ ChecksumCache::ChecksumCache() : entries_(new Entry[kEntries]) {}
 
 std::size_t ChecksumCache::text(const L2Book& book, char* buf) noexcept {
   Entry* const entries = entries_.get();
-  static_assert(kEntries == 512);
-  const auto slot = [](const Level& l) noexcept {  // top 9 bits of a multiplicative hash of the price
-    return (static_cast<std::uint64_t>(l.price.raw()) * 0x9E3779B97F4A7C15ULL) >> 55;
-  };
-  const auto put = [entries, slot](char* p, const Level& l) noexcept {
+  char* const end = put_checksum_levels(book, buf, [entries](char* p, const Level& l) noexcept {
     const std::int64_t px = l.price.raw();
     const std::int64_t qty = l.qty.raw();
-    Entry& e = entries[slot(l)];
+    static_assert(kEntries == 512);
+    Entry& e = entries[(static_cast<std::uint64_t>(px) * 0x9E3779B97F4A7C15ULL) >> 55];  // top 9 bits
     if (e.price != px || e.qty != qty) [[unlikely]] {
       char* t = put_canonical(e.text, px);
       *t++ = ':';
@@ -746,11 +740,7 @@ std::size_t ChecksumCache::text(const L2Book& book, char* buf) noexcept {
     }
     std::memcpy(p, e.text, sizeof e.text);  // fixed size: the buffer has room past the end
     return p + e.len;
-  };
-  // The 50 entries are scattered over the table's 32 KiB: asking for all of them before the first is read lets
-  // their cache misses overlap.
-  const auto prefetch = [entries, slot](const Level& l) noexcept { __builtin_prefetch(&entries[slot(l)]); };
-  char* const end = put_checksum_levels(book, buf, put, prefetch);
+  });
   return end == buf ? 0 : static_cast<std::size_t>(end - buf - 1);
 }
 
