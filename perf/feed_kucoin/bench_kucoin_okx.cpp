@@ -7,7 +7,8 @@
 // decode + book over the On-Demand walk of the same frames (target <= 2 for these venues). KuCoin spot
 // l2update and OKX books run the real BookSync (each pass starts from the snapshot, which the work pass
 // applies and the walk pass walks too: OKX's checksum is verified on every update); Bybit orderbook.500
-// and Coinbase l2update: decode + L2Book apply per instrument (no sequence chain across cycled passes).
+// and Coinbase l2update: decode + L2Book apply per instrument (no sequence chain across cycled passes);
+// KuCoin Futures pushes the same, with the scanner (/1) and simdjson alone (/0).
 //
 //   build/<preset>/perf/bench_feed_kucoin --benchmark_filter=VsWalk
 #include <benchmark/benchmark.h>
@@ -401,6 +402,29 @@ void decode_apply_vs_walk(benchmark::State& state, const Capture& c, Decoder& d)
   benchmark::DoNotOptimize(sink);
 }
 
+// KuCoin Futures (the trading plan's venue): its level2, tickerV2 and execution pushes from the recorded
+// samples (Tardis and cryptocrawler lines, 16 frames, topic first and data first), cycled; decode + L2Book
+// apply per instrument. /1: the scanner first (as the engine runs), /0: simdjson alone.
+void BM_KucoinFuturesPushes_VsWalk(benchmark::State& state) {
+  static const Capture c = [] {
+    Capture all;
+    for (const char* topic : {"\"/contractMarket/level2:", "\"/contractMarket/tickerV2:", "\"/contractMarket/execution:"}) {
+      Capture part = load({"kucoin/tardis_mappertest_futures_messages.jsonl", "kucoin/cryptocrawler_futures_ws_rest_samples.jsonl"}, topic);
+      for (auto& r : part.readers) all.readers.push_back(std::move(r));
+      all.msgs.insert(all.msgs.end(), part.msgs.begin(), part.msgs.end());
+    }
+    return all;
+  }();
+  InstrumentRegistry reg(64);
+  kucoin::Decoder d(Venue::kucoin_futures, reg, true);
+  d.set_scanner(state.range(0) != 0);
+  const std::uint64_t scanned_before = d.scanned_frames();
+  decode_apply_vs_walk(state, c, d);
+  state.counters["frames"] = static_cast<double>(c.msgs.size());
+  state.counters["scanned_share"] = static_cast<double>(d.scanned_frames() - scanned_before) /
+                                    (static_cast<double>(state.iterations()) * static_cast<double>(c.msgs.size()));
+}
+
 void BM_BybitOrderbook500_VsWalk(benchmark::State& state) {
   static Capture c = load({"bybit/bybit_public_XRPUSDT_ob500_20241201.data.zip"}, "\"topic\":\"orderbook");
   InstrumentRegistry reg(64);
@@ -418,6 +442,7 @@ void BM_CoinbaseL2update_VsWalk(benchmark::State& state) {
 
 BENCHMARK(BM_KucoinSpotL2_VsWalk);
 BENCHMARK(BM_KucoinSpotTicker_VsWalk);
+BENCHMARK(BM_KucoinFuturesPushes_VsWalk)->Arg(0)->Arg(1);
 BENCHMARK(BM_OkxBooks_VsWalk);
 BENCHMARK(BM_BybitOrderbook500_VsWalk);
 BENCHMARK(BM_CoinbaseL2update_VsWalk);
