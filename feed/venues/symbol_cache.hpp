@@ -32,7 +32,7 @@ class SymbolCache {
   // may not register).
   [[nodiscard]] InstrumentId find(std::string_view symbol) noexcept {
     const Entry& last = table_[last_];
-    if (last.id != kInvalidInstrument && last.symbol.view() == symbol) [[likely]] return last.id;
+    if (last.id != kInvalidInstrument && last.holds(symbol)) [[likely]] return last.id;
     if (symbol.empty() || !Symbol::fits(symbol)) return kInvalidInstrument;
     std::size_t slot = hash(symbol) & (kSize - 1);
     for (std::size_t probe = 0; probe < kSize; ++probe, slot = (slot + 1) & (kSize - 1)) {
@@ -41,11 +41,11 @@ class SymbolCache {
         // First sight: the registry (registering when allowed); only a found symbol is remembered.
         const InstrumentId id = from_registry(symbol);
         if (id == kInvalidInstrument) return id;
-        e = Entry{Symbol(symbol), id};
+        e = Entry{Symbol(symbol), id, static_cast<std::uint8_t>(symbol.size())};
         last_ = slot;
         return id;
       }
-      if (e.symbol.view() == symbol) {
+      if (e.holds(symbol)) {
         last_ = slot;
         return e.id;
       }
@@ -57,6 +57,10 @@ class SymbolCache {
   struct Entry {
     Symbol symbol;
     InstrumentId id{kInvalidInstrument};
+    std::uint8_t size{0};  // the symbol's length, kept so that a lookup need not measure the stored text
+    [[nodiscard]] bool holds(std::string_view s) const noexcept {
+      return s.size() == size && std::memcmp(symbol.text, s.data(), size) == 0;
+    }
   };
   static constexpr std::size_t kSize = 512;  // power of two; far above any subscription count
 
