@@ -564,7 +564,11 @@ bool Decoder::scan_push(std::string_view frame, std::uint64_t recv_tsc, EventBuf
   std::uint32_t seen = 0;  // 1 type, 2 topic, 4 subject, 8 data
   Route route;
   // Each envelope member at most once (the simdjson paths would read a repeated one differently).
-  const auto first_time = [&seen](std::uint32_t bit) noexcept { return (seen & bit) == 0 && (seen |= bit) != 0; };
+  const auto first_time = [&seen](std::uint32_t bit) noexcept {
+    const bool first = (seen & bit) == 0;
+    seen |= bit;
+    return first;
+  };
   const bool read = scan::members(p, end, [&]() noexcept {
     std::string_view subject;  // read by the simdjson path only for the topics the scanner leaves to it
     if (scan::key_is(p, end, R"("type":)")) return first_time(1) && scan::string(p, end, type);

@@ -370,7 +370,11 @@ bool Decoder::scan_push(std::string_view frame, std::uint64_t recv_tsc, EventBuf
   std::string_view channel, inst, action;
   std::uint32_t seen = 0;  // 1 arg, 2 action, 4 data
   // Each envelope member at most once (the simdjson paths would read a repeated one differently).
-  const auto first_time = [&seen](std::uint32_t bit) noexcept { return (seen & bit) == 0 && (seen |= bit) != 0; };
+  const auto first_time = [&seen](std::uint32_t bit) noexcept {
+    const bool first = (seen & bit) == 0;
+    seen |= bit;
+    return first;
+  };
   const bool read = scan::members(p, end, [&]() noexcept {
     if (scan::key_is(p, end, R"("arg":)")) {
       return first_time(1) && scan::members(p, end, [&]() noexcept {
