@@ -221,6 +221,17 @@ void copy_text(char* dst, std::size_t cap, std::string_view s) noexcept {
   dst[n] = '\0';
 }
 
+// One book level from the venue's price and size text, its venue time `venue_ns`.
+Errc put_level(Writer& w, Side side, std::string_view ps, std::string_view qs, std::int64_t venue_ns,
+               std::uint64_t& rounded) noexcept {
+  Event* l = w.push(EventType::book_level, venue_ns);
+  if (!l) return Errc::capacity;
+  l->level = BookLevel{};
+  l->level.side = side;
+  if (const Errc e = json::parse_fixed_padded(ps, l->level.price); e != Errc::ok) return e;
+  return parse_qty(qs, l->level.qty, rounded);
+}
+
 // Book levels of a snapshot side: [[price, size], ...] with strings (spot) or numbers (futures).
 Errc snapshot_side(od::array levels, Side side, Writer& w, std::int64_t ts, std::uint32_t& n,
                    std::uint64_t& rounded) noexcept {
@@ -236,12 +247,7 @@ Errc snapshot_side(od::array levels, Side side, Writer& w, std::int64_t ts, std:
       if (++k == 2) break;
     }
     if (k < 2) return Errc::missing_field;
-    Event* ev = w.push(EventType::book_level, ts);
-    if (!ev) return Errc::capacity;
-    ev->level = BookLevel{};
-    ev->level.side = side;
-    if (const Errc e = json::parse_fixed_padded(ps, ev->level.price); e != Errc::ok) return e;
-    if (const Errc e = parse_qty(qs, ev->level.qty, rounded); e != Errc::ok) return e;
+    if (const Errc e = put_level(w, side, ps, qs, ts, rounded); e != Errc::ok) return e;
     ++n;
   }
   return Errc::ok;
@@ -306,13 +312,7 @@ Errc put_l2_change(Writer& w, std::uint64_t seq, std::uint64_t ts, std::string_v
 Errc put_spot_change(Writer& w, Side side, std::string_view ps, std::string_view qs, std::uint64_t cseq,
                      std::uint32_t& n, std::uint64_t& rounded) noexcept {
   if (ps == "0") return Errc::ok;
-  Event* l = w.push(EventType::book_level, 0);
-  if (!l) return Errc::capacity;
-  l->h.venue_time_ns = static_cast<std::int64_t>(cseq);
-  l->level = BookLevel{};
-  l->level.side = side;
-  if (const Errc e = json::parse_fixed_padded(ps, l->level.price); e != Errc::ok) return e;
-  if (const Errc e = parse_qty(qs, l->level.qty, rounded); e != Errc::ok) return e;
+  if (const Errc e = put_level(w, side, ps, qs, static_cast<std::int64_t>(cseq), rounded); e != Errc::ok) return e;
   ++n;
   return Errc::ok;
 }
