@@ -1013,7 +1013,7 @@ void register_commands(CLI::App& app) {
     g_commands.emplace_back(c, cmd_live);
   }
   {
-    auto* c = app.add_subcommand("bench", "Latency benchmark: replay at full rate and recorded pace in both topologies, with the floor");
+    auto* c = app.add_subcommand("bench", "Latency benchmark: the order path first (frame in -> signed order bytes, whole and by stage, against its floor), then replays at full rate and recorded pace in both topologies, with the floor");
     add_run_options(c, g_bench, false);
     c->add_option("--recorded-seconds", g_bench_recorded_seconds,
                   "Data time replayed at recorded pace per topology (0: no recorded-pace runs, the full-rate runs only)")

@@ -126,6 +126,7 @@ class FeedStage {
   struct Output {
     std::uint32_t events{0};
     InstrumentId changed{kInvalidInstrument};  // instrument whose published book changed in this frame
+    std::uint64_t decoded_tsc{0};              // when the frame was decoded (the book's start)
     std::uint64_t done_tsc{0};                 // when the feed stage finished (the next stage's start)
   };
 
@@ -146,6 +147,7 @@ class FeedStage {
     Decoder& decoder = f.source < file_decoder_.size() ? *file_decoder_[f.source] : decoder_;
     const feed::DecodeResult d = F::decode(decoder, f, tsc, snap, buf_);
     const std::uint64_t t1 = rdtsc();
+    out.decoded_tsc = t1;
     h.decode.record(static_cast<std::int64_t>(t1 - tsc));
     if (!d.ok()) {
       ++r.decode_errors;
@@ -582,18 +584,31 @@ class FusedEngine {
       r_.hist.signal.record(static_cast<std::int64_t>(t3 - t2));
     }
     sent_order_ = false;
-    for (const auto& in : intents_.view()) {
-      if (core_.on_intent(in, view_.bid_span(), view_.ask_span(), now, t0) && !sent_order_) {
-        sent_order_ = true;
-        r_.hist.order_frame.record(static_cast<std::int64_t>(core_.last_encoded_tsc() - t0));
-      }
-    }
+    for (const auto& in : intents_.view())
+      if (core_.on_intent(in, view_.bid_span(), view_.ask_span(), now, t0)) sent_order_ = true;
+    if (const TradingCore::OrderStamps& o = core_.first_order_stamps(); sent_order_ && o.frame_tsc == t0) [[unlikely]]
+      record_order_frame(o, out.decoded_tsc != 0 ? out.decoded_tsc : t2, t2, t3);
     r_.intents += intents_.size();
     r_.hist.frame.record(static_cast<std::int64_t>((intents_.size() ? rdtsc() : t3) - t0));
     // The exchange side (not part of our latency): market data, reports, fills back to strategies.
     for (const Event& e : feed_.events()) core_.on_market(e, now);
     if (out.changed != kInvalidInstrument) core_.mark(out.changed, view_.mid(), now);
     service(now, t0);
+  }
+
+  // A frame whose own intents sent an order: frame in -> its first order's bytes, whole and by stage.
+  void record_order_frame(const TradingCore::OrderStamps& o, std::uint64_t decoded, std::uint64_t book_done,
+                          std::uint64_t strategies_done) noexcept {
+    auto ticks = [](std::uint64_t from, std::uint64_t to) { return static_cast<std::int64_t>(to - from); };
+    StageHistograms::OrderFrameStages& s = r_.hist.order_stages;
+    r_.hist.order_frame.record(ticks(o.frame_tsc, o.encoded));
+    s.decode.record(ticks(o.frame_tsc, decoded));
+    s.book.record(ticks(decoded, book_done));
+    s.signal.record(ticks(book_done, strategies_done));
+    s.pricing.record(ticks(strategies_done, o.risk_begin));
+    s.risk.record(ticks(o.risk_begin, o.risk_end));
+    s.journal.record(ticks(o.risk_end, o.journaled));
+    s.encode.record(ticks(o.journaled, o.encoded));
   }
 
   // Between frames of a live feed (paper/live): execution reports, fills back to strategies, admin
@@ -1360,6 +1375,9 @@ void finish_result(PipelineResult& r, const TradingCore& core) {
   h.encode = ticks_to_ns(core.hist_encode, npt);
   h.order = ticks_to_ns(core.hist_order, npt);
   h.order_frame = ticks_to_ns(h.order_frame, npt);
+  for (LatencyHistogram* s : {&h.order_stages.decode, &h.order_stages.book, &h.order_stages.signal, &h.order_stages.pricing,
+                              &h.order_stages.risk, &h.order_stages.journal, &h.order_stages.encode})
+    *s = ticks_to_ns(*s, npt);
   r.orders = core.counters();
 }
 

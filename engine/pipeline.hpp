@@ -85,6 +85,12 @@ struct StageHistograms {
   LatencyHistogram encode;  // order -> signed venue bytes
   LatencyHistogram order;   // frame in -> order bytes out (every order; a bracket leg counts from the fill's poll)
   LatencyHistogram order_frame;  // frames whose own intents sent an order: frame in -> that frame's first order bytes
+  // order_frame split by stage (fused; pipelined leaves them empty): frame in -> decoded -> book applied ->
+  // strategies done -> the first order's risk check begins (entry pricing, sizing) -> risk decided ->
+  // journaled -> encoded and signed. Per frame the seven add up to its order_frame value.
+  struct OrderFrameStages {
+    LatencyHistogram decode, book, signal, pricing, risk, journal, encode;
+  } order_stages;
   LatencyHistogram frame;   // frame in -> all our stages done (every frame, order or not)
   LatencyHistogram hop;     // pipelined: time an item waits in a ring (one per stage boundary)
   // live (from the gateway's kernel tx timestamps): signed bytes -> kernel tx, and kernel rx of the frame ->

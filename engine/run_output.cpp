@@ -61,6 +61,7 @@ std::string json_string(std::string_view v) {
 struct Stage {
   const char* name;
   const LatencyHistogram* h;
+  bool hgrm{true};  // written as <name>.hgrm (the order frames' stage split is not: the summary has its percentiles)
 };
 
 std::vector<Stage> stages_of(const StageHistograms& h) {
@@ -72,6 +73,13 @@ std::vector<Stage> stages_of(const StageHistograms& h) {
           {"encode", &h.encode},
           {"frame_to_order", &h.order},
           {"order_frame", &h.order_frame},
+          {"order_frame.decode", &h.order_stages.decode, false},
+          {"order_frame.book", &h.order_stages.book, false},
+          {"order_frame.signal", &h.order_stages.signal, false},
+          {"order_frame.pricing", &h.order_stages.pricing, false},
+          {"order_frame.risk", &h.order_stages.risk, false},
+          {"order_frame.journal", &h.order_stages.journal, false},
+          {"order_frame.encode", &h.order_stages.encode, false},
           {"frame", &h.frame},
           {"ring_hop", &h.hop},
           {"signed_to_kernel", &h.signed_to_kernel},
@@ -396,7 +404,7 @@ void write_run_files(const std::string& dir, const RunSummaryInput& in) {
     write_file(dir + "/equity.csv", o.str());
   }
   for (const auto& s : stages_of(r.hist))
-    if (s.h->count() > 0) write_file(dir + "/" + s.name + ".hgrm", s.h->hgrm(1000.0));
+    if (s.hgrm && s.h->count() > 0) write_file(dir + "/" + s.name + ".hgrm", s.h->hgrm(1000.0));
   // order_latency.csv: every order-entry message in send order (simulated: new orders and cancels, arrival at
   // the matching engine; live: new orders and the venue's first answer). [sim] order_latency_file reads it.
   {
@@ -797,10 +805,10 @@ std::string format_summary(const RunSummaryInput& in, const std::string& dir) {
       o << line;
     }
   }
-  o << "  latency (ns)        count      p50      p90      p99    p99.9      max\n";
+  o << "  latency (ns)             count      p50      p90      p99    p99.9      max\n";
   for (const auto& s : stages_of(r.hist)) {
     if (s.h->count() == 0) continue;
-    std::snprintf(line, sizeof line, "    %-15s %9llu %8lld %8lld %8lld %8lld %8lld\n", s.name,
+    std::snprintf(line, sizeof line, "    %-20s %9llu %8lld %8lld %8lld %8lld %8lld\n", s.name,
                   (unsigned long long)s.h->count(), (long long)s.h->percentile(50), (long long)s.h->percentile(90),
                   (long long)s.h->percentile(99), (long long)s.h->percentile(99.9), (long long)s.h->max_value());
     o << line;

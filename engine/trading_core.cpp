@@ -214,6 +214,7 @@ bool TradingCore::send(oms::OrderSpec spec, strategy::IntentReason reason, std::
     last_encoded_ = spec;
     last_encoded_tsc_ = t_enc;
     last_encoded_len_ = n.value;
+    if (first_order_stamps_.frame_tsc != frame_tsc) first_order_stamps_ = {frame_tsc, t_risk0, t_risk1, t_journal, t_enc};
     day_stats_.record_order_latency(t_enc - frame_tsc);
   } else if (n.error != Errc::not_found) {
     ++counters_.encode_errors;

@@ -312,6 +312,13 @@ class TradingCore {
   // The last order whose bytes were encoded and signed, and when (TSC) they were ready.
   [[nodiscard]] const oms::OrderSpec& last_encoded() const noexcept { return last_encoded_; }
   [[nodiscard]] std::uint64_t last_encoded_tsc() const noexcept { return last_encoded_tsc_; }
+  // The stage stamps (TSC) of the first order encoded for a frame: `frame_tsc` is the frame's receive stamp
+  // the order was sent for, then when its risk check began and ended, when it was journaled and when its
+  // bytes were signed. The fused engine splits an order frame's time by stage with them.
+  struct OrderStamps {
+    std::uint64_t frame_tsc{0}, risk_begin{0}, risk_end{0}, journaled{0}, encoded{0};
+  };
+  [[nodiscard]] const OrderStamps& first_order_stamps() const noexcept { return first_order_stamps_; }
   // Those bytes (the venue's HTTP request or WebSocket-API text) in replay and paper; in live the buffer is
   // reused for cancels and queries, so this is only the last new order's until the next request.
   [[nodiscard]] std::string_view last_encoded_bytes() const noexcept { return {wire_.data(), last_encoded_len_}; }
@@ -482,6 +489,7 @@ class TradingCore {
   std::uint64_t warm_runs_{0};
   oms::OrderSpec last_encoded_{};
   std::uint64_t last_encoded_tsc_{0};
+  OrderStamps first_order_stamps_{};
   std::size_t last_encoded_len_{0};
   risk::ClientOrderId warm_id_{};
   std::int64_t next_equity_ns_{0};

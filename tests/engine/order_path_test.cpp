@@ -141,6 +141,37 @@ TEST(OrderPath, WarmDryRunSendsAndCountsNothingAndAllocatesNothingFused) {
   EXPECT_LE(warm.result.hist.order_frame.count(), warm.result.orders.orders);
 }
 
+// The order frames' time split by stage (bench.md's "By stage" table, the summary's order_frame.* rows): the
+// stages of a frame cover its whole frame-in -> first-order-bytes time and nothing twice, so their means add
+// up to order_frame's; and each stage's values are a subset of what the stage histograms recorded for every
+// frame (decode, book, signal) or every order (risk, journal, encode), so they lie within those minima and
+// maxima.
+TEST(OrderPath, OrderFramesSplitByStageAddUpToTheirTotal) {
+  const Replay r = replay(Topology::fused, 0);
+  const StageHistograms& h = r.result.hist;
+  const StageHistograms::OrderFrameStages& s = h.order_stages;
+  const std::uint64_t n = h.order_frame.count();
+  ASSERT_GT(n, 10u);
+  double sum_of_means = 0;
+  for (const LatencyHistogram* stage : {&s.decode, &s.book, &s.signal, &s.pricing, &s.risk, &s.journal, &s.encode}) {
+    EXPECT_EQ(stage->count(), n);
+    sum_of_means += stage->mean();
+  }
+  EXPECT_NEAR(sum_of_means, h.order_frame.mean(), 1.0);
+  const std::pair<const LatencyHistogram*, const LatencyHistogram*> subsets[] = {
+      {&s.decode, &h.decode}, {&s.book, &h.book}, {&s.signal, &h.signal},
+      {&s.risk, &h.risk},     {&s.journal, &h.journal}, {&s.encode, &h.encode}};
+  for (const auto& [part, all] : subsets) {
+    EXPECT_GE(part->min_value(), all->min_value());
+    EXPECT_LE(part->max_value(), all->max_value());
+    EXPECT_LE(part->count(), all->count());
+  }
+  // The pipelined topology leaves the split empty (its stages run on three threads).
+  const Replay piped = replay(Topology::pipelined, 0);
+  EXPECT_GT(piped.result.hist.order_frame.count(), 0u);
+  EXPECT_EQ(piped.result.hist.order_stages.decode.count(), 0u);
+}
+
 // Each Binance product's orders are encoded for its own endpoints in a replay (the bytes a live gateway would
 // send, timed as the order path's encode stage): spot to POST /api/v3/order at api.binance.com with spot's
 // parameter names, USD-M to /fapi/v1/order. Every order of the run encoded (no encode error).
