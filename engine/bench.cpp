@@ -310,23 +310,19 @@ void run_bench_into(const std::string& dir, const RunConfig& base, bool quiet, c
   const auto& fo = rows[0].r.hist.order_frame;
   // Where the fused order frames' time goes: each frame's total split at the stage stamps (they add up to it per
   // frame; the percentiles are each stage's own, so the columns do not add up).
-  const StageHistograms::OrderFrameStages& st = rows[0].r.hist.order_stages;
-  const std::pair<const char*, const LatencyHistogram*> split[] = {
-      {"decode (frame bytes -> events)", &st.decode},
-      {"book (sync + apply)", &st.book},
-      {"signal (strategies)", &st.signal},
-      {"pricing (intent -> order: entry price, size)", &st.pricing},
-      {"risk (pre-trade checks + reserve)", &st.risk},
-      {"journal (position + order record)", &st.journal},
-      {"encode + sign", &st.encode}};
+  const auto split = StageHistograms::OrderFrameStages::named(rows[0].r.hist.order_stages);
+  const char* what[] = {"frame bytes -> events", "sync + apply", "strategies", "intent -> order: entry price, size",
+                        "pre-trade checks + reserve", "position and order records", "+ HMAC sign"};
+  static_assert(std::size(what) == std::tuple_size_v<decltype(split)>);
   if (fo.count() != 0) {
-    om << "\nBy stage (" << rows[0].name << ", the same " << st.decode.count()
+    om << "\nBy stage (" << rows[0].name << ", the same " << split[0].second->count()
        << " frames; per frame the stages add up to its total, the percentiles are each stage's own):\n\n";
     om << "| stage | p50 | p90 | p99 | max |\n|---|---:|---:|---:|---:|\n";
-    for (const auto& [name, h] : split) {
+    for (std::size_t i = 0; i < split.size(); ++i) {
+      const LatencyHistogram& h = *split[i].second;
       char line[256];
-      std::snprintf(line, sizeof line, "| %s | %lld | %lld | %lld | %lld |\n", name, p(*h, 50), p(*h, 90), p(*h, 99),
-                    (long long)h->max_value());
+      std::snprintf(line, sizeof line, "| %s (%s) | %lld | %lld | %lld | %lld |\n", split[i].first, what[i], p(h, 50), p(h, 90),
+                    p(h, 99), (long long)h.max_value());
       om << line;
     }
   }
@@ -347,10 +343,9 @@ void run_bench_into(const std::string& dir, const RunConfig& base, bool quiet, c
      << ", \"fused_p50\": " << p(fo, 50) << ", \"fused_p99\": " << p(fo, 99) << ", \"fused_p99.9\": " << p(fo, 99.9)
      << ", \"fused_max\": " << fo.max_value() << ", \"pipelined_p50\": " << p(rows[1].r.hist.order_frame, 50)
      << ", \"pipelined_p99\": " << p(rows[1].r.hist.order_frame, 99) << ", \"fused_stages\": {";
-  const char* keys[] = {"decode", "book", "signal", "pricing", "risk", "journal", "encode"};
-  for (std::size_t i = 0; i < std::size(split); ++i)
-    js << (i ? ", " : "") << '"' << keys[i] << "\": {\"p50\": " << p(*split[i].second, 50) << ", \"p90\": " << p(*split[i].second, 90)
-       << ", \"p99\": " << p(*split[i].second, 99) << "}";
+  for (std::size_t i = 0; i < split.size(); ++i)
+    js << (i ? ", " : "") << '"' << split[i].first << "\": {\"p50\": " << p(*split[i].second, 50) << ", \"p90\": "
+       << p(*split[i].second, 90) << ", \"p99\": " << p(*split[i].second, 99) << "}";
   js << "}}\n}\n";
   const long long fused50 = p(rows[0].r.hist.frame, 50), piped50 = p(rows[1].r.hist.frame, 50);
   md << "\nTargets: fused p50 <= 2x floor: " << (fused50 <= 2 * floor50 ? "met" : "NOT met") << " (" << fused50 / floor50

@@ -1375,9 +1375,7 @@ void finish_result(PipelineResult& r, const TradingCore& core) {
   h.encode = ticks_to_ns(core.hist_encode, npt);
   h.order = ticks_to_ns(core.hist_order, npt);
   h.order_frame = ticks_to_ns(h.order_frame, npt);
-  for (LatencyHistogram* s : {&h.order_stages.decode, &h.order_stages.book, &h.order_stages.signal, &h.order_stages.pricing,
-                              &h.order_stages.risk, &h.order_stages.journal, &h.order_stages.encode})
-    *s = ticks_to_ns(*s, npt);
+  for (const auto& [name, s] : StageHistograms::OrderFrameStages::named(h.order_stages)) *s = ticks_to_ns(*s, npt);
   r.orders = core.counters();
 }
 

@@ -5,10 +5,13 @@
 // Stages are plain objects; each thread owns its histograms, merged after the run (off the hot path).
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "core/book_side.hpp"
@@ -90,6 +93,14 @@ struct StageHistograms {
   // journaled -> encoded and signed. Per frame the seven add up to its order_frame value.
   struct OrderFrameStages {
     LatencyHistogram decode, book, signal, pricing, risk, journal, encode;
+    // The stages of `s` (const or not) in path order, by name.
+    template <class Self>
+    [[nodiscard]] static auto named(Self& s) noexcept {
+      using H = std::conditional_t<std::is_const_v<Self>, const LatencyHistogram, LatencyHistogram>;
+      return std::array<std::pair<const char*, H*>, 7>{{{"decode", &s.decode}, {"book", &s.book}, {"signal", &s.signal},
+                                                        {"pricing", &s.pricing}, {"risk", &s.risk}, {"journal", &s.journal},
+                                                        {"encode", &s.encode}}};
+    }
   } order_stages;
   LatencyHistogram frame;   // frame in -> all our stages done (every frame, order or not)
   LatencyHistogram hop;     // pipelined: time an item waits in a ring (one per stage boundary)

@@ -59,32 +59,21 @@ std::string json_string(std::string_view v) {
 }
 
 struct Stage {
-  const char* name;
+  std::string name;
   const LatencyHistogram* h;
   bool hgrm{true};  // written as <name>.hgrm (the order frames' stage split is not: the summary has its percentiles)
 };
 
 std::vector<Stage> stages_of(const StageHistograms& h) {
-  return {{"decode", &h.decode},
-          {"book", &h.book},
-          {"signal", &h.signal},
-          {"risk", &h.risk},
-          {"journal", &h.journal},
-          {"encode", &h.encode},
-          {"frame_to_order", &h.order},
-          {"order_frame", &h.order_frame},
-          {"order_frame.decode", &h.order_stages.decode, false},
-          {"order_frame.book", &h.order_stages.book, false},
-          {"order_frame.signal", &h.order_stages.signal, false},
-          {"order_frame.pricing", &h.order_stages.pricing, false},
-          {"order_frame.risk", &h.order_stages.risk, false},
-          {"order_frame.journal", &h.order_stages.journal, false},
-          {"order_frame.encode", &h.order_stages.encode, false},
-          {"frame", &h.frame},
-          {"ring_hop", &h.hop},
-          {"signed_to_kernel", &h.signed_to_kernel},
-          {"tick_to_wire", &h.tick_to_wire},
-          {"kill_to_wire", &h.kill_to_wire}};
+  std::vector<Stage> out{{"decode", &h.decode}, {"book", &h.book},     {"signal", &h.signal},
+                         {"risk", &h.risk},     {"journal", &h.journal}, {"encode", &h.encode},
+                         {"frame_to_order", &h.order}, {"order_frame", &h.order_frame}};
+  for (const auto& [name, stage] : StageHistograms::OrderFrameStages::named(h.order_stages))
+    out.push_back({std::string("order_frame.") + name, stage, false});
+  for (const Stage& s : {Stage{"frame", &h.frame}, Stage{"ring_hop", &h.hop}, Stage{"signed_to_kernel", &h.signed_to_kernel},
+                         Stage{"tick_to_wire", &h.tick_to_wire}, Stage{"kill_to_wire", &h.kill_to_wire}})
+    out.push_back(s);
+  return out;
 }
 
 void write_file(const std::string& path, const std::string& text) { write_file_atomic(path, text); }
@@ -808,7 +797,7 @@ std::string format_summary(const RunSummaryInput& in, const std::string& dir) {
   o << "  latency (ns)             count      p50      p90      p99    p99.9      max\n";
   for (const auto& s : stages_of(r.hist)) {
     if (s.h->count() == 0) continue;
-    std::snprintf(line, sizeof line, "    %-20s %9llu %8lld %8lld %8lld %8lld %8lld\n", s.name,
+    std::snprintf(line, sizeof line, "    %-20s %9llu %8lld %8lld %8lld %8lld %8lld\n", s.name.c_str(),
                   (unsigned long long)s.h->count(), (long long)s.h->percentile(50), (long long)s.h->percentile(90),
                   (long long)s.h->percentile(99), (long long)s.h->percentile(99.9), (long long)s.h->max_value());
     o << line;

@@ -153,8 +153,8 @@ TEST(OrderPath, OrderFramesSplitByStageAddUpToTheirTotal) {
   const std::uint64_t n = h.order_frame.count();
   ASSERT_GT(n, 10u);
   double sum_of_means = 0;
-  for (const LatencyHistogram* stage : {&s.decode, &s.book, &s.signal, &s.pricing, &s.risk, &s.journal, &s.encode}) {
-    EXPECT_EQ(stage->count(), n);
+  for (const auto& [name, stage] : StageHistograms::OrderFrameStages::named(s)) {
+    EXPECT_EQ(stage->count(), n) << name;
     sum_of_means += stage->mean();
   }
   EXPECT_NEAR(sum_of_means, h.order_frame.mean(), 1.0);
