@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -22,6 +23,30 @@ std::string read_text(const std::string& path) {
   std::string s = ss.str();
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
   return s;
+}
+
+// The CPU as /proc/cpuinfo's first processor describes it: model name, family and model, and whether it has
+// the instruction sets the engine's speed depends on (simdjson picks its AVX-512 kernel when it can; the
+// CRC32 of OKX's checksum folds with PCLMULQDQ; OpenSSL's SHA-256 uses the SHA extensions). Bench figures
+// from CPUs that differ here are not comparable, so every bench report names them.
+std::string cpu_description(const std::string& cpuinfo) {
+  std::map<std::string, std::string> first;  // "key : value" lines of the first processor block
+  std::istringstream in(cpuinfo);
+  for (std::string line; std::getline(in, line) && !line.empty();) {
+    const std::size_t colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    auto trim = [](std::string v) {
+      v.erase(0, v.find_first_not_of(" \t"));
+      v.erase(v.find_last_not_of(" \t") + 1);
+      return v;
+    };
+    first[trim(line.substr(0, colon))] = trim(line.substr(colon + 1));
+  }
+  if (first["model name"].empty()) return "";
+  const std::string flags = " " + first["flags"] + " ";
+  auto has = [&](const char* f) { return flags.find(std::string(" ") + f + " ") != std::string::npos ? "yes" : "no"; };
+  return first["model name"] + " (family " + first["cpu family"] + " model " + first["model"] + "); avx512f " + has("avx512f") +
+         ", avx2 " + has("avx2") + ", sha_ni " + has("sha_ni") + ", pclmulqdq " + has("pclmulqdq");
 }
 
 std::vector<std::string> list_dir(const std::string& path) {
@@ -95,6 +120,8 @@ std::vector<HostCheck> check_host(const HostCheckOptions& opt) {
   if (cores.empty() && online.size() > 1) cores.assign(online.begin() + 1, online.end());  // all but cpu0
   const std::string cores_s = join(cores);
   const std::string cores_fix = cores_s.empty() ? "2-3" : cores_s;
+  if (const std::string cpu = cpu_description(read_text(r + "/proc/cpuinfo")); !cpu.empty())
+    out.push_back({"cpu", CheckStatus::info, cpu, ""});
 
   // Isolation keeps the scheduler, timer ticks and RCU callbacks off the trading cores.
   {

@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -285,6 +286,29 @@ TEST(EngineCli, CheckHostReportsTimestampingPerInterfaceAndTheSocketStack) {
   if (fd >= 0) ::close(static_cast<int>(fd));
   EXPECT_NE(o.text.find(fd >= 0 ? "io_uring          available: [feed] transport = \"io_uring\" can be used"
                                 : "io_uring          io_uring_setup refused: "),
+            std::string::npos)
+      << o.text;
+}
+
+// check-host (and so every bench report's host section) names the CPU and the instruction sets the figures
+// depend on, as /proc/cpuinfo's first processor gives them (read here with a regex of its own).
+TEST(EngineCli, CheckHostNamesTheCpuAndItsInstructionSets) {
+  std::ifstream in("/proc/cpuinfo");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string cpuinfo = ss.str();
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(cpuinfo, m, std::regex("model name\\s*: ([^\\n]*)"))) << "no model name in /proc/cpuinfo";
+  std::string model = m[1];
+  while (!model.empty() && model.back() == ' ') model.pop_back();
+  ASSERT_TRUE(std::regex_search(cpuinfo, m, std::regex("\nflags\\s*: ([^\\n]*)")));
+  const std::string flags = " " + m[1].str() + " ";
+  auto has = [&](const char* f) { return flags.find(std::string(" ") + f + " ") != std::string::npos ? "yes" : "no"; };
+  const Out o = run_enigma("check-host --cores 0");
+  EXPECT_EQ(o.code, 0);
+  EXPECT_NE(o.text.find("INFO cpu               " + model + " (family "), std::string::npos) << o.text;
+  EXPECT_NE(o.text.find(std::string("avx512f ") + has("avx512f") + ", avx2 " + has("avx2") + ", sha_ni " + has("sha_ni") +
+                        ", pclmulqdq " + has("pclmulqdq")),
             std::string::npos)
       << o.text;
 }
