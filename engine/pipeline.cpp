@@ -141,7 +141,7 @@ class FeedStage {
       ++r.unmapped_snapshots;
       ENIGMA_LOG_WARN("feed", "rest_snapshot_skipped line={} file={} reason=no_symbol_in_url_and_file_carries_{}", f.line_no, f.source,
                       LogLiteral{file_book(f.source) == kAmbiguousInstrument ? "several_symbols" : "no_depth_yet"});
-      out.done_tsc = rdtsc();
+      out.decoded_tsc = out.done_tsc = rdtsc();  // nothing decoded: the stage ends here
       return out;
     }
     Decoder& decoder = f.source < file_decoder_.size() ? *file_decoder_[f.source] : decoder_;
@@ -587,7 +587,7 @@ class FusedEngine {
     for (const auto& in : intents_.view())
       if (core_.on_intent(in, view_.bid_span(), view_.ask_span(), now, t0)) sent_order_ = true;
     if (const TradingCore::OrderStamps& o = core_.first_order_stamps(); sent_order_ && o.frame_tsc == t0) [[unlikely]]
-      record_order_frame(o, out.decoded_tsc != 0 ? out.decoded_tsc : t2, t2, t3);
+      record_order_frame(o, out.decoded_tsc, t2, t3);
     r_.intents += intents_.size();
     r_.hist.frame.record(static_cast<std::int64_t>((intents_.size() ? rdtsc() : t3) - t0));
     // The exchange side (not part of our latency): market data, reports, fills back to strategies.

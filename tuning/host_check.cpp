@@ -31,15 +31,15 @@ std::string read_text(const std::string& path) {
 // from CPUs that differ here are not comparable, so every bench report names them.
 std::string cpu_description(const std::string& cpuinfo) {
   std::map<std::string, std::string> first;  // "key : value" lines of the first processor block
+  auto trim = [](std::string v) {
+    v.erase(0, v.find_first_not_of(" \t"));
+    v.erase(v.find_last_not_of(" \t") + 1);
+    return v;
+  };
   std::istringstream in(cpuinfo);
   for (std::string line; std::getline(in, line) && !line.empty();) {
     const std::size_t colon = line.find(':');
     if (colon == std::string::npos) continue;
-    auto trim = [](std::string v) {
-      v.erase(0, v.find_first_not_of(" \t"));
-      v.erase(v.find_last_not_of(" \t") + 1);
-      return v;
-    };
     first[trim(line.substr(0, colon))] = trim(line.substr(colon + 1));
   }
   if (first["model name"].empty()) return "";
